@@ -1,0 +1,211 @@
+//! Evidence and area-designation events, and the parser that admits them from untrusted
+//! JSON. See `shared/spec/REFERENCE-RULES.md` for the meaning of each field.
+
+mod parse;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AreaCode, IdDocument, PersonId, Timestamp, ValidationError};
+
+pub use parse::parse_event;
+
+/// The id a data source gives an event. Ingesting the same id twice stores it once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EventId(String);
+
+impl EventId {
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        let ok = !text.is_empty() && text.len() <= 128 && text.bytes().all(|b| b.is_ascii_graphic());
+        if ok {
+            Ok(EventId(text.to_string()))
+        } else {
+            Err(ValidationError::field(
+                "id",
+                "field `id`: expected 1 to 128 printable ASCII characters without spaces (the source's own record id)",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EventId {
+    type Error = ValidationError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        EventId::parse(&s)
+    }
+}
+
+impl From<EventId> for String {
+    fn from(e: EventId) -> String {
+        e.0
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The accepted spellings, for error messages.
+            pub fn choices() -> String {
+                [$(concat!("`", $text, "`")),+].join(", ")
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// The type of a person's evidence event; the `type` field of its JSON.
+    EvidenceKind {
+        Fever = "fever",
+        FeverResolved = "fever_resolved",
+        Test = "test",
+        Diagnosis = "diagnosis",
+        CloseContact = "close_contact",
+        ContactCleared = "contact_cleared",
+        Entry = "entry",
+        Stay = "stay",
+        QuarantineOrder = "quarantine_order",
+        QuarantineRelease = "quarantine_release",
+        ManagementDecision = "management_decision",
+    }
+);
+
+text_enum!(TestResult { Positive = "positive", Negative = "negative" });
+text_enum!(DiagnosisStatus {
+    Confirmed = "confirmed",
+    Suspected = "suspected",
+    Asymptomatic = "asymptomatic",
+    Excluded = "excluded",
+    Discharged = "discharged",
+});
+text_enum!(QuarantineMode { Centralized = "centralized", Home = "home" });
+text_enum!(DecisionColour { Red = "red", Yellow = "yellow" });
+text_enum!(RiskLevel { Low = "low", Medium = "medium", High = "high" });
+
+/// One piece of evidence about one person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Evidence {
+    Fever { onset_at: Timestamp },
+    FeverResolved,
+    Test { result: TestResult, sampled_at: Timestamp },
+    Diagnosis { status: DiagnosisStatus },
+    CloseContact { exposure_at: Timestamp },
+    ContactCleared,
+    Entry { country: String, entered_at: Timestamp },
+    Stay { area: AreaCode, from: Timestamp, to: Option<Timestamp> },
+    QuarantineOrder { mode: QuarantineMode, days: u32 },
+    QuarantineRelease { mode: QuarantineMode },
+    ManagementDecision { color: DecisionColour, until: Timestamp, basis: String, approvers: Vec<String> },
+}
+
+impl Evidence {
+    pub fn kind(&self) -> EvidenceKind {
+        match self {
+            Evidence::Fever { .. } => EvidenceKind::Fever,
+            Evidence::FeverResolved => EvidenceKind::FeverResolved,
+            Evidence::Test { .. } => EvidenceKind::Test,
+            Evidence::Diagnosis { .. } => EvidenceKind::Diagnosis,
+            Evidence::CloseContact { .. } => EvidenceKind::CloseContact,
+            Evidence::ContactCleared => EvidenceKind::ContactCleared,
+            Evidence::Entry { .. } => EvidenceKind::Entry,
+            Evidence::Stay { .. } => EvidenceKind::Stay,
+            Evidence::QuarantineOrder { .. } => EvidenceKind::QuarantineOrder,
+            Evidence::QuarantineRelease { .. } => EvidenceKind::QuarantineRelease,
+            Evidence::ManagementDecision { .. } => EvidenceKind::ManagementDecision,
+        }
+    }
+}
+
+/// Distinct approvers of a management decision: names compared without surrounding
+/// spaces and without regard to case, so that "Li" and " li" count once.
+pub fn distinct_approvers(approvers: &[String]) -> usize {
+    let mut seen: Vec<String> = approvers.iter().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
+    seen.sort();
+    seen.dedup();
+    seen.len()
+}
+
+/// A global designation of an area's risk level (`area_risk`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AreaRisk {
+    pub area: AreaCode,
+    pub level: RiskLevel,
+    #[serde(default)]
+    pub escalate_to_red: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventBody {
+    Evidence(Evidence),
+    AreaRisk(AreaRisk),
+}
+
+/// Who a person event is about, as a source names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonRef {
+    Id(PersonId),
+    Document(IdDocument),
+}
+
+/// An event as parsed from input, before the service has given it its place.
+/// `id` and `person` are optional here: the ingestion path decides whether it needs them.
+/// `at` is the input's own `at` if it had one (`at_supplied`), else the parser's default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingEvent {
+    pub id: Option<EventId>,
+    pub at: Timestamp,
+    pub at_supplied: bool,
+    pub person: Option<PersonRef>,
+    pub body: EventBody,
+}
+
+/// An event as recorded: its id, when the system recorded it (`at`) and the order in
+/// which it was ingested (`seq`), which breaks ties between equal `at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event<T> {
+    pub id: EventId,
+    pub at: Timestamp,
+    pub seq: i64,
+    pub body: T,
+}
+
+impl<T> Event<T> {
+    /// The order in which the rules see events: by `at`, then by ingestion.
+    pub fn order_key(&self) -> (Timestamp, i64) {
+        (self.at, self.seq)
+    }
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+mod area;
+mod colour;
+mod error;
+mod event;
+mod person;
+mod time;
+
+pub use area::AreaCode;
+pub use colour::{Colour, RuleColour};
+pub use error::ValidationError;
+pub use event::{
+    distinct_approvers, parse_event, AreaRisk, DecisionColour, DiagnosisStatus, Event, EventBody, EventId, Evidence,
+    EvidenceKind, IncomingEvent, PersonRef, QuarantineMode, RiskLevel, TestResult,
+};
+pub use person::{resident_id_check_char, IdDocument, IdType, PersonId, PersonKind};
+pub use time::{Duration, Timestamp};

@@ -1,0 +1,135 @@
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::ValidationError;
+
+/// An instant, to the millisecond. Parsed only from RFC 3339 text *with* an offset, so
+/// that no timestamp is ever read in a guessed time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+/// A signed span of time, to the millisecond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(i64);
+
+/// China Standard Time: how timestamps are written back out.
+const DISPLAY_OFFSET_SECONDS: i32 = 8 * 3600;
+
+impl Timestamp {
+    pub const MIN: Timestamp = Timestamp(i64::MIN);
+    pub const MAX: Timestamp = Timestamp(i64::MAX);
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        DateTime::parse_from_rfc3339(text.trim()).map(|dt| Timestamp(dt.timestamp_millis())).map_err(|_| {
+            format!(
+                "`{}` is not an RFC 3339 timestamp with an offset; write it like 2020-06-01T08:00:00+08:00",
+                truncate(text, 40)
+            )
+        })
+    }
+
+    pub fn parse_field(field: &str, text: &str) -> Result<Self, ValidationError> {
+        Self::parse(text).map_err(|m| ValidationError::field(field, format!("field `{field}`: {m}")))
+    }
+
+    pub const fn from_millis(ms: i64) -> Self {
+        Timestamp(ms)
+    }
+
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn now() -> Self {
+        Timestamp(Utc::now().timestamp_millis())
+    }
+
+    pub fn saturating_add(self, d: Duration) -> Self {
+        Timestamp(self.0.saturating_add(d.0))
+    }
+
+    pub fn saturating_sub(self, d: Duration) -> Self {
+        Timestamp(self.0.saturating_sub(d.0))
+    }
+
+    pub fn to_rfc3339(self) -> String {
+        let offset = FixedOffset::east_opt(DISPLAY_OFFSET_SECONDS).expect("valid offset");
+        match offset.timestamp_millis_opt(self.0).single() {
+            Some(dt) if self.0 % 1000 == 0 => dt.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
+            None => format!("@{}ms", self.0),
+        }
+    }
+}
+
+impl Duration {
+    pub const fn from_millis(ms: i64) -> Self {
+        Duration(ms)
+    }
+    pub const fn hours(h: i64) -> Self {
+        Duration(h * 3_600_000)
+    }
+    pub const fn days(d: i64) -> Self {
+        Duration(d * 86_400_000)
+    }
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(max_chars).collect();
+        s.push('…');
+        s
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Timestamp::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_offsets_to_the_same_instant() {
+        let a = Timestamp::parse("2020-06-01T08:00:00+08:00").unwrap();
+        let b = Timestamp::parse("2020-06-01T00:00:00Z").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_rfc3339(), "2020-06-01T08:00:00+08:00");
+    }
+
+    #[test]
+    fn refuses_timestamps_without_offset() {
+        assert!(Timestamp::parse("2020-06-01T08:00:00").is_err());
+        assert!(Timestamp::parse("2020-06-01").is_err());
+        assert!(Timestamp::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn round_trips_milliseconds() {
+        let t = Timestamp::parse("2020-06-01T08:00:00.123+08:00").unwrap();
+        assert_eq!(Timestamp::parse(&t.to_rfc3339()).unwrap(), t);
+    }
+}

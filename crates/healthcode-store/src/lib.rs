@@ -1,0 +1,83 @@
+#![doc = include_str!("../README.md")]
+
+pub mod conformance;
+mod records;
+
+use async_trait::async_trait;
+use healthcode_domain::{AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
+
+pub use records::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or refused the operation.
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+    /// Data read back from the database could not be understood (e.g. edited by hand).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The database schema is newer than this program knows.
+    #[error("database schema version {found} is newer than this program supports ({supported}); upgrade healthcode")]
+    SchemaTooNew { found: i64, supported: i64 },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Storage for healthcode. Every method is one transaction.
+///
+/// Implementations must keep these promises (the `conformance` module checks them):
+/// - an event id is stored once across evidence and designations; a second insert with
+///   the same id reports `Inserted::Duplicate` and changes nothing;
+/// - `seq` grows with every stored event, in the order of the slice given to an insert;
+/// - inserting evidence puts its person on the re-evaluation queue, due at the event's
+///   `at` (or earlier if already queued earlier), in the same transaction;
+/// - `save_codes` sets each person's queue entry to the code's `next_change`, or removes
+///   it when there is none.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Registers a person, or leaves an existing one unchanged. Returns true if created.
+    async fn register_person(&self, person: &PersonRecord) -> StoreResult<bool>;
+    async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>>;
+    async fn persons(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonRecord>>;
+    async fn person_count(&self) -> StoreResult<u64>;
+
+    /// Stores evidence for registered persons, one outcome per input in order.
+    async fn insert_evidence(&self, batch: &[NewEvidence]) -> StoreResult<Vec<Inserted>>;
+    /// A person's evidence, sorted by `(at, seq)`.
+    async fn evidence_for(&self, person: &PersonId) -> StoreResult<Vec<Event<Evidence>>>;
+    /// Evidence for many persons at once, for bulk evaluation: every requested person
+    /// appears once in the result (with an empty list if they have no evidence).
+    async fn evidence_for_many(&self, persons: &[PersonId]) -> StoreResult<Vec<(PersonId, Vec<Event<Evidence>>)>>;
+
+    async fn insert_designations(&self, batch: &[NewDesignation]) -> StoreResult<Vec<Inserted>>;
+    /// Every designation ever recorded, sorted by `(at, seq)`.
+    async fn designations(&self) -> StoreResult<Vec<Event<AreaRisk>>>;
+
+    /// Puts on the queue, due at `due`, every person with a stay whose area's normal form
+    /// starts with `area_prefix` and that ended after `ended_after` (or has not ended).
+    /// Returns how many persons were queued.
+    async fn queue_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+    ) -> StoreResult<u64>;
+    /// Puts every person who has any evidence on the queue, due at `due` (a rule-set
+    /// change: a person without evidence is green under any rule set).
+    async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64>;
+    /// Puts these persons on the queue, due at `due`.
+    async fn queue_persons(&self, persons: &[PersonId], due: Timestamp) -> StoreResult<()>;
+    /// Up to `limit` queued persons due at or before `now`, earliest first.
+    async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>>;
+    async fn queue_len(&self) -> StoreResult<u64>;
+
+    /// Saves code states and updates the queue from their `next_change` (see above).
+    async fn save_codes(&self, codes: &[CodeState]) -> StoreResult<()>;
+    async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>>;
+    async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>>;
+    async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>>;
+
+    async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()>;
+    /// Rejections with id greater than `after`, oldest first.
+    async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>>;
+}

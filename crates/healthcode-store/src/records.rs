@@ -1,0 +1,82 @@
+use healthcode_domain::{AreaCode, AreaRisk, Colour, EventId, Evidence, PersonId, PersonKind, Timestamp};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub id: PersonId,
+    pub kind: PersonKind,
+    pub registered_at: Timestamp,
+    pub residence_area: Option<AreaCode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvidence {
+    pub person: PersonId,
+    pub id: EventId,
+    pub at: Timestamp,
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDesignation {
+    pub id: EventId,
+    pub at: Timestamp,
+    pub risk: AreaRisk,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New {
+        seq: i64,
+    },
+    /// The id was already stored. `same_content` tells a harmless resend from a
+    /// conflicting record that reuses an id (which the service reports as rejected).
+    Duplicate {
+        same_content: bool,
+    },
+}
+
+/// The rules' verdict for one person, as last evaluated. Derived data: it can always be
+/// recomputed from the evidence, the designations and the rule set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeState {
+    pub person: PersonId,
+    pub colour: Colour,
+    /// Rule ids that hold, sorted.
+    pub reasons: Vec<String>,
+    /// For each reason, the ids of the events that make it hold.
+    pub evidence: Vec<ReasonEvidence>,
+    /// When the code took its current colour.
+    pub since: Timestamp,
+    pub evaluated_at: Timestamp,
+    pub rules_version: String,
+    /// When the passing of time alone can next change the result, if ever.
+    pub next_change: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonEvidence {
+    pub rule: String,
+    pub events: Vec<EventId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRejection {
+    pub received_at: Timestamp,
+    /// Where the input came from, e.g. `api`, `batch row 17`, `scenario fever-negative-test`.
+    pub origin: String,
+    /// The input as received (JSON text, or the raw line if it was not JSON).
+    pub input: String,
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub id: i64,
+    pub received_at: Timestamp,
+    pub origin: String,
+    pub input: String,
+    pub field: Option<String>,
+    pub reason: String,
+}
