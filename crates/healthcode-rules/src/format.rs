@@ -1,0 +1,157 @@
+//! The rule-set file as written (TOML or JSON). `compile` turns it into the checked form
+//! the evaluator runs; nothing here is evaluated directly.
+
+use std::collections::BTreeMap;
+
+use healthcode_domain::{RiskLevel, RuleColour};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSetFile {
+    /// The file format version; only 1 exists.
+    pub format: u32,
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub title: Text,
+    /// Length of "the past 14 days" windows, in hours.
+    pub window_hours: u32,
+    /// The colour an international code shows where a domestic code shows red.
+    #[serde(default = "default_international_red")]
+    pub international_red_shows: String,
+    #[serde(default)]
+    pub predicates: BTreeMap<String, Condition>,
+    pub rules: Vec<RuleFile>,
+}
+
+fn default_international_red() -> String {
+    "orange".to_string()
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    #[serde(default)]
+    pub zh: String,
+    #[serde(default)]
+    pub en: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub id: String,
+    pub colour: RuleColour,
+    #[serde(default)]
+    pub title: Text,
+    pub when: Condition,
+}
+
+/// A condition on a person's visible evidence at a time X.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// Among the events matching `among`, the latest (by `at`, then ingestion) matches `is`.
+    Latest {
+        among: Vec<Selector>,
+        is: Vec<Selector>,
+    },
+    /// Some event (the anchor) matches `event` and every filter, and no `unless` clears it.
+    Exists(Box<Exists>),
+    Any(Vec<Condition>),
+    All(Vec<Condition>),
+    Not(Box<Condition>),
+    /// A named predicate of the rule set, at X.
+    Predicate(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Exists {
+    pub event: Selector,
+    /// The anchor's time field lies in the window (X - window, X].
+    #[serde(default)]
+    pub within_window: Option<String>,
+    /// The anchor is a stay that touches the window: `from <= X` and (`to` null or `to > X - window`).
+    #[serde(default)]
+    pub stay_touches_window: bool,
+    /// X is before the anchor's time field (e.g. a decision's `until`).
+    #[serde(default)]
+    pub before_field: Option<String>,
+    /// The anchor's area (a stay's) has at least this risk level at X.
+    #[serde(default)]
+    pub area_level_at_least: Option<RiskLevel>,
+    /// The anchor's area (a stay's) is escalated to red management at X.
+    #[serde(default)]
+    pub area_escalated: bool,
+    /// The anchor (a management decision) names at least this many distinct approvers.
+    #[serde(default)]
+    pub min_distinct_approvers: Option<usize>,
+    #[serde(default)]
+    pub unless: Vec<Clearer>,
+}
+
+/// An event that, when visible, stops an anchor from counting.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Clearer {
+    pub event: Selector,
+    /// The clearer was recorded after the anchor (equal `at`: ingested later).
+    #[serde(default)]
+    pub after_anchor: bool,
+    /// A time field of the clearer compared with one of the anchor's. If the anchor's
+    /// field is empty (an open stay's `to`), the clearer cannot clear it.
+    #[serde(default)]
+    pub compare: Option<Compare>,
+    /// The clearer counts only if the anchor lacks this predicate at its time field.
+    #[serde(default)]
+    pub only_if_anchor_lacks: Option<PredicateAt>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Compare {
+    pub field: String,
+    pub op: String,
+    pub anchor_field: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PredicateAt {
+    pub predicate: String,
+    pub at: String,
+}
+
+/// Which events: a type and optionally allowed values of its enumerated fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub result: Option<OneOrMany>,
+    #[serde(default)]
+    pub status: Option<OneOrMany>,
+    #[serde(default)]
+    pub color: Option<OneOrMany>,
+    #[serde(default)]
+    pub mode: Option<OneOrMany>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn values(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(v) => vec![v.as_str()],
+            OneOrMany::Many(vs) => vs.iter().map(String::as_str).collect(),
+        }
+    }
+}

@@ -1,0 +1,176 @@
+use healthcode_domain::{parse_event, AreaRisk, Colour, Event, EventBody, EventId, Evidence, PersonKind, Timestamp};
+use serde_json::json;
+
+use super::*;
+
+fn t(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+/// Builds a person's evidence and the designations from scenario-style JSON, in order.
+fn history(events: &[serde_json::Value]) -> (Vec<Event<Evidence>>, AreaRiskIndex) {
+    let mut evidence = Vec::new();
+    let mut areas = AreaRiskIndex::default();
+    for (seq, value) in events.iter().enumerate() {
+        let e = parse_event(value, Timestamp::MIN).unwrap();
+        let id = EventId::parse(&format!("e{seq}")).unwrap();
+        match e.body {
+            EventBody::Evidence(body) => evidence.push(Event { id, at: e.at, seq: seq as i64, body }),
+            EventBody::AreaRisk(body) => areas.insert(Event::<AreaRisk> { id, at: e.at, seq: seq as i64, body }),
+        }
+    }
+    evidence.sort_by_key(Event::order_key);
+    (evidence, areas)
+}
+
+fn eval_at(events: &[serde_json::Value], at: &str) -> (Colour, Vec<String>, Option<Timestamp>) {
+    let rules = RuleSet::reference();
+    let (evidence, areas) = history(events);
+    let e = rules.evaluate(PersonKind::Domestic, &evidence, &areas, t(at));
+    (e.colour, e.reason_ids().into_iter().map(String::from).collect(), e.next_change)
+}
+
+#[test]
+fn the_reference_rule_set_has_the_spec_rule_ids() {
+    let rules = RuleSet::reference();
+    let ids: Vec<&str> = rules.rules().map(|r| r.id).collect();
+    assert_eq!(ids, ["R1", "R2", "R3", "R4", "R5", "R6", "Y1", "Y2", "Y3"]);
+    assert!(rules.digest().starts_with("sha256:"));
+    assert_eq!(rules.window(), healthcode_domain::Duration::hours(336));
+}
+
+#[test]
+fn json_and_toml_of_the_same_rules_have_the_same_digest() {
+    let rules = RuleSet::reference();
+    let json = serde_json::to_string(rules.file()).unwrap();
+    let again = RuleSet::parse(&json).unwrap();
+    assert_eq!(again.digest(), rules.digest());
+}
+
+#[test]
+fn no_evidence_is_green_forever() {
+    assert_eq!(eval_at(&[], "2020-06-01T08:00:00+08:00"), (Colour::Green, vec![], None));
+}
+
+#[test]
+fn entry_from_abroad_turns_green_exactly_14_days_after_entry() {
+    let events = [json!({"at": "2020-06-01T08:00:00+08:00", "type": "entry", "country": "GB",
+                         "entered_at": "2020-06-01T06:00:00+08:00"})];
+    let (colour, reasons, next) = eval_at(&events, "2020-06-02T08:00:00+08:00");
+    assert_eq!((colour, reasons), (Colour::Red, vec!["R3".to_string()]));
+    assert_eq!(next, Some(t("2020-06-15T06:00:00+08:00")));
+    let (colour, _, next) = eval_at(&events, "2020-06-15T06:00:00+08:00");
+    assert_eq!((colour, next), (Colour::Green, None));
+    let (colour, _, _) = eval_at(&events, "2020-06-15T05:59:59+08:00");
+    assert_eq!(colour, Colour::Red);
+}
+
+#[test]
+fn a_stay_in_a_risk_area_lapses_14_days_after_it_ends() {
+    let events = [
+        json!({"at": "2020-06-01T08:00:00+08:00", "type": "area_risk", "area": "330106", "level": "high"}),
+        json!({"at": "2020-06-02T08:00:00+08:00", "type": "stay", "area": "330106001",
+               "from": "2020-06-01T08:00:00+08:00", "to": "2020-06-02T08:00:00+08:00"}),
+    ];
+    let (colour, reasons, next) = eval_at(&events, "2020-06-03T08:00:00+08:00");
+    assert_eq!((colour, reasons), (Colour::Yellow, vec!["Y2".to_string()]));
+    assert_eq!(next, Some(t("2020-06-16T08:00:00+08:00")));
+}
+
+#[test]
+fn the_evidence_behind_a_reason_names_the_stay_and_the_designation() {
+    let rules = RuleSet::reference();
+    let (evidence, areas) = history(&[
+        json!({"at": "2020-06-01T08:00:00+08:00", "type": "area_risk", "area": "420100", "level": "high", "escalate_to_red": true}),
+        json!({"at": "2020-06-02T08:00:00+08:00", "type": "stay", "area": "420106",
+               "from": "2020-06-01T08:00:00+08:00", "to": null}),
+    ]);
+    let e = rules.evaluate(PersonKind::Domestic, &evidence, &areas, t("2020-06-03T08:00:00+08:00"));
+    assert_eq!(e.reason_ids(), ["R6", "Y2"]);
+    let r6: Vec<&str> = e.reasons[0].evidence.iter().map(|id| id.as_str()).collect();
+    assert_eq!(r6, ["e0", "e1"]);
+    assert_eq!(e.next_change, None, "an open stay never lapses by itself");
+}
+
+#[test]
+fn a_management_decision_lapses_at_until() {
+    let events = [json!({"at": "2020-06-01T08:00:00+08:00", "type": "management_decision", "color": "yellow",
+        "until": "2020-06-05T08:00:00+08:00", "basis": "law", "approvers": ["a", "b"]})];
+    let (colour, reasons, next) = eval_at(&events, "2020-06-02T08:00:00+08:00");
+    assert_eq!((colour, reasons), (Colour::Yellow, vec!["Y3".to_string()]));
+    assert_eq!(next, Some(t("2020-06-05T08:00:00+08:00")));
+    assert_eq!(eval_at(&events, "2020-06-05T08:00:00+08:00").0, Colour::Green);
+}
+
+#[test]
+fn fever_resolved_does_not_clear_a_fever_with_epidemiological_history() {
+    let events = [
+        json!({"at": "2020-06-01T08:00:00+08:00", "type": "entry", "country": "GB", "entered_at": "2020-05-20T08:00:00+08:00"}),
+        json!({"at": "2020-06-01T09:00:00+08:00", "type": "fever", "onset_at": "2020-06-01T08:00:00+08:00"}),
+        json!({"at": "2020-06-02T09:00:00+08:00", "type": "fever_resolved"}),
+    ];
+    let (_, reasons, _) = eval_at(&events, "2020-06-02T10:00:00+08:00");
+    assert_eq!(reasons, ["R3", "Y1"]);
+    // Once the entry is older than 14 days, R3 lapses but the fever stays uncleared:
+    // the history counted at the onset.
+    let (colour, reasons, _) = eval_at(&events, "2020-06-04T10:00:00+08:00");
+    assert_eq!((colour, reasons), (Colour::Yellow, vec!["Y1".to_string()]));
+}
+
+#[test]
+fn equal_at_the_event_ingested_later_counts_as_later() {
+    let same = "2020-06-01T08:00:00+08:00";
+    let cleared_after = [
+        json!({"at": same, "type": "close_contact", "exposure_at": "2020-05-31T08:00:00+08:00"}),
+        json!({"at": same, "type": "contact_cleared"}),
+    ];
+    assert_eq!(eval_at(&cleared_after, same).0, Colour::Green);
+    let cleared_before = [cleared_after[1].clone(), cleared_after[0].clone()];
+    assert_eq!(eval_at(&cleared_before, same).0, Colour::Red);
+}
+
+#[test]
+fn international_codes_show_orange_for_red() {
+    let rules = RuleSet::reference();
+    let (evidence, areas) =
+        history(&[json!({"at": "2020-06-01T08:00:00+08:00", "type": "diagnosis", "status": "suspected"})]);
+    let e = rules.evaluate(PersonKind::International, &evidence, &areas, t("2020-06-01T09:00:00+08:00"));
+    assert_eq!(e.colour, Colour::Orange);
+}
+
+#[test]
+fn rule_set_mistakes_are_reported_where_they_are() {
+    let broken = REFERENCE_RULES_TOML.replace("within_window = \"entered_at\"", "within_window = \"sampled_at\"");
+    match RuleSet::parse(&broken) {
+        Err(RuleSetError::Invalid { path, message }) => {
+            assert!(path.contains("within_window"), "{path}");
+            assert!(message.contains("`entry` events have no `sampled_at`"), "{message}");
+        }
+        other => panic!("expected an invalid rule set, got {other:?}"),
+    }
+    let unknown_type = REFERENCE_RULES_TOML.replace("type = \"fever_resolved\"", "type = \"fever_gone\"");
+    assert!(matches!(RuleSet::parse(&unknown_type), Err(RuleSetError::Invalid { .. })));
+    let duplicate_id = REFERENCE_RULES_TOML.replace("id = \"R2\"", "id = \"R1\"");
+    assert!(matches!(RuleSet::parse(&duplicate_id), Err(RuleSetError::Invalid { .. })));
+    let typo = REFERENCE_RULES_TOML.replace("after_anchor = true", "afterr_anchor = true");
+    assert!(matches!(RuleSet::parse(&typo), Err(RuleSetError::Syntax(_))), "unknown keys are refused");
+    let cycle = format!("{REFERENCE_RULES_TOML}\n[predicates.loop]\npredicate = \"loop\"\n");
+    assert!(RuleSet::parse(&cycle).is_err());
+}
+
+#[test]
+fn a_changed_rule_set_changes_colours_without_code() {
+    // A 7-day window instead of 14: an entry 10 days ago no longer makes the code red.
+    let shorter = REFERENCE_RULES_TOML
+        .replace("window_hours = 336", "window_hours = 168")
+        .replace("version = \"2020.1\"", "version = \"test\"");
+    let rules = RuleSet::parse(&shorter).unwrap();
+    let (evidence, areas) = history(&[json!({"at": "2020-06-01T08:00:00+08:00", "type": "entry", "country": "GB",
+        "entered_at": "2020-06-01T08:00:00+08:00"})]);
+    let at = t("2020-06-11T08:00:00+08:00");
+    assert_eq!(rules.evaluate(PersonKind::Domestic, &evidence, &areas, at).colour, Colour::Green);
+    assert_eq!(RuleSet::reference().evaluate(PersonKind::Domestic, &evidence, &areas, at).colour, Colour::Red);
+    assert_ne!(rules.digest(), RuleSet::reference().digest());
+}
+
+mod properties;
