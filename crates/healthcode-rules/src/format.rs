@@ -29,7 +29,7 @@ fn default_international_red() -> String {
     "orange".to_string()
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     #[serde(default)]

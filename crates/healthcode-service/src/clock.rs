@@ -1,0 +1,39 @@
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use healthcode_domain::Timestamp;
+
+/// Where the service reads the time. Production uses the system clock; scenarios and
+/// tests a manual one, so that "now" is whatever the story says.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that moves only when told to. Clones share the same time.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    pub fn new(at: Timestamp) -> Self {
+        ManualClock(Arc::new(AtomicI64::new(at.as_millis())))
+    }
+
+    pub fn set(&self, at: Timestamp) {
+        self.0.store(at.as_millis(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+    }
+}

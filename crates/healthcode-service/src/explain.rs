@@ -1,0 +1,122 @@
+//! Explanations: a colour with the rules that hold, in words, and the evidence behind
+//! each rule (kinds and dates, never another person's data).
+
+use healthcode_domain::{Colour, Event, EventId, Evidence, PersonId, PersonKind, RuleColour, Timestamp};
+use healthcode_rules::Text;
+use serde::Serialize;
+
+use crate::{HealthService, ServiceError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    pub person_id: PersonId,
+    pub kind: PersonKind,
+    pub colour: Colour,
+    /// The time the explanation is for ("as known at").
+    pub at: Timestamp,
+    /// Since when the stored code has this colour (absent for a past time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
+    pub reasons: Vec<ReasonExplained>,
+    /// When the passing of time alone next changes the code, if ever.
+    pub next_change: Option<Timestamp>,
+    pub rules: RulesUsed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RulesUsed {
+    pub name: String,
+    pub version: String,
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReasonExplained {
+    pub rule: String,
+    pub colour: RuleColour,
+    pub title: Text,
+    pub evidence: Vec<EvidenceSummary>,
+}
+
+/// One event behind a reason: its kind, when it was recorded, and its own fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceSummary {
+    pub id: EventId,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub recorded_at: Timestamp,
+    pub details: serde_json::Value,
+}
+
+impl HealthService {
+    /// The person's code now, kept current: if the stored code is out of date (its next
+    /// change has come and the scheduler has not run yet) it is re-evaluated and saved.
+    pub async fn current_code(&self, person: &PersonId) -> Result<Explanation, ServiceError> {
+        let now = self.clock.now();
+        let stored = self.store.code(person).await?;
+        let stale = stored
+            .as_ref()
+            .is_none_or(|c| c.next_change.is_some_and(|t| t <= now) || c.rules_version != self.rules().version());
+        if stale {
+            self.refresh_persons(std::slice::from_ref(person)).await?;
+        }
+        let stored = self.store.code(person).await?;
+        let mut explanation = self.explain_at(person, now).await?;
+        explanation.since = stored.map(|c| c.since);
+        Ok(explanation)
+    }
+
+    /// The person's code as it was known at `at` (a pure evaluation; nothing is saved).
+    pub async fn explain_at(&self, person: &PersonId, at: Timestamp) -> Result<Explanation, ServiceError> {
+        let record = self.store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
+        let events = self.store.evidence_for(person).await?;
+        let shared = self.shared();
+        let evaluation = shared.rules.evaluate(record.kind, &events, &shared.areas, at);
+        let reasons = evaluation
+            .reasons
+            .iter()
+            .map(|r| ReasonExplained {
+                rule: r.rule.to_string(),
+                colour: r.colour,
+                title: shared.rules.rule(r.rule).map(|info| info.title.clone()).unwrap_or_default(),
+                evidence: r.evidence.iter().filter_map(|id| summarise(id, &events, &shared.designations)).collect(),
+            })
+            .collect();
+        Ok(Explanation {
+            person_id: person.clone(),
+            kind: record.kind,
+            colour: evaluation.colour,
+            at,
+            since: None,
+            reasons,
+            next_change: evaluation.next_change,
+            rules: RulesUsed {
+                name: shared.rules.name().to_string(),
+                version: shared.rules.version().to_string(),
+                digest: shared.rules.digest().to_string(),
+            },
+        })
+    }
+}
+
+fn summarise(
+    id: &EventId,
+    events: &[Event<Evidence>],
+    designations: &[Event<healthcode_domain::AreaRisk>],
+) -> Option<EvidenceSummary> {
+    if let Some(e) = events.iter().find(|e| &e.id == id) {
+        let mut details = serde_json::to_value(&e.body).unwrap_or_default();
+        let kind = details.as_object_mut().and_then(|o| o.remove("type")).and_then(|t| t.as_str().map(String::from));
+        if let Some(o) = details.as_object_mut() {
+            // Who approved a decision is for auditors; the person sees its basis and term.
+            o.remove("approvers");
+        }
+        return Some(EvidenceSummary { id: id.clone(), kind: kind.unwrap_or_default(), recorded_at: e.at, details });
+    }
+    designations.iter().find(|d| &d.id == id).map(|d| EvidenceSummary {
+        id: id.clone(),
+        kind: "area_risk".to_string(),
+        recorded_at: d.at,
+        details: serde_json::to_value(&d.body).unwrap_or_default(),
+    })
+}

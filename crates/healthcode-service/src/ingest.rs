@@ -1,0 +1,251 @@
+//! Ingestion: raw rows in, a report per row out. Every row is accepted, recognised as a
+//! duplicate, or rejected with a reason that is also stored; none is dropped.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use healthcode_domain::{
+    parse_event, Event, EventBody, IncomingEvent, PersonId, PersonKind, PersonRef, ValidationError,
+};
+use healthcode_store::{Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord};
+use serde::Serialize;
+
+use crate::{HealthService, ServiceError};
+
+/// Who decides an event's recording time `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtPolicy {
+    /// The server's clock: an input that brings its own `at` is refused (production).
+    ServerClock,
+    /// The input's `at`, or the clock if it has none (scenarios, imports of history,
+    /// the synthetic region).
+    Supplied,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowStatus {
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowOutcome {
+    /// 1-based row number in the submitted batch.
+    pub row: usize,
+    pub status: RowStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+    pub rows: Vec<RowOutcome>,
+}
+
+enum Admitted {
+    Evidence(NewEvidence),
+    Designation(NewDesignation),
+}
+
+impl HealthService {
+    /// Ingests rows of JSON text (one event each). `origin` names the submission in the
+    /// rejection log (e.g. `api`, `batch 2020-06-01.ndjson`).
+    pub async fn ingest(&self, rows: &[String], policy: AtPolicy, origin: &str) -> Result<IngestReport, ServiceError> {
+        let now = self.clock.now();
+        let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
+        let mut admitted: Vec<(usize, Admitted)> = Vec::with_capacity(rows.len());
+        let mut by_id: Vec<(usize, PersonId)> = Vec::new();
+        let mut by_document: BTreeMap<PersonId, PersonKind> = BTreeMap::new();
+
+        for (i, text) in rows.iter().enumerate() {
+            match self.admit(text, policy, now) {
+                Ok((admission, Some(PersonRef::Id(id)))) => {
+                    by_id.push((admitted.len(), id));
+                    admitted.push((i, admission));
+                }
+                Ok((admission, Some(PersonRef::Document(doc)))) => {
+                    if let Admitted::Evidence(e) = &admission {
+                        by_document.insert(e.person.clone(), doc.id_type().person_kind());
+                    }
+                    admitted.push((i, admission));
+                }
+                Ok((admission, None)) => admitted.push((i, admission)),
+                Err(e) => outcomes[i] = Some(rejected(i, None, e)),
+            }
+        }
+
+        // Evidence named by person_id must be about a registered person.
+        let wanted: Vec<PersonId> =
+            by_id.iter().map(|(_, id)| id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let known: BTreeSet<PersonId> = self.store.persons(&wanted).await?.into_iter().map(|p| p.id).collect();
+        let mut unknown = vec![false; admitted.len()];
+        for (k, id) in &by_id {
+            if !known.contains(id) {
+                unknown[*k] = true;
+                let (row, _) = &admitted[*k];
+                let error = ValidationError::field(
+                    "person_id",
+                    format!("no person is registered with person_id `{id}`; register the person first"),
+                );
+                outcomes[*row] = Some(rejected(*row, None, error));
+            }
+        }
+
+        let mut evidence = Vec::new();
+        let mut evidence_rows = Vec::new();
+        let mut designations = Vec::new();
+        let mut designation_rows = Vec::new();
+        for (k, (row, admission)) in admitted.into_iter().enumerate() {
+            if unknown[k] {
+                continue;
+            }
+            match admission {
+                Admitted::Evidence(e) => {
+                    evidence_rows.push(row);
+                    evidence.push(e);
+                }
+                Admitted::Designation(d) => {
+                    designation_rows.push(row);
+                    designations.push(d);
+                }
+            }
+        }
+
+        self.register_documented(by_document).await?;
+        let inserted = self.store.insert_evidence(&evidence).await?;
+        let mut touched: BTreeSet<PersonId> = BTreeSet::new();
+        for ((row, e), outcome) in evidence_rows.iter().zip(&evidence).zip(inserted) {
+            outcomes[*row] = Some(settle(*row, e.id.as_str(), outcome));
+            if matches!(outcome, Inserted::New { .. }) {
+                touched.insert(e.person.clone());
+            }
+        }
+        let inserted = self.store.insert_designations(&designations).await?;
+        let mut new_designations = Vec::new();
+        for ((row, d), outcome) in designation_rows.iter().zip(designations).zip(inserted) {
+            outcomes[*row] = Some(settle(*row, d.id.as_str(), outcome));
+            if let Inserted::New { seq } = outcome {
+                new_designations.push(Event { id: d.id, at: d.at, seq, body: d.risk });
+            }
+        }
+
+        let report = self.finish_report(rows, outcomes, origin, now).await?;
+        self.refresh_persons(&touched.into_iter().collect::<Vec<_>>()).await?;
+        self.apply_designations(new_designations).await?;
+        Ok(report)
+    }
+
+    /// Parses and checks one row, resolving a person named by document to their pseudonym
+    /// (registering them if need be: evidence may arrive before the person registers).
+    fn admit(
+        &self,
+        text: &str,
+        policy: AtPolicy,
+        now: healthcode_domain::Timestamp,
+    ) -> Result<(Admitted, Option<PersonRef>), ValidationError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            ValidationError::new(format!("the row is not valid JSON ({e}); send one JSON object per row"))
+        })?;
+        let IncomingEvent { id, at, at_supplied, person, body } = parse_event(&value, now)?;
+        if at_supplied && policy == AtPolicy::ServerClock {
+            return Err(ValidationError::field(
+                "at",
+                "field `at` is set by the server when it accepts an event; remove it (occurrence times such as \
+                 `sampled_at` belong in the event's own fields)",
+            ));
+        }
+        let id = id.ok_or_else(|| ValidationError::missing("id"))?;
+        match body {
+            EventBody::AreaRisk(risk) => Ok((Admitted::Designation(NewDesignation { id, at, risk }), None)),
+            EventBody::Evidence(evidence) => {
+                let person = person.ok_or_else(|| {
+                    ValidationError::new("evidence is about a person: give `person_id`, or `id_type` and `id_number`")
+                })?;
+                let person_id = match &person {
+                    PersonRef::Id(id) => id.clone(),
+                    PersonRef::Document(doc) => self.person_id_for(doc),
+                };
+                Ok((Admitted::Evidence(NewEvidence { person: person_id, id, at, evidence }), Some(person)))
+            }
+        }
+    }
+
+    async fn finish_report(
+        &self,
+        rows: &[String],
+        outcomes: Vec<Option<RowOutcome>>,
+        origin: &str,
+        now: healthcode_domain::Timestamp,
+    ) -> Result<IngestReport, ServiceError> {
+        let mut report = IngestReport::default();
+        let mut rejections = Vec::new();
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let outcome = outcome.expect("every row has an outcome");
+            match outcome.status {
+                RowStatus::Accepted => report.accepted += 1,
+                RowStatus::Duplicate => report.duplicates += 1,
+                RowStatus::Rejected => {
+                    report.rejected += 1;
+                    rejections.push(NewRejection {
+                        received_at: now,
+                        origin: if rows.len() == 1 { origin.to_string() } else { format!("{origin} row {}", i + 1) },
+                        input: rows[i].clone(),
+                        field: outcome.field.clone(),
+                        reason: outcome.error.clone().unwrap_or_default(),
+                    });
+                }
+            }
+            report.rows.push(outcome);
+        }
+        self.store.record_rejections(&rejections).await?;
+        Ok(report)
+    }
+
+    /// Registers the persons a batch names by identity document, before their evidence
+    /// is stored: a department's list may reach us before the person asks for a code.
+    async fn register_documented(&self, persons: BTreeMap<PersonId, PersonKind>) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        for (id, kind) in persons {
+            let record = PersonRecord { id, kind, registered_at: now, residence_area: None };
+            self.store.register_person(&record).await?;
+        }
+        Ok(())
+    }
+}
+
+fn settle(row: usize, id: &str, outcome: Inserted) -> RowOutcome {
+    match outcome {
+        Inserted::New { .. } => {
+            RowOutcome { row: row + 1, status: RowStatus::Accepted, id: Some(id.into()), field: None, error: None }
+        }
+        Inserted::Duplicate { same_content: true } => {
+            RowOutcome { row: row + 1, status: RowStatus::Duplicate, id: Some(id.into()), field: None, error: None }
+        }
+        Inserted::Duplicate { same_content: false } => rejected(
+            row,
+            Some(id),
+            ValidationError::field(
+                "id",
+                format!("event id `{id}` was already recorded with different content; give a new record a new id"),
+            ),
+        ),
+    }
+}
+
+fn rejected(row: usize, id: Option<&str>, error: ValidationError) -> RowOutcome {
+    RowOutcome {
+        row: row + 1,
+        status: RowStatus::Rejected,
+        id: id.map(String::from),
+        field: error.field,
+        error: Some(error.message),
+    }
+}

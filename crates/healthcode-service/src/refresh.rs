@@ -1,0 +1,161 @@
+//! Keeping codes current. Three paths share one step (`refresh_chunk`):
+//! - incremental: the persons new evidence concerns, at once;
+//! - scheduled: persons whose next change has come (`run_due`), from the queue;
+//! - bulk: persons an area designation or a rule-set change can affect, queued and drained.
+
+use std::collections::HashMap;
+
+use healthcode_domain::{AreaRisk, Event, PersonId, Timestamp};
+use healthcode_rules::RuleSet;
+use healthcode_store::{CodeState, ReasonEvidence};
+use serde::Serialize;
+
+use crate::{HealthService, ServiceError};
+
+/// Persons per store round trip: large enough to amortise it, small enough to keep
+/// memory flat.
+const CHUNK: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RefreshReport {
+    pub evaluated: u64,
+    /// How many codes changed colour.
+    pub changed: u64,
+}
+
+impl RefreshReport {
+    fn add(&mut self, other: RefreshReport) {
+        self.evaluated += other.evaluated;
+        self.changed += other.changed;
+    }
+}
+
+impl HealthService {
+    /// Re-evaluates these persons now and saves their codes (the incremental path).
+    pub async fn refresh_persons(&self, persons: &[PersonId]) -> Result<RefreshReport, ServiceError> {
+        let now = self.clock.now();
+        let mut report = RefreshReport::default();
+        for chunk in persons.chunks(CHUNK) {
+            report.add(self.refresh_chunk(chunk, now).await?);
+        }
+        Ok(report)
+    }
+
+    /// Re-evaluates every queued person whose time has come (the scheduled path; also
+    /// drains what a bulk change queued). Call it periodically.
+    pub async fn run_due(&self) -> Result<RefreshReport, ServiceError> {
+        let now = self.clock.now();
+        let mut report = RefreshReport::default();
+        let mut previous: Vec<PersonId> = Vec::new();
+        loop {
+            let due = self.store.due_persons(now, CHUNK).await?;
+            if due.is_empty() {
+                break;
+            }
+            if due == previous {
+                // Nothing was taken off the queue: persons queued without a record.
+                tracing::warn!(count = due.len(), "queued persons could not be evaluated; leaving them queued");
+                break;
+            }
+            report.add(self.refresh_chunk(&due, now).await?);
+            previous = due;
+        }
+        Ok(report)
+    }
+
+    /// Re-evaluates every person with evidence, whatever the queue says (bulk, e.g. after
+    /// restoring a backup). Persons without evidence are green under any rule set.
+    pub async fn refresh_all(&self) -> Result<RefreshReport, ServiceError> {
+        self.store.queue_persons_with_evidence(Timestamp::MIN).await?;
+        self.run_due().await
+    }
+
+    /// Activates a new rule set and re-evaluates everyone it can affect.
+    pub async fn replace_rules(&self, rules: RuleSet) -> Result<RefreshReport, ServiceError> {
+        self.set_rules(rules);
+        self.refresh_all().await
+    }
+
+    /// Records new designations in the shared index and re-evaluates the persons whose
+    /// stays they cover: only stays that can still touch a window from now on.
+    pub(crate) async fn apply_designations(&self, added: Vec<Event<AreaRisk>>) -> Result<RefreshReport, ServiceError> {
+        if added.is_empty() {
+            return Ok(RefreshReport::default());
+        }
+        let window = self.rules().window();
+        // Due when the designation becomes visible: at once, unless recorded in the future.
+        let targets: Vec<(String, Timestamp, Timestamp)> =
+            added.iter().map(|d| (d.body.area.normal().to_string(), d.at.saturating_sub(window), d.at)).collect();
+        self.add_designations(added);
+        for (prefix, ended_after, due) in targets {
+            self.store.queue_persons_with_stays_under(&prefix, ended_after, due).await?;
+        }
+        self.run_due().await
+    }
+
+    async fn refresh_chunk(&self, persons: &[PersonId], now: Timestamp) -> Result<RefreshReport, ServiceError> {
+        let shared = self.shared();
+        let kinds: HashMap<PersonId, _> =
+            self.store.persons(persons).await?.into_iter().map(|p| (p.id, p.kind)).collect();
+        let previous: HashMap<PersonId, CodeState> =
+            self.store.codes(persons).await?.into_iter().map(|c| (c.person.clone(), c)).collect();
+        let histories = self.store.evidence_for_many(persons).await?;
+
+        let next_designation = shared.designations.iter().map(|d| d.at).find(|&at| at > now);
+        let mut report = RefreshReport::default();
+        let mut codes = Vec::with_capacity(histories.len());
+        for (person, events) in &histories {
+            let Some(kind) = kinds.get(person) else { continue };
+            let evaluation = shared.rules.evaluate(*kind, events, &shared.areas, now);
+            let before = previous.get(person);
+            let since = match before {
+                Some(b) if b.colour == evaluation.colour => b.since,
+                Some(b) => changed_at(b, events, now),
+                None => now,
+            };
+            if before.is_some_and(|b| b.colour != evaluation.colour) {
+                report.changed += 1;
+            }
+            report.evaluated += 1;
+            codes.push(CodeState {
+                person: person.clone(),
+                colour: evaluation.colour,
+                reasons: evaluation.reasons.iter().map(|r| r.rule.to_string()).collect(),
+                evidence: evaluation
+                    .reasons
+                    .iter()
+                    .map(|r| ReasonEvidence {
+                        rule: r.rule.to_string(),
+                        events: r.evidence.iter().map(|&id| id.clone()).collect(),
+                    })
+                    .collect(),
+                since,
+                evaluated_at: now,
+                rules_version: shared.rules.version().to_string(),
+                next_change: earliest([evaluation.next_change, next_recorded(events, now), next_designation]),
+            });
+        }
+        self.store.save_codes(&codes).await?;
+        Ok(report)
+    }
+}
+
+/// When a colour that differs from the stored one took effect: at the stored next change
+/// if time alone changed it (no evidence since the last evaluation), else now.
+fn changed_at(before: &CodeState, events: &[Event<healthcode_domain::Evidence>], now: Timestamp) -> Timestamp {
+    let newest_evidence = events.iter().map(|e| e.at).max();
+    match before.next_change {
+        Some(t) if t <= now && newest_evidence.is_none_or(|n| n <= before.evaluated_at) => t,
+        _ => now,
+    }
+}
+
+/// Evidence recorded with an `at` after now (possible only when sources supply `at`)
+/// becomes visible later: the code must be evaluated again then.
+fn next_recorded(events: &[Event<healthcode_domain::Evidence>], now: Timestamp) -> Option<Timestamp> {
+    events.iter().map(|e| e.at).find(|&at| at > now)
+}
+
+fn earliest<const N: usize>(times: [Option<Timestamp>; N]) -> Option<Timestamp> {
+    times.into_iter().flatten().min()
+}

@@ -1,0 +1,120 @@
+use std::sync::{Arc, RwLock};
+
+use healthcode_domain::{AreaCode, AreaRisk, Event, IdDocument, PersonId, PersonKind};
+use healthcode_rules::{AreaRiskIndex, RuleSet};
+use healthcode_store::{PersonRecord, Store};
+
+use crate::{Clock, Pseudonymiser, ServiceError};
+
+/// The use cases of healthcode over one store. Cheap to share (`Arc`); every method
+/// takes `&self`.
+pub struct HealthService {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pseudonyms: Pseudonymiser,
+    shared: RwLock<Shared>,
+}
+
+/// What every evaluation reads besides the person's own evidence. Replaced whole (never
+/// mutated in place) so an evaluation in progress keeps a consistent view.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub rules: Arc<RuleSet>,
+    pub areas: Arc<AreaRiskIndex>,
+    pub designations: Arc<Vec<Event<AreaRisk>>>,
+}
+
+/// What a resident submits to register. Only what the code needs: the document (from
+/// which the pseudonym is derived, and which is not kept) and the area of residence.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub document: IdDocument,
+    pub residence_area: Option<AreaCode>,
+}
+
+impl HealthService {
+    /// Opens the service over a store, loading the area designations it holds.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        pseudonyms: Pseudonymiser,
+        rules: RuleSet,
+    ) -> Result<Self, ServiceError> {
+        let designations = store.designations().await?;
+        let areas = AreaRiskIndex::new(designations.iter().cloned());
+        Ok(HealthService {
+            store,
+            clock,
+            pseudonyms,
+            shared: RwLock::new(Shared {
+                rules: Arc::new(rules),
+                areas: Arc::new(areas),
+                designations: Arc::new(designations),
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn now(&self) -> healthcode_domain::Timestamp {
+        self.clock.now()
+    }
+
+    pub fn rules(&self) -> Arc<RuleSet> {
+        self.shared().rules
+    }
+
+    pub(crate) fn shared(&self) -> Shared {
+        self.shared.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub(crate) fn set_rules(&self, rules: RuleSet) {
+        self.shared.write().unwrap_or_else(|poisoned| poisoned.into_inner()).rules = Arc::new(rules);
+    }
+
+    pub(crate) fn add_designations(&self, added: Vec<Event<AreaRisk>>) {
+        if added.is_empty() {
+            return;
+        }
+        let mut shared = self.shared.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut areas = (*shared.areas).clone();
+        let mut all = (*shared.designations).clone();
+        for d in added {
+            areas.insert(d.clone());
+            all.push(d);
+        }
+        all.sort_by_key(Event::order_key);
+        shared.areas = Arc::new(areas);
+        shared.designations = Arc::new(all);
+    }
+
+    pub fn person_id_for(&self, document: &IdDocument) -> PersonId {
+        self.pseudonyms.person_id(document)
+    }
+
+    /// Registers a resident, or finds them if already registered; their code is computed
+    /// at once (from any evidence recorded before they registered).
+    pub async fn register(&self, registration: Registration) -> Result<(PersonRecord, bool), ServiceError> {
+        let id = self.person_id_for(&registration.document);
+        let kind = registration.document.id_type().person_kind();
+        self.register_pseudonymous(id, kind, registration.residence_area).await
+    }
+
+    /// Registers a person under an id chosen by the caller (scenarios, synthetic data).
+    pub async fn register_pseudonymous(
+        &self,
+        id: PersonId,
+        kind: PersonKind,
+        residence_area: Option<AreaCode>,
+    ) -> Result<(PersonRecord, bool), ServiceError> {
+        let record = PersonRecord { id: id.clone(), kind, registered_at: self.clock.now(), residence_area };
+        let created = self.store.register_person(&record).await?;
+        let stored = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
+        if created {
+            self.refresh_persons(std::slice::from_ref(&id)).await?;
+        }
+        Ok((stored, created))
+    }
+}
