@@ -63,6 +63,25 @@ impl AreaRiskIndex {
         self.count == 0
     }
 
+    /// The level and escalation of `area` at `x`, without saying which designations
+    /// decide it: the fast path of evaluation.
+    pub fn level_at(&self, area: &AreaCode, x: Timestamp) -> (RiskLevel, bool) {
+        let mut level = RiskLevel::Low;
+        let mut escalated = false;
+        if self.by_code.is_empty() {
+            return (level, escalated);
+        }
+        for prefix in area.covering_prefixes() {
+            let Some(list) = self.by_code.get(&key(prefix)) else { continue };
+            let visible = list.partition_point(|e| e.at <= x);
+            if let Some(in_force) = visible.checked_sub(1).map(|i| &list[i]) {
+                level = level.max(in_force.level);
+                escalated |= in_force.escalated;
+            }
+        }
+        (level, escalated)
+    }
+
     /// The level and escalation of `area` at `x`, using only designations recorded at or
     /// before `x` (and so visible at x). For each exact code the latest one is in force.
     pub fn status_at(&self, area: &AreaCode, x: Timestamp) -> AreaStatus<'_> {

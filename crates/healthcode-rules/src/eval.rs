@@ -1,7 +1,11 @@
 //! The evaluator: a person's visible evidence, the designations and a time in; the rules
 //! that hold, the evidence behind each, and the next change by the passing of time out.
 
-use healthcode_domain::{distinct_approvers, Colour, Event, EventId, Evidence, PersonKind, RuleColour, Timestamp};
+use std::cell::RefCell;
+
+use healthcode_domain::{
+    distinct_approvers, Colour, Event, EventId, Evidence, EvidenceKind, PersonKind, RiskLevel, RuleColour, Timestamp,
+};
 
 use crate::areas::AreaRiskIndex;
 use crate::compile::{ClearerCond, Compiled, Cond, ExistsCond, Matcher, Op, TimeField};
@@ -47,17 +51,29 @@ pub(crate) fn evaluate<'a>(
         "evidence must be sorted by (at, seq)"
     );
     let visible = &events[..events.partition_point(|e| e.at <= at)];
-    let ctx = Ctx { set, events: visible, areas, as_of: at };
+    let ctx = Ctx {
+        set,
+        events: visible,
+        by_kind: KindIndex::new(visible),
+        areas,
+        as_of: at,
+        area_memo: RefCell::new(Vec::new()),
+    };
 
-    let mut candidates = Vec::new();
+    // Future instants at which each rule may flip, tagged with the rule's index.
+    let mut candidates: Vec<(Timestamp, usize)> = Vec::new();
+    let mut flips = Vec::new();
+    let mut holding = vec![false; set.rules.len()];
     let mut reasons = Vec::new();
-    for rule in &set.rules {
+    for (index, rule) in set.rules.iter().enumerate() {
         let mut evidence = Vec::new();
-        if ctx.cond(&rule.when, at, Some(&mut evidence), Some(&mut candidates)) {
+        if ctx.cond(&rule.when, at, Some(&mut evidence), Some(&mut flips)) {
             evidence.sort();
             evidence.dedup();
+            holding[index] = true;
             reasons.push(Reason { rule: rule.id.as_str(), colour: rule.colour, evidence });
         }
+        candidates.extend(flips.drain(..).filter(|&t| t > at).map(|t| (t, index)));
     }
     reasons.sort_by(|a, b| a.rule.cmp(b.rule));
 
@@ -67,15 +83,19 @@ pub(crate) fn evaluate<'a>(
         Some(RuleColour::Red) if kind == PersonKind::International => set.international_red,
         Some(RuleColour::Red) => Colour::Red,
     };
-    let next_change = ctx.next_change(at, &reasons, candidates);
+    let next_change = ctx.next_change(&holding, candidates);
     Evaluation { colour, reasons, next_change }
 }
 
 struct Ctx<'a> {
     set: &'a Compiled,
     events: &'a [Event<Evidence>],
+    by_kind: KindIndex,
     areas: &'a AreaRiskIndex,
     as_of: Timestamp,
+    /// The area status of each stay at `as_of` (0: not looked up yet), since the search
+    /// for the next change asks again at later instants, where designations are the same.
+    area_memo: RefCell<Vec<u8>>,
 }
 
 /// Whether an anchor's time filters hold at X, and when they may next flip.
@@ -150,7 +170,9 @@ impl<'a> Ctx<'a> {
     ) -> bool {
         let thorough = evidence.is_some() || candidates.is_some();
         let mut found = false;
-        for (i, anchor) in self.events.iter().enumerate() {
+        for &i in self.by_kind.of(e.event.kind) {
+            let i = i as usize;
+            let anchor = &self.events[i];
             if !matches(&e.event, &anchor.body) {
                 continue;
             }
@@ -165,15 +187,13 @@ impl<'a> Ctx<'a> {
                     _ => continue,
                 }
             }
-            let mut area_ids = Vec::new();
             if e.needs_area() {
                 let Evidence::Stay { area, .. } = &anchor.body else { continue };
-                let status = self.areas.status_at(area, x.min(self.as_of));
-                let level_ok = e.area_level_at_least.is_none_or(|min| status.level() >= min);
-                if !level_ok || (e.area_escalated && !status.escalated) {
+                let (level, escalated) = self.area_level(i, area, x);
+                let level_ok = e.area_level_at_least.is_none_or(|min| level >= min);
+                if !level_ok || (e.area_escalated && !escalated) {
                     continue;
                 }
-                area_ids = status.designations;
             }
             if e.unless.iter().any(|c| self.clears(c, i, anchor)) {
                 continue;
@@ -185,7 +205,9 @@ impl<'a> Ctx<'a> {
                 found = true;
                 if let Some(ev) = evidence.as_deref_mut() {
                     ev.push(&anchor.id);
-                    ev.extend(area_ids);
+                    if let (true, Evidence::Stay { area, .. }) = (e.needs_area(), &anchor.body) {
+                        ev.extend(self.areas.status_at(area, x.min(self.as_of)).designations);
+                    }
                 }
                 if !thorough {
                     return true;
@@ -193,6 +215,22 @@ impl<'a> Ctx<'a> {
             }
         }
         found
+    }
+
+    fn area_level(&self, i: usize, area: &healthcode_domain::AreaCode, x: Timestamp) -> (RiskLevel, bool) {
+        if x < self.as_of {
+            return self.areas.level_at(area, x);
+        }
+        let mut memo = self.area_memo.borrow_mut();
+        if memo.is_empty() {
+            memo.resize(self.events.len(), 0);
+        }
+        if memo[i] == 0 {
+            let (level, escalated) = self.areas.level_at(area, self.as_of);
+            memo[i] = 1 + (level as u8) * 2 + u8::from(escalated);
+        }
+        let code = memo[i] - 1;
+        (RiskLevel::ALL[usize::from(code / 2)], code % 2 == 1)
     }
 
     fn time_status(&self, e: &ExistsCond, anchor: &Event<Evidence>, x: Timestamp) -> TimeStatus {
@@ -235,8 +273,9 @@ impl<'a> Ctx<'a> {
     /// Does `clearer` stop the anchor (at index `i`) from counting?
     fn clears(&self, clearer: &ClearerCond, i: usize, anchor: &Event<Evidence>) -> bool {
         let mut lacks_checked: Option<bool> = None;
-        let candidates = if clearer.after_anchor { &self.events[i + 1..] } else { self.events };
-        for other in candidates {
+        let of_kind = self.by_kind.of(clearer.event.kind);
+        let later = if clearer.after_anchor { of_kind.partition_point(|&j| j as usize <= i) } else { 0 };
+        for other in of_kind[later..].iter().map(|&j| &self.events[j as usize]) {
             if !matches(&clearer.event, &other.body) {
                 continue;
             }
@@ -269,33 +308,54 @@ impl<'a> Ctx<'a> {
         false
     }
 
-    /// The first candidate instant after `at` at which the set of rules that hold differs.
-    fn next_change(&self, at: Timestamp, now: &[Reason<'_>], mut candidates: Vec<Timestamp>) -> Option<Timestamp> {
-        candidates.retain(|&t| t > at);
+    /// The first candidate instant at which some rule's truth differs from now. A rule
+    /// can only flip at one of its own candidate instants, so only those are re-checked.
+    fn next_change(&self, holding: &[bool], mut candidates: Vec<(Timestamp, usize)>) -> Option<Timestamp> {
         candidates.sort_unstable();
         candidates.dedup();
-        let holding_now: Vec<&str> = now.iter().map(|r| r.rule).collect();
-        for &t in candidates.iter().take(MAX_CANDIDATES) {
-            let holding_then =
-                self.set.rules.iter().filter(|r| self.cond(&r.when, t, None, None)).map(|r| r.id.as_str());
-            if !holding_then.eq_sorted(&holding_now) {
+        for (examined, &(t, rule)) in candidates.iter().enumerate() {
+            if examined == MAX_CANDIDATES {
+                return Some(t);
+            }
+            if self.cond(&self.set.rules[rule].when, t, None, None) != holding[rule] {
                 return Some(t);
             }
         }
-        candidates.get(MAX_CANDIDATES).copied()
+        None
     }
 }
 
-trait EqSorted<'s> {
-    fn eq_sorted(self, sorted: &[&'s str]) -> bool;
+/// The positions of a person's events grouped by kind (a counting sort), so that a rule
+/// about close contacts does not look at stays. Positions keep time order within a kind.
+struct KindIndex {
+    positions: Vec<u32>,
+    starts: [u32; KINDS + 1],
 }
 
-impl<'s, I: Iterator<Item = &'s str>> EqSorted<'s> for I {
-    /// Compares rule ids in rule-set order with a sorted list of ids.
-    fn eq_sorted(self, sorted: &[&'s str]) -> bool {
-        let mut ids: Vec<&str> = self.collect();
-        ids.sort_unstable();
-        ids == sorted
+const KINDS: usize = EvidenceKind::ALL.len();
+
+impl KindIndex {
+    fn new(events: &[Event<Evidence>]) -> Self {
+        let mut starts = [0u32; KINDS + 1];
+        for e in events {
+            starts[e.body.kind() as usize + 1] += 1;
+        }
+        for k in 0..KINDS {
+            starts[k + 1] += starts[k];
+        }
+        let mut next = starts;
+        let mut positions = vec![0u32; events.len()];
+        for (i, e) in events.iter().enumerate() {
+            let k = e.body.kind() as usize;
+            positions[next[k] as usize] = i as u32;
+            next[k] += 1;
+        }
+        KindIndex { positions, starts }
+    }
+
+    fn of(&self, kind: EvidenceKind) -> &[u32] {
+        let k = kind as usize;
+        &self.positions[self.starts[k] as usize..self.starts[k + 1] as usize]
     }
 }
 

@@ -51,7 +51,10 @@ fn evidence() -> impl Strategy<Value = Evidence> {
 }
 
 /// A history: (recorded-at hour, evidence) in arrival order, plus designations.
-fn history() -> impl Strategy<Value = (Vec<(i64, Evidence)>, Vec<(i64, usize, usize, bool)>)> {
+/// (recorded-at hour, area index, level index, escalated)
+type DesignationSpec = (i64, usize, usize, bool);
+
+fn history() -> impl Strategy<Value = (Vec<(i64, Evidence)>, Vec<DesignationSpec>)> {
     (
         proptest::collection::vec((0i64..960, evidence()), 0..25),
         proptest::collection::vec((0i64..960, 0usize..4, 0usize..3, proptest::bool::weighted(0.2)), 0..6),
@@ -78,7 +81,7 @@ fn body_tag(body: &Evidence) -> String {
     serde_json::to_string(body).unwrap().len().to_string() + body.kind().as_str()
 }
 
-fn areas(designations: &[(i64, usize, usize, bool)]) -> AreaRiskIndex {
+fn areas(designations: &[DesignationSpec]) -> AreaRiskIndex {
     AreaRiskIndex::new(designations.iter().enumerate().map(|(i, (h, a, level, escalate))| Event {
         id: EventId::parse(&format!("d{i}")).unwrap(),
         at: hour(*h),
