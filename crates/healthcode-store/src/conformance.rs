@@ -1,4 +1,274 @@
-//! The story every backend runs. A backend's test calls `run_all` with a function that
-//! makes a fresh, empty store.
+//! The story every backend runs: each check takes a fresh, empty store and asserts one
+//! promise of [`Store`]. A backend's test calls [`run_all`] with a function that makes
+//! such a store; a failure names the promise that broke.
 
-// Filled in by the backend work: see the promises on `Store`.
+use std::future::Future;
+
+use healthcode_domain::{
+    AreaCode, AreaRisk, Colour, EventId, Evidence, PersonId, PersonKind, RiskLevel, TestResult, Timestamp,
+};
+
+use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
+
+/// Runs every check, each on a store from `make`.
+pub async fn run_all<S, F, Fut>(make: F)
+where
+    S: Store,
+    F: Fn() -> Fut,
+    Fut: Future<Output = S>,
+{
+    registering_twice_keeps_the_first(&make().await).await;
+    event_ids_are_stored_once_across_kinds(&make().await).await;
+    seq_follows_insertion_and_evidence_is_sorted_by_time(&make().await).await;
+    evidence_queues_its_person_at_its_time(&make().await).await;
+    saving_codes_sets_or_clears_the_queue(&make().await).await;
+    stays_under_an_area_are_queued_by_prefix_and_end(&make().await).await;
+    persons_with_evidence_are_queued_for_rule_changes(&make().await).await;
+    evidence_for_many_answers_every_person(&make().await).await;
+    codes_round_trip_and_are_counted(&make().await).await;
+    rejections_are_kept_in_order(&make().await).await;
+}
+
+fn t(hours: i64) -> Timestamp {
+    Timestamp::from_millis(1_590_969_600_000 + hours * 3_600_000)
+}
+
+fn pid(s: &str) -> PersonId {
+    PersonId::parse(s).unwrap()
+}
+
+fn eid(s: &str) -> EventId {
+    EventId::parse(s).unwrap()
+}
+
+async fn person(store: &impl Store, id: &str) -> PersonId {
+    let record = PersonRecord {
+        id: pid(id),
+        kind: PersonKind::Domestic,
+        registered_at: t(0),
+        residence_area: Some(AreaCode::parse("330106").unwrap()),
+    };
+    store.register_person(&record).await.unwrap();
+    record.id
+}
+
+fn fever(person: &PersonId, id: &str, at: i64) -> NewEvidence {
+    NewEvidence { person: person.clone(), id: eid(id), at: t(at), evidence: Evidence::Fever { onset_at: t(at) } }
+}
+
+fn stay(person: &PersonId, id: &str, area: &str, to: Option<i64>) -> NewEvidence {
+    NewEvidence {
+        person: person.clone(),
+        id: eid(id),
+        at: t(1),
+        evidence: Evidence::Stay { area: AreaCode::parse(area).unwrap(), from: t(0), to: to.map(t) },
+    }
+}
+
+fn code(person: &PersonId, colour: Colour, next_change: Option<i64>) -> CodeState {
+    CodeState {
+        person: person.clone(),
+        colour,
+        reasons: vec!["Y1".into()],
+        evidence: vec![ReasonEvidence { rule: "Y1".into(), events: vec![eid("e1")] }],
+        since: t(1),
+        evaluated_at: t(2),
+        rules_version: "test".into(),
+        next_change: next_change.map(t),
+    }
+}
+
+async fn registering_twice_keeps_the_first(store: &impl Store) {
+    let first =
+        PersonRecord { id: pid("p1"), kind: PersonKind::International, registered_at: t(0), residence_area: None };
+    assert!(store.register_person(&first).await.unwrap(), "a new person is reported as created");
+    let second = PersonRecord { kind: PersonKind::Domestic, registered_at: t(5), ..first.clone() };
+    assert!(!store.register_person(&second).await.unwrap(), "registering again is reported as not created");
+    assert_eq!(store.person(&pid("p1")).await.unwrap(), Some(first), "registering again changes nothing");
+    assert_eq!(store.person(&pid("nobody")).await.unwrap(), None);
+    assert_eq!(store.person_count().await.unwrap(), 1);
+    assert_eq!(store.persons(&[pid("p1"), pid("nobody")]).await.unwrap().len(), 1, "persons() skips unknown ids");
+}
+
+async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let out = store.insert_evidence(&[fever(&p, "e1", 1), fever(&p, "e1", 1), fever(&p, "e1", 2)]).await.unwrap();
+    assert!(matches!(out[0], Inserted::New { .. }), "first insert of an id is new");
+    assert_eq!(out[1], Inserted::Duplicate { same_content: true }, "a resend is a harmless duplicate");
+    assert_eq!(out[2], Inserted::Duplicate { same_content: false }, "a reused id with other content is flagged");
+    assert_eq!(store.evidence_for(&p).await.unwrap().len(), 1, "a duplicate id is stored once");
+
+    let d = |id: &str| NewDesignation {
+        id: eid(id),
+        at: t(1),
+        risk: AreaRisk { area: AreaCode::parse("330106").unwrap(), level: RiskLevel::High, escalate_to_red: false },
+    };
+    let out = store.insert_designations(&[d("e1"), d("d1"), d("d1")]).await.unwrap();
+    assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "evidence and designations share one id space");
+    assert!(matches!(out[1], Inserted::New { .. }));
+    assert_eq!(out[2], Inserted::Duplicate { same_content: true });
+    assert_eq!(store.designations().await.unwrap().len(), 1);
+    let out = store.insert_evidence(&[fever(&p, "d1", 3)]).await.unwrap();
+    assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "an evidence id may not reuse a designation's");
+}
+
+async fn seq_follows_insertion_and_evidence_is_sorted_by_time(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let out =
+        store.insert_evidence(&[fever(&p, "late", 9), fever(&p, "early", 1), fever(&p, "same", 1)]).await.unwrap();
+    let seqs: Vec<i64> = out
+        .iter()
+        .map(|o| if let Inserted::New { seq } = o { *seq } else { panic!("expected new, got {o:?}") })
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "seq grows in insertion order: {seqs:?}");
+    let d = store
+        .insert_designations(&[NewDesignation {
+            id: eid("d"),
+            at: t(0),
+            risk: AreaRisk {
+                area: AreaCode::parse("330100").unwrap(),
+                level: RiskLevel::Medium,
+                escalate_to_red: true,
+            },
+        }])
+        .await
+        .unwrap();
+    assert!(matches!(d[0], Inserted::New { seq } if seq > seqs[2]), "designations continue the same sequence");
+    let events = store.evidence_for(&p).await.unwrap();
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["early", "same", "late"], "evidence comes back sorted by (at, seq)");
+    assert_eq!(events[0].body, Evidence::Fever { onset_at: t(1) }, "bodies round-trip");
+    let stored = store.designations().await.unwrap();
+    assert!(stored[0].body.escalate_to_red && stored[0].body.area.normal() == "3301", "designations round-trip");
+}
+
+async fn evidence_queues_its_person_at_its_time(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let q = person(store, "p2").await;
+    store.insert_evidence(&[fever(&p, "a", 5)]).await.unwrap();
+    store.insert_evidence(&[fever(&p, "b", 3), fever(&q, "c", 7)]).await.unwrap();
+    store.insert_evidence(&[fever(&p, "d", 9)]).await.unwrap();
+    assert_eq!(store.queue_len().await.unwrap(), 2);
+    assert!(store.due_persons(t(2), 10).await.unwrap().is_empty(), "nobody is due before their earliest event");
+    assert_eq!(store.due_persons(t(3), 10).await.unwrap(), [p.clone()], "the earliest due time is kept");
+    assert_eq!(store.due_persons(t(100), 10).await.unwrap(), [p.clone(), q.clone()], "due persons come earliest first");
+    assert_eq!(store.due_persons(t(100), 1).await.unwrap(), [p.clone()], "the limit is respected");
+    store.queue_persons(&[q.clone()], t(1)).await.unwrap();
+    assert_eq!(store.due_persons(t(100), 10).await.unwrap(), [q.clone(), p], "queueing earlier moves a person up");
+    store.queue_persons(&[q.clone()], t(50)).await.unwrap();
+    assert_eq!(store.due_persons(t(1), 10).await.unwrap(), [q], "queueing later never postpones");
+}
+
+async fn saving_codes_sets_or_clears_the_queue(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let q = person(store, "p2").await;
+    store.insert_evidence(&[fever(&p, "a", 1), fever(&q, "b", 1)]).await.unwrap();
+    store.save_codes(&[code(&p, Colour::Yellow, Some(40)), code(&q, Colour::Green, None)]).await.unwrap();
+    assert_eq!(store.queue_len().await.unwrap(), 1, "a code without next change leaves the queue");
+    assert!(store.due_persons(t(39), 10).await.unwrap().is_empty(), "the queue entry becomes the next change");
+    assert_eq!(store.due_persons(t(40), 10).await.unwrap(), [p]);
+}
+
+async fn stays_under_an_area_are_queued_by_prefix_and_end(store: &impl Store) {
+    let county = person(store, "county").await;
+    let street = person(store, "street").await;
+    let neighbour = person(store, "neighbour").await;
+    let long_ago = person(store, "long-ago").await;
+    let still_there = person(store, "still-there").await;
+    store
+        .insert_evidence(&[
+            stay(&county, "s1", "330106", Some(10)),
+            stay(&street, "s2", "330106001", Some(10)),
+            stay(&neighbour, "s3", "330206", Some(10)),
+            stay(&long_ago, "s4", "330106", Some(2)),
+            stay(&still_there, "s5", "330106001002", None),
+        ])
+        .await
+        .unwrap();
+    store
+        .save_codes(&[
+            code(&county, Colour::Green, None),
+            code(&street, Colour::Green, None),
+            code(&neighbour, Colour::Green, None),
+            code(&long_ago, Colour::Green, None),
+            code(&still_there, Colour::Green, None),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.queue_len().await.unwrap(), 0);
+    let queued = store.queue_persons_with_stays_under("3301", t(5), t(20)).await.unwrap();
+    assert_eq!(queued, 3, "stays under 3301 that ended after the cut-off or have not ended");
+    let mut due = store.due_persons(t(20), 10).await.unwrap();
+    due.sort();
+    let mut want = vec![county, street, still_there];
+    want.sort();
+    assert_eq!(due, want);
+    assert!(store.due_persons(t(19), 10).await.unwrap().is_empty(), "queued at the given due time");
+    assert_eq!(store.queue_persons_with_stays_under("3399", t(0), t(20)).await.unwrap(), 0, "no stays under 3399");
+}
+
+async fn persons_with_evidence_are_queued_for_rule_changes(store: &impl Store) {
+    let p = person(store, "p1").await;
+    person(store, "no-evidence").await;
+    store.insert_evidence(&[fever(&p, "a", 1), fever(&p, "b", 2)]).await.unwrap();
+    store.save_codes(&[code(&p, Colour::Yellow, None)]).await.unwrap();
+    assert_eq!(store.queue_persons_with_evidence(t(0)).await.unwrap(), 1);
+    assert_eq!(store.due_persons(t(0), 10).await.unwrap(), [p]);
+}
+
+async fn evidence_for_many_answers_every_person(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let q = person(store, "p2").await;
+    let test = NewEvidence {
+        person: q.clone(),
+        id: eid("t"),
+        at: t(4),
+        evidence: Evidence::Test { result: TestResult::Negative, sampled_at: t(3) },
+    };
+    store.insert_evidence(&[fever(&p, "b", 2), test, fever(&p, "a", 1)]).await.unwrap();
+    let many = store.evidence_for_many(&[q.clone(), pid("nobody"), p.clone()]).await.unwrap();
+    assert_eq!(many.len(), 3, "every requested person appears once");
+    assert_eq!(many[0].0, q);
+    assert_eq!(many[0].1.len(), 1);
+    assert!(many[1].1.is_empty(), "a person without evidence has an empty list");
+    let ids: Vec<&str> = many[2].1.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"], "each list is sorted by (at, seq)");
+}
+
+async fn codes_round_trip_and_are_counted(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let q = person(store, "p2").await;
+    let r = person(store, "p3").await;
+    let c = code(&p, Colour::Red, Some(9));
+    store.save_codes(&[c.clone(), code(&q, Colour::Red, None), code(&r, Colour::Green, None)]).await.unwrap();
+    assert_eq!(store.code(&p).await.unwrap(), Some(c.clone()), "a code round-trips");
+    assert_eq!(store.code(&pid("nobody")).await.unwrap(), None);
+    let mut updated = c.clone();
+    updated.colour = Colour::Yellow;
+    store.save_codes(&[updated.clone()]).await.unwrap();
+    assert_eq!(store.code(&p).await.unwrap(), Some(updated), "saving again replaces the code");
+    assert_eq!(store.codes(&[p, q, pid("nobody")]).await.unwrap().len(), 2);
+    let mut counts = store.colour_counts().await.unwrap();
+    counts.sort();
+    assert_eq!(counts, [(Colour::Green, 1), (Colour::Yellow, 1), (Colour::Red, 1)]);
+}
+
+async fn rejections_are_kept_in_order(store: &impl Store) {
+    let r = |n: usize| NewRejection {
+        received_at: t(1),
+        origin: format!("batch row {n}"),
+        input: "{\"type\":\"feverish\"}".into(),
+        field: (n % 2 == 0).then(|| "type".to_string()),
+        reason: format!("reason {n}"),
+    };
+    store.record_rejections(&[r(1), r(2), r(3)]).await.unwrap();
+    store.record_rejections(&[]).await.unwrap();
+    let all = store.rejections(0, 10).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id), "ids increase");
+    assert_eq!(all[1].field.as_deref(), Some("type"));
+    assert_eq!(all[2].reason, "reason 3");
+    let page = store.rejections(all[0].id, 1).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].origin, "batch row 2", "paging continues after the given id");
+}

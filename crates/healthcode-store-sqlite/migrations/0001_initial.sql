@@ -1,0 +1,69 @@
+-- Persons are pseudonymous: no name, no ID number.
+CREATE TABLE persons (
+    id             TEXT PRIMARY KEY,
+    kind           TEXT NOT NULL CHECK (kind IN ('domestic', 'international')),
+    registered_at  INTEGER NOT NULL,
+    residence_area TEXT
+) WITHOUT ROWID;
+
+-- The ingestion order shared by evidence and designations.
+CREATE TABLE sequence (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO sequence (name, value) VALUES ('events', 0);
+
+CREATE TABLE evidence (
+    seq       INTEGER PRIMARY KEY,
+    id        TEXT NOT NULL UNIQUE,
+    person_id TEXT NOT NULL REFERENCES persons (id),
+    at        INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    body      TEXT NOT NULL
+);
+CREATE INDEX evidence_by_person ON evidence (person_id, at, seq);
+
+-- One row per stay, to find who stayed under an area code (normal form) recently.
+CREATE TABLE stays (
+    seq         INTEGER PRIMARY KEY REFERENCES evidence (seq),
+    person_id   TEXT NOT NULL,
+    area_normal TEXT NOT NULL,
+    ended_at    INTEGER
+);
+CREATE INDEX stays_by_area ON stays (area_normal, ended_at);
+
+CREATE TABLE designations (
+    seq  INTEGER PRIMARY KEY,
+    id   TEXT NOT NULL UNIQUE,
+    at   INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+
+-- Derived: each person's last evaluation. Recomputable from the tables above.
+CREATE TABLE codes (
+    person_id     TEXT PRIMARY KEY,
+    colour        TEXT NOT NULL,
+    reasons       TEXT NOT NULL,
+    evidence      TEXT NOT NULL,
+    since         INTEGER NOT NULL,
+    evaluated_at  INTEGER NOT NULL,
+    rules_version TEXT NOT NULL,
+    next_change   INTEGER
+) WITHOUT ROWID;
+CREATE INDEX codes_by_colour ON codes (colour);
+
+-- Who must be evaluated again, and from when.
+CREATE TABLE reevaluation_queue (
+    person_id TEXT PRIMARY KEY,
+    due       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX reevaluation_queue_by_due ON reevaluation_queue (due, person_id);
+
+CREATE TABLE rejections (
+    id          INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    origin      TEXT NOT NULL,
+    input       TEXT NOT NULL,
+    field       TEXT,
+    reason      TEXT NOT NULL
+);

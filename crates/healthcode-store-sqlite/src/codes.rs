@@ -1,0 +1,161 @@
+//! Code states (derived) and the re-evaluation queue.
+
+use healthcode_domain::{Colour, PersonId, Timestamp};
+use healthcode_store::{CodeState, StoreError};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use crate::persons::id_array;
+use crate::{backend, corrupt};
+
+const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due)";
+
+pub(crate) fn save(conn: &mut Connection, codes: &[CodeState]) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(backend("begin saving codes"))?;
+    {
+        let mut upsert = tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO codes
+                 (person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(backend("prepare saving codes"))?;
+        let mut requeue = tx
+            .prepare_cached("INSERT OR REPLACE INTO reevaluation_queue (person_id, due) VALUES (?1, ?2)")
+            .map_err(backend("prepare queueing"))?;
+        let mut dequeue = tx
+            .prepare_cached("DELETE FROM reevaluation_queue WHERE person_id = ?1")
+            .map_err(backend("prepare dequeueing"))?;
+        for c in codes {
+            let reasons = serde_json::to_string(&c.reasons).map_err(|e| corrupt("reasons", e))?;
+            let evidence = serde_json::to_string(&c.evidence).map_err(|e| corrupt("reason evidence", e))?;
+            upsert
+                .execute((
+                    c.person.as_str(),
+                    c.colour.as_str(),
+                    reasons,
+                    evidence,
+                    c.since.as_millis(),
+                    c.evaluated_at.as_millis(),
+                    &c.rules_version,
+                    c.next_change.map(Timestamp::as_millis),
+                ))
+                .map_err(backend("save a code"))?;
+            match c.next_change {
+                Some(t) => requeue.execute((c.person.as_str(), t.as_millis())),
+                None => dequeue.execute([c.person.as_str()]),
+            }
+            .map_err(backend("update the queue"))?;
+        }
+    }
+    tx.commit().map_err(backend("commit codes"))
+}
+
+const SELECT_CODE: &str =
+    "SELECT person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change FROM codes";
+
+pub(crate) fn one(conn: &Connection, person: &PersonId) -> Result<Option<CodeState>, StoreError> {
+    conn.prepare_cached(&format!("{SELECT_CODE} WHERE person_id = ?1"))
+        .and_then(|mut s| s.query_row([person.as_str()], raw).optional())
+        .map_err(backend("read a code"))?
+        .map(decode)
+        .transpose()
+}
+
+pub(crate) fn many(conn: &Connection, persons: &[PersonId]) -> Result<Vec<CodeState>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("{SELECT_CODE} WHERE person_id IN rarray(?1)")).map_err(backend("read codes"))?;
+    let rows = stmt.query_map([id_array(persons)], raw).map_err(backend("read codes"))?;
+    rows.map(|r| r.map_err(backend("read codes")).and_then(decode)).collect()
+}
+
+pub(crate) fn colour_counts(conn: &Connection) -> Result<Vec<(Colour, u64)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT colour, count(*) FROM codes GROUP BY colour ORDER BY colour")
+        .map_err(backend("count codes"))?;
+    let rows =
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(backend("count codes"))?;
+    rows.map(|r| {
+        let (colour, n) = r.map_err(backend("count codes"))?;
+        Ok((Colour::parse(&colour).ok_or_else(|| corrupt("colour", colour))?, n as u64))
+    })
+    .collect()
+}
+
+pub(crate) fn queue_stays_under(
+    conn: &Connection,
+    prefix: &str,
+    ended_after: Timestamp,
+    due: Timestamp,
+) -> Result<u64, StoreError> {
+    // Normal forms are digits, and ':' sorts right after '9': [prefix, prefix:) is
+    // exactly the codes that start with the prefix.
+    let upper = format!("{prefix}:");
+    conn.prepare_cached(&format!(
+        "INSERT INTO reevaluation_queue (person_id, due)
+         SELECT DISTINCT person_id, ?4 FROM stays
+         WHERE area_normal >= ?1 AND area_normal < ?2 AND (ended_at IS NULL OR ended_at > ?3) {QUEUE_UPSERT}"
+    ))
+    .and_then(|mut s| s.execute((prefix, upper, ended_after.as_millis(), due.as_millis())))
+    .map(|n| n as u64)
+    .map_err(backend("queue persons by stay"))
+}
+
+pub(crate) fn queue_with_evidence(conn: &Connection, due: Timestamp) -> Result<u64, StoreError> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO reevaluation_queue (person_id, due) SELECT DISTINCT person_id, ?1 FROM evidence WHERE true {QUEUE_UPSERT}"
+    ))
+    .and_then(|mut s| s.execute([due.as_millis()]))
+    .map(|n| n as u64)
+    .map_err(backend("queue persons with evidence"))
+}
+
+pub(crate) fn queue(conn: &mut Connection, persons: &[PersonId], due: Timestamp) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(backend("begin queueing"))?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO reevaluation_queue (person_id, due) SELECT value, ?2 FROM rarray(?1) WHERE true {QUEUE_UPSERT}"
+    ))
+    .and_then(|mut s| s.execute((id_array(persons), due.as_millis())))
+    .map_err(backend("queue persons"))?;
+    tx.commit().map_err(backend("commit queueing"))
+}
+
+pub(crate) fn due(conn: &Connection, now: Timestamp, limit: usize) -> Result<Vec<PersonId>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT person_id FROM reevaluation_queue WHERE due <= ?1 ORDER BY due, person_id LIMIT ?2")
+        .map_err(backend("read the queue"))?;
+    let rows = stmt
+        .query_map((now.as_millis(), limit as i64), |r| r.get::<_, String>(0))
+        .map_err(backend("read the queue"))?;
+    rows.map(|r| {
+        let id = r.map_err(backend("read the queue"))?;
+        PersonId::parse(&id).map_err(|e| corrupt("queued person id", e))
+    })
+    .collect()
+}
+
+pub(crate) fn queue_len(conn: &Connection) -> Result<u64, StoreError> {
+    conn.query_row("SELECT count(*) FROM reevaluation_queue", [], |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
+        .map_err(backend("count the queue"))
+}
+
+type RawCode = (String, String, String, String, i64, i64, String, Option<i64>);
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<RawCode> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+fn decode(
+    (person, colour, reasons, evidence, since, evaluated_at, rules_version, next_change): RawCode,
+) -> Result<CodeState, StoreError> {
+    Ok(CodeState {
+        person: PersonId::parse(&person).map_err(|e| corrupt("code person id", e))?,
+        colour: Colour::parse(&colour).ok_or_else(|| corrupt("colour", &colour))?,
+        reasons: serde_json::from_str(&reasons).map_err(|e| corrupt("reasons", e))?,
+        evidence: serde_json::from_str(&evidence).map_err(|e| corrupt("reason evidence", e))?,
+        since: Timestamp::from_millis(since),
+        evaluated_at: Timestamp::from_millis(evaluated_at),
+        rules_version,
+        next_change: next_change.map(Timestamp::from_millis),
+    })
+}

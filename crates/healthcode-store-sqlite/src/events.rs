@@ -1,0 +1,172 @@
+//! Evidence and designations: stored once per id, numbered in ingestion order.
+
+use std::collections::HashMap;
+
+use healthcode_domain::{AreaRisk, Event, EventId, Evidence, PersonId, Timestamp};
+use healthcode_store::{Inserted, NewDesignation, NewEvidence, StoreError};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+
+use crate::persons::id_array;
+use crate::{backend, corrupt};
+
+pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> Result<Vec<Inserted>, StoreError> {
+    let tx = conn.transaction().map_err(backend("begin inserting evidence"))?;
+    let mut seq = current_seq(&tx)?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO evidence (seq, id, person_id, at, kind, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .map_err(backend("prepare an evidence insert"))?;
+        let mut stay = tx
+            .prepare_cached("INSERT INTO stays (seq, person_id, area_normal, ended_at) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(backend("prepare a stay insert"))?;
+        let mut queue = tx
+            .prepare_cached(
+                "INSERT INTO reevaluation_queue (person_id, due) VALUES (?1, ?2)
+                 ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due)",
+            )
+            .map_err(backend("prepare a queue insert"))?;
+        for e in batch {
+            let body = serde_json::to_string(&e.evidence).map_err(|e| corrupt("evidence body", e))?;
+            if let Some(existing) = existing_body(&tx, e.id.as_str())? {
+                outcomes.push(Inserted::Duplicate { same_content: existing == body });
+                continue;
+            }
+            seq += 1;
+            let person = e.person.as_str();
+            insert
+                .execute((seq, e.id.as_str(), person, e.at.as_millis(), e.evidence.kind().as_str(), &body))
+                .map_err(backend("insert evidence"))?;
+            if let Evidence::Stay { area, to, .. } = &e.evidence {
+                stay.execute((seq, person, area.normal(), to.map(Timestamp::as_millis)))
+                    .map_err(backend("index a stay"))?;
+            }
+            queue.execute((person, e.at.as_millis())).map_err(backend("queue a person"))?;
+            outcomes.push(Inserted::New { seq });
+        }
+    }
+    set_seq(&tx, seq)?;
+    tx.commit().map_err(backend("commit evidence"))?;
+    Ok(outcomes)
+}
+
+pub(crate) fn insert_designations(
+    conn: &mut Connection,
+    batch: &[NewDesignation],
+) -> Result<Vec<Inserted>, StoreError> {
+    let tx = conn.transaction().map_err(backend("begin inserting designations"))?;
+    let mut seq = current_seq(&tx)?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for d in batch {
+        let body = serde_json::to_string(&d.risk).map_err(|e| corrupt("designation body", e))?;
+        if let Some(existing) = existing_body(&tx, d.id.as_str())? {
+            outcomes.push(Inserted::Duplicate { same_content: existing == body });
+            continue;
+        }
+        seq += 1;
+        tx.prepare_cached("INSERT INTO designations (seq, id, at, body) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| s.execute((seq, d.id.as_str(), d.at.as_millis(), &body)))
+            .map_err(backend("insert a designation"))?;
+        outcomes.push(Inserted::New { seq });
+    }
+    set_seq(&tx, seq)?;
+    tx.commit().map_err(backend("commit designations"))?;
+    Ok(outcomes)
+}
+
+/// The stored body of an event id, whether evidence or designation: ids are one space.
+fn existing_body(tx: &Transaction<'_>, id: &str) -> Result<Option<String>, StoreError> {
+    let evidence = tx
+        .prepare_cached("SELECT body FROM evidence WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get::<_, String>(0)).optional())
+        .map_err(backend("look up an event id"))?;
+    if evidence.is_some() {
+        return Ok(evidence);
+    }
+    tx.prepare_cached("SELECT body FROM designations WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get::<_, String>(0)).optional())
+        .map_err(backend("look up an event id"))
+}
+
+fn current_seq(tx: &Transaction<'_>) -> Result<i64, StoreError> {
+    tx.query_row("SELECT value FROM sequence WHERE name = 'events'", [], |r| r.get(0))
+        .map_err(backend("read the event sequence"))
+}
+
+fn set_seq(tx: &Transaction<'_>, seq: i64) -> Result<(), StoreError> {
+    tx.execute("UPDATE sequence SET value = ?1 WHERE name = 'events'", [seq])
+        .map(|_| ())
+        .map_err(backend("advance the event sequence"))
+}
+
+pub(crate) fn evidence_for(conn: &Connection, person: &PersonId) -> Result<Vec<Event<Evidence>>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, id, at, body FROM evidence WHERE person_id = ?1 ORDER BY at, seq")
+        .map_err(backend("read evidence"))?;
+    let rows = stmt
+        .query_map([person.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .map_err(backend("read evidence"))?;
+    rows.map(|r| r.map_err(backend("read evidence")).and_then(decode_evidence)).collect()
+}
+
+pub(crate) fn evidence_for_many(
+    conn: &Connection,
+    persons: &[PersonId],
+) -> Result<Vec<(PersonId, Vec<Event<Evidence>>)>, StoreError> {
+    let mut by_person: HashMap<String, Vec<Event<Evidence>>> = HashMap::with_capacity(persons.len());
+    let mut stmt = conn
+        .prepare_cached("SELECT person_id, seq, id, at, body FROM evidence WHERE person_id IN rarray(?1)")
+        .map_err(backend("read evidence"))?;
+    let mut rows = stmt.query([id_array(persons)]).map_err(backend("read evidence"))?;
+    while let Some(r) = rows.next().map_err(backend("read evidence"))? {
+        let person: String = r.get(0).map_err(backend("read evidence"))?;
+        let raw = (
+            r.get(1).map_err(backend("read evidence"))?,
+            r.get(2).map_err(backend("read evidence"))?,
+            r.get(3).map_err(backend("read evidence"))?,
+            r.get(4).map_err(backend("read evidence"))?,
+        );
+        by_person.entry(person).or_default().push(decode_evidence(raw)?);
+    }
+    Ok(persons
+        .iter()
+        .map(|p| {
+            let mut events = by_person.remove(p.as_str()).unwrap_or_default();
+            events.sort_by_key(Event::order_key);
+            (p.clone(), events)
+        })
+        .collect())
+}
+
+pub(crate) fn designations(conn: &Connection) -> Result<Vec<Event<AreaRisk>>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, id, at, body FROM designations ORDER BY at, seq")
+        .map_err(backend("read designations"))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+        })
+        .map_err(backend("read designations"))?;
+    rows.map(|r| {
+        let (seq, id, at, body) = r.map_err(backend("read designations"))?;
+        Ok(Event {
+            id: EventId::parse(&id).map_err(|e| corrupt("designation id", e))?,
+            at: Timestamp::from_millis(at),
+            seq,
+            body: serde_json::from_str(&body).map_err(|e| corrupt("designation body", e))?,
+        })
+    })
+    .collect()
+}
+
+fn decode_evidence((seq, id, at, body): (i64, String, i64, String)) -> Result<Event<Evidence>, StoreError> {
+    Ok(Event {
+        id: EventId::parse(&id).map_err(|e| corrupt("event id", e))?,
+        at: Timestamp::from_millis(at),
+        seq,
+        body: serde_json::from_str(&body).map_err(|e| corrupt(&format!("evidence body of {id}"), e))?,
+    })
+}

@@ -1,0 +1,133 @@
+#![doc = include_str!("../README.md")]
+
+mod codes;
+mod events;
+mod migrate;
+mod persons;
+mod rejections;
+mod store;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use healthcode_store::StoreError;
+use rusqlite::Connection;
+
+/// The SQLite backend. Cheap to clone; clones share the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    /// Empty for an in-memory database, whose only connection is the writer.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+const READERS: usize = 4;
+
+impl SqliteStore {
+    /// Opens (creating if need be) the database file at `path` and brings its schema up
+    /// to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut writer = Connection::open(path).map_err(backend("open the database"))?;
+        configure(&writer)?;
+        writer.pragma_update(None, "journal_mode", "WAL").map_err(backend("switch to WAL"))?;
+        migrate::run(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = Connection::open(path).map_err(backend("open a reader connection"))?;
+                configure(&conn)?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) }),
+        })
+    }
+
+    /// A private database in memory, for tests and scenario runs.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let mut writer = Connection::open_in_memory().map_err(backend("open an in-memory database"))?;
+        configure(&writer)?;
+        migrate::run(&mut writer)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers: Vec::new(),
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// Runs `f` with the writer connection on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        run_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `f` with a reader connection (the writer for an in-memory database).
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        run_blocking(move || {
+            if inner.readers.is_empty() {
+                let conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+                return f(&conn);
+            }
+            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
+            let conn = inner.readers[i].lock().unwrap_or_else(|p| p.into_inner());
+            f(&conn)
+        })
+        .await
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => {
+            handle.spawn_blocking(f).await.map_err(|e| StoreError::Backend(format!("a storage task failed: {e}")))?
+        }
+        // Outside a runtime (plain tests, tools): just run it.
+        Err(_) => f(),
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(backend("enable foreign keys"))?;
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend("set synchronous"))?;
+    conn.pragma_update(None, "cache_size", -65_536).map_err(backend("set the cache size"))?;
+    conn.pragma_update(None, "temp_store", "MEMORY").map_err(backend("set temp_store"))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend("set the busy timeout"))?;
+    rusqlite::vtab::array::load_module(conn).map_err(backend("load the rarray module"))?;
+    Ok(())
+}
+
+/// Maps a rusqlite error to a backend error saying what was being done.
+pub(crate) fn backend(doing: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Backend(format!("cannot {doing}: {e}"))
+}
+
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}

@@ -1,0 +1,36 @@
+//! Schema migrations: numbered SQL files applied in order, each in its own transaction,
+//! and recorded in `schema_migrations`.
+
+use healthcode_store::StoreError;
+use rusqlite::Connection;
+
+use crate::backend;
+
+/// (version, name, SQL). Names are shared with the other backends.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "0001_initial", include_str!("../migrations/0001_initial.sql"))];
+
+pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             name       TEXT NOT NULL,
+             applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+         )",
+    )
+    .map_err(backend("create schema_migrations"))?;
+    let current: i64 = conn
+        .query_row("SELECT coalesce(max(version), 0) FROM schema_migrations", [], |r| r.get(0))
+        .map_err(backend("read the schema version"))?;
+    let supported = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > supported {
+        return Err(StoreError::SchemaTooNew { found: current, supported });
+    }
+    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let tx = conn.transaction().map_err(backend("begin a migration"))?;
+        tx.execute_batch(sql).map_err(|e| StoreError::Backend(format!("migration {name} failed: {e}")))?;
+        tx.execute("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", (version, name))
+            .map_err(backend("record a migration"))?;
+        tx.commit().map_err(backend("commit a migration"))?;
+    }
+    Ok(())
+}

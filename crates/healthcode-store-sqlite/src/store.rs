@@ -1,0 +1,120 @@
+//! `Store` for `SqliteStore`: each method hands one job to a connection on the
+//! blocking pool. The SQL lives in the modules named after what they store.
+
+use async_trait::async_trait;
+use healthcode_domain::{AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
+use healthcode_store::{
+    CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, Rejection, Store, StoreResult,
+};
+
+use crate::{codes, events, persons, rejections, SqliteStore};
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn register_person(&self, person: &PersonRecord) -> StoreResult<bool> {
+        let person = person.clone();
+        self.write(move |c| persons::register(c, &person)).await
+    }
+
+    async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>> {
+        let id = id.clone();
+        self.read(move |c| persons::one(c, &id)).await
+    }
+
+    async fn persons(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonRecord>> {
+        let ids = ids.to_vec();
+        self.read(move |c| persons::many(c, &ids)).await
+    }
+
+    async fn person_count(&self) -> StoreResult<u64> {
+        self.read(persons::count).await
+    }
+
+    async fn insert_evidence(&self, batch: &[NewEvidence]) -> StoreResult<Vec<Inserted>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = batch.to_vec();
+        self.write(move |c| events::insert_evidence(c, &batch)).await
+    }
+
+    async fn evidence_for(&self, person: &PersonId) -> StoreResult<Vec<Event<Evidence>>> {
+        let person = person.clone();
+        self.read(move |c| events::evidence_for(c, &person)).await
+    }
+
+    async fn evidence_for_many(&self, persons: &[PersonId]) -> StoreResult<Vec<(PersonId, Vec<Event<Evidence>>)>> {
+        let persons = persons.to_vec();
+        self.read(move |c| events::evidence_for_many(c, &persons)).await
+    }
+
+    async fn insert_designations(&self, batch: &[NewDesignation]) -> StoreResult<Vec<Inserted>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = batch.to_vec();
+        self.write(move |c| events::insert_designations(c, &batch)).await
+    }
+
+    async fn designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
+        self.read(events::designations).await
+    }
+
+    async fn queue_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+    ) -> StoreResult<u64> {
+        let prefix = area_prefix.to_string();
+        self.write(move |c| codes::queue_stays_under(c, &prefix, ended_after, due)).await
+    }
+
+    async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64> {
+        self.write(move |c| codes::queue_with_evidence(c, due)).await
+    }
+
+    async fn queue_persons(&self, persons: &[PersonId], due: Timestamp) -> StoreResult<()> {
+        let persons = persons.to_vec();
+        self.write(move |c| codes::queue(c, &persons, due)).await
+    }
+
+    async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>> {
+        self.read(move |c| codes::due(c, now, limit)).await
+    }
+
+    async fn queue_len(&self) -> StoreResult<u64> {
+        self.read(codes::queue_len).await
+    }
+
+    async fn save_codes(&self, codes: &[CodeState]) -> StoreResult<()> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let codes = codes.to_vec();
+        self.write(move |c| codes::save(c, &codes)).await
+    }
+
+    async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>> {
+        let person = person.clone();
+        self.read(move |c| codes::one(c, &person)).await
+    }
+
+    async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>> {
+        let persons = persons.to_vec();
+        self.read(move |c| codes::many(c, &persons)).await
+    }
+
+    async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>> {
+        self.read(codes::colour_counts).await
+    }
+
+    async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()> {
+        let batch = batch.to_vec();
+        self.write(move |c| rejections::record(c, &batch)).await
+    }
+
+    async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>> {
+        self.read(move |c| rejections::list(c, after, limit)).await
+    }
+}
