@@ -12,4 +12,6 @@ pub enum ServiceError {
     Rules(#[from] RuleSetError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("a background task failed: {0}")]
+    Background(String),
 }

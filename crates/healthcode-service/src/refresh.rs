@@ -1,13 +1,14 @@
-//! Keeping codes current. Three paths share one step (`refresh_chunk`):
+//! Keeping codes current. Three paths share one step (`refresh_at`):
 //! - incremental: the persons new evidence concerns, at once;
 //! - scheduled: persons whose next change has come (`run_due`), from the queue;
 //! - bulk: persons an area designation or a rule-set change can affect, queued and drained.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use healthcode_domain::{AreaRisk, Event, PersonId, Timestamp};
+use healthcode_domain::{AreaRisk, Event, PersonId, PersonKind, Timestamp};
 use healthcode_rules::RuleSet;
-use healthcode_store::{CodeState, ReasonEvidence};
+use healthcode_store::{CodeState, ReasonEvidence, Store};
 use serde::Serialize;
 
 use crate::{HealthService, ServiceError};
@@ -15,6 +16,9 @@ use crate::{HealthService, ServiceError};
 /// Persons per store round trip: large enough to amortise it, small enough to keep
 /// memory flat.
 const CHUNK: usize = 10_000;
+
+/// Persons taken off the queue at once by `run_due`, then refreshed chunk by chunk.
+const DUE_PAGE: usize = 20 * CHUNK;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RefreshReport {
@@ -33,10 +37,19 @@ impl RefreshReport {
 impl HealthService {
     /// Re-evaluates these persons now and saves their codes (the incremental path).
     pub async fn refresh_persons(&self, persons: &[PersonId]) -> Result<RefreshReport, ServiceError> {
-        let now = self.clock.now();
+        self.refresh_at(persons, self.clock.now()).await
+    }
+
+    /// Refreshes persons chunk by chunk, reading the next chunk from the store while the
+    /// current one is evaluated and saved (readers and the writer work in parallel).
+    async fn refresh_at(&self, persons: &[PersonId], now: Timestamp) -> Result<RefreshReport, ServiceError> {
         let mut report = RefreshReport::default();
-        for chunk in persons.chunks(CHUNK) {
-            report.add(self.refresh_chunk(chunk, now).await?);
+        let mut chunks = persons.chunks(CHUNK);
+        let mut next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
+        while let Some(loading) = next.take() {
+            let loaded = loading.await.map_err(|e| ServiceError::Background(e.to_string()))??;
+            next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
+            report.add(self.evaluate_and_save(loaded, now).await?);
         }
         Ok(report)
     }
@@ -48,7 +61,7 @@ impl HealthService {
         let mut report = RefreshReport::default();
         let mut previous: Vec<PersonId> = Vec::new();
         loop {
-            let due = self.store.due_persons(now, CHUNK).await?;
+            let due = self.store.due_persons(now, DUE_PAGE).await?;
             if due.is_empty() {
                 break;
             }
@@ -57,7 +70,7 @@ impl HealthService {
                 tracing::warn!(count = due.len(), "queued persons could not be evaluated; leaving them queued");
                 break;
             }
-            report.add(self.refresh_chunk(&due, now).await?);
+            report.add(self.refresh_at(&due, now).await?);
             previous = due;
         }
         Ok(report)
@@ -87,20 +100,23 @@ impl HealthService {
         let targets: Vec<(String, Timestamp, Timestamp)> =
             added.iter().map(|d| (d.body.area.normal().to_string(), d.at.saturating_sub(window), d.at)).collect();
         self.add_designations(added);
+        let started = std::time::Instant::now();
         for (prefix, ended_after, due) in targets {
             self.store.queue_persons_with_stays_under(&prefix, ended_after, due).await?;
         }
-        self.run_due().await
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "persons under the designated areas queued");
+        let report = self.run_due().await?;
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            evaluated = report.evaluated,
+            "designations applied"
+        );
+        Ok(report)
     }
 
-    async fn refresh_chunk(&self, persons: &[PersonId], now: Timestamp) -> Result<RefreshReport, ServiceError> {
+    async fn evaluate_and_save(&self, loaded: Loaded, now: Timestamp) -> Result<RefreshReport, ServiceError> {
+        let Loaded { kinds, previous, histories } = loaded;
         let shared = self.shared();
-        let kinds: HashMap<PersonId, _> =
-            self.store.persons(persons).await?.into_iter().map(|p| (p.id, p.kind)).collect();
-        let previous: HashMap<PersonId, CodeState> =
-            self.store.codes(persons).await?.into_iter().map(|c| (c.person.clone(), c)).collect();
-        let histories = self.store.evidence_for_many(persons).await?;
-
         let next_designation = shared.designations.iter().map(|d| d.at).find(|&at| at > now);
         let mut report = RefreshReport::default();
         let mut codes = Vec::with_capacity(histories.len());
@@ -138,6 +154,20 @@ impl HealthService {
         self.store.save_codes(&codes).await?;
         Ok(report)
     }
+}
+
+/// What evaluating a chunk of persons needs from the store.
+struct Loaded {
+    kinds: HashMap<PersonId, PersonKind>,
+    previous: HashMap<PersonId, CodeState>,
+    histories: Vec<(PersonId, Vec<Event<healthcode_domain::Evidence>>)>,
+}
+
+async fn load(store: Arc<dyn Store>, persons: Vec<PersonId>) -> Result<Loaded, ServiceError> {
+    let kinds = store.persons(&persons).await?.into_iter().map(|p| (p.id, p.kind)).collect();
+    let previous = store.codes(&persons).await?.into_iter().map(|c| (c.person.clone(), c)).collect();
+    let histories = store.evidence_for_many(&persons).await?;
+    Ok(Loaded { kinds, previous, histories })
 }
 
 /// When a colour that differs from the stored one took effect: at the stored next change

@@ -13,24 +13,26 @@ CREATE TABLE sequence (
 ) WITHOUT ROWID;
 INSERT INTO sequence (name, value) VALUES ('events', 0);
 
+-- Clustered by person: one person's evidence is contiguous on disk, so reading it is
+-- one range scan, not a seek per event.
 CREATE TABLE evidence (
-    seq       INTEGER PRIMARY KEY,
-    id        TEXT NOT NULL UNIQUE,
     person_id TEXT NOT NULL REFERENCES persons (id),
     at        INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    id        TEXT NOT NULL UNIQUE,
     kind      TEXT NOT NULL,
-    body      TEXT NOT NULL
-);
-CREATE INDEX evidence_by_person ON evidence (person_id, at, seq);
+    body      TEXT NOT NULL,
+    PRIMARY KEY (person_id, at, seq)
+) WITHOUT ROWID;
 
 -- One row per stay, to find who stayed under an area code (normal form) recently.
 CREATE TABLE stays (
-    seq         INTEGER PRIMARY KEY REFERENCES evidence (seq),
+    seq         INTEGER PRIMARY KEY,
     person_id   TEXT NOT NULL,
     area_normal TEXT NOT NULL,
     ended_at    INTEGER
 );
-CREATE INDEX stays_by_area ON stays (area_normal, ended_at);
+CREATE INDEX stays_by_area ON stays (area_normal, ended_at, person_id);
 
 CREATE TABLE designations (
     seq  INTEGER PRIMARY KEY,
@@ -50,7 +52,6 @@ CREATE TABLE codes (
     rules_version TEXT NOT NULL,
     next_change   INTEGER
 ) WITHOUT ROWID;
-CREATE INDEX codes_by_colour ON codes (colour);
 
 -- Who must be evaluated again, and from when.
 CREATE TABLE reevaluation_queue (

@@ -93,7 +93,8 @@ pub(crate) fn queue_stays_under(
     conn.prepare_cached(&format!(
         "INSERT INTO reevaluation_queue (person_id, due)
          SELECT DISTINCT person_id, ?4 FROM stays
-         WHERE area_normal >= ?1 AND area_normal < ?2 AND (ended_at IS NULL OR ended_at > ?3) {QUEUE_UPSERT}"
+         WHERE area_normal >= ?1 AND area_normal < ?2 AND (ended_at IS NULL OR ended_at > ?3)
+         ORDER BY person_id {QUEUE_UPSERT}"
     ))
     .and_then(|mut s| s.execute((prefix, upper, ended_after.as_millis(), due.as_millis())))
     .map(|n| n as u64)
@@ -102,7 +103,7 @@ pub(crate) fn queue_stays_under(
 
 pub(crate) fn queue_with_evidence(conn: &Connection, due: Timestamp) -> Result<u64, StoreError> {
     conn.prepare_cached(&format!(
-        "INSERT INTO reevaluation_queue (person_id, due) SELECT DISTINCT person_id, ?1 FROM evidence WHERE true {QUEUE_UPSERT}"
+        "INSERT INTO reevaluation_queue (person_id, due) SELECT DISTINCT person_id, ?1 FROM evidence WHERE true ORDER BY person_id {QUEUE_UPSERT}"
     ))
     .and_then(|mut s| s.execute([due.as_millis()]))
     .map(|n| n as u64)

@@ -40,6 +40,9 @@ impl SqliteStore {
         let mut writer = Connection::open(path).map_err(backend("open the database"))?;
         configure(&writer)?;
         writer.pragma_update(None, "journal_mode", "WAL").map_err(backend("switch to WAL"))?;
+        // The writer does bulk work: a larger cache and fewer, larger checkpoints.
+        writer.pragma_update(None, "cache_size", -262_144).map_err(backend("set the writer's cache size"))?;
+        writer.pragma_update(None, "wal_autocheckpoint", 10_000).map_err(backend("set the checkpoint interval"))?;
         migrate::run(&mut writer)?;
         let readers = (0..READERS)
             .map(|_| {
