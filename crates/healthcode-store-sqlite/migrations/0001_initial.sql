@@ -14,14 +14,23 @@ CREATE TABLE sequence (
 INSERT INTO sequence (name, value) VALUES ('events', 0);
 
 -- Clustered by person: one person's evidence is contiguous on disk, so reading it is
--- one range scan, not a seek per event.
+-- one range scan, not a seek per event. Columns rather than JSON: decoding is the
+-- cost of bulk re-evaluation.
 CREATE TABLE evidence (
     person_id TEXT NOT NULL REFERENCES persons (id),
     at        INTEGER NOT NULL,
     seq       INTEGER NOT NULL,
     id        TEXT NOT NULL UNIQUE,
+    -- The event in columns (see src/codec.rs): its type, its enumerated value
+    -- (result, status, mode or colour), up to two times, a text (area, country or
+    -- basis), a number (days) and the approvers of a decision as a JSON list.
     kind      TEXT NOT NULL,
-    body      TEXT NOT NULL,
+    value     TEXT,
+    t1        INTEGER,
+    t2        INTEGER,
+    text      TEXT,
+    n         INTEGER,
+    extra     TEXT,
     PRIMARY KEY (person_id, at, seq)
 ) WITHOUT ROWID;
 

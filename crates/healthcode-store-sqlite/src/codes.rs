@@ -68,6 +68,14 @@ pub(crate) fn many(conn: &Connection, persons: &[PersonId]) -> Result<Vec<CodeSt
     rows.map(|r| r.map_err(backend("read codes")).and_then(decode)).collect()
 }
 
+pub(crate) fn with_colour(conn: &Connection, colour: Colour, limit: usize) -> Result<Vec<CodeState>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!("{SELECT_CODE} WHERE colour = ?1 ORDER BY person_id LIMIT ?2"))
+        .map_err(backend("read codes by colour"))?;
+    let rows = stmt.query_map((colour.as_str(), limit as i64), raw).map_err(backend("read codes by colour"))?;
+    rows.map(|r| r.map_err(backend("read codes by colour")).and_then(decode)).collect()
+}
+
 pub(crate) fn colour_counts(conn: &Connection) -> Result<Vec<(Colour, u64)>, StoreError> {
     let mut stmt = conn
         .prepare_cached("SELECT colour, count(*) FROM codes GROUP BY colour ORDER BY colour")

@@ -7,7 +7,7 @@ use healthcode_store::{Inserted, NewDesignation, NewEvidence, StoreError};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
 use crate::persons::id_array;
-use crate::{backend, corrupt};
+use crate::{backend, codec, corrupt};
 
 pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> Result<Vec<Inserted>, StoreError> {
     let tx = conn.transaction().map_err(backend("begin inserting evidence"))?;
@@ -16,8 +16,8 @@ pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> R
     {
         let mut insert = tx
             .prepare_cached(
-                "INSERT INTO evidence (seq, id, person_id, at, kind, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO evidence (seq, id, person_id, at, kind, value, t1, t2, text, n, extra)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )
             .map_err(backend("prepare an evidence insert"))?;
         let mut stay = tx
@@ -30,15 +30,29 @@ pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> R
             )
             .map_err(backend("prepare a queue insert"))?;
         for e in batch {
-            let body = serde_json::to_string(&e.evidence).map_err(|e| corrupt("evidence body", e))?;
-            if let Some(existing) = existing_body(&tx, e.id.as_str())? {
-                outcomes.push(Inserted::Duplicate { same_content: existing == body });
+            if let Some(existing) = existing(&tx, e.id.as_str())? {
+                let same_content = matches!(existing, Existing::Evidence(person, at, ref ev)
+                    if person == e.person.as_str() && at == e.at.as_millis() && *ev == e.evidence);
+                outcomes.push(Inserted::Duplicate { same_content });
                 continue;
             }
             seq += 1;
             let person = e.person.as_str();
+            let c = codec::encode(&e.evidence);
             insert
-                .execute((seq, e.id.as_str(), person, e.at.as_millis(), e.evidence.kind().as_str(), &body))
+                .execute(rusqlite::params![
+                    seq,
+                    e.id.as_str(),
+                    person,
+                    e.at.as_millis(),
+                    c.kind,
+                    c.value,
+                    c.t1,
+                    c.t2,
+                    c.text,
+                    c.n,
+                    c.extra
+                ])
                 .map_err(backend("insert evidence"))?;
             if let Evidence::Stay { area, to, .. } = &e.evidence {
                 stay.execute((seq, person, area.normal(), to.map(Timestamp::as_millis)))
@@ -62,8 +76,10 @@ pub(crate) fn insert_designations(
     let mut outcomes = Vec::with_capacity(batch.len());
     for d in batch {
         let body = serde_json::to_string(&d.risk).map_err(|e| corrupt("designation body", e))?;
-        if let Some(existing) = existing_body(&tx, d.id.as_str())? {
-            outcomes.push(Inserted::Duplicate { same_content: existing == body });
+        if let Some(existing) = existing(&tx, d.id.as_str())? {
+            let same_content =
+                matches!(existing, Existing::Designation(at, ref b) if at == d.at.as_millis() && *b == body);
+            outcomes.push(Inserted::Duplicate { same_content });
             continue;
         }
         seq += 1;
@@ -77,19 +93,30 @@ pub(crate) fn insert_designations(
     Ok(outcomes)
 }
 
-/// The stored body of an event id, whether evidence or designation: ids are one space.
-fn existing_body(tx: &Transaction<'_>, id: &str) -> Result<Option<String>, StoreError> {
-    let evidence = tx
-        .prepare_cached("SELECT body FROM evidence WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id], |r| r.get::<_, String>(0)).optional())
+/// What is already stored under an event id: ids are one space across evidence and
+/// designations.
+enum Existing {
+    Evidence(String, i64, Evidence),
+    Designation(i64, String),
+}
+
+fn existing(tx: &Transaction<'_>, id: &str) -> Result<Option<Existing>, StoreError> {
+    let mut stmt = tx
+        .prepare_cached(&format!("SELECT person_id, at, {COLUMNS} FROM evidence WHERE id = ?1"))
         .map_err(backend("look up an event id"))?;
-    if evidence.is_some() {
-        return Ok(evidence);
+    let mut rows = stmt.query([id]).map_err(backend("look up an event id"))?;
+    if let Some(r) = rows.next().map_err(backend("look up an event id"))? {
+        let person: String = r.get(0).map_err(backend("look up an event id"))?;
+        let at: i64 = r.get(1).map_err(backend("look up an event id"))?;
+        return Ok(Some(Existing::Evidence(person, at, codec::decode(r, 2)?)));
     }
-    tx.prepare_cached("SELECT body FROM designations WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id], |r| r.get::<_, String>(0)).optional())
+    tx.prepare_cached("SELECT at, body FROM designations WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| Ok(Existing::Designation(r.get(0)?, r.get(1)?))).optional())
         .map_err(backend("look up an event id"))
 }
+
+/// The evidence columns that `codec::decode` reads, in its order.
+const COLUMNS: &str = "kind, value, t1, t2, text, n, extra";
 
 fn current_seq(tx: &Transaction<'_>) -> Result<i64, StoreError> {
     tx.query_row("SELECT value FROM sequence WHERE name = 'events'", [], |r| r.get(0))
@@ -104,12 +131,14 @@ fn set_seq(tx: &Transaction<'_>, seq: i64) -> Result<(), StoreError> {
 
 pub(crate) fn evidence_for(conn: &Connection, person: &PersonId) -> Result<Vec<Event<Evidence>>, StoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT seq, id, at, body FROM evidence WHERE person_id = ?1 ORDER BY at, seq")
+        .prepare_cached(&format!("SELECT seq, id, at, {COLUMNS} FROM evidence WHERE person_id = ?1 ORDER BY at, seq"))
         .map_err(backend("read evidence"))?;
-    let rows = stmt
-        .query_map([person.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .map_err(backend("read evidence"))?;
-    rows.map(|r| r.map_err(backend("read evidence")).and_then(decode_evidence)).collect()
+    let mut rows = stmt.query([person.as_str()]).map_err(backend("read evidence"))?;
+    let mut events = Vec::new();
+    while let Some(r) = rows.next().map_err(backend("read evidence"))? {
+        events.push(decode_row(r, 0)?);
+    }
+    Ok(events)
 }
 
 pub(crate) fn evidence_for_many(
@@ -118,18 +147,20 @@ pub(crate) fn evidence_for_many(
 ) -> Result<Vec<(PersonId, Vec<Event<Evidence>>)>, StoreError> {
     let mut by_person: HashMap<String, Vec<Event<Evidence>>> = HashMap::with_capacity(persons.len());
     let mut stmt = conn
-        .prepare_cached("SELECT person_id, seq, id, at, body FROM evidence WHERE person_id IN rarray(?1)")
+        .prepare_cached(&format!(
+            "SELECT person_id, seq, id, at, {COLUMNS} FROM evidence WHERE person_id IN rarray(?1)"
+        ))
         .map_err(backend("read evidence"))?;
     let mut rows = stmt.query([id_array(persons)]).map_err(backend("read evidence"))?;
     while let Some(r) = rows.next().map_err(backend("read evidence"))? {
-        let person: String = r.get(0).map_err(backend("read evidence"))?;
-        let raw = (
-            r.get(1).map_err(backend("read evidence"))?,
-            r.get(2).map_err(backend("read evidence"))?,
-            r.get(3).map_err(backend("read evidence"))?,
-            r.get(4).map_err(backend("read evidence"))?,
-        );
-        by_person.entry(person).or_default().push(decode_evidence(raw)?);
+        let person = r.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(backend("read evidence"))?;
+        let event = decode_row(r, 1)?;
+        match by_person.get_mut(person) {
+            Some(events) => events.push(event),
+            None => {
+                by_person.insert(person.to_string(), vec![event]);
+            }
+        }
     }
     Ok(persons
         .iter()
@@ -162,11 +193,15 @@ pub(crate) fn designations(conn: &Connection) -> Result<Vec<Event<AreaRisk>>, St
     .collect()
 }
 
-fn decode_evidence((seq, id, at, body): (i64, String, i64, String)) -> Result<Event<Evidence>, StoreError> {
+/// Decodes `seq, id, at` and the evidence columns, starting at column `first`.
+fn decode_row(r: &rusqlite::Row<'_>, first: usize) -> Result<Event<Evidence>, StoreError> {
+    let seq: i64 = r.get(first).map_err(backend("read evidence"))?;
+    let id = r.get_ref(first + 1).and_then(|v| Ok(v.as_str()?)).map_err(backend("read evidence"))?;
+    let at: i64 = r.get(first + 2).map_err(backend("read evidence"))?;
     Ok(Event {
-        id: EventId::parse(&id).map_err(|e| corrupt("event id", e))?,
+        id: EventId::parse(id).map_err(|e| corrupt("event id", e))?,
         at: Timestamp::from_millis(at),
         seq,
-        body: serde_json::from_str(&body).map_err(|e| corrupt(&format!("evidence body of {id}"), e))?,
+        body: codec::decode(r, first + 3)?,
     })
 }

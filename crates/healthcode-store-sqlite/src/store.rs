@@ -109,6 +109,10 @@ impl Store for SqliteStore {
         self.read(codes::colour_counts).await
     }
 
+    async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>> {
+        self.read(move |c| codes::with_colour(c, colour, limit)).await
+    }
+
     async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()> {
         let batch = batch.to_vec();
         self.write(move |c| rejections::record(c, &batch)).await

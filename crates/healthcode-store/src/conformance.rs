@@ -5,7 +5,8 @@
 use std::future::Future;
 
 use healthcode_domain::{
-    AreaCode, AreaRisk, Colour, EventId, Evidence, PersonId, PersonKind, RiskLevel, TestResult, Timestamp,
+    AreaCode, AreaRisk, Colour, DecisionColour, DiagnosisStatus, EventId, Evidence, PersonId, PersonKind,
+    QuarantineMode, RiskLevel, TestResult, Timestamp,
 };
 
 use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
@@ -26,6 +27,7 @@ where
     persons_with_evidence_are_queued_for_rule_changes(&make().await).await;
     evidence_for_many_answers_every_person(&make().await).await;
     codes_round_trip_and_are_counted(&make().await).await;
+    every_kind_of_evidence_round_trips(&make().await).await;
     rejections_are_kept_in_order(&make().await).await;
 }
 
@@ -248,6 +250,9 @@ async fn codes_round_trip_and_are_counted(store: &impl Store) {
     store.save_codes(&[updated.clone()]).await.unwrap();
     assert_eq!(store.code(&p).await.unwrap(), Some(updated), "saving again replaces the code");
     assert_eq!(store.codes(&[p, q, pid("nobody")]).await.unwrap().len(), 2);
+    let reds = store.codes_with_colour(Colour::Red, 10).await.unwrap();
+    assert_eq!(reds.len(), 1, "codes_with_colour finds the one red code left");
+    assert_eq!(store.codes_with_colour(Colour::Orange, 10).await.unwrap(), vec![]);
     let mut counts = store.colour_counts().await.unwrap();
     counts.sort();
     assert_eq!(counts, [(Colour::Green, 1), (Colour::Yellow, 1), (Colour::Red, 1)]);
@@ -271,4 +276,42 @@ async fn rejections_are_kept_in_order(store: &impl Store) {
     let page = store.rejections(all[0].id, 1).await.unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].origin, "batch row 2", "paging continues after the given id");
+}
+
+async fn every_kind_of_evidence_round_trips(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let all = [
+        Evidence::Fever { onset_at: t(1) },
+        Evidence::FeverResolved,
+        Evidence::Test { result: TestResult::Positive, sampled_at: t(2) },
+        Evidence::Diagnosis { status: DiagnosisStatus::Asymptomatic },
+        Evidence::CloseContact { exposure_at: t(3) },
+        Evidence::ContactCleared,
+        Evidence::Entry { country: "GB".into(), entered_at: t(4) },
+        Evidence::Stay { area: AreaCode::parse("330106001002").unwrap(), from: t(5), to: None },
+        Evidence::Stay { area: AreaCode::parse("330100").unwrap(), from: t(5), to: Some(t(6)) },
+        Evidence::QuarantineOrder { mode: QuarantineMode::Home, days: 7 },
+        Evidence::QuarantineRelease { mode: QuarantineMode::Centralized },
+        Evidence::ManagementDecision {
+            color: DecisionColour::Yellow,
+            until: t(90),
+            basis: "《传染病防治法》第三十九条".into(),
+            approvers: vec!["officer-a".into(), "officer-b".into()],
+        },
+    ];
+    let batch: Vec<NewEvidence> = all
+        .iter()
+        .enumerate()
+        .map(|(i, e)| NewEvidence {
+            person: p.clone(),
+            id: eid(&format!("k{i}")),
+            at: t(10 + i as i64),
+            evidence: e.clone(),
+        })
+        .collect();
+    store.insert_evidence(&batch).await.unwrap();
+    let back: Vec<Evidence> = store.evidence_for(&p).await.unwrap().into_iter().map(|e| e.body).collect();
+    assert_eq!(back, all, "every kind of evidence comes back as it went in");
+    let again = store.insert_evidence(&batch).await.unwrap();
+    assert!(again.iter().all(|o| *o == Inserted::Duplicate { same_content: true }), "resends compare equal: {again:?}");
 }

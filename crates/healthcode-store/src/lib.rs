@@ -76,6 +76,8 @@ pub trait Store: Send + Sync + 'static {
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>>;
     async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>>;
     async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>>;
+    /// Up to `limit` codes of one colour, in person id order (for samples and lists).
+    async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>>;
 
     async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()>;
     /// Rejections with id greater than `after`, oldest first.
