@@ -1,0 +1,138 @@
+//! `healthcode bench`: figures that need the whole stack. Method and results are in
+//! BENCHMARKS.md; each prints what it measured and a baseline from the same run.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Subcommand;
+use healthcode_domain::PersonId;
+use healthcode_service::{AtPolicy, HealthService, ManualClock, Pseudonymiser};
+use healthcode_store::{NewEvidence, Store};
+use healthcode_synth::{generate, RegionConfig, StoreRecord};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Bulk re-evaluation through the SQLite store after an area designation that covers
+    /// every resident: persons per second, end to end.
+    Refresh {
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: u64,
+        /// Keep the database here (reused by later runs) instead of a temporary folder.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Refresh { persons, data_dir } => refresh(persons, data_dir).await,
+    }
+}
+
+async fn refresh(persons: u64, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let temp = tempfile::tempdir()?;
+    let dir = data_dir.unwrap_or_else(|| temp.path().to_path_buf());
+    let store = crate::serve::open_store(&dir)?;
+    let config = RegionConfig::bench(persons);
+    let fresh = store.person_count().await? < persons;
+    if fresh {
+        let started = Instant::now();
+        let events = load(&*store, &config).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "loaded {persons} persons and {events} events in {seconds:.1} s ({:.0} events/s, store only)",
+            events as f64 / seconds
+        );
+    }
+    // Opened after loading, so that it reads the designations just stored.
+    let service = HealthService::open(
+        store.clone() as Arc<dyn Store>,
+        Arc::new(ManualClock::new(config.end())),
+        Pseudonymiser::new(b"bench".to_vec()),
+        healthcode_rules::RuleSet::reference(),
+    )
+    .await?;
+    if fresh {
+        let started = Instant::now();
+        let report = service.run_due().await?;
+        println!(
+            "initial evaluation: {} persons in {:.1} s ({:.0} persons/s)",
+            report.evaluated,
+            started.elapsed().as_secs_f64(),
+            report.evaluated as f64 / started.elapsed().as_secs_f64()
+        );
+    }
+
+    let ids: Vec<PersonId> = (0..persons).map(healthcode_synth::person_id).collect();
+    let started = Instant::now();
+    let mut read = 0usize;
+    for chunk in ids.chunks(10_000) {
+        read += store.evidence_for_many(chunk).await?.iter().map(|(_, e)| e.len()).sum::<usize>();
+    }
+    let baseline = started.elapsed().as_secs_f64();
+    println!(
+        "baseline: reading every person's evidence from the store: {persons} persons ({read} events) in {baseline:.2} s ({:.0} persons/s)",
+        persons as f64 / baseline
+    );
+
+    // A designation of the whole province: every resident with a recent stay is affected.
+    let province = format!("{}0000", config.province);
+    let row = format!(
+        r#"{{"id":"bench-province-{}","type":"area_risk","area":"{province}","level":"medium","at":"{}"}}"#,
+        Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()),
+        config.end()
+    );
+    let started = Instant::now();
+    let report = service.ingest(&[row], AtPolicy::Supplied, "bench").await?;
+    let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(report.accepted == 1, "the designation was not accepted: {:?}", report.rows);
+    let counts = store.colour_counts().await?;
+    println!(
+        "bulk re-evaluation after the designation: {seconds:.2} s end to end; {:.0} persons/s over {persons} residents; \
+         {:.2}x the baseline's time; colours now {counts:?}",
+        persons as f64 / seconds,
+        seconds / baseline
+    );
+    println!("peak resident memory of this process: {} MiB", peak_rss_mib());
+    Ok(())
+}
+
+async fn load(store: &dyn Store, config: &RegionConfig) -> anyhow::Result<u64> {
+    let mut batch: Vec<NewEvidence> = Vec::with_capacity(10_000);
+    let mut designations = Vec::new();
+    let mut events = 0u64;
+    for record in generate(config)? {
+        match StoreRecord::from(record) {
+            StoreRecord::Person(p) => {
+                store.register_person(&p).await?;
+            }
+            StoreRecord::Evidence(e) => {
+                batch.push(e);
+                if batch.len() == batch.capacity() {
+                    events += batch.len() as u64;
+                    store.insert_evidence(&batch).await?;
+                    batch.clear();
+                }
+            }
+            StoreRecord::Designation(d) => designations.push(d),
+        }
+    }
+    events += batch.len() as u64;
+    store.insert_evidence(&batch).await?;
+    store.insert_designations(&designations).await?;
+    Ok(events)
+}
+
+/// VmHWM of /proc/self/status, in MiB (0 where there is no /proc).
+pub fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+        .map_or(0, |kb| kb / 1024)
+}

@@ -1,0 +1,117 @@
+//! The `healthcode` command. The only place that names a storage backend.
+
+mod bench;
+mod demo;
+mod scenario;
+mod serve;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use healthcode_rules::RuleSet;
+
+#[derive(Parser)]
+#[command(name = "healthcode", version, about = "A health-code platform: every colour has a reason.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API on the embedded SQLite store.
+    Serve(serve::ServeArgs),
+    /// Colour scenarios: run them through the production ingestion path.
+    Scenario {
+        #[command(subcommand)]
+        command: ScenarioCommand,
+    },
+    /// Print or check rule sets.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// List inputs that were rejected, with their reasons.
+    Rejections(serve::RejectionsArgs),
+    /// Benchmarks that need the whole stack (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Run scenario files, or folders of `*.json` scenarios.
+    Run {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Run under this rule-set file instead of the default.
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Print the default rule set (TOML), or another one's checked summary.
+    Show {
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+    },
+    /// Check a rule-set file and print its name, version, digest and rules.
+    Check { file: PathBuf },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::serve(args)).map(|()| 0),
+        Command::Scenario { command: ScenarioCommand::Run { paths, json, rules } } => {
+            let rules = load_rules(rules.as_ref())?;
+            Ok(runtime.block_on(scenario::run(&paths, &rules, json)).exit_code())
+        }
+        Command::Rules { command: RulesCommand::Show { rules: None } } => {
+            print!("{}", healthcode_rules::REFERENCE_RULES_TOML);
+            Ok(0)
+        }
+        Command::Rules { command: RulesCommand::Show { rules: Some(file) } | RulesCommand::Check { file } } => {
+            let rules = load_rules(Some(&file))?;
+            println!("{} {} ({})", rules.name(), rules.version(), rules.digest());
+            for rule in rules.rules() {
+                println!("  {:<4} {:?}  {} / {}", rule.id, rule.colour, rule.title.zh, rule.title.en);
+            }
+            Ok(0)
+        }
+        Command::Rejections(args) => runtime.block_on(serve::list_rejections(args)).map(|()| 0),
+        Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
+    }
+}
+
+/// The rule set from a file (TOML or JSON), or the default one.
+pub fn load_rules(path: Option<&PathBuf>) -> anyhow::Result<RuleSet> {
+    match path {
+        None => Ok(RuleSet::reference()),
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read rule set {}", path.display()))?;
+            RuleSet::parse(&text).with_context(|| format!("rule set {}", path.display()))
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! `healthcode serve` and `healthcode rejections`: the server on the embedded store.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use healthcode_service::{HealthService, Pseudonymiser, SystemClock};
+use healthcode_store::Store;
+use healthcode_store_sqlite::SqliteStore;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Folder of the SQLite database.
+    #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "HEALTHCODE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Load a synthetic region (5,000 residents, a small outbreak) if the store is empty.
+    #[arg(long)]
+    demo: bool,
+    /// Rule-set file to activate instead of the default.
+    #[arg(long, env = "HEALTHCODE_RULES", value_name = "FILE")]
+    rules: Option<PathBuf>,
+    /// Key of the keyed hash that turns identity documents into pseudonyms. Kept apart
+    /// from the data; created with random bytes if missing.
+    #[arg(long, env = "HEALTHCODE_PSEUDONYM_KEY_FILE", default_value = "keys/pseudonym.key")]
+    pseudonym_key_file: PathBuf,
+    /// How often the scheduler re-evaluates codes whose next change has come.
+    #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
+    scheduler_seconds: u64,
+}
+
+#[derive(Args)]
+pub struct RejectionsArgs {
+    #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Show rejections with an id above this one.
+    #[arg(long, default_value_t = 0)]
+    after: i64,
+    #[arg(long, default_value_t = 100)]
+    limit: usize,
+}
+
+pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<SqliteStore>> {
+    let path = data_dir.join("healthcode.sqlite3");
+    let store = SqliteStore::open(&path).with_context(|| format!("cannot open the store at {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let rules = crate::load_rules(args.rules.as_ref())?;
+    let store = open_store(&args.data_dir)?;
+    let key = pseudonym_key(&args.pseudonym_key_file)?;
+    let service = Arc::new(
+        HealthService::open(store.clone() as Arc<dyn Store>, Arc::new(SystemClock), Pseudonymiser::new(key), rules)
+            .await?,
+    );
+    if args.demo {
+        crate::demo::load_if_empty(&service).await?;
+    }
+    let caught_up = service.run_due().await?;
+    tracing::info!(evaluated = caught_up.evaluated, "codes brought up to date");
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; is another server running there? use --listen", args.listen))?;
+    let address = listener.local_addr()?;
+    let scheduler =
+        healthcode_server::spawn_scheduler(service.clone(), Duration::from_secs(args.scheduler_seconds.max(1)));
+    println!("healthcode is serving on http://{address}/  (data: {})", args.data_dir.display());
+    if args.demo {
+        println!("demo region: open http://{address}/demo to see residents of every colour");
+    }
+    let state = healthcode_server::AppState::new(service);
+    healthcode_server::serve(listener, state, shutdown_signal()).await?;
+    scheduler.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+}
+
+fn pseudonym_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Ok(key) = std::fs::read(path) {
+        anyhow::ensure!(key.len() >= 32, "the pseudonym key {} is shorter than 32 bytes", path.display());
+        return Ok(key);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let key: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+    write_private(path, &key).with_context(|| format!("cannot write the pseudonym key {}", path.display()))?;
+    tracing::warn!(path = %path.display(), "created a new pseudonym key; back it up: without it, registered persons cannot be found again by ID number");
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+pub async fn list_rejections(args: RejectionsArgs) -> anyhow::Result<()> {
+    let store = open_store(&args.data_dir)?;
+    let rejections = store.rejections(args.after, args.limit).await?;
+    if rejections.is_empty() {
+        println!("no rejections after id {}", args.after);
+    }
+    for r in rejections {
+        println!("#{}  {}  {}  {}", r.id, r.received_at, r.origin, r.reason);
+        println!("     input: {}", r.input);
+    }
+    Ok(())
+}
