@@ -47,6 +47,8 @@ pub struct IngestReport {
     pub accepted: usize,
     pub duplicates: usize,
     pub rejected: usize,
+    /// The codes this batch caused to be re-evaluated, and how many changed colour.
+    pub codes: crate::RefreshReport,
     pub rows: Vec<RowOutcome>,
 }
 
@@ -137,9 +139,11 @@ impl HealthService {
             }
         }
 
-        let report = self.finish_report(rows, outcomes, origin, now).await?;
-        self.refresh_persons(&touched.into_iter().collect::<Vec<_>>()).await?;
-        self.apply_designations(new_designations).await?;
+        let mut report = self.finish_report(rows, outcomes, origin, now).await?;
+        report.codes = self.refresh_persons(&touched.into_iter().collect::<Vec<_>>()).await?;
+        let bulk = self.apply_designations(new_designations).await?;
+        report.codes.evaluated += bulk.evaluated;
+        report.codes.changed += bulk.changed;
         Ok(report)
     }
 

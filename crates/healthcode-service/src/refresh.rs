@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use healthcode_domain::{AreaRisk, Event, PersonId, PersonKind, Timestamp};
 use healthcode_rules::RuleSet;
-use healthcode_store::{CodeState, ReasonEvidence, Store};
+use healthcode_store::{CodeState, CodeSummary, ReasonEvidence, Store};
 use serde::Serialize;
 
 use crate::{HealthService, ServiceError};
@@ -159,20 +159,20 @@ impl HealthService {
 /// What evaluating a chunk of persons needs from the store.
 struct Loaded {
     kinds: HashMap<PersonId, PersonKind>,
-    previous: HashMap<PersonId, CodeState>,
+    previous: HashMap<PersonId, CodeSummary>,
     histories: Vec<(PersonId, Vec<Event<healthcode_domain::Evidence>>)>,
 }
 
 async fn load(store: Arc<dyn Store>, persons: Vec<PersonId>) -> Result<Loaded, ServiceError> {
     let kinds = store.persons(&persons).await?.into_iter().map(|p| (p.id, p.kind)).collect();
-    let previous = store.codes(&persons).await?.into_iter().map(|c| (c.person.clone(), c)).collect();
+    let previous = store.code_summaries(&persons).await?.into_iter().map(|c| (c.person.clone(), c)).collect();
     let histories = store.evidence_for_many(&persons).await?;
     Ok(Loaded { kinds, previous, histories })
 }
 
 /// When a colour that differs from the stored one took effect: at the stored next change
 /// if time alone changed it (no evidence since the last evaluation), else now.
-fn changed_at(before: &CodeState, events: &[Event<healthcode_domain::Evidence>], now: Timestamp) -> Timestamp {
+fn changed_at(before: &CodeSummary, events: &[Event<healthcode_domain::Evidence>], now: Timestamp) -> Timestamp {
     let newest_evidence = events.iter().map(|e| e.at).max();
     match before.next_change {
         Some(t) if t <= now && newest_evidence.is_none_or(|n| n <= before.evaluated_at) => t,

@@ -1,7 +1,7 @@
 //! Code states (derived) and the re-evaluation queue.
 
 use healthcode_domain::{Colour, PersonId, Timestamp};
-use healthcode_store::{CodeState, StoreError};
+use healthcode_store::{CodeState, CodeSummary, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use crate::persons::id_array;
@@ -66,6 +66,31 @@ pub(crate) fn many(conn: &Connection, persons: &[PersonId]) -> Result<Vec<CodeSt
         conn.prepare_cached(&format!("{SELECT_CODE} WHERE person_id IN rarray(?1)")).map_err(backend("read codes"))?;
     let rows = stmt.query_map([id_array(persons)], raw).map_err(backend("read codes"))?;
     rows.map(|r| r.map_err(backend("read codes")).and_then(decode)).collect()
+}
+
+pub(crate) fn summaries(conn: &Connection, persons: &[PersonId]) -> Result<Vec<CodeSummary>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT person_id, colour, since, evaluated_at, next_change FROM codes WHERE person_id IN rarray(?1)",
+        )
+        .map_err(backend("read code summaries"))?;
+    let mut rows = stmt.query([id_array(persons)]).map_err(backend("read code summaries"))?;
+    let mut out = Vec::with_capacity(persons.len());
+    while let Some(r) = rows.next().map_err(backend("read code summaries"))? {
+        let text = |i: usize| r.get_ref(i).and_then(|v| Ok(v.as_str()?)).map_err(backend("read code summaries"));
+        let colour = text(1)?;
+        out.push(CodeSummary {
+            person: PersonId::parse(text(0)?).map_err(|e| corrupt("code person id", e))?,
+            colour: Colour::parse(colour).ok_or_else(|| corrupt("colour", colour))?,
+            since: Timestamp::from_millis(r.get(2).map_err(backend("read code summaries"))?),
+            evaluated_at: Timestamp::from_millis(r.get(3).map_err(backend("read code summaries"))?),
+            next_change: r
+                .get::<_, Option<i64>>(4)
+                .map_err(backend("read code summaries"))?
+                .map(Timestamp::from_millis),
+        });
+    }
+    Ok(out)
 }
 
 pub(crate) fn with_colour(conn: &Connection, colour: Colour, limit: usize) -> Result<Vec<CodeState>, StoreError> {

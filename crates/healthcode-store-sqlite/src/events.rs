@@ -141,10 +141,9 @@ pub(crate) fn evidence_for(conn: &Connection, person: &PersonId) -> Result<Vec<E
     Ok(events)
 }
 
-pub(crate) fn evidence_for_many(
-    conn: &Connection,
-    persons: &[PersonId],
-) -> Result<Vec<(PersonId, Vec<Event<Evidence>>)>, StoreError> {
+type PersonHistory = (PersonId, Vec<Event<Evidence>>);
+
+pub(crate) fn evidence_for_many(conn: &Connection, persons: &[PersonId]) -> Result<Vec<PersonHistory>, StoreError> {
     let mut by_person: HashMap<String, Vec<Event<Evidence>>> = HashMap::with_capacity(persons.len());
     let mut stmt = conn
         .prepare_cached(&format!(

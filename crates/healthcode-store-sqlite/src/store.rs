@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use healthcode_domain::{AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::{
-    CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, Rejection, Store, StoreResult,
+    CodeState, CodeSummary, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, Rejection, Store,
+    StoreResult,
 };
 
 use crate::{codes, events, persons, rejections, SqliteStore};
@@ -103,6 +104,11 @@ impl Store for SqliteStore {
     async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>> {
         let persons = persons.to_vec();
         self.read(move |c| codes::many(c, &persons)).await
+    }
+
+    async fn code_summaries(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeSummary>> {
+        let persons = persons.to_vec();
+        self.read(move |c| codes::summaries(c, &persons)).await
     }
 
     async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>> {

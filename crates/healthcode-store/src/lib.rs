@@ -75,6 +75,9 @@ pub trait Store: Send + Sync + 'static {
     async fn save_codes(&self, codes: &[CodeState]) -> StoreResult<()>;
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>>;
     async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>>;
+    /// The colour and timing of stored codes without their reasons: what re-evaluation
+    /// needs to date a change, read cheaply in bulk.
+    async fn code_summaries(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeSummary>>;
     async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>>;
     /// Up to `limit` codes of one colour, in person id order (for samples and lists).
     async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>>;

@@ -54,6 +54,28 @@ pub struct CodeState {
     pub next_change: Option<Timestamp>,
 }
 
+/// The part of a `CodeState` that dating a colour change needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSummary {
+    pub person: PersonId,
+    pub colour: Colour,
+    pub since: Timestamp,
+    pub evaluated_at: Timestamp,
+    pub next_change: Option<Timestamp>,
+}
+
+impl From<&CodeState> for CodeSummary {
+    fn from(c: &CodeState) -> Self {
+        CodeSummary {
+            person: c.person.clone(),
+            colour: c.colour,
+            since: c.since,
+            evaluated_at: c.evaluated_at,
+            next_change: c.next_change,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReasonEvidence {
     pub rule: String,

@@ -92,10 +92,14 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>) -> anyhow::Result<()> 
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(report.accepted == 1, "the designation was not accepted: {:?}", report.rows);
     let counts = store.colour_counts().await?;
+    let evaluated = report.codes.evaluated;
     println!(
-        "bulk re-evaluation after the designation: {seconds:.2} s end to end; {:.0} persons/s over {persons} residents; \
-         {:.2}x the baseline's time; colours now {counts:?}",
+        "bulk re-evaluation after the designation: {seconds:.2} s end to end for {persons} residents \
+         ({:.0} residents/s); {evaluated} of them could be affected and were re-evaluated ({:.0} persons/s), \
+         {} changed colour; {:.2}x the baseline's time; colours now {counts:?}",
         persons as f64 / seconds,
+        evaluated as f64 / seconds,
+        report.codes.changed,
         seconds / baseline
     );
     println!("peak resident memory of this process: {} MiB", peak_rss_mib());
