@@ -166,10 +166,7 @@ fn check_resident_id(number: &str) -> Result<(), ValidationError> {
             "field `id_number`: a resident ID number is 17 digits followed by a digit or X",
         ));
     }
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
-    let sum: u32 = bytes[..17].iter().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    if CHECK[(sum % 11) as usize] != bytes[17] {
+    if resident_id_check_char(&number[..17]) != char::from(bytes[17]) {
         return Err(ValidationError::field(
             "id_number",
             "field `id_number`: the check digit does not match; re-type the number from the card",
@@ -178,8 +175,8 @@ fn check_resident_id(number: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// Computes the check character for 17 leading digits; used by tests and the synthetic
-/// region to make valid numbers.
+/// The ISO 7064 MOD 11-2 check character for the 17 leading digits of a resident ID
+/// number (also used by tests to make valid numbers).
 pub fn resident_id_check_char(first17: &str) -> char {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: &[u8; 11] = b"10X98765432";

@@ -1,6 +1,6 @@
 use std::sync::{Arc, RwLock};
 
-use healthcode_domain::{AreaCode, AreaRisk, Event, IdDocument, PersonId, PersonKind};
+use healthcode_domain::{AreaCode, AreaRisk, Event, IdDocument, PersonId, PersonKind, Timestamp};
 use healthcode_rules::{AreaRiskIndex, RuleSet};
 use healthcode_store::{PersonRecord, Store};
 
@@ -42,6 +42,9 @@ impl HealthService {
     ) -> Result<Self, ServiceError> {
         let designations = store.designations().await?;
         let areas = AreaRiskIndex::new(designations.iter().cloned());
+        // Codes computed under other rules (a restart with a new rule set) are due now;
+        // the next `run_due` re-evaluates them.
+        store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
         Ok(HealthService {
             store,
             clock,
@@ -58,7 +61,7 @@ impl HealthService {
         &self.store
     }
 
-    pub fn now(&self) -> healthcode_domain::Timestamp {
+    pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 

@@ -143,6 +143,16 @@ pub(crate) fn queue_with_evidence(conn: &Connection, due: Timestamp) -> Result<u
     .map_err(backend("queue persons with evidence"))
 }
 
+pub(crate) fn queue_other_versions(conn: &Connection, version: &str, due: Timestamp) -> Result<u64, StoreError> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO reevaluation_queue (person_id, due)
+         SELECT person_id, ?2 FROM codes WHERE rules_version <> ?1 ORDER BY person_id {QUEUE_UPSERT}"
+    ))
+    .and_then(|mut s| s.execute((version, due.as_millis())))
+    .map(|n| n as u64)
+    .map_err(backend("queue codes of other rule-set versions"))
+}
+
 pub(crate) fn queue(conn: &mut Connection, persons: &[PersonId], due: Timestamp) -> Result<(), StoreError> {
     let tx = conn.transaction().map_err(backend("begin queueing"))?;
     tx.prepare_cached(&format!(

@@ -75,6 +75,11 @@ impl Store for SqliteStore {
         self.write(move |c| codes::queue_with_evidence(c, due)).await
     }
 
+    async fn queue_codes_of_other_versions(&self, version: &str, due: Timestamp) -> StoreResult<u64> {
+        let version = version.to_string();
+        self.write(move |c| codes::queue_other_versions(c, &version, due)).await
+    }
+
     async fn queue_persons(&self, persons: &[PersonId], due: Timestamp) -> StoreResult<()> {
         let persons = persons.to_vec();
         self.write(move |c| codes::queue(c, &persons, due)).await

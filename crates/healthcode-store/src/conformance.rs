@@ -215,6 +215,14 @@ async fn persons_with_evidence_are_queued_for_rule_changes(store: &impl Store) {
     store.insert_evidence(&[fever(&p, "a", 1), fever(&p, "b", 2)]).await.unwrap();
     store.save_codes(&[code(&p, Colour::Yellow, None)]).await.unwrap();
     assert_eq!(store.queue_persons_with_evidence(t(0)).await.unwrap(), 1);
+    assert_eq!(store.due_persons(t(0), 10).await.unwrap(), std::slice::from_ref(&p));
+    store.save_codes(&[code(&p, Colour::Yellow, None)]).await.unwrap();
+    assert_eq!(store.queue_codes_of_other_versions("test", t(0)).await.unwrap(), 0, "codes of this version stay");
+    assert_eq!(
+        store.queue_codes_of_other_versions("2.0", t(0)).await.unwrap(),
+        1,
+        "codes of another version are queued"
+    );
     assert_eq!(store.due_persons(t(0), 10).await.unwrap(), [p]);
 }
 

@@ -65,6 +65,9 @@ pub trait Store: Send + Sync + 'static {
     /// Puts every person who has any evidence on the queue, due at `due` (a rule-set
     /// change: a person without evidence is green under any rule set).
     async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64>;
+    /// Puts on the queue, due at `due`, every person whose stored code was computed under
+    /// a rule-set version other than `version` (after a restart with other rules).
+    async fn queue_codes_of_other_versions(&self, version: &str, due: Timestamp) -> StoreResult<u64>;
     /// Puts these persons on the queue, due at `due`.
     async fn queue_persons(&self, persons: &[PersonId], due: Timestamp) -> StoreResult<()>;
     /// Up to `limit` queued persons due at or before `now`, earliest first.
