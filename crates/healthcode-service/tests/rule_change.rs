@@ -5,7 +5,6 @@ use std::sync::Arc;
 use healthcode_domain::{Colour, PersonId, PersonKind, Timestamp};
 use healthcode_rules::{RuleSet, REFERENCE_RULES_TOML};
 use healthcode_service::{AtPolicy, HealthService, ManualClock, Pseudonymiser};
-use healthcode_store::Store;
 use healthcode_store_sqlite::SqliteStore;
 
 fn t(text: &str) -> Timestamp {
