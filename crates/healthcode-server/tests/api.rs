@@ -285,3 +285,44 @@ async fn pages_render_codes_in_html() {
     assert_eq!(response.status().as_u16(), 404);
     assert!(!response.text().await.unwrap().contains("<script>"), "input is never echoed unescaped");
 }
+
+#[tokio::test]
+async fn nothing_a_client_sends_yields_a_server_error() {
+    let app = TestApp::spawn().await;
+    let person = app.register(&resident_id("33010619800101123")).await;
+    let valid = json!({"id": "v1", "person_id": person, "type": "stay", "area": "330106",
+        "from": "2020-05-30T08:00:00+08:00", "to": "2020-05-31T08:00:00+08:00"})
+    .to_string();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut bodies: Vec<Vec<u8>> = vec![vec![0xff, 0xfe, 0x00], b"null".to_vec(), b"\"\"".to_vec(), b"1e999".to_vec()];
+    for i in 0..150 {
+        let mut body = valid.clone().into_bytes();
+        // Mutate a valid event: overwrite, delete or duplicate a few bytes.
+        for _ in 0..(1 + i % 4) {
+            let pos = (next() as usize) % body.len();
+            match next() % 3 {
+                0 => body[pos] = (next() % 256) as u8,
+                1 => {
+                    body.remove(pos);
+                }
+                _ => body.insert(pos, body[pos]),
+            }
+        }
+        bodies.push(body);
+    }
+    for body in bodies {
+        for path in ["/v1/events", "/v1/events/batch", "/v1/persons", "/v1/designations"] {
+            let response = app.client.post(app.url(path)).body(body.clone()).send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            assert!(status < 500, "{path} answered {status} to {:?}: {text}", String::from_utf8_lossy(&body));
+            assert!(serde_json::from_str::<Value>(&text).is_ok(), "{path} answered non-JSON: {text}");
+        }
+    }
+}
