@@ -11,6 +11,7 @@ use healthcode_rules::RuleSet;
 use healthcode_store::{CodeState, CodeSummary, ReasonEvidence, Store};
 use serde::Serialize;
 
+use crate::service::Shared;
 use crate::{HealthService, ServiceError};
 
 /// Persons per store round trip: large enough to amortise it, small enough to keep
@@ -40,16 +41,29 @@ impl HealthService {
         self.refresh_at(persons, self.clock.now()).await
     }
 
-    /// Refreshes persons chunk by chunk, reading the next chunk from the store while the
-    /// current one is evaluated and saved (readers and the writer work in parallel).
+    /// Refreshes persons chunk by chunk as a pipeline: while one chunk is evaluated, the
+    /// next is read (by a reader connection) and the previous one saved (by the writer).
+    /// At most one chunk is in each stage, so memory stays flat.
     async fn refresh_at(&self, persons: &[PersonId], now: Timestamp) -> Result<RefreshReport, ServiceError> {
         let mut report = RefreshReport::default();
         let mut chunks = persons.chunks(CHUNK);
         let mut next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
+        let mut saving: Option<tokio::task::JoinHandle<Result<(), ServiceError>>> = None;
         while let Some(loading) = next.take() {
-            let loaded = loading.await.map_err(|e| ServiceError::Background(e.to_string()))??;
+            let loaded = joined(loading.await)?;
             next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
-            report.add(self.evaluate_and_save(loaded, now).await?);
+            let shared = self.shared();
+            let (codes, chunk_report) =
+                joined(tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now))).await)?;
+            report.add(chunk_report);
+            if let Some(previous) = saving.take() {
+                joined(previous.await)?;
+            }
+            let store = self.store.clone();
+            saving = Some(tokio::spawn(async move { Ok(store.save_codes(&codes).await?) }));
+        }
+        if let Some(last) = saving {
+            joined(last.await)?;
         }
         Ok(report)
     }
@@ -113,47 +127,52 @@ impl HealthService {
         );
         Ok(report)
     }
+}
 
-    async fn evaluate_and_save(&self, loaded: Loaded, now: Timestamp) -> Result<RefreshReport, ServiceError> {
-        let Loaded { kinds, previous, histories } = loaded;
-        let shared = self.shared();
-        let next_designation = shared.designations.iter().map(|d| d.at).find(|&at| at > now);
-        let mut report = RefreshReport::default();
-        let mut codes = Vec::with_capacity(histories.len());
-        for (person, events) in &histories {
-            let Some(kind) = kinds.get(person) else { continue };
-            let evaluation = shared.rules.evaluate(*kind, events, &shared.areas, now);
-            let before = previous.get(person);
-            let since = match before {
-                Some(b) if b.colour == evaluation.colour => b.since,
-                Some(b) => changed_at(b, events, now),
-                None => now,
-            };
-            if before.is_some_and(|b| b.colour != evaluation.colour) {
-                report.changed += 1;
-            }
-            report.evaluated += 1;
-            codes.push(CodeState {
-                person: person.clone(),
-                colour: evaluation.colour,
-                reasons: evaluation.reasons.iter().map(|r| r.rule.to_string()).collect(),
-                evidence: evaluation
-                    .reasons
-                    .iter()
-                    .map(|r| ReasonEvidence {
-                        rule: r.rule.to_string(),
-                        events: r.evidence.iter().map(|&id| id.clone()).collect(),
-                    })
-                    .collect(),
-                since,
-                evaluated_at: now,
-                rules_version: shared.rules.version().to_string(),
-                next_change: earliest([evaluation.next_change, next_recorded(events, now), next_designation]),
-            });
+/// Evaluates a chunk of persons (CPU only: run on the blocking pool) into the code states
+/// to save.
+fn evaluate_chunk(shared: &Shared, loaded: Loaded, now: Timestamp) -> (Vec<CodeState>, RefreshReport) {
+    let Loaded { kinds, previous, histories } = loaded;
+    let next_designation = shared.designations.iter().map(|d| d.at).find(|&at| at > now);
+    let mut report = RefreshReport::default();
+    let mut codes = Vec::with_capacity(histories.len());
+    for (person, events) in &histories {
+        let Some(kind) = kinds.get(person) else { continue };
+        let evaluation = shared.rules.evaluate(*kind, events, &shared.areas, now);
+        let before = previous.get(person);
+        let since = match before {
+            Some(b) if b.colour == evaluation.colour => b.since,
+            Some(b) => changed_at(b, events, now),
+            None => now,
+        };
+        if before.is_some_and(|b| b.colour != evaluation.colour) {
+            report.changed += 1;
         }
-        self.store.save_codes(&codes).await?;
-        Ok(report)
+        report.evaluated += 1;
+        codes.push(CodeState {
+            person: person.clone(),
+            colour: evaluation.colour,
+            reasons: evaluation.reasons.iter().map(|r| r.rule.to_string()).collect(),
+            evidence: evaluation
+                .reasons
+                .iter()
+                .map(|r| ReasonEvidence {
+                    rule: r.rule.to_string(),
+                    events: r.evidence.iter().map(|&id| id.clone()).collect(),
+                })
+                .collect(),
+            since,
+            evaluated_at: now,
+            rules_version: shared.rules.version().to_string(),
+            next_change: earliest([evaluation.next_change, next_recorded(events, now), next_designation]),
+        });
     }
+    (codes, report)
+}
+
+/// The result of a background task, its panic or cancellation turned into an error.
+fn joined<T>(result: Result<Result<T, ServiceError>, tokio::task::JoinError>) -> Result<T, ServiceError> {
+    result.map_err(|e| ServiceError::Background(e.to_string()))?
 }
 
 /// What evaluating a chunk of persons needs from the store.
