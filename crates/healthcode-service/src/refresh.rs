@@ -104,28 +104,62 @@ impl HealthService {
     }
 
     /// Records new designations in the shared index and re-evaluates the persons whose
-    /// stays they cover: only stays that can still touch a window from now on.
+    /// stays they cover: only stays that can still touch a window from now on. The
+    /// persons are streamed straight into the pipeline; a designation is marked applied
+    /// only when they are all done, so one interrupted by a crash is applied again at
+    /// start (`queue_unapplied_designations`).
     pub(crate) async fn apply_designations(&self, added: Vec<Event<AreaRisk>>) -> Result<RefreshReport, ServiceError> {
         if added.is_empty() {
             return Ok(RefreshReport::default());
         }
         let window = self.rules().window();
-        // Due when the designation becomes visible: at once, unless recorded in the future.
+        let now = self.clock.now();
+        let seqs: Vec<i64> = added.iter().map(|d| d.seq).collect();
         let targets: Vec<(String, Timestamp, Timestamp)> =
             added.iter().map(|d| (d.body.area.normal().to_string(), d.at.saturating_sub(window), d.at)).collect();
         self.add_designations(added);
         let started = std::time::Instant::now();
-        for (prefix, ended_after, due) in targets {
-            self.store.queue_persons_with_stays_under(&prefix, ended_after, due).await?;
+        let mut affected: Vec<PersonId> = Vec::new();
+        for (prefix, ended_after, at) in targets {
+            if at <= now {
+                affected.extend(self.store.persons_with_stays_under(&prefix, ended_after).await?);
+            } else {
+                // Recorded for the future: its persons are due when it becomes visible.
+                self.store.queue_persons_with_stays_under(&prefix, ended_after, at).await?;
+            }
         }
-        tracing::debug!(seconds = started.elapsed().as_secs_f64(), "persons under the designated areas queued");
-        let report = self.run_due().await?;
+        affected.sort_unstable();
+        affected.dedup();
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            persons = affected.len(),
+            "persons under the designated areas found"
+        );
+        let report = self.refresh_at(&affected, now).await?;
+        self.store.mark_designations_applied(&seqs).await?;
         tracing::debug!(
             seconds = started.elapsed().as_secs_f64(),
             evaluated = report.evaluated,
             "designations applied"
         );
         Ok(report)
+    }
+
+    /// Queues the persons of designations whose application was interrupted (a crash
+    /// between recording and re-evaluating); the next `run_due` re-evaluates them.
+    pub(crate) async fn queue_unapplied_designations(&self) -> Result<(), ServiceError> {
+        let pending = self.store.unapplied_designations().await?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let window = self.rules().window();
+        for d in &pending {
+            self.store.queue_persons_with_stays_under(d.body.area.normal(), d.at.saturating_sub(window), d.at).await?;
+        }
+        let seqs: Vec<i64> = pending.iter().map(|d| d.seq).collect();
+        self.store.mark_designations_applied(&seqs).await?;
+        tracing::info!(designations = pending.len(), "queued the persons of designations left unapplied");
+        Ok(())
     }
 }
 

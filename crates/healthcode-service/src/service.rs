@@ -45,7 +45,7 @@ impl HealthService {
         // Codes computed under other rules (a restart with a new rule set) are due now;
         // the next `run_due` re-evaluates them.
         store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
-        Ok(HealthService {
+        let service = HealthService {
             store,
             clock,
             pseudonyms,
@@ -54,7 +54,9 @@ impl HealthService {
                 areas: Arc::new(areas),
                 designations: Arc::new(designations),
             }),
-        })
+        };
+        service.queue_unapplied_designations().await?;
+        Ok(service)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

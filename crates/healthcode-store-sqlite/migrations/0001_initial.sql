@@ -43,11 +43,14 @@ CREATE TABLE stays (
 );
 CREATE INDEX stays_by_area ON stays (area_normal, ended_at, person_id);
 
+-- `applied`: the persons it can affect have been re-evaluated (or queued). A designation
+-- left unapplied by a crash is applied again at start.
 CREATE TABLE designations (
-    seq  INTEGER PRIMARY KEY,
-    id   TEXT NOT NULL UNIQUE,
-    at   INTEGER NOT NULL,
-    body TEXT NOT NULL
+    seq     INTEGER PRIMARY KEY,
+    id      TEXT NOT NULL UNIQUE,
+    at      INTEGER NOT NULL,
+    body    TEXT NOT NULL,
+    applied INTEGER NOT NULL DEFAULT 0
 );
 
 -- Derived: each person's last evaluation. Recomputable from the tables above.

@@ -114,6 +114,29 @@ pub(crate) fn colour_counts(conn: &Connection) -> Result<Vec<(Colour, u64)>, Sto
     .collect()
 }
 
+pub(crate) fn stays_under(
+    conn: &Connection,
+    prefix: &str,
+    ended_after: Timestamp,
+) -> Result<Vec<PersonId>, StoreError> {
+    let upper = format!("{prefix}:");
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT DISTINCT person_id FROM stays
+             WHERE area_normal >= ?1 AND area_normal < ?2 AND (ended_at IS NULL OR ended_at > ?3)
+             ORDER BY person_id",
+        )
+        .map_err(backend("find persons by stay"))?;
+    let rows = stmt
+        .query_map((prefix, upper, ended_after.as_millis()), |r| r.get::<_, String>(0))
+        .map_err(backend("find persons by stay"))?;
+    rows.map(|r| {
+        let id = r.map_err(backend("find persons by stay"))?;
+        PersonId::parse(&id).map_err(|e| corrupt("person id of a stay", e))
+    })
+    .collect()
+}
+
 pub(crate) fn queue_stays_under(
     conn: &Connection,
     prefix: &str,

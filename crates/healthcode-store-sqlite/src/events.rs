@@ -171,9 +171,26 @@ pub(crate) fn evidence_for_many(conn: &Connection, persons: &[PersonId]) -> Resu
         .collect())
 }
 
-pub(crate) fn designations(conn: &Connection) -> Result<Vec<Event<AreaRisk>>, StoreError> {
+pub(crate) fn mark_applied(conn: &mut Connection, seqs: &[i64]) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(backend("begin marking designations"))?;
+    {
+        let mut mark = tx
+            .prepare_cached("UPDATE designations SET applied = 1 WHERE seq = ?1")
+            .map_err(backend("prepare marking designations"))?;
+        for seq in seqs {
+            mark.execute([seq]).map_err(backend("mark a designation applied"))?;
+        }
+    }
+    tx.commit().map_err(backend("commit marking designations"))
+}
+
+/// Designations matching a fixed SQL condition (never built from input), by `(at, seq)`.
+pub(crate) fn designations_where(
+    conn: &Connection,
+    condition: &'static str,
+) -> Result<Vec<Event<AreaRisk>>, StoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT seq, id, at, body FROM designations ORDER BY at, seq")
+        .prepare_cached(&format!("SELECT seq, id, at, body FROM designations WHERE {condition} ORDER BY at, seq"))
         .map_err(backend("read designations"))?;
     let rows = stmt
         .query_map([], |r| {

@@ -58,7 +58,21 @@ impl Store for SqliteStore {
     }
 
     async fn designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
-        self.read(events::designations).await
+        self.read(|c| events::designations_where(c, "true")).await
+    }
+
+    async fn unapplied_designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
+        self.read(|c| events::designations_where(c, "applied = 0")).await
+    }
+
+    async fn mark_designations_applied(&self, seqs: &[i64]) -> StoreResult<()> {
+        let seqs = seqs.to_vec();
+        self.write(move |c| events::mark_applied(c, &seqs)).await
+    }
+
+    async fn persons_with_stays_under(&self, area_prefix: &str, ended_after: Timestamp) -> StoreResult<Vec<PersonId>> {
+        let prefix = area_prefix.to_string();
+        self.read(move |c| codes::stays_under(c, &prefix, ended_after)).await
     }
 
     async fn queue_persons_with_stays_under(

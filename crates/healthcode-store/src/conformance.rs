@@ -109,7 +109,12 @@ async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {
     assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "evidence and designations share one id space");
     assert!(matches!(out[1], Inserted::New { .. }));
     assert_eq!(out[2], Inserted::Duplicate { same_content: true });
-    assert_eq!(store.designations().await.unwrap().len(), 1);
+    let stored = store.designations().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(store.unapplied_designations().await.unwrap(), stored, "a new designation is not yet applied");
+    store.mark_designations_applied(&[stored[0].seq]).await.unwrap();
+    assert!(store.unapplied_designations().await.unwrap().is_empty(), "marked applied");
+    assert_eq!(store.designations().await.unwrap(), stored, "applied designations are still designations");
     let out = store.insert_evidence(&[fever(&p, "d1", 3)]).await.unwrap();
     assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "an evidence id may not reuse a designation's");
 }
@@ -198,12 +203,14 @@ async fn stays_under_an_area_are_queued_by_prefix_and_end(store: &impl Store) {
         .await
         .unwrap();
     assert_eq!(store.queue_len().await.unwrap(), 0);
+    let mut want = vec![county.clone(), street.clone(), still_there.clone()];
+    want.sort();
+    assert_eq!(store.persons_with_stays_under("3301", t(5)).await.unwrap(), want, "found by prefix, in id order");
+    assert_eq!(store.queue_len().await.unwrap(), 0, "finding persons queues nobody");
     let queued = store.queue_persons_with_stays_under("3301", t(5), t(20)).await.unwrap();
     assert_eq!(queued, 3, "stays under 3301 that ended after the cut-off or have not ended");
     let mut due = store.due_persons(t(20), 10).await.unwrap();
     due.sort();
-    let mut want = vec![county, street, still_there];
-    want.sort();
     assert_eq!(due, want);
     assert!(store.due_persons(t(19), 10).await.unwrap().is_empty(), "queued at the given due time");
     assert_eq!(store.queue_persons_with_stays_under("3399", t(0), t(20)).await.unwrap(), 0, "no stays under 3399");

@@ -49,9 +49,17 @@ pub trait Store: Send + Sync + 'static {
     /// appears once in the result (with an empty list if they have no evidence).
     async fn evidence_for_many(&self, persons: &[PersonId]) -> StoreResult<Vec<(PersonId, Vec<Event<Evidence>>)>>;
 
+    /// Stores designations, each marked not yet applied.
     async fn insert_designations(&self, batch: &[NewDesignation]) -> StoreResult<Vec<Inserted>>;
     /// Every designation ever recorded, sorted by `(at, seq)`.
     async fn designations(&self) -> StoreResult<Vec<Event<AreaRisk>>>;
+    /// Designations whose persons have not been re-evaluated yet (e.g. after a crash).
+    async fn unapplied_designations(&self) -> StoreResult<Vec<Event<AreaRisk>>>;
+    async fn mark_designations_applied(&self, seqs: &[i64]) -> StoreResult<()>;
+
+    /// The persons with a stay whose area's normal form starts with `area_prefix` and that
+    /// ended after `ended_after` (or has not ended), in id order.
+    async fn persons_with_stays_under(&self, area_prefix: &str, ended_after: Timestamp) -> StoreResult<Vec<PersonId>>;
 
     /// Puts on the queue, due at `due`, every person with a stay whose area's normal form
     /// starts with `area_prefix` and that ended after `ended_after` (or has not ended).
