@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, TimeZone};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::ValidationError;
@@ -40,10 +40,6 @@ impl Timestamp {
 
     pub const fn as_millis(self) -> i64 {
         self.0
-    }
-
-    pub fn now() -> Self {
-        Timestamp(Utc::now().timestamp_millis())
     }
 
     pub fn saturating_add(self, d: Duration) -> Self {
