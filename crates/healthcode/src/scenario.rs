@@ -150,9 +150,12 @@ async fn run_one(s: &Scenario, rules: &RuleSet, as_json: bool, outcome: &mut Out
         let mut row = event.clone();
         if let Some(object) = row.as_object_mut() {
             object.entry("id").or_insert_with(|| json!(format!("{}#{}", s.name, i + 1)));
+            // A scenario is about one person: whoever its events name, they are this one.
             let is_designation = object.get("type").and_then(Value::as_str) == Some("area_risk");
             if !is_designation {
-                object.entry("person_id").or_insert_with(|| json!(person.as_str()));
+                object.remove("id_type");
+                object.remove("id_number");
+                object.insert("person_id".into(), json!(person.as_str()));
             }
         }
         if let Some(at) = event["at"].as_str().and_then(|t| Timestamp::parse(t).ok()) {

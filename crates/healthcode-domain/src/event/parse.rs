@@ -6,8 +6,10 @@ use serde_json::{Map, Value};
 
 use super::*;
 
-/// Fields any event may carry besides its own, kept for provenance but unused by rules.
-const ENVELOPE: &[&str] = &["id", "at", "type", "person_id", "id_type", "id_number", "source", "note"];
+/// Fields any event may carry besides its own: who it is about, and annotations that the
+/// rules never read.
+const ENVELOPE: &[&str] =
+    &["id", "at", "type", "person_id", "id_type", "id_number", "source", "note", "comment", "description"];
 
 /// Parses one event. `default_at` is the recording time to use when the input has no
 /// `at` (the server's clock); an input `at` always wins.
@@ -75,18 +77,16 @@ fn parse_evidence(kind: EvidenceKind, f: &Fields, at: Timestamp) -> Result<Evide
         EvidenceKind::CloseContact => Evidence::CloseContact { exposure_at: f.required_time("exposure_at")? },
         EvidenceKind::ContactCleared => Evidence::ContactCleared,
         EvidenceKind::Entry => {
-            let country = f.required_str("country")?;
-            let ok = (2..=3).contains(&country.len()) && country.bytes().all(|b| b.is_ascii_uppercase());
-            if !ok {
+            let country = f.required_str("country")?.trim();
+            if country.is_empty() || country.chars().count() > 64 {
                 return Err(ValidationError::field(
                     "country",
-                    format!(
-                        "field `country`: `{}` is not an ISO 3166 country code; write e.g. GB or GBR",
-                        clip(country)
-                    ),
+                    "field `country`: name the country, preferably by its ISO 3166 code (e.g. GB)",
                 ));
             }
-            Evidence::Entry { country: country.to_string(), entered_at: f.required_time("entered_at")? }
+            let is_code = (2..=3).contains(&country.len()) && country.bytes().all(|b| b.is_ascii_alphabetic());
+            let country = if is_code { country.to_ascii_uppercase() } else { country.to_string() };
+            Evidence::Entry { country, entered_at: f.required_time("entered_at")? }
         }
         EvidenceKind::Stay => {
             let area = f.required_area("area")?;

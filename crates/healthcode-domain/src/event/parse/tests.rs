@@ -73,8 +73,14 @@ fn malformed_fields_are_named() {
     assert_eq!(e.field.as_deref(), Some("days"));
     let e = refused(json!({"type": "diagnosis", "status": 3}));
     assert!(e.message.contains("expected a string, got a number"), "{e}");
-    let e = refused(json!({"type": "entry", "country": "england", "entered_at": "2020-05-30T08:00:00+08:00"}));
+    let e = refused(json!({"type": "entry", "country": " ", "entered_at": "2020-05-30T08:00:00+08:00"}));
     assert_eq!(e.field.as_deref(), Some("country"));
+    let e = parse_event(&json!({"type": "entry", "country": "gb", "entered_at": "2020-05-30T08:00:00+08:00"}), now())
+        .unwrap();
+    assert!(
+        matches!(e.body, EventBody::Evidence(Evidence::Entry { ref country, .. }) if country == "GB"),
+        "codes are upper-cased"
+    );
 }
 
 #[test]
