@@ -38,7 +38,7 @@ pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> R
             }
             seq += 1;
             let person = e.person.as_str();
-            let c = codec::encode(&e.evidence);
+            let c = healthcode_store::EvidenceColumns::encode(&e.evidence);
             insert
                 .execute(rusqlite::params![
                     seq,

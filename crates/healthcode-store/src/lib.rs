@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+mod columns;
 pub mod conformance;
 mod records;
 
 use async_trait::async_trait;
 use healthcode_domain::{AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 
+pub use columns::EvidenceColumns;
 pub use records::*;
 
 #[derive(Debug, thiserror::Error)]
