@@ -37,7 +37,7 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>) -> anyhow::Result<()> 
         .try_init();
     let temp = tempfile::tempdir()?;
     let dir = data_dir.unwrap_or_else(|| temp.path().to_path_buf());
-    let store = crate::serve::open_store(&dir)?;
+    let store = crate::serve::open_sqlite(&dir)?;
     let config = RegionConfig::bench(persons);
     let fresh = store.person_count().await? < persons;
     if fresh {

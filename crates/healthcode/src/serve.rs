@@ -9,13 +9,17 @@ use anyhow::Context;
 use clap::Args;
 use healthcode_service::{HealthService, Pseudonymiser, SystemClock};
 use healthcode_store::Store;
+use healthcode_store_postgres::PostgresStore;
 use healthcode_store_sqlite::SqliteStore;
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Folder of the SQLite database.
+    /// Folder of the SQLite database (the embedded default).
     #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+    /// A PostgreSQL database to use instead of SQLite, e.g. postgres://user@host/db.
+    #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
+    database_url: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "HEALTHCODE_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -38,6 +42,8 @@ pub struct ServeArgs {
 pub struct RejectionsArgs {
     #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+    #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
+    database_url: Option<String>,
     /// Show rejections with an id above this one.
     #[arg(long, default_value_t = 0)]
     after: i64,
@@ -45,10 +51,31 @@ pub struct RejectionsArgs {
     limit: usize,
 }
 
-pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<SqliteStore>> {
+/// The embedded SQLite store under `data_dir`.
+pub fn open_sqlite(data_dir: &Path) -> anyhow::Result<Arc<SqliteStore>> {
     let path = data_dir.join("healthcode.sqlite3");
     let store = SqliteStore::open(&path).with_context(|| format!("cannot open the store at {}", path.display()))?;
     Ok(Arc::new(store))
+}
+
+/// The store the configuration names: PostgreSQL if a database URL is given, else SQLite.
+/// The only place in the program that chooses a backend.
+async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
+    match database_url {
+        Some(url) => {
+            let store = PostgresStore::connect(url).await.context("cannot open the PostgreSQL store")?;
+            Ok(Arc::new(store))
+        }
+        None => Ok(open_sqlite(data_dir)?),
+    }
+}
+
+/// Where the data is, for messages: never the URL itself, which may hold a password.
+fn describe(args_data_dir: &Path, database_url: Option<&str>) -> String {
+    match database_url {
+        Some(_) => "PostgreSQL".to_string(),
+        None => args_data_dir.display().to_string(),
+    }
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -58,12 +85,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )
         .init();
     let rules = crate::load_rules(args.rules.as_ref())?;
-    let store = open_store(&args.data_dir)?;
+    let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     let key = pseudonym_key(&args.pseudonym_key_file)?;
-    let service = Arc::new(
-        HealthService::open(store.clone() as Arc<dyn Store>, Arc::new(SystemClock), Pseudonymiser::new(key), rules)
-            .await?,
-    );
+    let service = Arc::new(HealthService::open(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules).await?);
     if args.demo {
         crate::demo::load_if_empty(&service).await?;
     }
@@ -76,7 +100,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let scheduler =
         healthcode_server::spawn_scheduler(service.clone(), Duration::from_secs(args.scheduler_seconds.max(1)));
-    println!("healthcode is serving on http://{address}/  (data: {})", args.data_dir.display());
+    println!(
+        "healthcode is serving on http://{address}/  (data: {})",
+        describe(&args.data_dir, args.database_url.as_deref())
+    );
     if args.demo {
         println!("demo region: open http://{address}/demo to see residents of every colour");
     }
@@ -119,7 +146,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 pub async fn list_rejections(args: RejectionsArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.data_dir)?;
+    let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     let rejections = store.rejections(args.after, args.limit).await?;
     if rejections.is_empty() {
         println!("no rejections after id {}", args.after);

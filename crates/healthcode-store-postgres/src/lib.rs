@@ -1,0 +1,72 @@
+#![doc = include_str!("../README.md")]
+
+mod migrate;
+mod store;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use healthcode_store::StoreError;
+use tokio_postgres::NoTls;
+
+/// The PostgreSQL backend. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+const POOL_SIZE: usize = 16;
+
+impl PostgresStore {
+    /// Connects to the database at `url` (e.g. `postgres://user@host:5432/db`) and brings
+    /// its schema up to date.
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        Self::connect_with(url, None).await
+    }
+
+    /// As `connect`, inside one schema of the database (created if missing): tests use a
+    /// fresh schema each, several deployments can share one database.
+    pub async fn connect_in_schema(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
+        let ok =
+            !schema.is_empty() && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ok {
+            return Err(StoreError::Backend(format!("`{schema}` is not a schema name (a-z, 0-9, _)")));
+        }
+        Self::connect_with(url, Some(schema)).await
+    }
+
+    async fn connect_with(url: &str, schema: Option<&str>) -> Result<PostgresStore, StoreError> {
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Backend(format!("`{url}` is not a PostgreSQL URL: {e}")))?;
+        if let Some(schema) = schema {
+            let (client, connection) = config.connect(NoTls).await.map_err(backend("connect to PostgreSQL"))?;
+            let task = tokio::spawn(connection);
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .await
+                .map_err(backend("create the schema"))?;
+            drop(client);
+            let _ = task.await;
+            config.options(format!("-c search_path={schema}"));
+        }
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("cannot build the connection pool: {e}")))?;
+        let store = PostgresStore { pool };
+        let mut client = store.client().await?;
+        migrate::run(&mut client).await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(|e| StoreError::Backend(format!("cannot get a database connection: {e}")))
+    }
+}
+
+pub(crate) fn backend(doing: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
+    move |e| StoreError::Backend(format!("cannot {doing}: {e}"))
+}
+
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}

@@ -1,0 +1,41 @@
+//! Schema migrations, with the same names as the SQLite backend's. An advisory lock makes
+//! servers that start together migrate one at a time.
+
+use healthcode_store::StoreError;
+
+use crate::backend;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "0001_initial", include_str!("../migrations/0001_initial.sql"))];
+
+/// An arbitrary constant naming healthcode's migration lock.
+const LOCK: i64 = 0x6865_616c_7468;
+
+pub(crate) async fn run(client: &mut deadpool_postgres::Object) -> Result<(), StoreError> {
+    let tx = client.transaction().await.map_err(backend("begin migrating"))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK]).await.map_err(backend("take the migration lock"))?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    BIGINT PRIMARY KEY,
+             name       TEXT NOT NULL,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )
+    .await
+    .map_err(backend("create schema_migrations"))?;
+    let current: i64 = tx
+        .query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])
+        .await
+        .map_err(backend("read the schema version"))?
+        .get(0);
+    let supported = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > supported {
+        return Err(StoreError::SchemaTooNew { found: current, supported });
+    }
+    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        tx.batch_execute(sql).await.map_err(|e| StoreError::Backend(format!("migration {name} failed: {e}")))?;
+        tx.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", &[version, name])
+            .await
+            .map_err(backend("record a migration"))?;
+    }
+    tx.commit().await.map_err(backend("commit migrations"))
+}

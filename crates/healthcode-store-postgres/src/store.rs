@@ -1,0 +1,559 @@
+//! `Store` for `PostgresStore`: each method is one transaction on one pooled connection.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use healthcode_domain::{AreaCode, AreaRisk, Colour, Event, EventId, Evidence, PersonId, PersonKind, Timestamp};
+use healthcode_store::{
+    CodeState, CodeSummary, EvidenceColumns, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord,
+    Rejection, Store, StoreResult,
+};
+use tokio_postgres::Row;
+
+use crate::{backend, corrupt, PostgresStore};
+
+const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = least(reevaluation_queue.due, excluded.due)";
+const EVIDENCE_COLUMNS: &str = "kind, value, t1, t2, text, n, extra";
+const CODE_COLUMNS: &str = "person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change";
+
+fn ids(persons: &[PersonId]) -> Vec<&str> {
+    persons.iter().map(PersonId::as_str).collect()
+}
+
+fn ms(t: Timestamp) -> i64 {
+    t.as_millis()
+}
+
+fn person(row: &Row) -> StoreResult<PersonRecord> {
+    Ok(PersonRecord {
+        id: PersonId::parse(row.get(0)).map_err(|e| corrupt("person id", e))?,
+        kind: PersonKind::parse(row.get(1)).map_err(|e| corrupt("person kind", e))?,
+        registered_at: Timestamp::from_millis(row.get(2)),
+        residence_area: row
+            .get::<_, Option<&str>>(3)
+            .map(|a| AreaCode::parse(a).map_err(|e| corrupt("residence area", e)))
+            .transpose()?,
+    })
+}
+
+/// The evidence columns, from column `first`.
+fn evidence_body(row: &Row, first: usize) -> StoreResult<Evidence> {
+    EvidenceColumns {
+        kind: row.get(first),
+        value: row.get(first + 1),
+        t1: row.get(first + 2),
+        t2: row.get(first + 3),
+        text: row.get(first + 4),
+        n: row.get(first + 5),
+        extra: row.get::<_, Option<&str>>(first + 6).map(Into::into),
+    }
+    .decode()
+}
+
+/// `seq, id, at` then the evidence columns, from column `first`.
+fn evidence(row: &Row, first: usize) -> StoreResult<Event<Evidence>> {
+    let body = evidence_body(row, first + 3)?;
+    Ok(Event {
+        seq: row.get(first),
+        id: EventId::parse(row.get(first + 1)).map_err(|e| corrupt("event id", e))?,
+        at: Timestamp::from_millis(row.get(first + 2)),
+        body,
+    })
+}
+
+fn designation(row: &Row) -> StoreResult<Event<AreaRisk>> {
+    Ok(Event {
+        seq: row.get(0),
+        id: EventId::parse(row.get(1)).map_err(|e| corrupt("designation id", e))?,
+        at: Timestamp::from_millis(row.get(2)),
+        body: serde_json::from_str(row.get(3)).map_err(|e| corrupt("designation body", e))?,
+    })
+}
+
+fn code(row: &Row) -> StoreResult<CodeState> {
+    let colour: &str = row.get(1);
+    Ok(CodeState {
+        person: PersonId::parse(row.get(0)).map_err(|e| corrupt("code person id", e))?,
+        colour: Colour::parse(colour).ok_or_else(|| corrupt("colour", colour))?,
+        reasons: serde_json::from_str(row.get(2)).map_err(|e| corrupt("reasons", e))?,
+        evidence: serde_json::from_str(row.get(3)).map_err(|e| corrupt("reason evidence", e))?,
+        since: Timestamp::from_millis(row.get(4)),
+        evaluated_at: Timestamp::from_millis(row.get(5)),
+        rules_version: row.get(6),
+        next_change: row.get::<_, Option<i64>>(7).map(Timestamp::from_millis),
+    })
+}
+
+fn person_id(row: &Row) -> StoreResult<PersonId> {
+    PersonId::parse(row.get(0)).map_err(|e| corrupt("person id", e))
+}
+
+/// What is already stored under an event id (ids are one space across kinds).
+enum Existing {
+    Evidence(String, i64, Evidence),
+    Designation(i64, String),
+}
+
+async fn existing(tx: &deadpool_postgres::Transaction<'_>, id: &str) -> StoreResult<Option<Existing>> {
+    let sql = format!("SELECT person_id, at, {EVIDENCE_COLUMNS} FROM evidence WHERE id = $1");
+    if let Some(row) = tx.query_opt(&sql, &[&id]).await.map_err(backend("look up an event id"))? {
+        return Ok(Some(Existing::Evidence(row.get(0), row.get(1), evidence_body(&row, 2)?)));
+    }
+    let row = tx
+        .query_opt("SELECT at, body FROM designations WHERE id = $1", &[&id])
+        .await
+        .map_err(backend("look up an event id"))?;
+    Ok(row.map(|r| Existing::Designation(r.get(0), r.get(1))))
+}
+
+/// Reserves `n` sequence numbers; the row lock orders concurrent inserts.
+async fn reserve_seq(tx: &deadpool_postgres::Transaction<'_>, n: usize) -> StoreResult<i64> {
+    let row = tx
+        .query_one("UPDATE sequence SET value = value + $1 WHERE name = 'events' RETURNING value", &[&(n as i64)])
+        .await
+        .map_err(backend("reserve sequence numbers"))?;
+    Ok(row.get::<_, i64>(0) - n as i64)
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn register_person(&self, p: &PersonRecord) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "INSERT INTO persons (id, kind, registered_at, residence_area) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO NOTHING",
+                &[
+                    &p.id.as_str(),
+                    &p.kind.as_str(),
+                    &ms(p.registered_at),
+                    &p.residence_area.as_ref().map(AreaCode::as_str),
+                ],
+            )
+            .await
+            .map_err(backend("register a person"))?;
+        Ok(n == 1)
+    }
+
+    async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT id, kind, registered_at, residence_area FROM persons WHERE id = $1", &[&id.as_str()])
+            .await
+            .map_err(backend("read a person"))?;
+        row.as_ref().map(person).transpose()
+    }
+
+    async fn persons(&self, wanted: &[PersonId]) -> StoreResult<Vec<PersonRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT id, kind, registered_at, residence_area FROM persons WHERE id = ANY($1)", &[&ids(wanted)])
+            .await
+            .map_err(backend("read persons"))?;
+        rows.iter().map(person).collect()
+    }
+
+    async fn person_count(&self) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let row = client.query_one("SELECT count(*) FROM persons", &[]).await.map_err(backend("count persons"))?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    async fn insert_evidence(&self, batch: &[NewEvidence]) -> StoreResult<Vec<Inserted>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin inserting evidence"))?;
+        let mut seq = reserve_seq(&tx, batch.len()).await?;
+        let insert = tx
+            .prepare_cached(&format!(
+                "INSERT INTO evidence (seq, id, person_id, at, {EVIDENCE_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ))
+            .await
+            .map_err(backend("prepare an evidence insert"))?;
+        let stay = tx
+            .prepare_cached("INSERT INTO stays (seq, person_id, area_normal, ended_at) VALUES ($1, $2, $3, $4)")
+            .await
+            .map_err(backend("prepare a stay insert"))?;
+        let queue = tx
+            .prepare_cached(&format!("INSERT INTO reevaluation_queue (person_id, due) VALUES ($1, $2) {QUEUE_UPSERT}"))
+            .await
+            .map_err(backend("prepare a queue insert"))?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for e in batch {
+            if let Some(found) = existing(&tx, e.id.as_str()).await? {
+                let same_content = matches!(found, Existing::Evidence(person, at, ref ev)
+                    if person == e.person.as_str() && at == ms(e.at) && *ev == e.evidence);
+                outcomes.push(Inserted::Duplicate { same_content });
+                continue;
+            }
+            seq += 1;
+            let c = EvidenceColumns::encode(&e.evidence);
+            let extra = c.extra.as_deref();
+            tx.execute(
+                &insert,
+                &[
+                    &seq,
+                    &e.id.as_str(),
+                    &e.person.as_str(),
+                    &ms(e.at),
+                    &c.kind,
+                    &c.value,
+                    &c.t1,
+                    &c.t2,
+                    &c.text,
+                    &c.n,
+                    &extra,
+                ],
+            )
+            .await
+            .map_err(backend("insert evidence"))?;
+            if let Evidence::Stay { area, to, .. } = &e.evidence {
+                tx.execute(&stay, &[&seq, &e.person.as_str(), &area.normal(), &to.map(ms)])
+                    .await
+                    .map_err(backend("index a stay"))?;
+            }
+            tx.execute(&queue, &[&e.person.as_str(), &ms(e.at)]).await.map_err(backend("queue a person"))?;
+            outcomes.push(Inserted::New { seq });
+        }
+        tx.commit().await.map_err(backend("commit evidence"))?;
+        Ok(outcomes)
+    }
+
+    async fn evidence_for(&self, who: &PersonId) -> StoreResult<Vec<Event<Evidence>>> {
+        let client = self.client().await?;
+        let sql = format!("SELECT seq, id, at, {EVIDENCE_COLUMNS} FROM evidence WHERE person_id = $1 ORDER BY at, seq");
+        let rows = client.query(&sql, &[&who.as_str()]).await.map_err(backend("read evidence"))?;
+        rows.iter().map(|r| evidence(r, 0)).collect()
+    }
+
+    async fn evidence_for_many(&self, wanted: &[PersonId]) -> StoreResult<Vec<(PersonId, Vec<Event<Evidence>>)>> {
+        let client = self.client().await?;
+        let sql = format!(
+            "SELECT person_id, seq, id, at, {EVIDENCE_COLUMNS} FROM evidence WHERE person_id = ANY($1) ORDER BY person_id, at, seq"
+        );
+        let rows = client.query(&sql, &[&ids(wanted)]).await.map_err(backend("read evidence"))?;
+        let mut by_person: HashMap<&str, Vec<Event<Evidence>>> = HashMap::with_capacity(wanted.len());
+        for row in &rows {
+            by_person.entry(row.get(0)).or_default().push(evidence(row, 1)?);
+        }
+        Ok(wanted.iter().map(|p| (p.clone(), by_person.remove(p.as_str()).unwrap_or_default())).collect())
+    }
+
+    async fn insert_designations(&self, batch: &[NewDesignation]) -> StoreResult<Vec<Inserted>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin inserting designations"))?;
+        let mut seq = reserve_seq(&tx, batch.len()).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for d in batch {
+            let body = serde_json::to_string(&d.risk).map_err(|e| corrupt("designation body", e))?;
+            if let Some(found) = existing(&tx, d.id.as_str()).await? {
+                let same_content = matches!(found, Existing::Designation(at, ref b) if at == ms(d.at) && *b == body);
+                outcomes.push(Inserted::Duplicate { same_content });
+                continue;
+            }
+            seq += 1;
+            tx.execute(
+                "INSERT INTO designations (seq, id, at, body) VALUES ($1, $2, $3, $4)",
+                &[&seq, &d.id.as_str(), &ms(d.at), &body],
+            )
+            .await
+            .map_err(backend("insert a designation"))?;
+            outcomes.push(Inserted::New { seq });
+        }
+        tx.commit().await.map_err(backend("commit designations"))?;
+        Ok(outcomes)
+    }
+
+    async fn designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT seq, id, at, body FROM designations ORDER BY at, seq", &[])
+            .await
+            .map_err(backend("read designations"))?;
+        rows.iter().map(designation).collect()
+    }
+
+    async fn unapplied_designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT seq, id, at, body FROM designations WHERE NOT applied ORDER BY at, seq", &[])
+            .await
+            .map_err(backend("read designations"))?;
+        rows.iter().map(designation).collect()
+    }
+
+    async fn mark_designations_applied(&self, seqs: &[i64]) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute("UPDATE designations SET applied = true WHERE seq = ANY($1)", &[&seqs])
+            .await
+            .map_err(backend("mark designations applied"))?;
+        Ok(())
+    }
+
+    async fn persons_with_stays_under(&self, area_prefix: &str, ended_after: Timestamp) -> StoreResult<Vec<PersonId>> {
+        let client = self.client().await?;
+        let upper = format!("{area_prefix}:");
+        let rows = client
+            .query(
+                "SELECT DISTINCT person_id FROM stays
+                 WHERE area_normal >= $1 AND area_normal < $2 AND (ended_at IS NULL OR ended_at > $3)
+                 ORDER BY person_id",
+                &[&area_prefix, &upper, &ms(ended_after)],
+            )
+            .await
+            .map_err(backend("find persons by stay"))?;
+        rows.iter().map(person_id).collect()
+    }
+
+    async fn queue_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+    ) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let upper = format!("{area_prefix}:");
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO reevaluation_queue (person_id, due)
+                     SELECT DISTINCT person_id, $4::bigint FROM stays
+                     WHERE area_normal >= $1 AND area_normal < $2 AND (ended_at IS NULL OR ended_at > $3) {QUEUE_UPSERT}"
+                ),
+                &[&area_prefix, &upper, &ms(ended_after), &ms(due)],
+            )
+            .await
+            .map_err(backend("queue persons by stay"))
+    }
+
+    async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO reevaluation_queue (person_id, due) SELECT DISTINCT person_id, $1::bigint FROM evidence {QUEUE_UPSERT}"
+                ),
+                &[&ms(due)],
+            )
+            .await
+            .map_err(backend("queue persons with evidence"))
+    }
+
+    async fn queue_codes_of_other_versions(&self, version: &str, due: Timestamp) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO reevaluation_queue (person_id, due)
+                     SELECT person_id, $2::bigint FROM codes WHERE rules_version <> $1 {QUEUE_UPSERT}"
+                ),
+                &[&version, &ms(due)],
+            )
+            .await
+            .map_err(backend("queue codes of other rule-set versions"))
+    }
+
+    async fn queue_persons(&self, persons: &[PersonId], due: Timestamp) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO reevaluation_queue (person_id, due) SELECT DISTINCT unnest($1::text[]), $2::bigint {QUEUE_UPSERT}"
+                ),
+                &[&ids(persons), &ms(due)],
+            )
+            .await
+            .map_err(backend("queue persons"))?;
+        Ok(())
+    }
+
+    async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT person_id FROM reevaluation_queue WHERE due <= $1 ORDER BY due, person_id LIMIT $2",
+                &[&ms(now), &(limit as i64)],
+            )
+            .await
+            .map_err(backend("read the queue"))?;
+        rows.iter().map(person_id).collect()
+    }
+
+    async fn queue_len(&self) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT count(*) FROM reevaluation_queue", &[])
+            .await
+            .map_err(backend("count the queue"))?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    async fn save_codes(&self, codes: &[CodeState]) -> StoreResult<()> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin saving codes"))?;
+        let upsert = tx
+            .prepare_cached(&format!(
+                "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons,
+                   evidence = excluded.evidence, since = excluded.since, evaluated_at = excluded.evaluated_at,
+                   rules_version = excluded.rules_version, next_change = excluded.next_change"
+            ))
+            .await
+            .map_err(backend("prepare saving codes"))?;
+        let requeue = tx
+            .prepare_cached(
+                "INSERT INTO reevaluation_queue (person_id, due) VALUES ($1, $2)
+                 ON CONFLICT (person_id) DO UPDATE SET due = excluded.due",
+            )
+            .await
+            .map_err(backend("prepare queueing"))?;
+        let dequeue = tx
+            .prepare_cached("DELETE FROM reevaluation_queue WHERE person_id = $1")
+            .await
+            .map_err(backend("prepare dequeueing"))?;
+        for c in codes {
+            let reasons = serde_json::to_string(&c.reasons).map_err(|e| corrupt("reasons", e))?;
+            let evidence = serde_json::to_string(&c.evidence).map_err(|e| corrupt("reason evidence", e))?;
+            tx.execute(
+                &upsert,
+                &[
+                    &c.person.as_str(),
+                    &c.colour.as_str(),
+                    &reasons,
+                    &evidence,
+                    &ms(c.since),
+                    &ms(c.evaluated_at),
+                    &c.rules_version,
+                    &c.next_change.map(ms),
+                ],
+            )
+            .await
+            .map_err(backend("save a code"))?;
+            match c.next_change {
+                Some(t) => tx.execute(&requeue, &[&c.person.as_str(), &ms(t)]).await,
+                None => tx.execute(&dequeue, &[&c.person.as_str()]).await,
+            }
+            .map_err(backend("update the queue"))?;
+        }
+        tx.commit().await.map_err(backend("commit codes"))
+    }
+
+    async fn code(&self, who: &PersonId) -> StoreResult<Option<CodeState>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(&format!("SELECT {CODE_COLUMNS} FROM codes WHERE person_id = $1"), &[&who.as_str()])
+            .await
+            .map_err(backend("read a code"))?;
+        row.as_ref().map(code).transpose()
+    }
+
+    async fn codes(&self, wanted: &[PersonId]) -> StoreResult<Vec<CodeState>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(&format!("SELECT {CODE_COLUMNS} FROM codes WHERE person_id = ANY($1)"), &[&ids(wanted)])
+            .await
+            .map_err(backend("read codes"))?;
+        rows.iter().map(code).collect()
+    }
+
+    async fn code_summaries(&self, wanted: &[PersonId]) -> StoreResult<Vec<CodeSummary>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT person_id, colour, since, evaluated_at, next_change FROM codes WHERE person_id = ANY($1)",
+                &[&ids(wanted)],
+            )
+            .await
+            .map_err(backend("read code summaries"))?;
+        rows.iter()
+            .map(|r| {
+                let colour: &str = r.get(1);
+                Ok(CodeSummary {
+                    person: person_id(r)?,
+                    colour: Colour::parse(colour).ok_or_else(|| corrupt("colour", colour))?,
+                    since: Timestamp::from_millis(r.get(2)),
+                    evaluated_at: Timestamp::from_millis(r.get(3)),
+                    next_change: r.get::<_, Option<i64>>(4).map(Timestamp::from_millis),
+                })
+            })
+            .collect()
+    }
+
+    async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT colour, count(*) FROM codes GROUP BY colour ORDER BY colour", &[])
+            .await
+            .map_err(backend("count codes"))?;
+        rows.iter()
+            .map(|r| {
+                let colour: &str = r.get(0);
+                Ok((Colour::parse(colour).ok_or_else(|| corrupt("colour", colour))?, r.get::<_, i64>(1) as u64))
+            })
+            .collect()
+    }
+
+    async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {CODE_COLUMNS} FROM codes WHERE colour = $1 ORDER BY person_id LIMIT $2"),
+                &[&colour.as_str(), &(limit as i64)],
+            )
+            .await
+            .map_err(backend("read codes by colour"))?;
+        rows.iter().map(code).collect()
+    }
+
+    async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin recording rejections"))?;
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO rejections (received_at, origin, input, field, reason) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .await
+            .map_err(backend("prepare recording rejections"))?;
+        for r in batch {
+            tx.execute(&insert, &[&ms(r.received_at), &r.origin, &r.input, &r.field, &r.reason])
+                .await
+                .map_err(backend("record a rejection"))?;
+        }
+        tx.commit().await.map_err(backend("commit rejections"))
+    }
+
+    async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, received_at, origin, input, field, reason FROM rejections WHERE id > $1 ORDER BY id LIMIT $2",
+                &[&after, &(limit as i64)],
+            )
+            .await
+            .map_err(backend("read rejections"))?;
+        Ok(rows
+            .iter()
+            .map(|r| Rejection {
+                id: r.get(0),
+                received_at: Timestamp::from_millis(r.get(1)),
+                origin: r.get(2),
+                input: r.get(3),
+                field: r.get(4),
+                reason: r.get(5),
+            })
+            .collect())
+    }
+}
