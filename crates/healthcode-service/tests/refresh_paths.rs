@@ -7,7 +7,8 @@ use std::sync::Arc;
 use healthcode_domain::{Duration, PersonId, Timestamp};
 use healthcode_rules::RuleSet;
 use healthcode_service::{AtPolicy, HealthService, ManualClock, Pseudonymiser};
-use healthcode_store::PersonRecord;
+use healthcode_store::{PersonRecord, Store};
+use healthcode_store_postgres::PostgresStore;
 use healthcode_store_sqlite::SqliteStore;
 use healthcode_synth::{generate, to_ndjson_line, RegionConfig, SynthRecord};
 
@@ -41,8 +42,28 @@ fn region() -> Region {
     Region { persons, rows, end: config.end() }
 }
 
-async fn service_at(at: Timestamp) -> (HealthService, ManualClock) {
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+/// Which backend a run uses: a fresh SQLite database in memory, or fresh schemas of one
+/// PostgreSQL database (named by a prefix).
+#[derive(Clone)]
+enum Backend {
+    Sqlite,
+    Postgres { url: String, prefix: String },
+}
+
+static SCHEMAS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+async fn open_store(backend: &Backend) -> Arc<dyn Store> {
+    match backend {
+        Backend::Sqlite => Arc::new(SqliteStore::open_in_memory().unwrap()),
+        Backend::Postgres { url, prefix } => {
+            let n = SCHEMAS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Arc::new(PostgresStore::connect_in_schema(url, &format!("{prefix}_{n}")).await.unwrap())
+        }
+    }
+}
+
+async fn service_at(backend: &Backend, at: Timestamp) -> (HealthService, ManualClock) {
+    let store = open_store(backend).await;
     let clock = ManualClock::new(at);
     let service =
         HealthService::open(store, Arc::new(clock.clone()), Pseudonymiser::new(b"test".to_vec()), RuleSet::reference())
@@ -82,13 +103,33 @@ async fn evaluated_codes(service: &HealthService, persons: &[PersonRecord], at: 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incremental_scheduled_and_bulk_paths_agree_with_direct_evaluation() {
+    paths_agree(&Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_paths_agree_on_postgres_too() {
+    let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let prefix = format!("hc_paths_{}", std::process::id());
+    let Ok((client, connection)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await else {
+        eprintln!("PostgreSQL tests were not run: cannot reach {url}");
+        return;
+    };
+    tokio::spawn(connection);
+    paths_agree(&Backend::Postgres { url: url.clone(), prefix: prefix.clone() }).await;
+    for n in 0..SCHEMAS.load(std::sync::atomic::Ordering::SeqCst) {
+        let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {prefix}_{n} CASCADE")).await;
+    }
+}
+
+async fn paths_agree(backend: &Backend) {
     let region = region();
     let end = region.end.saturating_add(Duration::days(3));
     let all_rows: Vec<String> = region.rows.iter().map(|(_, r)| r.clone()).collect();
 
     // Incremental: events arrive in time order, a little at a time, the clock following;
     // the scheduler runs now and then, and once at the end.
-    let (incremental, clock) = service_at(region.rows[0].0).await;
+    let (incremental, clock) = service_at(backend, region.rows[0].0).await;
     register_all(&incremental, &region.persons).await;
     incremental.refresh_persons(&region.persons.iter().map(|p| p.id.clone()).collect::<Vec<_>>()).await.unwrap();
     for (i, chunk) in region.rows.chunks(150).enumerate() {
@@ -106,7 +147,7 @@ async fn incremental_scheduled_and_bulk_paths_agree_with_direct_evaluation() {
     // Scheduled: everything is recorded early on (some of it dated in the future of the
     // clock), then only the scheduler brings the codes to the end time.
     let middle = region.rows[region.rows.len() / 2].0;
-    let (scheduled, clock) = service_at(middle).await;
+    let (scheduled, clock) = service_at(backend, middle).await;
     register_all(&scheduled, &region.persons).await;
     scheduled.ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
     scheduled.refresh_persons(&region.persons.iter().map(|p| p.id.clone()).collect::<Vec<_>>()).await.unwrap();
@@ -115,7 +156,7 @@ async fn incremental_scheduled_and_bulk_paths_agree_with_direct_evaluation() {
     assert!(due.evaluated > 0, "time passing must bring persons due");
 
     // Bulk: the store is filled behind the service's back, then everyone is re-evaluated.
-    let (bulk, _) = service_at(end).await;
+    let (bulk, _) = service_at(backend, end).await;
     register_all(&bulk, &region.persons).await;
     bulk.ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
     let report = bulk.refresh_all().await.unwrap();
