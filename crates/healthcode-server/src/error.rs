@@ -1,4 +1,6 @@
-//! One error type for every handler, mapped to a status and a stable code in one place.
+//! One error type for every handler, mapped to a status and a stable code in one place
+//! (`ApiError::status_and_code`). Every response it makes is JSON:
+//! `{"error": {"code", "message", "field"?}}`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,33 +11,49 @@ use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// The body is not JSON (or NDJSON) text: not UTF-8, empty, malformed, too deep,
+    /// a number out of range.
     #[error("{0}")]
     InvalidJson(String),
+    /// A request that is JSON but asks for something invalid (registration, queries).
     #[error("{}", .0.message)]
     InvalidInput(ValidationError),
+    /// An event that was refused; it is kept in the rejection log with its reason.
     #[error("{}", .0.message)]
     InvalidEvent(ValidationError),
     #[error("no person is registered with id {0}")]
     UnknownPerson(PersonId),
     #[error("no such route: {0}")]
     NotFound(String),
+    #[error("this route does not take {0}")]
+    MethodNotAllowed(String),
+    #[error("the body is larger than {}; {hint}", human_bytes(*.limit))]
+    PayloadTooLarge { limit: usize, hint: &'static str },
+    /// A fault of ours. The detail is logged, never shown.
     #[error("internal error; it has been logged")]
     Internal(String),
 }
 
 impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError::Internal(detail.to_string())
+    }
+
+    /// The one place where errors become statuses and stable codes.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             ApiError::InvalidInput(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
             ApiError::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
             ApiError::UnknownPerson(_) => (StatusCode::NOT_FOUND, "unknown_person"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 
-    fn field(&self) -> Option<&str> {
+    pub fn field(&self) -> Option<&str> {
         match self {
             ApiError::InvalidInput(e) | ApiError::InvalidEvent(e) => e.field.as_deref(),
             _ => None,
@@ -53,6 +71,12 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+impl From<healthcode_store::StoreError> for ApiError {
+    fn from(e: healthcode_store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
@@ -67,11 +91,33 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A JSON error response with a code that is not an `ApiError` (e.g. 405, 413).
-pub(crate) fn plain(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({"error": {"code": code, "message": message}}))).into_response()
+fn human_bytes(n: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    let (mib, rest) = (n / MIB, n % MIB);
+    if mib > 0 && rest == 0 {
+        format!("{mib} MiB")
+    } else {
+        format!("{n} bytes")
+    }
 }
 
+/// The fallback for a path no route matches.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(uri.path().to_string())
+    let path: String = uri.path().chars().take(200).collect();
+    ApiError::NotFound(path)
+}
+
+/// The fallback for a known path with a method it does not take.
+pub(crate) async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
+}
+
+/// A handler that panicked (a bug): logged, and answered like any internal error.
+pub(crate) fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a handler panicked");
+    ApiError::internal(format!("panic: {detail}")).into_response()
 }

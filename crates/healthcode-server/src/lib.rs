@@ -11,14 +11,23 @@ use std::time::Duration;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use healthcode_service::HealthService;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-/// The largest request body accepted (a batch of events).
+/// The largest request body accepted by `POST /v1/events/batch`.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// The largest body of a single JSON document (one event, designation or registration).
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 
+/// The Content-Security-Policy of every response: no scripts, no external assets, inline
+/// styles only, forms only to this server, never framed.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// What every handler shares. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<HealthService>,
@@ -30,19 +39,31 @@ impl AppState {
     }
 }
 
+/// The whole HTTP surface: the JSON API, the pages, JSON fallbacks for unknown routes
+/// and methods, security headers and request tracing.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        // After the merges: applies to every route above.
+        .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(error::panicked))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        // Codes are personal health data: never kept by a browser or a proxy.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes. The listener is bound by the caller (port 0 in tests).
+/// Serves `router(state)` on an already bound listener (port 0 in tests) until
+/// `shutdown` completes; requests in flight are then finished.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -51,19 +72,27 @@ pub async fn serve(
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 
-/// Re-evaluates, every `every`, the codes whose next change has come.
+/// Every `every`, re-evaluates the codes whose next change has come (`run_due`; the
+/// first run is at once). Errors, and even a panic inside a run, are logged and the next
+/// tick tries again: the task ends only when aborted.
 pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::task::JoinHandle<()> {
+    let every = every.max(Duration::from_millis(1));
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match service.run_due().await {
-                Ok(report) if report.evaluated > 0 => {
+            let run = tokio::spawn({
+                let service = service.clone();
+                async move { service.run_due().await }
+            });
+            match run.await {
+                Ok(Ok(report)) if report.evaluated > 0 => {
                     tracing::info!(evaluated = report.evaluated, changed = report.changed, "scheduled re-evaluation")
                 }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "scheduled re-evaluation failed; will retry"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "scheduled re-evaluation failed; will retry"),
+                Err(e) => tracing::error!(error = %e, "scheduled re-evaluation panicked; will retry"),
             }
         }
     })

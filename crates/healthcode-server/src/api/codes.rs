@@ -1,23 +1,22 @@
-use std::collections::HashMap;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::Json;
-use healthcode_domain::{PersonId, Timestamp};
+use healthcode_domain::PersonId;
 use healthcode_service::Explanation;
 
+use crate::api::{parse_at, query_params, RawQuery};
 use crate::{ApiError, AppState};
 
 /// A person's code with its explanation: now (kept current), or `?at=` as known then.
 pub(crate) async fn code(
     State(state): State<AppState>,
-    Path(person_id): Path<String>,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
 ) -> Result<Json<Explanation>, ApiError> {
-    let person = PersonId::parse(&person_id).map_err(ApiError::InvalidInput)?;
-    let query = query.map_err(|e| ApiError::InvalidInput(healthcode_domain::ValidationError::new(e.body_text())))?;
-    let at = query.get("at").map(|t| Timestamp::parse_field("at", t)).transpose().map_err(ApiError::InvalidInput)?;
-    if state.service.store().person(&person).await.map_err(|e| ApiError::Internal(e.to_string()))?.is_none() {
+    let person = person_in_path(path)?;
+    let query = query_params(query)?;
+    let at = query.get("at").map(|t| parse_at(t)).transpose()?;
+    if state.service.store().person(&person).await?.is_none() {
         return Err(ApiError::UnknownPerson(person));
     }
     let explanation = match at {
@@ -25,4 +24,15 @@ pub(crate) async fn code(
         None => state.service.current_code(&person).await?,
     };
     Ok(Json(explanation))
+}
+
+/// The `{person_id}` of a path; malformed (e.g. bad percent-encoding) is `invalid_input`.
+fn person_in_path(path: Result<Path<String>, PathRejection>) -> Result<PersonId, ApiError> {
+    let Path(text) = path.map_err(|_| {
+        ApiError::InvalidInput(healthcode_domain::ValidationError::field(
+            "person_id",
+            "the person id in the path is not valid UTF-8 text",
+        ))
+    })?;
+    PersonId::parse(&text).map_err(ApiError::InvalidInput)
 }

@@ -1,3 +1,9 @@
+//! Ingestion over HTTP. `at` is always the server's clock (`AtPolicy::ServerClock`): an
+//! event that brings its own `at` is refused. Refused inputs are kept, with their reason,
+//! in the rejection log (`GET /v1/rejections`).
+
+use std::borrow::Cow;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -6,30 +12,31 @@ use healthcode_domain::ValidationError;
 use healthcode_service::{AtPolicy, IngestReport, RowStatus};
 use serde_json::Value;
 
-use crate::api::RawBody;
+use crate::api::{BatchBody, JsonBody};
 use crate::{ApiError, AppState};
 
 /// One event. 201 when accepted, 200 when a duplicate of a stored one, 422 when rejected
-/// (and the rejection is kept with its reason).
-pub(crate) async fn one(State(state): State<AppState>, RawBody(body): RawBody) -> Result<Response, ApiError> {
-    let text = String::from_utf8_lossy(&body).into_owned();
+/// (400 when it is not JSON at all).
+pub(crate) async fn one(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    let text = without_nul(body.text()?).into_owned();
     ingest_one(&state, text, "api").await
 }
 
 /// One `area_risk` designation; `type` may be left out.
-pub(crate) async fn designation(State(state): State<AppState>, RawBody(body): RawBody) -> Result<Response, ApiError> {
-    let mut text = String::from_utf8_lossy(&body).into_owned();
+pub(crate) async fn designation(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    let mut text = without_nul(body.text()?).into_owned();
     if let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(&text) {
-        match object.get("type").and_then(Value::as_str) {
+        match object.get("type") {
             None => {
                 object.insert("type".into(), Value::String("area_risk".into()));
                 text = Value::Object(object).to_string();
             }
-            Some("area_risk") => {}
+            Some(Value::String(t)) if t == "area_risk" => {}
             Some(_) => {
                 return Err(ApiError::InvalidEvent(ValidationError::field(
                     "type",
-                    "this endpoint takes `area_risk` designations; send other events to /v1/events",
+                    "this endpoint takes `area_risk` designations (`type` may be left out); send evidence about \
+                     persons to /v1/events",
                 )))
             }
         }
@@ -38,9 +45,10 @@ pub(crate) async fn designation(State(state): State<AppState>, RawBody(body): Ra
 }
 
 async fn ingest_one(state: &AppState, text: String, origin: &str) -> Result<Response, ApiError> {
-    let is_json = serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok();
+    // The same test the service applies (`IgnoredAny` would let `1e999` through).
+    let is_json = serde_json::from_str::<Value>(&text).is_ok();
     let report = state.service.ingest(&[text], AtPolicy::ServerClock, origin).await?;
-    let row = report.rows.into_iter().next().ok_or_else(|| ApiError::Internal("no outcome for the row".into()))?;
+    let row = report.rows.into_iter().next().ok_or_else(|| ApiError::internal("ingest gave no outcome for the row"))?;
     match row.status {
         RowStatus::Accepted => Ok((StatusCode::CREATED, Json(row)).into_response()),
         RowStatus::Duplicate => Ok((StatusCode::OK, Json(row)).into_response()),
@@ -51,25 +59,87 @@ async fn ingest_one(state: &AppState, text: String, origin: &str) -> Result<Resp
     }
 }
 
-/// NDJSON, one event per line. Each line gets an outcome; `row` is its line number
-/// (blank lines are skipped but counted, so numbers match the submitted file).
-pub(crate) async fn batch(
-    State(state): State<AppState>,
-    RawBody(body): RawBody,
-) -> Result<Json<IngestReport>, ApiError> {
-    let text = String::from_utf8_lossy(&body);
-    let (line_numbers, rows): (Vec<usize>, Vec<String>) = text
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| (i + 1, line.to_string()))
-        .unzip();
+/// NDJSON, one event per line (`\n` or `\r\n`). Each non-blank line gets an outcome whose
+/// `row` is its line number in the submitted file: blank lines are skipped but counted.
+pub(crate) async fn batch(State(state): State<AppState>, body: BatchBody) -> Result<Json<IngestReport>, ApiError> {
+    let (line_numbers, rows) = split_lines(body.text()?);
     if rows.is_empty() {
-        return Err(ApiError::InvalidInput(ValidationError::new("the batch is empty: send one JSON event per line")));
+        return Err(ApiError::InvalidInput(ValidationError::new(
+            "the batch is empty: send one JSON event per line (NDJSON)",
+        )));
     }
-    let mut report = state.service.ingest(&rows, AtPolicy::ServerClock, "api batch").await?;
+    // The service numbers rows in its rejection log by their place among the rows it was
+    // given; say so when that differs from the line number.
+    let counted_blank = line_numbers.last().is_some_and(|&last| last != rows.len());
+    let origin = if counted_blank { "api batch (blank lines not counted)" } else { "api batch" };
+    let mut report = state.service.ingest(&rows, AtPolicy::ServerClock, origin).await?;
     for outcome in &mut report.rows {
-        outcome.row = line_numbers[outcome.row - 1];
+        outcome.row = *line_numbers
+            .get(outcome.row.wrapping_sub(1))
+            .ok_or_else(|| ApiError::internal(format!("ingest reported row {} of {}", outcome.row, rows.len())))?;
     }
     Ok(Json(report))
+}
+
+/// The non-blank lines of a batch with their 1-based line numbers.
+fn split_lines(text: &str) -> (Vec<usize>, Vec<String>) {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| (i + 1, without_nul(line).into_owned()))
+        .unzip()
+}
+
+/// JSON text never holds a NUL character raw, and no event field may hold one escaped
+/// (`\u0000`): PostgreSQL text cannot store it. Each is replaced by a raw U+0001, a
+/// control character that JSON forbids in the same places, so the row is refused by
+/// the parser at the very column of the NUL (and the kept input is storable).
+fn without_nul(row: &str) -> Cow<'_, str> {
+    if !row.contains('\0') && !row.contains("\\u0000") {
+        return Cow::Borrowed(row);
+    }
+    let mut out = String::with_capacity(row.len());
+    let mut rest = row;
+    while let Some(c) = rest.chars().next() {
+        if c == '\\' {
+            if rest[1..].starts_with("u0000") {
+                out.push('\u{1}');
+                rest = &rest[6..];
+            } else {
+                // An escape pair (`\\`, `\"`, …) is copied whole so `\\u0000` stays text.
+                let pair = rest[1..].chars().next().map_or(1, |n| 1 + n.len_utf8());
+                out.push_str(&rest[..pair]);
+                rest = &rest[pair..];
+            }
+        } else {
+            out.push(if c == '\0' { '\u{1}' } else { c });
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{split_lines, without_nul};
+
+    #[test]
+    fn nul_raw_or_escaped_becomes_a_control_character_the_parser_refuses() {
+        assert_eq!(without_nul(r#"{"a":"x"}"#), r#"{"a":"x"}"#);
+        assert_eq!(without_nul("{\"a\":\"x\0y\"}"), "{\"a\":\"x\u{1}y\"}");
+        assert_eq!(without_nul(r#"{"a":"x\u0000y"}"#), "{\"a\":\"x\u{1}y\"}");
+        assert_eq!(without_nul(r#"{"a":"x\\u0000y"}"#), r#"{"a":"x\\u0000y"}"#, "an escaped backslash");
+        assert_eq!(without_nul(r#"{"a":"é\u0000\"}"#), "{\"a\":\"é\u{1}\\\"}");
+        for text in ["{\"a\":\"x\0\"}", r#"{"a":"x\u0000"}"#] {
+            assert!(serde_json::from_str::<serde_json::Value>(&without_nul(text)).is_err(), "{text:?}");
+        }
+        assert_eq!(without_nul("tail\\"), "tail\\");
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_and_crlf() {
+        let (numbers, rows) = split_lines("{\"a\":1}\r\n\r\n  \n{\"b\":2}\n\n");
+        assert_eq!(numbers, [1, 4]);
+        assert_eq!(rows, ["{\"a\":1}", "{\"b\":2}"]);
+    }
 }

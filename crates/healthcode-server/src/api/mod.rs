@@ -6,14 +6,17 @@ mod events;
 mod overview;
 mod persons;
 
-use axum::http::StatusCode;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
 use axum::routing::{get, post};
 use axum::Router;
+use healthcode_domain::{Timestamp, ValidationError};
+use std::collections::HashMap;
 
-use crate::error::plain;
-use crate::AppState;
+use crate::{ApiError, AppState};
 
-pub(crate) use body::RawBody;
+pub(crate) use body::{BatchBody, JsonBody};
+pub(crate) use overview::colour_counts;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -26,7 +29,21 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/rejections", get(overview::rejections))
         .route("/v1/rules", get(overview::rules))
         .route("/v1/stats", get(overview::stats))
-        .method_not_allowed_fallback(|| async {
-            plain(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
-        })
+}
+
+/// Query parameters as text; a malformed query string is a JSON `invalid_input`.
+pub(crate) type RawQuery = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+pub(crate) fn query_params(query: RawQuery) -> Result<HashMap<String, String>, ApiError> {
+    query.map(|Query(q)| q).map_err(|e| {
+        ApiError::InvalidInput(ValidationError::new(format!("the query string is malformed: {}", e.body_text())))
+    })
+}
+
+/// `?at=` as an RFC 3339 timestamp. A `+` left unencoded in a URL arrives as a space;
+/// it is read as the `+` it was meant to be.
+pub(crate) fn parse_at(text: &str) -> Result<Timestamp, ApiError> {
+    Timestamp::parse_field("at", text)
+        .or_else(|e| Timestamp::parse_field("at", &text.trim().replace(' ', "+")).map_err(|_| e))
+        .map_err(ApiError::InvalidInput)
 }

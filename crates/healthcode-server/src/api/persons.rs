@@ -5,7 +5,7 @@ use healthcode_domain::{AreaCode, IdDocument, ValidationError};
 use healthcode_service::Registration;
 use serde_json::{json, Value};
 
-use crate::api::RawBody;
+use crate::api::JsonBody;
 use crate::{ApiError, AppState};
 
 const FIELDS: &[&str] = &["id_type", "id_number", "residence_area"];
@@ -14,9 +14,9 @@ const FIELDS: &[&str] = &["id_type", "id_number", "residence_area"];
 /// pseudonym and is neither stored nor echoed.
 pub(crate) async fn register(
     State(state): State<AppState>,
-    RawBody(body): RawBody,
+    body: JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let value: Value = serde_json::from_slice(&body)
+    let value: Value = serde_json::from_str(body.text()?)
         .map_err(|e| ApiError::InvalidJson(format!("the body is not JSON ({e}); send a JSON object")))?;
     let object = value.as_object().ok_or_else(|| {
         ApiError::InvalidInput(ValidationError::new("send a JSON object: {\"id_type\": …, \"id_number\": …}"))

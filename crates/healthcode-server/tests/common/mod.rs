@@ -6,6 +6,8 @@ use healthcode_domain::Timestamp;
 use healthcode_rules::RuleSet;
 use healthcode_server::AppState;
 use healthcode_service::{HealthService, ManualClock, Pseudonymiser};
+use healthcode_store::Store;
+use healthcode_store_postgres::PostgresStore;
 use healthcode_store_sqlite::SqliteStore;
 use serde_json::Value;
 
@@ -16,6 +18,56 @@ pub struct TestApp {
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+    _schema: Option<TestSchema>,
+}
+
+/// Runs each named test body (`async fn name(app: TestApp)`) once on SQLite and once on
+/// PostgreSQL; the PostgreSQL run passes without doing anything when no server is
+/// reachable (`.ci/run` says whether one is).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::common::TestApp::spawn().await).await })*
+        }
+        mod on_postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = super::common::TestApp::spawn_postgres().await {
+                    super::$name(app).await
+                }
+            })*
+        }
+    };
+}
+pub use on_both_backends;
+
+/// A PostgreSQL schema made for one test, dropped when the test ends.
+struct TestSchema {
+    url: String,
+    name: String,
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // Drop cannot await: a short-lived runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                if let Ok((client, connection)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+                    tokio::spawn(connection);
+                    let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn database_url() -> String {
+    std::env::var("HEALTHCODE_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 pub fn t(text: &str) -> Timestamp {
@@ -23,9 +75,31 @@ pub fn t(text: &str) -> Timestamp {
 }
 
 impl TestApp {
+    /// The server over a fresh SQLite store.
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("healthcode.sqlite3")).unwrap());
+        Self::spawn_on(store, dir, None).await
+    }
+
+    /// The server over a fresh PostgreSQL schema, or None when no server is reachable.
+    pub async fn spawn_postgres() -> Option<TestApp> {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let url = database_url();
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("hc_api_{}_{n}", std::process::id());
+        let store = match PostgresStore::connect_in_schema(&url, &name).await {
+            Ok(store) => Arc::new(store),
+            Err(e) => {
+                eprintln!("PostgreSQL tests were not run: {e}");
+                return None;
+            }
+        };
+        let schema = TestSchema { url, name };
+        Some(Self::spawn_on(store, tempfile::tempdir().unwrap(), Some(schema)).await)
+    }
+
+    async fn spawn_on(store: Arc<dyn Store>, dir: tempfile::TempDir, schema: Option<TestSchema>) -> TestApp {
         let clock = ManualClock::new(t("2020-06-01T08:00:00+08:00"));
         let service = Arc::new(
             HealthService::open(
@@ -48,7 +122,7 @@ impl TestApp {
             .await
             .unwrap();
         });
-        TestApp { address, clock, service, client: reqwest::Client::new(), _dir: dir, _shutdown: tx }
+        TestApp { address, clock, service, client: reqwest::Client::new(), _dir: dir, _shutdown: tx, _schema: schema }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -56,17 +130,20 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: impl Into<String>) -> (u16, Value) {
-        let response = self.client.post(self.url(path)).body(body.into()).send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+        self.post_bytes(path, body.into().into_bytes(), Some("application/json")).await
+    }
+
+    /// Posts raw bytes with the given Content-Type (none if `None`) and reads a JSON answer.
+    pub async fn post_bytes(&self, path: &str, body: Vec<u8>, content_type: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.post(self.url(path)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        json_answer(request.send().await.unwrap()).await
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+        json_answer(self.client.get(self.url(path)).send().await.unwrap()).await
     }
 
     /// Registers a resident and returns their pseudonymous id.
@@ -76,6 +153,15 @@ impl TestApp {
         assert!(status == 201 || status == 200, "{status} {body}");
         body["person_id"].as_str().unwrap().to_string()
     }
+}
+
+/// The status and JSON body of a response, checking that it says it is JSON.
+pub async fn json_answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_string());
+    let text = response.text().await.unwrap();
+    assert_eq!(content_type.as_deref(), Some("application/json"), "({status}) {text}");
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
 }
 
 /// A valid resident ID number (GB 11643 check digit) from 17 digits.
