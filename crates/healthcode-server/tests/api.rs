@@ -188,10 +188,7 @@ async fn a_batch_reports_every_row_by_line_number_and_keeps_rejections(app: Test
     assert_eq!(status, 200);
     let rejections = listed["rejections"].as_array().unwrap();
     assert_eq!(rejections.len(), 4, "every rejected row is kept: {listed}");
-    assert_eq!(
-        rejections[0]["origin"], "api batch (blank lines not counted) row 2",
-        "the log says how it counts rows when blank lines make that differ from line numbers"
-    );
+    assert_eq!(rejections[0]["origin"], "api batch row 3", "the log names rows by their line in the file");
     assert!(rejections[1]["input"].as_str().unwrap().contains("this is not json"), "the input is kept as sent");
     let (_, page) = app.get(&format!("/v1/rejections?after={}&limit=1", rejections[0]["id"])).await;
     assert_eq!(page["rejections"][0]["id"], rejections[1]["id"]);

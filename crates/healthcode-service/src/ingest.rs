@@ -58,9 +58,29 @@ enum Admitted {
 }
 
 impl HealthService {
-    /// Ingests rows of JSON text (one event each). `origin` names the submission in the
-    /// rejection log (e.g. `api`, `batch 2020-06-01.ndjson`).
+    /// Ingests rows of JSON text (one event each), numbered 1, 2, … in the report.
+    /// `origin` names the submission in the rejection log (e.g. `api`, `batch x.ndjson`).
     pub async fn ingest(&self, rows: &[String], policy: AtPolicy, origin: &str) -> Result<IngestReport, ServiceError> {
+        let numbers: Vec<usize> = (1..=rows.len()).collect();
+        self.ingest_numbered(&numbers, rows, policy, origin).await
+    }
+
+    /// As `ingest`, with each row's number given (e.g. its line in a file that has blank
+    /// lines), for the report and the rejection log.
+    pub async fn ingest_numbered(
+        &self,
+        numbers: &[usize],
+        rows: &[String],
+        policy: AtPolicy,
+        origin: &str,
+    ) -> Result<IngestReport, ServiceError> {
+        if numbers.len() != rows.len() {
+            return Err(ServiceError::Invalid(ValidationError::new(format!(
+                "{} row numbers for {} rows",
+                numbers.len(),
+                rows.len()
+            ))));
+        }
         let now = self.clock.now();
         let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
         let mut admitted: Vec<(usize, Admitted)> = Vec::with_capacity(rows.len());
@@ -139,7 +159,7 @@ impl HealthService {
             }
         }
 
-        let mut report = self.finish_report(rows, outcomes, origin, now).await?;
+        let mut report = self.finish_report(numbers, rows, outcomes, origin, now).await?;
         report.codes = self.refresh_persons(&touched.into_iter().collect::<Vec<_>>()).await?;
         let bulk = self.apply_designations(new_designations).await?;
         report.codes.evaluated += bulk.evaluated;
@@ -184,6 +204,7 @@ impl HealthService {
 
     async fn finish_report(
         &self,
+        numbers: &[usize],
         rows: &[String],
         outcomes: Vec<Option<RowOutcome>>,
         origin: &str,
@@ -192,7 +213,8 @@ impl HealthService {
         let mut report = IngestReport::default();
         let mut rejections = Vec::new();
         for (i, outcome) in outcomes.into_iter().enumerate() {
-            let outcome = outcome.expect("every row has an outcome");
+            let mut outcome = outcome.expect("every row has an outcome");
+            outcome.row = numbers[i];
             match outcome.status {
                 RowStatus::Accepted => report.accepted += 1,
                 RowStatus::Duplicate => report.duplicates += 1,
@@ -200,8 +222,12 @@ impl HealthService {
                     report.rejected += 1;
                     rejections.push(NewRejection {
                         received_at: now,
-                        origin: if rows.len() == 1 { origin.to_string() } else { format!("{origin} row {}", i + 1) },
-                        input: rows[i].clone(),
+                        origin: if rows.len() == 1 {
+                            origin.to_string()
+                        } else {
+                            format!("{origin} row {}", numbers[i])
+                        },
+                        input: storable_input(&rows[i]),
                         field: outcome.field.clone(),
                         reason: outcome.error.clone().unwrap_or_default(),
                     });
@@ -251,5 +277,32 @@ fn rejected(row: usize, id: Option<&str>, error: ValidationError) -> RowOutcome 
         id: id.map(String::from),
         field: error.field,
         error: Some(error.message),
+    }
+}
+
+/// The input of a rejected row as it is kept: as sent, except that an identity-document
+/// number is masked (the log is for fixing data, not for holding ID numbers) and NUL,
+/// which no database text column holds, is replaced.
+fn storable_input(row: &str) -> String {
+    let cleaned = row.replace('\0', "\u{fffd}");
+    match serde_json::from_str::<serde_json::Value>(&cleaned) {
+        Ok(serde_json::Value::Object(mut object)) if object.contains_key("id_number") => {
+            object.insert("id_number".into(), serde_json::Value::String("***".into()));
+            serde_json::Value::Object(object).to_string()
+        }
+        _ => cleaned,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::storable_input;
+
+    #[test]
+    fn kept_inputs_hold_no_id_number_and_no_nul() {
+        let kept = storable_input(r#"{"type":"fever","id_type":"resident_id","id_number":"11010519491231002X"}"#);
+        assert!(!kept.contains("11010519491231002X") && kept.contains("\"***\""), "{kept}");
+        assert_eq!(storable_input("bad\0row"), "bad\u{fffd}row");
+        assert_eq!(storable_input("{ not json"), "{ not json");
     }
 }

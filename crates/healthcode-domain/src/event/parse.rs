@@ -132,11 +132,16 @@ fn parse_decision(f: &Fields, at: Timestamp) -> Result<Evidence, ValidationError
     }
     let approvers = match f.object.get("approvers") {
         None | Some(Value::Null) => return Err(ValidationError::missing("approvers")),
-        Some(Value::Array(items)) => {
-            items.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<Vec<_>>>().ok_or_else(|| {
-                ValidationError::field("approvers", "field `approvers`: expected a list of approver names")
-            })?
-        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().filter(|a| !a.chars().any(char::is_control)).map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                ValidationError::field(
+                    "approvers",
+                    "field `approvers`: expected a list of approver names (text without control characters)",
+                )
+            })?,
         Some(_) => {
             return Err(ValidationError::field("approvers", "field `approvers`: expected a list of approver names"))
         }
@@ -190,6 +195,10 @@ impl Fields<'_> {
     fn optional_str(&self, name: &str) -> Result<Option<&str>, ValidationError> {
         match self.object.get(name) {
             None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.chars().any(char::is_control) => Err(ValidationError::field(
+                name,
+                format!("field `{name}`: contains a control character (such as NUL or a line break); remove it"),
+            )),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(other) => Err(ValidationError::field(
                 name,

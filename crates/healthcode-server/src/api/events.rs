@@ -68,16 +68,7 @@ pub(crate) async fn batch(State(state): State<AppState>, body: BatchBody) -> Res
             "the batch is empty: send one JSON event per line (NDJSON)",
         )));
     }
-    // The service numbers rows in its rejection log by their place among the rows it was
-    // given; say so when that differs from the line number.
-    let counted_blank = line_numbers.last().is_some_and(|&last| last != rows.len());
-    let origin = if counted_blank { "api batch (blank lines not counted)" } else { "api batch" };
-    let mut report = state.service.ingest(&rows, AtPolicy::ServerClock, origin).await?;
-    for outcome in &mut report.rows {
-        outcome.row = *line_numbers
-            .get(outcome.row.wrapping_sub(1))
-            .ok_or_else(|| ApiError::internal(format!("ingest reported row {} of {}", outcome.row, rows.len())))?;
-    }
+    let report = state.service.ingest_numbered(&line_numbers, &rows, AtPolicy::ServerClock, "api batch").await?;
     Ok(Json(report))
 }
 

@@ -164,3 +164,13 @@ fn persons_are_named_one_way() {
     assert_eq!(e.field.as_deref(), Some("id_number"));
     assert!(!e.message.contains("110105194912310021"), "never echoes an ID number");
 }
+
+#[test]
+fn control_characters_in_text_are_refused() {
+    let e = refused(json!({"type": "entry", "country": "G\u{0}B", "entered_at": "2020-05-30T08:00:00+08:00"}));
+    assert_eq!(e.field.as_deref(), Some("country"));
+    assert!(e.message.contains("control character"), "{e}");
+    let e = refused(json!({"type": "management_decision", "color": "red", "until": "2020-06-08T08:00:00+08:00",
+        "basis": "law", "approvers": ["a\u{0}", "b"]}));
+    assert_eq!(e.field.as_deref(), Some("approvers"));
+}
