@@ -91,7 +91,7 @@ impl TestApp {
         let store = match PostgresStore::connect_in_schema(&url, &name).await {
             Ok(store) => Arc::new(store),
             Err(e) => {
-                eprintln!("PostgreSQL tests were not run: {e}");
+                not_run(&database_url(), &e);
                 return None;
             }
         };
@@ -167,4 +167,17 @@ pub async fn json_answer(response: reqwest::Response) -> (u16, Value) {
 /// A valid resident ID number (GB 11643 check digit) from 17 digits.
 pub fn resident_id(first17: &str) -> String {
     format!("{first17}{}", healthcode_domain::resident_id_check_char(first17))
+}
+
+/// Says once, past the test harness's capture (which only takes `print!`), that the
+/// PostgreSQL runs were skipped and how to have them.
+fn not_run(url: &str, why: &dyn std::fmt::Display) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: PostgreSQL API tests were not run ({url}: {why}); start PostgreSQL or set HEALTHCODE_TEST_DATABASE_URL"
+        );
+    });
 }
