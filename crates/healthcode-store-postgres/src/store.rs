@@ -10,7 +10,7 @@ use healthcode_store::{
 };
 use tokio_postgres::Row;
 
-use crate::{backend, corrupt, PostgresStore};
+use crate::{backend, batch, corrupt, PostgresStore};
 
 const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = least(reevaluation_queue.due, excluded.due)";
 const EVIDENCE_COLUMNS: &str = "kind, value, t1, t2, text, n, extra";
@@ -88,31 +88,26 @@ fn person_id(row: &Row) -> StoreResult<PersonId> {
     PersonId::parse(row.get(0)).map_err(|e| corrupt("person id", e))
 }
 
-/// What is already stored under an event id (ids are one space across kinds).
+/// What is already stored under a designation's id (ids are one space across kinds).
 enum Existing {
-    Evidence(String, i64, Evidence),
+    Evidence,
     Designation(i64, String),
 }
 
 async fn existing(tx: &deadpool_postgres::Transaction<'_>, id: &str) -> StoreResult<Option<Existing>> {
-    let sql = format!("SELECT person_id, at, {EVIDENCE_COLUMNS} FROM evidence WHERE id = $1");
-    if let Some(row) = tx.query_opt(&sql, &[&id]).await.map_err(backend("look up an event id"))? {
-        return Ok(Some(Existing::Evidence(row.get(0), row.get(1), evidence_body(&row, 2)?)));
+    if tx
+        .query_opt("SELECT 1 FROM evidence WHERE id = $1", &[&id])
+        .await
+        .map_err(backend("look up an event id"))?
+        .is_some()
+    {
+        return Ok(Some(Existing::Evidence));
     }
     let row = tx
         .query_opt("SELECT at, body FROM designations WHERE id = $1", &[&id])
         .await
         .map_err(backend("look up an event id"))?;
     Ok(row.map(|r| Existing::Designation(r.get(0), r.get(1))))
-}
-
-/// Reserves `n` sequence numbers; the row lock orders concurrent inserts.
-async fn reserve_seq(tx: &deadpool_postgres::Transaction<'_>, n: usize) -> StoreResult<i64> {
-    let row = tx
-        .query_one("UPDATE sequence SET value = value + $1 WHERE name = 'events' RETURNING value", &[&(n as i64)])
-        .await
-        .map_err(backend("reserve sequence numbers"))?;
-    Ok(row.get::<_, i64>(0) - n as i64)
 }
 
 #[async_trait]
@@ -165,59 +160,7 @@ impl Store for PostgresStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend("begin inserting evidence"))?;
-        let mut seq = reserve_seq(&tx, batch.len()).await?;
-        let insert = tx
-            .prepare_cached(&format!(
-                "INSERT INTO evidence (seq, id, person_id, at, {EVIDENCE_COLUMNS})
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            ))
-            .await
-            .map_err(backend("prepare an evidence insert"))?;
-        let stay = tx
-            .prepare_cached("INSERT INTO stays (seq, person_id, area_normal, ended_at) VALUES ($1, $2, $3, $4)")
-            .await
-            .map_err(backend("prepare a stay insert"))?;
-        let queue = tx
-            .prepare_cached(&format!("INSERT INTO reevaluation_queue (person_id, due) VALUES ($1, $2) {QUEUE_UPSERT}"))
-            .await
-            .map_err(backend("prepare a queue insert"))?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for e in batch {
-            if let Some(found) = existing(&tx, e.id.as_str()).await? {
-                let same_content = matches!(found, Existing::Evidence(person, at, ref ev)
-                    if person == e.person.as_str() && at == ms(e.at) && *ev == e.evidence);
-                outcomes.push(Inserted::Duplicate { same_content });
-                continue;
-            }
-            seq += 1;
-            let c = EvidenceColumns::encode(&e.evidence);
-            let extra = c.extra.as_deref();
-            tx.execute(
-                &insert,
-                &[
-                    &seq,
-                    &e.id.as_str(),
-                    &e.person.as_str(),
-                    &ms(e.at),
-                    &c.kind,
-                    &c.value,
-                    &c.t1,
-                    &c.t2,
-                    &c.text,
-                    &c.n,
-                    &extra,
-                ],
-            )
-            .await
-            .map_err(backend("insert evidence"))?;
-            if let Evidence::Stay { area, to, .. } = &e.evidence {
-                tx.execute(&stay, &[&seq, &e.person.as_str(), &area.normal(), &to.map(ms)])
-                    .await
-                    .map_err(backend("index a stay"))?;
-            }
-            tx.execute(&queue, &[&e.person.as_str(), &ms(e.at)]).await.map_err(backend("queue a person"))?;
-            outcomes.push(Inserted::New { seq });
-        }
+        let outcomes = batch::insert_evidence(&tx, batch).await?;
         tx.commit().await.map_err(backend("commit evidence"))?;
         Ok(outcomes)
     }
@@ -248,7 +191,7 @@ impl Store for PostgresStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend("begin inserting designations"))?;
-        let mut seq = reserve_seq(&tx, batch.len()).await?;
+        let mut seq = batch::reserve_seq(&tx, batch.len()).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for d in batch {
             let body = serde_json::to_string(&d.risk).map_err(|e| corrupt("designation body", e))?;
@@ -401,50 +344,7 @@ impl Store for PostgresStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend("begin saving codes"))?;
-        let upsert = tx
-            .prepare_cached(&format!(
-                "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons,
-                   evidence = excluded.evidence, since = excluded.since, evaluated_at = excluded.evaluated_at,
-                   rules_version = excluded.rules_version, next_change = excluded.next_change"
-            ))
-            .await
-            .map_err(backend("prepare saving codes"))?;
-        let requeue = tx
-            .prepare_cached(
-                "INSERT INTO reevaluation_queue (person_id, due) VALUES ($1, $2)
-                 ON CONFLICT (person_id) DO UPDATE SET due = excluded.due",
-            )
-            .await
-            .map_err(backend("prepare queueing"))?;
-        let dequeue = tx
-            .prepare_cached("DELETE FROM reevaluation_queue WHERE person_id = $1")
-            .await
-            .map_err(backend("prepare dequeueing"))?;
-        for c in codes {
-            let reasons = serde_json::to_string(&c.reasons).map_err(|e| corrupt("reasons", e))?;
-            let evidence = serde_json::to_string(&c.evidence).map_err(|e| corrupt("reason evidence", e))?;
-            tx.execute(
-                &upsert,
-                &[
-                    &c.person.as_str(),
-                    &c.colour.as_str(),
-                    &reasons,
-                    &evidence,
-                    &ms(c.since),
-                    &ms(c.evaluated_at),
-                    &c.rules_version,
-                    &c.next_change.map(ms),
-                ],
-            )
-            .await
-            .map_err(backend("save a code"))?;
-            match c.next_change {
-                Some(t) => tx.execute(&requeue, &[&c.person.as_str(), &ms(t)]).await,
-                None => tx.execute(&dequeue, &[&c.person.as_str()]).await,
-            }
-            .map_err(backend("update the queue"))?;
-        }
+        batch::save_codes(&tx, codes).await?;
         tx.commit().await.map_err(backend("commit codes"))
     }
 

@@ -1,0 +1,206 @@
+//! The hot write paths as set operations: one `INSERT … SELECT FROM UNNEST(…)` per table
+//! for a whole batch, instead of one statement (and one round trip) per row.
+
+use std::collections::HashMap;
+
+use healthcode_domain::{Evidence, Timestamp};
+use healthcode_store::{CodeState, EvidenceColumns, Inserted, NewEvidence, StoreError, StoreResult};
+
+use crate::{backend, corrupt};
+
+/// What is already stored under each id of a batch: evidence (its person, time and
+/// body) or a designation (any content: an evidence id may never reuse it).
+enum Stored {
+    Evidence(String, i64, Evidence),
+    Designation,
+}
+
+pub(crate) async fn insert_evidence(
+    tx: &deadpool_postgres::Transaction<'_>,
+    batch: &[NewEvidence],
+) -> StoreResult<Vec<Inserted>> {
+    let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
+    let mut stored: HashMap<String, Stored> = HashMap::new();
+    let rows = tx
+        .query(
+            "SELECT id, person_id, at, kind, value, t1, t2, text, n, extra FROM evidence WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .map_err(backend("look up event ids"))?;
+    for row in &rows {
+        let body = EvidenceColumns {
+            kind: row.get(3),
+            value: row.get(4),
+            t1: row.get(5),
+            t2: row.get(6),
+            text: row.get(7),
+            n: row.get(8),
+            extra: row.get::<_, Option<&str>>(9).map(Into::into),
+        }
+        .decode()?;
+        stored.insert(row.get(0), Stored::Evidence(row.get(1), row.get(2), body));
+    }
+    let rows = tx
+        .query("SELECT id FROM designations WHERE id = ANY($1)", &[&ids])
+        .await
+        .map_err(backend("look up event ids"))?;
+    for row in &rows {
+        stored.insert(row.get(0), Stored::Designation);
+    }
+
+    // Outcomes in order; an id repeated within the batch is a duplicate of its first use.
+    let fresh = batch.iter().filter(|e| !stored.contains_key(e.id.as_str())).count();
+    let first_seq = reserve_seq(tx, fresh).await?;
+    let mut seq = first_seq;
+    let mut first_use: HashMap<&str, &NewEvidence> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut new: Vec<(i64, &NewEvidence)> = Vec::with_capacity(fresh);
+    for e in batch {
+        let same = |person: &str, at: i64, body: &Evidence| {
+            person == e.person.as_str() && at == e.at.as_millis() && *body == e.evidence
+        };
+        if let Some(found) = stored.get(e.id.as_str()) {
+            let same_content = matches!(found, Stored::Evidence(p, at, body) if same(p, *at, body));
+            outcomes.push(Inserted::Duplicate { same_content });
+        } else if let Some(first) = first_use.get(e.id.as_str()) {
+            let same_content = same(first.person.as_str(), first.at.as_millis(), &first.evidence);
+            outcomes.push(Inserted::Duplicate { same_content });
+        } else {
+            seq += 1;
+            first_use.insert(e.id.as_str(), e);
+            new.push((seq, e));
+            outcomes.push(Inserted::New { seq });
+        }
+    }
+    if new.is_empty() {
+        return Ok(outcomes);
+    }
+
+    let columns: Vec<EvidenceColumns<'_>> = new.iter().map(|(_, e)| EvidenceColumns::encode(&e.evidence)).collect();
+    let seqs: Vec<i64> = new.iter().map(|(s, _)| *s).collect();
+    let ids: Vec<&str> = new.iter().map(|(_, e)| e.id.as_str()).collect();
+    let persons: Vec<&str> = new.iter().map(|(_, e)| e.person.as_str()).collect();
+    let ats: Vec<i64> = new.iter().map(|(_, e)| e.at.as_millis()).collect();
+    let kinds: Vec<&str> = columns.iter().map(|c| c.kind).collect();
+    let values: Vec<Option<&str>> = columns.iter().map(|c| c.value).collect();
+    let t1s: Vec<Option<i64>> = columns.iter().map(|c| c.t1).collect();
+    let t2s: Vec<Option<i64>> = columns.iter().map(|c| c.t2).collect();
+    let texts: Vec<Option<&str>> = columns.iter().map(|c| c.text).collect();
+    let ns: Vec<Option<i64>> = columns.iter().map(|c| c.n).collect();
+    let extras: Vec<Option<&str>> = columns.iter().map(|c| c.extra.as_deref()).collect();
+    tx.execute(
+        "INSERT INTO evidence (seq, id, person_id, at, kind, value, t1, t2, text, n, extra)
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+                              $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::text[])",
+        &[&seqs, &ids, &persons, &ats, &kinds, &values, &t1s, &t2s, &texts, &ns, &extras],
+    )
+    .await
+    .map_err(backend("insert evidence"))?;
+
+    let stays: Vec<(i64, &str, &str, Option<i64>)> = new
+        .iter()
+        .filter_map(|(s, e)| match &e.evidence {
+            Evidence::Stay { area, to, .. } => {
+                Some((*s, e.person.as_str(), area.normal(), to.map(Timestamp::as_millis)))
+            }
+            _ => None,
+        })
+        .collect();
+    if !stays.is_empty() {
+        let (seqs, persons, areas, ends) = unzip4(stays);
+        tx.execute(
+            "INSERT INTO stays (seq, person_id, area_normal, ended_at)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[])",
+            &[&seqs, &persons, &areas, &ends],
+        )
+        .await
+        .map_err(backend("index stays"))?;
+    }
+
+    // One queue row per person (an upsert may not touch a row twice), due at their earliest event.
+    let mut due: HashMap<&str, i64> = HashMap::new();
+    for (_, e) in &new {
+        let at = e.at.as_millis();
+        due.entry(e.person.as_str()).and_modify(|d| *d = (*d).min(at)).or_insert(at);
+    }
+    let (persons, dues): (Vec<&str>, Vec<i64>) = due.into_iter().unzip();
+    tx.execute(
+        "INSERT INTO reevaluation_queue (person_id, due) SELECT * FROM UNNEST($1::text[], $2::bigint[])
+         ON CONFLICT (person_id) DO UPDATE SET due = least(reevaluation_queue.due, excluded.due)",
+        &[&persons, &dues],
+    )
+    .await
+    .map_err(backend("queue persons"))?;
+    Ok(outcomes)
+}
+
+pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &[CodeState]) -> StoreResult<()> {
+    // The last code given for a person wins (an upsert may not touch a row twice).
+    let mut last: HashMap<&str, &CodeState> = HashMap::with_capacity(codes.len());
+    for c in codes {
+        last.insert(c.person.as_str(), c);
+    }
+    let codes: Vec<&CodeState> = last.into_values().collect();
+    let persons: Vec<&str> = codes.iter().map(|c| c.person.as_str()).collect();
+    let colours: Vec<&str> = codes.iter().map(|c| c.colour.as_str()).collect();
+    let reasons = codes
+        .iter()
+        .map(|c| serde_json::to_string(&c.reasons).map_err(|e| corrupt("reasons", e)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let evidence = codes
+        .iter()
+        .map(|c| serde_json::to_string(&c.evidence).map_err(|e| corrupt("reason evidence", e)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let since: Vec<i64> = codes.iter().map(|c| c.since.as_millis()).collect();
+    let evaluated: Vec<i64> = codes.iter().map(|c| c.evaluated_at.as_millis()).collect();
+    let versions: Vec<&str> = codes.iter().map(|c| c.rules_version.as_str()).collect();
+    let next: Vec<Option<i64>> = codes.iter().map(|c| c.next_change.map(Timestamp::as_millis)).collect();
+    tx.execute(
+        "INSERT INTO codes (person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+                              $7::text[], $8::bigint[])
+         ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons,
+           evidence = excluded.evidence, since = excluded.since, evaluated_at = excluded.evaluated_at,
+           rules_version = excluded.rules_version, next_change = excluded.next_change",
+        &[&persons, &colours, &reasons, &evidence, &since, &evaluated, &versions, &next],
+    )
+    .await
+    .map_err(backend("save codes"))?;
+
+    let (queued, dues): (Vec<&str>, Vec<i64>) =
+        codes.iter().filter_map(|c| c.next_change.map(|t| (c.person.as_str(), t.as_millis()))).unzip();
+    tx.execute(
+        "INSERT INTO reevaluation_queue (person_id, due) SELECT * FROM UNNEST($1::text[], $2::bigint[])
+         ON CONFLICT (person_id) DO UPDATE SET due = excluded.due",
+        &[&queued, &dues],
+    )
+    .await
+    .map_err(backend("update the queue"))?;
+    let done: Vec<&str> = codes.iter().filter(|c| c.next_change.is_none()).map(|c| c.person.as_str()).collect();
+    tx.execute("DELETE FROM reevaluation_queue WHERE person_id = ANY($1)", &[&done])
+        .await
+        .map_err(backend("update the queue"))?;
+    Ok(())
+}
+
+/// Reserves `n` sequence numbers and returns the one before the first; the row lock
+/// orders concurrent inserts.
+pub(crate) async fn reserve_seq(tx: &deadpool_postgres::Transaction<'_>, n: usize) -> StoreResult<i64> {
+    let row = tx
+        .query_one("UPDATE sequence SET value = value + $1 WHERE name = 'events' RETURNING value", &[&(n as i64)])
+        .await
+        .map_err(backend("reserve sequence numbers"))?;
+    Ok(row.get::<_, i64>(0) - n as i64)
+}
+
+fn unzip4<A, B, C, D>(items: Vec<(A, B, C, D)>) -> (Vec<A>, Vec<B>, Vec<C>, Vec<D>) {
+    let mut out = (Vec::with_capacity(items.len()), Vec::new(), Vec::new(), Vec::new());
+    for (a, b, c, d) in items {
+        out.0.push(a);
+        out.1.push(b);
+        out.2.push(c);
+        out.3.push(d);
+    }
+    out
+}
