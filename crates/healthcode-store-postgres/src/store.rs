@@ -130,6 +130,26 @@ impl Store for PostgresStore {
         Ok(n == 1)
     }
 
+    async fn register_persons(&self, batch: &[PersonRecord]) -> StoreResult<u64> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let client = self.client().await?;
+        let ids: Vec<&str> = batch.iter().map(|p| p.id.as_str()).collect();
+        let kinds: Vec<&str> = batch.iter().map(|p| p.kind.as_str()).collect();
+        let registered: Vec<i64> = batch.iter().map(|p| ms(p.registered_at)).collect();
+        let areas: Vec<Option<&str>> = batch.iter().map(|p| p.residence_area.as_ref().map(AreaCode::as_str)).collect();
+        client
+            .execute(
+                "INSERT INTO persons (id, kind, registered_at, residence_area)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[])
+                 ON CONFLICT (id) DO NOTHING",
+                &[&ids, &kinds, &registered, &areas],
+            )
+            .await
+            .map_err(backend("register persons"))
+    }
+
     async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>> {
         let client = self.client().await?;
         let row = client

@@ -25,6 +25,16 @@ pub(crate) fn register(conn: &Connection, p: &PersonRecord) -> Result<bool, Stor
     Ok(changed == 1)
 }
 
+pub(crate) fn register_many(conn: &mut Connection, batch: &[PersonRecord]) -> Result<u64, StoreError> {
+    let tx = conn.transaction().map_err(backend("begin registering persons"))?;
+    let mut created = 0;
+    for p in batch {
+        created += u64::from(register(&tx, p)?);
+    }
+    tx.commit().map_err(backend("commit registrations"))?;
+    Ok(created)
+}
+
 pub(crate) fn one(conn: &Connection, id: &PersonId) -> Result<Option<PersonRecord>, StoreError> {
     conn.prepare_cached("SELECT id, kind, registered_at, residence_area FROM persons WHERE id = ?1")
         .and_then(|mut s| s.query_row([id.as_str()], raw).optional())

@@ -17,6 +17,11 @@ impl Store for SqliteStore {
         self.write(move |c| persons::register(c, &person)).await
     }
 
+    async fn register_persons(&self, batch: &[PersonRecord]) -> StoreResult<u64> {
+        let batch = batch.to_vec();
+        self.write(move |c| persons::register_many(c, &batch)).await
+    }
+
     async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>> {
         let id = id.clone();
         self.read(move |c| persons::one(c, &id)).await

@@ -90,6 +90,13 @@ async fn registering_twice_keeps_the_first(store: &impl Store) {
     assert_eq!(store.person(&pid("nobody")).await.unwrap(), None);
     assert_eq!(store.person_count().await.unwrap(), 1);
     assert_eq!(store.persons(&[pid("p1"), pid("nobody")]).await.unwrap().len(), 1, "persons() skips unknown ids");
+    let many: Vec<PersonRecord> = ["p1", "p2", "p3", "p2"]
+        .iter()
+        .map(|id| PersonRecord { id: pid(id), kind: PersonKind::Domestic, registered_at: t(9), residence_area: None })
+        .collect();
+    assert_eq!(store.register_persons(&many).await.unwrap(), 2, "a bulk registration creates only the new persons");
+    assert_eq!(store.person_count().await.unwrap(), 3);
+    assert_eq!(store.person(&pid("p1")).await.unwrap().unwrap().kind, PersonKind::International, "p1 unchanged");
 }
 
 async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {

@@ -39,6 +39,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store: Send + Sync + 'static {
     /// Registers a person, or leaves an existing one unchanged. Returns true if created.
     async fn register_person(&self, person: &PersonRecord) -> StoreResult<bool>;
+    /// Registers many persons in one transaction (bulk loads), leaving existing ones
+    /// unchanged. Returns how many were created.
+    async fn register_persons(&self, persons: &[PersonRecord]) -> StoreResult<u64>;
     async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>>;
     async fn persons(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonRecord>>;
     async fn person_count(&self) -> StoreResult<u64>;

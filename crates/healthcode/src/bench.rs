@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::Subcommand;
 use healthcode_domain::PersonId;
 use healthcode_service::{AtPolicy, HealthService, ManualClock, Pseudonymiser};
-use healthcode_store::{NewEvidence, Store};
+use healthcode_store::{NewEvidence, PersonRecord, Store};
 use healthcode_synth::{generate, RegionConfig, StoreRecord};
 
 #[derive(Subcommand)]
@@ -18,26 +18,33 @@ pub enum BenchCommand {
     Refresh {
         #[arg(long, default_value_t = 1_000_000)]
         persons: u64,
-        /// Keep the database here (reused by later runs) instead of a temporary folder.
+        /// Keep the SQLite database here (reused by later runs) instead of a temporary folder.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Run against this PostgreSQL database instead of SQLite (reused by later runs).
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
-        BenchCommand::Refresh { persons, data_dir } => refresh(persons, data_dir).await,
+        BenchCommand::Refresh { persons, data_dir, database_url } => refresh(persons, data_dir, database_url).await,
     }
 }
 
-async fn refresh(persons: u64, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<String>) -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .try_init();
     let temp = tempfile::tempdir()?;
     let dir = data_dir.unwrap_or_else(|| temp.path().to_path_buf());
-    let store = crate::serve::open_sqlite(&dir)?;
+    let store: Arc<dyn Store> = match &database_url {
+        Some(url) => Arc::new(healthcode_store_postgres::PostgresStore::connect(url).await?),
+        None => crate::serve::open_sqlite(&dir)?,
+    };
+    println!("backend: {}", if database_url.is_some() { "PostgreSQL" } else { "SQLite" });
     let config = RegionConfig::bench(persons);
     let fresh = store.person_count().await? < persons;
     if fresh {
@@ -51,7 +58,7 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>) -> anyhow::Result<()> 
     }
     // Opened after loading, so that it reads the designations just stored.
     let service = HealthService::open(
-        store.clone() as Arc<dyn Store>,
+        store.clone(),
         Arc::new(ManualClock::new(config.end())),
         Pseudonymiser::new(b"bench".to_vec()),
         healthcode_rules::RuleSet::reference(),
@@ -103,29 +110,33 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>) -> anyhow::Result<()> 
         seconds / baseline
     );
     println!("peak resident memory of this process: {} MiB", peak_rss_mib());
+    drop(temp);
     Ok(())
 }
 
 async fn load(store: &dyn Store, config: &RegionConfig) -> anyhow::Result<u64> {
-    let mut batch: Vec<NewEvidence> = Vec::with_capacity(10_000);
+    const BATCH: usize = 10_000;
+    let mut persons: Vec<PersonRecord> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<NewEvidence> = Vec::with_capacity(BATCH);
     let mut designations = Vec::new();
     let mut events = 0u64;
     for record in generate(config)? {
         match StoreRecord::from(record) {
-            StoreRecord::Person(p) => {
-                store.register_person(&p).await?;
-            }
-            StoreRecord::Evidence(e) => {
-                batch.push(e);
-                if batch.len() == batch.capacity() {
-                    events += batch.len() as u64;
-                    store.insert_evidence(&batch).await?;
-                    batch.clear();
-                }
-            }
+            // Persons come before their evidence in the stream, so a batch of evidence is
+            // stored only after its persons' batch.
+            StoreRecord::Person(p) => persons.push(p),
+            StoreRecord::Evidence(e) => batch.push(e),
             StoreRecord::Designation(d) => designations.push(d),
         }
+        if batch.len() == BATCH || persons.len() == BATCH {
+            store.register_persons(&persons).await?;
+            persons.clear();
+            events += batch.len() as u64;
+            store.insert_evidence(&batch).await?;
+            batch.clear();
+        }
     }
+    store.register_persons(&persons).await?;
     events += batch.len() as u64;
     store.insert_evidence(&batch).await?;
     store.insert_designations(&designations).await?;
