@@ -10,6 +10,10 @@ use crate::{backend, corrupt};
 const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due)";
 
 pub(crate) fn save(conn: &mut Connection, codes: &[CodeState]) -> Result<(), StoreError> {
+    // In key order (stable, so that of two codes for one person the later still wins):
+    // each page of the codes and queue tables is then visited once per batch.
+    let mut sorted: Vec<&CodeState> = codes.iter().collect();
+    sorted.sort_by(|a, b| a.person.cmp(&b.person));
     let tx = conn.transaction().map_err(backend("begin saving codes"))?;
     {
         let mut upsert = tx
@@ -19,15 +23,19 @@ pub(crate) fn save(conn: &mut Connection, codes: &[CodeState]) -> Result<(), Sto
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .map_err(backend("prepare saving codes"))?;
+        // An entry already due at the next change is left as it is, not rewritten.
         let mut requeue = tx
-            .prepare_cached("INSERT OR REPLACE INTO reevaluation_queue (person_id, due) VALUES (?1, ?2)")
+            .prepare_cached(
+                "INSERT INTO reevaluation_queue (person_id, due) VALUES (?1, ?2)
+                 ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE due <> excluded.due",
+            )
             .map_err(backend("prepare queueing"))?;
         let mut dequeue = tx
             .prepare_cached("DELETE FROM reevaluation_queue WHERE person_id = ?1")
             .map_err(backend("prepare dequeueing"))?;
-        for c in codes {
-            let reasons = serde_json::to_string(&c.reasons).map_err(|e| corrupt("reasons", e))?;
-            let evidence = serde_json::to_string(&c.evidence).map_err(|e| corrupt("reason evidence", e))?;
+        for c in sorted {
+            let reasons = serde_json::to_string(&c.reasons).map_err(encode)?;
+            let evidence = serde_json::to_string(&c.evidence).map_err(encode)?;
             upsert
                 .execute((
                     c.person.as_str(),
@@ -48,6 +56,10 @@ pub(crate) fn save(conn: &mut Connection, codes: &[CodeState]) -> Result<(), Sto
         }
     }
     tx.commit().map_err(backend("commit codes"))
+}
+
+fn encode(e: serde_json::Error) -> StoreError {
+    StoreError::Backend(format!("cannot encode a code: {e}"))
 }
 
 const SELECT_CODE: &str =

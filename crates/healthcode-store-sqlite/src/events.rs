@@ -1,18 +1,50 @@
 //! Evidence and designations: stored once per id, numbered in ingestion order.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use healthcode_domain::{AreaRisk, Event, EventId, Evidence, PersonId, Timestamp};
-use healthcode_store::{Inserted, NewDesignation, NewEvidence, StoreError};
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use healthcode_store::{EvidenceColumns, Inserted, NewDesignation, NewEvidence, StoreError};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Transaction};
 
 use crate::persons::id_array;
 use crate::{backend, codec, corrupt};
 
 pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> Result<Vec<Inserted>, StoreError> {
     let tx = conn.transaction().map_err(backend("begin inserting evidence"))?;
+    let stored = stored_under(&tx, batch.iter().map(|e| e.id.as_str()))?;
+
+    // Outcomes in the batch's order; an id repeated within the batch is a duplicate of
+    // its first use.
     let mut seq = current_seq(&tx)?;
     let mut outcomes = Vec::with_capacity(batch.len());
+    let mut first_use: HashMap<&str, &NewEvidence> = HashMap::new();
+    let mut new: Vec<(i64, &NewEvidence)> = Vec::with_capacity(batch.len());
+    for e in batch {
+        let same = |person: &str, at: i64, body: &Evidence| {
+            person == e.person.as_str() && at == e.at.as_millis() && *body == e.evidence
+        };
+        if let Some(found) = stored.get(e.id.as_str()) {
+            let same_content = matches!(found, Existing::Evidence(p, at, body) if same(p, *at, body));
+            outcomes.push(Inserted::Duplicate { same_content });
+        } else if let Some(first) = first_use.get(e.id.as_str()) {
+            let same_content = same(first.person.as_str(), first.at.as_millis(), &first.evidence);
+            outcomes.push(Inserted::Duplicate { same_content });
+        } else {
+            seq += 1;
+            first_use.insert(e.id.as_str(), e);
+            new.push((seq, e));
+            outcomes.push(Inserted::New { seq });
+        }
+    }
+    if new.is_empty() {
+        return Ok(outcomes);
+    }
+
+    // Written in key order, so that each page of the person-clustered table is visited
+    // once per batch however the batch interleaves persons.
+    new.sort_unstable_by(|(sa, a), (sb, b)| (a.person.as_str(), a.at, sa).cmp(&(b.person.as_str(), b.at, sb)));
     {
         let mut insert = tx
             .prepare_cached(
@@ -23,22 +55,17 @@ pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> R
         let mut stay = tx
             .prepare_cached("INSERT INTO stays (seq, person_id, area_normal, ended_at) VALUES (?1, ?2, ?3, ?4)")
             .map_err(backend("prepare a stay insert"))?;
+        // Only ever moves a queue entry earlier; an entry already due as early is not
+        // rewritten.
         let mut queue = tx
             .prepare_cached(
                 "INSERT INTO reevaluation_queue (person_id, due) VALUES (?1, ?2)
-                 ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due)",
+                 ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE excluded.due < due",
             )
             .map_err(backend("prepare a queue insert"))?;
-        for e in batch {
-            if let Some(existing) = existing(&tx, e.id.as_str())? {
-                let same_content = matches!(existing, Existing::Evidence(person, at, ref ev)
-                    if person == e.person.as_str() && at == e.at.as_millis() && *ev == e.evidence);
-                outcomes.push(Inserted::Duplicate { same_content });
-                continue;
-            }
-            seq += 1;
+        for (i, &(seq, e)) in new.iter().enumerate() {
             let person = e.person.as_str();
-            let c = healthcode_store::EvidenceColumns::encode(&e.evidence);
+            let c = EvidenceColumns::encode(&e.evidence);
             insert
                 .execute(rusqlite::params![
                     seq,
@@ -58,8 +85,10 @@ pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> R
                 stay.execute((seq, person, area.normal(), to.map(Timestamp::as_millis)))
                     .map_err(backend("index a stay"))?;
             }
-            queue.execute((person, e.at.as_millis())).map_err(backend("queue a person"))?;
-            outcomes.push(Inserted::New { seq });
+            // Sorted by person and time: a person's first row here is their earliest.
+            if i == 0 || new[i - 1].1.person != e.person {
+                queue.execute((person, e.at.as_millis())).map_err(backend("queue a person"))?;
+            }
         }
     }
     set_seq(&tx, seq)?;
@@ -72,21 +101,27 @@ pub(crate) fn insert_designations(
     batch: &[NewDesignation],
 ) -> Result<Vec<Inserted>, StoreError> {
     let tx = conn.transaction().map_err(backend("begin inserting designations"))?;
+    let mut stored = stored_under(&tx, batch.iter().map(|d| d.id.as_str()))?;
     let mut seq = current_seq(&tx)?;
     let mut outcomes = Vec::with_capacity(batch.len());
-    for d in batch {
-        let body = serde_json::to_string(&d.risk).map_err(|e| corrupt("designation body", e))?;
-        if let Some(existing) = existing(&tx, d.id.as_str())? {
-            let same_content =
-                matches!(existing, Existing::Designation(at, ref b) if at == d.at.as_millis() && *b == body);
-            outcomes.push(Inserted::Duplicate { same_content });
-            continue;
+    {
+        let mut insert = tx
+            .prepare_cached("INSERT INTO designations (seq, id, at, body) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(backend("prepare a designation insert"))?;
+        for d in batch {
+            if let Some(found) = stored.get(d.id.as_str()) {
+                let same_content =
+                    matches!(found, Existing::Designation(at, risk) if *at == d.at.as_millis() && *risk == d.risk);
+                outcomes.push(Inserted::Duplicate { same_content });
+                continue;
+            }
+            let body = serde_json::to_string(&d.risk)
+                .map_err(|e| StoreError::Backend(format!("cannot encode a designation: {e}")))?;
+            seq += 1;
+            insert.execute((seq, d.id.as_str(), d.at.as_millis(), &body)).map_err(backend("insert a designation"))?;
+            stored.insert(d.id.to_string(), Existing::Designation(d.at.as_millis(), d.risk.clone()));
+            outcomes.push(Inserted::New { seq });
         }
-        seq += 1;
-        tx.prepare_cached("INSERT INTO designations (seq, id, at, body) VALUES (?1, ?2, ?3, ?4)")
-            .and_then(|mut s| s.execute((seq, d.id.as_str(), d.at.as_millis(), &body)))
-            .map_err(backend("insert a designation"))?;
-        outcomes.push(Inserted::New { seq });
     }
     set_seq(&tx, seq)?;
     tx.commit().map_err(backend("commit designations"))?;
@@ -97,22 +132,38 @@ pub(crate) fn insert_designations(
 /// designations.
 enum Existing {
     Evidence(String, i64, Evidence),
-    Designation(i64, String),
+    Designation(i64, AreaRisk),
 }
 
-fn existing(tx: &Transaction<'_>, id: &str) -> Result<Option<Existing>, StoreError> {
+/// What is stored under any of `ids`, looked up with one query per table.
+fn stored_under<'a>(
+    tx: &Transaction<'_>,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, Existing>, StoreError> {
+    let ids: Rc<Vec<Value>> = Rc::new(ids.map(|id| Value::Text(id.to_string())).collect());
+    let mut stored = HashMap::new();
     let mut stmt = tx
-        .prepare_cached(&format!("SELECT person_id, at, {COLUMNS} FROM evidence WHERE id = ?1"))
-        .map_err(backend("look up an event id"))?;
-    let mut rows = stmt.query([id]).map_err(backend("look up an event id"))?;
-    if let Some(r) = rows.next().map_err(backend("look up an event id"))? {
-        let person: String = r.get(0).map_err(backend("look up an event id"))?;
-        let at: i64 = r.get(1).map_err(backend("look up an event id"))?;
-        return Ok(Some(Existing::Evidence(person, at, codec::decode(r, 2)?)));
+        .prepare_cached(&format!("SELECT id, person_id, at, {COLUMNS} FROM evidence WHERE id IN rarray(?1)"))
+        .map_err(backend("look up event ids"))?;
+    let mut rows = stmt.query([ids.clone()]).map_err(backend("look up event ids"))?;
+    while let Some(r) = rows.next().map_err(backend("look up event ids"))? {
+        let id: String = r.get(0).map_err(backend("look up event ids"))?;
+        let person: String = r.get(1).map_err(backend("look up event ids"))?;
+        let at: i64 = r.get(2).map_err(backend("look up event ids"))?;
+        stored.insert(id, Existing::Evidence(person, at, codec::decode(r, 3)?));
     }
-    tx.prepare_cached("SELECT at, body FROM designations WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id], |r| Ok(Existing::Designation(r.get(0)?, r.get(1)?))).optional())
-        .map_err(backend("look up an event id"))
+    let mut stmt = tx
+        .prepare_cached("SELECT id, at, body FROM designations WHERE id IN rarray(?1)")
+        .map_err(backend("look up event ids"))?;
+    let mut rows = stmt.query([ids]).map_err(backend("look up event ids"))?;
+    while let Some(r) = rows.next().map_err(backend("look up event ids"))? {
+        let id: String = r.get(0).map_err(backend("look up event ids"))?;
+        let at: i64 = r.get(1).map_err(backend("look up event ids"))?;
+        let body = r.get_ref(2).and_then(|v| Ok(v.as_str()?)).map_err(backend("look up event ids"))?;
+        let risk = serde_json::from_str(body).map_err(|e| corrupt("designation body", e))?;
+        stored.insert(id, Existing::Designation(at, risk));
+    }
+    Ok(stored)
 }
 
 /// The evidence columns that `codec::decode` reads, in its order.
