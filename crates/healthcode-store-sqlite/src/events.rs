@@ -195,28 +195,43 @@ pub(crate) fn evidence_for(conn: &Connection, person: &PersonId) -> Result<Vec<E
 type PersonHistory = (PersonId, Vec<Event<Evidence>>);
 
 pub(crate) fn evidence_for_many(conn: &Connection, persons: &[PersonId]) -> Result<Vec<PersonHistory>, StoreError> {
-    let mut by_person: HashMap<String, Vec<Event<Evidence>>> = HashMap::with_capacity(persons.len());
+    // Where each requested person's list is (their first place, if asked for twice).
+    let mut place: HashMap<&str, usize> = HashMap::with_capacity(persons.len());
+    for (i, p) in persons.iter().enumerate() {
+        place.entry(p.as_str()).or_insert(i);
+    }
+    let mut lists: Vec<Vec<Event<Evidence>>> = std::iter::repeat_with(Vec::new).take(persons.len()).collect();
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT person_id, seq, id, at, {COLUMNS} FROM evidence WHERE person_id IN rarray(?1)"
         ))
         .map_err(backend("read evidence"))?;
     let mut rows = stmt.query([id_array(persons)]).map_err(backend("read evidence"))?;
+    // A person's rows come together (one range of the primary key): look the person up
+    // once per range, not once per row.
+    let mut current: Option<(String, usize)> = None;
     while let Some(r) = rows.next().map_err(backend("read evidence"))? {
         let person = r.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(backend("read evidence"))?;
-        let event = decode_row(r, 1)?;
-        match by_person.get_mut(person) {
-            Some(events) => events.push(event),
-            None => {
-                by_person.insert(person.to_string(), vec![event]);
+        let i = match &current {
+            Some((p, i)) if p == person => *i,
+            _ => {
+                let i = *place.get(person).ok_or_else(|| corrupt("evidence of a person not asked for", person))?;
+                current = Some((person.to_string(), i));
+                i
             }
-        }
+        };
+        lists[i].push(decode_row(r, 1)?);
+    }
+    for events in &mut lists {
+        // Already in key order as SQLite reads it today; sorting sorted input is one pass.
+        events.sort_by_key(Event::order_key);
     }
     Ok(persons
         .iter()
-        .map(|p| {
-            let mut events = by_person.remove(p.as_str()).unwrap_or_default();
-            events.sort_by_key(Event::order_key);
+        .enumerate()
+        .map(|(i, p)| {
+            let first = place[p.as_str()];
+            let events = if first == i { std::mem::take(&mut lists[i]) } else { lists[first].clone() };
             (p.clone(), events)
         })
         .collect())
