@@ -6,6 +6,7 @@ mod error;
 mod event;
 mod person;
 mod time;
+mod venue;
 
 pub use area::AreaCode;
 pub use colour::{Colour, RuleColour};
@@ -16,3 +17,6 @@ pub use event::{
 };
 pub use person::{resident_id_check_char, IdDocument, IdType, PersonId, PersonKind};
 pub use time::{Duration, Timestamp};
+pub use venue::{
+    access_decision, check_name, mask_name, AccessDecision, AccessOutcome, AccessReason, PresentedBy, VenueCategory,
+};
