@@ -5,7 +5,10 @@ use healthcode_store::StoreError;
 
 use crate::backend;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "0001_initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "0002_checkpoints", include_str!("../migrations/0002_checkpoints.sql")),
+];
 
 /// An arbitrary constant naming healthcode's migration lock.
 const LOCK: i64 = 0x6865_616c_7468;

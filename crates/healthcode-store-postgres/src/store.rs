@@ -3,10 +3,12 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use healthcode_domain::{AreaCode, AreaRisk, Colour, Event, EventId, Evidence, PersonId, PersonKind, Timestamp};
+use healthcode_domain::{
+    AccessOutcome, AreaCode, AreaRisk, Colour, Event, EventId, Evidence, PersonId, PersonKind, Timestamp,
+};
 use healthcode_store::{
-    CodeState, CodeSummary, EvidenceColumns, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord,
-    Rejection, Store, StoreResult,
+    Checkin, CodeState, CodeSummary, DeviceRecord, EvidenceColumns, Inserted, NewCheckin, NewDesignation, NewEvidence,
+    NewRejection, PersonProfile, PersonRecord, Rejection, Store, StoreResult, VenueRecord,
 };
 use tokio_postgres::Row;
 
@@ -475,5 +477,64 @@ impl Store for PostgresStore {
                 reason: r.get(5),
             })
             .collect())
+    }
+
+    async fn save_profile(&self, profile: &PersonProfile) -> StoreResult<()> {
+        self.save_profile_row(profile).await
+    }
+
+    async fn profile(&self, person: &PersonId) -> StoreResult<Option<PersonProfile>> {
+        self.profile_row(person).await
+    }
+
+    async fn person_by_code_id(&self, code_id: &str) -> StoreResult<Option<PersonId>> {
+        self.person_by_code_id_row(code_id).await
+    }
+
+    async fn register_venue(&self, venue: &VenueRecord) -> StoreResult<()> {
+        self.register_venue_row(venue).await
+    }
+
+    async fn venue(&self, id: &str) -> StoreResult<Option<VenueRecord>> {
+        Ok(self.venues_where("id = $1", id, 1).await?.pop())
+    }
+
+    async fn venue_by_operator_key(&self, key_hash: &str) -> StoreResult<Option<VenueRecord>> {
+        Ok(self.venues_where("operator_key_hash = $1", key_hash, 1).await?.pop())
+    }
+
+    async fn venues(&self, limit: usize) -> StoreResult<Vec<VenueRecord>> {
+        self.venues_where("$1 = $1", "", limit).await
+    }
+
+    async fn register_device(&self, device: &DeviceRecord) -> StoreResult<()> {
+        self.register_device_row(device).await
+    }
+
+    async fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>> {
+        self.device_by_key_row(key_hash).await
+    }
+
+    async fn record_checkins(&self, batch: &[NewCheckin]) -> StoreResult<()> {
+        self.record_checkin_rows(batch).await
+    }
+
+    async fn checkins_at_venue(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>> {
+        self.checkins_at_venue_rows(venue, from, to, limit).await
+    }
+
+    async fn checkin_counts(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(AccessOutcome, u64)>> {
+        self.checkin_count_rows(venue, from, to).await
     }
 }

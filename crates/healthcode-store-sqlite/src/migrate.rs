@@ -7,7 +7,10 @@ use rusqlite::Connection;
 use crate::backend;
 
 /// (version, name, SQL). Names are shared with the other backends.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "0001_initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "0002_checkpoints", include_str!("../migrations/0002_checkpoints.sql")),
+];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {
     conn.execute_batch(

@@ -2,13 +2,13 @@
 //! blocking pool. The SQL lives in the modules named after what they store.
 
 use async_trait::async_trait;
-use healthcode_domain::{AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
+use healthcode_domain::{AccessOutcome, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::{
-    CodeState, CodeSummary, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, Rejection, Store,
-    StoreResult,
+    Checkin, CodeState, CodeSummary, DeviceRecord, Inserted, NewCheckin, NewDesignation, NewEvidence, NewRejection,
+    PersonProfile, PersonRecord, Rejection, Store, StoreResult, VenueRecord,
 };
 
-use crate::{codes, events, persons, rejections, SqliteStore};
+use crate::{checkpoints, codes, events, persons, rejections, SqliteStore};
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -150,5 +150,75 @@ impl Store for SqliteStore {
 
     async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>> {
         self.read(move |c| rejections::list(c, after, limit)).await
+    }
+
+    async fn save_profile(&self, profile: &PersonProfile) -> StoreResult<()> {
+        let profile = profile.clone();
+        self.write(move |c| checkpoints::save_profile(c, &profile)).await
+    }
+
+    async fn profile(&self, person: &PersonId) -> StoreResult<Option<PersonProfile>> {
+        let person = person.clone();
+        self.read(move |c| checkpoints::profile(c, &person)).await
+    }
+
+    async fn person_by_code_id(&self, code_id: &str) -> StoreResult<Option<PersonId>> {
+        let code_id = code_id.to_string();
+        self.read(move |c| checkpoints::person_by_code_id(c, &code_id)).await
+    }
+
+    async fn register_venue(&self, venue: &VenueRecord) -> StoreResult<()> {
+        let venue = venue.clone();
+        self.write(move |c| checkpoints::register_venue(c, &venue)).await
+    }
+
+    async fn venue(&self, id: &str) -> StoreResult<Option<VenueRecord>> {
+        let id = id.to_string();
+        self.read(move |c| Ok(checkpoints::venue_where(c, "id = ?1", &id, 1)?.pop())).await
+    }
+
+    async fn venue_by_operator_key(&self, key_hash: &str) -> StoreResult<Option<VenueRecord>> {
+        let key_hash = key_hash.to_string();
+        self.read(move |c| Ok(checkpoints::venue_where(c, "operator_key_hash = ?1", &key_hash, 1)?.pop())).await
+    }
+
+    async fn venues(&self, limit: usize) -> StoreResult<Vec<VenueRecord>> {
+        self.read(move |c| checkpoints::venue_where(c, "?1 = ?1", "", limit)).await
+    }
+
+    async fn register_device(&self, device: &DeviceRecord) -> StoreResult<()> {
+        let device = device.clone();
+        self.write(move |c| checkpoints::register_device(c, &device)).await
+    }
+
+    async fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>> {
+        let key_hash = key_hash.to_string();
+        self.read(move |c| checkpoints::device_by_key(c, &key_hash)).await
+    }
+
+    async fn record_checkins(&self, batch: &[NewCheckin]) -> StoreResult<()> {
+        let batch = batch.to_vec();
+        self.write(move |c| checkpoints::record_checkins(c, &batch)).await
+    }
+
+    async fn checkins_at_venue(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>> {
+        let venue = venue.to_string();
+        self.read(move |c| checkpoints::checkins_at_venue(c, &venue, from, to, limit)).await
+    }
+
+    async fn checkin_counts(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(AccessOutcome, u64)>> {
+        let venue = venue.to_string();
+        self.read(move |c| checkpoints::checkin_counts(c, &venue, from, to)).await
     }
 }

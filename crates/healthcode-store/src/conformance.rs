@@ -4,11 +4,13 @@
 
 use std::future::Future;
 
+use healthcode_domain::{AccessOutcome, VenueCategory};
 use healthcode_domain::{
     AreaCode, AreaRisk, Colour, DecisionColour, DiagnosisStatus, EventId, Evidence, PersonId, PersonKind,
     QuarantineMode, RiskLevel, TestResult, Timestamp,
 };
 
+use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
 use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
 
 /// Runs every check, each on a store from `make`.
@@ -29,6 +31,7 @@ where
     codes_round_trip_and_are_counted(&make().await).await;
     every_kind_of_evidence_round_trips(&make().await).await;
     rejections_are_kept_in_order(&make().await).await;
+    checkpoint_records_round_trip(&make().await).await;
 }
 
 fn t(hours: i64) -> Timestamp {
@@ -338,4 +341,59 @@ async fn every_kind_of_evidence_round_trips(store: &impl Store) {
     assert_eq!(back, all, "every kind of evidence comes back as it went in");
     let again = store.insert_evidence(&batch).await.unwrap();
     assert!(again.iter().all(|o| *o == Inserted::Duplicate { same_content: true }), "resends compare equal: {again:?}");
+}
+
+async fn checkpoint_records_round_trip(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let profile = PersonProfile { person: p.clone(), code_id: "c-abc".into(), masked_name: Some("张*丰".into()) };
+    store.save_profile(&profile).await.unwrap();
+    assert_eq!(store.profile(&p).await.unwrap(), Some(profile.clone()), "a profile reads back");
+    store.save_profile(&PersonProfile { masked_name: None, ..profile.clone() }).await.unwrap();
+    assert_eq!(store.profile(&p).await.unwrap(), Some(profile), "saving without a name keeps the stored one");
+    assert_eq!(store.person_by_code_id("c-abc").await.unwrap(), Some(p.clone()), "a code id finds its person");
+    assert_eq!(store.person_by_code_id("c-none").await.unwrap(), None);
+
+    let venue = VenueRecord {
+        id: "v1".into(),
+        name: "联华超市".into(),
+        category: VenueCategory::Supermarket,
+        area: Some(AreaCode::parse("330106").unwrap()),
+        registered_at: t(1),
+        operator_key_hash: "op-hash".into(),
+    };
+    store.register_venue(&venue).await.unwrap();
+    assert!(store.register_venue(&venue).await.is_err(), "a venue id is registered once");
+    assert_eq!(store.venue("v1").await.unwrap(), Some(venue.clone()));
+    assert_eq!(store.venue_by_operator_key("op-hash").await.unwrap(), Some(venue.clone()));
+    assert_eq!(store.venue_by_operator_key("other").await.unwrap(), None);
+    assert_eq!(store.venues(10).await.unwrap(), vec![venue]);
+
+    let device = DeviceRecord {
+        id: "d1".into(),
+        venue: "v1".into(),
+        label: "东门".into(),
+        key_hash: "dev-hash".into(),
+        registered_at: t(2),
+    };
+    store.register_device(&device).await.unwrap();
+    assert_eq!(store.device_by_key("dev-hash").await.unwrap(), Some(device));
+    assert_eq!(store.device_by_key("nope").await.unwrap(), None);
+
+    let checkin = |at: i64, outcome| NewCheckin {
+        person: p.clone(),
+        venue: "v1".into(),
+        at: t(at),
+        method: CheckinMethod::GateCode,
+        device: Some("d1".into()),
+        colour: Colour::Yellow,
+        outcome,
+    };
+    let batch = [checkin(5, AccessOutcome::Deny), checkin(3, AccessOutcome::Allow), checkin(9, AccessOutcome::Deny)];
+    store.record_checkins(&batch).await.unwrap();
+    let listed = store.checkins_at_venue("v1", t(3), t(9), 100).await.unwrap();
+    let times: Vec<Timestamp> = listed.iter().map(|c| c.checkin.at).collect();
+    assert_eq!(times, [t(3), t(5)], "check-ins in [from, to), oldest first");
+    assert_eq!(listed[1].checkin, batch[0], "a check-in reads back whole");
+    let counts = store.checkin_counts("v1", t(0), t(10)).await.unwrap();
+    assert_eq!(counts, vec![(AccessOutcome::Allow, 1), (AccessOutcome::Deny, 2)], "counts by outcome");
 }

@@ -1,12 +1,14 @@
 #![doc = include_str!("../README.md")]
 
+mod checkpoints;
 mod columns;
 pub mod conformance;
 mod records;
 
 use async_trait::async_trait;
-use healthcode_domain::{AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
+use healthcode_domain::{AccessOutcome, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 
+pub use checkpoints::*;
 pub use columns::EvidenceColumns;
 pub use records::*;
 
@@ -101,4 +103,38 @@ pub trait Store: Send + Sync + 'static {
     async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()>;
     /// Rejections with id greater than `after`, oldest first.
     async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>>;
+
+    // Checkpoints: profiles, venues, devices, check-ins.
+
+    /// Creates or replaces a person's profile; a profile without a masked name keeps the
+    /// one already stored.
+    async fn save_profile(&self, profile: &PersonProfile) -> StoreResult<()>;
+    async fn profile(&self, person: &PersonId) -> StoreResult<Option<PersonProfile>>;
+    async fn person_by_code_id(&self, code_id: &str) -> StoreResult<Option<PersonId>>;
+
+    async fn register_venue(&self, venue: &VenueRecord) -> StoreResult<()>;
+    async fn venue(&self, id: &str) -> StoreResult<Option<VenueRecord>>;
+    async fn venue_by_operator_key(&self, key_hash: &str) -> StoreResult<Option<VenueRecord>>;
+    /// Up to `limit` venues, newest first.
+    async fn venues(&self, limit: usize) -> StoreResult<Vec<VenueRecord>>;
+
+    async fn register_device(&self, device: &DeviceRecord) -> StoreResult<()>;
+    async fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>>;
+
+    async fn record_checkins(&self, batch: &[NewCheckin]) -> StoreResult<()>;
+    /// Check-ins at a venue with `from <= at < to`, oldest first, at most `limit`.
+    async fn checkins_at_venue(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>>;
+    /// How many check-ins at a venue with `from <= at < to` had each outcome.
+    async fn checkin_counts(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(AccessOutcome, u64)>>;
 }

@@ -1,0 +1,216 @@
+//! Profiles, venues, devices and check-ins: the same statements as the SQLite backend's,
+//! one pooled connection each.
+
+use healthcode_domain::{AccessOutcome, AreaCode, Colour, PersonId, Timestamp, VenueCategory};
+use healthcode_store::{
+    outcome_str, parse_outcome, Checkin, CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, StoreResult,
+    VenueRecord,
+};
+use tokio_postgres::Row;
+
+use crate::{backend, corrupt, PostgresStore};
+
+const VENUE_COLUMNS: &str = "id, name, category, area, registered_at, operator_key_hash";
+const CHECKIN_COLUMNS: &str = "id, venue_id, at, person_id, method, device_id, colour, outcome";
+
+fn venue(r: &Row) -> StoreResult<VenueRecord> {
+    Ok(VenueRecord {
+        id: r.get(0),
+        name: r.get(1),
+        category: VenueCategory::parse(r.get(2)).map_err(|e| corrupt("venue category", e))?,
+        area: r
+            .get::<_, Option<&str>>(3)
+            .map(|a| AreaCode::parse(a).map_err(|e| corrupt("venue area", e)))
+            .transpose()?,
+        registered_at: Timestamp::from_millis(r.get(4)),
+        operator_key_hash: r.get(5),
+    })
+}
+
+fn checkin(r: &Row) -> StoreResult<Checkin> {
+    let (method, colour, outcome): (&str, &str, &str) = (r.get(4), r.get(6), r.get(7));
+    Ok(Checkin {
+        id: r.get(0),
+        checkin: NewCheckin {
+            venue: r.get(1),
+            at: Timestamp::from_millis(r.get(2)),
+            person: PersonId::parse(r.get(3)).map_err(|e| corrupt("check-in person", e))?,
+            method: CheckinMethod::parse(method).ok_or_else(|| corrupt("check-in method", method))?,
+            device: r.get(5),
+            colour: Colour::parse(colour).ok_or_else(|| corrupt("check-in colour", colour))?,
+            outcome: parse_outcome(outcome).ok_or_else(|| corrupt("check-in outcome", outcome))?,
+        },
+    })
+}
+
+impl PostgresStore {
+    pub(crate) async fn save_profile_row(&self, p: &PersonProfile) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO person_profiles (person_id, code_id, masked_name) VALUES ($1, $2, $3)
+                 ON CONFLICT (person_id) DO UPDATE SET code_id = excluded.code_id,
+                     masked_name = coalesce(excluded.masked_name, person_profiles.masked_name)",
+                &[&p.person.as_str(), &p.code_id, &p.masked_name],
+            )
+            .await
+            .map_err(backend("save a profile"))?;
+        Ok(())
+    }
+
+    pub(crate) async fn profile_row(&self, person: &PersonId) -> StoreResult<Option<PersonProfile>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT code_id, masked_name FROM person_profiles WHERE person_id = $1", &[&person.as_str()])
+            .await
+            .map_err(backend("read a profile"))?;
+        Ok(row.map(|r| PersonProfile { person: person.clone(), code_id: r.get(0), masked_name: r.get(1) }))
+    }
+
+    pub(crate) async fn person_by_code_id_row(&self, code_id: &str) -> StoreResult<Option<PersonId>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT person_id FROM person_profiles WHERE code_id = $1", &[&code_id])
+            .await
+            .map_err(backend("find a person by code id"))?;
+        row.map(|r| PersonId::parse(r.get(0)).map_err(|e| corrupt("profile person id", e))).transpose()
+    }
+
+    pub(crate) async fn register_venue_row(&self, v: &VenueRecord) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!("INSERT INTO venues ({VENUE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
+                &[
+                    &v.id,
+                    &v.name,
+                    &v.category.as_str(),
+                    &v.area.as_ref().map(AreaCode::as_str),
+                    &v.registered_at.as_millis(),
+                    &v.operator_key_hash,
+                ],
+            )
+            .await
+            .map_err(backend("register a venue"))?;
+        Ok(())
+    }
+
+    pub(crate) async fn venues_where(
+        &self,
+        condition: &str,
+        value: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<VenueRecord>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {VENUE_COLUMNS} FROM venues WHERE {condition} ORDER BY registered_at DESC, id LIMIT $2"
+                ),
+                &[&value, &(limit as i64)],
+            )
+            .await
+            .map_err(backend("read venues"))?;
+        rows.iter().map(venue).collect()
+    }
+
+    pub(crate) async fn register_device_row(&self, d: &DeviceRecord) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO devices (id, venue_id, label, key_hash, registered_at) VALUES ($1, $2, $3, $4, $5)",
+                &[&d.id, &d.venue, &d.label, &d.key_hash, &d.registered_at.as_millis()],
+            )
+            .await
+            .map_err(backend("register a device"))?;
+        Ok(())
+    }
+
+    pub(crate) async fn device_by_key_row(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT id, venue_id, label, key_hash, registered_at FROM devices WHERE key_hash = $1",
+                &[&key_hash],
+            )
+            .await
+            .map_err(backend("find a device"))?;
+        Ok(row.map(|r| DeviceRecord {
+            id: r.get(0),
+            venue: r.get(1),
+            label: r.get(2),
+            key_hash: r.get(3),
+            registered_at: Timestamp::from_millis(r.get(4)),
+        }))
+    }
+
+    pub(crate) async fn record_checkin_rows(&self, batch: &[NewCheckin]) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        let venues: Vec<&str> = batch.iter().map(|c| c.venue.as_str()).collect();
+        let ats: Vec<i64> = batch.iter().map(|c| c.at.as_millis()).collect();
+        let persons: Vec<&str> = batch.iter().map(|c| c.person.as_str()).collect();
+        let methods: Vec<&str> = batch.iter().map(|c| c.method.as_str()).collect();
+        let devices: Vec<Option<&str>> = batch.iter().map(|c| c.device.as_deref()).collect();
+        let colours: Vec<&str> = batch.iter().map(|c| c.colour.as_str()).collect();
+        let outcomes: Vec<&str> = batch.iter().map(|c| outcome_str(c.outcome)).collect();
+        client
+            .execute(
+                "INSERT INTO checkins (venue_id, at, person_id, method, device_id, colour, outcome)
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])",
+                &[&venues, &ats, &persons, &methods, &devices, &colours, &outcomes],
+            )
+            .await
+            .map_err(backend("record check-ins"))?;
+        Ok(())
+    }
+
+    pub(crate) async fn checkins_at_venue_rows(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE venue_id = $1 AND at >= $2 AND at < $3
+                     ORDER BY at, id LIMIT $4"
+                ),
+                &[&venue, &from.as_millis(), &to.as_millis(), &(limit as i64)],
+            )
+            .await
+            .map_err(backend("read check-ins"))?;
+        rows.iter().map(checkin).collect()
+    }
+
+    pub(crate) async fn checkin_count_rows(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(AccessOutcome, u64)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT outcome, count(*) FROM checkins WHERE venue_id = $1 AND at >= $2 AND at < $3
+                 GROUP BY outcome ORDER BY outcome",
+                &[&venue, &from.as_millis(), &to.as_millis()],
+            )
+            .await
+            .map_err(backend("count check-ins"))?;
+        rows.iter()
+            .map(|r| {
+                let outcome: &str = r.get(0);
+                Ok((
+                    parse_outcome(outcome).ok_or_else(|| corrupt("check-in outcome", outcome))?,
+                    r.get::<_, i64>(1) as u64,
+                ))
+            })
+            .collect()
+    }
+}

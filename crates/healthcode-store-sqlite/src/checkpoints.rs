@@ -1,0 +1,224 @@
+//! Profiles, venues, devices and check-ins.
+
+use healthcode_domain::{AccessOutcome, AreaCode, Colour, PersonId, Timestamp, VenueCategory};
+use healthcode_store::{
+    outcome_str, parse_outcome, Checkin, CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, StoreError,
+    VenueRecord,
+};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use crate::{backend, corrupt};
+
+pub(crate) fn save_profile(conn: &mut Connection, p: &PersonProfile) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO person_profiles (person_id, code_id, masked_name) VALUES (?1, ?2, ?3)
+         ON CONFLICT (person_id) DO UPDATE SET code_id = excluded.code_id,
+             masked_name = coalesce(excluded.masked_name, person_profiles.masked_name)",
+    )
+    .and_then(|mut s| s.execute((p.person.as_str(), &p.code_id, &p.masked_name)))
+    .map_err(backend("save a profile"))?;
+    Ok(())
+}
+
+pub(crate) fn profile(conn: &Connection, person: &PersonId) -> Result<Option<PersonProfile>, StoreError> {
+    conn.prepare_cached("SELECT code_id, masked_name FROM person_profiles WHERE person_id = ?1")
+        .and_then(|mut s| {
+            s.query_row([person.as_str()], |r| {
+                Ok(PersonProfile { person: person.clone(), code_id: r.get(0)?, masked_name: r.get(1)? })
+            })
+            .optional()
+        })
+        .map_err(backend("read a profile"))
+}
+
+pub(crate) fn person_by_code_id(conn: &Connection, code_id: &str) -> Result<Option<PersonId>, StoreError> {
+    let found: Option<String> = conn
+        .prepare_cached("SELECT person_id FROM person_profiles WHERE code_id = ?1")
+        .and_then(|mut s| s.query_row([code_id], |r| r.get(0)).optional())
+        .map_err(backend("find a person by code id"))?;
+    found.map(|p| PersonId::parse(&p).map_err(|e| corrupt("profile person id", e))).transpose()
+}
+
+const VENUE_COLUMNS: &str = "id, name, category, area, registered_at, operator_key_hash";
+
+fn venue(r: &Row) -> rusqlite::Result<Result<VenueRecord, StoreError>> {
+    let category: String = r.get(2)?;
+    let area: Option<String> = r.get(3)?;
+    let (id, name, registered_at, operator_key_hash) = (r.get(0)?, r.get(1)?, r.get(4)?, r.get(5)?);
+    Ok((|| {
+        Ok(VenueRecord {
+            id,
+            name,
+            category: VenueCategory::parse(&category).map_err(|e| corrupt("venue category", e))?,
+            area: area.map(|a| AreaCode::parse(&a).map_err(|e| corrupt("venue area", e))).transpose()?,
+            registered_at: Timestamp::from_millis(registered_at),
+            operator_key_hash,
+        })
+    })())
+}
+
+pub(crate) fn register_venue(conn: &mut Connection, v: &VenueRecord) -> Result<(), StoreError> {
+    conn.prepare_cached(&format!("INSERT INTO venues ({VENUE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))
+        .and_then(|mut s| {
+            s.execute((
+                &v.id,
+                &v.name,
+                v.category.as_str(),
+                v.area.as_ref().map(AreaCode::as_str),
+                v.registered_at.as_millis(),
+                &v.operator_key_hash,
+            ))
+        })
+        .map_err(backend("register a venue"))?;
+    Ok(())
+}
+
+pub(crate) fn venue_where(
+    conn: &Connection,
+    condition: &str,
+    value: &str,
+    limit: usize,
+) -> Result<Vec<VenueRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {VENUE_COLUMNS} FROM venues WHERE {condition} ORDER BY registered_at DESC, id LIMIT ?2"
+        ))
+        .map_err(backend("read venues"))?;
+    let rows = stmt.query_map((value, limit as i64), venue).map_err(backend("read venues"))?;
+    rows.map(|r| r.map_err(backend("read venues"))?).collect()
+}
+
+pub(crate) fn register_device(conn: &mut Connection, d: &DeviceRecord) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO devices (id, venue_id, label, key_hash, registered_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| s.execute((&d.id, &d.venue, &d.label, &d.key_hash, d.registered_at.as_millis())))
+    .map_err(backend("register a device"))?;
+    Ok(())
+}
+
+pub(crate) fn device_by_key(conn: &Connection, key_hash: &str) -> Result<Option<DeviceRecord>, StoreError> {
+    conn.prepare_cached("SELECT id, venue_id, label, key_hash, registered_at FROM devices WHERE key_hash = ?1")
+        .and_then(|mut s| {
+            s.query_row([key_hash], |r| {
+                Ok(DeviceRecord {
+                    id: r.get(0)?,
+                    venue: r.get(1)?,
+                    label: r.get(2)?,
+                    key_hash: r.get(3)?,
+                    registered_at: Timestamp::from_millis(r.get(4)?),
+                })
+            })
+            .optional()
+        })
+        .map_err(backend("find a device"))
+}
+
+pub(crate) fn record_checkins(conn: &mut Connection, batch: &[NewCheckin]) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.transaction().map_err(backend("begin recording check-ins"))?;
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO checkins (venue_id, at, person_id, method, device_id, colour, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(backend("prepare recording check-ins"))?;
+        for c in batch {
+            insert
+                .execute((
+                    &c.venue,
+                    c.at.as_millis(),
+                    c.person.as_str(),
+                    c.method.as_str(),
+                    &c.device,
+                    c.colour.as_str(),
+                    outcome_str(c.outcome),
+                ))
+                .map_err(backend("record a check-in"))?;
+        }
+    }
+    tx.commit().map_err(backend("commit check-ins"))
+}
+
+pub(crate) fn checkins_at_venue(
+    conn: &Connection,
+    venue: &str,
+    from: Timestamp,
+    to: Timestamp,
+    limit: usize,
+) -> Result<Vec<Checkin>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, venue_id, at, person_id, method, device_id, colour, outcome FROM checkins
+             WHERE venue_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, id LIMIT ?4",
+        )
+        .map_err(backend("read check-ins"))?;
+    let rows = stmt
+        .query_map((venue, from.as_millis(), to.as_millis(), limit as i64), |r| {
+            let texts: (String, String, String, String) = (r.get(3)?, r.get(4)?, r.get(6)?, r.get(7)?);
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<String>>(5)?,
+                texts,
+            ))
+        })
+        .map_err(backend("read check-ins"))?;
+    rows.map(|row| {
+        let (id, venue, at, device, (person, method, colour, outcome)) = row.map_err(backend("read check-ins"))?;
+        checkin(id, venue, at, device, &person, &method, &colour, &outcome)
+    })
+    .collect()
+}
+
+/// A check-in from its stored columns.
+#[allow(clippy::too_many_arguments)]
+pub fn checkin(
+    id: i64,
+    venue: String,
+    at: i64,
+    device: Option<String>,
+    person: &str,
+    method: &str,
+    colour: &str,
+    outcome: &str,
+) -> Result<Checkin, StoreError> {
+    Ok(Checkin {
+        id,
+        checkin: NewCheckin {
+            person: PersonId::parse(person).map_err(|e| corrupt("check-in person", e))?,
+            venue,
+            at: Timestamp::from_millis(at),
+            method: CheckinMethod::parse(method).ok_or_else(|| corrupt("check-in method", method))?,
+            device,
+            colour: Colour::parse(colour).ok_or_else(|| corrupt("check-in colour", colour))?,
+            outcome: parse_outcome(outcome).ok_or_else(|| corrupt("check-in outcome", outcome))?,
+        },
+    })
+}
+
+pub(crate) fn checkin_counts(
+    conn: &Connection,
+    venue: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(AccessOutcome, u64)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT outcome, count(*) FROM checkins WHERE venue_id = ?1 AND at >= ?2 AND at < ?3
+             GROUP BY outcome ORDER BY outcome",
+        )
+        .map_err(backend("count check-ins"))?;
+    let rows = stmt
+        .query_map((venue, from.as_millis(), to.as_millis()), |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .map_err(backend("count check-ins"))?;
+    rows.map(|r| {
+        let (outcome, n) = r.map_err(backend("count check-ins"))?;
+        Ok((parse_outcome(&outcome).ok_or_else(|| corrupt("check-in outcome", &outcome))?, n as u64))
+    })
+    .collect()
+}
