@@ -1,0 +1,174 @@
+//! The envelope shared by both token kinds: prefix + base45(zlib(COSE_Sign1)).
+
+use std::fmt;
+use std::io::Read;
+
+use coset::{iana, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
+use flate2::Compression;
+
+use crate::error::VerifyError;
+use crate::keys::{KeyId, SigningKey};
+
+/// Longest token text a verifier looks at; real tokens are a few hundred characters.
+pub const MAX_TOKEN_CHARS: usize = 4096;
+/// Most bytes a token may inflate to; stops a zip bomb before it costs memory.
+pub const MAX_INFLATED_BYTES: usize = 4096;
+
+/// Which of the two token kinds a text is; each has its own prefix and private claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// A resident's health code, `HC1:`.
+    Code,
+    /// A venue code (场所码), `HV1:`.
+    Venue,
+}
+
+impl TokenKind {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            TokenKind::Code => "HC1:",
+            TokenKind::Venue => "HV1:",
+        }
+    }
+
+    fn of_prefix(token: &str) -> Option<TokenKind> {
+        [TokenKind::Code, TokenKind::Venue].into_iter().find(|kind| token.starts_with(kind.prefix()))
+    }
+}
+
+impl fmt::Display for TokenKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TokenKind::Code => "resident health code (HC1)",
+            TokenKind::Venue => "venue code (HV1)",
+        })
+    }
+}
+
+/// Signs `payload` (a CWT claims set) and wraps it for a QR code.
+pub(crate) fn seal(key: &SigningKey, kind: TokenKind, payload: Vec<u8>) -> String {
+    let protected =
+        HeaderBuilder::new().algorithm(iana::Algorithm::EdDSA).key_id(key.key_id().as_bytes().to_vec()).build();
+    let sign1 = CoseSign1Builder::new()
+        .protected(protected)
+        .payload(payload)
+        .create_signature(b"", |tbs| key.sign(tbs).to_vec())
+        .build();
+    let cose = sign1.to_tagged_vec().expect("a COSE_Sign1 built from byte strings always serialises");
+    let mut text = String::with_capacity(kind.prefix().len() + cose.len() * 3 / 2 + 4);
+    text.push_str(kind.prefix());
+    text.push_str(&base45::encode(deflate(&cose)));
+    text
+}
+
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    // Level 1: these payloads are ~200 bytes, so a higher level finds almost nothing more
+    // and costs more time than the signature budget allows (see benches/tokens.rs).
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    let mut compress = flate2::Compress::new(Compression::fast(), true);
+    loop {
+        out.reserve(64);
+        let status = compress
+            .compress_vec(bytes, &mut out, flate2::FlushCompress::Finish)
+            .expect("compressing into a growing Vec cannot fail");
+        if status == flate2::Status::StreamEnd {
+            return out;
+        }
+    }
+}
+
+/// A token whose envelope has been read but whose signature is not yet checked.
+pub(crate) struct Unverified {
+    pub kid: KeyId,
+    sign1: CoseSign1,
+}
+
+impl Unverified {
+    /// Checks the signature with `public_key` and hands back the signed payload.
+    pub fn verify(self, public_key: &[u8; 32]) -> Result<Vec<u8>, VerifyError> {
+        let key = ed25519_dalek::VerifyingKey::from_bytes(public_key).map_err(|_| VerifyError::BadSignature)?;
+        self.sign1.verify_signature(b"", |signature, tbs| {
+            let signature = ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyError::BadSignature)?;
+            // Strict: refuses small-order keys and non-canonical signatures, so a signature
+            // cannot be altered into another one that still verifies.
+            key.verify_strict(tbs, &signature).map_err(|_| VerifyError::BadSignature)
+        })?;
+        self.sign1.payload.ok_or_else(|| VerifyError::encoding("the COSE_Sign1 has no payload"))
+    }
+}
+
+/// Reads the envelope of an untrusted token of the `expected` kind.
+pub(crate) fn open(token: &str, expected: TokenKind) -> Result<Unverified, VerifyError> {
+    if token.len() > MAX_TOKEN_CHARS {
+        return Err(VerifyError::encoding(format!("longer than {MAX_TOKEN_CHARS} characters")));
+    }
+    match TokenKind::of_prefix(token) {
+        Some(kind) if kind == expected => {}
+        Some(found) => return Err(VerifyError::WrongTokenType { expected, found }),
+        None => return Err(VerifyError::encoding(format!("does not start with `{}`", expected.prefix()))),
+    }
+    let body = &token[expected.prefix().len()..];
+    let compressed = base45::decode(body).map_err(|_| VerifyError::encoding("not base45 text"))?;
+    // The decoder tolerates a few non-canonical spellings of the same bytes; refusing them
+    // keeps one token text per signed content.
+    if base45::encode(&compressed) != body {
+        return Err(VerifyError::encoding("not canonical base45"));
+    }
+    let cose = inflate(&compressed)?;
+    let sign1 =
+        CoseSign1::from_tagged_slice(&cose).map_err(|e| VerifyError::encoding(format!("not a COSE_Sign1: {e}")))?;
+    let header = &sign1.protected.header;
+    if header.alg != Some(coset::Algorithm::Assigned(iana::Algorithm::EdDSA)) {
+        return Err(VerifyError::encoding("the protected header's algorithm is not EdDSA"));
+    }
+    let kid: [u8; 8] = header
+        .key_id
+        .as_slice()
+        .try_into()
+        .map_err(|_| VerifyError::encoding("the protected header's key id is not 8 bytes"))?;
+    Ok(Unverified { kid: KeyId(kid), sign1 })
+}
+
+fn inflate(compressed: &[u8]) -> Result<Vec<u8>, VerifyError> {
+    let mut decoder = flate2::read::ZlibDecoder::new(compressed);
+    let mut out = Vec::with_capacity(512);
+    (&mut decoder)
+        .take(MAX_INFLATED_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| VerifyError::encoding("not zlib data"))?;
+    if out.len() > MAX_INFLATED_BYTES {
+        return Err(VerifyError::encoding(format!("inflates to more than {MAX_INFLATED_BYTES} bytes")));
+    }
+    if decoder.total_in() != compressed.len() as u64 {
+        return Err(VerifyError::encoding("bytes after the end of the zlib stream"));
+    }
+    Ok(out)
+}
+
+/// Helpers for tests that need to build tokens the issuing functions would never make.
+#[cfg(test)]
+pub(crate) mod craft {
+    use super::*;
+
+    pub fn wrap(kind: TokenKind, cose: &[u8]) -> String {
+        format!("{}{}", kind.prefix(), base45::encode(deflate(cose)))
+    }
+
+    pub fn unwrap(token: &str) -> Vec<u8> {
+        inflate(&base45::decode(&token[4..]).unwrap()).unwrap()
+    }
+
+    pub fn cose_to_vec(sign1: CoseSign1) -> Vec<u8> {
+        sign1.to_tagged_vec().unwrap()
+    }
+
+    pub fn parse_cose(bytes: &[u8]) -> CoseSign1 {
+        CoseSign1::from_tagged_slice(bytes).unwrap()
+    }
+
+    pub fn cbor(value: &coset::cbor::Value) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        coset::cbor::ser::into_writer(value, &mut bytes).unwrap();
+        bytes
+    }
+}

@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+
+mod claims;
+mod envelope;
+mod error;
+mod issue;
+mod keys;
+pub mod qr;
+mod signed_list;
+mod trust;
+mod verify;
+
+pub use claims::{CodeClaims, VenueClaims, CODE_CLAIM_KEY, MAX_CODE_ID_CHARS, VENUE_CLAIM_KEY};
+pub use envelope::{TokenKind, MAX_INFLATED_BYTES, MAX_TOKEN_CHARS};
+pub use error::{TrustListError, VerifyError};
+pub use issue::{issue_code, issue_venue, venue_window, DEFAULT_CODE_LIFETIME_SECS};
+pub use keys::{KeyId, KeyIdParseError, SigningKey};
+pub use signed_list::{SignedTrustList, MAX_TRUST_LIST_BYTES};
+pub use trust::{TrustList, TrustedKey};
+pub use verify::{verify_code, verify_venue, VerifyOptions, DEFAULT_CLOCK_SKEW_SECS};
