@@ -23,6 +23,14 @@ pub enum ApiError {
     InvalidEvent(ValidationError),
     #[error("no person is registered with id {0}")]
     UnknownPerson(PersonId),
+    #[error("no venue is registered with id {0}")]
+    UnknownVenue(String),
+    /// A missing or wrong key.
+    #[error("{0}")]
+    Unauthorised(String),
+    /// A signed code that failed verification; `reason` is its stable code.
+    #[error("{message}")]
+    InvalidToken { reason: &'static str, message: String },
     #[error("no such route: {0}")]
     NotFound(String),
     #[error("this route does not take {0}")]
@@ -46,6 +54,9 @@ impl ApiError {
             ApiError::InvalidInput(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
             ApiError::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
             ApiError::UnknownPerson(_) => (StatusCode::NOT_FOUND, "unknown_person"),
+            ApiError::UnknownVenue(_) => (StatusCode::NOT_FOUND, "unknown_venue"),
+            ApiError::Unauthorised(_) => (StatusCode::UNAUTHORIZED, "unauthorised"),
+            ApiError::InvalidToken { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_token"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -66,6 +77,11 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Invalid(v) => ApiError::InvalidInput(v),
             ServiceError::UnknownPerson(id) => ApiError::UnknownPerson(id),
+            ServiceError::UnknownVenue(id) => ApiError::UnknownVenue(id),
+            ServiceError::Unauthorised(why) => ApiError::Unauthorised(why),
+            ServiceError::Token(refused) => {
+                ApiError::InvalidToken { reason: refused.code(), message: refused.to_string() }
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -86,6 +102,9 @@ impl IntoResponse for ApiError {
         let mut error = json!({"code": code, "message": self.to_string()});
         if let Some(field) = self.field() {
             error["field"] = json!(field);
+        }
+        if let ApiError::InvalidToken { reason, .. } = &self {
+            error["reason"] = json!(reason);
         }
         (status, Json(json!({ "error": error }))).into_response()
     }

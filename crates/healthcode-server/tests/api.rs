@@ -223,7 +223,8 @@ async fn client_mistakes_are_json_errors_with_stable_codes(app: TestApp) {
         ("/v1/events/batch", "\n\n".into(), 422, "invalid_input", None),
         ("/v1/persons", r#"{"id_type":"resident_id","id_number":"110105194912310021"}"#.into(), 422, "invalid_input", Some("id_number")),
         ("/v1/persons", r#"{"id_type":"driving_licence","id_number":"1"}"#.into(), 422, "invalid_input", Some("id_type")),
-        ("/v1/persons", r#"{"id_type":"passport","id_number":"E1234567","name":"张三"}"#.into(), 422, "invalid_input", Some("name")),
+        ("/v1/persons", r#"{"id_type":"passport","id_number":"E1234567","religion":"x"}"#.into(), 422, "invalid_input", Some("religion")),
+        ("/v1/persons", r#"{"id_type":"passport","id_number":"E1234567","name":"a\u0007b"}"#.into(), 422, "invalid_input", Some("name")),
         ("/v1/persons", r#"["passport"]"#.into(), 422, "invalid_input", None),
         ("/v1/nothing", "{}".into(), 404, "not_found", None),
     ];

@@ -12,6 +12,16 @@ pub enum ServiceError {
     Rules(#[from] RuleSetError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("no venue is registered with id {0}")]
+    UnknownVenue(String),
+    /// A missing or wrong key; the message says which key was expected.
+    #[error("{0}")]
+    Unauthorised(String),
+    /// A signed code that failed verification, with its own reason.
+    #[error(transparent)]
+    Token(#[from] healthcode_token::VerifyError),
+    #[error("signing keys: {0}")]
+    Keys(String),
     #[error("a background task failed: {0}")]
     Background(String),
 }

@@ -1,17 +1,26 @@
 #![doc = include_str!("../README.md")]
 
 mod clock;
+mod door;
 mod error;
 mod explain;
 mod ingest;
+mod keyring;
 mod pseudonym;
 mod refresh;
+mod secrets;
 mod service;
+mod tokens;
+mod venues;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use door::DoorDecision;
 pub use error::ServiceError;
 pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RulesUsed};
 pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus};
+pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
 pub use service::{HealthService, Registration};
+pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode};
+pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue};

@@ -21,6 +21,11 @@ impl Pseudonymiser {
         Pseudonymiser { key: key.into() }
     }
 
+    /// The key, for other keyed hashes of the same secret (code ids).
+    pub(crate) fn key(&self) -> &[u8] {
+        &self.key
+    }
+
     pub fn person_id(&self, document: &IdDocument) -> PersonId {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
         mac.update(document.id_type().as_str().as_bytes());

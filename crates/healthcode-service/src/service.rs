@@ -2,17 +2,23 @@ use std::sync::{Arc, RwLock};
 
 use healthcode_domain::{AreaCode, AreaRisk, Event, IdDocument, PersonId, PersonKind, Timestamp};
 use healthcode_rules::{AreaRiskIndex, RuleSet};
-use healthcode_store::{PersonRecord, Store};
+use healthcode_store::{PersonProfile, PersonRecord, Store};
 
 use crate::{Clock, Pseudonymiser, ServiceError};
+
+/// The region a code is issued for unless configured: Zhejiang's province code.
+pub const DEFAULT_REGION: &str = "33";
 
 /// The use cases of healthcode over one store. Cheap to share (`Arc`); every method
 /// takes `&self`.
 pub struct HealthService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
-    pseudonyms: Pseudonymiser,
+    pub(crate) pseudonyms: Pseudonymiser,
     shared: RwLock<Shared>,
+    /// The signing keys. Until the caller installs its own (`set_key_ring`), an ephemeral
+    /// ring: codes signed with it are valid only while this process runs.
+    pub(crate) keys: RwLock<Arc<crate::KeyRing>>,
 }
 
 /// What every evaluation reads besides the person's own evidence. Replaced whole (never
@@ -30,6 +36,8 @@ pub(crate) struct Shared {
 pub struct Registration {
     pub document: IdDocument,
     pub residence_area: Option<AreaCode>,
+    /// The name as on the document; only its masked form (张*丰) is kept, for checkpoints.
+    pub name: Option<String>,
 }
 
 impl HealthService {
@@ -45,10 +53,12 @@ impl HealthService {
         // Codes computed under other rules (a restart with a new rule set) are due now;
         // the next `run_due` re-evaluates them.
         store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
+        let keys = crate::KeyRing::generate(DEFAULT_REGION, clock.now().as_millis().div_euclid(1000));
         let service = HealthService {
             store,
             clock,
             pseudonyms,
+            keys: RwLock::new(Arc::new(keys)),
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),
                 areas: Arc::new(areas),
@@ -104,7 +114,11 @@ impl HealthService {
     pub async fn register(&self, registration: Registration) -> Result<(PersonRecord, bool), ServiceError> {
         let id = self.person_id_for(&registration.document);
         let kind = registration.document.id_type().person_kind();
-        self.register_pseudonymous(id, kind, registration.residence_area).await
+        let registered = self.register_pseudonymous(id.clone(), kind, registration.residence_area).await?;
+        let masked_name = registration.name.as_deref().map(healthcode_domain::mask_name);
+        let profile = PersonProfile { code_id: self.code_id_for(&id), person: id, masked_name };
+        self.store.save_profile(&profile).await?;
+        Ok(registered)
     }
 
     /// Registers a person under an id chosen by the caller (scenarios, synthetic data).

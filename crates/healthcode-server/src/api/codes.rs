@@ -27,7 +27,7 @@ pub(crate) async fn code(
 }
 
 /// The `{person_id}` of a path; malformed (e.g. bad percent-encoding) is `invalid_input`.
-fn person_in_path(path: Result<Path<String>, PathRejection>) -> Result<PersonId, ApiError> {
+pub(crate) fn person_in_path(path: Result<Path<String>, PathRejection>) -> Result<PersonId, ApiError> {
     let Path(text) = path.map_err(|_| {
         ApiError::InvalidInput(healthcode_domain::ValidationError::field(
             "person_id",

@@ -1,10 +1,13 @@
 //! The JSON API, one module per resource.
 
+mod auth;
 mod body;
 mod codes;
 mod events;
 mod overview;
 mod persons;
+mod tokens;
+pub(crate) mod venues;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::Query;
@@ -29,6 +32,18 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/rejections", get(overview::rejections))
         .route("/v1/rules", get(overview::rules))
         .route("/v1/stats", get(overview::stats))
+        .route("/v1/persons/{person_id}/token", get(tokens::token))
+        .route("/v1/persons/{person_id}/qr.svg", get(tokens::qr_svg))
+        .route("/v1/persons/{person_id}/qr.png", get(tokens::qr_png))
+        .route("/v1/trust-list", get(tokens::trust_list))
+        .route("/v1/verify", post(tokens::verify))
+        .route("/v1/venues", post(venues::register))
+        .route("/v1/venues/{venue_id}", get(venues::venue))
+        .route("/v1/venues/{venue_id}/code", get(venues::code))
+        .route("/v1/venues/{venue_id}/devices", post(venues::register_device))
+        .route("/v1/venues/{venue_id}/checkins/today", get(venues::checkin_counts))
+        .route("/v1/checkins", post(venues::scan))
+        .route("/v1/gate/check", post(venues::gate))
 }
 
 /// Query parameters as text; a malformed query string is a JSON `invalid_input`.

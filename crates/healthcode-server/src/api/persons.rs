@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
 
-const FIELDS: &[&str] = &["id_type", "id_number", "residence_area"];
+const FIELDS: &[&str] = &["id_type", "id_number", "name", "residence_area"];
 
 /// Registers a resident. Only what the code needs is taken; the ID number becomes the
 /// pseudonym and is neither stored nor echoed.
@@ -50,7 +50,8 @@ pub(crate) async fn register(
             })
         })
         .transpose()?;
-    let (person, created) = state.service.register(Registration { document, residence_area }).await?;
+    let name = text("name")?.map(healthcode_domain::check_name).transpose().map_err(ApiError::InvalidInput)?;
+    let (person, created) = state.service.register(Registration { document, residence_area, name }).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,

@@ -142,6 +142,16 @@ impl TestApp {
         json_answer(request.send().await.unwrap()).await
     }
 
+    /// Posts JSON with `Authorization: Bearer <key>`.
+    pub async fn post_with_key(&self, path: &str, key: &str, body: impl Into<String>) -> (u16, Value) {
+        let request = self.client.post(self.url(path)).bearer_auth(key).body(body.into());
+        json_answer(request.send().await.unwrap()).await
+    }
+
+    pub async fn get_with_key(&self, path: &str, key: &str) -> (u16, Value) {
+        json_answer(self.client.get(self.url(path)).bearer_auth(key).send().await.unwrap()).await
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         json_answer(self.client.get(self.url(path)).send().await.unwrap()).await
     }

@@ -1,0 +1,85 @@
+//! Signed codes over HTTP: a resident's fresh code (JSON, SVG or PNG QR), the trust list
+//! verifiers cache, and online verification.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::auth::json_object;
+use crate::api::codes::person_in_path;
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+
+/// A freshly signed code for the person's current colour.
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let person = person_in_path(path)?;
+    Ok(Json(state.service.issue_code_token(&person).await?).into_response())
+}
+
+/// The same code as an SVG QR image.
+pub(crate) async fn qr_svg(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let person = person_in_path(path)?;
+    let issued = state.service.issue_code_token(&person).await?;
+    let svg = healthcode_token::qr::svg(&issued.token).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// The same code as a PNG QR image (8 pixels a module).
+pub(crate) async fn qr_png(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let person = person_in_path(path)?;
+    let issued = state.service.issue_code_token(&person).await?;
+    let png = healthcode_token::qr::png(&issued.token, 8).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// The signed trust list. Public and cacheable: `ETag` is the hash of its signed content,
+/// so a verifier asks with `If-None-Match` and gets 304 until the keys change.
+pub(crate) async fn trust_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let signed = state.service.key_ring().signed_trust_list();
+    let etag = format!("\"{}\"", signed.content_hash());
+    let cache = [
+        (header::ETAG, HeaderValue::from_str(&etag).expect("a hex hash is a valid header")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+    ];
+    let matches = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').any(|tag| {
+            let tag = tag.trim();
+            tag == etag || tag == "*"
+        })
+    });
+    if matches {
+        return (StatusCode::NOT_MODIFIED, cache).into_response();
+    }
+    (cache, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], signed.to_json()).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenBody {
+    pub token: String,
+}
+
+/// Verifies a resident's code: 200 with `valid` true and what the code shows, or `valid`
+/// false with the reason (a verdict, not an error of the request).
+pub(crate) async fn verify(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    let TokenBody { token } = json_object(&body, r#"{"token": "HC1:…"}"#)?;
+    Ok(match state.service.verify_code_token(&token) {
+        Ok(code) => Json(json!({"valid": true, "code": code})).into_response(),
+        Err(refused) => {
+            Json(json!({"valid": false, "reason": refused.code(), "message": refused.to_string()})).into_response()
+        }
+    })
+}

@@ -1,0 +1,180 @@
+//! Venues (场所码), their devices, check-ins by scanning, and gates (数字哨兵).
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use healthcode_domain::{AreaCode, IdDocument, PersonId, Timestamp, ValidationError, VenueCategory};
+use healthcode_service::{DoorDecision, GateAnswer, NewVenue, Presented};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::auth::{bearer, json_object};
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VenueBody {
+    name: String,
+    category: String,
+    area: Option<String>,
+}
+
+/// Registers a venue. The operator key in the answer is shown this once.
+pub(crate) async fn register(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    let body: VenueBody = json_object(&body, r#"{"name": …, "category": …, "area"?: "330106"}"#)?;
+    let category = VenueCategory::parse(&body.category).map_err(ApiError::InvalidInput)?;
+    let area = body
+        .area
+        .map(|a| AreaCode::parse(&a).map_err(|m| ApiError::InvalidInput(ValidationError::field("area", m))))
+        .transpose()?;
+    let registered = state.service.register_venue(NewVenue { name: body.name, category, area }).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "venue": registered.venue,
+            "operator_key": registered.operator_key,
+            "note": "keep the operator key: it is shown once; it displays the venue code and registers devices",
+        })),
+    )
+        .into_response())
+}
+
+fn venue_in_path(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(id) = path.map_err(|_| ApiError::InvalidInput(ValidationError::field("venue_id", "not UTF-8 text")))?;
+    Ok(id)
+}
+
+/// A venue's public description.
+pub(crate) async fn venue(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let venue = state.service.venue(&venue_in_path(path)?).await?;
+    Ok(Json(json!({ "venue": venue })))
+}
+
+/// The venue's code for the current window. Only the operator's display may fetch it: a
+/// code anyone could fetch from anywhere would make remote "check-ins" trivial.
+pub(crate) async fn code(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let venue = state.service.venue_for_operator(&venue_in_path(path)?, bearer(&headers, "operator key")?).await?;
+    let issued = state.service.issue_venue_token(&venue)?;
+    let svg = healthcode_token::qr::svg(&issued.token).map_err(ApiError::internal)?;
+    Ok(Json(json!({ "code": issued, "svg": svg })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceBody {
+    label: String,
+}
+
+/// Registers a checkpoint device for the venue (operator key). The device key is shown once.
+pub(crate) async fn register_device(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let venue_id = venue_in_path(path)?;
+    let key = bearer(&headers, "operator key")?.to_string();
+    let DeviceBody { label } = json_object(&body, r#"{"label": "东门"}"#)?;
+    let registered = state.service.register_device(&venue_id, &key, &label).await?;
+    Ok((StatusCode::CREATED, Json(json!({"device": registered.device, "device_key": registered.device_key})))
+        .into_response())
+}
+
+/// Today's check-ins at the venue by outcome (operator key); `?day=` not yet: today in
+/// China Standard Time.
+pub(crate) async fn checkin_counts(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let venue = state.service.venue_for_operator(&venue_in_path(path)?, bearer(&headers, "operator key")?).await?;
+    let (from, to) = today(state.service.now());
+    let mut counts = json!({"allow": 0, "allow_with_mask": 0, "deny": 0});
+    for (outcome, n) in state.service.store().checkin_counts(&venue.id, from, to).await? {
+        counts[healthcode_store::outcome_str(outcome)] = json!(n);
+    }
+    Ok(Json(json!({"venue": venue.id, "from": from, "to": to, "checkins": counts})))
+}
+
+/// The day (China Standard Time) containing `now`.
+pub(crate) fn today(now: Timestamp) -> (Timestamp, Timestamp) {
+    const DAY: i64 = 86_400_000;
+    const CST: i64 = 8 * 3_600_000;
+    let start = (now.as_millis() + CST).div_euclid(DAY) * DAY - CST;
+    (Timestamp::from_millis(start), Timestamp::from_millis(start + DAY))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScanBody {
+    person_id: String,
+    venue_code: String,
+}
+
+/// A resident scanned a venue code: the check-in is recorded and the door's decision
+/// returned. A stale, forwarded or forged venue code is refused with its reason.
+pub(crate) async fn scan(State(state): State<AppState>, body: JsonBody) -> Result<Json<DoorDecision>, ApiError> {
+    let body: ScanBody = json_object(&body, r#"{"person_id": …, "venue_code": "HV1:…"}"#)?;
+    let person = PersonId::parse(&body.person_id).map_err(ApiError::InvalidInput)?;
+    Ok(Json(state.service.check_in_by_scan(&person, &body.venue_code).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateBody {
+    code: Option<String>,
+    id_type: Option<String>,
+    id_number: Option<String>,
+}
+
+/// A device reads a code or an ID card (device key). Always a verdict: allow, allow with
+/// mask, or deny with a reason code; the device sees the colour and the masked name only.
+pub(crate) async fn gate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let key = bearer(&headers, "device key")?.to_string();
+    let shape = r#"{"code": "HC1:…"} or {"id_type": "resident_id", "id_number": …}"#;
+    let body: GateBody = json_object(&body, shape)?;
+    let presented = match (body.code, body.id_type, body.id_number) {
+        (Some(code), None, None) => Presented::Code(code),
+        (None, Some(id_type), Some(number)) => {
+            Presented::IdCard(IdDocument::parse(&id_type, &number).map_err(ApiError::InvalidInput)?)
+        }
+        _ => {
+            return Err(ApiError::InvalidInput(ValidationError::new(format!(
+                "send either a code or an ID card: {shape}"
+            ))))
+        }
+    };
+    Ok(Json(match state.service.gate_check(&key, presented).await? {
+        GateAnswer::Decided(d) => {
+            let (zh, en) = d.decision.reason.message();
+            json!({
+                "outcome": d.decision.outcome,
+                "reason": d.decision.reason.code(),
+                "message": {"zh": zh, "en": en},
+                "colour": d.colour,
+                "masked_name": d.masked_name,
+                "venue": d.venue,
+                "category": d.category,
+            })
+        }
+        GateAnswer::Refused { reason, message } => json!({
+            "outcome": "deny",
+            "reason": reason,
+            "message": {"zh": "码无效，请刷新健康码后重试", "en": message},
+        }),
+    }))
+}

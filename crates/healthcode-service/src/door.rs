@@ -1,0 +1,83 @@
+//! At the door: a person's current colour, the management measures for the venue's
+//! category, and the check-in that records the attempt. A device learns the colour and
+//! the masked name, nothing else.
+
+use healthcode_domain::{access_decision, AccessDecision, Colour, PersonId, PresentedBy, VenueCategory};
+use healthcode_store::{CheckinMethod, NewCheckin, PersonProfile, VenueRecord};
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+
+use crate::{HealthService, ServiceError};
+
+/// What a door is told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoorDecision {
+    #[serde(flatten)]
+    pub decision: AccessDecision,
+    pub colour: Colour,
+    pub masked_name: Option<String>,
+    pub venue: String,
+    pub category: VenueCategory,
+}
+
+impl HealthService {
+    /// The code id a person's signed codes carry: a keyed hash of the person id, so it is
+    /// stable (a code card can be printed) but says nothing about the person id.
+    pub fn code_id_for(&self, person: &PersonId) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.pseudonyms.key()).expect("HMAC accepts any key length");
+        mac.update(b"code-id:");
+        mac.update(person.as_str().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        format!("c{}", crate::secrets::hex(&digest[..12]))
+    }
+
+    /// The person's profile, created (with their code id) if they have none yet: persons
+    /// named only in a department's list have no profile until they first need a code.
+    pub async fn profile(&self, person: &PersonId) -> Result<PersonProfile, ServiceError> {
+        if let Some(profile) = self.store.profile(person).await? {
+            return Ok(profile);
+        }
+        if self.store.person(person).await?.is_none() {
+            return Err(ServiceError::UnknownPerson(person.clone()));
+        }
+        let profile = PersonProfile { person: person.clone(), code_id: self.code_id_for(person), masked_name: None };
+        self.store.save_profile(&profile).await?;
+        Ok(profile)
+    }
+
+    /// Decides whether a person may enter a venue now and records the attempt.
+    pub async fn decide_at_door(
+        &self,
+        person: &PersonId,
+        venue: &VenueRecord,
+        method: CheckinMethod,
+        device: Option<&str>,
+    ) -> Result<DoorDecision, ServiceError> {
+        let code = self.current_code(person).await?;
+        let profile = self.profile(person).await?;
+        let by = match method {
+            CheckinMethod::GateIdCard => PresentedBy::IdCard,
+            CheckinMethod::Scan | CheckinMethod::GateCode => PresentedBy::Code,
+        };
+        let decision = access_decision(code.colour, venue.category, by);
+        self.store
+            .record_checkins(&[NewCheckin {
+                person: person.clone(),
+                venue: venue.id.clone(),
+                at: self.clock.now(),
+                method,
+                device: device.map(String::from),
+                colour: code.colour,
+                outcome: decision.outcome,
+            }])
+            .await?;
+        Ok(DoorDecision {
+            decision,
+            colour: code.colour,
+            masked_name: profile.masked_name,
+            venue: venue.id.clone(),
+            category: venue.category,
+        })
+    }
+}

@@ -1,0 +1,250 @@
+//! The region's signing keys: the one that signs now, those retired but still vouched for
+//! until their last token expires, and the root key that signs the trust list.
+//! Persisting the ring (a file kept apart from the database) is the caller's.
+
+use healthcode_token::{KeyId, SignedTrustList, SigningKey, TrustList, TrustedKey, DEFAULT_CLOCK_SKEW_SECS};
+use serde::{Deserialize, Serialize};
+
+/// The longest a token signed by a key can outlive the key's retirement: a resident code's
+/// lifetime or a venue code's window, whichever is longer, and the verifiers' skew.
+pub const RETIRED_KEY_GRACE_SECS: i64 = healthcode_token::DEFAULT_CODE_LIFETIME_SECS + DEFAULT_CLOCK_SKEW_SECS;
+
+/// How long one venue code stays valid: short, so that a photo forwarded elsewhere (the
+/// Zhengzhou remote scans) stops working within minutes.
+pub const VENUE_WINDOW_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRingError {
+    #[error("the key file is not a healthcode key ring: {0}")]
+    Malformed(String),
+    #[error("no key with id {0} in the key ring")]
+    UnknownKey(String),
+    #[error("the key ring has no key in service; run `healthcode keys rotate`")]
+    NoActiveKey,
+}
+
+#[derive(Clone)]
+pub struct ManagedKey {
+    pub key: SigningKey,
+    /// Unix seconds.
+    pub not_before: i64,
+    pub retired_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// Signing keys of one region. `Debug` shows key ids only.
+#[derive(Clone)]
+pub struct KeyRing {
+    region: String,
+    root: SigningKey,
+    keys: Vec<ManagedKey>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<String> = self.keys.iter().map(|k| k.key.key_id().to_string()).collect();
+        f.debug_struct("KeyRing").field("region", &self.region).field("keys", &ids).finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyRingFile {
+    region: String,
+    /// Hex seeds: this file is a secret, kept outside the database with mode 0600.
+    root_seed: String,
+    keys: Vec<KeyFile>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    seed: String,
+    not_before: i64,
+    retired_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl KeyRing {
+    /// A new ring with a fresh root key and one signing key in service from `now`.
+    pub fn generate(region: &str, now: i64) -> KeyRing {
+        let mut rng = rand::rngs::OsRng;
+        KeyRing {
+            region: region.to_string(),
+            root: SigningKey::generate(&mut rng),
+            keys: vec![ManagedKey {
+                key: SigningKey::generate(&mut rng),
+                not_before: now,
+                retired_at: None,
+                revoked_at: None,
+            }],
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The key that signs new tokens: the newest one neither retired nor revoked.
+    pub fn signing_key(&self) -> Result<&SigningKey, KeyRingError> {
+        self.keys
+            .iter()
+            .rev()
+            .find(|k| k.retired_at.is_none() && k.revoked_at.is_none())
+            .map(|k| &k.key)
+            .ok_or(KeyRingError::NoActiveKey)
+    }
+
+    pub fn keys(&self) -> &[ManagedKey] {
+        &self.keys
+    }
+
+    pub fn root_public(&self) -> [u8; 32] {
+        self.root.public()
+    }
+
+    /// Retires the key in service and puts a new one in service from `now`. Returns the
+    /// new key's id.
+    pub fn rotate(&mut self, now: i64) -> KeyId {
+        for k in self.keys.iter_mut().filter(|k| k.retired_at.is_none()) {
+            k.retired_at = Some(now);
+        }
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let id = key.key_id();
+        self.keys.push(ManagedKey { key, not_before: now, retired_at: None, revoked_at: None });
+        id
+    }
+
+    /// Revokes a key: every token it ever signed is refused from now on.
+    pub fn revoke(&mut self, kid: &str, now: i64) -> Result<(), KeyRingError> {
+        let key = self
+            .keys
+            .iter_mut()
+            .find(|k| k.key.key_id().to_string() == kid)
+            .ok_or_else(|| KeyRingError::UnknownKey(kid.to_string()))?;
+        key.revoked_at.get_or_insert(now);
+        key.retired_at.get_or_insert(now);
+        Ok(())
+    }
+
+    /// The keys verifiers must know at `now`: every key in service, every retired key whose
+    /// tokens may still be valid, and every revoked key (so that its tokens are refused as
+    /// revoked rather than unknown) until its tokens would have expired anyway.
+    pub fn trust_list(&self) -> TrustList {
+        let keys: Vec<TrustedKey> = self
+            .keys
+            .iter()
+            .map(|k| {
+                let mut trusted = TrustedKey::of(&k.key, k.not_before);
+                trusted.not_after = k.retired_at;
+                trusted.revoked = k.revoked_at.is_some();
+                trusted
+            })
+            .collect();
+        // The list changes only when a key is added, retired or revoked: that time is its
+        // sequence, so the same ring always publishes the same bytes (and the same hash).
+        let changed = self.keys.iter().flat_map(|k| [Some(k.not_before), k.retired_at, k.revoked_at]).flatten().max();
+        let changed = changed.unwrap_or(0);
+        TrustList { region: self.region.clone(), sequence: changed.max(0) as u64, issued_at: changed, keys }
+    }
+
+    /// Drops keys whose every token has expired (retired more than the grace ago): they
+    /// are no longer needed by anyone.
+    pub fn prune(&mut self, now: i64) -> usize {
+        let before = self.keys.len();
+        self.keys.retain(|k| k.retired_at.is_none_or(|r| r + RETIRED_KEY_GRACE_SECS > now));
+        before - self.keys.len()
+    }
+
+    pub fn signed_trust_list(&self) -> SignedTrustList {
+        SignedTrustList::sign(&self.root, &self.trust_list())
+    }
+
+    pub fn to_json(&self) -> String {
+        let file = KeyRingFile {
+            region: self.region.clone(),
+            root_seed: crate::secrets::hex(&self.root.seed()),
+            keys: self
+                .keys
+                .iter()
+                .map(|k| KeyFile {
+                    seed: crate::secrets::hex(&k.key.seed()),
+                    not_before: k.not_before,
+                    retired_at: k.retired_at,
+                    revoked_at: k.revoked_at,
+                })
+                .collect(),
+        };
+        serde_json::to_string_pretty(&file).expect("a key ring serialises")
+    }
+
+    pub fn from_json(text: &str) -> Result<KeyRing, KeyRingError> {
+        let file: KeyRingFile = serde_json::from_str(text).map_err(|e| KeyRingError::Malformed(e.to_string()))?;
+        let keys = file
+            .keys
+            .into_iter()
+            .map(|k| {
+                Ok(ManagedKey {
+                    key: SigningKey::from_seed(seed(&k.seed)?),
+                    not_before: k.not_before,
+                    retired_at: k.retired_at,
+                    revoked_at: k.revoked_at,
+                })
+            })
+            .collect::<Result<Vec<_>, KeyRingError>>()?;
+        Ok(KeyRing { region: file.region, root: SigningKey::from_seed(seed(&file.root_seed)?), keys })
+    }
+}
+
+fn seed(hex: &str) -> Result<[u8; 32], KeyRingError> {
+    let bad = || KeyRingError::Malformed("a seed is not 64 hexadecimal digits".into());
+    if hex.len() != 64 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ring_round_trips_and_its_debug_shows_no_secret() {
+        let ring = KeyRing::generate("33", 1_000);
+        let again = KeyRing::from_json(&ring.to_json()).unwrap();
+        assert_eq!(again.trust_list(), ring.trust_list());
+        assert_eq!(again.root_public(), ring.root_public());
+        let seed = crate::secrets::hex(&ring.signing_key().unwrap().seed());
+        assert!(!format!("{ring:?}").contains(&seed));
+        assert!(KeyRing::from_json("{}").is_err());
+    }
+
+    #[test]
+    fn rotation_keeps_the_old_key_listed_until_its_tokens_expire() {
+        let mut ring = KeyRing::generate("33", 1_000);
+        let old = ring.signing_key().unwrap().key_id();
+        let new = ring.rotate(2_000);
+        assert_ne!(old, new);
+        assert_eq!(ring.signing_key().unwrap().key_id(), new);
+        let list = ring.trust_list();
+        let listed_old = list.keys.iter().find(|k| k.kid == old).unwrap();
+        assert_eq!(listed_old.not_after, Some(2_000));
+        assert_eq!(list.sequence, 2_000);
+        assert_eq!(ring.prune(2_000 + RETIRED_KEY_GRACE_SECS - 1), 0, "still needed");
+        assert_eq!(ring.prune(2_000 + RETIRED_KEY_GRACE_SECS), 1, "no token of it can be valid any more");
+    }
+
+    #[test]
+    fn revocation_is_listed_and_leaves_no_key_in_service_if_it_was_the_only_one() {
+        let mut ring = KeyRing::generate("33", 1_000);
+        let kid = ring.signing_key().unwrap().key_id().to_string();
+        ring.revoke(&kid, 1_500).unwrap();
+        assert!(ring.trust_list().keys[0].revoked);
+        assert!(matches!(ring.signing_key(), Err(KeyRingError::NoActiveKey)));
+        assert!(ring.revoke("0000000000000000", 1_600).is_err());
+    }
+}

@@ -1,0 +1,46 @@
+//! Keys handed to venues and devices: random, shown once, stored only as a hash.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// A new key with a short prefix saying what it is for (`hcv_` venue operator, `hcd_`
+/// device), and the hash under which it is stored.
+pub(crate) fn new_key(prefix: &str) -> (String, String) {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let key = format!("{prefix}{}", hex(&bytes));
+    let hash = key_hash(&key);
+    (key, hash)
+}
+
+/// The stored form of a key. The keys are 192 random bits, so a plain hash is enough:
+/// there is nothing to guess (passwords, by contrast, need a slow hash).
+pub(crate) fn key_hash(key: &str) -> String {
+    hex(&Sha256::digest(key.trim().as_bytes()))
+}
+
+/// A new random id with a prefix (`v` venue, `d` device).
+pub(crate) fn new_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", hex(&bytes))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_prefixed_random_and_stored_as_their_hash() {
+        let (a, hash_a) = new_key("hcd_");
+        let (b, _) = new_key("hcd_");
+        assert!(a.starts_with("hcd_") && a.len() == 4 + 48);
+        assert_ne!(a, b);
+        assert_eq!(key_hash(&a), hash_a);
+        assert!(!hash_a.contains(&a[4..]));
+    }
+}

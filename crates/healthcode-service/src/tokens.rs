@@ -1,0 +1,201 @@
+//! Signed codes: a resident's code (refreshed every few minutes), a venue's rotating code,
+//! and their verification at doors and gates.
+
+use std::sync::Arc;
+
+use healthcode_domain::{Colour, IdDocument, PersonId, PersonKind, Timestamp};
+use healthcode_store::{CheckinMethod, VenueRecord};
+use healthcode_token::{
+    issue_code, issue_venue, venue_window, CodeClaims, VenueClaims, VerifyError, VerifyOptions,
+    DEFAULT_CODE_LIFETIME_SECS,
+};
+use serde::Serialize;
+
+use crate::keyring::{KeyRing, VENUE_WINDOW_SECS};
+use crate::{DoorDecision, HealthService, ServiceError};
+
+/// A freshly signed resident code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedCode {
+    pub token: String,
+    pub colour: Colour,
+    pub kind: PersonKind,
+    pub masked_name: String,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub key_id: String,
+}
+
+/// A venue's code for the current window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedVenueCode {
+    pub token: String,
+    pub venue: String,
+    pub window_start: Timestamp,
+    pub window_end: Timestamp,
+}
+
+/// What a verifier learns from a valid resident code: no more than the code shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifiedCode {
+    pub issuer: String,
+    pub colour: Colour,
+    pub kind: PersonKind,
+    pub masked_name: String,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What a gate reads: a code, or an ID card for a person without a smartphone.
+#[derive(Debug, Clone)]
+pub enum Presented {
+    Code(String),
+    IdCard(IdDocument),
+}
+
+fn secs(t: Timestamp) -> i64 {
+    t.as_millis().div_euclid(1000)
+}
+
+fn from_secs(s: i64) -> Timestamp {
+    Timestamp::from_millis(s.saturating_mul(1000))
+}
+
+impl From<CodeClaims> for VerifiedCode {
+    fn from(c: CodeClaims) -> Self {
+        VerifiedCode {
+            issuer: c.issuer,
+            colour: c.colour,
+            kind: c.kind,
+            masked_name: c.display_name,
+            issued_at: from_secs(c.issued_at),
+            expires_at: from_secs(c.expires_at),
+        }
+    }
+}
+
+impl HealthService {
+    pub fn key_ring(&self) -> Arc<KeyRing> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the key ring (after a rotation or revocation).
+    pub fn set_key_ring(&self, ring: KeyRing) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ring);
+    }
+
+    fn verify_options(&self) -> VerifyOptions {
+        let mut options = VerifyOptions::at(secs(self.clock.now()));
+        options.expected_region = Some(self.key_ring().region().to_string());
+        options
+    }
+
+    /// Signs the person's current code (kept current first) for the next few minutes.
+    pub async fn issue_code_token(&self, person: &PersonId) -> Result<IssuedCode, ServiceError> {
+        let code = self.current_code(person).await?;
+        let profile = self.profile(person).await?;
+        let ring = self.key_ring();
+        let key = ring.signing_key().map_err(|e| ServiceError::Keys(e.to_string()))?;
+        let issued_at = secs(self.clock.now());
+        let claims = CodeClaims {
+            issuer: ring.region().to_string(),
+            code_id: profile.code_id,
+            colour: code.colour,
+            kind: code.kind,
+            display_name: profile.masked_name.clone().unwrap_or_default(),
+            issued_at,
+            expires_at: issued_at + DEFAULT_CODE_LIFETIME_SECS,
+        };
+        Ok(IssuedCode {
+            token: issue_code(key, &claims),
+            colour: code.colour,
+            kind: code.kind,
+            masked_name: claims.display_name,
+            issued_at: from_secs(issued_at),
+            expires_at: from_secs(claims.expires_at),
+            key_id: key.key_id().to_string(),
+        })
+    }
+
+    /// Signs the venue's code for the current window.
+    pub fn issue_venue_token(&self, venue: &VenueRecord) -> Result<IssuedVenueCode, ServiceError> {
+        let ring = self.key_ring();
+        let key = ring.signing_key().map_err(|e| ServiceError::Keys(e.to_string()))?;
+        let (window_start, window_end) = venue_window(secs(self.clock.now()), VENUE_WINDOW_SECS);
+        let claims = VenueClaims {
+            issuer: ring.region().to_string(),
+            venue_id: venue.id.clone(),
+            category: venue.category.as_str().to_string(),
+            window_start,
+            window_end,
+        };
+        Ok(IssuedVenueCode {
+            token: issue_venue(key, &claims),
+            venue: venue.id.clone(),
+            window_start: from_secs(window_start),
+            window_end: from_secs(window_end),
+        })
+    }
+
+    /// Verifies a resident's code as any verifier would, offline: against the trust list.
+    pub fn verify_code_token(&self, token: &str) -> Result<VerifiedCode, VerifyError> {
+        let trust = self.key_ring().trust_list();
+        healthcode_token::verify_code(token, &trust, &self.verify_options()).map(VerifiedCode::from)
+    }
+
+    /// A resident scanned a venue's code: the venue code must be current (not a forwarded
+    /// photo), then the door decides and the check-in is recorded.
+    pub async fn check_in_by_scan(&self, person: &PersonId, venue_token: &str) -> Result<DoorDecision, ServiceError> {
+        let trust = self.key_ring().trust_list();
+        let claims = healthcode_token::verify_venue(venue_token, &trust, &self.verify_options())?;
+        let venue = self.venue(&claims.venue_id).await?;
+        self.decide_at_door(person, &venue, CheckinMethod::Scan, None).await
+    }
+
+    /// A device at a venue reads a code or an ID card. A code that fails verification is
+    /// refused with its reason; a valid one decides by the colour it carries now.
+    pub async fn gate_check(&self, device_key: &str, presented: Presented) -> Result<GateAnswer, ServiceError> {
+        let (device, venue) = self.device_for_key(device_key).await?;
+        let (person, method) = match presented {
+            Presented::Code(token) => {
+                let claims = match healthcode_token::verify_code(
+                    &token,
+                    &self.key_ring().trust_list(),
+                    &self.verify_options(),
+                ) {
+                    Ok(claims) => claims,
+                    Err(refused) => {
+                        return Ok(GateAnswer::Refused { reason: refused.code(), message: refused.to_string() })
+                    }
+                };
+                match self.store.person_by_code_id(&claims.code_id).await? {
+                    Some(person) => (person, CheckinMethod::GateCode),
+                    None => {
+                        return Ok(GateAnswer::Refused {
+                            reason: "unknown_code",
+                            message: "the code is genuine but no person holds it here; refresh the code in the app"
+                                .into(),
+                        })
+                    }
+                }
+            }
+            Presented::IdCard(document) => {
+                // No evidence can exist about a person never named (evidence registers its
+                // person), so an unknown card holder is green; they are registered so that
+                // the check-in can be traced like any other.
+                let id = self.person_id_for(&document);
+                self.register_pseudonymous(id.clone(), document.id_type().person_kind(), None).await?;
+                (id, CheckinMethod::GateIdCard)
+            }
+        };
+        Ok(GateAnswer::Decided(self.decide_at_door(&person, &venue, method, Some(&device.id)).await?))
+    }
+}
+
+/// A gate's answer: a decision by the management measures, or a code refused before any
+/// colour was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateAnswer {
+    Decided(DoorDecision),
+    Refused { reason: &'static str, message: String },
+}
