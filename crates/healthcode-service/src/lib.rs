@@ -21,6 +21,6 @@ pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
-pub use service::{HealthService, Registration};
+pub use service::{HealthService, Registration, DEFAULT_REGION};
 pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode};
 pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue};

@@ -7,8 +7,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod bench;
 mod demo;
+mod keys;
 mod scenario;
 mod serve;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -39,6 +41,10 @@ enum Command {
     },
     /// List inputs that were rejected, with their reasons.
     Rejections(serve::RejectionsArgs),
+    /// Signing keys, the trust list and the root key verifiers pin.
+    Keys(keys::KeysArgs),
+    /// Check a resident's code (text or a PNG of its QR) offline against a trust list.
+    Verify(verify::VerifyArgs),
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -105,6 +111,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Rejections(args) => runtime.block_on(serve::list_rejections(args)).map(|()| 0),
+        Command::Keys(args) => keys::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }
 }

@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// from the data; created with random bytes if missing.
     #[arg(long, env = "HEALTHCODE_PSEUDONYM_KEY_FILE", default_value = "keys/pseudonym.key")]
     pseudonym_key_file: PathBuf,
+    /// The signing key ring (private; created if missing). Checked every few seconds, so
+    /// `healthcode keys rotate` takes effect without a restart.
+    #[arg(long, env = "HEALTHCODE_SIGNING_KEYS_FILE", default_value = "keys/signing.json")]
+    signing_keys_file: PathBuf,
     /// How often the scheduler re-evaluates codes whose next change has come.
     #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
     scheduler_seconds: u64,
@@ -88,6 +92,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     let key = pseudonym_key(&args.pseudonym_key_file)?;
     let service = Arc::new(HealthService::open(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules).await?);
+    service.set_key_ring(crate::keys::load_or_create(&args.signing_keys_file, healthcode_service::DEFAULT_REGION)?);
+    let key_watch = watch_key_ring(service.clone(), args.signing_keys_file.clone());
     if args.demo {
         crate::demo::load_if_empty(&service).await?;
     }
@@ -110,7 +116,39 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let state = healthcode_server::AppState::new(service);
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
+    key_watch.abort();
     Ok(())
+}
+
+/// Reloads the key ring when its file changes (a rotation or revocation by `healthcode
+/// keys`), so that keys change without downtime. A file that cannot be read is logged and
+/// the keys in use are kept.
+fn watch_key_ring(service: Arc<HealthService>, path: PathBuf) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let mut seen = modified(&path);
+        let mut ticks = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            ticks.tick().await;
+            let now = modified(&path);
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            match std::fs::read_to_string(&path)
+                .map_err(anyhow::Error::from)
+                .and_then(|t| Ok(healthcode_service::KeyRing::from_json(&t)?))
+            {
+                Ok(ring) => {
+                    tracing::info!(keys = ring.keys().len(), "signing keys reloaded");
+                    service.set_key_ring(ring);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, path = %path.display(), "the key ring file changed but cannot be read; keeping the keys in use")
+                }
+            }
+        }
+    })
 }
 
 async fn shutdown_signal() {
@@ -133,7 +171,7 @@ fn pseudonym_key(path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 #[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
@@ -141,7 +179,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
