@@ -63,8 +63,9 @@ fn split_key(text: &str) -> Result<(&str, u32, [u8; 32]), NoteError> {
     if !valid_name(name) {
         return Err(malformed("invalid key name"));
     }
-    if hash.len() != 8 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(malformed("the key hash must be 8 hex digits"));
+    // Lower case only, as written: one key has one text.
+    if hash.len() != 8 || !hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(malformed("the key hash must be 8 lower-case hex digits"));
     }
     let hash = u32::from_str_radix(hash, 16).map_err(|_| malformed("the key hash must be 8 hex digits"))?;
     let raw = B64.decode(key).map_err(|_| malformed("the key is not base64"))?;
