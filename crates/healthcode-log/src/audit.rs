@@ -72,7 +72,10 @@ pub fn verify_chain(
 
 /// Checks each `(leaf index, leaf bytes, audit path)` against the checkpoint and reads
 /// the entries. For a resident checking their own changes, or a sample.
-pub fn verify_entries(checkpoint: &Checkpoint, entries: &[(u64, Vec<u8>, Vec<Hash>)]) -> Result<Vec<Entry>, AuditError> {
+pub fn verify_entries(
+    checkpoint: &Checkpoint,
+    entries: &[(u64, Vec<u8>, Vec<Hash>)],
+) -> Result<Vec<Entry>, AuditError> {
     entries
         .iter()
         .map(|(index, bytes, proof)| {
@@ -98,6 +101,8 @@ pub fn verify_all_entries(checkpoint: &Checkpoint, leaves: &[Vec<u8>]) -> Result
     leaves
         .iter()
         .enumerate()
-        .map(|(i, bytes)| Entry::from_leaf_bytes(bytes).map_err(|source| AuditError::Unreadable { index: i as u64, source }))
+        .map(|(i, bytes)| {
+            Entry::from_leaf_bytes(bytes).map_err(|source| AuditError::Unreadable { index: i as u64, source })
+        })
         .collect()
 }

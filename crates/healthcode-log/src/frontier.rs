@@ -60,7 +60,7 @@ impl Frontier {
             hash = node_hash(&left, &hash);
             level += 1;
             index >>= 1;
-            if level % STRIDE == 0 {
+            if level.is_multiple_of(STRIDE) {
                 out.push((NodeId::new(level, index), hash));
             }
         }

@@ -62,7 +62,7 @@ impl NodeId {
 
     /// Whether the caller stores this node (see [`STRIDE`]).
     pub const fn is_stored(self) -> bool {
-        self.level % STRIDE == 0
+        self.level.is_multiple_of(STRIDE)
     }
 }
 

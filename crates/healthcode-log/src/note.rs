@@ -74,7 +74,8 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
             return Err(NoteError::Malformed("too many signatures"));
         }
         let rest = line.strip_prefix(SIG_PREFIX).ok_or(NoteError::Malformed("a signature line starts with '— '"))?;
-        let (name, b64) = rest.split_once(' ').ok_or(NoteError::Malformed("a signature line is '— <name> <base64>'"))?;
+        let (name, b64) =
+            rest.split_once(' ').ok_or(NoteError::Malformed("a signature line is '— <name> <base64>'"))?;
         if !valid_name(name) {
             return Err(NoteError::Malformed("invalid key name in a signature line"));
         }

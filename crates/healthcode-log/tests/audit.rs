@@ -12,7 +12,7 @@ fn entry(i: u64) -> Entry {
         at: 1_655_280_000_000 + i as i64,
         person_commitment: person_commitment(&[i as u8; 32], &format!("P-{i:04}"), 0),
         old_colour: Some("green".into()),
-        new_colour: if i % 3 == 0 { "red" } else { "yellow" }.into(),
+        new_colour: if i.is_multiple_of(3) { "red" } else { "yellow" }.into(),
         rules: vec!["R5".into()],
         evidence_digests: vec![],
         rule_set_version: "2022.3".into(),
@@ -54,7 +54,13 @@ impl Log {
 
     fn served(&self, size: u64) -> Vec<(u64, Vec<u8>, Vec<Hash>)> {
         (0..size)
-            .map(|i| (i, self.leaves[i as usize].clone(), inclusion_plan(i, size).unwrap().inclusion_proof(&self.rows).unwrap()))
+            .map(|i| {
+                (
+                    i,
+                    self.leaves[i as usize].clone(),
+                    inclusion_plan(i, size).unwrap().inclusion_proof(&self.rows).unwrap(),
+                )
+            })
             .collect()
     }
 }

@@ -80,10 +80,13 @@ fn the_canonical_form_is_pinned() {
             "ab".repeat(32)
         )
     );
-    let first = Entry::ColourChange(ColourChange { old_colour: None, ..match colour_change() {
-        Entry::ColourChange(c) => c,
-        _ => unreachable!(),
-    } });
+    let first = Entry::ColourChange(ColourChange {
+        old_colour: None,
+        ..match colour_change() {
+            Entry::ColourChange(c) => c,
+            _ => unreachable!(),
+        }
+    });
     assert!(String::from_utf8(first.leaf_bytes()).unwrap().contains(r#""old_colour":null"#));
 }
 
@@ -91,7 +94,11 @@ fn the_canonical_form_is_pinned() {
 fn other_spellings_of_an_entry_are_refused() {
     let canonical = String::from_utf8(colour_change().leaf_bytes()).unwrap();
     let spaced = canonical.replace(",\"", ", \"");
-    let reordered = canonical.replacen(r#""type":"colour_change","at":1655280000000"#, r#""at":1655280000000,"type":"colour_change""#, 1);
+    let reordered = canonical.replacen(
+        r#""type":"colour_change","at":1655280000000"#,
+        r#""at":1655280000000,"type":"colour_change""#,
+        1,
+    );
     let extra = canonical.replacen('{', r#"{"person_id":"P-0001","#, 1);
     for other in [spaced, reordered, format!("{canonical}\n")] {
         assert_eq!(Entry::from_leaf_bytes(other.as_bytes()), Err(EntryError::NotCanonical), "{other}");
@@ -106,7 +113,10 @@ fn other_spellings_of_an_entry_are_refused() {
 fn person_commitments_follow_the_documented_encoding() {
     // Computed independently: Python hashlib over the encoding in the README.
     let salt: [u8; 32] = std::array::from_fn(|i| i as u8);
-    assert_eq!(person_commitment(&salt, "P-0001", 3), "b641402c3c1f941f8dd22574ae9dc9a5d6d6c587e2286454c45dde63095f8d63");
+    assert_eq!(
+        person_commitment(&salt, "P-0001", 3),
+        "b641402c3c1f941f8dd22574ae9dc9a5d6d6c587e2286454c45dde63095f8d63"
+    );
     let c = person_commitment(&salt, "P-0001", 0);
     assert_eq!(c.len(), 64);
     assert_ne!(c, person_commitment(&salt, "P-0001", 1), "each change has its own commitment");

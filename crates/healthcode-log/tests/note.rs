@@ -5,7 +5,8 @@ use healthcode_log::*;
 
 const VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 const SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
-const TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+const TEXT: &str =
+    "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
 const SIGNED: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n\n\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 
 fn signer(name: &str, byte: u8) -> NoteSigner {
@@ -62,10 +63,15 @@ fn opening_fails_for_each_reason() {
     assert_eq!(open_note(&note, &verifier), Ok("hello\n"), "other keys' signatures are ignored");
 
     let tampered = note.replacen("hello", "hullo", 1);
-    assert_eq!(open_note(&tampered, &verifier), Err(NoteError::BadSignature(format!("healthcode.example/log+{:08x}", log.key_hash()))));
+    assert_eq!(
+        open_note(&tampered, &verifier),
+        Err(NoteError::BadSignature(format!("healthcode.example/log+{:08x}", log.key_hash())))
+    );
 
     let only_witness = sign_note("hello\n", &[&witness]).unwrap();
-    assert!(matches!(open_note(&only_witness, &verifier), Err(NoteError::UnknownKey(names)) if names[0].starts_with("witness.example+")));
+    assert!(
+        matches!(open_note(&only_witness, &verifier), Err(NoteError::UnknownKey(names)) if names[0].starts_with("witness.example+"))
+    );
 
     // Same name, another key: its hash differs, so it is someone else's signature.
     let impostor = signer("healthcode.example/log", 8);
@@ -109,10 +115,16 @@ fn checkpoints_round_trip_and_are_bound_to_their_origin() {
     assert_eq!(Checkpoint::open(&note, &log.verifier(), "healthcode.example/log"), Ok(checkpoint.clone()));
     assert_eq!(
         Checkpoint::open(&note, &log.verifier(), "other.example/log"),
-        Err(CheckpointError::OriginMismatch { expected: "other.example/log".into(), found: "healthcode.example/log".into() })
+        Err(CheckpointError::OriginMismatch {
+            expected: "other.example/log".into(),
+            found: "healthcode.example/log".into()
+        })
     );
     let forged = note.replacen("1234", "1235", 1);
-    assert!(matches!(Checkpoint::open(&forged, &log.verifier(), "healthcode.example/log"), Err(CheckpointError::Note(NoteError::BadSignature(_)))));
+    assert!(matches!(
+        Checkpoint::open(&forged, &log.verifier(), "healthcode.example/log"),
+        Err(CheckpointError::Note(NoteError::BadSignature(_)))
+    ));
 
     let with_extension = format!("{body}extension line\n");
     assert_eq!(Checkpoint::parse_body(&with_extension), Ok(checkpoint));

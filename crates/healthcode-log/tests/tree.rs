@@ -23,14 +23,17 @@ impl Log {
 
     fn append(&mut self, leaf: Hash) {
         for (id, hash) in self.frontier.append(leaf) {
-            assert!(id.level % STRIDE == 0, "{id:?} is not at a stored level");
+            assert!(id.level.is_multiple_of(STRIDE), "{id:?} is not at a stored level");
             assert!(self.rows.insert(id, hash).is_none(), "{id:?} persisted twice");
         }
     }
 
     /// Only the rows the plan lists: proves the plan asks for everything it uses.
     fn fetch(&self, plan: &Plan) -> HashMap<NodeId, Hash> {
-        plan.nodes().iter().map(|id| (*id, *self.rows.get(id).unwrap_or_else(|| panic!("{id:?} was never stored")))).collect()
+        plan.nodes()
+            .iter()
+            .map(|id| (*id, *self.rows.get(id).unwrap_or_else(|| panic!("{id:?} was never stored"))))
+            .collect()
     }
 }
 
@@ -229,5 +232,26 @@ proptest! {
             let rewritten_proof = consistency_proof_of(&rewritten, m).unwrap();
             prop_assert!(verify_consistency(m as u64, n as u64, &old_root, &mth(&rewritten), &rewritten_proof).is_err());
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Past 300 leaves, random sizes and positions: stride levels 8 and 12 come into play.
+    #[test]
+    fn plans_match_the_rfc_definitions_on_larger_random_trees(
+        n in 300usize..5000, index_seed in any::<usize>(), m_seed in any::<usize>(),
+    ) {
+        let tree = leaves(n);
+        let mut log = Log::new();
+        tree.iter().for_each(|l| log.append(*l));
+        let (index, m) = (index_seed % n, m_seed % (n + 1));
+        let plan = inclusion_plan(index as u64, n as u64).unwrap();
+        prop_assert_eq!(plan.inclusion_proof(&log.fetch(&plan)).unwrap(), inclusion_proof_of(&tree, index).unwrap());
+        let plan = consistency_plan(m as u64, n as u64).unwrap();
+        prop_assert_eq!(plan.consistency_proof(&log.fetch(&plan)).unwrap(), consistency_proof_of(&tree, m).unwrap());
+        let plan = root_plan(n as u64);
+        prop_assert_eq!(plan.root(&log.fetch(&plan)).unwrap(), mth(&tree));
     }
 }
