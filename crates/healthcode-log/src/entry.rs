@@ -1,0 +1,113 @@
+//! What healthcode writes to the log: one canonical JSON object per leaf.
+//!
+//! Field types are plain (strings, milliseconds since the epoch, lists of strings) so
+//! this crate does not depend on the domain crate and an auditor's tool can read the
+//! entries with any JSON library. Canonical means: the bytes `serde_json` writes for the
+//! value — fields in declaration order, no whitespace — and [`Entry::from_leaf_bytes`]
+//! refuses any other spelling, so one entry has exactly one leaf hash.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error("the leaf is not a healthcode log entry: {0}")]
+    Invalid(String),
+    #[error("the leaf is a valid entry but not in canonical form")]
+    NotCanonical,
+}
+
+/// One log entry, tagged by `"type"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Entry {
+    ColourChange(ColourChange),
+    RuleSetApproval(RuleSetApproval),
+    DesignationApproval(DesignationApproval),
+    DecisionApproval(DecisionApproval),
+    Alarm(Alarm),
+}
+
+/// A person's code changed colour. The person appears only as a salted commitment (see
+/// [`person_commitment`](crate::person_commitment)); the evidence only as digests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColourChange {
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+    pub person_commitment: String,
+    /// `None` for a person's first code.
+    pub old_colour: Option<String>,
+    pub new_colour: String,
+    /// The ids of the rules that hold, sorted.
+    pub rules: Vec<String>,
+    /// Hex SHA-256 of each event behind those rules.
+    pub evidence_digests: Vec<String>,
+    pub rule_set_version: String,
+}
+
+/// A rule set was approved to take effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleSetApproval {
+    pub at: i64,
+    pub version: String,
+    /// `sha256:` of the rule set's canonical JSON.
+    pub digest: String,
+    pub approvers: Vec<String>,
+    pub activates_at: i64,
+}
+
+/// An area risk designation was proposed and approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesignationApproval {
+    pub at: i64,
+    pub area: String,
+    pub level: String,
+    pub escalate_to_red: bool,
+    pub proposed_by: String,
+    pub approved_by: String,
+}
+
+/// A management decision (colour by decision, with a legal basis and an expiry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionApproval {
+    pub at: i64,
+    pub decision_id: String,
+    pub colour: String,
+    pub basis: String,
+    pub approvers: Vec<String>,
+    /// How many persons the decision names; never who.
+    pub persons: u64,
+    pub until: i64,
+}
+
+/// Something an operator or auditor must look at (e.g. a burst of red codes in one
+/// area without matching evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub at: i64,
+    pub kind: String,
+    pub jurisdiction: String,
+    pub detail: String,
+}
+
+impl Entry {
+    /// The leaf data: canonical JSON bytes.
+    pub fn leaf_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("entries hold only strings and integers")
+    }
+
+    /// Reads leaf data, refusing anything that is not exactly what
+    /// [`leaf_bytes`](Self::leaf_bytes) would write (unknown fields, other key order,
+    /// whitespace, escapes spelled differently).
+    pub fn from_leaf_bytes(bytes: &[u8]) -> Result<Self, EntryError> {
+        let entry: Entry = serde_json::from_slice(bytes).map_err(|e| EntryError::Invalid(e.to_string()))?;
+        if entry.leaf_bytes() != bytes {
+            return Err(EntryError::NotCanonical);
+        }
+        Ok(entry)
+    }
+
+    /// The leaf hash of this entry.
+    pub fn leaf_hash(&self) -> crate::Hash {
+        crate::leaf_hash(&self.leaf_bytes())
+    }
+}
