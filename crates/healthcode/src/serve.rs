@@ -84,6 +84,7 @@ fn describe(args_data_dir: &Path, database_url: Option<&str>) -> String {
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
         )

@@ -1,0 +1,115 @@
+//! The whole path of a code, with nothing of ours in the middle: `healthcode serve`
+//! renders a resident's code as a PNG, a QR reader nobody here wrote (`zbarimg`, from
+//! Debian's zbar-tools) reads it, and `healthcode verify` accepts it offline against the
+//! trust list the server published, checked with the pinned root key.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+fn healthcode() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_healthcode"))
+}
+
+/// `healthcode serve` on port 0 over a fresh data folder; its address from the line it prints.
+fn serve(dir: &Path) -> (Child, String) {
+    let mut child = healthcode()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--signing-keys-file")
+        .arg(dir.join("keys/signing.json"))
+        .arg("--pseudonym-key-file")
+        .arg(dir.join("keys/pseudonym.key"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next().unwrap().unwrap();
+    let address = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
+    (child, format!("http://{address}"))
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn verify(dir: &Path, root: &str, code: &str, extra: &[&str]) -> (i32, String) {
+    let out = healthcode()
+        .args(["verify", code, "--root-key", root])
+        .arg("--trust-list")
+        .arg(dir.join("trust-list.json"))
+        .args(extra)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+#[tokio::test]
+async fn a_code_rendered_by_the_server_is_read_by_zbarimg_and_verified_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base) = serve(dir.path());
+    let _server = Killed(child);
+    let client = reqwest::Client::new();
+    let registered: serde_json::Value = client
+        .post(format!("{base}/v1/persons"))
+        .body(r#"{"id_type":"resident_id","id_number":"11010519491231002X","name":"张三丰"}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let person = registered["person_id"].as_str().unwrap();
+    let png = client.get(format!("{base}/v1/persons/{person}/qr.png")).send().await.unwrap().bytes().await.unwrap();
+    let png_path = dir.path().join("code.png");
+    std::fs::write(&png_path, &png).unwrap();
+    let list = client.get(format!("{base}/v1/trust-list")).send().await.unwrap().text().await.unwrap();
+    std::fs::write(dir.path().join("trust-list.json"), list).unwrap();
+
+    // The root key comes from the key ring file, as an operator would give it to verifiers.
+    let out = healthcode().args(["keys", "root", "--file"]).arg(dir.path().join("keys/signing.json")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let root = String::from_utf8(out.stdout).unwrap().trim().to_string();
+
+    // From here on, no server: the verifier is offline.
+    drop(_server);
+    let (code, said) = verify(dir.path(), &root, png_path.to_str().unwrap(), &["--venue-category", "supermarket"]);
+    assert_eq!(code, 0, "{said}");
+    assert!(said.starts_with("valid: domestic code, green, 张*丰, region 33"), "{said}");
+    assert!(said.contains("at a supermarket: Allow (green_code)"), "{said}");
+
+    match Command::new("zbarimg").args(["--raw", "-q"]).arg(&png_path).output() {
+        Ok(out) => {
+            assert!(out.status.success(), "zbarimg failed: {}", String::from_utf8_lossy(&out.stderr));
+            let read = String::from_utf8(out.stdout).unwrap().trim_end_matches('\n').to_string();
+            let ours = healthcode_token::qr::decode_png(&png).unwrap();
+            assert_eq!(read, ours, "zbarimg reads back exactly the token the server signed");
+            assert!(read.starts_with("HC1:"));
+            let (code, said) = verify(dir.path(), &root, &read, &[]);
+            assert_eq!(code, 0, "{said}");
+
+            // The same code ten minutes later, or with one character changed, is refused.
+            let later = "2099-01-01T00:00:00+08:00";
+            let (code, said) = verify(dir.path(), &root, &read, &["--at", later]);
+            assert_eq!((code, said.starts_with("refused (expired)")), (1, true), "{said}");
+            let mut tampered = read.clone().into_bytes();
+            let i = tampered.len() / 2;
+            tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+            let (code, said) = verify(dir.path(), &root, &String::from_utf8(tampered).unwrap(), &[]);
+            assert_eq!(code, 1, "{said}");
+            assert!(said.starts_with("refused (bad_"), "{said}");
+        }
+        Err(_) => eprintln!("note: zbarimg was not run (install Debian's zbar-tools; .ci/run does)"),
+    }
+
+    // A trust list checked with another root key is not trusted at all.
+    let (code, _) = verify(dir.path(), &"00".repeat(32), png_path.to_str().unwrap(), &[]);
+    assert_eq!(code, 2);
+}
