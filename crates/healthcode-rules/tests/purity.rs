@@ -1,4 +1,5 @@
-//! Architecture invariant: the domain and the rules do no I/O. Their manifests name no
+//! Architecture invariant: the domain, the rules, the signed-code format and the
+//! transparency log do no I/O. Their manifests name no
 //! runtime, database, HTTP or clock-reading crate.
 
 const FORBIDDEN: &[&str] =
@@ -10,10 +11,12 @@ fn dependencies(manifest: &str) -> Vec<String> {
 }
 
 #[test]
-fn domain_and_rules_depend_on_no_io_crates() {
+fn pure_crates_depend_on_no_io_crates() {
     for (name, manifest) in [
         ("healthcode-rules", include_str!("../Cargo.toml")),
         ("healthcode-domain", include_str!("../../healthcode-domain/Cargo.toml")),
+        ("healthcode-token", include_str!("../../healthcode-token/Cargo.toml")),
+        ("healthcode-log", include_str!("../../healthcode-log/Cargo.toml")),
     ] {
         let deps = dependencies(manifest);
         assert!(!deps.is_empty(), "{name}: could not read its dependencies");
