@@ -54,7 +54,7 @@ impl HealthService {
         method: CheckinMethod,
         device: Option<&str>,
     ) -> Result<DoorDecision, ServiceError> {
-        let code = self.current_code(person).await?;
+        let code = self.current_state(person).await?;
         let profile = self.profile(person).await?;
         let by = match method {
             CheckinMethod::GateIdCard => PresentedBy::IdCard,

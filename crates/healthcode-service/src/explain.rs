@@ -5,6 +5,8 @@ use healthcode_domain::{Colour, Event, EventId, Evidence, PersonId, PersonKind, 
 use healthcode_rules::Text;
 use serde::Serialize;
 
+use healthcode_store::CodeState;
+
 use crate::{HealthService, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,18 +54,26 @@ impl HealthService {
     /// The person's code now, kept current: if the stored code is out of date (its next
     /// change has come and the scheduler has not run yet) it is re-evaluated and saved.
     pub async fn current_code(&self, person: &PersonId) -> Result<Explanation, ServiceError> {
+        let stored = self.current_state(person).await?;
+        let mut explanation = self.explain_at(person, self.clock.now()).await?;
+        explanation.since = Some(stored.since);
+        Ok(explanation)
+    }
+
+    /// The stored code, re-evaluated first if its next change has come or it was computed
+    /// under other rules: what a door or a signed code needs, without an explanation.
+    pub async fn current_state(&self, person: &PersonId) -> Result<CodeState, ServiceError> {
         let now = self.clock.now();
         let stored = self.store.code(person).await?;
-        let stale = stored
-            .as_ref()
-            .is_none_or(|c| c.next_change.is_some_and(|t| t <= now) || c.rules_version != self.rules().version());
-        if stale {
-            self.refresh_persons(std::slice::from_ref(person)).await?;
+        let stale =
+            |c: &CodeState| c.next_change.is_some_and(|t| t <= now) || c.rules_version != self.rules().version();
+        match stored {
+            Some(code) if !stale(&code) => Ok(code),
+            _ => {
+                self.refresh_persons(std::slice::from_ref(person)).await?;
+                self.store.code(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))
+            }
         }
-        let stored = self.store.code(person).await?;
-        let mut explanation = self.explain_at(person, now).await?;
-        explanation.since = stored.map(|c| c.since);
-        Ok(explanation)
     }
 
     /// The person's code as it was known at `at` (a pure evaluation; nothing is saved).

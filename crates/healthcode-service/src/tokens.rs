@@ -92,7 +92,8 @@ impl HealthService {
 
     /// Signs the person's current code (kept current first) for the next few minutes.
     pub async fn issue_code_token(&self, person: &PersonId) -> Result<IssuedCode, ServiceError> {
-        let code = self.current_code(person).await?;
+        let code = self.current_state(person).await?;
+        let kind = self.store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?.kind;
         let profile = self.profile(person).await?;
         let ring = self.key_ring();
         let key = ring.signing_key().map_err(|e| ServiceError::Keys(e.to_string()))?;
@@ -101,7 +102,7 @@ impl HealthService {
             issuer: ring.region().to_string(),
             code_id: profile.code_id,
             colour: code.colour,
-            kind: code.kind,
+            kind,
             display_name: profile.masked_name.clone().unwrap_or_default(),
             issued_at,
             expires_at: issued_at + DEFAULT_CODE_LIFETIME_SECS,
@@ -109,7 +110,7 @@ impl HealthService {
         Ok(IssuedCode {
             token: issue_code(key, &claims),
             colour: code.colour,
-            kind: code.kind,
+            kind,
             masked_name: claims.display_name,
             issued_at: from_secs(issued_at),
             expires_at: from_secs(claims.expires_at),
