@@ -2,6 +2,7 @@
 
 mod batch;
 mod checkpoints;
+mod log;
 mod migrate;
 mod store;
 

@@ -7,8 +7,9 @@ use healthcode_domain::{
     AccessOutcome, AreaCode, AreaRisk, Colour, Event, EventId, Evidence, PersonId, PersonKind, Timestamp,
 };
 use healthcode_store::{
-    Checkin, CodeState, CodeSummary, DeviceRecord, EvidenceColumns, Inserted, NewCheckin, NewDesignation, NewEvidence,
-    NewRejection, PersonProfile, PersonRecord, Rejection, Store, StoreResult, VenueRecord,
+    Checkin, CodeState, CodeSummary, DeviceRecord, EvidenceColumns, Inserted, LogAppend, LogNode, NewCheckin,
+    NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection, Store, StoreResult,
+    StoredCheckpoint, VenueRecord,
 };
 use tokio_postgres::Row;
 
@@ -360,14 +361,49 @@ impl Store for PostgresStore {
         Ok(row.get::<_, i64>(0) as u64)
     }
 
-    async fn save_codes(&self, codes: &[CodeState]) -> StoreResult<()> {
-        if codes.is_empty() {
+    async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()> {
+        if codes.is_empty() && log.is_empty() {
             return Ok(());
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend("begin saving codes"))?;
-        batch::save_codes(&tx, codes).await?;
+        if !codes.is_empty() {
+            batch::save_codes(&tx, codes).await?;
+        }
+        crate::log::append(&tx, log).await?;
         tx.commit().await.map_err(backend("commit codes"))
+    }
+
+    async fn append_log(&self, append: &LogAppend) -> StoreResult<()> {
+        self.append_log_alone(append).await
+    }
+
+    async fn log_size(&self) -> StoreResult<u64> {
+        self.log_size_row().await
+    }
+
+    async fn log_nodes(&self, ids: &[(u8, u64)]) -> StoreResult<Vec<LogNode>> {
+        self.log_node_rows(ids).await
+    }
+
+    async fn log_leaves(&self, from: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        self.log_leaf_rows(from, limit).await
+    }
+
+    async fn log_indices_of(&self, person: &PersonId) -> StoreResult<Vec<u64>> {
+        self.log_index_rows(person).await
+    }
+
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
+        self.save_checkpoint_row(checkpoint).await
+    }
+
+    async fn checkpoints(&self, after_size: u64, limit: usize) -> StoreResult<Vec<StoredCheckpoint>> {
+        self.checkpoint_rows("size > $1 ORDER BY size", after_size, limit).await
+    }
+
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
+        Ok(self.checkpoint_rows("size >= $1 ORDER BY size DESC", 0, 1).await?.pop())
     }
 
     async fn code(&self, who: &PersonId) -> StoreResult<Option<CodeState>> {

@@ -88,7 +88,7 @@ async fn main() {
             events += histories.iter().map(|(_, e)| e.len()).sum::<usize>();
             let codes: Vec<CodeState> = histories.iter().map(|(p, e)| code(p, e.len())).collect();
             let t = Instant::now();
-            store.save_codes(&codes).await.unwrap();
+            store.save_codes(&codes, &healthcode_store::LogAppend::default()).await.unwrap();
             save_time += t.elapsed().as_secs_f64();
         }
         report(&format!("evidence_for_many + save_codes, {pass}"), persons, "persons", started);

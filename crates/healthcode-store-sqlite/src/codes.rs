@@ -1,7 +1,7 @@
 //! Code states (derived) and the re-evaluation queue.
 
 use healthcode_domain::{Colour, PersonId, Timestamp};
-use healthcode_store::{CodeState, CodeSummary, StoreError};
+use healthcode_store::{CodeState, CodeSummary, LogAppend, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use crate::persons::id_array;
@@ -9,7 +9,7 @@ use crate::{backend, corrupt};
 
 const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due)";
 
-pub(crate) fn save(conn: &mut Connection, codes: &[CodeState]) -> Result<(), StoreError> {
+pub(crate) fn save(conn: &mut Connection, codes: &[CodeState], log: &LogAppend) -> Result<(), StoreError> {
     // In key order (stable, so that of two codes for one person the later still wins):
     // each page of the codes and queue tables is then visited once per batch.
     let mut sorted: Vec<&CodeState> = codes.iter().collect();
@@ -55,6 +55,7 @@ pub(crate) fn save(conn: &mut Connection, codes: &[CodeState]) -> Result<(), Sto
             .map_err(backend("update the queue"))?;
         }
     }
+    crate::log::append(&tx, log)?;
     tx.commit().map_err(backend("commit codes"))
 }
 

@@ -4,6 +4,7 @@ mod checkpoints;
 mod codec;
 mod codes;
 mod events;
+mod log;
 mod migrate;
 mod persons;
 mod rejections;

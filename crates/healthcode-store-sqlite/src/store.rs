@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::{
-    Checkin, CodeState, CodeSummary, DeviceRecord, Inserted, NewCheckin, NewDesignation, NewEvidence, NewRejection,
-    PersonProfile, PersonRecord, Rejection, Store, StoreResult, VenueRecord,
+    Checkin, CodeState, CodeSummary, DeviceRecord, Inserted, LogAppend, LogNode, NewCheckin, NewDesignation,
+    NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection, Store, StoreResult, StoredCheckpoint,
+    VenueRecord,
 };
 
-use crate::{checkpoints, codes, events, persons, rejections, SqliteStore};
+use crate::{checkpoints, codes, events, log, persons, rejections, SqliteStore};
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -112,12 +113,48 @@ impl Store for SqliteStore {
         self.read(codes::queue_len).await
     }
 
-    async fn save_codes(&self, codes: &[CodeState]) -> StoreResult<()> {
-        if codes.is_empty() {
+    async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()> {
+        if codes.is_empty() && log.is_empty() {
             return Ok(());
         }
-        let codes = codes.to_vec();
-        self.write(move |c| codes::save(c, &codes)).await
+        let (codes, log) = (codes.to_vec(), log.clone());
+        self.write(move |c| codes::save(c, &codes, &log)).await
+    }
+
+    async fn append_log(&self, append: &LogAppend) -> StoreResult<()> {
+        let append = append.clone();
+        self.write(move |c| log::append_alone(c, &append)).await
+    }
+
+    async fn log_size(&self) -> StoreResult<u64> {
+        self.read(log::size).await
+    }
+
+    async fn log_nodes(&self, ids: &[(u8, u64)]) -> StoreResult<Vec<LogNode>> {
+        let ids = ids.to_vec();
+        self.read(move |c| log::nodes(c, &ids)).await
+    }
+
+    async fn log_leaves(&self, from: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        self.read(move |c| log::leaves(c, from, limit)).await
+    }
+
+    async fn log_indices_of(&self, person: &PersonId) -> StoreResult<Vec<u64>> {
+        let person = person.clone();
+        self.read(move |c| log::indices_of(c, &person)).await
+    }
+
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
+        let checkpoint = checkpoint.clone();
+        self.write(move |c| log::save_checkpoint(c, &checkpoint)).await
+    }
+
+    async fn checkpoints(&self, after_size: u64, limit: usize) -> StoreResult<Vec<StoredCheckpoint>> {
+        self.read(move |c| log::checkpoints(c, "size > ?1 ORDER BY size", after_size, limit)).await
+    }
+
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
+        self.read(|c| Ok(log::checkpoints(c, "size >= ?1 ORDER BY size DESC", 0, 1)?.pop())).await
     }
 
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>> {

@@ -12,6 +12,7 @@ use healthcode_domain::{
 
 use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
 use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
+use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 
 /// Runs every check, each on a store from `make`.
 pub async fn run_all<S, F, Fut>(make: F)
@@ -32,6 +33,7 @@ where
     every_kind_of_evidence_round_trips(&make().await).await;
     rejections_are_kept_in_order(&make().await).await;
     checkpoint_records_round_trip(&make().await).await;
+    the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(&make().await).await;
 }
 
 fn t(hours: i64) -> Timestamp {
@@ -180,7 +182,10 @@ async fn saving_codes_sets_or_clears_the_queue(store: &impl Store) {
     let p = person(store, "p1").await;
     let q = person(store, "p2").await;
     store.insert_evidence(&[fever(&p, "a", 1), fever(&q, "b", 1)]).await.unwrap();
-    store.save_codes(&[code(&p, Colour::Yellow, Some(40)), code(&q, Colour::Green, None)]).await.unwrap();
+    store
+        .save_codes(&[code(&p, Colour::Yellow, Some(40)), code(&q, Colour::Green, None)], &LogAppend::default())
+        .await
+        .unwrap();
     assert_eq!(store.queue_len().await.unwrap(), 1, "a code without next change leaves the queue");
     assert!(store.due_persons(t(39), 10).await.unwrap().is_empty(), "the queue entry becomes the next change");
     assert_eq!(store.due_persons(t(40), 10).await.unwrap(), [p]);
@@ -203,13 +208,16 @@ async fn stays_under_an_area_are_queued_by_prefix_and_end(store: &impl Store) {
         .await
         .unwrap();
     store
-        .save_codes(&[
-            code(&county, Colour::Green, None),
-            code(&street, Colour::Green, None),
-            code(&neighbour, Colour::Green, None),
-            code(&long_ago, Colour::Green, None),
-            code(&still_there, Colour::Green, None),
-        ])
+        .save_codes(
+            &[
+                code(&county, Colour::Green, None),
+                code(&street, Colour::Green, None),
+                code(&neighbour, Colour::Green, None),
+                code(&long_ago, Colour::Green, None),
+                code(&still_there, Colour::Green, None),
+            ],
+            &LogAppend::default(),
+        )
         .await
         .unwrap();
     assert_eq!(store.queue_len().await.unwrap(), 0);
@@ -230,10 +238,10 @@ async fn persons_with_evidence_are_queued_for_rule_changes(store: &impl Store) {
     let p = person(store, "p1").await;
     person(store, "no-evidence").await;
     store.insert_evidence(&[fever(&p, "a", 1), fever(&p, "b", 2)]).await.unwrap();
-    store.save_codes(&[code(&p, Colour::Yellow, None)]).await.unwrap();
+    store.save_codes(&[code(&p, Colour::Yellow, None)], &LogAppend::default()).await.unwrap();
     assert_eq!(store.queue_persons_with_evidence(t(0)).await.unwrap(), 1);
     assert_eq!(store.due_persons(t(0), 10).await.unwrap(), std::slice::from_ref(&p));
-    store.save_codes(&[code(&p, Colour::Yellow, None)]).await.unwrap();
+    store.save_codes(&[code(&p, Colour::Yellow, None)], &LogAppend::default()).await.unwrap();
     assert_eq!(store.queue_codes_of_other_versions("test", t(0)).await.unwrap(), 0, "codes of this version stay");
     assert_eq!(
         store.queue_codes_of_other_versions("2.0", t(0)).await.unwrap(),
@@ -267,12 +275,15 @@ async fn codes_round_trip_and_are_counted(store: &impl Store) {
     let q = person(store, "p2").await;
     let r = person(store, "p3").await;
     let c = code(&p, Colour::Red, Some(9));
-    store.save_codes(&[c.clone(), code(&q, Colour::Red, None), code(&r, Colour::Green, None)]).await.unwrap();
+    store
+        .save_codes(&[c.clone(), code(&q, Colour::Red, None), code(&r, Colour::Green, None)], &LogAppend::default())
+        .await
+        .unwrap();
     assert_eq!(store.code(&p).await.unwrap(), Some(c.clone()), "a code round-trips");
     assert_eq!(store.code(&pid("nobody")).await.unwrap(), None);
     let mut updated = c.clone();
     updated.colour = Colour::Yellow;
-    store.save_codes(&[updated.clone()]).await.unwrap();
+    store.save_codes(&[updated.clone()], &LogAppend::default()).await.unwrap();
     assert_eq!(store.code(&p).await.unwrap(), Some(updated.clone()), "saving again replaces the code");
     let summaries = store.code_summaries(&[p.clone(), pid("nobody")]).await.unwrap();
     assert_eq!(summaries, [crate::CodeSummary::from(&updated)], "summaries match the stored codes");
@@ -396,4 +407,38 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
     assert_eq!(listed[1].checkin, batch[0], "a check-in reads back whole");
     let counts = store.checkin_counts("v1", t(0), t(10)).await.unwrap();
     assert_eq!(counts, vec![(AccessOutcome::Allow, 1), (AccessOutcome::Deny, 2)], "counts by outcome");
+}
+
+async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let leaf = |index: u64, who: Option<&PersonId>| LogLeaf { index, data: vec![index as u8; 3], person: who.cloned() };
+    let node = |level: u8, index: u64| LogNode { level, index, hash: [index as u8 + level; 32] };
+    assert_eq!(store.log_size().await.unwrap(), 0);
+    let first = LogAppend { leaves: vec![leaf(0, Some(&p)), leaf(1, None)], nodes: vec![node(0, 0), node(0, 1)] };
+    store.save_codes(&[code(&p, Colour::Red, None)], &first).await.unwrap();
+    assert_eq!(store.log_size().await.unwrap(), 2);
+
+    // A writer that still thinks the log has 1 leaf is refused, and its codes are not saved.
+    let stale = LogAppend { leaves: vec![leaf(1, Some(&p))], nodes: vec![] };
+    let refused = store.save_codes(&[code(&p, Colour::Green, None)], &stale).await;
+    assert!(matches!(refused, Err(StoreError::LogConflict { expected: 1, found: 2 })), "{refused:?}");
+    assert_eq!(store.code(&p).await.unwrap().unwrap().colour, Colour::Red, "nothing of a refused append is kept");
+
+    store.append_log(&LogAppend { leaves: vec![leaf(2, None)], nodes: vec![node(0, 2)] }).await.unwrap();
+    assert_eq!(store.log_size().await.unwrap(), 3);
+    assert_eq!(store.log_leaves(1, 10).await.unwrap(), vec![(1, vec![1; 3]), (2, vec![2; 3])]);
+    assert_eq!(
+        store.log_nodes(&[(0, 2), (0, 0), (4, 0)]).await.unwrap(),
+        vec![node(0, 2), node(0, 0)],
+        "missing nodes are left out"
+    );
+    assert_eq!(store.log_indices_of(&p).await.unwrap(), vec![0], "a person's own entries");
+
+    let checkpoint = |size| StoredCheckpoint { size, note: format!("note {size}"), signed_at: t(size as i64) };
+    store.save_checkpoint(&checkpoint(2)).await.unwrap();
+    store.save_checkpoint(&checkpoint(3)).await.unwrap();
+    store.save_checkpoint(&checkpoint(3)).await.unwrap();
+    assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint(3)));
+    assert_eq!(store.checkpoints(0, 10).await.unwrap(), vec![checkpoint(2), checkpoint(3)]);
+    assert_eq!(store.checkpoints(2, 10).await.unwrap(), vec![checkpoint(3)]);
 }

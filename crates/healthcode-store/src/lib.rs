@@ -3,6 +3,7 @@
 mod checkpoints;
 mod columns;
 pub mod conformance;
+mod log;
 mod records;
 
 use async_trait::async_trait;
@@ -10,6 +11,7 @@ use healthcode_domain::{AccessOutcome, AreaRisk, Colour, Event, Evidence, Person
 
 pub use checkpoints::*;
 pub use columns::EvidenceColumns;
+pub use log::{LogAppend, LogLeaf, LogNode, StoredCheckpoint};
 pub use records::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +23,10 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// The database schema is newer than this program knows.
+    /// A log append found the log longer than expected: another writer appended first.
+    /// Re-read the log's frontier and try again.
+    #[error("the transparency log grew meanwhile (expected size {expected}, found {found})")]
+    LogConflict { expected: u64, found: u64 },
     #[error("database schema version {found} is newer than this program supports ({supported}); upgrade healthcode")]
     SchemaTooNew { found: i64, supported: i64 },
 }
@@ -89,8 +95,9 @@ pub trait Store: Send + Sync + 'static {
     async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>>;
     async fn queue_len(&self) -> StoreResult<u64>;
 
-    /// Saves code states and updates the queue from their `next_change` (see above).
-    async fn save_codes(&self, codes: &[CodeState]) -> StoreResult<()>;
+    /// Saves code states and updates the queue from their `next_change` (see above), and
+    /// appends the log entries that record their colour changes, in one transaction.
+    async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()>;
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>>;
     async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>>;
     /// The colour and timing of stored codes without their reasons: what re-evaluation
@@ -103,6 +110,22 @@ pub trait Store: Send + Sync + 'static {
     async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()>;
     /// Rejections with id greater than `after`, oldest first.
     async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>>;
+
+    // The transparency log.
+
+    /// Appends entries that record no code (approvals, alarms).
+    async fn append_log(&self, log: &LogAppend) -> StoreResult<()>;
+    async fn log_size(&self) -> StoreResult<u64>;
+    /// The stored node hashes among `ids` (`(level, index)`); missing ones are left out.
+    async fn log_nodes(&self, ids: &[(u8, u64)]) -> StoreResult<Vec<LogNode>>;
+    /// Up to `limit` leaves from index `from` on, in order: `(index, data)`.
+    async fn log_leaves(&self, from: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>>;
+    /// The indices of a person's entries, in order.
+    async fn log_indices_of(&self, person: &PersonId) -> StoreResult<Vec<u64>>;
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()>;
+    /// Checkpoints with a size above `after_size`, smallest first, at most `limit`.
+    async fn checkpoints(&self, after_size: u64, limit: usize) -> StoreResult<Vec<StoredCheckpoint>>;
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>>;
 
     // Checkpoints: profiles, venues, devices, check-ins.
 

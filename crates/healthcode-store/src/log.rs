@@ -1,0 +1,51 @@
+//! Records of the transparency log as stored: leaves (the entries' bytes), the tree's
+//! node hashes at the levels the log crate stores, and signed checkpoints.
+
+use healthcode_domain::{PersonId, Timestamp};
+
+/// One entry of the log. `person` links a colour change to its person in a private
+/// index (never published) so that the person can be shown their own entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLeaf {
+    pub index: u64,
+    pub data: Vec<u8>,
+    pub person: Option<PersonId>,
+}
+
+/// A stored node hash: the complete subtree of 2^level leaves starting at leaf
+/// index·2^level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogNode {
+    pub level: u8,
+    pub index: u64,
+    pub hash: [u8; 32],
+}
+
+/// What one append adds: leaves numbered from the log's current size on, and the node
+/// hashes they complete. Stored in the same transaction as the codes it records, and only
+/// if the log's size is still that of the first leaf (otherwise `StoreError::Conflict`:
+/// another writer appended first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogAppend {
+    pub leaves: Vec<LogLeaf>,
+    pub nodes: Vec<LogNode>,
+}
+
+impl LogAppend {
+    pub fn is_empty(&self) -> bool {
+        self.leaves.is_empty()
+    }
+
+    /// The log's size after this append, if it adds anything.
+    pub fn new_size(&self) -> Option<u64> {
+        self.leaves.last().map(|l| l.index + 1)
+    }
+}
+
+/// A checkpoint as signed by the log: a C2SP signed note over its size and root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub note: String,
+    pub signed_at: Timestamp,
+}
