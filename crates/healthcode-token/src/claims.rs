@@ -179,7 +179,10 @@ impl OwnFields {
     fn new(entries: Vec<(Value, Value)>) -> Result<OwnFields, VerifyError> {
         let mut fields: Vec<(i64, Value)> = Vec::with_capacity(entries.len());
         for (key, value) in entries {
-            let key = key.as_integer().and_then(|k| i64::try_from(k).ok()).ok_or_else(|| bad("a private key is not a small integer"))?;
+            let key = key
+                .as_integer()
+                .and_then(|k| i64::try_from(k).ok())
+                .ok_or_else(|| bad("a private key is not a small integer"))?;
             if fields.iter().any(|(seen, _)| *seen == key) {
                 return Err(bad(format!("private field {key} appears twice")));
             }

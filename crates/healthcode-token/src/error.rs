@@ -19,7 +19,9 @@ pub enum VerifyError {
     Expired { expired_at: i64 },
     #[error("this code is valid only from {}; check the date and time of this device", Secs(*valid_from))]
     NotYetValid { valid_from: i64 },
-    #[error("signed by key {0}, which has been revoked; do not accept the code, the holder must get a new one in the app")]
+    #[error(
+        "signed by key {0}, which has been revoked; do not accept the code, the holder must get a new one in the app"
+    )]
     RevokedKey(KeyId),
     #[error(
         "key {kid} was not in service when this code was issued ({}; the key serves from {} {}); do not accept the code, and update the trust list",
@@ -63,7 +65,9 @@ pub enum TrustListError {
     Malformed(String),
     #[error("the trust list is signed by root key {found}, but this verifier pins root key {expected}; fetch the list from the right region or update the pinned root key")]
     WrongRoot { expected: KeyId, found: KeyId },
-    #[error("the trust list's signature does not match its content: it was altered in transit or forged; do not use it")]
+    #[error(
+        "the trust list's signature does not match its content: it was altered in transit or forged; do not use it"
+    )]
     BadSignature,
 }
 

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 mod claims;
+#[cfg(test)]
+mod crafted_tests;
 mod envelope;
 mod error;
 mod issue;
