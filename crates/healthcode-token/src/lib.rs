@@ -11,6 +11,7 @@ pub mod qr;
 mod signed_list;
 mod trust;
 mod verify;
+mod zlib;
 
 pub use claims::{CodeClaims, VenueClaims, CODE_CLAIM_KEY, MAX_CODE_ID_CHARS, VENUE_CLAIM_KEY};
 pub use envelope::{TokenKind, MAX_INFLATED_BYTES, MAX_TOKEN_CHARS};

@@ -77,6 +77,10 @@ impl TrustList {
             if KeyId::of_public_key(&key.public_key) != key.kid {
                 return Err(format!("keys[{i}]: kid {} is not the id of its public key", key.kid));
             }
+            let usable = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key).is_ok_and(|k| !k.is_weak());
+            if !usable {
+                return Err(format!("keys[{i}]: kid {} is not a usable Ed25519 public key", key.kid));
+            }
             if self.keys[..i].iter().any(|earlier| earlier.kid == key.kid) {
                 return Err(format!("keys[{i}]: kid {} appears twice", key.kid));
             }
