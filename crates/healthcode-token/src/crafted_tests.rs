@@ -121,6 +121,28 @@ fn another_trusted_key_id_in_the_header_is_a_bad_signature() {
 }
 
 #[test]
+fn a_small_order_key_in_a_hand_made_list_verifies_nothing() {
+    // Under the identity point, S = 0 with R = the identity satisfies the verification
+    // equation for every message.
+    let mut weak = [0u8; 32];
+    weak[0] = 1;
+    let trusted = TrustedKey::new(weak, NOW - 86_400);
+    let protected =
+        HeaderBuilder::new().algorithm(iana::Algorithm::EdDSA).key_id(trusted.kid.as_bytes().to_vec()).build();
+    let mut signature = vec![0u8; 64];
+    signature[0] = 1;
+    let sign1 = CoseSign1Builder::new()
+        .protected(protected)
+        .payload(crate::claims::code_payload(&claims()))
+        .signature(signature)
+        .build();
+    let token = craft::wrap(TokenKind::Code, &craft::cose_to_vec(sign1));
+    let trust = TrustList { keys: vec![trusted], ..list() };
+    assert_eq!(verify_code(&token, &trust, &VerifyOptions::at(NOW)), Err(VerifyError::BadSignature));
+    assert_eq!(Verifier::new(trust).verify_code(&token, &VerifyOptions::at(NOW)), Err(VerifyError::BadSignature));
+}
+
+#[test]
 fn only_eddsa_with_an_eight_byte_key_id_is_read() {
     expect_encoding(&signed(crate::claims::code_payload(&claims()), iana::Algorithm::ES256), "not EdDSA");
     let key = issuer();

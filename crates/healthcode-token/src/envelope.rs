@@ -67,22 +67,25 @@ pub(crate) struct Unverified {
 }
 
 impl Unverified {
-    /// Checks the signature with `public_key` and hands back the signed payload.
-    pub fn verify(self, public_key: &[u8; 32]) -> Result<Vec<u8>, VerifyError> {
-        let key = ed25519_dalek::VerifyingKey::from_bytes(public_key).map_err(|_| VerifyError::BadSignature)?;
-        if key.is_weak() {
-            return Err(VerifyError::BadSignature);
-        }
+    /// Checks the signature with `key` (see [`usable_key`]) and hands back the signed payload.
+    pub fn verify(self, key: Option<&ed25519_dalek::VerifyingKey>) -> Result<Vec<u8>, VerifyError> {
+        let key = key.ok_or(VerifyError::BadSignature)?;
         self.sign1.verify_signature(b"", |signature, tbs| {
             let signature = ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyError::BadSignature)?;
             // RFC 8032 verification: `S` must be canonical and `R` is compared by its bytes,
             // so a signature cannot be altered into another that still verifies. Weak
-            // (small-order) keys are refused above; `verify_strict` would also decompress
+            // (small-order) keys are refused by `usable_key`; `verify_strict` would also decompress
             // `R` to test its order, 20% of the verifier's time for nothing more here.
             key.verify(tbs, &signature).map_err(|_| VerifyError::BadSignature)
         })?;
         self.sign1.payload.ok_or_else(|| VerifyError::encoding("the COSE_Sign1 has no payload"))
     }
+}
+
+/// The curve point of a trusted public key, or `None` when the bytes are not a point or are
+/// a small-order ("weak") key, under which any message would verify.
+pub(crate) fn usable_key(public_key: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+    ed25519_dalek::VerifyingKey::from_bytes(public_key).ok().filter(|key| !key.is_weak())
 }
 
 /// Reads the envelope of an untrusted token of the `expected` kind.
@@ -97,9 +100,10 @@ pub(crate) fn open(token: &str, expected: TokenKind) -> Result<Unverified, Verif
     }
     let body = &token[expected.prefix().len()..];
     let compressed = base45::decode(body).map_err(|_| VerifyError::encoding("not base45 text"))?;
-    // The decoder tolerates a few non-canonical spellings of the same bytes; refusing them
-    // keeps one token text per signed content.
-    if base45::encode(&compressed) != body {
+    // The decoder truncates a final pair of characters spelling more than 255, so the same
+    // bytes have other spellings; refusing them keeps one token text per signed content.
+    // Only that pair can be non-canonical: full triples above 65535 are refused.
+    if body.len() % 3 == 2 && base45::encode(&compressed[compressed.len() - 1..]) != body[body.len() - 2..] {
         return Err(VerifyError::encoding("not canonical base45"));
     }
     let cose = zlib::inflate(&compressed, MAX_INFLATED_BYTES).map_err(VerifyError::BadEncoding)?;

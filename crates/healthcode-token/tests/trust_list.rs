@@ -109,3 +109,15 @@ fn key_ids_and_public_keys_are_text_in_json() {
     let kid: KeyId = serde_json::from_value(entry["kid"].clone()).unwrap();
     assert_eq!(kid, key(1).key_id());
 }
+
+#[test]
+fn a_small_order_public_key_is_refused_when_the_list_is_opened() {
+    // The identity point: every signature would verify under it.
+    let mut weak = [0u8; 32];
+    weak[0] = 1;
+    let root = key(100);
+    let mut list = trust(&[&key(1)]);
+    list.keys.push(healthcode_token::TrustedKey::new(weak, NOW));
+    let err = SignedTrustList::sign(&root, &list).open(&root.public()).unwrap_err();
+    assert!(matches!(&err, TrustListError::Malformed(m) if m.contains("keys[1]") && m.contains("usable")), "{err}");
+}
