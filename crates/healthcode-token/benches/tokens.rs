@@ -122,7 +122,12 @@ fn ratios(f: &Fixture) {
     let mut prepared = 0.0;
     // Interleaved rounds, so that drift of the machine touches both sides alike.
     for _ in 0..3 {
-        sign = f64::max(sign, rate(2, ITERATIONS, || drop(black_box(f.raw.sign(black_box(&f.message))))));
+        sign = f64::max(
+            sign,
+            rate(2, ITERATIONS, || {
+                black_box(f.raw.sign(black_box(&f.message)));
+            }),
+        );
         issue = f64::max(issue, rate(2, ITERATIONS, || drop(black_box(issue_code(&f.key, black_box(&f.claims))))));
         verify = f64::max(
             verify,

@@ -1,8 +1,9 @@
 //! The envelope shared by both token kinds: prefix + base45(zlib(COSE_Sign1)).
 
+use std::fmt;
+
 use coset::{iana, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
 use ed25519_dalek::Verifier;
-use std::fmt;
 
 use crate::error::VerifyError;
 use crate::keys::{KeyId, SigningKey};
