@@ -272,3 +272,59 @@ mod mutated_envelope {
         }
     }
 }
+
+/// The bytes the README promises to a writer of another verifier.
+mod wire_format {
+    use ed25519_dalek::Verifier as _;
+
+    use super::*;
+
+    #[test]
+    fn a_resident_code_is_laid_out_as_documented() {
+        let key = issuer();
+        let token = issue_code(&key, &claims());
+        let zlib_bytes = base45::decode(&token[4..]).unwrap();
+        // zlib header, then one final stored block.
+        assert_eq!(&zlib_bytes[..3], &[0x78, 0x01, 0x01]);
+        let cose = craft::unwrap(&token);
+        // Tag 18, an array of 4, the protected header as a 13-byte bstr {1: -8, 4: h'kid'}.
+        let mut protected = vec![0xa2, 0x01, 0x27, 0x04, 0x48];
+        protected.extend_from_slice(key.key_id().as_bytes());
+        assert_eq!(&cose[..3], &[0xd2, 0x84, 0x4d]);
+        assert_eq!(&cose[3..16], &protected[..]);
+        assert_eq!(cose[16], 0xa0, "empty unprotected header");
+        assert_eq!(&cose[cose.len() - 66..cose.len() - 64], &[0x58, 0x40], "64-byte signature last");
+
+        let sign1 = craft::parse_cose(&cose);
+        let payload = sign1.payload.clone().unwrap();
+        // {1: "33", 4: exp, 6: iat, -65537: {...}} in that order.
+        assert_eq!(&payload[..5], &[0xa4, 0x01, 0x62, b'3', b'3']);
+        assert!(payload.windows(5).any(|w| w == [0x3a, 0x00, 0x01, 0x00, 0x00]));
+
+        // An independent check: build the Sig_structure from the README and verify it.
+        let sig_structure = craft::cbor(&Value::Array(vec![
+            Value::Text("Signature1".into()),
+            Value::Bytes(protected),
+            Value::Bytes(vec![]),
+            Value::Bytes(payload),
+        ]));
+        let public = ed25519_dalek::VerifyingKey::from_bytes(&key.public()).unwrap();
+        let signature = ed25519_dalek::Signature::from_slice(&sign1.signature).unwrap();
+        assert!(public.verify(&sig_structure, &signature).is_ok());
+    }
+
+    #[test]
+    fn a_venue_code_uses_its_own_private_claim() {
+        let venue = VenueClaims {
+            issuer: "33".into(),
+            venue_id: "v_1".into(),
+            category: "school".into(),
+            window_start: NOW,
+            window_end: NOW + 60,
+        };
+        let cose = craft::unwrap(&issue_venue(&issuer(), &venue));
+        let payload = craft::parse_cose(&cose).payload.unwrap();
+        assert!(payload.windows(5).any(|w| w == [0x3a, 0x00, 0x01, 0x00, 0x01]));
+        assert!(!payload.windows(5).any(|w| w == [0x3a, 0x00, 0x01, 0x00, 0x00]));
+    }
+}
