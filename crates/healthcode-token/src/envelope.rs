@@ -1,13 +1,13 @@
 //! The envelope shared by both token kinds: prefix + base45(zlib(COSE_Sign1)).
 
 use std::fmt;
-use std::io::Read;
 
 use coset::{iana, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
-use flate2::Compression;
+use ed25519_dalek::Verifier;
 
 use crate::error::VerifyError;
 use crate::keys::{KeyId, SigningKey};
+use crate::zlib;
 
 /// Longest token text a verifier looks at; real tokens are a few hundred characters.
 pub const MAX_TOKEN_CHARS: usize = 4096;
@@ -57,24 +57,8 @@ pub(crate) fn seal(key: &SigningKey, kind: TokenKind, payload: Vec<u8>) -> Strin
     let cose = sign1.to_tagged_vec().expect("a COSE_Sign1 built from byte strings always serialises");
     let mut text = String::with_capacity(kind.prefix().len() + cose.len() * 3 / 2 + 4);
     text.push_str(kind.prefix());
-    text.push_str(&base45::encode(deflate(&cose)));
+    text.push_str(&base45::encode(zlib::stored(&cose)));
     text
-}
-
-fn deflate(bytes: &[u8]) -> Vec<u8> {
-    // Level 1: these payloads are ~200 bytes, so a higher level finds almost nothing more
-    // and costs more time than the signature budget allows (see benches/tokens.rs).
-    let mut out = Vec::with_capacity(bytes.len() + 16);
-    let mut compress = flate2::Compress::new(Compression::fast(), true);
-    loop {
-        out.reserve(64);
-        let status = compress
-            .compress_vec(bytes, &mut out, flate2::FlushCompress::Finish)
-            .expect("compressing into a growing Vec cannot fail");
-        if status == flate2::Status::StreamEnd {
-            return out;
-        }
-    }
 }
 
 /// A token whose envelope has been read but whose signature is not yet checked.
@@ -84,17 +68,25 @@ pub(crate) struct Unverified {
 }
 
 impl Unverified {
-    /// Checks the signature with `public_key` and hands back the signed payload.
-    pub fn verify(self, public_key: &[u8; 32]) -> Result<Vec<u8>, VerifyError> {
-        let key = ed25519_dalek::VerifyingKey::from_bytes(public_key).map_err(|_| VerifyError::BadSignature)?;
+    /// Checks the signature with `key` (see [`usable_key`]) and hands back the signed payload.
+    pub fn verify(self, key: Option<&ed25519_dalek::VerifyingKey>) -> Result<Vec<u8>, VerifyError> {
+        let key = key.ok_or(VerifyError::BadSignature)?;
         self.sign1.verify_signature(b"", |signature, tbs| {
             let signature = ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyError::BadSignature)?;
-            // Strict: refuses small-order keys and non-canonical signatures, so a signature
-            // cannot be altered into another one that still verifies.
-            key.verify_strict(tbs, &signature).map_err(|_| VerifyError::BadSignature)
+            // RFC 8032 verification: `S` must be canonical and `R` is compared by its bytes,
+            // so a signature cannot be altered into another that still verifies. Weak
+            // (small-order) keys are refused by `usable_key`; `verify_strict` would also decompress
+            // `R` to test its order, 20% of the verifier's time for nothing more here.
+            key.verify(tbs, &signature).map_err(|_| VerifyError::BadSignature)
         })?;
         self.sign1.payload.ok_or_else(|| VerifyError::encoding("the COSE_Sign1 has no payload"))
     }
+}
+
+/// The curve point of a trusted public key, or `None` when the bytes are not a point or are
+/// a small-order ("weak") key, under which any message would verify.
+pub(crate) fn usable_key(public_key: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {
+    ed25519_dalek::VerifyingKey::from_bytes(public_key).ok().filter(|key| !key.is_weak())
 }
 
 /// Reads the envelope of an untrusted token of the `expected` kind.
@@ -109,12 +101,13 @@ pub(crate) fn open(token: &str, expected: TokenKind) -> Result<Unverified, Verif
     }
     let body = &token[expected.prefix().len()..];
     let compressed = base45::decode(body).map_err(|_| VerifyError::encoding("not base45 text"))?;
-    // The decoder tolerates a few non-canonical spellings of the same bytes; refusing them
-    // keeps one token text per signed content.
-    if base45::encode(&compressed) != body {
+    // The decoder truncates a final pair of characters spelling more than 255, so the same
+    // bytes have other spellings; refusing them keeps one token text per signed content.
+    // Only that pair can be non-canonical: full triples above 65535 are refused.
+    if body.len() % 3 == 2 && base45::encode(&compressed[compressed.len() - 1..]) != body[body.len() - 2..] {
         return Err(VerifyError::encoding("not canonical base45"));
     }
-    let cose = inflate(&compressed)?;
+    let cose = zlib::inflate(&compressed, MAX_INFLATED_BYTES).map_err(VerifyError::BadEncoding)?;
     let sign1 =
         CoseSign1::from_tagged_slice(&cose).map_err(|e| VerifyError::encoding(format!("not a COSE_Sign1: {e}")))?;
     let header = &sign1.protected.header;
@@ -129,33 +122,22 @@ pub(crate) fn open(token: &str, expected: TokenKind) -> Result<Unverified, Verif
     Ok(Unverified { kid: KeyId(kid), sign1 })
 }
 
-fn inflate(compressed: &[u8]) -> Result<Vec<u8>, VerifyError> {
-    let mut decoder = flate2::read::ZlibDecoder::new(compressed);
-    let mut out = Vec::with_capacity(512);
-    (&mut decoder)
-        .take(MAX_INFLATED_BYTES as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|_| VerifyError::encoding("not zlib data"))?;
-    if out.len() > MAX_INFLATED_BYTES {
-        return Err(VerifyError::encoding(format!("inflates to more than {MAX_INFLATED_BYTES} bytes")));
-    }
-    if decoder.total_in() != compressed.len() as u64 {
-        return Err(VerifyError::encoding("bytes after the end of the zlib stream"));
-    }
-    Ok(out)
-}
-
 /// Helpers for tests that need to build tokens the issuing functions would never make.
 #[cfg(test)]
 pub(crate) mod craft {
     use super::*;
 
     pub fn wrap(kind: TokenKind, cose: &[u8]) -> String {
-        format!("{}{}", kind.prefix(), base45::encode(deflate(cose)))
+        format!("{}{}", kind.prefix(), base45::encode(zlib::stored(cose)))
+    }
+
+    /// As [`wrap`], really compressed: for payloads that deflate can shrink.
+    pub fn wrap_deflated(kind: TokenKind, cose: &[u8]) -> String {
+        format!("{}{}", kind.prefix(), base45::encode(miniz_oxide::deflate::compress_to_vec_zlib(cose, 9)))
     }
 
     pub fn unwrap(token: &str) -> Vec<u8> {
-        inflate(&base45::decode(&token[4..]).unwrap()).unwrap()
+        zlib::inflate(&base45::decode(&token[4..]).unwrap(), MAX_INFLATED_BYTES).unwrap()
     }
 
     pub fn cose_to_vec(sign1: CoseSign1) -> Vec<u8> {

@@ -101,10 +101,6 @@ impl SigningKey {
         self.inner.verifying_key().to_bytes()
     }
 
-    pub fn verifying_key(&self) -> ed25519_dalek::VerifyingKey {
-        self.inner.verifying_key()
-    }
-
     pub fn key_id(&self) -> KeyId {
         self.kid
     }

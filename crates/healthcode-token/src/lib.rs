@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 
 mod claims;
+#[cfg(test)]
+mod crafted_tests;
 mod envelope;
 mod error;
 mod issue;
@@ -9,6 +12,7 @@ pub mod qr;
 mod signed_list;
 mod trust;
 mod verify;
+mod zlib;
 
 pub use claims::{CodeClaims, VenueClaims, CODE_CLAIM_KEY, MAX_CODE_ID_CHARS, VENUE_CLAIM_KEY};
 pub use envelope::{TokenKind, MAX_INFLATED_BYTES, MAX_TOKEN_CHARS};
@@ -17,4 +21,4 @@ pub use issue::{issue_code, issue_venue, venue_window, DEFAULT_CODE_LIFETIME_SEC
 pub use keys::{KeyId, KeyIdParseError, SigningKey};
 pub use signed_list::{SignedTrustList, MAX_TRUST_LIST_BYTES};
 pub use trust::{TrustList, TrustedKey};
-pub use verify::{verify_code, verify_venue, VerifyOptions, DEFAULT_CLOCK_SKEW_SECS};
+pub use verify::{verify_code, verify_venue, Verifier, VerifyOptions, DEFAULT_CLOCK_SKEW_SECS};

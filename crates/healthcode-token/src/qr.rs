@@ -67,3 +67,25 @@ pub fn decode_png(bytes: &[u8]) -> Result<String, QrError> {
     }
     Err(last_error.map_or(QrError::NotFound, QrError::Unreadable))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{issue_code, CodeClaims, SigningKey};
+
+    #[test]
+    fn a_resident_code_fits_a_version_9_symbol() {
+        let claims = CodeClaims {
+            issuer: "33".into(),
+            code_id: "c_7f3a9e21b04d".into(),
+            colour: healthcode_domain::Colour::Green,
+            kind: healthcode_domain::PersonKind::Domestic,
+            display_name: "张*三".into(),
+            issued_at: 1_764_036_000,
+            expires_at: 1_764_036_300,
+        };
+        let token = issue_code(&SigningKey::from_seed([1; 32]), &claims);
+        let code = encode(&token).unwrap();
+        assert!(matches!(code.version(), qrcode::Version::Normal(v) if v <= 9), "{:?}", code.version());
+    }
+}

@@ -68,7 +68,11 @@ impl TrustedKey {
 
 impl TrustList {
     pub fn find(&self, kid: KeyId) -> Option<&TrustedKey> {
-        self.keys.iter().find(|key| key.kid == kid)
+        self.position(kid).map(|at| &self.keys[at])
+    }
+
+    pub(crate) fn position(&self, kid: KeyId) -> Option<usize> {
+        self.keys.iter().position(|key| key.kid == kid)
     }
 
     /// A list must be unambiguous: each id once and matching its public key.
@@ -76,6 +80,9 @@ impl TrustList {
         for (i, key) in self.keys.iter().enumerate() {
             if KeyId::of_public_key(&key.public_key) != key.kid {
                 return Err(format!("keys[{i}]: kid {} is not the id of its public key", key.kid));
+            }
+            if crate::envelope::usable_key(&key.public_key).is_none() {
+                return Err(format!("keys[{i}]: kid {} is not a usable Ed25519 public key", key.kid));
             }
             if self.keys[..i].iter().any(|earlier| earlier.kid == key.kid) {
                 return Err(format!("keys[{i}]: kid {} appears twice", key.kid));

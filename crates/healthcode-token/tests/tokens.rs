@@ -274,3 +274,36 @@ fn every_error_has_a_distinct_stable_code() {
         assert!(err.to_string().len() > 40, "too terse: {err}");
     }
 }
+
+#[test]
+fn a_prepared_verifier_agrees_with_the_free_functions() {
+    use healthcode_token::Verifier;
+    let old = key(1);
+    let new = key(2);
+    let mut list = trust(&[&old, &new]);
+    list.keys[0].not_after = Some(NOW);
+    let mut revoked = list.clone();
+    revoked.keys[1].revoked = true;
+    let codes = [
+        issue_code(&old, &code_claims(NOW - 1)),
+        issue_code(&old, &code_claims(NOW)),
+        issue_code(&new, &code_claims(NOW)),
+        issue_code(&key(3), &code_claims(NOW)),
+        issue_venue(&new, &venue_claims((NOW, NOW + 60))),
+        "HC1:garbage".to_string(),
+    ];
+    let venues = [issue_venue(&new, &venue_claims((NOW, NOW + 60))), codes[2].clone()];
+    for list in [list, revoked] {
+        let verifier = Verifier::new(list.clone());
+        assert_eq!(verifier.trust_list(), &list);
+        for now in [NOW - 100, NOW + 30, NOW + 1000] {
+            let opts = VerifyOptions::at(now);
+            for token in &codes {
+                assert_eq!(verifier.verify_code(token, &opts), verify_code(token, &list, &opts), "{token}");
+            }
+            for token in &venues {
+                assert_eq!(verifier.verify_venue(token, &opts), verify_venue(token, &list, &opts), "{token}");
+            }
+        }
+    }
+}
