@@ -79,6 +79,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::UnknownPerson(id) => ApiError::UnknownPerson(id),
             ServiceError::UnknownVenue(id) => ApiError::UnknownVenue(id),
             ServiceError::Unauthorised(why) => ApiError::Unauthorised(why),
+            ServiceError::LogTampered(why) => ApiError::Internal(why),
             ServiceError::Token(refused) => {
                 ApiError::InvalidToken { reason: refused.code(), message: refused.to_string() }
             }

@@ -73,7 +73,7 @@ pub async fn serve(
 }
 
 /// Every `every`, re-evaluates the codes whose next change has come (`run_due`; the
-/// first run is at once). Errors, and even a panic inside a run, are logged and the next
+/// first run is at once) and signs a checkpoint of the transparency log if it has grown. Errors, and even a panic inside a run, are logged and the next
 /// tick tries again: the task ends only when aborted.
 pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::task::JoinHandle<()> {
     let every = every.max(Duration::from_millis(1));
@@ -84,7 +84,13 @@ pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::t
             ticks.tick().await;
             let run = tokio::spawn({
                 let service = service.clone();
-                async move { service.run_due().await }
+                async move {
+                    let report = service.run_due().await?;
+                    // What changed is signed for auditors at every tick (nothing is signed
+                    // when the log has not grown).
+                    service.sign_checkpoint().await?;
+                    Ok::<_, healthcode_service::ServiceError>(report)
+                }
             });
             match run.await {
                 Ok(Ok(report)) if report.evaluated > 0 => {

@@ -22,6 +22,9 @@ pub enum ServiceError {
     Token(#[from] healthcode_token::VerifyError),
     #[error("signing keys: {0}")]
     Keys(String),
+    /// The stored transparency log does not match what it signed.
+    #[error("{0}")]
+    LogTampered(String),
     #[error("a background task failed: {0}")]
     Background(String),
 }

@@ -11,6 +11,7 @@ mod refresh;
 mod secrets;
 mod service;
 mod tokens;
+mod transparency;
 mod venues;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -21,6 +22,7 @@ pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
-pub use service::{HealthService, Registration, DEFAULT_REGION};
+pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};
 pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode};
+pub use transparency::{hashes_base64, PersonLog, PersonLogEntry};
 pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue};

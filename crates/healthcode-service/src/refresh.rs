@@ -12,6 +12,7 @@ use healthcode_store::{CodeState, CodeSummary, ReasonEvidence, Store};
 use serde::Serialize;
 
 use crate::service::Shared;
+use crate::transparency::PendingChange;
 use crate::{HealthService, ServiceError};
 
 /// Persons per store round trip: large enough to amortise it, small enough to keep
@@ -53,14 +54,14 @@ impl HealthService {
             let loaded = joined(loading.await)?;
             next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
             let shared = self.shared();
-            let (codes, chunk_report) =
+            let (codes, changes, chunk_report) =
                 joined(tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now))).await)?;
             report.add(chunk_report);
             if let Some(previous) = saving.take() {
                 joined(previous.await)?;
             }
-            let store = self.store.clone();
-            saving = Some(tokio::spawn(async move { Ok(store.save_codes(&codes).await?) }));
+            let (store, log) = (self.store.clone(), self.log.clone());
+            saving = Some(tokio::spawn(async move { log.save_codes(store.as_ref(), &codes, &changes, now).await }));
         }
         if let Some(last) = saving {
             joined(last.await)?;
@@ -164,12 +165,18 @@ impl HealthService {
 }
 
 /// Evaluates a chunk of persons (CPU only: run on the blocking pool) into the code states
-/// to save.
-fn evaluate_chunk(shared: &Shared, loaded: Loaded, now: Timestamp) -> (Vec<CodeState>, RefreshReport) {
+/// to save and the colour changes to log. A person's first code is logged unless it is
+/// green (a code with no entry has been green since registration).
+fn evaluate_chunk(
+    shared: &Shared,
+    loaded: Loaded,
+    now: Timestamp,
+) -> (Vec<CodeState>, Vec<PendingChange>, RefreshReport) {
     let Loaded { kinds, previous, histories } = loaded;
     let next_designation = shared.designations.iter().map(|d| d.at).find(|&at| at > now);
     let mut report = RefreshReport::default();
     let mut codes = Vec::with_capacity(histories.len());
+    let mut changes = Vec::new();
     for (person, events) in &histories {
         let Some(kind) = kinds.get(person) else { continue };
         let evaluation = shared.rules.evaluate(*kind, events, &shared.areas, now);
@@ -181,6 +188,25 @@ fn evaluate_chunk(shared: &Shared, loaded: Loaded, now: Timestamp) -> (Vec<CodeS
         };
         if before.is_some_and(|b| b.colour != evaluation.colour) {
             report.changed += 1;
+        }
+        let logged = match before {
+            Some(b) => b.colour != evaluation.colour,
+            None => evaluation.colour != healthcode_domain::Colour::Green,
+        };
+        if logged {
+            changes.push(PendingChange {
+                person: person.clone(),
+                old: before.map(|b| b.colour),
+                new: evaluation.colour,
+                rules: evaluation.reasons.iter().map(|r| r.rule.to_string()).collect(),
+                evidence_digests: evaluation
+                    .reasons
+                    .iter()
+                    .flat_map(|r| r.evidence.iter())
+                    .filter_map(|id| evidence_digest(id, events, &shared.designations))
+                    .collect(),
+                rule_set_version: shared.rules.version().to_string(),
+            });
         }
         report.evaluated += 1;
         codes.push(CodeState {
@@ -201,7 +227,20 @@ fn evaluate_chunk(shared: &Shared, loaded: Loaded, now: Timestamp) -> (Vec<CodeS
             next_change: earliest([evaluation.next_change, next_recorded(events, now), next_designation]),
         });
     }
-    (codes, report)
+    (codes, changes, report)
+}
+
+/// The digest of the event (a person's or a designation) with this id.
+fn evidence_digest(
+    id: &healthcode_domain::EventId,
+    events: &[Event<healthcode_domain::Evidence>],
+    designations: &[Event<AreaRisk>],
+) -> Option<String> {
+    events
+        .iter()
+        .find(|e| &e.id == id)
+        .map(crate::transparency::digest)
+        .or_else(|| designations.iter().find(|d| &d.id == id).map(crate::transparency::digest))
 }
 
 /// The result of a background task, its panic or cancellation turned into an error.

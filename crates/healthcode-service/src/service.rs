@@ -18,7 +18,8 @@ pub struct HealthService {
     shared: RwLock<Shared>,
     /// The signing keys. Until the caller installs its own (`set_key_ring`), an ephemeral
     /// ring: codes signed with it are valid only while this process runs.
-    pub(crate) keys: RwLock<Arc<crate::KeyRing>>,
+    pub(crate) keys: RwLock<(Arc<crate::KeyRing>, Arc<healthcode_token::Verifier>)>,
+    pub(crate) log: Arc<crate::transparency::LogWriter>,
 }
 
 /// What every evaluation reads besides the person's own evidence. Replaced whole (never
@@ -40,25 +41,63 @@ pub struct Registration {
     pub name: Option<String>,
 }
 
+/// The name of the transparency log (its checkpoints' origin) unless configured.
+pub const DEFAULT_LOG_ORIGIN: &str = "healthcode/33/log";
+
+/// The service's secrets besides the pseudonym key: the signing key ring of codes, and
+/// the key that signs the transparency log's checkpoints (its name is the log's origin).
+pub struct ServiceKeys {
+    pub signing: crate::KeyRing,
+    pub log: healthcode_log::NoteSigner,
+}
+
+impl ServiceKeys {
+    /// Keys that live as long as the process (tests, scenario runs): codes and
+    /// checkpoints they sign mean nothing after it ends.
+    pub fn ephemeral(now_secs: i64) -> ServiceKeys {
+        let mut seed = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+        ServiceKeys {
+            signing: crate::KeyRing::generate(DEFAULT_REGION, now_secs),
+            log: healthcode_log::NoteSigner::from_seed(DEFAULT_LOG_ORIGIN, seed)
+                .expect("the default origin is a valid key name"),
+        }
+    }
+}
+
 impl HealthService {
-    /// Opens the service over a store, loading the area designations it holds.
+    /// Opens the service over a store with ephemeral keys (tests, scenario runs).
     pub async fn open(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         pseudonyms: Pseudonymiser,
         rules: RuleSet,
     ) -> Result<Self, ServiceError> {
+        let keys = ServiceKeys::ephemeral(clock.now().as_millis().div_euclid(1000));
+        Self::open_with(store, clock, pseudonyms, rules, keys).await
+    }
+
+    /// Opens the service over a store, loading the area designations it holds and the
+    /// transparency log's right edge (checked against its last signed checkpoint).
+    pub async fn open_with(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        pseudonyms: Pseudonymiser,
+        rules: RuleSet,
+        keys: ServiceKeys,
+    ) -> Result<Self, ServiceError> {
+        let log = Arc::new(crate::transparency::LogWriter::open(store.as_ref(), keys.log, pseudonyms.key()).await?);
         let designations = store.designations().await?;
         let areas = AreaRiskIndex::new(designations.iter().cloned());
         // Codes computed under other rules (a restart with a new rule set) are due now;
         // the next `run_due` re-evaluates them.
         store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
-        let keys = crate::KeyRing::generate(DEFAULT_REGION, clock.now().as_millis().div_euclid(1000));
         let service = HealthService {
             store,
             clock,
             pseudonyms,
-            keys: RwLock::new(Arc::new(keys)),
+            log,
+            keys: RwLock::new(crate::tokens::prepared(keys.signing)),
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),
                 areas: Arc::new(areas),

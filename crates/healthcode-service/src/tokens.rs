@@ -6,7 +6,7 @@ use std::sync::Arc;
 use healthcode_domain::{Colour, IdDocument, PersonId, PersonKind, Timestamp};
 use healthcode_store::{CheckinMethod, VenueRecord};
 use healthcode_token::{
-    issue_code, issue_venue, venue_window, CodeClaims, VenueClaims, VerifyError, VerifyOptions,
+    issue_code, issue_venue, venue_window, CodeClaims, VenueClaims, Verifier, VerifyError, VerifyOptions,
     DEFAULT_CODE_LIFETIME_SECS,
 };
 use serde::Serialize;
@@ -53,6 +53,12 @@ pub enum Presented {
     IdCard(IdDocument),
 }
 
+/// A ring with the verifier of its trust list, replaced together.
+pub(crate) fn prepared(ring: KeyRing) -> (Arc<KeyRing>, Arc<Verifier>) {
+    let verifier = Verifier::new(ring.trust_list());
+    (Arc::new(ring), Arc::new(verifier))
+}
+
 fn secs(t: Timestamp) -> i64 {
     t.as_millis().div_euclid(1000)
 }
@@ -76,12 +82,17 @@ impl From<CodeClaims> for VerifiedCode {
 
 impl HealthService {
     pub fn key_ring(&self) -> Arc<KeyRing> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).0.clone()
+    }
+
+    /// The verifier for the ring's trust list, with its public keys read once.
+    fn verifier(&self) -> Arc<Verifier> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).1.clone()
     }
 
     /// Replaces the key ring (after a rotation or revocation).
     pub fn set_key_ring(&self, ring: KeyRing) {
-        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ring);
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = prepared(ring);
     }
 
     fn verify_options(&self) -> VerifyOptions {
@@ -140,15 +151,13 @@ impl HealthService {
 
     /// Verifies a resident's code as any verifier would, offline: against the trust list.
     pub fn verify_code_token(&self, token: &str) -> Result<VerifiedCode, VerifyError> {
-        let trust = self.key_ring().trust_list();
-        healthcode_token::verify_code(token, &trust, &self.verify_options()).map(VerifiedCode::from)
+        self.verifier().verify_code(token, &self.verify_options()).map(VerifiedCode::from)
     }
 
     /// A resident scanned a venue's code: the venue code must be current (not a forwarded
     /// photo), then the door decides and the check-in is recorded.
     pub async fn check_in_by_scan(&self, person: &PersonId, venue_token: &str) -> Result<DoorDecision, ServiceError> {
-        let trust = self.key_ring().trust_list();
-        let claims = healthcode_token::verify_venue(venue_token, &trust, &self.verify_options())?;
+        let claims = self.verifier().verify_venue(venue_token, &self.verify_options())?;
         let venue = self.venue(&claims.venue_id).await?;
         self.decide_at_door(person, &venue, CheckinMethod::Scan, None).await
     }
@@ -159,11 +168,7 @@ impl HealthService {
         let (device, venue) = self.device_for_key(device_key).await?;
         let (person, method) = match presented {
             Presented::Code(token) => {
-                let claims = match healthcode_token::verify_code(
-                    &token,
-                    &self.key_ring().trust_list(),
-                    &self.verify_options(),
-                ) {
+                let claims = match self.verifier().verify_code(&token, &self.verify_options()) {
                     Ok(claims) => claims,
                     Err(refused) => {
                         return Ok(GateAnswer::Refused { reason: refused.code(), message: refused.to_string() })

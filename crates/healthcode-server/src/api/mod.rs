@@ -4,6 +4,7 @@ mod auth;
 mod body;
 mod codes;
 mod events;
+mod log;
 mod overview;
 mod persons;
 mod tokens;
@@ -44,6 +45,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/venues/{venue_id}/checkins/today", get(venues::checkin_counts))
         .route("/v1/checkins", post(venues::scan))
         .route("/v1/gate/check", post(venues::gate))
+        .route("/v1/log/checkpoint", get(log::checkpoint))
+        .route("/v1/log/key", get(log::key))
+        .route("/v1/log/checkpoints", get(log::checkpoints))
+        .route("/v1/log/proof/inclusion", get(log::inclusion))
+        .route("/v1/log/proof/consistency", get(log::consistency))
+        .route("/v1/log/entries", get(log::entries))
+        .route("/v1/persons/{person_id}/log", get(log::person))
 }
 
 /// Query parameters as text; a malformed query string is a JSON `invalid_input`.

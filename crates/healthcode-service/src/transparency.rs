@@ -1,0 +1,294 @@
+//! The transparency log as the service keeps it: every colour change is appended in the
+//! same transaction as the code it records; checkpoints are signed; proofs are assembled
+//! from the stored node hashes. The person appears only as a salted commitment.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use healthcode_domain::{Colour, PersonId, Timestamp};
+use healthcode_log::{
+    consistency_plan, inclusion_plan, person_commitment, root_plan, Checkpoint, ColourChange, Entry, Frontier, Hash,
+    NodeId, NoteSigner, NoteVerifier, Plan,
+};
+use healthcode_store::{CodeState, LogAppend, LogLeaf, LogNode, Store, StoreError, StoredCheckpoint};
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+use tokio::sync::Mutex;
+
+use crate::ServiceError;
+
+/// A colour change found by an evaluation, waiting for its place in the log.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingChange {
+    pub person: PersonId,
+    pub old: Option<Colour>,
+    pub new: Colour,
+    pub rules: Vec<String>,
+    pub evidence_digests: Vec<String>,
+    pub rule_set_version: String,
+}
+
+/// The writer's side of the log: the right edge of the tree (so that appending costs
+/// one hash per leaf), the checkpoint signer, and the key that salts commitments.
+pub(crate) struct LogWriter {
+    frontier: Mutex<Frontier>,
+    signer: Arc<NoteSigner>,
+    salt_key: [u8; 32],
+}
+
+/// How often a stale writer re-reads the log and tries again before giving up.
+const CONFLICT_RETRIES: usize = 5;
+
+impl LogWriter {
+    /// Reads the stored tree's right edge and checks it against the last checkpoint: a
+    /// tree that no longer has the root the log signed was altered in the database.
+    pub(crate) async fn open(
+        store: &dyn Store,
+        signer: NoteSigner,
+        pseudonym_key: &[u8],
+    ) -> Result<Self, ServiceError> {
+        let frontier = read_frontier(store).await?;
+        if let Some(latest) = store.latest_checkpoint().await? {
+            let signed = Checkpoint::open(&latest.note, &signer.verifier(), signer.name()).ok();
+            let stored_root = root_at(store, latest.size).await?;
+            if let Some(signed) = signed.filter(|c| c.size == latest.size) {
+                if signed.root != stored_root {
+                    return Err(ServiceError::LogTampered(format!(
+                        "the stored log's root at size {} is not the root its checkpoint signed; the log's rows \
+                         were changed in the database (run `healthcode audit verify` to see which)",
+                        latest.size
+                    )));
+                }
+            }
+        }
+        let mut mac = Hmac::<Sha256>::new_from_slice(pseudonym_key).expect("HMAC accepts any key length");
+        mac.update(b"log-salt-key");
+        Ok(LogWriter {
+            frontier: Mutex::new(frontier),
+            signer: Arc::new(signer),
+            salt_key: mac.finalize().into_bytes().into(),
+        })
+    }
+
+    pub(crate) fn signer(&self) -> Arc<NoteSigner> {
+        self.signer.clone()
+    }
+
+    /// A person's salt: given to them (so they can find their own entries), never published.
+    pub(crate) fn salt(&self, person: &PersonId) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.salt_key).expect("HMAC accepts any key length");
+        mac.update(person.as_str().as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Saves codes and appends the entries of their colour changes, in one transaction.
+    /// A writer that finds the log grew meanwhile (another server) re-reads it and retries.
+    pub(crate) async fn save_codes(
+        &self,
+        store: &dyn Store,
+        codes: &[CodeState],
+        changes: &[PendingChange],
+        at: Timestamp,
+    ) -> Result<(), ServiceError> {
+        let records = changes.iter().map(|c| (Some(c.person.clone()), Record::Change(c))).collect();
+        self.append_with(store, at, records, codes).await.map(drop)
+    }
+
+    /// Appends entries that record no code (approvals, alarms); returns their indices.
+    pub(crate) async fn append(&self, store: &dyn Store, entries: &[Entry]) -> Result<Vec<u64>, ServiceError> {
+        let records = entries.iter().map(|e| (None, Record::Entry(e))).collect();
+        self.append_with(store, Timestamp::from_millis(0), records, &[]).await
+    }
+
+    /// Appends the records (and saves the codes) under the writer's lock; returns the
+    /// indices the records got.
+    async fn append_with(
+        &self,
+        store: &dyn Store,
+        at: Timestamp,
+        records: Vec<(Option<PersonId>, Record<'_>)>,
+        codes: &[CodeState],
+    ) -> Result<Vec<u64>, ServiceError> {
+        let mut frontier = self.frontier.lock().await;
+        for _ in 0..CONFLICT_RETRIES {
+            let mut next = frontier.clone();
+            let mut append = LogAppend { leaves: Vec::with_capacity(records.len()), nodes: Vec::new() };
+            let mut nodes = Vec::new();
+            for (person, record) in &records {
+                let index = next.size();
+                let entry = match record {
+                    Record::Entry(e) => (*e).clone(),
+                    Record::Change(c) => Entry::ColourChange(ColourChange {
+                        at: at.as_millis(),
+                        person_commitment: person_commitment(&self.salt(&c.person), c.person.as_str(), index),
+                        old_colour: c.old.map(|o| o.as_str().to_string()),
+                        new_colour: c.new.as_str().to_string(),
+                        rules: c.rules.clone(),
+                        evidence_digests: c.evidence_digests.clone(),
+                        rule_set_version: c.rule_set_version.clone(),
+                    }),
+                };
+                let data = entry.leaf_bytes();
+                next.append_into(healthcode_log::leaf_hash(&data), &mut nodes);
+                append.leaves.push(LogLeaf { index, data, person: person.clone() });
+            }
+            append.nodes =
+                nodes.into_iter().map(|(id, hash)| LogNode { level: id.level, index: id.index, hash }).collect();
+            match store.save_codes(codes, &append).await {
+                Ok(()) => {
+                    let indices = append.leaves.iter().map(|l| l.index).collect();
+                    *frontier = next;
+                    return Ok(indices);
+                }
+                Err(StoreError::LogConflict { .. }) => *frontier = read_frontier(store).await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Background("the transparency log kept growing under this writer; try again".into()))
+    }
+
+    /// Signs a checkpoint of the log as it is now, unless the last one is of this size.
+    pub(crate) async fn checkpoint(
+        &self,
+        store: &dyn Store,
+        origin: &str,
+        now: Timestamp,
+    ) -> Result<StoredCheckpoint, ServiceError> {
+        let frontier = self.frontier.lock().await;
+        let (size, root) = (frontier.size(), frontier.root());
+        drop(frontier);
+        if let Some(latest) = store.latest_checkpoint().await? {
+            if latest.size == size {
+                return Ok(latest);
+            }
+        }
+        let note = Checkpoint { origin: origin.to_string(), size, root }
+            .sign(&self.signer())
+            .map_err(|e| ServiceError::Background(format!("cannot sign a checkpoint: {e}")))?;
+        let stored = StoredCheckpoint { size, note, signed_at: now };
+        store.save_checkpoint(&stored).await?;
+        Ok(stored)
+    }
+}
+
+enum Record<'a> {
+    Change(&'a PendingChange),
+    Entry(&'a Entry),
+}
+
+async fn fetch(store: &dyn Store, plan: &Plan) -> Result<HashMap<NodeId, Hash>, ServiceError> {
+    let ids: Vec<(u8, u64)> = plan.nodes().iter().map(|n| (n.level, n.index)).collect();
+    Ok(store.log_nodes(&ids).await?.into_iter().map(|n| (NodeId::new(n.level, n.index), n.hash)).collect())
+}
+
+fn broken(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::LogTampered(format!("the stored log's tree is incomplete or inconsistent: {e}"))
+}
+
+async fn read_frontier(store: &dyn Store) -> Result<Frontier, ServiceError> {
+    let size = store.log_size().await?;
+    let plan = root_plan(size);
+    plan.frontier(&fetch(store, &plan).await?).map_err(broken)
+}
+
+async fn root_at(store: &dyn Store, size: u64) -> Result<Hash, ServiceError> {
+    let plan = root_plan(size);
+    plan.root(&fetch(store, &plan).await?).map_err(broken)
+}
+
+pub(crate) async fn inclusion_proof(store: &dyn Store, index: u64, size: u64) -> Result<Vec<Hash>, ServiceError> {
+    let plan = inclusion_plan(index, size)
+        .map_err(|e| ServiceError::Invalid(healthcode_domain::ValidationError::new(e.to_string())))?;
+    plan.inclusion_proof(&fetch(store, &plan).await?).map_err(broken)
+}
+
+pub(crate) async fn consistency_proof(store: &dyn Store, old: u64, new: u64) -> Result<Vec<Hash>, ServiceError> {
+    let plan = consistency_plan(old, new)
+        .map_err(|e| ServiceError::Invalid(healthcode_domain::ValidationError::new(e.to_string())))?;
+    plan.consistency_proof(&fetch(store, &plan).await?).map_err(broken)
+}
+
+/// Hex SHA-256 of an event as stored (its canonical JSON): what a colour change entry
+/// says of the evidence behind it, without revealing it.
+pub(crate) fn digest<T: Serialize>(event: &T) -> String {
+    use sha2::Digest;
+    let bytes = serde_json::to_vec(event).unwrap_or_default();
+    crate::secrets::hex(&Sha256::digest(bytes))
+}
+
+/// What a person is shown of the log: their salt (to recompute each commitment) and
+/// each of their entries with its proof of inclusion in the latest checkpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonLog {
+    pub salt: String,
+    pub checkpoint: String,
+    pub size: u64,
+    pub entries: Vec<PersonLogEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonLogEntry {
+    pub index: u64,
+    pub entry: Entry,
+    /// Base64 hashes, RFC 9162 order.
+    pub proof: Vec<String>,
+}
+
+/// Hashes as base64 (standard, padded), as checkpoints write them.
+pub fn hashes_base64(hashes: &[Hash]) -> Vec<String> {
+    use base64::Engine;
+    hashes.iter().map(|h| base64::engine::general_purpose::STANDARD.encode(h)).collect()
+}
+
+impl crate::HealthService {
+    /// The log's public key, for auditors: `<origin>+<hash>+<key>` (C2SP note verifier).
+    pub fn log_verifier(&self) -> NoteVerifier {
+        self.log.signer().verifier()
+    }
+
+    pub fn log_origin(&self) -> String {
+        self.log.signer().name().to_string()
+    }
+
+    /// Signs a checkpoint of the log as it is now (or returns the latest if the log has not
+    /// grown). The scheduler calls it on every tick.
+    pub async fn sign_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
+        self.log.checkpoint(self.store.as_ref(), &self.log_origin(), self.clock.now()).await
+    }
+
+    /// Appends entries that record no code (approvals, alarms); returns their indices.
+    pub async fn record_in_log(&self, entries: &[Entry]) -> Result<Vec<u64>, ServiceError> {
+        self.log.append(self.store.as_ref(), entries).await
+    }
+
+    pub async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ServiceError> {
+        inclusion_proof(self.store.as_ref(), index, size).await
+    }
+
+    pub async fn log_consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ServiceError> {
+        consistency_proof(self.store.as_ref(), old, new).await
+    }
+
+    /// The person's colour changes in the log, each with its inclusion proof in the latest
+    /// checkpoint (signed now if the log has grown).
+    pub async fn person_log(&self, person: &PersonId) -> Result<PersonLog, ServiceError> {
+        if self.store.person(person).await?.is_none() {
+            return Err(ServiceError::UnknownPerson(person.clone()));
+        }
+        let checkpoint = self.sign_checkpoint().await?;
+        let mut entries = Vec::new();
+        for index in self.store.log_indices_of(person).await?.into_iter().filter(|&i| i < checkpoint.size) {
+            let Some((_, data)) = self.store.log_leaves(index, 1).await?.pop() else { continue };
+            let entry = Entry::from_leaf_bytes(&data).map_err(broken)?;
+            let proof = hashes_base64(&inclusion_proof(self.store.as_ref(), index, checkpoint.size).await?);
+            entries.push(PersonLogEntry { index, entry, proof });
+        }
+        Ok(PersonLog {
+            salt: crate::secrets::hex(&self.log.salt(person)),
+            checkpoint: checkpoint.note,
+            size: checkpoint.size,
+            entries,
+        })
+    }
+}
