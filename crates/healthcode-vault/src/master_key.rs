@@ -87,7 +87,9 @@ impl MasterKey {
         }
         let decoded = Zeroizing::new(decode_base64(text)?);
         if decoded.len() != KEY_LEN {
-            return Err(VaultError::InvalidKeyText("a master key is 32 bytes: 64 hex digits or 43-44 base64 characters"));
+            return Err(VaultError::InvalidKeyText(
+                "a master key is 32 bytes: 64 hex digits or 43-44 base64 characters",
+            ));
         }
         bytes.copy_from_slice(&decoded);
         Ok(Self::from_bytes(*bytes))

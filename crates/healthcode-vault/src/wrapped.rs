@@ -29,7 +29,8 @@ impl WrappedKey {
 
     /// The caller has already checked that `master` is the key this id names.
     pub(crate) fn unwrap_with(&self, master: &MasterKey) -> Result<DataKey, VaultError> {
-        let plain = zeroize::Zeroizing::new(aead::open(master.secret(), &aad(self.master_key_id), &self.ciphertext, WHAT)?);
+        let plain =
+            zeroize::Zeroizing::new(aead::open(master.secret(), &aad(self.master_key_id), &self.ciphertext, WHAT)?);
         let bytes: [u8; KEY_LEN] = plain
             .as_slice()
             .try_into()

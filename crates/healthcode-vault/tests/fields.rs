@@ -65,7 +65,8 @@ fn bytes_sealed_with_seal_but_not_utf8_are_reported_by_open_str() {
 fn after_shredding_no_other_key_opens_the_fields() {
     let ring = Keyring::new(MasterKey::generate());
     let (key_a, wrapped_a) = ring.new_data_key();
-    let fields = [("name", "Zhang San"), ("name_zh", "张三丰"), ("id_number", "33010619900101123X"), ("phone", "13800138000")];
+    let fields =
+        [("name", "Zhang San"), ("name_zh", "张三丰"), ("id_number", "33010619900101123X"), ("phone", "13800138000")];
     let sealed: Vec<(String, Vec<u8>)> =
         fields.iter().map(|(f, v)| (f.to_string(), seal_str(&key_a, &field_aad("p-9", f), v))).collect();
     drop(key_a);

@@ -10,7 +10,10 @@ fn query(epsilon: f64, k: u64) -> Query {
 }
 
 fn grid(count_of: impl Fn(u32, u32) -> u64) -> Vec<Cell<(u32, u32)>> {
-    (0..10).flat_map(|area| (0..30).map(move |day| (area, day))).map(|(a, d)| Cell { dims: (a, d), count: count_of(a, d) }).collect()
+    (0..10)
+        .flat_map(|area| (0..30).map(move |day| (area, day)))
+        .map(|(a, d)| Cell { dims: (a, d), count: count_of(a, d) })
+        .collect()
 }
 
 #[test]
@@ -58,7 +61,9 @@ fn an_exhausted_budget_releases_nothing_and_spends_nothing() {
 fn same_seed_same_release() {
     let run = || {
         let mut budget = PrivacyBudget::new("d", 1.0).unwrap();
-        release(grid(|a, d| u64::from(a + d)), &query(1.0, 3), &mut StdRng::seed_from_u64(3), &mut budget).unwrap().cells
+        release(grid(|a, d| u64::from(a + d)), &query(1.0, 3), &mut StdRng::seed_from_u64(3), &mut budget)
+            .unwrap()
+            .cells
     };
     assert_eq!(run(), run());
 }

@@ -60,7 +60,8 @@ fn grid() -> impl Strategy<Value = (Vec<Cell<Dims>>, u64)> {
     // Counts skewed small so that most groups have something to suppress.
     let count = prop_oneof![3 => 0u64..6, 1 => 0u64..15];
     (proptest::collection::vec(count, 1..=16), 2u64..=5).prop_map(|(counts, k)| {
-        let cells = counts.into_iter().enumerate().map(|(i, count)| Cell { dims: ((i % 4) as u8, (i / 4) as u8), count });
+        let cells =
+            counts.into_iter().enumerate().map(|(i, count)| Cell { dims: ((i % 4) as u8, (i / 4) as u8), count });
         (cells.collect(), k)
     })
 }

@@ -42,6 +42,9 @@ pub struct GroupedSuppression<D, G> {
     pub withheld_totals: Vec<G>,
 }
 
+/// A cell of a group and why it is withheld; `None` while it is released.
+type Member<D> = (Cell<D>, Option<Reason>);
+
 /// Withholds every cell with `0 < count < k`. Zero cells are released: "nobody" identifies no one.
 ///
 /// Alone this is safe only if no total over these cells is released; otherwise use [`suppress_with_totals`].
@@ -70,7 +73,7 @@ pub fn suppress_with_totals<D, G: Ord + Clone>(
     k: u64,
     group_of: impl Fn(&D) -> G,
 ) -> GroupedSuppression<D, G> {
-    let mut groups: BTreeMap<G, Vec<(Cell<D>, Option<Reason>)>> = BTreeMap::new();
+    let mut groups: BTreeMap<G, Vec<Member<D>>> = BTreeMap::new();
     for cell in cells {
         let reason = is_small(cell.count, k).then_some(Reason::SmallCell);
         groups.entry(group_of(&cell.dims)).or_default().push((cell, reason));
@@ -102,15 +105,13 @@ fn is_small(count: u64, k: u64) -> bool {
 }
 
 /// Adds complementary suppressions until no withheld value is exposed; false if that is impossible.
-fn protect_group<D>(members: &mut [(Cell<D>, Option<Reason>)], k: u64) -> bool {
+fn protect_group<D>(members: &mut [Member<D>], k: u64) -> bool {
     loop {
         if !any_exposed(members, k) {
             return true;
         }
-        let next = members
-            .iter_mut()
-            .filter(|(c, reason)| reason.is_none() && c.count > 0)
-            .min_by_key(|(c, _)| c.count);
+        let next =
+            members.iter_mut().filter(|(c, reason)| reason.is_none() && c.count > 0).min_by_key(|(c, _)| c.count);
         match next {
             Some((_, reason)) => *reason = Some(Reason::Complementary),
             None => return false,
@@ -119,14 +120,12 @@ fn protect_group<D>(members: &mut [(Cell<D>, Option<Reason>)], k: u64) -> bool {
 }
 
 /// Whether the total minus the released cells fixes some withheld cell to a single value, given per-cell bounds.
-fn any_exposed<D>(members: &[(Cell<D>, Option<Reason>)], k: u64) -> bool {
+fn any_exposed<D>(members: &[Member<D>], k: u64) -> bool {
     let smallest_released =
         members.iter().filter(|(c, r)| r.is_none() && c.count > 0).map(|(c, _)| c.count).min().unwrap_or(u64::MAX);
     let withheld: Vec<(u64, (i128, i128))> = members
         .iter()
-        .filter_map(|(c, reason)| {
-            reason.map(|reason| (c.count, bounds(reason, k, smallest_released)))
-        })
+        .filter_map(|(c, reason)| reason.map(|reason| (c.count, bounds(reason, k, smallest_released))))
         .collect();
     if withheld.is_empty() {
         return false;

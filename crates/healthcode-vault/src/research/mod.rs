@@ -10,6 +10,8 @@ mod noise;
 mod release;
 
 pub use budget::{BudgetError, LedgerEntry, PrivacyBudget, Receipt};
-pub use cells::{suppress_small_cells, suppress_with_totals, Cell, GroupedSuppression, Reason, Suppressed, Suppression};
+pub use cells::{
+    suppress_small_cells, suppress_with_totals, Cell, GroupedSuppression, Reason, Suppressed, Suppression,
+};
 pub use noise::{DiscreteLaplace, MECHANISM};
 pub use release::{release, Query, Release};
