@@ -17,6 +17,7 @@ fn pure_crates_depend_on_no_io_crates() {
         ("healthcode-domain", include_str!("../../healthcode-domain/Cargo.toml")),
         ("healthcode-token", include_str!("../../healthcode-token/Cargo.toml")),
         ("healthcode-log", include_str!("../../healthcode-log/Cargo.toml")),
+        ("healthcode-vault", include_str!("../../healthcode-vault/Cargo.toml")),
     ] {
         let deps = dependencies(manifest);
         assert!(!deps.is_empty(), "{name}: could not read its dependencies");
