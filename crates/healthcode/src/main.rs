@@ -5,6 +5,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod audit;
 mod bench;
 mod demo;
 mod keys;
@@ -45,6 +46,8 @@ enum Command {
     Keys(keys::KeysArgs),
     /// Check a resident's code (text or a PNG of its QR) offline against a trust list.
     Verify(verify::VerifyArgs),
+    /// Audit the transparency log of a running server without trusting it.
+    Audit(audit::AuditArgs),
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -113,6 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Rejections(args) => runtime.block_on(serve::list_rejections(args)).map(|()| 0),
         Command::Keys(args) => keys::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Audit(args) => runtime.block_on(audit::run(args)),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use healthcode_service::{HealthService, Pseudonymiser, SystemClock};
+use healthcode_service::{HealthService, Pseudonymiser, ServiceKeys, SystemClock};
 use healthcode_store::Store;
 use healthcode_store_postgres::PostgresStore;
 use healthcode_store_sqlite::SqliteStore;
@@ -37,6 +37,13 @@ pub struct ServeArgs {
     /// `healthcode keys rotate` takes effect without a restart.
     #[arg(long, env = "HEALTHCODE_SIGNING_KEYS_FILE", default_value = "keys/signing.json")]
     signing_keys_file: PathBuf,
+    /// The key that signs the transparency log's checkpoints (C2SP note key text; created
+    /// if missing). Auditors get its public half from `GET /v1/log/key`.
+    #[arg(long, env = "HEALTHCODE_LOG_KEY_FILE", default_value = "keys/log.key")]
+    log_key_file: PathBuf,
+    /// The log's name (its checkpoints' origin), used when the log key is created.
+    #[arg(long, env = "HEALTHCODE_LOG_ORIGIN", default_value = healthcode_service::DEFAULT_LOG_ORIGIN)]
+    log_origin: String,
     /// How often the scheduler re-evaluates codes whose next change has come.
     #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
     scheduler_seconds: u64,
@@ -92,8 +99,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rules = crate::load_rules(args.rules.as_ref())?;
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     let key = pseudonym_key(&args.pseudonym_key_file)?;
-    let service = Arc::new(HealthService::open(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules).await?);
-    service.set_key_ring(crate::keys::load_or_create(&args.signing_keys_file, healthcode_service::DEFAULT_REGION)?);
+    let keys = ServiceKeys {
+        signing: crate::keys::load_or_create(&args.signing_keys_file, healthcode_service::DEFAULT_REGION)?,
+        log: log_key(&args.log_key_file, &args.log_origin)?,
+    };
+    let service =
+        Arc::new(HealthService::open_with(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules, keys).await?);
     let key_watch = watch_key_ring(service.clone(), args.signing_keys_file.clone());
     if args.demo {
         crate::demo::load_if_empty(&service).await?;
@@ -155,6 +166,24 @@ fn watch_key_ring(service: Arc<HealthService>, path: PathBuf) -> tokio::task::Jo
 async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down");
+}
+
+/// The log's signing key from its file, created with a new random key if missing.
+fn log_key(path: &Path, origin: &str) -> anyhow::Result<healthcode_log::NoteSigner> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return healthcode_log::NoteSigner::parse(text.trim())
+            .map_err(|e| anyhow::anyhow!("the log key {} cannot be read: {e}", path.display()));
+    }
+    let seed: [u8; 32] = rand::random();
+    let signer = healthcode_log::NoteSigner::from_seed(origin, seed)
+        .map_err(|e| anyhow::anyhow!("--log-origin `{origin}` cannot name a log key: {e}"))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    write_private(path, signer.to_secret_text().as_bytes())
+        .with_context(|| format!("cannot write the log key {}", path.display()))?;
+    tracing::warn!(path = %path.display(), "created a new transparency-log key; back it up: checkpoints signed with it are what auditors verify");
+    Ok(signer)
 }
 
 fn pseudonym_key(path: &Path) -> anyhow::Result<Vec<u8>> {

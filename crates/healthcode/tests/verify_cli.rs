@@ -3,42 +3,12 @@
 //! Debian's zbar-tools) reads it, and `healthcode verify` accepts it offline against the
 //! trust list the server published, checked with the pinned root key.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-fn healthcode() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_healthcode"))
-}
-
-/// `healthcode serve` on port 0 over a fresh data folder; its address from the line it prints.
-fn serve(dir: &Path) -> (Child, String) {
-    let mut child = healthcode()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--signing-keys-file")
-        .arg(dir.join("keys/signing.json"))
-        .arg("--pseudonym-key-file")
-        .arg(dir.join("keys/pseudonym.key"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next().unwrap().unwrap();
-    let address = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
-    (child, format!("http://{address}"))
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{healthcode, serve};
 
 fn verify(dir: &Path, root: &str, code: &str, extra: &[&str]) -> (i32, String) {
     let out = healthcode()
@@ -54,8 +24,8 @@ fn verify(dir: &Path, root: &str, code: &str, extra: &[&str]) -> (i32, String) {
 #[tokio::test]
 async fn a_code_rendered_by_the_server_is_read_by_zbarimg_and_verified_offline() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, base) = serve(dir.path());
-    let _server = Killed(child);
+    let server = serve(dir.path());
+    let base = server.base.clone();
     let client = reqwest::Client::new();
     let registered: serde_json::Value = client
         .post(format!("{base}/v1/persons"))
@@ -79,7 +49,7 @@ async fn a_code_rendered_by_the_server_is_read_by_zbarimg_and_verified_offline()
     let root = String::from_utf8(out.stdout).unwrap().trim().to_string();
 
     // From here on, no server: the verifier is offline.
-    drop(_server);
+    drop(server);
     let (code, said) = verify(dir.path(), &root, png_path.to_str().unwrap(), &["--venue-category", "supermarket"]);
     assert_eq!(code, 0, "{said}");
     assert!(said.starts_with("valid: domestic code, green, 张*丰, region 33"), "{said}");

@@ -1,0 +1,107 @@
+//! The transparency log against a running `healthcode serve`: an honest log passes
+//! `healthcode audit verify` (and keeps passing as it grows, from the checkpoint the
+//! auditor kept); a resident checks the proof of each change to their code; a leaf row
+//! changed behind the system's back fails the audit, and a changed node hash stops the
+//! server from starting.
+
+mod common;
+
+use std::path::Path;
+
+use base64::Engine;
+use common::{healthcode, serve, serve_command};
+use serde_json::{json, Value};
+
+async fn post(client: &reqwest::Client, base: &str, path: &str, body: Value) -> Value {
+    let response = client.post(format!("{base}{path}")).body(body.to_string()).send().await.unwrap();
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.json().await.unwrap()
+}
+
+async fn register(client: &reqwest::Client, base: &str, id_number: &str) -> String {
+    let answer = post(client, base, "/v1/persons", json!({"id_type": "resident_id", "id_number": id_number})).await;
+    answer["person_id"].as_str().unwrap().to_string()
+}
+
+fn audit(dir: &Path, base: &str, key: &str) -> (i32, String) {
+    let out = healthcode()
+        .args(["audit", "verify", "--url", base, "--key", key, "--state"])
+        .arg(dir.join("audit-state"))
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+#[tokio::test]
+async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let server = serve(dir.path());
+    let base = server.base.clone();
+    let a = register(&client, &base, "11010519491231002X").await;
+    let b = register(&client, &base, "330106198001011235").await;
+    for (i, person) in [&a, &b].into_iter().enumerate() {
+        let contact = json!({"id": format!("cdc-{i}"), "person_id": person, "type": "close_contact",
+                             "exposure_at": "2020-06-01T08:00:00+08:00"});
+        post(&client, &base, "/v1/events", contact).await;
+    }
+    let key = client.get(format!("{base}/v1/log/key")).send().await.unwrap().text().await.unwrap();
+
+    let (code, said) = audit(dir.path(), &base, &key);
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("all 2 entries hash to the signed root"), "{said}");
+    assert!(said.contains("2  colour changes to red"), "{said}");
+
+    // The log grows; the next audit proves it extends what the auditor saw before.
+    post(&client, &base, "/v1/events", json!({"id": "clr-0", "person_id": a, "type": "contact_cleared"})).await;
+    let (code, said) = audit(dir.path(), &base, &key);
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("all 3 entries") && said.contains("1  colour changes to green"), "{said}");
+
+    // A resident checks each change to their own code: the commitment from their salt,
+    // the entry's inclusion in the signed checkpoint.
+    let mine: Value = client.get(format!("{base}/v1/persons/{a}/log")).send().await.unwrap().json().await.unwrap();
+    let entries = mine["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{mine}");
+    let verifier = healthcode_log::NoteVerifier::parse(key.trim()).unwrap();
+    let checkpoint =
+        healthcode_log::Checkpoint::open(mine["checkpoint"].as_str().unwrap(), &verifier, verifier.name()).unwrap();
+    let salt: [u8; 32] = hex(mine["salt"].as_str().unwrap()).try_into().unwrap();
+    for e in entries {
+        let index = e["index"].as_u64().unwrap();
+        let entry: healthcode_log::Entry = serde_json::from_value(e["entry"].clone()).unwrap();
+        let healthcode_log::Entry::ColourChange(change) = &entry else { panic!("{entry:?}") };
+        assert_eq!(change.person_commitment, healthcode_log::person_commitment(&salt, &a, index));
+        let proof: Vec<[u8; 32]> = e["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| base64::engine::general_purpose::STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+            .collect();
+        healthcode_log::verify_inclusion(&entry.leaf_hash(), index, checkpoint.size, &proof, &checkpoint.root).unwrap();
+    }
+    assert!(!mine.to_string().contains(&b), "a person sees only their own entries");
+    drop(server);
+
+    // Behind the system's back: a red entry made to read green in the database.
+    let db = rusqlite::Connection::open(dir.path().join("data/healthcode.sqlite3")).unwrap();
+    let data: Vec<u8> = db.query_row("SELECT data FROM log_leaves WHERE idx = 1", [], |r| r.get(0)).unwrap();
+    let altered = String::from_utf8(data).unwrap().replace("\"new_colour\":\"red\"", "\"new_colour\":\"green\"");
+    db.execute("UPDATE log_leaves SET data = ?1 WHERE idx = 1", [altered.as_bytes()]).unwrap();
+    let server = serve(dir.path());
+    let (code, said) = audit(dir.path(), &server.base, &key);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.starts_with("FAILED:") && said.contains("do not hash to the checkpoint's root"), "{said}");
+    drop(server);
+
+    // A node hash changed to match forged data: the server itself refuses to start.
+    db.execute("UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 1", []).unwrap();
+    let out = serve_command(dir.path()).output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("were changed in the database"), "{said}");
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+}
