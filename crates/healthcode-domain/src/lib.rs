@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod access;
 mod area;
 mod colour;
 mod error;
@@ -8,6 +9,7 @@ mod person;
 mod time;
 mod venue;
 
+pub use access::{within, Department, Role};
 pub use area::AreaCode;
 pub use colour::{Colour, RuleColour};
 pub use error::ValidationError;

@@ -7,9 +7,9 @@ use healthcode_domain::{
     AccessOutcome, AreaCode, AreaRisk, Colour, Event, EventId, Evidence, PersonId, PersonKind, Timestamp,
 };
 use healthcode_store::{
-    Checkin, CodeState, CodeSummary, DeviceRecord, EvidenceColumns, Inserted, LogAppend, LogNode, NewCheckin,
-    NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection, Store, StoreResult,
-    StoredCheckpoint, VenueRecord,
+    Account, Alarm, Checkin, CodeState, CodeSummary, Credential, Decision, DeviceRecord, EvidenceColumns, Inserted,
+    LogAppend, LogNode, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord,
+    Rejection, Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
 use tokio_postgres::Row;
 
@@ -572,5 +572,45 @@ impl Store for PostgresStore {
         to: Timestamp,
     ) -> StoreResult<Vec<(AccessOutcome, u64)>> {
         self.checkin_count_rows(venue, from, to).await
+    }
+
+    async fn create_account(&self, account: &Account) -> StoreResult<bool> {
+        self.create_account_row(account).await
+    }
+
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
+        self.account_by_username_row(username).await
+    }
+
+    async fn save_credential(&self, credential: &Credential) -> StoreResult<()> {
+        self.save_credential_row(credential).await
+    }
+
+    async fn credential(&self, key_hash: &str) -> StoreResult<Option<(Credential, Account)>> {
+        self.credential_row(key_hash).await
+    }
+
+    async fn delete_credential(&self, key_hash: &str) -> StoreResult<()> {
+        self.delete_credential_row(key_hash).await
+    }
+
+    async fn save_decision(&self, decision: &Decision) -> StoreResult<()> {
+        self.save_decision_row(decision).await
+    }
+
+    async fn decision(&self, id: &str) -> StoreResult<Option<Decision>> {
+        Ok(self.decision_rows(Some(id), 1).await?.pop())
+    }
+
+    async fn decisions(&self, limit: usize) -> StoreResult<Vec<Decision>> {
+        self.decision_rows(None, limit).await
+    }
+
+    async fn record_alarm(&self, alarm: &NewAlarm) -> StoreResult<i64> {
+        self.record_alarm_row(alarm).await
+    }
+
+    async fn alarms(&self, after: i64, limit: usize) -> StoreResult<Vec<Alarm>> {
+        self.alarm_rows(after, limit).await
     }
 }

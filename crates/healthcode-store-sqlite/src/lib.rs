@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod accounts;
 mod checkpoints;
 mod codec;
 mod codes;

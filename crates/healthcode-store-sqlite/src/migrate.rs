@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "0001_initial", include_str!("../migrations/0001_initial.sql")),
     (2, "0002_checkpoints", include_str!("../migrations/0002_checkpoints.sql")),
     (3, "0003_log", include_str!("../migrations/0003_log.sql")),
+    (4, "0004_accounts", include_str!("../migrations/0004_accounts.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {

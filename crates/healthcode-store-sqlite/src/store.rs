@@ -4,12 +4,12 @@
 use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::{
-    Checkin, CodeState, CodeSummary, DeviceRecord, Inserted, LogAppend, LogNode, NewCheckin, NewDesignation,
-    NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection, Store, StoreResult, StoredCheckpoint,
-    VenueRecord,
+    Account, Alarm, Checkin, CodeState, CodeSummary, Credential, Decision, DeviceRecord, Inserted, LogAppend, LogNode,
+    NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection, Store,
+    StoreResult, StoredCheckpoint, VenueRecord,
 };
 
-use crate::{checkpoints, codes, events, log, persons, rejections, SqliteStore};
+use crate::{accounts, checkpoints, codes, events, log, persons, rejections, SqliteStore};
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -257,5 +257,53 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<(AccessOutcome, u64)>> {
         let venue = venue.to_string();
         self.read(move |c| checkpoints::checkin_counts(c, &venue, from, to)).await
+    }
+
+    async fn create_account(&self, account: &Account) -> StoreResult<bool> {
+        let account = account.clone();
+        self.write(move |c| accounts::create_account(c, &account)).await
+    }
+
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
+        let username = username.to_string();
+        self.read(move |c| accounts::account_by_username(c, &username)).await
+    }
+
+    async fn save_credential(&self, credential: &Credential) -> StoreResult<()> {
+        let credential = credential.clone();
+        self.write(move |c| accounts::save_credential(c, &credential)).await
+    }
+
+    async fn credential(&self, key_hash: &str) -> StoreResult<Option<(Credential, Account)>> {
+        let key_hash = key_hash.to_string();
+        self.read(move |c| accounts::credential(c, &key_hash)).await
+    }
+
+    async fn delete_credential(&self, key_hash: &str) -> StoreResult<()> {
+        let key_hash = key_hash.to_string();
+        self.write(move |c| accounts::delete_credential(c, &key_hash)).await
+    }
+
+    async fn save_decision(&self, decision: &Decision) -> StoreResult<()> {
+        let decision = decision.clone();
+        self.write(move |c| accounts::save_decision(c, &decision)).await
+    }
+
+    async fn decision(&self, id: &str) -> StoreResult<Option<Decision>> {
+        let id = id.to_string();
+        self.read(move |c| Ok(accounts::decisions(c, Some(&id), 1)?.pop())).await
+    }
+
+    async fn decisions(&self, limit: usize) -> StoreResult<Vec<Decision>> {
+        self.read(move |c| accounts::decisions(c, None, limit)).await
+    }
+
+    async fn record_alarm(&self, alarm: &NewAlarm) -> StoreResult<i64> {
+        let alarm = alarm.clone();
+        self.write(move |c| accounts::record_alarm(c, &alarm)).await
+    }
+
+    async fn alarms(&self, after: i64, limit: usize) -> StoreResult<Vec<Alarm>> {
+        self.read(move |c| accounts::alarms(c, after, limit)).await
     }
 }

@@ -10,6 +10,7 @@ use healthcode_domain::{
     QuarantineMode, RiskLevel, TestResult, Timestamp,
 };
 
+use crate::{Account, Approval, Credential, CredentialKind, Decision, DecisionStatus, NewAlarm};
 use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
 use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
@@ -34,6 +35,7 @@ where
     rejections_are_kept_in_order(&make().await).await;
     checkpoint_records_round_trip(&make().await).await;
     the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(&make().await).await;
+    accounts_credentials_decisions_and_alarms_round_trip(&make().await).await;
 }
 
 fn t(hours: i64) -> Timestamp {
@@ -441,4 +443,82 @@ async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store:
     assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint(3)));
     assert_eq!(store.checkpoints(0, 10).await.unwrap(), vec![checkpoint(2), checkpoint(3)]);
     assert_eq!(store.checkpoints(2, 10).await.unwrap(), vec![checkpoint(3)]);
+}
+
+async fn accounts_credentials_decisions_and_alarms_round_trip(store: &impl Store) {
+    let account = Account {
+        id: "a1".into(),
+        username: "wang.wei".into(),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        role: healthcode_domain::Role::ProvincialOffice,
+        jurisdiction: Some("33".into()),
+        department: None,
+        created_at: t(0),
+        disabled: false,
+    };
+    assert!(store.create_account(&account).await.unwrap());
+    assert!(
+        !store.create_account(&Account { id: "a2".into(), ..account.clone() }).await.unwrap(),
+        "a username is taken once"
+    );
+    assert_eq!(store.account_by_username("wang.wei").await.unwrap(), Some(account.clone()));
+    assert_eq!(store.account_by_username("nobody").await.unwrap(), None);
+    let telecom = Account {
+        id: "a3".into(),
+        username: "telecom-feed".into(),
+        password_hash: None,
+        role: healthcode_domain::Role::DataSource,
+        jurisdiction: None,
+        department: Some(healthcode_domain::Department::Telecom),
+        created_at: t(1),
+        disabled: true,
+    };
+    assert!(store.create_account(&telecom).await.unwrap());
+
+    let credential = Credential {
+        key_hash: "h1".into(),
+        account: "a3".into(),
+        kind: CredentialKind::ApiKey,
+        label: "feed".into(),
+        created_at: t(2),
+        expires_at: Some(t(99)),
+    };
+    store.save_credential(&credential).await.unwrap();
+    assert_eq!(store.credential("h1").await.unwrap(), Some((credential, telecom)), "a credential finds its account");
+    store.delete_credential("h1").await.unwrap();
+    assert_eq!(store.credential("h1").await.unwrap(), None);
+
+    let p = person(store, "p1").await;
+    let mut decision = Decision {
+        id: "dec-1".into(),
+        proposed_by: "a1".into(),
+        proposed_at: t(3),
+        colour: DecisionColour::Red,
+        until: t(300),
+        basis: "《传染病防治法》第三十九条".into(),
+        persons: vec![p],
+        approvals: vec![],
+        status: DecisionStatus::Proposed,
+    };
+    store.save_decision(&decision).await.unwrap();
+    decision.approvals.push(Approval { by: "a9".into(), at: t(4) });
+    decision.status = DecisionStatus::Applied;
+    store.save_decision(&decision).await.unwrap();
+    assert_eq!(store.decision("dec-1").await.unwrap(), Some(decision.clone()), "saving again replaces");
+    assert_eq!(store.decisions(10).await.unwrap(), vec![decision]);
+    assert_eq!(store.decision("nope").await.unwrap(), None);
+
+    let alarm = |kind: &str| NewAlarm {
+        at: t(5),
+        kind: kind.into(),
+        jurisdiction: "3301".into(),
+        detail: "x".into(),
+        log_index: Some(7),
+    };
+    let first = store.record_alarm(&alarm("mass_decision")).await.unwrap();
+    let second = store.record_alarm(&alarm("approver_share")).await.unwrap();
+    assert!(second > first);
+    let listed = store.alarms(0, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|a| a.alarm.kind.as_str()).collect::<Vec<_>>(), ["mass_decision", "approver_share"]);
+    assert_eq!(store.alarms(first, 10).await.unwrap().len(), 1);
 }

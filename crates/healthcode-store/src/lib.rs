@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod accounts;
 mod checkpoints;
 mod columns;
 pub mod conformance;
@@ -9,6 +10,7 @@ mod records;
 use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 
+pub use accounts::*;
 pub use checkpoints::*;
 pub use columns::EvidenceColumns;
 pub use log::{LogAppend, LogLeaf, LogNode, StoredCheckpoint};
@@ -126,6 +128,24 @@ pub trait Store: Send + Sync + 'static {
     /// Checkpoints with a size above `after_size`, smallest first, at most `limit`.
     async fn checkpoints(&self, after_size: u64, limit: usize) -> StoreResult<Vec<StoredCheckpoint>>;
     async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>>;
+
+    // Accounts, credentials, decisions, alarms.
+
+    /// Creates an account; false (and nothing changed) if the username is taken.
+    async fn create_account(&self, account: &Account) -> StoreResult<bool>;
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
+    async fn save_credential(&self, credential: &Credential) -> StoreResult<()>;
+    /// The credential with this hash and its account, if both exist.
+    async fn credential(&self, key_hash: &str) -> StoreResult<Option<(Credential, Account)>>;
+    async fn delete_credential(&self, key_hash: &str) -> StoreResult<()>;
+    /// Creates or replaces a decision.
+    async fn save_decision(&self, decision: &Decision) -> StoreResult<()>;
+    async fn decision(&self, id: &str) -> StoreResult<Option<Decision>>;
+    /// Up to `limit` decisions, newest first.
+    async fn decisions(&self, limit: usize) -> StoreResult<Vec<Decision>>;
+    async fn record_alarm(&self, alarm: &NewAlarm) -> StoreResult<i64>;
+    /// Alarms with id above `after`, oldest first.
+    async fn alarms(&self, after: i64, limit: usize) -> StoreResult<Vec<Alarm>>;
 
     // Checkpoints: profiles, venues, devices, check-ins.
 

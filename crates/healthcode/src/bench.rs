@@ -25,11 +25,22 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Signed codes in process, one core: the raw Ed25519 sign and verify rates (the
+    /// baseline), then issuing and verifying codes, measured in the same run.
+    Tokens {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Refresh { persons, data_dir, database_url } => refresh(persons, data_dir, database_url).await,
+        BenchCommand::Tokens { seconds } => {
+            crate::bench_tokens::run(seconds);
+            Ok(())
+        }
     }
 }
 

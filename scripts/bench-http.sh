@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# HTTP figures of issue 3 (BENCHMARKS.md): a resident fetching a freshly signed code, and
+# the verification endpoint, under wrk on loopback, with the raw Ed25519 rates and a
+# trivial endpoint measured in the same run as baselines.
+#
+# Usage: scripts/bench-http.sh [SECONDS] [CONNECTIONS]
+# Needs: wrk (Debian package), a release build (cargo build --release -p healthcode).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-20}"
+connections="${2:-64}"
+bin=target/release/healthcode
+command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 2; }
+[ -x "$bin" ] || cargo build --release -p healthcode
+
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+port=18080
+"$bin" serve --demo --listen "127.0.0.1:$port" --data-dir "$work/data" \
+  --signing-keys-file "$work/keys/signing.json" --log-key-file "$work/keys/log.key" \
+  --pseudonym-key-file "$work/keys/pseudonym.key" --scheduler-seconds 3600 >"$work/serve.out" 2>"$work/serve.err" &
+server=$!
+until grep -q "serving on" "$work/serve.out" 2>/dev/null; do sleep 0.2; done
+base="http://127.0.0.1:$port"
+
+# Every resident of the demo region, in random order, for the code requests.
+sqlite3 "$work/data/healthcode.sqlite3" "SELECT id FROM persons ORDER BY random()" >"$work/ids.txt"
+{
+  echo 'local ids = {}'
+  echo "for line in io.lines('$work/ids.txt') do ids[#ids + 1] = line end"
+  echo 'local i = 0'
+  echo 'request = function() i = i + 1; return wrk.format("GET", "/v1/persons/" .. ids[(i % #ids) + 1] .. "/token") end'
+} >"$work/token.lua"
+token=$(curl -s "$base/v1/persons/$(head -1 "$work/ids.txt")/token" | sed 's/.*"token":"\([^"]*\)".*/\1/')
+cat >"$work/verify.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"token":"$token"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+echo "== baseline: raw Ed25519 on one core, and tokens in process"
+"$bin" bench tokens --seconds 2
+for what in healthz token verify; do
+  case $what in
+    healthz) args=("$base/healthz") ;;
+    token) args=(-s "$work/token.lua" "$base") ;;
+    verify) args=(-s "$work/verify.lua" "$base") ;;
+  esac
+  echo "== $what: wrk -t1 -c$connections -d${seconds}s --latency"
+  # The server's and wrk's CPU time over the run: the share of the 2 cores each used.
+  before_server=$(awk '{print $14 + $15}' "/proc/$server/stat")
+  wrk -t1 -c"$connections" -d"${seconds}s" --latency "${args[@]}" >"$work/wrk.out" &
+  wrk_pid=$!
+  wait $wrk_pid
+  after_server=$(awk '{print $14 + $15}' "/proc/$server/stat")
+  grep -E "Requests/sec|Latency|50%|99%|Non-2xx|Socket errors" "$work/wrk.out"
+  ticks=$(getconf CLK_TCK)
+  echo "server CPU: $(echo "scale=2; ($after_server - $before_server) / $ticks / $seconds" | bc) cores"
+done
