@@ -28,6 +28,11 @@ pub enum ApiError {
     /// A missing or wrong key.
     #[error("{0}")]
     Unauthorised(String),
+    /// Authenticated, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
     /// A signed code that failed verification; `reason` is its stable code.
     #[error("{message}")]
     InvalidToken { reason: &'static str, message: String },
@@ -57,6 +62,8 @@ impl ApiError {
             ApiError::UnknownVenue(_) => (StatusCode::NOT_FOUND, "unknown_venue"),
             ApiError::Unauthorised(_) => (StatusCode::UNAUTHORIZED, "unauthorised"),
             ApiError::InvalidToken { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_token"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -80,6 +87,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::UnknownVenue(id) => ApiError::UnknownVenue(id),
             ServiceError::Unauthorised(why) => ApiError::Unauthorised(why),
             ServiceError::LogTampered(why) => ApiError::Internal(why),
+            ServiceError::Forbidden(why) => ApiError::Forbidden(why),
+            ServiceError::Conflict(why) => ApiError::Conflict(why),
             ServiceError::Token(refused) => {
                 ApiError::InvalidToken { reason: refused.code(), message: refused.to_string() }
             }

@@ -188,7 +188,10 @@ async fn a_batch_reports_every_row_by_line_number_and_keeps_rejections(app: Test
     assert_eq!(status, 200);
     let rejections = listed["rejections"].as_array().unwrap();
     assert_eq!(rejections.len(), 4, "every rejected row is kept: {listed}");
-    assert_eq!(rejections[0]["origin"], "api batch row 3", "the log names rows by their line in the file");
+    assert_eq!(
+        rejections[0]["origin"], "api batch (health) row 3",
+        "the log names the source and rows by their line in the file"
+    );
     assert!(rejections[1]["input"].as_str().unwrap().contains("this is not json"), "the input is kept as sent");
     let (_, page) = app.get(&format!("/v1/rejections?after={}&limit=1", rejections[0]["id"])).await;
     assert_eq!(page["rejections"][0]["id"], rejections[1]["id"]);
@@ -414,7 +417,10 @@ async fn transport_mistakes_are_json_errors_too(app: TestApp) {
         ("GET", "/persons/a/b", 404, "not_found"),
         ("GET", "/v2/persons", 404, "not_found"),
     ] {
-        let request = app.client.request(method.parse().unwrap(), app.url(path));
+        let mut request = app.client.request(method.parse().unwrap(), app.url(path));
+        if let Some(key) = app.key_for(path.split('?').next().unwrap_or(path), "") {
+            request = request.bearer_auth(key);
+        }
         let (got, error) = common::json_answer(request.send().await.unwrap()).await;
         assert_eq!((got, error["error"]["code"].as_str()), (status, Some(code)), "{method} {path}: {error}");
     }

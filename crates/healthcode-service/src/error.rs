@@ -25,6 +25,12 @@ pub enum ServiceError {
     /// The stored transparency log does not match what it signed.
     #[error("{0}")]
     LogTampered(String),
+    /// Authenticated, but this account may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request conflicts with the current state (e.g. approving an applied decision).
+    #[error("{0}")]
+    Conflict(String),
     #[error("a background task failed: {0}")]
     Background(String),
 }

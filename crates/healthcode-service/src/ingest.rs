@@ -21,6 +21,16 @@ pub enum AtPolicy {
     Supplied,
 }
 
+/// Who submits the rows, and so which events they may submit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The system itself: scenarios, the demo, imports of history, approved decisions.
+    Trusted,
+    /// A department's data feed: only the evidence that department may submit; never a
+    /// management decision, never a designation.
+    Department(healthcode_domain::Department),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RowStatus {
@@ -74,6 +84,19 @@ impl HealthService {
         policy: AtPolicy,
         origin: &str,
     ) -> Result<IngestReport, ServiceError> {
+        self.ingest_from(Source::Trusted, numbers, rows, policy, origin).await
+    }
+
+    /// As `ingest_numbered`, for a source that may submit only some events: the others
+    /// are rejected (and kept, with the reason) like any invalid row.
+    pub async fn ingest_from(
+        &self,
+        source: Source,
+        numbers: &[usize],
+        rows: &[String],
+        policy: AtPolicy,
+        origin: &str,
+    ) -> Result<IngestReport, ServiceError> {
         if numbers.len() != rows.len() {
             return Err(ServiceError::Invalid(ValidationError::new(format!(
                 "{} row numbers for {} rows",
@@ -88,7 +111,7 @@ impl HealthService {
         let mut by_document: BTreeMap<PersonId, PersonKind> = BTreeMap::new();
 
         for (i, text) in rows.iter().enumerate() {
-            match self.admit(text, policy, now) {
+            match self.admit(text, policy, now, source) {
                 Ok((admission, Some(PersonRef::Id(id)))) => {
                     by_id.push((admitted.len(), id));
                     admitted.push((i, admission));
@@ -174,6 +197,7 @@ impl HealthService {
         text: &str,
         policy: AtPolicy,
         now: healthcode_domain::Timestamp,
+        source: Source,
     ) -> Result<(Admitted, Option<PersonRef>), ValidationError> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             ValidationError::new(format!("the row is not valid JSON ({e}); send one JSON object per row"))
@@ -185,6 +209,9 @@ impl HealthService {
                 "field `at` is set by the server when it accepts an event; remove it (occurrence times such as \
                  `sampled_at` belong in the event's own fields)",
             ));
+        }
+        if let Source::Department(department) = source {
+            permitted(department, &body)?;
         }
         let id = id.ok_or_else(|| ValidationError::missing("id"))?;
         match body {
@@ -248,6 +275,26 @@ impl HealthService {
             self.store.register_person(&record).await?;
         }
         Ok(())
+    }
+}
+
+/// Whether a department may submit this event.
+fn permitted(department: healthcode_domain::Department, body: &EventBody) -> Result<(), ValidationError> {
+    match body {
+        EventBody::Evidence(e) if department.may_submit(e.kind()) => Ok(()),
+        EventBody::Evidence(healthcode_domain::Evidence::ManagementDecision { .. }) => Err(ValidationError::field(
+            "type",
+            "management decisions are not events a source can submit: an office proposes one at /v1/decisions and \
+             two provincial officers approve it",
+        )),
+        EventBody::Evidence(e) => Err(ValidationError::field(
+            "type",
+            format!("the {department} department is not authorised to submit `{}` events", e.kind()),
+        )),
+        EventBody::AreaRisk(_) => Err(ValidationError::field(
+            "type",
+            "area designations are made by the provincial office at /v1/designations, not by data feeds",
+        )),
     }
 }
 

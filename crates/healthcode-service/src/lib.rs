@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+mod accounts;
 mod clock;
+mod decisions;
 mod door;
 mod error;
 mod explain;
@@ -14,11 +16,13 @@ mod tokens;
 mod transparency;
 mod venues;
 
+pub use accounts::{create_account, issue_api_key, NewAccount};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use decisions::{NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
 pub use door::DoorDecision;
 pub use error::ServiceError;
 pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RulesUsed};
-pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus};
+pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus, Source};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;

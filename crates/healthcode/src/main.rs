@@ -5,6 +5,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod accounts;
 mod audit;
 mod bench;
 mod bench_tokens;
@@ -47,6 +48,8 @@ enum Command {
     Keys(keys::KeysArgs),
     /// Check a resident's code (text or a PNG of its QR) offline against a trust list.
     Verify(verify::VerifyArgs),
+    /// Staff and system accounts (offices, data sources, auditors).
+    Accounts(accounts::AccountsArgs),
     /// Audit the transparency log of a running server without trusting it.
     Audit(audit::AuditArgs),
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
@@ -118,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Keys(args) => keys::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Audit(args) => runtime.block_on(audit::run(args)),
+        Command::Accounts(args) => runtime.block_on(accounts::run(args)),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }
 }

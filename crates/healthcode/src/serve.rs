@@ -71,7 +71,7 @@ pub fn open_sqlite(data_dir: &Path) -> anyhow::Result<Arc<SqliteStore>> {
 
 /// The store the configuration names: PostgreSQL if a database URL is given, else SQLite.
 /// The only place in the program that chooses a backend.
-async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
+pub(crate) async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
     match database_url {
         Some(url) => {
             let store = PostgresStore::connect(url).await.context("cannot open the PostgreSQL store")?;

@@ -12,14 +12,14 @@ use base64::Engine;
 use common::{healthcode, serve, serve_command};
 use serde_json::{json, Value};
 
-async fn post(client: &reqwest::Client, base: &str, path: &str, body: Value) -> Value {
-    let response = client.post(format!("{base}{path}")).body(body.to_string()).send().await.unwrap();
+async fn post(client: &reqwest::Client, base: &str, key: &str, path: &str, body: Value) -> Value {
+    let response = client.post(format!("{base}{path}")).bearer_auth(key).body(body.to_string()).send().await.unwrap();
     assert!(response.status().is_success(), "{path}: {}", response.status());
     response.json().await.unwrap()
 }
 
 async fn register(client: &reqwest::Client, base: &str, id_number: &str) -> String {
-    let answer = post(client, base, "/v1/persons", json!({"id_type": "resident_id", "id_number": id_number})).await;
+    let answer = post(client, base, "", "/v1/persons", json!({"id_type": "resident_id", "id_number": id_number})).await;
     answer["person_id"].as_str().unwrap().to_string()
 }
 
@@ -36,6 +36,15 @@ fn audit(dir: &Path, base: &str, key: &str) -> (i32, String) {
 async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
+    // The health department's feed, created by an operator on the machine.
+    let out = healthcode()
+        .args(["accounts", "add", "cdc-feed", "--role", "data_source", "--department", "health", "--api-key", "feed"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string();
     let server = serve(dir.path());
     let base = server.base.clone();
     let a = register(&client, &base, "11010519491231002X").await;
@@ -43,18 +52,18 @@ async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
     for (i, person) in [&a, &b].into_iter().enumerate() {
         let contact = json!({"id": format!("cdc-{i}"), "person_id": person, "type": "close_contact",
                              "exposure_at": "2020-06-01T08:00:00+08:00"});
-        post(&client, &base, "/v1/events", contact).await;
+        post(&client, &base, &key, "/v1/events", contact).await;
     }
-    let key = client.get(format!("{base}/v1/log/key")).send().await.unwrap().text().await.unwrap();
+    let log_key = client.get(format!("{base}/v1/log/key")).send().await.unwrap().text().await.unwrap();
 
-    let (code, said) = audit(dir.path(), &base, &key);
+    let (code, said) = audit(dir.path(), &base, &log_key);
     assert_eq!(code, 0, "{said}");
     assert!(said.contains("all 2 entries hash to the signed root"), "{said}");
     assert!(said.contains("2  colour changes to red"), "{said}");
 
     // The log grows; the next audit proves it extends what the auditor saw before.
-    post(&client, &base, "/v1/events", json!({"id": "clr-0", "person_id": a, "type": "contact_cleared"})).await;
-    let (code, said) = audit(dir.path(), &base, &key);
+    post(&client, &base, &key, "/v1/events", json!({"id": "clr-0", "person_id": a, "type": "contact_cleared"})).await;
+    let (code, said) = audit(dir.path(), &base, &log_key);
     assert_eq!(code, 0, "{said}");
     assert!(said.contains("all 3 entries") && said.contains("1  colour changes to green"), "{said}");
 
@@ -63,7 +72,7 @@ async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
     let mine: Value = client.get(format!("{base}/v1/persons/{a}/log")).send().await.unwrap().json().await.unwrap();
     let entries = mine["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2, "{mine}");
-    let verifier = healthcode_log::NoteVerifier::parse(key.trim()).unwrap();
+    let verifier = healthcode_log::NoteVerifier::parse(log_key.trim()).unwrap();
     let checkpoint =
         healthcode_log::Checkpoint::open(mine["checkpoint"].as_str().unwrap(), &verifier, verifier.name()).unwrap();
     let salt: [u8; 32] = hex(mine["salt"].as_str().unwrap()).try_into().unwrap();
@@ -89,7 +98,7 @@ async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
     let altered = String::from_utf8(data).unwrap().replace("\"new_colour\":\"red\"", "\"new_colour\":\"green\"");
     db.execute("UPDATE log_leaves SET data = ?1 WHERE idx = 1", [altered.as_bytes()]).unwrap();
     let server = serve(dir.path());
-    let (code, said) = audit(dir.path(), &server.base, &key);
+    let (code, said) = audit(dir.path(), &server.base, &log_key);
     assert_eq!(code, 1, "{said}");
     assert!(said.starts_with("FAILED:") && said.contains("do not hash to the checkpoint's root"), "{said}");
     drop(server);

@@ -5,11 +5,14 @@
 use std::borrow::Cow;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use healthcode_domain::ValidationError;
-use healthcode_service::{AtPolicy, IngestReport, RowStatus};
+use healthcode_service::{AtPolicy, IngestReport, RowStatus, Source};
+
+use crate::api::policy::{allow, Action};
 use serde_json::Value;
 
 use crate::api::{BatchBody, JsonBody};
@@ -17,13 +20,31 @@ use crate::{ApiError, AppState};
 
 /// One event. 201 when accepted, 200 when a duplicate of a stored one, 422 when rejected
 /// (400 when it is not JSON at all).
-pub(crate) async fn one(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+pub(crate) async fn one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let source = data_source(&state, &headers).await?;
     let text = without_nul(body.text()?).into_owned();
-    ingest_one(&state, text, "api").await
+    ingest_one(&state, source, text, "api").await
+}
+
+/// The department a data feed speaks for: only its own evidence is accepted.
+async fn data_source(state: &AppState, headers: &HeaderMap) -> Result<(Source, String), ApiError> {
+    let account = allow(state, headers, Action::SubmitEvidence).await?;
+    let department =
+        account.department.ok_or_else(|| ApiError::Forbidden("this data source has no department".into()))?;
+    Ok((Source::Department(department), account.username))
 }
 
 /// One `area_risk` designation; `type` may be left out.
-pub(crate) async fn designation(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+pub(crate) async fn designation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let office = allow(&state, &headers, Action::Designate).await?;
     let mut text = without_nul(body.text()?).into_owned();
     if let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(&text) {
         match object.get("type") {
@@ -41,13 +62,39 @@ pub(crate) async fn designation(State(state): State<AppState>, body: JsonBody) -
             }
         }
     }
-    ingest_one(&state, text, "api designations").await
+    // An office designates inside its jurisdiction only.
+    let value: Option<Value> = serde_json::from_str(&text).ok();
+    let area = value.as_ref().and_then(|v| v["area"].as_str()).and_then(|a| healthcode_domain::AreaCode::parse(a).ok());
+    if let (Some(area), Some(jurisdiction)) = (&area, &office.jurisdiction) {
+        if !healthcode_domain::within(jurisdiction, area.normal()) {
+            return Err(ApiError::Forbidden(format!(
+                "{} is outside your jurisdiction ({jurisdiction})",
+                area.as_str()
+            )));
+        }
+    }
+    let origin = format!("api designations by {}", office.username);
+    let response = ingest_one(&state, (Source::Trusted, office.username.clone()), text, &origin).await?;
+    if response.status() == StatusCode::CREATED {
+        if let (Some(area), Some(v)) = (area, value) {
+            let level = v["level"].as_str().unwrap_or_default();
+            let escalate = v["escalate_to_red"].as_bool().unwrap_or(false);
+            state.service.log_designation(&office, area.as_str(), level, escalate).await?;
+        }
+    }
+    Ok(response)
 }
 
-async fn ingest_one(state: &AppState, text: String, origin: &str) -> Result<Response, ApiError> {
+async fn ingest_one(
+    state: &AppState,
+    source: (Source, String),
+    text: String,
+    origin: &str,
+) -> Result<Response, ApiError> {
     // The same test the service applies (`IgnoredAny` would let `1e999` through).
     let is_json = serde_json::from_str::<Value>(&text).is_ok();
-    let report = state.service.ingest(&[text], AtPolicy::ServerClock, origin).await?;
+    let origin = format!("{origin} ({})", source.1);
+    let report = state.service.ingest_from(source.0, &[1], &[text], AtPolicy::ServerClock, &origin).await?;
     let row = report.rows.into_iter().next().ok_or_else(|| ApiError::internal("ingest gave no outcome for the row"))?;
     match row.status {
         RowStatus::Accepted => Ok((StatusCode::CREATED, Json(row)).into_response()),
@@ -61,14 +108,20 @@ async fn ingest_one(state: &AppState, text: String, origin: &str) -> Result<Resp
 
 /// NDJSON, one event per line (`\n` or `\r\n`). Each non-blank line gets an outcome whose
 /// `row` is its line number in the submitted file: blank lines are skipped but counted.
-pub(crate) async fn batch(State(state): State<AppState>, body: BatchBody) -> Result<Json<IngestReport>, ApiError> {
+pub(crate) async fn batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: BatchBody,
+) -> Result<Json<IngestReport>, ApiError> {
+    let (source, who) = data_source(&state, &headers).await?;
     let (line_numbers, rows) = split_lines(body.text()?);
     if rows.is_empty() {
         return Err(ApiError::InvalidInput(ValidationError::new(
             "the batch is empty: send one JSON event per line (NDJSON)",
         )));
     }
-    let report = state.service.ingest_numbered(&line_numbers, &rows, AtPolicy::ServerClock, "api batch").await?;
+    let origin = format!("api batch ({who})");
+    let report = state.service.ingest_from(source, &line_numbers, &rows, AtPolicy::ServerClock, &origin).await?;
     Ok(Json(report))
 }
 

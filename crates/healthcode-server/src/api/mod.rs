@@ -7,6 +7,8 @@ mod events;
 mod log;
 mod overview;
 mod persons;
+pub(crate) mod policy;
+mod staff;
 mod tokens;
 pub(crate) mod venues;
 
@@ -45,6 +47,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/venues/{venue_id}/checkins/today", get(venues::checkin_counts))
         .route("/v1/checkins", post(venues::scan))
         .route("/v1/gate/check", post(venues::gate))
+        .route("/v1/login", post(staff::login))
+        .route("/v1/logout", post(staff::logout))
+        .route("/v1/me", get(staff::me))
+        .route("/v1/decisions", post(staff::propose).get(staff::decisions))
+        .route("/v1/decisions/{decision_id}/approve", post(staff::approve))
+        .route("/v1/alarms", get(staff::alarms))
         .route("/v1/log/checkpoint", get(log::checkpoint))
         .route("/v1/log/key", get(log::key))
         .route("/v1/log/checkpoints", get(log::checkpoints))

@@ -9,7 +9,12 @@ use crate::{ApiError, AppState};
 /// Rejected inputs, oldest first: at most `limit` (1 to 1000, default 100) with an id
 /// above `after` (default 0). `next_after` is the `after` of the next page, or null
 /// when this page is the last. ID numbers in the kept inputs are masked.
-pub(crate) async fn rejections(State(state): State<AppState>, query: RawQuery) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn rejections(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    query: RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    crate::api::policy::allow(&state, &headers, crate::api::policy::Action::ReadRejections).await?;
     let query = query_params(query)?;
     let number = |name: &str, default: i64| -> Result<i64, ApiError> {
         match query.get(name) {

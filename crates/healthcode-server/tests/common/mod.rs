@@ -12,6 +12,9 @@ use healthcode_store_sqlite::SqliteStore;
 use serde_json::Value;
 
 pub struct TestApp {
+    /// API keys of the test's accounts: `health`, `telecom`, `border` (data sources),
+    /// `provincial`, `provincial2`, `provincial3`, `local` (offices), `auditor`.
+    pub keys: std::collections::HashMap<&'static str, String>,
     pub address: String,
     pub clock: ManualClock,
     pub service: Arc<HealthService>,
@@ -111,6 +114,7 @@ impl TestApp {
             .await
             .unwrap(),
         );
+        let keys = accounts(&service).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -122,20 +126,55 @@ impl TestApp {
             .await
             .unwrap();
         });
-        TestApp { address, clock, service, client: reqwest::Client::new(), _dir: dir, _shutdown: tx, _schema: schema }
+        TestApp {
+            keys,
+            address,
+            clock,
+            service,
+            client: reqwest::Client::new(),
+            _dir: dir,
+            _shutdown: tx,
+            _schema: schema,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
 
+    /// Posts JSON with the key a real caller of that route would hold (see `key_for`).
     pub async fn post(&self, path: &str, body: impl Into<String>) -> (u16, Value) {
-        self.post_bytes(path, body.into().into_bytes(), Some("application/json")).await
+        let body = body.into();
+        self.post_bytes(path, body.into_bytes(), Some("application/json")).await
+    }
+
+    /// Who calls a route in these tests: events come from the department whose evidence
+    /// they are, designations from the provincial office, staff lists are read by staff.
+    pub fn key_for(&self, path: &str, body: &str) -> Option<String> {
+        let who = match path {
+            "/v1/designations" | "/v1/rejections" => "provincial",
+            p if p.starts_with("/v1/rejections") => "provincial",
+            "/v1/decisions" | "/v1/alarms" => "auditor",
+            "/v1/events/batch" => "health",
+            "/v1/events" => {
+                match serde_json::from_str::<Value>(body).ok().and_then(|v| v["type"].as_str().map(String::from)) {
+                    Some(t) if t == "stay" => "telecom",
+                    Some(t) if t == "entry" => "border",
+                    _ => "health",
+                }
+            }
+            _ => return None,
+        };
+        Some(self.keys[who].clone())
     }
 
     /// Posts raw bytes with the given Content-Type (none if `None`) and reads a JSON answer.
     pub async fn post_bytes(&self, path: &str, body: Vec<u8>, content_type: Option<&str>) -> (u16, Value) {
+        let key = self.key_for(path, &String::from_utf8_lossy(&body));
         let mut request = self.client.post(self.url(path)).body(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
@@ -153,7 +192,10 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        json_answer(self.client.get(self.url(path)).send().await.unwrap()).await
+        match self.key_for(path, "") {
+            Some(key) => self.get_with_key(path, &key).await,
+            None => json_answer(self.client.get(self.url(path)).send().await.unwrap()).await,
+        }
     }
 
     /// Registers a resident and returns their pseudonymous id.
@@ -163,6 +205,36 @@ impl TestApp {
         assert!(status == 201 || status == 200, "{status} {body}");
         body["person_id"].as_str().unwrap().to_string()
     }
+}
+
+/// The accounts every test app has, each with an API key.
+async fn accounts(service: &HealthService) -> std::collections::HashMap<&'static str, String> {
+    use healthcode_domain::{AreaCode, Department, Role};
+    let office = |role, area: &str| (role, Some(AreaCode::parse(area).unwrap()), None);
+    let source = |department| (Role::DataSource, None, Some(department));
+    let wanted = [
+        ("health", source(Department::Health)),
+        ("telecom", source(Department::Telecom)),
+        ("border", source(Department::Border)),
+        ("provincial", office(Role::ProvincialOffice, "330000")),
+        ("provincial2", office(Role::ProvincialOffice, "330000")),
+        ("provincial3", office(Role::ProvincialOffice, "330000")),
+        ("local", office(Role::LocalOffice, "330100")),
+        ("auditor", (Role::Auditor, None, None)),
+    ];
+    let mut keys = std::collections::HashMap::new();
+    for (name, (role, jurisdiction, department)) in wanted {
+        let new = healthcode_service::NewAccount {
+            username: name.to_string(),
+            password: None,
+            role,
+            jurisdiction,
+            department,
+        };
+        service.create_account(new).await.unwrap();
+        keys.insert(name, service.issue_api_key(name, "tests").await.unwrap());
+    }
+    keys
 }
 
 /// The status and JSON body of a response, checking that it says it is JSON.

@@ -1,0 +1,51 @@
+//! Who may call what: one table for every protected action, checked by `allow`. The
+//! routes that are not here are public by design (registration and a resident's own
+//! code, the trust list, verification, the transparency log, venue registration), or
+//! take a venue's or device's own key (venue display, devices, gates).
+
+use axum::http::HeaderMap;
+use healthcode_domain::Role;
+use healthcode_store::Account;
+
+use crate::api::auth::bearer;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    SubmitEvidence,
+    Designate,
+    ReadRejections,
+    ProposeDecision,
+    ApproveDecision,
+    ReadDecisions,
+    ReadAlarms,
+}
+
+use Role::*;
+
+/// The roles that may take each action. Jurisdictions and the finer rules of decisions
+/// (not the proposer, not twice) are checked where the action is carried out.
+pub const POLICY: &[(Action, &[Role])] = &[
+    (Action::SubmitEvidence, &[DataSource]),
+    (Action::Designate, &[ProvincialOffice]),
+    (Action::ReadRejections, &[DataSource, LocalOffice, ProvincialOffice, Auditor]),
+    (Action::ProposeDecision, &[LocalOffice, ProvincialOffice]),
+    (Action::ApproveDecision, &[ProvincialOffice]),
+    (Action::ReadDecisions, &[LocalOffice, ProvincialOffice, Auditor, ComplaintHandler]),
+    (Action::ReadAlarms, &[ProvincialOffice, Auditor]),
+];
+
+pub fn permits(action: Action, role: Role) -> bool {
+    POLICY.iter().any(|(a, roles)| *a == action && roles.contains(&role))
+}
+
+/// The caller's account, if it may take `action`: 401 without a valid key, 403 with the
+/// wrong role.
+pub(crate) async fn allow(state: &AppState, headers: &HeaderMap, action: Action) -> Result<Account, ApiError> {
+    let key = bearer(headers, "session or API key")?;
+    let account = state.service.authenticate(key).await?;
+    if !permits(action, account.role) {
+        return Err(ApiError::Forbidden(format!("a {} account may not do this ({action:?})", account.role)));
+    }
+    Ok(account)
+}

@@ -1,0 +1,99 @@
+//! Staff: login and logout, management decisions, alarms.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use healthcode_domain::{DecisionColour, PersonId, Timestamp, ValidationError};
+use healthcode_service::NewDecision;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::auth::{bearer, json_object};
+use crate::api::policy::{allow, Action};
+use crate::api::{query_params, JsonBody, RawQuery};
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+pub(crate) async fn login(State(state): State<AppState>, body: JsonBody) -> Result<Json<Value>, ApiError> {
+    let body: LoginBody = json_object(&body, r#"{"username": …, "password": …}"#)?;
+    let (token, expires_at) = state.service.login(&body.username, &body.password).await?;
+    Ok(Json(json!({"token": token, "expires_at": expires_at})))
+}
+
+pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    state.service.logout(bearer(&headers, "session key")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who the key belongs to.
+pub(crate) async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let account = state.service.authenticate(bearer(&headers, "session or API key")?).await?;
+    Ok(Json(json!({ "account": account })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    persons: Vec<String>,
+    colour: String,
+    until: String,
+    basis: String,
+}
+
+pub(crate) async fn propose(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let by = allow(&state, &headers, Action::ProposeDecision).await?;
+    let body: DecisionBody =
+        json_object(&body, r#"{"persons": […], "colour": "red"|"yellow", "until": …, "basis": …}"#)?;
+    let persons = body
+        .persons
+        .iter()
+        .map(|p| PersonId::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::InvalidInput)?;
+    let colour = DecisionColour::parse(&body.colour).ok_or_else(|| {
+        ApiError::InvalidInput(ValidationError::field("colour", "a decision's colour is `red` or `yellow`"))
+    })?;
+    let until = Timestamp::parse_field("until", &body.until).map_err(ApiError::InvalidInput)?;
+    let decision =
+        state.service.propose_decision(&by, NewDecision { persons, colour, until, basis: body.basis }).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "decision": decision }))).into_response())
+}
+
+pub(crate) async fn approve(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let by = allow(&state, &headers, Action::ApproveDecision).await?;
+    let Path(id) = path.map_err(|_| ApiError::InvalidInput(ValidationError::field("decision", "not UTF-8 text")))?;
+    let decision = state.service.approve_decision(&by, &id).await?;
+    Ok(Json(json!({ "decision": decision })))
+}
+
+pub(crate) async fn decisions(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    allow(&state, &headers, Action::ReadDecisions).await?;
+    Ok(Json(json!({ "decisions": state.service.store().decisions(200).await? })))
+}
+
+pub(crate) async fn alarms(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    allow(&state, &headers, Action::ReadAlarms).await?;
+    let query = query_params(query)?;
+    let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
+    Ok(Json(json!({ "alarms": state.service.store().alarms(after, 1000).await? })))
+}

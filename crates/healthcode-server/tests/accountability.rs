@@ -1,0 +1,242 @@
+//! The Zhengzhou attempt (seed 003), replayed against a running server: officials want
+//! the codes of bank depositors red. There is no API that sets a colour; a data feed may
+//! submit only its own department's evidence; a decision needs two provincial approvers
+//! other than its proposer, and a mass decision that passes raises an alarm, goes into the
+//! log, and is shown to each person with its basis. Then every protected endpoint against
+//! every role.
+
+mod common;
+
+use common::{resident_id, TestApp};
+use serde_json::{json, Value};
+
+common::on_both_backends!(
+    the_zhengzhou_attempt_is_impossible_or_loud,
+    every_protected_endpoint_checks_role_and_key,
+    staff_log_in_with_a_password_and_sessions_end,
+);
+
+const DEPOSITORS: usize = 60;
+
+async fn colour(app: &TestApp, person: &str) -> String {
+    let (_, code) = app.get(&format!("/v1/persons/{person}/code")).await;
+    code["colour"].as_str().unwrap().to_string()
+}
+
+async fn the_zhengzhou_attempt_is_impossible_or_loud(app: TestApp) {
+    let mut depositors = Vec::new();
+    for i in 0..DEPOSITORS {
+        depositors.push(app.register(&resident_id(&format!("4101051980010{i:04}"))).await);
+    }
+    let first = depositors[0].clone();
+
+    // 1. No route sets a colour.
+    for (method, path, body) in [
+        ("PUT", format!("/v1/persons/{first}/code"), json!({"colour": "red"})),
+        ("POST", format!("/v1/persons/{first}/code"), json!({"colour": "red"})),
+        ("PATCH", format!("/v1/persons/{first}"), json!({"colour": "red"})),
+        ("POST", "/v1/codes".to_string(), json!({"person_id": first, "colour": "red"})),
+    ] {
+        let request = app.client.request(method.parse().unwrap(), app.url(&path)).bearer_auth(&app.keys["provincial"]);
+        let status = request.body(body.to_string()).send().await.unwrap().status().as_u16();
+        assert!(status == 404 || status == 405, "{method} {path} answered {status}");
+    }
+    let (status, refused) = app
+        .post_with_key(
+            "/v1/events",
+            &app.keys["health"],
+            json!({"id": "x1", "person_id": first, "type": "colour", "colour": "red"}).to_string(),
+        )
+        .await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("type")), "{refused}");
+
+    // 2. A decision smuggled in as an event, even well formed with two names: refused and
+    // kept in the rejection log.
+    let smuggled = json!({"id": "x2", "person_id": first, "type": "management_decision", "color": "red",
+        "until": "2020-06-20T00:00:00+08:00", "basis": "维稳", "approvers": ["冯", "张"]});
+    let (status, refused) = app.post_with_key("/v1/events", &app.keys["health"], smuggled.to_string()).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("/v1/decisions"), "{refused}");
+    let (status, _) = app.post_with_key("/v1/events", &app.keys["provincial"], smuggled.to_string()).await;
+    assert_eq!(status, 403, "an office is not a data feed");
+
+    // 3. A source outside its department: telecom may submit stays, not diagnoses.
+    let diagnosis = json!({"id": "x3", "person_id": first, "type": "diagnosis", "status": "confirmed"});
+    let (status, refused) = app.post_with_key("/v1/events", &app.keys["telecom"], diagnosis.to_string()).await;
+    assert_eq!(status, 422);
+    assert!(refused["error"]["message"].as_str().unwrap().contains("telecom department is not authorised"));
+    let (_, rejections) = app.get("/v1/rejections").await;
+    let kept: Vec<&str> =
+        rejections["rejections"].as_array().unwrap().iter().map(|r| r["origin"].as_str().unwrap()).collect();
+    assert_eq!(kept, ["api (health)", "api (health)", "api (telecom)"], "every refused event is kept with its source");
+    assert_eq!(colour(&app, &first).await, "green");
+
+    // 4. The decision, proposed by a local office, with a basis that is no epidemic basis.
+    let proposal = json!({"persons": depositors, "colour": "red", "until": "2020-06-20T00:00:00+08:00",
+        "basis": "村镇银行储户维稳（非防疫目的）"});
+    let (status, proposed) = app.post_with_key("/v1/decisions", &app.keys["local"], proposal.to_string()).await;
+    assert_eq!(status, 201, "{proposed}");
+    let id = proposed["decision"]["id"].as_str().unwrap().to_string();
+    let approve = |who: &'static str| {
+        let (app, id) = (&app, id.clone());
+        async move { app.post_with_key(&format!("/v1/decisions/{id}/approve"), &app.keys[who], "").await }
+    };
+    let (status, _) = approve("local").await;
+    assert_eq!(status, 403, "a local office does not approve");
+    let (status, once) = approve("provincial").await;
+    assert_eq!((status, once["decision"]["status"].as_str()), (200, Some("proposed")), "{once}");
+    assert_eq!(colour(&app, &first).await, "green", "one approval changes nothing");
+    let (status, twice) = approve("provincial").await;
+    assert_eq!(status, 403, "the same officer cannot approve twice: {twice}");
+    assert_eq!(colour(&app, &first).await, "green");
+
+    // 5. A second, distinct provincial officer: it takes effect, loudly.
+    let (status, applied) = approve("provincial2").await;
+    assert_eq!((status, applied["decision"]["status"].as_str()), (200, Some("applied")), "{applied}");
+    for person in &depositors {
+        assert_eq!(colour(&app, person).await, "red");
+    }
+    let (status, again) = approve("provincial3").await;
+    assert_eq!(status, 409, "an applied decision is final: {again}");
+
+    // Each person sees the decision and its basis with their code (not who approved it).
+    let (_, code) = app.get(&format!("/v1/persons/{first}/code")).await;
+    assert_eq!(code["reasons"][0]["rule"], "R5", "{code}");
+    let evidence = &code["reasons"][0]["evidence"][0];
+    assert_eq!(evidence["type"], "management_decision");
+    assert_eq!(evidence["details"]["basis"], "村镇银行储户维稳（非防疫目的）");
+    assert!(evidence["details"].get("approvers").is_none());
+
+    // An alarm for auditors, and everything in the transparency log.
+    let (status, alarms) = app.get("/v1/alarms").await;
+    assert_eq!(status, 200, "{alarms}");
+    let alarm = &alarms["alarms"][0];
+    assert_eq!(alarm["kind"], "mass_decision");
+    assert!(alarm["detail"].as_str().unwrap().contains(&format!("turns {DEPOSITORS} persons red")), "{alarm}");
+    let (_, entries) = app.get("/v1/log/entries?from=0").await;
+    let kinds: Vec<Value> = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let bytes = base64_decode(e["data"].as_str().unwrap());
+            serde_json::from_slice::<Value>(&bytes).unwrap()["type"].clone()
+        })
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "colour_change").count(), DEPOSITORS);
+    assert_eq!(kinds.iter().filter(|k| *k == "decision_approval").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| *k == "alarm").count(), 1);
+    let (_, mine) = app.get(&format!("/v1/persons/{first}/log")).await;
+    assert_eq!(mine["entries"][0]["entry"]["new_colour"], "red", "{mine}");
+    assert_eq!(mine["entries"][0]["entry"]["rules"], json!(["R5"]));
+
+    // A decision over the cap is refused outright.
+    let too_many: Vec<String> = (0..1001).map(|i| format!("p{i}")).collect();
+    let (status, refused) = app
+        .post_with_key(
+            "/v1/decisions",
+            &app.keys["provincial"],
+            json!({"persons": too_many, "colour": "red", "until": "2020-06-20T00:00:00+08:00", "basis": "test basis"})
+                .to_string(),
+        )
+        .await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("persons")), "{refused}");
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+}
+
+/// Every endpoint that needs a key, called with no key, an unknown key, and each role's
+/// key: 401 without a valid key, 403 for a role the policy does not list, and anything
+/// but 401/403 for one it lists.
+async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
+    let person = app.register(&resident_id("33010619800101123")).await;
+    let fever = json!({"id": "f1", "person_id": person, "type": "fever"}).to_string();
+    let designation = json!({"id": "d1", "area": "330106", "level": "medium"}).to_string();
+    let decision =
+        json!({"persons": [person], "colour": "yellow", "until": "2020-06-10T00:00:00+08:00", "basis": "test basis"})
+            .to_string();
+    // (method, path, body, roles allowed by name of the test account)
+    let table: &[(&str, &str, &str, &[&str])] = &[
+        ("POST", "/v1/events", &fever, &["health", "telecom", "border"]),
+        ("POST", "/v1/events/batch", &fever, &["health", "telecom", "border"]),
+        ("POST", "/v1/designations", &designation, &["provincial", "provincial2", "provincial3"]),
+        (
+            "GET",
+            "/v1/rejections",
+            "",
+            &["health", "telecom", "border", "provincial", "provincial2", "provincial3", "local", "auditor"],
+        ),
+        ("POST", "/v1/decisions", &decision, &["provincial", "provincial2", "provincial3", "local"]),
+        ("GET", "/v1/decisions", "", &["provincial", "provincial2", "provincial3", "local", "auditor"]),
+        ("POST", "/v1/decisions/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
+        ("GET", "/v1/alarms", "", &["provincial", "provincial2", "provincial3", "auditor"]),
+    ];
+    let accounts = ["health", "telecom", "border", "provincial", "provincial2", "provincial3", "local", "auditor"];
+    for (method, path, body, allowed) in table {
+        let call = |key: Option<String>| {
+            let mut request = app.client.request(method.parse().unwrap(), app.url(path)).body(body.to_string());
+            if let Some(key) = key {
+                request = request.bearer_auth(key);
+            }
+            async move { request.send().await.unwrap().status().as_u16() }
+        };
+        assert_eq!(call(None).await, 401, "{method} {path} without a key");
+        assert_eq!(call(Some("hck_not-a-key".into())).await, 401, "{method} {path} with an unknown key");
+        for account in accounts {
+            let status = call(Some(app.keys[account].clone())).await;
+            if allowed.contains(&account) {
+                assert!(status != 401 && status != 403, "{method} {path} as {account}: {status}");
+            } else {
+                assert_eq!(status, 403, "{method} {path} as {account}");
+            }
+        }
+    }
+    // Jurisdiction: an office designates only inside its own area.
+    let office = healthcode_service::NewAccount {
+        username: "hangzhou-prov".into(),
+        password: None,
+        role: healthcode_domain::Role::ProvincialOffice,
+        jurisdiction: Some(healthcode_domain::AreaCode::parse("330100").unwrap()),
+        department: None,
+    };
+    app.service.create_account(office).await.unwrap();
+    let key = app.service.issue_api_key("hangzhou-prov", "test").await.unwrap();
+    let outside = json!({"id": "d2", "area": "330200", "level": "high"}).to_string();
+    let (status, refused) = app.post_with_key("/v1/designations", &key, outside).await;
+    assert_eq!(status, 403, "{refused}");
+    let inside = json!({"id": "d3", "area": "330106", "level": "high"}).to_string();
+    assert_eq!(app.post_with_key("/v1/designations", &key, inside).await.0, 201);
+}
+
+async fn staff_log_in_with_a_password_and_sessions_end(app: TestApp) {
+    let officer = healthcode_service::NewAccount {
+        username: "li.na".into(),
+        password: Some("correct horse battery staple".into()),
+        role: healthcode_domain::Role::Auditor,
+        jurisdiction: None,
+        department: None,
+    };
+    app.service.create_account(officer).await.unwrap();
+    let (status, wrong) = app.post("/v1/login", r#"{"username":"li.na","password":"wrong password!!"}"#).await;
+    assert_eq!(status, 401);
+    let (status, unknown) = app.post("/v1/login", r#"{"username":"nobody","password":"wrong password!!"}"#).await;
+    assert_eq!(status, 401);
+    assert_eq!(wrong["error"]["message"], unknown["error"]["message"], "a login never tells which usernames exist");
+    let (status, session) =
+        app.post("/v1/login", r#"{"username":"li.na","password":"correct horse battery staple"}"#).await;
+    assert_eq!(status, 200, "{session}");
+    let token = session["token"].as_str().unwrap().to_string();
+    let (status, me) = app.get_with_key("/v1/me", &token).await;
+    assert_eq!((status, me["account"]["role"].as_str()), (200, Some("auditor")));
+    assert!(me.to_string().find("password").is_none());
+    assert_eq!(app.get_with_key("/v1/alarms", &token).await.0, 200);
+    // Twelve hours later the session is over.
+    let now = app.service.now().as_millis();
+    app.clock.set(healthcode_domain::Timestamp::from_millis(now + 12 * 3_600_000));
+    assert_eq!(app.get_with_key("/v1/alarms", &token).await.0, 401);
+    let (status, _) = app.post("/v1/login", r#"{"username":"li.na","password":"correct horse battery staple"}"#).await;
+    assert_eq!(status, 200);
+}

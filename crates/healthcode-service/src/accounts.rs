@@ -1,0 +1,151 @@
+//! Staff and systems: accounts, password login (argon2), sessions and API keys. Every
+//! credential is a random key shown once and stored as a hash.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use healthcode_domain::{AreaCode, Department, Role, Timestamp, ValidationError};
+use healthcode_store::{Account, Credential, CredentialKind, Store};
+
+use crate::secrets::{key_hash, new_id, new_key};
+use crate::{HealthService, ServiceError};
+
+/// How long a staff session lasts.
+const SESSION_HOURS: i64 = 12;
+
+/// What an account is created with.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    /// `None` for a system that authenticates with API keys only.
+    pub password: Option<String>,
+    pub role: Role,
+    pub jurisdiction: Option<AreaCode>,
+    pub department: Option<Department>,
+}
+
+/// A password that argon2 has hashed in memory only for as long as needed.
+fn hash_password(password: &str) -> Result<String, ServiceError> {
+    if password.chars().count() < 12 {
+        return Err(ValidationError::field("password", "a password is at least 12 characters").into());
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ServiceError::Background(format!("cannot hash a password: {e}")))
+}
+
+/// The same answer for a wrong username and a wrong password: a login form must not tell
+/// which usernames exist.
+fn bad_login() -> ServiceError {
+    ServiceError::Unauthorised("wrong username or password".into())
+}
+
+impl HealthService {
+    pub async fn create_account(&self, new: NewAccount) -> Result<Account, ServiceError> {
+        create_account(self.store.as_ref(), self.clock.now(), new).await
+    }
+
+    /// A new API key for a system account (data feeds, devices). Shown once.
+    pub async fn issue_api_key(&self, username: &str, label: &str) -> Result<String, ServiceError> {
+        issue_api_key(self.store.as_ref(), self.clock.now(), username, label).await
+    }
+}
+
+/// Creates an account (also used by `healthcode accounts`, which needs no running service).
+pub async fn create_account(store: &dyn Store, now: Timestamp, new: NewAccount) -> Result<Account, ServiceError> {
+    let username = new.username.trim().to_string();
+    let ok = (3..=64).contains(&username.len())
+        && username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if !ok {
+        return Err(ValidationError::field("username", "3 to 64 letters, digits, `.`, `-` or `_`").into());
+    }
+    match (new.role, new.department) {
+        (Role::DataSource, None) => {
+            return Err(ValidationError::field("department", "a data source speaks for a department").into())
+        }
+        (role, Some(_)) if role != Role::DataSource => {
+            return Err(ValidationError::field("department", "only data sources have a department").into())
+        }
+        _ => {}
+    }
+    let account = Account {
+        id: new_id("a"),
+        username: username.clone(),
+        password_hash: new.password.as_deref().map(hash_password).transpose()?,
+        role: new.role,
+        jurisdiction: new.jurisdiction.map(|a| a.normal().to_string()),
+        department: new.department,
+        created_at: now,
+        disabled: false,
+    };
+    if !store.create_account(&account).await? {
+        return Err(ValidationError::field("username", format!("the username `{username}` is taken")).into());
+    }
+    Ok(account)
+}
+
+/// A new API key for an account: shown once, stored as its hash.
+pub async fn issue_api_key(
+    store: &dyn Store,
+    now: Timestamp,
+    username: &str,
+    label: &str,
+) -> Result<String, ServiceError> {
+    let account = store
+        .account_by_username(username)
+        .await?
+        .ok_or_else(|| ValidationError::field("username", format!("no account `{username}`")))?;
+    let (key, hash) = new_key("hck_");
+    let credential = Credential {
+        key_hash: hash,
+        account: account.id,
+        kind: CredentialKind::ApiKey,
+        label: label.to_string(),
+        created_at: now,
+        expires_at: None,
+    };
+    store.save_credential(&credential).await?;
+    Ok(key)
+}
+
+impl HealthService {
+    /// Checks a password and opens a session: its key (shown once) and its end.
+    pub async fn login(&self, username: &str, password: &str) -> Result<(String, Timestamp), ServiceError> {
+        let account = self.store.account_by_username(username.trim()).await?;
+        let Some(account) = account.filter(|a| !a.disabled) else {
+            // Hash anyway, so that an unknown username takes as long as a wrong password.
+            let _ = hash_password("a password nobody has, to spend the same time");
+            return Err(bad_login());
+        };
+        let stored = account.password_hash.as_deref().ok_or_else(bad_login)?;
+        let parsed = PasswordHash::new(stored).map_err(|_| bad_login())?;
+        Argon2::default().verify_password(password.as_bytes(), &parsed).map_err(|_| bad_login())?;
+        let (key, hash) = new_key("hcs_");
+        let expires_at = Timestamp::from_millis(self.clock.now().as_millis() + SESSION_HOURS * 3_600_000);
+        let credential = Credential {
+            key_hash: hash,
+            account: account.id,
+            kind: CredentialKind::Session,
+            label: "login".into(),
+            created_at: self.clock.now(),
+            expires_at: Some(expires_at),
+        };
+        self.store.save_credential(&credential).await?;
+        Ok((key, expires_at))
+    }
+
+    pub async fn logout(&self, key: &str) -> Result<(), ServiceError> {
+        Ok(self.store.delete_credential(&key_hash(key)).await?)
+    }
+
+    /// The account a bearer key (session or API key) belongs to.
+    pub async fn authenticate(&self, key: &str) -> Result<Account, ServiceError> {
+        let unknown = || ServiceError::Unauthorised("unknown or expired key; log in again or ask for a new key".into());
+        let (credential, account) = self.store.credential(&key_hash(key)).await?.ok_or_else(unknown)?;
+        if account.disabled || credential.expires_at.is_some_and(|t| t <= self.clock.now()) {
+            return Err(unknown());
+        }
+        Ok(account)
+    }
+}

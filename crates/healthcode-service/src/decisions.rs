@@ -1,0 +1,239 @@
+//! Management decisions (R5/Y3) and the alarms around power. A decision names persons, a
+//! colour, a legal basis and a term; it changes nothing until two provincial officers,
+//! neither of them its proposer, approve it. Then it becomes evidence about each person
+//! named (who sees it with its basis), is written to the transparency log, and — if it
+//! names many persons, or one officer approves an unusual share of decisions — raises an
+//! alarm for auditors, also in the log. This is the path the Zhengzhou officials would
+//! have had to take.
+
+use std::collections::BTreeSet;
+
+use healthcode_domain::{DecisionColour, PersonId, Role, Timestamp, ValidationError};
+use healthcode_log::{Alarm as AlarmEntry, DecisionApproval, DesignationApproval, Entry};
+use healthcode_store::{Account, Approval, Decision, DecisionStatus, NewAlarm};
+use serde_json::json;
+
+use crate::ingest::Source;
+use crate::secrets::new_id;
+use crate::{AtPolicy, HealthService, ServiceError};
+
+/// The most persons one decision may name.
+pub const MAX_DECISION_PERSONS: usize = 1000;
+/// A decision naming this many persons raises an alarm even when properly approved.
+pub const MASS_DECISION_ALARM_PERSONS: usize = 50;
+/// The longest term a decision may have.
+const MAX_TERM_DAYS: i64 = 28;
+/// An officer who approved more than this share of the recent decisions (at least
+/// `SHARE_MIN_DECISIONS` of them) raises an alarm.
+const SHARE_ALARM: f64 = 0.6;
+const SHARE_MIN_DECISIONS: usize = 5;
+
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    pub persons: Vec<PersonId>,
+    pub colour: DecisionColour,
+    pub until: Timestamp,
+    pub basis: String,
+}
+
+fn forbidden(why: &str) -> ServiceError {
+    ServiceError::Forbidden(why.to_string())
+}
+
+impl HealthService {
+    pub async fn propose_decision(&self, by: &Account, new: NewDecision) -> Result<Decision, ServiceError> {
+        if !matches!(by.role, Role::LocalOffice | Role::ProvincialOffice) {
+            return Err(forbidden("only a local or provincial epidemic office proposes management decisions"));
+        }
+        let basis = new.basis.trim().to_string();
+        if basis.chars().count() < 4 || basis.chars().count() > 500 || basis.chars().any(char::is_control) {
+            return Err(ValidationError::field("basis", "state the legal basis (4 to 500 characters)").into());
+        }
+        let now = self.clock.now();
+        let latest = now.as_millis() + MAX_TERM_DAYS * 86_400_000;
+        if new.until <= now || new.until.as_millis() > latest {
+            return Err(ValidationError::field(
+                "until",
+                format!("a decision ends after now and within {MAX_TERM_DAYS} days"),
+            )
+            .into());
+        }
+        let persons: BTreeSet<PersonId> = new.persons.into_iter().collect();
+        if persons.is_empty() || persons.len() > MAX_DECISION_PERSONS {
+            return Err(ValidationError::field(
+                "persons",
+                format!("a decision names 1 to {MAX_DECISION_PERSONS} persons; split a larger one and justify each"),
+            )
+            .into());
+        }
+        let persons: Vec<PersonId> = persons.into_iter().collect();
+        let known = self.store.persons(&persons).await?;
+        if known.len() != persons.len() {
+            return Err(ValidationError::field("persons", "every person named must be registered").into());
+        }
+        let decision = Decision {
+            id: new_id("dec"),
+            proposed_by: by.username.clone(),
+            proposed_at: now,
+            colour: new.colour,
+            until: new.until,
+            basis,
+            persons,
+            approvals: Vec::new(),
+            status: DecisionStatus::Proposed,
+        };
+        self.store.save_decision(&decision).await?;
+        Ok(decision)
+    }
+
+    /// One approval. The second distinct approval applies the decision.
+    pub async fn approve_decision(&self, by: &Account, id: &str) -> Result<Decision, ServiceError> {
+        if by.role != Role::ProvincialOffice {
+            return Err(forbidden("only provincial-office officers approve management decisions"));
+        }
+        let mut decision = self
+            .store
+            .decision(id)
+            .await?
+            .ok_or_else(|| ValidationError::field("decision", format!("no decision `{id}`")))?;
+        if decision.status != DecisionStatus::Proposed {
+            return Err(ServiceError::Conflict("this decision is already approved and applied".into()));
+        }
+        if decision.proposed_by == by.username {
+            return Err(forbidden("the proposer of a decision cannot approve it"));
+        }
+        if decision.approvals.iter().any(|a| a.by == by.username) {
+            return Err(forbidden(
+                "you already approved this decision: the second approval must come from another officer",
+            ));
+        }
+        decision.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
+        if decision.approvals.len() >= 2 {
+            self.apply_decision(&mut decision).await?;
+        } else {
+            self.store.save_decision(&decision).await?;
+        }
+        Ok(decision)
+    }
+
+    async fn apply_decision(&self, decision: &mut Decision) -> Result<(), ServiceError> {
+        let approvers: Vec<String> = decision.approvals.iter().map(|a| a.by.clone()).collect();
+        let rows: Vec<String> = decision
+            .persons
+            .iter()
+            .map(|p| {
+                json!({
+                    "id": format!("{}-{}", decision.id, p),
+                    "person_id": p,
+                    "type": "management_decision",
+                    "color": decision.colour.as_str(),
+                    "until": decision.until.to_string(),
+                    "basis": decision.basis,
+                    "approvers": approvers,
+                })
+                .to_string()
+            })
+            .collect();
+        let numbers: Vec<usize> = (1..=rows.len()).collect();
+        let origin = format!("decision {}", decision.id);
+        let report = self.ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin).await?;
+        if report.rejected > 0 {
+            return Err(ServiceError::Background(format!("{} rows of {origin} were refused", report.rejected)));
+        }
+        decision.status = DecisionStatus::Applied;
+        self.store.save_decision(decision).await?;
+        let now = self.clock.now();
+        self.record_in_log(&[Entry::DecisionApproval(DecisionApproval {
+            at: now.as_millis(),
+            decision_id: decision.id.clone(),
+            colour: decision.colour.as_str().to_string(),
+            basis: decision.basis.clone(),
+            approvers: approvers.clone(),
+            persons: decision.persons.len() as u64,
+            until: decision.until.as_millis(),
+        })])
+        .await?;
+        if decision.persons.len() >= MASS_DECISION_ALARM_PERSONS {
+            self.raise_alarm(
+                "mass_decision",
+                "33",
+                format!(
+                    "decision {} turns {} persons {} (basis: {}; approved by {})",
+                    decision.id,
+                    decision.persons.len(),
+                    decision.colour,
+                    decision.basis,
+                    approvers.join(", ")
+                ),
+            )
+            .await?;
+        }
+        self.check_approver_shares(&approvers).await
+    }
+
+    /// Whether these officers approved an unusual share of the recent decisions.
+    async fn check_approver_shares(&self, approvers: &[String]) -> Result<(), ServiceError> {
+        let recent: Vec<Decision> =
+            self.store.decisions(200).await?.into_iter().filter(|d| d.status == DecisionStatus::Applied).collect();
+        if recent.len() < SHARE_MIN_DECISIONS {
+            return Ok(());
+        }
+        for officer in approvers {
+            let approved = recent.iter().filter(|d| d.approvals.iter().any(|a| &a.by == officer)).count();
+            let share = approved as f64 / recent.len() as f64;
+            if share > SHARE_ALARM {
+                let detail = format!(
+                    "{officer} approved {approved} of the last {} applied decisions ({:.0}%)",
+                    recent.len(),
+                    share * 100.0
+                );
+                self.raise_alarm("approver_share", "33", detail).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records an alarm for auditors, in the store and in the transparency log.
+    pub async fn raise_alarm(&self, kind: &str, jurisdiction: &str, detail: String) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        tracing::warn!(kind, jurisdiction, %detail, "alarm");
+        let index = self
+            .record_in_log(&[Entry::Alarm(AlarmEntry {
+                at: now.as_millis(),
+                kind: kind.to_string(),
+                jurisdiction: jurisdiction.to_string(),
+                detail: detail.clone(),
+            })])
+            .await?;
+        self.store
+            .record_alarm(&NewAlarm {
+                at: now,
+                kind: kind.to_string(),
+                jurisdiction: jurisdiction.to_string(),
+                detail,
+                log_index: index.first().copied(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// A designation made by the provincial office, in the log like every approval.
+    pub async fn log_designation(
+        &self,
+        by: &Account,
+        area: &str,
+        level: &str,
+        escalate_to_red: bool,
+    ) -> Result<(), ServiceError> {
+        self.record_in_log(&[Entry::DesignationApproval(DesignationApproval {
+            at: self.clock.now().as_millis(),
+            area: area.to_string(),
+            level: level.to_string(),
+            escalate_to_red,
+            proposed_by: by.username.clone(),
+            approved_by: by.username.clone(),
+        })])
+        .await
+        .map(drop)
+    }
+}
