@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 connections="${2:-64}"
-bin=target/release/healthcode
+bin="${HEALTHCODE_BIN:-target/release/healthcode}"
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 2; }
 [ -x "$bin" ] || cargo build --release -p healthcode
 
@@ -45,7 +45,7 @@ for what in healthz token verify; do
   case $what in
     healthz) args=("$base/healthz") ;;
     token) args=(-s "$work/token.lua" "$base") ;;
-    verify) args=(-s "$work/verify.lua" "$base") ;;
+    verify) args=(-s "$work/verify.lua" "$base/v1/verify") ;;
   esac
   echo "== $what: wrk -t1 -c$connections -d${seconds}s --latency"
   # The server's and wrk's CPU time over the run: the share of the 2 cores each used.

@@ -8,43 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{EvidenceKind, ValidationError};
 
-macro_rules! words {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Result<Self, ValidationError> {
-                match text {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(ValidationError::new(format!(
-                        "`{}` is not a {}; use one of {}",
-                        other.chars().take(40).collect::<String>(),
-                        stringify!($name).to_lowercase(),
-                        [$($text),+].join(", ")
-                    ))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-words!(
+text_enum!(
     /// What an account is for. Offices act within their jurisdiction (an area-code prefix).
     Role {
         DataSource = "data_source",
@@ -57,7 +21,7 @@ words!(
     }
 );
 
-words!(
+text_enum!(
     /// A department that submits evidence as a data source.
     Department {
         Health = "health",
@@ -72,7 +36,19 @@ words!(
     }
 );
 
+impl Role {
+    /// As `parse`, with a message listing the roles.
+    pub fn parse_named(text: &str) -> Result<Self, ValidationError> {
+        Self::parse(text).ok_or_else(|| unknown(text, "role", &Self::choices()))
+    }
+}
+
 impl Department {
+    /// As `parse`, with a message listing the departments.
+    pub fn parse_named(text: &str) -> Result<Self, ValidationError> {
+        Self::parse(text).ok_or_else(|| unknown(text, "department", &Self::choices()))
+    }
+
     /// The evidence this department may submit. Nobody submits management decisions as
     /// events: they exist only through the two-approver decision workflow.
     pub fn may_submit(self, kind: EvidenceKind) -> bool {
@@ -98,6 +74,13 @@ impl Department {
             | Department::Railway => matches!(kind, Stay),
         }
     }
+}
+
+fn unknown(text: &str, what: &str, choices: &str) -> ValidationError {
+    ValidationError::new(format!(
+        "`{}` is not a {what}; use one of {choices}",
+        text.chars().take(40).collect::<String>()
+    ))
 }
 
 /// Whether an office with `jurisdiction` (an area code's normal form, e.g. `3301`) may act
@@ -131,7 +114,7 @@ mod tests {
         for &r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()).unwrap(), r);
         }
-        assert!(Department::parse("bank").unwrap_err().message.contains("health"));
+        assert!(Department::parse_named("bank").unwrap_err().message.contains("health"));
         assert!(within("3301", "330106") && !within("3302", "330106"));
     }
 }

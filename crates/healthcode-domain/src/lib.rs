@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+// `event` first: its `text_enum!` names the other modules' enumerations too.
+#[macro_use]
+mod event;
 mod access;
 mod area;
 mod colour;
 mod error;
-mod event;
 mod person;
 mod time;
 mod venue;

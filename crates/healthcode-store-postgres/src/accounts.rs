@@ -13,11 +13,11 @@ fn account(r: &Row, first: usize) -> StoreResult<Account> {
         id: r.get(first),
         username: r.get(first + 1),
         password_hash: r.get(first + 2),
-        role: Role::parse(r.get(first + 3)).map_err(|e| corrupt("account role", e))?,
+        role: Role::parse_named(r.get(first + 3)).map_err(|e| corrupt("account role", e))?,
         jurisdiction: r.get(first + 4),
         department: r
             .get::<_, Option<&str>>(first + 5)
-            .map(|d| Department::parse(d).map_err(|e| corrupt("department", e)))
+            .map(|d| Department::parse_named(d).map_err(|e| corrupt("department", e)))
             .transpose()?,
         created_at: Timestamp::from_millis(r.get(first + 6)),
         disabled: r.get(first + 7),

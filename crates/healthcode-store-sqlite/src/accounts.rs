@@ -18,9 +18,11 @@ fn account(r: &Row, first: usize) -> rusqlite::Result<Result<Account, StoreError
             id,
             username,
             password_hash,
-            role: Role::parse(&role).map_err(|e| corrupt("account role", e))?,
+            role: Role::parse_named(&role).map_err(|e| corrupt("account role", e))?,
             jurisdiction,
-            department: department.map(|d| Department::parse(&d).map_err(|e| corrupt("department", e))).transpose()?,
+            department: department
+                .map(|d| Department::parse_named(&d).map_err(|e| corrupt("department", e)))
+                .transpose()?,
             created_at: Timestamp::from_millis(created_at),
             disabled,
         })

@@ -60,9 +60,9 @@ pub async fn run(args: AccountsArgs) -> anyhow::Result<i32> {
     let store = crate::serve::open_store(&args.data_dir, args.database_url.as_deref()).await?;
     match args.command {
         AccountsCommand::Add { username, role, department, jurisdiction, password_stdin, api_key } => {
-            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("--role: {}", e.message))?;
+            let role = Role::parse_named(&role).map_err(|e| anyhow::anyhow!("--role: {}", e.message))?;
             let department = department
-                .map(|d| Department::parse(&d))
+                .map(|d| Department::parse_named(&d))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--department: {}", e.message))?;
             let jurisdiction = jurisdiction

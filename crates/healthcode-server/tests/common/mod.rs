@@ -1,5 +1,8 @@
 //! A real server on 127.0.0.1:0 over a fresh SQLite store, with a clock the test moves.
 
+// Each test file uses part of this module.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
 use healthcode_domain::Timestamp;
