@@ -23,12 +23,13 @@ fn fill(colour: Colour) -> &'static str {
     }
 }
 
-const WIDTH: u64 = 600;
-const LABEL: u64 = 150;
+/// Near a phone's width (375 px less margins), so that the text stays readable there.
+const WIDTH: u64 = 360;
+const LABEL: u64 = 96;
 const ROW: u64 = 30;
 const BAR: u64 = 22;
 /// Room for the total written after the longest bar.
-const TOTAL: u64 = 70;
+const TOTAL: u64 = 44;
 
 /// A horizontal stacked bar chart. `id` names it (tests and `aria-labelledby` use it).
 pub(crate) fn bars(ui: &Ui, id: &str, title: &str, rows: &[Row]) -> String {
@@ -36,7 +37,7 @@ pub(crate) fn bars(ui: &Ui, id: &str, title: &str, rows: &[Row]) -> String {
     let height = (rows.len() as u64).max(1) * ROW + 10;
     let span = WIDTH - LABEL - TOTAL;
     let mut svg = format!(
-        "<figure><figcaption id=\"{id}-title\"><strong>{}</strong></figcaption><svg id=\"{id}\" class=\"chart\" role=\"img\" aria-labelledby=\"{id}-title\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"14\" font-family=\"system-ui, sans-serif\">",
+        "<figure><figcaption id=\"{id}-title\"><strong>{}</strong></figcaption><svg id=\"{id}\" class=\"chart\" role=\"img\" aria-labelledby=\"{id}-title\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"13\" font-family=\"system-ui, sans-serif\">",
         esc(title)
     );
     if rows.is_empty() {
