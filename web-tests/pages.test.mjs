@@ -151,6 +151,7 @@ test('a venue registers, displays its code, and a yellow code is denied at the s
   assert.equal(await decision.getAttribute('data-outcome'), 'deny');
   assert.match(await decision.textContent(), /劝阻/);
   assert.match(await decision.textContent(), /yellow_restricted_venue/);
+  assert.match(await decision.textContent(), /联华超市 · 超市/, 'the venue by its name and category');
   await fitsThePhone('scan');
   await shot('08-scan-denied');
 
@@ -197,6 +198,7 @@ test('English switch and large-text mode, remembered across pages', async () => 
   await page.click('a[hreflang=en]');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.match(await page.textContent('h1'), /Health codes/);
+  assert.doesNotMatch(await page.textContent('main'), /[\u4e00-\u9fff]{2}/, 'no Chinese left on the English front page but data');
   await page.goto(`/persons/${person}`);
   assert.equal(await page.getAttribute('html', 'lang'), 'en', 'the choice is kept in a cookie');
   assert.match(await page.textContent('main'), /Why this colour/);

@@ -91,11 +91,7 @@ async fn the_pages_work_in_a_real_browser() {
     })
     .await
     .unwrap();
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let report = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     println!("{report}");
     assert!(output.status.success(), "browser tests failed ({:?}):\n{report}", started.elapsed());
     eprintln!("browser tests passed in {:.1?}; screenshots in target/browser-screenshots/", started.elapsed());

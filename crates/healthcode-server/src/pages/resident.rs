@@ -201,8 +201,8 @@ pub(crate) async fn code(
         let _ = write!(head, "<meta http-equiv=\"refresh\" content=\"{}\">", (left - 60).max(30));
         let _ = write!(
             body,
-            "<div class=\"code {c}\" role=\"status\">{} <span class=\"muted\" style=\"color:inherit\">{c}</span><div class=\"qr\">{}</div><div>{}</div></div>",
-            ui.colour(explanation.colour),
+            "<div class=\"code {c}\" role=\"status\">{}<div class=\"qr\">{}</div><div>{}</div></div>",
+            colour_heading(&ui, explanation.colour),
             inline_svg(&svg, &ui.t("健康码二维码", "QR code of my health code")),
             esc(if issued.masked_name.is_empty() { "—" } else { &issued.masked_name }),
             c = explanation.colour.as_str()
@@ -222,10 +222,10 @@ pub(crate) async fn code(
     } else {
         let _ = write!(
             body,
-            "<p>{} {}</p><div class=\"code {c}\" role=\"status\">{} <span class=\"muted\" style=\"color:inherit\">{c}</span></div>",
+            "<p>{} {}</p><div class=\"code {c}\" role=\"status\">{}</div>",
             ui.t("按当时已知的证据：", "As known at"),
             esc(&when(explanation.at)),
-            ui.colour(explanation.colour),
+            colour_heading(&ui, explanation.colour),
             c = explanation.colour.as_str()
         );
     }
@@ -240,6 +240,16 @@ pub(crate) async fn code(
         ui.t("扫场所码登记", "Check in at a venue"),
     );
     ui.frame(StatusCode::OK, &ui.t("我的健康码", "My health code"), &body, &head)
+}
+
+/// The colour in words (the block's colour is never the only signal): in Chinese with the
+/// English word beside it, which many verifiers read; in English once.
+fn colour_heading(ui: &Ui, colour: healthcode_domain::Colour) -> String {
+    if ui.en() {
+        ui.colour(colour)
+    } else {
+        format!("{} <span lang=\"en\">{}</span>", ui.colour(colour), colour.as_str())
+    }
 }
 
 /// The QR as inline SVG (no image request: `img-src` is 'none'), labelled for screen readers.

@@ -322,7 +322,14 @@ pub(crate) async fn scan(
         return scan_page(ui, StatusCode::UNPROCESSABLE_ENTITY, &person_text, &r);
     };
     let (status, result) = match state.service.check_in_by_scan(&person, &code).await {
-        Ok(d) => (StatusCode::OK, door_decision(&ui, &d)),
+        Ok(d) => {
+            // The decision names the venue by id; people know it by its name.
+            let name = match state.service.venue(&d.venue).await {
+                Ok(venue) => venue.name,
+                Err(_) => d.venue.clone(),
+            };
+            (StatusCode::OK, door_decision(&ui, &d, &name))
+        }
         Err(ServiceError::Token(refused)) => {
             let why = match refused.code() {
                 "replayed" => ui.t(
@@ -353,11 +360,11 @@ pub(crate) fn outcome_words(ui: &Ui, outcome: AccessOutcome) -> (&'static str, S
     }
 }
 
-fn door_decision(ui: &Ui, d: &DoorDecision) -> String {
+fn door_decision(ui: &Ui, d: &DoorDecision, venue_name: &str) -> String {
     let (class, words) = outcome_words(ui, d.decision.outcome);
     let (zh, en) = d.decision.reason.message();
     let detail =
-        format!("{} · {} · {} · {}", ui.t(zh, en), ui.colour(d.colour), esc(&d.venue), category_name(ui, d.category));
+        format!("{} · {} · {} · {}", ui.t(zh, en), ui.colour(d.colour), esc(venue_name), category_name(ui, d.category));
     decision_box(ui, class, &words, &format!("{detail}<br><code>{}</code>", d.decision.reason.code()))
 }
 
