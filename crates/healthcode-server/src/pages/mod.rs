@@ -32,5 +32,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/venues/{venue_id}/display", get(venue::display))
         .route("/scan", get(venue::scan_form).post(venue::scan))
         .route("/verify", get(verifier::form).post(verifier::verify))
+        .route(
+            "/verify/upload",
+            post(verifier::upload).layer(axum::extract::DefaultBodyLimit::max(verifier::MAX_UPLOAD_BYTES)),
+        )
         .route("/dashboard", get(dashboard::dashboard))
 }

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::FormRejection;
-use axum::extract::State;
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
@@ -33,7 +34,12 @@ fn verify_page(ui: Ui, status: StatusCode, result: &str, chosen: VenueCategory) 
     let body = format!(
         r#"<h1>{title}</h1>{result}<form method="post" action="/verify"><label for="token">{token}</label><textarea id="token" name="token" rows="4" required autocomplete="off"></textarea>
 <label for="category">{category}</label><select id="category" name="category">{options}</select>
+<button type="submit">{submit}</button></form>
+<h2>{upload_title}</h2><form method="post" action="/verify/upload" enctype="multipart/form-data"><label for="image">{image}</label><input type="file" id="image" name="image" accept="image/png" required>
+<label for="upload-category">{category}</label><select id="upload-category" name="category">{options}</select>
 <button type="submit">{submit}</button></form><p class="muted">{offline}</p>"#,
+        upload_title = ui.t("或上传二维码图片", "Or upload a picture of the code"),
+        image = ui.t("二维码图片（PNG，最大 4 MB）", "Picture of the QR code (PNG, at most 4 MB)"),
         title = ui.t("核验健康码", "Verify a health code"),
         token = ui.t("健康码（扫码枪读出的或粘贴的 HC1: 文本）", "Health code (HC1: text from a scanner, or pasted)"),
         category = ui.t("本场所类别", "Kind of place"),
@@ -61,10 +67,57 @@ pub(crate) async fn verify(
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let token = form.get("token").map(|t| t.trim().to_string()).unwrap_or_default();
     let category = form.get("category").and_then(|c| VenueCategory::parse(c).ok()).unwrap_or(VenueCategory::General);
-    let result = match state.service.verify_code_token(&token) {
+    let result = decide(&ui, &state, &token, category);
+    verify_page(ui, StatusCode::OK, &result, category)
+}
+
+/// The largest picture the upload form takes.
+pub(crate) const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
+
+/// The upload form's target: reads the QR in the picture, then decides as for a pasted code.
+pub(crate) async fn upload(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    if !same_origin(&headers) {
+        return ui.cross_site();
+    }
+    let ui = ui.with_form();
+    let mut image = None;
+    let mut category = VenueCategory::General;
+    if let Ok(mut multipart) = multipart {
+        while let Ok(Some(field)) = multipart.next_field().await {
+            match field.name() {
+                Some("image") => image = field.bytes().await.ok(),
+                Some("category") => {
+                    if let Ok(text) = field.text().await {
+                        category = VenueCategory::parse(&text).unwrap_or(VenueCategory::General);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let result = match image.as_deref().map(healthcode_token::qr::decode_png) {
+        Some(Ok(token)) => decide(&ui, &state, &token, category),
+        Some(Err(_)) | None => decision_box(
+            &ui,
+            "deny",
+            &ui.t("读不出二维码", "No QR code could be read"),
+            &ui.t("请上传清晰的 PNG 图片，或粘贴码的文本", "Upload a sharp PNG picture, or paste the code's text"),
+        ),
+    };
+    verify_page(ui, StatusCode::OK, &result, category)
+}
+
+/// The decision for a code at a place of this category, as HTML.
+fn decide(ui: &Ui, state: &AppState, token: &str, category: VenueCategory) -> String {
+    match state.service.verify_code_token(token) {
         Ok(code) => {
             let decision = access_decision(code.colour, category, PresentedBy::Code);
-            let (class, words) = outcome_words(&ui, decision.outcome);
+            let (class, words) = outcome_words(ui, decision.outcome);
             let (zh, en) = decision.reason.message();
             let detail = format!(
                 "{} · {} · {}<br>{} {} · <code>{}</code>",
@@ -75,7 +128,7 @@ pub(crate) async fn verify(
                 esc(&when(code.expires_at)),
                 decision.reason.code(),
             );
-            decision_box(&ui, class, &words, &detail)
+            decision_box(ui, class, &words, &detail)
         }
         Err(refused) => {
             let words = ui.t("劝阻：码无效", "Denied: not a valid code");
@@ -85,8 +138,7 @@ pub(crate) async fn verify(
                 refused.code(),
                 esc(&refused.to_string())
             );
-            decision_box(&ui, "deny", &words, &detail)
+            decision_box(ui, "deny", &words, &detail)
         }
-    };
-    verify_page(ui, StatusCode::OK, &result, category)
+    }
 }
