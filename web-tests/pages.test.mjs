@@ -5,7 +5,8 @@
 //   HEALTHCODE_URL=http://127.0.0.1:PORT node --test web-tests/pages.test.mjs
 //
 // Environment: HEALTHCODE_URL (required), HEALTHCODE_CHROMIUM (default /usr/bin/chromium),
-// HEALTHCODE_SCREENSHOTS (default target/browser-screenshots). The tests run in order and
+// HEALTHCODE_SCREENSHOTS (default target/browser-screenshots), HEALTHCODE_FAKE_CAMERA (a
+// Y4M video of a resident's code for Chromium's fake camera; the camera test needs it). The tests run in order and
 // share one resident: each step is a scene of the same story.
 
 import { test, before, after } from 'node:test';
@@ -51,7 +52,9 @@ before(async () => {
     executablePath: process.env.HEALTHCODE_CHROMIUM || '/usr/bin/chromium',
     // Never a browser download: Debian's Chromium, quiet on a closed network.
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--no-first-run', '--disable-sync'],
+      '--no-first-run', '--disable-sync'].concat(process.env.HEALTHCODE_FAKE_CAMERA ? [
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${process.env.HEALTHCODE_FAKE_CAMERA}`] : []),
   });
   context = await browser.newContext({ viewport: PHONE, baseURL: BASE });
   page = await context.newPage();
@@ -188,6 +191,18 @@ test('a verifier pastes a code and sees the decision', async () => {
   await page.click('form[action="/verify"] button[type=submit]');
   assert.equal(await page.getAttribute('.decision', 'data-outcome'), 'deny');
   assert.match(await page.textContent('.decision'), /bad_encoding/);
+});
+
+test('a verifier scans a code with the camera (the one page with scripts)', { skip: !process.env.HEALTHCODE_FAKE_CAMERA }, async () => {
+  const response = await page.goto('/verify/camera');
+  assert.match(response.headers()['content-security-policy'], /script-src 'self'/);
+  await page.waitForURL(/\/verify$/, { timeout: 15000 }); // the script read the code and sent the form
+  const decision = page.locator('.decision');
+  await decision.waitFor();
+  assert.match(await decision.textContent(), /黄码/, "the seeded yellow resident's code");
+  await shot('10c-verify-camera');
+  const plain = await page.goto('/verify');
+  assert.doesNotMatch(plain.headers()['content-security-policy'], /script-src/, 'no scripts anywhere else');
 });
 
 test('the dashboard draws its charts as SVG', async () => {

@@ -39,7 +39,9 @@ fn missing() -> Option<String> {
     None
 }
 
-async fn seed(app: &TestApp) {
+/// Seeds residents; returns the id of a yellow one.
+async fn seed(app: &TestApp) -> String {
+    let mut yellow = None;
     // Residents in three areas: green, yellow (fever) and red (close contact).
     let people = [
         ("33010619700101001", "330106", None),
@@ -53,6 +55,9 @@ async fn seed(app: &TestApp) {
         let (status, answer) = app.post("/v1/persons", body.to_string()).await;
         assert_eq!(status, 201, "{answer}");
         let person = answer["person_id"].as_str().unwrap();
+        if event == Some("fever") {
+            yellow.get_or_insert_with(|| person.to_string());
+        }
         let event = match event {
             Some("fever") => json!({"id": format!("seed-{i}"), "person_id": person, "type": "fever",
                 "onset_at": "2020-06-01T06:00:00+08:00"}),
@@ -63,6 +68,27 @@ async fn seed(app: &TestApp) {
         let (status, answer) = app.post("/v1/events", event.to_string()).await;
         assert_eq!(status, 201, "{answer}");
     }
+    yellow.unwrap()
+}
+
+/// A Y4M video (one 640×480 frame, looped by Chromium's fake camera) showing the person's
+/// code: what the camera page's decoder will see.
+async fn fake_camera(app: &TestApp, person: &str, path: &Path) {
+    let person = healthcode_domain::PersonId::parse(person).unwrap();
+    let token = app.service.issue_code_token(&person).await.unwrap().token;
+    let png = healthcode_token::qr::png(&token, 5).unwrap();
+    let qr = image::load_from_memory(&png).unwrap().to_luma8();
+    let (width, height) = (640u32, 480u32);
+    assert!(qr.width() <= width && qr.height() <= height, "{}×{}", qr.width(), qr.height());
+    let (left, top) = ((width - qr.width()) / 2, (height - qr.height()) / 2);
+    let mut luma = vec![255u8; (width * height) as usize];
+    for (x, y, pixel) in qr.enumerate_pixels() {
+        luma[((top + y) * width + left + x) as usize] = pixel.0[0];
+    }
+    let mut video = format!("YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\nFRAME\n").into_bytes();
+    video.extend_from_slice(&luma);
+    video.extend(std::iter::repeat_n(128u8, (width * height / 2) as usize)); // grey chroma
+    std::fs::write(path, video).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,9 +99,12 @@ async fn the_pages_work_in_a_real_browser() {
         return;
     }
     let app = TestApp::spawn().await;
-    seed(&app).await;
+    let yellow = seed(&app).await;
     let root = workspace();
     let screenshots = root.join("target/browser-screenshots");
+    std::fs::create_dir_all(&screenshots).unwrap();
+    let camera = screenshots.join("fake-camera.y4m");
+    fake_camera(&app, &yellow, &camera).await;
     let address = app.address.clone();
     let started = std::time::Instant::now();
     // Blocking: the server keeps answering on the runtime's other threads meanwhile.
@@ -86,6 +115,7 @@ async fn the_pages_work_in_a_real_browser() {
             .env("HEALTHCODE_URL", &address)
             .env("HEALTHCODE_CHROMIUM", chromium())
             .env("HEALTHCODE_SCREENSHOTS", &screenshots)
+            .env("HEALTHCODE_FAKE_CAMERA", &camera)
             .output()
             .expect("node runs")
     })

@@ -1,8 +1,10 @@
 //! Server-rendered pages, one module per role: residents, venues, verifiers and officials.
 //! zh-CN by default, English by a switch (`?lang=en`, remembered in a cookie), a large-text
-//! mode, no scripts and no external assets (the CSP forbids both). `layout` holds what
+//! mode, no scripts and no external assets (the CSP forbids both; the camera page alone
+//! may load scripts from this server). `layout` holds what
 //! every page shares: escaping, the frame, the language, the CSRF check of form posts.
 
+mod camera;
 mod charts;
 mod dashboard;
 mod home;
@@ -36,5 +38,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/verify/upload",
             post(verifier::upload).layer(axum::extract::DefaultBodyLimit::max(verifier::MAX_UPLOAD_BYTES)),
         )
+        .route("/verify/camera", get(camera::page))
+        .route("/assets/{name}", get(camera::asset))
         .route("/dashboard", get(dashboard::dashboard))
 }

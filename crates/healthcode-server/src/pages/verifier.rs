@@ -32,7 +32,7 @@ fn verify_page(ui: Ui, status: StatusCode, result: &str, chosen: VenueCategory) 
         );
     }
     let body = format!(
-        r#"<h1>{title}</h1>{result}<form method="post" action="/verify"><label for="token">{token}</label><textarea id="token" name="token" rows="4" required autocomplete="off"></textarea>
+        r#"<h1>{title}</h1>{result}<p><a href="/verify/camera">{camera}</a></p><form method="post" action="/verify"><label for="token">{token}</label><textarea id="token" name="token" rows="4" required autocomplete="off"></textarea>
 <label for="category">{category}</label><select id="category" name="category">{options}</select>
 <button type="submit">{submit}</button></form>
 <h2>{upload_title}</h2><form method="post" action="/verify/upload" enctype="multipart/form-data"><label for="image">{image}</label><input type="file" id="image" name="image" accept="image/png" required>
@@ -41,6 +41,7 @@ fn verify_page(ui: Ui, status: StatusCode, result: &str, chosen: VenueCategory) 
         upload_title = ui.t("或上传二维码图片", "Or upload a picture of the code"),
         image = ui.t("二维码图片（PNG，最大 4 MB）", "Picture of the QR code (PNG, at most 4 MB)"),
         title = ui.t("核验健康码", "Verify a health code"),
+        camera = ui.t("用摄像头扫码", "Scan with the camera"),
         token = ui.t("健康码（扫码枪读出的或粘贴的 HC1: 文本）", "Health code (HC1: text from a scanner, or pasted)"),
         category = ui.t("本场所类别", "Kind of place"),
         submit = ui.t("核验", "Verify"),
