@@ -45,6 +45,40 @@ async function fitsThePhone(what) {
   assert.ok(scroll <= client, `${what}: ${scroll}px wide in a ${client}px viewport`);
 }
 
+/**
+ * Text whose contrast with its background is below WCAG AA (4.5:1, or 3:1 for large text:
+ * 24px, or 18.66px bold), computed in the page from the styles the browser applied.
+ */
+async function lowContrast() {
+  return page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const bad = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!own || el.closest('svg, .skip, option')) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden' || style.display === 'none') continue;
+      const [a, b] = [lum(rgb(style.color)), lum(background(el))];
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+    }
+    return bad;
+  });
+}
+
 before(async () => {
   assert.ok(BASE, 'set HEALTHCODE_URL to the server under test');
   mkdirSync(SHOTS, { recursive: true });
@@ -103,6 +137,7 @@ test('evidence arrives: the page shows yellow with its reason and my history has
   const code = page.locator('.code.yellow');
   await code.waitFor();
   assert.match(await code.textContent(), /黄码/);
+  assert.deepEqual(await lowContrast(), [], 'a yellow code is readable');
   const main = await page.textContent('main');
   assert.match(main, /Y1/, 'the rule');
   assert.match(main, /发热/, 'the evidence kind');
@@ -156,6 +191,7 @@ test('a venue registers, displays its code, and a yellow code is denied at the s
   assert.match(await decision.textContent(), /yellow_restricted_venue/);
   assert.match(await decision.textContent(), /联华超市 · 超市/, 'the venue by its name and category');
   await fitsThePhone('scan');
+  assert.deepEqual(await lowContrast(), [], 'the decision is readable');
   await shot('08-scan-denied');
 
   await page.goto(venuePath);
@@ -175,6 +211,7 @@ test('a verifier pastes a code and sees the decision', async () => {
   await page.click('form[action="/verify"] button[type=submit]');
   assert.equal(await page.getAttribute('.decision', 'data-outcome'), 'allow_with_mask');
   assert.match(await page.textContent('.decision'), /戴口罩/);
+  assert.deepEqual(await lowContrast(), [], 'a yellow decision is readable');
   await shot('10-verify-mask');
   // A picture of the code (the server's own PNG rendering), uploaded.
   const png = Buffer.from(await (await fetch(`${BASE}/v1/persons/${person}/qr.png`)).arrayBuffer());
@@ -245,13 +282,14 @@ test('English switch and large-text mode, remembered across pages', async () => 
   assert.equal(await page.getAttribute('html', 'class'), null);
 });
 
-test('every page fits 375 px, normal and large, and starts with a skip link for keyboards', async () => {
+test('every page fits 375 px, normal and large, has AA contrast, and starts with a skip link for keyboards', async () => {
   const paths = ['/', '/notice', '/register', `/persons/${person}`, `/persons/${person}/history`,
     `/persons/${person}/card`, '/venues/new', '/scan', '/verify', '/dashboard', '/demo'];
   for (const text of ['normal', 'large']) {
     for (const path of paths) {
       await page.goto(`${path}${path.includes('?') ? '&' : '?'}text=${text}`);
       await fitsThePhone(`${path} (${text})`);
+      assert.deepEqual(await lowContrast(), [], `${path}: text below WCAG AA contrast`);
     }
   }
   await page.goto('/register?text=normal');
