@@ -24,6 +24,8 @@ const DAYS: i64 = 14;
 const MAX_LEAVES: u64 = 200_000;
 const DAY_MS: i64 = 86_400_000;
 const CST_MS: i64 = 8 * 3_600_000;
+/// Counts by colour, one area's or one day's.
+type Segments = Vec<(Colour, u64)>;
 const ORDER: [Colour; 4] = [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green];
 
 pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response {
@@ -46,11 +48,11 @@ pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response
         counts.iter().map(|&(colour, n)| Row { label: ui_label(&ui, colour), segments: vec![(colour, n)] }).collect();
     body.push_str(&bars(&ui, "chart-colours", &ui_plain(&ui, "当前各色码人数", "Codes by colour now"), &now_rows));
 
-    let mut areas: HashMap<Option<String>, Vec<(Colour, u64)>> = HashMap::new();
+    let mut areas: HashMap<Option<String>, Segments> = HashMap::new();
     for (area, colour, n) in by_area {
         areas.entry(area.map(|a| a.as_str().to_string())).or_default().push((colour, n));
     }
-    let mut areas: Vec<(Option<String>, Vec<(Colour, u64)>)> = areas.into_iter().collect();
+    let mut areas: Vec<(Option<String>, Segments)> = areas.into_iter().collect();
     let not_green = |s: &[(Colour, u64)]| s.iter().filter(|(c, _)| *c != Colour::Green).map(|(_, n)| n).sum::<u64>();
     let total = |s: &[(Colour, u64)]| s.iter().map(|(_, n)| n).sum::<u64>();
     areas.sort_by(|a, b| {
@@ -111,7 +113,7 @@ fn ui_label(ui: &Ui, colour: Colour) -> String {
     ui_plain(ui, zh, en)
 }
 
-fn ordered(mut segments: Vec<(Colour, u64)>) -> Vec<(Colour, u64)> {
+fn ordered(mut segments: Segments) -> Segments {
     segments.sort_by_key(|(c, _)| ORDER.iter().position(|o| o == c));
     segments
 }
