@@ -268,7 +268,7 @@ pub(crate) async fn display(
     let left = (issued.window_end.as_millis() - state.service.now().as_millis()).div_euclid(1000);
     let head = format!("<meta http-equiv=\"refresh\" content=\"{}\">", left.clamp(1, 60) + 1);
     let body = format!(
-        "<div class=\"big\"><h1>{}</h1><p>{} · {}</p><div class=\"qr\">{}</div><p>{} {}</p><details><summary>{}</summary><code id=\"venue-token\">{}</code></details></div>",
+        "<div class=\"big\"><h1>{}</h1><p>{} · {}</p><div class=\"qr\">{}</div><p>{} {}</p><details><summary>{}</summary><code id=\"venue-token\">{}</code></details><p><a href=\"/venues/{}\">{}</a></p></div>",
         esc(&venue.name),
         category_name(&ui, venue.category),
         ui.t("请扫码登记", "Scan to check in"),
@@ -277,6 +277,8 @@ pub(crate) async fn display(
         esc(&when(issued.window_end)),
         ui.t("无法扫码？复制场所码文本", "Cannot scan? Copy the venue code as text"),
         esc(&issued.token),
+        esc(&venue.id),
+        ui.t("返回场所页面", "Back to the venue's page"),
     );
     ui.frame(StatusCode::OK, &venue.name, &body, &head)
 }
