@@ -461,6 +461,29 @@ impl Store for PostgresStore {
             .collect()
     }
 
+    async fn colour_counts_by_area(&self) -> StoreResult<Vec<(Option<AreaCode>, Colour, u64)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT p.residence_area, c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
+                 GROUP BY p.residence_area, c.colour",
+                &[],
+            )
+            .await
+            .map_err(backend("count codes by area"))?;
+        rows.iter()
+            .map(|r| {
+                let area = r
+                    .get::<_, Option<&str>>(0)
+                    .map(|a| AreaCode::parse(a).map_err(|e| corrupt("residence area", e)))
+                    .transpose()?;
+                let colour: &str = r.get(1);
+                let colour = Colour::parse(colour).ok_or_else(|| corrupt("colour", colour))?;
+                Ok((area, colour, r.get::<_, i64>(2) as u64))
+            })
+            .collect()
+    }
+
     async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>> {
         let client = self.client().await?;
         let rows = client

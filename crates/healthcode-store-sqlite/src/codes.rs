@@ -1,6 +1,6 @@
 //! Code states (derived) and the re-evaluation queue.
 
-use healthcode_domain::{Colour, PersonId, Timestamp};
+use healthcode_domain::{AreaCode, Colour, PersonId, Timestamp};
 use healthcode_store::{CodeState, CodeSummary, LogAppend, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -123,6 +123,24 @@ pub(crate) fn colour_counts(conn: &Connection) -> Result<Vec<(Colour, u64)>, Sto
     rows.map(|r| {
         let (colour, n) = r.map_err(backend("count codes"))?;
         Ok((Colour::parse(&colour).ok_or_else(|| corrupt("colour", colour))?, n as u64))
+    })
+    .collect()
+}
+
+pub(crate) fn colour_counts_by_area(conn: &Connection) -> Result<Vec<(Option<AreaCode>, Colour, u64)>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT p.residence_area, c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
+             GROUP BY p.residence_area, c.colour",
+        )
+        .map_err(backend("count codes by area"))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+        .map_err(backend("count codes by area"))?;
+    rows.map(|r| {
+        let (area, colour, n) = r.map_err(backend("count codes by area"))?;
+        let area = area.map(|a| AreaCode::parse(&a).map_err(|e| corrupt("residence area", e))).transpose()?;
+        Ok((area, Colour::parse(&colour).ok_or_else(|| corrupt("colour", colour))?, n as u64))
     })
     .collect()
 }

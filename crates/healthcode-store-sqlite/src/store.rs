@@ -2,7 +2,7 @@
 //! blocking pool. The SQL lives in the modules named after what they store.
 
 use async_trait::async_trait;
-use healthcode_domain::{AccessOutcome, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
+use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::{
     Account, Alarm, Checkin, CodeState, CodeSummary, Credential, Decision, DeviceRecord, Inserted, LogAppend, LogNode,
     NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection, Store,
@@ -174,6 +174,10 @@ impl Store for SqliteStore {
 
     async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>> {
         self.read(codes::colour_counts).await
+    }
+
+    async fn colour_counts_by_area(&self) -> StoreResult<Vec<(Option<AreaCode>, Colour, u64)>> {
+        self.read(codes::colour_counts_by_area).await
     }
 
     async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>> {

@@ -296,6 +296,23 @@ async fn codes_round_trip_and_are_counted(store: &impl Store) {
     let mut counts = store.colour_counts().await.unwrap();
     counts.sort();
     assert_eq!(counts, [(Colour::Green, 1), (Colour::Yellow, 1), (Colour::Red, 1)]);
+    let elsewhere =
+        PersonRecord { id: pid("p4"), kind: PersonKind::Domestic, registered_at: t(0), residence_area: None };
+    store.register_person(&elsewhere).await.unwrap();
+    store.save_codes(&[code(&elsewhere.id, Colour::Red, None)], &LogAppend::default()).await.unwrap();
+    let mut by_area = store.colour_counts_by_area().await.unwrap();
+    by_area.sort();
+    let area = Some(AreaCode::parse("330106").unwrap());
+    assert_eq!(
+        by_area,
+        [
+            (None, Colour::Red, 1),
+            (area.clone(), Colour::Green, 1),
+            (area.clone(), Colour::Yellow, 1),
+            (area, Colour::Red, 1)
+        ],
+        "codes by residence area, a person without one under None"
+    );
 }
 
 async fn rejections_are_kept_in_order(store: &impl Store) {

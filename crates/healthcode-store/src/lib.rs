@@ -8,7 +8,7 @@ mod log;
 mod records;
 
 use async_trait::async_trait;
-use healthcode_domain::{AccessOutcome, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
+use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 
 pub use accounts::*;
 pub use checkpoints::*;
@@ -106,6 +106,9 @@ pub trait Store: Send + Sync + 'static {
     /// needs to date a change, read cheaply in bulk.
     async fn code_summaries(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeSummary>>;
     async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>>;
+    /// Codes by the holder's area of residence and colour (`None`: no area registered),
+    /// in no particular order: the officials' dashboard ranks the areas.
+    async fn colour_counts_by_area(&self) -> StoreResult<Vec<(Option<AreaCode>, Colour, u64)>>;
     /// Up to `limit` codes of one colour, in person id order (for samples and lists).
     async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>>;
 

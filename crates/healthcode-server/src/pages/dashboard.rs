@@ -1,0 +1,151 @@
+//! The officials' dashboard: codes by colour now, the residence areas with the most
+//! non-green codes, and colour changes per day from the transparency log, as SVG charts;
+//! and the active rules, read only (approving rule sets waits for that workflow).
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use healthcode_domain::{Colour, Timestamp};
+use healthcode_log::Entry;
+
+use super::charts::{bars, Row};
+use super::home::rules_table;
+use super::layout::Ui;
+use crate::AppState;
+
+/// How many areas the area chart shows.
+const TOP_AREAS: usize = 10;
+/// How many days the change chart covers, ending today.
+const DAYS: i64 = 14;
+/// The dashboard reads at most this many of the newest log leaves: enough for two weeks
+/// of changes in a city, bounded so that the page stays fast on a province's log.
+const MAX_LEAVES: u64 = 200_000;
+const DAY_MS: i64 = 86_400_000;
+const CST_MS: i64 = 8 * 3_600_000;
+/// Counts by colour, one area's or one day's.
+type Segments = Vec<(Colour, u64)>;
+const ORDER: [Colour; 4] = [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green];
+
+pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response {
+    let store = state.service.store();
+    let counts = match crate::api::colour_counts(&state).await {
+        Ok(counts) => counts,
+        Err(e) => return ui.internal("counting codes", format!("{e:?}")),
+    };
+    let by_area = match store.colour_counts_by_area().await {
+        Ok(rows) => rows,
+        Err(e) => return ui.internal("counting codes by area", e),
+    };
+    let per_day = match changes_per_day(&state).await {
+        Ok(days) => days,
+        Err(e) => return ui.internal("reading the log", e),
+    };
+
+    let mut body = format!("<h1>{}</h1>", ui.t("数据看板", "Dashboard"));
+    let now_rows: Vec<Row> =
+        counts.iter().map(|&(colour, n)| Row { label: ui_label(&ui, colour), segments: vec![(colour, n)] }).collect();
+    body.push_str(&bars(&ui, "chart-colours", &ui_plain(&ui, "当前各色码人数", "Codes by colour now"), &now_rows));
+
+    let mut areas: HashMap<Option<String>, Segments> = HashMap::new();
+    for (area, colour, n) in by_area {
+        areas.entry(area.map(|a| a.as_str().to_string())).or_default().push((colour, n));
+    }
+    let mut areas: Vec<(Option<String>, Segments)> = areas.into_iter().collect();
+    let not_green = |s: &[(Colour, u64)]| s.iter().filter(|(c, _)| *c != Colour::Green).map(|(_, n)| n).sum::<u64>();
+    let total = |s: &[(Colour, u64)]| s.iter().map(|(_, n)| n).sum::<u64>();
+    areas.sort_by(|a, b| {
+        (not_green(&b.1), total(&b.1)).cmp(&(not_green(&a.1), total(&a.1))).then_with(|| a.0.cmp(&b.0))
+    });
+    let area_rows: Vec<Row> = areas
+        .into_iter()
+        .take(TOP_AREAS)
+        .map(|(area, segments)| Row {
+            label: area.unwrap_or_else(|| ui_plain(&ui, "未登记地区", "no area")),
+            segments: ordered(segments),
+        })
+        .collect();
+    body.push_str(&bars(
+        &ui,
+        "chart-areas",
+        &ui_plain(&ui, "非绿码最多的常住地区", "Residence areas with the most non-green codes"),
+        &area_rows,
+    ));
+
+    let day_rows: Vec<Row> = per_day
+        .into_iter()
+        .map(|(day, counts)| Row { label: day, segments: ordered(counts.into_iter().collect()) })
+        .collect();
+    body.push_str(&bars(
+        &ui,
+        "chart-changes",
+        &ui_plain(
+            &ui,
+            "每日颜色变化（按新颜色，来自透明日志）",
+            "Colour changes per day (by new colour, from the transparency log)",
+        ),
+        &day_rows,
+    ));
+    body.push_str(&rules_table(&ui, &state.service.rules()));
+    body.push_str(&format!(
+        "<p class=\"muted\">{}</p>",
+        ui.t(
+            "规则集的审批页面将随审批流程一起提供；此处只读。",
+            "Rule-set approval pages come with the approval workflow; the rules are read only here."
+        )
+    ));
+    ui.page(StatusCode::OK, &ui_plain(&ui, "数据看板", "Dashboard"), &body)
+}
+
+/// The text, unescaped (the chart escapes its labels itself).
+fn ui_plain(ui: &Ui, zh: &str, en: &str) -> String {
+    if ui.en() { en } else { zh }.to_string()
+}
+
+fn ui_label(ui: &Ui, colour: Colour) -> String {
+    let (zh, en) = match colour {
+        Colour::Green => ("绿码", "Green"),
+        Colour::Yellow => ("黄码", "Yellow"),
+        Colour::Orange => ("橙码", "Orange"),
+        Colour::Red => ("红码", "Red"),
+    };
+    ui_plain(ui, zh, en)
+}
+
+fn ordered(mut segments: Segments) -> Segments {
+    segments.sort_by_key(|(c, _)| ORDER.iter().position(|o| o == c));
+    segments
+}
+
+/// The last `DAYS` days (China Standard Time, oldest first) with the log's colour changes
+/// of each day, by new colour.
+async fn changes_per_day(state: &AppState) -> Result<Vec<(String, BTreeMap<Colour, u64>)>, String> {
+    let store = state.service.store();
+    let now = state.service.now().as_millis();
+    let today = (now + CST_MS).div_euclid(DAY_MS);
+    let first_day = today - (DAYS - 1);
+    let mut days: Vec<(String, BTreeMap<Colour, u64>)> = (first_day..=today)
+        .map(|d| {
+            let label = Timestamp::from_millis(d * DAY_MS - CST_MS).to_rfc3339();
+            (label.get(..10).unwrap_or(&label).to_string(), BTreeMap::new())
+        })
+        .collect();
+    let size = store.log_size().await.map_err(|e| e.to_string())?;
+    let mut next = size.saturating_sub(MAX_LEAVES);
+    while next < size {
+        let leaves = store.log_leaves(next, 1000).await.map_err(|e| e.to_string())?;
+        let Some(&(last, _)) = leaves.last() else { break };
+        for (_, data) in &leaves {
+            // Other entry kinds (approvals, alarms) are not colour changes.
+            let Ok(Entry::ColourChange(change)) = Entry::from_leaf_bytes(data) else { continue };
+            let day = (change.at + CST_MS).div_euclid(DAY_MS);
+            let (Some(colour), true) = (Colour::parse(&change.new_colour), (first_day..=today).contains(&day)) else {
+                continue;
+            };
+            *days[(day - first_day) as usize].1.entry(colour).or_default() += 1;
+        }
+        next = last + 1;
+    }
+    Ok(days)
+}

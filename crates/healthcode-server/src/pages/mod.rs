@@ -1,0 +1,44 @@
+//! Server-rendered pages, one module per role: residents, venues, verifiers and officials.
+//! zh-CN by default, English by a switch (`?lang=en`, remembered in a cookie), a large-text
+//! mode, no scripts and no external assets (the CSP forbids both; the camera page alone
+//! may load scripts from this server). `layout` holds what
+//! every page shares: escaping, the frame, the language, the CSRF check of form posts.
+
+mod camera;
+mod charts;
+mod dashboard;
+mod home;
+mod layout;
+mod resident;
+mod venue;
+mod verifier;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::index))
+        .route("/lookup", get(home::lookup))
+        .route("/demo", get(home::demo))
+        .route("/notice", get(resident::notice_page))
+        .route("/register", get(resident::register_form).post(resident::register))
+        .route("/persons/{person_id}", get(resident::code))
+        .route("/persons/{person_id}/history", get(resident::history))
+        .route("/persons/{person_id}/card", get(resident::card))
+        .route("/venues/new", get(venue::register_form).post(venue::register))
+        .route("/venues/{venue_id}", get(venue::venue))
+        .route("/venues/{venue_id}/key", post(venue::save_key))
+        .route("/venues/{venue_id}/display", get(venue::display))
+        .route("/scan", get(venue::scan_form).post(venue::scan))
+        .route("/verify", get(verifier::form).post(verifier::verify))
+        .route(
+            "/verify/upload",
+            post(verifier::upload).layer(axum::extract::DefaultBodyLimit::max(verifier::MAX_UPLOAD_BYTES)),
+        )
+        .route("/verify/camera", get(camera::page))
+        .route("/assets/{name}", get(camera::asset))
+        .route("/dashboard", get(dashboard::dashboard))
+}

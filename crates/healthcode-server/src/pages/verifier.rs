@@ -1,0 +1,145 @@
+//! A verifier's page: paste a resident's code (or its text from a scanner), choose the
+//! kind of place, and see a large colour-coded decision with its reason.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use healthcode_domain::{access_decision, PresentedBy, VenueCategory};
+
+use super::layout::{esc, same_origin, when, Ui};
+use super::venue::{category_name, decision_box, outcome_words};
+use crate::AppState;
+
+pub(crate) async fn form(ui: Ui) -> Response {
+    verify_page(ui.with_form(), StatusCode::OK, "", VenueCategory::General)
+}
+
+fn verify_page(ui: Ui, status: StatusCode, result: &str, chosen: VenueCategory) -> Response {
+    let mut options = String::new();
+    for category in VenueCategory::ALL {
+        let selected = if *category == chosen { " selected" } else { "" };
+        let _ = write!(
+            options,
+            "<option value=\"{}\"{selected}>{}</option>",
+            category.as_str(),
+            category_name(&ui, *category)
+        );
+    }
+    let body = format!(
+        r#"<h1>{title}</h1>{result}<p><a href="/verify/camera">{camera}</a></p><form method="post" action="/verify"><label for="token">{token}</label><textarea id="token" name="token" rows="4" required autocomplete="off"></textarea>
+<label for="category">{category}</label><select id="category" name="category">{options}</select>
+<button type="submit">{submit}</button></form>
+<h2>{upload_title}</h2><form method="post" action="/verify/upload" enctype="multipart/form-data"><label for="image">{image}</label><input type="file" id="image" name="image" accept="image/png" required>
+<label for="upload-category">{category}</label><select id="upload-category" name="category">{options}</select>
+<button type="submit">{submit}</button></form><p class="muted">{offline}</p>"#,
+        upload_title = ui.t("或上传二维码图片", "Or upload a picture of the code"),
+        image = ui.t("二维码图片（PNG，最大 4 MB）", "Picture of the QR code (PNG, at most 4 MB)"),
+        title = ui.t("核验健康码", "Verify a health code"),
+        camera = ui.t("用摄像头扫码", "Scan with the camera"),
+        token = ui.t("健康码（扫码枪读出的或粘贴的 HC1: 文本）", "Health code (HC1: text from a scanner, or pasted)"),
+        category = ui.t("本场所类别", "Kind of place"),
+        submit = ui.t("核验", "Verify"),
+        offline = ui.t(
+            "核验只看签名、有效期和颜色，看不到持码人的身份。",
+            "Verification checks the signature, validity and colour; it never learns who holds the code."
+        ),
+    );
+    ui.page(status, &ui.t("核验", "Verify"), &body)
+}
+
+/// The form's target: the decision is the answer (nothing is recorded, so nothing to
+/// redirect to), and the code is not echoed back.
+pub(crate) async fn verify(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    if !same_origin(&headers) {
+        return ui.cross_site();
+    }
+    let ui = ui.with_form();
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let token = form.get("token").map(|t| t.trim().to_string()).unwrap_or_default();
+    let category = form.get("category").and_then(|c| VenueCategory::parse(c).ok()).unwrap_or(VenueCategory::General);
+    let result = decide(&ui, &state, &token, category);
+    verify_page(ui, StatusCode::OK, &result, category)
+}
+
+/// The largest picture the upload form takes.
+pub(crate) const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
+
+/// The upload form's target: reads the QR in the picture, then decides as for a pasted code.
+pub(crate) async fn upload(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    if !same_origin(&headers) {
+        return ui.cross_site();
+    }
+    let ui = ui.with_form();
+    let mut image = None;
+    let mut category = VenueCategory::General;
+    if let Ok(mut multipart) = multipart {
+        while let Ok(Some(field)) = multipart.next_field().await {
+            match field.name() {
+                Some("image") => image = field.bytes().await.ok(),
+                Some("category") => {
+                    if let Ok(text) = field.text().await {
+                        category = VenueCategory::parse(&text).unwrap_or(VenueCategory::General);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let result = match image.as_deref().map(healthcode_token::qr::decode_png) {
+        Some(Ok(token)) => decide(&ui, &state, &token, category),
+        Some(Err(_)) | None => decision_box(
+            &ui,
+            "deny",
+            &ui.t("读不出二维码", "No QR code could be read"),
+            &ui.t("请上传清晰的 PNG 图片，或粘贴码的文本", "Upload a sharp PNG picture, or paste the code's text"),
+        ),
+    };
+    verify_page(ui, StatusCode::OK, &result, category)
+}
+
+/// The decision for a code at a place of this category, as HTML.
+fn decide(ui: &Ui, state: &AppState, token: &str, category: VenueCategory) -> String {
+    match state.service.verify_code_token(token) {
+        Ok(code) => {
+            let decision = access_decision(code.colour, category, PresentedBy::Code);
+            let (class, words) = outcome_words(ui, decision.outcome);
+            let (zh, en) = decision.reason.message();
+            let detail = format!(
+                "{} · {} · {}<br>{} {} · <code>{}</code>",
+                ui.t(zh, en),
+                ui.colour(code.colour),
+                esc(if code.masked_name.is_empty() { "—" } else { &code.masked_name }),
+                ui.t("有效至", "valid until"),
+                esc(&when(code.expires_at)),
+                decision.reason.code(),
+            );
+            decision_box(ui, class, &words, &detail)
+        }
+        Err(refused) => {
+            let words = ui.t("劝阻：码无效", "Denied: not a valid code");
+            let detail = format!(
+                "{}<br><code>{}</code> {}",
+                ui.t("请持码人刷新健康码后重试", "Ask the holder to refresh their code and try again"),
+                refused.code(),
+                esc(&refused.to_string())
+            );
+            decision_box(ui, "deny", &words, &detail)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The pages in a real browser: starts the server (SQLite, manual clock), seeds residents
+//! of several colours in several areas, and runs `node --test web-tests/pages.test.mjs`,
+//! which drives Debian's Chromium with playwright-core and saves screenshots under
+//! `target/browser-screenshots/`.
+//!
+//! Without node, `web-tests/node_modules` or Chromium, it says "browser tests not run: …"
+//! and passes, as the PostgreSQL tests do (`.ci/run` installs them).
+
+#[allow(dead_code, unused_imports)]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{resident_id, TestApp};
+use serde_json::json;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("HEALTHCODE_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| "/usr/bin/chromium".into())
+}
+
+/// Why the browser tests cannot run here, if they cannot.
+fn missing() -> Option<String> {
+    let node = Command::new("node").arg("--version").output();
+    if !matches!(node, Ok(ref o) if o.status.success()) {
+        return Some("node is not installed".into());
+    }
+    let playwright = workspace().join("web-tests/node_modules/playwright-core");
+    if !playwright.is_dir() {
+        return Some(format!("{} is missing (run `npm ci --prefix web-tests`)", playwright.display()));
+    }
+    if !chromium().exists() {
+        return Some(format!("{} is missing (apt-get install chromium)", chromium().display()));
+    }
+    None
+}
+
+/// Seeds residents; returns the id of a yellow one.
+async fn seed(app: &TestApp) -> String {
+    let mut yellow = None;
+    // Residents in three areas: green, yellow (fever) and red (close contact).
+    let people = [
+        ("33010619700101001", "330106", None),
+        ("33010619700101002", "330106", Some("fever")),
+        ("33010619700101003", "330102", Some("close_contact")),
+        ("33010619700101004", "330102", None),
+        ("33010619700101005", "310101", Some("fever")),
+    ];
+    for (i, (first17, area, event)) in people.into_iter().enumerate() {
+        let body = json!({"id_type": "resident_id", "id_number": resident_id(first17), "residence_area": area});
+        let (status, answer) = app.post("/v1/persons", body.to_string()).await;
+        assert_eq!(status, 201, "{answer}");
+        let person = answer["person_id"].as_str().unwrap();
+        if event == Some("fever") {
+            yellow.get_or_insert_with(|| person.to_string());
+        }
+        let event = match event {
+            Some("fever") => json!({"id": format!("seed-{i}"), "person_id": person, "type": "fever",
+                "onset_at": "2020-06-01T06:00:00+08:00"}),
+            Some(_) => json!({"id": format!("seed-{i}"), "person_id": person, "type": "close_contact",
+                "exposure_at": "2020-05-31T08:00:00+08:00"}),
+            None => continue,
+        };
+        let (status, answer) = app.post("/v1/events", event.to_string()).await;
+        assert_eq!(status, 201, "{answer}");
+    }
+    yellow.unwrap()
+}
+
+/// A Y4M video (one 640×480 frame, looped by Chromium's fake camera) showing the person's
+/// code: what the camera page's decoder will see.
+async fn fake_camera(app: &TestApp, person: &str, path: &Path) {
+    let person = healthcode_domain::PersonId::parse(person).unwrap();
+    let token = app.service.issue_code_token(&person).await.unwrap().token;
+    let png = healthcode_token::qr::png(&token, 5).unwrap();
+    let qr = image::load_from_memory(&png).unwrap().to_luma8();
+    let (width, height) = (640u32, 480u32);
+    assert!(qr.width() <= width && qr.height() <= height, "{}×{}", qr.width(), qr.height());
+    let (left, top) = ((width - qr.width()) / 2, (height - qr.height()) / 2);
+    let mut luma = vec![255u8; (width * height) as usize];
+    for (x, y, pixel) in qr.enumerate_pixels() {
+        luma[((top + y) * width + left + x) as usize] = pixel.0[0];
+    }
+    let mut video = format!("YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\nFRAME\n").into_bytes();
+    video.extend_from_slice(&luma);
+    video.extend(std::iter::repeat_n(128u8, (width * height / 2) as usize)); // grey chroma
+    std::fs::write(path, video).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_work_in_a_real_browser() {
+    if let Some(why) = missing() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "browser tests not run: {why}");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let yellow = seed(&app).await;
+    let root = workspace();
+    let screenshots = root.join("target/browser-screenshots");
+    std::fs::create_dir_all(&screenshots).unwrap();
+    let camera = screenshots.join("fake-camera.y4m");
+    fake_camera(&app, &yellow, &camera).await;
+    let address = app.address.clone();
+    let health_key = app.keys["health"].clone();
+    let started = std::time::Instant::now();
+    // Blocking: the server keeps answering on the runtime's other threads meanwhile.
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(["--test", "--test-reporter=spec", "web-tests/pages.test.mjs"])
+            .current_dir(&root)
+            .env("HEALTHCODE_URL", &address)
+            .env("HEALTHCODE_HEALTH_KEY", &health_key)
+            .env("HEALTHCODE_CHROMIUM", chromium())
+            .env("HEALTHCODE_SCREENSHOTS", &screenshots)
+            .env("HEALTHCODE_FAKE_CAMERA", &camera)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let report = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    println!("{report}");
+    assert!(output.status.success(), "browser tests failed ({:?}):\n{report}", started.elapsed());
+    eprintln!("browser tests passed in {:.1?}; screenshots in target/browser-screenshots/", started.elapsed());
+}
