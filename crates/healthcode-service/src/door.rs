@@ -54,8 +54,7 @@ impl HealthService {
         method: CheckinMethod,
         device: Option<&str>,
     ) -> Result<DoorDecision, ServiceError> {
-        let code = self.current_state(person).await?;
-        let profile = self.profile(person).await?;
+        let (code, _, profile) = self.code_and_profile(person).await?;
         let by = match method {
             CheckinMethod::GateIdCard => PresentedBy::IdCard,
             CheckinMethod::Scan | CheckinMethod::GateCode => PresentedBy::Code,

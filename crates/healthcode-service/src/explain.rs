@@ -76,6 +76,12 @@ impl HealthService {
         }
     }
 
+    /// Whether a stored code must be evaluated again before it is shown: its next change
+    /// has come, or it was computed under other rules.
+    pub(crate) fn is_stale(&self, code: &CodeState) -> bool {
+        code.next_change.is_some_and(|t| t <= self.clock.now()) || code.rules_version != self.rules().version()
+    }
+
     /// The person's code as it was known at `at` (a pure evaluation; nothing is saved).
     pub async fn explain_at(&self, person: &PersonId, at: Timestamp) -> Result<Explanation, ServiceError> {
         let record = self.store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;

@@ -103,9 +103,7 @@ impl HealthService {
 
     /// Signs the person's current code (kept current first) for the next few minutes.
     pub async fn issue_code_token(&self, person: &PersonId) -> Result<IssuedCode, ServiceError> {
-        let code = self.current_state(person).await?;
-        let kind = self.store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?.kind;
-        let profile = self.profile(person).await?;
+        let (code, kind, profile) = self.code_and_profile(person).await?;
         let ring = self.key_ring();
         let key = ring.signing_key().map_err(|e| ServiceError::Keys(e.to_string()))?;
         let issued_at = secs(self.clock.now());
@@ -127,6 +125,25 @@ impl HealthService {
             expires_at: from_secs(claims.expires_at),
             key_id: key.key_id().to_string(),
         })
+    }
+
+    /// The person's current code, kind and profile, in one read when the stored code is
+    /// current and the profile exists (the usual case); otherwise brought up to date.
+    pub(crate) async fn code_and_profile(
+        &self,
+        person: &PersonId,
+    ) -> Result<(healthcode_store::CodeState, PersonKind, healthcode_store::PersonProfile), ServiceError> {
+        let card = self.store.code_card(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
+        let kind = card.record.kind;
+        let code = match card.code.filter(|c| !self.is_stale(c)) {
+            Some(code) => code,
+            None => self.current_state(person).await?,
+        };
+        let profile = match card.profile {
+            Some(profile) => profile,
+            None => self.profile(person).await?,
+        };
+        Ok((code, kind, profile))
     }
 
     /// Signs the venue's code for the current window.

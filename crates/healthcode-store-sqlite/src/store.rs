@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::{
-    Account, Alarm, Checkin, CodeState, CodeSummary, Credential, Decision, DeviceRecord, Inserted, LogAppend, LogNode,
-    NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection, Store,
-    StoreResult, StoredCheckpoint, VenueRecord,
+    Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Credential, Decision, DeviceRecord, Inserted, LogAppend,
+    LogNode, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection,
+    Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
 
 use crate::{accounts, checkpoints, codes, events, log, persons, rejections, SqliteStore};
@@ -155,6 +155,17 @@ impl Store for SqliteStore {
 
     async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
         self.read(|c| Ok(log::checkpoints(c, "size >= ?1 ORDER BY size DESC", 0, 1)?.pop())).await
+    }
+
+    /// One trip to a reader connection instead of three: this is on the path of every code
+    /// a resident shows (BENCHMARKS.md).
+    async fn code_card(&self, person: &PersonId) -> StoreResult<Option<CodeCard>> {
+        let person = person.clone();
+        self.read(move |c| {
+            let Some(record) = persons::one(c, &person)? else { return Ok(None) };
+            Ok(Some(CodeCard { record, code: codes::one(c, &person)?, profile: checkpoints::profile(c, &person)? }))
+        })
+        .await
     }
 
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>> {

@@ -15,6 +15,14 @@ pub struct PersonProfile {
     pub masked_name: Option<String>,
 }
 
+/// A person's record, stored code and profile, as a door or a signed code needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeCard {
+    pub record: crate::PersonRecord,
+    pub code: Option<crate::CodeState>,
+    pub profile: Option<PersonProfile>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VenueRecord {
     pub id: String,

@@ -382,6 +382,12 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
     assert_eq!(store.profile(&p).await.unwrap(), Some(profile), "saving without a name keeps the stored one");
     assert_eq!(store.person_by_code_id("c-abc").await.unwrap(), Some(p.clone()), "a code id finds its person");
     assert_eq!(store.person_by_code_id("c-none").await.unwrap(), None);
+    let card = store.code_card(&p).await.unwrap().expect("a registered person has a card");
+    assert_eq!(
+        (card.record.id.clone(), card.code, card.profile.map(|p| p.code_id)),
+        (p.clone(), None, Some("c-abc".into()))
+    );
+    assert_eq!(store.code_card(&pid("nobody")).await.unwrap(), None);
 
     let venue = VenueRecord {
         id: "v1".into(),

@@ -101,6 +101,13 @@ pub trait Store: Send + Sync + 'static {
     /// appends the log entries that record their colour changes, in one transaction.
     async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()>;
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>>;
+    /// What showing a person's code needs, read together: the person's record, their
+    /// stored code and their profile. `None` if no such person. Backends whose reads are
+    /// costly round trips override this with one.
+    async fn code_card(&self, person: &PersonId) -> StoreResult<Option<CodeCard>> {
+        let Some(record) = self.person(person).await? else { return Ok(None) };
+        Ok(Some(CodeCard { record, code: self.code(person).await?, profile: self.profile(person).await? }))
+    }
     async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>>;
     /// The colour and timing of stored codes without their reasons: what re-evaluation
     /// needs to date a change, read cheaply in bulk.
