@@ -3,17 +3,19 @@
 
 use std::sync::Arc;
 
-use healthcode_domain::{Duration, Timestamp};
-use healthcode_service::{AtPolicy, HealthService};
+use healthcode_domain::{AreaCode, Department, Duration, Role, Timestamp};
+use healthcode_service::{AtPolicy, HealthService, NewAccount};
 use healthcode_store::PersonRecord;
 use healthcode_synth::{generate, to_ndjson_line, RegionConfig, SynthRecord};
 
 const BATCH: usize = 5_000;
 
-pub async fn load_if_empty(service: &Arc<HealthService>) -> anyhow::Result<()> {
+/// Loads the demo region into an empty store and creates its demo accounts; returns what
+/// to tell the newcomer about them (their API keys are shown this once).
+pub async fn load_if_empty(service: &Arc<HealthService>) -> anyhow::Result<Option<String>> {
     if service.store().person_count().await? > 0 {
         tracing::info!("the store already has persons; not loading the demo region again");
-        return Ok(());
+        return Ok(None);
     }
     let mut config = RegionConfig::demo();
     let now = service.now();
@@ -23,7 +25,31 @@ pub async fn load_if_empty(service: &Arc<HealthService>) -> anyhow::Result<()> {
     config.start = today.saturating_sub(Duration::days(i64::from(config.days) - 1));
     let summary = load(service, &config).await?;
     tracing::info!(persons = summary.0, events = summary.1, rejected = summary.2, "demo region loaded");
-    Ok(())
+    Ok(Some(accounts(service).await?))
+}
+
+/// One account of each kind a newcomer needs to try the API: two departments' feeds, a
+/// local office, two provincial officers (a decision needs two) and an auditor.
+async fn accounts(service: &HealthService) -> anyhow::Result<String> {
+    let office = |role, area: &str| {
+        Ok::<_, anyhow::Error>((role, Some(AreaCode::parse(area).map_err(anyhow::Error::msg)?), None))
+    };
+    let wanted = [
+        ("demo-health", (Role::DataSource, None, Some(Department::Health))),
+        ("demo-telecom", (Role::DataSource, None, Some(Department::Telecom))),
+        ("demo-hangzhou-office", office(Role::LocalOffice, "330100")?),
+        ("demo-province-1", office(Role::ProvincialOffice, "330000")?),
+        ("demo-province-2", office(Role::ProvincialOffice, "330000")?),
+        ("demo-auditor", (Role::Auditor, None, None)),
+    ];
+    let mut said = String::from("demo accounts (API keys, shown once; use them as `Authorization: Bearer <key>`):\n");
+    for (username, (role, jurisdiction, department)) in wanted {
+        let new = NewAccount { username: username.to_string(), password: None, role, jurisdiction, department };
+        service.create_account(new).await?;
+        let key = service.issue_api_key(username, "demo").await?;
+        said.push_str(&format!("  {username:<22} {:<18} {key}\n", role.as_str()));
+    }
+    Ok(said)
 }
 
 /// Loads a synthetic region through the ingestion path. Returns (persons, events, rejected).

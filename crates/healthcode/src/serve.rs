@@ -106,9 +106,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service =
         Arc::new(HealthService::open_with(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules, keys).await?);
     let key_watch = watch_key_ring(service.clone(), args.signing_keys_file.clone());
-    if args.demo {
-        crate::demo::load_if_empty(&service).await?;
-    }
+    let demo_accounts = if args.demo { crate::demo::load_if_empty(&service).await? } else { None };
     let caught_up = service.run_due().await?;
     tracing::info!(evaluated = caught_up.evaluated, "codes brought up to date");
 
@@ -124,6 +122,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     if args.demo {
         println!("demo region: open http://{address}/demo to see residents of every colour");
+    }
+    if let Some(accounts) = demo_accounts {
+        print!("{accounts}");
     }
     let state = healthcode_server::AppState::new(service);
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
