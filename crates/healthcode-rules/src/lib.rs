@@ -2,13 +2,16 @@
 
 mod areas;
 mod compile;
+mod diff;
 mod eval;
 pub mod format;
+pub mod suite;
 
 use healthcode_domain::{Duration, Event, Evidence, PersonKind, RuleColour, Timestamp};
 use sha2::{Digest, Sha256};
 
 pub use areas::{AreaRiskIndex, AreaStatus};
+pub use diff::{diff, RuleChange};
 pub use eval::{Evaluation, Reason};
 pub use format::{RuleSetFile, Text};
 

@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use healthcode_domain::{parse_event, Colour, Event, EventBody, EventId, PersonKind, Timestamp};
-use healthcode_rules::{AreaRiskIndex, RuleSet};
+use healthcode_rules::RuleSet;
 use serde_json::Value;
 
 fn scenario_dirs() -> Vec<PathBuf> {
@@ -23,36 +22,12 @@ fn every_scenario_holds_under_the_reference_rules() {
         files.sort();
         for file in files {
             let s: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-            let kind =
-                if s["person"]["kind"] == "international" { PersonKind::International } else { PersonKind::Domestic };
-            let mut evidence = Vec::new();
-            let mut areas = AreaRiskIndex::default();
-            for (seq, raw) in s["events"].as_array().unwrap().iter().enumerate() {
-                let Ok(e) = parse_event(raw, Timestamp::MIN) else { continue };
-                let id = EventId::parse(&format!("e{seq}")).unwrap();
-                match e.body {
-                    EventBody::Evidence(body) => evidence.push(Event { id, at: e.at, seq: seq as i64, body }),
-                    EventBody::AreaRisk(body) => areas.insert(Event { id, at: e.at, seq: seq as i64, body }),
-                }
-            }
-            evidence.sort_by_key(Event::order_key);
-            for expect in s["expect"].as_array().unwrap() {
-                let at = Timestamp::parse(expect["at"].as_str().unwrap()).unwrap();
-                let e = rules.evaluate(kind, &evidence, &areas, at);
-                let colour = Colour::parse(expect["color"].as_str().unwrap()).unwrap();
-                let reasons_ok = expect.get("reasons").and_then(Value::as_array).is_none_or(|r| {
-                    let mut want: Vec<&str> = r.iter().filter_map(Value::as_str).collect();
-                    want.sort();
-                    want == e.reason_ids()
-                });
+            for result in healthcode_rules::suite::check_scenario(&rules, &s).unwrap() {
                 checked += 1;
-                if e.colour != colour || !reasons_ok {
+                if !result.ok {
                     failures.push(format!(
-                        "{} at {}: expected {expect}, got {:?} {:?}",
-                        s["name"],
-                        at,
-                        e.colour,
-                        e.reason_ids()
+                        "{} at {}: expected {}, got {} {:?}",
+                        result.scenario, result.at, result.expected, result.actual, result.reasons
                     ));
                 }
             }

@@ -87,6 +87,8 @@ pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::t
             let run = tokio::spawn({
                 let service = service.clone();
                 async move {
+                    // An approved rule set whose time has come takes effect first.
+                    service.activate_due_rules().await?;
                     let report = service.run_due().await?;
                     // What changed is signed for auditors at every tick (nothing is signed
                     // when the log has not grown).

@@ -14,6 +14,7 @@ common::on_both_backends!(
     the_zhengzhou_attempt_is_impossible_or_loud,
     every_protected_endpoint_checks_role_and_key,
     staff_log_in_with_a_password_and_sessions_end,
+    rule_changes_need_two_provincial_approvals_and_take_effect_at_their_time,
 );
 
 const DEPOSITORS: usize = 60;
@@ -173,6 +174,9 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("GET", "/v1/decisions", "", &["provincial", "provincial2", "provincial3", "local", "auditor"]),
         ("POST", "/v1/decisions/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
         ("GET", "/v1/alarms", "", &["provincial", "provincial2", "provincial3", "auditor"]),
+        ("POST", "/v1/rules/proposals", "{}", &["provincial", "provincial2", "provincial3", "local"]),
+        ("GET", "/v1/rules/proposals", "", &["provincial", "provincial2", "provincial3", "local", "auditor"]),
+        ("POST", "/v1/rules/proposals/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
     ];
     let accounts = ["health", "telecom", "border", "provincial", "provincial2", "provincial3", "local", "auditor"];
     for (method, path, body, allowed) in table {
@@ -239,4 +243,92 @@ async fn staff_log_in_with_a_password_and_sessions_end(app: TestApp) {
     assert_eq!(app.get_with_key("/v1/alarms", &token).await.0, 401);
     let (status, _) = app.post("/v1/login", r#"{"username":"li.na","password":"correct horse battery staple"}"#).await;
     assert_eq!(status, 200);
+}
+
+/// A week instead of two: a proposal of version 2020.2 with the scenario that shows what
+/// it changes (an entry from abroad ten days ago no longer makes a code red).
+fn seven_day_rules() -> String {
+    healthcode_rules::REFERENCE_RULES_TOML
+        .replace("version = \"2020.1\"", "version = \"2020.2\"")
+        .replace("window_hours = 336", "window_hours = 168")
+}
+
+fn entry_scenario(expected_at_ten_days: &str) -> Value {
+    json!({
+        "name": "entry-ten-days-ago",
+        "person": {"kind": "domestic"},
+        "events": [{"at": "2020-05-22T08:00:00+08:00", "type": "entry", "country": "GB",
+                    "entered_at": "2020-05-22T08:00:00+08:00"}],
+        "expect": [{"at": "2020-06-01T08:00:00+08:00", "color": expected_at_ten_days}]
+    })
+}
+
+async fn rule_changes_need_two_provincial_approvals_and_take_effect_at_their_time(app: TestApp) {
+    let traveller = app.register(&resident_id("33010619800101123")).await;
+    let entry = json!({"id": "bd-1", "person_id": traveller, "type": "entry", "country": "GB",
+                       "entered_at": "2020-05-23T08:00:00+08:00"});
+    assert_eq!(app.post("/v1/events", entry.to_string()).await.0, 201);
+    assert_eq!(colour(&app, &traveller).await, "red", "R3: an entry from abroad within 14 days");
+
+    // A local office proposes; the proposal carries its diff and its suite's results.
+    let proposal = json!({"source": seven_day_rules(), "activates_at": "2020-06-01T09:00:00+08:00",
+                          "scenarios": [entry_scenario("green")]});
+    let (status, proposed) = app.post_with_key("/v1/rules/proposals", &app.keys["local"], proposal.to_string()).await;
+    assert_eq!(status, 201, "{proposed}");
+    let p = &proposed["proposal"];
+    assert_eq!(
+        (p["version"].as_str(), p["scenarios_passed"].as_u64(), p["scenarios_failed"].as_u64()),
+        (Some("2020.2"), Some(1), Some(0))
+    );
+    assert_eq!(p["diff"][0], json!({"change": "setting", "name": "window_hours", "before": "336", "after": "168"}));
+    let id = p["id"].as_str().unwrap().to_string();
+    let approve = |who: &'static str| {
+        let (app, id) = (&app, id.clone());
+        async move { app.post_with_key(&format!("/v1/rules/proposals/{id}/approve"), &app.keys[who], "").await }
+    };
+    assert_eq!(approve("local").await.0, 403, "local offices never activate rules");
+    assert_eq!(approve("provincial").await.0, 200);
+    assert_eq!(approve("provincial").await.0, 403, "not twice by one officer");
+    let (status, approved) = approve("provincial2").await;
+    assert_eq!((status, approved["proposal"]["status"].as_str()), (200, Some("approved")), "{approved}");
+
+    // Approved, not yet in force: its time has not come.
+    let (_, rules) = app.get("/v1/rules").await;
+    assert_eq!(rules["version"], "2020.1");
+    assert_eq!(colour(&app, &traveller).await, "red");
+    app.clock.set(common::t("2020-06-01T09:00:00+08:00"));
+    assert_eq!(app.service.activate_due_rules().await.unwrap().as_deref(), Some("2020.2"));
+    let (_, rules) = app.get("/v1/rules").await;
+    assert_eq!(rules["version"], "2020.2");
+    assert_eq!(colour(&app, &traveller).await, "green", "the new rules re-evaluated the code");
+
+    // The history keeps every version; the approval is in the log.
+    let (_, history) = app.get_with_key("/v1/rules/proposals", &app.keys["auditor"]).await;
+    assert_eq!(history["proposals"][0]["status"], "active", "{history}");
+    let (_, entries) = app.get("/v1/log/entries?from=0").await;
+    let approvals = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            String::from_utf8(base64_decode(e["data"].as_str().unwrap())).unwrap().contains("rule_set_approval")
+        })
+        .count();
+    assert_eq!(approvals, 1);
+
+    // A proposal whose own suite fails cannot be approved.
+    let failing = json!({"source": seven_day_rules().replace("2020.2", "2020.3"), "activates_at": "2020-06-02T00:00:00+08:00",
+                         "scenarios": [entry_scenario("red")]});
+    let (status, proposed) =
+        app.post_with_key("/v1/rules/proposals", &app.keys["provincial3"], failing.to_string()).await;
+    assert_eq!((status, proposed["proposal"]["scenarios_failed"].as_u64()), (201, Some(1)), "{proposed}");
+    let id = proposed["proposal"]["id"].as_str().unwrap();
+    let (status, refused) =
+        app.post_with_key(&format!("/v1/rules/proposals/{id}/approve"), &app.keys["provincial"], "").await;
+    assert_eq!(status, 409, "{refused}");
+    // A rule set that does not parse is refused with where it is wrong.
+    let broken =
+        json!({"source": "format = 1\nname = \"x\"", "activates_at": "2020-06-02T00:00:00+08:00", "scenarios": []});
+    let (status, refused) = app.post_with_key("/v1/rules/proposals", &app.keys["provincial"], broken.to_string()).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("source")), "{refused}");
 }

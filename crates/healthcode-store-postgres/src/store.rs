@@ -636,4 +636,38 @@ impl Store for PostgresStore {
     async fn alarms(&self, after: i64, limit: usize) -> StoreResult<Vec<Alarm>> {
         self.alarm_rows(after, limit).await
     }
+
+    async fn put_document(&self, kind: &str, id: &str, at: Timestamp, body: &str) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO documents (kind, id, at, body) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, body = excluded.body",
+                &[&kind, &id, &at.as_millis(), &body],
+            )
+            .await
+            .map_err(backend("save a document"))?;
+        Ok(())
+    }
+
+    async fn document(&self, kind: &str, id: &str) -> StoreResult<Option<String>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT body FROM documents WHERE kind = $1 AND id = $2", &[&kind, &id])
+            .await
+            .map_err(backend("read a document"))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn documents(&self, kind: &str, limit: usize) -> StoreResult<Vec<String>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT body FROM documents WHERE kind = $1 ORDER BY at DESC, id LIMIT $2",
+                &[&kind, &(limit as i64)],
+            )
+            .await
+            .map_err(backend("read documents"))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
 }

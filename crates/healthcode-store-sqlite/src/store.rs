@@ -321,4 +321,40 @@ impl Store for SqliteStore {
     async fn alarms(&self, after: i64, limit: usize) -> StoreResult<Vec<Alarm>> {
         self.read(move |c| accounts::alarms(c, after, limit)).await
     }
+
+    async fn put_document(&self, kind: &str, id: &str, at: Timestamp, body: &str) -> StoreResult<()> {
+        let (kind, id, body) = (kind.to_string(), id.to_string(), body.to_string());
+        self.write(move |c| {
+            c.execute(
+                "INSERT OR REPLACE INTO documents (kind, id, at, body) VALUES (?1, ?2, ?3, ?4)",
+                (&kind, &id, at.as_millis(), &body),
+            )
+            .map(drop)
+            .map_err(crate::backend("save a document"))
+        })
+        .await
+    }
+
+    async fn document(&self, kind: &str, id: &str) -> StoreResult<Option<String>> {
+        let (kind, id) = (kind.to_string(), id.to_string());
+        self.read(move |c| {
+            use rusqlite::OptionalExtension;
+            c.query_row("SELECT body FROM documents WHERE kind = ?1 AND id = ?2", (&kind, &id), |r| r.get(0))
+                .optional()
+                .map_err(crate::backend("read a document"))
+        })
+        .await
+    }
+
+    async fn documents(&self, kind: &str, limit: usize) -> StoreResult<Vec<String>> {
+        let kind = kind.to_string();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached("SELECT body FROM documents WHERE kind = ?1 ORDER BY at DESC, id LIMIT ?2")
+                .map_err(crate::backend("read documents"))?;
+            let rows = stmt.query_map((&kind, limit as i64), |r| r.get(0)).map_err(crate::backend("read documents"))?;
+            rows.map(|r| r.map_err(crate::backend("read documents"))).collect()
+        })
+        .await
+    }
 }

@@ -36,6 +36,7 @@ where
     checkpoint_records_round_trip(&make().await).await;
     the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(&make().await).await;
     accounts_credentials_decisions_and_alarms_round_trip(&make().await).await;
+    documents_are_kept_whole_by_kind(&make().await).await;
 }
 
 fn t(hours: i64) -> Timestamp {
@@ -544,4 +545,17 @@ async fn accounts_credentials_decisions_and_alarms_round_trip(store: &impl Store
     let listed = store.alarms(0, 10).await.unwrap();
     assert_eq!(listed.iter().map(|a| a.alarm.kind.as_str()).collect::<Vec<_>>(), ["mass_decision", "approver_share"]);
     assert_eq!(store.alarms(first, 10).await.unwrap().len(), 1);
+}
+
+async fn documents_are_kept_whole_by_kind(store: &impl Store) {
+    store.put_document("rule_proposal", "r1", t(1), r#"{"v":1}"#).await.unwrap();
+    store.put_document("rule_proposal", "r2", t(2), r#"{"v":2}"#).await.unwrap();
+    store.put_document("other", "r1", t(3), "{}").await.unwrap();
+    store.put_document("rule_proposal", "r1", t(1), r#"{"v":3}"#).await.unwrap();
+    assert_eq!(store.document("rule_proposal", "r1").await.unwrap().as_deref(), Some(r#"{"v":3}"#), "replaced");
+    assert_eq!(
+        store.documents("rule_proposal", 10).await.unwrap(),
+        vec![r#"{"v":2}"#.to_string(), r#"{"v":3}"#.to_string()]
+    );
+    assert_eq!(store.document("rule_proposal", "nope").await.unwrap(), None);
 }

@@ -157,6 +157,12 @@ pub trait Store: Send + Sync + 'static {
     /// Alarms with id above `after`, oldest first.
     async fn alarms(&self, after: i64, limit: usize) -> StoreResult<Vec<Alarm>>;
 
+    /// Creates or replaces a record kept whole as JSON (e.g. `kind` = `rule_proposal`).
+    async fn put_document(&self, kind: &str, id: &str, at: Timestamp, body: &str) -> StoreResult<()>;
+    async fn document(&self, kind: &str, id: &str) -> StoreResult<Option<String>>;
+    /// Up to `limit` records of a kind, newest first.
+    async fn documents(&self, kind: &str, limit: usize) -> StoreResult<Vec<String>>;
+
     // Checkpoints: profiles, venues, devices, check-ins.
 
     /// Creates or replaces a person's profile; a profile without a masked name keeps the

@@ -106,6 +106,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service =
         Arc::new(HealthService::open_with(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules, keys).await?);
     let key_watch = watch_key_ring(service.clone(), args.signing_keys_file.clone());
+    if let Some(version) = service.restore_active_rules().await? {
+        if args.rules.is_some() {
+            tracing::warn!(%version, "rules approved through /v1/rules/proposals are in force; --rules is ignored");
+        }
+        tracing::info!(%version, "the rule set last approved and activated is in force");
+    }
     let demo_accounts = if args.demo { crate::demo::load_if_empty(&service).await? } else { None };
     let caught_up = service.run_due().await?;
     tracing::info!(evaluated = caught_up.evaluated, "codes brought up to date");

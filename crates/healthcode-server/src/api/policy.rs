@@ -19,6 +19,9 @@ pub enum Action {
     ApproveDecision,
     ReadDecisions,
     ReadAlarms,
+    ProposeRules,
+    ApproveRules,
+    ReadRuleProposals,
 }
 
 use Role::*;
@@ -33,6 +36,10 @@ pub const POLICY: &[(Action, &[Role])] = &[
     (Action::ApproveDecision, &[ProvincialOffice]),
     (Action::ReadDecisions, &[LocalOffice, ProvincialOffice, Auditor, ComplaintHandler]),
     (Action::ReadAlarms, &[ProvincialOffice, Auditor]),
+    // Local offices propose rule changes, never activate them (seed 001: 各地不得擅自修改).
+    (Action::ProposeRules, &[LocalOffice, ProvincialOffice]),
+    (Action::ApproveRules, &[ProvincialOffice]),
+    (Action::ReadRuleProposals, &[LocalOffice, ProvincialOffice, Auditor]),
 ];
 
 pub fn permits(action: Action, role: Role) -> bool {

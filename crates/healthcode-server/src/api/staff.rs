@@ -97,3 +97,43 @@ pub(crate) async fn alarms(
     let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
     Ok(Json(json!({ "alarms": state.service.store().alarms(after, 1000).await? })))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleProposalBody {
+    /// The rule set, TOML or JSON text.
+    source: String,
+    activates_at: String,
+    scenarios: Vec<Value>,
+}
+
+/// Proposes a rule set with its scenario suite: 201 with the diff against the active
+/// rules and the suite's results.
+pub(crate) async fn propose_rules(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let by = allow(&state, &headers, Action::ProposeRules).await?;
+    let body: RuleProposalBody =
+        json_object(&body, r#"{"source": "<rule set, TOML or JSON>", "activates_at": …, "scenarios": [ … ]}"#)?;
+    let activates_at = Timestamp::parse_field("activates_at", &body.activates_at).map_err(ApiError::InvalidInput)?;
+    let proposal = state.service.propose_rules(&by, &body.source, activates_at, &body.scenarios).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "proposal": proposal }))).into_response())
+}
+
+pub(crate) async fn approve_rules(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let by = allow(&state, &headers, Action::ApproveRules).await?;
+    let Path(id) = path.map_err(|_| ApiError::InvalidInput(ValidationError::field("proposal", "not UTF-8 text")))?;
+    Ok(Json(json!({ "proposal": state.service.approve_rules(&by, &id).await? })))
+}
+
+/// Every proposed version, newest first, with its status: the rules' history.
+pub(crate) async fn rule_proposals(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    allow(&state, &headers, Action::ReadRuleProposals).await?;
+    Ok(Json(json!({ "proposals": state.service.rule_proposals().await? })))
+}

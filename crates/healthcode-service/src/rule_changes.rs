@@ -1,0 +1,223 @@
+//! Changing the rules (全省一码: one set of rules for the whole province, changed only with
+//! approval). A local or provincial office proposes a rule set with a scenario suite; the
+//! proposal records its diff against the active rules and the suite's results; two
+//! provincial officers other than the proposer approve it (never with a failing suite);
+//! it becomes active at its stated time, and every code it can change is re-evaluated.
+//! Every version stays in the history; approvals are in the transparency log.
+
+use healthcode_domain::{Role, Timestamp, ValidationError};
+use healthcode_log::{Entry, RuleSetApproval};
+use healthcode_rules::RuleSet;
+use healthcode_store::{Account, Approval};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::secrets::new_id;
+use crate::{HealthService, ServiceError};
+
+const KIND: &str = "rule_proposal";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleProposalStatus {
+    Proposed,
+    /// Approved twice, waiting for its activation time.
+    Approved,
+    Active,
+    /// Was active; a later version replaced it.
+    Superseded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleProposal {
+    pub id: String,
+    pub version: String,
+    pub digest: String,
+    pub proposed_by: String,
+    pub proposed_at: Timestamp,
+    pub activates_at: Timestamp,
+    /// The rule set as proposed (TOML or JSON text).
+    pub source: String,
+    /// Against the rules active when it was proposed (`healthcode_rules::RuleChange`s).
+    pub diff: Value,
+    pub scenarios_passed: usize,
+    pub scenarios_failed: usize,
+    /// Every expectation checked (`healthcode_rules::suite::Checked`).
+    pub scenario_results: Value,
+    pub approvals: Vec<Approval>,
+    pub status: RuleProposalStatus,
+    pub activated_at: Option<Timestamp>,
+}
+
+fn forbidden(why: &str) -> ServiceError {
+    ServiceError::Forbidden(why.to_string())
+}
+
+impl HealthService {
+    pub async fn propose_rules(
+        &self,
+        by: &Account,
+        source: &str,
+        activates_at: Timestamp,
+        scenarios: &[Value],
+    ) -> Result<RuleProposal, ServiceError> {
+        if !matches!(by.role, Role::LocalOffice | Role::ProvincialOffice) {
+            return Err(forbidden("only a local or provincial epidemic office proposes rule changes"));
+        }
+        let rules = RuleSet::parse(source).map_err(|e| ValidationError::field("source", e.to_string()))?;
+        let active = self.rules();
+        let versions: Vec<String> = self.rule_proposals().await?.into_iter().map(|p| p.version).collect();
+        if rules.version() == active.version() || versions.iter().any(|v| v == rules.version()) {
+            return Err(ValidationError::field(
+                "source",
+                format!("version `{}` exists already; give the proposal a new version", rules.version()),
+            )
+            .into());
+        }
+        if scenarios.is_empty() {
+            return Err(ValidationError::field("scenarios", "attach the scenario suite the new rules must pass").into());
+        }
+        let mut results = Vec::new();
+        for scenario in scenarios {
+            results.extend(
+                healthcode_rules::suite::check_scenario(&rules, scenario)
+                    .map_err(|m| ValidationError::field("scenarios", m))?,
+            );
+        }
+        let failed = results.iter().filter(|r| !r.ok).count();
+        let proposal = RuleProposal {
+            id: new_id("rules"),
+            version: rules.version().to_string(),
+            digest: rules.digest().to_string(),
+            proposed_by: by.username.clone(),
+            proposed_at: self.clock.now(),
+            activates_at,
+            source: source.to_string(),
+            diff: serde_json::to_value(healthcode_rules::diff(active.file(), rules.file())).unwrap_or_default(),
+            scenarios_passed: results.len() - failed,
+            scenarios_failed: failed,
+            scenario_results: serde_json::to_value(&results).unwrap_or_default(),
+            approvals: Vec::new(),
+            status: RuleProposalStatus::Proposed,
+            activated_at: None,
+        };
+        self.save_rule_proposal(&proposal).await?;
+        Ok(proposal)
+    }
+
+    /// One approval; the second distinct one approves the proposal, which becomes active
+    /// at its time (at once if that has come).
+    pub async fn approve_rules(&self, by: &Account, id: &str) -> Result<RuleProposal, ServiceError> {
+        if by.role != Role::ProvincialOffice {
+            return Err(forbidden("only provincial-office officers approve rule changes"));
+        }
+        let mut proposal = self
+            .rule_proposal(id)
+            .await?
+            .ok_or_else(|| ValidationError::field("proposal", format!("no rule proposal `{id}`")))?;
+        if proposal.status != RuleProposalStatus::Proposed {
+            return Err(ServiceError::Conflict("this rule proposal is already approved".into()));
+        }
+        if proposal.scenarios_failed > 0 {
+            return Err(ServiceError::Conflict(format!(
+                "{} of its scenario expectations fail; fix the rules or the scenarios and propose again",
+                proposal.scenarios_failed
+            )));
+        }
+        if proposal.proposed_by == by.username {
+            return Err(forbidden("the proposer of a rule change cannot approve it"));
+        }
+        if proposal.approvals.iter().any(|a| a.by == by.username) {
+            return Err(forbidden(
+                "you already approved this rule change: the second approval must come from another officer",
+            ));
+        }
+        proposal.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
+        if proposal.approvals.len() >= 2 {
+            proposal.status = RuleProposalStatus::Approved;
+            self.record_in_log(&[Entry::RuleSetApproval(RuleSetApproval {
+                at: self.clock.now().as_millis(),
+                version: proposal.version.clone(),
+                digest: proposal.digest.clone(),
+                approvers: proposal.approvals.iter().map(|a| a.by.clone()).collect(),
+                activates_at: proposal.activates_at.as_millis(),
+            })])
+            .await?;
+        }
+        self.save_rule_proposal(&proposal).await?;
+        self.activate_due_rules().await?;
+        Ok(self.rule_proposal(id).await?.unwrap_or(proposal))
+    }
+
+    /// Activates the approved rule set whose time has come (the latest, if several), and
+    /// re-evaluates every code it can change. The scheduler calls it on every tick.
+    pub async fn activate_due_rules(&self) -> Result<Option<String>, ServiceError> {
+        let now = self.clock.now();
+        let proposals = self.rule_proposals().await?;
+        let Some(due) = proposals
+            .iter()
+            .filter(|p| p.status == RuleProposalStatus::Approved && p.activates_at <= now)
+            .max_by_key(|p| p.activates_at)
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        for mut older in proposals.into_iter().filter(|p| {
+            p.id != due.id
+                && (p.status == RuleProposalStatus::Active
+                    || (p.status == RuleProposalStatus::Approved && p.activates_at <= due.activates_at))
+        }) {
+            older.status = RuleProposalStatus::Superseded;
+            self.save_rule_proposal(&older).await?;
+        }
+        let rules = RuleSet::parse(&due.source)?;
+        let mut active = due.clone();
+        active.status = RuleProposalStatus::Active;
+        active.activated_at = Some(now);
+        self.save_rule_proposal(&active).await?;
+        tracing::info!(version = %due.version, "rule set activated");
+        self.replace_rules(rules).await?;
+        Ok(Some(due.version))
+    }
+
+    /// At start: the rule set last activated by approval, if any, is the one in force
+    /// (whatever the configuration's default): codes of other versions are queued.
+    pub async fn restore_active_rules(&self) -> Result<Option<String>, ServiceError> {
+        let Some(active) = self.rule_proposals().await?.into_iter().find(|p| p.status == RuleProposalStatus::Active)
+        else {
+            return Ok(None);
+        };
+        let rules = RuleSet::parse(&active.source)?;
+        self.store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
+        self.set_rules(rules);
+        Ok(Some(active.version))
+    }
+
+    /// Every proposal, newest first: the version history.
+    pub async fn rule_proposals(&self) -> Result<Vec<RuleProposal>, ServiceError> {
+        self.store
+            .documents(KIND, 1000)
+            .await?
+            .iter()
+            .map(|body| {
+                serde_json::from_str(body).map_err(|e| ServiceError::Background(format!("a stored rule proposal: {e}")))
+            })
+            .collect()
+    }
+
+    pub async fn rule_proposal(&self, id: &str) -> Result<Option<RuleProposal>, ServiceError> {
+        self.store
+            .document(KIND, id)
+            .await?
+            .map(|body| {
+                serde_json::from_str(&body)
+                    .map_err(|e| ServiceError::Background(format!("a stored rule proposal: {e}")))
+            })
+            .transpose()
+    }
+
+    async fn save_rule_proposal(&self, p: &RuleProposal) -> Result<(), ServiceError> {
+        let body = serde_json::to_string(p).map_err(|e| ServiceError::Background(e.to_string()))?;
+        Ok(self.store.put_document(KIND, &p.id, p.proposed_at, &body).await?)
+    }
+}
