@@ -15,6 +15,7 @@ common::on_both_backends!(
     every_protected_endpoint_checks_role_and_key,
     staff_log_in_with_a_password_and_sessions_end,
     rule_changes_need_two_provincial_approvals_and_take_effect_at_their_time,
+    a_local_escalation_takes_effect_only_with_provincial_approval,
 );
 
 const DEPOSITORS: usize = 60;
@@ -163,7 +164,9 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
     let table: &[(&str, &str, &str, &[&str])] = &[
         ("POST", "/v1/events", &fever, &["health", "telecom", "border"]),
         ("POST", "/v1/events/batch", &fever, &["health", "telecom", "border"]),
-        ("POST", "/v1/designations", &designation, &["provincial", "provincial2", "provincial3"]),
+        ("POST", "/v1/designations", &designation, &["provincial", "provincial2", "provincial3", "local"]),
+        ("GET", "/v1/designations/proposals", "", &["provincial", "provincial2", "provincial3", "local", "auditor"]),
+        ("POST", "/v1/designations/proposals/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
         (
             "GET",
             "/v1/rejections",
@@ -331,4 +334,42 @@ async fn rule_changes_need_two_provincial_approvals_and_take_effect_at_their_tim
         json!({"source": "format = 1\nname = \"x\"", "activates_at": "2020-06-02T00:00:00+08:00", "scenarios": []});
     let (status, refused) = app.post_with_key("/v1/rules/proposals", &app.keys["provincial"], broken.to_string()).await;
     assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("source")), "{refused}");
+}
+
+async fn a_local_escalation_takes_effect_only_with_provincial_approval(app: TestApp) {
+    let resident = app.register(&resident_id("33010619800101123")).await;
+    let stay = json!({"id": "tel-1", "person_id": resident, "type": "stay", "area": "330106",
+                      "from": "2020-05-30T08:00:00+08:00", "to": null});
+    assert_eq!(app.post("/v1/events", stay.to_string()).await.0, 201);
+    assert_eq!(colour(&app, &resident).await, "green");
+
+    let escalation = json!({"id": "hz-1", "area": "330106", "level": "high", "escalate_to_red": true});
+    let (status, proposed) = app.post_with_key("/v1/designations", &app.keys["local"], escalation.to_string()).await;
+    assert_eq!(status, 202, "{proposed}");
+    assert_eq!(colour(&app, &resident).await, "green", "a local proposal changes nothing");
+    let outside = json!({"id": "nb-1", "area": "330200", "level": "high"});
+    let (status, _) = app.post_with_key("/v1/designations", &app.keys["local"], outside.to_string()).await;
+    assert_eq!(status, 403, "Hangzhou's office cannot designate Ningbo");
+
+    let id = proposed["proposal"]["id"].as_str().unwrap();
+    let path = format!("/v1/designations/proposals/{id}/approve");
+    assert_eq!(app.post_with_key(&path, &app.keys["local"], "").await.0, 403);
+    let (status, approved) = app.post_with_key(&path, &app.keys["provincial"], "").await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(colour(&app, &resident).await, "red", "R6: a stay in an escalated area");
+    assert_eq!(app.post_with_key(&path, &app.keys["provincial2"], "").await.0, 409, "approved once");
+
+    let (_, entries) = app.get("/v1/log/entries?from=0").await;
+    let logged: Vec<Value> = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_slice::<Value>(&base64_decode(e["data"].as_str().unwrap())).unwrap())
+        .filter(|e| e["type"] == "designation_approval")
+        .collect();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(
+        (logged[0]["proposed_by"].as_str(), logged[0]["approved_by"].as_str()),
+        (Some("local"), Some("provincial"))
+    );
 }

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use healthcode_domain::{DecisionColour, PersonId, Role, Timestamp, ValidationError};
-use healthcode_log::{Alarm as AlarmEntry, DecisionApproval, DesignationApproval, Entry};
+use healthcode_log::{Alarm as AlarmEntry, DecisionApproval, Entry};
 use healthcode_store::{Account, Approval, Decision, DecisionStatus, NewAlarm};
 use serde_json::json;
 
@@ -215,25 +215,5 @@ impl HealthService {
             })
             .await?;
         Ok(())
-    }
-
-    /// A designation made by the provincial office, in the log like every approval.
-    pub async fn log_designation(
-        &self,
-        by: &Account,
-        area: &str,
-        level: &str,
-        escalate_to_red: bool,
-    ) -> Result<(), ServiceError> {
-        self.record_in_log(&[Entry::DesignationApproval(DesignationApproval {
-            at: self.clock.now().as_millis(),
-            area: area.to_string(),
-            level: level.to_string(),
-            escalate_to_red,
-            proposed_by: by.username.clone(),
-            approved_by: by.username.clone(),
-        })])
-        .await
-        .map(drop)
     }
 }

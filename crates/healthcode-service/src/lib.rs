@@ -3,6 +3,7 @@
 mod accounts;
 mod clock;
 mod decisions;
+mod designations;
 mod door;
 mod error;
 mod explain;
@@ -20,6 +21,7 @@ mod venues;
 pub use accounts::{create_account, issue_api_key, NewAccount};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decisions::{NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
+pub use designations::DesignationProposal;
 pub use door::DoorDecision;
 pub use error::ServiceError;
 pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RulesUsed};

@@ -62,27 +62,42 @@ pub(crate) async fn designation(
             }
         }
     }
-    // An office designates inside its jurisdiction only.
-    let value: Option<Value> = serde_json::from_str(&text).ok();
-    let area = value.as_ref().and_then(|v| v["area"].as_str()).and_then(|a| healthcode_domain::AreaCode::parse(a).ok());
-    if let (Some(area), Some(jurisdiction)) = (&area, &office.jurisdiction) {
-        if !healthcode_domain::within(jurisdiction, area.normal()) {
-            return Err(ApiError::Forbidden(format!(
-                "{} is outside your jurisdiction ({jurisdiction})",
-                area.as_str()
+    if office.role == healthcode_domain::Role::LocalOffice {
+        // A local office proposes; a provincial officer approves.
+        let value: Value = serde_json::from_str(&text).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        let parsed = healthcode_domain::parse_event(&value, state.service.now()).map_err(ApiError::InvalidEvent)?;
+        let healthcode_domain::EventBody::AreaRisk(risk) = parsed.body else {
+            return Err(ApiError::InvalidEvent(ValidationError::field(
+                "type",
+                "a designation is an `area_risk` event",
             )));
-        }
+        };
+        let proposal = state.service.propose_designation(&office, risk.area, risk.level, risk.escalate_to_red).await?;
+        return Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "proposal": proposal }))).into_response());
     }
-    let origin = format!("api designations by {}", office.username);
-    let response = ingest_one(&state, (Source::Trusted, office.username.clone()), text, &origin).await?;
-    if response.status() == StatusCode::CREATED {
-        if let (Some(area), Some(v)) = (area, value) {
-            let level = v["level"].as_str().unwrap_or_default();
-            let escalate = v["escalate_to_red"].as_bool().unwrap_or(false);
-            state.service.log_designation(&office, area.as_str(), level, escalate).await?;
-        }
-    }
-    Ok(response)
+    let is_json = serde_json::from_str::<Value>(&text).is_ok();
+    let report = state.service.designate(&office, &office.username, text).await?;
+    row_response(report, is_json)
+}
+
+/// A local office's designation proposal, approved by a provincial officer.
+pub(crate) async fn approve_designation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let by = allow(&state, &headers, Action::ApproveDesignation).await?;
+    let axum::extract::Path(id) =
+        path.map_err(|_| ApiError::InvalidInput(ValidationError::field("proposal", "not UTF-8 text")))?;
+    Ok(Json(serde_json::json!({ "proposal": state.service.approve_designation(&by, &id).await? })))
+}
+
+pub(crate) async fn designation_proposals(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    allow(&state, &headers, Action::ReadDesignationProposals).await?;
+    Ok(Json(serde_json::json!({ "proposals": state.service.designation_proposals().await? })))
 }
 
 async fn ingest_one(
@@ -95,6 +110,12 @@ async fn ingest_one(
     let is_json = serde_json::from_str::<Value>(&text).is_ok();
     let origin = format!("{origin} ({})", source.1);
     let report = state.service.ingest_from(source.0, &[1], &[text], AtPolicy::ServerClock, &origin).await?;
+    row_response(report, is_json)
+}
+
+/// The answer for one ingested row: 201 accepted, 200 duplicate, 422 (400 if not JSON)
+/// rejected.
+fn row_response(report: IngestReport, is_json: bool) -> Result<Response, ApiError> {
     let row = report.rows.into_iter().next().ok_or_else(|| ApiError::internal("ingest gave no outcome for the row"))?;
     match row.status {
         RowStatus::Accepted => Ok((StatusCode::CREATED, Json(row)).into_response()),

@@ -32,6 +32,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/events", post(events::one))
         .route("/v1/events/batch", post(events::batch))
         .route("/v1/designations", post(events::designation))
+        .route("/v1/designations/proposals", get(events::designation_proposals))
+        .route("/v1/designations/proposals/{proposal_id}/approve", post(events::approve_designation))
         .route("/v1/rejections", get(overview::rejections))
         .route("/v1/rules", get(overview::rules))
         .route("/v1/stats", get(overview::stats))

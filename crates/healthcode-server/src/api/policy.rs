@@ -22,6 +22,8 @@ pub enum Action {
     ProposeRules,
     ApproveRules,
     ReadRuleProposals,
+    ApproveDesignation,
+    ReadDesignationProposals,
 }
 
 use Role::*;
@@ -30,7 +32,10 @@ use Role::*;
 /// (not the proposer, not twice) are checked where the action is carried out.
 pub const POLICY: &[(Action, &[Role])] = &[
     (Action::SubmitEvidence, &[DataSource]),
-    (Action::Designate, &[ProvincialOffice]),
+    // A local office's designation is a proposal until a provincial officer approves it.
+    (Action::Designate, &[LocalOffice, ProvincialOffice]),
+    (Action::ApproveDesignation, &[ProvincialOffice]),
+    (Action::ReadDesignationProposals, &[LocalOffice, ProvincialOffice, Auditor]),
     (Action::ReadRejections, &[DataSource, LocalOffice, ProvincialOffice, Auditor]),
     (Action::ProposeDecision, &[LocalOffice, ProvincialOffice]),
     (Action::ApproveDecision, &[ProvincialOffice]),

@@ -1,0 +1,147 @@
+//! Area designations by offices. The provincial office designates directly (it is the
+//! approver); a local office proposes inside its jurisdiction and a provincial officer
+//! approves — an escalation to red included (seed 001: 经省卫生健康委综合评估和省领导小组
+//! 同意). Every designation that takes effect is in the transparency log with who proposed
+//! and who approved it.
+
+use healthcode_domain::{within, AreaCode, RiskLevel, Role, Timestamp, ValidationError};
+use healthcode_log::{DesignationApproval, Entry};
+use healthcode_store::Account;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::ingest::Source;
+use crate::secrets::new_id;
+use crate::{AtPolicy, HealthService, IngestReport, ServiceError};
+
+const KIND: &str = "designation_proposal";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesignationProposal {
+    pub id: String,
+    pub area: AreaCode,
+    pub level: RiskLevel,
+    pub escalate_to_red: bool,
+    pub proposed_by: String,
+    pub proposed_at: Timestamp,
+    /// Who approved it, once approved.
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Timestamp>,
+}
+
+fn check_jurisdiction(by: &Account, area: &AreaCode) -> Result<(), ServiceError> {
+    match &by.jurisdiction {
+        Some(j) if !within(j, area.normal()) => {
+            Err(ServiceError::Forbidden(format!("{} is outside your jurisdiction ({j})", area.as_str())))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl HealthService {
+    /// A local office's proposal: nothing changes until a provincial officer approves.
+    pub async fn propose_designation(
+        &self,
+        by: &Account,
+        area: AreaCode,
+        level: RiskLevel,
+        escalate_to_red: bool,
+    ) -> Result<DesignationProposal, ServiceError> {
+        if !matches!(by.role, Role::LocalOffice | Role::ProvincialOffice) {
+            return Err(ServiceError::Forbidden("only an epidemic office proposes designations".into()));
+        }
+        check_jurisdiction(by, &area)?;
+        let proposal = DesignationProposal {
+            id: new_id("des"),
+            area,
+            level,
+            escalate_to_red,
+            proposed_by: by.username.clone(),
+            proposed_at: self.clock.now(),
+            approved_by: None,
+            approved_at: None,
+        };
+        self.save_designation_proposal(&proposal).await?;
+        Ok(proposal)
+    }
+
+    /// A provincial officer approves a local office's proposal: the designation takes
+    /// effect (codes under the area are re-evaluated) and is logged.
+    pub async fn approve_designation(&self, by: &Account, id: &str) -> Result<DesignationProposal, ServiceError> {
+        if by.role != Role::ProvincialOffice {
+            return Err(ServiceError::Forbidden("only provincial-office officers approve designations".into()));
+        }
+        let mut proposal = self
+            .store
+            .document(KIND, id)
+            .await?
+            .map(|b| serde_json::from_str::<DesignationProposal>(&b))
+            .transpose()
+            .map_err(|e| ServiceError::Background(format!("a stored designation proposal: {e}")))?
+            .ok_or_else(|| ValidationError::field("proposal", format!("no designation proposal `{id}`")))?;
+        check_jurisdiction(by, &proposal.area)?;
+        if proposal.approved_by.is_some() {
+            return Err(ServiceError::Conflict("this designation is already approved".into()));
+        }
+        if proposal.proposed_by == by.username {
+            return Err(ServiceError::Forbidden("the proposer of a designation cannot approve it".into()));
+        }
+        let row = json!({"id": proposal.id, "type": "area_risk", "area": proposal.area.as_str(),
+                         "level": proposal.level.as_str(), "escalate_to_red": proposal.escalate_to_red});
+        let report = self.designate(by, &proposal.proposed_by, row.to_string()).await?;
+        if report.rejected > 0 {
+            let why = report.rows.first().and_then(|r| r.error.clone()).unwrap_or_default();
+            return Err(ServiceError::Invalid(ValidationError::new(why)));
+        }
+        proposal.approved_by = Some(by.username.clone());
+        proposal.approved_at = Some(self.clock.now());
+        self.save_designation_proposal(&proposal).await?;
+        Ok(proposal)
+    }
+
+    /// Records a designation (a JSON `area_risk` row) made or approved by `approver` and
+    /// proposed by `proposer`; logged when it takes effect.
+    pub async fn designate(
+        &self,
+        approver: &Account,
+        proposer: &str,
+        row: String,
+    ) -> Result<IngestReport, ServiceError> {
+        let value: serde_json::Value = serde_json::from_str(&row).unwrap_or_default();
+        let area = value["area"].as_str().and_then(|a| AreaCode::parse(a).ok());
+        if let Some(area) = &area {
+            check_jurisdiction(approver, area)?;
+        }
+        let origin = format!("designation by {}", approver.username);
+        let report = self.ingest_from(Source::Trusted, &[1], &[row], AtPolicy::ServerClock, &origin).await?;
+        if report.accepted == 1 {
+            self.record_in_log(&[Entry::DesignationApproval(DesignationApproval {
+                at: self.clock.now().as_millis(),
+                area: area.map(|a| a.as_str().to_string()).unwrap_or_default(),
+                level: value["level"].as_str().unwrap_or_default().to_string(),
+                escalate_to_red: value["escalate_to_red"].as_bool().unwrap_or(false),
+                proposed_by: proposer.to_string(),
+                approved_by: approver.username.clone(),
+            })])
+            .await?;
+        }
+        Ok(report)
+    }
+
+    pub async fn designation_proposals(&self) -> Result<Vec<DesignationProposal>, ServiceError> {
+        self.store
+            .documents(KIND, 1000)
+            .await?
+            .iter()
+            .map(|b| {
+                serde_json::from_str(b)
+                    .map_err(|e| ServiceError::Background(format!("a stored designation proposal: {e}")))
+            })
+            .collect()
+    }
+
+    async fn save_designation_proposal(&self, p: &DesignationProposal) -> Result<(), ServiceError> {
+        let body = serde_json::to_string(p).map_err(|e| ServiceError::Background(e.to_string()))?;
+        Ok(self.store.put_document(KIND, &p.id, p.proposed_at, &body).await?)
+    }
+}
