@@ -16,6 +16,7 @@ common::on_both_backends!(
     staff_log_in_with_a_password_and_sessions_end,
     rule_changes_need_two_provincial_approvals_and_take_effect_at_their_time,
     a_local_escalation_takes_effect_only_with_provincial_approval,
+    a_forwarded_venue_code_raises_an_alarm,
 );
 
 const DEPOSITORS: usize = 60;
@@ -372,4 +373,31 @@ async fn a_local_escalation_takes_effect_only_with_provincial_approval(app: Test
         (logged[0]["proposed_by"].as_str(), logged[0]["approved_by"].as_str()),
         (Some("local"), Some("provincial"))
     );
+}
+
+/// The 871 Zhengzhou depositors who "checked in" with venue codes forwarded to them: each
+/// stale scan is refused, and many of them at one venue raise an alarm.
+async fn a_forwarded_venue_code_raises_an_alarm(app: TestApp) {
+    let (status, venue) = app
+        .post("/v1/venues", json!({"name": "某村镇银行", "category": "general", "area": "410105"}).to_string())
+        .await;
+    assert_eq!(status, 201, "{venue}");
+    let (id, key) = (venue["venue"]["id"].as_str().unwrap(), venue["operator_key"].as_str().unwrap());
+    let (_, code) = app.get_with_key(&format!("/v1/venues/{id}/code"), key).await;
+    let photo = code["code"]["token"].as_str().unwrap().to_string();
+    let now = app.service.now().as_millis();
+    app.clock.set(healthcode_domain::Timestamp::from_millis(now + 5 * 60_000));
+    let person = app.register(&resident_id("41010519800101123")).await;
+    for _ in 0..healthcode_service::FORWARDED_SCANS_ALARM {
+        let (status, refused) =
+            app.post("/v1/checkins", json!({"person_id": person, "venue_code": photo}).to_string()).await;
+        assert_eq!((status, refused["error"]["reason"].as_str()), (422, Some("replayed")));
+    }
+    let (_, alarms) = app.get("/v1/alarms").await;
+    let alarms = alarms["alarms"].as_array().unwrap();
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    assert_eq!(alarms[0]["kind"], "forwarded_venue_code");
+    assert_eq!(alarms[0]["jurisdiction"], "410105");
+    assert!(alarms[0]["log_index"].is_u64(), "the alarm is in the transparency log");
+    assert_eq!(colour(&app, &person).await, "green", "a refused scan changes no colour");
 }

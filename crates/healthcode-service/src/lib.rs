@@ -31,6 +31,6 @@ pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
 pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};
-pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode};
+pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode, FORWARDED_SCANS_ALARM};
 pub use transparency::{hashes_base64, PersonLog, PersonLogEntry};
 pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue};

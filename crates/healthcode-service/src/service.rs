@@ -20,6 +20,7 @@ pub struct HealthService {
     /// ring: codes signed with it are valid only while this process runs.
     pub(crate) keys: RwLock<(Arc<crate::KeyRing>, Arc<healthcode_token::Verifier>)>,
     pub(crate) log: Arc<crate::transparency::LogWriter>,
+    pub(crate) forwarded: crate::tokens::ForwardedScans,
 }
 
 /// What every evaluation reads besides the person's own evidence. Replaced whole (never
@@ -97,6 +98,7 @@ impl HealthService {
             clock,
             pseudonyms,
             log,
+            forwarded: Default::default(),
             keys: RwLock::new(crate::tokens::prepared(keys.signing)),
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),

@@ -174,7 +174,15 @@ impl HealthService {
     /// A resident scanned a venue's code: the venue code must be current (not a forwarded
     /// photo), then the door decides and the check-in is recorded.
     pub async fn check_in_by_scan(&self, person: &PersonId, venue_token: &str) -> Result<DoorDecision, ServiceError> {
-        let claims = self.verifier().verify_venue(venue_token, &self.verify_options())?;
+        let claims = match self.verifier().verify_venue(venue_token, &self.verify_options()) {
+            Ok(claims) => claims,
+            Err(refused) => {
+                if let VerifyError::Replayed { venue_id, .. } = &refused {
+                    self.note_forwarded_scan(venue_id).await?;
+                }
+                return Err(refused.into());
+            }
+        };
         let venue = self.venue(&claims.venue_id).await?;
         self.decide_at_door(person, &venue, CheckinMethod::Scan, None).await
     }
@@ -212,6 +220,45 @@ impl HealthService {
             }
         };
         Ok(GateAnswer::Decided(self.decide_at_door(&person, &venue, method, Some(&device.id)).await?))
+    }
+}
+
+/// Stale scans of one venue's code within this many seconds …
+const FORWARDED_WINDOW_SECS: i64 = 600;
+/// … that raise an alarm: a picture of the code is being passed around (the Zhengzhou
+/// remote scans).
+pub const FORWARDED_SCANS_ALARM: usize = 20;
+
+/// Recent stale scans per venue, kept by each server for its own alarms.
+#[derive(Default)]
+pub(crate) struct ForwardedScans(std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>);
+
+impl HealthService {
+    /// Counts a scan of an expired venue code; raises `forwarded_venue_code` once when a
+    /// venue collects `FORWARDED_SCANS_ALARM` of them within ten minutes.
+    async fn note_forwarded_scan(&self, venue_id: &str) -> Result<(), ServiceError> {
+        let now = secs(self.clock.now());
+        let count = {
+            let mut scans = self.forwarded.0.lock().unwrap_or_else(|p| p.into_inner());
+            let times = scans.entry(venue_id.to_string()).or_default();
+            times.retain(|&t| t > now - FORWARDED_WINDOW_SECS);
+            times.push(now);
+            times.len()
+        };
+        if count == FORWARDED_SCANS_ALARM {
+            let area = match self.store.venue(venue_id).await? {
+                Some(venue) => venue.area.map(|a| a.normal().to_string()),
+                None => None,
+            };
+            let detail = format!(
+                "{count} scans of venue {venue_id}'s code after its window within {} minutes: a picture of the code is \
+                 being passed around (remote check-ins)",
+                FORWARDED_WINDOW_SECS / 60
+            );
+            self.raise_alarm("forwarded_venue_code", area.as_deref().unwrap_or(self.key_ring().region()), detail)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -33,7 +33,7 @@ pub enum VerifyError {
     #[error("this is a {found}, not a {expected}; scan the other code")]
     WrongTokenType { expected: TokenKind, found: TokenKind },
     #[error("this venue code's time window ended at {}: it is an old or forwarded picture; scan the code posted at the venue itself", Secs(*window_end))]
-    Replayed { window_end: i64 },
+    Replayed { venue_id: String, window_end: i64 },
 }
 
 impl VerifyError {

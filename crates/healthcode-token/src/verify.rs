@@ -113,7 +113,7 @@ fn check_venue(common: Common, trust: &TrustList, opts: &VerifyOptions) -> Resul
         return Err(VerifyError::NotYetValid { valid_from: claims.window_start });
     }
     if opts.now.saturating_sub(opts.skew()) >= claims.window_end {
-        return Err(VerifyError::Replayed { window_end: claims.window_end });
+        return Err(VerifyError::Replayed { venue_id: claims.venue_id, window_end: claims.window_end });
     }
     check_region(&claims.issuer, trust, opts)?;
     Ok(claims)

@@ -63,7 +63,11 @@ fn a_replayed_venue_code_is_refused_after_its_window_and_the_skew() {
     let last_ok = NOW + 60 + DEFAULT_CLOCK_SKEW_SECS - 1;
     assert!(verify_venue(&token, &list, &VerifyOptions::at(last_ok)).is_ok());
     let err = verify_venue(&token, &list, &VerifyOptions::at(last_ok + 1)).unwrap_err();
-    assert_eq!(err, VerifyError::Replayed { window_end: NOW + 60 });
+    assert_eq!(
+        err,
+        VerifyError::Replayed { venue_id: "v_330106_000123".into(), window_end: NOW + 60 },
+        "it names the venue"
+    );
     assert_eq!(err.code(), "replayed");
     assert!(err.to_string().contains("forwarded picture"), "{err}");
 }
@@ -252,7 +256,7 @@ fn every_error_has_a_distinct_stable_code() {
         VerifyError::KeyNotValidAt { kid, issued_at: NOW, not_before: NOW, not_after: None },
         VerifyError::WrongRegion { expected: "33".into(), found: "41".into() },
         VerifyError::WrongTokenType { expected: TokenKind::Code, found: TokenKind::Venue },
-        VerifyError::Replayed { window_end: NOW },
+        VerifyError::Replayed { venue_id: "v1".into(), window_end: NOW },
     ];
     let codes: Vec<_> = all.iter().map(VerifyError::code).collect();
     assert_eq!(
