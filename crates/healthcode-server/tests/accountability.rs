@@ -17,6 +17,7 @@ common::on_both_backends!(
     rule_changes_need_two_provincial_approvals_and_take_effect_at_their_time,
     a_local_escalation_takes_effect_only_with_provincial_approval,
     a_forwarded_venue_code_raises_an_alarm,
+    many_small_decisions_in_one_city_raise_a_burst_alarm,
 );
 
 const DEPOSITORS: usize = 60;
@@ -115,6 +116,8 @@ async fn the_zhengzhou_attempt_is_impossible_or_loud(app: TestApp) {
     assert_eq!(status, 200, "{alarms}");
     let alarm = &alarms["alarms"][0];
     assert_eq!(alarm["kind"], "mass_decision");
+    assert_eq!(alarms["alarms"][1]["kind"], "decision_burst");
+    assert_eq!(alarm["jurisdiction"], "3301", "the proposing office's jurisdiction");
     assert!(alarm["detail"].as_str().unwrap().contains(&format!("turns {DEPOSITORS} persons red")), "{alarm}");
     let (_, entries) = app.get("/v1/log/entries?from=0").await;
     let kinds: Vec<Value> = entries["entries"]
@@ -128,7 +131,7 @@ async fn the_zhengzhou_attempt_is_impossible_or_loud(app: TestApp) {
         .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "colour_change").count(), DEPOSITORS);
     assert_eq!(kinds.iter().filter(|k| *k == "decision_approval").count(), 1);
-    assert_eq!(kinds.iter().filter(|k| *k == "alarm").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| *k == "alarm").count(), 2, "a mass decision, and a burst in its jurisdiction");
     let (_, mine) = app.get(&format!("/v1/persons/{first}/log")).await;
     assert_eq!(mine["entries"][0]["entry"]["new_colour"], "red", "{mine}");
     assert_eq!(mine["entries"][0]["entry"]["rules"], json!(["R5"]));
@@ -400,4 +403,29 @@ async fn a_forwarded_venue_code_raises_an_alarm(app: TestApp) {
     assert_eq!(alarms[0]["jurisdiction"], "410105");
     assert!(alarms[0]["log_index"].is_u64(), "the alarm is in the transparency log");
     assert_eq!(colour(&app, &person).await, "green", "a refused scan changes no colour");
+}
+
+/// Splitting a mass decision into small ones (each under the mass-decision threshold) does
+/// not go unnoticed: the decisions of one jurisdiction within an hour are added up.
+async fn many_small_decisions_in_one_city_raise_a_burst_alarm(app: TestApp) {
+    for batch in 0..3 {
+        let mut persons = Vec::new();
+        for i in 0..10 {
+            persons.push(app.register(&resident_id(&format!("3301061980{batch}1{i:05}"))).await);
+        }
+        let proposal = json!({"persons": persons, "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
+                              "basis": "小批量管理决定"});
+        let (status, proposed) = app.post_with_key("/v1/decisions", &app.keys["local"], proposal.to_string()).await;
+        assert_eq!(status, 201, "{proposed}");
+        let id = proposed["decision"]["id"].as_str().unwrap();
+        for who in ["provincial", "provincial2"] {
+            let (status, _) = app.post_with_key(&format!("/v1/decisions/{id}/approve"), &app.keys[who], "").await;
+            assert_eq!(status, 200);
+        }
+    }
+    let (_, alarms) = app.get("/v1/alarms").await;
+    let kinds: Vec<&str> = alarms["alarms"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert!(!kinds.contains(&"mass_decision"), "each decision is small: {kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "decision_burst").count(), 2, "at 20 and at 30 persons: {kinds:?}");
+    assert_eq!(alarms["alarms"][0]["jurisdiction"], "3301");
 }

@@ -23,6 +23,11 @@ pub const MAX_DECISION_PERSONS: usize = 1000;
 pub const MASS_DECISION_ALARM_PERSONS: usize = 50;
 /// The longest term a decision may have.
 const MAX_TERM_DAYS: i64 = 28;
+/// Persons turned red or yellow by decisions in one jurisdiction within an hour that
+/// raise an alarm when they are also this many times the jurisdiction's hourly average of
+/// the past week: many small decisions add up to a mass one.
+const BURST_MIN_PERSONS: usize = 20;
+const BURST_TIMES_BASELINE: f64 = 10.0;
 /// An officer who approved more than this share of the recent decisions (at least
 /// `SHARE_MIN_DECISIONS` of them) raises an alarm.
 const SHARE_ALARM: f64 = 0.6;
@@ -81,6 +86,7 @@ impl HealthService {
             persons,
             approvals: Vec::new(),
             status: DecisionStatus::Proposed,
+            jurisdiction: by.jurisdiction.clone(),
         };
         self.store.save_decision(&decision).await?;
         Ok(decision)
@@ -156,7 +162,7 @@ impl HealthService {
         if decision.persons.len() >= MASS_DECISION_ALARM_PERSONS {
             self.raise_alarm(
                 "mass_decision",
-                "33",
+                decision.jurisdiction.as_deref().unwrap_or(self.key_ring().region()),
                 format!(
                     "decision {} turns {} persons {} (basis: {}; approved by {})",
                     decision.id,
@@ -168,7 +174,39 @@ impl HealthService {
             )
             .await?;
         }
+        self.check_decision_burst(decision.jurisdiction.as_deref()).await?;
         self.check_approver_shares(&approvers).await
+    }
+
+    /// Colour assignments without epidemiological evidence (decisions are the only such
+    /// path) in a jurisdiction, this hour against its hourly average over the past week.
+    async fn check_decision_burst(&self, jurisdiction: Option<&str>) -> Result<(), ServiceError> {
+        const HOUR: i64 = 3_600_000;
+        let now = self.clock.now().as_millis();
+        let applied_at = |d: &Decision| d.approvals.last().map_or(0, |a| a.at.as_millis());
+        let (mut this_hour, mut week_before) = (0usize, 0usize);
+        for d in self.store.decisions(1000).await? {
+            if d.status != DecisionStatus::Applied || d.jurisdiction.as_deref() != jurisdiction {
+                continue;
+            }
+            let at = applied_at(&d);
+            if at > now - HOUR {
+                this_hour += d.persons.len();
+            } else if at > now - 7 * 24 * HOUR {
+                week_before += d.persons.len();
+            }
+        }
+        let baseline = week_before as f64 / (7.0 * 24.0 - 1.0);
+        if this_hour >= BURST_MIN_PERSONS && this_hour as f64 > BURST_TIMES_BASELINE * baseline {
+            let region = self.key_ring();
+            let area = jurisdiction.unwrap_or(region.region());
+            let detail = format!(
+                "{this_hour} persons turned red or yellow by decisions in {area} within the last hour, without \
+                 epidemiological evidence; the past week's hourly average is {baseline:.1}"
+            );
+            self.raise_alarm("decision_burst", area, detail).await?;
+        }
+        Ok(())
     }
 
     /// Whether these officers approved an unusual share of the recent decisions.
@@ -187,7 +225,7 @@ impl HealthService {
                     recent.len(),
                     share * 100.0
                 );
-                self.raise_alarm("approver_share", "33", detail).await?;
+                self.raise_alarm("approver_share", self.key_ring().region(), detail).await?;
             }
         }
         Ok(())

@@ -78,6 +78,9 @@ pub struct Decision {
     pub persons: Vec<PersonId>,
     pub approvals: Vec<Approval>,
     pub status: DecisionStatus,
+    /// The proposing office's jurisdiction (area-code prefix); `None`: the whole region.
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -523,6 +523,7 @@ async fn accounts_credentials_decisions_and_alarms_round_trip(store: &impl Store
         persons: vec![p],
         approvals: vec![],
         status: DecisionStatus::Proposed,
+        jurisdiction: Some("3301".into()),
     };
     store.save_decision(&decision).await.unwrap();
     decision.approvals.push(Approval { by: "a9".into(), at: t(4) });
