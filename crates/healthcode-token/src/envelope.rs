@@ -83,6 +83,17 @@ impl Unverified {
     }
 }
 
+impl Unverified {
+    /// What a signature check needs, taken apart so that many can be checked together:
+    /// the signed bytes (COSE `Sig_structure`), the signature, and the payload (`None` if
+    /// the envelope had none, which is refused after the signature like `verify` does).
+    pub fn into_parts(self) -> (Vec<u8>, Option<ed25519_dalek::Signature>, Option<Vec<u8>>) {
+        let tbs = self.sign1.tbs_data(b"");
+        let signature = ed25519_dalek::Signature::from_slice(&self.sign1.signature).ok();
+        (tbs, signature, self.sign1.payload)
+    }
+}
+
 /// The curve point of a trusted public key, or `None` when the bytes are not a point or are
 /// a small-order ("weak") key, under which any message would verify.
 pub(crate) fn usable_key(public_key: &[u8; 32]) -> Option<ed25519_dalek::VerifyingKey> {

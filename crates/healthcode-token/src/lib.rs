@@ -21,4 +21,6 @@ pub use issue::{issue_code, issue_venue, venue_window, DEFAULT_CODE_LIFETIME_SEC
 pub use keys::{KeyId, KeyIdParseError, SigningKey};
 pub use signed_list::{SignedTrustList, MAX_TRUST_LIST_BYTES};
 pub use trust::{TrustList, TrustedKey};
-pub use verify::{verify_code, verify_venue, Verifier, VerifyOptions, DEFAULT_CLOCK_SKEW_SECS};
+pub use verify::{
+    check_signatures, verify_code, verify_venue, PreparedCode, Verifier, VerifyOptions, DEFAULT_CLOCK_SKEW_SECS,
+};

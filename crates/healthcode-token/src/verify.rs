@@ -1,6 +1,6 @@
 //! Offline verification: token text, a trust list and the time in; claims or the reason out.
 
-use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{Verifier as _, VerifyingKey};
 
 use crate::claims::{read_payload, CodeClaims, Common, VenueClaims};
 use crate::envelope::{open, usable_key, TokenKind};
@@ -76,6 +76,72 @@ impl Verifier {
     pub fn verify_venue(&self, token: &str, opts: &VerifyOptions) -> Result<VenueClaims, VerifyError> {
         let common = signed_claims(token, TokenKind::Venue, &self.trust, |at| self.keys[at])?;
         check_venue(common, &self.trust, opts)
+    }
+}
+
+/// A resident code read and matched to its key, waiting for its signature check — alone
+/// or in a batch with the codes of other requests (`check_signatures`).
+pub struct PreparedCode {
+    key_at: usize,
+    key: Option<VerifyingKey>,
+    tbs: Vec<u8>,
+    signature: Option<ed25519_dalek::Signature>,
+    payload: Option<Vec<u8>>,
+}
+
+impl Verifier {
+    /// The first half of [`Verifier::verify_code`]: the envelope and the key. Errors here
+    /// are those `verify_code` gives before it checks a signature.
+    pub fn prepare_code(&self, token: &str) -> Result<PreparedCode, VerifyError> {
+        let unverified = open(token, TokenKind::Code)?;
+        let key_at = self.trust.position(unverified.kid).ok_or(VerifyError::UnknownKey(unverified.kid))?;
+        let (tbs, signature, payload) = unverified.into_parts();
+        Ok(PreparedCode { key_at, key: self.keys[key_at], tbs, signature, payload })
+    }
+
+    /// The second half: given whether the signature holds (`check_signatures`), the same
+    /// result `verify_code` gives.
+    pub fn finish_code(
+        &self,
+        prepared: PreparedCode,
+        signature_holds: bool,
+        opts: &VerifyOptions,
+    ) -> Result<CodeClaims, VerifyError> {
+        if !signature_holds {
+            return Err(VerifyError::BadSignature);
+        }
+        let payload = prepared.payload.ok_or_else(|| VerifyError::encoding("the COSE_Sign1 has no payload"))?;
+        let common = read_payload(&payload, TokenKind::Code)?;
+        self.trust.keys[prepared.key_at].check_signed_at(common.issued_at)?;
+        check_code(common, &self.trust, opts)
+    }
+}
+
+/// Whether each prepared code's signature holds. All of them are checked in one batch
+/// verification (about twice as fast per signature); when the batch fails, each is checked
+/// alone to find which. A batch accepts exactly the signatures that hold one by one, up
+/// to the cofactor: both reject anything not made with the secret key.
+pub fn check_signatures(codes: &[&PreparedCode]) -> Vec<bool> {
+    let usable: Vec<usize> =
+        (0..codes.len()).filter(|&i| codes[i].key.is_some() && codes[i].signature.is_some()).collect();
+    let alone = |c: &PreparedCode| match (&c.key, &c.signature) {
+        (Some(key), Some(signature)) => key.verify(&c.tbs, signature).is_ok(),
+        _ => false,
+    };
+    if usable.len() < 2 {
+        return codes.iter().map(|c| alone(c)).collect();
+    }
+    let messages: Vec<&[u8]> = usable.iter().map(|&i| codes[i].tbs.as_slice()).collect();
+    let signatures: Vec<ed25519_dalek::Signature> = usable.iter().filter_map(|&i| codes[i].signature).collect();
+    let keys: Vec<VerifyingKey> = usable.iter().filter_map(|&i| codes[i].key).collect();
+    if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+        let mut holds = vec![false; codes.len()];
+        for i in usable {
+            holds[i] = true;
+        }
+        holds
+    } else {
+        codes.iter().map(|c| alone(c)).collect()
     }
 }
 
