@@ -255,6 +255,15 @@ impl Ui {
     pub fn cross_site(&self) -> Response {
         self.error(StatusCode::FORBIDDEN, "请从本站页面提交表单", "forms must be sent from this site's own pages")
     }
+
+    /// How every form post starts: refused unless sent from one of this site's pages
+    /// (CSRF), and answered as a form page.
+    pub fn posted(self, headers: &HeaderMap) -> Result<Self, Response> {
+        if !same_origin(headers) {
+            return Err(self.cross_site());
+        }
+        Ok(self.with_form())
+    }
 }
 
 /// A time as people read it: `2020-06-01 08:00:00+08:00`.

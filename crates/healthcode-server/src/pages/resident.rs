@@ -14,7 +14,7 @@ use healthcode_domain::{AreaCode, IdDocument, PersonId, RuleColour, Timestamp};
 use healthcode_log::Entry;
 use healthcode_service::{Explanation, Registration};
 
-use super::layout::{esc, same_origin, see_other, when, Ui};
+use super::layout::{esc, see_other, when, Ui};
 use crate::api::{parse_at, query_params, RawQuery};
 use crate::AppState;
 
@@ -103,10 +103,10 @@ pub(crate) async fn register(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return ui.cross_site();
-    }
-    let ui = ui.with_form();
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
     let Ok(Form(form)) = form else {
         return register_page(ui, StatusCode::BAD_REQUEST, Some("表单无法读取".into()), &HashMap::new());
     };

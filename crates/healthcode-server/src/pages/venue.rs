@@ -81,10 +81,10 @@ pub(crate) async fn register(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return ui.cross_site();
-    }
-    let ui = ui.with_form();
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
     let Ok(Form(form)) = form else {
         return register_page(ui, StatusCode::BAD_REQUEST, None);
     };
@@ -312,10 +312,10 @@ pub(crate) async fn scan(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return ui.cross_site();
-    }
-    let ui = ui.with_form();
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let person_text = form.get("person_id").map(|p| p.trim().to_string()).unwrap_or_default();
     let code = form.get("venue_code").map(|c| c.trim().to_string()).unwrap_or_default();

@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::Form;
 use healthcode_domain::{access_decision, PresentedBy, VenueCategory};
 
-use super::layout::{esc, same_origin, when, Ui};
+use super::layout::{esc, when, Ui};
 use super::venue::{category_name, decision_box, outcome_words};
 use crate::AppState;
 
@@ -61,10 +61,10 @@ pub(crate) async fn verify(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return ui.cross_site();
-    }
-    let ui = ui.with_form();
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let token = form.get("token").map(|t| t.trim().to_string()).unwrap_or_default();
     let category = form.get("category").and_then(|c| VenueCategory::parse(c).ok()).unwrap_or(VenueCategory::General);
@@ -82,10 +82,10 @@ pub(crate) async fn upload(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    if !same_origin(&headers) {
-        return ui.cross_site();
-    }
-    let ui = ui.with_form();
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
     let mut image = None;
     let mut category = VenueCategory::General;
     if let Ok(mut multipart) = multipart {
