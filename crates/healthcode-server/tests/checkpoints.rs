@@ -15,6 +15,7 @@ common::on_both_backends!(
     gates_read_codes_and_id_cards_and_see_only_colour_and_masked_name,
     the_trust_list_is_cacheable_and_changes_with_the_keys,
     an_international_code_shows_orange_and_is_barred_like_red,
+    contact_tracing_lists_contacts_and_only_a_confirmation_turns_them_red,
 );
 
 async fn register_named(app: &TestApp, first17: &str, name: &str) -> String {
@@ -287,4 +288,58 @@ async fn an_international_code_shows_orange_and_is_barred_like_red(app: TestApp)
         )
         .await;
     assert_eq!((decision["outcome"].as_str(), decision["reason"].as_str()), (Some("deny"), Some("red_code_barred")));
+}
+
+async fn contact_tracing_lists_contacts_and_only_a_confirmation_turns_them_red(app: TestApp) {
+    let (market, key) = register_venue(&app, "联华超市", "supermarket").await;
+    let case = register_named(&app, "33010619800101123", "张三").await;
+    let near = register_named(&app, "33010619800202456", "李四").await;
+    let nearish = register_named(&app, "33010619800303789", "王五").await;
+    let later = register_named(&app, "33010619800404012", "赵六").await;
+    let start = app.service.now();
+    // Each scans the code shown at the venue when they come (it changes every minute).
+    for (person, minutes) in [(&case, 0), (&near, 10), (&nearish, 25), (&later, 180)] {
+        app.clock.set(Timestamp::from_millis(start.as_millis() + minutes * 60_000));
+        let code = venue_code(&app, &market, &key).await;
+        let (status, decision) =
+            app.post("/v1/checkins", json!({"person_id": person, "venue_code": code}).to_string()).await;
+        assert_eq!((status, decision["outcome"].as_str()), (200, Some("allow")), "{decision}");
+    }
+    let (status, diagnosed) = app
+        .post(
+            "/v1/events",
+            json!({"id": "dx-1", "person_id": case, "type": "diagnosis", "status": "confirmed"}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 201, "{diagnosed}");
+
+    let request = json!({"case_person_id": case, "from": "2020-05-25T00:00:00+08:00", "to": "2020-06-02T00:00:00+08:00",
+                         "window_minutes": 30});
+    let (status, _) = app.post_with_key("/v1/traces", &app.keys["health"], request.to_string()).await;
+    assert_eq!(status, 403, "a data feed does not trace");
+    let (status, traced) = app.post_with_key("/v1/traces", &app.keys["local"], request.to_string()).await;
+    assert_eq!(status, 201, "{traced}");
+    let contacts = traced["trace"]["contacts"].as_array().unwrap();
+    let listed: Vec<(&str, i64)> =
+        contacts.iter().map(|c| (c["person"].as_str().unwrap(), c["gap_minutes"].as_i64().unwrap())).collect();
+    assert_eq!(listed, [(near.as_str(), 10), (nearish.as_str(), 25)], "within the window, nearest first");
+    assert_eq!(contacts[0]["venue"], market.as_str());
+    for person in [&near, &nearish, &later] {
+        let (_, code) = app.get(&format!("/v1/persons/{person}/code")).await;
+        assert_eq!(code["colour"], "green", "a list turns nobody red");
+    }
+
+    let id = traced["trace"]["id"].as_str().unwrap();
+    let (status, refused) = app
+        .post_with_key(&format!("/v1/traces/{id}/confirm"), &app.keys["local"], json!({"persons": [later]}).to_string())
+        .await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("persons")), "only listed contacts: {refused}");
+    let (status, confirmed) = app
+        .post_with_key(&format!("/v1/traces/{id}/confirm"), &app.keys["local"], json!({"persons": [near]}).to_string())
+        .await;
+    assert_eq!(status, 200, "{confirmed}");
+    let (_, code) = app.get(&format!("/v1/persons/{near}/code")).await;
+    assert_eq!((code["colour"].as_str(), code["reasons"][0]["rule"].as_str()), (Some("red"), Some("R2")), "{code}");
+    let (_, code) = app.get(&format!("/v1/persons/{nearish}/code")).await;
+    assert_eq!(code["colour"], "green", "not confirmed, not red");
 }

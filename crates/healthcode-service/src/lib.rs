@@ -15,6 +15,7 @@ mod rule_changes;
 mod secrets;
 mod service;
 mod tokens;
+mod tracing_contacts;
 mod transparency;
 mod venues;
 
@@ -32,5 +33,6 @@ pub use refresh::RefreshReport;
 pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};
 pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode, FORWARDED_SCANS_ALARM};
+pub use tracing_contacts::{Contact, Trace};
 pub use transparency::{hashes_base64, PersonLog, PersonLogEntry};
 pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue};

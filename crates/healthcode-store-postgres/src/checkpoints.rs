@@ -167,9 +167,11 @@ impl PostgresStore {
         Ok(())
     }
 
-    pub(crate) async fn checkins_at_venue_rows(
+    /// Check-ins by venue or by person (`column`), each served by its index.
+    pub(crate) async fn checkins_where(
         &self,
-        venue: &str,
+        column: &str,
+        value: &str,
         from: Timestamp,
         to: Timestamp,
         limit: usize,
@@ -178,10 +180,10 @@ impl PostgresStore {
         let rows = client
             .query(
                 &format!(
-                    "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE venue_id = $1 AND at >= $2 AND at < $3
+                    "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE {column} = $1 AND at >= $2 AND at < $3
                      ORDER BY at, id LIMIT $4"
                 ),
-                &[&venue, &from.as_millis(), &to.as_millis(), &(limit as i64)],
+                &[&value, &from.as_millis(), &to.as_millis(), &(limit as i64)],
             )
             .await
             .map_err(backend("read check-ins"))?;

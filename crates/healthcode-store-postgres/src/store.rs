@@ -585,7 +585,17 @@ impl Store for PostgresStore {
         to: Timestamp,
         limit: usize,
     ) -> StoreResult<Vec<Checkin>> {
-        self.checkins_at_venue_rows(venue, from, to, limit).await
+        self.checkins_where("venue_id", venue, from, to, limit).await
+    }
+
+    async fn checkins_of_person(
+        &self,
+        person: &PersonId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>> {
+        self.checkins_where("person_id", person.as_str(), from, to, limit).await
     }
 
     async fn checkin_counts(

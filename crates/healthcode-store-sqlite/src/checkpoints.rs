@@ -150,11 +150,33 @@ pub(crate) fn checkins_at_venue(
     to: Timestamp,
     limit: usize,
 ) -> Result<Vec<Checkin>, StoreError> {
+    checkins_where(conn, "venue_id", venue, from, to, limit)
+}
+
+pub(crate) fn checkins_of_person(
+    conn: &Connection,
+    person: &str,
+    from: Timestamp,
+    to: Timestamp,
+    limit: usize,
+) -> Result<Vec<Checkin>, StoreError> {
+    checkins_where(conn, "person_id", person, from, to, limit)
+}
+
+/// Check-ins by venue or by person (`column`), each served by its index.
+fn checkins_where(
+    conn: &Connection,
+    column: &str,
+    venue: &str,
+    from: Timestamp,
+    to: Timestamp,
+    limit: usize,
+) -> Result<Vec<Checkin>, StoreError> {
     let mut stmt = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT id, venue_id, at, person_id, method, device_id, colour, outcome FROM checkins
-             WHERE venue_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, id LIMIT ?4",
-        )
+             WHERE {column} = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, id LIMIT ?4"
+        ))
         .map_err(backend("read check-ins"))?;
     let rows = stmt
         .query_map((venue, from.as_millis(), to.as_millis(), limit as i64), |r| {

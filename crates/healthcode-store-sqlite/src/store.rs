@@ -264,6 +264,17 @@ impl Store for SqliteStore {
         self.read(move |c| checkpoints::checkins_at_venue(c, &venue, from, to, limit)).await
     }
 
+    async fn checkins_of_person(
+        &self,
+        person: &PersonId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>> {
+        let person = person.to_string();
+        self.read(move |c| checkpoints::checkins_of_person(c, &person, from, to, limit)).await
+    }
+
     async fn checkin_counts(
         &self,
         venue: &str,

@@ -431,6 +431,8 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
     let times: Vec<Timestamp> = listed.iter().map(|c| c.checkin.at).collect();
     assert_eq!(times, [t(3), t(5)], "check-ins in [from, to), oldest first");
     assert_eq!(listed[1].checkin, batch[0], "a check-in reads back whole");
+    let mine = store.checkins_of_person(&p, t(4), t(10), 100).await.unwrap();
+    assert_eq!(mine.iter().map(|c| c.checkin.at).collect::<Vec<_>>(), [t(5), t(9)], "a person's check-ins by time");
     let counts = store.checkin_counts("v1", t(0), t(10)).await.unwrap();
     assert_eq!(counts, vec![(AccessOutcome::Allow, 1), (AccessOutcome::Deny, 2)], "counts by outcome");
 }

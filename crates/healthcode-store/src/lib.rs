@@ -189,6 +189,14 @@ pub trait Store: Send + Sync + 'static {
         to: Timestamp,
         limit: usize,
     ) -> StoreResult<Vec<Checkin>>;
+    /// A person's check-ins with `from <= at < to`, oldest first, at most `limit`.
+    async fn checkins_of_person(
+        &self,
+        person: &PersonId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>>;
     /// How many check-ins at a venue with `from <= at < to` had each outcome.
     async fn checkin_counts(
         &self,

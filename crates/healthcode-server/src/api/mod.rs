@@ -55,6 +55,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/decisions", post(staff::propose).get(staff::decisions))
         .route("/v1/decisions/{decision_id}/approve", post(staff::approve))
         .route("/v1/alarms", get(staff::alarms))
+        .route("/v1/traces", post(staff::trace))
+        .route("/v1/traces/{trace_id}/confirm", post(staff::confirm_trace))
         .route("/v1/rules/proposals", post(staff::propose_rules).get(staff::rule_proposals))
         .route("/v1/rules/proposals/{proposal_id}/approve", post(staff::approve_rules))
         .route("/v1/log/checkpoint", get(log::checkpoint))

@@ -24,6 +24,7 @@ pub enum Action {
     ReadRuleProposals,
     ApproveDesignation,
     ReadDesignationProposals,
+    TraceContacts,
 }
 
 use Role::*;
@@ -36,6 +37,8 @@ pub const POLICY: &[(Action, &[Role])] = &[
     (Action::Designate, &[LocalOffice, ProvincialOffice]),
     (Action::ApproveDesignation, &[ProvincialOffice]),
     (Action::ReadDesignationProposals, &[LocalOffice, ProvincialOffice, Auditor]),
+    // Tracing lists and confirms close contacts: health officers of the epidemic offices.
+    (Action::TraceContacts, &[LocalOffice, ProvincialOffice]),
     (Action::ReadRejections, &[DataSource, LocalOffice, ProvincialOffice, Auditor]),
     (Action::ProposeDecision, &[LocalOffice, ProvincialOffice]),
     (Action::ApproveDecision, &[ProvincialOffice]),

@@ -137,3 +137,52 @@ pub(crate) async fn rule_proposals(State(state): State<AppState>, headers: Heade
     allow(&state, &headers, Action::ReadRuleProposals).await?;
     Ok(Json(json!({ "proposals": state.service.rule_proposals().await? })))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceBody {
+    case_person_id: String,
+    from: String,
+    to: String,
+    window_minutes: Option<i64>,
+}
+
+/// Lists the contacts of a case from venue check-ins (default window: 30 minutes).
+pub(crate) async fn trace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let by = allow(&state, &headers, Action::TraceContacts).await?;
+    let body: TraceBody = json_object(&body, r#"{"case_person_id": …, "from": …, "to": …, "window_minutes"?: 30}"#)?;
+    let case = PersonId::parse(&body.case_person_id).map_err(ApiError::InvalidInput)?;
+    let from = Timestamp::parse_field("from", &body.from).map_err(ApiError::InvalidInput)?;
+    let to = Timestamp::parse_field("to", &body.to).map_err(ApiError::InvalidInput)?;
+    let trace = state.service.trace_contacts(&by, case, from, to, body.window_minutes.unwrap_or(30)).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "trace": trace }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBody {
+    persons: Vec<String>,
+}
+
+/// Confirms some of a trace's contacts: they become close contacts.
+pub(crate) async fn confirm_trace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    body: JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let by = allow(&state, &headers, Action::TraceContacts).await?;
+    let Path(id) = path.map_err(|_| ApiError::InvalidInput(ValidationError::field("trace", "not UTF-8 text")))?;
+    let body: ConfirmBody = json_object(&body, r#"{"persons": [person_id, …]}"#)?;
+    let persons = body
+        .persons
+        .iter()
+        .map(|p| PersonId::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::InvalidInput)?;
+    Ok(Json(json!({ "trace": state.service.confirm_trace(&by, &id, &persons).await? })))
+}
