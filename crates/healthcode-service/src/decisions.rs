@@ -13,6 +13,7 @@ use healthcode_log::{Alarm as AlarmEntry, DecisionApproval, Entry};
 use healthcode_store::{Account, Approval, Decision, DecisionStatus, NewAlarm};
 use serde_json::json;
 
+use crate::approvals::{another_officer, may_approve};
 use crate::ingest::Source;
 use crate::secrets::new_id;
 use crate::{AtPolicy, HealthService, ServiceError};
@@ -94,9 +95,7 @@ impl HealthService {
 
     /// One approval. The second distinct approval applies the decision.
     pub async fn approve_decision(&self, by: &Account, id: &str) -> Result<Decision, ServiceError> {
-        if by.role != Role::ProvincialOffice {
-            return Err(forbidden("only provincial-office officers approve management decisions"));
-        }
+        may_approve(by, "management decision")?;
         let mut decision = self
             .store
             .decision(id)
@@ -105,14 +104,7 @@ impl HealthService {
         if decision.status != DecisionStatus::Proposed {
             return Err(ServiceError::Conflict("this decision is already approved and applied".into()));
         }
-        if decision.proposed_by == by.username {
-            return Err(forbidden("the proposer of a decision cannot approve it"));
-        }
-        if decision.approvals.iter().any(|a| a.by == by.username) {
-            return Err(forbidden(
-                "you already approved this decision: the second approval must come from another officer",
-            ));
-        }
+        another_officer(by, "decision", &decision.proposed_by, &decision.approvals)?;
         decision.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
         if decision.approvals.len() >= 2 {
             self.apply_decision(&mut decision).await?;
@@ -174,22 +166,24 @@ impl HealthService {
             )
             .await?;
         }
-        self.check_decision_burst(decision.jurisdiction.as_deref()).await?;
-        self.check_approver_shares(&approvers).await
+        // Both alarms look at the recent decisions: read them once.
+        let recent = self.store.decisions(1000).await?;
+        self.check_decision_burst(&recent, decision.jurisdiction.as_deref()).await?;
+        self.check_approver_shares(&recent[..recent.len().min(200)], &approvers).await
     }
 
     /// Colour assignments without epidemiological evidence (decisions are the only such
     /// path) in a jurisdiction, this hour against its hourly average over the past week.
-    async fn check_decision_burst(&self, jurisdiction: Option<&str>) -> Result<(), ServiceError> {
+    async fn check_decision_burst(&self, recent: &[Decision], jurisdiction: Option<&str>) -> Result<(), ServiceError> {
         const HOUR: i64 = 3_600_000;
         let now = self.clock.now().as_millis();
         let applied_at = |d: &Decision| d.approvals.last().map_or(0, |a| a.at.as_millis());
         let (mut this_hour, mut week_before) = (0usize, 0usize);
-        for d in self.store.decisions(1000).await? {
+        for d in recent {
             if d.status != DecisionStatus::Applied || d.jurisdiction.as_deref() != jurisdiction {
                 continue;
             }
-            let at = applied_at(&d);
+            let at = applied_at(d);
             if at > now - HOUR {
                 this_hour += d.persons.len();
             } else if at > now - 7 * 24 * HOUR {
@@ -210,9 +204,8 @@ impl HealthService {
     }
 
     /// Whether these officers approved an unusual share of the recent decisions.
-    async fn check_approver_shares(&self, approvers: &[String]) -> Result<(), ServiceError> {
-        let recent: Vec<Decision> =
-            self.store.decisions(200).await?.into_iter().filter(|d| d.status == DecisionStatus::Applied).collect();
+    async fn check_approver_shares(&self, latest: &[Decision], approvers: &[String]) -> Result<(), ServiceError> {
+        let recent: Vec<&Decision> = latest.iter().filter(|d| d.status == DecisionStatus::Applied).collect();
         if recent.len() < SHARE_MIN_DECISIONS {
             return Ok(());
         }

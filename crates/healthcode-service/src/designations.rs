@@ -10,6 +10,7 @@ use healthcode_store::Account;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::approvals::{another_officer, may_approve};
 use crate::ingest::Source;
 use crate::secrets::new_id;
 use crate::{AtPolicy, HealthService, IngestReport, ServiceError};
@@ -68,24 +69,16 @@ impl HealthService {
     /// A provincial officer approves a local office's proposal: the designation takes
     /// effect (codes under the area are re-evaluated) and is logged.
     pub async fn approve_designation(&self, by: &Account, id: &str) -> Result<DesignationProposal, ServiceError> {
-        if by.role != Role::ProvincialOffice {
-            return Err(ServiceError::Forbidden("only provincial-office officers approve designations".into()));
-        }
-        let mut proposal = self
-            .store
-            .document(KIND, id)
+        may_approve(by, "designation")?;
+        let mut proposal: DesignationProposal = self
+            .load_document(KIND, id)
             .await?
-            .map(|b| serde_json::from_str::<DesignationProposal>(&b))
-            .transpose()
-            .map_err(|e| ServiceError::Background(format!("a stored designation proposal: {e}")))?
             .ok_or_else(|| ValidationError::field("proposal", format!("no designation proposal `{id}`")))?;
         check_jurisdiction(by, &proposal.area)?;
         if proposal.approved_by.is_some() {
             return Err(ServiceError::Conflict("this designation is already approved".into()));
         }
-        if proposal.proposed_by == by.username {
-            return Err(ServiceError::Forbidden("the proposer of a designation cannot approve it".into()));
-        }
+        another_officer(by, "designation", &proposal.proposed_by, &[])?;
         let row = json!({"id": proposal.id, "type": "area_risk", "area": proposal.area.as_str(),
                          "level": proposal.level.as_str(), "escalate_to_red": proposal.escalate_to_red});
         let report = self.designate(by, &proposal.proposed_by, row.to_string()).await?;
@@ -129,19 +122,10 @@ impl HealthService {
     }
 
     pub async fn designation_proposals(&self) -> Result<Vec<DesignationProposal>, ServiceError> {
-        self.store
-            .documents(KIND, 1000)
-            .await?
-            .iter()
-            .map(|b| {
-                serde_json::from_str(b)
-                    .map_err(|e| ServiceError::Background(format!("a stored designation proposal: {e}")))
-            })
-            .collect()
+        self.load_documents(KIND).await
     }
 
     async fn save_designation_proposal(&self, p: &DesignationProposal) -> Result<(), ServiceError> {
-        let body = serde_json::to_string(p).map_err(|e| ServiceError::Background(e.to_string()))?;
-        Ok(self.store.put_document(KIND, &p.id, p.proposed_at, &body).await?)
+        self.save_document(KIND, &p.id, p.proposed_at, p).await
     }
 }

@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
 mod accounts;
+mod approvals;
 mod clock;
 mod decisions;
 mod designations;
+mod documents;
 mod door;
 mod error;
 mod explain;

@@ -12,6 +12,7 @@ use healthcode_store::{Account, Approval};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::approvals::{another_officer, may_approve};
 use crate::secrets::new_id;
 use crate::{HealthService, ServiceError};
 
@@ -108,9 +109,7 @@ impl HealthService {
     /// One approval; the second distinct one approves the proposal, which becomes active
     /// at its time (at once if that has come).
     pub async fn approve_rules(&self, by: &Account, id: &str) -> Result<RuleProposal, ServiceError> {
-        if by.role != Role::ProvincialOffice {
-            return Err(forbidden("only provincial-office officers approve rule changes"));
-        }
+        may_approve(by, "rule change")?;
         let mut proposal = self
             .rule_proposal(id)
             .await?
@@ -124,14 +123,7 @@ impl HealthService {
                 proposal.scenarios_failed
             )));
         }
-        if proposal.proposed_by == by.username {
-            return Err(forbidden("the proposer of a rule change cannot approve it"));
-        }
-        if proposal.approvals.iter().any(|a| a.by == by.username) {
-            return Err(forbidden(
-                "you already approved this rule change: the second approval must come from another officer",
-            ));
-        }
+        another_officer(by, "rule change", &proposal.proposed_by, &proposal.approvals)?;
         proposal.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
         if proposal.approvals.len() >= 2 {
             proposal.status = RuleProposalStatus::Approved;
@@ -195,29 +187,14 @@ impl HealthService {
 
     /// Every proposal, newest first: the version history.
     pub async fn rule_proposals(&self) -> Result<Vec<RuleProposal>, ServiceError> {
-        self.store
-            .documents(KIND, 1000)
-            .await?
-            .iter()
-            .map(|body| {
-                serde_json::from_str(body).map_err(|e| ServiceError::Background(format!("a stored rule proposal: {e}")))
-            })
-            .collect()
+        self.load_documents(KIND).await
     }
 
     pub async fn rule_proposal(&self, id: &str) -> Result<Option<RuleProposal>, ServiceError> {
-        self.store
-            .document(KIND, id)
-            .await?
-            .map(|body| {
-                serde_json::from_str(&body)
-                    .map_err(|e| ServiceError::Background(format!("a stored rule proposal: {e}")))
-            })
-            .transpose()
+        self.load_document(KIND, id).await
     }
 
     async fn save_rule_proposal(&self, p: &RuleProposal) -> Result<(), ServiceError> {
-        let body = serde_json::to_string(p).map_err(|e| ServiceError::Background(e.to_string()))?;
-        Ok(self.store.put_document(KIND, &p.id, p.proposed_at, &body).await?)
+        self.save_document(KIND, &p.id, p.proposed_at, p).await
     }
 }

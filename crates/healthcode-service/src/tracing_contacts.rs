@@ -133,12 +133,8 @@ impl HealthService {
     pub async fn confirm_trace(&self, by: &Account, id: &str, persons: &[PersonId]) -> Result<Trace, ServiceError> {
         officer(by)?;
         let mut trace: Trace = self
-            .store
-            .document(KIND, id)
+            .load_document(KIND, id)
             .await?
-            .map(|b| serde_json::from_str(&b))
-            .transpose()
-            .map_err(|e| ServiceError::Background(format!("a stored trace: {e}")))?
             .ok_or_else(|| ValidationError::field("trace", format!("no trace `{id}`")))?;
         let mut rows = Vec::new();
         for person in persons {
@@ -166,7 +162,6 @@ impl HealthService {
     }
 
     async fn save_trace(&self, trace: &Trace) -> Result<(), ServiceError> {
-        let body = serde_json::to_string(trace).map_err(|e| ServiceError::Background(e.to_string()))?;
-        Ok(self.store.put_document(KIND, &trace.id, trace.traced_at, &body).await?)
+        self.save_document(KIND, &trace.id, trace.traced_at, trace).await
     }
 }

@@ -87,8 +87,7 @@ pub(crate) async fn approve_designation(
     path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let by = allow(&state, &headers, Action::ApproveDesignation).await?;
-    let axum::extract::Path(id) =
-        path.map_err(|_| ApiError::InvalidInput(ValidationError::field("proposal", "not UTF-8 text")))?;
+    let id = crate::api::id_in_path(path, "proposal")?;
     Ok(Json(serde_json::json!({ "proposal": state.service.approve_designation(&by, &id).await? })))
 }
 

@@ -77,6 +77,17 @@ pub(crate) fn query_params(query: RawQuery) -> Result<HashMap<String, String>, A
     })
 }
 
+/// The id in a route's path (`{decision_id}`, `{venue_id}` …): `invalid_input` naming
+/// `field` when it is not UTF-8 text.
+pub(crate) fn id_in_path(
+    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+    field: &str,
+) -> Result<String, ApiError> {
+    let axum::extract::Path(id) =
+        path.map_err(|_| ApiError::InvalidInput(ValidationError::field(field, "not UTF-8 text")))?;
+    Ok(id)
+}
+
 /// `?at=` as an RFC 3339 timestamp. A `+` left unencoded in a URL arrives as a space;
 /// it is read as the `+` it was meant to be.
 pub(crate) fn parse_at(text: &str) -> Result<Timestamp, ApiError> {

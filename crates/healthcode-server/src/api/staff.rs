@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::api::auth::{bearer, json_object};
 use crate::api::policy::{allow, Action};
-use crate::api::{query_params, JsonBody, RawQuery};
+use crate::api::{id_in_path, query_params, JsonBody, RawQuery};
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -77,7 +77,7 @@ pub(crate) async fn approve(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let by = allow(&state, &headers, Action::ApproveDecision).await?;
-    let Path(id) = path.map_err(|_| ApiError::InvalidInput(ValidationError::field("decision", "not UTF-8 text")))?;
+    let id = id_in_path(path, "decision")?;
     let decision = state.service.approve_decision(&by, &id).await?;
     Ok(Json(json!({ "decision": decision })))
 }
@@ -128,7 +128,7 @@ pub(crate) async fn approve_rules(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let by = allow(&state, &headers, Action::ApproveRules).await?;
-    let Path(id) = path.map_err(|_| ApiError::InvalidInput(ValidationError::field("proposal", "not UTF-8 text")))?;
+    let id = id_in_path(path, "proposal")?;
     Ok(Json(json!({ "proposal": state.service.approve_rules(&by, &id).await? })))
 }
 
@@ -176,7 +176,7 @@ pub(crate) async fn confirm_trace(
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let by = allow(&state, &headers, Action::TraceContacts).await?;
-    let Path(id) = path.map_err(|_| ApiError::InvalidInput(ValidationError::field("trace", "not UTF-8 text")))?;
+    let id = id_in_path(path, "trace")?;
     let body: ConfirmBody = json_object(&body, r#"{"persons": [person_id, …]}"#)?;
     let persons = body
         .persons

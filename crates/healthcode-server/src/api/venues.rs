@@ -43,8 +43,7 @@ pub(crate) async fn register(State(state): State<AppState>, body: JsonBody) -> R
 }
 
 fn venue_in_path(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    let Path(id) = path.map_err(|_| ApiError::InvalidInput(ValidationError::field("venue_id", "not UTF-8 text")))?;
-    Ok(id)
+    crate::api::id_in_path(path, "venue_id")
 }
 
 /// A venue's public description.

@@ -188,13 +188,9 @@ pub(crate) async fn code(
     let mut body = format!("<h1>{}</h1>", ui.t("我的健康码", "My health code"));
     let mut head = String::new();
     if at.is_none() {
-        let issued = match state.service.issue_code_token(&id).await {
-            Ok(issued) => issued,
-            Err(e) => return ui.internal("issuing a code", e),
-        };
-        let svg = match healthcode_token::qr::svg(&issued.token) {
-            Ok(svg) => svg,
-            Err(e) => return ui.internal("drawing a QR", e),
+        let (issued, svg) = match signed_qr(&ui, &state, &id).await {
+            Ok(signed) => signed,
+            Err(page) => return page,
         };
         // No scripts: the browser reloads the page a minute before the code expires.
         let left = (issued.expires_at.as_millis() - state.service.now().as_millis()) / 1000;
@@ -439,19 +435,26 @@ pub(crate) async fn history(
     ui.page(StatusCode::OK, &ui.t("我的记录", "My history"), &body)
 }
 
+/// A freshly signed code for the person and its QR as inline SVG.
+async fn signed_qr(
+    ui: &Ui,
+    state: &AppState,
+    id: &PersonId,
+) -> Result<(healthcode_service::IssuedCode, String), Response> {
+    let issued = state.service.issue_code_token(id).await.map_err(|e| ui.internal("issuing a code", e))?;
+    let svg = healthcode_token::qr::svg(&issued.token).map_err(|e| ui.internal("drawing a QR", e))?;
+    Ok((issued, svg))
+}
+
 /// A card to print: the code as it is now, its colour, masked name and validity.
 pub(crate) async fn card(ui: Ui, State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Response {
     let id = match known(&ui, &state, path).await {
         Ok(id) => id,
         Err(page) => return page,
     };
-    let issued = match state.service.issue_code_token(&id).await {
-        Ok(issued) => issued,
-        Err(e) => return ui.internal("issuing a code", e),
-    };
-    let svg = match healthcode_token::qr::svg(&issued.token) {
-        Ok(svg) => svg,
-        Err(e) => return ui.internal("drawing a QR", e),
+    let (issued, svg) = match signed_qr(&ui, &state, &id).await {
+        Ok(signed) => signed,
+        Err(page) => return page,
     };
     let body = format!(
         "<h1>{}</h1><div class=\"code {c}\">{}<div class=\"qr\">{}</div><div>{}</div></div><p>{} {} · {} {}</p><p class=\"muted\">{}</p><p class=\"noprint\"><a href=\"/persons/{}\">{}</a></p>",
