@@ -41,6 +41,14 @@ pub(crate) async fn key(client: &Client, key_hash: &str) -> Result<Option<Reside
     .transpose()
 }
 
+pub(crate) async fn has_key(client: &Client, of: &PersonId) -> Result<bool, StoreError> {
+    let row = client
+        .query_one("SELECT EXISTS (SELECT 1 FROM resident_keys WHERE person_id = $1)", &[&of.as_str()])
+        .await
+        .map_err(backend("look for a resident key"))?;
+    Ok(row.get(0))
+}
+
 pub(crate) async fn delete_keys(client: &Client, of: &PersonId) -> Result<u64, StoreError> {
     client
         .execute("DELETE FROM resident_keys WHERE person_id = $1", &[&of.as_str()])
@@ -157,7 +165,11 @@ pub(crate) async fn complaint(client: &Client, id: &str) -> Result<Option<Compla
     row.as_ref().map(decode).transpose()
 }
 
-pub(crate) async fn complaints(client: &Client, q: &ComplaintQuery, limit: usize) -> Result<Vec<Complaint>, StoreError> {
+pub(crate) async fn complaints(
+    client: &Client,
+    q: &ComplaintQuery,
+    limit: usize,
+) -> Result<Vec<Complaint>, StoreError> {
     // `starts_with` rather than LIKE: no wildcard in a prefix can widen the match.
     let rows = client
         .query(

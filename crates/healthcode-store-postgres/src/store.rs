@@ -7,9 +7,10 @@ use healthcode_domain::{
     AccessOutcome, AreaCode, AreaRisk, Colour, Event, EventId, Evidence, PersonId, PersonKind, Timestamp,
 };
 use healthcode_store::{
-    Access, Account, Alarm, Checkin, Complaint, ComplaintQuery, NewAccess, ProxyLink, ResidentKey, CodeState, CodeSummary, Credential, Decision, DeviceRecord, EvidenceColumns, Inserted,
-    LogAppend, LogNode, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord,
-    Rejection, Store, StoreResult, StoredCheckpoint, VenueRecord,
+    Access, Account, Alarm, Checkin, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
+    DeviceRecord, EvidenceColumns, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation,
+    NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, Store, StoreResult,
+    StoredCheckpoint, VenueRecord,
 };
 use tokio_postgres::Row;
 
@@ -653,6 +654,10 @@ impl Store for PostgresStore {
 
     async fn resident_key(&self, key_hash: &str) -> StoreResult<Option<ResidentKey>> {
         residents::key(&self.client().await?, key_hash).await
+    }
+
+    async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool> {
+        residents::has_key(&self.client().await?, person).await
     }
 
     async fn delete_resident_keys(&self, person: &PersonId) -> StoreResult<u64> {

@@ -1,9 +1,7 @@
 //! Resident keys, proxy links, the access log and complaints.
 
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::{
-    Access, Complaint, ComplaintQuery, NewAccess, ProxyLink, ResidentKey, StoreError,
-};
+use healthcode_store::{Access, Complaint, ComplaintQuery, NewAccess, ProxyLink, ResidentKey, StoreError};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::{backend, corrupt};
@@ -38,6 +36,12 @@ pub(crate) fn key(conn: &Connection, key_hash: &str) -> Result<Option<ResidentKe
         })
     })
     .transpose()
+}
+
+pub(crate) fn has_key(conn: &Connection, of: &PersonId) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM resident_keys WHERE person_id = ?1)")
+        .and_then(|mut s| s.query_row([of.as_str()], |r| r.get(0)))
+        .map_err(backend("look for a resident key"))
 }
 
 pub(crate) fn delete_keys(conn: &mut Connection, of: &PersonId) -> Result<u64, StoreError> {
@@ -161,10 +165,9 @@ pub(crate) fn complaints(conn: &Connection, q: &ComplaintQuery, limit: usize) ->
         )
         .map_err(backend("read complaints"))?;
     let rows = stmt
-        .query_map(
-            (q.person.as_ref().map(PersonId::as_str), q.open_only, &q.area_prefix, limit as i64),
-            |r| r.get::<_, String>(0),
-        )
+        .query_map((q.person.as_ref().map(PersonId::as_str), q.open_only, &q.area_prefix, limit as i64), |r| {
+            r.get::<_, String>(0)
+        })
         .map_err(backend("read complaints"))?;
     rows.map(|r| decode(&r.map_err(backend("read complaints"))?)).collect()
 }

@@ -4,9 +4,10 @@
 use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::{
-    Access, Account, Alarm, Checkin, Complaint, ComplaintQuery, NewAccess, ProxyLink, ResidentKey, CodeCard, CodeState, CodeSummary, Credential, Decision, DeviceRecord, Inserted, LogAppend,
-    LogNode, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection,
-    Store, StoreResult, StoredCheckpoint, VenueRecord,
+    Access, Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
+    DeviceRecord, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence,
+    NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, Store, StoreResult, StoredCheckpoint,
+    VenueRecord,
 };
 
 use crate::{accounts, checkpoints, codes, events, log, persons, rejections, residents, SqliteStore};
@@ -293,6 +294,11 @@ impl Store for SqliteStore {
     async fn resident_key(&self, key_hash: &str) -> StoreResult<Option<ResidentKey>> {
         let key_hash = key_hash.to_string();
         self.read(move |c| residents::key(c, &key_hash)).await
+    }
+
+    async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool> {
+        let person = person.clone();
+        self.read(move |c| residents::has_key(c, &person)).await
     }
 
     async fn delete_resident_keys(&self, person: &PersonId) -> StoreResult<u64> {

@@ -13,8 +13,8 @@ use healthcode_domain::{
 use crate::{Account, Approval, Credential, CredentialKind, Decision, DecisionStatus, NewAlarm};
 use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
 use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
-use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 use crate::{Complaint, ComplaintAnswer, ComplaintQuery, ComplaintStatus, NewAccess, ProxyLink, ResidentKey};
+use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 
 /// Runs every check, each on a store from `make`.
 pub async fn run_all<S, F, Fut>(make: F)
@@ -567,12 +567,14 @@ async fn documents_are_kept_whole_by_kind(store: &impl Store) {
 
 async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl Store) {
     let (mother, son, daughter) = (pid("mother"), pid("son"), pid("daughter"));
-    let key = ResidentKey { key_hash: "h1".into(), person: son.clone(), label: "registration".into(), created_at: t(1) };
+    let key =
+        ResidentKey { key_hash: "h1".into(), person: son.clone(), label: "registration".into(), created_at: t(1) };
     store.save_resident_key(&key).await.unwrap();
     let second = ResidentKey { key_hash: "h2".into(), label: "counter:office".into(), ..key.clone() };
     store.save_resident_key(&second).await.unwrap();
     assert_eq!(store.resident_key("h1").await.unwrap(), Some(key.clone()), "a resident key reads back");
     assert_eq!(store.resident_key("nope").await.unwrap(), None);
+    assert!(store.has_resident_key(&son).await.unwrap() && !store.has_resident_key(&mother).await.unwrap());
     assert_eq!(store.delete_resident_keys(&son).await.unwrap(), 2, "every key of the person is deleted");
     assert_eq!(store.resident_key("h2").await.unwrap(), None);
 

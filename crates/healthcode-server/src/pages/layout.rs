@@ -134,7 +134,7 @@ table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px soli
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:.2em;vertical-align:-.1em;margin-right:.3em;border:1px solid #555}
 .qr{background:#fff;padding:.5rem;text-align:center}.qr svg{width:100%;max-width:18rem;height:auto}
 .big .qr svg{max-width:min(80vh,100%)} body:has(.big) header{display:none} .big h1{text-align:center;font-size:2.5rem;margin:.5rem 0}.big p{text-align:center;font-size:1.25rem}
-label{display:block;font-weight:600;margin-top:.75rem}label.inline{display:inline;font-weight:400}
+label{display:block;font-weight:600;margin-top:.75rem}label.inline{display:inline;font-weight:400}form.inline{display:inline}
 input,select,button,textarea{font:inherit;max-width:100%}input,select,textarea{padding:.45rem;border:1px solid #555;border-radius:.25rem;width:100%}
 input[type=checkbox]{width:auto;transform:scale(1.4);margin-right:.5rem}
 button{padding:.55rem 1.1rem;margin-top:.75rem;background:#0b4f9c;color:#fff;border:0;border-radius:.3rem;cursor:pointer}
