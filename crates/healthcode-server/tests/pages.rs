@@ -141,7 +141,7 @@ async fn a_persons_pages_open_only_for_them_and_their_proxies() {
         }
     };
     let (mine, my_cookie) = register("33010619800101123").await;
-    let (theirs, their_cookie) = register("33010619800101234").await;
+    let (_, their_cookie) = register("33010619800101234").await;
     for path in [mine.clone(), format!("{mine}/history"), format!("{mine}/card"), format!("{mine}/accesses")] {
         let signed_out = client().get(app.url(&path)).send().await.unwrap();
         assert_eq!(signed_out.status().as_u16(), 303, "{path}");

@@ -109,7 +109,7 @@ impl HealthService {
             .await?
             .ok_or_else(|| ValidationError::field("complaint", format!("no complaint `{id}`")))?;
         let person = self.store.person(&complaint.person).await?;
-        if !person.as_ref().is_some_and(|p| covers(handler, p)) {
+        if !person.as_ref().is_some_and(|p| covers(handler, p, self.key_ring().region())) {
             return Err(ServiceError::Forbidden("this complaint is outside your jurisdiction".into()));
         }
         if complaint.status != ComplaintStatus::Open {

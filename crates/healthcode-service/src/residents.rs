@@ -69,12 +69,13 @@ fn check_purpose(purpose: Option<&str>) -> Result<String, ServiceError> {
 }
 
 /// Whether a staff account's jurisdiction covers a person (by residence area). A person
-/// with no residence area is covered only by region-wide accounts.
-pub(crate) fn covers(account: &Account, person: &PersonRecord) -> bool {
+/// with no residence area is covered by the accounts whose jurisdiction is the whole
+/// region (`region`, normal form): the provincial offices.
+pub(crate) fn covers(account: &Account, person: &PersonRecord, region: &str) -> bool {
     match (&account.jurisdiction, &person.residence_area) {
         (None, _) => true,
         (Some(j), Some(area)) => within(j, area.normal()),
-        (Some(_), None) => false,
+        (Some(j), None) => within(j, region),
     }
 }
 
@@ -122,7 +123,7 @@ impl HealthService {
     ) -> Result<(PersonId, String), ServiceError> {
         let id = self.person_id_for(document);
         let person = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
-        if !covers(office, &person) {
+        if !covers(office, &person, self.key_ring().region()) {
             return Err(ServiceError::Forbidden(
                 "this person lives outside your jurisdiction; their own district's office replaces their key".into(),
             ));
@@ -163,7 +164,7 @@ impl HealthService {
     ) -> Result<Reader, ServiceError> {
         let purpose = check_purpose(purpose)?;
         let record = self.store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
-        if !covers(&account, &record) {
+        if !covers(&account, &record, self.key_ring().region()) {
             return Err(ServiceError::Forbidden("this person lives outside your jurisdiction".into()));
         }
         Ok(Reader::Staff { account, purpose })

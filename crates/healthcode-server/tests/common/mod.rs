@@ -16,7 +16,8 @@ use serde_json::Value;
 
 pub struct TestApp {
     /// API keys of the test's accounts: `health`, `telecom`, `border` (data sources),
-    /// `provincial`, `provincial2`, `provincial3`, `local` (offices), `auditor`.
+    /// `provincial`, `provincial2`, `provincial3`, `local` (offices), `auditor`,
+    /// `complaints` (a complaint handler for 330100).
     pub keys: std::collections::HashMap<&'static str, String>,
     /// Resident keys given at registration through `post`, by person id: `get` and `post`
     /// present them on that person's routes, as the resident's app would.
@@ -245,6 +246,7 @@ async fn accounts(service: &HealthService) -> std::collections::HashMap<&'static
         ("provincial3", office(Role::ProvincialOffice, "330000")),
         ("local", office(Role::LocalOffice, "330100")),
         ("auditor", (Role::Auditor, None, None)),
+        ("complaints", office(Role::ComplaintHandler, "330100")),
     ];
     let mut keys = std::collections::HashMap::new();
     for (name, (role, jurisdiction, department)) in wanted {
