@@ -23,15 +23,22 @@ server=$!
 until grep -q "serving on" "$work/serve.out" 2>/dev/null; do sleep 0.2; done
 base="http://127.0.0.1:$port"
 
-# Every resident of the demo region, in random order, for the code requests.
-sqlite3 "$work/data/healthcode.sqlite3" "SELECT id FROM persons ORDER BY random()" >"$work/ids.txt"
+# 1,000 residents of the demo region, in random order, each with a resident key: the demo
+# pages' sign-in gives one (the code routes take only the person's key or a proxy's).
+sqlite3 "$work/data/healthcode.sqlite3" "SELECT id FROM persons ORDER BY random() LIMIT 1000" >"$work/ids.txt"
+while read -r id; do
+  key=$(curl -s -o /dev/null -D - -H "Origin: $base" --data "person=$id" "$base/demo/signin" \
+    | sed -n 's/^[Ss]et-[Cc]ookie: hc_resident=\([^;]*\).*/\1/p')
+  echo "$id $key"
+done <"$work/ids.txt" >"$work/keys.txt"
 {
-  echo 'local ids = {}'
-  echo "for line in io.lines('$work/ids.txt') do ids[#ids + 1] = line end"
+  echo 'local ids, keys = {}, {}'
+  echo "for line in io.lines('$work/keys.txt') do local id, key = line:match('(%S+) (%S+)'); ids[#ids + 1] = id; keys[#keys + 1] = key end"
   echo 'local i = 0'
-  echo 'request = function() i = i + 1; return wrk.format("GET", "/v1/persons/" .. ids[(i % #ids) + 1] .. "/token") end'
+  echo 'request = function() i = i + 1; local n = (i % #ids) + 1; return wrk.format("GET", "/v1/persons/" .. ids[n] .. "/token", {Authorization = "Bearer " .. keys[n]}) end'
 } >"$work/token.lua"
-token=$(curl -s "$base/v1/persons/$(head -1 "$work/ids.txt")/token" | sed 's/.*"token":"\([^"]*\)".*/\1/')
+read -r first_id first_key <"$work/keys.txt"
+token=$(curl -s -H "Authorization: Bearer $first_key" "$base/v1/persons/$first_id/token" | sed 's/.*"token":"\([^"]*\)".*/\1/')
 cat >"$work/verify.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"token":"$token"}'

@@ -21,6 +21,8 @@ pub struct HealthService {
     pub(crate) keys: RwLock<(Arc<crate::KeyRing>, Arc<healthcode_token::Verifier>)>,
     pub(crate) log: Arc<crate::transparency::LogWriter>,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
+    /// The master keys that wrap each person's data key; held outside the database.
+    pub(crate) vault: healthcode_vault::Keyring,
 }
 
 /// What every evaluation reads besides the person's own evidence. Replaced whole (never
@@ -38,8 +40,12 @@ pub(crate) struct Shared {
 pub struct Registration {
     pub document: IdDocument,
     pub residence_area: Option<AreaCode>,
-    /// The name as on the document; only its masked form (张*丰) is kept, for checkpoints.
+    /// The name as on the document: masked (张*丰) in the clear for checkpoints, whole
+    /// only sealed with the person's data key.
     pub name: Option<String>,
+    /// A mobile number (checked by `check_phone`), kept only sealed, for the health office
+    /// to reach the person.
+    pub phone: Option<String>,
 }
 
 /// The name of the transparency log (its checkpoints' origin) unless configured.
@@ -50,6 +56,8 @@ pub const DEFAULT_LOG_ORIGIN: &str = "healthcode/33/log";
 pub struct ServiceKeys {
     pub signing: crate::KeyRing,
     pub log: healthcode_log::NoteSigner,
+    /// Master keys for personal data at rest (`keys/vault.key`).
+    pub vault: healthcode_vault::Keyring,
 }
 
 impl ServiceKeys {
@@ -62,6 +70,7 @@ impl ServiceKeys {
             signing: crate::KeyRing::generate(DEFAULT_REGION, now_secs),
             log: healthcode_log::NoteSigner::from_seed(DEFAULT_LOG_ORIGIN, seed)
                 .expect("the default origin is a valid key name"),
+            vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
         }
     }
 }
@@ -99,6 +108,7 @@ impl HealthService {
             pseudonyms,
             log,
             forwarded: Default::default(),
+            vault: keys.vault,
             keys: RwLock::new(crate::tokens::prepared(keys.signing)),
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),
@@ -160,6 +170,8 @@ impl HealthService {
         // to rename its holder.
         if registered.1 || self.store.profile(&id).await?.is_none() {
             let masked_name = registration.name.as_deref().map(healthcode_domain::mask_name);
+            let details = crate::PersonalDetails { name: registration.name, phone: registration.phone };
+            self.save_personal_details(&id, &details).await?;
             let profile = PersonProfile { code_id: self.code_id_for(&id), person: id, masked_name };
             self.store.save_profile(&profile).await?;
         }

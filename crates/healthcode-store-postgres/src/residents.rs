@@ -1,7 +1,10 @@
 //! Resident keys, proxy links, the access log and complaints.
 
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::{Access, Complaint, ComplaintQuery, NewAccess, ProxyLink, ResidentKey, StoreError};
+use healthcode_store::{
+    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResidentKey, SealedPersonalData,
+    StoreError, PERSONAL_TABLES,
+};
 use tokio_postgres::Row;
 
 use crate::{backend, corrupt};
@@ -183,4 +186,50 @@ pub(crate) async fn complaints(
         .await
         .map_err(backend("read complaints"))?;
     rows.iter().map(decode).collect()
+}
+
+pub(crate) async fn save_personal(client: &Client, d: &SealedPersonalData) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO personal_data (person_id, wrapped_key, sealed, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (person_id) DO UPDATE SET wrapped_key = excluded.wrapped_key, sealed = excluded.sealed,
+                 updated_at = excluded.updated_at",
+            &[&d.person.as_str(), &d.wrapped_key, &d.sealed, &d.updated_at.as_millis()],
+        )
+        .await
+        .map_err(backend("save personal data"))?;
+    Ok(())
+}
+
+pub(crate) async fn personal(client: &Client, of: &PersonId) -> Result<Option<SealedPersonalData>, StoreError> {
+    let row = client
+        .query_opt("SELECT wrapped_key, sealed, updated_at FROM personal_data WHERE person_id = $1", &[&of.as_str()])
+        .await
+        .map_err(backend("read personal data"))?;
+    Ok(row.map(|r| SealedPersonalData {
+        person: of.clone(),
+        wrapped_key: r.get(0),
+        sealed: r.get(1),
+        updated_at: Timestamp::from_millis(r.get(2)),
+    }))
+}
+
+pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreError> {
+    let tx = client.transaction().await.map_err(backend("begin a destruction"))?;
+    let mut removed = Vec::new();
+    for table in PERSONAL_TABLES {
+        let n = tx.execute(&format!("DELETE FROM {table}"), &[]).await.map_err(backend("delete personal data"))?;
+        removed.push((table.to_string(), n));
+    }
+    let n =
+        tx.execute("DELETE FROM documents WHERE kind = 'trace'", &[]).await.map_err(backend("delete contact lists"))?;
+    removed.push(("documents (contact lists)".to_string(), n));
+    tx.commit().await.map_err(backend("commit a destruction"))?;
+    // Dead tuples keep their bytes until the table is rewritten.
+    let tables: Vec<&str> = PERSONAL_TABLES.iter().copied().chain(["documents"]).collect();
+    client
+        .batch_execute(&format!("VACUUM FULL {}", tables.join(", ")))
+        .await
+        .map_err(backend("vacuum after a destruction"))?;
+    Ok(removed)
 }

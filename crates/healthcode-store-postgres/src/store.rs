@@ -8,9 +8,9 @@ use healthcode_domain::{
 };
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
-    DeviceRecord, EvidenceColumns, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation,
-    NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, Store, StoreResult,
-    StoredCheckpoint, VenueRecord,
+    DestroyedRows, DeviceRecord, EvidenceColumns, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin,
+    NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey,
+    SealedPersonalData, Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
 use tokio_postgres::Row;
 
@@ -697,6 +697,18 @@ impl Store for PostgresStore {
 
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         residents::complaints(&self.client().await?, query, limit).await
+    }
+
+    async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()> {
+        residents::save_personal(&self.client().await?, data).await
+    }
+
+    async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>> {
+        residents::personal(&self.client().await?, person).await
+    }
+
+    async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows> {
+        residents::destroy(&mut self.client().await?).await
     }
 
     async fn put_document(&self, kind: &str, id: &str, at: Timestamp, body: &str) -> StoreResult<()> {

@@ -1,7 +1,10 @@
 //! Resident keys, proxy links, the access log and complaints.
 
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::{Access, Complaint, ComplaintQuery, NewAccess, ProxyLink, ResidentKey, StoreError};
+use healthcode_store::{
+    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResidentKey, SealedPersonalData,
+    StoreError, PERSONAL_TABLES,
+};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::{backend, corrupt};
@@ -170,4 +173,44 @@ pub(crate) fn complaints(conn: &Connection, q: &ComplaintQuery, limit: usize) ->
         })
         .map_err(backend("read complaints"))?;
     rows.map(|r| decode(&r.map_err(backend("read complaints"))?)).collect()
+}
+
+pub(crate) fn save_personal(conn: &mut Connection, d: &SealedPersonalData) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO personal_data (person_id, wrapped_key, sealed, updated_at) VALUES (?1, ?2, ?3, ?4)",
+        (d.person.as_str(), &d.wrapped_key, &d.sealed, d.updated_at.as_millis()),
+    )
+    .map_err(backend("save personal data"))?;
+    Ok(())
+}
+
+pub(crate) fn personal(conn: &Connection, of: &PersonId) -> Result<Option<SealedPersonalData>, StoreError> {
+    conn.prepare_cached("SELECT wrapped_key, sealed, updated_at FROM personal_data WHERE person_id = ?1")
+        .and_then(|mut s| {
+            s.query_row([of.as_str()], |r| {
+                Ok(SealedPersonalData {
+                    person: of.clone(),
+                    wrapped_key: r.get(0)?,
+                    sealed: r.get(1)?,
+                    updated_at: Timestamp::from_millis(r.get(2)?),
+                })
+            })
+            .optional()
+        })
+        .map_err(backend("read personal data"))
+}
+
+pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError> {
+    let tx = conn.transaction().map_err(backend("begin a destruction"))?;
+    let mut removed = Vec::new();
+    for table in PERSONAL_TABLES {
+        let n = tx.execute(&format!("DELETE FROM {table}"), []).map_err(backend("delete personal data"))?;
+        removed.push((table.to_string(), n as u64));
+    }
+    let n = tx.execute("DELETE FROM documents WHERE kind = 'trace'", []).map_err(backend("delete contact lists"))?;
+    removed.push(("documents (contact lists)".to_string(), n as u64));
+    tx.commit().map_err(backend("commit a destruction"))?;
+    // Deleted pages would keep their bytes: rebuild the file, then empty the write-ahead log.
+    conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").map_err(backend("vacuum after a destruction"))?;
+    Ok(removed)
 }

@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
-    DeviceRecord, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence,
-    NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, Store, StoreResult, StoredCheckpoint,
-    VenueRecord,
+    DestroyedRows, DeviceRecord, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation,
+    NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, SealedPersonalData,
+    Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
 
 use crate::{accounts, checkpoints, codes, events, log, persons, rejections, residents, SqliteStore};
@@ -347,6 +347,20 @@ impl Store for SqliteStore {
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         let query = query.clone();
         self.read(move |c| residents::complaints(c, &query, limit)).await
+    }
+
+    async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()> {
+        let data = data.clone();
+        self.write(move |c| residents::save_personal(c, &data)).await
+    }
+
+    async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>> {
+        let person = person.clone();
+        self.read(move |c| residents::personal(c, &person)).await
+    }
+
+    async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows> {
+        self.write(residents::destroy).await
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<bool> {

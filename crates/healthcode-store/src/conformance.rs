@@ -15,6 +15,7 @@ use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord}
 use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
 use crate::{Complaint, ComplaintAnswer, ComplaintQuery, ComplaintStatus, NewAccess, ProxyLink, ResidentKey};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
+use crate::{SealedPersonalData, PERSONAL_TABLES};
 
 /// Runs every check, each on a store from `make`.
 pub async fn run_all<S, F, Fut>(make: F)
@@ -39,6 +40,7 @@ where
     accounts_credentials_decisions_and_alarms_round_trip(&make().await).await;
     documents_are_kept_whole_by_kind(&make().await).await;
     resident_keys_proxies_accesses_and_complaints_round_trip(&make().await).await;
+    destruction_empties_every_personal_table_and_keeps_the_rest(&make().await).await;
 }
 
 fn t(hours: i64) -> Timestamp {
@@ -646,4 +648,46 @@ async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl S
     let hangzhou = ComplaintQuery { area_prefix: Some("3301".into()), ..all.clone() };
     assert_eq!(ids(store.complaints(&hangzhou, 10).await.unwrap()), ["c1"], "an area prefix; no area, no match");
     assert_eq!(store.complaints(&all, 2).await.unwrap().len(), 2);
+}
+
+async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &impl Store) {
+    let alice = person(store, "alice").await;
+    let sealed =
+        SealedPersonalData { person: alice.clone(), wrapped_key: vec![1; 72], sealed: vec![2; 60], updated_at: t(1) };
+    store.save_personal_data(&sealed).await.unwrap();
+    assert_eq!(store.personal_data(&alice).await.unwrap(), Some(sealed.clone()), "sealed data round-trips as bytes");
+    let newer = SealedPersonalData { sealed: vec![3; 61], updated_at: t(2), ..sealed };
+    store.save_personal_data(&newer).await.unwrap();
+    assert_eq!(store.personal_data(&alice).await.unwrap(), Some(newer), "saving again replaces");
+    store.insert_evidence(&[fever(&alice, "f-1", 1)]).await.unwrap();
+    let key =
+        ResidentKey { key_hash: "k".into(), person: alice.clone(), label: "registration".into(), created_at: t(1) };
+    store.save_resident_key(&key).await.unwrap();
+    store.put_document("trace", "t1", t(1), "{}").await.unwrap();
+    store.put_document("rule_proposal", "r1", t(1), "{}").await.unwrap();
+    let account = Account {
+        id: "a1".into(),
+        username: "auditor".into(),
+        password_hash: None,
+        role: healthcode_domain::Role::Auditor,
+        jurisdiction: None,
+        department: None,
+        created_at: t(0),
+        disabled: false,
+    };
+    store.create_account(&account).await.unwrap();
+
+    let removed = store.destroy_personal_data().await.unwrap();
+    let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
+    assert_eq!(removed.len(), PERSONAL_TABLES.len() + 1, "every personal table and the contact lists: {removed:?}");
+    assert_eq!((count("persons"), count("evidence"), count("personal_data")), (Some(1), Some(1), Some(1)));
+    assert_eq!(count("documents (contact lists)"), Some(1));
+    assert_eq!(store.person_count().await.unwrap(), 0);
+    assert_eq!(store.personal_data(&alice).await.unwrap(), None, "the wrapped key is gone: nothing can open the data");
+    assert_eq!(store.resident_key("k").await.unwrap(), None);
+    assert!(store.evidence_for(&alice).await.unwrap().is_empty());
+    assert_eq!(store.document("trace", "t1").await.unwrap(), None);
+    assert!(store.document("rule_proposal", "r1").await.unwrap().is_some(), "rule proposals are not personal");
+    assert!(store.account_by_username("auditor").await.unwrap().is_some(), "staff accounts stay");
+    assert!(store.destroy_personal_data().await.unwrap().iter().all(|(_, n)| *n == 0), "a second run finds nothing");
 }

@@ -188,6 +188,16 @@ pub trait Store: Send + Sync + 'static {
     /// Complaints matching the query, newest first, at most `limit`.
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>>;
 
+    // Personal data at rest, and its destruction.
+
+    /// Creates or replaces a person's sealed details.
+    async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()>;
+    async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>>;
+    /// Deletes every row of `PERSONAL_TABLES` and the contact lists (documents of kind
+    /// `trace`) in one transaction; then gives the space back so that no deleted bytes
+    /// stay in the files. Returns the rows removed per table.
+    async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows>;
+
     // Checkpoints: profiles, venues, devices, check-ins.
 
     /// Creates or replaces a person's profile; a profile without a masked name keeps the

@@ -10,6 +10,7 @@ mod audit;
 mod bench;
 mod bench_tokens;
 mod demo;
+mod destroy;
 mod keys;
 mod scenario;
 mod serve;
@@ -52,6 +53,8 @@ enum Command {
     Accounts(accounts::AccountsArgs),
     /// Audit the transparency log of a running server without trusting it.
     Audit(audit::AuditArgs),
+    /// When the epidemic is declared over: destroy every resident's data and its keys.
+    Destroy(destroy::DestroyArgs),
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -122,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => verify::run(args),
         Command::Audit(args) => runtime.block_on(audit::run(args)),
         Command::Accounts(args) => runtime.block_on(accounts::run(args)),
+        Command::Destroy(args) => runtime.block_on(destroy::run(args)),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }
 }

@@ -29,24 +29,52 @@ pub struct ServeArgs {
     /// Rule-set file to activate instead of the default.
     #[arg(long, env = "HEALTHCODE_RULES", value_name = "FILE")]
     rules: Option<PathBuf>,
-    /// Key of the keyed hash that turns identity documents into pseudonyms. Kept apart
-    /// from the data; created with random bytes if missing.
-    #[arg(long, env = "HEALTHCODE_PSEUDONYM_KEY_FILE", default_value = "keys/pseudonym.key")]
-    pseudonym_key_file: PathBuf,
-    /// The signing key ring (private; created if missing). Checked every few seconds, so
-    /// `healthcode keys rotate` takes effect without a restart.
-    #[arg(long, env = "HEALTHCODE_SIGNING_KEYS_FILE", default_value = "keys/signing.json")]
-    signing_keys_file: PathBuf,
-    /// The key that signs the transparency log's checkpoints (C2SP note key text; created
-    /// if missing). Auditors get its public half from `GET /v1/log/key`.
-    #[arg(long, env = "HEALTHCODE_LOG_KEY_FILE", default_value = "keys/log.key")]
-    log_key_file: PathBuf,
-    /// The log's name (its checkpoints' origin), used when the log key is created.
-    #[arg(long, env = "HEALTHCODE_LOG_ORIGIN", default_value = healthcode_service::DEFAULT_LOG_ORIGIN)]
-    log_origin: String,
+    #[command(flatten)]
+    keys: KeyFiles,
     /// How often the scheduler re-evaluates codes whose next change has come.
     #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
     scheduler_seconds: u64,
+}
+
+/// The files that hold the service's secrets, each kept apart from the data.
+#[derive(Args)]
+pub struct KeyFiles {
+    /// Key of the keyed hash that turns identity documents into pseudonyms. Kept apart
+    /// from the data; created with random bytes if missing.
+    #[arg(long, env = "HEALTHCODE_PSEUDONYM_KEY_FILE", default_value = "keys/pseudonym.key")]
+    pub pseudonym_key_file: PathBuf,
+    /// The signing key ring (private; created if missing). Checked every few seconds, so
+    /// `healthcode keys rotate` takes effect without a restart.
+    #[arg(long, env = "HEALTHCODE_SIGNING_KEYS_FILE", default_value = "keys/signing.json")]
+    pub signing_keys_file: PathBuf,
+    /// The key that signs the transparency log's checkpoints (C2SP note key text; created
+    /// if missing). Auditors get its public half from `GET /v1/log/key`.
+    #[arg(long, env = "HEALTHCODE_LOG_KEY_FILE", default_value = "keys/log.key")]
+    pub log_key_file: PathBuf,
+    /// The log's name (its checkpoints' origin), used when the log key is created.
+    #[arg(long, env = "HEALTHCODE_LOG_ORIGIN", default_value = healthcode_service::DEFAULT_LOG_ORIGIN)]
+    pub log_origin: String,
+    /// The master keys that wrap each person's data key (one per line, the current one
+    /// first; created if missing). Without it, personal details cannot be opened.
+    #[arg(long, env = "HEALTHCODE_VAULT_KEY_FILE", default_value = "keys/vault.key")]
+    pub vault_key_file: PathBuf,
+}
+
+impl KeyFiles {
+    /// The service over `store` with the keys from these files (created if missing).
+    pub async fn open_service(
+        &self,
+        store: Arc<dyn Store>,
+        rules: healthcode_rules::RuleSet,
+    ) -> anyhow::Result<HealthService> {
+        let key = pseudonym_key(&self.pseudonym_key_file)?;
+        let keys = ServiceKeys {
+            signing: crate::keys::load_or_create(&self.signing_keys_file, healthcode_service::DEFAULT_REGION)?,
+            log: log_key(&self.log_key_file, &self.log_origin)?,
+            vault: vault_keys(&self.vault_key_file)?,
+        };
+        Ok(HealthService::open_with(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules, keys).await?)
+    }
 }
 
 #[derive(Args)]
@@ -98,14 +126,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .init();
     let rules = crate::load_rules(args.rules.as_ref())?;
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
-    let key = pseudonym_key(&args.pseudonym_key_file)?;
-    let keys = ServiceKeys {
-        signing: crate::keys::load_or_create(&args.signing_keys_file, healthcode_service::DEFAULT_REGION)?,
-        log: log_key(&args.log_key_file, &args.log_origin)?,
-    };
-    let service =
-        Arc::new(HealthService::open_with(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules, keys).await?);
-    let key_watch = watch_key_ring(service.clone(), args.signing_keys_file.clone());
+    let service = Arc::new(args.keys.open_service(store, rules).await?);
+    let key_watch = watch_key_ring(service.clone(), args.keys.signing_keys_file.clone());
     if let Some(version) = service.restore_active_rules().await? {
         if args.rules.is_some() {
             tracing::warn!(%version, "rules approved through /v1/rules/proposals are in force; --rules is ignored");
@@ -194,6 +216,34 @@ fn log_key(path: &Path, origin: &str) -> anyhow::Result<healthcode_log::NoteSign
         .with_context(|| format!("cannot write the log key {}", path.display()))?;
     tracing::warn!(path = %path.display(), "created a new transparency-log key; back it up: checkpoints signed with it are what auditors verify");
     Ok(signer)
+}
+
+/// The vault's master keys from their file (one key's text per line, the current one
+/// first), created with a new random key if missing.
+fn vault_keys(path: &Path) -> anyhow::Result<healthcode_vault::Keyring> {
+    use healthcode_vault::{Keyring, MasterKey};
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let mut keys = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(MasterKey::from_text);
+        let current = keys
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("the vault key file {} holds no key", path.display()))?
+            .map_err(|e| anyhow::anyhow!("the vault key file {} cannot be read: {e}", path.display()))?;
+        let mut ring = Keyring::new(current);
+        for key in keys {
+            ring.add_older(
+                key.map_err(|e| anyhow::anyhow!("the vault key file {} cannot be read: {e}", path.display()))?,
+            );
+        }
+        return Ok(ring);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let key = MasterKey::generate();
+    write_private(path, format!("{}\n", key.to_text().as_str()).as_bytes())
+        .with_context(|| format!("cannot write the vault key {}", path.display()))?;
+    tracing::warn!(path = %path.display(), "created a new vault master key; back it up apart from the data: without it, personal details cannot be opened");
+    Ok(Keyring::new(key))
 }
 
 fn pseudonym_key(path: &Path) -> anyhow::Result<Vec<u8>> {

@@ -68,6 +68,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/log/entries", get(log::entries))
         .route("/v1/persons/{person_id}/log", get(log::person))
         .route("/v1/persons/{person_id}/accesses", get(residents::accesses))
+        .route("/v1/persons/{person_id}/details", get(residents::details))
         .route("/v1/persons/{person_id}/complaints", get(residents::complaints_of).post(residents::file_complaint))
         .route("/v1/persons/{person_id}/proxies/{proxy_id}", axum::routing::delete(residents::end_proxy))
         .route("/v1/me/dependants", post(residents::add_dependant))

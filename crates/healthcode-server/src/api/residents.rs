@@ -156,3 +156,17 @@ pub(crate) async fn replace_key(
     let (person, key) = state.service.replace_resident_key(&office, &document).await?;
     Ok(Json(json!({ "person_id": person, "resident_key": key })))
 }
+
+/// A person's sealed details (full name, phone), opened: for the person, their proxies,
+/// and staff with a purpose (a health officer calling a close contact), each read logged.
+pub(crate) async fn details(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let person = person_in_path(path)?;
+    reader(&state, &headers, &person, &query_params(query)?, Wanted::Data("contact details")).await?;
+    let details = state.service.personal_details(&person).await?.unwrap_or_default();
+    Ok(Json(json!({ "person_id": person, "details": details })))
+}

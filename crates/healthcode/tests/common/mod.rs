@@ -21,6 +21,8 @@ pub fn serve_command(dir: &Path) -> Command {
         .arg(dir.join("keys/log.key"))
         .arg("--pseudonym-key-file")
         .arg(dir.join("keys/pseudonym.key"))
+        .arg("--vault-key-file")
+        .arg(dir.join("keys/vault.key"))
         .env("RUST_LOG", "warn");
     command
 }
@@ -40,7 +42,12 @@ impl Drop for Server {
 
 /// Starts the server and reads its address from the line it prints.
 pub fn serve(dir: &Path) -> Server {
-    let mut child = serve_command(dir).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    serve_with(serve_command(dir).stderr(Stdio::null()))
+}
+
+/// Starts a server from a command the caller prepared (its stderr, its environment).
+pub fn serve_with(command: &mut Command) -> Server {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let line = lines.next().expect("the server printed its address").unwrap();
     let address = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
