@@ -117,3 +117,109 @@ async fn the_language_and_text_size_are_chosen_by_link_and_remembered() {
     assert!(html.contains("<html lang=\"en\" class=\"large\">"));
     assert!(html.contains("Codes by colour now") && html.contains("<svg id=\"chart-colours\""));
 }
+
+/// Creates a staff account with a password (the test app's accounts have API keys only).
+async fn staff(app: &TestApp, username: &str, role: healthcode_domain::Role) -> healthcode_store::Account {
+    let jurisdiction = match role {
+        healthcode_domain::Role::ProvincialOffice => Some(healthcode_domain::AreaCode::parse("330000").unwrap()),
+        healthcode_domain::Role::LocalOffice => Some(healthcode_domain::AreaCode::parse("330100").unwrap()),
+        _ => None,
+    };
+    let new = healthcode_service::NewAccount {
+        username: username.to_string(),
+        password: Some(format!("{username} long password")),
+        role,
+        jurisdiction,
+        department: None,
+    };
+    app.service.create_account(new).await.unwrap()
+}
+
+/// Signs in through the page; returns the `hc_staff=…` cookie pair.
+async fn sign_in(app: &TestApp, username: &str) -> String {
+    let body = format!("username={username}&password={username}%20long%20password&next=%2Fstaff");
+    let response = post_form(app, "/staff/login", &body, &[("origin", &app.address)]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/;"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    assert!(cookie.starts_with("hc_staff=hcs_"), "{cookie}");
+    cookie.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officials_pages_need_a_session_the_right_role_and_same_site_posts() {
+    use healthcode_domain::Role;
+    let app = TestApp::spawn().await;
+    let officer = staff(&app, "officer.zhao", Role::ProvincialOffice).await;
+    staff(&app, "auditor.qian", Role::Auditor).await;
+
+    // Signed out: every officials' page sends to the sign-in page, and back afterwards.
+    let response = client().get(app.url("/staff/rules")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], "/staff/login?next=%2Fstaff%2Frules");
+    let forged = client().get(app.url("/staff/rules")).header("cookie", "hc_staff=hcs_forged").send().await.unwrap();
+    assert_eq!(forged.status().as_u16(), 303, "an unknown session is no session");
+
+    // A wrong password and an unknown username get the same answer.
+    let wrong =
+        post_form(&app, "/staff/login", "username=officer.zhao&password=guess", &[("origin", &app.address)]).await;
+    let unknown = post_form(&app, "/staff/login", "username=nobody&password=guess", &[("origin", &app.address)]).await;
+    assert_eq!((wrong.status().as_u16(), unknown.status().as_u16()), (401, 401));
+    let alert = |html: String| html.split("role=\"alert\"").nth(1).unwrap().split("</p>").next().unwrap().to_string();
+    assert_eq!(alert(wrong.text().await.unwrap()), alert(unknown.text().await.unwrap()));
+    assert!(login_is_refused_cross_site(&app).await);
+
+    // The wrong role: an auditor reads the rule changes but may not propose or approve.
+    let auditor = sign_in(&app, "auditor.qian").await;
+    let read = client().get(app.url("/staff/rules")).header("cookie", &auditor).send().await.unwrap();
+    assert_eq!(read.status().as_u16(), 200);
+    let form = client().get(app.url("/staff/rules/new")).header("cookie", &auditor).send().await.unwrap();
+    assert_eq!(form.status().as_u16(), 403);
+    assert!(form.text().await.unwrap().contains("无权"), "says why, in Chinese first");
+
+    // A proposal by a local office, to approve.
+    let local = app.service.store().account_by_username("local").await.unwrap().unwrap();
+    let source = healthcode_rules::REFERENCE_RULES_TOML.replace("version = \"2020.1\"", "version = \"2020.9\"");
+    let scenario = serde_json::json!({"name": "nothing", "events": [], "expect": [{"at": "2020-06-01T08:00:00+08:00", "color": "green"}]});
+    let proposal =
+        app.service.propose_rules(&local, &source, common::t("2020-06-02T00:00:00+08:00"), &[scenario]).await.unwrap();
+    let approve = format!("/staff/rules/{}/approve", proposal.id);
+    let as_auditor = post_form(&app, &approve, "", &[("origin", &app.address), ("cookie", &auditor)]).await;
+    assert_eq!(as_auditor.status().as_u16(), 403, "an auditor may not approve");
+
+    // CSRF: the officer's own cookie on a post from elsewhere approves nothing.
+    let zhao = sign_in(&app, "officer.zhao").await;
+    for origin in ["http://evil.example", "null"] {
+        let refused = post_form(&app, &approve, "", &[("origin", origin), ("cookie", &zhao)]).await;
+        assert_eq!(refused.status().as_u16(), 403, "{origin}");
+    }
+    let cross = post_form(&app, &approve, "", &[("sec-fetch-site", "cross-site"), ("cookie", &zhao)]).await;
+    assert_eq!(cross.status().as_u16(), 403);
+    assert!(app.service.rule_proposal(&proposal.id).await.unwrap().unwrap().approvals.is_empty(), "not approved");
+
+    // From this site it is the service's approval, in the officer's name.
+    let approved = post_form(&app, &approve, "", &[("sec-fetch-site", "same-origin"), ("cookie", &zhao)]).await;
+    assert_eq!(approved.status().as_u16(), 303);
+    let stored = app.service.rule_proposal(&proposal.id).await.unwrap().unwrap();
+    assert_eq!(stored.approvals.iter().map(|a| a.by.as_str()).collect::<Vec<_>>(), [officer.username.as_str()]);
+    // Twice by the same officer: the service's refusal, shown on the page with the API's status.
+    let twice = post_form(&app, &approve, "", &[("origin", &app.address), ("cookie", &zhao)]).await;
+    assert_eq!(twice.status().as_u16(), 403);
+    assert!(twice.text().await.unwrap().contains("you already approved"));
+
+    // Signing out ends the session on the server, not only in the browser.
+    let out = post_form(&app, "/staff/logout", "", &[("origin", &app.address), ("cookie", &zhao)]).await;
+    assert_eq!(out.status().as_u16(), 303);
+    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let after = client().get(app.url("/staff")).header("cookie", &zhao).send().await.unwrap();
+    assert_eq!(after.status().as_u16(), 303, "the old key no longer works");
+}
+
+/// Signing in is a form post like any other: refused from another site (login CSRF).
+async fn login_is_refused_cross_site(app: &TestApp) -> bool {
+    let body = "username=officer.zhao&password=officer.zhao%20long%20password";
+    let response = post_form(app, "/staff/login", body, &[("origin", "http://evil.example")]).await;
+    response.status().as_u16() == 403 && response.headers().get("set-cookie").is_none()
+}

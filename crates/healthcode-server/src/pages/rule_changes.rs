@@ -394,6 +394,24 @@ fn scenario_table(ui: &Ui, p: &RuleProposal) -> String {
     for r in results {
         let text = |key: &str| esc(r[key].as_str().unwrap_or(""));
         let ok = r["ok"].as_bool().unwrap_or(false);
+        // The expectation is kept as its JSON (`{"at", "color", "reasons"?}`): show its colour
+        // and reasons, as the actual side is shown.
+        let expected = match serde_json::from_str::<Value>(r["expected"].as_str().unwrap_or("")) {
+            Ok(e) if e["color"].is_string() => {
+                let reasons: Vec<&str> =
+                    e["reasons"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                format!(
+                    "{}{}",
+                    esc(e["color"].as_str().unwrap_or("")),
+                    if reasons.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" <span class=\"muted\">({})</span>", esc(&reasons.join(", ")))
+                    }
+                )
+            }
+            _ => text("expected"),
+        };
         let reasons: Vec<&str> =
             r["reasons"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let _ = write!(
@@ -401,7 +419,7 @@ fn scenario_table(ui: &Ui, p: &RuleProposal) -> String {
             "<tr data-ok=\"{ok}\"><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>",
             text("scenario"),
             text("at"),
-            text("expected"),
+            expected,
             text("actual"),
             if reasons.is_empty() {
                 String::new()
