@@ -285,6 +285,14 @@ async fn show(
     let mut body = format!("<h1>{title}</h1>{}", message.unwrap_or_default());
     let approvers: Vec<String> =
         proposal.approvals.iter().map(|a| format!("{} ({})", esc(&a.by), esc(&when(a.at)))).collect();
+    // The rule set's own title says what it is; it parsed when it was proposed.
+    let rule_set_title = healthcode_rules::RuleSet::parse(&proposal.source)
+        .map(|r| {
+            let title = &r.file().title;
+            format!("<p id=\"title\">{}</p>", ui.t(&title.zh, &title.en))
+        })
+        .unwrap_or_default();
+    body.push_str(&rule_set_title);
     let _ = write!(
         body,
         "<dl><dt>{}</dt><dd id=\"status\" data-status=\"{}\">{}</dd><dt>{}</dt><dd>{} · {}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd id=\"approvals\">{}/{APPROVALS_NEEDED}{}</dd><dt>{}</dt><dd><code>{}</code></dd></dl>",
@@ -299,21 +307,11 @@ async fn show(
         ui.t("批准", "Approvals"),
         proposal.approvals.len(),
         if approvers.is_empty() { String::new() } else { format!(": {}", approvers.join(", ")) },
-        ui.t("摘要", "Digest"),
+        ui.t("哈希摘要", "Digest"),
         esc(&proposal.digest),
     );
-    let may_approve = permits(Action::ApproveRules, account.role) && proposal.status == RuleProposalStatus::Proposed;
-    if may_approve {
-        let _ = write!(
-            body,
-            "<form method=\"post\" action=\"/staff/rules/{}/approve\"><p class=\"muted\">{}</p><button type=\"submit\" id=\"approve\">{}</button></form>",
-            esc(&proposal.id),
-            ui.t(
-                "批准前请核对下方的规则差异和测试场景结果。您的批准将以您的名义记入透明日志。",
-                "Check the changes and the scenario results below first. Your approval is written to the transparency log in your name."
-            ),
-            ui.t("批准此规则变更", "Approve this rule change"),
-        );
+    if permits(Action::ApproveRules, account.role) && proposal.status == RuleProposalStatus::Proposed {
+        body.push_str(&approval_form(&ui, account, &proposal));
     }
     body.push_str(&diff_table(&ui, &proposal.diff));
     body.push_str(&scenario_table(&ui, &proposal));
@@ -325,6 +323,42 @@ async fn show(
     );
     let _ = write!(body, "<p><a href=\"/staff/rules\">{}</a></p>", ui.t("全部版本", "All versions"));
     staff_page(ui, status, account, &title, &body)
+}
+
+/// The Approve button, or why this officer has none. The service alone decides (its
+/// four-eyes rules refuse any approval posted anyway, and the page then shows why); the
+/// page only spares an officer a button that can only be refused.
+fn approval_form(ui: &Ui, account: &Account, proposal: &RuleProposal) -> String {
+    let why_not = if proposal.proposed_by == account.username {
+        Some(ui.t(
+            "您是此提议的提议人，不能批准它：须由另外两位省级官员批准。",
+            "You proposed this change, so you cannot approve it: two other provincial officers must.",
+        ))
+    } else if proposal.approvals.iter().any(|a| a.by == account.username) {
+        Some(ui.t(
+            "您已批准；第二个批准须来自另一位官员。",
+            "You have approved it; the second approval must come from another officer.",
+        ))
+    } else if proposal.scenarios_failed > 0 {
+        Some(ui.t(
+            "测试场景未全部通过，不能批准；请提议人修改规则或场景后重新提议。",
+            "Some of its scenarios fail, so it cannot be approved; the proposer must fix the rules or the scenarios and propose again.",
+        ))
+    } else {
+        None
+    };
+    match why_not {
+        Some(why) => format!("<p id=\"why-no-approval\" class=\"notice\">{why}</p>"),
+        None => format!(
+            "<form method=\"post\" action=\"/staff/rules/{}/approve\"><p class=\"muted\">{}</p><button type=\"submit\" id=\"approve\">{}</button></form>",
+            esc(&proposal.id),
+            ui.t(
+                "批准前请核对下方的规则差异和测试场景结果。您的批准将以您的名义记入透明日志。",
+                "Check the changes and the scenario results below first. Your approval is written to the transparency log in your name."
+            ),
+            ui.t("批准此规则变更", "Approve this rule change"),
+        ),
+    }
 }
 
 /// The diff (`healthcode_rules::RuleChange`s, as stored with the proposal).
@@ -384,9 +418,8 @@ fn scenario_table(ui: &Ui, p: &RuleProposal) -> String {
     }
     let _ = write!(
         out,
-        "<div class=\"scroll\"><table id=\"scenarios\"><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
-        ui.t("场景", "Scenario"),
-        ui.t("时间", "At"),
+        "<div class=\"scroll\"><table id=\"scenarios\"><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
+        ui.t("场景与时间", "Scenario, at"),
         ui.t("预期", "Expected"),
         ui.t("实际", "Actual"),
         ui.t("结果", "Result"),
@@ -416,7 +449,7 @@ fn scenario_table(ui: &Ui, p: &RuleProposal) -> String {
             r["reasons"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let _ = write!(
             out,
-            "<tr data-ok=\"{ok}\"><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>",
+            "<tr data-ok=\"{ok}\"><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{}{}</td><td>{}</td></tr>",
             text("scenario"),
             text("at"),
             expected,
