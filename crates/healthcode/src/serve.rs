@@ -131,6 +131,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(accounts) = demo_accounts {
         print!("{accounts}");
+        println!("officials' pages: sign in at http://{address}/staff/login");
     }
     let state = healthcode_server::AppState::new(service);
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
