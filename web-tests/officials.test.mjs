@@ -114,7 +114,7 @@ test('officer A proposes a rule change and sees its diff and scenario results', 
 
 test('officer A cannot approve their own proposal, and is told why', async () => {
   assert.equal(await page.locator('#approve').count(), 0, 'no Approve button for the proposer');
-  assert.match(await page.textContent('#why-no-approval'), /您是此提议的提议人/);
+  assert.match(await page.textContent('#why-no-approval'), /您是提议人，不能批准自己的提议/);
   // Posted anyway (an old tab, a hand-made request): the service refuses, the page says why.
   await Promise.all([
     page.waitForURL(/\/approve$/),

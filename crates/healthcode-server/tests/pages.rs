@@ -223,3 +223,82 @@ async fn login_is_refused_cross_site(app: &TestApp) -> bool {
     let response = post_form(app, "/staff/login", body, &[("origin", "http://evil.example")]).await;
     response.status().as_u16() == 403 && response.headers().get("set-cookie").is_none()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn designations_and_decisions_are_approved_on_the_pages_through_the_service() {
+    use healthcode_domain::{AreaCode, DecisionColour, RiskLevel, Role, Timestamp};
+    let app = TestApp::spawn().await;
+    staff(&app, "officer.zhao", Role::ProvincialOffice).await;
+    staff(&app, "officer.sun", Role::ProvincialOffice).await;
+    staff(&app, "office.li", Role::LocalOffice).await;
+    let local = app.service.store().account_by_username("local").await.unwrap().unwrap();
+    let zhao = sign_in(&app, "officer.zhao").await;
+    let sun = sign_in(&app, "officer.sun").await;
+    let page = |cookie: String, path: &'static str| {
+        let app = &app;
+        async move {
+            let response = client().get(app.url(path)).header("cookie", cookie).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let post = |cookie: String, path: String| {
+        let app = &app;
+        async move { post_form(app, &path, "", &[("origin", &app.address), ("cookie", &cookie)]).await }
+    };
+
+    // A local office's designation, approved by a provincial officer on the page.
+    let proposal = app
+        .service
+        .propose_designation(&local, AreaCode::parse("330106").unwrap(), RiskLevel::High, false)
+        .await
+        .unwrap();
+    let approve = format!("/staff/designations/{}/approve", proposal.id);
+    let (status, html) = page(zhao.clone(), "/staff/designations").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("action=\"{approve}\"")), "an Approve button");
+    let approved = post(zhao.clone(), approve.clone()).await;
+    assert_eq!(approved.status().as_u16(), 303);
+    assert_eq!(approved.headers()["location"], "/staff/designations?approved=1");
+    let stored = app.service.designation_proposals().await.unwrap();
+    assert_eq!(stored[0].approved_by.as_deref(), Some("officer.zhao"));
+    let again = post(sun.clone(), approve).await;
+    assert_eq!(again.status().as_u16(), 409, "already approved: the service's conflict, shown on the page");
+    assert!(again.text().await.unwrap().contains("already approved"));
+
+    // A decision: the proposer has no button; two officers approve it and it applies.
+    let person = app.register(&resident_id("33010619800101123")).await;
+    let decision = app
+        .service
+        .propose_decision(
+            &app.service.store().account_by_username("officer.zhao").await.unwrap().unwrap(),
+            healthcode_service::NewDecision {
+                persons: vec![healthcode_domain::PersonId::parse(&person).unwrap()],
+                colour: DecisionColour::Yellow,
+                until: Timestamp::from_millis(app.service.now().as_millis() + 7 * 86_400_000),
+                basis: "《传染病防治法》第三十九条".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let approve = format!("/staff/decisions/{}/approve", decision.id);
+    let (_, html) = page(zhao.clone(), "/staff/decisions").await;
+    assert!(html.contains("《传染病防治法》第三十九条") && !html.contains(&approve), "the proposer sees no button");
+    let refused = post(zhao.clone(), approve.clone()).await;
+    assert_eq!(refused.status().as_u16(), 403, "nor may post one");
+    let (_, html) = page(sun.clone(), "/staff/decisions").await;
+    assert!(html.contains(&format!("action=\"{approve}\"")));
+    assert_eq!(post(sun.clone(), approve.clone()).await.status().as_u16(), 303);
+    let li = sign_in(&app, "office.li").await;
+    assert_eq!(post(li.clone(), approve.clone()).await.status().as_u16(), 403, "a local office never approves");
+    let second = staff(&app, "officer.wu", Role::ProvincialOffice).await;
+    let wu = sign_in(&app, &second.username).await;
+    assert_eq!(post(wu, approve).await.status().as_u16(), 303);
+    let applied = app.service.store().decision(&decision.id).await.unwrap().unwrap();
+    assert_eq!(applied.status, healthcode_store::DecisionStatus::Applied);
+    let (_, code) = app.get(&format!("/v1/persons/{person}/code")).await;
+    assert_eq!(code["colour"], "yellow", "the decision is evidence now: {code}");
+
+    // Alarms are for provincial officers and auditors, not local offices.
+    assert_eq!(page(sun, "/staff/alarms").await.0, 200);
+    assert_eq!(page(li, "/staff/alarms").await.0, 403);
+}

@@ -12,7 +12,7 @@ use healthcode_domain::DecisionColour;
 use healthcode_store::{Account, DecisionStatus};
 
 use super::layout::{esc, see_other, when, Ui};
-use super::staff::{official, refusal, staff_page};
+use super::staff::{four_eyes_note, official, refusal, staff_page};
 use crate::api::policy::{permits, Action};
 use crate::api::{query_params, RawQuery};
 use crate::AppState;
@@ -96,11 +96,14 @@ async fn designations_page(
                 esc(by),
                 esc(&when(at))
             ),
-            _ if may_approve => format!(
-                "{}{}",
-                ui.t("待批准", "awaiting approval"),
-                approve_button(&ui, &format!("/staff/designations/{}/approve", p.id), "批准", "Approve")
-            ),
+            _ if may_approve => match four_eyes_note(&ui, account, &p.proposed_by, &[]) {
+                Some(why) => format!("{}<br><span class=\"muted\">{why}</span>", ui.t("待批准", "awaiting approval")),
+                None => format!(
+                    "{}{}",
+                    ui.t("待批准", "awaiting approval"),
+                    approve_button(&ui, &format!("/staff/designations/{}/approve", p.id), "批准", "Approve")
+                ),
+            },
             _ => ui.t("待批准", "awaiting approval"),
         };
         let _ = write!(
@@ -207,12 +210,17 @@ async fn decisions_page(
             id = esc(&d.id),
         );
         if may_approve && d.status == DecisionStatus::Proposed {
-            body.push_str(&approve_button(
-                &ui,
-                &format!("/staff/decisions/{}/approve", d.id),
-                "批准此决定",
-                "Approve this decision",
-            ));
+            match four_eyes_note(&ui, account, &d.proposed_by, &d.approvals) {
+                Some(why) => {
+                    let _ = write!(body, "<p class=\"muted\">{why}</p>");
+                }
+                None => body.push_str(&approve_button(
+                    &ui,
+                    &format!("/staff/decisions/{}/approve", d.id),
+                    "批准此决定",
+                    "Approve this decision",
+                )),
+            }
         }
         body.push_str("</article>");
     }

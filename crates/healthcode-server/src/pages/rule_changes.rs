@@ -18,7 +18,7 @@ use healthcode_store::Account;
 use serde_json::Value;
 
 use super::layout::{esc, see_other, when, Ui};
-use super::staff::{official, refusal, staff_page};
+use super::staff::{four_eyes_note, official, refusal, staff_page};
 use crate::api::policy::{permits, Action};
 use crate::api::{query_params, RawQuery};
 use crate::AppState;
@@ -325,28 +325,16 @@ async fn show(
     staff_page(ui, status, account, &title, &body)
 }
 
-/// The Approve button, or why this officer has none. The service alone decides (its
-/// four-eyes rules refuse any approval posted anyway, and the page then shows why); the
-/// page only spares an officer a button that can only be refused.
+/// The Approve button, or why this officer has none (see `staff::four_eyes_note`).
 fn approval_form(ui: &Ui, account: &Account, proposal: &RuleProposal) -> String {
-    let why_not = if proposal.proposed_by == account.username {
-        Some(ui.t(
-            "您是此提议的提议人，不能批准它：须由另外两位省级官员批准。",
-            "You proposed this change, so you cannot approve it: two other provincial officers must.",
-        ))
-    } else if proposal.approvals.iter().any(|a| a.by == account.username) {
-        Some(ui.t(
-            "您已批准；第二个批准须来自另一位官员。",
-            "You have approved it; the second approval must come from another officer.",
-        ))
-    } else if proposal.scenarios_failed > 0 {
-        Some(ui.t(
-            "测试场景未全部通过，不能批准；请提议人修改规则或场景后重新提议。",
-            "Some of its scenarios fail, so it cannot be approved; the proposer must fix the rules or the scenarios and propose again.",
-        ))
-    } else {
-        None
-    };
+    let why_not = four_eyes_note(ui, account, &proposal.proposed_by, &proposal.approvals).or_else(|| {
+        (proposal.scenarios_failed > 0).then(|| {
+            ui.t(
+                "测试场景未全部通过，不能批准；请提议人修改规则或场景后重新提议。",
+                "Some of its scenarios fail, so it cannot be approved; the proposer must fix the rules or the scenarios and propose again.",
+            )
+        })
+    });
     match why_not {
         Some(why) => format!("<p id=\"why-no-approval\" class=\"notice\">{why}</p>"),
         None => format!(

@@ -17,7 +17,7 @@ use axum::response::Response;
 use axum::Form;
 use healthcode_domain::Role;
 use healthcode_service::ServiceError;
-use healthcode_store::Account;
+use healthcode_store::{Account, Approval};
 
 use super::layout::{esc, see_other, url_value, Ui};
 use crate::api::policy::{allow_key, permits, Action, POLICY};
@@ -283,6 +283,26 @@ pub(crate) async fn home(ui: Ui, State(state): State<AppState>) -> Response {
         )
     );
     staff_page(ui, StatusCode::OK, &account, &title, &body)
+}
+
+/// Why this officer gets no Approve button on something proposed by `proposed_by` that
+/// already has `approvals`, if the four-eyes rules rule them out. The service alone
+/// decides (an approval posted anyway is refused, and the page says why); this only
+/// spares an officer a button that can only be refused.
+pub(crate) fn four_eyes_note(ui: &Ui, account: &Account, proposed_by: &str, approvals: &[Approval]) -> Option<String> {
+    if proposed_by == account.username {
+        Some(ui.t(
+            "您是提议人，不能批准自己的提议：须由其他省级官员批准。",
+            "You proposed this, so you cannot approve it: other provincial officers must.",
+        ))
+    } else if approvals.iter().any(|a| a.by == account.username) {
+        Some(ui.t(
+            "您已批准；第二个批准须来自另一位官员。",
+            "You have approved it; the second approval must come from another officer.",
+        ))
+    } else {
+        None
+    }
 }
 
 /// A service's refusal as a page shows it: the status the JSON API would answer and a
