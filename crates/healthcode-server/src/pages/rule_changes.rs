@@ -157,7 +157,7 @@ fn parse_scenarios(text: &str) -> Result<Vec<Value>, ValidationError> {
         Err(whole) => text
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str::<Value>(l))
+            .map(serde_json::from_str::<Value>)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| ValidationError::field("scenarios", format!("the scenarios are not JSON: {whole}"))),
     }

@@ -308,6 +308,8 @@ pub(crate) fn four_eyes_note(ui: &Ui, account: &Account, proposed_by: &str, appr
 /// A service's refusal as a page shows it: the status the JSON API would answer and a
 /// box saying why. The service's own words (English) are always shown; the common
 /// four-eyes refusals get a Chinese gloss. `Err` for a fault of ours (logged, not shown).
+// The error is the page to answer with, made once per request (as `Ui::posted`'s).
+#[allow(clippy::result_large_err)]
 pub(crate) fn refusal(ui: &Ui, e: ServiceError) -> Result<(StatusCode, String), Response> {
     let e = ApiError::from(e);
     let (status, _) = e.status_and_code();
