@@ -102,11 +102,11 @@ test('officer A proposes a rule change and sees its diff and scenario results', 
 
   assert.equal(await page.getAttribute('#status', 'data-status'), 'proposed');
   assert.match(await page.textContent('h1'), /2020\.2/);
-  const change = page.locator('#diff tr[data-change=setting]');
+  const change = page.locator('#diff li[data-change=setting]');
   assert.equal(await change.count(), 1, 'one setting changed');
   assert.match(await change.textContent(), /window_hours.*336.*168/s);
   assert.equal(await page.getAttribute('#scenario-summary', 'data-failed'), '0');
-  assert.equal(await page.locator('#scenarios tr[data-ok=true]').count(), 1, 'the expectation holds');
+  assert.equal(await page.locator('#scenarios li[data-ok=true]').count(), 1, 'the expectation holds');
   assert.match(await page.textContent('#scenarios'), /entry-ten-days-ago/);
   await accessible(page, 'proposal');
   await shot(page, 'officials-04-proposal');

@@ -147,6 +147,7 @@ textarea{font-family:ui-monospace,monospace;font-size:.85em}
 .problem{border:2px solid #b00020;padding:.75rem;border-radius:.4rem;background:#fff}.done{border:2px solid #0a6b2b;padding:.75rem;border-radius:.4rem}
 .staffbar{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center;border-bottom:1px solid #ccc;padding:.25rem 0 .5rem}.staffbar form{margin-left:auto}.staffbar button{margin-top:0;padding:.3rem .8rem}
 form.inline{display:inline}
+ul.changes{padding-left:1.2rem}ul.changes li{margin:.4rem 0}del,ins{text-decoration:none}
 @media print{header,.noprint{display:none}body{max-width:none}}
 "#;
 

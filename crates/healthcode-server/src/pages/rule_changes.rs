@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
-use healthcode_domain::{Timestamp, ValidationError};
+use healthcode_domain::{Colour, Timestamp, ValidationError};
 use healthcode_service::{RuleProposal, RuleProposalStatus};
 use healthcode_store::Account;
 use serde_json::Value;
@@ -349,7 +349,8 @@ fn approval_form(ui: &Ui, account: &Account, proposal: &RuleProposal) -> String 
     }
 }
 
-/// The diff (`healthcode_rules::RuleChange`s, as stored with the proposal).
+/// The diff (`healthcode_rules::RuleChange`s, as stored with the proposal), as a list:
+/// a phone has no room for four columns, and each change reads as a sentence.
 fn diff_table(ui: &Ui, diff: &Value) -> String {
     let changes = diff.as_array().map(Vec::as_slice).unwrap_or_default();
     let mut out =
@@ -362,33 +363,31 @@ fn diff_table(ui: &Ui, diff: &Value) -> String {
         );
         return out;
     }
-    let _ = write!(
-        out,
-        "<div class=\"scroll\"><table id=\"diff\"><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
-        ui.t("变化", "Change"),
-        ui.t("规则或设置", "Rule or setting"),
-        ui.t("原来", "Before"),
-        ui.t("提议", "Proposed"),
-    );
+    out.push_str("<ul id=\"diff\" class=\"changes\">");
     for change in changes {
         let text = |key: &str| esc(change[key].as_str().unwrap_or(""));
         let kind = match change["change"].as_str().unwrap_or("") {
-            "added" => ui.t("新增规则", "rule added"),
-            "removed" => ui.t("删除规则", "rule removed"),
-            "changed" => ui.t("修改规则", "rule changed"),
-            "setting" => ui.t("修改设置", "setting changed"),
+            "added" => ui.t("新增规则", "Rule added"),
+            "removed" => ui.t("删除规则", "Rule removed"),
+            "changed" => ui.t("修改规则", "Rule changed"),
+            "setting" => ui.t("修改设置", "Setting changed"),
             other => esc(other),
         };
         let what = if change.get("rule").is_some() { text("rule") } else { text("name") };
-        let _ = write!(
-            out,
-            "<tr data-change=\"{}\"><td>{kind}</td><td><code>{what}</code></td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-            text("change"),
-            text("before"),
-            text("after"),
-        );
+        let _ = write!(out, "<li data-change=\"{}\"><strong>{kind}</strong> <code>{what}</code>", text("change"));
+        if change.get("before").is_some() || change.get("after").is_some() {
+            let _ = write!(
+                out,
+                "<br>{}: <del><code>{}</code></del><br>{}: <ins><code>{}</code></ins>",
+                ui.t("原来", "Before"),
+                text("before"),
+                ui.t("提议", "Proposed"),
+                text("after"),
+            );
+        }
+        out.push_str("</li>");
     }
-    out.push_str("</table></div>");
+    out.push_str("</ul>");
     out
 }
 
@@ -404,57 +403,43 @@ fn scenario_table(ui: &Ui, p: &RuleProposal) -> String {
     if results.is_empty() {
         return out;
     }
-    let _ = write!(
-        out,
-        "<div class=\"scroll\"><table id=\"scenarios\"><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
-        ui.t("场景与时间", "Scenario, at"),
-        ui.t("预期", "Expected"),
-        ui.t("实际", "Actual"),
-        ui.t("结果", "Result"),
-    );
+    out.push_str("<ul id=\"scenarios\" class=\"changes\">");
+    let with_reasons = |colour: &str, reasons: Vec<&str>| {
+        let colour = Colour::parse(colour).map(|c| ui.colour(c)).unwrap_or_else(|| esc(colour));
+        if reasons.is_empty() {
+            colour
+        } else {
+            format!("{colour} ({})", esc(&reasons.join(", ")))
+        }
+    };
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array().map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect()).unwrap_or_default()
+    };
     for r in results {
-        let text = |key: &str| esc(r[key].as_str().unwrap_or(""));
         let ok = r["ok"].as_bool().unwrap_or(false);
-        // The expectation is kept as its JSON (`{"at", "color", "reasons"?}`): show its colour
-        // and reasons, as the actual side is shown.
+        let at = r["at"].as_str().unwrap_or("");
+        let at = Timestamp::parse(at).map(when).unwrap_or_else(|_| at.to_string());
+        // The expectation is kept as its JSON (`{"at", "color", "reasons"?}`).
         let expected = match serde_json::from_str::<Value>(r["expected"].as_str().unwrap_or("")) {
             Ok(e) if e["color"].is_string() => {
-                let reasons: Vec<&str> =
-                    e["reasons"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-                format!(
-                    "{}{}",
-                    esc(e["color"].as_str().unwrap_or("")),
-                    if reasons.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" <span class=\"muted\">({})</span>", esc(&reasons.join(", ")))
-                    }
-                )
+                let reasons = strings(&e["reasons"]);
+                with_reasons(e["color"].as_str().unwrap_or(""), reasons.iter().map(String::as_str).collect())
             }
-            _ => text("expected"),
+            _ => esc(r["expected"].as_str().unwrap_or("")),
         };
-        let reasons: Vec<&str> =
-            r["reasons"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let reasons = strings(&r["reasons"]);
+        let actual = with_reasons(r["actual"].as_str().unwrap_or(""), reasons.iter().map(String::as_str).collect());
         let _ = write!(
             out,
-            "<tr data-ok=\"{ok}\"><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{}{}</td><td>{}</td></tr>",
-            text("scenario"),
-            text("at"),
-            expected,
-            text("actual"),
-            if reasons.is_empty() {
-                String::new()
-            } else {
-                format!(" <span class=\"muted\">({})</span>", esc(&reasons.join(", ")))
-            },
-            if ok {
-                ui.t("✓ 通过", "✓ passed")
-            } else {
-                format!("<strong>{}</strong>", ui.t("✗ 未通过", "✗ failed"))
-            },
+            "<li data-ok=\"{ok}\"><strong>{}</strong> {} <span class=\"muted\">{}</span><br>{}: {expected} · {}: {actual}</li>",
+            if ok { ui.t("✓ 通过", "✓ passed") } else { ui.t("✗ 未通过", "✗ failed") },
+            esc(r["scenario"].as_str().unwrap_or("")),
+            esc(&at),
+            ui.t("预期", "expected"),
+            ui.t("实际", "actual"),
         );
     }
-    out.push_str("</table></div>");
+    out.push_str("</ul>");
     out
 }
 
