@@ -302,3 +302,58 @@ async fn designations_and_decisions_are_approved_on_the_pages_through_the_servic
     assert_eq!(page(sun, "/staff/alarms").await.0, 200);
     assert_eq!(page(li, "/staff/alarms").await.0, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offices_designate_and_propose_decisions_on_the_pages_within_the_services_rules() {
+    use healthcode_domain::Role;
+    let app = TestApp::spawn().await;
+    staff(&app, "officer.zhao", Role::ProvincialOffice).await;
+    staff(&app, "office.li", Role::LocalOffice).await;
+    let zhao = sign_in(&app, "officer.zhao").await;
+    let li = sign_in(&app, "office.li").await;
+    let post = |cookie: &str, path: &str, body: &str| {
+        let (app, cookie, path, body) = (&app, cookie.to_string(), path.to_string(), body.to_string());
+        async move { post_form(app, &path, &body, &[("origin", &app.address), ("cookie", &cookie)]).await }
+    };
+
+    // The provincial office designates at once; a local office's designation is a proposal.
+    let designated = post(&zhao, "/staff/designations", "area=330106&level=high").await;
+    assert_eq!(designated.headers()["location"], "/staff/designations?designated=1");
+    let listed = client().get(app.url("/staff/designations")).header("cookie", &li).send().await.unwrap();
+    assert!(listed.text().await.unwrap().contains("<tr data-area=\"330106\">"), "in force, listed");
+    let proposed = post(&li, "/staff/designations", "area=330102&level=medium&escalate_to_red=yes").await;
+    assert_eq!(proposed.headers()["location"], "/staff/designations?proposed=1");
+    let proposals = app.service.designation_proposals().await.unwrap();
+    assert_eq!(proposals.len(), 1);
+    assert!(proposals[0].escalate_to_red && proposals[0].approved_by.is_none(), "waits for a provincial officer");
+    // Outside the office's jurisdiction: the service's refusal, on the page, the form kept.
+    let outside = post(&li, "/staff/designations", "area=310101&level=high").await;
+    assert_eq!(outside.status().as_u16(), 403);
+    let html = outside.text().await.unwrap();
+    assert!(html.contains("outside your jurisdiction") && html.contains("value=\"310101\""), "{html}");
+    let bad = post(&zhao, "/staff/designations", "area=33&level=high").await;
+    assert_eq!(bad.status().as_u16(), 422, "an area code of 2 digits");
+
+    // A decision proposed on the page changes nothing until approved.
+    let person = app.register(&resident_id("33010619800101123")).await;
+    let body = format!("persons={person}&colour=red&until=2020-06-05T08%3A00&basis=%E3%80%8A%E4%BC%A0%E6%9F%93%E7%97%85%E9%98%B2%E6%B2%BB%E6%B3%95%E3%80%8B");
+    let proposed = post(&li, "/staff/decisions", &body).await;
+    assert_eq!(proposed.headers()["location"], "/staff/decisions?proposed=1");
+    let decisions = app.service.store().decisions(10).await.unwrap();
+    assert_eq!((decisions.len(), decisions[0].proposed_by.as_str()), (1, "office.li"));
+    assert_eq!(decisions[0].until.to_rfc3339(), "2020-06-05T08:00:00+08:00", "read as Beijing time");
+    let (_, code) = app.get(&format!("/v1/persons/{person}/code")).await;
+    assert_eq!(code["colour"], "green", "not before two approvals");
+    // Too long a term: refused by the service with the field named, the input kept.
+    let long = body.replace("2020-06-05", "2020-08-01");
+    let refused = post(&li, "/staff/decisions", &long).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("<code>until</code>") && html.contains(&person), "{html}");
+    // An auditor reads decisions but has no form, and may not post one.
+    staff(&app, "auditor.qian", Role::Auditor).await;
+    let auditor = sign_in(&app, "auditor.qian").await;
+    let page = client().get(app.url("/staff/decisions")).header("cookie", &auditor).send().await.unwrap();
+    assert!(!page.text().await.unwrap().contains("action=\"/staff/decisions\""));
+    assert_eq!(post(&auditor, "/staff/decisions", &body).await.status().as_u16(), 403);
+}

@@ -52,9 +52,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/rules/new", get(rule_changes::new_form).post(rule_changes::propose))
         .route("/staff/rules/{proposal_id}", get(rule_changes::detail))
         .route("/staff/rules/{proposal_id}/approve", post(rule_changes::approve))
-        .route("/staff/designations", get(officials::designations))
+        .route("/staff/designations", get(officials::designations).post(officials::designate))
         .route("/staff/designations/{proposal_id}/approve", post(officials::approve_designation))
-        .route("/staff/decisions", get(officials::decisions))
+        .route("/staff/decisions", get(officials::decisions).post(officials::propose_decision))
         .route("/staff/decisions/{decision_id}/approve", post(officials::approve_decision))
         .route("/staff/alarms", get(officials::alarms))
 }

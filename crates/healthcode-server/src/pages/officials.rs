@@ -1,17 +1,23 @@
-//! The officials' lists with their Approve buttons: area designations proposed by local
-//! offices, management decisions (R5/Y3), and the alarms raised for auditors. Each action
-//! is the JSON API's service call behind the same policy check (`staff::official`).
+//! The officials' lists with their forms and Approve buttons: area designations (made by
+//! the provincial office, proposed by local offices), management decisions (R5/Y3), and
+//! the alarms raised for auditors. Each action is the JSON API's service call behind the
+//! same policy check (`staff::official`).
 
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{FormRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use healthcode_domain::DecisionColour;
+use axum::Form;
+use healthcode_domain::{AreaCode, DecisionColour, PersonId, RiskLevel, Role, ValidationError};
+use healthcode_service::{NewDecision, RowStatus, ServiceError};
 use healthcode_store::{Account, DecisionStatus};
 
 use super::layout::{esc, see_other, when, Ui};
+use super::rule_changes::{local_minute, parse_local_minute};
 use super::staff::{four_eyes_note, official, refusal, staff_page};
 use crate::api::policy::{permits, Action};
 use crate::api::{query_params, RawQuery};
@@ -28,12 +34,25 @@ fn approve_button(ui: &Ui, action: &str, label_zh: &str, label_en: &str) -> Stri
     )
 }
 
-/// "Your approval is recorded" after a successful approval (`?approved=1`).
+/// What the last form did, after its redirect (`?approved=1`, `?proposed=1`, `?designated=1`).
 fn done_message(ui: &Ui, query: RawQuery) -> Option<String> {
-    let approved = query_params(query).ok().is_some_and(|q| q.contains_key("approved"));
-    approved.then(|| {
-        format!("<p role=\"status\" class=\"done\">{}</p>", ui.t("您的批准已记录。", "Your approval is recorded."))
-    })
+    let query = query_params(query).ok().unwrap_or_default();
+    let said = if query.contains_key("approved") {
+        ui.t("您的批准已记录。", "Your approval is recorded.")
+    } else if query.contains_key("proposed") {
+        ui.t("提议已提交，待省级官员批准。", "Proposed; it waits for provincial approval.")
+    } else if query.contains_key("designated") {
+        ui.t("认定已生效，相关健康码正在重新评估。", "Designated; the codes it can change are being re-evaluated.")
+    } else {
+        return None;
+    };
+    Some(format!("<p role=\"status\" class=\"done\">{said}</p>"))
+}
+
+type Kept = HashMap<String, String>;
+
+fn form_fields(form: Result<Form<Kept>, FormRejection>) -> Kept {
+    form.map(|Form(f)| f).unwrap_or_default()
 }
 
 pub(crate) async fn designations(ui: Ui, State(state): State<AppState>, query: RawQuery) -> Response {
@@ -42,7 +61,7 @@ pub(crate) async fn designations(ui: Ui, State(state): State<AppState>, query: R
         Err(response) => return response,
     };
     let message = done_message(&ui, query);
-    designations_page(ui, &state, &account, StatusCode::OK, message).await
+    designations_page(ui, &state, &account, StatusCode::OK, message, &Kept::new()).await
 }
 
 async fn designations_page(
@@ -51,6 +70,7 @@ async fn designations_page(
     account: &Account,
     status: StatusCode,
     message: Option<String>,
+    kept: &Kept,
 ) -> Response {
     let proposals = match state.service.designation_proposals().await {
         Ok(p) => p,
@@ -65,6 +85,14 @@ async fn designations_page(
             "A local office's designation (an escalation to red included) takes effect only when a provincial officer other than the proposer approves it."
         )
     );
+    if permits(Action::Designate, account.role) {
+        body.push_str(&designation_form(&ui, account, kept));
+    }
+    match state.service.store().designations().await {
+        Ok(all) => body.push_str(&designations_in_force(&ui, all)),
+        Err(e) => return ui.internal("listing designations", e),
+    }
+    let _ = write!(body, "<h2>{}</h2>", ui.t("地方提议", "Local offices' proposals"));
     if proposals.is_empty() {
         let _ = write!(body, "<p>{}</p>", ui.t("尚无认定提议。", "No designation proposals yet."));
         return staff_page(ui, status, account, &title, &body);
@@ -79,11 +107,7 @@ async fn designations_page(
         ui.t("批准", "Approval"),
     );
     for p in &proposals {
-        let level = match p.level.as_str() {
-            "high" => ui.t("高风险", "high"),
-            "medium" => ui.t("中风险", "medium"),
-            _ => ui.t("低风险", "low"),
-        };
+        let level = level_words(&ui, p.level);
         let red = if p.escalate_to_red {
             format!("<br><strong>{}</strong>", ui.t("升级为红码地区", "escalated to red"))
         } else {
@@ -118,6 +142,157 @@ async fn designations_page(
     staff_page(ui, status, account, &title, &body)
 }
 
+/// Each area's latest designation (a later one for the same code replaces it), newest
+/// first.
+fn designations_in_force(ui: &Ui, all: Vec<healthcode_domain::Event<healthcode_domain::AreaRisk>>) -> String {
+    let mut latest: HashMap<String, healthcode_domain::Event<healthcode_domain::AreaRisk>> = HashMap::new();
+    // `all` is sorted by (at, seq): the last one of each area wins.
+    for d in all {
+        latest.insert(d.body.area.normal().to_string(), d);
+    }
+    let mut latest: Vec<_> = latest.into_values().collect();
+    latest.sort_by(|a, b| (b.at, b.seq).cmp(&(a.at, a.seq)));
+    let mut out =
+        format!("<h2>{}</h2>", ui.t("现行认定（每个地区最新的一次）", "Designations in force (each area's latest)"));
+    if latest.is_empty() {
+        let _ = write!(out, "<p>{}</p>", ui.t("尚无风险地区认定。", "No area has been designated."));
+        return out;
+    }
+    let _ = write!(
+        out,
+        "<div class=\"scroll\"><table id=\"in-force\"><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
+        ui.t("地区", "Area"),
+        ui.t("风险等级", "Risk level"),
+        ui.t("认定时间", "Since"),
+    );
+    for d in latest.iter().take(SHOWN) {
+        let red = if d.body.escalate_to_red {
+            format!(" · <strong>{}</strong>", ui.t("红码地区", "red"))
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            out,
+            "<tr data-area=\"{area}\"><td>{area}</td><td>{}{red}</td><td>{}</td></tr>",
+            level_words(ui, d.body.level),
+            esc(&when(d.at)),
+            area = esc(d.body.area.as_str()),
+        );
+    }
+    out.push_str("</table></div>");
+    out
+}
+
+fn level_words(ui: &Ui, level: RiskLevel) -> String {
+    match level {
+        RiskLevel::High => ui.t("高风险", "high"),
+        RiskLevel::Medium => ui.t("中风险", "medium"),
+        RiskLevel::Low => ui.t("低风险", "low"),
+    }
+}
+
+/// The designation form: the provincial office designates at once, a local office
+/// proposes (`POST /v1/designations` does the same for each).
+fn designation_form(ui: &Ui, account: &Account, kept: &Kept) -> String {
+    let kept_value = |name: &str| esc(kept.get(name).map(String::as_str).unwrap_or(""));
+    let local = account.role == Role::LocalOffice;
+    let chosen = kept.get("level").map(String::as_str).unwrap_or("high");
+    let mut levels = String::new();
+    for (value, zh, en) in [("high", "高风险", "high"), ("medium", "中风险", "medium"), ("low", "低风险", "low")]
+    {
+        let selected = if value == chosen { " selected" } else { "" };
+        let _ = write!(levels, "<option value=\"{value}\"{selected}>{}</option>", ui.t(zh, en));
+    }
+    format!(
+        r#"<h2>{heading}</h2><p>{explain}</p><form method="post" action="/staff/designations">
+<label for="area">{area} <span class="muted">{area_hint}</span></label><input id="area" name="area" required maxlength="12" inputmode="numeric" autocomplete="off" value="{area_value}">
+<label for="level">{level}</label><select id="level" name="level">{levels}</select>
+<p><input type="checkbox" id="escalate_to_red" name="escalate_to_red" value="yes"{escalate}><label class="inline" for="escalate_to_red">{escalate_label}</label></p>
+<button type="submit" id="designate">{submit}</button></form>"#,
+        heading = if local {
+            ui.t("提议认定风险地区", "Propose a risk area")
+        } else {
+            ui.t("认定风险地区", "Designate a risk area")
+        },
+        explain = if local {
+            ui.t(
+                "您的认定是提议：省级官员批准后才生效。",
+                "Yours is a proposal: it takes effect when a provincial officer approves it.",
+            )
+        } else {
+            ui.t(
+                "省级认定立即生效，并记入透明日志；只能在您的辖区内。",
+                "A provincial designation takes effect at once and is logged; only inside your jurisdiction.",
+            )
+        },
+        area = ui.t("地区代码", "Area code"),
+        area_hint = ui.t("（6、9 或 12 位，如 330106）", "(6, 9 or 12 digits, e.g. 330106)"),
+        area_value = kept_value("area"),
+        level = ui.t("风险等级", "Risk level"),
+        escalate = if kept.contains_key("escalate_to_red") { " checked" } else { "" },
+        escalate_label = ui.t("升级为红码地区", "Escalate the area to red"),
+        submit = if local { ui.t("提交提议", "Propose") } else { ui.t("认定", "Designate") },
+    )
+}
+
+/// The designation form's target. A local office's designation becomes a proposal
+/// (`propose_designation`); the provincial office's is ingested as the JSON API ingests
+/// it (`designate`, logged with who made it). The service checks the jurisdiction.
+pub(crate) async fn designate(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<Kept>, FormRejection>,
+) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    let account = match official(&ui, &state, Action::Designate).await {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    let form = form_fields(form);
+    let field = |name: &str| form.get(name).map(|v| v.trim()).unwrap_or("");
+    let escalate = form.contains_key("escalate_to_red");
+    let result = async {
+        let area = AreaCode::parse(field("area")).map_err(|m| ValidationError::field("area", m))?;
+        let level = RiskLevel::parse(field("level"))
+            .ok_or_else(|| ValidationError::field("level", format!("a level is one of {}", RiskLevel::choices())))?;
+        if account.role == Role::LocalOffice {
+            state.service.propose_designation(&account, area, level, escalate).await?;
+            return Ok("/staff/designations?proposed=1");
+        }
+        // An API caller names its designation with its own record id; the page names it
+        // after the officer and the moment (the counter parts two in one millisecond).
+        static MADE: AtomicU64 = AtomicU64::new(0);
+        let id = format!(
+            "staff-{}-{}-{}",
+            account.username,
+            state.service.now().as_millis(),
+            MADE.fetch_add(1, Ordering::Relaxed)
+        );
+        let row = serde_json::json!({"id": id, "type": "area_risk", "area": area.as_str(), "level": level.as_str(),
+                                     "escalate_to_red": escalate});
+
+        let report = state.service.designate(&account, &account.username, row.to_string()).await?;
+        match report.rows.into_iter().next() {
+            Some(row) if row.status == RowStatus::Rejected => {
+                Err(ServiceError::Invalid(ValidationError { field: row.field, message: row.error.unwrap_or_default() }))
+            }
+            _ => Ok("/staff/designations?designated=1"),
+        }
+    }
+    .await;
+    match result {
+        Ok(next) => see_other(next),
+        Err(e) => match refusal(&ui, e) {
+            Ok((status, problem)) => designations_page(ui, &state, &account, status, Some(problem), &form).await,
+            Err(response) => response,
+        },
+    }
+}
+
 /// The same service call as `POST /v1/designations/proposals/{id}/approve`.
 pub(crate) async fn approve_designation(
     ui: Ui,
@@ -139,7 +314,7 @@ pub(crate) async fn approve_designation(
     match state.service.approve_designation(&account, &id).await {
         Ok(_) => see_other("/staff/designations?approved=1"),
         Err(e) => match refusal(&ui, e) {
-            Ok((status, problem)) => designations_page(ui, &state, &account, status, Some(problem)).await,
+            Ok((status, problem)) => designations_page(ui, &state, &account, status, Some(problem), &Kept::new()).await,
             Err(response) => response,
         },
     }
@@ -151,7 +326,7 @@ pub(crate) async fn decisions(ui: Ui, State(state): State<AppState>, query: RawQ
         Err(response) => return response,
     };
     let message = done_message(&ui, query);
-    decisions_page(ui, &state, &account, StatusCode::OK, message).await
+    decisions_page(ui, &state, &account, StatusCode::OK, message, &Kept::new()).await
 }
 
 async fn decisions_page(
@@ -160,6 +335,7 @@ async fn decisions_page(
     account: &Account,
     status: StatusCode,
     message: Option<String>,
+    kept: &Kept,
 ) -> Response {
     let decisions = match state.service.store().decisions(SHOWN).await {
         Ok(d) => d,
@@ -174,6 +350,12 @@ async fn decisions_page(
             "A decision states its legal basis and term; only when two provincial officers, neither the proposer, approve it does it become evidence that changes the codes of the persons it names."
         )
     );
+    if permits(Action::ProposeDecision, account.role) {
+        let default_until =
+            local_minute(healthcode_domain::Timestamp::from_millis(state.service.now().as_millis() + 7 * 86_400_000));
+        body.push_str(&decision_form(&ui, kept, &default_until));
+    }
+    let _ = write!(body, "<h2>{}</h2>", ui.t("决定（最新在前）", "Decisions, newest first"));
     if decisions.is_empty() {
         let _ = write!(body, "<p>{}</p>", ui.t("尚无管理决定。", "No management decisions yet."));
         return staff_page(ui, status, account, &title, &body);
@@ -192,7 +374,7 @@ async fn decisions_page(
         };
         let _ = write!(
             body,
-            "<article class=\"notice\" id=\"{id}\"><h2>{colour} · {} {}</h2><dl><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{} · {}{}</dd><dt>{}</dt><dd>{}</dd></dl>",
+            "<article class=\"notice\" id=\"{id}\"><h3>{colour} · {} {}</h3><dl><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{} · {}{}</dd><dt>{}</dt><dd>{}</dd></dl>",
             d.persons.len(),
             ui.t("人", "persons"),
             ui.t("法律依据", "Legal basis"),
@@ -227,6 +409,79 @@ async fn decisions_page(
     staff_page(ui, status, account, &title, &body)
 }
 
+/// The form to propose a decision: persons by their ids, a colour, a term and the legal
+/// basis. The service checks them all (registered persons, 1 to 1,000 of them, at most
+/// 28 days, a basis of 4 to 500 characters).
+fn decision_form(ui: &Ui, kept: &Kept, default_until: &str) -> String {
+    let kept_value = |name: &str, default: &str| esc(kept.get(name).map(String::as_str).unwrap_or(default));
+    let red = if kept.get("colour").map(String::as_str) == Some("red") { " selected" } else { "" };
+    format!(
+        r#"<h2>{heading}</h2><p>{explain}</p><form method="post" action="/staff/decisions">
+<label for="persons">{persons} <span class="muted">{persons_hint}</span></label><textarea id="persons" name="persons" rows="4" required spellcheck="false">{persons_value}</textarea>
+<label for="colour">{colour}</label><select id="colour" name="colour"><option value="yellow">{yellow}</option><option value="red"{red}>{red_words}</option></select>
+<label for="until">{until} <span class="muted">{until_hint}</span></label><input id="until" name="until" type="datetime-local" required value="{until_value}">
+<label for="basis">{basis} <span class="muted">{basis_hint}</span></label><textarea id="basis" name="basis" rows="3" required maxlength="500">{basis_value}</textarea>
+<button type="submit" id="propose-decision">{submit}</button></form>"#,
+        heading = ui.t("提议管理决定", "Propose a management decision"),
+        explain = ui.t(
+            "决定在两位省级官员（均非提议人）批准前不改变任何健康码；被列人员会看到其法律依据。",
+            "A decision changes no code until two provincial officers, neither the proposer, approve it; the persons named see its legal basis."
+        ),
+        persons = ui.t("人员编号", "Person ids"),
+        persons_hint = ui.t("（每行一个，最多 1000 人）", "(one per line, at most 1,000)"),
+        persons_value = kept_value("persons", ""),
+        colour = ui.t("颜色", "Colour"),
+        yellow = ui.t("黄码", "Yellow"),
+        red_words = ui.t("红码", "Red"),
+        until = ui.t("有效期至", "Until"),
+        until_hint = ui.t("（北京时间，不超过 28 天）", "(Beijing time, at most 28 days)"),
+        until_value = kept_value("until", default_until),
+        basis = ui.t("法律依据", "Legal basis"),
+        basis_hint = ui.t("（4 至 500 字）", "(4 to 500 characters)"),
+        basis_value = kept_value("basis", ""),
+        submit = ui.t("提交提议", "Propose"),
+    )
+}
+
+/// The decision form's target: the same service call as `POST /v1/decisions`.
+pub(crate) async fn propose_decision(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<Kept>, FormRejection>,
+) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    let account = match official(&ui, &state, Action::ProposeDecision).await {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    let form = form_fields(form);
+    let field = |name: &str| form.get(name).map(|v| v.trim()).unwrap_or("");
+    let result = async {
+        let persons = field("persons")
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|p| !p.is_empty())
+            .map(PersonId::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        let colour = DecisionColour::parse(field("colour"))
+            .ok_or_else(|| ValidationError::field("colour", "a decision's colour is red or yellow"))?;
+        let until = parse_local_minute("until", field("until"))?;
+        let new = NewDecision { persons, colour, until, basis: field("basis").to_string() };
+        Ok::<_, ServiceError>(state.service.propose_decision(&account, new).await?)
+    }
+    .await;
+    match result {
+        Ok(_) => see_other("/staff/decisions?proposed=1"),
+        Err(e) => match refusal(&ui, e) {
+            Ok((status, problem)) => decisions_page(ui, &state, &account, status, Some(problem), &form).await,
+            Err(response) => response,
+        },
+    }
+}
+
 /// The same service call as `POST /v1/decisions/{id}/approve`.
 pub(crate) async fn approve_decision(
     ui: Ui,
@@ -248,7 +503,7 @@ pub(crate) async fn approve_decision(
     match state.service.approve_decision(&account, &id).await {
         Ok(_) => see_other("/staff/decisions?approved=1"),
         Err(e) => match refusal(&ui, e) {
-            Ok((status, problem)) => decisions_page(ui, &state, &account, status, Some(problem)).await,
+            Ok((status, problem)) => decisions_page(ui, &state, &account, status, Some(problem), &Kept::new()).await,
             Err(response) => response,
         },
     }

@@ -131,17 +131,17 @@ async fn active_source(state: &AppState) -> String {
 }
 
 /// `YYYY-MM-DDTHH:MM` in China Standard Time, as a `datetime-local` input shows it.
-fn local_minute(t: Timestamp) -> String {
+pub(crate) fn local_minute(t: Timestamp) -> String {
     t.to_rfc3339().chars().take(16).collect()
 }
 
-/// A `datetime-local` value, read as China Standard Time (every time here is written in it).
-fn parse_local_minute(text: &str) -> Result<Timestamp, ValidationError> {
+/// A `datetime-local` value of the form field `field`, read as China Standard Time
+/// (every time here is written in it).
+pub(crate) fn parse_local_minute(field: &str, text: &str) -> Result<Timestamp, ValidationError> {
     let text = text.trim();
     let with_seconds = if text.len() == 16 { format!("{text}:00") } else { text.to_string() };
-    Timestamp::parse_field("activates_at", &format!("{with_seconds}+08:00")).map_err(|_| {
-        ValidationError::field("activates_at", "give the activation time as a date and a time (Beijing time)")
-    })
+    Timestamp::parse_field(field, &format!("{with_seconds}+08:00"))
+        .map_err(|_| ValidationError::field(field, format!("give `{field}` as a date and a time (Beijing time)")))
 }
 
 /// The scenario suite as pasted: a JSON array of scenarios, one scenario, or one per line.
@@ -230,8 +230,8 @@ pub(crate) async fn propose(
     };
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
-    let parsed =
-        parse_local_minute(field("activates_at")).and_then(|at| Ok((at, parse_scenarios(field("scenarios"))?)));
+    let parsed = parse_local_minute("activates_at", field("activates_at"))
+        .and_then(|at| Ok((at, parse_scenarios(field("scenarios"))?)));
     let result = match parsed {
         Ok((activates_at, scenarios)) => {
             state.service.propose_rules(&account, field("source"), activates_at, &scenarios).await
@@ -479,11 +479,14 @@ mod tests {
 
     #[test]
     fn activation_times_are_read_as_beijing_time() {
-        let t = parse_local_minute("2020-06-01T09:30").unwrap();
+        let t = parse_local_minute("activates_at", "2020-06-01T09:30").unwrap();
         assert_eq!(t.to_rfc3339(), "2020-06-01T09:30:00+08:00");
         assert_eq!(local_minute(t), "2020-06-01T09:30");
-        assert_eq!(parse_local_minute("2020-06-01T09:30:15").unwrap().to_rfc3339(), "2020-06-01T09:30:15+08:00");
-        assert_eq!(parse_local_minute("tomorrow").unwrap_err().field.as_deref(), Some("activates_at"));
+        assert_eq!(
+            parse_local_minute("activates_at", "2020-06-01T09:30:15").unwrap().to_rfc3339(),
+            "2020-06-01T09:30:15+08:00"
+        );
+        assert_eq!(parse_local_minute("activates_at", "tomorrow").unwrap_err().field.as_deref(), Some("activates_at"));
     }
 
     #[test]
