@@ -180,8 +180,16 @@ test('the officials pages in English and large text, and the other lists', async
     const response = await page.goto(path);
     assert.equal(response.status(), 200, path);
     await accessible(page, `${path} (English, large)`);
+    await shot(page, `officials-11${path.replaceAll('/', '-')}-english-large`);
   }
-  await page.goto('/staff/rules/new?lang=zh&text=normal');
+  // The seeded proposals wait for officer C's approval.
+  await page.goto('/staff/designations?lang=zh&text=normal');
+  assert.equal(await page.locator('form[action$="/approve"] button').count(), 1, 'the designation proposal');
+  await page.goto('/staff/decisions');
+  assert.equal(await page.locator('form[action$="/approve"] button').count(), 1, 'the decision');
+  await accessible(page, 'decisions');
+  await shot(page, 'officials-12-decisions');
+  await page.goto('/staff/rules/new');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.className), 'skip', 'a skip link first, for keyboards');
   assert.deepEqual(page.cspViolations, [], 'nothing the CSP had to block');

@@ -187,6 +187,19 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
                        "entered_at": "2020-05-22T08:00:00+08:00"});
     let (status, answer) = app.post("/v1/events", entry.to_string()).await;
     assert_eq!(status, 201, "{answer}");
+    // Something on the other lists: a local office's designation proposal and a decision
+    // proposed by another provincial officer, both waiting for approval.
+    let local = app.service.store().account_by_username("local").await.unwrap().unwrap();
+    let area = healthcode_domain::AreaCode::parse("330106").unwrap();
+    app.service.propose_designation(&local, area, healthcode_domain::RiskLevel::High, true).await.unwrap();
+    let provincial = app.service.store().account_by_username("provincial").await.unwrap().unwrap();
+    let decision = healthcode_service::NewDecision {
+        persons: vec![healthcode_domain::PersonId::parse(&traveller).unwrap()],
+        colour: healthcode_domain::DecisionColour::Yellow,
+        until: common::t("2020-06-08T08:00:00+08:00"),
+        basis: "《中华人民共和国传染病防治法》第四十二条".into(),
+    };
+    app.service.propose_decision(&provincial, decision).await.unwrap();
     let env = vec![("HEALTHCODE_OFFICERS", json!(officers).to_string()), ("HEALTHCODE_TRAVELLER", traveller)];
     run_node_tests(&app, "web-tests/officials.test.mjs", env).await;
     let active = app.service.rules();

@@ -97,48 +97,39 @@ async fn designations_page(
         let _ = write!(body, "<p>{}</p>", ui.t("尚无认定提议。", "No designation proposals yet."));
         return staff_page(ui, status, account, &title, &body);
     }
+    // One card each: four columns do not fit a phone in large text.
     let may_approve = permits(Action::ApproveDesignation, account.role);
-    let _ = write!(
-        body,
-        "<div class=\"scroll\"><table id=\"designations\"><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
-        ui.t("地区", "Area"),
-        ui.t("风险等级", "Risk level"),
-        ui.t("提议人", "Proposed by"),
-        ui.t("批准", "Approval"),
-    );
     for p in &proposals {
-        let level = level_words(&ui, p.level);
         let red = if p.escalate_to_red {
-            format!("<br><strong>{}</strong>", ui.t("升级为红码地区", "escalated to red"))
+            format!(" · <strong>{}</strong>", ui.t("升级为红码地区", "escalated to red"))
         } else {
             String::new()
         };
         let approval = match (&p.approved_by, p.approved_at) {
-            (Some(by), Some(at)) => format!(
-                "{} {}<br><span class=\"muted\">{}</span>",
-                ui.t("已批准：", "approved by"),
-                esc(by),
-                esc(&when(at))
-            ),
+            (Some(by), Some(at)) => {
+                format!("{} {} · {}", ui.t("已批准：", "Approved by"), esc(by), esc(&when(at)))
+            }
             _ if may_approve => match four_eyes_note(&ui, account, &p.proposed_by, &[]) {
-                Some(why) => format!("{}<br><span class=\"muted\">{why}</span>", ui.t("待批准", "awaiting approval")),
+                Some(why) => format!("{}<br><span class=\"muted\">{why}</span>", ui.t("待批准", "Awaiting approval")),
                 None => format!(
-                    "{}{}",
-                    ui.t("待批准", "awaiting approval"),
-                    approve_button(&ui, &format!("/staff/designations/{}/approve", p.id), "批准", "Approve")
+                    "{}<br>{}",
+                    ui.t("待批准", "Awaiting approval"),
+                    approve_button(&ui, &format!("/staff/designations/{}/approve", p.id), "批准此认定", "Approve")
                 ),
             },
-            _ => ui.t("待批准", "awaiting approval"),
+            _ => ui.t("待批准", "Awaiting approval"),
         };
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{level}{red}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{approval}</td></tr>",
+            "<article class=\"notice\" id=\"{}\"><h3>{} · {}{red}</h3><p>{} {} · {}</p><p>{approval}</p></article>",
+            esc(&p.id),
             esc(p.area.as_str()),
+            level_words(&ui, p.level),
+            ui.t("提议：", "Proposed by"),
             esc(&p.proposed_by),
             esc(&when(p.proposed_at)),
         );
     }
-    body.push_str("</table></div>");
     staff_page(ui, status, account, &title, &body)
 }
 
