@@ -189,6 +189,12 @@ async fn officials_pages_need_a_session_the_right_role_and_same_site_posts() {
     let as_auditor = post_form(&app, &approve, "", &[("origin", &app.address), ("cookie", &auditor)]).await;
     assert_eq!(as_auditor.status().as_u16(), 403, "an auditor may not approve");
 
+    // Signed out (the session ended before the click): to the sign-in page, then back to
+    // the proposal, not to the post's own address.
+    let signed_out = post_form(&app, &approve, "", &[("origin", &app.address)]).await;
+    assert_eq!(signed_out.status().as_u16(), 303);
+    assert_eq!(signed_out.headers()["location"], format!("/staff/login?next=%2Fstaff%2Frules%2F{}", proposal.id));
+
     // CSRF: the officer's own cookie on a post from elsewhere approves nothing.
     let zhao = sign_in(&app, "officer.zhao").await;
     for origin in ["http://evil.example", "null"] {

@@ -97,7 +97,18 @@ async fn signed_in(ui: &Ui, state: &AppState) -> Result<Account, Response> {
 }
 
 fn to_sign_in(ui: &Ui) -> Response {
-    see_other(&format!("/staff/login?next={}", url_value(ui.path())))
+    see_other(&format!("/staff/login?next={}", url_value(&return_to(ui.path()))))
+}
+
+/// The page to come back to after signing in: an Approve button's target (a session that
+/// ended before the click) is only posted to, so the page that showed the button instead.
+fn return_to(path: &str) -> String {
+    let Some(item) = path.strip_suffix("/approve") else { return path.to_string() };
+    match item.rsplit_once('/') {
+        Some(("/staff/rules", _)) => item.to_string(),
+        Some((list, _)) => list.to_string(),
+        None => "/staff".to_string(),
+    }
 }
 
 fn not_for_this_role(ui: &Ui) -> Response {
@@ -348,7 +359,7 @@ pub(crate) fn refusal(ui: &Ui, e: ServiceError) -> Result<(StatusCode, String), 
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{return_to, safe_next};
 
     #[test]
     fn after_signing_in_only_officials_pages() {
@@ -358,5 +369,13 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/staff", "{bad}");
         }
         assert_eq!(safe_next(None), "/staff");
+    }
+
+    #[test]
+    fn a_post_whose_session_ended_comes_back_to_its_page() {
+        assert_eq!(return_to("/staff/rules/rules0a1b/approve"), "/staff/rules/rules0a1b");
+        assert_eq!(return_to("/staff/decisions/dec0a1b/approve"), "/staff/decisions");
+        assert_eq!(return_to("/staff/designations/des0a1b/approve"), "/staff/designations");
+        assert_eq!(return_to("/staff/rules/new"), "/staff/rules/new");
     }
 }
