@@ -175,6 +175,8 @@ async fn officials_pages_need_a_session_the_right_role_and_same_site_posts() {
     let auditor = sign_in(&app, "auditor.qian").await;
     let read = client().get(app.url("/staff/rules")).header("cookie", &auditor).send().await.unwrap();
     assert_eq!(read.status().as_u16(), 200);
+    let home = client().get(app.url("/staff?lang=en")).header("cookie", &auditor).send().await.unwrap();
+    assert!(home.text().await.unwrap().contains("<title>Officials&#39; home</title>"), "escaped once");
     let form = client().get(app.url("/staff/rules/new")).header("cookie", &auditor).send().await.unwrap();
     assert_eq!(form.status().as_u16(), 403);
     assert!(form.text().await.unwrap().contains("无权"), "says why, in Chinese first");

@@ -121,7 +121,7 @@ fn not_for_this_role(ui: &Ui) -> Response {
         ),
         ui.t("返回工作人员首页，查看您可以做的事", "Back to the officials' home: what you may do"),
     );
-    ui.page(StatusCode::FORBIDDEN, &title, &body)
+    ui.page(StatusCode::FORBIDDEN, &as_text(&title), &body)
 }
 
 /// Where to go after signing in: one of the officials' pages, never another site.
@@ -137,7 +137,13 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// Every officials' page: a bar saying who is signed in, the pages this role may open
+/// The text of escaped HTML (the inverse of `esc`). These pages build their title once,
+/// escaped for their `<h1>`; the frame escapes the `<title>` again, so it gets the text.
+fn as_text(html: &str) -> String {
+    html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+/// Every officials' page (`title` as escaped HTML, as in its `<h1>`): a bar saying who is signed in, the pages this role may open
 /// and the sign-out button, then the page. Pages with forms send their origin.
 pub(crate) fn staff_page(ui: Ui, status: StatusCode, account: &Account, title: &str, body: &str) -> Response {
     let ui = ui.with_form();
@@ -157,7 +163,7 @@ pub(crate) fn staff_page(ui: Ui, status: StatusCode, account: &Account, title: &
         esc(&account.username),
         ui.t("退出登录", "Sign out"),
     );
-    ui.page(status, title, &format!("{bar}{body}"))
+    ui.page(status, &as_text(title), &format!("{bar}{body}"))
 }
 
 pub(crate) async fn login_form(ui: Ui, query: crate::api::RawQuery) -> Response {
@@ -188,7 +194,7 @@ fn login_page(ui: Ui, status: StatusCode, problem: Option<String>, username: &st
         username = esc(username),
         submit = ui.t("登录", "Sign in"),
     );
-    ui.page(status, &title, &body)
+    ui.page(status, &as_text(&title), &body)
 }
 
 /// Checks the password and keeps the session key in an HttpOnly, SameSite=Strict cookie
@@ -369,6 +375,12 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/staff", "{bad}");
         }
         assert_eq!(safe_next(None), "/staff");
+    }
+
+    #[test]
+    fn titles_are_escaped_once() {
+        let tricky = r#"Officials' <home> & "more""#;
+        assert_eq!(super::as_text(&crate::pages::layout::esc(tricky)), tricky);
     }
 
     #[test]
