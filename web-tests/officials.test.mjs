@@ -5,7 +5,8 @@
 // a traveller who entered from abroad ten days ago (red under the 14-day rule):
 //
 //   HEALTHCODE_URL=http://127.0.0.1:PORT HEALTHCODE_OFFICERS='[{"username":…,"password":…},…]' \
-//   HEALTHCODE_TRAVELLER=<person id> node --test web-tests/officials.test.mjs
+//   HEALTHCODE_TRAVELLER=<person id> HEALTHCODE_TRAVELLER_KEY=<their resident key> \
+//   node --test web-tests/officials.test.mjs
 //
 // The tests run in order: each is a scene of the same story.
 
@@ -15,6 +16,7 @@ import { launch, shot, accessible } from './support.mjs';
 
 const OFFICERS = JSON.parse(process.env.HEALTHCODE_OFFICERS || '[]');
 const TRAVELLER = process.env.HEALTHCODE_TRAVELLER;
+const TRAVELLER_KEY = process.env.HEALTHCODE_TRAVELLER_KEY; // their resident key: their code opens for them
 const [A, B, C] = OFFICERS;
 
 let browser;
@@ -137,7 +139,10 @@ test('officer A cannot approve their own proposal, and is told why', async () =>
 });
 
 test('officers B and C approve; the rules are in force and the traveller is green', async () => {
-  await page.goto(`/persons/${TRAVELLER}`);
+  // The traveller's own code, in the same browser (their resident cookie is not a staff session).
+  await page.goto('/signin');
+  await page.fill('#key', TRAVELLER_KEY);
+  await Promise.all([page.waitForURL(`**/persons/${TRAVELLER}`), page.click('form[action="/signin"] button')]);
   await page.locator('.code.red').waitFor(); // R3 under the 14-day window
 
   await signInAt(B, proposalPath);

@@ -23,6 +23,7 @@ let browser;
 let context;
 let page;
 let person; // the resident registered through the page
+let residentKey; // their key, which the page keeps in a cookie
 const cspViolations = [];
 
 /** A valid resident ID number (GB 11643 check character) from 17 digits. */
@@ -113,8 +114,12 @@ test('a resident registers with consent and sees a green code', async () => {
   assert.match(page.url(), /\/register$/, 'not sent without consent');
   await page.check('#consent');
   await shot('01-register');
-  await Promise.all([page.waitForURL(/\/persons\/[A-Za-z0-9_-]+$/), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForURL(/\/persons\/[A-Za-z0-9_-]+\?welcome=1$/), page.click('button[type=submit]')]);
   person = new URL(page.url()).pathname.split('/').pop();
+  const cookie = (await context.cookies()).find((c) => c.name === 'hc_resident');
+  assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', 'the resident key is kept in an HttpOnly cookie');
+  residentKey = cookie.value;
+  assert.match(await page.textContent('#key-title + p + p'), new RegExp(residentKey), 'the key, shown once');
   const code = page.locator('.code.green');
   await code.waitFor();
   assert.match(await code.textContent(), /绿码/);
@@ -200,8 +205,26 @@ test('a venue registers, displays its code, and a yellow code is denied at the s
   assert.equal((await page.textContent('td[data-outcome=deny]')).trim(), '1', "today's check-ins count the refusal");
 });
 
+test('a resident sees who read their data and files a complaint', async () => {
+  await page.goto(`/persons/${person}`);
+  await page.click(`a[href="/persons/${person}/accesses"]`);
+  assert.match(await page.textContent('table'), /venue:/, 'the supermarket that checked the code');
+  await fitsThePhone('access log');
+  await shot('08b-accesses');
+  await page.goto(`/persons/${person}/complaints`);
+  await page.selectOption('#subject', 'evidence');
+  await page.fill('#text', '我没有发烧，这条记录有误。');
+  await Promise.all([page.waitForURL(new RegExp(`/persons/${person}/complaints$`)), page.click('form[action$="/complaints"] button[type=submit]')]);
+  const filed = await page.textContent('main article');
+  assert.match(filed, /处理中/, 'open, waiting for an answer');
+  assert.match(filed, /yellow \(Y1\)/, 'the colour and reasons it disputes');
+  await fitsThePhone('complaints');
+  await shot('08c-complaint');
+});
+
 test('a verifier pastes a code and sees the decision', async () => {
-  const issued = await (await fetch(`${BASE}/v1/persons/${person}/token`)).json();
+  const asResident = { headers: { authorization: `Bearer ${residentKey}` } };
+  const issued = await (await fetch(`${BASE}/v1/persons/${person}/token`, asResident)).json();
   await page.goto('/verify');
   await page.fill('#token', issued.token);
   await page.selectOption('#category', 'supermarket');
@@ -216,7 +239,7 @@ test('a verifier pastes a code and sees the decision', async () => {
   assert.deepEqual(await lowContrast(), [], 'a yellow decision is readable');
   await shot('10-verify-mask');
   // A picture of the code (the server's own PNG rendering), uploaded.
-  const png = Buffer.from(await (await fetch(`${BASE}/v1/persons/${person}/qr.png`)).arrayBuffer());
+  const png = Buffer.from(await (await fetch(`${BASE}/v1/persons/${person}/qr.png`, asResident)).arrayBuffer());
   await page.setInputFiles('#image', { name: 'code.png', mimeType: 'image/png', buffer: png });
   await page.selectOption('#upload-category', 'museum');
   await page.click('form[action="/verify/upload"] button[type=submit]');
@@ -286,7 +309,8 @@ test('English switch and large-text mode, remembered across pages', async () => 
 
 test('every page fits 375 px, normal and large, has AA contrast, and starts with a skip link for keyboards', async () => {
   const paths = ['/', '/notice', '/register', `/persons/${person}`, `/persons/${person}/history`,
-    `/persons/${person}/card`, '/venues/new', '/scan', '/verify', '/dashboard', '/demo'];
+    `/persons/${person}/card`, `/persons/${person}/accesses`, `/persons/${person}/complaints`, '/signin',
+    '/venues/new', '/scan', '/verify', '/dashboard'];
   for (const text of ['normal', 'large']) {
     for (const path of paths) {
       await page.goto(`${path}${path.includes('?') ? '&' : '?'}text=${text}`);

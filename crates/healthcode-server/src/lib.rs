@@ -31,11 +31,20 @@ pub const CONTENT_SECURITY_POLICY: &str =
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<HealthService>,
+    /// The demo region is loaded: `/demo` lists sample residents and lets a visitor sign
+    /// in as one. Never on a real deployment, where it would hand out residents' codes.
+    pub demo: bool,
 }
 
 impl AppState {
     pub fn new(service: Arc<HealthService>) -> Self {
-        AppState { service }
+        AppState { service, demo: false }
+    }
+
+    /// With the demo pages on (`healthcode serve --demo`).
+    pub fn with_demo(mut self) -> Self {
+        self.demo = true;
+        self
     }
 }
 

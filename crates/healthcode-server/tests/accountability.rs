@@ -18,6 +18,9 @@ common::on_both_backends!(
     a_local_escalation_takes_effect_only_with_provincial_approval,
     a_forwarded_venue_code_raises_an_alarm,
     many_small_decisions_in_one_city_raise_a_burst_alarm,
+    a_persons_data_opens_to_them_their_proxies_and_staff_with_a_purpose,
+    complaints_are_answered_within_jurisdiction_and_never_set_a_colour,
+    a_lost_key_is_replaced_at_a_counter_and_the_old_one_stops_working,
 );
 
 const DEPOSITORS: usize = 60;
@@ -178,7 +181,7 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
             &["health", "telecom", "border", "provincial", "provincial2", "provincial3", "local", "auditor"],
         ),
         ("POST", "/v1/decisions", &decision, &["provincial", "provincial2", "provincial3", "local"]),
-        ("GET", "/v1/decisions", "", &["provincial", "provincial2", "provincial3", "local", "auditor"]),
+        ("GET", "/v1/decisions", "", &["provincial", "provincial2", "provincial3", "local", "auditor", "complaints"]),
         ("POST", "/v1/decisions/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
         ("GET", "/v1/alarms", "", &["provincial", "provincial2", "provincial3", "auditor"]),
         ("POST", "/v1/rules/proposals", "{}", &["provincial", "provincial2", "provincial3", "local"]),
@@ -186,8 +189,38 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("POST", "/v1/traces/nope/confirm", "{}", &["provincial", "provincial2", "provincial3", "local"]),
         ("GET", "/v1/rules/proposals", "", &["provincial", "provincial2", "provincial3", "local", "auditor"]),
         ("POST", "/v1/rules/proposals/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
+        ("GET", "/v1/complaints", "", &["provincial", "provincial2", "provincial3", "auditor", "complaints"]),
+        ("POST", "/v1/complaints/nope/answer", "{}", &["complaints"]),
+        ("POST", "/v1/residents/keys", "{}", &["provincial", "provincial2", "provincial3", "local"]),
+        // A person's data: staff whose role may read persons, with a purpose (the person
+        // registered without an area is covered by the provincial offices only, so the
+        // local office and the complaint handler get a jurisdiction refusal, also a 403).
+        (
+            "GET",
+            &format!("/v1/persons/{person}/code?purpose=complaint+c-1"),
+            "",
+            &["provincial", "provincial2", "provincial3"],
+        ),
+        (
+            "GET",
+            &format!("/v1/persons/{person}/log?purpose=complaint+c-1"),
+            "",
+            &["provincial", "provincial2", "provincial3"],
+        ),
+        (
+            "GET",
+            &format!("/v1/persons/{person}/complaints?purpose=complaint+c-1"),
+            "",
+            &["provincial", "provincial2", "provincial3"],
+        ),
+        // What only the person and their proxies hold: nobody on staff.
+        ("GET", &format!("/v1/persons/{person}/token?purpose=curious"), "", &[]),
+        ("GET", &format!("/v1/persons/{person}/qr.png?purpose=curious"), "", &[]),
+        ("GET", &format!("/v1/persons/{person}/accesses?purpose=curious"), "", &[]),
+        ("POST", &format!("/v1/persons/{person}/complaints?purpose=curious"), "{}", &[]),
     ];
-    let accounts = ["health", "telecom", "border", "provincial", "provincial2", "provincial3", "local", "auditor"];
+    let accounts =
+        ["health", "telecom", "border", "provincial", "provincial2", "provincial3", "local", "auditor", "complaints"];
     for (method, path, body, allowed) in table {
         let call = |key: Option<String>| {
             let mut request = app.client.request(method.parse().unwrap(), app.url(path)).body(body.to_string());
@@ -430,4 +463,152 @@ async fn many_small_decisions_in_one_city_raise_a_burst_alarm(app: TestApp) {
     assert!(!kinds.contains(&"mass_decision"), "each decision is small: {kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "decision_burst").count(), 2, "at 20 and at 30 persons: {kinds:?}");
     assert_eq!(alarms["alarms"][0]["jurisdiction"], "3301");
+}
+
+/// Registers a resident with an area; returns their id and key.
+async fn resident_in(app: &TestApp, first17: &str, area: &str) -> (String, String) {
+    let body = json!({"id_type": "resident_id", "id_number": resident_id(first17), "residence_area": area});
+    let (status, answer) = app.post("/v1/persons", body.to_string()).await;
+    assert_eq!(status, 201, "{answer}");
+    (answer["person_id"].as_str().unwrap().to_string(), answer["resident_key"].as_str().unwrap().to_string())
+}
+
+async fn a_persons_data_opens_to_them_their_proxies_and_staff_with_a_purpose(app: TestApp) {
+    let (me, my_key) = resident_in(&app, "33010619800101123", "330106").await;
+    let (stranger, stranger_key) = resident_in(&app, "33010619800101234", "330106").await;
+    let code = format!("/v1/persons/{me}/code");
+    assert_eq!(app.get_with_key(&code, &my_key).await.0, 200, "my own key");
+    let (status, refused) = app.get_with_key(&code, &stranger_key).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (403, Some("forbidden")), "{refused}");
+    let anonymous = app.client.get(app.url(&code)).send().await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401, "no key, no code");
+    let (status, again) = app
+        .post(
+            "/v1/persons",
+            json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123")}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(again.get("resident_key").is_none(), "knowing an ID number gives no key: {again}");
+
+    // My mother has no phone: I register her and act for her.
+    let mother_card = resident_id("33010619500101111");
+    let body = json!({"id_type": "resident_id", "id_number": mother_card, "relation": "parent"});
+    let (status, added) = app.post_with_key("/v1/me/dependants", &my_key, body.to_string()).await;
+    assert_eq!(status, 201, "{added}");
+    let mother = added["person_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get_with_key(&format!("/v1/persons/{mother}/token"), &my_key).await.0,
+        200,
+        "a proxy holds her code"
+    );
+    assert_eq!(app.get_with_key(&format!("/v1/persons/{mother}/code"), &stranger_key).await.0, 403);
+    let (_, me_now) = app.get_with_key("/v1/me", &my_key).await;
+    assert_eq!(me_now["resident"]["family"]["dependants"][0]["dependant"], mother.as_str(), "{me_now}");
+    // Someone already registered must agree, by their own key.
+    let body = json!({"id_type": "resident_id", "id_number": resident_id("33010619800101234"), "relation": "sibling"});
+    let (status, refused) = app.post_with_key("/v1/me/dependants", &my_key, body.to_string()).await;
+    assert_eq!(status, 409, "{refused}");
+    let mut agreed = body.clone();
+    agreed["dependant_key"] = json!(stranger_key);
+    assert_eq!(app.post_with_key("/v1/me/dependants", &my_key, agreed.to_string()).await.0, 200);
+    assert_eq!(app.get_with_key(&format!("/v1/persons/{stranger}/code"), &my_key).await.0, 200);
+    // …and may end it at any time.
+    let end = app
+        .client
+        .delete(app.url(&format!("/v1/persons/{stranger}/proxies/{me}")))
+        .bearer_auth(&stranger_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(end.status().as_u16(), 204);
+    assert_eq!(app.get_with_key(&format!("/v1/persons/{stranger}/code"), &my_key).await.0, 403, "ended at once");
+
+    // Staff: a purpose, inside their jurisdiction, and the person sees it.
+    let local = &app.keys["local"];
+    let (status, refused) = app.get_with_key(&code, local).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("purpose")), "{refused}");
+    assert_eq!(app.get_with_key(&format!("{code}?purpose=complaint+c-7"), local).await.0, 200);
+    let (outsider, _) = resident_in(&app, "31010119800101235", "310101").await;
+    let (status, _) = app.get_with_key(&format!("/v1/persons/{outsider}/code?purpose=complaint+c-8"), local).await;
+    assert_eq!(status, 403, "Shanghai is outside Hangzhou's jurisdiction");
+    let (_, accesses) = app.get_with_key(&format!("/v1/persons/{me}/accesses"), &my_key).await;
+    let list = accesses["accesses"].as_array().unwrap();
+    assert!(
+        list.iter().any(|a| a["actor"] == "local" && a["role"] == "local_office" && a["purpose"] == "complaint c-7"),
+        "{accesses}"
+    );
+    let (_, hers) = app.get_with_key(&format!("/v1/persons/{mother}/accesses"), &my_key).await;
+    assert!(hers["accesses"].as_array().unwrap().iter().any(|a| a["role"] == "proxy"), "{hers}");
+    let (status, _) = app.get_with_key(&format!("/v1/persons/{me}/accesses?purpose=curious"), local).await;
+    assert_eq!(status, 403, "the access log is the person's own");
+}
+
+async fn complaints_are_answered_within_jurisdiction_and_never_set_a_colour(app: TestApp) {
+    let (me, my_key) = resident_in(&app, "33010619800101123", "330106").await;
+    let fever = json!({"id": "f-1", "person_id": me, "type": "fever", "onset_at": "2020-06-01T07:00:00+08:00"});
+    assert_eq!(app.post("/v1/events", fever.to_string()).await.0, 201);
+    let complaints = format!("/v1/persons/{me}/complaints");
+    let body = json!({"subject": "evidence", "text": "我没有发烧，诊所登记错了人。"});
+    let (status, filed) = app.post_with_key(&complaints, &my_key, body.to_string()).await;
+    assert_eq!(status, 201, "{filed}");
+    let id = filed["complaint"]["id"].as_str().unwrap().to_string();
+    assert_eq!(filed["complaint"]["colour_at_filing"], "yellow");
+    assert_eq!(filed["complaint"]["reasons_at_filing"], json!(["Y1"]));
+    let (status, bad) =
+        app.post_with_key(&complaints, &my_key, json!({"subject": "x", "text": "hello world"}).to_string()).await;
+    assert_eq!((status, bad["error"]["field"].as_str()), (422, Some("subject")));
+
+    // The handler for Hangzhou sees it in the open queue; the person sees that they did.
+    let handler = &app.keys["complaints"];
+    let (_, queue) = app.get_with_key("/v1/complaints?status=open", handler).await;
+    assert_eq!(queue["complaints"][0]["id"], id.as_str(), "{queue}");
+    // A handler elsewhere does not.
+    let shanghai = healthcode_service::NewAccount {
+        username: "sh-complaints".into(),
+        password: None,
+        role: healthcode_domain::Role::ComplaintHandler,
+        jurisdiction: Some(healthcode_domain::AreaCode::parse("310000").unwrap()),
+        department: None,
+    };
+    app.service.create_account(shanghai).await.unwrap();
+    let sh_key = app.service.issue_api_key("sh-complaints", "test").await.unwrap();
+    let (_, theirs) = app.get_with_key("/v1/complaints", &sh_key).await;
+    assert_eq!(theirs["complaints"], json!([]));
+    let answer = json!({"status": "referred", "text": "已转卫健部门核对诊所记录。"}).to_string();
+    let (status, _) = app.post_with_key(&format!("/v1/complaints/{id}/answer"), &sh_key, answer.clone()).await;
+    assert_eq!(status, 403, "outside their jurisdiction");
+
+    let (status, answered) = app.post_with_key(&format!("/v1/complaints/{id}/answer"), handler, answer.clone()).await;
+    assert_eq!(status, 200, "{answered}");
+    assert_eq!(app.post_with_key(&format!("/v1/complaints/{id}/answer"), handler, answer).await.0, 409, "once");
+    let (_, mine) = app.get_with_key(&complaints, &my_key).await;
+    assert_eq!(mine["complaints"][0]["status"], "referred");
+    assert_eq!(mine["complaints"][0]["answer"]["by"], "complaints");
+    let (_, code) = app.get_with_key(&format!("/v1/persons/{me}/code"), &my_key).await;
+    assert_eq!(code["colour"], "yellow", "an answer sets no colour; only corrected evidence would");
+    let (_, accesses) = app.get_with_key(&format!("/v1/persons/{me}/accesses"), &my_key).await;
+    assert!(
+        accesses["accesses"].as_array().unwrap().iter().any(|a| a["actor"] == "complaints" && a["what"] == "complaint"),
+        "{accesses}"
+    );
+}
+
+async fn a_lost_key_is_replaced_at_a_counter_and_the_old_one_stops_working(app: TestApp) {
+    let card = resident_id("33010619800101123");
+    let (me, old_key) = resident_in(&app, "33010619800101123", "330106").await;
+    let body = json!({"id_type": "resident_id", "id_number": card}).to_string();
+    let (status, replaced) = app.post_with_key("/v1/residents/keys", &app.keys["local"], body.clone()).await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(replaced["person_id"], me.as_str());
+    let new_key = replaced["resident_key"].as_str().unwrap();
+    assert_eq!(app.get_with_key(&format!("/v1/persons/{me}/code"), new_key).await.0, 200);
+    assert_eq!(app.get_with_key(&format!("/v1/persons/{me}/code"), &old_key).await.0, 401, "the lost key is dead");
+    let (_, accesses) = app.get_with_key(&format!("/v1/persons/{me}/accesses"), new_key).await;
+    assert!(accesses["accesses"].as_array().unwrap().iter().any(|a| a["purpose"] == "replace a lost key"));
+    // Only the person's own district replaces it.
+    let (_, outsider_key) = resident_in(&app, "31010119800101235", "310101").await;
+    let _ = outsider_key;
+    let body = json!({"id_type": "resident_id", "id_number": resident_id("31010119800101235")}).to_string();
+    assert_eq!(app.post_with_key("/v1/residents/keys", &app.keys["local"], body).await.0, 403);
 }

@@ -92,7 +92,7 @@ async fn events_can_name_the_person_by_document_before_registration(app: TestApp
     assert_eq!(status, 201);
     let person = app.register(&number).await;
     let (_, code) = app.get(&format!("/v1/persons/{person}/code")).await;
-    assert_eq!(code["colour"], "red");
+    assert_eq!(code["colour"], "red", "{code}");
     assert_eq!(reasons(&code), ["R1"]);
 }
 
@@ -271,8 +271,11 @@ async fn rules_are_published_read_only(app: TestApp) {
 async fn pages_render_codes_in_html(app: TestApp) {
     let person = app.register(&resident_id("33010619800101123")).await;
     app.post("/v1/events", json!({"id": "f1", "person_id": person, "type": "fever"}).to_string()).await;
-    for path in ["/".to_string(), "/demo".to_string(), format!("/persons/{person}"), format!("/lookup?id={person}")] {
-        let response = app.client.get(app.url(&path)).send().await.unwrap();
+    let cookie = format!("hc_resident={}", app.resident_key(&person).unwrap());
+    for path in
+        ["/".to_string(), "/signin".to_string(), format!("/persons/{person}"), format!("/persons/{person}/history")]
+    {
+        let response = app.client.get(app.url(&path)).header("cookie", &cookie).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200, "{path}");
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
         assert!(response.headers().contains_key("content-security-policy"));

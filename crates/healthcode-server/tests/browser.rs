@@ -182,7 +182,12 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
         officers.push(json!({"username": username, "password": password}));
     }
     // Entered from abroad ten days ago: red under the 14-day window, green under 7 days.
-    let traveller = app.register(&resident_id("33010619800101123")).await;
+    // Their key lets the browser open their code page, as they would.
+    let body = json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123")});
+    let (status, registered) = app.post("/v1/persons", body.to_string()).await;
+    assert_eq!(status, 201, "{registered}");
+    let traveller = registered["person_id"].as_str().unwrap().to_string();
+    let traveller_key = registered["resident_key"].as_str().unwrap().to_string();
     let entry = json!({"id": "bd-1", "person_id": traveller, "type": "entry", "country": "GB",
                        "entered_at": "2020-05-22T08:00:00+08:00"});
     let (status, answer) = app.post("/v1/events", entry.to_string()).await;
@@ -200,7 +205,11 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
         basis: "《中华人民共和国传染病防治法》第四十二条".into(),
     };
     app.service.propose_decision(&provincial, decision).await.unwrap();
-    let env = vec![("HEALTHCODE_OFFICERS", json!(officers).to_string()), ("HEALTHCODE_TRAVELLER", traveller)];
+    let env = vec![
+        ("HEALTHCODE_OFFICERS", json!(officers).to_string()),
+        ("HEALTHCODE_TRAVELLER", traveller),
+        ("HEALTHCODE_TRAVELLER_KEY", traveller_key),
+    ];
     run_node_tests(&app, "web-tests/officials.test.mjs", env).await;
     let active = app.service.rules();
     assert_eq!(active.version(), "2020.2", "the server agrees with what the browser saw");

@@ -70,7 +70,13 @@ async fn a_residents_code_is_signed_rendered_and_verified(app: TestApp) {
 
     // The PNG the server renders decodes back to a token that verifies offline, with the
     // published trust list only.
-    let png = app.client.get(app.url(&format!("/v1/persons/{person}/qr.png"))).send().await.unwrap();
+    let png = app
+        .client
+        .get(app.url(&format!("/v1/persons/{person}/qr.png")))
+        .bearer_auth(app.resident_key(&person).unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(png.headers()["content-type"], "image/png");
     let decoded = healthcode_token::qr::decode_png(&png.bytes().await.unwrap()).unwrap();
     assert!(decoded.starts_with("HC1:"));
@@ -81,7 +87,13 @@ async fn a_residents_code_is_signed_rendered_and_verified(app: TestApp) {
     let claims = healthcode_token::verify_code(&decoded, &trust, &healthcode_token::VerifyOptions::at(now)).unwrap();
     assert_eq!(claims.colour, healthcode_domain::Colour::Green);
 
-    let svg = app.client.get(app.url(&format!("/v1/persons/{person}/qr.svg"))).send().await.unwrap();
+    let svg = app
+        .client
+        .get(app.url(&format!("/v1/persons/{person}/qr.svg")))
+        .bearer_auth(app.resident_key(&person).unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
     assert!(svg.text().await.unwrap().contains("<svg"));
 

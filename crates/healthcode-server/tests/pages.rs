@@ -52,8 +52,14 @@ async fn form_posts_from_other_sites_are_refused_and_consent_is_required() {
     assert_eq!(response.status().as_u16(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with("/persons/p"), "{location}");
-    let page = client().get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.starts_with("hc_resident=hcr_") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict")
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let page = client().get(app.url(&location)).header("cookie", &pair).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("张*") && page.contains("<svg"), "masked name and QR");
+    assert!(page.contains(pair.trim_start_matches("hc_resident=")), "the key is shown once, after registering");
     assert!(!page.contains(&resident_id("33010619800101123")), "the ID number is never shown");
 
     let form = client().get(app.url("/register")).send().await.unwrap();
@@ -364,4 +370,69 @@ async fn offices_designate_and_propose_decisions_on_the_pages_within_the_service
     let page = client().get(app.url("/staff/decisions")).header("cookie", &auditor).send().await.unwrap();
     assert!(!page.text().await.unwrap().contains("action=\"/staff/decisions\""));
     assert_eq!(post(&auditor, "/staff/decisions", &body).await.status().as_u16(), 403);
+}
+
+/// A person's pages open only with their key (or a proxy's): signed out, the browser is
+/// sent to sign in; someone else's key is refused; a proxy's view is in the access log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persons_pages_open_only_for_them_and_their_proxies() {
+    let app = TestApp::spawn().await;
+    let register = |first17: &'static str| {
+        let app = &app;
+        async move {
+            let body = format!("id_type=resident_id&id_number={}&consent=yes", resident_id(first17));
+            let response = post_form(app, "/register", &body, &[("origin", &app.address)]).await;
+            assert_eq!(response.status().as_u16(), 303);
+            let location = response.headers()["location"].to_str().unwrap().trim_end_matches("?welcome=1").to_string();
+            let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+            (location, cookie)
+        }
+    };
+    let (mine, my_cookie) = register("33010619800101123").await;
+    let (_, their_cookie) = register("33010619800101234").await;
+    for path in [mine.clone(), format!("{mine}/history"), format!("{mine}/card"), format!("{mine}/accesses")] {
+        let signed_out = client().get(app.url(&path)).send().await.unwrap();
+        assert_eq!(signed_out.status().as_u16(), 303, "{path}");
+        assert_eq!(signed_out.headers()["location"], "/signin");
+        let stranger = client().get(app.url(&path)).header("cookie", &their_cookie).send().await.unwrap();
+        assert_eq!(stranger.status().as_u16(), 403, "{path}");
+        let own = client().get(app.url(&path)).header("cookie", &my_cookie).send().await.unwrap();
+        assert_eq!(own.status().as_u16(), 200, "{path}");
+    }
+
+    // Signing in on another device with the key; a wrong key is refused.
+    let key = my_cookie.trim_start_matches("hc_resident=");
+    let signed_in = post_form(&app, "/signin", &format!("key={key}"), &[("origin", &app.address)]).await;
+    assert_eq!(signed_in.status().as_u16(), 303);
+    assert_eq!(signed_in.headers()["location"].to_str().unwrap(), mine);
+    let wrong = post_form(&app, "/signin", "key=hcr_nope", &[("origin", &app.address)]).await;
+    assert_eq!(wrong.status().as_u16(), 401);
+
+    // I start acting for my mother, who has no phone: I register her from my page.
+    let body = format!("relation=parent&id_type=resident_id&id_number={}", resident_id("33010619500101111"));
+    let added = client()
+        .post(app.url("/family"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", &app.address)
+        .header("cookie", &my_cookie)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status().as_u16(), 303);
+    let mother = added.headers()["location"].to_str().unwrap().to_string();
+    let page = client().get(app.url(&mother)).header("cookie", &my_cookie).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200, "a proxy sees the code");
+    assert!(page.text().await.unwrap().contains("<svg"));
+    let mine_page =
+        client().get(app.url(&mine)).header("cookie", &my_cookie).send().await.unwrap().text().await.unwrap();
+    assert!(mine_page.contains(&format!("href=\"{mother}\"")), "my page links to her code");
+    let refused = client().get(app.url(&mother)).header("cookie", &their_cookie).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 403, "nobody else does");
+    let person = healthcode_domain::PersonId::parse(mother.trim_start_matches("/persons/")).unwrap();
+    let log = app.service.accesses(&person).await.unwrap();
+    assert!(log.iter().any(|a| a.role == "proxy" && a.actor.starts_with("proxy:")), "{log:?}");
+
+    // The demo pages exist only on the demo region.
+    assert_eq!(client().get(app.url("/demo")).send().await.unwrap().status().as_u16(), 404);
 }

@@ -156,9 +156,13 @@ impl HealthService {
         let id = self.person_id_for(&registration.document);
         let kind = registration.document.id_type().person_kind();
         let registered = self.register_pseudonymous(id.clone(), kind, registration.residence_area).await?;
-        let masked_name = registration.name.as_deref().map(healthcode_domain::mask_name);
-        let profile = PersonProfile { code_id: self.code_id_for(&id), person: id, masked_name };
-        self.store.save_profile(&profile).await?;
+        // Registering again changes nothing: whoever knows an ID number must not be able
+        // to rename its holder.
+        if registered.1 || self.store.profile(&id).await?.is_none() {
+            let masked_name = registration.name.as_deref().map(healthcode_domain::mask_name);
+            let profile = PersonProfile { code_id: self.code_id_for(&id), person: id, masked_name };
+            self.store.save_profile(&profile).await?;
+        }
         Ok(registered)
     }
 

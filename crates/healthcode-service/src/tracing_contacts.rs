@@ -125,6 +125,10 @@ impl HealthService {
             confirmed_by: None,
         };
         self.save_trace(&trace).await?;
+        // The case's and each contact's check-ins were read: each of them sees it.
+        let read: Vec<PersonId> =
+            std::iter::once(trace.case.clone()).chain(trace.contacts.iter().map(|c| c.person.clone())).collect();
+        self.record_staff_accesses(by, &read, &format!("contact tracing {}", trace.id), "check-ins").await?;
         Ok(trace)
     }
 

@@ -5,6 +5,7 @@ mod batch;
 mod checkpoints;
 mod log;
 mod migrate;
+mod residents;
 mod store;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};

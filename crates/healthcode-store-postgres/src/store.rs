@@ -7,13 +7,14 @@ use healthcode_domain::{
     AccessOutcome, AreaCode, AreaRisk, Colour, Event, EventId, Evidence, PersonId, PersonKind, Timestamp,
 };
 use healthcode_store::{
-    Account, Alarm, Checkin, CodeState, CodeSummary, Credential, Decision, DeviceRecord, EvidenceColumns, Inserted,
-    LogAppend, LogNode, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord,
-    Rejection, Store, StoreResult, StoredCheckpoint, VenueRecord,
+    Access, Account, Alarm, Checkin, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
+    DeviceRecord, EvidenceColumns, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation,
+    NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, Store, StoreResult,
+    StoredCheckpoint, VenueRecord,
 };
 use tokio_postgres::Row;
 
-use crate::{backend, batch, corrupt, PostgresStore};
+use crate::{backend, batch, corrupt, residents, PostgresStore};
 
 const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = least(reevaluation_queue.due, excluded.due)";
 const EVIDENCE_COLUMNS: &str = "kind, value, t1, t2, text, n, extra";
@@ -645,6 +646,57 @@ impl Store for PostgresStore {
 
     async fn alarms(&self, after: i64, limit: usize) -> StoreResult<Vec<Alarm>> {
         self.alarm_rows(after, limit).await
+    }
+
+    async fn save_resident_key(&self, key: &ResidentKey) -> StoreResult<()> {
+        residents::save_key(&self.client().await?, key).await
+    }
+
+    async fn resident_key(&self, key_hash: &str) -> StoreResult<Option<ResidentKey>> {
+        residents::key(&self.client().await?, key_hash).await
+    }
+
+    async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool> {
+        residents::has_key(&self.client().await?, person).await
+    }
+
+    async fn delete_resident_keys(&self, person: &PersonId) -> StoreResult<u64> {
+        residents::delete_keys(&self.client().await?, person).await
+    }
+
+    async fn save_proxy(&self, link: &ProxyLink) -> StoreResult<bool> {
+        residents::save_proxy(&self.client().await?, link).await
+    }
+
+    async fn end_proxy(&self, proxy: &PersonId, dependant: &PersonId) -> StoreResult<bool> {
+        residents::end_proxy(&self.client().await?, proxy, dependant).await
+    }
+
+    async fn proxy_links(&self, person: &PersonId) -> StoreResult<Vec<ProxyLink>> {
+        residents::proxy_links(&self.client().await?, person).await
+    }
+
+    async fn record_accesses(&self, accesses: &[NewAccess]) -> StoreResult<()> {
+        if accesses.is_empty() {
+            return Ok(());
+        }
+        residents::record_accesses(&mut self.client().await?, accesses).await
+    }
+
+    async fn accesses(&self, person: &PersonId, limit: usize) -> StoreResult<Vec<Access>> {
+        residents::accesses(&self.client().await?, person, limit).await
+    }
+
+    async fn save_complaint(&self, complaint: &Complaint) -> StoreResult<()> {
+        residents::save_complaint(&self.client().await?, complaint).await
+    }
+
+    async fn complaint(&self, id: &str) -> StoreResult<Option<Complaint>> {
+        residents::complaint(&self.client().await?, id).await
+    }
+
+    async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
+        residents::complaints(&self.client().await?, query, limit).await
     }
 
     async fn put_document(&self, kind: &str, id: &str, at: Timestamp, body: &str) -> StoreResult<()> {

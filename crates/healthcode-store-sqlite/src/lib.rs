@@ -9,6 +9,7 @@ mod log;
 mod migrate;
 mod persons;
 mod rejections;
+mod residents;
 mod store;
 
 use std::path::Path;

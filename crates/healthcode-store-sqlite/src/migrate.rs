@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "0003_log", include_str!("../migrations/0003_log.sql")),
     (4, "0004_accounts", include_str!("../migrations/0004_accounts.sql")),
     (5, "0005_documents", include_str!("../migrations/0005_documents.sql")),
+    (6, "0006_residents", include_str!("../migrations/0006_residents.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {

@@ -4,12 +4,13 @@
 use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::{
-    Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Credential, Decision, DeviceRecord, Inserted, LogAppend,
-    LogNode, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, Rejection,
-    Store, StoreResult, StoredCheckpoint, VenueRecord,
+    Access, Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
+    DeviceRecord, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence,
+    NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, Store, StoreResult, StoredCheckpoint,
+    VenueRecord,
 };
 
-use crate::{accounts, checkpoints, codes, events, log, persons, rejections, SqliteStore};
+use crate::{accounts, checkpoints, codes, events, log, persons, rejections, residents, SqliteStore};
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -283,6 +284,69 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<(AccessOutcome, u64)>> {
         let venue = venue.to_string();
         self.read(move |c| checkpoints::checkin_counts(c, &venue, from, to)).await
+    }
+
+    async fn save_resident_key(&self, key: &ResidentKey) -> StoreResult<()> {
+        let key = key.clone();
+        self.write(move |c| residents::save_key(c, &key)).await
+    }
+
+    async fn resident_key(&self, key_hash: &str) -> StoreResult<Option<ResidentKey>> {
+        let key_hash = key_hash.to_string();
+        self.read(move |c| residents::key(c, &key_hash)).await
+    }
+
+    async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool> {
+        let person = person.clone();
+        self.read(move |c| residents::has_key(c, &person)).await
+    }
+
+    async fn delete_resident_keys(&self, person: &PersonId) -> StoreResult<u64> {
+        let person = person.clone();
+        self.write(move |c| residents::delete_keys(c, &person)).await
+    }
+
+    async fn save_proxy(&self, link: &ProxyLink) -> StoreResult<bool> {
+        let link = link.clone();
+        self.write(move |c| residents::save_proxy(c, &link)).await
+    }
+
+    async fn end_proxy(&self, proxy: &PersonId, dependant: &PersonId) -> StoreResult<bool> {
+        let (proxy, dependant) = (proxy.clone(), dependant.clone());
+        self.write(move |c| residents::end_proxy(c, &proxy, &dependant)).await
+    }
+
+    async fn proxy_links(&self, person: &PersonId) -> StoreResult<Vec<ProxyLink>> {
+        let person = person.clone();
+        self.read(move |c| residents::proxy_links(c, &person)).await
+    }
+
+    async fn record_accesses(&self, accesses: &[NewAccess]) -> StoreResult<()> {
+        if accesses.is_empty() {
+            return Ok(());
+        }
+        let accesses = accesses.to_vec();
+        self.write(move |c| residents::record_accesses(c, &accesses)).await
+    }
+
+    async fn accesses(&self, person: &PersonId, limit: usize) -> StoreResult<Vec<Access>> {
+        let person = person.clone();
+        self.read(move |c| residents::accesses(c, &person, limit)).await
+    }
+
+    async fn save_complaint(&self, complaint: &Complaint) -> StoreResult<()> {
+        let complaint = complaint.clone();
+        self.write(move |c| residents::save_complaint(c, &complaint)).await
+    }
+
+    async fn complaint(&self, id: &str) -> StoreResult<Option<Complaint>> {
+        let id = id.to_string();
+        self.read(move |c| residents::complaint(c, &id)).await
+    }
+
+    async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
+        let query = query.clone();
+        self.read(move |c| residents::complaints(c, &query, limit)).await
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<bool> {

@@ -13,6 +13,7 @@ use healthcode_domain::{
 use crate::{Account, Approval, Credential, CredentialKind, Decision, DecisionStatus, NewAlarm};
 use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
 use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
+use crate::{Complaint, ComplaintAnswer, ComplaintQuery, ComplaintStatus, NewAccess, ProxyLink, ResidentKey};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 
 /// Runs every check, each on a store from `make`.
@@ -37,6 +38,7 @@ where
     the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(&make().await).await;
     accounts_credentials_decisions_and_alarms_round_trip(&make().await).await;
     documents_are_kept_whole_by_kind(&make().await).await;
+    resident_keys_proxies_accesses_and_complaints_round_trip(&make().await).await;
 }
 
 fn t(hours: i64) -> Timestamp {
@@ -561,4 +563,87 @@ async fn documents_are_kept_whole_by_kind(store: &impl Store) {
         vec![r#"{"v":2}"#.to_string(), r#"{"v":3}"#.to_string()]
     );
     assert_eq!(store.document("rule_proposal", "nope").await.unwrap(), None);
+}
+
+async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl Store) {
+    let (mother, son, daughter) = (pid("mother"), pid("son"), pid("daughter"));
+    let key =
+        ResidentKey { key_hash: "h1".into(), person: son.clone(), label: "registration".into(), created_at: t(1) };
+    store.save_resident_key(&key).await.unwrap();
+    let second = ResidentKey { key_hash: "h2".into(), label: "counter:office".into(), ..key.clone() };
+    store.save_resident_key(&second).await.unwrap();
+    assert_eq!(store.resident_key("h1").await.unwrap(), Some(key.clone()), "a resident key reads back");
+    assert_eq!(store.resident_key("nope").await.unwrap(), None);
+    assert!(store.has_resident_key(&son).await.unwrap() && !store.has_resident_key(&mother).await.unwrap());
+    assert_eq!(store.delete_resident_keys(&son).await.unwrap(), 2, "every key of the person is deleted");
+    assert_eq!(store.resident_key("h2").await.unwrap(), None);
+
+    let link = |proxy: &PersonId, dependant: &PersonId, at| ProxyLink {
+        proxy: proxy.clone(),
+        dependant: dependant.clone(),
+        relation: "child".into(),
+        created_at: t(at),
+    };
+    assert!(store.save_proxy(&link(&son, &mother, 2)).await.unwrap(), "a new link is created");
+    assert!(!store.save_proxy(&link(&son, &mother, 5)).await.unwrap(), "an existing link is left as it was");
+    assert!(store.save_proxy(&link(&daughter, &mother, 3)).await.unwrap());
+    assert_eq!(
+        store.proxy_links(&mother).await.unwrap(),
+        vec![link(&son, &mother, 2), link(&daughter, &mother, 3)],
+        "a dependant sees every proxy, oldest first"
+    );
+    assert_eq!(store.proxy_links(&son).await.unwrap(), vec![link(&son, &mother, 2)], "a proxy sees its dependants");
+    assert!(store.end_proxy(&son, &mother).await.unwrap());
+    assert!(!store.end_proxy(&son, &mother).await.unwrap(), "ending twice finds nothing");
+    assert_eq!(store.proxy_links(&son).await.unwrap(), vec![]);
+
+    let access = |person: &PersonId, at, actor: &str| NewAccess {
+        person: person.clone(),
+        at: t(at),
+        actor: actor.into(),
+        role: "local_office".into(),
+        purpose: "complaint c-1".into(),
+        what: "code".into(),
+    };
+    store.record_accesses(&[]).await.unwrap();
+    store.record_accesses(&[access(&mother, 1, "a"), access(&son, 2, "b"), access(&mother, 3, "c")]).await.unwrap();
+    let read = store.accesses(&mother, 10).await.unwrap();
+    assert_eq!(
+        read.iter().map(|a| a.access.clone()).collect::<Vec<_>>(),
+        vec![access(&mother, 3, "c"), access(&mother, 1, "a")],
+        "a person's accesses, newest first, nobody else's"
+    );
+    assert_eq!(store.accesses(&mother, 1).await.unwrap().len(), 1, "the limit holds");
+
+    let complaint = |id: &str, person: &PersonId, at, area: Option<&str>| Complaint {
+        id: id.into(),
+        person: person.clone(),
+        filed_by: "self".into(),
+        filed_at: t(at),
+        area: area.map(str::to_string),
+        subject: "colour".into(),
+        text: "我没有去过那里".into(),
+        colour_at_filing: "yellow".into(),
+        reasons_at_filing: vec!["Y1".into()],
+        status: ComplaintStatus::Open,
+        answer: None,
+    };
+    store.save_complaint(&complaint("c1", &mother, 1, Some("330106"))).await.unwrap();
+    store.save_complaint(&complaint("c2", &son, 2, Some("310101"))).await.unwrap();
+    store.save_complaint(&complaint("c3", &mother, 3, None)).await.unwrap();
+    let mut answered = complaint("c1", &mother, 1, Some("330106"));
+    answered.status = ComplaintStatus::Dismissed;
+    answered.answer = Some(ComplaintAnswer { by: "handler".into(), at: t(4), text: "the test record stands".into() });
+    store.save_complaint(&answered).await.unwrap();
+    assert_eq!(store.complaint("c1").await.unwrap(), Some(answered), "an answer replaces the record");
+    let ids = |list: Vec<Complaint>| list.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    let all = ComplaintQuery::default();
+    assert_eq!(ids(store.complaints(&all, 10).await.unwrap()), ["c3", "c2", "c1"], "newest first");
+    let mothers = ComplaintQuery { person: Some(mother.clone()), ..all.clone() };
+    assert_eq!(ids(store.complaints(&mothers, 10).await.unwrap()), ["c3", "c1"]);
+    let open = ComplaintQuery { open_only: true, ..all.clone() };
+    assert_eq!(ids(store.complaints(&open, 10).await.unwrap()), ["c3", "c2"]);
+    let hangzhou = ComplaintQuery { area_prefix: Some("3301".into()), ..all.clone() };
+    assert_eq!(ids(store.complaints(&hangzhou, 10).await.unwrap()), ["c1"], "an area prefix; no area, no match");
+    assert_eq!(store.complaints(&all, 2).await.unwrap().len(), 2);
 }

@@ -6,6 +6,7 @@ mod columns;
 pub mod conformance;
 mod log;
 mod records;
+mod residents;
 
 use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
@@ -15,6 +16,7 @@ pub use checkpoints::*;
 pub use columns::EvidenceColumns;
 pub use log::{LogAppend, LogLeaf, LogNode, StoredCheckpoint};
 pub use records::*;
+pub use residents::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -162,6 +164,29 @@ pub trait Store: Send + Sync + 'static {
     async fn document(&self, kind: &str, id: &str) -> StoreResult<Option<String>>;
     /// Up to `limit` records of a kind, newest first.
     async fn documents(&self, kind: &str, limit: usize) -> StoreResult<Vec<String>>;
+
+    // Residents: keys, proxies, the access log, complaints.
+
+    async fn save_resident_key(&self, key: &ResidentKey) -> StoreResult<()>;
+    async fn resident_key(&self, key_hash: &str) -> StoreResult<Option<ResidentKey>>;
+    /// Whether the person holds a key: a registration that finds them holding one gives none.
+    async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool>;
+    /// Removes every key of a person (a replacement key was given at a counter).
+    async fn delete_resident_keys(&self, person: &PersonId) -> StoreResult<u64>;
+    /// Records a proxy link; false if it already existed (left unchanged).
+    async fn save_proxy(&self, link: &ProxyLink) -> StoreResult<bool>;
+    /// Ends a proxy link; false if there was none.
+    async fn end_proxy(&self, proxy: &PersonId, dependant: &PersonId) -> StoreResult<bool>;
+    /// Every link in which the person is the proxy or the dependant, oldest first.
+    async fn proxy_links(&self, person: &PersonId) -> StoreResult<Vec<ProxyLink>>;
+    async fn record_accesses(&self, accesses: &[NewAccess]) -> StoreResult<()>;
+    /// A person's access log, newest first, at most `limit`.
+    async fn accesses(&self, person: &PersonId, limit: usize) -> StoreResult<Vec<Access>>;
+    /// Creates or replaces a complaint.
+    async fn save_complaint(&self, complaint: &Complaint) -> StoreResult<()>;
+    async fn complaint(&self, id: &str) -> StoreResult<Option<Complaint>>;
+    /// Complaints matching the query, newest first, at most `limit`.
+    async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>>;
 
     // Checkpoints: profiles, venues, devices, check-ins.
 

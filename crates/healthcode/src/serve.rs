@@ -127,13 +127,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         describe(&args.data_dir, args.database_url.as_deref())
     );
     if args.demo {
-        println!("demo region: open http://{address}/demo to see residents of every colour");
+        println!("demo region: open http://{address}/demo to sign in as residents of every colour");
     }
     if let Some(accounts) = demo_accounts {
         print!("{accounts}");
         println!("officials' pages: sign in at http://{address}/staff/login");
     }
-    let state = healthcode_server::AppState::new(service);
+    let mut state = healthcode_server::AppState::new(service);
+    if args.demo {
+        state = state.with_demo();
+    }
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     key_watch.abort();

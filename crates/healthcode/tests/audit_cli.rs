@@ -18,9 +18,10 @@ async fn post(client: &reqwest::Client, base: &str, key: &str, path: &str, body:
     response.json().await.unwrap()
 }
 
-async fn register(client: &reqwest::Client, base: &str, id_number: &str) -> String {
+/// Registers a resident: their id and their key.
+async fn register(client: &reqwest::Client, base: &str, id_number: &str) -> (String, String) {
     let answer = post(client, base, "", "/v1/persons", json!({"id_type": "resident_id", "id_number": id_number})).await;
-    answer["person_id"].as_str().unwrap().to_string()
+    (answer["person_id"].as_str().unwrap().to_string(), answer["resident_key"].as_str().unwrap().to_string())
 }
 
 fn audit(dir: &Path, base: &str, key: &str) -> (i32, String) {
@@ -47,8 +48,8 @@ async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
     let key = String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string();
     let server = serve(dir.path());
     let base = server.base.clone();
-    let a = register(&client, &base, "11010519491231002X").await;
-    let b = register(&client, &base, "330106198001011235").await;
+    let (a, a_key) = register(&client, &base, "11010519491231002X").await;
+    let (b, _) = register(&client, &base, "330106198001011235").await;
     for (i, person) in [&a, &b].into_iter().enumerate() {
         let contact = json!({"id": format!("cdc-{i}"), "person_id": person, "type": "close_contact",
                              "exposure_at": "2020-06-01T08:00:00+08:00"});
@@ -69,7 +70,15 @@ async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
 
     // A resident checks each change to their own code: the commitment from their salt,
     // the entry's inclusion in the signed checkpoint.
-    let mine: Value = client.get(format!("{base}/v1/persons/{a}/log")).send().await.unwrap().json().await.unwrap();
+    let mine: Value = client
+        .get(format!("{base}/v1/persons/{a}/log"))
+        .bearer_auth(&a_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let entries = mine["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2, "{mine}");
     let verifier = healthcode_log::NoteVerifier::parse(log_key.trim()).unwrap();

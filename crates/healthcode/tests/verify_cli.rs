@@ -37,7 +37,16 @@ async fn a_code_rendered_by_the_server_is_read_by_zbarimg_and_verified_offline()
         .await
         .unwrap();
     let person = registered["person_id"].as_str().unwrap();
-    let png = client.get(format!("{base}/v1/persons/{person}/qr.png")).send().await.unwrap().bytes().await.unwrap();
+    let key = registered["resident_key"].as_str().unwrap();
+    let png = client
+        .get(format!("{base}/v1/persons/{person}/qr.png"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let png_path = dir.path().join("code.png");
     std::fs::write(&png_path, &png).unwrap();
     let list = client.get(format!("{base}/v1/trust-list")).send().await.unwrap().text().await.unwrap();

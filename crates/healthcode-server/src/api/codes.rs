@@ -1,15 +1,18 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::Json;
 use healthcode_domain::PersonId;
 use healthcode_service::Explanation;
 
+use crate::api::auth::{reader, Wanted};
 use crate::api::{parse_at, query_params, RawQuery};
 use crate::{ApiError, AppState};
 
 /// A person's code with its explanation: now (kept current), or `?at=` as known then.
 pub(crate) async fn code(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     query: RawQuery,
 ) -> Result<Json<Explanation>, ApiError> {
@@ -19,6 +22,7 @@ pub(crate) async fn code(
     if state.service.store().person(&person).await?.is_none() {
         return Err(ApiError::UnknownPerson(person));
     }
+    reader(&state, &headers, &person, &query, Wanted::Data("code and its explanation")).await?;
     let explanation = match at {
         Some(at) => state.service.explain_at(&person, at).await?,
         None => state.service.current_code(&person).await?,

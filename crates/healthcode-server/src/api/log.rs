@@ -11,6 +11,7 @@ use healthcode_domain::ValidationError;
 use healthcode_service::{hashes_base64, PersonLog};
 use serde_json::{json, Value};
 
+use crate::api::auth::{reader, Wanted};
 use crate::api::codes::person_in_path;
 use crate::api::{query_params, RawQuery};
 use crate::{ApiError, AppState};
@@ -89,8 +90,12 @@ pub(crate) async fn entries(State(state): State<AppState>, query: RawQuery) -> R
 /// A person's own colour changes, with their salt and inclusion proofs.
 pub(crate) async fn person(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
 ) -> Result<Json<PersonLog>, ApiError> {
     let person = person_in_path(path)?;
+    let query = query_params(query)?;
+    reader(&state, &headers, &person, &query, Wanted::Data("history of colour changes")).await?;
     Ok(Json(state.service.person_log(&person).await?))
 }

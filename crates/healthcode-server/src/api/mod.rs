@@ -8,6 +8,7 @@ mod log;
 mod overview;
 mod persons;
 pub(crate) mod policy;
+mod residents;
 mod staff;
 mod tokens;
 pub(crate) mod venues;
@@ -66,6 +67,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/log/proof/consistency", get(log::consistency))
         .route("/v1/log/entries", get(log::entries))
         .route("/v1/persons/{person_id}/log", get(log::person))
+        .route("/v1/persons/{person_id}/accesses", get(residents::accesses))
+        .route("/v1/persons/{person_id}/complaints", get(residents::complaints_of).post(residents::file_complaint))
+        .route("/v1/persons/{person_id}/proxies/{proxy_id}", axum::routing::delete(residents::end_proxy))
+        .route("/v1/me/dependants", post(residents::add_dependant))
+        .route("/v1/complaints", get(residents::complaint_queue))
+        .route("/v1/complaints/{complaint_id}/answer", post(residents::answer_complaint))
+        .route("/v1/residents/keys", post(residents::replace_key))
 }
 
 /// Query parameters as text; a malformed query string is a JSON `invalid_input`.

@@ -1,7 +1,10 @@
-//! Who may call what: one table for every protected action, checked by `allow`. The
-//! routes that are not here are public by design (registration and a resident's own
-//! code, the trust list, verification, the transparency log, venue registration), or
-//! take a venue's or device's own key (venue display, devices, gates).
+//! Who may call what: one table for every protected action of staff and systems, checked
+//! by `allow`. A person's own data (code, QR, history, access log, family, complaints)
+//! takes the person's resident key or a proxy's (`auth::reader`), and staff reach it only
+//! through `ReadPersonData`, with a purpose the person sees. The routes that are in
+//! neither are public by design (registration, the trust list, verification, the
+//! transparency log's checkpoints and proofs, venue registration), or take a venue's or
+//! device's own key (venue display, devices, gates).
 
 use axum::http::HeaderMap;
 use healthcode_domain::Role;
@@ -25,6 +28,10 @@ pub enum Action {
     ApproveDesignation,
     ReadDesignationProposals,
     TraceContacts,
+    ReadPersonData,
+    ReplaceResidentKey,
+    ReadComplaints,
+    AnswerComplaints,
 }
 
 use Role::*;
@@ -48,6 +55,13 @@ pub const POLICY: &[(Action, &[Role])] = &[
     (Action::ProposeRules, &[LocalOffice, ProvincialOffice]),
     (Action::ApproveRules, &[ProvincialOffice]),
     (Action::ReadRuleProposals, &[LocalOffice, ProvincialOffice, Auditor]),
+    // Staff read a person's code and history only within their jurisdiction and with a
+    // purpose that goes into the person's access log; auditors audit the log, not persons.
+    (Action::ReadPersonData, &[LocalOffice, ProvincialOffice, ComplaintHandler]),
+    // A lost resident key is replaced at a community service point after checking papers.
+    (Action::ReplaceResidentKey, &[LocalOffice, ProvincialOffice]),
+    (Action::ReadComplaints, &[ComplaintHandler, ProvincialOffice, Auditor]),
+    (Action::AnswerComplaints, &[ComplaintHandler]),
 ];
 
 pub fn permits(action: Action, role: Role) -> bool {

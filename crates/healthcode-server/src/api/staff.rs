@@ -33,9 +33,15 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Who the key belongs to.
+/// Who the key belongs to: a staff or system account, or a resident with their family.
 pub(crate) async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let account = state.service.authenticate(bearer(&headers, "session or API key")?).await?;
+    let key = bearer(&headers, "resident key, session or API key")?;
+    if key.starts_with(healthcode_service::RESIDENT_KEY_PREFIX) {
+        let person = state.service.resident(key).await?;
+        let family = state.service.family(&person).await?;
+        return Ok(Json(json!({ "resident": { "person_id": person, "family": family } })));
+    }
+    let account = state.service.authenticate(key).await?;
     Ok(Json(json!({ "account": account })))
 }
 

@@ -9,27 +9,41 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::auth::json_object;
+use crate::api::auth::{json_object, reader, Wanted};
 use crate::api::codes::person_in_path;
-use crate::api::JsonBody;
+use crate::api::{query_params, JsonBody, RawQuery};
 use crate::{ApiError, AppState};
 
-/// A freshly signed code for the person's current colour.
+/// A freshly signed code for the person's current colour, for the person or a proxy.
+async fn issue(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
+) -> Result<healthcode_service::IssuedCode, ApiError> {
+    let person = person_in_path(path)?;
+    let query = query_params(query)?;
+    reader(state, headers, &person, &query, Wanted::LiveCode).await?;
+    Ok(state.service.issue_code_token(&person).await?)
+}
+
 pub(crate) async fn token(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
 ) -> Result<Response, ApiError> {
-    let person = person_in_path(path)?;
-    Ok(Json(state.service.issue_code_token(&person).await?).into_response())
+    Ok(Json(issue(&state, &headers, path, query).await?).into_response())
 }
 
 /// The same code as an SVG QR image.
 pub(crate) async fn qr_svg(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
 ) -> Result<Response, ApiError> {
-    let person = person_in_path(path)?;
-    let issued = state.service.issue_code_token(&person).await?;
+    let issued = issue(&state, &headers, path, query).await?;
     let svg = healthcode_token::qr::svg(&issued.token).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
@@ -37,10 +51,11 @@ pub(crate) async fn qr_svg(
 /// The same code as a PNG QR image (8 pixels a module).
 pub(crate) async fn qr_png(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
 ) -> Result<Response, ApiError> {
-    let person = person_in_path(path)?;
-    let issued = state.service.issue_code_token(&person).await?;
+    let issued = issue(&state, &headers, path, query).await?;
     let png = healthcode_token::qr::png(&issued.token, 8).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }

@@ -10,7 +10,7 @@ use healthcode_service::{DoorDecision, GateAnswer, NewVenue, Presented};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::auth::{bearer, json_object};
+use crate::api::auth::{bearer, json_object, reader, Wanted};
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
 
@@ -122,9 +122,15 @@ struct ScanBody {
 
 /// A resident scanned a venue code: the check-in is recorded and the door's decision
 /// returned. A stale, forwarded or forged venue code is refused with its reason.
-pub(crate) async fn scan(State(state): State<AppState>, body: JsonBody) -> Result<Json<DoorDecision>, ApiError> {
+pub(crate) async fn scan(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Json<DoorDecision>, ApiError> {
     let body: ScanBody = json_object(&body, r#"{"person_id": …, "venue_code": "HV1:…"}"#)?;
     let person = PersonId::parse(&body.person_id).map_err(ApiError::InvalidInput)?;
+    // The person's key or a proxy's: a check-in is evidence for tracing, never forged for others.
+    reader(&state, &headers, &person, &Default::default(), Wanted::OwnOnly("check-in")).await?;
     Ok(Json(state.service.check_in_by_scan(&person, &body.venue_code).await?))
 }
 

@@ -1,16 +1,14 @@
-//! The front page (counts, look-up, the active rules), the look-up redirect and the
-//! sample residents of the demo region.
+//! The front page: counts, the way to one's own code, and the active rules.
 
 use std::fmt::Write;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use healthcode_domain::{Colour, PersonId, RuleColour};
+use healthcode_domain::RuleColour;
 use healthcode_rules::RuleSet;
 
-use super::layout::{esc, see_other, Ui};
-use crate::api::{query_params, RawQuery};
+use super::layout::{esc, Ui};
 use crate::AppState;
 
 pub(crate) async fn index(ui: Ui, State(state): State<AppState>) -> Response {
@@ -52,13 +50,17 @@ pub(crate) async fn index(ui: Ui, State(state): State<AppState>) -> Response {
     }
     let _ = write!(
         body,
-        r#"<form action="/lookup" method="get"><label for="person">{}</label>
-<input id="person" name="id" required maxlength="64" autocomplete="off"> <button type="submit">{}</button></form>
-<p><a href="/demo">{}</a></p>"#,
-        ui.t("查询健康码（输入登记时返回的编号）", "Look up a code by the person id returned at registration"),
-        ui.t("查询", "Look up"),
-        ui.t("示例居民", "Sample residents of every colour"),
+        "<p><a href=\"/me\">{}</a> · <a href=\"/signin\">{}</a></p>",
+        ui.t("我的健康码", "My code"),
+        ui.t("在本设备登录（粘贴居民密钥）", "Sign in on this device (paste your resident key)"),
     );
+    if state.demo {
+        let _ = write!(
+            body,
+            "<p><a href=\"/demo\">{}</a></p>",
+            ui.t("示例居民（演示）", "Sample residents of every colour (demo)")
+        );
+    }
     body.push_str(&rules_table(&ui, &state.service.rules()));
     ui.page(StatusCode::OK, &ui.t("健康码", "Health code"), &body)
 }
@@ -90,46 +92,4 @@ pub(crate) fn rules_table(ui: &Ui, rules: &RuleSet) -> String {
     }
     out.push_str("</table></div>");
     out
-}
-
-/// The look-up form's target: sends the browser on to `/persons/{id}`.
-pub(crate) async fn lookup(ui: Ui, query: RawQuery) -> Response {
-    let wanted = query_params(query).ok().and_then(|q| q.get("id").map(|id| id.trim().to_string()));
-    match wanted.as_deref().map(PersonId::parse) {
-        // A person id is letters, digits, `-` and `_`: safe in a path as is.
-        Some(Ok(id)) => see_other(&format!("/persons/{id}")),
-        _ => ui.error(
-            StatusCode::BAD_REQUEST,
-            "这不是有效的编号：编号由字母、数字、- 和 _ 组成",
-            "not a valid person id: letters, digits, - and _",
-        ),
-    }
-}
-
-pub(crate) async fn demo(ui: Ui, State(state): State<AppState>) -> Response {
-    let mut body = format!("<h1>{}</h1>", ui.t("示例居民", "Sample residents"));
-    let _ = write!(body, "<p>{}</p>", ui.t("每种颜色最多 10 人", "Up to 10 persons of each colour"));
-    for colour in [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green] {
-        let codes = match state.service.store().codes_with_colour(colour, 10).await {
-            Ok(codes) => codes,
-            Err(e) => return ui.internal("listing codes by colour", e),
-        };
-        let _ = write!(
-            body,
-            "<h2><span class=\"swatch {c}\" aria-hidden=\"true\"></span>{}</h2>",
-            ui.colour(colour),
-            c = colour.as_str()
-        );
-        if codes.is_empty() {
-            let _ = write!(body, "<p>{}</p>", ui.t("无", "None"));
-            continue;
-        }
-        body.push_str("<ul>");
-        for code in codes {
-            let id = esc(code.person.as_str());
-            let _ = write!(body, "<li><a href=\"/persons/{id}\">{id}</a> {}</li>", esc(&code.reasons.join(", ")));
-        }
-        body.push_str("</ul>");
-    }
-    ui.page(StatusCode::OK, &ui.t("示例居民", "Sample residents"), &body)
 }

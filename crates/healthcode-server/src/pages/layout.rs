@@ -134,7 +134,7 @@ table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px soli
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:.2em;vertical-align:-.1em;margin-right:.3em;border:1px solid #555}
 .qr{background:#fff;padding:.5rem;text-align:center}.qr svg{width:100%;max-width:18rem;height:auto}
 .big .qr svg{max-width:min(80vh,100%)} body:has(.big) header{display:none} .big h1{text-align:center;font-size:2.5rem;margin:.5rem 0}.big p{text-align:center;font-size:1.25rem}
-label{display:block;font-weight:600;margin-top:.75rem}label.inline{display:inline;font-weight:400}
+label{display:block;font-weight:600;margin-top:.75rem}label.inline{display:inline;font-weight:400}form.inline{display:inline}
 input,select,button,textarea{font:inherit;max-width:100%}input,select,textarea{padding:.45rem;border:1px solid #555;border-radius:.25rem;width:100%}
 input[type=checkbox]{width:auto;transform:scale(1.4);margin-right:.5rem}
 button{padding:.55rem 1.1rem;margin-top:.75rem;background:#0b4f9c;color:#fff;border:0;border-radius:.3rem;cursor:pointer}
@@ -146,7 +146,6 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:.5rem
 textarea{font-family:ui-monospace,monospace;font-size:.85em}
 .problem{border:2px solid #b00020;padding:.75rem;border-radius:.4rem;background:#fff}.done{border:2px solid #0a6b2b;padding:.75rem;border-radius:.4rem}
 .staffbar{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center;border-bottom:1px solid #ccc;padding:.25rem 0 .5rem}.staffbar form{margin-left:auto}.staffbar button{margin-top:0;padding:.3rem .8rem}
-form.inline{display:inline}
 ul.changes{padding-left:1.2rem}ul.changes li{margin:.4rem 0}del,ins{text-decoration:none}
 @media print{header,.noprint{display:none}body{max-width:none}}
 "#;

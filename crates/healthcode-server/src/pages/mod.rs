@@ -8,11 +8,14 @@
 mod camera;
 mod charts;
 mod dashboard;
+mod family;
 mod home;
 mod layout;
 mod officials;
 mod resident;
+mod rights;
 mod rule_changes;
+mod signin;
 mod staff;
 mod venue;
 mod verifier;
@@ -25,13 +28,20 @@ use crate::AppState;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home::index))
-        .route("/lookup", get(home::lookup))
-        .route("/demo", get(home::demo))
+        .route("/signin", get(signin::signin_form).post(signin::signin))
+        .route("/signout", post(signin::signout))
+        .route("/me", get(signin::me))
+        .route("/demo", get(signin::demo))
+        .route("/demo/signin", post(signin::demo_signin))
+        .route("/family", post(family::add))
+        .route("/family/end", post(family::end))
         .route("/notice", get(resident::notice_page))
         .route("/register", get(resident::register_form).post(resident::register))
         .route("/persons/{person_id}", get(resident::code))
         .route("/persons/{person_id}/history", get(resident::history))
         .route("/persons/{person_id}/card", get(resident::card))
+        .route("/persons/{person_id}/accesses", get(rights::accesses))
+        .route("/persons/{person_id}/complaints", get(rights::complaints).post(rights::file))
         .route("/venues/new", get(venue::register_form).post(venue::register))
         .route("/venues/{venue_id}", get(venue::venue))
         .route("/venues/{venue_id}/key", post(venue::save_key))

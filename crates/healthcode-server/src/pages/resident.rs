@@ -12,9 +12,10 @@ use axum::response::Response;
 use axum::Form;
 use healthcode_domain::{AreaCode, IdDocument, PersonId, RuleColour, Timestamp};
 use healthcode_log::Entry;
-use healthcode_service::{Explanation, Registration};
+use healthcode_service::{Explanation, Reader, Registration};
 
-use super::layout::{esc, see_other, when, Ui};
+use super::layout::{esc, when, Ui};
+use super::signin::{reader_of, see_other_with_key};
 use crate::api::{parse_at, query_params, RawQuery};
 use crate::AppState;
 
@@ -134,25 +135,14 @@ pub(crate) async fn register(
         Ok(name) => name,
         Err(_) => return refuse(ui, "姓名应为 1 至 64 个字符", "The name must be 1 to 64 characters"),
     };
-    match state.service.register(Registration { document, residence_area, name }).await {
-        Ok((person, _)) => see_other(&format!("/persons/{}", person.id)),
+    match state.service.register_resident(Registration { document, residence_area, name }).await {
+        Ok((person, Some(key))) => see_other_with_key(&format!("/persons/{}?welcome=1", person.id), Some(&key)),
+        Ok((_, None)) => refuse(
+            ui,
+            "此证件已登记。请用登记时得到的居民密钥登录（/signin）；密钥丢失请到社区服务点补发。",
+            "This ID is already registered. Sign in with the resident key you were given (/signin); a lost key is replaced at a community service point.",
+        ),
         Err(e) => ui.internal("registering from the page", e),
-    }
-}
-
-pub(crate) fn person_in_path(path: Result<Path<String>, PathRejection>) -> Option<PersonId> {
-    path.ok().and_then(|Path(p)| PersonId::parse(&p).ok())
-}
-
-/// Checks the person exists: `Err` is the page to show instead.
-async fn known(ui: &Ui, state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<PersonId, Response> {
-    let Some(id) = person_in_path(path) else {
-        return Err(ui.error(StatusCode::NOT_FOUND, "这不是有效的编号", "not a valid person id"));
-    };
-    match state.service.store().person(&id).await {
-        Ok(Some(_)) => Ok(id),
-        Ok(None) => Err(ui.error(StatusCode::NOT_FOUND, "没有此人的登记", "no person is registered with this id")),
-        Err(e) => Err(ui.internal("reading a person", e)),
     }
 }
 
@@ -163,9 +153,11 @@ pub(crate) async fn code(
     path: Result<Path<String>, PathRejection>,
     query: RawQuery,
 ) -> Response {
-    let at = match query_params(query).map(|q| q.get("at").map(|t| parse_at(t)).transpose()) {
-        Ok(Ok(at)) => at,
-        Ok(Err(_)) | Err(_) => {
+    let query = query_params(query).unwrap_or_default();
+    let welcome = query.get("welcome").is_some_and(|v| v == "1");
+    let at = match query.get("at").map(|t| parse_at(t)).transpose() {
+        Ok(at) => at,
+        Err(_) => {
             return ui.error(
                 StatusCode::BAD_REQUEST,
                 "时间格式应如 2020-06-01T08:00:00+08:00",
@@ -173,8 +165,8 @@ pub(crate) async fn code(
             )
         }
     };
-    let id = match known(&ui, &state, path).await {
-        Ok(id) => id,
+    let (id, reader) = match reader_of(&ui, &state, path, "code and its explanation").await {
+        Ok(found) => found,
         Err(page) => return page,
     };
     let explained = match at {
@@ -229,12 +221,35 @@ pub(crate) async fn code(
     let pid = esc(id.as_str());
     let _ = write!(
         body,
-        "<p>{}: <code>{pid}</code></p><p class=\"noprint\"><a href=\"/persons/{pid}/history\">{}</a> · <a href=\"/persons/{pid}/card\">{}</a> · <a href=\"/scan?person={pid}\">{}</a></p>",
+        "<p>{}: <code>{pid}</code></p><p class=\"noprint\"><a href=\"/persons/{pid}/history\">{}</a> · <a href=\"/persons/{pid}/card\">{}</a> · <a href=\"/scan?person={pid}\">{}</a> · <a href=\"/persons/{pid}/accesses\">{}</a> · <a href=\"/persons/{pid}/complaints\">{}</a></p>",
         ui.t("编号", "Person id"),
         ui.t("我的记录", "My history"),
         ui.t("打印健康码卡片", "Printable code card"),
         ui.t("扫场所码登记", "Check in at a venue"),
+        ui.t("谁查看了我的信息", "Who accessed my data"),
+        ui.t("申诉", "Complaints"),
     );
+    match reader {
+        Reader::Person(_) => {
+            if welcome {
+                body.push_str(&welcome_note(&ui));
+            }
+            match super::family::section(&ui, &state, &id).await {
+                Ok(section) => body.push_str(&section),
+                Err(page) => return page,
+            }
+        }
+        _ => {
+            let _ = write!(
+                body,
+                "<p class=\"muted\">{}</p>",
+                ui.t(
+                    "您以家人代管身份查看；本次查看已记入其访问记录。",
+                    "You are viewing as a family proxy; this view is in their access log."
+                )
+            );
+        }
+    }
     ui.frame(StatusCode::OK, &ui.t("我的健康码", "My health code"), &body, &head)
 }
 
@@ -379,8 +394,8 @@ pub(crate) async fn history(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let id = match known(&ui, &state, path).await {
-        Ok(id) => id,
+    let id = match reader_of(&ui, &state, path, "history of colour changes").await {
+        Ok((id, _)) => id,
         Err(page) => return page,
     };
     let log = match state.service.person_log(&id).await {
@@ -448,8 +463,8 @@ async fn signed_qr(
 
 /// A card to print: the code as it is now, its colour, masked name and validity.
 pub(crate) async fn card(ui: Ui, State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Response {
-    let id = match known(&ui, &state, path).await {
-        Ok(id) => id,
+    let id = match reader_of(&ui, &state, path, "printable code card").await {
+        Ok((id, _)) => id,
         Err(page) => return page,
     };
     let (issued, svg) = match signed_qr(&ui, &state, &id).await {
@@ -475,4 +490,18 @@ pub(crate) async fn card(ui: Ui, State(state): State<AppState>, path: Result<Pat
         c = issued.colour.as_str(),
     );
     ui.page(StatusCode::OK, &ui.t("健康码卡片", "Health code card"), &body)
+}
+
+/// Shown once after registration: the key this browser now holds, for other devices.
+fn welcome_note(ui: &Ui) -> String {
+    let key = ui.cookie(super::signin::RESIDENT_COOKIE).unwrap_or_default();
+    format!(
+        "<section class=\"notice\" aria-labelledby=\"key-title\"><h2 id=\"key-title\">{}</h2><p>{}</p><p><code>{}</code></p></section>",
+        ui.t("您的居民密钥", "Your resident key"),
+        ui.t(
+            "本浏览器已记住它。请抄下并妥善保管：在其他设备上登录、或让家人代管时需要它。它只显示这一次。",
+            "This browser remembers it. Write it down and keep it safe: you need it to sign in on another device or to let a family member act for you. It is shown only this once."
+        ),
+        esc(key),
+    )
 }

@@ -54,6 +54,15 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
         Action::ApproveDesignation => ("批准地方提议的风险地区认定", "Approve local offices' designations"),
         Action::ReadDesignationProposals => ("查看风险地区认定提议", "Read designation proposals"),
         Action::TraceContacts => ("追踪密切接触者", "Trace close contacts"),
+        Action::ReadPersonData => (
+            "在辖区内、说明用途后查看个人健康码（记入本人的查询记录）",
+            "Read a person's code within your jurisdiction, with a purpose (in their access log)",
+        ),
+        Action::ReplaceResidentKey => {
+            ("核验证件后为居民更换登录密钥", "Replace a resident's key after checking their papers")
+        }
+        Action::ReadComplaints => ("查看居民投诉", "Read residents' complaints"),
+        Action::AnswerComplaints => ("答复居民投诉", "Answer residents' complaints"),
     }
 }
 

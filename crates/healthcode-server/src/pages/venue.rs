@@ -283,8 +283,14 @@ pub(crate) async fn display(
     ui.frame(StatusCode::OK, &venue.name, &body, &head)
 }
 
-pub(crate) async fn scan_form(ui: Ui, query: RawQuery) -> Response {
-    let person = query_params(query).ok().and_then(|q| q.get("person").cloned()).unwrap_or_default();
+/// The scan form, for the signed-in resident or, with `?person=`, a family member they
+/// act for.
+pub(crate) async fn scan_form(ui: Ui, State(state): State<AppState>, query: RawQuery) -> Response {
+    let asked = query_params(query).ok().and_then(|q| q.get("person").cloned());
+    let person = match asked {
+        Some(person) => person,
+        None => super::signin::signed_in(&ui, &state).await.map(|p| p.to_string()).unwrap_or_default(),
+    };
     scan_page(ui.with_form(), StatusCode::OK, &person, "")
 }
 
@@ -323,6 +329,25 @@ pub(crate) async fn scan(
         let r = decision_box(&ui, "deny", &ui.t("编号无效", "Not a valid person id"), "");
         return scan_page(ui, StatusCode::UNPROCESSABLE_ENTITY, &person_text, &r);
     };
+    // Only the person, or someone who acts for them, checks them in: a check-in is
+    // evidence for contact tracing and must not be forged for others.
+    let key = ui.cookie(super::signin::RESIDENT_COOKIE).unwrap_or_default().to_string();
+    match state.service.reader_for_resident(&key, &person).await {
+        Ok(reader) => {
+            if let Err(e) = state.service.record_access(&person, &reader, "check-in").await {
+                return ui.internal("recording an access", e);
+            }
+        }
+        Err(ServiceError::Unauthorised(_) | ServiceError::Forbidden(_)) => {
+            let why = ui.t(
+                "请先登录（/signin）；只能为自己或代管的家人登记。",
+                "Sign in first (/signin); you can check in only yourself or family members you act for.",
+            );
+            let r = decision_box(&ui, "deny", &why, "");
+            return scan_page(ui, StatusCode::FORBIDDEN, &person_text, &r);
+        }
+        Err(e) => return ui.internal("checking a resident's key", e),
+    }
     let (status, result) = match state.service.check_in_by_scan(&person, &code).await {
         Ok(d) => {
             // The decision names the venue by id; people know it by its name.

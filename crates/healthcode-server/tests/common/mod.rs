@@ -16,8 +16,12 @@ use serde_json::Value;
 
 pub struct TestApp {
     /// API keys of the test's accounts: `health`, `telecom`, `border` (data sources),
-    /// `provincial`, `provincial2`, `provincial3`, `local` (offices), `auditor`.
+    /// `provincial`, `provincial2`, `provincial3`, `local` (offices), `auditor`,
+    /// `complaints` (a complaint handler for 330100).
     pub keys: std::collections::HashMap<&'static str, String>,
+    /// Resident keys given at registration through `post`, by person id: `get` and `post`
+    /// present them on that person's routes, as the resident's app would.
+    pub resident_keys: std::sync::Mutex<std::collections::HashMap<String, String>>,
     pub address: String,
     pub clock: ManualClock,
     pub service: Arc<HealthService>,
@@ -138,6 +142,7 @@ impl TestApp {
             _dir: dir,
             _shutdown: tx,
             _schema: schema,
+            resident_keys: Default::default(),
         }
     }
 
@@ -166,6 +171,14 @@ impl TestApp {
                     _ => "health",
                 }
             }
+            "/v1/checkins" => {
+                let body: Value = serde_json::from_str(body).ok()?;
+                return self.resident_key(body["person_id"].as_str()?);
+            }
+            p if p.starts_with("/v1/persons/") => {
+                let person = p["/v1/persons/".len()..].split(['/', '?']).next().unwrap_or_default();
+                return self.resident_key(person);
+            }
             _ => return None,
         };
         Some(self.keys[who].clone())
@@ -181,7 +194,16 @@ impl TestApp {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        json_answer(request.send().await.unwrap()).await
+        let (status, answer) = json_answer(request.send().await.unwrap()).await;
+        if let (Some(person), Some(key)) = (answer["person_id"].as_str(), answer["resident_key"].as_str()) {
+            self.resident_keys.lock().unwrap().insert(person.to_string(), key.to_string());
+        }
+        (status, answer)
+    }
+
+    /// The key a resident was given when registered through `post`.
+    pub fn resident_key(&self, person: &str) -> Option<String> {
+        self.resident_keys.lock().unwrap().get(person).cloned()
     }
 
     /// Posts JSON with `Authorization: Bearer <key>`.
@@ -224,6 +246,7 @@ async fn accounts(service: &HealthService) -> std::collections::HashMap<&'static
         ("provincial3", office(Role::ProvincialOffice, "330000")),
         ("local", office(Role::LocalOffice, "330100")),
         ("auditor", (Role::Auditor, None, None)),
+        ("complaints", office(Role::ComplaintHandler, "330100")),
     ];
     let mut keys = std::collections::HashMap::new();
     for (name, (role, jurisdiction, department)) in wanted {

@@ -1,0 +1,183 @@
+//! What a person may see and ask about their own data: who read it and why (PIPL art.
+//! 24), and complaints about their code with their answers.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use axum::extract::rejection::{FormRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use healthcode_service::ServiceError;
+use healthcode_store::ComplaintStatus;
+
+use super::layout::{esc, see_other, when, Ui};
+use super::signin::reader_of;
+use crate::AppState;
+
+/// Who read the person's data, when, in what role and why, newest first.
+pub(crate) async fn accesses(
+    ui: Ui,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let (id, _) = match reader_of(&ui, &state, path, "access log").await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let list = match state.service.accesses(&id).await {
+        Ok(list) => list,
+        Err(e) => return ui.internal("reading an access log", e),
+    };
+    let mut body = format!(
+        "<h1>{}</h1><p>{}</p>",
+        ui.t("谁查看了我的信息", "Who accessed my data"),
+        ui.t(
+            "除您本人外，每一次查看您的信息（工作人员、代管家人、场所核验）都记录在此：谁、什么角色、为什么、什么时候。",
+            "Every read of your data by anyone but you (staff, family proxies, venue checks) is listed here: who, in what role, why and when."
+        )
+    );
+    if list.is_empty() {
+        let _ = write!(body, "<p>{}</p>", ui.t("还没有人查看过。", "Nobody has read it yet."));
+    } else {
+        let _ = write!(
+            body,
+            "<div class=\"scroll\"><table><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
+            ui.t("时间", "Time"),
+            ui.t("谁", "Who"),
+            ui.t("角色", "Role"),
+            ui.t("目的", "Purpose"),
+            ui.t("内容", "What"),
+        );
+        for a in list.iter().take(300) {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&when(a.at)),
+                esc(&a.actor),
+                esc(&a.role),
+                esc(&a.purpose),
+                esc(&a.what)
+            );
+        }
+        body.push_str("</table></div>");
+    }
+    let _ =
+        write!(body, "<p><a href=\"/persons/{}\">{}</a></p>", esc(id.as_str()), ui.t("返回健康码", "Back to the code"));
+    ui.page(StatusCode::OK, &ui.t("访问记录", "Access log"), &body)
+}
+
+fn status_name(ui: &Ui, status: ComplaintStatus) -> String {
+    match status {
+        ComplaintStatus::Open => ui.t("处理中", "open"),
+        ComplaintStatus::Upheld => ui.t("成立", "upheld"),
+        ComplaintStatus::Dismissed => ui.t("不成立", "dismissed"),
+        ComplaintStatus::Referred => ui.t("已转相关部门", "referred to the department"),
+    }
+}
+
+/// The person's complaints with their answers, and the form to file one.
+pub(crate) async fn complaints(
+    ui: Ui,
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let (id, _) = match reader_of(&ui, &state, path, "complaints").await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    complaints_page(ui.with_form(), &state, &id, StatusCode::OK, None).await
+}
+
+async fn complaints_page(
+    ui: Ui,
+    state: &AppState,
+    id: &healthcode_domain::PersonId,
+    status: StatusCode,
+    problem: Option<String>,
+) -> Response {
+    let list = match state.service.complaints_of(id).await {
+        Ok(list) => list,
+        Err(e) => return ui.internal("reading complaints", e),
+    };
+    let pid = esc(id.as_str());
+    let mut body = format!("<h1>{}</h1>", ui.t("申诉", "Complaints"));
+    if let Some(problem) = problem {
+        let _ = write!(body, "<p role=\"alert\" class=\"notice\"><strong>{}</strong></p>", esc(&problem));
+    }
+    let _ = write!(
+        body,
+        "<p>{}</p>",
+        ui.t(
+            "对健康码颜色或其依据有异议，可在此申诉。处理人员不会直接改颜色：若记录有误，由提供记录的部门更正，颜色随之重新计算。",
+            "If you dispute your code's colour or its grounds, complain here. Handlers never set a colour: a wrong record is corrected by the department that made it, and the colour is computed again."
+        )
+    );
+    for c in &list {
+        let _ = write!(
+            body,
+            "<article class=\"notice\"><p><strong>{}</strong> · {} · {} {} ({})</p><p>{}</p>",
+            status_name(&ui, c.status),
+            esc(&when(c.filed_at)),
+            ui.t("当时颜色", "colour then"),
+            esc(&c.colour_at_filing),
+            esc(&c.reasons_at_filing.join(", ")),
+            esc(&c.text)
+        );
+        if let Some(answer) = &c.answer {
+            let _ = write!(
+                body,
+                "<p>{} {} ({}): {}</p>",
+                ui.t("答复", "Answer"),
+                esc(&when(answer.at)),
+                esc(&answer.by),
+                esc(&answer.text)
+            );
+        }
+        body.push_str("</article>");
+    }
+    let _ = write!(
+        body,
+        r#"<form method="post" action="/persons/{pid}/complaints"><label for="subject">{subject}</label>
+<select id="subject" name="subject"><option value="colour">{colour}</option><option value="evidence">{evidence}</option><option value="decision">{decision}</option><option value="other">{other}</option></select>
+<label for="text">{text}</label><textarea id="text" name="text" required minlength="5" maxlength="2000" rows="5"></textarea>
+<button type="submit">{submit}</button></form><p><a href="/persons/{pid}">{back}</a></p>"#,
+        subject = ui.t("关于", "About"),
+        colour = ui.t("颜色", "the colour"),
+        evidence = ui.t("某条记录", "a record"),
+        decision = ui.t("管理决定", "a management decision"),
+        other = ui.t("其他", "something else"),
+        text = ui.t("说明（5 至 2000 字）", "What is wrong (5 to 2,000 characters)"),
+        submit = ui.t("提交申诉", "File the complaint"),
+        back = ui.t("返回健康码", "Back to the code"),
+    );
+    ui.page(status, &ui.t("申诉", "Complaints"), &body)
+}
+
+pub(crate) async fn file(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    let (id, reader) = match reader_of(&ui, &state, path, "complaints").await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
+    match state.service.file_complaint(&id, &reader, field("subject"), field("text")).await {
+        Ok(_) => see_other(&format!("/persons/{id}/complaints")),
+        Err(ServiceError::Invalid(v)) => {
+            complaints_page(ui, &state, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(v.message)).await
+        }
+        Err(ServiceError::Conflict(m)) => complaints_page(ui, &state, &id, StatusCode::CONFLICT, Some(m)).await,
+        Err(e) => ui.internal("filing a complaint", e),
+    }
+}

@@ -1,0 +1,219 @@
+//! A resident's sign-in: the key given at registration lives in an `HttpOnly` cookie, so
+//! the pages of a person open only for that person and those who act for them. Sign in
+//! on another device by pasting the key; sign out forgets it. On the demo region, a
+//! visitor may sign in as a sample resident.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use axum::extract::rejection::{FormRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use healthcode_domain::{Colour, PersonId};
+use healthcode_service::{Reader, ServiceError};
+
+use super::layout::{esc, see_other, Ui};
+use crate::AppState;
+
+/// The cookie that holds a resident's key.
+pub(crate) const RESIDENT_COOKIE: &str = "hc_resident";
+
+/// A redirect that also stores (or, with `None`, forgets) the resident's key.
+pub(crate) fn see_other_with_key(location: &str, key: Option<&str>) -> Response {
+    let mut response = see_other(location);
+    let cookie = match key {
+        Some(key) => format!("{RESIDENT_COOKIE}={key}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict"),
+        None => format!("{RESIDENT_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"),
+    };
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The signed-in resident, if any.
+pub(crate) async fn signed_in(ui: &Ui, state: &AppState) -> Option<PersonId> {
+    let key = ui.cookie(RESIDENT_COOKIE)?;
+    state.service.resident(key).await.ok()
+}
+
+/// The reader of `id`'s pages: the signed-in resident if they are the person or act for
+/// them (a proxy's read goes into the person's access log). `Err` is the page to show.
+pub(crate) async fn reader_of(
+    ui: &Ui,
+    state: &AppState,
+    path: Result<Path<String>, PathRejection>,
+    what: &str,
+) -> Result<(PersonId, Reader), Response> {
+    let Some(id) = path.ok().and_then(|Path(p)| PersonId::parse(&p).ok()) else {
+        return Err(ui.error(StatusCode::NOT_FOUND, "这不是有效的编号", "not a valid person id"));
+    };
+    let Some(key) = ui.cookie(RESIDENT_COOKIE) else {
+        return Err(see_other("/signin"));
+    };
+    let reader = match state.service.reader_for_resident(key, &id).await {
+        Ok(reader) => reader,
+        // A key replaced at a counter: forget it and ask for the new one.
+        Err(ServiceError::Unauthorised(_)) => return Err(see_other_with_key("/signin", None)),
+        Err(ServiceError::Forbidden(_)) => {
+            return Err(ui.error(
+                StatusCode::FORBIDDEN,
+                "您不能查看此人的健康码：只有本人和其代管人可以。",
+                "You cannot see this person's code: only they and those who act for them can.",
+            ))
+        }
+        Err(e) => return Err(ui.internal("checking a resident's key", e)),
+    };
+    if let Err(e) = state.service.record_access(&id, &reader, what).await {
+        return Err(ui.internal("recording an access", e));
+    }
+    Ok((id, reader))
+}
+
+fn signin_page(ui: Ui, status: StatusCode, problem: Option<String>) -> Response {
+    let mut body = format!("<h1>{}</h1>", ui.t("居民登录", "Resident sign-in"));
+    if let Some(problem) = problem {
+        // Already escaped: it comes from `Ui::t`.
+        let _ = write!(body, "<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>");
+    }
+    let _ = write!(
+        body,
+        r#"<p>{intro}</p><form method="post" action="/signin"><label for="key">{label}</label>
+<input id="key" name="key" required maxlength="80" autocomplete="off" spellcheck="false"> <button type="submit">{submit}</button></form>
+<p>{new} <a href="/register">{register}</a></p><p class="muted">{lost}</p>"#,
+        intro = ui.t(
+            "登记时您得到一个居民密钥（以 hcr_ 开头），本浏览器会记住它。换设备时在此粘贴。",
+            "At registration you were given a resident key (starting hcr_), which this browser remembers. Paste it here on another device."
+        ),
+        label = ui.t("居民密钥", "Resident key"),
+        submit = ui.t("登录", "Sign in"),
+        new = ui.t("还没有登记？", "Not registered yet?"),
+        register = ui.t("居民登记", "Register"),
+        lost = ui.t(
+            "密钥丢失时，请携带证件到社区服务点补发；补发后旧密钥失效。",
+            "Lost your key? A community service point replaces it after checking your papers; the old key then stops working."
+        ),
+    );
+    let ui = ui.with_form();
+    ui.page(status, &ui.t("居民登录", "Sign in"), &body)
+}
+
+pub(crate) async fn signin_form(ui: Ui) -> Response {
+    signin_page(ui, StatusCode::OK, None)
+}
+
+pub(crate) async fn signin(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    let key = form.ok().and_then(|Form(f)| f.get("key").map(|k| k.trim().to_string())).unwrap_or_default();
+    match state.service.resident(&key).await {
+        Ok(person) => see_other_with_key(&format!("/persons/{person}"), Some(&key)),
+        Err(ServiceError::Unauthorised(_)) => {
+            let problem = ui.t("没有这个密钥。请检查后重试。", "No such key. Please check it and try again.");
+            signin_page(ui, StatusCode::UNAUTHORIZED, Some(problem))
+        }
+        Err(e) => ui.internal("signing a resident in", e),
+    }
+}
+
+pub(crate) async fn signout(ui: Ui, headers: HeaderMap) -> Response {
+    match ui.posted(&headers) {
+        Ok(_) => see_other_with_key("/", None),
+        Err(refused) => refused,
+    }
+}
+
+/// My code: the signed-in resident's own page, or the sign-in form.
+pub(crate) async fn me(ui: Ui, State(state): State<AppState>) -> Response {
+    match signed_in(&ui, &state).await {
+        Some(person) => see_other(&format!("/persons/{person}")),
+        None => see_other("/signin"),
+    }
+}
+
+/// The demo region's sample residents of every colour, each with a button to sign in as
+/// them. Only when the server runs with `--demo`.
+pub(crate) async fn demo(ui: Ui, State(state): State<AppState>) -> Response {
+    if !state.demo {
+        return ui.error(
+            StatusCode::NOT_FOUND,
+            "示例居民只在演示模式（healthcode serve --demo）下提供",
+            "Sample residents exist only on the demo region (healthcode serve --demo)",
+        );
+    }
+    let ui = ui.with_form();
+    let mut body = format!("<h1>{}</h1>", ui.t("示例居民", "Sample residents"));
+    let _ = write!(
+        body,
+        "<p>{}</p>",
+        ui.t(
+            "演示用：每种颜色最多 10 人，点击即以该居民身份登录。",
+            "For the demo: up to 10 persons of each colour; a click signs you in as that resident."
+        )
+    );
+    for colour in [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green] {
+        let codes = match state.service.store().codes_with_colour(colour, 10).await {
+            Ok(codes) => codes,
+            Err(e) => return ui.internal("listing codes by colour", e),
+        };
+        let _ = write!(
+            body,
+            "<h2><span class=\"swatch {c}\" aria-hidden=\"true\"></span>{}</h2>",
+            ui.colour(colour),
+            c = colour.as_str()
+        );
+        if codes.is_empty() {
+            let _ = write!(body, "<p>{}</p>", ui.t("无", "None"));
+            continue;
+        }
+        body.push_str("<ul>");
+        for code in codes {
+            let id = esc(code.person.as_str());
+            let _ = write!(
+                body,
+                "<li><form method=\"post\" action=\"/demo/signin\" class=\"inline\"><input type=\"hidden\" name=\"person\" value=\"{id}\"><button type=\"submit\">{} {id}</button></form> {}</li>",
+                ui.t("登录为", "Sign in as"),
+                esc(&code.reasons.join(", "))
+            );
+        }
+        body.push_str("</ul>");
+    }
+    ui.page(StatusCode::OK, &ui.t("示例居民", "Sample residents"), &body)
+}
+
+pub(crate) async fn demo_signin(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    if !state.demo {
+        return ui.error(StatusCode::NOT_FOUND, "仅限演示模式", "Only on the demo region");
+    }
+    let person = form.ok().and_then(|Form(f)| f.get("person").and_then(|p| PersonId::parse(p).ok()));
+    let Some(person) = person else {
+        return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
+    };
+    match state.service.store().person(&person).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return ui.error(StatusCode::NOT_FOUND, "没有此人的登记", "no person is registered with this id"),
+        Err(e) => return ui.internal("reading a person", e),
+    }
+    match state.service.issue_resident_key(&person, "demo").await {
+        Ok(key) => see_other_with_key(&format!("/persons/{person}"), Some(&key)),
+        Err(e) => ui.internal("issuing a demo key", e),
+    }
+}

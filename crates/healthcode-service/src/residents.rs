@@ -1,0 +1,299 @@
+//! Residents as callers: the key a resident is given at registration (or, when lost, at a
+//! service counter), the family members they act for (家庭代管), and who may read a
+//! person's data. Every read by anyone but the person goes into the person's access log
+//! with who, role and purpose, and the person can list it (PIPL art. 24).
+
+use healthcode_domain::{within, IdDocument, PersonId, Timestamp, ValidationError};
+use healthcode_store::{Access, Account, NewAccess, PersonRecord, ProxyLink, ResidentKey};
+use serde::Serialize;
+
+use crate::secrets::{key_hash, new_key};
+use crate::{HealthService, Registration, ServiceError};
+
+/// The prefix of a resident's key; staff keys are `hcs_` (sessions) and `hck_` (API keys).
+pub const RESIDENT_KEY_PREFIX: &str = "hcr_";
+/// A family is small: more dependants than this is not a family, and a cap keeps one key
+/// from collecting many persons' codes.
+pub const MAX_DEPENDANTS: usize = 8;
+/// How many persons may act for one dependant.
+pub const MAX_PROXIES: usize = 4;
+const RELATIONS: &[&str] = &["parent", "child", "spouse", "sibling", "grandparent", "grandchild", "relative", "carer"];
+
+/// Who is reading a person's data, once allowed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reader {
+    /// The person themselves.
+    Person(PersonId),
+    /// A resident who acts for the person.
+    Proxy(PersonId),
+    /// Staff with a stated purpose.
+    Staff { account: Account, purpose: String },
+}
+
+impl Reader {
+    /// Whether this reader may see the person's live code (token and QR): the person and
+    /// their proxies, never staff, who could otherwise show someone else's code.
+    pub fn may_hold_code(&self) -> bool {
+        !matches!(self, Reader::Staff { .. })
+    }
+}
+
+/// The family around a resident: whom they act for and who acts for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Family {
+    pub dependants: Vec<ProxyLink>,
+    pub proxies: Vec<ProxyLink>,
+}
+
+fn check_relation(relation: &str) -> Result<String, ServiceError> {
+    let relation = relation.trim();
+    if RELATIONS.contains(&relation) {
+        Ok(relation.to_string())
+    } else {
+        Err(ValidationError::field("relation", format!("`relation` is one of {}", RELATIONS.join(", "))).into())
+    }
+}
+
+fn check_purpose(purpose: Option<&str>) -> Result<String, ServiceError> {
+    let purpose = purpose.map(str::trim).unwrap_or_default();
+    let length = purpose.chars().count();
+    if !(4..=200).contains(&length) {
+        return Err(ValidationError::field(
+            "purpose",
+            "staff state why they read a person's data (`purpose`, 4 to 200 characters, e.g. `complaint c-12`); \
+             the person sees it",
+        )
+        .into());
+    }
+    Ok(purpose.to_string())
+}
+
+/// Whether a staff account's jurisdiction covers a person (by residence area). A person
+/// with no residence area is covered by the accounts whose jurisdiction is the whole
+/// region (`region`, normal form): the provincial offices.
+pub(crate) fn covers(account: &Account, person: &PersonRecord, region: &str) -> bool {
+    match (&account.jurisdiction, &person.residence_area) {
+        (None, _) => true,
+        (Some(j), Some(area)) => within(j, area.normal()),
+        (Some(j), None) => within(j, region),
+    }
+}
+
+impl HealthService {
+    /// A new key for a resident, shown once.
+    pub async fn issue_resident_key(&self, person: &PersonId, label: &str) -> Result<String, ServiceError> {
+        let (key, hash) = new_key(RESIDENT_KEY_PREFIX);
+        let record =
+            ResidentKey { key_hash: hash, person: person.clone(), label: label.to_string(), created_at: self.now() };
+        self.store.save_resident_key(&record).await?;
+        Ok(key)
+    }
+
+    /// The person a resident key belongs to.
+    pub async fn resident(&self, key: &str) -> Result<PersonId, ServiceError> {
+        match self.store.resident_key(&key_hash(key)).await? {
+            Some(k) => Ok(k.person),
+            None => Err(ServiceError::Unauthorised(
+                "unknown resident key; a lost key is replaced at a community service point".into(),
+            )),
+        }
+    }
+
+    /// Registration, with a key for a resident who holds none yet (new, or known so far
+    /// only from a department's list). Someone who already holds a key gets none here:
+    /// knowing an ID number must not be enough to act as its holder.
+    pub async fn register_resident(
+        &self,
+        registration: Registration,
+    ) -> Result<(PersonRecord, Option<String>), ServiceError> {
+        let (person, _) = self.register(registration).await?;
+        if self.store.has_resident_key(&person.id).await? {
+            return Ok((person, None));
+        }
+        let key = self.issue_resident_key(&person.id, "registration").await?;
+        Ok((person, Some(key)))
+    }
+
+    /// A replacement key given at a service counter by an office whose jurisdiction covers
+    /// the person, after checking their papers; every earlier key stops working.
+    pub async fn replace_resident_key(
+        &self,
+        office: &Account,
+        document: &IdDocument,
+    ) -> Result<(PersonId, String), ServiceError> {
+        let id = self.person_id_for(document);
+        let person = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
+        if !covers(office, &person, self.key_ring().region()) {
+            return Err(ServiceError::Forbidden(
+                "this person lives outside your jurisdiction; their own district's office replaces their key".into(),
+            ));
+        }
+        self.store.delete_resident_keys(&id).await?;
+        let key = self.issue_resident_key(&id, &format!("counter:{}", office.username)).await?;
+        self.record_access(
+            &id,
+            &Reader::Staff { account: office.clone(), purpose: "replace a lost key".into() },
+            "key",
+        )
+        .await?;
+        Ok((id, key))
+    }
+
+    /// A resident reading `person`'s data: the person or a proxy of theirs.
+    pub async fn reader_for_resident(&self, key: &str, person: &PersonId) -> Result<Reader, ServiceError> {
+        let caller = self.resident(key).await?;
+        if &caller == person {
+            return Ok(Reader::Person(caller));
+        }
+        let acts_for =
+            self.store.proxy_links(&caller).await?.iter().any(|l| l.proxy == caller && &l.dependant == person);
+        if acts_for {
+            Ok(Reader::Proxy(caller))
+        } else {
+            Err(ServiceError::Forbidden("this key belongs to someone who does not act for this person".into()))
+        }
+    }
+
+    /// A staff reader of a person, checked against the jurisdiction, with a purpose (the
+    /// role was checked by the caller against the server's policy table).
+    pub async fn reader_for_staff(
+        &self,
+        account: Account,
+        person: &PersonId,
+        purpose: Option<&str>,
+    ) -> Result<Reader, ServiceError> {
+        let purpose = check_purpose(purpose)?;
+        let record = self.store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
+        if !covers(&account, &record, self.key_ring().region()) {
+            return Err(ServiceError::Forbidden("this person lives outside your jurisdiction".into()));
+        }
+        Ok(Reader::Staff { account, purpose })
+    }
+
+    /// Puts a read by anyone but the person into the person's access log.
+    pub async fn record_access(&self, person: &PersonId, reader: &Reader, what: &str) -> Result<(), ServiceError> {
+        let (actor, role, purpose) = match reader {
+            Reader::Person(_) => return Ok(()),
+            Reader::Proxy(proxy) => (format!("proxy:{proxy}"), "proxy".to_string(), "family proxy".to_string()),
+            Reader::Staff { account, purpose } => (account.username.clone(), account.role.to_string(), purpose.clone()),
+        };
+        let access = NewAccess { person: person.clone(), at: self.now(), actor, role, purpose, what: what.to_string() };
+        Ok(self.store.record_accesses(&[access]).await?)
+    }
+
+    /// Many reads at once (e.g. a complaint queue or a contact list shown to an officer).
+    pub(crate) async fn record_staff_accesses(
+        &self,
+        account: &Account,
+        persons: &[PersonId],
+        purpose: &str,
+        what: &str,
+    ) -> Result<(), ServiceError> {
+        let at = self.now();
+        let accesses: Vec<NewAccess> = persons
+            .iter()
+            .map(|p| NewAccess {
+                person: p.clone(),
+                at,
+                actor: account.username.clone(),
+                role: account.role.to_string(),
+                purpose: purpose.to_string(),
+                what: what.to_string(),
+            })
+            .collect();
+        Ok(self.store.record_accesses(&accesses).await?)
+    }
+
+    /// The person's access log, newest first: staff and proxies' reads, and the venues and
+    /// gates that checked their code (from their check-ins of the past 28 days).
+    pub async fn accesses(&self, person: &PersonId) -> Result<Vec<NewAccess>, ServiceError> {
+        let mut list: Vec<NewAccess> =
+            self.store.accesses(person, 500).await?.into_iter().map(|Access { access, .. }| access).collect();
+        let now = self.now();
+        let from = now.saturating_sub(healthcode_domain::Duration::days(28));
+        let checkins =
+            self.store.checkins_of_person(person, from, Timestamp::from_millis(now.as_millis() + 1), 500).await?;
+        for c in checkins.into_iter().map(|c| c.checkin) {
+            let actor = match &c.device {
+                Some(device) => format!("venue:{}/device:{device}", c.venue),
+                None => format!("venue:{}", c.venue),
+            };
+            list.push(NewAccess {
+                person: person.clone(),
+                at: c.at,
+                actor,
+                role: "venue".into(),
+                purpose: "entry check (colour and masked name)".into(),
+                what: "colour".into(),
+            });
+        }
+        list.sort_by(|a, b| b.at.cmp(&a.at));
+        Ok(list)
+    }
+
+    pub async fn family(&self, person: &PersonId) -> Result<Family, ServiceError> {
+        let links = self.store.proxy_links(person).await?;
+        let (dependants, proxies) = links.into_iter().partition(|l| &l.proxy == person);
+        Ok(Family { dependants, proxies })
+    }
+
+    /// Starts acting for a family member. A person not yet registered is registered by
+    /// the proxy (an elderly parent without a phone). An already registered person must
+    /// agree, which they show by their own key (`dependant_key`).
+    pub async fn add_dependant(
+        &self,
+        proxy: &PersonId,
+        registration: Registration,
+        relation: &str,
+        dependant_key: Option<&str>,
+    ) -> Result<(PersonRecord, bool), ServiceError> {
+        let relation = check_relation(relation)?;
+        let dependant = self.person_id_for(&registration.document);
+        if &dependant == proxy {
+            return Err(ValidationError::field("id_number", "you cannot act for yourself").into());
+        }
+        let mine = self.family(proxy).await?;
+        if mine.dependants.len() >= MAX_DEPENDANTS {
+            return Err(ServiceError::Conflict(format!(
+                "you already act for {MAX_DEPENDANTS} persons, the most one resident may; end one first"
+            )));
+        }
+        let existing = self.store.person(&dependant).await?;
+        if existing.is_some() {
+            let agreed = match dependant_key {
+                Some(key) => self.resident(key).await.ok().as_ref() == Some(&dependant),
+                None => false,
+            };
+            if !agreed {
+                return Err(ServiceError::Conflict(
+                    "this person is already registered; they agree to your acting for them by giving you their \
+                     resident key (send it as `dependant_key`), or at a community service point"
+                        .into(),
+                ));
+            }
+            if self.family(&dependant).await?.proxies.len() >= MAX_PROXIES {
+                return Err(ServiceError::Conflict(format!(
+                    "{MAX_PROXIES} persons already act for this person; one of them must stop first"
+                )));
+            }
+        }
+        let (record, created) = match existing {
+            Some(record) => (record, false),
+            None => self.register(registration).await?,
+        };
+        let link = ProxyLink { proxy: proxy.clone(), dependant: dependant.clone(), relation, created_at: self.now() };
+        self.store.save_proxy(&link).await?;
+        Ok((record, created))
+    }
+
+    /// Ends a proxy link; either the proxy or the dependant may.
+    pub async fn end_proxy(&self, by: &PersonId, proxy: &PersonId, dependant: &PersonId) -> Result<(), ServiceError> {
+        if by != proxy && by != dependant {
+            return Err(ServiceError::Forbidden("only the proxy or the person they act for can end it".into()));
+        }
+        if !self.store.end_proxy(proxy, dependant).await? {
+            return Err(ServiceError::Conflict("there is no such proxy link".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+-- Same tables as the SQLite backend's 0006_residents.
+-- What residents hold and do. Keys only as SHA-256 hashes.
+CREATE TABLE resident_keys (
+    key_hash   TEXT PRIMARY KEY,
+    person_id  TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX resident_keys_person ON resident_keys (person_id);
+
+-- Family members a resident acts for (家庭代管).
+CREATE TABLE proxies (
+    proxy_id     TEXT NOT NULL,
+    dependant_id TEXT NOT NULL,
+    relation     TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (proxy_id, dependant_id)
+);
+CREATE INDEX proxies_dependant ON proxies (dependant_id);
+
+-- Every read of a person's data by someone other than the person (PIPL art. 24).
+CREATE TABLE accesses (
+    id        BIGSERIAL PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    at        BIGINT NOT NULL,
+    actor     TEXT NOT NULL,
+    role      TEXT NOT NULL,
+    purpose   TEXT NOT NULL,
+    what      TEXT NOT NULL
+);
+CREATE INDEX accesses_person ON accesses (person_id, id);
+
+-- Complaints (申诉): queried by person, status and area; the record itself is JSON.
+CREATE TABLE complaints (
+    id        TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL,
+    filed_at  BIGINT NOT NULL,
+    status    TEXT NOT NULL,
+    area      TEXT,
+    body      TEXT NOT NULL
+);
+CREATE INDEX complaints_person ON complaints (person_id, filed_at);
+CREATE INDEX complaints_status ON complaints (status, filed_at);

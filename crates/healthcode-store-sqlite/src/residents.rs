@@ -1,0 +1,173 @@
+//! Resident keys, proxy links, the access log and complaints.
+
+use healthcode_domain::{PersonId, Timestamp};
+use healthcode_store::{Access, Complaint, ComplaintQuery, NewAccess, ProxyLink, ResidentKey, StoreError};
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::{backend, corrupt};
+
+fn person(text: &str, what: &str) -> Result<PersonId, StoreError> {
+    PersonId::parse(text).map_err(|e| corrupt(what, e))
+}
+
+pub(crate) fn save_key(conn: &mut Connection, key: &ResidentKey) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO resident_keys (key_hash, person_id, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+        (&key.key_hash, key.person.as_str(), &key.label, key.created_at.as_millis()),
+    )
+    .map_err(backend("save a resident key"))?;
+    Ok(())
+}
+
+pub(crate) fn key(conn: &Connection, key_hash: &str) -> Result<Option<ResidentKey>, StoreError> {
+    let row = conn
+        .prepare_cached("SELECT person_id, label, created_at FROM resident_keys WHERE key_hash = ?1")
+        .and_then(|mut s| {
+            s.query_row([key_hash], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+                .optional()
+        })
+        .map_err(backend("read a resident key"))?;
+    row.map(|(p, label, created_at)| {
+        Ok(ResidentKey {
+            key_hash: key_hash.to_string(),
+            person: person(&p, "resident key person")?,
+            label,
+            created_at: Timestamp::from_millis(created_at),
+        })
+    })
+    .transpose()
+}
+
+pub(crate) fn has_key(conn: &Connection, of: &PersonId) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM resident_keys WHERE person_id = ?1)")
+        .and_then(|mut s| s.query_row([of.as_str()], |r| r.get(0)))
+        .map_err(backend("look for a resident key"))
+}
+
+pub(crate) fn delete_keys(conn: &mut Connection, of: &PersonId) -> Result<u64, StoreError> {
+    let n = conn
+        .execute("DELETE FROM resident_keys WHERE person_id = ?1", [of.as_str()])
+        .map_err(backend("delete resident keys"))?;
+    Ok(n as u64)
+}
+
+pub(crate) fn save_proxy(conn: &mut Connection, link: &ProxyLink) -> Result<bool, StoreError> {
+    let n = conn
+        .execute(
+            "INSERT OR IGNORE INTO proxies (proxy_id, dependant_id, relation, created_at) VALUES (?1, ?2, ?3, ?4)",
+            (link.proxy.as_str(), link.dependant.as_str(), &link.relation, link.created_at.as_millis()),
+        )
+        .map_err(backend("save a proxy link"))?;
+    Ok(n == 1)
+}
+
+pub(crate) fn end_proxy(conn: &mut Connection, proxy: &PersonId, dependant: &PersonId) -> Result<bool, StoreError> {
+    let n = conn
+        .execute("DELETE FROM proxies WHERE proxy_id = ?1 AND dependant_id = ?2", [proxy.as_str(), dependant.as_str()])
+        .map_err(backend("end a proxy link"))?;
+    Ok(n == 1)
+}
+
+pub(crate) fn proxy_links(conn: &Connection, of: &PersonId) -> Result<Vec<ProxyLink>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT proxy_id, dependant_id, relation, created_at FROM proxies
+             WHERE proxy_id = ?1 OR dependant_id = ?1 ORDER BY created_at, proxy_id, dependant_id",
+        )
+        .map_err(backend("read proxy links"))?;
+    let rows = stmt
+        .query_map([of.as_str()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+        })
+        .map_err(backend("read proxy links"))?;
+    rows.map(|row| {
+        let (proxy, dependant, relation, created_at) = row.map_err(backend("read proxy links"))?;
+        Ok(ProxyLink {
+            proxy: person(&proxy, "proxy id")?,
+            dependant: person(&dependant, "dependant id")?,
+            relation,
+            created_at: Timestamp::from_millis(created_at),
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn record_accesses(conn: &mut Connection, accesses: &[NewAccess]) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(backend("begin recording accesses"))?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO accesses (person_id, at, actor, role, purpose, what) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(backend("record an access"))?;
+        for a in accesses {
+            stmt.execute((a.person.as_str(), a.at.as_millis(), &a.actor, &a.role, &a.purpose, &a.what))
+                .map_err(backend("record an access"))?;
+        }
+    }
+    tx.commit().map_err(backend("commit accesses"))
+}
+
+pub(crate) fn accesses(conn: &Connection, of: &PersonId, limit: usize) -> Result<Vec<Access>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, at, actor, role, purpose, what FROM accesses WHERE person_id = ?1 ORDER BY id DESC LIMIT ?2",
+        )
+        .map_err(backend("read accesses"))?;
+    let rows = stmt
+        .query_map((of.as_str(), limit as i64), |r| {
+            Ok(Access {
+                id: r.get(0)?,
+                access: NewAccess {
+                    person: of.clone(),
+                    at: Timestamp::from_millis(r.get(1)?),
+                    actor: r.get(2)?,
+                    role: r.get(3)?,
+                    purpose: r.get(4)?,
+                    what: r.get(5)?,
+                },
+            })
+        })
+        .map_err(backend("read accesses"))?;
+    rows.map(|r| r.map_err(backend("read accesses"))).collect()
+}
+
+pub(crate) fn save_complaint(conn: &mut Connection, c: &Complaint) -> Result<(), StoreError> {
+    let body = serde_json::to_string(c).map_err(|e| StoreError::Backend(format!("cannot encode a complaint: {e}")))?;
+    conn.execute(
+        "INSERT OR REPLACE INTO complaints (id, person_id, filed_at, status, area, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (&c.id, c.person.as_str(), c.filed_at.as_millis(), c.status.as_str(), &c.area, &body),
+    )
+    .map_err(backend("save a complaint"))?;
+    Ok(())
+}
+
+fn decode(body: &str) -> Result<Complaint, StoreError> {
+    serde_json::from_str(body).map_err(|e| corrupt("complaint", e))
+}
+
+pub(crate) fn complaint(conn: &Connection, id: &str) -> Result<Option<Complaint>, StoreError> {
+    conn.prepare_cached("SELECT body FROM complaints WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get::<_, String>(0)).optional())
+        .map_err(backend("read a complaint"))?
+        .map(|b| decode(&b))
+        .transpose()
+}
+
+pub(crate) fn complaints(conn: &Connection, q: &ComplaintQuery, limit: usize) -> Result<Vec<Complaint>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT body FROM complaints
+             WHERE (?1 IS NULL OR person_id = ?1)
+               AND (?2 = 0 OR status = 'open')
+               AND (?3 IS NULL OR substr(area, 1, length(?3)) = ?3)
+             ORDER BY filed_at DESC, id LIMIT ?4",
+        )
+        .map_err(backend("read complaints"))?;
+    let rows = stmt
+        .query_map((q.person.as_ref().map(PersonId::as_str), q.open_only, &q.area_prefix, limit as i64), |r| {
+            r.get::<_, String>(0)
+        })
+        .map_err(backend("read complaints"))?;
+    rows.map(|r| decode(&r.map_err(backend("read complaints"))?)).collect()
+}
