@@ -142,7 +142,7 @@ fn designations_in_force(ui: &Ui, all: Vec<healthcode_domain::Event<healthcode_d
         latest.insert(d.body.area.normal().to_string(), d);
     }
     let mut latest: Vec<_> = latest.into_values().collect();
-    latest.sort_by(|a, b| (b.at, b.seq).cmp(&(a.at, a.seq)));
+    latest.sort_by_key(|d| std::cmp::Reverse((d.at, d.seq)));
     let mut out =
         format!("<h2>{}</h2>", ui.t("现行认定（每个地区最新的一次）", "Designations in force (each area's latest)"));
     if latest.is_empty() {
@@ -461,7 +461,7 @@ pub(crate) async fn propose_decision(
             .ok_or_else(|| ValidationError::field("colour", "a decision's colour is red or yellow"))?;
         let until = parse_local_minute("until", field("until"))?;
         let new = NewDecision { persons, colour, until, basis: field("basis").to_string() };
-        Ok::<_, ServiceError>(state.service.propose_decision(&account, new).await?)
+        state.service.propose_decision(&account, new).await
     }
     .await;
     match result {
