@@ -153,6 +153,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(accounts) = demo_accounts {
         print!("{accounts}");
+        println!("officials' pages: sign in at http://{address}/staff/login");
     }
     let mut state = healthcode_server::AppState::new(service);
     if args.demo {
