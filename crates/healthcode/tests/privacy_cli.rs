@@ -6,6 +6,7 @@
 //! not even the masked names or person ids are left, and a backup taken before cannot be
 //! opened.
 
+#[allow(dead_code)]
 mod common;
 
 use std::path::Path;
