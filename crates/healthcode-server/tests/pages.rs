@@ -436,3 +436,55 @@ async fn a_persons_pages_open_only_for_them_and_their_proxies() {
     // The demo pages exist only on the demo region.
     assert_eq!(client().get(app.url("/demo")).send().await.unwrap().status().as_u16(), 404);
 }
+
+/// A resident complains on their page; a complaint handler answers in the queue; the
+/// resident reads the answer, the colour stays what the evidence says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complaint_is_filed_on_the_residents_page_and_answered_in_the_queue() {
+    let app = TestApp::spawn().await;
+    let body =
+        format!("id_type=resident_id&id_number={}&residence_area=330106&consent=yes", resident_id("33010619800101123"));
+    let response = post_form(&app, "/register", &body, &[("origin", &app.address)]).await;
+    let me = response.headers()["location"].to_str().unwrap().trim_end_matches("?welcome=1").to_string();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let filed = client()
+        .post(app.url(&format!("{me}/complaints")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", &app.address)
+        .header("cookie", &cookie)
+        .body("subject=colour&text=%E6%88%91%E7%9A%84%E7%A0%81%E4%B8%8D%E5%AF%B9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status().as_u16(), 303);
+
+    staff(&app, "handler.wang", healthcode_domain::Role::ComplaintHandler).await;
+    let session = sign_in(&app, "handler.wang").await;
+    let queue = client().get(app.url("/staff/complaints")).header("cookie", &session).send().await.unwrap();
+    assert_eq!(queue.status().as_u16(), 200);
+    let html = queue.text().await.unwrap();
+    assert!(html.contains("我的码不对"), "the complaint is in the queue");
+    let id = html.split("action=\"/staff/complaints/").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let answered = client()
+        .post(app.url(&format!("/staff/complaints/{id}/answer")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", &app.address)
+        .header("cookie", &session)
+        .body("status=dismissed&text=no+record+behind+it+is+wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status().as_u16(), 303);
+    let mine = client().get(app.url(&format!("{me}/complaints"))).header("cookie", &cookie).send().await.unwrap();
+    let mine = mine.text().await.unwrap();
+    assert!(mine.contains("不成立") && mine.contains("no record behind it is wrong"), "the resident reads the answer");
+
+    // An auditor reads the queue but has no answer form; a resident's cookie is no session.
+    staff(&app, "auditor.zhao", healthcode_domain::Role::Auditor).await;
+    let auditor = sign_in(&app, "auditor.zhao").await;
+    let read = client().get(app.url("/staff/complaints?status=all")).header("cookie", &auditor).send().await.unwrap();
+    let read = read.text().await.unwrap();
+    assert!(read.contains("我的码不对") && !read.contains("/answer\""));
+    let resident = client().get(app.url("/staff/complaints")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(resident.status().as_u16(), 303, "sent to sign in");
+}

@@ -7,6 +7,7 @@
 
 mod camera;
 mod charts;
+mod complaints;
 mod dashboard;
 mod family;
 mod home;
@@ -67,4 +68,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/decisions", get(officials::decisions).post(officials::propose_decision))
         .route("/staff/decisions/{decision_id}/approve", post(officials::approve_decision))
         .route("/staff/alarms", get(officials::alarms))
+        .route("/staff/complaints", get(complaints::queue))
+        .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))
 }

@@ -33,6 +33,7 @@ const PAGES: &[(&str, Action, &str, &str)] = &[
     ("/staff/designations", Action::ReadDesignationProposals, "风险地区认定", "Area designations"),
     ("/staff/decisions", Action::ReadDecisions, "管理决定", "Management decisions"),
     ("/staff/alarms", Action::ReadAlarms, "告警", "Alarms"),
+    ("/staff/complaints", Action::ReadComplaints, "申诉", "Complaints"),
 ];
 
 /// What an action means, for the staff home. Exhaustive on purpose: a new action in the
