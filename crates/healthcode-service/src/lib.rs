@@ -15,6 +15,7 @@ mod keyring;
 mod personal;
 mod pseudonym;
 mod refresh;
+mod research;
 mod residents;
 mod rule_changes;
 mod secrets;
@@ -37,6 +38,7 @@ pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VEN
 pub use personal::{check_phone, DestructionReport, PersonalDetails};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
+pub use research::{ExportCell, ResearchExport, ResearchRequest, MAX_RESEARCH_DAYS};
 pub use residents::{Family, Reader, MAX_DEPENDANTS, MAX_PROXIES, RESIDENT_KEY_PREFIX};
 pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};

@@ -1,9 +1,10 @@
-//! Resident keys, proxy links, the access log and complaints.
+//! Resident keys, proxy links, the access log, complaints, sealed personal data and its
+//! destruction, and research aggregates.
 
 use healthcode_domain::{PersonId, Timestamp};
 use healthcode_store::{
-    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResidentKey, SealedPersonalData,
-    StoreError, PERSONAL_TABLES,
+    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResearchCount, ResearchMetric, ResidentKey,
+    SealedPersonalData, StoreError, CST_OFFSET_MS, PERSONAL_TABLES,
 };
 use tokio_postgres::Row;
 
@@ -232,4 +233,36 @@ pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreE
         .await
         .map_err(backend("vacuum after a destruction"))?;
     Ok(removed)
+}
+
+pub(crate) async fn research_counts(
+    client: &Client,
+    metric: ResearchMetric,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<ResearchCount>, StoreError> {
+    let sql = match metric {
+        ResearchMetric::CodesByColour => {
+            "SELECT coalesce(p.residence_area, ''), c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
+             WHERE $1::bigint <= $2::bigint OR $3::bigint = $3::bigint GROUP BY 1, 2"
+        }
+        ResearchMetric::TestedByDay => {
+            "SELECT coalesce(p.residence_area, ''), ((e.at + $3::bigint) / 86400000)::text, count(DISTINCT e.person_id)
+             FROM evidence e JOIN persons p ON p.id = e.person_id
+             WHERE e.kind = 'test' AND e.at >= $1 AND e.at < $2 GROUP BY 1, 2"
+        }
+        ResearchMetric::CheckedInByDay => {
+            "SELECT coalesce(p.residence_area, ''), ((c.at + $3::bigint) / 86400000)::text, count(DISTINCT c.person_id)
+             FROM checkins c JOIN persons p ON p.id = c.person_id
+             WHERE c.at >= $1 AND c.at < $2 GROUP BY 1, 2"
+        }
+    };
+    let rows = client
+        .query(sql, &[&from.as_millis(), &to.as_millis(), &CST_OFFSET_MS])
+        .await
+        .map_err(backend("count for research"))?;
+    Ok(rows
+        .iter()
+        .map(|r| ResearchCount { area: r.get(0), key: r.get(1), persons: r.get::<_, i64>(2) as u64 })
+        .collect())
 }

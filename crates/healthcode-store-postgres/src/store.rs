@@ -12,6 +12,7 @@ use healthcode_store::{
     NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey,
     SealedPersonalData, Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
+use healthcode_store::{ResearchCount, ResearchMetric};
 use tokio_postgres::Row;
 
 use crate::{backend, batch, corrupt, residents, PostgresStore};
@@ -697,6 +698,15 @@ impl Store for PostgresStore {
 
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         residents::complaints(&self.client().await?, query, limit).await
+    }
+
+    async fn research_counts(
+        &self,
+        metric: ResearchMetric,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ResearchCount>> {
+        residents::research_counts(&self.client().await?, metric, from, to).await
     }
 
     async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()> {

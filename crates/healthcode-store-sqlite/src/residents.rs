@@ -1,9 +1,10 @@
-//! Resident keys, proxy links, the access log and complaints.
+//! Resident keys, proxy links, the access log, complaints, sealed personal data and its
+//! destruction, and research aggregates.
 
 use healthcode_domain::{PersonId, Timestamp};
 use healthcode_store::{
-    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResidentKey, SealedPersonalData,
-    StoreError, PERSONAL_TABLES,
+    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResearchCount, ResearchMetric, ResidentKey,
+    SealedPersonalData, StoreError, CST_OFFSET_MS, PERSONAL_TABLES,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -213,4 +214,35 @@ pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError
     // Deleted pages would keep their bytes: rebuild the file, then empty the write-ahead log.
     conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").map_err(backend("vacuum after a destruction"))?;
     Ok(removed)
+}
+
+pub(crate) fn research_counts(
+    conn: &Connection,
+    metric: ResearchMetric,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<ResearchCount>, StoreError> {
+    let sql = match metric {
+        ResearchMetric::CodesByColour => {
+            "SELECT coalesce(p.residence_area, ''), c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
+             WHERE ?1 <= ?2 OR ?3 = ?3 GROUP BY 1, 2"
+        }
+        ResearchMetric::TestedByDay => {
+            "SELECT coalesce(p.residence_area, ''), CAST((e.at + ?3) / 86400000 AS TEXT), count(DISTINCT e.person_id)
+             FROM evidence e JOIN persons p ON p.id = e.person_id
+             WHERE e.kind = 'test' AND e.at >= ?1 AND e.at < ?2 GROUP BY 1, 2"
+        }
+        ResearchMetric::CheckedInByDay => {
+            "SELECT coalesce(p.residence_area, ''), CAST((c.at + ?3) / 86400000 AS TEXT), count(DISTINCT c.person_id)
+             FROM checkins c JOIN persons p ON p.id = c.person_id
+             WHERE c.at >= ?1 AND c.at < ?2 GROUP BY 1, 2"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql).map_err(backend("count for research"))?;
+    let rows = stmt
+        .query_map((from.as_millis(), to.as_millis(), CST_OFFSET_MS), |r| {
+            Ok(ResearchCount { area: r.get(0)?, key: r.get(1)?, persons: r.get::<_, i64>(2)? as u64 })
+        })
+        .map_err(backend("count for research"))?;
+    rows.map(|r| r.map_err(backend("count for research"))).collect()
 }

@@ -9,6 +9,7 @@ use healthcode_store::{
     NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, SealedPersonalData,
     Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
+use healthcode_store::{ResearchCount, ResearchMetric};
 
 use crate::{accounts, checkpoints, codes, events, log, persons, rejections, residents, SqliteStore};
 
@@ -347,6 +348,15 @@ impl Store for SqliteStore {
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         let query = query.clone();
         self.read(move |c| residents::complaints(c, &query, limit)).await
+    }
+
+    async fn research_counts(
+        &self,
+        metric: ResearchMetric,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ResearchCount>> {
+        self.read(move |c| residents::research_counts(c, metric, from, to)).await
     }
 
     async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()> {

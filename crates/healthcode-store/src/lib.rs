@@ -188,6 +188,15 @@ pub trait Store: Send + Sync + 'static {
     /// Complaints matching the query, newest first, at most `limit`.
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>>;
 
+    /// Distinct persons per cell of a research aggregate; for the daily metrics, only
+    /// records with `from <= at < to`.
+    async fn research_counts(
+        &self,
+        metric: ResearchMetric,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ResearchCount>>;
+
     // Personal data at rest, and its destruction.
 
     /// Creates or replaces a person's sealed details.

@@ -12,6 +12,7 @@ mod bench_tokens;
 mod demo;
 mod destroy;
 mod keys;
+mod research;
 mod scenario;
 mod serve;
 mod verify;
@@ -53,6 +54,11 @@ enum Command {
     Accounts(accounts::AccountsArgs),
     /// Audit the transparency log of a running server without trusting it.
     Audit(audit::AuditArgs),
+    /// Aggregate counts for researchers: differentially private, small cells withheld.
+    Research {
+        #[command(subcommand)]
+        command: ResearchCommand,
+    },
     /// When the epidemic is declared over: destroy every resident's data and its keys.
     Destroy(destroy::DestroyArgs),
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
@@ -75,6 +81,12 @@ enum ScenarioCommand {
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum ResearchCommand {
+    /// Release one table (CSV on stdout), spending ε from the privacy budget.
+    Export(research::ResearchArgs),
 }
 
 #[derive(Subcommand)]
@@ -125,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => verify::run(args),
         Command::Audit(args) => runtime.block_on(audit::run(args)),
         Command::Accounts(args) => runtime.block_on(accounts::run(args)),
+        Command::Research { command: ResearchCommand::Export(args) } => runtime.block_on(research::run(args)),
         Command::Destroy(args) => runtime.block_on(destroy::run(args)),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }
