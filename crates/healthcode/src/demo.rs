@@ -29,7 +29,8 @@ pub async fn load_if_empty(service: &Arc<HealthService>) -> anyhow::Result<Optio
 }
 
 /// One account of each kind a newcomer needs to try the API: two departments' feeds, a
-/// local office, two provincial officers (a decision needs two) and an auditor. The staff
+/// local office, two provincial officers (a decision needs two), an auditor and a
+/// complaint handler. The staff
 /// among them also get a random password, to sign in to the officials' pages
 /// (`/staff/login`); like the keys, it is shown this once and stored only as its hash.
 async fn accounts(service: &HealthService) -> anyhow::Result<String> {
@@ -43,6 +44,7 @@ async fn accounts(service: &HealthService) -> anyhow::Result<String> {
         ("demo-province-1", office(Role::ProvincialOffice, "330000")?),
         ("demo-province-2", office(Role::ProvincialOffice, "330000")?),
         ("demo-auditor", (Role::Auditor, None, None)),
+        ("demo-complaints", (Role::ComplaintHandler, None, None)),
     ];
     let mut said = String::from(
         "demo accounts, shown once: API keys go in `Authorization: Bearer <key>`; the officials sign in to \
