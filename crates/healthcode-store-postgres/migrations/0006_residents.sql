@@ -51,3 +51,12 @@ CREATE TABLE personal_data (
     sealed      BYTEA NOT NULL,
     updated_at  BIGINT NOT NULL
 );
+
+-- Consent to each extended function, per person (seed 000: voluntary, revocable).
+CREATE TABLE consents (
+    person_id  TEXT NOT NULL,
+    purpose    TEXT NOT NULL,
+    granted_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    PRIMARY KEY (person_id, purpose)
+);

@@ -2,6 +2,7 @@
 //! destruction, and research aggregates.
 
 use healthcode_domain::{PersonId, Timestamp};
+use healthcode_store::Consent;
 use healthcode_store::{
     Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResearchCount, ResearchMetric, ResidentKey,
     SealedPersonalData, StoreError, CST_OFFSET_MS, PERSONAL_TABLES,
@@ -264,5 +265,37 @@ pub(crate) async fn research_counts(
     Ok(rows
         .iter()
         .map(|r| ResearchCount { area: r.get(0), key: r.get(1), persons: r.get::<_, i64>(2) as u64 })
+        .collect())
+}
+
+pub(crate) async fn save_consent(client: &Client, c: &Consent) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO consents (person_id, purpose, granted_at, revoked_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (person_id, purpose) DO UPDATE SET granted_at = excluded.granted_at,
+                 revoked_at = excluded.revoked_at",
+            &[&c.person.as_str(), &c.purpose, &c.granted_at.as_millis(), &c.revoked_at.map(Timestamp::as_millis)],
+        )
+        .await
+        .map_err(backend("save a consent"))?;
+    Ok(())
+}
+
+pub(crate) async fn consents(client: &Client, of: &PersonId) -> Result<Vec<Consent>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT purpose, granted_at, revoked_at FROM consents WHERE person_id = $1 ORDER BY purpose",
+            &[&of.as_str()],
+        )
+        .await
+        .map_err(backend("read consents"))?;
+    Ok(rows
+        .iter()
+        .map(|r| Consent {
+            person: of.clone(),
+            purpose: r.get(0),
+            granted_at: Timestamp::from_millis(r.get(1)),
+            revoked_at: r.get::<_, Option<i64>>(2).map(Timestamp::from_millis),
+        })
         .collect())
 }

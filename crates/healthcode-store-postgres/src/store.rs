@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use healthcode_domain::{
     AccessOutcome, AreaCode, AreaRisk, Colour, Event, EventId, Evidence, PersonId, PersonKind, Timestamp,
 };
+use healthcode_store::Consent;
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
     DestroyedRows, DeviceRecord, EvidenceColumns, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin,
@@ -698,6 +699,14 @@ impl Store for PostgresStore {
 
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         residents::complaints(&self.client().await?, query, limit).await
+    }
+
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {
+        residents::save_consent(&self.client().await?, consent).await
+    }
+
+    async fn consents(&self, person: &PersonId) -> StoreResult<Vec<Consent>> {
+        residents::consents(&self.client().await?, person).await
     }
 
     async fn research_counts(

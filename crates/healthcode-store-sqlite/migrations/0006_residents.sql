@@ -50,3 +50,12 @@ CREATE TABLE personal_data (
     sealed      BLOB NOT NULL,
     updated_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Consent to each extended function, per person (seed 000: voluntary, revocable).
+CREATE TABLE consents (
+    person_id  TEXT NOT NULL,
+    purpose    TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    PRIMARY KEY (person_id, purpose)
+) WITHOUT ROWID;

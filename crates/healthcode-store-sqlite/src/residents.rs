@@ -2,6 +2,7 @@
 //! destruction, and research aggregates.
 
 use healthcode_domain::{PersonId, Timestamp};
+use healthcode_store::Consent;
 use healthcode_store::{
     Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResearchCount, ResearchMetric, ResidentKey,
     SealedPersonalData, StoreError, CST_OFFSET_MS, PERSONAL_TABLES,
@@ -245,4 +246,30 @@ pub(crate) fn research_counts(
         })
         .map_err(backend("count for research"))?;
     rows.map(|r| r.map_err(backend("count for research"))).collect()
+}
+
+pub(crate) fn save_consent(conn: &mut Connection, c: &Consent) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO consents (person_id, purpose, granted_at, revoked_at) VALUES (?1, ?2, ?3, ?4)",
+        (c.person.as_str(), &c.purpose, c.granted_at.as_millis(), c.revoked_at.map(Timestamp::as_millis)),
+    )
+    .map_err(backend("save a consent"))?;
+    Ok(())
+}
+
+pub(crate) fn consents(conn: &Connection, of: &PersonId) -> Result<Vec<Consent>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT purpose, granted_at, revoked_at FROM consents WHERE person_id = ?1 ORDER BY purpose")
+        .map_err(backend("read consents"))?;
+    let rows = stmt
+        .query_map([of.as_str()], |r| {
+            Ok(Consent {
+                person: of.clone(),
+                purpose: r.get(0)?,
+                granted_at: Timestamp::from_millis(r.get(1)?),
+                revoked_at: r.get::<_, Option<i64>>(2)?.map(Timestamp::from_millis),
+            })
+        })
+        .map_err(backend("read consents"))?;
+    rows.map(|r| r.map_err(backend("read consents"))).collect()
 }

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
+use healthcode_store::Consent;
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
     DestroyedRows, DeviceRecord, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation,
@@ -348,6 +349,16 @@ impl Store for SqliteStore {
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         let query = query.clone();
         self.read(move |c| residents::complaints(c, &query, limit)).await
+    }
+
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {
+        let consent = consent.clone();
+        self.write(move |c| residents::save_consent(c, &consent)).await
+    }
+
+    async fn consents(&self, person: &PersonId) -> StoreResult<Vec<Consent>> {
+        let person = person.clone();
+        self.read(move |c| residents::consents(c, &person)).await
     }
 
     async fn research_counts(

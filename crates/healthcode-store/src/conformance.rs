@@ -677,6 +677,18 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
     };
     store.create_account(&account).await.unwrap();
 
+    let consent =
+        crate::Consent { person: alice.clone(), purpose: "transport_card".into(), granted_at: t(1), revoked_at: None };
+    store.save_consent(&consent).await.unwrap();
+    assert_eq!(store.consents(&alice).await.unwrap(), vec![consent.clone()]);
+    let withdrawn = crate::Consent { revoked_at: Some(t(2)), ..consent };
+    store.save_consent(&withdrawn).await.unwrap();
+    assert_eq!(
+        store.consents(&alice).await.unwrap(),
+        vec![withdrawn],
+        "withdrawing replaces, keeping when it was given"
+    );
+
     let removed = store.destroy_personal_data().await.unwrap();
     let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
     assert_eq!(removed.len(), PERSONAL_TABLES.len() + 1, "every personal table and the contact lists: {removed:?}");
@@ -685,6 +697,7 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
     assert_eq!(store.person_count().await.unwrap(), 0);
     assert_eq!(store.personal_data(&alice).await.unwrap(), None, "the wrapped key is gone: nothing can open the data");
     assert_eq!(store.resident_key("k").await.unwrap(), None);
+    assert!(store.consents(&alice).await.unwrap().is_empty());
     assert!(store.evidence_for(&alice).await.unwrap().is_empty());
     assert_eq!(store.document("trace", "t1").await.unwrap(), None);
     assert!(store.document("rule_proposal", "r1").await.unwrap().is_some(), "rule proposals are not personal");

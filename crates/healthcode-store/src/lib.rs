@@ -197,6 +197,11 @@ pub trait Store: Send + Sync + 'static {
         to: Timestamp,
     ) -> StoreResult<Vec<ResearchCount>>;
 
+    /// Records a consent as given (`revoked_at` none) or withdrawn.
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()>;
+    /// A person's consents, in force or withdrawn, by purpose.
+    async fn consents(&self, person: &PersonId) -> StoreResult<Vec<Consent>>;
+
     // Personal data at rest, and its destruction.
 
     /// Creates or replaces a person's sealed details.

@@ -131,6 +131,7 @@ pub type DestroyedRows = Vec<(String, u64)>;
 /// (contact lists) go too; rule and designation proposals stay.
 pub const PERSONAL_TABLES: &[&str] = &[
     "personal_data",
+    "consents",
     "resident_keys",
     "proxies",
     "accesses",
@@ -146,3 +147,19 @@ pub const PERSONAL_TABLES: &[&str] = &[
     "evidence",
     "persons",
 ];
+
+/// A person's consent to one extended function: when given, and when taken back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub person: PersonId,
+    pub purpose: String,
+    pub granted_at: Timestamp,
+    /// Set when withdrawn; granting again clears it.
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl Consent {
+    pub fn in_force(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+}

@@ -4,6 +4,7 @@ mod auth;
 mod body;
 mod codes;
 mod events;
+mod extended;
 mod log;
 mod overview;
 mod persons;
@@ -75,6 +76,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/complaints", get(residents::complaint_queue))
         .route("/v1/complaints/{complaint_id}/answer", post(residents::answer_complaint))
         .route("/v1/residents/keys", post(residents::replace_key))
+        .route("/v1/persons/{person_id}/consents", get(extended::consents).post(extended::set_consent))
+        .route("/v1/third-parties", post(extended::register).get(extended::list))
+        .route("/v1/third-parties/{username}/revoke", post(extended::revoke))
+        .route("/v1/third-party/check", post(extended::check))
 }
 
 /// Query parameters as text; a malformed query string is a JSON `invalid_input`.

@@ -32,6 +32,9 @@ pub enum Action {
     ReplaceResidentKey,
     ReadComplaints,
     AnswerComplaints,
+    ManageThirdParties,
+    ReadThirdParties,
+    ThirdPartyCheck,
 }
 
 use Role::*;
@@ -62,6 +65,11 @@ pub const POLICY: &[(Action, &[Role])] = &[
     (Action::ReplaceResidentKey, &[LocalOffice, ProvincialOffice]),
     (Action::ReadComplaints, &[ComplaintHandler, ProvincialOffice, Auditor]),
     (Action::AnswerComplaints, &[ComplaintHandler]),
+    // Outside systems for the extended functions: registered and revoked by the province,
+    // visible to auditors, and able to do one thing, within their scope.
+    (Action::ManageThirdParties, &[ProvincialOffice]),
+    (Action::ReadThirdParties, &[ProvincialOffice, Auditor]),
+    (Action::ThirdPartyCheck, &[ThirdParty]),
 ];
 
 pub fn permits(action: Action, role: Role) -> bool {

@@ -64,6 +64,9 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
         }
         Action::ReadComplaints => ("查看居民投诉", "Read residents' complaints"),
         Action::AnswerComplaints => ("答复居民投诉", "Answer residents' complaints"),
+        Action::ManageThirdParties => ("登记或撤销第三方系统", "Register or revoke third-party systems"),
+        Action::ReadThirdParties => ("查看第三方系统登记", "Read third-party registrations"),
+        Action::ThirdPartyCheck => ("查询已开通扩展功能的持卡人", "Check card holders who switched the function on"),
     }
 }
 
@@ -76,6 +79,7 @@ pub(crate) fn role_words(ui: &Ui, role: Role) -> String {
         Role::ProvincialOffice => ui.t("省级防控办", "provincial epidemic office"),
         Role::Auditor => ui.t("审计员", "auditor"),
         Role::ComplaintHandler => ui.t("投诉处理员", "complaint handler"),
+        Role::ThirdParty => ui.t("第三方系统", "third-party system"),
     }
 }
 
