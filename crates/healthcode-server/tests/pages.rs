@@ -433,6 +433,32 @@ async fn a_persons_pages_open_only_for_them_and_their_proxies() {
     let log = app.service.accesses(&person).await.unwrap();
     assert!(log.iter().any(|a| a.role == "proxy" && a.actor.starts_with("proxy:")), "{log:?}");
 
+    // Extended functions: off until I switch one on from my page; then off again.
+    let toggle = |granted: &'static str| {
+        let (app, my_cookie, mine) = (&app, my_cookie.clone(), mine.clone());
+        async move {
+            client()
+                .post(app.url(&format!("{mine}/consents")))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", &app.address)
+                .header("cookie", &my_cookie)
+                .body(format!("function=transport_card&granted={granted}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert!(mine_page.contains("未开通") && !mine_page.contains("已开通"), "every extended function starts off");
+    assert_eq!(toggle("true").await, 303);
+    let page = client().get(app.url(&mine)).header("cookie", &my_cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已开通"), "switched on");
+    assert_eq!(toggle("false").await, 303);
+    let me = healthcode_domain::PersonId::parse(mine.trim_start_matches("/persons/")).unwrap();
+    let consents = app.service.consents(&me).await.unwrap();
+    assert!(consents.len() == 1 && !consents[0].in_force(), "{consents:?}");
+
     // The demo pages exist only on the demo region.
     assert_eq!(client().get(app.url("/demo")).send().await.unwrap().status().as_u16(), 404);
 }

@@ -37,7 +37,7 @@ pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RulesUsed};
 pub use extended::{NewThirdParty, ThirdParty, ThirdPartyAnswer, THIRD_PARTY_FIELDS};
 pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus, Source};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
-pub use personal::{check_phone, DestructionReport, PersonalDetails};
+pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
 pub use research::{ExportCell, ResearchExport, ResearchRequest, MAX_RESEARCH_DAYS};

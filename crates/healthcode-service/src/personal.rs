@@ -114,3 +114,27 @@ impl HealthService {
         Ok(DestructionReport { at, basis: basis.to_string(), removed, master_keys, log_index: index.first().copied() })
     }
 }
+
+/// How long check-ins are kept: two incubation periods, enough for tracing (which looks
+/// back 14 days) with margin; the published collection rules say the same.
+pub const CHECKIN_RETENTION_DAYS: i64 = 28;
+
+impl HealthService {
+    /// Applies the retention policy: deletes check-ins older than `CHECKIN_RETENTION_DAYS`.
+    /// The scheduler calls it; it does the work at most once an hour.
+    pub async fn apply_retention(&self) -> Result<u64, ServiceError> {
+        use std::sync::atomic::Ordering;
+        let now = self.now().as_millis();
+        let last = self.retention_ran_at.load(Ordering::Relaxed);
+        if now - last < 3_600_000 {
+            return Ok(0);
+        }
+        self.retention_ran_at.store(now, Ordering::Relaxed);
+        let before = self.now().saturating_sub(healthcode_domain::Duration::days(CHECKIN_RETENTION_DAYS));
+        let deleted = self.store.delete_checkins_before(before).await?;
+        if deleted > 0 {
+            tracing::info!(deleted, "check-ins past their retention deleted");
+        }
+        Ok(deleted)
+    }
+}

@@ -23,6 +23,8 @@ pub struct HealthService {
     pub(crate) forwarded: crate::tokens::ForwardedScans,
     /// The master keys that wrap each person's data key; held outside the database.
     pub(crate) vault: healthcode_vault::Keyring,
+    /// When retention last ran (milliseconds), so that it runs at most hourly.
+    pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
 }
 
 /// What every evaluation reads besides the person's own evidence. Replaced whole (never
@@ -109,6 +111,7 @@ impl HealthService {
             log,
             forwarded: Default::default(),
             vault: keys.vault,
+            retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             keys: RwLock::new(crate::tokens::prepared(keys.signing)),
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),

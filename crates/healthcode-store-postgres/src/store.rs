@@ -701,6 +701,14 @@ impl Store for PostgresStore {
         residents::complaints(&self.client().await?, query, limit).await
     }
 
+    async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM checkins WHERE at < $1", &[&before.as_millis()])
+            .await
+            .map_err(backend("delete old check-ins"))
+    }
+
     async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {
         residents::save_consent(&self.client().await?, consent).await
     }

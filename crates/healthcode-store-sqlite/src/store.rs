@@ -351,6 +351,15 @@ impl Store for SqliteStore {
         self.read(move |c| residents::complaints(c, &query, limit)).await
     }
 
+    async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
+        self.write(move |c| {
+            c.execute("DELETE FROM checkins WHERE at < ?1", [before.as_millis()])
+                .map(|n| n as u64)
+                .map_err(crate::backend("delete old check-ins"))
+        })
+        .await
+    }
+
     async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {
         let consent = consent.clone();
         self.write(move |c| residents::save_consent(c, &consent)).await

@@ -439,6 +439,9 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
     assert_eq!(mine.iter().map(|c| c.checkin.at).collect::<Vec<_>>(), [t(5), t(9)], "a person's check-ins by time");
     let counts = store.checkin_counts("v1", t(0), t(10)).await.unwrap();
     assert_eq!(counts, vec![(AccessOutcome::Allow, 1), (AccessOutcome::Deny, 2)], "counts by outcome");
+    assert_eq!(store.delete_checkins_before(t(5)).await.unwrap(), 1, "retention deletes what is older");
+    let kept = store.checkins_of_person(&p, t(0), t(10), 100).await.unwrap();
+    assert_eq!(kept.iter().map(|c| c.checkin.at).collect::<Vec<_>>(), [t(5), t(9)]);
 }
 
 async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store: &impl Store) {

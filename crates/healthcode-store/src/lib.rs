@@ -197,6 +197,8 @@ pub trait Store: Send + Sync + 'static {
         to: Timestamp,
     ) -> StoreResult<Vec<ResearchCount>>;
 
+    /// Deletes check-ins older than `before` (the retention policy); returns how many.
+    async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64>;
     /// Records a consent as given (`revoked_at` none) or withdrawn.
     async fn save_consent(&self, consent: &Consent) -> StoreResult<()>;
     /// A person's consents, in force or withdrawn, by purpose.

@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod codes;
+mod collection;
 mod events;
 mod extended;
 mod log;
@@ -30,6 +31,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/v1/persons", post(persons::register))
+        .route("/v1/collection-rules", get(collection::rules))
         .route("/v1/persons/{person_id}/code", get(codes::code))
         .route("/v1/events", post(events::one))
         .route("/v1/events/batch", post(events::batch))

@@ -42,6 +42,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/persons/{person_id}/history", get(resident::history))
         .route("/persons/{person_id}/card", get(resident::card))
         .route("/persons/{person_id}/accesses", get(rights::accesses))
+        .route("/persons/{person_id}/consents", post(rights::set_consent))
         .route("/persons/{person_id}/complaints", get(rights::complaints).post(rights::file))
         .route("/venues/new", get(venue::register_form).post(venue::register))
         .route("/venues/{venue_id}", get(venue::venue))

@@ -55,7 +55,15 @@ fn notice(ui: &Ui) -> String {
 }
 
 pub(crate) async fn notice_page(ui: Ui) -> Response {
-    let body = format!("<h1>{}</h1>{}", ui.t("个人信息收集告知", "Collection notice"), notice(&ui));
+    let body = format!(
+        "<h1>{}</h1>{}<p>{} <a href=\"/v1/collection-rules\">/v1/collection-rules</a></p>",
+        ui.t("个人信息收集告知", "Collection notice"),
+        notice(&ui),
+        ui.t(
+            "机器可读的收集规则（字段、目的、保存期限、接收方）：",
+            "The collection rules, machine-readable (fields, purposes, retention, recipients):"
+        ),
+    );
     ui.page(StatusCode::OK, &ui.t("收集告知", "Collection notice"), &body)
 }
 
@@ -245,6 +253,10 @@ pub(crate) async fn code(
                 body.push_str(&welcome_note(&ui));
             }
             match super::family::section(&ui, &state, &id).await {
+                Ok(section) => body.push_str(&section),
+                Err(page) => return page,
+            }
+            match super::rights::consent_section(&ui, &state, &id).await {
                 Ok(section) => body.push_str(&section),
                 Err(page) => return page,
             }
