@@ -514,3 +514,47 @@ async fn a_complaint_is_filed_on_the_residents_page_and_answered_in_the_queue() 
     let resident = client().get(app.url("/staff/complaints")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(resident.status().as_u16(), 303, "sent to sign in");
 }
+
+/// Registration and sign-in are rate limited per client address; codes are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_and_sign_in_are_rate_limited_per_address() {
+    let settings = healthcode_server::limits::LimitSettings { registrations_per_minute: 3, sign_ins_per_minute: 2 };
+    let app = TestApp::spawn_limited(settings).await;
+    let mut statuses = Vec::new();
+    let mut person = String::new();
+    for i in 0..5 {
+        let body =
+            serde_json::json!({"id_type": "resident_id", "id_number": resident_id(&format!("3301061980010112{i}"))});
+        let (status, answer) = app.post("/v1/persons", body.to_string()).await;
+        if status == 201 {
+            person = answer["person_id"].as_str().unwrap().to_string();
+        }
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [201, 201, 201, 429, 429], "a burst of three, then refused");
+    let refused = client()
+        .post(app.url("/v1/persons"))
+        .body(serde_json::json!({"id_type": "resident_id", "id_number": resident_id("33010619800101129")}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 429);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "says when to try again: {wait}");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    // The form page counts against the same budget.
+    let form = post_form(&app, "/register", &registration(true), &[("origin", &app.address)]).await;
+    assert_eq!(form.status().as_u16(), 429);
+    // Sign-in: two attempts, then refused, whatever the key.
+    let attempts = [
+        post_form(&app, "/signin", "key=hcr_guess1", &[("origin", &app.address)]).await.status().as_u16(),
+        post_form(&app, "/signin", "key=hcr_guess2", &[("origin", &app.address)]).await.status().as_u16(),
+        post_form(&app, "/signin", "key=hcr_guess3", &[("origin", &app.address)]).await.status().as_u16(),
+    ];
+    assert_eq!(attempts, [401, 401, 429]);
+    // A resident's code is not limited: checkpoints read codes in volume.
+    for _ in 0..10 {
+        assert_eq!(app.get(&format!("/v1/persons/{person}/token")).await.0, 200);
+    }
+}

@@ -31,6 +31,12 @@ pub struct ServeArgs {
     rules: Option<PathBuf>,
     #[command(flatten)]
     keys: KeyFiles,
+    /// Registrations one client address may make per minute (rate limit).
+    #[arg(long, env = "HEALTHCODE_REGISTRATIONS_PER_MINUTE", default_value_t = 30)]
+    registrations_per_minute: u32,
+    /// Sign-in attempts (residents and staff) one client address may make per minute.
+    #[arg(long, env = "HEALTHCODE_SIGN_INS_PER_MINUTE", default_value_t = 10)]
+    sign_ins_per_minute: u32,
     /// How often the scheduler re-evaluates codes whose next change has come.
     #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
     scheduler_seconds: u64,
@@ -155,7 +161,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         print!("{accounts}");
         println!("officials' pages: sign in at http://{address}/staff/login");
     }
-    let mut state = healthcode_server::AppState::new(service);
+    let limits = healthcode_server::limits::LimitSettings {
+        registrations_per_minute: args.registrations_per_minute,
+        sign_ins_per_minute: args.sign_ins_per_minute,
+    };
+    let mut state = healthcode_server::AppState::new(service).with_limits(limits);
     if args.demo {
         state = state.with_demo();
     }
