@@ -37,11 +37,14 @@ pub struct AppState {
     pub demo: bool,
     /// Rate limits on registration and sign-in, per client address; none in tests.
     pub limits: Option<Arc<limits::Limits>>,
+    /// `POST /v1/verify` checks concurrent requests' signatures in one batch (on by
+    /// default; off to measure the difference).
+    pub verify_in_batches: bool,
 }
 
 impl AppState {
     pub fn new(service: Arc<HealthService>) -> Self {
-        AppState { service, demo: false, limits: None }
+        AppState { service, demo: false, limits: None, verify_in_batches: true }
     }
 
     /// With rate limits on registration and sign-in (`healthcode serve` always has them).

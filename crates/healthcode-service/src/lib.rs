@@ -25,6 +25,7 @@ mod tokens;
 mod tracing_contacts;
 mod transparency;
 mod venues;
+mod verify_batch;
 
 pub use accounts::{create_account, issue_api_key, NewAccount};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -48,3 +49,4 @@ pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCod
 pub use tracing_contacts::{Contact, Trace};
 pub use transparency::{hashes_base64, PersonLog, PersonLogEntry};
 pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue};
+pub use verify_batch::MAX_VERIFY_BATCH;

@@ -25,6 +25,7 @@ pub struct HealthService {
     pub(crate) vault: healthcode_vault::Keyring,
     /// When retention last ran (milliseconds), so that it runs at most hourly.
     pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
+    pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
 }
 
 /// What every evaluation reads besides the person's own evidence. Replaced whole (never
@@ -112,6 +113,7 @@ impl HealthService {
             forwarded: Default::default(),
             vault: keys.vault,
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
+            verify_batcher: Default::default(),
             keys: RwLock::new(crate::tokens::prepared(keys.signing)),
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),

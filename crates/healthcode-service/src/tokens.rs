@@ -86,7 +86,7 @@ impl HealthService {
     }
 
     /// The verifier for the ring's trust list, with its public keys read once.
-    fn verifier(&self) -> Arc<Verifier> {
+    pub(crate) fn verifier(&self) -> Arc<Verifier> {
         self.keys.read().unwrap_or_else(|p| p.into_inner()).1.clone()
     }
 
@@ -95,7 +95,7 @@ impl HealthService {
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = prepared(ring);
     }
 
-    fn verify_options(&self) -> VerifyOptions {
+    pub(crate) fn verify_options(&self) -> VerifyOptions {
         let mut options = VerifyOptions::at(secs(self.clock.now()));
         options.expected_region = Some(self.key_ring().region().to_string());
         options

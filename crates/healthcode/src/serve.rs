@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Sign-in attempts (residents and staff) one client address may make per minute.
     #[arg(long, env = "HEALTHCODE_SIGN_INS_PER_MINUTE", default_value_t = 10)]
     sign_ins_per_minute: u32,
+    /// Verify each `POST /v1/verify` alone instead of in batches with concurrent ones
+    /// (to measure what batching gives; see BENCHMARKS.md).
+    #[arg(long)]
+    no_verify_batch: bool,
     /// How often the scheduler re-evaluates codes whose next change has come.
     #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
     scheduler_seconds: u64,
@@ -166,6 +170,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sign_ins_per_minute: args.sign_ins_per_minute,
     };
     let mut state = healthcode_server::AppState::new(service).with_limits(limits);
+    state.verify_in_batches = !args.no_verify_batch;
     if args.demo {
         state = state.with_demo();
     }

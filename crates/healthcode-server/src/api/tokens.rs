@@ -91,7 +91,12 @@ pub(crate) struct TokenBody {
 /// false with the reason (a verdict, not an error of the request).
 pub(crate) async fn verify(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
     let TokenBody { token } = json_object(&body, r#"{"token": "HC1:…"}"#)?;
-    Ok(match state.service.verify_code_token(&token) {
+    let verified = if state.verify_in_batches {
+        state.service.verify_code_token_batched(&token).await
+    } else {
+        state.service.verify_code_token(&token)
+    };
+    Ok(match verified {
         Ok(code) => Json(json!({"valid": true, "code": code})).into_response(),
         Err(refused) => {
             Json(json!({"valid": false, "reason": refused.code(), "message": refused.to_string()})).into_response()
