@@ -18,7 +18,8 @@ trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=18080
 "$bin" serve --demo --listen "127.0.0.1:$port" --data-dir "$work/data" \
   --signing-keys-file "$work/keys/signing.json" --log-key-file "$work/keys/log.key" \
-  --pseudonym-key-file "$work/keys/pseudonym.key" --scheduler-seconds 3600 >"$work/serve.out" 2>"$work/serve.err" &
+  --pseudonym-key-file "$work/keys/pseudonym.key" --vault-key-file "$work/keys/vault.key" \
+  --scheduler-seconds 3600 >"$work/serve.out" 2>"$work/serve.err" &
 server=$!
 until grep -q "serving on" "$work/serve.out" 2>/dev/null; do sleep 0.2; done
 base="http://127.0.0.1:$port"
@@ -48,19 +49,31 @@ LUA
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
 echo "== baseline: raw Ed25519 on one core, and tokens in process"
 "$bin" bench tokens --seconds 2
-for what in healthz token verify; do
+# The same verification with each signature checked alone (no batching), on a second
+# server with the same keys: the difference batching makes, in the same run.
+"$bin" serve --listen "127.0.0.1:$((port + 1))" --data-dir "$work/data-alone" --no-verify-batch \
+  --signing-keys-file "$work/keys/signing.json" --log-key-file "$work/keys/log.key" \
+  --pseudonym-key-file "$work/keys/pseudonym.key" --vault-key-file "$work/keys/vault.key" \
+  --scheduler-seconds 3600 >"$work/alone.out" 2>"$work/alone.err" &
+alone=$!
+trap 'kill "$server" "$alone" 2>/dev/null || true; rm -rf "$work"' EXIT
+until grep -q "serving on" "$work/alone.out" 2>/dev/null; do sleep 0.2; done
+
+for what in healthz token verify verify-alone; do
+  pid=$server
   case $what in
     healthz) args=("$base/healthz") ;;
     token) args=(-s "$work/token.lua" "$base") ;;
     verify) args=(-s "$work/verify.lua" "$base/v1/verify") ;;
+    verify-alone) args=(-s "$work/verify.lua" "http://127.0.0.1:$((port + 1))/v1/verify"); pid=$alone ;;
   esac
   echo "== $what: wrk -t1 -c$connections -d${seconds}s --latency"
   # The server's and wrk's CPU time over the run: the share of the 2 cores each used.
-  before_server=$(awk '{print $14 + $15}' "/proc/$server/stat")
+  before_server=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   wrk -t1 -c"$connections" -d"${seconds}s" --latency "${args[@]}" >"$work/wrk.out" &
   wrk_pid=$!
   wait $wrk_pid
-  after_server=$(awk '{print $14 + $15}' "/proc/$server/stat")
+  after_server=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   grep -E "Requests/sec|Latency|50%|99%|Non-2xx|Socket errors" "$work/wrk.out"
   ticks=$(getconf CLK_TCK)
   echo "server CPU: $(echo "scale=2; ($after_server - $before_server) / $ticks / $seconds" | bc) cores"

@@ -11,10 +11,9 @@ use healthcode_service::NewThirdParty;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::auth::{json_object, reader, Wanted};
-use crate::api::codes::person_in_path;
+use crate::api::auth::{json_object, person_and_reader, Wanted};
 use crate::api::policy::{allow, Action};
-use crate::api::{id_in_path, query_params, JsonBody, RawQuery};
+use crate::api::{id_in_path, JsonBody, RawQuery};
 use crate::{ApiError, AppState};
 
 fn function(text: &str) -> Result<ExtendedFunction, ApiError> {
@@ -27,8 +26,7 @@ pub(crate) async fn consents(
     path: Result<Path<String>, PathRejection>,
     query: RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let person = person_in_path(path)?;
-    reader(&state, &headers, &person, &query_params(query)?, Wanted::OwnOnly("consents")).await?;
+    let (person, _) = person_and_reader(&state, &headers, path, query, Wanted::OwnOnly("consents")).await?;
     let functions: Vec<&str> = ExtendedFunction::ALL.iter().map(|f| f.as_str()).collect();
     Ok(Json(json!({ "consents": state.service.consents(&person).await?, "functions": functions })))
 }
@@ -47,8 +45,7 @@ pub(crate) async fn set_consent(
     query: RawQuery,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let person = person_in_path(path)?;
-    let by = reader(&state, &headers, &person, &query_params(query)?, Wanted::OwnOnly("consents")).await?;
+    let (person, by) = person_and_reader(&state, &headers, path, query, Wanted::OwnOnly("consents")).await?;
     let body: ConsentBody = json_object(&body, r#"{"function": "transport_card"|…, "granted": true|false}"#)?;
     let consent = state.service.set_consent(&person, &by, function(&body.function)?, body.granted).await?;
     Ok(Json(json!({ "consent": consent })))

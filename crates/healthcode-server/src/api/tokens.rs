@@ -9,9 +9,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::auth::{json_object, reader, Wanted};
-use crate::api::codes::person_in_path;
-use crate::api::{query_params, JsonBody, RawQuery};
+use crate::api::auth::{json_object, person_and_reader, Wanted};
+use crate::api::{JsonBody, RawQuery};
 use crate::{ApiError, AppState};
 
 /// A freshly signed code for the person's current colour, for the person or a proxy.
@@ -21,9 +20,7 @@ async fn issue(
     path: Result<Path<String>, PathRejection>,
     query: RawQuery,
 ) -> Result<healthcode_service::IssuedCode, ApiError> {
-    let person = person_in_path(path)?;
-    let query = query_params(query)?;
-    reader(state, headers, &person, &query, Wanted::LiveCode).await?;
+    let (person, _) = person_and_reader(state, headers, path, query, Wanted::LiveCode).await?;
     Ok(state.service.issue_code_token(&person).await?)
 }
 
