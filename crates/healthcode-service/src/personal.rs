@@ -4,6 +4,8 @@
 //! shown at gates is kept apart, in the clear. When the epidemic is declared over,
 //! `destroy_personal_data` deletes every personal row and shreds the keys.
 
+use std::sync::Arc;
+
 use healthcode_domain::{PersonId, ValidationError};
 use healthcode_log::{Destruction, Entry};
 use healthcode_store::SealedPersonalData;
@@ -50,6 +52,39 @@ fn vault_error(e: healthcode_vault::VaultError) -> ServiceError {
 }
 
 impl HealthService {
+    /// The master keys in use.
+    pub(crate) fn vault(&self) -> Arc<healthcode_vault::Keyring> {
+        self.vault.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the master keys (the key file changed: a rotation's new key, or an old
+    /// one retired). Data keys wrapped under any key of the new ring keep opening.
+    pub fn set_vault(&self, ring: healthcode_vault::Keyring) {
+        *self.vault.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ring);
+    }
+
+    /// Wraps every stored data key under the current master key, a page at a time;
+    /// returns how many changed. Run after a rotation, once every server holds the new key.
+    pub async fn rewrap_data_keys(&self) -> Result<u64, ServiceError> {
+        let vault = self.vault();
+        let mut after: Option<PersonId> = None;
+        let mut rewrapped = 0;
+        loop {
+            let page = self.store.personal_data_after(after.as_ref(), 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.person.clone());
+            for mut record in page {
+                let wrapped = WrappedKey::from_bytes(&record.wrapped_key).map_err(vault_error)?;
+                if let Some(new) = vault.rewrap(&wrapped).map_err(vault_error)? {
+                    record.wrapped_key = new.to_bytes();
+                    self.store.save_personal_data(&record).await?;
+                    rewrapped += 1;
+                }
+            }
+        }
+        Ok(rewrapped)
+    }
+
     /// Seals a person's details, replacing earlier ones (under the same data key).
     pub async fn save_personal_details(
         &self,
@@ -62,9 +97,9 @@ impl HealthService {
         let (key, wrapped) = match self.store.personal_data(person).await? {
             Some(stored) => {
                 let wrapped = WrappedKey::from_bytes(&stored.wrapped_key).map_err(vault_error)?;
-                (self.vault.unwrap(&wrapped).map_err(vault_error)?, wrapped)
+                (self.vault().unwrap(&wrapped).map_err(vault_error)?, wrapped)
             }
-            None => self.vault.new_data_key(),
+            None => self.vault().new_data_key(),
         };
         let plaintext = serde_json::to_vec(details).map_err(|e| ServiceError::Background(e.to_string()))?;
         let sealed = seal(&key, &field_aad(person.as_str(), FIELD), &plaintext);
@@ -82,7 +117,7 @@ impl HealthService {
     pub async fn personal_details(&self, person: &PersonId) -> Result<Option<PersonalDetails>, ServiceError> {
         let Some(stored) = self.store.personal_data(person).await? else { return Ok(None) };
         let wrapped = WrappedKey::from_bytes(&stored.wrapped_key).map_err(vault_error)?;
-        let key = self.vault.unwrap(&wrapped).map_err(vault_error)?;
+        let key = self.vault().unwrap(&wrapped).map_err(vault_error)?;
         let plaintext = open(&key, &field_aad(person.as_str(), FIELD), &stored.sealed).map_err(vault_error)?;
         serde_json::from_slice(&plaintext).map(Some).map_err(|e| ServiceError::Background(e.to_string()))
     }
@@ -101,7 +136,7 @@ impl HealthService {
             .into());
         }
         let removed = self.store.destroy_personal_data().await?;
-        let master_keys: Vec<String> = self.vault.ids().iter().map(ToString::to_string).collect();
+        let master_keys: Vec<String> = self.vault().ids().iter().map(ToString::to_string).collect();
         let at = self.now();
         let entry = Destruction {
             at: at.as_millis(),

@@ -22,7 +22,7 @@ pub struct HealthService {
     pub(crate) log: Arc<crate::transparency::LogWriter>,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
     /// The master keys that wrap each person's data key; held outside the database.
-    pub(crate) vault: healthcode_vault::Keyring,
+    pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
     /// When retention last ran (milliseconds), so that it runs at most hourly.
     pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
     pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
@@ -111,7 +111,7 @@ impl HealthService {
             pseudonyms,
             log,
             forwarded: Default::default(),
-            vault: keys.vault,
+            vault: RwLock::new(Arc::new(keys.vault)),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),
             keys: RwLock::new(crate::tokens::prepared(keys.signing)),

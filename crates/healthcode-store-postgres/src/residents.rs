@@ -299,3 +299,28 @@ pub(crate) async fn consents(client: &Client, of: &PersonId) -> Result<Vec<Conse
         })
         .collect())
 }
+
+pub(crate) async fn personal_after(
+    client: &Client,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<SealedPersonalData>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT person_id, wrapped_key, sealed, updated_at FROM personal_data WHERE person_id > $1
+             ORDER BY person_id LIMIT $2",
+            &[&after, &(limit as i64)],
+        )
+        .await
+        .map_err(backend("read personal data"))?;
+    rows.iter()
+        .map(|r| {
+            Ok(SealedPersonalData {
+                person: person(r.get(0), "personal data person")?,
+                wrapped_key: r.get(1),
+                sealed: r.get(2),
+                updated_at: Timestamp::from_millis(r.get(3)),
+            })
+        })
+        .collect()
+}

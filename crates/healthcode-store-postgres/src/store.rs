@@ -734,6 +734,15 @@ impl Store for PostgresStore {
         residents::personal(&self.client().await?, person).await
     }
 
+    async fn personal_data_after(
+        &self,
+        after: Option<&PersonId>,
+        limit: usize,
+    ) -> StoreResult<Vec<SealedPersonalData>> {
+        let after = after.map(|p| p.as_str().to_string()).unwrap_or_default();
+        residents::personal_after(&self.client().await?, &after, limit).await
+    }
+
     async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows> {
         residents::destroy(&mut self.client().await?).await
     }

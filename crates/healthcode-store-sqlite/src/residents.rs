@@ -273,3 +273,31 @@ pub(crate) fn consents(conn: &Connection, of: &PersonId) -> Result<Vec<Consent>,
         .map_err(backend("read consents"))?;
     rows.map(|r| r.map_err(backend("read consents"))).collect()
 }
+
+pub(crate) fn personal_after(
+    conn: &Connection,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<SealedPersonalData>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT person_id, wrapped_key, sealed, updated_at FROM personal_data WHERE person_id > ?1
+             ORDER BY person_id LIMIT ?2",
+        )
+        .map_err(backend("read personal data"))?;
+    let rows = stmt
+        .query_map((after, limit as i64), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?))
+        })
+        .map_err(backend("read personal data"))?;
+    rows.map(|row| {
+        let (p, wrapped_key, sealed, updated_at) = row.map_err(backend("read personal data"))?;
+        Ok(SealedPersonalData {
+            person: person(&p, "personal data person")?,
+            wrapped_key,
+            sealed,
+            updated_at: Timestamp::from_millis(updated_at),
+        })
+    })
+    .collect()
+}

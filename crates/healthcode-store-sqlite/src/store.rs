@@ -389,6 +389,15 @@ impl Store for SqliteStore {
         self.read(move |c| residents::personal(c, &person)).await
     }
 
+    async fn personal_data_after(
+        &self,
+        after: Option<&PersonId>,
+        limit: usize,
+    ) -> StoreResult<Vec<SealedPersonalData>> {
+        let after = after.map(|p| p.as_str().to_string()).unwrap_or_default();
+        self.read(move |c| residents::personal_after(c, &after, limit)).await
+    }
+
     async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows> {
         self.write(residents::destroy).await
     }

@@ -661,7 +661,14 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
     assert_eq!(store.personal_data(&alice).await.unwrap(), Some(sealed.clone()), "sealed data round-trips as bytes");
     let newer = SealedPersonalData { sealed: vec![3; 61], updated_at: t(2), ..sealed };
     store.save_personal_data(&newer).await.unwrap();
-    assert_eq!(store.personal_data(&alice).await.unwrap(), Some(newer), "saving again replaces");
+    assert_eq!(store.personal_data(&alice).await.unwrap(), Some(newer.clone()), "saving again replaces");
+    let bob = person(store, "bob").await;
+    let bobs = SealedPersonalData { person: bob.clone(), ..newer.clone() };
+    store.save_personal_data(&bobs).await.unwrap();
+    let first = store.personal_data_after(None, 1).await.unwrap();
+    assert_eq!(first, vec![newer.clone()], "pages in person id order");
+    assert_eq!(store.personal_data_after(Some(&alice), 10).await.unwrap(), vec![bobs]);
+    assert!(store.personal_data_after(Some(&bob), 10).await.unwrap().is_empty());
     store.insert_evidence(&[fever(&alice, "f-1", 1)]).await.unwrap();
     let key =
         ResidentKey { key_hash: "k".into(), person: alice.clone(), label: "registration".into(), created_at: t(1) };
@@ -695,7 +702,7 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
     let removed = store.destroy_personal_data().await.unwrap();
     let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
     assert_eq!(removed.len(), PERSONAL_TABLES.len() + 1, "every personal table and the contact lists: {removed:?}");
-    assert_eq!((count("persons"), count("evidence"), count("personal_data")), (Some(1), Some(1), Some(1)));
+    assert_eq!((count("persons"), count("evidence"), count("personal_data")), (Some(2), Some(1), Some(2)));
     assert_eq!(count("documents (contact lists)"), Some(1));
     assert_eq!(store.person_count().await.unwrap(), 0);
     assert_eq!(store.personal_data(&alice).await.unwrap(), None, "the wrapped key is gone: nothing can open the data");

@@ -209,6 +209,10 @@ pub trait Store: Send + Sync + 'static {
     /// Creates or replaces a person's sealed details.
     async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()>;
     async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>>;
+    /// Up to `limit` persons' sealed data with a person id above `after`, in id order
+    /// (rewrapping data keys after a master-key rotation).
+    async fn personal_data_after(&self, after: Option<&PersonId>, limit: usize)
+        -> StoreResult<Vec<SealedPersonalData>>;
     /// Deletes every row of `PERSONAL_TABLES` and the contact lists (documents of kind
     /// `trace`) in one transaction; then gives the space back so that no deleted bytes
     /// stay in the files. Returns the rows removed per table.

@@ -15,6 +15,7 @@ mod keys;
 mod research;
 mod scenario;
 mod serve;
+mod vault;
 mod verify;
 
 use std::path::PathBuf;
@@ -58,6 +59,11 @@ enum Command {
     Research {
         #[command(subcommand)]
         command: ResearchCommand,
+    },
+    /// The master keys of personal data at rest (keys/vault.key).
+    Vault {
+        #[command(subcommand)]
+        command: vault::VaultCommand,
     },
     /// When the epidemic is declared over: destroy every resident's data and its keys.
     Destroy(destroy::DestroyArgs),
@@ -138,6 +144,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit(args) => runtime.block_on(audit::run(args)),
         Command::Accounts(args) => runtime.block_on(accounts::run(args)),
         Command::Research { command: ResearchCommand::Export(args) } => runtime.block_on(research::run(args)),
+        Command::Vault { command } => runtime.block_on(vault::run(command)),
         Command::Destroy(args) => runtime.block_on(destroy::run(args)),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }

@@ -137,7 +137,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rules = crate::load_rules(args.rules.as_ref())?;
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     let service = Arc::new(args.keys.open_service(store, rules).await?);
-    let key_watch = watch_key_ring(service.clone(), args.keys.signing_keys_file.clone());
+    let key_watch = watch_key_file(args.keys.signing_keys_file.clone(), "signing keys", {
+        let service = service.clone();
+        move |text| {
+            service.set_key_ring(healthcode_service::KeyRing::from_json(text)?);
+            Ok(())
+        }
+    });
+    let vault_watch = watch_key_file(args.keys.vault_key_file.clone(), "vault master keys", {
+        let service = service.clone();
+        move |text| {
+            service.set_vault(vault_ring(text)?);
+            Ok(())
+        }
+    });
     if let Some(version) = service.restore_active_rules().await? {
         if args.rules.is_some() {
             tracing::warn!(%version, "rules approved through /v1/rules/proposals are in force; --rules is ignored");
@@ -177,17 +190,25 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     key_watch.abort();
+    vault_watch.abort();
     Ok(())
 }
 
-/// Reloads the key ring when its file changes (a rotation or revocation by `healthcode
-/// keys`), so that keys change without downtime. A file that cannot be read is logged and
-/// the keys in use are kept.
-fn watch_key_ring(service: Arc<HealthService>, path: PathBuf) -> tokio::task::JoinHandle<()> {
+/// How often key files are checked for changes.
+pub(crate) const KEY_FILE_CHECK: Duration = Duration::from_secs(5);
+
+/// Calls `apply` with a key file's new text whenever the file changes (a rotation or
+/// revocation by `healthcode keys` or `healthcode vault`), so that keys change without
+/// downtime. A file that cannot be read or applied is logged and the keys in use are kept.
+fn watch_key_file(
+    path: PathBuf,
+    what: &'static str,
+    apply: impl Fn(&str) -> anyhow::Result<()> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
         let mut seen = modified(&path);
-        let mut ticks = tokio::time::interval(Duration::from_secs(5));
+        let mut ticks = tokio::time::interval(KEY_FILE_CHECK);
         loop {
             ticks.tick().await;
             let now = modified(&path);
@@ -195,16 +216,10 @@ fn watch_key_ring(service: Arc<HealthService>, path: PathBuf) -> tokio::task::Jo
                 continue;
             }
             seen = now;
-            match std::fs::read_to_string(&path)
-                .map_err(anyhow::Error::from)
-                .and_then(|t| Ok(healthcode_service::KeyRing::from_json(&t)?))
-            {
-                Ok(ring) => {
-                    tracing::info!(keys = ring.keys().len(), "signing keys reloaded");
-                    service.set_key_ring(ring);
-                }
+            match std::fs::read_to_string(&path).map_err(anyhow::Error::from).and_then(|t| apply(&t)) {
+                Ok(()) => tracing::info!(path = %path.display(), "{what} reloaded"),
                 Err(e) => {
-                    tracing::error!(error = %e, path = %path.display(), "the key ring file changed but cannot be read; keeping the keys in use")
+                    tracing::error!(error = %e, path = %path.display(), "the {what} file changed but cannot be read; keeping the keys in use")
                 }
             }
         }
@@ -234,23 +249,24 @@ fn log_key(path: &Path, origin: &str) -> anyhow::Result<healthcode_log::NoteSign
     Ok(signer)
 }
 
-/// The vault's master keys from their file (one key's text per line, the current one
-/// first), created with a new random key if missing.
+/// The vault's master keys from the text of their file: one key per line, the current
+/// one first.
+pub(crate) fn vault_ring(text: &str) -> anyhow::Result<healthcode_vault::Keyring> {
+    use healthcode_vault::{Keyring, MasterKey};
+    let mut keys = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(MasterKey::from_text);
+    let current = keys.next().ok_or_else(|| anyhow::anyhow!("it holds no key"))?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut ring = Keyring::new(current);
+    for key in keys {
+        ring.add_older(key.map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    Ok(ring)
+}
+
+/// The vault's master keys from their file, created with a new random key if missing.
 fn vault_keys(path: &Path) -> anyhow::Result<healthcode_vault::Keyring> {
     use healthcode_vault::{Keyring, MasterKey};
     if let Ok(text) = std::fs::read_to_string(path) {
-        let mut keys = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(MasterKey::from_text);
-        let current = keys
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("the vault key file {} holds no key", path.display()))?
-            .map_err(|e| anyhow::anyhow!("the vault key file {} cannot be read: {e}", path.display()))?;
-        let mut ring = Keyring::new(current);
-        for key in keys {
-            ring.add_older(
-                key.map_err(|e| anyhow::anyhow!("the vault key file {} cannot be read: {e}", path.display()))?,
-            );
-        }
-        return Ok(ring);
+        return vault_ring(&text).with_context(|| format!("the vault key file {}", path.display()));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

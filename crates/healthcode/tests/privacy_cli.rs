@@ -181,3 +181,62 @@ async fn personal_data_is_sealed_at_rest_and_gone_after_destruction() {
     let text = response.text().await.unwrap();
     assert!(!text.contains("张三丰") && !text.contains("13800138000"), "{text}");
 }
+
+/// A new master key without downtime: the running server reloads the key file, every
+/// data key is rewrapped under the new key, and the details open before and after, in
+/// the running server and after a restart.
+#[tokio::test]
+async fn the_vault_master_key_rotates_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve_with(serve_command(dir.path()).stderr(Stdio::null()));
+    let client = reqwest::Client::new();
+    let body =
+        json!({"id_type": "resident_id", "id_number": "11010519491231002X", "name": "张三丰", "phone": "13800138000"});
+    let answer: Value = client
+        .post(format!("{}/v1/persons", server.base))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (person, key) =
+        (answer["person_id"].as_str().unwrap().to_string(), answer["resident_key"].as_str().unwrap().to_string());
+    let details = |base: String| {
+        let (client, person, key) = (client.clone(), person.clone(), key.clone());
+        async move {
+            let response =
+                client.get(format!("{base}/v1/persons/{person}/details")).bearer_auth(&key).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            let body: Value = response.json().await.unwrap();
+            body["details"]["name"].as_str().unwrap().to_string()
+        }
+    };
+    assert_eq!(details(server.base.clone()).await, "张三丰");
+
+    let out = healthcode()
+        .args(["vault", "rotate", "--settle-seconds", "10"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--signing-keys-file")
+        .arg(dir.path().join("keys/signing.json"))
+        .arg("--log-key-file")
+        .arg(dir.path().join("keys/log.key"))
+        .arg("--pseudonym-key-file")
+        .arg(dir.path().join("keys/pseudonym.key"))
+        .arg("--vault-key-file")
+        .arg(dir.path().join("keys/vault.key"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("rewrapped 1 data key(s)"), "{said}");
+    let file = std::fs::read_to_string(dir.path().join("keys/vault.key")).unwrap();
+    assert_eq!(file.lines().filter(|l| !l.trim().is_empty()).count(), 2, "the old key is kept for what it wrapped");
+    assert_eq!(details(server.base.clone()).await, "张三丰", "the running server opens the rewrapped key");
+    drop(server);
+    let restarted = serve_with(serve_command(dir.path()).stderr(Stdio::null()));
+    assert_eq!(details(restarted.base.clone()).await, "张三丰", "and so does a restarted one");
+}
