@@ -136,6 +136,7 @@ impl HealthService {
             .into());
         }
         let removed = self.store.destroy_personal_data().await?;
+        self.resident_keys.forget(None);
         let master_keys: Vec<String> = self.vault().ids().iter().map(ToString::to_string).collect();
         let at = self.now();
         let entry = Destruction {

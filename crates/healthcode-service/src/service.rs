@@ -26,6 +26,7 @@ pub struct HealthService {
     /// When retention last ran (milliseconds), so that it runs at most hourly.
     pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
     pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
+    pub(crate) resident_keys: crate::residents::ResidentKeyCache,
 }
 
 /// What every evaluation reads besides the person's own evidence. Replaced whole (never
@@ -114,6 +115,7 @@ impl HealthService {
             vault: RwLock::new(Arc::new(keys.vault)),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),
+            resident_keys: Default::default(),
             keys: RwLock::new(crate::tokens::prepared(keys.signing)),
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),
