@@ -27,21 +27,35 @@ const RESIDENT_KEY_CACHE_MAX: usize = 200_000;
 
 /// Recently seen resident keys (hash → person): a resident's app refreshes its code
 /// every few minutes, and each refresh would otherwise cost a store read for the key.
-#[derive(Default)]
 pub(crate) struct ResidentKeyCache {
     seen: std::sync::Mutex<std::collections::HashMap<String, (PersonId, std::time::Instant)>>,
+    /// 0 turns the cache off (to measure without it).
+    seconds: std::sync::atomic::AtomicU64,
+}
+
+impl Default for ResidentKeyCache {
+    fn default() -> Self {
+        ResidentKeyCache { seen: Default::default(), seconds: RESIDENT_KEY_CACHE_SECS.into() }
+    }
 }
 
 impl ResidentKeyCache {
-    fn get(&self, hash: &str) -> Option<PersonId> {
-        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        seen.get(hash).filter(|(_, at)| at.elapsed().as_secs() < RESIDENT_KEY_CACHE_SECS).map(|(p, _)| p.clone())
+    fn fresh(&self, at: &std::time::Instant) -> bool {
+        at.elapsed().as_secs() < self.seconds.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn put(&self, hash: String, person: PersonId) {
+    pub(crate) fn get(&self, hash: &str) -> Option<PersonId> {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(hash).filter(|(_, at)| self.fresh(at)).map(|(p, _)| p.clone())
+    }
+
+    pub(crate) fn put(&self, hash: String, person: PersonId) {
+        if self.seconds.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            return;
+        }
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() >= RESIDENT_KEY_CACHE_MAX {
-            seen.retain(|_, (_, at)| at.elapsed().as_secs() < RESIDENT_KEY_CACHE_SECS);
+            seen.retain(|_, (_, at)| self.fresh(at));
             if seen.len() >= RESIDENT_KEY_CACHE_MAX {
                 seen.clear();
             }
@@ -120,6 +134,13 @@ pub(crate) fn covers(account: &Account, person: &PersonRecord, region: &str) -> 
 }
 
 impl HealthService {
+    /// How long resident keys are trusted from memory (`RESIDENT_KEY_CACHE_SECS` unless
+    /// set; 0: always ask the store).
+    pub fn set_resident_key_cache_seconds(&self, seconds: u64) {
+        self.resident_keys.seconds.store(seconds, std::sync::atomic::Ordering::Relaxed);
+        self.resident_keys.forget(None);
+    }
+
     /// A new key for a resident, shown once.
     pub async fn issue_resident_key(&self, person: &PersonId, label: &str) -> Result<String, ServiceError> {
         let (key, hash) = new_key(RESIDENT_KEY_PREFIX);

@@ -171,6 +171,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn code_card_with_key(
+        &self,
+        person: &PersonId,
+        key_hash: &str,
+    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)> {
+        let (person, key_hash) = (person.clone(), key_hash.to_string());
+        self.read(move |c| {
+            let owner = residents::key(c, &key_hash)?.map(|k| k.person);
+            let Some(record) = persons::one(c, &person)? else { return Ok((None, owner)) };
+            let card = CodeCard { record, code: codes::one(c, &person)?, profile: checkpoints::profile(c, &person)? };
+            Ok((Some(card), owner))
+        })
+        .await
+    }
+
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>> {
         let person = person.clone();
         self.read(move |c| codes::one(c, &person)).await

@@ -110,6 +110,16 @@ pub trait Store: Send + Sync + 'static {
         let Some(record) = self.person(person).await? else { return Ok(None) };
         Ok(Some(CodeCard { record, code: self.code(person).await?, profile: self.profile(person).await? }))
     }
+    /// `code_card`, and whose resident key `key_hash` is, read together: a resident's app
+    /// refreshing its code costs one trip to the store. Backends override it with one.
+    async fn code_card_with_key(
+        &self,
+        person: &PersonId,
+        key_hash: &str,
+    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)> {
+        let owner = self.resident_key(key_hash).await?.map(|k| k.person);
+        Ok((self.code_card(person).await?, owner))
+    }
     async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>>;
     /// The colour and timing of stored codes without their reasons: what re-evaluation
     /// needs to date a change, read cheaply in bulk.

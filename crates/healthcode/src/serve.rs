@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Sign-in attempts (residents and staff) one client address may make per minute.
     #[arg(long, env = "HEALTHCODE_SIGN_INS_PER_MINUTE", default_value_t = 10)]
     sign_ins_per_minute: u32,
+    /// How long a resident key, once looked up, is trusted from memory (0: never; a key
+    /// replaced at a counter stops on other servers within this time).
+    #[arg(long, env = "HEALTHCODE_RESIDENT_KEY_CACHE_SECONDS", default_value_t = healthcode_service::RESIDENT_KEY_CACHE_SECS)]
+    resident_key_cache_seconds: u64,
     /// Verify each `POST /v1/verify` alone instead of in batches with concurrent ones
     /// (to measure what batching gives; see BENCHMARKS.md).
     #[arg(long)]
@@ -137,6 +141,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rules = crate::load_rules(args.rules.as_ref())?;
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
     let service = Arc::new(args.keys.open_service(store, rules).await?);
+    service.set_resident_key_cache_seconds(args.resident_key_cache_seconds);
     let key_watch = watch_key_file(args.keys.signing_keys_file.clone(), "signing keys", {
         let service = service.clone();
         move |text| {

@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::auth::{json_object, person_and_reader, Wanted};
+use crate::api::auth::{bearer, json_object, person_and_reader, Wanted};
 use crate::api::{JsonBody, RawQuery};
 use crate::{ApiError, AppState};
 
@@ -20,8 +20,14 @@ async fn issue(
     path: Result<Path<String>, PathRejection>,
     query: RawQuery,
 ) -> Result<healthcode_service::IssuedCode, ApiError> {
-    let (person, _) = person_and_reader(state, headers, path, query, Wanted::LiveCode).await?;
-    Ok(state.service.issue_code_token(&person).await?)
+    let key = bearer(headers, "resident key")?;
+    if key.starts_with(healthcode_service::RESIDENT_KEY_PREFIX) {
+        let person = crate::api::codes::person_in_path(path)?;
+        return Ok(state.service.issue_code_token_for(key, &person).await?);
+    }
+    // Any other key is refused here, with the reason (staff never hold a live code).
+    person_and_reader(state, headers, path, query, Wanted::LiveCode).await?;
+    Err(ApiError::Forbidden("only the person and those who act for them hold the live code".into()))
 }
 
 pub(crate) async fn token(
