@@ -181,7 +181,7 @@ test('the officials pages in English and large text, and the other lists', async
   assert.match(await page.textContent('main'), /Changes against the rules in force/);
   await accessible(page, 'proposal, English, large');
   await shot(page, 'officials-10-proposal-english-large');
-  for (const path of ['/staff', '/staff/rules', '/staff/designations', '/staff/decisions', '/staff/alarms']) {
+  for (const path of ['/staff', '/staff/rules', '/staff/designations', '/staff/decisions', '/staff/alarms', '/staff/complaints', '/staff/traces']) {
     const response = await page.goto(path);
     assert.equal(response.status(), 200, path);
     await accessible(page, `${path} (English, large)`);

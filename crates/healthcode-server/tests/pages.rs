@@ -558,3 +558,59 @@ async fn registration_and_sign_in_are_rate_limited_per_address() {
         assert_eq!(app.get(&format!("/v1/persons/{person}/token")).await.0, 200);
     }
 }
+
+/// A health officer traces a case's contacts on the page and confirms one: only the
+/// confirmed one turns red.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_traces_contacts_on_the_page_and_confirms_one() {
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let (_, venue) = app.post("/v1/venues", json!({"name": "联华超市", "category": "supermarket"}).to_string()).await;
+    let (market, key) =
+        (venue["venue"]["id"].as_str().unwrap().to_string(), venue["operator_key"].as_str().unwrap().to_string());
+    let mut persons = Vec::new();
+    for first17 in ["33010619800101123", "33010619800202456", "33010619800303789"] {
+        let body = json!({"id_type": "resident_id", "id_number": resident_id(first17)});
+        let (_, answer) = app.post("/v1/persons", body.to_string()).await;
+        persons.push(answer["person_id"].as_str().unwrap().to_string());
+    }
+    let start = app.service.now();
+    for (person, minutes) in persons.iter().zip([0, 10, 20]) {
+        app.clock.set(healthcode_domain::Timestamp::from_millis(start.as_millis() + minutes * 60_000));
+        let (_, code) = app.get_with_key(&format!("/v1/venues/{market}/code"), &key).await;
+        let body = json!({"person_id": person, "venue_code": code["code"]["token"]});
+        assert_eq!(app.post("/v1/checkins", body.to_string()).await.0, 200);
+    }
+    staff(&app, "officer.chen", healthcode_domain::Role::LocalOffice).await;
+    let session = sign_in(&app, "officer.chen").await;
+    let post = |path: String, body: String| {
+        let (app, session) = (&app, session.clone());
+        async move {
+            client()
+                .post(app.url(&path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", &app.address)
+                .header("cookie", &session)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let traced = post("/staff/traces".into(), format!("case={}&days=14&window=30", persons[0])).await;
+    assert_eq!(traced.status().as_u16(), 303);
+    let trace_path = traced.headers()["location"].to_str().unwrap().to_string();
+    let page =
+        client().get(app.url(&trace_path)).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&persons[1]) && page.contains(&persons[2]), "both contacts listed");
+    let confirmed = post(format!("{trace_path}/confirm"), format!("person={}", persons[1])).await;
+    assert_eq!(confirmed.status().as_u16(), 303);
+    let colour = |person: String| {
+        let app = &app;
+        async move { app.get(&format!("/v1/persons/{person}/code")).await.1["colour"].as_str().unwrap().to_string() }
+    };
+    assert_eq!(colour(persons[1].clone()).await, "red", "the confirmed contact");
+    assert_eq!(colour(persons[2].clone()).await, "green", "listed but not confirmed: unchanged");
+    let refused = client().get(app.url("/staff/traces")).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 303, "signed out: to the sign-in page");
+}

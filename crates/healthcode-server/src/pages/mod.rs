@@ -18,6 +18,7 @@ mod rights;
 mod rule_changes;
 mod signin;
 mod staff;
+mod tracing;
 mod venue;
 mod verifier;
 
@@ -70,5 +71,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/decisions/{decision_id}/approve", post(officials::approve_decision))
         .route("/staff/alarms", get(officials::alarms))
         .route("/staff/complaints", get(complaints::queue))
+        .route("/staff/traces", get(tracing::page).post(tracing::trace))
+        .route("/staff/traces/{trace_id}", get(tracing::show))
+        .route("/staff/traces/{trace_id}/confirm", post(tracing::confirm))
         .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))
 }

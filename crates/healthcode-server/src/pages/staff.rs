@@ -34,6 +34,7 @@ const PAGES: &[(&str, Action, &str, &str)] = &[
     ("/staff/decisions", Action::ReadDecisions, "管理决定", "Management decisions"),
     ("/staff/alarms", Action::ReadAlarms, "告警", "Alarms"),
     ("/staff/complaints", Action::ReadComplaints, "申诉", "Complaints"),
+    ("/staff/traces", Action::TraceContacts, "密接排查", "Contact tracing"),
 ];
 
 /// What an action means, for the staff home. Exhaustive on purpose: a new action in the
