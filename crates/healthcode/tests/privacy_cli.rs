@@ -12,7 +12,7 @@ mod common;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{healthcode, serve_command, serve_with};
+use common::{command_in, healthcode, serve_command, serve_with};
 use serde_json::{json, Value};
 
 const RESIDENTS: [(&str, &str, &str); 3] = [
@@ -132,21 +132,9 @@ async fn personal_data_is_sealed_at_rest_and_gone_after_destruction() {
     let refused = healthcode().args(["destroy", "--basis", "test"]).output().unwrap();
     assert_eq!(refused.status.code(), Some(2), "not without --yes");
     let report = dir.path().join("report.json");
-    let out = healthcode()
-        .args(["destroy", "--yes", "--basis", "省政府公告：疫情防控措施结束，健康码数据销毁"])
-        .arg("--data-dir")
-        .arg(&data)
+    let out = command_in(dir.path(), &["destroy", "--yes", "--basis", "省政府公告：疫情防控措施结束，健康码数据销毁"])
         .arg("--report")
         .arg(&report)
-        .arg("--signing-keys-file")
-        .arg(dir.path().join("keys/signing.json"))
-        .arg("--log-key-file")
-        .arg(dir.path().join("keys/log.key"))
-        .arg("--pseudonym-key-file")
-        .arg(dir.path().join("keys/pseudonym.key"))
-        .arg("--vault-key-file")
-        .arg(dir.path().join("keys/vault.key"))
-        .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
@@ -215,21 +203,7 @@ async fn the_vault_master_key_rotates_while_the_server_runs() {
     };
     assert_eq!(details(server.base.clone()).await, "张三丰");
 
-    let out = healthcode()
-        .args(["vault", "rotate", "--settle-seconds", "10"])
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .arg("--signing-keys-file")
-        .arg(dir.path().join("keys/signing.json"))
-        .arg("--log-key-file")
-        .arg(dir.path().join("keys/log.key"))
-        .arg("--pseudonym-key-file")
-        .arg(dir.path().join("keys/pseudonym.key"))
-        .arg("--vault-key-file")
-        .arg(dir.path().join("keys/vault.key"))
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let out = command_in(dir.path(), &["vault", "rotate", "--settle-seconds", "10"]).output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
     assert!(said.contains("rewrapped 1 data key(s)"), "{said}");

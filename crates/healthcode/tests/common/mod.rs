@@ -8,11 +8,12 @@ pub fn healthcode() -> Command {
     Command::new(env!("CARGO_BIN_EXE_healthcode"))
 }
 
-/// `healthcode serve` with its data and keys under `dir`.
-pub fn serve_command(dir: &Path) -> Command {
+/// A `healthcode` subcommand (`serve`, `destroy`, `vault rotate` …) with its data and
+/// every key file under `dir`.
+pub fn command_in(dir: &Path, subcommand: &[&str]) -> Command {
     let mut command = healthcode();
     command
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(subcommand)
         .arg("--data-dir")
         .arg(dir.join("data"))
         .arg("--signing-keys-file")
@@ -25,6 +26,11 @@ pub fn serve_command(dir: &Path) -> Command {
         .arg(dir.join("keys/vault.key"))
         .env("RUST_LOG", "warn");
     command
+}
+
+/// `healthcode serve` with its data and keys under `dir`.
+pub fn serve_command(dir: &Path) -> Command {
+    command_in(dir, &["serve", "--listen", "127.0.0.1:0"])
 }
 
 /// A running server, killed when dropped.
