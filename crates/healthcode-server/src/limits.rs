@@ -72,9 +72,19 @@ pub(crate) async fn limit(State(limits): State<Option<Arc<Limits>>>, request: Re
     {
         if let Err(not_until) = limiter.check_key(&address) {
             let wait = not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
-            let mut response =
-                ApiError::TooManyRequests(format!("too many {what} from your address; try again in {wait} s"))
-                    .into_response();
+            let message = format!("too many {what} from your address; try again in {wait} s");
+            let mut response = if request.uri().path().starts_with("/v1/") {
+                ApiError::TooManyRequests(message).into_response()
+            } else {
+                // A page's form: a page in answer, in both languages (no visitor settings here).
+                let html = format!(
+                    "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+                     content=\"width=device-width, initial-scale=1\"><title>请稍后再试 / Try again later</title></head>\
+                     <body><main><h1>请稍后再试</h1><p>来自您网络地址的请求过多，请 {wait} 秒后再试。</p>\
+                     <p lang=\"en\">{message}.</p><p><a href=\"/\">首页 / Home</a></p></main></body></html>"
+                );
+                (axum::http::StatusCode::TOO_MANY_REQUESTS, axum::response::Html(html)).into_response()
+            };
             if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

@@ -546,6 +546,8 @@ async fn registration_and_sign_in_are_rate_limited_per_address() {
     // The form page counts against the same budget.
     let form = post_form(&app, "/register", &registration(true), &[("origin", &app.address)]).await;
     assert_eq!(form.status().as_u16(), 429);
+    assert!(form.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "a page answers a page");
+    assert!(form.text().await.unwrap().contains("请稍后再试"));
     // Sign-in: two attempts, then refused, whatever the key.
     let attempts = [
         post_form(&app, "/signin", "key=hcr_guess1", &[("origin", &app.address)]).await.status().as_u16(),
