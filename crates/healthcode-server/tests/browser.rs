@@ -8,7 +8,7 @@
 //! Without node, `web-tests/node_modules` or Chromium, it says "browser tests not run: …"
 //! and passes, as the PostgreSQL tests do (`.ci/run` installs them).
 
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! required, the operator key's cookie is scoped and guarded, input is escaped, and the
 //! language choice is remembered. (The browser tests are in `browser.rs`.)
 
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod common;
 
 use common::{resident_id, TestApp};

@@ -296,7 +296,7 @@ impl HealthService {
                 what: "colour".into(),
             });
         }
-        list.sort_by(|a, b| b.at.cmp(&a.at));
+        list.sort_by_key(|a| std::cmp::Reverse(a.at));
         Ok(list)
     }
 

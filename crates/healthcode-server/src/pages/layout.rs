@@ -269,6 +269,8 @@ impl Ui {
 
     /// How every form post starts: refused unless sent from one of this site's pages
     /// (CSRF), and answered as a form page.
+    // The error is the page to answer with, made at most once per request.
+    #[allow(clippy::result_large_err)]
     pub fn posted(self, headers: &HeaderMap) -> Result<Self, Response> {
         if !same_origin(headers) {
             return Err(self.cross_site());
