@@ -15,11 +15,11 @@ enum Stored {
     Designation,
 }
 
-pub(crate) async fn insert_evidence(
+pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
     tx: &deadpool_postgres::Transaction<'_>,
-    batch: &[NewEvidence],
+    batch: &[E],
 ) -> StoreResult<Vec<Inserted>> {
-    let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
+    let ids: Vec<&str> = batch.iter().map(|e| e.borrow().id.as_str()).collect();
     let mut stored: HashMap<String, Stored> = HashMap::new();
     let rows = tx
         .query(
@@ -50,13 +50,14 @@ pub(crate) async fn insert_evidence(
     }
 
     // Outcomes in order; an id repeated within the batch is a duplicate of its first use.
-    let fresh = batch.iter().filter(|e| !stored.contains_key(e.id.as_str())).count();
+    let fresh = batch.iter().filter(|e| !stored.contains_key(e.borrow().id.as_str())).count();
     let first_seq = reserve_seq(tx, fresh).await?;
     let mut seq = first_seq;
     let mut first_use: HashMap<&str, &NewEvidence> = HashMap::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut new: Vec<(i64, &NewEvidence)> = Vec::with_capacity(fresh);
     for e in batch {
+        let e = e.borrow();
         let same = |person: &str, at: i64, body: &Evidence| {
             person == e.person.as_str() && at == e.at.as_millis() && *body == e.evidence
         };

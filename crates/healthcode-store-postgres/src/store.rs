@@ -8,9 +8,9 @@ use healthcode_domain::{
 };
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
-    DeviceRecord, EvidenceColumns, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation,
-    NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, Store, StoreResult,
-    StoredCheckpoint, VenueRecord,
+    DeviceRecord, EvidenceColumns, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted, LogAppend, LogNode,
+    NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink,
+    Rejection, ResidentKey, Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
 use tokio_postgres::Row;
 
@@ -515,6 +515,24 @@ impl Store for PostgresStore {
                 .map_err(backend("record a rejection"))?;
         }
         tx.commit().await.map_err(backend("commit rejections"))
+    }
+
+    async fn commit_feed_chunk(&self, chunk: FeedChunk) -> StoreResult<FeedCommit> {
+        crate::feeds::commit_chunk(self, chunk).await
+    }
+
+    async fn feed_batch(&self, owner: &str, batch: &str) -> StoreResult<Option<FeedBatch>> {
+        crate::feeds::batch(self, owner, batch).await
+    }
+
+    async fn feed_rejections(
+        &self,
+        owner: &str,
+        batch: &str,
+        after_line: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<FeedRejectedRow>> {
+        crate::feeds::rejections(self, owner, batch, after_line, limit).await
     }
 
     async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>> {

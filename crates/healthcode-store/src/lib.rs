@@ -4,6 +4,7 @@ mod accounts;
 mod checkpoints;
 mod columns;
 pub mod conformance;
+mod feeds;
 mod log;
 mod records;
 mod residents;
@@ -14,6 +15,7 @@ use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Eviden
 pub use accounts::*;
 pub use checkpoints::*;
 pub use columns::EvidenceColumns;
+pub use feeds::*;
 pub use log::{LogAppend, LogLeaf, LogNode, StoredCheckpoint};
 pub use records::*;
 pub use residents::*;
@@ -124,6 +126,25 @@ pub trait Store: Send + Sync + 'static {
     async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()>;
     /// Rejections with id greater than `after`, oldest first.
     async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>>;
+
+    // Bulk feeds.
+
+    /// Commits one chunk of a feed batch in one transaction: registers its persons, stores
+    /// its evidence (as `insert_evidence`, queue included), logs its rejected rows (and
+    /// conflicting duplicates) in the rejection log and the batch's list, marks earlier
+    /// rejections of the owner resolved by an accepted row with their event id, and moves
+    /// the batch's mark and counters — unless the batch's mark is not `chunk.after`.
+    /// Taken by value: a chunk is thousands of rows, handed to the database thread whole.
+    async fn commit_feed_chunk(&self, chunk: FeedChunk) -> StoreResult<FeedCommit>;
+    async fn feed_batch(&self, owner: &str, batch: &str) -> StoreResult<Option<FeedBatch>>;
+    /// A batch's rejected rows with a line above `after_line`, in line order, at most `limit`.
+    async fn feed_rejections(
+        &self,
+        owner: &str,
+        batch: &str,
+        after_line: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<FeedRejectedRow>>;
 
     // The transparency log.
 
