@@ -10,6 +10,7 @@ mod documents;
 mod door;
 mod error;
 mod explain;
+mod feeds;
 mod ingest;
 mod keyring;
 mod pseudonym;
@@ -31,6 +32,10 @@ pub use designations::DesignationProposal;
 pub use door::DoorDecision;
 pub use error::ServiceError;
 pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RulesUsed};
+pub use feeds::{
+    check_batch_id, CsvHeader, FeedFormat, FeedReport, FeedUpload, LineSplitter, RawLine, UploadSummary, CSV_COLUMNS,
+    FEED_CHUNK_ROWS, LISTED_REJECTIONS, MAX_LINE_BYTES,
+};
 pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus, Source};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use pseudonym::Pseudonymiser;

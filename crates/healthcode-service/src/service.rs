@@ -21,6 +21,8 @@ pub struct HealthService {
     pub(crate) keys: RwLock<(Arc<crate::KeyRing>, Arc<healthcode_token::Verifier>)>,
     pub(crate) log: Arc<crate::transparency::LogWriter>,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
+    /// Feed batches being uploaded in this process.
+    pub(crate) feeds: crate::feeds::Uploads,
 }
 
 /// What every evaluation reads besides the person's own evidence. Replaced whole (never
@@ -99,6 +101,7 @@ impl HealthService {
             pseudonyms,
             log,
             forwarded: Default::default(),
+            feeds: Default::default(),
             keys: RwLock::new(crate::tokens::prepared(keys.signing)),
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),
