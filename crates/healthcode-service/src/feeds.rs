@@ -674,9 +674,9 @@ fn parse_chunk(
             Some(header) => header.row(&text),
             None => parse_row(&text),
         };
-        let admitted = value.and_then(|v| {
+        let admitted = value.map(|v| {
             let admitted = service.admit_value(&v, AtPolicy::ServerClock, now, spec.source);
-            Ok((v, admitted))
+            (v, admitted)
         });
         // What the rejection log keeps: an NDJSON row as sent, a CSV row as its JSON
         // object; identity numbers masked in both.

@@ -54,12 +54,15 @@ pub(crate) async fn commit_chunk(store: &PostgresStore, chunk: FeedChunk) -> Sto
     let outcomes = if evidence.is_empty() { Vec::new() } else { batch::insert_evidence(&tx, &evidence).await? };
 
     // Rejections are few: one statement each, returning the log entry's id.
-    let conflicts = chunk.rows.iter().zip(&outcomes).filter_map(|(row, outcome)| {
-        matches!(outcome, Inserted::Duplicate { same_content: false }).then(|| {
+    let conflicts = chunk
+        .rows
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| matches!(outcome, Inserted::Duplicate { same_content: false }))
+        .map(|(row, _)| {
             let id = row.evidence.id.as_str();
             (row.line, Some(id.to_string()), Some("id".to_string()), conflicting_id_reason(id), &row.input)
-        })
-    });
+        });
     let refused =
         chunk.rejected.iter().map(|r| (r.line, r.event_id.clone(), r.field.clone(), r.reason.clone(), &r.input));
     // In line order, so that the rejection log reads like the file.
