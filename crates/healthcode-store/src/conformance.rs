@@ -117,6 +117,9 @@ async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {
     assert!(matches!(out[0], Inserted::New { .. }), "first insert of an id is new");
     assert_eq!(out[1], Inserted::Duplicate { same_content: true }, "a resend is a harmless duplicate");
     assert_eq!(out[2], Inserted::Duplicate { same_content: false }, "a reused id with other content is flagged");
+    let later = NewEvidence { at: t(9), ..fever(&p, "e1", 1) };
+    let out = store.insert_evidence(&[later]).await.unwrap();
+    assert_eq!(out[0], Inserted::Duplicate { same_content: true }, "a resend received later is the same record");
     assert_eq!(store.evidence_for(&p).await.unwrap().len(), 1, "a duplicate id is stored once");
 
     let d = |id: &str| NewDesignation {

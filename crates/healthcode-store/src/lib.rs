@@ -44,6 +44,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Implementations must keep these promises (the `conformance` module checks them):
 /// - an event id is stored once across evidence and designations; a second insert with
 ///   the same id reports `Inserted::Duplicate` and changes nothing;
+/// - evidence under a stored id is the same content if it names the same person and
+///   says the same (its `at`, when it was received, may differ: a resend);
 /// - `seq` grows with every stored event, in the order of the slice given to an insert;
 /// - inserting evidence puts its person on the re-evaluation queue, due at the event's
 ///   `at` (or earlier if already queued earlier), in the same transaction;

@@ -13,6 +13,7 @@ mod demo;
 mod keys;
 mod scenario;
 mod serve;
+mod upload;
 mod verify;
 
 use std::path::PathBuf;
@@ -52,6 +53,8 @@ enum Command {
     Accounts(accounts::AccountsArgs),
     /// Audit the transparency log of a running server without trusting it.
     Audit(audit::AuditArgs),
+    /// Upload a department's batch (NDJSON or CSV) to a server, resuming where it stands.
+    Upload(upload::UploadArgs),
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -122,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => verify::run(args),
         Command::Audit(args) => runtime.block_on(audit::run(args)),
         Command::Accounts(args) => runtime.block_on(accounts::run(args)),
+        Command::Upload(args) => runtime.block_on(upload::run(args)),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }
 }
