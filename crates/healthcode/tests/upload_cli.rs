@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{healthcode, serve};
+use common::{healthcode, serve_with};
 use serde_json::Value;
 
 const ROWS: usize = 200_000;
@@ -57,11 +57,52 @@ fn write_batch(path: &Path) -> (usize, usize) {
     (lines, invalid)
 }
 
-fn feed_key(dir: &Path) -> String {
+/// Where the server keeps its data: the data folder's SQLite, or a PostgreSQL schema.
+enum Backend {
+    Sqlite,
+    Postgres { url: String, schema: String },
+}
+
+impl Backend {
+    /// What `serve` is given besides its data folder.
+    fn serve_args(&self, dir: &Path) -> Vec<String> {
+        match self {
+            Backend::Sqlite => Vec::new(),
+            Backend::Postgres { .. } => self.args(dir),
+        }
+    }
+
+    /// The arguments that name the store, for `accounts`.
+    fn args(&self, dir: &Path) -> Vec<String> {
+        match self {
+            Backend::Sqlite => vec!["--data-dir".into(), dir.join("data").display().to_string()],
+            Backend::Postgres { url, schema } => {
+                vec!["--database-url".into(), format!("{url}?options=-c%20search_path%3D{schema}")]
+            }
+        }
+    }
+
+    /// A number read from the store with `SELECT count(…) FROM …`.
+    async fn count(&self, dir: &Path, sql: &str) -> usize {
+        match self {
+            Backend::Sqlite => {
+                let db = rusqlite::Connection::open(dir.join("data/healthcode.sqlite3")).unwrap();
+                db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as usize
+            }
+            Backend::Postgres { url, schema } => {
+                let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client.batch_execute(&format!("SET search_path = {schema}")).await.unwrap();
+                client.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) as usize
+            }
+        }
+    }
+}
+
+fn feed_key(dir: &Path, backend: &Backend) -> String {
     let out = healthcode()
         .args(["accounts", "add", "cdc-feed", "--role", "data_source", "--department", "health", "--api-key", "feed"])
-        .arg("--data-dir")
-        .arg(dir.join("data"))
+        .args(backend.args(dir))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -81,10 +122,34 @@ async fn status(client: &reqwest::Client, base: &str, key: &str) -> Option<Value
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_interrupted_by_killing_the_server_resumes_with_every_row_stored_once() {
+    kill_and_resume(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_on_postgres() {
+    let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("hc_upload_{}", std::process::id());
+    let Ok((client, connection)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: the PostgreSQL kill test was not run: cannot reach {url}; start PostgreSQL or set \
+             HEALTHCODE_TEST_DATABASE_URL to run it"
+        );
+        return;
+    };
+    tokio::spawn(connection);
+    client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.unwrap();
+    kill_and_resume(Backend::Postgres { url, schema: schema.clone() }).await;
+    client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
+}
+
+async fn kill_and_resume(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("contacts.ndjson");
     let (lines, invalid) = write_batch(&file);
-    let key = feed_key(dir.path());
+    let key = feed_key(dir.path(), &backend);
+    let serve = |dir: &Path| serve_with(dir, &backend.serve_args(dir));
     let client = reqwest::Client::new();
 
     // First attempt: killed once some chunks are stored, well before the end.
@@ -138,10 +203,9 @@ async fn a_batch_interrupted_by_killing_the_server_resumes_with_every_row_stored
     drop(server);
 
     // In the database itself: each event once, each rejected row logged once.
-    let db = rusqlite::Connection::open(dir.path().join("data/healthcode.sqlite3")).unwrap();
-    let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as usize;
-    assert_eq!(count("SELECT count(*) FROM evidence"), ROWS - invalid);
-    assert_eq!(count("SELECT count(DISTINCT id) FROM evidence"), ROWS - invalid);
-    assert_eq!(count("SELECT count(*) FROM rejections"), invalid);
-    assert_eq!(count("SELECT count(*) FROM persons"), 20_000, "the travellers, registered by passport");
+    let count = |sql: &'static str| backend.count(dir.path(), sql);
+    assert_eq!(count("SELECT count(*) FROM evidence").await, ROWS - invalid);
+    assert_eq!(count("SELECT count(DISTINCT id) FROM evidence").await, ROWS - invalid);
+    assert_eq!(count("SELECT count(*) FROM rejections").await, invalid);
+    assert_eq!(count("SELECT count(*) FROM persons").await, 20_000, "the travellers, registered by passport");
 }

@@ -39,8 +39,14 @@ impl Drop for Server {
 }
 
 /// Starts the server and reads its address from the line it prints.
+#[allow(dead_code)] // each test binary uses some of these helpers
 pub fn serve(dir: &Path) -> Server {
-    let mut child = serve_command(dir).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    serve_with(dir, &[])
+}
+
+/// As `serve`, with more arguments (e.g. `--database-url`).
+pub fn serve_with(dir: &Path, more: &[String]) -> Server {
+    let mut child = serve_command(dir).args(more).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let line = lines.next().expect("the server printed its address").unwrap();
     let address = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
