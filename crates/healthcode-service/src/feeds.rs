@@ -6,8 +6,14 @@
 //! losing or repeating a row.
 //!
 //! The chunks go through a pipeline: while one chunk is committed, the next is parsed
-//! and validated on the blocking pool and the one before is re-evaluated (the codes of
-//! the persons it touched). At most three chunks are in memory.
+//! and validated on the blocking pool. At most three chunks are in memory.
+//!
+//! Codes: each chunk puts the persons it touched on the re-evaluation queue in its own
+//! transaction (as any evidence does), and the upload drains the queue once at its end
+//! (`run_due`), so a person named on many rows of a batch is evaluated once, not once per
+//! chunk. Meanwhile the server's scheduler drains the queue every few seconds, so codes
+//! do not wait for a long upload to end; a crash before the drain leaves the queue to
+//! the next scheduler run.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -24,9 +30,11 @@ use tokio::task::JoinHandle;
 use crate::ingest::{parse_row, storable_input, Admitted};
 use crate::{AtPolicy, HealthService, RefreshReport, ServiceError, Source};
 
-/// Rows per chunk: one store transaction each. Large enough to amortise a commit (and a
-/// WAL sync), small enough that an interruption repeats little work.
-pub const FEED_CHUNK_ROWS: usize = 5_000;
+/// Rows per chunk: one store transaction each. A chunk's rows land on pages all over the
+/// person-clustered evidence table, and each page is written once per commit: larger
+/// chunks write fewer pages per row (BENCHMARKS.md compares 5,000, 20,000 and 50,000).
+/// An interruption repeats at most one chunk; memory holds about three.
+pub const FEED_CHUNK_ROWS: usize = 50_000;
 /// The longest line accepted. An event is well under 1 KiB; a longer line is refused as
 /// a row (and the rest of it skipped), most likely a file without line breaks.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -341,8 +349,13 @@ pub struct UploadSummary {
     pub accepted: u64,
     pub duplicates: u64,
     pub rejected: u64,
-    /// The codes re-evaluated because of this upload's rows.
+    /// The re-evaluation at the end of the upload: every person due, those the batch
+    /// touched among them (the scheduler may have done some of them already).
     pub codes: RefreshReport,
+    /// Milliseconds from the upload's start until its last chunk was stored, and then
+    /// until the codes were re-evaluated.
+    pub storing_ms: u64,
+    pub evaluating_ms: u64,
 }
 
 /// The batches being uploaded in this process: a second upload of the same batch waits
@@ -406,15 +419,11 @@ pub struct FeedUpload {
     pending: Vec<(u64, RawLine)>,
     skipped: u64,
     seen_any: bool,
-    in_flight: VecDeque<JoinHandle<Result<ChunkDone, ServiceError>>>,
+    in_flight: VecDeque<JoinHandle<Result<FeedCounts, ServiceError>>>,
     previous_commit: Option<oneshot::Receiver<bool>>,
-    refresh_lock: Arc<tokio::sync::Mutex<()>>,
+    chunk_rows: usize,
     summary: UploadSummary,
-}
-
-struct ChunkDone {
-    counts: FeedCounts,
-    codes: RefreshReport,
+    started: std::time::Instant,
 }
 
 impl HealthService {
@@ -483,7 +492,8 @@ impl HealthService {
             seen_any: false,
             in_flight: VecDeque::new(),
             previous_commit: None,
-            refresh_lock: Arc::new(tokio::sync::Mutex::new(())),
+            chunk_rows: FEED_CHUNK_ROWS,
+            started: std::time::Instant::now(),
             summary: UploadSummary { first_line: first, ..UploadSummary::default() },
         })
     }
@@ -521,6 +531,13 @@ fn report(b: FeedBatch, rejected_rows: Vec<FeedRejectedRow>, more_rejected_rows:
 }
 
 impl FeedUpload {
+    /// Rows per chunk instead of `FEED_CHUNK_ROWS` (tests, and the benchmark that
+    /// compares chunk sizes).
+    pub fn with_chunk_rows(mut self, rows: usize) -> Self {
+        self.chunk_rows = rows.max(1);
+        self
+    }
+
     /// The next line of the body.
     pub async fn push(&mut self, line: RawLine) -> Result<(), ServiceError> {
         if self.spec.format == FeedFormat::Csv && self.header.is_none() {
@@ -544,7 +561,7 @@ impl FeedUpload {
             return Ok(());
         }
         self.pending.push((number, line));
-        if self.pending.len() >= FEED_CHUNK_ROWS {
+        if self.pending.len() >= self.chunk_rows {
             self.hand_on(false).await?;
         }
         Ok(())
@@ -563,6 +580,11 @@ impl FeedUpload {
         while let Some(chunk) = self.in_flight.pop_front() {
             self.add(chunk.await)?;
         }
+        self.summary.storing_ms = self.started.elapsed().as_millis() as u64;
+        // Every person the batch touched is on the queue, due now: evaluated once each.
+        let evaluating = std::time::Instant::now();
+        self.summary.codes = self.service.run_due().await?;
+        self.summary.evaluating_ms = evaluating.elapsed().as_millis() as u64;
         self.summary.skipped_lines = self.skipped;
         let mut report = self
             .service
@@ -575,16 +597,14 @@ impl FeedUpload {
 
     fn add(
         &mut self,
-        joined: Result<Result<ChunkDone, ServiceError>, tokio::task::JoinError>,
+        joined: Result<Result<FeedCounts, ServiceError>, tokio::task::JoinError>,
     ) -> Result<(), ServiceError> {
-        let done = joined.map_err(|e| ServiceError::Background(format!("a feed chunk failed: {e}")))??;
+        let counts = joined.map_err(|e| ServiceError::Background(format!("a feed chunk failed: {e}")))??;
         let s = &mut self.summary;
-        s.rows += done.counts.rows;
-        s.accepted += done.counts.accepted;
-        s.duplicates += done.counts.duplicates;
-        s.rejected += done.counts.rejected;
-        s.codes.evaluated += done.codes.evaluated;
-        s.codes.changed += done.codes.changed;
+        s.rows += counts.rows;
+        s.accepted += counts.accepted;
+        s.duplicates += counts.duplicates;
+        s.rejected += counts.rejected;
         Ok(())
     }
 
@@ -599,17 +619,12 @@ impl FeedUpload {
             let oldest = self.in_flight.pop_front().expect("not empty");
             self.add(oldest.await)?;
         }
-        let lines = std::mem::replace(&mut self.pending, Vec::with_capacity(FEED_CHUNK_ROWS));
+        let lines = std::mem::replace(&mut self.pending, Vec::with_capacity(self.chunk_rows.min(FEED_CHUNK_ROWS)));
         let after = std::mem::replace(&mut self.after, through);
         let (committed_tx, committed_rx) = oneshot::channel();
         let previous = self.previous_commit.replace(committed_rx);
-        let (service, spec, header, guard, refresh_lock) = (
-            self.service.clone(),
-            self.spec.clone(),
-            self.header.clone(),
-            self.guard.clone(),
-            self.refresh_lock.clone(),
-        );
+        let (service, spec, header, guard) =
+            (self.service.clone(), self.spec.clone(), self.header.clone(), self.guard.clone());
         self.in_flight.push_back(tokio::spawn(async move {
             let _guard = guard;
             let now = service.clock.now();
@@ -628,13 +643,7 @@ impl FeedUpload {
             }
             let committed = commit(&service, &spec, parsed, after, through, complete, now).await;
             let _ = committed_tx.send(committed.is_ok());
-            let (counts, touched) = committed?;
-            // One re-evaluation at a time per upload, overlapping the next commit.
-            let codes = {
-                let _one = refresh_lock.lock().await;
-                service.refresh_persons(&touched).await?
-            };
-            Ok(ChunkDone { counts, codes })
+            committed
         }));
         Ok(())
     }
@@ -730,7 +739,7 @@ async fn commit(
     through: u64,
     complete: bool,
     now: Timestamp,
-) -> Result<(FeedCounts, Vec<PersonId>), ServiceError> {
+) -> Result<FeedCounts, ServiceError> {
     let Parsed { rows, by_id, persons, mut rejected } = parsed;
     let wanted: Vec<PersonId> = rows
         .iter()
@@ -778,19 +787,9 @@ async fn commit(
         rows: kept,
         rejected,
     };
-    // Kept apart from the chunk, which the store takes whole.
-    let people: Vec<PersonId> = chunk.rows.iter().map(|r| r.evidence.person.clone()).collect();
     let validation_rejected = chunk.rejected.len() as u64;
     match service.store.commit_feed_chunk(chunk).await? {
         FeedCommit::Committed(outcomes) => {
-            let mut touched: Vec<PersonId> = people
-                .into_iter()
-                .zip(&outcomes)
-                .filter(|(_, o)| matches!(o, Inserted::New { .. }))
-                .map(|(p, _)| p)
-                .collect();
-            touched.sort_unstable();
-            touched.dedup();
             let mut counts = FeedCounts { rejected: validation_rejected, ..FeedCounts::default() };
             for outcome in &outcomes {
                 match outcome {
@@ -800,7 +799,7 @@ async fn commit(
                 }
             }
             counts.rows = counts.accepted + counts.duplicates + counts.rejected;
-            Ok((counts, touched))
+            Ok(counts)
         }
         FeedCommit::Moved { committed_through } => Err(ServiceError::Conflict(format!(
             "batch `{}` was moved to line {committed_through} by another upload meanwhile; ask where it stands \

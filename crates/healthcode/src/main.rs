@@ -8,6 +8,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod accounts;
 mod audit;
 mod bench;
+mod bench_ingest;
 mod bench_tokens;
 mod demo;
 mod keys;
