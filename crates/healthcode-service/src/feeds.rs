@@ -675,7 +675,8 @@ fn parse_chunk(
         let text = match raw {
             RawLine::Text(text) => text,
             RawLine::Refused { reason, start } => {
-                parsed.rejected.push(FeedRejection { line, event_id: None, field: None, reason, input: start });
+                let input = mask_numbers(&start);
+                parsed.rejected.push(FeedRejection { line, event_id: None, field: None, reason, input });
                 continue;
             }
         };
@@ -726,6 +727,32 @@ fn parse_chunk(
         }
     }
     parsed
+}
+
+/// The start of a line that could not be read as a row, as the rejection log keeps it:
+/// it cannot be parsed to mask its `id_number`, so every run of six or more digits (an
+/// identity number, or a part of one) is masked instead.
+fn mask_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 6 {
+            out.push_str("***");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() || (matches!(c, 'X' | 'x') && !run.is_empty()) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// Commits a parsed chunk: evidence about persons named by `person_id` who are not
@@ -860,6 +887,12 @@ mod tests {
         let RawLine::Refused { reason, .. } = &out[1] else { panic!("{:?}", out[1]) };
         assert!(reason.contains("not UTF-8") && reason.contains("iconv -f GBK"), "{reason}");
         assert_eq!(out[2], text("ok"));
+    }
+
+    #[test]
+    fn a_line_kept_unparsed_has_its_long_numbers_masked() {
+        assert_eq!(mask_numbers(r#"{"id_number":"11010519491231002X","days":14,"#), r#"{"id_number":"***","days":14,"#);
+        assert_eq!(mask_numbers("E12345 passport"), "E12345 passport");
     }
 
     #[test]
