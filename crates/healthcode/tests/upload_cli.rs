@@ -19,7 +19,7 @@ const ROWS: usize = 200_000;
 const REPEATS: usize = 10;
 /// Rows that are refused: an unknown test result, in some of the rows that are tests.
 fn refused(i: usize) -> bool {
-    i % 20_000 == 777 && i % 3 != 0
+    i % 20_000 == 777 && !i.is_multiple_of(3)
 }
 
 /// The batch: tests and close contacts about 20,000 travellers named by passport (a list
@@ -31,7 +31,7 @@ fn write_batch(path: &Path) -> (usize, usize) {
     let mut invalid = 0;
     let row = |i: usize| -> String {
         let who = format!(r#""id_type":"passport","id_number":"E{:08}""#, i % 20_000);
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             format!(r#"{{"id":"cc-{i}",{who},"type":"close_contact","exposure_at":"2026-11-20T08:00:00+08:00"}}"#)
         } else {
             let result = if refused(i) { "unclear" } else { "negative" };
