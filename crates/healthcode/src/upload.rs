@@ -51,7 +51,7 @@ impl Format {
     fn of(path: &Path) -> anyhow::Result<Format> {
         let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         match extension.as_str() {
-            "ndjson" | "jsonl" | "json" => Ok(Format::Ndjson),
+            "ndjson" | "jsonl" => Ok(Format::Ndjson),
             "csv" => Ok(Format::Csv),
             _ => bail!(
                 "{} is neither .ndjson / .jsonl (one JSON event per line) nor .csv (a header line, then one event per \
