@@ -341,11 +341,14 @@ fn finish(report: &Value, batch: &str, json: bool) -> i32 {
             n("resolved")
         );
         let upload = &report["this_upload"];
+        let again = match upload["skipped_lines"].as_u64().unwrap_or(0) {
+            0 => String::new(),
+            n => format!(" ({n} lines sent were stored already and skipped)"),
+        };
         println!(
-            "  this upload: {} rows from line {} ({} lines were stored before), {} codes re-evaluated",
+            "  this upload: {} rows from line {}{again}, {} codes re-evaluated",
             upload["rows"].as_u64().unwrap_or(0),
             upload["first_line"].as_u64().unwrap_or(0),
-            upload["skipped_lines"].as_u64().unwrap_or(0),
             upload["codes"]["evaluated"].as_u64().unwrap_or(0)
         );
         let rows = report["rejected_rows"].as_array().cloned().unwrap_or_default();
