@@ -635,13 +635,20 @@ impl FeedUpload {
                     .await
                     .map_err(|e| ServiceError::Background(format!("parsing a feed chunk failed: {e}")))?
             };
+            // Who is registered, looked up while the previous chunk commits (off the
+            // writer's path); those not found are looked up again after it, which may
+            // have registered them by document.
+            let wanted = parsed.named_by_id();
+            let mut known = registered(&service, &wanted).await?;
             // Chunks commit in order: the mark moves line by line.
             if let Some(previous) = previous {
                 if previous.await != Ok(true) {
                     return Err(ServiceError::Background("an earlier chunk of the upload failed".into()));
                 }
             }
-            let committed = commit(&service, &spec, parsed, after, through, complete, now).await;
+            let missing: Vec<PersonId> = wanted.into_iter().filter(|p| !known.contains(p)).collect();
+            known.extend(registered(&service, &missing).await?);
+            let committed = commit(&service, &spec, parsed, &known, after, through, complete, now).await;
             let _ = committed_tx.send(committed.is_ok());
             committed
         }));
@@ -656,6 +663,23 @@ struct Parsed {
     by_id: Vec<bool>,
     persons: BTreeMap<PersonId, PersonKind>,
     rejected: Vec<FeedRejection>,
+}
+
+impl Parsed {
+    /// The persons named by `person_id`, each once.
+    fn named_by_id(&self) -> Vec<PersonId> {
+        let named: std::collections::BTreeSet<&PersonId> =
+            self.rows.iter().zip(&self.by_id).filter(|(_, by_id)| **by_id).map(|(r, _)| &r.evidence.person).collect();
+        named.into_iter().cloned().collect()
+    }
+}
+
+/// Which of these persons are registered.
+async fn registered(service: &HealthService, persons: &[PersonId]) -> Result<HashSet<PersonId>, ServiceError> {
+    if persons.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(service.store.persons(persons).await?.into_iter().map(|p| p.id).collect())
 }
 
 fn parse_chunk(
@@ -756,31 +780,20 @@ fn mask_numbers(text: &str) -> String {
 }
 
 /// Commits a parsed chunk: evidence about persons named by `person_id` who are not
-/// registered is rejected here, just before the commit, so that persons registered by an
-/// earlier chunk of the same batch are known.
+/// `known` (looked up after the previous chunk committed, so that persons it registered
+/// by document count) is rejected.
+#[allow(clippy::too_many_arguments)] // one chunk's place in its batch, spelled out
 async fn commit(
     service: &HealthService,
     spec: &Spec,
     parsed: Parsed,
+    known: &HashSet<PersonId>,
     after: u64,
     through: u64,
     complete: bool,
     now: Timestamp,
 ) -> Result<FeedCounts, ServiceError> {
     let Parsed { rows, by_id, persons, mut rejected } = parsed;
-    let wanted: Vec<PersonId> = rows
-        .iter()
-        .zip(&by_id)
-        .filter(|(_, by_id)| **by_id)
-        .map(|(r, _)| r.evidence.person.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let known: HashSet<PersonId> = if wanted.is_empty() {
-        HashSet::new()
-    } else {
-        service.store.persons(&wanted).await?.into_iter().map(|p| p.id).collect()
-    };
     let mut kept = Vec::with_capacity(rows.len());
     for (row, by_id) in rows.into_iter().zip(by_id) {
         if by_id && !known.contains(&row.evidence.person) {
