@@ -18,8 +18,29 @@ text_enum!(
         ProvincialOffice = "provincial_office",
         Auditor = "auditor",
         ComplaintHandler = "complaint_handler",
+        // An outside system (a transport-card or citizen-card operator, a car park, an
+        // access-control vendor) registered for one extended function, with a scope.
+        ThirdParty = "third_party",
     }
 );
+
+text_enum!(
+    /// The extended functions a resident may switch on, one by one, and off again (seed
+    /// 000: voluntary). Each lets outside systems of that kind read what their scope says.
+    ExtendedFunction {
+        CitizenCard = "citizen_card",
+        TransportCard = "transport_card",
+        Parking = "parking",
+        AccessControl = "access_control",
+    }
+);
+
+impl ExtendedFunction {
+    /// As `parse`, with a message listing the functions.
+    pub fn parse_named(text: &str) -> Result<Self, ValidationError> {
+        Self::parse(text).ok_or_else(|| unknown(text, "extended function", &Self::choices()))
+    }
+}
 
 text_enum!(
     /// A department that submits evidence as a data source.

@@ -11,7 +11,7 @@ mod person;
 mod time;
 mod venue;
 
-pub use access::{within, Department, Role};
+pub use access::{within, Department, ExtendedFunction, Role};
 pub use area::AreaCode;
 pub use colour::{Colour, RuleColour};
 pub use error::ValidationError;

@@ -25,6 +25,7 @@ pub enum Entry {
     DesignationApproval(DesignationApproval),
     DecisionApproval(DecisionApproval),
     Alarm(Alarm),
+    Destruction(Destruction),
 }
 
 /// A person's code changed colour. The person appears only as a salted commitment (see
@@ -87,6 +88,19 @@ pub struct Alarm {
     pub kind: String,
     pub jurisdiction: String,
     pub detail: String,
+}
+
+/// Personal data was destroyed (the epidemic was declared over): what was removed and
+/// which master keys were shredded, so that anyone can see that it happened and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destruction {
+    pub at: i64,
+    /// Who ordered it and on what basis, as the operator stated.
+    pub basis: String,
+    /// Rows removed, by table, as `table=count`.
+    pub removed: Vec<String>,
+    /// Hex ids of the master keys destroyed with the data.
+    pub master_keys: Vec<String>,
 }
 
 impl Entry {

@@ -18,7 +18,9 @@ mod verify;
 pub use audit::{verify_all_entries, verify_chain, verify_entries, AuditError};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use commitment::person_commitment;
-pub use entry::{Alarm, ColourChange, DecisionApproval, DesignationApproval, Entry, EntryError, RuleSetApproval};
+pub use entry::{
+    Alarm, ColourChange, DecisionApproval, DesignationApproval, Destruction, Entry, EntryError, RuleSetApproval,
+};
 pub use error::LogError;
 pub use frontier::Frontier;
 pub use hash::{empty_root, leaf_hash, node_hash, Hash, NodeId, STRIDE};

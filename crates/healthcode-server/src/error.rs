@@ -38,6 +38,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// Over a rate limit; the response says when to try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// A signed code that failed verification; `reason` is its stable code.
     #[error("{message}")]
     InvalidToken { reason: &'static str, message: String },
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::InvalidToken { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_token"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),

@@ -2,6 +2,7 @@
 
 mod api;
 mod error;
+pub mod limits;
 mod pages;
 
 use std::future::Future;
@@ -34,11 +35,22 @@ pub struct AppState {
     /// The demo region is loaded: `/demo` lists sample residents and lets a visitor sign
     /// in as one. Never on a real deployment, where it would hand out residents' codes.
     pub demo: bool,
+    /// Rate limits on registration and sign-in, per client address; none in tests.
+    pub limits: Option<Arc<limits::Limits>>,
+    /// `POST /v1/verify` checks concurrent requests' signatures in one batch (on by
+    /// default; off to measure the difference).
+    pub verify_in_batches: bool,
 }
 
 impl AppState {
     pub fn new(service: Arc<HealthService>) -> Self {
-        AppState { service, demo: false }
+        AppState { service, demo: false, limits: None, verify_in_batches: true }
+    }
+
+    /// With rate limits on registration and sign-in (`healthcode serve` always has them).
+    pub fn with_limits(mut self, settings: limits::LimitSettings) -> Self {
+        self.limits = Some(limits::Limits::new(settings));
+        self
     }
 
     /// With the demo pages on (`healthcode serve --demo`).
@@ -69,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         ))
         // Codes are personal health data: never kept by a browser or a proxy.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(axum::middleware::from_fn_with_state(state.limits.clone(), limits::limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -80,7 +93,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    // The client's address reaches the rate limits.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// Every `every`, re-evaluates the codes whose next change has come (`run_due`; the
@@ -102,6 +117,7 @@ pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::t
                     // What changed is signed for auditors at every tick (nothing is signed
                     // when the log has not grown).
                     service.sign_checkpoint().await?;
+                    service.apply_retention().await?;
                     Ok::<_, healthcode_service::ServiceError>(report)
                 }
             });

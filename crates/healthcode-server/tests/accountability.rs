@@ -21,6 +21,7 @@ common::on_both_backends!(
     a_persons_data_opens_to_them_their_proxies_and_staff_with_a_purpose,
     complaints_are_answered_within_jurisdiction_and_never_set_a_colour,
     a_lost_key_is_replaced_at_a_counter_and_the_old_one_stops_working,
+    consent_and_third_party_scopes_are_enforced,
 );
 
 const DEPOSITORS: usize = 60;
@@ -220,6 +221,13 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("GET", &format!("/v1/persons/{person}/qr.png?purpose=curious"), "", &[]),
         ("GET", &format!("/v1/persons/{person}/accesses?purpose=curious"), "", &[]),
         ("POST", &format!("/v1/persons/{person}/complaints?purpose=curious"), "{}", &[]),
+        ("GET", &format!("/v1/persons/{person}/consents?purpose=curious"), "", &[]),
+        ("POST", &format!("/v1/persons/{person}/consents?purpose=curious"), "{}", &[]),
+        ("POST", "/v1/third-parties", "{}", &["provincial", "provincial2", "provincial3"]),
+        ("GET", "/v1/third-parties", "", &["provincial", "provincial2", "provincial3", "auditor"]),
+        ("POST", "/v1/third-parties/nope/revoke", "", &["provincial", "provincial2", "provincial3"]),
+        // Only third-party systems check card holders (none among the test's accounts).
+        ("POST", "/v1/third-party/check", "{}", &[]),
     ];
     let accounts =
         ["health", "telecom", "border", "provincial", "provincial2", "provincial3", "local", "auditor", "complaints"];
@@ -613,4 +621,99 @@ async fn a_lost_key_is_replaced_at_a_counter_and_the_old_one_stops_working(app: 
     let _ = outsider_key;
     let body = json!({"id_type": "resident_id", "id_number": resident_id("31010119800101235")}).to_string();
     assert_eq!(app.post_with_key("/v1/residents/keys", &app.keys["local"], body).await.0, 403);
+}
+
+async fn consent_and_third_party_scopes_are_enforced(app: TestApp) {
+    let body = json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123"), "name": "张三丰",
+        "residence_area": "330106"});
+    let (_, registered) = app.post("/v1/persons", body.to_string()).await;
+    let me = registered["person_id"].as_str().unwrap().to_string();
+    let my_key = registered["resident_key"].as_str().unwrap().to_string();
+    let card = json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123")}).to_string();
+    let province = app.keys["provincial"].clone();
+    let register = |username: &str, function: &str, fields: Value, expires_at: &str| {
+        json!({"username": username, "function": function, "fields": fields, "purpose": "entry gates of the metro",
+            "agreement": "ZJ-DSA-2020-017", "expires_at": expires_at})
+        .to_string()
+    };
+    let (status, metro) = app
+        .post_with_key(
+            "/v1/third-parties",
+            &province,
+            register("metro-card", "transport_card", json!(["colour"]), "2020-12-31T00:00:00+08:00"),
+        )
+        .await;
+    assert_eq!(status, 201, "{metro}");
+    let metro_key = metro["api_key"].as_str().unwrap().to_string();
+    let (status, refused) = app
+        .post_with_key(
+            "/v1/third-parties",
+            &province,
+            register("leaky", "parking", json!(["phone"]), "2020-12-31T00:00:00+08:00"),
+        )
+        .await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("fields")), "no field beyond a checkpoint's");
+    let (status, _) = app
+        .post_with_key(
+            "/v1/third-parties",
+            &app.keys["local"],
+            register("local-co", "parking", json!(["colour"]), "2020-12-31T00:00:00+08:00"),
+        )
+        .await;
+    assert_eq!(status, 403, "only the province registers third parties");
+
+    // Not switched on: nothing.
+    let (status, refused) = app.post_with_key("/v1/third-party/check", &metro_key, card.clone()).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("transport_card"));
+    // The resident switches the transport card on: the colour, and nothing else.
+    let consents = format!("/v1/persons/{me}/consents");
+    let on = json!({"function": "transport_card", "granted": true}).to_string();
+    assert_eq!(app.post_with_key(&consents, &my_key, on.clone()).await.0, 200);
+    let (status, answer) = app.post_with_key("/v1/third-party/check", &metro_key, card.clone()).await;
+    assert_eq!((status, answer.clone()), (200, json!({"colour": "green"})), "only the scope's fields");
+    // Another function's system learns nothing from that consent.
+    let (_, parking) = app
+        .post_with_key(
+            "/v1/third-parties",
+            &province,
+            register("park-co", "parking", json!(["colour", "masked_name"]), "2020-12-31T00:00:00+08:00"),
+        )
+        .await;
+    let parking_key = parking["api_key"].as_str().unwrap().to_string();
+    assert_eq!(app.post_with_key("/v1/third-party/check", &parking_key, card.clone()).await.0, 403);
+    // Staff cannot consent for anyone.
+    let staff_on = app.post_with_key(&format!("{consents}?purpose=helping+out"), &app.keys["local"], on.clone()).await;
+    assert_eq!(staff_on.0, 403);
+    // The read is in the resident's access log, with the agreement.
+    let (_, accesses) = app.get_with_key(&format!("/v1/persons/{me}/accesses"), &my_key).await;
+    assert!(
+        accesses["accesses"].as_array().unwrap().iter().any(|a| a["actor"] == "metro-card"
+            && a["role"] == "third_party"
+            && a["purpose"].as_str().unwrap().contains("ZJ-DSA-2020-017")),
+        "{accesses}"
+    );
+    // Switched off: at once.
+    let off = json!({"function": "transport_card", "granted": false}).to_string();
+    assert_eq!(app.post_with_key(&consents, &my_key, off).await.0, 200);
+    assert_eq!(app.post_with_key("/v1/third-party/check", &metro_key, card.clone()).await.0, 403);
+    let (_, listed) = app.get_with_key(&consents, &my_key).await;
+    assert!(listed["consents"][0]["revoked_at"].is_string(), "the withdrawal is kept: {listed}");
+    // On again, then the province revokes the metro's registration: at once.
+    assert_eq!(app.post_with_key(&consents, &my_key, on).await.0, 200);
+    assert_eq!(app.post_with_key("/v1/third-party/check", &metro_key, card.clone()).await.0, 200);
+    assert_eq!(app.post_with_key("/v1/third-parties/metro-card/revoke", &province, "").await.0, 200);
+    let (status, refused) = app.post_with_key("/v1/third-party/check", &metro_key, card.clone()).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("revoked"));
+    // A registration past its expiry answers nothing.
+    let parking_on = json!({"function": "parking", "granted": true}).to_string();
+    assert_eq!(app.post_with_key(&consents, &my_key, parking_on).await.0, 200);
+    let (status, named) = app.post_with_key("/v1/third-party/check", &parking_key, card.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(named, json!({"colour": "green", "masked_name": "张*丰"}), "this scope includes the masked name");
+    app.clock.set(healthcode_domain::Timestamp::parse("2021-01-01T00:00:00+08:00").unwrap());
+    let (status, refused) = app.post_with_key("/v1/third-party/check", &parking_key, card).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("expired"));
 }

@@ -1,7 +1,9 @@
 //! The pages in a real browser: starts the server (SQLite, manual clock), seeds residents
 //! of several colours in several areas, and runs `node --test web-tests/pages.test.mjs`,
 //! which drives Debian's Chromium with playwright-core and saves screenshots under
-//! `target/browser-screenshots/`.
+//! `target/browser-screenshots/`. A second server, with three provincial officers who
+//! sign in with passwords, runs `web-tests/officials.test.mjs`: a rule change proposed,
+//! refused to its proposer, approved by the two others and in force.
 //!
 //! Without node, `web-tests/node_modules` or Chromium, it says "browser tests not run: …"
 //! and passes, as the PostgreSQL tests do (`.ci/run` installs them).
@@ -127,4 +129,88 @@ async fn the_pages_work_in_a_real_browser() {
     println!("{report}");
     assert!(output.status.success(), "browser tests failed ({:?}):\n{report}", started.elapsed());
     eprintln!("browser tests passed in {:.1?}; screenshots in target/browser-screenshots/", started.elapsed());
+}
+
+/// Runs one of `web-tests/*.test.mjs` against `app` with the environment given, and fails
+/// with node's report if any browser test failed.
+async fn run_node_tests(app: &TestApp, file: &'static str, env: Vec<(&'static str, String)>) {
+    let root = workspace();
+    let screenshots = root.join("target/browser-screenshots");
+    std::fs::create_dir_all(&screenshots).unwrap();
+    let address = app.address.clone();
+    let started = std::time::Instant::now();
+    // Blocking: the server keeps answering on the runtime's other threads meanwhile.
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(["--test", "--test-reporter=spec", file])
+            .current_dir(&root)
+            .env("HEALTHCODE_URL", &address)
+            .env("HEALTHCODE_CHROMIUM", chromium())
+            .env("HEALTHCODE_SCREENSHOTS", &screenshots)
+            .envs(env)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let report = format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    println!("{report}");
+    assert!(output.status.success(), "{file} failed ({:?}):\n{report}", started.elapsed());
+    eprintln!("{file} passed in {:.1?}; screenshots in target/browser-screenshots/", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_official_approves_a_rule_change_in_a_real_browser() {
+    if let Some(why) = missing() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "browser tests not run: {why}");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    // Three provincial officers who sign in with passwords: one proposes, two approve.
+    let mut officers = Vec::new();
+    for username in ["officer.a", "officer.b", "officer.c"] {
+        let password = format!("{username} correct horse battery");
+        let new = healthcode_service::NewAccount {
+            username: username.to_string(),
+            password: Some(password.clone()),
+            role: healthcode_domain::Role::ProvincialOffice,
+            jurisdiction: Some(healthcode_domain::AreaCode::parse("330000").unwrap()),
+            department: None,
+        };
+        app.service.create_account(new).await.unwrap();
+        officers.push(json!({"username": username, "password": password}));
+    }
+    // Entered from abroad ten days ago: red under the 14-day window, green under 7 days.
+    // Their key lets the browser open their code page, as they would.
+    let body = json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123")});
+    let (status, registered) = app.post("/v1/persons", body.to_string()).await;
+    assert_eq!(status, 201, "{registered}");
+    let traveller = registered["person_id"].as_str().unwrap().to_string();
+    let traveller_key = registered["resident_key"].as_str().unwrap().to_string();
+    let entry = json!({"id": "bd-1", "person_id": traveller, "type": "entry", "country": "GB",
+                       "entered_at": "2020-05-22T08:00:00+08:00"});
+    let (status, answer) = app.post("/v1/events", entry.to_string()).await;
+    assert_eq!(status, 201, "{answer}");
+    // Something on the other lists: a local office's designation proposal and a decision
+    // proposed by another provincial officer, both waiting for approval.
+    let local = app.service.store().account_by_username("local").await.unwrap().unwrap();
+    let area = healthcode_domain::AreaCode::parse("330106").unwrap();
+    app.service.propose_designation(&local, area, healthcode_domain::RiskLevel::High, true).await.unwrap();
+    let provincial = app.service.store().account_by_username("provincial").await.unwrap().unwrap();
+    let decision = healthcode_service::NewDecision {
+        persons: vec![healthcode_domain::PersonId::parse(&traveller).unwrap()],
+        colour: healthcode_domain::DecisionColour::Yellow,
+        until: common::t("2020-06-08T08:00:00+08:00"),
+        basis: "《中华人民共和国传染病防治法》第四十二条".into(),
+    };
+    app.service.propose_decision(&provincial, decision).await.unwrap();
+    let env = vec![
+        ("HEALTHCODE_OFFICERS", json!(officers).to_string()),
+        ("HEALTHCODE_TRAVELLER", traveller),
+        ("HEALTHCODE_TRAVELLER_KEY", traveller_key),
+    ];
+    run_node_tests(&app, "web-tests/officials.test.mjs", env).await;
+    let active = app.service.rules();
+    assert_eq!(active.version(), "2020.2", "the server agrees with what the browser saw");
 }

@@ -10,11 +10,14 @@ mod documents;
 mod door;
 mod error;
 mod explain;
+mod extended;
 mod feeds;
 mod ingest;
 mod keyring;
+mod personal;
 mod pseudonym;
 mod refresh;
+mod research;
 mod residents;
 mod rule_changes;
 mod secrets;
@@ -23,6 +26,7 @@ mod tokens;
 mod tracing_contacts;
 mod transparency;
 mod venues;
+mod verify_batch;
 
 pub use accounts::{create_account, issue_api_key, NewAccount};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -32,18 +36,22 @@ pub use designations::DesignationProposal;
 pub use door::DoorDecision;
 pub use error::ServiceError;
 pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RulesUsed};
+pub use extended::{NewThirdParty, ThirdParty, ThirdPartyAnswer, THIRD_PARTY_FIELDS};
 pub use feeds::{
     check_batch_id, CsvHeader, FeedFormat, FeedReport, FeedUpload, LineSplitter, RawLine, UploadSummary, CSV_COLUMNS,
     FEED_CHUNK_ROWS, LISTED_REJECTIONS, MAX_LINE_BYTES,
 };
 pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus, Source};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
+pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
-pub use residents::{Family, Reader, MAX_DEPENDANTS, MAX_PROXIES, RESIDENT_KEY_PREFIX};
+pub use research::{ExportCell, ResearchExport, ResearchRequest, MAX_RESEARCH_DAYS};
+pub use residents::{Family, Reader, MAX_DEPENDANTS, MAX_PROXIES, RESIDENT_KEY_CACHE_SECS, RESIDENT_KEY_PREFIX};
 pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};
 pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode, FORWARDED_SCANS_ALARM};
 pub use tracing_contacts::{Contact, Trace};
 pub use transparency::{hashes_base64, PersonLog, PersonLogEntry};
 pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue};
+pub use verify_batch::MAX_VERIFY_BATCH;

@@ -19,6 +19,60 @@ pub const MAX_DEPENDANTS: usize = 8;
 pub const MAX_PROXIES: usize = 4;
 const RELATIONS: &[&str] = &["parent", "child", "spouse", "sibling", "grandparent", "grandchild", "relative", "carer"];
 
+/// How long a resident key, once looked up, is trusted without asking the store again.
+/// A key replaced at a counter stops at once on the server that replaced it, and on the
+/// others within this time.
+pub const RESIDENT_KEY_CACHE_SECS: u64 = 30;
+const RESIDENT_KEY_CACHE_MAX: usize = 200_000;
+
+/// Recently seen resident keys (hash → person): a resident's app refreshes its code
+/// every few minutes, and each refresh would otherwise cost a store read for the key.
+pub(crate) struct ResidentKeyCache {
+    seen: std::sync::Mutex<std::collections::HashMap<String, (PersonId, std::time::Instant)>>,
+    /// 0 turns the cache off (to measure without it).
+    seconds: std::sync::atomic::AtomicU64,
+}
+
+impl Default for ResidentKeyCache {
+    fn default() -> Self {
+        ResidentKeyCache { seen: Default::default(), seconds: RESIDENT_KEY_CACHE_SECS.into() }
+    }
+}
+
+impl ResidentKeyCache {
+    fn fresh(&self, at: &std::time::Instant) -> bool {
+        at.elapsed().as_secs() < self.seconds.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn get(&self, hash: &str) -> Option<PersonId> {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(hash).filter(|(_, at)| self.fresh(at)).map(|(p, _)| p.clone())
+    }
+
+    pub(crate) fn put(&self, hash: String, person: PersonId) {
+        if self.seconds.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= RESIDENT_KEY_CACHE_MAX {
+            seen.retain(|_, (_, at)| self.fresh(at));
+            if seen.len() >= RESIDENT_KEY_CACHE_MAX {
+                seen.clear();
+            }
+        }
+        seen.insert(hash, (person, std::time::Instant::now()));
+    }
+
+    /// Forgets every key of a person (replaced), or every key (`None`: data destroyed).
+    pub(crate) fn forget(&self, person: Option<&PersonId>) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        match person {
+            Some(person) => seen.retain(|_, (p, _)| p != person),
+            None => seen.clear(),
+        }
+    }
+}
+
 /// Who is reading a person's data, once allowed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reader {
@@ -80,6 +134,13 @@ pub(crate) fn covers(account: &Account, person: &PersonRecord, region: &str) -> 
 }
 
 impl HealthService {
+    /// How long resident keys are trusted from memory (`RESIDENT_KEY_CACHE_SECS` unless
+    /// set; 0: always ask the store).
+    pub fn set_resident_key_cache_seconds(&self, seconds: u64) {
+        self.resident_keys.seconds.store(seconds, std::sync::atomic::Ordering::Relaxed);
+        self.resident_keys.forget(None);
+    }
+
     /// A new key for a resident, shown once.
     pub async fn issue_resident_key(&self, person: &PersonId, label: &str) -> Result<String, ServiceError> {
         let (key, hash) = new_key(RESIDENT_KEY_PREFIX);
@@ -91,8 +152,15 @@ impl HealthService {
 
     /// The person a resident key belongs to.
     pub async fn resident(&self, key: &str) -> Result<PersonId, ServiceError> {
-        match self.store.resident_key(&key_hash(key)).await? {
-            Some(k) => Ok(k.person),
+        let hash = key_hash(key);
+        if let Some(person) = self.resident_keys.get(&hash) {
+            return Ok(person);
+        }
+        match self.store.resident_key(&hash).await? {
+            Some(k) => {
+                self.resident_keys.put(hash, k.person.clone());
+                Ok(k.person)
+            }
             None => Err(ServiceError::Unauthorised(
                 "unknown resident key; a lost key is replaced at a community service point".into(),
             )),
@@ -129,6 +197,7 @@ impl HealthService {
             ));
         }
         self.store.delete_resident_keys(&id).await?;
+        self.resident_keys.forget(Some(&id));
         let key = self.issue_resident_key(&id, &format!("counter:{}", office.username)).await?;
         self.record_access(
             &id,

@@ -21,6 +21,12 @@ pub struct HealthService {
     pub(crate) keys: RwLock<(Arc<crate::KeyRing>, Arc<healthcode_token::Verifier>)>,
     pub(crate) log: Arc<crate::transparency::LogWriter>,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
+    /// The master keys that wrap each person's data key; held outside the database.
+    pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
+    /// When retention last ran (milliseconds), so that it runs at most hourly.
+    pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
+    pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
+    pub(crate) resident_keys: crate::residents::ResidentKeyCache,
     /// Feed batches being uploaded in this process.
     pub(crate) feeds: crate::feeds::Uploads,
 }
@@ -40,8 +46,12 @@ pub(crate) struct Shared {
 pub struct Registration {
     pub document: IdDocument,
     pub residence_area: Option<AreaCode>,
-    /// The name as on the document; only its masked form (张*丰) is kept, for checkpoints.
+    /// The name as on the document: masked (张*丰) in the clear for checkpoints, whole
+    /// only sealed with the person's data key.
     pub name: Option<String>,
+    /// A mobile number (checked by `check_phone`), kept only sealed, for the health office
+    /// to reach the person.
+    pub phone: Option<String>,
 }
 
 /// The name of the transparency log (its checkpoints' origin) unless configured.
@@ -52,6 +62,8 @@ pub const DEFAULT_LOG_ORIGIN: &str = "healthcode/33/log";
 pub struct ServiceKeys {
     pub signing: crate::KeyRing,
     pub log: healthcode_log::NoteSigner,
+    /// Master keys for personal data at rest (`keys/vault.key`).
+    pub vault: healthcode_vault::Keyring,
 }
 
 impl ServiceKeys {
@@ -64,6 +76,7 @@ impl ServiceKeys {
             signing: crate::KeyRing::generate(DEFAULT_REGION, now_secs),
             log: healthcode_log::NoteSigner::from_seed(DEFAULT_LOG_ORIGIN, seed)
                 .expect("the default origin is a valid key name"),
+            vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
         }
     }
 }
@@ -101,6 +114,10 @@ impl HealthService {
             pseudonyms,
             log,
             forwarded: Default::default(),
+            vault: RwLock::new(Arc::new(keys.vault)),
+            retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
+            verify_batcher: Default::default(),
+            resident_keys: Default::default(),
             feeds: Default::default(),
             keys: RwLock::new(crate::tokens::prepared(keys.signing)),
             shared: RwLock::new(Shared {
@@ -163,6 +180,8 @@ impl HealthService {
         // to rename its holder.
         if registered.1 || self.store.profile(&id).await?.is_none() {
             let masked_name = registration.name.as_deref().map(healthcode_domain::mask_name);
+            let details = crate::PersonalDetails { name: registration.name, phone: registration.phone };
+            self.save_personal_details(&id, &details).await?;
             let profile = PersonProfile { code_id: self.code_id_for(&id), person: id, masked_name };
             self.store.save_profile(&profile).await?;
         }

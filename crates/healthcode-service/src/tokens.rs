@@ -86,7 +86,7 @@ impl HealthService {
     }
 
     /// The verifier for the ring's trust list, with its public keys read once.
-    fn verifier(&self) -> Arc<Verifier> {
+    pub(crate) fn verifier(&self) -> Arc<Verifier> {
         self.keys.read().unwrap_or_else(|p| p.into_inner()).1.clone()
     }
 
@@ -95,7 +95,7 @@ impl HealthService {
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = prepared(ring);
     }
 
-    fn verify_options(&self) -> VerifyOptions {
+    pub(crate) fn verify_options(&self) -> VerifyOptions {
         let mut options = VerifyOptions::at(secs(self.clock.now()));
         options.expected_region = Some(self.key_ring().region().to_string());
         options
@@ -104,6 +104,44 @@ impl HealthService {
     /// Signs the person's current code (kept current first) for the next few minutes.
     pub async fn issue_code_token(&self, person: &PersonId) -> Result<IssuedCode, ServiceError> {
         let (code, kind, profile) = self.code_and_profile(person).await?;
+        self.sign_code(code, kind, profile)
+    }
+
+    /// The person's code for the holder of a resident key: the person, or a proxy (whose
+    /// read goes into the person's access log). The key's owner and the code are read
+    /// from the store together when the key is not already known.
+    pub async fn issue_code_token_for(&self, key: &str, person: &PersonId) -> Result<IssuedCode, ServiceError> {
+        let hash = crate::secrets::key_hash(key);
+        let cached = self.resident_keys.get(&hash);
+        if cached.as_ref() == Some(person) {
+            return self.issue_code_token(person).await;
+        }
+        if cached.is_none() {
+            let (card, owner) = self.store.code_card_with_key(person, &hash).await?;
+            let owner = owner.ok_or_else(|| {
+                ServiceError::Unauthorised(
+                    "unknown resident key; a lost key is replaced at a community service point".into(),
+                )
+            })?;
+            self.resident_keys.put(hash, owner.clone());
+            if &owner == person {
+                let card = card.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
+                let (code, kind, profile) = self.complete_card(person, card).await?;
+                return self.sign_code(code, kind, profile);
+            }
+        }
+        // Someone else's key: a proxy's, or refused.
+        let reader = self.reader_for_resident(key, person).await?;
+        self.record_access(person, &reader, "code").await?;
+        self.issue_code_token(person).await
+    }
+
+    fn sign_code(
+        &self,
+        code: healthcode_store::CodeState,
+        kind: PersonKind,
+        profile: healthcode_store::PersonProfile,
+    ) -> Result<IssuedCode, ServiceError> {
         let ring = self.key_ring();
         let key = ring.signing_key().map_err(|e| ServiceError::Keys(e.to_string()))?;
         let issued_at = secs(self.clock.now());
@@ -134,6 +172,15 @@ impl HealthService {
         person: &PersonId,
     ) -> Result<(healthcode_store::CodeState, PersonKind, healthcode_store::PersonProfile), ServiceError> {
         let card = self.store.code_card(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
+        self.complete_card(person, card).await
+    }
+
+    /// A code card read from the store, brought up to date where it is not.
+    async fn complete_card(
+        &self,
+        person: &PersonId,
+        card: healthcode_store::CodeCard,
+    ) -> Result<(healthcode_store::CodeState, PersonKind, healthcode_store::PersonProfile), ServiceError> {
         let kind = card.record.kind;
         let code = match card.code.filter(|c| !self.is_stale(c)) {
             Some(code) => code,

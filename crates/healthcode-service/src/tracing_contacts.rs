@@ -165,6 +165,13 @@ impl HealthService {
         Ok(trace)
     }
 
+    /// A trace, for an officer (the contact list is personal data: the reading officer
+    /// must be one who traces).
+    pub async fn trace(&self, by: &Account, id: &str) -> Result<Option<Trace>, ServiceError> {
+        officer(by)?;
+        self.load_document(KIND, id).await
+    }
+
     async fn save_trace(&self, trace: &Trace) -> Result<(), ServiceError> {
         self.save_document(KIND, &trace.id, trace.traced_at, trace).await
     }

@@ -41,3 +41,22 @@ CREATE TABLE complaints (
 );
 CREATE INDEX complaints_person ON complaints (person_id, filed_at);
 CREATE INDEX complaints_status ON complaints (status, filed_at);
+
+-- Personal details (name, phone) sealed with the person's own data key (XChaCha20-Poly1305,
+-- the person id as associated data); the key itself is stored only wrapped by a master key
+-- held outside the database. Deleting the row shreds the person's data.
+CREATE TABLE personal_data (
+    person_id   TEXT PRIMARY KEY,
+    wrapped_key BYTEA NOT NULL,
+    sealed      BYTEA NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+
+-- Consent to each extended function, per person (seed 000: voluntary, revocable).
+CREATE TABLE consents (
+    person_id  TEXT NOT NULL,
+    purpose    TEXT NOT NULL,
+    granted_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    PRIMARY KEY (person_id, purpose)
+);

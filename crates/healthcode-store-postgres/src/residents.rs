@@ -1,7 +1,12 @@
-//! Resident keys, proxy links, the access log and complaints.
+//! Resident keys, proxy links, the access log, complaints, sealed personal data and its
+//! destruction, and research aggregates.
 
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::{Access, Complaint, ComplaintQuery, NewAccess, ProxyLink, ResidentKey, StoreError};
+use healthcode_store::Consent;
+use healthcode_store::{
+    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResearchCount, ResearchMetric, ResidentKey,
+    SealedPersonalData, StoreError, CST_OFFSET_MS, PERSONAL_TABLES,
+};
 use tokio_postgres::Row;
 
 use crate::{backend, corrupt};
@@ -183,4 +188,139 @@ pub(crate) async fn complaints(
         .await
         .map_err(backend("read complaints"))?;
     rows.iter().map(decode).collect()
+}
+
+pub(crate) async fn save_personal(client: &Client, d: &SealedPersonalData) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO personal_data (person_id, wrapped_key, sealed, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (person_id) DO UPDATE SET wrapped_key = excluded.wrapped_key, sealed = excluded.sealed,
+                 updated_at = excluded.updated_at",
+            &[&d.person.as_str(), &d.wrapped_key, &d.sealed, &d.updated_at.as_millis()],
+        )
+        .await
+        .map_err(backend("save personal data"))?;
+    Ok(())
+}
+
+pub(crate) async fn personal(client: &Client, of: &PersonId) -> Result<Option<SealedPersonalData>, StoreError> {
+    let row = client
+        .query_opt("SELECT wrapped_key, sealed, updated_at FROM personal_data WHERE person_id = $1", &[&of.as_str()])
+        .await
+        .map_err(backend("read personal data"))?;
+    Ok(row.map(|r| SealedPersonalData {
+        person: of.clone(),
+        wrapped_key: r.get(0),
+        sealed: r.get(1),
+        updated_at: Timestamp::from_millis(r.get(2)),
+    }))
+}
+
+pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreError> {
+    let tx = client.transaction().await.map_err(backend("begin a destruction"))?;
+    let mut removed = Vec::new();
+    for table in PERSONAL_TABLES {
+        let n = tx.execute(&format!("DELETE FROM {table}"), &[]).await.map_err(backend("delete personal data"))?;
+        removed.push((table.to_string(), n));
+    }
+    let n =
+        tx.execute("DELETE FROM documents WHERE kind = 'trace'", &[]).await.map_err(backend("delete contact lists"))?;
+    removed.push(("documents (contact lists)".to_string(), n));
+    tx.commit().await.map_err(backend("commit a destruction"))?;
+    // Dead tuples keep their bytes until the table is rewritten.
+    let tables: Vec<&str> = PERSONAL_TABLES.iter().copied().chain(["documents"]).collect();
+    client
+        .batch_execute(&format!("VACUUM FULL {}", tables.join(", ")))
+        .await
+        .map_err(backend("vacuum after a destruction"))?;
+    Ok(removed)
+}
+
+pub(crate) async fn research_counts(
+    client: &Client,
+    metric: ResearchMetric,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<ResearchCount>, StoreError> {
+    let sql = match metric {
+        ResearchMetric::CodesByColour => {
+            "SELECT coalesce(p.residence_area, ''), c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
+             WHERE $1::bigint <= $2::bigint OR $3::bigint = $3::bigint GROUP BY 1, 2"
+        }
+        ResearchMetric::TestedByDay => {
+            "SELECT coalesce(p.residence_area, ''), ((e.at + $3::bigint) / 86400000)::text, count(DISTINCT e.person_id)
+             FROM evidence e JOIN persons p ON p.id = e.person_id
+             WHERE e.kind = 'test' AND e.at >= $1 AND e.at < $2 GROUP BY 1, 2"
+        }
+        ResearchMetric::CheckedInByDay => {
+            "SELECT coalesce(p.residence_area, ''), ((c.at + $3::bigint) / 86400000)::text, count(DISTINCT c.person_id)
+             FROM checkins c JOIN persons p ON p.id = c.person_id
+             WHERE c.at >= $1 AND c.at < $2 GROUP BY 1, 2"
+        }
+    };
+    let rows = client
+        .query(sql, &[&from.as_millis(), &to.as_millis(), &CST_OFFSET_MS])
+        .await
+        .map_err(backend("count for research"))?;
+    Ok(rows
+        .iter()
+        .map(|r| ResearchCount { area: r.get(0), key: r.get(1), persons: r.get::<_, i64>(2) as u64 })
+        .collect())
+}
+
+pub(crate) async fn save_consent(client: &Client, c: &Consent) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO consents (person_id, purpose, granted_at, revoked_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (person_id, purpose) DO UPDATE SET granted_at = excluded.granted_at,
+                 revoked_at = excluded.revoked_at",
+            &[&c.person.as_str(), &c.purpose, &c.granted_at.as_millis(), &c.revoked_at.map(Timestamp::as_millis)],
+        )
+        .await
+        .map_err(backend("save a consent"))?;
+    Ok(())
+}
+
+pub(crate) async fn consents(client: &Client, of: &PersonId) -> Result<Vec<Consent>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT purpose, granted_at, revoked_at FROM consents WHERE person_id = $1 ORDER BY purpose",
+            &[&of.as_str()],
+        )
+        .await
+        .map_err(backend("read consents"))?;
+    Ok(rows
+        .iter()
+        .map(|r| Consent {
+            person: of.clone(),
+            purpose: r.get(0),
+            granted_at: Timestamp::from_millis(r.get(1)),
+            revoked_at: r.get::<_, Option<i64>>(2).map(Timestamp::from_millis),
+        })
+        .collect())
+}
+
+pub(crate) async fn personal_after(
+    client: &Client,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<SealedPersonalData>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT person_id, wrapped_key, sealed, updated_at FROM personal_data WHERE person_id > $1
+             ORDER BY person_id LIMIT $2",
+            &[&after, &(limit as i64)],
+        )
+        .await
+        .map_err(backend("read personal data"))?;
+    rows.iter()
+        .map(|r| {
+            Ok(SealedPersonalData {
+                person: person(r.get(0), "personal data person")?,
+                wrapped_key: r.get(1),
+                sealed: r.get(2),
+                updated_at: Timestamp::from_millis(r.get(3)),
+            })
+        })
+        .collect()
 }

@@ -6,12 +6,15 @@ use async_trait::async_trait;
 use healthcode_domain::{
     AccessOutcome, AreaCode, AreaRisk, Colour, Event, EventId, Evidence, PersonId, PersonKind, Timestamp,
 };
+use healthcode_store::Consent;
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
-    DeviceRecord, EvidenceColumns, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted, LogAppend, LogNode,
-    NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink,
-    Rejection, ResidentKey, Store, StoreResult, StoredCheckpoint, VenueRecord,
+    DestroyedRows, DeviceRecord, EvidenceColumns, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted,
+    LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile,
+    PersonRecord, ProxyLink, Rejection, ResidentKey, SealedPersonalData, Store, StoreResult, StoredCheckpoint,
+    VenueRecord,
 };
+use healthcode_store::{ResearchCount, ResearchMetric};
 use tokio_postgres::Row;
 
 use crate::{backend, batch, corrupt, residents, PostgresStore};
@@ -715,6 +718,52 @@ impl Store for PostgresStore {
 
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         residents::complaints(&self.client().await?, query, limit).await
+    }
+
+    async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM checkins WHERE at < $1", &[&before.as_millis()])
+            .await
+            .map_err(backend("delete old check-ins"))
+    }
+
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {
+        residents::save_consent(&self.client().await?, consent).await
+    }
+
+    async fn consents(&self, person: &PersonId) -> StoreResult<Vec<Consent>> {
+        residents::consents(&self.client().await?, person).await
+    }
+
+    async fn research_counts(
+        &self,
+        metric: ResearchMetric,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ResearchCount>> {
+        residents::research_counts(&self.client().await?, metric, from, to).await
+    }
+
+    async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()> {
+        residents::save_personal(&self.client().await?, data).await
+    }
+
+    async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>> {
+        residents::personal(&self.client().await?, person).await
+    }
+
+    async fn personal_data_after(
+        &self,
+        after: Option<&PersonId>,
+        limit: usize,
+    ) -> StoreResult<Vec<SealedPersonalData>> {
+        let after = after.map(|p| p.as_str().to_string()).unwrap_or_default();
+        residents::personal_after(&self.client().await?, &after, limit).await
+    }
+
+    async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows> {
+        residents::destroy(&mut self.client().await?).await
     }
 
     async fn put_document(&self, kind: &str, id: &str, at: Timestamp, body: &str) -> StoreResult<()> {

@@ -1,7 +1,12 @@
-//! Resident keys, proxy links, the access log and complaints.
+//! Resident keys, proxy links, the access log, complaints, sealed personal data and its
+//! destruction, and research aggregates.
 
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::{Access, Complaint, ComplaintQuery, NewAccess, ProxyLink, ResidentKey, StoreError};
+use healthcode_store::Consent;
+use healthcode_store::{
+    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResearchCount, ResearchMetric, ResidentKey,
+    SealedPersonalData, StoreError, CST_OFFSET_MS, PERSONAL_TABLES,
+};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::{backend, corrupt};
@@ -170,4 +175,129 @@ pub(crate) fn complaints(conn: &Connection, q: &ComplaintQuery, limit: usize) ->
         })
         .map_err(backend("read complaints"))?;
     rows.map(|r| decode(&r.map_err(backend("read complaints"))?)).collect()
+}
+
+pub(crate) fn save_personal(conn: &mut Connection, d: &SealedPersonalData) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO personal_data (person_id, wrapped_key, sealed, updated_at) VALUES (?1, ?2, ?3, ?4)",
+        (d.person.as_str(), &d.wrapped_key, &d.sealed, d.updated_at.as_millis()),
+    )
+    .map_err(backend("save personal data"))?;
+    Ok(())
+}
+
+pub(crate) fn personal(conn: &Connection, of: &PersonId) -> Result<Option<SealedPersonalData>, StoreError> {
+    conn.prepare_cached("SELECT wrapped_key, sealed, updated_at FROM personal_data WHERE person_id = ?1")
+        .and_then(|mut s| {
+            s.query_row([of.as_str()], |r| {
+                Ok(SealedPersonalData {
+                    person: of.clone(),
+                    wrapped_key: r.get(0)?,
+                    sealed: r.get(1)?,
+                    updated_at: Timestamp::from_millis(r.get(2)?),
+                })
+            })
+            .optional()
+        })
+        .map_err(backend("read personal data"))
+}
+
+pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError> {
+    let tx = conn.transaction().map_err(backend("begin a destruction"))?;
+    let mut removed = Vec::new();
+    for table in PERSONAL_TABLES {
+        let n = tx.execute(&format!("DELETE FROM {table}"), []).map_err(backend("delete personal data"))?;
+        removed.push((table.to_string(), n as u64));
+    }
+    let n = tx.execute("DELETE FROM documents WHERE kind = 'trace'", []).map_err(backend("delete contact lists"))?;
+    removed.push(("documents (contact lists)".to_string(), n as u64));
+    tx.commit().map_err(backend("commit a destruction"))?;
+    // Deleted pages would keep their bytes: rebuild the file, then empty the write-ahead log.
+    conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").map_err(backend("vacuum after a destruction"))?;
+    Ok(removed)
+}
+
+pub(crate) fn research_counts(
+    conn: &Connection,
+    metric: ResearchMetric,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<ResearchCount>, StoreError> {
+    let sql = match metric {
+        ResearchMetric::CodesByColour => {
+            "SELECT coalesce(p.residence_area, ''), c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
+             WHERE ?1 <= ?2 OR ?3 = ?3 GROUP BY 1, 2"
+        }
+        ResearchMetric::TestedByDay => {
+            "SELECT coalesce(p.residence_area, ''), CAST((e.at + ?3) / 86400000 AS TEXT), count(DISTINCT e.person_id)
+             FROM evidence e JOIN persons p ON p.id = e.person_id
+             WHERE e.kind = 'test' AND e.at >= ?1 AND e.at < ?2 GROUP BY 1, 2"
+        }
+        ResearchMetric::CheckedInByDay => {
+            "SELECT coalesce(p.residence_area, ''), CAST((c.at + ?3) / 86400000 AS TEXT), count(DISTINCT c.person_id)
+             FROM checkins c JOIN persons p ON p.id = c.person_id
+             WHERE c.at >= ?1 AND c.at < ?2 GROUP BY 1, 2"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql).map_err(backend("count for research"))?;
+    let rows = stmt
+        .query_map((from.as_millis(), to.as_millis(), CST_OFFSET_MS), |r| {
+            Ok(ResearchCount { area: r.get(0)?, key: r.get(1)?, persons: r.get::<_, i64>(2)? as u64 })
+        })
+        .map_err(backend("count for research"))?;
+    rows.map(|r| r.map_err(backend("count for research"))).collect()
+}
+
+pub(crate) fn save_consent(conn: &mut Connection, c: &Consent) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO consents (person_id, purpose, granted_at, revoked_at) VALUES (?1, ?2, ?3, ?4)",
+        (c.person.as_str(), &c.purpose, c.granted_at.as_millis(), c.revoked_at.map(Timestamp::as_millis)),
+    )
+    .map_err(backend("save a consent"))?;
+    Ok(())
+}
+
+pub(crate) fn consents(conn: &Connection, of: &PersonId) -> Result<Vec<Consent>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT purpose, granted_at, revoked_at FROM consents WHERE person_id = ?1 ORDER BY purpose")
+        .map_err(backend("read consents"))?;
+    let rows = stmt
+        .query_map([of.as_str()], |r| {
+            Ok(Consent {
+                person: of.clone(),
+                purpose: r.get(0)?,
+                granted_at: Timestamp::from_millis(r.get(1)?),
+                revoked_at: r.get::<_, Option<i64>>(2)?.map(Timestamp::from_millis),
+            })
+        })
+        .map_err(backend("read consents"))?;
+    rows.map(|r| r.map_err(backend("read consents"))).collect()
+}
+
+pub(crate) fn personal_after(
+    conn: &Connection,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<SealedPersonalData>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT person_id, wrapped_key, sealed, updated_at FROM personal_data WHERE person_id > ?1
+             ORDER BY person_id LIMIT ?2",
+        )
+        .map_err(backend("read personal data"))?;
+    let rows = stmt
+        .query_map((after, limit as i64), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?))
+        })
+        .map_err(backend("read personal data"))?;
+    rows.map(|row| {
+        let (p, wrapped_key, sealed, updated_at) = row.map_err(backend("read personal data"))?;
+        Ok(SealedPersonalData {
+            person: person(&p, "personal data person")?,
+            wrapped_key,
+            sealed,
+            updated_at: Timestamp::from_millis(updated_at),
+        })
+    })
+    .collect()
 }

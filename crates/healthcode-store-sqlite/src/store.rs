@@ -3,12 +3,14 @@
 
 use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
+use healthcode_store::Consent;
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
-    DeviceRecord, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted, LogAppend, LogNode, NewAccess, NewAlarm,
-    NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection,
-    ResidentKey, Store, StoreResult, StoredCheckpoint, VenueRecord,
+    DestroyedRows, DeviceRecord, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted, LogAppend, LogNode,
+    NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink,
+    Rejection, ResidentKey, SealedPersonalData, Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
+use healthcode_store::{ResearchCount, ResearchMetric};
 
 use crate::{accounts, checkpoints, codes, events, feeds, log, persons, rejections, residents, SqliteStore};
 
@@ -165,6 +167,21 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let Some(record) = persons::one(c, &person)? else { return Ok(None) };
             Ok(Some(CodeCard { record, code: codes::one(c, &person)?, profile: checkpoints::profile(c, &person)? }))
+        })
+        .await
+    }
+
+    async fn code_card_with_key(
+        &self,
+        person: &PersonId,
+        key_hash: &str,
+    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)> {
+        let (person, key_hash) = (person.clone(), key_hash.to_string());
+        self.read(move |c| {
+            let owner = residents::key(c, &key_hash)?.map(|k| k.person);
+            let Some(record) = persons::one(c, &person)? else { return Ok((None, owner)) };
+            let card = CodeCard { record, code: codes::one(c, &person)?, profile: checkpoints::profile(c, &person)? };
+            Ok((Some(card), owner))
         })
         .await
     }
@@ -367,6 +384,57 @@ impl Store for SqliteStore {
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         let query = query.clone();
         self.read(move |c| residents::complaints(c, &query, limit)).await
+    }
+
+    async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
+        self.write(move |c| {
+            c.execute("DELETE FROM checkins WHERE at < ?1", [before.as_millis()])
+                .map(|n| n as u64)
+                .map_err(crate::backend("delete old check-ins"))
+        })
+        .await
+    }
+
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {
+        let consent = consent.clone();
+        self.write(move |c| residents::save_consent(c, &consent)).await
+    }
+
+    async fn consents(&self, person: &PersonId) -> StoreResult<Vec<Consent>> {
+        let person = person.clone();
+        self.read(move |c| residents::consents(c, &person)).await
+    }
+
+    async fn research_counts(
+        &self,
+        metric: ResearchMetric,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ResearchCount>> {
+        self.read(move |c| residents::research_counts(c, metric, from, to)).await
+    }
+
+    async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()> {
+        let data = data.clone();
+        self.write(move |c| residents::save_personal(c, &data)).await
+    }
+
+    async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>> {
+        let person = person.clone();
+        self.read(move |c| residents::personal(c, &person)).await
+    }
+
+    async fn personal_data_after(
+        &self,
+        after: Option<&PersonId>,
+        limit: usize,
+    ) -> StoreResult<Vec<SealedPersonalData>> {
+        let after = after.map(|p| p.as_str().to_string()).unwrap_or_default();
+        self.read(move |c| residents::personal_after(c, &after, limit)).await
+    }
+
+    async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows> {
+        self.write(residents::destroy).await
     }
 
     async fn create_account(&self, account: &Account) -> StoreResult<bool> {

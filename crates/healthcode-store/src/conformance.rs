@@ -16,6 +16,7 @@ use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, Pers
 use crate::{Complaint, ComplaintAnswer, ComplaintQuery, ComplaintStatus, NewAccess, ProxyLink, ResidentKey};
 use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
+use crate::{SealedPersonalData, PERSONAL_TABLES};
 
 /// Runs every check, each on a store from `make`.
 pub async fn run_all<S, F, Fut>(make: F)
@@ -40,6 +41,7 @@ where
     accounts_credentials_decisions_and_alarms_round_trip(&make().await).await;
     documents_are_kept_whole_by_kind(&make().await).await;
     resident_keys_proxies_accesses_and_complaints_round_trip(&make().await).await;
+    destruction_empties_every_personal_table_and_keeps_the_rest(&make().await).await;
     feed_chunks_move_the_mark_once_with_their_rows(&make().await).await;
 }
 
@@ -442,6 +444,9 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
     assert_eq!(mine.iter().map(|c| c.checkin.at).collect::<Vec<_>>(), [t(5), t(9)], "a person's check-ins by time");
     let counts = store.checkin_counts("v1", t(0), t(10)).await.unwrap();
     assert_eq!(counts, vec![(AccessOutcome::Allow, 1), (AccessOutcome::Deny, 2)], "counts by outcome");
+    assert_eq!(store.delete_checkins_before(t(5)).await.unwrap(), 1, "retention deletes what is older");
+    let kept = store.checkins_of_person(&p, t(0), t(10), 100).await.unwrap();
+    assert_eq!(kept.iter().map(|c| c.checkin.at).collect::<Vec<_>>(), [t(5), t(9)]);
 }
 
 async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store: &impl Store) {
@@ -651,6 +656,68 @@ async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl S
     let hangzhou = ComplaintQuery { area_prefix: Some("3301".into()), ..all.clone() };
     assert_eq!(ids(store.complaints(&hangzhou, 10).await.unwrap()), ["c1"], "an area prefix; no area, no match");
     assert_eq!(store.complaints(&all, 2).await.unwrap().len(), 2);
+}
+
+async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &impl Store) {
+    let alice = person(store, "alice").await;
+    let sealed =
+        SealedPersonalData { person: alice.clone(), wrapped_key: vec![1; 72], sealed: vec![2; 60], updated_at: t(1) };
+    store.save_personal_data(&sealed).await.unwrap();
+    assert_eq!(store.personal_data(&alice).await.unwrap(), Some(sealed.clone()), "sealed data round-trips as bytes");
+    let newer = SealedPersonalData { sealed: vec![3; 61], updated_at: t(2), ..sealed };
+    store.save_personal_data(&newer).await.unwrap();
+    assert_eq!(store.personal_data(&alice).await.unwrap(), Some(newer.clone()), "saving again replaces");
+    let bob = person(store, "bob").await;
+    let bobs = SealedPersonalData { person: bob.clone(), ..newer.clone() };
+    store.save_personal_data(&bobs).await.unwrap();
+    let first = store.personal_data_after(None, 1).await.unwrap();
+    assert_eq!(first, vec![newer.clone()], "pages in person id order");
+    assert_eq!(store.personal_data_after(Some(&alice), 10).await.unwrap(), vec![bobs]);
+    assert!(store.personal_data_after(Some(&bob), 10).await.unwrap().is_empty());
+    store.insert_evidence(&[fever(&alice, "f-1", 1)]).await.unwrap();
+    let key =
+        ResidentKey { key_hash: "k".into(), person: alice.clone(), label: "registration".into(), created_at: t(1) };
+    store.save_resident_key(&key).await.unwrap();
+    store.put_document("trace", "t1", t(1), "{}").await.unwrap();
+    store.put_document("rule_proposal", "r1", t(1), "{}").await.unwrap();
+    let account = Account {
+        id: "a1".into(),
+        username: "auditor".into(),
+        password_hash: None,
+        role: healthcode_domain::Role::Auditor,
+        jurisdiction: None,
+        department: None,
+        created_at: t(0),
+        disabled: false,
+    };
+    store.create_account(&account).await.unwrap();
+
+    let consent =
+        crate::Consent { person: alice.clone(), purpose: "transport_card".into(), granted_at: t(1), revoked_at: None };
+    store.save_consent(&consent).await.unwrap();
+    assert_eq!(store.consents(&alice).await.unwrap(), vec![consent.clone()]);
+    let withdrawn = crate::Consent { revoked_at: Some(t(2)), ..consent };
+    store.save_consent(&withdrawn).await.unwrap();
+    assert_eq!(
+        store.consents(&alice).await.unwrap(),
+        vec![withdrawn],
+        "withdrawing replaces, keeping when it was given"
+    );
+
+    let removed = store.destroy_personal_data().await.unwrap();
+    let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
+    assert_eq!(removed.len(), PERSONAL_TABLES.len() + 1, "every personal table and the contact lists: {removed:?}");
+    assert_eq!((count("persons"), count("evidence"), count("personal_data")), (Some(2), Some(1), Some(2)));
+    assert_eq!(count("documents (contact lists)"), Some(1));
+    assert_eq!(store.person_count().await.unwrap(), 0);
+    assert_eq!(store.personal_data(&alice).await.unwrap(), None, "the wrapped key is gone: nothing can open the data");
+    assert_eq!(store.resident_key("k").await.unwrap(), None);
+    assert!(store.consents(&alice).await.unwrap().is_empty());
+    assert!(store.evidence_for(&alice).await.unwrap().is_empty());
+    assert_eq!(store.document("trace", "t1").await.unwrap(), None);
+    assert!(store.document("rule_proposal", "r1").await.unwrap().is_some(), "rule proposals are not personal");
+    assert!(store.account_by_username("auditor").await.unwrap().is_some(), "staff accounts stay");
+    assert!(store.destroy_personal_data().await.unwrap().iter().all(|(_, n)| *n == 0), "a second run finds nothing");
 }
 
 async fn feed_chunks_move_the_mark_once_with_their_rows(store: &impl Store) {

@@ -114,6 +114,16 @@ pub trait Store: Send + Sync + 'static {
         let Some(record) = self.person(person).await? else { return Ok(None) };
         Ok(Some(CodeCard { record, code: self.code(person).await?, profile: self.profile(person).await? }))
     }
+    /// `code_card`, and whose resident key `key_hash` is, read together: a resident's app
+    /// refreshing its code costs one trip to the store. Backends override it with one.
+    async fn code_card_with_key(
+        &self,
+        person: &PersonId,
+        key_hash: &str,
+    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)> {
+        let owner = self.resident_key(key_hash).await?.map(|k| k.person);
+        Ok((self.code_card(person).await?, owner))
+    }
     async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>>;
     /// The colour and timing of stored codes without their reasons: what re-evaluation
     /// needs to date a change, read cheaply in bulk.
@@ -210,6 +220,36 @@ pub trait Store: Send + Sync + 'static {
     async fn complaint(&self, id: &str) -> StoreResult<Option<Complaint>>;
     /// Complaints matching the query, newest first, at most `limit`.
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>>;
+
+    /// Distinct persons per cell of a research aggregate; for the daily metrics, only
+    /// records with `from <= at < to`.
+    async fn research_counts(
+        &self,
+        metric: ResearchMetric,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ResearchCount>>;
+
+    /// Deletes check-ins older than `before` (the retention policy); returns how many.
+    async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64>;
+    /// Records a consent as given (`revoked_at` none) or withdrawn.
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()>;
+    /// A person's consents, in force or withdrawn, by purpose.
+    async fn consents(&self, person: &PersonId) -> StoreResult<Vec<Consent>>;
+
+    // Personal data at rest, and its destruction.
+
+    /// Creates or replaces a person's sealed details.
+    async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()>;
+    async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>>;
+    /// Up to `limit` persons' sealed data with a person id above `after`, in id order
+    /// (rewrapping data keys after a master-key rotation).
+    async fn personal_data_after(&self, after: Option<&PersonId>, limit: usize)
+        -> StoreResult<Vec<SealedPersonalData>>;
+    /// Deletes every row of `PERSONAL_TABLES` and the contact lists (documents of kind
+    /// `trace`) in one transaction; then gives the space back so that no deleted bytes
+    /// stay in the files. Returns the rows removed per table.
+    async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows>;
 
     // Checkpoints: profiles, venues, devices, check-ins.
 

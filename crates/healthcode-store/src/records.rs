@@ -102,3 +102,28 @@ pub struct Rejection {
     pub field: Option<String>,
     pub reason: String,
 }
+
+/// What a research aggregate counts: distinct persons, by residence area and one more
+/// dimension. Never a per-person row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResearchMetric {
+    /// Current codes, by area and colour.
+    CodesByColour,
+    /// Persons with a test recorded, by area and day (China Standard Time).
+    TestedByDay,
+    /// Persons with at least one check-in, by residence area and day.
+    CheckedInByDay,
+}
+
+/// One aggregate cell as the store counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResearchCount {
+    /// The residence area as stored; empty for persons who gave none.
+    pub area: String,
+    /// The colour, or the day as days since 1970-01-01 in China Standard Time.
+    pub key: String,
+    pub persons: u64,
+}
+
+/// The day number (China Standard Time) of a time in milliseconds, as research counts use it.
+pub const CST_OFFSET_MS: i64 = 8 * 3_600_000;

@@ -112,3 +112,56 @@ pub struct ComplaintQuery {
     /// Only complaints whose area starts with this prefix (normal form).
     pub area_prefix: Option<String>,
 }
+
+/// A person's sealed details and the data key that opens them, wrapped by a master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedPersonalData {
+    pub person: PersonId,
+    pub wrapped_key: Vec<u8>,
+    pub sealed: Vec<u8>,
+    pub updated_at: Timestamp,
+}
+
+/// What a destruction removed: rows per table, in a stable order.
+pub type DestroyedRows = Vec<(String, u64)>;
+
+/// The tables holding data about persons, emptied when the epidemic is declared over.
+/// The transparency log stays: it holds salted commitments, never a person id, and with
+/// the persons gone nobody can tie a commitment to anyone. Documents of kind `trace`
+/// (contact lists) go too; rule and designation proposals stay, and so do feed batches'
+/// counters (their rejected rows, which name events and persons, go).
+pub const PERSONAL_TABLES: &[&str] = &[
+    "personal_data",
+    "consents",
+    "resident_keys",
+    "proxies",
+    "accesses",
+    "complaints",
+    "checkins",
+    "person_log",
+    "person_profiles",
+    "decisions",
+    "feed_rejections",
+    "rejections",
+    "reevaluation_queue",
+    "codes",
+    "stays",
+    "evidence",
+    "persons",
+];
+
+/// A person's consent to one extended function: when given, and when taken back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub person: PersonId,
+    pub purpose: String,
+    pub granted_at: Timestamp,
+    /// Set when withdrawn; granting again clears it.
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl Consent {
+    pub fn in_force(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+}

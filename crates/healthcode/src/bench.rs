@@ -53,11 +53,34 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
+    /// Contact tracing over millions of check-ins: the latency of tracing random cases
+    /// over 14 days (issue 7: p99 ≤ 50 ms over 10 million check-ins).
+    Tracing {
+        #[arg(long, default_value_t = 10_000_000)]
+        checkins: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: u64,
+        #[arg(long, default_value_t = 20_000)]
+        venues: u64,
+        /// How many random cases to trace.
+        #[arg(long, default_value_t = 500)]
+        cases: usize,
+        /// Keep the SQLite database here (reused by later runs).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Run against this PostgreSQL database instead of SQLite (reused by later runs).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Refresh { persons, data_dir, database_url } => refresh(persons, data_dir, database_url).await,
+        BenchCommand::Tracing { checkins, persons, venues, cases, data_dir, database_url } => {
+            let args = crate::bench_tracing::TracingArgs { checkins, persons, venues, cases, data_dir, database_url };
+            crate::bench_tracing::run(args).await
+        }
         BenchCommand::Ingest { rows, persons, data_dir, database_url, http, chunk_rows } => {
             let args = crate::bench_ingest::IngestArgs { rows, persons, data_dir, database_url, http, chunk_rows };
             crate::bench_ingest::run(args).await

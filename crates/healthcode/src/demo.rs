@@ -11,7 +11,7 @@ use healthcode_synth::{generate, to_ndjson_line, RegionConfig, SynthRecord};
 const BATCH: usize = 5_000;
 
 /// Loads the demo region into an empty store and creates its demo accounts; returns what
-/// to tell the newcomer about them (their API keys are shown this once).
+/// to tell the newcomer about them (their API keys and passwords are shown this once).
 pub async fn load_if_empty(service: &Arc<HealthService>) -> anyhow::Result<Option<String>> {
     if service.store().person_count().await? > 0 {
         tracing::info!("the store already has persons; not loading the demo region again");
@@ -29,7 +29,10 @@ pub async fn load_if_empty(service: &Arc<HealthService>) -> anyhow::Result<Optio
 }
 
 /// One account of each kind a newcomer needs to try the API: two departments' feeds, a
-/// local office, two provincial officers (a decision needs two) and an auditor.
+/// local office, two provincial officers (a decision needs two), an auditor and a
+/// complaint handler. The staff
+/// among them also get a random password, to sign in to the officials' pages
+/// (`/staff/login`); like the keys, it is shown this once and stored only as its hash.
 async fn accounts(service: &HealthService) -> anyhow::Result<String> {
     let office = |role, area: &str| {
         Ok::<_, anyhow::Error>((role, Some(AreaCode::parse(area).map_err(anyhow::Error::msg)?), None))
@@ -41,15 +44,35 @@ async fn accounts(service: &HealthService) -> anyhow::Result<String> {
         ("demo-province-1", office(Role::ProvincialOffice, "330000")?),
         ("demo-province-2", office(Role::ProvincialOffice, "330000")?),
         ("demo-auditor", (Role::Auditor, None, None)),
+        ("demo-complaints", (Role::ComplaintHandler, None, None)),
     ];
-    let mut said = String::from("demo accounts (API keys, shown once; use them as `Authorization: Bearer <key>`):\n");
+    let mut said = String::from(
+        "demo accounts, shown once: API keys go in `Authorization: Bearer <key>`; the officials sign in to \
+         /staff/login with their password:\n",
+    );
     for (username, (role, jurisdiction, department)) in wanted {
-        let new = NewAccount { username: username.to_string(), password: None, role, jurisdiction, department };
+        // Data feeds are systems: keys only. People sign in.
+        let password = (role != Role::DataSource).then(demo_password);
+        let new =
+            NewAccount { username: username.to_string(), password: password.clone(), role, jurisdiction, department };
         service.create_account(new).await?;
         let key = service.issue_api_key(username, "demo").await?;
-        said.push_str(&format!("  {username:<22} {:<18} {key}\n", role.as_str()));
+        said.push_str(&format!("  {username:<22} {:<18} {key}", role.as_str()));
+        if let Some(password) = password {
+            said.push_str(&format!("  password {password}"));
+        }
+        said.push('\n');
     }
     Ok(said)
+}
+
+/// 16 characters from an alphabet without look-alikes (no 0/O, 1/l/I): about 90 bits,
+/// easy to copy from a terminal by hand.
+fn demo_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..16).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
 }
 
 /// Loads a synthetic region through the ingestion path. Returns (persons, events, rejected).

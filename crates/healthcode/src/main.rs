@@ -10,11 +10,15 @@ mod audit;
 mod bench;
 mod bench_ingest;
 mod bench_tokens;
+mod bench_tracing;
 mod demo;
+mod destroy;
 mod keys;
+mod research;
 mod scenario;
 mod serve;
 mod upload;
+mod vault;
 mod verify;
 
 use std::path::PathBuf;
@@ -54,6 +58,18 @@ enum Command {
     Accounts(accounts::AccountsArgs),
     /// Audit the transparency log of a running server without trusting it.
     Audit(audit::AuditArgs),
+    /// Aggregate counts for researchers: differentially private, small cells withheld.
+    Research {
+        #[command(subcommand)]
+        command: ResearchCommand,
+    },
+    /// The master keys of personal data at rest (keys/vault.key).
+    Vault {
+        #[command(subcommand)]
+        command: vault::VaultCommand,
+    },
+    /// When the epidemic is declared over: destroy every resident's data and its keys.
+    Destroy(destroy::DestroyArgs),
     /// Upload a department's batch (NDJSON or CSV) to a server, resuming where it stands.
     Upload(upload::UploadArgs),
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
@@ -76,6 +92,12 @@ enum ScenarioCommand {
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum ResearchCommand {
+    /// Release one table (CSV on stdout), spending ε from the privacy budget.
+    Export(research::ResearchArgs),
 }
 
 #[derive(Subcommand)]
@@ -126,6 +148,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Verify(args) => verify::run(args),
         Command::Audit(args) => runtime.block_on(audit::run(args)),
         Command::Accounts(args) => runtime.block_on(accounts::run(args)),
+        Command::Research { command: ResearchCommand::Export(args) } => runtime.block_on(research::run(args)),
+        Command::Vault { command } => runtime.block_on(vault::run(command)),
+        Command::Destroy(args) => runtime.block_on(destroy::run(args)),
         Command::Upload(args) => runtime.block_on(upload::run(args)),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }

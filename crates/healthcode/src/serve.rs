@@ -29,24 +29,66 @@ pub struct ServeArgs {
     /// Rule-set file to activate instead of the default.
     #[arg(long, env = "HEALTHCODE_RULES", value_name = "FILE")]
     rules: Option<PathBuf>,
-    /// Key of the keyed hash that turns identity documents into pseudonyms. Kept apart
-    /// from the data; created with random bytes if missing.
-    #[arg(long, env = "HEALTHCODE_PSEUDONYM_KEY_FILE", default_value = "keys/pseudonym.key")]
-    pseudonym_key_file: PathBuf,
-    /// The signing key ring (private; created if missing). Checked every few seconds, so
-    /// `healthcode keys rotate` takes effect without a restart.
-    #[arg(long, env = "HEALTHCODE_SIGNING_KEYS_FILE", default_value = "keys/signing.json")]
-    signing_keys_file: PathBuf,
-    /// The key that signs the transparency log's checkpoints (C2SP note key text; created
-    /// if missing). Auditors get its public half from `GET /v1/log/key`.
-    #[arg(long, env = "HEALTHCODE_LOG_KEY_FILE", default_value = "keys/log.key")]
-    log_key_file: PathBuf,
-    /// The log's name (its checkpoints' origin), used when the log key is created.
-    #[arg(long, env = "HEALTHCODE_LOG_ORIGIN", default_value = healthcode_service::DEFAULT_LOG_ORIGIN)]
-    log_origin: String,
+    #[command(flatten)]
+    keys: KeyFiles,
+    /// Registrations one client address may make per minute (rate limit).
+    #[arg(long, env = "HEALTHCODE_REGISTRATIONS_PER_MINUTE", default_value_t = 30)]
+    registrations_per_minute: u32,
+    /// Sign-in attempts (residents and staff) one client address may make per minute.
+    #[arg(long, env = "HEALTHCODE_SIGN_INS_PER_MINUTE", default_value_t = 10)]
+    sign_ins_per_minute: u32,
+    /// How long a resident key, once looked up, is trusted from memory (0: never; a key
+    /// replaced at a counter stops on other servers within this time).
+    #[arg(long, env = "HEALTHCODE_RESIDENT_KEY_CACHE_SECONDS", default_value_t = healthcode_service::RESIDENT_KEY_CACHE_SECS)]
+    resident_key_cache_seconds: u64,
+    /// Verify each `POST /v1/verify` alone instead of in batches with concurrent ones
+    /// (to measure what batching gives; see BENCHMARKS.md).
+    #[arg(long)]
+    no_verify_batch: bool,
     /// How often the scheduler re-evaluates codes whose next change has come.
     #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
     scheduler_seconds: u64,
+}
+
+/// The files that hold the service's secrets, each kept apart from the data.
+#[derive(Args)]
+pub struct KeyFiles {
+    /// Key of the keyed hash that turns identity documents into pseudonyms. Kept apart
+    /// from the data; created with random bytes if missing.
+    #[arg(long, env = "HEALTHCODE_PSEUDONYM_KEY_FILE", default_value = "keys/pseudonym.key")]
+    pub pseudonym_key_file: PathBuf,
+    /// The signing key ring (private; created if missing). Checked every few seconds, so
+    /// `healthcode keys rotate` takes effect without a restart.
+    #[arg(long, env = "HEALTHCODE_SIGNING_KEYS_FILE", default_value = "keys/signing.json")]
+    pub signing_keys_file: PathBuf,
+    /// The key that signs the transparency log's checkpoints (C2SP note key text; created
+    /// if missing). Auditors get its public half from `GET /v1/log/key`.
+    #[arg(long, env = "HEALTHCODE_LOG_KEY_FILE", default_value = "keys/log.key")]
+    pub log_key_file: PathBuf,
+    /// The log's name (its checkpoints' origin), used when the log key is created.
+    #[arg(long, env = "HEALTHCODE_LOG_ORIGIN", default_value = healthcode_service::DEFAULT_LOG_ORIGIN)]
+    pub log_origin: String,
+    /// The master keys that wrap each person's data key (one per line, the current one
+    /// first; created if missing). Without it, personal details cannot be opened.
+    #[arg(long, env = "HEALTHCODE_VAULT_KEY_FILE", default_value = "keys/vault.key")]
+    pub vault_key_file: PathBuf,
+}
+
+impl KeyFiles {
+    /// The service over `store` with the keys from these files (created if missing).
+    pub async fn open_service(
+        &self,
+        store: Arc<dyn Store>,
+        rules: healthcode_rules::RuleSet,
+    ) -> anyhow::Result<HealthService> {
+        let key = pseudonym_key(&self.pseudonym_key_file)?;
+        let keys = ServiceKeys {
+            signing: crate::keys::load_or_create(&self.signing_keys_file, healthcode_service::DEFAULT_REGION)?,
+            log: log_key(&self.log_key_file, &self.log_origin)?,
+            vault: vault_keys(&self.vault_key_file)?,
+        };
+        Ok(HealthService::open_with(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules, keys).await?)
+    }
 }
 
 #[derive(Args)]
@@ -98,14 +140,22 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .init();
     let rules = crate::load_rules(args.rules.as_ref())?;
     let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
-    let key = pseudonym_key(&args.pseudonym_key_file)?;
-    let keys = ServiceKeys {
-        signing: crate::keys::load_or_create(&args.signing_keys_file, healthcode_service::DEFAULT_REGION)?,
-        log: log_key(&args.log_key_file, &args.log_origin)?,
-    };
-    let service =
-        Arc::new(HealthService::open_with(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules, keys).await?);
-    let key_watch = watch_key_ring(service.clone(), args.signing_keys_file.clone());
+    let service = Arc::new(args.keys.open_service(store, rules).await?);
+    service.set_resident_key_cache_seconds(args.resident_key_cache_seconds);
+    let key_watch = watch_key_file(args.keys.signing_keys_file.clone(), "signing keys", {
+        let service = service.clone();
+        move |text| {
+            service.set_key_ring(healthcode_service::KeyRing::from_json(text)?);
+            Ok(())
+        }
+    });
+    let vault_watch = watch_key_file(args.keys.vault_key_file.clone(), "vault master keys", {
+        let service = service.clone();
+        move |text| {
+            service.set_vault(vault_ring(text)?);
+            Ok(())
+        }
+    });
     if let Some(version) = service.restore_active_rules().await? {
         if args.rules.is_some() {
             tracing::warn!(%version, "rules approved through /v1/rules/proposals are in force; --rules is ignored");
@@ -131,25 +181,39 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(accounts) = demo_accounts {
         print!("{accounts}");
+        println!("officials' pages: sign in at http://{address}/staff/login");
     }
-    let mut state = healthcode_server::AppState::new(service);
+    let limits = healthcode_server::limits::LimitSettings {
+        registrations_per_minute: args.registrations_per_minute,
+        sign_ins_per_minute: args.sign_ins_per_minute,
+    };
+    let mut state = healthcode_server::AppState::new(service).with_limits(limits);
+    state.verify_in_batches = !args.no_verify_batch;
     if args.demo {
         state = state.with_demo();
     }
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     key_watch.abort();
+    vault_watch.abort();
     Ok(())
 }
 
-/// Reloads the key ring when its file changes (a rotation or revocation by `healthcode
-/// keys`), so that keys change without downtime. A file that cannot be read is logged and
-/// the keys in use are kept.
-fn watch_key_ring(service: Arc<HealthService>, path: PathBuf) -> tokio::task::JoinHandle<()> {
+/// How often key files are checked for changes.
+pub(crate) const KEY_FILE_CHECK: Duration = Duration::from_secs(5);
+
+/// Calls `apply` with a key file's new text whenever the file changes (a rotation or
+/// revocation by `healthcode keys` or `healthcode vault`), so that keys change without
+/// downtime. A file that cannot be read or applied is logged and the keys in use are kept.
+fn watch_key_file(
+    path: PathBuf,
+    what: &'static str,
+    apply: impl Fn(&str) -> anyhow::Result<()> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
         let mut seen = modified(&path);
-        let mut ticks = tokio::time::interval(Duration::from_secs(5));
+        let mut ticks = tokio::time::interval(KEY_FILE_CHECK);
         loop {
             ticks.tick().await;
             let now = modified(&path);
@@ -157,16 +221,10 @@ fn watch_key_ring(service: Arc<HealthService>, path: PathBuf) -> tokio::task::Jo
                 continue;
             }
             seen = now;
-            match std::fs::read_to_string(&path)
-                .map_err(anyhow::Error::from)
-                .and_then(|t| Ok(healthcode_service::KeyRing::from_json(&t)?))
-            {
-                Ok(ring) => {
-                    tracing::info!(keys = ring.keys().len(), "signing keys reloaded");
-                    service.set_key_ring(ring);
-                }
+            match std::fs::read_to_string(&path).map_err(anyhow::Error::from).and_then(|t| apply(&t)) {
+                Ok(()) => tracing::info!(path = %path.display(), "{what} reloaded"),
                 Err(e) => {
-                    tracing::error!(error = %e, path = %path.display(), "the key ring file changed but cannot be read; keeping the keys in use")
+                    tracing::error!(error = %e, path = %path.display(), "the {what} file changed but cannot be read; keeping the keys in use")
                 }
             }
         }
@@ -194,6 +252,35 @@ fn log_key(path: &Path, origin: &str) -> anyhow::Result<healthcode_log::NoteSign
         .with_context(|| format!("cannot write the log key {}", path.display()))?;
     tracing::warn!(path = %path.display(), "created a new transparency-log key; back it up: checkpoints signed with it are what auditors verify");
     Ok(signer)
+}
+
+/// The vault's master keys from the text of their file: one key per line, the current
+/// one first.
+pub(crate) fn vault_ring(text: &str) -> anyhow::Result<healthcode_vault::Keyring> {
+    use healthcode_vault::{Keyring, MasterKey};
+    let mut keys = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(MasterKey::from_text);
+    let current = keys.next().ok_or_else(|| anyhow::anyhow!("it holds no key"))?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut ring = Keyring::new(current);
+    for key in keys {
+        ring.add_older(key.map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    Ok(ring)
+}
+
+/// The vault's master keys from their file, created with a new random key if missing.
+fn vault_keys(path: &Path) -> anyhow::Result<healthcode_vault::Keyring> {
+    use healthcode_vault::{Keyring, MasterKey};
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return vault_ring(&text).with_context(|| format!("the vault key file {}", path.display()));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let key = MasterKey::generate();
+    write_private(path, format!("{}\n", key.to_text().as_str()).as_bytes())
+        .with_context(|| format!("cannot write the vault key {}", path.display()))?;
+    tracing::warn!(path = %path.display(), "created a new vault master key; back it up apart from the data: without it, personal details cannot be opened");
+    Ok(Keyring::new(key))
 }
 
 fn pseudonym_key(path: &Path) -> anyhow::Result<Vec<u8>> {

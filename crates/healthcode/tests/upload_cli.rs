@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{healthcode, serve_with};
+use common::{healthcode, serve_command, serve_with};
 use serde_json::Value;
 
 const ROWS: usize = 200_000;
@@ -149,7 +149,7 @@ async fn kill_and_resume(backend: Backend) {
     let file = dir.path().join("contacts.ndjson");
     let (lines, invalid) = write_batch(&file);
     let key = feed_key(dir.path(), &backend);
-    let serve = |dir: &Path| serve_with(dir, &backend.serve_args(dir));
+    let serve = |dir: &Path| serve_with(serve_command(dir).args(backend.serve_args(dir)).stderr(Stdio::null()));
     let client = reqwest::Client::new();
 
     // First attempt: killed once some chunks are stored, well before the end.

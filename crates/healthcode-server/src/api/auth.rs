@@ -77,3 +77,17 @@ pub(crate) fn json_object<T: DeserializeOwned>(body: &JsonBody, shape: &str) -> 
         ApiError::InvalidInput(healthcode_domain::ValidationError::new(format!("{e}; send a JSON object: {shape}")))
     })
 }
+
+/// The person named in the route's path and who is reading them (`reader`).
+pub(crate) async fn person_and_reader(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+    query: crate::api::RawQuery,
+    wanted: Wanted,
+) -> Result<(PersonId, Reader), ApiError> {
+    let person = crate::api::codes::person_in_path(path)?;
+    let query = crate::api::query_params(query)?;
+    let reader = reader(state, headers, &person, &query, wanted).await?;
+    Ok((person, reader))
+}

@@ -11,8 +11,7 @@ use healthcode_domain::ValidationError;
 use healthcode_service::{hashes_base64, PersonLog};
 use serde_json::{json, Value};
 
-use crate::api::auth::{reader, Wanted};
-use crate::api::codes::person_in_path;
+use crate::api::auth::{person_and_reader, Wanted};
 use crate::api::{query_params, RawQuery};
 use crate::{ApiError, AppState};
 
@@ -94,8 +93,7 @@ pub(crate) async fn person(
     path: Result<Path<String>, PathRejection>,
     query: RawQuery,
 ) -> Result<Json<PersonLog>, ApiError> {
-    let person = person_in_path(path)?;
-    let query = query_params(query)?;
-    reader(&state, &headers, &person, &query, Wanted::Data("history of colour changes")).await?;
+    let (person, _) =
+        person_and_reader(&state, &headers, path, query, Wanted::Data("history of colour changes")).await?;
     Ok(Json(state.service.person_log(&person).await?))
 }

@@ -3,7 +3,9 @@
 mod auth;
 mod body;
 mod codes;
+mod collection;
 mod events;
+mod extended;
 mod feeds;
 mod log;
 mod overview;
@@ -30,6 +32,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .route("/v1/persons", post(persons::register))
+        .route("/v1/collection-rules", get(collection::rules))
         .route("/v1/persons/{person_id}/code", get(codes::code))
         .route("/v1/events", post(events::one))
         .route("/v1/events/batch", post(events::batch))
@@ -70,12 +73,17 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/log/entries", get(log::entries))
         .route("/v1/persons/{person_id}/log", get(log::person))
         .route("/v1/persons/{person_id}/accesses", get(residents::accesses))
+        .route("/v1/persons/{person_id}/details", get(residents::details))
         .route("/v1/persons/{person_id}/complaints", get(residents::complaints_of).post(residents::file_complaint))
         .route("/v1/persons/{person_id}/proxies/{proxy_id}", axum::routing::delete(residents::end_proxy))
         .route("/v1/me/dependants", post(residents::add_dependant))
         .route("/v1/complaints", get(residents::complaint_queue))
         .route("/v1/complaints/{complaint_id}/answer", post(residents::answer_complaint))
         .route("/v1/residents/keys", post(residents::replace_key))
+        .route("/v1/persons/{person_id}/consents", get(extended::consents).post(extended::set_consent))
+        .route("/v1/third-parties", post(extended::register).get(extended::list))
+        .route("/v1/third-parties/{username}/revoke", post(extended::revoke))
+        .route("/v1/third-party/check", post(extended::check))
 }
 
 /// Query parameters as text; a malformed query string is a JSON `invalid_input`.

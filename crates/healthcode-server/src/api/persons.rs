@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
 
-const FIELDS: &[&str] = &["id_type", "id_number", "name", "residence_area"];
+const FIELDS: &[&str] = &["id_type", "id_number", "name", "phone", "residence_area"];
 
 /// A JSON object holding a registration (`FIELDS`) and the `extra` fields a route takes;
 /// any other field is refused with its name. Returns the registration and the object.
@@ -47,7 +47,9 @@ pub(crate) fn registration_in(body: &JsonBody, extra: &[&str]) -> Result<(Regist
         .transpose()?;
     let name =
         text_in(&object, "name")?.map(healthcode_domain::check_name).transpose().map_err(ApiError::InvalidInput)?;
-    Ok((Registration { document, residence_area, name }, object))
+    let phone =
+        text_in(&object, "phone")?.map(healthcode_service::check_phone).transpose().map_err(ApiError::InvalidInput)?;
+    Ok((Registration { document, residence_area, name, phone }, object))
 }
 
 /// A string field of a JSON object, if present and not null.

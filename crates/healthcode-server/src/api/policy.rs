@@ -32,6 +32,9 @@ pub enum Action {
     ReplaceResidentKey,
     ReadComplaints,
     AnswerComplaints,
+    ManageThirdParties,
+    ReadThirdParties,
+    ThirdPartyCheck,
 }
 
 use Role::*;
@@ -62,6 +65,11 @@ pub const POLICY: &[(Action, &[Role])] = &[
     (Action::ReplaceResidentKey, &[LocalOffice, ProvincialOffice]),
     (Action::ReadComplaints, &[ComplaintHandler, ProvincialOffice, Auditor]),
     (Action::AnswerComplaints, &[ComplaintHandler]),
+    // Outside systems for the extended functions: registered and revoked by the province,
+    // visible to auditors, and able to do one thing, within their scope.
+    (Action::ManageThirdParties, &[ProvincialOffice]),
+    (Action::ReadThirdParties, &[ProvincialOffice, Auditor]),
+    (Action::ThirdPartyCheck, &[ThirdParty]),
 ];
 
 pub fn permits(action: Action, role: Role) -> bool {
@@ -71,7 +79,12 @@ pub fn permits(action: Action, role: Role) -> bool {
 /// The caller's account, if it may take `action`: 401 without a valid key, 403 with the
 /// wrong role.
 pub(crate) async fn allow(state: &AppState, headers: &HeaderMap, action: Action) -> Result<Account, ApiError> {
-    let key = bearer(headers, "session or API key")?;
+    allow_key(state, bearer(headers, "session or API key")?, action).await
+}
+
+/// As `allow`, for a key that came some other way (the officials' pages read it from
+/// their session cookie): one check for the API and the pages.
+pub(crate) async fn allow_key(state: &AppState, key: &str, action: Action) -> Result<Account, ApiError> {
     let account = state.service.authenticate(key).await?;
     if !permits(action, account.role) {
         return Err(ApiError::Forbidden(format!("a {} account may not do this ({action:?})", account.role)));

@@ -10,8 +10,7 @@ use healthcode_domain::{IdDocument, PersonId, ValidationError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::auth::{bearer, json_object, reader, Wanted};
-use crate::api::codes::person_in_path;
+use crate::api::auth::{bearer, json_object, person_and_reader, Wanted};
 use crate::api::persons::{registration_in, text_in};
 use crate::api::policy::{allow, Action};
 use crate::api::{id_in_path, query_params, JsonBody, RawQuery};
@@ -62,8 +61,7 @@ pub(crate) async fn accesses(
     path: Result<Path<String>, PathRejection>,
     query: RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let person = person_in_path(path)?;
-    reader(&state, &headers, &person, &query_params(query)?, Wanted::OwnOnly("access log")).await?;
+    let (person, _) = person_and_reader(&state, &headers, path, query, Wanted::OwnOnly("access log")).await?;
     Ok(Json(json!({ "accesses": state.service.accesses(&person).await? })))
 }
 
@@ -82,8 +80,7 @@ pub(crate) async fn file_complaint(
     query: RawQuery,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let person = person_in_path(path)?;
-    let by = reader(&state, &headers, &person, &query_params(query)?, Wanted::OwnOnly("complaints")).await?;
+    let (person, by) = person_and_reader(&state, &headers, path, query, Wanted::OwnOnly("complaints")).await?;
     let body: ComplaintBody = json_object(&body, r#"{"subject": "colour"|"evidence"|"decision"|"other", "text": …}"#)?;
     let complaint = state.service.file_complaint(&person, &by, &body.subject, &body.text).await?;
     Ok((StatusCode::CREATED, Json(json!({ "complaint": complaint }))))
@@ -96,8 +93,7 @@ pub(crate) async fn complaints_of(
     path: Result<Path<String>, PathRejection>,
     query: RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let person = person_in_path(path)?;
-    reader(&state, &headers, &person, &query_params(query)?, Wanted::Data("complaints")).await?;
+    let (person, _) = person_and_reader(&state, &headers, path, query, Wanted::Data("complaints")).await?;
     Ok(Json(json!({ "complaints": state.service.complaints_of(&person).await? })))
 }
 
@@ -155,4 +151,17 @@ pub(crate) async fn replace_key(
     let document = IdDocument::parse(&body.id_type, &body.id_number).map_err(ApiError::InvalidInput)?;
     let (person, key) = state.service.replace_resident_key(&office, &document).await?;
     Ok(Json(json!({ "person_id": person, "resident_key": key })))
+}
+
+/// A person's sealed details (full name, phone), opened: for the person, their proxies,
+/// and staff with a purpose (a health officer calling a close contact), each read logged.
+pub(crate) async fn details(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let (person, _) = person_and_reader(&state, &headers, path, query, Wanted::Data("contact details")).await?;
+    let details = state.service.personal_details(&person).await?.unwrap_or_default();
+    Ok(Json(json!({ "person_id": person, "details": details })))
 }

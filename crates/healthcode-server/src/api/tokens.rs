@@ -9,9 +9,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::auth::{json_object, reader, Wanted};
-use crate::api::codes::person_in_path;
-use crate::api::{query_params, JsonBody, RawQuery};
+use crate::api::auth::{bearer, json_object, person_and_reader, Wanted};
+use crate::api::{JsonBody, RawQuery};
 use crate::{ApiError, AppState};
 
 /// A freshly signed code for the person's current colour, for the person or a proxy.
@@ -21,10 +20,14 @@ async fn issue(
     path: Result<Path<String>, PathRejection>,
     query: RawQuery,
 ) -> Result<healthcode_service::IssuedCode, ApiError> {
-    let person = person_in_path(path)?;
-    let query = query_params(query)?;
-    reader(state, headers, &person, &query, Wanted::LiveCode).await?;
-    Ok(state.service.issue_code_token(&person).await?)
+    let key = bearer(headers, "resident key")?;
+    if key.starts_with(healthcode_service::RESIDENT_KEY_PREFIX) {
+        let person = crate::api::codes::person_in_path(path)?;
+        return Ok(state.service.issue_code_token_for(key, &person).await?);
+    }
+    // Any other key is refused here, with the reason (staff never hold a live code).
+    person_and_reader(state, headers, path, query, Wanted::LiveCode).await?;
+    Err(ApiError::Forbidden("only the person and those who act for them hold the live code".into()))
 }
 
 pub(crate) async fn token(
@@ -91,7 +94,12 @@ pub(crate) struct TokenBody {
 /// false with the reason (a verdict, not an error of the request).
 pub(crate) async fn verify(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
     let TokenBody { token } = json_object(&body, r#"{"token": "HC1:…"}"#)?;
-    Ok(match state.service.verify_code_token(&token) {
+    let verified = if state.verify_in_batches {
+        state.service.verify_code_token_batched(&token).await
+    } else {
+        state.service.verify_code_token(&token)
+    };
+    Ok(match verified {
         Ok(code) => Json(json!({"valid": true, "code": code})).into_response(),
         Err(refused) => {
             Json(json!({"valid": false, "reason": refused.code(), "message": refused.to_string()})).into_response()

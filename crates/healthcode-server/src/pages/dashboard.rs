@@ -1,6 +1,6 @@
 //! The officials' dashboard: codes by colour now, the residence areas with the most
 //! non-green codes, and colour changes per day from the transparency log, as SVG charts;
-//! and the active rules, read only (approving rule sets waits for that workflow).
+//! and the active rules, read only (officials change them on `/staff/rules`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -89,11 +89,11 @@ pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response
     ));
     body.push_str(&rules_table(&ui, &state.service.rules()));
     body.push_str(&format!(
-        "<p class=\"muted\">{}</p>",
-        ui.t(
-            "规则集的审批页面将随审批流程一起提供；此处只读。",
-            "Rule-set approval pages come with the approval workflow; the rules are read only here."
-        )
+        "<p>{} <a href=\"/staff/rules\">{}</a> · <a href=\"/staff/decisions\">{}</a> · <a href=\"/staff/alarms\">{}</a></p>",
+        ui.t("规则在此只读；提议与批准请登录：", "The rules are read only here; officials sign in to propose and approve:"),
+        ui.t("规则变更", "rule changes"),
+        ui.t("管理决定", "management decisions"),
+        ui.t("告警", "alarms"),
     ));
     ui.page(StatusCode::OK, &ui_plain(&ui, "数据看板", "Dashboard"), &body)
 }

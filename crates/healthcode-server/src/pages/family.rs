@@ -157,7 +157,7 @@ pub(crate) async fn add(ui: Ui, State(state): State<AppState>, headers: HeaderMa
             )
         }
     };
-    let registration = Registration { document, residence_area, name };
+    let registration = Registration { document, residence_area, name, phone: None };
     let relation = field("relation").unwrap_or("");
     match state.service.add_dependant(&me, registration, relation, field("dependant_key")).await {
         Ok((person, _)) => see_other(&format!("/persons/{}", person.id)),

@@ -142,6 +142,11 @@ button{padding:.55rem 1.1rem;margin-top:.75rem;background:#0b4f9c;color:#fff;bor
 .decision{padding:2rem 1rem;border-radius:.75rem;text-align:center;margin:1rem 0}.decision strong{display:block;font-size:2.5rem}
 figure{margin:1rem 0}.chart{width:100%;height:auto;max-width:36rem}
 code{font-size:.85em}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:.5rem;font-size:.85em}
+textarea{font-family:ui-monospace,monospace;font-size:.85em}
+.problem{border:2px solid #b00020;padding:.75rem;border-radius:.4rem;background:#fff}.done{border:2px solid #0a6b2b;padding:.75rem;border-radius:.4rem}
+.staffbar{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center;border-bottom:1px solid #ccc;padding:.25rem 0 .5rem}.staffbar form{margin-left:auto}.staffbar button{margin-top:0;padding:.3rem .8rem}
+ul.changes{padding-left:1.2rem}ul.changes li{margin:.4rem 0}del,ins{text-decoration:none}
 @media print{header,.noprint{display:none}body{max-width:none}}
 "#;
 
@@ -152,6 +157,11 @@ impl Ui {
             Lang::Zh => zh,
             Lang::En => en,
         })
+    }
+
+    /// The path of the page asked for (where to come back to after signing in).
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     pub fn en(&self) -> bool {
@@ -207,7 +217,7 @@ impl Ui {
 <title>{title}</title><style>{STYLE}</style></head><body>
 <a class="skip" href="#main">{skip}</a>
 <header><nav aria-label="{nav}"><a class="brand" href="/">{brand}</a>
-<a href="/register">{register}</a> <a href="/venues/new">{venues}</a> <a href="/verify">{verify}</a> <a href="/dashboard">{dashboard}</a>
+<a href="/register">{register}</a> <a href="/venues/new">{venues}</a> <a href="/verify">{verify}</a> <a href="/dashboard">{dashboard}</a> <a href="/staff">{staff}</a>
 <a href="{lang_link}" lang="{other_lang}" hreflang="{other_lang}">{other_label}</a> <a href="{text_link}">{text_label}</a></nav></header>
 <main id="main">{body}</main></body></html>"##,
             large = if self.large { r#" class="large""# } else { "" },
@@ -219,6 +229,7 @@ impl Ui {
             venues = self.t("场所", "Venues"),
             verify = self.t("核验", "Verify"),
             dashboard = self.t("数据看板", "Dashboard"),
+            staff = self.t("工作人员", "Officials"),
             lang_link = self.link_with("lang", other.0),
             other_lang = other.0,
             other_label = other.1,

@@ -1,4 +1,5 @@
-//! Server-rendered pages, one module per role: residents, venues, verifiers and officials.
+//! Server-rendered pages, one module per role: residents, venues, verifiers and officials
+//! (`staff`: sign-in and the session check; `rule_changes`, `officials`: their work).
 //! zh-CN by default, English by a switch (`?lang=en`, remembered in a cookie), a large-text
 //! mode, no scripts and no external assets (the CSP forbids both; the camera page alone
 //! may load scripts from this server). `layout` holds what
@@ -6,13 +7,18 @@
 
 mod camera;
 mod charts;
+mod complaints;
 mod dashboard;
 mod family;
 mod home;
 mod layout;
+mod officials;
 mod resident;
 mod rights;
+mod rule_changes;
 mod signin;
+mod staff;
+mod tracing;
 mod venue;
 mod verifier;
 
@@ -37,6 +43,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/persons/{person_id}/history", get(resident::history))
         .route("/persons/{person_id}/card", get(resident::card))
         .route("/persons/{person_id}/accesses", get(rights::accesses))
+        .route("/persons/{person_id}/consents", post(rights::set_consent))
         .route("/persons/{person_id}/complaints", get(rights::complaints).post(rights::file))
         .route("/venues/new", get(venue::register_form).post(venue::register))
         .route("/venues/{venue_id}", get(venue::venue))
@@ -51,4 +58,21 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/verify/camera", get(camera::page))
         .route("/assets/{name}", get(camera::asset))
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/staff", get(staff::home))
+        .route("/staff/login", get(staff::login_form).post(staff::login))
+        .route("/staff/logout", post(staff::logout))
+        .route("/staff/rules", get(rule_changes::list))
+        .route("/staff/rules/new", get(rule_changes::new_form).post(rule_changes::propose))
+        .route("/staff/rules/{proposal_id}", get(rule_changes::detail))
+        .route("/staff/rules/{proposal_id}/approve", post(rule_changes::approve))
+        .route("/staff/designations", get(officials::designations).post(officials::designate))
+        .route("/staff/designations/{proposal_id}/approve", post(officials::approve_designation))
+        .route("/staff/decisions", get(officials::decisions).post(officials::propose_decision))
+        .route("/staff/decisions/{decision_id}/approve", post(officials::approve_decision))
+        .route("/staff/alarms", get(officials::alarms))
+        .route("/staff/complaints", get(complaints::queue))
+        .route("/staff/traces", get(tracing::page).post(tracing::trace))
+        .route("/staff/traces/{trace_id}", get(tracing::show))
+        .route("/staff/traces/{trace_id}/confirm", post(tracing::confirm))
+        .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))
 }

@@ -23,8 +23,8 @@ use crate::AppState;
 fn notice(ui: &Ui) -> String {
     let items: [(&str, &str); 5] = [
         (
-            "收集什么：证件类型和号码（只用于生成不可逆的编号，号码本身不保存）、姓名（只保存打码后的形式，如“张*丰”）、常住地区代码（可选）。",
-            "What we collect: your ID type and number (used only to derive an irreversible pseudonym; the number itself is not kept), your name (kept only masked, e.g. “Z*F”) and, optionally, your area of residence.",
+            "收集什么：证件类型和号码（只用于生成不可逆的编号，号码本身不保存）、姓名（核验时只显示打码形式，如“张*丰”；全名与手机号用只属于您的密钥加密保存）、手机号和常住地区代码（可选）。疫情结束后全部销毁。",
+            "What we collect: your ID type and number (used only to derive an irreversible pseudonym; the number itself is not kept), your name (checkpoints see it masked, e.g. “Z*F”; the full name and phone are encrypted with a key of your own) and, optionally, a mobile number and your area of residence. All of it is destroyed when the epidemic is over.",
         ),
         (
             "为什么：依据公布的赋码规则计算健康码颜色，并在场所和卡口核验。",
@@ -55,7 +55,15 @@ fn notice(ui: &Ui) -> String {
 }
 
 pub(crate) async fn notice_page(ui: Ui) -> Response {
-    let body = format!("<h1>{}</h1>{}", ui.t("个人信息收集告知", "Collection notice"), notice(&ui));
+    let body = format!(
+        "<h1>{}</h1>{}<p>{} <a href=\"/v1/collection-rules\">/v1/collection-rules</a></p>",
+        ui.t("个人信息收集告知", "Collection notice"),
+        notice(&ui),
+        ui.t(
+            "机器可读的收集规则（字段、目的、保存期限、接收方）：",
+            "The collection rules, machine-readable (fields, purposes, retention, recipients):"
+        ),
+    );
     ui.page(StatusCode::OK, &ui.t("收集告知", "Collection notice"), &body)
 }
 
@@ -77,6 +85,7 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<String>, kept: &Has
 <label for="id_type">{id_type}</label><select id="id_type" name="id_type"><option value="resident_id">{resident_id}</option><option value="passport"{passport_selected}>{passport}</option></select>
 <label for="id_number">{id_number}</label><input id="id_number" name="id_number" required maxlength="32" autocomplete="off" inputmode="text">
 <label for="name">{name} <span class="muted">{optional}</span></label><input id="name" name="name" maxlength="64" value="{name_value}" autocomplete="name">
+<label for="phone">{phone} <span class="muted">{phone_hint}</span></label><input id="phone" name="phone" maxlength="20" inputmode="tel" autocomplete="tel">
 <label for="residence_area">{area} <span class="muted">{area_hint}</span></label><input id="residence_area" name="residence_area" maxlength="12" inputmode="numeric" value="{area_value}">
 <p><input type="checkbox" id="consent" name="consent" value="yes" required><label class="inline" for="consent">{consent}</label></p>
 <button type="submit">{submit}</button></form>"#,
@@ -87,6 +96,11 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<String>, kept: &Has
         name = ui.t("姓名", "Name"),
         optional = ui.t("（可选，只保存打码形式）", "(optional; kept masked only)"),
         name_value = kept("name"),
+        phone = ui.t("手机号", "Mobile number"),
+        phone_hint = ui.t(
+            "（可选，加密保存，仅用于疾控联系您）",
+            "(optional; kept encrypted, used only by health officers to reach you)"
+        ),
         area = ui.t("常住地区代码", "Area of residence (code)"),
         area_hint = ui.t("（可选，如 330106）", "(optional, e.g. 330106)"),
         area_value = kept("residence_area"),
@@ -135,7 +149,11 @@ pub(crate) async fn register(
         Ok(name) => name,
         Err(_) => return refuse(ui, "姓名应为 1 至 64 个字符", "The name must be 1 to 64 characters"),
     };
-    match state.service.register_resident(Registration { document, residence_area, name }).await {
+    let phone = match field("phone").map(healthcode_service::check_phone).transpose() {
+        Ok(phone) => phone,
+        Err(_) => return refuse(ui, "手机号应为 1 开头的 11 位数字", "A mobile number is 11 digits starting with 1"),
+    };
+    match state.service.register_resident(Registration { document, residence_area, name, phone }).await {
         Ok((person, Some(key))) => see_other_with_key(&format!("/persons/{}?welcome=1", person.id), Some(&key)),
         Ok((_, None)) => refuse(
             ui,
@@ -235,6 +253,10 @@ pub(crate) async fn code(
                 body.push_str(&welcome_note(&ui));
             }
             match super::family::section(&ui, &state, &id).await {
+                Ok(section) => body.push_str(&section),
+                Err(page) => return page,
+            }
+            match super::rights::consent_section(&ui, &state, &id).await {
                 Ok(section) => body.push_str(&section),
                 Err(page) => return page,
             }

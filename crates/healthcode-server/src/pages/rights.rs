@@ -181,3 +181,73 @@ pub(crate) async fn file(
         Err(e) => ui.internal("filing a complaint", e),
     }
 }
+
+fn function_words(ui: &Ui, function: healthcode_domain::ExtendedFunction) -> String {
+    use healthcode_domain::ExtendedFunction::*;
+    match function {
+        CitizenCard => ui.t("市民卡", "Citizen card"),
+        TransportCard => ui.t("交通卡（公交地铁闸机）", "Transport card (bus and metro gates)"),
+        Parking => ui.t("停车场", "Car parks"),
+        AccessControl => ui.t("门禁", "Building access control"),
+    }
+}
+
+/// The extended functions on the person's own page: each off until switched on here.
+pub(crate) async fn consent_section(
+    ui: &Ui,
+    state: &AppState,
+    id: &healthcode_domain::PersonId,
+) -> Result<String, Response> {
+    let consents = state.service.consents(id).await.map_err(|e| ui.internal("reading consents", e))?;
+    let mut out = format!(
+        "<section aria-labelledby=\"ext-title\"><h2 id=\"ext-title\">{}</h2><p class=\"muted\">{}</p><ul>",
+        ui.t("扩展功能（自愿开通）", "Extended functions (your choice)"),
+        ui.t(
+            "开通后，该类第三方系统（须经登记、有期限）只能读取其登记范围内的信息（颜色，至多加打码姓名），每次读取都记入您的访问记录。可随时关闭，立即生效。",
+            "When on, registered outside systems of that kind (each with an expiry) read only what their registration allows (the colour, at most with the masked name), and each read is in your access log. Switch off at any time, at once."
+        ),
+    );
+    for function in healthcode_domain::ExtendedFunction::ALL {
+        let on = consents.iter().any(|c| c.purpose == function.as_str() && c.in_force());
+        let _ = write!(
+            out,
+            "<li>{} · <strong>{}</strong> <form method=\"post\" action=\"/persons/{}/consents\" class=\"inline\"><input type=\"hidden\" name=\"function\" value=\"{}\"><input type=\"hidden\" name=\"granted\" value=\"{}\"><button type=\"submit\">{}</button></form></li>",
+            function_words(ui, *function),
+            if on { ui.t("已开通", "on") } else { ui.t("未开通", "off") },
+            esc(id.as_str()),
+            function.as_str(),
+            !on,
+            if on { ui.t("关闭", "Switch off") } else { ui.t("开通", "Switch on") },
+        );
+    }
+    out.push_str("</ul></section>");
+    Ok(out)
+}
+
+pub(crate) async fn set_consent(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    let (id, reader) = match reader_of(&ui, &state, path, "consents").await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let function = form.get("function").and_then(|f| healthcode_domain::ExtendedFunction::parse(f));
+    let granted = form.get("granted").map(String::as_str) == Some("true");
+    let Some(function) = function else {
+        return ui.error(StatusCode::BAD_REQUEST, "没有这个扩展功能", "no such extended function");
+    };
+    match state.service.set_consent(&id, &reader, function, granted).await {
+        Ok(_) => see_other(&format!("/persons/{id}")),
+        Err(ServiceError::Conflict(m)) => ui.error(StatusCode::CONFLICT, &m, &m),
+        Err(e) => ui.internal("changing a consent", e),
+    }
+}

@@ -89,7 +89,14 @@ impl TestApp {
     pub async fn spawn() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("healthcode.sqlite3")).unwrap());
-        Self::spawn_on(store, dir, None).await
+        Self::spawn_on(store, dir, None, None).await
+    }
+
+    /// As `spawn`, with rate limits as `healthcode serve` has them.
+    pub async fn spawn_limited(settings: healthcode_server::limits::LimitSettings) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("healthcode.sqlite3")).unwrap());
+        Self::spawn_on(store, dir, None, Some(settings)).await
     }
 
     /// The server over a fresh PostgreSQL schema, or None when no server is reachable.
@@ -106,10 +113,15 @@ impl TestApp {
             }
         };
         let schema = TestSchema { url, name };
-        Some(Self::spawn_on(store, tempfile::tempdir().unwrap(), Some(schema)).await)
+        Some(Self::spawn_on(store, tempfile::tempdir().unwrap(), Some(schema), None).await)
     }
 
-    async fn spawn_on(store: Arc<dyn Store>, dir: tempfile::TempDir, schema: Option<TestSchema>) -> TestApp {
+    async fn spawn_on(
+        store: Arc<dyn Store>,
+        dir: tempfile::TempDir,
+        schema: Option<TestSchema>,
+        limits: Option<healthcode_server::limits::LimitSettings>,
+    ) -> TestApp {
         let clock = ManualClock::new(t("2020-06-01T08:00:00+08:00"));
         let service = Arc::new(
             HealthService::open(
@@ -125,7 +137,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(service.clone());
+        let mut state = AppState::new(service.clone());
+        if let Some(limits) = limits {
+            state = state.with_limits(limits);
+        }
         tokio::spawn(async move {
             healthcode_server::serve(listener, state, async {
                 let _ = rx.await;

@@ -8,11 +8,12 @@ pub fn healthcode() -> Command {
     Command::new(env!("CARGO_BIN_EXE_healthcode"))
 }
 
-/// `healthcode serve` with its data and keys under `dir`.
-pub fn serve_command(dir: &Path) -> Command {
+/// A `healthcode` subcommand (`serve`, `destroy`, `vault rotate` …) with its data and
+/// every key file under `dir`.
+pub fn command_in(dir: &Path, subcommand: &[&str]) -> Command {
     let mut command = healthcode();
     command
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(subcommand)
         .arg("--data-dir")
         .arg(dir.join("data"))
         .arg("--signing-keys-file")
@@ -21,8 +22,15 @@ pub fn serve_command(dir: &Path) -> Command {
         .arg(dir.join("keys/log.key"))
         .arg("--pseudonym-key-file")
         .arg(dir.join("keys/pseudonym.key"))
+        .arg("--vault-key-file")
+        .arg(dir.join("keys/vault.key"))
         .env("RUST_LOG", "warn");
     command
+}
+
+/// `healthcode serve` with its data and keys under `dir`.
+pub fn serve_command(dir: &Path) -> Command {
+    command_in(dir, &["serve", "--listen", "127.0.0.1:0"])
 }
 
 /// A running server, killed when dropped.
@@ -41,12 +49,12 @@ impl Drop for Server {
 /// Starts the server and reads its address from the line it prints.
 #[allow(dead_code)] // each test binary uses some of these helpers
 pub fn serve(dir: &Path) -> Server {
-    serve_with(dir, &[])
+    serve_with(serve_command(dir).stderr(Stdio::null()))
 }
 
-/// As `serve`, with more arguments (e.g. `--database-url`).
-pub fn serve_with(dir: &Path, more: &[String]) -> Server {
-    let mut child = serve_command(dir).args(more).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+/// Starts a server from a command the caller prepared (its stderr, its environment).
+pub fn serve_with(command: &mut Command) -> Server {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let line = lines.next().expect("the server printed its address").unwrap();
     let address = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();

@@ -1,0 +1,408 @@
+//! Officials on the pages: signing in and out, the session cookie, the check every
+//! officials' page starts with, and the staff home that lists what the account may do.
+//!
+//! A page asks the same question as the JSON API (`api::policy::allow_key`: the key
+//! authenticates, the role is in the policy table) with the key taken from the
+//! `hc_staff` cookie instead of an `Authorization` header, and then calls the same
+//! service methods, which apply the finer rules (jurisdiction, four eyes). There is no
+//! second, weaker path.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use healthcode_domain::Role;
+use healthcode_service::ServiceError;
+use healthcode_store::{Account, Approval};
+
+use super::layout::{esc, see_other, url_value, Ui};
+use crate::api::policy::{allow_key, permits, Action, POLICY};
+use crate::{ApiError, AppState};
+
+/// The cookie holding a staff session key (`HealthService::login`).
+pub(crate) const SESSION_COOKIE: &str = "hc_staff";
+
+/// Where each officials' page is, for the home page and the bar at the top of each page.
+/// The first action is the one needed to open the page.
+const PAGES: &[(&str, Action, &str, &str)] = &[
+    ("/staff/rules", Action::ReadRuleProposals, "规则变更", "Rule changes"),
+    ("/staff/designations", Action::ReadDesignationProposals, "风险地区认定", "Area designations"),
+    ("/staff/decisions", Action::ReadDecisions, "管理决定", "Management decisions"),
+    ("/staff/alarms", Action::ReadAlarms, "告警", "Alarms"),
+    ("/staff/complaints", Action::ReadComplaints, "申诉", "Complaints"),
+    ("/staff/traces", Action::TraceContacts, "密接排查", "Contact tracing"),
+];
+
+/// What an action means, for the staff home. Exhaustive on purpose: a new action in the
+/// policy table needs its words here before it compiles.
+fn action_words(action: Action) -> (&'static str, &'static str) {
+    match action {
+        Action::SubmitEvidence => ("报送本部门的证据（数据接口）", "Submit your department's evidence (data feed)"),
+        Action::Designate => ("认定或提议风险地区", "Designate, or propose, risk areas"),
+        Action::ReadRejections => ("查看被拒收的数据", "Read rejected inputs"),
+        Action::ProposeDecision => ("提议管理决定（赋红码、黄码）", "Propose management decisions (red or yellow)"),
+        Action::ApproveDecision => {
+            ("批准管理决定（须两位省级官员）", "Approve management decisions (two provincial officers)")
+        }
+        Action::ReadDecisions => ("查看管理决定", "Read management decisions"),
+        Action::ReadAlarms => ("查看告警", "Read alarms"),
+        Action::ProposeRules => ("提议新的赋码规则", "Propose new colour rules"),
+        Action::ApproveRules => ("批准规则变更（须两位省级官员）", "Approve rule changes (two provincial officers)"),
+        Action::ReadRuleProposals => ("查看规则版本与变更", "Read rule versions and changes"),
+        Action::ApproveDesignation => ("批准地方提议的风险地区认定", "Approve local offices' designations"),
+        Action::ReadDesignationProposals => ("查看风险地区认定提议", "Read designation proposals"),
+        Action::TraceContacts => ("追踪密切接触者", "Trace close contacts"),
+        Action::ReadPersonData => (
+            "在辖区内、说明用途后查看个人健康码（记入本人的查询记录）",
+            "Read a person's code within your jurisdiction, with a purpose (in their access log)",
+        ),
+        Action::ReplaceResidentKey => {
+            ("核验证件后为居民更换登录密钥", "Replace a resident's key after checking their papers")
+        }
+        Action::ReadComplaints => ("查看居民投诉", "Read residents' complaints"),
+        Action::AnswerComplaints => ("答复居民投诉", "Answer residents' complaints"),
+        Action::ManageThirdParties => ("登记或撤销第三方系统", "Register or revoke third-party systems"),
+        Action::ReadThirdParties => ("查看第三方系统登记", "Read third-party registrations"),
+        Action::ThirdPartyCheck => ("查询已开通扩展功能的持卡人", "Check card holders who switched the function on"),
+    }
+}
+
+pub(crate) fn role_words(ui: &Ui, role: Role) -> String {
+    match role {
+        Role::DataSource => ui.t("数据来源部门", "data source"),
+        Role::VenueOperator => ui.t("场所经营者", "venue operator"),
+        Role::VerifierDevice => ui.t("核验设备", "verifier device"),
+        Role::LocalOffice => ui.t("地方防控办", "local epidemic office"),
+        Role::ProvincialOffice => ui.t("省级防控办", "provincial epidemic office"),
+        Role::Auditor => ui.t("审计员", "auditor"),
+        Role::ComplaintHandler => ui.t("投诉处理员", "complaint handler"),
+        Role::ThirdParty => ui.t("第三方系统", "third-party system"),
+    }
+}
+
+/// The signed-in official who may take `action`, or the answer to give instead: to the
+/// sign-in page when signed out (or the session ended), a 403 page saying so when the
+/// role may not.
+pub(crate) async fn official(ui: &Ui, state: &AppState, action: Action) -> Result<Account, Response> {
+    let Some(key) = ui.cookie(SESSION_COOKIE).filter(|k| !k.is_empty()) else {
+        return Err(to_sign_in(ui));
+    };
+    match allow_key(state, key, action).await {
+        Ok(account) => Ok(account),
+        Err(ApiError::Unauthorised(_)) => Err(to_sign_in(ui)),
+        Err(ApiError::Forbidden(_)) => Err(not_for_this_role(ui)),
+        Err(e) => Err(ui.internal("checking a staff session", e)),
+    }
+}
+
+/// The signed-in account, whatever its role (the staff home).
+async fn signed_in(ui: &Ui, state: &AppState) -> Result<Account, Response> {
+    let Some(key) = ui.cookie(SESSION_COOKIE).filter(|k| !k.is_empty()) else {
+        return Err(to_sign_in(ui));
+    };
+    match state.service.authenticate(key).await {
+        Ok(account) => Ok(account),
+        Err(ServiceError::Unauthorised(_)) => Err(to_sign_in(ui)),
+        Err(e) => Err(ui.internal("checking a staff session", e)),
+    }
+}
+
+fn to_sign_in(ui: &Ui) -> Response {
+    see_other(&format!("/staff/login?next={}", url_value(&return_to(ui.path()))))
+}
+
+/// The page to come back to after signing in: an Approve button's target (a session that
+/// ended before the click) is only posted to, so the page that showed the button instead.
+fn return_to(path: &str) -> String {
+    let Some(item) = path.strip_suffix("/approve") else { return path.to_string() };
+    match item.rsplit_once('/') {
+        Some(("/staff/rules", _)) => item.to_string(),
+        Some((list, _)) => list.to_string(),
+        None => "/staff".to_string(),
+    }
+}
+
+fn not_for_this_role(ui: &Ui) -> Response {
+    let title = ui.t("无权访问", "Not allowed");
+    let body = format!(
+        "<h1>{title}</h1><p role=\"alert\" class=\"problem\">{}</p><p><a href=\"/staff\">{}</a></p>",
+        ui.t(
+            "您的账号角色无权使用此页面或执行此操作。如确有需要，请联系系统管理员。",
+            "Your account's role may not use this page or take this action. Ask the administrator if you need it."
+        ),
+        ui.t("返回工作人员首页，查看您可以做的事", "Back to the officials' home: what you may do"),
+    );
+    ui.page(StatusCode::FORBIDDEN, &as_text(&title), &body)
+}
+
+/// Where to go after signing in: one of the officials' pages, never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if (path == "/staff" || path.starts_with("/staff/"))
+                && path.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_')) =>
+        {
+            path.to_string()
+        }
+        _ => "/staff".to_string(),
+    }
+}
+
+/// The text of escaped HTML (the inverse of `esc`). These pages build their title once,
+/// escaped for their `<h1>`; the frame escapes the `<title>` again, so it gets the text.
+fn as_text(html: &str) -> String {
+    html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+/// Every officials' page (`title` as escaped HTML, as in its `<h1>`): a bar saying who is signed in, the pages this role may open
+/// and the sign-out button, then the page. Pages with forms send their origin.
+pub(crate) fn staff_page(ui: Ui, status: StatusCode, account: &Account, title: &str, body: &str) -> Response {
+    let ui = ui.with_form();
+    let mut bar = format!(
+        "<nav class=\"staffbar\" aria-label=\"{}\"><a href=\"/staff\">{}</a>",
+        ui.t("工作人员菜单", "Officials' menu"),
+        ui.t("工作台", "Officials' home")
+    );
+    for (path, action, zh, en) in PAGES {
+        if permits(*action, account.role) {
+            let _ = write!(bar, "<a href=\"{path}\">{}</a>", ui.t(zh, en));
+        }
+    }
+    let _ = write!(
+        bar,
+        "<form method=\"post\" action=\"/staff/logout\"><span class=\"muted\">{} </span><button type=\"submit\">{}</button></form></nav>",
+        esc(&account.username),
+        ui.t("退出登录", "Sign out"),
+    );
+    ui.page(status, &as_text(title), &format!("{bar}{body}"))
+}
+
+pub(crate) async fn login_form(ui: Ui, query: crate::api::RawQuery) -> Response {
+    let next = crate::api::query_params(query).ok().and_then(|q| q.get("next").cloned());
+    login_page(ui.with_form(), StatusCode::OK, None, "", &safe_next(next.as_deref()))
+}
+
+fn login_page(ui: Ui, status: StatusCode, problem: Option<String>, username: &str, next: &str) -> Response {
+    let title = ui.t("工作人员登录", "Officials' sign-in");
+    let mut body = format!("<h1>{title}</h1>");
+    if let Some(problem) = problem {
+        let _ = write!(body, "<p role=\"alert\" class=\"problem\"><strong>{problem}</strong></p>");
+    }
+    let _ = write!(
+        body,
+        r#"<p>{intro}</p><form method="post" action="/staff/login">
+<input type="hidden" name="next" value="{next}">
+<label for="username">{user}</label><input id="username" name="username" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false" value="{username}">
+<label for="password">{pass}</label><input id="password" name="password" type="password" required maxlength="200" autocomplete="current-password">
+<button type="submit">{submit}</button></form>"#,
+        intro = ui.t(
+            "防控办官员与审计员在此登录。居民、场所和核验人员无需登录。",
+            "For epidemic-office officers and auditors. Residents, venues and verifiers need no account."
+        ),
+        next = esc(next),
+        user = ui.t("用户名", "Username"),
+        pass = ui.t("密码", "Password"),
+        username = esc(username),
+        submit = ui.t("登录", "Sign in"),
+    );
+    ui.page(status, &as_text(&title), &body)
+}
+
+/// Checks the password and keeps the session key in an HttpOnly, SameSite=Strict cookie
+/// that lasts as long as the session. A wrong password and an unknown username get the
+/// same answer (the service makes them take the same time, too).
+pub(crate) async fn login(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
+    let next = safe_next(Some(field("next")));
+    let username = field("username").trim();
+    match state.service.login(username, field("password")).await {
+        Ok((key, expires_at)) => {
+            let seconds = (expires_at.as_millis() - state.service.now().as_millis()).max(0) / 1000;
+            // Behind TLS this cookie should also be `Secure` (as the venue key's).
+            let cookie = format!("{SESSION_COOKIE}={key}; Path=/; Max-Age={seconds}; HttpOnly; SameSite=Strict");
+            let mut response = see_other(&next);
+            match HeaderValue::from_str(&cookie) {
+                Ok(value) => {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                    response
+                }
+                Err(e) => ui.internal("setting the session cookie", e),
+            }
+        }
+        Err(ServiceError::Unauthorised(_)) => {
+            let problem = ui.t("用户名或密码错误", "Wrong username or password");
+            login_page(ui, StatusCode::UNAUTHORIZED, Some(problem), username, &next)
+        }
+        Err(e) => ui.internal("signing in", e),
+    }
+}
+
+/// Ends the session on the server (the key stops working at once) and forgets the cookie.
+pub(crate) async fn logout(ui: Ui, State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    if let Some(key) = ui.cookie(SESSION_COOKIE).filter(|k| !k.is_empty()) {
+        if let Err(e) = state.service.logout(key).await {
+            return ui.internal("signing out", e);
+        }
+    }
+    let mut response = see_other("/staff/login");
+    let gone = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    response.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&gone).expect("a plain cookie"));
+    response
+}
+
+/// The officials' home: who is signed in, the pages their role opens, and everything the
+/// policy table lets the role do (some of it through the API only).
+pub(crate) async fn home(ui: Ui, State(state): State<AppState>) -> Response {
+    let account = match signed_in(&ui, &state).await {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    let title = ui.t("工作台", "Officials' home");
+    let mut body = format!(
+        "<h1>{title}</h1><p>{}: <strong>{}</strong> · {}{}</p>",
+        ui.t("已登录", "Signed in as"),
+        esc(&account.username),
+        role_words(&ui, account.role),
+        account
+            .jurisdiction
+            .as_deref()
+            .map(|j| format!(" · {} {}", ui.t("辖区", "jurisdiction"), esc(j)))
+            .unwrap_or_default(),
+    );
+    let pages: Vec<_> = PAGES.iter().filter(|(_, action, _, _)| permits(*action, account.role)).collect();
+    let _ = write!(body, "<h2>{}</h2><ul>", ui.t("页面", "Pages"));
+    for (path, _, zh, en) in pages {
+        let _ = write!(body, "<li><a href=\"{path}\">{}</a></li>", ui.t(zh, en));
+    }
+    let _ = write!(body, "<li><a href=\"/dashboard\">{}</a></li></ul>", ui.t("数据看板", "Dashboard"));
+    let _ = write!(body, "<h2>{}</h2><ul id=\"may-do\">", ui.t("您的角色可以", "Your role may"));
+    let mut any = false;
+    for (action, roles) in POLICY {
+        if roles.contains(&account.role) {
+            let (zh, en) = action_words(*action);
+            let _ = write!(body, "<li>{}</li>", ui.t(zh, en));
+            any = true;
+        }
+    }
+    if !any {
+        let _ = write!(body, "<li>{}</li>", ui.t("只能查看公开页面", "Read the public pages only"));
+    }
+    body.push_str("</ul>");
+    let _ = write!(
+        body,
+        "<p class=\"muted\">{}</p>",
+        ui.t(
+            "每一次批准都记入透明日志；管理决定与规则变更须两位省级官员（均非提议人）批准。",
+            "Every approval is written to the transparency log; decisions and rule changes need two provincial officers, neither the proposer."
+        )
+    );
+    staff_page(ui, StatusCode::OK, &account, &title, &body)
+}
+
+/// Why this officer gets no Approve button on something proposed by `proposed_by` that
+/// already has `approvals`, if the four-eyes rules rule them out. The service alone
+/// decides (an approval posted anyway is refused, and the page says why); this only
+/// spares an officer a button that can only be refused.
+pub(crate) fn four_eyes_note(ui: &Ui, account: &Account, proposed_by: &str, approvals: &[Approval]) -> Option<String> {
+    if proposed_by == account.username {
+        Some(ui.t(
+            "您是提议人，不能批准自己的提议：须由其他省级官员批准。",
+            "You proposed this, so you cannot approve it: other provincial officers must.",
+        ))
+    } else if approvals.iter().any(|a| a.by == account.username) {
+        Some(ui.t(
+            "您已批准；第二个批准须来自另一位官员。",
+            "You have approved it; the second approval must come from another officer.",
+        ))
+    } else {
+        None
+    }
+}
+
+/// A service's refusal as a page shows it: the status the JSON API would answer and a
+/// box saying why. The service's own words (English) are always shown; the common
+/// four-eyes refusals get a Chinese gloss. `Err` for a fault of ours (logged, not shown).
+// The error is the page to answer with, made once per request (as `Ui::posted`'s).
+#[allow(clippy::result_large_err)]
+pub(crate) fn refusal(ui: &Ui, e: ServiceError) -> Result<(StatusCode, String), Response> {
+    let e = ApiError::from(e);
+    let (status, _) = e.status_and_code();
+    if status.is_server_error() {
+        return Err(ui.internal("an officials' action", e));
+    }
+    let headline = match status {
+        StatusCode::FORBIDDEN => ui.t("不允许", "Not allowed"),
+        StatusCode::CONFLICT => ui.t("现在不能这样做", "Not possible now"),
+        StatusCode::UNAUTHORIZED => ui.t("请重新登录", "Please sign in again"),
+        _ => ui.t("请检查输入", "Please check the input"),
+    };
+    let message = e.to_string();
+    let gloss = [
+        ("the proposer of a", "提议人不能批准自己的提议，须由另外两位省级官员批准。"),
+        ("you already approved", "您已批准过；第二个批准须来自另一位官员。"),
+        ("only provincial-office officers approve", "只有省级防控办官员可以批准。"),
+        ("already approved", "已经批准，无需再批。"),
+        ("scenario expectations fail", "测试场景未全部通过，不能批准；请修改规则或场景后重新提议。"),
+        ("outside your jurisdiction", "超出您的辖区。"),
+        ("exists already", "该版本号已存在，请使用新的版本号。"),
+    ]
+    .iter()
+    .find(|(english, _)| message.contains(english))
+    .filter(|_| !ui.en())
+    .map(|(_, zh)| format!("<br>{}", esc(zh)))
+    .unwrap_or_default();
+    let field = e.field().map(|f| format!(" (<code>{}</code>)", esc(f))).unwrap_or_default();
+    let lang = if ui.en() { "" } else { " lang=\"en\"" };
+    let html = format!(
+        "<div role=\"alert\" class=\"problem\"><strong>{headline}</strong>{gloss}<br><span{lang}>{}</span>{field}</div>",
+        esc(&message)
+    );
+    Ok((status, html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{return_to, safe_next};
+
+    #[test]
+    fn after_signing_in_only_officials_pages() {
+        assert_eq!(safe_next(Some("/staff/rules/rules0a1b")), "/staff/rules/rules0a1b");
+        assert_eq!(safe_next(Some("/staff")), "/staff");
+        for bad in ["//evil.example", "https://evil.example/staff", "/staffevil", "/dashboard", "/staff/../x", ""] {
+            assert_eq!(safe_next(Some(bad)), "/staff", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/staff");
+    }
+
+    #[test]
+    fn titles_are_escaped_once() {
+        let tricky = r#"Officials' <home> & "more""#;
+        assert_eq!(super::as_text(&crate::pages::layout::esc(tricky)), tricky);
+    }
+
+    #[test]
+    fn a_post_whose_session_ended_comes_back_to_its_page() {
+        assert_eq!(return_to("/staff/rules/rules0a1b/approve"), "/staff/rules/rules0a1b");
+        assert_eq!(return_to("/staff/decisions/dec0a1b/approve"), "/staff/decisions");
+        assert_eq!(return_to("/staff/designations/des0a1b/approve"), "/staff/designations");
+        assert_eq!(return_to("/staff/rules/new"), "/staff/rules/new");
+    }
+}

@@ -1,0 +1,193 @@
+//! Contact tracing for health officers: find the persons admitted at the same venues as
+//! a confirmed case, nearest in time first, then confirm those the investigation bears
+//! out. Nothing changes colour before the confirmation, and the confirmation is the
+//! health department's evidence like any other.
+
+use std::fmt::Write;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use healthcode_domain::{PersonId, Timestamp};
+use healthcode_service::Trace;
+use healthcode_store::Account;
+
+use super::layout::{esc, see_other, when, Ui};
+use super::staff::{official, refusal, staff_page};
+use crate::api::policy::Action;
+use crate::AppState;
+
+fn trace_form(ui: &Ui) -> String {
+    format!(
+        r#"<form method="post" action="/staff/traces"><label for="case">{case}</label><input id="case" name="case" required maxlength="64" autocomplete="off">
+<label for="days">{days}</label><input id="days" name="days" type="number" min="1" max="28" value="14" inputmode="numeric">
+<label for="window">{window}</label><input id="window" name="window" type="number" min="1" max="240" value="30" inputmode="numeric">
+<button type="submit">{submit}</button></form>"#,
+        case = ui.t("确诊病例的编号", "The confirmed case's person id"),
+        days = ui.t("回溯天数（传染期）", "Days to look back (contagious period)"),
+        window = ui.t("同场所时间窗口（分钟）", "Window at the same venue (minutes)"),
+        submit = ui.t("查找密接", "Find contacts"),
+    )
+}
+
+pub(crate) async fn page(ui: Ui, State(state): State<AppState>) -> Response {
+    let account = match official(&ui, &state, Action::TraceContacts).await {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    let title = ui.t("场所密接排查", "Contact tracing from check-ins");
+    let body = format!(
+        "<h1>{title}</h1><p class=\"muted\">{}</p>{}",
+        ui.t(
+            "列出与病例在同一场所、时间窗口内登记的人员。确认之前不会改变任何人的健康码；确认后作为卫健部门的密接证据。每次查找都记入相关人员的访问记录。",
+            "Lists the persons admitted at the case's venues within the window. Nobody's code changes before you confirm; a confirmation is the health department's close-contact evidence. Every search is in each listed person's access log."
+        ),
+        trace_form(&ui)
+    );
+    staff_page(ui, StatusCode::OK, &account, &title, &body)
+}
+
+fn trace_page(ui: Ui, account: &Account, trace: &Trace, status: StatusCode, problem: Option<String>) -> Response {
+    let title = ui.t("密接排查结果", "Contacts found");
+    let mut body = format!("<h1>{title}</h1>");
+    if let Some(problem) = problem {
+        body.push_str(&problem);
+    }
+    let _ = write!(
+        body,
+        "<p>{} <code>{}</code> · {} – {} · {} {} {}</p>",
+        ui.t("病例", "Case"),
+        esc(trace.case.as_str()),
+        esc(&when(trace.from)),
+        esc(&when(trace.to)),
+        ui.t("窗口", "window"),
+        trace.window_minutes,
+        ui.t("分钟", "minutes"),
+    );
+    if trace.contacts.is_empty() {
+        let _ = write!(body, "<p>{}</p>", ui.t("没有找到同场所的人员。", "Nobody was admitted near the case."));
+        return staff_page(ui, status, account, &title, &body);
+    }
+    let _ = write!(
+        body,
+        "<form method=\"post\" action=\"/staff/traces/{}/confirm\"><div class=\"scroll\"><table id=\"contacts\"><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
+        esc(&trace.id),
+        ui.t("确认", "Confirm"),
+        ui.t("人员", "Person"),
+        ui.t("场所", "Venue"),
+        ui.t("病例 / 此人到场", "Case / contact admitted"),
+        ui.t("相隔", "Gap"),
+    );
+    for (i, c) in trace.contacts.iter().enumerate() {
+        let confirmed = trace.confirmed.contains(&c.person);
+        let check = if confirmed {
+            ui.t("已确认", "confirmed")
+        } else {
+            format!(
+                "<input type=\"checkbox\" id=\"c{i}\" name=\"person\" value=\"{}\"><label class=\"inline\" for=\"c{i}\">{}</label>",
+                esc(c.person.as_str()),
+                ui.t("密接", "contact")
+            )
+        };
+        let _ = write!(
+            body,
+            "<tr><td>{check}</td><td><code>{}</code></td><td>{}</td><td>{} / {}</td><td>{} {}</td></tr>",
+            esc(c.person.as_str()),
+            esc(&c.venue),
+            esc(&when(c.case_at)),
+            esc(&when(c.contact_at)),
+            c.gap_minutes,
+            ui.t("分钟", "min"),
+        );
+    }
+    let _ = write!(
+        body,
+        "</table></div><button type=\"submit\">{}</button></form>",
+        ui.t("确认所选为密接", "Confirm the chosen as close contacts")
+    );
+    staff_page(ui, status, account, &title, &body)
+}
+
+pub(crate) async fn trace(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    let account = match official(&ui, &state, Action::TraceContacts).await {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+    let Some(case) = field("case").and_then(|c| PersonId::parse(&c).ok()) else {
+        return ui.error(StatusCode::UNPROCESSABLE_ENTITY, "病例编号无效", "not a valid person id");
+    };
+    let days: i64 = field("days").and_then(|d| d.parse().ok()).unwrap_or(14);
+    let window: i64 = field("window").and_then(|w| w.parse().ok()).unwrap_or(30);
+    let to = state.service.now();
+    let from = Timestamp::from_millis(to.as_millis() - days.clamp(1, 28) * 86_400_000);
+    match state.service.trace_contacts(&account, case, from, to, window).await {
+        Ok(trace) => see_other(&format!("/staff/traces/{}", trace.id)),
+        Err(e) => match refusal(&ui, e) {
+            Ok((status, problem)) => {
+                let title = ui.t("场所密接排查", "Contact tracing from check-ins");
+                let body = format!("<h1>{title}</h1>{problem}{}", trace_form(&ui));
+                staff_page(ui, status, &account, &title, &body)
+            }
+            Err(response) => response,
+        },
+    }
+}
+
+pub(crate) async fn show(ui: Ui, State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Response {
+    let account = match official(&ui, &state, Action::TraceContacts).await {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    let Ok(Path(id)) = path else { return ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace") };
+    match state.service.trace(&account, &id).await {
+        Ok(Some(trace)) => trace_page(ui, &account, &trace, StatusCode::OK, None),
+        Ok(None) => ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace"),
+        Err(e) => ui.internal("reading a trace", e),
+    }
+}
+
+pub(crate) async fn confirm(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let ui = match ui.posted(&headers) {
+        Ok(ui) => ui,
+        Err(refused) => return refused,
+    };
+    let account = match official(&ui, &state, Action::TraceContacts).await {
+        Ok(account) => account,
+        Err(response) => return response,
+    };
+    let Ok(Path(id)) = path else { return ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace") };
+    let persons: Vec<PersonId> = form
+        .map(|Form(f)| f)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k == "person")
+        .filter_map(|(_, v)| PersonId::parse(&v).ok())
+        .collect();
+    match state.service.confirm_trace(&account, &id, &persons).await {
+        Ok(_) => see_other(&format!("/staff/traces/{id}")),
+        Err(e) => match (refusal(&ui, e), state.service.trace(&account, &id).await) {
+            (Ok((status, problem)), Ok(Some(trace))) => trace_page(ui, &account, &trace, status, Some(problem)),
+            (Ok((status, problem)), _) => ui.page(status, &ui.t("错误", "Error"), &problem),
+            (Err(response), _) => response,
+        },
+    }
+}

@@ -1,0 +1,201 @@
+// Browser test of the officials' pages: a rule change proposed, refused to its proposer,
+// approved by two other provincial officers, and in force. Run by
+// crates/healthcode-server/tests/browser.rs, which starts a real server (SQLite, a manual
+// clock at 2020-06-01 08:00 +08:00), creates three provincial officers with passwords and
+// a traveller who entered from abroad ten days ago (red under the 14-day rule):
+//
+//   HEALTHCODE_URL=http://127.0.0.1:PORT HEALTHCODE_OFFICERS='[{"username":…,"password":…},…]' \
+//   HEALTHCODE_TRAVELLER=<person id> HEALTHCODE_TRAVELLER_KEY=<their resident key> \
+//   node --test web-tests/officials.test.mjs
+//
+// The tests run in order: each is a scene of the same story.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, shot, accessible } from './support.mjs';
+
+const OFFICERS = JSON.parse(process.env.HEALTHCODE_OFFICERS || '[]');
+const TRAVELLER = process.env.HEALTHCODE_TRAVELLER;
+const TRAVELLER_KEY = process.env.HEALTHCODE_TRAVELLER_KEY; // their resident key: their code opens for them
+const [A, B, C] = OFFICERS;
+
+let browser;
+let page;
+let proposalPath; // /staff/rules/{id}
+
+/** The proposed change: a 7-day window instead of 14, as version 2020.2. */
+function sevenDayRules(activeSource) {
+  assert.match(activeSource, /version = "2020\.1"/, 'the form starts from the rules in force');
+  return activeSource.replace('version = "2020.1"', 'version = "2020.2"').replace('window_hours = 336', 'window_hours = 168');
+}
+
+/** What the change must do: an entry from abroad ten days ago no longer makes a code red. */
+const SCENARIO = JSON.stringify([{
+  name: 'entry-ten-days-ago',
+  person: { kind: 'domestic' },
+  events: [{ at: '2020-05-22T08:00:00+08:00', type: 'entry', country: 'GB', entered_at: '2020-05-22T08:00:00+08:00' }],
+  expect: [{ at: '2020-06-01T08:00:00+08:00', color: 'green' }],
+}], null, 2);
+
+/** Opens `path` signed out, is sent to the sign-in page, signs in and comes back. */
+async function signInAt(officer, path) {
+  await page.goto(path);
+  assert.match(new URL(page.url()).pathname, /^\/staff\/login$/, `${path} needs a signed-in official`);
+  await page.fill('#username', officer.username);
+  await page.fill('#password', officer.password);
+  await Promise.all([page.waitForURL((url) => url.pathname === path), page.click('form[action="/staff/login"] button')]);
+}
+
+async function signOut() {
+  await Promise.all([page.waitForURL(/\/staff\/login$/), page.click('.staffbar button[type=submit]')]);
+}
+
+async function approve() {
+  await page.click('#approve');
+  await page.waitForLoadState('load');
+}
+
+before(async () => {
+  assert.equal(OFFICERS.length, 3, 'three provincial officers in HEALTHCODE_OFFICERS');
+  ({ browser, page } = await launch());
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('signing in: a wrong password is refused without saying which part was wrong', async () => {
+  await page.goto('/staff');
+  assert.match(page.url(), /\/staff\/login\?next=%2Fstaff$/);
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN', 'Chinese first');
+  await accessible(page, 'sign-in');
+  await shot(page, 'officials-01-sign-in');
+  await page.fill('#username', A.username);
+  await page.fill('#password', 'not the password');
+  await page.click('form[action="/staff/login"] button');
+  assert.match(await page.textContent('[role=alert]'), /用户名或密码错误/);
+  assert.equal(await page.inputValue('#password'), '', 'the password is not sent back');
+  await page.fill('#username', A.username);
+  await page.fill('#password', A.password);
+  await Promise.all([page.waitForURL(/\/staff$/), page.click('form[action="/staff/login"] button')]);
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'hc_staff');
+  assert.ok(cookie, 'the session is kept in a cookie');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  const mayDo = await page.textContent('#may-do');
+  assert.match(mayDo, /批准规则变更/, 'a provincial officer approves rule changes');
+  assert.match(mayDo, /批准管理决定/);
+  await accessible(page, 'officials home');
+  await shot(page, 'officials-02-home');
+});
+
+test('officer A proposes a rule change and sees its diff and scenario results', async () => {
+  await page.click('.staffbar a[href="/staff/rules"]');
+  assert.equal((await page.textContent('#active-version')).trim(), '2020.1');
+  await page.click('a[href="/staff/rules/new"]');
+  const source = await page.inputValue('#source');
+  await page.fill('#source', sevenDayRules(source));
+  await page.fill('#scenarios', SCENARIO);
+  assert.equal(await page.inputValue('#activates_at'), '2020-06-01T08:00', 'defaults to now, Beijing time');
+  await accessible(page, 'propose rules');
+  await shot(page, 'officials-03-propose');
+  await Promise.all([page.waitForURL(/\/staff\/rules\/rules[0-9a-f]+$/), page.click('form[action="/staff/rules/new"] button')]);
+  proposalPath = new URL(page.url()).pathname;
+
+  assert.equal(await page.getAttribute('#status', 'data-status'), 'proposed');
+  assert.match(await page.textContent('h1'), /2020\.2/);
+  const change = page.locator('#diff li[data-change=setting]');
+  assert.equal(await change.count(), 1, 'one setting changed');
+  assert.match(await change.textContent(), /window_hours.*336.*168/s);
+  assert.equal(await page.getAttribute('#scenario-summary', 'data-failed'), '0');
+  assert.equal(await page.locator('#scenarios li[data-ok=true]').count(), 1, 'the expectation holds');
+  assert.match(await page.textContent('#scenarios'), /entry-ten-days-ago/);
+  await accessible(page, 'proposal');
+  await shot(page, 'officials-04-proposal');
+});
+
+test('officer A cannot approve their own proposal, and is told why', async () => {
+  assert.equal(await page.locator('#approve').count(), 0, 'no Approve button for the proposer');
+  assert.match(await page.textContent('#why-no-approval'), /您是提议人，不能批准自己的提议/);
+  // Posted anyway (an old tab, a hand-made request): the service refuses, the page says why.
+  await Promise.all([
+    page.waitForURL(/\/approve$/),
+    page.evaluate((action) => {
+      const form = document.createElement('form');
+      form.method = 'post';
+      form.action = action;
+      document.body.append(form);
+      form.submit();
+    }, `${proposalPath}/approve`),
+  ]);
+  const alert = await page.textContent('[role=alert]');
+  assert.match(alert, /提议人不能批准/, 'in Chinese');
+  assert.match(alert, /the proposer of a rule change cannot approve it/, "and in the service's words");
+  assert.equal(await page.getAttribute('#status', 'data-status'), 'proposed', 'nothing changed');
+  assert.match(await page.textContent('#approvals'), /^0\/2/);
+  await accessible(page, 'refusal');
+  await shot(page, 'officials-05-proposer-refused');
+  await signOut();
+});
+
+test('officers B and C approve; the rules are in force and the traveller is green', async () => {
+  // The traveller's own code, in the same browser (their resident cookie is not a staff session).
+  await page.goto('/signin');
+  await page.fill('#key', TRAVELLER_KEY);
+  await Promise.all([page.waitForURL(`**/persons/${TRAVELLER}`), page.click('form[action="/signin"] button')]);
+  await page.locator('.code.red').waitFor(); // R3 under the 14-day window
+
+  await signInAt(B, proposalPath);
+  await approve();
+  assert.match(await page.textContent('[role=status]'), /您的批准已记录/);
+  assert.match(await page.textContent('#approvals'), new RegExp(`^1/2: ${B.username}`));
+  assert.equal(await page.getAttribute('#status', 'data-status'), 'proposed', 'one approval is not enough');
+  await shot(page, 'officials-06-first-approval');
+  await signOut();
+
+  await signInAt(C, proposalPath);
+  assert.equal(await page.locator('#approve').count(), 1);
+  await approve();
+  // Its time had come (it takes effect at "now"): approved and at once in force.
+  assert.equal(await page.getAttribute('#status', 'data-status'), 'active');
+  assert.match(await page.textContent('#approvals'), new RegExp(`^2/2: ${B.username}.*${C.username}`));
+  assert.equal(await page.locator('#approve').count(), 0, 'nothing left to approve');
+  await accessible(page, 'active proposal');
+  await shot(page, 'officials-07-active');
+
+  await page.goto('/staff/rules');
+  assert.equal((await page.textContent('#active-version')).trim(), '2020.2');
+  assert.equal(await page.locator('#proposals tr[data-status=active]').count(), 1);
+  await shot(page, 'officials-08-history');
+
+  await page.goto('/');
+  assert.match(await page.textContent('main'), /版本 2020\.2/, 'the front page shows the rules in force');
+  await page.goto(`/persons/${TRAVELLER}`);
+  await page.locator('.code.green').waitFor(); // re-evaluated under the 7-day window
+  await shot(page, 'officials-09-traveller-green');
+});
+
+test('the officials pages in English and large text, and the other lists', async () => {
+  await page.goto(`${proposalPath}?lang=en&text=large`);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.match(await page.textContent('main'), /Changes against the rules in force/);
+  await accessible(page, 'proposal, English, large');
+  await shot(page, 'officials-10-proposal-english-large');
+  for (const path of ['/staff', '/staff/rules', '/staff/designations', '/staff/decisions', '/staff/alarms', '/staff/complaints', '/staff/traces']) {
+    const response = await page.goto(path);
+    assert.equal(response.status(), 200, path);
+    await accessible(page, `${path} (English, large)`);
+    await shot(page, `officials-11${path.replaceAll('/', '-')}-english-large`);
+  }
+  // The seeded proposals wait for officer C's approval.
+  await page.goto('/staff/designations?lang=zh&text=normal');
+  assert.equal(await page.locator('form[action$="/approve"] button').count(), 1, 'the designation proposal');
+  await page.goto('/staff/decisions');
+  assert.equal(await page.locator('form[action$="/approve"] button').count(), 1, 'the decision');
+  await accessible(page, 'decisions');
+  await shot(page, 'officials-12-decisions');
+  await page.goto('/staff/rules/new');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip', 'a skip link first, for keyboards');
+  assert.deepEqual(page.cspViolations, [], 'nothing the CSP had to block');
+});
