@@ -25,6 +25,11 @@ pub enum ApiError {
     UnknownPerson(PersonId),
     #[error("no venue is registered with id {0}")]
     UnknownVenue(String),
+    #[error("this account has uploaded no batch `{0}`; upload it with POST /v1/feeds/{0}")]
+    UnknownBatch(String),
+    /// A body in a format the route does not take; the message names the ones it does.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// A missing or wrong key.
     #[error("{0}")]
     Unauthorised(String),
@@ -63,6 +68,8 @@ impl ApiError {
             ApiError::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
             ApiError::UnknownPerson(_) => (StatusCode::NOT_FOUND, "unknown_person"),
             ApiError::UnknownVenue(_) => (StatusCode::NOT_FOUND, "unknown_venue"),
+            ApiError::UnknownBatch(_) => (StatusCode::NOT_FOUND, "unknown_batch"),
+            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::Unauthorised(_) => (StatusCode::UNAUTHORIZED, "unauthorised"),
             ApiError::InvalidToken { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_token"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),

@@ -172,6 +172,8 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
     let table: &[(&str, &str, &str, &[&str])] = &[
         ("POST", "/v1/events", &fever, &["health", "telecom", "border"]),
         ("POST", "/v1/events/batch", &fever, &["health", "telecom", "border"]),
+        ("POST", "/v1/feeds/role-check", &fever, &["health", "telecom", "border"]),
+        ("GET", "/v1/feeds/role-check", "", &["health", "telecom", "border"]),
         ("POST", "/v1/designations", &designation, &["provincial", "provincial2", "provincial3", "local"]),
         ("GET", "/v1/designations/proposals", "", &["provincial", "provincial2", "provincial3", "local", "auditor"]),
         ("POST", "/v1/designations/proposals/nope/approve", "", &["provincial", "provincial2", "provincial3"]),

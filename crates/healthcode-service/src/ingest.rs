@@ -62,7 +62,13 @@ pub struct IngestReport {
     pub rows: Vec<RowOutcome>,
 }
 
-enum Admitted {
+/// One row of JSON text, or why it is not one.
+pub(crate) fn parse_row(text: &str) -> Result<serde_json::Value, ValidationError> {
+    serde_json::from_str(text)
+        .map_err(|e| ValidationError::new(format!("the row is not valid JSON ({e}); send one JSON object per row")))
+}
+
+pub(crate) enum Admitted {
     Evidence(NewEvidence),
     Designation(NewDesignation),
 }
@@ -199,10 +205,18 @@ impl HealthService {
         now: healthcode_domain::Timestamp,
         source: Source,
     ) -> Result<(Admitted, Option<PersonRef>), ValidationError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            ValidationError::new(format!("the row is not valid JSON ({e}); send one JSON object per row"))
-        })?;
-        let IncomingEvent { id, at, at_supplied, person, body } = parse_event(&value, now)?;
+        self.admit_value(&parse_row(text)?, policy, now, source)
+    }
+
+    /// As `admit`, for a row already read into JSON (a CSV row).
+    pub(crate) fn admit_value(
+        &self,
+        value: &serde_json::Value,
+        policy: AtPolicy,
+        now: healthcode_domain::Timestamp,
+        source: Source,
+    ) -> Result<(Admitted, Option<PersonRef>), ValidationError> {
+        let IncomingEvent { id, at, at_supplied, person, body } = parse_event(value, now)?;
         if at_supplied && policy == AtPolicy::ServerClock {
             return Err(ValidationError::field(
                 "at",
@@ -330,7 +344,7 @@ fn rejected(row: usize, id: Option<&str>, error: ValidationError) -> RowOutcome 
 /// The input of a rejected row as it is kept: as sent, except that an identity-document
 /// number is masked (the log is for fixing data, not for holding ID numbers) and NUL,
 /// which no database text column holds, is replaced.
-fn storable_input(row: &str) -> String {
+pub(crate) fn storable_input(row: &str) -> String {
     let cleaned = row.replace('\0', "\u{fffd}");
     match serde_json::from_str::<serde_json::Value>(&cleaned) {
         Ok(serde_json::Value::Object(mut object)) if object.contains_key("id_number") => {

@@ -11,6 +11,7 @@ mod door;
 mod error;
 mod explain;
 mod extended;
+mod feeds;
 mod ingest;
 mod keyring;
 mod personal;
@@ -36,6 +37,10 @@ pub use door::DoorDecision;
 pub use error::ServiceError;
 pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RulesUsed};
 pub use extended::{NewThirdParty, ThirdParty, ThirdPartyAnswer, THIRD_PARTY_FIELDS};
+pub use feeds::{
+    check_batch_id, CsvHeader, FeedFormat, FeedReport, FeedUpload, LineSplitter, RawLine, UploadSummary, CSV_COLUMNS,
+    FEED_CHUNK_ROWS, LISTED_REJECTIONS, MAX_LINE_BYTES,
+};
 pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus, Source};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};

@@ -27,6 +27,8 @@ pub struct HealthService {
     pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
     pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
     pub(crate) resident_keys: crate::residents::ResidentKeyCache,
+    /// Feed batches being uploaded in this process.
+    pub(crate) feeds: crate::feeds::Uploads,
 }
 
 /// What every evaluation reads besides the person's own evidence. Replaced whole (never
@@ -116,6 +118,7 @@ impl HealthService {
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),
             resident_keys: Default::default(),
+            feeds: Default::default(),
             keys: RwLock::new(crate::tokens::prepared(keys.signing)),
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),

@@ -15,11 +15,11 @@ enum Stored {
     Designation,
 }
 
-pub(crate) async fn insert_evidence(
+pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
     tx: &deadpool_postgres::Transaction<'_>,
-    batch: &[NewEvidence],
+    batch: &[E],
 ) -> StoreResult<Vec<Inserted>> {
-    let ids: Vec<&str> = batch.iter().map(|e| e.id.as_str()).collect();
+    let ids: Vec<&str> = batch.iter().map(|e| e.borrow().id.as_str()).collect();
     let mut stored: HashMap<String, Stored> = HashMap::new();
     let rows = tx
         .query(
@@ -50,16 +50,17 @@ pub(crate) async fn insert_evidence(
     }
 
     // Outcomes in order; an id repeated within the batch is a duplicate of its first use.
-    let fresh = batch.iter().filter(|e| !stored.contains_key(e.id.as_str())).count();
+    let fresh = batch.iter().filter(|e| !stored.contains_key(e.borrow().id.as_str())).count();
     let first_seq = reserve_seq(tx, fresh).await?;
     let mut seq = first_seq;
     let mut first_use: HashMap<&str, &NewEvidence> = HashMap::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut new: Vec<(i64, &NewEvidence)> = Vec::with_capacity(fresh);
     for e in batch {
-        let same = |person: &str, at: i64, body: &Evidence| {
-            person == e.person.as_str() && at == e.at.as_millis() && *body == e.evidence
-        };
+        let e = e.borrow();
+        // A record's content is who it is about and what it says. `at` is when it was
+        // received: a resend received later (the server stamps `at`) is the same record.
+        let same = |person: &str, _at: i64, body: &Evidence| person == e.person.as_str() && *body == e.evidence;
         if let Some(found) = stored.get(e.id.as_str()) {
             let same_content = matches!(found, Stored::Evidence(p, at, body) if same(p, *at, body));
             outcomes.push(Inserted::Duplicate { same_content });
@@ -77,26 +78,11 @@ pub(crate) async fn insert_evidence(
         return Ok(outcomes);
     }
 
-    let columns: Vec<EvidenceColumns<'_>> = new.iter().map(|(_, e)| EvidenceColumns::encode(&e.evidence)).collect();
-    let seqs: Vec<i64> = new.iter().map(|(s, _)| *s).collect();
-    let ids: Vec<&str> = new.iter().map(|(_, e)| e.id.as_str()).collect();
-    let persons: Vec<&str> = new.iter().map(|(_, e)| e.person.as_str()).collect();
-    let ats: Vec<i64> = new.iter().map(|(_, e)| e.at.as_millis()).collect();
-    let kinds: Vec<&str> = columns.iter().map(|c| c.kind).collect();
-    let values: Vec<Option<&str>> = columns.iter().map(|c| c.value).collect();
-    let t1s: Vec<Option<i64>> = columns.iter().map(|c| c.t1).collect();
-    let t2s: Vec<Option<i64>> = columns.iter().map(|c| c.t2).collect();
-    let texts: Vec<Option<&str>> = columns.iter().map(|c| c.text).collect();
-    let ns: Vec<Option<i64>> = columns.iter().map(|c| c.n).collect();
-    let extras: Vec<Option<&str>> = columns.iter().map(|c| c.extra.as_deref()).collect();
-    tx.execute(
-        "INSERT INTO evidence (seq, id, person_id, at, kind, value, t1, t2, text, n, extra)
-         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-                              $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::text[])",
-        &[&seqs, &ids, &persons, &ats, &kinds, &values, &t1s, &t2s, &texts, &ns, &extras],
-    )
-    .await
-    .map_err(backend("insert evidence"))?;
+    if new.len() >= COPY_FROM_ROWS {
+        copy_evidence(tx, &new).await?;
+    } else {
+        insert_evidence_rows(tx, &new).await?;
+    }
 
     let stays: Vec<(i64, &str, &str, Option<i64>)> = new
         .iter()
@@ -125,9 +111,12 @@ pub(crate) async fn insert_evidence(
         due.entry(e.person.as_str()).and_modify(|d| *d = (*d).min(at)).or_insert(at);
     }
     let (persons, dues): (Vec<&str>, Vec<i64>) = due.into_iter().unzip();
+    // Only ever moves an entry earlier; one already due as early is not rewritten (a
+    // bulk feed names the same persons chunk after chunk: rewriting them was a third of
+    // a feed chunk's time).
     tx.execute(
         "INSERT INTO reevaluation_queue (person_id, due) SELECT * FROM UNNEST($1::text[], $2::bigint[])
-         ON CONFLICT (person_id) DO UPDATE SET due = least(reevaluation_queue.due, excluded.due)",
+         ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE excluded.due < reevaluation_queue.due",
         &[&persons, &dues],
     )
     .await
@@ -181,6 +170,70 @@ pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &
     tx.execute("DELETE FROM reevaluation_queue WHERE person_id = ANY($1)", &[&done])
         .await
         .map_err(backend("update the queue"))?;
+    Ok(())
+}
+
+/// From this many rows, evidence goes in by binary COPY: measured about twice as fast as
+/// one `INSERT … SELECT FROM UNNEST` on a feed's chunks of 50,000.
+const COPY_FROM_ROWS: usize = 1_000;
+
+async fn insert_evidence_rows(tx: &deadpool_postgres::Transaction<'_>, new: &[(i64, &NewEvidence)]) -> StoreResult<()> {
+    let columns: Vec<EvidenceColumns<'_>> = new.iter().map(|(_, e)| EvidenceColumns::encode(&e.evidence)).collect();
+    let seqs: Vec<i64> = new.iter().map(|(s, _)| *s).collect();
+    let ids: Vec<&str> = new.iter().map(|(_, e)| e.id.as_str()).collect();
+    let persons: Vec<&str> = new.iter().map(|(_, e)| e.person.as_str()).collect();
+    let ats: Vec<i64> = new.iter().map(|(_, e)| e.at.as_millis()).collect();
+    let kinds: Vec<&str> = columns.iter().map(|c| c.kind).collect();
+    let values: Vec<Option<&str>> = columns.iter().map(|c| c.value).collect();
+    let t1s: Vec<Option<i64>> = columns.iter().map(|c| c.t1).collect();
+    let t2s: Vec<Option<i64>> = columns.iter().map(|c| c.t2).collect();
+    let texts: Vec<Option<&str>> = columns.iter().map(|c| c.text).collect();
+    let ns: Vec<Option<i64>> = columns.iter().map(|c| c.n).collect();
+    let extras: Vec<Option<&str>> = columns.iter().map(|c| c.extra.as_deref()).collect();
+    tx.execute(
+        "INSERT INTO evidence (seq, id, person_id, at, kind, value, t1, t2, text, n, extra)
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+                              $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::text[])",
+        &[&seqs, &ids, &persons, &ats, &kinds, &values, &t1s, &t2s, &texts, &ns, &extras],
+    )
+    .await
+    .map_err(backend("insert evidence"))?;
+    Ok(())
+}
+
+/// The same rows by `COPY … FROM STDIN (FORMAT binary)`.
+async fn copy_evidence(tx: &deadpool_postgres::Transaction<'_>, new: &[(i64, &NewEvidence)]) -> StoreResult<()> {
+    use tokio_postgres::binary_copy::BinaryCopyInWriter;
+    use tokio_postgres::types::{ToSql, Type};
+    let sink = tx
+        .copy_in(
+            "COPY evidence (seq, id, person_id, at, kind, value, t1, t2, text, n, extra) FROM STDIN (FORMAT binary)",
+        )
+        .await
+        .map_err(backend("begin copying evidence"))?;
+    let types = [
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::INT8,
+        Type::TEXT,
+    ];
+    let writer = BinaryCopyInWriter::new(sink, &types);
+    tokio::pin!(writer);
+    for (seq, e) in new {
+        let c = EvidenceColumns::encode(&e.evidence);
+        let (id, person, at, extra) = (e.id.as_str(), e.person.as_str(), e.at.as_millis(), c.extra.as_deref());
+        let row: [&(dyn ToSql + Sync); 11] =
+            [seq, &id, &person, &at, &c.kind, &c.value, &c.t1, &c.t2, &c.text, &c.n, &extra];
+        writer.as_mut().write(&row).await.map_err(backend("copy evidence"))?;
+    }
+    writer.finish().await.map_err(backend("finish copying evidence"))?;
     Ok(())
 }
 

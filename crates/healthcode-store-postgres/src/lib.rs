@@ -3,6 +3,7 @@
 mod accounts;
 mod batch;
 mod checkpoints;
+mod feeds;
 mod log;
 mod migrate;
 mod residents;

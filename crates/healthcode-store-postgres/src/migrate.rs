@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "0004_accounts", include_str!("../migrations/0004_accounts.sql")),
     (5, "0005_documents", include_str!("../migrations/0005_documents.sql")),
     (6, "0006_residents", include_str!("../migrations/0006_residents.sql")),
+    (7, "0007_feeds", include_str!("../migrations/0007_feeds.sql")),
 ];
 
 /// An arbitrary constant naming healthcode's migration lock.

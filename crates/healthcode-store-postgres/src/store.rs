@@ -9,9 +9,10 @@ use healthcode_domain::{
 use healthcode_store::Consent;
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
-    DestroyedRows, DeviceRecord, EvidenceColumns, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin,
-    NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey,
-    SealedPersonalData, Store, StoreResult, StoredCheckpoint, VenueRecord,
+    DestroyedRows, DeviceRecord, EvidenceColumns, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted,
+    LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile,
+    PersonRecord, ProxyLink, Rejection, ResidentKey, SealedPersonalData, Store, StoreResult, StoredCheckpoint,
+    VenueRecord,
 };
 use healthcode_store::{ResearchCount, ResearchMetric};
 use tokio_postgres::Row;
@@ -517,6 +518,24 @@ impl Store for PostgresStore {
                 .map_err(backend("record a rejection"))?;
         }
         tx.commit().await.map_err(backend("commit rejections"))
+    }
+
+    async fn commit_feed_chunk(&self, chunk: FeedChunk) -> StoreResult<FeedCommit> {
+        crate::feeds::commit_chunk(self, chunk).await
+    }
+
+    async fn feed_batch(&self, owner: &str, batch: &str) -> StoreResult<Option<FeedBatch>> {
+        crate::feeds::batch(self, owner, batch).await
+    }
+
+    async fn feed_rejections(
+        &self,
+        owner: &str,
+        batch: &str,
+        after_line: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<FeedRejectedRow>> {
+        crate::feeds::rejections(self, owner, batch, after_line, limit).await
     }
 
     async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>> {

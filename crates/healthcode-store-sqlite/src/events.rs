@@ -13,18 +13,30 @@ use crate::{backend, codec, corrupt};
 
 pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> Result<Vec<Inserted>, StoreError> {
     let tx = conn.transaction().map_err(backend("begin inserting evidence"))?;
-    let stored = stored_under(&tx, batch.iter().map(|e| e.id.as_str()))?;
+    let outcomes = insert_evidence_in(&tx, batch)?;
+    tx.commit().map_err(backend("commit evidence"))?;
+    Ok(outcomes)
+}
+
+/// Inserts evidence inside a transaction the caller commits (a feed chunk commits it with
+/// the batch's mark).
+pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
+    tx: &Transaction<'_>,
+    batch: &[E],
+) -> Result<Vec<Inserted>, StoreError> {
+    let stored = stored_under(tx, batch.iter().map(|e| e.borrow().id.as_str()))?;
 
     // Outcomes in the batch's order; an id repeated within the batch is a duplicate of
     // its first use.
-    let mut seq = current_seq(&tx)?;
+    let mut seq = current_seq(tx)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut first_use: HashMap<&str, &NewEvidence> = HashMap::new();
     let mut new: Vec<(i64, &NewEvidence)> = Vec::with_capacity(batch.len());
     for e in batch {
-        let same = |person: &str, at: i64, body: &Evidence| {
-            person == e.person.as_str() && at == e.at.as_millis() && *body == e.evidence
-        };
+        let e = e.borrow();
+        // A record's content is who it is about and what it says. `at` is when it was
+        // received: a resend received later (the server stamps `at`) is the same record.
+        let same = |person: &str, _at: i64, body: &Evidence| person == e.person.as_str() && *body == e.evidence;
         if let Some(found) = stored.get(e.id.as_str()) {
             let same_content = matches!(found, Existing::Evidence(p, at, body) if same(p, *at, body));
             outcomes.push(Inserted::Duplicate { same_content });
@@ -91,8 +103,7 @@ pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> R
             }
         }
     }
-    set_seq(&tx, seq)?;
-    tx.commit().map_err(backend("commit evidence"))?;
+    set_seq(tx, seq)?;
     Ok(outcomes)
 }
 

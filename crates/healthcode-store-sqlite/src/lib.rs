@@ -5,6 +5,7 @@ mod checkpoints;
 mod codec;
 mod codes;
 mod events;
+mod feeds;
 mod log;
 mod migrate;
 mod persons;

@@ -6,13 +6,13 @@ use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Eviden
 use healthcode_store::Consent;
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
-    DestroyedRows, DeviceRecord, Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation,
-    NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, SealedPersonalData,
-    Store, StoreResult, StoredCheckpoint, VenueRecord,
+    DestroyedRows, DeviceRecord, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted, LogAppend, LogNode,
+    NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink,
+    Rejection, ResidentKey, SealedPersonalData, Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
 use healthcode_store::{ResearchCount, ResearchMetric};
 
-use crate::{accounts, checkpoints, codes, events, log, persons, rejections, residents, SqliteStore};
+use crate::{accounts, checkpoints, codes, events, feeds, log, persons, rejections, residents, SqliteStore};
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -220,6 +220,26 @@ impl Store for SqliteStore {
 
     async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>> {
         self.read(move |c| rejections::list(c, after, limit)).await
+    }
+
+    async fn commit_feed_chunk(&self, chunk: FeedChunk) -> StoreResult<FeedCommit> {
+        self.write(move |c| feeds::commit_chunk(c, &chunk)).await
+    }
+
+    async fn feed_batch(&self, owner: &str, batch: &str) -> StoreResult<Option<FeedBatch>> {
+        let (owner, batch) = (owner.to_string(), batch.to_string());
+        self.read(move |c| feeds::batch(c, &owner, &batch)).await
+    }
+
+    async fn feed_rejections(
+        &self,
+        owner: &str,
+        batch: &str,
+        after_line: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<FeedRejectedRow>> {
+        let (owner, batch) = (owner.to_string(), batch.to_string());
+        self.read(move |c| feeds::rejections(c, &owner, &batch, after_line, limit)).await
     }
 
     async fn save_profile(&self, profile: &PersonProfile) -> StoreResult<()> {

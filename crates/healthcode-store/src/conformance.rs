@@ -14,6 +14,7 @@ use crate::{Account, Approval, Credential, CredentialKind, Decision, DecisionSta
 use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
 use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
 use crate::{Complaint, ComplaintAnswer, ComplaintQuery, ComplaintStatus, NewAccess, ProxyLink, ResidentKey};
+use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 use crate::{SealedPersonalData, PERSONAL_TABLES};
 
@@ -41,6 +42,7 @@ where
     documents_are_kept_whole_by_kind(&make().await).await;
     resident_keys_proxies_accesses_and_complaints_round_trip(&make().await).await;
     destruction_empties_every_personal_table_and_keeps_the_rest(&make().await).await;
+    feed_chunks_move_the_mark_once_with_their_rows(&make().await).await;
 }
 
 fn t(hours: i64) -> Timestamp {
@@ -117,6 +119,9 @@ async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {
     assert!(matches!(out[0], Inserted::New { .. }), "first insert of an id is new");
     assert_eq!(out[1], Inserted::Duplicate { same_content: true }, "a resend is a harmless duplicate");
     assert_eq!(out[2], Inserted::Duplicate { same_content: false }, "a reused id with other content is flagged");
+    let later = NewEvidence { at: t(9), ..fever(&p, "e1", 1) };
+    let out = store.insert_evidence(&[later]).await.unwrap();
+    assert_eq!(out[0], Inserted::Duplicate { same_content: true }, "a resend received later is the same record");
     assert_eq!(store.evidence_for(&p).await.unwrap().len(), 1, "a duplicate id is stored once");
 
     let d = |id: &str| NewDesignation {
@@ -713,4 +718,92 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
     assert!(store.document("rule_proposal", "r1").await.unwrap().is_some(), "rule proposals are not personal");
     assert!(store.account_by_username("auditor").await.unwrap().is_some(), "staff accounts stay");
     assert!(store.destroy_personal_data().await.unwrap().iter().all(|(_, n)| *n == 0), "a second run finds nothing");
+}
+
+async fn feed_chunks_move_the_mark_once_with_their_rows(store: &impl Store) {
+    let known = person(store, "p1").await;
+    let newcomer =
+        PersonRecord { id: pid("p2"), kind: PersonKind::International, registered_at: t(0), residence_area: None };
+    let row = |line: u64, e: NewEvidence| FeedRow { line, evidence: e, input: format!("input {line}") };
+    let refused = |line: u64, id: &str| FeedRejection {
+        line,
+        event_id: Some(id.into()),
+        field: Some("result".into()),
+        reason: "field `result`: expected one of positive, negative".into(),
+        input: format!("input {line}"),
+    };
+    store.insert_evidence(&[fever(&known, "old", 1)]).await.unwrap();
+    let chunk =
+        |after: u64, through: u64, complete: bool, rows: Vec<FeedRow>, rejected: Vec<FeedRejection>| FeedChunk {
+            owner: "cdc".into(),
+            batch: "b1".into(),
+            format: "ndjson".into(),
+            received_at: t(2),
+            origin: "feed b1 (cdc)".into(),
+            after,
+            through,
+            complete,
+            persons: vec![newcomer.clone()],
+            rows,
+            rejected,
+        };
+    assert_eq!(store.feed_batch("cdc", "b1").await.unwrap(), None, "no batch before its first chunk");
+
+    // Lines 1–4: a new event, a resend, an id reused for other content, a refused row.
+    let first = chunk(
+        0,
+        4,
+        false,
+        vec![row(1, fever(&newcomer.id, "f1", 2)), row(2, fever(&known, "old", 1)), row(3, fever(&known, "old", 5))],
+        vec![refused(4, "t1")],
+    );
+    let FeedCommit::Committed(out) = store.commit_feed_chunk(first.clone()).await.unwrap() else {
+        panic!("the first chunk of a new batch continues from mark 0")
+    };
+    assert!(matches!(out[0], Inserted::New { .. }), "{out:?}");
+    assert_eq!(out[1..], [Inserted::Duplicate { same_content: true }, Inserted::Duplicate { same_content: false }]);
+    assert!(store.person(&newcomer.id).await.unwrap().is_some(), "a person named by document is registered");
+    assert_eq!(store.evidence_for(&newcomer.id).await.unwrap().len(), 1);
+    assert_eq!(store.due_persons(t(100), 10).await.unwrap(), vec![known.clone(), newcomer.id.clone()], "queued");
+
+    let batch = store.feed_batch("cdc", "b1").await.unwrap().unwrap();
+    assert_eq!(
+        (batch.committed_through, batch.rows, batch.accepted, batch.duplicates, batch.rejected),
+        (4, 4, 1, 1, 2)
+    );
+    assert!(!batch.complete && batch.format == "ndjson" && batch.resolved == 0, "{batch:?}");
+    assert_eq!(store.feed_batch("police", "b1").await.unwrap(), None, "batches belong to their owner");
+
+    // The same chunk again (an upload that did not see the mark move) changes nothing.
+    assert_eq!(store.commit_feed_chunk(first).await.unwrap(), FeedCommit::Moved { committed_through: 4 });
+    assert_eq!(store.evidence_for(&newcomer.id).await.unwrap().len(), 1);
+
+    let listed = store.feed_rejections("cdc", "b1", 0, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 4], "by line");
+    assert_eq!(listed[0].field.as_deref(), Some("id"));
+    assert!(listed[0].error.contains("`old` was already recorded with different content"), "{:?}", listed[0]);
+    let log = store.rejections(0, 10).await.unwrap();
+    assert_eq!(log.len(), 2, "every rejected row is in the rejection log");
+    assert_eq!(log.iter().map(|r| r.id).collect::<Vec<_>>(), listed.iter().map(|r| r.rejection_id).collect::<Vec<_>>());
+    assert_eq!(log[1].origin, "feed b1 (cdc) line 4");
+    assert_eq!(log[1].input, "input 4");
+    assert_eq!(store.feed_rejections("cdc", "b1", 3, 10).await.unwrap().len(), 1, "paging by line");
+
+    // The rest, with line 4 fixed: it resolves the rejected row.
+    let FeedCommit::Committed(_) =
+        store.commit_feed_chunk(chunk(4, 7, true, vec![row(6, fever(&known, "t1", 3))], vec![])).await.unwrap()
+    else {
+        panic!("the next chunk continues from the mark")
+    };
+    let batch = store.feed_batch("cdc", "b1").await.unwrap().unwrap();
+    assert_eq!((batch.committed_through, batch.rows, batch.accepted, batch.resolved), (7, 5, 2, 1));
+    assert!(batch.complete);
+    let listed = store.feed_rejections("cdc", "b1", 0, 10).await.unwrap();
+    assert_eq!(listed[1].resolved_by.as_deref(), Some("b1 line 6"));
+    assert_eq!(listed[0].resolved_by, None);
+    assert_eq!(
+        store.commit_feed_chunk(chunk(3, 9, true, vec![], vec![])).await.unwrap(),
+        FeedCommit::Moved { committed_through: 7 },
+        "a chunk that does not continue from the mark is refused"
+    );
 }

@@ -4,6 +4,7 @@ mod accounts;
 mod checkpoints;
 mod columns;
 pub mod conformance;
+mod feeds;
 mod log;
 mod records;
 mod residents;
@@ -14,6 +15,7 @@ use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Eviden
 pub use accounts::*;
 pub use checkpoints::*;
 pub use columns::EvidenceColumns;
+pub use feeds::*;
 pub use log::{LogAppend, LogLeaf, LogNode, StoredCheckpoint};
 pub use records::*;
 pub use residents::*;
@@ -42,6 +44,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Implementations must keep these promises (the `conformance` module checks them):
 /// - an event id is stored once across evidence and designations; a second insert with
 ///   the same id reports `Inserted::Duplicate` and changes nothing;
+/// - evidence under a stored id is the same content if it names the same person and
+///   says the same (its `at`, when it was received, may differ: a resend);
 /// - `seq` grows with every stored event, in the order of the slice given to an insert;
 /// - inserting evidence puts its person on the re-evaluation queue, due at the event's
 ///   `at` (or earlier if already queued earlier), in the same transaction;
@@ -134,6 +138,25 @@ pub trait Store: Send + Sync + 'static {
     async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()>;
     /// Rejections with id greater than `after`, oldest first.
     async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>>;
+
+    // Bulk feeds.
+
+    /// Commits one chunk of a feed batch in one transaction: registers its persons, stores
+    /// its evidence (as `insert_evidence`, queue included), logs its rejected rows (and
+    /// conflicting duplicates) in the rejection log and the batch's list, marks earlier
+    /// rejections of the owner resolved by an accepted row with their event id, and moves
+    /// the batch's mark and counters — unless the batch's mark is not `chunk.after`.
+    /// Taken by value: a chunk is thousands of rows, handed to the database thread whole.
+    async fn commit_feed_chunk(&self, chunk: FeedChunk) -> StoreResult<FeedCommit>;
+    async fn feed_batch(&self, owner: &str, batch: &str) -> StoreResult<Option<FeedBatch>>;
+    /// A batch's rejected rows with a line above `after_line`, in line order, at most `limit`.
+    async fn feed_rejections(
+        &self,
+        owner: &str,
+        batch: &str,
+        after_line: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<FeedRejectedRow>>;
 
     // The transparency log.
 

@@ -25,6 +25,27 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// A department's NDJSON batch into the store end to end (parsing, validation,
+    /// storage in chunks, re-evaluation of the codes it touches): events per second.
+    Ingest {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Registered persons the rows are spread over.
+        #[arg(long, default_value_t = 200_000)]
+        persons: u64,
+        /// Keep the SQLite database here instead of a temporary folder.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Run against this PostgreSQL database instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Also upload the batch over HTTP (the server in this process, loopback).
+        #[arg(long)]
+        http: bool,
+        /// Rows per store transaction (the service's default: 50,000).
+        #[arg(long, default_value_t = healthcode_service::FEED_CHUNK_ROWS)]
+        chunk_rows: usize,
+    },
     /// Signed codes in process, one core: the raw Ed25519 sign and verify rates (the
     /// baseline), then issuing and verifying codes, measured in the same run.
     Tokens {
@@ -59,6 +80,10 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Tracing { checkins, persons, venues, cases, data_dir, database_url } => {
             let args = crate::bench_tracing::TracingArgs { checkins, persons, venues, cases, data_dir, database_url };
             crate::bench_tracing::run(args).await
+        }
+        BenchCommand::Ingest { rows, persons, data_dir, database_url, http, chunk_rows } => {
+            let args = crate::bench_ingest::IngestArgs { rows, persons, data_dir, database_url, http, chunk_rows };
+            crate::bench_ingest::run(args).await
         }
         BenchCommand::Tokens { seconds } => {
             crate::bench_tokens::run(seconds);

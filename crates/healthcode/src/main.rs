@@ -8,6 +8,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod accounts;
 mod audit;
 mod bench;
+mod bench_ingest;
 mod bench_tokens;
 mod bench_tracing;
 mod demo;
@@ -16,6 +17,7 @@ mod keys;
 mod research;
 mod scenario;
 mod serve;
+mod upload;
 mod vault;
 mod verify;
 
@@ -68,6 +70,8 @@ enum Command {
     },
     /// When the epidemic is declared over: destroy every resident's data and its keys.
     Destroy(destroy::DestroyArgs),
+    /// Upload a department's batch (NDJSON or CSV) to a server, resuming where it stands.
+    Upload(upload::UploadArgs),
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -147,6 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Research { command: ResearchCommand::Export(args) } => runtime.block_on(research::run(args)),
         Command::Vault { command } => runtime.block_on(vault::run(command)),
         Command::Destroy(args) => runtime.block_on(destroy::run(args)),
+        Command::Upload(args) => runtime.block_on(upload::run(args)),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }
 }

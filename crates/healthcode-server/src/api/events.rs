@@ -31,7 +31,7 @@ pub(crate) async fn one(
 }
 
 /// The department a data feed speaks for: only its own evidence is accepted.
-async fn data_source(state: &AppState, headers: &HeaderMap) -> Result<(Source, String), ApiError> {
+pub(crate) async fn data_source(state: &AppState, headers: &HeaderMap) -> Result<(Source, String), ApiError> {
     let account = allow(state, headers, Action::SubmitEvidence).await?;
     let department =
         account.department.ok_or_else(|| ApiError::Forbidden("this data source has no department".into()))?;
@@ -158,7 +158,7 @@ fn split_lines(text: &str) -> (Vec<usize>, Vec<String>) {
 /// (`\u0000`): PostgreSQL text cannot store it. Each is replaced by a raw U+0001, a
 /// control character that JSON forbids in the same places, so the row is refused by
 /// the parser at the very column of the NUL (and the kept input is storable).
-fn without_nul(row: &str) -> Cow<'_, str> {
+pub(crate) fn without_nul(row: &str) -> Cow<'_, str> {
     if !row.contains('\0') && !row.contains("\\u0000") {
         return Cow::Borrowed(row);
     }

@@ -6,6 +6,7 @@ mod codes;
 mod collection;
 mod events;
 mod extended;
+mod feeds;
 mod log;
 mod overview;
 mod persons;
@@ -35,6 +36,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/persons/{person_id}/code", get(codes::code))
         .route("/v1/events", post(events::one))
         .route("/v1/events/batch", post(events::batch))
+        .route("/v1/feeds/{batch_id}", post(feeds::upload).get(feeds::status))
         .route("/v1/designations", post(events::designation))
         .route("/v1/designations/proposals", get(events::designation_proposals))
         .route("/v1/designations/proposals/{proposal_id}/approve", post(events::approve_designation))

@@ -47,6 +47,7 @@ impl Drop for Server {
 }
 
 /// Starts the server and reads its address from the line it prints.
+#[allow(dead_code)] // each test binary uses some of these helpers
 pub fn serve(dir: &Path) -> Server {
     serve_with(serve_command(dir).stderr(Stdio::null()))
 }
