@@ -173,17 +173,28 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<S
     Ok(())
 }
 
-async fn load(store: &dyn Store, config: &RegionConfig) -> anyhow::Result<u64> {
+/// Loads a synthetic region (persons with their areas, evidence, designations) straight
+/// into the store; returns how many events. Prints a progress line every million
+/// persons (also `healthcode generate`'s loader).
+pub(crate) async fn load(store: &dyn Store, config: &RegionConfig) -> anyhow::Result<u64> {
     const BATCH: usize = 10_000;
     let mut persons: Vec<PersonRecord> = Vec::with_capacity(BATCH);
     let mut batch: Vec<NewEvidence> = Vec::with_capacity(BATCH);
     let mut designations = Vec::new();
     let mut events = 0u64;
+    let mut loaded_persons = 0u64;
+    let started = Instant::now();
     for record in generate(config)? {
         match StoreRecord::from(record) {
             // Persons come before their evidence in the stream, so a batch of evidence is
             // stored only after its persons' batch.
-            StoreRecord::Person(p) => persons.push(p),
+            StoreRecord::Person(p) => {
+                persons.push(p);
+                loaded_persons += 1;
+                if loaded_persons % 1_000_000 == 0 {
+                    println!("  {loaded_persons} persons, {events} events ({:.0} s)", started.elapsed().as_secs_f64());
+                }
+            }
             StoreRecord::Evidence(e) => batch.push(e),
             StoreRecord::Designation(d) => designations.push(d),
         }

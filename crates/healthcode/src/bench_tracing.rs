@@ -25,26 +25,33 @@ pub struct TracingArgs {
     pub database_url: Option<String>,
 }
 
+/// The synthetic region's persons (`healthcode_synth`), so that check-ins can be laid
+/// over a region `healthcode generate` or `bench refresh` loaded.
 fn person(i: u64) -> PersonId {
-    PersonId::parse(&format!("t{i:09}")).expect("a valid id")
+    healthcode_synth::person_id(i)
 }
 
-pub async fn run(args: TracingArgs) -> anyhow::Result<()> {
-    let temp = tempfile::tempdir()?;
-    let dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
-    let store: Arc<dyn Store> = match &args.database_url {
-        Some(url) => Arc::new(healthcode_store_postgres::PostgresStore::connect(url).await?),
-        None => crate::serve::open_sqlite(&dir)?,
-    };
-    println!("backend: {}", if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" });
-    let end = Timestamp::parse("2020-06-29T00:00:00+08:00").map_err(anyhow::Error::msg)?;
-    let month = Duration::days(28).as_millis();
-    let start = Timestamp::from_millis(end.as_millis() - month);
+/// The month the check-ins fall in: the 28 days before `end`.
+pub(crate) fn check_in_month() -> (Timestamp, Timestamp) {
+    let end = Timestamp::parse("2020-06-29T00:00:00+08:00").expect("a valid time");
+    (Timestamp::from_millis(end.as_millis() - Duration::days(28).as_millis()), end)
+}
+
+/// Venues `v0…` and `checkins` check-ins of random persons among the first `persons` at
+/// random venues over the month, registering the persons that are missing; skipped when
+/// the venues are there already. Prints progress every million.
+pub(crate) async fn load_checkins(store: &dyn Store, persons: u64, venues: u64, checkins: u64) -> anyhow::Result<()> {
+    if store.venue("v0").await?.is_some() {
+        println!("check-ins already loaded (venue v0 exists)");
+        return Ok(());
+    }
+    let (start, end) = check_in_month();
+    let month = end.as_millis() - start.as_millis();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    if store.person_count().await? < args.persons {
-        let started = Instant::now();
+    let started = Instant::now();
+    if store.person_count().await? < persons {
         let mut batch = Vec::with_capacity(BATCH);
-        for i in 0..args.persons {
+        for i in 0..persons {
             batch.push(PersonRecord {
                 id: person(i),
                 kind: PersonKind::Domestic,
@@ -57,46 +64,54 @@ pub async fn run(args: TracingArgs) -> anyhow::Result<()> {
             }
         }
         store.register_persons(&batch).await?;
-        for v in 0..args.venues {
-            let venue = VenueRecord {
-                id: format!("v{v}"),
-                name: format!("venue {v}"),
-                category: VenueCategory::General,
-                area: None,
-                registered_at: start,
-                operator_key_hash: format!("bench-{v}"),
-            };
-            store.register_venue(&venue).await?;
-        }
-        let mut loaded = 0u64;
-        let mut rows = Vec::with_capacity(BATCH);
-        while loaded < args.checkins {
-            rows.clear();
-            for _ in 0..BATCH.min((args.checkins - loaded) as usize) {
-                rows.push(NewCheckin {
-                    person: person(rng.gen_range(0..args.persons)),
-                    venue: format!("v{}", rng.gen_range(0..args.venues)),
-                    at: Timestamp::from_millis(start.as_millis() + rng.gen_range(0..month)),
-                    method: CheckinMethod::Scan,
-                    device: None,
-                    colour: Colour::Green,
-                    outcome: AccessOutcome::Allow,
-                });
-            }
-            store.record_checkins(&rows).await?;
-            loaded += rows.len() as u64;
-            if loaded % 1_000_000 < BATCH as u64 {
-                println!("  {loaded} check-ins loaded ({:.0}/s)", loaded as f64 / started.elapsed().as_secs_f64());
-            }
-        }
-        println!(
-            "loaded {} persons, {} venues and {} check-ins in {:.1} s",
-            args.persons,
-            args.venues,
-            args.checkins,
-            started.elapsed().as_secs_f64()
-        );
     }
+    for v in 0..venues {
+        let venue = VenueRecord {
+            id: format!("v{v}"),
+            name: format!("venue {v}"),
+            category: VenueCategory::General,
+            area: None,
+            registered_at: start,
+            operator_key_hash: format!("bench-{v}"),
+        };
+        store.register_venue(&venue).await?;
+    }
+    let mut loaded = 0u64;
+    let mut rows = Vec::with_capacity(BATCH);
+    while loaded < checkins {
+        rows.clear();
+        for _ in 0..BATCH.min((checkins - loaded) as usize) {
+            rows.push(NewCheckin {
+                person: person(rng.gen_range(0..persons)),
+                venue: format!("v{}", rng.gen_range(0..venues)),
+                at: Timestamp::from_millis(start.as_millis() + rng.gen_range(0..month)),
+                method: CheckinMethod::Scan,
+                device: None,
+                colour: Colour::Green,
+                outcome: AccessOutcome::Allow,
+            });
+        }
+        store.record_checkins(&rows).await?;
+        loaded += rows.len() as u64;
+        if loaded % 1_000_000 < BATCH as u64 {
+            println!("  {loaded} check-ins loaded ({:.0}/s)", loaded as f64 / started.elapsed().as_secs_f64());
+        }
+    }
+    println!("loaded {venues} venues and {checkins} check-ins in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+pub async fn run(args: TracingArgs) -> anyhow::Result<()> {
+    let temp = tempfile::tempdir()?;
+    let dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let store: Arc<dyn Store> = match &args.database_url {
+        Some(url) => Arc::new(healthcode_store_postgres::PostgresStore::connect(url).await?),
+        None => crate::serve::open_sqlite(&dir)?,
+    };
+    println!("backend: {}", if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" });
+    let (_, end) = check_in_month();
+    load_checkins(store.as_ref(), args.persons, args.venues, args.checkins).await?;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
     let service = HealthService::open(
         store.clone(),
         Arc::new(ManualClock::new(end)),

@@ -13,6 +13,7 @@ mod bench_tokens;
 mod bench_tracing;
 mod demo;
 mod destroy;
+mod generate;
 mod keys;
 mod research;
 mod scenario;
@@ -72,6 +73,8 @@ enum Command {
     Destroy(destroy::DestroyArgs),
     /// Upload a department's batch (NDJSON or CSV) to a server, resuming where it stands.
     Upload(upload::UploadArgs),
+    /// Load a synthetic region at scale (residents, evidence, venues, check-ins) into a store.
+    Generate(generate::GenerateArgs),
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -152,6 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Vault { command } => runtime.block_on(vault::run(command)),
         Command::Destroy(args) => runtime.block_on(destroy::run(args)),
         Command::Upload(args) => runtime.block_on(upload::run(args)),
+        Command::Generate(args) => runtime.block_on(generate::run(args)),
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }
 }
