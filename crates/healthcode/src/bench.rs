@@ -191,7 +191,7 @@ pub(crate) async fn load(store: &dyn Store, config: &RegionConfig) -> anyhow::Re
             StoreRecord::Person(p) => {
                 persons.push(p);
                 loaded_persons += 1;
-                if loaded_persons % 1_000_000 == 0 {
+                if loaded_persons.is_multiple_of(1_000_000) {
                     println!("  {loaded_persons} persons, {events} events ({:.0} s)", started.elapsed().as_secs_f64());
                 }
             }
