@@ -90,7 +90,12 @@ async fn events_can_name_the_person_by_document_before_registration(app: TestApp
         )
         .await;
     assert_eq!(status, 201);
-    let person = app.register(&number).await;
+    // The resident registers later and gives the area of residence the list did not have.
+    let body = json!({"id_type": "resident_id", "id_number": number, "residence_area": "330106"});
+    let (status, registered) = app.post("/v1/persons", body.to_string()).await;
+    assert_eq!(status, 201, "the first to register claims the person: {registered}");
+    assert_eq!(registered["residence_area"], "330106", "filled in where the list had none");
+    let person = registered["person_id"].as_str().unwrap().to_string();
     let (_, code) = app.get(&format!("/v1/persons/{person}/code")).await;
     assert_eq!(code["colour"], "red", "{code}");
     assert_eq!(reasons(&code), ["R1"]);

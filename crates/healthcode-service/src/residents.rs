@@ -174,9 +174,16 @@ impl HealthService {
         &self,
         registration: Registration,
     ) -> Result<(PersonRecord, Option<String>), ServiceError> {
-        let (person, _) = self.register(registration).await?;
+        let area = registration.residence_area.clone();
+        let (mut person, _) = self.register(registration).await?;
         if self.store.has_resident_key(&person.id).await? {
             return Ok((person, None));
+        }
+        // Known so far only from a department's list: the resident gives their area now.
+        if let (None, Some(area)) = (&person.residence_area, area) {
+            if self.store.fill_residence_area(&person.id, &area).await? {
+                person.residence_area = Some(area);
+            }
         }
         let key = self.issue_resident_key(&person.id, "registration").await?;
         Ok((person, Some(key)))

@@ -166,6 +166,18 @@ impl Store for PostgresStore {
         row.as_ref().map(person).transpose()
     }
 
+    async fn fill_residence_area(&self, id: &PersonId, area: &AreaCode) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE persons SET residence_area = $2 WHERE id = $1 AND residence_area IS NULL",
+                &[&id.as_str(), &area.as_str()],
+            )
+            .await
+            .map_err(backend("set a residence area"))?;
+        Ok(n == 1)
+    }
+
     async fn persons(&self, wanted: &[PersonId]) -> StoreResult<Vec<PersonRecord>> {
         let client = self.client().await?;
         let rows = client

@@ -31,6 +31,19 @@ impl Store for SqliteStore {
         self.read(move |c| persons::one(c, &id)).await
     }
 
+    async fn fill_residence_area(&self, id: &PersonId, area: &AreaCode) -> StoreResult<bool> {
+        let (id, area) = (id.clone(), area.clone());
+        self.write(move |c| {
+            c.execute(
+                "UPDATE persons SET residence_area = ?2 WHERE id = ?1 AND residence_area IS NULL",
+                (id.as_str(), area.as_str()),
+            )
+            .map(|n| n == 1)
+            .map_err(crate::backend("set a residence area"))
+        })
+        .await
+    }
+
     async fn persons(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonRecord>> {
         let ids = ids.to_vec();
         self.read(move |c| persons::many(c, &ids)).await

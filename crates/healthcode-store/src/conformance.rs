@@ -111,6 +111,14 @@ async fn registering_twice_keeps_the_first(store: &impl Store) {
     assert_eq!(store.register_persons(&many).await.unwrap(), 2, "a bulk registration creates only the new persons");
     assert_eq!(store.person_count().await.unwrap(), 3);
     assert_eq!(store.person(&pid("p1")).await.unwrap().unwrap().kind, PersonKind::International, "p1 unchanged");
+    let known =
+        PersonRecord { id: pid("from-a-list"), kind: PersonKind::Domestic, registered_at: t(0), residence_area: None };
+    store.register_person(&known).await.unwrap();
+    let area = AreaCode::parse("330106").unwrap();
+    assert!(store.fill_residence_area(&known.id, &area).await.unwrap(), "an area is filled in where none was");
+    let other = AreaCode::parse("310101").unwrap();
+    assert!(!store.fill_residence_area(&known.id, &other).await.unwrap(), "never changed once recorded");
+    assert_eq!(store.person(&known.id).await.unwrap().unwrap().residence_area, Some(area));
 }
 
 async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {

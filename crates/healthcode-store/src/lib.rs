@@ -59,6 +59,9 @@ pub trait Store: Send + Sync + 'static {
     /// unchanged. Returns how many were created.
     async fn register_persons(&self, persons: &[PersonRecord]) -> StoreResult<u64>;
     async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>>;
+    /// Sets a person's area of residence if none is recorded (a person first known from a
+    /// department's list gives theirs when they register); true if it was set.
+    async fn fill_residence_area(&self, id: &PersonId, area: &AreaCode) -> StoreResult<bool>;
     async fn persons(&self, ids: &[PersonId]) -> StoreResult<Vec<PersonRecord>>;
     async fn person_count(&self) -> StoreResult<u64>;
 
