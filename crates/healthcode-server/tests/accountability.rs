@@ -22,6 +22,7 @@ common::on_both_backends!(
     complaints_are_answered_within_jurisdiction_and_never_set_a_colour,
     a_lost_key_is_replaced_at_a_counter_and_the_old_one_stops_working,
     consent_and_third_party_scopes_are_enforced,
+    registering_one_person_at_once_gives_one_key,
 );
 
 const DEPOSITORS: usize = 60;
@@ -716,4 +717,21 @@ async fn consent_and_third_party_scopes_are_enforced(app: TestApp) {
     let (status, refused) = app.post_with_key("/v1/third-party/check", &parking_key, card).await;
     assert_eq!(status, 403, "{refused}");
     assert!(refused["error"]["message"].as_str().unwrap().contains("expired"));
+}
+
+/// Ten registrations of the same person at the same moment: exactly one gets the key.
+async fn registering_one_person_at_once_gives_one_key(app: TestApp) {
+    let body = json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123")}).to_string();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let request = app.client.post(app.url("/v1/persons")).body(body.clone());
+            tokio::spawn(async move { request.send().await.unwrap().json::<Value>().await.unwrap() })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    let keys = answers.iter().filter(|a| a.get("resident_key").is_some()).count();
+    assert_eq!(keys, 1, "{answers:?}");
 }

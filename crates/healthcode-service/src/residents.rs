@@ -185,7 +185,17 @@ impl HealthService {
                 person.residence_area = Some(area);
             }
         }
-        let key = self.issue_resident_key(&person.id, "registration").await?;
+        let (key, hash) = new_key(RESIDENT_KEY_PREFIX);
+        let record = ResidentKey {
+            key_hash: hash,
+            person: person.id.clone(),
+            label: "registration".into(),
+            created_at: self.now(),
+        };
+        if !self.store.claim_resident_key(&record).await? {
+            // Someone registered the same person a moment before.
+            return Ok((person, None));
+        }
         Ok((person, Some(key)))
     }
 

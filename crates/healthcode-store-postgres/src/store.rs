@@ -689,6 +689,25 @@ impl Store for PostgresStore {
         residents::key(&self.client().await?, key_hash).await
     }
 
+    async fn claim_resident_key(&self, key: &ResidentKey) -> StoreResult<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin claiming a resident key"))?;
+        // Two servers registering the same person at once: the second waits, then sees the key.
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&key.person.as_str()])
+            .await
+            .map_err(backend("lock a person's keys"))?;
+        let n = tx
+            .execute(
+                "INSERT INTO resident_keys (key_hash, person_id, label, created_at)
+                 SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM resident_keys WHERE person_id = $2)",
+                &[&key.key_hash, &key.person.as_str(), &key.label, &key.created_at.as_millis()],
+            )
+            .await
+            .map_err(backend("claim a resident key"))?;
+        tx.commit().await.map_err(backend("commit a resident key"))?;
+        Ok(n == 1)
+    }
+
     async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool> {
         residents::has_key(&self.client().await?, person).await
     }

@@ -346,6 +346,21 @@ impl Store for SqliteStore {
         self.read(move |c| residents::key(c, &key_hash)).await
     }
 
+    async fn claim_resident_key(&self, key: &ResidentKey) -> StoreResult<bool> {
+        let key = key.clone();
+        // One writer connection: the check and the insert are one statement.
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO resident_keys (key_hash, person_id, label, created_at)
+                 SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM resident_keys WHERE person_id = ?2)",
+                (&key.key_hash, key.person.as_str(), &key.label, key.created_at.as_millis()),
+            )
+            .map(|n| n == 1)
+            .map_err(crate::backend("claim a resident key"))
+        })
+        .await
+    }
+
     async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool> {
         let person = person.clone();
         self.read(move |c| residents::has_key(c, &person)).await

@@ -593,6 +593,16 @@ async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl S
     assert_eq!(store.resident_key("h1").await.unwrap(), Some(key.clone()), "a resident key reads back");
     assert_eq!(store.resident_key("nope").await.unwrap(), None);
     assert!(store.has_resident_key(&son).await.unwrap() && !store.has_resident_key(&mother).await.unwrap());
+    let claim = |hash: &str| ResidentKey {
+        key_hash: hash.into(),
+        person: mother.clone(),
+        label: "registration".into(),
+        created_at: t(1),
+    };
+    assert!(store.claim_resident_key(&claim("m1")).await.unwrap(), "the first claim of a person holds");
+    assert!(!store.claim_resident_key(&claim("m2")).await.unwrap(), "a second finds the person claimed");
+    assert_eq!(store.resident_key("m2").await.unwrap(), None);
+    assert_eq!(store.delete_resident_keys(&mother).await.unwrap(), 1);
     assert_eq!(store.delete_resident_keys(&son).await.unwrap(), 2, "every key of the person is deleted");
     assert_eq!(store.resident_key("h2").await.unwrap(), None);
 

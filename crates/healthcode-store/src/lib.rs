@@ -207,6 +207,9 @@ pub trait Store: Send + Sync + 'static {
     async fn resident_key(&self, key_hash: &str) -> StoreResult<Option<ResidentKey>>;
     /// Whether the person holds a key: a registration that finds them holding one gives none.
     async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool>;
+    /// Saves the key only if its person holds none yet, atomically (two registrations at
+    /// once cannot both claim a person); true if saved.
+    async fn claim_resident_key(&self, key: &ResidentKey) -> StoreResult<bool>;
     /// Removes every key of a person (a replacement key was given at a counter).
     async fn delete_resident_keys(&self, person: &PersonId) -> StoreResult<u64>;
     /// Records a proxy link; false if it already existed (left unchanged).
