@@ -156,7 +156,8 @@ impl HealthService {
 pub const CHECKIN_RETENTION_DAYS: i64 = 28;
 
 impl HealthService {
-    /// Applies the retention policy: deletes check-ins older than `CHECKIN_RETENTION_DAYS`.
+    /// Applies the retention policy: deletes check-ins, and the contact lists drawn from
+    /// them, older than `CHECKIN_RETENTION_DAYS`.
     /// The scheduler calls it; it does the work at most once an hour.
     pub async fn apply_retention(&self) -> Result<u64, ServiceError> {
         use std::sync::atomic::Ordering;
@@ -168,9 +169,11 @@ impl HealthService {
         self.retention_ran_at.store(now, Ordering::Relaxed);
         let before = self.now().saturating_sub(healthcode_domain::Duration::days(CHECKIN_RETENTION_DAYS));
         let deleted = self.store.delete_checkins_before(before).await?;
-        if deleted > 0 {
-            tracing::info!(deleted, "check-ins past their retention deleted");
+        // Contact lists are drawn from check-ins: they go when their check-ins would.
+        let traces = self.store.delete_documents_before(crate::tracing_contacts::TRACE_KIND, before).await?;
+        if deleted + traces > 0 {
+            tracing::info!(deleted, traces, "check-ins and contact lists past their retention deleted");
         }
-        Ok(deleted)
+        Ok(deleted + traces)
     }
 }

@@ -15,7 +15,8 @@ use crate::ingest::Source;
 use crate::secrets::new_id;
 use crate::{AtPolicy, HealthService, ServiceError};
 
-const KIND: &str = "trace";
+pub(crate) const TRACE_KIND: &str = "trace";
+const KIND: &str = TRACE_KIND;
 /// The longest contagious period one trace covers.
 const MAX_PERIOD_DAYS: i64 = 28;
 /// The check-ins read for one venue visit or one case.

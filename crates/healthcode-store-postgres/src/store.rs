@@ -751,6 +751,14 @@ impl Store for PostgresStore {
         residents::complaints(&self.client().await?, query, limit).await
     }
 
+    async fn delete_documents_before(&self, kind: &str, before: Timestamp) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM documents WHERE kind = $1 AND at < $2", &[&kind, &before.as_millis()])
+            .await
+            .map_err(backend("delete old documents"))
+    }
+
     async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
         let client = self.client().await?;
         client

@@ -414,6 +414,16 @@ impl Store for SqliteStore {
         self.read(move |c| residents::complaints(c, &query, limit)).await
     }
 
+    async fn delete_documents_before(&self, kind: &str, before: Timestamp) -> StoreResult<u64> {
+        let kind = kind.to_string();
+        self.write(move |c| {
+            c.execute("DELETE FROM documents WHERE kind = ?1 AND at < ?2", (&kind, before.as_millis()))
+                .map(|n| n as u64)
+                .map_err(crate::backend("delete old documents"))
+        })
+        .await
+    }
+
     async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
         self.write(move |c| {
             c.execute("DELETE FROM checkins WHERE at < ?1", [before.as_millis()])

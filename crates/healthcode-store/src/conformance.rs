@@ -698,6 +698,9 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
     store.save_resident_key(&key).await.unwrap();
     store.put_document("trace", "t1", t(1), "{}").await.unwrap();
     store.put_document("rule_proposal", "r1", t(1), "{}").await.unwrap();
+    store.put_document("trace", "t0", t(0), "{}").await.unwrap();
+    assert_eq!(store.delete_documents_before("trace", t(1)).await.unwrap(), 1, "only the older, only of that kind");
+    assert!(store.document("trace", "t1").await.unwrap().is_some());
     let account = Account {
         id: "a1".into(),
         username: "auditor".into(),

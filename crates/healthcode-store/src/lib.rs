@@ -236,6 +236,8 @@ pub trait Store: Send + Sync + 'static {
         to: Timestamp,
     ) -> StoreResult<Vec<ResearchCount>>;
 
+    /// Deletes documents of a kind saved before `before` (retention); returns how many.
+    async fn delete_documents_before(&self, kind: &str, before: Timestamp) -> StoreResult<u64>;
     /// Deletes check-ins older than `before` (the retention policy); returns how many.
     async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64>;
     /// Records a consent as given (`revoked_at` none) or withdrawn.

@@ -20,6 +20,8 @@ pub(crate) async fn rules() -> Json<Value> {
              "kept_as": "area code", "retention": "until the epidemic is declared over", "required": false},
             {"field": "check-ins", "purpose": "entry decisions at venues; contact tracing confirmed by a health officer",
              "kept_as": "venue, time, colour and outcome", "retention": format!("{CHECKIN_RETENTION_DAYS} days")},
+            {"field": "contact lists (tracing)", "purpose": "a health officer confirming close contacts",
+             "kept_as": "the persons listed and their check-in times", "retention": format!("{CHECKIN_RETENTION_DAYS} days")},
             {"field": "evidence (tests, diagnoses, contact lists, entries, stays)",
              "purpose": "computing the colour under the published rules", "kept_as": "as the department sent it",
              "retention": "until the epidemic is declared over"}
