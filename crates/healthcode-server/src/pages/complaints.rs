@@ -13,7 +13,7 @@ use axum::Form;
 use healthcode_store::{Account, ComplaintStatus};
 
 use super::layout::{esc, see_other, when, Ui};
-use super::staff::{official, refusal, staff_page};
+use super::staff::{official, posted_official, refusal, staff_page};
 use crate::api::policy::{permits, Action};
 use crate::api::{query_params, RawQuery};
 use crate::AppState;
@@ -121,12 +121,8 @@ pub(crate) async fn answer(
     path: Result<Path<String>, PathRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let account = match official(&ui, &state, Action::AnswerComplaints).await {
-        Ok(account) => account,
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::AnswerComplaints).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let Ok(Path(id)) = path else {

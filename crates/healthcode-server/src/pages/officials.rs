@@ -18,7 +18,7 @@ use healthcode_store::{Account, DecisionStatus};
 
 use super::layout::{esc, see_other, when, Ui};
 use super::rule_changes::{local_minute, parse_local_minute};
-use super::staff::{four_eyes_note, official, refusal, staff_page};
+use super::staff::{four_eyes_note, official, posted_official, refusal, staff_page};
 use crate::api::policy::{permits, Action};
 use crate::api::{query_params, RawQuery};
 use crate::AppState;
@@ -235,12 +235,8 @@ pub(crate) async fn designate(
     headers: HeaderMap,
     form: Result<Form<Kept>, FormRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let account = match official(&ui, &state, Action::Designate).await {
-        Ok(account) => account,
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::Designate).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let form = form_fields(form);
@@ -291,12 +287,8 @@ pub(crate) async fn approve_designation(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let account = match official(&ui, &state, Action::ApproveDesignation).await {
-        Ok(account) => account,
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::ApproveDesignation).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let Ok(Path(id)) = path else {
@@ -441,12 +433,8 @@ pub(crate) async fn propose_decision(
     headers: HeaderMap,
     form: Result<Form<Kept>, FormRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let account = match official(&ui, &state, Action::ProposeDecision).await {
-        Ok(account) => account,
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::ProposeDecision).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let form = form_fields(form);
@@ -480,12 +468,8 @@ pub(crate) async fn approve_decision(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let account = match official(&ui, &state, Action::ApproveDecision).await {
-        Ok(account) => account,
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::ApproveDecision).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let Ok(Path(id)) = path else {

@@ -18,7 +18,7 @@ use healthcode_store::Account;
 use serde_json::Value;
 
 use super::layout::{esc, see_other, when, Ui};
-use super::staff::{four_eyes_note, official, refusal, staff_page};
+use super::staff::{four_eyes_note, official, posted_official, refusal, staff_page};
 use crate::api::policy::{permits, Action};
 use crate::api::{query_params, RawQuery};
 use crate::AppState;
@@ -220,12 +220,8 @@ pub(crate) async fn propose(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let account = match official(&ui, &state, Action::ProposeRules).await {
-        Ok(account) => account,
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::ProposeRules).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let form = form.map(|Form(f)| f).unwrap_or_default();
@@ -452,12 +448,8 @@ pub(crate) async fn approve(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let account = match official(&ui, &state, Action::ApproveRules).await {
-        Ok(account) => account,
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::ApproveRules).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let Ok(Path(id)) = path else {

@@ -99,6 +99,19 @@ pub(crate) async fn official(ui: &Ui, state: &AppState, action: Action) -> Resul
     }
 }
 
+/// How every officials' form post starts: the same-site check, then the session and
+/// the role. `Err` is the answer to give instead.
+pub(crate) async fn posted_official(
+    ui: Ui,
+    state: &AppState,
+    headers: &HeaderMap,
+    action: Action,
+) -> Result<(Ui, Account), Response> {
+    let ui = ui.posted(headers)?;
+    let account = official(&ui, state, action).await?;
+    Ok((ui, account))
+}
+
 /// The signed-in account, whatever its role (the staff home).
 async fn signed_in(ui: &Ui, state: &AppState) -> Result<Account, Response> {
     let Some(key) = ui.cookie(SESSION_COOKIE).filter(|k| !k.is_empty()) else {

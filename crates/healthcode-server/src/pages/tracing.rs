@@ -15,7 +15,7 @@ use healthcode_service::Trace;
 use healthcode_store::Account;
 
 use super::layout::{esc, see_other, when, Ui};
-use super::staff::{official, refusal, staff_page};
+use super::staff::{official, posted_official, refusal, staff_page};
 use crate::api::policy::Action;
 use crate::AppState;
 
@@ -116,12 +116,8 @@ pub(crate) async fn trace(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let account = match official(&ui, &state, Action::TraceContacts).await {
-        Ok(account) => account,
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::TraceContacts).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let form = form.map(|Form(f)| f).unwrap_or_default();
@@ -166,12 +162,8 @@ pub(crate) async fn confirm(
     path: Result<Path<String>, PathRejection>,
     form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let account = match official(&ui, &state, Action::TraceContacts).await {
-        Ok(account) => account,
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::TraceContacts).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let Ok(Path(id)) = path else { return ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace") };
