@@ -32,9 +32,10 @@ use crate::{AtPolicy, HealthService, RefreshReport, ServiceError, Source};
 
 /// Rows per chunk: one store transaction each. A chunk's rows land on pages all over the
 /// person-clustered evidence table, and each page is written once per commit: larger
-/// chunks write fewer pages per row (BENCHMARKS.md compares 5,000, 20,000 and 50,000).
-/// An interruption repeats at most one chunk; memory holds about three.
-pub const FEED_CHUNK_ROWS: usize = 50_000;
+/// chunks write fewer pages per row (BENCHMARKS.md compares 5,000 to 200,000).
+/// An interruption repeats at most one chunk (about half a second of work); memory holds
+/// about three (some 100 MiB).
+pub const FEED_CHUNK_ROWS: usize = 100_000;
 /// The longest line accepted. An event is well under 1 KiB; a longer line is refused as
 /// a row (and the rest of it skipped), most likely a file without line breaks.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;

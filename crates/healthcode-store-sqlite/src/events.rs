@@ -20,33 +20,35 @@ pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> R
 
 /// Inserts evidence inside a transaction the caller commits (a feed chunk commits it with
 /// the batch's mark).
+///
+/// Stored ids are not looked up beforehand: the evidence id index finds them as each row
+/// is inserted (`ON CONFLICT (id) DO NOTHING`), and only a row it turns away is read back
+/// to tell a resend from a conflicting use of its id. A bulk load of new events thus pays
+/// for one index probe per row, not two. Designations share the id space and are few:
+/// their ids are looked up first.
 pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
     tx: &Transaction<'_>,
     batch: &[E],
 ) -> Result<Vec<Inserted>, StoreError> {
-    let stored = stored_under(tx, batch.iter().map(|e| e.borrow().id.as_str()))?;
+    let designated = stored_under(tx, batch.iter().map(|e| e.borrow().id.as_str()), Tables::Designations)?;
 
     // Outcomes in the batch's order; an id repeated within the batch is a duplicate of
-    // its first use.
+    // its first use. `seq` is given in that order; a row the index turns away leaves a
+    // gap (the sequence grows, it need not be dense).
     let mut seq = current_seq(tx)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut first_use: HashMap<&str, &NewEvidence> = HashMap::new();
-    let mut new: Vec<(i64, &NewEvidence)> = Vec::with_capacity(batch.len());
-    for e in batch {
+    let mut new: Vec<(usize, i64, &NewEvidence)> = Vec::with_capacity(batch.len());
+    for (i, e) in batch.iter().enumerate() {
         let e = e.borrow();
-        // A record's content is who it is about and what it says. `at` is when it was
-        // received: a resend received later (the server stamps `at`) is the same record.
-        let same = |person: &str, _at: i64, body: &Evidence| person == e.person.as_str() && *body == e.evidence;
-        if let Some(found) = stored.get(e.id.as_str()) {
-            let same_content = matches!(found, Existing::Evidence(p, at, body) if same(p, *at, body));
-            outcomes.push(Inserted::Duplicate { same_content });
+        if designated.contains_key(e.id.as_str()) {
+            outcomes.push(Inserted::Duplicate { same_content: false });
         } else if let Some(first) = first_use.get(e.id.as_str()) {
-            let same_content = same(first.person.as_str(), first.at.as_millis(), &first.evidence);
-            outcomes.push(Inserted::Duplicate { same_content });
+            outcomes.push(Inserted::Duplicate { same_content: same_record(e, first.person.as_str(), &first.evidence) });
         } else {
             seq += 1;
             first_use.insert(e.id.as_str(), e);
-            new.push((seq, e));
+            new.push((i, seq, e));
             outcomes.push(Inserted::New { seq });
         }
     }
@@ -56,12 +58,14 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
 
     // Written in key order, so that each page of the person-clustered table is visited
     // once per batch however the batch interleaves persons.
-    new.sort_unstable_by(|(sa, a), (sb, b)| (a.person.as_str(), a.at, sa).cmp(&(b.person.as_str(), b.at, sb)));
+    new.sort_unstable_by(|(_, sa, a), (_, sb, b)| (a.person.as_str(), a.at, sa).cmp(&(b.person.as_str(), b.at, sb)));
+    let mut turned_away: Vec<usize> = Vec::new();
     {
         let mut insert = tx
             .prepare_cached(
                 "INSERT INTO evidence (seq, id, person_id, at, kind, value, t1, t2, text, n, extra)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (id) DO NOTHING",
             )
             .map_err(backend("prepare an evidence insert"))?;
         let mut stay = tx
@@ -75,10 +79,11 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
                  ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE excluded.due < due",
             )
             .map_err(backend("prepare a queue insert"))?;
-        for (i, &(seq, e)) in new.iter().enumerate() {
+        let mut queued: Option<&str> = None;
+        for &(index, seq, e) in &new {
             let person = e.person.as_str();
             let c = EvidenceColumns::encode(&e.evidence);
-            insert
+            let inserted = insert
                 .execute(rusqlite::params![
                     seq,
                     e.id.as_str(),
@@ -93,18 +98,41 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
                     c.extra
                 ])
                 .map_err(backend("insert evidence"))?;
+            if inserted == 0 {
+                turned_away.push(index);
+                continue;
+            }
             if let Evidence::Stay { area, to, .. } = &e.evidence {
                 stay.execute((seq, person, area.normal(), to.map(Timestamp::as_millis)))
                     .map_err(backend("index a stay"))?;
             }
-            // Sorted by person and time: a person's first row here is their earliest.
-            if i == 0 || new[i - 1].1.person != e.person {
+            // Sorted by person and time: a person's first stored row here is their earliest.
+            if queued != Some(person) {
                 queue.execute((person, e.at.as_millis())).map_err(backend("queue a person"))?;
+                queued = Some(person);
             }
         }
     }
     set_seq(tx, seq)?;
+
+    if !turned_away.is_empty() {
+        let stored = stored_under(tx, turned_away.iter().map(|&i| batch[i].borrow().id.as_str()), Tables::Evidence)?;
+        for i in turned_away {
+            let e = batch[i].borrow();
+            let same_content = matches!(
+                stored.get(e.id.as_str()),
+                Some(Existing::Evidence(person, body)) if same_record(e, person, body)
+            );
+            outcomes[i] = Inserted::Duplicate { same_content };
+        }
+    }
     Ok(outcomes)
+}
+
+/// A record's content is who it is about and what it says. `at` is when it was received:
+/// a resend received later (the server stamps `at`) is the same record.
+fn same_record(e: &NewEvidence, person: &str, body: &Evidence) -> bool {
+    person == e.person.as_str() && *body == e.evidence
 }
 
 pub(crate) fn insert_designations(
@@ -112,7 +140,7 @@ pub(crate) fn insert_designations(
     batch: &[NewDesignation],
 ) -> Result<Vec<Inserted>, StoreError> {
     let tx = conn.transaction().map_err(backend("begin inserting designations"))?;
-    let mut stored = stored_under(&tx, batch.iter().map(|d| d.id.as_str()))?;
+    let mut stored = stored_under(&tx, batch.iter().map(|d| d.id.as_str()), Tables::Both)?;
     let mut seq = current_seq(&tx)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     {
@@ -142,26 +170,39 @@ pub(crate) fn insert_designations(
 /// What is already stored under an event id: ids are one space across evidence and
 /// designations.
 enum Existing {
-    Evidence(String, i64, Evidence),
+    Evidence(String, Evidence),
     Designation(i64, AreaRisk),
+}
+
+/// Which tables `stored_under` looks in.
+#[derive(PartialEq)]
+enum Tables {
+    Evidence,
+    Designations,
+    Both,
 }
 
 /// What is stored under any of `ids`, looked up with one query per table.
 fn stored_under<'a>(
     tx: &Transaction<'_>,
     ids: impl Iterator<Item = &'a str>,
+    tables: Tables,
 ) -> Result<HashMap<String, Existing>, StoreError> {
     let ids: Rc<Vec<Value>> = Rc::new(ids.map(|id| Value::Text(id.to_string())).collect());
     let mut stored = HashMap::new();
-    let mut stmt = tx
-        .prepare_cached(&format!("SELECT id, person_id, at, {COLUMNS} FROM evidence WHERE id IN rarray(?1)"))
-        .map_err(backend("look up event ids"))?;
-    let mut rows = stmt.query([ids.clone()]).map_err(backend("look up event ids"))?;
-    while let Some(r) = rows.next().map_err(backend("look up event ids"))? {
-        let id: String = r.get(0).map_err(backend("look up event ids"))?;
-        let person: String = r.get(1).map_err(backend("look up event ids"))?;
-        let at: i64 = r.get(2).map_err(backend("look up event ids"))?;
-        stored.insert(id, Existing::Evidence(person, at, codec::decode(r, 3)?));
+    if tables != Tables::Designations {
+        let mut stmt = tx
+            .prepare_cached(&format!("SELECT id, person_id, {COLUMNS} FROM evidence WHERE id IN rarray(?1)"))
+            .map_err(backend("look up event ids"))?;
+        let mut rows = stmt.query([ids.clone()]).map_err(backend("look up event ids"))?;
+        while let Some(r) = rows.next().map_err(backend("look up event ids"))? {
+            let id: String = r.get(0).map_err(backend("look up event ids"))?;
+            let person: String = r.get(1).map_err(backend("look up event ids"))?;
+            stored.insert(id, Existing::Evidence(person, codec::decode(r, 2)?));
+        }
+    }
+    if tables == Tables::Evidence {
+        return Ok(stored);
     }
     let mut stmt = tx
         .prepare_cached("SELECT id, at, body FROM designations WHERE id IN rarray(?1)")

@@ -42,7 +42,7 @@ pub enum BenchCommand {
         /// Also upload the batch over HTTP (the server in this process, loopback).
         #[arg(long)]
         http: bool,
-        /// Rows per store transaction (the service's default: 50,000).
+        /// Rows per store transaction (the service's default: 100,000).
         #[arg(long, default_value_t = healthcode_service::FEED_CHUNK_ROWS)]
         chunk_rows: usize,
     },
