@@ -78,6 +78,7 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
         return Ok(outcomes);
     }
 
+    check_registered(tx, &new).await?;
     if new.len() >= COPY_FROM_ROWS {
         copy_evidence(tx, &new).await?;
     } else {
@@ -113,9 +114,11 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
     let (persons, dues): (Vec<&str>, Vec<i64>) = due.into_iter().unzip();
     // Only ever moves an entry earlier; one already due as early is not rewritten (a
     // bulk feed names the same persons chunk after chunk: rewriting them was a third of
-    // a feed chunk's time).
+    // a feed chunk's time) nor even reached by the upsert, which would lock its row.
     tx.execute(
-        "INSERT INTO reevaluation_queue (person_id, due) SELECT * FROM UNNEST($1::text[], $2::bigint[])
+        "INSERT INTO reevaluation_queue (person_id, due)
+         SELECT u.person_id, u.due FROM UNNEST($1::text[], $2::bigint[]) AS u (person_id, due)
+         WHERE NOT EXISTS (SELECT 1 FROM reevaluation_queue q WHERE q.person_id = u.person_id AND q.due <= u.due)
          ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE excluded.due < reevaluation_queue.due",
         &[&persons, &dues],
     )
@@ -171,6 +174,35 @@ pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &
         .await
         .map_err(backend("update the queue"))?;
     Ok(())
+}
+
+/// Refuses the batch unless every person it names is registered: the foreign key's
+/// promise, kept with one query per batch instead of a trigger per row (migration 0008).
+/// Persons are only ever deleted all together, by the destruction, which locks evidence
+/// first: a batch checked here cannot lose its persons before it commits.
+async fn check_registered(tx: &deadpool_postgres::Transaction<'_>, new: &[(i64, &NewEvidence)]) -> StoreResult<()> {
+    let mut named: Vec<&str> = new.iter().map(|(_, e)| e.person.as_str()).collect();
+    named.sort_unstable();
+    named.dedup();
+    let found: i64 = tx
+        .query_one("SELECT count(*) FROM persons WHERE id = ANY($1)", &[&named])
+        .await
+        .map_err(backend("check that the persons are registered"))?
+        .get(0);
+    if found as usize == named.len() {
+        return Ok(());
+    }
+    let registered: std::collections::HashSet<String> = tx
+        .query("SELECT id FROM persons WHERE id = ANY($1)", &[&named])
+        .await
+        .map_err(backend("check that the persons are registered"))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let missing = named.iter().find(|p| !registered.contains(**p)).copied().unwrap_or_default();
+    Err(StoreError::Backend(format!(
+        "cannot insert evidence: person `{missing}` is not registered (evidence must name a registered person)"
+    )))
 }
 
 /// From this many rows, evidence goes in by binary COPY: measured about twice as fast as

@@ -218,6 +218,12 @@ pub(crate) async fn personal(client: &Client, of: &PersonId) -> Result<Option<Se
 
 pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreError> {
     let tx = client.transaction().await.map_err(backend("begin a destruction"))?;
+    // No insert may slip in beside the deletions (nothing else stops evidence being added
+    // for a person about to be deleted: see migration 0008): inserts wait for the commit,
+    // then find no persons.
+    tx.batch_execute(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", PERSONAL_TABLES.join(", ")))
+        .await
+        .map_err(backend("lock the personal tables"))?;
     let mut removed = Vec::new();
     for table in PERSONAL_TABLES {
         let n = tx.execute(&format!("DELETE FROM {table}"), &[]).await.map_err(backend("delete personal data"))?;

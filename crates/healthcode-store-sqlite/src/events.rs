@@ -1,11 +1,11 @@
 //! Evidence and designations: stored once per id, numbered in ingestion order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use healthcode_domain::{AreaRisk, Event, EventId, Evidence, PersonId, Timestamp};
 use healthcode_store::{EvidenceColumns, Inserted, NewDesignation, NewEvidence, StoreError};
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, Transaction};
 
 use crate::persons::id_array;
@@ -30,7 +30,7 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
     tx: &Transaction<'_>,
     batch: &[E],
 ) -> Result<Vec<Inserted>, StoreError> {
-    let designated = stored_under(tx, batch.iter().map(|e| e.borrow().id.as_str()), Tables::Designations)?;
+    let designated = designation_ids_among(tx, batch.iter().map(|e| e.borrow().id.as_str()).collect())?;
 
     // Outcomes in the batch's order; an id repeated within the batch is a duplicate of
     // its first use. `seq` is given in that order; a row the index turns away leaves a
@@ -41,7 +41,7 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
     let mut new: Vec<(usize, i64, &NewEvidence)> = Vec::with_capacity(batch.len());
     for (i, e) in batch.iter().enumerate() {
         let e = e.borrow();
-        if designated.contains_key(e.id.as_str()) {
+        if designated.contains(e.id.as_str()) {
             outcomes.push(Inserted::Duplicate { same_content: false });
         } else if let Some(first) = first_use.get(e.id.as_str()) {
             outcomes.push(Inserted::Duplicate { same_content: same_record(e, first.person.as_str(), &first.evidence) });
@@ -178,8 +178,40 @@ enum Existing {
 #[derive(PartialEq)]
 enum Tables {
     Evidence,
-    Designations,
     Both,
+}
+
+/// Which of `ids` are designations' ids. Designations are few (hundreds in an epidemic)
+/// and a feed chunk's ids many: reading them all is cheaper than probing for each id,
+/// until there are more of them than ids asked about.
+fn designation_ids_among<'a>(tx: &Transaction<'_>, ids: HashSet<&'a str>) -> Result<HashSet<&'a str>, StoreError> {
+    let designations: i64 = tx
+        .prepare_cached("SELECT count(*) FROM designations")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(backend("count designations"))?;
+    let mut found = HashSet::new();
+    let mut keep = |id: ValueRef<'_>| -> rusqlite::Result<()> {
+        if let Some(id) = ids.get(id.as_str()?) {
+            found.insert(*id);
+        }
+        Ok(())
+    };
+    let read = |e| StoreError::Backend(format!("cannot look up designation ids: {e}"));
+    if designations as usize <= ids.len() {
+        let mut stmt = tx.prepare_cached("SELECT id FROM designations").map_err(read)?;
+        let mut rows = stmt.query([]).map_err(read)?;
+        while let Some(r) = rows.next().map_err(read)? {
+            keep(r.get_ref(0).map_err(read)?).map_err(read)?;
+        }
+    } else {
+        let array: Rc<Vec<Value>> = Rc::new(ids.iter().map(|id| Value::Text(id.to_string())).collect());
+        let mut stmt = tx.prepare_cached("SELECT id FROM designations WHERE id IN rarray(?1)").map_err(read)?;
+        let mut rows = stmt.query([array]).map_err(read)?;
+        while let Some(r) = rows.next().map_err(read)? {
+            keep(r.get_ref(0).map_err(read)?).map_err(read)?;
+        }
+    }
+    Ok(found)
 }
 
 /// What is stored under any of `ids`, looked up with one query per table.
@@ -190,16 +222,14 @@ fn stored_under<'a>(
 ) -> Result<HashMap<String, Existing>, StoreError> {
     let ids: Rc<Vec<Value>> = Rc::new(ids.map(|id| Value::Text(id.to_string())).collect());
     let mut stored = HashMap::new();
-    if tables != Tables::Designations {
-        let mut stmt = tx
-            .prepare_cached(&format!("SELECT id, person_id, {COLUMNS} FROM evidence WHERE id IN rarray(?1)"))
-            .map_err(backend("look up event ids"))?;
-        let mut rows = stmt.query([ids.clone()]).map_err(backend("look up event ids"))?;
-        while let Some(r) = rows.next().map_err(backend("look up event ids"))? {
-            let id: String = r.get(0).map_err(backend("look up event ids"))?;
-            let person: String = r.get(1).map_err(backend("look up event ids"))?;
-            stored.insert(id, Existing::Evidence(person, codec::decode(r, 2)?));
-        }
+    let mut stmt = tx
+        .prepare_cached(&format!("SELECT id, person_id, {COLUMNS} FROM evidence WHERE id IN rarray(?1)"))
+        .map_err(backend("look up event ids"))?;
+    let mut rows = stmt.query([ids.clone()]).map_err(backend("look up event ids"))?;
+    while let Some(r) = rows.next().map_err(backend("look up event ids"))? {
+        let id: String = r.get(0).map_err(backend("look up event ids"))?;
+        let person: String = r.get(1).map_err(backend("look up event ids"))?;
+        stored.insert(id, Existing::Evidence(person, codec::decode(r, 2)?));
     }
     if tables == Tables::Evidence {
         return Ok(stored);

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "0005_documents", include_str!("../migrations/0005_documents.sql")),
     (6, "0006_residents", include_str!("../migrations/0006_residents.sql")),
     (7, "0007_feeds", include_str!("../migrations/0007_feeds.sql")),
+    (8, "0008_evidence_persons_check", include_str!("../migrations/0008_evidence_persons_check.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {

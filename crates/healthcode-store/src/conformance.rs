@@ -27,6 +27,7 @@ where
 {
     registering_twice_keeps_the_first(&make().await).await;
     event_ids_are_stored_once_across_kinds(&make().await).await;
+    evidence_about_an_unregistered_person_stores_nothing(&make().await).await;
     seq_follows_insertion_and_evidence_is_sorted_by_time(&make().await).await;
     evidence_queues_its_person_at_its_time(&make().await).await;
     saving_codes_sets_or_clears_the_queue(&make().await).await;
@@ -121,6 +122,17 @@ async fn registering_twice_keeps_the_first(store: &impl Store) {
     assert_eq!(store.person(&known.id).await.unwrap().unwrap().residence_area, Some(area));
 }
 
+async fn evidence_about_an_unregistered_person_stores_nothing(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let stranger = pid("never-registered");
+    let batch = [fever(&p, "ok", 1), fever(&stranger, "orphan", 1)];
+    let refused = store.insert_evidence(&batch).await;
+    assert!(refused.is_err(), "evidence must name a registered person: {refused:?}");
+    assert!(store.evidence_for(&p).await.unwrap().is_empty(), "the whole batch is refused, not part of it");
+    assert!(store.evidence_for(&stranger).await.unwrap().is_empty());
+    assert!(matches!(store.insert_evidence(&batch[..1]).await.unwrap()[0], Inserted::New { .. }));
+}
+
 async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {
     let p = person(store, "p1").await;
     let out = store.insert_evidence(&[fever(&p, "e1", 1), fever(&p, "e1", 1), fever(&p, "e1", 2)]).await.unwrap();
@@ -149,6 +161,10 @@ async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {
     assert_eq!(store.designations().await.unwrap(), stored, "applied designations are still designations");
     let out = store.insert_evidence(&[fever(&p, "d1", 3)]).await.unwrap();
     assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "an evidence id may not reuse a designation's");
+    // With more designations than ids in a batch (a backend may look them up either way).
+    store.insert_designations(&[d("d2"), d("d3")]).await.unwrap();
+    let out = store.insert_evidence(&[fever(&p, "d3", 3)]).await.unwrap();
+    assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "nor any of many designations' ids");
 }
 
 async fn seq_follows_insertion_and_evidence_is_sorted_by_time(store: &impl Store) {
