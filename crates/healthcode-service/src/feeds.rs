@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::ingest::{parse_row, storable_input, Admitted};
+use crate::ingest::{parse_row, storable_input, storable_parsed_input, Admitted};
 use crate::{AtPolicy, HealthService, RefreshReport, ServiceError, Source};
 
 /// Rows per chunk: one store transaction each. A chunk's rows land on pages all over the
@@ -716,8 +716,9 @@ fn parse_chunk(
         // What the rejection log keeps: an NDJSON row as sent, a CSV row as its JSON
         // object; identity numbers masked in both.
         let input = |value: Option<&Value>| match value {
-            Some(v) if header.is_some() => storable_input(&v.to_string()),
-            _ => storable_input(&text),
+            Some(v) if header.is_some() => storable_parsed_input(&v.to_string(), v),
+            Some(v) => storable_parsed_input(&text, v),
+            None => storable_input(&text),
         };
         match admitted {
             Ok((value, Ok((Admitted::Evidence(evidence), person)))) => {
