@@ -22,9 +22,14 @@ use sha2::{Digest, Sha256};
 pub struct UploadArgs {
     /// The batch: NDJSON (`.ndjson`, `.jsonl`) or CSV (`.csv`), in UTF-8.
     file: PathBuf,
-    /// The server, e.g. http://127.0.0.1:8080
+    /// The server, e.g. https://feeds.example.gov.cn or http://127.0.0.1:8080. HTTPS
+    /// certificates are checked against the system's trusted roots and `--ca-cert`.
     #[arg(long, env = "HEALTHCODE_URL")]
     url: String,
+    /// Also trust this root certificate (PEM), e.g. a provincial government CA that is
+    /// not among the system's roots.
+    #[arg(long, value_name = "PEM_FILE")]
+    ca_cert: Option<PathBuf>,
     /// The data source's API key (`healthcode accounts add … --role data_source --api-key …`).
     #[arg(long, env = "HEALTHCODE_API_KEY", hide_env_values = true)]
     key: String,
@@ -85,7 +90,7 @@ pub async fn run(args: UploadArgs) -> anyhow::Result<i32> {
         None => default_batch_id(&args.file)?,
     };
     let base = args.url.trim_end_matches('/').to_string();
-    let client = reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).build()?;
+    let client = client(args.ca_cert.as_deref())?;
     let mut attempt = 0;
     loop {
         match attempt_upload(&client, &base, &args, &batch, format, size).await {
@@ -113,6 +118,23 @@ pub async fn run(args: UploadArgs) -> anyhow::Result<i32> {
             }
         }
     }
+}
+
+/// The HTTP client: TLS by rustls, trusting the system's roots and `ca_cert`'s.
+fn client(ca_cert: Option<&Path>) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path).with_context(|| format!("cannot read the CA certificate {}", path.display()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("{} is not a PEM certificate (BEGIN CERTIFICATE)", path.display()))?;
+        if certificates.is_empty() {
+            bail!("{} holds no certificate: give a PEM file with a BEGIN CERTIFICATE block", path.display());
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder.build().context("cannot set up the HTTP client")
 }
 
 /// `{file name}-{first 12 hex digits of the file's SHA-256}`, in the batch id alphabet.
@@ -204,8 +226,23 @@ async fn attempt_upload(
     response.json().await.map_err(|e| Failure::Interrupted(anyhow!("the server's report broke off: {e}")))
 }
 
+/// A request that got no answer: the connection failed or broke (worth resuming), or the
+/// server's TLS certificate is not trusted (resuming would not help).
 fn interrupted(e: reqwest::Error, base: &str) -> Failure {
-    Failure::Interrupted(anyhow!("cannot reach the server at {base} or the connection broke: {e}"))
+    let mut causes = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        causes.push_str(": ");
+        causes.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if causes.contains("certificate") {
+        return Failure::Refused(anyhow!(
+            "the server at {base} showed a TLS certificate this machine does not trust ({causes}); if it is issued \
+             by your own certificate authority, give that CA's certificate with --ca-cert FILE.pem"
+        ));
+    }
+    Failure::Interrupted(anyhow!("cannot reach the server at {base} or the connection broke: {causes}"))
 }
 
 /// A refusal from the server: its message; a batch busy with another upload, or a server
