@@ -104,6 +104,22 @@ async fn csv_batches_and_client_mistakes(app: TestApp) {
     assert!(report["rejected_rows"][0]["error"].as_str().unwrap().contains("not authorised"), "{report}");
     assert!(!report.to_string().contains("11010519491231002X"));
 
+    // A quoted note may hold line breaks (RFC 4180); a stray quote does not swallow the
+    // rows after it: its own row is rejected and every later row read as itself.
+    let contact = |id: &str, note: &str| format!("{id},close_contact,{person},2020-05-31T08:00:00+08:00,{note}\n");
+    let mut csv = String::from("id,type,person_id,exposure_at,note\n");
+    csv += &contact("m1", "\"met at the market;\nsaid \"\"stall 3\"\", with a comma\"");
+    csv += &contact("m2", "\"a stray quote");
+    for i in 0..25 {
+        csv += &contact(&format!("m{}", i + 3), "");
+    }
+    let (status, report) = send(&app, "health", "/v1/feeds/notes", "text/csv", csv).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!((report["accepted"].as_u64(), report["rejected"].as_u64()), (Some(26), Some(1)), "{report}");
+    assert_eq!(report["rejected_rows"][0]["line"], 4, "m1 spans lines 2 and 3: {report}");
+    assert!(report["rejected_rows"][0]["error"].as_str().unwrap().contains("not closed"), "{report}");
+    assert_eq!(report["committed_through_line"], 29, "{report}");
+
     let overlong = format!("{}\n{}\n", "x".repeat(70_000), row(1));
     let (status, report) = send(&app, "health", "/v1/feeds/long", "application/x-ndjson", overlong).await;
     assert_eq!(status, 200, "{report}");

@@ -39,6 +39,9 @@ pub const FEED_CHUNK_ROWS: usize = 100_000;
 /// The longest line accepted. An event is well under 1 KiB; a longer line is refused as
 /// a row (and the rest of it skipped), most likely a file without line breaks.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// The most lines a CSV record may span (a quoted field with line breaks, such as a
+/// note); a quote open for longer is taken for a mistake.
+pub const MAX_RECORD_LINES: usize = 20;
 /// Rejected rows listed in a report; all of them are in the rejection log and can be
 /// paged through with `rejected_after`.
 pub const LISTED_REJECTIONS: usize = 100;
@@ -260,8 +263,8 @@ impl MissingColumn for ValidationError {
     }
 }
 
-/// The fields of one CSV line (RFC 4180 quoting: `"a,b"`, `""` for a quote; no line
-/// breaks inside a field).
+/// The fields of one CSV record (RFC 4180 quoting: `"a,b"`, `""` for a quote, line
+/// breaks inside quotes).
 fn split_csv(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut chars = line.chars().peekable();
@@ -278,7 +281,10 @@ fn split_csv(line: &str) -> Result<Vec<String>, String> {
                     Some('"') => break,
                     Some(c) => field.push(c),
                     None => {
-                        return Err(format!("field {} opens a quote that is not closed on this line", fields.len() + 1))
+                        return Err(format!(
+                            "field {} opens a quote that is not closed on this line or the {MAX_RECORD_LINES} after it",
+                            fields.len() + 1
+                        ))
                     }
                 }
             }
@@ -418,6 +424,9 @@ pub struct FeedUpload {
     /// The mark the next chunk continues from.
     after: u64,
     pending: Vec<(u64, RawLine)>,
+    /// The lines of a CSV record whose quoted field is still open (RFC 4180 allows line
+    /// breaks inside quotes), with their numbers.
+    open_record: Vec<(u64, String)>,
     skipped: u64,
     seen_any: bool,
     in_flight: VecDeque<JoinHandle<Result<FeedCounts, ServiceError>>>,
@@ -489,6 +498,7 @@ impl HealthService {
             stored_through,
             after: stored_through,
             pending: Vec::with_capacity(FEED_CHUNK_ROWS),
+            open_record: Vec::new(),
             skipped: 0,
             seen_any: false,
             in_flight: VecDeque::new(),
@@ -558,14 +568,69 @@ impl FeedUpload {
             self.skipped += 1;
             return Ok(());
         }
-        if matches!(&line, RawLine::Text(t) if t.trim().is_empty()) {
-            return Ok(());
-        }
-        self.pending.push((number, line));
-        if self.pending.len() >= self.chunk_rows {
-            self.hand_on(false).await?;
+        let mut records = Vec::new();
+        self.records(number, line, &mut records);
+        self.take_records(records).await
+    }
+
+    async fn take_records(&mut self, records: Vec<(u64, RawLine)>) -> Result<(), ServiceError> {
+        for (number, record) in records {
+            if matches!(&record, RawLine::Text(t) if t.trim().is_empty()) {
+                continue;
+            }
+            self.pending.push((number, record));
+            if self.pending.len() >= self.chunk_rows {
+                self.hand_on(false).await?;
+            }
         }
         Ok(())
+    }
+
+    /// Turns lines into records: an NDJSON line is one; a CSV line that leaves a quoted
+    /// field open is held, and the lines after it joined to it (with `\n`) until the
+    /// quote closes. The record counts at its first line. A quote still open after
+    /// `MAX_RECORD_LINES` lines (or `MAX_LINE_BYTES`) is a mistake, not a line break: its
+    /// first line is given up as a row of its own (rejected: the quote is not closed) and
+    /// the lines held after it are read again, so that no row is lost inside it.
+    fn records(&mut self, number: u64, line: RawLine, out: &mut Vec<(u64, RawLine)>) {
+        if self.spec.format != FeedFormat::Csv {
+            out.push((number, line));
+            return;
+        }
+        let RawLine::Text(text) = line else {
+            while !self.open_record.is_empty() {
+                self.give_up_open_record(out);
+            }
+            out.push((number, line));
+            return;
+        };
+        let quotes = |t: &str| t.bytes().filter(|b| *b == b'"').count();
+        if self.open_record.is_empty() && quotes(&text).is_multiple_of(2) {
+            out.push((number, RawLine::Text(text)));
+            return;
+        }
+        self.open_record.push((number, text));
+        if self.open_record.iter().map(|(_, t)| quotes(t)).sum::<usize>().is_multiple_of(2) {
+            let lines = std::mem::take(&mut self.open_record);
+            let first = lines[0].0;
+            let text = lines.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join("\n");
+            out.push((first, RawLine::Text(text)));
+            return;
+        }
+        let bytes: usize = self.open_record.iter().map(|(_, t)| t.len() + 1).sum();
+        if self.open_record.len() > MAX_RECORD_LINES || bytes > MAX_LINE_BYTES {
+            self.give_up_open_record(out);
+        }
+    }
+
+    fn give_up_open_record(&mut self, out: &mut Vec<(u64, RawLine)>) {
+        let mut held = std::mem::take(&mut self.open_record).into_iter();
+        if let Some((first, text)) = held.next() {
+            out.push((first, RawLine::Text(text)));
+        }
+        for (number, text) in held {
+            self.records(number, RawLine::Text(text), out);
+        }
     }
 
     /// Ends the upload: the last chunk is committed, every chunk waited for, and the
@@ -577,6 +642,11 @@ impl FeedUpload {
                 FeedFormat::Csv => "the batch is empty: send a header line, then one event per line (CSV)",
             })));
         }
+        let mut records = Vec::new();
+        while !self.open_record.is_empty() {
+            self.give_up_open_record(&mut records);
+        }
+        self.take_records(records).await?;
         self.hand_on(true).await?;
         while let Some(chunk) = self.in_flight.pop_front() {
             self.add(chunk.await)?;
@@ -612,7 +682,9 @@ impl FeedUpload {
     /// Hands the pending lines on as a chunk (the last one, with `complete`, even if empty:
     /// it marks the batch complete and covers trailing blank lines).
     async fn hand_on(&mut self, complete: bool) -> Result<(), ServiceError> {
-        let through = (self.next_line - 1).max(self.after);
+        // Lines held in an open CSV record are not in this chunk: the mark stops before them.
+        let last_read = self.open_record.first().map_or(self.next_line - 1, |(first, _)| first - 1);
+        let through = last_read.max(self.after);
         if !complete && self.pending.is_empty() {
             return Ok(());
         }
@@ -747,12 +819,26 @@ fn parse_chunk(
                 line,
                 event_id: None,
                 field: e.field,
-                reason: e.message,
+                reason: spanning(e.message, line, &text),
                 input: input(None),
             }),
         }
     }
     parsed
+}
+
+/// A reason for refusing a CSV record that spans lines says which: the lines after its
+/// first were taken into it by a quote, and a stray quote is the likely mistake.
+fn spanning(reason: String, line: u64, text: &str) -> String {
+    match text.matches('\n').count() {
+        0 => reason,
+        breaks => format!(
+            "{reason} (this record runs from line {line} to line {}: a quoted field takes in the line breaks until \
+             its closing quote; if no field should span lines, a quote on line {line} is stray or unclosed, and the \
+             rows on the lines after it are inside this record)",
+            line + breaks as u64
+        ),
+    }
 }
 
 /// The start of a line that could not be read as a row, as the rejection log keeps it:

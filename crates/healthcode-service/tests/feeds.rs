@@ -212,3 +212,60 @@ async fn a_csv_batch_names_persons_by_id_or_document() {
     let id = upload(&service, "../x", FeedFormat::Ndjson, None, "{}").await.unwrap_err();
     assert!(id.to_string().contains("a batch id is"), "{id}");
 }
+
+/// CSV notes with line breaks, and stray quotes that must not swallow the rows after
+/// them, across chunk boundaries: every row is stored or rejected once, at its line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_records_may_span_lines_and_a_stray_quote_loses_no_row() {
+    let service = service().await;
+    persons(&service, 50).await;
+    let mut csv = String::from("id,type,person_id,result,sampled_at,note\n");
+    let mut line = 1;
+    let (mut rows, mut strays) = (0, Vec::new());
+    for i in 0..12_000 {
+        let note = match i % 997 {
+            // Stray quotes with no other quote in the 20 lines after them: each is given
+            // up as a row of its own and the lines after it are read again.
+            3 | 30 => "\"no closing quote",
+            // A note over three lines.
+            500 => "\"first line\nsecond, with a comma\nthird \"\"quoted\"\"\"",
+            _ => "",
+        };
+        csv += &format!("t{i},test,p{},negative,2026-11-24T08:00:00+08:00,{note}\n", i % 50);
+        line += 1;
+        if note.starts_with("\"no") {
+            strays.push(line);
+        }
+        line += note.matches('\n').count();
+        rows += 1;
+    }
+    let report = upload(&service, "notes", FeedFormat::Csv, None, &csv).await.unwrap();
+    assert_eq!(report.committed_through_line, line as u64, "every line settled");
+    assert_eq!(report.rows, rows, "{report:?}");
+    assert_eq!((report.accepted, report.rejected), (rows - strays.len() as u64, strays.len() as u64), "{report:?}");
+    let rejected: Vec<u64> = report.rejected_rows.iter().map(|r| r.line).collect();
+    assert_eq!(rejected, strays.iter().map(|l| *l as u64).collect::<Vec<_>>());
+    assert!(report.rejected_rows.iter().all(|r| r.error.contains("not closed")), "{:?}", report.rejected_rows[0]);
+    let stored: usize = service
+        .store()
+        .evidence_for_many(&(0..50).map(pid).collect::<Vec<_>>())
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, e)| e.len())
+        .sum();
+    assert_eq!(stored as u64, report.accepted, "each accepted row stored once");
+
+    // A stray quote closed by the next quote within 20 lines makes one record of the
+    // lines between (as in any CSV reader): it is rejected, and the reason says so.
+    let csv = "id,type,person_id,result,sampled_at,note\n\
+               a1,test,p1,negative,2026-11-24T08:00:00+08:00,\"stray\n\
+               a2,test,p2,negative,2026-11-24T08:00:00+08:00,\n\
+               a3,test,p3,negative,2026-11-24T08:00:00+08:00,\"a note\n\
+               that goes on\"\n";
+    let report = upload(&service, "paired", FeedFormat::Csv, None, csv).await.unwrap();
+    assert_eq!((report.rows, report.accepted, report.rejected), (2, 0, 2), "{report:?}");
+    let first = &report.rejected_rows[0];
+    assert!(first.line == 2 && first.error.contains("from line 2 to line 4"), "{first:?}");
+    assert_eq!(report.rejected_rows[1].line, 5, "the rest of the file is read on: {report:?}");
+}
