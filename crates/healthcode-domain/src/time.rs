@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, TimeZone};
+use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Timelike};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::ValidationError;
@@ -50,13 +50,45 @@ impl Timestamp {
         Timestamp(self.0.saturating_sub(d.0))
     }
 
+    /// RFC 3339 in China Standard Time, with milliseconds only when there are some.
+    /// Written digit by digit: codes, reasons and log leaves print many timestamps, and
+    /// chrono's `format` (which parses its pattern each time) was a twentieth of a bulk
+    /// re-evaluation's time.
     pub fn to_rfc3339(self) -> String {
         let offset = FixedOffset::east_opt(DISPLAY_OFFSET_SECONDS).expect("valid offset");
-        match offset.timestamp_millis_opt(self.0).single() {
-            Some(dt) if self.0 % 1000 == 0 => dt.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-            Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
-            None => format!("@{}ms", self.0),
+        let Some(dt) = offset.timestamp_millis_opt(self.0).single() else { return format!("@{}ms", self.0) };
+        if !(0..=9999).contains(&dt.year()) {
+            return dt.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string();
         }
+        let mut out = String::with_capacity(29);
+        for (n, width, then) in [
+            (dt.year() as u32, 4, "-"),
+            (dt.month(), 2, "-"),
+            (dt.day(), 2, "T"),
+            (dt.hour(), 2, ":"),
+            (dt.minute(), 2, ":"),
+            (dt.second(), 2, ""),
+        ] {
+            push_digits(&mut out, n, width);
+            out.push_str(then);
+        }
+        if self.0 % 1000 != 0 {
+            out.push('.');
+            push_digits(&mut out, dt.timestamp_subsec_millis(), 3);
+        }
+        let minutes_east = DISPLAY_OFFSET_SECONDS.unsigned_abs() / 60;
+        out.push(if DISPLAY_OFFSET_SECONDS < 0 { '-' } else { '+' });
+        push_digits(&mut out, minutes_east / 60, 2);
+        out.push(':');
+        push_digits(&mut out, minutes_east % 60, 2);
+        out
+    }
+}
+
+/// `n`'s last `width` decimal digits, zero-padded.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
     }
 }
 
@@ -107,6 +139,23 @@ impl<'de> Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The hand-written format is chrono's, for any instant from year 0 to 9999.
+        #[test]
+        fn rfc3339_is_chronos_format(ms in -62_167_219_200_000i64..253_402_300_799_999) {
+            let t = Timestamp::from_millis(ms);
+            let offset = FixedOffset::east_opt(DISPLAY_OFFSET_SECONDS).unwrap();
+            let dt = offset.timestamp_millis_opt(ms).single().unwrap();
+            let expected = if ms % 1000 == 0 {
+                dt.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+            } else {
+                dt.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+            };
+            proptest::prop_assert_eq!(t.to_rfc3339(), expected.clone());
+            proptest::prop_assert_eq!(Timestamp::parse(&expected).unwrap(), t);
+        }
+    }
 
     #[test]
     fn parses_offsets_to_the_same_instant() {

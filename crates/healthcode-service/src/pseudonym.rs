@@ -32,7 +32,7 @@ impl Pseudonymiser {
         mac.update(b":");
         mac.update(document.number().as_bytes());
         let digest = mac.finalize().into_bytes();
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::secrets::hex(&digest[..16]);
         PersonId::parse(&format!("p{hex}")).expect("hex is a valid person id")
     }
 }

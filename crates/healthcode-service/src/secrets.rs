@@ -26,13 +26,27 @@ pub(crate) fn new_id(prefix: &str) -> String {
     format!("{prefix}{}", hex(&bytes))
 }
 
+/// Lower-case hex. Digit by digit: a `format!` per byte was a fiftieth of a bulk
+/// re-evaluation (every colour change digests its evidence).
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_lower_case_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
+    }
 
     #[test]
     fn keys_are_prefixed_random_and_stored_as_their_hash() {
