@@ -71,15 +71,10 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
         let mut stay = tx
             .prepare_cached("INSERT INTO stays (seq, person_id, area_normal, ended_at) VALUES (?1, ?2, ?3, ?4)")
             .map_err(backend("prepare a stay insert"))?;
-        // Only ever moves a queue entry earlier; an entry already due as early is not
-        // rewritten.
-        let mut queue = tx
-            .prepare_cached(
-                "INSERT INTO reevaluation_queue (person_id, due) VALUES (?1, ?2)
-                 ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE excluded.due < due",
-            )
-            .map_err(backend("prepare a queue insert"))?;
         let mut queued: Option<&str> = None;
+        // Each person stored, due at their earliest new event, grouped by that time: one
+        // statement per distinct time (a feed chunk has one) instead of one per person.
+        let mut due: HashMap<i64, Vec<Value>> = HashMap::new();
         for &(index, seq, e) in &new {
             let person = e.person.as_str();
             let c = EvidenceColumns::encode(&e.evidence);
@@ -108,9 +103,20 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
             }
             // Sorted by person and time: a person's first stored row here is their earliest.
             if queued != Some(person) {
-                queue.execute((person, e.at.as_millis())).map_err(backend("queue a person"))?;
+                due.entry(e.at.as_millis()).or_default().push(Value::Text(person.to_string()));
                 queued = Some(person);
             }
+        }
+        // Only ever moves a queue entry earlier; an entry already due as early is not
+        // rewritten.
+        let mut queue = tx
+            .prepare_cached(
+                "INSERT INTO reevaluation_queue (person_id, due) SELECT value, ?2 FROM rarray(?1) WHERE true
+                 ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE excluded.due < due",
+            )
+            .map_err(backend("prepare a queue insert"))?;
+        for (at, persons) in due {
+            queue.execute((Rc::new(persons), at)).map_err(backend("queue persons"))?;
         }
     }
     set_seq(tx, seq)?;
