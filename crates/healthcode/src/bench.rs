@@ -75,6 +75,11 @@ pub enum BenchCommand {
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    // Warnings only (`RUST_LOG` to see more): the benches print their own figures.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
     match command {
         BenchCommand::Refresh { persons, data_dir, database_url } => refresh(persons, data_dir, database_url).await,
         BenchCommand::Tracing { checkins, persons, venues, cases, data_dir, database_url } => {
@@ -93,16 +98,9 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
 }
 
 async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<String>) -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .try_init();
     let temp = tempfile::tempdir()?;
     let dir = data_dir.unwrap_or_else(|| temp.path().to_path_buf());
-    let store: Arc<dyn Store> = match &database_url {
-        Some(url) => Arc::new(healthcode_store_postgres::PostgresStore::connect(url).await?),
-        None => crate::serve::open_sqlite(&dir)?,
-    };
+    let store = crate::serve::open_store(&dir, database_url.as_deref()).await?;
     println!("backend: {}", if database_url.is_some() { "PostgreSQL" } else { "SQLite" });
     let config = RegionConfig::bench(persons);
     let fresh = store.person_count().await? < persons;

@@ -28,16 +28,9 @@ pub struct IngestArgs {
 }
 
 pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .try_init();
     let temp = tempfile::tempdir()?;
     let dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
-    let store: Arc<dyn Store> = match &args.database_url {
-        Some(url) => Arc::new(healthcode_store_postgres::PostgresStore::connect(url).await?),
-        None => crate::serve::open_sqlite(&dir)?,
-    };
+    let store = crate::serve::open_store(&dir, args.database_url.as_deref()).await?;
     println!("backend: {}", if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" });
     let now = Timestamp::parse("2026-11-25T08:00:00+08:00").expect("a valid time");
     let service = Arc::new(
@@ -234,28 +227,9 @@ async fn over_http(service: Arc<HealthService>, path: &Path, batch: &str) -> any
     let server = tokio::spawn(healthcode_server::serve(listener, healthcode_server::AppState::new(service), async {
         let _ = stopped.await;
     }));
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
-    let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let Ok(mut file) = std::fs::File::open(&path) else { return };
-        loop {
-            let mut block = vec![0u8; 256 * 1024];
-            match file.read(&mut block) {
-                Ok(0) => return,
-                Ok(n) => {
-                    block.truncate(n);
-                    if tx.blocking_send(Ok(block)).is_err() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
-                }
-            }
-        }
-    });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+    // Streamed from the file as the uploader streams it.
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let body = crate::upload::body_stream(Vec::new(), file, Default::default());
     let response = reqwest::Client::new()
         .post(format!("http://{address}/v1/feeds/{batch}"))
         .bearer_auth(key)

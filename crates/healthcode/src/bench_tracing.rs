@@ -104,10 +104,7 @@ pub(crate) async fn load_checkins(store: &dyn Store, persons: u64, venues: u64, 
 pub async fn run(args: TracingArgs) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
-    let store: Arc<dyn Store> = match &args.database_url {
-        Some(url) => Arc::new(healthcode_store_postgres::PostgresStore::connect(url).await?),
-        None => crate::serve::open_sqlite(&dir)?,
-    };
+    let store = crate::serve::open_store(&dir, args.database_url.as_deref()).await?;
     println!("backend: {}", if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" });
     let (_, end) = check_in_month();
     load_checkins(store.as_ref(), args.persons, args.venues, args.checkins).await?;

@@ -264,9 +264,9 @@ async fn refusal(response: reqwest::Response) -> Failure {
 
 /// The body: the CSV header if any, then the rest of the file in 256 KiB blocks, read on
 /// a blocking thread as the connection takes them (a bounded channel: flat memory).
-fn body_stream(
+pub(crate) fn body_stream(
     head: Vec<u8>,
-    mut reader: BufReader<std::fs::File>,
+    mut reader: impl Read + Send + 'static,
     sent: Arc<AtomicU64>,
 ) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
