@@ -10,22 +10,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
-use healthcode_store::{Account, ComplaintStatus};
+use healthcode_store::Account;
 
 use super::layout::{esc, see_other, when, Ui};
+use super::rights::{answer_html, status_name};
 use super::staff::{official, posted_official, refusal, staff_page};
 use crate::api::policy::{permits, Action};
 use crate::api::{query_params, RawQuery};
 use crate::AppState;
-
-fn status_words(ui: &Ui, status: ComplaintStatus) -> String {
-    match status {
-        ComplaintStatus::Open => ui.t("待处理", "open"),
-        ComplaintStatus::Upheld => ui.t("成立", "upheld"),
-        ComplaintStatus::Dismissed => ui.t("不成立", "dismissed"),
-        ComplaintStatus::Referred => ui.t("已转相关部门", "referred"),
-    }
-}
 
 pub(crate) async fn queue(ui: Ui, State(state): State<AppState>, query: RawQuery) -> Response {
     let account = match official(&ui, &state, Action::ReadComplaints).await {
@@ -74,7 +66,7 @@ async fn queue_page(
         let _ = write!(
             body,
             "<article class=\"notice\" id=\"{id}\"><p><strong>{}</strong> · {} · {} <code>{}</code> · {} {}</p><p>{} {} ({})</p><p>{}</p>",
-            status_words(&ui, c.status),
+            status_name(&ui, c.status),
             esc(&when(c.filed_at)),
             ui.t("居民", "resident"),
             esc(c.person.as_str()),
@@ -86,14 +78,7 @@ async fn queue_page(
             esc(&c.text),
         );
         if let Some(answer) = &c.answer {
-            let _ = write!(
-                body,
-                "<p>{} {} ({}): {}</p>",
-                ui.t("答复", "Answer"),
-                esc(&when(answer.at)),
-                esc(&answer.by),
-                esc(&answer.text)
-            );
+            body.push_str(&answer_html(&ui, answer));
         } else if may_answer {
             let _ = write!(
                 body,

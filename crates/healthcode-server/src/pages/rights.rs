@@ -13,7 +13,7 @@ use healthcode_service::ServiceError;
 use healthcode_store::ComplaintStatus;
 
 use super::layout::{esc, see_other, when, Ui};
-use super::signin::reader_of;
+use super::signin::{posted_reader, reader_of};
 use crate::AppState;
 
 /// Who read the person's data, when, in what role and why, newest first.
@@ -68,13 +68,19 @@ pub(crate) async fn accesses(
     ui.page(StatusCode::OK, &ui.t("访问记录", "Access log"), &body)
 }
 
-fn status_name(ui: &Ui, status: ComplaintStatus) -> String {
+/// A complaint's status, as residents and handlers both see it.
+pub(crate) fn status_name(ui: &Ui, status: ComplaintStatus) -> String {
     match status {
         ComplaintStatus::Open => ui.t("处理中", "open"),
         ComplaintStatus::Upheld => ui.t("成立", "upheld"),
         ComplaintStatus::Dismissed => ui.t("不成立", "dismissed"),
         ComplaintStatus::Referred => ui.t("已转相关部门", "referred to the department"),
     }
+}
+
+/// A complaint's answer: when, by whom, what.
+pub(crate) fn answer_html(ui: &Ui, answer: &healthcode_store::ComplaintAnswer) -> String {
+    format!("<p>{} {} ({}): {}</p>", ui.t("答复", "Answer"), esc(&when(answer.at)), esc(&answer.by), esc(&answer.text))
 }
 
 /// The person's complaints with their answers, and the form to file one.
@@ -126,14 +132,7 @@ async fn complaints_page(
             esc(&c.text)
         );
         if let Some(answer) = &c.answer {
-            let _ = write!(
-                body,
-                "<p>{} {} ({}): {}</p>",
-                ui.t("答复", "Answer"),
-                esc(&when(answer.at)),
-                esc(&answer.by),
-                esc(&answer.text)
-            );
+            body.push_str(&answer_html(&ui, answer));
         }
         body.push_str("</article>");
     }
@@ -162,13 +161,9 @@ pub(crate) async fn file(
     path: Result<Path<String>, PathRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let (id, reader) = match reader_of(&ui, &state, path, "complaints").await {
+    let (ui, id, reader) = match posted_reader(ui, &state, &headers, path, "complaints").await {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(response) => return response,
     };
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
@@ -231,13 +226,9 @@ pub(crate) async fn set_consent(
     path: Result<Path<String>, PathRejection>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let (id, reader) = match reader_of(&ui, &state, path, "consents").await {
+    let (ui, id, reader) = match posted_reader(ui, &state, &headers, path, "consents").await {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(response) => return response,
     };
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let function = form.get("function").and_then(|f| healthcode_domain::ExtendedFunction::parse(f));

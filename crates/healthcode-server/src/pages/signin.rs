@@ -39,6 +39,20 @@ pub(crate) async fn signed_in(ui: &Ui, state: &AppState) -> Option<PersonId> {
     state.service.resident(key).await.ok()
 }
 
+/// How every resident form post starts: the same-site check, then whose page it is and
+/// who is reading (as `reader_of`). `Err` is the answer to give instead.
+pub(crate) async fn posted_reader(
+    ui: Ui,
+    state: &AppState,
+    headers: &HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    what: &str,
+) -> Result<(Ui, PersonId, Reader), Response> {
+    let ui = ui.posted(headers)?;
+    let (id, reader) = reader_of(&ui, state, path, what).await?;
+    Ok((ui, id, reader))
+}
+
 /// The reader of `id`'s pages: the signed-in resident if they are the person or act for
 /// them (a proxy's read goes into the person's access log). `Err` is the page to show.
 pub(crate) async fn reader_of(
