@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use healthcode_domain::{PersonId, PersonKind, PersonRef, Timestamp, ValidationError};
 use healthcode_store::{
-    FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, FeedRejection, FeedRow, Inserted, PersonRecord,
+    FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, FeedRejection, FeedRow, PersonRecord,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -917,18 +917,7 @@ async fn commit(
     };
     let validation_rejected = chunk.rejected.len() as u64;
     match service.store.commit_feed_chunk(chunk).await? {
-        FeedCommit::Committed(outcomes) => {
-            let mut counts = FeedCounts { rejected: validation_rejected, ..FeedCounts::default() };
-            for outcome in &outcomes {
-                match outcome {
-                    Inserted::New { .. } => counts.accepted += 1,
-                    Inserted::Duplicate { same_content: true } => counts.duplicates += 1,
-                    Inserted::Duplicate { same_content: false } => counts.rejected += 1,
-                }
-            }
-            counts.rows = counts.accepted + counts.duplicates + counts.rejected;
-            Ok(counts)
-        }
+        FeedCommit::Committed(outcomes) => Ok(FeedCounts::from_outcomes(validation_rejected, &outcomes)),
         FeedCommit::Moved { committed_through } => Err(ServiceError::Conflict(format!(
             "batch `{}` was moved to line {committed_through} by another upload meanwhile; ask where it stands \
              (GET) and resume from there",

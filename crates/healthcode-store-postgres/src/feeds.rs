@@ -4,8 +4,7 @@
 
 use healthcode_domain::Timestamp;
 use healthcode_store::{
-    conflicting_id_reason, FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, Inserted, NewEvidence,
-    StoreResult,
+    FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, FeedRejection, Inserted, NewEvidence, StoreResult,
 };
 
 use crate::{backend, batch, PostgresStore};
@@ -54,27 +53,13 @@ pub(crate) async fn commit_chunk(store: &PostgresStore, chunk: FeedChunk) -> Sto
     let outcomes = if evidence.is_empty() { Vec::new() } else { batch::insert_evidence(&tx, &evidence).await? };
 
     // Rejections are few: one statement each, returning the log entry's id.
-    let conflicts = chunk
-        .rows
-        .iter()
-        .zip(&outcomes)
-        .filter(|(_, outcome)| matches!(outcome, Inserted::Duplicate { same_content: false }))
-        .map(|(row, _)| {
-            let id = row.evidence.id.as_str();
-            (row.line, Some(id.to_string()), Some("id".to_string()), conflicting_id_reason(id), &row.input)
-        });
-    let refused =
-        chunk.rejected.iter().map(|r| (r.line, r.event_id.clone(), r.field.clone(), r.reason.clone(), &r.input));
-    // In line order, so that the rejection log reads like the file.
-    let mut all: Vec<_> = refused.chain(conflicts).collect();
-    all.sort_by_key(|r| r.0);
-    for (line, event_id, field, reason, input) in all {
+    for FeedRejection { line, event_id, field, reason, input } in chunk.rejections(&outcomes) {
         let origin = format!("{} line {line}", chunk.origin);
         let id: i64 = tx
             .query_one(
                 "INSERT INTO rejections (received_at, origin, input, field, reason) VALUES ($1, $2, $3, $4, $5)
                  RETURNING id",
-                &[&chunk.received_at.as_millis(), &origin, input, &field, &reason],
+                &[&chunk.received_at.as_millis(), &origin, &input, &field, &reason],
             )
             .await
             .map_err(backend("record a rejection"))?

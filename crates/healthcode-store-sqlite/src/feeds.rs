@@ -2,8 +2,7 @@
 
 use healthcode_domain::Timestamp;
 use healthcode_store::{
-    conflicting_id_reason, FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, Inserted, NewEvidence,
-    StoreError,
+    FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, FeedRejection, Inserted, NewEvidence, StoreError,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
@@ -43,23 +42,9 @@ pub(crate) fn commit_chunk(conn: &mut Connection, chunk: &FeedChunk) -> Result<F
                  ON CONFLICT (owner, batch, line) DO NOTHING",
             )
             .map_err(backend("prepare listing rejections"))?;
-        let conflicts = chunk
-            .rows
-            .iter()
-            .zip(&outcomes)
-            .filter(|(_, outcome)| matches!(outcome, Inserted::Duplicate { same_content: false }))
-            .map(|(row, _)| {
-                let id = row.evidence.id.as_str();
-                (row.line, Some(id.to_string()), Some("id".to_string()), conflicting_id_reason(id), &row.input)
-            });
-        let refused =
-            chunk.rejected.iter().map(|r| (r.line, r.event_id.clone(), r.field.clone(), r.reason.clone(), &r.input));
-        // In line order, so that the rejection log reads like the file.
-        let mut all: Vec<_> = refused.chain(conflicts).collect();
-        all.sort_by_key(|r| r.0);
-        for (line, event_id, field, reason, input) in all {
+        for FeedRejection { line, event_id, field, reason, input } in chunk.rejections(&outcomes) {
             let origin = format!("{} line {line}", chunk.origin);
-            log.execute((chunk.received_at.as_millis(), &origin, input, &field, &reason))
+            log.execute((chunk.received_at.as_millis(), &origin, &input, &field, &reason))
                 .map_err(backend("record a rejection"))?;
             let rejection_id = tx.last_insert_rowid();
             listed

@@ -120,10 +120,41 @@ pub struct FeedCounts {
     pub rejected: u64,
 }
 
+impl FeedChunk {
+    /// Every row of the chunk to log as rejected, in line order (so that the rejection
+    /// log reads like the file): those refused by validation, and those whose id the
+    /// store found already used for other content.
+    pub fn rejections(&self, outcomes: &[crate::Inserted]) -> Vec<FeedRejection> {
+        let conflicts = self
+            .rows
+            .iter()
+            .zip(outcomes)
+            .filter(|(_, outcome)| matches!(outcome, crate::Inserted::Duplicate { same_content: false }))
+            .map(|(row, _)| {
+                let id = row.evidence.id.as_str();
+                FeedRejection {
+                    line: row.line,
+                    event_id: Some(id.to_string()),
+                    field: Some("id".to_string()),
+                    reason: conflicting_id_reason(id),
+                    input: row.input.clone(),
+                }
+            });
+        let mut all: Vec<FeedRejection> = self.rejected.iter().cloned().chain(conflicts).collect();
+        all.sort_by_key(|r| r.line);
+        all
+    }
+}
+
 impl FeedCounts {
     /// The counts of a chunk from its validation rejections and the store's outcomes.
     pub fn of(chunk: &FeedChunk, outcomes: &[crate::Inserted]) -> FeedCounts {
-        let mut counts = FeedCounts { rejected: chunk.rejected.len() as u64, ..FeedCounts::default() };
+        FeedCounts::from_outcomes(chunk.rejected.len() as u64, outcomes)
+    }
+
+    /// The same, from how many rows validation refused.
+    pub fn from_outcomes(refused: u64, outcomes: &[crate::Inserted]) -> FeedCounts {
+        let mut counts = FeedCounts { rejected: refused, ..FeedCounts::default() };
         for outcome in outcomes {
             match outcome {
                 crate::Inserted::New { .. } => counts.accepted += 1,
