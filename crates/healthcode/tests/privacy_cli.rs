@@ -52,6 +52,13 @@ fn found(files: &[(String, Vec<u8>)], needles: &[String]) -> Vec<String> {
     hits
 }
 
+/// Registers a resident; their person id and resident key.
+async fn register(client: &reqwest::Client, base: &str, body: &Value) -> (String, String) {
+    let answer: Value =
+        client.post(format!("{base}/v1/persons")).body(body.to_string()).send().await.unwrap().json().await.unwrap();
+    (answer["person_id"].as_str().unwrap().to_string(), answer["resident_key"].as_str().unwrap().to_string())
+}
+
 fn server_with_log(dir: &Path, log: &Path) -> common::Server {
     let log = std::fs::File::create(log).unwrap();
     // The most talkative level: even debug output must not hold personal data.
@@ -69,17 +76,7 @@ async fn personal_data_is_sealed_at_rest_and_gone_after_destruction() {
     for (id_number, name, phone) in RESIDENTS {
         let body = json!({"id_type": "resident_id", "id_number": id_number, "name": name, "phone": phone,
             "residence_area": "330106"});
-        let answer: Value = client
-            .post(format!("{base}/v1/persons"))
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let person = answer["person_id"].as_str().unwrap().to_string();
-        let key = answer["resident_key"].as_str().unwrap().to_string();
+        let (person, key) = register(&client, &base, &body).await;
         // The person reads their details back: sealed, not lost.
         let details: Value = client
             .get(format!("{base}/v1/persons/{person}/details"))
@@ -180,17 +177,7 @@ async fn the_vault_master_key_rotates_while_the_server_runs() {
     let client = reqwest::Client::new();
     let body =
         json!({"id_type": "resident_id", "id_number": "11010519491231002X", "name": "张三丰", "phone": "13800138000"});
-    let answer: Value = client
-        .post(format!("{}/v1/persons", server.base))
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (person, key) =
-        (answer["person_id"].as_str().unwrap().to_string(), answer["resident_key"].as_str().unwrap().to_string());
+    let (person, key) = register(&client, &server.base, &body).await;
     let details = |base: String| {
         let (client, person, key) = (client.clone(), person.clone(), key.clone());
         async move {
