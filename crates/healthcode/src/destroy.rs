@@ -8,14 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use crate::serve::{open_store, KeyFiles};
+use crate::serve::KeyFiles;
 
 #[derive(Args)]
 pub struct DestroyArgs {
-    #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
-    database_url: Option<String>,
+    #[command(flatten)]
+    store: crate::serve::StoreLocation,
     #[command(flatten)]
     keys: KeyFiles,
     /// The order that ends the measures, as it goes into the transparency log.
@@ -47,7 +45,7 @@ pub async fn run(args: DestroyArgs) -> anyhow::Result<i32> {
         );
         return Ok(2);
     }
-    let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
+    let store = args.store.open().await?;
     let service = args.keys.open_service(store, healthcode_rules::RuleSet::reference()).await?;
     let report = service.destroy_personal_data(&args.basis).await?;
     let json = serde_json::to_string_pretty(&report)?;

@@ -5,7 +5,6 @@
 //! that already holds the region is left as it is, so the benches reuse it
 //! (`bench refresh --data-dir`, `bench tracing --data-dir`).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,14 +23,12 @@ pub struct GenerateArgs {
     /// Check-ins over the month before 2020-06-29 (about ten a resident by default).
     #[arg(long)]
     checkins: Option<u64>,
-    #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
-    database_url: Option<String>,
+    #[command(flatten)]
+    store: crate::serve::StoreLocation,
 }
 
 pub async fn run(args: GenerateArgs) -> anyhow::Result<i32> {
-    let store: Arc<dyn Store> = crate::serve::open_store(&args.data_dir, args.database_url.as_deref()).await?;
+    let store: Arc<dyn Store> = args.store.open().await?;
     let started = Instant::now();
     if store.person_count().await? >= args.persons {
         println!("the store already holds {} persons; not loading the region again", args.persons);

@@ -2,15 +2,13 @@
 //! privacy and small cells withheld (see `healthcode_service::research_export`). Prints
 //! CSV (area, day or colour, count) and, on stderr, what was spent and what remains.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use healthcode_domain::Timestamp;
 use healthcode_service::ResearchRequest;
 use healthcode_store::ResearchMetric;
 
-use crate::serve::{open_store, KeyFiles};
+use crate::serve::KeyFiles;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Metric {
@@ -24,10 +22,8 @@ enum Metric {
 
 #[derive(Args)]
 pub struct ResearchArgs {
-    #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
-    database_url: Option<String>,
+    #[command(flatten)]
+    store: crate::serve::StoreLocation,
     #[command(flatten)]
     keys: KeyFiles,
     #[arg(long, value_enum)]
@@ -62,7 +58,7 @@ pub async fn run(args: ResearchArgs) -> anyhow::Result<i32> {
         Metric::Tests => ResearchMetric::TestedByDay,
         Metric::Checkins => ResearchMetric::CheckedInByDay,
     };
-    let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
+    let store = args.store.open().await?;
     let service = args.keys.open_service(store, healthcode_rules::RuleSet::reference()).await?;
     let request = ResearchRequest { metric, from, to, epsilon: args.epsilon, k: args.k, total_epsilon: args.budget };
     let export = service.research_export(&request).await.context("the release was refused")?;

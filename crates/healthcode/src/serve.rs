@@ -14,12 +14,8 @@ use healthcode_store_sqlite::SqliteStore;
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Folder of the SQLite database (the embedded default).
-    #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    /// A PostgreSQL database to use instead of SQLite, e.g. postgres://user@host/db.
-    #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
-    database_url: Option<String>,
+    #[command(flatten)]
+    store: StoreLocation,
     /// Address to listen on.
     #[arg(long, env = "HEALTHCODE_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -48,6 +44,31 @@ pub struct ServeArgs {
     /// How often the scheduler re-evaluates codes whose next change has come.
     #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
     scheduler_seconds: u64,
+}
+
+/// Where the data is: a SQLite folder (the embedded default) or a PostgreSQL database.
+#[derive(Args)]
+pub struct StoreLocation {
+    /// Folder of the SQLite database (the embedded default).
+    #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// A PostgreSQL database to use instead of SQLite, e.g. postgres://user@host/db.
+    #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl StoreLocation {
+    pub(crate) async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        open_store(&self.data_dir, self.database_url.as_deref()).await
+    }
+
+    /// For messages: never the URL itself, which may hold a password.
+    fn describe(&self) -> String {
+        match self.database_url {
+            Some(_) => "PostgreSQL".to_string(),
+            None => self.data_dir.display().to_string(),
+        }
+    }
 }
 
 /// The files that hold the service's secrets, each kept apart from the data.
@@ -93,10 +114,8 @@ impl KeyFiles {
 
 #[derive(Args)]
 pub struct RejectionsArgs {
-    #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
-    database_url: Option<String>,
+    #[command(flatten)]
+    store: StoreLocation,
     /// Show rejections with an id above this one.
     #[arg(long, default_value_t = 0)]
     after: i64,
@@ -123,14 +142,6 @@ pub(crate) async fn open_store(data_dir: &Path, database_url: Option<&str>) -> a
     }
 }
 
-/// Where the data is, for messages: never the URL itself, which may hold a password.
-fn describe(args_data_dir: &Path, database_url: Option<&str>) -> String {
-    match database_url {
-        Some(_) => "PostgreSQL".to_string(),
-        None => args_data_dir.display().to_string(),
-    }
-}
-
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -139,7 +150,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )
         .init();
     let rules = crate::load_rules(args.rules.as_ref())?;
-    let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
+    let store = args.store.open().await?;
     let service = Arc::new(args.keys.open_service(store, rules).await?);
     service.set_resident_key_cache_seconds(args.resident_key_cache_seconds);
     let key_watch = watch_key_file(args.keys.signing_keys_file.clone(), "signing keys", {
@@ -172,10 +183,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let scheduler =
         healthcode_server::spawn_scheduler(service.clone(), Duration::from_secs(args.scheduler_seconds.max(1)));
-    println!(
-        "healthcode is serving on http://{address}/  (data: {})",
-        describe(&args.data_dir, args.database_url.as_deref())
-    );
+    println!("healthcode is serving on http://{address}/  (data: {})", args.store.describe());
     if args.demo {
         println!("demo region: open http://{address}/demo to sign in as residents of every colour");
     }
@@ -311,7 +319,7 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 pub async fn list_rejections(args: RejectionsArgs) -> anyhow::Result<()> {
-    let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
+    let store = args.store.open().await?;
     let rejections = store.rejections(args.after, args.limit).await?;
     if rejections.is_empty() {
         println!("no rejections after id {}", args.after);

@@ -4,14 +4,14 @@
 //! data key is wrapped again under the new key.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use healthcode_vault::MasterKey;
 
-use crate::serve::{open_store, vault_ring, KeyFiles, KEY_FILE_CHECK};
+use crate::serve::{vault_ring, KeyFiles, KEY_FILE_CHECK};
 
 #[derive(Subcommand)]
 pub enum VaultCommand {
@@ -21,10 +21,8 @@ pub enum VaultCommand {
 
 #[derive(Args)]
 pub struct RotateArgs {
-    #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
-    database_url: Option<String>,
+    #[command(flatten)]
+    store: crate::serve::StoreLocation,
     #[command(flatten)]
     keys: KeyFiles,
     /// How long to let running servers reload the key file before rewrapping (they check
@@ -57,7 +55,7 @@ pub async fn run(command: VaultCommand) -> anyhow::Result<i32> {
     let _ = std::io::stdout().flush();
     tokio::time::sleep(settle).await;
     println!("done");
-    let store = open_store(&args.data_dir, args.database_url.as_deref()).await?;
+    let store = args.store.open().await?;
     let service = args.keys.open_service(store, healthcode_rules::RuleSet::reference()).await?;
     let rewrapped = service.rewrap_data_keys().await?;
     println!("rewrapped {rewrapped} data key(s) under {id}");
