@@ -23,10 +23,10 @@ let browser;
 let page;
 let proposalPath; // /staff/rules/{id}
 
-/** The proposed change: a 7-day window instead of 14, as version 2020.2. */
+/** The proposed change: a 7-day window instead of 14, as version 2026.2. */
 function sevenDayRules(activeSource) {
   assert.match(activeSource, /version = "2020\.1"/, 'the form starts from the rules in force');
-  return activeSource.replace('version = "2020.1"', 'version = "2020.2"').replace('window_hours = 336', 'window_hours = 168');
+  return activeSource.replace('version = "2026.1"', 'version = "2026.2"').replace('window_hours = 336', 'window_hours = 168');
 }
 
 /** What the change must do: an entry from abroad ten days ago no longer makes a code red. */
@@ -91,7 +91,7 @@ test('signing in: a wrong password is refused without saying which part was wron
 
 test('officer A proposes a rule change and sees its diff and scenario results', async () => {
   await page.click('.staffbar a[href="/staff/rules"]');
-  assert.equal((await page.textContent('#active-version')).trim(), '2020.1');
+  assert.equal((await page.textContent('#active-version')).trim(), '2026.1');
   await page.click('a[href="/staff/rules/new"]');
   const source = await page.inputValue('#source');
   await page.fill('#source', sevenDayRules(source));
@@ -164,7 +164,7 @@ test('officers B and C approve; the rules are in force and the traveller is gree
   await shot(page, 'officials-07-active');
 
   await page.goto('/staff/rules');
-  assert.equal((await page.textContent('#active-version')).trim(), '2020.2');
+  assert.equal((await page.textContent('#active-version')).trim(), '2026.2');
   assert.equal(await page.locator('#proposals tr[data-status=active]').count(), 1);
   await shot(page, 'officials-08-history');
 

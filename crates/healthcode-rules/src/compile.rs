@@ -44,7 +44,23 @@ pub(crate) struct ExistsCond {
     pub area_level_at_least: Option<RiskLevel>,
     pub area_escalated: bool,
     pub min_distinct_approvers: Option<usize>,
+    pub lapses: Option<LapseCond>,
     pub unless: Vec<ClearerCond>,
+}
+
+/// An anchor counts while X < `from` + term + overrun.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LapseCond {
+    pub from: TimeField,
+    pub term: Term,
+    pub overrun: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Term {
+    /// The anchor's `days` (a quarantine order's), at most this many days.
+    DaysField { max_days: Option<u32> },
+    Days(u32),
 }
 
 impl ExistsCond {
@@ -216,6 +232,7 @@ impl Compiler<'_> {
         if e.min_distinct_approvers.is_some() && kind != EvidenceKind::ManagementDecision {
             return Err(invalid(path, "min_distinct_approvers applies to `management_decision` events only"));
         }
+        let lapses = e.lapses.as_ref().map(|l| lapse(l, kind, &format!("{path}.lapses"))).transpose()?;
         let unless = e
             .unless
             .iter()
@@ -230,6 +247,7 @@ impl Compiler<'_> {
             area_level_at_least: e.area_level_at_least,
             area_escalated: e.area_escalated,
             min_distinct_approvers: e.min_distinct_approvers,
+            lapses,
             unless,
         })
     }
@@ -274,6 +292,38 @@ impl Compiler<'_> {
     fn selectors(&self, s: &[format::Selector], path: &str) -> Result<Vec<Matcher>, RuleSetError> {
         s.iter().enumerate().map(|(i, s)| selector(s, &format!("{path}[{i}]"))).collect()
     }
+}
+
+/// The longest term a rule may give an anchor by itself (`days`, `max_days`): a year.
+const MAX_TERM_DAYS: u32 = 366;
+
+fn lapse(l: &format::Lapse, kind: EvidenceKind, path: &str) -> Result<LapseCond, RuleSetError> {
+    let from = time_field(&l.from, kind, &format!("{path}.from"))?;
+    let within = |days: u32, what: &str| -> Result<u32, RuleSetError> {
+        if (1..=MAX_TERM_DAYS).contains(&days) {
+            Ok(days)
+        } else {
+            Err(invalid(&format!("{path}.{what}"), format!("a term of 1 to {MAX_TERM_DAYS} days")))
+        }
+    };
+    let term = match (&l.days_field, l.days) {
+        (Some(field), None) => {
+            if field != "days" || kind != EvidenceKind::QuarantineOrder {
+                return Err(invalid(
+                    &format!("{path}.days_field"),
+                    format!("`{kind}` events have no number of days `{field}` (only `quarantine_order.days`)"),
+                ));
+            }
+            Term::DaysField { max_days: l.max_days.map(|d| within(d, "max_days")).transpose()? }
+        }
+        (None, Some(days)) if l.max_days.is_none() => Term::Days(within(days, "days")?),
+        (None, Some(_)) => return Err(invalid(&format!("{path}.max_days"), "max_days bounds a days_field only")),
+        _ => return Err(invalid(path, "give the term as `days_field` (the anchor's) or `days` (fixed), not both")),
+    };
+    if l.overrun_hours > MAX_TERM_DAYS * 24 {
+        return Err(invalid(&format!("{path}.overrun_hours"), format!("at most {} hours", MAX_TERM_DAYS * 24)));
+    }
+    Ok(LapseCond { from, term, overrun: Duration::hours(i64::from(l.overrun_hours)) })
 }
 
 fn time_field(name: &str, kind: EvidenceKind, path: &str) -> Result<TimeField, RuleSetError> {

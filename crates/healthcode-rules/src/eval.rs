@@ -4,11 +4,12 @@
 use std::cell::RefCell;
 
 use healthcode_domain::{
-    distinct_approvers, Colour, Event, EventId, Evidence, EvidenceKind, PersonKind, RiskLevel, RuleColour, Timestamp,
+    distinct_approvers, Colour, Duration, Event, EventId, Evidence, EvidenceKind, PersonKind, RiskLevel, RuleColour,
+    Timestamp,
 };
 
 use crate::areas::AreaRiskIndex;
-use crate::compile::{ClearerCond, Compiled, Cond, ExistsCond, Matcher, Op, TimeField};
+use crate::compile::{ClearerCond, Compiled, Cond, ExistsCond, LapseCond, Matcher, Op, Term, TimeField};
 
 /// How many future instants the search for the next change looks at before it settles
 /// for a conservative answer (the next instant it did not examine).
@@ -101,7 +102,7 @@ struct Ctx<'a> {
 /// Whether an anchor's time filters hold at X, and when they may next flip.
 struct TimeStatus {
     holds: bool,
-    flips: [Option<Timestamp>; 5],
+    flips: [Option<Timestamp>; 6],
 }
 
 impl<'a> Ctx<'a> {
@@ -235,7 +236,7 @@ impl<'a> Ctx<'a> {
 
     fn time_status(&self, e: &ExistsCond, anchor: &Event<Evidence>, x: Timestamp) -> TimeStatus {
         let window = self.set.window;
-        let mut status = TimeStatus { holds: true, flips: [None; 5] };
+        let mut status = TimeStatus { holds: true, flips: [None; 6] };
         if let Some(field) = e.within_window {
             // t in (x - window, x]  <=>  x in [t, t + window)
             match time_of(anchor, field) {
@@ -263,6 +264,15 @@ impl<'a> Ctx<'a> {
                 Some(t) => {
                     status.holds &= x < t;
                     status.flips[4] = Some(t);
+                }
+                None => status.holds = false,
+            }
+        }
+        if let Some(lapse) = &e.lapses {
+            match lapse_time(anchor, lapse) {
+                Some(end) => {
+                    status.holds &= x < end;
+                    status.flips[5] = Some(end);
                 }
                 None => status.holds = false,
             }
@@ -380,6 +390,19 @@ fn matches(m: &Matcher, body: &Evidence) -> bool {
 
 fn position<T: PartialEq>(all: &[T], v: &T) -> u32 {
     all.iter().position(|x| x == v).unwrap_or(31) as u32
+}
+
+/// When an anchor stops counting by itself: its `from` plus its term plus the overrun.
+fn lapse_time(anchor: &Event<Evidence>, lapse: &LapseCond) -> Option<Timestamp> {
+    let days = match (lapse.term, &anchor.body) {
+        (Term::Days(days), _) => days,
+        (Term::DaysField { max_days }, Evidence::QuarantineOrder { days, .. }) => {
+            max_days.map_or(*days, |max| (*days).min(max))
+        }
+        (Term::DaysField { .. }, _) => return None,
+    };
+    let from = time_of(anchor, lapse.from)?;
+    Some(from.saturating_add(Duration::days(i64::from(days))).saturating_add(lapse.overrun))
 }
 
 fn time_of(e: &Event<Evidence>, field: TimeField) -> Option<Timestamp> {

@@ -88,8 +88,34 @@ pub struct Exists {
     /// The anchor (a management decision) names at least this many distinct approvers.
     #[serde(default)]
     pub min_distinct_approvers: Option<usize>,
+    /// The anchor counts only until its term has run out (a quarantine order names its
+    /// days): no single report keeps a code red for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lapses: Option<Lapse>,
     #[serde(default)]
     pub unless: Vec<Clearer>,
+}
+
+/// When an anchor stops counting by itself: `from` (a time field of the anchor) plus a
+/// term of days, plus `overrun_hours` for a release that comes late. The term is the
+/// anchor's own `days_field` (at most `max_days`) or a fixed `days`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Lapse {
+    #[serde(default = "default_lapse_from")]
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_days: Option<u32>,
+    #[serde(default)]
+    pub overrun_hours: u32,
+}
+
+fn default_lapse_from() -> String {
+    "at".to_string()
 }
 
 /// An event that, when visible, stops an anchor from counting.

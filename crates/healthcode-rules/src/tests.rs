@@ -103,6 +103,54 @@ fn a_management_decision_lapses_at_until() {
 }
 
 #[test]
+fn a_quarantine_order_holds_until_released_but_lapses_14_days_past_its_term() {
+    let order = json!({"at": "2020-06-01T08:00:00+08:00", "type": "quarantine_order", "mode": "home", "days": 14});
+    // Past its term, a late release still counts: the order holds meanwhile.
+    let (colour, reasons, next) = eval_at(std::slice::from_ref(&order), "2020-06-20T08:00:00+08:00");
+    assert_eq!((colour, reasons), (Colour::Red, vec!["R4".to_string()]));
+    assert_eq!(next, Some(t("2020-06-29T08:00:00+08:00")), "14 days of term and 14 of overrun");
+    assert_eq!(eval_at(std::slice::from_ref(&order), "2020-06-29T08:00:00+08:00").0, Colour::Green);
+    // A release ends it at once, as before.
+    let released = [order.clone(), json!({"at": "2020-06-10T08:00:00+08:00", "type": "quarantine_release", "mode": "home"})];
+    assert_eq!(eval_at(&released, "2020-06-10T08:00:00+08:00").0, Colour::Green);
+    // A feed cannot stretch the term: 365 days count as the rule set's 28.
+    let long = [json!({"at": "2020-06-01T08:00:00+08:00", "type": "quarantine_order", "mode": "centralized", "days": 365})];
+    let (_, _, next) = eval_at(&long, "2020-06-02T08:00:00+08:00");
+    assert_eq!(next, Some(t("2020-07-13T08:00:00+08:00")), "28 + 14 days");
+}
+
+#[test]
+fn a_lapse_is_checked_where_it_is_written() {
+    let lapse = "when.exists.lapses = { from = \"at\", days_field = \"days\", max_days = 28, overrun_hours = 336 }";
+    let cases = [
+        ("{ days_field = \"days\" }", "days_field", "only `quarantine_order.days`"),
+        ("{ days = 0 }", "lapses.days", "1 to 366"),
+        ("{ days = 14, max_days = 7 }", "lapses.max_days", "bounds a days_field"),
+        ("{ from = \"sampled_at\", days = 14 }", "lapses.from", "no `sampled_at`"),
+        ("{ }", "lapses", "not both"),
+    ];
+    for (written, at, says) in cases {
+        // On R3 (entries), whose events have no `days`.
+        let text = REFERENCE_RULES_TOML.replace(
+            "when.exists.within_window = \"entered_at\"",
+            &format!("when.exists.within_window = \"entered_at\"\nwhen.exists.lapses = {written}"),
+        );
+        match RuleSet::parse(&text) {
+            Err(RuleSetError::Invalid { path, message }) => {
+                assert!(path.ends_with(at), "{written}: {path}");
+                assert!(message.contains(says), "{written}: {message}");
+            }
+            other => panic!("{written}: expected an invalid rule set, got {other:?}"),
+        }
+    }
+    assert!(REFERENCE_RULES_TOML.contains(lapse), "the reference rules bound quarantine orders");
+    // A rule set without lapses keeps the digest it had before lapses existed.
+    let without = REFERENCE_RULES_TOML.replace(&format!("{lapse}\n"), "");
+    let json = serde_json::to_string(RuleSet::parse(&without).unwrap().file()).unwrap();
+    assert!(!json.contains("lapses"), "{json}");
+}
+
+#[test]
 fn fever_resolved_does_not_clear_a_fever_with_epidemiological_history() {
     let events = [
         json!({"at": "2020-06-01T08:00:00+08:00", "type": "entry", "country": "GB", "entered_at": "2020-05-20T08:00:00+08:00"}),
@@ -163,7 +211,7 @@ fn a_changed_rule_set_changes_colours_without_code() {
     // A 7-day window instead of 14: an entry 10 days ago no longer makes the code red.
     let shorter = REFERENCE_RULES_TOML
         .replace("window_hours = 336", "window_hours = 168")
-        .replace("version = \"2020.1\"", "version = \"test\"");
+        .replace("version = \"2026.1\"", "version = \"test\"");
     let rules = RuleSet::parse(&shorter).unwrap();
     let (evidence, areas) = history(&[json!({"at": "2020-06-01T08:00:00+08:00", "type": "entry", "country": "GB",
         "entered_at": "2020-06-01T08:00:00+08:00"})]);

@@ -302,7 +302,7 @@ async fn staff_log_in_with_a_password_and_sessions_end(app: TestApp) {
 /// it changes (an entry from abroad ten days ago no longer makes a code red).
 fn seven_day_rules() -> String {
     healthcode_rules::REFERENCE_RULES_TOML
-        .replace("version = \"2020.1\"", "version = \"2020.2\"")
+        .replace("version = \"2026.1\"", "version = \"2026.2\"")
         .replace("window_hours = 336", "window_hours = 168")
 }
 
@@ -347,7 +347,7 @@ async fn rule_changes_need_two_provincial_approvals_and_take_effect_at_their_tim
 
     // Approved, not yet in force: its time has not come.
     let (_, rules) = app.get("/v1/rules").await;
-    assert_eq!(rules["version"], "2020.1");
+    assert_eq!(rules["version"], "2026.1");
     assert_eq!(colour(&app, &traveller).await, "red");
     app.clock.set(common::t("2020-06-01T09:00:00+08:00"));
     assert_eq!(app.service.activate_due_rules().await.unwrap().as_deref(), Some("2020.2"));

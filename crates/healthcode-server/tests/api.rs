@@ -62,7 +62,7 @@ async fn evidence_turns_the_code_red_at_once_with_its_reason(app: TestApp) {
     assert_eq!(code["colour"], "red");
     assert_eq!(reasons(&code), ["R2"]);
     assert_eq!(code["reasons"][0]["evidence"][0]["id"], "cdc-1");
-    assert_eq!(code["rules"]["version"], "2020.1");
+    assert_eq!(code["rules"]["version"], "2026.1");
     // The stored code was kept current by the ingestion itself (the incremental path).
     let stored =
         app.service.store().code(&healthcode_domain::PersonId::parse(&person).unwrap()).await.unwrap().unwrap();

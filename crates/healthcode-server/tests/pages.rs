@@ -189,7 +189,7 @@ async fn officials_pages_need_a_session_the_right_role_and_same_site_posts() {
 
     // A proposal by a local office, to approve.
     let local = app.service.store().account_by_username("local").await.unwrap().unwrap();
-    let source = healthcode_rules::REFERENCE_RULES_TOML.replace("version = \"2020.1\"", "version = \"2020.9\"");
+    let source = healthcode_rules::REFERENCE_RULES_TOML.replace("version = \"2026.1\"", "version = \"2020.9\"");
     let scenario = serde_json::json!({"name": "nothing", "events": [], "expect": [{"at": "2020-06-01T08:00:00+08:00", "color": "green"}]});
     let proposal =
         app.service.propose_rules(&local, &source, common::t("2020-06-02T00:00:00+08:00"), &[scenario]).await.unwrap();

@@ -16,7 +16,7 @@ fn seven_day_rules() -> RuleSet {
     RuleSet::parse(
         &REFERENCE_RULES_TOML
             .replace("window_hours = 336", "window_hours = 168")
-            .replace("version = \"2020.1\"", "version = \"2020.1-7d\""),
+            .replace("version = \"2026.1\"", "version = \"2020.1-7d\""),
     )
     .unwrap()
 }
@@ -54,5 +54,5 @@ async fn a_rule_set_change_reevaluates_codes_in_process_and_after_restart() {
     assert_eq!(service.store().queue_len().await.unwrap(), 1);
     service.run_due().await.unwrap();
     let code = service.store().code(&person).await.unwrap().unwrap();
-    assert_eq!((code.colour, code.rules_version.as_str()), (Colour::Red, "2020.1"));
+    assert_eq!((code.colour, code.rules_version.as_str()), (Colour::Red, "2026.1"));
 }

@@ -92,7 +92,7 @@ fn another_rule_set_can_be_tested_against_the_suite() {
     let rules = dir.path().join("seven-days.toml");
     let text = healthcode_rules::REFERENCE_RULES_TOML
         .replace("window_hours = 336", "window_hours = 168")
-        .replace("version = \"2020.1\"", "version = \"proposal-7d\"");
+        .replace("version = \"2026.1\"", "version = \"proposal-7d\"");
     std::fs::write(&rules, text).unwrap();
     let shared = repo_root().join("../shared/scenarios/stay-older-than-14-days.json");
     let out = healthcode(&["scenario", "run", "--rules", rules.to_str().unwrap(), shared.to_str().unwrap()]);
