@@ -25,7 +25,7 @@ let proposalPath; // /staff/rules/{id}
 
 /** The proposed change: a 7-day window instead of 14, as version 2026.2. */
 function sevenDayRules(activeSource) {
-  assert.match(activeSource, /version = "2020\.1"/, 'the form starts from the rules in force');
+  assert.match(activeSource, /version = "2026\.1"/, 'the form starts from the rules in force');
   return activeSource.replace('version = "2026.1"', 'version = "2026.2"').replace('window_hours = 336', 'window_hours = 168');
 }
 
@@ -103,7 +103,7 @@ test('officer A proposes a rule change and sees its diff and scenario results', 
   proposalPath = new URL(page.url()).pathname;
 
   assert.equal(await page.getAttribute('#status', 'data-status'), 'proposed');
-  assert.match(await page.textContent('h1'), /2020\.2/);
+  assert.match(await page.textContent('h1'), /2026\.2/);
   const change = page.locator('#diff li[data-change=setting]');
   assert.equal(await change.count(), 1, 'one setting changed');
   assert.match(await change.textContent(), /window_hours.*336.*168/s);
@@ -169,7 +169,7 @@ test('officers B and C approve; the rules are in force and the traveller is gree
   await shot(page, 'officials-08-history');
 
   await page.goto('/');
-  assert.match(await page.textContent('main'), /版本 2020\.2/, 'the front page shows the rules in force');
+  assert.match(await page.textContent('main'), /版本 2026\.2/, 'the front page shows the rules in force');
   await page.goto(`/persons/${TRAVELLER}`);
   await page.locator('.code.green').waitFor(); // re-evaluated under the 7-day window
   await shot(page, 'officials-09-traveller-green');

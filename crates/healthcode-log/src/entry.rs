@@ -24,6 +24,7 @@ pub enum Entry {
     RuleSetApproval(RuleSetApproval),
     DesignationApproval(DesignationApproval),
     DecisionApproval(DecisionApproval),
+    TraceApproval(TraceApproval),
     Alarm(Alarm),
     Destruction(Destruction),
 }
@@ -78,6 +79,18 @@ pub struct DecisionApproval {
     /// How many persons the decision names; never who.
     pub persons: u64,
     pub until: i64,
+}
+
+/// Contacts found by tracing a case's check-ins were confirmed by one officer and
+/// approved by another: they became close contacts (R2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceApproval {
+    pub at: i64,
+    pub trace_id: String,
+    /// How many persons became close contacts; never who.
+    pub persons: u64,
+    pub proposed_by: String,
+    pub approved_by: String,
 }
 
 /// Something an operator or auditor must look at (e.g. a burst of red codes in one

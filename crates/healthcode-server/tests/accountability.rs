@@ -35,7 +35,8 @@ async fn colour(app: &TestApp, person: &str) -> String {
 async fn the_zhengzhou_attempt_is_impossible_or_loud(app: TestApp) {
     let mut depositors = Vec::new();
     for i in 0..DEPOSITORS {
-        depositors.push(app.register(&resident_id(&format!("4101051980010{i:04}"))).await);
+        // Depositors who live in Hangzhou, where the local office proposing works.
+        depositors.push(app.register_in(&resident_id(&format!("4101051980010{i:04}")), "330102").await);
     }
     let first = depositors[0].clone();
 
@@ -164,11 +165,12 @@ fn base64_decode(text: &str) -> Vec<u8> {
 /// but 401/403 for one it lists.
 async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
     let person = app.register(&resident_id("33010619800101123")).await;
+    let in_hangzhou = app.register_in(&resident_id("33010619800101124"), "330106").await;
     let fever = json!({"id": "f1", "person_id": person, "type": "fever"}).to_string();
     let designation = json!({"id": "d1", "area": "330106", "level": "medium"}).to_string();
-    let decision =
-        json!({"persons": [person], "colour": "yellow", "until": "2020-06-10T00:00:00+08:00", "basis": "test basis"})
-            .to_string();
+    let decision = json!({"persons": [in_hangzhou], "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
+                          "basis": "test basis"})
+    .to_string();
     // (method, path, body, roles allowed by name of the test account)
     let table: &[(&str, &str, &str, &[&str])] = &[
         ("POST", "/v1/events", &fever, &["health", "telecom", "border"]),
@@ -187,10 +189,13 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("POST", "/v1/decisions", &decision, &["provincial", "provincial2", "provincial3", "local"]),
         ("GET", "/v1/decisions", "", &["provincial", "provincial2", "provincial3", "local", "auditor", "complaints"]),
         ("POST", "/v1/decisions/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
+        ("GET", "/v1/decisions/nope/persons?purpose=check+the+list", "", &["provincial", "provincial2", "provincial3", "local"]),
         ("GET", "/v1/alarms", "", &["provincial", "provincial2", "provincial3", "auditor"]),
         ("POST", "/v1/rules/proposals", "{}", &["provincial", "provincial2", "provincial3", "local"]),
         ("POST", "/v1/traces", "{}", &["provincial", "provincial2", "provincial3", "local"]),
         ("POST", "/v1/traces/nope/confirm", "{}", &["provincial", "provincial2", "provincial3", "local"]),
+        ("GET", "/v1/traces/nope", "", &["provincial", "provincial2", "provincial3", "local"]),
+        ("POST", "/v1/traces/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
         ("GET", "/v1/rules/proposals", "", &["provincial", "provincial2", "provincial3", "local", "auditor"]),
         ("POST", "/v1/rules/proposals/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
         ("GET", "/v1/complaints", "", &["provincial", "provincial2", "provincial3", "auditor", "complaints"]),
@@ -265,7 +270,7 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
     let (status, refused) = app.post_with_key("/v1/designations", &key, outside).await;
     assert_eq!(status, 403, "{refused}");
     let inside = json!({"id": "d3", "area": "330106", "level": "high"}).to_string();
-    assert_eq!(app.post_with_key("/v1/designations", &key, inside).await.0, 201);
+    assert_eq!(app.post_with_key("/v1/designations", &key, inside).await.0, 202, "a proposal");
 }
 
 async fn staff_log_in_with_a_password_and_sessions_end(app: TestApp) {
@@ -331,7 +336,7 @@ async fn rule_changes_need_two_provincial_approvals_and_take_effect_at_their_tim
     let p = &proposed["proposal"];
     assert_eq!(
         (p["version"].as_str(), p["scenarios_passed"].as_u64(), p["scenarios_failed"].as_u64()),
-        (Some("2020.2"), Some(1), Some(0))
+        (Some("2026.2"), Some(1), Some(0))
     );
     assert_eq!(p["diff"][0], json!({"change": "setting", "name": "window_hours", "before": "336", "after": "168"}));
     let id = p["id"].as_str().unwrap().to_string();
@@ -350,9 +355,9 @@ async fn rule_changes_need_two_provincial_approvals_and_take_effect_at_their_tim
     assert_eq!(rules["version"], "2026.1");
     assert_eq!(colour(&app, &traveller).await, "red");
     app.clock.set(common::t("2020-06-01T09:00:00+08:00"));
-    assert_eq!(app.service.activate_due_rules().await.unwrap().as_deref(), Some("2020.2"));
+    assert_eq!(app.service.activate_due_rules().await.unwrap().as_deref(), Some("2026.2"));
     let (_, rules) = app.get("/v1/rules").await;
-    assert_eq!(rules["version"], "2020.2");
+    assert_eq!(rules["version"], "2026.2");
     assert_eq!(colour(&app, &traveller).await, "green", "the new rules re-evaluated the code");
 
     // The history keeps every version; the approval is in the log.
@@ -370,7 +375,7 @@ async fn rule_changes_need_two_provincial_approvals_and_take_effect_at_their_tim
     assert_eq!(approvals, 1);
 
     // A proposal whose own suite fails cannot be approved.
-    let failing = json!({"source": seven_day_rules().replace("2020.2", "2020.3"), "activates_at": "2020-06-02T00:00:00+08:00",
+    let failing = json!({"source": seven_day_rules().replace("2026.2", "2020.3"), "activates_at": "2020-06-02T00:00:00+08:00",
                          "scenarios": [entry_scenario("red")]});
     let (status, proposed) =
         app.post_with_key("/v1/rules/proposals", &app.keys["provincial3"], failing.to_string()).await;
@@ -457,7 +462,7 @@ async fn many_small_decisions_in_one_city_raise_a_burst_alarm(app: TestApp) {
     for batch in 0..3 {
         let mut persons = Vec::new();
         for i in 0..10 {
-            persons.push(app.register(&resident_id(&format!("3301061980{batch}1{i:05}"))).await);
+            persons.push(app.register_in(&resident_id(&format!("3301061980{batch}1{i:05}")), "330106").await);
         }
         let proposal = json!({"persons": persons, "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
                               "basis": "小批量管理决定"});

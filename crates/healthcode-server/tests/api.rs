@@ -142,8 +142,12 @@ async fn a_designation_turns_residents_with_a_stay_yellow(app: TestApp) {
         assert_eq!(status, 201, "{body}");
     }
     app.clock.set(t("2020-06-02T08:00:00+08:00"));
-    let (status, body) = app.post("/v1/designations", r#"{"id":"prov-1","area":"330100","level":"medium"}"#).await;
-    assert_eq!(status, 201, "{body}");
+    let (status, proposed) = app.post("/v1/designations", r#"{"id":"prov-1","area":"330100","level":"medium"}"#).await;
+    assert_eq!(status, 202, "a designation is a proposal: {proposed}");
+    let (_, code) = app.get(&format!("/v1/persons/{stayed}/code")).await;
+    assert_eq!(code["colour"], "green", "nothing changes on one officer's word");
+    let approved = app.designate(r#"{"id":"prov-1","area":"330100","level":"medium"}"#).await;
+    assert_eq!(approved["approved_by"], "provincial2");
     let (_, code) = app.get(&format!("/v1/persons/{stayed}/code")).await;
     assert_eq!((code["colour"].as_str(), reasons(&code)), (Some("yellow"), vec!["Y2"]));
     let kinds: Vec<&str> =

@@ -15,11 +15,12 @@ common::on_both_backends!(
     gates_read_codes_and_id_cards_and_see_only_colour_and_masked_name,
     the_trust_list_is_cacheable_and_changes_with_the_keys,
     an_international_code_shows_orange_and_is_barred_like_red,
-    contact_tracing_lists_contacts_and_only_a_confirmation_turns_them_red,
+    contact_tracing_lists_contacts_and_only_an_approved_confirmation_turns_them_red,
 );
 
 async fn register_named(app: &TestApp, first17: &str, name: &str) -> String {
-    let body = json!({"id_type": "resident_id", "id_number": resident_id(first17), "name": name});
+    let body = json!({"id_type": "resident_id", "id_number": resident_id(first17), "name": name,
+                      "residence_area": "330106"});
     let (status, answer) = app.post("/v1/persons", body.to_string()).await;
     assert_eq!(status, 201, "{answer}");
     answer["person_id"].as_str().unwrap().to_string()
@@ -302,7 +303,7 @@ async fn an_international_code_shows_orange_and_is_barred_like_red(app: TestApp)
     assert_eq!((decision["outcome"].as_str(), decision["reason"].as_str()), (Some("deny"), Some("red_code_barred")));
 }
 
-async fn contact_tracing_lists_contacts_and_only_a_confirmation_turns_them_red(app: TestApp) {
+async fn contact_tracing_lists_contacts_and_only_an_approved_confirmation_turns_them_red(app: TestApp) {
     let (market, key) = register_venue(&app, "联华超市", "supermarket").await;
     let case = register_named(&app, "33010619800101123", "张三").await;
     let near = register_named(&app, "33010619800202456", "李四").await;
@@ -317,6 +318,10 @@ async fn contact_tracing_lists_contacts_and_only_a_confirmation_turns_them_red(a
             app.post("/v1/checkins", json!({"person_id": person, "venue_code": code}).to_string()).await;
         assert_eq!((status, decision["outcome"].as_str()), (200, Some("allow")), "{decision}");
     }
+    let request = json!({"case_person_id": case, "from": "2020-05-25T00:00:00+08:00", "to": "2020-06-02T00:00:00+08:00",
+                         "window_minutes": 30});
+    let (status, refused) = app.post_with_key("/v1/traces", &app.keys["local"], request.to_string()).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("case_person_id")), "not a case yet: {refused}");
     let (status, diagnosed) = app
         .post(
             "/v1/events",
@@ -325,8 +330,6 @@ async fn contact_tracing_lists_contacts_and_only_a_confirmation_turns_them_red(a
         .await;
     assert_eq!(status, 201, "{diagnosed}");
 
-    let request = json!({"case_person_id": case, "from": "2020-05-25T00:00:00+08:00", "to": "2020-06-02T00:00:00+08:00",
-                         "window_minutes": 30});
     let (status, _) = app.post_with_key("/v1/traces", &app.keys["health"], request.to_string()).await;
     assert_eq!(status, 403, "a data feed does not trace");
     let (status, traced) = app.post_with_key("/v1/traces", &app.keys["local"], request.to_string()).await;
@@ -350,6 +353,16 @@ async fn contact_tracing_lists_contacts_and_only_a_confirmation_turns_them_red(a
         .post_with_key(&format!("/v1/traces/{id}/confirm"), &app.keys["local"], json!({"persons": [near]}).to_string())
         .await;
     assert_eq!(status, 200, "{confirmed}");
+    assert_eq!(confirmed["trace"]["pending"]["proposed_by"], "local");
+    let (_, code) = app.get(&format!("/v1/persons/{near}/code")).await;
+    assert_eq!(code["colour"], "green", "a confirmation waits for another officer's approval");
+    let approve = format!("/v1/traces/{id}/approve");
+    assert_eq!(app.post_with_key(&approve, &app.keys["local"], "").await.0, 403, "a local office does not approve");
+    let (status, approved) = app.post_with_key(&approve, &app.keys["provincial"], "").await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["trace"]["confirmed"], json!([near]));
+    assert_eq!(approved["trace"]["confirmations"][0]["approved_by"], "provincial");
+    assert_eq!(app.post_with_key(&approve, &app.keys["provincial2"], "").await.0, 409, "nothing left to approve");
     let (_, code) = app.get(&format!("/v1/persons/{near}/code")).await;
     assert_eq!((code["colour"].as_str(), code["reasons"][0]["rule"].as_str()), (Some("red"), Some("R2")), "{code}");
     let (_, code) = app.get(&format!("/v1/persons/{nearish}/code")).await;

@@ -330,16 +330,31 @@ async fn offices_designate_and_propose_decisions_on_the_pages_within_the_service
         async move { post_form(app, &path, &body, &[("origin", &app.address), ("cookie", &cookie)]).await }
     };
 
-    // The provincial office designates at once; a local office's designation is a proposal.
-    let designated = post(&zhao, "/staff/designations", "area=330106&level=high").await;
-    assert_eq!(designated.headers()["location"], "/staff/designations?designated=1");
-    let listed = client().get(app.url("/staff/designations")).header("cookie", &li).send().await.unwrap();
-    assert!(listed.text().await.unwrap().contains("<tr data-area=\"330106\">"), "in force, listed");
+    // Every designation is a proposal, the provincial office's too: one officer alone
+    // changes nothing.
+    staff(&app, "officer.sun", Role::ProvincialOffice).await;
+    let sun = sign_in(&app, "officer.sun").await;
+    let proposed = post(&zhao, "/staff/designations", "area=330106&level=high").await;
+    assert_eq!(proposed.headers()["location"], "/staff/designations?proposed=1");
+    let listed = |cookie: String| {
+        let app = &app;
+        async move {
+            let page = client().get(app.url("/staff/designations")).header("cookie", cookie).send().await.unwrap();
+            page.text().await.unwrap()
+        }
+    };
+    assert!(!listed(li.clone()).await.contains("<tr data-area=\"330106\">"), "not in force on one officer's word");
+    let zhaos = app.service.designation_proposals().await.unwrap()[0].id.clone();
+    assert!(!listed(zhao.clone()).await.contains(&format!("/staff/designations/{zhaos}/approve")), "not by its proposer");
+    let approved = post(&sun, &format!("/staff/designations/{zhaos}/approve"), "").await;
+    assert_eq!(approved.headers()["location"], "/staff/designations?approved=1");
+    assert!(listed(li.clone()).await.contains("<tr data-area=\"330106\">"), "in force once another approved");
     let proposed = post(&li, "/staff/designations", "area=330102&level=medium&escalate_to_red=yes").await;
     assert_eq!(proposed.headers()["location"], "/staff/designations?proposed=1");
     let proposals = app.service.designation_proposals().await.unwrap();
-    assert_eq!(proposals.len(), 1);
-    assert!(proposals[0].escalate_to_red && proposals[0].approved_by.is_none(), "waits for a provincial officer");
+    assert_eq!(proposals.len(), 2);
+    let lis = proposals.iter().find(|p| p.area.as_str() == "330102").unwrap();
+    assert!(lis.escalate_to_red && lis.approved_by.is_none(), "waits for a provincial officer");
     // Outside the office's jurisdiction: the service's refusal, on the page, the form kept.
     let outside = post(&li, "/staff/designations", "area=310101&level=high").await;
     assert_eq!(outside.status().as_u16(), 403);
@@ -349,7 +364,7 @@ async fn offices_designate_and_propose_decisions_on_the_pages_within_the_service
     assert_eq!(bad.status().as_u16(), 422, "an area code of 2 digits");
 
     // A decision proposed on the page changes nothing until approved.
-    let person = app.register(&resident_id("33010619800101123")).await;
+    let person = app.register_in(&resident_id("33010619800101123"), "330106").await;
     let body = format!("persons={person}&colour=red&until=2020-06-05T08%3A00&basis=%E3%80%8A%E4%BC%A0%E6%9F%93%E7%97%85%E9%98%B2%E6%B2%BB%E6%B3%95%E3%80%8B");
     let proposed = post(&li, "/staff/decisions", &body).await;
     assert_eq!(proposed.headers()["location"], "/staff/decisions?proposed=1");
@@ -561,10 +576,10 @@ async fn registration_and_sign_in_are_rate_limited_per_address() {
     }
 }
 
-/// A health officer traces a case's contacts on the page and confirms one: only the
-/// confirmed one turns red.
+/// A health officer traces a case's contacts on the page and confirms one; a provincial
+/// officer approves on the page: only then, and only the confirmed one, turns red.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_officer_traces_contacts_on_the_page_and_confirms_one() {
+async fn an_officer_traces_contacts_on_the_page_and_another_approves_one() {
     use serde_json::json;
     let app = TestApp::spawn().await;
     let (_, venue) = app.post("/v1/venues", json!({"name": "联华超市", "category": "supermarket"}).to_string()).await;
@@ -572,9 +587,7 @@ async fn an_officer_traces_contacts_on_the_page_and_confirms_one() {
         (venue["venue"]["id"].as_str().unwrap().to_string(), venue["operator_key"].as_str().unwrap().to_string());
     let mut persons = Vec::new();
     for first17 in ["33010619800101123", "33010619800202456", "33010619800303789"] {
-        let body = json!({"id_type": "resident_id", "id_number": resident_id(first17)});
-        let (_, answer) = app.post("/v1/persons", body.to_string()).await;
-        persons.push(answer["person_id"].as_str().unwrap().to_string());
+        persons.push(app.register_in(&resident_id(first17), "330106").await);
     }
     let start = app.service.now();
     for (person, minutes) in persons.iter().zip([0, 10, 20]) {
@@ -583,6 +596,10 @@ async fn an_officer_traces_contacts_on_the_page_and_confirms_one() {
         let body = json!({"person_id": person, "venue_code": code["code"]["token"]});
         assert_eq!(app.post("/v1/checkins", body.to_string()).await.0, 200);
     }
+    // The health department reports the first person's positive test: now a case.
+    let test = json!({"id": "lab-1", "person_id": persons[0], "type": "test", "result": "positive",
+                      "sampled_at": "2020-06-01T07:00:00+08:00"});
+    assert_eq!(app.post("/v1/events", test.to_string()).await.0, 201);
     staff(&app, "officer.chen", healthcode_domain::Role::LocalOffice).await;
     let session = sign_in(&app, "officer.chen").await;
     let post = |path: String, body: String| {
@@ -611,7 +628,24 @@ async fn an_officer_traces_contacts_on_the_page_and_confirms_one() {
         let app = &app;
         async move { app.get(&format!("/v1/persons/{person}/code")).await.1["colour"].as_str().unwrap().to_string() }
     };
-    assert_eq!(colour(persons[1].clone()).await, "red", "the confirmed contact");
+    assert_eq!(colour(persons[1].clone()).await, "green", "a confirmation alone changes nothing");
+    let page =
+        client().get(app.url(&trace_path)).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"pending\"") && !page.contains("approve-trace"), "pending; a local office cannot approve");
+    staff(&app, "officer.qian", healthcode_domain::Role::ProvincialOffice).await;
+    let qian = sign_in(&app, "officer.qian").await;
+    let page = client().get(app.url(&trace_path)).header("cookie", &qian).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("approve-trace"), "a provincial officer who did not confirm may approve");
+    let approved = client()
+        .post(app.url(&format!("{trace_path}/approve")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", &app.address)
+        .header("cookie", &qian)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status().as_u16(), 303);
+    assert_eq!(colour(persons[1].clone()).await, "red", "the confirmed and approved contact");
     assert_eq!(colour(persons[2].clone()).await, "green", "listed but not confirmed: unchanged");
     let refused = client().get(app.url("/staff/traces")).send().await.unwrap();
     assert_eq!(refused.status().as_u16(), 303, "signed out: to the sign-in page");

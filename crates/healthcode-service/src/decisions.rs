@@ -10,11 +10,13 @@ use std::collections::BTreeSet;
 
 use healthcode_domain::{DecisionColour, PersonId, Role, Timestamp, ValidationError};
 use healthcode_log::{Alarm as AlarmEntry, DecisionApproval, Entry};
-use healthcode_store::{Account, Approval, Decision, DecisionStatus, NewAlarm};
+use healthcode_store::{Account, Approval, Decision, DecisionStatus, NewAlarm, PersonRecord};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::approvals::{another_officer, may_approve};
 use crate::ingest::Source;
+use crate::residents::covers;
 use crate::secrets::new_id;
 use crate::{AtPolicy, HealthService, ServiceError};
 
@@ -40,6 +42,40 @@ pub struct NewDecision {
     pub colour: DecisionColour,
     pub until: Timestamp,
     pub basis: String,
+}
+
+/// A decision as officials and auditors list it: everything but whom it names (a count
+/// instead). The persons are read one decision at a time, with a purpose, into each
+/// person's access log (`decision_persons`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionView {
+    pub id: String,
+    pub proposed_by: String,
+    pub proposed_at: Timestamp,
+    pub colour: DecisionColour,
+    pub until: Timestamp,
+    pub basis: String,
+    pub persons: usize,
+    pub approvals: Vec<Approval>,
+    pub status: DecisionStatus,
+    pub jurisdiction: Option<String>,
+}
+
+impl From<&Decision> for DecisionView {
+    fn from(d: &Decision) -> Self {
+        DecisionView {
+            id: d.id.clone(),
+            proposed_by: d.proposed_by.clone(),
+            proposed_at: d.proposed_at,
+            colour: d.colour,
+            until: d.until,
+            basis: d.basis.clone(),
+            persons: d.persons.len(),
+            approvals: d.approvals.clone(),
+            status: d.status,
+            jurisdiction: d.jurisdiction.clone(),
+        }
+    }
 }
 
 fn forbidden(why: &str) -> ServiceError {
@@ -77,6 +113,7 @@ impl HealthService {
         if known.len() != persons.len() {
             return Err(ValidationError::field("persons", "every person named must be registered").into());
         }
+        self.check_decision_jurisdiction(by, &known)?;
         let decision = Decision {
             id: new_id("dec"),
             proposed_by: by.username.clone(),
@@ -93,6 +130,42 @@ impl HealthService {
         Ok(decision)
     }
 
+    /// The newest decisions, without whom they name.
+    pub async fn decisions(&self, limit: usize) -> Result<Vec<DecisionView>, ServiceError> {
+        Ok(self.store.decisions(limit).await?.iter().map(DecisionView::from).collect())
+    }
+
+    /// The persons a decision names that live in the reader's jurisdiction, for an office
+    /// with a purpose (an approver checking the list, an office answering a person): each
+    /// read goes into the person's access log.
+    pub async fn decision_persons(
+        &self,
+        by: &Account,
+        id: &str,
+        purpose: Option<&str>,
+    ) -> Result<Vec<PersonId>, ServiceError> {
+        if !matches!(by.role, Role::LocalOffice | Role::ProvincialOffice) {
+            return Err(forbidden("only an epidemic office reads whom a decision names"));
+        }
+        let purpose = crate::residents::check_purpose(purpose)?;
+        let decision = self
+            .store
+            .decision(id)
+            .await?
+            .ok_or_else(|| ValidationError::field("decision", format!("no decision `{id}`")))?;
+        let region = self.key_ring();
+        let persons: Vec<PersonId> = self
+            .store
+            .persons(&decision.persons)
+            .await?
+            .into_iter()
+            .filter(|p| covers(by, p, region.region()))
+            .map(|p| p.id)
+            .collect();
+        self.record_staff_accesses(by, &persons, &format!("{purpose} (decision {id})"), "management decision").await?;
+        Ok(persons)
+    }
+
     /// One approval. The second distinct approval applies the decision.
     pub async fn approve_decision(&self, by: &Account, id: &str) -> Result<Decision, ServiceError> {
         may_approve(by, "management decision")?;
@@ -105,6 +178,7 @@ impl HealthService {
             return Err(ServiceError::Conflict("this decision is already approved and applied".into()));
         }
         another_officer(by, "decision", &decision.proposed_by, &decision.approvals)?;
+        self.check_decision_jurisdiction(by, &self.store.persons(&decision.persons).await?)?;
         decision.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
         if decision.approvals.len() >= 2 {
             self.apply_decision(&mut decision).await?;
@@ -114,6 +188,20 @@ impl HealthService {
         Ok(decision)
     }
 
+    /// An office decides only about persons who live in its jurisdiction; so does an
+    /// approver.
+    fn check_decision_jurisdiction(&self, by: &Account, persons: &[PersonRecord]) -> Result<(), ServiceError> {
+        let region = self.key_ring();
+        let outside = persons.iter().filter(|p| !covers(by, p, region.region())).count();
+        if outside > 0 {
+            return Err(ServiceError::Forbidden(format!(
+                "{outside} of the persons named live outside your jurisdiction; their own district's office decides \
+                 about them"
+            )));
+        }
+        Ok(())
+    }
+
     async fn apply_decision(&self, decision: &mut Decision) -> Result<(), ServiceError> {
         let approvers: Vec<String> = decision.approvals.iter().map(|a| a.by.clone()).collect();
         let rows: Vec<String> = decision
@@ -121,7 +209,7 @@ impl HealthService {
             .iter()
             .map(|p| {
                 json!({
-                    "id": format!("{}-{}", decision.id, p),
+                    "id": self.opaque_event_id("hc-dec", &decision.id, p),
                     "person_id": p,
                     "type": "management_decision",
                     "color": decision.colour.as_str(),

@@ -1,8 +1,10 @@
-//! Area designations by offices. The provincial office designates directly (it is the
-//! approver); a local office proposes inside its jurisdiction and a provincial officer
-//! approves — an escalation to red included (seed 001: 经省卫生健康委综合评估和省领导小组
-//! 同意). Every designation that takes effect is in the transparency log with who proposed
-//! and who approved it.
+//! Area designations by offices. Every designation is a proposal until a provincial
+//! officer other than its proposer approves it: a 12-digit area is a single building or
+//! village, and an escalation turns everyone who stayed there red (R6), so no one officer
+//! may make one alone (seed 001: 经省卫生健康委综合评估和省领导小组同意). Offices propose
+//! inside their jurisdiction; the approver's jurisdiction must cover the area too. Every
+//! designation that takes effect is in the transparency log with who proposed and who
+//! approved it, and the colour changes it causes count towards the alarms by origin.
 
 use healthcode_domain::{within, AreaCode, RiskLevel, Role, Timestamp, ValidationError};
 use healthcode_log::{DesignationApproval, Entry};
@@ -20,6 +22,10 @@ const KIND: &str = "designation_proposal";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DesignationProposal {
     pub id: String,
+    /// The id the designation event takes when approved (the proposer's own record id,
+    /// or the proposal's).
+    #[serde(default)]
+    pub event_id: Option<String>,
     pub area: AreaCode,
     pub level: RiskLevel,
     pub escalate_to_red: bool,
@@ -40,10 +46,24 @@ fn check_jurisdiction(by: &Account, area: &AreaCode) -> Result<(), ServiceError>
 }
 
 impl HealthService {
-    /// A local office's proposal: nothing changes until a provincial officer approves.
+    /// An office's proposal: nothing changes until a provincial officer other than the
+    /// proposer approves it.
     pub async fn propose_designation(
         &self,
         by: &Account,
+        area: AreaCode,
+        level: RiskLevel,
+        escalate_to_red: bool,
+    ) -> Result<DesignationProposal, ServiceError> {
+        self.propose_designation_as(by, None, area, level, escalate_to_red).await
+    }
+
+    /// As `propose_designation`, naming the designation event's id (an API caller's own
+    /// record id).
+    pub async fn propose_designation_as(
+        &self,
+        by: &Account,
+        event_id: Option<String>,
         area: AreaCode,
         level: RiskLevel,
         escalate_to_red: bool,
@@ -52,8 +72,12 @@ impl HealthService {
             return Err(ServiceError::Forbidden("only an epidemic office proposes designations".into()));
         }
         check_jurisdiction(by, &area)?;
+        if let Some(id) = &event_id {
+            healthcode_domain::EventId::parse(id)?;
+        }
         let proposal = DesignationProposal {
             id: new_id("des"),
+            event_id,
             area,
             level,
             escalate_to_red,
@@ -66,7 +90,7 @@ impl HealthService {
         Ok(proposal)
     }
 
-    /// A provincial officer approves a local office's proposal: the designation takes
+    /// A provincial officer other than the proposer approves: the designation takes
     /// effect (codes under the area are re-evaluated) and is logged.
     pub async fn approve_designation(&self, by: &Account, id: &str) -> Result<DesignationProposal, ServiceError> {
         may_approve(by, "designation")?;
@@ -79,7 +103,8 @@ impl HealthService {
             return Err(ServiceError::Conflict("this designation is already approved".into()));
         }
         another_officer(by, "designation", &proposal.proposed_by, &[])?;
-        let row = json!({"id": proposal.id, "type": "area_risk", "area": proposal.area.as_str(),
+        let event_id = proposal.event_id.clone().unwrap_or_else(|| proposal.id.clone());
+        let row = json!({"id": event_id, "type": "area_risk", "area": proposal.area.as_str(),
                          "level": proposal.level.as_str(), "escalate_to_red": proposal.escalate_to_red});
         let report = self.designate(by, &proposal.proposed_by, row.to_string()).await?;
         if report.rejected > 0 {
@@ -92,9 +117,9 @@ impl HealthService {
         Ok(proposal)
     }
 
-    /// Records a designation (a JSON `area_risk` row) made or approved by `approver` and
-    /// proposed by `proposer`; logged when it takes effect.
-    pub async fn designate(
+    /// Records a designation (a JSON `area_risk` row) approved by `approver` and proposed
+    /// by `proposer`; logged when it takes effect. Only an approval calls it.
+    async fn designate(
         &self,
         approver: &Account,
         proposer: &str,

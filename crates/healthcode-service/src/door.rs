@@ -32,6 +32,19 @@ impl HealthService {
         format!("c{}", crate::secrets::hex(&digest[..12]))
     }
 
+    /// An event id for evidence the system makes itself (a decision's, an approved trace's)
+    /// about a person: stable, so that doing it again stores nothing twice, but keyed, so
+    /// that the id names neither the person nor what it came from.
+    pub(crate) fn opaque_event_id(&self, prefix: &str, of: &str, person: &PersonId) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.pseudonyms.key()).expect("HMAC accepts any key length");
+        mac.update(b"event-id:");
+        mac.update(of.as_bytes());
+        mac.update(b"\0");
+        mac.update(person.as_str().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        format!("{prefix}-{}", crate::secrets::hex(&digest[..12]))
+    }
+
     /// The person's profile, created (with their code id) if they have none yet: persons
     /// named only in a department's list have no profile until they first need a code.
     pub async fn profile(&self, person: &PersonId) -> Result<PersonProfile, ServiceError> {

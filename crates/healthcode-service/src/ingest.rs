@@ -11,6 +11,10 @@ use serde::Serialize;
 
 use crate::{HealthService, ServiceError};
 
+/// The ids of evidence the system records itself (`hc-dec-…`, `hc-trace-…`): feeds may
+/// not use them, so an event's id tells which power recorded it.
+pub(crate) const SYSTEM_ID_PREFIX: &str = "hc-";
+
 /// Who decides an event's recording time `at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AtPolicy {
@@ -228,6 +232,12 @@ impl HealthService {
             permitted(department, &body)?;
         }
         let id = id.ok_or_else(|| ValidationError::missing("id"))?;
+        if matches!(source, Source::Department(_)) && id.as_str().starts_with(SYSTEM_ID_PREFIX) {
+            return Err(ValidationError::field(
+                "id",
+                format!("ids starting with `{SYSTEM_ID_PREFIX}` are the system's own (decisions, approved traces); give your record its own id"),
+            ));
+        }
         match body {
             EventBody::AreaRisk(risk) => Ok((Admitted::Designation(NewDesignation { id, at, risk }), None)),
             EventBody::Evidence(evidence) => {

@@ -31,7 +31,7 @@ mod verify_batch;
 pub use accounts::{create_account, issue_api_key, NewAccount};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use complaints::MAX_OPEN_COMPLAINTS;
-pub use decisions::{NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
+pub use decisions::{DecisionView, NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
 pub use designations::DesignationProposal;
 pub use door::DoorDecision;
 pub use error::ServiceError;
@@ -51,7 +51,7 @@ pub use residents::{Family, Reader, MAX_DEPENDANTS, MAX_PROXIES, RESIDENT_KEY_CA
 pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};
 pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode, FORWARDED_SCANS_ALARM};
-pub use tracing_contacts::{Contact, Trace};
+pub use tracing_contacts::{Contact, Trace, TraceConfirmation};
 pub use transparency::{hashes_base64, PersonLog, PersonLogEntry};
 pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue};
 pub use verify_batch::MAX_VERIFY_BATCH;

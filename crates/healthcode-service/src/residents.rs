@@ -108,7 +108,7 @@ fn check_relation(relation: &str) -> Result<String, ServiceError> {
     }
 }
 
-fn check_purpose(purpose: Option<&str>) -> Result<String, ServiceError> {
+pub(crate) fn check_purpose(purpose: Option<&str>) -> Result<String, ServiceError> {
     let purpose = purpose.map(str::trim).unwrap_or_default();
     let length = purpose.chars().count();
     if !(4..=200).contains(&length) {

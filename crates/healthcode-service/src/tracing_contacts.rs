@@ -1,17 +1,27 @@
-//! Contact tracing from venue check-ins. For a confirmed case, the persons admitted to a
-//! venue within a window of the case's own admissions during the contagious period are
-//! listed with how close in time they were. Nothing turns red from the list itself: a
-//! health officer confirms whom it names, and only the confirmation becomes `close_contact`
-//! evidence, submitted as the health department's.
+//! Contact tracing from venue check-ins. For a case (a positive test, or a confirmed,
+//! suspected or asymptomatic diagnosis, recorded by the health department), the persons
+//! admitted to a venue within a window of the case's own admissions during the contagious
+//! period are listed with how close in time they were. Nothing turns red from the list
+//! itself. An officer whose jurisdiction covers the case confirms whom the investigation
+//! bears out; the confirmation changes nothing until a provincial officer other than the
+//! one who confirmed approves it. Only then do the persons become `close_contact`
+//! evidence, submitted as the health department's, and the approval is logged. The path
+//! is the same four eyes as a decision's: no one official turns anyone red by tracing.
 
 use std::collections::BTreeMap;
 
-use healthcode_domain::{AccessOutcome, Department, PersonId, Role, Timestamp, ValidationError};
+use healthcode_domain::{
+    AccessOutcome, DiagnosisStatus, Event, Evidence, PersonId, Role, TestResult, Timestamp,
+    ValidationError,
+};
+use healthcode_log::{Entry, TraceApproval};
 use healthcode_store::Account;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::approvals::{another_officer, may_approve};
 use crate::ingest::Source;
+use crate::residents::covers;
 use crate::secrets::new_id;
 use crate::{AtPolicy, HealthService, ServiceError};
 
@@ -32,6 +42,17 @@ pub struct Contact {
     pub gap_minutes: i64,
 }
 
+/// Some of a trace's contacts, confirmed by one officer; they become close contacts when
+/// another approves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceConfirmation {
+    pub persons: Vec<PersonId>,
+    pub proposed_by: String,
+    pub proposed_at: Timestamp,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Timestamp>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {
     pub id: String,
@@ -42,8 +63,14 @@ pub struct Trace {
     pub traced_by: String,
     pub traced_at: Timestamp,
     pub contacts: Vec<Contact>,
+    /// The persons who became close contacts (approved confirmations).
     pub confirmed: Vec<PersonId>,
-    pub confirmed_by: Option<String>,
+    /// The confirmation waiting for approval, if any.
+    #[serde(default)]
+    pub pending: Option<TraceConfirmation>,
+    /// Every approved confirmation, oldest first.
+    #[serde(default)]
+    pub confirmations: Vec<TraceConfirmation>,
 }
 
 fn officer(by: &Account) -> Result<(), ServiceError> {
@@ -53,7 +80,44 @@ fn officer(by: &Account) -> Result<(), ServiceError> {
     }
 }
 
+/// Whether this evidence makes its person a case: the latest of their diagnoses and
+/// positive tests is a positive test, or a confirmed, suspected or asymptomatic diagnosis
+/// (what the spec's R1 reads, whatever the active rule set calls it).
+pub(crate) fn is_case(evidence: &[Event<Evidence>], now: Timestamp) -> bool {
+    let latest = evidence.iter().filter(|e| e.at <= now).rev().find(|e| {
+        matches!(e.body, Evidence::Diagnosis { .. } | Evidence::Test { result: TestResult::Positive, .. })
+    });
+    match latest.map(|e| &e.body) {
+        Some(Evidence::Test { .. }) => true,
+        Some(Evidence::Diagnosis { status }) => {
+            matches!(status, DiagnosisStatus::Confirmed | DiagnosisStatus::Suspected | DiagnosisStatus::Asymptomatic)
+        }
+        _ => false,
+    }
+}
+
 impl HealthService {
+    /// The checks every step of a trace repeats: an epidemic officer, whose jurisdiction
+    /// covers the case, who is a case now.
+    async fn check_case(&self, by: &Account, case: &PersonId) -> Result<(), ServiceError> {
+        officer(by)?;
+        let record = self.store.person(case).await?.ok_or_else(|| ServiceError::UnknownPerson(case.clone()))?;
+        if !covers(by, &record, self.key_ring().region()) {
+            return Err(ServiceError::Forbidden(
+                "the case lives outside your jurisdiction; their own district's office traces them".into(),
+            ));
+        }
+        if !is_case(&self.store.evidence_for(case).await?, self.clock.now()) {
+            return Err(ValidationError::field(
+                "case_person_id",
+                "this person is not a case: no positive test, and no confirmed, suspected or asymptomatic diagnosis \
+                 from the health department is on record",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
     pub async fn trace_contacts(
         &self,
         by: &Account,
@@ -73,9 +137,7 @@ impl HealthService {
             )
             .into());
         }
-        if self.store.person(&case).await?.is_none() {
-            return Err(ServiceError::UnknownPerson(case));
-        }
+        self.check_case(by, &case).await?;
         let window = window_minutes * 60_000;
         let admitted = |outcome: AccessOutcome| outcome != AccessOutcome::Deny;
         let mut nearest: BTreeMap<PersonId, Contact> = BTreeMap::new();
@@ -123,7 +185,8 @@ impl HealthService {
             traced_at: self.clock.now(),
             contacts,
             confirmed: Vec::new(),
-            confirmed_by: None,
+            pending: None,
+            confirmations: Vec::new(),
         };
         self.save_trace(&trace).await?;
         // The case's and each contact's check-ins were read: each of them sees it.
@@ -133,47 +196,141 @@ impl HealthService {
         Ok(trace)
     }
 
-    /// The officer's confirmation: the persons named (from the trace's list) become close
-    /// contacts, exposed when they were at the venue.
+    /// An officer's confirmation of some of the trace's contacts. It changes no colour:
+    /// it waits for a provincial officer other than this one to approve it.
     pub async fn confirm_trace(&self, by: &Account, id: &str, persons: &[PersonId]) -> Result<Trace, ServiceError> {
-        officer(by)?;
-        let mut trace: Trace = self
-            .load_document(KIND, id)
-            .await?
-            .ok_or_else(|| ValidationError::field("trace", format!("no trace `{id}`")))?;
-        let mut rows = Vec::new();
+        let mut trace = self.load_trace(id).await?;
+        self.check_case(by, &trace.case).await?;
+        if trace.pending.is_some() {
+            return Err(ServiceError::Conflict(
+                "a confirmation of this trace already waits for approval; it is approved (or not) first".into(),
+            ));
+        }
+        let mut chosen: Vec<PersonId> = Vec::new();
         for person in persons {
+            if !trace.contacts.iter().any(|c| &c.person == person) {
+                return Err(ValidationError::field(
+                    "persons",
+                    format!("{person} is not on this trace's list of contacts"),
+                )
+                .into());
+            }
+            if !trace.confirmed.contains(person) && !chosen.contains(person) {
+                chosen.push(person.clone());
+            }
+        }
+        if chosen.is_empty() {
+            return Err(ValidationError::field(
+                "persons",
+                "name at least one contact from the list who is not confirmed yet",
+            )
+            .into());
+        }
+        trace.pending = Some(TraceConfirmation {
+            persons: chosen,
+            proposed_by: by.username.clone(),
+            proposed_at: self.clock.now(),
+            approved_by: None,
+            approved_at: None,
+        });
+        self.save_trace(&trace).await?;
+        Ok(trace)
+    }
+
+    /// A provincial officer other than the one who confirmed approves the confirmation:
+    /// its persons become close contacts, exposed when they were at the venue, and the
+    /// approval is logged.
+    pub async fn approve_trace(&self, by: &Account, id: &str) -> Result<Trace, ServiceError> {
+        may_approve(by, "contact-tracing confirmation")?;
+        let mut trace = self.load_trace(id).await?;
+        let Some(mut pending) = trace.pending.take() else {
+            return Err(ServiceError::Conflict("no confirmation of this trace waits for approval".into()));
+        };
+        another_officer(by, "contact-tracing confirmation", &pending.proposed_by, &[])?;
+        self.check_case(by, &trace.case).await?;
+        let mut rows = Vec::with_capacity(pending.persons.len());
+        for person in &pending.persons {
             let contact = trace.contacts.iter().find(|c| &c.person == person).ok_or_else(|| {
-                ValidationError::field("persons", format!("{person} is not on this trace's list of contacts"))
+                ServiceError::Background(format!("{person} of a pending confirmation is not on the trace's list"))
             })?;
             rows.push(
-                json!({"id": format!("{}-{}", trace.id, person), "person_id": person, "type": "close_contact",
+                json!({"id": self.opaque_event_id("hc-trace", &trace.id, person), "person_id": person, "type": "close_contact",
                        "exposure_at": contact.contact_at.to_string()})
                 .to_string(),
             );
         }
         let numbers: Vec<usize> = (1..=rows.len()).collect();
-        let origin = format!("trace {} confirmed by {}", trace.id, by.username);
+        let origin = format!("trace {} confirmed by {} and approved by {}", trace.id, pending.proposed_by, by.username);
         let report = self
-            .ingest_from(Source::Department(Department::Health), &numbers, &rows, AtPolicy::ServerClock, &origin)
+            .ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin)
             .await?;
         if report.rejected > 0 {
             return Err(ServiceError::Background(format!("{} confirmed contacts were refused", report.rejected)));
         }
-        trace.confirmed.extend(persons.iter().cloned());
-        trace.confirmed_by = Some(by.username.clone());
+        let now = self.clock.now();
+        pending.approved_by = Some(by.username.clone());
+        pending.approved_at = Some(now);
+        trace.confirmed.extend(pending.persons.iter().cloned());
+        self.record_in_log(&[Entry::TraceApproval(TraceApproval {
+            at: now.as_millis(),
+            trace_id: trace.id.clone(),
+            persons: pending.persons.len() as u64,
+            proposed_by: pending.proposed_by.clone(),
+            approved_by: by.username.clone(),
+        })])
+        .await?;
+        self.record_staff_accesses(by, &pending.persons, &format!("approve contact tracing {}", trace.id), "check-ins")
+            .await?;
+        trace.confirmations.push(pending);
         self.save_trace(&trace).await?;
         Ok(trace)
     }
 
     /// A trace, for an officer (the contact list is personal data: the reading officer
-    /// must be one who traces).
+    /// must be one who traces). An officer other than the one who traced reads it into
+    /// the case's and the contacts' access logs.
     pub async fn trace(&self, by: &Account, id: &str) -> Result<Option<Trace>, ServiceError> {
         officer(by)?;
-        self.load_document(KIND, id).await
+        let Some(trace) = self.load_document::<Trace>(KIND, id).await? else { return Ok(None) };
+        if trace.traced_by != by.username {
+            let read: Vec<PersonId> =
+                std::iter::once(trace.case.clone()).chain(trace.contacts.iter().map(|c| c.person.clone())).collect();
+            self.record_staff_accesses(by, &read, &format!("read contact tracing {}", trace.id), "check-ins").await?;
+        }
+        Ok(Some(trace))
+    }
+
+    async fn load_trace(&self, id: &str) -> Result<Trace, ServiceError> {
+        self.load_document(KIND, id).await?.ok_or_else(|| ValidationError::field("trace", format!("no trace `{id}`")).into())
     }
 
     async fn save_trace(&self, trace: &Trace) -> Result<(), ServiceError> {
         self.save_document(KIND, &trace.id, trace.traced_at, trace).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use healthcode_domain::{Event, EventId, Evidence, TestResult, Timestamp};
+
+    use super::is_case;
+
+    fn event(at: i64, body: Evidence) -> Event<Evidence> {
+        Event { id: EventId::parse(&format!("e{at}")).unwrap(), at: Timestamp::from_millis(at), seq: at, body }
+    }
+
+    #[test]
+    fn a_case_is_the_latest_of_diagnoses_and_positive_tests() {
+        use healthcode_domain::DiagnosisStatus::*;
+        let positive = Evidence::Test { result: TestResult::Positive, sampled_at: Timestamp::from_millis(0) };
+        let negative = Evidence::Test { result: TestResult::Negative, sampled_at: Timestamp::from_millis(0) };
+        let now = Timestamp::from_millis(100);
+        assert!(!is_case(&[], now));
+        assert!(is_case(&[event(1, positive.clone())], now));
+        assert!(!is_case(&[event(1, negative.clone())], now), "a negative test is no case");
+        assert!(is_case(&[event(1, positive.clone()), event(2, negative)], now), "negatives never clear");
+        assert!(!is_case(&[event(1, positive.clone()), event(2, Evidence::Diagnosis { status: Excluded })], now));
+        assert!(is_case(&[event(1, Evidence::Diagnosis { status: Asymptomatic })], now));
+        assert!(!is_case(&[event(200, positive)], now), "not yet recorded at now");
     }
 }

@@ -104,6 +104,7 @@ fn summary(entries: &[Entry]) -> BTreeMap<String, u64> {
             Entry::RuleSetApproval(_) => "rule-set approvals".into(),
             Entry::DesignationApproval(_) => "designation approvals".into(),
             Entry::DecisionApproval(_) => "decision approvals".into(),
+            Entry::TraceApproval(_) => "contact-tracing approvals".into(),
             Entry::Alarm(a) => format!("alarms: {}", a.kind),
             Entry::Destruction(_) => "destructions of personal data".into(),
         };

@@ -38,19 +38,21 @@ pub(crate) async fn data_source(state: &AppState, headers: &HeaderMap) -> Result
     Ok((Source::Department(department), account.username))
 }
 
-/// One `area_risk` designation; `type` may be left out.
+/// One `area_risk` designation (`type` may be left out), as a proposal: it takes effect
+/// when a provincial officer other than the proposer approves it (202 with the proposal).
 pub(crate) async fn designation(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let office = allow(&state, &headers, Action::Designate).await?;
-    let mut text = without_nul(body.text()?).into_owned();
-    if let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(&text) {
+    let text = without_nul(body.text()?).into_owned();
+    let mut value: Value = serde_json::from_str(&text)
+        .map_err(|e| ApiError::InvalidJson(format!("the body is not JSON ({e}); send an `area_risk` designation")))?;
+    if let Value::Object(object) = &mut value {
         match object.get("type") {
             None => {
                 object.insert("type".into(), Value::String("area_risk".into()));
-                text = Value::Object(object).to_string();
             }
             Some(Value::String(t)) if t == "area_risk" => {}
             Some(_) => {
@@ -61,26 +63,24 @@ pub(crate) async fn designation(
                 )))
             }
         }
-    }
-    if office.role == healthcode_domain::Role::LocalOffice {
-        // A local office proposes; a provincial officer approves.
-        let value: Value = serde_json::from_str(&text).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
-        let parsed = healthcode_domain::parse_event(&value, state.service.now()).map_err(ApiError::InvalidEvent)?;
-        let healthcode_domain::EventBody::AreaRisk(risk) = parsed.body else {
+        if object.contains_key("at") {
             return Err(ApiError::InvalidEvent(ValidationError::field(
-                "type",
-                "a designation is an `area_risk` event",
+                "at",
+                "field `at` is set by the server when the designation is approved; remove it",
             )));
-        };
-        let proposal = state.service.propose_designation(&office, risk.area, risk.level, risk.escalate_to_red).await?;
-        return Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "proposal": proposal }))).into_response());
+        }
     }
-    let is_json = serde_json::from_str::<Value>(&text).is_ok();
-    let report = state.service.designate(&office, &office.username, text).await?;
-    row_response(report, is_json)
+    let parsed = healthcode_domain::parse_event(&value, state.service.now()).map_err(ApiError::InvalidEvent)?;
+    let healthcode_domain::EventBody::AreaRisk(risk) = parsed.body else {
+        return Err(ApiError::InvalidEvent(ValidationError::field("type", "a designation is an `area_risk` event")));
+    };
+    let event_id = parsed.id.map(|id| id.as_str().to_string());
+    let proposal =
+        state.service.propose_designation_as(&office, event_id, risk.area, risk.level, risk.escalate_to_red).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "proposal": proposal }))).into_response())
 }
 
-/// A local office's designation proposal, approved by a provincial officer.
+/// A designation proposal, approved by a provincial officer other than its proposer.
 pub(crate) async fn approve_designation(
     State(state): State<AppState>,
     headers: HeaderMap,

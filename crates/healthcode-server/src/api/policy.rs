@@ -21,6 +21,7 @@ pub enum Action {
     ProposeDecision,
     ApproveDecision,
     ReadDecisions,
+    ReadDecisionPersons,
     ReadAlarms,
     ProposeRules,
     ApproveRules,
@@ -28,6 +29,7 @@ pub enum Action {
     ApproveDesignation,
     ReadDesignationProposals,
     TraceContacts,
+    ApproveTrace,
     ReadPersonData,
     ReplaceResidentKey,
     ReadComplaints,
@@ -47,12 +49,17 @@ pub const POLICY: &[(Action, &[Role])] = &[
     (Action::Designate, &[LocalOffice, ProvincialOffice]),
     (Action::ApproveDesignation, &[ProvincialOffice]),
     (Action::ReadDesignationProposals, &[LocalOffice, ProvincialOffice, Auditor]),
-    // Tracing lists and confirms close contacts: health officers of the epidemic offices.
+    // Tracing lists and confirms close contacts: health officers of the epidemic offices;
+    // a confirmation takes effect when a provincial officer who did not make it approves.
     (Action::TraceContacts, &[LocalOffice, ProvincialOffice]),
+    (Action::ApproveTrace, &[ProvincialOffice]),
     (Action::ReadRejections, &[DataSource, LocalOffice, ProvincialOffice, Auditor]),
     (Action::ProposeDecision, &[LocalOffice, ProvincialOffice]),
     (Action::ApproveDecision, &[ProvincialOffice]),
     (Action::ReadDecisions, &[LocalOffice, ProvincialOffice, Auditor, ComplaintHandler]),
+    // Whom a decision names: offices only, within jurisdiction, with a purpose the
+    // persons see; auditors and complaint handlers see decisions without their persons.
+    (Action::ReadDecisionPersons, &[LocalOffice, ProvincialOffice]),
     (Action::ReadAlarms, &[ProvincialOffice, Auditor]),
     // Local offices propose rule changes, never activate them (seed 001: 各地不得擅自修改).
     (Action::ProposeRules, &[LocalOffice, ProvincialOffice]),

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use healthcode_domain::{DecisionColour, PersonId, Timestamp, ValidationError};
-use healthcode_service::NewDecision;
+use healthcode_service::{DecisionView, NewDecision};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -74,7 +74,7 @@ pub(crate) async fn propose(
     let until = Timestamp::parse_field("until", &body.until).map_err(ApiError::InvalidInput)?;
     let decision =
         state.service.propose_decision(&by, NewDecision { persons, colour, until, basis: body.basis }).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "decision": decision }))).into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "decision": DecisionView::from(&decision) }))).into_response())
 }
 
 pub(crate) async fn approve(
@@ -85,12 +85,28 @@ pub(crate) async fn approve(
     let by = allow(&state, &headers, Action::ApproveDecision).await?;
     let id = id_in_path(path, "decision")?;
     let decision = state.service.approve_decision(&by, &id).await?;
-    Ok(Json(json!({ "decision": decision })))
+    Ok(Json(json!({ "decision": DecisionView::from(&decision) })))
 }
 
+/// The newest decisions, each with how many persons it names but not whom.
 pub(crate) async fn decisions(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     allow(&state, &headers, Action::ReadDecisions).await?;
-    Ok(Json(json!({ "decisions": state.service.store().decisions(200).await? })))
+    Ok(Json(json!({ "decisions": state.service.decisions(200).await? })))
+}
+
+/// `?purpose=`: whom a decision names, within the office's jurisdiction; each person
+/// read is in their access log.
+pub(crate) async fn decision_persons(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    query: RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let by = allow(&state, &headers, Action::ReadDecisionPersons).await?;
+    let id = id_in_path(path, "decision")?;
+    let query = query_params(query)?;
+    let persons = state.service.decision_persons(&by, &id, query.get("purpose").map(String::as_str)).await?;
+    Ok(Json(json!({ "decision": id, "persons": persons })))
 }
 
 pub(crate) async fn alarms(
@@ -174,7 +190,8 @@ struct ConfirmBody {
     persons: Vec<String>,
 }
 
-/// Confirms some of a trace's contacts: they become close contacts.
+/// Confirms some of a trace's contacts. Nothing changes until a provincial officer other
+/// than the one who confirmed approves (`/v1/traces/{id}/approve`).
 pub(crate) async fn confirm_trace(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -191,4 +208,30 @@ pub(crate) async fn confirm_trace(
         .collect::<Result<Vec<_>, _>>()
         .map_err(ApiError::InvalidInput)?;
     Ok(Json(json!({ "trace": state.service.confirm_trace(&by, &id, &persons).await? })))
+}
+
+/// Approves a trace's pending confirmation: its persons become close contacts.
+pub(crate) async fn approve_trace(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let by = allow(&state, &headers, Action::ApproveTrace).await?;
+    let id = id_in_path(path, "trace")?;
+    Ok(Json(json!({ "trace": state.service.approve_trace(&by, &id).await? })))
+}
+
+/// A trace with its contacts and confirmations, for an officer who traces or approves
+/// (read into the listed persons' access logs).
+pub(crate) async fn trace_by_id(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let by = allow(&state, &headers, Action::TraceContacts).await?;
+    let id = id_in_path(path, "trace")?;
+    match state.service.trace(&by, &id).await? {
+        Some(trace) => Ok(Json(json!({ "trace": trace }))),
+        None => Err(ApiError::NotFound(format!("no trace `{}`", id.chars().take(64).collect::<String>()))),
+    }
 }

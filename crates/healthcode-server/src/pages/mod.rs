@@ -74,5 +74,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/traces", get(tracing::page).post(tracing::trace))
         .route("/staff/traces/{trace_id}", get(tracing::show))
         .route("/staff/traces/{trace_id}/confirm", post(tracing::confirm))
+        .route("/staff/traces/{trace_id}/approve", post(tracing::approve))
         .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))
 }

@@ -5,15 +5,14 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::rejection::{FormRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
-use healthcode_domain::{AreaCode, DecisionColour, PersonId, RiskLevel, Role, ValidationError};
-use healthcode_service::{NewDecision, RowStatus, ServiceError};
+use healthcode_domain::{AreaCode, DecisionColour, PersonId, RiskLevel, ValidationError};
+use healthcode_service::{NewDecision, ServiceError};
 use healthcode_store::{Account, DecisionStatus};
 
 use super::layout::{esc, see_other, when, Ui};
@@ -34,15 +33,13 @@ fn approve_button(ui: &Ui, action: &str, label_zh: &str, label_en: &str) -> Stri
     )
 }
 
-/// What the last form did, after its redirect (`?approved=1`, `?proposed=1`, `?designated=1`).
+/// What the last form did, after its redirect (`?approved=1`, `?proposed=1`).
 fn done_message(ui: &Ui, query: RawQuery) -> Option<String> {
     let query = query_params(query).ok().unwrap_or_default();
     let said = if query.contains_key("approved") {
         ui.t("您的批准已记录。", "Your approval is recorded.")
     } else if query.contains_key("proposed") {
-        ui.t("提议已提交，待省级官员批准。", "Proposed; it waits for provincial approval.")
-    } else if query.contains_key("designated") {
-        ui.t("认定已生效，相关健康码正在重新评估。", "Designated; the codes it can change are being re-evaluated.")
+        ui.t("提议已提交，待另一位省级官员批准。", "Proposed; it waits for another provincial officer's approval.")
     } else {
         return None;
     };
@@ -81,18 +78,18 @@ async fn designations_page(
         "<h1>{title}</h1>{}<p>{}</p>",
         message.unwrap_or_default(),
         ui.t(
-            "地方防控办的认定（包括升级为红码地区）须经一位省级官员（非提议人）批准后才生效。",
-            "A local office's designation (an escalation to red included) takes effect only when a provincial officer other than the proposer approves it."
+            "每项认定（包括升级为红码地区）都须经一位省级官员（非提议人）批准后才生效。",
+            "Every designation (an escalation to red included) takes effect only when a provincial officer other than the proposer approves it."
         )
     );
     if permits(Action::Designate, account.role) {
-        body.push_str(&designation_form(&ui, account, kept));
+        body.push_str(&designation_form(&ui, kept));
     }
     match state.service.store().designations().await {
         Ok(all) => body.push_str(&designations_in_force(&ui, all)),
         Err(e) => return ui.internal("listing designations", e),
     }
-    let _ = write!(body, "<h2>{}</h2>", ui.t("地方提议", "Local offices' proposals"));
+    let _ = write!(body, "<h2>{}</h2>", ui.t("认定提议", "Proposals"));
     if proposals.is_empty() {
         let _ = write!(body, "<p>{}</p>", ui.t("尚无认定提议。", "No designation proposals yet."));
         return staff_page(ui, status, account, &title, &body);
@@ -182,11 +179,9 @@ fn level_words(ui: &Ui, level: RiskLevel) -> String {
     }
 }
 
-/// The designation form: the provincial office designates at once, a local office
-/// proposes (`POST /v1/designations` does the same for each).
-fn designation_form(ui: &Ui, account: &Account, kept: &Kept) -> String {
+/// The designation form: every office proposes (`POST /v1/designations` does the same).
+fn designation_form(ui: &Ui, kept: &Kept) -> String {
     let kept_value = |name: &str| esc(kept.get(name).map(String::as_str).unwrap_or(""));
-    let local = account.role == Role::LocalOffice;
     let chosen = kept.get("level").map(String::as_str).unwrap_or("high");
     let mut levels = String::new();
     for (value, zh, en) in [("high", "高风险", "high"), ("medium", "中风险", "medium"), ("low", "低风险", "low")]
@@ -200,35 +195,24 @@ fn designation_form(ui: &Ui, account: &Account, kept: &Kept) -> String {
 <label for="level">{level}</label><select id="level" name="level">{levels}</select>
 <p><input type="checkbox" id="escalate_to_red" name="escalate_to_red" value="yes"{escalate}><label class="inline" for="escalate_to_red">{escalate_label}</label></p>
 <button type="submit" id="designate">{submit}</button></form>"#,
-        heading = if local {
-            ui.t("提议认定风险地区", "Propose a risk area")
-        } else {
-            ui.t("认定风险地区", "Designate a risk area")
-        },
-        explain = if local {
-            ui.t(
-                "您的认定是提议：省级官员批准后才生效。",
-                "Yours is a proposal: it takes effect when a provincial officer approves it.",
-            )
-        } else {
-            ui.t(
-                "省级认定立即生效，并记入透明日志；只能在您的辖区内。",
-                "A provincial designation takes effect at once and is logged; only inside your jurisdiction.",
-            )
-        },
+        heading = ui.t("提议认定风险地区", "Propose a risk area"),
+        explain = ui.t(
+            "认定是提议：另一位省级官员批准后才生效，并记入透明日志；只能在您的辖区内。",
+            "A designation is a proposal: it takes effect, and is logged, when another provincial officer approves it; only inside your jurisdiction.",
+        ),
         area = ui.t("地区代码", "Area code"),
         area_hint = ui.t("（6、9 或 12 位，如 330106）", "(6, 9 or 12 digits, e.g. 330106)"),
         area_value = kept_value("area"),
         level = ui.t("风险等级", "Risk level"),
         escalate = if kept.contains_key("escalate_to_red") { " checked" } else { "" },
         escalate_label = ui.t("升级为红码地区", "Escalate the area to red"),
-        submit = if local { ui.t("提交提议", "Propose") } else { ui.t("认定", "Designate") },
+        submit = ui.t("提交提议", "Propose"),
     )
 }
 
-/// The designation form's target. A local office's designation becomes a proposal
-/// (`propose_designation`); the provincial office's is ingested as the JSON API ingests
-/// it (`designate`, logged with who made it). The service checks the jurisdiction.
+/// The designation form's target: a proposal (`propose_designation`, as
+/// `POST /v1/designations`), which a provincial officer other than the proposer approves.
+/// The service checks the jurisdiction.
 pub(crate) async fn designate(
     ui: Ui,
     State(state): State<AppState>,
@@ -246,29 +230,8 @@ pub(crate) async fn designate(
         let area = AreaCode::parse(field("area")).map_err(|m| ValidationError::field("area", m))?;
         let level = RiskLevel::parse(field("level"))
             .ok_or_else(|| ValidationError::field("level", format!("a level is one of {}", RiskLevel::choices())))?;
-        if account.role == Role::LocalOffice {
-            state.service.propose_designation(&account, area, level, escalate).await?;
-            return Ok("/staff/designations?proposed=1");
-        }
-        // An API caller names its designation with its own record id; the page names it
-        // after the officer and the moment (the counter parts two in one millisecond).
-        static MADE: AtomicU64 = AtomicU64::new(0);
-        let id = format!(
-            "staff-{}-{}-{}",
-            account.username,
-            state.service.now().as_millis(),
-            MADE.fetch_add(1, Ordering::Relaxed)
-        );
-        let row = serde_json::json!({"id": id, "type": "area_risk", "area": area.as_str(), "level": level.as_str(),
-                                     "escalate_to_red": escalate});
-
-        let report = state.service.designate(&account, &account.username, row.to_string()).await?;
-        match report.rows.into_iter().next() {
-            Some(row) if row.status == RowStatus::Rejected => {
-                Err(ServiceError::Invalid(ValidationError { field: row.field, message: row.error.unwrap_or_default() }))
-            }
-            _ => Ok("/staff/designations?designated=1"),
-        }
+        state.service.propose_designation(&account, area, level, escalate).await?;
+        Ok::<_, ServiceError>("/staff/designations?proposed=1")
     }
     .await;
     match result {
@@ -320,7 +283,7 @@ async fn decisions_page(
     message: Option<String>,
     kept: &Kept,
 ) -> Response {
-    let decisions = match state.service.store().decisions(SHOWN).await {
+    let decisions = match state.service.decisions(SHOWN).await {
         Ok(d) => d,
         Err(e) => return ui.internal("listing decisions", e),
     };
@@ -358,7 +321,7 @@ async fn decisions_page(
         let _ = write!(
             body,
             "<article class=\"notice\" id=\"{id}\"><h3>{colour} · {} {}</h3><dl><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{} · {}{}</dd><dt>{}</dt><dd>{}</dd></dl>",
-            d.persons.len(),
+            d.persons,
             ui.t("人", "persons"),
             ui.t("法律依据", "Legal basis"),
             esc(&d.basis),

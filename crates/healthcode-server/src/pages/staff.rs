@@ -42,20 +42,25 @@ const PAGES: &[(&str, Action, &str, &str)] = &[
 fn action_words(action: Action) -> (&'static str, &'static str) {
     match action {
         Action::SubmitEvidence => ("报送本部门的证据（数据接口）", "Submit your department's evidence (data feed)"),
-        Action::Designate => ("认定或提议风险地区", "Designate, or propose, risk areas"),
+        Action::Designate => ("提议风险地区认定", "Propose risk-area designations"),
         Action::ReadRejections => ("查看被拒收的数据", "Read rejected inputs"),
         Action::ProposeDecision => ("提议管理决定（赋红码、黄码）", "Propose management decisions (red or yellow)"),
         Action::ApproveDecision => {
             ("批准管理决定（须两位省级官员）", "Approve management decisions (two provincial officers)")
         }
         Action::ReadDecisions => ("查看管理决定", "Read management decisions"),
+        Action::ReadDecisionPersons => (
+            "在辖区内、说明用途后查看决定所列人员（记入本人的查询记录）",
+            "Read whom a decision names within your jurisdiction, with a purpose (in their access logs)",
+        ),
         Action::ReadAlarms => ("查看告警", "Read alarms"),
         Action::ProposeRules => ("提议新的赋码规则", "Propose new colour rules"),
         Action::ApproveRules => ("批准规则变更（须两位省级官员）", "Approve rule changes (two provincial officers)"),
         Action::ReadRuleProposals => ("查看规则版本与变更", "Read rule versions and changes"),
-        Action::ApproveDesignation => ("批准地方提议的风险地区认定", "Approve local offices' designations"),
+        Action::ApproveDesignation => ("批准他人提议的风险地区认定", "Approve designations others proposed"),
         Action::ReadDesignationProposals => ("查看风险地区认定提议", "Read designation proposals"),
-        Action::TraceContacts => ("追踪密切接触者", "Trace close contacts"),
+        Action::TraceContacts => ("追踪并确认密切接触者", "Trace close contacts and confirm them"),
+        Action::ApproveTrace => ("批准他人确认的密接", "Approve close contacts others confirmed"),
         Action::ReadPersonData => (
             "在辖区内、说明用途后查看个人健康码（记入本人的查询记录）",
             "Read a person's code within your jurisdiction, with a purpose (in their access log)",

@@ -1,7 +1,7 @@
 //! Contact tracing for health officers: find the persons admitted at the same venues as
-//! a confirmed case, nearest in time first, then confirm those the investigation bears
-//! out. Nothing changes colour before the confirmation, and the confirmation is the
-//! health department's evidence like any other.
+//! a case, nearest in time first, then confirm those the investigation bears out. Nothing
+//! changes colour before a provincial officer other than the one who confirmed approves
+//! the confirmation; then it is the health department's evidence like any other.
 
 use std::fmt::Write;
 
@@ -15,8 +15,8 @@ use healthcode_service::Trace;
 use healthcode_store::Account;
 
 use super::layout::{esc, see_other, when, Ui};
-use super::staff::{official, posted_official, refusal, staff_page};
-use crate::api::policy::Action;
+use super::staff::{four_eyes_note, official, posted_official, refusal, staff_page};
+use crate::api::policy::{permits, Action};
 use crate::AppState;
 
 fn trace_form(ui: &Ui) -> String {
@@ -41,8 +41,8 @@ pub(crate) async fn page(ui: Ui, State(state): State<AppState>) -> Response {
     let body = format!(
         "<h1>{title}</h1><p class=\"muted\">{}</p>{}",
         ui.t(
-            "列出与病例在同一场所、时间窗口内登记的人员。确认之前不会改变任何人的健康码；确认后作为卫健部门的密接证据。每次查找都记入相关人员的访问记录。",
-            "Lists the persons admitted at the case's venues within the window. Nobody's code changes before you confirm; a confirmation is the health department's close-contact evidence. Every search is in each listed person's access log."
+            "列出与病例（阳性或确诊、疑似、无症状，且在您的辖区内）在同一场所、时间窗口内登记的人员。您的确认须经另一位省级官员批准后，才作为卫健部门的密接证据改变健康码。每次查找都记入相关人员的访问记录。",
+            "Lists the persons admitted at the venues of a case (a positive test, or a confirmed, suspected or asymptomatic diagnosis, within your jurisdiction) within the window. Your confirmation changes codes, as the health department's close-contact evidence, only when another provincial officer approves it. Every search is in each listed person's access log."
         ),
         trace_form(&ui)
     );
@@ -66,6 +66,29 @@ fn trace_page(ui: Ui, account: &Account, trace: &Trace, status: StatusCode, prob
         trace.window_minutes,
         ui.t("分钟", "minutes"),
     );
+    if let Some(pending) = &trace.pending {
+        let action = if !permits(Action::ApproveTrace, account.role) {
+            String::new()
+        } else if let Some(why) = four_eyes_note(&ui, account, &pending.proposed_by, &[]) {
+            format!("<p class=\"muted\">{why}</p>")
+        } else {
+            format!(
+                "<form method=\"post\" action=\"/staff/traces/{}/approve\"><button type=\"submit\" id=\"approve-trace\">{}</button></form>",
+                esc(&trace.id),
+                ui.t("批准：这些人员成为密接", "Approve: these persons become close contacts")
+            )
+        };
+        let _ = write!(
+            body,
+            "<article class=\"notice\" id=\"pending\"><h2>{}</h2><p>{} {} · {} · {} {}</p>{action}</article>",
+            ui.t("待批准的确认", "Confirmation awaiting approval"),
+            ui.t("确认人：", "Confirmed by"),
+            esc(&pending.proposed_by),
+            esc(&when(pending.proposed_at)),
+            pending.persons.len(),
+            ui.t("人", "persons"),
+        );
+    }
     if trace.contacts.is_empty() {
         let _ = write!(body, "<p>{}</p>", ui.t("没有找到同场所的人员。", "Nobody was admitted near the case."));
         return staff_page(ui, status, account, &title, &body);
@@ -81,9 +104,11 @@ fn trace_page(ui: Ui, account: &Account, trace: &Trace, status: StatusCode, prob
         ui.t("相隔", "Gap"),
     );
     for (i, c) in trace.contacts.iter().enumerate() {
-        let confirmed = trace.confirmed.contains(&c.person);
-        let check = if confirmed {
+        let pending = trace.pending.as_ref().is_some_and(|p| p.persons.contains(&c.person));
+        let check = if trace.confirmed.contains(&c.person) {
             ui.t("已确认", "confirmed")
+        } else if pending {
+            ui.t("待批准", "awaiting approval")
         } else {
             format!(
                 "<input type=\"checkbox\" id=\"c{i}\" name=\"person\" value=\"{}\"><label class=\"inline\" for=\"c{i}\">{}</label>",
@@ -175,6 +200,28 @@ pub(crate) async fn confirm(
         .filter_map(|(_, v)| PersonId::parse(&v).ok())
         .collect();
     match state.service.confirm_trace(&account, &id, &persons).await {
+        Ok(_) => see_other(&format!("/staff/traces/{id}")),
+        Err(e) => match (refusal(&ui, e), state.service.trace(&account, &id).await) {
+            (Ok((status, problem)), Ok(Some(trace))) => trace_page(ui, &account, &trace, status, Some(problem)),
+            (Ok((status, problem)), _) => ui.page(status, &ui.t("错误", "Error"), &problem),
+            (Err(response), _) => response,
+        },
+    }
+}
+
+/// The same service call as `POST /v1/traces/{id}/approve`.
+pub(crate) async fn approve(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let (ui, account) = match posted_official(ui, &state, &headers, Action::ApproveTrace).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Ok(Path(id)) = path else { return ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace") };
+    match state.service.approve_trace(&account, &id).await {
         Ok(_) => see_other(&format!("/staff/traces/{id}")),
         Err(e) => match (refusal(&ui, e), state.service.trace(&account, &id).await) {
             (Ok((status, problem)), Ok(Some(trace))) => trace_page(ui, &account, &trace, status, Some(problem)),

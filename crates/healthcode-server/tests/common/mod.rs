@@ -238,6 +238,26 @@ impl TestApp {
         }
     }
 
+    /// A designation proposed by one provincial officer and approved by another (every
+    /// designation takes two); returns the approved proposal.
+    pub async fn designate(&self, designation: &str) -> Value {
+        let (status, proposed) = self.post_with_key("/v1/designations", &self.keys["provincial"], designation).await;
+        assert_eq!(status, 202, "{proposed}");
+        let id = proposed["proposal"]["id"].as_str().unwrap();
+        let path = format!("/v1/designations/proposals/{id}/approve");
+        let (status, approved) = self.post_with_key(&path, &self.keys["provincial2"], "").await;
+        assert_eq!(status, 200, "{approved}");
+        approved["proposal"].clone()
+    }
+
+    /// Registers a resident living in `area` and returns their pseudonymous id.
+    pub async fn register_in(&self, id_number: &str, area: &str) -> String {
+        let body = format!(r#"{{"id_type":"resident_id","id_number":"{id_number}","residence_area":"{area}"}}"#);
+        let (status, body) = self.post("/v1/persons", body).await;
+        assert!(status == 201 || status == 200, "{status} {body}");
+        body["person_id"].as_str().unwrap().to_string()
+    }
+
     /// Registers a resident and returns their pseudonymous id.
     pub async fn register(&self, id_number: &str) -> String {
         let (status, body) =
