@@ -621,7 +621,7 @@ async fn a_lost_key_is_replaced_at_a_counter_and_the_old_one_stops_working(app: 
     assert_eq!(app.get_with_key(&format!("/v1/persons/{me}/code"), new_key).await.0, 200);
     assert_eq!(app.get_with_key(&format!("/v1/persons/{me}/code"), &old_key).await.0, 401, "the lost key is dead");
     let (_, accesses) = app.get_with_key(&format!("/v1/persons/{me}/accesses"), new_key).await;
-    assert!(accesses["accesses"].as_array().unwrap().iter().any(|a| a["purpose"] == "replace a lost key"));
+    assert!(accesses["accesses"].as_array().unwrap().iter().any(|a| a["purpose"] == "give a key at a service counter"));
     // Only the person's own district replaces it.
     let (_, outsider_key) = resident_in(&app, "31010119800101235", "310101").await;
     let _ = outsider_key;

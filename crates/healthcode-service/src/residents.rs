@@ -73,6 +73,49 @@ impl ResidentKeyCache {
     }
 }
 
+/// How long a claim code a family member gives stays valid.
+pub const CLAIM_CODE_DAYS: i64 = 7;
+const CLAIM_CODE_PREFIX: &str = "hcc_";
+const CLAIM_CODE_KIND: &str = "claim_code";
+
+/// What a registration gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// A new person, and their key (shown once).
+    Created { key: String },
+    /// A person someone else registered, claimed with a claim code: their key.
+    Claimed { key: String },
+    /// The person holds a key already: none is given.
+    AlreadyRegistered,
+    /// The person is known (a family member or a department registered them) and holds
+    /// no key: a claim code or a community service point gives it, not a registration.
+    ClaimRequired,
+}
+
+impl Registered {
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Registered::Created { key } | Registered::Claimed { key } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// A one-time code a proxy gives the person they act for, to claim their own key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClaimCode {
+    pub claim_code: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, Serialize)]
+struct StoredClaimCode {
+    person: PersonId,
+    issued_by: PersonId,
+    expires_at: Timestamp,
+    used_at: Option<Timestamp>,
+}
+
 /// Who is reading a person's data, once allowed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reader {
@@ -167,62 +210,144 @@ impl HealthService {
         }
     }
 
-    /// Registration, with a key for a resident who holds none yet (new, or known so far
-    /// only from a department's list). Someone who already holds a key gets none here:
-    /// knowing an ID number must not be enough to act as its holder.
+    /// Registration. A key is given to whoever proves the identity, never to whoever
+    /// first types an ID number the system already knows: a person this registration
+    /// creates gets their key; a person registered earlier by someone else (a family
+    /// member acting for them, a department's list) gets one only with a claim code from
+    /// the family member who registered them (`issue_claim_code`), or at a community
+    /// service point (`replace_resident_key`); a person who holds a key gets none.
     pub async fn register_resident(
         &self,
         registration: Registration,
-    ) -> Result<(PersonRecord, Option<String>), ServiceError> {
-        let area = registration.residence_area.clone();
-        let (mut person, _) = self.register(registration).await?;
-        if self.store.has_resident_key(&person.id).await? {
-            return Ok((person, None));
+        claim_code: Option<&str>,
+    ) -> Result<(PersonRecord, Registered), ServiceError> {
+        let id = self.person_id_for(&registration.document);
+        if let Some(code) = claim_code {
+            return self.claim(registration, code).await;
         }
-        // Known so far only from a department's list: the resident gives their area now.
-        if let (None, Some(area)) = (&person.residence_area, area) {
-            if self.store.fill_residence_area(&person.id, &area).await? {
-                person.residence_area = Some(area);
-            }
+        if self.store.person(&id).await?.is_some() {
+            let person = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
+            let held = self.store.has_resident_key(&id).await?;
+            return Ok((person, if held { Registered::AlreadyRegistered } else { Registered::ClaimRequired }));
         }
-        let (key, hash) = new_key(RESIDENT_KEY_PREFIX);
-        let record = ResidentKey {
-            key_hash: hash,
-            person: person.id.clone(),
-            label: "registration".into(),
-            created_at: self.now(),
-        };
-        if !self.store.claim_resident_key(&record).await? {
-            // Someone registered the same person a moment before.
-            return Ok((person, None));
+        let (person, created) = self.register(registration).await?;
+        if !created {
+            // Someone registered the same person a moment before: theirs is the key.
+            return Ok((person, Registered::AlreadyRegistered));
         }
-        Ok((person, Some(key)))
+        match self.give_first_key(&person.id, "registration").await? {
+            Some(key) => Ok((person, Registered::Created { key })),
+            None => Ok((person, Registered::AlreadyRegistered)),
+        }
     }
 
-    /// A replacement key given at a service counter by an office whose jurisdiction covers
-    /// the person, after checking their papers; every earlier key stops working.
+    /// Saves a new key for a person who holds none, atomically (two registrations at once
+    /// cannot both claim a person); `None` if they hold one already.
+    async fn give_first_key(&self, person: &PersonId, label: &str) -> Result<Option<String>, ServiceError> {
+        let (key, hash) = new_key(RESIDENT_KEY_PREFIX);
+        let record = ResidentKey { key_hash: hash, person: person.clone(), label: label.into(), created_at: self.now() };
+        Ok(self.store.claim_resident_key(&record).await?.then_some(key))
+    }
+
+    /// A family member who acts for a person not holding a key of their own yet gives
+    /// them a one-time claim code (valid `CLAIM_CODE_DAYS` days): registering with it and
+    /// the person's ID number gives the person their key. The proxy link stays until
+    /// either side ends it.
+    pub async fn issue_claim_code(&self, by: &PersonId, person: &PersonId) -> Result<ClaimCode, ServiceError> {
+        let acts_for = self.store.proxy_links(by).await?.iter().any(|l| &l.proxy == by && &l.dependant == person);
+        if !acts_for {
+            return Err(ServiceError::Forbidden(
+                "a claim code is given by a family member who acts for the person".into(),
+            ));
+        }
+        if self.store.has_resident_key(person).await? {
+            return Err(ServiceError::Conflict("this person holds a key of their own already".into()));
+        }
+        let (code, hash) = new_key(CLAIM_CODE_PREFIX);
+        let now = self.now();
+        let stored = StoredClaimCode {
+            person: person.clone(),
+            issued_by: by.clone(),
+            expires_at: now.saturating_add(healthcode_domain::Duration::days(CLAIM_CODE_DAYS)),
+            used_at: None,
+        };
+        self.save_document(CLAIM_CODE_KIND, &hash, now, &stored).await?;
+        Ok(ClaimCode { claim_code: code, expires_at: stored.expires_at })
+    }
+
+    /// Registration with a claim code: the person's key, if the code was given for the
+    /// person of this ID number, is unused and unexpired, and they hold no key yet.
+    async fn claim(&self, registration: Registration, code: &str) -> Result<(PersonRecord, Registered), ServiceError> {
+        let id = self.person_id_for(&registration.document);
+        let invalid = || {
+            ServiceError::Forbidden(
+                "this claim code is not valid for this ID number (unknown, used or expired); ask the family member \
+                 who registered you for a new one, or claim your code at a community service point"
+                    .into(),
+            )
+        };
+        let hash = key_hash(code.trim());
+        let mut stored: StoredClaimCode = self.load_document(CLAIM_CODE_KIND, &hash).await?.ok_or_else(invalid)?;
+        if stored.person != id || stored.used_at.is_some() || stored.expires_at <= self.now() {
+            return Err(invalid());
+        }
+        let mut person = self.store.person(&id).await?.ok_or_else(invalid)?;
+        let Some(key) = self.give_first_key(&id, "claim code").await? else {
+            return Ok((person, Registered::AlreadyRegistered));
+        };
+        stored.used_at = Some(self.now());
+        self.save_document(CLAIM_CODE_KIND, &hash, self.now(), &stored).await?;
+        // The person themself: their area (if none was recorded) and their own details.
+        if let (None, Some(area)) = (&person.residence_area, &registration.residence_area) {
+            if self.store.fill_residence_area(&id, area).await? {
+                person.residence_area = Some(area.clone());
+            }
+        }
+        if registration.name.is_some() || registration.phone.is_some() {
+            self.set_own_details(&id, registration.name, registration.phone).await?;
+        }
+        Ok((person, Registered::Claimed { key }))
+    }
+
+    /// A key given at a service counter by an office whose jurisdiction covers the person,
+    /// after checking their papers: the first key of a person someone else registered, or
+    /// the replacement of a lost one (every earlier key stops working). The area of
+    /// residence on the papers is recorded if none is and the office covers it.
     pub async fn replace_resident_key(
         &self,
         office: &Account,
         document: &IdDocument,
-    ) -> Result<(PersonId, String), ServiceError> {
+        residence_area: Option<healthcode_domain::AreaCode>,
+    ) -> Result<(PersonRecord, String), ServiceError> {
         let id = self.person_id_for(document);
-        let person = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
+        let mut person = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
         if !covers(office, &person, self.key_ring().region()) {
             return Err(ServiceError::Forbidden(
                 "this person lives outside your jurisdiction; their own district's office replaces their key".into(),
             ));
+        }
+        if let (None, Some(area)) = (&person.residence_area, residence_area) {
+            let with_area = PersonRecord { residence_area: Some(area.clone()), ..person.clone() };
+            if !covers(office, &with_area, self.key_ring().region()) {
+                return Err(ServiceError::Forbidden(format!(
+                    "{} is outside your jurisdiction; the person's own district's office records it",
+                    area.as_str()
+                )));
+            }
+            if self.store.fill_residence_area(&id, &area).await? {
+                person.residence_area = Some(area);
+            }
         }
         self.store.delete_resident_keys(&id).await?;
         self.resident_keys.forget(Some(&id));
         let key = self.issue_resident_key(&id, &format!("counter:{}", office.username)).await?;
         self.record_access(
             &id,
-            &Reader::Staff { account: office.clone(), purpose: "replace a lost key".into() },
+            &Reader::Staff { account: office.clone(), purpose: "give a key at a service counter".into() },
             "key",
         )
         .await?;
-        Ok((id, key))
+        Ok((person, key))
     }
 
     /// A resident reading `person`'s data: the person or a proxy of theirs.

@@ -171,21 +171,33 @@ impl HealthService {
     }
 
     /// Registers a resident, or finds them if already registered; their code is computed
-    /// at once (from any evidence recorded before they registered).
+    /// at once (from any evidence recorded before they registered). Only a registration
+    /// that creates the person records their name and phone: whoever knows an ID number
+    /// must not be able to rename its holder, or give a person known from a department's
+    /// list a name of their choosing.
     pub async fn register(&self, registration: Registration) -> Result<(PersonRecord, bool), ServiceError> {
         let id = self.person_id_for(&registration.document);
         let kind = registration.document.id_type().person_kind();
         let registered = self.register_pseudonymous(id.clone(), kind, registration.residence_area).await?;
-        // Registering again changes nothing: whoever knows an ID number must not be able
-        // to rename its holder.
-        if registered.1 || self.store.profile(&id).await?.is_none() {
-            let masked_name = registration.name.as_deref().map(healthcode_domain::mask_name);
-            let details = crate::PersonalDetails { name: registration.name, phone: registration.phone };
-            self.save_personal_details(&id, &details).await?;
-            let profile = PersonProfile { code_id: self.code_id_for(&id), person: id, masked_name };
-            self.store.save_profile(&profile).await?;
+        if registered.1 {
+            self.set_own_details(&id, registration.name, registration.phone).await?;
         }
         Ok(registered)
+    }
+
+    /// The person's own name and phone: sealed, and the masked name for checkpoints.
+    pub(crate) async fn set_own_details(
+        &self,
+        id: &PersonId,
+        name: Option<String>,
+        phone: Option<String>,
+    ) -> Result<(), ServiceError> {
+        let masked_name = name.as_deref().map(healthcode_domain::mask_name);
+        let details = crate::PersonalDetails { name, phone };
+        self.save_personal_details(id, &details).await?;
+        let profile = PersonProfile { code_id: self.code_id_for(id), person: id.clone(), masked_name };
+        self.store.save_profile(&profile).await?;
+        Ok(())
     }
 
     /// Registers a person under an id chosen by the caller (scenarios, synthetic data).

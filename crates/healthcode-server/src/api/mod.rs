@@ -79,6 +79,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/persons/{person_id}/details", get(residents::details))
         .route("/v1/persons/{person_id}/complaints", get(residents::complaints_of).post(residents::file_complaint))
         .route("/v1/persons/{person_id}/proxies/{proxy_id}", axum::routing::delete(residents::end_proxy))
+        .route("/v1/persons/{person_id}/claim-code", post(residents::claim_code))
         .route("/v1/me/dependants", post(residents::add_dependant))
         .route("/v1/complaints", get(residents::complaint_queue))
         .route("/v1/complaints/{complaint_id}/answer", post(residents::answer_complaint))

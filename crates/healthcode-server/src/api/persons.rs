@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use healthcode_domain::{AreaCode, IdDocument, ValidationError};
-use healthcode_service::Registration;
+use healthcode_service::{Registered, Registration};
 use serde_json::{json, Map, Value};
 
 use crate::api::JsonBody;
@@ -64,33 +64,50 @@ pub(crate) fn text_in<'a>(object: &'a Map<String, Value>, name: &str) -> Result<
 }
 
 /// Registers a resident. Only what the code needs is taken; the ID number becomes the
-/// pseudonym and is neither stored nor echoed. A new resident gets their key, once; an
-/// already registered one gets none (knowing an ID number is not being its holder).
+/// pseudonym and is neither stored nor echoed. A new resident gets their key, once; a
+/// person someone else registered (a family member, a department's list) gets it with the
+/// `claim_code` the family member gave them, or at a community service point; one who
+/// holds a key gets none (knowing an ID number is not being its holder).
 pub(crate) async fn register(
     State(state): State<AppState>,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (registration, _) = registration_in(&body, &[])?;
-    let (person, key) = state.service.register_resident(registration).await?;
-    let created = key.is_some();
+    let (registration, object) = registration_in(&body, &["claim_code"])?;
+    let claim_code = text_in(&object, "claim_code")?;
+    let (person, registered) = state.service.register_resident(registration, claim_code).await?;
+    let created = matches!(registered, Registered::Created { .. });
     let mut answer = json!({
         "person_id": person.id,
         "kind": person.kind,
         "created": created,
         "residence_area": person.residence_area,
     });
-    match key {
-        Some(key) => {
-            answer["resident_key"] = json!(key);
-            answer["note"] = json!(
-                "keep resident_key: it is shown once and opens your code (`Authorization: Bearer <resident_key>`)"
-            );
-        }
-        None => {
-            answer["note"] = json!(
-                "already registered: use the resident key you were given; a lost key is replaced at a community service point"
-            );
-        }
+    let (status, note) = match &registered {
+        Registered::Created { .. } => (
+            "created",
+            "keep resident_key: it is shown once and opens your code (`Authorization: Bearer <resident_key>`)",
+        ),
+        Registered::Claimed { .. } => (
+            "claimed",
+            "keep resident_key: it is shown once and opens your code; the family member who acted for you still \
+             does until either of you ends it",
+        ),
+        Registered::AlreadyRegistered => (
+            "already_registered",
+            "already registered: use the resident key you were given; a lost key is replaced at a community service \
+             point",
+        ),
+        Registered::ClaimRequired => (
+            "claim_required",
+            "this person was registered by someone else (a family member or a department): claim the code with the \
+             `claim_code` the family member who acts for you can give, or at a community service point with your \
+             papers",
+        ),
+    };
+    answer["status"] = json!(status);
+    answer["note"] = json!(note);
+    if let Some(key) = registered.key() {
+        answer["resident_key"] = json!(key);
     }
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(answer)))
 }

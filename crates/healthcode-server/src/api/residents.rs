@@ -1,12 +1,12 @@
 //! What residents do with their key besides showing their code: act for family members,
 //! see who read their data, and complain; and what staff do for them: answer complaints
-//! and replace a lost key at a counter.
+//! and give a key at a counter (a first one, or a lost one replaced).
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use healthcode_domain::{IdDocument, PersonId, ValidationError};
+use healthcode_domain::{AreaCode, IdDocument, PersonId, ValidationError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -134,23 +134,33 @@ pub(crate) async fn answer_complaint(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DocumentBody {
+struct CounterBody {
     id_type: String,
     id_number: String,
+    /// The area of residence on the person's papers, recorded if none is.
+    residence_area: Option<String>,
 }
 
-/// A replacement for a lost key, given at a community service point after checking the
-/// person's papers. Every earlier key of the person stops working.
+/// A key given at a community service point after checking the person's papers: the
+/// first key of a person someone else registered, or the replacement of a lost one.
+/// Every earlier key of the person stops working.
 pub(crate) async fn replace_key(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let office = allow(&state, &headers, Action::ReplaceResidentKey).await?;
-    let body: DocumentBody = json_object(&body, r#"{"id_type": …, "id_number": …}"#)?;
+    let body: CounterBody =
+        json_object(&body, r#"{"id_type": …, "id_number": …, "residence_area"?: "330106"}"#)?;
     let document = IdDocument::parse(&body.id_type, &body.id_number).map_err(ApiError::InvalidInput)?;
-    let (person, key) = state.service.replace_resident_key(&office, &document).await?;
-    Ok(Json(json!({ "person_id": person, "resident_key": key })))
+    let area = body
+        .residence_area
+        .map(|a| {
+            AreaCode::parse(&a).map_err(|m| ApiError::InvalidInput(ValidationError::field("residence_area", m)))
+        })
+        .transpose()?;
+    let (person, key) = state.service.replace_resident_key(&office, &document, area).await?;
+    Ok(Json(json!({ "person_id": person.id, "residence_area": person.residence_area, "resident_key": key })))
 }
 
 /// A person's sealed details (full name, phone), opened: for the person, their proxies,
@@ -164,4 +174,17 @@ pub(crate) async fn details(
     let (person, _) = person_and_reader(&state, &headers, path, query, Wanted::Data("contact details")).await?;
     let details = state.service.personal_details(&person).await?.unwrap_or_default();
     Ok(Json(json!({ "person_id": person, "details": details })))
+}
+
+/// A one-time claim code for a person the caller acts for and who holds no key of their
+/// own: with it, the person registers and gets their key.
+pub(crate) async fn claim_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let proxy = resident(&state, &headers).await?;
+    let person = crate::api::codes::person_in_path(path)?;
+    let code = state.service.issue_claim_code(&proxy, &person).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "person_id": person, "claim_code": code.claim_code, "expires_at": code.expires_at }))))
 }

@@ -47,9 +47,10 @@ pub(crate) async fn section(ui: &Ui, state: &AppState, me: &PersonId) -> Result<
             let id = esc(link.dependant.as_str());
             let _ = write!(
                 out,
-                "<li><a href=\"/persons/{id}\">{} · {id}</a> {}</li>",
+                "<li><a href=\"/persons/{id}\">{} · {id}</a> {} {}</li>",
                 relation_name(ui, &link.relation),
                 end_button(ui, &link.proxy, &link.dependant),
+                claim_button(ui, &link.dependant),
             );
         }
         out.push_str("</ul>");
@@ -94,6 +95,15 @@ pub(crate) async fn section(ui: &Ui, state: &AppState, me: &PersonId) -> Result<
         submit = ui.t("添加", "Add"),
     );
     Ok(out)
+}
+
+/// A claim code lets the family member get their own key (once they have a phone).
+fn claim_button(ui: &Ui, dependant: &PersonId) -> String {
+    format!(
+        "<form method=\"post\" action=\"/family/claim-code\" class=\"inline\"><input type=\"hidden\" name=\"dependant\" value=\"{}\"><button type=\"submit\">{}</button></form>",
+        esc(dependant.as_str()),
+        ui.t("给其认领码", "Give a claim code"),
+    )
 }
 
 fn end_button(ui: &Ui, proxy: &PersonId, dependant: &PersonId) -> String {
@@ -176,6 +186,37 @@ pub(crate) async fn end(ui: Ui, State(state): State<AppState>, headers: HeaderMa
     };
     match state.service.end_proxy(&me, &proxy, &dependant).await {
         Ok(()) => see_other(&format!("/persons/{me}")),
+        Err(e) => refused(&ui, e),
+    }
+}
+
+/// Gives a dependant who holds no key of their own a claim code, shown once: they
+/// register with it and their ID number and get their own key.
+pub(crate) async fn claim_code(ui: Ui, State(state): State<AppState>, headers: HeaderMap, form: FormResult) -> Response {
+    let (ui, me, form) = match posted_by_resident(ui, &state, &headers, form).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let Some(dependant) = form.get("dependant").and_then(|p| PersonId::parse(p).ok()) else {
+        return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
+    };
+    match state.service.issue_claim_code(&me, &dependant).await {
+        Ok(code) => {
+            let body = format!(
+                "<h1>{}</h1><p>{}</p><p><code id=\"claim-code\">{}</code></p><p class=\"muted\">{} {}</p><p><a href=\"/persons/{}\">{}</a></p>",
+                ui.t("认领码", "Claim code"),
+                ui.t(
+                    "请把此认领码交给您的家人：其在“居民登记”中填写本人证件号码和此认领码，即可领取自己的居民密钥。认领码只显示这一次，只能使用一次。",
+                    "Give this claim code to your family member: they register with their own ID number and this code, and get their own resident key. It is shown this once and works once."
+                ),
+                esc(&code.claim_code),
+                ui.t("有效期至", "Valid until"),
+                esc(&super::layout::when(code.expires_at)),
+                esc(me.as_str()),
+                ui.t("返回我的健康码", "Back to my code"),
+            );
+            ui.page(StatusCode::CREATED, &ui.t("认领码", "Claim code"), &body)
+        }
         Err(e) => refused(&ui, e),
     }
 }

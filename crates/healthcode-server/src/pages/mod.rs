@@ -37,6 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/demo/signin", post(signin::demo_signin))
         .route("/family", post(family::add))
         .route("/family/end", post(family::end))
+        .route("/family/claim-code", post(family::claim_code))
         .route("/notice", get(resident::notice_page))
         .route("/register", get(resident::register_form).post(resident::register))
         .route("/persons/{person_id}", get(resident::code))

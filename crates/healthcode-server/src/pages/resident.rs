@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::Form;
 use healthcode_domain::{AreaCode, IdDocument, PersonId, RuleColour, Timestamp};
 use healthcode_log::Entry;
-use healthcode_service::{Explanation, Reader, Registration};
+use healthcode_service::{Explanation, Reader, Registered, Registration, ServiceError};
 
 use super::layout::{esc, when, Ui};
 use super::signin::{reader_of, see_other_with_key};
@@ -87,6 +87,7 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<String>, kept: &Has
 <label for="name">{name} <span class="muted">{optional}</span></label><input id="name" name="name" maxlength="64" value="{name_value}" autocomplete="name">
 <label for="phone">{phone} <span class="muted">{phone_hint}</span></label><input id="phone" name="phone" maxlength="20" inputmode="tel" autocomplete="tel">
 <label for="residence_area">{area} <span class="muted">{area_hint}</span></label><input id="residence_area" name="residence_area" maxlength="12" inputmode="numeric" value="{area_value}">
+<label for="claim_code">{claim} <span class="muted">{claim_hint}</span></label><input id="claim_code" name="claim_code" maxlength="80" autocomplete="off" spellcheck="false">
 <p><input type="checkbox" id="consent" name="consent" value="yes" required><label class="inline" for="consent">{consent}</label></p>
 <button type="submit">{submit}</button></form>"#,
         id_type = ui.t("证件类型", "ID type"),
@@ -104,6 +105,11 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<String>, kept: &Has
         area = ui.t("常住地区代码", "Area of residence (code)"),
         area_hint = ui.t("（可选，如 330106）", "(optional, e.g. 330106)"),
         area_value = kept("residence_area"),
+        claim = ui.t("认领码", "Claim code"),
+        claim_hint = ui.t(
+            "（可选：家人代您登记过时，由其给您）",
+            "(optional: from the family member who registered you)"
+        ),
         consent = ui.t("我已阅读并同意上述个人信息收集告知", "I have read the collection notice above and consent"),
         submit = ui.t("登记并领取健康码", "Register and get my code"),
     );
@@ -153,13 +159,24 @@ pub(crate) async fn register(
         Ok(phone) => phone,
         Err(_) => return refuse(ui, "手机号应为 1 开头的 11 位数字", "A mobile number is 11 digits starting with 1"),
     };
-    match state.service.register_resident(Registration { document, residence_area, name, phone }).await {
-        Ok((person, Some(key))) => see_other_with_key(&format!("/persons/{}?welcome=1", person.id), Some(&key)),
-        Ok((_, None)) => refuse(
-            ui,
-            "此证件已登记。请用登记时得到的居民密钥登录（/signin）；密钥丢失请到社区服务点补发。",
-            "This ID is already registered. Sign in with the resident key you were given (/signin); a lost key is replaced at a community service point.",
-        ),
+    let registration = Registration { document, residence_area, name, phone };
+    match state.service.register_resident(registration, field("claim_code")).await {
+        Ok((person, registered)) => match registered {
+            Registered::Created { key } | Registered::Claimed { key } => {
+                see_other_with_key(&format!("/persons/{}?welcome=1", person.id), Some(&key))
+            }
+            Registered::AlreadyRegistered => refuse(
+                ui,
+                "此证件已登记。请用登记时得到的居民密钥登录（/signin）；密钥丢失请到社区服务点补发。",
+                "This ID is already registered. Sign in with the resident key you were given (/signin); a lost key is replaced at a community service point.",
+            ),
+            Registered::ClaimRequired => refuse(
+                ui,
+                "此证件已由他人代为登记（家人代管或部门名单）。请向代管您的家人索取认领码后再登记，或携带证件到社区服务点领取居民密钥。",
+                "Someone else registered this ID (a family member acting for you, or a department's list). Ask the family member for a claim code and register with it, or take your papers to a community service point for your key.",
+            ),
+        },
+        Err(ServiceError::Forbidden(m)) => refuse(ui, "认领码无效、已使用或已过期。", &m),
         Err(e) => ui.internal("registering from the page", e),
     }
 }
