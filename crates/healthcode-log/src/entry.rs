@@ -41,9 +41,16 @@ pub struct ColourChange {
     pub new_colour: String,
     /// The ids of the rules that hold, sorted.
     pub rules: Vec<String>,
-    /// Hex SHA-256 of each event behind those rules.
+    /// Hex digest of each event behind those rules: HMAC-SHA256 under the person's salt
+    /// for their own evidence (so a guessed event cannot be confirmed), SHA-256 for the
+    /// public designations.
     pub evidence_digests: Vec<String>,
     pub rule_set_version: String,
+    /// What turned the code red, orange or yellow: `decision`, `trace`, `designation` or
+    /// `feed:<event type>` (the newest evidence behind the rules that hold). Absent for a
+    /// change to green, and in entries written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// A rule set was approved to take effect.

@@ -16,6 +16,7 @@ fn entry(i: u64) -> Entry {
         rules: vec!["R5".into()],
         evidence_digests: vec![],
         rule_set_version: "2022.3".into(),
+        origin: None,
     })
 }
 

@@ -11,6 +11,7 @@ fn colour_change() -> Entry {
         rules: vec!["R5".into()],
         evidence_digests: vec!["ab".repeat(32)],
         rule_set_version: "2022.3".into(),
+        origin: None,
     })
 }
 
@@ -25,6 +26,24 @@ fn all_kinds() -> Vec<Entry> {
             rules: vec![],
             evidence_digests: vec![],
             rule_set_version: "1".into(),
+            origin: None,
+        }),
+        Entry::ColourChange(ColourChange {
+            at: 0,
+            person_commitment: person_commitment(&[1; 32], "P-0003", 1),
+            old_colour: Some("green".into()),
+            new_colour: "red".into(),
+            rules: vec!["R2".into()],
+            evidence_digests: vec!["ef".repeat(32)],
+            rule_set_version: "1".into(),
+            origin: Some("trace".into()),
+        }),
+        Entry::TraceApproval(TraceApproval {
+            at: 4,
+            trace_id: "trace0123".into(),
+            persons: 3,
+            proposed_by: "hangzhou/chen".into(),
+            approved_by: "province/qian".into(),
         }),
         Entry::RuleSetApproval(RuleSetApproval {
             at: 1,
@@ -88,6 +107,17 @@ fn the_canonical_form_is_pinned() {
         }
     });
     assert!(String::from_utf8(first.leaf_bytes()).unwrap().contains(r#""old_colour":null"#));
+    // The origin, when known, comes last; entries without it keep their old bytes.
+    let with_origin = Entry::ColourChange(ColourChange {
+        origin: Some("decision".into()),
+        ..match colour_change() {
+            Entry::ColourChange(c) => c,
+            _ => unreachable!(),
+        }
+    });
+    let text = String::from_utf8(with_origin.leaf_bytes()).unwrap();
+    assert!(text.ends_with(r#""rule_set_version":"2022.3","origin":"decision"}"#), "{text}");
+    assert_eq!(Entry::from_leaf_bytes(text.as_bytes()).unwrap(), with_origin);
 }
 
 #[test]

@@ -107,6 +107,20 @@ impl HealthService {
         policy: AtPolicy,
         origin: &str,
     ) -> Result<IngestReport, ServiceError> {
+        self.ingest_owned(source, None, numbers, rows, policy, origin).await
+    }
+
+    /// As `ingest_from`, for rows an account submitted: its rejections are the account's
+    /// (a data source reads its own).
+    pub async fn ingest_owned(
+        &self,
+        source: Source,
+        owner: Option<&str>,
+        numbers: &[usize],
+        rows: &[String],
+        policy: AtPolicy,
+        origin: &str,
+    ) -> Result<IngestReport, ServiceError> {
         if numbers.len() != rows.len() {
             return Err(ServiceError::Invalid(ValidationError::new(format!(
                 "{} row numbers for {} rows",
@@ -192,12 +206,24 @@ impl HealthService {
             }
         }
 
-        let mut report = self.finish_report(numbers, rows, outcomes, origin, now).await?;
+        let mut report = self.finish_report(numbers, rows, outcomes, origin, owner, now).await?;
         report.codes = self.refresh_persons(&touched.into_iter().collect::<Vec<_>>()).await?;
         let bulk = self.apply_designations(new_designations).await?;
         report.codes.evaluated += bulk.evaluated;
         report.codes.changed += bulk.changed;
         Ok(report)
+    }
+
+    /// Rejected inputs, oldest first, with an id above `after`: a data source reads the
+    /// rejections of its own inputs, offices and auditors everyone's.
+    pub async fn rejections(
+        &self,
+        reader: &healthcode_store::Account,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<healthcode_store::Rejection>, ServiceError> {
+        let owner = (reader.role == healthcode_domain::Role::DataSource).then_some(reader.username.as_str());
+        Ok(self.store.rejections(after, limit, owner).await?)
     }
 
     /// Parses and checks one row, resolving a person named by document to their pseudonym
@@ -259,6 +285,7 @@ impl HealthService {
         rows: &[String],
         outcomes: Vec<Option<RowOutcome>>,
         origin: &str,
+        owner: Option<&str>,
         now: healthcode_domain::Timestamp,
     ) -> Result<IngestReport, ServiceError> {
         let mut report = IngestReport::default();
@@ -273,12 +300,13 @@ impl HealthService {
                     report.rejected += 1;
                     rejections.push(NewRejection {
                         received_at: now,
+                        owner: owner.map(str::to_string),
                         origin: if rows.len() == 1 {
                             origin.to_string()
                         } else {
                             format!("{origin} row {}", numbers[i])
                         },
-                        input: storable_input(&rows[i]),
+                        input: crate::redact::kept_input(&rows[i]),
                         field: outcome.field.clone(),
                         reason: outcome.error.clone().unwrap_or_default(),
                     });
@@ -348,42 +376,5 @@ fn rejected(row: usize, id: Option<&str>, error: ValidationError) -> RowOutcome 
         id: id.map(String::from),
         field: error.field,
         error: Some(error.message),
-    }
-}
-
-/// The input of a rejected row as it is kept: as sent, except that an identity-document
-/// number is masked (the log is for fixing data, not for holding ID numbers) and NUL,
-/// which no database text column holds, is replaced.
-pub(crate) fn storable_input(row: &str) -> String {
-    let cleaned = row.replace('\0', "\u{fffd}");
-    match serde_json::from_str::<serde_json::Value>(&cleaned) {
-        Ok(value) => storable_parsed_input(&cleaned, &value),
-        Err(_) => cleaned,
-    }
-}
-
-/// `storable_input` of a row already parsed as `value` (a bulk feed parses every row
-/// once; parsing it again to mask it was a twentieth of a feed's time).
-pub(crate) fn storable_parsed_input(row: &str, value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Object(object) if object.contains_key("id_number") => {
-            let mut masked = object.clone();
-            masked.insert("id_number".into(), serde_json::Value::String("***".into()));
-            serde_json::Value::Object(masked).to_string()
-        }
-        _ => row.replace('\0', "\u{fffd}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::storable_input;
-
-    #[test]
-    fn kept_inputs_hold_no_id_number_and_no_nul() {
-        let kept = storable_input(r#"{"type":"fever","id_type":"resident_id","id_number":"11010519491231002X"}"#);
-        assert!(!kept.contains("11010519491231002X") && kept.contains("\"***\""), "{kept}");
-        assert_eq!(storable_input("bad\0row"), "bad\u{fffd}row");
-        assert_eq!(storable_input("{ not json"), "{ not json");
     }
 }

@@ -3,6 +3,7 @@
 mod accounts;
 mod approvals;
 mod clock;
+mod colour_bursts;
 mod complaints;
 mod decisions;
 mod designations;
@@ -16,6 +17,7 @@ mod ingest;
 mod keyring;
 mod personal;
 mod pseudonym;
+mod redact;
 mod refresh;
 mod research;
 mod residents;
@@ -30,6 +32,7 @@ mod verify_batch;
 
 pub use accounts::{create_account, issue_api_key, NewAccount};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use colour_bursts::COLOUR_BURST_MIN_PERSONS;
 pub use complaints::MAX_OPEN_COMPLAINTS;
 pub use decisions::{DecisionView, NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
 pub use designations::DesignationProposal;

@@ -6,13 +6,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use healthcode_domain::{AreaRisk, Event, PersonId, PersonKind, Timestamp};
+use healthcode_domain::{AreaRisk, Colour, Event, PersonId, Timestamp};
 use healthcode_rules::RuleSet;
-use healthcode_store::{CodeState, CodeSummary, ReasonEvidence, Store};
+use healthcode_store::{
+    CodeState, CodeSummary, ColourChangeCount, PersonRecord, ReasonEvidence, Store, StoreError,
+};
 use serde::Serialize;
 
 use crate::service::Shared;
-use crate::transparency::PendingChange;
+use crate::transparency::{salt_of, PendingChange};
 use crate::{HealthService, ServiceError};
 
 /// Persons per store round trip: large enough to amortise it, small enough to keep
@@ -36,37 +38,97 @@ impl RefreshReport {
     }
 }
 
+/// How many times persons whose codes another evaluation saved meanwhile are evaluated
+/// again before the refresh gives up.
+const CONFLICT_ROUNDS: usize = 5;
+
 impl HealthService {
     /// Re-evaluates these persons now and saves their codes (the incremental path).
     pub async fn refresh_persons(&self, persons: &[PersonId]) -> Result<RefreshReport, ServiceError> {
         self.refresh_at(persons, self.clock.now()).await
     }
 
-    /// Refreshes persons chunk by chunk as a pipeline: while one chunk is evaluated, the
-    /// next is read (by a reader connection) and the previous one saved (by the writer).
-    /// At most one chunk is in each stage, so memory stays flat.
+    /// Refreshes persons; those whose code another evaluation saved between this one's
+    /// reading and saving (two servers, or the scheduler beside an ingestion) are read and
+    /// evaluated again, so that a stale evaluation never overwrites a newer code.
     async fn refresh_at(&self, persons: &[PersonId], now: Timestamp) -> Result<RefreshReport, ServiceError> {
         let mut report = RefreshReport::default();
+        let mut again = self.refresh_pass(persons, now, &mut report).await?;
+        for _ in 0..CONFLICT_ROUNDS {
+            if again.is_empty() {
+                return Ok(report);
+            }
+            tracing::debug!(persons = again.len(), "codes saved meanwhile by another evaluation; evaluating again");
+            again = self.refresh_pass(&again, now, &mut report).await?;
+        }
+        if again.is_empty() {
+            Ok(report)
+        } else {
+            Err(ServiceError::Background(format!(
+                "{} persons' codes kept being saved by other evaluations; they stay queued",
+                again.len()
+            )))
+        }
+    }
+
+    /// One pass over persons, chunk by chunk as a pipeline: while one chunk is evaluated,
+    /// the next is read (by a reader connection) and the previous one saved (by the
+    /// writer). At most one chunk is in each stage, so memory stays flat. Returns the
+    /// persons of chunks whose save found a code saved meanwhile (nothing of such a chunk
+    /// is saved).
+    async fn refresh_pass(
+        &self,
+        persons: &[PersonId],
+        now: Timestamp,
+        report: &mut RefreshReport,
+    ) -> Result<Vec<PersonId>, ServiceError> {
+        let mut conflicted = Vec::new();
         let mut chunks = persons.chunks(CHUNK);
         let mut next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
-        let mut saving: Option<tokio::task::JoinHandle<Result<(), ServiceError>>> = None;
+        let mut saving: Option<Saving> = None;
+        let salt_key = self.log.salt_key();
         while let Some(loading) = next.take() {
             let loaded = joined(loading.await)?;
             next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
             let shared = self.shared();
-            let (codes, changes, chunk_report) =
-                joined(tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now))).await)?;
-            report.add(chunk_report);
+            let evaluated = joined(
+                tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now, &salt_key))).await,
+            )?;
             if let Some(previous) = saving.take() {
-                joined(previous.await)?;
+                self.settle(previous, report, &mut conflicted, now).await?;
             }
+            let Evaluated { codes, changes, report: chunk_report, counts } = evaluated;
+            let persons: Vec<PersonId> = codes.iter().map(|c| c.person.clone()).collect();
             let (store, log) = (self.store.clone(), self.log.clone());
-            saving = Some(tokio::spawn(async move { log.save_codes(store.as_ref(), &codes, &changes, now).await }));
+            let task = tokio::spawn(async move { log.save_codes(store.as_ref(), &codes, &changes, now).await });
+            saving = Some(Saving { task, persons, report: chunk_report, counts });
         }
         if let Some(last) = saving {
-            joined(last.await)?;
+            self.settle(last, report, &mut conflicted, now).await?;
         }
-        Ok(report)
+        Ok(conflicted)
+    }
+
+    /// Waits for a chunk's save: counts it in the report and the colour-change alarms, or
+    /// keeps its persons to evaluate again if another evaluation saved one of them first.
+    async fn settle(
+        &self,
+        saving: Saving,
+        report: &mut RefreshReport,
+        conflicted: &mut Vec<PersonId>,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        match joined(saving.task.await) {
+            Ok(()) => {
+                report.add(saving.report);
+                self.count_colour_changes(&saving.counts, now).await
+            }
+            Err(ServiceError::Store(StoreError::CodeConflict { .. })) => {
+                conflicted.extend(saving.persons);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Re-evaluates every queued person whose time has come (the scheduled path; also
@@ -164,22 +226,37 @@ impl HealthService {
     }
 }
 
+/// A chunk being saved, and what to count once it is.
+struct Saving {
+    task: tokio::task::JoinHandle<Result<(), ServiceError>>,
+    persons: Vec<PersonId>,
+    report: RefreshReport,
+    counts: Vec<ColourChangeCount>,
+}
+
+/// A chunk's evaluation: the codes to save, the colour changes to log, and the persons
+/// turned red, orange or yellow by origin and city.
+struct Evaluated {
+    codes: Vec<CodeState>,
+    changes: Vec<PendingChange>,
+    report: RefreshReport,
+    counts: Vec<ColourChangeCount>,
+}
+
 /// Evaluates a chunk of persons (CPU only: run on the blocking pool) into the code states
 /// to save and the colour changes to log. A person's first code is logged unless it is
 /// green (a code with no entry has been green since registration).
-fn evaluate_chunk(
-    shared: &Shared,
-    loaded: Loaded,
-    now: Timestamp,
-) -> (Vec<CodeState>, Vec<PendingChange>, RefreshReport) {
-    let Loaded { kinds, previous, histories } = loaded;
+fn evaluate_chunk(shared: &Shared, loaded: Loaded, now: Timestamp, salt_key: &[u8; 32]) -> Evaluated {
+    let Loaded { records, previous, histories } = loaded;
     let next_designation = shared.designations.iter().map(|d| d.at).find(|&at| at > now);
+    let hour = now.as_millis().div_euclid(3_600_000);
     let mut report = RefreshReport::default();
     let mut codes = Vec::with_capacity(histories.len());
     let mut changes = Vec::new();
+    let mut counts: HashMap<(String, String), u64> = HashMap::new();
     for (person, events) in &histories {
-        let Some(kind) = kinds.get(person) else { continue };
-        let evaluation = shared.rules.evaluate(*kind, events, &shared.areas, now);
+        let Some(record) = records.get(person) else { continue };
+        let evaluation = shared.rules.evaluate(record.kind, events, &shared.areas, now);
         let before = previous.get(person);
         let since = match before {
             Some(b) if b.colour == evaluation.colour => b.since,
@@ -194,18 +271,26 @@ fn evaluate_chunk(
             None => evaluation.colour != healthcode_domain::Colour::Green,
         };
         if logged {
+            let behind: Vec<&healthcode_domain::EventId> =
+                evaluation.reasons.iter().flat_map(|r| r.evidence.iter().copied()).collect();
+            let origin = (evaluation.colour != Colour::Green).then(|| origin_of(&behind, events, &shared.designations));
+            if let Some(origin) = &origin {
+                if severity(evaluation.colour) > before.map_or(0, |b| severity(b.colour)) {
+                    *counts.entry((origin.clone(), city_of(record))).or_default() += 1;
+                }
+            }
+            let salt = salt_of(salt_key, person);
             changes.push(PendingChange {
                 person: person.clone(),
                 old: before.map(|b| b.colour),
                 new: evaluation.colour,
                 rules: evaluation.reasons.iter().map(|r| r.rule.to_string()).collect(),
-                evidence_digests: evaluation
-                    .reasons
+                evidence_digests: behind
                     .iter()
-                    .flat_map(|r| r.evidence.iter())
-                    .filter_map(|id| evidence_digest(id, events, &shared.designations))
+                    .filter_map(|id| evidence_digest(id, events, &shared.designations, &salt))
                     .collect(),
                 rule_set_version: shared.rules.version().to_string(),
+                origin,
             });
         }
         report.evaluated += 1;
@@ -225,9 +310,55 @@ fn evaluate_chunk(
             evaluated_at: now,
             rules_version: shared.rules.version().to_string(),
             next_change: earliest([evaluation.next_change, next_recorded(events, now), next_designation]),
+            revision: before.map_or(1, |b| b.revision + 1),
         });
     }
-    (codes, changes, report)
+    let counts = counts
+        .into_iter()
+        .map(|((origin, area), persons)| ColourChangeCount { hour, origin, area, persons })
+        .collect();
+    Evaluated { codes, changes, report, counts }
+}
+
+/// How bad a colour is, for counting changes for the worse.
+fn severity(colour: Colour) -> u8 {
+    match colour {
+        Colour::Green => 0,
+        Colour::Yellow => 1,
+        Colour::Orange | Colour::Red => 2,
+    }
+}
+
+/// The residence city (four digits) a colour change is counted under, or the region for
+/// a person without one.
+fn city_of(record: &PersonRecord) -> String {
+    match &record.residence_area {
+        Some(area) => area.normal().chars().take(4).collect(),
+        None => "region".to_string(),
+    }
+}
+
+/// What made a code red, orange or yellow: the newest of the events behind the rules that
+/// hold. A designation, a decision (only approved decisions become `management_decision`
+/// evidence), an approved trace (its evidence ids are the system's own, `hc-trace-…`,
+/// which feeds may not use), or else a department's feed, by event type.
+fn origin_of(
+    behind: &[&healthcode_domain::EventId],
+    events: &[Event<healthcode_domain::Evidence>],
+    designations: &[Event<AreaRisk>],
+) -> String {
+    let newest_evidence = events.iter().filter(|e| behind.contains(&&e.id)).max_by_key(|e| e.order_key());
+    let newest_designation = designations.iter().filter(|d| behind.contains(&&d.id)).max_by_key(|d| d.order_key());
+    match (newest_evidence, newest_designation) {
+        (Some(e), Some(d)) if d.order_key() > e.order_key() => "designation".into(),
+        (None, Some(_)) => "designation".into(),
+        (Some(e), _) => match &e.body {
+            healthcode_domain::Evidence::ManagementDecision { .. } => "decision".into(),
+            _ if e.id.as_str().starts_with("hc-trace-") => "trace".into(),
+            body => format!("feed:{}", body.kind()),
+        },
+        (None, None) => "time".into(),
+    }
 }
 
 /// The digest of the event (a person's or a designation) with this id.
@@ -235,11 +366,12 @@ fn evidence_digest(
     id: &healthcode_domain::EventId,
     events: &[Event<healthcode_domain::Evidence>],
     designations: &[Event<AreaRisk>],
+    salt: &[u8; 32],
 ) -> Option<String> {
     events
         .iter()
         .find(|e| &e.id == id)
-        .map(crate::transparency::digest)
+        .map(|e| crate::transparency::salted_digest(salt, e))
         .or_else(|| designations.iter().find(|d| &d.id == id).map(crate::transparency::digest))
 }
 
@@ -250,16 +382,16 @@ fn joined<T>(result: Result<Result<T, ServiceError>, tokio::task::JoinError>) ->
 
 /// What evaluating a chunk of persons needs from the store.
 struct Loaded {
-    kinds: HashMap<PersonId, PersonKind>,
+    records: HashMap<PersonId, PersonRecord>,
     previous: HashMap<PersonId, CodeSummary>,
     histories: Vec<(PersonId, Vec<Event<healthcode_domain::Evidence>>)>,
 }
 
 async fn load(store: Arc<dyn Store>, persons: Vec<PersonId>) -> Result<Loaded, ServiceError> {
-    let kinds = store.persons(&persons).await?.into_iter().map(|p| (p.id, p.kind)).collect();
+    let records = store.persons(&persons).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
     let previous = store.code_summaries(&persons).await?.into_iter().map(|c| (c.person.clone(), c)).collect();
     let histories = store.evidence_for_many(&persons).await?;
-    Ok(Loaded { kinds, previous, histories })
+    Ok(Loaded { records, previous, histories })
 }
 
 /// When a colour that differs from the stored one took effect: at the stored next change

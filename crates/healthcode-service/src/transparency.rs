@@ -27,6 +27,8 @@ pub(crate) struct PendingChange {
     pub rules: Vec<String>,
     pub evidence_digests: Vec<String>,
     pub rule_set_version: String,
+    /// What made the code red, orange or yellow (see `ColourChange::origin`).
+    pub origin: Option<String>,
 }
 
 /// The writer's side of the log: the right edge of the tree (so that appending costs
@@ -42,23 +44,52 @@ const CONFLICT_RETRIES: usize = 5;
 
 impl LogWriter {
     /// Reads the stored tree's right edge and checks it against the last checkpoint: a
-    /// tree that no longer has the root the log signed was altered in the database.
+    /// tree that no longer has the root the log signed was altered in the database; a
+    /// checkpoint that does not verify was forged (or the log key replaced); a log with
+    /// entries and no checkpoint had its checkpoints deleted (the first append signs one in
+    /// its own transaction). Each refuses to start, saying so.
     pub(crate) async fn open(
         store: &dyn Store,
         signer: NoteSigner,
         pseudonym_key: &[u8],
     ) -> Result<Self, ServiceError> {
         let frontier = read_frontier(store).await?;
-        if let Some(latest) = store.latest_checkpoint().await? {
-            let signed = Checkpoint::open(&latest.note, &signer.verifier(), signer.name()).ok();
-            let stored_root = root_at(store, latest.size).await?;
-            if let Some(signed) = signed.filter(|c| c.size == latest.size) {
-                if signed.root != stored_root {
-                    return Err(ServiceError::LogTampered(format!(
-                        "the stored log's root at size {} is not the root its checkpoint signed; the log's rows \
-                         were changed in the database (run `healthcode audit verify` to see which)",
+        let tampered = |what: String| {
+            Err(ServiceError::LogTampered(format!(
+                "{what}; run `healthcode audit verify` against a checkpoint an auditor kept to see what changed"
+            )))
+        };
+        match store.latest_checkpoint().await? {
+            None if frontier.size() > 0 => {
+                return tampered(format!(
+                    "the stored log holds {} entries but no signed checkpoint: checkpoints were deleted from the \
+                     database",
+                    frontier.size()
+                ))
+            }
+            None => {}
+            Some(latest) => {
+                let Ok(signed) = Checkpoint::open(&latest.note, &signer.verifier(), signer.name()) else {
+                    return tampered(format!(
+                        "the latest stored checkpoint (size {}) is not signed by this log's key: it was forged, or \
+                         the log key file was replaced",
                         latest.size
-                    )));
+                    ));
+                };
+                if signed.size != latest.size || latest.size > frontier.size() {
+                    return tampered(format!(
+                        "the latest checkpoint signs a log of {} entries, but the stored log holds {}: entries were \
+                         deleted",
+                        signed.size,
+                        frontier.size()
+                    ));
+                }
+                if signed.root != root_at(store, latest.size).await? {
+                    return tampered(format!(
+                        "the stored log's root at size {} is not the root its checkpoint signed; the log's rows were \
+                         changed in the database",
+                        latest.size
+                    ));
                 }
             }
         }
@@ -77,9 +108,12 @@ impl LogWriter {
 
     /// A person's salt: given to them (so they can find their own entries), never published.
     pub(crate) fn salt(&self, person: &PersonId) -> [u8; 32] {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.salt_key).expect("HMAC accepts any key length");
-        mac.update(person.as_str().as_bytes());
-        mac.finalize().into_bytes().into()
+        salt_of(&self.salt_key, person)
+    }
+
+    /// The key persons' salts are derived from, for evaluations on other threads.
+    pub(crate) fn salt_key(&self) -> [u8; 32] {
+        self.salt_key
     }
 
     /// Saves codes and appends the entries of their colour changes, in one transaction.
@@ -95,10 +129,16 @@ impl LogWriter {
         self.append_with(store, at, records, codes).await.map(drop)
     }
 
-    /// Appends entries that record no code (approvals, alarms); returns their indices.
-    pub(crate) async fn append(&self, store: &dyn Store, entries: &[Entry]) -> Result<Vec<u64>, ServiceError> {
+    /// Appends entries that record no code (approvals, alarms) at `now`; returns their
+    /// indices.
+    pub(crate) async fn append(
+        &self,
+        store: &dyn Store,
+        entries: &[Entry],
+        now: Timestamp,
+    ) -> Result<Vec<u64>, ServiceError> {
         let records = entries.iter().map(|e| (None, Record::Entry(e))).collect();
-        self.append_with(store, Timestamp::from_millis(0), records, &[]).await
+        self.append_with(store, now, records, &[]).await
     }
 
     /// Appends the records (and saves the codes) under the writer's lock; returns the
@@ -113,7 +153,9 @@ impl LogWriter {
         let mut frontier = self.frontier.lock().await;
         for _ in 0..CONFLICT_RETRIES {
             let mut next = frontier.clone();
-            let mut append = LogAppend { leaves: Vec::with_capacity(records.len()), nodes: Vec::new() };
+            let first_append = next.size() == 0;
+            let mut append =
+                LogAppend { leaves: Vec::with_capacity(records.len()), nodes: Vec::new(), checkpoint: None };
             let mut nodes = Vec::new();
             for (person, record) in &records {
                 let index = next.size();
@@ -127,6 +169,7 @@ impl LogWriter {
                         rules: c.rules.clone(),
                         evidence_digests: c.evidence_digests.clone(),
                         rule_set_version: c.rule_set_version.clone(),
+                        origin: c.origin.clone(),
                     }),
                 };
                 let data = entry.leaf_bytes();
@@ -135,6 +178,9 @@ impl LogWriter {
             }
             append.nodes =
                 nodes.into_iter().map(|(id, hash)| LogNode { level: id.level, index: id.index, hash }).collect();
+            if first_append && next.size() > 0 {
+                append.checkpoint = Some(self.sign(next.size(), next.root(), at)?);
+            }
             match store.save_codes(codes, &append).await {
                 Ok(()) => {
                     let indices = append.leaves.iter().map(|l| l.index).collect();
@@ -163,12 +209,17 @@ impl LogWriter {
                 return Ok(latest);
             }
         }
-        let note = Checkpoint { origin: origin.to_string(), size, root }
-            .sign(&self.signer())
-            .map_err(|e| ServiceError::Background(format!("cannot sign a checkpoint: {e}")))?;
-        let stored = StoredCheckpoint { size, note, signed_at: now };
+        debug_assert_eq!(origin, self.signer.name());
+        let stored = self.sign(size, root, now)?;
         store.save_checkpoint(&stored).await?;
         Ok(stored)
+    }
+
+    fn sign(&self, size: u64, root: Hash, now: Timestamp) -> Result<StoredCheckpoint, ServiceError> {
+        let note = Checkpoint { origin: self.signer.name().to_string(), size, root }
+            .sign(&self.signer)
+            .map_err(|e| ServiceError::Background(format!("cannot sign a checkpoint: {e}")))?;
+        Ok(StoredCheckpoint { size, note, signed_at: now })
     }
 }
 
@@ -210,11 +261,29 @@ pub(crate) async fn consistency_proof(store: &dyn Store, old: u64, new: u64) -> 
 }
 
 /// Hex SHA-256 of an event as stored (its canonical JSON): what a colour change entry
-/// says of the evidence behind it, without revealing it.
+/// says of a public event behind it (a designation).
 pub(crate) fn digest<T: Serialize>(event: &T) -> String {
     use sha2::Digest;
     let bytes = serde_json::to_vec(event).unwrap_or_default();
     crate::secrets::hex(&Sha256::digest(bytes))
+}
+
+/// Hex HMAC-SHA256, under the person's salt, of their event as stored: what a colour
+/// change entry says of the person's evidence. Unsalted, anyone who could guess an event
+/// (a contact list's id and time) could confirm it from the public log; the person, who
+/// holds their salt, can still check each digest against their own evidence.
+pub(crate) fn salted_digest<T: Serialize>(salt: &[u8; 32], event: &T) -> String {
+    let bytes = serde_json::to_vec(event).unwrap_or_default();
+    let mut mac = Hmac::<Sha256>::new_from_slice(salt).expect("HMAC accepts any key length");
+    mac.update(&bytes);
+    crate::secrets::hex(&mac.finalize().into_bytes())
+}
+
+/// A person's salt from the log's salt key.
+pub(crate) fn salt_of(salt_key: &[u8; 32], person: &PersonId) -> [u8; 32] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(salt_key).expect("HMAC accepts any key length");
+    mac.update(person.as_str().as_bytes());
+    mac.finalize().into_bytes().into()
 }
 
 /// What a person is shown of the log: their salt (to recompute each commitment) and
@@ -259,7 +328,7 @@ impl crate::HealthService {
 
     /// Appends entries that record no code (approvals, alarms); returns their indices.
     pub async fn record_in_log(&self, entries: &[Entry]) -> Result<Vec<u64>, ServiceError> {
-        self.log.append(self.store.as_ref(), entries).await
+        self.log.append(self.store.as_ref(), entries, self.clock.now()).await
     }
 
     pub async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ServiceError> {

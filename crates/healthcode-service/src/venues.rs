@@ -71,7 +71,15 @@ impl HealthService {
         })?;
         let (device_key, key_hash) = new_key("hcd_");
         let device =
-            DeviceRecord { id: new_id("d"), venue: venue.id, label, key_hash, registered_at: self.clock.now() };
+            DeviceRecord {
+                id: new_id("d"),
+                venue: venue.id,
+                label,
+                key_hash,
+                registered_at: self.clock.now(),
+                approved_by: None,
+                approved_at: None,
+            };
         self.store.register_device(&device).await?;
         Ok(RegisteredDevice { device, device_key })
     }

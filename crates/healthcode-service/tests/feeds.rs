@@ -103,7 +103,7 @@ async fn a_batch_is_stored_chunk_by_chunk_with_a_report_that_adds_up() {
     let summary = report.this_upload.unwrap();
     assert_eq!((summary.rows, summary.skipped_lines), (12_003, 0));
     assert_eq!(summary.codes.evaluated, 50, "each person once, at the end, however many chunks name them");
-    let log = service.store().rejections(0, 100).await.unwrap();
+    let log = service.store().rejections(0, 100, None).await.unwrap();
     assert_eq!(log.len(), 15, "every rejected row is in the rejection log");
     assert_eq!(log[0].origin, "feed b1 (cdc) line 501");
     assert_eq!(service.store().evidence_for(&pid(7)).await.unwrap().len(), 240);
@@ -202,7 +202,7 @@ async fn a_csv_batch_names_persons_by_id_or_document() {
         service.person_id_for(&healthcode_domain::IdDocument::parse("resident_id", "11010519491231002X").unwrap());
     assert_eq!(service.store().code(&contact).await.unwrap().unwrap().colour, Colour::Red, "registered and evaluated");
     assert_eq!(service.store().code(&pid(0)).await.unwrap().unwrap().colour, Colour::Red);
-    let log = service.store().rejections(0, 10).await.unwrap();
+    let log = service.store().rejections(0, 10, None).await.unwrap();
     assert!(log.iter().all(|r| !r.input.contains("11010519491231002X")), "no ID number is kept");
 
     let bad = upload(&service, "c2", FeedFormat::Csv, None, "id,type,colour\n").await.unwrap_err();

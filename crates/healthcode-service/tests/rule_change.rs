@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use healthcode_domain::{Colour, PersonId, PersonKind, Timestamp};
 use healthcode_rules::{RuleSet, REFERENCE_RULES_TOML};
-use healthcode_service::{AtPolicy, HealthService, ManualClock, Pseudonymiser};
+use healthcode_service::{AtPolicy, HealthService, ManualClock, Pseudonymiser, ServiceKeys};
 use healthcode_store_sqlite::SqliteStore;
 
 fn t(text: &str) -> Timestamp {
@@ -21,8 +21,16 @@ fn seven_day_rules() -> RuleSet {
     .unwrap()
 }
 
+/// The service over the store, with the same log key at every start (the stored log's
+/// checkpoints must verify with it, or the service refuses to start).
 async fn open(store: Arc<SqliteStore>, clock: &ManualClock, rules: RuleSet) -> HealthService {
-    HealthService::open(store, Arc::new(clock.clone()), Pseudonymiser::new(b"k".to_vec()), rules).await.unwrap()
+    let keys = ServiceKeys {
+        log: healthcode_log::NoteSigner::from_seed(healthcode_service::DEFAULT_LOG_ORIGIN, [7; 32]).unwrap(),
+        ..ServiceKeys::ephemeral(0)
+    };
+    HealthService::open_with(store, Arc::new(clock.clone()), Pseudonymiser::new(b"k".to_vec()), rules, keys)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -127,6 +127,9 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
     Ok(outcomes)
 }
 
+/// Saves codes over the revisions they were evaluated from: if any stored code is at
+/// another revision, nothing is saved (`CodeConflict`, and the caller's transaction is
+/// dropped with everything in it).
 pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &[CodeState]) -> StoreResult<()> {
     // The last code given for a person wins (an upsert may not touch a row twice).
     let mut last: HashMap<&str, &CodeState> = HashMap::with_capacity(codes.len());
@@ -134,6 +137,9 @@ pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &
         last.insert(c.person.as_str(), c);
     }
     let codes: Vec<&CodeState> = last.into_values().collect();
+    if let Some(c) = codes.iter().find(|c| c.revision < 1) {
+        return Err(StoreError::Backend(format!("the code of {} has revision {}; revisions start at 1", c.person, c.revision)));
+    }
     let persons: Vec<&str> = codes.iter().map(|c| c.person.as_str()).collect();
     let colours: Vec<&str> = codes.iter().map(|c| c.colour.as_str()).collect();
     let reasons = codes
@@ -148,17 +154,33 @@ pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &
     let evaluated: Vec<i64> = codes.iter().map(|c| c.evaluated_at.as_millis()).collect();
     let versions: Vec<&str> = codes.iter().map(|c| c.rules_version.as_str()).collect();
     let next: Vec<Option<i64>> = codes.iter().map(|c| c.next_change.map(Timestamp::as_millis)).collect();
-    tx.execute(
-        "INSERT INTO codes (person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
-                              $7::text[], $8::bigint[])
-         ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons,
-           evidence = excluded.evidence, since = excluded.since, evaluated_at = excluded.evaluated_at,
-           rules_version = excluded.rules_version, next_change = excluded.next_change",
-        &[&persons, &colours, &reasons, &evidence, &since, &evaluated, &versions, &next],
-    )
-    .await
-    .map_err(backend("save codes"))?;
+    let revisions: Vec<i64> = codes.iter().map(|c| c.revision).collect();
+    let saved = tx
+        .query(
+            "INSERT INTO codes
+               (person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change, revision)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+                                  $7::text[], $8::bigint[], $9::bigint[])
+             ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons,
+               evidence = excluded.evidence, since = excluded.since, evaluated_at = excluded.evaluated_at,
+               rules_version = excluded.rules_version, next_change = excluded.next_change,
+               revision = excluded.revision
+             WHERE codes.revision = excluded.revision - 1
+             RETURNING person_id",
+            &[&persons, &colours, &reasons, &evidence, &since, &evaluated, &versions, &next, &revisions],
+        )
+        .await
+        .map_err(backend("save codes"))?;
+    if saved.len() != codes.len() {
+        let saved: std::collections::HashSet<&str> = saved.iter().map(|r| r.get(0)).collect();
+        let mut stale = codes
+            .iter()
+            .filter(|c| !saved.contains(c.person.as_str()))
+            .map(|c| c.person.clone())
+            .collect::<Vec<_>>();
+        stale.sort();
+        return Err(StoreError::CodeConflict { persons: stale });
+    }
 
     let (queued, dues): (Vec<&str>, Vec<i64>) =
         codes.iter().filter_map(|c| c.next_change.map(|t| (c.person.as_str(), t.as_millis()))).unzip();

@@ -126,22 +126,35 @@ impl PostgresStore {
         Ok(())
     }
 
-    pub(crate) async fn device_by_key_row(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>> {
+    /// The devices matching `condition`, which has one parameter, `$1`.
+    pub(crate) async fn device_rows(
+        &self,
+        condition: &str,
+        value: &(dyn tokio_postgres::types::ToSql + Sync),
+    ) -> StoreResult<Vec<DeviceRecord>> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT id, venue_id, label, key_hash, registered_at FROM devices WHERE key_hash = $1",
-                &[&key_hash],
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT id, venue_id, label, key_hash, registered_at, approved_by, approved_at FROM devices
+                     WHERE {condition}"
+                ),
+                &[value],
             )
             .await
-            .map_err(backend("find a device"))?;
-        Ok(row.map(|r| DeviceRecord {
-            id: r.get(0),
-            venue: r.get(1),
-            label: r.get(2),
-            key_hash: r.get(3),
-            registered_at: Timestamp::from_millis(r.get(4)),
-        }))
+            .map_err(backend("find devices"))?;
+        Ok(rows
+            .iter()
+            .map(|r| DeviceRecord {
+                id: r.get(0),
+                venue: r.get(1),
+                label: r.get(2),
+                key_hash: r.get(3),
+                registered_at: Timestamp::from_millis(r.get(4)),
+                approved_by: r.get(5),
+                approved_at: r.get::<_, Option<i64>>(6).map(Timestamp::from_millis),
+            })
+            .collect())
     }
 
     pub(crate) async fn record_checkin_rows(&self, batch: &[NewCheckin]) -> StoreResult<()> {

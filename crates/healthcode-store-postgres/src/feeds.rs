@@ -57,9 +57,9 @@ pub(crate) async fn commit_chunk(store: &PostgresStore, chunk: FeedChunk) -> Sto
         let origin = format!("{} line {line}", chunk.origin);
         let id: i64 = tx
             .query_one(
-                "INSERT INTO rejections (received_at, origin, input, field, reason) VALUES ($1, $2, $3, $4, $5)
-                 RETURNING id",
-                &[&chunk.received_at.as_millis(), &origin, &input, &field, &reason],
+                "INSERT INTO rejections (received_at, origin, input, field, reason, owner)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[&chunk.received_at.as_millis(), &origin, &input, &field, &reason, &chunk.owner],
             )
             .await
             .map_err(backend("record a rejection"))?

@@ -50,6 +50,14 @@ pub(crate) async fn append(tx: &Transaction<'_>, log: &LogAppend) -> StoreResult
     )
     .await
     .map_err(backend("store log nodes"))?;
+    if let Some(c) = &log.checkpoint {
+        tx.execute(
+            "INSERT INTO checkpoints (size, note, signed_at) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING",
+            &[&(c.size as i64), &c.note, &c.signed_at.as_millis()],
+        )
+        .await
+        .map_err(backend("save a checkpoint"))?;
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "0006_residents", include_str!("../migrations/0006_residents.sql")),
     (7, "0007_feeds", include_str!("../migrations/0007_feeds.sql")),
     (8, "0008_evidence_persons_check", include_str!("../migrations/0008_evidence_persons_check.sql")),
+    (9, "0009_one_person_paths", include_str!("../migrations/0009_one_person_paths.sql")),
 ];
 
 /// An arbitrary constant naming healthcode's migration lock.

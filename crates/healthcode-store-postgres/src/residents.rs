@@ -229,9 +229,11 @@ pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreE
         let n = tx.execute(&format!("DELETE FROM {table}"), &[]).await.map_err(backend("delete personal data"))?;
         removed.push((table.to_string(), n));
     }
-    let n =
-        tx.execute("DELETE FROM documents WHERE kind = 'trace'", &[]).await.map_err(backend("delete contact lists"))?;
-    removed.push(("documents (contact lists)".to_string(), n));
+    let n = tx
+        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code')", &[])
+        .await
+        .map_err(backend("delete contact lists and claim codes"))?;
+    removed.push(("documents (contact lists, claim codes)".to_string(), n));
     tx.commit().await.map_err(backend("commit a destruction"))?;
     // Dead tuples keep their bytes until the table is rewritten.
     let tables: Vec<&str> = PERSONAL_TABLES.iter().copied().chain(["documents"]).collect();

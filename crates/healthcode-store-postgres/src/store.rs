@@ -8,6 +8,7 @@ use healthcode_domain::{
 };
 use healthcode_store::Consent;
 use healthcode_store::{
+    ColourChangeCount,
     Access, Account, Alarm, Checkin, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
     DestroyedRows, DeviceRecord, EvidenceColumns, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted,
     LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile,
@@ -21,7 +22,8 @@ use crate::{backend, batch, corrupt, residents, PostgresStore};
 
 const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = least(reevaluation_queue.due, excluded.due)";
 const EVIDENCE_COLUMNS: &str = "kind, value, t1, t2, text, n, extra";
-const CODE_COLUMNS: &str = "person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change";
+const CODE_COLUMNS: &str =
+    "person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change, revision";
 
 fn ids(persons: &[PersonId]) -> Vec<&str> {
     persons.iter().map(PersonId::as_str).collect()
@@ -88,6 +90,7 @@ fn code(row: &Row) -> StoreResult<CodeState> {
         evaluated_at: Timestamp::from_millis(row.get(5)),
         rules_version: row.get(6),
         next_change: row.get::<_, Option<i64>>(7).map(Timestamp::from_millis),
+        revision: row.get(8),
     })
 }
 
@@ -444,7 +447,8 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT person_id, colour, since, evaluated_at, next_change FROM codes WHERE person_id = ANY($1)",
+                "SELECT person_id, colour, since, evaluated_at, next_change, revision FROM codes
+                 WHERE person_id = ANY($1)",
                 &[&ids(wanted)],
             )
             .await
@@ -458,6 +462,7 @@ impl Store for PostgresStore {
                     since: Timestamp::from_millis(r.get(2)),
                     evaluated_at: Timestamp::from_millis(r.get(3)),
                     next_change: r.get::<_, Option<i64>>(4).map(Timestamp::from_millis),
+                    revision: r.get(5),
                 })
             })
             .collect()
@@ -520,12 +525,13 @@ impl Store for PostgresStore {
         let tx = client.transaction().await.map_err(backend("begin recording rejections"))?;
         let insert = tx
             .prepare_cached(
-                "INSERT INTO rejections (received_at, origin, input, field, reason) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO rejections (received_at, origin, input, field, reason, owner)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .await
             .map_err(backend("prepare recording rejections"))?;
         for r in batch {
-            tx.execute(&insert, &[&ms(r.received_at), &r.origin, &r.input, &r.field, &r.reason])
+            tx.execute(&insert, &[&ms(r.received_at), &r.origin, &r.input, &r.field, &r.reason, &r.owner])
                 .await
                 .map_err(backend("record a rejection"))?;
         }
@@ -550,12 +556,13 @@ impl Store for PostgresStore {
         crate::feeds::rejections(self, owner, batch, after_line, limit).await
     }
 
-    async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>> {
+    async fn rejections(&self, after: i64, limit: usize, owner: Option<&str>) -> StoreResult<Vec<Rejection>> {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT id, received_at, origin, input, field, reason FROM rejections WHERE id > $1 ORDER BY id LIMIT $2",
-                &[&after, &(limit as i64)],
+                "SELECT id, received_at, origin, input, field, reason, owner FROM rejections
+                 WHERE id > $1 AND ($3::text IS NULL OR owner = $3) ORDER BY id LIMIT $2",
+                &[&after, &(limit as i64), &owner],
             )
             .await
             .map_err(backend("read rejections"))?;
@@ -568,8 +575,75 @@ impl Store for PostgresStore {
                 input: r.get(3),
                 field: r.get(4),
                 reason: r.get(5),
+                owner: r.get(6),
             })
             .collect())
+    }
+
+    async fn add_colour_changes(&self, counts: &[ColourChangeCount]) -> StoreResult<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        // One row per key: an upsert may not touch a row twice.
+        let mut summed: std::collections::BTreeMap<(&str, &str, i64), i64> = Default::default();
+        for c in counts {
+            *summed.entry((c.origin.as_str(), c.area.as_str(), c.hour)).or_default() += c.persons as i64;
+        }
+        let origins: Vec<&str> = summed.keys().map(|k| k.0).collect();
+        let areas: Vec<&str> = summed.keys().map(|k| k.1).collect();
+        let hours: Vec<i64> = summed.keys().map(|k| k.2).collect();
+        let persons: Vec<i64> = summed.values().copied().collect();
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO colour_change_counts (origin, area, hour, persons)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+                 ON CONFLICT (origin, area, hour) DO UPDATE SET persons = colour_change_counts.persons + excluded.persons",
+                &[&origins, &areas, &hours, &persons],
+            )
+            .await
+            .map_err(backend("count colour changes"))?;
+        Ok(())
+    }
+
+    async fn colour_changes(
+        &self,
+        origin: &str,
+        area: &str,
+        from_hour: i64,
+        to_hour: i64,
+    ) -> StoreResult<Vec<ColourChangeCount>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT hour, persons FROM colour_change_counts
+                 WHERE origin = $1 AND area = $2 AND hour >= $3 AND hour < $4 ORDER BY hour",
+                &[&origin, &area, &from_hour, &to_hour],
+            )
+            .await
+            .map_err(backend("read colour change counts"))?;
+        Ok(rows
+            .iter()
+            .map(|r| ColourChangeCount {
+                hour: r.get(0),
+                origin: origin.to_string(),
+                area: area.to_string(),
+                persons: r.get::<_, i64>(1) as u64,
+            })
+            .collect())
+    }
+
+    async fn mark_colour_burst(&self, origin: &str, area: &str, hour: i64) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let marked = client
+            .execute(
+                "UPDATE colour_change_counts SET alarmed = true
+                 WHERE origin = $1 AND area = $2 AND hour = $3 AND NOT alarmed",
+                &[&origin, &area, &hour],
+            )
+            .await
+            .map_err(backend("mark a colour burst"))?;
+        Ok(marked == 1)
     }
 
     async fn save_profile(&self, profile: &PersonProfile) -> StoreResult<()> {
@@ -605,7 +679,27 @@ impl Store for PostgresStore {
     }
 
     async fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>> {
-        self.device_by_key_row(key_hash).await
+        Ok(self.device_rows("key_hash = $1", &key_hash).await?.pop())
+    }
+
+    async fn device(&self, id: &str) -> StoreResult<Option<DeviceRecord>> {
+        Ok(self.device_rows("id = $1", &id).await?.pop())
+    }
+
+    async fn devices(&self, limit: usize) -> StoreResult<Vec<DeviceRecord>> {
+        self.device_rows("true ORDER BY registered_at DESC, id LIMIT $1", &(limit as i64)).await
+    }
+
+    async fn approve_device(&self, id: &str, by: &str, at: Timestamp) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "UPDATE devices SET approved_by = $2, approved_at = $3 WHERE id = $1 AND approved_by IS NULL",
+                &[&id, &by, &at.as_millis()],
+            )
+            .await
+            .map_err(backend("approve a device"))?;
+        Ok(changed == 1)
     }
 
     async fn record_checkins(&self, batch: &[NewCheckin]) -> StoreResult<()> {

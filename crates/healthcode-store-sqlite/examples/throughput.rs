@@ -78,7 +78,7 @@ async fn main() {
     let resent = store.insert_evidence(&interleaved[..BATCH.min(interleaved.len())]).await.unwrap();
     report("insert_evidence, resent duplicates", resent.len(), "rows", started);
 
-    for pass in ["first codes", "replacing codes"] {
+    for (revision, pass) in [(1, "first codes"), (2, "replacing codes")] {
         let (mut read_time, mut save_time, mut events) = (0.0, 0.0, 0);
         let started = Instant::now();
         for chunk in ids.chunks(BATCH) {
@@ -86,7 +86,7 @@ async fn main() {
             let histories = store.evidence_for_many(chunk).await.unwrap();
             read_time += t.elapsed().as_secs_f64();
             events += histories.iter().map(|(_, e)| e.len()).sum::<usize>();
-            let codes: Vec<CodeState> = histories.iter().map(|(p, e)| code(p, e.len())).collect();
+            let codes: Vec<CodeState> = histories.iter().map(|(p, e)| code(p, e.len(), revision)).collect();
             let t = Instant::now();
             store.save_codes(&codes, &healthcode_store::LogAppend::default()).await.unwrap();
             save_time += t.elapsed().as_secs_f64();
@@ -122,7 +122,7 @@ fn event(person: &PersonId, i: usize, k: usize) -> NewEvidence {
     NewEvidence { person: person.clone(), id: EventId::parse(&format!("e{i:09}-{k}")).unwrap(), at: ts(at), evidence }
 }
 
-fn code(person: &PersonId, events: usize) -> CodeState {
+fn code(person: &PersonId, events: usize, revision: i64) -> CodeState {
     CodeState {
         person: person.clone(),
         colour: if events > 4 { Colour::Yellow } else { Colour::Green },
@@ -132,6 +132,7 @@ fn code(person: &PersonId, events: usize) -> CodeState {
         evaluated_at: Timestamp::from_millis(T0 + HOUR),
         rules_version: "bench".into(),
         next_change: (events > 4).then(|| Timestamp::from_millis(T0 + 14 * 24 * HOUR)),
+        revision,
     }
 }
 

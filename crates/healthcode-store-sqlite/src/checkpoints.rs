@@ -97,21 +97,43 @@ pub(crate) fn register_device(conn: &mut Connection, d: &DeviceRecord) -> Result
     Ok(())
 }
 
-pub(crate) fn device_by_key(conn: &Connection, key_hash: &str) -> Result<Option<DeviceRecord>, StoreError> {
-    conn.prepare_cached("SELECT id, venue_id, label, key_hash, registered_at FROM devices WHERE key_hash = ?1")
-        .and_then(|mut s| {
-            s.query_row([key_hash], |r| {
-                Ok(DeviceRecord {
-                    id: r.get(0)?,
-                    venue: r.get(1)?,
-                    label: r.get(2)?,
-                    key_hash: r.get(3)?,
-                    registered_at: Timestamp::from_millis(r.get(4)?),
-                })
-            })
-            .optional()
-        })
+const DEVICE_COLUMNS: &str = "id, venue_id, label, key_hash, registered_at, approved_by, approved_at";
+
+fn device(r: &rusqlite::Row) -> rusqlite::Result<DeviceRecord> {
+    Ok(DeviceRecord {
+        id: r.get(0)?,
+        venue: r.get(1)?,
+        label: r.get(2)?,
+        key_hash: r.get(3)?,
+        registered_at: Timestamp::from_millis(r.get(4)?),
+        approved_by: r.get(5)?,
+        approved_at: r.get::<_, Option<i64>>(6)?.map(Timestamp::from_millis),
+    })
+}
+
+/// The device matching `condition` (one parameter, `?1`).
+pub(crate) fn device_where(conn: &Connection, condition: &str, value: &str) -> Result<Option<DeviceRecord>, StoreError> {
+    conn.prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE {condition}"))
+        .and_then(|mut s| s.query_row([value], device).optional())
         .map_err(backend("find a device"))
+}
+
+pub(crate) fn devices(conn: &Connection, limit: usize) -> Result<Vec<DeviceRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY registered_at DESC, id LIMIT ?1"))
+        .map_err(backend("read devices"))?;
+    let rows = stmt.query_map([limit as i64], device).map_err(backend("read devices"))?;
+    rows.map(|r| r.map_err(backend("read devices"))).collect()
+}
+
+pub(crate) fn approve_device(conn: &mut Connection, id: &str, by: &str, at: Timestamp) -> Result<bool, StoreError> {
+    let changed = conn
+        .execute(
+            "UPDATE devices SET approved_by = ?2, approved_at = ?3 WHERE id = ?1 AND approved_by IS NULL",
+            (id, by, at.as_millis()),
+        )
+        .map_err(backend("approve a device"))?;
+    Ok(changed == 1)
 }
 
 pub(crate) fn record_checkins(conn: &mut Connection, batch: &[NewCheckin]) -> Result<(), StoreError> {

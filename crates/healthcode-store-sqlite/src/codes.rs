@@ -10,17 +10,35 @@ use crate::{backend, corrupt};
 const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due)";
 
 pub(crate) fn save(conn: &mut Connection, codes: &[CodeState], log: &LogAppend) -> Result<(), StoreError> {
-    // In key order (stable, so that of two codes for one person the later still wins):
-    // each page of the codes and queue tables is then visited once per batch.
+    // In key order: each page of the codes and queue tables is then visited once per
+    // batch. Of two codes for one person the later wins (a stable sort keeps their order).
     let mut sorted: Vec<&CodeState> = codes.iter().collect();
     sorted.sort_by(|a, b| a.person.cmp(&b.person));
+    sorted.dedup_by(|later, earlier| {
+        let same = later.person == earlier.person;
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
+    if let Some(c) = sorted.iter().find(|c| c.revision < 1) {
+        return Err(StoreError::Backend(format!("the code of {} has revision {}; revisions start at 1", c.person, c.revision)));
+    }
     let tx = conn.transaction().map_err(backend("begin saving codes"))?;
+    let mut stale = Vec::new();
     {
+        // A code is saved only over the revision it was evaluated from (none: a first
+        // code, revision 1): an evaluation that another saved after it began loses.
         let mut upsert = tx
             .prepare_cached(
-                "INSERT OR REPLACE INTO codes
-                 (person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO codes
+                 (person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change, revision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons,
+                   evidence = excluded.evidence, since = excluded.since, evaluated_at = excluded.evaluated_at,
+                   rules_version = excluded.rules_version, next_change = excluded.next_change,
+                   revision = excluded.revision
+                 WHERE codes.revision = excluded.revision - 1",
             )
             .map_err(backend("prepare saving codes"))?;
         // An entry already due at the next change is left as it is, not rewritten.
@@ -36,7 +54,7 @@ pub(crate) fn save(conn: &mut Connection, codes: &[CodeState], log: &LogAppend) 
         for c in sorted {
             let reasons = serde_json::to_string(&c.reasons).map_err(encode)?;
             let evidence = serde_json::to_string(&c.evidence).map_err(encode)?;
-            upsert
+            let saved = upsert
                 .execute((
                     c.person.as_str(),
                     c.colour.as_str(),
@@ -46,14 +64,23 @@ pub(crate) fn save(conn: &mut Connection, codes: &[CodeState], log: &LogAppend) 
                     c.evaluated_at.as_millis(),
                     &c.rules_version,
                     c.next_change.map(Timestamp::as_millis),
+                    c.revision,
                 ))
                 .map_err(backend("save a code"))?;
+            if saved != 1 {
+                stale.push(c.person.clone());
+                continue;
+            }
             match c.next_change {
                 Some(t) => requeue.execute((c.person.as_str(), t.as_millis())),
                 None => dequeue.execute([c.person.as_str()]),
             }
             .map_err(backend("update the queue"))?;
         }
+    }
+    if !stale.is_empty() {
+        // Dropping the transaction rolls every code of the batch back, and its log.
+        return Err(StoreError::CodeConflict { persons: stale });
     }
     crate::log::append(&tx, log)?;
     tx.commit().map_err(backend("commit codes"))
@@ -64,7 +91,7 @@ fn encode(e: serde_json::Error) -> StoreError {
 }
 
 const SELECT_CODE: &str =
-    "SELECT person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change FROM codes";
+    "SELECT person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change, revision FROM codes";
 
 pub(crate) fn one(conn: &Connection, person: &PersonId) -> Result<Option<CodeState>, StoreError> {
     conn.prepare_cached(&format!("{SELECT_CODE} WHERE person_id = ?1"))
@@ -84,7 +111,8 @@ pub(crate) fn many(conn: &Connection, persons: &[PersonId]) -> Result<Vec<CodeSt
 pub(crate) fn summaries(conn: &Connection, persons: &[PersonId]) -> Result<Vec<CodeSummary>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT person_id, colour, since, evaluated_at, next_change FROM codes WHERE person_id IN rarray(?1)",
+            "SELECT person_id, colour, since, evaluated_at, next_change, revision FROM codes
+             WHERE person_id IN rarray(?1)",
         )
         .map_err(backend("read code summaries"))?;
     let mut rows = stmt.query([id_array(persons)]).map_err(backend("read code summaries"))?;
@@ -101,6 +129,7 @@ pub(crate) fn summaries(conn: &Connection, persons: &[PersonId]) -> Result<Vec<C
                 .get::<_, Option<i64>>(4)
                 .map_err(backend("read code summaries"))?
                 .map(Timestamp::from_millis),
+            revision: r.get(5).map_err(backend("read code summaries"))?,
         });
     }
     Ok(out)
@@ -237,14 +266,14 @@ pub(crate) fn queue_len(conn: &Connection) -> Result<u64, StoreError> {
         .map_err(backend("count the queue"))
 }
 
-type RawCode = (String, String, String, String, i64, i64, String, Option<i64>);
+type RawCode = (String, String, String, String, i64, i64, String, Option<i64>, i64);
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<RawCode> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
 }
 
 fn decode(
-    (person, colour, reasons, evidence, since, evaluated_at, rules_version, next_change): RawCode,
+    (person, colour, reasons, evidence, since, evaluated_at, rules_version, next_change, revision): RawCode,
 ) -> Result<CodeState, StoreError> {
     Ok(CodeState {
         person: PersonId::parse(&person).map_err(|e| corrupt("code person id", e))?,
@@ -255,5 +284,6 @@ fn decode(
         evaluated_at: Timestamp::from_millis(evaluated_at),
         rules_version,
         next_change: next_change.map(Timestamp::from_millis),
+        revision,
     })
 }

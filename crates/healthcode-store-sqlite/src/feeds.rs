@@ -32,7 +32,8 @@ pub(crate) fn commit_chunk(conn: &mut Connection, chunk: &FeedChunk) -> Result<F
     {
         let mut log = tx
             .prepare_cached(
-                "INSERT INTO rejections (received_at, origin, input, field, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO rejections (received_at, origin, input, field, reason, owner)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(backend("prepare recording rejections"))?;
         let mut listed = tx
@@ -44,7 +45,7 @@ pub(crate) fn commit_chunk(conn: &mut Connection, chunk: &FeedChunk) -> Result<F
             .map_err(backend("prepare listing rejections"))?;
         for FeedRejection { line, event_id, field, reason, input } in chunk.rejections(&outcomes) {
             let origin = format!("{} line {line}", chunk.origin);
-            log.execute((chunk.received_at.as_millis(), &origin, &input, &field, &reason))
+            log.execute((chunk.received_at.as_millis(), &origin, &input, &field, &reason, &chunk.owner))
                 .map_err(backend("record a rejection"))?;
             let rejection_id = tx.last_insert_rowid();
             listed

@@ -37,6 +37,9 @@ pub(crate) fn append(tx: &Transaction, log: &LogAppend) -> Result<(), StoreError
     for n in &log.nodes {
         node.execute((n.level, n.index as i64, &n.hash[..])).map_err(backend("store a log node"))?;
     }
+    if let Some(checkpoint) = &log.checkpoint {
+        save_checkpoint_in(tx, checkpoint)?;
+    }
     Ok(())
 }
 
@@ -89,6 +92,10 @@ pub(crate) fn indices_of(conn: &Connection, person: &PersonId) -> Result<Vec<u64
 }
 
 pub(crate) fn save_checkpoint(conn: &mut Connection, c: &StoredCheckpoint) -> Result<(), StoreError> {
+    save_checkpoint_in(conn, c)
+}
+
+fn save_checkpoint_in(conn: &Connection, c: &StoredCheckpoint) -> Result<(), StoreError> {
     conn.execute(
         "INSERT OR IGNORE INTO checkpoints (size, note, signed_at) VALUES (?1, ?2, ?3)",
         (c.size as i64, &c.note, c.signed_at.as_millis()),

@@ -209,8 +209,10 @@ pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError
         let n = tx.execute(&format!("DELETE FROM {table}"), []).map_err(backend("delete personal data"))?;
         removed.push((table.to_string(), n as u64));
     }
-    let n = tx.execute("DELETE FROM documents WHERE kind = 'trace'", []).map_err(backend("delete contact lists"))?;
-    removed.push(("documents (contact lists)".to_string(), n as u64));
+    let n = tx
+        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code')", [])
+        .map_err(backend("delete contact lists and claim codes"))?;
+    removed.push(("documents (contact lists, claim codes)".to_string(), n as u64));
     tx.commit().map_err(backend("commit a destruction"))?;
     // Deleted pages would keep their bytes: rebuild the file, then empty the write-ahead log.
     conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").map_err(backend("vacuum after a destruction"))?;

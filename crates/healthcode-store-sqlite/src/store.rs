@@ -7,7 +7,7 @@ use healthcode_store::Consent;
 use healthcode_store::{
     Access, Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
     DestroyedRows, DeviceRecord, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted, LogAppend, LogNode,
-    NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink,
+    ColourChangeCount, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink,
     Rejection, ResidentKey, SealedPersonalData, Store, StoreResult, StoredCheckpoint, VenueRecord,
 };
 use healthcode_store::{ResearchCount, ResearchMetric};
@@ -231,8 +231,33 @@ impl Store for SqliteStore {
         self.write(move |c| rejections::record(c, &batch)).await
     }
 
-    async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>> {
-        self.read(move |c| rejections::list(c, after, limit)).await
+    async fn rejections(&self, after: i64, limit: usize, owner: Option<&str>) -> StoreResult<Vec<Rejection>> {
+        let owner = owner.map(str::to_string);
+        self.read(move |c| rejections::list(c, after, limit, owner.as_deref())).await
+    }
+
+    async fn add_colour_changes(&self, counts: &[ColourChangeCount]) -> StoreResult<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let counts = counts.to_vec();
+        self.write(move |c| rejections::add_colour_changes(c, &counts)).await
+    }
+
+    async fn colour_changes(
+        &self,
+        origin: &str,
+        area: &str,
+        from_hour: i64,
+        to_hour: i64,
+    ) -> StoreResult<Vec<ColourChangeCount>> {
+        let (origin, area) = (origin.to_string(), area.to_string());
+        self.read(move |c| rejections::colour_changes(c, &origin, &area, from_hour, to_hour)).await
+    }
+
+    async fn mark_colour_burst(&self, origin: &str, area: &str, hour: i64) -> StoreResult<bool> {
+        let (origin, area) = (origin.to_string(), area.to_string());
+        self.write(move |c| rejections::mark_colour_burst(c, &origin, &area, hour)).await
     }
 
     async fn commit_feed_chunk(&self, chunk: FeedChunk) -> StoreResult<FeedCommit> {
@@ -296,7 +321,21 @@ impl Store for SqliteStore {
 
     async fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>> {
         let key_hash = key_hash.to_string();
-        self.read(move |c| checkpoints::device_by_key(c, &key_hash)).await
+        self.read(move |c| checkpoints::device_where(c, "key_hash = ?1", &key_hash)).await
+    }
+
+    async fn device(&self, id: &str) -> StoreResult<Option<DeviceRecord>> {
+        let id = id.to_string();
+        self.read(move |c| checkpoints::device_where(c, "id = ?1", &id)).await
+    }
+
+    async fn devices(&self, limit: usize) -> StoreResult<Vec<DeviceRecord>> {
+        self.read(move |c| checkpoints::devices(c, limit)).await
+    }
+
+    async fn approve_device(&self, id: &str, by: &str, at: Timestamp) -> StoreResult<bool> {
+        let (id, by) = (id.to_string(), by.to_string());
+        self.write(move |c| checkpoints::approve_device(c, &id, &by, at)).await
     }
 
     async fn record_checkins(&self, batch: &[NewCheckin]) -> StoreResult<()> {

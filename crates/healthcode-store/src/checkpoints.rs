@@ -44,6 +44,9 @@ pub struct DeviceRecord {
     #[serde(skip_serializing)]
     pub key_hash: String,
     pub registered_at: Timestamp,
+    /// The provincial officer who approved the device: until then it looks nobody up.
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

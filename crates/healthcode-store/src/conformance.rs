@@ -12,7 +12,7 @@ use healthcode_domain::{
 
 use crate::{Account, Approval, Credential, CredentialKind, Decision, DecisionStatus, NewAlarm};
 use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
-use crate::{CodeState, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
+use crate::{CodeState, ColourChangeCount, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
 use crate::{Complaint, ComplaintAnswer, ComplaintQuery, ComplaintStatus, NewAccess, ProxyLink, ResidentKey};
 use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
@@ -37,6 +37,8 @@ where
     codes_round_trip_and_are_counted(&make().await).await;
     every_kind_of_evidence_round_trips(&make().await).await;
     rejections_are_kept_in_order(&make().await).await;
+    colour_changes_are_counted_by_hour_and_a_burst_is_marked_once(&make().await).await;
+    a_code_is_saved_only_over_the_revision_it_was_evaluated_from(&make().await).await;
     checkpoint_records_round_trip(&make().await).await;
     the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(&make().await).await;
     accounts_credentials_decisions_and_alarms_round_trip(&make().await).await;
@@ -82,7 +84,12 @@ fn stay(person: &PersonId, id: &str, area: &str, to: Option<i64>) -> NewEvidence
     }
 }
 
+/// A first code (revision 1); `code_at` for a later revision.
 fn code(person: &PersonId, colour: Colour, next_change: Option<i64>) -> CodeState {
+    code_at(person, colour, next_change, 1)
+}
+
+fn code_at(person: &PersonId, colour: Colour, next_change: Option<i64>, revision: i64) -> CodeState {
     CodeState {
         person: person.clone(),
         colour,
@@ -92,6 +99,7 @@ fn code(person: &PersonId, colour: Colour, next_change: Option<i64>) -> CodeStat
         evaluated_at: t(2),
         rules_version: "test".into(),
         next_change: next_change.map(t),
+        revision,
     }
 }
 
@@ -277,7 +285,7 @@ async fn persons_with_evidence_are_queued_for_rule_changes(store: &impl Store) {
     store.save_codes(&[code(&p, Colour::Yellow, None)], &LogAppend::default()).await.unwrap();
     assert_eq!(store.queue_persons_with_evidence(t(0)).await.unwrap(), 1);
     assert_eq!(store.due_persons(t(0), 10).await.unwrap(), std::slice::from_ref(&p));
-    store.save_codes(&[code(&p, Colour::Yellow, None)], &LogAppend::default()).await.unwrap();
+    store.save_codes(&[code_at(&p, Colour::Yellow, None, 2)], &LogAppend::default()).await.unwrap();
     assert_eq!(store.queue_codes_of_other_versions("test", t(0)).await.unwrap(), 0, "codes of this version stay");
     assert_eq!(
         store.queue_codes_of_other_versions("2.0", t(0)).await.unwrap(),
@@ -319,8 +327,9 @@ async fn codes_round_trip_and_are_counted(store: &impl Store) {
     assert_eq!(store.code(&pid("nobody")).await.unwrap(), None);
     let mut updated = c.clone();
     updated.colour = Colour::Yellow;
+    updated.revision = 2;
     store.save_codes(&[updated.clone()], &LogAppend::default()).await.unwrap();
-    assert_eq!(store.code(&p).await.unwrap(), Some(updated.clone()), "saving again replaces the code");
+    assert_eq!(store.code(&p).await.unwrap(), Some(updated.clone()), "saving the next revision replaces the code");
     let summaries = store.code_summaries(&[p.clone(), pid("nobody")]).await.unwrap();
     assert_eq!(summaries, [crate::CodeSummary::from(&updated)], "summaries match the stored codes");
     assert_eq!(store.codes(&[p, q, pid("nobody")]).await.unwrap().len(), 2);
@@ -352,6 +361,7 @@ async fn codes_round_trip_and_are_counted(store: &impl Store) {
 async fn rejections_are_kept_in_order(store: &impl Store) {
     let r = |n: usize| NewRejection {
         received_at: t(1),
+        owner: Some(if n == 2 { "telecom" } else { "health" }.to_string()),
         origin: format!("batch row {n}"),
         input: "{\"type\":\"feverish\"}".into(),
         field: n.is_multiple_of(2).then(|| "type".to_string()),
@@ -359,14 +369,79 @@ async fn rejections_are_kept_in_order(store: &impl Store) {
     };
     store.record_rejections(&[r(1), r(2), r(3)]).await.unwrap();
     store.record_rejections(&[]).await.unwrap();
-    let all = store.rejections(0, 10).await.unwrap();
-    assert_eq!(all.len(), 3);
+    store.record_rejections(&[NewRejection { owner: None, ..r(4) }]).await.unwrap();
+    let all = store.rejections(0, 10, None).await.unwrap();
+    assert_eq!(all.len(), 4);
     assert!(all.windows(2).all(|w| w[0].id < w[1].id), "ids increase");
     assert_eq!(all[1].field.as_deref(), Some("type"));
     assert_eq!(all[2].reason, "reason 3");
-    let page = store.rejections(all[0].id, 1).await.unwrap();
+    assert_eq!((all[1].owner.as_deref(), all[3].owner.as_deref()), (Some("telecom"), None), "owners read back");
+    let page = store.rejections(all[0].id, 1, None).await.unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].origin, "batch row 2", "paging continues after the given id");
+    let healths: Vec<String> =
+        store.rejections(0, 10, Some("health")).await.unwrap().into_iter().map(|r| r.origin).collect();
+    assert_eq!(healths, ["batch row 1", "batch row 3"], "an owner's own rejections only");
+    assert_eq!(store.rejections(all[0].id, 10, Some("telecom")).await.unwrap().len(), 1);
+    assert!(store.rejections(0, 10, Some("nobody")).await.unwrap().is_empty());
+}
+
+async fn colour_changes_are_counted_by_hour_and_a_burst_is_marked_once(store: &impl Store) {
+    let count = |hour: i64, origin: &str, area: &str, persons: u64| ColourChangeCount {
+        hour,
+        origin: origin.into(),
+        area: area.into(),
+        persons,
+    };
+    store.add_colour_changes(&[]).await.unwrap();
+    store
+        .add_colour_changes(&[count(10, "trace", "3301", 4), count(11, "trace", "3301", 1), count(10, "decision", "3301", 9)])
+        .await
+        .unwrap();
+    store.add_colour_changes(&[count(10, "trace", "3301", 3), count(10, "trace", "3302", 5)]).await.unwrap();
+    assert_eq!(
+        store.colour_changes("trace", "3301", 0, 100).await.unwrap(),
+        [count(10, "trace", "3301", 7), count(11, "trace", "3301", 1)],
+        "summed by hour, one origin and area, by hour"
+    );
+    assert_eq!(store.colour_changes("trace", "3301", 11, 12).await.unwrap(), [count(11, "trace", "3301", 1)]);
+    assert!(store.colour_changes("feed:stay", "3301", 0, 100).await.unwrap().is_empty());
+    assert!(store.mark_colour_burst("trace", "3301", 10).await.unwrap(), "the first mark");
+    assert!(!store.mark_colour_burst("trace", "3301", 10).await.unwrap(), "once per hour");
+    assert!(store.mark_colour_burst("trace", "3302", 10).await.unwrap(), "each area on its own");
+    assert!(!store.mark_colour_burst("trace", "3301", 99).await.unwrap(), "an hour with no count");
+}
+
+/// Two evaluations of one person from the same stored code: the second to save loses,
+/// whole (its batch, queue entries and log appended with it), and says who to evaluate again.
+async fn a_code_is_saved_only_over_the_revision_it_was_evaluated_from(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let q = person(store, "p2").await;
+    store.save_codes(&[code(&p, Colour::Yellow, Some(5))], &LogAppend::default()).await.unwrap();
+    let refused = store.save_codes(&[code(&p, Colour::Red, None)], &LogAppend::default()).await;
+    assert!(
+        matches!(&refused, Err(StoreError::CodeConflict { persons }) if persons == std::slice::from_ref(&p)),
+        "a second first code: {refused:?}"
+    );
+    store.save_codes(&[code_at(&p, Colour::Red, Some(6), 2)], &LogAppend::default()).await.unwrap();
+    // A stale evaluation (from revision 1) in a batch with a fresh one: nothing is saved.
+    let log = LogAppend {
+        leaves: vec![LogLeaf { index: 0, data: vec![1], person: Some(p.clone()) }],
+        nodes: vec![LogNode { level: 0, index: 0, hash: [1; 32] }],
+        checkpoint: None,
+    };
+    let refused = store.save_codes(&[code(&q, Colour::Red, None), code_at(&p, Colour::Green, None, 2)], &log).await;
+    assert!(
+        matches!(&refused, Err(StoreError::CodeConflict { persons }) if persons == std::slice::from_ref(&p)),
+        "{refused:?}"
+    );
+    assert_eq!(store.code(&p).await.unwrap().map(|c| (c.colour, c.revision)), Some((Colour::Red, 2)));
+    assert_eq!(store.code(&q).await.unwrap(), None, "the batch's other codes are not saved either");
+    assert_eq!(store.log_size().await.unwrap(), 0, "nor its log entries");
+    assert_eq!(store.due_persons(t(100), 10).await.unwrap(), [p.clone()], "nor its queue entries");
+    let summary = store.code_summaries(std::slice::from_ref(&p)).await.unwrap();
+    assert_eq!(summary[0].revision, 2, "summaries carry the revision to evaluate from");
+    assert!(store.save_codes(&[code_at(&q, Colour::Red, None, 0)], &LogAppend::default()).await.is_err());
 }
 
 async fn every_kind_of_evidence_round_trips(store: &impl Store) {
@@ -444,10 +519,24 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
         label: "东门".into(),
         key_hash: "dev-hash".into(),
         registered_at: t(2),
+        approved_by: None,
+        approved_at: None,
     };
     store.register_device(&device).await.unwrap();
-    assert_eq!(store.device_by_key("dev-hash").await.unwrap(), Some(device));
+    assert_eq!(store.device_by_key("dev-hash").await.unwrap(), Some(device.clone()));
     assert_eq!(store.device_by_key("nope").await.unwrap(), None);
+    assert_eq!(store.device("d1").await.unwrap(), Some(device.clone()));
+    assert_eq!(store.device("nope").await.unwrap(), None);
+    assert!(store.approve_device("d1", "officer", t(3)).await.unwrap(), "approved once");
+    assert!(!store.approve_device("d1", "another", t(4)).await.unwrap(), "an approval stands");
+    assert!(!store.approve_device("nope", "officer", t(4)).await.unwrap(), "no such device");
+    let approved = DeviceRecord { approved_by: Some("officer".into()), approved_at: Some(t(3)), ..device };
+    assert_eq!(store.device_by_key("dev-hash").await.unwrap(), Some(approved.clone()));
+    let second = DeviceRecord { id: "d2".into(), key_hash: "dev-2".into(), registered_at: t(5), ..approved.clone() };
+    store.register_device(&DeviceRecord { approved_by: None, approved_at: None, ..second.clone() }).await.unwrap();
+    let listed: Vec<String> = store.devices(10).await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(listed, ["d2", "d1"], "devices, newest first");
+    assert_eq!(store.devices(1).await.unwrap().len(), 1);
 
     let checkin = |at: i64, outcome| NewCheckin {
         person: p.clone(),
@@ -478,17 +567,24 @@ async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store:
     let leaf = |index: u64, who: Option<&PersonId>| LogLeaf { index, data: vec![index as u8; 3], person: who.cloned() };
     let node = |level: u8, index: u64| LogNode { level, index, hash: [index as u8 + level; 32] };
     assert_eq!(store.log_size().await.unwrap(), 0);
-    let first = LogAppend { leaves: vec![leaf(0, Some(&p)), leaf(1, None)], nodes: vec![node(0, 0), node(0, 1)] };
+    let checkpoint = |size| StoredCheckpoint { size, note: format!("note {size}"), signed_at: t(size as i64) };
+    // The first append stores its checkpoint in the same transaction.
+    let first = LogAppend {
+        leaves: vec![leaf(0, Some(&p)), leaf(1, None)],
+        nodes: vec![node(0, 0), node(0, 1)],
+        checkpoint: Some(checkpoint(2)),
+    };
     store.save_codes(&[code(&p, Colour::Red, None)], &first).await.unwrap();
     assert_eq!(store.log_size().await.unwrap(), 2);
+    assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint(2)));
 
     // A writer that still thinks the log has 1 leaf is refused, and its codes are not saved.
-    let stale = LogAppend { leaves: vec![leaf(1, Some(&p))], nodes: vec![] };
-    let refused = store.save_codes(&[code(&p, Colour::Green, None)], &stale).await;
+    let stale = LogAppend { leaves: vec![leaf(1, Some(&p))], nodes: vec![], checkpoint: None };
+    let refused = store.save_codes(&[code_at(&p, Colour::Green, None, 2)], &stale).await;
     assert!(matches!(refused, Err(StoreError::LogConflict { expected: 1, found: 2 })), "{refused:?}");
     assert_eq!(store.code(&p).await.unwrap().unwrap().colour, Colour::Red, "nothing of a refused append is kept");
 
-    store.append_log(&LogAppend { leaves: vec![leaf(2, None)], nodes: vec![node(0, 2)] }).await.unwrap();
+    store.append_log(&LogAppend { leaves: vec![leaf(2, None)], nodes: vec![node(0, 2)], checkpoint: None }).await.unwrap();
     assert_eq!(store.log_size().await.unwrap(), 3);
     assert_eq!(store.log_leaves(1, 10).await.unwrap(), vec![(1, vec![1; 3]), (2, vec![2; 3])]);
     assert_eq!(
@@ -498,7 +594,6 @@ async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store:
     );
     assert_eq!(store.log_indices_of(&p).await.unwrap(), vec![0], "a person's own entries");
 
-    let checkpoint = |size| StoredCheckpoint { size, note: format!("note {size}"), signed_at: t(size as i64) };
     store.save_checkpoint(&checkpoint(2)).await.unwrap();
     store.save_checkpoint(&checkpoint(3)).await.unwrap();
     store.save_checkpoint(&checkpoint(3)).await.unwrap();
@@ -745,7 +840,7 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
     let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
     assert_eq!(removed.len(), PERSONAL_TABLES.len() + 1, "every personal table and the contact lists: {removed:?}");
     assert_eq!((count("persons"), count("evidence"), count("personal_data")), (Some(2), Some(1), Some(2)));
-    assert_eq!(count("documents (contact lists)"), Some(1));
+    assert_eq!(count("documents (contact lists, claim codes)"), Some(1));
     assert_eq!(store.person_count().await.unwrap(), 0);
     assert_eq!(store.personal_data(&alice).await.unwrap(), None, "the wrapped key is gone: nothing can open the data");
     assert_eq!(store.resident_key("k").await.unwrap(), None);
@@ -819,8 +914,8 @@ async fn feed_chunks_move_the_mark_once_with_their_rows(store: &impl Store) {
     assert_eq!(listed.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 4], "by line");
     assert_eq!(listed[0].field.as_deref(), Some("id"));
     assert!(listed[0].error.contains("`old` was already recorded with different content"), "{:?}", listed[0]);
-    let log = store.rejections(0, 10).await.unwrap();
-    assert_eq!(log.len(), 2, "every rejected row is in the rejection log");
+    let log = store.rejections(0, 10, Some("cdc")).await.unwrap();
+    assert_eq!(log.len(), 2, "every rejected row is in the rejection log, as its owner's");
     assert_eq!(log.iter().map(|r| r.id).collect::<Vec<_>>(), listed.iter().map(|r| r.rejection_id).collect::<Vec<_>>());
     assert_eq!(log[1].origin, "feed b1 (cdc) line 4");
     assert_eq!(log[1].input, "input 4");

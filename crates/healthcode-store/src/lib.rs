@@ -33,6 +33,11 @@ pub enum StoreError {
     /// Re-read the log's frontier and try again.
     #[error("the transparency log grew meanwhile (expected size {expected}, found {found})")]
     LogConflict { expected: u64, found: u64 },
+    /// A code save found a person's stored code at another revision than the one it was
+    /// evaluated from: another evaluation saved meanwhile. Nothing was saved; evaluate
+    /// those persons again.
+    #[error("{} persons' codes were saved by another evaluation meanwhile", persons.len())]
+    CodeConflict { persons: Vec<PersonId> },
     #[error("database schema version {found} is newer than this program supports ({supported}); upgrade healthcode")]
     SchemaTooNew { found: i64, supported: i64 },
 }
@@ -50,7 +55,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// - inserting evidence puts its person on the re-evaluation queue, due at the event's
 ///   `at` (or earlier if already queued earlier), in the same transaction;
 /// - `save_codes` sets each person's queue entry to the code's `next_change`, or removes
-///   it when there is none.
+///   it when there is none; it saves nothing (`CodeConflict`) if a code's `revision` is
+///   not one more than the stored one (none stored: 0).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Registers a person, or leaves an existing one unchanged. Returns true if created.
@@ -139,8 +145,23 @@ pub trait Store: Send + Sync + 'static {
     async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>>;
 
     async fn record_rejections(&self, batch: &[NewRejection]) -> StoreResult<()>;
-    /// Rejections with id greater than `after`, oldest first.
-    async fn rejections(&self, after: i64, limit: usize) -> StoreResult<Vec<Rejection>>;
+    /// Rejections with id greater than `after`, oldest first; only `owner`'s if given.
+    async fn rejections(&self, after: i64, limit: usize, owner: Option<&str>) -> StoreResult<Vec<Rejection>>;
+
+    /// Adds to the hourly counts of colour changes (summing rows with the same hour,
+    /// origin and area).
+    async fn add_colour_changes(&self, counts: &[ColourChangeCount]) -> StoreResult<()>;
+    /// The counts of one origin and area with `from_hour <= hour < to_hour`, by hour.
+    async fn colour_changes(
+        &self,
+        origin: &str,
+        area: &str,
+        from_hour: i64,
+        to_hour: i64,
+    ) -> StoreResult<Vec<ColourChangeCount>>;
+    /// Marks an hour's count of an origin and area as alarmed; true only for the call that
+    /// marked it (one alarm per hour, however many servers see the burst).
+    async fn mark_colour_burst(&self, origin: &str, area: &str, hour: i64) -> StoreResult<bool>;
 
     // Bulk feeds.
 
@@ -275,6 +296,12 @@ pub trait Store: Send + Sync + 'static {
 
     async fn register_device(&self, device: &DeviceRecord) -> StoreResult<()>;
     async fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>>;
+    async fn device(&self, id: &str) -> StoreResult<Option<DeviceRecord>>;
+    /// Up to `limit` devices, newest first.
+    async fn devices(&self, limit: usize) -> StoreResult<Vec<DeviceRecord>>;
+    /// Records who approved a device; false (and nothing changed) if it is approved
+    /// already or there is no such device.
+    async fn approve_device(&self, id: &str, by: &str, at: Timestamp) -> StoreResult<bool>;
 
     async fn record_checkins(&self, batch: &[NewCheckin]) -> StoreResult<()>;
     /// Check-ins at a venue with `from <= at < to`, oldest first, at most `limit`.

@@ -29,6 +29,10 @@ pub struct LogNode {
 pub struct LogAppend {
     pub leaves: Vec<LogLeaf>,
     pub nodes: Vec<LogNode>,
+    /// A checkpoint to store in the same transaction: the log's first append signs one,
+    /// so that a log with entries and no checkpoint can only be a log whose checkpoints
+    /// were deleted.
+    pub checkpoint: Option<StoredCheckpoint>,
 }
 
 impl LogAppend {

@@ -52,6 +52,11 @@ pub struct CodeState {
     pub rules_version: String,
     /// When the passing of time alone can next change the result, if ever.
     pub next_change: Option<Timestamp>,
+    /// Grows by one with every save of the person's code: a save carries the revision it
+    /// makes (the stored one plus one, 1 for a first code) and is refused if the stored
+    /// revision is not the one before it (another evaluation saved meanwhile).
+    #[serde(default)]
+    pub revision: i64,
 }
 
 /// The part of a `CodeState` that dating a colour change needs.
@@ -62,6 +67,7 @@ pub struct CodeSummary {
     pub since: Timestamp,
     pub evaluated_at: Timestamp,
     pub next_change: Option<Timestamp>,
+    pub revision: i64,
 }
 
 impl From<&CodeState> for CodeSummary {
@@ -72,6 +78,7 @@ impl From<&CodeState> for CodeSummary {
             since: c.since,
             evaluated_at: c.evaluated_at,
             next_change: c.next_change,
+            revision: c.revision,
         }
     }
 }
@@ -85,6 +92,9 @@ pub struct ReasonEvidence {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRejection {
     pub received_at: Timestamp,
+    /// The account that submitted the input (a data source reads its own rejections
+    /// only); `None` for the system's own (scenarios, imports).
+    pub owner: Option<String>,
     /// Where the input came from, e.g. `api`, `batch row 17`, `scenario fever-negative-test`.
     pub origin: String,
     /// The input as received (JSON text, or the raw line if it was not JSON).
@@ -97,6 +107,7 @@ pub struct NewRejection {
 pub struct Rejection {
     pub id: i64,
     pub received_at: Timestamp,
+    pub owner: Option<String>,
     pub origin: String,
     pub input: String,
     pub field: Option<String>,
@@ -127,3 +138,16 @@ pub struct ResearchCount {
 
 /// The day number (China Standard Time) of a time in milliseconds, as research counts use it.
 pub const CST_OFFSET_MS: i64 = 8 * 3_600_000;
+
+/// Persons whose code turned red, orange or yellow within one hour, by what made it so
+/// (`origin`: `decision`, `trace`, `designation`, `feed:<event type>`) and by their
+/// residence city (`area`: the first four digits, or the region for persons without
+/// one). The alarms compare an hour with the week before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColourChangeCount {
+    /// Hours since the Unix epoch.
+    pub hour: i64,
+    pub origin: String,
+    pub area: String,
+    pub persons: u64,
+}

@@ -128,7 +128,7 @@ pub type DestroyedRows = Vec<(String, u64)>;
 /// The tables holding data about persons, emptied when the epidemic is declared over.
 /// The transparency log stays: it holds salted commitments, never a person id, and with
 /// the persons gone nobody can tie a commitment to anyone. Documents of kind `trace`
-/// (contact lists) go too; rule and designation proposals stay, and so do feed batches'
+/// (contact lists) and `claim_code` go too; rule and designation proposals stay, and so do feed batches'
 /// counters (their rejected rows, which name events and persons, go).
 pub const PERSONAL_TABLES: &[&str] = &[
     "personal_data",

@@ -118,12 +118,17 @@ async fn personal_data_is_sealed_at_rest_and_gone_after_destruction() {
         "the masked name is kept, for gates"
     );
 
-    // A backup taken before the destruction.
+    // A backup taken before the destruction, with the key files a destruction keeps
+    // (the log's key, which its stored checkpoints must verify with, and the signing keys).
     let backup = dir.path().join("backup");
     std::fs::create_dir_all(backup.join("data")).unwrap();
     for (name, bytes) in files_under(&data) {
         let file = Path::new(&name).file_name().unwrap();
         std::fs::write(backup.join("data").join(file), bytes).unwrap();
+    }
+    std::fs::create_dir_all(backup.join("keys")).unwrap();
+    for kept in ["log.key", "signing.json"] {
+        std::fs::copy(dir.path().join("keys").join(kept), backup.join("keys").join(kept)).unwrap();
     }
 
     let refused = healthcode().args(["destroy", "--basis", "test"]).output().unwrap();

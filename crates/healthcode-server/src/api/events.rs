@@ -108,7 +108,8 @@ async fn ingest_one(
     // The same test the service applies (`IgnoredAny` would let `1e999` through).
     let is_json = serde_json::from_str::<Value>(&text).is_ok();
     let origin = format!("{origin} ({})", source.1);
-    let report = state.service.ingest_from(source.0, &[1], &[text], AtPolicy::ServerClock, &origin).await?;
+    let report =
+        state.service.ingest_owned(source.0, Some(&source.1), &[1], &[text], AtPolicy::ServerClock, &origin).await?;
     row_response(report, is_json)
 }
 
@@ -141,7 +142,10 @@ pub(crate) async fn batch(
         )));
     }
     let origin = format!("api batch ({who})");
-    let report = state.service.ingest_from(source, &line_numbers, &rows, AtPolicy::ServerClock, &origin).await?;
+    let report = state
+        .service
+        .ingest_owned(source, Some(&who), &line_numbers, &rows, AtPolicy::ServerClock, &origin)
+        .await?;
     Ok(Json(report))
 }
 

@@ -8,13 +8,14 @@ use crate::{ApiError, AppState};
 
 /// Rejected inputs, oldest first: at most `limit` (1 to 1000, default 100) with an id
 /// above `after` (default 0). `next_after` is the `after` of the next page, or null
-/// when this page is the last. ID numbers in the kept inputs are masked.
+/// when this page is the last. ID numbers in the kept inputs are masked (and were when
+/// they were kept); a data source reads only the rejections of its own inputs.
 pub(crate) async fn rejections(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     query: RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    crate::api::policy::allow(&state, &headers, crate::api::policy::Action::ReadRejections).await?;
+    let reader = crate::api::policy::allow(&state, &headers, crate::api::policy::Action::ReadRejections).await?;
     let query = query_params(query)?;
     let number = |name: &str, default: i64| -> Result<i64, ApiError> {
         match query.get(name) {
@@ -29,7 +30,7 @@ pub(crate) async fn rejections(
     };
     let after = number("after", 0)?;
     let limit = number("limit", 100)?.clamp(1, 1000) as usize;
-    let mut rejections = state.service.store().rejections(after, limit).await?;
+    let mut rejections = state.service.rejections(&reader, after, limit).await?;
     for r in &mut rejections {
         r.input = redact_id_numbers(&r.input);
     }
