@@ -25,6 +25,7 @@ pub enum Entry {
     DesignationApproval(DesignationApproval),
     DecisionApproval(DecisionApproval),
     TraceApproval(TraceApproval),
+    DeviceApproval(DeviceApproval),
     Alarm(Alarm),
     Destruction(Destruction),
 }
@@ -97,6 +98,16 @@ pub struct TraceApproval {
     /// How many persons became close contacts; never who.
     pub persons: u64,
     pub proposed_by: String,
+    pub approved_by: String,
+}
+
+/// A checkpoint device (a gate that reads codes and ID cards, and so can look people up)
+/// was approved to work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceApproval {
+    pub at: i64,
+    pub device_id: String,
+    pub venue_id: String,
     pub approved_by: String,
 }
 

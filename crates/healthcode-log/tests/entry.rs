@@ -38,6 +38,12 @@ fn all_kinds() -> Vec<Entry> {
             rule_set_version: "1".into(),
             origin: Some("trace".into()),
         }),
+        Entry::DeviceApproval(DeviceApproval {
+            at: 5,
+            device_id: "d0123".into(),
+            venue_id: "v0456".into(),
+            approved_by: "province/qian".into(),
+        }),
         Entry::TraceApproval(TraceApproval {
             at: 4,
             trace_id: "trace0123".into(),

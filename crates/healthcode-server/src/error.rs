@@ -100,6 +100,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::LogTampered(why) => ApiError::Internal(why),
             ServiceError::Forbidden(why) => ApiError::Forbidden(why),
             ServiceError::Conflict(why) => ApiError::Conflict(why),
+            ServiceError::RateLimited(why) => ApiError::TooManyRequests(why),
             ServiceError::Token(refused) => {
                 ApiError::InvalidToken { reason: refused.code(), message: refused.to_string() }
             }

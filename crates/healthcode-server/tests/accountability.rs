@@ -229,6 +229,8 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("POST", &format!("/v1/persons/{person}/complaints?purpose=curious"), "{}", &[]),
         ("GET", &format!("/v1/persons/{person}/consents?purpose=curious"), "", &[]),
         ("POST", &format!("/v1/persons/{person}/consents?purpose=curious"), "{}", &[]),
+        ("GET", "/v1/devices", "", &["provincial", "provincial2", "provincial3", "local", "auditor"]),
+        ("POST", "/v1/devices/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
         ("POST", "/v1/third-parties", "{}", &["provincial", "provincial2", "provincial3"]),
         ("GET", "/v1/third-parties", "", &["provincial", "provincial2", "provincial3", "auditor"]),
         ("POST", "/v1/third-parties/nope/revoke", "", &["provincial", "provincial2", "provincial3"]),

@@ -234,6 +234,14 @@ async fn gates_read_codes_and_id_cards_and_see_only_colour_and_masked_name(app: 
 
     let person = register_named(&app, "33010619800101123", "王小明").await;
     let code = token(&app, &person).await["token"].as_str().unwrap().to_string();
+    // Until a provincial officer approves the device, it checks nobody.
+    let (status, refused) = app.post_with_key("/v1/gate/check", &device_key, json!({ "code": code }).to_string()).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (403, Some("forbidden")), "{refused}");
+    let approve = format!("/v1/devices/{}/approve", device["device"]["id"].as_str().unwrap());
+    assert_eq!(app.post_with_key(&approve, &app.keys["local"], "").await.0, 403, "a local office does not approve");
+    let (status, approved) = app.post_with_key(&approve, &app.keys["provincial"], "").await;
+    assert_eq!((status, approved["device"]["approved_by"].as_str()), (200, Some("provincial")), "{approved}");
+    assert_eq!(app.post_with_key(&approve, &app.keys["provincial2"], "").await.0, 409, "approved once");
     let (status, answer) = app.post_with_key("/v1/gate/check", &device_key, json!({ "code": code }).to_string()).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["outcome"], "allow");
@@ -249,6 +257,10 @@ async fn gates_read_codes_and_id_cards_and_see_only_colour_and_masked_name(app: 
         (Some("allow_with_mask"), Some("id_card_with_mask"))
     );
     assert!(!answer.to_string().contains("33010619400101777"), "the ID number is never echoed");
+    let looked_up = app.service.person_id_for(
+        &healthcode_domain::IdDocument::parse("resident_id", &resident_id("33010619400101777")).unwrap(),
+    );
+    assert_eq!(app.service.store().person(&looked_up).await.unwrap(), None, "a lookup registers nobody");
 
     // A forged code is a verdict (deny with the reason), not an error.
     let (_, answer) = app.post_with_key("/v1/gate/check", &device_key, r#"{"code":"HC1:XYZ"}"#).await;

@@ -59,6 +59,20 @@ impl HealthService {
         Ok(profile)
     }
 
+    /// What a door decides for an ID card no one ever named: the colour the rules give
+    /// without evidence (green under the reference rules), nothing recorded.
+    pub(crate) fn decide_for_unknown(&self, document: &healthcode_domain::IdDocument, venue: &VenueRecord) -> DoorDecision {
+        let shared = self.shared();
+        let colour = shared.rules.evaluate(document.id_type().person_kind(), &[], &shared.areas, self.clock.now()).colour;
+        DoorDecision {
+            decision: access_decision(colour, venue.category, PresentedBy::IdCard),
+            colour,
+            masked_name: None,
+            venue: venue.id.clone(),
+            category: venue.category,
+        }
+    }
+
     /// Decides whether a person may enter a venue now and records the attempt.
     pub async fn decide_at_door(
         &self,

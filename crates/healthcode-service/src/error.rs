@@ -31,6 +31,9 @@ pub enum ServiceError {
     /// The request conflicts with the current state (e.g. approving an applied decision).
     #[error("{0}")]
     Conflict(String),
+    /// Over a limit on how often something may be done; the message says what and when.
+    #[error("{0}")]
+    RateLimited(String),
     #[error("a background task failed: {0}")]
     Background(String),
 }

@@ -21,6 +21,7 @@ pub struct HealthService {
     pub(crate) keys: RwLock<(Arc<crate::KeyRing>, Arc<healthcode_token::Verifier>)>,
     pub(crate) log: Arc<crate::transparency::LogWriter>,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
+    pub(crate) gate_lookups: crate::venues::GateLookups,
     /// The master keys that wrap each person's data key; held outside the database.
     pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
     /// When retention last ran (milliseconds), so that it runs at most hourly.
@@ -114,6 +115,7 @@ impl HealthService {
             pseudonyms,
             log,
             forwarded: Default::default(),
+            gate_lookups: Default::default(),
             vault: RwLock::new(Arc::new(keys.vault)),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),

@@ -238,6 +238,7 @@ impl HealthService {
     /// refused with its reason; a valid one decides by the colour it carries now.
     pub async fn gate_check(&self, device_key: &str, presented: Presented) -> Result<GateAnswer, ServiceError> {
         let (device, venue) = self.device_for_key(device_key).await?;
+        self.admit_lookup(&device, &venue, matches!(presented, Presented::IdCard(_))).await?;
         let (person, method) = match presented {
             Presented::Code(token) => {
                 let claims = match self.verifier().verify_code(&token, &self.verify_options()) {
@@ -258,11 +259,14 @@ impl HealthService {
                 }
             }
             Presented::IdCard(document) => {
-                // No evidence can exist about a person never named (evidence registers its
-                // person), so an unknown card holder is green; they are registered so that
-                // the check-in can be traced like any other.
                 let id = self.person_id_for(&document);
-                self.register_pseudonymous(id.clone(), document.id_type().person_kind(), None).await?;
+                if self.store.person(&id).await?.is_none() {
+                    // No evidence can exist about a person never named (evidence registers
+                    // its person): their code is what the rules give no evidence. A lookup
+                    // registers nobody (a device typing ID numbers must not create persons)
+                    // and so records no check-in.
+                    return Ok(GateAnswer::Decided(self.decide_for_unknown(&document, &venue)));
+                }
                 (id, CheckinMethod::GateIdCard)
             }
         };

@@ -1,11 +1,48 @@
 //! Venues (场所) and their checkpoint devices: registration and the keys that
-//! authenticate them.
+//! authenticate them. Anyone may register a venue and show its code (a check-in by scan
+//! needs the resident's own key), but a device reads codes and ID cards, and so can look
+//! people up: it works only once a provincial officer whose jurisdiction covers the venue
+//! approved it (logged), and each device may look up only so many persons a minute.
 
-use healthcode_domain::{check_name, AreaCode, ValidationError, VenueCategory};
-use healthcode_store::{DeviceRecord, VenueRecord};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
+use healthcode_domain::{check_name, within, AreaCode, Timestamp, ValidationError, VenueCategory};
+use healthcode_log::{DeviceApproval, Entry};
+use healthcode_store::{Account, DeviceRecord, VenueRecord};
+
+use crate::approvals::may_approve;
 use crate::secrets::{key_hash, new_id, new_key};
 use crate::{HealthService, ServiceError};
+
+/// How many codes one device may read a minute: a gate at a busy metro entrance passes
+/// a person every second or two.
+pub const GATE_CODES_PER_MINUTE: usize = 120;
+/// How many ID cards one device may look up a minute: those without a smartphone are
+/// few at any one door, and a device looking up many ID numbers is enumerating people.
+pub const GATE_ID_CARDS_PER_MINUTE: usize = 20;
+
+/// Each device's recent lookups (milliseconds), kept by each server for its own limits.
+#[derive(Default)]
+pub(crate) struct GateLookups(Mutex<HashMap<(String, bool), Vec<i64>>>);
+
+impl GateLookups {
+    /// Counts a lookup; false if the device is over its limit for the minute.
+    fn admit(&self, device: &str, id_card: bool, now: i64) -> bool {
+        let limit = if id_card { GATE_ID_CARDS_PER_MINUTE } else { GATE_CODES_PER_MINUTE };
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if all.len() > 100_000 {
+            all.retain(|_, times| times.last().is_some_and(|&t| t > now - 60_000));
+        }
+        let times = all.entry((device.to_string(), id_card)).or_default();
+        times.retain(|&t| t > now - 60_000);
+        if times.len() >= limit {
+            return false;
+        }
+        times.push(now);
+        true
+    }
+}
 
 /// What a venue registers with.
 #[derive(Debug, Clone)]
@@ -84,12 +121,87 @@ impl HealthService {
         Ok(RegisteredDevice { device, device_key })
     }
 
-    /// The device holding `device_key`, and its venue.
+    /// The device holding `device_key`, and its venue, if a provincial officer approved it.
     pub async fn device_for_key(&self, device_key: &str) -> Result<(DeviceRecord, VenueRecord), ServiceError> {
         let device = self.store.device_by_key(&key_hash(device_key)).await?.ok_or_else(|| {
             ServiceError::Unauthorised("unknown device key; register the device with its venue".into())
         })?;
+        if device.approved_by.is_none() {
+            return Err(ServiceError::Forbidden(format!(
+                "device {} waits for a provincial officer's approval before it may check anyone; ask the epidemic \
+                 office of the venue's area",
+                device.id
+            )));
+        }
         let venue = self.venue(&device.venue).await?;
         Ok((device, venue))
+    }
+
+    /// Counts a device's lookup against its limit per minute; one over it is refused, and
+    /// the first refusal of an hour raises an alarm (a device looking up ID numbers in bulk).
+    pub(crate) async fn admit_lookup(&self, device: &DeviceRecord, venue: &VenueRecord, id_card: bool) -> Result<(), ServiceError> {
+        let now = self.clock.now().as_millis();
+        if self.gate_lookups.admit(&device.id, id_card, now) {
+            return Ok(());
+        }
+        let what = if id_card { "ID cards" } else { "codes" };
+        let limit = if id_card { GATE_ID_CARDS_PER_MINUTE } else { GATE_CODES_PER_MINUTE };
+        // One alarm per device and hour, wherever the device is refused again.
+        let alarm_key = format!("gate_lookups:{}:{}", device.id, now.div_euclid(3_600_000));
+        if self.load_document::<Timestamp>("alarm_once", &alarm_key).await?.is_none() {
+            self.save_document("alarm_once", &alarm_key, self.clock.now(), &self.clock.now()).await?;
+            let area = venue.area.as_ref().map(|a| a.normal().to_string());
+            let detail = format!(
+                "device {} at venue {} read more than {limit} {what} within a minute: refused; a gate looking up many \
+                 persons is enumerating them",
+                device.id, venue.id
+            );
+            self.raise_alarm("gate_lookups", area.as_deref().unwrap_or(self.key_ring().region()), detail).await?;
+        }
+        Err(ServiceError::RateLimited(format!(
+            "this device read more than {limit} {what} within a minute; wait a minute and try again"
+        )))
+    }
+
+    /// Checkpoint devices, newest first, for the officials who approve them.
+    pub async fn devices(&self, by: &Account, limit: usize) -> Result<Vec<DeviceRecord>, ServiceError> {
+        if !matches!(by.role, healthcode_domain::Role::ProvincialOffice | healthcode_domain::Role::LocalOffice | healthcode_domain::Role::Auditor) {
+            return Err(ServiceError::Forbidden("only epidemic offices and auditors list checkpoint devices".into()));
+        }
+        Ok(self.store.devices(limit).await?)
+    }
+
+    /// A provincial officer whose jurisdiction covers the venue approves a device: from
+    /// now on it reads codes and ID cards. Logged.
+    pub async fn approve_device(&self, by: &Account, device_id: &str) -> Result<DeviceRecord, ServiceError> {
+        may_approve(by, "checkpoint device")?;
+        let device = self
+            .store
+            .device(device_id)
+            .await?
+            .ok_or_else(|| ValidationError::field("device", format!("no device `{}`", device_id.chars().take(40).collect::<String>())))?;
+        let venue = self.venue(&device.venue).await?;
+        let covered = match (&by.jurisdiction, &venue.area) {
+            (None, _) => true,
+            (Some(j), Some(area)) => within(j, area.normal()),
+            (Some(j), None) => within(j, self.key_ring().region()),
+        };
+        if !covered {
+            return Err(ServiceError::Forbidden(
+                "the venue is outside your jurisdiction; its own area's provincial officers approve its devices".into(),
+            ));
+        }
+        let now = self.clock.now();
+        if !self.store.approve_device(device_id, &by.username, now).await? {
+            return Err(ServiceError::Conflict("this device is approved already".into()));
+        }
+        self.record_in_log(&[Entry::DeviceApproval(DeviceApproval {
+            at: now.as_millis(),
+            device_id: device.id.clone(),
+            venue_id: venue.id.clone(),
+            approved_by: by.username.clone(),
+        })])
+        .await?;
+        Ok(DeviceRecord { approved_by: Some(by.username.clone()), approved_at: Some(now), ..device })
     }
 }

@@ -105,6 +105,7 @@ fn summary(entries: &[Entry]) -> BTreeMap<String, u64> {
             Entry::DesignationApproval(_) => "designation approvals".into(),
             Entry::DecisionApproval(_) => "decision approvals".into(),
             Entry::TraceApproval(_) => "contact-tracing approvals".into(),
+            Entry::DeviceApproval(_) => "checkpoint device approvals".into(),
             Entry::Alarm(a) => format!("alarms: {}", a.kind),
             Entry::Destruction(_) => "destructions of personal data".into(),
         };

@@ -55,6 +55,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/venues/{venue_id}/checkins/today", get(venues::checkin_counts))
         .route("/v1/checkins", post(venues::scan))
         .route("/v1/gate/check", post(venues::gate))
+        .route("/v1/devices", get(venues::devices))
+        .route("/v1/devices/{device_id}/approve", post(venues::approve_device))
         .route("/v1/login", post(staff::login))
         .route("/v1/logout", post(staff::logout))
         .route("/v1/me", get(staff::me))

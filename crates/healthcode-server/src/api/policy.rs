@@ -34,6 +34,8 @@ pub enum Action {
     ReplaceResidentKey,
     ReadComplaints,
     AnswerComplaints,
+    ReadDevices,
+    ApproveDevice,
     ManageThirdParties,
     ReadThirdParties,
     ThirdPartyCheck,
@@ -72,6 +74,10 @@ pub const POLICY: &[(Action, &[Role])] = &[
     (Action::ReplaceResidentKey, &[LocalOffice, ProvincialOffice]),
     (Action::ReadComplaints, &[ComplaintHandler, ProvincialOffice, Auditor]),
     (Action::AnswerComplaints, &[ComplaintHandler]),
+    // A device reads codes and looks up ID cards: it works once a provincial officer
+    // whose jurisdiction covers the venue approved it.
+    (Action::ReadDevices, &[LocalOffice, ProvincialOffice, Auditor]),
+    (Action::ApproveDevice, &[ProvincialOffice]),
     // Outside systems for the extended functions: registered and revoked by the province,
     // visible to auditors, and able to do one thing, within their scope.
     (Action::ManageThirdParties, &[ProvincialOffice]),

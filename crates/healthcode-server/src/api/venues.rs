@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::auth::{bearer, json_object, reader, Wanted};
+use crate::api::policy::{allow, Action};
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
 
@@ -74,7 +75,8 @@ struct DeviceBody {
     label: String,
 }
 
-/// Registers a checkpoint device for the venue (operator key). The device key is shown once.
+/// Registers a checkpoint device for the venue (operator key). The device key is shown
+/// once; the device checks nobody until a provincial officer approves it.
 pub(crate) async fn register_device(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -85,8 +87,33 @@ pub(crate) async fn register_device(
     let key = bearer(&headers, "operator key")?.to_string();
     let DeviceBody { label } = json_object(&body, r#"{"label": "东门"}"#)?;
     let registered = state.service.register_device(&venue_id, &key, &label).await?;
-    Ok((StatusCode::CREATED, Json(json!({"device": registered.device, "device_key": registered.device_key})))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "device": registered.device,
+            "device_key": registered.device_key,
+            "note": "keep the device key: it is shown once; the device checks nobody until the epidemic office \
+                     approves it (POST /v1/devices/{device_id}/approve)",
+        })),
+    )
         .into_response())
+}
+
+/// Checkpoint devices, newest first, with who approved each.
+pub(crate) async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let by = allow(&state, &headers, Action::ReadDevices).await?;
+    Ok(Json(json!({ "devices": state.service.devices(&by, 500).await? })))
+}
+
+/// A provincial officer approves a device: from now on it reads codes and ID cards.
+pub(crate) async fn approve_device(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let by = allow(&state, &headers, Action::ApproveDevice).await?;
+    let id = crate::api::id_in_path(path, "device_id")?;
+    Ok(Json(json!({ "device": state.service.approve_device(&by, &id).await? })))
 }
 
 /// Today's check-ins at the venue by outcome (operator key); `?day=` not yet: today in

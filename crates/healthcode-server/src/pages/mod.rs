@@ -9,6 +9,7 @@ mod camera;
 mod charts;
 mod complaints;
 mod dashboard;
+mod devices;
 mod family;
 mod home;
 mod layout;
@@ -77,4 +78,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/traces/{trace_id}/confirm", post(tracing::confirm))
         .route("/staff/traces/{trace_id}/approve", post(tracing::approve))
         .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))
+        .route("/staff/devices", get(devices::list))
+        .route("/staff/devices/{device_id}/approve", post(devices::approve))
 }

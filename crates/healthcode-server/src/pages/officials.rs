@@ -495,6 +495,9 @@ pub(crate) async fn alarms(ui: Ui, State(state): State<AppState>) -> Response {
             "decision_burst" => ui.t("短时间内大量管理决定", "burst of decisions"),
             "approver_share" => ui.t("同一官员批准比例过高", "one approver's unusual share"),
             "forwarded_venue_code" => ui.t("场所码被转发", "forwarded venue code"),
+            "colour_burst" => ui.t("短时间内大量赋红黄码（按来源）", "burst of red or yellow codes, by origin"),
+            "gate_lookups" => ui.t("核验设备查询过多", "a device looking up too many persons"),
+            "operator_rules" => ui.t("运维人员启用未经批准的规则", "rules put in force by the operator"),
             other => esc(other),
         };
         let _ = write!(

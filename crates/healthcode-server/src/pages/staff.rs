@@ -35,6 +35,7 @@ const PAGES: &[(&str, Action, &str, &str)] = &[
     ("/staff/alarms", Action::ReadAlarms, "告警", "Alarms"),
     ("/staff/complaints", Action::ReadComplaints, "申诉", "Complaints"),
     ("/staff/traces", Action::TraceContacts, "密接排查", "Contact tracing"),
+    ("/staff/devices", Action::ReadDevices, "核验设备", "Checkpoint devices"),
 ];
 
 /// What an action means, for the staff home. Exhaustive on purpose: a new action in the
@@ -70,6 +71,8 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
         }
         Action::ReadComplaints => ("查看居民投诉", "Read residents' complaints"),
         Action::AnswerComplaints => ("答复居民投诉", "Answer residents' complaints"),
+        Action::ReadDevices => ("查看场所核验设备", "Read venues' checkpoint devices"),
+        Action::ApproveDevice => ("批准场所核验设备（可查询人员）", "Approve checkpoint devices (they look people up)"),
         Action::ManageThirdParties => ("登记或撤销第三方系统", "Register or revoke third-party systems"),
         Action::ReadThirdParties => ("查看第三方系统登记", "Read third-party registrations"),
         Action::ThirdPartyCheck => ("查询已开通扩展功能的持卡人", "Check card holders who switched the function on"),
