@@ -26,6 +26,7 @@ pub enum Entry {
     DecisionApproval(DecisionApproval),
     TraceApproval(TraceApproval),
     DeviceApproval(DeviceApproval),
+    AccountInUse(AccountInUse),
     Alarm(Alarm),
     Destruction(Destruction),
 }
@@ -109,6 +110,21 @@ pub struct DeviceApproval {
     pub device_id: String,
     pub venue_id: String,
     pub approved_by: String,
+}
+
+/// A staff or system account acted for the first time: accounts are made by the
+/// server's operator on the machine, so each one is shown to auditors before its first
+/// action (two officers made the night before a decision is a visible thing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInUse {
+    pub at: i64,
+    pub username: String,
+    pub role: String,
+    /// The area-code prefix it acts within; none for the whole region.
+    pub jurisdiction: Option<String>,
+    pub department: Option<String>,
+    /// When the operator created it.
+    pub created_at: i64,
 }
 
 /// Something an operator or auditor must look at (e.g. a burst of red codes in one

@@ -20,7 +20,7 @@ pub use checkpoint::{Checkpoint, CheckpointError};
 pub use commitment::person_commitment;
 pub use entry::{
     Alarm, ColourChange, DecisionApproval, DesignationApproval, Destruction, Entry, EntryError, RuleSetApproval,
-    DeviceApproval, TraceApproval,
+    AccountInUse, DeviceApproval, TraceApproval,
 };
 pub use error::LogError;
 pub use frontier::Frontier;

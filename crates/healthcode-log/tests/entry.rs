@@ -38,6 +38,14 @@ fn all_kinds() -> Vec<Entry> {
             rule_set_version: "1".into(),
             origin: Some("trace".into()),
         }),
+        Entry::AccountInUse(AccountInUse {
+            at: 6,
+            username: "province/qian".into(),
+            role: "provincial_office".into(),
+            jurisdiction: Some("33".into()),
+            department: None,
+            created_at: 1,
+        }),
         Entry::DeviceApproval(DeviceApproval {
             at: 5,
             device_id: "d0123".into(),

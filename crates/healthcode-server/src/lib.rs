@@ -22,6 +22,9 @@ pub use error::ApiError;
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// The largest body of a single JSON document (one event, designation or registration).
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+/// The largest body axum's own extractors read (page forms): a rule set with its
+/// scenarios is the largest form, a few kilobytes.
+pub const MAX_FORM_BYTES: usize = 256 * 1024;
 
 /// The Content-Security-Policy of every response: no scripts, no external assets, inline
 /// styles only, forms only to this server, never framed.
@@ -40,11 +43,23 @@ pub struct AppState {
     /// `POST /v1/verify` checks concurrent requests' signatures in one batch (on by
     /// default; off to measure the difference).
     pub verify_in_batches: bool,
+    /// The public dashboard's figures, computed at most once a minute.
+    pub(crate) dashboard: pages::FiguresCache,
+    /// Every cookie is marked `Secure` (served behind TLS). Without it, a request that a
+    /// TLS proxy forwarded (`X-Forwarded-Proto: https`) gets `Secure` cookies anyway.
+    pub secure_cookies: bool,
 }
 
 impl AppState {
     pub fn new(service: Arc<HealthService>) -> Self {
-        AppState { service, demo: false, limits: None, verify_in_batches: true }
+        AppState {
+            service,
+            demo: false,
+            limits: None,
+            verify_in_batches: true,
+            dashboard: Default::default(),
+            secure_cookies: false,
+        }
     }
 
     /// With rate limits on registration and sign-in (`healthcode serve` always has them).
@@ -69,7 +84,9 @@ pub fn router(state: AppState) -> Router {
         // After the merges: applies to every route above.
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Page forms are small; the JSON API reads its own bodies with their own limits
+        // (and a batch only once its caller is authorised).
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(CatchPanicLayer::custom(error::panicked))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         // Pages with a form relax it to `same-origin` so that browsers send the Origin the
@@ -82,8 +99,40 @@ pub fn router(state: AppState) -> Router {
         // Codes are personal health data: never kept by a browser or a proxy.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(axum::middleware::from_fn_with_state(state.limits.clone(), limits::limit))
+        .layer(axum::middleware::from_fn_with_state(state.secure_cookies, secure_cookies))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Marks every cookie a response sets `Secure` when the deployment is behind TLS
+/// (`secure_cookies`) or the request came through a TLS proxy (`X-Forwarded-Proto:
+/// https`): a session or resident key must never travel in the clear. A client that
+/// claims https over plain HTTP only stops its own browser keeping the cookie.
+async fn secure_cookies(
+    axum::extract::State(always): axum::extract::State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let forwarded_https = request
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let mut response = next.run(request).await;
+    if always || forwarded_https {
+        let cookies: Vec<HeaderValue> = response.headers_mut().get_all(header::SET_COOKIE).iter().cloned().collect();
+        if !cookies.is_empty() {
+            response.headers_mut().remove(header::SET_COOKIE);
+            for cookie in cookies {
+                let text = cookie.to_str().unwrap_or_default();
+                let secured = if text.to_ascii_lowercase().contains("; secure") { text.to_string() } else { format!("{text}; Secure") };
+                if let Ok(value) = HeaderValue::from_str(&secured) {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+        }
+    }
+    response
 }
 
 /// Serves `router(state)` on an already bound listener (port 0 in tests) until

@@ -6,6 +6,8 @@ use argon2::Argon2;
 use healthcode_domain::{AreaCode, Department, Role, Timestamp, ValidationError};
 use healthcode_store::{Account, Credential, CredentialKind, Store};
 
+use healthcode_log::{AccountInUse, Entry};
+
 use crate::secrets::{key_hash, new_id, new_key};
 use crate::{HealthService, ServiceError};
 
@@ -34,6 +36,18 @@ fn hash_password(password: &str) -> Result<String, ServiceError> {
         .map(|h| h.to_string())
         .map_err(|e| ServiceError::Background(format!("cannot hash a password: {e}")))
 }
+
+/// A hash of a password nobody has, verified against when there is no real one to check
+/// (an unknown username, an account that signs in by API key only), so that every failed
+/// login costs the same.
+fn decoy_hash() -> Option<PasswordHash<'static>> {
+    static DECOY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let text = DECOY.get_or_init(|| hash_password("a password nobody has, to spend the same time").ok());
+    text.as_deref().and_then(|t| PasswordHash::new(t).ok())
+}
+
+/// Documents marking the accounts already in the transparency log.
+const ACCOUNT_LOGGED: &str = "account_logged";
 
 /// The same answer for a wrong username and a wrong password: a login form must not tell
 /// which usernames exist.
@@ -112,15 +126,22 @@ pub async fn issue_api_key(
 impl HealthService {
     /// Checks a password and opens a session: its key (shown once) and its end.
     pub async fn login(&self, username: &str, password: &str) -> Result<(String, Timestamp), ServiceError> {
-        let account = self.store.account_by_username(username.trim()).await?;
-        let Some(account) = account.filter(|a| !a.disabled) else {
-            // Hash anyway, so that an unknown username takes as long as a wrong password.
-            let _ = hash_password("a password nobody has, to spend the same time");
-            return Err(bad_login());
-        };
-        let stored = account.password_hash.as_deref().ok_or_else(bad_login)?;
-        let parsed = PasswordHash::new(stored).map_err(|_| bad_login())?;
-        Argon2::default().verify_password(password.as_bytes(), &parsed).map_err(|_| bad_login())?;
+        let account = self.store.account_by_username(username.trim()).await?.filter(|a| !a.disabled);
+        let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+        let password = password.to_string();
+        // One Argon2 verification whatever happens, so that an unknown username, an account
+        // without a password and a wrong password all take as long; on the blocking pool,
+        // which is what a hash costing tens of milliseconds belongs on.
+        let verified = tokio::task::spawn_blocking(move || {
+            let real = stored.as_deref().and_then(|s| PasswordHash::new(s).ok());
+            let decoy = decoy_hash();
+            let parsed = real.as_ref().or(decoy.as_ref()).ok_or_else(bad_login)?;
+            let matches = Argon2::default().verify_password(password.as_bytes(), parsed).is_ok();
+            Ok::<_, ServiceError>(matches && real.is_some())
+        })
+        .await
+        .map_err(|e| ServiceError::Background(format!("checking a password failed: {e}")))??;
+        let Some(account) = account.filter(|_| verified) else { return Err(bad_login()) };
         let (key, hash) = new_key("hcs_");
         let expires_at = Timestamp::from_millis(self.clock.now().as_millis() + SESSION_HOURS * 3_600_000);
         let credential = Credential {
@@ -139,13 +160,38 @@ impl HealthService {
         Ok(self.store.delete_credential(&key_hash(key)).await?)
     }
 
-    /// The account a bearer key (session or API key) belongs to.
+    /// The account a bearer key (session or API key) belongs to. An account acting for
+    /// the first time is written to the transparency log first.
     pub async fn authenticate(&self, key: &str) -> Result<Account, ServiceError> {
         let unknown = || ServiceError::Unauthorised("unknown or expired key; log in again or ask for a new key".into());
         let (credential, account) = self.store.credential(&key_hash(key)).await?.ok_or_else(unknown)?;
         if account.disabled || credential.expires_at.is_some_and(|t| t <= self.clock.now()) {
             return Err(unknown());
         }
+        self.log_account_in_use(&account).await?;
         Ok(account)
+    }
+
+    /// Writes an account to the log the first time it acts (once, whichever server sees
+    /// it first; each server remembers the accounts it has seen logged).
+    async fn log_account_in_use(&self, account: &Account) -> Result<(), ServiceError> {
+        if self.logged_accounts.lock().unwrap_or_else(|p| p.into_inner()).contains(&account.id) {
+            return Ok(());
+        }
+        if self.load_document::<Timestamp>(ACCOUNT_LOGGED, &account.id).await?.is_none() {
+            let now = self.clock.now();
+            self.record_in_log(&[Entry::AccountInUse(AccountInUse {
+                at: now.as_millis(),
+                username: account.username.clone(),
+                role: account.role.to_string(),
+                jurisdiction: account.jurisdiction.clone(),
+                department: account.department.map(|d| d.to_string()),
+                created_at: account.created_at.as_millis(),
+            })])
+            .await?;
+            self.save_document(ACCOUNT_LOGGED, &account.id, now, &now).await?;
+        }
+        self.logged_accounts.lock().unwrap_or_else(|p| p.into_inner()).insert(account.id.clone());
+        Ok(())
     }
 }

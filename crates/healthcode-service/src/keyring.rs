@@ -38,6 +38,10 @@ pub struct KeyRing {
     region: String,
     root: SigningKey,
     keys: Vec<ManagedKey>,
+    /// The number of the last published list, raised by every change: verifiers refuse a
+    /// list older than one they hold, so two changes within one second must still give
+    /// two numbers.
+    sequence: u64,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -54,6 +58,9 @@ struct KeyRingFile {
     /// Hex seeds: this file is a secret, kept outside the database with mode 0600.
     root_seed: String,
     keys: Vec<KeyFile>,
+    /// Absent in rings written before it was kept: the time of the last change then.
+    #[serde(default)]
+    sequence: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -78,7 +85,20 @@ impl KeyRing {
                 retired_at: None,
                 revoked_at: None,
             }],
+            sequence: now.max(0) as u64,
         }
+    }
+
+    /// Every change publishes a list numbered above every earlier one (`before`, the number
+    /// published before the change): its time, or one more if that is not higher.
+    fn changed(&mut self, before: u64, now: i64) {
+        self.sequence = before.saturating_add(1).max(now.max(0) as u64);
+    }
+
+    /// The last change's time, or the kept number if higher (two changes in one second).
+    fn published_sequence(&self) -> u64 {
+        let changed = self.keys.iter().flat_map(|k| [Some(k.not_before), k.retired_at, k.revoked_at]).flatten().max();
+        self.sequence.max(changed.unwrap_or(0).max(0) as u64)
     }
 
     pub fn region(&self) -> &str {
@@ -106,17 +126,20 @@ impl KeyRing {
     /// Retires the key in service and puts a new one in service from `now`. Returns the
     /// new key's id.
     pub fn rotate(&mut self, now: i64) -> KeyId {
+        let before = self.published_sequence();
         for k in self.keys.iter_mut().filter(|k| k.retired_at.is_none()) {
             k.retired_at = Some(now);
         }
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
         let id = key.key_id();
         self.keys.push(ManagedKey { key, not_before: now, retired_at: None, revoked_at: None });
+        self.changed(before, now);
         id
     }
 
     /// Revokes a key: every token it ever signed is refused from now on.
     pub fn revoke(&mut self, kid: &str, now: i64) -> Result<(), KeyRingError> {
+        let before = self.published_sequence();
         let key = self
             .keys
             .iter_mut()
@@ -124,6 +147,7 @@ impl KeyRing {
             .ok_or_else(|| KeyRingError::UnknownKey(kid.to_string()))?;
         key.revoked_at.get_or_insert(now);
         key.retired_at.get_or_insert(now);
+        self.changed(before, now);
         Ok(())
     }
 
@@ -141,19 +165,30 @@ impl KeyRing {
                 trusted
             })
             .collect();
-        // The list changes only when a key is added, retired or revoked: that time is its
-        // sequence, so the same ring always publishes the same bytes (and the same hash).
+        // The list changes only when a key is added, retired or revoked: that time (or the
+        // kept number, above it after two changes in a second) is its sequence, so the same
+        // ring always publishes the same bytes (and the same hash).
         let changed = self.keys.iter().flat_map(|k| [Some(k.not_before), k.retired_at, k.revoked_at]).flatten().max();
-        let changed = changed.unwrap_or(0);
-        TrustList { region: self.region.clone(), sequence: changed.max(0) as u64, issued_at: changed, keys }
+        TrustList {
+            region: self.region.clone(),
+            sequence: self.published_sequence(),
+            issued_at: changed.unwrap_or(0),
+            keys,
+        }
     }
 
     /// Drops keys whose every token has expired (retired more than the grace ago): they
     /// are no longer needed by anyone.
     pub fn prune(&mut self, now: i64) -> usize {
         let before = self.keys.len();
+        let published = self.published_sequence();
         self.keys.retain(|k| k.retired_at.is_none_or(|r| r + RETIRED_KEY_GRACE_SECS > now));
-        before - self.keys.len()
+        let pruned = before - self.keys.len();
+        if pruned > 0 {
+            // Dropping keys must not lower the number either.
+            self.changed(published, now);
+        }
+        pruned
     }
 
     pub fn signed_trust_list(&self) -> SignedTrustList {
@@ -174,6 +209,7 @@ impl KeyRing {
                     revoked_at: k.revoked_at,
                 })
                 .collect(),
+            sequence: self.sequence,
         };
         serde_json::to_string_pretty(&file).expect("a key ring serialises")
     }
@@ -192,7 +228,12 @@ impl KeyRing {
                 })
             })
             .collect::<Result<Vec<_>, KeyRingError>>()?;
-        Ok(KeyRing { region: file.region, root: SigningKey::from_seed(seed(&file.root_seed)?), keys })
+        Ok(KeyRing {
+            region: file.region,
+            root: SigningKey::from_seed(seed(&file.root_seed)?),
+            keys,
+            sequence: file.sequence,
+        })
     }
 }
 
@@ -236,6 +277,22 @@ mod tests {
         assert_eq!(list.sequence, 2_000);
         assert_eq!(ring.prune(2_000 + RETIRED_KEY_GRACE_SECS - 1), 0, "still needed");
         assert_eq!(ring.prune(2_000 + RETIRED_KEY_GRACE_SECS), 1, "no token of it can be valid any more");
+    }
+
+    #[test]
+    fn every_change_publishes_a_higher_number_even_within_one_second() {
+        let mut ring = KeyRing::generate("33", 1_000);
+        let first = ring.trust_list().sequence;
+        ring.rotate(1_000);
+        let rotated = ring.trust_list().sequence;
+        let kid = ring.signing_key().unwrap().key_id().to_string();
+        ring.revoke(&kid, 1_000).unwrap();
+        let revoked = ring.trust_list().sequence;
+        assert!(first < rotated && rotated < revoked, "{first} {rotated} {revoked}");
+        let again = KeyRing::from_json(&ring.to_json()).unwrap();
+        assert_eq!(again.trust_list(), ring.trust_list(), "the number is kept in the file");
+        ring.prune(1_000 + RETIRED_KEY_GRACE_SECS);
+        assert!(ring.trust_list().sequence > revoked, "pruning raises it too");
     }
 
     #[test]

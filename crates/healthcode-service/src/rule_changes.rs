@@ -185,6 +185,26 @@ impl HealthService {
         Ok(Some(active.version))
     }
 
+    /// At start, when the rules in force were chosen by the server's operator (`serve
+    /// --rules`) rather than approved: an alarm, in the store and the log, once per rule
+    /// set, so that no unapproved rules are in force unseen.
+    pub async fn note_operator_rules(&self) -> Result<(), ServiceError> {
+        const KIND: &str = "operator_rules";
+        let rules = self.rules();
+        if self.load_document::<Timestamp>(KIND, rules.digest()).await?.is_some() {
+            return Ok(());
+        }
+        let detail = format!(
+            "the rule set {} {} ({}) is in force by the server operator's choice (`serve --rules`), without two \
+             approvals; propose it at /staff/rules to have it approved",
+            rules.name(),
+            rules.version(),
+            rules.digest()
+        );
+        self.raise_alarm("operator_rules", self.key_ring().region(), detail).await?;
+        self.save_document(KIND, rules.digest(), self.clock.now(), &self.clock.now()).await
+    }
+
     /// Every proposal, newest first: the version history.
     pub async fn rule_proposals(&self) -> Result<Vec<RuleProposal>, ServiceError> {
         self.load_documents(KIND).await

@@ -22,6 +22,8 @@ pub struct HealthService {
     pub(crate) log: Arc<crate::transparency::LogWriter>,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
     pub(crate) gate_lookups: crate::venues::GateLookups,
+    /// Accounts this server has seen in the transparency log already.
+    pub(crate) logged_accounts: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The master keys that wrap each person's data key; held outside the database.
     pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
     /// When retention last ran (milliseconds), so that it runs at most hourly.
@@ -116,6 +118,7 @@ impl HealthService {
             log,
             forwarded: Default::default(),
             gate_lookups: Default::default(),
+            logged_accounts: Default::default(),
             vault: RwLock::new(Arc::new(keys.vault)),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),

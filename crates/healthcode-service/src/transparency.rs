@@ -215,6 +215,23 @@ impl LogWriter {
         Ok(stored)
     }
 
+    /// A checkpoint of the log as it is now: the latest stored one if the log has not
+    /// grown since, else one signed now and not stored (anyone may ask, and asking must
+    /// not write to the database; the scheduler stores one at every tick).
+    pub(crate) async fn current_checkpoint(
+        &self,
+        store: &dyn Store,
+        now: Timestamp,
+    ) -> Result<StoredCheckpoint, ServiceError> {
+        let frontier = self.frontier.lock().await;
+        let (size, root) = (frontier.size(), frontier.root());
+        drop(frontier);
+        match store.latest_checkpoint().await? {
+            Some(latest) if latest.size == size => Ok(latest),
+            _ => self.sign(size, root, now),
+        }
+    }
+
     fn sign(&self, size: u64, root: Hash, now: Timestamp) -> Result<StoredCheckpoint, ServiceError> {
         let note = Checkpoint { origin: self.signer.name().to_string(), size, root }
             .sign(&self.signer)
@@ -320,10 +337,16 @@ impl crate::HealthService {
         self.log.signer().name().to_string()
     }
 
-    /// Signs a checkpoint of the log as it is now (or returns the latest if the log has not
-    /// grown). The scheduler calls it on every tick.
+    /// Signs and stores a checkpoint of the log as it is now (or returns the latest if the
+    /// log has not grown). The scheduler calls it on every tick.
     pub async fn sign_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
         self.log.checkpoint(self.store.as_ref(), &self.log_origin(), self.clock.now()).await
+    }
+
+    /// A checkpoint of the log as it is now, signed but not stored unless it is the
+    /// latest stored one: what a request for the current checkpoint gets.
+    pub async fn current_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
+        self.log.current_checkpoint(self.store.as_ref(), self.clock.now()).await
     }
 
     /// Appends entries that record no code (approvals, alarms); returns their indices.
@@ -331,21 +354,41 @@ impl crate::HealthService {
         self.log.append(self.store.as_ref(), entries, self.clock.now()).await
     }
 
+    /// The audit path of leaf `index` in the tree of `size` leaves, which the log must
+    /// have reached.
     pub async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ServiceError> {
+        self.check_log_size("size", size).await?;
         inclusion_proof(self.store.as_ref(), index, size).await
     }
 
+    /// The proof that the tree of `new` leaves extends the one of `old`; the log must have
+    /// reached `new`.
     pub async fn log_consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ServiceError> {
+        self.check_log_size("to", new).await?;
         consistency_proof(self.store.as_ref(), old, new).await
     }
 
-    /// The person's colour changes in the log, each with its inclusion proof in the latest
-    /// checkpoint (signed now if the log has grown).
+    /// A proof asked of a tree larger than the log is a mistake of the asker's, not a
+    /// log that lost its nodes.
+    async fn check_log_size(&self, field: &str, size: u64) -> Result<(), ServiceError> {
+        let held = self.store.log_size().await?;
+        if size > held {
+            return Err(healthcode_domain::ValidationError::field(
+                field,
+                format!("the log holds {held} entries; ask about a tree of at most that size"),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The person's colour changes in the log, each with its inclusion proof in a
+    /// checkpoint of the log as it is now.
     pub async fn person_log(&self, person: &PersonId) -> Result<PersonLog, ServiceError> {
         if self.store.person(person).await?.is_none() {
             return Err(ServiceError::UnknownPerson(person.clone()));
         }
-        let checkpoint = self.sign_checkpoint().await?;
+        let checkpoint = self.current_checkpoint().await?;
         let mut entries = Vec::new();
         for index in self.store.log_indices_of(person).await?.into_iter().filter(|&i| i < checkpoint.size) {
             let Some((_, data)) = self.store.log_leaves(index, 1).await?.pop() else { continue };

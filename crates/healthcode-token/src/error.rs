@@ -69,6 +69,11 @@ pub enum TrustListError {
         "the trust list's signature does not match its content: it was altered in transit or forged; do not use it"
     )]
     BadSignature,
+    #[error(
+        "the trust list is number {found}, older than number {seen} this verifier already holds: an old list can \
+         bring back a revoked key; keep the newer one and fetch the current list from the issuing region"
+    )]
+    Older { seen: u64, found: u64 },
 }
 
 /// Unix seconds shown as a China Standard Time date, which is what the person at the

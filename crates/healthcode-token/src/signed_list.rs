@@ -80,6 +80,17 @@ impl SignedTrustList {
         Ok(list)
     }
 
+    /// As [`SignedTrustList::open`], for a verifier that already holds list number `seen`
+    /// from this root: an older list is refused, so that a replayed list cannot bring a
+    /// revoked key back. The same number again is accepted (a refetch).
+    pub fn open_not_older(&self, pinned_root: &[u8; 32], seen: Option<u64>) -> Result<TrustList, TrustListError> {
+        let list = self.open(pinned_root)?;
+        match seen {
+            Some(seen) if list.sequence < seen => Err(TrustListError::Older { seen, found: list.sequence }),
+            _ => Ok(list),
+        }
+    }
+
     /// SHA-256 of the signed bytes, lowercase hex: a version tag for HTTP `ETag` and caches.
     pub fn content_hash(&self) -> String {
         Sha256::digest(self.signed.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()

@@ -121,3 +121,22 @@ fn a_small_order_public_key_is_refused_when_the_list_is_opened() {
     let err = SignedTrustList::sign(&root, &list).open(&root.public()).unwrap_err();
     assert!(matches!(&err, TrustListError::Malformed(m) if m.contains("keys[1]") && m.contains("usable")), "{err}");
 }
+
+#[test]
+fn an_older_list_than_one_held_is_refused_so_a_revoked_key_stays_revoked() {
+    let root = key(100);
+    let issuer = key(1);
+    let before = trust(&[&issuer]);
+    let mut revoked = healthcode_token::TrustList { sequence: 2, ..before.clone() };
+    revoked.keys[0].revoked = true;
+    let old = SignedTrustList::sign(&root, &before);
+    let new = SignedTrustList::sign(&root, &revoked);
+    assert_eq!(new.open_not_older(&root.public(), None).unwrap().sequence, 2);
+    assert_eq!(new.open_not_older(&root.public(), Some(2)).unwrap(), revoked, "the same list again");
+    assert_eq!(
+        old.open_not_older(&root.public(), Some(2)),
+        Err(TrustListError::Older { seen: 2, found: 1 }),
+        "the replayed list that still trusts the key"
+    );
+    assert!(old.open(&root.public()).is_ok(), "a verifier that never saw the newer list cannot know");
+}

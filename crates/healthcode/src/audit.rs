@@ -42,14 +42,25 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<i32> {
     let AuditCommand::Verify { url, key, state } = args.command;
     let verifier = NoteVerifier::parse(key.trim()).map_err(|e| anyhow!("--key is not a log key: {e}"))?;
     let client = Client { base: url.trim_end_matches('/').to_string(), http: reqwest::Client::new() };
-    client.text("/v1/log/checkpoint").await?;
+    let current = client.text("/v1/log/checkpoint").await?;
     let mut notes = client.checkpoints().await?;
+    // The current checkpoint is signed for the asker and may be newer than any stored.
+    let newest_stored = notes.last().map(|n| note_size(n)).transpose()?;
+    if note_size(&current).is_ok_and(|size| size > newest_stored.unwrap_or(0)) {
+        notes.push(current);
+    }
     if let Some(previous) = state.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
-        if !notes.contains(&previous) {
-            // The server no longer lists what we verified last time: it must still be
-            // consistent with what it lists now.
-            notes.insert(0, previous);
+        // What the auditor verified last time (stored by the server or not): everything
+        // larger must be consistent with it.
+        let seen = note_size(&previous)?;
+        let mut later = Vec::with_capacity(notes.len());
+        for note in notes {
+            if note_size(&note)? > seen {
+                later.push(note);
+            }
         }
+        notes = later;
+        notes.insert(0, previous);
     }
     if notes.is_empty() {
         println!("the log is empty: nothing to verify");
@@ -106,6 +117,7 @@ fn summary(entries: &[Entry]) -> BTreeMap<String, u64> {
             Entry::DecisionApproval(_) => "decision approvals".into(),
             Entry::TraceApproval(_) => "contact-tracing approvals".into(),
             Entry::DeviceApproval(_) => "checkpoint device approvals".into(),
+            Entry::AccountInUse(a) => format!("accounts in use: {}", a.role),
             Entry::Alarm(a) => format!("alarms: {}", a.kind),
             Entry::Destruction(_) => "destructions of personal data".into(),
         };

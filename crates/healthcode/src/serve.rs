@@ -41,6 +41,11 @@ pub struct ServeArgs {
     /// (to measure what batching gives; see BENCHMARKS.md).
     #[arg(long)]
     no_verify_batch: bool,
+    /// Mark every cookie `Secure`: set it when the server is reached over HTTPS (through
+    /// a TLS proxy). Requests forwarded with `X-Forwarded-Proto: https` get `Secure`
+    /// cookies either way.
+    #[arg(long, env = "HEALTHCODE_SECURE_COOKIES")]
+    secure_cookies: bool,
     /// How often the scheduler re-evaluates codes whose next change has come.
     #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
     scheduler_seconds: u64,
@@ -167,11 +172,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Ok(())
         }
     });
-    if let Some(version) = service.restore_active_rules().await? {
-        if args.rules.is_some() {
-            tracing::warn!(%version, "rules approved through /v1/rules/proposals are in force; --rules is ignored");
+    match service.restore_active_rules().await? {
+        Some(version) => {
+            if args.rules.is_some() {
+                tracing::warn!(%version, "rules approved through /v1/rules/proposals are in force; --rules is ignored");
+            }
+            tracing::info!(%version, "the rule set last approved and activated is in force");
         }
-        tracing::info!(%version, "the rule set last approved and activated is in force");
+        None if args.rules.is_some() => {
+            tracing::warn!("--rules puts unapproved rules in force: an operator_rules alarm is raised and logged");
+            service.note_operator_rules().await?;
+        }
+        None => {}
     }
     let demo_accounts = if args.demo { crate::demo::load_if_empty(&service).await? } else { None };
     let caught_up = service.run_due().await?;
@@ -197,6 +209,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let mut state = healthcode_server::AppState::new(service).with_limits(limits);
     state.verify_in_batches = !args.no_verify_batch;
+    state.secure_cookies = args.secure_cookies;
     if args.demo {
         state = state.with_demo();
     }

@@ -18,6 +18,11 @@ pub struct VerifyArgs {
     /// The root public key (hex) that signs trust lists: `healthcode keys root`.
     #[arg(long, env = "HEALTHCODE_ROOT_KEY")]
     pub root_key: String,
+    /// Where the number of the newest trust list accepted is kept (default: the trust
+    /// list's path with `.seen` added): an older list is refused, so that a replayed list
+    /// cannot bring back a revoked key.
+    #[arg(long, env = "HEALTHCODE_TRUST_SEEN")]
+    pub seen: Option<PathBuf>,
     /// Verify as at this time (RFC 3339) instead of now.
     #[arg(long)]
     pub at: Option<String>,
@@ -37,9 +42,25 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<i32> {
     let root = crate::keys::parse_hex32(&args.root_key)?;
     let text = std::fs::read_to_string(&args.trust_list)
         .with_context(|| format!("cannot read the trust list {}", args.trust_list.display()))?;
+    let seen_file = args.seen.clone().unwrap_or_else(|| {
+        let mut path = args.trust_list.clone().into_os_string();
+        path.push(".seen");
+        PathBuf::from(path)
+    });
+    let seen: Option<u64> = match std::fs::read_to_string(&seen_file) {
+        Ok(text) => Some(text.trim().parse().with_context(|| {
+            format!("{} does not hold a trust list number; delete it only if you trust the list in use", seen_file.display())
+        })?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", seen_file.display())),
+    };
     let trust = SignedTrustList::from_json(&text)
-        .and_then(|signed| signed.open(&root))
+        .and_then(|signed| signed.open_not_older(&root, seen))
         .with_context(|| format!("the trust list {} cannot be trusted", args.trust_list.display()))?;
+    if seen.is_none_or(|seen| trust.sequence > seen) {
+        std::fs::write(&seen_file, format!("{}\n", trust.sequence))
+            .with_context(|| format!("cannot record the trust list's number in {}", seen_file.display()))?;
+    }
     let token = read_code(&args.code)?;
     let now = match &args.at {
         Some(at) => Timestamp::parse(at).map_err(|m| anyhow::anyhow!("--at: {m}"))?,

@@ -59,14 +59,15 @@ async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
 
     let (code, said) = audit(dir.path(), &base, &log_key);
     assert_eq!(code, 0, "{said}");
-    assert!(said.contains("all 2 entries hash to the signed root"), "{said}");
+    assert!(said.contains("all 3 entries hash to the signed root"), "{said}");
     assert!(said.contains("2  colour changes to red"), "{said}");
+    assert!(said.contains("1  accounts in use: data_source"), "the feed's account, before its first event: {said}");
 
     // The log grows; the next audit proves it extends what the auditor saw before.
     post(&client, &base, &key, "/v1/events", json!({"id": "clr-0", "person_id": a, "type": "contact_cleared"})).await;
     let (code, said) = audit(dir.path(), &base, &log_key);
     assert_eq!(code, 0, "{said}");
-    assert!(said.contains("all 3 entries") && said.contains("1  colour changes to green"), "{said}");
+    assert!(said.contains("all 4 entries") && said.contains("1  colour changes to green"), "{said}");
 
     // A resident checks each change to their own code: the commitment from their salt,
     // the entry's inclusion in the signed checkpoint.
@@ -105,6 +106,7 @@ async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
     let db = rusqlite::Connection::open(dir.path().join("data/healthcode.sqlite3")).unwrap();
     let data: Vec<u8> = db.query_row("SELECT data FROM log_leaves WHERE idx = 1", [], |r| r.get(0)).unwrap();
     let altered = String::from_utf8(data).unwrap().replace("\"new_colour\":\"red\"", "\"new_colour\":\"green\"");
+    assert!(altered.contains("\"new_colour\":\"green\""), "leaf 1 is the first red: {altered}");
     db.execute("UPDATE log_leaves SET data = ?1 WHERE idx = 1", [altered.as_bytes()]).unwrap();
     let server = serve(dir.path());
     let (code, said) = audit(dir.path(), &server.base, &log_key);

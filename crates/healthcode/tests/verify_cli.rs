@@ -92,3 +92,37 @@ async fn a_code_rendered_by_the_server_is_read_by_zbarimg_and_verified_offline()
     let (code, _) = verify(dir.path(), &"00".repeat(32), png_path.to_str().unwrap(), &[]);
     assert_eq!(code, 2);
 }
+
+/// A verifier that holds a newer trust list refuses an older one: replaying the list from
+/// before a revocation would make the revoked key's codes valid again.
+#[test]
+fn an_older_trust_list_than_the_one_held_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = dir.path().join("keys/signing.json");
+    let keys = |args: &[&str]| {
+        let out = healthcode().arg("keys").args(args).arg("--file").arg(&ring).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let before = dir.path().join("before.json");
+    keys(&["trust-list", "--out", before.to_str().unwrap()]);
+    let root = keys(&["root"]).trim().to_string();
+    let kid = keys(&["list"]).lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    keys(&["revoke", &kid]);
+    std::fs::write(dir.path().join("trust-list.json"), keys(&["trust-list"])).unwrap();
+
+    // The current list: the code is refused on its own merits, and the list's number kept.
+    let (code, said) = verify(dir.path(), &root, "HC1:NOTACODE", &[]);
+    assert_eq!(code, 1, "{said}");
+    assert!(dir.path().join("trust-list.json.seen").exists());
+    // The old list, from before the revocation: not trusted at all.
+    std::fs::copy(&before, dir.path().join("trust-list.json")).unwrap();
+    let out = healthcode()
+        .args(["verify", "HC1:NOTACODE", "--root-key", &root, "--trust-list"])
+        .arg(dir.path().join("trust-list.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("older than number"), "{said}");
+}

@@ -9,6 +9,9 @@ use http_body_util::BodyExt;
 
 use crate::ApiError;
 
+/// How much of an oversized body is read and thrown away before answering 413.
+const DRAIN_BYTES: usize = crate::MAX_BODY_BYTES + crate::MAX_JSON_BYTES;
+
 /// A body of at most `LIMIT` bytes.
 pub(crate) struct Body<const LIMIT: usize>(pub Bytes);
 
@@ -21,6 +24,14 @@ impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for Body<LIMIT> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        Self::read(req).await
+    }
+}
+
+impl<const LIMIT: usize> Body<LIMIT> {
+    /// Reads the request's body. A handler that must authenticate before reading a large
+    /// body takes the `Request` and calls this once the caller is known.
+    pub(crate) async fn read(req: Request) -> Result<Self, ApiError> {
         let too_large = ApiError::PayloadTooLarge {
             limit: LIMIT,
             hint: if LIMIT == crate::MAX_BODY_BYTES {
@@ -63,12 +74,7 @@ impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for Body<LIMIT> {
         }
         Ok(Body(Bytes::from(buffered)))
     }
-}
 
-/// How much of an oversized body is read and thrown away before answering 413.
-const DRAIN_BYTES: usize = crate::MAX_BODY_BYTES + crate::MAX_JSON_BYTES;
-
-impl<const LIMIT: usize> Body<LIMIT> {
     /// The body as text: UTF-8 (as JSON must be), without a leading byte-order mark.
     pub(crate) fn text(&self) -> Result<&str, ApiError> {
         let text = std::str::from_utf8(&self.0).map_err(|e| {

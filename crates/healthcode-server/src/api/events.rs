@@ -129,12 +129,14 @@ fn row_response(report: IngestReport, is_json: bool) -> Result<Response, ApiErro
 
 /// NDJSON, one event per line (`\n` or `\r\n`). Each non-blank line gets an outcome whose
 /// `row` is its line number in the submitted file: blank lines are skipped but counted.
+/// The caller is authorised before the body (up to 64 MiB) is read.
 pub(crate) async fn batch(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: BatchBody,
+    request: axum::extract::Request,
 ) -> Result<Json<IngestReport>, ApiError> {
     let (source, who) = data_source(&state, &headers).await?;
+    let body = BatchBody::read(request).await?;
     let (line_numbers, rows) = split_lines(body.text()?);
     if rows.is_empty() {
         return Err(ApiError::InvalidInput(ValidationError::new(

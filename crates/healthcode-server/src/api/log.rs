@@ -35,10 +35,11 @@ fn number(
     }
 }
 
-/// The latest signed checkpoint (a new one is signed if the log has grown), as the C2SP
-/// signed note itself.
+/// A signed checkpoint of the log as it is now, as the C2SP signed note itself. Asking
+/// writes nothing: a checkpoint newer than the stored ones is signed for the answer only
+/// (the scheduler stores one at each tick).
 pub(crate) async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let latest = state.service.sign_checkpoint().await?;
+    let latest = state.service.current_checkpoint().await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], latest.note).into_response())
 }
 

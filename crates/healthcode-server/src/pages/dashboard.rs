@@ -1,8 +1,12 @@
-//! The officials' dashboard: codes by colour now, the residence areas with the most
-//! non-green codes, and colour changes per day from the transparency log, as SVG charts;
-//! and the active rules, read only (officials change them on `/staff/rules`).
+//! The public dashboard: codes by colour now, the counties with the most non-green codes,
+//! and colour changes per day from the transparency log, as SVG charts; and the active
+//! rules, read only (officials change them on `/staff/rules`). It is public, so it shows
+//! no small area and no small number: areas are counted by county (six digits, never a
+//! street or a building), each county's counts are rounded to tens and those under ten
+//! shown as none — the research export's rule, without its noise. The figures are
+//! computed at most once a minute, whatever the number of visitors.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,6 +21,10 @@ use crate::AppState;
 
 /// How many areas the area chart shows.
 const TOP_AREAS: usize = 10;
+/// A county's count below this is shown as none; the others are rounded to it.
+const SMALLEST_SHOWN: u64 = 10;
+/// How long computed figures are shown before they are computed again.
+const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 /// How many days the change chart covers, ending today.
 const DAYS: i64 = 14;
 /// The dashboard reads at most this many of the newest log leaves: enough for two weeks
@@ -28,19 +36,52 @@ const CST_MS: i64 = 8 * 3_600_000;
 type Segments = Vec<(Colour, u64)>;
 const ORDER: [Colour; 4] = [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green];
 
+/// What the dashboard shows, computed at most once a minute.
+#[derive(Clone)]
+pub(crate) struct Figures {
+    counts: Vec<(Colour, u64)>,
+    by_county: Vec<(Option<String>, Segments)>,
+    per_day: Vec<(String, BTreeMap<Colour, u64>)>,
+}
+
+/// The last figures and when they were computed, shared by every request.
+pub(crate) type FiguresCache = std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, Figures)>>>;
+
+async fn figures(state: &AppState) -> Result<Figures, String> {
+    let mut cached = state.dashboard.lock().await;
+    if let Some((at, figures)) = cached.as_ref() {
+        if at.elapsed() < FRESH_FOR {
+            return Ok(figures.clone());
+        }
+    }
+    let counts = crate::api::colour_counts(state).await.map_err(|e| format!("{e:?}"))?;
+    let by_area = state.service.store().colour_counts_by_area().await.map_err(|e| e.to_string())?;
+    let per_day = changes_per_day(state).await?;
+    let figures = Figures { counts, by_county: by_county(by_area), per_day };
+    *cached = Some((std::time::Instant::now(), figures.clone()));
+    Ok(figures)
+}
+
+/// Codes by county (an area's first six digits) and colour, rounded to tens, under ten
+/// shown as none.
+fn by_county(rows: Vec<(Option<healthcode_domain::AreaCode>, Colour, u64)>) -> Vec<(Option<String>, Segments)> {
+    let mut counties: BTreeMap<(Option<String>, Colour), u64> = BTreeMap::new();
+    for (area, colour, n) in rows {
+        let county = area.map(|a| a.normal().chars().take(6).collect::<String>());
+        *counties.entry((county, colour)).or_default() += n;
+    }
+    let mut grouped: BTreeMap<Option<String>, Segments> = BTreeMap::new();
+    for ((county, colour), n) in counties {
+        let shown = if n < SMALLEST_SHOWN { 0 } else { (n + SMALLEST_SHOWN / 2) / SMALLEST_SHOWN * SMALLEST_SHOWN };
+        grouped.entry(county).or_default().push((colour, shown));
+    }
+    grouped.into_iter().collect()
+}
+
 pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response {
-    let store = state.service.store();
-    let counts = match crate::api::colour_counts(&state).await {
-        Ok(counts) => counts,
-        Err(e) => return ui.internal("counting codes", format!("{e:?}")),
-    };
-    let by_area = match store.colour_counts_by_area().await {
-        Ok(rows) => rows,
-        Err(e) => return ui.internal("counting codes by area", e),
-    };
-    let per_day = match changes_per_day(&state).await {
-        Ok(days) => days,
-        Err(e) => return ui.internal("reading the log", e),
+    let Figures { counts, by_county, per_day } = match figures(&state).await {
+        Ok(figures) => figures,
+        Err(e) => return ui.internal("computing the dashboard", e),
     };
 
     let mut body = format!("<h1>{}</h1>", ui.t("数据看板", "Dashboard"));
@@ -48,11 +89,7 @@ pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response
         counts.iter().map(|&(colour, n)| Row { label: ui_label(&ui, colour), segments: vec![(colour, n)] }).collect();
     body.push_str(&bars(&ui, "chart-colours", &ui_plain(&ui, "当前各色码人数", "Codes by colour now"), &now_rows));
 
-    let mut areas: HashMap<Option<String>, Segments> = HashMap::new();
-    for (area, colour, n) in by_area {
-        areas.entry(area.map(|a| a.as_str().to_string())).or_default().push((colour, n));
-    }
-    let mut areas: Vec<(Option<String>, Segments)> = areas.into_iter().collect();
+    let mut areas = by_county;
     let not_green = |s: &[(Colour, u64)]| s.iter().filter(|(c, _)| *c != Colour::Green).map(|(_, n)| n).sum::<u64>();
     let total = |s: &[(Colour, u64)]| s.iter().map(|(_, n)| n).sum::<u64>();
     areas.sort_by(|a, b| {
@@ -69,7 +106,11 @@ pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response
     body.push_str(&bars(
         &ui,
         "chart-areas",
-        &ui_plain(&ui, "非绿码最多的常住地区", "Residence areas with the most non-green codes"),
+        &ui_plain(
+            &ui,
+            "非绿码最多的区县（按常住地；取整到十位，不足十人不显示）",
+            "Counties with the most non-green codes (by residence; rounded to tens, fewer than ten not shown)",
+        ),
         &area_rows,
     ));
 

@@ -24,6 +24,8 @@ mod venue;
 mod verifier;
 
 use axum::routing::{get, post};
+
+pub(crate) use dashboard::FiguresCache;
 use axum::Router;
 
 use crate::AppState;

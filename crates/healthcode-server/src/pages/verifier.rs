@@ -101,7 +101,11 @@ pub(crate) async fn upload(
             }
         }
     }
-    let result = match image.as_deref().map(healthcode_token::qr::decode_png) {
+    let read = match image {
+        Some(bytes) => Some(read_qr(bytes).await),
+        None => None,
+    };
+    let result = match read {
         Some(Ok(token)) => decide(&ui, &state, &token, category),
         Some(Err(_)) | None => decision_box(
             &ui,
@@ -111,6 +115,16 @@ pub(crate) async fn upload(
         ),
     };
     verify_page(ui, StatusCode::OK, &result, category)
+}
+
+/// Decoding a picture is CPU work of up to a second: on the blocking pool, at most two
+/// at once, so that uploads cannot starve the server's other requests.
+async fn read_qr(bytes: axum::body::Bytes) -> Result<String, String> {
+    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let _permit = DECODING.acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || healthcode_token::qr::decode_png(&bytes).map_err(|e| e.to_string()))
+        .await
+        .map_err(|e| e.to_string())?
 }
 
 /// The decision for a code at a place of this category, as HTML.
