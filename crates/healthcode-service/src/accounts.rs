@@ -178,6 +178,11 @@ impl HealthService {
         if self.logged_accounts.lock().unwrap_or_else(|p| p.into_inner()).contains(&account.id) {
             return Ok(());
         }
+        // One at a time: the first requests of a new account often come together.
+        let _one_at_a_time = self.logging_accounts.lock().await;
+        if self.logged_accounts.lock().unwrap_or_else(|p| p.into_inner()).contains(&account.id) {
+            return Ok(());
+        }
         if self.load_document::<Timestamp>(ACCOUNT_LOGGED, &account.id).await?.is_none() {
             let now = self.clock.now();
             self.record_in_log(&[Entry::AccountInUse(AccountInUse {

@@ -39,8 +39,8 @@ impl RefreshReport {
 }
 
 /// How many times persons whose codes another evaluation saved meanwhile are evaluated
-/// again before the refresh gives up.
-const CONFLICT_ROUNDS: usize = 5;
+/// again before they are left to the scheduler.
+const CONFLICT_ROUNDS: u32 = 6;
 
 impl HealthService {
     /// Re-evaluates these persons now and saves their codes (the incremental path).
@@ -50,25 +50,27 @@ impl HealthService {
 
     /// Refreshes persons; those whose code another evaluation saved between this one's
     /// reading and saving (two servers, or the scheduler beside an ingestion) are read and
-    /// evaluated again, so that a stale evaluation never overwrites a newer code.
+    /// evaluated again, so that a stale evaluation never overwrites a newer code. One that
+    /// keeps losing (many evaluations of one person at once) is left on the queue, due now,
+    /// for the scheduler's next run.
     async fn refresh_at(&self, persons: &[PersonId], now: Timestamp) -> Result<RefreshReport, ServiceError> {
         let mut report = RefreshReport::default();
         let mut again = self.refresh_pass(persons, now, &mut report).await?;
-        for _ in 0..CONFLICT_ROUNDS {
+        for round in 0..CONFLICT_ROUNDS {
             if again.is_empty() {
                 return Ok(report);
             }
             tracing::debug!(persons = again.len(), "codes saved meanwhile by another evaluation; evaluating again");
+            // A moment apart, so that evaluations that collided do not collide again.
+            let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=(2u64 << round));
+            tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
             again = self.refresh_pass(&again, now, &mut report).await?;
         }
-        if again.is_empty() {
-            Ok(report)
-        } else {
-            Err(ServiceError::Background(format!(
-                "{} persons' codes kept being saved by other evaluations; they stay queued",
-                again.len()
-            )))
+        if !again.is_empty() {
+            tracing::warn!(persons = again.len(), "codes kept being saved by other evaluations; left queued");
+            self.store.queue_persons(&again, now).await?;
         }
+        Ok(report)
     }
 
     /// One pass over persons, chunk by chunk as a pipeline: while one chunk is evaluated,

@@ -24,6 +24,7 @@ pub struct HealthService {
     pub(crate) gate_lookups: crate::venues::GateLookups,
     /// Accounts this server has seen in the transparency log already.
     pub(crate) logged_accounts: std::sync::Mutex<std::collections::HashSet<String>>,
+    pub(crate) logging_accounts: tokio::sync::Mutex<()>,
     /// The master keys that wrap each person's data key; held outside the database.
     pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
     /// When retention last ran (milliseconds), so that it runs at most hourly.
@@ -119,6 +120,7 @@ impl HealthService {
             forwarded: Default::default(),
             gate_lookups: Default::default(),
             logged_accounts: Default::default(),
+            logging_accounts: Default::default(),
             vault: RwLock::new(Arc::new(keys.vault)),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),

@@ -125,3 +125,77 @@ async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
 fn hex(text: &str) -> Vec<u8> {
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
 }
+
+/// The server checks its own log before it starts: a log whose checkpoints were deleted,
+/// or whose latest checkpoint another key signed (forged, or the log key replaced), or
+/// that is shorter than its checkpoint, is refused with what happened.
+#[tokio::test]
+async fn a_log_without_its_checkpoints_or_with_a_forged_one_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let out = healthcode()
+        .args(["accounts", "add", "cdc-feed", "--role", "data_source", "--department", "health", "--api-key", "feed"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    let key = String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string();
+    let server = serve(dir.path());
+    let (person, _) = register(&client, &server.base, "11010519491231002X").await;
+    let contact = json!({"id": "cdc-0", "person_id": person, "type": "close_contact",
+                         "exposure_at": "2020-06-01T08:00:00+08:00"});
+    post(&client, &server.base, &key, "/v1/events", contact).await;
+    drop(server);
+    let refused = |expected: &str| {
+        let mut child = serve_command(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(30) {
+                let _ = child.kill();
+                panic!("the server started over a log that should be refused ({expected})");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(!status.success());
+        let mut said = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).unwrap();
+        assert!(said.contains(expected), "{said}");
+    };
+    let db = rusqlite::Connection::open(dir.path().join("data/healthcode.sqlite3")).unwrap();
+    let saved: Vec<(i64, String, i64)> = {
+        let mut rows = db.prepare("SELECT size, note, signed_at FROM checkpoints").unwrap();
+        rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    };
+    assert!(!saved.is_empty(), "the first append stored a checkpoint with it");
+
+    db.execute("DELETE FROM checkpoints", []).unwrap();
+    refused("no signed checkpoint: checkpoints were deleted");
+
+    // Another key's checkpoint of the same log.
+    let impostor = healthcode_log::NoteSigner::from_seed(healthcode_service::DEFAULT_LOG_ORIGIN, [9; 32]).unwrap();
+    let (size, _, signed_at) = saved.last().unwrap().clone();
+    let forged = healthcode_log::Checkpoint { origin: impostor.name().into(), size: size as u64, root: [0; 32] }
+        .sign(&impostor)
+        .unwrap();
+    db.execute("INSERT INTO checkpoints (size, note, signed_at) VALUES (?1, ?2, ?3)", (size, &forged, signed_at))
+        .unwrap();
+    refused("not signed by this log's key");
+
+    // The genuine checkpoints back, and a log cut short under them.
+    db.execute("DELETE FROM checkpoints", []).unwrap();
+    for (size, note, signed_at) in &saved {
+        db.execute("INSERT INTO checkpoints (size, note, signed_at) VALUES (?1, ?2, ?3)", (size, note, signed_at))
+            .unwrap();
+    }
+    let serve_ok = serve(dir.path());
+    drop(serve_ok);
+    db.execute("UPDATE log_state SET size = 0 WHERE id = 1", []).unwrap();
+    refused("entries were deleted");
+}
