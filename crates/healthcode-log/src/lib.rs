@@ -19,8 +19,8 @@ pub use audit::{verify_all_entries, verify_chain, verify_entries, AuditError};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use commitment::person_commitment;
 pub use entry::{
-    Alarm, ColourChange, DecisionApproval, DesignationApproval, Destruction, Entry, EntryError, RuleSetApproval,
-    AccountInUse, DeviceApproval, TraceApproval,
+    AccountInUse, Alarm, ColourChange, DecisionApproval, DesignationApproval, Destruction, DeviceApproval, Entry,
+    EntryError, RuleSetApproval, TraceApproval,
 };
 pub use error::LogError;
 pub use frontier::Frontier;

@@ -59,7 +59,9 @@ pub(crate) struct LapseCond {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Term {
     /// The anchor's `days` (a quarantine order's), at most this many days.
-    DaysField { max_days: Option<u32> },
+    DaysField {
+        max_days: Option<u32>,
+    },
     Days(u32),
 }
 

@@ -111,10 +111,12 @@ fn a_quarantine_order_holds_until_released_but_lapses_14_days_past_its_term() {
     assert_eq!(next, Some(t("2020-06-29T08:00:00+08:00")), "14 days of term and 14 of overrun");
     assert_eq!(eval_at(std::slice::from_ref(&order), "2020-06-29T08:00:00+08:00").0, Colour::Green);
     // A release ends it at once, as before.
-    let released = [order.clone(), json!({"at": "2020-06-10T08:00:00+08:00", "type": "quarantine_release", "mode": "home"})];
+    let released =
+        [order.clone(), json!({"at": "2020-06-10T08:00:00+08:00", "type": "quarantine_release", "mode": "home"})];
     assert_eq!(eval_at(&released, "2020-06-10T08:00:00+08:00").0, Colour::Green);
     // A feed cannot stretch the term: 365 days count as the rule set's 28.
-    let long = [json!({"at": "2020-06-01T08:00:00+08:00", "type": "quarantine_order", "mode": "centralized", "days": 365})];
+    let long =
+        [json!({"at": "2020-06-01T08:00:00+08:00", "type": "quarantine_order", "mode": "centralized", "days": 365})];
     let (_, _, next) = eval_at(&long, "2020-06-02T08:00:00+08:00");
     assert_eq!(next, Some(t("2020-07-13T08:00:00+08:00")), "28 + 14 days");
 }

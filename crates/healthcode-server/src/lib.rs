@@ -125,7 +125,11 @@ async fn secure_cookies(
             response.headers_mut().remove(header::SET_COOKIE);
             for cookie in cookies {
                 let text = cookie.to_str().unwrap_or_default();
-                let secured = if text.to_ascii_lowercase().contains("; secure") { text.to_string() } else { format!("{text}; Secure") };
+                let secured = if text.to_ascii_lowercase().contains("; secure") {
+                    text.to_string()
+                } else {
+                    format!("{text}; Secure")
+                };
                 if let Ok(value) = HeaderValue::from_str(&secured) {
                     response.headers_mut().append(header::SET_COOKIE, value);
                 }

@@ -84,10 +84,11 @@ async fn outsiders(app: &TestApp) -> Vec<(&'static str, String)> {
 /// a bulk feed), a designation of the victim's district, a decision, a trace, a rule set
 /// that turns everyone red; and approving its own proposals.
 async fn no_single_account_turns_a_stranger_red_or_yellow(app: TestApp) {
-    let mut actors: Vec<(&str, String)> = ["health", "telecom", "border", "local", "provincial", "auditor", "complaints"]
-        .into_iter()
-        .map(|name| (name, app.keys[name].clone()))
-        .collect();
+    let mut actors: Vec<(&str, String)> =
+        ["health", "telecom", "border", "local", "provincial", "auditor", "complaints"]
+            .into_iter()
+            .map(|name| (name, app.keys[name].clone()))
+            .collect();
     actors.extend(outsiders(&app).await);
     // Every rule holds for everyone: no positive test makes R1 hold.
     let everyone_red = healthcode_rules::REFERENCE_RULES_TOML
@@ -181,7 +182,8 @@ async fn contact_tracing_needs_a_case_in_the_jurisdiction_and_a_second_officer(a
     let (venue_id, operator) =
         (venue["venue"]["id"].as_str().unwrap().to_string(), venue["operator_key"].as_str().unwrap().to_string());
     // A Ningbo resident (outside Hangzhou's office) and two Hangzhou residents at one venue.
-    let body = json!({"id_type": "resident_id", "id_number": resident_id("33020319800101001"), "residence_area": "330203"});
+    let body =
+        json!({"id_type": "resident_id", "id_number": resident_id("33020319800101001"), "residence_area": "330203"});
     let (_, ningbo) = app.post("/v1/persons", body.to_string()).await;
     let (ningbo, ningbo_key) =
         (ningbo["person_id"].as_str().unwrap().to_string(), ningbo["resident_key"].as_str().unwrap().to_string());
@@ -230,11 +232,18 @@ async fn contact_tracing_needs_a_case_in_the_jurisdiction_and_a_second_officer(a
     assert_eq!(colour(&app, &contact, &contact_key).await, ("red".to_string(), vec!["R2".to_string()]));
     let entries = log_entries(&app).await;
     let approval = entries.iter().find(|e| e["type"] == "trace_approval").expect("the approval is logged");
-    assert_eq!((approval["proposed_by"].as_str(), approval["approved_by"].as_str()), (Some("local"), Some("provincial2")));
-    assert!(entries.iter().any(|e| e["type"] == "colour_change" && e["origin"] == "trace"), "the change names its origin");
+    assert_eq!(
+        (approval["proposed_by"].as_str(), approval["approved_by"].as_str()),
+        (Some("local"), Some("provincial2"))
+    );
+    assert!(
+        entries.iter().any(|e| e["type"] == "colour_change" && e["origin"] == "trace"),
+        "the change names its origin"
+    );
     // The contacts the officers read, and the approval, are in the contact's access log.
     let (_, accesses) = app.get_with_key(&format!("/v1/persons/{contact}/accesses"), &contact_key).await;
-    let actors: Vec<&str> = accesses["accesses"].as_array().unwrap().iter().map(|a| a["actor"].as_str().unwrap()).collect();
+    let actors: Vec<&str> =
+        accesses["accesses"].as_array().unwrap().iter().map(|a| a["actor"].as_str().unwrap()).collect();
     assert!(actors.contains(&"local") && actors.contains(&"provincial2"), "{actors:?}");
 }
 
@@ -278,8 +287,12 @@ async fn one_officer_cannot_designate_a_building_red_and_the_others_are_counted(
     // alarm for the city.
     let entries = log_entries(&app).await;
     let approval = entries.iter().find(|e| e["type"] == "designation_approval").unwrap();
-    assert_eq!((approval["proposed_by"].as_str(), approval["approved_by"].as_str()), (Some("provincial"), Some("provincial2")));
-    let by_designation = entries.iter().filter(|e| e["type"] == "colour_change" && e["origin"] == "designation").count();
+    assert_eq!(
+        (approval["proposed_by"].as_str(), approval["approved_by"].as_str()),
+        (Some("provincial"), Some("provincial2"))
+    );
+    let by_designation =
+        entries.iter().filter(|e| e["type"] == "colour_change" && e["origin"] == "designation").count();
     assert_eq!(by_designation, residents.len());
     let alarms = alarms(&app).await;
     let burst = alarms.iter().find(|a| a["kind"] == "colour_burst").expect("a burst alarm");
@@ -363,9 +376,8 @@ async fn an_id_number_someone_else_registered_is_claimed_by_proof_not_by_typing(
 /// Reproduction 5: anyone could run a gate, look up any ID number's colour and masked
 /// name, register the person, and record a check-in, as often as they liked.
 async fn a_gate_checks_nobody_until_approved_and_looks_up_only_so_many(app: TestApp) {
-    let (_, venue) = app
-        .post("/v1/venues", json!({"name": "地铁站", "category": "bus", "area": "330106"}).to_string())
-        .await;
+    let (_, venue) =
+        app.post("/v1/venues", json!({"name": "地铁站", "category": "bus", "area": "330106"}).to_string()).await;
     let operator = venue["operator_key"].as_str().unwrap().to_string();
     let path = format!("/v1/venues/{}/devices", venue["venue"]["id"].as_str().unwrap());
     let (_, device) = app.post_with_key(&path, &operator, r#"{"label":"A口"}"#).await;
@@ -429,7 +441,12 @@ async fn the_rejection_log_keeps_no_id_number_or_free_text_and_each_source_its_o
         let app = &app;
         async move {
             let (_, list) = app.get_with_key("/v1/rejections", &app.keys[who]).await;
-            list["rejections"].as_array().unwrap().iter().map(|r| r["origin"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+            list["rejections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["origin"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
         }
     };
     let health = own("health").await;
@@ -446,7 +463,8 @@ async fn the_rejection_log_keeps_no_id_number_or_free_text_and_each_source_its_o
 /// "tampered".
 async fn proofs_of_a_tree_the_log_has_not_reached_are_the_askers_mistake(app: TestApp) {
     let (person, _) = victim(&app, "33010619800707001").await;
-    let contact = json!({"id": "c-7", "person_id": person, "type": "close_contact", "exposure_at": "2020-05-31T08:00:00+08:00"});
+    let contact =
+        json!({"id": "c-7", "person_id": person, "type": "close_contact", "exposure_at": "2020-05-31T08:00:00+08:00"});
     assert_eq!(app.post("/v1/events", contact.to_string()).await.0, 201);
     for path in [
         "/v1/log/proof/inclusion?index=0&size=99999999",
@@ -474,14 +492,16 @@ async fn proofs_of_a_tree_the_log_has_not_reached_are_the_askers_mistake(app: Te
 /// name is read by offices only, with a purpose, into each person's access log.
 async fn decisions_stay_in_jurisdiction_and_whom_they_name_is_read_with_a_trace(app: TestApp) {
     let (mine, mine_key) = victim(&app, "33010619800808001").await;
-    let body = json!({"id_type": "resident_id", "id_number": resident_id("33020319800808002"), "residence_area": "330203"});
+    let body =
+        json!({"id_type": "resident_id", "id_number": resident_id("33020319800808002"), "residence_area": "330203"});
     let (_, ningbo) = app.post("/v1/persons", body.to_string()).await;
     let ningbo = ningbo["person_id"].as_str().unwrap().to_string();
     let decision = |persons: Vec<&str>| {
         json!({"persons": persons, "colour": "yellow", "until": "2020-06-10T00:00:00+08:00", "basis": "《传染病防治法》第三十九条"})
             .to_string()
     };
-    let (status, refused) = app.post_with_key("/v1/decisions", &app.keys["local"], decision(vec![&mine, &ningbo])).await;
+    let (status, refused) =
+        app.post_with_key("/v1/decisions", &app.keys["local"], decision(vec![&mine, &ningbo])).await;
     assert_eq!(status, 403, "{refused}");
     assert!(refused["error"]["message"].as_str().unwrap().contains("outside your jurisdiction"));
     let (status, proposed) = app.post_with_key("/v1/decisions", &app.keys["local"], decision(vec![&mine])).await;
@@ -491,7 +511,8 @@ async fn decisions_stay_in_jurisdiction_and_whom_they_name_is_read_with_a_trace(
     for who in ["auditor", "complaints"] {
         let (_, listed) = app.get_with_key("/v1/decisions", &app.keys[who]).await;
         assert!(!listed.to_string().contains(&mine), "{who} sees whom a decision names: {listed}");
-        let (status, _) = app.get_with_key(&format!("/v1/decisions/{id}/persons?purpose=curious"), &app.keys[who]).await;
+        let (status, _) =
+            app.get_with_key(&format!("/v1/decisions/{id}/persons?purpose=curious"), &app.keys[who]).await;
         assert_eq!(status, 403, "{who}");
     }
     let path = format!("/v1/decisions/{id}/persons");
@@ -517,7 +538,8 @@ async fn a_stale_evaluation_never_overwrites_a_newer_code(app: TestApp) {
                           "sampled_at": "2020-06-01T07:00:00+08:00"});
         assert_eq!(app.post("/v1/events", test.to_string()).await.0, 201);
         let mut tasks = Vec::new();
-        let excluded = json!({"id": format!("x-{round}"), "person_id": person, "type": "diagnosis", "status": "excluded"});
+        let excluded =
+            json!({"id": format!("x-{round}"), "person_id": person, "type": "diagnosis", "status": "excluded"});
         let (client, url, health) = (app.client.clone(), app.url("/v1/events"), app.keys["health"].clone());
         tasks.push(tokio::spawn(async move {
             client.post(url).bearer_auth(health).body(excluded.to_string()).send().await.unwrap().status().as_u16()

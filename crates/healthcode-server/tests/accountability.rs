@@ -189,7 +189,12 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("POST", "/v1/decisions", &decision, &["provincial", "provincial2", "provincial3", "local"]),
         ("GET", "/v1/decisions", "", &["provincial", "provincial2", "provincial3", "local", "auditor", "complaints"]),
         ("POST", "/v1/decisions/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
-        ("GET", "/v1/decisions/nope/persons?purpose=check+the+list", "", &["provincial", "provincial2", "provincial3", "local"]),
+        (
+            "GET",
+            "/v1/decisions/nope/persons?purpose=check+the+list",
+            "",
+            &["provincial", "provincial2", "provincial3", "local"],
+        ),
         ("GET", "/v1/alarms", "", &["provincial", "provincial2", "provincial3", "auditor"]),
         ("POST", "/v1/rules/proposals", "{}", &["provincial", "provincial2", "provincial3", "local"]),
         ("POST", "/v1/traces", "{}", &["provincial", "provincial2", "provincial3", "local"]),

@@ -98,8 +98,7 @@ async fn events_can_name_the_person_by_document_before_registration(app: TestApp
     assert!(registered.get("resident_key").is_none() && registered["residence_area"].is_null(), "{registered}");
     // The resident claims it at a counter, which records the area the list did not have.
     let counter = json!({"id_type": "resident_id", "id_number": number, "residence_area": "330106"});
-    let (status, claimed) =
-        app.post_with_key("/v1/residents/keys", &app.keys["provincial"], counter.to_string()).await;
+    let (status, claimed) = app.post_with_key("/v1/residents/keys", &app.keys["provincial"], counter.to_string()).await;
     assert_eq!(status, 200, "{claimed}");
     assert_eq!(claimed["residence_area"], "330106", "filled in where the list had none");
     let person = claimed["person_id"].as_str().unwrap().to_string();

@@ -333,7 +333,11 @@ async fn contact_tracing_lists_contacts_and_only_an_approved_confirmation_turns_
     let request = json!({"case_person_id": case, "from": "2020-05-25T00:00:00+08:00", "to": "2020-06-02T00:00:00+08:00",
                          "window_minutes": 30});
     let (status, refused) = app.post_with_key("/v1/traces", &app.keys["local"], request.to_string()).await;
-    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("case_person_id")), "not a case yet: {refused}");
+    assert_eq!(
+        (status, refused["error"]["field"].as_str()),
+        (422, Some("case_person_id")),
+        "not a case yet: {refused}"
+    );
     let (status, diagnosed) = app
         .post(
             "/v1/events",

@@ -345,7 +345,10 @@ async fn offices_designate_and_propose_decisions_on_the_pages_within_the_service
     };
     assert!(!listed(li.clone()).await.contains("<tr data-area=\"330106\">"), "not in force on one officer's word");
     let zhaos = app.service.designation_proposals().await.unwrap()[0].id.clone();
-    assert!(!listed(zhao.clone()).await.contains(&format!("/staff/designations/{zhaos}/approve")), "not by its proposer");
+    assert!(
+        !listed(zhao.clone()).await.contains(&format!("/staff/designations/{zhaos}/approve")),
+        "not by its proposer"
+    );
     let approved = post(&sun, &format!("/staff/designations/{zhaos}/approve"), "").await;
     assert_eq!(approved.headers()["location"], "/staff/designations?approved=1");
     assert!(listed(li.clone()).await.contains("<tr data-area=\"330106\">"), "in force once another approved");
@@ -631,7 +634,10 @@ async fn an_officer_traces_contacts_on_the_page_and_another_approves_one() {
     assert_eq!(colour(persons[1].clone()).await, "green", "a confirmation alone changes nothing");
     let page =
         client().get(app.url(&trace_path)).header("cookie", &session).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("id=\"pending\"") && !page.contains("approve-trace"), "pending; a local office cannot approve");
+    assert!(
+        page.contains("id=\"pending\"") && !page.contains("approve-trace"),
+        "pending; a local office cannot approve"
+    );
     staff(&app, "officer.qian", healthcode_domain::Role::ProvincialOffice).await;
     let qian = sign_in(&app, "officer.qian").await;
     let page = client().get(app.url(&trace_path)).header("cookie", &qian).send().await.unwrap().text().await.unwrap();

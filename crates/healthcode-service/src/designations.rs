@@ -119,12 +119,7 @@ impl HealthService {
 
     /// Records a designation (a JSON `area_risk` row) approved by `approver` and proposed
     /// by `proposer`; logged when it takes effect. Only an approval calls it.
-    async fn designate(
-        &self,
-        approver: &Account,
-        proposer: &str,
-        row: String,
-    ) -> Result<IngestReport, ServiceError> {
+    async fn designate(&self, approver: &Account, proposer: &str, row: String) -> Result<IngestReport, ServiceError> {
         let value: serde_json::Value = serde_json::from_str(&row).unwrap_or_default();
         let area = value["area"].as_str().and_then(|a| AreaCode::parse(a).ok());
         if let Some(area) = &area {

@@ -61,9 +61,14 @@ impl HealthService {
 
     /// What a door decides for an ID card no one ever named: the colour the rules give
     /// without evidence (green under the reference rules), nothing recorded.
-    pub(crate) fn decide_for_unknown(&self, document: &healthcode_domain::IdDocument, venue: &VenueRecord) -> DoorDecision {
+    pub(crate) fn decide_for_unknown(
+        &self,
+        document: &healthcode_domain::IdDocument,
+        venue: &VenueRecord,
+    ) -> DoorDecision {
         let shared = self.shared();
-        let colour = shared.rules.evaluate(document.id_type().person_kind(), &[], &shared.areas, self.clock.now()).colour;
+        let colour =
+            shared.rules.evaluate(document.id_type().person_kind(), &[], &shared.areas, self.clock.now()).colour;
         DoorDecision {
             decision: access_decision(colour, venue.category, PresentedBy::IdCard),
             colour,

@@ -13,8 +13,27 @@ const FREE_TEXT: &[&str] = &["note", "comment", "description", "source", "name",
 /// Fields whose values are codes, ids or times that fixing a row needs and that a
 /// person cannot be read from (an area code is digits, as is a date).
 const STRUCTURAL: &[&str] = &[
-    "id", "type", "person_id", "id_type", "at", "onset_at", "result", "sampled_at", "status", "exposure_at",
-    "mode", "days", "country", "entered_at", "area", "from", "to", "level", "escalate_to_red", "color", "until",
+    "id",
+    "type",
+    "person_id",
+    "id_type",
+    "at",
+    "onset_at",
+    "result",
+    "sampled_at",
+    "status",
+    "exposure_at",
+    "mode",
+    "days",
+    "country",
+    "entered_at",
+    "area",
+    "from",
+    "to",
+    "level",
+    "escalate_to_red",
+    "color",
+    "until",
 ];
 
 /// The input of a refused row as kept: parsed and redacted if it is JSON, its digits
@@ -82,7 +101,8 @@ pub(crate) fn mask_numbers(text: &str) -> String {
                 j += 1;
             }
             groups.push((group_start, j));
-            let joined = matches!(chars.get(j), Some(' ' | '.' | '-')) && chars.get(j + 1).is_some_and(char::is_ascii_digit);
+            let joined =
+                matches!(chars.get(j), Some(' ' | '.' | '-')) && chars.get(j + 1).is_some_and(char::is_ascii_digit);
             if !joined {
                 break;
             }

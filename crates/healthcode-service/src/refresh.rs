@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use healthcode_domain::{AreaRisk, Colour, Event, PersonId, Timestamp};
 use healthcode_rules::RuleSet;
-use healthcode_store::{
-    CodeState, CodeSummary, ColourChangeCount, PersonRecord, ReasonEvidence, Store, StoreError,
-};
+use healthcode_store::{CodeState, CodeSummary, ColourChangeCount, PersonRecord, ReasonEvidence, Store, StoreError};
 use serde::Serialize;
 
 use crate::service::Shared;
@@ -93,9 +91,8 @@ impl HealthService {
             let loaded = joined(loading.await)?;
             next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
             let shared = self.shared();
-            let evaluated = joined(
-                tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now, &salt_key))).await,
-            )?;
+            let evaluated =
+                joined(tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now, &salt_key))).await)?;
             if let Some(previous) = saving.take() {
                 self.settle(previous, report, &mut conflicted, now).await?;
             }
@@ -315,10 +312,8 @@ fn evaluate_chunk(shared: &Shared, loaded: Loaded, now: Timestamp, salt_key: &[u
             revision: before.map_or(1, |b| b.revision + 1),
         });
     }
-    let counts = counts
-        .into_iter()
-        .map(|((origin, area), persons)| ColourChangeCount { hour, origin, area, persons })
-        .collect();
+    let counts =
+        counts.into_iter().map(|((origin, area), persons)| ColourChangeCount { hour, origin, area, persons }).collect();
     Evaluated { codes, changes, report, counts }
 }
 

@@ -245,7 +245,8 @@ impl HealthService {
     /// cannot both claim a person); `None` if they hold one already.
     async fn give_first_key(&self, person: &PersonId, label: &str) -> Result<Option<String>, ServiceError> {
         let (key, hash) = new_key(RESIDENT_KEY_PREFIX);
-        let record = ResidentKey { key_hash: hash, person: person.clone(), label: label.into(), created_at: self.now() };
+        let record =
+            ResidentKey { key_hash: hash, person: person.clone(), label: label.into(), created_at: self.now() };
         Ok(self.store.claim_resident_key(&record).await?.then_some(key))
     }
 

@@ -11,8 +11,7 @@
 use std::collections::BTreeMap;
 
 use healthcode_domain::{
-    AccessOutcome, DiagnosisStatus, Event, Evidence, PersonId, Role, TestResult, Timestamp,
-    ValidationError,
+    AccessOutcome, DiagnosisStatus, Event, Evidence, PersonId, Role, TestResult, Timestamp, ValidationError,
 };
 use healthcode_log::{Entry, TraceApproval};
 use healthcode_store::Account;
@@ -84,9 +83,10 @@ fn officer(by: &Account) -> Result<(), ServiceError> {
 /// positive tests is a positive test, or a confirmed, suspected or asymptomatic diagnosis
 /// (what the spec's R1 reads, whatever the active rule set calls it).
 pub(crate) fn is_case(evidence: &[Event<Evidence>], now: Timestamp) -> bool {
-    let latest = evidence.iter().filter(|e| e.at <= now).rev().find(|e| {
-        matches!(e.body, Evidence::Diagnosis { .. } | Evidence::Test { result: TestResult::Positive, .. })
-    });
+    let latest =
+        evidence.iter().filter(|e| e.at <= now).rev().find(|e| {
+            matches!(e.body, Evidence::Diagnosis { .. } | Evidence::Test { result: TestResult::Positive, .. })
+        });
     match latest.map(|e| &e.body) {
         Some(Evidence::Test { .. }) => true,
         Some(Evidence::Diagnosis { status }) => {
@@ -261,9 +261,7 @@ impl HealthService {
         }
         let numbers: Vec<usize> = (1..=rows.len()).collect();
         let origin = format!("trace {} confirmed by {} and approved by {}", trace.id, pending.proposed_by, by.username);
-        let report = self
-            .ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin)
-            .await?;
+        let report = self.ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin).await?;
         if report.rejected > 0 {
             return Err(ServiceError::Background(format!("{} confirmed contacts were refused", report.rejected)));
         }
@@ -301,7 +299,9 @@ impl HealthService {
     }
 
     async fn load_trace(&self, id: &str) -> Result<Trace, ServiceError> {
-        self.load_document(KIND, id).await?.ok_or_else(|| ValidationError::field("trace", format!("no trace `{id}`")).into())
+        self.load_document(KIND, id)
+            .await?
+            .ok_or_else(|| ValidationError::field("trace", format!("no trace `{id}`")).into())
     }
 
     async fn save_trace(&self, trace: &Trace) -> Result<(), ServiceError> {

@@ -107,16 +107,15 @@ impl HealthService {
             ValidationError::field("label", "field `label`: where the device stands, 1 to 64 characters (e.g. 东门)")
         })?;
         let (device_key, key_hash) = new_key("hcd_");
-        let device =
-            DeviceRecord {
-                id: new_id("d"),
-                venue: venue.id,
-                label,
-                key_hash,
-                registered_at: self.clock.now(),
-                approved_by: None,
-                approved_at: None,
-            };
+        let device = DeviceRecord {
+            id: new_id("d"),
+            venue: venue.id,
+            label,
+            key_hash,
+            registered_at: self.clock.now(),
+            approved_by: None,
+            approved_at: None,
+        };
         self.store.register_device(&device).await?;
         Ok(RegisteredDevice { device, device_key })
     }
@@ -139,7 +138,12 @@ impl HealthService {
 
     /// Counts a device's lookup against its limit per minute; one over it is refused, and
     /// the first refusal of an hour raises an alarm (a device looking up ID numbers in bulk).
-    pub(crate) async fn admit_lookup(&self, device: &DeviceRecord, venue: &VenueRecord, id_card: bool) -> Result<(), ServiceError> {
+    pub(crate) async fn admit_lookup(
+        &self,
+        device: &DeviceRecord,
+        venue: &VenueRecord,
+        id_card: bool,
+    ) -> Result<(), ServiceError> {
         let now = self.clock.now().as_millis();
         if self.gate_lookups.admit(&device.id, id_card, now) {
             return Ok(());
@@ -165,7 +169,12 @@ impl HealthService {
 
     /// Checkpoint devices, newest first, for the officials who approve them.
     pub async fn devices(&self, by: &Account, limit: usize) -> Result<Vec<DeviceRecord>, ServiceError> {
-        if !matches!(by.role, healthcode_domain::Role::ProvincialOffice | healthcode_domain::Role::LocalOffice | healthcode_domain::Role::Auditor) {
+        if !matches!(
+            by.role,
+            healthcode_domain::Role::ProvincialOffice
+                | healthcode_domain::Role::LocalOffice
+                | healthcode_domain::Role::Auditor
+        ) {
             return Err(ServiceError::Forbidden("only epidemic offices and auditors list checkpoint devices".into()));
         }
         Ok(self.store.devices(limit).await?)
@@ -175,11 +184,9 @@ impl HealthService {
     /// now on it reads codes and ID cards. Logged.
     pub async fn approve_device(&self, by: &Account, device_id: &str) -> Result<DeviceRecord, ServiceError> {
         may_approve(by, "checkpoint device")?;
-        let device = self
-            .store
-            .device(device_id)
-            .await?
-            .ok_or_else(|| ValidationError::field("device", format!("no device `{}`", device_id.chars().take(40).collect::<String>())))?;
+        let device = self.store.device(device_id).await?.ok_or_else(|| {
+            ValidationError::field("device", format!("no device `{}`", device_id.chars().take(40).collect::<String>()))
+        })?;
         let venue = self.venue(&device.venue).await?;
         let covered = match (&by.jurisdiction, &venue.area) {
             (None, _) => true,

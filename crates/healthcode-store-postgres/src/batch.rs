@@ -138,7 +138,10 @@ pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &
     }
     let codes: Vec<&CodeState> = last.into_values().collect();
     if let Some(c) = codes.iter().find(|c| c.revision < 1) {
-        return Err(StoreError::Backend(format!("the code of {} has revision {}; revisions start at 1", c.person, c.revision)));
+        return Err(StoreError::Backend(format!(
+            "the code of {} has revision {}; revisions start at 1",
+            c.person, c.revision
+        )));
     }
     let persons: Vec<&str> = codes.iter().map(|c| c.person.as_str()).collect();
     let colours: Vec<&str> = codes.iter().map(|c| c.colour.as_str()).collect();
@@ -173,11 +176,8 @@ pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &
         .map_err(backend("save codes"))?;
     if saved.len() != codes.len() {
         let saved: std::collections::HashSet<&str> = saved.iter().map(|r| r.get(0)).collect();
-        let mut stale = codes
-            .iter()
-            .filter(|c| !saved.contains(c.person.as_str()))
-            .map(|c| c.person.clone())
-            .collect::<Vec<_>>();
+        let mut stale =
+            codes.iter().filter(|c| !saved.contains(c.person.as_str())).map(|c| c.person.clone()).collect::<Vec<_>>();
         stale.sort();
         return Err(StoreError::CodeConflict { persons: stale });
     }

@@ -8,12 +8,11 @@ use healthcode_domain::{
 };
 use healthcode_store::Consent;
 use healthcode_store::{
-    ColourChangeCount,
-    Access, Account, Alarm, Checkin, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
-    DestroyedRows, DeviceRecord, EvidenceColumns, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted,
-    LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile,
-    PersonRecord, ProxyLink, Rejection, ResidentKey, SealedPersonalData, Store, StoreResult, StoredCheckpoint,
-    VenueRecord,
+    Access, Account, Alarm, Checkin, CodeState, CodeSummary, ColourChangeCount, Complaint, ComplaintQuery, Credential,
+    Decision, DestroyedRows, DeviceRecord, EvidenceColumns, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow,
+    Inserted, LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection,
+    PersonProfile, PersonRecord, ProxyLink, Rejection, ResidentKey, SealedPersonalData, Store, StoreResult,
+    StoredCheckpoint, VenueRecord,
 };
 use healthcode_store::{ResearchCount, ResearchMetric};
 use tokio_postgres::Row;

@@ -112,7 +112,11 @@ fn device(r: &rusqlite::Row) -> rusqlite::Result<DeviceRecord> {
 }
 
 /// The device matching `condition` (one parameter, `?1`).
-pub(crate) fn device_where(conn: &Connection, condition: &str, value: &str) -> Result<Option<DeviceRecord>, StoreError> {
+pub(crate) fn device_where(
+    conn: &Connection,
+    condition: &str,
+    value: &str,
+) -> Result<Option<DeviceRecord>, StoreError> {
     conn.prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE {condition}"))
         .and_then(|mut s| s.query_row([value], device).optional())
         .map_err(backend("find a device"))

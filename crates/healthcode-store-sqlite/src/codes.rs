@@ -22,7 +22,10 @@ pub(crate) fn save(conn: &mut Connection, codes: &[CodeState], log: &LogAppend) 
         same
     });
     if let Some(c) = sorted.iter().find(|c| c.revision < 1) {
-        return Err(StoreError::Backend(format!("the code of {} has revision {}; revisions start at 1", c.person, c.revision)));
+        return Err(StoreError::Backend(format!(
+            "the code of {} has revision {}; revisions start at 1",
+            c.person, c.revision
+        )));
     }
     let tx = conn.transaction().map_err(backend("begin saving codes"))?;
     let mut stale = Vec::new();

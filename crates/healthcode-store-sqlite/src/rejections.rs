@@ -96,7 +96,12 @@ pub(crate) fn colour_changes(
     rows.map(|r| r.map_err(backend("read colour change counts"))).collect()
 }
 
-pub(crate) fn mark_colour_burst(conn: &mut Connection, origin: &str, area: &str, hour: i64) -> Result<bool, StoreError> {
+pub(crate) fn mark_colour_burst(
+    conn: &mut Connection,
+    origin: &str,
+    area: &str,
+    hour: i64,
+) -> Result<bool, StoreError> {
     let marked = conn
         .execute(
             "UPDATE colour_change_counts SET alarmed = 1 WHERE origin = ?1 AND area = ?2 AND hour = ?3 AND alarmed = 0",

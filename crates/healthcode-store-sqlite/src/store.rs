@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, Evidence, PersonId, Timestamp};
 use healthcode_store::Consent;
 use healthcode_store::{
-    Access, Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, Complaint, ComplaintQuery, Credential, Decision,
-    DestroyedRows, DeviceRecord, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted, LogAppend, LogNode,
-    ColourChangeCount, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile, PersonRecord, ProxyLink,
-    Rejection, ResidentKey, SealedPersonalData, Store, StoreResult, StoredCheckpoint, VenueRecord,
+    Access, Account, Alarm, Checkin, CodeCard, CodeState, CodeSummary, ColourChangeCount, Complaint, ComplaintQuery,
+    Credential, Decision, DestroyedRows, DeviceRecord, FeedBatch, FeedChunk, FeedCommit, FeedRejectedRow, Inserted,
+    LogAppend, LogNode, NewAccess, NewAlarm, NewCheckin, NewDesignation, NewEvidence, NewRejection, PersonProfile,
+    PersonRecord, ProxyLink, Rejection, ResidentKey, SealedPersonalData, Store, StoreResult, StoredCheckpoint,
+    VenueRecord,
 };
 use healthcode_store::{ResearchCount, ResearchMetric};
 

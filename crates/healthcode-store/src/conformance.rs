@@ -12,7 +12,10 @@ use healthcode_domain::{
 
 use crate::{Account, Approval, Credential, CredentialKind, Decision, DecisionStatus, NewAlarm};
 use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
-use crate::{CodeState, ColourChangeCount, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence, Store};
+use crate::{
+    CodeState, ColourChangeCount, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence,
+    Store,
+};
 use crate::{Complaint, ComplaintAnswer, ComplaintQuery, ComplaintStatus, NewAccess, ProxyLink, ResidentKey};
 use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
@@ -395,7 +398,11 @@ async fn colour_changes_are_counted_by_hour_and_a_burst_is_marked_once(store: &i
     };
     store.add_colour_changes(&[]).await.unwrap();
     store
-        .add_colour_changes(&[count(10, "trace", "3301", 4), count(11, "trace", "3301", 1), count(10, "decision", "3301", 9)])
+        .add_colour_changes(&[
+            count(10, "trace", "3301", 4),
+            count(11, "trace", "3301", 1),
+            count(10, "decision", "3301", 9),
+        ])
         .await
         .unwrap();
     store.add_colour_changes(&[count(10, "trace", "3301", 3), count(10, "trace", "3302", 5)]).await.unwrap();
@@ -438,7 +445,7 @@ async fn a_code_is_saved_only_over_the_revision_it_was_evaluated_from(store: &im
     assert_eq!(store.code(&p).await.unwrap().map(|c| (c.colour, c.revision)), Some((Colour::Red, 2)));
     assert_eq!(store.code(&q).await.unwrap(), None, "the batch's other codes are not saved either");
     assert_eq!(store.log_size().await.unwrap(), 0, "nor its log entries");
-    assert_eq!(store.due_persons(t(100), 10).await.unwrap(), [p.clone()], "nor its queue entries");
+    assert_eq!(store.due_persons(t(100), 10).await.unwrap(), std::slice::from_ref(&p), "nor its queue entries");
     let summary = store.code_summaries(std::slice::from_ref(&p)).await.unwrap();
     assert_eq!(summary[0].revision, 2, "summaries carry the revision to evaluate from");
     assert!(store.save_codes(&[code_at(&q, Colour::Red, None, 0)], &LogAppend::default()).await.is_err());
@@ -584,7 +591,10 @@ async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store:
     assert!(matches!(refused, Err(StoreError::LogConflict { expected: 1, found: 2 })), "{refused:?}");
     assert_eq!(store.code(&p).await.unwrap().unwrap().colour, Colour::Red, "nothing of a refused append is kept");
 
-    store.append_log(&LogAppend { leaves: vec![leaf(2, None)], nodes: vec![node(0, 2)], checkpoint: None }).await.unwrap();
+    store
+        .append_log(&LogAppend { leaves: vec![leaf(2, None)], nodes: vec![node(0, 2)], checkpoint: None })
+        .await
+        .unwrap();
     assert_eq!(store.log_size().await.unwrap(), 3);
     assert_eq!(store.log_leaves(1, 10).await.unwrap(), vec![(1, vec![1; 3]), (2, vec![2; 3])]);
     assert_eq!(

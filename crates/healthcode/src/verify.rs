@@ -49,7 +49,10 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<i32> {
     });
     let seen: Option<u64> = match std::fs::read_to_string(&seen_file) {
         Ok(text) => Some(text.trim().parse().with_context(|| {
-            format!("{} does not hold a trust list number; delete it only if you trust the list in use", seen_file.display())
+            format!(
+                "{} does not hold a trust list number; delete it only if you trust the list in use",
+                seen_file.display()
+            )
         })?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", seen_file.display())),

@@ -144,10 +144,8 @@ pub(crate) async fn batch(
         )));
     }
     let origin = format!("api batch ({who})");
-    let report = state
-        .service
-        .ingest_owned(source, Some(&who), &line_numbers, &rows, AtPolicy::ServerClock, &origin)
-        .await?;
+    let report =
+        state.service.ingest_owned(source, Some(&who), &line_numbers, &rows, AtPolicy::ServerClock, &origin).await?;
     Ok(Json(report))
 }
 

@@ -150,14 +150,11 @@ pub(crate) async fn replace_key(
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let office = allow(&state, &headers, Action::ReplaceResidentKey).await?;
-    let body: CounterBody =
-        json_object(&body, r#"{"id_type": …, "id_number": …, "residence_area"?: "330106"}"#)?;
+    let body: CounterBody = json_object(&body, r#"{"id_type": …, "id_number": …, "residence_area"?: "330106"}"#)?;
     let document = IdDocument::parse(&body.id_type, &body.id_number).map_err(ApiError::InvalidInput)?;
     let area = body
         .residence_area
-        .map(|a| {
-            AreaCode::parse(&a).map_err(|m| ApiError::InvalidInput(ValidationError::field("residence_area", m)))
-        })
+        .map(|a| AreaCode::parse(&a).map_err(|m| ApiError::InvalidInput(ValidationError::field("residence_area", m))))
         .transpose()?;
     let (person, key) = state.service.replace_resident_key(&office, &document, area).await?;
     Ok(Json(json!({ "person_id": person.id, "residence_area": person.residence_area, "resident_key": key })))
@@ -186,5 +183,8 @@ pub(crate) async fn claim_code(
     let proxy = resident(&state, &headers).await?;
     let person = crate::api::codes::person_in_path(path)?;
     let code = state.service.issue_claim_code(&proxy, &person).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "person_id": person, "claim_code": code.claim_code, "expires_at": code.expires_at }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "person_id": person, "claim_code": code.claim_code, "expires_at": code.expires_at })),
+    ))
 }

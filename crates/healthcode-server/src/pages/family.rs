@@ -192,7 +192,12 @@ pub(crate) async fn end(ui: Ui, State(state): State<AppState>, headers: HeaderMa
 
 /// Gives a dependant who holds no key of their own a claim code, shown once: they
 /// register with it and their ID number and get their own key.
-pub(crate) async fn claim_code(ui: Ui, State(state): State<AppState>, headers: HeaderMap, form: FormResult) -> Response {
+pub(crate) async fn claim_code(
+    ui: Ui,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: FormResult,
+) -> Response {
     let (ui, me, form) = match posted_by_resident(ui, &state, &headers, form).await {
         Ok(found) => found,
         Err(page) => return page,

@@ -25,8 +25,8 @@ mod verifier;
 
 use axum::routing::{get, post};
 
-pub(crate) use dashboard::FiguresCache;
 use axum::Router;
+pub(crate) use dashboard::FiguresCache;
 
 use crate::AppState;
 

@@ -106,10 +106,8 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<String>, kept: &Has
         area_hint = ui.t("（可选，如 330106）", "(optional, e.g. 330106)"),
         area_value = kept("residence_area"),
         claim = ui.t("认领码", "Claim code"),
-        claim_hint = ui.t(
-            "（可选：家人代您登记过时，由其给您）",
-            "(optional: from the family member who registered you)"
-        ),
+        claim_hint =
+            ui.t("（可选：家人代您登记过时，由其给您）", "(optional: from the family member who registered you)"),
         consent = ui.t("我已阅读并同意上述个人信息收集告知", "I have read the collection notice above and consent"),
         submit = ui.t("登记并领取健康码", "Register and get my code"),
     );
