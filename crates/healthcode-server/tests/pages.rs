@@ -451,6 +451,30 @@ async fn a_persons_pages_open_only_for_them_and_their_proxies() {
     let log = app.service.accesses(&person).await.unwrap();
     assert!(log.iter().any(|a| a.role == "proxy" && a.actor.starts_with("proxy:")), "{log:?}");
 
+    // Someone who knows her ID number registers it: told to claim it, given no key.
+    let hers = format!("id_type=resident_id&id_number={}&consent=yes", resident_id("33010619500101111"));
+    let typed = post_form(&app, "/register", &hers, &[("origin", &app.address)]).await;
+    assert_eq!(typed.status().as_u16(), 422);
+    assert!(typed.headers().get("set-cookie").is_none(), "no key");
+    assert!(typed.text().await.unwrap().contains("认领码"), "the page says how to claim it");
+    // I give her a claim code from my page; she registers with it and gets her own key.
+    let claim = client()
+        .post(app.url("/family/claim-code"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", &app.address)
+        .header("cookie", &my_cookie)
+        .body(format!("dependant={}", person.as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claim.status().as_u16(), 201);
+    let claim_page = claim.text().await.unwrap();
+    let code = claim_page.split("id=\"claim-code\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let claimed = post_form(&app, "/register", &format!("{hers}&claim_code={code}"), &[("origin", &app.address)]).await;
+    assert_eq!(claimed.status().as_u16(), 303);
+    assert!(claimed.headers()["location"].to_str().unwrap().starts_with(&mother), "her own code");
+    assert!(claimed.headers()["set-cookie"].to_str().unwrap().starts_with("hc_resident=hcr_"));
+
     // Extended functions: off until I switch one on from my page; then off again.
     let toggle = |granted: &'static str| {
         let (app, my_cookie, mine) = (&app, my_cookie.clone(), mine.clone());

@@ -24,6 +24,18 @@ async fn register(client: &reqwest::Client, base: &str, id_number: &str) -> (Str
     (answer["person_id"].as_str().unwrap().to_string(), answer["resident_key"].as_str().unwrap().to_string())
 }
 
+/// The health department's feed, created by an operator on the machine; its API key.
+fn health_feed(dir: &Path) -> String {
+    let out = healthcode()
+        .args(["accounts", "add", "cdc-feed", "--role", "data_source", "--department", "health", "--api-key", "feed"])
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string()
+}
+
 fn audit(dir: &Path, base: &str, key: &str) -> (i32, String) {
     let out = healthcode()
         .args(["audit", "verify", "--url", base, "--key", key, "--state"])
@@ -37,15 +49,7 @@ fn audit(dir: &Path, base: &str, key: &str) -> (i32, String) {
 async fn an_honest_log_passes_the_audit_and_an_altered_one_fails() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    // The health department's feed, created by an operator on the machine.
-    let out = healthcode()
-        .args(["accounts", "add", "cdc-feed", "--role", "data_source", "--department", "health", "--api-key", "feed"])
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let key = String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string();
+    let key = health_feed(dir.path());
     let server = serve(dir.path());
     let base = server.base.clone();
     let (a, a_key) = register(&client, &base, "11010519491231002X").await;
@@ -133,13 +137,7 @@ fn hex(text: &str) -> Vec<u8> {
 async fn a_log_without_its_checkpoints_or_with_a_forged_one_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let out = healthcode()
-        .args(["accounts", "add", "cdc-feed", "--role", "data_source", "--department", "health", "--api-key", "feed"])
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .output()
-        .unwrap();
-    let key = String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string();
+    let key = health_feed(dir.path());
     let server = serve(dir.path());
     let (person, _) = register(&client, &server.base, "11010519491231002X").await;
     let contact = json!({"id": "cdc-0", "person_id": person, "type": "close_contact",
