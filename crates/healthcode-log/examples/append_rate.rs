@@ -1,6 +1,9 @@
 //! How fast the appender goes: `cargo run --release -p healthcode-log --example append_rate`.
 //! Only hashing; persisting the returned rows is the caller's cost.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use healthcode_log::{leaf_hash, Frontier};

@@ -1,6 +1,9 @@
 //! Signed notes and checkpoints, anchored to the Go reference implementation's example
 //! (golang.org/x/mod/sumdb/note): same key text, same key hash, same signed bytes.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use healthcode_log::*;
 
 const VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";

@@ -5,6 +5,9 @@
 //!
 //! Run: `cargo bench -p healthcode-rules --bench evaluate`
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -1,6 +1,9 @@
 //! The scenario folders against the pure evaluator, without a store: a fast check that
 //! the rules themselves are right. The CLI test runs the same files through ingestion.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use healthcode_rules::RuleSet;

@@ -5,6 +5,9 @@
 //! log, and is shown to each person with its basis. Then every protected endpoint against
 //! every role.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{resident_id, TestApp};

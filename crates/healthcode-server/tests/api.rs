@@ -1,6 +1,9 @@
 //! The API against a running server: ingestion, reading codes back, the three ways a
 //! code changes, and every kind of client mistake as a JSON error.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{resident_id, t, TestApp};

@@ -8,6 +8,9 @@
 //! Without node, `web-tests/node_modules` or Chromium, it says "browser tests not run: …"
 //! and passes, as the PostgreSQL tests do (`.ci/run` installs them).
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 #[allow(unused_imports)]
 mod common;
 

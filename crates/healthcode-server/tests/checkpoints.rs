@@ -2,6 +2,9 @@
 //! a resident's code read back from its QR and verified; every way a code can be refused,
 //! each with its own reason; venue check-ins and gates following the management measures.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{resident_id, TestApp};

@@ -1,6 +1,9 @@
 //! Bulk feeds over HTTP (`/v1/feeds/{batch_id}`) on both backends: a streamed NDJSON
 //! batch, its report and status, a resumed upload, CSV, and the client mistakes.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::TestApp;

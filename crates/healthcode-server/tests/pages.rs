@@ -2,6 +2,9 @@
 //! required, the operator key's cookie is scoped and guarded, input is escaped, and the
 //! language choice is remembered. (The browser tests are in `browser.rs`.)
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 #[allow(unused_imports)]
 mod common;
 

@@ -15,6 +15,7 @@ mod extended;
 mod feeds;
 mod ingest;
 mod keyring;
+mod overview;
 mod personal;
 mod pseudonym;
 mod redact;
@@ -46,6 +47,7 @@ pub use feeds::{
 };
 pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus, Source};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
+pub use overview::Stats;
 pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;

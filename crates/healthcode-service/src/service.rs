@@ -207,6 +207,13 @@ impl HealthService {
         Ok(())
     }
 
+    /// Registers persons of an import (a synthetic region, a history) without evaluating
+    /// them: their evidence, when it is ingested, queues them; call `refresh_persons` for
+    /// those who have none. Existing persons are left as they are; returns how many were new.
+    pub async fn import_persons(&self, persons: &[PersonRecord]) -> Result<u64, ServiceError> {
+        Ok(self.store.register_persons(persons).await?)
+    }
+
     /// Registers a person under an id chosen by the caller (scenarios, synthetic data).
     pub async fn register_pseudonymous(
         &self,

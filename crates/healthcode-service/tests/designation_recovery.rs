@@ -1,6 +1,9 @@
 //! A designation recorded but not applied (the process died in between) is applied when
 //! the service starts again.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use healthcode_domain::{AreaCode, AreaRisk, Colour, EventId, PersonId, PersonKind, RiskLevel, Timestamp};

@@ -1,6 +1,9 @@
 //! The incremental, scheduled and bulk paths keep the same codes: each equals a direct
 //! evaluation of the same evidence at the same time.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -1,5 +1,8 @@
 //! The retention policy: check-ins (and contact lists) older than 28 days go; newer stay.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use healthcode_domain::{AccessOutcome, Colour, PersonId, PersonKind, Timestamp, VenueCategory};

@@ -1,5 +1,8 @@
 //! A new rule set re-evaluates the codes it can affect: in process, and after a restart.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use healthcode_domain::{Colour, PersonId, PersonKind, Timestamp};

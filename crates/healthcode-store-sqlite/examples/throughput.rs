@@ -9,6 +9,9 @@
 //! ingestion arrives), then reads every person's evidence and saves a code for each, in
 //! chunks of 10,000 (what bulk re-evaluation does around the rules).
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use healthcode_domain::{AreaCode, Colour, EventId, Evidence, PersonId, PersonKind, TestResult, Timestamp};

@@ -1,5 +1,8 @@
 //! The storage conformance story against SQLite: on files, and in memory.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use healthcode_store::conformance;
 use healthcode_store_sqlite::SqliteStore;
 

@@ -2,6 +2,9 @@
 //! promise of [`Store`]. A backend's test calls [`run_all`] with a function that makes
 //! such a store; a failure names the promise that broke.
 
+// A test story: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::future::Future;
 
 use healthcode_domain::{AccessOutcome, VenueCategory};

@@ -3,6 +3,9 @@
 //! `cargo run -p healthcode-synth --example ndjson [-- PERSONS [SEED]] > events.ndjson 2> persons.ndjson`
 //! (the demo region without arguments, the bench region of PERSONS persons with them).
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufWriter, Write};
 
 use healthcode_synth::{generate, to_ndjson_line, RegionConfig, SynthRecord};

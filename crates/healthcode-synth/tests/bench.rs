@@ -1,3 +1,6 @@
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashSet;
 
 use healthcode_synth::{bench_region, designations_for_bench, persons_with_history, BENCH_DESIGNATIONS};

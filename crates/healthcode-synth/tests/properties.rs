@@ -1,3 +1,6 @@
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use healthcode_domain::Timestamp;
 use healthcode_synth::{generate, OutbreakConfig, RegionConfig, SynthRecord};
 use proptest::prelude::*;

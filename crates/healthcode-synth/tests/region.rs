@@ -1,3 +1,6 @@
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{HashMap, HashSet};
 
 use healthcode_domain::{distinct_approvers, Evidence, PersonKind, QuarantineMode, RiskLevel, TestResult, Timestamp};

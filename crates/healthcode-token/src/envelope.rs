@@ -1,4 +1,4 @@
-//! The envelope shared by both token kinds: prefix + base45(zlib(COSE_Sign1)).
+//! The envelope shared by both token kinds: `prefix + base45(zlib(COSE_Sign1))`.
 
 use std::fmt;
 

@@ -2,6 +2,9 @@
 //! same claims for good codes and the same reason for every bad one, whatever else is in
 //! the batch.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{code_claims, key, trust, venue_claims, NOW};

@@ -1,5 +1,8 @@
 //! QR rendering and reading: a token must come back out of its own picture unchanged.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{code_claims, key, venue_claims, NOW};

@@ -1,5 +1,8 @@
 //! The signed trust list: what a verifier downloads and opens with its pinned root key.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{code_claims, key, trust, NOW};

@@ -1,5 +1,8 @@
 //! Sealed fields: round trips, binding to their place, formats, and crypto-shredding.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use healthcode_vault::{field_aad, open, open_str, seal, seal_str, DataKey, Keyring, MasterKey, VaultError};
 use proptest::prelude::*;
 

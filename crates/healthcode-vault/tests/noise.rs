@@ -1,5 +1,8 @@
 //! The discrete Laplace mechanism, checked statistically with a seeded generator.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use healthcode_vault::research::{BudgetError, DiscreteLaplace};
 use rand::rngs::StdRng;
 use rand::SeedableRng;

@@ -1,5 +1,8 @@
 //! The research release: budget first, noise on every cell, threshold on noisy counts.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use healthcode_domain::Timestamp;
 use healthcode_vault::research::{release, BudgetError, Cell, PrivacyBudget, Query, MECHANISM};
 use rand::rngs::StdRng;

@@ -25,8 +25,8 @@ enum AccountsCommand {
     /// API key with --api-key.
     Add {
         username: String,
-        /// data_source, venue_operator, verifier_device, local_office, provincial_office,
-        /// auditor, complaint_handler
+        /// `data_source`, `venue_operator`, `verifier_device`, `local_office`,
+        /// `provincial_office`, `auditor`, `complaint_handler`
         #[arg(long)]
         role: String,
         /// For a data source: health, police, telecom, customs, border, transport,

@@ -22,7 +22,7 @@ pub struct AuditArgs {
 pub enum AuditCommand {
     /// Verify the log: signatures, consistency of every checkpoint, every entry.
     Verify {
-        /// The server, e.g. http://127.0.0.1:8080
+        /// The server, e.g. `http://127.0.0.1:8080`
         #[arg(long, env = "HEALTHCODE_URL")]
         url: String,
         /// The log's public key (`GET /v1/log/key`, obtained once and kept: an auditor

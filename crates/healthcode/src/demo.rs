@@ -13,7 +13,7 @@ const BATCH: usize = 5_000;
 /// Loads the demo region into an empty store and creates its demo accounts; returns what
 /// to tell the newcomer about them (their API keys and passwords are shown this once).
 pub async fn load_if_empty(service: &Arc<HealthService>) -> anyhow::Result<Option<String>> {
-    if service.store().person_count().await? > 0 {
+    if service.stats().await?.persons > 0 {
         tracing::info!("the store already has persons; not loading the demo region again");
         return Ok(None);
     }
@@ -77,7 +77,6 @@ fn demo_password() -> String {
 
 /// Loads a synthetic region through the ingestion path. Returns (persons, events, rejected).
 pub async fn load(service: &HealthService, config: &RegionConfig) -> anyhow::Result<(u64, u64, u64)> {
-    let store = service.store();
     let mut persons = 0u64;
     let mut events = 0u64;
     let mut rejected = 0u64;
@@ -94,7 +93,7 @@ pub async fn load(service: &HealthService, config: &RegionConfig) -> anyhow::Res
                     registered_at: *registered_at,
                     residence_area: Some(residence_area.clone()),
                 };
-                store.register_person(&person).await?;
+                service.import_persons(std::slice::from_ref(&person)).await?;
                 ids.push(id.clone());
                 persons += 1;
             }

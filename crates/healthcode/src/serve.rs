@@ -57,7 +57,7 @@ pub struct StoreLocation {
     /// Folder of the SQLite database (the embedded default).
     #[arg(long, env = "HEALTHCODE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
-    /// A PostgreSQL database to use instead of SQLite, e.g. postgres://user@host/db.
+    /// A PostgreSQL database to use instead of SQLite, e.g. `postgres://user@host/db`.
     #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
     pub database_url: Option<String>,
 }

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 pub struct UploadArgs {
     /// The batch: NDJSON (`.ndjson`, `.jsonl`) or CSV (`.csv`), in UTF-8.
     file: PathBuf,
-    /// The server, e.g. https://feeds.example.gov.cn or http://127.0.0.1:8080. HTTPS
+    /// The server, e.g. `https://feeds.example.gov.cn` or `http://127.0.0.1:8080`. HTTPS
     /// certificates are checked against the system's trusted roots and `--ca-cert`.
     #[arg(long, env = "HEALTHCODE_URL")]
     url: String,

@@ -4,6 +4,9 @@
 //! changed behind the system's back fails the audit, and a changed node hash stops the
 //! server from starting.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::Path;

@@ -1,6 +1,9 @@
 //! `healthcode generate` loads a synthetic region into a store, and leaves a store that
 //! holds it as it is (the benches reuse it).
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 #[allow(dead_code)]
 mod common;
 

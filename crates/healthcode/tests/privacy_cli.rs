@@ -6,6 +6,9 @@
 //! not even the masked names or person ids are left, and a backup taken before cannot be
 //! opened.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 #[allow(dead_code)]
 mod common;
 

@@ -1,6 +1,9 @@
 //! The scenario suites, run the way an authority runs them: through the
 //! `healthcode scenario run` command, and the command's contract itself.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

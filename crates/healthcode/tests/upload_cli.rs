@@ -4,6 +4,9 @@
 //! event is then stored exactly once, every rejected row logged exactly once, and the
 //! batch's report adds up.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::Write;

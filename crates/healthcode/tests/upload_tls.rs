@@ -2,6 +2,9 @@
 //! TLS, trusting the province's own certificate authority when told to (`--ca-cert`), and
 //! refusing, without retrying, a server whose certificate it cannot trust.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::Path;

@@ -19,7 +19,7 @@ pub(crate) async fn code(
     let person = person_in_path(path)?;
     let query = query_params(query)?;
     let at = query.get("at").map(|t| parse_at(t)).transpose()?;
-    if state.service.store().person(&person).await?.is_none() {
+    if state.service.person(&person).await?.is_none() {
         return Err(ApiError::UnknownPerson(person));
     }
     reader(&state, &headers, &person, &query, Wanted::Data("code and its explanation")).await?;

@@ -53,7 +53,7 @@ pub(crate) async fn key(State(state): State<AppState>) -> Response {
 pub(crate) async fn checkpoints(State(state): State<AppState>, query: RawQuery) -> Result<Json<Value>, ApiError> {
     let query = query_params(query)?;
     let after = number(&query, "after", Some(0))?;
-    let list = state.service.store().checkpoints(after, PAGE as usize).await?;
+    let list = state.service.log_checkpoints(after, PAGE as usize).await?;
     let list: Vec<Value> =
         list.into_iter().map(|c| json!({"size": c.size, "note": c.note, "signed_at": c.signed_at})).collect();
     Ok(Json(json!({ "checkpoints": list })))
@@ -80,7 +80,7 @@ pub(crate) async fn entries(State(state): State<AppState>, query: RawQuery) -> R
     let query = query_params(query)?;
     let from = number(&query, "from", Some(0))?;
     let limit = number(&query, "limit", Some(PAGE))?.clamp(1, PAGE);
-    let leaves = state.service.store().log_leaves(from, limit as usize).await?;
+    let leaves = state.service.log_entries(from, limit as usize).await?;
     let engine = base64::engine::general_purpose::STANDARD;
     let list: Vec<Value> =
         leaves.into_iter().map(|(i, data)| json!({"index": i, "data": engine.encode(data)})).collect();

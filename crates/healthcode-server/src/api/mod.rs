@@ -26,7 +26,6 @@ use std::collections::HashMap;
 use crate::{ApiError, AppState};
 
 pub(crate) use body::{BatchBody, JsonBody};
-pub(crate) use overview::colour_counts;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

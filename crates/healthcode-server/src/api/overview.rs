@@ -1,6 +1,6 @@
 use axum::extract::State;
 use axum::Json;
-use healthcode_domain::{Colour, ValidationError};
+use healthcode_domain::ValidationError;
 use serde_json::{json, Value};
 
 use crate::api::{query_params, RawQuery};
@@ -88,25 +88,12 @@ pub(crate) async fn rules(State(state): State<AppState>) -> Json<Value> {
 
 /// Persons, codes by colour (every colour, 0 when none) and the re-evaluation queue.
 pub(crate) async fn stats(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = state.service.store();
-    let mut codes = json!({"green": 0, "yellow": 0, "orange": 0, "red": 0});
-    for (colour, n) in store.colour_counts().await? {
+    let stats = state.service.stats().await?;
+    let mut codes = json!({});
+    for (colour, n) in stats.codes {
         codes[colour.as_str()] = json!(n);
     }
-    Ok(Json(json!({
-        "persons": store.person_count().await?,
-        "codes": codes,
-        "queue": store.queue_len().await?,
-    })))
-}
-
-/// Codes by colour for the pages: every colour, in the order red, orange, yellow, green.
-pub(crate) async fn colour_counts(state: &AppState) -> Result<Vec<(Colour, u64)>, ApiError> {
-    let counted = state.service.store().colour_counts().await?;
-    Ok([Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green]
-        .into_iter()
-        .map(|colour| (colour, counted.iter().find(|(c, _)| *c == colour).map_or(0, |(_, n)| *n)))
-        .collect())
+    Ok(Json(json!({ "persons": stats.persons, "codes": codes, "queue": stats.queue })))
 }
 
 #[cfg(test)]

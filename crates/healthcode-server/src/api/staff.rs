@@ -117,7 +117,7 @@ pub(crate) async fn alarms(
     allow(&state, &headers, Action::ReadAlarms).await?;
     let query = query_params(query)?;
     let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
-    Ok(Json(json!({ "alarms": state.service.store().alarms(after, 1000).await? })))
+    Ok(Json(json!({ "alarms": state.service.alarms(after, 1000).await? })))
 }
 
 #[derive(Deserialize)]

@@ -126,7 +126,7 @@ pub(crate) async fn checkin_counts(
     let venue = state.service.venue_for_operator(&venue_in_path(path)?, bearer(&headers, "operator key")?).await?;
     let (from, to) = today(state.service.now());
     let mut counts = json!({"allow": 0, "allow_with_mask": 0, "deny": 0});
-    for (outcome, n) in state.service.store().checkin_counts(&venue.id, from, to).await? {
+    for (outcome, n) in state.service.checkin_counts(&venue.id, from, to).await? {
         counts[healthcode_store::outcome_str(outcome)] = json!(n);
     }
     Ok(Json(json!({"venue": venue.id, "from": from, "to": to, "checkins": counts})))

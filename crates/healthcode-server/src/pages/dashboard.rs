@@ -54,8 +54,8 @@ async fn figures(state: &AppState) -> Result<Figures, String> {
             return Ok(figures.clone());
         }
     }
-    let counts = crate::api::colour_counts(state).await.map_err(|e| format!("{e:?}"))?;
-    let by_area = state.service.store().colour_counts_by_area().await.map_err(|e| e.to_string())?;
+    let counts = state.service.colour_counts().await.map_err(|e| e.to_string())?;
+    let by_area = state.service.colour_counts_by_area().await.map_err(|e| e.to_string())?;
     let per_day = changes_per_day(state).await?;
     let figures = Figures { counts, by_county: by_county(by_area), per_day };
     *cached = Some((std::time::Instant::now(), figures.clone()));
@@ -162,7 +162,6 @@ fn ordered(mut segments: Segments) -> Segments {
 /// The last `DAYS` days (China Standard Time, oldest first) with the log's colour changes
 /// of each day, by new colour.
 async fn changes_per_day(state: &AppState) -> Result<Vec<(String, BTreeMap<Colour, u64>)>, String> {
-    let store = state.service.store();
     let now = state.service.now().as_millis();
     let today = (now + CST_MS).div_euclid(DAY_MS);
     let first_day = today - (DAYS - 1);
@@ -172,10 +171,10 @@ async fn changes_per_day(state: &AppState) -> Result<Vec<(String, BTreeMap<Colou
             (label.get(..10).unwrap_or(&label).to_string(), BTreeMap::new())
         })
         .collect();
-    let size = store.log_size().await.map_err(|e| e.to_string())?;
+    let size = state.service.log_size().await.map_err(|e| e.to_string())?;
     let mut next = size.saturating_sub(MAX_LEAVES);
     while next < size {
-        let leaves = store.log_leaves(next, 1000).await.map_err(|e| e.to_string())?;
+        let leaves = state.service.log_entries(next, 1000).await.map_err(|e| e.to_string())?;
         let Some(&(last, _)) = leaves.last() else { break };
         for (_, data) in &leaves {
             // Other entry kinds (approvals, alarms) are not colour changes.

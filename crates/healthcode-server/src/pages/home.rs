@@ -22,9 +22,8 @@ pub(crate) async fn index(ui: Ui, State(state): State<AppState>) -> Response {
         ui.t("核验：查验健康码", "Verifiers: check a code"),
         ui.t("数据看板", "Officials' dashboard"),
     );
-    let persons = state.service.store().person_count().await.map_err(crate::ApiError::from);
-    match (persons, crate::api::colour_counts(&state).await) {
-        (Ok(persons), Ok(counts)) => {
+    match state.service.stats().await {
+        Ok(healthcode_service::Stats { persons, codes: counts, .. }) => {
             let _ = write!(
                 body,
                 "<p>{}: <strong>{persons}</strong></p><table><caption>{}</caption><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
@@ -43,8 +42,8 @@ pub(crate) async fn index(ui: Ui, State(state): State<AppState>) -> Response {
             }
             body.push_str("</table>");
         }
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(error = ?e, "reading the statistics failed");
+        Err(e) => {
+            tracing::error!(error = %e, "reading the statistics failed");
             let _ = write!(body, "<p>{}</p>", ui.t("统计暂不可用", "Statistics unavailable"));
         }
     }

@@ -85,10 +85,7 @@ async fn designations_page(
     if permits(Action::Designate, account.role) {
         body.push_str(&designation_form(&ui, kept));
     }
-    match state.service.store().designations().await {
-        Ok(all) => body.push_str(&designations_in_force(&ui, all)),
-        Err(e) => return ui.internal("listing designations", e),
-    }
+    body.push_str(&designations_in_force(&ui, &state.service.designations()));
     let _ = write!(body, "<h2>{}</h2>", ui.t("认定提议", "Proposals"));
     if proposals.is_empty() {
         let _ = write!(body, "<p>{}</p>", ui.t("尚无认定提议。", "No designation proposals yet."));
@@ -132,8 +129,8 @@ async fn designations_page(
 
 /// Each area's latest designation (a later one for the same code replaces it), newest
 /// first.
-fn designations_in_force(ui: &Ui, all: Vec<healthcode_domain::Event<healthcode_domain::AreaRisk>>) -> String {
-    let mut latest: HashMap<String, healthcode_domain::Event<healthcode_domain::AreaRisk>> = HashMap::new();
+fn designations_in_force(ui: &Ui, all: &[healthcode_domain::Event<healthcode_domain::AreaRisk>]) -> String {
+    let mut latest: HashMap<String, &healthcode_domain::Event<healthcode_domain::AreaRisk>> = HashMap::new();
     // `all` is sorted by (at, seq): the last one of each area wins.
     for d in all {
         latest.insert(d.body.area.normal().to_string(), d);
@@ -459,7 +456,7 @@ pub(crate) async fn alarms(ui: Ui, State(state): State<AppState>) -> Response {
     let mut alarms = Vec::new();
     let mut after = 0;
     loop {
-        let page = match state.service.store().alarms(after, 1000).await {
+        let page = match state.service.alarms(after, 1000).await {
             Ok(page) => page,
             Err(e) => return ui.internal("listing alarms", e),
         };

@@ -175,7 +175,7 @@ pub(crate) async fn demo(ui: Ui, State(state): State<AppState>) -> Response {
         )
     );
     for colour in [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green] {
-        let codes = match state.service.store().codes_with_colour(colour, 10).await {
+        let codes = match state.service.codes_with_colour(colour, 10).await {
             Ok(codes) => codes,
             Err(e) => return ui.internal("listing codes by colour", e),
         };
@@ -221,7 +221,7 @@ pub(crate) async fn demo_signin(
     let Some(person) = person else {
         return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
     };
-    match state.service.store().person(&person).await {
+    match state.service.person(&person).await {
         Ok(Some(_)) => {}
         Ok(None) => return ui.error(StatusCode::NOT_FOUND, "没有此人的登记", "no person is registered with this id"),
         Err(e) => return ui.internal("reading a person", e),

@@ -183,7 +183,7 @@ pub(crate) async fn venue(
         }
     }
     let (from, to) = crate::api::venues::today(state.service.now());
-    let counts = match state.service.store().checkin_counts(&venue.id, from, to).await {
+    let counts = match state.service.checkin_counts(&venue.id, from, to).await {
         Ok(counts) => counts,
         Err(e) => return ui.internal("counting check-ins", e),
     };
@@ -395,7 +395,7 @@ fn door_decision(ui: &Ui, d: &DoorDecision, venue_name: &str) -> String {
     decision_box(ui, class, &words, &format!("{detail}<br><code>{}</code>", d.decision.reason.code()))
 }
 
-/// A large, colour-coded decision: `class` is allow, allow_with_mask or deny; the words
+/// A large, colour-coded decision: `class` is `allow`, `allow_with_mask` or `deny`; the words
 /// say it too (colour is never the only signal). `words` and `detail` are already HTML.
 pub(crate) fn decision_box(_ui: &Ui, class: &str, words: &str, detail: &str) -> String {
     format!(

@@ -1,5 +1,7 @@
 //! A real server on 127.0.0.1:0 over a fresh SQLite store, with a clock the test moves.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
 // Each test file uses part of this module.
 #![allow(dead_code)]
 

@@ -1,3 +1,5 @@
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
 #![allow(dead_code)] // each test file uses part of the fixture
 
 use healthcode_domain::{Colour, PersonKind};

@@ -1,5 +1,8 @@
 //! The `healthcode` binary as a user runs it: `serve` on port 0 over a data folder.
 
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,85 @@
+//! What the overviews read — the front page, the dashboard, `/v1/stats`, the officials'
+//! lists, the log's public pages, a venue's counts — so that the HTTP layer asks the
+//! service and never the store.
+
+use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, PersonId, Timestamp};
+use healthcode_store::{Alarm, CodeState, PersonRecord, StoredCheckpoint};
+
+use crate::{HealthService, ServiceError};
+
+/// Persons, codes by colour and the re-evaluation queue, as `/v1/stats` shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub persons: u64,
+    /// Every colour, red first, 0 when none.
+    pub codes: Vec<(Colour, u64)>,
+    pub queue: u64,
+}
+
+impl HealthService {
+    /// A registered person, if any.
+    pub async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, ServiceError> {
+        Ok(self.store.person(id).await?)
+    }
+
+    /// Codes by colour: every colour, in the order red, orange, yellow, green.
+    pub async fn colour_counts(&self) -> Result<Vec<(Colour, u64)>, ServiceError> {
+        let counted = self.store.colour_counts().await?;
+        Ok([Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green]
+            .into_iter()
+            .map(|colour| (colour, counted.iter().find(|(c, _)| *c == colour).map_or(0, |(_, n)| *n)))
+            .collect())
+    }
+
+    pub async fn stats(&self) -> Result<Stats, ServiceError> {
+        Ok(Stats {
+            persons: self.store.person_count().await?,
+            codes: self.colour_counts().await?,
+            queue: self.store.queue_len().await?,
+        })
+    }
+
+    /// Codes by the holder's area of residence and colour (`None`: no area registered).
+    pub async fn colour_counts_by_area(&self) -> Result<Vec<(Option<AreaCode>, Colour, u64)>, ServiceError> {
+        Ok(self.store.colour_counts_by_area().await?)
+    }
+
+    /// Up to `limit` codes of one colour: the demo's sample residents.
+    pub async fn codes_with_colour(&self, colour: Colour, limit: usize) -> Result<Vec<CodeState>, ServiceError> {
+        Ok(self.store.codes_with_colour(colour, limit).await?)
+    }
+
+    /// Every designation recorded, oldest first (the index the evaluations use).
+    pub fn designations(&self) -> std::sync::Arc<Vec<Event<AreaRisk>>> {
+        self.shared().designations
+    }
+
+    /// Alarms with an id above `after`, oldest first.
+    pub async fn alarms(&self, after: i64, limit: usize) -> Result<Vec<Alarm>, ServiceError> {
+        Ok(self.store.alarms(after, limit).await?)
+    }
+
+    /// A venue's check-ins with `from <= at < to`, by outcome.
+    pub async fn checkin_counts(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(AccessOutcome, u64)>, ServiceError> {
+        Ok(self.store.checkin_counts(venue, from, to).await?)
+    }
+
+    /// Stored checkpoints above a size, smallest first.
+    pub async fn log_checkpoints(&self, after_size: u64, limit: usize) -> Result<Vec<StoredCheckpoint>, ServiceError> {
+        Ok(self.store.checkpoints(after_size, limit).await?)
+    }
+
+    /// The log's leaves from an index on: `(index, bytes)`.
+    pub async fn log_entries(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, ServiceError> {
+        Ok(self.store.log_leaves(from, limit).await?)
+    }
+
+    pub async fn log_size(&self) -> Result<u64, ServiceError> {
+        Ok(self.store.log_size().await?)
+    }
+}
