@@ -9,7 +9,8 @@ use std::sync::Arc;
 use healthcode_domain::{AreaCode, AreaRisk, Colour, EventId, PersonId, PersonKind, RiskLevel, Timestamp};
 use healthcode_rules::RuleSet;
 use healthcode_service::{AtPolicy, HealthService, ManualClock, Pseudonymiser};
-use healthcode_store::{NewDesignation, Store};
+use healthcode_store::prelude::*;
+use healthcode_store::NewDesignation;
 use healthcode_store_sqlite::SqliteStore;
 
 fn t(text: &str) -> Timestamp {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use healthcode_domain::{AccessOutcome, Colour, PersonId, PersonKind, Timestamp, VenueCategory};
 use healthcode_rules::RuleSet;
 use healthcode_service::{HealthService, ManualClock, Pseudonymiser, CHECKIN_RETENTION_DAYS};
-use healthcode_store::{CheckinMethod, NewCheckin, Store, VenueRecord};
+use healthcode_store::prelude::*;
+use healthcode_store::{CheckinMethod, NewCheckin, VenueRecord};
 use healthcode_store_sqlite::SqliteStore;
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Accounts, credentials, decisions and alarms, as the SQLite backend keeps them.
 
+use async_trait::async_trait;
 use healthcode_domain::{Department, Role, Timestamp};
-use healthcode_store::{Account, Alarm, Credential, CredentialKind, Decision, NewAlarm, StoreResult};
+use healthcode_store::{Account, AccountStore, Alarm, Credential, CredentialKind, Decision, NewAlarm, StoreResult};
 use tokio_postgres::Row;
 
 use crate::{backend, corrupt, PostgresStore};
@@ -175,5 +176,28 @@ impl PostgresStore {
                 },
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl AccountStore for PostgresStore {
+    async fn create_account(&self, account: &Account) -> StoreResult<bool> {
+        self.create_account_row(account).await
+    }
+
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
+        self.account_by_username_row(username).await
+    }
+
+    async fn save_credential(&self, credential: &Credential) -> StoreResult<()> {
+        self.save_credential_row(credential).await
+    }
+
+    async fn credential(&self, key_hash: &str) -> StoreResult<Option<(Credential, Account)>> {
+        self.credential_row(key_hash).await
+    }
+
+    async fn delete_credential(&self, key_hash: &str) -> StoreResult<()> {
+        self.delete_credential_row(key_hash).await
     }
 }

@@ -2,9 +2,11 @@
 //! batch row is locked first (`FOR UPDATE`), so two uploads of one batch cannot both
 //! move its mark.
 
+use async_trait::async_trait;
 use healthcode_domain::Timestamp;
 use healthcode_store::{
-    FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, FeedRejection, Inserted, NewEvidence, StoreResult,
+    FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, FeedRejection, FeedStore, Inserted, NewEvidence,
+    StoreResult,
 };
 
 use crate::{backend, batch, PostgresStore};
@@ -184,4 +186,25 @@ pub(crate) async fn rejections(
             resolved_by: r.get(5),
         })
         .collect())
+}
+
+#[async_trait]
+impl FeedStore for PostgresStore {
+    async fn commit_feed_chunk(&self, chunk: FeedChunk) -> StoreResult<FeedCommit> {
+        crate::feeds::commit_chunk(self, chunk).await
+    }
+
+    async fn feed_batch(&self, owner: &str, batch: &str) -> StoreResult<Option<FeedBatch>> {
+        crate::feeds::batch(self, owner, batch).await
+    }
+
+    async fn feed_rejections(
+        &self,
+        owner: &str,
+        batch: &str,
+        after_line: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<FeedRejectedRow>> {
+        crate::feeds::rejections(self, owner, batch, after_line, limit).await
+    }
 }

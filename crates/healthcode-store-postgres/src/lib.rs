@@ -2,12 +2,15 @@
 
 mod accounts;
 mod batch;
-mod checkpoints;
+mod codes;
+mod doors;
+mod evidence;
 mod feeds;
+mod governance;
 mod log;
 mod migrate;
 mod residents;
-mod store;
+mod rows;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use healthcode_store::StoreError;

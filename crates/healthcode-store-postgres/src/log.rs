@@ -1,7 +1,8 @@
 //! The transparency log's rows, as the SQLite backend keeps them.
 
+use async_trait::async_trait;
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::{LogAppend, LogNode, StoreError, StoreResult, StoredCheckpoint};
+use healthcode_store::{LogAppend, LogNode, LogStore, StoreError, StoreResult, StoredCheckpoint};
 use tokio_postgres::Transaction;
 
 use crate::{backend, corrupt, PostgresStore};
@@ -157,5 +158,40 @@ impl PostgresStore {
                 signed_at: Timestamp::from_millis(r.get(2)),
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl LogStore for PostgresStore {
+    async fn append_log(&self, append: &LogAppend) -> StoreResult<()> {
+        self.append_log_alone(append).await
+    }
+
+    async fn log_size(&self) -> StoreResult<u64> {
+        self.log_size_row().await
+    }
+
+    async fn log_nodes(&self, ids: &[(u8, u64)]) -> StoreResult<Vec<LogNode>> {
+        self.log_node_rows(ids).await
+    }
+
+    async fn log_leaves(&self, from: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        self.log_leaf_rows(from, limit).await
+    }
+
+    async fn log_indices_of(&self, person: &PersonId) -> StoreResult<Vec<u64>> {
+        self.log_index_rows(person).await
+    }
+
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
+        self.save_checkpoint_row(checkpoint).await
+    }
+
+    async fn checkpoints(&self, after_size: u64, limit: usize) -> StoreResult<Vec<StoredCheckpoint>> {
+        self.checkpoint_rows("size > $1 ORDER BY size", after_size, limit).await
+    }
+
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
+        Ok(self.checkpoint_rows("size >= $1 ORDER BY size DESC", 0, 1).await?.pop())
     }
 }

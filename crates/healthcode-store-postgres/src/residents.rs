@@ -1,15 +1,16 @@
 //! Resident keys, proxy links, the access log, complaints, sealed personal data and its
 //! destruction, and research aggregates.
 
+use async_trait::async_trait;
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::Consent;
 use healthcode_store::{
-    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResearchCount, ResearchMetric, ResidentKey,
-    SealedPersonalData, StoreError, CST_OFFSET_MS, PERSONAL_TABLES,
+    Access, Complaint, ComplaintQuery, Consent, DestroyedRows, NewAccess, PersonProfile, ProxyLink, ResearchCount,
+    ResearchMetric, ResidentKey, ResidentStore, SealedPersonalData, StoreError, StoreResult, CST_OFFSET_MS,
+    PERSONAL_TABLES,
 };
 use tokio_postgres::Row;
 
-use crate::{backend, corrupt};
+use crate::{backend, corrupt, PostgresStore};
 
 type Client = deadpool_postgres::Object;
 
@@ -253,7 +254,7 @@ pub(crate) async fn research_counts(
     let sql = match metric {
         ResearchMetric::CodesByColour => {
             "SELECT coalesce(p.residence_area, ''), c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
-             WHERE $1::bigint <= $2::bigint OR $3::bigint = $3::bigint GROUP BY 1, 2"
+             GROUP BY 1, 2"
         }
         ResearchMetric::TestedByDay => {
             "SELECT coalesce(p.residence_area, ''), ((e.at + $3::bigint) / 86400000)::text, count(DISTINCT e.person_id)
@@ -266,10 +267,13 @@ pub(crate) async fn research_counts(
              WHERE c.at >= $1 AND c.at < $2 GROUP BY 1, 2"
         }
     };
-    let rows = client
-        .query(sql, &[&from.as_millis(), &to.as_millis(), &CST_OFFSET_MS])
-        .await
-        .map_err(backend("count for research"))?;
+    let (from, to) = (from.as_millis(), to.as_millis());
+    // The current codes have no time window; the daily metrics bind theirs.
+    let params: &[&(dyn tokio_postgres::types::ToSql + Sync)] = match metric {
+        ResearchMetric::CodesByColour => &[],
+        _ => &[&from, &to, &CST_OFFSET_MS],
+    };
+    let rows = client.query(sql, params).await.map_err(backend("count for research"))?;
     Ok(rows
         .iter()
         .map(|r| ResearchCount { area: r.get(0), key: r.get(1), persons: r.get::<_, i64>(2) as u64 })
@@ -331,4 +335,127 @@ pub(crate) async fn personal_after(
             })
         })
         .collect()
+}
+
+#[async_trait]
+impl ResidentStore for PostgresStore {
+    async fn save_profile(&self, profile: &PersonProfile) -> StoreResult<()> {
+        self.save_profile_row(profile).await
+    }
+
+    async fn profile(&self, person: &PersonId) -> StoreResult<Option<PersonProfile>> {
+        self.profile_row(person).await
+    }
+
+    async fn person_by_code_id(&self, code_id: &str) -> StoreResult<Option<PersonId>> {
+        self.person_by_code_id_row(code_id).await
+    }
+
+    async fn save_resident_key(&self, key: &ResidentKey) -> StoreResult<()> {
+        crate::residents::save_key(&self.client().await?, key).await
+    }
+
+    async fn resident_key(&self, key_hash: &str) -> StoreResult<Option<ResidentKey>> {
+        crate::residents::key(&self.client().await?, key_hash).await
+    }
+
+    async fn claim_resident_key(&self, key: &ResidentKey) -> StoreResult<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin claiming a resident key"))?;
+        // Two servers registering the same person at once: the second waits, then sees the key.
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&key.person.as_str()])
+            .await
+            .map_err(backend("lock a person's keys"))?;
+        let n = tx
+            .execute(
+                "INSERT INTO resident_keys (key_hash, person_id, label, created_at)
+                 SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM resident_keys WHERE person_id = $2)",
+                &[&key.key_hash, &key.person.as_str(), &key.label, &key.created_at.as_millis()],
+            )
+            .await
+            .map_err(backend("claim a resident key"))?;
+        tx.commit().await.map_err(backend("commit a resident key"))?;
+        Ok(n == 1)
+    }
+
+    async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool> {
+        crate::residents::has_key(&self.client().await?, person).await
+    }
+
+    async fn delete_resident_keys(&self, person: &PersonId) -> StoreResult<u64> {
+        crate::residents::delete_keys(&self.client().await?, person).await
+    }
+
+    async fn save_proxy(&self, link: &ProxyLink) -> StoreResult<bool> {
+        crate::residents::save_proxy(&self.client().await?, link).await
+    }
+
+    async fn end_proxy(&self, proxy: &PersonId, dependant: &PersonId) -> StoreResult<bool> {
+        crate::residents::end_proxy(&self.client().await?, proxy, dependant).await
+    }
+
+    async fn proxy_links(&self, person: &PersonId) -> StoreResult<Vec<ProxyLink>> {
+        crate::residents::proxy_links(&self.client().await?, person).await
+    }
+
+    async fn record_accesses(&self, accesses: &[NewAccess]) -> StoreResult<()> {
+        if accesses.is_empty() {
+            return Ok(());
+        }
+        crate::residents::record_accesses(&mut self.client().await?, accesses).await
+    }
+
+    async fn accesses(&self, person: &PersonId, limit: usize) -> StoreResult<Vec<Access>> {
+        crate::residents::accesses(&self.client().await?, person, limit).await
+    }
+
+    async fn save_complaint(&self, complaint: &Complaint) -> StoreResult<()> {
+        crate::residents::save_complaint(&self.client().await?, complaint).await
+    }
+
+    async fn complaint(&self, id: &str) -> StoreResult<Option<Complaint>> {
+        crate::residents::complaint(&self.client().await?, id).await
+    }
+
+    async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
+        crate::residents::complaints(&self.client().await?, query, limit).await
+    }
+
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {
+        crate::residents::save_consent(&self.client().await?, consent).await
+    }
+
+    async fn consents(&self, person: &PersonId) -> StoreResult<Vec<Consent>> {
+        crate::residents::consents(&self.client().await?, person).await
+    }
+
+    async fn research_counts(
+        &self,
+        metric: ResearchMetric,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ResearchCount>> {
+        crate::residents::research_counts(&self.client().await?, metric, from, to).await
+    }
+
+    async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()> {
+        crate::residents::save_personal(&self.client().await?, data).await
+    }
+
+    async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>> {
+        crate::residents::personal(&self.client().await?, person).await
+    }
+
+    async fn personal_data_after(
+        &self,
+        after: Option<&PersonId>,
+        limit: usize,
+    ) -> StoreResult<Vec<SealedPersonalData>> {
+        let after = after.map(|p| p.as_str().to_string()).unwrap_or_default();
+        crate::residents::personal_after(&self.client().await?, &after, limit).await
+    }
+
+    async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows> {
+        crate::residents::destroy(&mut self.client().await?).await
+    }
 }

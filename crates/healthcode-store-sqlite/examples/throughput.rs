@@ -15,7 +15,8 @@
 use std::time::Instant;
 
 use healthcode_domain::{AreaCode, Colour, EventId, Evidence, PersonId, PersonKind, TestResult, Timestamp};
-use healthcode_store::{CodeState, NewEvidence, PersonRecord, ReasonEvidence, Store};
+use healthcode_store::prelude::*;
+use healthcode_store::{CodeState, NewEvidence, PersonRecord, ReasonEvidence};
 use healthcode_store_sqlite::SqliteStore;
 
 const BATCH: usize = 10_000;

@@ -1,10 +1,11 @@
 //! Accounts, credentials, decisions and alarms.
 
+use async_trait::async_trait;
 use healthcode_domain::{Department, Role, Timestamp};
-use healthcode_store::{Account, Alarm, Credential, CredentialKind, Decision, NewAlarm, StoreError};
+use healthcode_store::{Account, AccountStore, Credential, CredentialKind, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use crate::{backend, corrupt};
+use crate::{backend, corrupt, SqliteStore};
 
 const ACCOUNT_COLUMNS: &str = "id, username, password_hash, role, jurisdiction, department, created_at, disabled";
 
@@ -107,56 +108,30 @@ pub(crate) fn delete_credential(conn: &mut Connection, key_hash: &str) -> Result
     Ok(())
 }
 
-pub(crate) fn save_decision(conn: &mut Connection, d: &Decision) -> Result<(), StoreError> {
-    let body = serde_json::to_string(d).map_err(|e| StoreError::Backend(format!("cannot encode a decision: {e}")))?;
-    conn.execute(
-        "INSERT OR REPLACE INTO decisions (id, proposed_at, body) VALUES (?1, ?2, ?3)",
-        (&d.id, d.proposed_at.as_millis(), body),
-    )
-    .map_err(backend("save a decision"))?;
-    Ok(())
-}
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn create_account(&self, account: &Account) -> StoreResult<bool> {
+        let account = account.clone();
+        self.write(move |c| crate::accounts::create_account(c, &account)).await
+    }
 
-pub(crate) fn decisions(conn: &Connection, id: Option<&str>, limit: usize) -> Result<Vec<Decision>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached("SELECT body FROM decisions WHERE ?1 IS NULL OR id = ?1 ORDER BY proposed_at DESC, id LIMIT ?2")
-        .map_err(backend("read decisions"))?;
-    let rows = stmt.query_map((id, limit as i64), |r| r.get::<_, String>(0)).map_err(backend("read decisions"))?;
-    rows.map(|r| {
-        let body = r.map_err(backend("read decisions"))?;
-        serde_json::from_str(&body).map_err(|e| corrupt("decision", e))
-    })
-    .collect()
-}
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
+        let username = username.to_string();
+        self.read(move |c| crate::accounts::account_by_username(c, &username)).await
+    }
 
-pub(crate) fn record_alarm(conn: &mut Connection, a: &NewAlarm) -> Result<i64, StoreError> {
-    conn.execute(
-        "INSERT INTO alarms (at, kind, jurisdiction, detail, log_index) VALUES (?1, ?2, ?3, ?4, ?5)",
-        (a.at.as_millis(), &a.kind, &a.jurisdiction, &a.detail, a.log_index.map(|i| i as i64)),
-    )
-    .map_err(backend("record an alarm"))?;
-    Ok(conn.last_insert_rowid())
-}
+    async fn save_credential(&self, credential: &Credential) -> StoreResult<()> {
+        let credential = credential.clone();
+        self.write(move |c| crate::accounts::save_credential(c, &credential)).await
+    }
 
-pub(crate) fn alarms(conn: &Connection, after: i64, limit: usize) -> Result<Vec<Alarm>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT id, at, kind, jurisdiction, detail, log_index FROM alarms WHERE id > ?1 ORDER BY id LIMIT ?2",
-        )
-        .map_err(backend("read alarms"))?;
-    let rows = stmt
-        .query_map((after, limit as i64), |r| {
-            Ok(Alarm {
-                id: r.get(0)?,
-                alarm: NewAlarm {
-                    at: Timestamp::from_millis(r.get(1)?),
-                    kind: r.get(2)?,
-                    jurisdiction: r.get(3)?,
-                    detail: r.get(4)?,
-                    log_index: r.get::<_, Option<i64>>(5)?.map(|i| i as u64),
-                },
-            })
-        })
-        .map_err(backend("read alarms"))?;
-    rows.map(|r| r.map_err(backend("read alarms"))).collect()
+    async fn credential(&self, key_hash: &str) -> StoreResult<Option<(Credential, Account)>> {
+        let key_hash = key_hash.to_string();
+        self.read(move |c| crate::accounts::credential(c, &key_hash)).await
+    }
+
+    async fn delete_credential(&self, key_hash: &str) -> StoreResult<()> {
+        let key_hash = key_hash.to_string();
+        self.write(move |c| crate::accounts::delete_credential(c, &key_hash)).await
+    }
 }

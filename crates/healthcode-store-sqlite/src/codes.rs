@@ -1,11 +1,14 @@
 //! Code states (derived) and the re-evaluation queue.
 
+use async_trait::async_trait;
 use healthcode_domain::{AreaCode, Colour, PersonId, Timestamp};
-use healthcode_store::{CodeState, CodeSummary, LogAppend, StoreError};
+use healthcode_store::{
+    CodeCard, CodeState, CodeStore, CodeSummary, ColourChangeCount, LogAppend, StoreError, StoreResult,
+};
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use crate::persons::id_array;
-use crate::{backend, corrupt};
+use crate::evidence::id_array;
+use crate::{backend, corrupt, SqliteStore};
 
 const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due)";
 
@@ -289,4 +292,189 @@ fn decode(
         next_change: next_change.map(Timestamp::from_millis),
         revision,
     })
+}
+
+pub(crate) fn add_colour_changes(conn: &mut Connection, counts: &[ColourChangeCount]) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(backend("begin counting colour changes"))?;
+    {
+        let mut add = tx
+            .prepare_cached(
+                "INSERT INTO colour_change_counts (origin, area, hour, persons) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (origin, area, hour) DO UPDATE SET persons = persons + excluded.persons",
+            )
+            .map_err(backend("prepare counting colour changes"))?;
+        for c in counts {
+            add.execute((&c.origin, &c.area, c.hour, c.persons as i64)).map_err(backend("count colour changes"))?;
+        }
+    }
+    tx.commit().map_err(backend("commit colour change counts"))
+}
+
+pub(crate) fn colour_changes(
+    conn: &Connection,
+    origin: &str,
+    area: &str,
+    from_hour: i64,
+    to_hour: i64,
+) -> Result<Vec<ColourChangeCount>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT hour, persons FROM colour_change_counts
+             WHERE origin = ?1 AND area = ?2 AND hour >= ?3 AND hour < ?4 ORDER BY hour",
+        )
+        .map_err(backend("read colour change counts"))?;
+    let rows = stmt
+        .query_map((origin, area, from_hour, to_hour), |r| {
+            Ok(ColourChangeCount {
+                hour: r.get(0)?,
+                origin: origin.to_string(),
+                area: area.to_string(),
+                persons: r.get::<_, i64>(1)? as u64,
+            })
+        })
+        .map_err(backend("read colour change counts"))?;
+    rows.map(|r| r.map_err(backend("read colour change counts"))).collect()
+}
+
+pub(crate) fn mark_colour_burst(
+    conn: &mut Connection,
+    origin: &str,
+    area: &str,
+    hour: i64,
+) -> Result<bool, StoreError> {
+    let marked = conn
+        .execute(
+            "UPDATE colour_change_counts SET alarmed = 1 WHERE origin = ?1 AND area = ?2 AND hour = ?3 AND alarmed = 0",
+            (origin, area, hour),
+        )
+        .map_err(backend("mark a colour burst"))?;
+    Ok(marked == 1)
+}
+
+#[async_trait]
+impl CodeStore for SqliteStore {
+    async fn queue_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+    ) -> StoreResult<u64> {
+        let prefix = area_prefix.to_string();
+        self.write(move |c| crate::codes::queue_stays_under(c, &prefix, ended_after, due)).await
+    }
+
+    async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64> {
+        self.write(move |c| crate::codes::queue_with_evidence(c, due)).await
+    }
+
+    async fn queue_codes_of_other_versions(&self, version: &str, due: Timestamp) -> StoreResult<u64> {
+        let version = version.to_string();
+        self.write(move |c| crate::codes::queue_other_versions(c, &version, due)).await
+    }
+
+    async fn queue_persons(&self, persons: &[PersonId], due: Timestamp) -> StoreResult<()> {
+        let persons = persons.to_vec();
+        self.write(move |c| crate::codes::queue(c, &persons, due)).await
+    }
+
+    async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>> {
+        self.read(move |c| crate::codes::due(c, now, limit)).await
+    }
+
+    async fn queue_len(&self) -> StoreResult<u64> {
+        self.read(crate::codes::queue_len).await
+    }
+
+    async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()> {
+        if codes.is_empty() && log.is_empty() {
+            return Ok(());
+        }
+        let (codes, log) = (codes.to_vec(), log.clone());
+        self.write(move |c| crate::codes::save(c, &codes, &log)).await
+    }
+
+    /// One trip to a reader connection instead of three: this is on the path of every code
+    /// a resident shows (BENCHMARKS.md).
+    async fn code_card(&self, person: &PersonId) -> StoreResult<Option<CodeCard>> {
+        let person = person.clone();
+        self.read(move |c| {
+            let Some(record) = crate::evidence::persons::one(c, &person)? else { return Ok(None) };
+            Ok(Some(CodeCard {
+                record,
+                code: crate::codes::one(c, &person)?,
+                profile: crate::residents::profile(c, &person)?,
+            }))
+        })
+        .await
+    }
+
+    async fn code_card_with_key(
+        &self,
+        person: &PersonId,
+        key_hash: &str,
+    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)> {
+        let (person, key_hash) = (person.clone(), key_hash.to_string());
+        self.read(move |c| {
+            let owner = crate::residents::key(c, &key_hash)?.map(|k| k.person);
+            let Some(record) = crate::evidence::persons::one(c, &person)? else { return Ok((None, owner)) };
+            let card = CodeCard {
+                record,
+                code: crate::codes::one(c, &person)?,
+                profile: crate::residents::profile(c, &person)?,
+            };
+            Ok((Some(card), owner))
+        })
+        .await
+    }
+
+    async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>> {
+        let person = person.clone();
+        self.read(move |c| crate::codes::one(c, &person)).await
+    }
+
+    async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>> {
+        let persons = persons.to_vec();
+        self.read(move |c| crate::codes::many(c, &persons)).await
+    }
+
+    async fn code_summaries(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeSummary>> {
+        let persons = persons.to_vec();
+        self.read(move |c| crate::codes::summaries(c, &persons)).await
+    }
+
+    async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>> {
+        self.read(crate::codes::colour_counts).await
+    }
+
+    async fn colour_counts_by_area(&self) -> StoreResult<Vec<(Option<AreaCode>, Colour, u64)>> {
+        self.read(crate::codes::colour_counts_by_area).await
+    }
+
+    async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>> {
+        self.read(move |c| crate::codes::with_colour(c, colour, limit)).await
+    }
+
+    async fn add_colour_changes(&self, counts: &[ColourChangeCount]) -> StoreResult<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let counts = counts.to_vec();
+        self.write(move |c| crate::codes::add_colour_changes(c, &counts)).await
+    }
+
+    async fn colour_changes(
+        &self,
+        origin: &str,
+        area: &str,
+        from_hour: i64,
+        to_hour: i64,
+    ) -> StoreResult<Vec<ColourChangeCount>> {
+        let (origin, area) = (origin.to_string(), area.to_string());
+        self.read(move |c| crate::codes::colour_changes(c, &origin, &area, from_hour, to_hour)).await
+    }
+
+    async fn mark_colour_burst(&self, origin: &str, area: &str, hour: i64) -> StoreResult<bool> {
+        let (origin, area) = (origin.to_string(), area.to_string());
+        self.write(move |c| crate::codes::mark_colour_burst(c, &origin, &area, hour)).await
+    }
 }

@@ -1,12 +1,15 @@
 //! Bulk feeds: a chunk, its rejections and the batch's mark in one transaction.
 
+use async_trait::async_trait;
 use healthcode_domain::Timestamp;
 use healthcode_store::{
-    FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, FeedRejection, Inserted, NewEvidence, StoreError,
+    FeedBatch, FeedChunk, FeedCommit, FeedCounts, FeedRejectedRow, FeedRejection, FeedStore, Inserted, NewEvidence,
+    StoreError, StoreResult,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
-use crate::{backend, events, persons};
+use crate::evidence::{insert_evidence_in, register_person_in};
+use crate::{backend, SqliteStore};
 
 pub(crate) fn commit_chunk(conn: &mut Connection, chunk: &FeedChunk) -> Result<FeedCommit, StoreError> {
     let tx = conn.transaction().map_err(backend("begin a feed chunk"))?;
@@ -24,10 +27,10 @@ pub(crate) fn commit_chunk(conn: &mut Connection, chunk: &FeedChunk) -> Result<F
     }
 
     for person in &chunk.persons {
-        persons::register(&tx, person)?;
+        register_person_in(&tx, person)?;
     }
     let evidence: Vec<&NewEvidence> = chunk.rows.iter().map(|r| &r.evidence).collect();
-    let outcomes = events::insert_evidence_in(&tx, &evidence)?;
+    let outcomes = insert_evidence_in(&tx, &evidence)?;
 
     {
         let mut log = tx
@@ -171,4 +174,27 @@ pub(crate) fn rejections(
         })
         .map_err(backend("read a batch's rejected rows"))?;
     rows.map(|r| r.map_err(backend("read a batch's rejected rows"))).collect()
+}
+
+#[async_trait]
+impl FeedStore for SqliteStore {
+    async fn commit_feed_chunk(&self, chunk: FeedChunk) -> StoreResult<FeedCommit> {
+        self.write(move |c| crate::feeds::commit_chunk(c, &chunk)).await
+    }
+
+    async fn feed_batch(&self, owner: &str, batch: &str) -> StoreResult<Option<FeedBatch>> {
+        let (owner, batch) = (owner.to_string(), batch.to_string());
+        self.read(move |c| crate::feeds::batch(c, &owner, &batch)).await
+    }
+
+    async fn feed_rejections(
+        &self,
+        owner: &str,
+        batch: &str,
+        after_line: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<FeedRejectedRow>> {
+        let (owner, batch) = (owner.to_string(), batch.to_string());
+        self.read(move |c| crate::feeds::rejections(c, &owner, &batch, after_line, limit)).await
+    }
 }

@@ -1,18 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 mod accounts;
-mod checkpointer;
-mod checkpoints;
 mod codec;
 mod codes;
-mod events;
+mod doors;
+mod evidence;
 mod feeds;
+mod governance;
 mod log;
 mod migrate;
-mod persons;
-mod rejections;
 mod residents;
-mod store;
+mod wal;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,7 +55,7 @@ impl SqliteStore {
         // job, off the writer's path; the writer's own is a backstop should it fall behind.
         writer.pragma_update(None, "cache_size", -262_144).map_err(backend("set the writer's cache size"))?;
         writer
-            .pragma_update(None, "wal_autocheckpoint", checkpointer::WRITER_BACKSTOP_PAGES)
+            .pragma_update(None, "wal_autocheckpoint", wal::WRITER_BACKSTOP_PAGES)
             .map_err(backend("set the checkpoint interval"))?;
         // Under a long bulk load with readers busy the log is not rewound and can grow to
         // gigabytes (seen: 3.6 GB after loading 3 million residents); once it is rewound,
@@ -74,7 +72,7 @@ impl SqliteStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let inner = Arc::new(Inner { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) });
-        checkpointer::start(path, Arc::downgrade(&inner))?;
+        wal::start(path, Arc::downgrade(&inner))?;
         Ok(SqliteStore { inner })
     }
 

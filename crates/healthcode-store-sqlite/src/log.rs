@@ -1,10 +1,11 @@
 //! The transparency log's rows.
 
+use async_trait::async_trait;
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::{LogAppend, LogNode, StoreError, StoredCheckpoint};
+use healthcode_store::{LogAppend, LogNode, LogStore, StoreError, StoreResult, StoredCheckpoint};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
-use crate::{backend, corrupt};
+use crate::{backend, corrupt, SqliteStore};
 
 /// Appends inside the caller's transaction, after checking that the log is still as long
 /// as the first leaf's index.
@@ -123,4 +124,43 @@ pub(crate) fn checkpoints(
         })
         .map_err(backend("read checkpoints"))?;
     rows.map(|r| r.map_err(backend("read checkpoints"))).collect()
+}
+
+#[async_trait]
+impl LogStore for SqliteStore {
+    async fn append_log(&self, append: &LogAppend) -> StoreResult<()> {
+        let append = append.clone();
+        self.write(move |c| crate::log::append_alone(c, &append)).await
+    }
+
+    async fn log_size(&self) -> StoreResult<u64> {
+        self.read(crate::log::size).await
+    }
+
+    async fn log_nodes(&self, ids: &[(u8, u64)]) -> StoreResult<Vec<LogNode>> {
+        let ids = ids.to_vec();
+        self.read(move |c| crate::log::nodes(c, &ids)).await
+    }
+
+    async fn log_leaves(&self, from: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>> {
+        self.read(move |c| crate::log::leaves(c, from, limit)).await
+    }
+
+    async fn log_indices_of(&self, person: &PersonId) -> StoreResult<Vec<u64>> {
+        let person = person.clone();
+        self.read(move |c| crate::log::indices_of(c, &person)).await
+    }
+
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
+        let checkpoint = checkpoint.clone();
+        self.write(move |c| crate::log::save_checkpoint(c, &checkpoint)).await
+    }
+
+    async fn checkpoints(&self, after_size: u64, limit: usize) -> StoreResult<Vec<StoredCheckpoint>> {
+        self.read(move |c| crate::log::checkpoints(c, "size > ?1 ORDER BY size", after_size, limit)).await
+    }
+
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
+        self.read(|c| Ok(crate::log::checkpoints(c, "size >= ?1 ORDER BY size DESC", 0, 1)?.pop())).await
+    }
 }

@@ -1,15 +1,16 @@
 //! Resident keys, proxy links, the access log, complaints, sealed personal data and its
 //! destruction, and research aggregates.
 
+use async_trait::async_trait;
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::Consent;
 use healthcode_store::{
-    Access, Complaint, ComplaintQuery, DestroyedRows, NewAccess, ProxyLink, ResearchCount, ResearchMetric, ResidentKey,
-    SealedPersonalData, StoreError, CST_OFFSET_MS, PERSONAL_TABLES,
+    Access, Complaint, ComplaintQuery, Consent, DestroyedRows, NewAccess, PersonProfile, ProxyLink, ResearchCount,
+    ResearchMetric, ResidentKey, ResidentStore, SealedPersonalData, StoreError, StoreResult, CST_OFFSET_MS,
+    PERSONAL_TABLES,
 };
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::{backend, corrupt};
+use crate::{backend, corrupt, SqliteStore};
 
 fn person(text: &str, what: &str) -> Result<PersonId, StoreError> {
     PersonId::parse(text).map_err(|e| corrupt(what, e))
@@ -228,7 +229,7 @@ pub(crate) fn research_counts(
     let sql = match metric {
         ResearchMetric::CodesByColour => {
             "SELECT coalesce(p.residence_area, ''), c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
-             WHERE ?1 <= ?2 OR ?3 = ?3 GROUP BY 1, 2"
+             GROUP BY 1, 2"
         }
         ResearchMetric::TestedByDay => {
             "SELECT coalesce(p.residence_area, ''), CAST((e.at + ?3) / 86400000 AS TEXT), count(DISTINCT e.person_id)
@@ -242,11 +243,15 @@ pub(crate) fn research_counts(
         }
     };
     let mut stmt = conn.prepare_cached(sql).map_err(backend("count for research"))?;
-    let rows = stmt
-        .query_map((from.as_millis(), to.as_millis(), CST_OFFSET_MS), |r| {
-            Ok(ResearchCount { area: r.get(0)?, key: r.get(1)?, persons: r.get::<_, i64>(2)? as u64 })
-        })
-        .map_err(backend("count for research"))?;
+    let row = |r: &rusqlite::Row<'_>| {
+        Ok(ResearchCount { area: r.get(0)?, key: r.get(1)?, persons: r.get::<_, i64>(2)? as u64 })
+    };
+    // The current codes have no time window; the daily metrics bind theirs.
+    let rows = match metric {
+        ResearchMetric::CodesByColour => stmt.query_map([], row),
+        _ => stmt.query_map((from.as_millis(), to.as_millis(), CST_OFFSET_MS), row),
+    }
+    .map_err(backend("count for research"))?;
     rows.map(|r| r.map_err(backend("count for research"))).collect()
 }
 
@@ -302,4 +307,172 @@ pub(crate) fn personal_after(
         })
     })
     .collect()
+}
+
+pub(crate) fn save_profile(conn: &mut Connection, p: &PersonProfile) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO person_profiles (person_id, code_id, masked_name) VALUES (?1, ?2, ?3)
+         ON CONFLICT (person_id) DO UPDATE SET code_id = excluded.code_id,
+             masked_name = coalesce(excluded.masked_name, person_profiles.masked_name)",
+    )
+    .and_then(|mut s| s.execute((p.person.as_str(), &p.code_id, &p.masked_name)))
+    .map_err(backend("save a profile"))?;
+    Ok(())
+}
+
+pub(crate) fn profile(conn: &Connection, person: &PersonId) -> Result<Option<PersonProfile>, StoreError> {
+    conn.prepare_cached("SELECT code_id, masked_name FROM person_profiles WHERE person_id = ?1")
+        .and_then(|mut s| {
+            s.query_row([person.as_str()], |r| {
+                Ok(PersonProfile { person: person.clone(), code_id: r.get(0)?, masked_name: r.get(1)? })
+            })
+            .optional()
+        })
+        .map_err(backend("read a profile"))
+}
+
+pub(crate) fn person_by_code_id(conn: &Connection, code_id: &str) -> Result<Option<PersonId>, StoreError> {
+    let found: Option<String> = conn
+        .prepare_cached("SELECT person_id FROM person_profiles WHERE code_id = ?1")
+        .and_then(|mut s| s.query_row([code_id], |r| r.get(0)).optional())
+        .map_err(backend("find a person by code id"))?;
+    found.map(|p| PersonId::parse(&p).map_err(|e| corrupt("profile person id", e))).transpose()
+}
+
+#[async_trait]
+impl ResidentStore for SqliteStore {
+    async fn save_profile(&self, profile: &PersonProfile) -> StoreResult<()> {
+        let profile = profile.clone();
+        self.write(move |c| crate::residents::save_profile(c, &profile)).await
+    }
+
+    async fn profile(&self, person: &PersonId) -> StoreResult<Option<PersonProfile>> {
+        let person = person.clone();
+        self.read(move |c| crate::residents::profile(c, &person)).await
+    }
+
+    async fn person_by_code_id(&self, code_id: &str) -> StoreResult<Option<PersonId>> {
+        let code_id = code_id.to_string();
+        self.read(move |c| crate::residents::person_by_code_id(c, &code_id)).await
+    }
+
+    async fn save_resident_key(&self, key: &ResidentKey) -> StoreResult<()> {
+        let key = key.clone();
+        self.write(move |c| crate::residents::save_key(c, &key)).await
+    }
+
+    async fn resident_key(&self, key_hash: &str) -> StoreResult<Option<ResidentKey>> {
+        let key_hash = key_hash.to_string();
+        self.read(move |c| crate::residents::key(c, &key_hash)).await
+    }
+
+    async fn claim_resident_key(&self, key: &ResidentKey) -> StoreResult<bool> {
+        let key = key.clone();
+        // One writer connection: the check and the insert are one statement.
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO resident_keys (key_hash, person_id, label, created_at)
+                 SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM resident_keys WHERE person_id = ?2)",
+                (&key.key_hash, key.person.as_str(), &key.label, key.created_at.as_millis()),
+            )
+            .map(|n| n == 1)
+            .map_err(crate::backend("claim a resident key"))
+        })
+        .await
+    }
+
+    async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool> {
+        let person = person.clone();
+        self.read(move |c| crate::residents::has_key(c, &person)).await
+    }
+
+    async fn delete_resident_keys(&self, person: &PersonId) -> StoreResult<u64> {
+        let person = person.clone();
+        self.write(move |c| crate::residents::delete_keys(c, &person)).await
+    }
+
+    async fn save_proxy(&self, link: &ProxyLink) -> StoreResult<bool> {
+        let link = link.clone();
+        self.write(move |c| crate::residents::save_proxy(c, &link)).await
+    }
+
+    async fn end_proxy(&self, proxy: &PersonId, dependant: &PersonId) -> StoreResult<bool> {
+        let (proxy, dependant) = (proxy.clone(), dependant.clone());
+        self.write(move |c| crate::residents::end_proxy(c, &proxy, &dependant)).await
+    }
+
+    async fn proxy_links(&self, person: &PersonId) -> StoreResult<Vec<ProxyLink>> {
+        let person = person.clone();
+        self.read(move |c| crate::residents::proxy_links(c, &person)).await
+    }
+
+    async fn record_accesses(&self, accesses: &[NewAccess]) -> StoreResult<()> {
+        if accesses.is_empty() {
+            return Ok(());
+        }
+        let accesses = accesses.to_vec();
+        self.write(move |c| crate::residents::record_accesses(c, &accesses)).await
+    }
+
+    async fn accesses(&self, person: &PersonId, limit: usize) -> StoreResult<Vec<Access>> {
+        let person = person.clone();
+        self.read(move |c| crate::residents::accesses(c, &person, limit)).await
+    }
+
+    async fn save_complaint(&self, complaint: &Complaint) -> StoreResult<()> {
+        let complaint = complaint.clone();
+        self.write(move |c| crate::residents::save_complaint(c, &complaint)).await
+    }
+
+    async fn complaint(&self, id: &str) -> StoreResult<Option<Complaint>> {
+        let id = id.to_string();
+        self.read(move |c| crate::residents::complaint(c, &id)).await
+    }
+
+    async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
+        let query = query.clone();
+        self.read(move |c| crate::residents::complaints(c, &query, limit)).await
+    }
+
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {
+        let consent = consent.clone();
+        self.write(move |c| crate::residents::save_consent(c, &consent)).await
+    }
+
+    async fn consents(&self, person: &PersonId) -> StoreResult<Vec<Consent>> {
+        let person = person.clone();
+        self.read(move |c| crate::residents::consents(c, &person)).await
+    }
+
+    async fn research_counts(
+        &self,
+        metric: ResearchMetric,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ResearchCount>> {
+        self.read(move |c| crate::residents::research_counts(c, metric, from, to)).await
+    }
+
+    async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()> {
+        let data = data.clone();
+        self.write(move |c| crate::residents::save_personal(c, &data)).await
+    }
+
+    async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>> {
+        let person = person.clone();
+        self.read(move |c| crate::residents::personal(c, &person)).await
+    }
+
+    async fn personal_data_after(
+        &self,
+        after: Option<&PersonId>,
+        limit: usize,
+    ) -> StoreResult<Vec<SealedPersonalData>> {
+        let after = after.map(|p| p.as_str().to_string()).unwrap_or_default();
+        self.read(move |c| crate::residents::personal_after(c, &after, limit)).await
+    }
+
+    async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows> {
+        self.write(crate::residents::destroy).await
+    }
 }

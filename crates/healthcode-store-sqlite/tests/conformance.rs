@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use healthcode_store::conformance;
+use healthcode_store::prelude::*;
 use healthcode_store_sqlite::SqliteStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,7 +27,7 @@ async fn sqlite_memory_store_keeps_every_promise() {
 #[tokio::test]
 async fn reopening_keeps_data_and_does_not_migrate_twice() {
     use healthcode_domain::{PersonId, PersonKind, Timestamp};
-    use healthcode_store::{PersonRecord, Store};
+    use healthcode_store::PersonRecord;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/dir/healthcode.sqlite3");
     let record = PersonRecord {

@@ -1,8 +1,11 @@
-//! Records of who acts: staff and system accounts, their credentials (sessions and API
-//! keys, stored only as hashes), management decisions awaiting or past approval, alarms.
+//! Who acts: staff and system accounts and their credentials (sessions and API keys,
+//! stored only as hashes).
 
-use healthcode_domain::{DecisionColour, Department, PersonId, Role, Timestamp};
+use async_trait::async_trait;
+use healthcode_domain::{Department, Role, Timestamp};
 use serde::{Deserialize, Serialize};
+
+use crate::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -50,52 +53,14 @@ pub struct Credential {
     pub expires_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DecisionStatus {
-    /// Waiting for its second approval.
-    Proposed,
-    /// Approved twice and turned into evidence about each person named.
-    Applied,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Approval {
-    pub by: String,
-    pub at: Timestamp,
-}
-
-/// A management decision (R5/Y3): persons named, a colour, a legal basis and a term. It
-/// changes nothing until two distinct provincial officers other than its proposer approve.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Decision {
-    pub id: String,
-    pub proposed_by: String,
-    pub proposed_at: Timestamp,
-    pub colour: DecisionColour,
-    pub until: Timestamp,
-    pub basis: String,
-    pub persons: Vec<PersonId>,
-    pub approvals: Vec<Approval>,
-    pub status: DecisionStatus,
-    /// The proposing office's jurisdiction (area-code prefix); `None`: the whole region.
-    #[serde(default)]
-    pub jurisdiction: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewAlarm {
-    pub at: Timestamp,
-    pub kind: String,
-    pub jurisdiction: String,
-    pub detail: String,
-    /// Where the alarm is in the transparency log.
-    pub log_index: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Alarm {
-    pub id: i64,
-    #[serde(flatten)]
-    pub alarm: NewAlarm,
+/// Staff and system accounts and their credentials.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Creates an account; false (and nothing changed) if the username is taken.
+    async fn create_account(&self, account: &Account) -> StoreResult<bool>;
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
+    async fn save_credential(&self, credential: &Credential) -> StoreResult<()>;
+    /// The credential with this hash and its account, if both exist.
+    async fn credential(&self, key_hash: &str) -> StoreResult<Option<(Credential, Account)>>;
+    async fn delete_credential(&self, key_hash: &str) -> StoreResult<()>;
 }

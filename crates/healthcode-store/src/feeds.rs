@@ -3,6 +3,8 @@
 //! is stored, so that a batch interrupted anywhere resumes exactly after its last stored
 //! chunk: no row is lost and none is stored twice.
 
+use crate::*;
+use async_trait::async_trait;
 use healthcode_domain::Timestamp;
 use serde::Serialize;
 
@@ -165,4 +167,25 @@ impl FeedCounts {
         counts.rows = counts.accepted + counts.duplicates + counts.rejected;
         counts
     }
+}
+
+/// Departments' bulk feeds, stored chunk by chunk with their marks.
+#[async_trait]
+pub trait FeedStore: Send + Sync {
+    /// Commits one chunk of a feed batch in one transaction: registers its persons, stores
+    /// its evidence (as `insert_evidence`, queue included), logs its rejected rows (and
+    /// conflicting duplicates) in the rejection log and the batch's list, marks earlier
+    /// rejections of the owner resolved by an accepted row with their event id, and moves
+    /// the batch's mark and counters — unless the batch's mark is not `chunk.after`.
+    /// Taken by value: a chunk is thousands of rows, handed to the database thread whole.
+    async fn commit_feed_chunk(&self, chunk: FeedChunk) -> StoreResult<FeedCommit>;
+    async fn feed_batch(&self, owner: &str, batch: &str) -> StoreResult<Option<FeedBatch>>;
+    /// A batch's rejected rows with a line above `after_line`, in line order, at most `limit`.
+    async fn feed_rejections(
+        &self,
+        owner: &str,
+        batch: &str,
+        after_line: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<FeedRejectedRow>>;
 }

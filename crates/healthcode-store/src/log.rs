@@ -1,6 +1,8 @@
 //! Records of the transparency log as stored: leaves (the entries' bytes), the tree's
 //! node hashes at the levels the log crate stores, and signed checkpoints.
 
+use crate::*;
+use async_trait::async_trait;
 use healthcode_domain::{PersonId, Timestamp};
 
 /// One entry of the log. `person` links a colour change to its person in a private
@@ -52,4 +54,22 @@ pub struct StoredCheckpoint {
     pub size: u64,
     pub note: String,
     pub signed_at: Timestamp,
+}
+
+/// The transparency log: leaves, node hashes and signed checkpoints.
+#[async_trait]
+pub trait LogStore: Send + Sync {
+    /// Appends entries that record no code (approvals, alarms).
+    async fn append_log(&self, log: &LogAppend) -> StoreResult<()>;
+    async fn log_size(&self) -> StoreResult<u64>;
+    /// The stored node hashes among `ids` (`(level, index)`); missing ones are left out.
+    async fn log_nodes(&self, ids: &[(u8, u64)]) -> StoreResult<Vec<LogNode>>;
+    /// Up to `limit` leaves from index `from` on, in order: `(index, data)`.
+    async fn log_leaves(&self, from: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>>;
+    /// The indices of a person's entries, in order.
+    async fn log_indices_of(&self, person: &PersonId) -> StoreResult<Vec<u64>>;
+    async fn save_checkpoint(&self, checkpoint: &StoredCheckpoint) -> StoreResult<()>;
+    /// Checkpoints with a size above `after_size`, smallest first, at most `limit`.
+    async fn checkpoints(&self, after_size: u64, limit: usize) -> StoreResult<Vec<StoredCheckpoint>>;
+    async fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>>;
 }

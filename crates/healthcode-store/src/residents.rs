@@ -1,6 +1,8 @@
 //! Records of what residents hold and do: their keys (stored only as hashes), the family
 //! members they act for (proxies), who read their data and why, and their complaints.
 
+use crate::*;
+use async_trait::async_trait;
 use healthcode_domain::{PersonId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -164,4 +166,97 @@ impl Consent {
     pub fn in_force(&self) -> bool {
         self.revoked_at.is_none()
     }
+}
+
+/// What a research aggregate counts: distinct persons, by residence area and one more
+/// dimension. Never a per-person row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResearchMetric {
+    /// Current codes, by area and colour.
+    CodesByColour,
+    /// Persons with a test recorded, by area and day (China Standard Time).
+    TestedByDay,
+    /// Persons with at least one check-in, by residence area and day.
+    CheckedInByDay,
+}
+
+/// One aggregate cell as the store counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResearchCount {
+    /// The residence area as stored; empty for persons who gave none.
+    pub area: String,
+    /// The colour, or the day as days since 1970-01-01 in China Standard Time.
+    pub key: String,
+    pub persons: u64,
+}
+
+/// The day number (China Standard Time) of a time in milliseconds, as research counts use it.
+pub const CST_OFFSET_MS: i64 = 8 * 3_600_000;
+
+/// What a signed code carries about a person besides its colour. The code id is not the
+/// person id (which departments use to submit evidence): a verifier that reads a code
+/// learns nothing it could use against the rest of the system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonProfile {
+    pub person: PersonId,
+    pub code_id: String,
+    /// The name as a checkpoint shows it (张*丰); the full name is not kept.
+    pub masked_name: Option<String>,
+}
+
+/// Residents and their data: keys, proxies, the access log, complaints, consents, sealed
+/// personal data and its destruction, the profile a checkpoint sees, research counts.
+#[async_trait]
+pub trait ResidentStore: Send + Sync {
+    async fn save_resident_key(&self, key: &ResidentKey) -> StoreResult<()>;
+    async fn resident_key(&self, key_hash: &str) -> StoreResult<Option<ResidentKey>>;
+    /// Whether the person holds a key: a registration that finds them holding one gives none.
+    async fn has_resident_key(&self, person: &PersonId) -> StoreResult<bool>;
+    /// Saves the key only if its person holds none yet, atomically (two registrations at
+    /// once cannot both claim a person); true if saved.
+    async fn claim_resident_key(&self, key: &ResidentKey) -> StoreResult<bool>;
+    /// Removes every key of a person (a replacement key was given at a counter).
+    async fn delete_resident_keys(&self, person: &PersonId) -> StoreResult<u64>;
+    /// Records a proxy link; false if it already existed (left unchanged).
+    async fn save_proxy(&self, link: &ProxyLink) -> StoreResult<bool>;
+    /// Ends a proxy link; false if there was none.
+    async fn end_proxy(&self, proxy: &PersonId, dependant: &PersonId) -> StoreResult<bool>;
+    /// Every link in which the person is the proxy or the dependant, oldest first.
+    async fn proxy_links(&self, person: &PersonId) -> StoreResult<Vec<ProxyLink>>;
+    async fn record_accesses(&self, accesses: &[NewAccess]) -> StoreResult<()>;
+    /// A person's access log, newest first, at most `limit`.
+    async fn accesses(&self, person: &PersonId, limit: usize) -> StoreResult<Vec<Access>>;
+    /// Creates or replaces a complaint.
+    async fn save_complaint(&self, complaint: &Complaint) -> StoreResult<()>;
+    async fn complaint(&self, id: &str) -> StoreResult<Option<Complaint>>;
+    /// Complaints matching the query, newest first, at most `limit`.
+    async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>>;
+    /// Distinct persons per cell of a research aggregate; for the daily metrics, only
+    /// records with `from <= at < to`.
+    async fn research_counts(
+        &self,
+        metric: ResearchMetric,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ResearchCount>>;
+    /// Records a consent as given (`revoked_at` none) or withdrawn.
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()>;
+    /// A person's consents, in force or withdrawn, by purpose.
+    async fn consents(&self, person: &PersonId) -> StoreResult<Vec<Consent>>;
+    /// Creates or replaces a person's sealed details.
+    async fn save_personal_data(&self, data: &SealedPersonalData) -> StoreResult<()>;
+    async fn personal_data(&self, person: &PersonId) -> StoreResult<Option<SealedPersonalData>>;
+    /// Up to `limit` persons' sealed data with a person id above `after`, in id order
+    /// (rewrapping data keys after a master-key rotation).
+    async fn personal_data_after(&self, after: Option<&PersonId>, limit: usize)
+        -> StoreResult<Vec<SealedPersonalData>>;
+    /// Deletes every row of `PERSONAL_TABLES` and the contact lists (documents of kind
+    /// `trace`) in one transaction; then gives the space back so that no deleted bytes
+    /// stay in the files. Returns the rows removed per table.
+    async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows>;
+    /// Creates or replaces a person's profile; a profile without a masked name keeps the
+    /// one already stored.
+    async fn save_profile(&self, profile: &PersonProfile) -> StoreResult<()>;
+    async fn profile(&self, person: &PersonId) -> StoreResult<Option<PersonProfile>>;
+    async fn person_by_code_id(&self, code_id: &str) -> StoreResult<Option<PersonId>>;
 }

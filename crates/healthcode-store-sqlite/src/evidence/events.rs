@@ -8,7 +8,7 @@ use healthcode_store::{EvidenceColumns, Inserted, NewDesignation, NewEvidence, S
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, Transaction};
 
-use crate::persons::id_array;
+use crate::evidence::id_array;
 use crate::{backend, codec, corrupt};
 
 pub(crate) fn insert_evidence(conn: &mut Connection, batch: &[NewEvidence]) -> Result<Vec<Inserted>, StoreError> {

@@ -1,43 +1,14 @@
 //! Profiles, venues, devices and check-ins.
 
+use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, Colour, PersonId, Timestamp, VenueCategory};
 use healthcode_store::{
-    outcome_str, parse_outcome, Checkin, CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, StoreError,
+    outcome_str, parse_outcome, Checkin, CheckinMethod, DeviceRecord, DoorStore, NewCheckin, StoreError, StoreResult,
     VenueRecord,
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use crate::{backend, corrupt};
-
-pub(crate) fn save_profile(conn: &mut Connection, p: &PersonProfile) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO person_profiles (person_id, code_id, masked_name) VALUES (?1, ?2, ?3)
-         ON CONFLICT (person_id) DO UPDATE SET code_id = excluded.code_id,
-             masked_name = coalesce(excluded.masked_name, person_profiles.masked_name)",
-    )
-    .and_then(|mut s| s.execute((p.person.as_str(), &p.code_id, &p.masked_name)))
-    .map_err(backend("save a profile"))?;
-    Ok(())
-}
-
-pub(crate) fn profile(conn: &Connection, person: &PersonId) -> Result<Option<PersonProfile>, StoreError> {
-    conn.prepare_cached("SELECT code_id, masked_name FROM person_profiles WHERE person_id = ?1")
-        .and_then(|mut s| {
-            s.query_row([person.as_str()], |r| {
-                Ok(PersonProfile { person: person.clone(), code_id: r.get(0)?, masked_name: r.get(1)? })
-            })
-            .optional()
-        })
-        .map_err(backend("read a profile"))
-}
-
-pub(crate) fn person_by_code_id(conn: &Connection, code_id: &str) -> Result<Option<PersonId>, StoreError> {
-    let found: Option<String> = conn
-        .prepare_cached("SELECT person_id FROM person_profiles WHERE code_id = ?1")
-        .and_then(|mut s| s.query_row([code_id], |r| r.get(0)).optional())
-        .map_err(backend("find a person by code id"))?;
-    found.map(|p| PersonId::parse(&p).map_err(|e| corrupt("profile person id", e))).transpose()
-}
+use crate::{backend, corrupt, SqliteStore};
 
 const VENUE_COLUMNS: &str = "id, name, category, area, registered_at, operator_key_hash";
 
@@ -269,4 +240,96 @@ pub(crate) fn checkin_counts(
         Ok((parse_outcome(&outcome).ok_or_else(|| corrupt("check-in outcome", &outcome))?, n as u64))
     })
     .collect()
+}
+
+#[async_trait]
+impl DoorStore for SqliteStore {
+    async fn register_venue(&self, venue: &VenueRecord) -> StoreResult<()> {
+        let venue = venue.clone();
+        self.write(move |c| crate::doors::register_venue(c, &venue)).await
+    }
+
+    async fn venue(&self, id: &str) -> StoreResult<Option<VenueRecord>> {
+        let id = id.to_string();
+        self.read(move |c| Ok(crate::doors::venue_where(c, "id = ?1", &id, 1)?.pop())).await
+    }
+
+    async fn venue_by_operator_key(&self, key_hash: &str) -> StoreResult<Option<VenueRecord>> {
+        let key_hash = key_hash.to_string();
+        self.read(move |c| Ok(crate::doors::venue_where(c, "operator_key_hash = ?1", &key_hash, 1)?.pop())).await
+    }
+
+    async fn venues(&self, limit: usize) -> StoreResult<Vec<VenueRecord>> {
+        self.read(move |c| crate::doors::venue_where(c, "?1 = ?1", "", limit)).await
+    }
+
+    async fn register_device(&self, device: &DeviceRecord) -> StoreResult<()> {
+        let device = device.clone();
+        self.write(move |c| crate::doors::register_device(c, &device)).await
+    }
+
+    async fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>> {
+        let key_hash = key_hash.to_string();
+        self.read(move |c| crate::doors::device_where(c, "key_hash = ?1", &key_hash)).await
+    }
+
+    async fn device(&self, id: &str) -> StoreResult<Option<DeviceRecord>> {
+        let id = id.to_string();
+        self.read(move |c| crate::doors::device_where(c, "id = ?1", &id)).await
+    }
+
+    async fn devices(&self, limit: usize) -> StoreResult<Vec<DeviceRecord>> {
+        self.read(move |c| crate::doors::devices(c, limit)).await
+    }
+
+    async fn approve_device(&self, id: &str, by: &str, at: Timestamp) -> StoreResult<bool> {
+        let (id, by) = (id.to_string(), by.to_string());
+        self.write(move |c| crate::doors::approve_device(c, &id, &by, at)).await
+    }
+
+    async fn record_checkins(&self, batch: &[NewCheckin]) -> StoreResult<()> {
+        let batch = batch.to_vec();
+        self.write(move |c| crate::doors::record_checkins(c, &batch)).await
+    }
+
+    async fn checkins_at_venue(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>> {
+        let venue = venue.to_string();
+        self.read(move |c| crate::doors::checkins_at_venue(c, &venue, from, to, limit)).await
+    }
+
+    async fn checkins_of_person(
+        &self,
+        person: &PersonId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>> {
+        let person = person.to_string();
+        self.read(move |c| crate::doors::checkins_of_person(c, &person, from, to, limit)).await
+    }
+
+    async fn checkin_counts(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(AccessOutcome, u64)>> {
+        let venue = venue.to_string();
+        self.read(move |c| crate::doors::checkin_counts(c, &venue, from, to)).await
+    }
+
+    async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
+        self.write(move |c| {
+            c.execute("DELETE FROM checkins WHERE at < ?1", [before.as_millis()])
+                .map(|n| n as u64)
+                .map_err(crate::backend("delete old check-ins"))
+        })
+        .await
+    }
 }

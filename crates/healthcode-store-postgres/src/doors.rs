@@ -1,10 +1,11 @@
 //! Profiles, venues, devices and check-ins: the same statements as the SQLite backend's,
 //! one pooled connection each.
 
+use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, Colour, PersonId, Timestamp, VenueCategory};
 use healthcode_store::{
-    outcome_str, parse_outcome, Checkin, CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, StoreResult,
-    VenueRecord,
+    outcome_str, parse_outcome, Checkin, CheckinMethod, DeviceRecord, DoorStore, NewCheckin, PersonProfile,
+    StoreResult, VenueRecord,
 };
 use tokio_postgres::Row;
 
@@ -227,5 +228,93 @@ impl PostgresStore {
                 ))
             })
             .collect()
+    }
+}
+
+#[async_trait]
+impl DoorStore for PostgresStore {
+    async fn register_venue(&self, venue: &VenueRecord) -> StoreResult<()> {
+        self.register_venue_row(venue).await
+    }
+
+    async fn venue(&self, id: &str) -> StoreResult<Option<VenueRecord>> {
+        Ok(self.venues_where("id = $1", id, 1).await?.pop())
+    }
+
+    async fn venue_by_operator_key(&self, key_hash: &str) -> StoreResult<Option<VenueRecord>> {
+        Ok(self.venues_where("operator_key_hash = $1", key_hash, 1).await?.pop())
+    }
+
+    async fn venues(&self, limit: usize) -> StoreResult<Vec<VenueRecord>> {
+        self.venues_where("$1 = $1", "", limit).await
+    }
+
+    async fn register_device(&self, device: &DeviceRecord) -> StoreResult<()> {
+        self.register_device_row(device).await
+    }
+
+    async fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>> {
+        Ok(self.device_rows("key_hash = $1", &key_hash).await?.pop())
+    }
+
+    async fn device(&self, id: &str) -> StoreResult<Option<DeviceRecord>> {
+        Ok(self.device_rows("id = $1", &id).await?.pop())
+    }
+
+    async fn devices(&self, limit: usize) -> StoreResult<Vec<DeviceRecord>> {
+        self.device_rows("true ORDER BY registered_at DESC, id LIMIT $1", &(limit as i64)).await
+    }
+
+    async fn approve_device(&self, id: &str, by: &str, at: Timestamp) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "UPDATE devices SET approved_by = $2, approved_at = $3 WHERE id = $1 AND approved_by IS NULL",
+                &[&id, &by, &at.as_millis()],
+            )
+            .await
+            .map_err(backend("approve a device"))?;
+        Ok(changed == 1)
+    }
+
+    async fn record_checkins(&self, batch: &[NewCheckin]) -> StoreResult<()> {
+        self.record_checkin_rows(batch).await
+    }
+
+    async fn checkins_at_venue(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>> {
+        self.checkins_where("venue_id", venue, from, to, limit).await
+    }
+
+    async fn checkins_of_person(
+        &self,
+        person: &PersonId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>> {
+        self.checkins_where("person_id", person.as_str(), from, to, limit).await
+    }
+
+    async fn checkin_counts(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(AccessOutcome, u64)>> {
+        self.checkin_count_rows(venue, from, to).await
+    }
+
+    async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM checkins WHERE at < $1", &[&before.as_millis()])
+            .await
+            .map_err(backend("delete old check-ins"))
     }
 }

@@ -1,27 +1,10 @@
-//! Records of the places where codes are checked: what a checkpoint may know of a person
-//! (a code id and a masked name), venues, their devices, and check-ins.
+//! Where codes are checked: venues, their devices (gates), and check-ins.
 
+use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, Colour, PersonId, Timestamp, VenueCategory};
 use serde::{Deserialize, Serialize};
 
-/// What a signed code carries about a person besides its colour. The code id is not the
-/// person id (which departments use to submit evidence): a verifier that reads a code
-/// learns nothing it could use against the rest of the system.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PersonProfile {
-    pub person: PersonId,
-    pub code_id: String,
-    /// The name as a checkpoint shows it (张*丰); the full name is not kept.
-    pub masked_name: Option<String>,
-}
-
-/// A person's record, stored code and profile, as a door or a signed code needs them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodeCard {
-    pub record: crate::PersonRecord,
-    pub code: Option<crate::CodeState>,
-    pub profile: Option<PersonProfile>,
-}
+use crate::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VenueRecord {
@@ -108,4 +91,48 @@ pub struct Checkin {
     pub id: i64,
     #[serde(flatten)]
     pub checkin: NewCheckin,
+}
+
+/// Venues, their devices and check-ins: where codes are checked.
+#[async_trait]
+pub trait DoorStore: Send + Sync {
+    /// Deletes check-ins older than `before` (the retention policy); returns how many.
+    async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64>;
+    async fn register_venue(&self, venue: &VenueRecord) -> StoreResult<()>;
+    async fn venue(&self, id: &str) -> StoreResult<Option<VenueRecord>>;
+    async fn venue_by_operator_key(&self, key_hash: &str) -> StoreResult<Option<VenueRecord>>;
+    /// Up to `limit` venues, newest first.
+    async fn venues(&self, limit: usize) -> StoreResult<Vec<VenueRecord>>;
+    async fn register_device(&self, device: &DeviceRecord) -> StoreResult<()>;
+    async fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<DeviceRecord>>;
+    async fn device(&self, id: &str) -> StoreResult<Option<DeviceRecord>>;
+    /// Up to `limit` devices, newest first.
+    async fn devices(&self, limit: usize) -> StoreResult<Vec<DeviceRecord>>;
+    /// Records who approved a device; false (and nothing changed) if it is approved
+    /// already or there is no such device.
+    async fn approve_device(&self, id: &str, by: &str, at: Timestamp) -> StoreResult<bool>;
+    async fn record_checkins(&self, batch: &[NewCheckin]) -> StoreResult<()>;
+    /// Check-ins at a venue with `from <= at < to`, oldest first, at most `limit`.
+    async fn checkins_at_venue(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>>;
+    /// A person's check-ins with `from <= at < to`, oldest first, at most `limit`.
+    async fn checkins_of_person(
+        &self,
+        person: &PersonId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<Checkin>>;
+    /// How many check-ins at a venue with `from <= at < to` had each outcome.
+    async fn checkin_counts(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<(AccessOutcome, u64)>>;
 }

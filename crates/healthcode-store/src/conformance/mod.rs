@@ -5,7 +5,13 @@
 // A test story: a failed step is the test failing.
 #![allow(clippy::unwrap_used)]
 
+mod recorder;
+
+use std::collections::BTreeSet;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use recorder::{Recorder, METHODS};
 
 use healthcode_domain::{AccessOutcome, VenueCategory};
 use healthcode_domain::{
@@ -22,15 +28,19 @@ use crate::{
 use crate::{Complaint, ComplaintAnswer, ComplaintQuery, ComplaintStatus, NewAccess, ProxyLink, ResidentKey};
 use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
+use crate::{ResearchCount, ResearchMetric, CST_OFFSET_MS};
 use crate::{SealedPersonalData, PERSONAL_TABLES};
 
-/// Runs every check, each on a store from `make`.
+/// Runs every check, each on a store from `make`, and fails if some method of the store's
+/// capabilities was never called by any check.
 pub async fn run_all<S, F, Fut>(make: F)
 where
     S: Store,
     F: Fn() -> Fut,
     Fut: Future<Output = S>,
 {
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let make = || async { Recorder::new(make().await, seen.clone()) };
     registering_twice_keeps_the_first(&make().await).await;
     event_ids_are_stored_once_across_kinds(&make().await).await;
     evidence_about_an_unregistered_person_stores_nothing(&make().await).await;
@@ -52,6 +62,13 @@ where
     resident_keys_proxies_accesses_and_complaints_round_trip(&make().await).await;
     destruction_empties_every_personal_table_and_keeps_the_rest(&make().await).await;
     feed_chunks_move_the_mark_once_with_their_rows(&make().await).await;
+    research_counts_are_distinct_persons_by_area_and_day(&make().await).await;
+    let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+    let never: Vec<&str> = METHODS.iter().copied().filter(|m| !seen.contains(m)).collect();
+    assert!(
+        never.is_empty(),
+        "the conformance story never calls {never:?}: add a check that does, so that both backends are compared on it"
+    );
 }
 
 fn t(hours: i64) -> Timestamp {
@@ -507,6 +524,15 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
         (p.clone(), None, Some("c-abc".into()))
     );
     assert_eq!(store.code_card(&pid("nobody")).await.unwrap(), None);
+    let key = ResidentKey { key_hash: "key-p1".into(), person: p.clone(), label: "app".into(), created_at: t(1) };
+    store.save_resident_key(&key).await.unwrap();
+    let (with_key, holder) = store.code_card_with_key(&p, "key-p1").await.unwrap();
+    assert_eq!(with_key, store.code_card(&p).await.unwrap(), "the card read with a key is the card");
+    assert_eq!(holder, Some(p.clone()), "and the key's holder comes with it");
+    let (with_key, holder) = store.code_card_with_key(&p, "no-such-key").await.unwrap();
+    assert!(with_key.is_some() && holder.is_none(), "an unknown key has no holder; the card is still read");
+    let (none, holder) = store.code_card_with_key(&pid("nobody"), "key-p1").await.unwrap();
+    assert_eq!((none, holder), (None, Some(p.clone())), "the key is resolved even for a person who is not there");
 
     let venue = VenueRecord {
         id: "v1".into(),
@@ -950,5 +976,76 @@ async fn feed_chunks_move_the_mark_once_with_their_rows(store: &impl Store) {
         store.commit_feed_chunk(chunk(3, 9, true, vec![], vec![])).await.unwrap(),
         FeedCommit::Moved { committed_through: 7 },
         "a chunk that does not continue from the mark is refused"
+    );
+}
+
+async fn research_counts_are_distinct_persons_by_area_and_day(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let q = person(store, "p2").await;
+    let elsewhere =
+        PersonRecord { id: pid("p3"), kind: PersonKind::Domestic, registered_at: t(0), residence_area: None };
+    store.register_person(&elsewhere).await.unwrap();
+    let r = elsewhere.id;
+    store
+        .save_codes(
+            &[code(&p, Colour::Red, None), code(&q, Colour::Red, None), code(&r, Colour::Green, None)],
+            &LogAppend::default(),
+        )
+        .await
+        .unwrap();
+    let sorted = |mut counts: Vec<ResearchCount>| {
+        counts.sort_by(|a, b| (&a.area, &a.key).cmp(&(&b.area, &b.key)));
+        counts.into_iter().map(|c| (c.area, c.key, c.persons)).collect::<Vec<_>>()
+    };
+    let cell = |area: &str, key: &str, persons| (area.to_string(), key.to_string(), persons);
+    let codes = sorted(store.research_counts(ResearchMetric::CodesByColour, t(100), t(0)).await.unwrap());
+    assert_eq!(
+        codes,
+        [cell("", "green", 1), cell("330106", "red", 2)],
+        "current codes by area and colour, whatever the window (codes have no time)"
+    );
+
+    let test = |who: &PersonId, id: &str, at: i64| NewEvidence {
+        person: who.clone(),
+        id: eid(id),
+        at: t(at),
+        evidence: Evidence::Test { result: TestResult::Negative, sampled_at: t(at) },
+    };
+    let tests = [test(&p, "t1", 1), test(&p, "t2", 2), test(&q, "t3", 2), test(&p, "t4", 30), test(&r, "t5", 40)];
+    store.insert_evidence(&tests).await.unwrap();
+    store.insert_evidence(&[fever(&q, "f1", 3)]).await.unwrap();
+    let day = |hours: i64| ((t(hours).as_millis() + CST_OFFSET_MS) / 86_400_000).to_string();
+    assert_ne!(day(2), day(30), "the story spans two days in China Standard Time");
+    let tested = sorted(store.research_counts(ResearchMetric::TestedByDay, t(0), t(40)).await.unwrap());
+    assert_eq!(
+        tested,
+        [cell("330106", &day(1), 2), cell("330106", &day(30), 1)],
+        "persons tested per area and day, each once a day; other evidence and the end of the window left out"
+    );
+
+    let venue = VenueRecord {
+        id: "v1".into(),
+        name: "菜场".into(),
+        category: VenueCategory::Supermarket,
+        area: Some(AreaCode::parse("330106").unwrap()),
+        registered_at: t(0),
+        operator_key_hash: "op".into(),
+    };
+    store.register_venue(&venue).await.unwrap();
+    let checkin = |who: &PersonId, at: i64| NewCheckin {
+        person: who.clone(),
+        venue: "v1".into(),
+        at: t(at),
+        method: CheckinMethod::GateCode,
+        device: None,
+        colour: Colour::Green,
+        outcome: AccessOutcome::Allow,
+    };
+    store.record_checkins(&[checkin(&p, 1), checkin(&p, 2), checkin(&r, 2), checkin(&q, 30)]).await.unwrap();
+    let visits = sorted(store.research_counts(ResearchMetric::CheckedInByDay, t(2), t(31)).await.unwrap());
+    assert_eq!(
+        visits,
+        [cell("", &day(2), 1), cell("330106", &day(2), 1), cell("330106", &day(30), 1)],
+        "persons checked in per residence area and day, from the start of the window"
     );
 }

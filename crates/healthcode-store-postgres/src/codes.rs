@@ -1,0 +1,283 @@
+//! Codes, the re-evaluation queue and the counts of colour changes.
+
+use async_trait::async_trait;
+use healthcode_domain::{AreaCode, Colour, PersonId, Timestamp};
+use healthcode_store::{
+    CodeCard, CodeState, CodeStore, CodeSummary, ColourChangeCount, EvidenceStore, LogAppend, ResidentStore,
+    StoreResult,
+};
+
+use crate::rows::{code, ids, ms, person_id, CODE_COLUMNS, QUEUE_UPSERT};
+use crate::{backend, corrupt, PostgresStore};
+
+#[async_trait]
+impl CodeStore for PostgresStore {
+    // Three reads: a round trip each (the SQLite backend reads them in one).
+    async fn code_card(&self, person: &PersonId) -> StoreResult<Option<CodeCard>> {
+        let Some(record) = self.person(person).await? else { return Ok(None) };
+        Ok(Some(CodeCard { record, code: self.code(person).await?, profile: self.profile(person).await? }))
+    }
+
+    async fn code_card_with_key(
+        &self,
+        person: &PersonId,
+        key_hash: &str,
+    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)> {
+        let owner = self.resident_key(key_hash).await?.map(|k| k.person);
+        Ok((self.code_card(person).await?, owner))
+    }
+
+    async fn queue_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+    ) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let upper = format!("{area_prefix}:");
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO reevaluation_queue (person_id, due)
+                     SELECT DISTINCT person_id, $4::bigint FROM stays
+                     WHERE area_normal >= $1 AND area_normal < $2 AND (ended_at IS NULL OR ended_at > $3) {QUEUE_UPSERT}"
+                ),
+                &[&area_prefix, &upper, &ms(ended_after), &ms(due)],
+            )
+            .await
+            .map_err(backend("queue persons by stay"))
+    }
+
+    async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO reevaluation_queue (person_id, due) SELECT DISTINCT person_id, $1::bigint FROM evidence {QUEUE_UPSERT}"
+                ),
+                &[&ms(due)],
+            )
+            .await
+            .map_err(backend("queue persons with evidence"))
+    }
+
+    async fn queue_codes_of_other_versions(&self, version: &str, due: Timestamp) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO reevaluation_queue (person_id, due)
+                     SELECT person_id, $2::bigint FROM codes WHERE rules_version <> $1 {QUEUE_UPSERT}"
+                ),
+                &[&version, &ms(due)],
+            )
+            .await
+            .map_err(backend("queue codes of other rule-set versions"))
+    }
+
+    async fn queue_persons(&self, persons: &[PersonId], due: Timestamp) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO reevaluation_queue (person_id, due) SELECT DISTINCT unnest($1::text[]), $2::bigint {QUEUE_UPSERT}"
+                ),
+                &[&ids(persons), &ms(due)],
+            )
+            .await
+            .map_err(backend("queue persons"))?;
+        Ok(())
+    }
+
+    async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT person_id FROM reevaluation_queue WHERE due <= $1 ORDER BY due, person_id LIMIT $2",
+                &[&ms(now), &(limit as i64)],
+            )
+            .await
+            .map_err(backend("read the queue"))?;
+        rows.iter().map(person_id).collect()
+    }
+
+    async fn queue_len(&self) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT count(*) FROM reevaluation_queue", &[])
+            .await
+            .map_err(backend("count the queue"))?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()> {
+        if codes.is_empty() && log.is_empty() {
+            return Ok(());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend("begin saving codes"))?;
+        if !codes.is_empty() {
+            crate::batch::save_codes(&tx, codes).await?;
+        }
+        crate::log::append(&tx, log).await?;
+        tx.commit().await.map_err(backend("commit codes"))
+    }
+
+    async fn code(&self, who: &PersonId) -> StoreResult<Option<CodeState>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(&format!("SELECT {CODE_COLUMNS} FROM codes WHERE person_id = $1"), &[&who.as_str()])
+            .await
+            .map_err(backend("read a code"))?;
+        row.as_ref().map(code).transpose()
+    }
+
+    async fn codes(&self, wanted: &[PersonId]) -> StoreResult<Vec<CodeState>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(&format!("SELECT {CODE_COLUMNS} FROM codes WHERE person_id = ANY($1)"), &[&ids(wanted)])
+            .await
+            .map_err(backend("read codes"))?;
+        rows.iter().map(code).collect()
+    }
+
+    async fn code_summaries(&self, wanted: &[PersonId]) -> StoreResult<Vec<CodeSummary>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT person_id, colour, since, evaluated_at, next_change, revision FROM codes
+                 WHERE person_id = ANY($1)",
+                &[&ids(wanted)],
+            )
+            .await
+            .map_err(backend("read code summaries"))?;
+        rows.iter()
+            .map(|r| {
+                let colour: &str = r.get(1);
+                Ok(CodeSummary {
+                    person: person_id(r)?,
+                    colour: Colour::parse(colour).ok_or_else(|| corrupt("colour", colour))?,
+                    since: Timestamp::from_millis(r.get(2)),
+                    evaluated_at: Timestamp::from_millis(r.get(3)),
+                    next_change: r.get::<_, Option<i64>>(4).map(Timestamp::from_millis),
+                    revision: r.get(5),
+                })
+            })
+            .collect()
+    }
+
+    async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT colour, count(*) FROM codes GROUP BY colour ORDER BY colour", &[])
+            .await
+            .map_err(backend("count codes"))?;
+        rows.iter()
+            .map(|r| {
+                let colour: &str = r.get(0);
+                Ok((Colour::parse(colour).ok_or_else(|| corrupt("colour", colour))?, r.get::<_, i64>(1) as u64))
+            })
+            .collect()
+    }
+
+    async fn colour_counts_by_area(&self) -> StoreResult<Vec<(Option<AreaCode>, Colour, u64)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT p.residence_area, c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
+                 GROUP BY p.residence_area, c.colour",
+                &[],
+            )
+            .await
+            .map_err(backend("count codes by area"))?;
+        rows.iter()
+            .map(|r| {
+                let area = r
+                    .get::<_, Option<&str>>(0)
+                    .map(|a| AreaCode::parse(a).map_err(|e| corrupt("residence area", e)))
+                    .transpose()?;
+                let colour: &str = r.get(1);
+                let colour = Colour::parse(colour).ok_or_else(|| corrupt("colour", colour))?;
+                Ok((area, colour, r.get::<_, i64>(2) as u64))
+            })
+            .collect()
+    }
+
+    async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {CODE_COLUMNS} FROM codes WHERE colour = $1 ORDER BY person_id LIMIT $2"),
+                &[&colour.as_str(), &(limit as i64)],
+            )
+            .await
+            .map_err(backend("read codes by colour"))?;
+        rows.iter().map(code).collect()
+    }
+
+    async fn add_colour_changes(&self, counts: &[ColourChangeCount]) -> StoreResult<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        // One row per key: an upsert may not touch a row twice.
+        let mut summed: std::collections::BTreeMap<(&str, &str, i64), i64> = Default::default();
+        for c in counts {
+            *summed.entry((c.origin.as_str(), c.area.as_str(), c.hour)).or_default() += c.persons as i64;
+        }
+        let origins: Vec<&str> = summed.keys().map(|k| k.0).collect();
+        let areas: Vec<&str> = summed.keys().map(|k| k.1).collect();
+        let hours: Vec<i64> = summed.keys().map(|k| k.2).collect();
+        let persons: Vec<i64> = summed.values().copied().collect();
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO colour_change_counts (origin, area, hour, persons)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+                 ON CONFLICT (origin, area, hour) DO UPDATE SET persons = colour_change_counts.persons + excluded.persons",
+                &[&origins, &areas, &hours, &persons],
+            )
+            .await
+            .map_err(backend("count colour changes"))?;
+        Ok(())
+    }
+
+    async fn colour_changes(
+        &self,
+        origin: &str,
+        area: &str,
+        from_hour: i64,
+        to_hour: i64,
+    ) -> StoreResult<Vec<ColourChangeCount>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT hour, persons FROM colour_change_counts
+                 WHERE origin = $1 AND area = $2 AND hour >= $3 AND hour < $4 ORDER BY hour",
+                &[&origin, &area, &from_hour, &to_hour],
+            )
+            .await
+            .map_err(backend("read colour change counts"))?;
+        Ok(rows
+            .iter()
+            .map(|r| ColourChangeCount {
+                hour: r.get(0),
+                origin: origin.to_string(),
+                area: area.to_string(),
+                persons: r.get::<_, i64>(1) as u64,
+            })
+            .collect())
+    }
+
+    async fn mark_colour_burst(&self, origin: &str, area: &str, hour: i64) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let marked = client
+            .execute(
+                "UPDATE colour_change_counts SET alarmed = true
+                 WHERE origin = $1 AND area = $2 AND hour = $3 AND NOT alarmed",
+                &[&origin, &area, &hour],
+            )
+            .await
+            .map_err(backend("mark a colour burst"))?;
+        Ok(marked == 1)
+    }
+}

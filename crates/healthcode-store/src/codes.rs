@@ -1,0 +1,148 @@
+//! Codes: the rules' verdict for each person (derived, always recomputable), the
+//! re-evaluation queue, what showing a code reads, and the hourly counts of colour
+//! changes by origin that the alarms compare.
+
+use async_trait::async_trait;
+use healthcode_domain::{AreaCode, Colour, EventId, PersonId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::*;
+
+/// The rules' verdict for one person, as last evaluated. Derived data: it can always be
+/// recomputed from the evidence, the designations and the rule set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeState {
+    pub person: PersonId,
+    pub colour: Colour,
+    /// Rule ids that hold, sorted.
+    pub reasons: Vec<String>,
+    /// For each reason, the ids of the events that make it hold.
+    pub evidence: Vec<ReasonEvidence>,
+    /// When the code took its current colour.
+    pub since: Timestamp,
+    pub evaluated_at: Timestamp,
+    pub rules_version: String,
+    /// When the passing of time alone can next change the result, if ever.
+    pub next_change: Option<Timestamp>,
+    /// Grows by one with every save of the person's code: a save carries the revision it
+    /// makes (the stored one plus one, 1 for a first code) and is refused if the stored
+    /// revision is not the one before it (another evaluation saved meanwhile).
+    #[serde(default)]
+    pub revision: i64,
+}
+
+/// The part of a `CodeState` that dating a colour change needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSummary {
+    pub person: PersonId,
+    pub colour: Colour,
+    pub since: Timestamp,
+    pub evaluated_at: Timestamp,
+    pub next_change: Option<Timestamp>,
+    pub revision: i64,
+}
+
+impl From<&CodeState> for CodeSummary {
+    fn from(c: &CodeState) -> Self {
+        CodeSummary {
+            person: c.person.clone(),
+            colour: c.colour,
+            since: c.since,
+            evaluated_at: c.evaluated_at,
+            next_change: c.next_change,
+            revision: c.revision,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonEvidence {
+    pub rule: String,
+    pub events: Vec<EventId>,
+}
+
+/// Persons whose code turned red, orange or yellow within one hour, by what made it so
+/// (`origin`: `decision`, `trace`, `designation`, `feed:<event type>`) and by their
+/// residence city (`area`: the first four digits, or the region for persons without
+/// one). The alarms compare an hour with the week before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColourChangeCount {
+    /// Hours since the Unix epoch.
+    pub hour: i64,
+    pub origin: String,
+    pub area: String,
+    pub persons: u64,
+}
+
+/// A person's record, stored code and profile, as a door or a signed code needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeCard {
+    pub record: crate::PersonRecord,
+    pub code: Option<crate::CodeState>,
+    pub profile: Option<PersonProfile>,
+}
+
+/// Codes (derived from evidence, the rules and time), the re-evaluation queue, and the
+/// counts of colour changes the alarms read.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Puts on the queue, due at `due`, every person with a stay whose area's normal form
+    /// starts with `area_prefix` and that ended after `ended_after` (or has not ended).
+    /// Returns how many persons were queued.
+    async fn queue_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+    ) -> StoreResult<u64>;
+    /// Puts every person who has any evidence on the queue, due at `due` (a rule-set
+    /// change: a person without evidence is green under any rule set).
+    async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64>;
+    /// Puts on the queue, due at `due`, every person whose stored code was computed under
+    /// a rule-set version other than `version` (after a restart with other rules).
+    async fn queue_codes_of_other_versions(&self, version: &str, due: Timestamp) -> StoreResult<u64>;
+    /// Puts these persons on the queue, due at `due`.
+    async fn queue_persons(&self, persons: &[PersonId], due: Timestamp) -> StoreResult<()>;
+    /// Up to `limit` queued persons due at or before `now`, earliest first.
+    async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>>;
+    async fn queue_len(&self) -> StoreResult<u64>;
+    /// Saves code states and updates the queue from their `next_change` (see above), and
+    /// appends the log entries that record their colour changes, in one transaction.
+    async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()>;
+    async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>>;
+    /// What showing a person's code needs, read together: the person's record, their
+    /// stored code and their profile. `None` if no such person. Backends whose reads are
+    /// costly round trips override this with one.
+    async fn code_card(&self, person: &PersonId) -> StoreResult<Option<CodeCard>>;
+    /// `code_card`, and whose resident key `key_hash` is, read together: a resident's app
+    /// refreshing its code costs one trip to the store. Backends override it with one.
+    async fn code_card_with_key(
+        &self,
+        person: &PersonId,
+        key_hash: &str,
+    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)>;
+    async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>>;
+    /// The colour and timing of stored codes without their reasons: what re-evaluation
+    /// needs to date a change, read cheaply in bulk.
+    async fn code_summaries(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeSummary>>;
+    async fn colour_counts(&self) -> StoreResult<Vec<(Colour, u64)>>;
+    /// Codes by the holder's area of residence and colour (`None`: no area registered),
+    /// in no particular order: the officials' dashboard ranks the areas.
+    async fn colour_counts_by_area(&self) -> StoreResult<Vec<(Option<AreaCode>, Colour, u64)>>;
+    /// Up to `limit` codes of one colour, in person id order (for samples and lists).
+    async fn codes_with_colour(&self, colour: Colour, limit: usize) -> StoreResult<Vec<CodeState>>;
+    /// Adds to the hourly counts of colour changes (summing rows with the same hour,
+    /// origin and area).
+    async fn add_colour_changes(&self, counts: &[ColourChangeCount]) -> StoreResult<()>;
+    /// The counts of one origin and area with `from_hour <= hour < to_hour`, by hour.
+    async fn colour_changes(
+        &self,
+        origin: &str,
+        area: &str,
+        from_hour: i64,
+        to_hour: i64,
+    ) -> StoreResult<Vec<ColourChangeCount>>;
+    /// Marks an hour's count of an origin and area as alarmed; true only for the call that
+    /// marked it (one alarm per hour, however many servers see the burst).
+    async fn mark_colour_burst(&self, origin: &str, area: &str, hour: i64) -> StoreResult<bool>;
+}
