@@ -1,12 +1,11 @@
 //! Keys presented by residents, staff, venues and devices: `Authorization: Bearer <key>`.
 
-use std::collections::HashMap;
-
 use axum::http::{header, HeaderMap};
 use healthcode_domain::PersonId;
 use healthcode_service::{Reader, RESIDENT_KEY_PREFIX};
 use serde::de::DeserializeOwned;
 
+use crate::api::extract::QueryParams;
 use crate::api::policy::{allow, Action};
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
@@ -30,7 +29,7 @@ pub(crate) async fn reader(
     state: &AppState,
     headers: &HeaderMap,
     person: &PersonId,
-    query: &HashMap<String, String>,
+    query: &QueryParams,
     wanted: Wanted,
 ) -> Result<Reader, ApiError> {
     let key = bearer(headers, "resident key")?;
@@ -38,7 +37,7 @@ pub(crate) async fn reader(
         state.service.reader_for_resident(key, person).await?
     } else {
         let account = allow(state, headers, Action::ReadPersonData).await?;
-        state.service.reader_for_staff(account, person, query.get("purpose").map(String::as_str)).await?
+        state.service.reader_for_staff(account, person, query.get("purpose")).await?
     };
     let what = match wanted {
         Wanted::Data(what) => what,
@@ -76,18 +75,4 @@ pub(crate) fn json_object<T: DeserializeOwned>(body: &JsonBody, shape: &str) -> 
     serde_json::from_value(value).map_err(|e| {
         ApiError::InvalidInput(healthcode_domain::ValidationError::new(format!("{e}; send a JSON object: {shape}")))
     })
-}
-
-/// The person named in the route's path and who is reading them (`reader`).
-pub(crate) async fn person_and_reader(
-    state: &AppState,
-    headers: &HeaderMap,
-    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
-    query: crate::api::RawQuery,
-    wanted: Wanted,
-) -> Result<(PersonId, Reader), ApiError> {
-    let person = crate::api::codes::person_in_path(path)?;
-    let query = crate::api::query_params(query)?;
-    let reader = reader(state, headers, &person, &query, wanted).await?;
-    Ok((person, reader))
 }

@@ -1,24 +1,40 @@
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::Json;
+//! Codes over HTTP: a person's code with the reasons for its colour (now, or as known at
+//! a time), a resident's freshly signed code (JSON, SVG or PNG QR), the trust list
+//! verifiers cache, and online verification.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use healthcode_domain::PersonId;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::auth::{bearer, json_object, reader, Wanted};
+use crate::api::extract::{PersonInPath, QueryParams};
+use crate::api::{parse_at, JsonBody};
+use crate::{ApiError, AppState};
 use healthcode_service::Explanation;
 
-use crate::api::auth::{reader, Wanted};
-use crate::api::{parse_at, query_params, RawQuery};
-use crate::{ApiError, AppState};
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/persons/{person_id}/code", get(code))
+        .route("/v1/persons/{person_id}/token", get(token))
+        .route("/v1/persons/{person_id}/qr.svg", get(qr_svg))
+        .route("/v1/persons/{person_id}/qr.png", get(qr_png))
+        .route("/v1/trust-list", get(trust_list))
+        .route("/v1/verify", post(verify))
+}
 
 /// A person's code with its explanation: now (kept current), or `?at=` as known then.
 pub(crate) async fn code(
     State(state): State<AppState>,
     headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    query: RawQuery,
+    PersonInPath(person): PersonInPath,
+    query: QueryParams,
 ) -> Result<Json<Explanation>, ApiError> {
-    let person = person_in_path(path)?;
-    let query = query_params(query)?;
-    let at = query.get("at").map(|t| parse_at(t)).transpose()?;
+    let at = query.get("at").map(parse_at).transpose()?;
     if state.service.person(&person).await?.is_none() {
         return Err(ApiError::UnknownPerson(person));
     }
@@ -30,13 +46,105 @@ pub(crate) async fn code(
     Ok(Json(explanation))
 }
 
-/// The `{person_id}` of a path; malformed (e.g. bad percent-encoding) is `invalid_input`.
-pub(crate) fn person_in_path(path: Result<Path<String>, PathRejection>) -> Result<PersonId, ApiError> {
-    let Path(text) = path.map_err(|_| {
-        ApiError::InvalidInput(healthcode_domain::ValidationError::field(
-            "person_id",
-            "the person id in the path is not valid UTF-8 text",
-        ))
-    })?;
-    PersonId::parse(&text).map_err(ApiError::InvalidInput)
+/// A freshly signed code for the person's current colour, for the person or a proxy.
+async fn issue(
+    state: &AppState,
+    headers: &HeaderMap,
+    person: &PersonId,
+    query: &QueryParams,
+) -> Result<healthcode_service::IssuedCode, ApiError> {
+    let key = bearer(headers, "resident key")?;
+    if key.starts_with(healthcode_service::RESIDENT_KEY_PREFIX) {
+        return Ok(state.service.issue_code_token_for(key, person).await?);
+    }
+    // Any other key is refused here, with the reason (staff never hold a live code).
+    reader(state, headers, person, query, Wanted::LiveCode).await?;
+    Err(ApiError::Forbidden("only the person and those who act for them hold the live code".into()))
+}
+
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PersonInPath(person): PersonInPath,
+    query: QueryParams,
+) -> Result<Json<healthcode_service::IssuedCode>, ApiError> {
+    Ok(Json(issue(&state, &headers, &person, &query).await?))
+}
+
+/// The same code as an SVG QR image.
+pub(crate) async fn qr_svg(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PersonInPath(person): PersonInPath,
+    query: QueryParams,
+) -> Result<Response, ApiError> {
+    let issued = issue(&state, &headers, &person, &query).await?;
+    let svg = healthcode_token::qr::svg(&issued.token).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+/// The same code as a PNG QR image (8 pixels a module).
+pub(crate) async fn qr_png(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PersonInPath(person): PersonInPath,
+    query: QueryParams,
+) -> Result<Response, ApiError> {
+    let issued = issue(&state, &headers, &person, &query).await?;
+    let png = healthcode_token::qr::png(&issued.token, 8).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// The signed trust list. Public and cacheable: `ETag` is the hash of its signed content,
+/// so a verifier asks with `If-None-Match` and gets 304 until the keys change.
+pub(crate) async fn trust_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let signed = state.service.key_ring().signed_trust_list();
+    let etag = format!("\"{}\"", signed.content_hash());
+    let cache = [
+        (header::ETAG, HeaderValue::from_str(&etag).expect("a hex hash is a valid header")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+    ];
+    let matches = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(',').any(|tag| {
+            let tag = tag.trim();
+            tag == etag || tag == "*"
+        })
+    });
+    if matches {
+        return (StatusCode::NOT_MODIFIED, cache).into_response();
+    }
+    (cache, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], signed.to_json()).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenBody {
+    pub token: String,
+}
+
+/// Verifies a resident's code: 200 with `valid` true and what the code shows, or `valid`
+/// false with the reason (a verdict, not an error of the request).
+pub(crate) async fn verify(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    // The checkpoints' hot path: the usual body is read straight into its shape; anything
+    // else goes the general way, for the general error messages.
+    let token = match serde_json::from_str::<TokenBody>(body.text()?) {
+        Ok(TokenBody { token }) => token,
+        Err(_) => json_object::<TokenBody>(&body, r#"{"token": "HC1:…"}"#)?.token,
+    };
+    let verified = if state.verify_in_batches {
+        state.service.verify_code_token_batched(&token).await
+    } else {
+        state.service.verify_code_token(&token)
+    };
+    #[derive(serde::Serialize)]
+    struct Valid {
+        valid: bool,
+        code: healthcode_service::VerifiedCode,
+    }
+    Ok(match verified {
+        Ok(code) => Json(Valid { valid: true, code }).into_response(),
+        Err(refused) => {
+            Json(json!({"valid": false, "reason": refused.code(), "message": refused.to_string()})).into_response()
+        }
+    })
 }

@@ -5,30 +5,34 @@
 //! evidence only.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap};
-use axum::Json;
+use axum::routing::post;
+use axum::{Json, Router};
 use healthcode_domain::ValidationError;
 use healthcode_service::{FeedFormat, FeedReport, LineSplitter, RawLine};
 use http_body_util::BodyExt;
 
-use crate::api::events::{data_source, without_nul};
-use crate::api::{id_in_path, RawQuery};
+use crate::api::evidence::{data_source, without_nul};
+use crate::api::extract::{Actor, IdInPath, QueryParams};
+use crate::api::policy::may;
 use crate::{ApiError, AppState};
 
-type BatchPath = Result<Path<String>, axum::extract::rejection::PathRejection>;
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/feeds/{batch_id}", post(upload).get(status))
+}
 
 pub(crate) async fn upload(
     State(state): State<AppState>,
+    by: Actor<may::SubmitEvidence>,
     headers: HeaderMap,
-    path: BatchPath,
-    query: RawQuery,
+    IdInPath(batch): IdInPath,
+    query: QueryParams,
     body: Body,
 ) -> Result<Json<FeedReport>, ApiError> {
-    let (source, who) = data_source(&state, &headers).await?;
-    let batch = id_in_path(path, "batch_id")?;
+    let (source, who) = data_source(&by)?;
     let format = format_of(&headers)?;
-    let first_line = number_in_query(query, "first_line")?;
+    let first_line = number_in_query(&query, "first_line")?;
     let mut upload = state.service.open_feed(source, &who, &batch, format, first_line).await?;
     let mut splitter = LineSplitter::new();
     let mut lines = Vec::new();
@@ -57,14 +61,13 @@ pub(crate) async fn upload(
 /// Where a batch stands; `?rejected_after=LINE` pages through its rejected rows.
 pub(crate) async fn status(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: BatchPath,
-    query: RawQuery,
+    by: Actor<may::SubmitEvidence>,
+    IdInPath(batch): IdInPath,
+    query: QueryParams,
 ) -> Result<Json<FeedReport>, ApiError> {
-    let (_, who) = data_source(&state, &headers).await?;
-    let batch = id_in_path(path, "batch_id")?;
+    let (_, who) = data_source(&by)?;
     healthcode_service::check_batch_id(&batch).map_err(ApiError::InvalidInput)?;
-    let after = number_in_query(query, "rejected_after")?.unwrap_or(0);
+    let after = number_in_query(&query, "rejected_after")?.unwrap_or(0);
     match state.service.feed_report(&who, &batch, after).await? {
         Some(report) => Ok(Json(report)),
         None => Err(ApiError::UnknownBatch(batch)),
@@ -110,8 +113,7 @@ fn format_of(headers: &HeaderMap) -> Result<FeedFormat, ApiError> {
     }
 }
 
-fn number_in_query(query: RawQuery, name: &str) -> Result<Option<u64>, ApiError> {
-    let axum::extract::Query(query) = query.map_err(|e| ApiError::InvalidInput(ValidationError::new(e.body_text())))?;
+fn number_in_query(query: &QueryParams, name: &str) -> Result<Option<u64>, ApiError> {
     query
         .get(name)
         .map(|v| {

@@ -1,28 +1,35 @@
 //! The transparency log over HTTP: signed checkpoints, proofs, the entries themselves,
 //! and each person's own entries. Everything here is public except a person's own list.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::header;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use base64::Engine;
 use healthcode_domain::ValidationError;
 use healthcode_service::{hashes_base64, PersonLog};
 use serde_json::{json, Value};
 
-use crate::api::auth::{person_and_reader, Wanted};
-use crate::api::{query_params, RawQuery};
+use crate::api::auth::{reader, Wanted};
+use crate::api::extract::{PersonInPath, QueryParams};
 use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/log/checkpoint", get(checkpoint))
+        .route("/v1/log/key", get(key))
+        .route("/v1/log/checkpoints", get(checkpoints))
+        .route("/v1/log/proof/inclusion", get(inclusion))
+        .route("/v1/log/proof/consistency", get(consistency))
+        .route("/v1/log/entries", get(entries))
+        .route("/v1/persons/{person_id}/log", get(person))
+}
 
 /// The most entries or checkpoints one page holds.
 const PAGE: u64 = 1000;
 
-fn number(
-    query: &std::collections::HashMap<String, String>,
-    name: &str,
-    default: Option<u64>,
-) -> Result<u64, ApiError> {
+fn number(query: &QueryParams, name: &str, default: Option<u64>) -> Result<u64, ApiError> {
     match (query.get(name), default) {
         (Some(v), _) => v.trim().parse::<u64>().map_err(|_| {
             ApiError::InvalidInput(ValidationError::field(
@@ -50,8 +57,7 @@ pub(crate) async fn key(State(state): State<AppState>) -> Response {
 }
 
 /// Stored checkpoints with a size above `after` (default 0), smallest first.
-pub(crate) async fn checkpoints(State(state): State<AppState>, query: RawQuery) -> Result<Json<Value>, ApiError> {
-    let query = query_params(query)?;
+pub(crate) async fn checkpoints(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let after = number(&query, "after", Some(0))?;
     let list = state.service.log_checkpoints(after, PAGE as usize).await?;
     let list: Vec<Value> =
@@ -60,24 +66,21 @@ pub(crate) async fn checkpoints(State(state): State<AppState>, query: RawQuery) 
 }
 
 /// `?index=&size=`: the audit path of a leaf in the tree of that size.
-pub(crate) async fn inclusion(State(state): State<AppState>, query: RawQuery) -> Result<Json<Value>, ApiError> {
-    let query = query_params(query)?;
+pub(crate) async fn inclusion(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let (index, size) = (number(&query, "index", None)?, number(&query, "size", None)?);
     let proof = state.service.log_inclusion_proof(index, size).await?;
     Ok(Json(json!({"index": index, "size": size, "proof": hashes_base64(&proof)})))
 }
 
 /// `?from=&to=`: the proof that the tree of size `to` extends the tree of size `from`.
-pub(crate) async fn consistency(State(state): State<AppState>, query: RawQuery) -> Result<Json<Value>, ApiError> {
-    let query = query_params(query)?;
+pub(crate) async fn consistency(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let (from, to) = (number(&query, "from", None)?, number(&query, "to", None)?);
     let proof = state.service.log_consistency_proof(from, to).await?;
     Ok(Json(json!({"from": from, "to": to, "proof": hashes_base64(&proof)})))
 }
 
 /// `?from=&limit=`: the leaves themselves (base64 of each entry's bytes), to audit.
-pub(crate) async fn entries(State(state): State<AppState>, query: RawQuery) -> Result<Json<Value>, ApiError> {
-    let query = query_params(query)?;
+pub(crate) async fn entries(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let from = number(&query, "from", Some(0))?;
     let limit = number(&query, "limit", Some(PAGE))?.clamp(1, PAGE);
     let leaves = state.service.log_entries(from, limit as usize).await?;
@@ -90,11 +93,10 @@ pub(crate) async fn entries(State(state): State<AppState>, query: RawQuery) -> R
 /// A person's own colour changes, with their salt and inclusion proofs.
 pub(crate) async fn person(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    query: RawQuery,
+    headers: HeaderMap,
+    PersonInPath(person): PersonInPath,
+    query: QueryParams,
 ) -> Result<Json<PersonLog>, ApiError> {
-    let (person, _) =
-        person_and_reader(&state, &headers, path, query, Wanted::Data("history of colour changes")).await?;
+    reader(&state, &headers, &person, &query, Wanted::Data("history of colour changes")).await?;
     Ok(Json(state.service.person_log(&person).await?))
 }

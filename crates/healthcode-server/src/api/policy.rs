@@ -13,8 +13,34 @@ use healthcode_store::Account;
 use crate::api::auth::bearer;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+/// Declares the actions and, for each, a type naming it (`may::ApproveDecision`), so that
+/// a handler states the action it needs in its signature (`Actor<may::ApproveDecision>`).
+macro_rules! actions {
+    ($($name:ident),* $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action { $($name),* }
+
+        /// One type per [`Action`], for the extractors that authorise a caller.
+        // Types only, never values.
+        #[allow(dead_code)]
+        pub mod may {
+            $(
+                #[derive(Debug)]
+                pub struct $name;
+                impl super::Permission for $name {
+                    const ACTION: super::Action = super::Action::$name;
+                }
+            )*
+        }
+    };
+}
+
+/// An action as a type.
+pub trait Permission: Send + Sync + 'static {
+    const ACTION: Action;
+}
+
+actions! {
     SubmitEvidence,
     Designate,
     ReadRejections,

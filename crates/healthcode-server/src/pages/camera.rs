@@ -2,14 +2,13 @@
 //! decoder and a small script of ours, both served from here (`/assets/…`), under a CSP
 //! that allows `script-src 'self'` on this page only; every other page keeps none.
 
-use std::fmt::Write;
-
 use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use healthcode_domain::VenueCategory;
 
 use super::layout::Ui;
+use super::markup::{html, Markup};
 use super::venue::category_name;
 
 /// The camera page's policy: the default one plus scripts from this server.
@@ -22,17 +21,18 @@ const CAMERA: &str = include_str!("../../assets/camera.js");
 
 pub(crate) async fn page(ui: Ui) -> Response {
     let ui = ui.with_form();
-    let mut options = String::new();
-    for category in VenueCategory::ALL {
-        let selected = if *category == VenueCategory::General { " selected" } else { "" };
-        let _ = write!(
-            options,
-            "<option value=\"{}\"{selected}>{}</option>",
-            category.as_str(),
-            category_name(&ui, *category)
-        );
-    }
-    let body = format!(
+    let options: Markup = VenueCategory::ALL
+        .iter()
+        .map(|category| {
+            html!(
+                "<option value=\"{value}\"{selected}>{name}</option>",
+                value = category.as_str(),
+                selected = Markup::literal(if *category == VenueCategory::General { " selected" } else { "" }),
+                name = category_name(&ui, *category),
+            )
+        })
+        .collect();
+    let body = html!(
         r#"<h1>{title}</h1><video id="camera" muted playsinline style="width:100%;max-height:60vh;background:#222"></video>
 <p id="camera-status" role="status" data-scanning="{scanning}" data-found="{found}" data-nocamera="{nocamera}">{starting}</p>
 <form id="verify-form" method="post" action="/verify"><label for="category">{category}</label><select id="category" name="category">{options}</select>
@@ -46,9 +46,10 @@ pub(crate) async fn page(ui: Ui) -> Response {
         starting = ui.t("正在打开摄像头…", "Opening the camera…"),
         category = ui.t("本场所类别", "Kind of place"),
         token = ui.t("健康码文本（扫到后自动填写）", "The code's text (filled in when read)"),
+        options = options,
         submit = ui.t("核验", "Verify"),
     );
-    let mut response = ui.page(StatusCode::OK, &ui.t("摄像头核验", "Camera"), &body);
+    let mut response = ui.page(StatusCode::OK, ui.t("摄像头核验", "Camera"), body);
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CAMERA_CSP));
     response
 }

@@ -2,11 +2,10 @@
 //! (the SVG scales to its container), each with a data table beside it for screen
 //! readers and for anyone who wants the numbers.
 
-use std::fmt::Write;
-
 use healthcode_domain::Colour;
 
-use super::layout::{esc, Ui};
+use super::layout::Ui;
+use super::markup::{html, Markup};
 
 /// One row of a chart: a label and its stacked segments.
 pub(crate) struct Row {
@@ -32,68 +31,79 @@ const BAR: u64 = 22;
 const TOTAL: u64 = 44;
 
 /// A horizontal stacked bar chart. `id` names it (tests and `aria-labelledby` use it).
-pub(crate) fn bars(ui: &Ui, id: &str, title: &str, rows: &[Row]) -> String {
+pub(crate) fn bars(ui: &Ui, id: &str, title: &str, rows: &[Row]) -> Markup {
     let max = rows.iter().map(|r| r.segments.iter().map(|(_, n)| n).sum::<u64>()).max().unwrap_or(0).max(1);
     let height = (rows.len() as u64).max(1) * ROW + 10;
     let span = WIDTH - LABEL - TOTAL;
-    let mut svg = format!(
-        "<figure><figcaption id=\"{id}-title\"><strong>{}</strong></figcaption><svg id=\"{id}\" class=\"chart\" role=\"img\" aria-labelledby=\"{id}-title\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"13\" font-family=\"system-ui, sans-serif\">",
-        esc(title)
+    let mut svg = html!(
+        "<figure><figcaption id=\"{id}-title\"><strong>{title}</strong></figcaption><svg id=\"{id}\" class=\"chart\" role=\"img\" aria-labelledby=\"{id}-title\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"13\" font-family=\"system-ui, sans-serif\">",
+        id = id,
+        title = title,
+        width = WIDTH,
+        height = height,
     );
     if rows.is_empty() {
-        let _ = write!(svg, "<text x=\"0\" y=\"20\" fill=\"#111\">{}</text>", ui.t("暂无数据", "No data yet"));
+        svg.push(html!("<text x=\"0\" y=\"20\" fill=\"#111\">{none}</text>", none = ui.t("暂无数据", "No data yet")));
     }
     for (i, row) in rows.iter().enumerate() {
         let y = i as u64 * ROW + 5;
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#111\">{}</text>",
-            LABEL - 8,
-            y + BAR / 2 + 5,
-            esc(&row.label)
-        );
+        svg.push(html!(
+            "<text x=\"{x}\" y=\"{y}\" text-anchor=\"end\" fill=\"#111\">{label}</text>",
+            x = LABEL - 8,
+            y = y + BAR / 2 + 5,
+            label = row.label,
+        ));
         let mut x = LABEL;
         let mut total = 0;
         for &(colour, n) in row.segments.iter().filter(|(_, n)| *n > 0) {
             let w = (n * span).div_ceil(max).max(2);
-            let _ = write!(
-                svg,
-                "<rect class=\"bar\" data-colour=\"{c}\" data-count=\"{n}\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{BAR}\" fill=\"{f}\" stroke=\"#333\" stroke-width=\"1\"><title>{} · {}: {n}</title></rect>",
-                esc(&row.label),
-                ui.colour(colour),
+            svg.push(html!(
+                "<rect class=\"bar\" data-colour=\"{c}\" data-count=\"{n}\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{bar}\" fill=\"{f}\" stroke=\"#333\" stroke-width=\"1\"><title>{label} · {colour}: {n}</title></rect>",
                 c = colour.as_str(),
+                n = n,
+                x = x,
+                y = y,
+                w = w,
+                bar = BAR,
                 f = fill(colour),
-            );
+                label = row.label,
+                colour = ui.colour(colour),
+            ));
             x += w;
             total += n;
         }
-        let _ = write!(svg, "<text x=\"{}\" y=\"{}\" fill=\"#111\">{total}</text>", x + 6, y + BAR / 2 + 5);
+        svg.push(html!(
+            "<text x=\"{x}\" y=\"{y}\" fill=\"#111\">{total}</text>",
+            x = x + 6,
+            y = y + BAR / 2 + 5,
+            total = total,
+        ));
     }
-    svg.push_str("</svg>");
-    svg.push_str(&table(ui, rows));
-    svg.push_str("</figure>");
+    svg.push_literal("</svg>");
+    svg.push(table(ui, rows));
+    svg.push_literal("</figure>");
     svg
 }
 
 /// The chart's numbers as a table, folded away under `<details>`.
-fn table(ui: &Ui, rows: &[Row]) -> String {
+fn table(ui: &Ui, rows: &[Row]) -> Markup {
     let colours = [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green];
-    let mut out = format!(
-        "<details><summary>{}</summary><div class=\"scroll\"><table><tr><th scope=\"col\"></th>",
-        ui.t("数据表", "Data table")
+    let mut out = html!(
+        "<details><summary>{summary}</summary><div class=\"scroll\"><table><tr><th scope=\"col\"></th>",
+        summary = ui.t("数据表", "Data table")
     );
     for c in colours {
-        let _ = write!(out, "<th scope=\"col\">{}</th>", ui.colour(c));
+        out.push(html!("<th scope=\"col\">{colour}</th>", colour = ui.colour(c)));
     }
-    out.push_str("</tr>");
+    out.push_literal("</tr>");
     for row in rows {
-        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", esc(&row.label));
+        out.push(html!("<tr><th scope=\"row\">{label}</th>", label = row.label));
         for c in colours {
             let n: u64 = row.segments.iter().filter(|(s, _)| *s == c).map(|(_, n)| n).sum();
-            let _ = write!(out, "<td>{n}</td>");
+            out.push(html!("<td>{n}</td>", n = n));
         }
-        out.push_str("</tr>");
+        out.push_literal("</tr>");
     }
-    out.push_str("</table></div></details>");
+    out.push_literal("</table></div></details>");
     out
 }

@@ -17,6 +17,7 @@ use healthcode_log::Entry;
 use super::charts::{bars, Row};
 use super::home::rules_table;
 use super::layout::Ui;
+use super::markup::html;
 use crate::AppState;
 
 /// How many areas the area chart shows.
@@ -84,10 +85,12 @@ pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response
         Err(e) => return ui.internal("computing the dashboard", e),
     };
 
-    let mut body = format!("<h1>{}</h1>", ui.t("数据看板", "Dashboard"));
-    let now_rows: Vec<Row> =
-        counts.iter().map(|&(colour, n)| Row { label: ui_label(&ui, colour), segments: vec![(colour, n)] }).collect();
-    body.push_str(&bars(&ui, "chart-colours", &ui_plain(&ui, "当前各色码人数", "Codes by colour now"), &now_rows));
+    let mut body = html!("<h1>{title}</h1>", title = ui.t("数据看板", "Dashboard"));
+    let now_rows: Vec<Row> = counts
+        .iter()
+        .map(|&(colour, n)| Row { label: ui.colour(colour).to_string(), segments: vec![(colour, n)] })
+        .collect();
+    body.push(bars(&ui, "chart-colours", ui.t("当前各色码人数", "Codes by colour now"), &now_rows));
 
     let mut areas = by_county;
     let not_green = |s: &[(Colour, u64)]| s.iter().filter(|(c, _)| *c != Colour::Green).map(|(_, n)| n).sum::<u64>();
@@ -99,15 +102,14 @@ pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response
         .into_iter()
         .take(TOP_AREAS)
         .map(|(area, segments)| Row {
-            label: area.unwrap_or_else(|| ui_plain(&ui, "未登记地区", "no area")),
+            label: area.unwrap_or_else(|| ui.t("未登记地区", "no area").to_string()),
             segments: ordered(segments),
         })
         .collect();
-    body.push_str(&bars(
+    body.push(bars(
         &ui,
         "chart-areas",
-        &ui_plain(
-            &ui,
+        ui.t(
             "非绿码最多的区县（按常住地；取整到十位，不足十人不显示）",
             "Counties with the most non-green codes (by residence; rounded to tens, fewer than ten not shown)",
         ),
@@ -118,40 +120,25 @@ pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response
         .into_iter()
         .map(|(day, counts)| Row { label: day, segments: ordered(counts.into_iter().collect()) })
         .collect();
-    body.push_str(&bars(
+    body.push(bars(
         &ui,
         "chart-changes",
-        &ui_plain(
-            &ui,
+        ui.t(
             "每日颜色变化（按新颜色，来自透明日志）",
             "Colour changes per day (by new colour, from the transparency log)",
         ),
         &day_rows,
     ));
-    body.push_str(&rules_table(&ui, &state.service.rules()));
-    body.push_str(&format!(
-        "<p>{} <a href=\"/staff/rules\">{}</a> · <a href=\"/staff/decisions\">{}</a> · <a href=\"/staff/alarms\">{}</a></p>",
-        ui.t("规则在此只读；提议与批准请登录：", "The rules are read only here; officials sign in to propose and approve:"),
-        ui.t("规则变更", "rule changes"),
-        ui.t("管理决定", "management decisions"),
-        ui.t("告警", "alarms"),
+    body.push(rules_table(&ui, &state.service.rules()));
+    body.push(html!(
+        "<p>{read_only} <a href=\"/staff/rules\">{rules}</a> · <a href=\"/staff/decisions\">{decisions}</a> · <a href=\"/staff/alarms\">{alarms}</a></p>",
+        read_only =
+            ui.t("规则在此只读；提议与批准请登录：", "The rules are read only here; officials sign in to propose and approve:"),
+        rules = ui.t("规则变更", "rule changes"),
+        decisions = ui.t("管理决定", "management decisions"),
+        alarms = ui.t("告警", "alarms"),
     ));
-    ui.page(StatusCode::OK, &ui_plain(&ui, "数据看板", "Dashboard"), &body)
-}
-
-/// The text, unescaped (the chart escapes its labels itself).
-fn ui_plain(ui: &Ui, zh: &str, en: &str) -> String {
-    if ui.en() { en } else { zh }.to_string()
-}
-
-fn ui_label(ui: &Ui, colour: Colour) -> String {
-    let (zh, en) = match colour {
-        Colour::Green => ("绿码", "Green"),
-        Colour::Yellow => ("黄码", "Yellow"),
-        Colour::Orange => ("橙码", "Orange"),
-        Colour::Red => ("红码", "Red"),
-    };
-    ui_plain(ui, zh, en)
+    ui.page(StatusCode::OK, ui.t("数据看板", "Dashboard"), body)
 }
 
 fn ordered(mut segments: Segments) -> Segments {

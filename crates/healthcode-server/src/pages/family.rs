@@ -2,19 +2,15 @@
 //! added by registering them (or, if registered, with their key as their agreement), and
 //! ended by either side.
 
-use std::collections::HashMap;
-use std::fmt::Write;
-
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use healthcode_domain::{AreaCode, IdDocument, PersonId};
 use healthcode_service::{Registration, ServiceError};
 
-use super::layout::{esc, see_other, Ui};
-use super::signin::signed_in;
+use super::extract::{Posted, Resident};
+use super::layout::{see_other, when, Ui};
+use super::markup::{html, Markup};
 use crate::AppState;
 
 const RELATIONS: [(&str, &str, &str); 8] = [
@@ -28,52 +24,49 @@ const RELATIONS: [(&str, &str, &str); 8] = [
     ("carer", "照护人", "carer"),
 ];
 
-fn relation_name(ui: &Ui, relation: &str) -> String {
-    RELATIONS.iter().find(|r| r.0 == relation).map(|r| ui.t(r.1, r.2)).unwrap_or_else(|| esc(relation))
+fn relation_name<'a>(ui: &Ui, relation: &'a str) -> &'a str {
+    RELATIONS.iter().find(|r| r.0 == relation).map(|r| ui.t(r.1, r.2)).unwrap_or(relation)
 }
 
 /// The family section of the resident's own code page.
-pub(crate) async fn section(ui: &Ui, state: &AppState, me: &PersonId) -> Result<String, Response> {
+pub(crate) async fn section(ui: &Ui, state: &AppState, me: &PersonId) -> Result<Markup, Response> {
     let family = state.service.family(me).await.map_err(|e| ui.internal("reading a family", e))?;
-    let mut out = format!(
-        "<section aria-labelledby=\"family-title\"><h2 id=\"family-title\">{}</h2>",
-        ui.t("家人代管", "Family members I act for")
+    let mut out = html!(
+        "<section aria-labelledby=\"family-title\"><h2 id=\"family-title\">{title}</h2>",
+        title = ui.t("家人代管", "Family members I act for")
     );
     if family.dependants.is_empty() {
-        let _ = write!(out, "<p>{}</p>", ui.t("您还没有代管家人。", "You do not act for anyone yet."));
+        out.push(html!("<p>{none}</p>", none = ui.t("您还没有代管家人。", "You do not act for anyone yet.")));
     } else {
-        out.push_str("<ul>");
+        out.push_literal("<ul>");
         for link in &family.dependants {
-            let id = esc(link.dependant.as_str());
-            let _ = write!(
-                out,
-                "<li><a href=\"/persons/{id}\">{} · {id}</a> {} {}</li>",
-                relation_name(ui, &link.relation),
-                end_button(ui, &link.proxy, &link.dependant),
-                claim_button(ui, &link.dependant),
-            );
+            out.push(html!(
+                "<li><a href=\"/persons/{id}\">{relation} · {id}</a> {end} {claim}</li>",
+                id = link.dependant.as_str(),
+                relation = relation_name(ui, &link.relation),
+                end = end_button(ui, &link.proxy, &link.dependant),
+                claim = claim_button(ui, &link.dependant),
+            ));
         }
-        out.push_str("</ul>");
+        out.push_literal("</ul>");
     }
     if !family.proxies.is_empty() {
-        let _ = write!(out, "<h3>{}</h3><ul>", ui.t("代管我的人", "Who acts for me"));
+        out.push(html!("<h3>{title}</h3><ul>", title = ui.t("代管我的人", "Who acts for me")));
         for link in &family.proxies {
-            let _ = write!(
-                out,
-                "<li>{} · <code>{}</code> {}</li>",
-                relation_name(ui, &link.relation),
-                esc(link.proxy.as_str()),
-                end_button(ui, &link.proxy, &link.dependant),
-            );
+            out.push(html!(
+                "<li>{relation} · <code>{proxy}</code> {end}</li>",
+                relation = relation_name(ui, &link.relation),
+                proxy = link.proxy.as_str(),
+                end = end_button(ui, &link.proxy, &link.dependant),
+            ));
         }
-        out.push_str("</ul>");
+        out.push_literal("</ul>");
     }
-    let mut options = String::new();
-    for (value, zh, en) in RELATIONS {
-        let _ = write!(options, "<option value=\"{value}\">{}</option>", ui.t(zh, en));
-    }
-    let _ = write!(
-        out,
+    let options: Markup = RELATIONS
+        .iter()
+        .map(|(value, zh, en)| html!("<option value=\"{value}\">{name}</option>", value = *value, name = ui.t(zh, en)))
+        .collect();
+    out.push(html!(
         r#"<details><summary>{add}</summary><form method="post" action="/family">
 <label for="f_relation">{relation}</label><select id="f_relation" name="relation">{options}</select>
 <label for="f_id_type">{id_type}</label><select id="f_id_type" name="id_type"><option value="resident_id">{resident_id}</option><option value="passport">{passport}</option></select>
@@ -85,6 +78,7 @@ pub(crate) async fn section(ui: &Ui, state: &AppState, me: &PersonId) -> Result<
         add = ui
             .t("添加代管家人（如没有手机的老人）", "Act for a family member (e.g. an elderly parent without a phone)"),
         relation = ui.t("关系", "Relation"),
+        options = options,
         id_type = ui.t("证件类型", "ID type"),
         resident_id = ui.t("居民身份证", "Resident ID card"),
         passport = ui.t("护照", "Passport"),
@@ -93,45 +87,26 @@ pub(crate) async fn section(ui: &Ui, state: &AppState, me: &PersonId) -> Result<
         area = ui.t("常住地区代码（可选）", "Area of residence (optional)"),
         key = ui.t("若其已登记：其居民密钥（表示同意）", "If already registered: their resident key (their agreement)"),
         submit = ui.t("添加", "Add"),
-    );
+    ));
     Ok(out)
 }
 
 /// A claim code lets the family member get their own key (once they have a phone).
-fn claim_button(ui: &Ui, dependant: &PersonId) -> String {
-    format!(
-        "<form method=\"post\" action=\"/family/claim-code\" class=\"inline\"><input type=\"hidden\" name=\"dependant\" value=\"{}\"><button type=\"submit\">{}</button></form>",
-        esc(dependant.as_str()),
-        ui.t("给其认领码", "Give a claim code"),
+fn claim_button(ui: &Ui, dependant: &PersonId) -> Markup {
+    html!(
+        "<form method=\"post\" action=\"/family/claim-code\" class=\"inline\"><input type=\"hidden\" name=\"dependant\" value=\"{dependant}\"><button type=\"submit\">{give}</button></form>",
+        dependant = dependant.as_str(),
+        give = ui.t("给其认领码", "Give a claim code"),
     )
 }
 
-fn end_button(ui: &Ui, proxy: &PersonId, dependant: &PersonId) -> String {
-    format!(
-        "<form method=\"post\" action=\"/family/end\" class=\"inline\"><input type=\"hidden\" name=\"proxy\" value=\"{}\"><input type=\"hidden\" name=\"dependant\" value=\"{}\"><button type=\"submit\">{}</button></form>",
-        esc(proxy.as_str()),
-        esc(dependant.as_str()),
-        ui.t("结束代管", "End"),
+fn end_button(ui: &Ui, proxy: &PersonId, dependant: &PersonId) -> Markup {
+    html!(
+        "<form method=\"post\" action=\"/family/end\" class=\"inline\"><input type=\"hidden\" name=\"proxy\" value=\"{proxy}\"><input type=\"hidden\" name=\"dependant\" value=\"{dependant}\"><button type=\"submit\">{end}</button></form>",
+        proxy = proxy.as_str(),
+        dependant = dependant.as_str(),
+        end = ui.t("结束代管", "End"),
     )
-}
-
-type FormResult = Result<Form<HashMap<String, String>>, FormRejection>;
-
-/// Checks the post and the sign-in: the signed-in resident and the form, or the page to show.
-async fn posted_by_resident(
-    ui: Ui,
-    state: &AppState,
-    headers: &HeaderMap,
-    form: FormResult,
-) -> Result<(Ui, PersonId, HashMap<String, String>), Response> {
-    let ui = ui.posted(headers)?;
-    let Some(me) = signed_in(&ui, state).await else {
-        return Err(see_other("/signin"));
-    };
-    let Ok(Form(form)) = form else {
-        return Err(ui.error(StatusCode::BAD_REQUEST, "表单无法读取", "the form could not be read"));
-    };
-    Ok((ui, me, form))
 }
 
 fn refused(ui: &Ui, e: ServiceError) -> Response {
@@ -142,11 +117,11 @@ fn refused(ui: &Ui, e: ServiceError) -> Response {
     }
 }
 
-pub(crate) async fn add(ui: Ui, State(state): State<AppState>, headers: HeaderMap, form: FormResult) -> Response {
-    let (ui, me, form) = match posted_by_resident(ui, &state, &headers, form).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+pub(crate) async fn add(
+    State(state): State<AppState>,
+    Resident(me): Resident,
+    Posted { ui, form }: Posted,
+) -> Response {
     let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let document = match IdDocument::parse(field("id_type").unwrap_or("resident_id"), field("id_number").unwrap_or(""))
     {
@@ -175,11 +150,11 @@ pub(crate) async fn add(ui: Ui, State(state): State<AppState>, headers: HeaderMa
     }
 }
 
-pub(crate) async fn end(ui: Ui, State(state): State<AppState>, headers: HeaderMap, form: FormResult) -> Response {
-    let (ui, me, form) = match posted_by_resident(ui, &state, &headers, form).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+pub(crate) async fn end(
+    State(state): State<AppState>,
+    Resident(me): Resident,
+    Posted { ui, form }: Posted,
+) -> Response {
     let person = |name: &str| form.get(name).and_then(|p| PersonId::parse(p).ok());
     let (Some(proxy), Some(dependant)) = (person("proxy"), person("dependant")) else {
         return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
@@ -193,34 +168,29 @@ pub(crate) async fn end(ui: Ui, State(state): State<AppState>, headers: HeaderMa
 /// Gives a dependant who holds no key of their own a claim code, shown once: they
 /// register with it and their ID number and get their own key.
 pub(crate) async fn claim_code(
-    ui: Ui,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    form: FormResult,
+    Resident(me): Resident,
+    Posted { ui, form }: Posted,
 ) -> Response {
-    let (ui, me, form) = match posted_by_resident(ui, &state, &headers, form).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
     let Some(dependant) = form.get("dependant").and_then(|p| PersonId::parse(p).ok()) else {
         return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
     };
     match state.service.issue_claim_code(&me, &dependant).await {
         Ok(code) => {
-            let body = format!(
-                "<h1>{}</h1><p>{}</p><p><code id=\"claim-code\">{}</code></p><p class=\"muted\">{} {}</p><p><a href=\"/persons/{}\">{}</a></p>",
-                ui.t("认领码", "Claim code"),
-                ui.t(
+            let body = html!(
+                "<h1>{title}</h1><p>{intro}</p><p><code id=\"claim-code\">{code}</code></p><p class=\"muted\">{until} {expires}</p><p><a href=\"/persons/{me}\">{back}</a></p>",
+                title = ui.t("认领码", "Claim code"),
+                intro = ui.t(
                     "请把此认领码交给您的家人：其在“居民登记”中填写本人证件号码和此认领码，即可领取自己的居民密钥。认领码只显示这一次，只能使用一次。",
                     "Give this claim code to your family member: they register with their own ID number and this code, and get their own resident key. It is shown this once and works once."
                 ),
-                esc(&code.claim_code),
-                ui.t("有效期至", "Valid until"),
-                esc(&super::layout::when(code.expires_at)),
-                esc(me.as_str()),
-                ui.t("返回我的健康码", "Back to my code"),
+                code = code.claim_code,
+                until = ui.t("有效期至", "Valid until"),
+                expires = when(code.expires_at),
+                me = me.as_str(),
+                back = ui.t("返回我的健康码", "Back to my code"),
             );
-            ui.page(StatusCode::CREATED, &ui.t("认领码", "Claim code"), &body)
+            ui.page(StatusCode::CREATED, ui.t("认领码", "Claim code"), body)
         }
         Err(e) => refused(&ui, e),
     }

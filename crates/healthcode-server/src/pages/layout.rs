@@ -1,9 +1,8 @@
 //! What every page shares: the visitor's language and text size, the HTML frame with its
 //! one stylesheet, escaping, and the same-origin check of form posts.
 //!
-//! Rendering is `format!` into strings. Every dynamic value goes through [`esc`]; the
-//! translations passed to [`Ui::t`] are our own literals and are escaped as well, so that
-//! no caller has to remember which strings are safe.
+//! Pages are [`Markup`], made with `html!`: text is escaped when it is placed in a
+//! template, so the translations [`Ui::t`] picks are plain text like any other.
 
 use std::collections::HashMap;
 
@@ -13,20 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use healthcode_domain::{Colour, Timestamp};
 
-pub(crate) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::markup::{html, Markup};
 
 /// Percent-encodes a query value (everything but unreserved characters).
 pub(crate) fn url_value(text: &str) -> String {
@@ -151,12 +137,12 @@ ul.changes{padding-left:1.2rem}ul.changes li{margin:.4rem 0}del,ins{text-decorat
 "#;
 
 impl Ui {
-    /// `zh` or `en`, as the visitor chose, escaped.
-    pub fn t(&self, zh: &str, en: &str) -> String {
-        esc(match self.lang {
+    /// `zh` or `en`, as the visitor chose: text, escaped where it is placed.
+    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
             Lang::Zh => zh,
             Lang::En => en,
-        })
+        }
     }
 
     /// The path of the page asked for (where to come back to after signing in).
@@ -187,10 +173,10 @@ impl Ui {
             .map(|(k, v)| format!("{}={}", url_value(k), url_value(v)))
             .collect();
         parts.push(format!("{name}={value}"));
-        esc(&format!("{}?{}", self.path, parts.join("&")))
+        format!("{}?{}", self.path, parts.join("&"))
     }
 
-    pub fn colour(&self, colour: Colour) -> String {
+    pub fn colour(&self, colour: Colour) -> &'static str {
         match colour {
             Colour::Green => self.t("绿码", "Green"),
             Colour::Yellow => self.t("黄码", "Yellow"),
@@ -199,29 +185,32 @@ impl Ui {
         }
     }
 
-    pub fn page(&self, status: StatusCode, title: &str, body: &str) -> Response {
-        self.frame(status, title, body, "")
+    pub fn page(&self, status: StatusCode, title: &str, body: Markup) -> Response {
+        self.frame(status, title, body, Markup::new())
     }
 
     /// The frame with extra `<head>` content (a refresh, for the pages showing codes).
-    pub fn frame(&self, status: StatusCode, title: &str, body: &str, head: &str) -> Response {
+    pub fn frame(&self, status: StatusCode, title: &str, body: Markup, head: Markup) -> Response {
         let (lang, other) = if self.en() { ("en", ("zh", "中文")) } else { ("zh-CN", ("en", "English")) };
         let (text_value, text_label) = if self.large {
             ("normal", self.t("标准字号", "Normal text"))
         } else {
             ("large", self.t("大字模式", "Large text"))
         };
-        let html = format!(
+        let html = html!(
             r##"<!doctype html>
 <html lang="{lang}"{large}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">{head}
-<title>{title}</title><style>{STYLE}</style></head><body>
+<title>{title}</title><style>{style}</style></head><body>
 <a class="skip" href="#main">{skip}</a>
 <header><nav aria-label="{nav}"><a class="brand" href="/">{brand}</a>
 <a href="/register">{register}</a> <a href="/venues/new">{venues}</a> <a href="/verify">{verify}</a> <a href="/dashboard">{dashboard}</a> <a href="/staff">{staff}</a>
 <a href="{lang_link}" lang="{other_lang}" hreflang="{other_lang}">{other_label}</a> <a href="{text_link}">{text_label}</a></nav></header>
 <main id="main">{body}</main></body></html>"##,
-            large = if self.large { r#" class="large""# } else { "" },
-            title = esc(title),
+            lang = lang,
+            large = Markup::literal(if self.large { r#" class="large""# } else { "" }),
+            head = head,
+            title = title,
+            style = Markup::literal(STYLE),
             skip = self.t("跳到正文", "Skip to content"),
             nav = self.t("主菜单", "Main menu"),
             brand = self.t("健康码", "Health code"),
@@ -234,8 +223,10 @@ impl Ui {
             other_lang = other.0,
             other_label = other.1,
             text_link = self.link_with("text", text_value),
+            text_label = text_label,
+            body = body,
         );
-        let mut response = (status, Html(html)).into_response();
+        let mut response = (status, Html(html.into_string())).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(crate::CONTENT_SECURITY_POLICY));
         if self.referrer_same_origin {
@@ -254,7 +245,7 @@ impl Ui {
     pub fn error(&self, status: StatusCode, zh: &str, en: &str) -> Response {
         let title =
             if status == StatusCode::NOT_FOUND { self.t("未找到", "Not found") } else { self.t("错误", "Error") };
-        self.page(status, &title, &format!("<h1>{title}</h1><p>{}</p>", self.t(zh, en)))
+        self.page(status, title, html!("<h1>{title}</h1><p>{message}</p>", title = title, message = self.t(zh, en)))
     }
 
     pub fn internal(&self, what: &str, e: impl std::fmt::Display) -> Response {
@@ -313,8 +304,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_and_url_values() {
-        assert_eq!(esc(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    fn url_values() {
         assert_eq!(url_value("a b/中"), "a%20b%2F%E4%B8%AD");
     }
 

@@ -5,15 +5,19 @@
 //! may load scripts from this server). `layout` holds what
 //! every page shares: escaping, the frame, the language, the CSRF check of form posts.
 
+mod alarms;
 mod camera;
 mod charts;
 mod complaints;
 mod dashboard;
+mod decisions;
+mod designations;
 mod devices;
+mod extract;
 mod family;
 mod home;
 mod layout;
-mod officials;
+mod markup;
 mod resident;
 mod rights;
 mod rule_changes;
@@ -69,11 +73,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/rules/new", get(rule_changes::new_form).post(rule_changes::propose))
         .route("/staff/rules/{proposal_id}", get(rule_changes::detail))
         .route("/staff/rules/{proposal_id}/approve", post(rule_changes::approve))
-        .route("/staff/designations", get(officials::designations).post(officials::designate))
-        .route("/staff/designations/{proposal_id}/approve", post(officials::approve_designation))
-        .route("/staff/decisions", get(officials::decisions).post(officials::propose_decision))
-        .route("/staff/decisions/{decision_id}/approve", post(officials::approve_decision))
-        .route("/staff/alarms", get(officials::alarms))
+        .route("/staff/designations", get(designations::list).post(designations::designate))
+        .route("/staff/designations/{proposal_id}/approve", post(designations::approve))
+        .route("/staff/decisions", get(decisions::list).post(decisions::propose))
+        .route("/staff/decisions/{decision_id}/approve", post(decisions::approve))
+        .route("/staff/alarms", get(alarms::list))
         .route("/staff/complaints", get(complaints::queue))
         .route("/staff/traces", get(tracing::page).post(tracing::trace))
         .route("/staff/traces/{trace_id}", get(tracing::show))

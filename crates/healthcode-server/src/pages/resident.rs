@@ -2,25 +2,22 @@
 //! colour, why, what turns it green), my history from the transparency log, and a
 //! printable code card.
 
-use std::collections::HashMap;
-use std::fmt::Write;
-
-use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
-use healthcode_domain::{AreaCode, IdDocument, PersonId, RuleColour, Timestamp};
+use healthcode_domain::{AreaCode, Colour, IdDocument, PersonId, RuleColour, Timestamp};
 use healthcode_log::Entry;
-use healthcode_service::{Explanation, Reader, Registered, Registration, ServiceError};
+use healthcode_service::{Explanation, IssuedCode, Reader, Registered, Registration, ServiceError};
 
-use super::layout::{esc, when, Ui};
+use super::extract::{Fields, PageQuery, PersonPage, Posted};
+use super::layout::{when, Ui};
+use super::markup::{html, Markup};
 use super::signin::{reader_of, see_other_with_key};
-use crate::api::{parse_at, query_params, RawQuery};
+use crate::api::parse_at;
 use crate::AppState;
 
 /// The published collection notice (收集告知), shown before consent and at `/notice`.
-fn notice(ui: &Ui) -> String {
+fn notice(ui: &Ui) -> Markup {
     let items: [(&str, &str); 5] = [
         (
             "收集什么：证件类型和号码（只用于生成不可逆的编号，号码本身不保存）、姓名（核验时只显示打码形式，如“张*丰”；全名与手机号用只属于您的密钥加密保存）、手机号和常住地区代码（可选）。疫情结束后全部销毁。",
@@ -43,44 +40,41 @@ fn notice(ui: &Ui) -> String {
             "Your personal information is not given to others without your consent, except statistics that cannot identify you or be traced back.",
         ),
     ];
-    let mut out = format!(
-        "<section class=\"notice\" aria-labelledby=\"notice-title\"><h2 id=\"notice-title\">{}</h2><ul>",
-        ui.t("个人信息收集告知", "Collection notice")
+    let mut out = html!(
+        "<section class=\"notice\" aria-labelledby=\"notice-title\"><h2 id=\"notice-title\">{title}</h2><ul>",
+        title = ui.t("个人信息收集告知", "Collection notice")
     );
-    for (zh, en) in items {
-        let _ = write!(out, "<li>{}</li>", ui.t(zh, en));
-    }
-    out.push_str("</ul></section>");
+    out.extend(items.iter().map(|(zh, en)| html!("<li>{item}</li>", item = ui.t(zh, en))));
+    out.push_literal("</ul></section>");
     out
 }
 
 pub(crate) async fn notice_page(ui: Ui) -> Response {
-    let body = format!(
-        "<h1>{}</h1>{}<p>{} <a href=\"/v1/collection-rules\">/v1/collection-rules</a></p>",
-        ui.t("个人信息收集告知", "Collection notice"),
-        notice(&ui),
-        ui.t(
+    let body = html!(
+        "<h1>{title}</h1>{notice}<p>{rules} <a href=\"/v1/collection-rules\">/v1/collection-rules</a></p>",
+        title = ui.t("个人信息收集告知", "Collection notice"),
+        notice = notice(&ui),
+        rules = ui.t(
             "机器可读的收集规则（字段、目的、保存期限、接收方）：",
             "The collection rules, machine-readable (fields, purposes, retention, recipients):"
         ),
     );
-    ui.page(StatusCode::OK, &ui.t("收集告知", "Collection notice"), &body)
+    ui.page(StatusCode::OK, ui.t("收集告知", "Collection notice"), body)
 }
 
 pub(crate) async fn register_form(ui: Ui) -> Response {
-    register_page(ui.with_form(), StatusCode::OK, None, &HashMap::new())
+    register_page(ui.with_form(), StatusCode::OK, None, &Fields::new())
 }
 
-fn register_page(ui: Ui, status: StatusCode, problem: Option<String>, kept: &HashMap<String, String>) -> Response {
-    let kept = |name: &str| esc(kept.get(name).map(String::as_str).unwrap_or(""));
-    let mut body = format!("<h1>{}</h1>", ui.t("居民登记", "Register as a resident"));
+fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept: &Fields) -> Response {
+    let kept = |name: &str| kept.get(name).map(String::as_str).unwrap_or("");
+    let mut body = html!("<h1>{title}</h1>", title = ui.t("居民登记", "Register as a resident"));
     if let Some(problem) = problem {
-        let _ = write!(body, "<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>");
+        body.push(html!("<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>", problem = problem));
     }
-    body.push_str(&notice(&ui));
-    let passport_selected = if kept("id_type") == "passport" { " selected" } else { "" };
-    let _ = write!(
-        body,
+    body.push(notice(&ui));
+    let passport_selected = Markup::literal(if kept("id_type") == "passport" { " selected" } else { "" });
+    body.push(html!(
         r#"<form method="post" action="/register">
 <label for="id_type">{id_type}</label><select id="id_type" name="id_type"><option value="resident_id">{resident_id}</option><option value="passport"{passport_selected}>{passport}</option></select>
 <label for="id_number">{id_number}</label><input id="id_number" name="id_number" required maxlength="32" autocomplete="off" inputmode="text">
@@ -92,6 +86,7 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<String>, kept: &Has
 <button type="submit">{submit}</button></form>"#,
         id_type = ui.t("证件类型", "ID type"),
         resident_id = ui.t("居民身份证", "Resident ID card"),
+        passport_selected = passport_selected,
         passport = ui.t("护照", "Passport"),
         id_number = ui.t("证件号码", "ID number"),
         name = ui.t("姓名", "Name"),
@@ -110,25 +105,13 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<String>, kept: &Has
             ui.t("（可选：家人代您登记过时，由其给您）", "(optional: from the family member who registered you)"),
         consent = ui.t("我已阅读并同意上述个人信息收集告知", "I have read the collection notice above and consent"),
         submit = ui.t("登记并领取健康码", "Register and get my code"),
-    );
-    ui.page(status, &ui.t("居民登记", "Register"), &body)
+    ));
+    ui.page(status, ui.t("居民登记", "Register"), body)
 }
 
 /// The registration form's target: registers (or finds) the resident and sends them to
 /// their code. The ID number is neither kept nor echoed back into the form.
-pub(crate) async fn register(
-    ui: Ui,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let Ok(Form(form)) = form else {
-        return register_page(ui, StatusCode::BAD_REQUEST, Some("表单无法读取".into()), &HashMap::new());
-    };
+pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
     let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let refuse = |ui: Ui, zh: &str, en: &str| {
         let message = ui.t(zh, en);
@@ -183,192 +166,169 @@ pub(crate) async fn register(
 pub(crate) async fn code(
     ui: Ui,
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    query: RawQuery,
-) -> Response {
-    let query = query_params(query).unwrap_or_default();
-    let welcome = query.get("welcome").is_some_and(|v| v == "1");
-    let at = match query.get("at").map(|t| parse_at(t)).transpose() {
-        Ok(at) => at,
-        Err(_) => {
-            return ui.error(
-                StatusCode::BAD_REQUEST,
-                "时间格式应如 2020-06-01T08:00:00+08:00",
-                "write the time like 2020-06-01T08:00:00+08:00",
-            )
-        }
-    };
-    let (id, reader) = match reader_of(&ui, &state, path, "code and its explanation").await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+    PersonPage(id): PersonPage,
+    query: PageQuery,
+) -> Result<Response, Response> {
+    let welcome = query.get("welcome") == Some("1");
+    let at = query.get("at").map(parse_at).transpose().map_err(|_| {
+        ui.error(
+            StatusCode::BAD_REQUEST,
+            "时间格式应如 2020-06-01T08:00:00+08:00",
+            "write the time like 2020-06-01T08:00:00+08:00",
+        )
+    })?;
+    let reader = reader_of(&ui, &state, &id, "code and its explanation").await?;
     let explained = match at {
         Some(at) => state.service.explain_at(&id, at).await,
         None => state.service.current_code(&id).await,
     };
-    let explanation = match explained {
-        Ok(e) => e,
-        Err(e) => return ui.internal("explaining a code", e),
-    };
-    let mut body = format!("<h1>{}</h1>", ui.t("我的健康码", "My health code"));
-    let mut head = String::new();
+    let explanation = explained.map_err(|e| ui.internal("explaining a code", e))?;
+    let mut body = html!("<h1>{title}</h1>", title = ui.t("我的健康码", "My health code"));
+    let mut head = Markup::new();
     if at.is_none() {
-        let (issued, svg) = match signed_qr(&ui, &state, &id).await {
-            Ok(signed) => signed,
-            Err(page) => return page,
-        };
+        let (issued, svg) = signed_qr(&ui, &state, &id).await?;
         // No scripts: the browser reloads the page a minute before the code expires.
         let left = (issued.expires_at.as_millis() - state.service.now().as_millis()) / 1000;
-        let _ = write!(head, "<meta http-equiv=\"refresh\" content=\"{}\">", (left - 60).max(30));
-        let _ = write!(
-            body,
-            "<div class=\"code {c}\" role=\"status\">{}<div class=\"qr\">{}</div><div>{}</div></div>",
-            colour_heading(&ui, explanation.colour),
-            inline_svg(&svg, &ui.t("健康码二维码", "QR code of my health code")),
-            esc(if issued.masked_name.is_empty() { "—" } else { &issued.masked_name }),
-            c = explanation.colour.as_str()
-        );
-        let _ = write!(
-            body,
-            "<p>{} {} · {} {}</p><p class=\"muted\">{}</p>",
-            ui.t("生成于", "Issued"),
-            esc(&when(issued.issued_at)),
-            ui.t("有效至", "valid until"),
-            esc(&when(issued.expires_at)),
-            ui.t(
+        head = html!("<meta http-equiv=\"refresh\" content=\"{seconds}\">", seconds = (left - 60).max(30));
+        body.push(html!(
+            "<div class=\"code {c}\" role=\"status\">{heading}<div class=\"qr\">{qr}</div><div>{name}</div></div>",
+            c = explanation.colour.as_str(),
+            heading = colour_heading(&ui, explanation.colour),
+            qr = Markup::qr_svg(&svg, ui.t("健康码二维码", "QR code of my health code")),
+            name = masked_name(&issued),
+        ));
+        body.push(html!(
+            "<p>{issued_word} {issued} · {until} {expires}</p><p class=\"muted\">{note}</p>",
+            issued_word = ui.t("生成于", "Issued"),
+            issued = when(issued.issued_at),
+            until = ui.t("有效至", "valid until"),
+            expires = when(issued.expires_at),
+            note = ui.t(
                 "二维码每几分钟更新一次，页面会自动刷新；截图无效。",
                 "The QR changes every few minutes and this page reloads itself; a screenshot will not work."
             ),
-        );
+        ));
     } else {
-        let _ = write!(
-            body,
-            "<p>{} {}</p><div class=\"code {c}\" role=\"status\">{}</div>",
-            ui.t("按当时已知的证据：", "As known at"),
-            esc(&when(explanation.at)),
-            colour_heading(&ui, explanation.colour),
-            c = explanation.colour.as_str()
-        );
+        body.push(html!(
+            "<p>{known} {at}</p><div class=\"code {c}\" role=\"status\">{heading}</div>",
+            known = ui.t("按当时已知的证据：", "As known at"),
+            at = when(explanation.at),
+            c = explanation.colour.as_str(),
+            heading = colour_heading(&ui, explanation.colour),
+        ));
     }
-    body.push_str(&why(&ui, &explanation));
-    let pid = esc(id.as_str());
-    let _ = write!(
-        body,
-        "<p>{}: <code>{pid}</code></p><p class=\"noprint\"><a href=\"/persons/{pid}/history\">{}</a> · <a href=\"/persons/{pid}/card\">{}</a> · <a href=\"/scan?person={pid}\">{}</a> · <a href=\"/persons/{pid}/accesses\">{}</a> · <a href=\"/persons/{pid}/complaints\">{}</a></p>",
-        ui.t("编号", "Person id"),
-        ui.t("我的记录", "My history"),
-        ui.t("打印健康码卡片", "Printable code card"),
-        ui.t("扫场所码登记", "Check in at a venue"),
-        ui.t("谁查看了我的信息", "Who accessed my data"),
-        ui.t("申诉", "Complaints"),
-    );
+    body.push(why(&ui, &explanation));
+    body.push(html!(
+        "<p>{id_word}: <code>{pid}</code></p><p class=\"noprint\"><a href=\"/persons/{pid}/history\">{history}</a> · <a href=\"/persons/{pid}/card\">{card}</a> · <a href=\"/scan?person={pid}\">{scan}</a> · <a href=\"/persons/{pid}/accesses\">{accesses}</a> · <a href=\"/persons/{pid}/complaints\">{complaints}</a></p>",
+        id_word = ui.t("编号", "Person id"),
+        pid = id.as_str(),
+        history = ui.t("我的记录", "My history"),
+        card = ui.t("打印健康码卡片", "Printable code card"),
+        scan = ui.t("扫场所码登记", "Check in at a venue"),
+        accesses = ui.t("谁查看了我的信息", "Who accessed my data"),
+        complaints = ui.t("申诉", "Complaints"),
+    ));
     match reader {
         Reader::Person(_) => {
             if welcome {
-                body.push_str(&welcome_note(&ui));
+                body.push(welcome_note(&ui));
             }
-            match super::family::section(&ui, &state, &id).await {
-                Ok(section) => body.push_str(&section),
-                Err(page) => return page,
-            }
-            match super::rights::consent_section(&ui, &state, &id).await {
-                Ok(section) => body.push_str(&section),
-                Err(page) => return page,
-            }
+            body.push(super::family::section(&ui, &state, &id).await?);
+            body.push(super::rights::consent_section(&ui, &state, &id).await?);
         }
-        _ => {
-            let _ = write!(
-                body,
-                "<p class=\"muted\">{}</p>",
-                ui.t(
-                    "您以家人代管身份查看；本次查看已记入其访问记录。",
-                    "You are viewing as a family proxy; this view is in their access log."
-                )
-            );
-        }
+        _ => body.push(html!(
+            "<p class=\"muted\">{note}</p>",
+            note = ui.t(
+                "您以家人代管身份查看；本次查看已记入其访问记录。",
+                "You are viewing as a family proxy; this view is in their access log."
+            )
+        )),
     }
-    ui.frame(StatusCode::OK, &ui.t("我的健康码", "My health code"), &body, &head)
+    Ok(ui.frame(StatusCode::OK, ui.t("我的健康码", "My health code"), body, head))
+}
+
+fn masked_name(issued: &IssuedCode) -> &str {
+    if issued.masked_name.is_empty() {
+        "—"
+    } else {
+        &issued.masked_name
+    }
 }
 
 /// The colour in words (the block's colour is never the only signal): in Chinese with the
 /// English word beside it, which many verifiers read; in English once.
-fn colour_heading(ui: &Ui, colour: healthcode_domain::Colour) -> String {
+fn colour_heading(ui: &Ui, colour: Colour) -> Markup {
     if ui.en() {
-        ui.colour(colour)
+        Markup::text(ui.colour(colour))
     } else {
-        format!("{} <span lang=\"en\">{}</span>", ui.colour(colour), colour.as_str())
+        html!("{zh} <span lang=\"en\">{en}</span>", zh = ui.colour(colour), en = colour.as_str())
     }
 }
 
-/// The QR as inline SVG (no image request: `img-src` is 'none'), labelled for screen readers.
-pub(crate) fn inline_svg(svg: &str, label: &str) -> String {
-    let start = svg.find("<svg").unwrap_or(0);
-    svg[start..].replacen("<svg", &format!("<svg role=\"img\" aria-label=\"{label}\""), 1)
-}
-
 /// Why this colour, in plain words, and what will turn it green.
-fn why(ui: &Ui, e: &Explanation) -> String {
-    let mut out = format!("<h2>{}</h2>", ui.t("为什么是这个颜色", "Why this colour"));
+fn why(ui: &Ui, e: &Explanation) -> Markup {
+    let mut out = html!("<h2>{title}</h2>", title = ui.t("为什么是这个颜色", "Why this colour"));
     if e.reasons.is_empty() {
-        let _ = write!(out, "<p>{}</p>", ui.t("没有任何规则适用：绿码。", "No rule holds: the code is green."));
+        out.push(html!(
+            "<p>{green}</p>",
+            green = ui.t("没有任何规则适用：绿码。", "No rule holds: the code is green.")
+        ));
     } else {
-        out.push_str("<ul>");
+        out.push_literal("<ul>");
         for r in &e.reasons {
             let colour = match r.colour {
                 RuleColour::Red => ui.t("红码规则", "red rule"),
                 RuleColour::Yellow => ui.t("黄码规则", "yellow rule"),
             };
-            let _ =
-                write!(out, "<li><strong>{} {}</strong> ({colour})<ul>", esc(&r.rule), ui.t(&r.title.zh, &r.title.en));
+            out.push(html!(
+                "<li><strong>{rule} {title}</strong> ({colour})<ul>",
+                rule = r.rule,
+                title = ui.t(&r.title.zh, &r.title.en),
+                colour = colour,
+            ));
             for ev in &r.evidence {
                 let (zh, en) = evidence_name(&ev.kind);
-                let _ = write!(
-                    out,
-                    "<li>{} · {} {} {}</li>",
-                    ui.t(zh, en),
-                    ui.t("记录于", "recorded"),
-                    esc(&when(ev.recorded_at)),
-                    esc(&details(&ev.details))
-                );
+                out.push(html!(
+                    "<li>{kind} · {recorded} {at} {details}</li>",
+                    kind = ui.t(zh, en),
+                    recorded = ui.t("记录于", "recorded"),
+                    at = when(ev.recorded_at),
+                    details = details(&ev.details),
+                ));
             }
             let (zh, en) = what_clears(&r.rule);
-            let _ = write!(out, "</ul><p>{} {}</p></li>", ui.t("怎样变回：", "What changes it:"), ui.t(zh, en));
+            out.push(html!(
+                "</ul><p>{changes} {clears}</p></li>",
+                changes = ui.t("怎样变回：", "What changes it:"),
+                clears = ui.t(zh, en),
+            ));
         }
-        out.push_str("</ul>");
+        out.push_literal("</ul>");
     }
-    let _ = write!(out, "<h2>{}</h2>", ui.t("什么时候变绿", "What will turn it green"));
-    match (e.reasons.is_empty(), e.next_change) {
-        (true, _) => {
-            let _ = write!(out, "<p>{}</p>", ui.t("已经是绿码。", "It is green already."));
-        }
-        (false, Some(t)) => {
-            let _ = write!(
-                out,
-                "<p>{} <strong>{}</strong>{}</p>",
-                ui.t("若没有新的证据，健康码将在", "If nothing new is recorded, the code changes at"),
-                esc(&when(t)),
-                ui.t(" 重新计算颜色。", "."),
-            );
-        }
-        (false, None) => {
-            let _ = write!(
-                out,
-                "<p>{}</p>",
-                ui.t(
-                    "时间推移不会改变它：需要上面所说的新证据。",
-                    "Time alone will not change it: it needs the new evidence described above."
-                )
-            );
-        }
-    }
-    let _ = write!(
-        out,
-        "<p class=\"muted\">{}: {} {} <code>{}</code></p>",
-        ui.t("规则", "Rules"),
-        esc(&e.rules.name),
-        esc(&e.rules.version),
-        esc(&e.rules.digest)
-    );
+    out.push(html!("<h2>{title}</h2>", title = ui.t("什么时候变绿", "What will turn it green")));
+    out.push(match (e.reasons.is_empty(), e.next_change) {
+        (true, _) => html!("<p>{green}</p>", green = ui.t("已经是绿码。", "It is green already.")),
+        (false, Some(t)) => html!(
+            "<p>{until} <strong>{at}</strong>{end}</p>",
+            until = ui.t("若没有新的证据，健康码将在", "If nothing new is recorded, the code changes at"),
+            at = when(t),
+            end = ui.t(" 重新计算颜色。", "."),
+        ),
+        (false, None) => html!(
+            "<p>{never}</p>",
+            never = ui.t(
+                "时间推移不会改变它：需要上面所说的新证据。",
+                "Time alone will not change it: it needs the new evidence described above."
+            )
+        ),
+    });
+    out.push(html!(
+        "<p class=\"muted\">{rules}: {name} {version} <code>{digest}</code></p>",
+        rules = ui.t("规则", "Rules"),
+        name = e.rules.name,
+        version = e.rules.version,
+        digest = e.rules.digest,
+    ));
     out
 }
 
@@ -429,116 +389,103 @@ fn details(value: &serde_json::Value) -> String {
 pub(crate) async fn history(
     ui: Ui,
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-) -> Response {
-    let id = match reader_of(&ui, &state, path, "history of colour changes").await {
-        Ok((id, _)) => id,
-        Err(page) => return page,
-    };
-    let log = match state.service.person_log(&id).await {
-        Ok(log) => log,
-        Err(e) => return ui.internal("reading a person's log", e),
-    };
-    let pid = esc(id.as_str());
-    let mut body = format!(
-        "<h1>{}</h1><p>{}</p>",
-        ui.t("我的记录", "My history"),
-        ui.t(
+    PersonPage(id): PersonPage,
+) -> Result<Response, Response> {
+    reader_of(&ui, &state, &id, "history of colour changes").await?;
+    let log = state.service.person_log(&id).await.map_err(|e| ui.internal("reading a person's log", e))?;
+    let mut body = html!(
+        "<h1>{title}</h1><p>{intro}</p>",
+        title = ui.t("我的记录", "My history"),
+        intro = ui.t(
             "每次颜色变化都写入公开的透明日志（日志中只有加盐承诺，没有您的身份）。以下是您的条目。",
             "Every colour change is written to the public transparency log (which holds a salted commitment, not your identity). These are your entries."
         )
     );
     if log.entries.is_empty() {
-        let _ = write!(
-            body,
-            "<p>{}</p>",
-            ui.t("还没有条目：一直是绿码。", "No entries yet: the code has always been green.")
-        );
+        body.push(html!(
+            "<p>{none}</p>",
+            none = ui.t("还没有条目：一直是绿码。", "No entries yet: the code has always been green.")
+        ));
     } else {
-        let _ = write!(
-            body,
-            "<div class=\"scroll\"><table><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
-            ui.t("时间", "Time"),
-            ui.t("变化", "Change"),
-            ui.t("规则", "Rules"),
-            ui.t("日志序号", "Log index"),
-        );
+        body.push(html!(
+            "<div class=\"scroll\"><table><tr><th scope=\"col\">{time}</th><th scope=\"col\">{change}</th><th scope=\"col\">{rules}</th><th scope=\"col\">{index}</th></tr>",
+            time = ui.t("时间", "Time"),
+            change = ui.t("变化", "Change"),
+            rules = ui.t("规则", "Rules"),
+            index = ui.t("日志序号", "Log index"),
+        ));
+        let colour = |c: &str| Colour::parse(c).map(|c| ui.colour(c).to_string()).unwrap_or_else(|| c.to_string());
         for item in log.entries.iter().rev() {
             let Entry::ColourChange(change) = &item.entry else { continue };
-            let colour = |c: &str| healthcode_domain::Colour::parse(c).map(|c| ui.colour(c)).unwrap_or_else(|| esc(c));
-            let from = change.old_colour.as_deref().map(colour).unwrap_or_else(|| ui.t("首次赋码", "first code"));
-            let _ = write!(
-                body,
-                "<tr><td>{}</td><td>{from} → {}</td><td>{}</td><td>{}</td></tr>",
-                esc(&when(Timestamp::from_millis(change.at))),
-                colour(&change.new_colour),
-                esc(&change.rules.join(", ")),
-                item.index
-            );
+            let from = match change.old_colour.as_deref() {
+                Some(old) => colour(old),
+                None => ui.t("首次赋码", "first code").to_string(),
+            };
+            body.push(html!(
+                "<tr><td>{at}</td><td>{from} → {to}</td><td>{rules}</td><td>{index}</td></tr>",
+                at = when(Timestamp::from_millis(change.at)),
+                from = from,
+                to = colour(&change.new_colour),
+                rules = change.rules.join(", "),
+                index = item.index,
+            ));
         }
-        body.push_str("</table></div>");
+        body.push_literal("</table></div>");
     }
-    let _ = write!(
-        body,
-        "<p class=\"muted\">{} <a href=\"/v1/persons/{pid}/log\">/v1/persons/{pid}/log</a></p><p><a href=\"/persons/{pid}\">{}</a></p>",
-        ui.t("含包含证明的机器可读版本：", "Machine-readable, with inclusion proofs:"),
-        ui.t("返回我的健康码", "Back to my code"),
-    );
-    ui.page(StatusCode::OK, &ui.t("我的记录", "My history"), &body)
+    body.push(html!(
+        "<p class=\"muted\">{machine} <a href=\"/v1/persons/{pid}/log\">/v1/persons/{pid}/log</a></p><p><a href=\"/persons/{pid}\">{back}</a></p>",
+        machine = ui.t("含包含证明的机器可读版本：", "Machine-readable, with inclusion proofs:"),
+        pid = id.as_str(),
+        back = ui.t("返回我的健康码", "Back to my code"),
+    ));
+    Ok(ui.page(StatusCode::OK, ui.t("我的记录", "My history"), body))
 }
 
-/// A freshly signed code for the person and its QR as inline SVG.
-async fn signed_qr(
-    ui: &Ui,
-    state: &AppState,
-    id: &PersonId,
-) -> Result<(healthcode_service::IssuedCode, String), Response> {
+/// A freshly signed code for the person and its QR as SVG.
+async fn signed_qr(ui: &Ui, state: &AppState, id: &PersonId) -> Result<(IssuedCode, String), Response> {
     let issued = state.service.issue_code_token(id).await.map_err(|e| ui.internal("issuing a code", e))?;
     let svg = healthcode_token::qr::svg(&issued.token).map_err(|e| ui.internal("drawing a QR", e))?;
     Ok((issued, svg))
 }
 
 /// A card to print: the code as it is now, its colour, masked name and validity.
-pub(crate) async fn card(ui: Ui, State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Response {
-    let id = match reader_of(&ui, &state, path, "printable code card").await {
-        Ok((id, _)) => id,
-        Err(page) => return page,
-    };
-    let (issued, svg) = match signed_qr(&ui, &state, &id).await {
-        Ok(signed) => signed,
-        Err(page) => return page,
-    };
-    let body = format!(
-        "<h1>{}</h1><div class=\"code {c}\">{}<div class=\"qr\">{}</div><div>{}</div></div><p>{} {} · {} {}</p><p class=\"muted\">{}</p><p class=\"noprint\"><a href=\"/persons/{}\">{}</a></p>",
-        ui.t("健康码卡片", "Health code card"),
-        ui.colour(issued.colour),
-        inline_svg(&svg, &ui.t("健康码二维码", "QR code")),
-        esc(if issued.masked_name.is_empty() { "—" } else { &issued.masked_name }),
-        ui.t("生成于", "Issued"),
-        esc(&when(issued.issued_at)),
-        ui.t("有效至", "valid until"),
-        esc(&when(issued.expires_at)),
-        ui.t(
+pub(crate) async fn card(
+    ui: Ui,
+    State(state): State<AppState>,
+    PersonPage(id): PersonPage,
+) -> Result<Response, Response> {
+    reader_of(&ui, &state, &id, "printable code card").await?;
+    let (issued, svg) = signed_qr(&ui, &state, &id).await?;
+    let body = html!(
+        "<h1>{title}</h1><div class=\"code {c}\">{colour}<div class=\"qr\">{qr}</div><div>{name}</div></div><p>{issued_word} {issued} · {until} {expires}</p><p class=\"muted\">{note}</p><p class=\"noprint\"><a href=\"/persons/{pid}\">{back}</a></p>",
+        title = ui.t("健康码卡片", "Health code card"),
+        c = issued.colour.as_str(),
+        colour = ui.colour(issued.colour),
+        qr = Markup::qr_svg(&svg, ui.t("健康码二维码", "QR code")),
+        name = masked_name(&issued),
+        issued_word = ui.t("生成于", "Issued"),
+        issued = when(issued.issued_at),
+        until = ui.t("有效至", "valid until"),
+        expires = when(issued.expires_at),
+        note = ui.t(
             "打印的二维码只在有效期内可用；没有手机的居民可在卡口出示身份证。",
             "A printed QR works only until it expires; residents without a phone can show their ID card at gates."
         ),
-        esc(id.as_str()),
-        ui.t("返回我的健康码", "Back to my code"),
-        c = issued.colour.as_str(),
+        pid = id.as_str(),
+        back = ui.t("返回我的健康码", "Back to my code"),
     );
-    ui.page(StatusCode::OK, &ui.t("健康码卡片", "Health code card"), &body)
+    Ok(ui.page(StatusCode::OK, ui.t("健康码卡片", "Health code card"), body))
 }
 
 /// Shown once after registration: the key this browser now holds, for other devices.
-fn welcome_note(ui: &Ui) -> String {
-    let key = ui.cookie(super::signin::RESIDENT_COOKIE).unwrap_or_default();
-    format!(
-        "<section class=\"notice\" aria-labelledby=\"key-title\"><h2 id=\"key-title\">{}</h2><p>{}</p><p><code>{}</code></p></section>",
-        ui.t("您的居民密钥", "Your resident key"),
-        ui.t(
+fn welcome_note(ui: &Ui) -> Markup {
+    html!(
+        "<section class=\"notice\" aria-labelledby=\"key-title\"><h2 id=\"key-title\">{title}</h2><p>{note}</p><p><code>{key}</code></p></section>",
+        title = ui.t("您的居民密钥", "Your resident key"),
+        note = ui.t(
             "本浏览器已记住它。请抄下并妥善保管：在其他设备上登录、或让家人代管时需要它。它只显示这一次。",
             "This browser remembers it. Write it down and keep it safe: you need it to sign in on another device or to let a family member act for you. It is shown only this once."
         ),
-        esc(key),
+        key = ui.cookie(super::signin::RESIDENT_COOKIE).unwrap_or_default(),
     )
 }

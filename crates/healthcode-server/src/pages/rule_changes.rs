@@ -4,29 +4,25 @@
 //! provincial officers, neither the proposer; never with a failing suite) are the
 //! service's, exactly as for `POST /v1/rules/proposals/{id}/approve`.
 
-use std::collections::HashMap;
-use std::fmt::Write;
-
-use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use healthcode_domain::{Colour, Timestamp, ValidationError};
 use healthcode_service::{RuleProposal, RuleProposalStatus};
 use healthcode_store::Account;
 use serde_json::Value;
 
-use super::layout::{esc, see_other, when, Ui};
-use super::staff::{four_eyes_note, official, posted_official, refusal, staff_page};
-use crate::api::policy::{permits, Action};
-use crate::api::{query_params, RawQuery};
+use super::extract::{Fields, Official, PageId, PageQuery, Posted};
+use super::layout::{when, Ui};
+use super::markup::{html, Markup};
+use super::staff::{done_message, four_eyes_note, redirect_or_refuse, staff_page};
+use crate::api::policy::{may, permits, Action};
 use crate::AppState;
 
 /// Approvals a rule change needs (`HealthService::approve_rules`).
 const APPROVALS_NEEDED: usize = 2;
 
-fn status_words(ui: &Ui, status: RuleProposalStatus) -> String {
+fn status_words(ui: &Ui, status: RuleProposalStatus) -> &'static str {
     match status {
         RuleProposalStatus::Proposed => ui.t("待批准", "awaiting approval"),
         RuleProposalStatus::Approved => ui.t("已批准，待生效", "approved, not yet in force"),
@@ -45,70 +41,71 @@ fn status_code(status: RuleProposalStatus) -> &'static str {
 }
 
 /// Every version proposed, newest first, and the rules in force.
-pub(crate) async fn list(ui: Ui, State(state): State<AppState>) -> Response {
-    let account = match official(&ui, &state, Action::ReadRuleProposals).await {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Official { ui, account, .. }: Official<may::ReadRuleProposals>,
+) -> Response {
     let proposals = match state.service.rule_proposals().await {
         Ok(p) => p,
         Err(e) => return ui.internal("listing rule proposals", e),
     };
     let rules = state.service.rules();
     let title = ui.t("规则变更", "Rule changes");
-    let mut body = format!(
-        "<h1>{title}</h1><p>{}: {} · {} <strong id=\"active-version\">{}</strong></p>",
-        ui.t("现行规则", "Rules in force"),
-        esc(rules.name()),
-        ui.t("版本", "version"),
-        esc(rules.version()),
+    let mut body = html!(
+        "<h1>{title}</h1><p>{in_force}: {name} · {version_word} <strong id=\"active-version\">{version}</strong></p>",
+        title = title,
+        in_force = ui.t("现行规则", "Rules in force"),
+        name = rules.name(),
+        version_word = ui.t("版本", "version"),
+        version = rules.version(),
     );
     if permits(Action::ProposeRules, account.role) {
-        let _ =
-            write!(body, "<p><a href=\"/staff/rules/new\">{}</a></p>", ui.t("提议新版本规则", "Propose a new version"));
+        body.push(html!(
+            "<p><a href=\"/staff/rules/new\">{propose}</a></p>",
+            propose = ui.t("提议新版本规则", "Propose a new version")
+        ));
     }
     if proposals.is_empty() {
-        let _ = write!(body, "<p>{}</p>", ui.t("尚无规则变更提议。", "No rule change has been proposed yet."));
+        body.push(html!("<p>{none}</p>", none = ui.t("尚无规则变更提议。", "No rule change has been proposed yet.")));
     } else {
-        let _ = write!(
-            body,
-            "<div class=\"scroll\"><table id=\"proposals\"><caption>{}</caption><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
-            ui.t("各版本（最新在前）", "Every version, newest first"),
-            ui.t("版本", "Version"),
-            ui.t("状态", "Status"),
-            ui.t("提议人", "Proposed by"),
-            ui.t("批准", "Approvals"),
-            ui.t("测试场景", "Scenarios"),
-        );
+        body.push(html!(
+            "<div class=\"scroll\"><table id=\"proposals\"><caption>{caption}</caption><tr><th scope=\"col\">{version}</th><th scope=\"col\">{status}</th><th scope=\"col\">{by}</th><th scope=\"col\">{approvals}</th><th scope=\"col\">{scenarios}</th></tr>",
+            caption = ui.t("各版本（最新在前）", "Every version, newest first"),
+            version = ui.t("版本", "Version"),
+            status = ui.t("状态", "Status"),
+            by = ui.t("提议人", "Proposed by"),
+            approvals = ui.t("批准", "Approvals"),
+            scenarios = ui.t("测试场景", "Scenarios"),
+        ));
         for p in &proposals {
-            let _ = write!(
-                body,
-                "<tr data-status=\"{}\"><td><a href=\"/staff/rules/{id}\">{}</a></td><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}/{APPROVALS_NEEDED}</td><td>{}</td></tr>",
-                status_code(p.status),
-                esc(&p.version),
-                status_words(&ui, p.status),
-                esc(&p.proposed_by),
-                esc(&when(p.proposed_at)),
-                p.approvals.len().min(APPROVALS_NEEDED),
-                scenario_summary(&ui, p),
-                id = esc(&p.id),
-            );
+            body.push(html!(
+                "<tr data-status=\"{code}\"><td><a href=\"/staff/rules/{id}\">{version}</a></td><td>{status}</td><td>{by}<br><span class=\"muted\">{at}</span></td><td>{approvals}/{needed}</td><td>{scenarios}</td></tr>",
+                code = status_code(p.status),
+                id = p.id,
+                version = p.version,
+                status = status_words(&ui, p.status),
+                by = p.proposed_by,
+                at = when(p.proposed_at),
+                approvals = p.approvals.len().min(APPROVALS_NEEDED),
+                needed = APPROVALS_NEEDED,
+                scenarios = scenario_summary(&ui, p),
+            ));
         }
-        body.push_str("</table></div>");
+        body.push_literal("</table></div>");
     }
-    staff_page(ui, StatusCode::OK, &account, &title, &body)
+    staff_page(ui, StatusCode::OK, &account, title, body)
 }
 
-fn scenario_summary(ui: &Ui, p: &RuleProposal) -> String {
+fn scenario_summary(ui: &Ui, p: &RuleProposal) -> Markup {
     if p.scenarios_failed == 0 {
-        format!("{} {}", p.scenarios_passed, ui.t("项全部通过", "passed, none failed"))
+        html!("{n} {passed}", n = p.scenarios_passed, passed = ui.t("项全部通过", "passed, none failed"))
     } else {
-        format!(
-            "<strong>{} {}</strong> · {} {}",
-            p.scenarios_failed,
-            ui.t("项未通过", "failed"),
-            p.scenarios_passed,
-            ui.t("项通过", "passed")
+        html!(
+            "<strong>{failed_n} {failed}</strong> · {passed_n} {passed}",
+            failed_n = p.scenarios_failed,
+            failed = ui.t("项未通过", "failed"),
+            passed_n = p.scenarios_passed,
+            passed = ui.t("项通过", "passed")
         )
     }
 }
@@ -163,35 +160,28 @@ fn parse_scenarios(text: &str) -> Result<Vec<Value>, ValidationError> {
     }
 }
 
-pub(crate) async fn new_form(ui: Ui, State(state): State<AppState>) -> Response {
-    let account = match official(&ui, &state, Action::ProposeRules).await {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
-    let kept = HashMap::from([
+pub(crate) async fn new_form(
+    State(state): State<AppState>,
+    Official { ui, account, .. }: Official<may::ProposeRules>,
+) -> Response {
+    let kept = Fields::from([
         ("source".to_string(), active_source(&state).await),
         ("activates_at".to_string(), local_minute(state.service.now())),
     ]);
     proposal_form(ui, StatusCode::OK, &account, None, &kept)
 }
 
-fn proposal_form(
-    ui: Ui,
-    status: StatusCode,
-    account: &Account,
-    problem: Option<String>,
-    kept: &HashMap<String, String>,
-) -> Response {
-    let kept = |name: &str| esc(kept.get(name).map(String::as_str).unwrap_or(""));
+fn proposal_form(ui: Ui, status: StatusCode, account: &Account, problem: Option<Markup>, kept: &Fields) -> Response {
+    let kept = |name: &str| kept.get(name).map(String::as_str).unwrap_or("");
     let title = ui.t("提议新版本规则", "Propose a new version of the rules");
-    let mut body = format!("<h1>{title}</h1>{}", problem.unwrap_or_default());
-    let _ = write!(
-        body,
-        r#"<p>{intro}</p><form method="post" action="/staff/rules/new">
+    let body = html!(
+        r#"<h1>{title}</h1>{problem}<p>{intro}</p><form method="post" action="/staff/rules/new">
 <label for="source">{source} <span class="muted">{source_hint}</span></label><textarea id="source" name="source" rows="16" required spellcheck="false">{source_value}</textarea>
 <label for="scenarios">{scenarios} <span class="muted">{scenarios_hint}</span></label><textarea id="scenarios" name="scenarios" rows="8" required spellcheck="false">{scenarios_value}</textarea>
 <label for="activates_at">{activates} <span class="muted">{activates_hint}</span></label><input id="activates_at" name="activates_at" type="datetime-local" required value="{activates_value}">
 <button type="submit">{submit}</button></form>"#,
+        title = title,
+        problem = problem.unwrap_or_default(),
         intro = ui.t(
             "提议不会改变任何颜色：须两位省级官员（均非提议人）批准，且测试场景全部通过，才会在生效时间起施行。",
             "A proposal changes no colour: two provincial officers, neither the proposer, must approve it, its scenarios must all pass, and it takes effect at its activation time."
@@ -210,21 +200,15 @@ fn proposal_form(
         activates_value = kept("activates_at"),
         submit = ui.t("提交提议", "Propose"),
     );
-    staff_page(ui, status, account, &title, &body)
+    staff_page(ui, status, account, title, body)
 }
 
 /// The proposal form's target: the same service call as `POST /v1/rules/proposals`.
 pub(crate) async fn propose(
-    ui: Ui,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
+    Official { account, .. }: Official<may::ProposeRules>,
+    Posted { ui, form }: Posted,
 ) -> Response {
-    let (ui, account) = match posted_official(ui, &state, &headers, Action::ProposeRules).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let form = form.map(|Form(f)| f).unwrap_or_default();
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
     let parsed = parse_local_minute("activates_at", field("activates_at"))
         .and_then(|at| Ok((at, parse_scenarios(field("scenarios"))?)));
@@ -234,30 +218,24 @@ pub(crate) async fn propose(
         }
         Err(invalid) => Err(invalid.into()),
     };
-    match result {
-        Ok(proposal) => see_other(&format!("/staff/rules/{}", proposal.id)),
-        Err(e) => match refusal(&ui, e) {
-            Ok((status, problem)) => proposal_form(ui, status, &account, Some(problem), &form),
-            Err(response) => response,
-        },
-    }
+    let (account, form) = (&account, &form);
+    redirect_or_refuse(
+        ui,
+        result,
+        |proposal| format!("/staff/rules/{}", proposal.id),
+        move |ui, status, problem| async move { proposal_form(ui, status, account, Some(problem), form) },
+    )
+    .await
 }
 
 pub(crate) async fn detail(
-    ui: Ui,
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    query: RawQuery,
+    Official { ui, account, .. }: Official<may::ReadRuleProposals>,
+    PageId(id): PageId,
+    query: PageQuery,
 ) -> Response {
-    let account = match official(&ui, &state, Action::ReadRuleProposals).await {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
-    let approved = query_params(query).ok().is_some_and(|q| q.contains_key("approved"));
-    let done = approved.then(|| {
-        format!("<p role=\"status\" class=\"done\">{}</p>", ui.t("您的批准已记录。", "Your approval is recorded."))
-    });
-    show(ui, &state, &account, path, StatusCode::OK, done).await
+    let done = done_message(&ui, &query);
+    show(ui, &state, &account, &id, StatusCode::OK, done).await
 }
 
 /// One proposal, with whatever the last action said about it.
@@ -265,64 +243,61 @@ async fn show(
     ui: Ui,
     state: &AppState,
     account: &Account,
-    path: Result<Path<String>, PathRejection>,
+    id: &str,
     status: StatusCode,
-    message: Option<String>,
+    message: Option<Markup>,
 ) -> Response {
-    let Ok(Path(id)) = path else {
-        return ui.error(StatusCode::NOT_FOUND, "没有这个规则提议", "no such rule proposal");
-    };
-    let proposal = match state.service.rule_proposal(&id).await {
+    let proposal = match state.service.rule_proposal(id).await {
         Ok(Some(p)) => p,
         Ok(None) => return ui.error(StatusCode::NOT_FOUND, "没有这个规则提议", "no such rule proposal"),
         Err(e) => return ui.internal("reading a rule proposal", e),
     };
-    let title = format!("{} {}", ui.t("规则版本", "Rules version"), esc(&proposal.version));
-    let mut body = format!("<h1>{title}</h1>{}", message.unwrap_or_default());
-    let approvers: Vec<String> =
-        proposal.approvals.iter().map(|a| format!("{} ({})", esc(&a.by), esc(&when(a.at)))).collect();
+    let title = format!("{} {}", ui.t("规则版本", "Rules version"), proposal.version);
+    let mut body = html!("<h1>{title}</h1>{message}", title = title, message = message.unwrap_or_default());
+    let approvers = if proposal.approvals.is_empty() {
+        Markup::new()
+    } else {
+        let each = proposal.approvals.iter().map(|a| html!("{by} ({at})", by = a.by, at = when(a.at)));
+        html!(": {approvers}", approvers = Markup::join(each, ", "))
+    };
     // The rule set's own title says what it is; it parsed when it was proposed.
-    let rule_set_title = healthcode_rules::RuleSet::parse(&proposal.source)
-        .map(|r| {
-            let title = &r.file().title;
-            format!("<p id=\"title\">{}</p>", ui.t(&title.zh, &title.en))
-        })
-        .unwrap_or_default();
-    body.push_str(&rule_set_title);
-    let _ = write!(
-        body,
-        "<dl><dt>{}</dt><dd id=\"status\" data-status=\"{}\">{}</dd><dt>{}</dt><dd>{} · {}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd id=\"approvals\">{}/{APPROVALS_NEEDED}{}</dd><dt>{}</dt><dd><code>{}</code></dd></dl>",
-        ui.t("状态", "Status"),
-        status_code(proposal.status),
-        status_words(&ui, proposal.status),
-        ui.t("提议", "Proposed"),
-        esc(&proposal.proposed_by),
-        esc(&when(proposal.proposed_at)),
-        ui.t("生效时间", "Takes effect at"),
-        esc(&when(proposal.activated_at.unwrap_or(proposal.activates_at))),
-        ui.t("批准", "Approvals"),
-        proposal.approvals.len(),
-        if approvers.is_empty() { String::new() } else { format!(": {}", approvers.join(", ")) },
-        ui.t("哈希摘要", "Digest"),
-        esc(&proposal.digest),
-    );
-    if permits(Action::ApproveRules, account.role) && proposal.status == RuleProposalStatus::Proposed {
-        body.push_str(&approval_form(&ui, account, &proposal));
+    if let Ok(rules) = healthcode_rules::RuleSet::parse(&proposal.source) {
+        let title = &rules.file().title;
+        body.push(html!("<p id=\"title\">{title}</p>", title = ui.t(&title.zh, &title.en)));
     }
-    body.push_str(&diff_table(&ui, &proposal.diff));
-    body.push_str(&scenario_table(&ui, &proposal));
-    let _ = write!(
-        body,
-        "<details><summary>{}</summary><pre id=\"source\">{}</pre></details>",
-        ui.t("提议的规则全文", "The proposed rule set in full"),
-        esc(&proposal.source)
-    );
-    let _ = write!(body, "<p><a href=\"/staff/rules\">{}</a></p>", ui.t("全部版本", "All versions"));
-    staff_page(ui, status, account, &title, &body)
+    body.push(html!(
+        "<dl><dt>{status_word}</dt><dd id=\"status\" data-status=\"{code}\">{status}</dd><dt>{proposed_word}</dt><dd>{by} · {at}</dd><dt>{effect_word}</dt><dd>{effect}</dd><dt>{approvals_word}</dt><dd id=\"approvals\">{approvals}/{needed}{approvers}</dd><dt>{digest_word}</dt><dd><code>{digest}</code></dd></dl>",
+        status_word = ui.t("状态", "Status"),
+        code = status_code(proposal.status),
+        status = status_words(&ui, proposal.status),
+        proposed_word = ui.t("提议", "Proposed"),
+        by = proposal.proposed_by,
+        at = when(proposal.proposed_at),
+        effect_word = ui.t("生效时间", "Takes effect at"),
+        effect = when(proposal.activated_at.unwrap_or(proposal.activates_at)),
+        approvals_word = ui.t("批准", "Approvals"),
+        approvals = proposal.approvals.len(),
+        needed = APPROVALS_NEEDED,
+        approvers = approvers,
+        digest_word = ui.t("哈希摘要", "Digest"),
+        digest = proposal.digest,
+    ));
+    if permits(Action::ApproveRules, account.role) && proposal.status == RuleProposalStatus::Proposed {
+        body.push(approval_form(&ui, account, &proposal));
+    }
+    body.push(diff_table(&ui, &proposal.diff));
+    body.push(scenario_table(&ui, &proposal));
+    body.push(html!(
+        "<details><summary>{summary}</summary><pre id=\"source\">{source}</pre></details><p><a href=\"/staff/rules\">{all}</a></p>",
+        summary = ui.t("提议的规则全文", "The proposed rule set in full"),
+        source = proposal.source,
+        all = ui.t("全部版本", "All versions"),
+    ));
+    staff_page(ui, status, account, &title, body)
 }
 
 /// The Approve button, or why this officer has none (see `staff::four_eyes_note`).
-fn approval_form(ui: &Ui, account: &Account, proposal: &RuleProposal) -> String {
+fn approval_form(ui: &Ui, account: &Account, proposal: &RuleProposal) -> Markup {
     let why_not = four_eyes_note(ui, account, &proposal.proposed_by, &proposal.approvals).or_else(|| {
         (proposal.scenarios_failed > 0).then(|| {
             ui.t(
@@ -332,80 +307,88 @@ fn approval_form(ui: &Ui, account: &Account, proposal: &RuleProposal) -> String 
         })
     });
     match why_not {
-        Some(why) => format!("<p id=\"why-no-approval\" class=\"notice\">{why}</p>"),
-        None => format!(
-            "<form method=\"post\" action=\"/staff/rules/{}/approve\"><p class=\"muted\">{}</p><button type=\"submit\" id=\"approve\">{}</button></form>",
-            esc(&proposal.id),
-            ui.t(
+        Some(why) => html!("<p id=\"why-no-approval\" class=\"notice\">{why}</p>", why = why),
+        None => html!(
+            "<form method=\"post\" action=\"/staff/rules/{id}/approve\"><p class=\"muted\">{check}</p><button type=\"submit\" id=\"approve\">{approve}</button></form>",
+            id = proposal.id,
+            check = ui.t(
                 "批准前请核对下方的规则差异和测试场景结果。您的批准将以您的名义记入透明日志。",
                 "Check the changes and the scenario results below first. Your approval is written to the transparency log in your name."
             ),
-            ui.t("批准此规则变更", "Approve this rule change"),
+            approve = ui.t("批准此规则变更", "Approve this rule change"),
         ),
     }
 }
 
 /// The diff (`healthcode_rules::RuleChange`s, as stored with the proposal), as a list:
 /// a phone has no room for four columns, and each change reads as a sentence.
-fn diff_table(ui: &Ui, diff: &Value) -> String {
+fn diff_table(ui: &Ui, diff: &Value) -> Markup {
     let changes = diff.as_array().map(Vec::as_slice).unwrap_or_default();
-    let mut out =
-        format!("<h2>{}</h2>", ui.t("与提议时现行规则的差异", "Changes against the rules in force when proposed"));
+    let mut out = html!(
+        "<h2>{title}</h2>",
+        title = ui.t("与提议时现行规则的差异", "Changes against the rules in force when proposed")
+    );
     if changes.is_empty() {
-        let _ = write!(
-            out,
-            "<p>{}</p>",
-            ui.t("规则内容没有变化（只有版本号等说明不同）。", "No rule changes (only the version or titles differ).")
-        );
+        out.push(html!(
+            "<p>{none}</p>",
+            none = ui.t(
+                "规则内容没有变化（只有版本号等说明不同）。",
+                "No rule changes (only the version or titles differ)."
+            )
+        ));
         return out;
     }
-    out.push_str("<ul id=\"diff\" class=\"changes\">");
+    out.push_literal("<ul id=\"diff\" class=\"changes\">");
     for change in changes {
-        let text = |key: &str| esc(change[key].as_str().unwrap_or(""));
+        let text = |key: &str| change[key].as_str().unwrap_or("").to_string();
         let kind = match change["change"].as_str().unwrap_or("") {
             "added" => ui.t("新增规则", "Rule added"),
             "removed" => ui.t("删除规则", "Rule removed"),
             "changed" => ui.t("修改规则", "Rule changed"),
             "setting" => ui.t("修改设置", "Setting changed"),
-            other => esc(other),
+            other => other,
         };
         let what = if change.get("rule").is_some() { text("rule") } else { text("name") };
-        let _ = write!(out, "<li data-change=\"{}\"><strong>{kind}</strong> <code>{what}</code>", text("change"));
+        out.push(html!(
+            "<li data-change=\"{change}\"><strong>{kind}</strong> <code>{what}</code>",
+            change = text("change"),
+            kind = kind,
+            what = what,
+        ));
         if change.get("before").is_some() || change.get("after").is_some() {
-            let _ = write!(
-                out,
-                "<br>{}: <del><code>{}</code></del><br>{}: <ins><code>{}</code></ins>",
-                ui.t("原来", "Before"),
-                text("before"),
-                ui.t("提议", "Proposed"),
-                text("after"),
-            );
+            out.push(html!(
+                "<br>{before_word}: <del><code>{before}</code></del><br>{after_word}: <ins><code>{after}</code></ins>",
+                before_word = ui.t("原来", "Before"),
+                before = text("before"),
+                after_word = ui.t("提议", "Proposed"),
+                after = text("after"),
+            ));
         }
-        out.push_str("</li>");
+        out.push_literal("</li>");
     }
-    out.push_str("</ul>");
+    out.push_literal("</ul>");
     out
 }
 
 /// Every expectation of the attached scenarios, checked against the proposed rules.
-fn scenario_table(ui: &Ui, p: &RuleProposal) -> String {
-    let mut out = format!(
-        "<h2>{}</h2><p id=\"scenario-summary\" data-failed=\"{}\">{}</p>",
-        ui.t("测试场景结果", "Scenario results"),
-        p.scenarios_failed,
-        scenario_summary(ui, p)
+fn scenario_table(ui: &Ui, p: &RuleProposal) -> Markup {
+    let mut out = html!(
+        "<h2>{title}</h2><p id=\"scenario-summary\" data-failed=\"{failed}\">{summary}</p>",
+        title = ui.t("测试场景结果", "Scenario results"),
+        failed = p.scenarios_failed,
+        summary = scenario_summary(ui, p)
     );
     let results = p.scenario_results.as_array().map(Vec::as_slice).unwrap_or_default();
     if results.is_empty() {
         return out;
     }
-    out.push_str("<ul id=\"scenarios\" class=\"changes\">");
-    let with_reasons = |colour: &str, reasons: Vec<&str>| {
-        let colour = Colour::parse(colour).map(|c| ui.colour(c)).unwrap_or_else(|| esc(colour));
+    out.push_literal("<ul id=\"scenarios\" class=\"changes\">");
+    let with_reasons = |colour: &str, reasons: &[String]| {
+        let colour = Colour::parse(colour).map(|c| ui.colour(c).to_string()).unwrap_or_else(|| colour.to_string());
         if reasons.is_empty() {
             colour
         } else {
-            format!("{colour} ({})", esc(&reasons.join(", ")))
+            format!("{colour} ({})", reasons.join(", "))
         }
     };
     let strings = |v: &Value| -> Vec<String> {
@@ -417,25 +400,23 @@ fn scenario_table(ui: &Ui, p: &RuleProposal) -> String {
         let at = Timestamp::parse(at).map(when).unwrap_or_else(|_| at.to_string());
         // The expectation is kept as its JSON (`{"at", "color", "reasons"?}`).
         let expected = match serde_json::from_str::<Value>(r["expected"].as_str().unwrap_or("")) {
-            Ok(e) if e["color"].is_string() => {
-                let reasons = strings(&e["reasons"]);
-                with_reasons(e["color"].as_str().unwrap_or(""), reasons.iter().map(String::as_str).collect())
-            }
-            _ => esc(r["expected"].as_str().unwrap_or("")),
+            Ok(e) if e["color"].is_string() => with_reasons(e["color"].as_str().unwrap_or(""), &strings(&e["reasons"])),
+            _ => r["expected"].as_str().unwrap_or("").to_string(),
         };
-        let reasons = strings(&r["reasons"]);
-        let actual = with_reasons(r["actual"].as_str().unwrap_or(""), reasons.iter().map(String::as_str).collect());
-        let _ = write!(
-            out,
-            "<li data-ok=\"{ok}\"><strong>{}</strong> {} <span class=\"muted\">{}</span><br>{}: {expected} · {}: {actual}</li>",
-            if ok { ui.t("✓ 通过", "✓ passed") } else { ui.t("✗ 未通过", "✗ failed") },
-            esc(r["scenario"].as_str().unwrap_or("")),
-            esc(&at),
-            ui.t("预期", "expected"),
-            ui.t("实际", "actual"),
-        );
+        let actual = with_reasons(r["actual"].as_str().unwrap_or(""), &strings(&r["reasons"]));
+        out.push(html!(
+            "<li data-ok=\"{ok}\"><strong>{verdict}</strong> {scenario} <span class=\"muted\">{at}</span><br>{expected_word}: {expected} · {actual_word}: {actual}</li>",
+            ok = if ok { "true" } else { "false" },
+            verdict = if ok { ui.t("✓ 通过", "✓ passed") } else { ui.t("✗ 未通过", "✗ failed") },
+            scenario = r["scenario"].as_str().unwrap_or(""),
+            at = at,
+            expected_word = ui.t("预期", "expected"),
+            expected = expected,
+            actual_word = ui.t("实际", "actual"),
+            actual = actual,
+        ));
     }
-    out.push_str("</ul>");
+    out.push_literal("</ul>");
     out
 }
 
@@ -443,26 +424,20 @@ fn scenario_table(ui: &Ui, p: &RuleProposal) -> String {
 /// refusal (the proposer, a second approval by the same officer, a failing suite) is
 /// shown on the proposal's page with the status the API would answer.
 pub(crate) async fn approve(
-    ui: Ui,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Official { ui, account, .. }: Official<may::ApproveRules>,
+    PageId(id): PageId,
 ) -> Response {
-    let (ui, account) = match posted_official(ui, &state, &headers, Action::ApproveRules).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let Ok(Path(id)) = path else {
-        return ui.error(StatusCode::NOT_FOUND, "没有这个规则提议", "no such rule proposal");
-    };
-    match state.service.approve_rules(&account, &id).await {
-        // Safe in a path: the service made the id of letters and digits, and found it.
-        Ok(proposal) => see_other(&format!("/staff/rules/{}?approved=1", proposal.id)),
-        Err(e) => match refusal(&ui, e) {
-            Ok((status, problem)) => show(ui, &state, &account, Ok(Path(id)), status, Some(problem)).await,
-            Err(response) => response,
-        },
-    }
+    let result = state.service.approve_rules(&account, &id).await;
+    let (state, account, id) = (&state, &account, &id);
+    // The proposal id in the path is safe: the service made it of letters and digits.
+    redirect_or_refuse(
+        ui,
+        result,
+        |proposal| format!("/staff/rules/{}?approved=1", proposal.id),
+        move |ui, status, problem| show(ui, state, account, id, status, Some(problem)),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -3,18 +3,15 @@
 //! on another device by pasting the key; sign out forgets it. On the demo region, a
 //! visitor may sign in as a sample resident.
 
-use std::collections::HashMap;
-use std::fmt::Write;
-
-use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::Form;
 use healthcode_domain::{Colour, PersonId};
 use healthcode_service::{Reader, ServiceError};
 
-use super::layout::{esc, see_other, Ui};
+use super::extract::Posted;
+use super::layout::{see_other, Ui};
+use super::markup::html;
 use crate::AppState;
 
 /// The cookie that holds a resident's key.
@@ -39,35 +36,14 @@ pub(crate) async fn signed_in(ui: &Ui, state: &AppState) -> Option<PersonId> {
     state.service.resident(key).await.ok()
 }
 
-/// How every resident form post starts: the same-site check, then whose page it is and
-/// who is reading (as `reader_of`). `Err` is the answer to give instead.
-pub(crate) async fn posted_reader(
-    ui: Ui,
-    state: &AppState,
-    headers: &HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    what: &str,
-) -> Result<(Ui, PersonId, Reader), Response> {
-    let ui = ui.posted(headers)?;
-    let (id, reader) = reader_of(&ui, state, path, what).await?;
-    Ok((ui, id, reader))
-}
-
 /// The reader of `id`'s pages: the signed-in resident if they are the person or act for
-/// them (a proxy's read goes into the person's access log). `Err` is the page to show.
-pub(crate) async fn reader_of(
-    ui: &Ui,
-    state: &AppState,
-    path: Result<Path<String>, PathRejection>,
-    what: &str,
-) -> Result<(PersonId, Reader), Response> {
-    let Some(id) = path.ok().and_then(|Path(p)| PersonId::parse(&p).ok()) else {
-        return Err(ui.error(StatusCode::NOT_FOUND, "这不是有效的编号", "not a valid person id"));
-    };
+/// them (a proxy's read goes into the person's access log, as `what`). `Err` is the
+/// answer to give instead: the sign-in page, or a 403 page.
+pub(crate) async fn reader_of(ui: &Ui, state: &AppState, id: &PersonId, what: &str) -> Result<Reader, Response> {
     let Some(key) = ui.cookie(RESIDENT_COOKIE) else {
         return Err(see_other("/signin"));
     };
-    let reader = match state.service.reader_for_resident(key, &id).await {
+    let reader = match state.service.reader_for_resident(key, id).await {
         Ok(reader) => reader,
         // A key replaced at a counter: forget it and ask for the new one.
         Err(ServiceError::Unauthorised(_)) => return Err(see_other_with_key("/signin", None)),
@@ -80,20 +56,18 @@ pub(crate) async fn reader_of(
         }
         Err(e) => return Err(ui.internal("checking a resident's key", e)),
     };
-    if let Err(e) = state.service.record_access(&id, &reader, what).await {
+    if let Err(e) = state.service.record_access(id, &reader, what).await {
         return Err(ui.internal("recording an access", e));
     }
-    Ok((id, reader))
+    Ok(reader)
 }
 
-fn signin_page(ui: Ui, status: StatusCode, problem: Option<String>) -> Response {
-    let mut body = format!("<h1>{}</h1>", ui.t("居民登录", "Resident sign-in"));
+fn signin_page(ui: Ui, status: StatusCode, problem: Option<&str>) -> Response {
+    let mut body = html!("<h1>{title}</h1>", title = ui.t("居民登录", "Resident sign-in"));
     if let Some(problem) = problem {
-        // Already escaped: it comes from `Ui::t`.
-        let _ = write!(body, "<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>");
+        body.push(html!("<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>", problem = problem));
     }
-    let _ = write!(
-        body,
+    body.push(html!(
         r#"<p>{intro}</p><form method="post" action="/signin"><label for="key">{label}</label>
 <input id="key" name="key" required maxlength="80" autocomplete="off" spellcheck="false"> <button type="submit">{submit}</button></form>
 <p>{new} <a href="/register">{register}</a></p><p class="muted">{lost}</p>"#,
@@ -109,26 +83,17 @@ fn signin_page(ui: Ui, status: StatusCode, problem: Option<String>) -> Response 
             "密钥丢失时，请携带证件到社区服务点补发；补发后旧密钥失效。",
             "Lost your key? A community service point replaces it after checking your papers; the old key then stops working."
         ),
-    );
+    ));
     let ui = ui.with_form();
-    ui.page(status, &ui.t("居民登录", "Sign in"), &body)
+    ui.page(status, ui.t("居民登录", "Sign in"), body)
 }
 
 pub(crate) async fn signin_form(ui: Ui) -> Response {
     signin_page(ui, StatusCode::OK, None)
 }
 
-pub(crate) async fn signin(
-    ui: Ui,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let key = form.ok().and_then(|Form(f)| f.get("key").map(|k| k.trim().to_string())).unwrap_or_default();
+pub(crate) async fn signin(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
+    let key = form.get("key").map(|k| k.trim().to_string()).unwrap_or_default();
     match state.service.resident(&key).await {
         Ok(person) => see_other_with_key(&format!("/persons/{person}"), Some(&key)),
         Err(ServiceError::Unauthorised(_)) => {
@@ -139,11 +104,8 @@ pub(crate) async fn signin(
     }
 }
 
-pub(crate) async fn signout(ui: Ui, headers: HeaderMap) -> Response {
-    match ui.posted(&headers) {
-        Ok(_) => see_other_with_key("/", None),
-        Err(refused) => refused,
-    }
+pub(crate) async fn signout(_: Posted) -> Response {
+    see_other_with_key("/", None)
 }
 
 /// My code: the signed-in resident's own page, or the sign-in form.
@@ -165,11 +127,10 @@ pub(crate) async fn demo(ui: Ui, State(state): State<AppState>) -> Response {
         );
     }
     let ui = ui.with_form();
-    let mut body = format!("<h1>{}</h1>", ui.t("示例居民", "Sample residents"));
-    let _ = write!(
-        body,
-        "<p>{}</p>",
-        ui.t(
+    let mut body = html!(
+        "<h1>{title}</h1><p>{intro}</p>",
+        title = ui.t("示例居民", "Sample residents"),
+        intro = ui.t(
             "演示用：每种颜色最多 10 人，点击即以该居民身份登录。",
             "For the demo: up to 10 persons of each colour; a click signs you in as that resident."
         )
@@ -179,45 +140,34 @@ pub(crate) async fn demo(ui: Ui, State(state): State<AppState>) -> Response {
             Ok(codes) => codes,
             Err(e) => return ui.internal("listing codes by colour", e),
         };
-        let _ = write!(
-            body,
-            "<h2><span class=\"swatch {c}\" aria-hidden=\"true\"></span>{}</h2>",
-            ui.colour(colour),
-            c = colour.as_str()
-        );
+        body.push(html!(
+            "<h2><span class=\"swatch {c}\" aria-hidden=\"true\"></span>{name}</h2>",
+            c = colour.as_str(),
+            name = ui.colour(colour),
+        ));
         if codes.is_empty() {
-            let _ = write!(body, "<p>{}</p>", ui.t("无", "None"));
+            body.push(html!("<p>{none}</p>", none = ui.t("无", "None")));
             continue;
         }
-        body.push_str("<ul>");
+        body.push_literal("<ul>");
         for code in codes {
-            let id = esc(code.person.as_str());
-            let _ = write!(
-                body,
-                "<li><form method=\"post\" action=\"/demo/signin\" class=\"inline\"><input type=\"hidden\" name=\"person\" value=\"{id}\"><button type=\"submit\">{} {id}</button></form> {}</li>",
-                ui.t("登录为", "Sign in as"),
-                esc(&code.reasons.join(", "))
-            );
+            body.push(html!(
+                "<li><form method=\"post\" action=\"/demo/signin\" class=\"inline\"><input type=\"hidden\" name=\"person\" value=\"{id}\"><button type=\"submit\">{sign_in_as} {id}</button></form> {reasons}</li>",
+                id = code.person.as_str(),
+                sign_in_as = ui.t("登录为", "Sign in as"),
+                reasons = code.reasons.join(", "),
+            ));
         }
-        body.push_str("</ul>");
+        body.push_literal("</ul>");
     }
-    ui.page(StatusCode::OK, &ui.t("示例居民", "Sample residents"), &body)
+    ui.page(StatusCode::OK, ui.t("示例居民", "Sample residents"), body)
 }
 
-pub(crate) async fn demo_signin(
-    ui: Ui,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
+pub(crate) async fn demo_signin(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
     if !state.demo {
         return ui.error(StatusCode::NOT_FOUND, "仅限演示模式", "Only on the demo region");
     }
-    let person = form.ok().and_then(|Form(f)| f.get("person").and_then(|p| PersonId::parse(p).ok()));
+    let person = form.get("person").and_then(|p| PersonId::parse(p).ok());
     let Some(person) = person else {
         return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
     };

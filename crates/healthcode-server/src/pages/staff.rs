@@ -7,19 +7,18 @@
 //! service methods, which apply the finer rules (jurisdiction, four eyes). There is no
 //! second, weaker path.
 
-use std::collections::HashMap;
-use std::fmt::Write;
+use std::future::Future;
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::Form;
 use healthcode_domain::Role;
 use healthcode_service::ServiceError;
 use healthcode_store::{Account, Approval};
 
-use super::layout::{esc, see_other, url_value, Ui};
+use super::extract::{PageQuery, Posted};
+use super::layout::{see_other, url_value, Ui};
+use super::markup::{html, Markup};
 use crate::api::policy::{allow_key, permits, Action, POLICY};
 use crate::{ApiError, AppState};
 
@@ -79,7 +78,7 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
     }
 }
 
-pub(crate) fn role_words(ui: &Ui, role: Role) -> String {
+pub(crate) fn role_words(ui: &Ui, role: Role) -> &'static str {
     match role {
         Role::DataSource => ui.t("数据来源部门", "data source"),
         Role::VenueOperator => ui.t("场所经营者", "venue operator"),
@@ -105,19 +104,6 @@ pub(crate) async fn official(ui: &Ui, state: &AppState, action: Action) -> Resul
         Err(ApiError::Forbidden(_)) => Err(not_for_this_role(ui)),
         Err(e) => Err(ui.internal("checking a staff session", e)),
     }
-}
-
-/// How every officials' form post starts: the same-site check, then the session and
-/// the role. `Err` is the answer to give instead.
-pub(crate) async fn posted_official(
-    ui: Ui,
-    state: &AppState,
-    headers: &HeaderMap,
-    action: Action,
-) -> Result<(Ui, Account), Response> {
-    let ui = ui.posted(headers)?;
-    let account = official(&ui, state, action).await?;
-    Ok((ui, account))
 }
 
 /// The signed-in account, whatever its role (the staff home).
@@ -149,15 +135,16 @@ fn return_to(path: &str) -> String {
 
 fn not_for_this_role(ui: &Ui) -> Response {
     let title = ui.t("无权访问", "Not allowed");
-    let body = format!(
-        "<h1>{title}</h1><p role=\"alert\" class=\"problem\">{}</p><p><a href=\"/staff\">{}</a></p>",
-        ui.t(
+    let body = html!(
+        "<h1>{title}</h1><p role=\"alert\" class=\"problem\">{why}</p><p><a href=\"/staff\">{back}</a></p>",
+        title = title,
+        why = ui.t(
             "您的账号角色无权使用此页面或执行此操作。如确有需要，请联系系统管理员。",
             "Your account's role may not use this page or take this action. Ask the administrator if you need it."
         ),
-        ui.t("返回工作人员首页，查看您可以做的事", "Back to the officials' home: what you may do"),
+        back = ui.t("返回工作人员首页，查看您可以做的事", "Back to the officials' home: what you may do"),
     );
-    ui.page(StatusCode::FORBIDDEN, &as_text(&title), &body)
+    ui.page(StatusCode::FORBIDDEN, title, body)
 }
 
 /// Where to go after signing in: one of the officials' pages, never another site.
@@ -173,48 +160,40 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// The text of escaped HTML (the inverse of `esc`). These pages build their title once,
-/// escaped for their `<h1>`; the frame escapes the `<title>` again, so it gets the text.
-fn as_text(html: &str) -> String {
-    html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
-}
-
-/// Every officials' page (`title` as escaped HTML, as in its `<h1>`): a bar saying who is signed in, the pages this role may open
+/// Every officials' page: a bar saying who is signed in, the pages this role may open
 /// and the sign-out button, then the page. Pages with forms send their origin.
-pub(crate) fn staff_page(ui: Ui, status: StatusCode, account: &Account, title: &str, body: &str) -> Response {
+pub(crate) fn staff_page(ui: Ui, status: StatusCode, account: &Account, title: &str, body: Markup) -> Response {
     let ui = ui.with_form();
-    let mut bar = format!(
-        "<nav class=\"staffbar\" aria-label=\"{}\"><a href=\"/staff\">{}</a>",
-        ui.t("工作人员菜单", "Officials' menu"),
-        ui.t("工作台", "Officials' home")
+    let mut page = html!(
+        "<nav class=\"staffbar\" aria-label=\"{menu}\"><a href=\"/staff\">{home}</a>",
+        menu = ui.t("工作人员菜单", "Officials' menu"),
+        home = ui.t("工作台", "Officials' home")
     );
     for (path, action, zh, en) in PAGES {
         if permits(*action, account.role) {
-            let _ = write!(bar, "<a href=\"{path}\">{}</a>", ui.t(zh, en));
+            page.push(html!("<a href=\"{path}\">{name}</a>", path = *path, name = ui.t(zh, en)));
         }
     }
-    let _ = write!(
-        bar,
-        "<form method=\"post\" action=\"/staff/logout\"><span class=\"muted\">{} </span><button type=\"submit\">{}</button></form></nav>",
-        esc(&account.username),
-        ui.t("退出登录", "Sign out"),
-    );
-    ui.page(status, &as_text(title), &format!("{bar}{body}"))
+    page.push(html!(
+        "<form method=\"post\" action=\"/staff/logout\"><span class=\"muted\">{username} </span><button type=\"submit\">{sign_out}</button></form></nav>",
+        username = account.username,
+        sign_out = ui.t("退出登录", "Sign out"),
+    ));
+    page.push(body);
+    ui.page(status, title, page)
 }
 
-pub(crate) async fn login_form(ui: Ui, query: crate::api::RawQuery) -> Response {
-    let next = crate::api::query_params(query).ok().and_then(|q| q.get("next").cloned());
-    login_page(ui.with_form(), StatusCode::OK, None, "", &safe_next(next.as_deref()))
+pub(crate) async fn login_form(ui: Ui, query: PageQuery) -> Response {
+    login_page(ui.with_form(), StatusCode::OK, None, "", &safe_next(query.get("next")))
 }
 
-fn login_page(ui: Ui, status: StatusCode, problem: Option<String>, username: &str, next: &str) -> Response {
+fn login_page(ui: Ui, status: StatusCode, problem: Option<&str>, username: &str, next: &str) -> Response {
     let title = ui.t("工作人员登录", "Officials' sign-in");
-    let mut body = format!("<h1>{title}</h1>");
+    let mut body = html!("<h1>{title}</h1>", title = title);
     if let Some(problem) = problem {
-        let _ = write!(body, "<p role=\"alert\" class=\"problem\"><strong>{problem}</strong></p>");
+        body.push(html!("<p role=\"alert\" class=\"problem\"><strong>{problem}</strong></p>", problem = problem));
     }
-    let _ = write!(
-        body,
+    body.push(html!(
         r#"<p>{intro}</p><form method="post" action="/staff/login">
 <input type="hidden" name="next" value="{next}">
 <label for="username">{user}</label><input id="username" name="username" required maxlength="64" autocomplete="username" autocapitalize="none" spellcheck="false" value="{username}">
@@ -224,29 +203,19 @@ fn login_page(ui: Ui, status: StatusCode, problem: Option<String>, username: &st
             "防控办官员与审计员在此登录。居民、场所和核验人员无需登录。",
             "For epidemic-office officers and auditors. Residents, venues and verifiers need no account."
         ),
-        next = esc(next),
+        next = next,
         user = ui.t("用户名", "Username"),
         pass = ui.t("密码", "Password"),
-        username = esc(username),
+        username = username,
         submit = ui.t("登录", "Sign in"),
-    );
-    ui.page(status, &as_text(&title), &body)
+    ));
+    ui.page(status, title, body)
 }
 
 /// Checks the password and keeps the session key in an HttpOnly, SameSite=Strict cookie
 /// that lasts as long as the session. A wrong password and an unknown username get the
 /// same answer (the service makes them take the same time, too).
-pub(crate) async fn login(
-    ui: Ui,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let form = form.map(|Form(f)| f).unwrap_or_default();
+pub(crate) async fn login(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
     let next = safe_next(Some(field("next")));
     let username = field("username").trim();
@@ -273,11 +242,7 @@ pub(crate) async fn login(
 }
 
 /// Ends the session on the server (the key stops working at once) and forgets the cookie.
-pub(crate) async fn logout(ui: Ui, State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
+pub(crate) async fn logout(State(state): State<AppState>, Posted { ui, .. }: Posted) -> Response {
     if let Some(key) = ui.cookie(SESSION_COOKIE).filter(|k| !k.is_empty()) {
         if let Err(e) = state.service.logout(key).await {
             return ui.internal("signing out", e);
@@ -297,52 +262,59 @@ pub(crate) async fn home(ui: Ui, State(state): State<AppState>) -> Response {
         Err(response) => return response,
     };
     let title = ui.t("工作台", "Officials' home");
-    let mut body = format!(
-        "<h1>{title}</h1><p>{}: <strong>{}</strong> · {}{}</p>",
-        ui.t("已登录", "Signed in as"),
-        esc(&account.username),
-        role_words(&ui, account.role),
-        account
-            .jurisdiction
-            .as_deref()
-            .map(|j| format!(" · {} {}", ui.t("辖区", "jurisdiction"), esc(j)))
-            .unwrap_or_default(),
+    let jurisdiction = match account.jurisdiction.as_deref() {
+        Some(j) => html!(" · {word} {j}", word = ui.t("辖区", "jurisdiction"), j = j),
+        None => Markup::new(),
+    };
+    let mut body = html!(
+        "<h1>{title}</h1><p>{signed_in}: <strong>{username}</strong> · {role}{jurisdiction}</p>",
+        title = title,
+        signed_in = ui.t("已登录", "Signed in as"),
+        username = account.username,
+        role = role_words(&ui, account.role),
+        jurisdiction = jurisdiction,
     );
-    let pages: Vec<_> = PAGES.iter().filter(|(_, action, _, _)| permits(*action, account.role)).collect();
-    let _ = write!(body, "<h2>{}</h2><ul>", ui.t("页面", "Pages"));
-    for (path, _, zh, en) in pages {
-        let _ = write!(body, "<li><a href=\"{path}\">{}</a></li>", ui.t(zh, en));
+    body.push(html!("<h2>{pages}</h2><ul>", pages = ui.t("页面", "Pages")));
+    for (path, _, zh, en) in PAGES.iter().filter(|(_, action, _, _)| permits(*action, account.role)) {
+        body.push(html!("<li><a href=\"{path}\">{name}</a></li>", path = *path, name = ui.t(zh, en)));
     }
-    let _ = write!(body, "<li><a href=\"/dashboard\">{}</a></li></ul>", ui.t("数据看板", "Dashboard"));
-    let _ = write!(body, "<h2>{}</h2><ul id=\"may-do\">", ui.t("您的角色可以", "Your role may"));
+    body.push(html!(
+        "<li><a href=\"/dashboard\">{dashboard}</a></li></ul><h2>{may}</h2><ul id=\"may-do\">",
+        dashboard = ui.t("数据看板", "Dashboard"),
+        may = ui.t("您的角色可以", "Your role may"),
+    ));
     let mut any = false;
     for (action, roles) in POLICY {
         if roles.contains(&account.role) {
             let (zh, en) = action_words(*action);
-            let _ = write!(body, "<li>{}</li>", ui.t(zh, en));
+            body.push(html!("<li>{words}</li>", words = ui.t(zh, en)));
             any = true;
         }
     }
     if !any {
-        let _ = write!(body, "<li>{}</li>", ui.t("只能查看公开页面", "Read the public pages only"));
+        body.push(html!("<li>{words}</li>", words = ui.t("只能查看公开页面", "Read the public pages only")));
     }
-    body.push_str("</ul>");
-    let _ = write!(
-        body,
-        "<p class=\"muted\">{}</p>",
-        ui.t(
+    body.push_literal("</ul>");
+    body.push(html!(
+        "<p class=\"muted\">{note}</p>",
+        note = ui.t(
             "每一次批准都记入透明日志；管理决定与规则变更须两位省级官员（均非提议人）批准。",
             "Every approval is written to the transparency log; decisions and rule changes need two provincial officers, neither the proposer."
         )
-    );
-    staff_page(ui, StatusCode::OK, &account, &title, &body)
+    ));
+    staff_page(ui, StatusCode::OK, &account, title, body)
 }
 
 /// Why this officer gets no Approve button on something proposed by `proposed_by` that
 /// already has `approvals`, if the four-eyes rules rule them out. The service alone
 /// decides (an approval posted anyway is refused, and the page says why); this only
 /// spares an officer a button that can only be refused.
-pub(crate) fn four_eyes_note(ui: &Ui, account: &Account, proposed_by: &str, approvals: &[Approval]) -> Option<String> {
+pub(crate) fn four_eyes_note(
+    ui: &Ui,
+    account: &Account,
+    proposed_by: &str,
+    approvals: &[Approval],
+) -> Option<&'static str> {
     if proposed_by == account.username {
         Some(ui.t(
             "您是提议人，不能批准自己的提议：须由其他省级官员批准。",
@@ -358,12 +330,54 @@ pub(crate) fn four_eyes_note(ui: &Ui, account: &Account, proposed_by: &str, appr
     }
 }
 
+/// How an officials' form post ends: on success, a redirect to the page that shows the
+/// result (`done` names it); on a refusal, the form's page again (`again`) with the
+/// status the JSON API would answer and the reason (`refusal`); a fault of ours is logged.
+pub(crate) async fn redirect_or_refuse<T, Page>(
+    ui: Ui,
+    result: Result<T, ServiceError>,
+    done: impl FnOnce(T) -> String,
+    again: impl FnOnce(Ui, StatusCode, Markup) -> Page,
+) -> Response
+where
+    Page: Future<Output = Response>,
+{
+    match result {
+        Ok(value) => see_other(&done(value)),
+        Err(e) => match refusal(&ui, e) {
+            Ok((status, problem)) => again(ui, status, problem).await,
+            Err(response) => response,
+        },
+    }
+}
+
+/// A small form with one button that posts to `action` (an Approve button).
+pub(crate) fn post_button(action: &str, label: &str) -> Markup {
+    html!(
+        "<form class=\"inline\" method=\"post\" action=\"{action}\"><button type=\"submit\">{label}</button></form>",
+        action = action,
+        label = label,
+    )
+}
+
+/// What the last form did, after its redirect (`?approved=1`, `?proposed=1`).
+pub(crate) fn done_message(ui: &Ui, query: &PageQuery) -> Option<Markup> {
+    let said = if query.get("approved").is_some() {
+        ui.t("您的批准已记录。", "Your approval is recorded.")
+    } else if query.get("proposed").is_some() {
+        ui.t("提议已提交，待另一位省级官员批准。", "Proposed; it waits for another provincial officer's approval.")
+    } else {
+        return None;
+    };
+    Some(html!("<p role=\"status\" class=\"done\">{said}</p>", said = said))
+}
+
 /// A service's refusal as a page shows it: the status the JSON API would answer and a
 /// box saying why. The service's own words (English) are always shown; the common
 /// four-eyes refusals get a Chinese gloss. `Err` for a fault of ours (logged, not shown).
 // The error is the page to answer with, made once per request (as `Ui::posted`'s).
 #[allow(clippy::result_large_err)]
-pub(crate) fn refusal(ui: &Ui, e: ServiceError) -> Result<(StatusCode, String), Response> {
+pub(crate) fn refusal(ui: &Ui, e: ServiceError) -> Result<(StatusCode, Markup), Response> {
     let e = ApiError::from(e);
     let (status, _) = e.status_and_code();
     if status.is_server_error() {
@@ -388,15 +402,19 @@ pub(crate) fn refusal(ui: &Ui, e: ServiceError) -> Result<(StatusCode, String), 
     .iter()
     .find(|(english, _)| message.contains(english))
     .filter(|_| !ui.en())
-    .map(|(_, zh)| format!("<br>{}", esc(zh)))
+    .map(|(_, zh)| html!("<br>{zh}", zh = *zh))
     .unwrap_or_default();
-    let field = e.field().map(|f| format!(" (<code>{}</code>)", esc(f))).unwrap_or_default();
-    let lang = if ui.en() { "" } else { " lang=\"en\"" };
-    let html = format!(
-        "<div role=\"alert\" class=\"problem\"><strong>{headline}</strong>{gloss}<br><span{lang}>{}</span>{field}</div>",
-        esc(&message)
+    let field = e.field().map(|f| html!(" (<code>{f}</code>)", f = f)).unwrap_or_default();
+    let lang = Markup::literal(if ui.en() { "" } else { " lang=\"en\"" });
+    let problem = html!(
+        "<div role=\"alert\" class=\"problem\"><strong>{headline}</strong>{gloss}<br><span{lang}>{message}</span>{field}</div>",
+        headline = headline,
+        gloss = gloss,
+        lang = lang,
+        message = message,
+        field = field,
     );
-    Ok((status, html))
+    Ok((status, problem))
 }
 
 #[cfg(test)]
@@ -411,12 +429,6 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/staff", "{bad}");
         }
         assert_eq!(safe_next(None), "/staff");
-    }
-
-    #[test]
-    fn titles_are_escaped_once() {
-        let tricky = r#"Officials' <home> & "more""#;
-        assert_eq!(super::as_text(&crate::pages::layout::esc(tricky)), tricky);
     }
 
     #[test]

@@ -3,24 +3,25 @@
 //! changes colour before a provincial officer other than the one who confirmed approves
 //! the confirmation; then it is the health department's evidence like any other.
 
-use std::fmt::Write;
-
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_service::Trace;
+use healthcode_service::{ServiceError, Trace};
 use healthcode_store::Account;
 
-use super::layout::{esc, see_other, when, Ui};
-use super::staff::{four_eyes_note, official, posted_official, refusal, staff_page};
-use crate::api::policy::{permits, Action};
+use super::extract::{Official, PageId, Posted};
+use super::layout::{when, Ui};
+use super::markup::{html, Markup};
+use super::staff::{four_eyes_note, redirect_or_refuse, staff_page};
+use crate::api::policy::{may, permits, Action};
 use crate::AppState;
 
-fn trace_form(ui: &Ui) -> String {
-    format!(
+/// A form with repeated names (the contacts' checkboxes), in order.
+type Pairs = Vec<(String, String)>;
+
+fn trace_form(ui: &Ui) -> Markup {
+    html!(
         r#"<form method="post" action="/staff/traces"><label for="case">{case}</label><input id="case" name="case" required maxlength="64" autocomplete="off">
 <label for="days">{days}</label><input id="days" name="days" type="number" min="1" max="28" value="14" inputmode="numeric">
 <label for="window">{window}</label><input id="window" name="window" type="number" min="1" max="240" value="30" inputmode="numeric">
@@ -32,147 +33,136 @@ fn trace_form(ui: &Ui) -> String {
     )
 }
 
-pub(crate) async fn page(ui: Ui, State(state): State<AppState>) -> Response {
-    let account = match official(&ui, &state, Action::TraceContacts).await {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
+fn search_page(ui: Ui, account: &Account, status: StatusCode, problem: Option<Markup>) -> Response {
     let title = ui.t("场所密接排查", "Contact tracing from check-ins");
-    let body = format!(
-        "<h1>{title}</h1><p class=\"muted\">{}</p>{}",
-        ui.t(
+    let body = html!(
+        "<h1>{title}</h1>{problem}<p class=\"muted\">{intro}</p>{form}",
+        title = title,
+        problem = problem.unwrap_or_default(),
+        intro = ui.t(
             "列出与病例（阳性或确诊、疑似、无症状，且在您的辖区内）在同一场所、时间窗口内登记的人员。您的确认须经另一位省级官员批准后，才作为卫健部门的密接证据改变健康码。每次查找都记入相关人员的访问记录。",
             "Lists the persons admitted at the venues of a case (a positive test, or a confirmed, suspected or asymptomatic diagnosis, within your jurisdiction) within the window. Your confirmation changes codes, as the health department's close-contact evidence, only when another provincial officer approves it. Every search is in each listed person's access log."
         ),
-        trace_form(&ui)
+        form = trace_form(&ui)
     );
-    staff_page(ui, StatusCode::OK, &account, &title, &body)
+    staff_page(ui, status, account, title, body)
 }
 
-fn trace_page(ui: Ui, account: &Account, trace: &Trace, status: StatusCode, problem: Option<String>) -> Response {
+pub(crate) async fn page(Official { ui, account, .. }: Official<may::TraceContacts>) -> Response {
+    search_page(ui, &account, StatusCode::OK, None)
+}
+
+fn trace_page(ui: Ui, account: &Account, trace: &Trace, status: StatusCode, problem: Option<Markup>) -> Response {
     let title = ui.t("密接排查结果", "Contacts found");
-    let mut body = format!("<h1>{title}</h1>");
-    if let Some(problem) = problem {
-        body.push_str(&problem);
-    }
-    let _ = write!(
-        body,
-        "<p>{} <code>{}</code> · {} – {} · {} {} {}</p>",
-        ui.t("病例", "Case"),
-        esc(trace.case.as_str()),
-        esc(&when(trace.from)),
-        esc(&when(trace.to)),
-        ui.t("窗口", "window"),
-        trace.window_minutes,
-        ui.t("分钟", "minutes"),
+    let mut body = html!(
+        "<h1>{title}</h1>{problem}<p>{case_word} <code>{case}</code> · {from} – {to} · {window_word} {window} {minutes}</p>",
+        title = title,
+        problem = problem.unwrap_or_default(),
+        case_word = ui.t("病例", "Case"),
+        case = trace.case.as_str(),
+        from = when(trace.from),
+        to = when(trace.to),
+        window_word = ui.t("窗口", "window"),
+        window = trace.window_minutes,
+        minutes = ui.t("分钟", "minutes"),
     );
     if let Some(pending) = &trace.pending {
         let action = if !permits(Action::ApproveTrace, account.role) {
-            String::new()
+            Markup::new()
         } else if let Some(why) = four_eyes_note(&ui, account, &pending.proposed_by, &[]) {
-            format!("<p class=\"muted\">{why}</p>")
+            html!("<p class=\"muted\">{why}</p>", why = why)
         } else {
-            format!(
-                "<form method=\"post\" action=\"/staff/traces/{}/approve\"><button type=\"submit\" id=\"approve-trace\">{}</button></form>",
-                esc(&trace.id),
-                ui.t("批准：这些人员成为密接", "Approve: these persons become close contacts")
+            html!(
+                "<form method=\"post\" action=\"/staff/traces/{id}/approve\"><button type=\"submit\" id=\"approve-trace\">{approve}</button></form>",
+                id = trace.id,
+                approve = ui.t("批准：这些人员成为密接", "Approve: these persons become close contacts")
             )
         };
-        let _ = write!(
-            body,
-            "<article class=\"notice\" id=\"pending\"><h2>{}</h2><p>{} {} · {} · {} {}</p>{action}</article>",
-            ui.t("待批准的确认", "Confirmation awaiting approval"),
-            ui.t("确认人：", "Confirmed by"),
-            esc(&pending.proposed_by),
-            esc(&when(pending.proposed_at)),
-            pending.persons.len(),
-            ui.t("人", "persons"),
-        );
+        body.push(html!(
+            "<article class=\"notice\" id=\"pending\"><h2>{heading}</h2><p>{by_word} {by} · {at} · {n} {persons}</p>{action}</article>",
+            heading = ui.t("待批准的确认", "Confirmation awaiting approval"),
+            by_word = ui.t("确认人：", "Confirmed by"),
+            by = pending.proposed_by,
+            at = when(pending.proposed_at),
+            n = pending.persons.len(),
+            persons = ui.t("人", "persons"),
+            action = action,
+        ));
     }
     if trace.contacts.is_empty() {
-        let _ = write!(body, "<p>{}</p>", ui.t("没有找到同场所的人员。", "Nobody was admitted near the case."));
-        return staff_page(ui, status, account, &title, &body);
+        body.push(html!("<p>{none}</p>", none = ui.t("没有找到同场所的人员。", "Nobody was admitted near the case.")));
+        return staff_page(ui, status, account, title, body);
     }
-    let _ = write!(
-        body,
-        "<form method=\"post\" action=\"/staff/traces/{}/confirm\"><div class=\"scroll\"><table id=\"contacts\"><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr>",
-        esc(&trace.id),
-        ui.t("确认", "Confirm"),
-        ui.t("人员", "Person"),
-        ui.t("场所", "Venue"),
-        ui.t("病例 / 此人到场", "Case / contact admitted"),
-        ui.t("相隔", "Gap"),
-    );
+    body.push(html!(
+        "<form method=\"post\" action=\"/staff/traces/{id}/confirm\"><div class=\"scroll\"><table id=\"contacts\"><tr><th scope=\"col\">{confirm}</th><th scope=\"col\">{person}</th><th scope=\"col\">{venue}</th><th scope=\"col\">{times}</th><th scope=\"col\">{gap}</th></tr>",
+        id = trace.id,
+        confirm = ui.t("确认", "Confirm"),
+        person = ui.t("人员", "Person"),
+        venue = ui.t("场所", "Venue"),
+        times = ui.t("病例 / 此人到场", "Case / contact admitted"),
+        gap = ui.t("相隔", "Gap"),
+    ));
     for (i, c) in trace.contacts.iter().enumerate() {
         let pending = trace.pending.as_ref().is_some_and(|p| p.persons.contains(&c.person));
         let check = if trace.confirmed.contains(&c.person) {
-            ui.t("已确认", "confirmed")
+            Markup::text(ui.t("已确认", "confirmed"))
         } else if pending {
-            ui.t("待批准", "awaiting approval")
+            Markup::text(ui.t("待批准", "awaiting approval"))
         } else {
-            format!(
-                "<input type=\"checkbox\" id=\"c{i}\" name=\"person\" value=\"{}\"><label class=\"inline\" for=\"c{i}\">{}</label>",
-                esc(c.person.as_str()),
-                ui.t("密接", "contact")
+            html!(
+                "<input type=\"checkbox\" id=\"c{i}\" name=\"person\" value=\"{person}\"><label class=\"inline\" for=\"c{i}\">{contact}</label>",
+                i = i,
+                person = c.person.as_str(),
+                contact = ui.t("密接", "contact")
             )
         };
-        let _ = write!(
-            body,
-            "<tr><td>{check}</td><td><code>{}</code></td><td>{}</td><td>{} / {}</td><td>{} {}</td></tr>",
-            esc(c.person.as_str()),
-            esc(&c.venue),
-            esc(&when(c.case_at)),
-            esc(&when(c.contact_at)),
-            c.gap_minutes,
-            ui.t("分钟", "min"),
-        );
+        body.push(html!(
+            "<tr><td>{check}</td><td><code>{person}</code></td><td>{venue}</td><td>{case_at} / {contact_at}</td><td>{gap} {min}</td></tr>",
+            check = check,
+            person = c.person.as_str(),
+            venue = c.venue,
+            case_at = when(c.case_at),
+            contact_at = when(c.contact_at),
+            gap = c.gap_minutes,
+            min = ui.t("分钟", "min"),
+        ));
     }
-    let _ = write!(
-        body,
-        "</table></div><button type=\"submit\">{}</button></form>",
-        ui.t("确认所选为密接", "Confirm the chosen as close contacts")
-    );
-    staff_page(ui, status, account, &title, &body)
+    body.push(html!(
+        "</table></div><button type=\"submit\">{submit}</button></form>",
+        submit = ui.t("确认所选为密接", "Confirm the chosen as close contacts")
+    ));
+    staff_page(ui, status, account, title, body)
 }
 
 pub(crate) async fn trace(
-    ui: Ui,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let (ui, account) = match posted_official(ui, &state, &headers, Action::TraceContacts).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let form = form.map(|Form(f)| f).unwrap_or_default();
+    Official { account, .. }: Official<may::TraceContacts>,
+    Posted { ui, form }: Posted<Pairs>,
+) -> Result<Response, Response> {
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
     let Some(case) = field("case").and_then(|c| PersonId::parse(&c).ok()) else {
-        return ui.error(StatusCode::UNPROCESSABLE_ENTITY, "病例编号无效", "not a valid person id");
+        return Err(ui.error(StatusCode::UNPROCESSABLE_ENTITY, "病例编号无效", "not a valid person id"));
     };
     let days: i64 = field("days").and_then(|d| d.parse().ok()).unwrap_or(14);
     let window: i64 = field("window").and_then(|w| w.parse().ok()).unwrap_or(30);
     let to = state.service.now();
     let from = Timestamp::from_millis(to.as_millis() - days.clamp(1, 28) * 86_400_000);
-    match state.service.trace_contacts(&account, case, from, to, window).await {
-        Ok(trace) => see_other(&format!("/staff/traces/{}", trace.id)),
-        Err(e) => match refusal(&ui, e) {
-            Ok((status, problem)) => {
-                let title = ui.t("场所密接排查", "Contact tracing from check-ins");
-                let body = format!("<h1>{title}</h1>{problem}{}", trace_form(&ui));
-                staff_page(ui, status, &account, &title, &body)
-            }
-            Err(response) => response,
-        },
-    }
+    let result = state.service.trace_contacts(&account, case, from, to, window).await;
+    let account = &account;
+    Ok(redirect_or_refuse(
+        ui,
+        result,
+        |trace| format!("/staff/traces/{}", trace.id),
+        move |ui, status, problem| async move { search_page(ui, account, status, Some(problem)) },
+    )
+    .await)
 }
 
-pub(crate) async fn show(ui: Ui, State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> Response {
-    let account = match official(&ui, &state, Action::TraceContacts).await {
-        Ok(account) => account,
-        Err(response) => return response,
-    };
-    let Ok(Path(id)) = path else { return ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace") };
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    Official { ui, account, .. }: Official<may::TraceContacts>,
+    PageId(id): PageId,
+) -> Response {
     match state.service.trace(&account, &id).await {
         Ok(Some(trace)) => trace_page(ui, &account, &trace, StatusCode::OK, None),
         Ok(None) => ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace"),
@@ -181,52 +171,39 @@ pub(crate) async fn show(ui: Ui, State(state): State<AppState>, path: Result<Pat
 }
 
 pub(crate) async fn confirm(
-    ui: Ui,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    Official { account, .. }: Official<may::TraceContacts>,
+    PageId(id): PageId,
+    Posted { ui, form }: Posted<Pairs>,
 ) -> Response {
-    let (ui, account) = match posted_official(ui, &state, &headers, Action::TraceContacts).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let Ok(Path(id)) = path else { return ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace") };
-    let persons: Vec<PersonId> = form
-        .map(|Form(f)| f)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| k == "person")
-        .filter_map(|(_, v)| PersonId::parse(&v).ok())
-        .collect();
-    match state.service.confirm_trace(&account, &id, &persons).await {
-        Ok(_) => see_other(&format!("/staff/traces/{id}")),
-        Err(e) => match (refusal(&ui, e), state.service.trace(&account, &id).await) {
-            (Ok((status, problem)), Ok(Some(trace))) => trace_page(ui, &account, &trace, status, Some(problem)),
-            (Ok((status, problem)), _) => ui.page(status, &ui.t("错误", "Error"), &problem),
-            (Err(response), _) => response,
-        },
-    }
+    let persons: Vec<PersonId> =
+        form.into_iter().filter(|(k, _)| k == "person").filter_map(|(_, v)| PersonId::parse(&v).ok()).collect();
+    let result = state.service.confirm_trace(&account, &id, &persons).await;
+    after(ui, &state, &account, &id, result).await
 }
 
 /// The same service call as `POST /v1/traces/{id}/approve`.
 pub(crate) async fn approve(
-    ui: Ui,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    Official { ui, account, .. }: Official<may::ApproveTrace>,
+    PageId(id): PageId,
 ) -> Response {
-    let (ui, account) = match posted_official(ui, &state, &headers, Action::ApproveTrace).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let Ok(Path(id)) = path else { return ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace") };
-    match state.service.approve_trace(&account, &id).await {
-        Ok(_) => see_other(&format!("/staff/traces/{id}")),
-        Err(e) => match (refusal(&ui, e), state.service.trace(&account, &id).await) {
-            (Ok((status, problem)), Ok(Some(trace))) => trace_page(ui, &account, &trace, status, Some(problem)),
-            (Ok((status, problem)), _) => ui.page(status, &ui.t("错误", "Error"), &problem),
-            (Err(response), _) => response,
+    let result = state.service.approve_trace(&account, &id).await;
+    after(ui, &state, &account, &id, result).await
+}
+
+/// After a confirmation or an approval: back to the trace, or the trace with the refusal.
+async fn after(ui: Ui, state: &AppState, account: &Account, id: &str, result: Result<Trace, ServiceError>) -> Response {
+    redirect_or_refuse(
+        ui,
+        result,
+        |_| format!("/staff/traces/{id}"),
+        |ui, status, problem| async move {
+            match state.service.trace(account, id).await {
+                Ok(Some(trace)) => trace_page(ui, account, &trace, status, Some(problem)),
+                _ => ui.page(status, ui.t("错误", "Error"), problem),
+            }
         },
-    }
+    )
+    .await
 }

@@ -5,30 +5,23 @@
 //! venue's own pages (`/venues/{id}`): other venues' pages and the rest of the site never
 //! receive it, and no script can read it.
 
-use std::collections::HashMap;
-use std::fmt::Write;
-
-use axum::extract::rejection::{FormRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::Form;
 use healthcode_domain::{AccessOutcome, AreaCode, PersonId, VenueCategory};
 use healthcode_service::{DoorDecision, NewVenue, ServiceError};
 use healthcode_store::VenueRecord;
 
-use super::layout::{esc, same_origin, see_other, when, Ui};
-use super::resident::inline_svg;
-use crate::api::{query_params, RawQuery};
+use super::extract::{PageId, PageQuery, Posted};
+use super::layout::{see_other, when, Ui};
+use super::markup::{html, Markup};
 use crate::AppState;
 
 const KEY_COOKIE: &str = "operator_key";
 
 /// A venue id as we issue them (`v` + hex): safe in a path and a cookie as is.
-fn venue_id(path: Result<Path<String>, PathRejection>) -> Option<String> {
-    let Path(id) = path.ok()?;
-    (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then_some(id)
+fn venue_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn key_cookie(venue: &str, key: &str) -> HeaderValue {
@@ -37,26 +30,36 @@ fn key_cookie(venue: &str, key: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("operator_key=; Max-Age=0"))
 }
 
-pub(crate) fn category_name(ui: &Ui, category: VenueCategory) -> String {
+pub(crate) fn category_name(ui: &Ui, category: VenueCategory) -> &'static str {
     let (zh, en) = category.title();
     ui.t(zh, en)
+}
+
+/// Every category as `<option>`s, `chosen` selected.
+pub(crate) fn category_options(ui: &Ui, chosen: VenueCategory) -> Markup {
+    VenueCategory::ALL
+        .iter()
+        .map(|category| {
+            html!(
+                "<option value=\"{value}\"{selected}>{name}</option>",
+                value = category.as_str(),
+                selected = Markup::literal(if *category == chosen { " selected" } else { "" }),
+                name = category_name(ui, *category),
+            )
+        })
+        .collect()
 }
 
 pub(crate) async fn register_form(ui: Ui) -> Response {
     register_page(ui.with_form(), StatusCode::OK, None)
 }
 
-fn register_page(ui: Ui, status: StatusCode, problem: Option<String>) -> Response {
-    let mut body = format!("<h1>{}</h1>", ui.t("场所登记", "Register a venue"));
+fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>) -> Response {
+    let mut body = html!("<h1>{title}</h1>", title = ui.t("场所登记", "Register a venue"));
     if let Some(problem) = problem {
-        let _ = write!(body, "<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>");
+        body.push(html!("<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>", problem = problem));
     }
-    let mut options = String::new();
-    for category in VenueCategory::ALL {
-        let _ = write!(options, "<option value=\"{}\">{}</option>", category.as_str(), category_name(&ui, *category));
-    }
-    let _ = write!(
-        body,
+    body.push(html!(
         r#"<form method="post" action="/venues/new">
 <label for="name">{name}</label><input id="name" name="name" required maxlength="64">
 <label for="category">{category}</label><select id="category" name="category">{options}</select>
@@ -64,6 +67,7 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<String>) -> Respons
 <button type="submit">{submit}</button></form><p class="muted">{note}</p>"#,
         name = ui.t("场所名称", "Venue name"),
         category = ui.t("场所类别（决定各色码的管理措施）", "Category (decides the measures for each colour)"),
+        options = category_options(&ui, VenueCategory::General),
         area = ui.t("所在地区代码", "Area code"),
         optional = ui.t("（可选）", "(optional)"),
         submit = ui.t("登记场所", "Register the venue"),
@@ -71,23 +75,11 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<String>) -> Respons
             "登记后会显示一次管理密钥，并保存在本浏览器中（仅限本场所页面）。",
             "After registering, the operator key is shown once and kept in this browser (for this venue's pages only)."
         ),
-    );
-    ui.page(status, &ui.t("场所登记", "Register a venue"), &body)
+    ));
+    ui.page(status, ui.t("场所登记", "Register a venue"), body)
 }
 
-pub(crate) async fn register(
-    ui: Ui,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let Ok(Form(form)) = form else {
-        return register_page(ui, StatusCode::BAD_REQUEST, None);
-    };
+pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
     let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let Ok(category) = VenueCategory::parse(field("category").unwrap_or("")) else {
         let m = ui.t("请选择场所类别", "Choose a category");
@@ -96,8 +88,9 @@ pub(crate) async fn register(
     let area = match field("area").map(AreaCode::parse).transpose() {
         Ok(area) => area,
         Err(e) => {
-            let m = ui.t(&format!("地区代码有误：{e}"), &format!("The area code is not valid: {e}"));
-            return register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(m));
+            let (zh, en) = (format!("地区代码有误：{e}"), format!("The area code is not valid: {e}"));
+            let m = ui.t(&zh, &en).to_string();
+            return register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(&m));
         }
     };
     let name = field("name").unwrap_or("").to_string();
@@ -126,11 +119,11 @@ async fn operated(ui: &Ui, state: &AppState, id: &str) -> Result<Option<VenueRec
     }
 }
 
-async fn public(ui: &Ui, state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<VenueRecord, Response> {
-    let Some(id) = venue_id(path) else {
+async fn public(ui: &Ui, state: &AppState, id: &str) -> Result<VenueRecord, Response> {
+    if !venue_id(id) {
         return Err(ui.error(StatusCode::NOT_FOUND, "没有这个场所", "no such venue"));
-    };
-    match state.service.venue(&id).await {
+    }
+    match state.service.venue(id).await {
         Ok(venue) => Ok(venue),
         Err(ServiceError::UnknownVenue(_)) => Err(ui.error(StatusCode::NOT_FOUND, "没有这个场所", "no such venue")),
         Err(e) => Err(ui.internal("reading a venue", e)),
@@ -141,89 +134,73 @@ async fn public(ui: &Ui, state: &AppState, path: Result<Path<String>, PathReject
 pub(crate) async fn venue(
     ui: Ui,
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    query: RawQuery,
-) -> Response {
+    PageId(id): PageId,
+    query: PageQuery,
+) -> Result<Response, Response> {
     let ui = ui.with_form();
-    let venue = match public(&ui, &state, path).await {
-        Ok(venue) => venue,
-        Err(page) => return page,
-    };
-    let operated = match operated(&ui, &state, &venue.id).await {
-        Ok(operated) => operated,
-        Err(page) => return page,
-    };
-    let id = esc(&venue.id);
-    let mut body =
-        format!("<h1>{}</h1><p>{} · <code>{id}</code></p>", esc(&venue.name), category_name(&ui, venue.category));
+    let venue = public(&ui, &state, &id).await?;
+    let operated = operated(&ui, &state, &venue.id).await?;
+    let mut body = html!(
+        "<h1>{name}</h1><p>{category} · <code>{id}</code></p>",
+        name = venue.name,
+        category = category_name(&ui, venue.category),
+        id = venue.id,
+    );
     if operated.is_none() {
-        let _ = write!(
-            body,
-            r#"<form method="post" action="/venues/{id}/key"><label for="key">{}</label><input id="key" name="key" required autocomplete="off" maxlength="128"><button type="submit">{}</button></form>"#,
-            ui.t(
+        body.push(html!(
+            r#"<form method="post" action="/venues/{id}/key"><label for="key">{label}</label><input id="key" name="key" required autocomplete="off" maxlength="128"><button type="submit">{save}</button></form>"#,
+            id = venue.id,
+            label = ui.t(
                 "输入管理密钥以展示场所码和查看今日登记",
                 "Enter the operator key to display the venue code and see today's check-ins"
             ),
-            ui.t("保存密钥", "Save the key"),
-        );
-        return ui.page(StatusCode::OK, &venue.name, &body);
+            save = ui.t("保存密钥", "Save the key"),
+        ));
+        return Ok(ui.page(StatusCode::OK, &venue.name, body));
     }
-    let new = query_params(query).map(|q| q.contains_key("new")).unwrap_or(false);
-    if new {
+    if query.get("new").is_some() {
         if let Some(key) = ui.cookie(KEY_COOKIE) {
-            let _ = write!(
-                body,
-                "<div class=\"notice\" role=\"status\"><p>{}</p><p><code id=\"operator-key\">{}</code></p></div>",
-                ui.t(
+            body.push(html!(
+                "<div class=\"notice\" role=\"status\"><p>{note}</p><p><code id=\"operator-key\">{key}</code></p></div>",
+                note = ui.t(
                     "场所已登记。请抄下管理密钥：只显示这一次。",
                     "The venue is registered. Write down the operator key: it is shown this once."
                 ),
-                esc(key)
-            );
+                key = key,
+            ));
         }
     }
-    let (from, to) = crate::api::venues::today(state.service.now());
-    let counts = match state.service.checkin_counts(&venue.id, from, to).await {
-        Ok(counts) => counts,
-        Err(e) => return ui.internal("counting check-ins", e),
-    };
+    let (from, to) = crate::api::doors::today(state.service.now());
+    let counts =
+        state.service.checkin_counts(&venue.id, from, to).await.map_err(|e| ui.internal("counting check-ins", e))?;
     let count = |o: AccessOutcome| counts.iter().find(|(c, _)| *c == o).map_or(0, |(_, n)| *n);
-    let _ = write!(
-        body,
-        "<h2>{}</h2><table id=\"today\"><tr><th scope=\"row\">{}</th><td data-outcome=\"allow\">{}</td></tr><tr><th scope=\"row\">{}</th><td data-outcome=\"allow_with_mask\">{}</td></tr><tr><th scope=\"row\">{}</th><td data-outcome=\"deny\">{}</td></tr></table>",
-        ui.t("今日登记", "Today's check-ins"),
-        ui.t("通行", "Allowed"),
-        count(AccessOutcome::Allow),
-        ui.t("戴口罩通行", "Allowed with a mask"),
-        count(AccessOutcome::AllowWithMask),
-        ui.t("劝阻", "Denied"),
-        count(AccessOutcome::Deny),
-    );
-    let _ = write!(
-        body,
-        "<p><a href=\"/venues/{id}/display\">{}</a></p>",
-        ui.t("全屏展示场所码", "Show the venue code full screen"),
-    );
-    ui.page(StatusCode::OK, &venue.name, &body)
+    body.push(html!(
+        "<h2>{today}</h2><table id=\"today\"><tr><th scope=\"row\">{allowed}</th><td data-outcome=\"allow\">{allow}</td></tr><tr><th scope=\"row\">{masked}</th><td data-outcome=\"allow_with_mask\">{mask}</td></tr><tr><th scope=\"row\">{denied}</th><td data-outcome=\"deny\">{deny}</td></tr></table>",
+        today = ui.t("今日登记", "Today's check-ins"),
+        allowed = ui.t("通行", "Allowed"),
+        allow = count(AccessOutcome::Allow),
+        masked = ui.t("戴口罩通行", "Allowed with a mask"),
+        mask = count(AccessOutcome::AllowWithMask),
+        denied = ui.t("劝阻", "Denied"),
+        deny = count(AccessOutcome::Deny),
+    ));
+    body.push(html!(
+        "<p><a href=\"/venues/{id}/display\">{display}</a></p>",
+        id = venue.id,
+        display = ui.t("全屏展示场所码", "Show the venue code full screen"),
+    ));
+    Ok(ui.page(StatusCode::OK, &venue.name, body))
 }
 
 /// The key form's target: keeps a correct key in the venue's cookie.
 pub(crate) async fn save_key(
-    ui: Ui,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    if !same_origin(&headers) {
-        return ui.cross_site();
-    }
-    let venue = match public(&ui, &state, path).await {
-        Ok(venue) => venue,
-        Err(page) => return page,
-    };
-    let key = form.ok().and_then(|Form(f)| f.get("key").map(|k| k.trim().to_string())).unwrap_or_default();
-    match state.service.venue_for_operator(&venue.id, &key).await {
+    PageId(id): PageId,
+    Posted { ui, form }: Posted,
+) -> Result<Response, Response> {
+    let venue = public(&ui, &state, &id).await?;
+    let key = form.get("key").map(|k| k.trim().to_string()).unwrap_or_default();
+    Ok(match state.service.venue_for_operator(&venue.id, &key).await {
         Ok(_) => {
             let mut response = see_other(&format!("/venues/{}", venue.id));
             response.headers_mut().append(header::SET_COOKIE, key_cookie(&venue.id, &key));
@@ -233,101 +210,79 @@ pub(crate) async fn save_key(
             ui.error(StatusCode::UNAUTHORIZED, "这不是本场所的管理密钥", "this is not the operator key of this venue")
         }
         Err(e) => ui.internal("checking an operator key", e),
-    }
+    })
 }
 
 /// The venue code, full screen, reloaded when its window ends.
-pub(crate) async fn display(
-    ui: Ui,
-    State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-) -> Response {
-    let venue = match public(&ui, &state, path).await {
-        Ok(venue) => venue,
-        Err(page) => return page,
-    };
-    match operated(&ui, &state, &venue.id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return ui.error(
-                StatusCode::UNAUTHORIZED,
-                "请先在场所页面输入管理密钥",
-                "enter the operator key on the venue's page first",
-            )
-        }
-        Err(page) => return page,
+pub(crate) async fn display(ui: Ui, State(state): State<AppState>, PageId(id): PageId) -> Result<Response, Response> {
+    let venue = public(&ui, &state, &id).await?;
+    if operated(&ui, &state, &venue.id).await?.is_none() {
+        return Err(ui.error(
+            StatusCode::UNAUTHORIZED,
+            "请先在场所页面输入管理密钥",
+            "enter the operator key on the venue's page first",
+        ));
     }
-    let issued = match state.service.issue_venue_token(&venue) {
-        Ok(issued) => issued,
-        Err(e) => return ui.internal("issuing a venue code", e),
-    };
-    let svg = match healthcode_token::qr::svg(&issued.token) {
-        Ok(svg) => svg,
-        Err(e) => return ui.internal("drawing a QR", e),
-    };
+    let issued = state.service.issue_venue_token(&venue).map_err(|e| ui.internal("issuing a venue code", e))?;
+    let svg = healthcode_token::qr::svg(&issued.token).map_err(|e| ui.internal("drawing a QR", e))?;
     let left = (issued.window_end.as_millis() - state.service.now().as_millis()).div_euclid(1000);
-    let head = format!("<meta http-equiv=\"refresh\" content=\"{}\">", left.clamp(1, 60) + 1);
-    let body = format!(
-        "<div class=\"big\"><h1>{}</h1><p>{} · {}</p><div class=\"qr\">{}</div><p>{} {}</p><details><summary>{}</summary><code id=\"venue-token\">{}</code></details><p><a href=\"/venues/{}\">{}</a></p></div>",
-        esc(&venue.name),
-        category_name(&ui, venue.category),
-        ui.t("请扫码登记", "Scan to check in"),
-        inline_svg(&svg, &ui.t("场所码", "Venue code")),
-        ui.t("本码有效至", "This code is valid until"),
-        esc(&when(issued.window_end)),
-        ui.t("无法扫码？复制场所码文本", "Cannot scan? Copy the venue code as text"),
-        esc(&issued.token),
-        esc(&venue.id),
-        ui.t("返回场所页面", "Back to the venue's page"),
+    let head = html!("<meta http-equiv=\"refresh\" content=\"{seconds}\">", seconds = left.clamp(1, 60) + 1);
+    let body = html!(
+        "<div class=\"big\"><h1>{name}</h1><p>{category} · {scan}</p><div class=\"qr\">{qr}</div><p>{until} {window_end}</p><details><summary>{copy}</summary><code id=\"venue-token\">{token}</code></details><p><a href=\"/venues/{id}\">{back}</a></p></div>",
+        name = venue.name,
+        category = category_name(&ui, venue.category),
+        scan = ui.t("请扫码登记", "Scan to check in"),
+        qr = Markup::qr_svg(&svg, ui.t("场所码", "Venue code")),
+        until = ui.t("本码有效至", "This code is valid until"),
+        window_end = when(issued.window_end),
+        copy = ui.t("无法扫码？复制场所码文本", "Cannot scan? Copy the venue code as text"),
+        token = issued.token,
+        id = venue.id,
+        back = ui.t("返回场所页面", "Back to the venue's page"),
     );
-    ui.frame(StatusCode::OK, &venue.name, &body, &head)
+    Ok(ui.frame(StatusCode::OK, &venue.name, body, head))
 }
 
 /// The scan form, for the signed-in resident or, with `?person=`, a family member they
 /// act for.
-pub(crate) async fn scan_form(ui: Ui, State(state): State<AppState>, query: RawQuery) -> Response {
-    let asked = query_params(query).ok().and_then(|q| q.get("person").cloned());
-    let person = match asked {
-        Some(person) => person,
+pub(crate) async fn scan_form(ui: Ui, State(state): State<AppState>, query: PageQuery) -> Response {
+    let person = match query.get("person") {
+        Some(person) => person.to_string(),
         None => super::signin::signed_in(&ui, &state).await.map(|p| p.to_string()).unwrap_or_default(),
     };
-    scan_page(ui.with_form(), StatusCode::OK, &person, "")
+    scan_page(ui.with_form(), StatusCode::OK, &person, Markup::new())
 }
 
-fn scan_page(ui: Ui, status: StatusCode, person: &str, result: &str) -> Response {
-    let body = format!(
+fn scan_page(ui: Ui, status: StatusCode, person: &str, result: Markup) -> Response {
+    let body = html!(
         r#"<h1>{title}</h1>{result}<form method="post" action="/scan"><label for="person_id">{person_label}</label><input id="person_id" name="person_id" required maxlength="64" autocomplete="off" value="{person}">
 <label for="venue_code">{code_label}</label><textarea id="venue_code" name="venue_code" rows="3" required></textarea>
 <button type="submit">{submit}</button></form>"#,
         title = ui.t("扫场所码登记", "Check in at a venue"),
+        result = result,
         person_label = ui.t("我的编号", "My person id"),
-        person = esc(person),
+        person = person,
         code_label =
             ui.t("场所码（扫描或粘贴 HV1: 开头的文本）", "Venue code (scanned, or pasted text starting with HV1:)"),
         submit = ui.t("登记", "Check in"),
     );
-    ui.page(status, &ui.t("扫码登记", "Check in"), &body)
+    ui.page(status, ui.t("扫码登记", "Check in"), body)
+}
+
+/// A refusal at the scan form: the deny box with `why` and a code or nothing.
+fn scan_refused(why: &str, code: &'static str) -> Markup {
+    decision_box("deny", Markup::text(why), Markup::text(code))
 }
 
 /// The scan form's target. The decision is the answer (a 200 page, not a redirect): the
 /// check-in is recorded once, and a resubmitted venue code is refused as soon as its
 /// 60-second window is over.
-pub(crate) async fn scan(
-    ui: Ui,
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
-) -> Response {
-    let ui = match ui.posted(&headers) {
-        Ok(ui) => ui,
-        Err(refused) => return refused,
-    };
-    let form = form.map(|Form(f)| f).unwrap_or_default();
+pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
     let person_text = form.get("person_id").map(|p| p.trim().to_string()).unwrap_or_default();
     let code = form.get("venue_code").map(|c| c.trim().to_string()).unwrap_or_default();
     let Ok(person) = PersonId::parse(&person_text) else {
-        let r = decision_box(&ui, "deny", &ui.t("编号无效", "Not a valid person id"), "");
-        return scan_page(ui, StatusCode::UNPROCESSABLE_ENTITY, &person_text, &r);
+        let r = scan_refused(ui.t("编号无效", "Not a valid person id"), "");
+        return scan_page(ui, StatusCode::UNPROCESSABLE_ENTITY, &person_text, r);
     };
     // Only the person, or someone who acts for them, checks them in: a check-in is
     // evidence for contact tracing and must not be forged for others.
@@ -343,8 +298,8 @@ pub(crate) async fn scan(
                 "请先登录（/signin）；只能为自己或代管的家人登记。",
                 "Sign in first (/signin); you can check in only yourself or family members you act for.",
             );
-            let r = decision_box(&ui, "deny", &why, "");
-            return scan_page(ui, StatusCode::FORBIDDEN, &person_text, &r);
+            let r = scan_refused(why, "");
+            return scan_page(ui, StatusCode::FORBIDDEN, &person_text, r);
         }
         Err(e) => return ui.internal("checking a resident's key", e),
     }
@@ -365,21 +320,20 @@ pub(crate) async fn scan(
                 ),
                 _ => ui.t("这不是有效的场所码", "This is not a valid venue code"),
             };
-            (StatusCode::UNPROCESSABLE_ENTITY, decision_box(&ui, "deny", &why, refused.code()))
+            (StatusCode::UNPROCESSABLE_ENTITY, scan_refused(why, refused.code()))
         }
-        Err(ServiceError::UnknownPerson(_)) => (
-            StatusCode::NOT_FOUND,
-            decision_box(&ui, "deny", &ui.t("没有此人的登记", "No person is registered with this id"), ""),
-        ),
+        Err(ServiceError::UnknownPerson(_)) => {
+            (StatusCode::NOT_FOUND, scan_refused(ui.t("没有此人的登记", "No person is registered with this id"), ""))
+        }
         Err(ServiceError::UnknownVenue(_)) => {
-            (StatusCode::NOT_FOUND, decision_box(&ui, "deny", &ui.t("没有这个场所", "No such venue"), ""))
+            (StatusCode::NOT_FOUND, scan_refused(ui.t("没有这个场所", "No such venue"), ""))
         }
         Err(e) => return ui.internal("checking in from the page", e),
     };
-    scan_page(ui, status, &person_text, &result)
+    scan_page(ui, status, &person_text, result)
 }
 
-pub(crate) fn outcome_words(ui: &Ui, outcome: AccessOutcome) -> (&'static str, String) {
+pub(crate) fn outcome_words(ui: &Ui, outcome: AccessOutcome) -> (&'static str, &'static str) {
     match outcome {
         AccessOutcome::Allow => ("allow", ui.t("通行", "Allowed")),
         AccessOutcome::AllowWithMask => ("allow_with_mask", ui.t("戴口罩通行", "Allowed with a mask")),
@@ -387,18 +341,27 @@ pub(crate) fn outcome_words(ui: &Ui, outcome: AccessOutcome) -> (&'static str, S
     }
 }
 
-fn door_decision(ui: &Ui, d: &DoorDecision, venue_name: &str) -> String {
+fn door_decision(ui: &Ui, d: &DoorDecision, venue_name: &str) -> Markup {
     let (class, words) = outcome_words(ui, d.decision.outcome);
     let (zh, en) = d.decision.reason.message();
-    let detail =
-        format!("{} · {} · {} · {}", ui.t(zh, en), ui.colour(d.colour), esc(venue_name), category_name(ui, d.category));
-    decision_box(ui, class, &words, &format!("{detail}<br><code>{}</code>", d.decision.reason.code()))
+    let detail = html!(
+        "{reason} · {colour} · {venue} · {category}<br><code>{code}</code>",
+        reason = ui.t(zh, en),
+        colour = ui.colour(d.colour),
+        venue = venue_name,
+        category = category_name(ui, d.category),
+        code = d.decision.reason.code(),
+    );
+    decision_box(class, Markup::text(words), detail)
 }
 
 /// A large, colour-coded decision: `class` is `allow`, `allow_with_mask` or `deny`; the words
-/// say it too (colour is never the only signal). `words` and `detail` are already HTML.
-pub(crate) fn decision_box(_ui: &Ui, class: &str, words: &str, detail: &str) -> String {
-    format!(
-        "<div class=\"decision {class}\" role=\"status\" data-outcome=\"{class}\"><strong>{words}</strong><p>{detail}</p></div>"
+/// say it too (colour is never the only signal).
+pub(crate) fn decision_box(class: &'static str, words: Markup, detail: Markup) -> Markup {
+    html!(
+        "<div class=\"decision {class}\" role=\"status\" data-outcome=\"{class}\"><strong>{words}</strong><p>{detail}</p></div>",
+        class = class,
+        words = words,
+        detail = detail,
     )
 }

@@ -1,102 +1,48 @@
-//! Ingestion over HTTP. `at` is always the server's clock (`AtPolicy::ServerClock`): an
-//! event that brings its own `at` is refused. Refused inputs are kept, with their reason,
-//! in the rejection log (`GET /v1/rejections`).
-
-use std::borrow::Cow;
+//! Evidence over HTTP: one event, or a batch of NDJSON lines, from a department's data
+//! source; and the rejection log. `at` is always the server's clock
+//! (`AtPolicy::ServerClock`): an event that brings its own `at` is refused. Refused inputs
+//! are kept, with their reason, in the rejection log (`GET /v1/rejections`).
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use healthcode_domain::ValidationError;
-use healthcode_service::{AtPolicy, IngestReport, RowStatus, Source};
+use serde_json::{json, Value};
 
-use crate::api::policy::{allow, Action};
-use serde_json::Value;
-
+use crate::api::extract::{Actor, QueryParams};
+use crate::api::policy::may;
 use crate::api::{BatchBody, JsonBody};
 use crate::{ApiError, AppState};
+use healthcode_service::{AtPolicy, IngestReport, RowStatus, Source};
+use healthcode_store::Account;
+use std::borrow::Cow;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/events", post(one))
+        .route("/v1/events/batch", post(batch))
+        .route("/v1/rejections", get(rejections))
+}
 
 /// One event. 201 when accepted, 200 when a duplicate of a stored one, 422 when rejected
 /// (400 when it is not JSON at all).
 pub(crate) async fn one(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    by: Actor<may::SubmitEvidence>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let source = data_source(&state, &headers).await?;
+    let source = data_source(&by)?;
     let text = without_nul(body.text()?).into_owned();
     ingest_one(&state, source, text, "api").await
 }
 
 /// The department a data feed speaks for: only its own evidence is accepted.
-pub(crate) async fn data_source(state: &AppState, headers: &HeaderMap) -> Result<(Source, String), ApiError> {
-    let account = allow(state, headers, Action::SubmitEvidence).await?;
+pub(crate) fn data_source(account: &Account) -> Result<(Source, String), ApiError> {
     let department =
         account.department.ok_or_else(|| ApiError::Forbidden("this data source has no department".into()))?;
-    Ok((Source::Department(department), account.username))
-}
-
-/// One `area_risk` designation (`type` may be left out), as a proposal: it takes effect
-/// when a provincial officer other than the proposer approves it (202 with the proposal).
-pub(crate) async fn designation(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let office = allow(&state, &headers, Action::Designate).await?;
-    let text = without_nul(body.text()?).into_owned();
-    let mut value: Value = serde_json::from_str(&text)
-        .map_err(|e| ApiError::InvalidJson(format!("the body is not JSON ({e}); send an `area_risk` designation")))?;
-    if let Value::Object(object) = &mut value {
-        match object.get("type") {
-            None => {
-                object.insert("type".into(), Value::String("area_risk".into()));
-            }
-            Some(Value::String(t)) if t == "area_risk" => {}
-            Some(_) => {
-                return Err(ApiError::InvalidEvent(ValidationError::field(
-                    "type",
-                    "this endpoint takes `area_risk` designations (`type` may be left out); send evidence about \
-                     persons to /v1/events",
-                )))
-            }
-        }
-        if object.contains_key("at") {
-            return Err(ApiError::InvalidEvent(ValidationError::field(
-                "at",
-                "field `at` is set by the server when the designation is approved; remove it",
-            )));
-        }
-    }
-    let parsed = healthcode_domain::parse_event(&value, state.service.now()).map_err(ApiError::InvalidEvent)?;
-    let healthcode_domain::EventBody::AreaRisk(risk) = parsed.body else {
-        return Err(ApiError::InvalidEvent(ValidationError::field("type", "a designation is an `area_risk` event")));
-    };
-    let event_id = parsed.id.map(|id| id.as_str().to_string());
-    let proposal =
-        state.service.propose_designation_as(&office, event_id, risk.area, risk.level, risk.escalate_to_red).await?;
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "proposal": proposal }))).into_response())
-}
-
-/// A designation proposal, approved by a provincial officer other than its proposer.
-pub(crate) async fn approve_designation(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let by = allow(&state, &headers, Action::ApproveDesignation).await?;
-    let id = crate::api::id_in_path(path, "proposal")?;
-    Ok(Json(serde_json::json!({ "proposal": state.service.approve_designation(&by, &id).await? })))
-}
-
-pub(crate) async fn designation_proposals(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    allow(&state, &headers, Action::ReadDesignationProposals).await?;
-    Ok(Json(serde_json::json!({ "proposals": state.service.designation_proposals().await? })))
+    Ok((Source::Department(department), account.username.clone()))
 }
 
 async fn ingest_one(
@@ -129,14 +75,14 @@ fn row_response(report: IngestReport, is_json: bool) -> Result<Response, ApiErro
 
 /// NDJSON, one event per line (`\n` or `\r\n`). Each non-blank line gets an outcome whose
 /// `row` is its line number in the submitted file: blank lines are skipped but counted.
-/// The caller is authorised before the body (up to 64 MiB) is read.
+/// The caller is authorised (`Actor`, from the request's head) before the body (up to
+/// 64 MiB) is read.
 pub(crate) async fn batch(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    request: axum::extract::Request,
+    by: Actor<may::SubmitEvidence>,
+    body: BatchBody,
 ) -> Result<Json<IngestReport>, ApiError> {
-    let (source, who) = data_source(&state, &headers).await?;
-    let body = BatchBody::read(request).await?;
+    let (source, who) = data_source(&by)?;
     let (line_numbers, rows) = split_lines(body.text()?);
     if rows.is_empty() {
         return Err(ApiError::InvalidInput(ValidationError::new(
@@ -187,9 +133,74 @@ pub(crate) fn without_nul(row: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Rejected inputs, oldest first: at most `limit` (1 to 1000, default 100) with an id
+/// above `after` (default 0). `next_after` is the `after` of the next page, or null
+/// when this page is the last. ID numbers in the kept inputs are masked (and were when
+/// they were kept); a data source reads only the rejections of its own inputs.
+pub(crate) async fn rejections(
+    State(state): State<AppState>,
+    reader: Actor<may::ReadRejections>,
+    query: QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    let number = |name: &str, default: i64| -> Result<i64, ApiError> {
+        match query.get(name) {
+            None => Ok(default),
+            Some(v) => v.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                ApiError::InvalidInput(ValidationError::field(
+                    name,
+                    format!("`{name}` must be a whole number of at least 0"),
+                ))
+            }),
+        }
+    };
+    let after = number("after", 0)?;
+    let limit = number("limit", 100)?.clamp(1, 1000) as usize;
+    let mut rejections = state.service.rejections(&reader, after, limit).await?;
+    for r in &mut rejections {
+        r.input = redact_id_numbers(&r.input);
+    }
+    let next_after = if rejections.len() == limit { rejections.last().map(|r| r.id) } else { None };
+    Ok(Json(json!({"rejections": rejections, "next_after": next_after})))
+}
+
+/// Masks the value of every `"id_number"` in a kept input (JSON or not quite JSON): the
+/// rejection log is for finding and fixing bad rows, not for reading ID numbers.
+pub(crate) fn redact_id_numbers(input: &str) -> String {
+    const KEY: &str = "\"id_number\"";
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(found) = rest.find(KEY) {
+        let after_key = found + KEY.len();
+        out.push_str(&rest[..after_key]);
+        rest = &rest[after_key..];
+        // Keep the separator (spaces and a colon), then mask the value.
+        let separator = rest.len() - rest.trim_start_matches(|c: char| c.is_whitespace() || c == ':').len();
+        out.push_str(&rest[..separator]);
+        rest = &rest[separator..];
+        let value_len = if let Some(string) = rest.strip_prefix('"') {
+            // Up to the closing quote (escapes skipped), or the end of a broken input.
+            let mut escaped = false;
+            let close = string.char_indices().find(|&(_, c)| {
+                let end = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                end
+            });
+            close.map_or(rest.len(), |(i, _)| i + 2)
+        } else {
+            rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '+' | '-'))).unwrap_or(rest.len())
+        };
+        if value_len > 0 {
+            out.push_str("\"***\"");
+        }
+        rest = &rest[value_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{split_lines, without_nul};
+    use super::{redact_id_numbers, split_lines, without_nul};
 
     #[test]
     fn nul_raw_or_escaped_becomes_a_control_character_the_parser_refuses() {
@@ -209,5 +220,25 @@ mod tests {
         let (numbers, rows) = split_lines("{\"a\":1}\r\n\r\n  \n{\"b\":2}\n\n");
         assert_eq!(numbers, [1, 4]);
         assert_eq!(rows, ["{\"a\":1}", "{\"b\":2}"]);
+    }
+
+    #[test]
+    fn id_numbers_are_masked_in_json_and_broken_json() {
+        let cases = [
+            (
+                r#"{"id_type":"passport","id_number":"E1234567","type":"fever"}"#,
+                r#"{"id_type":"passport","id_number":"***","type":"fever"}"#,
+            ),
+            (r#"{"id_number" : "11010519491231002X"}"#, r#"{"id_number" : "***"}"#),
+            (r#"{"id_number":110105194912310021,"x":1}"#, r#"{"id_number":"***","x":1}"#),
+            (r#"{"id_number":"E12\"34"} tail"#, r#"{"id_number":"***"} tail"#),
+            (r#"{"id_number":"E1234567"#, r#"{"id_number":"***""#),
+            (r#"{"id_number":"#, r#"{"id_number":"#),
+            (r#"{"person_id":"p1","type":"fever"}"#, r#"{"person_id":"p1","type":"fever"}"#),
+            ("not json at all", "not json at all"),
+        ];
+        for (input, masked) in cases {
+            assert_eq!(redact_id_numbers(input), masked, "{input}");
+        }
     }
 }

@@ -1,19 +1,33 @@
 //! Venues (场所码), their devices, check-ins by scanning, and gates (数字哨兵).
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use healthcode_domain::{AreaCode, IdDocument, PersonId, Timestamp, ValidationError, VenueCategory};
 use healthcode_service::{DoorDecision, GateAnswer, NewVenue, Presented};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::auth::{bearer, json_object, reader, Wanted};
-use crate::api::policy::{allow, Action};
+use crate::api::extract::{Actor, IdInPath, QueryParams};
+use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/venues", post(register))
+        .route("/v1/venues/{venue_id}", get(venue))
+        .route("/v1/venues/{venue_id}/code", get(code))
+        .route("/v1/venues/{venue_id}/devices", post(register_device))
+        .route("/v1/venues/{venue_id}/checkins/today", get(checkin_counts))
+        .route("/v1/checkins", post(scan))
+        .route("/v1/gate/check", post(gate))
+        .route("/v1/devices", get(devices))
+        .route("/v1/devices/{device_id}/approve", post(approve_device))
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,16 +57,12 @@ pub(crate) async fn register(State(state): State<AppState>, body: JsonBody) -> R
         .into_response())
 }
 
-fn venue_in_path(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    crate::api::id_in_path(path, "venue_id")
-}
-
 /// A venue's public description.
 pub(crate) async fn venue(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    IdInPath(venue_id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    let venue = state.service.venue(&venue_in_path(path)?).await?;
+    let venue = state.service.venue(&venue_id).await?;
     Ok(Json(json!({ "venue": venue })))
 }
 
@@ -60,10 +70,10 @@ pub(crate) async fn venue(
 /// code anyone could fetch from anywhere would make remote "check-ins" trivial.
 pub(crate) async fn code(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    IdInPath(venue_id): IdInPath,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let venue = state.service.venue_for_operator(&venue_in_path(path)?, bearer(&headers, "operator key")?).await?;
+    let venue = state.service.venue_for_operator(&venue_id, bearer(&headers, "operator key")?).await?;
     let issued = state.service.issue_venue_token(&venue)?;
     let svg = healthcode_token::qr::svg(&issued.token).map_err(ApiError::internal)?;
     Ok(Json(json!({ "code": issued, "svg": svg })))
@@ -79,11 +89,10 @@ struct DeviceBody {
 /// once; the device checks nobody until a provincial officer approves it.
 pub(crate) async fn register_device(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    IdInPath(venue_id): IdInPath,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let venue_id = venue_in_path(path)?;
     let key = bearer(&headers, "operator key")?.to_string();
     let DeviceBody { label } = json_object(&body, r#"{"label": "东门"}"#)?;
     let registered = state.service.register_device(&venue_id, &key, &label).await?;
@@ -100,19 +109,19 @@ pub(crate) async fn register_device(
 }
 
 /// Checkpoint devices, newest first, with who approved each.
-pub(crate) async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let by = allow(&state, &headers, Action::ReadDevices).await?;
+pub(crate) async fn devices(
+    State(state): State<AppState>,
+    by: Actor<may::ReadDevices>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "devices": state.service.devices(&by, 500).await? })))
 }
 
 /// A provincial officer approves a device: from now on it reads codes and ID cards.
 pub(crate) async fn approve_device(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
+    by: Actor<may::ApproveDevice>,
+    IdInPath(id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    let by = allow(&state, &headers, Action::ApproveDevice).await?;
-    let id = crate::api::id_in_path(path, "device_id")?;
     Ok(Json(json!({ "device": state.service.approve_device(&by, &id).await? })))
 }
 
@@ -120,10 +129,10 @@ pub(crate) async fn approve_device(
 /// China Standard Time.
 pub(crate) async fn checkin_counts(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    IdInPath(venue_id): IdInPath,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let venue = state.service.venue_for_operator(&venue_in_path(path)?, bearer(&headers, "operator key")?).await?;
+    let venue = state.service.venue_for_operator(&venue_id, bearer(&headers, "operator key")?).await?;
     let (from, to) = today(state.service.now());
     let mut counts = json!({"allow": 0, "allow_with_mask": 0, "deny": 0});
     for (outcome, n) in state.service.checkin_counts(&venue.id, from, to).await? {
@@ -157,7 +166,7 @@ pub(crate) async fn scan(
     let body: ScanBody = json_object(&body, r#"{"person_id": …, "venue_code": "HV1:…"}"#)?;
     let person = PersonId::parse(&body.person_id).map_err(ApiError::InvalidInput)?;
     // The person's key or a proxy's: a check-in is evidence for tracing, never forged for others.
-    reader(&state, &headers, &person, &Default::default(), Wanted::OwnOnly("check-in")).await?;
+    reader(&state, &headers, &person, &QueryParams::default(), Wanted::OwnOnly("check-in")).await?;
     Ok(Json(state.service.check_in_by_scan(&person, &body.venue_code).await?))
 }
 

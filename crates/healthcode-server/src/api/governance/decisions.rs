@@ -1,0 +1,86 @@
+//! Management decisions over HTTP (R5/Y3): proposed with a legal basis and a term,
+//! applied when two provincial officers, neither the proposer, approve; whom a decision
+//! names is read only within jurisdiction and with a purpose the persons see.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use healthcode_domain::{DecisionColour, PersonId, Timestamp, ValidationError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::auth::json_object;
+use crate::api::extract::{Actor, IdInPath, QueryParams};
+use crate::api::policy::may;
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+use healthcode_service::{DecisionView, NewDecision};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/decisions", post(propose).get(decisions))
+        .route("/v1/decisions/{decision_id}/approve", post(approve))
+        .route("/v1/decisions/{decision_id}/persons", get(decision_persons))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    persons: Vec<String>,
+    colour: String,
+    until: String,
+    basis: String,
+}
+
+pub(crate) async fn propose(
+    State(state): State<AppState>,
+    by: Actor<may::ProposeDecision>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let body: DecisionBody =
+        json_object(&body, r#"{"persons": […], "colour": "red"|"yellow", "until": …, "basis": …}"#)?;
+    let persons = body
+        .persons
+        .iter()
+        .map(|p| PersonId::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::InvalidInput)?;
+    let colour = DecisionColour::parse(&body.colour).ok_or_else(|| {
+        ApiError::InvalidInput(ValidationError::field("colour", "a decision's colour is `red` or `yellow`"))
+    })?;
+    let until = Timestamp::parse_field("until", &body.until).map_err(ApiError::InvalidInput)?;
+    let decision =
+        state.service.propose_decision(&by, NewDecision { persons, colour, until, basis: body.basis }).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "decision": DecisionView::from(&decision) }))).into_response())
+}
+
+pub(crate) async fn approve(
+    State(state): State<AppState>,
+    by: Actor<may::ApproveDecision>,
+    IdInPath(id): IdInPath,
+) -> Result<Json<Value>, ApiError> {
+    let decision = state.service.approve_decision(&by, &id).await?;
+    Ok(Json(json!({ "decision": DecisionView::from(&decision) })))
+}
+
+/// The newest decisions, each with how many persons it names but not whom.
+pub(crate) async fn decisions(
+    State(state): State<AppState>,
+    _: Actor<may::ReadDecisions>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "decisions": state.service.decisions(200).await? })))
+}
+
+/// `?purpose=`: whom a decision names, within the office's jurisdiction; each person
+/// read is in their access log.
+pub(crate) async fn decision_persons(
+    State(state): State<AppState>,
+    by: Actor<may::ReadDecisionPersons>,
+    IdInPath(id): IdInPath,
+    query: QueryParams,
+) -> Result<Json<Value>, ApiError> {
+    let persons = state.service.decision_persons(&by, &id, query.get("purpose")).await?;
+    Ok(Json(json!({ "decision": id, "persons": persons })))
+}

@@ -1,0 +1,80 @@
+//! Area designations over HTTP: every designation is a proposal until a provincial
+//! officer other than its proposer approves it.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use healthcode_domain::ValidationError;
+use serde_json::Value;
+
+use super::super::evidence::without_nul;
+use crate::api::extract::{Actor, IdInPath};
+use crate::api::policy::may;
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/designations", post(designation))
+        .route("/v1/designations/proposals", get(designation_proposals))
+        .route("/v1/designations/proposals/{proposal_id}/approve", post(approve_designation))
+}
+
+/// One `area_risk` designation (`type` may be left out), as a proposal: it takes effect
+/// when a provincial officer other than the proposer approves it (202 with the proposal).
+pub(crate) async fn designation(
+    State(state): State<AppState>,
+    office: Actor<may::Designate>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let text = without_nul(body.text()?).into_owned();
+    let mut value: Value = serde_json::from_str(&text)
+        .map_err(|e| ApiError::InvalidJson(format!("the body is not JSON ({e}); send an `area_risk` designation")))?;
+    if let Value::Object(object) = &mut value {
+        match object.get("type") {
+            None => {
+                object.insert("type".into(), Value::String("area_risk".into()));
+            }
+            Some(Value::String(t)) if t == "area_risk" => {}
+            Some(_) => {
+                return Err(ApiError::InvalidEvent(ValidationError::field(
+                    "type",
+                    "this endpoint takes `area_risk` designations (`type` may be left out); send evidence about \
+                     persons to /v1/events",
+                )))
+            }
+        }
+        if object.contains_key("at") {
+            return Err(ApiError::InvalidEvent(ValidationError::field(
+                "at",
+                "field `at` is set by the server when the designation is approved; remove it",
+            )));
+        }
+    }
+    let parsed = healthcode_domain::parse_event(&value, state.service.now()).map_err(ApiError::InvalidEvent)?;
+    let healthcode_domain::EventBody::AreaRisk(risk) = parsed.body else {
+        return Err(ApiError::InvalidEvent(ValidationError::field("type", "a designation is an `area_risk` event")));
+    };
+    let event_id = parsed.id.map(|id| id.as_str().to_string());
+    let proposal =
+        state.service.propose_designation_as(&office, event_id, risk.area, risk.level, risk.escalate_to_red).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "proposal": proposal }))).into_response())
+}
+
+/// A designation proposal, approved by a provincial officer other than its proposer.
+pub(crate) async fn approve_designation(
+    State(state): State<AppState>,
+    by: Actor<may::ApproveDesignation>,
+    IdInPath(id): IdInPath,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(serde_json::json!({ "proposal": state.service.approve_designation(&by, &id).await? })))
+}
+
+pub(crate) async fn designation_proposals(
+    State(state): State<AppState>,
+    _: Actor<may::ReadDesignationProposals>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(serde_json::json!({ "proposals": state.service.designation_proposals().await? })))
+}

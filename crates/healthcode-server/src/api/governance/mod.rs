@@ -1,0 +1,22 @@
+//! Governance over HTTP: rules, area designations, management decisions, contact
+//! tracing and alarms. Every change here is a proposal that another official approves,
+//! and every approval is in the transparency log.
+
+mod alarms;
+mod decisions;
+mod designations;
+mod rules;
+mod traces;
+
+use axum::Router;
+
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(rules::routes())
+        .merge(designations::routes())
+        .merge(decisions::routes())
+        .merge(traces::routes())
+        .merge(alarms::routes())
+}

@@ -1,0 +1,76 @@
+//! Rule sets over HTTP: the rules in force, published; proposals with their scenario
+//! suites, and their approval by two provincial officers, neither the proposer.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use healthcode_domain::Timestamp;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::auth::json_object;
+use crate::api::extract::{Actor, IdInPath};
+use crate::api::policy::may;
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/rules", get(in_force))
+        .route("/v1/rules/proposals", post(propose_rules).get(rule_proposals))
+        .route("/v1/rules/proposals/{proposal_id}/approve", post(approve_rules))
+}
+
+/// The active rule set, published read-only.
+pub(crate) async fn in_force(State(state): State<AppState>) -> Json<Value> {
+    let rules = state.service.rules();
+    let list: Vec<Value> = rules.rules().map(|r| json!({"id": r.id, "colour": r.colour, "title": r.title})).collect();
+    Json(json!({
+        "name": rules.name(),
+        "version": rules.version(),
+        "digest": rules.digest(),
+        "rules": list,
+        "source": rules.file(),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleProposalBody {
+    /// The rule set, TOML or JSON text.
+    source: String,
+    activates_at: String,
+    scenarios: Vec<Value>,
+}
+
+/// Proposes a rule set with its scenario suite: 201 with the diff against the active
+/// rules and the suite's results.
+pub(crate) async fn propose_rules(
+    State(state): State<AppState>,
+    by: Actor<may::ProposeRules>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let body: RuleProposalBody =
+        json_object(&body, r#"{"source": "<rule set, TOML or JSON>", "activates_at": …, "scenarios": [ … ]}"#)?;
+    let activates_at = Timestamp::parse_field("activates_at", &body.activates_at).map_err(ApiError::InvalidInput)?;
+    let proposal = state.service.propose_rules(&by, &body.source, activates_at, &body.scenarios).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "proposal": proposal }))).into_response())
+}
+
+pub(crate) async fn approve_rules(
+    State(state): State<AppState>,
+    by: Actor<may::ApproveRules>,
+    IdInPath(id): IdInPath,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "proposal": state.service.approve_rules(&by, &id).await? })))
+}
+
+/// Every proposed version, newest first, with its status: the rules' history.
+pub(crate) async fn rule_proposals(
+    State(state): State<AppState>,
+    _: Actor<may::ReadRuleProposals>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "proposals": state.service.rule_proposals().await? })))
+}

@@ -1,0 +1,94 @@
+//! Contact tracing over HTTP: contacts listed from check-ins, confirmed by a health
+//! officer, and made evidence when a provincial officer other than the confirmer approves.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use healthcode_domain::{PersonId, Timestamp};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::auth::json_object;
+use crate::api::extract::{Actor, IdInPath};
+use crate::api::policy::may;
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/traces", post(trace))
+        .route("/v1/traces/{trace_id}", get(trace_by_id))
+        .route("/v1/traces/{trace_id}/confirm", post(confirm_trace))
+        .route("/v1/traces/{trace_id}/approve", post(approve_trace))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceBody {
+    case_person_id: String,
+    from: String,
+    to: String,
+    window_minutes: Option<i64>,
+}
+
+/// Lists the contacts of a case from venue check-ins (default window: 30 minutes).
+pub(crate) async fn trace(
+    State(state): State<AppState>,
+    by: Actor<may::TraceContacts>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let body: TraceBody = json_object(&body, r#"{"case_person_id": …, "from": …, "to": …, "window_minutes"?: 30}"#)?;
+    let case = PersonId::parse(&body.case_person_id).map_err(ApiError::InvalidInput)?;
+    let from = Timestamp::parse_field("from", &body.from).map_err(ApiError::InvalidInput)?;
+    let to = Timestamp::parse_field("to", &body.to).map_err(ApiError::InvalidInput)?;
+    let trace = state.service.trace_contacts(&by, case, from, to, body.window_minutes.unwrap_or(30)).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "trace": trace }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmBody {
+    persons: Vec<String>,
+}
+
+/// Confirms some of a trace's contacts. Nothing changes until a provincial officer other
+/// than the one who confirmed approves (`/v1/traces/{id}/approve`).
+pub(crate) async fn confirm_trace(
+    State(state): State<AppState>,
+    by: Actor<may::TraceContacts>,
+    IdInPath(id): IdInPath,
+    body: JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let body: ConfirmBody = json_object(&body, r#"{"persons": [person_id, …]}"#)?;
+    let persons = body
+        .persons
+        .iter()
+        .map(|p| PersonId::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::InvalidInput)?;
+    Ok(Json(json!({ "trace": state.service.confirm_trace(&by, &id, &persons).await? })))
+}
+
+/// Approves a trace's pending confirmation: its persons become close contacts.
+pub(crate) async fn approve_trace(
+    State(state): State<AppState>,
+    by: Actor<may::ApproveTrace>,
+    IdInPath(id): IdInPath,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "trace": state.service.approve_trace(&by, &id).await? })))
+}
+
+/// A trace with its contacts and confirmations, for an officer who traces or approves
+/// (read into the listed persons' access logs).
+pub(crate) async fn trace_by_id(
+    State(state): State<AppState>,
+    by: Actor<may::TraceContacts>,
+    IdInPath(id): IdInPath,
+) -> Result<Json<Value>, ApiError> {
+    match state.service.trace(&by, &id).await? {
+        Some(trace) => Ok(Json(json!({ "trace": trace }))),
+        None => Err(ApiError::NotFound(format!("no trace `{}`", id.chars().take(64).collect::<String>()))),
+    }
+}

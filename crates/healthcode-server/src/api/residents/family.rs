@@ -1,0 +1,72 @@
+//! Family proxies over HTTP (家庭代管): a resident acts for a family member, gives them a
+//! claim code for their own key, and either side ends the link.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{delete, post};
+use axum::{Json, Router};
+use healthcode_domain::{PersonId, ValidationError};
+use serde_json::{json, Value};
+
+use super::registration::{registration_in, text_in};
+use crate::api::auth::bearer;
+use crate::api::extract::{IdInPath, PersonInPath};
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/me/dependants", post(add_dependant))
+        .route("/v1/persons/{person_id}/proxies/{proxy_id}", delete(end_proxy))
+        .route("/v1/persons/{person_id}/claim-code", post(claim_code))
+}
+
+/// The resident a resident key belongs to.
+async fn resident(state: &AppState, headers: &HeaderMap) -> Result<PersonId, ApiError> {
+    Ok(state.service.resident(bearer(headers, "resident key")?).await?)
+}
+
+/// Starts acting for a family member: registers them if they are new (an elderly parent
+/// without a phone), or, if registered, with their agreement shown by their key.
+pub(crate) async fn add_dependant(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let proxy = resident(&state, &headers).await?;
+    let (registration, object) = registration_in(&body, &["relation", "dependant_key"])?;
+    let relation =
+        text_in(&object, "relation")?.ok_or_else(|| ApiError::InvalidInput(ValidationError::missing("relation")))?;
+    let dependant_key = text_in(&object, "dependant_key")?;
+    let (person, created) = state.service.add_dependant(&proxy, registration, relation, dependant_key).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({"person_id": person.id, "created": created, "relation": relation.trim()}))))
+}
+
+/// Ends a proxy link; the proxy or the person they act for may.
+pub(crate) async fn end_proxy(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PersonInPath(dependant): PersonInPath,
+    IdInPath(proxy): IdInPath,
+) -> Result<StatusCode, ApiError> {
+    let caller = resident(&state, &headers).await?;
+    let proxy = PersonId::parse(&proxy).map_err(ApiError::InvalidInput)?;
+    state.service.end_proxy(&caller, &proxy, &dependant).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A one-time claim code for a person the caller acts for and who holds no key of their
+/// own: with it, the person registers and gets their key.
+pub(crate) async fn claim_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PersonInPath(person): PersonInPath,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let proxy = resident(&state, &headers).await?;
+    let code = state.service.issue_claim_code(&proxy, &person).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "person_id": person, "claim_code": code.claim_code, "expires_at": code.expires_at })),
+    ))
+}

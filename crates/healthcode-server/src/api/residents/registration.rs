@@ -1,0 +1,194 @@
+//! Registration over HTTP: the published collection rules, a resident registering (or
+//! claiming the code someone registered for them), and a lost key replaced at a
+//! community service point.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use healthcode_domain::{AreaCode, IdDocument, ValidationError};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::api::auth::json_object;
+use crate::api::extract::Actor;
+use crate::api::policy::may;
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+use healthcode_service::{Registered, Registration, CHECKIN_RETENTION_DAYS, THIRD_PARTY_FIELDS};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/collection-rules", get(collection_rules))
+        .route("/v1/persons", post(register))
+        .route("/v1/residents/keys", post(replace_key))
+}
+
+pub(crate) async fn collection_rules() -> Json<Value> {
+    Json(json!({
+        "fields": [
+            {"field": "id_type and id_number", "purpose": "a pseudonym (keyed hash) that ties evidence to the person",
+             "kept_as": "never kept; only the pseudonym", "retention": "until the epidemic is declared over"},
+            {"field": "name", "purpose": "checkpoints show it masked (张*丰); health officers reach close contacts",
+             "kept_as": "masked in the clear; whole only sealed with the person's own data key",
+             "retention": "until the epidemic is declared over", "required": false},
+            {"field": "phone", "purpose": "health officers reach close contacts",
+             "kept_as": "sealed with the person's own data key", "retention": "until the epidemic is declared over",
+             "required": false},
+            {"field": "residence_area", "purpose": "routing to the local office; aggregate statistics",
+             "kept_as": "area code", "retention": "until the epidemic is declared over", "required": false},
+            {"field": "check-ins", "purpose": "entry decisions at venues; contact tracing confirmed by a health officer",
+             "kept_as": "venue, time, colour and outcome", "retention": format!("{CHECKIN_RETENTION_DAYS} days")},
+            {"field": "contact lists (tracing)", "purpose": "a health officer confirming close contacts",
+             "kept_as": "the persons listed and their check-in times", "retention": format!("{CHECKIN_RETENTION_DAYS} days")},
+            {"field": "evidence (tests, diagnoses, contact lists, entries, stays)",
+             "purpose": "computing the colour under the published rules", "kept_as": "as the department sent it",
+             "retention": "until the epidemic is declared over"}
+        ],
+        "who_receives": [
+            {"who": "venues, gates and verifiers", "what": "colour and masked name, nothing else"},
+            {"who": "local and provincial epidemic offices, complaint handlers",
+             "what": "a person's code, history and contact details, within their jurisdiction, each read with a purpose the person sees"},
+            {"who": "third-party systems of an extended function the person switched on",
+             "what": format!("only their registered fields, at most {}", THIRD_PARTY_FIELDS.join(" and "))},
+            {"who": "researchers", "what": "counts by area and day with differential privacy and small cells withheld; never a per-person row"},
+            {"who": "anyone", "what": "the transparency log: salted commitments, never a person's identity"}
+        ],
+        "consent": {
+            "health_code": "given at registration, after this notice",
+            "extended_functions": ["citizen_card", "transport_card", "parking", "access_control"],
+            "extended_functions_rule": "each off until the person switches it on; off again at any time, with immediate effect"
+        },
+        "access_log": "every read of a person's data by anyone else is recorded with who, role, purpose and time, and shown to the person",
+        "destruction": "when the epidemic is declared over, every personal row and the keys that open it are destroyed, and the destruction is recorded in the transparency log"
+    }))
+}
+
+const FIELDS: &[&str] = &["id_type", "id_number", "name", "phone", "residence_area"];
+
+/// A JSON object holding a registration (`FIELDS`) and the `extra` fields a route takes;
+/// any other field is refused with its name. Returns the registration and the object.
+pub(crate) fn registration_in(body: &JsonBody, extra: &[&str]) -> Result<(Registration, Map<String, Value>), ApiError> {
+    let value: Value = serde_json::from_str(body.text()?)
+        .map_err(|e| ApiError::InvalidJson(format!("the body is not JSON ({e}); send a JSON object")))?;
+    let Value::Object(object) = value else {
+        return Err(ApiError::InvalidInput(ValidationError::new(
+            "send a JSON object: {\"id_type\": …, \"id_number\": …}",
+        )));
+    };
+    let allowed = || FIELDS.iter().chain(extra).copied();
+    if let Some(unknown) = object.keys().find(|k| !allowed().any(|f| f == k.as_str())) {
+        return Err(ApiError::InvalidInput(ValidationError::field(
+            unknown.as_str(),
+            format!(
+                "unknown field `{}`; this takes {}",
+                unknown.chars().take(40).collect::<String>(),
+                allowed().collect::<Vec<_>>().join(", ")
+            ),
+        )));
+    }
+    let id_type =
+        text_in(&object, "id_type")?.ok_or_else(|| ApiError::InvalidInput(ValidationError::missing("id_type")))?;
+    let id_number =
+        text_in(&object, "id_number")?.ok_or_else(|| ApiError::InvalidInput(ValidationError::missing("id_number")))?;
+    let document = IdDocument::parse(id_type, id_number).map_err(ApiError::InvalidInput)?;
+    let residence_area = text_in(&object, "residence_area")?
+        .map(|a| {
+            AreaCode::parse(a).map_err(|m| {
+                ApiError::InvalidInput(ValidationError::field("residence_area", format!("field `residence_area`: {m}")))
+            })
+        })
+        .transpose()?;
+    let name =
+        text_in(&object, "name")?.map(healthcode_domain::check_name).transpose().map_err(ApiError::InvalidInput)?;
+    let phone =
+        text_in(&object, "phone")?.map(healthcode_service::check_phone).transpose().map_err(ApiError::InvalidInput)?;
+    Ok((Registration { document, residence_area, name, phone }, object))
+}
+
+/// A string field of a JSON object, if present and not null.
+pub(crate) fn text_in<'a>(object: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => {
+            Err(ApiError::InvalidInput(ValidationError::field(name, format!("field `{name}`: expected a string"))))
+        }
+    }
+}
+
+/// Registers a resident. Only what the code needs is taken; the ID number becomes the
+/// pseudonym and is neither stored nor echoed. A new resident gets their key, once; a
+/// person someone else registered (a family member, a department's list) gets it with the
+/// `claim_code` the family member gave them, or at a community service point; one who
+/// holds a key gets none (knowing an ID number is not being its holder).
+pub(crate) async fn register(
+    State(state): State<AppState>,
+    body: JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (registration, object) = registration_in(&body, &["claim_code"])?;
+    let claim_code = text_in(&object, "claim_code")?;
+    let (person, registered) = state.service.register_resident(registration, claim_code).await?;
+    let created = matches!(registered, Registered::Created { .. });
+    let mut answer = json!({
+        "person_id": person.id,
+        "kind": person.kind,
+        "created": created,
+        "residence_area": person.residence_area,
+    });
+    let (status, note) = match &registered {
+        Registered::Created { .. } => (
+            "created",
+            "keep resident_key: it is shown once and opens your code (`Authorization: Bearer <resident_key>`)",
+        ),
+        Registered::Claimed { .. } => (
+            "claimed",
+            "keep resident_key: it is shown once and opens your code; the family member who acted for you still \
+             does until either of you ends it",
+        ),
+        Registered::AlreadyRegistered => (
+            "already_registered",
+            "already registered: use the resident key you were given; a lost key is replaced at a community service \
+             point",
+        ),
+        Registered::ClaimRequired => (
+            "claim_required",
+            "this person was registered by someone else (a family member or a department): claim the code with the \
+             `claim_code` the family member who acts for you can give, or at a community service point with your \
+             papers",
+        ),
+    };
+    answer["status"] = json!(status);
+    answer["note"] = json!(note);
+    if let Some(key) = registered.key() {
+        answer["resident_key"] = json!(key);
+    }
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(answer)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CounterBody {
+    id_type: String,
+    id_number: String,
+    /// The area of residence on the person's papers, recorded if none is.
+    residence_area: Option<String>,
+}
+
+/// A key given at a community service point after checking the person's papers: the
+/// first key of a person someone else registered, or the replacement of a lost one.
+/// Every earlier key of the person stops working.
+pub(crate) async fn replace_key(
+    State(state): State<AppState>,
+    office: Actor<may::ReplaceResidentKey>,
+    body: JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let body: CounterBody = json_object(&body, r#"{"id_type": …, "id_number": …, "residence_area"?: "330106"}"#)?;
+    let document = IdDocument::parse(&body.id_type, &body.id_number).map_err(ApiError::InvalidInput)?;
+    let area = body
+        .residence_area
+        .map(|a| AreaCode::parse(&a).map_err(|m| ApiError::InvalidInput(ValidationError::field("residence_area", m))))
+        .transpose()?;
+    let (person, key) = state.service.replace_resident_key(&office, &document, area).await?;
+    Ok(Json(json!({ "person_id": person.id, "residence_area": person.residence_area, "resident_key": key })))
+}
