@@ -14,11 +14,11 @@ use healthcode_domain::PersonId;
 use healthcode_store::Account;
 use serde::de::DeserializeOwned;
 
-use super::layout::{see_other, Ui};
-use super::signin::signed_in;
-use super::staff::official;
 use crate::api::extract::{IdInPath, PersonInPath};
 use crate::api::policy::Permission;
+use crate::pages::accounts::official;
+use crate::pages::layout::{see_other, Ui};
+use crate::pages::residents::signin::signed_in;
 use crate::AppState;
 
 /// A form's fields by name (the last of a name wins).

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use healthcode_domain::{Colour, Timestamp};
 
-use super::markup::{html, Markup};
+use crate::pages::markup::{html, Markup};
 
 /// Percent-encodes a query value (everything but unreserved characters).
 pub(crate) fn url_value(text: &str) -> String {

@@ -10,12 +10,12 @@ use healthcode_domain::{DecisionColour, PersonId, Timestamp, ValidationError};
 use healthcode_service::NewDecision;
 use healthcode_store::{Account, DecisionStatus};
 
-use super::extract::{Fields, Official, PageId, PageQuery, Posted};
-use super::layout::{when, Ui};
-use super::markup::{html, Markup};
-use super::rule_changes::{local_minute, parse_local_minute};
-use super::staff::{done_message, four_eyes_note, post_button, redirect_or_refuse, staff_page};
 use crate::api::policy::{may, permits, Action};
+use crate::pages::accounts::officials::{done_message, four_eyes_note, post_button, redirect_or_refuse, staff_page};
+use crate::pages::extract::{Fields, Official, PageId, PageQuery, Posted};
+use crate::pages::governance::rules::{local_minute, parse_local_minute};
+use crate::pages::layout::{when, Ui};
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 /// How many decisions the list shows (the newest).

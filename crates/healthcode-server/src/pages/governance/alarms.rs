@@ -7,11 +7,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::extract::Official;
-use super::layout::when;
-use super::markup::{html, Markup};
-use super::staff::staff_page;
 use crate::api::policy::may;
+use crate::pages::accounts::officials::staff_page;
+use crate::pages::extract::Official;
+use crate::pages::layout::when;
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 /// How many alarms the list shows (the newest).

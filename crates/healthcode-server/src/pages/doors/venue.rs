@@ -12,9 +12,9 @@ use healthcode_domain::{AccessOutcome, AreaCode, PersonId, VenueCategory};
 use healthcode_service::{DoorDecision, NewVenue, ServiceError};
 use healthcode_store::VenueRecord;
 
-use super::extract::{PageId, PageQuery, Posted};
-use super::layout::{see_other, when, Ui};
-use super::markup::{html, Markup};
+use crate::pages::extract::{PageId, PageQuery, Posted};
+use crate::pages::layout::{see_other, when, Ui};
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 const KEY_COOKIE: &str = "operator_key";
@@ -248,7 +248,9 @@ pub(crate) async fn display(ui: Ui, State(state): State<AppState>, PageId(id): P
 pub(crate) async fn scan_form(ui: Ui, State(state): State<AppState>, query: PageQuery) -> Response {
     let person = match query.get("person") {
         Some(person) => person.to_string(),
-        None => super::signin::signed_in(&ui, &state).await.map(|p| p.to_string()).unwrap_or_default(),
+        None => {
+            crate::pages::residents::signin::signed_in(&ui, &state).await.map(|p| p.to_string()).unwrap_or_default()
+        }
     };
     scan_page(ui.with_form(), StatusCode::OK, &person, Markup::new())
 }
@@ -286,7 +288,7 @@ pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Pos
     };
     // Only the person, or someone who acts for them, checks them in: a check-in is
     // evidence for contact tracing and must not be forged for others.
-    let key = ui.cookie(super::signin::RESIDENT_COOKIE).unwrap_or_default().to_string();
+    let key = ui.cookie(crate::pages::residents::signin::RESIDENT_COOKIE).unwrap_or_default().to_string();
     match state.service.reader_for_resident(&key, &person).await {
         Ok(reader) => {
             if let Err(e) = state.service.record_access(&person, &reader, "check-in").await {

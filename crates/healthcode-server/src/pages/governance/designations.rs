@@ -12,11 +12,11 @@ use healthcode_domain::{AreaCode, AreaRisk, Event, RiskLevel, ValidationError};
 use healthcode_service::ServiceError;
 use healthcode_store::Account;
 
-use super::extract::{Fields, Official, PageId, PageQuery, Posted};
-use super::layout::{when, Ui};
-use super::markup::{html, Markup};
-use super::staff::{done_message, four_eyes_note, post_button, redirect_or_refuse, staff_page};
 use crate::api::policy::{may, permits, Action};
+use crate::pages::accounts::officials::{done_message, four_eyes_note, post_button, redirect_or_refuse, staff_page};
+use crate::pages::extract::{Fields, Official, PageId, PageQuery, Posted};
+use crate::pages::layout::{when, Ui};
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 /// How many areas the list of designations in force shows (the newest).

@@ -12,11 +12,11 @@ use healthcode_service::{RuleProposal, RuleProposalStatus};
 use healthcode_store::Account;
 use serde_json::Value;
 
-use super::extract::{Fields, Official, PageId, PageQuery, Posted};
-use super::layout::{when, Ui};
-use super::markup::{html, Markup};
-use super::staff::{done_message, four_eyes_note, redirect_or_refuse, staff_page};
 use crate::api::policy::{may, permits, Action};
+use crate::pages::accounts::officials::{done_message, four_eyes_note, redirect_or_refuse, staff_page};
+use crate::pages::extract::{Fields, Official, PageId, PageQuery, Posted};
+use crate::pages::layout::{when, Ui};
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 /// Approvals a rule change needs (`HealthService::approve_rules`).

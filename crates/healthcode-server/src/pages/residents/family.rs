@@ -8,9 +8,9 @@ use axum::response::Response;
 use healthcode_domain::{AreaCode, IdDocument, PersonId};
 use healthcode_service::{Registration, ServiceError};
 
-use super::extract::{Posted, Resident};
-use super::layout::{see_other, when, Ui};
-use super::markup::{html, Markup};
+use crate::pages::extract::{Posted, Resident};
+use crate::pages::layout::{see_other, when, Ui};
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 const RELATIONS: [(&str, &str, &str); 8] = [

@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_domain::{access_decision, PresentedBy, VenueCategory};
 
-use super::extract::{FromOurPages, Posted};
-use super::layout::{when, Ui};
-use super::markup::{html, Markup};
-use super::venue::{category_options, decision_box, outcome_words};
+use crate::pages::doors::venue::{category_options, decision_box, outcome_words};
+use crate::pages::extract::{FromOurPages, Posted};
+use crate::pages::layout::{when, Ui};
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 pub(crate) async fn form(ui: Ui) -> Response {

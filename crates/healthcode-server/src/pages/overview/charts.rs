@@ -4,8 +4,8 @@
 
 use healthcode_domain::Colour;
 
-use super::layout::Ui;
-use super::markup::{html, Markup};
+use crate::pages::layout::Ui;
+use crate::pages::markup::{html, Markup};
 
 /// One row of a chart: a label and its stacked segments.
 pub(crate) struct Row {

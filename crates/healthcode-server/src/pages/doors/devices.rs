@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_store::Account;
 
-use super::extract::{Official, PageId};
-use super::layout::{when, Ui};
-use super::markup::{html, Markup};
-use super::staff::{redirect_or_refuse, staff_page};
 use crate::api::policy::{may, permits, Action};
+use crate::pages::accounts::officials::{redirect_or_refuse, staff_page};
+use crate::pages::extract::{Official, PageId};
+use crate::pages::layout::{when, Ui};
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 /// How many devices the list shows (the newest).

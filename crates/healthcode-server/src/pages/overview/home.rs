@@ -6,8 +6,8 @@ use axum::response::Response;
 use healthcode_domain::RuleColour;
 use healthcode_rules::RuleSet;
 
-use super::layout::Ui;
-use super::markup::{html, Markup};
+use crate::pages::layout::Ui;
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 pub(crate) async fn index(ui: Ui, State(state): State<AppState>) -> Response {

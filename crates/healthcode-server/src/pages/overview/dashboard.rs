@@ -14,10 +14,10 @@ use axum::response::Response;
 use healthcode_domain::{Colour, Timestamp};
 use healthcode_log::Entry;
 
-use super::charts::{bars, Row};
-use super::home::rules_table;
-use super::layout::Ui;
-use super::markup::html;
+use crate::pages::layout::Ui;
+use crate::pages::markup::html;
+use crate::pages::overview::charts::{bars, Row};
+use crate::pages::overview::home::rules_table;
 use crate::AppState;
 
 /// How many areas the area chart shows.

@@ -8,10 +8,10 @@ use healthcode_domain::{ExtendedFunction, PersonId};
 use healthcode_service::ServiceError;
 use healthcode_store::{ComplaintAnswer, ComplaintStatus};
 
-use super::extract::{PersonPage, Posted};
-use super::layout::{see_other, when, Ui};
-use super::markup::{html, Markup};
-use super::signin::reader_of;
+use crate::pages::extract::{PersonPage, Posted};
+use crate::pages::layout::{see_other, when, Ui};
+use crate::pages::markup::{html, Markup};
+use crate::pages::residents::signin::reader_of;
 use crate::AppState;
 
 /// Who read the person's data, when, in what role and why, newest first.

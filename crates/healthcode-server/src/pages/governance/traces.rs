@@ -10,11 +10,11 @@ use healthcode_domain::{PersonId, Timestamp};
 use healthcode_service::{ServiceError, Trace};
 use healthcode_store::Account;
 
-use super::extract::{Official, PageId, Posted};
-use super::layout::{when, Ui};
-use super::markup::{html, Markup};
-use super::staff::{four_eyes_note, redirect_or_refuse, staff_page};
 use crate::api::policy::{may, permits, Action};
+use crate::pages::accounts::officials::{four_eyes_note, redirect_or_refuse, staff_page};
+use crate::pages::extract::{Official, PageId, Posted};
+use crate::pages::layout::{when, Ui};
+use crate::pages::markup::{html, Markup};
 use crate::AppState;
 
 /// A form with repeated names (the contacts' checkboxes), in order.

@@ -1,166 +1,19 @@
-//! A resident's pages: the collection notice, registration with consent, my code (QR,
-//! colour, why, what turns it green), my history from the transparency log, and a
-//! printable code card.
+//! A person's code on the pages: my code (QR, colour, why, what turns it green), as known
+//! at a time, my history from the transparency log, and a printable code card.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use healthcode_domain::{AreaCode, Colour, IdDocument, PersonId, RuleColour, Timestamp};
+use healthcode_domain::{Colour, PersonId, RuleColour, Timestamp};
 use healthcode_log::Entry;
-use healthcode_service::{Explanation, IssuedCode, Reader, Registered, Registration, ServiceError};
+use healthcode_service::{Explanation, IssuedCode, Reader};
 
-use super::extract::{Fields, PageQuery, PersonPage, Posted};
-use super::layout::{when, Ui};
-use super::markup::{html, Markup};
-use super::signin::{reader_of, see_other_with_key};
 use crate::api::parse_at;
+use crate::pages::extract::{PageQuery, PersonPage};
+use crate::pages::layout::{when, Ui};
+use crate::pages::markup::{html, Markup};
+use crate::pages::residents::signin::reader_of;
 use crate::AppState;
-
-/// The published collection notice (收集告知), shown before consent and at `/notice`.
-fn notice(ui: &Ui) -> Markup {
-    let items: [(&str, &str); 5] = [
-        (
-            "收集什么：证件类型和号码（只用于生成不可逆的编号，号码本身不保存）、姓名（核验时只显示打码形式，如“张*丰”；全名与手机号用只属于您的密钥加密保存）、手机号和常住地区代码（可选）。疫情结束后全部销毁。",
-            "What we collect: your ID type and number (used only to derive an irreversible pseudonym; the number itself is not kept), your name (checkpoints see it masked, e.g. “Z*F”; the full name and phone are encrypted with a key of your own) and, optionally, a mobile number and your area of residence. All of it is destroyed when the epidemic is over.",
-        ),
-        (
-            "为什么：依据公布的赋码规则计算健康码颜色，并在场所和卡口核验。",
-            "Why: to compute your code's colour under the published rules and to check it at venues and gates.",
-        ),
-        (
-            "谁能看到：核验者只看到颜色和打码姓名；卫生部门提供的证据（检测、密接名单等）只用于计算颜色。",
-            "Who sees what: verifiers see only the colour and the masked name; evidence from health departments (tests, contact lists …) is used only to compute the colour.",
-        ),
-        (
-            "透明：每次颜色变化都记入公开的透明日志，日志里只有加盐承诺，没有您的身份；您可以查看自己的记录。",
-            "Transparency: every colour change goes into a public transparency log that holds a salted commitment, never your identity; you can see your own entries.",
-        ),
-        (
-            "未经您同意，不向他人提供您的个人信息，经处理无法识别且不能复原的统计数据除外。",
-            "Your personal information is not given to others without your consent, except statistics that cannot identify you or be traced back.",
-        ),
-    ];
-    let mut out = html!(
-        "<section class=\"notice\" aria-labelledby=\"notice-title\"><h2 id=\"notice-title\">{title}</h2><ul>",
-        title = ui.t("个人信息收集告知", "Collection notice")
-    );
-    out.extend(items.iter().map(|(zh, en)| html!("<li>{item}</li>", item = ui.t(zh, en))));
-    out.push_literal("</ul></section>");
-    out
-}
-
-pub(crate) async fn notice_page(ui: Ui) -> Response {
-    let body = html!(
-        "<h1>{title}</h1>{notice}<p>{rules} <a href=\"/v1/collection-rules\">/v1/collection-rules</a></p>",
-        title = ui.t("个人信息收集告知", "Collection notice"),
-        notice = notice(&ui),
-        rules = ui.t(
-            "机器可读的收集规则（字段、目的、保存期限、接收方）：",
-            "The collection rules, machine-readable (fields, purposes, retention, recipients):"
-        ),
-    );
-    ui.page(StatusCode::OK, ui.t("收集告知", "Collection notice"), body)
-}
-
-pub(crate) async fn register_form(ui: Ui) -> Response {
-    register_page(ui.with_form(), StatusCode::OK, None, &Fields::new())
-}
-
-fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept: &Fields) -> Response {
-    let kept = |name: &str| kept.get(name).map(String::as_str).unwrap_or("");
-    let mut body = html!("<h1>{title}</h1>", title = ui.t("居民登记", "Register as a resident"));
-    if let Some(problem) = problem {
-        body.push(html!("<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>", problem = problem));
-    }
-    body.push(notice(&ui));
-    let passport_selected = Markup::literal(if kept("id_type") == "passport" { " selected" } else { "" });
-    body.push(html!(
-        r#"<form method="post" action="/register">
-<label for="id_type">{id_type}</label><select id="id_type" name="id_type"><option value="resident_id">{resident_id}</option><option value="passport"{passport_selected}>{passport}</option></select>
-<label for="id_number">{id_number}</label><input id="id_number" name="id_number" required maxlength="32" autocomplete="off" inputmode="text">
-<label for="name">{name} <span class="muted">{optional}</span></label><input id="name" name="name" maxlength="64" value="{name_value}" autocomplete="name">
-<label for="phone">{phone} <span class="muted">{phone_hint}</span></label><input id="phone" name="phone" maxlength="20" inputmode="tel" autocomplete="tel">
-<label for="residence_area">{area} <span class="muted">{area_hint}</span></label><input id="residence_area" name="residence_area" maxlength="12" inputmode="numeric" value="{area_value}">
-<label for="claim_code">{claim} <span class="muted">{claim_hint}</span></label><input id="claim_code" name="claim_code" maxlength="80" autocomplete="off" spellcheck="false">
-<p><input type="checkbox" id="consent" name="consent" value="yes" required><label class="inline" for="consent">{consent}</label></p>
-<button type="submit">{submit}</button></form>"#,
-        id_type = ui.t("证件类型", "ID type"),
-        resident_id = ui.t("居民身份证", "Resident ID card"),
-        passport_selected = passport_selected,
-        passport = ui.t("护照", "Passport"),
-        id_number = ui.t("证件号码", "ID number"),
-        name = ui.t("姓名", "Name"),
-        optional = ui.t("（可选，只保存打码形式）", "(optional; kept masked only)"),
-        name_value = kept("name"),
-        phone = ui.t("手机号", "Mobile number"),
-        phone_hint = ui.t(
-            "（可选，加密保存，仅用于疾控联系您）",
-            "(optional; kept encrypted, used only by health officers to reach you)"
-        ),
-        area = ui.t("常住地区代码", "Area of residence (code)"),
-        area_hint = ui.t("（可选，如 330106）", "(optional, e.g. 330106)"),
-        area_value = kept("residence_area"),
-        claim = ui.t("认领码", "Claim code"),
-        claim_hint =
-            ui.t("（可选：家人代您登记过时，由其给您）", "(optional: from the family member who registered you)"),
-        consent = ui.t("我已阅读并同意上述个人信息收集告知", "I have read the collection notice above and consent"),
-        submit = ui.t("登记并领取健康码", "Register and get my code"),
-    ));
-    ui.page(status, ui.t("居民登记", "Register"), body)
-}
-
-/// The registration form's target: registers (or finds) the resident and sends them to
-/// their code. The ID number is neither kept nor echoed back into the form.
-pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
-    let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let refuse = |ui: Ui, zh: &str, en: &str| {
-        let message = ui.t(zh, en);
-        register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(message), &form)
-    };
-    if field("consent") != Some("yes") {
-        return refuse(ui, "登记前请阅读并同意收集告知", "Please read and accept the collection notice to register");
-    }
-    let document = match IdDocument::parse(field("id_type").unwrap_or("resident_id"), field("id_number").unwrap_or(""))
-    {
-        Ok(document) => document,
-        Err(e) => {
-            let message = e.to_string();
-            return refuse(ui, &format!("证件号码有误：{message}"), &format!("The ID number is not valid: {message}"));
-        }
-    };
-    let residence_area = match field("residence_area").map(AreaCode::parse).transpose() {
-        Ok(area) => area,
-        Err(m) => return refuse(ui, &format!("地区代码有误：{m}"), &format!("The area code is not valid: {m}")),
-    };
-    let name = match field("name").map(healthcode_domain::check_name).transpose() {
-        Ok(name) => name,
-        Err(_) => return refuse(ui, "姓名应为 1 至 64 个字符", "The name must be 1 to 64 characters"),
-    };
-    let phone = match field("phone").map(healthcode_service::check_phone).transpose() {
-        Ok(phone) => phone,
-        Err(_) => return refuse(ui, "手机号应为 1 开头的 11 位数字", "A mobile number is 11 digits starting with 1"),
-    };
-    let registration = Registration { document, residence_area, name, phone };
-    match state.service.register_resident(registration, field("claim_code")).await {
-        Ok((person, registered)) => match registered {
-            Registered::Created { key } | Registered::Claimed { key } => {
-                see_other_with_key(&format!("/persons/{}?welcome=1", person.id), Some(&key))
-            }
-            Registered::AlreadyRegistered => refuse(
-                ui,
-                "此证件已登记。请用登记时得到的居民密钥登录（/signin）；密钥丢失请到社区服务点补发。",
-                "This ID is already registered. Sign in with the resident key you were given (/signin); a lost key is replaced at a community service point.",
-            ),
-            Registered::ClaimRequired => refuse(
-                ui,
-                "此证件已由他人代为登记（家人代管或部门名单）。请向代管您的家人索取认领码后再登记，或携带证件到社区服务点领取居民密钥。",
-                "Someone else registered this ID (a family member acting for you, or a department's list). Ask the family member for a claim code and register with it, or take your papers to a community service point for your key.",
-            ),
-        },
-        Err(ServiceError::Forbidden(m)) => refuse(ui, "认领码无效、已使用或已过期。", &m),
-        Err(e) => ui.internal("registering from the page", e),
-    }
-}
 
 /// A person's code: now (with a fresh QR), or `?at=` as it was known then.
 pub(crate) async fn code(
@@ -233,8 +86,8 @@ pub(crate) async fn code(
             if welcome {
                 body.push(welcome_note(&ui));
             }
-            body.push(super::family::section(&ui, &state, &id).await?);
-            body.push(super::rights::consent_section(&ui, &state, &id).await?);
+            body.push(crate::pages::residents::family::section(&ui, &state, &id).await?);
+            body.push(crate::pages::residents::rights::consent_section(&ui, &state, &id).await?);
         }
         _ => body.push(html!(
             "<p class=\"muted\">{note}</p>",
@@ -486,6 +339,6 @@ fn welcome_note(ui: &Ui) -> Markup {
             "本浏览器已记住它。请抄下并妥善保管：在其他设备上登录、或让家人代管时需要它。它只显示这一次。",
             "This browser remembers it. Write it down and keep it safe: you need it to sign in on another device or to let a family member act for you. It is shown only this once."
         ),
-        key = ui.cookie(super::signin::RESIDENT_COOKIE).unwrap_or_default(),
+        key = ui.cookie(crate::pages::residents::signin::RESIDENT_COOKIE).unwrap_or_default(),
     )
 }

@@ -7,12 +7,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_store::Account;
 
-use super::extract::{Official, PageId, PageQuery, Posted};
-use super::layout::{when, Ui};
-use super::markup::{html, Markup};
-use super::rights::{answer_html, status_name};
-use super::staff::{redirect_or_refuse, staff_page};
 use crate::api::policy::{may, permits, Action};
+use crate::pages::accounts::officials::{redirect_or_refuse, staff_page};
+use crate::pages::extract::{Official, PageId, PageQuery, Posted};
+use crate::pages::layout::{when, Ui};
+use crate::pages::markup::{html, Markup};
+use crate::pages::residents::rights::{answer_html, status_name};
 use crate::AppState;
 
 pub(crate) async fn queue(

@@ -7,17 +7,17 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use healthcode_domain::VenueCategory;
 
-use super::layout::Ui;
-use super::markup::{html, Markup};
-use super::venue::category_name;
+use crate::pages::doors::venue::category_name;
+use crate::pages::layout::Ui;
+use crate::pages::markup::{html, Markup};
 
 /// The camera page's policy: the default one plus scripts from this server.
 pub(crate) const CAMERA_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// jsQR 1.4.0's pre-built bundle, unchanged (Apache-2.0; `assets/vendor-jsqr.sh` rebuilds
 /// and checks it).
-const JSQR: &str = include_str!("../../assets/jsQR.js");
-const CAMERA: &str = include_str!("../../assets/camera.js");
+const JSQR: &str = include_str!("../../../assets/jsQR.js");
+const CAMERA: &str = include_str!("../../../assets/camera.js");
 
 pub(crate) async fn page(ui: Ui) -> Response {
     let ui = ui.with_form();

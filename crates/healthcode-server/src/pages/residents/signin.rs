@@ -9,9 +9,9 @@ use axum::response::Response;
 use healthcode_domain::{Colour, PersonId};
 use healthcode_service::{Reader, ServiceError};
 
-use super::extract::Posted;
-use super::layout::{see_other, Ui};
-use super::markup::html;
+use crate::pages::extract::Posted;
+use crate::pages::layout::{see_other, Ui};
+use crate::pages::markup::html;
 use crate::AppState;
 
 /// The cookie that holds a resident's key.

@@ -1,0 +1,31 @@
+//! Governance on the officials' pages: rule changes, area designations, management
+//! decisions, contact tracing and alarms. Each action is the JSON API's service call
+//! behind the same policy check; every change waits for another official's approval.
+
+pub(crate) mod alarms;
+pub(crate) mod decisions;
+pub(crate) mod designations;
+pub(crate) mod rules;
+pub(crate) mod traces;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff/rules", get(rules::list))
+        .route("/staff/rules/new", get(rules::new_form).post(rules::propose))
+        .route("/staff/rules/{proposal_id}", get(rules::detail))
+        .route("/staff/rules/{proposal_id}/approve", post(rules::approve))
+        .route("/staff/designations", get(designations::list).post(designations::designate))
+        .route("/staff/designations/{proposal_id}/approve", post(designations::approve))
+        .route("/staff/decisions", get(decisions::list).post(decisions::propose))
+        .route("/staff/decisions/{decision_id}/approve", post(decisions::approve))
+        .route("/staff/alarms", get(alarms::list))
+        .route("/staff/traces", get(traces::page).post(traces::trace))
+        .route("/staff/traces/{trace_id}", get(traces::show))
+        .route("/staff/traces/{trace_id}/confirm", post(traces::confirm))
+        .route("/staff/traces/{trace_id}/approve", post(traces::approve))
+}
