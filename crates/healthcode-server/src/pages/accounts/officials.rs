@@ -4,17 +4,18 @@
 
 use std::future::Future;
 
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_service::ServiceError;
 use healthcode_store::{Account, Approval};
 
 use super::PAGES;
-use crate::api::policy::permits;
-use crate::pages::extract::PageQuery;
+use crate::api::policy::{permits, Permission};
+use crate::pages::extract::{Fields, Official, PageQuery};
 use crate::pages::layout::{see_other, Ui};
 use crate::pages::markup::{html, Markup};
-use crate::ApiError;
+use crate::{ApiError, AppState};
 
 /// Every officials' page: a bar saying who is signed in, the pages this role may open
 /// and the sign-out button, then the page. Pages with forms send their origin.
@@ -83,6 +84,48 @@ where
             Err(response) => response,
         },
     }
+}
+
+/// A list of proposals with its form (area designations, management decisions).
+pub(crate) trait ProposalList {
+    /// Where the list is.
+    const PATH: &'static str;
+    /// The action that opens the list.
+    type Read: Permission;
+
+    /// The list, with what the last action said and the form as it was sent.
+    fn page<'a>(
+        ui: Ui,
+        state: &'a AppState,
+        account: &'a Account,
+        status: StatusCode,
+        message: Option<Markup>,
+        kept: &'a Fields,
+    ) -> impl Future<Output = Response> + Send + 'a;
+}
+
+/// The list's page (`GET`), with what the last form did (`?proposed=1`, `?approved=1`).
+pub(crate) async fn proposal_list<L: ProposalList>(
+    State(state): State<AppState>,
+    Official { ui, account, .. }: Official<L::Read>,
+    query: PageQuery,
+) -> Response {
+    let message = done_message(&ui, &query);
+    L::page(ui, &state, &account, StatusCode::OK, message, &Fields::new()).await
+}
+
+/// How a form on a list of proposals ends: the list with `?{done}=1` (`proposed`,
+/// `approved`), or the list again with the refusal and the form as it was sent.
+pub(crate) async fn back_to_list<L: ProposalList, T>(
+    ui: Ui,
+    state: &AppState,
+    account: &Account,
+    result: Result<T, ServiceError>,
+    done: &str,
+    kept: &Fields,
+) -> Response {
+    let again = |ui, status, problem| L::page(ui, state, account, status, Some(problem), kept);
+    redirect_or_refuse(ui, result, |_| format!("{}?{done}=1", L::PATH), again).await
 }
 
 /// A small form with one button that posts to `action` (an Approve button).

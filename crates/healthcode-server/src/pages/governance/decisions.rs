@@ -11,8 +11,8 @@ use healthcode_service::NewDecision;
 use healthcode_store::{Account, DecisionStatus};
 
 use crate::api::policy::{may, permits, Action};
-use crate::pages::accounts::officials::{done_message, four_eyes_note, post_button, redirect_or_refuse, staff_page};
-use crate::pages::extract::{Fields, Official, PageId, PageQuery, Posted};
+use crate::pages::accounts::officials::{back_to_list, four_eyes_note, post_button, staff_page, ProposalList};
+use crate::pages::extract::{Fields, Official, PageId, Posted};
 use crate::pages::governance::rules::{local_minute, parse_local_minute};
 use crate::pages::layout::{when, Ui};
 use crate::pages::markup::{html, Markup};
@@ -21,98 +21,97 @@ use crate::AppState;
 /// How many decisions the list shows (the newest).
 const SHOWN: usize = 200;
 
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    Official { ui, account, .. }: Official<may::ReadDecisions>,
-    query: PageQuery,
-) -> Response {
-    let message = done_message(&ui, &query);
-    page(ui, &state, &account, StatusCode::OK, message, &Fields::new()).await
-}
+/// The list as `back_to_list` shows it again.
+pub(crate) struct Decisions;
 
-async fn page(
-    ui: Ui,
-    state: &AppState,
-    account: &Account,
-    status: StatusCode,
-    message: Option<Markup>,
-    kept: &Fields,
-) -> Response {
-    let decisions = match state.service.decisions(SHOWN).await {
-        Ok(d) => d,
-        Err(e) => return ui.internal("listing decisions", e),
-    };
-    let title = ui.t("管理决定", "Management decisions");
-    let mut body = html!(
-        "<h1>{title}</h1>{message}<p>{intro}</p>",
-        title = title,
-        message = message.unwrap_or_default(),
-        intro = ui.t(
-            "管理决定须写明法律依据和期限，经两位省级官员（均非提议人）批准后，才作为证据改变所列人员的健康码。",
-            "A decision states its legal basis and term; only when two provincial officers, neither the proposer, approve it does it become evidence that changes the codes of the persons it names."
-        )
-    );
-    if permits(Action::ProposeDecision, account.role) {
-        let default_until = local_minute(Timestamp::from_millis(state.service.now().as_millis() + 7 * 86_400_000));
-        body.push(decision_form(&ui, kept, &default_until));
-    }
-    body.push(html!("<h2>{heading}</h2>", heading = ui.t("决定（最新在前）", "Decisions, newest first")));
-    if decisions.is_empty() {
-        body.push(html!("<p>{none}</p>", none = ui.t("尚无管理决定。", "No management decisions yet.")));
-        return staff_page(ui, status, account, title, body);
-    }
-    let may_approve = permits(Action::ApproveDecision, account.role);
-    for d in &decisions {
-        let colour = match d.colour {
-            DecisionColour::Red => ui.t("红码", "red"),
-            DecisionColour::Yellow => ui.t("黄码", "yellow"),
+impl ProposalList for Decisions {
+    type Read = may::ReadDecisions;
+    const PATH: &'static str = "/staff/decisions";
+
+    async fn page(
+        ui: Ui,
+        state: &AppState,
+        account: &Account,
+        status: StatusCode,
+        message: Option<Markup>,
+        kept: &Fields,
+    ) -> Response {
+        let decisions = match state.service.decisions(SHOWN).await {
+            Ok(d) => d,
+            Err(e) => return ui.internal("listing decisions", e),
         };
-        let approvers = if d.approvals.is_empty() {
-            Markup::text(ui.t("（尚无）", "(none yet)"))
-        } else {
-            Markup::join(d.approvals.iter().map(|a| html!("{by} ({at})", by = a.by, at = when(a.at))), ", ")
-        };
-        let status_words = match d.status {
-            DecisionStatus::Applied => Markup::text(ui.t("已批准并执行", "approved and applied")),
-            DecisionStatus::Proposed => {
-                html!("{awaiting} ({n}/2)", awaiting = ui.t("待批准", "awaiting approval"), n = d.approvals.len())
-            }
-        };
-        let jurisdiction = match d.jurisdiction.as_deref() {
-            Some(j) => html!(" · {word} {j}", word = ui.t("辖区", "jurisdiction"), j = j),
-            None => Markup::new(),
-        };
-        body.push(html!(
-            "<article class=\"notice\" id=\"{id}\"><h3>{colour} · {persons} {persons_word}</h3><dl><dt>{basis_word}</dt><dd>{basis}</dd><dt>{until_word}</dt><dd>{until}</dd><dt>{status_word}</dt><dd>{status}</dd><dt>{proposed_word}</dt><dd>{proposed_by} · {proposed_at}{jurisdiction}</dd><dt>{approvers_word}</dt><dd>{approvers}</dd></dl>",
-            id = d.id,
-            colour = colour,
-            persons = d.persons,
-            persons_word = ui.t("人", "persons"),
-            basis_word = ui.t("法律依据", "Legal basis"),
-            basis = d.basis,
-            until_word = ui.t("有效期至", "Until"),
-            until = when(d.until),
-            status_word = ui.t("状态", "Status"),
-            status = status_words,
-            proposed_word = ui.t("提议", "Proposed"),
-            proposed_by = d.proposed_by,
-            proposed_at = when(d.proposed_at),
-            jurisdiction = jurisdiction,
-            approvers_word = ui.t("批准人", "Approved by"),
-            approvers = approvers,
-        ));
-        if may_approve && d.status == DecisionStatus::Proposed {
-            body.push(match four_eyes_note(&ui, account, &d.proposed_by, &d.approvals) {
-                Some(why) => html!("<p class=\"muted\">{why}</p>", why = why),
-                None => post_button(
-                    &format!("/staff/decisions/{}/approve", d.id),
-                    ui.t("批准此决定", "Approve this decision"),
-                ),
-            });
+        let title = ui.t("管理决定", "Management decisions");
+        let mut body = html!(
+            "<h1>{title}</h1>{message}<p>{intro}</p>",
+            title = title,
+            message = message.unwrap_or_default(),
+            intro = ui.t(
+                "管理决定须写明法律依据和期限，经两位省级官员（均非提议人）批准后，才作为证据改变所列人员的健康码。",
+                "A decision states its legal basis and term; only when two provincial officers, neither the proposer, approve it does it become evidence that changes the codes of the persons it names."
+            )
+        );
+        if permits(Action::ProposeDecision, account.role) {
+            let default_until = local_minute(Timestamp::from_millis(state.service.now().as_millis() + 7 * 86_400_000));
+            body.push(decision_form(&ui, kept, &default_until));
         }
-        body.push_literal("</article>");
+        body.push(html!("<h2>{heading}</h2>", heading = ui.t("决定（最新在前）", "Decisions, newest first")));
+        if decisions.is_empty() {
+            body.push(html!("<p>{none}</p>", none = ui.t("尚无管理决定。", "No management decisions yet.")));
+            return staff_page(ui, status, account, title, body);
+        }
+        let may_approve = permits(Action::ApproveDecision, account.role);
+        for d in &decisions {
+            let colour = match d.colour {
+                DecisionColour::Red => ui.t("红码", "red"),
+                DecisionColour::Yellow => ui.t("黄码", "yellow"),
+            };
+            let approvers = if d.approvals.is_empty() {
+                Markup::text(ui.t("（尚无）", "(none yet)"))
+            } else {
+                Markup::join(d.approvals.iter().map(|a| html!("{by} ({at})", by = a.by, at = when(a.at))), ", ")
+            };
+            let status_words = match d.status {
+                DecisionStatus::Applied => Markup::text(ui.t("已批准并执行", "approved and applied")),
+                DecisionStatus::Proposed => {
+                    html!("{awaiting} ({n}/2)", awaiting = ui.t("待批准", "awaiting approval"), n = d.approvals.len())
+                }
+            };
+            let jurisdiction = match d.jurisdiction.as_deref() {
+                Some(j) => html!(" · {word} {j}", word = ui.t("辖区", "jurisdiction"), j = j),
+                None => Markup::new(),
+            };
+            body.push(html!(
+                "<article class=\"notice\" id=\"{id}\"><h3>{colour} · {persons} {persons_word}</h3><dl><dt>{basis_word}</dt><dd>{basis}</dd><dt>{until_word}</dt><dd>{until}</dd><dt>{status_word}</dt><dd>{status}</dd><dt>{proposed_word}</dt><dd>{proposed_by} · {proposed_at}{jurisdiction}</dd><dt>{approvers_word}</dt><dd>{approvers}</dd></dl>",
+                id = d.id,
+                colour = colour,
+                persons = d.persons,
+                persons_word = ui.t("人", "persons"),
+                basis_word = ui.t("法律依据", "Legal basis"),
+                basis = d.basis,
+                until_word = ui.t("有效期至", "Until"),
+                until = when(d.until),
+                status_word = ui.t("状态", "Status"),
+                status = status_words,
+                proposed_word = ui.t("提议", "Proposed"),
+                proposed_by = d.proposed_by,
+                proposed_at = when(d.proposed_at),
+                jurisdiction = jurisdiction,
+                approvers_word = ui.t("批准人", "Approved by"),
+                approvers = approvers,
+            ));
+            if may_approve && d.status == DecisionStatus::Proposed {
+                body.push(match four_eyes_note(&ui, account, &d.proposed_by, &d.approvals) {
+                    Some(why) => html!("<p class=\"muted\">{why}</p>", why = why),
+                    None => post_button(
+                        &format!("/staff/decisions/{}/approve", d.id),
+                        ui.t("批准此决定", "Approve this decision"),
+                    ),
+                });
+            }
+            body.push_literal("</article>");
+        }
+        staff_page(ui, status, account, title, body)
     }
-    staff_page(ui, status, account, title, body)
 }
 
 /// The form to propose a decision: persons by their ids, a colour, a term and the legal
@@ -170,14 +169,7 @@ pub(crate) async fn propose(
         state.service.propose_decision(&account, new).await
     }
     .await;
-    let (state, account, form) = (&state, &account, &form);
-    redirect_or_refuse(
-        ui,
-        result,
-        |_| "/staff/decisions?proposed=1".into(),
-        move |ui, status, problem| page(ui, state, account, status, Some(problem), form),
-    )
-    .await
+    back_to_list::<Decisions, _>(ui, &state, &account, result, "proposed", &form).await
 }
 
 /// The same service call as `POST /v1/decisions/{id}/approve`.
@@ -187,12 +179,5 @@ pub(crate) async fn approve(
     PageId(id): PageId,
 ) -> Response {
     let result = state.service.approve_decision(&account, &id).await;
-    let (state, account, kept) = (&state, &account, &Fields::new());
-    redirect_or_refuse(
-        ui,
-        result,
-        |_| "/staff/decisions?approved=1".into(),
-        move |ui, status, problem| page(ui, state, account, status, Some(problem), kept),
-    )
-    .await
+    back_to_list::<Decisions, _>(ui, &state, &account, result, "approved", &Fields::new()).await
 }

@@ -13,8 +13,8 @@ use healthcode_service::ServiceError;
 use healthcode_store::Account;
 
 use crate::api::policy::{may, permits, Action};
-use crate::pages::accounts::officials::{done_message, four_eyes_note, post_button, redirect_or_refuse, staff_page};
-use crate::pages::extract::{Fields, Official, PageId, PageQuery, Posted};
+use crate::pages::accounts::officials::{back_to_list, four_eyes_note, post_button, staff_page, ProposalList};
+use crate::pages::extract::{Fields, Official, PageId, Posted};
 use crate::pages::layout::{when, Ui};
 use crate::pages::markup::{html, Markup};
 use crate::AppState;
@@ -22,78 +22,81 @@ use crate::AppState;
 /// How many areas the list of designations in force shows (the newest).
 const SHOWN: usize = 200;
 
-pub(crate) async fn list(
-    State(state): State<AppState>,
-    Official { ui, account, .. }: Official<may::ReadDesignationProposals>,
-    query: PageQuery,
-) -> Response {
-    let message = done_message(&ui, &query);
-    page(ui, &state, &account, StatusCode::OK, message, &Fields::new()).await
-}
+/// The list as `back_to_list` shows it again.
+pub(crate) struct Designations;
 
-async fn page(
-    ui: Ui,
-    state: &AppState,
-    account: &Account,
-    status: StatusCode,
-    message: Option<Markup>,
-    kept: &Fields,
-) -> Response {
-    let proposals = match state.service.designation_proposals().await {
-        Ok(p) => p,
-        Err(e) => return ui.internal("listing designation proposals", e),
-    };
-    let title = ui.t("风险地区认定", "Area designations");
-    let mut body = html!(
-        "<h1>{title}</h1>{message}<p>{intro}</p>",
-        title = title,
-        message = message.unwrap_or_default(),
-        intro = ui.t(
-            "每项认定（包括升级为红码地区）都须经一位省级官员（非提议人）批准后才生效。",
-            "Every designation (an escalation to red included) takes effect only when a provincial officer other than the proposer approves it."
-        )
-    );
-    if permits(Action::Designate, account.role) {
-        body.push(designation_form(&ui, kept));
-    }
-    body.push(in_force(&ui, &state.service.designations()));
-    body.push(html!("<h2>{proposals}</h2>", proposals = ui.t("认定提议", "Proposals")));
-    if proposals.is_empty() {
-        body.push(html!("<p>{none}</p>", none = ui.t("尚无认定提议。", "No designation proposals yet.")));
-        return staff_page(ui, status, account, title, body);
-    }
-    // One card each: four columns do not fit a phone in large text.
-    let may_approve = permits(Action::ApproveDesignation, account.role);
-    let awaiting = ui.t("待批准", "Awaiting approval");
-    for p in &proposals {
-        let approval = match (&p.approved_by, p.approved_at) {
-            (Some(by), Some(at)) => {
-                html!("{word} {by} · {at}", word = ui.t("已批准：", "Approved by"), by = by, at = when(at))
-            }
-            _ if may_approve => match four_eyes_note(&ui, account, &p.proposed_by, &[]) {
-                Some(why) => html!("{awaiting}<br><span class=\"muted\">{why}</span>", awaiting = awaiting, why = why),
-                None => html!(
-                    "{awaiting}<br>{button}",
-                    awaiting = awaiting,
-                    button =
-                        post_button(&format!("/staff/designations/{}/approve", p.id), ui.t("批准此认定", "Approve")),
-                ),
-            },
-            _ => Markup::text(awaiting),
+impl ProposalList for Designations {
+    type Read = may::ReadDesignationProposals;
+    const PATH: &'static str = "/staff/designations";
+
+    async fn page(
+        ui: Ui,
+        state: &AppState,
+        account: &Account,
+        status: StatusCode,
+        message: Option<Markup>,
+        kept: &Fields,
+    ) -> Response {
+        let proposals = match state.service.designation_proposals().await {
+            Ok(p) => p,
+            Err(e) => return ui.internal("listing designation proposals", e),
         };
-        body.push(html!(
-            "<article class=\"notice\" id=\"{id}\"><h3>{area} · {level}{red}</h3><p>{by_word} {by} · {at}</p><p>{approval}</p></article>",
-            id = p.id,
-            area = p.area.as_str(),
-            level = level_words(&ui, p.level),
-            red = escalation(p.escalate_to_red, ui.t("升级为红码地区", "escalated to red")),
-            by_word = ui.t("提议：", "Proposed by"),
-            by = p.proposed_by,
-            at = when(p.proposed_at),
-            approval = approval,
-        ));
+        let title = ui.t("风险地区认定", "Area designations");
+        let mut body = html!(
+            "<h1>{title}</h1>{message}<p>{intro}</p>",
+            title = title,
+            message = message.unwrap_or_default(),
+            intro = ui.t(
+                "每项认定（包括升级为红码地区）都须经一位省级官员（非提议人）批准后才生效。",
+                "Every designation (an escalation to red included) takes effect only when a provincial officer other than the proposer approves it."
+            )
+        );
+        if permits(Action::Designate, account.role) {
+            body.push(designation_form(&ui, kept));
+        }
+        body.push(in_force(&ui, &state.service.designations()));
+        body.push(html!("<h2>{proposals}</h2>", proposals = ui.t("认定提议", "Proposals")));
+        if proposals.is_empty() {
+            body.push(html!("<p>{none}</p>", none = ui.t("尚无认定提议。", "No designation proposals yet.")));
+            return staff_page(ui, status, account, title, body);
+        }
+        // One card each: four columns do not fit a phone in large text.
+        let may_approve = permits(Action::ApproveDesignation, account.role);
+        let awaiting = ui.t("待批准", "Awaiting approval");
+        for p in &proposals {
+            let approval = match (&p.approved_by, p.approved_at) {
+                (Some(by), Some(at)) => {
+                    html!("{word} {by} · {at}", word = ui.t("已批准：", "Approved by"), by = by, at = when(at))
+                }
+                _ if may_approve => match four_eyes_note(&ui, account, &p.proposed_by, &[]) {
+                    Some(why) => {
+                        html!("{awaiting}<br><span class=\"muted\">{why}</span>", awaiting = awaiting, why = why)
+                    }
+                    None => html!(
+                        "{awaiting}<br>{button}",
+                        awaiting = awaiting,
+                        button = post_button(
+                            &format!("/staff/designations/{}/approve", p.id),
+                            ui.t("批准此认定", "Approve")
+                        ),
+                    ),
+                },
+                _ => Markup::text(awaiting),
+            };
+            body.push(html!(
+                "<article class=\"notice\" id=\"{id}\"><h3>{area} · {level}{red}</h3><p>{by_word} {by} · {at}</p><p>{approval}</p></article>",
+                id = p.id,
+                area = p.area.as_str(),
+                level = level_words(&ui, p.level),
+                red = escalation(p.escalate_to_red, ui.t("升级为红码地区", "escalated to red")),
+                by_word = ui.t("提议：", "Proposed by"),
+                by = p.proposed_by,
+                at = when(p.proposed_at),
+                approval = approval,
+            ));
+        }
+        staff_page(ui, status, account, title, body)
     }
-    staff_page(ui, status, account, title, body)
 }
 
 /// ` · <strong>red</strong>` for a designation escalated to red, nothing otherwise.
@@ -205,14 +208,7 @@ pub(crate) async fn designate(
         Ok::<_, ServiceError>(())
     }
     .await;
-    let (state, account, form) = (&state, &account, &form);
-    redirect_or_refuse(
-        ui,
-        result,
-        |_| "/staff/designations?proposed=1".into(),
-        move |ui, status, problem| page(ui, state, account, status, Some(problem), form),
-    )
-    .await
+    back_to_list::<Designations, _>(ui, &state, &account, result, "proposed", &form).await
 }
 
 /// The same service call as `POST /v1/designations/proposals/{id}/approve`.
@@ -222,12 +218,5 @@ pub(crate) async fn approve(
     PageId(id): PageId,
 ) -> Response {
     let result = state.service.approve_designation(&account, &id).await;
-    let (state, account, kept) = (&state, &account, &Fields::new());
-    redirect_or_refuse(
-        ui,
-        result,
-        |_| "/staff/designations?approved=1".into(),
-        move |ui, status, problem| page(ui, state, account, status, Some(problem), kept),
-    )
-    .await
+    back_to_list::<Designations, _>(ui, &state, &account, result, "approved", &Fields::new()).await
 }

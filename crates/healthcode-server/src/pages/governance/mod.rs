@@ -11,6 +11,7 @@ pub(crate) mod traces;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::pages::accounts::officials::proposal_list;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -19,9 +20,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/rules/new", get(rules::new_form).post(rules::propose))
         .route("/staff/rules/{proposal_id}", get(rules::detail))
         .route("/staff/rules/{proposal_id}/approve", post(rules::approve))
-        .route("/staff/designations", get(designations::list).post(designations::designate))
+        .route("/staff/designations", get(proposal_list::<designations::Designations>).post(designations::designate))
         .route("/staff/designations/{proposal_id}/approve", post(designations::approve))
-        .route("/staff/decisions", get(decisions::list).post(decisions::propose))
+        .route("/staff/decisions", get(proposal_list::<decisions::Decisions>).post(decisions::propose))
         .route("/staff/decisions/{decision_id}/approve", post(decisions::approve))
         .route("/staff/alarms", get(alarms::list))
         .route("/staff/traces", get(traces::page).post(traces::trace))
