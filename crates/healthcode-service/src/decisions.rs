@@ -14,8 +14,8 @@ use healthcode_store::{Account, Approval, Decision, DecisionStatus, NewAlarm, Pe
 use serde::Serialize;
 use serde_json::json;
 
+use crate::admission::Source;
 use crate::approvals::{another_officer, may_approve};
-use crate::ingest::Source;
 use crate::residents::covers;
 use crate::secrets::new_id;
 use crate::{AtPolicy, HealthService, ServiceError};

@@ -3,37 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use healthcode_domain::{
-    parse_event, Event, EventBody, IncomingEvent, PersonId, PersonKind, PersonRef, ValidationError,
-};
-use healthcode_store::{Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord};
+use healthcode_domain::{Event, PersonId, PersonKind, ValidationError};
+use healthcode_store::{Inserted, NewRejection, PersonRecord};
 use serde::Serialize;
 
-use crate::{HealthService, ServiceError};
-
-/// The ids of evidence the system records itself (`hc-dec-…`, `hc-trace-…`): feeds may
-/// not use them, so an event's id tells which power recorded it.
-pub(crate) const SYSTEM_ID_PREFIX: &str = "hc-";
-
-/// Who decides an event's recording time `at`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AtPolicy {
-    /// The server's clock: an input that brings its own `at` is refused (production).
-    ServerClock,
-    /// The input's `at`, or the clock if it has none (scenarios, imports of history,
-    /// the synthetic region).
-    Supplied,
-}
-
-/// Who submits the rows, and so which events they may submit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// The system itself: scenarios, the demo, imports of history, approved decisions.
-    Trusted,
-    /// A department's data feed: only the evidence that department may submit; never a
-    /// management decision, never a designation.
-    Department(healthcode_domain::Department),
-}
+use crate::admission::{unknown_person, Admitted, NamedPersons};
+use crate::{AtPolicy, HealthService, ServiceError, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,17 +39,6 @@ pub struct IngestReport {
     /// The codes this batch caused to be re-evaluated, and how many changed colour.
     pub codes: crate::RefreshReport,
     pub rows: Vec<RowOutcome>,
-}
-
-/// One row of JSON text, or why it is not one.
-pub(crate) fn parse_row(text: &str) -> Result<serde_json::Value, ValidationError> {
-    serde_json::from_str(text)
-        .map_err(|e| ValidationError::new(format!("the row is not valid JSON ({e}); send one JSON object per row")))
-}
-
-pub(crate) enum Admitted {
-    Evidence(NewEvidence),
-    Designation(NewDesignation),
 }
 
 impl HealthService {
@@ -132,39 +96,29 @@ impl HealthService {
         let mut outcomes: Vec<Option<RowOutcome>> = vec![None; rows.len()];
         let mut admitted: Vec<(usize, Admitted)> = Vec::with_capacity(rows.len());
         let mut by_id: Vec<(usize, PersonId)> = Vec::new();
-        let mut by_document: BTreeMap<PersonId, PersonKind> = BTreeMap::new();
-
+        let mut named = NamedPersons::default();
         for (i, text) in rows.iter().enumerate() {
             match self.admit(text, policy, now, source) {
-                Ok((admission, Some(PersonRef::Id(id)))) => {
-                    by_id.push((admitted.len(), id));
-                    admitted.push((i, admission));
-                }
-                Ok((admission, Some(PersonRef::Document(doc)))) => {
-                    if let Admitted::Evidence(e) = &admission {
-                        by_document.insert(e.person.clone(), doc.id_type().person_kind());
+                Ok((admission, person)) => {
+                    if let (Admitted::Evidence(e), Some(person)) = (&admission, &person) {
+                        if named.note(&e.person, person) {
+                            by_id.push((admitted.len(), e.person.clone()));
+                        }
                     }
                     admitted.push((i, admission));
                 }
-                Ok((admission, None)) => admitted.push((i, admission)),
                 Err(e) => outcomes[i] = Some(rejected(i, None, e)),
             }
         }
 
         // Evidence named by person_id must be about a registered person.
-        let wanted: Vec<PersonId> =
-            by_id.iter().map(|(_, id)| id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let known: BTreeSet<PersonId> = self.store.persons(&wanted).await?.into_iter().map(|p| p.id).collect();
+        let known = self.registered(&named.by_id.iter().cloned().collect::<Vec<_>>()).await?;
         let mut unknown = vec![false; admitted.len()];
         for (k, id) in &by_id {
             if !known.contains(id) {
                 unknown[*k] = true;
                 let (row, _) = &admitted[*k];
-                let error = ValidationError::field(
-                    "person_id",
-                    format!("no person is registered with person_id `{id}`; register the person first"),
-                );
-                outcomes[*row] = Some(rejected(*row, None, error));
+                outcomes[*row] = Some(rejected(*row, None, unknown_person(id)));
             }
         }
 
@@ -188,7 +142,7 @@ impl HealthService {
             }
         }
 
-        self.register_documented(by_document).await?;
+        self.register_documented(named.by_document).await?;
         let inserted = self.store.insert_evidence(&evidence).await?;
         let mut touched: BTreeSet<PersonId> = BTreeSet::new();
         for ((row, e), outcome) in evidence_rows.iter().zip(&evidence).zip(inserted) {
@@ -224,59 +178,6 @@ impl HealthService {
     ) -> Result<Vec<healthcode_store::Rejection>, ServiceError> {
         let owner = (reader.role == healthcode_domain::Role::DataSource).then_some(reader.username.as_str());
         Ok(self.store.rejections(after, limit, owner).await?)
-    }
-
-    /// Parses and checks one row, resolving a person named by document to their pseudonym
-    /// (registering them if need be: evidence may arrive before the person registers).
-    fn admit(
-        &self,
-        text: &str,
-        policy: AtPolicy,
-        now: healthcode_domain::Timestamp,
-        source: Source,
-    ) -> Result<(Admitted, Option<PersonRef>), ValidationError> {
-        self.admit_value(&parse_row(text)?, policy, now, source)
-    }
-
-    /// As `admit`, for a row already read into JSON (a CSV row).
-    pub(crate) fn admit_value(
-        &self,
-        value: &serde_json::Value,
-        policy: AtPolicy,
-        now: healthcode_domain::Timestamp,
-        source: Source,
-    ) -> Result<(Admitted, Option<PersonRef>), ValidationError> {
-        let IncomingEvent { id, at, at_supplied, person, body } = parse_event(value, now)?;
-        if at_supplied && policy == AtPolicy::ServerClock {
-            return Err(ValidationError::field(
-                "at",
-                "field `at` is set by the server when it accepts an event; remove it (occurrence times such as \
-                 `sampled_at` belong in the event's own fields)",
-            ));
-        }
-        if let Source::Department(department) = source {
-            permitted(department, &body)?;
-        }
-        let id = id.ok_or_else(|| ValidationError::missing("id"))?;
-        if matches!(source, Source::Department(_)) && id.as_str().starts_with(SYSTEM_ID_PREFIX) {
-            return Err(ValidationError::field(
-                "id",
-                format!("ids starting with `{SYSTEM_ID_PREFIX}` are the system's own (decisions, approved traces); give your record its own id"),
-            ));
-        }
-        match body {
-            EventBody::AreaRisk(risk) => Ok((Admitted::Designation(NewDesignation { id, at, risk }), None)),
-            EventBody::Evidence(evidence) => {
-                let person = person.ok_or_else(|| {
-                    ValidationError::new("evidence is about a person: give `person_id`, or `id_type` and `id_number`")
-                })?;
-                let person_id = match &person {
-                    PersonRef::Id(id) => id.clone(),
-                    PersonRef::Document(doc) => self.person_id_for(doc),
-                };
-                Ok((Admitted::Evidence(NewEvidence { person: person_id, id, at, evidence }), Some(person)))
-            }
-        }
     }
 
     async fn finish_report(
@@ -327,26 +228,6 @@ impl HealthService {
             self.store.register_person(&record).await?;
         }
         Ok(())
-    }
-}
-
-/// Whether a department may submit this event.
-fn permitted(department: healthcode_domain::Department, body: &EventBody) -> Result<(), ValidationError> {
-    match body {
-        EventBody::Evidence(e) if department.may_submit(e.kind()) => Ok(()),
-        EventBody::Evidence(healthcode_domain::Evidence::ManagementDecision { .. }) => Err(ValidationError::field(
-            "type",
-            "management decisions are not events a source can submit: an office proposes one at /v1/decisions and \
-             two provincial officers approve it",
-        )),
-        EventBody::Evidence(e) => Err(ValidationError::field(
-            "type",
-            format!("the {department} department is not authorised to submit `{}` events", e.kind()),
-        )),
-        EventBody::AreaRisk(_) => Err(ValidationError::field(
-            "type",
-            "area designations are made by the provincial office at /v1/designations, not by data feeds",
-        )),
     }
 }
 

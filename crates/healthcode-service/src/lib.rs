@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod accounts;
+mod admission;
 mod approvals;
 mod clock;
 mod colour_bursts;
@@ -32,6 +33,7 @@ mod venues;
 mod verify_batch;
 
 pub use accounts::{create_account, issue_api_key, NewAccount};
+pub use admission::{AtPolicy, Source};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use colour_bursts::COLOUR_BURST_MIN_PERSONS;
 pub use complaints::MAX_OPEN_COMPLAINTS;
@@ -45,7 +47,7 @@ pub use feeds::{
     check_batch_id, CsvHeader, FeedFormat, FeedReport, FeedUpload, LineSplitter, RawLine, UploadSummary, CSV_COLUMNS,
     FEED_CHUNK_ROWS, LISTED_REJECTIONS, MAX_LINE_BYTES,
 };
-pub use ingest::{AtPolicy, IngestReport, RowOutcome, RowStatus, Source};
+pub use ingest::{IngestReport, RowOutcome, RowStatus};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use overview::Stats;
 pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};

@@ -18,8 +18,8 @@ use healthcode_store::Account;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::admission::Source;
 use crate::approvals::{another_officer, may_approve};
-use crate::ingest::Source;
 use crate::residents::covers;
 use crate::secrets::new_id;
 use crate::{AtPolicy, HealthService, ServiceError};
