@@ -169,7 +169,7 @@ pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::t
                     let report = service.run_due().await?;
                     // What changed is signed for auditors at every tick (nothing is signed
                     // when the log has not grown).
-                    service.sign_checkpoint().await?;
+                    service.log().sign_checkpoint().await?;
                     service.apply_retention().await?;
                     Ok::<_, healthcode_service::ServiceError>(report)
                 }

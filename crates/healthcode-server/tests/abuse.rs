@@ -401,13 +401,13 @@ async fn a_gate_checks_nobody_until_approved_and_looks_up_only_so_many(app: Test
     assert_eq!((status, answer["outcome"].as_str()), (200, Some("allow_with_mask")), "{answer}");
     let (_, accesses) = app.get_with_key(&format!("/v1/persons/{known}/accesses"), &known_key).await;
     assert!(accesses.to_string().contains(&device_id), "the gate's read is shown to the person: {accesses}");
-    let persons_before = app.service.store().person_count().await.unwrap();
+    let persons_before = app.store.person_count().await.unwrap();
     for i in 0..(healthcode_service::GATE_ID_CARDS_PER_MINUTE - 1) {
         let (status, answer) =
             app.post_with_key("/v1/gate/check", &device_key, card(&format!("3301061940050{i:04}"))).await;
         assert_eq!(status, 200, "{answer}");
     }
-    assert_eq!(app.service.store().person_count().await.unwrap(), persons_before, "lookups register nobody");
+    assert_eq!(app.store.person_count().await.unwrap(), persons_before, "lookups register nobody");
     // Over the limit: refused, and an alarm for auditors.
     let (status, refused) = app.post_with_key("/v1/gate/check", &device_key, card("33010619400509999")).await;
     assert_eq!((status, refused["error"]["code"].as_str()), (429, Some("too_many_requests")), "{refused}");
@@ -458,7 +458,7 @@ async fn the_rejection_log_keeps_no_id_number_or_free_text_and_each_source_its_o
     assert_eq!(own("telecom").await, ["api (telecom)"], "a source reads its own only");
     assert!(own("border").await.is_empty());
     // And in the database itself, not only in the answers.
-    let stored = app.service.store().rejections(0, 100, None).await.unwrap();
+    let stored = app.store.rejections(0, 100, None).await.unwrap();
     assert!(stored.iter().all(|r| !r.input.contains(&id_number) && !r.input.contains("13900139000")), "{stored:?}");
 }
 
@@ -483,12 +483,12 @@ async fn proofs_of_a_tree_the_log_has_not_reached_are_the_askers_mistake(app: Te
     let (status, _) = app.get("/v1/log/proof/inclusion?index=0&size=1").await;
     assert_eq!(status, 200, "an honest question is answered");
     // Asking for the current checkpoint writes nothing.
-    let stored = app.service.store().checkpoints(0, 100).await.unwrap().len();
+    let stored = app.store.checkpoints(0, 100).await.unwrap().len();
     for _ in 0..5 {
         let response = app.client.get(app.url("/v1/log/checkpoint")).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200);
     }
-    assert_eq!(app.service.store().checkpoints(0, 100).await.unwrap().len(), stored);
+    assert_eq!(app.store.checkpoints(0, 100).await.unwrap().len(), stored);
 }
 
 /// Decisions name only persons of the proposing office's jurisdiction, and whom they
@@ -573,8 +573,8 @@ async fn a_stale_evaluation_never_overwrites_a_newer_code(app: TestApp) {
         assert_eq!(e["entry"]["old_colour"], last, "each change starts where the last one ended: {log}");
         last = e["entry"]["new_colour"].clone();
     }
-    let stored = app.service.store().code(&id).await.unwrap().unwrap();
-    let evidence = app.service.store().evidence_for(&id).await.unwrap();
+    let stored = app.store.code(&id).await.unwrap().unwrap();
+    let evidence = app.store.evidence_for(&id).await.unwrap();
     let rules = app.service.rules();
     let no_designations = healthcode_rules::AreaRiskIndex::default();
     let fresh = rules.evaluate(healthcode_domain::PersonKind::Domestic, &evidence, &no_designations, app.service.now());

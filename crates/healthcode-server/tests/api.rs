@@ -67,8 +67,7 @@ async fn evidence_turns_the_code_red_at_once_with_its_reason(app: TestApp) {
     assert_eq!(code["reasons"][0]["evidence"][0]["id"], "cdc-1");
     assert_eq!(code["rules"]["version"], "2026.1");
     // The stored code was kept current by the ingestion itself (the incremental path).
-    let stored =
-        app.service.store().code(&healthcode_domain::PersonId::parse(&person).unwrap()).await.unwrap().unwrap();
+    let stored = app.store.code(&healthcode_domain::PersonId::parse(&person).unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.colour, healthcode_domain::Colour::Red);
 
     let (status, again) = app
@@ -121,14 +120,14 @@ async fn time_passing_turns_an_entry_green_through_the_scheduler(app: TestApp) {
     )
     .await;
     let id = healthcode_domain::PersonId::parse(&person).unwrap();
-    let stored = app.service.store().code(&id).await.unwrap().unwrap();
+    let stored = app.store.code(&id).await.unwrap().unwrap();
     assert_eq!(stored.reasons, ["R3"]);
     assert_eq!(stored.next_change, Some(t("2020-06-15T06:00:00+08:00")));
 
     app.clock.set(t("2020-06-15T07:00:00+08:00"));
     let report = app.service.run_due().await.unwrap();
     assert_eq!(report.evaluated, 1);
-    let stored = app.service.store().code(&id).await.unwrap().unwrap();
+    let stored = app.store.code(&id).await.unwrap().unwrap();
     assert_eq!(stored.colour, healthcode_domain::Colour::Green);
     assert_eq!(stored.since, t("2020-06-15T06:00:00+08:00"), "the change is dated when it happened");
     let (_, code) = app.get(&format!("/v1/persons/{person}/code")).await;
@@ -510,7 +509,7 @@ async fn the_scheduler_task_applies_changes_when_their_time_comes(app: TestApp) 
         .await;
     assert_eq!(status, 201);
     let id = healthcode_domain::PersonId::parse(&person).unwrap();
-    let stored = || async { app.service.store().code(&id).await.unwrap().unwrap().colour };
+    let stored = || async { app.store.code(&id).await.unwrap().unwrap().colour };
     assert_eq!(stored().await, healthcode_domain::Colour::Red);
 
     app.clock.set(t("2020-06-20T08:00:00+08:00"));

@@ -205,10 +205,10 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
     assert_eq!(status, 201, "{answer}");
     // Something on the other lists: a local office's designation proposal and a decision
     // proposed by another provincial officer, both waiting for approval.
-    let local = app.service.store().account_by_username("local").await.unwrap().unwrap();
+    let local = app.store.account_by_username("local").await.unwrap().unwrap();
     let area = healthcode_domain::AreaCode::parse("330106").unwrap();
     app.service.propose_designation(&local, area, healthcode_domain::RiskLevel::High, true).await.unwrap();
-    let provincial = app.service.store().account_by_username("provincial").await.unwrap().unwrap();
+    let provincial = app.store.account_by_username("provincial").await.unwrap().unwrap();
     let decision = healthcode_service::NewDecision {
         persons: vec![healthcode_domain::PersonId::parse(&traveller).unwrap()],
         colour: healthcode_domain::DecisionColour::Yellow,

@@ -263,7 +263,7 @@ async fn gates_read_codes_and_id_cards_and_see_only_colour_and_masked_name(app: 
     let looked_up = app.service.person_id_for(
         &healthcode_domain::IdDocument::parse("resident_id", &resident_id("33010619400101777")).unwrap(),
     );
-    assert_eq!(app.service.store().person(&looked_up).await.unwrap(), None, "a lookup registers nobody");
+    assert_eq!(app.store.person(&looked_up).await.unwrap(), None, "a lookup registers nobody");
 
     // A forged code is a verdict (deny with the reason), not an error.
     let (_, answer) = app.post_with_key("/v1/gate/check", &device_key, r#"{"code":"HC1:XYZ"}"#).await;

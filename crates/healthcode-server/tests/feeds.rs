@@ -78,7 +78,7 @@ async fn a_streamed_batch_is_reported_by_line_and_resumes_where_it_stands(app: T
     assert_eq!((rows, accepted, duplicates, rejected), (12_000, 11_970, 0, 30));
     let stored: usize = {
         let ids: Vec<PersonId> = (0..20).map(|i| PersonId::parse(&format!("p{i}")).unwrap()).collect();
-        app.service.store().evidence_for_many(&ids).await.unwrap().iter().map(|(_, e)| e.len()).sum()
+        app.store.evidence_for_many(&ids).await.unwrap().iter().map(|(_, e)| e.len()).sum()
     };
     assert_eq!(stored, 11_970, "each accepted row stored once");
 

@@ -44,12 +44,12 @@ async fn form_posts_from_other_sites_are_refused_and_consent_is_required() {
         let response = post_form(&app, "/register", &registration(true), &headers).await;
         assert_eq!(response.status().as_u16(), 403, "{headers:?}");
     }
-    assert_eq!(app.service.store().person_count().await.unwrap(), 0, "nothing registered");
+    assert_eq!(app.store.person_count().await.unwrap(), 0, "nothing registered");
 
     let response = post_form(&app, "/register", &registration(false), &[("origin", &ours)]).await;
     assert_eq!(response.status().as_u16(), 422);
     assert!(response.text().await.unwrap().contains("同意"), "says why");
-    assert_eq!(app.service.store().person_count().await.unwrap(), 0, "no consent, no registration");
+    assert_eq!(app.store.person_count().await.unwrap(), 0, "no consent, no registration");
 
     let response = post_form(&app, "/register", &registration(true), &[("sec-fetch-site", "same-origin")]).await;
     assert_eq!(response.status().as_u16(), 303);
@@ -191,7 +191,7 @@ async fn officials_pages_need_a_session_the_right_role_and_same_site_posts() {
     assert!(form.text().await.unwrap().contains("无权"), "says why, in Chinese first");
 
     // A proposal by a local office, to approve.
-    let local = app.service.store().account_by_username("local").await.unwrap().unwrap();
+    let local = app.store.account_by_username("local").await.unwrap().unwrap();
     let source = healthcode_rules::REFERENCE_RULES_TOML.replace("version = \"2026.1\"", "version = \"2020.9\"");
     let scenario = serde_json::json!({"name": "nothing", "events": [], "expect": [{"at": "2020-06-01T08:00:00+08:00", "color": "green"}]});
     let proposal =
@@ -248,7 +248,7 @@ async fn designations_and_decisions_are_approved_on_the_pages_through_the_servic
     staff(&app, "officer.zhao", Role::ProvincialOffice).await;
     staff(&app, "officer.sun", Role::ProvincialOffice).await;
     staff(&app, "office.li", Role::LocalOffice).await;
-    let local = app.service.store().account_by_username("local").await.unwrap().unwrap();
+    let local = app.store.account_by_username("local").await.unwrap().unwrap();
     let zhao = sign_in(&app, "officer.zhao").await;
     let sun = sign_in(&app, "officer.sun").await;
     let page = |cookie: String, path: &'static str| {
@@ -287,7 +287,7 @@ async fn designations_and_decisions_are_approved_on_the_pages_through_the_servic
     let decision = app
         .service
         .propose_decision(
-            &app.service.store().account_by_username("officer.zhao").await.unwrap().unwrap(),
+            &app.store.account_by_username("officer.zhao").await.unwrap().unwrap(),
             healthcode_service::NewDecision {
                 persons: vec![healthcode_domain::PersonId::parse(&person).unwrap()],
                 colour: DecisionColour::Yellow,
@@ -310,7 +310,7 @@ async fn designations_and_decisions_are_approved_on_the_pages_through_the_servic
     let second = staff(&app, "officer.wu", Role::ProvincialOffice).await;
     let wu = sign_in(&app, &second.username).await;
     assert_eq!(post(wu, approve).await.status().as_u16(), 303);
-    let applied = app.service.store().decision(&decision.id).await.unwrap().unwrap();
+    let applied = app.store.decision(&decision.id).await.unwrap().unwrap();
     assert_eq!(applied.status, healthcode_store::DecisionStatus::Applied);
     let (_, code) = app.get(&format!("/v1/persons/{person}/code")).await;
     assert_eq!(code["colour"], "yellow", "the decision is evidence now: {code}");
@@ -374,7 +374,7 @@ async fn offices_designate_and_propose_decisions_on_the_pages_within_the_service
     let body = format!("persons={person}&colour=red&until=2020-06-05T08%3A00&basis=%E3%80%8A%E4%BC%A0%E6%9F%93%E7%97%85%E9%98%B2%E6%B2%BB%E6%B3%95%E3%80%8B");
     let proposed = post(&li, "/staff/decisions", &body).await;
     assert_eq!(proposed.headers()["location"], "/staff/decisions?proposed=1");
-    let decisions = app.service.store().decisions(10).await.unwrap();
+    let decisions = app.store.decisions(10).await.unwrap();
     assert_eq!((decisions.len(), decisions[0].proposed_by.as_str()), (1, "office.li"));
     assert_eq!(decisions[0].until.to_rfc3339(), "2020-06-05T08:00:00+08:00", "read as Beijing time");
     let (_, code) = app.get(&format!("/v1/persons/{person}/code")).await;

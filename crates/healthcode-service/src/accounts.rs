@@ -185,15 +185,16 @@ impl HealthService {
         }
         if self.load_document::<Timestamp>(ACCOUNT_LOGGED, &account.id).await?.is_none() {
             let now = self.clock.now();
-            self.record_in_log(&[Entry::AccountInUse(AccountInUse {
-                at: now.as_millis(),
-                username: account.username.clone(),
-                role: account.role.to_string(),
-                jurisdiction: account.jurisdiction.clone(),
-                department: account.department.map(|d| d.to_string()),
-                created_at: account.created_at.as_millis(),
-            })])
-            .await?;
+            self.log
+                .record(&[Entry::AccountInUse(AccountInUse {
+                    at: now.as_millis(),
+                    username: account.username.clone(),
+                    role: account.role.to_string(),
+                    jurisdiction: account.jurisdiction.clone(),
+                    department: account.department.map(|d| d.to_string()),
+                    created_at: account.created_at.as_millis(),
+                })])
+                .await?;
             self.save_document(ACCOUNT_LOGGED, &account.id, now, &now).await?;
         }
         self.logged_accounts.lock().unwrap_or_else(|p| p.into_inner()).insert(account.id.clone());

@@ -229,16 +229,17 @@ impl HealthService {
         decision.status = DecisionStatus::Applied;
         self.store.save_decision(decision).await?;
         let now = self.clock.now();
-        self.record_in_log(&[Entry::DecisionApproval(DecisionApproval {
-            at: now.as_millis(),
-            decision_id: decision.id.clone(),
-            colour: decision.colour.as_str().to_string(),
-            basis: decision.basis.clone(),
-            approvers: approvers.clone(),
-            persons: decision.persons.len() as u64,
-            until: decision.until.as_millis(),
-        })])
-        .await?;
+        self.log
+            .record(&[Entry::DecisionApproval(DecisionApproval {
+                at: now.as_millis(),
+                decision_id: decision.id.clone(),
+                colour: decision.colour.as_str().to_string(),
+                basis: decision.basis.clone(),
+                approvers: approvers.clone(),
+                persons: decision.persons.len() as u64,
+                until: decision.until.as_millis(),
+            })])
+            .await?;
         if decision.persons.len() >= MASS_DECISION_ALARM_PERSONS {
             self.raise_alarm(
                 "mass_decision",
@@ -317,7 +318,8 @@ impl HealthService {
         let now = self.clock.now();
         tracing::warn!(kind, jurisdiction, %detail, "alarm");
         let index = self
-            .record_in_log(&[Entry::Alarm(AlarmEntry {
+            .log
+            .record(&[Entry::Alarm(AlarmEntry {
                 at: now.as_millis(),
                 kind: kind.to_string(),
                 jurisdiction: jurisdiction.to_string(),

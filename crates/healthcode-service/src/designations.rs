@@ -128,15 +128,16 @@ impl HealthService {
         let origin = format!("designation by {}", approver.username);
         let report = self.ingest_from(Source::Trusted, &[1], &[row], AtPolicy::ServerClock, &origin).await?;
         if report.accepted == 1 {
-            self.record_in_log(&[Entry::DesignationApproval(DesignationApproval {
-                at: self.clock.now().as_millis(),
-                area: area.map(|a| a.as_str().to_string()).unwrap_or_default(),
-                level: value["level"].as_str().unwrap_or_default().to_string(),
-                escalate_to_red: value["escalate_to_red"].as_bool().unwrap_or(false),
-                proposed_by: proposer.to_string(),
-                approved_by: approver.username.clone(),
-            })])
-            .await?;
+            self.log
+                .record(&[Entry::DesignationApproval(DesignationApproval {
+                    at: self.clock.now().as_millis(),
+                    area: area.map(|a| a.as_str().to_string()).unwrap_or_default(),
+                    level: value["level"].as_str().unwrap_or_default().to_string(),
+                    escalate_to_red: value["escalate_to_red"].as_bool().unwrap_or(false),
+                    proposed_by: proposer.to_string(),
+                    approved_by: approver.username.clone(),
+                })])
+                .await?;
         }
         Ok(report)
     }

@@ -231,6 +231,16 @@ impl HealthService {
     }
 }
 
+/// Every source's rejected inputs, oldest first, with an id above `after`: what the
+/// operator, who holds the database, reads from the command line (`healthcode rejections`).
+pub async fn operator_rejections(
+    store: &dyn healthcode_store::Store,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<healthcode_store::Rejection>, ServiceError> {
+    Ok(store.rejections(after, limit, None).await?)
+}
+
 fn settle(row: usize, id: &str, outcome: Inserted) -> RowOutcome {
     match outcome {
         Inserted::New { .. } => {

@@ -47,7 +47,7 @@ pub use feeds::{
     check_batch_id, CsvHeader, FeedFormat, FeedReport, FeedUpload, LineSplitter, RawLine, UploadSummary, CSV_COLUMNS,
     FEED_CHUNK_ROWS, LISTED_REJECTIONS, MAX_LINE_BYTES,
 };
-pub use ingest::{IngestReport, RowOutcome, RowStatus};
+pub use ingest::{operator_rejections, IngestReport, RowOutcome, RowStatus};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use overview::Stats;
 pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};
@@ -62,6 +62,6 @@ pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};
 pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode, FORWARDED_SCANS_ALARM};
 pub use tracing_contacts::{Contact, Trace, TraceConfirmation};
-pub use transparency::{hashes_base64, PersonLog, PersonLogEntry};
+pub use transparency::{hashes_base64, PersonLog, PersonLogEntry, TransparencyLog};
 pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue, GATE_CODES_PER_MINUTE, GATE_ID_CARDS_PER_MINUTE};
 pub use verify_batch::MAX_VERIFY_BATCH;

@@ -3,7 +3,7 @@
 //! service and never the store.
 
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, PersonId, Timestamp};
-use healthcode_store::{Alarm, CodeState, PersonRecord, StoredCheckpoint};
+use healthcode_store::{Alarm, CodeState, PersonRecord};
 
 use crate::{HealthService, ServiceError};
 
@@ -67,19 +67,5 @@ impl HealthService {
         to: Timestamp,
     ) -> Result<Vec<(AccessOutcome, u64)>, ServiceError> {
         Ok(self.store.checkin_counts(venue, from, to).await?)
-    }
-
-    /// Stored checkpoints above a size, smallest first.
-    pub async fn log_checkpoints(&self, after_size: u64, limit: usize) -> Result<Vec<StoredCheckpoint>, ServiceError> {
-        Ok(self.store.checkpoints(after_size, limit).await?)
-    }
-
-    /// The log's leaves from an index on: `(index, bytes)`.
-    pub async fn log_entries(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, ServiceError> {
-        Ok(self.store.log_leaves(from, limit).await?)
-    }
-
-    pub async fn log_size(&self) -> Result<u64, ServiceError> {
-        Ok(self.store.log_size().await?)
     }
 }

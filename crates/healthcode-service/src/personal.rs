@@ -145,7 +145,7 @@ impl HealthService {
             removed: removed.iter().map(|(t, n)| format!("{t}={n}")).collect(),
             master_keys: master_keys.clone(),
         };
-        let index = self.record_in_log(&[Entry::Destruction(entry)]).await?;
+        let index = self.log.record(&[Entry::Destruction(entry)]).await?;
         tracing::warn!(tables = removed.len(), "personal data destroyed");
         Ok(DestructionReport { at, basis: basis.to_string(), removed, master_keys, log_index: index.first().copied() })
     }

@@ -98,8 +98,8 @@ impl HealthService {
             }
             let Evaluated { codes, changes, report: chunk_report, counts } = evaluated;
             let persons: Vec<PersonId> = codes.iter().map(|c| c.person.clone()).collect();
-            let (store, log) = (self.store.clone(), self.log.clone());
-            let task = tokio::spawn(async move { log.save_codes(store.as_ref(), &codes, &changes, now).await });
+            let log = self.log.clone();
+            let task = tokio::spawn(async move { log.save_codes(&codes, &changes, now).await });
             saving = Some(Saving { task, persons, report: chunk_report, counts });
         }
         if let Some(last) = saving {

@@ -127,14 +127,15 @@ impl HealthService {
         proposal.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
         if proposal.approvals.len() >= 2 {
             proposal.status = RuleProposalStatus::Approved;
-            self.record_in_log(&[Entry::RuleSetApproval(RuleSetApproval {
-                at: self.clock.now().as_millis(),
-                version: proposal.version.clone(),
-                digest: proposal.digest.clone(),
-                approvers: proposal.approvals.iter().map(|a| a.by.clone()).collect(),
-                activates_at: proposal.activates_at.as_millis(),
-            })])
-            .await?;
+            self.log
+                .record(&[Entry::RuleSetApproval(RuleSetApproval {
+                    at: self.clock.now().as_millis(),
+                    version: proposal.version.clone(),
+                    digest: proposal.digest.clone(),
+                    approvers: proposal.approvals.iter().map(|a| a.by.clone()).collect(),
+                    activates_at: proposal.activates_at.as_millis(),
+                })])
+                .await?;
         }
         self.save_rule_proposal(&proposal).await?;
         self.activate_due_rules().await?;

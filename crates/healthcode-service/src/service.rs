@@ -19,7 +19,7 @@ pub struct HealthService {
     /// The signing keys. Until the caller installs its own (`set_key_ring`), an ephemeral
     /// ring: codes signed with it are valid only while this process runs.
     pub(crate) keys: RwLock<(Arc<crate::KeyRing>, Arc<healthcode_token::Verifier>)>,
-    pub(crate) log: Arc<crate::transparency::LogWriter>,
+    pub(crate) log: Arc<crate::transparency::TransparencyLog>,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
     pub(crate) gate_lookups: crate::venues::GateLookups,
     /// Accounts this server has seen in the transparency log already.
@@ -106,7 +106,9 @@ impl HealthService {
         rules: RuleSet,
         keys: ServiceKeys,
     ) -> Result<Self, ServiceError> {
-        let log = Arc::new(crate::transparency::LogWriter::open(store.as_ref(), keys.log, pseudonyms.key()).await?);
+        let log = Arc::new(
+            crate::transparency::TransparencyLog::open(&store, clock.clone(), keys.log, pseudonyms.key()).await?,
+        );
         let designations = store.designations().await?;
         let areas = AreaRiskIndex::new(designations.iter().cloned());
         // Codes computed under other rules (a restart with a new rule set) are due now;
@@ -135,10 +137,6 @@ impl HealthService {
         };
         service.queue_unapplied_designations().await?;
         Ok(service)
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     pub fn now(&self) -> Timestamp {

@@ -269,14 +269,15 @@ impl HealthService {
         pending.approved_by = Some(by.username.clone());
         pending.approved_at = Some(now);
         trace.confirmed.extend(pending.persons.iter().cloned());
-        self.record_in_log(&[Entry::TraceApproval(TraceApproval {
-            at: now.as_millis(),
-            trace_id: trace.id.clone(),
-            persons: pending.persons.len() as u64,
-            proposed_by: pending.proposed_by.clone(),
-            approved_by: by.username.clone(),
-        })])
-        .await?;
+        self.log
+            .record(&[Entry::TraceApproval(TraceApproval {
+                at: now.as_millis(),
+                trace_id: trace.id.clone(),
+                persons: pending.persons.len() as u64,
+                proposed_by: pending.proposed_by.clone(),
+                approved_by: by.username.clone(),
+            })])
+            .await?;
         self.record_staff_accesses(by, &pending.persons, &format!("approve contact tracing {}", trace.id), "check-ins")
             .await?;
         trace.confirmations.push(pending);

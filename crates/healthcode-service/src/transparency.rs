@@ -10,13 +10,15 @@ use healthcode_log::{
     consistency_plan, inclusion_plan, person_commitment, root_plan, Checkpoint, ColourChange, Entry, Frontier, Hash,
     NodeId, NoteSigner, NoteVerifier, Plan,
 };
-use healthcode_store::{CodeState, LogAppend, LogLeaf, LogNode, Store, StoreError, StoredCheckpoint};
+use healthcode_store::{
+    CodeState, CodeStore, LogAppend, LogLeaf, LogNode, LogStore, Store, StoreError, StoredCheckpoint,
+};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 use tokio::sync::Mutex;
 
-use crate::ServiceError;
+use crate::{Clock, ServiceError};
 
 /// A colour change found by an evaluation, waiting for its place in the log.
 #[derive(Debug, Clone)]
@@ -31,9 +33,15 @@ pub(crate) struct PendingChange {
     pub origin: Option<String>,
 }
 
-/// The writer's side of the log: the right edge of the tree (so that appending costs
-/// one hash per leaf), the checkpoint signer, and the key that salts commitments.
-pub(crate) struct LogWriter {
+/// The transparency log, the capability every power that changes a colour or approves a
+/// change writes to, and that auditors and residents read: its rows (and the codes whose
+/// changes it records, saved in the same transaction), the right edge of the tree (so
+/// that appending costs one hash per leaf), the checkpoint signer, and the key that salts
+/// persons' commitments.
+pub struct TransparencyLog {
+    logs: Arc<dyn LogStore>,
+    codes: Arc<dyn CodeStore>,
+    clock: Arc<dyn Clock>,
     frontier: Mutex<Frontier>,
     signer: Arc<NoteSigner>,
     salt_key: [u8; 32],
@@ -42,17 +50,20 @@ pub(crate) struct LogWriter {
 /// How often a stale writer re-reads the log and tries again before giving up.
 const CONFLICT_RETRIES: usize = 5;
 
-impl LogWriter {
+impl TransparencyLog {
     /// Reads the stored tree's right edge and checks it against the last checkpoint: a
     /// tree that no longer has the root the log signed was altered in the database; a
     /// checkpoint that does not verify was forged (or the log key replaced); a log with
     /// entries and no checkpoint had its checkpoints deleted (the first append signs one in
     /// its own transaction). Each refuses to start, saying so.
     pub(crate) async fn open(
-        store: &dyn Store,
+        store: &Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
         signer: NoteSigner,
         pseudonym_key: &[u8],
     ) -> Result<Self, ServiceError> {
+        let (logs, codes): (Arc<dyn LogStore>, Arc<dyn CodeStore>) = (store.clone(), store.clone());
+        let store = logs.as_ref();
         let frontier = read_frontier(store).await?;
         let tampered = |what: String| {
             Err(ServiceError::LogTampered(format!(
@@ -95,15 +106,14 @@ impl LogWriter {
         }
         let mut mac = Hmac::<Sha256>::new_from_slice(pseudonym_key).expect("HMAC accepts any key length");
         mac.update(b"log-salt-key");
-        Ok(LogWriter {
+        Ok(TransparencyLog {
+            logs,
+            codes,
+            clock,
             frontier: Mutex::new(frontier),
             signer: Arc::new(signer),
             salt_key: mac.finalize().into_bytes().into(),
         })
-    }
-
-    pub(crate) fn signer(&self) -> Arc<NoteSigner> {
-        self.signer.clone()
     }
 
     /// A person's salt: given to them (so they can find their own entries), never published.
@@ -120,32 +130,25 @@ impl LogWriter {
     /// A writer that finds the log grew meanwhile (another server) re-reads it and retries.
     pub(crate) async fn save_codes(
         &self,
-        store: &dyn Store,
         codes: &[CodeState],
         changes: &[PendingChange],
         at: Timestamp,
     ) -> Result<(), ServiceError> {
         let records = changes.iter().map(|c| (Some(c.person.clone()), Record::Change(c))).collect();
-        self.append_with(store, at, records, codes).await.map(drop)
+        self.append_with(at, records, codes).await.map(drop)
     }
 
-    /// Appends entries that record no code (approvals, alarms) at `now`; returns their
-    /// indices.
-    pub(crate) async fn append(
-        &self,
-        store: &dyn Store,
-        entries: &[Entry],
-        now: Timestamp,
-    ) -> Result<Vec<u64>, ServiceError> {
+    /// Appends entries that record no code (approvals, alarms, rule changes); returns
+    /// their indices.
+    pub async fn record(&self, entries: &[Entry]) -> Result<Vec<u64>, ServiceError> {
         let records = entries.iter().map(|e| (None, Record::Entry(e))).collect();
-        self.append_with(store, now, records, &[]).await
+        self.append_with(self.clock.now(), records, &[]).await
     }
 
     /// Appends the records (and saves the codes) under the writer's lock; returns the
     /// indices the records got.
     async fn append_with(
         &self,
-        store: &dyn Store,
         at: Timestamp,
         records: Vec<(Option<PersonId>, Record<'_>)>,
         codes: &[CodeState],
@@ -181,54 +184,46 @@ impl LogWriter {
             if first_append && next.size() > 0 {
                 append.checkpoint = Some(self.sign(next.size(), next.root(), at)?);
             }
-            match store.save_codes(codes, &append).await {
+            match self.codes.save_codes(codes, &append).await {
                 Ok(()) => {
                     let indices = append.leaves.iter().map(|l| l.index).collect();
                     *frontier = next;
                     return Ok(indices);
                 }
-                Err(StoreError::LogConflict { .. }) => *frontier = read_frontier(store).await?,
+                Err(StoreError::LogConflict { .. }) => *frontier = read_frontier(self.logs.as_ref()).await?,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(ServiceError::Background("the transparency log kept growing under this writer; try again".into()))
     }
 
-    /// Signs a checkpoint of the log as it is now, unless the last one is of this size.
-    pub(crate) async fn checkpoint(
-        &self,
-        store: &dyn Store,
-        origin: &str,
-        now: Timestamp,
-    ) -> Result<StoredCheckpoint, ServiceError> {
+    /// Signs and stores a checkpoint of the log as it is now (or returns the latest if the
+    /// log has not grown). The scheduler calls it on every tick.
+    pub async fn sign_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
+        let now = self.clock.now();
         let frontier = self.frontier.lock().await;
         let (size, root) = (frontier.size(), frontier.root());
         drop(frontier);
-        if let Some(latest) = store.latest_checkpoint().await? {
+        if let Some(latest) = self.logs.latest_checkpoint().await? {
             if latest.size == size {
                 return Ok(latest);
             }
         }
-        debug_assert_eq!(origin, self.signer.name());
         let stored = self.sign(size, root, now)?;
-        store.save_checkpoint(&stored).await?;
+        self.logs.save_checkpoint(&stored).await?;
         Ok(stored)
     }
 
     /// A checkpoint of the log as it is now: the latest stored one if the log has not
     /// grown since, else one signed now and not stored (anyone may ask, and asking must
     /// not write to the database; the scheduler stores one at every tick).
-    pub(crate) async fn current_checkpoint(
-        &self,
-        store: &dyn Store,
-        now: Timestamp,
-    ) -> Result<StoredCheckpoint, ServiceError> {
+    pub async fn current_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
         let frontier = self.frontier.lock().await;
         let (size, root) = (frontier.size(), frontier.root());
         drop(frontier);
-        match store.latest_checkpoint().await? {
+        match self.logs.latest_checkpoint().await? {
             Some(latest) if latest.size == size => Ok(latest),
-            _ => self.sign(size, root, now),
+            _ => self.sign(size, root, self.clock.now()),
         }
     }
 
@@ -245,7 +240,7 @@ enum Record<'a> {
     Entry(&'a Entry),
 }
 
-async fn fetch(store: &dyn Store, plan: &Plan) -> Result<HashMap<NodeId, Hash>, ServiceError> {
+async fn fetch(store: &dyn LogStore, plan: &Plan) -> Result<HashMap<NodeId, Hash>, ServiceError> {
     let ids: Vec<(u8, u64)> = plan.nodes().iter().map(|n| (n.level, n.index)).collect();
     Ok(store.log_nodes(&ids).await?.into_iter().map(|n| (NodeId::new(n.level, n.index), n.hash)).collect())
 }
@@ -254,24 +249,24 @@ fn broken(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::LogTampered(format!("the stored log's tree is incomplete or inconsistent: {e}"))
 }
 
-async fn read_frontier(store: &dyn Store) -> Result<Frontier, ServiceError> {
+async fn read_frontier(store: &dyn LogStore) -> Result<Frontier, ServiceError> {
     let size = store.log_size().await?;
     let plan = root_plan(size);
     plan.frontier(&fetch(store, &plan).await?).map_err(broken)
 }
 
-async fn root_at(store: &dyn Store, size: u64) -> Result<Hash, ServiceError> {
+async fn root_at(store: &dyn LogStore, size: u64) -> Result<Hash, ServiceError> {
     let plan = root_plan(size);
     plan.root(&fetch(store, &plan).await?).map_err(broken)
 }
 
-pub(crate) async fn inclusion_proof(store: &dyn Store, index: u64, size: u64) -> Result<Vec<Hash>, ServiceError> {
+async fn inclusion_proof(store: &dyn LogStore, index: u64, size: u64) -> Result<Vec<Hash>, ServiceError> {
     let plan = inclusion_plan(index, size)
         .map_err(|e| ServiceError::Invalid(healthcode_domain::ValidationError::new(e.to_string())))?;
     plan.inclusion_proof(&fetch(store, &plan).await?).map_err(broken)
 }
 
-pub(crate) async fn consistency_proof(store: &dyn Store, old: u64, new: u64) -> Result<Vec<Hash>, ServiceError> {
+async fn consistency_proof(store: &dyn LogStore, old: u64, new: u64) -> Result<Vec<Hash>, ServiceError> {
     let plan = consistency_plan(old, new)
         .map_err(|e| ServiceError::Invalid(healthcode_domain::ValidationError::new(e.to_string())))?;
     plan.consistency_proof(&fetch(store, &plan).await?).map_err(broken)
@@ -327,51 +322,50 @@ pub fn hashes_base64(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|h| base64::engine::general_purpose::STANDARD.encode(h)).collect()
 }
 
-impl crate::HealthService {
+impl TransparencyLog {
     /// The log's public key, for auditors: `<origin>+<hash>+<key>` (C2SP note verifier).
-    pub fn log_verifier(&self) -> NoteVerifier {
-        self.log.signer().verifier()
+    pub fn verifier(&self) -> NoteVerifier {
+        self.signer.verifier()
     }
 
-    pub fn log_origin(&self) -> String {
-        self.log.signer().name().to_string()
+    /// The log's name: its checkpoints' origin line.
+    pub fn origin(&self) -> &str {
+        self.signer.name()
     }
 
-    /// Signs and stores a checkpoint of the log as it is now (or returns the latest if the
-    /// log has not grown). The scheduler calls it on every tick.
-    pub async fn sign_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
-        self.log.checkpoint(self.store.as_ref(), &self.log_origin(), self.clock.now()).await
+    /// How many entries the log holds.
+    pub async fn size(&self) -> Result<u64, ServiceError> {
+        Ok(self.logs.log_size().await?)
     }
 
-    /// A checkpoint of the log as it is now, signed but not stored unless it is the
-    /// latest stored one: what a request for the current checkpoint gets.
-    pub async fn current_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
-        self.log.current_checkpoint(self.store.as_ref(), self.clock.now()).await
+    /// The log's leaves from an index on: `(index, bytes)`.
+    pub async fn entries(&self, from: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, ServiceError> {
+        Ok(self.logs.log_leaves(from, limit).await?)
     }
 
-    /// Appends entries that record no code (approvals, alarms); returns their indices.
-    pub async fn record_in_log(&self, entries: &[Entry]) -> Result<Vec<u64>, ServiceError> {
-        self.log.append(self.store.as_ref(), entries, self.clock.now()).await
+    /// Stored checkpoints above a size, smallest first.
+    pub async fn checkpoints(&self, after_size: u64, limit: usize) -> Result<Vec<StoredCheckpoint>, ServiceError> {
+        Ok(self.logs.checkpoints(after_size, limit).await?)
     }
 
     /// The audit path of leaf `index` in the tree of `size` leaves, which the log must
     /// have reached.
-    pub async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ServiceError> {
-        self.check_log_size("size", size).await?;
-        inclusion_proof(self.store.as_ref(), index, size).await
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ServiceError> {
+        self.check_size("size", size).await?;
+        inclusion_proof(self.logs.as_ref(), index, size).await
     }
 
     /// The proof that the tree of `new` leaves extends the one of `old`; the log must have
     /// reached `new`.
-    pub async fn log_consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ServiceError> {
-        self.check_log_size("to", new).await?;
-        consistency_proof(self.store.as_ref(), old, new).await
+    pub async fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ServiceError> {
+        self.check_size("to", new).await?;
+        consistency_proof(self.logs.as_ref(), old, new).await
     }
 
     /// A proof asked of a tree larger than the log is a mistake of the asker's, not a
     /// log that lost its nodes.
-    async fn check_log_size(&self, field: &str, size: u64) -> Result<(), ServiceError> {
-        let held = self.store.log_size().await?;
+    async fn check_size(&self, field: &str, size: u64) -> Result<(), ServiceError> {
+        let held = self.logs.log_size().await?;
         if size > held {
             return Err(healthcode_domain::ValidationError::field(
                 field,
@@ -382,25 +376,39 @@ impl crate::HealthService {
         Ok(())
     }
 
+    /// The person's colour changes, each with its inclusion proof in a checkpoint of the
+    /// log as it is now (the caller has checked that the person exists).
+    pub(crate) async fn person_log(&self, person: &PersonId) -> Result<PersonLog, ServiceError> {
+        let checkpoint = self.current_checkpoint().await?;
+        let mut entries = Vec::new();
+        for index in self.logs.log_indices_of(person).await?.into_iter().filter(|&i| i < checkpoint.size) {
+            let Some((_, data)) = self.logs.log_leaves(index, 1).await?.pop() else { continue };
+            let entry = Entry::from_leaf_bytes(&data).map_err(broken)?;
+            let proof = hashes_base64(&inclusion_proof(self.logs.as_ref(), index, checkpoint.size).await?);
+            entries.push(PersonLogEntry { index, entry, proof });
+        }
+        Ok(PersonLog {
+            salt: crate::secrets::hex(&self.salt(person)),
+            checkpoint: checkpoint.note,
+            size: checkpoint.size,
+            entries,
+        })
+    }
+}
+
+impl crate::HealthService {
+    /// The transparency log: checkpoints, proofs, entries, and recording what no code
+    /// records (approvals, alarms).
+    pub fn log(&self) -> &TransparencyLog {
+        &self.log
+    }
+
     /// The person's colour changes in the log, each with its inclusion proof in a
     /// checkpoint of the log as it is now.
     pub async fn person_log(&self, person: &PersonId) -> Result<PersonLog, ServiceError> {
         if self.store.person(person).await?.is_none() {
             return Err(ServiceError::UnknownPerson(person.clone()));
         }
-        let checkpoint = self.current_checkpoint().await?;
-        let mut entries = Vec::new();
-        for index in self.store.log_indices_of(person).await?.into_iter().filter(|&i| i < checkpoint.size) {
-            let Some((_, data)) = self.store.log_leaves(index, 1).await?.pop() else { continue };
-            let entry = Entry::from_leaf_bytes(&data).map_err(broken)?;
-            let proof = hashes_base64(&inclusion_proof(self.store.as_ref(), index, checkpoint.size).await?);
-            entries.push(PersonLogEntry { index, entry, proof });
-        }
-        Ok(PersonLog {
-            salt: crate::secrets::hex(&self.log.salt(person)),
-            checkpoint: checkpoint.note,
-            size: checkpoint.size,
-            entries,
-        })
+        self.log.person_log(person).await
     }
 }

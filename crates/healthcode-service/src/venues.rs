@@ -202,13 +202,14 @@ impl HealthService {
         if !self.store.approve_device(device_id, &by.username, now).await? {
             return Err(ServiceError::Conflict("this device is approved already".into()));
         }
-        self.record_in_log(&[Entry::DeviceApproval(DeviceApproval {
-            at: now.as_millis(),
-            device_id: device.id.clone(),
-            venue_id: venue.id.clone(),
-            approved_by: by.username.clone(),
-        })])
-        .await?;
+        self.log
+            .record(&[Entry::DeviceApproval(DeviceApproval {
+                at: now.as_millis(),
+                device_id: device.id.clone(),
+                venue_id: venue.id.clone(),
+                approved_by: by.username.clone(),
+            })])
+            .await?;
         Ok(DeviceRecord { approved_by: Some(by.username.clone()), approved_at: Some(now), ..device })
     }
 }

@@ -12,18 +12,20 @@ use healthcode_rules::RuleSet;
 use healthcode_service::{
     FeedFormat, FeedReport, HealthService, LineSplitter, ManualClock, Pseudonymiser, RawLine, ServiceError, Source,
 };
+use healthcode_store::Store;
 use healthcode_store_sqlite::SqliteStore;
 
 const HEALTH: Source = Source::Department(Department::Health);
 
-async fn service() -> Arc<HealthService> {
+/// The service, and the store under it for looking at what was stored.
+async fn service() -> (Arc<HealthService>, Arc<dyn Store>) {
     let clock = ManualClock::new(Timestamp::parse("2026-11-25T08:00:00+08:00").unwrap());
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    Arc::new(
-        HealthService::open(store, Arc::new(clock), Pseudonymiser::new(b"k".to_vec()), RuleSet::reference())
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let service =
+        HealthService::open(store.clone(), Arc::new(clock), Pseudonymiser::new(b"k".to_vec()), RuleSet::reference())
             .await
-            .unwrap(),
-    )
+            .unwrap();
+    (Arc::new(service), store)
 }
 
 async fn persons(service: &HealthService, n: usize) {
@@ -77,7 +79,7 @@ fn ndjson(rows: std::ops::Range<usize>) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_is_stored_chunk_by_chunk_with_a_report_that_adds_up() {
-    let service = service().await;
+    let (service, store) = service().await;
     persons(&service, 50).await;
     let mut text = ndjson(0..12_000);
     text.push_str("\n{ not json\n");
@@ -106,11 +108,11 @@ async fn a_batch_is_stored_chunk_by_chunk_with_a_report_that_adds_up() {
     let summary = report.this_upload.unwrap();
     assert_eq!((summary.rows, summary.skipped_lines), (12_003, 0));
     assert_eq!(summary.codes.evaluated, 50, "each person once, at the end, however many chunks name them");
-    let log = service.store().rejections(0, 100, None).await.unwrap();
+    let log = store.rejections(0, 100, None).await.unwrap();
     assert_eq!(log.len(), 15, "every rejected row is in the rejection log");
     assert_eq!(log[0].origin, "feed b1 (cdc) line 501");
-    assert_eq!(service.store().evidence_for(&pid(7)).await.unwrap().len(), 240);
-    assert_eq!(service.store().code(&pid(7)).await.unwrap().unwrap().colour, Colour::Green, "codes are current");
+    assert_eq!(store.evidence_for(&pid(7)).await.unwrap().len(), 240);
+    assert_eq!(store.code(&pid(7)).await.unwrap().unwrap().colour, Colour::Green, "codes are current");
 
     // The whole batch again: every line is already stored, nothing is read twice.
     let again = upload(&service, "b1", FeedFormat::Ndjson, None, &text).await.unwrap();
@@ -134,7 +136,7 @@ async fn a_batch_is_stored_chunk_by_chunk_with_a_report_that_adds_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_upload_resumes_without_losses_or_duplicates() {
-    let service = service().await;
+    let (service, store) = service().await;
     persons(&service, 50).await;
     let all = ndjson(0..17_000);
 
@@ -180,14 +182,14 @@ async fn an_interrupted_upload_resumes_without_losses_or_duplicates() {
     assert_eq!((report.rows, report.accepted, report.duplicates, report.rejected), (17_000, 16_983, 0, 17));
     let stored: usize = {
         let ids: Vec<PersonId> = (0..50).map(pid).collect();
-        service.store().evidence_for_many(&ids).await.unwrap().iter().map(|(_, e)| e.len()).sum()
+        store.evidence_for_many(&ids).await.unwrap().iter().map(|(_, e)| e.len()).sum()
     };
     assert_eq!(stored, 16_983, "every accepted row stored exactly once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_csv_batch_names_persons_by_id_or_document() {
-    let service = service().await;
+    let (service, store) = service().await;
     persons(&service, 2).await;
     let csv = "\u{feff}id,type,person_id,id_type,id_number,result,sampled_at,exposure_at,mode,days\r\n\
                c1,close_contact,,resident_id,11010519491231002X,,,2026-11-20T08:00:00+08:00,,\r\n\
@@ -203,9 +205,9 @@ async fn a_csv_batch_names_persons_by_id_or_document() {
     assert!(report.rejected_rows[1].error.contains("6 fields and the header 10"), "{:?}", report.rejected_rows[1]);
     let contact =
         service.person_id_for(&healthcode_domain::IdDocument::parse("resident_id", "11010519491231002X").unwrap());
-    assert_eq!(service.store().code(&contact).await.unwrap().unwrap().colour, Colour::Red, "registered and evaluated");
-    assert_eq!(service.store().code(&pid(0)).await.unwrap().unwrap().colour, Colour::Red);
-    let log = service.store().rejections(0, 10, None).await.unwrap();
+    assert_eq!(store.code(&contact).await.unwrap().unwrap().colour, Colour::Red, "registered and evaluated");
+    assert_eq!(store.code(&pid(0)).await.unwrap().unwrap().colour, Colour::Red);
+    let log = store.rejections(0, 10, None).await.unwrap();
     assert!(log.iter().all(|r| !r.input.contains("11010519491231002X")), "no ID number is kept");
 
     let bad = upload(&service, "c2", FeedFormat::Csv, None, "id,type,colour\n").await.unwrap_err();
@@ -220,7 +222,7 @@ async fn a_csv_batch_names_persons_by_id_or_document() {
 /// them, across chunk boundaries: every row is stored or rejected once, at its line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_records_may_span_lines_and_a_stray_quote_loses_no_row() {
-    let service = service().await;
+    let (service, store) = service().await;
     persons(&service, 50).await;
     let mut csv = String::from("id,type,person_id,result,sampled_at,note\n");
     let mut line = 1;
@@ -249,8 +251,7 @@ async fn csv_records_may_span_lines_and_a_stray_quote_loses_no_row() {
     let rejected: Vec<u64> = report.rejected_rows.iter().map(|r| r.line).collect();
     assert_eq!(rejected, strays.iter().map(|l| *l as u64).collect::<Vec<_>>());
     assert!(report.rejected_rows.iter().all(|r| r.error.contains("not closed")), "{:?}", report.rejected_rows[0]);
-    let stored: usize = service
-        .store()
+    let stored: usize = store
         .evidence_for_many(&(0..50).map(pid).collect::<Vec<_>>())
         .await
         .unwrap()

@@ -65,34 +65,32 @@ async fn open_store(backend: &Backend) -> Arc<dyn Store> {
     }
 }
 
-async fn service_at(backend: &Backend, at: Timestamp) -> (HealthService, ManualClock) {
+/// The service at `at`, its clock, and the store under it (to fill and to read back).
+async fn service_at(backend: &Backend, at: Timestamp) -> (HealthService, ManualClock, Arc<dyn Store>) {
     let store = open_store(backend).await;
     let clock = ManualClock::new(at);
-    let service =
-        HealthService::open(store, Arc::new(clock.clone()), Pseudonymiser::new(b"test".to_vec()), RuleSet::reference())
-            .await
-            .unwrap();
-    (service, clock)
+    let service = HealthService::open(
+        store.clone(),
+        Arc::new(clock.clone()),
+        Pseudonymiser::new(b"test".to_vec()),
+        RuleSet::reference(),
+    )
+    .await
+    .unwrap();
+    (service, clock, store)
 }
 
-async fn register_all(service: &HealthService, persons: &[PersonRecord]) {
+async fn register_all(store: &dyn Store, persons: &[PersonRecord]) {
     for p in persons {
-        service.store().register_person(p).await.unwrap();
+        store.register_person(p).await.unwrap();
     }
 }
 
 type Codes = BTreeMap<PersonId, (String, Vec<String>)>;
 
-async fn stored_codes(service: &HealthService, persons: &[PersonRecord]) -> Codes {
+async fn stored_codes(store: &dyn Store, persons: &[PersonRecord]) -> Codes {
     let ids: Vec<PersonId> = persons.iter().map(|p| p.id.clone()).collect();
-    service
-        .store()
-        .codes(&ids)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.person, (c.colour.to_string(), c.reasons)))
-        .collect()
+    store.codes(&ids).await.unwrap().into_iter().map(|c| (c.person, (c.colour.to_string(), c.reasons))).collect()
 }
 
 async fn evaluated_codes(service: &HealthService, persons: &[PersonRecord], at: Timestamp) -> Codes {
@@ -132,8 +130,8 @@ async fn paths_agree(backend: &Backend) {
 
     // Incremental: events arrive in time order, a little at a time, the clock following;
     // the scheduler runs now and then, and once at the end.
-    let (incremental, clock) = service_at(backend, region.rows[0].0).await;
-    register_all(&incremental, &region.persons).await;
+    let (incremental, clock, incremental_store) = service_at(backend, region.rows[0].0).await;
+    register_all(incremental_store.as_ref(), &region.persons).await;
     incremental.refresh_persons(&region.persons.iter().map(|p| p.id.clone()).collect::<Vec<_>>()).await.unwrap();
     for (i, chunk) in region.rows.chunks(150).enumerate() {
         clock.set(chunk.last().unwrap().0);
@@ -150,8 +148,8 @@ async fn paths_agree(backend: &Backend) {
     // Scheduled: everything is recorded early on (some of it dated in the future of the
     // clock), then only the scheduler brings the codes to the end time.
     let middle = region.rows[region.rows.len() / 2].0;
-    let (scheduled, clock) = service_at(backend, middle).await;
-    register_all(&scheduled, &region.persons).await;
+    let (scheduled, clock, scheduled_store) = service_at(backend, middle).await;
+    register_all(scheduled_store.as_ref(), &region.persons).await;
     scheduled.ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
     scheduled.refresh_persons(&region.persons.iter().map(|p| p.id.clone()).collect::<Vec<_>>()).await.unwrap();
     clock.set(end);
@@ -159,8 +157,8 @@ async fn paths_agree(backend: &Backend) {
     assert!(due.evaluated > 0, "time passing must bring persons due");
 
     // Bulk: the store is filled behind the service's back, then everyone is re-evaluated.
-    let (bulk, _) = service_at(backend, end).await;
-    register_all(&bulk, &region.persons).await;
+    let (bulk, _, bulk_store) = service_at(backend, end).await;
+    register_all(bulk_store.as_ref(), &region.persons).await;
     bulk.ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
     let report = bulk.refresh_all().await.unwrap();
     assert!(report.evaluated > 0);
@@ -172,8 +170,8 @@ async fn paths_agree(backend: &Backend) {
     });
     assert!(colours.len() >= 3, "the region should show several colours at the end: {colours:?}");
 
-    for (name, service) in [("incremental", &incremental), ("scheduled", &scheduled), ("bulk", &bulk)] {
-        let stored = stored_codes(service, &region.persons).await;
+    for (name, store) in [("incremental", incremental_store), ("scheduled", scheduled_store), ("bulk", bulk_store)] {
+        let stored = stored_codes(store.as_ref(), &region.persons).await;
         assert_eq!(stored.len(), region.persons.len(), "{name}: every person has a code");
         let differing: Vec<_> = stored.iter().filter(|(id, code)| direct.get(*id) != Some(code)).take(5).collect();
         assert!(differing.is_empty(), "{name} path differs from direct evaluation: {differing:?}");

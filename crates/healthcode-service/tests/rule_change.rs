@@ -8,6 +8,7 @@ use std::sync::Arc;
 use healthcode_domain::{Colour, PersonId, PersonKind, Timestamp};
 use healthcode_rules::{RuleSet, REFERENCE_RULES_TOML};
 use healthcode_service::{AtPolicy, HealthService, ManualClock, Pseudonymiser, ServiceKeys};
+use healthcode_store::CodeStore;
 use healthcode_store_sqlite::SqliteStore;
 
 fn t(text: &str) -> Timestamp {
@@ -46,24 +47,26 @@ async fn a_rule_set_change_reevaluates_codes_in_process_and_after_restart() {
         r#"{"id":"e1","person_id":"p1","type":"entry","country":"GB","entered_at":"2020-06-01T08:00:00+08:00"}"#;
 
     {
-        let service = open(Arc::new(SqliteStore::open(&path).unwrap()), &clock, RuleSet::reference()).await;
+        let store = Arc::new(SqliteStore::open(&path).unwrap());
+        let service = open(store.clone(), &clock, RuleSet::reference()).await;
         service.register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
         service.ingest(&[entry.to_string()], AtPolicy::Supplied, "test").await.unwrap();
         clock.set(t("2020-06-10T08:00:00+08:00"));
         service.run_due().await.unwrap();
-        assert_eq!(service.store().code(&person).await.unwrap().unwrap().colour, Colour::Red, "day 9 of 14");
+        assert_eq!(store.code(&person).await.unwrap().unwrap().colour, Colour::Red, "day 9 of 14");
 
         let report = service.replace_rules(seven_day_rules()).await.unwrap();
         assert_eq!(report.evaluated, 1);
-        let code = service.store().code(&person).await.unwrap().unwrap();
+        let code = store.code(&person).await.unwrap().unwrap();
         assert_eq!((code.colour, code.rules_version.as_str()), (Colour::Green, "2020.1-7d"), "day 9 of 7");
     }
 
     // Restarted under the reference rules again: the stored code names the other
     // version, so it is due at once.
-    let service = open(Arc::new(SqliteStore::open(&path).unwrap()), &clock, RuleSet::reference()).await;
-    assert_eq!(service.store().queue_len().await.unwrap(), 1);
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let service = open(store.clone(), &clock, RuleSet::reference()).await;
+    assert_eq!(store.queue_len().await.unwrap(), 1);
     service.run_due().await.unwrap();
-    let code = service.store().code(&person).await.unwrap().unwrap();
+    let code = store.code(&person).await.unwrap().unwrap();
     assert_eq!((code.colour, code.rules_version.as_str()), (Colour::Red, "2026.1"));
 }

@@ -3,6 +3,7 @@
 mod bench;
 mod config;
 mod layout;
+pub mod load;
 mod ndjson;
 mod plan;
 mod region;

@@ -15,6 +15,7 @@ pub(crate) mod stream {
     pub const CASE: u64 = 3;
     pub const BENCH_PERSON: u64 = 4;
     pub const BENCH_DESIGNATION: u64 = 5;
+    pub const CHECKIN: u64 = 6;
 }
 
 #[derive(Debug, Clone)]

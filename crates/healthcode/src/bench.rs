@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Subcommand;
-use healthcode_domain::PersonId;
 use healthcode_service::{AtPolicy, HealthService, ManualClock, Pseudonymiser};
-use healthcode_store::{NewEvidence, PersonRecord, Store};
-use healthcode_synth::{generate, RegionConfig, StoreRecord};
+use healthcode_store::Store;
+use healthcode_synth::RegionConfig;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -103,7 +102,7 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<S
     let store = crate::serve::open_store(&dir, database_url.as_deref()).await?;
     println!("backend: {}", if database_url.is_some() { "PostgreSQL" } else { "SQLite" });
     let config = RegionConfig::bench(persons);
-    let fresh = store.person_count().await? < persons;
+    let fresh = !healthcode_synth::load::holds(&*store, persons).await?;
     if fresh {
         let started = Instant::now();
         let events = load(&*store, &config).await?;
@@ -132,12 +131,8 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<S
         );
     }
 
-    let ids: Vec<PersonId> = (0..persons).map(healthcode_synth::person_id).collect();
     let started = Instant::now();
-    let mut read = 0usize;
-    for chunk in ids.chunks(10_000) {
-        read += store.evidence_for_many(chunk).await?.iter().map(|(_, e)| e.len()).sum::<usize>();
-    }
+    let read = healthcode_synth::load::read_all_evidence(&*store, persons).await?;
     let baseline = started.elapsed().as_secs_f64();
     println!(
         "baseline: reading every person's evidence from the store: {persons} persons ({read} events) in {baseline:.2} s ({:.0} persons/s)",
@@ -155,7 +150,7 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<S
     let report = service.ingest(&[row], AtPolicy::Supplied, "bench").await?;
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(report.accepted == 1, "the designation was not accepted: {:?}", report.rows);
-    let counts = store.colour_counts().await?;
+    let counts = service.colour_counts().await?;
     let evaluated = report.codes.evaluated;
     println!(
         "bulk re-evaluation after the designation: {seconds:.2} s end to end for {persons} residents \
@@ -171,44 +166,15 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<S
     Ok(())
 }
 
-/// Loads a synthetic region (persons with their areas, evidence, designations) straight
-/// into the store; returns how many events. Prints a progress line every million
-/// persons (also `healthcode generate`'s loader).
+/// Loads a synthetic region straight into the store (`healthcode_synth::load::region`);
+/// returns how many events. Prints a progress line every million persons (also
+/// `healthcode generate`'s loader).
 pub(crate) async fn load(store: &dyn Store, config: &RegionConfig) -> anyhow::Result<u64> {
-    const BATCH: usize = 10_000;
-    let mut persons: Vec<PersonRecord> = Vec::with_capacity(BATCH);
-    let mut batch: Vec<NewEvidence> = Vec::with_capacity(BATCH);
-    let mut designations = Vec::new();
-    let mut events = 0u64;
-    let mut loaded_persons = 0u64;
     let started = Instant::now();
-    for record in generate(config)? {
-        match StoreRecord::from(record) {
-            // Persons come before their evidence in the stream, so a batch of evidence is
-            // stored only after its persons' batch.
-            StoreRecord::Person(p) => {
-                persons.push(p);
-                loaded_persons += 1;
-                if loaded_persons.is_multiple_of(1_000_000) {
-                    println!("  {loaded_persons} persons, {events} events ({:.0} s)", started.elapsed().as_secs_f64());
-                }
-            }
-            StoreRecord::Evidence(e) => batch.push(e),
-            StoreRecord::Designation(d) => designations.push(d),
-        }
-        if batch.len() == BATCH || persons.len() == BATCH {
-            store.register_persons(&persons).await?;
-            persons.clear();
-            events += batch.len() as u64;
-            store.insert_evidence(&batch).await?;
-            batch.clear();
-        }
-    }
-    store.register_persons(&persons).await?;
-    events += batch.len() as u64;
-    store.insert_evidence(&batch).await?;
-    store.insert_designations(&designations).await?;
-    Ok(events)
+    let progress = |persons: u64, events: u64| {
+        println!("  {persons} persons, {events} events ({:.0} s)", started.elapsed().as_secs_f64())
+    };
+    Ok(healthcode_synth::load::region(store, config, progress).await?)
 }
 
 /// VmHWM of /proc/self/status, in MiB (0 where there is no /proc).

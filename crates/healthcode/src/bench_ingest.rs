@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use healthcode_domain::{Department, PersonKind, Role, Timestamp};
+use healthcode_domain::{Department, Role, Timestamp};
 use healthcode_service::{
     FeedFormat, FeedReport, HealthService, LineSplitter, ManualClock, NewAccount, Pseudonymiser, RawLine, Source,
 };
-use healthcode_store::{PersonRecord, Store};
+use healthcode_store::Store;
 
 pub struct IngestArgs {
     pub rows: u64,
@@ -74,7 +74,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         let report = over_http(service.clone(), &file, &format!("bench-{run}-b")).await?;
         report_line("over HTTP (POST /v1/feeds, loopback)", &report, started.elapsed().as_secs_f64(), args.rows);
     }
-    println!("codes by colour now: {:?}", store.colour_counts().await?);
+    println!("codes by colour now: {:?}", service.colour_counts().await?);
     println!("peak resident memory of this process: {} MiB", crate::bench::peak_rss_mib());
     drop(temp);
     Ok(())
@@ -99,27 +99,12 @@ fn report_line(what: &str, report: &FeedReport, seconds: f64, rows: u64) {
     );
 }
 
-/// Registers `p00000001`… (as the synthetic region names them) if the store has fewer.
+/// Registers `p00000000`… (as the synthetic region names them) if the store has fewer.
 async fn register(store: &dyn Store, persons: u64, now: Timestamp) -> anyhow::Result<()> {
-    if store.person_count().await? >= persons {
-        return Ok(());
-    }
     let started = Instant::now();
-    let mut batch = Vec::with_capacity(10_000);
-    for i in 0..persons {
-        batch.push(PersonRecord {
-            id: healthcode_synth::person_id(i),
-            kind: PersonKind::Domestic,
-            registered_at: now,
-            residence_area: None,
-        });
-        if batch.len() == 10_000 {
-            store.register_persons(&batch).await?;
-            batch.clear();
-        }
+    if healthcode_synth::load::persons(store, persons, now).await? {
+        println!("registered {persons} persons in {:.1} s (not part of the figure)", started.elapsed().as_secs_f64());
     }
-    store.register_persons(&batch).await?;
-    println!("registered {persons} persons in {:.1} s (not part of the figure)", started.elapsed().as_secs_f64());
     Ok(())
 }
 

@@ -9,12 +9,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use healthcode_domain::{AccessOutcome, Colour, Duration, PersonId, PersonKind, Role, Timestamp, VenueCategory};
+use healthcode_domain::{Duration, PersonId, Role, Timestamp};
 use healthcode_service::{HealthService, ManualClock, NewAccount, Pseudonymiser};
-use healthcode_store::{CheckinMethod, NewCheckin, PersonRecord, Store, VenueRecord};
+use healthcode_store::Store;
+use healthcode_synth::load;
 use rand::{Rng, SeedableRng};
-
-const BATCH: usize = 50_000;
 
 pub struct TracingArgs {
     pub checkins: u64,
@@ -31,73 +30,16 @@ fn person(i: u64) -> PersonId {
     healthcode_synth::person_id(i)
 }
 
-/// The month the check-ins fall in: the 28 days before `end`.
-pub(crate) fn check_in_month() -> (Timestamp, Timestamp) {
-    let end = Timestamp::parse("2020-06-29T00:00:00+08:00").expect("a valid time");
-    (Timestamp::from_millis(end.as_millis() - Duration::days(28).as_millis()), end)
-}
-
-/// Venues `v0…` and `checkins` check-ins of random persons among the first `persons` at
-/// random venues over the month, registering the persons that are missing; skipped when
-/// the venues are there already. Prints progress every million.
+/// Venues and a month of check-ins (`healthcode_synth::load::checkins`), with progress.
 pub(crate) async fn load_checkins(store: &dyn Store, persons: u64, venues: u64, checkins: u64) -> anyhow::Result<()> {
-    if store.venue("v0").await?.is_some() {
-        println!("check-ins already loaded (venue v0 exists)");
-        return Ok(());
-    }
-    let (start, end) = check_in_month();
-    let month = end.as_millis() - start.as_millis();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let started = Instant::now();
-    if store.person_count().await? < persons {
-        let mut batch = Vec::with_capacity(BATCH);
-        for i in 0..persons {
-            batch.push(PersonRecord {
-                id: person(i),
-                kind: PersonKind::Domestic,
-                registered_at: start,
-                residence_area: None,
-            });
-            if batch.len() == BATCH {
-                store.register_persons(&batch).await?;
-                batch.clear();
-            }
-        }
-        store.register_persons(&batch).await?;
-    }
-    for v in 0..venues {
-        let venue = VenueRecord {
-            id: format!("v{v}"),
-            name: format!("venue {v}"),
-            category: VenueCategory::General,
-            area: None,
-            registered_at: start,
-            operator_key_hash: format!("bench-{v}"),
-        };
-        store.register_venue(&venue).await?;
-    }
-    let mut loaded = 0u64;
-    let mut rows = Vec::with_capacity(BATCH);
-    while loaded < checkins {
-        rows.clear();
-        for _ in 0..BATCH.min((checkins - loaded) as usize) {
-            rows.push(NewCheckin {
-                person: person(rng.gen_range(0..persons)),
-                venue: format!("v{}", rng.gen_range(0..venues)),
-                at: Timestamp::from_millis(start.as_millis() + rng.gen_range(0..month)),
-                method: CheckinMethod::Scan,
-                device: None,
-                colour: Colour::Green,
-                outcome: AccessOutcome::Allow,
-            });
-        }
-        store.record_checkins(&rows).await?;
-        loaded += rows.len() as u64;
-        if loaded % 1_000_000 < BATCH as u64 {
-            println!("  {loaded} check-ins loaded ({:.0}/s)", loaded as f64 / started.elapsed().as_secs_f64());
+    let progress = |loaded: u64, per_second: f64| println!("  {loaded} check-ins loaded ({per_second:.0}/s)");
+    match load::checkins(store, persons, venues, checkins, progress).await? {
+        load::CheckinsLoaded::AlreadyThere => println!("check-ins already loaded (venue v0 exists)"),
+        load::CheckinsLoaded::Loaded => {
+            println!("loaded {venues} venues and {checkins} check-ins in {:.1} s", started.elapsed().as_secs_f64())
         }
     }
-    println!("loaded {venues} venues and {checkins} check-ins in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -106,7 +48,7 @@ pub async fn run(args: TracingArgs) -> anyhow::Result<()> {
     let dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
     let store = crate::serve::open_store(&dir, args.database_url.as_deref()).await?;
     println!("backend: {}", if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" });
-    let (_, end) = check_in_month();
+    let (_, end) = load::check_in_month();
     load_checkins(store.as_ref(), args.persons, args.venues, args.checkins).await?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
     let service = HealthService::open(

@@ -30,7 +30,7 @@ pub struct GenerateArgs {
 pub async fn run(args: GenerateArgs) -> anyhow::Result<i32> {
     let store: Arc<dyn Store> = args.store.open().await?;
     let started = Instant::now();
-    if store.person_count().await? >= args.persons {
+    if healthcode_synth::load::holds(store.as_ref(), args.persons).await? {
         println!("the store already holds {} persons; not loading the region again", args.persons);
     } else {
         let config = RegionConfig::bench(args.persons);

@@ -333,7 +333,7 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 pub async fn list_rejections(args: RejectionsArgs) -> anyhow::Result<()> {
     let store = args.store.open().await?;
-    let rejections = store.rejections(args.after, args.limit, None).await?;
+    let rejections = healthcode_service::operator_rejections(store.as_ref(), args.after, args.limit).await?;
     if rejections.is_empty() {
         println!("no rejections after id {}", args.after);
     }

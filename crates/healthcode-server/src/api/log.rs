@@ -46,20 +46,20 @@ fn number(query: &QueryParams, name: &str, default: Option<u64>) -> Result<u64, 
 /// writes nothing: a checkpoint newer than the stored ones is signed for the answer only
 /// (the scheduler stores one at each tick).
 pub(crate) async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let latest = state.service.current_checkpoint().await?;
+    let latest = state.service.log().current_checkpoint().await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], latest.note).into_response())
 }
 
 /// The log's public key: `<origin>+<key hash>+<base64 key>`.
 pub(crate) async fn key(State(state): State<AppState>) -> Response {
-    let text = format!("{}\n", state.service.log_verifier());
+    let text = format!("{}\n", state.service.log().verifier());
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
 /// Stored checkpoints with a size above `after` (default 0), smallest first.
 pub(crate) async fn checkpoints(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let after = number(&query, "after", Some(0))?;
-    let list = state.service.log_checkpoints(after, PAGE as usize).await?;
+    let list = state.service.log().checkpoints(after, PAGE as usize).await?;
     let list: Vec<Value> =
         list.into_iter().map(|c| json!({"size": c.size, "note": c.note, "signed_at": c.signed_at})).collect();
     Ok(Json(json!({ "checkpoints": list })))
@@ -68,14 +68,14 @@ pub(crate) async fn checkpoints(State(state): State<AppState>, query: QueryParam
 /// `?index=&size=`: the audit path of a leaf in the tree of that size.
 pub(crate) async fn inclusion(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let (index, size) = (number(&query, "index", None)?, number(&query, "size", None)?);
-    let proof = state.service.log_inclusion_proof(index, size).await?;
+    let proof = state.service.log().inclusion_proof(index, size).await?;
     Ok(Json(json!({"index": index, "size": size, "proof": hashes_base64(&proof)})))
 }
 
 /// `?from=&to=`: the proof that the tree of size `to` extends the tree of size `from`.
 pub(crate) async fn consistency(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let (from, to) = (number(&query, "from", None)?, number(&query, "to", None)?);
-    let proof = state.service.log_consistency_proof(from, to).await?;
+    let proof = state.service.log().consistency_proof(from, to).await?;
     Ok(Json(json!({"from": from, "to": to, "proof": hashes_base64(&proof)})))
 }
 
@@ -83,7 +83,7 @@ pub(crate) async fn consistency(State(state): State<AppState>, query: QueryParam
 pub(crate) async fn entries(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let from = number(&query, "from", Some(0))?;
     let limit = number(&query, "limit", Some(PAGE))?.clamp(1, PAGE);
-    let leaves = state.service.log_entries(from, limit as usize).await?;
+    let leaves = state.service.log().entries(from, limit as usize).await?;
     let engine = base64::engine::general_purpose::STANDARD;
     let list: Vec<Value> =
         leaves.into_iter().map(|(i, data)| json!({"index": i, "data": engine.encode(data)})).collect();

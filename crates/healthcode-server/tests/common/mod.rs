@@ -27,6 +27,9 @@ pub struct TestApp {
     pub address: String,
     pub clock: ManualClock,
     pub service: Arc<HealthService>,
+    /// The store under the service, for tests that look at what was stored (the server
+    /// itself reaches it only through the service).
+    pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -127,7 +130,7 @@ impl TestApp {
         let clock = ManualClock::new(t("2020-06-01T08:00:00+08:00"));
         let service = Arc::new(
             HealthService::open(
-                store,
+                store.clone(),
                 Arc::new(clock.clone()),
                 Pseudonymiser::new(b"test key".to_vec()),
                 RuleSet::reference(),
@@ -151,6 +154,7 @@ impl TestApp {
             .unwrap();
         });
         TestApp {
+            store,
             keys,
             address,
             clock,

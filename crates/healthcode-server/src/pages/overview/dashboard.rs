@@ -158,10 +158,10 @@ async fn changes_per_day(state: &AppState) -> Result<Vec<(String, BTreeMap<Colou
             (label.get(..10).unwrap_or(&label).to_string(), BTreeMap::new())
         })
         .collect();
-    let size = state.service.log_size().await.map_err(|e| e.to_string())?;
+    let size = state.service.log().size().await.map_err(|e| e.to_string())?;
     let mut next = size.saturating_sub(MAX_LEAVES);
     while next < size {
-        let leaves = state.service.log_entries(next, 1000).await.map_err(|e| e.to_string())?;
+        let leaves = state.service.log().entries(next, 1000).await.map_err(|e| e.to_string())?;
         let Some(&(last, _)) = leaves.last() else { break };
         for (_, data) in &leaves {
             // Other entry kinds (approvals, alarms) are not colour changes.
