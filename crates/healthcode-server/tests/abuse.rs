@@ -279,8 +279,8 @@ async fn one_officer_cannot_designate_a_building_red_and_the_others_are_counted(
         jurisdiction: Some(healthcode_domain::AreaCode::parse("330200").unwrap()),
         department: None,
     };
-    app.service.create_account(ningbo).await.unwrap();
-    let ningbo_key = app.service.issue_api_key("ningbo-prov", "test").await.unwrap();
+    app.service.accounts().create(ningbo).await.unwrap();
+    let ningbo_key = app.service.accounts().issue_api_key("ningbo-prov", "test").await.unwrap();
     assert_eq!(app.post_with_key(&approve, &ningbo_key, "").await.0, 403);
     assert_eq!(app.post_with_key(&approve, &app.keys["provincial2"], "").await.0, 200);
     for (person, key) in &residents {

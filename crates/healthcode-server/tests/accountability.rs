@@ -274,8 +274,8 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         jurisdiction: Some(healthcode_domain::AreaCode::parse("330100").unwrap()),
         department: None,
     };
-    app.service.create_account(office).await.unwrap();
-    let key = app.service.issue_api_key("hangzhou-prov", "test").await.unwrap();
+    app.service.accounts().create(office).await.unwrap();
+    let key = app.service.accounts().issue_api_key("hangzhou-prov", "test").await.unwrap();
     let outside = json!({"id": "d2", "area": "330200", "level": "high"}).to_string();
     let (status, refused) = app.post_with_key("/v1/designations", &key, outside).await;
     assert_eq!(status, 403, "{refused}");
@@ -291,7 +291,7 @@ async fn staff_log_in_with_a_password_and_sessions_end(app: TestApp) {
         jurisdiction: None,
         department: None,
     };
-    app.service.create_account(officer).await.unwrap();
+    app.service.accounts().create(officer).await.unwrap();
     let (status, wrong) = app.post("/v1/login", r#"{"username":"li.na","password":"wrong password!!"}"#).await;
     assert_eq!(status, 401);
     let (status, unknown) = app.post("/v1/login", r#"{"username":"nobody","password":"wrong password!!"}"#).await;
@@ -597,8 +597,8 @@ async fn complaints_are_answered_within_jurisdiction_and_never_set_a_colour(app:
         jurisdiction: Some(healthcode_domain::AreaCode::parse("310000").unwrap()),
         department: None,
     };
-    app.service.create_account(shanghai).await.unwrap();
-    let sh_key = app.service.issue_api_key("sh-complaints", "test").await.unwrap();
+    app.service.accounts().create(shanghai).await.unwrap();
+    let sh_key = app.service.accounts().issue_api_key("sh-complaints", "test").await.unwrap();
     let (_, theirs) = app.get_with_key("/v1/complaints", &sh_key).await;
     assert_eq!(theirs["complaints"], json!([]));
     let answer = json!({"status": "referred", "text": "已转卫健部门核对诊所记录。"}).to_string();

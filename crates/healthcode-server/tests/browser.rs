@@ -189,7 +189,7 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
             jurisdiction: Some(healthcode_domain::AreaCode::parse("330000").unwrap()),
             department: None,
         };
-        app.service.create_account(new).await.unwrap();
+        app.service.accounts().create(new).await.unwrap();
         officers.push(json!({"username": username, "password": password}));
     }
     // Entered from abroad ten days ago: red under the 14-day window, green under 7 days.

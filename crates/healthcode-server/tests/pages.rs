@@ -141,7 +141,7 @@ async fn staff(app: &TestApp, username: &str, role: healthcode_domain::Role) -> 
         jurisdiction,
         department: None,
     };
-    app.service.create_account(new).await.unwrap()
+    app.service.accounts().create(new).await.unwrap()
 }
 
 /// Signs in through the page; returns the `hc_staff=…` cookie pair.

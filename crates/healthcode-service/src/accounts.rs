@@ -4,12 +4,16 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use healthcode_domain::{AreaCode, Department, Role, Timestamp, ValidationError};
-use healthcode_store::{Account, Credential, CredentialKind, Store};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use healthcode_store::{Account, AccountStore, Credential, CredentialKind, Store};
 
 use healthcode_log::{AccountInUse, Entry};
 
+use crate::documents::Documents;
 use crate::secrets::{key_hash, new_id, new_key};
-use crate::{HealthService, ServiceError};
+use crate::{Clock, ServiceError, TransparencyLog};
 
 /// How long a staff session lasts.
 const SESSION_HOURS: i64 = 12;
@@ -55,19 +59,45 @@ fn bad_login() -> ServiceError {
     ServiceError::Unauthorised("wrong username or password".into())
 }
 
-impl HealthService {
-    pub async fn create_account(&self, new: NewAccount) -> Result<Account, ServiceError> {
-        create_account(self.store.as_ref(), self.clock.now(), new).await
+/// Accounts of staff and systems: who they are, how they sign in, and the log entry each
+/// gets the first time it acts. Holds only the account store, the documents that mark
+/// accounts already logged, the log and the clock.
+pub struct Accounts {
+    store: Arc<dyn AccountStore>,
+    documents: Documents,
+    log: Arc<TransparencyLog>,
+    clock: Arc<dyn Clock>,
+    /// Accounts this server has seen in the transparency log already.
+    logged: Mutex<HashSet<String>>,
+    logging: tokio::sync::Mutex<()>,
+}
+
+impl Accounts {
+    pub(crate) fn new(
+        store: Arc<dyn AccountStore>,
+        documents: Documents,
+        log: Arc<TransparencyLog>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Accounts { store, documents, log, clock, logged: Mutex::default(), logging: tokio::sync::Mutex::default() }
+    }
+
+    pub async fn create(&self, new: NewAccount) -> Result<Account, ServiceError> {
+        create_account_in(self.store.as_ref(), self.clock.now(), new).await
     }
 
     /// A new API key for a system account (data feeds, devices). Shown once.
     pub async fn issue_api_key(&self, username: &str, label: &str) -> Result<String, ServiceError> {
-        issue_api_key(self.store.as_ref(), self.clock.now(), username, label).await
+        issue_api_key_in(self.store.as_ref(), self.clock.now(), username, label).await
     }
 }
 
 /// Creates an account (also used by `healthcode accounts`, which needs no running service).
 pub async fn create_account(store: &dyn Store, now: Timestamp, new: NewAccount) -> Result<Account, ServiceError> {
+    create_account_in(store, now, new).await
+}
+
+async fn create_account_in(store: &dyn AccountStore, now: Timestamp, new: NewAccount) -> Result<Account, ServiceError> {
     let username = new.username.trim().to_string();
     let ok = (3..=64).contains(&username.len())
         && username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
@@ -106,6 +136,15 @@ pub async fn issue_api_key(
     username: &str,
     label: &str,
 ) -> Result<String, ServiceError> {
+    issue_api_key_in(store, now, username, label).await
+}
+
+async fn issue_api_key_in(
+    store: &dyn AccountStore,
+    now: Timestamp,
+    username: &str,
+    label: &str,
+) -> Result<String, ServiceError> {
     let account = store
         .account_by_username(username)
         .await?
@@ -123,7 +162,7 @@ pub async fn issue_api_key(
     Ok(key)
 }
 
-impl HealthService {
+impl Accounts {
     /// Checks a password and opens a session: its key (shown once) and its end.
     pub async fn login(&self, username: &str, password: &str) -> Result<(String, Timestamp), ServiceError> {
         let account = self.store.account_by_username(username.trim()).await?.filter(|a| !a.disabled);
@@ -175,15 +214,15 @@ impl HealthService {
     /// Writes an account to the log the first time it acts (once, whichever server sees
     /// it first; each server remembers the accounts it has seen logged).
     async fn log_account_in_use(&self, account: &Account) -> Result<(), ServiceError> {
-        if self.logged_accounts.lock().unwrap_or_else(|p| p.into_inner()).contains(&account.id) {
+        if self.logged.lock().unwrap_or_else(|p| p.into_inner()).contains(&account.id) {
             return Ok(());
         }
         // One at a time: the first requests of a new account often come together.
-        let _one_at_a_time = self.logging_accounts.lock().await;
-        if self.logged_accounts.lock().unwrap_or_else(|p| p.into_inner()).contains(&account.id) {
+        let _one_at_a_time = self.logging.lock().await;
+        if self.logged.lock().unwrap_or_else(|p| p.into_inner()).contains(&account.id) {
             return Ok(());
         }
-        if self.load_document::<Timestamp>(ACCOUNT_LOGGED, &account.id).await?.is_none() {
+        if self.documents.load::<Timestamp>(ACCOUNT_LOGGED, &account.id).await?.is_none() {
             let now = self.clock.now();
             self.log
                 .record(&[Entry::AccountInUse(AccountInUse {
@@ -195,9 +234,16 @@ impl HealthService {
                     created_at: account.created_at.as_millis(),
                 })])
                 .await?;
-            self.save_document(ACCOUNT_LOGGED, &account.id, now, &now).await?;
+            self.documents.save(ACCOUNT_LOGGED, &account.id, now, &now).await?;
         }
-        self.logged_accounts.lock().unwrap_or_else(|p| p.into_inner()).insert(account.id.clone());
+        self.logged.lock().unwrap_or_else(|p| p.into_inner()).insert(account.id.clone());
         Ok(())
+    }
+}
+
+impl crate::HealthService {
+    /// Accounts: creating them, signing in and out, authenticating a bearer key.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 }

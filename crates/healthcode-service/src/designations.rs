@@ -95,7 +95,8 @@ impl HealthService {
     pub async fn approve_designation(&self, by: &Account, id: &str) -> Result<DesignationProposal, ServiceError> {
         may_approve(by, "designation")?;
         let mut proposal: DesignationProposal = self
-            .load_document(KIND, id)
+            .documents
+            .load(KIND, id)
             .await?
             .ok_or_else(|| ValidationError::field("proposal", format!("no designation proposal `{id}`")))?;
         check_jurisdiction(by, &proposal.area)?;
@@ -143,10 +144,10 @@ impl HealthService {
     }
 
     pub async fn designation_proposals(&self) -> Result<Vec<DesignationProposal>, ServiceError> {
-        self.load_documents(KIND).await
+        self.documents.load_all(KIND).await
     }
 
     async fn save_designation_proposal(&self, p: &DesignationProposal) -> Result<(), ServiceError> {
-        self.save_document(KIND, &p.id, p.proposed_at, p).await
+        self.documents.save(KIND, &p.id, p.proposed_at, p).await
     }
 }

@@ -1,23 +1,30 @@
 //! Records kept whole as JSON in the store's documents (rule proposals, designation
 //! proposals, traces): one typed way to read and write them.
 
+use std::sync::Arc;
+
 use healthcode_domain::Timestamp;
+use healthcode_store::GovernanceStore;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::{HealthService, ServiceError};
+use crate::ServiceError;
+
+/// The store's documents, typed. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Documents(Arc<dyn GovernanceStore>);
 
 fn unreadable(kind: &str, e: serde_json::Error) -> ServiceError {
     ServiceError::Background(format!("a stored {kind} cannot be read: {e}"))
 }
 
-impl HealthService {
-    pub(crate) async fn load_document<T: DeserializeOwned>(
-        &self,
-        kind: &str,
-        id: &str,
-    ) -> Result<Option<T>, ServiceError> {
-        self.store
+impl Documents {
+    pub(crate) fn new(store: Arc<dyn GovernanceStore>) -> Self {
+        Documents(store)
+    }
+
+    pub(crate) async fn load<T: DeserializeOwned>(&self, kind: &str, id: &str) -> Result<Option<T>, ServiceError> {
+        self.0
             .document(kind, id)
             .await?
             .map(|body| serde_json::from_str(&body).map_err(|e| unreadable(kind, e)))
@@ -25,8 +32,8 @@ impl HealthService {
     }
 
     /// The latest 1,000 of a kind, newest first.
-    pub(crate) async fn load_documents<T: DeserializeOwned>(&self, kind: &str) -> Result<Vec<T>, ServiceError> {
-        self.store
+    pub(crate) async fn load_all<T: DeserializeOwned>(&self, kind: &str) -> Result<Vec<T>, ServiceError> {
+        self.0
             .documents(kind, 1000)
             .await?
             .iter()
@@ -34,7 +41,7 @@ impl HealthService {
             .collect()
     }
 
-    pub(crate) async fn save_document<T: Serialize>(
+    pub(crate) async fn save<T: Serialize>(
         &self,
         kind: &str,
         id: &str,
@@ -42,6 +49,6 @@ impl HealthService {
         value: &T,
     ) -> Result<(), ServiceError> {
         let body = serde_json::to_string(value).map_err(|e| ServiceError::Background(e.to_string()))?;
-        Ok(self.store.put_document(kind, id, at, &body).await?)
+        Ok(self.0.put_document(kind, id, at, &body).await?)
     }
 }

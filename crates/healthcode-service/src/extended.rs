@@ -129,14 +129,14 @@ impl HealthService {
             jurisdiction: None,
             department: None,
         };
-        self.create_account(account).await?;
-        self.save_document(KIND, &registration.username, self.now(), &registration).await?;
-        let key = self.issue_api_key(&registration.username, "third party").await?;
+        self.accounts.create(account).await?;
+        self.documents.save(KIND, &registration.username, self.now(), &registration).await?;
+        let key = self.accounts.issue_api_key(&registration.username, "third party").await?;
         Ok((registration, key))
     }
 
     pub async fn third_parties(&self) -> Result<Vec<ThirdParty>, ServiceError> {
-        self.load_documents(KIND).await
+        self.documents.load_all(KIND).await
     }
 
     /// Ends a registration at once.
@@ -145,13 +145,14 @@ impl HealthService {
             return Err(ServiceError::Forbidden("third parties are revoked by the provincial office".into()));
         }
         let mut registration: ThirdParty = self
-            .load_document(KIND, username)
+            .documents
+            .load(KIND, username)
             .await?
             .ok_or_else(|| ValidationError::field("username", format!("no third party `{username}`")))?;
         if registration.revoked_at.is_none() {
             registration.revoked_at = Some(self.now());
             registration.revoked_by = Some(by.username.clone());
-            self.save_document(KIND, username, self.now(), &registration).await?;
+            self.documents.save(KIND, username, self.now(), &registration).await?;
         }
         Ok(registration)
     }
@@ -165,7 +166,8 @@ impl HealthService {
         document: &IdDocument,
     ) -> Result<ThirdPartyAnswer, ServiceError> {
         let registration: ThirdParty = self
-            .load_document(KIND, &account.username)
+            .documents
+            .load(KIND, &account.username)
             .await?
             .ok_or_else(|| ServiceError::Forbidden("this account is not a registered third party".into()))?;
         if let Some(at) = registration.revoked_at {

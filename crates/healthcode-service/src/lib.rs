@@ -32,7 +32,7 @@ mod transparency;
 mod venues;
 mod verify_batch;
 
-pub use accounts::{create_account, issue_api_key, NewAccount};
+pub use accounts::{create_account, issue_api_key, Accounts, NewAccount};
 pub use admission::{AtPolicy, Source};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use colour_bursts::COLOUR_BURST_MIN_PERSONS;

@@ -108,7 +108,7 @@ impl HealthService {
             }
         }
         let label = format!("{}, {} to {}", metric_name(request.metric), day_text(first_day), day_text(last_day));
-        let mut budget: PrivacyBudget = match self.load_document(LEDGER_KIND, LEDGER_ID).await? {
+        let mut budget: PrivacyBudget = match self.documents.load(LEDGER_KIND, LEDGER_ID).await? {
             Some(budget) => budget,
             None => PrivacyBudget::new("healthcode research", request.total_epsilon)
                 .map_err(|e| ValidationError::field("budget", e.to_string()))?,
@@ -116,7 +116,7 @@ impl HealthService {
         let query = Query { label: label.clone(), epsilon: request.epsilon, sensitivity, k: request.k, at: self.now() };
         let released = release(grid, &query, &mut rand::rngs::OsRng, &mut budget)
             .map_err(|e| ServiceError::Conflict(e.to_string()))?;
-        self.save_document(LEDGER_KIND, LEDGER_ID, self.now(), &budget).await?;
+        self.documents.save(LEDGER_KIND, LEDGER_ID, self.now(), &budget).await?;
         let cells = released
             .cells
             .into_iter()

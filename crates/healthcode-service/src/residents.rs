@@ -272,7 +272,7 @@ impl HealthService {
             expires_at: now.saturating_add(healthcode_domain::Duration::days(CLAIM_CODE_DAYS)),
             used_at: None,
         };
-        self.save_document(CLAIM_CODE_KIND, &hash, now, &stored).await?;
+        self.documents.save(CLAIM_CODE_KIND, &hash, now, &stored).await?;
         Ok(ClaimCode { claim_code: code, expires_at: stored.expires_at })
     }
 
@@ -288,7 +288,7 @@ impl HealthService {
             )
         };
         let hash = key_hash(code.trim());
-        let mut stored: StoredClaimCode = self.load_document(CLAIM_CODE_KIND, &hash).await?.ok_or_else(invalid)?;
+        let mut stored: StoredClaimCode = self.documents.load(CLAIM_CODE_KIND, &hash).await?.ok_or_else(invalid)?;
         if stored.person != id || stored.used_at.is_some() || stored.expires_at <= self.now() {
             return Err(invalid());
         }
@@ -297,7 +297,7 @@ impl HealthService {
             return Ok((person, Registered::AlreadyRegistered));
         };
         stored.used_at = Some(self.now());
-        self.save_document(CLAIM_CODE_KIND, &hash, self.now(), &stored).await?;
+        self.documents.save(CLAIM_CODE_KIND, &hash, self.now(), &stored).await?;
         // The person themself: their area (if none was recorded) and their own details.
         if let (None, Some(area)) = (&person.residence_area, &registration.residence_area) {
             if self.store.fill_residence_area(&id, area).await? {

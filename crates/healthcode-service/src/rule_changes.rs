@@ -192,7 +192,7 @@ impl HealthService {
     pub async fn note_operator_rules(&self) -> Result<(), ServiceError> {
         const KIND: &str = "operator_rules";
         let rules = self.rules();
-        if self.load_document::<Timestamp>(KIND, rules.digest()).await?.is_some() {
+        if self.documents.load::<Timestamp>(KIND, rules.digest()).await?.is_some() {
             return Ok(());
         }
         let detail = format!(
@@ -203,19 +203,19 @@ impl HealthService {
             rules.digest()
         );
         self.raise_alarm("operator_rules", self.key_ring().region(), detail).await?;
-        self.save_document(KIND, rules.digest(), self.clock.now(), &self.clock.now()).await
+        self.documents.save(KIND, rules.digest(), self.clock.now(), &self.clock.now()).await
     }
 
     /// Every proposal, newest first: the version history.
     pub async fn rule_proposals(&self) -> Result<Vec<RuleProposal>, ServiceError> {
-        self.load_documents(KIND).await
+        self.documents.load_all(KIND).await
     }
 
     pub async fn rule_proposal(&self, id: &str) -> Result<Option<RuleProposal>, ServiceError> {
-        self.load_document(KIND, id).await
+        self.documents.load(KIND, id).await
     }
 
     async fn save_rule_proposal(&self, p: &RuleProposal) -> Result<(), ServiceError> {
-        self.save_document(KIND, &p.id, p.proposed_at, p).await
+        self.documents.save(KIND, &p.id, p.proposed_at, p).await
     }
 }

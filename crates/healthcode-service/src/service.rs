@@ -20,11 +20,10 @@ pub struct HealthService {
     /// ring: codes signed with it are valid only while this process runs.
     pub(crate) keys: RwLock<(Arc<crate::KeyRing>, Arc<healthcode_token::Verifier>)>,
     pub(crate) log: Arc<crate::transparency::TransparencyLog>,
+    pub(crate) documents: crate::documents::Documents,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
     pub(crate) gate_lookups: crate::venues::GateLookups,
-    /// Accounts this server has seen in the transparency log already.
-    pub(crate) logged_accounts: std::sync::Mutex<std::collections::HashSet<String>>,
-    pub(crate) logging_accounts: tokio::sync::Mutex<()>,
+    pub(crate) accounts: crate::Accounts,
     /// The master keys that wrap each person's data key; held outside the database.
     pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
     /// When retention last ran (milliseconds), so that it runs at most hourly.
@@ -114,15 +113,17 @@ impl HealthService {
         // Codes computed under other rules (a restart with a new rule set) are due now;
         // the next `run_due` re-evaluates them.
         store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
+        let documents = crate::documents::Documents::new(store.clone());
+        let accounts = crate::Accounts::new(store.clone(), documents.clone(), log.clone(), clock.clone());
         let service = HealthService {
+            accounts,
+            documents,
             store,
             clock,
             pseudonyms,
             log,
             forwarded: Default::default(),
             gate_lookups: Default::default(),
-            logged_accounts: Default::default(),
-            logging_accounts: Default::default(),
             vault: RwLock::new(Arc::new(keys.vault)),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),

@@ -290,7 +290,7 @@ impl HealthService {
     /// the case's and the contacts' access logs.
     pub async fn trace(&self, by: &Account, id: &str) -> Result<Option<Trace>, ServiceError> {
         officer(by)?;
-        let Some(trace) = self.load_document::<Trace>(KIND, id).await? else { return Ok(None) };
+        let Some(trace) = self.documents.load::<Trace>(KIND, id).await? else { return Ok(None) };
         if trace.traced_by != by.username {
             let read: Vec<PersonId> =
                 std::iter::once(trace.case.clone()).chain(trace.contacts.iter().map(|c| c.person.clone())).collect();
@@ -300,13 +300,14 @@ impl HealthService {
     }
 
     async fn load_trace(&self, id: &str) -> Result<Trace, ServiceError> {
-        self.load_document(KIND, id)
+        self.documents
+            .load(KIND, id)
             .await?
             .ok_or_else(|| ValidationError::field("trace", format!("no trace `{id}`")).into())
     }
 
     async fn save_trace(&self, trace: &Trace) -> Result<(), ServiceError> {
-        self.save_document(KIND, &trace.id, trace.traced_at, trace).await
+        self.documents.save(KIND, &trace.id, trace.traced_at, trace).await
     }
 }
 

@@ -152,8 +152,8 @@ impl HealthService {
         let limit = if id_card { GATE_ID_CARDS_PER_MINUTE } else { GATE_CODES_PER_MINUTE };
         // One alarm per device and hour, wherever the device is refused again.
         let alarm_key = format!("gate_lookups:{}:{}", device.id, now.div_euclid(3_600_000));
-        if self.load_document::<Timestamp>("alarm_once", &alarm_key).await?.is_none() {
-            self.save_document("alarm_once", &alarm_key, self.clock.now(), &self.clock.now()).await?;
+        if self.documents.load::<Timestamp>("alarm_once", &alarm_key).await?.is_none() {
+            self.documents.save("alarm_once", &alarm_key, self.clock.now(), &self.clock.now()).await?;
             let area = venue.area.as_ref().map(|a| a.normal().to_string());
             let detail = format!(
                 "device {} at venue {} read more than {limit} {what} within a minute: refused; a gate looking up many \

@@ -204,8 +204,8 @@ async fn over_http(service: Arc<HealthService>, path: &Path, batch: &str) -> any
         jurisdiction: None,
         department: Some(Department::Health),
     };
-    service.create_account(account).await?;
-    let key = service.issue_api_key(&format!("feed-{batch}"), "bench").await?;
+    service.accounts().create(account).await?;
+    let key = service.accounts().issue_api_key(&format!("feed-{batch}"), "bench").await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

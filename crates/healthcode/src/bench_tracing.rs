@@ -60,7 +60,8 @@ pub async fn run(args: TracingArgs) -> anyhow::Result<()> {
     .await?;
     let officer = format!("bench-officer-{}", std::process::id());
     let account = service
-        .create_account(NewAccount {
+        .accounts()
+        .create(NewAccount {
             username: officer,
             password: None,
             role: Role::LocalOffice,

@@ -55,8 +55,8 @@ async fn accounts(service: &HealthService) -> anyhow::Result<String> {
         let password = (role != Role::DataSource).then(demo_password);
         let new =
             NewAccount { username: username.to_string(), password: password.clone(), role, jurisdiction, department };
-        service.create_account(new).await?;
-        let key = service.issue_api_key(username, "demo").await?;
+        service.accounts().create(new).await?;
+        let key = service.accounts().issue_api_key(username, "demo").await?;
         said.push_str(&format!("  {username:<22} {:<18} {key}", role.as_str()));
         if let Some(password) = password {
             said.push_str(&format!("  password {password}"));

@@ -24,12 +24,12 @@ struct LoginBody {
 
 pub(crate) async fn login(State(state): State<AppState>, body: JsonBody) -> Result<Json<Value>, ApiError> {
     let body: LoginBody = json_object(&body, r#"{"username": …, "password": …}"#)?;
-    let (token, expires_at) = state.service.login(&body.username, &body.password).await?;
+    let (token, expires_at) = state.service.accounts().login(&body.username, &body.password).await?;
     Ok(Json(json!({"token": token, "expires_at": expires_at})))
 }
 
 pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
-    state.service.logout(bearer(&headers, "session key")?).await?;
+    state.service.accounts().logout(bearer(&headers, "session key")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -41,6 +41,6 @@ pub(crate) async fn me(State(state): State<AppState>, headers: HeaderMap) -> Res
         let family = state.service.family(&person).await?;
         return Ok(Json(json!({ "resident": { "person_id": person, "family": family } })));
     }
-    let account = state.service.authenticate(key).await?;
+    let account = state.service.accounts().authenticate(key).await?;
     Ok(Json(json!({ "account": account })))
 }

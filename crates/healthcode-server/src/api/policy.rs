@@ -124,7 +124,7 @@ pub(crate) async fn allow(state: &AppState, headers: &HeaderMap, action: Action)
 /// As `allow`, for a key that came some other way (the officials' pages read it from
 /// their session cookie): one check for the API and the pages.
 pub(crate) async fn allow_key(state: &AppState, key: &str, action: Action) -> Result<Account, ApiError> {
-    let account = state.service.authenticate(key).await?;
+    let account = state.service.accounts().authenticate(key).await?;
     if !permits(action, account.role) {
         return Err(ApiError::Forbidden(format!("a {} account may not do this ({action:?})", account.role)));
     }

@@ -298,8 +298,8 @@ async fn accounts(service: &HealthService) -> std::collections::HashMap<&'static
             jurisdiction,
             department,
         };
-        service.create_account(new).await.unwrap();
-        keys.insert(name, service.issue_api_key(name, "tests").await.unwrap());
+        service.accounts().create(new).await.unwrap();
+        keys.insert(name, service.accounts().issue_api_key(name, "tests").await.unwrap());
     }
     keys
 }

@@ -120,7 +120,7 @@ async fn signed_in(ui: &Ui, state: &AppState) -> Result<Account, Response> {
     let Some(key) = ui.cookie(SESSION_COOKIE).filter(|k| !k.is_empty()) else {
         return Err(to_sign_in(ui));
     };
-    match state.service.authenticate(key).await {
+    match state.service.accounts().authenticate(key).await {
         Ok(account) => Ok(account),
         Err(ServiceError::Unauthorised(_)) => Err(to_sign_in(ui)),
         Err(e) => Err(ui.internal("checking a staff session", e)),
@@ -205,7 +205,7 @@ pub(crate) async fn login(State(state): State<AppState>, Posted { ui, form }: Po
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
     let next = safe_next(Some(field("next")));
     let username = field("username").trim();
-    match state.service.login(username, field("password")).await {
+    match state.service.accounts().login(username, field("password")).await {
         Ok((key, expires_at)) => {
             let seconds = (expires_at.as_millis() - state.service.now().as_millis()).max(0) / 1000;
             // Behind TLS this cookie should also be `Secure` (as the venue key's).
@@ -230,7 +230,7 @@ pub(crate) async fn login(State(state): State<AppState>, Posted { ui, form }: Po
 /// Ends the session on the server (the key stops working at once) and forgets the cookie.
 pub(crate) async fn logout(State(state): State<AppState>, Posted { ui, .. }: Posted) -> Response {
     if let Some(key) = ui.cookie(SESSION_COOKIE).filter(|k| !k.is_empty()) {
-        if let Err(e) = state.service.logout(key).await {
+        if let Err(e) = state.service.accounts().logout(key).await {
             return ui.internal("signing out", e);
         }
     }
