@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 
 use healthcode_domain::{DecisionColour, PersonId, Role, Timestamp, ValidationError};
-use healthcode_log::{Alarm as AlarmEntry, DecisionApproval, Entry};
-use healthcode_store::{Account, Approval, Decision, DecisionStatus, NewAlarm, PersonRecord};
+use healthcode_log::{DecisionApproval, Entry};
+use healthcode_store::{Account, Approval, Decision, DecisionStatus, PersonRecord};
 use serde::Serialize;
 use serde_json::json;
 
@@ -241,19 +241,20 @@ impl HealthService {
             })])
             .await?;
         if decision.persons.len() >= MASS_DECISION_ALARM_PERSONS {
-            self.raise_alarm(
-                "mass_decision",
-                decision.jurisdiction.as_deref().unwrap_or(self.key_ring().region()),
-                format!(
-                    "decision {} turns {} persons {} (basis: {}; approved by {})",
-                    decision.id,
-                    decision.persons.len(),
-                    decision.colour,
-                    decision.basis,
-                    approvers.join(", ")
-                ),
-            )
-            .await?;
+            self.alarms
+                .raise(
+                    "mass_decision",
+                    decision.jurisdiction.as_deref().unwrap_or(self.key_ring().region()),
+                    format!(
+                        "decision {} turns {} persons {} (basis: {}; approved by {})",
+                        decision.id,
+                        decision.persons.len(),
+                        decision.colour,
+                        decision.basis,
+                        approvers.join(", ")
+                    ),
+                )
+                .await?;
         }
         // Both alarms look at the recent decisions: read them once.
         let recent = self.store.decisions(1000).await?;
@@ -287,7 +288,7 @@ impl HealthService {
                 "{this_hour} persons turned red or yellow by decisions in {area} within the last hour, without \
                  epidemiological evidence; the past week's hourly average is {baseline:.1}"
             );
-            self.raise_alarm("decision_burst", area, detail).await?;
+            self.alarms.raise("decision_burst", area, detail).await?;
         }
         Ok(())
     }
@@ -307,34 +308,9 @@ impl HealthService {
                     recent.len(),
                     share * 100.0
                 );
-                self.raise_alarm("approver_share", self.key_ring().region(), detail).await?;
+                self.alarms.raise("approver_share", self.key_ring().region(), detail).await?;
             }
         }
-        Ok(())
-    }
-
-    /// Records an alarm for auditors, in the store and in the transparency log.
-    pub async fn raise_alarm(&self, kind: &str, jurisdiction: &str, detail: String) -> Result<(), ServiceError> {
-        let now = self.clock.now();
-        tracing::warn!(kind, jurisdiction, %detail, "alarm");
-        let index = self
-            .log
-            .record(&[Entry::Alarm(AlarmEntry {
-                at: now.as_millis(),
-                kind: kind.to_string(),
-                jurisdiction: jurisdiction.to_string(),
-                detail: detail.clone(),
-            })])
-            .await?;
-        self.store
-            .record_alarm(&NewAlarm {
-                at: now,
-                kind: kind.to_string(),
-                jurisdiction: jurisdiction.to_string(),
-                detail,
-                log_index: index.first().copied(),
-            })
-            .await?;
         Ok(())
     }
 }

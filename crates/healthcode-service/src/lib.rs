@@ -2,9 +2,9 @@
 
 mod accounts;
 mod admission;
+mod alarms;
 mod approvals;
 mod clock;
-mod colour_bursts;
 mod complaints;
 mod decisions;
 mod designations;
@@ -34,8 +34,8 @@ mod verify_batch;
 
 pub use accounts::{create_account, issue_api_key, Accounts, NewAccount};
 pub use admission::{AtPolicy, Source};
+pub use alarms::{Alarms, COLOUR_BURST_MIN_PERSONS};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use colour_bursts::COLOUR_BURST_MIN_PERSONS;
 pub use complaints::MAX_OPEN_COMPLAINTS;
 pub use decisions::{DecisionView, NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
 pub use designations::DesignationProposal;

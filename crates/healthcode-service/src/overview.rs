@@ -3,7 +3,7 @@
 //! service and never the store.
 
 use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, PersonId, Timestamp};
-use healthcode_store::{Alarm, CodeState, PersonRecord};
+use healthcode_store::{CodeState, PersonRecord};
 
 use crate::{HealthService, ServiceError};
 
@@ -52,11 +52,6 @@ impl HealthService {
     /// Every designation recorded, oldest first (the index the evaluations use).
     pub fn designations(&self) -> std::sync::Arc<Vec<Event<AreaRisk>>> {
         self.shared().designations
-    }
-
-    /// Alarms with an id above `after`, oldest first.
-    pub async fn alarms(&self, after: i64, limit: usize) -> Result<Vec<Alarm>, ServiceError> {
-        Ok(self.store.alarms(after, limit).await?)
     }
 
     /// A venue's check-ins with `from <= at < to`, by outcome.

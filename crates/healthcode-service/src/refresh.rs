@@ -120,7 +120,7 @@ impl HealthService {
         match joined(saving.task.await) {
             Ok(()) => {
                 report.add(saving.report);
-                self.count_colour_changes(&saving.counts, now).await
+                self.alarms.count_colour_changes(&saving.counts, now).await
             }
             Err(ServiceError::Store(StoreError::CodeConflict { .. })) => {
                 conflicted.extend(saving.persons);

@@ -202,7 +202,7 @@ impl HealthService {
             rules.version(),
             rules.digest()
         );
-        self.raise_alarm("operator_rules", self.key_ring().region(), detail).await?;
+        self.alarms.raise("operator_rules", self.key_ring().region(), detail).await?;
         self.documents.save(KIND, rules.digest(), self.clock.now(), &self.clock.now()).await
     }
 

@@ -24,6 +24,7 @@ pub struct HealthService {
     pub(crate) forwarded: crate::tokens::ForwardedScans,
     pub(crate) gate_lookups: crate::venues::GateLookups,
     pub(crate) accounts: crate::Accounts,
+    pub(crate) alarms: crate::Alarms,
     /// The master keys that wrap each person's data key; held outside the database.
     pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
     /// When retention last ran (milliseconds), so that it runs at most hourly.
@@ -115,8 +116,10 @@ impl HealthService {
         store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
         let documents = crate::documents::Documents::new(store.clone());
         let accounts = crate::Accounts::new(store.clone(), documents.clone(), log.clone(), clock.clone());
+        let alarms = crate::Alarms::new(store.clone(), store.clone(), log.clone(), clock.clone());
         let service = HealthService {
             accounts,
+            alarms,
             documents,
             store,
             clock,

@@ -306,7 +306,8 @@ impl HealthService {
                  being passed around (remote check-ins)",
                 FORWARDED_WINDOW_SECS / 60
             );
-            self.raise_alarm("forwarded_venue_code", area.as_deref().unwrap_or(self.key_ring().region()), detail)
+            self.alarms
+                .raise("forwarded_venue_code", area.as_deref().unwrap_or(self.key_ring().region()), detail)
                 .await?;
         }
         Ok(())

@@ -160,7 +160,7 @@ impl HealthService {
                  persons is enumerating them",
                 device.id, venue.id
             );
-            self.raise_alarm("gate_lookups", area.as_deref().unwrap_or(self.key_ring().region()), detail).await?;
+            self.alarms.raise("gate_lookups", area.as_deref().unwrap_or(self.key_ring().region()), detail).await?;
         }
         Err(ServiceError::RateLimited(format!(
             "this device read more than {limit} {what} within a minute; wait a minute and try again"

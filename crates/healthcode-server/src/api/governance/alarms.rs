@@ -19,5 +19,5 @@ pub(crate) async fn alarms(
     query: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     let after = query.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0);
-    Ok(Json(json!({ "alarms": state.service.alarms(after, 1000).await? })))
+    Ok(Json(json!({ "alarms": state.service.alarms().list(after, 1000).await? })))
 }

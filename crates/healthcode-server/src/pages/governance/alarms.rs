@@ -26,7 +26,7 @@ pub(crate) async fn list(
     let mut alarms = Vec::new();
     let mut after = 0;
     loop {
-        let page = match state.service.alarms(after, 1000).await {
+        let page = match state.service.alarms().list(after, 1000).await {
             Ok(page) => page,
             Err(e) => return ui.internal("listing alarms", e),
         };

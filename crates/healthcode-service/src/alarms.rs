@@ -1,0 +1,125 @@
+//! Alarms: what auditors are told, in the store and in the transparency log — raised by
+//! the governance paths (decision bursts, an approver's share, rules the operator
+//! imposed), by doors (forwarded venue codes, gate lookups) and by the colour changes
+//! themselves.
+//!
+//! Colour bursts count colour changes by what caused them. Every code turned red, orange or
+//! yellow is counted by its origin (a decision, an approved trace, a designation, or a
+//! department's feed by event type) and the person's residence city, per hour. When an
+//! hour's count of one origin in one city is both large and many times that origin's and
+//! city's hourly average over the week before, an alarm goes to auditors and into the
+//! transparency log, once per hour. Decisions keep their own alarms (`decision_burst`,
+//! by the proposing office's jurisdiction), so they are not counted twice here.
+
+use std::sync::Arc;
+
+use healthcode_domain::Timestamp;
+use healthcode_log::{Alarm as AlarmEntry, Entry};
+use healthcode_store::{Alarm, CodeStore, ColourChangeCount, GovernanceStore, NewAlarm};
+
+use crate::{Clock, ServiceError, TransparencyLog};
+
+/// Persons turned red, orange or yellow by one origin in one city within an hour that
+/// raise an alarm when they are also `BURST_TIMES_BASELINE` times the past week's hourly
+/// average.
+pub const COLOUR_BURST_MIN_PERSONS: u64 = 20;
+const BURST_TIMES_BASELINE: f64 = 10.0;
+const WEEK_HOURS: i64 = 7 * 24;
+
+/// Raises and lists alarms. Holds only the alarm store, the hourly colour-change counts,
+/// the log and the clock.
+pub struct Alarms {
+    store: Arc<dyn GovernanceStore>,
+    counts: Arc<dyn CodeStore>,
+    log: Arc<TransparencyLog>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Alarms {
+    pub(crate) fn new(
+        store: Arc<dyn GovernanceStore>,
+        counts: Arc<dyn CodeStore>,
+        log: Arc<TransparencyLog>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Alarms { store, counts, log, clock }
+    }
+
+    /// Alarms with an id above `after`, oldest first.
+    pub async fn list(&self, after: i64, limit: usize) -> Result<Vec<Alarm>, ServiceError> {
+        Ok(self.store.alarms(after, limit).await?)
+    }
+
+    /// Records an alarm for auditors, in the store and in the transparency log.
+    pub async fn raise(&self, kind: &str, jurisdiction: &str, detail: String) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        tracing::warn!(kind, jurisdiction, %detail, "alarm");
+        let index = self
+            .log
+            .record(&[Entry::Alarm(AlarmEntry {
+                at: now.as_millis(),
+                kind: kind.to_string(),
+                jurisdiction: jurisdiction.to_string(),
+                detail: detail.clone(),
+            })])
+            .await?;
+        self.store
+            .record_alarm(&NewAlarm {
+                at: now,
+                kind: kind.to_string(),
+                jurisdiction: jurisdiction.to_string(),
+                detail,
+                log_index: index.first().copied(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a chunk's colour changes to the hourly counts and raises the alarms they call for.
+    pub(crate) async fn count_colour_changes(
+        &self,
+        counts: &[ColourChangeCount],
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        self.counts.add_colour_changes(counts).await?;
+        let hour = now.as_millis().div_euclid(3_600_000);
+        for c in counts.iter().filter(|c| c.origin != "decision" && c.hour == hour) {
+            let history = self.counts.colour_changes(&c.origin, &c.area, hour - WEEK_HOURS, hour + 1).await?;
+            let this_hour: u64 = history.iter().filter(|h| h.hour == hour).map(|h| h.persons).sum();
+            let week_before: u64 = history.iter().filter(|h| h.hour < hour).map(|h| h.persons).sum();
+            let baseline = week_before as f64 / (WEEK_HOURS - 1) as f64;
+            let burst = this_hour >= COLOUR_BURST_MIN_PERSONS && this_hour as f64 > BURST_TIMES_BASELINE * baseline;
+            if burst && self.counts.mark_colour_burst(&c.origin, &c.area, hour).await? {
+                let detail = format!(
+                    "{this_hour} persons living in {} turned red, orange or yellow by {} within the hour; the past \
+                     week's hourly average is {baseline:.1}",
+                    c.area,
+                    describe(&c.origin)
+                );
+                self.raise("colour_burst", &c.area, detail).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl crate::HealthService {
+    /// Alarms: raising them (with their log entry) and reading them.
+    pub fn alarms(&self) -> &Alarms {
+        &self.alarms
+    }
+}
+
+fn describe(origin: &str) -> String {
+    match origin {
+        "trace" => "approved contact tracing".to_string(),
+        "designation" => "area designations".to_string(),
+        other => match other.strip_prefix("feed:") {
+            Some(kind) => format!("departments' `{kind}` reports"),
+            None => other.to_string(),
+        },
+    }
+}
