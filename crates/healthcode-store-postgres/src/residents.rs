@@ -251,33 +251,25 @@ pub(crate) async fn research_counts(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<ResearchCount>, StoreError> {
-    let sql = match metric {
-        ResearchMetric::CodesByColour => {
-            "SELECT coalesce(p.residence_area, ''), c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
-             GROUP BY 1, 2"
-        }
-        ResearchMetric::TestedByDay => {
-            "SELECT coalesce(p.residence_area, ''), ((e.at + $3::bigint) / 86400000)::text, count(DISTINCT e.person_id)
-             FROM evidence e JOIN persons p ON p.id = e.person_id
-             WHERE e.kind = 'test' AND e.at >= $1 AND e.at < $2 GROUP BY 1, 2"
-        }
-        ResearchMetric::CheckedInByDay => {
-            "SELECT coalesce(p.residence_area, ''), ((c.at + $3::bigint) / 86400000)::text, count(DISTINCT c.person_id)
-             FROM checkins c JOIN persons p ON p.id = c.person_id
-             WHERE c.at >= $1 AND c.at < $2 GROUP BY 1, 2"
-        }
-    };
+    let sql = numbered_placeholders(metric.sql());
     let (from, to) = (from.as_millis(), to.as_millis());
-    // The current codes have no time window; the daily metrics bind theirs.
-    let params: &[&(dyn tokio_postgres::types::ToSql + Sync)] = match metric {
-        ResearchMetric::CodesByColour => &[],
-        _ => &[&from, &to, &CST_OFFSET_MS],
-    };
-    let rows = client.query(sql, params).await.map_err(backend("count for research"))?;
+    let params: &[&(dyn tokio_postgres::types::ToSql + Sync)] =
+        if metric.counts_by_day() { &[&from, &to, &CST_OFFSET_MS] } else { &[] };
+    let rows = client.query(&sql, params).await.map_err(backend("count for research"))?;
     Ok(rows
         .iter()
         .map(|r| ResearchCount { area: r.get(0), key: r.get(1), persons: r.get::<_, i64>(2) as u64 })
         .collect())
+}
+
+/// SQL written for both backends (`?1`, `?2` …) in PostgreSQL's placeholders (`$1` …).
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) { '$' } else { c });
+    }
+    out
 }
 
 pub(crate) async fn save_consent(client: &Client, c: &Consent) -> Result<(), StoreError> {

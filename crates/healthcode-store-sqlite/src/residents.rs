@@ -226,30 +226,14 @@ pub(crate) fn research_counts(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<ResearchCount>, StoreError> {
-    let sql = match metric {
-        ResearchMetric::CodesByColour => {
-            "SELECT coalesce(p.residence_area, ''), c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
-             GROUP BY 1, 2"
-        }
-        ResearchMetric::TestedByDay => {
-            "SELECT coalesce(p.residence_area, ''), CAST((e.at + ?3) / 86400000 AS TEXT), count(DISTINCT e.person_id)
-             FROM evidence e JOIN persons p ON p.id = e.person_id
-             WHERE e.kind = 'test' AND e.at >= ?1 AND e.at < ?2 GROUP BY 1, 2"
-        }
-        ResearchMetric::CheckedInByDay => {
-            "SELECT coalesce(p.residence_area, ''), CAST((c.at + ?3) / 86400000 AS TEXT), count(DISTINCT c.person_id)
-             FROM checkins c JOIN persons p ON p.id = c.person_id
-             WHERE c.at >= ?1 AND c.at < ?2 GROUP BY 1, 2"
-        }
-    };
-    let mut stmt = conn.prepare_cached(sql).map_err(backend("count for research"))?;
+    let mut stmt = conn.prepare_cached(metric.sql()).map_err(backend("count for research"))?;
     let row = |r: &rusqlite::Row<'_>| {
         Ok(ResearchCount { area: r.get(0)?, key: r.get(1)?, persons: r.get::<_, i64>(2)? as u64 })
     };
-    // The current codes have no time window; the daily metrics bind theirs.
-    let rows = match metric {
-        ResearchMetric::CodesByColour => stmt.query_map([], row),
-        _ => stmt.query_map((from.as_millis(), to.as_millis(), CST_OFFSET_MS), row),
+    let rows = if metric.counts_by_day() {
+        stmt.query_map((from.as_millis(), to.as_millis(), CST_OFFSET_MS), row)
+    } else {
+        stmt.query_map([], row)
     }
     .map_err(backend("count for research"))?;
     rows.map(|r| r.map_err(backend("count for research"))).collect()

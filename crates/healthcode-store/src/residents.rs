@@ -180,6 +180,35 @@ pub enum ResearchMetric {
     CheckedInByDay,
 }
 
+impl ResearchMetric {
+    /// The query both backends run: columns area, key, persons. `?1` and `?2` are the
+    /// window (`from <= at < to`, milliseconds) and `?3` the offset of China Standard
+    /// Time, bound only for a metric that `counts_by_day` (PostgreSQL writes them `$1`…).
+    pub fn sql(self) -> &'static str {
+        match self {
+            ResearchMetric::CodesByColour => {
+                "SELECT coalesce(p.residence_area, ''), c.colour, count(*) FROM codes c JOIN persons p ON p.id = c.person_id
+                 GROUP BY 1, 2"
+            }
+            ResearchMetric::TestedByDay => {
+                "SELECT coalesce(p.residence_area, ''), CAST((e.at + ?3) / 86400000 AS TEXT), count(DISTINCT e.person_id)
+                 FROM evidence e JOIN persons p ON p.id = e.person_id
+                 WHERE e.kind = 'test' AND e.at >= ?1 AND e.at < ?2 GROUP BY 1, 2"
+            }
+            ResearchMetric::CheckedInByDay => {
+                "SELECT coalesce(p.residence_area, ''), CAST((c.at + ?3) / 86400000 AS TEXT), count(DISTINCT c.person_id)
+                 FROM checkins c JOIN persons p ON p.id = c.person_id
+                 WHERE c.at >= ?1 AND c.at < ?2 GROUP BY 1, 2"
+            }
+        }
+    }
+
+    /// The daily metrics count within a window (and bind it); the current codes have none.
+    pub fn counts_by_day(self) -> bool {
+        !matches!(self, ResearchMetric::CodesByColour)
+    }
+}
+
 /// One aggregate cell as the store counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResearchCount {

@@ -12,7 +12,7 @@ use healthcode_store::{Account, Approval};
 
 use super::PAGES;
 use crate::api::policy::{permits, Permission};
-use crate::pages::extract::{Fields, Official, PageQuery};
+use crate::pages::extract::{Fields, Official, PageId, PageQuery};
 use crate::pages::layout::{see_other, Ui};
 use crate::pages::markup::{html, Markup};
 use crate::{ApiError, AppState};
@@ -86,22 +86,38 @@ where
     }
 }
 
-/// A list of proposals with its form (area designations, management decisions).
+/// What a list of proposals is drawn with: who asks, what the last action said, the
+/// form as it was sent.
+pub(crate) struct ListPage<'a> {
+    pub ui: Ui,
+    pub state: &'a AppState,
+    pub account: &'a Account,
+    pub status: StatusCode,
+    pub message: Option<Markup>,
+    pub kept: &'a Fields,
+}
+
+/// A list of proposals that officials approve on the list itself (designations,
+/// decisions): one `GET` handler, one Approve handler and one way back to the list serve
+/// them all.
 pub(crate) trait ProposalList {
     /// Where the list is.
     const PATH: &'static str;
     /// The action that opens the list.
     type Read: Permission;
+    /// The action an Approve button takes.
+    type Approve: Permission;
+    type Approved: Send;
 
-    /// The list, with what the last action said and the form as it was sent.
-    fn page<'a>(
-        ui: Ui,
+    /// The list's page.
+    fn draw(page: ListPage<'_>) -> impl Future<Output = Response> + Send;
+
+    /// The same service call as the JSON API's approve route.
+    fn approve<'a>(
         state: &'a AppState,
-        account: &'a Account,
-        status: StatusCode,
-        message: Option<Markup>,
-        kept: &'a Fields,
-    ) -> impl Future<Output = Response> + Send + 'a;
+        by: &'a Account,
+        id: &'a str,
+    ) -> impl Future<Output = Result<Self::Approved, ServiceError>> + Send + 'a;
 }
 
 /// The list's page (`GET`), with what the last form did (`?proposed=1`, `?approved=1`).
@@ -111,7 +127,18 @@ pub(crate) async fn proposal_list<L: ProposalList>(
     query: PageQuery,
 ) -> Response {
     let message = done_message(&ui, &query);
-    L::page(ui, &state, &account, StatusCode::OK, message, &Fields::new()).await
+    let kept = Fields::new();
+    L::draw(ListPage { ui, state: &state, account: &account, status: StatusCode::OK, message, kept: &kept }).await
+}
+
+/// An Approve button on the list (`POST {PATH}/{id}/approve`).
+pub(crate) async fn approve_on_list<L: ProposalList>(
+    State(state): State<AppState>,
+    Official { ui, account, .. }: Official<L::Approve>,
+    PageId(id): PageId,
+) -> Response {
+    let result = L::approve(&state, &account, &id).await;
+    back_to_list::<L, _>(ui, &state, &account, result, "approved", &Fields::new()).await
 }
 
 /// How a form on a list of proposals ends: the list with `?{done}=1` (`proposed`,
@@ -124,7 +151,7 @@ pub(crate) async fn back_to_list<L: ProposalList, T>(
     done: &str,
     kept: &Fields,
 ) -> Response {
-    let again = |ui, status, problem| L::page(ui, state, account, status, Some(problem), kept);
+    let again = |ui, status, problem| L::draw(ListPage { ui, state, account, status, message: Some(problem), kept });
     redirect_or_refuse(ui, result, |_| format!("{}?{done}=1", L::PATH), again).await
 }
 

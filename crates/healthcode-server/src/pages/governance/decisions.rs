@@ -4,15 +4,16 @@
 //! service call behind the same policy check.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_domain::{DecisionColour, PersonId, Timestamp, ValidationError};
-use healthcode_service::NewDecision;
-use healthcode_store::{Account, DecisionStatus};
+use healthcode_service::{NewDecision, ServiceError};
+use healthcode_store::{Account, Decision, DecisionStatus};
 
 use crate::api::policy::{may, permits, Action};
-use crate::pages::accounts::officials::{back_to_list, four_eyes_note, post_button, staff_page, ProposalList};
-use crate::pages::extract::{Fields, Official, PageId, Posted};
+use crate::pages::accounts::officials::{
+    back_to_list, four_eyes_note, post_button, staff_page, ListPage, ProposalList,
+};
+use crate::pages::extract::{Fields, Official, Posted};
 use crate::pages::governance::rules::{local_minute, parse_local_minute};
 use crate::pages::layout::{when, Ui};
 use crate::pages::markup::{html, Markup};
@@ -21,21 +22,21 @@ use crate::AppState;
 /// How many decisions the list shows (the newest).
 const SHOWN: usize = 200;
 
-/// The list as `back_to_list` shows it again.
+/// The list, its Approve buttons and its form (`ProposalList`).
 pub(crate) struct Decisions;
 
 impl ProposalList for Decisions {
     type Read = may::ReadDecisions;
     const PATH: &'static str = "/staff/decisions";
 
-    async fn page(
-        ui: Ui,
-        state: &AppState,
-        account: &Account,
-        status: StatusCode,
-        message: Option<Markup>,
-        kept: &Fields,
-    ) -> Response {
+    type Approve = may::ApproveDecision;
+    type Approved = Decision;
+
+    async fn approve(state: &AppState, by: &Account, id: &str) -> Result<Decision, ServiceError> {
+        state.service.approve_decision(by, id).await
+    }
+
+    async fn draw(ListPage { ui, state, account, status, message, kept }: ListPage<'_>) -> Response {
         let decisions = match state.service.decisions(SHOWN).await {
             Ok(d) => d,
             Err(e) => return ui.internal("listing decisions", e),
@@ -170,14 +171,4 @@ pub(crate) async fn propose(
     }
     .await;
     back_to_list::<Decisions, _>(ui, &state, &account, result, "proposed", &form).await
-}
-
-/// The same service call as `POST /v1/decisions/{id}/approve`.
-pub(crate) async fn approve(
-    State(state): State<AppState>,
-    Official { ui, account, .. }: Official<may::ApproveDecision>,
-    PageId(id): PageId,
-) -> Response {
-    let result = state.service.approve_decision(&account, &id).await;
-    back_to_list::<Decisions, _>(ui, &state, &account, result, "approved", &Fields::new()).await
 }

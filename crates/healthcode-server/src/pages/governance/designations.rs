@@ -6,15 +6,16 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_domain::{AreaCode, AreaRisk, Event, RiskLevel, ValidationError};
-use healthcode_service::ServiceError;
+use healthcode_service::{DesignationProposal, ServiceError};
 use healthcode_store::Account;
 
 use crate::api::policy::{may, permits, Action};
-use crate::pages::accounts::officials::{back_to_list, four_eyes_note, post_button, staff_page, ProposalList};
-use crate::pages::extract::{Fields, Official, PageId, Posted};
+use crate::pages::accounts::officials::{
+    back_to_list, four_eyes_note, post_button, staff_page, ListPage, ProposalList,
+};
+use crate::pages::extract::{Fields, Official, Posted};
 use crate::pages::layout::{when, Ui};
 use crate::pages::markup::{html, Markup};
 use crate::AppState;
@@ -22,21 +23,21 @@ use crate::AppState;
 /// How many areas the list of designations in force shows (the newest).
 const SHOWN: usize = 200;
 
-/// The list as `back_to_list` shows it again.
+/// The list, its Approve buttons and its form (`ProposalList`).
 pub(crate) struct Designations;
 
 impl ProposalList for Designations {
     type Read = may::ReadDesignationProposals;
     const PATH: &'static str = "/staff/designations";
 
-    async fn page(
-        ui: Ui,
-        state: &AppState,
-        account: &Account,
-        status: StatusCode,
-        message: Option<Markup>,
-        kept: &Fields,
-    ) -> Response {
+    type Approve = may::ApproveDesignation;
+    type Approved = DesignationProposal;
+
+    async fn approve(state: &AppState, by: &Account, id: &str) -> Result<DesignationProposal, ServiceError> {
+        state.service.approve_designation(by, id).await
+    }
+
+    async fn draw(ListPage { ui, state, account, status, message, kept }: ListPage<'_>) -> Response {
         let proposals = match state.service.designation_proposals().await {
             Ok(p) => p,
             Err(e) => return ui.internal("listing designation proposals", e),
@@ -209,14 +210,4 @@ pub(crate) async fn designate(
     }
     .await;
     back_to_list::<Designations, _>(ui, &state, &account, result, "proposed", &form).await
-}
-
-/// The same service call as `POST /v1/designations/proposals/{id}/approve`.
-pub(crate) async fn approve(
-    State(state): State<AppState>,
-    Official { ui, account, .. }: Official<may::ApproveDesignation>,
-    PageId(id): PageId,
-) -> Response {
-    let result = state.service.approve_designation(&account, &id).await;
-    back_to_list::<Designations, _>(ui, &state, &account, result, "approved", &Fields::new()).await
 }

@@ -11,7 +11,7 @@ pub(crate) mod traces;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::pages::accounts::officials::proposal_list;
+use crate::pages::accounts::officials::{approve_on_list, proposal_list};
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -21,9 +21,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/rules/{proposal_id}", get(rules::detail))
         .route("/staff/rules/{proposal_id}/approve", post(rules::approve))
         .route("/staff/designations", get(proposal_list::<designations::Designations>).post(designations::designate))
-        .route("/staff/designations/{proposal_id}/approve", post(designations::approve))
+        .route("/staff/designations/{proposal_id}/approve", post(approve_on_list::<designations::Designations>))
         .route("/staff/decisions", get(proposal_list::<decisions::Decisions>).post(decisions::propose))
-        .route("/staff/decisions/{decision_id}/approve", post(decisions::approve))
+        .route("/staff/decisions/{decision_id}/approve", post(approve_on_list::<decisions::Decisions>))
         .route("/staff/alarms", get(alarms::list))
         .route("/staff/traces", get(traces::page).post(traces::trace))
         .route("/staff/traces/{trace_id}", get(traces::show))
