@@ -63,5 +63,7 @@ pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, 
 pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, VerifiedCode, FORWARDED_SCANS_ALARM};
 pub use tracing_contacts::{Contact, Trace, TraceConfirmation};
 pub use transparency::{hashes_base64, PersonLog, PersonLogEntry, TransparencyLog};
-pub use venues::{NewVenue, RegisteredDevice, RegisteredVenue, GATE_CODES_PER_MINUTE, GATE_ID_CARDS_PER_MINUTE};
+pub use venues::{
+    NewVenue, RegisteredDevice, RegisteredVenue, Venues, GATE_CODES_PER_MINUTE, GATE_ID_CARDS_PER_MINUTE,
+};
 pub use verify_batch::MAX_VERIFY_BATCH;

@@ -2,7 +2,7 @@
 //! lists, the log's public pages, a venue's counts — so that the HTTP layer asks the
 //! service and never the store.
 
-use healthcode_domain::{AccessOutcome, AreaCode, AreaRisk, Colour, Event, PersonId, Timestamp};
+use healthcode_domain::{AreaCode, AreaRisk, Colour, Event, PersonId};
 use healthcode_store::{CodeState, PersonRecord};
 
 use crate::{HealthService, ServiceError};
@@ -52,15 +52,5 @@ impl HealthService {
     /// Every designation recorded, oldest first (the index the evaluations use).
     pub fn designations(&self) -> std::sync::Arc<Vec<Event<AreaRisk>>> {
         self.shared().designations
-    }
-
-    /// A venue's check-ins with `from <= at < to`, by outcome.
-    pub async fn checkin_counts(
-        &self,
-        venue: &str,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Vec<(AccessOutcome, u64)>, ServiceError> {
-        Ok(self.store.checkin_counts(venue, from, to).await?)
     }
 }

@@ -18,13 +18,13 @@ pub struct HealthService {
     shared: RwLock<Shared>,
     /// The signing keys. Until the caller installs its own (`set_key_ring`), an ephemeral
     /// ring: codes signed with it are valid only while this process runs.
-    pub(crate) keys: RwLock<(Arc<crate::KeyRing>, Arc<healthcode_token::Verifier>)>,
+    pub(crate) keys: Arc<crate::tokens::SigningKeys>,
     pub(crate) log: Arc<crate::transparency::TransparencyLog>,
     pub(crate) documents: crate::documents::Documents,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
-    pub(crate) gate_lookups: crate::venues::GateLookups,
+    pub(crate) venues: crate::Venues,
     pub(crate) accounts: crate::Accounts,
-    pub(crate) alarms: crate::Alarms,
+    pub(crate) alarms: Arc<crate::Alarms>,
     /// The master keys that wrap each person's data key; held outside the database.
     pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
     /// When retention last ran (milliseconds), so that it runs at most hourly.
@@ -114,10 +114,20 @@ impl HealthService {
         // Codes computed under other rules (a restart with a new rule set) are due now;
         // the next `run_due` re-evaluates them.
         store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
+        let signing = Arc::new(crate::tokens::SigningKeys::new(keys.signing));
         let documents = crate::documents::Documents::new(store.clone());
         let accounts = crate::Accounts::new(store.clone(), documents.clone(), log.clone(), clock.clone());
-        let alarms = crate::Alarms::new(store.clone(), store.clone(), log.clone(), clock.clone());
+        let alarms = Arc::new(crate::Alarms::new(store.clone(), store.clone(), log.clone(), clock.clone()));
+        let venues = crate::Venues::new(
+            store.clone(),
+            documents.clone(),
+            log.clone(),
+            alarms.clone(),
+            signing.clone(),
+            clock.clone(),
+        );
         let service = HealthService {
+            venues,
             accounts,
             alarms,
             documents,
@@ -126,13 +136,12 @@ impl HealthService {
             pseudonyms,
             log,
             forwarded: Default::default(),
-            gate_lookups: Default::default(),
             vault: RwLock::new(Arc::new(keys.vault)),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),
             resident_keys: Default::default(),
             feeds: Default::default(),
-            keys: RwLock::new(crate::tokens::prepared(keys.signing)),
+            keys: signing,
             shared: RwLock::new(Shared {
                 rules: Arc::new(rules),
                 areas: Arc::new(areas),

@@ -1,7 +1,7 @@
 //! Signed codes: a resident's code (refreshed every few minutes), a venue's rotating code,
 //! and their verification at doors and gates.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use healthcode_domain::{Colour, IdDocument, PersonId, PersonKind, Timestamp};
 use healthcode_store::{CheckinMethod, VenueRecord};
@@ -53,8 +53,30 @@ pub enum Presented {
     IdCard(IdDocument),
 }
 
-/// A ring with the verifier of its trust list, replaced together.
-pub(crate) fn prepared(ring: KeyRing) -> (Arc<KeyRing>, Arc<Verifier>) {
+/// The code-signing key ring and the verifier of its trust list (its public keys read
+/// once), replaced together after a rotation or revocation. Shared by every capability
+/// that signs or checks codes.
+pub(crate) struct SigningKeys(RwLock<(Arc<KeyRing>, Arc<Verifier>)>);
+
+impl SigningKeys {
+    pub(crate) fn new(ring: KeyRing) -> Self {
+        SigningKeys(RwLock::new(prepared(ring)))
+    }
+
+    pub(crate) fn ring(&self) -> Arc<KeyRing> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).0.clone()
+    }
+
+    pub(crate) fn verifier(&self) -> Arc<Verifier> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).1.clone()
+    }
+
+    pub(crate) fn replace(&self, ring: KeyRing) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = prepared(ring);
+    }
+}
+
+fn prepared(ring: KeyRing) -> (Arc<KeyRing>, Arc<Verifier>) {
     let verifier = Verifier::new(ring.trust_list());
     (Arc::new(ring), Arc::new(verifier))
 }
@@ -82,17 +104,17 @@ impl From<CodeClaims> for VerifiedCode {
 
 impl HealthService {
     pub fn key_ring(&self) -> Arc<KeyRing> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).0.clone()
+        self.keys.ring()
     }
 
     /// The verifier for the ring's trust list, with its public keys read once.
     pub(crate) fn verifier(&self) -> Arc<Verifier> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).1.clone()
+        self.keys.verifier()
     }
 
     /// Replaces the key ring (after a rotation or revocation).
     pub fn set_key_ring(&self, ring: KeyRing) {
-        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = prepared(ring);
+        self.keys.replace(ring);
     }
 
     pub(crate) fn verify_options(&self) -> VerifyOptions {
@@ -230,15 +252,15 @@ impl HealthService {
                 return Err(refused.into());
             }
         };
-        let venue = self.venue(&claims.venue_id).await?;
+        let venue = self.venues.venue(&claims.venue_id).await?;
         self.decide_at_door(person, &venue, CheckinMethod::Scan, None).await
     }
 
     /// A device at a venue reads a code or an ID card. A code that fails verification is
     /// refused with its reason; a valid one decides by the colour it carries now.
     pub async fn gate_check(&self, device_key: &str, presented: Presented) -> Result<GateAnswer, ServiceError> {
-        let (device, venue) = self.device_for_key(device_key).await?;
-        self.admit_lookup(&device, &venue, matches!(presented, Presented::IdCard(_))).await?;
+        let (device, venue) = self.venues.device_for_key(device_key).await?;
+        self.venues.admit_lookup(&device, &venue, matches!(presented, Presented::IdCard(_))).await?;
         let (person, method) = match presented {
             Presented::Code(token) => {
                 let claims = match self.verifier().verify_code(&token, &self.verify_options()) {

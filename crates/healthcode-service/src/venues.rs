@@ -5,15 +5,18 @@
 //! approved it (logged), and each device may look up only so many persons a minute.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use healthcode_domain::AccessOutcome;
 use healthcode_domain::{check_name, within, AreaCode, Timestamp, ValidationError, VenueCategory};
 use healthcode_log::{DeviceApproval, Entry};
-use healthcode_store::{Account, DeviceRecord, VenueRecord};
+use healthcode_store::{Account, DeviceRecord, DoorStore, VenueRecord};
 
 use crate::approvals::may_approve;
+use crate::documents::Documents;
 use crate::secrets::{key_hash, new_id, new_key};
-use crate::{HealthService, ServiceError};
+use crate::tokens::SigningKeys;
+use crate::{Alarms, Clock, ServiceError, TransparencyLog};
 
 /// How many codes one device may read a minute: a gate at a busy metro entrance passes
 /// a person every second or two.
@@ -24,7 +27,7 @@ pub const GATE_ID_CARDS_PER_MINUTE: usize = 20;
 
 /// Each device's recent lookups (milliseconds), kept by each server for its own limits.
 #[derive(Default)]
-pub(crate) struct GateLookups(Mutex<HashMap<(String, bool), Vec<i64>>>);
+struct GateLookups(Mutex<HashMap<(String, bool), Vec<i64>>>);
 
 impl GateLookups {
     /// Counts a lookup; false if the device is over its limit for the minute.
@@ -65,8 +68,33 @@ pub struct RegisteredDevice {
     pub device_key: String,
 }
 
-impl HealthService {
-    pub async fn register_venue(&self, new: NewVenue) -> Result<RegisteredVenue, ServiceError> {
+/// Venues and their checkpoint devices: registration, operator and device keys, the
+/// approval that lets a device look people up, and each device's lookups a minute. Holds
+/// only the door store, the documents that mark an hour's alarm, the log, the alarms, the
+/// key ring (for the province's code when a venue gives no area) and the clock.
+pub struct Venues {
+    store: Arc<dyn DoorStore>,
+    documents: Documents,
+    log: Arc<TransparencyLog>,
+    alarms: Arc<Alarms>,
+    keys: Arc<SigningKeys>,
+    clock: Arc<dyn Clock>,
+    lookups: GateLookups,
+}
+
+impl Venues {
+    pub(crate) fn new(
+        store: Arc<dyn DoorStore>,
+        documents: Documents,
+        log: Arc<TransparencyLog>,
+        alarms: Arc<Alarms>,
+        keys: Arc<SigningKeys>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Venues { store, documents, log, alarms, keys, clock, lookups: GateLookups::default() }
+    }
+
+    pub async fn register(&self, new: NewVenue) -> Result<RegisteredVenue, ServiceError> {
         let name = check_name(&new.name).map_err(|_| {
             ValidationError::field("name", "field `name`: the venue's name, 1 to 64 characters, no control characters")
         })?;
@@ -145,7 +173,7 @@ impl HealthService {
         id_card: bool,
     ) -> Result<(), ServiceError> {
         let now = self.clock.now().as_millis();
-        if self.gate_lookups.admit(&device.id, id_card, now) {
+        if self.lookups.admit(&device.id, id_card, now) {
             return Ok(());
         }
         let what = if id_card { "ID cards" } else { "codes" };
@@ -160,7 +188,7 @@ impl HealthService {
                  persons is enumerating them",
                 device.id, venue.id
             );
-            self.alarms.raise("gate_lookups", area.as_deref().unwrap_or(self.key_ring().region()), detail).await?;
+            self.alarms.raise("gate_lookups", area.as_deref().unwrap_or(self.keys.ring().region()), detail).await?;
         }
         Err(ServiceError::RateLimited(format!(
             "this device read more than {limit} {what} within a minute; wait a minute and try again"
@@ -191,7 +219,7 @@ impl HealthService {
         let covered = match (&by.jurisdiction, &venue.area) {
             (None, _) => true,
             (Some(j), Some(area)) => within(j, area.normal()),
-            (Some(j), None) => within(j, self.key_ring().region()),
+            (Some(j), None) => within(j, self.keys.ring().region()),
         };
         if !covered {
             return Err(ServiceError::Forbidden(
@@ -211,5 +239,22 @@ impl HealthService {
             })])
             .await?;
         Ok(DeviceRecord { approved_by: Some(by.username.clone()), approved_at: Some(now), ..device })
+    }
+
+    /// A venue's check-ins with `from <= at < to`, by outcome.
+    pub async fn checkin_counts(
+        &self,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(AccessOutcome, u64)>, ServiceError> {
+        Ok(self.store.checkin_counts(venue, from, to).await?)
+    }
+}
+
+impl crate::HealthService {
+    /// Venues and their checkpoint devices.
+    pub fn venues(&self) -> &Venues {
+        &self.venues
     }
 }

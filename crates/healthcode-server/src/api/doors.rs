@@ -45,7 +45,7 @@ pub(crate) async fn register(State(state): State<AppState>, body: JsonBody) -> R
         .area
         .map(|a| AreaCode::parse(&a).map_err(|m| ApiError::InvalidInput(ValidationError::field("area", m))))
         .transpose()?;
-    let registered = state.service.register_venue(NewVenue { name: body.name, category, area }).await?;
+    let registered = state.service.venues().register(NewVenue { name: body.name, category, area }).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -62,7 +62,7 @@ pub(crate) async fn venue(
     State(state): State<AppState>,
     IdInPath(venue_id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    let venue = state.service.venue(&venue_id).await?;
+    let venue = state.service.venues().venue(&venue_id).await?;
     Ok(Json(json!({ "venue": venue })))
 }
 
@@ -73,7 +73,7 @@ pub(crate) async fn code(
     IdInPath(venue_id): IdInPath,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let venue = state.service.venue_for_operator(&venue_id, bearer(&headers, "operator key")?).await?;
+    let venue = state.service.venues().venue_for_operator(&venue_id, bearer(&headers, "operator key")?).await?;
     let issued = state.service.issue_venue_token(&venue)?;
     let svg = healthcode_token::qr::svg(&issued.token).map_err(ApiError::internal)?;
     Ok(Json(json!({ "code": issued, "svg": svg })))
@@ -95,7 +95,7 @@ pub(crate) async fn register_device(
 ) -> Result<Response, ApiError> {
     let key = bearer(&headers, "operator key")?.to_string();
     let DeviceBody { label } = json_object(&body, r#"{"label": "东门"}"#)?;
-    let registered = state.service.register_device(&venue_id, &key, &label).await?;
+    let registered = state.service.venues().register_device(&venue_id, &key, &label).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -113,7 +113,7 @@ pub(crate) async fn devices(
     State(state): State<AppState>,
     by: Actor<may::ReadDevices>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "devices": state.service.devices(&by, 500).await? })))
+    Ok(Json(json!({ "devices": state.service.venues().devices(&by, 500).await? })))
 }
 
 /// A provincial officer approves a device: from now on it reads codes and ID cards.
@@ -122,7 +122,7 @@ pub(crate) async fn approve_device(
     by: Actor<may::ApproveDevice>,
     IdInPath(id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "device": state.service.approve_device(&by, &id).await? })))
+    Ok(Json(json!({ "device": state.service.venues().approve_device(&by, &id).await? })))
 }
 
 /// Today's check-ins at the venue by outcome (operator key); `?day=` not yet: today in
@@ -132,10 +132,10 @@ pub(crate) async fn checkin_counts(
     IdInPath(venue_id): IdInPath,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let venue = state.service.venue_for_operator(&venue_id, bearer(&headers, "operator key")?).await?;
+    let venue = state.service.venues().venue_for_operator(&venue_id, bearer(&headers, "operator key")?).await?;
     let (from, to) = today(state.service.now());
     let mut counts = json!({"allow": 0, "allow_with_mask": 0, "deny": 0});
-    for (outcome, n) in state.service.checkin_counts(&venue.id, from, to).await? {
+    for (outcome, n) in state.service.venues().checkin_counts(&venue.id, from, to).await? {
         counts[healthcode_store::outcome_str(outcome)] = json!(n);
     }
     Ok(Json(json!({"venue": venue.id, "from": from, "to": to, "checkins": counts})))

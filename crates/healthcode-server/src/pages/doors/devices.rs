@@ -23,7 +23,7 @@ pub(crate) async fn list(State(state): State<AppState>, official: Official<may::
 }
 
 async fn page(ui: Ui, state: &AppState, account: &Account, status: StatusCode, problem: Option<Markup>) -> Response {
-    let devices = match state.service.devices(account, SHOWN).await {
+    let devices = match state.service.venues().devices(account, SHOWN).await {
         Ok(devices) => devices,
         Err(e) => return ui.internal("listing devices", e),
     };
@@ -80,7 +80,7 @@ pub(crate) async fn approve(
     Official { ui, account, .. }: Official<may::ApproveDevice>,
     PageId(id): PageId,
 ) -> Response {
-    let result = state.service.approve_device(&account, &id).await;
+    let result = state.service.venues().approve_device(&account, &id).await;
     let (state, account) = (&state, &account);
     redirect_or_refuse(
         ui,

@@ -94,7 +94,7 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
         }
     };
     let name = field("name").unwrap_or("").to_string();
-    match state.service.register_venue(NewVenue { name, category, area }).await {
+    match state.service.venues().register(NewVenue { name, category, area }).await {
         Ok(registered) => {
             let id = &registered.venue.id;
             let mut response = see_other(&format!("/venues/{id}?new=1"));
@@ -112,7 +112,7 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
 /// The venue named in the path, if the visitor's cookie holds its operator key.
 async fn operated(ui: &Ui, state: &AppState, id: &str) -> Result<Option<VenueRecord>, Response> {
     let Some(key) = ui.cookie(KEY_COOKIE) else { return Ok(None) };
-    match state.service.venue_for_operator(id, key).await {
+    match state.service.venues().venue_for_operator(id, key).await {
         Ok(venue) => Ok(Some(venue)),
         Err(ServiceError::Unauthorised(_)) => Ok(None),
         Err(e) => Err(ui.internal("checking an operator key", e)),
@@ -123,7 +123,7 @@ async fn public(ui: &Ui, state: &AppState, id: &str) -> Result<VenueRecord, Resp
     if !venue_id(id) {
         return Err(ui.error(StatusCode::NOT_FOUND, "没有这个场所", "no such venue"));
     }
-    match state.service.venue(id).await {
+    match state.service.venues().venue(id).await {
         Ok(venue) => Ok(venue),
         Err(ServiceError::UnknownVenue(_)) => Err(ui.error(StatusCode::NOT_FOUND, "没有这个场所", "no such venue")),
         Err(e) => Err(ui.internal("reading a venue", e)),
@@ -171,8 +171,12 @@ pub(crate) async fn venue(
         }
     }
     let (from, to) = crate::api::doors::today(state.service.now());
-    let counts =
-        state.service.checkin_counts(&venue.id, from, to).await.map_err(|e| ui.internal("counting check-ins", e))?;
+    let counts = state
+        .service
+        .venues()
+        .checkin_counts(&venue.id, from, to)
+        .await
+        .map_err(|e| ui.internal("counting check-ins", e))?;
     let count = |o: AccessOutcome| counts.iter().find(|(c, _)| *c == o).map_or(0, |(_, n)| *n);
     body.push(html!(
         "<h2>{today}</h2><table id=\"today\"><tr><th scope=\"row\">{allowed}</th><td data-outcome=\"allow\">{allow}</td></tr><tr><th scope=\"row\">{masked}</th><td data-outcome=\"allow_with_mask\">{mask}</td></tr><tr><th scope=\"row\">{denied}</th><td data-outcome=\"deny\">{deny}</td></tr></table>",
@@ -200,7 +204,7 @@ pub(crate) async fn save_key(
 ) -> Result<Response, Response> {
     let venue = public(&ui, &state, &id).await?;
     let key = form.get("key").map(|k| k.trim().to_string()).unwrap_or_default();
-    Ok(match state.service.venue_for_operator(&venue.id, &key).await {
+    Ok(match state.service.venues().venue_for_operator(&venue.id, &key).await {
         Ok(_) => {
             let mut response = see_other(&format!("/venues/{}", venue.id));
             response.headers_mut().append(header::SET_COOKIE, key_cookie(&venue.id, &key));
@@ -308,7 +312,7 @@ pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Pos
     let (status, result) = match state.service.check_in_by_scan(&person, &code).await {
         Ok(d) => {
             // The decision names the venue by id; people know it by its name.
-            let name = match state.service.venue(&d.venue).await {
+            let name = match state.service.venues().venue(&d.venue).await {
                 Ok(venue) => venue.name,
                 Err(_) => d.venue.clone(),
             };
