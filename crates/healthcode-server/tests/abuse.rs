@@ -317,16 +317,16 @@ async fn a_quarantine_order_nobody_releases_lapses_past_its_term(app: TestApp) {
     let at_day = |days: i64| healthcode_domain::Timestamp::from_millis(start + days * 86_400_000);
     // Past the term a late release still counts: red.
     app.clock.set(at_day(20));
-    app.service.run_due().await.unwrap();
+    app.service.codes().run_due().await.unwrap();
     assert_eq!(colour(&app, &person, &key).await.0, "red");
     // Fourteen days past the term: the order lapsed by itself.
     app.clock.set(at_day(21));
-    app.service.run_due().await.unwrap();
+    app.service.codes().run_due().await.unwrap();
     assert_eq!(colour(&app, &person, &key).await.0, "green");
     // A feed cannot stretch it: a 365-day order counts as the rule set's 28.
     assert_eq!(colour(&app, &other, &other_key).await.0, "red");
     app.clock.set(at_day(42));
-    app.service.run_due().await.unwrap();
+    app.service.codes().run_due().await.unwrap();
     assert_eq!(colour(&app, &other, &other_key).await.0, "green");
 }
 
@@ -550,7 +550,7 @@ async fn a_stale_evaluation_never_overwrites_a_newer_code(app: TestApp) {
         for _ in 0..4 {
             let (service, who) = (app.service.clone(), id.clone());
             tasks.push(tokio::spawn(async move {
-                match service.refresh_persons(&[who]).await {
+                match service.codes().refresh_persons(&[who]).await {
                     Ok(_) => 200,
                     Err(e) => panic!("a refresh failed: {e}"),
                 }
@@ -563,7 +563,7 @@ async fn a_stale_evaluation_never_overwrites_a_newer_code(app: TestApp) {
     }
     // An evaluation that kept losing to others left the person queued: the scheduler's
     // next run settles it.
-    app.service.run_due().await.unwrap();
+    app.service.codes().run_due().await.unwrap();
     let (_, log) = app.get_with_key(&format!("/v1/persons/{person}/log"), &key).await;
     let entries = log["entries"].as_array().unwrap();
     assert!(entries.len() >= 16, "red and green again in each round: {log}");
@@ -575,7 +575,7 @@ async fn a_stale_evaluation_never_overwrites_a_newer_code(app: TestApp) {
     }
     let stored = app.store.code(&id).await.unwrap().unwrap();
     let evidence = app.store.evidence_for(&id).await.unwrap();
-    let rules = app.service.rules();
+    let rules = app.service.codes().rules();
     let no_designations = healthcode_rules::AreaRiskIndex::default();
     let fresh = rules.evaluate(healthcode_domain::PersonKind::Domestic, &evidence, &no_designations, app.service.now());
     assert_eq!(stored.colour, fresh.colour, "the stored code is the rules' answer");

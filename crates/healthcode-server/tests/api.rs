@@ -125,7 +125,7 @@ async fn time_passing_turns_an_entry_green_through_the_scheduler(app: TestApp) {
     assert_eq!(stored.next_change, Some(t("2020-06-15T06:00:00+08:00")));
 
     app.clock.set(t("2020-06-15T07:00:00+08:00"));
-    let report = app.service.run_due().await.unwrap();
+    let report = app.service.codes().run_due().await.unwrap();
     assert_eq!(report.evaluated, 1);
     let stored = app.store.code(&id).await.unwrap().unwrap();
     assert_eq!(stored.colour, healthcode_domain::Colour::Green);

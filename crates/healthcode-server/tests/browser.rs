@@ -222,6 +222,6 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
         ("HEALTHCODE_TRAVELLER_KEY", traveller_key),
     ];
     run_node_tests(&app, "web-tests/officials.test.mjs", env).await;
-    let active = app.service.rules();
+    let active = app.service.codes().rules();
     assert_eq!(active.version(), "2026.2", "the server agrees with what the browser saw");
 }

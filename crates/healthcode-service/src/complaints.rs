@@ -57,7 +57,7 @@ impl HealthService {
                 "{MAX_OPEN_COMPLAINTS} complaints are already open for this person; wait for their answers"
             )));
         }
-        let code = self.current_code(person).await?;
+        let code = self.codes.current_code(person).await?;
         let complaint = Complaint {
             id: new_id("c"),
             person: person.clone(),

@@ -66,7 +66,7 @@ impl HealthService {
         document: &healthcode_domain::IdDocument,
         venue: &VenueRecord,
     ) -> DoorDecision {
-        let shared = self.shared();
+        let shared = self.codes.shared();
         let colour =
             shared.rules.evaluate(document.id_type().person_kind(), &[], &shared.areas, self.clock.now()).colour;
         DoorDecision {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use healthcode_store::CodeState;
 
-use crate::{HealthService, ServiceError};
+use crate::{Codes, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Explanation {
@@ -50,7 +50,7 @@ pub struct EvidenceSummary {
     pub details: serde_json::Value,
 }
 
-impl HealthService {
+impl Codes {
     /// The person's code now, kept current: if the stored code is out of date (its next
     /// change has come and the scheduler has not run yet) it is re-evaluated and saved.
     pub async fn current_code(&self, person: &PersonId) -> Result<Explanation, ServiceError> {
@@ -64,14 +64,14 @@ impl HealthService {
     /// under other rules: what a door or a signed code needs, without an explanation.
     pub async fn current_state(&self, person: &PersonId) -> Result<CodeState, ServiceError> {
         let now = self.clock.now();
-        let stored = self.store.code(person).await?;
+        let stored = self.code_store.code(person).await?;
         let stale =
             |c: &CodeState| c.next_change.is_some_and(|t| t <= now) || c.rules_version != self.rules().version();
         match stored {
             Some(code) if !stale(&code) => Ok(code),
             _ => {
                 self.refresh_persons(std::slice::from_ref(person)).await?;
-                self.store.code(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))
+                self.code_store.code(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))
             }
         }
     }
@@ -84,8 +84,9 @@ impl HealthService {
 
     /// The person's code as it was known at `at` (a pure evaluation; nothing is saved).
     pub async fn explain_at(&self, person: &PersonId, at: Timestamp) -> Result<Explanation, ServiceError> {
-        let record = self.store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
-        let events = self.store.evidence_for(person).await?;
+        let record =
+            self.evidence_store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
+        let events = self.evidence_store.evidence_for(person).await?;
         let shared = self.shared();
         let evaluation = shared.rules.evaluate(record.kind, &events, &shared.areas, at);
         let reasons = evaluation

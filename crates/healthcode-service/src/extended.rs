@@ -192,8 +192,11 @@ impl HealthService {
             )));
         }
         let wants = |field: &str| registration.fields.iter().any(|f| f == field);
-        let colour =
-            if wants("colour") { Some(self.current_code(&person).await?.colour.as_str().to_string()) } else { None };
+        let colour = if wants("colour") {
+            Some(self.codes.current_code(&person).await?.colour.as_str().to_string())
+        } else {
+            None
+        };
         let masked_name = if wants("masked_name") {
             let PersonProfile { masked_name, .. } = self.profile(&person).await?;
             masked_name

@@ -161,8 +161,8 @@ impl HealthService {
         }
 
         let mut report = self.finish_report(numbers, rows, outcomes, origin, owner, now).await?;
-        report.codes = self.refresh_persons(&touched.into_iter().collect::<Vec<_>>()).await?;
-        let bulk = self.apply_designations(new_designations).await?;
+        report.codes = self.codes.refresh_persons(&touched.into_iter().collect::<Vec<_>>()).await?;
+        let bulk = self.codes.apply_designations(new_designations).await?;
         report.codes.evaluated += bulk.evaluated;
         report.codes.changed += bulk.changed;
         Ok(report)

@@ -2,7 +2,7 @@
 //! lists, the log's public pages, a venue's counts — so that the HTTP layer asks the
 //! service and never the store.
 
-use healthcode_domain::{AreaCode, AreaRisk, Colour, Event, PersonId};
+use healthcode_domain::{AreaCode, Colour, PersonId};
 use healthcode_store::{CodeState, PersonRecord};
 
 use crate::{HealthService, ServiceError};
@@ -47,10 +47,5 @@ impl HealthService {
     /// Up to `limit` codes of one colour: the demo's sample residents.
     pub async fn codes_with_colour(&self, colour: Colour, limit: usize) -> Result<Vec<CodeState>, ServiceError> {
         Ok(self.store.codes_with_colour(colour, limit).await?)
-    }
-
-    /// Every designation recorded, oldest first (the index the evaluations use).
-    pub fn designations(&self) -> std::sync::Arc<Vec<Event<AreaRisk>>> {
-        self.shared().designations
     }
 }

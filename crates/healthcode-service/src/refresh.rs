@@ -8,12 +8,14 @@ use std::sync::Arc;
 
 use healthcode_domain::{AreaRisk, Colour, Event, PersonId, Timestamp};
 use healthcode_rules::RuleSet;
-use healthcode_store::{CodeState, CodeSummary, ColourChangeCount, PersonRecord, ReasonEvidence, Store, StoreError};
+use healthcode_store::{
+    CodeState, CodeStore, CodeSummary, ColourChangeCount, EvidenceStore, PersonRecord, ReasonEvidence, StoreError,
+};
 use serde::Serialize;
 
-use crate::service::Shared;
+use crate::codes::Shared;
 use crate::transparency::{salt_of, PendingChange};
-use crate::{HealthService, ServiceError};
+use crate::{Codes, ServiceError};
 
 /// Persons per store round trip: large enough to amortise it, small enough to keep
 /// memory flat.
@@ -40,7 +42,7 @@ impl RefreshReport {
 /// again before they are left to the scheduler.
 const CONFLICT_ROUNDS: u32 = 6;
 
-impl HealthService {
+impl Codes {
     /// Re-evaluates these persons now and saves their codes (the incremental path).
     pub async fn refresh_persons(&self, persons: &[PersonId]) -> Result<RefreshReport, ServiceError> {
         self.refresh_at(persons, self.clock.now()).await
@@ -66,7 +68,7 @@ impl HealthService {
         }
         if !again.is_empty() {
             tracing::warn!(persons = again.len(), "codes kept being saved by other evaluations; left queued");
-            self.store.queue_persons(&again, now).await?;
+            self.code_store.queue_persons(&again, now).await?;
         }
         Ok(report)
     }
@@ -84,12 +86,15 @@ impl HealthService {
     ) -> Result<Vec<PersonId>, ServiceError> {
         let mut conflicted = Vec::new();
         let mut chunks = persons.chunks(CHUNK);
-        let mut next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
+        let mut next =
+            chunks.next().map(|c| tokio::spawn(load(self.evidence_store.clone(), self.code_store.clone(), c.to_vec())));
         let mut saving: Option<Saving> = None;
         let salt_key = self.log.salt_key();
         while let Some(loading) = next.take() {
             let loaded = joined(loading.await)?;
-            next = chunks.next().map(|c| tokio::spawn(load(self.store.clone(), c.to_vec())));
+            next = chunks
+                .next()
+                .map(|c| tokio::spawn(load(self.evidence_store.clone(), self.code_store.clone(), c.to_vec())));
             let shared = self.shared();
             let evaluated =
                 joined(tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now, &salt_key))).await)?;
@@ -137,7 +142,7 @@ impl HealthService {
         let mut report = RefreshReport::default();
         let mut previous: Vec<PersonId> = Vec::new();
         loop {
-            let due = self.store.due_persons(now, DUE_PAGE).await?;
+            let due = self.code_store.due_persons(now, DUE_PAGE).await?;
             if due.is_empty() {
                 break;
             }
@@ -155,7 +160,7 @@ impl HealthService {
     /// Re-evaluates every person with evidence, whatever the queue says (bulk, e.g. after
     /// restoring a backup). Persons without evidence are green under any rule set.
     pub async fn refresh_all(&self) -> Result<RefreshReport, ServiceError> {
-        self.store.queue_persons_with_evidence(Timestamp::MIN).await?;
+        self.code_store.queue_persons_with_evidence(Timestamp::MIN).await?;
         self.run_due().await
     }
 
@@ -184,10 +189,10 @@ impl HealthService {
         let mut affected: Vec<PersonId> = Vec::new();
         for (prefix, ended_after, at) in targets {
             if at <= now {
-                affected.extend(self.store.persons_with_stays_under(&prefix, ended_after).await?);
+                affected.extend(self.evidence_store.persons_with_stays_under(&prefix, ended_after).await?);
             } else {
                 // Recorded for the future: its persons are due when it becomes visible.
-                self.store.queue_persons_with_stays_under(&prefix, ended_after, at).await?;
+                self.code_store.queue_persons_with_stays_under(&prefix, ended_after, at).await?;
             }
         }
         affected.sort_unstable();
@@ -198,7 +203,7 @@ impl HealthService {
             "persons under the designated areas found"
         );
         let report = self.refresh_at(&affected, now).await?;
-        self.store.mark_designations_applied(&seqs).await?;
+        self.evidence_store.mark_designations_applied(&seqs).await?;
         tracing::debug!(
             seconds = started.elapsed().as_secs_f64(),
             evaluated = report.evaluated,
@@ -210,16 +215,18 @@ impl HealthService {
     /// Queues the persons of designations whose application was interrupted (a crash
     /// between recording and re-evaluating); the next `run_due` re-evaluates them.
     pub(crate) async fn queue_unapplied_designations(&self) -> Result<(), ServiceError> {
-        let pending = self.store.unapplied_designations().await?;
+        let pending = self.evidence_store.unapplied_designations().await?;
         if pending.is_empty() {
             return Ok(());
         }
         let window = self.rules().window();
         for d in &pending {
-            self.store.queue_persons_with_stays_under(d.body.area.normal(), d.at.saturating_sub(window), d.at).await?;
+            self.code_store
+                .queue_persons_with_stays_under(d.body.area.normal(), d.at.saturating_sub(window), d.at)
+                .await?;
         }
         let seqs: Vec<i64> = pending.iter().map(|d| d.seq).collect();
-        self.store.mark_designations_applied(&seqs).await?;
+        self.evidence_store.mark_designations_applied(&seqs).await?;
         tracing::info!(designations = pending.len(), "queued the persons of designations left unapplied");
         Ok(())
     }
@@ -384,9 +391,14 @@ struct Loaded {
     histories: Vec<(PersonId, Vec<Event<healthcode_domain::Evidence>>)>,
 }
 
-async fn load(store: Arc<dyn Store>, persons: Vec<PersonId>) -> Result<Loaded, ServiceError> {
+async fn load(
+    evidence: Arc<dyn EvidenceStore>,
+    codes: Arc<dyn CodeStore>,
+    persons: Vec<PersonId>,
+) -> Result<Loaded, ServiceError> {
+    let store = evidence.as_ref();
     let records = store.persons(&persons).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
-    let previous = store.code_summaries(&persons).await?.into_iter().map(|c| (c.person.clone(), c)).collect();
+    let previous = codes.code_summaries(&persons).await?.into_iter().map(|c| (c.person.clone(), c)).collect();
     let histories = store.evidence_for_many(&persons).await?;
     Ok(Loaded { records, previous, histories })
 }

@@ -66,7 +66,7 @@ impl HealthService {
             return Err(forbidden("only a local or provincial epidemic office proposes rule changes"));
         }
         let rules = RuleSet::parse(source).map_err(|e| ValidationError::field("source", e.to_string()))?;
-        let active = self.rules();
+        let active = self.codes.rules();
         let versions: Vec<String> = self.rule_proposals().await?.into_iter().map(|p| p.version).collect();
         if rules.version() == active.version() || versions.iter().any(|v| v == rules.version()) {
             return Err(ValidationError::field(
@@ -169,7 +169,7 @@ impl HealthService {
         active.activated_at = Some(now);
         self.save_rule_proposal(&active).await?;
         tracing::info!(version = %due.version, "rule set activated");
-        self.replace_rules(rules).await?;
+        self.codes.replace_rules(rules).await?;
         Ok(Some(due.version))
     }
 
@@ -182,7 +182,7 @@ impl HealthService {
         };
         let rules = RuleSet::parse(&active.source)?;
         self.store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
-        self.set_rules(rules);
+        self.codes.set_rules(rules);
         Ok(Some(active.version))
     }
 
@@ -191,7 +191,7 @@ impl HealthService {
     /// set, so that no unapproved rules are in force unseen.
     pub async fn note_operator_rules(&self) -> Result<(), ServiceError> {
         const KIND: &str = "operator_rules";
-        let rules = self.rules();
+        let rules = self.codes.rules();
         if self.documents.load::<Timestamp>(KIND, rules.digest()).await?.is_some() {
             return Ok(());
         }

@@ -1,7 +1,7 @@
 use std::sync::{Arc, RwLock};
 
-use healthcode_domain::{AreaCode, AreaRisk, Event, IdDocument, PersonId, PersonKind, Timestamp};
-use healthcode_rules::{AreaRiskIndex, RuleSet};
+use healthcode_domain::{AreaCode, IdDocument, PersonId, PersonKind, Timestamp};
+use healthcode_rules::RuleSet;
 use healthcode_store::{PersonProfile, PersonRecord, Store};
 
 use crate::{Clock, Pseudonymiser, ServiceError};
@@ -15,7 +15,7 @@ pub struct HealthService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pseudonyms: Pseudonymiser,
-    shared: RwLock<Shared>,
+    pub(crate) codes: Arc<crate::Codes>,
     /// The signing keys. Until the caller installs its own (`set_key_ring`), an ephemeral
     /// ring: codes signed with it are valid only while this process runs.
     pub(crate) keys: Arc<crate::tokens::SigningKeys>,
@@ -33,15 +33,6 @@ pub struct HealthService {
     pub(crate) resident_keys: crate::residents::ResidentKeyCache,
     /// Feed batches being uploaded in this process.
     pub(crate) feeds: crate::feeds::Uploads,
-}
-
-/// What every evaluation reads besides the person's own evidence. Replaced whole (never
-/// mutated in place) so an evaluation in progress keeps a consistent view.
-#[derive(Clone)]
-pub(crate) struct Shared {
-    pub rules: Arc<RuleSet>,
-    pub areas: Arc<AreaRiskIndex>,
-    pub designations: Arc<Vec<Event<AreaRisk>>>,
 }
 
 /// What a resident submits to register. Only what the code needs: the document (from
@@ -109,15 +100,13 @@ impl HealthService {
         let log = Arc::new(
             crate::transparency::TransparencyLog::open(&store, clock.clone(), keys.log, pseudonyms.key()).await?,
         );
-        let designations = store.designations().await?;
-        let areas = AreaRiskIndex::new(designations.iter().cloned());
-        // Codes computed under other rules (a restart with a new rule set) are due now;
-        // the next `run_due` re-evaluates them.
-        store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
         let signing = Arc::new(crate::tokens::SigningKeys::new(keys.signing));
         let documents = crate::documents::Documents::new(store.clone());
         let accounts = crate::Accounts::new(store.clone(), documents.clone(), log.clone(), clock.clone());
         let alarms = Arc::new(crate::Alarms::new(store.clone(), store.clone(), log.clone(), clock.clone()));
+        let codes = Arc::new(
+            crate::Codes::open(store.clone(), store.clone(), clock.clone(), log.clone(), alarms.clone(), rules).await?,
+        );
         let venues = crate::Venues::new(
             store.clone(),
             documents.clone(),
@@ -142,46 +131,13 @@ impl HealthService {
             resident_keys: Default::default(),
             feeds: Default::default(),
             keys: signing,
-            shared: RwLock::new(Shared {
-                rules: Arc::new(rules),
-                areas: Arc::new(areas),
-                designations: Arc::new(designations),
-            }),
+            codes,
         };
-        service.queue_unapplied_designations().await?;
         Ok(service)
     }
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
-    }
-
-    pub fn rules(&self) -> Arc<RuleSet> {
-        self.shared().rules
-    }
-
-    pub(crate) fn shared(&self) -> Shared {
-        self.shared.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
-    }
-
-    pub(crate) fn set_rules(&self, rules: RuleSet) {
-        self.shared.write().unwrap_or_else(|poisoned| poisoned.into_inner()).rules = Arc::new(rules);
-    }
-
-    pub(crate) fn add_designations(&self, added: Vec<Event<AreaRisk>>) {
-        if added.is_empty() {
-            return;
-        }
-        let mut shared = self.shared.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut areas = (*shared.areas).clone();
-        let mut all = (*shared.designations).clone();
-        for d in added {
-            areas.insert(d.clone());
-            all.push(d);
-        }
-        all.sort_by_key(Event::order_key);
-        shared.areas = Arc::new(areas);
-        shared.designations = Arc::new(all);
     }
 
     pub fn person_id_for(&self, document: &IdDocument) -> PersonId {
@@ -236,7 +192,7 @@ impl HealthService {
         let created = self.store.register_person(&record).await?;
         let stored = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
         if created {
-            self.refresh_persons(std::slice::from_ref(&id)).await?;
+            self.codes.refresh_persons(std::slice::from_ref(&id)).await?;
         }
         Ok((stored, created))
     }

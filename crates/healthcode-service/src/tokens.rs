@@ -204,9 +204,9 @@ impl HealthService {
         card: healthcode_store::CodeCard,
     ) -> Result<(healthcode_store::CodeState, PersonKind, healthcode_store::PersonProfile), ServiceError> {
         let kind = card.record.kind;
-        let code = match card.code.filter(|c| !self.is_stale(c)) {
+        let code = match card.code.filter(|c| !self.codes.is_stale(c)) {
             Some(code) => code,
-            None => self.current_state(person).await?,
+            None => self.codes.current_state(person).await?,
         };
         let profile = match card.profile {
             Some(profile) => profile,

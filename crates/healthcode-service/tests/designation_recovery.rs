@@ -52,7 +52,7 @@ async fn an_interrupted_designation_is_applied_at_start() {
 
     let service = open().await;
     assert!(store.unapplied_designations().await.unwrap().is_empty(), "queued at start and marked applied");
-    service.run_due().await.unwrap();
+    service.codes().run_due().await.unwrap();
     let code = store.code(&person).await.unwrap().unwrap();
     assert_eq!((code.colour, code.reasons), (Colour::Yellow, vec!["Y2".to_string()]));
 }

@@ -96,7 +96,7 @@ async fn stored_codes(store: &dyn Store, persons: &[PersonRecord]) -> Codes {
 async fn evaluated_codes(service: &HealthService, persons: &[PersonRecord], at: Timestamp) -> Codes {
     let mut codes = Codes::new();
     for p in persons {
-        let e = service.explain_at(&p.id, at).await.unwrap();
+        let e = service.codes().explain_at(&p.id, at).await.unwrap();
         codes.insert(p.id.clone(), (e.colour.to_string(), e.reasons.into_iter().map(|r| r.rule).collect()));
     }
     codes
@@ -132,18 +132,22 @@ async fn paths_agree(backend: &Backend) {
     // the scheduler runs now and then, and once at the end.
     let (incremental, clock, incremental_store) = service_at(backend, region.rows[0].0).await;
     register_all(incremental_store.as_ref(), &region.persons).await;
-    incremental.refresh_persons(&region.persons.iter().map(|p| p.id.clone()).collect::<Vec<_>>()).await.unwrap();
+    incremental
+        .codes()
+        .refresh_persons(&region.persons.iter().map(|p| p.id.clone()).collect::<Vec<_>>())
+        .await
+        .unwrap();
     for (i, chunk) in region.rows.chunks(150).enumerate() {
         clock.set(chunk.last().unwrap().0);
         let rows: Vec<String> = chunk.iter().map(|(_, r)| r.clone()).collect();
         let report = incremental.ingest(&rows, AtPolicy::Supplied, "test").await.unwrap();
         assert_eq!(report.rejected, 0, "{:?}", report.rows.iter().find(|r| r.error.is_some()));
         if i % 7 == 0 {
-            incremental.run_due().await.unwrap();
+            incremental.codes().run_due().await.unwrap();
         }
     }
     clock.set(end);
-    incremental.run_due().await.unwrap();
+    incremental.codes().run_due().await.unwrap();
 
     // Scheduled: everything is recorded early on (some of it dated in the future of the
     // clock), then only the scheduler brings the codes to the end time.
@@ -151,16 +155,16 @@ async fn paths_agree(backend: &Backend) {
     let (scheduled, clock, scheduled_store) = service_at(backend, middle).await;
     register_all(scheduled_store.as_ref(), &region.persons).await;
     scheduled.ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
-    scheduled.refresh_persons(&region.persons.iter().map(|p| p.id.clone()).collect::<Vec<_>>()).await.unwrap();
+    scheduled.codes().refresh_persons(&region.persons.iter().map(|p| p.id.clone()).collect::<Vec<_>>()).await.unwrap();
     clock.set(end);
-    let due = scheduled.run_due().await.unwrap();
+    let due = scheduled.codes().run_due().await.unwrap();
     assert!(due.evaluated > 0, "time passing must bring persons due");
 
     // Bulk: the store is filled behind the service's back, then everyone is re-evaluated.
     let (bulk, _, bulk_store) = service_at(backend, end).await;
     register_all(bulk_store.as_ref(), &region.persons).await;
     bulk.ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
-    let report = bulk.refresh_all().await.unwrap();
+    let report = bulk.codes().refresh_all().await.unwrap();
     assert!(report.evaluated > 0);
 
     let direct = evaluated_codes(&bulk, &region.persons, end).await;

@@ -52,10 +52,10 @@ async fn a_rule_set_change_reevaluates_codes_in_process_and_after_restart() {
         service.register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
         service.ingest(&[entry.to_string()], AtPolicy::Supplied, "test").await.unwrap();
         clock.set(t("2020-06-10T08:00:00+08:00"));
-        service.run_due().await.unwrap();
+        service.codes().run_due().await.unwrap();
         assert_eq!(store.code(&person).await.unwrap().unwrap().colour, Colour::Red, "day 9 of 14");
 
-        let report = service.replace_rules(seven_day_rules()).await.unwrap();
+        let report = service.codes().replace_rules(seven_day_rules()).await.unwrap();
         assert_eq!(report.evaluated, 1);
         let code = store.code(&person).await.unwrap().unwrap();
         assert_eq!((code.colour, code.rules_version.as_str()), (Colour::Green, "2020.1-7d"), "day 9 of 7");
@@ -66,7 +66,7 @@ async fn a_rule_set_change_reevaluates_codes_in_process_and_after_restart() {
     let store = Arc::new(SqliteStore::open(&path).unwrap());
     let service = open(store.clone(), &clock, RuleSet::reference()).await;
     assert_eq!(store.queue_len().await.unwrap(), 1);
-    service.run_due().await.unwrap();
+    service.codes().run_due().await.unwrap();
     let code = store.code(&person).await.unwrap().unwrap();
     assert_eq!((code.colour, code.rules_version.as_str()), (Colour::Red, "2026.1"));
 }

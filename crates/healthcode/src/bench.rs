@@ -122,7 +122,7 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<S
     .await?;
     if fresh {
         let started = Instant::now();
-        let report = service.run_due().await?;
+        let report = service.codes().run_due().await?;
         println!(
             "initial evaluation: {} persons in {:.1} s ({:.0} persons/s)",
             report.evaluated,

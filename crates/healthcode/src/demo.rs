@@ -109,7 +109,7 @@ pub async fn load(service: &HealthService, config: &RegionConfig) -> anyhow::Res
     }
     events += flush(service, &mut rows, &mut rejected).await?;
     // Persons without evidence need a (green) code too.
-    service.refresh_persons(&ids).await?;
+    service.codes().refresh_persons(&ids).await?;
     Ok((persons, events, rejected))
 }
 

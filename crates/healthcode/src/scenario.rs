@@ -174,7 +174,7 @@ async fn run_one(s: &Scenario, rules: &RuleSet, as_json: bool, outcome: &mut Out
     }
 
     for e in &s.expect {
-        let explanation = service.explain_at(&person, e.at).await?;
+        let explanation = service.codes().explain_at(&person, e.at).await?;
         let actual: Vec<String> = explanation.reasons.iter().map(|r| r.rule.clone()).collect();
         let ok = explanation.colour == e.colour && e.reasons.as_ref().is_none_or(|r| *r == actual);
         if ok {

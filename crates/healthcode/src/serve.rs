@@ -186,7 +186,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => {}
     }
     let demo_accounts = if args.demo { crate::demo::load_if_empty(&service).await? } else { None };
-    let caught_up = service.run_due().await?;
+    let caught_up = service.codes().run_due().await?;
     tracing::info!(evaluated = caught_up.evaluated, "codes brought up to date");
 
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -40,8 +40,8 @@ pub(crate) async fn code(
     }
     reader(&state, &headers, &person, &query, Wanted::Data("code and its explanation")).await?;
     let explanation = match at {
-        Some(at) => state.service.explain_at(&person, at).await?,
-        None => state.service.current_code(&person).await?,
+        Some(at) => state.service.codes().explain_at(&person, at).await?,
+        None => state.service.codes().current_code(&person).await?,
     };
     Ok(Json(explanation))
 }

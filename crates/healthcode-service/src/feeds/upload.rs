@@ -178,7 +178,7 @@ impl FeedUpload {
         self.summary.storing_ms = self.started.elapsed().as_millis() as u64;
         // Every person the batch touched is on the queue, due now: evaluated once each.
         let evaluating = std::time::Instant::now();
-        self.summary.codes = self.service.run_due().await?;
+        self.summary.codes = self.service.codes().run_due().await?;
         self.summary.evaluating_ms = evaluating.elapsed().as_millis() as u64;
         self.summary.skipped_lines = self.skipped;
         let mut report = self

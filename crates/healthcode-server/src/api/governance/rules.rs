@@ -25,7 +25,7 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// The active rule set, published read-only.
 pub(crate) async fn in_force(State(state): State<AppState>) -> Json<Value> {
-    let rules = state.service.rules();
+    let rules = state.service.codes().rules();
     let list: Vec<Value> = rules.rules().map(|r| json!({"id": r.id, "colour": r.colour, "title": r.title})).collect();
     Json(json!({
         "name": rules.name(),

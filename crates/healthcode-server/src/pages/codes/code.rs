@@ -32,8 +32,8 @@ pub(crate) async fn code(
     })?;
     let reader = reader_of(&ui, &state, &id, "code and its explanation").await?;
     let explained = match at {
-        Some(at) => state.service.explain_at(&id, at).await,
-        None => state.service.current_code(&id).await,
+        Some(at) => state.service.codes().explain_at(&id, at).await,
+        None => state.service.codes().current_code(&id).await,
     };
     let explanation = explained.map_err(|e| ui.internal("explaining a code", e))?;
     let mut body = html!("<h1>{title}</h1>", title = ui.t("我的健康码", "My health code"));

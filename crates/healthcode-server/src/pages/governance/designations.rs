@@ -55,7 +55,7 @@ impl ProposalList for Designations {
         if permits(Action::Designate, account.role) {
             body.push(designation_form(&ui, kept));
         }
-        body.push(in_force(&ui, &state.service.designations()));
+        body.push(in_force(&ui, &state.service.codes().designations()));
         body.push(html!("<h2>{proposals}</h2>", proposals = ui.t("认定提议", "Proposals")));
         if proposals.is_empty() {
             body.push(html!("<p>{none}</p>", none = ui.t("尚无认定提议。", "No designation proposals yet.")));

@@ -49,7 +49,7 @@ pub(crate) async fn list(
         Ok(p) => p,
         Err(e) => return ui.internal("listing rule proposals", e),
     };
-    let rules = state.service.rules();
+    let rules = state.service.codes().rules();
     let title = ui.t("规则变更", "Rule changes");
     let mut body = html!(
         "<h1>{title}</h1><p>{in_force}: {name} · {version_word} <strong id=\"active-version\">{version}</strong></p>",
@@ -113,7 +113,7 @@ fn scenario_summary(ui: &Ui, p: &RuleProposal) -> Markup {
 /// The text of the rules in force, to start a proposal from: the approved version's own
 /// text, the shipped reference file, or (rules given with `serve --rules`) their JSON.
 async fn active_source(state: &AppState) -> String {
-    let rules = state.service.rules();
+    let rules = state.service.codes().rules();
     if let Ok(proposals) = state.service.rule_proposals().await {
         if let Some(active) =
             proposals.iter().find(|p| p.status == RuleProposalStatus::Active && p.digest == rules.digest())

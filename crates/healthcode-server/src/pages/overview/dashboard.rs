@@ -129,7 +129,7 @@ pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response
         ),
         &day_rows,
     ));
-    body.push(rules_table(&ui, &state.service.rules()));
+    body.push(rules_table(&ui, &state.service.codes().rules()));
     body.push(html!(
         "<p>{read_only} <a href=\"/staff/rules\">{rules}</a> · <a href=\"/staff/decisions\">{decisions}</a> · <a href=\"/staff/alarms\">{alarms}</a></p>",
         read_only =

@@ -57,7 +57,7 @@ pub(crate) async fn index(ui: Ui, State(state): State<AppState>) -> Response {
             demo = ui.t("示例居民（演示）", "Sample residents of every colour (demo)")
         ));
     }
-    body.push(rules_table(&ui, &state.service.rules()));
+    body.push(rules_table(&ui, &state.service.codes().rules()));
     ui.page(StatusCode::OK, ui.t("健康码", "Health code"), body)
 }
 
