@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use healthcode_domain::{parse_event, EventBody, IncomingEvent, PersonId, PersonKind, PersonRef, ValidationError};
 use healthcode_store::{NewDesignation, NewEvidence};
 
-use crate::{HealthService, ServiceError};
+use crate::{Evidence, ServiceError};
 
 /// The ids of evidence the system records itself (`hc-dec-…`, `hc-trace-…`): feeds may
 /// not use them, so an event's id tells which power recorded it.
@@ -79,7 +79,7 @@ pub(crate) fn unknown_person(id: &PersonId) -> ValidationError {
     )
 }
 
-impl HealthService {
+impl Evidence {
     /// Parses and checks one row, resolving a person named by document to their pseudonym
     /// (registering them if need be: evidence may arrive before the person registers).
     pub(crate) fn admit(
@@ -126,7 +126,7 @@ impl HealthService {
                 })?;
                 let person_id = match &person {
                     PersonRef::Id(id) => id.clone(),
-                    PersonRef::Document(doc) => self.person_id_for(doc),
+                    PersonRef::Document(doc) => self.pseudonyms.person_id(doc),
                 };
                 Ok((Admitted::Evidence(NewEvidence { person: person_id, id, at, evidence }), Some(person)))
             }

@@ -222,7 +222,8 @@ impl HealthService {
             .collect();
         let numbers: Vec<usize> = (1..=rows.len()).collect();
         let origin = format!("decision {}", decision.id);
-        let report = self.ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin).await?;
+        let report =
+            self.evidence.ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin).await?;
         if report.rejected > 0 {
             return Err(ServiceError::Background(format!("{} rows of {origin} were refused", report.rejected)));
         }

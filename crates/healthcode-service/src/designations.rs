@@ -127,7 +127,7 @@ impl HealthService {
             check_jurisdiction(approver, area)?;
         }
         let origin = format!("designation by {}", approver.username);
-        let report = self.ingest_from(Source::Trusted, &[1], &[row], AtPolicy::ServerClock, &origin).await?;
+        let report = self.evidence.ingest_from(Source::Trusted, &[1], &[row], AtPolicy::ServerClock, &origin).await?;
         if report.accepted == 1 {
             self.log
                 .record(&[Entry::DesignationApproval(DesignationApproval {

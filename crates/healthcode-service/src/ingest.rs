@@ -2,13 +2,14 @@
 //! duplicate, or rejected with a reason that is also stored; none is dropped.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use healthcode_domain::{Event, PersonId, PersonKind, ValidationError};
-use healthcode_store::{Inserted, NewRejection, PersonRecord};
+use healthcode_store::{EvidenceStore, FeedStore, Inserted, NewRejection, PersonRecord};
 use serde::Serialize;
 
 use crate::admission::{unknown_person, Admitted, NamedPersons};
-use crate::{AtPolicy, HealthService, ServiceError, Source};
+use crate::{AtPolicy, Clock, Codes, Pseudonymiser, ServiceError, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,7 +42,41 @@ pub struct IngestReport {
     pub rows: Vec<RowOutcome>,
 }
 
-impl HealthService {
+/// Evidence: the rows departments, feeds and the system's own powers submit, admitted
+/// (`admission`), stored, and their persons' codes refreshed; what was refused, kept with
+/// its reason; feed batches (`feeds`). Holds only the evidence and feed stores, the clock,
+/// the pseudonymiser (a row may name its person by document), the evaluator and the
+/// uploads in progress.
+pub struct Evidence {
+    pub(crate) store: Arc<dyn EvidenceStore>,
+    pub(crate) feed_store: Arc<dyn FeedStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) pseudonyms: Pseudonymiser,
+    pub(crate) codes: Arc<Codes>,
+    /// Feed batches being uploaded in this process.
+    pub(crate) uploads: crate::feeds::Uploads,
+}
+
+impl Evidence {
+    pub(crate) fn new(
+        store: Arc<dyn EvidenceStore>,
+        feed_store: Arc<dyn FeedStore>,
+        clock: Arc<dyn Clock>,
+        pseudonyms: Pseudonymiser,
+        codes: Arc<Codes>,
+    ) -> Self {
+        Evidence { store, feed_store, clock, pseudonyms, codes, uploads: Default::default() }
+    }
+}
+
+impl crate::HealthService {
+    /// Evidence: ingesting rows and feed batches, and the rejections kept with their reasons.
+    pub fn evidence(&self) -> &Arc<Evidence> {
+        &self.evidence
+    }
+}
+
+impl Evidence {
     /// Ingests rows of JSON text (one event each), numbered 1, 2, … in the report.
     /// `origin` names the submission in the rejection log (e.g. `api`, `batch x.ndjson`).
     pub async fn ingest(&self, rows: &[String], policy: AtPolicy, origin: &str) -> Result<IngestReport, ServiceError> {

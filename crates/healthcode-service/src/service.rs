@@ -31,8 +31,7 @@ pub struct HealthService {
     pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
     pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
     pub(crate) resident_keys: crate::residents::ResidentKeyCache,
-    /// Feed batches being uploaded in this process.
-    pub(crate) feeds: crate::feeds::Uploads,
+    pub(crate) evidence: Arc<crate::Evidence>,
 }
 
 /// What a resident submits to register. Only what the code needs: the document (from
@@ -107,6 +106,13 @@ impl HealthService {
         let codes = Arc::new(
             crate::Codes::open(store.clone(), store.clone(), clock.clone(), log.clone(), alarms.clone(), rules).await?,
         );
+        let evidence = Arc::new(crate::Evidence::new(
+            store.clone(),
+            store.clone(),
+            clock.clone(),
+            pseudonyms.clone(),
+            codes.clone(),
+        ));
         let venues = crate::Venues::new(
             store.clone(),
             documents.clone(),
@@ -129,7 +135,7 @@ impl HealthService {
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),
             resident_keys: Default::default(),
-            feeds: Default::default(),
+            evidence,
             keys: signing,
             codes,
         };

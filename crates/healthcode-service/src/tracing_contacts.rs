@@ -261,7 +261,8 @@ impl HealthService {
         }
         let numbers: Vec<usize> = (1..=rows.len()).collect();
         let origin = format!("trace {} confirmed by {} and approved by {}", trace.id, pending.proposed_by, by.username);
-        let report = self.ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin).await?;
+        let report =
+            self.evidence.ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin).await?;
         if report.rejected > 0 {
             return Err(ServiceError::Background(format!("{} confirmed contacts were refused", report.rejected)));
         }

@@ -57,7 +57,8 @@ async fn upload(
     text: &str,
 ) -> Result<FeedReport, ServiceError> {
     // Small chunks, so that a test batch spans several.
-    let mut upload = service.open_feed(HEALTH, "cdc", batch, format, first_line).await?.with_chunk_rows(5_000);
+    let mut upload =
+        service.evidence().open_feed(HEALTH, "cdc", batch, format, first_line).await?.with_chunk_rows(5_000);
     let mut splitter = LineSplitter::new();
     let mut lines = Vec::new();
     for piece in text.as_bytes().chunks(4093) {
@@ -126,11 +127,11 @@ async fn a_batch_is_stored_chunk_by_chunk_with_a_report_that_adds_up() {
     let fixes: String = (0..12).map(|k| row(k * 1000 + 500).replace("inconclusive", "negative") + "\n").collect();
     let fixed = upload(&service, "b1-fixes", FeedFormat::Ndjson, None, &fixes).await.unwrap();
     assert_eq!(fixed.accepted, 12);
-    let b1 = service.feed_report("cdc", "b1", 0).await.unwrap().unwrap();
+    let b1 = service.evidence().feed_report("cdc", "b1", 0).await.unwrap().unwrap();
     assert_eq!(b1.resolved, 12, "the fixed rows resolve the rejected ones");
     assert_eq!(b1.rejected_rows[0].resolved_by.as_deref(), Some("b1-fixes line 1"));
     assert_eq!(b1.rejected_rows[12].resolved_by, None);
-    let page = service.feed_report("cdc", "b1", 12_002).await.unwrap().unwrap();
+    let page = service.evidence().feed_report("cdc", "b1", 12_002).await.unwrap().unwrap();
     assert_eq!(page.rejected_rows.iter().map(|r| r.line).collect::<Vec<_>>(), [12_003, 12_004]);
 }
 
@@ -143,8 +144,12 @@ async fn an_interrupted_upload_resumes_without_losses_or_duplicates() {
     // The client goes away after 12,345 lines: the two whole chunks handed on are
     // committed, the rest is dropped.
     {
-        let mut upload =
-            service.open_feed(HEALTH, "cdc", "b2", FeedFormat::Ndjson, None).await.unwrap().with_chunk_rows(5_000);
+        let mut upload = service
+            .evidence()
+            .open_feed(HEALTH, "cdc", "b2", FeedFormat::Ndjson, None)
+            .await
+            .unwrap()
+            .with_chunk_rows(5_000);
         for line in all.lines().take(12_345) {
             upload.push(RawLine::Text(line.to_string())).await.unwrap();
         }
@@ -152,9 +157,9 @@ async fn an_interrupted_upload_resumes_without_losses_or_duplicates() {
     let mut stood = None;
     for _ in 0..200 {
         // The chunks already handed on finish in the background.
-        match service.open_feed(HEALTH, "cdc", "b2", FeedFormat::Ndjson, None).await {
+        match service.evidence().open_feed(HEALTH, "cdc", "b2", FeedFormat::Ndjson, None).await {
             Ok(_) => {
-                stood = service.feed_report("cdc", "b2", 0).await.unwrap();
+                stood = service.evidence().feed_report("cdc", "b2", 0).await.unwrap();
                 break;
             }
             Err(ServiceError::Conflict(why)) => {

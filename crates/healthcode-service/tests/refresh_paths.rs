@@ -140,7 +140,7 @@ async fn paths_agree(backend: &Backend) {
     for (i, chunk) in region.rows.chunks(150).enumerate() {
         clock.set(chunk.last().unwrap().0);
         let rows: Vec<String> = chunk.iter().map(|(_, r)| r.clone()).collect();
-        let report = incremental.ingest(&rows, AtPolicy::Supplied, "test").await.unwrap();
+        let report = incremental.evidence().ingest(&rows, AtPolicy::Supplied, "test").await.unwrap();
         assert_eq!(report.rejected, 0, "{:?}", report.rows.iter().find(|r| r.error.is_some()));
         if i % 7 == 0 {
             incremental.codes().run_due().await.unwrap();
@@ -154,7 +154,7 @@ async fn paths_agree(backend: &Backend) {
     let middle = region.rows[region.rows.len() / 2].0;
     let (scheduled, clock, scheduled_store) = service_at(backend, middle).await;
     register_all(scheduled_store.as_ref(), &region.persons).await;
-    scheduled.ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
+    scheduled.evidence().ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
     scheduled.codes().refresh_persons(&region.persons.iter().map(|p| p.id.clone()).collect::<Vec<_>>()).await.unwrap();
     clock.set(end);
     let due = scheduled.codes().run_due().await.unwrap();
@@ -163,7 +163,7 @@ async fn paths_agree(backend: &Backend) {
     // Bulk: the store is filled behind the service's back, then everyone is re-evaluated.
     let (bulk, _, bulk_store) = service_at(backend, end).await;
     register_all(bulk_store.as_ref(), &region.persons).await;
-    bulk.ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
+    bulk.evidence().ingest(&all_rows, AtPolicy::Supplied, "test").await.unwrap();
     let report = bulk.codes().refresh_all().await.unwrap();
     assert!(report.evaluated > 0);
 

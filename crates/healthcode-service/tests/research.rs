@@ -47,7 +47,7 @@ async fn no_cell_below_the_threshold_is_released_and_the_budget_runs_out() {
             persons.push(person);
         }
     }
-    let report = service.ingest(&rows, AtPolicy::Supplied, "test").await.unwrap();
+    let report = service.evidence().ingest(&rows, AtPolicy::Supplied, "test").await.unwrap();
     assert_eq!(report.rejected, 0, "{:?}", report.rows.first());
 
     let request = ResearchRequest {

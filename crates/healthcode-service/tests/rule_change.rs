@@ -50,7 +50,7 @@ async fn a_rule_set_change_reevaluates_codes_in_process_and_after_restart() {
         let store = Arc::new(SqliteStore::open(&path).unwrap());
         let service = open(store.clone(), &clock, RuleSet::reference()).await;
         service.register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
-        service.ingest(&[entry.to_string()], AtPolicy::Supplied, "test").await.unwrap();
+        service.evidence().ingest(&[entry.to_string()], AtPolicy::Supplied, "test").await.unwrap();
         clock.set(t("2020-06-10T08:00:00+08:00"));
         service.codes().run_due().await.unwrap();
         assert_eq!(store.code(&person).await.unwrap().unwrap().colour, Colour::Red, "day 9 of 14");

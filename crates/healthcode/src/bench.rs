@@ -147,7 +147,7 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<S
         config.end()
     );
     let started = Instant::now();
-    let report = service.ingest(&[row], AtPolicy::Supplied, "bench").await?;
+    let report = service.evidence().ingest(&[row], AtPolicy::Supplied, "bench").await?;
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(report.accepted == 1, "the designation was not accepted: {:?}", report.rows);
     let counts = service.colour_counts().await?;

@@ -174,7 +174,7 @@ async fn in_process(
     chunk_rows: usize,
 ) -> anyhow::Result<FeedReport> {
     let source = Source::Department(Department::Health);
-    let upload = service.open_feed(source, "bench-feed", batch, FeedFormat::Ndjson, None).await?;
+    let upload = service.evidence().open_feed(source, "bench-feed", batch, FeedFormat::Ndjson, None).await?;
     let mut upload = upload.with_chunk_rows(chunk_rows);
     let mut file = std::fs::File::open(path)?;
     let (mut splitter, mut lines) = (LineSplitter::new(), Vec::new());

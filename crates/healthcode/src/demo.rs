@@ -117,7 +117,7 @@ async fn flush(service: &HealthService, rows: &mut Vec<String>, rejected: &mut u
     if rows.is_empty() {
         return Ok(0);
     }
-    let report = service.ingest(rows, AtPolicy::Supplied, "demo region").await?;
+    let report = service.evidence().ingest(rows, AtPolicy::Supplied, "demo region").await?;
     *rejected += report.rejected as u64;
     let n = rows.len() as u64;
     rows.clear();

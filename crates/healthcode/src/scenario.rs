@@ -161,7 +161,8 @@ async fn run_one(s: &Scenario, rules: &RuleSet, as_json: bool, outcome: &mut Out
         if let Some(at) = event["at"].as_str().and_then(|t| Timestamp::parse(t).ok()) {
             clock.set(at);
         }
-        let report = service.ingest(&[row.to_string()], AtPolicy::Supplied, &format!("scenario {}", s.name)).await?;
+        let report =
+            service.evidence().ingest(&[row.to_string()], AtPolicy::Supplied, &format!("scenario {}", s.name)).await?;
         let result = &report.rows[0];
         if result.status == RowStatus::Rejected {
             let error = result.error.clone().unwrap_or_default();

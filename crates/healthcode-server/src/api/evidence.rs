@@ -54,8 +54,11 @@ async fn ingest_one(
     // The same test the service applies (`IgnoredAny` would let `1e999` through).
     let is_json = serde_json::from_str::<Value>(&text).is_ok();
     let origin = format!("{origin} ({})", source.1);
-    let report =
-        state.service.ingest_owned(source.0, Some(&source.1), &[1], &[text], AtPolicy::ServerClock, &origin).await?;
+    let report = state
+        .service
+        .evidence()
+        .ingest_owned(source.0, Some(&source.1), &[1], &[text], AtPolicy::ServerClock, &origin)
+        .await?;
     row_response(report, is_json)
 }
 
@@ -90,8 +93,11 @@ pub(crate) async fn batch(
         )));
     }
     let origin = format!("api batch ({who})");
-    let report =
-        state.service.ingest_owned(source, Some(&who), &line_numbers, &rows, AtPolicy::ServerClock, &origin).await?;
+    let report = state
+        .service
+        .evidence()
+        .ingest_owned(source, Some(&who), &line_numbers, &rows, AtPolicy::ServerClock, &origin)
+        .await?;
     Ok(Json(report))
 }
 
@@ -155,7 +161,7 @@ pub(crate) async fn rejections(
     };
     let after = number("after", 0)?;
     let limit = number("limit", 100)?.clamp(1, 1000) as usize;
-    let mut rejections = state.service.rejections(&reader, after, limit).await?;
+    let mut rejections = state.service.evidence().rejections(&reader, after, limit).await?;
     for r in &mut rejections {
         r.input = redact_id_numbers(&r.input);
     }

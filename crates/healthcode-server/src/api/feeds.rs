@@ -33,7 +33,7 @@ pub(crate) async fn upload(
     let (source, who) = data_source(&by)?;
     let format = format_of(&headers)?;
     let first_line = number_in_query(&query, "first_line")?;
-    let mut upload = state.service.open_feed(source, &who, &batch, format, first_line).await?;
+    let mut upload = state.service.evidence().open_feed(source, &who, &batch, format, first_line).await?;
     let mut splitter = LineSplitter::new();
     let mut lines = Vec::new();
     let mut body = body;
@@ -68,7 +68,7 @@ pub(crate) async fn status(
     let (_, who) = data_source(&by)?;
     healthcode_service::check_batch_id(&batch).map_err(ApiError::InvalidInput)?;
     let after = number_in_query(&query, "rejected_after")?.unwrap_or(0);
-    match state.service.feed_report(&who, &batch, after).await? {
+    match state.service.evidence().feed_report(&who, &batch, after).await? {
         Some(report) => Ok(Json(report)),
         None => Err(ApiError::UnknownBatch(batch)),
     }

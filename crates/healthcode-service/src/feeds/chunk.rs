@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{CsvHeader, RawLine, Spec};
 use crate::admission::{parse_row, unknown_person, Admitted, NamedPersons};
 use crate::redact::{kept_input, kept_parsed_input, mask_numbers};
-use crate::{AtPolicy, HealthService, ServiceError};
+use crate::{AtPolicy, Evidence, ServiceError};
 
 /// A chunk after validation, before the store has seen it.
 pub(super) struct Parsed {
@@ -29,7 +29,7 @@ impl Parsed {
 }
 
 pub(super) fn parse_chunk(
-    service: &HealthService,
+    service: &Evidence,
     spec: &Spec,
     header: Option<&CsvHeader>,
     lines: Vec<(u64, RawLine)>,
@@ -116,7 +116,7 @@ fn spanning(reason: String, line: u64, text: &str) -> String {
 /// by document count) is rejected.
 #[allow(clippy::too_many_arguments)] // one chunk's place in its batch, spelled out
 pub(super) async fn commit(
-    service: &HealthService,
+    service: &Evidence,
     spec: &Spec,
     parsed: Parsed,
     known: &HashSet<PersonId>,
@@ -159,7 +159,7 @@ pub(super) async fn commit(
         rejected,
     };
     let validation_rejected = chunk.rejected.len() as u64;
-    match service.store.commit_feed_chunk(chunk).await? {
+    match service.feed_store.commit_feed_chunk(chunk).await? {
         FeedCommit::Committed(outcomes) => Ok(FeedCounts::from_outcomes(validation_rejected, &outcomes)),
         FeedCommit::Moved { committed_through } => Err(ServiceError::Conflict(format!(
             "batch `{}` was moved to line {committed_through} by another upload meanwhile; ask where it stands \

@@ -34,7 +34,7 @@ pub use self::csv::{CsvHeader, CSV_COLUMNS};
 pub use self::lines::{LineSplitter, RawLine};
 pub use self::upload::FeedUpload;
 pub(crate) use self::upload::Uploads;
-use crate::{HealthService, RefreshReport, ServiceError, Source};
+use crate::{Evidence, RefreshReport, ServiceError, Source};
 
 /// Rows per chunk: one store transaction each. A chunk's rows land on pages all over the
 /// person-clustered evidence table, and each page is written once per commit: larger
@@ -154,7 +154,7 @@ pub fn check_batch_id(id: &str) -> Result<(), ValidationError> {
     }
 }
 
-impl HealthService {
+impl Evidence {
     /// Begins an upload of `batch` by `owner` (an account: batch ids are per account).
     /// `first_line` is the line number of the body's first row (default: the start of the
     /// file); it may not leave a gap after the stored lines.
@@ -168,7 +168,7 @@ impl HealthService {
     ) -> Result<FeedUpload, ServiceError> {
         check_batch_id(batch)?;
         let guard = Uploads::claim(self, owner, batch)?;
-        let stored = self.store.feed_batch(owner, batch).await?;
+        let stored = self.feed_store.feed_batch(owner, batch).await?;
         if let Some(stored) = &stored {
             if stored.format != format.as_str() {
                 return Err(ServiceError::Conflict(format!(
@@ -211,8 +211,8 @@ impl HealthService {
         batch: &str,
         rejected_after: u64,
     ) -> Result<Option<FeedReport>, ServiceError> {
-        let Some(stored) = self.store.feed_batch(owner, batch).await? else { return Ok(None) };
-        let mut rows = self.store.feed_rejections(owner, batch, rejected_after, LISTED_REJECTIONS + 1).await?;
+        let Some(stored) = self.feed_store.feed_batch(owner, batch).await? else { return Ok(None) };
+        let mut rows = self.feed_store.feed_rejections(owner, batch, rejected_after, LISTED_REJECTIONS + 1).await?;
         let more = rows.len() > LISTED_REJECTIONS;
         rows.truncate(LISTED_REJECTIONS);
         Ok(Some(report(stored, rows, more)))

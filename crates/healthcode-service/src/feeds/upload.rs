@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::chunk::{commit, parse_chunk};
 use super::csv::CsvRecords;
 use super::{CsvHeader, FeedFormat, FeedReport, RawLine, Spec, UploadSummary, FEED_CHUNK_ROWS, IN_FLIGHT};
-use crate::{HealthService, ServiceError};
+use crate::{Evidence, ServiceError};
 
 /// The batches being uploaded in this process: a second upload of the same batch waits
 /// for the first to end (its chunks would find the mark moved).
@@ -24,13 +24,9 @@ pub(crate) struct Uploads {
 impl Uploads {
     /// Marks the batch as being uploaded for as long as the guard (and its clones) live;
     /// a conflict if another upload holds it.
-    pub(super) fn claim(
-        service: &Arc<HealthService>,
-        owner: &str,
-        batch: &str,
-    ) -> Result<Arc<BusyGuard>, ServiceError> {
+    pub(super) fn claim(service: &Arc<Evidence>, owner: &str, batch: &str) -> Result<Arc<BusyGuard>, ServiceError> {
         let key = (owner.to_string(), batch.to_string());
-        if !service.feeds.busy.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone()) {
+        if !service.uploads.busy.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone()) {
             return Err(ServiceError::Conflict(format!(
                 "batch `{batch}` is being uploaded already; wait for that upload to end, then ask where the batch \
                  stands (GET) and resume"
@@ -42,13 +38,13 @@ impl Uploads {
 
 /// Held by an upload and each of its chunks: the batch is free when the last one ends.
 pub(super) struct BusyGuard {
-    service: Arc<HealthService>,
+    service: Arc<Evidence>,
     key: (String, String),
 }
 
 impl Drop for BusyGuard {
     fn drop(&mut self) {
-        self.service.feeds.busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.key);
+        self.service.uploads.busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.key);
     }
 }
 
@@ -56,7 +52,7 @@ impl Drop for BusyGuard {
 /// `finish`. Dropping it mid-way (the client went away) leaves every chunk already handed
 /// on to be committed: the batch's mark says where to resume.
 pub struct FeedUpload {
-    service: Arc<HealthService>,
+    service: Arc<Evidence>,
     spec: Arc<Spec>,
     guard: Arc<BusyGuard>,
     header: Option<Arc<CsvHeader>>,
@@ -80,7 +76,7 @@ pub struct FeedUpload {
 
 impl FeedUpload {
     pub(super) fn new(
-        service: Arc<HealthService>,
+        service: Arc<Evidence>,
         spec: Spec,
         guard: Arc<BusyGuard>,
         first_line: u64,
@@ -178,7 +174,7 @@ impl FeedUpload {
         self.summary.storing_ms = self.started.elapsed().as_millis() as u64;
         // Every person the batch touched is on the queue, due now: evaluated once each.
         let evaluating = std::time::Instant::now();
-        self.summary.codes = self.service.codes().run_due().await?;
+        self.summary.codes = self.service.codes.run_due().await?;
         self.summary.evaluating_ms = evaluating.elapsed().as_millis() as u64;
         self.summary.skipped_lines = self.skipped;
         let mut report = self
