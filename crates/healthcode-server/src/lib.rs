@@ -165,7 +165,7 @@ pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::t
                 let service = service.clone();
                 async move {
                     // An approved rule set whose time has come takes effect first.
-                    service.activate_due_rules().await?;
+                    service.governance().activate_due_rules().await?;
                     let report = service.codes().run_due().await?;
                     // What changed is signed for auditors at every tick (nothing is signed
                     // when the log has not grown).

@@ -152,7 +152,7 @@ async fn no_single_account_turns_a_stranger_red_or_yellow(app: TestApp) {
             let path = format!("/v1/rules/proposals/{id}/approve");
             assert_eq!(app.post_with_key(&path, key, "").await.0, 403, "{actor} approves its own rules");
         }
-        assert_eq!(app.service.activate_due_rules().await.unwrap(), None, "{actor}: no rules took effect");
+        assert_eq!(app.service.governance().activate_due_rules().await.unwrap(), None, "{actor}: no rules took effect");
 
         let (colour, reasons) = colour(&app, &person, &person_key).await;
         // What each department is the authority for (`Department::may_submit`).

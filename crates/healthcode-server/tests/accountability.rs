@@ -365,7 +365,7 @@ async fn rule_changes_need_two_provincial_approvals_and_take_effect_at_their_tim
     assert_eq!(rules["version"], "2026.1");
     assert_eq!(colour(&app, &traveller).await, "red");
     app.clock.set(common::t("2020-06-01T09:00:00+08:00"));
-    assert_eq!(app.service.activate_due_rules().await.unwrap().as_deref(), Some("2026.2"));
+    assert_eq!(app.service.governance().activate_due_rules().await.unwrap().as_deref(), Some("2026.2"));
     let (_, rules) = app.get("/v1/rules").await;
     assert_eq!(rules["version"], "2026.2");
     assert_eq!(colour(&app, &traveller).await, "green", "the new rules re-evaluated the code");

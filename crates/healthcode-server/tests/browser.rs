@@ -207,7 +207,7 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
     // proposed by another provincial officer, both waiting for approval.
     let local = app.store.account_by_username("local").await.unwrap().unwrap();
     let area = healthcode_domain::AreaCode::parse("330106").unwrap();
-    app.service.propose_designation(&local, area, healthcode_domain::RiskLevel::High, true).await.unwrap();
+    app.service.governance().propose_designation(&local, area, healthcode_domain::RiskLevel::High, true).await.unwrap();
     let provincial = app.store.account_by_username("provincial").await.unwrap().unwrap();
     let decision = healthcode_service::NewDecision {
         persons: vec![healthcode_domain::PersonId::parse(&traveller).unwrap()],
@@ -215,7 +215,7 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
         until: common::t("2020-06-08T08:00:00+08:00"),
         basis: "《中华人民共和国传染病防治法》第四十二条".into(),
     };
-    app.service.propose_decision(&provincial, decision).await.unwrap();
+    app.service.governance().propose_decision(&provincial, decision).await.unwrap();
     let env = vec![
         ("HEALTHCODE_OFFICERS", json!(officers).to_string()),
         ("HEALTHCODE_TRAVELLER", traveller),

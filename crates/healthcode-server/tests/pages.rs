@@ -194,8 +194,12 @@ async fn officials_pages_need_a_session_the_right_role_and_same_site_posts() {
     let local = app.store.account_by_username("local").await.unwrap().unwrap();
     let source = healthcode_rules::REFERENCE_RULES_TOML.replace("version = \"2026.1\"", "version = \"2020.9\"");
     let scenario = serde_json::json!({"name": "nothing", "events": [], "expect": [{"at": "2020-06-01T08:00:00+08:00", "color": "green"}]});
-    let proposal =
-        app.service.propose_rules(&local, &source, common::t("2020-06-02T00:00:00+08:00"), &[scenario]).await.unwrap();
+    let proposal = app
+        .service
+        .governance()
+        .propose_rules(&local, &source, common::t("2020-06-02T00:00:00+08:00"), &[scenario])
+        .await
+        .unwrap();
     let approve = format!("/staff/rules/{}/approve", proposal.id);
     let as_auditor = post_form(&app, &approve, "", &[("origin", &app.address), ("cookie", &auditor)]).await;
     assert_eq!(as_auditor.status().as_u16(), 403, "an auditor may not approve");
@@ -214,12 +218,15 @@ async fn officials_pages_need_a_session_the_right_role_and_same_site_posts() {
     }
     let cross = post_form(&app, &approve, "", &[("sec-fetch-site", "cross-site"), ("cookie", &zhao)]).await;
     assert_eq!(cross.status().as_u16(), 403);
-    assert!(app.service.rule_proposal(&proposal.id).await.unwrap().unwrap().approvals.is_empty(), "not approved");
+    assert!(
+        app.service.governance().rule_proposal(&proposal.id).await.unwrap().unwrap().approvals.is_empty(),
+        "not approved"
+    );
 
     // From this site it is the service's approval, in the officer's name.
     let approved = post_form(&app, &approve, "", &[("sec-fetch-site", "same-origin"), ("cookie", &zhao)]).await;
     assert_eq!(approved.status().as_u16(), 303);
-    let stored = app.service.rule_proposal(&proposal.id).await.unwrap().unwrap();
+    let stored = app.service.governance().rule_proposal(&proposal.id).await.unwrap().unwrap();
     assert_eq!(stored.approvals.iter().map(|a| a.by.as_str()).collect::<Vec<_>>(), [officer.username.as_str()]);
     // Twice by the same officer: the service's refusal, shown on the page with the API's status.
     let twice = post_form(&app, &approve, "", &[("origin", &app.address), ("cookie", &zhao)]).await;
@@ -266,6 +273,7 @@ async fn designations_and_decisions_are_approved_on_the_pages_through_the_servic
     // A local office's designation, approved by a provincial officer on the page.
     let proposal = app
         .service
+        .governance()
         .propose_designation(&local, AreaCode::parse("330106").unwrap(), RiskLevel::High, false)
         .await
         .unwrap();
@@ -276,7 +284,7 @@ async fn designations_and_decisions_are_approved_on_the_pages_through_the_servic
     let approved = post(zhao.clone(), approve.clone()).await;
     assert_eq!(approved.status().as_u16(), 303);
     assert_eq!(approved.headers()["location"], "/staff/designations?approved=1");
-    let stored = app.service.designation_proposals().await.unwrap();
+    let stored = app.service.governance().designation_proposals().await.unwrap();
     assert_eq!(stored[0].approved_by.as_deref(), Some("officer.zhao"));
     let again = post(sun.clone(), approve).await;
     assert_eq!(again.status().as_u16(), 409, "already approved: the service's conflict, shown on the page");
@@ -286,6 +294,7 @@ async fn designations_and_decisions_are_approved_on_the_pages_through_the_servic
     let person = app.register(&resident_id("33010619800101123")).await;
     let decision = app
         .service
+        .governance()
         .propose_decision(
             &app.store.account_by_username("officer.zhao").await.unwrap().unwrap(),
             healthcode_service::NewDecision {
@@ -347,7 +356,7 @@ async fn offices_designate_and_propose_decisions_on_the_pages_within_the_service
         }
     };
     assert!(!listed(li.clone()).await.contains("<tr data-area=\"330106\">"), "not in force on one officer's word");
-    let zhaos = app.service.designation_proposals().await.unwrap()[0].id.clone();
+    let zhaos = app.service.governance().designation_proposals().await.unwrap()[0].id.clone();
     assert!(
         !listed(zhao.clone()).await.contains(&format!("/staff/designations/{zhaos}/approve")),
         "not by its proposer"
@@ -357,7 +366,7 @@ async fn offices_designate_and_propose_decisions_on_the_pages_within_the_service
     assert!(listed(li.clone()).await.contains("<tr data-area=\"330106\">"), "in force once another approved");
     let proposed = post(&li, "/staff/designations", "area=330102&level=medium&escalate_to_red=yes").await;
     assert_eq!(proposed.headers()["location"], "/staff/designations?proposed=1");
-    let proposals = app.service.designation_proposals().await.unwrap();
+    let proposals = app.service.governance().designation_proposals().await.unwrap();
     assert_eq!(proposals.len(), 2);
     let lis = proposals.iter().find(|p| p.area.as_str() == "330102").unwrap();
     assert!(lis.escalate_to_red && lis.approved_by.is_none(), "waits for a provincial officer");

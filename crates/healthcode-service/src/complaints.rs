@@ -86,7 +86,7 @@ impl HealthService {
         let query = ComplaintQuery { person: None, open_only, area_prefix: account.jurisdiction.clone() };
         let list = self.store.complaints(&query, 200).await?;
         let persons: Vec<_> = list.iter().map(|c| c.person.clone()).collect();
-        self.record_staff_accesses(account, &persons, "complaint queue", "complaint").await?;
+        self.accesses.record_staff(account, &persons, "complaint queue", "complaint").await?;
         Ok(list)
     }
 
@@ -118,13 +118,14 @@ impl HealthService {
         complaint.status = status;
         complaint.answer = Some(ComplaintAnswer { by: handler.username.clone(), at: self.now(), text });
         self.store.save_complaint(&complaint).await?;
-        self.record_staff_accesses(
-            handler,
-            std::slice::from_ref(&complaint.person),
-            &format!("answer complaint {id}"),
-            "complaint",
-        )
-        .await?;
+        self.accesses
+            .record_staff(
+                handler,
+                std::slice::from_ref(&complaint.person),
+                &format!("answer complaint {id}"),
+                "complaint",
+            )
+            .await?;
         Ok(complaint)
     }
 }

@@ -18,7 +18,7 @@ use crate::admission::Source;
 use crate::approvals::{another_officer, may_approve};
 use crate::residents::covers;
 use crate::secrets::new_id;
-use crate::{AtPolicy, HealthService, ServiceError};
+use crate::{AtPolicy, Governance, ServiceError};
 
 /// The most persons one decision may name.
 pub const MAX_DECISION_PERSONS: usize = 1000;
@@ -82,7 +82,7 @@ fn forbidden(why: &str) -> ServiceError {
     ServiceError::Forbidden(why.to_string())
 }
 
-impl HealthService {
+impl Governance {
     pub async fn propose_decision(&self, by: &Account, new: NewDecision) -> Result<Decision, ServiceError> {
         if !matches!(by.role, Role::LocalOffice | Role::ProvincialOffice) {
             return Err(forbidden("only a local or provincial epidemic office proposes management decisions"));
@@ -109,7 +109,7 @@ impl HealthService {
             .into());
         }
         let persons: Vec<PersonId> = persons.into_iter().collect();
-        let known = self.store.persons(&persons).await?;
+        let known = self.evidence_store.persons(&persons).await?;
         if known.len() != persons.len() {
             return Err(ValidationError::field("persons", "every person named must be registered").into());
         }
@@ -126,13 +126,13 @@ impl HealthService {
             status: DecisionStatus::Proposed,
             jurisdiction: by.jurisdiction.clone(),
         };
-        self.store.save_decision(&decision).await?;
+        self.governance_store.save_decision(&decision).await?;
         Ok(decision)
     }
 
     /// The newest decisions, without whom they name.
     pub async fn decisions(&self, limit: usize) -> Result<Vec<DecisionView>, ServiceError> {
-        Ok(self.store.decisions(limit).await?.iter().map(DecisionView::from).collect())
+        Ok(self.governance_store.decisions(limit).await?.iter().map(DecisionView::from).collect())
     }
 
     /// The persons a decision names that live in the reader's jurisdiction, for an office
@@ -149,20 +149,20 @@ impl HealthService {
         }
         let purpose = crate::residents::check_purpose(purpose)?;
         let decision = self
-            .store
+            .governance_store
             .decision(id)
             .await?
             .ok_or_else(|| ValidationError::field("decision", format!("no decision `{id}`")))?;
-        let region = self.key_ring();
+        let region = self.keys.ring();
         let persons: Vec<PersonId> = self
-            .store
+            .evidence_store
             .persons(&decision.persons)
             .await?
             .into_iter()
             .filter(|p| covers(by, p, region.region()))
             .map(|p| p.id)
             .collect();
-        self.record_staff_accesses(by, &persons, &format!("{purpose} (decision {id})"), "management decision").await?;
+        self.accesses.record_staff(by, &persons, &format!("{purpose} (decision {id})"), "management decision").await?;
         Ok(persons)
     }
 
@@ -170,7 +170,7 @@ impl HealthService {
     pub async fn approve_decision(&self, by: &Account, id: &str) -> Result<Decision, ServiceError> {
         may_approve(by, "management decision")?;
         let mut decision = self
-            .store
+            .governance_store
             .decision(id)
             .await?
             .ok_or_else(|| ValidationError::field("decision", format!("no decision `{id}`")))?;
@@ -178,12 +178,12 @@ impl HealthService {
             return Err(ServiceError::Conflict("this decision is already approved and applied".into()));
         }
         another_officer(by, "decision", &decision.proposed_by, &decision.approvals)?;
-        self.check_decision_jurisdiction(by, &self.store.persons(&decision.persons).await?)?;
+        self.check_decision_jurisdiction(by, &self.evidence_store.persons(&decision.persons).await?)?;
         decision.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
         if decision.approvals.len() >= 2 {
             self.apply_decision(&mut decision).await?;
         } else {
-            self.store.save_decision(&decision).await?;
+            self.governance_store.save_decision(&decision).await?;
         }
         Ok(decision)
     }
@@ -191,7 +191,7 @@ impl HealthService {
     /// An office decides only about persons who live in its jurisdiction; so does an
     /// approver.
     fn check_decision_jurisdiction(&self, by: &Account, persons: &[PersonRecord]) -> Result<(), ServiceError> {
-        let region = self.key_ring();
+        let region = self.keys.ring();
         let outside = persons.iter().filter(|p| !covers(by, p, region.region())).count();
         if outside > 0 {
             return Err(ServiceError::Forbidden(format!(
@@ -209,7 +209,7 @@ impl HealthService {
             .iter()
             .map(|p| {
                 json!({
-                    "id": self.opaque_event_id("hc-dec", &decision.id, p),
+                    "id": self.pseudonyms.event_id("hc-dec", &decision.id, p),
                     "person_id": p,
                     "type": "management_decision",
                     "color": decision.colour.as_str(),
@@ -228,7 +228,7 @@ impl HealthService {
             return Err(ServiceError::Background(format!("{} rows of {origin} were refused", report.rejected)));
         }
         decision.status = DecisionStatus::Applied;
-        self.store.save_decision(decision).await?;
+        self.governance_store.save_decision(decision).await?;
         let now = self.clock.now();
         self.log
             .record(&[Entry::DecisionApproval(DecisionApproval {
@@ -245,7 +245,7 @@ impl HealthService {
             self.alarms
                 .raise(
                     "mass_decision",
-                    decision.jurisdiction.as_deref().unwrap_or(self.key_ring().region()),
+                    decision.jurisdiction.as_deref().unwrap_or(self.keys.ring().region()),
                     format!(
                         "decision {} turns {} persons {} (basis: {}; approved by {})",
                         decision.id,
@@ -258,7 +258,7 @@ impl HealthService {
                 .await?;
         }
         // Both alarms look at the recent decisions: read them once.
-        let recent = self.store.decisions(1000).await?;
+        let recent = self.governance_store.decisions(1000).await?;
         self.check_decision_burst(&recent, decision.jurisdiction.as_deref()).await?;
         self.check_approver_shares(&recent[..recent.len().min(200)], &approvers).await
     }
@@ -283,7 +283,7 @@ impl HealthService {
         }
         let baseline = week_before as f64 / (7.0 * 24.0 - 1.0);
         if this_hour >= BURST_MIN_PERSONS && this_hour as f64 > BURST_TIMES_BASELINE * baseline {
-            let region = self.key_ring();
+            let region = self.keys.ring();
             let area = jurisdiction.unwrap_or(region.region());
             let detail = format!(
                 "{this_hour} persons turned red or yellow by decisions in {area} within the last hour, without \
@@ -309,7 +309,7 @@ impl HealthService {
                     recent.len(),
                     share * 100.0
                 );
-                self.alarms.raise("approver_share", self.key_ring().region(), detail).await?;
+                self.alarms.raise("approver_share", self.keys.ring().region(), detail).await?;
             }
         }
         Ok(())

@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::admission::Source;
 use crate::approvals::{another_officer, may_approve};
 use crate::secrets::new_id;
-use crate::{AtPolicy, HealthService, IngestReport, ServiceError};
+use crate::{AtPolicy, Governance, IngestReport, ServiceError};
 
 const KIND: &str = "designation_proposal";
 
@@ -45,7 +45,7 @@ fn check_jurisdiction(by: &Account, area: &AreaCode) -> Result<(), ServiceError>
     }
 }
 
-impl HealthService {
+impl Governance {
     /// An office's proposal: nothing changes until a provincial officer other than the
     /// proposer approves it.
     pub async fn propose_designation(

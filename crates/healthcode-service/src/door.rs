@@ -4,9 +4,7 @@
 
 use healthcode_domain::{access_decision, AccessDecision, Colour, PersonId, PresentedBy, VenueCategory};
 use healthcode_store::{CheckinMethod, NewCheckin, PersonProfile, VenueRecord};
-use hmac::{Hmac, Mac};
 use serde::Serialize;
-use sha2::Sha256;
 
 use crate::{HealthService, ServiceError};
 
@@ -25,24 +23,7 @@ impl HealthService {
     /// The code id a person's signed codes carry: a keyed hash of the person id, so it is
     /// stable (a code card can be printed) but says nothing about the person id.
     pub fn code_id_for(&self, person: &PersonId) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.pseudonyms.key()).expect("HMAC accepts any key length");
-        mac.update(b"code-id:");
-        mac.update(person.as_str().as_bytes());
-        let digest = mac.finalize().into_bytes();
-        format!("c{}", crate::secrets::hex(&digest[..12]))
-    }
-
-    /// An event id for evidence the system makes itself (a decision's, an approved trace's)
-    /// about a person: stable, so that doing it again stores nothing twice, but keyed, so
-    /// that the id names neither the person nor what it came from.
-    pub(crate) fn opaque_event_id(&self, prefix: &str, of: &str, person: &PersonId) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.pseudonyms.key()).expect("HMAC accepts any key length");
-        mac.update(b"event-id:");
-        mac.update(of.as_bytes());
-        mac.update(b"\0");
-        mac.update(person.as_str().as_bytes());
-        let digest = mac.finalize().into_bytes();
-        format!("{prefix}-{}", crate::secrets::hex(&digest[..12]))
+        self.pseudonyms.code_id(person)
     }
 
     /// The person's profile, created (with their code id) if they have none yet: persons

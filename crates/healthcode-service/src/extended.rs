@@ -207,7 +207,7 @@ impl HealthService {
             account: account.clone(),
             purpose: format!("{function}: {} (agreement {})", registration.purpose, registration.agreement),
         };
-        self.record_access(&person, &reader, &registration.fields.join(", ")).await?;
+        self.accesses.record(&person, &reader, &registration.fields.join(", ")).await?;
         Ok(ThirdPartyAnswer { colour, masked_name })
     }
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod accesses;
 mod accounts;
 mod admission;
 mod alarms;
@@ -15,6 +16,7 @@ mod error;
 mod explain;
 mod extended;
 mod feeds;
+mod governance;
 mod ingest;
 mod keyring;
 mod overview;
@@ -49,6 +51,7 @@ pub use feeds::{
     check_batch_id, CsvHeader, FeedFormat, FeedReport, FeedUpload, LineSplitter, RawLine, UploadSummary, CSV_COLUMNS,
     FEED_CHUNK_ROWS, LISTED_REJECTIONS, MAX_LINE_BYTES,
 };
+pub use governance::Governance;
 pub use ingest::{operator_rejections, Evidence, IngestReport, RowOutcome, RowStatus};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use overview::Stats;

@@ -35,6 +35,30 @@ impl Pseudonymiser {
         let hex = crate::secrets::hex(&digest[..16]);
         PersonId::parse(&format!("p{hex}")).expect("hex is a valid person id")
     }
+
+    /// The code id a person's signed codes carry (`c` and 24 hex digits): a keyed hash of
+    /// the person id, so it is stable (a code card can be printed) but says nothing about
+    /// the person id.
+    pub fn code_id(&self, person: &PersonId) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        mac.update(b"code-id:");
+        mac.update(person.as_str().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        format!("c{}", crate::secrets::hex(&digest[..12]))
+    }
+
+    /// An event id for evidence the system makes itself (a decision's, an approved trace's)
+    /// about a person: stable, so that doing it again stores nothing twice, but keyed, so
+    /// that the id names neither the person nor what it came from.
+    pub(crate) fn event_id(&self, prefix: &str, of: &str, person: &PersonId) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        mac.update(b"event-id:");
+        mac.update(of.as_bytes());
+        mac.update(b"\0");
+        mac.update(person.as_str().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        format!("{prefix}-{}", crate::secrets::hex(&digest[..12]))
+    }
 }
 
 #[cfg(test)]

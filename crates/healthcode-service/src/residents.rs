@@ -342,12 +342,13 @@ impl HealthService {
         self.store.delete_resident_keys(&id).await?;
         self.resident_keys.forget(Some(&id));
         let key = self.issue_resident_key(&id, &format!("counter:{}", office.username)).await?;
-        self.record_access(
-            &id,
-            &Reader::Staff { account: office.clone(), purpose: "give a key at a service counter".into() },
-            "key",
-        )
-        .await?;
+        self.accesses
+            .record(
+                &id,
+                &Reader::Staff { account: office.clone(), purpose: "give a key at a service counter".into() },
+                "key",
+            )
+            .await?;
         Ok((person, key))
     }
 
@@ -380,40 +381,6 @@ impl HealthService {
             return Err(ServiceError::Forbidden("this person lives outside your jurisdiction".into()));
         }
         Ok(Reader::Staff { account, purpose })
-    }
-
-    /// Puts a read by anyone but the person into the person's access log.
-    pub async fn record_access(&self, person: &PersonId, reader: &Reader, what: &str) -> Result<(), ServiceError> {
-        let (actor, role, purpose) = match reader {
-            Reader::Person(_) => return Ok(()),
-            Reader::Proxy(proxy) => (format!("proxy:{proxy}"), "proxy".to_string(), "family proxy".to_string()),
-            Reader::Staff { account, purpose } => (account.username.clone(), account.role.to_string(), purpose.clone()),
-        };
-        let access = NewAccess { person: person.clone(), at: self.now(), actor, role, purpose, what: what.to_string() };
-        Ok(self.store.record_accesses(&[access]).await?)
-    }
-
-    /// Many reads at once (e.g. a complaint queue or a contact list shown to an officer).
-    pub(crate) async fn record_staff_accesses(
-        &self,
-        account: &Account,
-        persons: &[PersonId],
-        purpose: &str,
-        what: &str,
-    ) -> Result<(), ServiceError> {
-        let at = self.now();
-        let accesses: Vec<NewAccess> = persons
-            .iter()
-            .map(|p| NewAccess {
-                person: p.clone(),
-                at,
-                actor: account.username.clone(),
-                role: account.role.to_string(),
-                purpose: purpose.to_string(),
-                what: what.to_string(),
-            })
-            .collect();
-        Ok(self.store.record_accesses(&accesses).await?)
     }
 
     /// The person's access log, newest first: staff and proxies' reads, and the venues and

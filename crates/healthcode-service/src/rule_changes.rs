@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::approvals::{another_officer, may_approve};
 use crate::secrets::new_id;
-use crate::{HealthService, ServiceError};
+use crate::{Governance, ServiceError};
 
 const KIND: &str = "rule_proposal";
 
@@ -54,7 +54,7 @@ fn forbidden(why: &str) -> ServiceError {
     ServiceError::Forbidden(why.to_string())
 }
 
-impl HealthService {
+impl Governance {
     pub async fn propose_rules(
         &self,
         by: &Account,
@@ -181,7 +181,7 @@ impl HealthService {
             return Ok(None);
         };
         let rules = RuleSet::parse(&active.source)?;
-        self.store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
+        self.code_store.queue_codes_of_other_versions(rules.version(), Timestamp::MIN).await?;
         self.codes.set_rules(rules);
         Ok(Some(active.version))
     }
@@ -202,7 +202,7 @@ impl HealthService {
             rules.version(),
             rules.digest()
         );
-        self.alarms.raise("operator_rules", self.key_ring().region(), detail).await?;
+        self.alarms.raise("operator_rules", self.keys.ring().region(), detail).await?;
         self.documents.save(KIND, rules.digest(), self.clock.now(), &self.clock.now()).await
     }
 

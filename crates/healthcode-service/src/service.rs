@@ -24,6 +24,8 @@ pub struct HealthService {
     pub(crate) forwarded: crate::tokens::ForwardedScans,
     pub(crate) venues: crate::Venues,
     pub(crate) accounts: crate::Accounts,
+    pub(crate) governance: crate::Governance,
+    pub(crate) accesses: Arc<crate::accesses::Accesses>,
     pub(crate) alarms: Arc<crate::Alarms>,
     /// The master keys that wrap each person's data key; held outside the database.
     pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
@@ -121,7 +123,25 @@ impl HealthService {
             signing.clone(),
             clock.clone(),
         );
+        let accesses = Arc::new(crate::accesses::Accesses::new(store.clone(), clock.clone()));
+        let governance = crate::Governance {
+            governance_store: store.clone(),
+            evidence_store: store.clone(),
+            door_store: store.clone(),
+            code_store: store.clone(),
+            clock: clock.clone(),
+            documents: documents.clone(),
+            log: log.clone(),
+            alarms: alarms.clone(),
+            codes: codes.clone(),
+            evidence: evidence.clone(),
+            accesses: accesses.clone(),
+            keys: signing.clone(),
+            pseudonyms: pseudonyms.clone(),
+        };
         let service = HealthService {
+            governance,
+            accesses,
             venues,
             accounts,
             alarms,

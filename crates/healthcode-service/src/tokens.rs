@@ -154,7 +154,7 @@ impl HealthService {
         }
         // Someone else's key: a proxy's, or refused.
         let reader = self.reader_for_resident(key, person).await?;
-        self.record_access(person, &reader, "code").await?;
+        self.accesses.record(person, &reader, "code").await?;
         self.issue_code_token(person).await
     }
 

@@ -22,7 +22,7 @@ use crate::admission::Source;
 use crate::approvals::{another_officer, may_approve};
 use crate::residents::covers;
 use crate::secrets::new_id;
-use crate::{AtPolicy, HealthService, ServiceError};
+use crate::{AtPolicy, Governance, ServiceError};
 
 pub(crate) const TRACE_KIND: &str = "trace";
 const KIND: &str = TRACE_KIND;
@@ -96,18 +96,19 @@ pub(crate) fn is_case(evidence: &[Event<Evidence>], now: Timestamp) -> bool {
     }
 }
 
-impl HealthService {
+impl Governance {
     /// The checks every step of a trace repeats: an epidemic officer, whose jurisdiction
     /// covers the case, who is a case now.
     async fn check_case(&self, by: &Account, case: &PersonId) -> Result<(), ServiceError> {
         officer(by)?;
-        let record = self.store.person(case).await?.ok_or_else(|| ServiceError::UnknownPerson(case.clone()))?;
-        if !covers(by, &record, self.key_ring().region()) {
+        let record =
+            self.evidence_store.person(case).await?.ok_or_else(|| ServiceError::UnknownPerson(case.clone()))?;
+        if !covers(by, &record, self.keys.ring().region()) {
             return Err(ServiceError::Forbidden(
                 "the case lives outside your jurisdiction; their own district's office traces them".into(),
             ));
         }
-        if !is_case(&self.store.evidence_for(case).await?, self.clock.now()) {
+        if !is_case(&self.evidence_store.evidence_for(case).await?, self.clock.now()) {
             return Err(ValidationError::field(
                 "case_person_id",
                 "this person is not a case: no positive test, and no confirmed, suspected or asymptomatic diagnosis \
@@ -141,7 +142,7 @@ impl HealthService {
         let window = window_minutes * 60_000;
         let admitted = |outcome: AccessOutcome| outcome != AccessOutcome::Deny;
         let mut nearest: BTreeMap<PersonId, Contact> = BTreeMap::new();
-        for visit in self.store.checkins_of_person(&case, from, to, MAX_CHECKINS).await? {
+        for visit in self.door_store.checkins_of_person(&case, from, to, MAX_CHECKINS).await? {
             let visit = visit.checkin;
             if !admitted(visit.outcome) {
                 continue;
@@ -150,7 +151,7 @@ impl HealthService {
                 Timestamp::from_millis(visit.at.as_millis() - window),
                 Timestamp::from_millis(visit.at.as_millis() + window + 1),
             );
-            for other in self.store.checkins_at_venue(&visit.venue, around.0, around.1, MAX_CHECKINS).await? {
+            for other in self.door_store.checkins_at_venue(&visit.venue, around.0, around.1, MAX_CHECKINS).await? {
                 let other = other.checkin;
                 if other.person == case || !admitted(other.outcome) {
                     continue;
@@ -192,7 +193,7 @@ impl HealthService {
         // The case's and each contact's check-ins were read: each of them sees it.
         let read: Vec<PersonId> =
             std::iter::once(trace.case.clone()).chain(trace.contacts.iter().map(|c| c.person.clone())).collect();
-        self.record_staff_accesses(by, &read, &format!("contact tracing {}", trace.id), "check-ins").await?;
+        self.accesses.record_staff(by, &read, &format!("contact tracing {}", trace.id), "check-ins").await?;
         Ok(trace)
     }
 
@@ -254,7 +255,7 @@ impl HealthService {
                 ServiceError::Background(format!("{person} of a pending confirmation is not on the trace's list"))
             })?;
             rows.push(
-                json!({"id": self.opaque_event_id("hc-trace", &trace.id, person), "person_id": person, "type": "close_contact",
+                json!({"id": self.pseudonyms.event_id("hc-trace", &trace.id, person), "person_id": person, "type": "close_contact",
                        "exposure_at": contact.contact_at.to_string()})
                 .to_string(),
             );
@@ -279,7 +280,8 @@ impl HealthService {
                 approved_by: by.username.clone(),
             })])
             .await?;
-        self.record_staff_accesses(by, &pending.persons, &format!("approve contact tracing {}", trace.id), "check-ins")
+        self.accesses
+            .record_staff(by, &pending.persons, &format!("approve contact tracing {}", trace.id), "check-ins")
             .await?;
         trace.confirmations.push(pending);
         self.save_trace(&trace).await?;
@@ -295,7 +297,7 @@ impl HealthService {
         if trace.traced_by != by.username {
             let read: Vec<PersonId> =
                 std::iter::once(trace.case.clone()).chain(trace.contacts.iter().map(|c| c.person.clone())).collect();
-            self.record_staff_accesses(by, &read, &format!("read contact tracing {}", trace.id), "check-ins").await?;
+            self.accesses.record_staff(by, &read, &format!("read contact tracing {}", trace.id), "check-ins").await?;
         }
         Ok(Some(trace))
     }

@@ -75,7 +75,7 @@ pub async fn run(args: TracingArgs) -> anyhow::Result<()> {
     for _ in 0..args.cases {
         let case = person(rng.gen_range(0..args.persons));
         let started = Instant::now();
-        let trace = service.trace_contacts(&account, case, from, end, 30).await?;
+        let trace = service.governance().trace_contacts(&account, case, from, end, 30).await?;
         took.push(started.elapsed().as_secs_f64() * 1000.0);
         listed += trace.contacts.len();
     }

@@ -172,7 +172,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Ok(())
         }
     });
-    match service.restore_active_rules().await? {
+    match service.governance().restore_active_rules().await? {
         Some(version) => {
             if args.rules.is_some() {
                 tracing::warn!(%version, "rules approved through /v1/rules/proposals are in force; --rules is ignored");
@@ -181,7 +181,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None if args.rules.is_some() => {
             tracing::warn!("--rules puts unapproved rules in force: an operator_rules alarm is raised and logged");
-            service.note_operator_rules().await?;
+            service.governance().note_operator_rules().await?;
         }
         None => {}
     }

@@ -51,8 +51,11 @@ pub(crate) async fn propose(
         ApiError::InvalidInput(ValidationError::field("colour", "a decision's colour is `red` or `yellow`"))
     })?;
     let until = Timestamp::parse_field("until", &body.until).map_err(ApiError::InvalidInput)?;
-    let decision =
-        state.service.propose_decision(&by, NewDecision { persons, colour, until, basis: body.basis }).await?;
+    let decision = state
+        .service
+        .governance()
+        .propose_decision(&by, NewDecision { persons, colour, until, basis: body.basis })
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({ "decision": DecisionView::from(&decision) }))).into_response())
 }
 
@@ -61,7 +64,7 @@ pub(crate) async fn approve(
     by: Actor<may::ApproveDecision>,
     IdInPath(id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    let decision = state.service.approve_decision(&by, &id).await?;
+    let decision = state.service.governance().approve_decision(&by, &id).await?;
     Ok(Json(json!({ "decision": DecisionView::from(&decision) })))
 }
 
@@ -70,7 +73,7 @@ pub(crate) async fn decisions(
     State(state): State<AppState>,
     _: Actor<may::ReadDecisions>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "decisions": state.service.decisions(200).await? })))
+    Ok(Json(json!({ "decisions": state.service.governance().decisions(200).await? })))
 }
 
 /// `?purpose=`: whom a decision names, within the office's jurisdiction; each person
@@ -81,6 +84,6 @@ pub(crate) async fn decision_persons(
     IdInPath(id): IdInPath,
     query: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    let persons = state.service.decision_persons(&by, &id, query.get("purpose")).await?;
+    let persons = state.service.governance().decision_persons(&by, &id, query.get("purpose")).await?;
     Ok(Json(json!({ "decision": id, "persons": persons })))
 }

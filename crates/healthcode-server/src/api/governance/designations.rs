@@ -58,8 +58,11 @@ pub(crate) async fn designation(
         return Err(ApiError::InvalidEvent(ValidationError::field("type", "a designation is an `area_risk` event")));
     };
     let event_id = parsed.id.map(|id| id.as_str().to_string());
-    let proposal =
-        state.service.propose_designation_as(&office, event_id, risk.area, risk.level, risk.escalate_to_red).await?;
+    let proposal = state
+        .service
+        .governance()
+        .propose_designation_as(&office, event_id, risk.area, risk.level, risk.escalate_to_red)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "proposal": proposal }))).into_response())
 }
 
@@ -69,12 +72,12 @@ pub(crate) async fn approve_designation(
     by: Actor<may::ApproveDesignation>,
     IdInPath(id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(serde_json::json!({ "proposal": state.service.approve_designation(&by, &id).await? })))
+    Ok(Json(serde_json::json!({ "proposal": state.service.governance().approve_designation(&by, &id).await? })))
 }
 
 pub(crate) async fn designation_proposals(
     State(state): State<AppState>,
     _: Actor<may::ReadDesignationProposals>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(serde_json::json!({ "proposals": state.service.designation_proposals().await? })))
+    Ok(Json(serde_json::json!({ "proposals": state.service.governance().designation_proposals().await? })))
 }

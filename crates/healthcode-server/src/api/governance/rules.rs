@@ -55,7 +55,7 @@ pub(crate) async fn propose_rules(
     let body: RuleProposalBody =
         json_object(&body, r#"{"source": "<rule set, TOML or JSON>", "activates_at": …, "scenarios": [ … ]}"#)?;
     let activates_at = Timestamp::parse_field("activates_at", &body.activates_at).map_err(ApiError::InvalidInput)?;
-    let proposal = state.service.propose_rules(&by, &body.source, activates_at, &body.scenarios).await?;
+    let proposal = state.service.governance().propose_rules(&by, &body.source, activates_at, &body.scenarios).await?;
     Ok((StatusCode::CREATED, Json(json!({ "proposal": proposal }))).into_response())
 }
 
@@ -64,7 +64,7 @@ pub(crate) async fn approve_rules(
     by: Actor<may::ApproveRules>,
     IdInPath(id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "proposal": state.service.approve_rules(&by, &id).await? })))
+    Ok(Json(json!({ "proposal": state.service.governance().approve_rules(&by, &id).await? })))
 }
 
 /// Every proposed version, newest first, with its status: the rules' history.
@@ -72,5 +72,5 @@ pub(crate) async fn rule_proposals(
     State(state): State<AppState>,
     _: Actor<may::ReadRuleProposals>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "proposals": state.service.rule_proposals().await? })))
+    Ok(Json(json!({ "proposals": state.service.governance().rule_proposals().await? })))
 }

@@ -43,7 +43,8 @@ pub(crate) async fn trace(
     let case = PersonId::parse(&body.case_person_id).map_err(ApiError::InvalidInput)?;
     let from = Timestamp::parse_field("from", &body.from).map_err(ApiError::InvalidInput)?;
     let to = Timestamp::parse_field("to", &body.to).map_err(ApiError::InvalidInput)?;
-    let trace = state.service.trace_contacts(&by, case, from, to, body.window_minutes.unwrap_or(30)).await?;
+    let trace =
+        state.service.governance().trace_contacts(&by, case, from, to, body.window_minutes.unwrap_or(30)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "trace": trace }))).into_response())
 }
 
@@ -68,7 +69,7 @@ pub(crate) async fn confirm_trace(
         .map(|p| PersonId::parse(p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ApiError::InvalidInput)?;
-    Ok(Json(json!({ "trace": state.service.confirm_trace(&by, &id, &persons).await? })))
+    Ok(Json(json!({ "trace": state.service.governance().confirm_trace(&by, &id, &persons).await? })))
 }
 
 /// Approves a trace's pending confirmation: its persons become close contacts.
@@ -77,7 +78,7 @@ pub(crate) async fn approve_trace(
     by: Actor<may::ApproveTrace>,
     IdInPath(id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "trace": state.service.approve_trace(&by, &id).await? })))
+    Ok(Json(json!({ "trace": state.service.governance().approve_trace(&by, &id).await? })))
 }
 
 /// A trace with its contacts and confirmations, for an officer who traces or approves
@@ -87,7 +88,7 @@ pub(crate) async fn trace_by_id(
     by: Actor<may::TraceContacts>,
     IdInPath(id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    match state.service.trace(&by, &id).await? {
+    match state.service.governance().trace(&by, &id).await? {
         Some(trace) => Ok(Json(json!({ "trace": trace }))),
         None => Err(ApiError::NotFound(format!("no trace `{}`", id.chars().take(64).collect::<String>()))),
     }

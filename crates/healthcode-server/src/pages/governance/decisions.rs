@@ -33,11 +33,11 @@ impl ProposalList for Decisions {
     type Approved = Decision;
 
     async fn approve(state: &AppState, by: &Account, id: &str) -> Result<Decision, ServiceError> {
-        state.service.approve_decision(by, id).await
+        state.service.governance().approve_decision(by, id).await
     }
 
     async fn draw(ListPage { ui, state, account, status, message, kept }: ListPage<'_>) -> Response {
-        let decisions = match state.service.decisions(SHOWN).await {
+        let decisions = match state.service.governance().decisions(SHOWN).await {
             Ok(d) => d,
             Err(e) => return ui.internal("listing decisions", e),
         };
@@ -167,7 +167,7 @@ pub(crate) async fn propose(
             .ok_or_else(|| ValidationError::field("colour", "a decision's colour is red or yellow"))?;
         let until = parse_local_minute("until", field("until"))?;
         let new = NewDecision { persons, colour, until, basis: field("basis").to_string() };
-        state.service.propose_decision(&account, new).await
+        state.service.governance().propose_decision(&account, new).await
     }
     .await;
     back_to_list::<Decisions, _>(ui, &state, &account, result, "proposed", &form).await

@@ -34,11 +34,11 @@ impl ProposalList for Designations {
     type Approved = DesignationProposal;
 
     async fn approve(state: &AppState, by: &Account, id: &str) -> Result<DesignationProposal, ServiceError> {
-        state.service.approve_designation(by, id).await
+        state.service.governance().approve_designation(by, id).await
     }
 
     async fn draw(ListPage { ui, state, account, status, message, kept }: ListPage<'_>) -> Response {
-        let proposals = match state.service.designation_proposals().await {
+        let proposals = match state.service.governance().designation_proposals().await {
             Ok(p) => p,
             Err(e) => return ui.internal("listing designation proposals", e),
         };
@@ -205,7 +205,7 @@ pub(crate) async fn designate(
         let area = AreaCode::parse(field("area")).map_err(|m| ValidationError::field("area", m))?;
         let level = RiskLevel::parse(field("level"))
             .ok_or_else(|| ValidationError::field("level", format!("a level is one of {}", RiskLevel::choices())))?;
-        state.service.propose_designation(&account, area, level, escalate).await?;
+        state.service.governance().propose_designation(&account, area, level, escalate).await?;
         Ok::<_, ServiceError>(())
     }
     .await;

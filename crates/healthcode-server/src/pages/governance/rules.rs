@@ -45,7 +45,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     Official { ui, account, .. }: Official<may::ReadRuleProposals>,
 ) -> Response {
-    let proposals = match state.service.rule_proposals().await {
+    let proposals = match state.service.governance().rule_proposals().await {
         Ok(p) => p,
         Err(e) => return ui.internal("listing rule proposals", e),
     };
@@ -114,7 +114,7 @@ fn scenario_summary(ui: &Ui, p: &RuleProposal) -> Markup {
 /// text, the shipped reference file, or (rules given with `serve --rules`) their JSON.
 async fn active_source(state: &AppState) -> String {
     let rules = state.service.codes().rules();
-    if let Ok(proposals) = state.service.rule_proposals().await {
+    if let Ok(proposals) = state.service.governance().rule_proposals().await {
         if let Some(active) =
             proposals.iter().find(|p| p.status == RuleProposalStatus::Active && p.digest == rules.digest())
         {
@@ -214,7 +214,7 @@ pub(crate) async fn propose(
         .and_then(|at| Ok((at, parse_scenarios(field("scenarios"))?)));
     let result = match parsed {
         Ok((activates_at, scenarios)) => {
-            state.service.propose_rules(&account, field("source"), activates_at, &scenarios).await
+            state.service.governance().propose_rules(&account, field("source"), activates_at, &scenarios).await
         }
         Err(invalid) => Err(invalid.into()),
     };
@@ -247,7 +247,7 @@ async fn show(
     status: StatusCode,
     message: Option<Markup>,
 ) -> Response {
-    let proposal = match state.service.rule_proposal(id).await {
+    let proposal = match state.service.governance().rule_proposal(id).await {
         Ok(Some(p)) => p,
         Ok(None) => return ui.error(StatusCode::NOT_FOUND, "没有这个规则提议", "no such rule proposal"),
         Err(e) => return ui.internal("reading a rule proposal", e),
@@ -428,7 +428,7 @@ pub(crate) async fn approve(
     Official { ui, account, .. }: Official<may::ApproveRules>,
     PageId(id): PageId,
 ) -> Response {
-    let result = state.service.approve_rules(&account, &id).await;
+    let result = state.service.governance().approve_rules(&account, &id).await;
     let (state, account, id) = (&state, &account, &id);
     // The proposal id in the path is safe: the service made it of letters and digits.
     redirect_or_refuse(

@@ -147,7 +147,7 @@ pub(crate) async fn trace(
     let window: i64 = field("window").and_then(|w| w.parse().ok()).unwrap_or(30);
     let to = state.service.now();
     let from = Timestamp::from_millis(to.as_millis() - days.clamp(1, 28) * 86_400_000);
-    let result = state.service.trace_contacts(&account, case, from, to, window).await;
+    let result = state.service.governance().trace_contacts(&account, case, from, to, window).await;
     let account = &account;
     Ok(redirect_or_refuse(
         ui,
@@ -163,7 +163,7 @@ pub(crate) async fn show(
     Official { ui, account, .. }: Official<may::TraceContacts>,
     PageId(id): PageId,
 ) -> Response {
-    match state.service.trace(&account, &id).await {
+    match state.service.governance().trace(&account, &id).await {
         Ok(Some(trace)) => trace_page(ui, &account, &trace, StatusCode::OK, None),
         Ok(None) => ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace"),
         Err(e) => ui.internal("reading a trace", e),
@@ -178,7 +178,7 @@ pub(crate) async fn confirm(
 ) -> Response {
     let persons: Vec<PersonId> =
         form.into_iter().filter(|(k, _)| k == "person").filter_map(|(_, v)| PersonId::parse(&v).ok()).collect();
-    let result = state.service.confirm_trace(&account, &id, &persons).await;
+    let result = state.service.governance().confirm_trace(&account, &id, &persons).await;
     after(ui, &state, &account, &id, result).await
 }
 
@@ -188,7 +188,7 @@ pub(crate) async fn approve(
     Official { ui, account, .. }: Official<may::ApproveTrace>,
     PageId(id): PageId,
 ) -> Response {
-    let result = state.service.approve_trace(&account, &id).await;
+    let result = state.service.governance().approve_trace(&account, &id).await;
     after(ui, &state, &account, &id, result).await
 }
 
@@ -199,7 +199,7 @@ async fn after(ui: Ui, state: &AppState, account: &Account, id: &str, result: Re
         result,
         |_| format!("/staff/traces/{id}"),
         |ui, status, problem| async move {
-            match state.service.trace(account, id).await {
+            match state.service.governance().trace(account, id).await {
                 Ok(Some(trace)) => trace_page(ui, account, &trace, status, Some(problem)),
                 _ => ui.page(status, ui.t("错误", "Error"), problem),
             }
