@@ -170,7 +170,7 @@ pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::t
                     // What changed is signed for auditors at every tick (nothing is signed
                     // when the log has not grown).
                     service.log().sign_checkpoint().await?;
-                    service.apply_retention().await?;
+                    service.residents().apply_retention().await?;
                     Ok::<_, healthcode_service::ServiceError>(report)
                 }
             });

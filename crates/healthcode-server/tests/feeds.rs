@@ -39,7 +39,7 @@ async fn send(app: &TestApp, who: &str, path: &str, content_type: &str, body: St
 async fn a_streamed_batch_is_reported_by_line_and_resumes_where_it_stands(app: TestApp) {
     for i in 0..20 {
         let id = PersonId::parse(&format!("p{i}")).unwrap();
-        app.service.register_pseudonymous(id, PersonKind::Domestic, None).await.unwrap();
+        app.service.residents().register_pseudonymous(id, PersonKind::Domestic, None).await.unwrap();
     }
     let lines: Vec<String> = (0..12_000).map(row).collect();
 

@@ -460,7 +460,7 @@ async fn a_persons_pages_open_only_for_them_and_their_proxies() {
     let refused = client().get(app.url(&mother)).header("cookie", &their_cookie).send().await.unwrap();
     assert_eq!(refused.status().as_u16(), 403, "nobody else does");
     let person = healthcode_domain::PersonId::parse(mother.trim_start_matches("/persons/")).unwrap();
-    let log = app.service.accesses(&person).await.unwrap();
+    let log = app.service.residents().accesses(&person).await.unwrap();
     assert!(log.iter().any(|a| a.role == "proxy" && a.actor.starts_with("proxy:")), "{log:?}");
 
     // Someone who knows her ID number registers it: told to claim it, given no key.
@@ -510,7 +510,7 @@ async fn a_persons_pages_open_only_for_them_and_their_proxies() {
     assert!(page.contains("已开通"), "switched on");
     assert_eq!(toggle("false").await, 303);
     let me = healthcode_domain::PersonId::parse(mine.trim_start_matches("/persons/")).unwrap();
-    let consents = app.service.consents(&me).await.unwrap();
+    let consents = app.service.residents().consents(&me).await.unwrap();
     assert!(consents.len() == 1 && !consents[0].in_force(), "{consents:?}");
 
     // The demo pages exist only on the demo region.

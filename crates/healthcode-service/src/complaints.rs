@@ -8,7 +8,7 @@ use healthcode_store::{Account, Complaint, ComplaintAnswer, ComplaintQuery, Comp
 
 use crate::residents::{covers, Reader};
 use crate::secrets::new_id;
-use crate::{HealthService, ServiceError};
+use crate::{Residents, ServiceError};
 
 /// Open complaints one person may have at once: enough for every real dispute, too few
 /// to flood the queue.
@@ -27,7 +27,7 @@ fn text_field(name: &str, text: &str, max: usize) -> Result<String, ServiceError
     Ok(text.to_string())
 }
 
-impl HealthService {
+impl Residents {
     /// Files a complaint for `person`, by the person or a proxy, with the code as it is now.
     pub async fn file_complaint(
         &self,
@@ -50,9 +50,10 @@ impl HealthService {
             );
         }
         let text = text_field("text", text, 2000)?;
-        let record = self.store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
+        let record =
+            self.evidence_store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
         let open = ComplaintQuery { person: Some(person.clone()), open_only: true, area_prefix: None };
-        if self.store.complaints(&open, MAX_OPEN_COMPLAINTS).await?.len() >= MAX_OPEN_COMPLAINTS {
+        if self.resident_store.complaints(&open, MAX_OPEN_COMPLAINTS).await?.len() >= MAX_OPEN_COMPLAINTS {
             return Err(ServiceError::Conflict(format!(
                 "{MAX_OPEN_COMPLAINTS} complaints are already open for this person; wait for their answers"
             )));
@@ -62,7 +63,7 @@ impl HealthService {
             id: new_id("c"),
             person: person.clone(),
             filed_by,
-            filed_at: self.now(),
+            filed_at: self.clock.now(),
             area: record.residence_area.map(|a| a.normal().to_string()),
             subject: subject.to_string(),
             text,
@@ -71,20 +72,20 @@ impl HealthService {
             status: ComplaintStatus::Open,
             answer: None,
         };
-        self.store.save_complaint(&complaint).await?;
+        self.resident_store.save_complaint(&complaint).await?;
         Ok(complaint)
     }
 
     pub async fn complaints_of(&self, person: &healthcode_domain::PersonId) -> Result<Vec<Complaint>, ServiceError> {
         let query = ComplaintQuery { person: Some(person.clone()), ..ComplaintQuery::default() };
-        Ok(self.store.complaints(&query, 100).await?)
+        Ok(self.resident_store.complaints(&query, 100).await?)
     }
 
     /// The complaints within the account's jurisdiction, newest first. Each listed
     /// person's access log records that this account saw their complaint.
     pub async fn complaint_queue(&self, account: &Account, open_only: bool) -> Result<Vec<Complaint>, ServiceError> {
         let query = ComplaintQuery { person: None, open_only, area_prefix: account.jurisdiction.clone() };
-        let list = self.store.complaints(&query, 200).await?;
+        let list = self.resident_store.complaints(&query, 200).await?;
         let persons: Vec<_> = list.iter().map(|c| c.person.clone()).collect();
         self.accesses.record_staff(account, &persons, "complaint queue", "complaint").await?;
         Ok(list)
@@ -104,20 +105,20 @@ impl HealthService {
         };
         let text = text_field("text", text, 2000)?;
         let mut complaint = self
-            .store
+            .resident_store
             .complaint(id)
             .await?
             .ok_or_else(|| ValidationError::field("complaint", format!("no complaint `{id}`")))?;
-        let person = self.store.person(&complaint.person).await?;
-        if !person.as_ref().is_some_and(|p| covers(handler, p, self.key_ring().region())) {
+        let person = self.evidence_store.person(&complaint.person).await?;
+        if !person.as_ref().is_some_and(|p| covers(handler, p, self.keys.ring().region())) {
             return Err(ServiceError::Forbidden("this complaint is outside your jurisdiction".into()));
         }
         if complaint.status != ComplaintStatus::Open {
             return Err(ServiceError::Conflict("this complaint has already been answered".into()));
         }
         complaint.status = status;
-        complaint.answer = Some(ComplaintAnswer { by: handler.username.clone(), at: self.now(), text });
-        self.store.save_complaint(&complaint).await?;
+        complaint.answer = Some(ComplaintAnswer { by: handler.username.clone(), at: self.clock.now(), text });
+        self.resident_store.save_complaint(&complaint).await?;
         self.accesses
             .record_staff(
                 handler,

@@ -3,7 +3,7 @@
 //! the masked name, nothing else.
 
 use healthcode_domain::{access_decision, AccessDecision, Colour, PersonId, PresentedBy, VenueCategory};
-use healthcode_store::{CheckinMethod, NewCheckin, PersonProfile, VenueRecord};
+use healthcode_store::{CheckinMethod, NewCheckin, VenueRecord};
 use serde::Serialize;
 
 use crate::{HealthService, ServiceError};
@@ -24,20 +24,6 @@ impl HealthService {
     /// stable (a code card can be printed) but says nothing about the person id.
     pub fn code_id_for(&self, person: &PersonId) -> String {
         self.pseudonyms.code_id(person)
-    }
-
-    /// The person's profile, created (with their code id) if they have none yet: persons
-    /// named only in a department's list have no profile until they first need a code.
-    pub async fn profile(&self, person: &PersonId) -> Result<PersonProfile, ServiceError> {
-        if let Some(profile) = self.store.profile(person).await? {
-            return Ok(profile);
-        }
-        if self.store.person(person).await?.is_none() {
-            return Err(ServiceError::UnknownPerson(person.clone()));
-        }
-        let profile = PersonProfile { person: person.clone(), code_id: self.code_id_for(person), masked_name: None };
-        self.store.save_profile(&profile).await?;
-        Ok(profile)
     }
 
     /// What a door decides for an ID card no one ever named: the colour the rules give

@@ -9,7 +9,7 @@ use healthcode_store::{Account, Consent, PersonProfile};
 use serde::{Deserialize, Serialize};
 
 use crate::residents::Reader;
-use crate::{HealthService, NewAccount, ServiceError};
+use crate::{NewAccount, Residents, ServiceError};
 
 const KIND: &str = "third_party";
 
@@ -60,10 +60,10 @@ fn text(name: &str, value: &str, min: usize) -> Result<String, ServiceError> {
     Ok(value.to_string())
 }
 
-impl HealthService {
+impl Residents {
     /// The person's consents, in force or withdrawn.
     pub async fn consents(&self, person: &PersonId) -> Result<Vec<Consent>, ServiceError> {
-        Ok(self.store.consents(person).await?)
+        Ok(self.resident_store.consents(person).await?)
     }
 
     /// Switches an extended function on or off: by the person or a proxy, never by staff.
@@ -77,8 +77,8 @@ impl HealthService {
         if matches!(by, Reader::Staff { .. }) {
             return Err(ServiceError::Forbidden("only the person, or someone who acts for them, consents".into()));
         }
-        let now = self.now();
-        let existing = self.store.consents(person).await?.into_iter().find(|c| c.purpose == function.as_str());
+        let now = self.clock.now();
+        let existing = self.resident_store.consents(person).await?.into_iter().find(|c| c.purpose == function.as_str());
         let consent = match (granted, existing) {
             (true, _) => {
                 Consent { person: person.clone(), purpose: function.as_str().into(), granted_at: now, revoked_at: None }
@@ -87,7 +87,7 @@ impl HealthService {
             (false, Some(c)) => c,
             (false, None) => return Err(ServiceError::Conflict(format!("{function} was never switched on"))),
         };
-        self.store.save_consent(&consent).await?;
+        self.resident_store.save_consent(&consent).await?;
         Ok(consent)
     }
 
@@ -107,7 +107,7 @@ impl HealthService {
             )
             .into());
         }
-        if new.expires_at <= self.now() {
+        if new.expires_at <= self.clock.now() {
             return Err(ValidationError::field("expires_at", "the registration must expire in the future").into());
         }
         let registration = ThirdParty {
@@ -118,7 +118,7 @@ impl HealthService {
             agreement: text("agreement", &new.agreement, 3)?,
             expires_at: new.expires_at,
             registered_by: by.username.clone(),
-            registered_at: self.now(),
+            registered_at: self.clock.now(),
             revoked_at: None,
             revoked_by: None,
         };
@@ -130,7 +130,7 @@ impl HealthService {
             department: None,
         };
         self.accounts.create(account).await?;
-        self.documents.save(KIND, &registration.username, self.now(), &registration).await?;
+        self.documents.save(KIND, &registration.username, self.clock.now(), &registration).await?;
         let key = self.accounts.issue_api_key(&registration.username, "third party").await?;
         Ok((registration, key))
     }
@@ -150,9 +150,9 @@ impl HealthService {
             .await?
             .ok_or_else(|| ValidationError::field("username", format!("no third party `{username}`")))?;
         if registration.revoked_at.is_none() {
-            registration.revoked_at = Some(self.now());
+            registration.revoked_at = Some(self.clock.now());
             registration.revoked_by = Some(by.username.clone());
-            self.documents.save(KIND, username, self.now(), &registration).await?;
+            self.documents.save(KIND, username, self.clock.now(), &registration).await?;
         }
         Ok(registration)
     }
@@ -173,19 +173,19 @@ impl HealthService {
         if let Some(at) = registration.revoked_at {
             return Err(ServiceError::Forbidden(format!("this registration was revoked at {at}")));
         }
-        if registration.expires_at <= self.now() {
+        if registration.expires_at <= self.clock.now() {
             return Err(ServiceError::Forbidden(format!(
                 "this registration expired at {}; the provincial office renews it",
                 registration.expires_at
             )));
         }
-        let person = self.person_id_for(document);
-        if self.store.person(&person).await?.is_none() {
+        let person = self.pseudonyms.person_id(document);
+        if self.evidence_store.person(&person).await?.is_none() {
             return Err(ServiceError::UnknownPerson(person));
         }
         let function = registration.function;
         let consented =
-            self.store.consents(&person).await?.iter().any(|c| c.purpose == function.as_str() && c.in_force());
+            self.resident_store.consents(&person).await?.iter().any(|c| c.purpose == function.as_str() && c.in_force());
         if !consented {
             return Err(ServiceError::Forbidden(format!(
                 "the card holder has not switched on {function}; they can in their health-code app"

@@ -12,7 +12,7 @@ use healthcode_store::SealedPersonalData;
 use healthcode_vault::{field_aad, open, seal, WrappedKey};
 use serde::{Deserialize, Serialize};
 
-use crate::{HealthService, ServiceError};
+use crate::{Residents, ServiceError};
 
 /// The details sealed for one person. Only what reaching them needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +51,7 @@ fn vault_error(e: healthcode_vault::VaultError) -> ServiceError {
     ServiceError::Background(format!("personal data cannot be opened: {e}"))
 }
 
-impl HealthService {
+impl Residents {
     /// The master keys in use.
     pub(crate) fn vault(&self) -> Arc<healthcode_vault::Keyring> {
         self.vault.read().unwrap_or_else(|p| p.into_inner()).clone()
@@ -70,14 +70,14 @@ impl HealthService {
         let mut after: Option<PersonId> = None;
         let mut rewrapped = 0;
         loop {
-            let page = self.store.personal_data_after(after.as_ref(), 1000).await?;
+            let page = self.resident_store.personal_data_after(after.as_ref(), 1000).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.person.clone());
             for mut record in page {
                 let wrapped = WrappedKey::from_bytes(&record.wrapped_key).map_err(vault_error)?;
                 if let Some(new) = vault.rewrap(&wrapped).map_err(vault_error)? {
                     record.wrapped_key = new.to_bytes();
-                    self.store.save_personal_data(&record).await?;
+                    self.resident_store.save_personal_data(&record).await?;
                     rewrapped += 1;
                 }
             }
@@ -94,7 +94,7 @@ impl HealthService {
         if details.name.is_none() && details.phone.is_none() {
             return Ok(());
         }
-        let (key, wrapped) = match self.store.personal_data(person).await? {
+        let (key, wrapped) = match self.resident_store.personal_data(person).await? {
             Some(stored) => {
                 let wrapped = WrappedKey::from_bytes(&stored.wrapped_key).map_err(vault_error)?;
                 (self.vault().unwrap(&wrapped).map_err(vault_error)?, wrapped)
@@ -107,15 +107,15 @@ impl HealthService {
             person: person.clone(),
             wrapped_key: wrapped.to_bytes(),
             sealed,
-            updated_at: self.now(),
+            updated_at: self.clock.now(),
         };
-        Ok(self.store.save_personal_data(&record).await?)
+        Ok(self.resident_store.save_personal_data(&record).await?)
     }
 
     /// A person's details, opened; `None` when none were given or they were destroyed.
     /// Callers record the read in the person's access log.
     pub async fn personal_details(&self, person: &PersonId) -> Result<Option<PersonalDetails>, ServiceError> {
-        let Some(stored) = self.store.personal_data(person).await? else { return Ok(None) };
+        let Some(stored) = self.resident_store.personal_data(person).await? else { return Ok(None) };
         let wrapped = WrappedKey::from_bytes(&stored.wrapped_key).map_err(vault_error)?;
         let key = self.vault().unwrap(&wrapped).map_err(vault_error)?;
         let plaintext = open(&key, &field_aad(person.as_str(), FIELD), &stored.sealed).map_err(vault_error)?;
@@ -135,10 +135,10 @@ impl HealthService {
             )
             .into());
         }
-        let removed = self.store.destroy_personal_data().await?;
+        let removed = self.resident_store.destroy_personal_data().await?;
         self.resident_keys.forget(None);
         let master_keys: Vec<String> = self.vault().ids().iter().map(ToString::to_string).collect();
-        let at = self.now();
+        let at = self.clock.now();
         let entry = Destruction {
             at: at.as_millis(),
             basis: basis.to_string(),
@@ -155,22 +155,22 @@ impl HealthService {
 /// back 14 days) with margin; the published collection rules say the same.
 pub const CHECKIN_RETENTION_DAYS: i64 = 28;
 
-impl HealthService {
+impl Residents {
     /// Applies the retention policy: deletes check-ins, and the contact lists drawn from
     /// them, older than `CHECKIN_RETENTION_DAYS`.
     /// The scheduler calls it; it does the work at most once an hour.
     pub async fn apply_retention(&self) -> Result<u64, ServiceError> {
         use std::sync::atomic::Ordering;
-        let now = self.now().as_millis();
+        let now = self.clock.now().as_millis();
         let last = self.retention_ran_at.load(Ordering::Relaxed);
         if now - last < 3_600_000 {
             return Ok(0);
         }
         self.retention_ran_at.store(now, Ordering::Relaxed);
-        let before = self.now().saturating_sub(healthcode_domain::Duration::days(CHECKIN_RETENTION_DAYS));
-        let deleted = self.store.delete_checkins_before(before).await?;
+        let before = self.clock.now().saturating_sub(healthcode_domain::Duration::days(CHECKIN_RETENTION_DAYS));
+        let deleted = self.door_store.delete_checkins_before(before).await?;
         // Contact lists are drawn from check-ins: they go when their check-ins would.
-        let traces = self.store.delete_documents_before(crate::tracing_contacts::TRACE_KIND, before).await?;
+        let traces = self.governance_store.delete_documents_before(crate::tracing_contacts::TRACE_KIND, before).await?;
         if deleted + traces > 0 {
             tracing::info!(deleted, traces, "check-ins and contact lists past their retention deleted");
         }

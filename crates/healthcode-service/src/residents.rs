@@ -8,7 +8,15 @@ use healthcode_store::{Access, Account, NewAccess, PersonRecord, ProxyLink, Resi
 use serde::Serialize;
 
 use crate::secrets::{key_hash, new_key};
-use crate::{HealthService, Registration, ServiceError};
+use std::sync::{Arc, RwLock};
+
+use healthcode_domain::{AreaCode, PersonKind};
+use healthcode_store::{DoorStore, EvidenceStore, GovernanceStore, PersonProfile, ResidentStore};
+
+use crate::accesses::Accesses;
+use crate::documents::Documents;
+use crate::tokens::SigningKeys;
+use crate::{Accounts, Clock, Codes, Pseudonymiser, Registration, ServiceError, TransparencyLog};
 
 /// The prefix of a resident's key; staff keys are `hcs_` (sessions) and `hck_` (API keys).
 pub const RESIDENT_KEY_PREFIX: &str = "hcr_";
@@ -176,7 +184,111 @@ pub(crate) fn covers(account: &Account, person: &PersonRecord, region: &str) -> 
     }
 }
 
-impl HealthService {
+/// Residents and their data: registration, resident keys and claim codes, family
+/// proxies, readers' rights and the access log's reads, sealed personal details and
+/// their destruction, complaints, consents and third parties. Holds the stores of
+/// residents' data, persons (and their areas), check-ins (a person's own, and retention)
+/// and documents (retention), the clock, the pseudonymiser, documents, the log, the
+/// evaluator (a registration computes the code; a complaint shows it), accounts (a third
+/// party gets one), the access log, the key ring, the vault and the resident key cache.
+pub struct Residents {
+    pub(crate) resident_store: Arc<dyn ResidentStore>,
+    pub(crate) evidence_store: Arc<dyn EvidenceStore>,
+    pub(crate) door_store: Arc<dyn DoorStore>,
+    pub(crate) governance_store: Arc<dyn GovernanceStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) pseudonyms: Pseudonymiser,
+    pub(crate) documents: Documents,
+    pub(crate) log: Arc<TransparencyLog>,
+    pub(crate) codes: Arc<Codes>,
+    pub(crate) accounts: Arc<Accounts>,
+    pub(crate) accesses: Arc<Accesses>,
+    pub(crate) keys: Arc<SigningKeys>,
+    /// The master keys that wrap each person's data key; held outside the database.
+    pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
+    /// When retention last ran (milliseconds), so that it runs at most hourly.
+    pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
+    pub(crate) resident_keys: Arc<ResidentKeyCache>,
+}
+
+impl crate::HealthService {
+    /// Residents and their data.
+    pub fn residents(&self) -> &Residents {
+        &self.residents
+    }
+}
+
+impl Residents {
+    /// Registers a resident, or finds them if already registered; their code is computed
+    /// at once (from any evidence recorded before they registered). Only a registration
+    /// that creates the person records their name and phone: whoever knows an ID number
+    /// must not be able to rename its holder, or give a person known from a department's
+    /// list a name of their choosing.
+    pub async fn register(&self, registration: Registration) -> Result<(PersonRecord, bool), ServiceError> {
+        let id = self.pseudonyms.person_id(&registration.document);
+        let kind = registration.document.id_type().person_kind();
+        let registered = self.register_pseudonymous(id.clone(), kind, registration.residence_area).await?;
+        if registered.1 {
+            self.set_own_details(&id, registration.name, registration.phone).await?;
+        }
+        Ok(registered)
+    }
+
+    /// The person's own name and phone: sealed, and the masked name for checkpoints.
+    pub(crate) async fn set_own_details(
+        &self,
+        id: &PersonId,
+        name: Option<String>,
+        phone: Option<String>,
+    ) -> Result<(), ServiceError> {
+        let masked_name = name.as_deref().map(healthcode_domain::mask_name);
+        let details = crate::PersonalDetails { name, phone };
+        self.save_personal_details(id, &details).await?;
+        let profile = PersonProfile { code_id: self.pseudonyms.code_id(id), person: id.clone(), masked_name };
+        self.resident_store.save_profile(&profile).await?;
+        Ok(())
+    }
+
+    /// Registers persons of an import (a synthetic region, a history) without evaluating
+    /// them: their evidence, when it is ingested, queues them; call `refresh_persons` for
+    /// those who have none. Existing persons are left as they are; returns how many were new.
+    pub async fn import_persons(&self, persons: &[PersonRecord]) -> Result<u64, ServiceError> {
+        Ok(self.evidence_store.register_persons(persons).await?)
+    }
+
+    /// Registers a person under an id chosen by the caller (scenarios, synthetic data).
+    pub async fn register_pseudonymous(
+        &self,
+        id: PersonId,
+        kind: PersonKind,
+        residence_area: Option<AreaCode>,
+    ) -> Result<(PersonRecord, bool), ServiceError> {
+        let record = PersonRecord { id: id.clone(), kind, registered_at: self.clock.now(), residence_area };
+        let created = self.evidence_store.register_person(&record).await?;
+        let stored = self.evidence_store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
+        if created {
+            self.codes.refresh_persons(std::slice::from_ref(&id)).await?;
+        }
+        Ok((stored, created))
+    }
+
+    /// The person's profile, created (with their code id) if they have none yet: persons
+    /// named only in a department's list have no profile until they first need a code.
+    pub async fn profile(&self, person: &PersonId) -> Result<PersonProfile, ServiceError> {
+        if let Some(profile) = self.resident_store.profile(person).await? {
+            return Ok(profile);
+        }
+        if self.evidence_store.person(person).await?.is_none() {
+            return Err(ServiceError::UnknownPerson(person.clone()));
+        }
+        let profile =
+            PersonProfile { person: person.clone(), code_id: self.pseudonyms.code_id(person), masked_name: None };
+        self.resident_store.save_profile(&profile).await?;
+        Ok(profile)
+    }
+}
+
+impl Residents {
     /// How long resident keys are trusted from memory (`RESIDENT_KEY_CACHE_SECS` unless
     /// set; 0: always ask the store).
     pub fn set_resident_key_cache_seconds(&self, seconds: u64) {
@@ -187,9 +299,13 @@ impl HealthService {
     /// A new key for a resident, shown once.
     pub async fn issue_resident_key(&self, person: &PersonId, label: &str) -> Result<String, ServiceError> {
         let (key, hash) = new_key(RESIDENT_KEY_PREFIX);
-        let record =
-            ResidentKey { key_hash: hash, person: person.clone(), label: label.to_string(), created_at: self.now() };
-        self.store.save_resident_key(&record).await?;
+        let record = ResidentKey {
+            key_hash: hash,
+            person: person.clone(),
+            label: label.to_string(),
+            created_at: self.clock.now(),
+        };
+        self.resident_store.save_resident_key(&record).await?;
         Ok(key)
     }
 
@@ -199,7 +315,7 @@ impl HealthService {
         if let Some(person) = self.resident_keys.get(&hash) {
             return Ok(person);
         }
-        match self.store.resident_key(&hash).await? {
+        match self.resident_store.resident_key(&hash).await? {
             Some(k) => {
                 self.resident_keys.put(hash, k.person.clone());
                 Ok(k.person)
@@ -221,13 +337,14 @@ impl HealthService {
         registration: Registration,
         claim_code: Option<&str>,
     ) -> Result<(PersonRecord, Registered), ServiceError> {
-        let id = self.person_id_for(&registration.document);
+        let id = self.pseudonyms.person_id(&registration.document);
         if let Some(code) = claim_code {
             return self.claim(registration, code).await;
         }
-        if self.store.person(&id).await?.is_some() {
-            let person = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
-            let held = self.store.has_resident_key(&id).await?;
+        if self.evidence_store.person(&id).await?.is_some() {
+            let person =
+                self.evidence_store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
+            let held = self.resident_store.has_resident_key(&id).await?;
             return Ok((person, if held { Registered::AlreadyRegistered } else { Registered::ClaimRequired }));
         }
         let (person, created) = self.register(registration).await?;
@@ -246,8 +363,8 @@ impl HealthService {
     async fn give_first_key(&self, person: &PersonId, label: &str) -> Result<Option<String>, ServiceError> {
         let (key, hash) = new_key(RESIDENT_KEY_PREFIX);
         let record =
-            ResidentKey { key_hash: hash, person: person.clone(), label: label.into(), created_at: self.now() };
-        Ok(self.store.claim_resident_key(&record).await?.then_some(key))
+            ResidentKey { key_hash: hash, person: person.clone(), label: label.into(), created_at: self.clock.now() };
+        Ok(self.resident_store.claim_resident_key(&record).await?.then_some(key))
     }
 
     /// A family member who acts for a person not holding a key of their own yet gives
@@ -255,17 +372,18 @@ impl HealthService {
     /// the person's ID number gives the person their key. The proxy link stays until
     /// either side ends it.
     pub async fn issue_claim_code(&self, by: &PersonId, person: &PersonId) -> Result<ClaimCode, ServiceError> {
-        let acts_for = self.store.proxy_links(by).await?.iter().any(|l| &l.proxy == by && &l.dependant == person);
+        let acts_for =
+            self.resident_store.proxy_links(by).await?.iter().any(|l| &l.proxy == by && &l.dependant == person);
         if !acts_for {
             return Err(ServiceError::Forbidden(
                 "a claim code is given by a family member who acts for the person".into(),
             ));
         }
-        if self.store.has_resident_key(person).await? {
+        if self.resident_store.has_resident_key(person).await? {
             return Err(ServiceError::Conflict("this person holds a key of their own already".into()));
         }
         let (code, hash) = new_key(CLAIM_CODE_PREFIX);
-        let now = self.now();
+        let now = self.clock.now();
         let stored = StoredClaimCode {
             person: person.clone(),
             issued_by: by.clone(),
@@ -279,7 +397,7 @@ impl HealthService {
     /// Registration with a claim code: the person's key, if the code was given for the
     /// person of this ID number, is unused and unexpired, and they hold no key yet.
     async fn claim(&self, registration: Registration, code: &str) -> Result<(PersonRecord, Registered), ServiceError> {
-        let id = self.person_id_for(&registration.document);
+        let id = self.pseudonyms.person_id(&registration.document);
         let invalid = || {
             ServiceError::Forbidden(
                 "this claim code is not valid for this ID number (unknown, used or expired); ask the family member \
@@ -289,18 +407,18 @@ impl HealthService {
         };
         let hash = key_hash(code.trim());
         let mut stored: StoredClaimCode = self.documents.load(CLAIM_CODE_KIND, &hash).await?.ok_or_else(invalid)?;
-        if stored.person != id || stored.used_at.is_some() || stored.expires_at <= self.now() {
+        if stored.person != id || stored.used_at.is_some() || stored.expires_at <= self.clock.now() {
             return Err(invalid());
         }
-        let mut person = self.store.person(&id).await?.ok_or_else(invalid)?;
+        let mut person = self.evidence_store.person(&id).await?.ok_or_else(invalid)?;
         let Some(key) = self.give_first_key(&id, "claim code").await? else {
             return Ok((person, Registered::AlreadyRegistered));
         };
-        stored.used_at = Some(self.now());
-        self.documents.save(CLAIM_CODE_KIND, &hash, self.now(), &stored).await?;
+        stored.used_at = Some(self.clock.now());
+        self.documents.save(CLAIM_CODE_KIND, &hash, self.clock.now(), &stored).await?;
         // The person themself: their area (if none was recorded) and their own details.
         if let (None, Some(area)) = (&person.residence_area, &registration.residence_area) {
-            if self.store.fill_residence_area(&id, area).await? {
+            if self.evidence_store.fill_residence_area(&id, area).await? {
                 person.residence_area = Some(area.clone());
             }
         }
@@ -320,26 +438,27 @@ impl HealthService {
         document: &IdDocument,
         residence_area: Option<healthcode_domain::AreaCode>,
     ) -> Result<(PersonRecord, String), ServiceError> {
-        let id = self.person_id_for(document);
-        let mut person = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
-        if !covers(office, &person, self.key_ring().region()) {
+        let id = self.pseudonyms.person_id(document);
+        let mut person =
+            self.evidence_store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
+        if !covers(office, &person, self.keys.ring().region()) {
             return Err(ServiceError::Forbidden(
                 "this person lives outside your jurisdiction; their own district's office replaces their key".into(),
             ));
         }
         if let (None, Some(area)) = (&person.residence_area, residence_area) {
             let with_area = PersonRecord { residence_area: Some(area.clone()), ..person.clone() };
-            if !covers(office, &with_area, self.key_ring().region()) {
+            if !covers(office, &with_area, self.keys.ring().region()) {
                 return Err(ServiceError::Forbidden(format!(
                     "{} is outside your jurisdiction; the person's own district's office records it",
                     area.as_str()
                 )));
             }
-            if self.store.fill_residence_area(&id, &area).await? {
+            if self.evidence_store.fill_residence_area(&id, &area).await? {
                 person.residence_area = Some(area);
             }
         }
-        self.store.delete_resident_keys(&id).await?;
+        self.resident_store.delete_resident_keys(&id).await?;
         self.resident_keys.forget(Some(&id));
         let key = self.issue_resident_key(&id, &format!("counter:{}", office.username)).await?;
         self.accesses
@@ -359,7 +478,7 @@ impl HealthService {
             return Ok(Reader::Person(caller));
         }
         let acts_for =
-            self.store.proxy_links(&caller).await?.iter().any(|l| l.proxy == caller && &l.dependant == person);
+            self.resident_store.proxy_links(&caller).await?.iter().any(|l| l.proxy == caller && &l.dependant == person);
         if acts_for {
             Ok(Reader::Proxy(caller))
         } else {
@@ -376,8 +495,9 @@ impl HealthService {
         purpose: Option<&str>,
     ) -> Result<Reader, ServiceError> {
         let purpose = check_purpose(purpose)?;
-        let record = self.store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
-        if !covers(&account, &record, self.key_ring().region()) {
+        let record =
+            self.evidence_store.person(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
+        if !covers(&account, &record, self.keys.ring().region()) {
             return Err(ServiceError::Forbidden("this person lives outside your jurisdiction".into()));
         }
         Ok(Reader::Staff { account, purpose })
@@ -387,11 +507,11 @@ impl HealthService {
     /// gates that checked their code (from their check-ins of the past 28 days).
     pub async fn accesses(&self, person: &PersonId) -> Result<Vec<NewAccess>, ServiceError> {
         let mut list: Vec<NewAccess> =
-            self.store.accesses(person, 500).await?.into_iter().map(|Access { access, .. }| access).collect();
-        let now = self.now();
+            self.resident_store.accesses(person, 500).await?.into_iter().map(|Access { access, .. }| access).collect();
+        let now = self.clock.now();
         let from = now.saturating_sub(healthcode_domain::Duration::days(28));
         let checkins =
-            self.store.checkins_of_person(person, from, Timestamp::from_millis(now.as_millis() + 1), 500).await?;
+            self.door_store.checkins_of_person(person, from, Timestamp::from_millis(now.as_millis() + 1), 500).await?;
         for c in checkins.into_iter().map(|c| c.checkin) {
             let actor = match &c.device {
                 Some(device) => format!("venue:{}/device:{device}", c.venue),
@@ -411,7 +531,7 @@ impl HealthService {
     }
 
     pub async fn family(&self, person: &PersonId) -> Result<Family, ServiceError> {
-        let links = self.store.proxy_links(person).await?;
+        let links = self.resident_store.proxy_links(person).await?;
         let (dependants, proxies) = links.into_iter().partition(|l| &l.proxy == person);
         Ok(Family { dependants, proxies })
     }
@@ -427,7 +547,7 @@ impl HealthService {
         dependant_key: Option<&str>,
     ) -> Result<(PersonRecord, bool), ServiceError> {
         let relation = check_relation(relation)?;
-        let dependant = self.person_id_for(&registration.document);
+        let dependant = self.pseudonyms.person_id(&registration.document);
         if &dependant == proxy {
             return Err(ValidationError::field("id_number", "you cannot act for yourself").into());
         }
@@ -437,7 +557,7 @@ impl HealthService {
                 "you already act for {MAX_DEPENDANTS} persons, the most one resident may; end one first"
             )));
         }
-        let existing = self.store.person(&dependant).await?;
+        let existing = self.evidence_store.person(&dependant).await?;
         if existing.is_some() {
             let agreed = match dependant_key {
                 Some(key) => self.resident(key).await.ok().as_ref() == Some(&dependant),
@@ -460,8 +580,9 @@ impl HealthService {
             Some(record) => (record, false),
             None => self.register(registration).await?,
         };
-        let link = ProxyLink { proxy: proxy.clone(), dependant: dependant.clone(), relation, created_at: self.now() };
-        self.store.save_proxy(&link).await?;
+        let link =
+            ProxyLink { proxy: proxy.clone(), dependant: dependant.clone(), relation, created_at: self.clock.now() };
+        self.resident_store.save_proxy(&link).await?;
         Ok((record, created))
     }
 
@@ -470,7 +591,7 @@ impl HealthService {
         if by != proxy && by != dependant {
             return Err(ServiceError::Forbidden("only the proxy or the person they act for can end it".into()));
         }
-        if !self.store.end_proxy(proxy, dependant).await? {
+        if !self.resident_store.end_proxy(proxy, dependant).await? {
             return Err(ServiceError::Conflict("there is no such proxy link".into()));
         }
         Ok(())

@@ -1,8 +1,8 @@
 use std::sync::{Arc, RwLock};
 
-use healthcode_domain::{AreaCode, IdDocument, PersonId, PersonKind, Timestamp};
+use healthcode_domain::{AreaCode, IdDocument, PersonId, Timestamp};
 use healthcode_rules::RuleSet;
-use healthcode_store::{PersonProfile, PersonRecord, Store};
+use healthcode_store::Store;
 
 use crate::{Clock, Pseudonymiser, ServiceError};
 
@@ -23,16 +23,13 @@ pub struct HealthService {
     pub(crate) documents: crate::documents::Documents,
     pub(crate) forwarded: crate::tokens::ForwardedScans,
     pub(crate) venues: crate::Venues,
-    pub(crate) accounts: crate::Accounts,
+    pub(crate) accounts: Arc<crate::Accounts>,
     pub(crate) governance: crate::Governance,
     pub(crate) accesses: Arc<crate::accesses::Accesses>,
     pub(crate) alarms: Arc<crate::Alarms>,
-    /// The master keys that wrap each person's data key; held outside the database.
-    pub(crate) vault: RwLock<Arc<healthcode_vault::Keyring>>,
-    /// When retention last ran (milliseconds), so that it runs at most hourly.
-    pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
     pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
-    pub(crate) resident_keys: crate::residents::ResidentKeyCache,
+    pub(crate) resident_keys: Arc<crate::residents::ResidentKeyCache>,
+    pub(crate) residents: Arc<crate::Residents>,
     pub(crate) evidence: Arc<crate::Evidence>,
 }
 
@@ -103,7 +100,7 @@ impl HealthService {
         );
         let signing = Arc::new(crate::tokens::SigningKeys::new(keys.signing));
         let documents = crate::documents::Documents::new(store.clone());
-        let accounts = crate::Accounts::new(store.clone(), documents.clone(), log.clone(), clock.clone());
+        let accounts = Arc::new(crate::Accounts::new(store.clone(), documents.clone(), log.clone(), clock.clone()));
         let alarms = Arc::new(crate::Alarms::new(store.clone(), store.clone(), log.clone(), clock.clone()));
         let codes = Arc::new(
             crate::Codes::open(store.clone(), store.clone(), clock.clone(), log.clone(), alarms.clone(), rules).await?,
@@ -139,6 +136,24 @@ impl HealthService {
             keys: signing.clone(),
             pseudonyms: pseudonyms.clone(),
         };
+        let resident_keys: Arc<crate::residents::ResidentKeyCache> = Arc::default();
+        let residents = Arc::new(crate::Residents {
+            resident_store: store.clone(),
+            evidence_store: store.clone(),
+            door_store: store.clone(),
+            governance_store: store.clone(),
+            clock: clock.clone(),
+            pseudonyms: pseudonyms.clone(),
+            documents: documents.clone(),
+            log: log.clone(),
+            codes: codes.clone(),
+            accounts: accounts.clone(),
+            accesses: accesses.clone(),
+            keys: signing.clone(),
+            vault: RwLock::new(Arc::new(keys.vault)),
+            retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
+            resident_keys: resident_keys.clone(),
+        });
         let service = HealthService {
             governance,
             accesses,
@@ -151,10 +166,9 @@ impl HealthService {
             pseudonyms,
             log,
             forwarded: Default::default(),
-            vault: RwLock::new(Arc::new(keys.vault)),
-            retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             verify_batcher: Default::default(),
-            resident_keys: Default::default(),
+            resident_keys,
+            residents,
             evidence,
             keys: signing,
             codes,
@@ -168,58 +182,5 @@ impl HealthService {
 
     pub fn person_id_for(&self, document: &IdDocument) -> PersonId {
         self.pseudonyms.person_id(document)
-    }
-
-    /// Registers a resident, or finds them if already registered; their code is computed
-    /// at once (from any evidence recorded before they registered). Only a registration
-    /// that creates the person records their name and phone: whoever knows an ID number
-    /// must not be able to rename its holder, or give a person known from a department's
-    /// list a name of their choosing.
-    pub async fn register(&self, registration: Registration) -> Result<(PersonRecord, bool), ServiceError> {
-        let id = self.person_id_for(&registration.document);
-        let kind = registration.document.id_type().person_kind();
-        let registered = self.register_pseudonymous(id.clone(), kind, registration.residence_area).await?;
-        if registered.1 {
-            self.set_own_details(&id, registration.name, registration.phone).await?;
-        }
-        Ok(registered)
-    }
-
-    /// The person's own name and phone: sealed, and the masked name for checkpoints.
-    pub(crate) async fn set_own_details(
-        &self,
-        id: &PersonId,
-        name: Option<String>,
-        phone: Option<String>,
-    ) -> Result<(), ServiceError> {
-        let masked_name = name.as_deref().map(healthcode_domain::mask_name);
-        let details = crate::PersonalDetails { name, phone };
-        self.save_personal_details(id, &details).await?;
-        let profile = PersonProfile { code_id: self.code_id_for(id), person: id.clone(), masked_name };
-        self.store.save_profile(&profile).await?;
-        Ok(())
-    }
-
-    /// Registers persons of an import (a synthetic region, a history) without evaluating
-    /// them: their evidence, when it is ingested, queues them; call `refresh_persons` for
-    /// those who have none. Existing persons are left as they are; returns how many were new.
-    pub async fn import_persons(&self, persons: &[PersonRecord]) -> Result<u64, ServiceError> {
-        Ok(self.store.register_persons(persons).await?)
-    }
-
-    /// Registers a person under an id chosen by the caller (scenarios, synthetic data).
-    pub async fn register_pseudonymous(
-        &self,
-        id: PersonId,
-        kind: PersonKind,
-        residence_area: Option<AreaCode>,
-    ) -> Result<(PersonRecord, bool), ServiceError> {
-        let record = PersonRecord { id: id.clone(), kind, registered_at: self.clock.now(), residence_area };
-        let created = self.store.register_person(&record).await?;
-        let stored = self.store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
-        if created {
-            self.codes.refresh_persons(std::slice::from_ref(&id)).await?;
-        }
-        Ok((stored, created))
     }
 }

@@ -153,7 +153,7 @@ impl HealthService {
             }
         }
         // Someone else's key: a proxy's, or refused.
-        let reader = self.reader_for_resident(key, person).await?;
+        let reader = self.residents.reader_for_resident(key, person).await?;
         self.accesses.record(person, &reader, "code").await?;
         self.issue_code_token(person).await
     }
@@ -210,7 +210,7 @@ impl HealthService {
         };
         let profile = match card.profile {
             Some(profile) => profile,
-            None => self.profile(person).await?,
+            None => self.residents.profile(person).await?,
         };
         Ok((code, kind, profile))
     }

@@ -34,7 +34,7 @@ async fn an_interrupted_designation_is_applied_at_start() {
     let person = PersonId::parse("p1").unwrap();
     {
         let service = open().await;
-        service.register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
+        service.residents().register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
         let stay = r#"{"id":"s1","person_id":"p1","type":"stay","area":"330106","from":"2020-05-30T08:00:00+08:00","to":"2020-05-31T08:00:00+08:00"}"#;
         service.evidence().ingest(&[stay.to_string()], AtPolicy::Supplied, "test").await.unwrap();
     }

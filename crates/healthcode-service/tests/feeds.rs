@@ -30,7 +30,7 @@ async fn service() -> (Arc<HealthService>, Arc<dyn Store>) {
 
 async fn persons(service: &HealthService, n: usize) {
     for i in 0..n {
-        service.register_pseudonymous(pid(i), PersonKind::Domestic, None).await.unwrap();
+        service.residents().register_pseudonymous(pid(i), PersonKind::Domestic, None).await.unwrap();
     }
 }
 

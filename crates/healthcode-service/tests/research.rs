@@ -32,6 +32,7 @@ async fn no_cell_below_the_threshold_is_released_and_the_budget_runs_out() {
         for i in 0..n {
             let person = format!("p{area}x{i}");
             service
+                .residents()
                 .register_pseudonymous(
                     PersonId::parse(&person).unwrap(),
                     PersonKind::Domestic,

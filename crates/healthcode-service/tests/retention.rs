@@ -26,7 +26,7 @@ async fn check_ins_older_than_the_retention_period_are_deleted() {
     .await
     .unwrap();
     let person = PersonId::parse("p1").unwrap();
-    service.register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
+    service.residents().register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
     let venue = VenueRecord {
         id: "v1".into(),
         name: "market".into(),
@@ -53,10 +53,10 @@ async fn check_ins_older_than_the_retention_period_are_deleted() {
     store.put_document("trace", "old", Timestamp::from_millis(now.as_millis() - 40 * day), "{}").await.unwrap();
     store.put_document("trace", "recent", Timestamp::from_millis(now.as_millis() - day), "{}").await.unwrap();
 
-    assert_eq!(service.apply_retention().await.unwrap(), 2, "one check-in and one contact list");
+    assert_eq!(service.residents().apply_retention().await.unwrap(), 2, "one check-in and one contact list");
     let kept = store.checkins_of_person(&person, Timestamp::from_millis(0), now, 10).await.unwrap();
     assert_eq!(kept.len(), 2);
     assert!(store.document("trace", "old").await.unwrap().is_none());
     assert!(store.document("trace", "recent").await.unwrap().is_some());
-    assert_eq!(service.apply_retention().await.unwrap(), 0, "at most once an hour");
+    assert_eq!(service.residents().apply_retention().await.unwrap(), 0, "at most once an hour");
 }

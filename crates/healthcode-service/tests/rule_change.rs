@@ -49,7 +49,7 @@ async fn a_rule_set_change_reevaluates_codes_in_process_and_after_restart() {
     {
         let store = Arc::new(SqliteStore::open(&path).unwrap());
         let service = open(store.clone(), &clock, RuleSet::reference()).await;
-        service.register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
+        service.residents().register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
         service.evidence().ingest(&[entry.to_string()], AtPolicy::Supplied, "test").await.unwrap();
         clock.set(t("2020-06-10T08:00:00+08:00"));
         service.codes().run_due().await.unwrap();

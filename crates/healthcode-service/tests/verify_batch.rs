@@ -24,7 +24,7 @@ async fn batched_verification_answers_as_one_by_one() {
     let mut tokens = Vec::new();
     for i in 0..40 {
         let person = PersonId::parse(&format!("p{i}")).unwrap();
-        service.register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
+        service.residents().register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
         tokens.push(service.issue_code_token(&person).await.unwrap().token);
     }
     // A token whose signature no longer matches (one character of its text changed keeps

@@ -93,7 +93,7 @@ pub async fn load(service: &HealthService, config: &RegionConfig) -> anyhow::Res
                     registered_at: *registered_at,
                     residence_area: Some(residence_area.clone()),
                 };
-                service.import_persons(std::slice::from_ref(&person)).await?;
+                service.residents().import_persons(std::slice::from_ref(&person)).await?;
                 ids.push(id.clone());
                 persons += 1;
             }

@@ -47,7 +47,7 @@ pub async fn run(args: DestroyArgs) -> anyhow::Result<i32> {
     }
     let store = args.store.open().await?;
     let service = args.keys.open_service(store, healthcode_rules::RuleSet::reference()).await?;
-    let report = service.destroy_personal_data(&args.basis).await?;
+    let report = service.residents().destroy_personal_data(&args.basis).await?;
     let json = serde_json::to_string_pretty(&report)?;
     std::fs::write(&args.report, format!("{json}\n"))
         .with_context(|| format!("cannot write the report {}", args.report.display()))?;

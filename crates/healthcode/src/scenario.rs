@@ -144,7 +144,7 @@ async fn run_one(s: &Scenario, rules: &RuleSet, as_json: bool, outcome: &mut Out
         HealthService::open(store, Arc::new(clock.clone()), Pseudonymiser::new(b"scenario".to_vec()), rules.clone())
             .await?;
     let person = PersonId::parse("scenario-person")?;
-    service.register_pseudonymous(person.clone(), s.kind, None).await?;
+    service.residents().register_pseudonymous(person.clone(), s.kind, None).await?;
 
     for (i, event) in s.events.iter().enumerate() {
         let mut row = event.clone();

@@ -157,7 +157,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rules = crate::load_rules(args.rules.as_ref())?;
     let store = args.store.open().await?;
     let service = Arc::new(args.keys.open_service(store, rules).await?);
-    service.set_resident_key_cache_seconds(args.resident_key_cache_seconds);
+    service.residents().set_resident_key_cache_seconds(args.resident_key_cache_seconds);
     let key_watch = watch_key_file(args.keys.signing_keys_file.clone(), "signing keys", {
         let service = service.clone();
         move |text| {
@@ -168,7 +168,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let vault_watch = watch_key_file(args.keys.vault_key_file.clone(), "vault master keys", {
         let service = service.clone();
         move |text| {
-            service.set_vault(vault_ring(text)?);
+            service.residents().set_vault(vault_ring(text)?);
             Ok(())
         }
     });

@@ -57,7 +57,7 @@ pub async fn run(command: VaultCommand) -> anyhow::Result<i32> {
     println!("done");
     let store = args.store.open().await?;
     let service = args.keys.open_service(store, healthcode_rules::RuleSet::reference()).await?;
-    let rewrapped = service.rewrap_data_keys().await?;
+    let rewrapped = service.residents().rewrap_data_keys().await?;
     println!("rewrapped {rewrapped} data key(s) under {id}");
     Ok(0)
 }

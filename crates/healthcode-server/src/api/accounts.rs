@@ -37,8 +37,8 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
 pub(crate) async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let key = bearer(&headers, "resident key, session or API key")?;
     if key.starts_with(healthcode_service::RESIDENT_KEY_PREFIX) {
-        let person = state.service.resident(key).await?;
-        let family = state.service.family(&person).await?;
+        let person = state.service.residents().resident(key).await?;
+        let family = state.service.residents().family(&person).await?;
         return Ok(Json(json!({ "resident": { "person_id": person, "family": family } })));
     }
     let account = state.service.accounts().authenticate(key).await?;

@@ -34,10 +34,10 @@ pub(crate) async fn reader(
 ) -> Result<Reader, ApiError> {
     let key = bearer(headers, "resident key")?;
     let reader = if key.starts_with(RESIDENT_KEY_PREFIX) {
-        state.service.reader_for_resident(key, person).await?
+        state.service.residents().reader_for_resident(key, person).await?
     } else {
         let account = allow(state, headers, Action::ReadPersonData).await?;
-        state.service.reader_for_staff(account, person, query.get("purpose")).await?
+        state.service.residents().reader_for_staff(account, person, query.get("purpose")).await?
     };
     let what = match wanted {
         Wanted::Data(what) => what,

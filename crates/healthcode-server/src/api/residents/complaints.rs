@@ -39,7 +39,7 @@ pub(crate) async fn file_complaint(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("complaints")).await?;
     let body: ComplaintBody = json_object(&body, r#"{"subject": "colour"|"evidence"|"decision"|"other", "text": …}"#)?;
-    let complaint = state.service.file_complaint(&person, &by, &body.subject, &body.text).await?;
+    let complaint = state.service.residents().file_complaint(&person, &by, &body.subject, &body.text).await?;
     Ok((StatusCode::CREATED, Json(json!({ "complaint": complaint }))))
 }
 
@@ -51,7 +51,7 @@ pub(crate) async fn complaints_of(
     query: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::Data("complaints")).await?;
-    Ok(Json(json!({ "complaints": state.service.complaints_of(&person).await? })))
+    Ok(Json(json!({ "complaints": state.service.residents().complaints_of(&person).await? })))
 }
 
 /// The complaints within the caller's jurisdiction (`?status=open` for the open ones).
@@ -65,7 +65,7 @@ pub(crate) async fn complaint_queue(
         Some("open") => true,
         Some(_) => return Err(ApiError::InvalidInput(ValidationError::field("status", "`status` is open or all"))),
     };
-    Ok(Json(json!({ "complaints": state.service.complaint_queue(&account, open_only).await? })))
+    Ok(Json(json!({ "complaints": state.service.residents().complaint_queue(&account, open_only).await? })))
 }
 
 #[derive(Deserialize)]
@@ -82,6 +82,6 @@ pub(crate) async fn answer_complaint(
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let body: AnswerBody = json_object(&body, r#"{"status": "upheld"|"dismissed"|"referred", "text": …}"#)?;
-    let complaint = state.service.answer_complaint(&handler, &id, &body.status, &body.text).await?;
+    let complaint = state.service.residents().answer_complaint(&handler, &id, &body.status, &body.text).await?;
     Ok(Json(json!({ "complaint": complaint })))
 }

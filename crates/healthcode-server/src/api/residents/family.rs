@@ -23,7 +23,7 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// The resident a resident key belongs to.
 async fn resident(state: &AppState, headers: &HeaderMap) -> Result<PersonId, ApiError> {
-    Ok(state.service.resident(bearer(headers, "resident key")?).await?)
+    Ok(state.service.residents().resident(bearer(headers, "resident key")?).await?)
 }
 
 /// Starts acting for a family member: registers them if they are new (an elderly parent
@@ -38,7 +38,8 @@ pub(crate) async fn add_dependant(
     let relation =
         text_in(&object, "relation")?.ok_or_else(|| ApiError::InvalidInput(ValidationError::missing("relation")))?;
     let dependant_key = text_in(&object, "dependant_key")?;
-    let (person, created) = state.service.add_dependant(&proxy, registration, relation, dependant_key).await?;
+    let (person, created) =
+        state.service.residents().add_dependant(&proxy, registration, relation, dependant_key).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(json!({"person_id": person.id, "created": created, "relation": relation.trim()}))))
 }
@@ -52,7 +53,7 @@ pub(crate) async fn end_proxy(
 ) -> Result<StatusCode, ApiError> {
     let caller = resident(&state, &headers).await?;
     let proxy = PersonId::parse(&proxy).map_err(ApiError::InvalidInput)?;
-    state.service.end_proxy(&caller, &proxy, &dependant).await?;
+    state.service.residents().end_proxy(&caller, &proxy, &dependant).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -64,7 +65,7 @@ pub(crate) async fn claim_code(
     PersonInPath(person): PersonInPath,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let proxy = resident(&state, &headers).await?;
-    let code = state.service.issue_claim_code(&proxy, &person).await?;
+    let code = state.service.residents().issue_claim_code(&proxy, &person).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "person_id": person, "claim_code": code.claim_code, "expires_at": code.expires_at })),

@@ -128,7 +128,7 @@ pub(crate) async fn register(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (registration, object) = registration_in(&body, &["claim_code"])?;
     let claim_code = text_in(&object, "claim_code")?;
-    let (person, registered) = state.service.register_resident(registration, claim_code).await?;
+    let (person, registered) = state.service.residents().register_resident(registration, claim_code).await?;
     let created = matches!(registered, Registered::Created { .. });
     let mut answer = json!({
         "person_id": person.id,
@@ -189,6 +189,6 @@ pub(crate) async fn replace_key(
         .residence_area
         .map(|a| AreaCode::parse(&a).map_err(|m| ApiError::InvalidInput(ValidationError::field("residence_area", m))))
         .transpose()?;
-    let (person, key) = state.service.replace_resident_key(&office, &document, area).await?;
+    let (person, key) = state.service.residents().replace_resident_key(&office, &document, area).await?;
     Ok(Json(json!({ "person_id": person.id, "residence_area": person.residence_area, "resident_key": key })))
 }

@@ -31,7 +31,7 @@ pub(crate) async fn accesses(
     query: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::OwnOnly("access log")).await?;
-    Ok(Json(json!({ "accesses": state.service.accesses(&person).await? })))
+    Ok(Json(json!({ "accesses": state.service.residents().accesses(&person).await? })))
 }
 
 /// A person's sealed details (full name, phone), opened: for the person, their proxies,
@@ -43,7 +43,7 @@ pub(crate) async fn details(
     query: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::Data("contact details")).await?;
-    let details = state.service.personal_details(&person).await?.unwrap_or_default();
+    let details = state.service.residents().personal_details(&person).await?.unwrap_or_default();
     Ok(Json(json!({ "person_id": person, "details": details })))
 }
 
@@ -55,7 +55,7 @@ pub(crate) async fn consents(
 ) -> Result<Json<Value>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::OwnOnly("consents")).await?;
     let functions: Vec<&str> = ExtendedFunction::ALL.iter().map(|f| f.as_str()).collect();
-    Ok(Json(json!({ "consents": state.service.consents(&person).await?, "functions": functions })))
+    Ok(Json(json!({ "consents": state.service.residents().consents(&person).await?, "functions": functions })))
 }
 
 #[derive(Deserialize)]
@@ -74,6 +74,6 @@ pub(crate) async fn set_consent(
 ) -> Result<Json<Value>, ApiError> {
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("consents")).await?;
     let body: ConsentBody = json_object(&body, r#"{"function": "transport_card"|…, "granted": true|false}"#)?;
-    let consent = state.service.set_consent(&person, &by, function(&body.function)?, body.granted).await?;
+    let consent = state.service.residents().set_consent(&person, &by, function(&body.function)?, body.granted).await?;
     Ok(Json(json!({ "consent": consent })))
 }

@@ -51,7 +51,7 @@ pub(crate) async fn register(
         agreement: body.agreement,
         expires_at: Timestamp::parse_field("expires_at", &body.expires_at).map_err(ApiError::InvalidInput)?,
     };
-    let (registration, key) = state.service.register_third_party(&by, new).await?;
+    let (registration, key) = state.service.residents().register_third_party(&by, new).await?;
     Ok((StatusCode::CREATED, Json(json!({ "third_party": registration, "api_key": key }))))
 }
 
@@ -59,7 +59,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     _: Actor<may::ReadThirdParties>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "third_parties": state.service.third_parties().await? })))
+    Ok(Json(json!({ "third_parties": state.service.residents().third_parties().await? })))
 }
 
 pub(crate) async fn revoke(
@@ -67,7 +67,7 @@ pub(crate) async fn revoke(
     by: Actor<may::ManageThirdParties>,
     IdInPath(username): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "third_party": state.service.revoke_third_party(&by, &username).await? })))
+    Ok(Json(json!({ "third_party": state.service.residents().revoke_third_party(&by, &username).await? })))
 }
 
 #[derive(Deserialize)]
@@ -84,7 +84,7 @@ pub(crate) async fn check(
 ) -> Result<Json<Value>, ApiError> {
     let body: CheckBody = json_object(&body, r#"{"id_type": "resident_id", "id_number": …}"#)?;
     let document = IdDocument::parse(&body.id_type, &body.id_number).map_err(ApiError::InvalidInput)?;
-    match state.service.third_party_check(&account, &document).await {
+    match state.service.residents().third_party_check(&account, &document).await {
         Ok(answer) => Ok(Json(json!(answer))),
         // The pseudonym is not for outside systems: say only that no one is registered.
         Err(healthcode_service::ServiceError::UnknownPerson(_)) => {

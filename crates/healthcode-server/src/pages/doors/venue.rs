@@ -293,7 +293,7 @@ pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Pos
     // Only the person, or someone who acts for them, checks them in: a check-in is
     // evidence for contact tracing and must not be forged for others.
     let key = ui.cookie(crate::pages::residents::signin::RESIDENT_COOKIE).unwrap_or_default().to_string();
-    match state.service.reader_for_resident(&key, &person).await {
+    match state.service.residents().reader_for_resident(&key, &person).await {
         Ok(reader) => {
             if let Err(e) = state.service.record_access(&person, &reader, "check-in").await {
                 return ui.internal("recording an access", e);

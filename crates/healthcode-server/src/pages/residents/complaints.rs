@@ -32,7 +32,7 @@ async fn queue_page(
     status: StatusCode,
     problem: Option<Markup>,
 ) -> Response {
-    let list = match state.service.complaint_queue(account, !all).await {
+    let list = match state.service.residents().complaint_queue(account, !all).await {
         Ok(list) => list,
         Err(e) => return ui.internal("listing complaints", e),
     };
@@ -97,7 +97,7 @@ pub(crate) async fn answer(
     Posted { ui, form }: Posted,
 ) -> Response {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
-    let result = state.service.answer_complaint(&account, &id, field("status"), field("text")).await;
+    let result = state.service.residents().answer_complaint(&account, &id, field("status"), field("text")).await;
     let (state, account) = (&state, &account);
     redirect_or_refuse(
         ui,

@@ -30,7 +30,7 @@ fn relation_name<'a>(ui: &Ui, relation: &'a str) -> &'a str {
 
 /// The family section of the resident's own code page.
 pub(crate) async fn section(ui: &Ui, state: &AppState, me: &PersonId) -> Result<Markup, Response> {
-    let family = state.service.family(me).await.map_err(|e| ui.internal("reading a family", e))?;
+    let family = state.service.residents().family(me).await.map_err(|e| ui.internal("reading a family", e))?;
     let mut out = html!(
         "<section aria-labelledby=\"family-title\"><h2 id=\"family-title\">{title}</h2>",
         title = ui.t("家人代管", "Family members I act for")
@@ -144,7 +144,7 @@ pub(crate) async fn add(
     };
     let registration = Registration { document, residence_area, name, phone: None };
     let relation = field("relation").unwrap_or("");
-    match state.service.add_dependant(&me, registration, relation, field("dependant_key")).await {
+    match state.service.residents().add_dependant(&me, registration, relation, field("dependant_key")).await {
         Ok((person, _)) => see_other(&format!("/persons/{}", person.id)),
         Err(e) => refused(&ui, e),
     }
@@ -159,7 +159,7 @@ pub(crate) async fn end(
     let (Some(proxy), Some(dependant)) = (person("proxy"), person("dependant")) else {
         return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
     };
-    match state.service.end_proxy(&me, &proxy, &dependant).await {
+    match state.service.residents().end_proxy(&me, &proxy, &dependant).await {
         Ok(()) => see_other(&format!("/persons/{me}")),
         Err(e) => refused(&ui, e),
     }
@@ -175,7 +175,7 @@ pub(crate) async fn claim_code(
     let Some(dependant) = form.get("dependant").and_then(|p| PersonId::parse(p).ok()) else {
         return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
     };
-    match state.service.issue_claim_code(&me, &dependant).await {
+    match state.service.residents().issue_claim_code(&me, &dependant).await {
         Ok(code) => {
             let body = html!(
                 "<h1>{title}</h1><p>{intro}</p><p><code id=\"claim-code\">{code}</code></p><p class=\"muted\">{until} {expires}</p><p><a href=\"/persons/{me}\">{back}</a></p>",

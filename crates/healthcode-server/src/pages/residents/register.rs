@@ -139,7 +139,7 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
         Err(_) => return refuse(ui, "手机号应为 1 开头的 11 位数字", "A mobile number is 11 digits starting with 1"),
     };
     let registration = Registration { document, residence_area, name, phone };
-    match state.service.register_resident(registration, field("claim_code")).await {
+    match state.service.residents().register_resident(registration, field("claim_code")).await {
         Ok((person, registered)) => match registered {
             Registered::Created { key } | Registered::Claimed { key } => {
                 see_other_with_key(&format!("/persons/{}?welcome=1", person.id), Some(&key))

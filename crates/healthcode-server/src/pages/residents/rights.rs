@@ -21,7 +21,7 @@ pub(crate) async fn accesses(
     PersonPage(id): PersonPage,
 ) -> Result<Response, Response> {
     reader_of(&ui, &state, &id, "access log").await?;
-    let list = state.service.accesses(&id).await.map_err(|e| ui.internal("reading an access log", e))?;
+    let list = state.service.residents().accesses(&id).await.map_err(|e| ui.internal("reading an access log", e))?;
     let mut body = html!(
         "<h1>{title}</h1><p>{intro}</p>",
         title = ui.t("谁查看了我的信息", "Who accessed my data"),
@@ -99,7 +99,7 @@ async fn complaints_page(
     status: StatusCode,
     problem: Option<String>,
 ) -> Response {
-    let list = match state.service.complaints_of(id).await {
+    let list = match state.service.residents().complaints_of(id).await {
         Ok(list) => list,
         Err(e) => return ui.internal("reading complaints", e),
     };
@@ -154,7 +154,7 @@ pub(crate) async fn file(
 ) -> Result<Response, Response> {
     let reader = reader_of(&ui, &state, &id, "complaints").await?;
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
-    Ok(match state.service.file_complaint(&id, &reader, field("subject"), field("text")).await {
+    Ok(match state.service.residents().file_complaint(&id, &reader, field("subject"), field("text")).await {
         Ok(_) => see_other(&format!("/persons/{id}/complaints")),
         Err(ServiceError::Invalid(v)) => {
             complaints_page(ui, &state, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(v.message)).await
@@ -175,7 +175,7 @@ fn function_words(ui: &Ui, function: ExtendedFunction) -> &'static str {
 
 /// The extended functions on the person's own page: each off until switched on here.
 pub(crate) async fn consent_section(ui: &Ui, state: &AppState, id: &PersonId) -> Result<Markup, Response> {
-    let consents = state.service.consents(id).await.map_err(|e| ui.internal("reading consents", e))?;
+    let consents = state.service.residents().consents(id).await.map_err(|e| ui.internal("reading consents", e))?;
     let mut out = html!(
         "<section aria-labelledby=\"ext-title\"><h2 id=\"ext-title\">{title}</h2><p class=\"muted\">{intro}</p><ul>",
         title = ui.t("扩展功能（自愿开通）", "Extended functions (your choice)"),
@@ -210,7 +210,7 @@ pub(crate) async fn set_consent(
         return Err(ui.error(StatusCode::BAD_REQUEST, "没有这个扩展功能", "no such extended function"));
     };
     let granted = form.get("granted").map(String::as_str) == Some("true");
-    Ok(match state.service.set_consent(&id, &reader, function, granted).await {
+    Ok(match state.service.residents().set_consent(&id, &reader, function, granted).await {
         Ok(_) => see_other(&format!("/persons/{id}")),
         Err(ServiceError::Conflict(m)) => ui.error(StatusCode::CONFLICT, &m, &m),
         Err(e) => ui.internal("changing a consent", e),

@@ -33,7 +33,7 @@ pub(crate) fn see_other_with_key(location: &str, key: Option<&str>) -> Response 
 /// The signed-in resident, if any.
 pub(crate) async fn signed_in(ui: &Ui, state: &AppState) -> Option<PersonId> {
     let key = ui.cookie(RESIDENT_COOKIE)?;
-    state.service.resident(key).await.ok()
+    state.service.residents().resident(key).await.ok()
 }
 
 /// The reader of `id`'s pages: the signed-in resident if they are the person or act for
@@ -43,7 +43,7 @@ pub(crate) async fn reader_of(ui: &Ui, state: &AppState, id: &PersonId, what: &s
     let Some(key) = ui.cookie(RESIDENT_COOKIE) else {
         return Err(see_other("/signin"));
     };
-    let reader = match state.service.reader_for_resident(key, id).await {
+    let reader = match state.service.residents().reader_for_resident(key, id).await {
         Ok(reader) => reader,
         // A key replaced at a counter: forget it and ask for the new one.
         Err(ServiceError::Unauthorised(_)) => return Err(see_other_with_key("/signin", None)),
@@ -94,7 +94,7 @@ pub(crate) async fn signin_form(ui: Ui) -> Response {
 
 pub(crate) async fn signin(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
     let key = form.get("key").map(|k| k.trim().to_string()).unwrap_or_default();
-    match state.service.resident(&key).await {
+    match state.service.residents().resident(&key).await {
         Ok(person) => see_other_with_key(&format!("/persons/{person}"), Some(&key)),
         Err(ServiceError::Unauthorised(_)) => {
             let problem = ui.t("没有这个密钥。请检查后重试。", "No such key. Please check it and try again.");
@@ -176,7 +176,7 @@ pub(crate) async fn demo_signin(State(state): State<AppState>, Posted { ui, form
         Ok(None) => return ui.error(StatusCode::NOT_FOUND, "没有此人的登记", "no person is registered with this id"),
         Err(e) => return ui.internal("reading a person", e),
     }
-    match state.service.issue_resident_key(&person, "demo").await {
+    match state.service.residents().issue_resident_key(&person, "demo").await {
         Ok(key) => see_other_with_key(&format!("/persons/{person}"), Some(&key)),
         Err(e) => ui.internal("issuing a demo key", e),
     }
