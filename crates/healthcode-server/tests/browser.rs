@@ -88,7 +88,7 @@ async fn seed(app: &TestApp) -> String {
 /// code: what the camera page's decoder will see.
 async fn fake_camera(app: &TestApp, person: &str, path: &Path) {
     let person = healthcode_domain::PersonId::parse(person).unwrap();
-    let token = app.service.issue_code_token(&person).await.unwrap().token;
+    let token = app.service.tokens().issue_code_token(&person).await.unwrap().token;
     let png = healthcode_token::qr::png(&token, 5).unwrap();
     let qr = image::load_from_memory(&png).unwrap().to_luma8();
     let (width, height) = (640u32, 480u32);

@@ -86,7 +86,7 @@ async fn a_residents_code_is_signed_rendered_and_verified(app: TestApp) {
     assert!(decoded.starts_with("HC1:"));
     let list = app.client.get(app.url("/v1/trust-list")).send().await.unwrap().text().await.unwrap();
     let signed = healthcode_token::SignedTrustList::from_json(&list).unwrap();
-    let trust = signed.open(&app.service.key_ring().root_public()).unwrap();
+    let trust = signed.open(&app.service.tokens().key_ring().root_public()).unwrap();
     let now = app.service.now().as_millis() / 1000;
     let claims = healthcode_token::verify_code(&decoded, &trust, &healthcode_token::VerifyOptions::at(now)).unwrap();
     assert_eq!(claims.colour, healthcode_domain::Colour::Green);
@@ -140,11 +140,11 @@ async fn refused_codes_each_have_their_own_reason(app: TestApp) {
 
     // Revoking the key refuses what it signed, even before expiry.
     let fresh = token(&app, &person).await["token"].as_str().unwrap().to_string();
-    let mut ring = (*app.service.key_ring()).clone();
+    let mut ring = (*app.service.tokens().key_ring()).clone();
     let kid = ring.signing_key().unwrap().key_id().to_string();
     ring.revoke(&kid, app.service.now().as_millis() / 1000).unwrap();
     ring.rotate(app.service.now().as_millis() / 1000);
-    app.service.set_key_ring(ring);
+    app.service.tokens().set_key_ring(ring);
     assert_eq!(reason(verify(&app, &fresh).await), "revoked_key");
     let rotated = token(&app, &person).await["token"].as_str().unwrap().to_string();
     assert_eq!(reason(verify(&app, &rotated).await), "valid", "the new key signs good codes");
@@ -286,9 +286,9 @@ async fn the_trust_list_is_cacheable_and_changes_with_the_keys(app: TestApp) {
     let again = app.client.get(app.url("/v1/trust-list")).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(again.status(), 304);
 
-    let mut ring = (*app.service.key_ring()).clone();
+    let mut ring = (*app.service.tokens().key_ring()).clone();
     ring.rotate(app.service.now().as_millis() / 1000 + 1);
-    app.service.set_key_ring(ring);
+    app.service.tokens().set_key_ring(ring);
     let changed = app.client.get(app.url("/v1/trust-list")).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(changed.status(), 200, "a rotation publishes a new list");
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);

@@ -6,7 +6,13 @@ use healthcode_domain::{access_decision, AccessDecision, Colour, PersonId, Prese
 use healthcode_store::{CheckinMethod, NewCheckin, VenueRecord};
 use serde::Serialize;
 
-use crate::{HealthService, ServiceError};
+use std::sync::Arc;
+
+use healthcode_store::{DoorStore, EvidenceStore, ResidentStore};
+use healthcode_token::VerifyError;
+
+use crate::tokens::{secs, SigningKeys};
+use crate::{Alarms, Clock, Codes, GateAnswer, Presented, Pseudonymiser, ServiceError, Tokens, Venues};
 
 /// What a door is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,13 +25,41 @@ pub struct DoorDecision {
     pub category: VenueCategory,
 }
 
-impl HealthService {
+/// At doors and gates: a resident's scan of a venue's code, a device's reading of a code
+/// or an ID card, the decision by the management measures and the check-in it records,
+/// and the alarm when a venue's code is being passed around. Holds the signed codes
+/// (verification, the person's current code), the venues, the evaluator (the colour of a
+/// person never named), the stores of check-ins, persons and code ids, the alarms, the
+/// key ring (the province's code), the clock, the pseudonymiser and each venue's recent
+/// stale scans.
+pub struct Doors {
+    pub(crate) tokens: Arc<Tokens>,
+    pub(crate) venues: Arc<Venues>,
+    pub(crate) codes: Arc<Codes>,
+    pub(crate) door_store: Arc<dyn DoorStore>,
+    pub(crate) evidence_store: Arc<dyn EvidenceStore>,
+    pub(crate) resident_store: Arc<dyn ResidentStore>,
+    pub(crate) alarms: Arc<Alarms>,
+    pub(crate) keys: Arc<SigningKeys>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) pseudonyms: Pseudonymiser,
+    pub(crate) forwarded: ForwardedScans,
+}
+
+impl crate::HealthService {
     /// The code id a person's signed codes carry: a keyed hash of the person id, so it is
     /// stable (a code card can be printed) but says nothing about the person id.
     pub fn code_id_for(&self, person: &PersonId) -> String {
         self.pseudonyms.code_id(person)
     }
 
+    /// Doors and gates.
+    pub fn doors(&self) -> &Doors {
+        &self.doors
+    }
+}
+
+impl Doors {
     /// What a door decides for an ID card no one ever named: the colour the rules give
     /// without evidence (green under the reference rules), nothing recorded.
     pub(crate) fn decide_for_unknown(
@@ -53,13 +87,13 @@ impl HealthService {
         method: CheckinMethod,
         device: Option<&str>,
     ) -> Result<DoorDecision, ServiceError> {
-        let (code, _, profile) = self.code_and_profile(person).await?;
+        let (code, _, profile) = self.tokens.code_and_profile(person).await?;
         let by = match method {
             CheckinMethod::GateIdCard => PresentedBy::IdCard,
             CheckinMethod::Scan | CheckinMethod::GateCode => PresentedBy::Code,
         };
         let decision = access_decision(code.colour, venue.category, by);
-        self.store
+        self.door_store
             .record_checkins(&[NewCheckin {
                 person: person.clone(),
                 venue: venue.id.clone(),
@@ -77,5 +111,100 @@ impl HealthService {
             venue: venue.id.clone(),
             category: venue.category,
         })
+    }
+
+    /// A resident scanned a venue's code: the venue code must be current (not a forwarded
+    /// photo), then the door decides and the check-in is recorded.
+    pub async fn check_in_by_scan(&self, person: &PersonId, venue_token: &str) -> Result<DoorDecision, ServiceError> {
+        let claims = match self.tokens.verifier().verify_venue(venue_token, &self.tokens.verify_options()) {
+            Ok(claims) => claims,
+            Err(refused) => {
+                if let VerifyError::Replayed { venue_id, .. } = &refused {
+                    self.note_forwarded_scan(venue_id).await?;
+                }
+                return Err(refused.into());
+            }
+        };
+        let venue = self.venues.venue(&claims.venue_id).await?;
+        self.decide_at_door(person, &venue, CheckinMethod::Scan, None).await
+    }
+
+    /// A device at a venue reads a code or an ID card. A code that fails verification is
+    /// refused with its reason; a valid one decides by the colour it carries now.
+    pub async fn gate_check(&self, device_key: &str, presented: Presented) -> Result<GateAnswer, ServiceError> {
+        let (device, venue) = self.venues.device_for_key(device_key).await?;
+        self.venues.admit_lookup(&device, &venue, matches!(presented, Presented::IdCard(_))).await?;
+        let (person, method) = match presented {
+            Presented::Code(token) => {
+                let claims = match self.tokens.verifier().verify_code(&token, &self.tokens.verify_options()) {
+                    Ok(claims) => claims,
+                    Err(refused) => {
+                        return Ok(GateAnswer::Refused { reason: refused.code(), message: refused.to_string() })
+                    }
+                };
+                match self.resident_store.person_by_code_id(&claims.code_id).await? {
+                    Some(person) => (person, CheckinMethod::GateCode),
+                    None => {
+                        return Ok(GateAnswer::Refused {
+                            reason: "unknown_code",
+                            message: "the code is genuine but no person holds it here; refresh the code in the app"
+                                .into(),
+                        })
+                    }
+                }
+            }
+            Presented::IdCard(document) => {
+                let id = self.pseudonyms.person_id(&document);
+                if self.evidence_store.person(&id).await?.is_none() {
+                    // No evidence can exist about a person never named (evidence registers
+                    // its person): their code is what the rules give no evidence. A lookup
+                    // registers nobody (a device typing ID numbers must not create persons)
+                    // and so records no check-in.
+                    return Ok(GateAnswer::Decided(self.decide_for_unknown(&document, &venue)));
+                }
+                (id, CheckinMethod::GateIdCard)
+            }
+        };
+        Ok(GateAnswer::Decided(self.decide_at_door(&person, &venue, method, Some(&device.id)).await?))
+    }
+}
+
+/// Stale scans of one venue's code within this many seconds …
+const FORWARDED_WINDOW_SECS: i64 = 600;
+/// … that raise an alarm: a picture of the code is being passed around (the Zhengzhou
+/// remote scans).
+pub const FORWARDED_SCANS_ALARM: usize = 20;
+
+/// Recent stale scans per venue, kept by each server for its own alarms.
+#[derive(Default)]
+pub(crate) struct ForwardedScans(std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>);
+
+impl Doors {
+    /// Counts a scan of an expired venue code; raises `forwarded_venue_code` once when a
+    /// venue collects `FORWARDED_SCANS_ALARM` of them within ten minutes.
+    async fn note_forwarded_scan(&self, venue_id: &str) -> Result<(), ServiceError> {
+        let now = secs(self.clock.now());
+        let count = {
+            let mut scans = self.forwarded.0.lock().unwrap_or_else(|p| p.into_inner());
+            let times = scans.entry(venue_id.to_string()).or_default();
+            times.retain(|&t| t > now - FORWARDED_WINDOW_SECS);
+            times.push(now);
+            times.len()
+        };
+        if count == FORWARDED_SCANS_ALARM {
+            let area = match self.door_store.venue(venue_id).await? {
+                Some(venue) => venue.area.map(|a| a.normal().to_string()),
+                None => None,
+            };
+            let detail = format!(
+                "{count} scans of venue {venue_id}'s code after its window within {} minutes: a picture of the code is \
+                 being passed around (remote check-ins)",
+                FORWARDED_WINDOW_SECS / 60
+            );
+            self.alarms
+                .raise("forwarded_venue_code", area.as_deref().unwrap_or(self.keys.ring().region()), detail)
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -16,19 +16,15 @@ pub struct HealthService {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pseudonyms: Pseudonymiser,
     pub(crate) codes: Arc<crate::Codes>,
-    /// The signing keys. Until the caller installs its own (`set_key_ring`), an ephemeral
-    /// ring: codes signed with it are valid only while this process runs.
-    pub(crate) keys: Arc<crate::tokens::SigningKeys>,
     pub(crate) log: Arc<crate::transparency::TransparencyLog>,
     pub(crate) documents: crate::documents::Documents,
-    pub(crate) forwarded: crate::tokens::ForwardedScans,
-    pub(crate) venues: crate::Venues,
+    pub(crate) tokens: Arc<crate::Tokens>,
+    pub(crate) doors: crate::Doors,
+    pub(crate) venues: Arc<crate::Venues>,
     pub(crate) accounts: Arc<crate::Accounts>,
     pub(crate) governance: crate::Governance,
     pub(crate) accesses: Arc<crate::accesses::Accesses>,
     pub(crate) alarms: Arc<crate::Alarms>,
-    pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
-    pub(crate) resident_keys: Arc<crate::residents::ResidentKeyCache>,
     pub(crate) residents: Arc<crate::Residents>,
     pub(crate) evidence: Arc<crate::Evidence>,
 }
@@ -112,14 +108,14 @@ impl HealthService {
             pseudonyms.clone(),
             codes.clone(),
         ));
-        let venues = crate::Venues::new(
+        let venues = Arc::new(crate::Venues::new(
             store.clone(),
             documents.clone(),
             log.clone(),
             alarms.clone(),
             signing.clone(),
             clock.clone(),
-        );
+        ));
         let accesses = Arc::new(crate::accesses::Accesses::new(store.clone(), clock.clone()));
         let governance = crate::Governance {
             governance_store: store.clone(),
@@ -154,6 +150,29 @@ impl HealthService {
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             resident_keys: resident_keys.clone(),
         });
+        let tokens = Arc::new(crate::Tokens {
+            keys: signing.clone(),
+            code_store: store.clone(),
+            codes: codes.clone(),
+            residents: residents.clone(),
+            resident_keys: resident_keys.clone(),
+            accesses: accesses.clone(),
+            clock: clock.clone(),
+            verify_batcher: Default::default(),
+        });
+        let doors = crate::Doors {
+            tokens: tokens.clone(),
+            venues: venues.clone(),
+            codes: codes.clone(),
+            door_store: store.clone(),
+            evidence_store: store.clone(),
+            resident_store: store.clone(),
+            alarms: alarms.clone(),
+            keys: signing.clone(),
+            clock: clock.clone(),
+            pseudonyms: pseudonyms.clone(),
+            forwarded: Default::default(),
+        };
         let service = HealthService {
             governance,
             accesses,
@@ -165,12 +184,10 @@ impl HealthService {
             clock,
             pseudonyms,
             log,
-            forwarded: Default::default(),
-            verify_batcher: Default::default(),
-            resident_keys,
+            tokens,
+            doors,
             residents,
             evidence,
-            keys: signing,
             codes,
         };
         Ok(service)

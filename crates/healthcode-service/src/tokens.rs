@@ -4,15 +4,17 @@
 use std::sync::{Arc, RwLock};
 
 use healthcode_domain::{Colour, IdDocument, PersonId, PersonKind, Timestamp};
-use healthcode_store::{CheckinMethod, VenueRecord};
+use healthcode_store::{CodeStore, VenueRecord};
 use healthcode_token::{
     issue_code, issue_venue, venue_window, CodeClaims, VenueClaims, Verifier, VerifyError, VerifyOptions,
     DEFAULT_CODE_LIFETIME_SECS,
 };
 use serde::Serialize;
 
+use crate::accesses::Accesses;
 use crate::keyring::{KeyRing, VENUE_WINDOW_SECS};
-use crate::{DoorDecision, HealthService, ServiceError};
+use crate::Clock;
+use crate::{Codes, DoorDecision, Residents, ServiceError};
 
 /// A freshly signed resident code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,7 +83,7 @@ fn prepared(ring: KeyRing) -> (Arc<KeyRing>, Arc<Verifier>) {
     (Arc::new(ring), Arc::new(verifier))
 }
 
-fn secs(t: Timestamp) -> i64 {
+pub(crate) fn secs(t: Timestamp) -> i64 {
     t.as_millis().div_euclid(1000)
 }
 
@@ -102,7 +104,30 @@ impl From<CodeClaims> for VerifiedCode {
     }
 }
 
-impl HealthService {
+/// Signed codes: the resident's code for the holder of a resident key, the venue's
+/// rotating code, and their verification against the trust list. Holds the key ring, the
+/// code store (a code card in one read), the evaluator (a stale code is brought up to
+/// date first), residents (profiles, proxies' keys), the resident key cache, the access
+/// log, the clock and the batcher of verifications.
+pub struct Tokens {
+    pub(crate) keys: Arc<SigningKeys>,
+    pub(crate) code_store: Arc<dyn CodeStore>,
+    pub(crate) codes: Arc<Codes>,
+    pub(crate) residents: Arc<Residents>,
+    pub(crate) resident_keys: Arc<crate::residents::ResidentKeyCache>,
+    pub(crate) accesses: Arc<Accesses>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
+}
+
+impl crate::HealthService {
+    /// Signed codes: issuing, verifying, the key ring and its trust list.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+}
+
+impl Tokens {
     pub fn key_ring(&self) -> Arc<KeyRing> {
         self.keys.ring()
     }
@@ -139,7 +164,7 @@ impl HealthService {
             return self.issue_code_token(person).await;
         }
         if cached.is_none() {
-            let (card, owner) = self.store.code_card_with_key(person, &hash).await?;
+            let (card, owner) = self.code_store.code_card_with_key(person, &hash).await?;
             let owner = owner.ok_or_else(|| {
                 ServiceError::Unauthorised(
                     "unknown resident key; a lost key is replaced at a community service point".into(),
@@ -193,7 +218,8 @@ impl HealthService {
         &self,
         person: &PersonId,
     ) -> Result<(healthcode_store::CodeState, PersonKind, healthcode_store::PersonProfile), ServiceError> {
-        let card = self.store.code_card(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
+        let card =
+            self.code_store.code_card(person).await?.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
         self.complete_card(person, card).await
     }
 
@@ -238,101 +264,6 @@ impl HealthService {
     /// Verifies a resident's code as any verifier would, offline: against the trust list.
     pub fn verify_code_token(&self, token: &str) -> Result<VerifiedCode, VerifyError> {
         self.verifier().verify_code(token, &self.verify_options()).map(VerifiedCode::from)
-    }
-
-    /// A resident scanned a venue's code: the venue code must be current (not a forwarded
-    /// photo), then the door decides and the check-in is recorded.
-    pub async fn check_in_by_scan(&self, person: &PersonId, venue_token: &str) -> Result<DoorDecision, ServiceError> {
-        let claims = match self.verifier().verify_venue(venue_token, &self.verify_options()) {
-            Ok(claims) => claims,
-            Err(refused) => {
-                if let VerifyError::Replayed { venue_id, .. } = &refused {
-                    self.note_forwarded_scan(venue_id).await?;
-                }
-                return Err(refused.into());
-            }
-        };
-        let venue = self.venues.venue(&claims.venue_id).await?;
-        self.decide_at_door(person, &venue, CheckinMethod::Scan, None).await
-    }
-
-    /// A device at a venue reads a code or an ID card. A code that fails verification is
-    /// refused with its reason; a valid one decides by the colour it carries now.
-    pub async fn gate_check(&self, device_key: &str, presented: Presented) -> Result<GateAnswer, ServiceError> {
-        let (device, venue) = self.venues.device_for_key(device_key).await?;
-        self.venues.admit_lookup(&device, &venue, matches!(presented, Presented::IdCard(_))).await?;
-        let (person, method) = match presented {
-            Presented::Code(token) => {
-                let claims = match self.verifier().verify_code(&token, &self.verify_options()) {
-                    Ok(claims) => claims,
-                    Err(refused) => {
-                        return Ok(GateAnswer::Refused { reason: refused.code(), message: refused.to_string() })
-                    }
-                };
-                match self.store.person_by_code_id(&claims.code_id).await? {
-                    Some(person) => (person, CheckinMethod::GateCode),
-                    None => {
-                        return Ok(GateAnswer::Refused {
-                            reason: "unknown_code",
-                            message: "the code is genuine but no person holds it here; refresh the code in the app"
-                                .into(),
-                        })
-                    }
-                }
-            }
-            Presented::IdCard(document) => {
-                let id = self.person_id_for(&document);
-                if self.store.person(&id).await?.is_none() {
-                    // No evidence can exist about a person never named (evidence registers
-                    // its person): their code is what the rules give no evidence. A lookup
-                    // registers nobody (a device typing ID numbers must not create persons)
-                    // and so records no check-in.
-                    return Ok(GateAnswer::Decided(self.decide_for_unknown(&document, &venue)));
-                }
-                (id, CheckinMethod::GateIdCard)
-            }
-        };
-        Ok(GateAnswer::Decided(self.decide_at_door(&person, &venue, method, Some(&device.id)).await?))
-    }
-}
-
-/// Stale scans of one venue's code within this many seconds …
-const FORWARDED_WINDOW_SECS: i64 = 600;
-/// … that raise an alarm: a picture of the code is being passed around (the Zhengzhou
-/// remote scans).
-pub const FORWARDED_SCANS_ALARM: usize = 20;
-
-/// Recent stale scans per venue, kept by each server for its own alarms.
-#[derive(Default)]
-pub(crate) struct ForwardedScans(std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>);
-
-impl HealthService {
-    /// Counts a scan of an expired venue code; raises `forwarded_venue_code` once when a
-    /// venue collects `FORWARDED_SCANS_ALARM` of them within ten minutes.
-    async fn note_forwarded_scan(&self, venue_id: &str) -> Result<(), ServiceError> {
-        let now = secs(self.clock.now());
-        let count = {
-            let mut scans = self.forwarded.0.lock().unwrap_or_else(|p| p.into_inner());
-            let times = scans.entry(venue_id.to_string()).or_default();
-            times.retain(|&t| t > now - FORWARDED_WINDOW_SECS);
-            times.push(now);
-            times.len()
-        };
-        if count == FORWARDED_SCANS_ALARM {
-            let area = match self.store.venue(venue_id).await? {
-                Some(venue) => venue.area.map(|a| a.normal().to_string()),
-                None => None,
-            };
-            let detail = format!(
-                "{count} scans of venue {venue_id}'s code after its window within {} minutes: a picture of the code is \
-                 being passed around (remote check-ins)",
-                FORWARDED_WINDOW_SECS / 60
-            );
-            self.alarms
-                .raise("forwarded_venue_code", area.as_deref().unwrap_or(self.key_ring().region()), detail)
-                .await?;
-        }
-        Ok(())
     }
 }
 

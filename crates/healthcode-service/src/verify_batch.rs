@@ -8,7 +8,7 @@ use healthcode_token::{check_signatures, PreparedCode, VerifyError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::tokens::VerifiedCode;
-use crate::HealthService;
+use crate::Tokens;
 
 /// The most signatures checked in one batch: past this, a batch saves little and delays
 /// the first request of the batch by the whole batch's time.
@@ -55,7 +55,7 @@ impl VerifyBatcher {
     }
 }
 
-impl HealthService {
+impl Tokens {
     /// As `verify_code_token`, with the signature checked in a batch with concurrent
     /// requests'. The same answers, refusals included.
     pub async fn verify_code_token_batched(&self, token: &str) -> Result<VerifiedCode, VerifyError> {

@@ -25,7 +25,7 @@ async fn batched_verification_answers_as_one_by_one() {
     for i in 0..40 {
         let person = PersonId::parse(&format!("p{i}")).unwrap();
         service.residents().register_pseudonymous(person.clone(), PersonKind::Domestic, None).await.unwrap();
-        tokens.push(service.issue_code_token(&person).await.unwrap().token);
+        tokens.push(service.tokens().issue_code_token(&person).await.unwrap().token);
     }
     // A token whose signature no longer matches (one character of its text changed keeps
     // base45 valid only sometimes; any refusal must match the one-by-one refusal).
@@ -42,7 +42,7 @@ async fn batched_verification_answers_as_one_by_one() {
         }
         let batched = futures_join(service.clone(), tokens.clone()).await;
         for (token, answer) in tokens.iter().zip(batched) {
-            let alone = service.verify_code_token(token);
+            let alone = service.tokens().verify_code_token(token);
             assert_eq!(format!("{answer:?}"), format!("{alone:?}"), "round {round}, {token}");
         }
     }
@@ -56,7 +56,7 @@ async fn futures_join(
         .into_iter()
         .map(|t| {
             let service = service.clone();
-            tokio::spawn(async move { service.verify_code_token_batched(&t).await })
+            tokio::spawn(async move { service.tokens().verify_code_token_batched(&t).await })
         })
         .collect();
     let mut out = Vec::new();

@@ -161,7 +161,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let key_watch = watch_key_file(args.keys.signing_keys_file.clone(), "signing keys", {
         let service = service.clone();
         move |text| {
-            service.set_key_ring(healthcode_service::KeyRing::from_json(text)?);
+            service.tokens().set_key_ring(healthcode_service::KeyRing::from_json(text)?);
             Ok(())
         }
     });

@@ -55,7 +55,7 @@ async fn issue(
 ) -> Result<healthcode_service::IssuedCode, ApiError> {
     let key = bearer(headers, "resident key")?;
     if key.starts_with(healthcode_service::RESIDENT_KEY_PREFIX) {
-        return Ok(state.service.issue_code_token_for(key, person).await?);
+        return Ok(state.service.tokens().issue_code_token_for(key, person).await?);
     }
     // Any other key is refused here, with the reason (staff never hold a live code).
     reader(state, headers, person, query, Wanted::LiveCode).await?;
@@ -98,7 +98,7 @@ pub(crate) async fn qr_png(
 /// The signed trust list. Public and cacheable: `ETag` is the hash of its signed content,
 /// so a verifier asks with `If-None-Match` and gets 304 until the keys change.
 pub(crate) async fn trust_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let signed = state.service.key_ring().signed_trust_list();
+    let signed = state.service.tokens().key_ring().signed_trust_list();
     let etag = format!("\"{}\"", signed.content_hash());
     let cache = [
         (header::ETAG, HeaderValue::from_str(&etag).expect("a hex hash is a valid header")),
@@ -132,9 +132,9 @@ pub(crate) async fn verify(State(state): State<AppState>, body: JsonBody) -> Res
         Err(_) => json_object::<TokenBody>(&body, r#"{"token": "HC1:…"}"#)?.token,
     };
     let verified = if state.verify_in_batches {
-        state.service.verify_code_token_batched(&token).await
+        state.service.tokens().verify_code_token_batched(&token).await
     } else {
-        state.service.verify_code_token(&token)
+        state.service.tokens().verify_code_token(&token)
     };
     #[derive(serde::Serialize)]
     struct Valid {

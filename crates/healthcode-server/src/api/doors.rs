@@ -74,7 +74,7 @@ pub(crate) async fn code(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let venue = state.service.venues().venue_for_operator(&venue_id, bearer(&headers, "operator key")?).await?;
-    let issued = state.service.issue_venue_token(&venue)?;
+    let issued = state.service.tokens().issue_venue_token(&venue)?;
     let svg = healthcode_token::qr::svg(&issued.token).map_err(ApiError::internal)?;
     Ok(Json(json!({ "code": issued, "svg": svg })))
 }
@@ -167,7 +167,7 @@ pub(crate) async fn scan(
     let person = PersonId::parse(&body.person_id).map_err(ApiError::InvalidInput)?;
     // The person's key or a proxy's: a check-in is evidence for tracing, never forged for others.
     reader(&state, &headers, &person, &QueryParams::default(), Wanted::OwnOnly("check-in")).await?;
-    Ok(Json(state.service.check_in_by_scan(&person, &body.venue_code).await?))
+    Ok(Json(state.service.doors().check_in_by_scan(&person, &body.venue_code).await?))
 }
 
 #[derive(Deserialize)]
@@ -199,7 +199,7 @@ pub(crate) async fn gate(
             ))))
         }
     };
-    Ok(Json(match state.service.gate_check(&key, presented).await? {
+    Ok(Json(match state.service.doors().gate_check(&key, presented).await? {
         GateAnswer::Decided(d) => {
             let (zh, en) = d.decision.reason.message();
             json!({

@@ -296,7 +296,7 @@ pub(crate) async fn history(
 
 /// A freshly signed code for the person and its QR as SVG.
 async fn signed_qr(ui: &Ui, state: &AppState, id: &PersonId) -> Result<(IssuedCode, String), Response> {
-    let issued = state.service.issue_code_token(id).await.map_err(|e| ui.internal("issuing a code", e))?;
+    let issued = state.service.tokens().issue_code_token(id).await.map_err(|e| ui.internal("issuing a code", e))?;
     let svg = healthcode_token::qr::svg(&issued.token).map_err(|e| ui.internal("drawing a QR", e))?;
     Ok((issued, svg))
 }

@@ -105,7 +105,7 @@ async fn read_qr(bytes: axum::body::Bytes) -> Result<String, String> {
 
 /// The decision for a code at a place of this category.
 fn decide(ui: &Ui, state: &AppState, token: &str, category: VenueCategory) -> Markup {
-    match state.service.verify_code_token(token) {
+    match state.service.tokens().verify_code_token(token) {
         Ok(code) => {
             let decision = access_decision(code.colour, category, PresentedBy::Code);
             let (class, words) = outcome_words(ui, decision.outcome);

@@ -227,7 +227,8 @@ pub(crate) async fn display(ui: Ui, State(state): State<AppState>, PageId(id): P
             "enter the operator key on the venue's page first",
         ));
     }
-    let issued = state.service.issue_venue_token(&venue).map_err(|e| ui.internal("issuing a venue code", e))?;
+    let issued =
+        state.service.tokens().issue_venue_token(&venue).map_err(|e| ui.internal("issuing a venue code", e))?;
     let svg = healthcode_token::qr::svg(&issued.token).map_err(|e| ui.internal("drawing a QR", e))?;
     let left = (issued.window_end.as_millis() - state.service.now().as_millis()).div_euclid(1000);
     let head = html!("<meta http-equiv=\"refresh\" content=\"{seconds}\">", seconds = left.clamp(1, 60) + 1);
@@ -309,7 +310,7 @@ pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Pos
         }
         Err(e) => return ui.internal("checking a resident's key", e),
     }
-    let (status, result) = match state.service.check_in_by_scan(&person, &code).await {
+    let (status, result) = match state.service.doors().check_in_by_scan(&person, &code).await {
         Ok(d) => {
             // The decision names the venue by id; people know it by its name.
             let name = match state.service.venues().venue(&d.venue).await {
