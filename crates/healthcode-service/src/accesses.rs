@@ -54,11 +54,3 @@ impl Accesses {
         Ok(self.store.record_accesses(&accesses).await?)
     }
 }
-
-impl crate::HealthService {
-    /// Puts a read by anyone but the person into the person's access log (a page or an
-    /// API answer that shows a person's data to staff or a proxy).
-    pub async fn record_access(&self, person: &PersonId, reader: &Reader, what: &str) -> Result<(), ServiceError> {
-        self.accesses.record(person, reader, what).await
-    }
-}

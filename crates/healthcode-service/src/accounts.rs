@@ -240,10 +240,3 @@ impl Accounts {
         Ok(())
     }
 }
-
-impl crate::HealthService {
-    /// Accounts: creating them, signing in and out, authenticating a bearer key.
-    pub fn accounts(&self) -> &Accounts {
-        &self.accounts
-    }
-}

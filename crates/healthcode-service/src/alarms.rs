@@ -106,13 +106,6 @@ impl Alarms {
     }
 }
 
-impl crate::HealthService {
-    /// Alarms: raising them (with their log entry) and reading them.
-    pub fn alarms(&self) -> &Alarms {
-        &self.alarms
-    }
-}
-
 fn describe(origin: &str) -> String {
     match origin {
         "trace" => "approved contact tracing".to_string(),

@@ -96,11 +96,3 @@ impl Codes {
         shared.designations = Arc::new(all);
     }
 }
-
-impl crate::HealthService {
-    /// The evaluator: keeping codes current (`refresh_persons`, `run_due`, `refresh_all`),
-    /// the rule set in force, the designations, and explanations.
-    pub fn codes(&self) -> &Codes {
-        &self.codes
-    }
-}

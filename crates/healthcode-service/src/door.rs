@@ -46,19 +46,6 @@ pub struct Doors {
     pub(crate) forwarded: ForwardedScans,
 }
 
-impl crate::HealthService {
-    /// The code id a person's signed codes carry: a keyed hash of the person id, so it is
-    /// stable (a code card can be printed) but says nothing about the person id.
-    pub fn code_id_for(&self, person: &PersonId) -> String {
-        self.pseudonyms.code_id(person)
-    }
-
-    /// Doors and gates.
-    pub fn doors(&self) -> &Doors {
-        &self.doors
-    }
-}
-
 impl Doors {
     /// What a door decides for an ID card no one ever named: the colour the rules give
     /// without evidence (green under the reference rules), nothing recorded.

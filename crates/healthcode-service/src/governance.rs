@@ -32,10 +32,3 @@ pub struct Governance {
     pub(crate) keys: Arc<SigningKeys>,
     pub(crate) pseudonyms: Pseudonymiser,
 }
-
-impl crate::HealthService {
-    /// Governance: rule changes, designations, decisions and contact traces.
-    pub fn governance(&self) -> &Governance {
-        &self.governance
-    }
-}

@@ -69,13 +69,6 @@ impl Evidence {
     }
 }
 
-impl crate::HealthService {
-    /// Evidence: ingesting rows and feed batches, and the rejections kept with their reasons.
-    pub fn evidence(&self) -> &Arc<Evidence> {
-        &self.evidence
-    }
-}
-
 impl Evidence {
     /// Ingests rows of JSON text (one event each), numbered 1, 2, … in the report.
     /// `origin` names the submission in the rejection log (e.g. `api`, `batch x.ndjson`).

@@ -54,11 +54,11 @@ pub use feeds::{
 pub use governance::Governance;
 pub use ingest::{operator_rejections, Evidence, IngestReport, RowOutcome, RowStatus};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
-pub use overview::Stats;
+pub use overview::{Overview, Stats};
 pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
-pub use research::{ExportCell, ResearchExport, ResearchRequest, MAX_RESEARCH_DAYS};
+pub use research::{ExportCell, Research, ResearchExport, ResearchRequest, MAX_RESEARCH_DAYS};
 pub use residents::{
     ClaimCode, Family, Reader, Registered, Residents, CLAIM_CODE_DAYS, MAX_DEPENDANTS, MAX_PROXIES,
     RESIDENT_KEY_CACHE_SECS, RESIDENT_KEY_PREFIX,

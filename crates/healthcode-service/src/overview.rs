@@ -5,7 +5,11 @@
 use healthcode_domain::{AreaCode, Colour, PersonId};
 use healthcode_store::{CodeState, PersonRecord};
 
-use crate::{HealthService, ServiceError};
+use std::sync::Arc;
+
+use healthcode_store::{CodeStore, EvidenceStore};
+
+use crate::ServiceError;
 
 /// Persons, codes by colour and the re-evaluation queue, as `/v1/stats` shows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,15 +20,21 @@ pub struct Stats {
     pub queue: u64,
 }
 
-impl HealthService {
+/// The counts the overviews show. Holds only the code and evidence stores.
+pub struct Overview {
+    pub(crate) code_store: Arc<dyn CodeStore>,
+    pub(crate) evidence_store: Arc<dyn EvidenceStore>,
+}
+
+impl Overview {
     /// A registered person, if any.
     pub async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, ServiceError> {
-        Ok(self.store.person(id).await?)
+        Ok(self.evidence_store.person(id).await?)
     }
 
     /// Codes by colour: every colour, in the order red, orange, yellow, green.
     pub async fn colour_counts(&self) -> Result<Vec<(Colour, u64)>, ServiceError> {
-        let counted = self.store.colour_counts().await?;
+        let counted = self.code_store.colour_counts().await?;
         Ok([Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green]
             .into_iter()
             .map(|colour| (colour, counted.iter().find(|(c, _)| *c == colour).map_or(0, |(_, n)| *n)))
@@ -33,19 +43,19 @@ impl HealthService {
 
     pub async fn stats(&self) -> Result<Stats, ServiceError> {
         Ok(Stats {
-            persons: self.store.person_count().await?,
+            persons: self.evidence_store.person_count().await?,
             codes: self.colour_counts().await?,
-            queue: self.store.queue_len().await?,
+            queue: self.code_store.queue_len().await?,
         })
     }
 
     /// Codes by the holder's area of residence and colour (`None`: no area registered).
     pub async fn colour_counts_by_area(&self) -> Result<Vec<(Option<AreaCode>, Colour, u64)>, ServiceError> {
-        Ok(self.store.colour_counts_by_area().await?)
+        Ok(self.code_store.colour_counts_by_area().await?)
     }
 
     /// Up to `limit` codes of one colour: the demo's sample residents.
     pub async fn codes_with_colour(&self, colour: Colour, limit: usize) -> Result<Vec<CodeState>, ServiceError> {
-        Ok(self.store.codes_with_colour(colour, limit).await?)
+        Ok(self.code_store.codes_with_colour(colour, limit).await?)
     }
 }

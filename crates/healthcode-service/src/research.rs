@@ -3,12 +3,15 @@
 //! noisy count is below `k` withheld; every release spends from one privacy budget whose
 //! ledger is kept in the store.
 
+use std::sync::Arc;
+
 use healthcode_domain::{Colour, Timestamp, ValidationError};
-use healthcode_store::{ResearchMetric, CST_OFFSET_MS};
+use healthcode_store::{ResearchMetric, ResidentStore, CST_OFFSET_MS};
 use healthcode_vault::research::{release, Cell, PrivacyBudget, Query};
 use serde::Serialize;
 
-use crate::{HealthService, ServiceError};
+use crate::documents::Documents;
+use crate::{Clock, ServiceError};
 
 const LEDGER_KIND: &str = "privacy_budget";
 const LEDGER_ID: &str = "research";
@@ -64,8 +67,19 @@ fn day_text(day: i64) -> String {
     t.to_rfc3339().chars().take(10).collect()
 }
 
-impl HealthService {
-    pub async fn research_export(&self, request: &ResearchRequest) -> Result<ResearchExport, ServiceError> {
+/// Research releases: aggregate counts with differential-privacy noise, small cells
+/// suppressed, against a privacy budget kept in the documents. Holds only the residents'
+/// store (its research counts), the documents and the clock.
+pub struct Research {
+    pub(crate) resident_store: Arc<dyn ResidentStore>,
+    pub(crate) documents: Documents,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Research {
+    /// One release (`k` at least 2, at most `MAX_RESEARCH_DAYS` days), its epsilon spent
+    /// from the budget.
+    pub async fn export(&self, request: &ResearchRequest) -> Result<ResearchExport, ServiceError> {
         if request.k < 2 {
             return Err(ValidationError::field("k", "the threshold k is at least 2").into());
         }
@@ -80,10 +94,10 @@ impl HealthService {
         }
         // One person is in one area: at most one cell a day (daily metrics), one cell in all (colours).
         let sensitivity = if daily { days as u64 } else { 1 };
-        let counts = self.store.research_counts(request.metric, request.from, request.to).await?;
+        let counts = self.resident_store.research_counts(request.metric, request.from, request.to).await?;
         // The full grid, zeros included: the noise must hide which cells are empty.
         let mut areas: Vec<String> = self
-            .store
+            .resident_store
             .research_counts(ResearchMetric::CodesByColour, request.from, request.to)
             .await?
             .into_iter()
@@ -113,10 +127,11 @@ impl HealthService {
             None => PrivacyBudget::new("healthcode research", request.total_epsilon)
                 .map_err(|e| ValidationError::field("budget", e.to_string()))?,
         };
-        let query = Query { label: label.clone(), epsilon: request.epsilon, sensitivity, k: request.k, at: self.now() };
+        let query =
+            Query { label: label.clone(), epsilon: request.epsilon, sensitivity, k: request.k, at: self.clock.now() };
         let released = release(grid, &query, &mut rand::rngs::OsRng, &mut budget)
             .map_err(|e| ServiceError::Conflict(e.to_string()))?;
-        self.documents.save(LEDGER_KIND, LEDGER_ID, self.now(), &budget).await?;
+        self.documents.save(LEDGER_KIND, LEDGER_ID, self.clock.now(), &budget).await?;
         let cells = released
             .cells
             .into_iter()

@@ -211,14 +211,28 @@ pub struct Residents {
     pub(crate) resident_keys: Arc<ResidentKeyCache>,
 }
 
-impl crate::HealthService {
-    /// Residents and their data.
-    pub fn residents(&self) -> &Residents {
-        &self.residents
-    }
-}
-
 impl Residents {
+    /// The code id a person's signed codes carry: a keyed hash of the person id, so it is
+    /// stable (a code card can be printed) but says nothing about the person id.
+    pub fn code_id_for(&self, person: &PersonId) -> String {
+        self.pseudonyms.code_id(person)
+    }
+
+    /// Puts a read by anyone but the person into the person's access log (a page or an
+    /// API answer that shows a person's data to staff or a proxy).
+    pub async fn record_access(&self, person: &PersonId, reader: &Reader, what: &str) -> Result<(), ServiceError> {
+        self.accesses.record(person, reader, what).await
+    }
+
+    /// The person's colour changes in the log, each with its inclusion proof in a
+    /// checkpoint of the log as it is now.
+    pub async fn person_log(&self, person: &PersonId) -> Result<crate::PersonLog, ServiceError> {
+        if self.evidence_store.person(person).await?.is_none() {
+            return Err(ServiceError::UnknownPerson(person.clone()));
+        }
+        self.log.person_log(person).await
+    }
+
     /// Registers a resident, or finds them if already registered; their code is computed
     /// at once (from any evidence recorded before they registered). Only a registration
     /// that creates the person records their name and phone: whoever knows an ID number

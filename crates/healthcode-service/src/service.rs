@@ -4,29 +4,34 @@ use healthcode_domain::{AreaCode, IdDocument, PersonId, Timestamp};
 use healthcode_rules::RuleSet;
 use healthcode_store::Store;
 
-use crate::{Clock, Pseudonymiser, ServiceError};
+use crate::{
+    Accounts, Alarms, Clock, Codes, Doors, Evidence, Governance, Overview, Pseudonymiser, Research, Residents,
+    ServiceError, Tokens, TransparencyLog, Venues,
+};
 
 /// The region a code is issued for unless configured: Zhejiang's province code.
 pub const DEFAULT_REGION: &str = "33";
 
-/// The use cases of healthcode over one store. Cheap to share (`Arc`); every method
-/// takes `&self`.
+/// The use cases of healthcode over one store: a thin root that opens the capabilities
+/// and hands them out. Each capability holds only what it needs (its own store traits,
+/// and the other capabilities it builds on); none of them, and nothing outside this
+/// crate, reaches the store through the root. Cheap to share (`Arc`); every method takes
+/// `&self`.
 pub struct HealthService {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) pseudonyms: Pseudonymiser,
-    pub(crate) codes: Arc<crate::Codes>,
-    pub(crate) log: Arc<crate::transparency::TransparencyLog>,
-    pub(crate) documents: crate::documents::Documents,
-    pub(crate) tokens: Arc<crate::Tokens>,
-    pub(crate) doors: crate::Doors,
-    pub(crate) venues: Arc<crate::Venues>,
-    pub(crate) accounts: Arc<crate::Accounts>,
-    pub(crate) governance: crate::Governance,
-    pub(crate) accesses: Arc<crate::accesses::Accesses>,
-    pub(crate) alarms: Arc<crate::Alarms>,
-    pub(crate) residents: Arc<crate::Residents>,
-    pub(crate) evidence: Arc<crate::Evidence>,
+    clock: Arc<dyn Clock>,
+    pseudonyms: Pseudonymiser,
+    log: Arc<TransparencyLog>,
+    codes: Arc<Codes>,
+    evidence: Arc<Evidence>,
+    tokens: Arc<Tokens>,
+    doors: Doors,
+    venues: Arc<Venues>,
+    residents: Arc<Residents>,
+    governance: Governance,
+    accounts: Arc<Accounts>,
+    alarms: Arc<Alarms>,
+    overview: Overview,
+    research: Research,
 }
 
 /// What a resident submits to register. Only what the code needs: the document (from
@@ -173,31 +178,95 @@ impl HealthService {
             pseudonyms: pseudonyms.clone(),
             forwarded: Default::default(),
         };
-        let service = HealthService {
-            governance,
-            accesses,
-            venues,
-            accounts,
-            alarms,
-            documents,
-            store,
+        let overview = Overview { code_store: store.clone(), evidence_store: store.clone() };
+        let research = Research { resident_store: store.clone(), documents, clock: clock.clone() };
+        Ok(HealthService {
             clock,
             pseudonyms,
             log,
+            codes,
+            evidence,
             tokens,
             doors,
+            venues,
             residents,
-            evidence,
-            codes,
-        };
-        Ok(service)
+            governance,
+            accounts,
+            alarms,
+            overview,
+            research,
+        })
     }
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
+    /// The pseudonymous id of an identity document's holder.
     pub fn person_id_for(&self, document: &IdDocument) -> PersonId {
         self.pseudonyms.person_id(document)
+    }
+
+    /// The evaluator: keeping codes current (`refresh_persons`, `run_due`, `refresh_all`),
+    /// the rule set in force, the designations, and explanations.
+    pub fn codes(&self) -> &Codes {
+        &self.codes
+    }
+
+    /// Evidence: ingesting rows and feed batches, and the rejections kept with their reasons.
+    pub fn evidence(&self) -> &Arc<Evidence> {
+        &self.evidence
+    }
+
+    /// Signed codes: issuing, verifying, the key ring and its trust list.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// Doors and gates: scans of venue codes, gates reading codes and ID cards.
+    pub fn doors(&self) -> &Doors {
+        &self.doors
+    }
+
+    /// Venues and their checkpoint devices.
+    pub fn venues(&self) -> &Venues {
+        &self.venues
+    }
+
+    /// Residents and their data: registration, keys, family, readers and the access log,
+    /// personal details, complaints, consents, third parties, the person's own log.
+    pub fn residents(&self) -> &Residents {
+        &self.residents
+    }
+
+    /// Governance: rule changes, designations, decisions and contact traces.
+    pub fn governance(&self) -> &Governance {
+        &self.governance
+    }
+
+    /// Accounts: creating them, signing in and out, authenticating a bearer key.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// Alarms: raising them (with their log entry) and reading them.
+    pub fn alarms(&self) -> &Alarms {
+        &self.alarms
+    }
+
+    /// The transparency log: checkpoints, proofs, entries, and recording what no code
+    /// records (approvals, alarms).
+    pub fn log(&self) -> &TransparencyLog {
+        &self.log
+    }
+
+    /// The counts the overviews show (front page, dashboard, `/v1/stats`).
+    pub fn overview(&self) -> &Overview {
+        &self.overview
+    }
+
+    /// Research releases with differential privacy.
+    pub fn research(&self) -> &Research {
+        &self.research
     }
 }

@@ -120,13 +120,6 @@ pub struct Tokens {
     pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
 }
 
-impl crate::HealthService {
-    /// Signed codes: issuing, verifying, the key ring and its trust list.
-    pub fn tokens(&self) -> &Tokens {
-        &self.tokens
-    }
-}
-
 impl Tokens {
     pub fn key_ring(&self) -> Arc<KeyRing> {
         self.keys.ring()

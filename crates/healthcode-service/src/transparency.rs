@@ -395,20 +395,3 @@ impl TransparencyLog {
         })
     }
 }
-
-impl crate::HealthService {
-    /// The transparency log: checkpoints, proofs, entries, and recording what no code
-    /// records (approvals, alarms).
-    pub fn log(&self) -> &TransparencyLog {
-        &self.log
-    }
-
-    /// The person's colour changes in the log, each with its inclusion proof in a
-    /// checkpoint of the log as it is now.
-    pub async fn person_log(&self, person: &PersonId) -> Result<PersonLog, ServiceError> {
-        if self.store.person(person).await?.is_none() {
-            return Err(ServiceError::UnknownPerson(person.clone()));
-        }
-        self.log.person_log(person).await
-    }
-}

@@ -251,10 +251,3 @@ impl Venues {
         Ok(self.store.checkin_counts(venue, from, to).await?)
     }
 }
-
-impl crate::HealthService {
-    /// Venues and their checkpoint devices.
-    pub fn venues(&self) -> &Venues {
-        &self.venues
-    }
-}

@@ -60,7 +60,7 @@ async fn no_cell_below_the_threshold_is_released_and_the_budget_runs_out() {
         total_epsilon: 2.0,
     };
     for _ in 0..4 {
-        let export = service.research_export(&request).await.unwrap();
+        let export = service.research().export(&request).await.unwrap();
         assert_eq!(export.sensitivity, 2, "two days: one person counts in two cells");
         assert_eq!(export.mechanism, healthcode_vault::research::MECHANISM);
         for cell in &export.cells {
@@ -75,11 +75,11 @@ async fn no_cell_below_the_threshold_is_released_and_the_budget_runs_out() {
         assert_eq!(export.cells.len() + export.suppressed, 4, "the whole grid: two areas × two days");
     }
     // 4 × 0.5 = 2.0 spent: the next release is refused, and nothing is spent.
-    let refused = service.research_export(&request).await.unwrap_err();
+    let refused = service.research().export(&request).await.unwrap_err();
     assert!(matches!(refused, ServiceError::Conflict(ref m) if m.contains("budget exhausted")), "{refused}");
 
     // Current codes by colour: the same threshold.
     let by_colour = ResearchRequest { metric: ResearchMetric::CodesByColour, epsilon: 0.1, ..request };
-    let refused = service.research_export(&by_colour).await.unwrap_err();
+    let refused = service.research().export(&by_colour).await.unwrap_err();
     assert!(matches!(refused, ServiceError::Conflict(_)), "the budget is shared by every release");
 }

@@ -150,7 +150,7 @@ async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<S
     let report = service.evidence().ingest(&[row], AtPolicy::Supplied, "bench").await?;
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(report.accepted == 1, "the designation was not accepted: {:?}", report.rows);
-    let counts = service.colour_counts().await?;
+    let counts = service.overview().colour_counts().await?;
     let evaluated = report.codes.evaluated;
     println!(
         "bulk re-evaluation after the designation: {seconds:.2} s end to end for {persons} residents \

@@ -74,7 +74,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         let report = over_http(service.clone(), &file, &format!("bench-{run}-b")).await?;
         report_line("over HTTP (POST /v1/feeds, loopback)", &report, started.elapsed().as_secs_f64(), args.rows);
     }
-    println!("codes by colour now: {:?}", service.colour_counts().await?);
+    println!("codes by colour now: {:?}", service.overview().colour_counts().await?);
     println!("peak resident memory of this process: {} MiB", crate::bench::peak_rss_mib());
     drop(temp);
     Ok(())

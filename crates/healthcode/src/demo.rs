@@ -13,7 +13,7 @@ const BATCH: usize = 5_000;
 /// Loads the demo region into an empty store and creates its demo accounts; returns what
 /// to tell the newcomer about them (their API keys and passwords are shown this once).
 pub async fn load_if_empty(service: &Arc<HealthService>) -> anyhow::Result<Option<String>> {
-    if service.stats().await?.persons > 0 {
+    if service.overview().stats().await?.persons > 0 {
         tracing::info!("the store already has persons; not loading the demo region again");
         return Ok(None);
     }

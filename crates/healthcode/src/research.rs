@@ -61,7 +61,7 @@ pub async fn run(args: ResearchArgs) -> anyhow::Result<i32> {
     let store = args.store.open().await?;
     let service = args.keys.open_service(store, healthcode_rules::RuleSet::reference()).await?;
     let request = ResearchRequest { metric, from, to, epsilon: args.epsilon, k: args.k, total_epsilon: args.budget };
-    let export = service.research_export(&request).await.context("the release was refused")?;
+    let export = service.research().export(&request).await.context("the release was refused")?;
     println!("area,{},persons", if metric == ResearchMetric::CodesByColour { "colour" } else { "day" });
     for cell in &export.cells {
         println!("{},{},{}", cell.area, cell.key, cell.count);

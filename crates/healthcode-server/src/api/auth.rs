@@ -51,7 +51,7 @@ pub(crate) async fn reader(
             ))
         }
     };
-    state.service.record_access(person, &reader, what).await?;
+    state.service.residents().record_access(person, &reader, what).await?;
     Ok(reader)
 }
 

@@ -35,7 +35,7 @@ pub(crate) async fn code(
     query: QueryParams,
 ) -> Result<Json<Explanation>, ApiError> {
     let at = query.get("at").map(parse_at).transpose()?;
-    if state.service.person(&person).await?.is_none() {
+    if state.service.overview().person(&person).await?.is_none() {
         return Err(ApiError::UnknownPerson(person));
     }
     reader(&state, &headers, &person, &query, Wanted::Data("code and its explanation")).await?;

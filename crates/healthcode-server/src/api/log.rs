@@ -98,5 +98,5 @@ pub(crate) async fn person(
     query: QueryParams,
 ) -> Result<Json<PersonLog>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::Data("history of colour changes")).await?;
-    Ok(Json(state.service.person_log(&person).await?))
+    Ok(Json(state.service.residents().person_log(&person).await?))
 }

@@ -13,7 +13,7 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// Persons, codes by colour (every colour, 0 when none) and the re-evaluation queue.
 pub(crate) async fn stats(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let stats = state.service.stats().await?;
+    let stats = state.service.overview().stats().await?;
     let mut codes = json!({});
     for (colour, n) in stats.codes {
         codes[colour.as_str()] = json!(n);

@@ -245,7 +245,7 @@ pub(crate) async fn history(
     PersonPage(id): PersonPage,
 ) -> Result<Response, Response> {
     reader_of(&ui, &state, &id, "history of colour changes").await?;
-    let log = state.service.person_log(&id).await.map_err(|e| ui.internal("reading a person's log", e))?;
+    let log = state.service.residents().person_log(&id).await.map_err(|e| ui.internal("reading a person's log", e))?;
     let mut body = html!(
         "<h1>{title}</h1><p>{intro}</p>",
         title = ui.t("我的记录", "My history"),

@@ -296,7 +296,7 @@ pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Pos
     let key = ui.cookie(crate::pages::residents::signin::RESIDENT_COOKIE).unwrap_or_default().to_string();
     match state.service.residents().reader_for_resident(&key, &person).await {
         Ok(reader) => {
-            if let Err(e) = state.service.record_access(&person, &reader, "check-in").await {
+            if let Err(e) = state.service.residents().record_access(&person, &reader, "check-in").await {
                 return ui.internal("recording an access", e);
             }
         }

@@ -55,8 +55,8 @@ async fn figures(state: &AppState) -> Result<Figures, String> {
             return Ok(figures.clone());
         }
     }
-    let counts = state.service.colour_counts().await.map_err(|e| e.to_string())?;
-    let by_area = state.service.colour_counts_by_area().await.map_err(|e| e.to_string())?;
+    let counts = state.service.overview().colour_counts().await.map_err(|e| e.to_string())?;
+    let by_area = state.service.overview().colour_counts_by_area().await.map_err(|e| e.to_string())?;
     let per_day = changes_per_day(state).await?;
     let figures = Figures { counts, by_county: by_county(by_area), per_day };
     *cached = Some((std::time::Instant::now(), figures.clone()));

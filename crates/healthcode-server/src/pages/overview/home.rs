@@ -21,7 +21,7 @@ pub(crate) async fn index(ui: Ui, State(state): State<AppState>) -> Response {
         verify = ui.t("核验：查验健康码", "Verifiers: check a code"),
         dashboard = ui.t("数据看板", "Officials' dashboard"),
     );
-    match state.service.stats().await {
+    match state.service.overview().stats().await {
         Ok(healthcode_service::Stats { persons, codes: counts, .. }) => {
             body.push(html!(
                 "<p>{registered}: <strong>{persons}</strong></p><table><caption>{caption}</caption><tr><th scope=\"col\">{colour}</th><th scope=\"col\">{count}</th></tr>",

@@ -56,7 +56,7 @@ pub(crate) async fn reader_of(ui: &Ui, state: &AppState, id: &PersonId, what: &s
         }
         Err(e) => return Err(ui.internal("checking a resident's key", e)),
     };
-    if let Err(e) = state.service.record_access(id, &reader, what).await {
+    if let Err(e) = state.service.residents().record_access(id, &reader, what).await {
         return Err(ui.internal("recording an access", e));
     }
     Ok(reader)
@@ -136,7 +136,7 @@ pub(crate) async fn demo(ui: Ui, State(state): State<AppState>) -> Response {
         )
     );
     for colour in [Colour::Red, Colour::Orange, Colour::Yellow, Colour::Green] {
-        let codes = match state.service.codes_with_colour(colour, 10).await {
+        let codes = match state.service.overview().codes_with_colour(colour, 10).await {
             Ok(codes) => codes,
             Err(e) => return ui.internal("listing codes by colour", e),
         };
@@ -171,7 +171,7 @@ pub(crate) async fn demo_signin(State(state): State<AppState>, Posted { ui, form
     let Some(person) = person else {
         return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
     };
-    match state.service.person(&person).await {
+    match state.service.overview().person(&person).await {
         Ok(Some(_)) => {}
         Ok(None) => return ui.error(StatusCode::NOT_FOUND, "没有此人的登记", "no person is registered with this id"),
         Err(e) => return ui.internal("reading a person", e),
