@@ -2,7 +2,8 @@
 //! a time), a resident's freshly signed code (JSON, SVG or PNG QR), the trust list
 //! verifiers cache, and online verification.
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -62,35 +63,32 @@ async fn issue(
     Err(ApiError::Forbidden("only the person and those who act for them hold the live code".into()))
 }
 
-pub(crate) async fn token(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    PersonInPath(person): PersonInPath,
-    query: QueryParams,
-) -> Result<Json<healthcode_service::IssuedCode>, ApiError> {
-    Ok(Json(issue(&state, &headers, &person, &query).await?))
+/// The person's live code, freshly signed for the holder of the key the request presents
+/// (the person, or one who acts for them): what the token and QR routes answer with.
+pub(crate) struct HeldCode(healthcode_service::IssuedCode);
+
+impl FromRequestParts<AppState> for HeldCode {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let PersonInPath(person) = PersonInPath::from_request_parts(parts, state).await?;
+        let query = QueryParams::from_request_parts(parts, state).await?;
+        Ok(HeldCode(issue(state, &parts.headers, &person, &query).await?))
+    }
+}
+
+pub(crate) async fn token(HeldCode(issued): HeldCode) -> Json<healthcode_service::IssuedCode> {
+    Json(issued)
 }
 
 /// The same code as an SVG QR image.
-pub(crate) async fn qr_svg(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    PersonInPath(person): PersonInPath,
-    query: QueryParams,
-) -> Result<Response, ApiError> {
-    let issued = issue(&state, &headers, &person, &query).await?;
+pub(crate) async fn qr_svg(HeldCode(issued): HeldCode) -> Result<Response, ApiError> {
     let svg = healthcode_token::qr::svg(&issued.token).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
 /// The same code as a PNG QR image (8 pixels a module).
-pub(crate) async fn qr_png(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    PersonInPath(person): PersonInPath,
-    query: QueryParams,
-) -> Result<Response, ApiError> {
-    let issued = issue(&state, &headers, &person, &query).await?;
+pub(crate) async fn qr_png(HeldCode(issued): HeldCode) -> Result<Response, ApiError> {
     let png = healthcode_token::qr::png(&issued.token, 8).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
