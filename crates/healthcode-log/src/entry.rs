@@ -102,7 +102,7 @@ pub struct TraceApproval {
     pub approved_by: String,
 }
 
-/// A checkpoint device (a gate that reads codes and ID cards, and so can look people up)
+/// A gate device (a gate that reads codes and ID cards, and so can look people up)
 /// was approved to work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceApproval {

@@ -1,4 +1,4 @@
-//! Venues (场所) and their checkpoint devices: registration and the keys that
+//! Venues (场所) and their gate devices: registration and the keys that
 //! authenticate them. Anyone may register a venue and show its code (a check-in by scan
 //! needs the resident's own key), but a device reads codes and ID cards, and so can look
 //! people up: it works only once a provincial officer whose jurisdiction covers the venue
@@ -68,7 +68,7 @@ pub struct RegisteredDevice {
     pub device_key: String,
 }
 
-/// Venues and their checkpoint devices: registration, operator and device keys, the
+/// Venues and their gate devices: registration, operator and device keys, the
 /// approval that lets a device look people up, and each device's lookups a minute. Holds
 /// only the door store, the documents that mark an hour's alarm, the log, the alarms, the
 /// key ring (for the province's code when a venue gives no area) and the clock.
@@ -123,7 +123,7 @@ impl Venues {
         }
     }
 
-    /// Registers a checkpoint device for a venue, on its operator's key.
+    /// Registers a gate device for a venue, on its operator's key.
     pub async fn register_device(
         &self,
         venue_id: &str,
@@ -195,7 +195,7 @@ impl Venues {
         )))
     }
 
-    /// Checkpoint devices, newest first, for the officials who approve them.
+    /// Gate devices, newest first, for the officials who approve them.
     pub async fn devices(&self, by: &Account, limit: usize) -> Result<Vec<DeviceRecord>, ServiceError> {
         if !matches!(
             by.role,
@@ -203,7 +203,7 @@ impl Venues {
                 | healthcode_domain::Role::LocalOffice
                 | healthcode_domain::Role::Auditor
         ) {
-            return Err(ServiceError::Forbidden("only epidemic offices and auditors list checkpoint devices".into()));
+            return Err(ServiceError::Forbidden("only epidemic offices and auditors list gate devices".into()));
         }
         Ok(self.store.devices(limit).await?)
     }
@@ -211,7 +211,7 @@ impl Venues {
     /// A provincial officer whose jurisdiction covers the venue approves a device: from
     /// now on it reads codes and ID cards. Logged.
     pub async fn approve_device(&self, by: &Account, device_id: &str) -> Result<DeviceRecord, ServiceError> {
-        may_approve(by, "checkpoint device")?;
+        may_approve(by, "gate device")?;
         let device = self.store.device(device_id).await?.ok_or_else(|| {
             ValidationError::field("device", format!("no device `{}`", device_id.chars().take(40).collect::<String>()))
         })?;

@@ -51,12 +51,13 @@ impl SqliteStore {
         // on the feed benchmark over 4 KiB), at no cost to a person's range scan.
         writer.pragma_update(None, "page_size", PAGE_SIZE).map_err(backend("set the page size"))?;
         writer.pragma_update(None, "journal_mode", "WAL").map_err(backend("switch to WAL"))?;
-        // The writer does bulk work: a larger cache. Checkpoints are the checkpointer's
-        // job, off the writer's path; the writer's own is a backstop should it fall behind.
+        // The writer does bulk work: a larger cache. Copying the write-ahead log back is the
+        // write-back thread's job (`wal`), off the writer's path; the writer's own is a
+        // backstop should it fall behind.
         writer.pragma_update(None, "cache_size", -262_144).map_err(backend("set the writer's cache size"))?;
         writer
             .pragma_update(None, "wal_autocheckpoint", wal::WRITER_BACKSTOP_PAGES)
-            .map_err(backend("set the checkpoint interval"))?;
+            .map_err(backend("set the write-back backstop"))?;
         // Under a long bulk load with readers busy the log is not rewound and can grow to
         // gigabytes (seen: 3.6 GB after loading 3 million residents); once it is rewound,
         // the file is cut back to this size instead of keeping its high-water mark.

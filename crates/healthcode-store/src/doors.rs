@@ -18,7 +18,7 @@ pub struct VenueRecord {
     pub operator_key_hash: String,
 }
 
-/// A checkpoint device (数字哨兵, a gate) bound to one venue.
+/// A gate device (数字哨兵, a gate or a checkpoint reader) bound to one venue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceRecord {
     pub id: String,

@@ -1,4 +1,4 @@
-//! Checkpoint devices for officials: every device a venue registered, and an Approve
+//! Gate devices for officials: every device a venue registered, and an Approve
 //! button for a provincial officer. A device reads codes and ID cards, and so can look
 //! people up; it checks nobody until approved (`POST /v1/devices/{id}/approve` is the same
 //! service call).
@@ -27,7 +27,7 @@ async fn page(ui: Ui, state: &AppState, account: &Account, status: StatusCode, p
         Ok(devices) => devices,
         Err(e) => return ui.internal("listing devices", e),
     };
-    let title = ui.t("场所核验设备", "Checkpoint devices");
+    let title = ui.t("场所核验设备", "Gate devices");
     let mut body = html!(
         "<h1>{title}</h1>{problem}<p>{intro}</p>",
         title = title,
@@ -38,7 +38,7 @@ async fn page(ui: Ui, state: &AppState, account: &Account, status: StatusCode, p
         )
     );
     if devices.is_empty() {
-        body.push(html!("<p>{none}</p>", none = ui.t("尚无核验设备。", "No checkpoint devices yet.")));
+        body.push(html!("<p>{none}</p>", none = ui.t("尚无核验设备。", "No gate devices yet.")));
         return staff_page(ui, status, account, title, body);
     }
     let may_approve = permits(Action::ApproveDevice, account.role);
