@@ -2,17 +2,15 @@
 //! category, and the check-in that records the attempt. A device learns the colour and
 //! the masked name, nothing else.
 
-use healthcode_domain::{access_decision, AccessDecision, Colour, PersonId, PresentedBy, VenueCategory};
-use healthcode_store::{CheckinMethod, NewCheckin, VenueRecord};
-use serde::Serialize;
-
 use std::sync::Arc;
 
-use healthcode_store::{DoorStore, EvidenceStore, ResidentStore};
+use healthcode_domain::{access_decision, AccessDecision, Colour, IdDocument, PersonId, PresentedBy, VenueCategory};
+use healthcode_store::{CheckinMethod, DoorStore, EvidenceStore, NewCheckin, ResidentStore, VenueRecord};
 use healthcode_token::VerifyError;
+use serde::Serialize;
 
 use crate::tokens::{secs, SigningKeys};
-use crate::{Alarms, Clock, Codes, GateAnswer, Presented, Pseudonymiser, ServiceError, Tokens, Venues};
+use crate::{Alarms, Clock, Codes, Pseudonymiser, ServiceError, Tokens, Venues};
 
 /// What a door is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,6 +21,21 @@ pub struct DoorDecision {
     pub masked_name: Option<String>,
     pub venue: String,
     pub category: VenueCategory,
+}
+
+/// What a gate reads: a code, or an ID card for a person without a smartphone.
+#[derive(Debug, Clone)]
+pub enum Presented {
+    Code(String),
+    IdCard(IdDocument),
+}
+
+/// A gate's answer: a decision by the management measures, or a code refused before any
+/// colour was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateAnswer {
+    Decided(DoorDecision),
+    Refused { reason: &'static str, message: String },
 }
 
 /// At doors and gates: a resident's scan of a venue's code, a device's reading of a code
@@ -49,11 +62,7 @@ pub struct Doors {
 impl Doors {
     /// What a door decides for an ID card no one ever named: the colour the rules give
     /// without evidence (green under the reference rules), nothing recorded.
-    pub(crate) fn decide_for_unknown(
-        &self,
-        document: &healthcode_domain::IdDocument,
-        venue: &VenueRecord,
-    ) -> DoorDecision {
+    pub(crate) fn decide_for_unknown(&self, document: &IdDocument, venue: &VenueRecord) -> DoorDecision {
         let shared = self.codes.shared();
         let colour =
             shared.rules.evaluate(document.id_type().person_kind(), &[], &shared.areas, self.clock.now()).colour;

@@ -43,7 +43,7 @@ pub use codes::Codes;
 pub use complaints::MAX_OPEN_COMPLAINTS;
 pub use decisions::{DecisionView, NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
 pub use designations::DesignationProposal;
-pub use door::{DoorDecision, Doors, FORWARDED_SCANS_ALARM};
+pub use door::{DoorDecision, Doors, GateAnswer, Presented, FORWARDED_SCANS_ALARM};
 pub use error::ServiceError;
 pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RulesUsed};
 pub use extended::{NewThirdParty, ThirdParty, ThirdPartyAnswer, THIRD_PARTY_FIELDS};
@@ -65,7 +65,7 @@ pub use residents::{
 };
 pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};
-pub use tokens::{GateAnswer, IssuedCode, IssuedVenueCode, Presented, Tokens, VerifiedCode};
+pub use tokens::{IssuedCode, IssuedVenueCode, Tokens, VerifiedCode};
 pub use tracing_contacts::{Contact, Trace, TraceConfirmation};
 pub use transparency::{hashes_base64, PersonLog, PersonLogEntry, TransparencyLog};
 pub use venues::{

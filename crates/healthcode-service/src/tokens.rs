@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use healthcode_domain::{Colour, IdDocument, PersonId, PersonKind, Timestamp};
+use healthcode_domain::{Colour, PersonId, PersonKind, Timestamp};
 use healthcode_store::{CodeStore, VenueRecord};
 use healthcode_token::{
     issue_code, issue_venue, venue_window, CodeClaims, VenueClaims, Verifier, VerifyError, VerifyOptions,
@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::accesses::Accesses;
 use crate::keyring::{KeyRing, VENUE_WINDOW_SECS};
 use crate::Clock;
-use crate::{Codes, DoorDecision, Residents, ServiceError};
+use crate::{Codes, Residents, ServiceError};
 
 /// A freshly signed resident code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,13 +46,6 @@ pub struct VerifiedCode {
     pub masked_name: String,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
-}
-
-/// What a gate reads: a code, or an ID card for a person without a smartphone.
-#[derive(Debug, Clone)]
-pub enum Presented {
-    Code(String),
-    IdCard(IdDocument),
 }
 
 /// The code-signing key ring and the verifier of its trust list (its public keys read
@@ -258,12 +251,4 @@ impl Tokens {
     pub fn verify_code_token(&self, token: &str) -> Result<VerifiedCode, VerifyError> {
         self.verifier().verify_code(token, &self.verify_options()).map(VerifiedCode::from)
     }
-}
-
-/// A gate's answer: a decision by the management measures, or a code refused before any
-/// colour was read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GateAnswer {
-    Decided(DoorDecision),
-    Refused { reason: &'static str, message: String },
 }
