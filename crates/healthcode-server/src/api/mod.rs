@@ -49,3 +49,12 @@ pub(crate) fn parse_at(text: &str) -> Result<Timestamp, ApiError> {
         .or_else(|e| Timestamp::parse_field("at", &text.trim().replace(' ', "+")).map_err(|_| e))
         .map_err(ApiError::InvalidInput)
 }
+
+/// A body's list of person ids (a decision's, a trace's confirmation), each checked.
+pub(crate) fn person_ids(texts: &[String]) -> Result<Vec<healthcode_domain::PersonId>, ApiError> {
+    texts
+        .iter()
+        .map(|p| healthcode_domain::PersonId::parse(p))
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::InvalidInput)
+}

@@ -7,14 +7,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use healthcode_domain::{DecisionColour, PersonId, Timestamp, ValidationError};
+use healthcode_domain::{DecisionColour, Timestamp, ValidationError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::auth::json_object;
 use crate::api::extract::{Actor, IdInPath, QueryParams};
 use crate::api::policy::may;
-use crate::api::JsonBody;
+use crate::api::{person_ids, JsonBody};
 use crate::{ApiError, AppState};
 use healthcode_service::{DecisionView, NewDecision};
 
@@ -41,12 +41,7 @@ pub(crate) async fn propose(
 ) -> Result<Response, ApiError> {
     let body: DecisionBody =
         json_object(&body, r#"{"persons": […], "colour": "red"|"yellow", "until": …, "basis": …}"#)?;
-    let persons = body
-        .persons
-        .iter()
-        .map(|p| PersonId::parse(p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::InvalidInput)?;
+    let persons = person_ids(&body.persons)?;
     let colour = DecisionColour::parse(&body.colour).ok_or_else(|| {
         ApiError::InvalidInput(ValidationError::field("colour", "a decision's colour is `red` or `yellow`"))
     })?;

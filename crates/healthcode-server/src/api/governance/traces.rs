@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use crate::api::auth::json_object;
 use crate::api::extract::{Actor, IdInPath};
 use crate::api::policy::may;
-use crate::api::JsonBody;
+use crate::api::{person_ids, JsonBody};
 use crate::{ApiError, AppState};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -63,12 +63,7 @@ pub(crate) async fn confirm_trace(
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let body: ConfirmBody = json_object(&body, r#"{"persons": [person_id, …]}"#)?;
-    let persons = body
-        .persons
-        .iter()
-        .map(|p| PersonId::parse(p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ApiError::InvalidInput)?;
+    let persons = person_ids(&body.persons)?;
     Ok(Json(json!({ "trace": state.service.governance().confirm_trace(&by, &id, &persons).await? })))
 }
 
