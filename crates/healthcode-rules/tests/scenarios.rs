@@ -9,9 +9,14 @@ use std::path::{Path, PathBuf};
 use healthcode_rules::RuleSet;
 use serde_json::Value;
 
+/// The repository's own scenarios, and the public suite when it is at hand
+/// (`HEALTHCODE_PUBLIC_SCENARIOS`, or `../shared/scenarios` beside the repository).
 fn scenario_dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    [root.join("scenarios"), root.join("../shared/scenarios")].into_iter().filter(|p| p.is_dir()).collect()
+    let public = std::env::var_os("HEALTHCODE_PUBLIC_SCENARIOS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/scenarios"));
+    [root.join("scenarios"), public].into_iter().filter(|p| p.is_dir()).collect()
 }
 
 #[test]

