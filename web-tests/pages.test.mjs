@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { tofu } from './support.mjs';
 
 const BASE = process.env.HEALTHCODE_URL;
 const SHOTS = process.env.HEALTHCODE_SCREENSHOTS || 'target/browser-screenshots';
@@ -320,6 +321,7 @@ test('every page fits 375 px, normal and large, has AA contrast, and starts with
       await page.goto(`${path}${path.includes('?') ? '&' : '?'}text=${text}`);
       await fitsThePhone(`${path} (${text})`);
       assert.deepEqual(await lowContrast(), [], `${path}: text below WCAG AA contrast`);
+      assert.deepEqual(await tofu(page), [], `${path}: Chinese text drawn as boxes (no CJK font?)`);
     }
   }
   await page.goto('/register?text=normal');

@@ -84,9 +84,38 @@ export async function unlabelled(page) {
       .filter((e) => !e.labels || e.labels.length === 0).map((e) => e.id || e.name));
 }
 
+/**
+ * The Chinese characters of the page that render as tofu (the box a font draws for a
+ * character it lacks): each is drawn on a canvas in the page's own font and compared
+ * with a character no font has. Empty when a CJK font is installed (`.ci/run` installs
+ * Debian's fonts-noto-cjk).
+ */
+export async function tofu(page) {
+  return page.evaluate(() => {
+    const cjk = /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]/u;
+    const chars = [...new Set([...document.body.innerText].filter((c) => cjk.test(c)))];
+    const canvas = document.createElement('canvas');
+    canvas.width = 48;
+    canvas.height = 48;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    ctx.font = `36px ${getComputedStyle(document.body).fontFamily}`;
+    ctx.textBaseline = 'top';
+    const drawn = (c) => {
+      ctx.clearRect(0, 0, 48, 48);
+      ctx.fillText(c, 4, 4);
+      return ctx.getImageData(0, 0, 48, 48).data.join(',');
+    };
+    // An unassigned code point: whatever the fonts, it is drawn as the missing glyph.
+    const missing = drawn('\u0378');
+    if (drawn('A') === missing) return ['(the check cannot tell a glyph from a missing one)'];
+    return chars.filter((c) => drawn(c) === missing);
+  });
+}
+
 /** Every check a page must pass, at normal and large text. */
 export async function accessible(page, what) {
   await fitsThePhone(page, what);
+  assert.deepEqual(await tofu(page), [], `${what}: Chinese text drawn as boxes (no CJK font?)`);
   assert.deepEqual(await lowContrast(page), [], `${what}: text below WCAG AA contrast`);
   assert.deepEqual(await unlabelled(page), [], `${what}: controls without a label`);
 }
