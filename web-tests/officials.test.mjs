@@ -6,6 +6,8 @@
 //
 //   HEALTHCODE_URL=http://127.0.0.1:PORT HEALTHCODE_OFFICERS='[{"username":…,"password":…},…]' \
 //   HEALTHCODE_TRAVELLER=<person id> HEALTHCODE_TRAVELLER_KEY=<their resident key> \
+//   HEALTHCODE_HANDLER='{"username":…,"password":…}' (a complaint handler; the traveller
+//   has complained about their entry record, urgently) \
 //   node --test web-tests/officials.test.mjs
 //
 // The tests run in order: each is a scene of the same story.
@@ -17,6 +19,7 @@ import { launch, shot, accessible } from './support.mjs';
 const OFFICERS = JSON.parse(process.env.HEALTHCODE_OFFICERS || '[]');
 const TRAVELLER = process.env.HEALTHCODE_TRAVELLER;
 const TRAVELLER_KEY = process.env.HEALTHCODE_TRAVELLER_KEY; // their resident key: their code opens for them
+const HANDLER = JSON.parse(process.env.HEALTHCODE_HANDLER || 'null'); // a complaint handler, for the traveller's complaint
 const [A, B, C] = OFFICERS;
 
 let browser;
@@ -198,4 +201,26 @@ test('the officials pages in English and large text, and the other lists', async
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.className), 'skip', 'a skip link first, for keyboards');
   assert.deepEqual(page.cspViolations, [], 'nothing the CSP had to block');
+});
+
+test('a complaint handler asks the department that made a disputed record to check it', async () => {
+  assert.ok(HANDLER, 'a complaint handler in HEALTHCODE_HANDLER');
+  await page.context().clearCookies();
+  await signInAt(HANDLER, '/staff/complaints');
+  const complaint = page.locator('main article').first();
+  assert.match(await complaint.textContent(), /紧急/, 'graded urgent: the code stops their travel today');
+  assert.match(await complaint.textContent(), /bd-1/, 'the disputed record');
+  await complaint.locator('select[name=department]').selectOption('border');
+  await complaint.locator('form[action$="/correction"] textarea').fill('请核对该入境记录的证件号与旅客。');
+  await Promise.all([page.waitForURL(/\/staff\/complaints$/), complaint.locator('form[action$="/correction"] button').click()]);
+  const asked = await page.locator('main article').first().textContent();
+  assert.match(asked, /请提供记录的部门核查更正/, 'the step is shown');
+  assert.equal(await page.locator('main article').first().locator('form[action$="/correction"]').count(), 0, 'one request at a time');
+  await accessible(page, 'complaints with a correction request');
+  await shot(page, 'officials-13-correction-requested');
+  await page.goto('/staff/complaints?lang=en');
+  assert.match(await page.textContent('main article'), /correction asked of the department/);
+  assert.match(await page.textContent('main article'), /urgent/);
+  await accessible(page, 'complaints, English');
+  await page.goto('/staff/complaints?lang=zh');
 });

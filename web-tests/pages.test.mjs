@@ -214,11 +214,18 @@ test('a resident sees who read their data and files a complaint', async () => {
   await shot('08b-accesses');
   await page.goto(`/persons/${person}/complaints`);
   await page.selectOption('#subject', 'evidence');
+  const record = await page.locator('#event_id option').nth(1).getAttribute('value');
+  assert.ok(record, 'the record behind the colour is offered to dispute');
+  await page.selectOption('#event_id', record);
+  await page.selectOption('#blocks', 'medical');
   await page.fill('#text', '我没有发烧，这条记录有误。');
   await Promise.all([page.waitForURL(new RegExp(`/persons/${person}/complaints$`)), page.click('form[action$="/complaints"] button[type=submit]')]);
   const filed = await page.textContent('main article');
   assert.match(filed, /处理中/, 'open, waiting for an answer');
   assert.match(filed, /yellow \(Y1\)/, 'the colour and reasons it disputes');
+  assert.match(filed, /紧急/, 'urgent: a yellow code that stops medical care today');
+  assert.match(filed, new RegExp(record), 'the disputed record');
+  assert.match(filed, /提交申诉/, 'the steps, from the first');
   await fitsThePhone('complaints');
   await shot('08c-complaint');
 });

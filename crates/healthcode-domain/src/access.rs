@@ -71,9 +71,14 @@ impl Department {
     }
 
     /// The evidence this department may submit. Nobody submits management decisions as
-    /// events: they exist only through the two-approver decision workflow.
+    /// events: they exist only through the two-approver decision workflow. Every
+    /// department may send retractions, each of a record of a kind it may submit (checked
+    /// against the record when the retraction arrives).
     pub fn may_submit(self, kind: EvidenceKind) -> bool {
         use EvidenceKind::*;
+        if kind == Retraction {
+            return true;
+        }
         match self {
             Department::Health => matches!(
                 kind,

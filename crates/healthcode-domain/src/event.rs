@@ -100,6 +100,7 @@ text_enum!(
         QuarantineOrder = "quarantine_order",
         QuarantineRelease = "quarantine_release",
         ManagementDecision = "management_decision",
+        Retraction = "retraction",
     }
 );
 
@@ -119,17 +120,50 @@ text_enum!(RiskLevel { Low = "low", Medium = "medium", High = "high" });
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Evidence {
-    Fever { onset_at: Timestamp },
+    Fever {
+        onset_at: Timestamp,
+    },
     FeverResolved,
-    Test { result: TestResult, sampled_at: Timestamp },
-    Diagnosis { status: DiagnosisStatus },
-    CloseContact { exposure_at: Timestamp },
+    Test {
+        result: TestResult,
+        sampled_at: Timestamp,
+    },
+    Diagnosis {
+        status: DiagnosisStatus,
+    },
+    CloseContact {
+        exposure_at: Timestamp,
+    },
     ContactCleared,
-    Entry { country: String, entered_at: Timestamp },
-    Stay { area: AreaCode, from: Timestamp, to: Option<Timestamp> },
-    QuarantineOrder { mode: QuarantineMode, days: u32 },
-    QuarantineRelease { mode: QuarantineMode },
-    ManagementDecision { color: DecisionColour, until: Timestamp, basis: String, approvers: Vec<String> },
+    Entry {
+        country: String,
+        entered_at: Timestamp,
+    },
+    Stay {
+        area: AreaCode,
+        from: Timestamp,
+        to: Option<Timestamp>,
+    },
+    QuarantineOrder {
+        mode: QuarantineMode,
+        days: u32,
+    },
+    QuarantineRelease {
+        mode: QuarantineMode,
+    },
+    ManagementDecision {
+        color: DecisionColour,
+        until: Timestamp,
+        basis: String,
+        approvers: Vec<String>,
+    },
+    /// The source withdraws one of its earlier records about the same person (a test
+    /// filed under the wrong person, a contact list with a wrong name). The record stays
+    /// stored; from this event's `at` on, the rules no longer see it.
+    Retraction {
+        retracts: EventId,
+        reason: String,
+    },
 }
 
 impl Evidence {
@@ -146,8 +180,28 @@ impl Evidence {
             Evidence::QuarantineOrder { .. } => EvidenceKind::QuarantineOrder,
             Evidence::QuarantineRelease { .. } => EvidenceKind::QuarantineRelease,
             Evidence::ManagementDecision { .. } => EvidenceKind::ManagementDecision,
+            Evidence::Retraction { .. } => EvidenceKind::Retraction,
         }
     }
+}
+
+/// Whether each of `events` is withdrawn by a retraction among them (rules ignore those).
+/// A retraction counts only for a record of the same person recorded before it; a
+/// retraction of a retraction counts for nothing (a department re-sends the record
+/// instead). Returns `None` when nothing is retracted, the common case, so callers pay
+/// nothing for it.
+pub fn retracted(events: &[Event<Evidence>]) -> Option<Vec<bool>> {
+    let mut mask: Option<Vec<bool>> = None;
+    for (at, e) in events.iter().enumerate() {
+        let Evidence::Retraction { retracts, .. } = &e.body else { continue };
+        // Events are in time order: the record retracted comes before its retraction.
+        if let Some(target) =
+            events[..at].iter().position(|t| &t.id == retracts && t.body.kind() != EvidenceKind::Retraction)
+        {
+            mask.get_or_insert_with(|| vec![false; events.len()])[target] = true;
+        }
+    }
+    mask
 }
 
 /// Distinct approvers of a management decision: names compared without surrounding

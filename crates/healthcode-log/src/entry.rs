@@ -29,6 +29,7 @@ pub enum Entry {
     AccountInUse(AccountInUse),
     Alarm(Alarm),
     Destruction(Destruction),
+    Retraction(Retraction),
 }
 
 /// A person's code changed colour. The person appears only as a salted commitment (see
@@ -135,6 +136,24 @@ pub struct Alarm {
     pub kind: String,
     pub jurisdiction: String,
     pub detail: String,
+}
+
+/// A source withdrew one of its records about a person: from `at` on, the rules no longer
+/// see it, and the colour changes that follow cite no digest of it. The person appears as
+/// in a colour change, as a salted commitment; the record as its salted digest (the one
+/// a colour change it caused carried), so the person can tie the two together and nobody
+/// else can.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retraction {
+    pub at: i64,
+    pub person_commitment: String,
+    pub event_digest: String,
+    /// The withdrawn record's type: `test`, `close_contact`…
+    pub event_type: String,
+    /// The account that sent the retraction (`system` for the system's own).
+    pub by: String,
+    /// The department it spoke for, if any.
+    pub department: Option<String>,
 }
 
 /// Personal data was destroyed (the epidemic was declared over): what was removed and

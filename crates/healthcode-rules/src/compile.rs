@@ -350,6 +350,13 @@ fn selector(s: &format::Selector, path: &str) -> Result<Matcher, RuleSetError> {
             format!("`{}` is not an evidence type; use one of {}", s.kind, EvidenceKind::choices()),
         )
     })?;
+    if kind == EvidenceKind::Retraction {
+        return Err(invalid(
+            &format!("{path}.type"),
+            "a retraction is not evidence a rule can name: it withdraws another record, which the rules then no \
+             longer see",
+        ));
+    }
     let given: Vec<(&str, &format::OneOrMany)> =
         [("result", &s.result), ("status", &s.status), ("color", &s.color), ("mode", &s.mode)]
             .into_iter()

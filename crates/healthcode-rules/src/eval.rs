@@ -52,10 +52,13 @@ pub(crate) fn evaluate<'a>(
         "evidence must be sorted by (at, seq)"
     );
     let visible = &events[..events.partition_point(|e| e.at <= at)];
+    // A record withdrawn by its source (before `at`) is invisible to every rule.
+    let withdrawn = healthcode_domain::retracted(visible);
     let ctx = Ctx {
         set,
         events: visible,
-        by_kind: KindIndex::new(visible),
+        by_kind: KindIndex::new(visible, withdrawn.as_deref()),
+        withdrawn,
         areas,
         as_of: at,
         area_memo: RefCell::new(Vec::new()),
@@ -92,6 +95,8 @@ struct Ctx<'a> {
     set: &'a Compiled,
     events: &'a [Event<Evidence>],
     by_kind: KindIndex,
+    /// Which events a retraction withdrew (`None`: none was).
+    withdrawn: Option<Vec<bool>>,
     areas: &'a AreaRiskIndex,
     as_of: Timestamp,
     /// The area status of each stay at `as_of` (0: not looked up yet), since the search
@@ -106,6 +111,10 @@ struct TimeStatus {
 }
 
 impl<'a> Ctx<'a> {
+    fn is_withdrawn(&self, index: usize) -> bool {
+        self.withdrawn.as_ref().is_some_and(|w| w[index])
+    }
+
     /// Does `c` hold at `x`? Pushes the ids behind it into `evidence`, and every future
     /// instant at which a part of it may flip into `candidates`. Without either sink it
     /// may stop at the first answer.
@@ -119,7 +128,13 @@ impl<'a> Ctx<'a> {
         let thorough = evidence.is_some() || candidates.is_some();
         match c {
             Cond::Latest { among, is } => {
-                let latest = self.events.iter().rev().find(|e| among.iter().any(|m| matches(m, &e.body)));
+                let latest = self
+                    .events
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find(|(i, e)| !self.is_withdrawn(*i) && among.iter().any(|m| matches(m, &e.body)))
+                    .map(|(_, e)| e);
                 match latest {
                     Some(e) if is.iter().any(|m| matches(m, &e.body)) => {
                         if let Some(ev) = evidence {
@@ -345,17 +360,19 @@ struct KindIndex {
 const KINDS: usize = EvidenceKind::ALL.len();
 
 impl KindIndex {
-    fn new(events: &[Event<Evidence>]) -> Self {
+    /// Indexes `events`, leaving out those `withdrawn` marks.
+    fn new(events: &[Event<Evidence>], withdrawn: Option<&[bool]>) -> Self {
+        let kept = |i: usize| withdrawn.is_none_or(|w| !w[i]);
         let mut starts = [0u32; KINDS + 1];
-        for e in events {
+        for (_, e) in events.iter().enumerate().filter(|(i, _)| kept(*i)) {
             starts[e.body.kind() as usize + 1] += 1;
         }
         for k in 0..KINDS {
             starts[k + 1] += starts[k];
         }
         let mut next = starts;
-        let mut positions = vec![0u32; events.len()];
-        for (i, e) in events.iter().enumerate() {
+        let mut positions = vec![0u32; starts[KINDS] as usize];
+        for (i, e) in events.iter().enumerate().filter(|(i, _)| kept(*i)) {
             let k = e.body.kind() as usize;
             positions[next[k] as usize] = i as u32;
             next[k] += 1;

@@ -34,7 +34,8 @@ pub fn check_scenario(rules: &RuleSet, scenario: &Value) -> Result<Vec<Checked>,
     for (seq, raw) in scenario["events"].as_array().ok_or(format!("{name}: `events` is not a list"))?.iter().enumerate()
     {
         let Ok(e) = parse_event(raw, Timestamp::MIN) else { continue };
-        let id = EventId::parse(&format!("e{seq}")).expect("a plain id");
+        // The event's own id when it has one (a retraction names the record it withdraws).
+        let id = e.id.unwrap_or_else(|| EventId::parse(&format!("e{seq}")).expect("a plain id"));
         match e.body {
             EventBody::Evidence(body) => evidence.push(Event { id, at: e.at, seq: seq as i64, body }),
             EventBody::AreaRisk(body) => areas.insert(Event { id, at: e.at, seq: seq as i64, body }),

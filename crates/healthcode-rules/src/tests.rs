@@ -224,3 +224,38 @@ fn a_changed_rule_set_changes_colours_without_code() {
 }
 
 mod properties;
+
+#[test]
+fn a_retracted_record_is_unseen_from_its_retraction_on() {
+    let events = [
+        json!({"at": "2020-06-01T08:00:00+08:00", "type": "test", "result": "positive",
+               "sampled_at": "2020-06-01T07:00:00+08:00"}),
+        json!({"at": "2020-06-02T08:00:00+08:00", "type": "retraction", "retracts": "e0",
+               "reason": "sample belongs to another person"}),
+    ];
+    let (colour, reasons, _) = eval_at(&events, "2020-06-02T07:59:59+08:00");
+    assert_eq!((colour, reasons), (Colour::Red, vec!["R1".to_string()]), "as known before the retraction");
+    assert_eq!(eval_at(&events, "2020-06-02T08:00:00+08:00"), (Colour::Green, vec![], None));
+}
+
+#[test]
+fn retracting_a_clearing_record_brings_back_what_it_cleared() {
+    let events = [
+        json!({"at": "2020-06-01T08:00:00+08:00", "type": "close_contact", "exposure_at": "2020-05-31T08:00:00+08:00"}),
+        json!({"at": "2020-06-01T09:00:00+08:00", "type": "contact_cleared"}),
+        json!({"at": "2020-06-01T10:00:00+08:00", "type": "retraction", "retracts": "e1",
+               "reason": "cleared the wrong person"}),
+    ];
+    assert_eq!(eval_at(&events, "2020-06-01T09:30:00+08:00").0, Colour::Green);
+    let (colour, reasons, _) = eval_at(&events, "2020-06-01T10:00:00+08:00");
+    assert_eq!((colour, reasons), (Colour::Red, vec!["R2".to_string()]));
+}
+
+#[test]
+fn no_rule_may_name_a_retraction() {
+    let mut file = RuleSet::reference().file().clone();
+    let text = serde_json::to_string(&file).unwrap().replacen("\"close_contact\"", "\"retraction\"", 1);
+    file = serde_json::from_str(&text).unwrap();
+    let error = RuleSet::from_file(file).unwrap_err();
+    assert!(error.to_string().contains("not evidence a rule can name"), "{error}");
+}

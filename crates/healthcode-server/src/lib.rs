@@ -171,6 +171,8 @@ pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::t
                     // when the log has not grown).
                     service.log().sign_checkpoint().await?;
                     service.residents().apply_retention().await?;
+                    // Complaints whose record was retracted, or whose deadline passed.
+                    service.residents().follow_up_complaints().await?;
                     Ok::<_, healthcode_service::ServiceError>(report)
                 }
             });

@@ -208,6 +208,10 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("POST", "/v1/rules/proposals/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
         ("GET", "/v1/complaints", "", &["provincial", "provincial2", "provincial3", "auditor", "complaints"]),
         ("POST", "/v1/complaints/nope/answer", "{}", &["complaints"]),
+        ("POST", "/v1/complaints/nope/correction-request", "{}", &["complaints"]),
+        // Correction requests are the departments' own: their data sources read and answer them.
+        ("GET", "/v1/corrections", "", &["health", "telecom", "border"]),
+        ("POST", "/v1/corrections/nope/decline", "{}", &["health", "telecom", "border"]),
         ("POST", "/v1/residents/keys", "{}", &["provincial", "provincial2", "provincial3", "local"]),
         // A person's data: staff whose role may read persons, with a purpose (the person
         // registered without an area is covered by the provincial offices only, so the

@@ -216,12 +216,36 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
         basis: "《中华人民共和国传染病防治法》第四十二条".into(),
     };
     app.service.governance().propose_decision(&provincial, decision).await.unwrap();
+    // The traveller disputes the entry record: red today, and they must travel (urgent).
+    // A complaint handler with a password will ask the border department to check it.
+    let complaint = json!({"subject": "evidence", "text": "入境记录不是我的，我没有出过国。",
+                           "event_id": "bd-1", "blocks": "travel"});
+    let (status, filed) =
+        app.post_with_key(&format!("/v1/persons/{traveller}/complaints"), &traveller_key, complaint.to_string()).await;
+    assert_eq!(status, 201, "{filed}");
+    let handler_password = "handler.wang correct horse battery";
+    let handler = healthcode_service::NewAccount {
+        username: "handler.wang".into(),
+        password: Some(handler_password.into()),
+        role: healthcode_domain::Role::ComplaintHandler,
+        jurisdiction: None,
+        department: None,
+    };
+    app.service.accounts().create(handler).await.unwrap();
     let env = vec![
         ("HEALTHCODE_OFFICERS", json!(officers).to_string()),
-        ("HEALTHCODE_TRAVELLER", traveller),
+        ("HEALTHCODE_HANDLER", json!({"username": "handler.wang", "password": handler_password}).to_string()),
+        ("HEALTHCODE_TRAVELLER", traveller.clone()),
         ("HEALTHCODE_TRAVELLER_KEY", traveller_key),
     ];
     run_node_tests(&app, "web-tests/officials.test.mjs", env).await;
+    let person = healthcode_domain::PersonId::parse(&traveller).unwrap();
+    let complaints = app.service.residents().complaints_of(&person).await.unwrap();
+    assert_eq!(
+        complaints[0].awaiting(),
+        Some(healthcode_domain::Department::Border),
+        "the handler's request in the browser reached the border department"
+    );
     let active = app.service.codes().rules();
     assert_eq!(active.version(), "2026.2", "the server agrees with what the browser saw");
 }

@@ -23,6 +23,23 @@ pub struct Explanation {
     /// When the passing of time alone next changes the code, if ever.
     pub next_change: Option<Timestamp>,
     pub rules: RulesUsed,
+    /// Records about the person that their source withdrew (as known at `at`): the rules
+    /// no longer see them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retracted: Vec<RetractedRecord>,
+}
+
+/// A record its source withdrew, and when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RetractedRecord {
+    pub id: EventId,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub recorded_at: Timestamp,
+    /// The retraction's own id.
+    pub retraction: EventId,
+    pub retracted_at: Timestamp,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -112,8 +129,37 @@ impl Codes {
                 version: shared.rules.version().to_string(),
                 digest: shared.rules.digest().to_string(),
             },
+            retracted: retracted_records(&events, at),
         })
     }
+}
+
+fn retracted_records(events: &[Event<Evidence>], at: Timestamp) -> Vec<RetractedRecord> {
+    let visible = &events[..events.partition_point(|e| e.at <= at)];
+    let Some(withdrawn) = healthcode_domain::retracted(visible) else { return Vec::new() };
+    visible
+        .iter()
+        .filter_map(|r| match &r.body {
+            Evidence::Retraction { retracts, reason } => Some((r, retracts, reason)),
+            _ => None,
+        })
+        .filter_map(|(r, retracts, reason)| {
+            // The record this retraction withdrew (the first retraction of it is the one
+            // that counts; a later one names a record already gone).
+            let (index, target) = visible.iter().enumerate().find(|(_, e)| &e.id == retracts)?;
+            let first = visible
+                .iter()
+                .find(|e| matches!(&e.body, Evidence::Retraction { retracts: t, .. } if t == retracts))?;
+            (withdrawn[index] && first.id == r.id).then(|| RetractedRecord {
+                id: target.id.clone(),
+                kind: target.body.kind().to_string(),
+                recorded_at: target.at,
+                retraction: r.id.clone(),
+                retracted_at: r.at,
+                reason: reason.clone(),
+            })
+        })
+        .collect()
 }
 
 fn summarise(

@@ -39,6 +39,10 @@ pub struct IngestReport {
     pub rejected: usize,
     /// The codes this batch caused to be re-evaluated, and how many changed colour.
     pub codes: crate::RefreshReport,
+    /// How many of the accepted rows were retractions (complaints waiting for them are
+    /// followed up: `Residents::follow_up_complaints`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retractions: usize,
     pub rows: Vec<RowOutcome>,
 }
 
@@ -170,15 +174,39 @@ impl Evidence {
             }
         }
 
+        // A retraction must name a stored record it may withdraw.
+        let (refused, checked) = self.check_retractions(source, owner, &evidence.iter().collect::<Vec<_>>()).await?;
+        if !refused.is_empty() {
+            let kept: Vec<(usize, healthcode_store::NewEvidence)> = evidence_rows
+                .into_iter()
+                .zip(evidence)
+                .enumerate()
+                .filter_map(|(position, (row, e))| match refused.get(&position) {
+                    Some(refusal) => {
+                        outcomes[row] = Some(rejected(row, Some(e.id.as_str()), refusal.clone()));
+                        None
+                    }
+                    None => Some((row, e)),
+                })
+                .collect();
+            (evidence_rows, evidence) = kept.into_iter().unzip();
+        }
+        let mut withdrawals: BTreeMap<healthcode_domain::EventId, crate::transparency::Withdrawal> =
+            checked.into_iter().map(|c| (c.withdrawal_id.clone(), c.withdrawal)).collect();
+
         self.register_documented(named.by_document).await?;
         let inserted = self.store.insert_evidence(&evidence).await?;
         let mut touched: BTreeSet<PersonId> = BTreeSet::new();
+        let mut stored_withdrawals = Vec::new();
         for ((row, e), outcome) in evidence_rows.iter().zip(&evidence).zip(inserted) {
             outcomes[*row] = Some(settle(*row, e.id.as_str(), outcome));
             if matches!(outcome, Inserted::New { .. }) {
                 touched.insert(e.person.clone());
+                stored_withdrawals.extend(withdrawals.remove(&e.id));
             }
         }
+        self.log_retractions(&stored_withdrawals).await?;
+        let retractions = stored_withdrawals.len();
         let inserted = self.store.insert_designations(&designations).await?;
         let mut new_designations = Vec::new();
         for ((row, d), outcome) in designation_rows.iter().zip(designations).zip(inserted) {
@@ -189,6 +217,7 @@ impl Evidence {
         }
 
         let mut report = self.finish_report(numbers, rows, outcomes, origin, owner, now).await?;
+        report.retractions = retractions;
         report.codes = self.codes.refresh_persons(&touched.into_iter().collect::<Vec<_>>()).await?;
         let bulk = self.codes.apply_designations(new_designations).await?;
         report.codes.evaluated += bulk.evaluated;
@@ -267,6 +296,10 @@ pub async fn operator_rejections(
     limit: usize,
 ) -> Result<Vec<healthcode_store::Rejection>, ServiceError> {
     Ok(store.rejections(after, limit, None).await?)
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn settle(row: usize, id: &str, outcome: Inserted) -> RowOutcome {

@@ -145,6 +145,12 @@ impl TransparencyLog {
         self.append_with(self.clock.now(), records, &[]).await
     }
 
+    /// Logs retractions, each in the log of the person it concerns.
+    pub(crate) async fn record_withdrawals(&self, withdrawals: &[Withdrawal]) -> Result<Vec<u64>, ServiceError> {
+        let records = withdrawals.iter().map(|w| (Some(w.person.clone()), Record::Withdrawal(w))).collect();
+        self.append_with(self.clock.now(), records, &[]).await
+    }
+
     /// Appends the records (and saves the codes) under the writer's lock; returns the
     /// indices the records got.
     async fn append_with(
@@ -173,6 +179,14 @@ impl TransparencyLog {
                         evidence_digests: c.evidence_digests.clone(),
                         rule_set_version: c.rule_set_version.clone(),
                         origin: c.origin.clone(),
+                    }),
+                    Record::Withdrawal(w) => Entry::Retraction(healthcode_log::Retraction {
+                        at: at.as_millis(),
+                        person_commitment: person_commitment(&self.salt(&w.person), w.person.as_str(), index),
+                        event_digest: w.event_digest.clone(),
+                        event_type: w.event_type.clone(),
+                        by: w.by.clone(),
+                        department: w.department.clone(),
                     }),
                 };
                 let data = entry.leaf_bytes();
@@ -238,6 +252,16 @@ impl TransparencyLog {
 enum Record<'a> {
     Change(&'a PendingChange),
     Entry(&'a Entry),
+    Withdrawal(&'a Withdrawal),
+}
+
+/// A retraction to log: the person's commitment is made at the index the entry gets.
+pub(crate) struct Withdrawal {
+    pub person: PersonId,
+    pub event_digest: String,
+    pub event_type: String,
+    pub by: String,
+    pub department: Option<String>,
 }
 
 async fn fetch(store: &dyn LogStore, plan: &Plan) -> Result<HashMap<NodeId, Hash>, ServiceError> {

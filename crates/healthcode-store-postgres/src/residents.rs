@@ -150,9 +150,21 @@ pub(crate) async fn save_complaint(client: &Client, c: &Complaint) -> Result<(),
     let body = serde_json::to_string(c).map_err(|e| StoreError::Backend(format!("cannot encode a complaint: {e}")))?;
     client
         .execute(
-            "INSERT INTO complaints (id, person_id, filed_at, status, area, body) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, area = excluded.area, body = excluded.body",
-            &[&c.id, &c.person.as_str(), &c.filed_at.as_millis(), &c.status.as_str(), &c.area, &body],
+            "INSERT INTO complaints (id, person_id, filed_at, status, area, body, awaiting, due_at, escalated)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, area = excluded.area, body = excluded.body,
+                 awaiting = excluded.awaiting, due_at = excluded.due_at, escalated = excluded.escalated",
+            &[
+                &c.id,
+                &c.person.as_str(),
+                &c.filed_at.as_millis(),
+                &c.status.as_str(),
+                &c.area,
+                &body,
+                &c.awaiting().map(|d| d.as_str()),
+                &c.due_at.map(Timestamp::as_millis),
+                &c.escalated_at.is_some(),
+            ],
         )
         .await
         .map_err(backend("save a complaint"))?;
@@ -183,8 +195,21 @@ pub(crate) async fn complaints(
              WHERE ($1::text IS NULL OR person_id = $1)
                AND (NOT $2 OR status = 'open')
                AND ($3::text IS NULL OR starts_with(area, $3))
+               AND ($5::text IS NULL OR awaiting = $5)
+               AND (NOT $6 OR awaiting IS NOT NULL)
+               AND ($7::bigint IS NULL OR (status = 'open' AND NOT escalated AND due_at <= $7))
+               AND (NOT $8 OR escalated)
              ORDER BY filed_at DESC, id LIMIT $4",
-            &[&q.person.as_ref().map(PersonId::as_str), &q.open_only, &q.area_prefix, &(limit as i64)],
+            &[
+                &q.person.as_ref().map(PersonId::as_str),
+                &q.open_only,
+                &q.area_prefix,
+                &(limit as i64),
+                &q.awaiting.map(|d| d.as_str()),
+                &q.awaiting_any,
+                &q.due_by.map(Timestamp::as_millis),
+                &q.escalated_only,
+            ],
         )
         .await
         .map_err(backend("read complaints"))?;

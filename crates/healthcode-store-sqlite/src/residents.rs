@@ -141,8 +141,19 @@ pub(crate) fn accesses(conn: &Connection, of: &PersonId, limit: usize) -> Result
 pub(crate) fn save_complaint(conn: &mut Connection, c: &Complaint) -> Result<(), StoreError> {
     let body = serde_json::to_string(c).map_err(|e| StoreError::Backend(format!("cannot encode a complaint: {e}")))?;
     conn.execute(
-        "INSERT OR REPLACE INTO complaints (id, person_id, filed_at, status, area, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        (&c.id, c.person.as_str(), c.filed_at.as_millis(), c.status.as_str(), &c.area, &body),
+        "INSERT OR REPLACE INTO complaints (id, person_id, filed_at, status, area, body, awaiting, due_at, escalated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        rusqlite::params![
+            &c.id,
+            c.person.as_str(),
+            c.filed_at.as_millis(),
+            c.status.as_str(),
+            &c.area,
+            &body,
+            c.awaiting().map(|d| d.as_str()),
+            c.due_at.map(Timestamp::as_millis),
+            c.escalated_at.is_some(),
+        ],
     )
     .map_err(backend("save a complaint"))?;
     Ok(())
@@ -167,14 +178,24 @@ pub(crate) fn complaints(conn: &Connection, q: &ComplaintQuery, limit: usize) ->
              WHERE (?1 IS NULL OR person_id = ?1)
                AND (?2 = 0 OR status = 'open')
                AND (?3 IS NULL OR substr(area, 1, length(?3)) = ?3)
+               AND (?5 IS NULL OR awaiting = ?5)
+               AND (?6 = 0 OR awaiting IS NOT NULL)
+               AND (?7 IS NULL OR (status = 'open' AND escalated = 0 AND due_at <= ?7))
+               AND (?8 = 0 OR escalated = 1)
              ORDER BY filed_at DESC, id LIMIT ?4",
         )
         .map_err(backend("read complaints"))?;
-    let rows = stmt
-        .query_map((q.person.as_ref().map(PersonId::as_str), q.open_only, &q.area_prefix, limit as i64), |r| {
-            r.get::<_, String>(0)
-        })
-        .map_err(backend("read complaints"))?;
+    let params = rusqlite::params![
+        q.person.as_ref().map(PersonId::as_str),
+        q.open_only,
+        &q.area_prefix,
+        limit as i64,
+        q.awaiting.map(|d| d.as_str()),
+        q.awaiting_any,
+        q.due_by.map(Timestamp::as_millis),
+        q.escalated_only,
+    ];
+    let rows = stmt.query_map(params, |r| r.get::<_, String>(0)).map_err(backend("read complaints"))?;
     rows.map(|r| decode(&r.map_err(backend("read complaints"))?)).collect()
 }
 

@@ -5,7 +5,7 @@
 //! millions of events for bulk re-evaluation.
 
 use healthcode_domain::{
-    AreaCode, DecisionColour, DiagnosisStatus, Evidence, EvidenceKind, QuarantineMode, TestResult, Timestamp,
+    AreaCode, DecisionColour, DiagnosisStatus, EventId, Evidence, EvidenceKind, QuarantineMode, TestResult, Timestamp,
 };
 
 use crate::StoreError;
@@ -58,6 +58,9 @@ impl<'a> EvidenceColumns<'a> {
                 extra: Some(serde_json::to_string(approvers).unwrap_or_default().into()),
                 ..Default::default()
             },
+            Evidence::Retraction { retracts, reason } => {
+                Self { kind, text: Some(retracts.as_str()), extra: Some(reason.as_str().into()), ..Default::default() }
+            }
         }
     }
 
@@ -95,6 +98,10 @@ impl<'a> EvidenceColumns<'a> {
                 basis: text.to_string(),
                 approvers: serde_json::from_str(self.extra.as_deref().unwrap_or("[]"))
                     .map_err(|e| corrupt("approvers", e))?,
+            },
+            EvidenceKind::Retraction => Evidence::Retraction {
+                retracts: EventId::parse(text).map_err(|e| corrupt("retracted id", e))?,
+                reason: self.extra.as_deref().unwrap_or_default().to_string(),
             },
         })
     }

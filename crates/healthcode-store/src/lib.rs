@@ -3,6 +3,7 @@
 mod accounts;
 mod codes;
 mod columns;
+mod complaints;
 pub mod conformance;
 mod doors;
 mod evidence;
@@ -16,6 +17,7 @@ use healthcode_domain::PersonId;
 pub use accounts::*;
 pub use codes::*;
 pub use columns::EvidenceColumns;
+pub use complaints::*;
 pub use doors::*;
 pub use evidence::*;
 pub use feeds::*;

@@ -158,6 +158,7 @@ fn demo_tells_the_outbreak_story() {
                     Evidence::QuarantineOrder { mode: QuarantineMode::Home, .. } => "home_order",
                     Evidence::QuarantineRelease { .. } => "release",
                     Evidence::ManagementDecision { .. } => "decision",
+                    Evidence::Retraction { .. } => "retraction",
                     Evidence::Stay { .. } => "stay",
                     Evidence::QuarantineOrder { .. } => "other_order",
                 };

@@ -116,10 +116,11 @@ fn summary(entries: &[Entry]) -> BTreeMap<String, u64> {
             Entry::DesignationApproval(_) => "designation approvals".into(),
             Entry::DecisionApproval(_) => "decision approvals".into(),
             Entry::TraceApproval(_) => "contact-tracing approvals".into(),
-            Entry::DeviceApproval(_) => "checkpoint device approvals".into(),
+            Entry::DeviceApproval(_) => "gate device approvals".into(),
             Entry::AccountInUse(a) => format!("accounts in use: {}", a.role),
             Entry::Alarm(a) => format!("alarms: {}", a.kind),
             Entry::Destruction(_) => "destructions of personal data".into(),
+            Entry::Retraction(r) => format!("retractions: {}", r.event_type),
         };
         *counts.entry(what).or_insert(0) += 1;
     }

@@ -60,6 +60,7 @@ fn evidence_fields(kind: EvidenceKind) -> &'static [&'static str] {
         EvidenceKind::QuarantineOrder => &["mode", "days"],
         EvidenceKind::QuarantineRelease => &["mode"],
         EvidenceKind::ManagementDecision => &["color", "until", "basis", "approvers"],
+        EvidenceKind::Retraction => &["retracts", "reason"],
     }
 }
 
@@ -114,6 +115,21 @@ fn parse_evidence(kind: EvidenceKind, f: &Fields, at: Timestamp) -> Result<Evide
             mode: f.required_enum("mode", QuarantineMode::parse, QuarantineMode::choices)?,
         },
         EvidenceKind::ManagementDecision => parse_decision(f, at)?,
+        EvidenceKind::Retraction => {
+            let retracts = EventId::parse(f.required_str("retracts")?).map_err(|_| {
+                ValidationError::field("retracts", "field `retracts`: the `id` of the record to retract")
+            })?;
+            let reason = f.required_str("reason")?.trim();
+            let length = reason.chars().count();
+            if !(5..=500).contains(&length) {
+                return Err(ValidationError::field(
+                    "reason",
+                    "field `reason`: say in 5 to 500 characters why the record is withdrawn (e.g. \"sample mislabelled: \
+                     belongs to another person\")",
+                ));
+            }
+            Evidence::Retraction { retracts, reason: reason.to_string() }
+        }
     })
 }
 

@@ -148,6 +148,35 @@ proptest! {
         );
     }
 
+    /// From its time on, a retraction is as if the record it withdraws had never been
+    /// recorded; before it, as if there were no retraction.
+    #[test]
+    fn a_retraction_is_as_if_the_record_had_never_been(
+        (arrivals, designations) in history(),
+        pick in any::<proptest::sample::Index>(),
+        delay in 0i64..200,
+        at in 0i64..1200,
+    ) {
+        prop_assume!(!arrivals.is_empty());
+        let index = pick.index(arrivals.len());
+        let (h, body) = arrivals[index].clone();
+        let id = format!("e{h}-{}", body_tag(&body));
+        // Two records that happen to share an id would make the one withdrawn ambiguous.
+        prop_assume!(arrivals.iter().filter(|(h2, b)| format!("e{h2}-{}", body_tag(b)) == id).count() == 1);
+        let retracted_at = h + delay;
+        let mut with = arrivals.clone();
+        with.push((retracted_at, Evidence::Retraction { retracts: EventId::parse(&id).unwrap(), reason: "wrong person".into() }));
+        let mut without = arrivals.clone();
+        without.remove(index);
+        let rules = RuleSet::reference();
+        let areas = areas(&designations);
+        let expected = if at >= retracted_at { record(&without) } else { record(&arrivals) };
+        prop_assert_eq!(
+            summary(&rules, &record(&with), &areas, hour(at)),
+            summary(&rules, &expected, &areas, hour(at))
+        );
+    }
+
     /// Evaluating at T ignores everything recorded after T.
     #[test]
     fn evidence_recorded_after_t_is_invisible_at_t(

@@ -59,6 +59,7 @@ async fn ingest_one(
         .evidence()
         .ingest_owned(source.0, Some(&source.1), &[1], &[text], AtPolicy::ServerClock, &origin)
         .await?;
+    follow_up_retractions(state, &report).await?;
     row_response(report, is_json)
 }
 
@@ -98,7 +99,17 @@ pub(crate) async fn batch(
         .evidence()
         .ingest_owned(source, Some(&who), &line_numbers, &rows, AtPolicy::ServerClock, &origin)
         .await?;
+    follow_up_retractions(&state, &report).await?;
     Ok(Json(report))
+}
+
+/// Complaints waiting for a retracted record follow it at once (the scheduler would on
+/// its next tick): the resident sees the step and, if the code changed, the answer.
+async fn follow_up_retractions(state: &AppState, report: &IngestReport) -> Result<(), ApiError> {
+    if report.retractions > 0 {
+        state.service.residents().follow_up_complaints().await?;
+    }
+    Ok(())
 }
 
 /// The non-blank lines of a batch with their 1-based line numbers.

@@ -66,6 +66,19 @@ pub(super) fn parse_chunk(
             None => kept_input(&text),
         };
         match admitted {
+            Ok((value, Ok((Admitted::Evidence(evidence), _))))
+                if matches!(evidence.evidence, healthcode_domain::Evidence::Retraction { .. }) =>
+            {
+                parsed.rejected.push(FeedRejection {
+                    line,
+                    event_id: Some(evidence.id.to_string()),
+                    field: Some("type".into()),
+                    reason: "retractions are checked one by one against the record they withdraw: send them to \
+                             /v1/events or /v1/events/batch, not in a bulk feed"
+                        .into(),
+                    input: input(Some(&value)),
+                })
+            }
             Ok((value, Ok((Admitted::Evidence(evidence), person)))) => {
                 parsed.by_id.push(person.is_some_and(|p| parsed.named.note(&evidence.person, &p)));
                 parsed.rows.push(FeedRow { line, input: input(Some(&value)), evidence });

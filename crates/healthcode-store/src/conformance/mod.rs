@@ -15,7 +15,7 @@ use recorder::{Recorder, METHODS};
 
 use healthcode_domain::{AccessOutcome, VenueCategory};
 use healthcode_domain::{
-    AreaCode, AreaRisk, Colour, DecisionColour, DiagnosisStatus, EventId, Evidence, PersonId, PersonKind,
+    AreaCode, AreaRisk, Colour, DecisionColour, Department, DiagnosisStatus, EventId, Evidence, PersonId, PersonKind,
     QuarantineMode, RiskLevel, TestResult, Timestamp,
 };
 
@@ -25,7 +25,10 @@ use crate::{
     CodeState, ColourChangeCount, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence,
     Store,
 };
-use crate::{Complaint, ComplaintAnswer, ComplaintQuery, ComplaintStatus, NewAccess, ProxyLink, ResidentKey};
+use crate::{
+    Complaint, ComplaintAnswer, ComplaintGrade, ComplaintQuery, ComplaintStatus, ComplaintStep, CorrectionAnswer,
+    CorrectionRequest, NewAccess, ProxyLink, ResidentKey,
+};
 use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 use crate::{ResearchCount, ResearchMetric, CST_OFFSET_MS};
@@ -491,6 +494,7 @@ async fn every_kind_of_evidence_round_trips(store: &impl Store) {
             basis: "《传染病防治法》第三十九条".into(),
             approvers: vec!["officer-a".into(), "officer-b".into()],
         },
+        Evidence::Retraction { retracts: eid("k2"), reason: "样本标签错误 (sample mislabelled)".into() },
     ];
     let batch: Vec<NewEvidence> = all
         .iter()
@@ -805,6 +809,13 @@ async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl S
         reasons_at_filing: vec!["Y1".into()],
         status: ComplaintStatus::Open,
         answer: None,
+        event: None,
+        grade: ComplaintGrade::Normal,
+        blocks: None,
+        due_at: Some(t(at + 10)),
+        escalated_at: None,
+        correction: None,
+        steps: Vec::new(),
     };
     store.save_complaint(&complaint("c1", &mother, 1, Some("330106"))).await.unwrap();
     store.save_complaint(&complaint("c2", &son, 2, Some("310101"))).await.unwrap();
@@ -824,6 +835,52 @@ async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl S
     let hangzhou = ComplaintQuery { area_prefix: Some("3301".into()), ..all.clone() };
     assert_eq!(ids(store.complaints(&hangzhou, 10).await.unwrap()), ["c1"], "an area prefix; no area, no match");
     assert_eq!(store.complaints(&all, 2).await.unwrap().len(), 2);
+
+    // The queues beside the area: a department's correction requests, the deadlines
+    // passed, the escalated.
+    let mut asked = complaint("c2", &son, 2, Some("310101"));
+    asked.event = Some(eid("t-1"));
+    asked.correction = Some(CorrectionRequest {
+        department: Department::Health,
+        event: eid("t-1"),
+        requested_by: "handler".into(),
+        requested_at: t(5),
+        text: "please check the sample's label".into(),
+        answer: None,
+    });
+    asked.steps.push(ComplaintStep {
+        at: t(5),
+        what: "correction_requested".into(),
+        by: "handler".into(),
+        detail: String::new(),
+    });
+    store.save_complaint(&asked).await.unwrap();
+    assert_eq!(store.complaint("c2").await.unwrap(), Some(asked.clone()), "requests and steps round-trip");
+    let health = ComplaintQuery { awaiting: Some(Department::Health), ..all.clone() };
+    assert_eq!(ids(store.complaints(&health, 10).await.unwrap()), ["c2"]);
+    let police = ComplaintQuery { awaiting: Some(Department::Police), ..all.clone() };
+    assert!(store.complaints(&police, 10).await.unwrap().is_empty());
+    let waiting = ComplaintQuery { awaiting_any: true, ..all.clone() };
+    assert_eq!(ids(store.complaints(&waiting, 10).await.unwrap()), ["c2"]);
+    asked.correction.as_mut().unwrap().answer = Some(CorrectionAnswer {
+        outcome: "declined".into(),
+        by: "health".into(),
+        at: t(6),
+        text: "the label was right".into(),
+    });
+    store.save_complaint(&asked).await.unwrap();
+    assert!(store.complaints(&waiting, 10).await.unwrap().is_empty(), "an answered request waits for nobody");
+
+    // c3 is due at 13, c2 at 12; c1 is answered.
+    let due = |at| ComplaintQuery { due_by: Some(t(at)), ..ComplaintQuery::default() };
+    assert!(store.complaints(&due(11), 10).await.unwrap().is_empty());
+    assert_eq!(ids(store.complaints(&due(13), 10).await.unwrap()), ["c3", "c2"]);
+    let mut escalated = complaint("c3", &mother, 3, None);
+    escalated.escalated_at = Some(t(13));
+    store.save_complaint(&escalated).await.unwrap();
+    assert_eq!(ids(store.complaints(&due(13), 10).await.unwrap()), ["c2"], "escalated once");
+    let escalated_only = ComplaintQuery { escalated_only: true, ..ComplaintQuery::default() };
+    assert_eq!(ids(store.complaints(&escalated_only, 10).await.unwrap()), ["c3"]);
 }
 
 async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &impl Store) {

@@ -25,6 +25,7 @@ fn parses_every_evidence_type_of_the_spec() {
         json!({"type": "quarantine_release", "mode": "centralized"}),
         json!({"type": "management_decision", "color": "yellow", "until": "2020-06-08T08:00:00+08:00",
                "basis": "传染病防治法 第三十九条", "approvers": ["wang", "li"]}),
+        json!({"type": "retraction", "retracts": "t-1", "reason": "sample mislabelled"}),
         json!({"type": "area_risk", "area": "330100", "level": "high", "escalate_to_red": true}),
     ];
     for input in inputs {
@@ -173,4 +174,41 @@ fn control_characters_in_text_are_refused() {
     let e = refused(json!({"type": "management_decision", "color": "red", "until": "2020-06-08T08:00:00+08:00",
         "basis": "law", "approvers": ["a\u{0}", "b"]}));
     assert_eq!(e.field.as_deref(), Some("approvers"));
+}
+
+#[test]
+fn a_retraction_names_its_record_and_says_why() {
+    let e = refused(json!({"type": "retraction", "reason": "sample mislabelled"}));
+    assert_eq!(e.field.as_deref(), Some("retracts"));
+    let e = refused(json!({"type": "retraction", "retracts": "has space", "reason": "sample mislabelled"}));
+    assert_eq!(e.field.as_deref(), Some("retracts"));
+    let e = refused(json!({"type": "retraction", "retracts": "t-1", "reason": "oops"}));
+    assert_eq!(e.field.as_deref(), Some("reason"), "a reason is at least 5 characters: {e}");
+    let e = refused(json!({"type": "retraction", "retracts": "t-1", "reason": "x".repeat(501)}));
+    assert_eq!(e.field.as_deref(), Some("reason"));
+}
+
+fn event(id: &str, seq: i64, body: Evidence) -> Event<Evidence> {
+    Event { id: EventId::parse(id).unwrap(), at: now().saturating_add(crate::Duration::hours(seq)), seq, body }
+}
+
+#[test]
+fn retracted_marks_only_earlier_records_and_never_a_retraction() {
+    let retract =
+        |id: &str| Evidence::Retraction { retracts: EventId::parse(id).unwrap(), reason: "wrong person".into() };
+    let test = Evidence::Test { result: TestResult::Positive, sampled_at: now() };
+    assert_eq!(retracted(&[event("t-1", 1, test.clone())]), None, "nothing retracted: nothing to pay");
+    let events = [
+        event("t-1", 1, test.clone()),
+        event("r-1", 2, retract("t-1")),
+        event("r-2", 3, retract("r-1")),
+        event("r-3", 4, retract("t-9")),
+        event("r-4", 5, retract("t-2")),
+        event("t-2", 6, test),
+    ];
+    assert_eq!(
+        retracted(&events),
+        Some(vec![true, false, false, false, false, false]),
+        "a retraction of a retraction, of an unknown record or of a later one withdraws nothing"
+    );
 }

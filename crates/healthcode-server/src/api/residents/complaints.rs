@@ -1,5 +1,7 @@
-//! Complaints over HTTP (申诉): a person files one about their code; a handler answers
-//! it. An answer never sets a colour.
+//! Complaints over HTTP (申诉): a person files one about their code; a handler asks the
+//! department whose record is disputed for a correction, or answers it; the department
+//! reads its correction requests and retracts the record (`/v1/events`) or declines. An
+//! answer never sets a colour.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -14,12 +16,16 @@ use crate::api::extract::{Actor, IdInPath, PersonInPath, QueryParams};
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use healthcode_service::ComplaintForm;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/persons/{person_id}/complaints", get(complaints_of).post(file_complaint))
         .route("/v1/complaints", get(complaint_queue))
         .route("/v1/complaints/{complaint_id}/answer", post(answer_complaint))
+        .route("/v1/complaints/{complaint_id}/correction-request", post(request_correction))
+        .route("/v1/corrections", get(correction_queue))
+        .route("/v1/corrections/{complaint_id}/decline", post(decline_correction))
 }
 
 #[derive(Deserialize)]
@@ -27,9 +33,14 @@ pub(crate) fn routes() -> Router<AppState> {
 struct ComplaintBody {
     subject: String,
     text: String,
+    #[serde(default)]
+    event_id: Option<String>,
+    #[serde(default)]
+    blocks: Option<String>,
 }
 
-/// A complaint about the person's code, by the person or a proxy.
+/// A complaint about the person's code, by the person or a proxy: 201 when new, 200 when
+/// it joined the open complaint about the same record.
 pub(crate) async fn file_complaint(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -38,9 +49,19 @@ pub(crate) async fn file_complaint(
     body: JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("complaints")).await?;
-    let body: ComplaintBody = json_object(&body, r#"{"subject": "colour"|"evidence"|"decision"|"other", "text": …}"#)?;
-    let complaint = state.service.residents().file_complaint(&person, &by, &body.subject, &body.text).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "complaint": complaint }))))
+    let body: ComplaintBody = json_object(
+        &body,
+        r#"{"subject": "colour"|"evidence"|"decision"|"other", "text": …, "event_id": (optional), "blocks": "medical"|"travel" (optional)}"#,
+    )?;
+    let form = ComplaintForm {
+        subject: &body.subject,
+        text: &body.text,
+        event: body.event_id.as_deref(),
+        blocks: body.blocks.as_deref(),
+    };
+    let filed = state.service.residents().file_complaint(&person, &by, &form).await?;
+    let status = if filed.joined { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(json!({ "complaint": filed.complaint, "joined": filed.joined }))))
 }
 
 /// The person's complaints and their answers.
@@ -54,7 +75,8 @@ pub(crate) async fn complaints_of(
     Ok(Json(json!({ "complaints": state.service.residents().complaints_of(&person).await? })))
 }
 
-/// The complaints within the caller's jurisdiction (`?status=open` for the open ones).
+/// The complaints within the caller's jurisdiction (`?status=open` for the open ones,
+/// `?escalated=true` for those whose deadline passed unhandled).
 pub(crate) async fn complaint_queue(
     State(state): State<AppState>,
     account: Actor<may::ReadComplaints>,
@@ -65,7 +87,60 @@ pub(crate) async fn complaint_queue(
         Some("open") => true,
         Some(_) => return Err(ApiError::InvalidInput(ValidationError::field("status", "`status` is open or all"))),
     };
-    Ok(Json(json!({ "complaints": state.service.residents().complaint_queue(&account, open_only).await? })))
+    let escalated_only = match query.get("escalated") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::InvalidInput(ValidationError::field("escalated", "`escalated` is true or false")))
+        }
+    };
+    let list = state.service.residents().complaint_queue(&account, open_only, escalated_only).await?;
+    Ok(Json(json!({ "complaints": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CorrectionRequestBody {
+    department: String,
+    text: String,
+}
+
+/// A handler asks the department that made the disputed record to check it.
+pub(crate) async fn request_correction(
+    State(state): State<AppState>,
+    handler: Actor<may::AnswerComplaints>,
+    IdInPath(id): IdInPath,
+    body: JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let body: CorrectionRequestBody = json_object(&body, r#"{"department": "health"|…, "text": …}"#)?;
+    let complaint = state.service.residents().request_correction(&handler, &id, &body.department, &body.text).await?;
+    Ok(Json(json!({ "complaint": complaint })))
+}
+
+/// The correction requests waiting for the caller's department.
+pub(crate) async fn correction_queue(
+    State(state): State<AppState>,
+    source: Actor<may::SubmitEvidence>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "corrections": state.service.residents().correction_queue(&source).await? })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclineBody {
+    text: String,
+}
+
+/// The department finds its record right; the complaint goes back to its handler.
+pub(crate) async fn decline_correction(
+    State(state): State<AppState>,
+    source: Actor<may::SubmitEvidence>,
+    IdInPath(id): IdInPath,
+    body: JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let body: DeclineBody = json_object(&body, r#"{"text": …}"#)?;
+    let complaint = state.service.residents().decline_correction(&source, &id, &body.text).await?;
+    Ok(Json(json!({ "complaint": complaint })))
 }
 
 #[derive(Deserialize)]

@@ -5,14 +5,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use healthcode_store::Account;
+use healthcode_domain::Department;
+use healthcode_store::{Account, Complaint, ComplaintStatus};
 
 use crate::api::policy::{may, permits, Action};
 use crate::pages::accounts::officials::{redirect_or_refuse, staff_page};
 use crate::pages::extract::{Official, PageId, PageQuery, Posted};
-use crate::pages::layout::{when, Ui};
+use crate::pages::layout::Ui;
 use crate::pages::markup::{html, Markup};
-use crate::pages::residents::rights::{answer_html, status_name};
+use crate::pages::residents::complaint_view::complaint_html;
 use crate::AppState;
 
 pub(crate) async fn queue(
@@ -32,7 +33,7 @@ async fn queue_page(
     status: StatusCode,
     problem: Option<Markup>,
 ) -> Response {
-    let list = match state.service.residents().complaint_queue(account, !all).await {
+    let list = match state.service.residents().complaint_queue(account, !all, false).await {
         Ok(list) => list,
         Err(e) => return ui.internal("listing complaints", e),
     };
@@ -55,22 +56,19 @@ async fn queue_page(
     let may_answer = permits(Action::AnswerComplaints, account.role);
     for c in &list {
         body.push(html!(
-            "<article class=\"notice\" id=\"{id}\"><p><strong>{status}</strong> · {filed} · {resident} <code>{person}</code> · {area_word} {area}</p><p>{colour_word} {colour} ({reasons})</p><p>{text}</p>",
+            "<article class=\"notice\" id=\"{id}\"><p>{resident} <code>{person}</code> · {area_word} {area}</p>{complaint}",
             id = c.id,
-            status = status_name(&ui, c.status),
-            filed = when(c.filed_at),
             resident = ui.t("居民", "resident"),
             person = c.person.as_str(),
             area_word = ui.t("地区", "area"),
             area = c.area.as_deref().unwrap_or("—"),
-            colour_word = ui.t("申诉时颜色", "colour when filed"),
-            colour = c.colour_at_filing,
-            reasons = c.reasons_at_filing.join(", "),
-            text = c.text,
+            complaint = complaint_html(&ui, c),
         ));
-        if let Some(answer) = &c.answer {
-            body.push(answer_html(&ui, answer));
-        } else if may_answer {
+        let open = c.status == ComplaintStatus::Open;
+        if open && may_answer && c.event.is_some() && c.awaiting().is_none() {
+            body.push(correction_form(&ui, c));
+        }
+        if open && may_answer {
             body.push(html!(
                 r#"<form method="post" action="/staff/complaints/{id}/answer"><label for="status-{id}">{outcome}</label>
 <select id="status-{id}" name="status"><option value="referred">{referred}</option><option value="upheld">{upheld}</option><option value="dismissed">{dismissed}</option></select>
@@ -103,6 +101,43 @@ pub(crate) async fn answer(
         ui,
         result,
         |_| "/staff/complaints?status=all".into(),
+        move |ui, status, problem| queue_page(ui, state, account, false, status, Some(problem)),
+    )
+    .await
+}
+
+/// The form that asks the department whose record is disputed to check it.
+fn correction_form(ui: &Ui, c: &Complaint) -> Markup {
+    let mut departments = Markup::new();
+    for d in Department::ALL {
+        departments.push(html!("<option value=\"{value}\">{value}</option>", value = d.as_str()));
+    }
+    html!(
+        r#"<form method="post" action="/staff/complaints/{id}/correction"><label for="department-{id}">{ask}</label>
+<select id="department-{id}" name="department">{departments}</select>
+<label for="request-{id}">{what}</label><textarea id="request-{id}" name="text" required minlength="5" maxlength="1000" rows="2"></textarea>
+<button type="submit">{submit}</button></form>"#,
+        id = c.id,
+        ask = ui.t("请提供记录的部门核查", "Ask the department that made the record"),
+        departments = departments,
+        what = ui.t("请部门核查什么", "What to check"),
+        submit = ui.t("请求更正", "Ask for a correction"),
+    )
+}
+
+pub(crate) async fn request_correction(
+    State(state): State<AppState>,
+    Official { account, .. }: Official<may::AnswerComplaints>,
+    PageId(id): PageId,
+    Posted { ui, form }: Posted,
+) -> Response {
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
+    let result = state.service.residents().request_correction(&account, &id, field("department"), field("text")).await;
+    let (state, account) = (&state, &account);
+    redirect_or_refuse(
+        ui,
+        result,
+        |_| "/staff/complaints".into(),
         move |ui, status, problem| queue_page(ui, state, account, false, status, Some(problem)),
     )
     .await

@@ -3,6 +3,7 @@
 //! over one's data (access log, complaints, extended functions), and the officials'
 //! complaints queue.
 
+pub(crate) mod complaint_view;
 pub(crate) mod complaints;
 pub(crate) mod family;
 pub(crate) mod register;
@@ -31,4 +32,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/persons/{person_id}/complaints", get(rights::complaints).post(rights::file))
         .route("/staff/complaints", get(complaints::queue))
         .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))
+        .route("/staff/complaints/{complaint_id}/correction", post(complaints::request_correction))
 }

@@ -6,11 +6,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_domain::{ExtendedFunction, PersonId};
 use healthcode_service::ServiceError;
-use healthcode_store::{ComplaintAnswer, ComplaintStatus};
 
 use crate::pages::extract::{PersonPage, Posted};
 use crate::pages::layout::{see_other, when, Ui};
 use crate::pages::markup::{html, Markup};
+use crate::pages::residents::complaint_view::complaint_html;
 use crate::pages::residents::signin::reader_of;
 use crate::AppState;
 
@@ -62,26 +62,6 @@ pub(crate) async fn accesses(
 }
 
 /// A complaint's status, as residents and handlers both see it.
-pub(crate) fn status_name(ui: &Ui, status: ComplaintStatus) -> &'static str {
-    match status {
-        ComplaintStatus::Open => ui.t("处理中", "open"),
-        ComplaintStatus::Upheld => ui.t("成立", "upheld"),
-        ComplaintStatus::Dismissed => ui.t("不成立", "dismissed"),
-        ComplaintStatus::Referred => ui.t("已转相关部门", "referred to the department"),
-    }
-}
-
-/// A complaint's answer: when, by whom, what.
-pub(crate) fn answer_html(ui: &Ui, answer: &ComplaintAnswer) -> Markup {
-    html!(
-        "<p>{word} {at} ({by}): {text}</p>",
-        word = ui.t("答复", "Answer"),
-        at = when(answer.at),
-        by = answer.by,
-        text = answer.text,
-    )
-}
-
 /// The person's complaints with their answers, and the form to file one.
 pub(crate) async fn complaints(
     ui: Ui,
@@ -115,23 +95,27 @@ async fn complaints_page(
         )
     ));
     for c in &list {
-        body.push(html!(
-            "<article class=\"notice\"><p><strong>{status}</strong> · {filed} · {then} {colour} ({reasons})</p><p>{text}</p>",
-            status = status_name(&ui, c.status),
-            filed = when(c.filed_at),
-            then = ui.t("当时颜色", "colour then"),
-            colour = c.colour_at_filing,
-            reasons = c.reasons_at_filing.join(", "),
-            text = c.text,
+        body.push(html!("<article class=\"notice\">{complaint}</article>", complaint = complaint_html(&ui, c)));
+    }
+    // The records behind the colour now, to name the one disputed.
+    let records = match state.service.codes().current_code(id).await {
+        Ok(code) => code.reasons.into_iter().flat_map(|r| r.evidence).filter(|e| e.kind != "area_risk").collect(),
+        Err(_) => Vec::new(),
+    };
+    let mut options = html!("<option value=\"\">{none}</option>", none = ui.t("不指定", "none in particular"));
+    for record in &records {
+        options.push(html!(
+            "<option value=\"{id}\">{kind} · {at} ({id})</option>",
+            id = record.id.as_str(),
+            kind = record.kind,
+            at = when(record.recorded_at),
         ));
-        if let Some(answer) = &c.answer {
-            body.push(answer_html(&ui, answer));
-        }
-        body.push_literal("</article>");
     }
     body.push(html!(
         r#"<form method="post" action="/persons/{pid}/complaints"><label for="subject">{subject}</label>
 <select id="subject" name="subject"><option value="colour">{colour}</option><option value="evidence">{evidence}</option><option value="decision">{decision}</option><option value="other">{other}</option></select>
+<label for="event_id">{record}</label><select id="event_id" name="event_id">{options}</select>
+<label for="blocks">{blocks}</label><select id="blocks" name="blocks"><option value="">{blocks_none}</option><option value="medical">{medical}</option><option value="travel">{travel}</option></select>
 <label for="text">{text}</label><textarea id="text" name="text" required minlength="5" maxlength="2000" rows="5"></textarea>
 <button type="submit">{submit}</button></form><p><a href="/persons/{pid}">{back}</a></p>"#,
         pid = id.as_str(),
@@ -140,6 +124,12 @@ async fn complaints_page(
         evidence = ui.t("某条记录", "a record"),
         decision = ui.t("管理决定", "a management decision"),
         other = ui.t("其他", "something else"),
+        record = ui.t("有异议的记录", "The record you dispute"),
+        options = options,
+        blocks = ui.t("今天是否因此无法就医或出行", "Does the code stop you getting medical care or travelling today"),
+        blocks_none = ui.t("否", "No"),
+        medical = ui.t("无法就医（紧急）", "Medical care (urgent)"),
+        travel = ui.t("无法出行（紧急）", "Travel (urgent)"),
         text = ui.t("说明（5 至 2000 字）", "What is wrong (5 to 2,000 characters)"),
         submit = ui.t("提交申诉", "File the complaint"),
         back = ui.t("返回健康码", "Back to the code"),
@@ -154,14 +144,30 @@ pub(crate) async fn file(
 ) -> Result<Response, Response> {
     let reader = reader_of(&ui, &state, &id, "complaints").await?;
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
-    Ok(match state.service.residents().file_complaint(&id, &reader, field("subject"), field("text")).await {
-        Ok(_) => see_other(&format!("/persons/{id}/complaints")),
-        Err(ServiceError::Invalid(v)) => {
-            complaints_page(ui, &state, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(v.message)).await
-        }
-        Err(ServiceError::Conflict(m)) => complaints_page(ui, &state, &id, StatusCode::CONFLICT, Some(m)).await,
-        Err(e) => ui.internal("filing a complaint", e),
-    })
+    Ok(
+        match state
+            .service
+            .residents()
+            .file_complaint(
+                &id,
+                &reader,
+                &healthcode_service::ComplaintForm {
+                    subject: field("subject"),
+                    text: field("text"),
+                    event: form.get("event_id").map(String::as_str),
+                    blocks: form.get("blocks").map(String::as_str),
+                },
+            )
+            .await
+        {
+            Ok(_) => see_other(&format!("/persons/{id}/complaints")),
+            Err(ServiceError::Invalid(v)) => {
+                complaints_page(ui, &state, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(v.message)).await
+            }
+            Err(ServiceError::Conflict(m)) => complaints_page(ui, &state, &id, StatusCode::CONFLICT, Some(m)).await,
+            Err(e) => ui.internal("filing a complaint", e),
+        },
+    )
 }
 
 fn function_words(ui: &Ui, function: ExtendedFunction) -> &'static str {

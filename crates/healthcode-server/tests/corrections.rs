@@ -1,0 +1,295 @@
+//! Complaints that end in a fix (issue 18), against a running server on both backends: a
+//! wrong positive test makes a code red; the resident complains on their page; the
+//! complaint is routed to the handlers of their district and graded urgent; the handler
+//! asks the health department for a correction; the department retracts the test; the
+//! code turns green; the resident reads each step, and the log holds the retraction and
+//! the colour change. A second complaint misses its deadline and goes to the provincial
+//! office. And who may not do any of it.
+
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{resident_id, TestApp};
+use healthcode_domain::Duration;
+use healthcode_service::Clock;
+use serde_json::{json, Value};
+
+common::on_both_backends!(
+    a_wrong_positive_test_is_retracted_through_a_complaint_and_the_code_turns_green,
+    a_retraction_withdraws_only_what_its_sender_may_and_only_once,
+    correction_requests_reach_only_their_department_and_handlers_only_their_area,
+);
+
+/// A resident registered on the page; returns their page path (`/persons/<id>`), their
+/// person id and the key their cookie holds.
+async fn resident_on_the_page(app: &TestApp, first17: &str, area: &str) -> (String, String, String) {
+    let body = format!("id_type=resident_id&id_number={}&residence_area={area}&consent=yes", resident_id(first17));
+    let response = pages()
+        .post(app.url("/register"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", &app.address)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let page = response.headers()["location"].to_str().unwrap().trim_end_matches("?welcome=1").to_string();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let key = cookie.split_once('=').unwrap().1.to_string();
+    let person = page.trim_start_matches("/persons/").to_string();
+    (page, person, key)
+}
+
+/// A client that, like a test of the pages, sees redirects instead of following them.
+fn pages() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn post_page(app: &TestApp, path: &str, key: &str, form: &str) -> (u16, String) {
+    let response = pages()
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", &app.address)
+        .header("cookie", format!("hc_resident={key}"))
+        .body(form.to_string())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn get_page(app: &TestApp, path: &str, key: &str) -> String {
+    let response = app.client.get(app.url(path)).header("cookie", format!("hc_resident={key}")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+fn positive_test(id: &str, person: &str) -> String {
+    json!({"id": id, "person_id": person, "type": "test", "result": "positive",
+           "sampled_at": "2020-06-01T07:00:00+08:00"})
+    .to_string()
+}
+
+fn advance(app: &TestApp, by: Duration) {
+    app.clock.set(app.clock.now().saturating_add(by));
+}
+
+fn steps(complaint: &Value) -> Vec<String> {
+    complaint["steps"].as_array().unwrap().iter().map(|s| s["what"].as_str().unwrap().to_string()).collect()
+}
+
+async fn a_wrong_positive_test_is_retracted_through_a_complaint_and_the_code_turns_green(app: TestApp) {
+    let (page, me, key) = resident_on_the_page(&app, "33010619800101123", "330106").await;
+    assert_eq!(app.post("/v1/events", positive_test("t-1", &me)).await.0, 201);
+    let code = format!("/v1/persons/{me}/code");
+    let (_, red) = app.get_with_key(&code, &key).await;
+    assert_eq!((red["colour"].as_str(), red["reasons"][0]["rule"].as_str()), (Some("red"), Some("R1")), "{red}");
+
+    // The page offers the record behind the colour to dispute, and what the code blocks.
+    let form = get_page(&app, &format!("{page}/complaints"), &key).await;
+    assert!(form.contains("name=\"event_id\"") && form.contains("value=\"t-1\""), "the record is offered: {form}");
+    assert!(form.contains("name=\"blocks\""), "{form}");
+    let text =
+        "%E6%88%91%E6%B2%A1%E6%9C%89%E5%81%9A%E8%BF%87%E6%A3%80%E6%B5%8B%EF%BC%8C%E6%A0%87%E7%AD%BE%E9%94%99%E4%BA%86";
+    let (status, _) = post_page(
+        &app,
+        &format!("{page}/complaints"),
+        &key,
+        &format!("subject=evidence&event_id=t-1&blocks=medical&text={text}"),
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    // Routed to Hangzhou's handler, graded urgent (a red code blocks medical care today).
+    let handler = &app.keys["complaints"];
+    let (_, queue) = app.get_with_key("/v1/complaints?status=open", handler).await;
+    let complaint = &queue["complaints"][0];
+    assert_eq!(complaint["grade"], "urgent", "{queue}");
+    assert_eq!((complaint["event"].as_str(), complaint["area"].as_str()), (Some("t-1"), Some("330106")));
+    let id = complaint["id"].as_str().unwrap().to_string();
+    let due = healthcode_domain::Timestamp::parse(complaint["due_at"].as_str().unwrap()).unwrap();
+    assert_eq!(due, app.clock.now().saturating_add(Duration::hours(4)), "urgent: four hours");
+
+    // The handler cannot ask the telecom department about a test; the health department it is.
+    let ask = |department: &str| json!({"department": department, "text": "请核对该样本的标签与送检人。"}).to_string();
+    let path = format!("/v1/complaints/{id}/correction-request");
+    let (status, refused) = app.post_with_key(&path, handler, ask("telecom")).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("department")), "{refused}");
+    let (status, asked) = app.post_with_key(&path, handler, ask("health")).await;
+    assert_eq!(status, 200, "{asked}");
+    assert_eq!(app.post_with_key(&path, handler, ask("health")).await.0, 409, "one request waits at a time");
+
+    // The department's queue: the record to check, not the resident's words.
+    let (_, queue) = app.get_with_key("/v1/corrections", &app.keys["health"]).await;
+    let request = &queue["corrections"][0];
+    assert_eq!((request["complaint_id"].as_str(), request["event_id"].as_str()), (Some(id.as_str()), Some("t-1")));
+    assert_eq!(request["event_type"], "test");
+    assert!(!queue.to_string().contains("标签错了"), "the department does not read the complaint's text: {queue}");
+    let (_, telecom) = app.get_with_key("/v1/corrections", &app.keys["telecom"]).await;
+    assert_eq!(telecom["corrections"], json!([]));
+
+    // The department retracts the test: the code turns green at once.
+    advance(&app, Duration::hours(1));
+    let retraction = json!({"id": "r-1", "person_id": me, "type": "retraction", "retracts": "t-1",
+                            "reason": "样本标签贴错，属于另一名送检人"});
+    let (status, stored) = app.post("/v1/events", retraction.to_string()).await;
+    assert_eq!(status, 201, "{stored}");
+    let (_, green) = app.get_with_key(&code, &key).await;
+    assert_eq!(green["colour"], "green", "{green}");
+    assert_eq!(green["retracted"][0]["id"], "t-1", "the explanation says what was withdrawn: {green}");
+    assert_eq!(green["retracted"][0]["retraction"], "r-1");
+
+    // The complaint closed as upheld, and the resident reads every step.
+    let (_, mine) = app.get_with_key(&format!("/v1/persons/{me}/complaints"), &key).await;
+    let closed = &mine["complaints"][0];
+    assert_eq!(closed["status"], "upheld", "{mine}");
+    assert_eq!(steps(closed), ["filed", "correction_requested", "retracted", "colour_changed", "answered"], "{closed}");
+    assert_eq!(closed["correction"]["answer"]["outcome"], "retracted");
+    assert!(closed["answer"]["text"].as_str().unwrap().contains("green"), "{closed}");
+    let (_, queue) = app.get_with_key("/v1/corrections", &app.keys["health"]).await;
+    assert_eq!(queue["corrections"], json!([]), "answered by the retraction");
+    let html = get_page(&app, &format!("{page}/complaints"), &key).await;
+    assert!(html.contains("样本标签贴错") && html.contains("red → green"), "the page shows the steps: {html}");
+
+    // The log holds the retraction and the colour change, in the person's own log.
+    app.service.log().sign_checkpoint().await.unwrap();
+    let (_, log) = app.get_with_key(&format!("/v1/persons/{me}/log"), &key).await;
+    let entries: Vec<&Value> = log["entries"].as_array().unwrap().iter().map(|e| &e["entry"]).collect();
+    let retracted = entries.iter().find(|e| e["type"] == "retraction").expect("a retraction entry");
+    assert_eq!((retracted["event_type"].as_str(), retracted["by"].as_str()), (Some("test"), Some("health")));
+    assert_eq!(retracted["department"], "health");
+    assert!(
+        entries.iter().any(|e| e["type"] == "colour_change" && e["old_colour"] == "red" && e["new_colour"] == "green"),
+        "{log}"
+    );
+    assert!(!log.to_string().contains("样本标签"), "the public log carries no free text");
+    // The health department's read of the request is in the resident's access log.
+    let (_, accesses) = app.get_with_key(&format!("/v1/persons/{me}/accesses"), &key).await;
+    assert!(accesses["accesses"].as_array().unwrap().iter().any(|a| a["actor"] == "health"), "{accesses}");
+
+    // A second complaint, by another resident, is not handled in time: it goes to the
+    // provincial office, with an alarm.
+    let (_, other, other_key) = resident_on_the_page(&app, "33010619800101234", "330106").await;
+    let body = json!({"subject": "colour", "text": "我的健康码颜色不对，请核查。"}).to_string();
+    let (status, filed) = app.post_with_key(&format!("/v1/persons/{other}/complaints"), &other_key, body).await;
+    assert_eq!(status, 201, "{filed}");
+    assert_eq!(filed["complaint"]["grade"], "normal", "a green code blocks nothing");
+    advance(&app, Duration::hours(healthcode_service::NORMAL_COMPLAINT_HOURS));
+    let done = app.service.residents().follow_up_complaints().await.unwrap();
+    assert_eq!(done.escalated, 1, "{done:?}");
+    let (_, escalated) = app.get_with_key("/v1/complaints?escalated=true", &app.keys["provincial"]).await;
+    assert_eq!(escalated["complaints"].as_array().unwrap().len(), 1, "{escalated}");
+    assert_eq!(steps(&escalated["complaints"][0]), ["filed", "escalated"]);
+    let (_, alarms) = app.get_with_key("/v1/alarms", &app.keys["auditor"]).await;
+    assert!(alarms.to_string().contains("complaint_overdue"), "{alarms}");
+    assert_eq!(app.service.residents().follow_up_complaints().await.unwrap().escalated, 0, "escalated once");
+}
+
+async fn a_retraction_withdraws_only_what_its_sender_may_and_only_once(app: TestApp) {
+    let me = app.register_in(&resident_id("33010619800101123"), "330106").await;
+    assert_eq!(app.post("/v1/events", positive_test("t-1", &me)).await.0, 201);
+    let retract = |id: &str, target: &str| {
+        json!({"id": id, "person_id": me, "type": "retraction", "retracts": target, "reason": "wrong person"})
+            .to_string()
+    };
+    // Telecom may not withdraw a test; a handler or an office may not retract at all.
+    let (status, refused) = app.post_with_key("/v1/events", &app.keys["telecom"], retract("r-0", "t-1")).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("retracts")), "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("telecom"), "{refused}");
+    for who in ["complaints", "provincial", "local"] {
+        assert_eq!(app.post_with_key("/v1/events", &app.keys[who], retract("r-0", "t-1")).await.0, 403, "{who}");
+    }
+    // A record that does not exist, or another person's.
+    let (status, refused) = app.post("/v1/events", retract("r-0", "t-9")).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("retracts")), "{refused}");
+    let stranger = app.register_in(&resident_id("33010619800101234"), "330106").await;
+    let theirs = json!({"id": "r-0", "person_id": stranger, "type": "retraction", "retracts": "t-1",
+                        "reason": "wrong person"});
+    assert_eq!(app.post("/v1/events", theirs.to_string()).await.0, 422, "t-1 is not the stranger's");
+    // The code stays red through all of that; the refusals are kept with their reasons.
+    let (_, code) = app.get(&format!("/v1/persons/{me}/code")).await;
+    assert_eq!(code["colour"], "red");
+    let (_, rejections) = app.get_with_key("/v1/rejections", &app.keys["health"]).await;
+    assert!(rejections.to_string().contains("no record `t-9`"), "{rejections}");
+
+    assert_eq!(app.post("/v1/events", retract("r-1", "t-1")).await.0, 201);
+    assert_eq!(app.post("/v1/events", retract("r-1", "t-1")).await.0, 200, "a resend is a duplicate");
+    let (status, refused) = app.post("/v1/events", retract("r-2", "t-1")).await;
+    assert_eq!(status, 422);
+    assert!(refused["error"]["message"].as_str().unwrap().contains("already retracted by `r-1`"), "{refused}");
+    let (status, refused) = app.post("/v1/events", retract("r-3", "r-1")).await;
+    assert_eq!(status, 422);
+    assert!(refused["error"]["message"].as_str().unwrap().contains("cannot be withdrawn"), "{refused}");
+    let (_, code) = app.get(&format!("/v1/persons/{me}/code")).await;
+    assert_eq!(code["colour"], "green");
+
+    // Retractions do not travel in bulk feeds: each is checked against its record.
+    let batch = format!("{}\n", retract("r-4", "t-1"));
+    let (status, report) = app.post("/v1/events/batch", batch).await;
+    assert_eq!((status, report["accepted"].as_u64()), (200, Some(0)), "the batch endpoint checks them: {report}");
+    let upload = app
+        .client
+        .post(app.url("/v1/feeds/corrections-1"))
+        .bearer_auth(&app.keys["health"])
+        .header("content-type", "application/x-ndjson")
+        .body(format!(
+            "{}\n",
+            json!({"id": "r-5", "person_id": me, "type": "retraction", "retracts": "t-1", "reason": "wrong person"})
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (status, report) = common::json_answer(upload).await;
+    assert_eq!(status, 200, "{report}");
+    assert!(report.to_string().contains("checked one by one"), "{report}");
+}
+
+async fn correction_requests_reach_only_their_department_and_handlers_only_their_area(app: TestApp) {
+    // A resident of Shanghai (outside the handler's 330100) and one of Hangzhou.
+    let (_, shanghai, sh_key) = resident_on_the_page(&app, "31010119800101235", "310101").await;
+    let (_, me, key) = resident_on_the_page(&app, "33010619800101123", "330106").await;
+    for (person, id) in [(&shanghai, "t-sh"), (&me, "t-hz")] {
+        assert_eq!(app.post("/v1/events", positive_test(id, person)).await.0, 201);
+    }
+    let complain =
+        |event: &str| json!({"subject": "evidence", "text": "检测结果不是我的。", "event_id": event}).to_string();
+    let (status, sh) =
+        app.post_with_key(&format!("/v1/persons/{shanghai}/complaints"), &sh_key, complain("t-sh")).await;
+    assert_eq!(status, 201, "{sh}");
+    let sh_id = sh["complaint"]["id"].as_str().unwrap().to_string();
+    let handler = &app.keys["complaints"];
+    let ask = json!({"department": "health", "text": "请核对该样本的标签。"}).to_string();
+    let (status, _) =
+        app.post_with_key(&format!("/v1/complaints/{sh_id}/correction-request"), handler, ask.clone()).await;
+    assert_eq!(status, 403, "outside the handler's jurisdiction");
+
+    // Someone else's record cannot be disputed; a second complaint about one record joins the first.
+    let (status, refused) = app.post_with_key(&format!("/v1/persons/{me}/complaints"), &key, complain("t-sh")).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("event_id")), "{refused}");
+    let (status, first) = app.post_with_key(&format!("/v1/persons/{me}/complaints"), &key, complain("t-hz")).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, joined) = app.post_with_key(&format!("/v1/persons/{me}/complaints"), &key, complain("t-hz")).await;
+    assert_eq!((status, joined["joined"].as_bool()), (200, Some(true)), "{joined}");
+    assert_eq!(joined["complaint"]["id"], first["complaint"]["id"]);
+    let id = first["complaint"]["id"].as_str().unwrap().to_string();
+
+    // Only a complaint handler asks; only the department asked answers; data sources
+    // cannot ask, handlers cannot read the departments' queue.
+    let path = format!("/v1/complaints/{id}/correction-request");
+    assert_eq!(app.post_with_key(&path, &app.keys["health"], ask.clone()).await.0, 403);
+    assert_eq!(app.post_with_key(&path, handler, ask).await.0, 200);
+    assert_eq!(app.get_with_key("/v1/corrections", handler).await.0, 403);
+    let decline = json!({"text": "样本记录经核对无误。"}).to_string();
+    let (status, _) =
+        app.post_with_key(&format!("/v1/corrections/{id}/decline"), &app.keys["telecom"], decline.clone()).await;
+    assert_eq!(status, 422, "not a request for telecom");
+    let (status, declined) =
+        app.post_with_key(&format!("/v1/corrections/{id}/decline"), &app.keys["health"], decline).await;
+    assert_eq!(status, 200, "{declined}");
+    assert_eq!(steps(&declined["complaint"]), ["filed", "joined", "correction_requested", "correction_declined"]);
+    assert_eq!(declined["complaint"]["status"], "open", "back with its handler");
+    let (_, code) = app.get_with_key(&format!("/v1/persons/{me}/code"), &key).await;
+    assert_eq!(code["colour"], "red", "a declined request changes nothing");
+}
