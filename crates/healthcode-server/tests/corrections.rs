@@ -185,6 +185,8 @@ async fn a_wrong_positive_test_is_retracted_through_a_complaint_and_the_code_tur
     let (_, alarms) = app.get_with_key("/v1/alarms", &app.keys["auditor"]).await;
     assert!(alarms.to_string().contains("complaint_overdue"), "{alarms}");
     assert_eq!(app.service.residents().follow_up_complaints().await.unwrap().escalated, 0, "escalated once");
+    let dashboard = app.client.get(app.url("/dashboard")).send().await.unwrap().text().await.unwrap();
+    assert!(dashboard.contains("data-escalated=\"1\""), "the dashboard counts it: {dashboard}");
 }
 
 async fn a_retraction_withdraws_only_what_its_sender_may_and_only_once(app: TestApp) {

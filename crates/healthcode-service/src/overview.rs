@@ -20,16 +20,23 @@ pub struct Stats {
     pub queue: u64,
 }
 
-/// The counts the overviews show. Holds only the code and evidence stores.
+/// The counts the overviews show. Holds only the code, evidence and resident stores
+/// (complaints by where they stand).
 pub struct Overview {
     pub(crate) code_store: Arc<dyn CodeStore>,
     pub(crate) evidence_store: Arc<dyn EvidenceStore>,
+    pub(crate) resident_store: Arc<dyn healthcode_store::ResidentStore>,
 }
 
 impl Overview {
     /// A registered person, if any.
     pub async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, ServiceError> {
         Ok(self.evidence_store.person(id).await?)
+    }
+
+    /// Open complaints, those waiting for a department, and those past their deadline.
+    pub async fn complaint_counts(&self) -> Result<healthcode_store::ComplaintCounts, ServiceError> {
+        Ok(self.resident_store.complaint_counts().await?)
     }
 
     /// Codes by colour: every colour, in the order red, orange, yellow, green.

@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use healthcode_domain::{PersonId, Timestamp};
 use healthcode_store::{
-    Access, Complaint, ComplaintQuery, Consent, DestroyedRows, NewAccess, PersonProfile, ProxyLink, ResearchCount,
-    ResearchMetric, ResidentKey, ResidentStore, SealedPersonalData, StoreError, StoreResult, CST_OFFSET_MS,
-    PERSONAL_TABLES,
+    Access, Complaint, ComplaintCounts, ComplaintQuery, Consent, DestroyedRows, NewAccess, PersonProfile, ProxyLink,
+    ResearchCount, ResearchMetric, ResidentKey, ResidentStore, SealedPersonalData, StoreError, StoreResult,
+    CST_OFFSET_MS, PERSONAL_TABLES,
 };
 use tokio_postgres::Row;
 
@@ -214,6 +214,18 @@ pub(crate) async fn complaints(
         .await
         .map_err(backend("read complaints"))?;
     rows.iter().map(decode).collect()
+}
+
+pub(crate) async fn complaint_counts(client: &Client) -> Result<ComplaintCounts, StoreError> {
+    let row = client
+        .query_one(&healthcode_store::complaint_counts_sql("escalated"), &[])
+        .await
+        .map_err(backend("count complaints"))?;
+    Ok(ComplaintCounts {
+        open: row.get::<_, i64>(0) as u64,
+        awaiting_department: row.get::<_, i64>(1) as u64,
+        escalated: row.get::<_, i64>(2) as u64,
+    })
 }
 
 pub(crate) async fn save_personal(client: &Client, d: &SealedPersonalData) -> Result<(), StoreError> {
@@ -436,6 +448,10 @@ impl ResidentStore for PostgresStore {
 
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         crate::residents::complaints(&self.client().await?, query, limit).await
+    }
+
+    async fn complaint_counts(&self) -> StoreResult<ComplaintCounts> {
+        crate::residents::complaint_counts(&self.client().await?).await
     }
 
     async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {

@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use healthcode_domain::{PersonId, Timestamp};
 use healthcode_store::{
-    Access, Complaint, ComplaintQuery, Consent, DestroyedRows, NewAccess, PersonProfile, ProxyLink, ResearchCount,
-    ResearchMetric, ResidentKey, ResidentStore, SealedPersonalData, StoreError, StoreResult, CST_OFFSET_MS,
-    PERSONAL_TABLES,
+    Access, Complaint, ComplaintCounts, ComplaintQuery, Consent, DestroyedRows, NewAccess, PersonProfile, ProxyLink,
+    ResearchCount, ResearchMetric, ResidentKey, ResidentStore, SealedPersonalData, StoreError, StoreResult,
+    CST_OFFSET_MS, PERSONAL_TABLES,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -197,6 +197,17 @@ pub(crate) fn complaints(conn: &Connection, q: &ComplaintQuery, limit: usize) ->
     ];
     let rows = stmt.query_map(params, |r| r.get::<_, String>(0)).map_err(backend("read complaints"))?;
     rows.map(|r| decode(&r.map_err(backend("read complaints"))?)).collect()
+}
+
+pub(crate) fn complaint_counts(conn: &Connection) -> Result<ComplaintCounts, StoreError> {
+    conn.query_row(&healthcode_store::complaint_counts_sql("escalated = 1"), [], |r| {
+        Ok(ComplaintCounts {
+            open: r.get::<_, i64>(0)? as u64,
+            awaiting_department: r.get::<_, i64>(1)? as u64,
+            escalated: r.get::<_, i64>(2)? as u64,
+        })
+    })
+    .map_err(backend("count complaints"))
 }
 
 pub(crate) fn save_personal(conn: &mut Connection, d: &SealedPersonalData) -> Result<(), StoreError> {
@@ -437,6 +448,10 @@ impl ResidentStore for SqliteStore {
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         let query = query.clone();
         self.read(move |c| crate::residents::complaints(c, &query, limit)).await
+    }
+
+    async fn complaint_counts(&self) -> StoreResult<ComplaintCounts> {
+        self.read(crate::residents::complaint_counts).await
     }
 
     async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {

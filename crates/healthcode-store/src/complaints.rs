@@ -163,3 +163,22 @@ pub struct ComplaintQuery {
     /// Only escalated complaints.
     pub escalated_only: bool,
 }
+
+/// Complaints by where they stand, for the dashboard (counts only, nobody's data).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintCounts {
+    pub open: u64,
+    /// Open, with a correction request waiting for a department.
+    pub awaiting_department: u64,
+    /// Open, past their deadline and sent to the provincial office.
+    pub escalated: u64,
+}
+
+/// The counting query, the same on both backends (booleans as 0/1 columns in SQLite,
+/// `escalated` compared as a boolean in PostgreSQL: each backend gives its own test).
+pub fn complaint_counts_sql(escalated_is_true: &str) -> String {
+    format!(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN awaiting IS NOT NULL THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN {escalated_is_true} THEN 1 ELSE 0 END), 0) FROM complaints WHERE status = 'open'"
+    )
+}

@@ -194,6 +194,8 @@ pub trait ResidentStore: Send + Sync {
     async fn complaint(&self, id: &str) -> StoreResult<Option<Complaint>>;
     /// Complaints matching the query, newest first, at most `limit`.
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>>;
+    /// How many complaints are open, wait for a department, and passed their deadline.
+    async fn complaint_counts(&self) -> StoreResult<ComplaintCounts>;
     /// Distinct persons per cell of a research aggregate; for the daily metrics, only
     /// records with `from <= at < to`.
     async fn research_counts(

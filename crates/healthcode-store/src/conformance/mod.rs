@@ -26,8 +26,8 @@ use crate::{
     Store,
 };
 use crate::{
-    Complaint, ComplaintAnswer, ComplaintGrade, ComplaintQuery, ComplaintStatus, ComplaintStep, CorrectionAnswer,
-    CorrectionRequest, NewAccess, ProxyLink, ResidentKey,
+    Complaint, ComplaintAnswer, ComplaintCounts, ComplaintGrade, ComplaintQuery, ComplaintStatus, ComplaintStep,
+    CorrectionAnswer, CorrectionRequest, NewAccess, ProxyLink, ResidentKey,
 };
 use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
 use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
@@ -881,6 +881,14 @@ async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl S
     assert_eq!(ids(store.complaints(&due(13), 10).await.unwrap()), ["c2"], "escalated once");
     let escalated_only = ComplaintQuery { escalated_only: true, ..ComplaintQuery::default() };
     assert_eq!(ids(store.complaints(&escalated_only, 10).await.unwrap()), ["c3"]);
+    // c2 waits for nobody since health declined; c3 is escalated; c1 is answered.
+    let counts = store.complaint_counts().await.unwrap();
+    assert_eq!(counts, ComplaintCounts { open: 2, awaiting_department: 0, escalated: 1 });
+    let mut waiting = complaint("c4", &son, 4, None);
+    waiting.event = Some(eid("t-2"));
+    waiting.correction = Some(CorrectionRequest { answer: None, ..asked.correction.clone().unwrap() });
+    store.save_complaint(&waiting).await.unwrap();
+    assert_eq!(store.complaint_counts().await.unwrap().awaiting_department, 1);
 }
 
 async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &impl Store) {

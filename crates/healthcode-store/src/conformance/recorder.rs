@@ -100,6 +100,7 @@ pub(super) const METHODS: &[&str] = &[
     "save_complaint",
     "complaint",
     "complaints",
+    "complaint_counts",
     "research_counts",
     "save_consent",
     "consents",
@@ -525,6 +526,11 @@ impl<S: Store> ResidentStore for Recorder<S> {
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>> {
         self.saw("complaints");
         self.inner.complaints(query, limit).await
+    }
+
+    async fn complaint_counts(&self) -> StoreResult<ComplaintCounts> {
+        self.saw("complaint_counts");
+        self.inner.complaint_counts().await
     }
 
     async fn research_counts(

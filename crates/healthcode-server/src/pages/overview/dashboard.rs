@@ -43,6 +43,7 @@ pub(crate) struct Figures {
     counts: Vec<(Colour, u64)>,
     by_county: Vec<(Option<String>, Segments)>,
     per_day: Vec<(String, BTreeMap<Colour, u64>)>,
+    complaints: healthcode_store::ComplaintCounts,
 }
 
 /// The last figures and when they were computed, shared by every request.
@@ -58,7 +59,8 @@ async fn figures(state: &AppState) -> Result<Figures, String> {
     let counts = state.service.overview().colour_counts().await.map_err(|e| e.to_string())?;
     let by_area = state.service.overview().colour_counts_by_area().await.map_err(|e| e.to_string())?;
     let per_day = changes_per_day(state).await?;
-    let figures = Figures { counts, by_county: by_county(by_area), per_day };
+    let complaints = state.service.overview().complaint_counts().await.map_err(|e| e.to_string())?;
+    let figures = Figures { counts, by_county: by_county(by_area), per_day, complaints };
     *cached = Some((std::time::Instant::now(), figures.clone()));
     Ok(figures)
 }
@@ -80,7 +82,7 @@ fn by_county(rows: Vec<(Option<healthcode_domain::AreaCode>, Colour, u64)>) -> V
 }
 
 pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response {
-    let Figures { counts, by_county, per_day } = match figures(&state).await {
+    let Figures { counts, by_county, per_day, complaints } = match figures(&state).await {
         Ok(figures) => figures,
         Err(e) => return ui.internal("computing the dashboard", e),
     };
@@ -128,6 +130,16 @@ pub(crate) async fn dashboard(ui: Ui, State(state): State<AppState>) -> Response
             "Colour changes per day (by new colour, from the transparency log)",
         ),
         &day_rows,
+    ));
+    body.push(html!(
+        "<h2>{title}</h2><table class=\"complaints\"><tr><th scope=\"row\">{open}</th><td>{n_open}</td></tr><tr><th scope=\"row\">{awaiting}</th><td>{n_awaiting}</td></tr><tr><th scope=\"row\">{escalated}</th><td data-escalated=\"{n_escalated}\">{n_escalated}</td></tr></table>",
+        title = ui.t("申诉", "Complaints"),
+        open = ui.t("处理中", "Open"),
+        n_open = complaints.open,
+        awaiting = ui.t("等待部门核查更正", "Waiting for a department's correction"),
+        n_awaiting = complaints.awaiting_department,
+        escalated = ui.t("逾期未办结，已转省级督办", "Past their deadline, with the provincial office"),
+        n_escalated = complaints.escalated,
     ));
     body.push(rules_table(&ui, &state.service.codes().rules()));
     body.push(html!(

@@ -21,33 +21,58 @@ pub(crate) async fn queue(
     Official { ui, account, .. }: Official<may::ReadComplaints>,
     query: PageQuery,
 ) -> Response {
-    let all = query.get("status") == Some("all");
-    queue_page(ui, &state, &account, all, StatusCode::OK, None).await
+    let listing = match (query.get("status"), query.get("escalated")) {
+        (_, Some("true")) => Listing::Escalated,
+        (Some("all"), _) => Listing::All,
+        _ => Listing::Open,
+    };
+    queue_page(ui, &state, &account, listing, StatusCode::OK, None).await
+}
+
+/// Which complaints the queue lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    Open,
+    All,
+    /// Past their deadline: the provincial office's to chase.
+    Escalated,
 }
 
 async fn queue_page(
     ui: Ui,
     state: &AppState,
     account: &Account,
-    all: bool,
+    listing: Listing,
     status: StatusCode,
     problem: Option<Markup>,
 ) -> Response {
-    let list = match state.service.residents().complaint_queue(account, !all, false).await {
+    let (open_only, escalated_only) = match listing {
+        Listing::Open => (true, false),
+        Listing::All => (false, false),
+        Listing::Escalated => (false, true),
+    };
+    let list = match state.service.residents().complaint_queue(account, open_only, escalated_only).await {
         Ok(list) => list,
         Err(e) => return ui.internal("listing complaints", e),
     };
     let title = ui.t("申诉", "Complaints");
+    let link = |shown: Listing, href: &'static str, zh: &'static str, en: &'static str| {
+        if shown == listing {
+            html!("<strong>{name}</strong>", name = ui.t(zh, en))
+        } else {
+            html!("<a href=\"{href}\">{name}</a>", href = href, name = ui.t(zh, en))
+        }
+    };
     let mut body = html!(
-        "<h1>{title}</h1>{problem}<p>{showing} · <a href=\"/staff/complaints{query}\">{other}</a></p><p class=\"muted\">{note}</p>",
+        "<h1>{title}</h1>{problem}<p>{open} · {all} · {escalated}</p><p class=\"muted\">{note}</p>",
         title = title,
         problem = problem.unwrap_or_default(),
-        showing = if all { ui.t("全部申诉", "All complaints") } else { ui.t("待处理的申诉", "Open complaints") },
-        query = if all { "" } else { "?status=all" },
-        other = if all { ui.t("只看待处理", "Open only") } else { ui.t("查看全部", "Show all") },
+        open = link(Listing::Open, "/staff/complaints", "待处理的申诉", "Open complaints"),
+        all = link(Listing::All, "/staff/complaints?status=all", "全部申诉", "All complaints"),
+        escalated = link(Listing::Escalated, "/staff/complaints?escalated=true", "逾期督办", "Past their deadline"),
         note = ui.t(
-            "答复不会改变健康码颜色：记录有误时转交提供记录的部门更正，颜色随证据重新计算。查看本页已记入相关居民的访问记录。",
-            "An answer changes no colour: a wrong record goes to the department that made it, and the colour follows the corrected evidence. Viewing this page is in each resident's access log."
+            "答复不会改变健康码颜色：记录有误时请提供记录的部门核查更正（撤回记录），颜色随证据重新计算。查看本页已记入相关居民的访问记录。",
+            "An answer changes no colour: a wrong record is checked and withdrawn by the department that made it, and the colour follows the evidence. Viewing this page is in each resident's access log."
         ),
     );
     if list.is_empty() {
@@ -101,7 +126,7 @@ pub(crate) async fn answer(
         ui,
         result,
         |_| "/staff/complaints?status=all".into(),
-        move |ui, status, problem| queue_page(ui, state, account, false, status, Some(problem)),
+        move |ui, status, problem| queue_page(ui, state, account, Listing::Open, status, Some(problem)),
     )
     .await
 }
@@ -138,7 +163,7 @@ pub(crate) async fn request_correction(
         ui,
         result,
         |_| "/staff/complaints".into(),
-        move |ui, status, problem| queue_page(ui, state, account, false, status, Some(problem)),
+        move |ui, status, problem| queue_page(ui, state, account, Listing::Open, status, Some(problem)),
     )
     .await
 }
