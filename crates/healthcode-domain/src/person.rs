@@ -84,20 +84,60 @@ pub enum IdType {
     /// 居民身份证, 18 characters with a GB 11643 check digit.
     ResidentId,
     Passport,
+    /// 港澳居民来往内地通行证 (Home Return Permit): H (Hong Kong) or M (Macao) and 8
+    /// digits (10 on permits issued before 2013).
+    HkMacaoPermit,
+    /// 台湾居民来往大陆通行证: 8 digits (10 on permits issued before 2015).
+    TaiwanPermit,
+    /// 外国人永久居留身份证: 18 characters starting with 9 with a GB 11643 check digit
+    /// (2023 on), or three letters (the nationality) and 12 digits (2017 card).
+    ForeignPermanentResidence,
 }
 
 impl IdType {
+    pub const ALL: [IdType; 5] = [
+        IdType::ResidentId,
+        IdType::Passport,
+        IdType::HkMacaoPermit,
+        IdType::TaiwanPermit,
+        IdType::ForeignPermanentResidence,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             IdType::ResidentId => "resident_id",
             IdType::Passport => "passport",
+            IdType::HkMacaoPermit => "hk_macao_permit",
+            IdType::TaiwanPermit => "taiwan_permit",
+            IdType::ForeignPermanentResidence => "foreign_permanent_residence",
         }
     }
 
+    pub fn parse(text: &str) -> Option<IdType> {
+        IdType::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
+    /// The code a holder gets unless they ask: the domestic one, but for a passport.
     pub fn person_kind(self) -> PersonKind {
         match self {
-            IdType::ResidentId => PersonKind::Domestic,
             IdType::Passport => PersonKind::International,
+            _ => PersonKind::Domestic,
+        }
+    }
+
+    /// The code a holder gets who asks (or not) for the international one: holders of
+    /// the travel permits and the permanent residence card choose (seed 001: voluntary
+    /// for them); a resident ID card gives the domestic code, a passport the international.
+    pub fn person_kind_asked(self, international: bool) -> Result<PersonKind, ValidationError> {
+        match (self, international) {
+            (IdType::ResidentId, true) => Err(ValidationError::field(
+                "international",
+                "a resident ID card holder gets the domestic code; the international one is for holders of \
+                 passports, travel permits and permanent residence cards",
+            )),
+            (IdType::Passport, _) => Ok(PersonKind::International),
+            (_, true) => Ok(PersonKind::International),
+            (_, false) => Ok(PersonKind::Domestic),
         }
     }
 }
@@ -118,28 +158,43 @@ impl fmt::Debug for IdDocument {
 
 impl IdDocument {
     pub fn parse(id_type: &str, number: &str) -> Result<Self, ValidationError> {
-        let id_type = match id_type {
-            "resident_id" => IdType::ResidentId,
-            "passport" => IdType::Passport,
-            other => {
-                return Err(ValidationError::field(
-                    "id_type",
-                    format!("field `id_type`: `{}` is not supported; use `resident_id` or `passport`", clip(other)),
-                ))
-            }
-        };
+        let id_type = IdType::parse(id_type).ok_or_else(|| {
+            ValidationError::field(
+                "id_type",
+                format!(
+                    "field `id_type`: `{}` is not supported; use one of {}",
+                    clip(id_type),
+                    IdType::ALL.map(IdType::as_str).join(", ")
+                ),
+            )
+        })?;
         let number = number.trim().to_ascii_uppercase();
-        match id_type {
-            IdType::ResidentId => check_resident_id(&number)?,
-            IdType::Passport => {
-                let ok = (5..=20).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_alphanumeric());
-                if !ok {
-                    return Err(ValidationError::field(
-                        "id_number",
-                        "field `id_number`: a passport number is 5 to 20 letters and digits",
-                    ));
+        let ok = match id_type {
+            IdType::ResidentId => {
+                check_resident_id(&number)?;
+                true
+            }
+            IdType::Passport => (5..=20).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_alphanumeric()),
+            IdType::HkMacaoPermit => {
+                let digits = number.get(1..).unwrap_or_default();
+                matches!(number.as_bytes().first(), Some(b'H' | b'M'))
+                    && matches!(digits.len(), 8 | 10)
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+            }
+            IdType::TaiwanPermit => matches!(number.len(), 8 | 10) && number.bytes().all(|b| b.is_ascii_digit()),
+            IdType::ForeignPermanentResidence => {
+                if number.len() == 18 && number.starts_with('9') {
+                    check_resident_id(&number)?;
+                    true
+                } else {
+                    number.len() == 15
+                        && number.as_bytes()[..3].iter().all(u8::is_ascii_uppercase)
+                        && number.as_bytes()[3..].iter().all(u8::is_ascii_digit)
                 }
             }
+        };
+        if !ok {
+            return Err(ValidationError::field("id_number", format!("field `id_number`: {}", shape(id_type))));
         }
         Ok(IdDocument { id_type, number })
     }
@@ -151,6 +206,20 @@ impl IdDocument {
     /// The canonical number, for keyed hashing only.
     pub fn number(&self) -> &str {
         &self.number
+    }
+}
+
+/// What a number of each document looks like, for the message that refuses one.
+fn shape(id_type: IdType) -> &'static str {
+    match id_type {
+        IdType::ResidentId => "a resident ID number is 17 digits followed by a digit or X",
+        IdType::Passport => "a passport number is 5 to 20 letters and digits",
+        IdType::HkMacaoPermit => "a Home Return Permit number is H or M followed by 8 digits (10 on older permits)",
+        IdType::TaiwanPermit => "a Taiwan residents' travel permit number is 8 digits (10 on older permits)",
+        IdType::ForeignPermanentResidence => {
+            "a permanent residence card number is 18 characters starting with 9, or (2017 cards) three letters and \
+             12 digits"
+        }
     }
 }
 
@@ -191,6 +260,45 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn travel_permits_and_permanent_residence_cards_have_their_own_formats() {
+        let accepted = [
+            ("hk_macao_permit", "H12345678"),
+            ("hk_macao_permit", "m1234567890"),
+            ("taiwan_permit", "12345678"),
+            ("taiwan_permit", "1234567890"),
+            ("foreign_permanent_residence", "USA330106800101"),
+        ];
+        for (t, n) in accepted {
+            assert!(IdDocument::parse(t, n).is_ok(), "{t} {n}");
+        }
+        let first17 = "93301084019900101";
+        let card = format!("{first17}{}", resident_id_check_char(first17));
+        assert!(IdDocument::parse("foreign_permanent_residence", &card).is_ok(), "the 2023 card: {card}");
+        let refused = [
+            ("hk_macao_permit", "X12345678"),
+            ("hk_macao_permit", "H1234567"),
+            ("taiwan_permit", "1234567A"),
+            ("foreign_permanent_residence", "US3301068001010"),
+            ("foreign_permanent_residence", &format!("{first17}{}", if card.ends_with('0') { '1' } else { '0' })),
+        ];
+        for (t, n) in refused {
+            let e = IdDocument::parse(t, n).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("id_number"), "{t} {n}");
+            assert!(!e.message.contains(n), "never echoes the number");
+        }
+        assert!(IdDocument::parse("military_id", "1").unwrap_err().message.contains("taiwan_permit"));
+    }
+
+    #[test]
+    fn the_international_code_is_asked_for_by_permit_holders_only() {
+        assert_eq!(IdType::HkMacaoPermit.person_kind(), PersonKind::Domestic, "domestic unless asked");
+        assert_eq!(IdType::TaiwanPermit.person_kind_asked(true).unwrap(), PersonKind::International);
+        assert_eq!(IdType::ForeignPermanentResidence.person_kind_asked(false).unwrap(), PersonKind::Domestic);
+        assert_eq!(IdType::Passport.person_kind_asked(false).unwrap(), PersonKind::International);
+        assert!(IdType::ResidentId.person_kind_asked(true).is_err());
+    }
 
     #[test]
     fn accepts_a_valid_resident_id_and_rejects_a_typo() {

@@ -23,6 +23,7 @@ common::on_both_backends!(
     transport_mistakes_are_json_errors_too,
     the_rejection_log_never_shows_id_numbers,
     the_scheduler_task_applies_changes_when_their_time_comes,
+    permit_and_residence_card_holders_choose_the_international_code,
 );
 use serde_json::{json, Value};
 
@@ -524,4 +525,35 @@ async fn the_scheduler_task_applies_changes_when_their_time_comes(app: TestApp) 
     assert!(turned_green.is_ok(), "the scheduler re-evaluated the due code without any request");
     let (_, stats) = app.get("/v1/stats").await;
     assert_eq!((stats["codes"]["green"].as_u64(), stats["queue"].as_u64()), (Some(1), Some(0)), "{stats}");
+}
+
+/// Seed 001: residents of Hong Kong, Macao and Taiwan and foreigners with permanent
+/// residence register with their own documents, and get the international code only if
+/// they ask for it.
+async fn permit_and_residence_card_holders_choose_the_international_code(app: TestApp) {
+    let app = &app;
+    let register = |body: Value| async move { app.post("/v1/persons", body.to_string()).await };
+    let (status, hk) = register(json!({"id_type": "hk_macao_permit", "id_number": "H12345678"})).await;
+    assert_eq!((status, hk["kind"].as_str()), (201, Some("domestic")), "{hk}");
+    let (status, tw) =
+        register(json!({"id_type": "taiwan_permit", "id_number": "12345678", "international": true})).await;
+    assert_eq!((status, tw["kind"].as_str()), (201, Some("international")), "{tw}");
+    let (status, pr) =
+        register(json!({"id_type": "foreign_permanent_residence", "id_number": "USA330106800101"})).await;
+    assert_eq!((status, pr["kind"].as_str()), (201, Some("domestic")), "{pr}");
+    let (status, passport) = register(json!({"id_type": "passport", "id_number": "E12345678"})).await;
+    assert_eq!((status, passport["kind"].as_str()), (201, Some("international")), "a passport always");
+    let (status, refused) =
+        register(json!({"id_type": "resident_id", "id_number": common::resident_id("33010619800101123"),
+                                            "international": true}))
+        .await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("international")), "{refused}");
+    let (status, refused) = register(json!({"id_type": "hk_macao_permit", "id_number": "A12345678"})).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("id_number")), "{refused}");
+    assert!(!refused.to_string().contains("A12345678"), "never echoed");
+    // Each document is its own identity: the same digits on another document are another person.
+    let (_, other) = register(json!({"id_type": "taiwan_permit", "id_number": "12345678"})).await;
+    assert_eq!(other["person_id"], tw["person_id"], "the same permit is the same person");
+    let (_, hk_digits) = register(json!({"id_type": "hk_macao_permit", "id_number": "M12345678"})).await;
+    assert_ne!(hk_digits["person_id"], hk["person_id"]);
 }

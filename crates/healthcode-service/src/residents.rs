@@ -240,7 +240,7 @@ impl Residents {
     /// list a name of their choosing.
     pub async fn register(&self, registration: Registration) -> Result<(PersonRecord, bool), ServiceError> {
         let id = self.pseudonyms.person_id(&registration.document);
-        let kind = registration.document.id_type().person_kind();
+        let kind = registration.document.id_type().person_kind_asked(registration.international)?;
         let registered = self.register_pseudonymous(id.clone(), kind, registration.residence_area).await?;
         if registered.1 {
             self.set_own_details(&id, registration.name, registration.phone).await?;

@@ -46,6 +46,9 @@ pub struct Registration {
     /// A mobile number (checked by `check_phone`), kept only sealed, for the health office
     /// to reach the person.
     pub phone: Option<String>,
+    /// The holder of a travel permit or a permanent residence card asks for the
+    /// international code (`IdType::person_kind_asked`); a passport gives it anyway.
+    pub international: bool,
 }
 
 /// The name of the transparency log (its checkpoints' origin) unless configured.

@@ -64,7 +64,7 @@ pub(crate) async fn collection_rules() -> Json<Value> {
     }))
 }
 
-const FIELDS: &[&str] = &["id_type", "id_number", "name", "phone", "residence_area"];
+const FIELDS: &[&str] = &["id_type", "id_number", "name", "phone", "residence_area", "international"];
 
 /// A JSON object holding a registration (`FIELDS`) and the `extra` fields a route takes;
 /// any other field is refused with its name. Returns the registration and the object.
@@ -103,7 +103,18 @@ pub(crate) fn registration_in(body: &JsonBody, extra: &[&str]) -> Result<(Regist
         text_in(&object, "name")?.map(healthcode_domain::check_name).transpose().map_err(ApiError::InvalidInput)?;
     let phone =
         text_in(&object, "phone")?.map(healthcode_service::check_phone).transpose().map_err(ApiError::InvalidInput)?;
-    Ok((Registration { document, residence_area, name, phone }, object))
+    let international = match object.get("international") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(ApiError::InvalidInput(ValidationError::field(
+                "international",
+                "field `international`: true to ask for the international code (travel permits and permanent \
+                 residence cards), else false",
+            )))
+        }
+    };
+    Ok((Registration { document, residence_area, name, phone, international }, object))
 }
 
 /// A string field of a JSON object, if present and not null.

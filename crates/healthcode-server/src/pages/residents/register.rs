@@ -71,10 +71,25 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept: &Field
         body.push(html!("<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>", problem = problem));
     }
     body.push(notice(&ui));
-    let passport_selected = Markup::literal(if kept("id_type") == "passport" { " selected" } else { "" });
+    let mut documents = Markup::new();
+    for (value, zh, en) in [
+        ("resident_id", "居民身份证", "Resident ID card"),
+        ("passport", "护照", "Passport"),
+        ("hk_macao_permit", "港澳居民来往内地通行证", "Home Return Permit (Hong Kong, Macao)"),
+        ("taiwan_permit", "台湾居民来往大陆通行证", "Travel permit for Taiwan residents"),
+        ("foreign_permanent_residence", "外国人永久居留身份证", "Foreign permanent residence card"),
+    ] {
+        documents.push(html!(
+            "<option value=\"{value}\"{selected}>{name}</option>",
+            value = value,
+            selected = Markup::literal(if kept("id_type") == value { " selected" } else { "" }),
+            name = ui.t(zh, en),
+        ));
+    }
     body.push(html!(
         r#"<form method="post" action="/register">
-<label for="id_type">{id_type}</label><select id="id_type" name="id_type"><option value="resident_id">{resident_id}</option><option value="passport"{passport_selected}>{passport}</option></select>
+<label for="id_type">{id_type}</label><select id="id_type" name="id_type">{documents}</select>
+<p><input type="checkbox" id="international" name="international" value="yes"><label class="inline" for="international">{international}</label></p>
 <label for="id_number">{id_number}</label><input id="id_number" name="id_number" required maxlength="32" autocomplete="off" inputmode="text">
 <label for="name">{name} <span class="muted">{optional}</span></label><input id="name" name="name" maxlength="64" value="{name_value}" autocomplete="name">
 <label for="phone">{phone} <span class="muted">{phone_hint}</span></label><input id="phone" name="phone" maxlength="20" inputmode="tel" autocomplete="tel">
@@ -83,9 +98,11 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept: &Field
 <p><input type="checkbox" id="consent" name="consent" value="yes" required><label class="inline" for="consent">{consent}</label></p>
 <button type="submit">{submit}</button></form>"#,
         id_type = ui.t("证件类型", "ID type"),
-        resident_id = ui.t("居民身份证", "Resident ID card"),
-        passport_selected = passport_selected,
-        passport = ui.t("护照", "Passport"),
+        documents = documents,
+        international = ui.t(
+            "申领国际版健康码（港澳台居民和外籍人士自愿；持护照者均为国际版）",
+            "Ask for the international code (voluntary for permit and residence card holders; passports always get it)"
+        ),
         id_number = ui.t("证件号码", "ID number"),
         name = ui.t("姓名", "Name"),
         optional = ui.t("（可选，只保存打码形式）", "(optional; kept masked only)"),
@@ -138,7 +155,8 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
         Ok(phone) => phone,
         Err(_) => return refuse(ui, "手机号应为 1 开头的 11 位数字", "A mobile number is 11 digits starting with 1"),
     };
-    let registration = Registration { document, residence_area, name, phone };
+    let international = field("international") == Some("yes");
+    let registration = Registration { document, residence_area, name, phone, international };
     match state.service.residents().register_resident(registration, field("claim_code")).await {
         Ok((person, registered)) => match registered {
             Registered::Created { key } | Registered::Claimed { key } => {
