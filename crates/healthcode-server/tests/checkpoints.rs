@@ -19,6 +19,7 @@ common::on_both_backends!(
     the_trust_list_is_cacheable_and_changes_with_the_keys,
     an_international_code_shows_orange_and_is_barred_like_red,
     contact_tracing_lists_contacts_and_only_an_approved_confirmation_turns_them_red,
+    companions_check_in_with_one_scan_each_by_their_own_code,
 );
 
 async fn register_named(app: &TestApp, first17: &str, name: &str) -> String {
@@ -386,4 +387,46 @@ async fn contact_tracing_lists_contacts_and_only_an_approved_confirmation_turns_
     assert_eq!((code["colour"].as_str(), code["reasons"][0]["rule"].as_str()), (Some("red"), Some("R2")), "{code}");
     let (_, code) = app.get(&format!("/v1/persons/{nearish}/code")).await;
     assert_eq!(code["colour"], "green", "not confirmed, not red");
+}
+
+/// 同行: a parent scans once for themself and the family members they act for; each is
+/// decided by their own code. Nobody else can be brought along.
+async fn companions_check_in_with_one_scan_each_by_their_own_code(app: TestApp) {
+    let (market, key) = register_venue(&app, "联华超市", "supermarket").await;
+    let body =
+        json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123"), "residence_area": "330106"});
+    let (_, me) = app.post("/v1/persons", body.to_string()).await;
+    let (parent, parent_key) =
+        (me["person_id"].as_str().unwrap().to_string(), me["resident_key"].as_str().unwrap().to_string());
+    let mut family = Vec::new();
+    for (card, relation) in [("33010619500101111", "parent"), ("33010620150101222", "child")] {
+        let body = json!({"id_type": "resident_id", "id_number": resident_id(card), "relation": relation});
+        let (status, added) = app.post_with_key("/v1/me/dependants", &parent_key, body.to_string()).await;
+        assert_eq!(status, 201, "{added}");
+        family.push(added["person_id"].as_str().unwrap().to_string());
+    }
+    fever(&app, &family[1], "clinic-child").await;
+    let stranger = register_named(&app, "33010619800202456", "李四").await;
+
+    let code = venue_code(&app, &market, &key).await;
+    let scan = json!({"person_id": parent, "venue_code": code, "companions": [family[0], family[1]]});
+    let (status, decided) = app.post_with_key("/v1/checkins", &parent_key, scan.to_string()).await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["outcome"], "allow", "the parent: {decided}");
+    let companions = decided["companions"].as_array().unwrap();
+    assert_eq!((companions[0]["outcome"].as_str(), companions[1]["outcome"].as_str()), (Some("allow"), Some("deny")));
+    assert_eq!(companions[1]["reason"], "yellow_restricted_venue", "the child's own fever decides for the child");
+    let (_, counts) = app.get_with_key(&format!("/v1/venues/{market}/checkins/today"), &key).await;
+    assert_eq!(counts["checkins"], json!({"allow": 2, "allow_with_mask": 0, "deny": 1}), "three check-ins");
+
+    // A stranger cannot be brought along, and then nobody of the group is checked in.
+    let scan =
+        json!({"person_id": parent, "venue_code": venue_code(&app, &market, &key).await, "companions": [stranger]});
+    let (status, refused) = app.post_with_key("/v1/checkins", &parent_key, scan.to_string()).await;
+    assert_eq!(status, 403, "{refused}");
+    let (_, counts) = app.get_with_key(&format!("/v1/venues/{market}/checkins/today"), &key).await;
+    assert_eq!(counts["checkins"]["allow"], 2, "nothing recorded for a refused group");
+    // The grandmother's access log shows the check-in by her proxy.
+    let (_, accesses) = app.get_with_key(&format!("/v1/persons/{}/accesses", family[0]), &parent_key).await;
+    assert!(accesses.to_string().contains("check-in"), "{accesses}");
 }

@@ -12,6 +12,10 @@ use serde::Serialize;
 use crate::tokens::{secs, SigningKeys};
 use crate::{Alarms, Clock, Codes, Pseudonymiser, ServiceError, Tokens, Venues};
 
+/// Family members who may check in with one scan besides the scanner: as many as one
+/// proxy acts for.
+pub const MAX_COMPANIONS: usize = crate::MAX_DEPENDANTS;
+
 /// What a door is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DoorDecision {
@@ -112,6 +116,26 @@ impl Doors {
     /// A resident scanned a venue's code: the venue code must be current (not a forwarded
     /// photo), then the door decides and the check-in is recorded.
     pub async fn check_in_by_scan(&self, person: &PersonId, venue_token: &str) -> Result<DoorDecision, ServiceError> {
+        let mut decisions = self.check_in_together(std::slice::from_ref(person), venue_token).await?;
+        decisions.pop().ok_or_else(|| ServiceError::Background("a check-in gave no decision".into()))
+    }
+
+    /// Companions (同行): one scan of the venue code checks in a person and the family
+    /// members travelling with them, each decided by their own code. The caller has
+    /// checked that the scanner may act for every one of them (their own key or a
+    /// proxy's); the venue code is verified once, so one window covers the group.
+    pub async fn check_in_together(
+        &self,
+        persons: &[PersonId],
+        venue_token: &str,
+    ) -> Result<Vec<DoorDecision>, ServiceError> {
+        if persons.len() > MAX_COMPANIONS + 1 {
+            return Err(healthcode_domain::ValidationError::field(
+                "companions",
+                format!("at most {MAX_COMPANIONS} companions check in with one scan"),
+            )
+            .into());
+        }
         let claims = match self.tokens.verifier().verify_venue(venue_token, &self.tokens.verify_options()) {
             Ok(claims) => claims,
             Err(refused) => {
@@ -122,7 +146,11 @@ impl Doors {
             }
         };
         let venue = self.venues.venue(&claims.venue_id).await?;
-        self.decide_at_door(person, &venue, CheckinMethod::Scan, None).await
+        let mut decisions = Vec::with_capacity(persons.len());
+        for person in persons {
+            decisions.push(self.decide_at_door(person, &venue, CheckinMethod::Scan, None).await?);
+        }
+        Ok(decisions)
     }
 
     /// A device at a venue reads a code or an ID card. A code that fails verification is

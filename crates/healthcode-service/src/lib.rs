@@ -46,7 +46,7 @@ pub use complaints::{ComplaintForm, Filed, MAX_OPEN_COMPLAINTS, NORMAL_COMPLAINT
 pub use corrections::{CorrectionView, FollowUp};
 pub use decisions::{DecisionView, NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
 pub use designations::DesignationProposal;
-pub use door::{DoorDecision, Doors, GateAnswer, Presented, FORWARDED_SCANS_ALARM};
+pub use door::{DoorDecision, Doors, GateAnswer, Presented, FORWARDED_SCANS_ALARM, MAX_COMPANIONS};
 pub use error::ServiceError;
 pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RetractedRecord, RulesUsed};
 pub use extended::{NewThirdParty, ThirdParty, ThirdPartyAnswer, THIRD_PARTY_FIELDS};

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use healthcode_domain::{AreaCode, IdDocument, PersonId, Timestamp, ValidationError, VenueCategory};
-use healthcode_service::{DoorDecision, GateAnswer, NewVenue, Presented};
+use healthcode_service::{GateAnswer, NewVenue, Presented};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -154,6 +154,9 @@ pub(crate) fn today(now: Timestamp) -> (Timestamp, Timestamp) {
 struct ScanBody {
     person_id: String,
     venue_code: String,
+    /// Family members checking in with the scanner (同行), each one the scanner acts for.
+    #[serde(default)]
+    companions: Option<Vec<String>>,
 }
 
 /// A resident scanned a venue code: the check-in is recorded and the door's decision
@@ -162,12 +165,36 @@ pub(crate) async fn scan(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: JsonBody,
-) -> Result<Json<DoorDecision>, ApiError> {
-    let body: ScanBody = json_object(&body, r#"{"person_id": …, "venue_code": "HV1:…"}"#)?;
+) -> Result<Json<Value>, ApiError> {
+    let body: ScanBody =
+        json_object(&body, r#"{"person_id": …, "venue_code": "HV1:…", "companions": [person ids] (optional)}"#)?;
     let person = PersonId::parse(&body.person_id).map_err(ApiError::InvalidInput)?;
-    // The person's key or a proxy's: a check-in is evidence for tracing, never forged for others.
-    reader(&state, &headers, &person, &QueryParams::default(), Wanted::OwnOnly("check-in")).await?;
-    Ok(Json(state.service.doors().check_in_by_scan(&person, &body.venue_code).await?))
+    let mut persons = vec![person];
+    for companion in body.companions.iter().flatten() {
+        let companion = PersonId::parse(companion)
+            .map_err(|e| ApiError::InvalidInput(ValidationError::field("companions", e.message)))?;
+        if !persons.contains(&companion) {
+            persons.push(companion);
+        }
+    }
+    if persons.len() > healthcode_service::MAX_COMPANIONS + 1 {
+        return Err(ApiError::InvalidInput(ValidationError::field(
+            "companions",
+            format!("at most {} companions check in with one scan", healthcode_service::MAX_COMPANIONS),
+        )));
+    }
+    // The key of each person or a proxy's: a check-in is evidence for tracing, never forged for others.
+    for person in &persons {
+        reader(&state, &headers, person, &QueryParams::default(), Wanted::OwnOnly("check-in")).await?;
+    }
+    let mut decisions = state.service.doors().check_in_together(&persons, &body.venue_code).await?.into_iter();
+    let first = decisions.next().ok_or_else(|| ApiError::internal("a check-in gave no decision"))?;
+    let mut answer = serde_json::to_value(first).map_err(|e| ApiError::internal(e))?;
+    if body.companions.is_some() {
+        answer["companions"] =
+            serde_json::to_value(decisions.collect::<Vec<_>>()).map_err(|e| ApiError::internal(e))?;
+    }
+    Ok(Json(answer))
 }
 
 #[derive(Deserialize)]

@@ -251,22 +251,49 @@ pub(crate) async fn display(ui: Ui, State(state): State<AppState>, PageId(id): P
 /// The scan form, for the signed-in resident or, with `?person=`, a family member they
 /// act for.
 pub(crate) async fn scan_form(ui: Ui, State(state): State<AppState>, query: PageQuery) -> Response {
+    let signed_in = crate::pages::residents::signin::signed_in(&ui, &state).await;
     let person = match query.get("person") {
         Some(person) => person.to_string(),
-        None => {
-            crate::pages::residents::signin::signed_in(&ui, &state).await.map(|p| p.to_string()).unwrap_or_default()
-        }
+        None => signed_in.as_ref().map(|p| p.to_string()).unwrap_or_default(),
     };
-    scan_page(ui.with_form(), StatusCode::OK, &person, Markup::new())
+    // The family members the signed-in resident acts for may come along (同行).
+    let family = match &signed_in {
+        Some(me) => match state.service.residents().family(me).await {
+            Ok(family) => family.dependants.into_iter().map(|l| (l.dependant, l.relation)).collect(),
+            Err(e) => return ui.internal("reading a family", e),
+        },
+        None => Vec::new(),
+    };
+    scan_page(ui.with_form(), StatusCode::OK, &person, &family, Markup::new())
 }
 
-fn scan_page(ui: Ui, status: StatusCode, person: &str, result: Markup) -> Response {
+/// The form field that brings a family member along: `companion-<person id>`.
+const COMPANION_FIELD: &str = "companion-";
+
+fn scan_page(ui: Ui, status: StatusCode, person: &str, family: &[(PersonId, String)], result: Markup) -> Response {
+    let mut companions = Markup::new();
+    if !family.is_empty() {
+        companions.push(html!(
+            "<fieldset><legend>{legend}</legend>",
+            legend = ui.t("同行的家人（一次扫码一起登记）", "Family members with me (checked in with one scan)")
+        ));
+        for (member, relation) in family {
+            companions.push(html!(
+                "<p><input type=\"checkbox\" id=\"{field}{id}\" name=\"{field}{id}\" value=\"yes\"><label class=\"inline\" for=\"{field}{id}\">{relation} <code>{id}</code></label></p>",
+                field = COMPANION_FIELD,
+                id = member.as_str(),
+                relation = relation,
+            ));
+        }
+        companions.push_literal("</fieldset>");
+    }
     let body = html!(
         r#"<h1>{title}</h1>{result}<form method="post" action="/scan"><label for="person_id">{person_label}</label><input id="person_id" name="person_id" required maxlength="64" autocomplete="off" value="{person}">
 <label for="venue_code">{code_label}</label><textarea id="venue_code" name="venue_code" rows="3" required></textarea>
-<button type="submit">{submit}</button></form>"#,
+{companions}<button type="submit">{submit}</button></form>"#,
         title = ui.t("扫场所码登记", "Check in at a venue"),
         result = result,
+        companions = companions,
         person_label = ui.t("我的编号", "My person id"),
         person = person,
         code_label =
@@ -289,36 +316,59 @@ pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Pos
     let code = form.get("venue_code").map(|c| c.trim().to_string()).unwrap_or_default();
     let Ok(person) = PersonId::parse(&person_text) else {
         let r = scan_refused(ui.t("编号无效", "Not a valid person id"), "");
-        return scan_page(ui, StatusCode::UNPROCESSABLE_ENTITY, &person_text, r);
+        return scan_page(ui, StatusCode::UNPROCESSABLE_ENTITY, &person_text, &[], r);
     };
+    let mut persons = vec![person];
+    let mut ticked: Vec<&String> = form.keys().filter(|k| k.starts_with(COMPANION_FIELD)).collect();
+    ticked.sort();
+    for field in ticked {
+        match PersonId::parse(&field[COMPANION_FIELD.len()..]) {
+            Ok(companion) if !persons.contains(&companion) => persons.push(companion),
+            Ok(_) => {}
+            Err(_) => {
+                let r = scan_refused(ui.t("同行人编号无效", "Not a valid companion id"), "");
+                return scan_page(ui, StatusCode::UNPROCESSABLE_ENTITY, &person_text, &[], r);
+            }
+        }
+    }
     // Only the person, or someone who acts for them, checks them in: a check-in is
     // evidence for contact tracing and must not be forged for others.
     let key = ui.cookie(crate::pages::residents::signin::RESIDENT_COOKIE).unwrap_or_default().to_string();
-    match state.service.residents().reader_for_resident(&key, &person).await {
-        Ok(reader) => {
-            if let Err(e) = state.service.residents().record_access(&person, &reader, "check-in").await {
-                return ui.internal("recording an access", e);
+    for person in &persons {
+        match state.service.residents().reader_for_resident(&key, person).await {
+            Ok(reader) => {
+                if let Err(e) = state.service.residents().record_access(person, &reader, "check-in").await {
+                    return ui.internal("recording an access", e);
+                }
             }
+            Err(ServiceError::Unauthorised(_) | ServiceError::Forbidden(_)) => {
+                let why = ui.t(
+                    "请先登录（/signin）；只能为自己或代管的家人登记。",
+                    "Sign in first (/signin); you can check in only yourself or family members you act for.",
+                );
+                let r = scan_refused(why, "");
+                return scan_page(ui, StatusCode::FORBIDDEN, &person_text, &[], r);
+            }
+            Err(e) => return ui.internal("checking a resident's key", e),
         }
-        Err(ServiceError::Unauthorised(_) | ServiceError::Forbidden(_)) => {
-            let why = ui.t(
-                "请先登录（/signin）；只能为自己或代管的家人登记。",
-                "Sign in first (/signin); you can check in only yourself or family members you act for.",
-            );
-            let r = scan_refused(why, "");
-            return scan_page(ui, StatusCode::FORBIDDEN, &person_text, r);
-        }
-        Err(e) => return ui.internal("checking a resident's key", e),
     }
-    let (status, result) = match state.service.doors().check_in_by_scan(&person, &code).await {
-        Ok(d) => {
-            // The decision names the venue by id; people know it by its name.
-            let name = match state.service.venues().venue(&d.venue).await {
-                Ok(venue) => venue.name,
-                Err(_) => d.venue.clone(),
-            };
-            (StatusCode::OK, door_decision(&ui, &d, &name))
+    let (status, result) = match state.service.doors().check_in_together(&persons, &code).await {
+        Ok(decisions) => {
+            let mut shown = Markup::new();
+            for (who, d) in persons.iter().zip(&decisions) {
+                // The decision names the venue by id; people know it by its name.
+                let name = match state.service.venues().venue(&d.venue).await {
+                    Ok(venue) => venue.name,
+                    Err(_) => d.venue.clone(),
+                };
+                if decisions.len() > 1 {
+                    shown.push(html!("<p><code>{who}</code></p>", who = who.as_str()));
+                }
+                shown.push(door_decision(&ui, d, &name));
+            }
+            (StatusCode::OK, shown)
         }
+        Err(ServiceError::Invalid(e)) => (StatusCode::UNPROCESSABLE_ENTITY, scan_refused(&e.message, "")),
         Err(ServiceError::Token(refused)) => {
             let why = match refused.code() {
                 "replayed" => ui.t(
@@ -337,7 +387,7 @@ pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Pos
         }
         Err(e) => return ui.internal("checking in from the page", e),
     };
-    scan_page(ui, status, &person_text, result)
+    scan_page(ui, status, &person_text, &[], result)
 }
 
 pub(crate) fn outcome_words(ui: &Ui, outcome: AccessOutcome) -> (&'static str, &'static str) {
