@@ -30,6 +30,7 @@ pub enum Entry {
     Alarm(Alarm),
     Destruction(Destruction),
     Retraction(Retraction),
+    Erasure(Erasure),
 }
 
 /// A person's code changed colour. The person appears only as a salted commitment (see
@@ -154,6 +155,15 @@ pub struct Retraction {
     pub by: String,
     /// The department it spoke for, if any.
     pub department: Option<String>,
+}
+
+/// One person's data was erased at their request (PIPL art. 47): what was removed, never
+/// who (the person is gone; no commitment is kept that could be tied to them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erasure {
+    pub at: i64,
+    /// Rows removed, by table, as `table=count`.
+    pub removed: Vec<String>,
 }
 
 /// Personal data was destroyed (the epidemic was declared over): what was removed and

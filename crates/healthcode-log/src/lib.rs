@@ -20,7 +20,7 @@ pub use checkpoint::{Checkpoint, CheckpointError};
 pub use commitment::person_commitment;
 pub use entry::{
     AccountInUse, Alarm, ColourChange, DecisionApproval, DesignationApproval, Destruction, DeviceApproval, Entry,
-    EntryError, Retraction, RuleSetApproval, TraceApproval,
+    EntryError, Erasure, Retraction, RuleSetApproval, TraceApproval,
 };
 pub use error::LogError;
 pub use frontier::Frontier;

@@ -4,7 +4,8 @@
 //! asks the health department for a correction; the department retracts the test; the
 //! code turns green; the resident reads each step, and the log holds the retraction and
 //! the colour change. A second complaint misses its deadline and goes to the provincial
-//! office. And who may not do any of it.
+//! office. And who may not do any of it. Last, a person's own erasure of their data
+//! (PIPL art. 47), down to the bytes of the database file.
 
 // Test code: a failed step is the test failing.
 #![allow(clippy::unwrap_used)]
@@ -20,6 +21,7 @@ common::on_both_backends!(
     a_wrong_positive_test_is_retracted_through_a_complaint_and_the_code_turns_green,
     a_retraction_withdraws_only_what_its_sender_may_and_only_once,
     correction_requests_reach_only_their_department_and_handlers_only_their_area,
+    a_person_erases_their_data_once_no_rule_needs_it,
 );
 
 /// A resident registered on the page; returns their page path (`/persons/<id>`), their
@@ -294,4 +296,90 @@ async fn correction_requests_reach_only_their_department_and_handlers_only_their
     assert_eq!(declined["complaint"]["status"], "open", "back with its handler");
     let (_, code) = app.get_with_key(&format!("/v1/persons/{me}/code"), &key).await;
     assert_eq!(code["colour"], "red", "a declined request changes nothing");
+}
+
+/// Every byte of the SQLite store's files (database, write-ahead log), to search.
+fn stored_bytes(app: &TestApp) -> Option<Vec<u8>> {
+    let file = app.sqlite_file()?;
+    let mut bytes = std::fs::read(&file).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        if let Ok(more) = std::fs::read(format!("{}{suffix}", file.display())) {
+            bytes.extend(more);
+        }
+    }
+    Some(bytes)
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+async fn a_person_erases_their_data_once_no_rule_needs_it(app: TestApp) {
+    let body = json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123"), "name": "张三丰",
+                      "phone": "13800138000", "residence_area": "330106"});
+    let (status, me) = app.post("/v1/persons", body.to_string()).await;
+    assert_eq!(status, 201, "{me}");
+    let (person, key) =
+        (me["person_id"].as_str().unwrap().to_string(), me["resident_key"].as_str().unwrap().to_string());
+    let stay = json!({"id": "s-1", "person_id": person, "type": "stay", "area": "330106001",
+                      "from": "2020-05-31T08:00:00+08:00", "to": "2020-06-01T07:00:00+08:00"});
+    assert_eq!(app.post("/v1/events", stay.to_string()).await.0, 201);
+    let wrong = json!({"id": "x-1", "person_id": person, "type": "feverish"});
+    assert_eq!(app.post("/v1/events", wrong.to_string()).await.0, 422, "a rejected row naming the person");
+    let complaint = json!({"subject": "other", "text": "请删除我的旅居记录。"});
+    assert_eq!(
+        app.post_with_key(&format!("/v1/persons/{person}/complaints"), &key, complaint.to_string()).await.0,
+        201
+    );
+    let (_, proxy) = app
+        .post(
+            "/v1/persons",
+            json!({"id_type": "resident_id", "id_number": resident_id("33010619800202456")}).to_string(),
+        )
+        .await;
+    let proxy_key = proxy["resident_key"].as_str().unwrap().to_string();
+    let erasure = format!("/v1/persons/{person}/erasure");
+    let confirm = json!({"confirm": true}).to_string();
+
+    // Not yet: the stay ended today and a designation of that street could still use it.
+    let (status, refused) = app.post_with_key(&erasure, &key, confirm.clone()).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("2020-06-15"), "says from when: {refused}");
+    // Nobody else may ask: not a stranger's key, not staff, not without confirming.
+    assert_eq!(app.post_with_key(&erasure, &proxy_key, confirm.clone()).await.0, 403);
+    assert_eq!(
+        app.post_with_key(&format!("{erasure}?purpose=tidy+up"), &app.keys["provincial"], confirm.clone()).await.0,
+        403
+    );
+    let (status, refused) = app.post_with_key(&erasure, &key, json!({"confirm": false}).to_string()).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("confirm")));
+    if let Some(bytes) = stored_bytes(&app) {
+        assert!(holds(&bytes, &person), "the scan finds the person id before the erasure");
+    }
+
+    // Fourteen days after the stay ended, nothing can use it: everything goes.
+    advance(&app, Duration::days(15));
+    let (status, erased) = app.post_with_key(&erasure, &key, confirm.clone()).await;
+    assert_eq!(status, 200, "{erased}");
+    assert_eq!(erased["removed"]["persons"], 1);
+    assert_eq!(erased["removed"]["evidence"], 1);
+    assert_eq!(erased["removed"]["personal_data"], 1, "the sealed details and the key that opens them");
+    assert_eq!(erased["removed"]["rejections"], 1);
+    assert_eq!(erased["removed"]["complaints"], 1);
+    assert_eq!(app.get_with_key(&format!("/v1/persons/{person}/code"), &key).await.0, 404, "the person is gone");
+    assert_eq!(app.get_with_key("/v1/me", &key).await.0, 401, "and so is the key");
+    let entries = app.service.log().entries(0, 1000).await.unwrap();
+    let logged = entries
+        .iter()
+        .filter_map(|(_, data)| healthcode_log::Entry::from_leaf_bytes(data).ok())
+        .any(|e| matches!(e, healthcode_log::Entry::Erasure(ref x) if x.removed.iter().any(|r| r == "persons=1")));
+    assert!(logged, "the erasure is in the log");
+    assert!(!entries.iter().any(|(_, data)| holds(data, &person)), "and the log never names the person");
+    if let Some(bytes) = stored_bytes(&app) {
+        let found = bytes.windows(person.len()).position(|w| w == person.as_bytes());
+        assert_eq!(found, None, "no byte of the database files holds the person id any more");
+        assert!(!holds(&bytes, "张*丰"), "nor the masked name");
+    } else {
+        assert!(app.store.person(&healthcode_domain::PersonId::parse(&person).unwrap()).await.unwrap().is_none());
+    }
 }

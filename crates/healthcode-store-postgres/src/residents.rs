@@ -6,7 +6,7 @@ use healthcode_domain::{PersonId, Timestamp};
 use healthcode_store::{
     Access, Complaint, ComplaintCounts, ComplaintQuery, Consent, DestroyedRows, NewAccess, PersonProfile, ProxyLink,
     ResearchCount, ResearchMetric, ResidentKey, ResidentStore, SealedPersonalData, StoreError, StoreResult,
-    CST_OFFSET_MS, PERSONAL_TABLES,
+    CST_OFFSET_MS, PERSONAL_TABLES, PERSON_ROWS,
 };
 use tokio_postgres::Row;
 
@@ -282,6 +282,32 @@ pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreE
     Ok(removed)
 }
 
+pub(crate) async fn erase_person(client: &mut Client, person: &PersonId) -> Result<DestroyedRows, StoreError> {
+    let tx = client.transaction().await.map_err(backend("begin an erasure"))?;
+    // The person's row first: an insert that checks the person is registered waits.
+    tx.execute("SELECT id FROM persons WHERE id = $1 FOR UPDATE", &[&person.as_str()])
+        .await
+        .map_err(backend("lock a person"))?;
+    let mut removed: DestroyedRows = Vec::new();
+    for (table, column) in PERSON_ROWS {
+        let n = tx
+            .execute(&format!("DELETE FROM {table} WHERE {column} = $1"), &[&person.as_str()])
+            .await
+            .map_err(backend("erase a person"))?;
+        match removed.iter_mut().find(|(t, _)| t == table) {
+            Some((_, total)) => *total += n,
+            None => removed.push((table.to_string(), n)),
+        }
+    }
+    let n = tx
+        .execute("DELETE FROM rejections WHERE strpos(input, $1) > 0", &[&person.as_str()])
+        .await
+        .map_err(backend("erase a person's rejected inputs"))?;
+    removed.push(("rejections".to_string(), n));
+    tx.commit().await.map_err(backend("commit an erasure"))?;
+    Ok(removed)
+}
+
 pub(crate) async fn research_counts(
     client: &Client,
     metric: ResearchMetric,
@@ -490,5 +516,9 @@ impl ResidentStore for PostgresStore {
 
     async fn destroy_personal_data(&self) -> StoreResult<DestroyedRows> {
         crate::residents::destroy(&mut self.client().await?).await
+    }
+
+    async fn erase_person(&self, person: &PersonId) -> StoreResult<DestroyedRows> {
+        crate::residents::erase_person(&mut self.client().await?, person).await
     }
 }

@@ -6,7 +6,7 @@ use healthcode_domain::{PersonId, Timestamp};
 use healthcode_store::{
     Access, Complaint, ComplaintCounts, ComplaintQuery, Consent, DestroyedRows, NewAccess, PersonProfile, ProxyLink,
     ResearchCount, ResearchMetric, ResidentKey, ResidentStore, SealedPersonalData, StoreError, StoreResult,
-    CST_OFFSET_MS, PERSONAL_TABLES,
+    CST_OFFSET_MS, PERSONAL_TABLES, PERSON_ROWS,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -252,6 +252,36 @@ pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError
     Ok(removed)
 }
 
+pub(crate) fn erase_person(conn: &mut Connection, person: &PersonId) -> Result<DestroyedRows, StoreError> {
+    // Deleted cells are overwritten with zeros, not just unlinked.
+    conn.pragma_update(None, "secure_delete", "ON").map_err(backend("turn on secure delete"))?;
+    let erased = (|| {
+        let tx = conn.transaction().map_err(backend("begin an erasure"))?;
+        let mut removed: DestroyedRows = Vec::new();
+        for (table, column) in PERSON_ROWS {
+            let n = tx
+                .execute(&format!("DELETE FROM {table} WHERE {column} = ?1"), [person.as_str()])
+                .map_err(backend("erase a person"))?;
+            match removed.iter_mut().find(|(t, _)| t == table) {
+                Some((_, total)) => *total += n as u64,
+                None => removed.push((table.to_string(), n as u64)),
+            }
+        }
+        let n = tx
+            .execute("DELETE FROM rejections WHERE instr(input, ?1) > 0", [person.as_str()])
+            .map_err(backend("erase a person's rejected inputs"))?;
+        removed.push(("rejections".to_string(), n as u64));
+        tx.commit().map_err(backend("commit an erasure"))?;
+        Ok(removed)
+    })();
+    conn.pragma_update(None, "secure_delete", crate::SECURE_DELETE).map_err(backend("restore secure delete"))?;
+    let removed = erased?;
+    // The write-ahead log holds earlier images of the pages: copy the zeroed pages back
+    // and empty it.
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(backend("checkpoint after an erasure"))?;
+    Ok(removed)
+}
+
 pub(crate) fn research_counts(
     conn: &Connection,
     metric: ResearchMetric,
@@ -452,6 +482,11 @@ impl ResidentStore for SqliteStore {
 
     async fn complaint_counts(&self) -> StoreResult<ComplaintCounts> {
         self.read(crate::residents::complaint_counts).await
+    }
+
+    async fn erase_person(&self, person: &PersonId) -> StoreResult<DestroyedRows> {
+        let person = person.clone();
+        self.write(move |c| crate::residents::erase_person(c, &person)).await
     }
 
     async fn save_consent(&self, consent: &Consent) -> StoreResult<()> {

@@ -86,6 +86,28 @@ pub const PERSONAL_TABLES: &[&str] = &[
     "persons",
 ];
 
+/// Where one person's rows are, table by column, in the order an erasure deletes them
+/// (rows that refer to the person before the person). The rejection log is searched as
+/// text besides (`erase_person`): a refused row may name the person. Decisions and
+/// contact traces that named the person are official records of others' acts and stay.
+pub const PERSON_ROWS: &[(&str, &str)] = &[
+    ("personal_data", "person_id"),
+    ("consents", "person_id"),
+    ("resident_keys", "person_id"),
+    ("proxies", "proxy_id"),
+    ("proxies", "dependant_id"),
+    ("accesses", "person_id"),
+    ("complaints", "person_id"),
+    ("checkins", "person_id"),
+    ("person_log", "person_id"),
+    ("person_profiles", "person_id"),
+    ("reevaluation_queue", "person_id"),
+    ("codes", "person_id"),
+    ("stays", "person_id"),
+    ("evidence", "person_id"),
+    ("persons", "id"),
+];
+
 /// A person's consent to one extended function: when given, and when taken back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {
@@ -194,6 +216,11 @@ pub trait ResidentStore: Send + Sync {
     async fn complaint(&self, id: &str) -> StoreResult<Option<Complaint>>;
     /// Complaints matching the query, newest first, at most `limit`.
     async fn complaints(&self, query: &ComplaintQuery, limit: usize) -> StoreResult<Vec<Complaint>>;
+    /// Erases one person (PIPL art. 47): every row of `PERSON_ROWS` about them and every
+    /// rejected input that names them, in one transaction, leaving no copy of the bytes
+    /// where the backend can help it (SQLite: secure delete and a truncated write-ahead
+    /// log). Returns the rows removed per table.
+    async fn erase_person(&self, person: &PersonId) -> StoreResult<DestroyedRows>;
     /// How many complaints are open, wait for a department, and passed their deadline.
     async fn complaint_counts(&self) -> StoreResult<ComplaintCounts>;
     /// Distinct persons per cell of a research aggregate; for the daily metrics, only

@@ -167,6 +167,12 @@ impl TestApp {
         }
     }
 
+    /// The SQLite database file, if the store is SQLite (to read its bytes).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        let file = self._dir.path().join("healthcode.sqlite3");
+        file.exists().then_some(file)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -64,6 +64,7 @@ where
     documents_are_kept_whole_by_kind(&make().await).await;
     resident_keys_proxies_accesses_and_complaints_round_trip(&make().await).await;
     destruction_empties_every_personal_table_and_keeps_the_rest(&make().await).await;
+    erasing_one_person_leaves_everyone_else(&make().await).await;
     feed_chunks_move_the_mark_once_with_their_rows(&make().await).await;
     research_counts_are_distinct_persons_by_area_and_day(&make().await).await;
     let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
@@ -889,6 +890,68 @@ async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl S
     waiting.correction = Some(CorrectionRequest { answer: None, ..asked.correction.clone().unwrap() });
     store.save_complaint(&waiting).await.unwrap();
     assert_eq!(store.complaint_counts().await.unwrap().awaiting_department, 1);
+}
+
+async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
+    let alice = person(store, "alice").await;
+    let bob = person(store, "bob").await;
+    for p in [&alice, &bob] {
+        let sealed =
+            SealedPersonalData { person: p.clone(), wrapped_key: vec![1; 72], sealed: vec![2; 60], updated_at: t(1) };
+        store.save_personal_data(&sealed).await.unwrap();
+        store
+            .insert_evidence(&[fever(p, &format!("f-{p}"), 1), stay(p, &format!("s-{p}"), "330106", Some(2))])
+            .await
+            .unwrap();
+        let key = ResidentKey {
+            key_hash: format!("k-{p}"),
+            person: p.clone(),
+            label: "registration".into(),
+            created_at: t(1),
+        };
+        store.save_resident_key(&key).await.unwrap();
+    }
+    store
+        .save_proxy(&ProxyLink {
+            proxy: alice.clone(),
+            dependant: bob.clone(),
+            relation: "child".into(),
+            created_at: t(1),
+        })
+        .await
+        .unwrap();
+    let naming = |who: &PersonId| NewRejection {
+        received_at: t(1),
+        owner: Some("health".into()),
+        origin: "api".into(),
+        input: format!("{{\"person_id\":\"{who}\",\"type\":\"feverish\"}}"),
+        field: Some("type".into()),
+        reason: "unknown type".into(),
+    };
+    store.record_rejections(&[naming(&alice), naming(&bob)]).await.unwrap();
+
+    let removed = store.erase_person(&alice).await.unwrap();
+    let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
+    assert_eq!(
+        (count("persons"), count("evidence"), count("stays"), count("personal_data"), count("proxies")),
+        (Some(1), Some(2), Some(1), Some(1), Some(1)),
+        "{removed:?}"
+    );
+    assert_eq!(count("rejections"), Some(1), "the rejected input that named her");
+    assert_eq!(store.person(&alice).await.unwrap(), None);
+    assert!(store.evidence_for(&alice).await.unwrap().is_empty());
+    assert_eq!(store.personal_data(&alice).await.unwrap(), None);
+    assert_eq!(store.resident_key(&format!("k-{alice}")).await.unwrap(), None);
+    assert!(store.proxy_links(&bob).await.unwrap().is_empty(), "the link to her is gone from his side too");
+    // Bob keeps everything.
+    assert!(store.person(&bob).await.unwrap().is_some());
+    assert_eq!(store.evidence_for(&bob).await.unwrap().len(), 2);
+    assert!(store.personal_data(&bob).await.unwrap().is_some());
+    assert!(store.resident_key(&format!("k-{bob}")).await.unwrap().is_some());
+    let rejections = store.rejections(0, 10, None).await.unwrap();
+    assert_eq!(rejections.len(), 1);
+    assert!(rejections[0].input.contains(bob.as_str()));
+    assert!(store.erase_person(&alice).await.unwrap().iter().all(|(_, n)| *n == 0), "erasing twice removes nothing");
 }
 
 async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &impl Store) {

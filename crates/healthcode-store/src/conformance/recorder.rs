@@ -101,6 +101,7 @@ pub(super) const METHODS: &[&str] = &[
     "complaint",
     "complaints",
     "complaint_counts",
+    "erase_person",
     "research_counts",
     "save_consent",
     "consents",
@@ -531,6 +532,11 @@ impl<S: Store> ResidentStore for Recorder<S> {
     async fn complaint_counts(&self) -> StoreResult<ComplaintCounts> {
         self.saw("complaint_counts");
         self.inner.complaint_counts().await
+    }
+
+    async fn erase_person(&self, person: &PersonId) -> StoreResult<DestroyedRows> {
+        self.saw("erase_person");
+        self.inner.erase_person(person).await
     }
 
     async fn research_counts(

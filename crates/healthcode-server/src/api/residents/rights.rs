@@ -1,5 +1,6 @@
 //! A person's rights over their data, over HTTP: who read it and why, the contact details
-//! officers may read with a purpose, and the extended functions they switch on or off.
+//! officers may read with a purpose, the extended functions they switch on or off, and the
+//! erasure of everything about them once no rule needs it.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -20,6 +21,35 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/persons/{person_id}/accesses", get(accesses))
         .route("/v1/persons/{person_id}/details", get(details))
         .route("/v1/persons/{person_id}/consents", get(consents).post(set_consent))
+        .route("/v1/persons/{person_id}/erasure", axum::routing::post(erase))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErasureBody {
+    confirm: bool,
+}
+
+/// Erases everything about the person, at their own request (PIPL art. 47): 200 with
+/// what was removed; 409 while a rule may still use their records, saying from when.
+pub(crate) async fn erase(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PersonInPath(person): PersonInPath,
+    query: QueryParams,
+    body: JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("erasure")).await?;
+    let body: ErasureBody = json_object(&body, r#"{"confirm": true}"#)?;
+    if !body.confirm {
+        return Err(ApiError::InvalidInput(healthcode_domain::ValidationError::field(
+            "confirm",
+            "an erasure cannot be undone: send {\"confirm\": true} to go ahead",
+        )));
+    }
+    let report = state.service.residents().erase(&person, &by).await?;
+    let removed: serde_json::Map<String, Value> = report.removed.iter().map(|(t, n)| (t.clone(), json!(n))).collect();
+    Ok(Json(json!({ "erased": true, "at": report.at, "removed": removed, "log_index": report.log_index })))
 }
 
 /// Every read of the person's data by someone else, newest first: for the person and
