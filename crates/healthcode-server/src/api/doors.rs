@@ -189,10 +189,9 @@ pub(crate) async fn scan(
     }
     let mut decisions = state.service.doors().check_in_together(&persons, &body.venue_code).await?.into_iter();
     let first = decisions.next().ok_or_else(|| ApiError::internal("a check-in gave no decision"))?;
-    let mut answer = serde_json::to_value(first).map_err(|e| ApiError::internal(e))?;
+    let mut answer = serde_json::to_value(first).map_err(ApiError::internal)?;
     if body.companions.is_some() {
-        answer["companions"] =
-            serde_json::to_value(decisions.collect::<Vec<_>>()).map_err(|e| ApiError::internal(e))?;
+        answer["companions"] = serde_json::to_value(decisions.collect::<Vec<_>>()).map_err(ApiError::internal)?;
     }
     Ok(Json(answer))
 }
