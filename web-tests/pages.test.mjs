@@ -212,6 +212,12 @@ test('a resident sees who read their data and files a complaint', async () => {
   assert.match(await page.textContent('table'), /venue:/, 'the supermarket that checked the code');
   await fitsThePhone('access log');
   await shot('08b-accesses');
+  // Erasing everything is offered, and refused while the rules still use the records.
+  await page.check('#confirm-erasure');
+  const [refusal] = await Promise.all([page.waitForNavigation(), page.click('form[action$="/erasure"] button[type=submit]')]);
+  assert.equal(refusal.status(), 409, 'a yellow code: the records are still needed');
+  assert.match(await page.textContent('main'), /yellow/);
+  await page.goto(`/persons/${person}/accesses`);
   await page.goto(`/persons/${person}/complaints`);
   await page.selectOption('#subject', 'evidence');
   const record = await page.locator('#event_id option').nth(1).getAttribute('value');

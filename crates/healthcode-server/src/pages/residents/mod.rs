@@ -29,6 +29,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/register", get(register::register_form).post(register::register))
         .route("/persons/{person_id}/accesses", get(rights::accesses))
         .route("/persons/{person_id}/consents", post(rights::set_consent))
+        .route("/persons/{person_id}/erasure", post(rights::erase))
         .route("/persons/{person_id}/complaints", get(rights::complaints).post(rights::file))
         .route("/staff/complaints", get(complaints::queue))
         .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))

@@ -53,6 +53,7 @@ pub(crate) async fn accesses(
         }
         body.push_literal("</table></div>");
     }
+    body.push(erasure_form(&ui, &id));
     body.push(html!(
         "<p><a href=\"/persons/{id}\">{back}</a></p>",
         id = id.as_str(),
@@ -61,7 +62,39 @@ pub(crate) async fn accesses(
     Ok(ui.page(StatusCode::OK, ui.t("访问记录", "Access log"), body))
 }
 
-/// A complaint's status, as residents and handlers both see it.
+/// The person's own request to erase everything about them (PIPL art. 47).
+fn erasure_form(ui: &Ui, id: &PersonId) -> Markup {
+    html!(
+        r#"<h2>{title}</h2><p>{intro}</p><form method="post" action="/persons/{id}/erasure"><p><input type="checkbox" id="confirm-erasure" name="confirm" value="yes" required><label class="inline" for="confirm-erasure">{confirm}</label></p><button type="submit">{submit}</button></form>"#,
+        title = ui.t("删除我的全部信息", "Erase everything about me"),
+        intro = ui.t(
+            "健康码为绿色且规则不再需要您的记录时（最近的记录已超过规则的时间窗口），可删除您的全部信息：登记信息、健康码、记录、访问记录和申诉。删除无法撤销，并记入透明日志（不含您的身份）。",
+            "When your code is green and no rule needs your records any more (your latest record is older than the rules' window), you may erase everything about you: registration, code, records, access log and complaints. It cannot be undone, and it is recorded in the transparency log (without who you are)."
+        ),
+        id = id.as_str(),
+        confirm = ui.t("我明白删除无法撤销", "I understand this cannot be undone"),
+        submit = ui.t("删除我的信息", "Erase my data"),
+    )
+}
+
+/// The erasure form's target: everything goes, and the device forgets the key.
+pub(crate) async fn erase(
+    State(state): State<AppState>,
+    PersonPage(id): PersonPage,
+    Posted { ui, form }: Posted,
+) -> Result<Response, Response> {
+    let reader = reader_of(&ui, &state, &id, "erasure").await?;
+    if form.get("confirm").map(String::as_str) != Some("yes") {
+        return Err(ui.error(StatusCode::UNPROCESSABLE_ENTITY, "请确认删除无法撤销", "Confirm that this cannot be undone"));
+    }
+    Ok(match state.service.residents().erase(&id, &reader).await {
+        Ok(_) => crate::pages::residents::signin::see_other_with_key("/?erased=1", None),
+        Err(ServiceError::Conflict(m)) => ui.error(StatusCode::CONFLICT, &m, &m),
+        Err(ServiceError::Forbidden(m)) => ui.error(StatusCode::FORBIDDEN, &m, &m),
+        Err(e) => ui.internal("erasing a person", e),
+    })
+}
+
 /// The person's complaints with their answers, and the form to file one.
 pub(crate) async fn complaints(
     ui: Ui,
