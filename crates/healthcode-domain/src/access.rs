@@ -79,6 +79,10 @@ impl Department {
         if kind == Retraction {
             return true;
         }
+        // Declarations are residents' own (`/v1/persons/{id}/declarations`), never a feed's.
+        if kind == Declaration {
+            return false;
+        }
         match self {
             Department::Health => matches!(
                 kind,
@@ -130,7 +134,7 @@ mod tests {
             assert!(!d.may_submit(ManagementDecision), "{d} may not submit a management decision as an event");
         }
         // Every kind but decisions has at least one department that may submit it.
-        for &kind in EvidenceKind::ALL.iter().filter(|&&k| k != ManagementDecision) {
+        for &kind in EvidenceKind::ALL.iter().filter(|&&k| k != ManagementDecision && k != Declaration) {
             assert!(Department::ALL.iter().any(|d| d.may_submit(kind)), "{kind}");
         }
     }

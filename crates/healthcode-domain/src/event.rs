@@ -101,6 +101,7 @@ text_enum!(
         QuarantineRelease = "quarantine_release",
         ManagementDecision = "management_decision",
         Retraction = "retraction",
+        Declaration = "declaration",
     }
 );
 
@@ -115,6 +116,16 @@ text_enum!(DiagnosisStatus {
 text_enum!(QuarantineMode { Centralized = "centralized", Home = "home" });
 text_enum!(DecisionColour { Red = "red", Yellow = "yellow" });
 text_enum!(RiskLevel { Low = "low", Medium = "medium", High = "high" });
+text_enum!(
+    /// What a resident declares about themself (健康申报).
+    DeclaredItem {
+        Fever = "fever",
+        Cough = "cough",
+        SoreThroat = "sore_throat",
+        Breathlessness = "breathlessness",
+        ContactWithCase = "contact_with_case",
+    }
+);
 
 /// One piece of evidence about one person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,6 +175,12 @@ pub enum Evidence {
         retracts: EventId,
         reason: String,
     },
+    /// A resident's own declaration (健康申报) of a symptom or a contact, since when: the
+    /// declarer is the source, and the rules judge it like any other evidence.
+    Declaration {
+        item: DeclaredItem,
+        since: Timestamp,
+    },
 }
 
 impl Evidence {
@@ -181,6 +198,7 @@ impl Evidence {
             Evidence::QuarantineRelease { .. } => EvidenceKind::QuarantineRelease,
             Evidence::ManagementDecision { .. } => EvidenceKind::ManagementDecision,
             Evidence::Retraction { .. } => EvidenceKind::Retraction,
+            Evidence::Declaration { .. } => EvidenceKind::Declaration,
         }
     }
 }

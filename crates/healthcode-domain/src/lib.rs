@@ -16,8 +16,8 @@ pub use area::AreaCode;
 pub use colour::{Colour, RuleColour};
 pub use error::ValidationError;
 pub use event::{
-    distinct_approvers, parse_event, retracted, AreaRisk, DecisionColour, DiagnosisStatus, Event, EventBody, EventId,
-    Evidence, EvidenceKind, IncomingEvent, PersonRef, QuarantineMode, RiskLevel, TestResult,
+    distinct_approvers, parse_event, retracted, AreaRisk, DecisionColour, DeclaredItem, DiagnosisStatus, Event,
+    EventBody, EventId, Evidence, EvidenceKind, IncomingEvent, PersonRef, QuarantineMode, RiskLevel, TestResult,
 };
 pub use person::{resident_id_check_char, IdDocument, IdType, PersonId, PersonKind};
 pub use time::{Duration, Timestamp};

@@ -3,7 +3,8 @@
 //! mistake is reported with where it is (`rules[3].when.exists.within_window`).
 
 use healthcode_domain::{
-    Colour, DecisionColour, DiagnosisStatus, Duration, EvidenceKind, QuarantineMode, RiskLevel, RuleColour, TestResult,
+    Colour, DecisionColour, DeclaredItem, DiagnosisStatus, Duration, EvidenceKind, QuarantineMode, RiskLevel,
+    RuleColour, TestResult,
 };
 
 use crate::format::{self, Condition, RuleSetFile, Text};
@@ -98,6 +99,7 @@ pub(crate) enum TimeField {
     From,
     To,
     Until,
+    Since,
 }
 
 impl TimeField {
@@ -111,6 +113,7 @@ impl TimeField {
             "from" => TimeField::From,
             "to" => TimeField::To,
             "until" => TimeField::Until,
+            "since" => TimeField::Since,
             _ => return None,
         })
     }
@@ -124,6 +127,7 @@ impl TimeField {
             TimeField::EnteredAt => kind == EvidenceKind::Entry,
             TimeField::From | TimeField::To => kind == EvidenceKind::Stay,
             TimeField::Until => kind == EvidenceKind::ManagementDecision,
+            TimeField::Since => kind == EvidenceKind::Declaration,
         }
     }
 }
@@ -333,7 +337,7 @@ fn time_field(name: &str, kind: EvidenceKind, path: &str) -> Result<TimeField, R
         invalid(
             path,
             format!(
-                "`{name}` is not a time field (at, onset_at, sampled_at, exposure_at, entered_at, from, to, until)"
+                "`{name}` is not a time field (at, onset_at, sampled_at, exposure_at, entered_at, from, to, until, since)"
             ),
         )
     })?;
@@ -358,7 +362,7 @@ fn selector(s: &format::Selector, path: &str) -> Result<Matcher, RuleSetError> {
         ));
     }
     let given: Vec<(&str, &format::OneOrMany)> =
-        [("result", &s.result), ("status", &s.status), ("color", &s.color), ("mode", &s.mode)]
+        [("result", &s.result), ("status", &s.status), ("color", &s.color), ("mode", &s.mode), ("item", &s.item)]
             .into_iter()
             .filter_map(|(n, v)| v.as_ref().map(|v| (n, v)))
             .collect();
@@ -367,6 +371,7 @@ fn selector(s: &format::Selector, path: &str) -> Result<Matcher, RuleSetError> {
         EvidenceKind::Diagnosis => Some("status"),
         EvidenceKind::ManagementDecision => Some("color"),
         EvidenceKind::QuarantineOrder | EvidenceKind::QuarantineRelease => Some("mode"),
+        EvidenceKind::Declaration => Some("item"),
         _ => None,
     };
     let mut values = u32::MAX;
@@ -396,6 +401,7 @@ fn value_bit(kind: EvidenceKind, value: &str) -> Option<u32> {
         EvidenceKind::QuarantineOrder | EvidenceKind::QuarantineRelease => {
             pos(QuarantineMode::ALL, QuarantineMode::parse(value))
         }
+        EvidenceKind::Declaration => pos(DeclaredItem::ALL, DeclaredItem::parse(value)),
         _ => None,
     }
 }

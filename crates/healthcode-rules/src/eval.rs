@@ -397,6 +397,7 @@ fn matches(m: &Matcher, body: &Evidence) -> bool {
         Evidence::Test { result, .. } => position(healthcode_domain::TestResult::ALL, result),
         Evidence::Diagnosis { status } => position(healthcode_domain::DiagnosisStatus::ALL, status),
         Evidence::ManagementDecision { color, .. } => position(healthcode_domain::DecisionColour::ALL, color),
+        Evidence::Declaration { item, .. } => position(healthcode_domain::DeclaredItem::ALL, item),
         Evidence::QuarantineOrder { mode, .. } | Evidence::QuarantineRelease { mode } => {
             position(healthcode_domain::QuarantineMode::ALL, mode)
         }
@@ -432,6 +433,7 @@ fn time_of(e: &Event<Evidence>, field: TimeField) -> Option<Timestamp> {
         (TimeField::From, Evidence::Stay { from, .. }) => Some(*from),
         (TimeField::To, Evidence::Stay { to, .. }) => *to,
         (TimeField::Until, Evidence::ManagementDecision { until, .. }) => Some(*until),
+        (TimeField::Since, Evidence::Declaration { since, .. }) => Some(*since),
         _ => None,
     }
 }

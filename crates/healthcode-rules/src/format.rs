@@ -164,6 +164,10 @@ pub struct Selector {
     pub color: Option<OneOrMany>,
     #[serde(default)]
     pub mode: Option<OneOrMany>,
+    /// What a `declaration` declares. Left out of the canonical JSON when absent, so the
+    /// digests of rule sets written before declarations existed do not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<OneOrMany>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -259,3 +259,46 @@ fn no_rule_may_name_a_retraction() {
     let error = RuleSet::from_file(file).unwrap_err();
     assert!(error.to_string().contains("not evidence a rule can name"), "{error}");
 }
+
+/// A rule a province may add (as a rule change, like any other): a fever the resident
+/// declared themself makes the code yellow for the window, unless a negative test
+/// sampled after it clears it.
+const DECLARED_FEVER_RULE: &str = r#"
+[[rules]]
+id = "Y4"
+colour = "yellow"
+title = { zh = "自行申报发热", en = "Declared a fever" }
+when.exists.event = { type = "declaration", item = "fever" }
+when.exists.within_window = "since"
+when.exists.unless = [{ event = { type = "test", result = "negative" }, after_anchor = true }]
+"#;
+
+#[test]
+fn declarations_are_judged_by_the_rules_in_force() {
+    let declared = [json!({"at": "2020-06-01T08:00:00+08:00", "type": "declaration", "item": "fever",
+                           "since": "2020-05-31T20:00:00+08:00"})];
+    assert_eq!(eval_at(&declared, "2020-06-01T09:00:00+08:00").0, Colour::Green, "the reference has no such rule");
+
+    let rules = RuleSet::parse(&format!("{REFERENCE_RULES_TOML}{DECLARED_FEVER_RULE}")).unwrap();
+    let (evidence, areas) = history(&declared);
+    let e = rules.evaluate(PersonKind::Domestic, &evidence, &areas, t("2020-06-01T09:00:00+08:00"));
+    assert_eq!((e.colour, e.reason_ids()), (Colour::Yellow, vec!["Y4"]));
+    assert_eq!(e.next_change, Some(t("2020-06-14T20:00:00+08:00")), "14 days after the declared onset");
+    let cough = [json!({"at": "2020-06-01T08:00:00+08:00", "type": "declaration", "item": "cough"})];
+    let (evidence, areas) = history(&cough);
+    assert_eq!(
+        rules.evaluate(PersonKind::Domestic, &evidence, &areas, t("2020-06-01T09:00:00+08:00")).colour,
+        Colour::Green
+    );
+    let mut cleared = declared.to_vec();
+    cleared.push(json!({"at": "2020-06-02T08:00:00+08:00", "type": "test", "result": "negative",
+                        "sampled_at": "2020-06-02T07:00:00+08:00"}));
+    let (evidence, areas) = history(&cleared);
+    assert_eq!(
+        rules.evaluate(PersonKind::Domestic, &evidence, &areas, t("2020-06-02T09:00:00+08:00")).colour,
+        Colour::Green
+    );
+    // A rule may select on what was declared, and only on that.
+    let wrong = DECLARED_FEVER_RULE.replace("item = \"fever\"", "item = \"headache\"");
+    assert!(RuleSet::parse(&format!("{REFERENCE_RULES_TOML}{wrong}")).unwrap_err().to_string().contains("headache"));
+}

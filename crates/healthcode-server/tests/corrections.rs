@@ -5,7 +5,7 @@
 //! code turns green; the resident reads each step, and the log holds the retraction and
 //! the colour change. A second complaint misses its deadline and goes to the provincial
 //! office. And who may not do any of it. Last, a person's own erasure of their data
-//! (PIPL art. 47), down to the bytes of the database file.
+//! (PIPL art. 47), down to the bytes of the database file, and self-declarations.
 
 // Test code: a failed step is the test failing.
 #![allow(clippy::unwrap_used)]
@@ -22,6 +22,7 @@ common::on_both_backends!(
     a_retraction_withdraws_only_what_its_sender_may_and_only_once,
     correction_requests_reach_only_their_department_and_handlers_only_their_area,
     a_person_erases_their_data_once_no_rule_needs_it,
+    residents_declare_and_the_rules_judge_what_they_declare,
 );
 
 /// A resident registered on the page; returns their page path (`/persons/<id>`), their
@@ -382,4 +383,40 @@ async fn a_person_erases_their_data_once_no_rule_needs_it(app: TestApp) {
     } else {
         assert!(app.store.person(&healthcode_domain::PersonId::parse(&person).unwrap()).await.unwrap().is_none());
     }
+}
+
+async fn residents_declare_and_the_rules_judge_what_they_declare(app: TestApp) {
+    let (_, me, key) = resident_on_the_page(&app, "33010619800101123", "330106").await;
+    let declarations = format!("/v1/persons/{me}/declarations");
+    // A fever declared: evidence with the resident as its source; the reference rules
+    // have no rule on declarations, so the code stays green (a province may add one).
+    let body = json!({"items": ["fever", "cough"], "since": "2020-05-31T20:00:00+08:00"});
+    let (status, declared) = app.post_with_key(&declarations, &key, body.to_string()).await;
+    assert_eq!(status, 201, "{declared}");
+    assert_eq!((declared["recorded"].as_u64(), declared["code"]["colour"].as_str()), (Some(2), Some("green")));
+    // A stay declared in an area that is high risk: the rules (Y2) make it yellow.
+    app.designate(&json!({"id": "d-1", "area": "330106", "level": "high"}).to_string()).await;
+    let body = json!({"stays": [{"area": "330106001", "from": "2020-05-30T08:00:00+08:00", "to": "2020-05-31T08:00:00+08:00"}]});
+    let (status, declared) = app.post_with_key(&declarations, &key, body.to_string()).await;
+    assert_eq!(status, 201, "{declared}");
+    assert_eq!(declared["code"]["colour"], "yellow", "{declared}");
+    assert_eq!(declared["code"]["reasons"][0]["rule"], "Y2");
+
+    // Nothing half-stored: one wrong item refuses the whole declaration.
+    let before = app.store.evidence_for(&healthcode_domain::PersonId::parse(&me).unwrap()).await.unwrap().len();
+    let body = json!({"items": ["fever", "headache"]});
+    let (status, refused) = app.post_with_key(&declarations, &key, body.to_string()).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("items")), "{refused}");
+    let body = json!({"items": ["fever"], "stays": [{"area": "3301", "from": "2020-05-30T08:00:00+08:00"}]});
+    assert_eq!(app.post_with_key(&declarations, &key, body.to_string()).await.0, 422);
+    let after = app.store.evidence_for(&healthcode_domain::PersonId::parse(&me).unwrap()).await.unwrap().len();
+    assert_eq!(before, after, "nothing stored from a refused declaration");
+
+    // Only for oneself or those one acts for; and no department sends a declaration.
+    let (_, _, stranger_key) = resident_on_the_page(&app, "33010619800202456", "330106").await;
+    let body = json!({"items": ["fever"]}).to_string();
+    assert_eq!(app.post_with_key(&declarations, &stranger_key, body.clone()).await.0, 403);
+    let as_feed = json!({"id": "dx-1", "person_id": me, "type": "declaration", "item": "fever"});
+    let (status, refused) = app.post("/v1/events", as_feed.to_string()).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("type")), "{refused}");
 }

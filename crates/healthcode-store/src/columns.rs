@@ -5,7 +5,8 @@
 //! millions of events for bulk re-evaluation.
 
 use healthcode_domain::{
-    AreaCode, DecisionColour, DiagnosisStatus, EventId, Evidence, EvidenceKind, QuarantineMode, TestResult, Timestamp,
+    AreaCode, DecisionColour, DeclaredItem, DiagnosisStatus, EventId, Evidence, EvidenceKind, QuarantineMode,
+    TestResult, Timestamp,
 };
 
 use crate::StoreError;
@@ -58,6 +59,9 @@ impl<'a> EvidenceColumns<'a> {
                 extra: Some(serde_json::to_string(approvers).unwrap_or_default().into()),
                 ..Default::default()
             },
+            Evidence::Declaration { item, since } => {
+                Self { kind, value: Some(item.as_str()), t1: ms(since), ..Default::default() }
+            }
             Evidence::Retraction { retracts, reason } => {
                 Self { kind, text: Some(retracts.as_str()), extra: Some(reason.as_str().into()), ..Default::default() }
             }
@@ -99,6 +103,9 @@ impl<'a> EvidenceColumns<'a> {
                 approvers: serde_json::from_str(self.extra.as_deref().unwrap_or("[]"))
                     .map_err(|e| corrupt("approvers", e))?,
             },
+            EvidenceKind::Declaration => {
+                Evidence::Declaration { item: value(self.value, DeclaredItem::parse)?, since: time()? }
+            }
             EvidenceKind::Retraction => Evidence::Retraction {
                 retracts: EventId::parse(text).map_err(|e| corrupt("retracted id", e))?,
                 reason: self.extra.as_deref().unwrap_or_default().to_string(),

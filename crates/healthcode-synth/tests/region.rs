@@ -159,6 +159,7 @@ fn demo_tells_the_outbreak_story() {
                     Evidence::QuarantineRelease { .. } => "release",
                     Evidence::ManagementDecision { .. } => "decision",
                     Evidence::Retraction { .. } => "retraction",
+                    Evidence::Declaration { .. } => "declaration",
                     Evidence::Stay { .. } => "stay",
                     Evidence::QuarantineOrder { .. } => "other_order",
                 };

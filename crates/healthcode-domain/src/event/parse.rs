@@ -61,6 +61,7 @@ fn evidence_fields(kind: EvidenceKind) -> &'static [&'static str] {
         EvidenceKind::QuarantineRelease => &["mode"],
         EvidenceKind::ManagementDecision => &["color", "until", "basis", "approvers"],
         EvidenceKind::Retraction => &["retracts", "reason"],
+        EvidenceKind::Declaration => &["item", "since"],
     }
 }
 
@@ -115,6 +116,10 @@ fn parse_evidence(kind: EvidenceKind, f: &Fields, at: Timestamp) -> Result<Evide
             mode: f.required_enum("mode", QuarantineMode::parse, QuarantineMode::choices)?,
         },
         EvidenceKind::ManagementDecision => parse_decision(f, at)?,
+        EvidenceKind::Declaration => Evidence::Declaration {
+            item: f.required_enum("item", DeclaredItem::parse, DeclaredItem::choices)?,
+            since: f.optional_time("since")?.unwrap_or(at),
+        },
         EvidenceKind::Retraction => {
             let retracts = EventId::parse(f.required_str("retracts")?).map_err(|_| {
                 ValidationError::field("retracts", "field `retracts`: the `id` of the record to retract")

@@ -1,8 +1,10 @@
 //! Residents and their data over HTTP: registration, family proxies, their rights over
-//! their data (access log, details, consents), complaints, and the third-party systems
+//! their data (access log, details, consents), complaints, self-declarations, and the
+//! third-party systems
 //! of the extended functions.
 
 mod complaints;
+mod declarations;
 mod family;
 mod registration;
 mod rights;
@@ -19,6 +21,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(family::routes())
         .merge(rights::routes())
         .merge(complaints::routes())
+        .merge(declarations::routes())
         .merge(third_parties::routes())
 }
 

@@ -85,7 +85,11 @@ pub(crate) async fn erase(
 ) -> Result<Response, Response> {
     let reader = reader_of(&ui, &state, &id, "erasure").await?;
     if form.get("confirm").map(String::as_str) != Some("yes") {
-        return Err(ui.error(StatusCode::UNPROCESSABLE_ENTITY, "请确认删除无法撤销", "Confirm that this cannot be undone"));
+        return Err(ui.error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "请确认删除无法撤销",
+            "Confirm that this cannot be undone",
+        ));
     }
     Ok(match state.service.residents().erase(&id, &reader).await {
         Ok(_) => crate::pages::residents::signin::see_other_with_key("/?erased=1", None),

@@ -1,0 +1,68 @@
+//! Self-declaration over HTTP (健康申报): a resident, or a proxy for them, declares
+//! symptoms, a contact with a case and recent stays. The rules judge what is declared;
+//! the answer is the code as it is then.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use healthcode_service::{Declaration, DeclaredStay, Reader};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::auth::{json_object, reader, Wanted};
+use crate::api::extract::{PersonInPath, QueryParams};
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/persons/{person_id}/declarations", post(declare))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclarationBody {
+    #[serde(default)]
+    items: Vec<String>,
+    #[serde(default)]
+    since: Option<String>,
+    #[serde(default)]
+    stays: Vec<StayBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StayBody {
+    area: String,
+    from: String,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// 201 with what was recorded and the code now; 422 naming the item that is wrong (and
+/// then nothing is recorded).
+pub(crate) async fn declare(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PersonInPath(person): PersonInPath,
+    query: QueryParams,
+    body: JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("declaration")).await?;
+    let declarer = match &by {
+        Reader::Proxy(proxy) => format!("proxy:{proxy}"),
+        _ => "self".to_string(),
+    };
+    let body: DeclarationBody = json_object(
+        &body,
+        r#"{"items": ["fever"|"cough"|"sore_throat"|"breathlessness"|"contact_with_case"], "since": (optional), "stays": [{"area", "from", "to"}]}"#,
+    )?;
+    let declaration = Declaration {
+        items: body.items,
+        since: body.since,
+        stays: body.stays.into_iter().map(|s| DeclaredStay { area: s.area, from: s.from, to: s.to }).collect(),
+    };
+    let report = state.service.evidence().declare(&person, &declarer, &declaration).await?;
+    let code = state.service.codes().current_code(&person).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "recorded": report.accepted, "code": code }))))
+}
