@@ -236,6 +236,26 @@ test('a resident sees who read their data and files a complaint', async () => {
   await shot('08c-complaint');
 });
 
+test('a resident declares a cough on the page; a stay without its arrival is refused', async () => {
+  await page.goto(`/persons/${person}`);
+  await page.click(`a[href="/persons/${person}/declare"]`);
+  await page.check('#item-cough');
+  await Promise.all([page.waitForURL(new RegExp(`/persons/${person}$`)), page.click('form[action$="/declare"] button[type=submit]')]);
+  await page.locator('.code').first().waitFor(); // back on the code, which the rules judged
+  // A stay given without its arrival time is refused on the page, and nothing is recorded.
+  await page.goto(`/persons/${person}/declare`);
+  await page.fill('#stay_area', '330106');
+  const [refused] = await Promise.all([page.waitForNavigation(), page.click('form[action$="/declare"] button[type=submit]')]);
+  assert.equal(refused.status(), 422);
+  assert.match(await page.textContent('[role=alert]'), /到达时间/);
+  await page.goto(`/persons/${person}/declare?lang=en`);
+  assert.match(await page.textContent('main'), /Health declaration/);
+  await fitsThePhone('declaration, English');
+  assert.deepEqual(await lowContrast(), [], 'the declaration page is readable');
+  await shot('08d-declaration-english');
+  await page.goto(`/persons/${person}/declare?lang=zh`);
+});
+
 test('a verifier pastes a code and sees the decision', async () => {
   const asResident = { headers: { authorization: `Bearer ${residentKey}` } };
   const issued = await (await fetch(`${BASE}/v1/persons/${person}/token`, asResident)).json();
@@ -327,7 +347,7 @@ test('English switch and large-text mode, remembered across pages', async () => 
 
 test('every page fits 375 px, normal and large, has AA contrast, and starts with a skip link for keyboards', async () => {
   const paths = ['/', '/notice', '/register', `/persons/${person}`, `/persons/${person}/history`,
-    `/persons/${person}/card`, `/persons/${person}/accesses`, `/persons/${person}/complaints`, '/signin',
+    `/persons/${person}/card`, `/persons/${person}/accesses`, `/persons/${person}/complaints`, `/persons/${person}/declare`, '/signin',
     '/venues/new', '/scan', '/verify', '/dashboard'];
   for (const text of ['normal', 'large']) {
     for (const path of paths) {

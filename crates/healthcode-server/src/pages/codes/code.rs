@@ -72,7 +72,7 @@ pub(crate) async fn code(
     }
     body.push(why(&ui, &explanation));
     body.push(html!(
-        "<p>{id_word}: <code>{pid}</code></p><p class=\"noprint\"><a href=\"/persons/{pid}/history\">{history}</a> · <a href=\"/persons/{pid}/card\">{card}</a> · <a href=\"/scan?person={pid}\">{scan}</a> · <a href=\"/persons/{pid}/accesses\">{accesses}</a> · <a href=\"/persons/{pid}/complaints\">{complaints}</a></p>",
+        "<p>{id_word}: <code>{pid}</code></p><p class=\"noprint\"><a href=\"/persons/{pid}/history\">{history}</a> · <a href=\"/persons/{pid}/card\">{card}</a> · <a href=\"/scan?person={pid}\">{scan}</a> · <a href=\"/persons/{pid}/accesses\">{accesses}</a> · <a href=\"/persons/{pid}/complaints\">{complaints}</a> · <a href=\"/persons/{pid}/declare\">{declare}</a></p>",
         id_word = ui.t("编号", "Person id"),
         pid = id.as_str(),
         history = ui.t("我的记录", "My history"),
@@ -80,6 +80,7 @@ pub(crate) async fn code(
         scan = ui.t("扫场所码登记", "Check in at a venue"),
         accesses = ui.t("谁查看了我的信息", "Who accessed my data"),
         complaints = ui.t("申诉", "Complaints"),
+        declare = ui.t("健康申报", "Declare my health"),
     ));
     match reader {
         Reader::Person(_) => {

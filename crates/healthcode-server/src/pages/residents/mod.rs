@@ -5,6 +5,7 @@
 
 pub(crate) mod complaint_view;
 pub(crate) mod complaints;
+pub(crate) mod declare;
 pub(crate) mod family;
 pub(crate) mod register;
 pub(crate) mod rights;
@@ -30,6 +31,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/persons/{person_id}/accesses", get(rights::accesses))
         .route("/persons/{person_id}/consents", post(rights::set_consent))
         .route("/persons/{person_id}/erasure", post(rights::erase))
+        .route("/persons/{person_id}/declare", get(declare::form).post(declare::declare))
         .route("/persons/{person_id}/complaints", get(rights::complaints).post(rights::file))
         .route("/staff/complaints", get(complaints::queue))
         .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))

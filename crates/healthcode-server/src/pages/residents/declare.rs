@@ -1,0 +1,110 @@
+//! The self-declaration page (健康申报): symptoms, a contact with a case and a recent stay,
+//! for oneself or a family member one acts for. What is declared is evidence the rules
+//! judge; the page answers with the code.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use healthcode_domain::{DeclaredItem, PersonId};
+use healthcode_service::{Declaration, DeclaredStay, Reader, ServiceError};
+
+use crate::pages::extract::{PersonPage, Posted};
+use crate::pages::layout::{see_other, Ui};
+use crate::pages::markup::{html, Markup};
+use crate::pages::residents::signin::reader_of;
+use crate::AppState;
+
+fn item_name(ui: &Ui, item: DeclaredItem) -> &'static str {
+    match item {
+        DeclaredItem::Fever => ui.t("发热（37.3℃ 及以上）", "Fever (37.3 °C or more)"),
+        DeclaredItem::Cough => ui.t("咳嗽", "Cough"),
+        DeclaredItem::SoreThroat => ui.t("咽痛", "Sore throat"),
+        DeclaredItem::Breathlessness => ui.t("气促", "Shortness of breath"),
+        DeclaredItem::ContactWithCase => ui.t("接触过确诊或疑似病例", "Contact with a confirmed or suspected case"),
+    }
+}
+
+pub(crate) async fn form(
+    ui: Ui,
+    State(state): State<AppState>,
+    PersonPage(id): PersonPage,
+) -> Result<Response, Response> {
+    reader_of(&ui, &state, &id, "declaration").await?;
+    Ok(page(ui.with_form(), &id, StatusCode::OK, None))
+}
+
+fn page(ui: Ui, id: &PersonId, status: StatusCode, problem: Option<&str>) -> Response {
+    let mut items = Markup::new();
+    for item in DeclaredItem::ALL {
+        items.push(html!(
+            "<p><input type=\"checkbox\" id=\"item-{value}\" name=\"item-{value}\" value=\"yes\"><label class=\"inline\" for=\"item-{value}\">{name}</label></p>",
+            value = item.as_str(),
+            name = item_name(&ui, *item),
+        ));
+    }
+    let body = html!(
+        r#"<h1>{title}</h1>{problem}<p>{intro}</p><form method="post" action="/persons/{id}/declare"><fieldset><legend>{symptoms}</legend>{items}</fieldset>
+<label for="since">{since} <span class="muted">{since_hint}</span></label><input id="since" name="since" maxlength="40" placeholder="2020-06-01T08:00:00+08:00">
+<fieldset><legend>{stay}</legend><label for="stay_area">{area}</label><input id="stay_area" name="stay_area" maxlength="12" inputmode="numeric">
+<label for="stay_from">{from}</label><input id="stay_from" name="stay_from" maxlength="40" placeholder="2020-05-30T08:00:00+08:00">
+<label for="stay_to">{to}</label><input id="stay_to" name="stay_to" maxlength="40"></fieldset>
+<button type="submit">{submit}</button></form><p><a href="/persons/{id}">{back}</a></p>"#,
+        title = ui.t("健康申报", "Health declaration"),
+        problem = match problem {
+            Some(p) => html!("<p role=\"alert\" class=\"notice\"><strong>{p}</strong></p>", p = p),
+            None => Markup::new(),
+        },
+        intro = ui.t(
+            "如实申报症状、接触史和近期旅居地。申报内容作为证据，由现行赋码规则判定；虚假申报需承担相应责任。",
+            "Declare your symptoms, contacts and recent stays truthfully. What you declare is evidence that the rules in force judge; a false declaration has consequences."
+        ),
+        id = id.as_str(),
+        symptoms = ui.t("症状与接触史", "Symptoms and contacts"),
+        items = items,
+        since = ui.t("自何时起", "Since when"),
+        since_hint = ui.t("（可选，默认现在）", "(optional; now if empty)"),
+        stay = ui.t("近期旅居地（可选）", "A recent stay (optional)"),
+        area = ui.t("地区代码", "Area code"),
+        from = ui.t("到达时间", "Arrived"),
+        to = ui.t("离开时间（仍在当地则不填）", "Left (empty if still there)"),
+        submit = ui.t("提交申报", "Declare"),
+        back = ui.t("返回健康码", "Back to the code"),
+    );
+    ui.page(status, ui.t("健康申报", "Health declaration"), body)
+}
+
+pub(crate) async fn declare(
+    State(state): State<AppState>,
+    PersonPage(id): PersonPage,
+    Posted { ui, form }: Posted,
+) -> Result<Response, Response> {
+    let reader = reader_of(&ui, &state, &id, "declaration").await?;
+    let field = |name: &str| form.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let items = DeclaredItem::ALL
+        .iter()
+        .filter(|item| form.get(&format!("item-{}", item.as_str())).map(String::as_str) == Some("yes"))
+        .map(|item| item.as_str().to_string())
+        .collect();
+    let stays = match (field("stay_area"), field("stay_from")) {
+        (Some(area), Some(from)) => vec![DeclaredStay { area, from, to: field("stay_to") }],
+        (None, None) => Vec::new(),
+        _ => {
+            let message =
+                ui.t("旅居地请同时填写地区代码和到达时间", "For a stay give both the area code and the arrival time");
+            return Ok(page(ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(message)));
+        }
+    };
+    let declarer = match &reader {
+        Reader::Proxy(proxy) => format!("proxy:{proxy}"),
+        _ => "self".to_string(),
+    };
+    let declaration = Declaration { items, since: field("since"), stays };
+    Ok(match state.service.evidence().declare(&id, &declarer, &declaration).await {
+        Ok(_) => see_other(&format!("/persons/{id}")),
+        Err(ServiceError::Invalid(e)) => {
+            let message = e.message;
+            page(ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(&message))
+        }
+        Err(e) => ui.internal("recording a declaration", e),
+    })
+}
