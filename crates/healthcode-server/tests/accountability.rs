@@ -213,6 +213,8 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("GET", "/v1/corrections", "", &["health", "telecom", "border"]),
         ("POST", "/v1/corrections/nope/decline", "{}", &["health", "telecom", "border"]),
         ("POST", "/v1/residents/keys", "{}", &["provincial", "provincial2", "provincial3", "local"]),
+        ("POST", "/v1/residents/cards", "{}", &["provincial", "provincial2", "provincial3", "local"]),
+        ("POST", "/v1/residents/cards/revoke", "{}", &["provincial", "provincial2", "provincial3", "local"]),
         // A person's data: staff whose role may read persons, with a purpose (the person
         // registered without an area is covered by the provincial offices only, so the
         // local office and the complaint handler get a jurisdiction refusal, also a 403).

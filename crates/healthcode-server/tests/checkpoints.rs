@@ -20,6 +20,7 @@ common::on_both_backends!(
     an_international_code_shows_orange_and_is_barred_like_red,
     contact_tracing_lists_contacts_and_only_an_approved_confirmation_turns_them_red,
     companions_check_in_with_one_scan_each_by_their_own_code,
+    a_printed_card_opens_a_gate_by_the_colour_now_and_never_once_revoked,
 );
 
 async fn register_named(app: &TestApp, first17: &str, name: &str) -> String {
@@ -429,4 +430,90 @@ async fn companions_check_in_with_one_scan_each_by_their_own_code(app: TestApp) 
     // The grandmother's access log shows the check-in by her proxy.
     let (_, accesses) = app.get_with_key(&format!("/v1/persons/{}/accesses", family[0]), &parent_key).await;
     assert!(accesses.to_string().contains("check-in"), "{accesses}");
+}
+
+/// For people without a phone (seed 001): a card printed once that names no colour; the
+/// gate asks the server for the holder's colour now, and a revoked card opens nothing.
+/// A counter registers a person in front of it and prints their card, as the official.
+async fn a_printed_card_opens_a_gate_by_the_colour_now_and_never_once_revoked(app: TestApp) {
+    let (museum, key) = register_venue(&app, "浙江省博物馆", "museum").await;
+    let (_, device) = app.post_with_key(&format!("/v1/venues/{museum}/devices"), &key, r#"{"label":"东门"}"#).await;
+    let device_key = device["device_key"].as_str().unwrap().to_string();
+    let approve = format!("/v1/devices/{}/approve", device["device"]["id"].as_str().unwrap());
+    assert_eq!(app.post_with_key(&approve, &app.keys["provincial"], "").await.0, 200);
+    let gate = |token: String| {
+        let (app, device_key) = (&app, device_key.clone());
+        async move { app.post_with_key("/v1/gate/check", &device_key, json!({ "code": token }).to_string()).await.1 }
+    };
+
+    let person = register_named(&app, "33010619400101777", "王小明").await;
+    let (status, printed) = app.post(&format!("/v1/persons/{person}/cards"), "").await;
+    assert_eq!(status, 201, "{printed}");
+    let card = printed["card"]["token"].as_str().unwrap().to_string();
+    assert!(card.starts_with("HP1:") && printed["svg"].as_str().unwrap().contains("<svg"));
+    let answer = gate(card.clone()).await;
+    assert_eq!(
+        (answer["outcome"].as_str(), answer["masked_name"].as_str()),
+        (Some("allow"), Some("王*明")),
+        "{answer}"
+    );
+
+    // A fever a week later: the same card now meets a yellow code.
+    advance(&app, 7 * 24 * 3600);
+    fever(&app, &person, "clinic-1").await;
+    let answer = gate(card.clone()).await;
+    assert_eq!(answer["colour"], "yellow", "the colour is asked at the gate, not printed: {answer}");
+
+    // Lost: revoked by its holder, it opens nothing; a stranger cannot print or revoke it.
+    let card_id = printed["card"]["card_id"].as_str().unwrap().to_string();
+    let stranger = app
+        .post(
+            "/v1/persons",
+            json!({"id_type": "resident_id", "id_number": resident_id("33010619800202456")}).to_string(),
+        )
+        .await
+        .1;
+    let stranger_key = stranger["resident_key"].as_str().unwrap();
+    assert_eq!(app.post_with_key(&format!("/v1/persons/{person}/cards"), stranger_key, "").await.0, 403);
+    let revoke = format!("/v1/persons/{person}/cards/{card_id}/revoke");
+    assert_eq!(app.post_with_key(&revoke, stranger_key, "").await.0, 403);
+    assert_eq!(app.post(&revoke, "").await.0, 200);
+    assert_eq!(app.post(&revoke, "").await.0, 409, "revoked once");
+    let answer = gate(card).await;
+    assert_eq!(
+        (answer["outcome"].as_str(), answer["reason"].as_str()),
+        (Some("deny"), Some("revoked_card")),
+        "{answer}"
+    );
+
+    // At a counter: someone never registered, papers checked, registered in the
+    // office's district, given a key on paper and a printed card, all as the official's acts.
+    let papers =
+        json!({"id_type": "resident_id", "id_number": resident_id("33010619380101555"), "residence_area": "330106"});
+    let (status, given) = app.post_with_key("/v1/residents/keys", &app.keys["local"], papers.to_string()).await;
+    assert_eq!(status, 200, "{given}");
+    let newcomer = given["person_id"].as_str().unwrap().to_string();
+    let newcomer_key = given["resident_key"].as_str().unwrap().to_string();
+    let counter = json!({"id_type": "resident_id", "id_number": resident_id("33010619380101555")});
+    let (status, printed) = app.post_with_key("/v1/residents/cards", &app.keys["local"], counter.to_string()).await;
+    assert_eq!((status, printed["person_id"].as_str()), (201, Some(newcomer.as_str())), "{printed}");
+    let answer = gate(printed["card"]["token"].as_str().unwrap().to_string()).await;
+    assert_eq!(answer["outcome"], "allow", "{answer}");
+    let (_, accesses) = app.get_with_key(&format!("/v1/persons/{newcomer}/accesses"), &newcomer_key).await;
+    let purposes: Vec<&str> =
+        accesses["accesses"].as_array().unwrap().iter().filter_map(|a| a["purpose"].as_str()).collect();
+    for act in ["register at a service counter", "give a key at a service counter", "print a card at a service counter"]
+    {
+        assert!(purposes.contains(&act), "{act}: {accesses}");
+    }
+    assert!(accesses.to_string().contains("\"actor\":\"local\""), "each as the official's: {accesses}");
+    // Outside the office's district: neither registered nor printed.
+    let elsewhere =
+        json!({"id_type": "resident_id", "id_number": resident_id("31010119380101555"), "residence_area": "310101"});
+    assert_eq!(app.post_with_key("/v1/residents/keys", &app.keys["local"], elsewhere.to_string()).await.0, 403);
+    let unknown = json!({"id_type": "resident_id", "id_number": resident_id("31010119380101555")});
+    assert_eq!(app.post_with_key("/v1/residents/cards", &app.keys["local"], unknown.to_string()).await.0, 404);
+    let revoke = json!({"id_type": "resident_id", "id_number": resident_id("33010619380101555"),
+                        "card_id": printed["card"]["card_id"]});
+    assert_eq!(app.post_with_key("/v1/residents/cards/revoke", &app.keys["local"], revoke.to_string()).await.0, 200);
 }

@@ -159,6 +159,16 @@ impl Doors {
         let (device, venue) = self.venues.device_for_key(device_key).await?;
         self.venues.admit_lookup(&device, &venue, matches!(presented, Presented::IdCard(_))).await?;
         let (person, method) = match presented {
+            // A printed card names no colour: whose card it is, and whether it still counts,
+            // are asked here, online.
+            Presented::Code(token) if token.starts_with(healthcode_token::TokenKind::Card.prefix()) => {
+                match self.tokens.card_holder(&token).await? {
+                    Ok(person) => (person, CheckinMethod::GateCode),
+                    Err(refused) => {
+                        return Ok(GateAnswer::Refused { reason: refused.reason, message: refused.message })
+                    }
+                }
+            }
             Presented::Code(token) => {
                 let claims = match self.tokens.verifier().verify_code(&token, &self.tokens.verify_options()) {
                     Ok(claims) => claims,

@@ -453,8 +453,47 @@ impl Residents {
         residence_area: Option<healthcode_domain::AreaCode>,
     ) -> Result<(PersonRecord, String), ServiceError> {
         let id = self.pseudonyms.person_id(document);
-        let mut person =
-            self.evidence_store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
+        let mut person = match self.evidence_store.person(&id).await? {
+            Some(person) => person,
+            // Someone never registered, in front of the counter with their papers: the
+            // official registers them, in their district only.
+            None => {
+                let area = residence_area.clone().ok_or_else(|| {
+                    ValidationError::field(
+                        "residence_area",
+                        "this person is not registered yet: give their area of residence to register them here",
+                    )
+                })?;
+                let record = PersonRecord {
+                    id: id.clone(),
+                    kind: document.id_type().person_kind(),
+                    registered_at: self.clock.now(),
+                    residence_area: Some(area),
+                };
+                if !covers(office, &record, self.keys.ring().region()) {
+                    return Err(ServiceError::Forbidden(
+                        "this person lives outside your jurisdiction; their own district's counter registers them"
+                            .into(),
+                    ));
+                }
+                let registration = Registration {
+                    document: document.clone(),
+                    residence_area: record.residence_area.clone(),
+                    name: None,
+                    phone: None,
+                    international: false,
+                };
+                self.register(registration).await?;
+                self.accesses
+                    .record(
+                        &id,
+                        &Reader::Staff { account: office.clone(), purpose: "register at a service counter".into() },
+                        "registration",
+                    )
+                    .await?;
+                record
+            }
+        };
         if !covers(office, &person, self.keys.ring().region()) {
             return Err(ServiceError::Forbidden(
                 "this person lives outside your jurisdiction; their own district's office replaces their key".into(),
@@ -483,6 +522,23 @@ impl Residents {
             )
             .await?;
         Ok((person, key))
+    }
+
+    /// The person whose papers an official checked at a service counter: registered, and
+    /// living inside the office's jurisdiction.
+    pub(crate) async fn person_at_counter(
+        &self,
+        office: &Account,
+        document: &IdDocument,
+    ) -> Result<PersonId, ServiceError> {
+        let id = self.pseudonyms.person_id(document);
+        let person = self.evidence_store.person(&id).await?.ok_or_else(|| ServiceError::UnknownPerson(id.clone()))?;
+        if !covers(office, &person, self.keys.ring().region()) {
+            return Err(ServiceError::Forbidden(
+                "this person lives outside your jurisdiction; their own district's counter serves them".into(),
+            ));
+        }
+        Ok(id)
     }
 
     /// A resident reading `person`'s data: the person or a proxy of theirs.

@@ -80,7 +80,7 @@ pub(crate) fn secs(t: Timestamp) -> i64 {
     t.as_millis().div_euclid(1000)
 }
 
-fn from_secs(s: i64) -> Timestamp {
+pub(crate) fn from_secs(s: i64) -> Timestamp {
     Timestamp::from_millis(s.saturating_mul(1000))
 }
 

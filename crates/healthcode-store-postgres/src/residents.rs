@@ -268,10 +268,10 @@ pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreE
         removed.push((table.to_string(), n));
     }
     let n = tx
-        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code')", &[])
+        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card')", &[])
         .await
         .map_err(backend("delete contact lists and claim codes"))?;
-    removed.push(("documents (contact lists, claim codes)".to_string(), n));
+    removed.push(("documents (contact lists, claim codes, cards)".to_string(), n));
     tx.commit().await.map_err(backend("commit a destruction"))?;
     // Dead tuples keep their bytes until the table is rewritten.
     let tables: Vec<&str> = PERSONAL_TABLES.iter().copied().chain(["documents"]).collect();
@@ -304,6 +304,14 @@ pub(crate) async fn erase_person(client: &mut Client, person: &PersonId) -> Resu
         .await
         .map_err(backend("erase a person's rejected inputs"))?;
     removed.push(("rejections".to_string(), n));
+    let n = tx
+        .execute(
+            "DELETE FROM documents WHERE kind IN ('card', 'claim_code') AND strpos(body, $1) > 0",
+            &[&person.as_str()],
+        )
+        .await
+        .map_err(backend("erase a person's cards and claim codes"))?;
+    removed.push(("documents (cards, claim codes)".to_string(), n));
     tx.commit().await.map_err(backend("commit an erasure"))?;
     Ok(removed)
 }

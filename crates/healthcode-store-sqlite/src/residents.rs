@@ -243,9 +243,9 @@ pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError
         removed.push((table.to_string(), n as u64));
     }
     let n = tx
-        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code')", [])
+        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card')", [])
         .map_err(backend("delete contact lists and claim codes"))?;
-    removed.push(("documents (contact lists, claim codes)".to_string(), n as u64));
+    removed.push(("documents (contact lists, claim codes, cards)".to_string(), n as u64));
     tx.commit().map_err(backend("commit a destruction"))?;
     // Deleted pages would keep their bytes: rebuild the file, then empty the write-ahead log.
     conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);").map_err(backend("vacuum after a destruction"))?;
@@ -271,6 +271,13 @@ pub(crate) fn erase_person(conn: &mut Connection, person: &PersonId) -> Result<D
             .execute("DELETE FROM rejections WHERE instr(input, ?1) > 0", [person.as_str()])
             .map_err(backend("erase a person's rejected inputs"))?;
         removed.push(("rejections".to_string(), n as u64));
+        let n = tx
+            .execute(
+                "DELETE FROM documents WHERE kind IN ('card', 'claim_code') AND instr(body, ?1) > 0",
+                [person.as_str()],
+            )
+            .map_err(backend("erase a person's cards and claim codes"))?;
+        removed.push(("documents (cards, claim codes)".to_string(), n as u64));
         tx.commit().map_err(backend("commit an erasure"))?;
         Ok(removed)
     })();

@@ -87,8 +87,9 @@ pub const PERSONAL_TABLES: &[&str] = &[
 ];
 
 /// Where one person's rows are, table by column, in the order an erasure deletes them
-/// (rows that refer to the person before the person). The rejection log is searched as
-/// text besides (`erase_person`): a refused row may name the person. Decisions and
+/// (rows that refer to the person before the person). The rejection log and the
+/// documents of printed cards and claim codes are searched as text besides
+/// (`erase_person`): they name the person inside their bodies. Decisions and
 /// contact traces that named the person are official records of others' acts and stay.
 pub const PERSON_ROWS: &[(&str, &str)] = &[
     ("personal_data", "person_id"),

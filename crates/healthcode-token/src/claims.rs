@@ -14,6 +14,8 @@ pub const CODE_CLAIM_KEY: i64 = -65537;
 /// Private CWT claim holding a venue code's own fields. Distinct from [`CODE_CLAIM_KEY`] so
 /// that neither kind can pass for the other even if its prefix is rewritten.
 pub const VENUE_CLAIM_KEY: i64 = -65538;
+/// Private CWT claim holding a printed card's own fields.
+pub const CARD_CLAIM_KEY: i64 = -65539;
 /// Longest pseudonymous code id a verifier accepts.
 pub const MAX_CODE_ID_CHARS: usize = 64;
 
@@ -47,6 +49,21 @@ pub struct VenueClaims {
     pub window_end: i64,
 }
 
+/// A printed card that lasts: who holds it (by card id and masked name), never a colour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardClaims {
+    pub issuer: String,
+    /// The card's own id (random, printed): the issuer knows whose card it is and whether
+    /// it was revoked.
+    pub card_id: String,
+    /// Already masked, e.g. "张*三".
+    pub display_name: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
 // Keys inside the private claims' maps.
 const CODE_ID: i64 = 1;
 const COLOUR: i64 = 2;
@@ -54,6 +71,8 @@ const PERSON_KIND: i64 = 3;
 const DISPLAY_NAME: i64 = 4;
 const VENUE_ID: i64 = 1;
 const CATEGORY: i64 = 2;
+const CARD_ID: i64 = 1;
+const CARD_NAME: i64 = 2;
 
 pub(crate) fn code_payload(claims: &CodeClaims) -> Vec<u8> {
     let own = Value::Map(vec![
@@ -71,6 +90,14 @@ pub(crate) fn venue_payload(claims: &VenueClaims) -> Vec<u8> {
         (CATEGORY.into(), Value::Text(claims.category.clone())),
     ]);
     payload(&claims.issuer, claims.window_start, claims.window_end, VENUE_CLAIM_KEY, own)
+}
+
+pub(crate) fn card_payload(claims: &CardClaims) -> Vec<u8> {
+    let own = Value::Map(vec![
+        (CARD_ID.into(), Value::Text(claims.card_id.clone())),
+        (CARD_NAME.into(), Value::Text(claims.display_name.clone())),
+    ]);
+    payload(&claims.issuer, claims.issued_at, claims.expires_at, CARD_CLAIM_KEY, own)
 }
 
 fn payload(issuer: &str, iat: i64, exp: i64, private_key: i64, own: Value) -> Vec<u8> {
@@ -109,12 +136,16 @@ pub(crate) fn read_payload(payload: &[u8], expected: TokenKind) -> Result<Common
     for (name, value) in set.rest {
         match (name, expected) {
             (ClaimName::PrivateUse(CODE_CLAIM_KEY), TokenKind::Code)
-            | (ClaimName::PrivateUse(VENUE_CLAIM_KEY), TokenKind::Venue) => own = Some(value),
+            | (ClaimName::PrivateUse(VENUE_CLAIM_KEY), TokenKind::Venue)
+            | (ClaimName::PrivateUse(CARD_CLAIM_KEY), TokenKind::Card) => own = Some(value),
             (ClaimName::PrivateUse(CODE_CLAIM_KEY), _) => {
                 return Err(VerifyError::WrongTokenType { expected, found: TokenKind::Code })
             }
             (ClaimName::PrivateUse(VENUE_CLAIM_KEY), _) => {
                 return Err(VerifyError::WrongTokenType { expected, found: TokenKind::Venue })
+            }
+            (ClaimName::PrivateUse(CARD_CLAIM_KEY), _) => {
+                return Err(VerifyError::WrongTokenType { expected, found: TokenKind::Card })
             }
             // Other claims are tolerated so that a later issuer may add some.
             _ => {}
@@ -154,6 +185,21 @@ impl Common {
             colour,
             kind,
             display_name,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+        })
+    }
+
+    pub fn into_card(self) -> Result<CardClaims, VerifyError> {
+        let mut own = OwnFields::new(self.own)?;
+        let card_id = own.text(CARD_ID, "card_id")?;
+        if card_id.is_empty() || card_id.len() > MAX_CODE_ID_CHARS || !card_id.is_ascii() {
+            return Err(bad(format!("card_id is not 1 to {MAX_CODE_ID_CHARS} ASCII characters")));
+        }
+        Ok(CardClaims {
+            issuer: self.issuer,
+            card_id,
+            display_name: own.text(CARD_NAME, "display_name")?,
             issued_at: self.issued_at,
             expires_at: self.expires_at,
         })
@@ -231,6 +277,7 @@ fn claim_key(kind: TokenKind) -> i64 {
     match kind {
         TokenKind::Code => CODE_CLAIM_KEY,
         TokenKind::Venue => VENUE_CLAIM_KEY,
+        TokenKind::Card => CARD_CLAIM_KEY,
     }
 }
 

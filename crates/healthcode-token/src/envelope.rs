@@ -21,6 +21,9 @@ pub enum TokenKind {
     Code,
     /// A venue code (场所码), `HV1:`.
     Venue,
+    /// A printed card that lasts (for people without a phone), `HP1:`: it names its
+    /// holder's card, never a colour, which a gate asks the issuer for online.
+    Card,
 }
 
 impl TokenKind {
@@ -28,11 +31,12 @@ impl TokenKind {
         match self {
             TokenKind::Code => "HC1:",
             TokenKind::Venue => "HV1:",
+            TokenKind::Card => "HP1:",
         }
     }
 
     fn of_prefix(token: &str) -> Option<TokenKind> {
-        [TokenKind::Code, TokenKind::Venue].into_iter().find(|kind| token.starts_with(kind.prefix()))
+        [TokenKind::Code, TokenKind::Venue, TokenKind::Card].into_iter().find(|kind| token.starts_with(kind.prefix()))
     }
 }
 
@@ -41,6 +45,7 @@ impl fmt::Display for TokenKind {
         f.write_str(match self {
             TokenKind::Code => "resident health code (HC1)",
             TokenKind::Venue => "venue code (HV1)",
+            TokenKind::Card => "printed card (HP1)",
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Issuing: claims in, token text out.
 
-use crate::claims::{code_payload, venue_payload, CodeClaims, VenueClaims};
+use crate::claims::{card_payload, code_payload, venue_payload, CardClaims, CodeClaims, VenueClaims};
 use crate::envelope::{seal, TokenKind};
 use crate::keys::SigningKey;
 
@@ -17,6 +17,14 @@ pub fn issue_code(key: &SigningKey, claims: &CodeClaims) -> String {
 /// Signs a venue code for one window: `"HV1:" + base45(zlib(COSE_Sign1))`.
 pub fn issue_venue(key: &SigningKey, claims: &VenueClaims) -> String {
     seal(key, TokenKind::Venue, venue_payload(claims))
+}
+
+/// How long a printed card lasts: a year, after which it is printed again.
+pub const CARD_LIFETIME_SECS: i64 = 366 * 24 * 3600;
+
+/// Signs a printed card: `"HP1:" + base45(zlib(COSE_Sign1))`.
+pub fn issue_card(key: &SigningKey, claims: &CardClaims) -> String {
+    seal(key, TokenKind::Card, card_payload(claims))
 }
 
 /// The window `[start, end)` of `window_secs` seconds that contains `now`, aligned on

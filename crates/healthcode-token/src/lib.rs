@@ -14,13 +14,16 @@ mod trust;
 mod verify;
 mod zlib;
 
-pub use claims::{CodeClaims, VenueClaims, CODE_CLAIM_KEY, MAX_CODE_ID_CHARS, VENUE_CLAIM_KEY};
+pub use claims::{
+    CardClaims, CodeClaims, VenueClaims, CARD_CLAIM_KEY, CODE_CLAIM_KEY, MAX_CODE_ID_CHARS, VENUE_CLAIM_KEY,
+};
 pub use envelope::{TokenKind, MAX_INFLATED_BYTES, MAX_TOKEN_CHARS};
 pub use error::{TrustListError, VerifyError};
-pub use issue::{issue_code, issue_venue, venue_window, DEFAULT_CODE_LIFETIME_SECS};
+pub use issue::{issue_card, issue_code, issue_venue, venue_window, CARD_LIFETIME_SECS, DEFAULT_CODE_LIFETIME_SECS};
 pub use keys::{KeyId, KeyIdParseError, SigningKey};
 pub use signed_list::{SignedTrustList, MAX_TRUST_LIST_BYTES};
 pub use trust::{TrustList, TrustedKey};
 pub use verify::{
-    check_signatures, verify_code, verify_venue, PreparedCode, Verifier, VerifyOptions, DEFAULT_CLOCK_SKEW_SECS,
+    check_signatures, verify_card, verify_code, verify_venue, PreparedCode, Verifier, VerifyOptions,
+    DEFAULT_CLOCK_SKEW_SECS,
 };

@@ -314,3 +314,35 @@ fn a_prepared_verifier_agrees_with_the_free_functions() {
         }
     }
 }
+
+#[test]
+fn a_printed_card_lasts_names_no_colour_and_passes_for_no_other_kind() {
+    let issuer = key(1);
+    let claims = healthcode_token::CardClaims {
+        issuer: REGION.to_string(),
+        card_id: "card-7f3a".into(),
+        display_name: "张*丰".into(),
+        issued_at: NOW,
+        expires_at: NOW + healthcode_token::CARD_LIFETIME_SECS,
+    };
+    let card = healthcode_token::issue_card(&issuer, &claims);
+    assert!(card.starts_with("HP1:"));
+    let trust = trust(&[&issuer]);
+    let half_a_year = VerifyOptions::at(NOW + 183 * 24 * 3600);
+    assert_eq!(healthcode_token::verify_card(&card, &trust, &half_a_year), Ok(claims.clone()));
+    let after = VerifyOptions::at(claims.expires_at + DEFAULT_CLOCK_SKEW_SECS);
+    assert!(matches!(healthcode_token::verify_card(&card, &trust, &after), Err(VerifyError::Expired { .. })));
+    // A card is not a code, and a code is not a card, even with the prefix rewritten.
+    let as_code = format!("HC1:{}", &card[4..]);
+    assert_eq!(
+        verify_code(&as_code, &trust, &VerifyOptions::at(NOW)),
+        Err(VerifyError::WrongTokenType { expected: TokenKind::Code, found: TokenKind::Card })
+    );
+    let code = issue_code(&issuer, &code_claims(NOW));
+    let as_card = format!("HP1:{}", &code[4..]);
+    assert_eq!(
+        healthcode_token::verify_card(&as_card, &trust, &VerifyOptions::at(NOW)),
+        Err(VerifyError::WrongTokenType { expected: TokenKind::Card, found: TokenKind::Code })
+    );
+    assert!(healthcode_token::verify_card(&card, &common::trust(&[&key(2)]), &VerifyOptions::at(NOW)).is_err());
+}

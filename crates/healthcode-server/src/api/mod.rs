@@ -9,6 +9,7 @@
 mod accounts;
 mod auth;
 mod body;
+mod cards;
 mod codes;
 pub(crate) mod doors;
 mod evidence;
@@ -34,6 +35,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(evidence::routes())
         .merge(codes::routes())
+        .merge(cards::routes())
         .merge(feeds::routes())
         .merge(governance::routes())
         .merge(residents::routes())

@@ -929,6 +929,8 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
         reason: "unknown type".into(),
     };
     store.record_rejections(&[naming(&alice), naming(&bob)]).await.unwrap();
+    store.put_document("card", "card-a", t(1), &format!("{{\"person\":\"{alice}\"}}")).await.unwrap();
+    store.put_document("card", "card-b", t(1), &format!("{{\"person\":\"{bob}\"}}")).await.unwrap();
 
     let removed = store.erase_person(&alice).await.unwrap();
     let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
@@ -938,6 +940,9 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
         "{removed:?}"
     );
     assert_eq!(count("rejections"), Some(1), "the rejected input that named her");
+    assert_eq!(count("documents (cards, claim codes)"), Some(1), "her printed card's record");
+    assert!(store.document("card", "card-a").await.unwrap().is_none());
+    assert!(store.document("card", "card-b").await.unwrap().is_some());
     assert_eq!(store.person(&alice).await.unwrap(), None);
     assert!(store.evidence_for(&alice).await.unwrap().is_empty());
     assert_eq!(store.personal_data(&alice).await.unwrap(), None);
@@ -1007,7 +1012,7 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
     let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
     assert_eq!(removed.len(), PERSONAL_TABLES.len() + 1, "every personal table and the contact lists: {removed:?}");
     assert_eq!((count("persons"), count("evidence"), count("personal_data")), (Some(2), Some(1), Some(2)));
-    assert_eq!(count("documents (contact lists, claim codes)"), Some(1));
+    assert_eq!(count("documents (contact lists, claim codes, cards)"), Some(1));
     assert_eq!(store.person_count().await.unwrap(), 0);
     assert_eq!(store.personal_data(&alice).await.unwrap(), None, "the wrapped key is gone: nothing can open the data");
     assert_eq!(store.resident_key("k").await.unwrap(), None);
