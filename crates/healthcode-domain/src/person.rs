@@ -203,6 +203,21 @@ impl IdDocument {
         self.id_type
     }
 
+    /// The holder's age in whole years at `at` (China Standard Time), from the birth date
+    /// a resident ID number carries; `None` for other documents.
+    pub fn age_at(&self, at: crate::Timestamp) -> Option<u32> {
+        if self.id_type != IdType::ResidentId {
+            return None;
+        }
+        let digits = |range: std::ops::Range<usize>| self.number.get(range)?.parse::<u32>().ok();
+        let (year, month, day) = (digits(6..10)?, digits(10..12)?, digits(12..14)?);
+        let local = chrono::DateTime::from_timestamp_millis(at.as_millis())? + chrono::Duration::hours(8);
+        use chrono::Datelike;
+        let (y, m, d) = (local.year() as u32, local.month(), local.day());
+        let had_birthday = (m, d) >= (month, day);
+        y.checked_sub(year).map(|years| if had_birthday { years } else { years.saturating_sub(1) })
+    }
+
     /// The canonical number, for keyed hashing only.
     pub fn number(&self) -> &str {
         &self.number
@@ -289,6 +304,17 @@ mod tests {
             assert!(!e.message.contains(n), "never echoes the number");
         }
         assert!(IdDocument::parse("military_id", "1").unwrap_err().message.contains("taiwan_permit"));
+    }
+
+    #[test]
+    fn age_comes_from_a_resident_id_birth_date_in_china_standard_time() {
+        let first17 = "33010620140601222";
+        let card = IdDocument::parse("resident_id", &format!("{first17}{}", resident_id_check_char(first17))).unwrap();
+        let at = |text: &str| crate::Timestamp::parse(text).unwrap();
+        assert_eq!(card.age_at(at("2020-05-31T23:59:59+08:00")), Some(5));
+        assert_eq!(card.age_at(at("2020-06-01T00:00:00+08:00")), Some(6), "the birthday, at Beijing midnight");
+        assert_eq!(card.age_at(at("2020-05-31T16:00:00Z")), Some(6), "the same instant in UTC");
+        assert_eq!(IdDocument::parse("passport", "E12345678").unwrap().age_at(at("2020-06-01T00:00:00+08:00")), None);
     }
 
     #[test]

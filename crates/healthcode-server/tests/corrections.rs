@@ -23,6 +23,7 @@ common::on_both_backends!(
     correction_requests_reach_only_their_department_and_handlers_only_their_area,
     a_person_erases_their_data_once_no_rule_needs_it,
     residents_declare_and_the_rules_judge_what_they_declare,
+    consent_is_recorded_with_the_notice_version_and_a_guardians_for_a_child,
 );
 
 /// A resident registered on the page; returns their page path (`/persons/<id>`), their
@@ -419,4 +420,45 @@ async fn residents_declare_and_the_rules_judge_what_they_declare(app: TestApp) {
     let as_feed = json!({"id": "dx-1", "person_id": me, "type": "declaration", "item": "fever"});
     let (status, refused) = app.post("/v1/events", as_feed.to_string()).await;
     assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("type")), "{refused}");
+}
+
+async fn consent_is_recorded_with_the_notice_version_and_a_guardians_for_a_child(app: TestApp) {
+    let (_, rules) = app.get("/v1/collection-rules").await;
+    let version = rules["version"].as_str().unwrap().to_string();
+    assert_eq!(version, healthcode_service::COLLECTION_NOTICE_VERSION);
+    let body =
+        json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123"), "accepted_notice": "1999.1"});
+    let (status, refused) = app.post("/v1/persons", body.to_string()).await;
+    assert_eq!(
+        (status, refused["error"]["field"].as_str()),
+        (422, Some("accepted_notice")),
+        "an old notice: {refused}"
+    );
+    let body =
+        json!({"id_type": "resident_id", "id_number": resident_id("33010619800101123"), "accepted_notice": version});
+    let (status, me) = app.post("/v1/persons", body.to_string()).await;
+    assert_eq!(status, 201, "{me}");
+    let (person, key) =
+        (me["person_id"].as_str().unwrap().to_string(), me["resident_key"].as_str().unwrap().to_string());
+    let (_, consents) = app.get_with_key(&format!("/v1/persons/{person}/consents"), &key).await;
+    let notice = format!("collection_notice:{version}");
+    assert!(consents["consents"].as_array().unwrap().iter().any(|c| c["purpose"] == notice.as_str()), "{consents}");
+
+    // A parent registers their six-year-old: the guardian's consent, with who gave it.
+    let child = json!({"id_type": "resident_id", "id_number": resident_id("33010620140101222"), "relation": "child"});
+    let (status, added) = app.post_with_key("/v1/me/dependants", &key, child.to_string()).await;
+    assert_eq!(status, 201, "{added}");
+    let child_id = added["person_id"].as_str().unwrap();
+    let (_, consents) = app.get_with_key(&format!("/v1/persons/{child_id}/consents"), &key).await;
+    let guardian = format!("guardian_consent:{person}");
+    assert!(consents["consents"].as_array().unwrap().iter().any(|c| c["purpose"] == guardian.as_str()), "{consents}");
+    // An adult registered by a family member: no guardian's consent is invented.
+    let mother = json!({"id_type": "resident_id", "id_number": resident_id("33010619500101111"), "relation": "parent"});
+    let (_, added) = app.post_with_key("/v1/me/dependants", &key, mother.to_string()).await;
+    let (_, consents) =
+        app.get_with_key(&format!("/v1/persons/{}/consents", added["person_id"].as_str().unwrap()), &key).await;
+    assert_eq!(consents["consents"], json!([]), "{consents}");
+    // The person's page lists what they consented to.
+    let page = get_page(&app, &format!("/persons/{person}"), &key).await;
+    assert!(page.contains(&version) && page.contains("收集告知"), "{page}");
 }

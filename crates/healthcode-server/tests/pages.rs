@@ -511,7 +511,10 @@ async fn a_persons_pages_open_only_for_them_and_their_proxies() {
     assert_eq!(toggle("false").await, 303);
     let me = healthcode_domain::PersonId::parse(mine.trim_start_matches("/persons/")).unwrap();
     let consents = app.service.residents().consents(&me).await.unwrap();
-    assert!(consents.len() == 1 && !consents[0].in_force(), "{consents:?}");
+    let functions: Vec<_> = consents.iter().filter(|c| !c.purpose.starts_with("collection_notice:")).collect();
+    assert!(functions.len() == 1 && !functions[0].in_force(), "{consents:?}");
+    let notice = format!("collection_notice:{}", healthcode_service::COLLECTION_NOTICE_VERSION);
+    assert!(consents.iter().any(|c| c.purpose == notice), "the page's registration recorded the notice it accepted");
 
     // The demo pages exist only on the demo region.
     assert_eq!(client().get(app.url("/demo")).send().await.unwrap().status().as_u16(), 404);

@@ -69,8 +69,8 @@ pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
 pub use research::{ExportCell, Research, ResearchExport, ResearchRequest, MAX_RESEARCH_DAYS};
 pub use residents::{
-    ClaimCode, Family, Reader, Registered, Residents, CLAIM_CODE_DAYS, MAX_DEPENDANTS, MAX_PROXIES,
-    RESIDENT_KEY_CACHE_SECS, RESIDENT_KEY_PREFIX,
+    ClaimCode, Family, Reader, Registered, Residents, CLAIM_CODE_DAYS, COLLECTION_NOTICE_VERSION,
+    GUARDIAN_CONSENT_UNDER_YEARS, MAX_DEPENDANTS, MAX_PROXIES, RESIDENT_KEY_CACHE_SECS, RESIDENT_KEY_PREFIX,
 };
 pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};

@@ -81,6 +81,13 @@ impl ResidentKeyCache {
     }
 }
 
+/// The version of the collection notice (收集告知) registrations accept now; it changes
+/// with the notice, and each person's consent records the version they accepted.
+pub const COLLECTION_NOTICE_VERSION: &str = "2026.1";
+
+/// Under this age a child's data is processed with a guardian's consent (PIPL art. 31).
+pub const GUARDIAN_CONSENT_UNDER_YEARS: u32 = 14;
+
 /// How long a claim code a family member gives stays valid.
 pub const CLAIM_CODE_DAYS: i64 = 7;
 const CLAIM_CODE_PREFIX: &str = "hcc_";
@@ -361,10 +368,14 @@ impl Residents {
             let held = self.resident_store.has_resident_key(&id).await?;
             return Ok((person, if held { Registered::AlreadyRegistered } else { Registered::ClaimRequired }));
         }
+        let accepted_notice = registration.accepted_notice;
         let (person, created) = self.register(registration).await?;
         if !created {
             // Someone registered the same person a moment before: theirs is the key.
             return Ok((person, Registered::AlreadyRegistered));
+        }
+        if accepted_notice {
+            self.record_consent(&person.id, &format!("collection_notice:{COLLECTION_NOTICE_VERSION}")).await?;
         }
         match self.give_first_key(&person.id, "registration").await? {
             Some(key) => Ok((person, Registered::Created { key })),
@@ -482,6 +493,7 @@ impl Residents {
                     name: None,
                     phone: None,
                     international: false,
+                    accepted_notice: false,
                 };
                 self.register(registration).await?;
                 self.accesses
@@ -539,6 +551,17 @@ impl Residents {
             ));
         }
         Ok(id)
+    }
+
+    /// Records a consent given now (a notice accepted, a guardian's consent).
+    async fn record_consent(&self, person: &PersonId, purpose: &str) -> Result<(), ServiceError> {
+        let consent = healthcode_store::Consent {
+            person: person.clone(),
+            purpose: purpose.to_string(),
+            granted_at: self.clock.now(),
+            revoked_at: None,
+        };
+        Ok(self.resident_store.save_consent(&consent).await?)
     }
 
     /// A resident reading `person`'s data: the person or a proxy of theirs.
@@ -646,10 +669,16 @@ impl Residents {
                 )));
             }
         }
+        let minor =
+            registration.document.age_at(self.clock.now()).is_some_and(|age| age < GUARDIAN_CONSENT_UNDER_YEARS);
         let (record, created) = match existing {
             Some(record) => (record, false),
             None => self.register(registration).await?,
         };
+        // A family member registering a child gives the guardian's consent: who and when.
+        if created && minor {
+            self.record_consent(&record.id, &format!("guardian_consent:{proxy}")).await?;
+        }
         let link =
             ProxyLink { proxy: proxy.clone(), dependant: dependant.clone(), relation, created_at: self.clock.now() };
         self.resident_store.save_proxy(&link).await?;

@@ -49,6 +49,10 @@ pub struct Registration {
     /// The holder of a travel permit or a permanent residence card asks for the
     /// international code (`IdType::person_kind_asked`); a passport gives it anyway.
     pub international: bool,
+    /// The registrant accepted the collection notice in force
+    /// (`COLLECTION_NOTICE_VERSION`): recorded as the person's consent, with its version
+    /// and time.
+    pub accepted_notice: bool,
 }
 
 /// The name of the transparency log (its checkpoints' origin) unless configured.

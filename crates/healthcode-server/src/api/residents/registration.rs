@@ -54,8 +54,10 @@ pub(crate) async fn collection_rules() -> Json<Value> {
             {"who": "researchers", "what": "counts by area and day with differential privacy and small cells withheld; never a per-person row"},
             {"who": "anyone", "what": "the transparency log: salted commitments, never a person's identity"}
         ],
+        "version": healthcode_service::COLLECTION_NOTICE_VERSION,
         "consent": {
-            "health_code": "given at registration, after this notice",
+            "health_code": "given at registration, after this notice; the version accepted and when are recorded (send `accepted_notice`)",
+            "minors": "a family member who registers a child under 14 gives the guardian's consent, recorded with who gave it",
             "extended_functions": ["citizen_card", "transport_card", "parking", "access_control"],
             "extended_functions_rule": "each off until the person switches it on; off again at any time, with immediate effect"
         },
@@ -64,7 +66,8 @@ pub(crate) async fn collection_rules() -> Json<Value> {
     }))
 }
 
-const FIELDS: &[&str] = &["id_type", "id_number", "name", "phone", "residence_area", "international"];
+const FIELDS: &[&str] =
+    &["id_type", "id_number", "name", "phone", "residence_area", "international", "accepted_notice"];
 
 /// A JSON object holding a registration (`FIELDS`) and the `extra` fields a route takes;
 /// any other field is refused with its name. Returns the registration and the object.
@@ -114,7 +117,20 @@ pub(crate) fn registration_in(body: &JsonBody, extra: &[&str]) -> Result<(Regist
             )))
         }
     };
-    Ok((Registration { document, residence_area, name, phone, international }, object))
+    let accepted_notice = match text_in(&object, "accepted_notice")? {
+        None => false,
+        Some(v) if v == healthcode_service::COLLECTION_NOTICE_VERSION => true,
+        Some(_) => {
+            return Err(ApiError::InvalidInput(ValidationError::field(
+                "accepted_notice",
+                format!(
+                "the collection notice in force is version {}: read it (GET /v1/collection-rules) and accept that one",
+                healthcode_service::COLLECTION_NOTICE_VERSION
+            ),
+            )))
+        }
+    };
+    Ok((Registration { document, residence_area, name, phone, international, accepted_notice }, object))
 }
 
 /// A string field of a JSON object, if present and not null.

@@ -142,7 +142,8 @@ pub(crate) async fn add(
             )
         }
     };
-    let registration = Registration { document, residence_area, name, phone: None, international: false };
+    let registration =
+        Registration { document, residence_area, name, phone: None, international: false, accepted_notice: false };
     let relation = field("relation").unwrap_or("");
     match state.service.residents().add_dependant(&me, registration, relation, field("dependant_key")).await {
         Ok((person, _)) => see_other(&format!("/persons/{}", person.id)),

@@ -156,7 +156,7 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
         Err(_) => return refuse(ui, "手机号应为 1 开头的 11 位数字", "A mobile number is 11 digits starting with 1"),
     };
     let international = field("international") == Some("yes");
-    let registration = Registration { document, residence_area, name, phone, international };
+    let registration = Registration { document, residence_area, name, phone, international, accepted_notice: true };
     match state.service.residents().register_resident(registration, field("claim_code")).await {
         Ok((person, registered)) => match registered {
             Registered::Created { key } | Registered::Claimed { key } => {

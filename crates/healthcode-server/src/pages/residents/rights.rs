@@ -239,7 +239,35 @@ pub(crate) async fn consent_section(ui: &Ui, state: &AppState, id: &PersonId) ->
             switch = if on { ui.t("关闭", "Switch off") } else { ui.t("开通", "Switch on") },
         ));
     }
-    out.push_literal("</ul></section>");
+    out.push_literal("</ul>");
+    // What was consented to besides: the collection notice (by version), a guardian's
+    // consent for a child.
+    let given: Vec<_> = consents.iter().filter(|c| ExtendedFunction::parse(&c.purpose).is_none()).collect();
+    if !given.is_empty() {
+        out.push(html!("<h3>{title}</h3><ul>", title = ui.t("已记录的同意", "Consents recorded")));
+        for consent in given {
+            let what = match consent.purpose.split_once(':') {
+                Some(("collection_notice", version)) => {
+                    html!(
+                        "{words} {version}",
+                        words = ui.t("收集告知，版本", "Collection notice, version"),
+                        version = version
+                    )
+                }
+                Some(("guardian_consent", by)) => {
+                    html!(
+                        "{words} <code>{by}</code>",
+                        words = ui.t("监护人同意，由", "Guardian's consent, given by"),
+                        by = by
+                    )
+                }
+                _ => Markup::text(&consent.purpose),
+            };
+            out.push(html!("<li>{what} · {at}</li>", what = what, at = when(consent.granted_at)));
+        }
+        out.push_literal("</ul>");
+    }
+    out.push_literal("</section>");
     Ok(out)
 }
 
