@@ -176,26 +176,27 @@ fn signed_claims(
 
 fn check_code(common: Common, trust: &TrustList, opts: &VerifyOptions) -> Result<CodeClaims, VerifyError> {
     let claims = common.into_code()?;
-    if opts.now.saturating_add(opts.skew()) < claims.issued_at {
-        return Err(VerifyError::NotYetValid { valid_from: claims.issued_at });
-    }
-    if opts.now.saturating_sub(opts.skew()) >= claims.expires_at {
-        return Err(VerifyError::Expired { expired_at: claims.expires_at });
-    }
+    check_lifetime(claims.issued_at, claims.expires_at, opts)?;
     check_region(&claims.issuer, trust, opts)?;
     Ok(claims)
 }
 
 fn check_card(common: Common, trust: &TrustList, opts: &VerifyOptions) -> Result<CardClaims, VerifyError> {
     let claims = common.into_card()?;
-    if opts.now.saturating_add(opts.skew()) < claims.issued_at {
-        return Err(VerifyError::NotYetValid { valid_from: claims.issued_at });
-    }
-    if opts.now.saturating_sub(opts.skew()) >= claims.expires_at {
-        return Err(VerifyError::Expired { expired_at: claims.expires_at });
-    }
+    check_lifetime(claims.issued_at, claims.expires_at, opts)?;
     check_region(&claims.issuer, trust, opts)?;
     Ok(claims)
+}
+
+/// Issued no later than now and not expired, within the allowed clock skew.
+fn check_lifetime(issued_at: i64, expires_at: i64, opts: &VerifyOptions) -> Result<(), VerifyError> {
+    if opts.now.saturating_add(opts.skew()) < issued_at {
+        return Err(VerifyError::NotYetValid { valid_from: issued_at });
+    }
+    if opts.now.saturating_sub(opts.skew()) >= expires_at {
+        return Err(VerifyError::Expired { expired_at: expires_at });
+    }
+    Ok(())
 }
 
 fn check_venue(common: Common, trust: &TrustList, opts: &VerifyOptions) -> Result<VenueClaims, VerifyError> {

@@ -121,11 +121,21 @@ pub(crate) async fn answer(
 ) -> Response {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
     let result = state.service.residents().answer_complaint(&account, &id, field("status"), field("text")).await;
-    let (state, account) = (&state, &account);
+    back_to_queue(ui, &state, &account, result, "/staff/complaints?status=all").await
+}
+
+/// After a handler's act on a complaint: to `then`, or the open queue with the refusal.
+async fn back_to_queue<T>(
+    ui: Ui,
+    state: &AppState,
+    account: &Account,
+    result: Result<T, healthcode_service::ServiceError>,
+    then: &'static str,
+) -> Response {
     redirect_or_refuse(
         ui,
         result,
-        |_| "/staff/complaints?status=all".into(),
+        |_| then.into(),
         move |ui, status, problem| queue_page(ui, state, account, Listing::Open, status, Some(problem)),
     )
     .await
@@ -158,12 +168,5 @@ pub(crate) async fn request_correction(
 ) -> Response {
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
     let result = state.service.residents().request_correction(&account, &id, field("department"), field("text")).await;
-    let (state, account) = (&state, &account);
-    redirect_or_refuse(
-        ui,
-        result,
-        |_| "/staff/complaints".into(),
-        move |ui, status, problem| queue_page(ui, state, account, Listing::Open, status, Some(problem)),
-    )
-    .await
+    back_to_queue(ui, &state, &account, result, "/staff/complaints").await
 }
