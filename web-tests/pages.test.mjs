@@ -225,7 +225,7 @@ test('a resident sees who read their data and files a complaint', async () => {
   await page.selectOption('#event_id', record);
   await page.selectOption('#blocks', 'medical');
   await page.fill('#text', '我没有发烧，这条记录有误。');
-  await Promise.all([page.waitForURL(new RegExp(`/persons/${person}/complaints$`)), page.click('form[action$="/complaints"] button[type=submit]')]);
+  await Promise.all([page.waitForURL(new RegExp(`/persons/${person}/complaints$`)), page.click('form[method=post][action$="/complaints"] button[type=submit]')]);
   const filed = await page.textContent('main article');
   assert.match(filed, /处理中/, 'open, waiting for an answer');
   assert.match(filed, /yellow \(Y1\)/, 'the colour and reasons it disputes');
@@ -347,7 +347,7 @@ test('English switch and large-text mode, remembered across pages', async () => 
 
 test('every page fits 375 px, normal and large, has AA contrast, and starts with a skip link for keyboards', async () => {
   const paths = ['/', '/notice', '/register', `/persons/${person}`, `/persons/${person}/history`,
-    `/persons/${person}/card`, `/persons/${person}/accesses`, `/persons/${person}/complaints`, `/persons/${person}/declare`, '/signin',
+    `/persons/${person}/card`, `/persons/${person}/accesses`, `/persons/${person}/complaints`, `/persons/${person}/declare`, '/help', '/signin',
     '/venues/new', '/scan', '/verify', '/dashboard'];
   for (const text of ['normal', 'large']) {
     for (const path of paths) {

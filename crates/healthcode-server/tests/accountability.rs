@@ -209,6 +209,8 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("GET", "/v1/complaints", "", &["provincial", "provincial2", "provincial3", "auditor", "complaints"]),
         ("POST", "/v1/complaints/nope/answer", "{}", &["complaints"]),
         ("POST", "/v1/complaints/nope/correction-request", "{}", &["complaints"]),
+        ("POST", "/v1/knowledge", "{}", &["complaints"]),
+        ("POST", "/v1/knowledge/nope/retire", "", &["complaints"]),
         // Correction requests are the departments' own: their data sources read and answer them.
         ("GET", "/v1/corrections", "", &["health", "telecom", "border"]),
         ("POST", "/v1/corrections/nope/decline", "{}", &["health", "telecom", "border"]),

@@ -24,6 +24,7 @@ common::on_both_backends!(
     a_person_erases_their_data_once_no_rule_needs_it,
     residents_declare_and_the_rules_judge_what_they_declare,
     consent_is_recorded_with_the_notice_version_and_a_guardians_for_a_child,
+    handlers_keep_a_knowledge_base_that_residents_search_before_complaining,
 );
 
 /// A resident registered on the page; returns their page path (`/persons/<id>`), their
@@ -461,4 +462,60 @@ async fn consent_is_recorded_with_the_notice_version_and_a_guardians_for_a_child
     // The person's page lists what they consented to.
     let page = get_page(&app, &format!("/persons/{person}"), &key).await;
     assert!(page.contains(&version) && page.contains("收集告知"), "{page}");
+}
+
+async fn handlers_keep_a_knowledge_base_that_residents_search_before_complaining(app: TestApp) {
+    let (page, me, key) = resident_on_the_page(&app, "33010619800101123", "330106").await;
+    let body = json!({"subject": "colour", "text": "去过超市后健康码变黄了，为什么？"});
+    let (_, filed) = app.post_with_key(&format!("/v1/persons/{me}/complaints"), &key, body.to_string()).await;
+    let id = filed["complaint"]["id"].as_str().unwrap().to_string();
+    let handler = &app.keys["complaints"];
+    let entry = |from: &str| {
+        json!({"question_zh": "去过中风险地区后健康码为什么变黄？", "question_en": "Why did my code turn yellow after a stay in a medium-risk area?",
+               "answer_zh": "14 天内到过中高风险地区的，赋黄码；离开满 14 天后自动转绿。",
+               "answer_en": "A stay in a medium or high-risk area within 14 days makes the code yellow; it turns green by itself 14 days after you left.",
+               "from_complaint": from})
+        .to_string()
+    };
+    let (status, refused) = app.post_with_key("/v1/knowledge", handler, entry(&id)).await;
+    assert_eq!(
+        (status, refused["error"]["field"].as_str()),
+        (422, Some("from_complaint")),
+        "answer it first: {refused}"
+    );
+    let answer = json!({"status": "dismissed", "text": "您到过的区域被列为中风险地区，14 天后自动转绿。"}).to_string();
+    assert_eq!(app.post_with_key(&format!("/v1/complaints/{id}/answer"), handler, answer).await.0, 200);
+    let (status, added) = app.post_with_key("/v1/knowledge", handler, entry(&id)).await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(app.post_with_key("/v1/knowledge", &app.keys["health"], entry("")).await.0, 403, "handlers write it");
+
+    // Anyone searches, in either language, every word counting.
+    let search = |q: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url(&format!("/v1/knowledge?q={q}")))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let found = search("%E5%8F%98%E9%BB%84").await;
+    assert_eq!(found["entries"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(search("YELLOW%20medium").await["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(search("yellow%20passport").await["entries"].as_array().unwrap().len(), 0, "every word must match");
+    let help = app.client.get(app.url("/help?q=%E5%8F%98%E9%BB%84")).send().await.unwrap().text().await.unwrap();
+    assert!(help.contains("去过中风险地区后健康码为什么变黄"), "{help}");
+
+    // On the complaint page, a search shows the answer before the form, and the form
+    // starts with what was searched.
+    let html = get_page(&app, &format!("{page}/complaints?q=%E5%8F%98%E9%BB%84"), &key).await;
+    assert!(html.contains("自动转绿") && html.contains(">变黄</textarea>"), "{html}");
+
+    let entry_id = added["entry"]["id"].as_str().unwrap();
+    assert_eq!(app.post_with_key(&format!("/v1/knowledge/{entry_id}/retire"), handler, "").await.0, 200);
+    assert_eq!(search("%E5%8F%98%E9%BB%84").await["entries"], json!([]), "retired");
 }

@@ -23,6 +23,7 @@ mod feeds;
 mod governance;
 mod ingest;
 mod keyring;
+mod knowledge;
 mod overview;
 mod personal;
 mod pseudonym;
@@ -63,6 +64,7 @@ pub use feeds::{
 pub use governance::Governance;
 pub use ingest::{operator_rejections, Evidence, IngestReport, RowOutcome, RowStatus};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
+pub use knowledge::{KnowledgeEntry, NewKnowledge, KNOWLEDGE_RESULTS};
 pub use overview::{Overview, Stats};
 pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};
 pub use pseudonym::Pseudonymiser;

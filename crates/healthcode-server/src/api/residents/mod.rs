@@ -6,6 +6,7 @@
 mod complaints;
 mod declarations;
 mod family;
+mod knowledge;
 mod registration;
 mod rights;
 mod third_parties;
@@ -22,6 +23,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(rights::routes())
         .merge(complaints::routes())
         .merge(declarations::routes())
+        .merge(knowledge::routes())
         .merge(third_parties::routes())
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod complaint_view;
 pub(crate) mod complaints;
 pub(crate) mod declare;
 pub(crate) mod family;
+pub(crate) mod knowledge;
 pub(crate) mod register;
 pub(crate) mod rights;
 pub(crate) mod signin;
@@ -27,6 +28,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/family/end", post(family::end))
         .route("/family/claim-code", post(family::claim_code))
         .route("/notice", get(register::notice_page))
+        .route("/help", get(knowledge::help))
         .route("/register", get(register::register_form).post(register::register))
         .route("/persons/{person_id}/accesses", get(rights::accesses))
         .route("/persons/{person_id}/consents", post(rights::set_consent))

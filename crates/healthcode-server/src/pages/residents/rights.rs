@@ -100,13 +100,17 @@ pub(crate) async fn erase(
 }
 
 /// The person's complaints with their answers, and the form to file one.
+/// `?q=` searches the knowledge base first: the answers that match are shown above the
+/// form, whose text starts with what was searched (suggestions without scripts).
 pub(crate) async fn complaints(
     ui: Ui,
     State(state): State<AppState>,
     PersonPage(id): PersonPage,
+    query: crate::pages::extract::PageQuery,
 ) -> Result<Response, Response> {
     reader_of(&ui, &state, &id, "complaints").await?;
-    Ok(complaints_page(ui.with_form(), &state, &id, StatusCode::OK, None).await)
+    let q = query.get("q").map(|q| q.chars().take(100).collect::<String>());
+    Ok(complaints_page(ui.with_form(), &state, &id, StatusCode::OK, None, q.as_deref()).await)
 }
 
 async fn complaints_page(
@@ -115,6 +119,7 @@ async fn complaints_page(
     id: &PersonId,
     status: StatusCode,
     problem: Option<String>,
+    searched: Option<&str>,
 ) -> Response {
     let list = match state.service.residents().complaints_of(id).await {
         Ok(list) => list,
@@ -133,6 +138,25 @@ async fn complaints_page(
     ));
     for c in &list {
         body.push(html!("<article class=\"notice\">{complaint}</article>", complaint = complaint_html(&ui, c)));
+    }
+    // Common problems first: the answer may already be there.
+    let action = format!("/persons/{}/complaints", id.as_str());
+    body.push(crate::pages::residents::knowledge::search_form(&ui, &action, searched.unwrap_or_default()));
+    if let Some(q) = searched.filter(|q| !q.trim().is_empty()) {
+        match state.service.residents().search_knowledge(q).await {
+            Ok(found) if found.is_empty() => body.push(html!(
+                "<p>{none}</p>",
+                none = ui.t("常见问题中没有找到，请在下面提交申诉。", "Not among the common problems: complain below.")
+            )),
+            Ok(found) => {
+                body.push(html!(
+                    "<h2>{title}</h2>",
+                    title = ui.t("这些常见问题可能有您要的答案", "These common problems may answer yours")
+                ));
+                body.push(crate::pages::residents::knowledge::entries_html(&ui, &found));
+            }
+            Err(e) => return ui.internal("searching the knowledge base", e),
+        }
     }
     // The records behind the colour now, to name the one disputed.
     let records = match state.service.codes().current_code(id).await {
@@ -153,7 +177,7 @@ async fn complaints_page(
 <select id="subject" name="subject"><option value="colour">{colour}</option><option value="evidence">{evidence}</option><option value="decision">{decision}</option><option value="other">{other}</option></select>
 <label for="event_id">{record}</label><select id="event_id" name="event_id">{options}</select>
 <label for="blocks">{blocks}</label><select id="blocks" name="blocks"><option value="">{blocks_none}</option><option value="medical">{medical}</option><option value="travel">{travel}</option></select>
-<label for="text">{text}</label><textarea id="text" name="text" required minlength="5" maxlength="2000" rows="5"></textarea>
+<label for="text">{text}</label><textarea id="text" name="text" required minlength="5" maxlength="2000" rows="5">{searched}</textarea>
 <button type="submit">{submit}</button></form><p><a href="/persons/{pid}">{back}</a></p>"#,
         pid = id.as_str(),
         subject = ui.t("关于", "About"),
@@ -168,6 +192,7 @@ async fn complaints_page(
         medical = ui.t("无法就医（紧急）", "Medical care (urgent)"),
         travel = ui.t("无法出行（紧急）", "Travel (urgent)"),
         text = ui.t("说明（5 至 2000 字）", "What is wrong (5 to 2,000 characters)"),
+        searched = searched.unwrap_or_default(),
         submit = ui.t("提交申诉", "File the complaint"),
         back = ui.t("返回健康码", "Back to the code"),
     ));
@@ -199,9 +224,11 @@ pub(crate) async fn file(
         {
             Ok(_) => see_other(&format!("/persons/{id}/complaints")),
             Err(ServiceError::Invalid(v)) => {
-                complaints_page(ui, &state, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(v.message)).await
+                complaints_page(ui, &state, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(v.message), None).await
             }
-            Err(ServiceError::Conflict(m)) => complaints_page(ui, &state, &id, StatusCode::CONFLICT, Some(m)).await,
+            Err(ServiceError::Conflict(m)) => {
+                complaints_page(ui, &state, &id, StatusCode::CONFLICT, Some(m), None).await
+            }
             Err(e) => ui.internal("filing a complaint", e),
         },
     )

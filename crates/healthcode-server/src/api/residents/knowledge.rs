@@ -1,0 +1,65 @@
+//! The knowledge base of common problems over HTTP: anyone searches it; complaint
+//! handlers add and retire entries.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use healthcode_service::NewKnowledge;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::auth::json_object;
+use crate::api::extract::{Actor, IdInPath, QueryParams};
+use crate::api::policy::may;
+use crate::api::JsonBody;
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/knowledge", get(search).post(add)).route("/v1/knowledge/{entry_id}/retire", post(retire))
+}
+
+/// Public: the entries matching every word of `?q=` (both languages), best first.
+pub(crate) async fn search(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
+    let q = query.get("q").unwrap_or_default();
+    Ok(Json(json!({ "entries": state.service.residents().search_knowledge(q).await? })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnowledgeBody {
+    question_zh: String,
+    question_en: String,
+    answer_zh: String,
+    answer_en: String,
+    #[serde(default)]
+    from_complaint: Option<String>,
+}
+
+pub(crate) async fn add(
+    State(state): State<AppState>,
+    handler: Actor<may::AnswerComplaints>,
+    body: JsonBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body: KnowledgeBody = json_object(
+        &body,
+        r#"{"question_zh": …, "question_en": …, "answer_zh": …, "answer_en": …, "from_complaint": (optional)}"#,
+    )?;
+    let new = NewKnowledge {
+        question_zh: &body.question_zh,
+        question_en: &body.question_en,
+        answer_zh: &body.answer_zh,
+        answer_en: &body.answer_en,
+        from_complaint: body.from_complaint.as_deref(),
+    };
+    let entry = state.service.residents().add_knowledge(&handler, &new).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "entry": entry }))))
+}
+
+pub(crate) async fn retire(
+    State(state): State<AppState>,
+    handler: Actor<may::AnswerComplaints>,
+    IdInPath(id): IdInPath,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "entry": state.service.residents().retire_knowledge(&handler, &id).await? })))
+}
