@@ -31,6 +31,7 @@ pub enum Entry {
     Destruction(Destruction),
     Retraction(Retraction),
     Erasure(Erasure),
+    CreditRecordApproval(CreditRecordApproval),
 }
 
 /// A person's code changed colour. The person appears only as a salted commitment (see
@@ -155,6 +156,17 @@ pub struct Retraction {
     pub by: String,
     /// The department it spoke for, if any.
     pub department: Option<String>,
+}
+
+/// A credit record for concealment was made: proposed by one office, approved by two
+/// provincial officers. Never whom it is about; the person reads it themself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRecordApproval {
+    pub at: i64,
+    pub record_id: String,
+    pub basis: String,
+    pub proposed_by: String,
+    pub approvers: Vec<String>,
 }
 
 /// One person's data was erased at their request (PIPL art. 47): what was removed, never

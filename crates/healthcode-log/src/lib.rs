@@ -19,8 +19,8 @@ pub use audit::{verify_all_entries, verify_chain, verify_entries, AuditError};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use commitment::person_commitment;
 pub use entry::{
-    AccountInUse, Alarm, ColourChange, DecisionApproval, DesignationApproval, Destruction, DeviceApproval, Entry,
-    EntryError, Erasure, Retraction, RuleSetApproval, TraceApproval,
+    AccountInUse, Alarm, ColourChange, CreditRecordApproval, DecisionApproval, DesignationApproval, Destruction,
+    DeviceApproval, Entry, EntryError, Erasure, Retraction, RuleSetApproval, TraceApproval,
 };
 pub use error::LogError;
 pub use frontier::Frontier;

@@ -26,6 +26,7 @@ common::on_both_backends!(
     a_lost_key_is_replaced_at_a_counter_and_the_old_one_stops_working,
     consent_and_third_party_scopes_are_enforced,
     registering_one_person_at_once_gives_one_key,
+    a_credit_record_needs_two_approvers_is_shown_to_its_person_and_sets_no_colour,
 );
 
 const DEPOSITORS: usize = 60;
@@ -210,6 +211,8 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         ("POST", "/v1/complaints/nope/answer", "{}", &["complaints"]),
         ("POST", "/v1/complaints/nope/correction-request", "{}", &["complaints"]),
         ("POST", "/v1/knowledge", "{}", &["complaints"]),
+        ("POST", "/v1/credit-records", "{}", &["provincial", "provincial2", "provincial3", "local"]),
+        ("POST", "/v1/credit-records/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
         ("POST", "/v1/knowledge/nope/retire", "", &["complaints"]),
         // Correction requests are the departments' own: their data sources read and answer them.
         ("GET", "/v1/corrections", "", &["health", "telecom", "border"]),
@@ -757,4 +760,47 @@ async fn registering_one_person_at_once_gives_one_key(app: TestApp) {
     }
     let keys = answers.iter().filter(|a| a.get("resident_key").is_some()).count();
     assert_eq!(keys, 1, "{answers:?}");
+}
+
+async fn a_credit_record_needs_two_approvers_is_shown_to_its_person_and_sets_no_colour(app: TestApp) {
+    let (person, key) = resident_in(&app, "33010619800101123", "330106").await;
+    let (_, before) = app.get_with_key(&format!("/v1/persons/{person}/code"), &key).await;
+    let proposal = json!({"person_id": person, "basis": "《浙江省公共信用信息管理条例》第十四条",
+                          "facts": "隐瞒 5 月 30 日至 6 月 1 日的武汉旅居史，核酸检测时虚假申报。"});
+    let (status, refused) =
+        app.post_with_key("/v1/credit-records", &app.keys["complaints"], proposal.to_string()).await;
+    assert_eq!(status, 403, "a complaint handler proposes nothing: {refused}");
+    let (status, proposed) = app.post_with_key("/v1/credit-records", &app.keys["local"], proposal.to_string()).await;
+    assert_eq!(status, 202, "{proposed}");
+    let id = proposed["record"]["id"].as_str().unwrap().to_string();
+    let approve = format!("/v1/credit-records/{id}/approve");
+    let records = format!("/v1/persons/{person}/credit-records");
+    assert_eq!(app.post_with_key(&approve, &app.keys["local"], "").await.0, 403, "a local office approves nothing");
+    assert_eq!(app.post_with_key(&approve, &app.keys["provincial"], "").await.0, 200);
+    assert_eq!(app.post_with_key(&approve, &app.keys["provincial"], "").await.0, 403, "the same officer twice");
+    let (_, seen) = app.get_with_key(&records, &key).await;
+    assert_eq!(seen["records"], json!([]), "one approval makes nothing: {seen}");
+    let (status, made) = app.post_with_key(&approve, &app.keys["provincial2"], "").await;
+    assert_eq!((status, made["record"]["status"].as_str()), (200, Some("recorded")), "{made}");
+
+    // The person reads it, with its basis and their window to appeal; the colour is as it was.
+    let (_, seen) = app.get_with_key(&records, &key).await;
+    assert_eq!(seen["records"][0]["basis"], "《浙江省公共信用信息管理条例》第十四条", "{seen}");
+    assert!(seen["records"][0]["appeal_until"].is_string());
+    let (_, after) = app.get_with_key(&format!("/v1/persons/{person}/code"), &key).await;
+    assert_eq!(
+        (after["colour"].clone(), after["reasons"].clone()),
+        (before["colour"].clone(), before["reasons"].clone())
+    );
+    let log_entries = app.service.log().entries(0, 1000).await.unwrap();
+    let logged: Vec<_> =
+        log_entries.iter().filter_map(|(_, d)| healthcode_log::Entry::from_leaf_bytes(d).ok()).collect();
+    assert!(logged.iter().any(|e| matches!(e, healthcode_log::Entry::CreditRecordApproval(c) if c.record_id == id)));
+    assert!(!log_entries.iter().any(|(_, d)| String::from_utf8_lossy(d).contains(&person)), "never whom");
+
+    // An appeal within the window, once.
+    let appeal = format!("/v1/persons/{person}/credit-records/{id}/appeal");
+    let body = json!({"text": "我当时已向社区报备，有通话记录为证。"}).to_string();
+    assert_eq!(app.post_with_key(&appeal, &key, body.clone()).await.0, 200);
+    assert_eq!(app.post_with_key(&appeal, &key, body).await.0, 409, "once");
 }

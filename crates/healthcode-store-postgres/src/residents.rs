@@ -268,7 +268,7 @@ pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreE
         removed.push((table.to_string(), n));
     }
     let n = tx
-        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card')", &[])
+        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record')", &[])
         .await
         .map_err(backend("delete contact lists and claim codes"))?;
     removed.push(("documents (contact lists, claim codes, cards)".to_string(), n));

@@ -243,7 +243,7 @@ pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError
         removed.push((table.to_string(), n as u64));
     }
     let n = tx
-        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card')", [])
+        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record')", [])
         .map_err(backend("delete contact lists and claim codes"))?;
     removed.push(("documents (contact lists, claim codes, cards)".to_string(), n as u64));
     tx.commit().map_err(backend("commit a destruction"))?;

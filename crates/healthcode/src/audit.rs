@@ -122,6 +122,7 @@ fn summary(entries: &[Entry]) -> BTreeMap<String, u64> {
             Entry::Destruction(_) => "destructions of personal data".into(),
             Entry::Retraction(r) => format!("retractions: {}", r.event_type),
             Entry::Erasure(_) => "erasures of one person's data".into(),
+            Entry::CreditRecordApproval(_) => "credit records made".into(),
         };
         *counts.entry(what).or_insert(0) += 1;
     }

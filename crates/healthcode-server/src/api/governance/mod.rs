@@ -1,8 +1,9 @@
 //! Governance over HTTP: rules, area designations, management decisions, contact
-//! tracing and alarms. Every change here is a proposal that another official approves,
+//! tracing, credit records and alarms. Every change here is a proposal that another official approves,
 //! and every approval is in the transparency log.
 
 mod alarms;
+mod credit_records;
 mod decisions;
 mod designations;
 mod rules;
@@ -19,4 +20,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(decisions::routes())
         .merge(traces::routes())
         .merge(alarms::routes())
+        .merge(credit_records::routes())
 }
