@@ -25,6 +25,7 @@ let context;
 let page;
 let person; // the resident registered through the page
 let residentKey; // their key, which the page keeps in a cookie
+let venuePath; // the venue registered through the page
 const cspViolations = [];
 
 /** A valid resident ID number (GB 11643 check character) from 17 digits. */
@@ -171,7 +172,7 @@ test('a venue registers, displays its code, and a yellow code is denied at the s
   await page.fill('#name', '联华超市');
   await page.selectOption('#category', 'supermarket');
   await Promise.all([page.waitForURL(/\/venues\/[^/]+\?new=1$/), page.click('button[type=submit]')]);
-  const venuePath = new URL(page.url()).pathname;
+  venuePath = new URL(page.url()).pathname;
   assert.match(await page.textContent('#operator-key'), /^hcv_/, 'the operator key, shown once');
   const cookies = await context.cookies();
   const key = cookies.find((c) => c.name === 'operator_key');
@@ -254,6 +255,42 @@ test('a resident declares a cough on the page; a stay without its arrival is ref
   assert.deepEqual(await lowContrast(), [], 'the declaration page is readable');
   await shot('08d-declaration-english');
   await page.goto(`/persons/${person}/declare?lang=zh`);
+});
+
+test('a resident adds a parent without a phone, checks in with her in one scan, and prints a card that lasts', async () => {
+  await page.goto(`/persons/${person}`);
+  await page.locator('form[action="/family"]').evaluate((form) => form.closest('details').open = true);
+  await page.selectOption('#f_relation', 'parent');
+  await page.fill('#f_id_number', residentId('33010619500101111'));
+  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/family"] button[type=submit]')]);
+  await page.goto(`${venuePath}/display`);
+  const venueCode = (await page.textContent('#venue-token')).trim();
+  await page.goto('/scan');
+  const companion = page.locator('input[id^="companion-"]');
+  assert.equal(await companion.count(), 1, 'the family member is offered as a companion');
+  await companion.check();
+  await page.fill('#venue_code', venueCode);
+  await page.click('form[action="/scan"] button[type=submit]');
+  await page.locator('.decision').first().waitFor();
+  assert.equal(await page.locator('.decision').count(), 2, 'one decision each, from one scan');
+  assert.deepEqual(await page.locator('.decision').evaluateAll((boxes) => boxes.map((b) => b.dataset.outcome)), ['deny', 'allow'],
+    'the yellow resident is refused at the supermarket, her green mother admitted');
+  await shot('08e-companions');
+
+  await page.goto(`/persons/${person}`);
+  await Promise.all([page.waitForURL(/\/cards\/print$/), page.click('form[action$="/cards/print"] button')]);
+  assert.equal(await page.locator('.qr svg').count(), 1, "the card's code");
+  const cardNumber = (await page.textContent('main code')).trim();
+  assert.match(cardNumber, /^card-/);
+  assert.doesNotMatch(await page.textContent('main'), /黄码|yellow/i, 'the card shows no colour');
+  await fitsThePhone('printed card');
+  await shot('08f-printed-card');
+  await page.goto(`/persons/${person}`);
+  await page.fill('#card_id', cardNumber);
+  await Promise.all([page.waitForURL(new RegExp(`/persons/${person}$`)), page.click('form[action$="/cards/revoke"] button')]);
+  await page.fill('#card_id', cardNumber);
+  const [again] = await Promise.all([page.waitForNavigation(), page.click('form[action$="/cards/revoke"] button')]);
+  assert.equal(again.status(), 409, 'revoked once');
 });
 
 test('a verifier pastes a code and sees the decision', async () => {

@@ -82,6 +82,8 @@ pub(crate) async fn code(
         complaints = ui.t("申诉", "Complaints"),
         declare = ui.t("健康申报", "Declare my health"),
     ));
+    body.push(crate::pages::residents::rights::credit_section(&ui, &state, &id).await?);
+    body.push(crate::pages::codes::lasting::section(&ui, &id));
     match reader {
         Reader::Person(_) => {
             if welcome {

@@ -1,8 +1,9 @@
-//! Codes on the pages: a person's code, history and printable card; verifying a code by
+//! Codes on the pages: a person's code, history and printable card, the card that lasts; verifying a code by
 //! pasting it, uploading a picture or with the camera.
 
 pub(crate) mod camera;
 pub(crate) mod code;
+pub(crate) mod lasting;
 pub(crate) mod verify;
 
 use axum::routing::{get, post};
@@ -15,6 +16,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/persons/{person_id}", get(code::code))
         .route("/persons/{person_id}/history", get(code::history))
         .route("/persons/{person_id}/card", get(code::card))
+        .route("/persons/{person_id}/cards/print", post(lasting::print))
+        .route("/persons/{person_id}/cards/revoke", post(lasting::revoke))
         .route("/verify", get(verify::form).post(verify::verify))
         .route(
             "/verify/upload",

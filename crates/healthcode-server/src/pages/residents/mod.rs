@@ -33,6 +33,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/persons/{person_id}/accesses", get(rights::accesses))
         .route("/persons/{person_id}/consents", post(rights::set_consent))
         .route("/persons/{person_id}/erasure", post(rights::erase))
+        .route("/persons/{person_id}/credit-records/{record_id}/appeal", post(rights::appeal_credit))
         .route("/persons/{person_id}/declare", get(declare::form).post(declare::declare))
         .route("/persons/{person_id}/complaints", get(rights::complaints).post(rights::file))
         .route("/staff/complaints", get(complaints::queue))

@@ -314,3 +314,63 @@ pub(crate) async fn set_consent(
         Err(e) => ui.internal("changing a consent", e),
     })
 }
+
+/// The credit records made about the person, with their basis and the appeal, if any.
+pub(crate) async fn credit_section(ui: &Ui, state: &AppState, id: &PersonId) -> Result<Markup, Response> {
+    let records =
+        state.service.governance().credit_records_of(id).await.map_err(|e| ui.internal("reading credit records", e))?;
+    if records.is_empty() {
+        return Ok(Markup::new());
+    }
+    let mut out = html!(
+        "<section aria-labelledby=\"credit-title\" class=\"notice\"><h2 id=\"credit-title\">{title}</h2><p class=\"muted\">{intro}</p>",
+        title = ui.t("信用记录", "Credit record"),
+        intro = ui.t(
+            "因隐瞒事实被记入信用记录（经两名省级工作人员批准）。信用记录不改变健康码颜色。",
+            "Recorded for concealing facts (approved by two provincial officers). A credit record never changes your code's colour."
+        ),
+    );
+    for r in &records {
+        out.push(html!(
+            "<p><strong>{basis}</strong> · {at}</p><p>{facts}</p>",
+            basis = r.basis,
+            at = r.recorded_at.map(when).unwrap_or_default(),
+            facts = r.facts,
+        ));
+        match (&r.appeal, r.appeal_until) {
+            (Some(appeal), _) => out.push(html!(
+                "<p>{word} {at}: {text}</p>",
+                word = ui.t("已申辩", "Appealed"),
+                at = when(appeal.at),
+                text = appeal.text
+            )),
+            (None, Some(until)) => out.push(html!(
+                r#"<form method="post" action="/persons/{pid}/credit-records/{rid}/appeal"><label for="appeal-{rid}">{label} {until}</label><textarea id="appeal-{rid}" name="text" required minlength="5" maxlength="2000" rows="3"></textarea><button type="submit">{submit}</button></form>"#,
+                pid = id.as_str(),
+                rid = r.id,
+                label = ui.t("申辩（截止）", "Appeal (until)"),
+                until = when(until),
+                submit = ui.t("提交申辩", "Appeal"),
+            )),
+            (None, None) => {}
+        }
+    }
+    out.push_literal("</section>");
+    Ok(out)
+}
+
+pub(crate) async fn appeal_credit(
+    State(state): State<AppState>,
+    PersonPage(id): PersonPage,
+    crate::pages::extract::PageId(record): crate::pages::extract::PageId,
+    Posted { ui, form }: Posted,
+) -> Result<Response, Response> {
+    reader_of(&ui, &state, &id, "credit record appeal").await?;
+    let text = form.get("text").map(String::as_str).unwrap_or_default();
+    Ok(match state.service.governance().appeal_credit_record(&id, &record, text).await {
+        Ok(_) => see_other(&format!("/persons/{id}")),
+        Err(ServiceError::Invalid(e)) => ui.error(StatusCode::UNPROCESSABLE_ENTITY, &e.message, &e.message),
+        Err(ServiceError::Conflict(m)) => ui.error(StatusCode::CONFLICT, &m, &m),
+        Err(e) => ui.internal("appealing a credit record", e),
+    })
+}
