@@ -192,6 +192,21 @@ async fn a_wrong_positive_test_is_retracted_through_a_complaint_and_the_code_tur
     assert_eq!(app.service.residents().follow_up_complaints().await.unwrap().escalated, 0, "escalated once");
     let dashboard = app.client.get(app.url("/dashboard")).send().await.unwrap().text().await.unwrap();
     assert!(dashboard.contains("data-escalated=\"1\""), "the dashboard counts it: {dashboard}");
+    // The provincial office takes it over; until a complaint is overdue, it may not.
+    let overdue = escalated["complaints"][0]["id"].as_str().unwrap().to_string();
+    let answer = json!({"status": "dismissed", "text": "经核查，您的健康码颜色与记录一致。"}).to_string();
+    let (status, _) =
+        app.post_with_key(&format!("/v1/complaints/{id}/answer"), &app.keys["provincial"], answer.clone()).await;
+    assert_eq!(status, 403, "the first complaint was never overdue: not the provincial office's");
+    let body = json!({"subject": "other", "text": "再次申诉：请核查我的记录。"}).to_string();
+    let (_, fresh) = app.post_with_key(&format!("/v1/persons/{other}/complaints"), &other_key, body).await;
+    let fresh = fresh["complaint"]["id"].as_str().unwrap().to_string();
+    let (status, _) =
+        app.post_with_key(&format!("/v1/complaints/{fresh}/answer"), &app.keys["provincial"], answer.clone()).await;
+    assert_eq!(status, 403, "not overdue: the area's handlers answer it");
+    let (status, answered) =
+        app.post_with_key(&format!("/v1/complaints/{overdue}/answer"), &app.keys["provincial"], answer).await;
+    assert_eq!((status, answered["complaint"]["answer"]["by"].as_str()), (200, Some("provincial")), "{answered}");
 }
 
 async fn a_retraction_withdraws_only_what_its_sender_may_and_only_once(app: TestApp) {

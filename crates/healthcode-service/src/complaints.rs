@@ -217,6 +217,13 @@ impl Residents {
         if !handles(handler, &complaint, self.keys.ring().region()) {
             return Err(ServiceError::Forbidden("this complaint is outside your jurisdiction".into()));
         }
+        if handler.role == healthcode_domain::Role::ProvincialOffice && complaint.escalated_at.is_none() {
+            return Err(ServiceError::Forbidden(
+                "the handlers of its area answer a complaint; the provincial office takes it over once it is past its \
+                 deadline"
+                    .into(),
+            ));
+        }
         if complaint.status != ComplaintStatus::Open {
             return Err(ServiceError::Conflict("this complaint has already been answered".into()));
         }

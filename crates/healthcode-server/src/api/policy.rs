@@ -99,7 +99,9 @@ pub const POLICY: &[(Action, &[Role])] = &[
     // A lost resident key is replaced at a community service point after checking papers.
     (Action::ReplaceResidentKey, &[LocalOffice, ProvincialOffice]),
     (Action::ReadComplaints, &[ComplaintHandler, ProvincialOffice, Auditor]),
-    (Action::AnswerComplaints, &[ComplaintHandler]),
+    // The provincial office takes over a complaint once it is past its deadline (the
+    // service checks that it is escalated).
+    (Action::AnswerComplaints, &[ComplaintHandler, ProvincialOffice]),
     // A device reads codes and looks up ID cards: it works once a provincial officer
     // whose jurisdiction covers the venue approved it.
     (Action::ReadDevices, &[LocalOffice, ProvincialOffice, Auditor]),
