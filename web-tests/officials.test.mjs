@@ -20,6 +20,13 @@ const OFFICERS = JSON.parse(process.env.HEALTHCODE_OFFICERS || '[]');
 const TRAVELLER = process.env.HEALTHCODE_TRAVELLER;
 const TRAVELLER_KEY = process.env.HEALTHCODE_TRAVELLER_KEY; // their resident key: their code opens for them
 const HANDLER = JSON.parse(process.env.HEALTHCODE_HANDLER || 'null'); // a complaint handler, for the traveller's complaint
+const BORDER = JSON.parse(process.env.HEALTHCODE_BORDER || 'null'); // the border department's officer
+
+function residentId(first17) {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((s, d, i) => s + Number(d) * weights[i], 0);
+  return first17 + '10X98765432'[sum % 11];
+}
 const [A, B, C] = OFFICERS;
 
 let browser;
@@ -223,4 +230,40 @@ test('a complaint handler asks the department that made a disputed record to che
   assert.match(await page.textContent('main article'), /urgent/);
   await accessible(page, 'complaints, English');
   await page.goto('/staff/complaints?lang=zh');
+});
+
+test('the border department withdraws the disputed entry record on its page, and the complaint closes', async () => {
+  assert.ok(BORDER, 'a border officer in HEALTHCODE_BORDER');
+  await page.context().clearCookies();
+  await signInAt(BORDER, '/staff/corrections');
+  const request = page.locator('main article').first();
+  assert.match(await request.textContent(), /bd-1/, 'the record to check');
+  assert.doesNotMatch(await request.textContent(), /没有出过国/, "never the resident's own words");
+  await request.locator('form[action$="/retract"] textarea').fill('证件号录入错误，该入境记录属于另一名旅客。');
+  await Promise.all([page.waitForURL(/\/staff\/corrections$/), request.locator('form[action$="/retract"] button').click()]);
+  assert.equal(await page.locator('main article').count(), 0, 'answered by the withdrawal');
+  await accessible(page, 'correction requests');
+  await shot(page, 'officials-14-corrections-answered');
+  await page.goto('/staff/corrections?lang=en');
+  assert.match(await page.textContent('main'), /No requests waiting/);
+  await page.goto('/staff/corrections?lang=zh');
+});
+
+test('a provincial officer at a service counter registers a resident, gives a key on paper and prints a card', async () => {
+  await page.context().clearCookies();
+  await signInAt(C, '/staff/counter');
+  await page.fill('#id_number', residentId('33010619380101555'));
+  await page.fill('#residence_area', '330106');
+  await Promise.all([page.waitForLoadState('load'), page.click('button[value=key]')]);
+  assert.match(await page.textContent('main'), /hcr_/, 'the key, shown once to print');
+  await accessible(page, 'counter key');
+  await page.goto('/staff/counter');
+  await page.fill('#id_number', residentId('33010619380101555'));
+  await Promise.all([page.waitForLoadState('load'), page.click('button[value=card]')]);
+  assert.equal(await page.locator('.qr svg').count(), 1, 'the card, printed at the counter');
+  await shot(page, 'officials-15-counter-card');
+  await page.goto('/staff/counter?lang=en');
+  assert.match(await page.textContent('main'), /Service counter/);
+  await accessible(page, 'counter, English');
+  await page.goto('/staff/counter?lang=zh');
 });

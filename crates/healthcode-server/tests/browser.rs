@@ -232,7 +232,18 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
         department: None,
     };
     app.service.accounts().create(handler).await.unwrap();
+    // The border department's officer, who answers correction requests on the pages.
+    let border_password = "border.wu correct horse battery";
+    let border = healthcode_service::NewAccount {
+        username: "border.wu".into(),
+        password: Some(border_password.into()),
+        role: healthcode_domain::Role::DataSource,
+        jurisdiction: None,
+        department: Some(healthcode_domain::Department::Border),
+    };
+    app.service.accounts().create(border).await.unwrap();
     let env = vec![
+        ("HEALTHCODE_BORDER", json!({"username": "border.wu", "password": border_password}).to_string()),
         ("HEALTHCODE_OFFICERS", json!(officers).to_string()),
         ("HEALTHCODE_HANDLER", json!({"username": "handler.wang", "password": handler_password}).to_string()),
         ("HEALTHCODE_TRAVELLER", traveller.clone()),
@@ -241,11 +252,14 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
     run_node_tests(&app, "web-tests/officials.test.mjs", env).await;
     let person = healthcode_domain::PersonId::parse(&traveller).unwrap();
     let complaints = app.service.residents().complaints_of(&person).await.unwrap();
+    let correction = complaints[0].correction.as_ref().expect("the handler's request in the browser");
+    assert_eq!(correction.department, healthcode_domain::Department::Border);
     assert_eq!(
-        complaints[0].awaiting(),
-        Some(healthcode_domain::Department::Border),
-        "the handler's request in the browser reached the border department"
+        correction.answer.as_ref().map(|a| a.outcome.as_str()),
+        Some("retracted"),
+        "the border officer withdrew the record on the page"
     );
+    assert_eq!(complaints[0].status, healthcode_store::ComplaintStatus::Upheld, "{:?}", complaints[0].steps);
     let active = app.service.codes().rules();
     assert_eq!(active.version(), "2026.2", "the server agrees with what the browser saw");
 }

@@ -108,7 +108,7 @@ pub(crate) async fn register_device(
         .into_response())
 }
 
-/// Checkpoint devices, newest first, with who approved each.
+/// Gate devices, newest first, with who approved each.
 pub(crate) async fn devices(
     State(state): State<AppState>,
     by: Actor<may::ReadDevices>,

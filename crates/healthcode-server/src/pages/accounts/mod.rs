@@ -43,14 +43,19 @@ const PAGES: &[(&str, Action, &str, &str)] = &[
     ("/staff/alarms", Action::ReadAlarms, "告警", "Alarms"),
     ("/staff/complaints", Action::ReadComplaints, "申诉", "Complaints"),
     ("/staff/traces", Action::TraceContacts, "密接排查", "Contact tracing"),
-    ("/staff/devices", Action::ReadDevices, "核验设备", "Checkpoint devices"),
+    ("/staff/devices", Action::ReadDevices, "核验设备", "Gate devices"),
+    ("/staff/corrections", Action::SubmitEvidence, "更正请求", "Correction requests"),
+    ("/staff/counter", Action::ReplaceResidentKey, "服务窗口", "Service counter"),
 ];
 
 /// What an action means, for the staff home. Exhaustive on purpose: a new action in the
 /// policy table needs its words here before it compiles.
 fn action_words(action: Action) -> (&'static str, &'static str) {
     match action {
-        Action::SubmitEvidence => ("报送本部门的证据（数据接口）", "Submit your department's evidence (data feed)"),
+        Action::SubmitEvidence => (
+            "报送本部门的证据（数据接口），核查申诉所涉记录并撤回有误的记录",
+            "Submit your department's evidence (data feed); check records complaints dispute and withdraw wrong ones",
+        ),
         Action::Designate => ("提议风险地区认定", "Propose risk-area designations"),
         Action::ReadRejections => ("查看被拒收的数据", "Read rejected inputs"),
         Action::ProposeDecision => ("提议管理决定（赋红码、黄码）", "Propose management decisions (red or yellow)"),
@@ -74,9 +79,10 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
             "在辖区内、说明用途后查看个人健康码（记入本人的查询记录）",
             "Read a person's code within your jurisdiction, with a purpose (in their access log)",
         ),
-        Action::ReplaceResidentKey => {
-            ("核验证件后为居民更换登录密钥", "Replace a resident's key after checking their papers")
-        }
+        Action::ReplaceResidentKey => (
+            "服务窗口：核验证件后为居民登记、发放密钥、打印长期卡",
+            "Service counter: after checking papers, register a resident, give a key, print a card",
+        ),
         Action::ReadComplaints => ("查看居民投诉", "Read residents' complaints"),
         Action::AnswerComplaints => ("答复居民投诉", "Answer residents' complaints"),
         Action::ReadDevices => ("查看场所核验设备", "Read venues' checkpoint devices"),

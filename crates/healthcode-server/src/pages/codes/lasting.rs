@@ -38,10 +38,16 @@ pub(crate) async fn print(
     let reader = reader_of(&ui, &state, &id, "card").await?;
     let card = state.service.tokens().issue_card(&id, &reader).await.map_err(|e| ui.internal("printing a card", e))?;
     let svg = healthcode_token::qr::svg(&card.token).map_err(|e| ui.internal("drawing a card's code", e))?;
-    let body = html!(
-        "<div class=\"big\"><h1>{title}</h1><div class=\"qr\">{qr}</div><p>{name_word} {name}</p><p>{number_word} <code>{number}</code></p><p>{until} {expires}</p><p class=\"muted\">{note}</p><p class=\"noprint\"><a href=\"/persons/{id}\">{back}</a></p></div>",
+    let body = card_body(&ui, &card, &svg, &format!("/persons/{id}"));
+    Ok(ui.page(StatusCode::CREATED, ui.t("健康码长期卡", "Health code card"), body))
+}
+
+/// A printed card's page: its code, holder, number and term, and that it shows no colour.
+pub(crate) fn card_body(ui: &Ui, card: &healthcode_service::IssuedCard, svg: &str, back: &str) -> Markup {
+    html!(
+        "<div class=\"big\"><h1>{title}</h1><div class=\"qr\">{qr}</div><p>{name_word} {name}</p><p>{number_word} <code>{number}</code></p><p>{until} {expires}</p><p class=\"muted\">{note}</p><p class=\"noprint\"><a href=\"{back}\">{back_word}</a></p></div>",
         title = ui.t("健康码长期卡", "Health code card"),
-        qr = Markup::qr_svg(&svg, ui.t("长期卡二维码", "Card code")),
+        qr = Markup::qr_svg(svg, ui.t("长期卡二维码", "Card code")),
         name_word = ui.t("持卡人", "Holder"),
         name = if card.masked_name.is_empty() { "—" } else { card.masked_name.as_str() },
         number_word = ui.t("卡号", "Card number"),
@@ -52,10 +58,9 @@ pub(crate) async fn print(
             "本卡不显示健康码颜色，由闸机在线查询。遗失请在健康码页面凭卡号作废，或到社区服务窗口办理。",
             "This card shows no colour: gates look it up online. If lost, revoke it by its number on the code page, or at a community service counter."
         ),
-        id = id.as_str(),
-        back = ui.t("返回健康码", "Back to the code"),
-    );
-    Ok(ui.page(StatusCode::CREATED, ui.t("健康码长期卡", "Health code card"), body))
+        back = back,
+        back_word = ui.t("返回", "Back"),
+    )
 }
 
 pub(crate) async fn revoke(

@@ -5,6 +5,8 @@
 
 pub(crate) mod complaint_view;
 pub(crate) mod complaints;
+pub(crate) mod corrections;
+pub(crate) mod counter;
 pub(crate) mod declare;
 pub(crate) mod family;
 pub(crate) mod knowledge;
@@ -39,4 +41,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/complaints", get(complaints::queue))
         .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))
         .route("/staff/complaints/{complaint_id}/correction", post(complaints::request_correction))
+        .route("/staff/corrections", get(corrections::queue))
+        .route("/staff/counter", get(counter::form).post(counter::act))
+        .route("/staff/corrections/{complaint_id}/retract", post(corrections::retract))
+        .route("/staff/corrections/{complaint_id}/decline", post(corrections::decline))
 }
