@@ -25,6 +25,7 @@ common::on_both_backends!(
     residents_declare_and_the_rules_judge_what_they_declare,
     consent_is_recorded_with_the_notice_version_and_a_guardians_for_a_child,
     handlers_keep_a_knowledge_base_that_residents_search_before_complaining,
+    a_test_report_is_attached_sealed_and_read_only_by_its_person_and_handlers,
 );
 
 /// A resident registered on the page; returns their page path (`/persons/<id>`), their
@@ -533,4 +534,53 @@ async fn handlers_keep_a_knowledge_base_that_residents_search_before_complaining
     let entry_id = added["entry"]["id"].as_str().unwrap();
     assert_eq!(app.post_with_key(&format!("/v1/knowledge/{entry_id}/retire"), handler, "").await.0, 200);
     assert_eq!(search("%E5%8F%98%E9%BB%84").await["entries"], json!([]), "retired");
+}
+
+async fn a_test_report_is_attached_sealed_and_read_only_by_its_person_and_handlers(app: TestApp) {
+    let (_, me, key) = resident_on_the_page(&app, "33010619800101123", "330106").await;
+    let body = json!({"subject": "evidence", "text": "附上我的阴性检测报告。"});
+    let (_, filed) = app.post_with_key(&format!("/v1/persons/{me}/complaints"), &key, body.to_string()).await;
+    let complaint = filed["complaint"]["id"].as_str().unwrap().to_string();
+    let files = format!("/v1/persons/{me}/complaints/{complaint}/attachments");
+    let report = b"%PDF-1.4\nnucleic acid test report: NEGATIVE, sampled 2020-06-01, Hangzhou clinic 7\n%%EOF".to_vec();
+    let send = |key: String, bytes: Vec<u8>| {
+        let (app, files) = (&app, files.clone());
+        async move {
+            let response = app.client.post(app.url(&files)).bearer_auth(key).body(bytes).send().await.unwrap();
+            common::json_answer(response).await
+        }
+    };
+    let (status, added) = send(key.clone(), report.clone()).await;
+    assert_eq!((status, added["attachment"]["content_type"].as_str()), (201, Some("application/pdf")), "{added}");
+    let attachment = added["attachment"]["id"].as_str().unwrap().to_string();
+    let (status, refused) = send(key.clone(), b"just some text".to_vec()).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("file")), "by its bytes: {refused}");
+    let (status, _) = send(key.clone(), vec![0xFF; healthcode_service::MAX_ATTACHMENT_BYTES + 10]).await;
+    assert!(status == 413 || status == 422, "too large: {status}");
+    let (_, _, stranger_key) = resident_on_the_page(&app, "33010619800202456", "330106").await;
+    assert_eq!(send(stranger_key.clone(), report.clone()).await.0, 403);
+
+    // Read back by the person and by the handler (in the access log); not by an auditor
+    // or a stranger.
+    let get = |path: String, key: String| {
+        let app = &app;
+        async move {
+            let response = app.client.get(app.url(&path)).bearer_auth(key).send().await.unwrap();
+            (response.status().as_u16(), response.bytes().await.unwrap().to_vec())
+        }
+    };
+    let own = format!("{files}/{attachment}");
+    assert_eq!(get(own.clone(), key.clone()).await, (200, report.clone()));
+    assert_eq!(get(own, stranger_key).await.0, 403);
+    let staff = format!("/v1/complaints/{complaint}/attachments/{attachment}");
+    assert_eq!(get(staff.clone(), app.keys["complaints"].clone()).await, (200, report.clone()));
+    assert_eq!(get(staff, app.keys["auditor"].clone()).await.0, 403);
+    let (_, accesses) = app.get_with_key(&format!("/v1/persons/{me}/accesses"), &key).await;
+    assert!(accesses.to_string().contains("complaint attachment"), "{accesses}");
+    let (_, mine) = app.get_with_key(&format!("/v1/persons/{me}/complaints"), &key).await;
+    assert_eq!(mine["complaints"][0]["attachments"][0]["id"], attachment.as_str());
+    // Sealed at rest: the report's words are nowhere in the database files.
+    if let Some(bytes) = stored_bytes(&app) {
+        assert!(!holds(&bytes, "NEGATIVE, sampled"), "the file is sealed, not stored in the clear");
+    }
 }

@@ -160,6 +160,7 @@ impl Residents {
             escalated_at: None,
             correction: None,
             steps: vec![step(now, "filed", by_word, grade.as_str())],
+            attachments: Vec::new(),
         };
         self.resident_store.save_complaint(&complaint).await?;
         Ok(Filed { complaint, joined: false })

@@ -45,7 +45,7 @@ pub fn check_phone(text: &str) -> Result<String, ValidationError> {
     }
 }
 
-const FIELD: &str = "personal_details";
+pub(crate) const FIELD: &str = "personal_details";
 
 fn vault_error(e: healthcode_vault::VaultError) -> ServiceError {
     ServiceError::Background(format!("personal data cannot be opened: {e}"))

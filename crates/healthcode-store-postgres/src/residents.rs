@@ -268,7 +268,10 @@ pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreE
         removed.push((table.to_string(), n));
     }
     let n = tx
-        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record')", &[])
+        .execute(
+            "DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record', 'attachment')",
+            &[],
+        )
         .await
         .map_err(backend("delete contact lists and claim codes"))?;
     removed.push(("documents (contact lists, claim codes, cards)".to_string(), n));
@@ -306,7 +309,7 @@ pub(crate) async fn erase_person(client: &mut Client, person: &PersonId) -> Resu
     removed.push(("rejections".to_string(), n));
     let n = tx
         .execute(
-            "DELETE FROM documents WHERE kind IN ('card', 'claim_code') AND strpos(body, $1) > 0",
+            "DELETE FROM documents WHERE kind IN ('card', 'claim_code', 'attachment') AND strpos(body, $1) > 0",
             &[&person.as_str()],
         )
         .await

@@ -243,7 +243,10 @@ pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError
         removed.push((table.to_string(), n as u64));
     }
     let n = tx
-        .execute("DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record')", [])
+        .execute(
+            "DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record', 'attachment')",
+            [],
+        )
         .map_err(backend("delete contact lists and claim codes"))?;
     removed.push(("documents (contact lists, claim codes, cards)".to_string(), n as u64));
     tx.commit().map_err(backend("commit a destruction"))?;
@@ -273,7 +276,7 @@ pub(crate) fn erase_person(conn: &mut Connection, person: &PersonId) -> Result<D
         removed.push(("rejections".to_string(), n as u64));
         let n = tx
             .execute(
-                "DELETE FROM documents WHERE kind IN ('card', 'claim_code') AND instr(body, ?1) > 0",
+                "DELETE FROM documents WHERE kind IN ('card', 'claim_code', 'attachment') AND instr(body, ?1) > 0",
                 [person.as_str()],
             )
             .map_err(backend("erase a person's cards and claim codes"))?;

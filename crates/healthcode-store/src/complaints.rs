@@ -95,6 +95,18 @@ pub struct Complaint {
     /// What happened, in order: what the resident reads.
     #[serde(default)]
     pub steps: Vec<ComplaintStep>,
+    /// Files the resident added (a test report); their bytes are kept sealed apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRef>,
+}
+
+/// What a complaint lists of an attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub id: String,
+    pub content_type: String,
+    pub size: usize,
+    pub added_at: Timestamp,
 }
 
 impl Complaint {

@@ -817,6 +817,7 @@ async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl S
         escalated_at: None,
         correction: None,
         steps: Vec::new(),
+        attachments: Vec::new(),
     };
     store.save_complaint(&complaint("c1", &mother, 1, Some("330106"))).await.unwrap();
     store.save_complaint(&complaint("c2", &son, 2, Some("310101"))).await.unwrap();

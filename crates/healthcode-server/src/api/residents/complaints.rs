@@ -160,3 +160,68 @@ pub(crate) async fn answer_complaint(
     let complaint = state.service.residents().answer_complaint(&handler, &id, &body.status, &body.text).await?;
     Ok(Json(json!({ "complaint": complaint })))
 }
+
+/// Routes of a complaint's files: added by the person or a proxy (a PNG or JPEG image or
+/// a PDF, at most `MAX_ATTACHMENT_BYTES`), read back by them and by the complaint's
+/// handlers (in the person's access log).
+pub(crate) fn attachment_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/persons/{person_id}/complaints/{complaint_id}/attachments",
+            post(attach).layer(axum::extract::DefaultBodyLimit::max(healthcode_service::MAX_ATTACHMENT_BYTES + 1)),
+        )
+        .route("/v1/persons/{person_id}/complaints/{complaint_id}/attachments/{attachment_id}", get(own_attachment))
+        .route("/v1/complaints/{complaint_id}/attachments/{attachment_id}", get(handled_attachment))
+}
+
+pub(crate) async fn attach(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path((person, complaint)): axum::extract::Path<(String, String)>,
+    query: QueryParams,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let person = healthcode_domain::PersonId::parse(&person).map_err(ApiError::InvalidInput)?;
+    let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("complaint files")).await?;
+    let bytes = body.map_err(|_| {
+        ApiError::InvalidInput(ValidationError::field(
+            "file",
+            format!("a file is at most {} MiB", healthcode_service::MAX_ATTACHMENT_BYTES / (1024 * 1024)),
+        ))
+    })?;
+    let attachment = state.service.residents().attach(&person, &by, &complaint, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "attachment": attachment }))))
+}
+
+fn file(content_type: String, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let disposition = axum::http::HeaderValue::from_static("attachment");
+    match axum::http::HeaderValue::from_str(&content_type) {
+        Ok(kind) => {
+            ([(axum::http::header::CONTENT_TYPE, kind), (axum::http::header::CONTENT_DISPOSITION, disposition)], bytes)
+                .into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+pub(crate) async fn own_attachment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path((person, complaint, attachment)): axum::extract::Path<(String, String, String)>,
+    query: QueryParams,
+) -> Result<axum::response::Response, ApiError> {
+    let person = healthcode_domain::PersonId::parse(&person).map_err(ApiError::InvalidInput)?;
+    reader(&state, &headers, &person, &query, Wanted::OwnOnly("complaint files")).await?;
+    let (kind, bytes) = state.service.residents().attachment(&complaint, &attachment, Ok(&person)).await?;
+    Ok(file(kind, bytes))
+}
+
+pub(crate) async fn handled_attachment(
+    State(state): State<AppState>,
+    handler: Actor<may::AnswerComplaints>,
+    axum::extract::Path((complaint, attachment)): axum::extract::Path<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    let (kind, bytes) = state.service.residents().attachment(&complaint, &attachment, Err(&handler)).await?;
+    Ok(file(kind, bytes))
+}

@@ -22,6 +22,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(family::routes())
         .merge(rights::routes())
         .merge(complaints::routes())
+        .merge(complaints::attachment_routes())
         .merge(declarations::routes())
         .merge(knowledge::routes())
         .merge(third_parties::routes())

@@ -35,6 +35,7 @@ fn step_name(ui: &Ui, what: &str) -> &'static str {
             .t("记录已撤回，颜色未变，处理人员继续核查", "record withdrawn, colour unchanged: the handler looks again"),
         "escalated" => ui.t("逾期未办结，转省级部门督办", "past its deadline: sent to the provincial office"),
         "answered" => ui.t("答复", "answered"),
+        "attachment_added" => ui.t("添加附件", "file added"),
         _ => ui.t("其他", "other"),
     }
 }
@@ -98,6 +99,15 @@ pub(crate) fn complaint_html(ui: &Ui, c: &Complaint) -> Markup {
         },
         text = c.text,
     );
+    if !c.attachments.is_empty() {
+        let kinds: Vec<&str> = c.attachments.iter().map(|a| a.content_type.as_str()).collect();
+        out.push(html!(
+            "<p>{word} {count} ({kinds})</p>",
+            word = ui.t("附件", "Files"),
+            count = c.attachments.len(),
+            kinds = kinds.join(", "),
+        ));
+    }
     if !c.steps.is_empty() {
         out.push(html!("<ol class=\"steps\" aria-label=\"{label}\">", label = ui.t("处理过程", "Steps")));
         for step in &c.steps {
