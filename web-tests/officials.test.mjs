@@ -230,6 +230,14 @@ test('a complaint handler asks the department that made a disputed record to che
   assert.match(await page.textContent('main article'), /urgent/);
   await accessible(page, 'complaints, English');
   await page.goto('/staff/complaints?lang=zh');
+
+  // The handler adds a common problem to the public knowledge base, in their own words.
+  await page.fill('#kb-qzh', '入境记录不是我的，健康码为什么变红？');
+  await page.fill('#kb-qen', 'An entry record that is not mine turned my code red: why?');
+  await page.fill('#kb-azh', '请在申诉中指明该记录，处理人员将请出入境部门核查，记录有误将被撤回。');
+  await page.fill('#kb-aen', 'Name the record in your complaint: the handler asks the border department to check it, and a wrong record is withdrawn.');
+  await Promise.all([page.waitForURL(/\/help$/), page.click('form[action="/staff/knowledge"] button')]);
+  assert.match(await page.textContent('main'), /入境记录不是我的/, 'public at once');
 });
 
 test('the border department withdraws the disputed entry record on its page, and the complaint closes', async () => {
@@ -266,4 +274,20 @@ test('a provincial officer at a service counter registers a resident, gives a ke
   assert.match(await page.textContent('main'), /Service counter/);
   await accessible(page, 'counter, English');
   await page.goto('/staff/counter?lang=zh');
+});
+
+test('the traveller reads the credit record made about them and appeals it', async () => {
+  await page.context().clearCookies();
+  await page.goto('/signin');
+  await page.fill('#key', TRAVELLER_KEY);
+  await Promise.all([page.waitForURL(`**/persons/${TRAVELLER}`), page.click('form[action="/signin"] button')]);
+  const record = page.locator('section[aria-labelledby="credit-title"]');
+  assert.match(await record.textContent(), /隐瞒/, 'the facts, as the office established them');
+  await record.locator('textarea').fill('我已按规定申报入境信息，请核查。');
+  await Promise.all([page.waitForURL(`**/persons/${TRAVELLER}`), record.locator('button').click()]);
+  assert.match(await page.locator('section[aria-labelledby="credit-title"]').textContent(), /已申辩/);
+  await accessible(page, 'a credit record on the person page');
+  await page.goto(`/persons/${TRAVELLER}?lang=en`);
+  assert.match(await page.locator('section[aria-labelledby="credit-title"]').textContent(), /never changes your code/);
+  await page.goto(`/persons/${TRAVELLER}?lang=zh`);
 });

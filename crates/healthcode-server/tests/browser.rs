@@ -232,6 +232,20 @@ async fn an_official_approves_a_rule_change_in_a_real_browser() {
         department: None,
     };
     app.service.accounts().create(handler).await.unwrap();
+    // A credit record about the traveller, made by two provincial officers (the browser
+    // shows it to the traveller, who appeals).
+    let proposer = app.store.account_by_username("provincial3").await.unwrap().unwrap();
+    let person = healthcode_domain::PersonId::parse(&traveller).unwrap();
+    let record = app
+        .service
+        .governance()
+        .propose_credit_record(&proposer, &person, "《浙江省公共信用信息管理条例》第十四条", "隐瞒入境史，虚假申报。")
+        .await
+        .unwrap();
+    for approver in ["provincial", "provincial2"] {
+        let account = app.store.account_by_username(approver).await.unwrap().unwrap();
+        app.service.governance().approve_credit_record(&account, &record.id).await.unwrap();
+    }
     // The border department's officer, who answers correction requests on the pages.
     let border_password = "border.wu correct horse battery";
     let border = healthcode_service::NewAccount {

@@ -110,7 +110,51 @@ async fn queue_page(
         }
         body.push_literal("</article>");
     }
+    if may_answer {
+        body.push(knowledge_form(&ui));
+    }
     staff_page(ui, status, account, title, body)
+}
+
+/// The form that adds a common problem to the knowledge base, in the handler's words.
+fn knowledge_form(ui: &Ui) -> Markup {
+    html!(
+        r#"<section aria-labelledby="kb-title"><h2 id="kb-title">{title}</h2><p class="muted">{note}</p><form method="post" action="/staff/knowledge">
+<label for="kb-qzh">{qzh}</label><input id="kb-qzh" name="question_zh" required maxlength="200">
+<label for="kb-qen">{qen}</label><input id="kb-qen" name="question_en" required maxlength="300">
+<label for="kb-azh">{azh}</label><textarea id="kb-azh" name="answer_zh" required maxlength="2000" rows="3"></textarea>
+<label for="kb-aen">{aen}</label><textarea id="kb-aen" name="answer_en" required maxlength="3000" rows="3"></textarea>
+<label for="kb-from">{from}</label><input id="kb-from" name="from_complaint" maxlength="64" autocomplete="off">
+<button type="submit">{submit}</button></form></section>"#,
+        title = ui.t("加入常见问题知识库", "Add to the knowledge base of common problems"),
+        note = ui.t(
+            "用您自己的话写问题和答复，不写任何居民的信息；知识库公开（/help）。",
+            "Write the question and answer in your own words, with nothing about any resident: the knowledge base is public (/help)."
+        ),
+        qzh = ui.t("问题（中文）", "Question (Chinese)"),
+        qen = ui.t("问题（英文）", "Question (English)"),
+        azh = ui.t("答复（中文）", "Answer (Chinese)"),
+        aen = ui.t("答复（英文）", "Answer (English)"),
+        from = ui.t("源于哪件已答复的申诉（可选，申诉编号）", "From which answered complaint (optional, its id)"),
+        submit = ui.t("加入知识库", "Add"),
+    )
+}
+
+pub(crate) async fn add_knowledge(
+    State(state): State<AppState>,
+    Official { account, .. }: Official<may::AnswerComplaints>,
+    Posted { ui, form }: Posted,
+) -> Response {
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
+    let new = healthcode_service::NewKnowledge {
+        question_zh: field("question_zh"),
+        question_en: field("question_en"),
+        answer_zh: field("answer_zh"),
+        answer_en: field("answer_en"),
+        from_complaint: form.get("from_complaint").map(String::as_str),
+    };
+    let result = state.service.residents().add_knowledge(&account, &new).await;
+    back_to_queue(ui, &state, &account, result, "/help").await
 }
 
 pub(crate) async fn answer(

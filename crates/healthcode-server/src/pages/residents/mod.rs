@@ -41,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/staff/complaints", get(complaints::queue))
         .route("/staff/complaints/{complaint_id}/answer", post(complaints::answer))
         .route("/staff/complaints/{complaint_id}/correction", post(complaints::request_correction))
+        .route("/staff/knowledge", post(complaints::add_knowledge))
         .route("/staff/corrections", get(corrections::queue))
         .route("/staff/counter", get(counter::form).post(counter::act))
         .route("/staff/corrections/{complaint_id}/retract", post(corrections::retract))
