@@ -291,6 +291,23 @@ test('a resident adds a parent without a phone, checks in with her in one scan, 
   await page.fill('#card_id', cardNumber);
   const [again] = await Promise.all([page.waitForNavigation(), page.click('form[action$="/cards/revoke"] button')]);
   assert.equal(again.status(), 409, 'revoked once');
+
+  // The same flows in English: the scan page's companions, a printed card, the complaint
+  // page with its search of common problems, the knowledge base, the erasure form.
+  await page.goto('/scan?lang=en');
+  assert.match(await page.textContent('main'), /Family members with me/);
+  await page.goto(`/persons/${person}`);
+  await Promise.all([page.waitForURL(/\/cards\/print$/), page.click('form[action$="/cards/print"] button')]);
+  assert.match(await page.textContent('main'), /shows no colour/);
+  await fitsThePhone('printed card, English');
+  await page.goto(`/persons/${person}/complaints?q=yellow`);
+  assert.match(await page.textContent('main'), /Not among the common problems/);
+  assert.equal(await page.inputValue('#text'), 'yellow', 'the complaint starts with what was searched');
+  await page.goto('/help');
+  assert.match(await page.textContent('main'), /Common problems/);
+  await page.goto(`/persons/${person}/accesses`);
+  assert.match(await page.textContent('main'), /Erase everything about me/);
+  await page.goto(`/persons/${person}?lang=zh`);
 });
 
 test('a verifier pastes a code and sees the decision', async () => {
