@@ -3,6 +3,7 @@
 mod api;
 mod error;
 pub mod limits;
+pub mod metrics;
 mod pages;
 
 use std::future::Future;
@@ -48,9 +49,16 @@ pub struct AppState {
     /// Every cookie is marked `Secure` (served behind TLS). Without it, a request that a
     /// TLS proxy forwarded (`X-Forwarded-Proto: https`) gets `Secure` cookies anyway.
     pub secure_cookies: bool,
+    /// What `/metrics` exposes; the scheduler writes its heartbeat here.
+    pub(crate) metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
+    /// Starts the scheduler (`spawn_scheduler`) with its heartbeat in this state's metrics.
+    pub fn spawn_scheduler(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        spawn_scheduler_beating(self.service.clone(), every, self.metrics.beat.clone())
+    }
+
     pub fn new(service: Arc<HealthService>) -> Self {
         AppState {
             service,
@@ -59,6 +67,7 @@ impl AppState {
             verify_in_batches: true,
             dashboard: Default::default(),
             secure_cookies: false,
+            metrics: Default::default(),
         }
     }
 
@@ -81,6 +90,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        .route("/metrics", axum::routing::get(metrics::scrape))
+        // Every route above is counted and timed by its template.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         // After the merges: applies to every route above.
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
@@ -155,6 +167,15 @@ pub async fn serve(
 /// first run is at once) and signs a checkpoint of the transparency log if it has grown. Errors, and even a panic inside a run, are logged and the next
 /// tick tries again: the task ends only when aborted.
 pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::task::JoinHandle<()> {
+    spawn_scheduler_beating(service, every, Default::default())
+}
+
+/// As `spawn_scheduler`, noting the end of each run in `beat` (for `/metrics`).
+fn spawn_scheduler_beating(
+    service: Arc<HealthService>,
+    every: Duration,
+    beat: Arc<metrics::SchedulerBeat>,
+) -> tokio::task::JoinHandle<()> {
     let every = every.max(Duration::from_millis(1));
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
@@ -176,7 +197,12 @@ pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::t
                     Ok::<_, healthcode_service::ServiceError>(report)
                 }
             });
-            match run.await {
+            let outcome = run.await;
+            beat.ran(match &outcome {
+                Ok(Ok(report)) => Some(report.evaluated as u64),
+                _ => None,
+            });
+            match outcome {
                 Ok(Ok(report)) if report.evaluated > 0 => {
                     tracing::info!(evaluated = report.evaluated, changed = report.changed, "scheduled re-evaluation")
                 }

@@ -24,6 +24,7 @@ common::on_both_backends!(
     the_rejection_log_never_shows_id_numbers,
     the_scheduler_task_applies_changes_when_their_time_comes,
     permit_and_residence_card_holders_choose_the_international_code,
+    metrics_count_requests_by_route_and_show_the_state_without_a_person,
 );
 use serde_json::{json, Value};
 
@@ -556,4 +557,34 @@ async fn permit_and_residence_card_holders_choose_the_international_code(app: Te
     assert_eq!(other["person_id"], tw["person_id"], "the same permit is the same person");
     let (_, hk_digits) = register(json!({"id_type": "hk_macao_permit", "id_number": "M12345678"})).await;
     assert_ne!(hk_digits["person_id"], hk["person_id"]);
+}
+
+/// `/metrics` for the province's monitoring: requests by route template, and the state
+/// read at each scrape; never a person.
+async fn metrics_count_requests_by_route_and_show_the_state_without_a_person(app: TestApp) {
+    let person = app.register_in(&common::resident_id("33010619800101123"), "330106").await;
+    let fever = json!({"id": "f-1", "person_id": person, "type": "fever", "onset_at": "2020-06-01T07:00:00+08:00"});
+    assert_eq!(app.post("/v1/events", fever.to_string()).await.0, 201);
+    for _ in 0..3 {
+        assert_eq!(app.get(&format!("/v1/persons/{person}/code")).await.0, 200);
+    }
+    app.service.log().sign_checkpoint().await.unwrap();
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    let text = response.text().await.unwrap();
+    for expected in [
+        "healthcode_http_requests_total{method=\"GET\",route=\"/v1/persons/{person_id}/code\",status=\"200\"} 3",
+        "healthcode_http_requests_total{method=\"POST\",route=\"/v1/events\",status=\"201\"} 1",
+        "healthcode_http_request_duration_seconds_count{method=\"GET\",route=\"/v1/persons/{person_id}/code\"} 3",
+        "healthcode_persons 1",
+        "healthcode_codes{colour=\"yellow\"} 1",
+        "healthcode_scheduler_lag_seconds -1",
+        "healthcode_complaints{standing=\"open\"} 0",
+        "# EOF",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    assert!(text.contains("healthcode_log_size ") && text.contains("healthcode_log_checkpoint_age_seconds "), "{text}");
+    assert!(!text.contains(&person), "no metric names a person");
 }

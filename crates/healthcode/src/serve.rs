@@ -193,8 +193,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}; is another server running there? use --listen", args.listen))?;
     let address = listener.local_addr()?;
-    let scheduler =
-        healthcode_server::spawn_scheduler(service.clone(), Duration::from_secs(args.scheduler_seconds.max(1)));
     println!("healthcode is serving on http://{address}/  (data: {})", args.store.describe());
     if args.demo {
         println!("demo region: open http://{address}/demo to sign in as residents of every colour");
@@ -213,6 +211,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         state = state.with_demo();
     }
+    let scheduler = state.spawn_scheduler(Duration::from_secs(args.scheduler_seconds.max(1)));
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     key_watch.abort();
