@@ -4,6 +4,7 @@ mod api;
 mod error;
 pub mod limits;
 pub mod metrics;
+pub mod notice;
 mod pages;
 
 use std::future::Future;
@@ -112,6 +113,8 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(axum::middleware::from_fn_with_state(state.limits.clone(), limits::limit))
         .layer(axum::middleware::from_fn_with_state(state.secure_cookies, secure_cookies))
+        // The incident notice, while one stands, on every answer and page.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), notice::carry))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

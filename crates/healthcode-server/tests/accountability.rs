@@ -216,6 +216,8 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
             &["complaints", "provincial", "provincial2", "provincial3"],
         ),
         ("POST", "/v1/knowledge", "{}", &["complaints", "provincial", "provincial2", "provincial3"]),
+        ("POST", "/v1/notice", "{}", &["provincial", "provincial2", "provincial3"]),
+        ("POST", "/v1/notice/lift", "", &["provincial", "provincial2", "provincial3"]),
         ("POST", "/v1/credit-records", "{}", &["provincial", "provincial2", "provincial3", "local"]),
         ("POST", "/v1/credit-records/nope/approve", "", &["provincial", "provincial2", "provincial3"]),
         ("POST", "/v1/knowledge/nope/retire", "", &["complaints", "provincial", "provincial2", "provincial3"]),

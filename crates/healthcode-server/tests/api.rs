@@ -25,6 +25,7 @@ common::on_both_backends!(
     the_scheduler_task_applies_changes_when_their_time_comes,
     permit_and_residence_card_holders_choose_the_international_code,
     metrics_count_requests_by_route_and_show_the_state_without_a_person,
+    an_incident_notice_is_carried_by_every_answer_and_page_while_it_stands,
 );
 use serde_json::{json, Value};
 
@@ -587,4 +588,35 @@ async fn metrics_count_requests_by_route_and_show_the_state_without_a_person(app
     }
     assert!(text.contains("healthcode_log_size ") && text.contains("healthcode_log_checkpoint_age_seconds "), "{text}");
     assert!(!text.contains(&person), "no metric names a person");
+}
+
+/// Seed 001's 故障通报: a provincial officer posts a notice; every answer carries it in a
+/// header and every page shows it, until it is lifted.
+async fn an_incident_notice_is_carried_by_every_answer_and_page_while_it_stands(app: TestApp) {
+    let notice = json!({"text_zh": "国家平台数据延迟，跨省核验结果可能滞后。",
+                        "text_en": "National data delayed: cross-province results may lag."});
+    assert_eq!(app.post_with_key("/v1/notice", &app.keys["local"], notice.to_string()).await.0, 403);
+    let past = json!({"text_zh": "测试通报", "text_en": "test notice", "until": "2020-05-01T00:00:00+08:00"});
+    assert_eq!(app.post_with_key("/v1/notice", &app.keys["provincial"], past.to_string()).await.0, 422);
+    let (status, posted) = app.post_with_key("/v1/notice", &app.keys["provincial"], notice.to_string()).await;
+    assert_eq!(status, 201, "{posted}");
+
+    let answer = app.client.get(app.url("/v1/rules")).send().await.unwrap();
+    let header = answer.headers()["healthcode-notice"].to_str().unwrap().to_string();
+    let fields: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&header).unwrap();
+    assert_eq!(fields["en"], "National data delayed: cross-province results may lag.");
+    assert_eq!(fields["zh"], "国家平台数据延迟，跨省核验结果可能滞后。");
+    let page = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("class=\"incident\"><strong>国家平台数据延迟"), "{page}");
+    let page = app.client.get(app.url("/?lang=en")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<strong>National data delayed"), "in the page's language");
+    let (_, current) = app.get("/v1/notice").await;
+    assert_eq!(current["notice"]["posted_by"], "provincial");
+
+    let lift = app.client.post(app.url("/v1/notice/lift")).bearer_auth(&app.keys["provincial2"]).send().await.unwrap();
+    assert_eq!(lift.status().as_u16(), 204);
+    let answer = app.client.get(app.url("/v1/rules")).send().await.unwrap();
+    assert!(answer.headers().get("healthcode-notice").is_none(), "lifted");
+    let page = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("class=\"incident\""));
 }

@@ -31,4 +31,6 @@ pub struct Governance {
     pub(crate) accesses: Arc<Accesses>,
     pub(crate) keys: Arc<SigningKeys>,
     pub(crate) pseudonyms: Pseudonymiser,
+    /// The incident notice this server last read.
+    pub(crate) notice_cache: crate::notices::NoticeCache,
 }

@@ -143,6 +143,7 @@ impl HealthService {
             accesses: accesses.clone(),
             keys: signing.clone(),
             pseudonyms: pseudonyms.clone(),
+            notice_cache: Default::default(),
         };
         let resident_keys: Arc<crate::residents::ResidentKeyCache> = Arc::default();
         let residents = Arc::new(crate::Residents {

@@ -63,6 +63,7 @@ actions! {
     ReadDevices,
     ApproveDevice,
     ManageThirdParties,
+    PostNotice,
     ReadThirdParties,
     ThirdPartyCheck,
 }
@@ -109,6 +110,8 @@ pub const POLICY: &[(Action, &[Role])] = &[
     // Outside systems for the extended functions: registered and revoked by the province,
     // visible to auditors, and able to do one thing, within their scope.
     (Action::ManageThirdParties, &[ProvincialOffice]),
+    // The incident notice every page and answer carries: the province's to post and lift.
+    (Action::PostNotice, &[ProvincialOffice]),
     (Action::ReadThirdParties, &[ProvincialOffice, Auditor]),
     (Action::ThirdPartyCheck, &[ThirdParty]),
 ];

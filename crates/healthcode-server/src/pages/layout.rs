@@ -125,6 +125,7 @@ input,select,button,textarea{font:inherit;max-width:100%}input,select,textarea{p
 input[type=checkbox]{width:auto;transform:scale(1.4);margin-right:.5rem}
 button{padding:.55rem 1.1rem;margin-top:.75rem;background:#0b4f9c;color:#fff;border:0;border-radius:.3rem;cursor:pointer}
 .notice{border:1px solid #999;padding:.75rem;border-radius:.4rem;background:#f6f6f6}
+.incident{border:2px solid #7a4a00;padding:.75rem;border-radius:.4rem;background:#fff4d6;color:#3d2500}
 .decision{padding:2rem 1rem;border-radius:.75rem;text-align:center;margin:1rem 0}.decision strong{display:block;font-size:2.5rem}
 figure{margin:1rem 0}.chart{width:100%;height:auto;max-width:36rem}
 code{font-size:.85em}

@@ -13,7 +13,7 @@ mod doors;
 mod extract;
 mod governance;
 mod layout;
-mod markup;
+pub(crate) mod markup;
 mod overview;
 mod residents;
 

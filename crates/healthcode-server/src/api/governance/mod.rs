@@ -6,6 +6,7 @@ mod alarms;
 mod credit_records;
 mod decisions;
 mod designations;
+mod notices;
 mod rules;
 mod traces;
 
@@ -21,4 +22,5 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(traces::routes())
         .merge(alarms::routes())
         .merge(credit_records::routes())
+        .merge(notices::routes())
 }

@@ -88,6 +88,10 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
         Action::ReadDevices => ("查看场所核验设备", "Read venues' checkpoint devices"),
         Action::ApproveDevice => ("批准场所核验设备（可查询人员）", "Approve checkpoint devices (they look people up)"),
         Action::ManageThirdParties => ("登记或撤销第三方系统", "Register or revoke third-party systems"),
+        Action::PostNotice => (
+            "发布或撤销故障通报（所有页面和接口都会显示）",
+            "Post or lift the incident notice (every page and answer carries it)",
+        ),
         Action::ReadThirdParties => ("查看第三方系统登记", "Read third-party registrations"),
         Action::ThirdPartyCheck => ("查询已开通扩展功能的持卡人", "Check card holders who switched the function on"),
     }
