@@ -570,7 +570,11 @@ async fn metrics_count_requests_by_route_and_show_the_state_without_a_person(app
         assert_eq!(app.get(&format!("/v1/persons/{person}/code")).await.0, 200);
     }
     app.service.log().sign_checkpoint().await.unwrap();
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let anonymous = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401, "exact counts, scraped often, could tell one person's change");
+    let resident = app.resident_key(&person).unwrap();
+    assert_eq!(app.client.get(app.url("/metrics")).bearer_auth(resident).send().await.unwrap().status().as_u16(), 401);
+    let response = app.client.get(app.url("/metrics")).bearer_auth(&app.keys["auditor"]).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
     let text = response.text().await.unwrap();

@@ -412,6 +412,8 @@ async fn residents_declare_and_the_rules_judge_what_they_declare(app: TestApp) {
     let (status, declared) = app.post_with_key(&declarations, &key, body.to_string()).await;
     assert_eq!(status, 201, "{declared}");
     assert_eq!((declared["recorded"].as_u64(), declared["code"]["colour"].as_str()), (Some(2), Some("green")));
+    let stored = app.store.evidence_for(&healthcode_domain::PersonId::parse(&me).unwrap()).await.unwrap();
+    assert!(stored.iter().all(|e| e.id.as_str().starts_with("hc-decl-self-")), "who declared is kept: {stored:?}");
     // A stay declared in an area that is high risk: the rules (Y2) make it yellow.
     app.designate(&json!({"id": "d-1", "area": "330106", "level": "high"}).to_string()).await;
     let body = json!({"stays": [{"area": "330106001", "from": "2020-05-30T08:00:00+08:00", "to": "2020-05-31T08:00:00+08:00"}]});

@@ -49,7 +49,15 @@ impl Evidence {
             )
             .into());
         }
-        let batch = new_id("hc-decl-");
+        // Who declared is kept in the records' ids (the person sees them in their
+        // explanation): `hc-decl-self-…`, or `hc-decl-proxy-<their id>-…`.
+        let who = declarer.replace(':', "-");
+        if !who.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') || who.len() > 80 {
+            return Err(ServiceError::Background(format!(
+                "a declarer is `self` or `proxy:<person id>`, not `{declarer}`"
+            )));
+        }
+        let batch = new_id(&format!("hc-decl-{who}-"));
         let mut rows = Vec::with_capacity(count);
         for item in &declaration.items {
             let item = DeclaredItem::parse(item.trim()).ok_or_else(|| {
