@@ -53,6 +53,9 @@ pub enum ApiError {
     /// A fault of ours. The detail is logged, never shown.
     #[error("internal error; it has been logged")]
     Internal(String),
+    /// The database cannot be reached just now. The detail is logged, never shown.
+    #[error("the service cannot reach its database just now; retry in a few seconds")]
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -79,6 +82,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
     }
 
@@ -104,6 +108,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Token(refused) => {
                 ApiError::InvalidToken { reason: refused.code(), message: refused.to_string() }
             }
+            ServiceError::Store(healthcode_store::StoreError::Unavailable(why)) => ApiError::Unavailable(why),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -111,7 +116,10 @@ impl From<ServiceError> for ApiError {
 
 impl From<healthcode_store::StoreError> for ApiError {
     fn from(e: healthcode_store::StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            healthcode_store::StoreError::Unavailable(why) => ApiError::Unavailable(why),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 
@@ -121,6 +129,9 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
+        if let ApiError::Unavailable(detail) = &self {
+            tracing::warn!(%detail, "database unavailable");
+        }
         let mut error = json!({"code": code, "message": self.to_string()});
         if let Some(field) = self.field() {
             error["field"] = json!(field);
@@ -128,7 +139,11 @@ impl IntoResponse for ApiError {
         if let ApiError::InvalidToken { reason, .. } = &self {
             error["reason"] = json!(reason);
         }
-        (status, Json(json!({ "error": error }))).into_response()
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+        }
+        response
     }
 }
 

@@ -45,6 +45,10 @@ impl PostgresStore {
     async fn connect_with(url: &str, schema: Option<&str>) -> Result<PostgresStore, StoreError> {
         let mut config: tokio_postgres::Config =
             url.parse().map_err(|e| StoreError::Backend(format!("`{url}` is not a PostgreSQL URL: {e}")))?;
+        // A database that does not answer at all must not hold a request for ever.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(5));
+        }
         if let Some(schema) = schema {
             let (client, connection) = config.connect(NoTls).await.map_err(backend("connect to PostgreSQL"))?;
             let task = tokio::spawn(connection);
@@ -68,12 +72,21 @@ impl PostgresStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(|e| StoreError::Backend(format!("cannot get a database connection: {e}")))
+        self.pool.get().await.map_err(|e| StoreError::Unavailable(format!("cannot get a database connection: {e}")))
     }
 }
 
 pub(crate) fn backend(doing: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
-    move |e| StoreError::Backend(format!("cannot {doing}: {e}"))
+    move |e| {
+        // A lost connection (the server restarting, the network cut) is worth a retry; a
+        // refusal by the database is not.
+        let lost = e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+        if lost {
+            StoreError::Unavailable(format!("cannot {doing}: {e}"))
+        } else {
+            StoreError::Backend(format!("cannot {doing}: {e}"))
+        }
+    }
 }
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {

@@ -27,9 +27,13 @@ pub use residents::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database could not be reached or refused the operation.
+    /// The database refused the operation.
     #[error("storage backend failed: {0}")]
     Backend(String),
+    /// The database cannot be reached just now (down, restarting, the network cut): the
+    /// same request may succeed in a few seconds.
+    #[error("the database cannot be reached: {0}")]
+    Unavailable(String),
     /// Data read back from the database could not be understood (e.g. edited by hand).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

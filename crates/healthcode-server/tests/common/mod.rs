@@ -56,6 +56,7 @@ macro_rules! on_both_backends {
         }
     };
 }
+#[allow(unused_imports)] // Not every test file runs on both backends.
 pub use on_both_backends;
 
 /// A PostgreSQL schema made for one test, dropped when the test ends.
@@ -102,6 +103,28 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("healthcode.sqlite3")).unwrap());
         Self::spawn_on(store, dir, None, Some(settings)).await
+    }
+
+    /// As `spawn_postgres`, with the server reaching the database at `url` (a proxy a test
+    /// can cut); the schema is made and dropped through the usual URL.
+    pub async fn spawn_postgres_via(url: &str) -> Option<TestApp> {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("hc_via_{}_{n}", std::process::id());
+        let store = match PostgresStore::connect_in_schema(url, &name).await {
+            Ok(store) => Arc::new(store),
+            Err(e) => {
+                not_run(url, &e);
+                return None;
+            }
+        };
+        let schema = TestSchema { url: database_url(), name };
+        Some(Self::spawn_on(store, tempfile::tempdir().unwrap(), Some(schema), None).await)
+    }
+
+    /// The PostgreSQL URL the tests use.
+    pub fn database_url() -> String {
+        database_url()
     }
 
     /// The server over a fresh PostgreSQL schema, or None when no server is reachable.
