@@ -202,7 +202,7 @@ fn spawn_scheduler_beating(
             });
             let outcome = run.await;
             beat.ran(match &outcome {
-                Ok(Ok(report)) => Some(report.evaluated as u64),
+                Ok(Ok(report)) => Some(report.evaluated),
                 _ => None,
             });
             match outcome {
