@@ -50,13 +50,9 @@ const CARD_DOCUMENTS: &str = "card";
 impl Tokens {
     /// Prints a card for `person`, by the person or a proxy (`by`).
     pub async fn issue_card(&self, person: &PersonId, by: &Reader) -> Result<IssuedCard, ServiceError> {
-        let issued_by = match by {
-            Reader::Person(_) => "self".to_string(),
-            Reader::Proxy(proxy) => format!("proxy:{proxy}"),
-            Reader::Staff { .. } => {
-                return Err(ServiceError::Forbidden("a card is printed by its holder, a proxy, or at a counter".into()))
-            }
-        };
+        let issued_by = by.resident_label().ok_or_else(|| {
+            ServiceError::Forbidden("a card is printed by its holder, a proxy, or at a counter".into())
+        })?;
         self.sign_card(person, issued_by).await
     }
 

@@ -75,13 +75,9 @@ impl Residents {
         by: &Reader,
         form: &ComplaintForm<'_>,
     ) -> Result<Filed, ServiceError> {
-        let filed_by = match by {
-            Reader::Person(_) => "self".to_string(),
-            Reader::Proxy(proxy) => format!("proxy:{proxy}"),
-            Reader::Staff { .. } => {
-                return Err(ServiceError::Forbidden("a complaint is filed by the person or their proxy".into()))
-            }
-        };
+        let filed_by = by
+            .resident_label()
+            .ok_or_else(|| ServiceError::Forbidden("a complaint is filed by the person or their proxy".into()))?;
         let subject = form.subject.trim();
         if !SUBJECTS.contains(&subject) {
             return Err(

@@ -9,7 +9,7 @@ use healthcode_domain::{DeclaredItem, PersonId, ValidationError};
 use serde_json::json;
 
 use crate::secrets::new_id;
-use crate::{AtPolicy, Evidence, IngestReport, ServiceError, Source};
+use crate::{AtPolicy, Evidence, IngestReport, Reader, ServiceError, Source};
 
 /// Items one declaration may hold: every symptom and the contact, and a fortnight of stays.
 const MAX_DECLARED_ITEMS: usize = 20;
@@ -33,14 +33,17 @@ pub struct Declaration {
 }
 
 impl Evidence {
-    /// Records a declaration about `person` by `declarer` (`self` or `proxy:<id>`): every
-    /// item is checked before any is stored, and all are stored or none.
+    /// Records a declaration about `person` by the person or a proxy (`by`): every item is
+    /// checked before any is stored, and all are stored or none.
     pub async fn declare(
         &self,
         person: &PersonId,
-        declarer: &str,
+        by: &Reader,
         declaration: &Declaration,
     ) -> Result<IngestReport, ServiceError> {
+        let declarer = by
+            .resident_label()
+            .ok_or_else(|| ServiceError::Forbidden("a declaration is made by the person or their proxy".into()))?;
         let count = declaration.items.len() + declaration.stays.len();
         if count == 0 || count > MAX_DECLARED_ITEMS {
             return Err(ValidationError::field(
@@ -52,11 +55,6 @@ impl Evidence {
         // Who declared is kept in the records' ids (the person sees them in their
         // explanation): `hc-decl-self-…`, or `hc-decl-proxy-<their id>-…`.
         let who = declarer.replace(':', "-");
-        if !who.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') || who.len() > 80 {
-            return Err(ServiceError::Background(format!(
-                "a declarer is `self` or `proxy:<person id>`, not `{declarer}`"
-            )));
-        }
         let batch = new_id(&format!("hc-decl-{who}-"));
         let mut rows = Vec::with_capacity(count);
         for item in &declaration.items {

@@ -143,6 +143,16 @@ pub enum Reader {
 }
 
 impl Reader {
+    /// How a resident who acted is recorded: `self`, or `proxy:<their id>`; `None` for
+    /// staff, who act in their own name.
+    pub fn resident_label(&self) -> Option<String> {
+        match self {
+            Reader::Person(_) => Some("self".to_string()),
+            Reader::Proxy(proxy) => Some(format!("proxy:{proxy}")),
+            Reader::Staff { .. } => None,
+        }
+    }
+
     /// Whether this reader may see the person's live code (token and QR): the person and
     /// their proxies, never staff, who could otherwise show someone else's code.
     pub fn may_hold_code(&self) -> bool {

@@ -53,10 +53,7 @@ pub(crate) async fn revoke(
 ) -> Result<Json<Value>, ApiError> {
     let person = PersonId::parse(&person).map_err(ApiError::InvalidInput)?;
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("card")).await?;
-    let who = match by {
-        healthcode_service::Reader::Proxy(proxy) => format!("proxy:{proxy}"),
-        _ => "self".to_string(),
-    };
+    let who = by.resident_label().unwrap_or_default();
     let card = state.service.tokens().revoke_card(&person, &card_id, &who).await?;
     Ok(Json(json!({ "card": card })))
 }

@@ -249,6 +249,33 @@ impl Ui {
         self.page(status, title, html!("<h1>{title}</h1><p>{message}</p>", title = title, message = self.t(zh, en)))
     }
 
+    /// How a resident's act on a page ends: what `done` makes of its result, or the
+    /// service's refusal as an error page with its status (422, 403, 409; 503 while the
+    /// database cannot be reached); any other failure is ours, and logged.
+    pub fn outcome<T>(
+        &self,
+        result: Result<T, healthcode_service::ServiceError>,
+        doing: &str,
+        done: impl FnOnce(T) -> Response,
+    ) -> Response {
+        use healthcode_service::ServiceError;
+        match result {
+            Ok(value) => done(value),
+            Err(ServiceError::Invalid(e)) => self.error(StatusCode::UNPROCESSABLE_ENTITY, &e.message, &e.message),
+            Err(ServiceError::Forbidden(m)) => self.error(StatusCode::FORBIDDEN, &m, &m),
+            Err(ServiceError::Conflict(m)) => self.error(StatusCode::CONFLICT, &m, &m),
+            Err(ServiceError::Store(healthcode_store::StoreError::Unavailable(e))) => {
+                tracing::warn!(error = %e, "{doing}: database unavailable");
+                self.error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "服务暂时无法访问数据库，请稍后再试",
+                    "the service cannot reach its database just now; try again in a few seconds",
+                )
+            }
+            Err(e) => self.internal(doing, e),
+        }
+    }
+
     pub fn internal(&self, what: &str, e: impl std::fmt::Display) -> Response {
         tracing::error!(error = %e, "{what} failed");
         self.error(StatusCode::INTERNAL_SERVER_ERROR, "内部错误，已记录", "internal error; it has been logged")

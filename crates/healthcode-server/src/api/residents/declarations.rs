@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use healthcode_service::{Declaration, DeclaredStay, Reader};
+use healthcode_service::{Declaration, DeclaredStay};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -49,10 +49,6 @@ pub(crate) async fn declare(
     body: JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("declaration")).await?;
-    let declarer = match &by {
-        Reader::Proxy(proxy) => format!("proxy:{proxy}"),
-        _ => "self".to_string(),
-    };
     let body: DeclarationBody = json_object(
         &body,
         r#"{"items": ["fever"|"cough"|"sore_throat"|"breathlessness"|"contact_with_case"], "since": (optional), "stays": [{"area", "from", "to"}]}"#,
@@ -62,7 +58,7 @@ pub(crate) async fn declare(
         since: body.since,
         stays: body.stays.into_iter().map(|s| DeclaredStay { area: s.area, from: s.from, to: s.to }).collect(),
     };
-    let report = state.service.evidence().declare(&person, &declarer, &declaration).await?;
+    let report = state.service.evidence().declare(&person, &by, &declaration).await?;
     let code = state.service.codes().current_code(&person).await?;
     Ok((StatusCode::CREATED, Json(json!({ "recorded": report.accepted, "code": code }))))
 }

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_domain::PersonId;
-use healthcode_service::{Reader, ServiceError};
 
 use crate::pages::extract::{PersonPage, Posted};
 use crate::pages::layout::{see_other, when, Ui};
@@ -69,15 +68,8 @@ pub(crate) async fn revoke(
     Posted { ui, form }: Posted,
 ) -> Result<Response, Response> {
     let reader = reader_of(&ui, &state, &id, "card").await?;
-    let who = match &reader {
-        Reader::Proxy(proxy) => format!("proxy:{proxy}"),
-        _ => "self".to_string(),
-    };
+    let who = reader.resident_label().unwrap_or_default();
     let card_id = form.get("card_id").map(|c| c.trim()).unwrap_or_default();
-    Ok(match state.service.tokens().revoke_card(&id, card_id, &who).await {
-        Ok(_) => see_other(&format!("/persons/{id}")),
-        Err(ServiceError::Invalid(e)) => ui.error(StatusCode::UNPROCESSABLE_ENTITY, &e.message, &e.message),
-        Err(ServiceError::Conflict(m)) => ui.error(StatusCode::CONFLICT, &m, &m),
-        Err(e) => ui.internal("revoking a card", e),
-    })
+    let result = state.service.tokens().revoke_card(&id, card_id, &who).await;
+    Ok(ui.outcome(result, "revoking a card", |_| see_other(&format!("/persons/{id}"))))
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_domain::{DeclaredItem, PersonId};
-use healthcode_service::{Declaration, DeclaredStay, Reader, ServiceError};
+use healthcode_service::{Declaration, DeclaredStay, ServiceError};
 
 use crate::pages::extract::{PersonPage, Posted};
 use crate::pages::layout::{see_other, Ui};
@@ -94,12 +94,8 @@ pub(crate) async fn declare(
             return Ok(page(ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(message)));
         }
     };
-    let declarer = match &reader {
-        Reader::Proxy(proxy) => format!("proxy:{proxy}"),
-        _ => "self".to_string(),
-    };
     let declaration = Declaration { items, since: field("since"), stays };
-    Ok(match state.service.evidence().declare(&id, &declarer, &declaration).await {
+    Ok(match state.service.evidence().declare(&id, &reader, &declaration).await {
         Ok(_) => see_other(&format!("/persons/{id}")),
         Err(ServiceError::Invalid(e)) => {
             let message = e.message;

@@ -91,12 +91,10 @@ pub(crate) async fn erase(
             "Confirm that this cannot be undone",
         ));
     }
-    Ok(match state.service.residents().erase(&id, &reader).await {
-        Ok(_) => crate::pages::residents::signin::see_other_with_key("/?erased=1", None),
-        Err(ServiceError::Conflict(m)) => ui.error(StatusCode::CONFLICT, &m, &m),
-        Err(ServiceError::Forbidden(m)) => ui.error(StatusCode::FORBIDDEN, &m, &m),
-        Err(e) => ui.internal("erasing a person", e),
-    })
+    let result = state.service.residents().erase(&id, &reader).await;
+    Ok(ui.outcome(result, "erasing a person", |_| {
+        crate::pages::residents::signin::see_other_with_key("/?erased=1", None)
+    }))
 }
 
 /// The person's complaints with their answers, and the form to file one.
@@ -308,11 +306,8 @@ pub(crate) async fn set_consent(
         return Err(ui.error(StatusCode::BAD_REQUEST, "没有这个扩展功能", "no such extended function"));
     };
     let granted = form.get("granted").map(String::as_str) == Some("true");
-    Ok(match state.service.residents().set_consent(&id, &reader, function, granted).await {
-        Ok(_) => see_other(&format!("/persons/{id}")),
-        Err(ServiceError::Conflict(m)) => ui.error(StatusCode::CONFLICT, &m, &m),
-        Err(e) => ui.internal("changing a consent", e),
-    })
+    let result = state.service.residents().set_consent(&id, &reader, function, granted).await;
+    Ok(ui.outcome(result, "changing a consent", |_| see_other(&format!("/persons/{id}"))))
 }
 
 /// The credit records made about the person, with their basis and the appeal, if any.
@@ -367,10 +362,6 @@ pub(crate) async fn appeal_credit(
 ) -> Result<Response, Response> {
     reader_of(&ui, &state, &id, "credit record appeal").await?;
     let text = form.get("text").map(String::as_str).unwrap_or_default();
-    Ok(match state.service.governance().appeal_credit_record(&id, &record, text).await {
-        Ok(_) => see_other(&format!("/persons/{id}")),
-        Err(ServiceError::Invalid(e)) => ui.error(StatusCode::UNPROCESSABLE_ENTITY, &e.message, &e.message),
-        Err(ServiceError::Conflict(m)) => ui.error(StatusCode::CONFLICT, &m, &m),
-        Err(e) => ui.internal("appealing a credit record", e),
-    })
+    let result = state.service.governance().appeal_credit_record(&id, &record, text).await;
+    Ok(ui.outcome(result, "appealing a credit record", |_| see_other(&format!("/persons/{id}"))))
 }
