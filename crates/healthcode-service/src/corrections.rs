@@ -109,25 +109,43 @@ impl Residents {
         let list = self.resident_store.complaints(&query, 200).await?;
         let mut views = Vec::with_capacity(list.len());
         for c in &list {
-            let Some(request) = &c.correction else { continue };
-            let record = self.evidence_store.evidence_for(&c.person).await?.into_iter().find(|e| e.id == request.event);
-            views.push(CorrectionView {
-                complaint_id: c.id.clone(),
-                person_id: c.person.clone(),
-                event_id: request.event.clone(),
-                kind: record.as_ref().map(|e| e.body.kind().to_string()).unwrap_or_default(),
-                recorded_at: record.map(|e| e.at),
-                requested_by: request.requested_by.clone(),
-                requested_at: request.requested_at,
-                text: request.text.clone(),
-                grade: c.grade.as_str(),
-                due_at: c.due_at,
-            });
+            views.extend(self.correction_view(c).await?);
         }
         views.sort_by_key(|v| v.due_at);
         let persons: Vec<_> = views.iter().map(|v| v.person_id.clone()).collect();
         self.accesses.record_staff(source, &persons, "correction requests", "complaint").await?;
         Ok(views)
+    }
+
+    /// One correction request waiting for the data source's department (the one it acts
+    /// on; it saw it, and the read was logged, in its queue).
+    pub async fn waiting_correction(&self, source: &Account, id: &str) -> Result<CorrectionView, ServiceError> {
+        let department = department_of(source)?;
+        let complaint = self.resident_store.complaint(id).await?.filter(|c| c.awaiting() == Some(department));
+        let view = match complaint {
+            Some(c) => self.correction_view(&c).await?,
+            None => None,
+        };
+        view.ok_or_else(|| {
+            ValidationError::field("complaint", format!("no correction request `{id}` waits for you")).into()
+        })
+    }
+
+    async fn correction_view(&self, c: &Complaint) -> Result<Option<CorrectionView>, ServiceError> {
+        let Some(request) = &c.correction else { return Ok(None) };
+        let record = self.evidence_store.evidence_for(&c.person).await?.into_iter().find(|e| e.id == request.event);
+        Ok(Some(CorrectionView {
+            complaint_id: c.id.clone(),
+            person_id: c.person.clone(),
+            event_id: request.event.clone(),
+            kind: record.as_ref().map(|e| e.body.kind().to_string()).unwrap_or_default(),
+            recorded_at: record.map(|e| e.at),
+            requested_by: request.requested_by.clone(),
+            requested_at: request.requested_at,
+            text: request.text.clone(),
+            grade: c.grade.as_str(),
+            due_at: c.due_at,
+        }))
     }
 
     /// The department finds its record right: the request is answered, and the complaint

@@ -175,7 +175,7 @@ impl Evidence {
         }
 
         // A retraction must name a stored record it may withdraw.
-        let (refused, checked) = self.check_retractions(source, owner, &evidence.iter().collect::<Vec<_>>()).await?;
+        let (refused, checked) = self.check_retractions(source, owner, &evidence).await?;
         if !refused.is_empty() {
             let kept: Vec<(usize, healthcode_store::NewEvidence)> = evidence_rows
                 .into_iter()

@@ -31,7 +31,7 @@ impl Evidence {
         &self,
         source: Source,
         by: Option<&str>,
-        batch: &[&NewEvidence],
+        batch: &[NewEvidence],
     ) -> Result<(BTreeMap<usize, ValidationError>, Vec<Checked>), ServiceError> {
         let mut refused = BTreeMap::new();
         let mut checked = Vec::new();

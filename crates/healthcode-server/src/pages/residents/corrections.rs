@@ -84,16 +84,7 @@ pub(crate) async fn retract(
 ) -> Response {
     let reason = form.get("reason").map(String::as_str).unwrap_or_default();
     let result = async {
-        let request = state
-            .service
-            .residents()
-            .correction_queue(&account)
-            .await?
-            .into_iter()
-            .find(|r| r.complaint_id == id)
-            .ok_or_else(|| {
-                healthcode_domain::ValidationError::field("complaint", format!("no request `{id}` waits for you"))
-            })?;
+        let request = state.service.residents().waiting_correction(&account, &id).await?;
         let department = account.department.ok_or_else(|| ServiceError::Forbidden("no department".into()))?;
         let row = json!({"id": format!("retract-{id}"), "person_id": request.person_id, "type": "retraction",
                          "retracts": request.event_id, "reason": reason})
