@@ -1,5 +1,5 @@
-//! Architecture invariant: the domain, the rules, the signed-code format and the
-//! transparency log do no I/O. Their manifests name no
+//! Architecture invariant: the domain, the rules, the signed-code format, the
+//! transparency log and the division list do no I/O. Their manifests name no
 //! runtime, database, HTTP or clock-reading crate.
 
 // Test code: a failed step is the test failing.
@@ -21,6 +21,7 @@ fn pure_crates_depend_on_no_io_crates() {
         ("healthcode-token", include_str!("../../healthcode-token/Cargo.toml")),
         ("healthcode-log", include_str!("../../healthcode-log/Cargo.toml")),
         ("healthcode-vault", include_str!("../../healthcode-vault/Cargo.toml")),
+        ("healthcode-places", include_str!("../../healthcode-places/Cargo.toml")),
     ] {
         let deps = dependencies(manifest);
         assert!(!deps.is_empty(), "{name}: could not read its dependencies");
