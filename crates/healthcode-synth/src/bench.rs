@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use healthcode_domain::{AreaCode, AreaRisk, Event, Evidence, PersonId, RiskLevel, Timestamp};
+use healthcode_domain::{AreaRisk, Event, Evidence, PersonId, RiskLevel, Timestamp};
 
 use crate::plan::RegionPlan;
 use crate::region::{event_id, person_id};
@@ -111,10 +111,7 @@ pub fn designations_for_bench(seed: u64) -> Vec<Event<AreaRisk>> {
     let mut list: Vec<(i64, AreaRisk)> = (0..BENCH_DESIGNATIONS)
         .map(|_| {
             let area = match rng.below(100) {
-                0..=2 => {
-                    let city = 1 + rng.below(u64::from(config.cities));
-                    AreaCode::parse(&format!("{}{city:02}00", config.province)).expect("a city code")
-                }
+                0..=2 => rng.pick(&layout.cities).clone(),
                 3..=19 => rng.pick(&layout.counties).clone(),
                 _ => rng.pick(&layout.streets).clone(),
             };

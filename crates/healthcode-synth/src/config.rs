@@ -12,13 +12,14 @@ pub struct RegionConfig {
     /// Everything generated follows from the seed and the rest of this config.
     pub seed: u64,
     pub persons: u64,
-    /// Two-digit province prefix of every area code, e.g. `"33"` (Zhejiang).
+    /// Two-digit code of the province whose real divisions the region lives in, e.g.
+    /// `"33"` (Zhejiang).
     pub province: String,
-    /// Cities 01..=`cities` (at most 99).
+    /// The province's first `cities` cities (in code order; Zhejiang has 11).
     pub cities: u32,
-    /// Counties 02..=`counties_per_city + 1` in each city (at most 98), as in 330102.
+    /// Counties in each city: the city's first ones, wrapping round where it has fewer.
     pub counties_per_city: u32,
-    /// Streets (townships) 001..=`streets_per_county` in each county (at most 999).
+    /// Streets (townships) in each county: the first ones, wrapping round where it has fewer.
     pub streets_per_county: u32,
     pub outbreak: OutbreakConfig,
     /// Simulation start; every event's `at` lies in `[start, start + days]`.

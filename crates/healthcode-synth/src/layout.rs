@@ -1,6 +1,16 @@
-//! The region's administrative divisions (行政区划): cities, counties and streets.
+//! The region's administrative divisions (行政区划): cities, counties and streets, real
+//! ones (`healthcode-places`), so that the demo and the benchmarks read like the real
+//! province and pass the service's check that every area is a division.
+//!
+//! The generator works on a regular grid (`cities` × `counties_per_city` ×
+//! `streets_per_county`); the grid is laid over the province's current divisions in code
+//! order: grid city i is the province's i-th city, its county j that city's j-th county,
+//! and so on. Where the province has fewer counties in a city (or streets in a county)
+//! than the grid asks for, grid cells wrap round and share a real place (舟山市 has four
+//! counties; the bench grid asks ten of every city).
 
 use healthcode_domain::AreaCode;
+use healthcode_places::Divisions;
 
 use crate::{ConfigError, RegionConfig};
 
@@ -15,6 +25,8 @@ pub(crate) struct Street {
 pub(crate) struct Layout {
     pub counties_per_city: usize,
     pub streets_per_county: usize,
+    /// City codes (`330100`), in grid order.
+    pub cities: Vec<AreaCode>,
     /// County codes (6 digits), city-major.
     pub counties: Vec<AreaCode>,
     /// Street codes (9 digits), county-major.
@@ -24,19 +36,34 @@ pub(crate) struct Layout {
 impl Layout {
     pub fn new(config: &RegionConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        let (cities, cpc, spc) = (config.cities, config.counties_per_city, config.streets_per_county);
-        let mut counties = Vec::with_capacity((cities * cpc) as usize);
-        let mut streets = Vec::with_capacity((cities * cpc * spc) as usize);
-        for city in 1..=cities {
-            for county in 2..=cpc + 1 {
-                let code = format!("{}{city:02}{county:02}", config.province);
-                for street in 1..=spc {
-                    streets.push(area(&format!("{code}{street:03}")));
+        let (cpc, spc) = (config.counties_per_city as usize, config.streets_per_county as usize);
+        let list = Divisions::embedded();
+        let real_cities = list.children(&config.province);
+        if real_cities.len() < config.cities as usize {
+            return Err(ConfigError {
+                field: "cities",
+                message: format!(
+                    "province {} has {} cities in the division list; ask for at most that many",
+                    config.province,
+                    real_cities.len()
+                ),
+            });
+        }
+        let mut cities = Vec::with_capacity(config.cities as usize);
+        let mut counties = Vec::with_capacity(config.cities as usize * cpc);
+        let mut streets = Vec::with_capacity(config.cities as usize * cpc * spc);
+        for city in &real_cities[..config.cities as usize] {
+            cities.push(area(&city.written()));
+            let real_counties: Vec<_> = list.children(&city.code).into_iter().filter(|c| c.code.len() == 6).collect();
+            for county in real_counties.iter().cycle().take(cpc) {
+                let real_streets: Vec<_> = list.children(&county.code);
+                for street in real_streets.iter().cycle().take(spc) {
+                    streets.push(area(&street.written()));
                 }
-                counties.push(area(&code));
+                counties.push(area(&county.written()));
             }
         }
-        Ok(Layout { counties_per_city: cpc as usize, streets_per_county: spc as usize, counties, streets })
+        Ok(Layout { counties_per_city: cpc, streets_per_county: spc, cities, counties, streets })
     }
 
     pub fn street(&self, county: usize, nth: usize) -> Street {
@@ -59,7 +86,7 @@ impl Layout {
 }
 
 fn area(code: &str) -> AreaCode {
-    AreaCode::parse(code).expect("layout codes have 6 or 9 digits and a valid province")
+    AreaCode::parse(code).expect("division codes are area codes")
 }
 
 /// The region's area codes, sorted: each county (6 digits, e.g. 330102) followed by its
@@ -70,6 +97,7 @@ pub fn areas(config: &RegionConfig) -> Result<Vec<AreaCode>, ConfigError> {
     let mut all = layout.counties;
     all.extend(layout.streets);
     all.sort();
+    all.dedup();
     Ok(all)
 }
 
@@ -82,8 +110,23 @@ mod tests {
         let all = areas(&RegionConfig::demo()).unwrap();
         assert_eq!(all.len(), 6 + 24);
         let codes: Vec<&str> = all.iter().map(AreaCode::as_str).take(6).collect();
-        assert_eq!(codes, ["330102", "330102001", "330102002", "330102003", "330102004", "330103"]);
-        assert_eq!(all.last().unwrap().as_str(), "330204004");
+        assert_eq!(
+            codes,
+            ["330102", "330102001", "330102003", "330102004", "330102008", "330105"],
+            "上城区 and its streets, then 拱墅区"
+        );
+        assert!(all.last().unwrap().as_str().starts_with("3302"), "宁波市");
+    }
+
+    #[test]
+    fn every_area_of_the_demo_and_the_bench_is_a_current_division() {
+        let list = Divisions::embedded();
+        for config in [RegionConfig::demo(), RegionConfig::bench(1_000)] {
+            let layout = Layout::new(&config).unwrap();
+            for area in layout.cities.iter().chain(&layout.counties).chain(&layout.streets) {
+                assert!(list.check_current(area).is_ok(), "{area} is no division");
+            }
+        }
     }
 
     #[test]
