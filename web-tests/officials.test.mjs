@@ -291,3 +291,26 @@ test('the traveller reads the credit record made about them and appeals it', asy
   assert.match(await page.locator('section[aria-labelledby="credit-title"]').textContent(), /never changes your code/);
   await page.goto(`/persons/${TRAVELLER}?lang=zh`);
 });
+
+test('an officer designates a street found by its name, seeing its name before proposing', async () => {
+  await page.context().clearCookies();
+  await signInAt(A, '/staff/designations');
+  const picker = page.locator('#area-picker');
+  await page.fill('#area_q', '北山');
+  await Promise.all([page.waitForLoadState('load'), picker.locator('button[name=area_search]').click()]);
+  const found = picker.locator('#area-results button', { hasText: /^浙江省杭州市西湖区北山街道$/ });
+  assert.equal(await found.count(), 1, 'the street, by its full name');
+  await Promise.all([page.waitForLoadState('load'), found.click()]);
+  assert.equal(await page.inputValue('#area'), '330106002', 'the choice fills in the code');
+  assert.match(await page.textContent('#area-picker .place'), /浙江省杭州市西湖区北山街道/, 'its name, before it is proposed');
+  await accessible(page, 'designation form with a chosen street');
+  await shot(page, 'officials-17-designation-by-name');
+  await page.selectOption('#level', 'medium');
+  await Promise.all([page.waitForURL(/proposed=1/), page.click('#designate')]);
+  assert.match(await page.textContent('main'), /浙江省杭州市西湖区北山街道 \(330106002\)/, 'the proposal, by name');
+  // A code that is no place is refused, with the nearest places offered.
+  await page.fill('#area', '330106001');
+  const [refused] = await Promise.all([page.waitForNavigation(), page.click('#designate')]);
+  assert.equal(refused.status(), 422);
+  assert.match(await page.textContent('main'), /330106002/, 'a suggestion');
+});

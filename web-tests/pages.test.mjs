@@ -104,19 +104,27 @@ after(async () => {
   await browser?.close();
 });
 
-test('a resident registers with consent and sees a green code', async () => {
+test('a resident registers by picking their district, with consent, and sees a green code', async () => {
   await page.goto('/register');
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN', 'Chinese first');
   assert.match(await page.textContent('.notice'), /个人信息收集告知/);
+  // The area by name, province → city → county, without typing a code (and without scripts).
+  const picker = page.locator('#residence_area-picker');
+  for (const name of ['浙江省', '杭州市', '西湖区']) {
+    await Promise.all([page.waitForLoadState('load'), picker.locator('.choices button', { hasText: new RegExp(`^${name}$`) }).click()]);
+  }
+  assert.equal(await page.inputValue('#residence_area'), '330106', 'the choice fills in the code');
+  assert.match(await page.textContent('#residence_area-chosen'), /浙江省.*杭州市.*西湖区/);
+  assert.ok(await picker.locator('.choices button', { hasText: '北山街道' }).count() > 0, 'the streets of 西湖区 come next');
+  await shot('01a-register-picker');
   await page.fill('#id_number', residentId('33010619800101123'));
   await page.fill('#name', '张三丰');
-  await page.fill('#residence_area', '330106');
   // The consent box is required: without it the browser will not send the form.
-  await page.click('button[type=submit]');
+  await page.click('#register-submit');
   assert.match(page.url(), /\/register$/, 'not sent without consent');
   await page.check('#consent');
   await shot('01-register');
-  await Promise.all([page.waitForURL(/\/persons\/[A-Za-z0-9_-]+\?welcome=1$/), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForURL(/\/persons\/[A-Za-z0-9_-]+\?welcome=1$/), page.click('#register-submit')]);
   person = new URL(page.url()).pathname.split('/').pop();
   const cookie = (await context.cookies()).find((c) => c.name === 'hc_resident');
   assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', 'the resident key is kept in an HttpOnly cookie');
@@ -171,7 +179,7 @@ test('a venue registers, displays its code, and a yellow code is denied at the s
   await page.goto('/venues/new');
   await page.fill('#name', '联华超市');
   await page.selectOption('#category', 'supermarket');
-  await Promise.all([page.waitForURL(/\/venues\/[^/]+\?new=1$/), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForURL(/\/venues\/[^/]+\?new=1$/), page.click('#venue-submit')]);
   venuePath = new URL(page.url()).pathname;
   assert.match(await page.textContent('#operator-key'), /^hcv_/, 'the operator key, shown once');
   const cookies = await context.cookies();
@@ -241,12 +249,12 @@ test('a resident declares a cough on the page; a stay without its arrival is ref
   await page.goto(`/persons/${person}`);
   await page.click(`a[href="/persons/${person}/declare"]`);
   await page.check('#item-cough');
-  await Promise.all([page.waitForURL(new RegExp(`/persons/${person}$`)), page.click('form[action$="/declare"] button[type=submit]')]);
+  await Promise.all([page.waitForURL(new RegExp(`/persons/${person}$`)), page.click('#declare-submit')]);
   await page.locator('.code').first().waitFor(); // back on the code, which the rules judged
   // A stay given without its arrival time is refused on the page, and nothing is recorded.
   await page.goto(`/persons/${person}/declare`);
   await page.fill('#stay_area', '330106');
-  const [refused] = await Promise.all([page.waitForNavigation(), page.click('form[action$="/declare"] button[type=submit]')]);
+  const [refused] = await Promise.all([page.waitForNavigation(), page.click('#declare-submit')]);
   assert.equal(refused.status(), 422);
   assert.match(await page.textContent('[role=alert]'), /到达时间/);
   await page.goto(`/persons/${person}/declare?lang=en`);
@@ -262,7 +270,7 @@ test('a resident adds a parent without a phone, checks in with her in one scan, 
   await page.locator('form[action="/family"]').evaluate((form) => form.closest('details').open = true);
   await page.selectOption('#f_relation', 'parent');
   await page.fill('#f_id_number', residentId('33010619500101111'));
-  await Promise.all([page.waitForLoadState('load'), page.click('form[action="/family"] button[type=submit]')]);
+  await Promise.all([page.waitForLoadState('load'), page.click('#family-add')]);
   await page.goto(`${venuePath}/display`);
   const venueCode = (await page.textContent('#venue-token')).trim();
   await page.goto('/scan');
@@ -421,4 +429,32 @@ test('every page fits 375 px, normal and large, has AA contrast, and starts with
     [...document.querySelectorAll('input, select, textarea')].filter((e) => !e.labels || e.labels.length === 0).length);
   assert.equal(unlabelled, 0);
   assert.deepEqual(cspViolations, [], 'nothing the CSP had to block');
+});
+
+test('an explanation speaks of the place of a stay by its name', async () => {
+  // A resident of 北山街道, and the telecom feed's record of their stay in that street,
+  // which the seeded designation made a medium-risk area.
+  const registered = await fetch(`${BASE}/v1/persons`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id_type: 'resident_id', id_number: residentId('33010619900101222'), residence_area: '330106002' }),
+  });
+  assert.equal(registered.status, 201, await registered.clone().text());
+  const { person_id: resident, resident_key: key } = await registered.json();
+  const stay = await fetch(`${BASE}/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${process.env.HEALTHCODE_TELECOM_KEY}` },
+    body: JSON.stringify({ id: 'tel-beishan-1', person_id: resident, type: 'stay', area: '330106002', from: '2020-06-01T07:00:00+08:00', to: null }),
+  });
+  assert.equal(stay.status, 201, await stay.text());
+  await context.clearCookies();
+  await page.goto('/signin');
+  await page.fill('#key', key);
+  await Promise.all([page.waitForURL(`**/persons/${resident}`), page.click('form[action="/signin"] button')]);
+  await page.locator('.code.yellow').waitFor();
+  assert.match(await page.textContent('main'), /浙江省杭州市西湖区北山街道 \(330106002\)/, 'the stay by the name of its place');
+  await shot('20-explanation-place-names');
+  await page.goto(`/persons/${resident}?lang=en`);
+  assert.match(await page.textContent('main'), /Beishan Subdistrict, Xihu District, Hangzhou City, Zhejiang Province/);
+  await page.goto(`/persons/${resident}?lang=zh`);
 });

@@ -181,7 +181,9 @@ impl Divisions {
     /// The list compiled into the program (`data/divisions.tsv`), parsed once.
     pub fn embedded() -> &'static Divisions {
         static LIST: OnceLock<Divisions> = OnceLock::new();
-        LIST.get_or_init(|| Divisions::parse(EMBEDDED).expect("the embedded division list parses (checked by its tests)"))
+        LIST.get_or_init(|| {
+            Divisions::parse(EMBEDDED).expect("the embedded division list parses (checked by its tests)")
+        })
     }
 
     pub fn parse(text: &str) -> Result<Divisions, ParseError> {

@@ -16,6 +16,6 @@ mod divisions;
 mod search;
 mod suggest;
 
-pub use divisions::{Division, Divisions, Edition, Level, ParseError, Place};
 pub use divisions::written;
+pub use divisions::{Division, Divisions, Edition, Level, ParseError, Place};
 pub use suggest::UnknownArea;

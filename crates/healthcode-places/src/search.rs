@@ -27,7 +27,9 @@ impl Divisions {
                 Some((score, !d.code.starts_with(&self.home), d))
             })
             .collect();
-        found.sort_by(|a, b| (a.1, a.0.min(1), a.2.level(), a.0, &a.2.code).cmp(&(b.1, b.0.min(1), b.2.level(), b.0, &b.2.code)));
+        found.sort_by(|a, b| {
+            (a.1, a.0.min(1), a.2.level(), a.0, &a.2.code).cmp(&(b.1, b.0.min(1), b.2.level(), b.0, &b.2.code))
+        });
         found.into_iter().take(limit).map(|(_, _, d)| d).collect()
     }
 }

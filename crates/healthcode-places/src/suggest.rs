@@ -2,7 +2,7 @@
 
 use healthcode_domain::AreaCode;
 
-use crate::divisions::{parent, written};
+use crate::divisions::parent;
 use crate::{Division, Divisions};
 
 /// A code the list does not accept, with what to use instead.
@@ -73,7 +73,8 @@ impl Divisions {
             ancestor = parent(code);
         }
         let same_length = |d: &&Division| d.code.len() == normal.len() && self.is_current(d) && !d.is_placeholder();
-        let typos: Vec<&Division> = self.rows.iter().filter(same_length).filter(|d| is_typo_of(&d.code, normal)).take(limit).collect();
+        let typos: Vec<&Division> =
+            self.rows.iter().filter(same_length).filter(|d| is_typo_of(&d.code, normal)).take(limit).collect();
         let mut near: Vec<&Division> = Vec::new();
         if let Some(up) = ancestor {
             let target: u64 = normal.parse().unwrap_or(0);
@@ -101,4 +102,3 @@ fn is_typo_of(candidate: &str, code: &str) -> bool {
         _ => false,
     }
 }
-

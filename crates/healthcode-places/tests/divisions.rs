@@ -1,3 +1,6 @@
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use healthcode_domain::{AreaCode, Timestamp};
 use healthcode_places::{Divisions, Level};
 use proptest::prelude::*;

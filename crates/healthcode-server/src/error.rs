@@ -21,6 +21,13 @@ pub enum ApiError {
     /// An event that was refused; it is kept in the rejection log with its reason.
     #[error("{}", .0.message)]
     InvalidEvent(ValidationError),
+    /// An area code that is not (or no longer) a division; the answer lists the nearest
+    /// valid codes with their names.
+    #[error("field `{field}`: {refused}")]
+    UnknownArea { field: String, refused: healthcode_places::UnknownArea },
+    /// A well-formed code that names no division (`GET /v1/places/{code}`).
+    #[error("`{code}` is not an administrative division in the list")]
+    UnknownPlace { code: String, suggestions: Vec<serde_json::Value> },
     #[error("no person is registered with id {0}")]
     UnknownPerson(PersonId),
     #[error("no venue is registered with id {0}")]
@@ -69,6 +76,8 @@ impl ApiError {
             ApiError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             ApiError::InvalidInput(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"),
             ApiError::InvalidEvent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_event"),
+            ApiError::UnknownArea { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_area"),
+            ApiError::UnknownPlace { .. } => (StatusCode::NOT_FOUND, "unknown_place"),
             ApiError::UnknownPerson(_) => (StatusCode::NOT_FOUND, "unknown_person"),
             ApiError::UnknownVenue(_) => (StatusCode::NOT_FOUND, "unknown_venue"),
             ApiError::UnknownBatch(_) => (StatusCode::NOT_FOUND, "unknown_batch"),
@@ -89,6 +98,7 @@ impl ApiError {
     pub fn field(&self) -> Option<&str> {
         match self {
             ApiError::InvalidInput(e) | ApiError::InvalidEvent(e) => e.field.as_deref(),
+            ApiError::UnknownArea { field, .. } => Some(field),
             _ => None,
         }
     }
@@ -99,6 +109,7 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Invalid(v) => ApiError::InvalidInput(v),
             ServiceError::UnknownPerson(id) => ApiError::UnknownPerson(id),
+            ServiceError::UnknownArea { field, refused } => ApiError::UnknownArea { field, refused },
             ServiceError::UnknownVenue(id) => ApiError::UnknownVenue(id),
             ServiceError::Unauthorised(why) => ApiError::Unauthorised(why),
             ServiceError::LogTampered(why) => ApiError::Internal(why),
@@ -138,6 +149,14 @@ impl IntoResponse for ApiError {
         }
         if let ApiError::InvalidToken { reason, .. } = &self {
             error["reason"] = json!(reason);
+        }
+        if let ApiError::UnknownArea { refused, .. } = &self {
+            let named: Vec<_> =
+                refused.suggestions.iter().map(|(code, name)| json!({"code": code, "name": name})).collect();
+            error["suggestions"] = json!(named);
+        }
+        if let ApiError::UnknownPlace { suggestions, .. } = &self {
+            error["suggestions"] = json!(suggestions);
         }
         let mut response = (status, Json(json!({ "error": error }))).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {

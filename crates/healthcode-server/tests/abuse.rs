@@ -253,7 +253,7 @@ async fn contact_tracing_needs_a_case_in_the_jurisdiction_and_a_second_officer(a
 /// Reproduction 2: one provincial officer escalated a 12-digit area (a building) and
 /// everyone who stayed there turned red, with no alarm.
 async fn one_officer_cannot_designate_a_building_red_and_the_others_are_counted(app: TestApp) {
-    let building = "330106001002";
+    let building = "330106002051";
     let mut residents = Vec::new();
     for i in 0..healthcode_service::COLOUR_BURST_MIN_PERSONS {
         let (person, key) = victim(&app, &format!("3301061980020{i:04}")).await;

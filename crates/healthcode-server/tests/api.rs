@@ -142,7 +142,7 @@ async fn time_passing_turns_an_entry_green_through_the_scheduler(app: TestApp) {
 async fn a_designation_turns_residents_with_a_stay_yellow(app: TestApp) {
     let stayed = app.register(&resident_id("33010619800101123")).await;
     let elsewhere = app.register(&resident_id("33010619900202456")).await;
-    for (person, area, id) in [(&stayed, "330106001", "tel-1"), (&elsewhere, "330206", "tel-2")] {
+    for (person, area, id) in [(&stayed, "330106002", "tel-1"), (&elsewhere, "330206", "tel-2")] {
         let (status, body) = app
             .post(
                 "/v1/events",

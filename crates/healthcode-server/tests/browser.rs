@@ -81,6 +81,8 @@ async fn seed(app: &TestApp) -> String {
                           "residence_area": area});
         assert_eq!(app.post("/v1/persons", body.to_string()).await.0, 201);
     }
+    // A medium-risk street, for the scene where an explanation names the place of a stay.
+    app.designate(&json!({"id": "seed-beishan", "area": "330106002", "level": "medium"}).to_string()).await;
     yellow.unwrap()
 }
 
@@ -120,6 +122,7 @@ async fn the_pages_work_in_a_real_browser() {
     fake_camera(&app, &yellow, &camera).await;
     let address = app.address.clone();
     let health_key = app.keys["health"].clone();
+    let telecom_key = app.keys["telecom"].clone();
     let started = std::time::Instant::now();
     // Blocking: the server keeps answering on the runtime's other threads meanwhile.
     let output = tokio::task::spawn_blocking(move || {
@@ -128,6 +131,7 @@ async fn the_pages_work_in_a_real_browser() {
             .current_dir(&root)
             .env("HEALTHCODE_URL", &address)
             .env("HEALTHCODE_HEALTH_KEY", &health_key)
+            .env("HEALTHCODE_TELECOM_KEY", &telecom_key)
             .env("HEALTHCODE_CHROMIUM", chromium())
             .env("HEALTHCODE_SCREENSHOTS", &screenshots)
             .env("HEALTHCODE_FAKE_CAMERA", &camera)

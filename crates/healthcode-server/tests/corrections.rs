@@ -340,7 +340,7 @@ async fn a_person_erases_their_data_once_no_rule_needs_it(app: TestApp) {
     assert_eq!(status, 201, "{me}");
     let (person, key) =
         (me["person_id"].as_str().unwrap().to_string(), me["resident_key"].as_str().unwrap().to_string());
-    let stay = json!({"id": "s-1", "person_id": person, "type": "stay", "area": "330106001",
+    let stay = json!({"id": "s-1", "person_id": person, "type": "stay", "area": "330106002",
                       "from": "2020-05-31T08:00:00+08:00", "to": "2020-06-01T07:00:00+08:00"});
     assert_eq!(app.post("/v1/events", stay.to_string()).await.0, 201);
     let wrong = json!({"id": "x-1", "person_id": person, "type": "feverish"});
@@ -416,7 +416,7 @@ async fn residents_declare_and_the_rules_judge_what_they_declare(app: TestApp) {
     assert!(stored.iter().all(|e| e.id.as_str().starts_with("hc-decl-self-")), "who declared is kept: {stored:?}");
     // A stay declared in an area that is high risk: the rules (Y2) make it yellow.
     app.designate(&json!({"id": "d-1", "area": "330106", "level": "high"}).to_string()).await;
-    let body = json!({"stays": [{"area": "330106001", "from": "2020-05-30T08:00:00+08:00", "to": "2020-05-31T08:00:00+08:00"}]});
+    let body = json!({"stays": [{"area": "330106002", "from": "2020-05-30T08:00:00+08:00", "to": "2020-05-31T08:00:00+08:00"}]});
     let (status, declared) = app.post_with_key(&declarations, &key, body.to_string()).await;
     assert_eq!(status, 201, "{declared}");
     assert_eq!(declared["code"]["colour"], "yellow", "{declared}");

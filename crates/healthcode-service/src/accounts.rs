@@ -113,6 +113,7 @@ async fn create_account_in(store: &dyn AccountStore, now: Timestamp, new: NewAcc
         }
         _ => {}
     }
+    crate::places::current_if_given("jurisdiction", new.jurisdiction.as_ref())?;
     let account = Account {
         id: new_id("a"),
         username: username.clone(),

@@ -118,6 +118,15 @@ impl Evidence {
                 format!("ids starting with `{SYSTEM_ID_PREFIX}` are the system's own (decisions, approved traces); give your record its own id"),
             ));
         }
+        match &body {
+            EventBody::AreaRisk(risk) => {
+                crate::places::valid_at("area", &risk.area, at)?;
+            }
+            EventBody::Evidence(healthcode_domain::Evidence::Stay { area, from, .. }) => {
+                crate::places::valid_at("area", area, *from)?;
+            }
+            EventBody::Evidence(_) => {}
+        }
         match body {
             EventBody::AreaRisk(risk) => Ok((Admitted::Designation(NewDesignation { id, at, risk }), None)),
             EventBody::Evidence(evidence) => {

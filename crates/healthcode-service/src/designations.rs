@@ -72,6 +72,7 @@ impl Governance {
             return Err(ServiceError::Forbidden("only an epidemic office proposes designations".into()));
         }
         check_jurisdiction(by, &area)?;
+        crate::places::current("area", &area)?;
         if let Some(id) = &event_id {
             healthcode_domain::EventId::parse(id)?;
         }

@@ -34,6 +34,9 @@ pub enum ServiceError {
     /// Over a limit on how often something may be done; the message says what and when.
     #[error("{0}")]
     RateLimited(String),
+    /// An area code that is not (or no longer) a division, with the nearest valid ones.
+    #[error("field `{field}`: {refused}")]
+    UnknownArea { field: String, refused: healthcode_places::UnknownArea },
     #[error("a background task failed: {0}")]
     Background(String),
 }

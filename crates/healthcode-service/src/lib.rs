@@ -29,6 +29,7 @@ mod knowledge;
 mod notices;
 mod overview;
 mod personal;
+mod places;
 mod pseudonym;
 mod redact;
 mod refresh;

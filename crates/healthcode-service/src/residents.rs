@@ -258,6 +258,7 @@ impl Residents {
     pub async fn register(&self, registration: Registration) -> Result<(PersonRecord, bool), ServiceError> {
         let id = self.pseudonyms.person_id(&registration.document);
         let kind = registration.document.id_type().person_kind_asked(registration.international)?;
+        crate::places::current_if_given("residence_area", registration.residence_area.as_ref())?;
         let registered = self.register_pseudonymous(id.clone(), kind, registration.residence_area).await?;
         if registered.1 {
             self.set_own_details(&id, registration.name, registration.phone).await?;
@@ -473,6 +474,7 @@ impl Residents {
         document: &IdDocument,
         residence_area: Option<healthcode_domain::AreaCode>,
     ) -> Result<(PersonRecord, String), ServiceError> {
+        crate::places::current_if_given("residence_area", residence_area.as_ref())?;
         let id = self.pseudonyms.person_id(document);
         let mut person = match self.evidence_store.person(&id).await? {
             Some(person) => person,

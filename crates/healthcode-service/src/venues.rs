@@ -98,6 +98,7 @@ impl Venues {
         let name = check_name(&new.name).map_err(|_| {
             ValidationError::field("name", "field `name`: the venue's name, 1 to 64 characters, no control characters")
         })?;
+        crate::places::current_if_given("area", new.area.as_ref())?;
         let (operator_key, operator_key_hash) = new_key("hcv_");
         let venue = VenueRecord {
             id: new_id("v"),

@@ -18,6 +18,7 @@ mod feeds;
 mod governance;
 mod log;
 mod overview;
+mod places;
 pub(crate) mod policy;
 mod residents;
 
@@ -42,6 +43,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(doors::routes())
         .merge(log::routes())
         .merge(overview::routes())
+        .merge(places::routes())
 }
 
 /// `?at=` as an RFC 3339 timestamp. A `+` left unencoded in a URL arrives as a space;

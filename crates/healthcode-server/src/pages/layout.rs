@@ -123,6 +123,7 @@ table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px soli
 label{display:block;font-weight:600;margin-top:.75rem}label.inline{display:inline;font-weight:400}form.inline{display:inline}
 input,select,button,textarea{font:inherit;max-width:100%}input,select,textarea{padding:.45rem;border:1px solid #555;border-radius:.25rem;width:100%}
 input[type=checkbox]{width:auto;transform:scale(1.4);margin-right:.5rem}
+fieldset{min-width:0}.picker{border:1px solid #bbb;border-radius:.3rem;padding:.5rem .75rem;margin:.75rem 0}.picker .choices{display:flex;flex-wrap:wrap;gap:.35rem;margin:.4rem 0}.picker .choices button{margin-top:0;padding:.3rem .7rem;background:#e8f0fa;color:#0b3a70;border:1px solid #0b4f9c}.picker button.crumb{margin:0;padding:.1rem .3rem;background:none;color:#0b4f9c;text-decoration:underline}.picker-search{display:flex;gap:.4rem;align-items:flex-end;flex-wrap:wrap}.picker-search label{flex-basis:100%}.picker-search input{flex:1 1 10rem;width:auto}.picker-search button{margin-top:0}
 button{padding:.55rem 1.1rem;margin-top:.75rem;background:#0b4f9c;color:#fff;border:0;border-radius:.3rem;cursor:pointer}
 .notice{border:1px solid #999;padding:.75rem;border-radius:.4rem;background:#f6f6f6}
 .incident{border:2px solid #7a4a00;padding:.75rem;border-radius:.4rem;background:#fff4d6;color:#3d2500}
@@ -263,6 +264,10 @@ impl Ui {
             Ok(value) => done(value),
             Err(ServiceError::Invalid(e)) => self.error(StatusCode::UNPROCESSABLE_ENTITY, &e.message, &e.message),
             Err(ServiceError::Forbidden(m)) => self.error(StatusCode::FORBIDDEN, &m, &m),
+            Err(e @ ServiceError::UnknownArea { .. }) => {
+                let m = e.to_string();
+                self.error(StatusCode::UNPROCESSABLE_ENTITY, &m, &m)
+            }
             Err(ServiceError::Conflict(m)) => self.error(StatusCode::CONFLICT, &m, &m),
             Err(ServiceError::Store(healthcode_store::StoreError::Unavailable(e))) => {
                 tracing::warn!(error = %e, "{doing}: database unavailable");

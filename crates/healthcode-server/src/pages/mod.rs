@@ -15,6 +15,7 @@ mod governance;
 mod layout;
 pub(crate) mod markup;
 mod overview;
+mod places;
 mod residents;
 
 use axum::Router;

@@ -12,6 +12,7 @@ use crate::api::parse_at;
 use crate::pages::extract::{PageQuery, PersonPage};
 use crate::pages::layout::{when, Ui};
 use crate::pages::markup::{html, Markup};
+use crate::pages::places::place_label;
 use crate::pages::residents::signin::reader_of;
 use crate::AppState;
 
@@ -149,7 +150,7 @@ fn why(ui: &Ui, e: &Explanation) -> Markup {
                     kind = ui.t(zh, en),
                     recorded = ui.t("记录于", "recorded"),
                     at = when(ev.recorded_at),
-                    details = details(&ev.details),
+                    details = details(ui, &ev.details),
                 ));
             }
             let (zh, en) = what_clears(&r.rule);
@@ -227,13 +228,19 @@ pub(crate) fn evidence_name(kind: &str) -> (&'static str, &'static str) {
     }
 }
 
-/// An event's own fields (dates, area, result …) as `key: value` text.
-fn details(value: &serde_json::Value) -> String {
+/// An event's own fields (dates, area, result …) as `key: value` text; an area by its
+/// name and code.
+fn details(ui: &Ui, value: &serde_json::Value) -> String {
     match value.as_object() {
         Some(o) if !o.is_empty() => {
             let parts: Vec<String> = o
                 .iter()
-                .map(|(k, v)| format!("{k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                .filter(|(k, _)| !k.starts_with("area_name"))
+                .map(|(k, v)| match (k.as_str(), v.as_str()) {
+                    ("area", Some(code)) => format!("{}: {}", ui.t("地区", "area"), place_label(ui, code)),
+                    (_, Some(text)) => format!("{k}: {text}"),
+                    _ => format!("{k}: {v}"),
+                })
                 .collect();
             format!("({})", parts.join(", "))
         }

@@ -12,9 +12,10 @@ use healthcode_domain::{AccessOutcome, AreaCode, PersonId, VenueCategory};
 use healthcode_service::{DoorDecision, NewVenue, ServiceError};
 use healthcode_store::VenueRecord;
 
-use crate::pages::extract::{PageId, PageQuery, Posted};
+use crate::pages::extract::{Fields, PageId, PageQuery, Posted};
 use crate::pages::layout::{see_other, when, Ui};
 use crate::pages::markup::{html, Markup};
+use crate::pages::places::AreaPicker;
 use crate::AppState;
 
 const KEY_COOKIE: &str = "operator_key";
@@ -51,25 +52,33 @@ pub(crate) fn category_options(ui: &Ui, chosen: VenueCategory) -> Markup {
 }
 
 pub(crate) async fn register_form(ui: Ui) -> Response {
-    register_page(ui.with_form(), StatusCode::OK, None)
+    register_page(ui.with_form(), StatusCode::OK, None, &Fields::new())
 }
 
-fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>) -> Response {
+fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept: &Fields) -> Response {
     let mut body = html!("<h1>{title}</h1>", title = ui.t("场所登记", "Register a venue"));
     if let Some(problem) = problem {
         body.push(html!("<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>", problem = problem));
     }
     body.push(html!(
         r#"<form method="post" action="/venues/new">
-<label for="name">{name}</label><input id="name" name="name" required maxlength="64">
+<label for="name">{name}</label><input id="name" name="name" required maxlength="64" value="{name_value}">
 <label for="category">{category}</label><select id="category" name="category">{options}</select>
-<label for="area">{area} <span class="muted">{optional}</span></label><input id="area" name="area" maxlength="12" inputmode="numeric">
-<button type="submit">{submit}</button></form><p class="muted">{note}</p>"#,
+{area_picker}
+<button type="submit" id="venue-submit">{submit}</button></form><p class="muted">{note}</p>"#,
         name = ui.t("场所名称", "Venue name"),
         category = ui.t("场所类别（决定各色码的管理措施）", "Category (decides the measures for each colour)"),
-        options = category_options(&ui, VenueCategory::General),
-        area = ui.t("所在地区代码", "Area code"),
-        optional = ui.t("（可选）", "(optional)"),
+        name_value = kept.get("name").map(String::as_str).unwrap_or(""),
+        options = category_options(
+            &ui,
+            kept.get("category").and_then(|c| VenueCategory::parse(c).ok()).unwrap_or(VenueCategory::General)
+        ),
+        area_picker = AreaPicker::new("area", kept).render(
+            &ui,
+            ui.t("所在地区（可选）", "Area (optional)"),
+            false,
+            Markup::new()
+        ),
         submit = ui.t("登记场所", "Register the venue"),
         note = ui.t(
             "登记后会显示一次管理密钥，并保存在本浏览器中（仅限本场所页面）。",
@@ -80,17 +89,20 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>) -> Response 
 }
 
 pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
+    if AreaPicker::acted("area", &form) {
+        return register_page(ui, StatusCode::OK, None, &form);
+    }
     let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let Ok(category) = VenueCategory::parse(field("category").unwrap_or("")) else {
         let m = ui.t("请选择场所类别", "Choose a category");
-        return register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(m));
+        return register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(m), &form);
     };
     let area = match field("area").map(AreaCode::parse).transpose() {
         Ok(area) => area,
         Err(e) => {
             let (zh, en) = (format!("地区代码有误：{e}"), format!("The area code is not valid: {e}"));
             let m = ui.t(&zh, &en).to_string();
-            return register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(&m));
+            return register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(&m), &form);
         }
     };
     let name = field("name").unwrap_or("").to_string();
@@ -103,7 +115,11 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
         }
         Err(ServiceError::Invalid(_)) => {
             let m = ui.t("场所名称应为 1 至 64 个字符", "The name must be 1 to 64 characters");
-            register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(m))
+            register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(m), &form)
+        }
+        Err(e @ ServiceError::UnknownArea { .. }) => {
+            let m = e.to_string();
+            register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(&m), &form)
         }
         Err(e) => ui.internal("registering a venue from the page", e),
     }

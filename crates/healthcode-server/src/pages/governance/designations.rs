@@ -18,6 +18,7 @@ use crate::pages::accounts::officials::{
 use crate::pages::extract::{Fields, Official, Posted};
 use crate::pages::layout::{when, Ui};
 use crate::pages::markup::{html, Markup};
+use crate::pages::places::{area_summary, place_label, AreaPicker};
 use crate::AppState;
 
 /// How many areas the list of designations in force shows (the newest).
@@ -87,7 +88,7 @@ impl ProposalList for Designations {
             body.push(html!(
                 "<article class=\"notice\" id=\"{id}\"><h3>{area} · {level}{red}</h3><p>{by_word} {by} · {at}</p><p>{approval}</p></article>",
                 id = p.id,
-                area = p.area.as_str(),
+                area = place_label(&ui, p.area.as_str()),
                 level = level_words(&ui, p.level),
                 red = escalation(p.escalate_to_red, ui.t("升级为红码地区", "escalated to red")),
                 by_word = ui.t("提议：", "Proposed by"),
@@ -135,8 +136,9 @@ fn in_force(ui: &Ui, all: &[Event<AreaRisk>]) -> Markup {
     ));
     for d in latest.iter().take(SHOWN) {
         out.push(html!(
-            "<tr data-area=\"{area}\"><td>{area}</td><td>{level}{red}</td><td>{at}</td></tr>",
+            "<tr data-area=\"{area}\"><td>{name}</td><td>{level}{red}</td><td>{at}</td></tr>",
             area = d.body.area.as_str(),
+            name = place_label(ui, d.body.area.as_str()),
             level = level_words(ui, d.body.level),
             red = escalation(d.body.escalate_to_red, ui.t("红码地区", "red")),
             at = when(d.at),
@@ -171,7 +173,7 @@ fn designation_form(ui: &Ui, kept: &Fields) -> Markup {
         .collect();
     html!(
         r#"<h2>{heading}</h2><p>{explain}</p><form method="post" action="/staff/designations">
-<label for="area">{area} <span class="muted">{area_hint}</span></label><input id="area" name="area" required maxlength="12" inputmode="numeric" autocomplete="off" value="{area_value}">
+{area_picker}
 <label for="level">{level}</label><select id="level" name="level">{levels}</select>
 <p><input type="checkbox" id="escalate_to_red" name="escalate_to_red" value="yes"{escalate}><label class="inline" for="escalate_to_red">{escalate_label}</label></p>
 <button type="submit" id="designate">{submit}</button></form>"#,
@@ -180,9 +182,12 @@ fn designation_form(ui: &Ui, kept: &Fields) -> Markup {
             "认定是提议：另一位省级官员批准后才生效，并记入透明日志；只能在您的辖区内。",
             "A designation is a proposal: it takes effect, and is logged, when another provincial officer approves it; only inside your jurisdiction.",
         ),
-        area = ui.t("地区代码", "Area code"),
-        area_hint = ui.t("（6、9 或 12 位，如 330106）", "(6, 9 or 12 digits, e.g. 330106)"),
-        area_value = kept.get("area").map(String::as_str).unwrap_or(""),
+        area_picker = AreaPicker::new("area", kept).render(
+            ui,
+            ui.t("认定地区", "Area to designate"),
+            true,
+            kept.get("area_pick").or_else(|| kept.get("area")).and_then(|code| area_summary(ui, code)).unwrap_or_default(),
+        ),
         level = ui.t("风险等级", "Risk level"),
         levels = levels,
         escalate = Markup::literal(if kept.contains_key("escalate_to_red") { " checked" } else { "" }),
@@ -199,6 +204,18 @@ pub(crate) async fn designate(
     Official { account, .. }: Official<may::Designate>,
     Posted { ui, form }: Posted,
 ) -> Response {
+    if AreaPicker::acted("area", &form) {
+        let status = axum::http::StatusCode::OK;
+        return Designations::draw(ListPage {
+            ui,
+            state: &state,
+            account: &account,
+            status,
+            message: None,
+            kept: &form,
+        })
+        .await;
+    }
     let field = |name: &str| form.get(name).map(|v| v.trim()).unwrap_or("");
     let escalate = form.contains_key("escalate_to_red");
     let result = async {

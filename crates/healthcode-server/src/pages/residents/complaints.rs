@@ -13,6 +13,7 @@ use crate::pages::accounts::officials::{redirect_or_refuse, staff_page};
 use crate::pages::extract::{Official, PageId, PageQuery, Posted};
 use crate::pages::layout::Ui;
 use crate::pages::markup::{html, Markup};
+use crate::pages::places::place_label;
 use crate::pages::residents::complaint_view::complaint_html;
 use crate::AppState;
 
@@ -86,7 +87,7 @@ async fn queue_page(
             resident = ui.t("居民", "resident"),
             person = c.person.as_str(),
             area_word = ui.t("地区", "area"),
-            area = c.area.as_deref().unwrap_or("—"),
+            area = c.area.as_deref().map_or_else(|| "—".to_string(), |a| place_label(&ui, a)),
             complaint = complaint_html(&ui, c),
         ));
         let open = c.status == ComplaintStatus::Open;

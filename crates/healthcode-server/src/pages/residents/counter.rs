@@ -12,22 +12,23 @@ use healthcode_store::Account;
 
 use crate::api::policy::may;
 use crate::pages::accounts::officials::staff_page;
-use crate::pages::extract::{Official, Posted};
+use crate::pages::extract::{Fields, Official, Posted};
 use crate::pages::layout::Ui;
 use crate::pages::markup::{html, Markup};
+use crate::pages::places::AreaPicker;
 use crate::AppState;
 
 pub(crate) async fn form(Official { ui, account, .. }: Official<may::ReplaceResidentKey>) -> Response {
-    page(ui, &account, StatusCode::OK, None)
+    page(ui, &account, StatusCode::OK, None, &Fields::new())
 }
 
-fn page(ui: Ui, account: &Account, status: StatusCode, problem: Option<&str>) -> Response {
+fn page(ui: Ui, account: &Account, status: StatusCode, problem: Option<&str>, kept: &Fields) -> Response {
     let title = ui.t("服务窗口", "Service counter");
     let body = html!(
         r#"<h1>{title}</h1>{problem}<p class="muted">{note}</p><form method="post" action="/staff/counter">
+{area_picker}
 <label for="id_type">{id_type}</label><select id="id_type" name="id_type"><option value="resident_id">{resident_id}</option><option value="passport">{passport}</option><option value="hk_macao_permit">{hk}</option><option value="taiwan_permit">{tw}</option><option value="foreign_permanent_residence">{pr}</option></select>
 <label for="id_number">{id_number}</label><input id="id_number" name="id_number" required maxlength="32" autocomplete="off">
-<label for="residence_area">{area}</label><input id="residence_area" name="residence_area" maxlength="12" inputmode="numeric">
 <button type="submit" name="act" value="key">{key}</button> <button type="submit" name="act" value="card">{card}</button></form>"#,
         title = title,
         problem = match problem {
@@ -45,7 +46,12 @@ fn page(ui: Ui, account: &Account, status: StatusCode, problem: Option<&str>) ->
         tw = ui.t("台湾居民来往大陆通行证", "Taiwan residents' travel permit"),
         pr = ui.t("外国人永久居留身份证", "Foreign permanent residence card"),
         id_number = ui.t("证件号码", "ID number"),
-        area = ui.t("常住地区代码（新登记时必填）", "Area of residence (required to register)"),
+        area_picker = AreaPicker::new("residence_area", kept).render(
+            &ui,
+            ui.t("常住地区（新登记时必填）", "Area of residence (required to register)"),
+            false,
+            Markup::new()
+        ),
         key = ui.t("登记并发放密钥", "Register and give a key"),
         card = ui.t("打印长期卡", "Print a card"),
     );
@@ -58,7 +64,10 @@ pub(crate) async fn act(
     Posted { ui, form }: Posted,
 ) -> Response {
     let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let refuse = |ui: Ui, status: StatusCode, message: &str| page(ui, &account, status, Some(message));
+    if AreaPicker::acted("residence_area", &form) {
+        return page(ui, &account, StatusCode::OK, None, &form);
+    }
+    let refuse = |ui: Ui, status: StatusCode, message: &str| page(ui, &account, status, Some(message), &form);
     let document = match IdDocument::parse(field("id_type").unwrap_or("resident_id"), field("id_number").unwrap_or(""))
     {
         Ok(document) => document,
@@ -71,6 +80,7 @@ pub(crate) async fn act(
     let refused = |ui: Ui, e: ServiceError| match e {
         ServiceError::Invalid(v) => refuse(ui, StatusCode::UNPROCESSABLE_ENTITY, &v.message),
         ServiceError::Forbidden(m) => refuse(ui, StatusCode::FORBIDDEN, &m),
+        e @ ServiceError::UnknownArea { .. } => refuse(ui, StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
         ServiceError::UnknownPerson(_) => refuse(
             ui,
             StatusCode::NOT_FOUND,

@@ -8,9 +8,10 @@ use axum::response::Response;
 use healthcode_domain::{DeclaredItem, PersonId};
 use healthcode_service::{Declaration, DeclaredStay, ServiceError};
 
-use crate::pages::extract::{PersonPage, Posted};
+use crate::pages::extract::{Fields, PersonPage, Posted};
 use crate::pages::layout::{see_other, Ui};
 use crate::pages::markup::{html, Markup};
+use crate::pages::places::AreaPicker;
 use crate::pages::residents::signin::reader_of;
 use crate::AppState;
 
@@ -30,10 +31,11 @@ pub(crate) async fn form(
     PersonPage(id): PersonPage,
 ) -> Result<Response, Response> {
     reader_of(&ui, &state, &id, "declaration").await?;
-    Ok(page(ui.with_form(), &id, StatusCode::OK, None))
+    Ok(page(ui.with_form(), &id, StatusCode::OK, None, &Fields::new()))
 }
 
-fn page(ui: Ui, id: &PersonId, status: StatusCode, problem: Option<&str>) -> Response {
+fn page(ui: Ui, id: &PersonId, status: StatusCode, problem: Option<&str>, kept: &Fields) -> Response {
+    let kept_value = |name: &str| kept.get(name).map(String::as_str).unwrap_or("");
     let mut items = Markup::new();
     for item in DeclaredItem::ALL {
         items.push(html!(
@@ -44,11 +46,11 @@ fn page(ui: Ui, id: &PersonId, status: StatusCode, problem: Option<&str>) -> Res
     }
     let body = html!(
         r#"<h1>{title}</h1>{problem}<p>{intro}</p><form method="post" action="/persons/{id}/declare"><fieldset><legend>{symptoms}</legend>{items}</fieldset>
-<label for="since">{since} <span class="muted">{since_hint}</span></label><input id="since" name="since" maxlength="40" placeholder="2020-06-01T08:00:00+08:00">
-<fieldset><legend>{stay}</legend><label for="stay_area">{area}</label><input id="stay_area" name="stay_area" maxlength="12" inputmode="numeric">
-<label for="stay_from">{from}</label><input id="stay_from" name="stay_from" maxlength="40" placeholder="2020-05-30T08:00:00+08:00">
-<label for="stay_to">{to}</label><input id="stay_to" name="stay_to" maxlength="40"></fieldset>
-<button type="submit">{submit}</button></form><p><a href="/persons/{id}">{back}</a></p>"#,
+<label for="since">{since} <span class="muted">{since_hint}</span></label><input id="since" name="since" maxlength="40" placeholder="2020-06-01T08:00:00+08:00" value="{since_value}">
+<fieldset><legend>{stay}</legend>{area_picker}
+<label for="stay_from">{from}</label><input id="stay_from" name="stay_from" maxlength="40" placeholder="2020-05-30T08:00:00+08:00" value="{from_value}">
+<label for="stay_to">{to}</label><input id="stay_to" name="stay_to" maxlength="40" value="{to_value}"></fieldset>
+<button type="submit" id="declare-submit">{submit}</button></form><p><a href="/persons/{id}">{back}</a></p>"#,
         title = ui.t("健康申报", "Health declaration"),
         problem = match problem {
             Some(p) => html!("<p role=\"alert\" class=\"notice\"><strong>{p}</strong></p>", p = p),
@@ -64,8 +66,11 @@ fn page(ui: Ui, id: &PersonId, status: StatusCode, problem: Option<&str>) -> Res
         since = ui.t("自何时起", "Since when"),
         since_hint = ui.t("（可选，默认现在）", "(optional; now if empty)"),
         stay = ui.t("近期旅居地（可选）", "A recent stay (optional)"),
-        area = ui.t("地区代码", "Area code"),
+        since_value = kept_value("since"),
+        area_picker = AreaPicker::new("stay_area", kept).render(&ui, ui.t("地区", "Area"), false, Markup::new()),
         from = ui.t("到达时间", "Arrived"),
+        from_value = kept_value("stay_from"),
+        to_value = kept_value("stay_to"),
         to = ui.t("离开时间（仍在当地则不填）", "Left (empty if still there)"),
         submit = ui.t("提交申报", "Declare"),
         back = ui.t("返回健康码", "Back to the code"),
@@ -79,6 +84,9 @@ pub(crate) async fn declare(
     Posted { ui, form }: Posted,
 ) -> Result<Response, Response> {
     let reader = reader_of(&ui, &state, &id, "declaration").await?;
+    if AreaPicker::acted("stay_area", &form) {
+        return Ok(page(ui, &id, StatusCode::OK, None, &form));
+    }
     let field = |name: &str| form.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let items = DeclaredItem::ALL
         .iter()
@@ -91,7 +99,7 @@ pub(crate) async fn declare(
         _ => {
             let message =
                 ui.t("旅居地请同时填写地区代码和到达时间", "For a stay give both the area code and the arrival time");
-            return Ok(page(ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(message)));
+            return Ok(page(ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(message), &form));
         }
     };
     let declaration = Declaration { items, since: field("since"), stays };
@@ -99,7 +107,11 @@ pub(crate) async fn declare(
         Ok(_) => see_other(&format!("/persons/{id}")),
         Err(ServiceError::Invalid(e)) => {
             let message = e.message;
-            page(ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(&message))
+            page(ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(&message), &form)
+        }
+        Err(e @ ServiceError::UnknownArea { .. }) => {
+            let message = e.to_string();
+            page(ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(&message), &form)
         }
         Err(e) => ui.internal("recording a declaration", e),
     })

@@ -8,9 +8,10 @@ use axum::response::Response;
 use healthcode_domain::{AreaCode, IdDocument, PersonId};
 use healthcode_service::{Registration, ServiceError};
 
-use crate::pages::extract::{Posted, Resident};
+use crate::pages::extract::{Fields, Posted, Resident};
 use crate::pages::layout::{see_other, when, Ui};
 use crate::pages::markup::{html, Markup};
+use crate::pages::places::AreaPicker;
 use crate::AppState;
 
 const RELATIONS: [(&str, &str, &str); 8] = [
@@ -62,21 +63,45 @@ pub(crate) async fn section(ui: &Ui, state: &AppState, me: &PersonId) -> Result<
         }
         out.push_literal("</ul>");
     }
+    out.push(html!(
+        r#"<details><summary>{add}</summary>{form}</details></section>"#,
+        add = ui
+            .t("添加代管家人（如没有手机的老人）", "Act for a family member (e.g. an elderly parent without a phone)"),
+        form = add_form(ui, &Fields::new()),
+    ));
+    Ok(out)
+}
+
+/// The form that adds a family member; shown again on its own page while its area picker
+/// is in use (the ID number is never sent back into it).
+fn add_form(ui: &Ui, kept: &Fields) -> Markup {
+    let kept_value = |name: &str| kept.get(name).map(String::as_str).unwrap_or("");
     let options: Markup = RELATIONS
         .iter()
-        .map(|(value, zh, en)| html!("<option value=\"{value}\">{name}</option>", value = *value, name = ui.t(zh, en)))
+        .map(|(value, zh, en)| {
+            html!(
+                "<option value=\"{value}\"{selected}>{name}</option>",
+                value = *value,
+                selected = Markup::literal(if kept_value("relation") == *value { " selected" } else { "" }),
+                name = ui.t(zh, en)
+            )
+        })
         .collect();
-    out.push(html!(
-        r#"<details><summary>{add}</summary><form method="post" action="/family">
+    html!(
+        r#"<form method="post" action="/family">
+{area_picker}
 <label for="f_relation">{relation}</label><select id="f_relation" name="relation">{options}</select>
 <label for="f_id_type">{id_type}</label><select id="f_id_type" name="id_type"><option value="resident_id">{resident_id}</option><option value="passport">{passport}</option></select>
 <label for="f_id_number">{id_number}</label><input id="f_id_number" name="id_number" required maxlength="32" autocomplete="off">
-<label for="f_name">{name}</label><input id="f_name" name="name" maxlength="64">
-<label for="f_area">{area}</label><input id="f_area" name="residence_area" maxlength="12" inputmode="numeric">
+<label for="f_name">{name}</label><input id="f_name" name="name" maxlength="64" value="{name_value}">
 <label for="f_key">{key}</label><input id="f_key" name="dependant_key" maxlength="80" autocomplete="off" spellcheck="false">
-<button type="submit">{submit}</button></form></details></section>"#,
-        add = ui
-            .t("添加代管家人（如没有手机的老人）", "Act for a family member (e.g. an elderly parent without a phone)"),
+<button type="submit" id="family-add">{submit}</button></form>"#,
+        area_picker = AreaPicker::new("residence_area", kept).render(
+            ui,
+            ui.t("家人的常住地区（可选）", "Their area of residence (optional)"),
+            false,
+            Markup::new()
+        ),
         relation = ui.t("关系", "Relation"),
         options = options,
         id_type = ui.t("证件类型", "ID type"),
@@ -84,11 +109,10 @@ pub(crate) async fn section(ui: &Ui, state: &AppState, me: &PersonId) -> Result<
         passport = ui.t("护照", "Passport"),
         id_number = ui.t("证件号码", "ID number"),
         name = ui.t("姓名（可选）", "Name (optional)"),
-        area = ui.t("常住地区代码（可选）", "Area of residence (optional)"),
+        name_value = kept_value("name"),
         key = ui.t("若其已登记：其居民密钥（表示同意）", "If already registered: their resident key (their agreement)"),
         submit = ui.t("添加", "Add"),
-    ));
-    Ok(out)
+    )
 }
 
 /// A claim code lets the family member get their own key (once they have a phone).
@@ -113,6 +137,10 @@ fn refused(ui: &Ui, e: ServiceError) -> Response {
     match e {
         ServiceError::Invalid(v) => ui.error(StatusCode::UNPROCESSABLE_ENTITY, &v.message, &v.message),
         ServiceError::Conflict(m) | ServiceError::Forbidden(m) => ui.error(StatusCode::CONFLICT, &m, &m),
+        e @ ServiceError::UnknownArea { .. } => {
+            let m = e.to_string();
+            ui.error(StatusCode::UNPROCESSABLE_ENTITY, &m, &m)
+        }
         e => ui.internal("a family change", e),
     }
 }
@@ -122,6 +150,11 @@ pub(crate) async fn add(
     Resident(me): Resident,
     Posted { ui, form }: Posted,
 ) -> Response {
+    if AreaPicker::acted("residence_area", &form) {
+        let title = ui.t("添加代管家人", "Act for a family member");
+        let body = html!("<h1>{title}</h1>{form}", title = title, form = add_form(&ui, &form));
+        return ui.page(StatusCode::OK, title, body);
+    }
     let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let document = match IdDocument::parse(field("id_type").unwrap_or("resident_id"), field("id_number").unwrap_or(""))
     {

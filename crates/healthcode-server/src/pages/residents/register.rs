@@ -11,6 +11,7 @@ use healthcode_service::{Registered, Registration, ServiceError};
 use crate::pages::extract::{Fields, Posted};
 use crate::pages::layout::Ui;
 use crate::pages::markup::{html, Markup};
+use crate::pages::places::AreaPicker;
 use crate::pages::residents::signin::see_other_with_key;
 use crate::AppState;
 
@@ -64,7 +65,8 @@ pub(crate) async fn register_form(ui: Ui) -> Response {
     register_page(ui.with_form(), StatusCode::OK, None, &Fields::new())
 }
 
-fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept: &Fields) -> Response {
+fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept_fields: &Fields) -> Response {
+    let kept = kept_fields;
     let kept = |name: &str| kept.get(name).map(String::as_str).unwrap_or("");
     let mut body = html!("<h1>{title}</h1>", title = ui.t("居民登记", "Register as a resident"));
     if let Some(problem) = problem {
@@ -88,15 +90,15 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept: &Field
     }
     body.push(html!(
         r#"<form method="post" action="/register">
+{area_picker}
 <label for="id_type">{id_type}</label><select id="id_type" name="id_type">{documents}</select>
 <p><input type="checkbox" id="international" name="international" value="yes"><label class="inline" for="international">{international}</label></p>
 <label for="id_number">{id_number}</label><input id="id_number" name="id_number" required maxlength="32" autocomplete="off" inputmode="text">
 <label for="name">{name} <span class="muted">{optional}</span></label><input id="name" name="name" maxlength="64" value="{name_value}" autocomplete="name">
 <label for="phone">{phone} <span class="muted">{phone_hint}</span></label><input id="phone" name="phone" maxlength="20" inputmode="tel" autocomplete="tel">
-<label for="residence_area">{area} <span class="muted">{area_hint}</span></label><input id="residence_area" name="residence_area" maxlength="12" inputmode="numeric" value="{area_value}">
 <label for="claim_code">{claim} <span class="muted">{claim_hint}</span></label><input id="claim_code" name="claim_code" maxlength="80" autocomplete="off" spellcheck="false">
 <p><input type="checkbox" id="consent" name="consent" value="yes" required><label class="inline" for="consent">{consent}</label></p>
-<button type="submit">{submit}</button></form>"#,
+<button type="submit" id="register-submit">{submit}</button></form>"#,
         id_type = ui.t("证件类型", "ID type"),
         documents = documents,
         international = ui.t(
@@ -112,9 +114,18 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept: &Field
             "（可选，加密保存，仅用于疾控联系您）",
             "(optional; kept encrypted, used only by health officers to reach you)"
         ),
-        area = ui.t("常住地区代码", "Area of residence (code)"),
-        area_hint = ui.t("（可选，如 330106）", "(optional, e.g. 330106)"),
-        area_value = kept("residence_area"),
+        area_picker = AreaPicker::new("residence_area", kept_fields).render(
+            &ui,
+            ui.t("常住地区（可选）", "Area of residence (optional)"),
+            false,
+            html!(
+                r#"<p class="muted">{hint}</p>"#,
+                hint = ui.t(
+                    "请先选择地区：省 → 市 → 区县 → 街道（乡镇），再填写证件。",
+                    "Choose your area first (province → city → county → street), then fill in your papers."
+                )
+            ),
+        ),
         claim = ui.t("认领码", "Claim code"),
         claim_hint =
             ui.t("（可选：家人代您登记过时，由其给您）", "(optional: from the family member who registered you)"),
@@ -132,6 +143,9 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
         let message = ui.t(zh, en);
         register_page(ui, StatusCode::UNPROCESSABLE_ENTITY, Some(message), &form)
     };
+    if AreaPicker::acted("residence_area", &form) {
+        return register_page(ui, StatusCode::OK, None, &form);
+    }
     if field("consent") != Some("yes") {
         return refuse(ui, "登记前请阅读并同意收集告知", "Please read and accept the collection notice to register");
     }
@@ -174,6 +188,10 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
             ),
         },
         Err(ServiceError::Forbidden(m)) => refuse(ui, "认领码无效、已使用或已过期。", &m),
+        Err(e @ ServiceError::UnknownArea { .. }) => {
+            let message = e.to_string();
+            refuse(ui, &format!("地区代码有误：{message}"), &format!("The area is not valid: {message}"))
+        }
         Err(e) => ui.internal("registering from the page", e),
     }
 }

@@ -1,0 +1,59 @@
+//! The division list, for clients' own pickers and for reading codes: public data, no key.
+//! `GET /v1/places?q=西湖` searches by name (or code prefix); `GET /v1/places/{code}` says
+//! what a code is (name, English form, level, retired or not, successors) and lists the
+//! current divisions one level below; `GET /v1/places` lists the provinces.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use healthcode_domain::{AreaCode, ValidationError};
+use healthcode_places::{Division, Divisions};
+use serde_json::{json, Value};
+
+use crate::api::extract::QueryParams;
+use crate::{ApiError, AppState};
+
+const MOST_RESULTS: usize = 100;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/v1/places", get(search)).route("/v1/places/{code}", get(one))
+}
+
+fn summary(d: &Division) -> Value {
+    json!({"code": d.written(), "name": d.name, "name_en": d.en, "full_name": d.full_name(),
+           "full_name_en": d.full_name_en(), "level": d.level()})
+}
+
+/// `?q=` words or digits (`&limit=`, at most 100): current divisions, best first; without
+/// `q`, the provinces.
+async fn search(State(_): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
+    let list = Divisions::embedded();
+    let limit = match query.get("limit") {
+        Some(text) => text.parse::<usize>().ok().filter(|n| (1..=MOST_RESULTS).contains(n)).ok_or_else(|| {
+            ApiError::InvalidInput(ValidationError::field("limit", format!("a number from 1 to {MOST_RESULTS}")))
+        })?,
+        None => 20,
+    };
+    let found: Vec<Value> = match query.get("q").map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => list.search(q, limit).into_iter().map(summary).collect(),
+        None => list.children("").into_iter().map(summary).collect(),
+    };
+    Ok(Json(json!({"places": found, "editions": list.editions().iter().map(|e| e.year).collect::<Vec<_>>()})))
+}
+
+/// What a code is, and the divisions under it. An unknown code is 404 with the nearest
+/// valid codes.
+async fn one(State(_): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    let list = Divisions::embedded();
+    let area = AreaCode::parse(&code).map_err(|m| ApiError::InvalidInput(ValidationError::field("code", m)))?;
+    let place = list.place(&area);
+    if !place.listed && place.name == place.code {
+        let refused = list.check_current(&area).err();
+        let suggestions: Vec<Value> = refused
+            .map(|r| r.suggestions.into_iter().map(|(code, name)| json!({"code": code, "name": name})).collect())
+            .unwrap_or_default();
+        return Err(ApiError::UnknownPlace { code, suggestions });
+    }
+    let children: Vec<Value> = list.children(area.normal()).into_iter().map(summary).collect();
+    Ok(Json(json!({"place": place, "children": children})))
+}
