@@ -303,6 +303,7 @@ test('an officer designates a street found by its name, seeing its name before p
   await Promise.all([page.waitForLoadState('load'), found.click()]);
   assert.equal(await page.inputValue('#area'), '330106002', 'the choice fills in the code');
   assert.match(await page.textContent('#area-picker .place'), /浙江省杭州市西湖区北山街道/, 'its name, before it is proposed');
+  assert.match(await page.textContent('#area-covered'), /\d+/, 'and how many residents it covers');
   await accessible(page, 'designation form with a chosen street');
   await shot(page, 'officials-17-designation-by-name');
   await page.selectOption('#level', 'medium');

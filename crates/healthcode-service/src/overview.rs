@@ -61,6 +61,17 @@ impl Overview {
         Ok(self.code_store.colour_counts_by_area().await?)
     }
 
+    /// How many residents (holders of a code, by their area of residence) live within
+    /// `area`: what a designation would cover, shown before it is proposed.
+    pub async fn residents_within(&self, area: &AreaCode) -> Result<u64, ServiceError> {
+        let counts = self.code_store.colour_counts_by_area().await?;
+        Ok(counts
+            .into_iter()
+            .filter(|(home, _, _)| home.as_ref().is_some_and(|h| area.covers(h)))
+            .map(|(_, _, n)| n)
+            .sum())
+    }
+
     /// Up to `limit` codes of one colour: the demo's sample residents.
     pub async fn codes_with_colour(&self, colour: Colour, limit: usize) -> Result<Vec<CodeState>, ServiceError> {
         Ok(self.code_store.codes_with_colour(colour, limit).await?)

@@ -54,7 +54,16 @@ impl ProposalList for Designations {
             )
         );
         if permits(Action::Designate, account.role) {
-            body.push(designation_form(&ui, kept));
+            let chosen =
+                kept.get("area_pick").or_else(|| kept.get("area")).and_then(|a| AreaCode::parse(a.trim()).ok());
+            let covered = match chosen {
+                Some(area) => match state.service.overview().residents_within(&area).await {
+                    Ok(n) => Some(n),
+                    Err(e) => return ui.internal("counting the residents an area covers", e),
+                },
+                None => None,
+            };
+            body.push(designation_form(&ui, kept, covered));
         }
         body.push(in_force(&ui, &state.service.codes().designations()));
         body.push(html!("<h2>{proposals}</h2>", proposals = ui.t("认定提议", "Proposals")));
@@ -157,7 +166,7 @@ fn level_words(ui: &Ui, level: RiskLevel) -> &'static str {
 }
 
 /// The designation form: every office proposes (`POST /v1/designations` does the same).
-fn designation_form(ui: &Ui, kept: &Fields) -> Markup {
+fn designation_form(ui: &Ui, kept: &Fields, covered: Option<u64>) -> Markup {
     let chosen = kept.get("level").map(String::as_str).unwrap_or("high");
     let levels: Markup = [RiskLevel::High, RiskLevel::Medium, RiskLevel::Low]
         .into_iter()
@@ -186,7 +195,21 @@ fn designation_form(ui: &Ui, kept: &Fields) -> Markup {
             ui,
             ui.t("认定地区", "Area to designate"),
             true,
-            kept.get("area_pick").or_else(|| kept.get("area")).and_then(|code| area_summary(ui, code)).unwrap_or_default(),
+            {
+                let mut summary = kept
+                    .get("area_pick")
+                    .or_else(|| kept.get("area"))
+                    .and_then(|code| area_summary(ui, code))
+                    .unwrap_or_default();
+                if let Some(n) = covered {
+                    summary.push(html!(
+                        r#"<p class="covered" id="area-covered">{words} <strong>{n}</strong></p>"#,
+                        words = ui.t("按常住地计，覆盖居民：", "Residents it covers (by area of residence):"),
+                        n = n
+                    ));
+                }
+                summary
+            },
         ),
         level = ui.t("风险等级", "Risk level"),
         levels = levels,
