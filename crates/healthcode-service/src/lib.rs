@@ -72,7 +72,7 @@ pub use ingest::{operator_rejections, Evidence, IngestReport, RowOutcome, RowSta
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use knowledge::{KnowledgeEntry, NewKnowledge, KNOWLEDGE_RESULTS};
 pub use notices::{IncidentNotice, NOTICE_CACHE_SECS};
-pub use overview::{Overview, Stats};
+pub use overview::{CountyFigures, Overview, Stats};
 pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;

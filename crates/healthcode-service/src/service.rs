@@ -186,8 +186,12 @@ impl HealthService {
             pseudonyms: pseudonyms.clone(),
             forwarded: Default::default(),
         };
-        let overview =
-            Overview { code_store: store.clone(), evidence_store: store.clone(), resident_store: store.clone() };
+        let overview = Overview {
+            code_store: store.clone(),
+            evidence_store: store.clone(),
+            resident_store: store.clone(),
+            codes: codes.clone(),
+        };
         let research = Research { resident_store: store.clone(), documents, clock: clock.clone() };
         Ok(HealthService {
             clock,
