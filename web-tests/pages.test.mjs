@@ -369,12 +369,16 @@ test('the dashboard draws its charts as SVG', async () => {
   assert.ok((await bars('chart-colours', 'green').count()) === 1);
   assert.ok(Number(await bars('chart-colours', 'yellow').getAttribute('data-count')) >= 2, 'seeded + registered');
   assert.ok((await bars('chart-colours', 'red').count()) === 1);
-  const areaBars = page.locator('#chart-areas rect.bar');
-  assert.ok((await areaBars.count()) >= 2, 'bars for several counties');
-  for (const count of await areaBars.evaluateAll((bars) => bars.map((b) => Number(b.dataset.count)))) {
-    assert.ok(count >= 10 && count % 10 === 0, `a county's count is rounded to tens, none under ten: ${count}`);
+  const tiles = page.locator('#chart-counties g.tile');
+  assert.ok((await tiles.count()) >= 2, 'a tile for each of several counties');
+  const counts = await tiles.evaluateAll((gs) => gs.flatMap((g) => [g.dataset.residents, g.dataset.red, g.dataset.yellow].map(Number)));
+  for (const count of counts) {
+    assert.ok(count === 0 || (count >= 10 && count % 10 === 0), `a county's count is rounded to tens, none under ten: ${count}`);
   }
-  assert.match(await page.textContent('#chart-areas'), /330106/);
+  assert.match(await page.textContent('#chart-counties'), /西湖区/, 'the tiles are named');
+  assert.equal(await page.getAttribute('#chart-counties g.tile[data-area="330106"]', 'data-state'), 'designated',
+    '北山街道 is designated; fewer than ten yellow codes are not shown');
+  assert.match(await page.textContent('#counties tr[data-area="330106"]'), /西湖区[\s\S]*330106[\s\S]*中风险：北山街道/);
   assert.ok((await bars('chart-changes', 'yellow').count()) >= 1, "today's changes to yellow");
   assert.match(await page.textContent('main'), /R1/, 'the active rules, read only');
   await fitsThePhone('dashboard');

@@ -118,6 +118,9 @@ table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px soli
 .green{background:#0a6b2b;color:#fff}.yellow{background:#f2c200;color:#111}.orange{background:#a84300;color:#fff}.red{background:#b00020;color:#fff}
 .allow{background:#0a6b2b;color:#fff}.allow_with_mask{background:#f2c200;color:#111}.deny{background:#b00020;color:#fff}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:.2em;vertical-align:-.1em;margin-right:.3em;border:1px solid #555}
+.designated{background:#5b2a86;color:#fff}.swatch.dashed{background:#fff;border:2px dashed #111}
+.legend{list-style:none;padding:0;margin:.5rem 0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+table.counties{overflow-wrap:normal}.counties td,.counties th{padding:.25rem .4rem;white-space:nowrap}.counties th[scope=row]{white-space:normal;min-width:6.5em}.counties .name{white-space:nowrap}.counties th .muted{font-weight:400}.counties .designation{white-space:normal;min-width:7em}
 .qr{background:#fff;padding:.5rem;text-align:center}.qr svg{width:100%;max-width:18rem;height:auto}
 .big .qr svg{max-width:min(80vh,100%)} body:has(.big) header{display:none} .big h1{text-align:center;font-size:2.5rem;margin:.5rem 0}.big p{text-align:center;font-size:1.25rem}
 label{display:block;font-weight:600;margin-top:.75rem}label.inline{display:inline;font-weight:400}form.inline{display:inline}

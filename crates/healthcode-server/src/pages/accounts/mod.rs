@@ -94,6 +94,10 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
         ),
         Action::ReadThirdParties => ("查看第三方系统登记", "Read third-party registrations"),
         Action::ThirdPartyCheck => ("查询已开通扩展功能的持卡人", "Check card holders who switched the function on"),
+        Action::ReadExactCounts => (
+            "在数据看板上查看各区县的精确人数（公众看到的是取整后的数字）",
+            "See exact counts by county on the dashboard (the public sees them rounded)",
+        ),
     }
 }
 
@@ -122,6 +126,21 @@ pub(crate) async fn official(ui: &Ui, state: &AppState, action: Action) -> Resul
         Err(ApiError::Unauthorised(_)) => Err(to_sign_in(ui)),
         Err(ApiError::Forbidden(_)) => Err(not_for_this_role(ui)),
         Err(e) => Err(ui.internal("checking a staff session", e)),
+    }
+}
+
+/// The signed-in official, if there is one and their role may take `action`: for a public
+/// page that shows officials more (the dashboard's exact counts). Anyone else, signed out
+/// or not, sees the public page.
+pub(crate) async fn official_who_may(ui: &Ui, state: &AppState, action: Action) -> Option<Account> {
+    let key = ui.cookie(SESSION_COOKIE).filter(|k| !k.is_empty())?;
+    match allow_key(state, key, action).await {
+        Ok(account) => Some(account),
+        Err(ApiError::Unauthorised(_) | ApiError::Forbidden(_)) => None,
+        Err(e) => {
+            tracing::warn!("checking a staff session on a public page: {e}");
+            None
+        }
     }
 }
 

@@ -157,7 +157,7 @@ fn in_force(ui: &Ui, all: &[Event<AreaRisk>]) -> Markup {
     out
 }
 
-fn level_words(ui: &Ui, level: RiskLevel) -> &'static str {
+pub(crate) fn level_words(ui: &Ui, level: RiskLevel) -> &'static str {
     match level {
         RiskLevel::High => ui.t("高风险", "high"),
         RiskLevel::Medium => ui.t("中风险", "medium"),

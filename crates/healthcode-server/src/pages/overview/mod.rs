@@ -3,6 +3,7 @@
 pub(crate) mod charts;
 pub(crate) mod dashboard;
 pub(crate) mod home;
+pub(crate) mod treemap;
 
 use axum::routing::get;
 use axum::Router;
