@@ -303,6 +303,24 @@ impl Divisions {
         out
     }
 
+    /// Every division under `up` whose code has `length` digits (current or not), through
+    /// the children index: the subtree, never the whole list.
+    pub(crate) fn descendants_at(&self, up: &str, length: usize) -> Vec<&Division> {
+        let mut out = Vec::new();
+        let mut frontier = vec![up.to_string()];
+        while let Some(code) = frontier.pop() {
+            for &i in self.children.get(&code).map(Vec::as_slice).unwrap_or_default() {
+                let child = &self.rows[i];
+                if child.code.len() == length {
+                    out.push(child);
+                } else if child.code.len() < length {
+                    frontier.push(child.code.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// The divisions from the province down to `normal`, placeholders left out.
     pub fn ancestry(&self, normal: &str) -> Vec<&Division> {
         let mut chain = Vec::new();

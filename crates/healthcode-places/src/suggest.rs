@@ -72,13 +72,16 @@ impl Divisions {
             }
             ancestor = parent(code);
         }
-        let same_length = |d: &&Division| d.code.len() == normal.len() && self.is_current(d) && !d.is_placeholder();
-        let typos: Vec<&Division> =
-            self.rows.iter().filter(same_length).filter(|d| is_typo_of(&d.code, normal)).take(limit).collect();
+        // Looked up, not scanned for: a feed full of bad codes costs a few hundred lookups
+        // a row, not a pass over the whole list.
+        let usable = |d: &&Division| self.is_current(d) && !d.is_placeholder();
+        let mut typos: Vec<&Division> = typos_of(normal).iter().filter_map(|c| self.get(c)).filter(usable).collect();
+        typos.sort_by(|a, b| a.code.cmp(&b.code));
+        typos.truncate(limit);
         let mut near: Vec<&Division> = Vec::new();
         if let Some(up) = ancestor {
             let target: u64 = normal.parse().unwrap_or(0);
-            near = self.rows.iter().filter(|d| d.code.starts_with(up)).filter(same_length).collect();
+            near = self.descendants_at(up, normal.len()).into_iter().filter(usable).collect();
             near.sort_by_key(|d| d.code.parse::<u64>().unwrap_or(0).abs_diff(target));
         }
         // Two of each kind first, then the ancestor, then the rest of each.
@@ -92,7 +95,29 @@ impl Divisions {
     }
 }
 
+/// Every code one digit off `code`, or with two neighbouring digits swapped.
+fn typos_of(code: &str) -> Vec<String> {
+    let digits = code.as_bytes();
+    let mut out = Vec::with_capacity(digits.len() * 10);
+    for i in 0..digits.len() {
+        for d in b'0'..=b'9' {
+            if d != digits[i] {
+                let mut typo = digits.to_vec();
+                typo[i] = d;
+                out.extend(String::from_utf8(typo).ok());
+            }
+        }
+        if i + 1 < digits.len() && digits[i] != digits[i + 1] {
+            let mut typo = digits.to_vec();
+            typo.swap(i, i + 1);
+            out.extend(String::from_utf8(typo).ok());
+        }
+    }
+    out
+}
+
 /// One digit changed, or two neighbouring digits swapped.
+#[cfg(test)]
 fn is_typo_of(candidate: &str, code: &str) -> bool {
     let (a, b) = (candidate.as_bytes(), code.as_bytes());
     let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
@@ -100,5 +125,20 @@ fn is_typo_of(candidate: &str, code: &str) -> bool {
         [_] => true,
         [i, j] => j == i + 1 && a[i] == b[j] && a[j] == b[i],
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_typos_are_exactly_the_codes_a_typo_away() {
+        let code = "330160";
+        let typos = typos_of(code);
+        assert!(typos.iter().all(|t| is_typo_of(t, code)));
+        assert!(typos.contains(&"330106".to_string()), "two neighbours swapped");
+        assert!(typos.contains(&"330161".to_string()), "one digit off");
+        assert_eq!(typos.len(), 6 * 9 + 4, "six digits, nine others each, four distinct neighbour pairs");
     }
 }
