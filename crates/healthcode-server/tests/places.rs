@@ -120,6 +120,21 @@ async fn explanations_and_the_place_api_speak_in_names(app: TestApp) {
     let (status, unknown) = app.get("/v1/places/330106001").await;
     assert_eq!(status, 404, "{unknown}");
     assert!(suggested(&unknown).contains(&"330106002".to_string()), "{unknown}");
+    // Designations and venues in the API carry the name beside the code.
+    let (_, proposed) = app
+        .post_with_key(
+            "/v1/designations",
+            &app.keys["provincial"],
+            json!({"area": "330106", "level": "low"}).to_string(),
+        )
+        .await;
+    assert_eq!(proposed["proposal"]["area_name"], "浙江省杭州市西湖区", "{proposed}");
+    let (_, listed) = app.get_with_key("/v1/designations/proposals", &app.keys["provincial"]).await;
+    assert!(listed["proposals"].as_array().unwrap().iter().all(|p| p["area_name"].is_string()), "{listed}");
+    let venue = json!({"name": "湖滨银泰", "category": "general", "area": "330102003"});
+    let (status, venue) = app.post("/v1/venues", venue.to_string()).await;
+    assert_eq!(status, 201, "{venue}");
+    assert_eq!(venue["venue"]["area_name"], "浙江省杭州市上城区湖滨街道");
     let (_, provinces) = app.get("/v1/places").await;
     assert_eq!(provinces["places"].as_array().unwrap().len(), 31);
 }

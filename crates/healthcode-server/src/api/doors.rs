@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::api::auth::{bearer, json_object, reader, Wanted};
 use crate::api::extract::{Actor, IdInPath, QueryParams};
+use crate::api::places::with_area_name;
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
@@ -49,7 +50,7 @@ pub(crate) async fn register(State(state): State<AppState>, body: JsonBody) -> R
     Ok((
         StatusCode::CREATED,
         Json(json!({
-            "venue": registered.venue,
+            "venue": with_area_name(&registered.venue, registered.venue.area.as_ref()),
             "operator_key": registered.operator_key,
             "note": "keep the operator key: it is shown once; it displays the venue code and registers devices",
         })),
@@ -63,7 +64,7 @@ pub(crate) async fn venue(
     IdInPath(venue_id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
     let venue = state.service.venues().venue(&venue_id).await?;
-    Ok(Json(json!({ "venue": venue })))
+    Ok(Json(json!({ "venue": with_area_name(&venue, venue.area.as_ref()) })))
 }
 
 /// The venue's code for the current window. Only the operator's display may fetch it: a

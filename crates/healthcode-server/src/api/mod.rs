@@ -18,7 +18,7 @@ mod feeds;
 mod governance;
 mod log;
 mod overview;
-mod places;
+pub(crate) mod places;
 pub(crate) mod policy;
 mod residents;
 

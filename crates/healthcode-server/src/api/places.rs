@@ -15,6 +15,18 @@ use crate::{ApiError, AppState};
 
 const MOST_RESULTS: usize = 100;
 
+/// A record as JSON with its area's name beside its code: `area_name` (浙江省杭州市西湖区)
+/// and `area_name_en`, as explanations carry them.
+pub(crate) fn with_area_name(record: impl serde::Serialize, area: Option<&AreaCode>) -> Value {
+    let mut value = serde_json::to_value(record).unwrap_or_default();
+    if let (Some(fields), Some(area)) = (value.as_object_mut(), area) {
+        let place = Divisions::embedded().place(area);
+        fields.insert("area_name".into(), place.name.into());
+        fields.insert("area_name_en".into(), place.name_en.into());
+    }
+    value
+}
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/v1/places", get(search)).route("/v1/places/{code}", get(one))
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::super::evidence::without_nul;
 use crate::api::extract::{Actor, IdInPath};
+use crate::api::places::with_area_name;
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
@@ -63,6 +64,7 @@ pub(crate) async fn designation(
         .governance()
         .propose_designation_as(&office, event_id, risk.area, risk.level, risk.escalate_to_red)
         .await?;
+    let proposal = with_area_name(&proposal, Some(&proposal.area));
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "proposal": proposal }))).into_response())
 }
 
@@ -72,12 +74,21 @@ pub(crate) async fn approve_designation(
     by: Actor<may::ApproveDesignation>,
     IdInPath(id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(serde_json::json!({ "proposal": state.service.governance().approve_designation(&by, &id).await? })))
+    let proposal = state.service.governance().approve_designation(&by, &id).await?;
+    Ok(Json(serde_json::json!({ "proposal": with_area_name(&proposal, Some(&proposal.area)) })))
 }
 
 pub(crate) async fn designation_proposals(
     State(state): State<AppState>,
     _: Actor<may::ReadDesignationProposals>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(serde_json::json!({ "proposals": state.service.governance().designation_proposals().await? })))
+    let proposals: Vec<Value> = state
+        .service
+        .governance()
+        .designation_proposals()
+        .await?
+        .iter()
+        .map(|p| with_area_name(p, Some(&p.area)))
+        .collect();
+    Ok(Json(serde_json::json!({ "proposals": proposals })))
 }

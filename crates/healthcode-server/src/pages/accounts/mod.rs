@@ -278,7 +278,9 @@ pub(crate) async fn home(ui: Ui, State(state): State<AppState>) -> Response {
     };
     let title = ui.t("工作台", "Officials' home");
     let jurisdiction = match account.jurisdiction.as_deref() {
-        Some(j) => html!(" · {word} {j}", word = ui.t("辖区", "jurisdiction"), j = j),
+        Some(j) => {
+            html!(" · {word} {j}", word = ui.t("辖区", "jurisdiction"), j = crate::pages::places::place_label(&ui, j))
+        }
         None => Markup::new(),
     };
     let mut body = html!(
