@@ -15,11 +15,15 @@ pub struct RegionConfig {
     /// Two-digit code of the province whose real divisions the region lives in, e.g.
     /// `"33"` (Zhejiang).
     pub province: String,
-    /// The province's first `cities` cities (in code order; Zhejiang has 11).
+    /// The province's first `cities` current cities, in code order (Zhejiang has 11:
+    /// 杭州市 3301, 宁波市 3302, …). Asking for more than the province has is a
+    /// [`ConfigError`].
     pub cities: u32,
-    /// Counties in each city: the city's first ones, wrapping round where it has fewer.
+    /// At most this many counties in each city: the city's first current ones in code
+    /// order, all of them where it has fewer (舟山市 has 4).
     pub counties_per_city: u32,
-    /// Streets (townships) in each county: the first ones, wrapping round where it has fewer.
+    /// At most this many streets (townships) in each county: its first current ones in
+    /// code order, all of them where it has fewer.
     pub streets_per_county: u32,
     pub outbreak: OutbreakConfig,
     /// Simulation start; every event's `at` lies in `[start, start + days]`.
@@ -78,6 +82,10 @@ impl RegionConfig {
     /// About 5,000 persons in 2 cities of 3 counties of 4 streets, over 28 days from
     /// 2020-06-01: 8 confirmed cases in one county and 64 close contacts; fevers,
     /// a handful of entries from abroad, two management decisions.
+    ///
+    /// The places are real and the layout is regular here: 杭州市 (上城区, 拱墅区, 西湖区)
+    /// and 宁波市 (海曙区, 江北区, 北仑区), each county with its first four townships: 2 cities,
+    /// 6 counties, 24 streets.
     pub fn demo() -> Self {
         RegionConfig {
             seed: 2020,
@@ -101,8 +109,12 @@ impl RegionConfig {
     }
 
     /// A province-sized region for load tests: 11 cities × 10 counties × 20 streets
-    /// (the same layout whatever `persons` is), 60 days, an outbreak of one case per
-    /// 5,000 persons (none below 100 persons).
+    /// nominal (the same layout whatever `persons` is), 60 days, an outbreak of one case
+    /// per 5,000 persons (none below 100 persons).
+    ///
+    /// Those are upper bounds over the real 浙江省: all 11 cities, but 85 counties (舟山市
+    /// has 4, 湖州市 5, …) and 1,257 streets (many counties have fewer than 20 townships;
+    /// 滨江区 has 3), not 110 and 2,200.
     pub fn bench(persons: u64) -> Self {
         RegionConfig {
             seed: 1,
@@ -149,8 +161,21 @@ impl RegionConfig {
         if p.len() != 2 || !p.iter().all(u8::is_ascii_digit) || self.province == "00" {
             return err("province", "expected two digits other than 00, e.g. \"33\"");
         }
-        if !(1..=99).contains(&self.cities) {
-            return err("cities", "expected 1 to 99");
+        let real_cities = crate::layout::cities_of(&self.province).len();
+        if real_cities == 0 {
+            let message = format!(
+                "province {} has no cities in the division list (not a province, or a municipality \
+                 such as 北京市 whose districts lie directly under it); try \"33\" (浙江省)",
+                self.province
+            );
+            return err("province", &message);
+        }
+        if self.cities == 0 || self.cities as usize > real_cities {
+            let message = format!(
+                "province {} has {real_cities} cities in the division list: ask for 1 to {real_cities}, not {}",
+                self.province, self.cities
+            );
+            return err("cities", &message);
         }
         if !(1..=98).contains(&self.counties_per_city) {
             return err("counties_per_city", "expected 1 to 98");
@@ -210,7 +235,11 @@ mod tests {
         };
         assert_eq!(bad(|c| c.province = "3".into()), "province");
         assert_eq!(bad(|c| c.province = "00".into()), "province");
+        assert_eq!(bad(|c| c.province = "99".into()), "province", "no such province");
+        assert_eq!(bad(|c| c.province = "11".into()), "province", "北京市 has no cities, only districts");
         assert_eq!(bad(|c| c.cities = 0), "cities");
+        assert_eq!(bad(|c| c.cities = 12), "cities", "浙江省 has 11 cities");
+        assert_eq!(bad(|c| c.counties_per_city = 0), "counties_per_city");
         assert_eq!(bad(|c| c.streets_per_county = 1000), "streets_per_county");
         assert_eq!(bad(|c| c.days = 0), "days");
         assert_eq!(bad(|c| c.persons = 50), "outbreak");

@@ -58,7 +58,7 @@ impl RegionPlan {
         let layout = Layout::new(config)?;
         let mut rng = Rng::derive(config.seed, stream::REGION, 0);
         let outbreak_county = rng.below(layout.counties.len() as u64) as usize;
-        let hot_street = layout.street(outbreak_county, rng.below(layout.streets_per_county as u64) as usize);
+        let hot_street = layout.street_in(outbreak_county, &mut rng);
         let n = config.persons.max(1);
         let mut perm_a = rng.below(n) | 1;
         while gcd(perm_a, n) != 1 {
@@ -124,7 +124,7 @@ impl RegionPlan {
         let street = if case == 0 || rng.per_mille(500) {
             self.hot_street
         } else {
-            self.layout.street(self.outbreak_county, rng.below(self.layout.streets_per_county as u64) as usize)
+            self.layout.street_in(self.outbreak_county, &mut rng)
         };
         let exposure_from = (diagnosed - rng.minutes(2 * DAY, 4 * DAY)).max(self.start);
         let exposure_to = (exposure_from + rng.minutes(2 * HOUR, 5 * HOUR)).min(diagnosed);

@@ -6,7 +6,6 @@ use std::ops::Range;
 
 use healthcode_domain::{AreaCode, AreaRisk, EventId, Evidence, PersonId, PersonKind, Timestamp};
 
-use crate::layout::Street;
 use crate::plan::{RegionPlan, Role};
 use crate::rng::{stream, Rng, HOUR};
 use crate::story::Story;
@@ -105,18 +104,14 @@ impl Records {
         let role = plan.role(index);
         let international = rng.per_mille(if role == Role::Traveller { 250 } else { 20 });
         let layout = &plan.layout;
-        let spc = layout.streets_per_county as u64;
         let home = match role {
             Role::Case(c) => plan.case(c).street,
-            Role::Contact { .. } if rng.per_mille(600) => layout.street(plan.outbreak_county, rng.below(spc) as usize),
+            Role::Contact { .. } if rng.per_mille(600) => layout.street_in(plan.outbreak_county, &mut rng),
             Role::Contact { .. } => {
-                let city = layout.city_counties(plan.outbreak_county);
-                layout.street(city.start + rng.below(city.len() as u64) as usize, rng.below(spc) as usize)
+                let county = layout.county_near(plan.outbreak_county, &mut rng);
+                layout.street_in(county, &mut rng)
             }
-            _ => {
-                let i = rng.below(layout.streets.len() as u64) as usize;
-                Street { county: i / layout.streets_per_county, index: i }
-            }
+            _ => layout.street_at(rng.below(layout.streets.len() as u64) as usize),
         };
         let stays = rng.between(
             i64::from(*config.outbreak.stays_per_person.start()),

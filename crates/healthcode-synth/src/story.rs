@@ -217,15 +217,13 @@ impl<'a> Story<'a> {
 
     fn routine_area(&mut self, home: Street) -> AreaCode {
         let layout = self.layout;
-        let spc = layout.streets_per_county as u64;
         let street = match self.rng.below(100) {
             0..=64 => home,
             65..=74 => return layout.county_code(home.county).clone(),
-            75..=89 => layout.street(home.county, self.rng.below(spc) as usize),
+            75..=89 => layout.street_in(home.county, &mut self.rng),
             90..=96 => {
-                let city = layout.city_counties(home.county);
-                let county = city.start + self.rng.below(city.len() as u64) as usize;
-                layout.street(county, self.rng.below(spc) as usize)
+                let county = layout.county_near(home.county, &mut self.rng);
+                layout.street_in(county, &mut self.rng)
             }
             _ => return self.rng.pick(&layout.streets).clone(),
         };

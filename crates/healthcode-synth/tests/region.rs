@@ -215,7 +215,14 @@ fn records_convert_to_store_records() {
 
 #[test]
 fn invalid_configs_are_refused() {
-    let config = RegionConfig { province: "x3".into(), ..RegionConfig::demo() };
-    assert_eq!(generate(&config).err().unwrap().field, "province");
+    for province in ["x3", "99"] {
+        let config = RegionConfig { province: province.into(), ..RegionConfig::demo() };
+        assert_eq!(generate(&config).err().unwrap().field, "province", "{province}");
+        assert!(areas(&config).is_err());
+    }
+    let config = RegionConfig { cities: 12, ..RegionConfig::demo() };
+    let err = generate(&config).err().unwrap();
+    assert_eq!(err.field, "cities");
+    assert!(err.to_string().contains("province 33 has 11 cities"), "{err}");
     assert!(areas(&config).is_err());
 }
