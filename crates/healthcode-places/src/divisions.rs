@@ -149,12 +149,14 @@ pub struct Place {
 }
 
 impl Place {
-    /// `浙江省杭州市西湖区 (330106)`, the form explanations and pages print.
-    pub fn label(&self) -> String {
-        if self.name == self.code {
+    /// `浙江省杭州市西湖区 (330106)` (or its English form), as explanations and pages print
+    /// it; the code alone when the list has no name for it.
+    pub fn label(&self, english: bool) -> String {
+        let name = if english { &self.name_en } else { &self.name };
+        if name.is_empty() || *name == self.code {
             self.code.clone()
         } else {
-            format!("{} ({})", self.name, self.code)
+            format!("{name} ({})", self.code)
         }
     }
 }
@@ -389,29 +391,30 @@ impl Divisions {
         self.get(&normal[..9])
     }
 
-    /// Whether evidence dated `at` may name `area`: the code is listed and was not yet
-    /// retired then (it stays valid until the cut-off of the first edition that dropped
-    /// it), or it is a village outside the home province under such a township.
-    pub fn check(&self, area: &AreaCode, at: Timestamp) -> Result<Place, UnknownArea> {
+    /// Whether `area` may be named for a time: `Some(at)` for evidence of that time (the
+    /// code is listed and was not yet retired then: it stays valid until the cut-off of
+    /// the first edition that dropped it), `None` for something made now that must name
+    /// a current division (a registration, a venue, a designation). A village outside the
+    /// home province counts as its township. Costs a lookup when it holds: it is on the
+    /// path of every stay a feed brings.
+    pub fn validate(&self, area: &AreaCode, at: Option<Timestamp>) -> Result<(), UnknownArea> {
         let normal = area.normal();
-        let listed = self.get(normal).or_else(|| self.unlisted_village_township(normal));
-        match listed {
-            Some(d) if self.is_current(d) => Ok(self.place(area)),
-            Some(d) if self.cutoff_after(d.last).is_some_and(|end| at <= end) => Ok(self.place(area)),
+        match self.get(normal).or_else(|| self.unlisted_village_township(normal)) {
+            Some(d) if self.is_current(d) => Ok(()),
+            Some(d) if at.is_some_and(|at| self.cutoff_after(d.last).is_some_and(|end| at <= end)) => Ok(()),
             Some(d) => Err(UnknownArea::retired(self, area, d)),
             None => Err(UnknownArea::unknown(self, area)),
         }
     }
 
-    /// The same check for a code that must be current (a new designation, a venue, a
-    /// registration), whatever date it is made on.
+    /// `validate` for evidence dated `at`, and how the code reads.
+    pub fn check(&self, area: &AreaCode, at: Timestamp) -> Result<Place, UnknownArea> {
+        self.validate(area, Some(at)).map(|()| self.place(area))
+    }
+
+    /// `validate` for a code that must be current, and how it reads.
     pub fn check_current(&self, area: &AreaCode) -> Result<Place, UnknownArea> {
-        let normal = area.normal();
-        match self.get(normal).or_else(|| self.unlisted_village_township(normal)) {
-            Some(d) if self.is_current(d) => Ok(self.place(area)),
-            Some(d) => Err(UnknownArea::retired(self, area, d)),
-            None => Err(UnknownArea::unknown(self, area)),
-        }
+        self.validate(area, None).map(|()| self.place(area))
     }
 }
 

@@ -34,7 +34,9 @@ fn names_carry_every_level_and_skip_placeholders() {
     assert_eq!(list.place(&area("110101")).name, "北京市东城区", "市辖区 is left out");
     assert_eq!(list.place(&area("330100")).name, "浙江省杭州市", "written forms are understood");
     assert_eq!(list.place(&area("330106002")).name, "浙江省杭州市西湖区北山街道");
-    assert_eq!(list.place(&area("330106002")).label(), "浙江省杭州市西湖区北山街道 (330106002)");
+    assert_eq!(list.place(&area("330106002")).label(false), "浙江省杭州市西湖区北山街道 (330106002)");
+    assert_eq!(list.place(&area("330106")).label(true), "Xihu District, Hangzhou City, Zhejiang Province (330106)");
+    assert_eq!(list.place(&area("990000")).label(false), "990000", "a code the list does not know");
 }
 
 #[test]

@@ -174,26 +174,12 @@ fn summarise(
             // Who approved a decision is for auditors; the person sees its basis and term.
             o.remove("approvers");
         }
-        name_the_area(&mut details);
+        crate::places::name_the_area(&mut details);
         return Some(EvidenceSummary { id: id.clone(), kind: kind.unwrap_or_default(), recorded_at: e.at, details });
     }
     designations.iter().find(|d| &d.id == id).map(|d| {
         let mut details = serde_json::to_value(&d.body).unwrap_or_default();
-        name_the_area(&mut details);
+        crate::places::name_the_area(&mut details);
         EvidenceSummary { id: id.clone(), kind: "area_risk".to_string(), recorded_at: d.at, details }
     })
-}
-
-/// Beside an evidence's `area` code, its name (`area_name`: 浙江省杭州市西湖区) and English
-/// form (`area_name_en`), so an explanation speaks of places, not digits.
-fn name_the_area(details: &mut serde_json::Value) {
-    let Some(fields) = details.as_object_mut() else { return };
-    let Some(area) =
-        fields.get("area").and_then(|a| a.as_str()).and_then(|a| healthcode_domain::AreaCode::parse(a).ok())
-    else {
-        return;
-    };
-    let place = healthcode_places::Divisions::embedded().place(&area);
-    fields.insert("area_name".into(), place.name.into());
-    fields.insert("area_name_en".into(), place.name_en.into());
 }

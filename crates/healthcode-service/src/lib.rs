@@ -74,6 +74,7 @@ pub use knowledge::{KnowledgeEntry, NewKnowledge, KNOWLEDGE_RESULTS};
 pub use notices::{IncidentNotice, NOTICE_CACHE_SECS};
 pub use overview::{CountyFigures, Overview, Stats};
 pub use personal::{check_phone, DestructionReport, PersonalDetails, CHECKIN_RETENTION_DAYS};
+pub use places::name_the_area;
 pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
 pub use research::{ExportCell, Research, ResearchExport, ResearchRequest, MAX_RESEARCH_DAYS};

@@ -50,7 +50,7 @@ pub(crate) async fn register(State(state): State<AppState>, body: JsonBody) -> R
     Ok((
         StatusCode::CREATED,
         Json(json!({
-            "venue": with_area_name(&registered.venue, registered.venue.area.as_ref()),
+            "venue": with_area_name(&registered.venue),
             "operator_key": registered.operator_key,
             "note": "keep the operator key: it is shown once; it displays the venue code and registers devices",
         })),
@@ -64,7 +64,7 @@ pub(crate) async fn venue(
     IdInPath(venue_id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
     let venue = state.service.venues().venue(&venue_id).await?;
-    Ok(Json(json!({ "venue": with_area_name(&venue, venue.area.as_ref()) })))
+    Ok(Json(json!({ "venue": with_area_name(&venue) })))
 }
 
 /// The venue's code for the current window. Only the operator's display may fetch it: a

@@ -15,15 +15,11 @@ use crate::{ApiError, AppState};
 
 const MOST_RESULTS: usize = 100;
 
-/// A record as JSON with its area's name beside its code: `area_name` (浙江省杭州市西湖区)
-/// and `area_name_en`, as explanations carry them.
-pub(crate) fn with_area_name(record: impl serde::Serialize, area: Option<&AreaCode>) -> Value {
+/// A record as JSON with its area's name beside its code (`area_name`, `area_name_en`),
+/// as explanations carry them.
+pub(crate) fn with_area_name(record: impl serde::Serialize) -> Value {
     let mut value = serde_json::to_value(record).unwrap_or_default();
-    if let (Some(fields), Some(area)) = (value.as_object_mut(), area) {
-        let place = Divisions::embedded().place(area);
-        fields.insert("area_name".into(), place.name.into());
-        fields.insert("area_name_en".into(), place.name_en.into());
-    }
+    healthcode_service::name_the_area(&mut value);
     value
 }
 
@@ -60,10 +56,7 @@ async fn one(State(_): State<AppState>, Path(code): Path<String>) -> Result<Json
     let area = AreaCode::parse(&code).map_err(|m| ApiError::InvalidInput(ValidationError::field("code", m)))?;
     let place = list.place(&area);
     if !place.listed && place.name == place.code {
-        let refused = list.check_current(&area).err();
-        let suggestions: Vec<Value> = refused
-            .map(|r| r.suggestions.into_iter().map(|(code, name)| json!({"code": code, "name": name})).collect())
-            .unwrap_or_default();
+        let suggestions = list.suggest(area.normal(), 5).into_iter().map(summary).collect();
         return Err(ApiError::UnknownPlace { code, suggestions });
     }
     let children: Vec<Value> = list.children(area.normal()).into_iter().map(summary).collect();

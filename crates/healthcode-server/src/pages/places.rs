@@ -13,7 +13,7 @@ use healthcode_domain::AreaCode;
 use healthcode_places::{Division, Divisions, Level};
 
 use crate::pages::extract::Fields;
-use crate::pages::layout::Ui;
+use crate::pages::layout::{Lang, Ui};
 use crate::pages::markup::{html, Markup};
 
 /// How many search results a picker lists.
@@ -25,15 +25,7 @@ pub(crate) fn place_label(ui: &Ui, code: &str) -> String {
     // A jurisdiction or a complaint's area is kept in normal form (`3301`).
     let written = healthcode_places::written(code);
     match AreaCode::parse(&written) {
-        Ok(area) => {
-            let place = Divisions::embedded().place(&area);
-            let name = ui.t(&place.name, &place.name_en);
-            if name == place.code || name.is_empty() {
-                place.code
-            } else {
-                format!("{name} ({})", place.code)
-            }
-        }
+        Ok(area) => Divisions::embedded().place(&area).label(matches!(ui.lang, Lang::En)),
         Err(_) => code.to_string(),
     }
 }
@@ -56,6 +48,11 @@ impl<'a> AreaPicker<'a> {
         let code = picked.unwrap_or_else(|| get(field.to_string()));
         let searched = kept.contains_key(&format!("{field}_search"));
         AreaPicker { field, code, query: get(format!("{field}_q")), searched, deepest: Level::Township }
+    }
+
+    /// The code as it stands: picked, typed, or empty.
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     /// Whether this post is a step of the picker (a choice or a search), to be answered

@@ -64,7 +64,7 @@ pub(crate) async fn designation(
         .governance()
         .propose_designation_as(&office, event_id, risk.area, risk.level, risk.escalate_to_red)
         .await?;
-    let proposal = with_area_name(&proposal, Some(&proposal.area));
+    let proposal = with_area_name(&proposal);
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "proposal": proposal }))).into_response())
 }
 
@@ -75,20 +75,14 @@ pub(crate) async fn approve_designation(
     IdInPath(id): IdInPath,
 ) -> Result<Json<Value>, ApiError> {
     let proposal = state.service.governance().approve_designation(&by, &id).await?;
-    Ok(Json(serde_json::json!({ "proposal": with_area_name(&proposal, Some(&proposal.area)) })))
+    Ok(Json(serde_json::json!({ "proposal": with_area_name(&proposal) })))
 }
 
 pub(crate) async fn designation_proposals(
     State(state): State<AppState>,
     _: Actor<may::ReadDesignationProposals>,
 ) -> Result<Json<Value>, ApiError> {
-    let proposals: Vec<Value> = state
-        .service
-        .governance()
-        .designation_proposals()
-        .await?
-        .iter()
-        .map(|p| with_area_name(p, Some(&p.area)))
-        .collect();
+    let proposals: Vec<Value> =
+        state.service.governance().designation_proposals().await?.iter().map(with_area_name).collect();
     Ok(Json(serde_json::json!({ "proposals": proposals })))
 }

@@ -54,16 +54,15 @@ impl ProposalList for Designations {
             )
         );
         if permits(Action::Designate, account.role) {
-            let chosen =
-                kept.get("area_pick").or_else(|| kept.get("area")).and_then(|a| AreaCode::parse(a.trim()).ok());
-            let covered = match chosen {
-                Some(area) => match state.service.overview().residents_within(&area).await {
+            let picker = AreaPicker::new("area", kept);
+            let covered = match AreaCode::parse(picker.code()) {
+                Ok(area) => match state.service.overview().residents_within(&area).await {
                     Ok(n) => Some(n),
                     Err(e) => return ui.internal("counting the residents an area covers", e),
                 },
-                None => None,
+                Err(_) => None,
             };
-            body.push(designation_form(&ui, kept, covered));
+            body.push(designation_form(&ui, kept, &picker, covered));
         }
         body.push(in_force(&ui, &state.service.codes().designations()));
         body.push(html!("<h2>{proposals}</h2>", proposals = ui.t("认定提议", "Proposals")));
@@ -166,7 +165,7 @@ pub(crate) fn level_words(ui: &Ui, level: RiskLevel) -> &'static str {
 }
 
 /// The designation form: every office proposes (`POST /v1/designations` does the same).
-fn designation_form(ui: &Ui, kept: &Fields, covered: Option<u64>) -> Markup {
+fn designation_form(ui: &Ui, kept: &Fields, picker: &AreaPicker, covered: Option<u64>) -> Markup {
     let chosen = kept.get("level").map(String::as_str).unwrap_or("high");
     let levels: Markup = [RiskLevel::High, RiskLevel::Medium, RiskLevel::Low]
         .into_iter()
@@ -191,26 +190,17 @@ fn designation_form(ui: &Ui, kept: &Fields, covered: Option<u64>) -> Markup {
             "认定是提议：另一位省级官员批准后才生效，并记入透明日志；只能在您的辖区内。",
             "A designation is a proposal: it takes effect, and is logged, when another provincial officer approves it; only inside your jurisdiction.",
         ),
-        area_picker = AreaPicker::new("area", kept).render(
-            ui,
-            ui.t("认定地区", "Area to designate"),
-            true,
-            {
-                let mut summary = kept
-                    .get("area_pick")
-                    .or_else(|| kept.get("area"))
-                    .and_then(|code| area_summary(ui, code))
-                    .unwrap_or_default();
-                if let Some(n) = covered {
-                    summary.push(html!(
-                        r#"<p class="covered" id="area-covered">{words} <strong>{n}</strong></p>"#,
-                        words = ui.t("按常住地计，覆盖居民：", "Residents it covers (by area of residence):"),
-                        n = n
-                    ));
-                }
-                summary
-            },
-        ),
+        area_picker = picker.render(ui, ui.t("认定地区", "Area to designate"), true, {
+            let mut summary = area_summary(ui, picker.code()).unwrap_or_default();
+            if let Some(n) = covered {
+                summary.push(html!(
+                    r#"<p class="covered" id="area-covered">{words} <strong>{n}</strong></p>"#,
+                    words = ui.t("按常住地计，覆盖居民：", "Residents it covers (by area of residence):"),
+                    n = n
+                ));
+            }
+            summary
+        }),
         level = ui.t("风险等级", "Risk level"),
         levels = levels,
         escalate = Markup::literal(if kept.contains_key("escalate_to_red") { " checked" } else { "" }),

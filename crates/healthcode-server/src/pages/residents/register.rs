@@ -66,8 +66,7 @@ pub(crate) async fn register_form(ui: Ui) -> Response {
 }
 
 fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept_fields: &Fields) -> Response {
-    let kept = kept_fields;
-    let kept = |name: &str| kept.get(name).map(String::as_str).unwrap_or("");
+    let kept = |name: &str| kept_fields.get(name).map(String::as_str).unwrap_or("");
     let mut body = html!("<h1>{title}</h1>", title = ui.t("居民登记", "Register as a resident"));
     if let Some(problem) = problem {
         body.push(html!("<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>", problem = problem));
