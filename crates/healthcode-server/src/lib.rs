@@ -85,11 +85,16 @@ impl AppState {
     }
 }
 
+/// The OpenAPI 3.1 document of the JSON API, as `GET /v1/openapi.json` serves it.
+pub fn openapi_document() -> &'static str {
+    api::openapi::document()
+}
+
 /// The whole HTTP surface: the JSON API, the pages, JSON fallbacks for unknown routes
 /// and methods, security headers and request tracing.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(api::routes())
+        .merge(Router::from(api::routes()))
         .merge(pages::routes())
         .route("/metrics", axum::routing::get(metrics::scrape))
         // Every route above is counted and timed by its template.

@@ -323,6 +323,20 @@ async fn staff_log_in_with_a_password_and_sessions_end(app: TestApp) {
     assert_eq!((status, me["account"]["role"].as_str()), (200, Some("auditor")));
     assert!(me.to_string().find("password").is_none());
     assert_eq!(app.get_with_key("/v1/alarms", &token).await.0, 200);
+    // Logging out ends a session; an API key presented to it stays valid (schemathesis
+    // found that logout deleted whatever key it was shown, a department's feed key too).
+    let (status, refused) = app.post_with_key("/v1/logout", &app.keys["auditor"], "").await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(app.get_with_key("/v1/alarms", &app.keys["auditor"]).await.0, 200);
+    let response = app.client.post(app.url("/v1/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(app.get_with_key("/v1/alarms", &token).await.0, 401, "the session is over");
+    let (status, _) = app.post_with_key("/v1/logout", &token, "").await;
+    assert_eq!(status, 401, "an ended session cannot be ended again");
+    let (status, session) =
+        app.post("/v1/login", r#"{"username":"li.na","password":"correct horse battery staple"}"#).await;
+    assert_eq!(status, 200, "{session}");
+    let token = session["token"].as_str().unwrap().to_string();
     // Twelve hours later the session is over.
     let now = app.service.now().as_millis();
     app.clock.set(healthcode_domain::Timestamp::from_millis(now + 12 * 3_600_000));

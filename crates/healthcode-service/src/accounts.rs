@@ -197,6 +197,19 @@ impl Accounts {
     }
 
     pub async fn logout(&self, key: &str) -> Result<(), ServiceError> {
+        // Only a session ends this way: an API key presented here stays valid (a system that
+        // "logs out" with it, or anyone replaying one request, must not cut a department's
+        // feed off); API keys are revoked by an administrator (`healthcode accounts`).
+        let unknown = || ServiceError::Unauthorised("unknown or expired session; there is nothing to log out".into());
+        let (credential, _) = self.store.credential(&key_hash(key)).await?.ok_or_else(unknown)?;
+        if credential.kind != CredentialKind::Session {
+            return Err(ServiceError::Conflict(
+                "this is an API key, not a session: it stays valid; an administrator revokes API keys".into(),
+            ));
+        }
+        if credential.expires_at.is_some_and(|t| t <= self.clock.now()) {
+            return Err(unknown());
+        }
         Ok(self.store.delete_credential(&key_hash(key)).await?)
     }
 

@@ -75,6 +75,8 @@ enum Command {
     Upload(upload::UploadArgs),
     /// Load a synthetic region at scale (residents, evidence, venues, check-ins) into a store.
     Generate(generate::GenerateArgs),
+    /// Print the OpenAPI 3.1 document of the JSON API (what `GET /v1/openapi.json` serves).
+    Openapi,
     /// Benchmarks that need the whole stack (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -156,6 +158,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Destroy(args) => runtime.block_on(destroy::run(args)),
         Command::Upload(args) => runtime.block_on(upload::run(args)),
         Command::Generate(args) => runtime.block_on(generate::run(args)),
+        Command::Openapi => {
+            println!("{}", healthcode_server::openapi_document());
+            Ok(0)
+        }
         Command::Bench { command } => runtime.block_on(bench::run(command)).map(|()| 0),
     }
 }

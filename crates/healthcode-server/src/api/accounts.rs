@@ -2,38 +2,61 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::auth::{bearer, json_object};
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/login", post(login)).route("/v1/logout", post(logout)).route("/v1/me", get(me))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(me))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginBody {
     username: String,
     password: String,
 }
 
+/// Signs a staff account in with its password: a session token for `Authorization: Bearer`.
+#[utoipa::path(
+    post,
+    path = "/v1/login",
+    tag = "accounts",
+    request_body = LoginBody,
+    responses((status = 200, description = "a session token `{token, expires_at}` for `Authorization: Bearer`", body = Object), (status = 401, description = "wrong username or password", body = crate::api::openapi::ErrorBody), (status = 429, description = "too many sign-ins from this address; retry later", body = crate::api::openapi::ErrorBody))
+)]
 pub(crate) async fn login(State(state): State<AppState>, body: JsonBody) -> Result<Json<Value>, ApiError> {
     let body: LoginBody = json_object(&body, r#"{"username": …, "password": …}"#)?;
     let (token, expires_at) = state.service.accounts().login(&body.username, &body.password).await?;
     Ok(Json(json!({"token": token, "expires_at": expires_at})))
 }
 
+/// Ends the session whose token the request presents.
+#[utoipa::path(
+    post,
+    path = "/v1/logout",
+    tag = "accounts",
+    responses((status = 204, description = "the session has ended"), (status = 409, description = "`conflict`: the key is an API key, not a session; it stays valid", body = crate::api::openapi::ErrorBody)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
     state.service.accounts().logout(bearer(&headers, "session key")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Who the key belongs to: a staff or system account, or a resident with their family.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "accounts",
+    responses((status = 200, description = "`{resident: {person_id, family}}` for a resident key, `{account}` for a staff key", body = Object)),
+    security(("resident_key" = []), ("staff_key" = []))
+)]
 pub(crate) async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let key = bearer(&headers, "resident key, session or API key")?;
     if key.starts_with(healthcode_service::RESIDENT_KEY_PREFIX) {

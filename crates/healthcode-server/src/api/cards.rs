@@ -5,8 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::{IdDocument, PersonId, ValidationError};
 use healthcode_service::IssuedCard;
 use serde::Deserialize;
@@ -17,13 +16,14 @@ use crate::api::extract::{Actor, PersonInPath, QueryParams};
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/persons/{person_id}/cards", post(print))
-        .route("/v1/persons/{person_id}/cards/{card_id}/revoke", post(revoke))
-        .route("/v1/residents/cards", post(print_at_counter))
-        .route("/v1/residents/cards/revoke", post(revoke_at_counter))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(print))
+        .routes(routes!(revoke))
+        .routes(routes!(print_at_counter))
+        .routes(routes!(revoke_at_counter))
 }
 
 /// The card and its QR code as SVG, to print.
@@ -33,6 +33,14 @@ fn printed(card: IssuedCard) -> Result<Value, ApiError> {
 }
 
 /// The holder or a proxy prints a card: 201.
+#[utoipa::path(
+    post,
+    path = "/v1/persons/{person_id}/cards",
+    tag = "codes",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    responses((status = 201, description = "a printed card `{card, token, svg}`: a long-lived code for a person without a phone", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn print(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -45,6 +53,14 @@ pub(crate) async fn print(
 }
 
 /// The holder or a proxy revokes a card (lost, or replaced).
+#[utoipa::path(
+    post,
+    path = "/v1/persons/{person_id}/cards/{card_id}/revoke",
+    tag = "codes",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("card_id" = String, Path, description = "the card")),
+    responses((status = 200, description = "`{card}`, revoked", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -58,7 +74,7 @@ pub(crate) async fn revoke(
     Ok(Json(json!({ "card": card })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CounterCardBody {
     id_type: String,
@@ -68,6 +84,14 @@ struct CounterCardBody {
 }
 
 /// A counter official prints a card for the person whose papers they checked: 201.
+#[utoipa::path(
+    post,
+    path = "/v1/residents/cards",
+    tag = "codes",
+    request_body = CounterCardBody,
+    responses((status = 201, description = "a card printed at a community service point `{card, token, svg, person_id}`", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn print_at_counter(
     State(state): State<AppState>,
     office: Actor<may::ReplaceResidentKey>,
@@ -82,6 +106,14 @@ pub(crate) async fn print_at_counter(
 }
 
 /// A counter official revokes a card of the person in front of them.
+#[utoipa::path(
+    post,
+    path = "/v1/residents/cards/revoke",
+    tag = "codes",
+    request_body = CounterCardBody,
+    responses((status = 200, description = "`{card}`, revoked", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn revoke_at_counter(
     State(state): State<AppState>,
     office: Actor<may::ReplaceResidentKey>,

@@ -6,8 +6,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::PersonId;
 use serde::Deserialize;
 use serde_json::json;
@@ -17,18 +16,27 @@ use crate::api::extract::{PersonInPath, QueryParams};
 use crate::api::{parse_at, JsonBody};
 use crate::{ApiError, AppState};
 use healthcode_service::Explanation;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/persons/{person_id}/code", get(code))
-        .route("/v1/persons/{person_id}/token", get(token))
-        .route("/v1/persons/{person_id}/qr.svg", get(qr_svg))
-        .route("/v1/persons/{person_id}/qr.png", get(qr_png))
-        .route("/v1/trust-list", get(trust_list))
-        .route("/v1/verify", post(verify))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(code))
+        .routes(routes!(token))
+        .routes(routes!(qr_svg))
+        .routes(routes!(qr_png))
+        .routes(routes!(trust_list))
+        .routes(routes!(verify))
 }
 
 /// A person's code with its explanation: now (kept current), or `?at=` as known then.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/code",
+    tag = "codes",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("at" = Option<String>, Query, description = "RFC 3339: the code as known at that time instead of now"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
+    responses((status = 200, description = "the colour with its explanation: the rules that hold and the evidence that made them hold", body = Object)),
+    security(("resident_key" = []), ("staff_key" = []))
+)]
 pub(crate) async fn code(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -77,17 +85,42 @@ impl FromRequestParts<AppState> for HeldCode {
     }
 }
 
+/// The live code, freshly signed (`HC1:…`), for the person or a proxy.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/token",
+    tag = "codes",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    responses((status = 200, description = "a freshly signed code `{token: \"HC1:…\", colour, issued_at, expires_at, …}`", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn token(HeldCode(issued): HeldCode) -> Json<healthcode_service::IssuedCode> {
     Json(issued)
 }
 
 /// The same code as an SVG QR image.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/qr.svg",
+    tag = "codes",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    responses((status = 200, description = "the signed code as a QR image", body = String, content_type = "image/svg+xml")),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn qr_svg(HeldCode(issued): HeldCode) -> Result<Response, ApiError> {
     let svg = healthcode_token::qr::svg(&issued.token).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
 /// The same code as a PNG QR image (8 pixels a module).
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/qr.png",
+    tag = "codes",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    responses((status = 200, description = "the signed code as a QR image", body = Vec<u8>, content_type = "image/png")),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn qr_png(HeldCode(issued): HeldCode) -> Result<Response, ApiError> {
     let png = healthcode_token::qr::png(&issued.token, 8).map_err(ApiError::internal)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
@@ -95,6 +128,12 @@ pub(crate) async fn qr_png(HeldCode(issued): HeldCode) -> Result<Response, ApiEr
 
 /// The signed trust list. Public and cacheable: `ETag` is the hash of its signed content,
 /// so a verifier asks with `If-None-Match` and gets 304 until the keys change.
+#[utoipa::path(
+    get,
+    path = "/v1/trust-list",
+    tag = "codes",
+    responses((status = 200, description = "the trust list signed by the root key verifiers pin (`ETag`; `If-None-Match` answers 304)", body = Object), (status = 304, description = "unchanged since the `ETag` given in `If-None-Match`"))
+)]
 pub(crate) async fn trust_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let signed = state.service.tokens().key_ring().signed_trust_list();
     let etag = format!("\"{}\"", signed.content_hash());
@@ -114,7 +153,7 @@ pub(crate) async fn trust_list(State(state): State<AppState>, headers: HeaderMap
     (cache, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], signed.to_json()).into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenBody {
     pub token: String,
@@ -122,6 +161,13 @@ pub(crate) struct TokenBody {
 
 /// Verifies a resident's code: 200 with `valid` true and what the code shows, or `valid`
 /// false with the reason (a verdict, not an error of the request).
+#[utoipa::path(
+    post,
+    path = "/v1/verify",
+    tag = "codes",
+    request_body = TokenBody,
+    responses((status = 200, description = "`{valid: true, code}` or `{valid: false, reason, message}`", body = Object))
+)]
 pub(crate) async fn verify(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
     // The checkpoints' hot path: the usual body is read straight into its shape; anything
     // else goes the general way, for the general error messages.

@@ -3,8 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::{AreaCode, IdDocument, PersonId, Timestamp, ValidationError, VenueCategory};
 use healthcode_service::{GateAnswer, NewVenue, Presented};
 use serde::Deserialize;
@@ -16,21 +15,22 @@ use crate::api::places::with_area_name;
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/venues", post(register))
-        .route("/v1/venues/{venue_id}", get(venue))
-        .route("/v1/venues/{venue_id}/code", get(code))
-        .route("/v1/venues/{venue_id}/devices", post(register_device))
-        .route("/v1/venues/{venue_id}/checkins/today", get(checkin_counts))
-        .route("/v1/checkins", post(scan))
-        .route("/v1/gate/check", post(gate))
-        .route("/v1/devices", get(devices))
-        .route("/v1/devices/{device_id}/approve", post(approve_device))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(venue))
+        .routes(routes!(code))
+        .routes(routes!(register_device))
+        .routes(routes!(checkin_counts))
+        .routes(routes!(scan))
+        .routes(routes!(gate))
+        .routes(routes!(devices))
+        .routes(routes!(approve_device))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct VenueBody {
     name: String,
@@ -39,6 +39,13 @@ struct VenueBody {
 }
 
 /// Registers a venue. The operator key in the answer is shown this once.
+#[utoipa::path(
+    post,
+    path = "/v1/venues",
+    tag = "doors",
+    request_body = VenueBody,
+    responses((status = 201, description = "`{venue, operator_key, note}`: the operator key is shown this once", body = Object))
+)]
 pub(crate) async fn register(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
     let body: VenueBody = json_object(&body, r#"{"name": …, "category": …, "area"?: "330106"}"#)?;
     let category = VenueCategory::parse(&body.category).map_err(ApiError::InvalidInput)?;
@@ -59,6 +66,13 @@ pub(crate) async fn register(State(state): State<AppState>, body: JsonBody) -> R
 }
 
 /// A venue's public description.
+#[utoipa::path(
+    get,
+    path = "/v1/venues/{venue_id}",
+    tag = "doors",
+    params(("venue_id" = String, Path, description = "the venue")),
+    responses((status = 200, description = "`{venue}`: its public description", body = Object))
+)]
 pub(crate) async fn venue(
     State(state): State<AppState>,
     IdInPath(venue_id): IdInPath,
@@ -69,6 +83,14 @@ pub(crate) async fn venue(
 
 /// The venue's code for the current window. Only the operator's display may fetch it: a
 /// code anyone could fetch from anywhere would make remote "check-ins" trivial.
+#[utoipa::path(
+    get,
+    path = "/v1/venues/{venue_id}/code",
+    tag = "doors",
+    params(("venue_id" = String, Path, description = "the venue")),
+    responses((status = 200, description = "`{code, svg}`: the venue code for the current window", body = Object)),
+    security(("operator_key" = []))
+)]
 pub(crate) async fn code(
     State(state): State<AppState>,
     IdInPath(venue_id): IdInPath,
@@ -80,7 +102,7 @@ pub(crate) async fn code(
     Ok(Json(json!({ "code": issued, "svg": svg })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DeviceBody {
     label: String,
@@ -88,6 +110,15 @@ struct DeviceBody {
 
 /// Registers a checkpoint device for the venue (operator key). The device key is shown
 /// once; the device checks nobody until a provincial officer approves it.
+#[utoipa::path(
+    post,
+    path = "/v1/venues/{venue_id}/devices",
+    tag = "doors",
+    params(("venue_id" = String, Path, description = "the venue")),
+    request_body = DeviceBody,
+    responses((status = 201, description = "`{device, device_key, note}`: the device key is shown this once", body = Object)),
+    security(("operator_key" = []))
+)]
 pub(crate) async fn register_device(
     State(state): State<AppState>,
     IdInPath(venue_id): IdInPath,
@@ -110,6 +141,13 @@ pub(crate) async fn register_device(
 }
 
 /// Gate devices, newest first, with who approved each.
+#[utoipa::path(
+    get,
+    path = "/v1/devices",
+    tag = "doors",
+    responses((status = 200, description = "`{devices}`, newest first", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn devices(
     State(state): State<AppState>,
     by: Actor<may::ReadDevices>,
@@ -118,6 +156,14 @@ pub(crate) async fn devices(
 }
 
 /// A provincial officer approves a device: from now on it reads codes and ID cards.
+#[utoipa::path(
+    post,
+    path = "/v1/devices/{device_id}/approve",
+    tag = "doors",
+    params(("device_id" = String, Path, description = "the device")),
+    responses((status = 200, description = "`{device}`, approved", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn approve_device(
     State(state): State<AppState>,
     by: Actor<may::ApproveDevice>,
@@ -128,6 +174,14 @@ pub(crate) async fn approve_device(
 
 /// Today's check-ins at the venue by outcome (operator key); `?day=` not yet: today in
 /// China Standard Time.
+#[utoipa::path(
+    get,
+    path = "/v1/venues/{venue_id}/checkins/today",
+    tag = "doors",
+    params(("venue_id" = String, Path, description = "the venue")),
+    responses((status = 200, description = "`{venue, from, to, checkins: {allow, allow_with_mask, deny}}`", body = Object)),
+    security(("operator_key" = []))
+)]
 pub(crate) async fn checkin_counts(
     State(state): State<AppState>,
     IdInPath(venue_id): IdInPath,
@@ -150,7 +204,7 @@ pub(crate) fn today(now: Timestamp) -> (Timestamp, Timestamp) {
     (Timestamp::from_millis(start), Timestamp::from_millis(start + DAY))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScanBody {
     person_id: String,
@@ -162,11 +216,21 @@ struct ScanBody {
 
 /// A resident scanned a venue code: the check-in is recorded and the door's decision
 /// returned. A stale, forwarded or forged venue code is refused with its reason.
+#[utoipa::path(
+    post,
+    path = "/v1/checkins",
+    tag = "doors",
+    request_body = ScanBody,
+    responses((status = 200, description = "the door's answer for the person and each companion", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn scan(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Json<Value>, ApiError> {
+    // No key, no look at the body: the caller learns nothing about it before saying who they are.
+    bearer(&headers, "resident key")?;
     let body: ScanBody =
         json_object(&body, r#"{"person_id": …, "venue_code": "HV1:…", "companions": [person ids] (optional)}"#)?;
     let person = PersonId::parse(&body.person_id).map_err(ApiError::InvalidInput)?;
@@ -197,7 +261,7 @@ pub(crate) async fn scan(
     Ok(Json(answer))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GateBody {
     code: Option<String>,
@@ -207,6 +271,14 @@ struct GateBody {
 
 /// A device reads a code or an ID card (device key). Always a verdict: allow, allow with
 /// mask, or deny with a reason code; the device sees the colour and the masked name only.
+#[utoipa::path(
+    post,
+    path = "/v1/gate/check",
+    tag = "doors",
+    request_body = GateBody,
+    responses((status = 200, description = "the gate's answer: admitted or refused, with the masked person and the reason", body = Object)),
+    security(("device_key" = []))
+)]
 pub(crate) async fn gate(
     State(state): State<AppState>,
     headers: HeaderMap,

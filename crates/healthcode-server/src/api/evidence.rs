@@ -6,8 +6,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::ValidationError;
 use serde_json::{json, Value};
 
@@ -18,16 +17,43 @@ use crate::{ApiError, AppState};
 use healthcode_service::{AtPolicy, IngestReport, RowStatus, Source};
 use healthcode_store::Account;
 use std::borrow::Cow;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/events", post(one))
-        .route("/v1/events/batch", post(batch))
-        .route("/v1/rejections", get(rejections))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(one)).routes(routes!(batch)).routes(routes!(rejections))
+}
+
+/// An event as the OpenAPI document sketches it: `parse_event` reads the JSON itself (each
+/// type has fields of its own) and refuses what it does not know, naming the field; this
+/// lists the envelope every type shares (`healthcode_domain::event::parse`'s `ENVELOPE`).
+#[allow(dead_code)] // A description only: never built.
+#[derive(utoipa::ToSchema)]
+pub(crate) struct EventSketch {
+    /// `test`, `diagnosis`, `close_contact`, `entry`, `stay`, `vaccination`, `retraction`, …
+    r#type: String,
+    /// The department's id for the record: sent again, the event is a duplicate, not a second one.
+    id: Option<String>,
+    /// The person, by pseudonymous id …
+    person_id: Option<String>,
+    /// … or by document (`resident_id`, `passport`, …) and number.
+    id_type: Option<String>,
+    id_number: Option<String>,
+    /// When it happened (RFC 3339); now if absent.
+    at: Option<String>,
+    /// Annotations the rules never read.
+    note: Option<String>,
 }
 
 /// One event. 201 when accepted, 200 when a duplicate of a stored one, 422 when rejected
 /// (400 when it is not JSON at all).
+#[utoipa::path(
+    post,
+    path = "/v1/events",
+    tag = "evidence",
+    request_body = EventSketch,
+    responses((status = 201, description = "the event was stored `{status: \"accepted\", event_id, …}`", body = Object), (status = 200, description = "the same event was already stored (idempotent)", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn one(
     State(state): State<AppState>,
     by: Actor<may::SubmitEvidence>,
@@ -81,6 +107,14 @@ fn row_response(report: IngestReport, is_json: bool) -> Result<Response, ApiErro
 /// `row` is its line number in the submitted file: blank lines are skipped but counted.
 /// The caller is authorised (`Actor`, from the request's head) before the body (up to
 /// 64 MiB) is read.
+#[utoipa::path(
+    post,
+    path = "/v1/events/batch",
+    tag = "evidence",
+    request_body(content = String, description = "NDJSON: one event per line", content_type = "application/x-ndjson"),
+    responses((status = 200, description = "a report per line: accepted, duplicate or rejected with its reason (kept in /v1/rejections)", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn batch(
     State(state): State<AppState>,
     by: Actor<may::SubmitEvidence>,
@@ -154,6 +188,14 @@ pub(crate) fn without_nul(row: &str) -> Cow<'_, str> {
 /// above `after` (default 0). `next_after` is the `after` of the next page, or null
 /// when this page is the last. ID numbers in the kept inputs are masked (and were when
 /// they were kept); a data source reads only the rejections of its own inputs.
+#[utoipa::path(
+    get,
+    path = "/v1/rejections",
+    tag = "evidence",
+    params(("after" = Option<u64>, Query, description = "the last `next_after` seen"), ("limit" = Option<u64>, Query, description = "at most this many (1–1000)")),
+    responses((status = 200, description = "`{rejections, next_after}`: refused inputs with their reasons", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn rejections(
     State(state): State<AppState>,
     reader: Actor<may::ReadRejections>,

@@ -7,8 +7,7 @@
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::ValidationError;
 use healthcode_service::{FeedFormat, FeedReport, LineSplitter, RawLine};
 use http_body_util::BodyExt;
@@ -17,11 +16,23 @@ use crate::api::evidence::{data_source, without_nul};
 use crate::api::extract::{Actor, IdInPath, QueryParams};
 use crate::api::policy::may;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/feeds/{batch_id}", post(upload).get(status))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload, status))
 }
 
+/// Uploads (or resumes) a department's batch, NDJSON or CSV, streamed: rows are judged one by one,
+/// refused ones kept with their reasons.
+#[utoipa::path(
+    post,
+    path = "/v1/feeds/{batch_id}",
+    tag = "evidence",
+    params(("batch_id" = String, Path, description = "the department's name for the batch (resumable)")),
+    request_body(content = String, description = "NDJSON or CSV (with a header line); a batch is resumed where it stands", content_type = "application/x-ndjson"),
+    responses((status = 200, description = "the batch's report: rows accepted, duplicate, rejected, and the line to resume from", body = Object), (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/x-ndjson` or `text/csv`", body = crate::api::openapi::ErrorBody)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn upload(
     State(state): State<AppState>,
     by: Actor<may::SubmitEvidence>,
@@ -59,6 +70,14 @@ pub(crate) async fn upload(
 }
 
 /// Where a batch stands; `?rejected_after=LINE` pages through its rejected rows.
+#[utoipa::path(
+    get,
+    path = "/v1/feeds/{batch_id}",
+    tag = "evidence",
+    params(("batch_id" = String, Path, description = "the batch")),
+    responses((status = 200, description = "the batch's report", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn status(
     State(state): State<AppState>,
     by: Actor<may::SubmitEvidence>,

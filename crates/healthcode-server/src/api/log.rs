@@ -4,8 +4,7 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use base64::Engine;
 use healthcode_domain::ValidationError;
 use healthcode_service::{hashes_base64, PersonLog};
@@ -14,16 +13,17 @@ use serde_json::{json, Value};
 use crate::api::auth::{reader, Wanted};
 use crate::api::extract::{PersonInPath, QueryParams};
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/log/checkpoint", get(checkpoint))
-        .route("/v1/log/key", get(key))
-        .route("/v1/log/checkpoints", get(checkpoints))
-        .route("/v1/log/proof/inclusion", get(inclusion))
-        .route("/v1/log/proof/consistency", get(consistency))
-        .route("/v1/log/entries", get(entries))
-        .route("/v1/persons/{person_id}/log", get(person))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(checkpoint))
+        .routes(routes!(key))
+        .routes(routes!(checkpoints))
+        .routes(routes!(inclusion))
+        .routes(routes!(consistency))
+        .routes(routes!(entries))
+        .routes(routes!(person))
 }
 
 /// The most entries or checkpoints one page holds.
@@ -31,10 +31,12 @@ const PAGE: u64 = 1000;
 
 fn number(query: &QueryParams, name: &str, default: Option<u64>) -> Result<u64, ApiError> {
     match (query.get(name), default) {
-        (Some(v), _) => v.trim().parse::<u64>().map_err(|_| {
+        // Sizes and indexes are stored as 64-bit signed integers: anything past their
+        // range names nothing and is refused rather than wrapped.
+        (Some(v), _) => v.trim().parse::<i64>().ok().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| {
             ApiError::InvalidInput(ValidationError::field(
                 name,
-                format!("`{name}` must be a whole number of at least 0"),
+                format!("`{name}` must be a whole number from 0 to {}", i64::MAX),
             ))
         }),
         (None, Some(d)) => Ok(d),
@@ -45,18 +47,37 @@ fn number(query: &QueryParams, name: &str, default: Option<u64>) -> Result<u64, 
 /// A signed checkpoint of the log as it is now, as the C2SP signed note itself. Asking
 /// writes nothing: a checkpoint newer than the stored ones is signed for the answer only
 /// (the scheduler stores one at each tick).
+#[utoipa::path(
+    get,
+    path = "/v1/log/checkpoint",
+    tag = "transparency log",
+    responses((status = 200, description = "the latest signed checkpoint (C2SP signed note)", body = String, content_type = "text/plain"))
+)]
 pub(crate) async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
     let latest = state.service.log().current_checkpoint().await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], latest.note).into_response())
 }
 
 /// The log's public key: `<origin>+<key hash>+<base64 key>`.
+#[utoipa::path(
+    get,
+    path = "/v1/log/key",
+    tag = "transparency log",
+    responses((status = 200, description = "the log's verifier key (C2SP note verifier key)", body = String, content_type = "text/plain"))
+)]
 pub(crate) async fn key(State(state): State<AppState>) -> Response {
     let text = format!("{}\n", state.service.log().verifier());
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
 /// Stored checkpoints with a size above `after` (default 0), smallest first.
+#[utoipa::path(
+    get,
+    path = "/v1/log/checkpoints",
+    tag = "transparency log",
+    params(("after" = Option<u64>, Query, description = "only checkpoints of trees larger than this")),
+    responses((status = 200, description = "`{checkpoints: [{size, note, signed_at}]}`", body = Object))
+)]
 pub(crate) async fn checkpoints(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let after = number(&query, "after", Some(0))?;
     let list = state.service.log().checkpoints(after, PAGE as usize).await?;
@@ -66,6 +87,13 @@ pub(crate) async fn checkpoints(State(state): State<AppState>, query: QueryParam
 }
 
 /// `?index=&size=`: the audit path of a leaf in the tree of that size.
+#[utoipa::path(
+    get,
+    path = "/v1/log/proof/inclusion",
+    tag = "transparency log",
+    params(("index" = u64, Query, description = "the leaf"), ("size" = u64, Query, description = "the tree size of a checkpoint")),
+    responses((status = 200, description = "`{index, size, proof}`: RFC 6962 audit path, base64 hashes", body = Object))
+)]
 pub(crate) async fn inclusion(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let (index, size) = (number(&query, "index", None)?, number(&query, "size", None)?);
     let proof = state.service.log().inclusion_proof(index, size).await?;
@@ -73,6 +101,13 @@ pub(crate) async fn inclusion(State(state): State<AppState>, query: QueryParams)
 }
 
 /// `?from=&to=`: the proof that the tree of size `to` extends the tree of size `from`.
+#[utoipa::path(
+    get,
+    path = "/v1/log/proof/consistency",
+    tag = "transparency log",
+    params(("from" = u64, Query, description = "the older tree size"), ("to" = u64, Query, description = "the newer tree size")),
+    responses((status = 200, description = "`{from, to, proof}`: RFC 6962 consistency proof, base64 hashes", body = Object))
+)]
 pub(crate) async fn consistency(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let (from, to) = (number(&query, "from", None)?, number(&query, "to", None)?);
     let proof = state.service.log().consistency_proof(from, to).await?;
@@ -80,6 +115,13 @@ pub(crate) async fn consistency(State(state): State<AppState>, query: QueryParam
 }
 
 /// `?from=&limit=`: the leaves themselves (base64 of each entry's bytes), to audit.
+#[utoipa::path(
+    get,
+    path = "/v1/log/entries",
+    tag = "transparency log",
+    params(("from" = Option<u64>, Query, description = "the first index"), ("limit" = Option<u64>, Query, description = "at most this many")),
+    responses((status = 200, description = "`{entries: [{index, data}]}`: leaves, base64", body = Object))
+)]
 pub(crate) async fn entries(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let from = number(&query, "from", Some(0))?;
     let limit = number(&query, "limit", Some(PAGE))?.clamp(1, PAGE);
@@ -91,6 +133,14 @@ pub(crate) async fn entries(State(state): State<AppState>, query: QueryParams) -
 }
 
 /// A person's own colour changes, with their salt and inclusion proofs.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/log",
+    tag = "transparency log",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
+    responses((status = 200, description = "the person's colour changes with their log indexes, to check against checkpoints", body = Object)),
+    security(("resident_key" = []), ("staff_key" = []))
+)]
 pub(crate) async fn person(
     State(state): State<AppState>,
     headers: HeaderMap,

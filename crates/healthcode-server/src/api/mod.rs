@@ -17,22 +17,26 @@ pub(crate) mod extract;
 mod feeds;
 mod governance;
 mod log;
+pub(crate) mod openapi;
 mod overview;
 pub(crate) mod places;
 pub(crate) mod policy;
 mod residents;
 
-use axum::routing::get;
-use axum::Router;
 use healthcode_domain::Timestamp;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::{ApiError, AppState};
 
 pub(crate) use body::{BatchBody, JsonBody};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+/// Every route of the JSON API with its OpenAPI description: the router and the document
+/// (`openapi::document`) are built from this one list.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(openapi::serve))
         .merge(accounts::routes())
         .merge(evidence::routes())
         .merge(codes::routes())
@@ -44,6 +48,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(log::routes())
         .merge(overview::routes())
         .merge(places::routes())
+}
+
+/// The server answers: it is up (whether it reaches its database is another question).
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "the process is up", body = openapi::Health)))]
+async fn healthz() -> axum::Json<openapi::Health> {
+    axum::Json(openapi::Health { status: "ok" })
 }
 
 /// `?at=` as an RFC 3339 timestamp. A `+` left unencoded in a URL arrives as a space;

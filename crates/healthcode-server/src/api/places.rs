@@ -4,14 +4,14 @@
 //! current divisions one level below; `GET /v1/places` lists the provinces.
 
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::{AreaCode, ValidationError};
 use healthcode_places::{Division, Divisions};
 use serde_json::{json, Value};
 
 use crate::api::extract::QueryParams;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 const MOST_RESULTS: usize = 100;
 
@@ -23,8 +23,8 @@ pub(crate) fn with_area_name(record: impl serde::Serialize) -> Value {
     value
 }
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/places", get(search)).route("/v1/places/{code}", get(one))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search)).routes(routes!(one))
 }
 
 fn summary(d: &Division) -> Value {
@@ -34,6 +34,13 @@ fn summary(d: &Division) -> Value {
 
 /// `?q=` words or digits (`&limit=`, at most 100): current divisions, best first; without
 /// `q`, the provinces.
+#[utoipa::path(
+    get,
+    path = "/v1/places",
+    tag = "places",
+    params(("q" = Option<String>, Query, description = "a name (中文 or pinyin) or a code"), ("limit" = Option<u64>, Query, description = "at most this many (1–50)")),
+    responses((status = 200, description = "`{places, editions}`: matching administrative divisions", body = Object))
+)]
 async fn search(State(_): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let list = Divisions::embedded();
     let limit = match query.get("limit") {
@@ -51,6 +58,13 @@ async fn search(State(_): State<AppState>, query: QueryParams) -> Result<Json<Va
 
 /// What a code is, and the divisions under it. An unknown code is 404 with the nearest
 /// valid codes.
+#[utoipa::path(
+    get,
+    path = "/v1/places/{code}",
+    tag = "places",
+    params(("code" = String, Path, description = "a division code, 2 to 12 digits")),
+    responses((status = 200, description = "`{place, children}`", body = Object))
+)]
 async fn one(State(_): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
     let list = Divisions::embedded();
     let area = AreaCode::parse(&code).map_err(|m| ApiError::InvalidInput(ValidationError::field("code", m)))?;

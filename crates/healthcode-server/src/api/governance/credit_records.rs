@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::PersonId;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,16 +13,17 @@ use crate::api::extract::{Actor, IdInPath, PersonInPath, QueryParams};
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/credit-records", post(propose))
-        .route("/v1/credit-records/{record_id}/approve", post(approve))
-        .route("/v1/persons/{person_id}/credit-records", get(of_person))
-        .route("/v1/persons/{person_id}/credit-records/{record_id}/appeal", post(appeal))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(propose))
+        .routes(routes!(approve))
+        .routes(routes!(of_person))
+        .routes(routes!(appeal))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProposalBody {
     person_id: String,
@@ -32,6 +32,14 @@ struct ProposalBody {
 }
 
 /// 202: a proposal, which changes nothing until two other provincial officers approve it.
+#[utoipa::path(
+    post,
+    path = "/v1/credit-records",
+    tag = "governance",
+    request_body = ProposalBody,
+    responses((status = 202, description = "`{record}`: proposed; it holds once another official approves", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn propose(
     State(state): State<AppState>,
     by: Actor<may::ProposeDecision>,
@@ -43,6 +51,15 @@ pub(crate) async fn propose(
     Ok((StatusCode::ACCEPTED, Json(json!({ "record": record }))))
 }
 
+/// A second official approves a proposed credit record.
+#[utoipa::path(
+    post,
+    path = "/v1/credit-records/{record_id}/approve",
+    tag = "governance",
+    params(("record_id" = String, Path, description = "the record")),
+    responses((status = 200, description = "`{record}`, approved", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn approve(
     State(state): State<AppState>,
     by: Actor<may::ApproveDecision>,
@@ -52,6 +69,14 @@ pub(crate) async fn approve(
 }
 
 /// The records made about the person: the person, proxies, or staff with a purpose.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/credit-records",
+    tag = "governance",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
+    responses((status = 200, description = "`{records}`", body = Object)),
+    security(("resident_key" = []), ("staff_key" = []))
+)]
 pub(crate) async fn of_person(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -62,13 +87,22 @@ pub(crate) async fn of_person(
     Ok(Json(json!({ "records": state.service.governance().credit_records_of(&person).await? })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AppealBody {
     text: String,
 }
 
 /// The person (or a proxy) appeals within the window.
+#[utoipa::path(
+    post,
+    path = "/v1/persons/{person_id}/credit-records/{record_id}/appeal",
+    tag = "governance",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("record_id" = String, Path, description = "the record")),
+    request_body = AppealBody,
+    responses((status = 200, description = "`{record}`, appealed", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn appeal(
     State(state): State<AppState>,
     headers: HeaderMap,

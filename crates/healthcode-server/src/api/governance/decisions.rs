@@ -5,8 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::{DecisionColour, Timestamp, ValidationError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,15 +16,13 @@ use crate::api::policy::may;
 use crate::api::{person_ids, JsonBody};
 use crate::{ApiError, AppState};
 use healthcode_service::{DecisionView, NewDecision};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/decisions", post(propose).get(decisions))
-        .route("/v1/decisions/{decision_id}/approve", post(approve))
-        .route("/v1/decisions/{decision_id}/persons", get(decision_persons))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(propose, decisions)).routes(routes!(approve)).routes(routes!(decision_persons))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DecisionBody {
     persons: Vec<String>,
@@ -34,6 +31,16 @@ struct DecisionBody {
     basis: String,
 }
 
+/// Proposes a management decision (a manual colour, with its legal basis) for a list of persons;
+/// it holds only once a second, different official approves it.
+#[utoipa::path(
+    post,
+    path = "/v1/decisions",
+    tag = "governance",
+    request_body = DecisionBody,
+    responses((status = 201, description = "`{decision}`: proposed; it holds once a second official approves", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn propose(
     State(state): State<AppState>,
     by: Actor<may::ProposeDecision>,
@@ -54,6 +61,15 @@ pub(crate) async fn propose(
     Ok((StatusCode::CREATED, Json(json!({ "decision": DecisionView::from(&decision) }))).into_response())
 }
 
+/// A second official approves a decision: it becomes evidence, and goes into the log.
+#[utoipa::path(
+    post,
+    path = "/v1/decisions/{decision_id}/approve",
+    tag = "governance",
+    params(("decision_id" = String, Path, description = "the decision")),
+    responses((status = 200, description = "`{decision}`, approved (and in the log)", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn approve(
     State(state): State<AppState>,
     by: Actor<may::ApproveDecision>,
@@ -64,6 +80,13 @@ pub(crate) async fn approve(
 }
 
 /// The newest decisions, each with how many persons it names but not whom.
+#[utoipa::path(
+    get,
+    path = "/v1/decisions",
+    tag = "governance",
+    responses((status = 200, description = "`{decisions}`, newest first", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn decisions(
     State(state): State<AppState>,
     _: Actor<may::ReadDecisions>,
@@ -73,6 +96,14 @@ pub(crate) async fn decisions(
 
 /// `?purpose=`: whom a decision names, within the office's jurisdiction; each person
 /// read is in their access log.
+#[utoipa::path(
+    get,
+    path = "/v1/decisions/{decision_id}/persons",
+    tag = "governance",
+    params(("decision_id" = String, Path, description = "the decision"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
+    responses((status = 200, description = "`{decision, persons}`", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn decision_persons(
     State(state): State<AppState>,
     by: Actor<may::ReadDecisionPersons>,

@@ -4,8 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::ValidationError;
 use serde_json::Value;
 
@@ -15,16 +14,25 @@ use crate::api::places::with_area_name;
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/designations", post(designation))
-        .route("/v1/designations/proposals", get(designation_proposals))
-        .route("/v1/designations/proposals/{proposal_id}/approve", post(approve_designation))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(designation))
+        .routes(routes!(designation_proposals))
+        .routes(routes!(approve_designation))
 }
 
 /// One `area_risk` designation (`type` may be left out), as a proposal: it takes effect
 /// when a provincial officer other than the proposer approves it (202 with the proposal).
+#[utoipa::path(
+    post,
+    path = "/v1/designations",
+    tag = "governance",
+    request_body(content = Object, description = "a designation: `{\"type\": \"area_risk\", \"area\", \"level\", \"from\", \"until\"?, \"basis\"}` or a venue exposure", content_type = "application/json"),
+    responses((status = 202, description = "`{proposal}`: it holds once a second official approves", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn designation(
     State(state): State<AppState>,
     office: Actor<may::Designate>,
@@ -69,6 +77,14 @@ pub(crate) async fn designation(
 }
 
 /// A designation proposal, approved by a provincial officer other than its proposer.
+#[utoipa::path(
+    post,
+    path = "/v1/designations/proposals/{proposal_id}/approve",
+    tag = "governance",
+    params(("proposal_id" = String, Path, description = "the proposal")),
+    responses((status = 200, description = "`{proposal}`, approved: codes in the area are re-evaluated", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn approve_designation(
     State(state): State<AppState>,
     by: Actor<may::ApproveDesignation>,
@@ -78,6 +94,14 @@ pub(crate) async fn approve_designation(
     Ok(Json(serde_json::json!({ "proposal": with_area_name(&proposal) })))
 }
 
+/// Designations proposed and not yet approved, with their areas named.
+#[utoipa::path(
+    get,
+    path = "/v1/designations/proposals",
+    tag = "governance",
+    responses((status = 200, description = "`{proposals}`", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn designation_proposals(
     State(state): State<AppState>,
     _: Actor<may::ReadDesignationProposals>,

@@ -10,12 +10,12 @@ mod notices;
 mod rules;
 mod traces;
 
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(rules::routes())
         .merge(designations::routes())
         .merge(decisions::routes())

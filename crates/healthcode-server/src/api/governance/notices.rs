@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,16 +13,24 @@ use crate::api::extract::Actor;
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/notice", get(current).post(post_notice)).route("/v1/notice/lift", post(lift))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(current, post_notice)).routes(routes!(lift))
 }
 
+/// The incident notice in force, if any (also in every answer's `X-Incident-Notice` header).
+#[utoipa::path(
+    get,
+    path = "/v1/notice",
+    tag = "governance",
+    responses((status = 200, description = "`{notice}`: the incident notice in force, or null", body = Object))
+)]
 pub(crate) async fn current(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "notice": state.service.governance().current_notice().await? })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NoticeBody {
     text_zh: String,
@@ -32,6 +39,15 @@ struct NoticeBody {
     until: Option<String>,
 }
 
+/// A provincial officer posts an incident notice ("national data delayed", "verification offline-only").
+#[utoipa::path(
+    post,
+    path = "/v1/notice",
+    tag = "governance",
+    request_body = NoticeBody,
+    responses((status = 201, description = "`{notice}`: every page and answer carries it until lifted", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn post_notice(
     State(state): State<AppState>,
     by: Actor<may::PostNotice>,
@@ -48,6 +64,14 @@ pub(crate) async fn post_notice(
     Ok((StatusCode::CREATED, Json(json!({ "notice": notice }))))
 }
 
+/// Lifts the incident notice.
+#[utoipa::path(
+    post,
+    path = "/v1/notice/lift",
+    tag = "governance",
+    responses((status = 204, description = "the notice is lifted"), (status = 409, description = "`conflict`: no notice is up", body = crate::api::openapi::ErrorBody)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn lift(State(state): State<AppState>, by: Actor<may::PostNotice>) -> Result<StatusCode, ApiError> {
     state.service.governance().lift_notice(&by).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -4,8 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,15 +14,22 @@ use crate::api::extract::{Actor, IdInPath};
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/rules", get(in_force))
-        .route("/v1/rules/proposals", post(propose_rules).get(rule_proposals))
-        .route("/v1/rules/proposals/{proposal_id}/approve", post(approve_rules))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(in_force))
+        .routes(routes!(propose_rules, rule_proposals))
+        .routes(routes!(approve_rules))
 }
 
 /// The active rule set, published read-only.
+#[utoipa::path(
+    get,
+    path = "/v1/rules",
+    tag = "governance",
+    responses((status = 200, description = "the rule set in force: version, digest and rules", body = Object))
+)]
 pub(crate) async fn in_force(State(state): State<AppState>) -> Json<Value> {
     let rules = state.service.codes().rules();
     let list: Vec<Value> = rules.rules().map(|r| json!({"id": r.id, "colour": r.colour, "title": r.title})).collect();
@@ -36,7 +42,7 @@ pub(crate) async fn in_force(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleProposalBody {
     /// The rule set, TOML or JSON text.
@@ -47,6 +53,14 @@ struct RuleProposalBody {
 
 /// Proposes a rule set with its scenario suite: 201 with the diff against the active
 /// rules and the suite's results.
+#[utoipa::path(
+    post,
+    path = "/v1/rules/proposals",
+    tag = "governance",
+    request_body = RuleProposalBody,
+    responses((status = 201, description = "`{proposal}` with its scenario results; it activates once a second official approves", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn propose_rules(
     State(state): State<AppState>,
     by: Actor<may::ProposeRules>,
@@ -59,6 +73,15 @@ pub(crate) async fn propose_rules(
     Ok((StatusCode::CREATED, Json(json!({ "proposal": proposal }))).into_response())
 }
 
+/// A second official approves a rule-set proposal: it activates at its time.
+#[utoipa::path(
+    post,
+    path = "/v1/rules/proposals/{proposal_id}/approve",
+    tag = "governance",
+    params(("proposal_id" = String, Path, description = "the proposal")),
+    responses((status = 200, description = "`{proposal}`, approved", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn approve_rules(
     State(state): State<AppState>,
     by: Actor<may::ApproveRules>,
@@ -68,6 +91,13 @@ pub(crate) async fn approve_rules(
 }
 
 /// Every proposed version, newest first, with its status: the rules' history.
+#[utoipa::path(
+    get,
+    path = "/v1/rules/proposals",
+    tag = "governance",
+    responses((status = 200, description = "`{proposals}`", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn rule_proposals(
     State(state): State<AppState>,
     _: Actor<may::ReadRuleProposals>,

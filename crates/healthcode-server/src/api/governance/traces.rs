@@ -4,8 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::{PersonId, Timestamp};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,16 +14,17 @@ use crate::api::extract::{Actor, IdInPath};
 use crate::api::policy::may;
 use crate::api::{person_ids, JsonBody};
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/traces", post(trace))
-        .route("/v1/traces/{trace_id}", get(trace_by_id))
-        .route("/v1/traces/{trace_id}/confirm", post(confirm_trace))
-        .route("/v1/traces/{trace_id}/approve", post(approve_trace))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(trace))
+        .routes(routes!(trace_by_id))
+        .routes(routes!(confirm_trace))
+        .routes(routes!(approve_trace))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TraceBody {
     case_person_id: String,
@@ -34,6 +34,14 @@ struct TraceBody {
 }
 
 /// Lists the contacts of a case from venue check-ins (default window: 30 minutes).
+#[utoipa::path(
+    post,
+    path = "/v1/traces",
+    tag = "governance",
+    request_body = TraceBody,
+    responses((status = 201, description = "`{trace}`: the candidate contacts found from check-ins", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn trace(
     State(state): State<AppState>,
     by: Actor<may::TraceContacts>,
@@ -48,7 +56,7 @@ pub(crate) async fn trace(
     Ok((StatusCode::CREATED, Json(json!({ "trace": trace }))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfirmBody {
     persons: Vec<String>,
@@ -56,6 +64,15 @@ struct ConfirmBody {
 
 /// Confirms some of a trace's contacts. Nothing changes until a provincial officer other
 /// than the one who confirmed approves (`/v1/traces/{id}/approve`).
+#[utoipa::path(
+    post,
+    path = "/v1/traces/{trace_id}/confirm",
+    tag = "governance",
+    params(("trace_id" = String, Path, description = "the trace")),
+    request_body = ConfirmBody,
+    responses((status = 200, description = "`{trace}`: the persons confirmed as contacts, awaiting a second official", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn confirm_trace(
     State(state): State<AppState>,
     by: Actor<may::TraceContacts>,
@@ -68,6 +85,14 @@ pub(crate) async fn confirm_trace(
 }
 
 /// Approves a trace's pending confirmation: its persons become close contacts.
+#[utoipa::path(
+    post,
+    path = "/v1/traces/{trace_id}/approve",
+    tag = "governance",
+    params(("trace_id" = String, Path, description = "the trace")),
+    responses((status = 200, description = "`{trace}`, approved: the contacts become evidence", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn approve_trace(
     State(state): State<AppState>,
     by: Actor<may::ApproveTrace>,
@@ -78,6 +103,14 @@ pub(crate) async fn approve_trace(
 
 /// A trace with its contacts and confirmations, for an officer who traces or approves
 /// (read into the listed persons' access logs).
+#[utoipa::path(
+    get,
+    path = "/v1/traces/{trace_id}",
+    tag = "governance",
+    params(("trace_id" = String, Path, description = "the trace")),
+    responses((status = 200, description = "`{trace}`", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn trace_by_id(
     State(state): State<AppState>,
     by: Actor<may::TraceContacts>,

@@ -5,8 +5,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::ValidationError;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,18 +16,19 @@ use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
 use healthcode_service::ComplaintForm;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/persons/{person_id}/complaints", get(complaints_of).post(file_complaint))
-        .route("/v1/complaints", get(complaint_queue))
-        .route("/v1/complaints/{complaint_id}/answer", post(answer_complaint))
-        .route("/v1/complaints/{complaint_id}/correction-request", post(request_correction))
-        .route("/v1/corrections", get(correction_queue))
-        .route("/v1/corrections/{complaint_id}/decline", post(decline_correction))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(complaints_of, file_complaint))
+        .routes(routes!(complaint_queue))
+        .routes(routes!(answer_complaint))
+        .routes(routes!(request_correction))
+        .routes(routes!(correction_queue))
+        .routes(routes!(decline_correction))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ComplaintBody {
     subject: String,
@@ -41,6 +41,15 @@ struct ComplaintBody {
 
 /// A complaint about the person's code, by the person or a proxy: 201 when new, 200 when
 /// it joined the open complaint about the same record.
+#[utoipa::path(
+    post,
+    path = "/v1/persons/{person_id}/complaints",
+    tag = "complaints",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    request_body = ComplaintBody,
+    responses((status = 201, description = "`{complaint, joined: false}`: a new complaint", body = Object), (status = 200, description = "`{complaint, joined: true}`: joined the open complaint about the same record", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn file_complaint(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -65,6 +74,14 @@ pub(crate) async fn file_complaint(
 }
 
 /// The person's complaints and their answers.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/complaints",
+    tag = "complaints",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
+    responses((status = 200, description = "`{complaints}`", body = Object)),
+    security(("resident_key" = []), ("staff_key" = []))
+)]
 pub(crate) async fn complaints_of(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -77,6 +94,14 @@ pub(crate) async fn complaints_of(
 
 /// The complaints within the caller's jurisdiction (`?status=open` for the open ones,
 /// `?escalated=true` for those whose deadline passed unhandled).
+#[utoipa::path(
+    get,
+    path = "/v1/complaints",
+    tag = "complaints",
+    params(("status" = Option<String>, Query, description = "`open` for open complaints only"), ("escalated" = Option<bool>, Query, description = "only escalated ones")),
+    responses((status = 200, description = "`{complaints}` in the handler's area", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn complaint_queue(
     State(state): State<AppState>,
     account: Actor<may::ReadComplaints>,
@@ -98,7 +123,7 @@ pub(crate) async fn complaint_queue(
     Ok(Json(json!({ "complaints": list })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CorrectionRequestBody {
     department: String,
@@ -106,6 +131,15 @@ struct CorrectionRequestBody {
 }
 
 /// A handler asks the department that made the disputed record to check it.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{complaint_id}/correction-request",
+    tag = "complaints",
+    params(("complaint_id" = String, Path, description = "the complaint")),
+    request_body = CorrectionRequestBody,
+    responses((status = 200, description = "`{complaint}`", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn request_correction(
     State(state): State<AppState>,
     handler: Actor<may::AnswerComplaints>,
@@ -118,6 +152,13 @@ pub(crate) async fn request_correction(
 }
 
 /// The correction requests waiting for the caller's department.
+#[utoipa::path(
+    get,
+    path = "/v1/corrections",
+    tag = "complaints",
+    responses((status = 200, description = "`{corrections}` asked of this department", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn correction_queue(
     State(state): State<AppState>,
     source: Actor<may::SubmitEvidence>,
@@ -125,13 +166,22 @@ pub(crate) async fn correction_queue(
     Ok(Json(json!({ "corrections": state.service.residents().correction_queue(&source).await? })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DeclineBody {
     text: String,
 }
 
 /// The department finds its record right; the complaint goes back to its handler.
+#[utoipa::path(
+    post,
+    path = "/v1/corrections/{complaint_id}/decline",
+    tag = "complaints",
+    params(("complaint_id" = String, Path, description = "the complaint")),
+    request_body = DeclineBody,
+    responses((status = 200, description = "`{complaint}`", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn decline_correction(
     State(state): State<AppState>,
     source: Actor<may::SubmitEvidence>,
@@ -143,13 +193,24 @@ pub(crate) async fn decline_correction(
     Ok(Json(json!({ "complaint": complaint })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AnswerBody {
     status: String,
     text: String,
 }
 
+/// A complaint handler answers a complaint (upheld, dismissed or referred). An answer never
+/// sets a colour: an upheld complaint leads to a correction of the evidence.
+#[utoipa::path(
+    post,
+    path = "/v1/complaints/{complaint_id}/answer",
+    tag = "complaints",
+    params(("complaint_id" = String, Path, description = "the complaint")),
+    request_body = AnswerBody,
+    responses((status = 200, description = "`{complaint}`, answered", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn answer_complaint(
     State(state): State<AppState>,
     handler: Actor<may::AnswerComplaints>,
@@ -164,16 +225,30 @@ pub(crate) async fn answer_complaint(
 /// Routes of a complaint's files: added by the person or a proxy (a PNG or JPEG image or
 /// a PDF, at most `MAX_ATTACHMENT_BYTES`), read back by them and by the complaint's
 /// handlers (in the person's access log).
-pub(crate) fn attachment_routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/persons/{person_id}/complaints/{complaint_id}/attachments",
-            post(attach).layer(axum::extract::DefaultBodyLimit::max(healthcode_service::MAX_ATTACHMENT_BYTES + 1)),
-        )
-        .route("/v1/persons/{person_id}/complaints/{complaint_id}/attachments/{attachment_id}", get(own_attachment))
-        .route("/v1/complaints/{complaint_id}/attachments/{attachment_id}", get(handled_attachment))
+pub(crate) fn attachment_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes({
+            let (schemas, paths, method) = routes!(attach);
+            (
+                schemas,
+                paths,
+                method.layer(axum::extract::DefaultBodyLimit::max(healthcode_service::MAX_ATTACHMENT_BYTES + 1)),
+            )
+        })
+        .routes(routes!(own_attachment))
+        .routes(routes!(handled_attachment))
 }
 
+/// Adds a file (PNG, JPEG or PDF) to the person's complaint.
+#[utoipa::path(
+    post,
+    path = "/v1/persons/{person_id}/complaints/{complaint_id}/attachments",
+    tag = "complaints",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("complaint_id" = String, Path, description = "the complaint")),
+    request_body(content = Vec<u8>, description = "a PNG or JPEG image or a PDF", content_type = "application/octet-stream"),
+    responses((status = 201, description = "`{attachment}`", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn attach(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -205,6 +280,15 @@ fn file(content_type: String, bytes: Vec<u8>) -> axum::response::Response {
     }
 }
 
+/// A file of the person's complaint, for the person or a proxy.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/complaints/{complaint_id}/attachments/{attachment_id}",
+    tag = "complaints",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("complaint_id" = String, Path, description = "the complaint"), ("attachment_id" = String, Path, description = "the file")),
+    responses((status = 200, description = "the file", body = Vec<u8>, content_type = "application/octet-stream")),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn own_attachment(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -217,6 +301,15 @@ pub(crate) async fn own_attachment(
     Ok(file(kind, bytes))
 }
 
+/// A complaint's file, for the handlers of the complaint (recorded in the person's access log).
+#[utoipa::path(
+    get,
+    path = "/v1/complaints/{complaint_id}/attachments/{attachment_id}",
+    tag = "complaints",
+    params(("complaint_id" = String, Path, description = "the complaint"), ("attachment_id" = String, Path, description = "the file"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
+    responses((status = 200, description = "the file", body = Vec<u8>, content_type = "application/octet-stream")),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn handled_attachment(
     State(state): State<AppState>,
     handler: Actor<may::AnswerComplaints>,

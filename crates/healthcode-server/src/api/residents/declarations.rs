@@ -4,8 +4,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_service::{Declaration, DeclaredStay};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,12 +13,13 @@ use crate::api::auth::{json_object, reader, Wanted};
 use crate::api::extract::{PersonInPath, QueryParams};
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/persons/{person_id}/declarations", post(declare))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(declare))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DeclarationBody {
     #[serde(default)]
@@ -30,7 +30,7 @@ struct DeclarationBody {
     stays: Vec<StayBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StayBody {
     area: String,
@@ -41,6 +41,15 @@ struct StayBody {
 
 /// 201 with what was recorded and the code now; 422 naming the item that is wrong (and
 /// then nothing is recorded).
+#[utoipa::path(
+    post,
+    path = "/v1/persons/{person_id}/declarations",
+    tag = "residents",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    request_body = DeclarationBody,
+    responses((status = 201, description = "`{recorded, code}`: the declaration is evidence; the code as it now stands", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn declare(
     State(state): State<AppState>,
     headers: HeaderMap,

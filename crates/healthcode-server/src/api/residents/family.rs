@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{delete, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::{PersonId, ValidationError};
 use serde_json::{json, Value};
 
@@ -13,12 +12,13 @@ use crate::api::auth::bearer;
 use crate::api::extract::{IdInPath, PersonInPath};
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/me/dependants", post(add_dependant))
-        .route("/v1/persons/{person_id}/proxies/{proxy_id}", delete(end_proxy))
-        .route("/v1/persons/{person_id}/claim-code", post(claim_code))
+/// What a dependant's registration takes besides a registration's own fields.
+pub(crate) const DEPENDANT_FIELDS: &[&str] = &["relation", "dependant_key"];
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(add_dependant)).routes(routes!(end_proxy)).routes(routes!(claim_code))
 }
 
 /// The resident a resident key belongs to.
@@ -28,13 +28,21 @@ async fn resident(state: &AppState, headers: &HeaderMap) -> Result<PersonId, Api
 
 /// Starts acting for a family member: registers them if they are new (an elderly parent
 /// without a phone), or, if registered, with their agreement shown by their key.
+#[utoipa::path(
+    post,
+    path = "/v1/me/dependants",
+    tag = "residents",
+    request_body = super::registration::DependantBody,
+    responses((status = 201, description = "`{person_id, created: true, relation}`", body = Object), (status = 200, description = "`{person_id, created: false, relation}`: already registered, now also in your care", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn add_dependant(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let proxy = resident(&state, &headers).await?;
-    let (registration, object) = registration_in(&body, &["relation", "dependant_key"])?;
+    let (registration, object) = registration_in(&body, DEPENDANT_FIELDS)?;
     let relation =
         text_in(&object, "relation")?.ok_or_else(|| ApiError::InvalidInput(ValidationError::missing("relation")))?;
     let dependant_key = text_in(&object, "dependant_key")?;
@@ -45,6 +53,14 @@ pub(crate) async fn add_dependant(
 }
 
 /// Ends a proxy link; the proxy or the person they act for may.
+#[utoipa::path(
+    delete,
+    path = "/v1/persons/{person_id}/proxies/{proxy_id}",
+    tag = "residents",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("proxy_id" = String, Path, description = "the proxy's person id")),
+    responses((status = 204, description = "the proxy no longer acts for the person")),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn end_proxy(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -59,6 +75,14 @@ pub(crate) async fn end_proxy(
 
 /// A one-time claim code for a person the caller acts for and who holds no key of their
 /// own: with it, the person registers and gets their key.
+#[utoipa::path(
+    post,
+    path = "/v1/persons/{person_id}/claim-code",
+    tag = "residents",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    responses((status = 201, description = "`{person_id, claim_code, expires_at}`: for the dependant to take over their code", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn claim_code(
     State(state): State<AppState>,
     headers: HeaderMap,

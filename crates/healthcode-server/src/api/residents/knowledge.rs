@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_service::NewKnowledge;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,18 +13,26 @@ use crate::api::extract::{Actor, IdInPath, QueryParams};
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/v1/knowledge", get(search).post(add)).route("/v1/knowledge/{entry_id}/retire", post(retire))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search, add)).routes(routes!(retire))
 }
 
 /// Public: the entries matching every word of `?q=` (both languages), best first.
+#[utoipa::path(
+    get,
+    path = "/v1/knowledge",
+    tag = "complaints",
+    params(("q" = Option<String>, Query, description = "words to look for")),
+    responses((status = 200, description = "`{entries}`: answers to common questions", body = Object))
+)]
 pub(crate) async fn search(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
     let q = query.get("q").unwrap_or_default();
     Ok(Json(json!({ "entries": state.service.residents().search_knowledge(q).await? })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KnowledgeBody {
     question_zh: String,
@@ -36,6 +43,15 @@ struct KnowledgeBody {
     from_complaint: Option<String>,
 }
 
+/// Adds an answer to the public knowledge base of common questions.
+#[utoipa::path(
+    post,
+    path = "/v1/knowledge",
+    tag = "complaints",
+    request_body = KnowledgeBody,
+    responses((status = 201, description = "`{entry}`", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn add(
     State(state): State<AppState>,
     handler: Actor<may::AnswerComplaints>,
@@ -56,6 +72,15 @@ pub(crate) async fn add(
     Ok((StatusCode::CREATED, Json(json!({ "entry": entry }))))
 }
 
+/// Retires an answer from the knowledge base.
+#[utoipa::path(
+    post,
+    path = "/v1/knowledge/{entry_id}/retire",
+    tag = "complaints",
+    params(("entry_id" = String, Path, description = "the entry")),
+    responses((status = 200, description = "`{entry}`, retired", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn retire(
     State(state): State<AppState>,
     handler: Actor<may::AnswerComplaints>,

@@ -11,13 +11,13 @@ mod registration;
 mod rights;
 mod third_parties;
 
-use axum::Router;
 use healthcode_domain::ExtendedFunction;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::{ApiError, AppState};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(registration::routes())
         .merge(family::routes())
         .merge(rights::routes())

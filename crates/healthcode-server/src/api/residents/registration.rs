@@ -4,8 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::{AreaCode, IdDocument, ValidationError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -16,14 +15,20 @@ use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
 use healthcode_service::{Registered, Registration, CHECKIN_RETENTION_DAYS, THIRD_PARTY_FIELDS};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/collection-rules", get(collection_rules))
-        .route("/v1/persons", post(register))
-        .route("/v1/residents/keys", post(replace_key))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(collection_rules)).routes(routes!(register)).routes(routes!(replace_key))
 }
 
+/// What is collected about a resident, why, who sees it and for how long (the collection
+/// notice a registration accepts).
+#[utoipa::path(
+    get,
+    path = "/v1/collection-rules",
+    tag = "residents",
+    responses((status = 200, description = "what is collected, why, and for how long (告知)", body = Object))
+)]
 pub(crate) async fn collection_rules() -> Json<Value> {
     Json(json!({
         "fields": [
@@ -68,6 +73,48 @@ pub(crate) async fn collection_rules() -> Json<Value> {
 
 const FIELDS: &[&str] =
     &["id_type", "id_number", "name", "phone", "residence_area", "international", "accepted_notice"];
+
+/// What a registration takes besides `FIELDS`: the claim code of a code a family member
+/// registered.
+const CLAIM_FIELDS: &[&str] = &["claim_code"];
+
+/// A registration as the OpenAPI document describes it. `registration_in` reads the body
+/// by hand (to name each refused field); a test keeps this description's fields equal to
+/// `FIELDS` and each route's extras.
+#[allow(dead_code)] // A description only: never built.
+#[derive(utoipa::ToSchema)]
+pub(crate) struct RegistrationBody {
+    /// `resident_id` (居民身份证), `passport`, `hk_macao_permit`, `taiwan_permit`, `foreign_permanent_residence`, …
+    id_type: String,
+    id_number: String,
+    name: Option<String>,
+    phone: Option<String>,
+    /// The division code of the residence (e.g. `330106`).
+    residence_area: Option<String>,
+    /// The international code (travel permits, permanent residence cards).
+    international: Option<bool>,
+    /// The version of the collection notice accepted (`GET /v1/collection-rules`).
+    accepted_notice: Option<String>,
+    /// A claim code from the family member who registered this person.
+    claim_code: Option<String>,
+}
+
+/// A dependant registered by a family member (`POST /v1/me/dependants`).
+#[allow(dead_code)] // A description only: never built.
+#[derive(utoipa::ToSchema)]
+pub(crate) struct DependantBody {
+    id_type: String,
+    id_number: String,
+    name: Option<String>,
+    phone: Option<String>,
+    residence_area: Option<String>,
+    international: Option<bool>,
+    accepted_notice: Option<String>,
+    /// Who the dependant is to the one registering (父亲, 女儿 …).
+    relation: String,
+    /// The dependant's own resident key, when they already have one and agree.
+    dependant_key: Option<String>,
+}
 
 /// A JSON object holding a registration (`FIELDS`) and the `extra` fields a route takes;
 /// any other field is refused with its name. Returns the registration and the object.
@@ -149,11 +196,18 @@ pub(crate) fn text_in<'a>(object: &'a Map<String, Value>, name: &str) -> Result<
 /// person someone else registered (a family member, a department's list) gets it with the
 /// `claim_code` the family member gave them, or at a community service point; one who
 /// holds a key gets none (knowing an ID number is not being its holder).
+#[utoipa::path(
+    post,
+    path = "/v1/persons",
+    tag = "residents",
+    request_body = RegistrationBody,
+    responses((status = 201, description = "`{person_id, kind, created: true, residence_area, status, note, resident_key}`: the key is shown once", body = Object), (status = 200, description = "`{status: already_registered|claimed|claim_required, …}`", body = Object), (status = 429, description = "too many registrations from this address; retry later", body = crate::api::openapi::ErrorBody))
+)]
 pub(crate) async fn register(
     State(state): State<AppState>,
     body: JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (registration, object) = registration_in(&body, &["claim_code"])?;
+    let (registration, object) = registration_in(&body, CLAIM_FIELDS)?;
     let claim_code = text_in(&object, "claim_code")?;
     let (person, registered) = state.service.residents().register_resident(registration, claim_code).await?;
     let created = matches!(registered, Registered::Created { .. });
@@ -193,7 +247,7 @@ pub(crate) async fn register(
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(answer)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CounterBody {
     id_type: String,
@@ -205,6 +259,14 @@ struct CounterBody {
 /// A key given at a community service point after checking the person's papers: the
 /// first key of a person someone else registered, or the replacement of a lost one.
 /// Every earlier key of the person stops working.
+#[utoipa::path(
+    post,
+    path = "/v1/residents/keys",
+    tag = "residents",
+    request_body = CounterBody,
+    responses((status = 200, description = "`{person_id, residence_area, resident_key}`: the old key no longer works", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn replace_key(
     State(state): State<AppState>,
     office: Actor<may::ReplaceResidentKey>,
@@ -218,4 +280,35 @@ pub(crate) async fn replace_key(
         .transpose()?;
     let (person, key) = state.service.residents().replace_resident_key(&office, &document, area).await?;
     Ok(Json(json!({ "person_id": person.id, "residence_area": person.residence_area, "resident_key": key })))
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    fn properties(schema: RefOr<Schema>) -> Vec<String> {
+        let RefOr::T(Schema::Object(object)) = schema else { panic!("not an object schema") };
+        let mut names: Vec<String> = object.properties.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    fn sorted(fields: &[&[&str]]) -> Vec<String> {
+        let mut names: Vec<String> = fields.iter().flat_map(|f| f.iter().map(|n| n.to_string())).collect();
+        names.sort();
+        names
+    }
+
+    /// The bodies read by hand are described by hand: the descriptions name exactly the
+    /// fields the code takes.
+    #[test]
+    fn the_documented_registration_bodies_are_the_fields_taken() {
+        assert_eq!(properties(RegistrationBody::schema()), sorted(&[FIELDS, CLAIM_FIELDS]));
+        let dependant = super::super::family::DEPENDANT_FIELDS;
+        assert_eq!(properties(DependantBody::schema()), sorted(&[FIELDS, dependant]));
+    }
 }

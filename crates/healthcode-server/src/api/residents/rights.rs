@@ -4,8 +4,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::ExtendedFunction;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,16 +14,17 @@ use crate::api::auth::{json_object, reader, Wanted};
 use crate::api::extract::{PersonInPath, QueryParams};
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/persons/{person_id}/accesses", get(accesses))
-        .route("/v1/persons/{person_id}/details", get(details))
-        .route("/v1/persons/{person_id}/consents", get(consents).post(set_consent))
-        .route("/v1/persons/{person_id}/erasure", axum::routing::post(erase))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(accesses))
+        .routes(routes!(details))
+        .routes(routes!(consents, set_consent))
+        .routes(routes!(erase))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ErasureBody {
     confirm: bool,
@@ -32,6 +32,15 @@ struct ErasureBody {
 
 /// Erases everything about the person, at their own request (PIPL art. 47): 200 with
 /// what was removed; 409 while a rule may still use their records, saying from when.
+#[utoipa::path(
+    post,
+    path = "/v1/persons/{person_id}/erasure",
+    tag = "residents",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    request_body = ErasureBody,
+    responses((status = 200, description = "`{erased, at, removed, log_index}`", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn erase(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -54,6 +63,14 @@ pub(crate) async fn erase(
 
 /// Every read of the person's data by someone else, newest first: for the person and
 /// those who act for them.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/accesses",
+    tag = "residents",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    responses((status = 200, description = "`{accesses}`: who read this person's data, when and why", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn accesses(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -66,6 +83,14 @@ pub(crate) async fn accesses(
 
 /// A person's sealed details (full name, phone), opened: for the person, their proxies,
 /// and staff with a purpose (a health officer calling a close contact), each read logged.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/details",
+    tag = "residents",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
+    responses((status = 200, description = "`{person_id, details}`: what is held about the person", body = Object)),
+    security(("resident_key" = []), ("staff_key" = []))
+)]
 pub(crate) async fn details(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -77,6 +102,15 @@ pub(crate) async fn details(
     Ok(Json(json!({ "person_id": person, "details": details })))
 }
 
+/// The person's consents to each extended function (all off until switched on).
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{person_id}/consents",
+    tag = "residents",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    responses((status = 200, description = "`{consents, functions}`", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn consents(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -88,13 +122,23 @@ pub(crate) async fn consents(
     Ok(Json(json!({ "consents": state.service.residents().consents(&person).await?, "functions": functions })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ConsentBody {
     function: String,
     granted: bool,
 }
 
+/// Switches an extended function on or off for the person, with immediate effect.
+#[utoipa::path(
+    post,
+    path = "/v1/persons/{person_id}/consents",
+    tag = "residents",
+    params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
+    request_body = ConsentBody,
+    responses((status = 200, description = "`{consent}`", body = Object)),
+    security(("resident_key" = []))
+)]
 pub(crate) async fn set_consent(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -4,8 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use healthcode_domain::{IdDocument, Timestamp, ValidationError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,15 +16,13 @@ use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
 use healthcode_service::NewThirdParty;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/third-parties", post(register).get(list))
-        .route("/v1/third-parties/{username}/revoke", post(revoke))
-        .route("/v1/third-party/check", post(check))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(register, list)).routes(routes!(revoke)).routes(routes!(check))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ThirdPartyBody {
     username: String,
@@ -36,6 +33,15 @@ struct ThirdPartyBody {
     expires_at: String,
 }
 
+/// Registers a third-party system; its API key is shown once.
+#[utoipa::path(
+    post,
+    path = "/v1/third-parties",
+    tag = "residents",
+    request_body = ThirdPartyBody,
+    responses((status = 201, description = "`{third_party, api_key}`: the key is shown once", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn register(
     State(state): State<AppState>,
     by: Actor<may::ManageThirdParties>,
@@ -55,6 +61,14 @@ pub(crate) async fn register(
     Ok((StatusCode::CREATED, Json(json!({ "third_party": registration, "api_key": key }))))
 }
 
+/// Third-party systems (extended functions) and what each may ask.
+#[utoipa::path(
+    get,
+    path = "/v1/third-parties",
+    tag = "residents",
+    responses((status = 200, description = "`{third_parties}`", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     _: Actor<may::ReadThirdParties>,
@@ -62,6 +76,15 @@ pub(crate) async fn list(
     Ok(Json(json!({ "third_parties": state.service.residents().third_parties().await? })))
 }
 
+/// Revokes a third-party system's access.
+#[utoipa::path(
+    post,
+    path = "/v1/third-parties/{username}/revoke",
+    tag = "residents",
+    params(("username" = String, Path, description = "the third party's account")),
+    responses((status = 200, description = "`{third_party}`, revoked", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     by: Actor<may::ManageThirdParties>,
@@ -70,13 +93,22 @@ pub(crate) async fn revoke(
     Ok(Json(json!({ "third_party": state.service.residents().revoke_third_party(&by, &username).await? })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CheckBody {
     id_type: String,
     id_number: String,
 }
 
+/// A third-party system asks what its function may know of a person (only with their consent).
+#[utoipa::path(
+    post,
+    path = "/v1/third-party/check",
+    tag = "residents",
+    request_body = CheckBody,
+    responses((status = 200, description = "what the third party may know for its function (consent permitting)", body = Object)),
+    security(("staff_key" = []))
+)]
 pub(crate) async fn check(
     State(state): State<AppState>,
     account: Actor<may::ThirdPartyCheck>,
