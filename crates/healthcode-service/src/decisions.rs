@@ -11,11 +11,12 @@ use std::collections::BTreeSet;
 use healthcode_domain::{DecisionColour, PersonId, Role, Timestamp, ValidationError};
 use healthcode_log::{DecisionApproval, Entry};
 use healthcode_store::{Account, Approval, Decision, DecisionStatus, PersonRecord};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::admission::Source;
 use crate::approvals::{another_officer, may_approve};
+use crate::documents::Documents;
 use crate::residents::covers;
 use crate::secrets::new_id;
 use crate::{AtPolicy, Governance, ServiceError};
@@ -80,6 +81,16 @@ impl From<&Decision> for DecisionView {
 
 fn forbidden(why: &str) -> ServiceError {
     ServiceError::Forbidden(why.to_string())
+}
+
+/// The documents that say a decision's second approval was logged and whether it was
+/// carried out to the end.
+const APPLYING: &str = "decision_applying";
+
+#[derive(Serialize, Deserialize)]
+struct Applying {
+    decision: Decision,
+    done: bool,
 }
 
 impl Governance {
@@ -202,7 +213,48 @@ impl Governance {
         Ok(())
     }
 
+    /// The second approval: logged together with the intent to apply it (one write), then
+    /// carried out. Killed anywhere after that write, the server finishes it by itself
+    /// (`finish_interrupted_decisions`, at start and at every scheduler tick): the evidence
+    /// has stable ids, so ingesting it again adds nothing twice, and the log has the
+    /// approval exactly once.
     async fn apply_decision(&self, decision: &mut Decision) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let approvers: Vec<String> = decision.approvals.iter().map(|a| a.by.clone()).collect();
+        let approval = Entry::DecisionApproval(DecisionApproval {
+            at: now.as_millis(),
+            decision_id: decision.id.clone(),
+            colour: decision.colour.as_str().to_string(),
+            basis: decision.basis.clone(),
+            approvers,
+            persons: decision.persons.len() as u64,
+            until: decision.until.as_millis(),
+        });
+        let intent =
+            Documents::write(APPLYING, &decision.id, now, &Applying { decision: decision.clone(), done: false })?;
+        self.log.record_with(&[approval], &[intent]).await?;
+        crate::faults::crash_point("decision.approval_logged");
+        self.carry_out(decision).await
+    }
+
+    /// Decisions approved (and logged) but not carried out to the end, because the server
+    /// stopped in between: carried out now. Returns how many.
+    pub async fn finish_interrupted_decisions(&self) -> Result<usize, ServiceError> {
+        let mut finished = 0;
+        for Applying { mut decision, done } in self.documents.load_all::<Applying>(APPLYING).await? {
+            if done {
+                continue;
+            }
+            tracing::warn!(decision = %decision.id, "finishing a decision whose application was interrupted");
+            self.carry_out(&mut decision).await?;
+            finished += 1;
+        }
+        Ok(finished)
+    }
+
+    /// Ingests the decision's evidence, marks it applied, raises the alarms it calls for,
+    /// and notes that all of this is done.
+    async fn carry_out(&self, decision: &mut Decision) -> Result<(), ServiceError> {
         let approvers: Vec<String> = decision.approvals.iter().map(|a| a.by.clone()).collect();
         let rows: Vec<String> = decision
             .persons
@@ -227,20 +279,15 @@ impl Governance {
         if report.rejected > 0 {
             return Err(ServiceError::Background(format!("{} rows of {origin} were refused", report.rejected)));
         }
+        crate::faults::crash_point("decision.evidence_ingested");
         decision.status = DecisionStatus::Applied;
         self.governance_store.save_decision(decision).await?;
-        let now = self.clock.now();
-        self.log
-            .record(&[Entry::DecisionApproval(DecisionApproval {
-                at: now.as_millis(),
-                decision_id: decision.id.clone(),
-                colour: decision.colour.as_str().to_string(),
-                basis: decision.basis.clone(),
-                approvers: approvers.clone(),
-                persons: decision.persons.len() as u64,
-                until: decision.until.as_millis(),
-            })])
-            .await?;
+        self.raise_decision_alarms(decision, &approvers).await?;
+        let at = decision.approvals.last().map_or(self.clock.now(), |a| a.at);
+        self.documents.save(APPLYING, &decision.id, at, &Applying { decision: decision.clone(), done: true }).await
+    }
+
+    async fn raise_decision_alarms(&self, decision: &Decision, approvers: &[String]) -> Result<(), ServiceError> {
         if decision.persons.len() >= MASS_DECISION_ALARM_PERSONS {
             self.alarms
                 .raise(
@@ -260,7 +307,7 @@ impl Governance {
         // Both alarms look at the recent decisions: read them once.
         let recent = self.governance_store.decisions(1000).await?;
         self.check_decision_burst(&recent, decision.jurisdiction.as_deref()).await?;
-        self.check_approver_shares(&recent[..recent.len().min(200)], &approvers).await
+        self.check_approver_shares(&recent[..recent.len().min(200)], approvers).await
     }
 
     /// Colour assignments without epidemiological evidence (decisions are the only such

@@ -41,6 +41,18 @@ impl Documents {
             .collect()
     }
 
+    /// A document to write with a log append (`TransparencyLog::record_with`) rather than
+    /// on its own.
+    pub(crate) fn write<T: Serialize>(
+        kind: &str,
+        id: &str,
+        at: Timestamp,
+        value: &T,
+    ) -> Result<healthcode_store::DocumentWrite, ServiceError> {
+        let body = serde_json::to_string(value).map_err(|e| ServiceError::Background(e.to_string()))?;
+        Ok(healthcode_store::DocumentWrite { kind: kind.into(), id: id.into(), at, body })
+    }
+
     pub(crate) async fn save<T: Serialize>(
         &self,
         kind: &str,

@@ -21,6 +21,7 @@ mod erasure;
 mod error;
 mod explain;
 mod extended;
+pub mod faults;
 mod feeds;
 mod governance;
 mod ingest;

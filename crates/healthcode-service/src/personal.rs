@@ -79,6 +79,9 @@ impl Residents {
                     record.wrapped_key = new.to_bytes();
                     self.resident_store.save_personal_data(&record).await?;
                     rewrapped += 1;
+                    if rewrapped == 1 {
+                        crate::faults::crash_point("vault.rewrapping");
+                    }
                 }
             }
         }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::approvals::{another_officer, may_approve};
+use crate::documents::Documents;
 use crate::secrets::new_id;
 use crate::{Governance, ServiceError};
 
@@ -127,17 +128,21 @@ impl Governance {
         proposal.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
         if proposal.approvals.len() >= 2 {
             proposal.status = RuleProposalStatus::Approved;
-            self.log
-                .record(&[Entry::RuleSetApproval(RuleSetApproval {
-                    at: self.clock.now().as_millis(),
-                    version: proposal.version.clone(),
-                    digest: proposal.digest.clone(),
-                    approvers: proposal.approvals.iter().map(|a| a.by.clone()).collect(),
-                    activates_at: proposal.activates_at.as_millis(),
-                })])
-                .await?;
+            // The approval and its entry in the log are one write: killed in between, the
+            // server would otherwise keep an approval the log never saw, or log one twice.
+            let approval = Entry::RuleSetApproval(RuleSetApproval {
+                at: self.clock.now().as_millis(),
+                version: proposal.version.clone(),
+                digest: proposal.digest.clone(),
+                approvers: proposal.approvals.iter().map(|a| a.by.clone()).collect(),
+                activates_at: proposal.activates_at.as_millis(),
+            });
+            let saved = Documents::write(KIND, &proposal.id, proposal.proposed_at, &proposal)?;
+            self.log.record_with(&[approval], &[saved]).await?;
+            crate::faults::crash_point("rules.approved");
+        } else {
+            self.save_rule_proposal(&proposal).await?;
         }
-        self.save_rule_proposal(&proposal).await?;
         self.activate_due_rules().await?;
         Ok(self.rule_proposal(id).await?.unwrap_or(proposal))
     }
@@ -168,6 +173,7 @@ impl Governance {
         active.status = RuleProposalStatus::Active;
         active.activated_at = Some(now);
         self.save_rule_proposal(&active).await?;
+        crate::faults::crash_point("rules.activating");
         tracing::info!(version = %due.version, "rule set activated");
         self.codes.replace_rules(rules).await?;
         Ok(Some(due.version))

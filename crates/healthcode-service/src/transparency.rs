@@ -11,7 +11,7 @@ use healthcode_log::{
     NodeId, NoteSigner, NoteVerifier, Plan,
 };
 use healthcode_store::{
-    CodeState, CodeStore, LogAppend, LogLeaf, LogNode, LogStore, Store, StoreError, StoredCheckpoint,
+    CodeState, CodeStore, DocumentWrite, LogAppend, LogLeaf, LogNode, LogStore, Store, StoreError, StoredCheckpoint,
 };
 use hmac::{Hmac, Mac};
 use serde::Serialize;
@@ -135,20 +135,31 @@ impl TransparencyLog {
         at: Timestamp,
     ) -> Result<(), ServiceError> {
         let records = changes.iter().map(|c| (Some(c.person.clone()), Record::Change(c))).collect();
-        self.append_with(at, records, codes).await.map(drop)
+        self.append_with(at, records, codes, &[]).await.map(drop)
     }
 
     /// Appends entries that record no code (approvals, alarms, rule changes); returns
     /// their indices.
     pub async fn record(&self, entries: &[Entry]) -> Result<Vec<u64>, ServiceError> {
+        self.record_with(entries, &[]).await
+    }
+
+    /// As `record`, saving `documents` in the same transaction: the state the entries
+    /// record (an approved proposal, a decision being applied), so that a process killed
+    /// between two writes leaves both or neither.
+    pub(crate) async fn record_with(
+        &self,
+        entries: &[Entry],
+        documents: &[DocumentWrite],
+    ) -> Result<Vec<u64>, ServiceError> {
         let records = entries.iter().map(|e| (None, Record::Entry(e))).collect();
-        self.append_with(self.clock.now(), records, &[]).await
+        self.append_with(self.clock.now(), records, &[], documents).await
     }
 
     /// Logs retractions, each in the log of the person it concerns.
     pub(crate) async fn record_withdrawals(&self, withdrawals: &[Withdrawal]) -> Result<Vec<u64>, ServiceError> {
         let records = withdrawals.iter().map(|w| (Some(w.person.clone()), Record::Withdrawal(w))).collect();
-        self.append_with(self.clock.now(), records, &[]).await
+        self.append_with(self.clock.now(), records, &[], &[]).await
     }
 
     /// Appends the records (and saves the codes) under the writer's lock; returns the
@@ -158,13 +169,18 @@ impl TransparencyLog {
         at: Timestamp,
         records: Vec<(Option<PersonId>, Record<'_>)>,
         codes: &[CodeState],
+        documents: &[DocumentWrite],
     ) -> Result<Vec<u64>, ServiceError> {
         let mut frontier = self.frontier.lock().await;
         for _ in 0..CONFLICT_RETRIES {
             let mut next = frontier.clone();
             let first_append = next.size() == 0;
-            let mut append =
-                LogAppend { leaves: Vec::with_capacity(records.len()), nodes: Vec::new(), checkpoint: None };
+            let mut append = LogAppend {
+                leaves: Vec::with_capacity(records.len()),
+                nodes: Vec::new(),
+                checkpoint: None,
+                documents: documents.to_vec(),
+            };
             let mut nodes = Vec::new();
             for (person, record) in &records {
                 let index = next.size();
@@ -224,6 +240,7 @@ impl TransparencyLog {
             }
         }
         let stored = self.sign(size, root, now)?;
+        crate::faults::crash_point("checkpoint.signed");
         self.logs.save_checkpoint(&stored).await?;
         Ok(stored)
     }

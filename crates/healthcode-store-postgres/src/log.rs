@@ -59,6 +59,15 @@ pub(crate) async fn append(tx: &Transaction<'_>, log: &LogAppend) -> StoreResult
         .await
         .map_err(backend("save a checkpoint"))?;
     }
+    for d in &log.documents {
+        tx.execute(
+            "INSERT INTO documents (kind, id, at, body) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, body = excluded.body",
+            &[&d.kind, &d.id, &d.at.as_millis(), &d.body],
+        )
+        .await
+        .map_err(backend("save a document with a log append"))?;
+    }
     Ok(())
 }
 

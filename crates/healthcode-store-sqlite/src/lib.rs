@@ -156,7 +156,15 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 
 /// Maps a rusqlite error to a backend error saying what was being done.
 pub(crate) fn backend(doing: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
-    move |e| StoreError::Backend(format!("cannot {doing}: {e}"))
+    move |e| match e.sqlite_error_code() {
+        // A full disk is an outage the operator ends by freeing space: the write was rolled
+        // back whole, and the same request succeeds once there is room (`Unavailable`: 503
+        // with a retry hint, the detail in the server's log).
+        Some(rusqlite::ErrorCode::DiskFull) => {
+            StoreError::Unavailable(format!("cannot {doing}: the database's disk is full ({e}); free space"))
+        }
+        _ => StoreError::Backend(format!("cannot {doing}: {e}")),
+    }
 }
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {

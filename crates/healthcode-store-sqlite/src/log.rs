@@ -41,6 +41,13 @@ pub(crate) fn append(tx: &Transaction, log: &LogAppend) -> Result<(), StoreError
     if let Some(checkpoint) = &log.checkpoint {
         save_checkpoint_in(tx, checkpoint)?;
     }
+    for d in &log.documents {
+        tx.execute(
+            "INSERT OR REPLACE INTO documents (kind, id, at, body) VALUES (?1, ?2, ?3, ?4)",
+            (&d.kind, &d.id, d.at.as_millis(), &d.body),
+        )
+        .map_err(backend("save a document with a log append"))?;
+    }
     Ok(())
 }
 

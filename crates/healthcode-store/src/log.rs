@@ -35,6 +35,20 @@ pub struct LogAppend {
     /// so that a log with entries and no checkpoint can only be a log whose checkpoints
     /// were deleted.
     pub checkpoint: Option<StoredCheckpoint>,
+    /// Documents saved in the same transaction as the leaves (and only with leaves): the
+    /// state an entry records (an approved rule proposal), or the marker that an entry
+    /// was written, so that an action and its trace stand or fall together even when the
+    /// process dies between two writes.
+    pub documents: Vec<DocumentWrite>,
+}
+
+/// A document (`GovernanceStore::put_document`) written with a log append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentWrite {
+    pub kind: String,
+    pub id: String,
+    pub at: Timestamp,
+    pub body: String,
 }
 
 impl LogAppend {

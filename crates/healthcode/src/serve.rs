@@ -185,6 +185,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => {}
     }
+    let finished = service.governance().finish_interrupted_decisions().await?;
+    if finished > 0 {
+        tracing::warn!(finished, "decisions approved before the last stop were carried out to the end");
+    }
     let demo_accounts = if args.demo { crate::demo::load_if_empty(&service).await? } else { None };
     let caught_up = service.codes().run_due().await?;
     tracing::info!(evaluated = caught_up.evaluated, "codes brought up to date");

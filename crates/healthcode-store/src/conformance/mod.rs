@@ -29,8 +29,8 @@ use crate::{
     Complaint, ComplaintAnswer, ComplaintCounts, ComplaintGrade, ComplaintQuery, ComplaintStatus, ComplaintStep,
     CorrectionAnswer, CorrectionRequest, NewAccess, ProxyLink, ResidentKey,
 };
+use crate::{DocumentWrite, LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
-use crate::{LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 use crate::{ResearchCount, ResearchMetric, CST_OFFSET_MS};
 use crate::{SealedPersonalData, PERSONAL_TABLES};
 
@@ -460,6 +460,7 @@ async fn a_code_is_saved_only_over_the_revision_it_was_evaluated_from(store: &im
         leaves: vec![LogLeaf { index: 0, data: vec![1], person: Some(p.clone()) }],
         nodes: vec![LogNode { level: 0, index: 0, hash: [1; 32] }],
         checkpoint: None,
+        documents: vec![],
     };
     let refused = store.save_codes(&[code(&q, Colour::Red, None), code_at(&p, Colour::Green, None, 2)], &log).await;
     assert!(
@@ -614,21 +615,35 @@ async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store:
         leaves: vec![leaf(0, Some(&p)), leaf(1, None)],
         nodes: vec![node(0, 0), node(0, 1)],
         checkpoint: Some(checkpoint(2)),
+        documents: vec![],
     };
     store.save_codes(&[code(&p, Colour::Red, None)], &first).await.unwrap();
     assert_eq!(store.log_size().await.unwrap(), 2);
     assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint(2)));
 
     // A writer that still thinks the log has 1 leaf is refused, and its codes are not saved.
-    let stale = LogAppend { leaves: vec![leaf(1, Some(&p))], nodes: vec![], checkpoint: None };
+    let document =
+        |id: &str, body: &str| DocumentWrite { kind: "marks".into(), id: id.into(), at: t(1), body: body.into() };
+    let stale = LogAppend {
+        leaves: vec![leaf(1, Some(&p))],
+        nodes: vec![],
+        checkpoint: None,
+        documents: vec![document("stale", "{}")],
+    };
     let refused = store.save_codes(&[code_at(&p, Colour::Green, None, 2)], &stale).await;
     assert!(matches!(refused, Err(StoreError::LogConflict { expected: 1, found: 2 })), "{refused:?}");
     assert_eq!(store.code(&p).await.unwrap().unwrap().colour, Colour::Red, "nothing of a refused append is kept");
+    assert_eq!(store.document("marks", "stale").await.unwrap(), None, "nor its documents");
 
-    store
-        .append_log(&LogAppend { leaves: vec![leaf(2, None)], nodes: vec![node(0, 2)], checkpoint: None })
-        .await
-        .unwrap();
+    // Documents written with an append stand with it.
+    let with_documents = LogAppend {
+        leaves: vec![leaf(2, None)],
+        nodes: vec![node(0, 2)],
+        checkpoint: None,
+        documents: vec![document("approved", r#"{"status":"approved"}"#)],
+    };
+    store.append_log(&with_documents).await.unwrap();
+    assert_eq!(store.document("marks", "approved").await.unwrap().as_deref(), Some(r#"{"status":"approved"}"#));
     assert_eq!(store.log_size().await.unwrap(), 3);
     assert_eq!(store.log_leaves(1, 10).await.unwrap(), vec![(1, vec![1; 3]), (2, vec![2; 3])]);
     assert_eq!(

@@ -49,6 +49,18 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Waits (20 s at most) for the server to exit by itself, as a crash point makes it.
+    #[allow(dead_code)] // each test binary uses some of these helpers
+    pub fn wait_for_exit(&mut self) {
+        let start = std::time::Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(20), "the server did not stop");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
 /// Starts the server and reads its address from the line it prints.
 #[allow(dead_code)] // each test binary uses some of these helpers
 pub fn serve(dir: &Path) -> Server {
