@@ -196,7 +196,7 @@ fn spawn_scheduler_beating(
                     // An approved rule set whose time has come takes effect first.
                     service.governance().activate_due_rules().await?;
                     // A decision approved and logged, then cut short by a crash, is finished.
-                    service.governance().finish_interrupted_decisions().await?;
+                    service.governance().finish_interrupted_decisions(Duration::from_secs(60)).await?;
                     let report = service.codes().run_due().await?;
                     // What changed is signed for auditors at every tick (nothing is signed
                     // when the log has not grown).

@@ -238,11 +238,15 @@ impl Governance {
     }
 
     /// Decisions approved (and logged) but not carried out to the end, because the server
-    /// stopped in between: carried out now. Returns how many.
-    pub async fn finish_interrupted_decisions(&self) -> Result<usize, ServiceError> {
+    /// stopped or failed in between: carried out now. Returns how many. At start nothing is
+    /// in flight (`grace` zero); the scheduler leaves alone those approved within `grace`,
+    /// which the approving request may still be carrying out.
+    pub async fn finish_interrupted_decisions(&self, grace: std::time::Duration) -> Result<usize, ServiceError> {
         let mut finished = 0;
+        let settled_before = self.clock.now().as_millis() - grace.as_millis() as i64;
         for Applying { mut decision, done } in self.documents.load_all::<Applying>(APPLYING).await? {
-            if done {
+            let approved_at = decision.approvals.last().map_or(0, |a| a.at.as_millis());
+            if done || approved_at > settled_before {
                 continue;
             }
             tracing::warn!(decision = %decision.id, "finishing a decision whose application was interrupted");

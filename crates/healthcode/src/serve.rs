@@ -185,7 +185,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => {}
     }
-    let finished = service.governance().finish_interrupted_decisions().await?;
+    let finished = service.governance().finish_interrupted_decisions(std::time::Duration::ZERO).await?;
     if finished > 0 {
         tracing::warn!(finished, "decisions approved before the last stop were carried out to the end");
     }
