@@ -107,11 +107,16 @@ impl KeyRing {
 
     /// The key that signs new tokens: the newest one neither retired nor revoked.
     pub fn signing_key(&self) -> Result<&SigningKey, KeyRingError> {
+        self.signing().map(|k| &k.key)
+    }
+
+    /// As `signing_key`, with when it came into service (a token it signs must not say it
+    /// was issued before).
+    pub fn signing(&self) -> Result<&ManagedKey, KeyRingError> {
         self.keys
             .iter()
             .rev()
             .find(|k| k.retired_at.is_none() && k.revoked_at.is_none())
-            .map(|k| &k.key)
             .ok_or(KeyRingError::NoActiveKey)
     }
 

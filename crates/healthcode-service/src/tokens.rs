@@ -230,8 +230,14 @@ impl Tokens {
     /// Signs the venue's code for the current window.
     pub fn issue_venue_token(&self, venue: &VenueRecord) -> Result<IssuedVenueCode, ServiceError> {
         let ring = self.key_ring();
-        let key = ring.signing_key().map_err(|e| ServiceError::Keys(e.to_string()))?;
+        let signing = ring.signing().map_err(|e| ServiceError::Keys(e.to_string()))?;
+        let key = &signing.key;
         let (window_start, window_end) = venue_window(secs(self.clock.now()), VENUE_WINDOW_SECS);
+        // A key that came into service during this window signs from then on: a code that
+        // said it was issued at the window's start, before its key existed, would be
+        // refused by every verifier until the next window (found by the soak: every venue
+        // code after a rotation, or on a new server, failed for up to a window).
+        let window_start = window_start.max(signing.not_before);
         let claims = VenueClaims {
             issuer: ring.region().to_string(),
             venue_id: venue.id.clone(),

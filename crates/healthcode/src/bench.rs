@@ -52,6 +52,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
+    /// A real server (a child process) driven for minutes with the daily mix at a fraction
+    /// of its measured peak: errors, p50/p99 per kind, memory, scheduler lag and log size
+    /// each minute (issue 17; method in `bench_soak.rs`). Fails on any error or on memory
+    /// growing more than 10% from the second minute to the last.
+    Soak {
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        /// The rate to hold, as a fraction of the peak measured first.
+        #[arg(long, default_value_t = 0.8)]
+        fraction: f64,
+        #[arg(long, default_value_t = 15)]
+        peak_seconds: u64,
+        #[arg(long, default_value_t = 2_000)]
+        residents: usize,
+        /// Run against this PostgreSQL database (an empty one, or an empty schema through
+        /// `?options=-c%20search_path%3D…`) instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Contact tracing over millions of check-ins: the latency of tracing random cases
     /// over 14 days (issue 7: p99 ≤ 50 ms over 10 million check-ins).
     Tracing {
@@ -88,6 +107,10 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Ingest { rows, persons, data_dir, database_url, http, chunk_rows } => {
             let args = crate::bench_ingest::IngestArgs { rows, persons, data_dir, database_url, http, chunk_rows };
             crate::bench_ingest::run(args).await
+        }
+        BenchCommand::Soak { minutes, fraction, peak_seconds, residents, database_url } => {
+            let args = crate::bench_soak::SoakArgs { minutes, fraction, peak_seconds, residents, database_url };
+            crate::bench_soak::run(args).await
         }
         BenchCommand::Tokens { seconds } => {
             crate::bench_tokens::run(seconds);
