@@ -3,8 +3,8 @@
 //! each minute what a province's operators watch: errors, p50/p99 per kind of request, the
 //! server's resident memory, the scheduler's lag and the log's size (issue 17).
 //!
-//! Method: set-up (accounts on the machine, residents and venues over HTTP, gate devices
-//! approved by an officer); a peak measured closed-loop over `--peak-seconds` with 64
+//! Method: set-up (accounts on the machine, residents and 400 venues over HTTP, each with a
+//! gate device approved by an officer); a peak measured closed-loop over `--peak-seconds` with 64
 //! concurrent clients; then `--minutes` open-loop at `--fraction` of that peak, 64 clients
 //! each keeping its share of the rate. Beside the mix: a department's NDJSON batch every
 //! minute (close contacts and negative tests), an area designation proposed and approved
@@ -30,6 +30,9 @@ pub struct SoakArgs {
     pub residents: usize,
     pub database_url: Option<String>,
 }
+
+/// Venues, each with an approved gate device.
+const GATES: usize = 400;
 
 /// The kinds of request, with their share of the mix (per thousand).
 const MIX: [(Kind, u32); 7] = [
@@ -432,7 +435,9 @@ async fn set_up(
     }
     let mut venues = Vec::new();
     let mut devices = Vec::new();
-    for i in 0..20 {
+    // Enough gates that none goes over a device's 120 reads a minute (an anti-abuse
+    // limit) at the rates measured here: 400, each about 45 a minute at 2,000 req/s.
+    for i in 0..GATES {
         let body = json!({"name": format!("西湖文化广场 {i}"), "category": "supermarket", "area": "330106002"});
         let venue: Value = client.post(format!("{base}/v1/venues")).json(&body).send().await?.json().await?;
         let (id, operator) = (

@@ -97,6 +97,36 @@ async fn get(client: &reqwest::Client, base: &str, key: &str, path: &str) -> Val
     response.json().await.unwrap()
 }
 
+/// Three provincial officers (one proposes, two approve), a server that dies at `point`,
+/// and one registered resident.
+struct Scene {
+    dir: tempfile::TempDir,
+    keys: Vec<String>,
+    client: reqwest::Client,
+    server: Server,
+    base: String,
+    person: String,
+    resident_key: String,
+}
+
+impl Scene {
+    async fn new(backend: &Backend, point: &str) -> Scene {
+        let dir = tempfile::tempdir().unwrap();
+        let keys: Vec<String> = ["zhao", "qian", "sun"].iter().map(|n| officer(dir.path(), backend, n)).collect();
+        let client = reqwest::Client::new();
+        let server = server(dir.path(), backend, Some(point));
+        let base = server.base.clone();
+        let (person, resident_key) = register(&client, &base, "330106198001011235").await;
+        Scene { dir, keys, client, server, base, person, resident_key }
+    }
+}
+
+/// The first approval answers; the second is where the server dies.
+async fn approve_until_killed(client: &reqwest::Client, base: &str, keys: &[String], path: &str, server: &mut Server) {
+    assert_eq!(post(client, base, &keys[1], path, Value::Null).await.0, 200, "the first approval");
+    killed_by(client, base, &keys[2], path, server).await;
+}
+
 /// The request the crash point cuts short: the server dies before it answers.
 async fn killed_by(client: &reqwest::Client, base: &str, key: &str, path: &str, server: &mut Server) {
     let answer = client.post(format!("{base}{path}")).bearer_auth(key).send().await;
@@ -151,12 +181,7 @@ async fn a_decision_cut_short_after_its_evidence_is_in_is_finished_at_restart() 
 }
 
 async fn decision_cut_short(backend: Backend, point: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let keys: Vec<String> = ["zhao", "qian", "sun"].iter().map(|n| officer(dir.path(), &backend, n)).collect();
-    let client = reqwest::Client::new();
-    let mut server = server(dir.path(), &backend, Some(point));
-    let base = server.base.clone();
-    let (person, resident_key) = register(&client, &base, "330106198001011235").await;
+    let Scene { dir, keys, client, mut server, base, person, resident_key } = Scene::new(&backend, point).await;
     let week = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
         + 7 * 24 * 3_600_000;
     let until = healthcode_domain::Timestamp::from_millis(week).to_string();
@@ -166,8 +191,7 @@ async fn decision_cut_short(backend: Backend, point: &str) {
     assert_eq!(status, 201, "{proposed}");
     let id = proposed["decision"]["id"].as_str().unwrap().to_string();
     let approve = format!("/v1/decisions/{id}/approve");
-    assert_eq!(post(&client, &base, &keys[1], &approve, Value::Null).await.0, 200, "the first approval");
-    killed_by(&client, &base, &keys[2], &approve, &mut server).await;
+    approve_until_killed(&client, &base, &keys, &approve, &mut server).await;
 
     // Started again: the decision is carried out to the end without anyone asking.
     let server = server_again(dir.path(), &backend);
@@ -207,12 +231,7 @@ async fn a_rule_set_activated_as_the_server_dies_comes_into_force_once() {
 }
 
 async fn rules_cut_short(backend: Backend, point: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let keys: Vec<String> = ["zhao", "qian", "sun"].iter().map(|n| officer(dir.path(), &backend, n)).collect();
-    let client = reqwest::Client::new();
-    let mut server = server(dir.path(), &backend, Some(point));
-    let base = server.base.clone();
-    let (person, resident_key) = register(&client, &base, "330106198001011235").await;
+    let Scene { dir, keys, client, mut server, base, person, resident_key } = Scene::new(&backend, point).await;
     // The suite the new rules must pass: an entry from abroad ten days ago is green under them.
     let scenario = json!({
         "name": "entry-ten-days-ago",
@@ -227,8 +246,7 @@ async fn rules_cut_short(backend: Backend, point: &str) {
     assert_eq!(status, 201, "{proposed}");
     let id = proposed["proposal"]["id"].as_str().unwrap().to_string();
     let approve = format!("/v1/rules/proposals/{id}/approve");
-    assert_eq!(post(&client, &base, &keys[1], &approve, Value::Null).await.0, 200, "the first approval");
-    killed_by(&client, &base, &keys[2], &approve, &mut server).await;
+    approve_until_killed(&client, &base, &keys, &approve, &mut server).await;
 
     let server = server_again(dir.path(), &backend);
     let base = server.base.clone();
