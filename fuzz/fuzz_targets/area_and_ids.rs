@@ -5,8 +5,8 @@
 //!
 //! First byte: 0, the rest is an area code (also read with every byte mapped to a digit,
 //! so that most inputs are codes); 1, an identity document `<id_type>\n<number>` (the
-//! number also tried as every type); 2, a timestamp, an id, a name or a phone number; 3,
-//! a search query.
+//! number also tried as every type); 2, a timestamp, an id, a name or a phone number (and
+//! its first 8 bytes an instant); 3, a search query.
 //!
 //! Checked besides "no panic": an area code's normal form is a prefix of it, covers it and
 //! is covered by each covering prefix; a code current now is also valid for evidence dated
@@ -48,6 +48,18 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         2 => {
+            // Any instant (the first 8 bytes), as the service's clock or arithmetic may give.
+            if let Some(bytes) = rest.first_chunk::<8>() {
+                let at = Timestamp::from_millis(i64::from_le_bytes(*bytes));
+                let written = at.to_rfc3339();
+                // RFC 3339 has four-digit years: beyond them the text is for people only.
+                let year = written.as_bytes().get(..5);
+                if year.is_some_and(|y| y[..4].iter().all(u8::is_ascii_digit) && y[4] == b'-') {
+                    assert_eq!(Timestamp::parse(&written), Ok(at), "{written}");
+                }
+                let card = IdDocument::parse("resident_id", "11010519491231002X").expect("the tests' card");
+                let _ = card.age_at(at);
+            }
             let Ok(text) = std::str::from_utf8(rest) else { return };
             if let Ok(at) = Timestamp::parse(text) {
                 let written = at.to_rfc3339();
