@@ -185,7 +185,7 @@ fn feeds() {
         }
     }
     // A line over MAX_LINE_BYTES: a run of 70,000 `a` inserted at 0.
-    let run = [&[0u8, 0][..], &[b'a'], &70_000u32.to_le_bytes()].concat();
+    let run = [&[0u8, 0][..], b"a", &70_000u32.to_le_bytes()].concat();
     write("feed_lines", "overlong", [&[2u8, 0][..], &run, b"\n{\"type\":\"fever\"}\n"].concat());
     write("feed_csv", "quoted-header", "\"type\",\" id \",days\nquarantine_order,q1,14");
     write("feed_csv", "quote-in-field", "type,note\nfever,\"say \"\"hi\"\"\"");

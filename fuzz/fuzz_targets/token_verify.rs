@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
                 check_all_kinds(text);
             }
         }
-        1 | 2 | 3 => {
+        1..=3 => {
             let Some((k, body)) = mode(rest) else { return };
             let kind = kind_of(k);
             let token = match m % 4 {
