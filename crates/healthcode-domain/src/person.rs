@@ -211,9 +211,12 @@ impl IdDocument {
         }
         let digits = |range: std::ops::Range<usize>| self.number.get(range)?.parse::<u32>().ok();
         let (year, month, day) = (digits(6..10)?, digits(10..12)?, digits(12..14)?);
-        let local = chrono::DateTime::from_timestamp_millis(at.as_millis())? + chrono::Duration::hours(8);
+        // Checked: at the last eight hours chrono can represent, `+` would panic; a year
+        // before 0 has no age.
+        let local =
+            chrono::DateTime::from_timestamp_millis(at.as_millis())?.checked_add_signed(chrono::Duration::hours(8))?;
         use chrono::Datelike;
-        let (y, m, d) = (local.year() as u32, local.month(), local.day());
+        let (y, m, d) = (u32::try_from(local.year()).ok()?, local.month(), local.day());
         let had_birthday = (m, d) >= (month, day);
         y.checked_sub(year).map(|years| if had_birthday { years } else { years.saturating_sub(1) })
     }
@@ -315,6 +318,20 @@ mod tests {
         assert_eq!(card.age_at(at("2020-06-01T00:00:00+08:00")), Some(6), "the birthday, at Beijing midnight");
         assert_eq!(card.age_at(at("2020-05-31T16:00:00Z")), Some(6), "the same instant in UTC");
         assert_eq!(IdDocument::parse("passport", "E12345678").unwrap().age_at(at("2020-06-01T00:00:00+08:00")), None);
+    }
+
+    #[test]
+    fn age_at_the_ends_of_time_is_none_not_a_panic() {
+        // Found while writing the fuzz target `area_and_ids`: adding Beijing's eight hours
+        // to an instant in chrono's last eight hours panicked, and a year before 0 wrapped
+        // to an age of four billion years.
+        let card = IdDocument::parse("resident_id", "11010519491231002X").unwrap();
+        let last = chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp_millis();
+        let first = chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp_millis();
+        for ms in [last, last - 3_600_000, first, first + 1, i64::MIN, i64::MAX] {
+            assert_eq!(card.age_at(crate::Timestamp::from_millis(ms)), None, "{ms}");
+        }
+        assert!(card.age_at(crate::Timestamp::from_millis(last - 9 * 3_600_000)).is_some());
     }
 
     #[test]

@@ -7,6 +7,9 @@ pub mod metrics;
 pub mod notice;
 mod pages;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;

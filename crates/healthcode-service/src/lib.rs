@@ -46,6 +46,14 @@ mod transparency;
 mod venues;
 mod verify_batch;
 
+/// Crate-private parsers of untrusted input, public only for the fuzz targets in
+/// `fuzz/` (issue 17): not part of the service's API, and not to be used elsewhere.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::feeds::CsvRecords;
+    pub use crate::redact::{kept_input, mask_numbers};
+}
+
 pub use accounts::{create_account, issue_api_key, Accounts, NewAccount};
 pub use admission::{AtPolicy, Source};
 pub use alarms::{Alarms, COLOUR_BURST_MIN_PERSONS};

@@ -38,7 +38,7 @@ const STRUCTURAL: &[&str] = &[
 
 /// The input of a refused row as kept: parsed and redacted if it is JSON, its digits
 /// masked if not.
-pub(crate) fn kept_input(row: &str) -> String {
+pub fn kept_input(row: &str) -> String {
     let cleaned = row.replace('\0', "\u{fffd}");
     match serde_json::from_str::<Value>(&cleaned) {
         Ok(value) => kept_parsed_input(&cleaned, &value),
@@ -81,7 +81,7 @@ fn withheld(value: &Value) -> Value {
 /// digits in a row (an ID's trailing `X` included), or seven or more broken up by single
 /// spaces, dots or hyphens (`138-0013-8000`). A date (`2026-11-24`) stays, and so does a
 /// time (`09:30:00`: colons break runs).
-pub(crate) fn mask_numbers(text: &str) -> String {
+pub fn mask_numbers(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

@@ -20,6 +20,7 @@ mod residents;
 
 use axum::Router;
 pub(crate) use overview::dashboard::FiguresCache;
+pub(crate) use residents::register::shown_again as register_shown_again;
 
 use crate::AppState;
 

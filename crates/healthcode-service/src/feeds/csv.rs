@@ -166,15 +166,18 @@ fn split_csv(line: &str) -> Result<Vec<String>, String> {
 /// after `MAX_RECORD_LINES` lines (or `MAX_LINE_BYTES`) is a mistake, not a line break:
 /// its first line is given up as a row of its own (rejected: the quote is not closed) and
 /// the lines held after it are read again, so that no row is lost inside it.
+///
+/// Public only for the fuzz targets (`crate::fuzzing`): not part of the service's API.
+#[doc(hidden)]
 #[derive(Debug, Default)]
-pub(crate) struct CsvRecords {
+pub struct CsvRecords {
     /// The lines of the record still open, with their numbers.
     open: Vec<(u64, String)>,
 }
 
 impl CsvRecords {
     /// The next line; the records it completes are appended to `out`.
-    pub(crate) fn push(&mut self, number: u64, line: RawLine, out: &mut Vec<(u64, RawLine)>) {
+    pub fn push(&mut self, number: u64, line: RawLine, out: &mut Vec<(u64, RawLine)>) {
         let RawLine::Text(text) = line else {
             self.give_up_all(out);
             out.push((number, line));
@@ -201,14 +204,14 @@ impl CsvRecords {
 
     /// The body ended (or a line was refused) inside an open record: its lines are read
     /// again one by one, as above.
-    pub(crate) fn give_up_all(&mut self, out: &mut Vec<(u64, RawLine)>) {
+    pub fn give_up_all(&mut self, out: &mut Vec<(u64, RawLine)>) {
         while !self.open.is_empty() {
             self.give_up(out);
         }
     }
 
     /// The first line of the record still open: the lines from it on are not settled.
-    pub(crate) fn first_open_line(&self) -> Option<u64> {
+    pub fn first_open_line(&self) -> Option<u64> {
         self.open.first().map(|(first, _)| *first)
     }
 

@@ -30,6 +30,8 @@ use healthcode_domain::ValidationError;
 use healthcode_store::{FeedBatch, FeedRejectedRow};
 use serde::Serialize;
 
+#[doc(hidden)]
+pub use self::csv::CsvRecords;
 pub use self::csv::{CsvHeader, CSV_COLUMNS};
 pub use self::lines::{LineSplitter, RawLine};
 pub use self::upload::FeedUpload;

@@ -2,7 +2,7 @@
 //! and the form that registers a resident (or claims the code a family member
 //! registered) and sends them to their code.
 
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_domain::{AreaCode, IdDocument};
@@ -59,6 +59,16 @@ pub(crate) async fn notice_page(ui: Ui) -> Response {
         ),
     );
     ui.page(StatusCode::OK, ui.t("收集告知", "Collection notice"), body)
+}
+
+/// The registration form shown again with what was posted, as after a step of its area
+/// picker, the body read by the extractor every page form goes through (`Posted`). Only
+/// `crate::fuzzing` calls it: the fuzz target `form_body` (fuzz/).
+pub(crate) async fn shown_again(request: Request) -> Response {
+    match Posted::<Fields>::from_request(request, &()).await {
+        Ok(Posted { ui, form }) => register_page(ui, StatusCode::OK, None, &form),
+        Err(refused) => refused,
+    }
 }
 
 pub(crate) async fn register_form(ui: Ui) -> Response {
