@@ -143,22 +143,24 @@ impl IntoResponse for ApiError {
         if let ApiError::Unavailable(detail) = &self {
             tracing::warn!(%detail, "database unavailable");
         }
-        let mut error = json!({"code": code, "message": self.to_string()});
-        if let Some(field) = self.field() {
-            error["field"] = json!(field);
-        }
-        if let ApiError::InvalidToken { reason, .. } = &self {
-            error["reason"] = json!(reason);
-        }
-        if let ApiError::UnknownArea { refused, .. } = &self {
-            let named: Vec<_> =
-                refused.suggestions.iter().map(|(code, name)| json!({"code": code, "name": name})).collect();
-            error["suggestions"] = json!(named);
-        }
-        if let ApiError::UnknownPlace { suggestions, .. } = &self {
-            error["suggestions"] = json!(suggestions);
-        }
-        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        let suggestions = match &self {
+            ApiError::UnknownArea { refused, .. } => {
+                Some(refused.suggestions.iter().map(|(code, name)| json!({"code": code, "name": name})).collect())
+            }
+            ApiError::UnknownPlace { suggestions, .. } => Some(suggestions.clone()),
+            _ => None,
+        };
+        let error = ErrorDetail {
+            code: code.to_string(),
+            message: self.to_string(),
+            field: self.field().map(str::to_string),
+            reason: match &self {
+                ApiError::InvalidToken { reason, .. } => Some(reason.to_string()),
+                _ => None,
+            },
+            suggestions,
+        };
+        let mut response = (status, Json(ErrorBody { error })).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
         }
@@ -174,6 +176,44 @@ fn human_bytes(n: usize) -> String {
     } else {
         format!("{n} bytes")
     }
+}
+
+/// Every error the API answers with: `{"error": {...}}`. The answer itself, and its
+/// description in the OpenAPI document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// A stable code: `invalid_json`, `invalid_input`, `invalid_event`, `unknown_area`,
+    /// `unknown_place`, `unknown_person`, `unknown_venue`, `unknown_batch`,
+    /// `unsupported_media_type`, `unauthorised`, `forbidden`, `conflict`,
+    /// `too_many_requests`, `invalid_token`, `not_found`, `method_not_allowed`,
+    /// `payload_too_large`, `internal`, `unavailable`.
+    pub code: String,
+    /// What was wrong and how to put it right, for a person to read.
+    pub message: String,
+    /// The field of the input that was refused, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub field: Option<String>,
+    /// `invalid_token`: why the code was refused (`bad_signature`, `expired`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub reason: Option<String>,
+    /// `unknown_area`, `unknown_place`: the nearest valid divisions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, value_type = Option<Vec<Suggestion>>)]
+    pub suggestions: Option<Vec<serde_json::Value>>,
+}
+
+/// A valid division offered in place of a refused code (places add their full names).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Suggestion {
+    pub code: String,
+    pub name: String,
 }
 
 /// The fallback for a path no route matches.

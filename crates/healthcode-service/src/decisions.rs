@@ -7,6 +7,7 @@
 //! have had to take.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
 
 use healthcode_domain::{DecisionColour, PersonId, Role, Timestamp, ValidationError};
 use healthcode_log::{DecisionApproval, Entry};
@@ -234,7 +235,11 @@ impl Governance {
             Documents::write(APPLYING, &decision.id, now, &Applying { decision: decision.clone(), done: false })?;
         self.log.record_with(&[approval], &[intent]).await?;
         crate::faults::crash_point("decision.approval_logged");
-        self.carry_out(decision).await
+        let carried_out = self.carry_out(decision).await;
+        if carried_out.is_err() {
+            self.unfinished_decisions.store(true, Ordering::Relaxed);
+        }
+        carried_out
     }
 
     /// Decisions approved (and logged) but not carried out to the end, because the server
@@ -242,15 +247,26 @@ impl Governance {
     /// in flight (`grace` zero); the scheduler leaves alone those approved within `grace`,
     /// which the approving request may still be carrying out.
     pub async fn finish_interrupted_decisions(&self, grace: std::time::Duration) -> Result<usize, ServiceError> {
+        if !self.unfinished_decisions.swap(false, Ordering::Relaxed) {
+            return Ok(0);
+        }
         let mut finished = 0;
         let settled_before = self.clock.now().as_millis() - grace.as_millis() as i64;
         for Applying { mut decision, done } in self.documents.load_all::<Applying>(APPLYING).await? {
             let approved_at = decision.approvals.last().map_or(0, |a| a.at.as_millis());
-            if done || approved_at > settled_before {
+            if done {
+                continue;
+            }
+            if approved_at > settled_before {
+                // Too recent to tell from one in flight: looked at again at a later tick.
+                self.unfinished_decisions.store(true, Ordering::Relaxed);
                 continue;
             }
             tracing::warn!(decision = %decision.id, "finishing a decision whose application was interrupted");
-            self.carry_out(&mut decision).await?;
+            if let Err(e) = self.carry_out(&mut decision).await {
+                self.unfinished_decisions.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
             finished += 1;
         }
         Ok(finished)

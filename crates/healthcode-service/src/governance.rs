@@ -33,4 +33,8 @@ pub struct Governance {
     pub(crate) pseudonyms: Pseudonymiser,
     /// The incident notice this server last read.
     pub(crate) notice_cache: crate::notices::NoticeCache,
+    /// Whether a decision logged as approved may not have been carried out to the end (true
+    /// at start, and after a failure while carrying one out): only then does the scheduler
+    /// read the intents (`finish_interrupted_decisions`).
+    pub(crate) unfinished_decisions: std::sync::atomic::AtomicBool,
 }

@@ -144,6 +144,7 @@ impl HealthService {
             keys: signing.clone(),
             pseudonyms: pseudonyms.clone(),
             notice_cache: Default::default(),
+            unfinished_decisions: std::sync::atomic::AtomicBool::new(true),
         };
         let resident_keys: Arc<crate::residents::ResidentKeyCache> = Arc::default();
         let residents = Arc::new(crate::Residents {

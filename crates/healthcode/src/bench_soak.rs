@@ -348,7 +348,7 @@ async fn background(world: Arc<World>, tx: mpsc::UnboundedSender<Sample>, runnin
             Err(_) => false,
         };
         let _ = tx.send(Sample { kind: Kind::Feed, micros: started.elapsed().as_micros() as u64, ok });
-        if round % 2 == 0 {
+        if round.is_multiple_of(2) {
             let started = Instant::now();
             let ok = designate(&world, round).await;
             let _ = tx.send(Sample { kind: Kind::Designation, micros: started.elapsed().as_micros() as u64, ok });
@@ -357,7 +357,7 @@ async fn background(world: Arc<World>, tx: mpsc::UnboundedSender<Sample>, runnin
 }
 
 async fn designate(world: &World, round: u64) -> bool {
-    let level = if round % 4 == 0 { "low" } else { "medium" };
+    let level = if round.is_multiple_of(4) { "low" } else { "medium" };
     let body = json!({"id": format!("soak-d{round}"), "area": "330106002", "level": level});
     let proposed = world
         .client

@@ -15,25 +15,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use common::{healthcode, serve_command, serve_with, Server};
+use common::{healthcode, serve_command, serve_with, Backend, Server};
 use serde_json::{json, Value};
-
-/// Where the server keeps its data: the data folder's SQLite, or a PostgreSQL schema.
-enum Backend {
-    Sqlite,
-    Postgres { url: String, schema: String },
-}
-
-impl Backend {
-    fn args(&self, dir: &Path) -> Vec<String> {
-        match self {
-            Backend::Sqlite => vec!["--data-dir".into(), dir.join("data").display().to_string()],
-            Backend::Postgres { url, schema } => {
-                vec!["--database-url".into(), format!("{url}?options=-c%20search_path%3D{schema}")]
-            }
-        }
-    }
-}
 
 /// Runs `test` on SQLite, then in a fresh PostgreSQL schema if a server is reachable.
 async fn on_both_backends<F, Fut>(name: &str, test: F)

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{healthcode, serve_command, serve_with};
+use common::{healthcode, serve_command, serve_with, Backend};
 use serde_json::Value;
 
 const ROWS: usize = 200_000;
@@ -60,28 +60,12 @@ fn write_batch(path: &Path) -> (usize, usize) {
     (lines, invalid)
 }
 
-/// Where the server keeps its data: the data folder's SQLite, or a PostgreSQL schema.
-enum Backend {
-    Sqlite,
-    Postgres { url: String, schema: String },
-}
-
 impl Backend {
     /// What `serve` is given besides its data folder.
     fn serve_args(&self, dir: &Path) -> Vec<String> {
         match self {
             Backend::Sqlite => Vec::new(),
             Backend::Postgres { .. } => self.args(dir),
-        }
-    }
-
-    /// The arguments that name the store, for `accounts`.
-    fn args(&self, dir: &Path) -> Vec<String> {
-        match self {
-            Backend::Sqlite => vec!["--data-dir".into(), dir.join("data").display().to_string()],
-            Backend::Postgres { url, schema } => {
-                vec!["--database-url".into(), format!("{url}?options=-c%20search_path%3D{schema}")]
-            }
         }
     }
 

@@ -201,19 +201,8 @@ pub(crate) async fn rejections(
     reader: Actor<may::ReadRejections>,
     query: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    let number = |name: &str, default: i64| -> Result<i64, ApiError> {
-        match query.get(name) {
-            None => Ok(default),
-            Some(v) => v.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                ApiError::InvalidInput(ValidationError::field(
-                    name,
-                    format!("`{name}` must be a whole number of at least 0"),
-                ))
-            }),
-        }
-    };
-    let after = number("after", 0)?;
-    let limit = number("limit", 100)?.clamp(1, 1000) as usize;
+    let after = query.whole_number("after", Some(0))? as i64;
+    let limit = query.whole_number("limit", Some(100))?.clamp(1, 1000) as usize;
     let mut rejections = state.service.evidence().rejections(&reader, after, limit).await?;
     for r in &mut rejections {
         r.input = redact_id_numbers(&r.input);

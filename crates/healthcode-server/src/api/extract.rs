@@ -100,6 +100,22 @@ impl QueryParams {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
+
+    /// A whole number from 0 to `i64::MAX` (what the stores keep sizes, indexes and ids
+    /// as): `default` when absent (`None`: required); anything else is `invalid_input`
+    /// naming the parameter, never read as the default or wrapped.
+    pub fn whole_number(&self, name: &str, default: Option<u64>) -> Result<u64, ApiError> {
+        match (self.get(name), default) {
+            (Some(text), _) => text.trim().parse::<i64>().ok().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| {
+                ApiError::InvalidInput(ValidationError::field(
+                    name,
+                    format!("`{name}` must be a whole number from 0 to {}", i64::MAX),
+                ))
+            }),
+            (None, Some(default)) => Ok(default),
+            (None, None) => Err(ApiError::InvalidInput(ValidationError::missing(name))),
+        }
+    }
 }
 
 /// The caller's account, authorised for the action `P` names (`Actor<may::ApproveDecision>`):

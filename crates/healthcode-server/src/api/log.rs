@@ -6,7 +6,6 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
-use healthcode_domain::ValidationError;
 use healthcode_service::{hashes_base64, PersonLog};
 use serde_json::{json, Value};
 
@@ -28,21 +27,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 /// The most entries or checkpoints one page holds.
 const PAGE: u64 = 1000;
-
-fn number(query: &QueryParams, name: &str, default: Option<u64>) -> Result<u64, ApiError> {
-    match (query.get(name), default) {
-        // Sizes and indexes are stored as 64-bit signed integers: anything past their
-        // range names nothing and is refused rather than wrapped.
-        (Some(v), _) => v.trim().parse::<i64>().ok().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| {
-            ApiError::InvalidInput(ValidationError::field(
-                name,
-                format!("`{name}` must be a whole number from 0 to {}", i64::MAX),
-            ))
-        }),
-        (None, Some(d)) => Ok(d),
-        (None, None) => Err(ApiError::InvalidInput(ValidationError::missing(name))),
-    }
-}
 
 /// A signed checkpoint of the log as it is now, as the C2SP signed note itself. Asking
 /// writes nothing: a checkpoint newer than the stored ones is signed for the answer only
@@ -79,7 +63,7 @@ pub(crate) async fn key(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "`{checkpoints: [{size, note, signed_at}]}`", body = Object))
 )]
 pub(crate) async fn checkpoints(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
-    let after = number(&query, "after", Some(0))?;
+    let after = query.whole_number("after", Some(0))?;
     let list = state.service.log().checkpoints(after, PAGE as usize).await?;
     let list: Vec<Value> =
         list.into_iter().map(|c| json!({"size": c.size, "note": c.note, "signed_at": c.signed_at})).collect();
@@ -95,7 +79,7 @@ pub(crate) async fn checkpoints(State(state): State<AppState>, query: QueryParam
     responses((status = 200, description = "`{index, size, proof}`: RFC 6962 audit path, base64 hashes", body = Object))
 )]
 pub(crate) async fn inclusion(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
-    let (index, size) = (number(&query, "index", None)?, number(&query, "size", None)?);
+    let (index, size) = (query.whole_number("index", None)?, query.whole_number("size", None)?);
     let proof = state.service.log().inclusion_proof(index, size).await?;
     Ok(Json(json!({"index": index, "size": size, "proof": hashes_base64(&proof)})))
 }
@@ -109,7 +93,7 @@ pub(crate) async fn inclusion(State(state): State<AppState>, query: QueryParams)
     responses((status = 200, description = "`{from, to, proof}`: RFC 6962 consistency proof, base64 hashes", body = Object))
 )]
 pub(crate) async fn consistency(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
-    let (from, to) = (number(&query, "from", None)?, number(&query, "to", None)?);
+    let (from, to) = (query.whole_number("from", None)?, query.whole_number("to", None)?);
     let proof = state.service.log().consistency_proof(from, to).await?;
     Ok(Json(json!({"from": from, "to": to, "proof": hashes_base64(&proof)})))
 }
@@ -123,8 +107,8 @@ pub(crate) async fn consistency(State(state): State<AppState>, query: QueryParam
     responses((status = 200, description = "`{entries: [{index, data}]}`: leaves, base64", body = Object))
 )]
 pub(crate) async fn entries(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
-    let from = number(&query, "from", Some(0))?;
-    let limit = number(&query, "limit", Some(PAGE))?.clamp(1, PAGE);
+    let from = query.whole_number("from", Some(0))?;
+    let limit = query.whole_number("limit", Some(PAGE))?.clamp(1, PAGE);
     let leaves = state.service.log().entries(from, limit as usize).await?;
     let engine = base64::engine::general_purpose::STANDARD;
     let list: Vec<Value> =

@@ -28,39 +28,7 @@ pub(crate) struct Health {
     pub status: &'static str,
 }
 
-/// Every error the API answers with: `{"error": {...}}` (see `ApiError`).
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct ErrorDetail {
-    /// A stable code: `invalid_json`, `invalid_input`, `invalid_event`, `unknown_area`,
-    /// `unknown_place`, `unknown_person`, `unknown_venue`, `unknown_batch`,
-    /// `unsupported_media_type`, `unauthorised`, `forbidden`, `conflict`,
-    /// `too_many_requests`, `invalid_token`, `not_found`, `method_not_allowed`,
-    /// `payload_too_large`, `internal`, `unavailable`.
-    pub code: String,
-    /// What was wrong and how to put it right, for a person to read.
-    pub message: String,
-    /// The field of the input that was refused, where there is one.
-    #[schema(nullable = false)]
-    pub field: Option<String>,
-    /// `invalid_token`: why the code was refused (`bad_signature`, `expired`, …).
-    #[schema(nullable = false)]
-    pub reason: Option<String>,
-    /// `unknown_area`, `unknown_place`: the nearest valid divisions.
-    #[schema(nullable = false)]
-    pub suggestions: Option<Vec<Suggestion>>,
-}
-
-/// A valid division offered in place of a refused code.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Suggestion {
-    pub code: String,
-    pub name: String,
-}
+pub(crate) use crate::error::{ErrorBody, ErrorDetail, Suggestion};
 
 /// The keys of the API, each sent as `Authorization: Bearer <key>`.
 const SECURITY_SCHEMES: [(&str, &str); 4] = [

@@ -75,3 +75,23 @@ pub fn serve_with(command: &mut Command) -> Server {
     let address = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
     Server { child, base: format!("http://{address}") }
 }
+
+/// Where the server keeps its data: the data folder's SQLite, or a PostgreSQL schema.
+#[allow(dead_code)] // each test binary uses some of these helpers
+pub enum Backend {
+    Sqlite,
+    Postgres { url: String, schema: String },
+}
+
+#[allow(dead_code)]
+impl Backend {
+    /// The arguments that name the store (`accounts`, `vault`; `serve` on PostgreSQL).
+    pub fn args(&self, dir: &Path) -> Vec<String> {
+        match self {
+            Backend::Sqlite => vec!["--data-dir".into(), dir.join("data").display().to_string()],
+            Backend::Postgres { url, schema } => {
+                vec!["--database-url".into(), format!("{url}?options=-c%20search_path%3D{schema}")]
+            }
+        }
+    }
+}

@@ -28,14 +28,6 @@ pub(crate) async fn alarms(
     _: Actor<may::ReadAlarms>,
     query: QueryParams,
 ) -> Result<Json<Value>, ApiError> {
-    let after = match query.get("after") {
-        None => 0,
-        Some(text) => text.trim().parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::InvalidInput(healthcode_domain::ValidationError::field(
-                "after",
-                format!("`after` must be a whole number from 0 to {} (the last alarm id seen)", i64::MAX),
-            ))
-        })?,
-    };
+    let after = query.whole_number("after", Some(0))? as i64;
     Ok(Json(json!({ "alarms": state.service.alarms().list(after, 1000).await? })))
 }
