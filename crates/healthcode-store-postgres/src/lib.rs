@@ -78,15 +78,29 @@ impl PostgresStore {
 
 pub(crate) fn backend(doing: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
     move |e| {
-        // A lost connection (the server restarting, the network cut) is worth a retry; a
-        // refusal by the database is not.
-        let lost = e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
-        if lost {
-            StoreError::Unavailable(format!("cannot {doing}: {e}"))
+        // tokio-postgres says only "db error"; the database's own words are in its source.
+        let said = match e.as_db_error() {
+            Some(db) => format!("cannot {doing}: {} ({})", db.message(), db.code().code()),
+            None => format!("cannot {doing}: {e}"),
+        };
+        if is_transient(&e) {
+            StoreError::Unavailable(said)
         } else {
-            StoreError::Backend(format!("cannot {doing}: {e}"))
+            StoreError::Backend(said)
         }
     }
+}
+
+/// A lost connection (the network cut), or the database shutting down, restarting or
+/// refusing connections for now, is worth a retry; a refusal of the statement is not.
+fn is_transient(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) {
+        return true;
+    }
+    // SQLSTATE classes 08 (connection exception), 57 (operator intervention: admin or
+    // crash shutdown, cannot connect now) and 53 (insufficient resources: too many
+    // connections, disk full).
+    e.as_db_error().is_some_and(|db| matches!(&db.code().code()[..2], "08" | "57" | "53"))
 }
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {

@@ -36,6 +36,7 @@ pub(crate) use body::{BatchBody, JsonBody};
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
+        .routes(routes!(readyz))
         .routes(routes!(openapi::serve))
         .merge(accounts::routes())
         .merge(evidence::routes())
@@ -55,6 +56,16 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "the process is up", body = openapi::Health)))]
 async fn healthz() -> axum::Json<openapi::Health> {
     axum::Json(openapi::Health { status: "ok" })
+}
+
+/// The server can serve: it reaches its database (one read of the log's size). A load
+/// balancer sends traffic only to servers that answer 200 here; 503 while the database
+/// is away.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "the server reaches its database", body = openapi::Readiness)))]
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<axum::Json<openapi::Readiness>, ApiError> {
+    let log_size = state.service.log().size().await?;
+    Ok(axum::Json(openapi::Readiness { status: "ready", log_size }))
 }
 
 /// `?at=` as an RFC 3339 timestamp. A `+` left unencoded in a URL arrives as a space;

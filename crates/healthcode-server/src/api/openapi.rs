@@ -28,6 +28,15 @@ pub(crate) struct Health {
     pub status: &'static str,
 }
 
+/// `GET /readyz`: the server reaches its database.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Readiness {
+    /// Always `ready` (a server that cannot reach its database answers 503).
+    pub status: &'static str,
+    /// The transparency log's size, as just read from the database.
+    pub log_size: u64,
+}
+
 pub(crate) use crate::error::{ErrorBody, ErrorDetail, Suggestion};
 
 /// The keys of the API, each sent as `Authorization: Bearer <key>`.
