@@ -27,6 +27,7 @@ common::on_both_backends!(
     consent_and_third_party_scopes_are_enforced,
     registering_one_person_at_once_gives_one_key,
     a_credit_record_needs_two_approvers_is_shown_to_its_person_and_sets_no_colour,
+    two_second_approvals_given_at_once_are_logged_and_applied_once,
 );
 
 const DEPOSITORS: usize = 60;
@@ -824,4 +825,56 @@ async fn a_credit_record_needs_two_approvers_is_shown_to_its_person_and_sets_no_
     let body = json!({"text": "我当时已向社区报备，有通话记录为证。"}).to_string();
     assert_eq!(app.post_with_key(&appeal, &key, body.clone()).await.0, 200);
     assert_eq!(app.post_with_key(&appeal, &key, body).await.0, 409, "once");
+}
+
+/// Log entries whose JSON contains `kind`.
+async fn log_entries_of(app: &TestApp, kind: &str) -> usize {
+    let (_, entries) = app.get("/v1/log/entries?from=0&limit=1000").await;
+    entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| String::from_utf8(base64_decode(e["data"].as_str().unwrap())).unwrap().contains(kind))
+        .count()
+}
+
+/// Two officers press "approve" on the same proposal at the same moment, each its second
+/// approval: one wins, the other is told it changed nothing, and the log has the approval
+/// once (it had it twice, and a decision's evidence was ingested twice over, before
+/// approvals were claims).
+async fn two_second_approvals_given_at_once_are_logged_and_applied_once(app: TestApp) {
+    const ROUNDS: usize = 6;
+    for round in 0..ROUNDS {
+        let person = app.register_in(&resident_id(&format!("3301061980{round}1{:05}", 7)), "330106").await;
+        let proposal = json!({"persons": [person], "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
+                              "basis": "同时审批测试"});
+        let (status, proposed) = app.post_with_key("/v1/decisions", &app.keys["local"], proposal.to_string()).await;
+        assert_eq!(status, 201, "{proposed}");
+        let path = format!("/v1/decisions/{}/approve", proposed["decision"]["id"].as_str().unwrap());
+        assert_eq!(app.post_with_key(&path, &app.keys["provincial"], "").await.0, 200);
+        let (a, b) = tokio::join!(
+            app.post_with_key(&path, &app.keys["provincial2"], ""),
+            app.post_with_key(&path, &app.keys["provincial3"], "")
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "round {round}: {} / {}", a.1, b.1);
+        assert_eq!(colour(&app, &person).await, "yellow");
+    }
+    assert_eq!(log_entries_of(&app, "decision_approval").await, ROUNDS, "each decision's approval logged once");
+
+    let proposal = json!({"source": seven_day_rules(), "activates_at": "2020-06-01T09:00:00+08:00",
+                          "scenarios": [entry_scenario("green")]});
+    let (status, proposed) = app.post_with_key("/v1/rules/proposals", &app.keys["local"], proposal.to_string()).await;
+    assert_eq!(status, 201, "{proposed}");
+    let path = format!("/v1/rules/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());
+    assert_eq!(app.post_with_key(&path, &app.keys["provincial"], "").await.0, 200);
+    let (a, b) = tokio::join!(
+        app.post_with_key(&path, &app.keys["provincial2"], ""),
+        app.post_with_key(&path, &app.keys["provincial3"], "")
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.1, b.1);
+    assert_eq!(log_entries_of(&app, "rule_set_approval").await, 1, "the rule set's approval logged once");
 }

@@ -231,8 +231,9 @@ impl Governance {
             persons: decision.persons.len() as u64,
             until: decision.until.as_millis(),
         });
+        // A claim: of two second approvals given at once, only one is logged and applied.
         let intent =
-            Documents::write(APPLYING, &decision.id, now, &Applying { decision: decision.clone(), done: false })?;
+            Documents::claim(APPLYING, &decision.id, now, &Applying { decision: decision.clone(), done: false })?;
         self.log.record_with(&[approval], &[intent]).await?;
         crate::faults::crash_point("decision.approval_logged");
         let carried_out = self.carry_out(decision).await;

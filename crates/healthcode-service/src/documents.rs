@@ -50,7 +50,19 @@ impl Documents {
         value: &T,
     ) -> Result<healthcode_store::DocumentWrite, ServiceError> {
         let body = serde_json::to_string(value).map_err(|e| ServiceError::Background(e.to_string()))?;
-        Ok(healthcode_store::DocumentWrite { kind: kind.into(), id: id.into(), at, body })
+        Ok(healthcode_store::DocumentWrite { kind: kind.into(), id: id.into(), at, body, claim: false })
+    }
+
+    /// As `write`, a document only the first writer stores: the append that carries it
+    /// fails (`StoreError::DocumentExists`, a conflict) if it is already there. What makes
+    /// an approval logged once when two officers, or two servers, give it at once.
+    pub(crate) fn claim<T: Serialize>(
+        kind: &str,
+        id: &str,
+        at: Timestamp,
+        value: &T,
+    ) -> Result<healthcode_store::DocumentWrite, ServiceError> {
+        Ok(healthcode_store::DocumentWrite { claim: true, ..Self::write(kind, id, at, value)? })
     }
 
     pub(crate) async fn save<T: Serialize>(

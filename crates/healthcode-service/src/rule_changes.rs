@@ -18,6 +18,8 @@ use crate::secrets::new_id;
 use crate::{Governance, ServiceError};
 
 const KIND: &str = "rule_proposal";
+/// The marker that a proposal's second approval was logged: written once.
+const APPROVED_ONCE: &str = "rule_proposal_approved";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -138,7 +140,10 @@ impl Governance {
                 activates_at: proposal.activates_at.as_millis(),
             });
             let saved = Documents::write(KIND, &proposal.id, proposal.proposed_at, &proposal)?;
-            self.log.record_with(&[approval], &[saved]).await?;
+            // A claim: of two second approvals given at once, only one is logged.
+            let approvers: Vec<&str> = proposal.approvals.iter().map(|a| a.by.as_str()).collect();
+            let once = Documents::claim(APPROVED_ONCE, &proposal.id, self.clock.now(), &approvers)?;
+            self.log.record_with(&[approval], &[saved, once]).await?;
             crate::faults::crash_point("rules.approved");
         } else {
             self.save_rule_proposal(&proposal).await?;

@@ -153,7 +153,13 @@ impl TransparencyLog {
         documents: &[DocumentWrite],
     ) -> Result<Vec<u64>, ServiceError> {
         let records = entries.iter().map(|e| (None, Record::Entry(e))).collect();
-        self.append_with(self.clock.now(), records, &[], documents).await
+        self.append_with(self.clock.now(), records, &[], documents).await.map_err(|e| match e {
+            ServiceError::Store(StoreError::DocumentExists { id, .. }) => ServiceError::Conflict(format!(
+                "another approval completed `{id}` a moment earlier; it is recorded and applied once, and this \
+                 request changed nothing"
+            )),
+            other => other,
+        })
     }
 
     /// Logs retractions, each in the log of the person it concerns.

@@ -60,13 +60,22 @@ pub(crate) async fn append(tx: &Transaction<'_>, log: &LogAppend) -> StoreResult
         .map_err(backend("save a checkpoint"))?;
     }
     for d in &log.documents {
-        tx.execute(
+        // A claim's insert waits for a concurrent one on the same key and then does
+        // nothing: of two racing transactions, exactly one writes.
+        let sql = if d.claim {
+            "INSERT INTO documents (kind, id, at, body) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, id) DO NOTHING"
+        } else {
             "INSERT INTO documents (kind, id, at, body) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, body = excluded.body",
-            &[&d.kind, &d.id, &d.at.as_millis(), &d.body],
-        )
-        .await
-        .map_err(backend("save a document with a log append"))?;
+             ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, body = excluded.body"
+        };
+        let written = tx
+            .execute(sql, &[&d.kind, &d.id, &d.at.as_millis(), &d.body])
+            .await
+            .map_err(backend("save a document with a log append"))?;
+        if written == 0 {
+            // The transaction is dropped uncommitted: nothing of the append stays.
+            return Err(StoreError::DocumentExists { kind: d.kind.clone(), id: d.id.clone() });
+        }
     }
     Ok(())
 }

@@ -42,11 +42,18 @@ pub(crate) fn append(tx: &Transaction, log: &LogAppend) -> Result<(), StoreError
         save_checkpoint_in(tx, checkpoint)?;
     }
     for d in &log.documents {
-        tx.execute(
-            "INSERT OR REPLACE INTO documents (kind, id, at, body) VALUES (?1, ?2, ?3, ?4)",
-            (&d.kind, &d.id, d.at.as_millis(), &d.body),
-        )
-        .map_err(backend("save a document with a log append"))?;
+        let sql = if d.claim {
+            "INSERT OR IGNORE INTO documents (kind, id, at, body) VALUES (?1, ?2, ?3, ?4)"
+        } else {
+            "INSERT OR REPLACE INTO documents (kind, id, at, body) VALUES (?1, ?2, ?3, ?4)"
+        };
+        let written = tx
+            .execute(sql, (&d.kind, &d.id, d.at.as_millis(), &d.body))
+            .map_err(backend("save a document with a log append"))?;
+        if written == 0 {
+            // The caller's transaction is dropped uncommitted: nothing of the append stays.
+            return Err(StoreError::DocumentExists { kind: d.kind.clone(), id: d.id.clone() });
+        }
     }
     Ok(())
 }

@@ -46,6 +46,10 @@ pub enum StoreError {
     /// those persons again.
     #[error("{} persons' codes were saved by another evaluation meanwhile", persons.len())]
     CodeConflict { persons: Vec<PersonId> },
+    /// A log append claimed a document (`DocumentWrite::claim`) that another write
+    /// stored first. Nothing of the append was kept.
+    #[error("`{kind}` document `{id}` was written by another request first")]
+    DocumentExists { kind: String, id: String },
     /// The database schema is newer than this program knows.
     #[error("database schema version {found} is newer than this program supports ({supported}); upgrade healthcode")]
     SchemaTooNew { found: i64, supported: i64 },

@@ -49,6 +49,11 @@ pub struct DocumentWrite {
     pub id: String,
     pub at: Timestamp,
     pub body: String,
+    /// A claim: the append fails with `DocumentExists` (and writes nothing) if the
+    /// document is already stored. Two requests (or two servers) racing to log the same
+    /// approval: the first claim wins, the second logs nothing. Otherwise the document
+    /// replaces any stored one.
+    pub claim: bool,
 }
 
 impl LogAppend {

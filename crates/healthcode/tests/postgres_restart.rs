@@ -149,14 +149,22 @@ async fn send(request: reqwest::RequestBuilder, what: String, start: Instant) ->
             let code = body["error"]["code"].as_str().map(str::to_string);
             Outcome { what, status: Some(status), retry_after, code, failure: None, at: start.elapsed() }
         }
-        Err(e) => Outcome { what, status: None, retry_after: false, code: None, failure: Some(e.to_string()), at: start.elapsed() },
+        Err(e) => Outcome {
+            what,
+            status: None,
+            retry_after: false,
+            code: None,
+            failure: Some(e.to_string()),
+            at: start.elapsed(),
+        },
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarted_under_load_gives_clean_503s_and_the_server_recovers_by_itself() {
     let Some(cluster) = Cluster::new() else {
-        let _ = writeln!(std::io::stderr(), "note: PostgreSQL's server programs are not installed; restart test not run");
+        let _ =
+            writeln!(std::io::stderr(), "note: PostgreSQL's server programs are not installed; restart test not run");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -175,7 +183,10 @@ async fn postgres_restarted_under_load_gives_clean_503s_and_the_server_recovers_
         let body = json!({"id_type": "resident_id", "id_number": id_number, "residence_area": "330106"});
         let answer: Value =
             client.post(format!("{base}/v1/persons")).json(&body).send().await.unwrap().json().await.unwrap();
-        residents.push((answer["person_id"].as_str().unwrap().to_string(), answer["resident_key"].as_str().unwrap().to_string()));
+        residents.push((
+            answer["person_id"].as_str().unwrap().to_string(),
+            answer["resident_key"].as_str().unwrap().to_string(),
+        ));
     }
     let residents = Arc::new(residents);
 
@@ -232,7 +243,10 @@ async fn postgres_restarted_under_load_gives_clean_503s_and_the_server_recovers_
         if answer.status() == 200 {
             break start.elapsed();
         }
-        assert!(start.elapsed() - restarted_at < Duration::from_secs(30), "the server never reached the database again");
+        assert!(
+            start.elapsed() - restarted_at < Duration::from_secs(30),
+            "the server never reached the database again"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -254,8 +268,10 @@ async fn postgres_restarted_under_load_gives_clean_503s_and_the_server_recovers_
     let refused = outcomes.iter().filter(|o| o.status == Some(503)).count();
     assert!(refused > 0, "no request met the outage: the test did not test anything");
     // Once the database answered again, so did every request.
-    let late_failures: Vec<&Outcome> =
-        outcomes.iter().filter(|o| o.at > recovered + Duration::from_millis(500) && o.status != Some(200) && o.status != Some(201)).collect();
+    let late_failures: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.at > recovered + Duration::from_millis(500) && o.status != Some(200) && o.status != Some(201))
+        .collect();
     assert!(late_failures.is_empty(), "failures after the recovery: {late_failures:#?}");
     let served_before = outcomes.iter().filter(|o| o.at < stopped_at && o.status.is_some_and(|s| s < 300)).count();
     let served_after = outcomes.iter().filter(|o| o.at > recovered && o.status.is_some_and(|s| s < 300)).count();

@@ -63,7 +63,9 @@ async fn healthz() -> axum::Json<openapi::Health> {
 /// is away.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "the server reaches its database", body = openapi::Readiness)))]
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<axum::Json<openapi::Readiness>, ApiError> {
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<axum::Json<openapi::Readiness>, ApiError> {
     let log_size = state.service.log().size().await?;
     Ok(axum::Json(openapi::Readiness { status: "ready", log_size }))
 }

@@ -622,8 +622,13 @@ async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store:
     assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint(2)));
 
     // A writer that still thinks the log has 1 leaf is refused, and its codes are not saved.
-    let document =
-        |id: &str, body: &str| DocumentWrite { kind: "marks".into(), id: id.into(), at: t(1), body: body.into() };
+    let document = |id: &str, body: &str| DocumentWrite {
+        kind: "marks".into(),
+        id: id.into(),
+        at: t(1),
+        body: body.into(),
+        claim: false,
+    };
     let stale = LogAppend {
         leaves: vec![leaf(1, Some(&p))],
         nodes: vec![],
@@ -645,7 +650,23 @@ async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store:
     store.append_log(&with_documents).await.unwrap();
     assert_eq!(store.document("marks", "approved").await.unwrap().as_deref(), Some(r#"{"status":"approved"}"#));
     assert_eq!(store.log_size().await.unwrap(), 3);
-    assert_eq!(store.log_leaves(1, 10).await.unwrap(), vec![(1, vec![1; 3]), (2, vec![2; 3])]);
+
+    // A claim is made once: a second append claiming the same document keeps nothing.
+    let claim = |index: u64| LogAppend {
+        leaves: vec![leaf(index, None)],
+        nodes: vec![node(0, index)],
+        checkpoint: None,
+        documents: vec![DocumentWrite { claim: true, ..document("claimed", &format!("{{\"by\":{index}}}")) }],
+    };
+    store.append_log(&claim(3)).await.unwrap();
+    let again = store.append_log(&claim(4)).await;
+    assert!(
+        matches!(&again, Err(StoreError::DocumentExists { kind, id }) if kind == "marks" && id == "claimed"),
+        "{again:?}"
+    );
+    assert_eq!(store.log_size().await.unwrap(), 4, "the losing claim's leaf is not kept");
+    assert_eq!(store.document("marks", "claimed").await.unwrap().as_deref(), Some(r#"{"by":3}"#));
+    assert_eq!(store.log_leaves(1, 10).await.unwrap(), vec![(1, vec![1; 3]), (2, vec![2; 3]), (3, vec![3; 3])]);
     assert_eq!(
         store.log_nodes(&[(0, 2), (0, 0), (4, 0)]).await.unwrap(),
         vec![node(0, 2), node(0, 0)],
