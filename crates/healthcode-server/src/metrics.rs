@@ -2,7 +2,8 @@
 //! 实时监控): requests and their latency per route, and at each scrape the state the
 //! service is in — registered persons and codes by colour, the re-evaluation queue, the
 //! scheduler's lag and last run, the transparency log's size and the age of its last
-//! signed checkpoint, complaints by where they stand, alarms. Counts only: no metric
+//! signed checkpoint, complaints by where they stand, alarms, feed uploads and the rows
+//! they settled, the database's connections (and SQLite's own memory). Counts only: no metric
 //! carries a person, a key or a path with an id in it (routes are their templates). Exact
 //! counts scraped often would still let someone watching tell one person's colour change
 //! (a red count going up by one after a known event), so scraping takes the key of an
@@ -49,6 +50,22 @@ struct StandingLabels {
     standing: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+/// For what only one backend can tell: the series exists only where it means something.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BackendLabels {
+    backend: &'static str,
+}
+
 /// When the scheduler last finished a run, and what it did: written by the scheduler,
 /// read by `/metrics`.
 #[derive(Debug, Default)]
@@ -90,6 +107,11 @@ pub struct Metrics {
     scheduler_failures: Gauge,
     complaints: Family<StandingLabels, Gauge>,
     alarms: Gauge,
+    feed_uploads: Gauge,
+    feed_rows: Family<OutcomeLabels, Gauge>,
+    db_connections: Family<StateLabels, Gauge>,
+    db_waiting: Family<BackendLabels, Gauge>,
+    db_memory: Family<BackendLabels, Gauge>,
     pub(crate) beat: Arc<SchedulerBeat>,
 }
 
@@ -145,6 +167,37 @@ impl Default for Metrics {
         );
         let alarms = Gauge::default();
         registry.register("alarms", "Alarms raised (the latest 1,000 at most)", alarms.clone());
+        let feed_uploads = Gauge::default();
+        registry.register(
+            "feed_uploads_in_progress",
+            "Feed batches being uploaded to this server now",
+            feed_uploads.clone(),
+        );
+        let feed_rows = Family::<OutcomeLabels, Gauge>::default();
+        registry.register(
+            "feed_rows",
+            "Feed rows this server settled since it started, by outcome (accepted, duplicate, rejected), counted as \
+             each chunk commits",
+            feed_rows.clone(),
+        );
+        let db_connections = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "db_connections",
+            "Database connections: the most the server holds (max), open now, and idle among them",
+            db_connections.clone(),
+        );
+        let db_waiting = Family::<BackendLabels, Gauge>::default();
+        registry.register(
+            "db_waiting",
+            "Requests waiting for a database connection (PostgreSQL's pool counts them)",
+            db_waiting.clone(),
+        );
+        let db_memory = Family::<BackendLabels, Gauge>::default();
+        registry.register(
+            "db_embedded_memory_bytes",
+            "Heap bytes the embedded database holds in this process: SQLite's page caches and statements",
+            db_memory.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -159,6 +212,11 @@ impl Default for Metrics {
             scheduler_failures,
             complaints,
             alarms,
+            feed_uploads,
+            feed_rows,
+            db_connections,
+            db_waiting,
+            db_memory,
             beat: Arc::default(),
         }
     }
@@ -223,5 +281,24 @@ async fn refresh(state: &AppState) -> Result<(), healthcode_service::ServiceErro
         m.complaints.get_or_create(&StandingLabels { standing: standing.to_string() }).set(n as i64);
     }
     m.alarms.set(service.alarms().list(0, 1000).await?.len() as i64);
+    let feeds = service.overview().feed_progress();
+    m.feed_uploads.set(feeds.uploads_in_progress as i64);
+    for (outcome, n) in
+        [("accepted", feeds.rows_accepted), ("duplicate", feeds.rows_duplicate), ("rejected", feeds.rows_rejected)]
+    {
+        m.feed_rows.get_or_create(&OutcomeLabels { outcome }).set(n as i64);
+    }
+    let store = service.overview().store_status();
+    for (state, n) in
+        [("max", store.max_connections), ("open", store.open_connections), ("idle", store.idle_connections)]
+    {
+        m.db_connections.get_or_create(&StateLabels { state }).set(n as i64);
+    }
+    if let Some(waiting) = store.waiting {
+        m.db_waiting.get_or_create(&BackendLabels { backend: "postgres" }).set(waiting as i64);
+    }
+    if let Some(bytes) = store.embedded_memory_bytes {
+        m.db_memory.get_or_create(&BackendLabels { backend: "sqlite" }).set(bytes as i64);
+    }
     Ok(())
 }

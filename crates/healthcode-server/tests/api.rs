@@ -569,6 +569,22 @@ async fn metrics_count_requests_by_route_and_show_the_state_without_a_person(app
     for _ in 0..3 {
         assert_eq!(app.get(&format!("/v1/persons/{person}/code")).await.0, 200);
     }
+    let batch = [
+        json!({"id": "m-1", "person_id": person, "type": "test", "result": "negative", "sampled_at": "2020-06-01T06:00:00+08:00"}),
+        json!({"id": "m-1", "person_id": person, "type": "test", "result": "negative", "sampled_at": "2020-06-01T06:00:00+08:00"}),
+        json!({"id": "m-2", "person_id": person, "type": "no_such_type"}),
+    ];
+    let lines: Vec<String> = batch.iter().map(Value::to_string).collect();
+    let upload = app
+        .client
+        .post(app.url("/v1/feeds/metrics-1"))
+        .bearer_auth(&app.keys["health"])
+        .header("content-type", "application/x-ndjson")
+        .body(lines.join("\n"))
+        .send()
+        .await
+        .unwrap();
+    assert!(upload.status().is_success(), "{:?}", upload.text().await);
     app.service.log().sign_checkpoint().await.unwrap();
     let anonymous = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401, "exact counts, scraped often, could tell one person's change");
@@ -586,11 +602,21 @@ async fn metrics_count_requests_by_route_and_show_the_state_without_a_person(app
         "healthcode_codes{colour=\"yellow\"} 1",
         "healthcode_scheduler_lag_seconds -1",
         "healthcode_complaints{standing=\"open\"} 0",
+        "healthcode_feed_uploads_in_progress 0",
+        "healthcode_feed_rows{outcome=\"accepted\"} 1",
+        "healthcode_feed_rows{outcome=\"duplicate\"} 1",
+        "healthcode_feed_rows{outcome=\"rejected\"} 1",
+        "healthcode_db_connections{state=\"max\"}",
+        "healthcode_db_connections{state=\"idle\"}",
         "# EOF",
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
     assert!(text.contains("healthcode_log_size ") && text.contains("healthcode_log_checkpoint_age_seconds "), "{text}");
+    // Each backend says what only it can: SQLite its own memory, PostgreSQL's pool its queue.
+    let sqlite = text.contains("healthcode_db_embedded_memory_bytes{backend=\"sqlite\"} ");
+    let postgres = text.contains("healthcode_db_waiting{backend=\"postgres\"} ");
+    assert!(sqlite != postgres, "one backend's series, not both or neither:\n{text}");
     assert!(!text.contains(&person), "no metric names a person");
 }
 

@@ -73,8 +73,8 @@ pub use error::ServiceError;
 pub use explain::{EvidenceSummary, Explanation, ReasonExplained, RetractedRecord, RulesUsed};
 pub use extended::{NewThirdParty, ThirdParty, ThirdPartyAnswer, THIRD_PARTY_FIELDS};
 pub use feeds::{
-    check_batch_id, CsvHeader, FeedFormat, FeedReport, FeedUpload, LineSplitter, RawLine, UploadSummary, CSV_COLUMNS,
-    FEED_CHUNK_ROWS, LISTED_REJECTIONS, MAX_LINE_BYTES,
+    check_batch_id, CsvHeader, FeedFormat, FeedProgress, FeedReport, FeedUpload, LineSplitter, RawLine, UploadSummary,
+    CSV_COLUMNS, FEED_CHUNK_ROWS, LISTED_REJECTIONS, MAX_LINE_BYTES,
 };
 pub use governance::Governance;
 pub use ingest::{operator_rejections, Evidence, IngestReport, RowOutcome, RowStatus};

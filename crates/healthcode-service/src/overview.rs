@@ -56,10 +56,22 @@ pub struct Overview {
     pub(crate) code_store: Arc<dyn CodeStore>,
     pub(crate) evidence_store: Arc<dyn EvidenceStore>,
     pub(crate) resident_store: Arc<dyn healthcode_store::ResidentStore>,
+    pub(crate) status_store: Arc<dyn healthcode_store::StatusStore>,
     pub(crate) codes: Arc<Codes>,
+    pub(crate) evidence: Arc<crate::Evidence>,
 }
 
 impl Overview {
+    /// The store's connections and memory now (no database round trip).
+    pub fn store_status(&self) -> healthcode_store::StoreStatus {
+        self.status_store.status()
+    }
+
+    /// Feed uploads in this process since it started.
+    pub fn feed_progress(&self) -> crate::FeedProgress {
+        self.evidence.uploads.progress()
+    }
+
     /// A registered person, if any.
     pub async fn person(&self, id: &PersonId) -> Result<Option<PersonRecord>, ServiceError> {
         Ok(self.evidence_store.person(id).await?)

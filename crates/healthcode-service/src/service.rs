@@ -191,7 +191,9 @@ impl HealthService {
             code_store: store.clone(),
             evidence_store: store.clone(),
             resident_store: store.clone(),
+            status_store: store.clone(),
             codes: codes.clone(),
+            evidence: evidence.clone(),
         };
         let research = Research { resident_store: store.clone(), documents, clock: clock.clone() };
         Ok(HealthService {

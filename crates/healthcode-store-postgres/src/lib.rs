@@ -106,3 +106,17 @@ fn is_transient(e: &tokio_postgres::Error) -> bool {
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
+
+/// The pool's counts, for `/metrics`.
+impl healthcode_store::StatusStore for PostgresStore {
+    fn status(&self) -> healthcode_store::StoreStatus {
+        let pool = self.pool.status();
+        healthcode_store::StoreStatus {
+            max_connections: pool.max_size as u64,
+            open_connections: pool.size as u64,
+            idle_connections: pool.available as u64,
+            waiting: Some(pool.waiting as u64),
+            embedded_memory_bytes: None,
+        }
+    }
+}

@@ -10,10 +10,11 @@ mod governance;
 mod log;
 mod migrate;
 mod residents;
+mod status;
 mod wal;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use healthcode_store::StoreError;
@@ -30,6 +31,20 @@ struct Inner {
     /// Empty for an in-memory database, whose only connection is the writer.
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// Each connection's page cache in bytes (the writer's first), as of its last use:
+    /// read by `/metrics` without waiting for a busy connection.
+    cache_bytes: Vec<AtomicU64>,
+}
+
+impl Inner {
+    fn new(writer: Connection, readers: Vec<Mutex<Connection>>) -> Inner {
+        let cache_bytes = (0..=readers.len()).map(|_| AtomicU64::new(0)).collect();
+        Inner { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0), cache_bytes }
+    }
+
+    fn note_cache(&self, connection: usize, conn: &Connection) {
+        self.cache_bytes[connection].store(status::cache_used(conn), Ordering::Relaxed);
+    }
 }
 
 const READERS: usize = 4;
@@ -76,7 +91,7 @@ impl SqliteStore {
                 Ok(Mutex::new(conn))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let inner = Arc::new(Inner { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) });
+        let inner = Arc::new(Inner::new(writer, readers));
         wal::start(path, Arc::downgrade(&inner))?;
         Ok(SqliteStore { inner })
     }
@@ -86,13 +101,7 @@ impl SqliteStore {
         let mut writer = Connection::open_in_memory().map_err(backend("open an in-memory database"))?;
         configure(&writer)?;
         migrate::run(&mut writer)?;
-        Ok(SqliteStore {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers: Vec::new(),
-                next_reader: AtomicUsize::new(0),
-            }),
-        })
+        Ok(SqliteStore { inner: Arc::new(Inner::new(writer, Vec::new())) })
     }
 
     /// Runs `f` with the writer connection on the blocking pool.
@@ -104,7 +113,9 @@ impl SqliteStore {
         let inner = self.inner.clone();
         run_blocking(move || {
             let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut conn)
+            let done = f(&mut conn);
+            inner.note_cache(0, &conn);
+            done
         })
         .await
     }
@@ -119,11 +130,15 @@ impl SqliteStore {
         run_blocking(move || {
             if inner.readers.is_empty() {
                 let conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-                return f(&conn);
+                let done = f(&conn);
+                inner.note_cache(0, &conn);
+                return done;
             }
             let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
             let conn = inner.readers[i].lock().unwrap_or_else(|p| p.into_inner());
-            f(&conn)
+            let done = f(&conn);
+            inner.note_cache(i + 1, &conn);
+            done
         })
         .await
     }

@@ -11,6 +11,7 @@ mod feeds;
 mod governance;
 mod log;
 mod residents;
+mod status;
 
 use healthcode_domain::PersonId;
 
@@ -24,6 +25,7 @@ pub use feeds::*;
 pub use governance::*;
 pub use log::*;
 pub use residents::*;
+pub use status::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -61,7 +63,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `dyn Store` needs only `Store`).
 pub mod prelude {
     pub use crate::{
-        AccountStore, CodeStore, DoorStore, EvidenceStore, FeedStore, GovernanceStore, LogStore, ResidentStore, Store,
+        AccountStore, CodeStore, DoorStore, EvidenceStore, FeedStore, GovernanceStore, LogStore, ResidentStore,
+        StatusStore, Store,
     };
 }
 
@@ -83,7 +86,16 @@ pub mod prelude {
 /// The conformance story also fails if some method of a capability is never called by any
 /// of its checks, so a method added to a trait is compared on both backends from its start.
 pub trait Store:
-    EvidenceStore + CodeStore + FeedStore + LogStore + AccountStore + GovernanceStore + ResidentStore + DoorStore + 'static
+    EvidenceStore
+    + CodeStore
+    + FeedStore
+    + LogStore
+    + AccountStore
+    + GovernanceStore
+    + ResidentStore
+    + DoorStore
+    + StatusStore
+    + 'static
 {
 }
 
@@ -96,6 +108,7 @@ impl<T> Store for T where
         + GovernanceStore
         + ResidentStore
         + DoorStore
+        + StatusStore
         + 'static
 {
 }

@@ -34,6 +34,7 @@ use serde::Serialize;
 pub use self::csv::CsvRecords;
 pub use self::csv::{CsvHeader, CSV_COLUMNS};
 pub use self::lines::{LineSplitter, RawLine};
+pub use self::upload::FeedProgress;
 pub use self::upload::FeedUpload;
 pub(crate) use self::upload::Uploads;
 use crate::{Evidence, RefreshReport, ServiceError, Source};

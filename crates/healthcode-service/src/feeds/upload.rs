@@ -2,6 +2,7 @@
 //! chunk on the blocking pool while the one before it commits, in order.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use healthcode_domain::{PersonId, ValidationError};
@@ -19,9 +20,38 @@ use crate::{Evidence, ServiceError};
 #[derive(Debug, Default)]
 pub(crate) struct Uploads {
     busy: Mutex<HashSet<(String, String)>>,
+    settled: [AtomicU64; 3],
+}
+
+/// How feed uploads stand in this process since it started: what `/metrics` shows as feed
+/// progress. Rows count when their chunk commits, whether or not the upload finishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FeedProgress {
+    /// Batches being uploaded now.
+    pub uploads_in_progress: u64,
+    pub rows_accepted: u64,
+    pub rows_duplicate: u64,
+    pub rows_rejected: u64,
 }
 
 impl Uploads {
+    pub(crate) fn progress(&self) -> FeedProgress {
+        let [accepted, duplicate, rejected] = &self.settled;
+        FeedProgress {
+            uploads_in_progress: self.busy.lock().unwrap_or_else(|p| p.into_inner()).len() as u64,
+            rows_accepted: accepted.load(Ordering::Relaxed),
+            rows_duplicate: duplicate.load(Ordering::Relaxed),
+            rows_rejected: rejected.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count(&self, committed: &FeedCounts) {
+        let [accepted, duplicate, rejected] = &self.settled;
+        accepted.fetch_add(committed.accepted, Ordering::Relaxed);
+        duplicate.fetch_add(committed.duplicates, Ordering::Relaxed);
+        rejected.fetch_add(committed.rejected, Ordering::Relaxed);
+    }
+
     /// Marks the batch as being uploaded for as long as the guard (and its clones) live;
     /// a conflict if another upload holds it.
     pub(super) fn claim(service: &Arc<Evidence>, owner: &str, batch: &str) -> Result<Arc<BusyGuard>, ServiceError> {
@@ -242,6 +272,9 @@ impl FeedUpload {
             let missing: Vec<PersonId> = wanted.into_iter().filter(|p| !known.contains(p)).collect();
             known.extend(service.registered(&missing).await?);
             let committed = commit(&service, &spec, parsed, &known, after, through, complete, now).await;
+            if let Ok(counts) = &committed {
+                service.uploads.count(counts);
+            }
             let _ = committed_tx.send(committed.is_ok());
             committed
         }));

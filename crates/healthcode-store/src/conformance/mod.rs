@@ -67,6 +67,7 @@ where
     erasing_one_person_leaves_everyone_else(&make().await).await;
     feed_chunks_move_the_mark_once_with_their_rows(&make().await).await;
     research_counts_are_distinct_persons_by_area_and_day(&make().await).await;
+    the_status_counts_connections_within_the_pool(&make().await).await;
     let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
     let never: Vec<&str> = METHODS.iter().copied().filter(|m| !seen.contains(m)).collect();
     assert!(
@@ -1218,4 +1219,16 @@ async fn research_counts_are_distinct_persons_by_area_and_day(store: &impl Store
         [cell("", &day(2), 1), cell("330106", &day(2), 1), cell("330106", &day(30), 1)],
         "persons checked in per residence area and day, from the start of the window"
     );
+}
+
+async fn the_status_counts_connections_within_the_pool(store: &impl Store) {
+    // A read first, so that a lazily filled pool has at least one connection.
+    store.log_size().await.unwrap();
+    let status = store.status();
+    assert!(status.max_connections >= 1, "{status:?}");
+    assert!(status.open_connections >= 1 && status.open_connections <= status.max_connections, "{status:?}");
+    assert!(status.idle_connections <= status.open_connections, "{status:?}");
+    if let Some(bytes) = status.embedded_memory_bytes {
+        assert!(bytes > 0, "an embedded database that has read something holds some memory");
+    }
 }

@@ -126,6 +126,7 @@ pub(super) const METHODS: &[&str] = &[
     "checkins_at_venue",
     "checkins_of_person",
     "checkin_counts",
+    "status",
 ];
 
 #[async_trait]
@@ -599,6 +600,13 @@ impl<S: Store> ResidentStore for Recorder<S> {
     }
 }
 
+impl<S: Store> StatusStore for Recorder<S> {
+    fn status(&self) -> StoreStatus {
+        self.saw("status");
+        self.inner.status()
+    }
+}
+
 #[async_trait]
 impl<S: Store> DoorStore for Recorder<S> {
     async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
@@ -701,6 +709,7 @@ mod tests {
         include_str!("../governance.rs"),
         include_str!("../residents.rs"),
         include_str!("../doors.rs"),
+        include_str!("../status.rs"),
     ];
 
     #[test]
@@ -711,7 +720,7 @@ mod tests {
             let body = &source[start..];
             let body = &body[..body.find("\n}\n").unwrap_or(body.len())];
             for line in body.lines().map(str::trim_start) {
-                if let Some(rest) = line.strip_prefix("async fn ") {
+                if let Some(rest) = line.strip_prefix("async fn ").or_else(|| line.strip_prefix("fn ")) {
                     declared.push(rest.split('(').next().unwrap_or_default().to_string());
                 }
             }
