@@ -51,6 +51,39 @@ async fn the_document_served_is_the_one_generated_and_names_every_operation_once
             }
         }
     }
+    // Every link (what a client does next with an answer) names an operation that exists,
+    // and fills only that operation's path parameters.
+    let mut path_parameters = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for item in served["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            let names = operation["parameters"].as_array().into_iter().flatten();
+            let names = names.filter(|p| p["in"] == "path").map(|p| p["name"].as_str().unwrap().to_string());
+            path_parameters.insert(operation["operationId"].as_str().unwrap().to_string(), names.collect());
+        }
+    }
+    let mut links = 0;
+    for item in served["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            for answer in operation["responses"].as_object().unwrap().values() {
+                for (name, link) in answer["links"].as_object().into_iter().flatten() {
+                    links += 1;
+                    let target = link["operationId"].as_str().unwrap();
+                    let parameters = path_parameters.get(target).unwrap_or_else(|| panic!("link {name}: no {target}"));
+                    for parameter in link["parameters"].as_object().unwrap().keys() {
+                        assert!(
+                            parameters.contains(parameter),
+                            "link {name}: {target} has no path parameter {parameter}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        links >= 9,
+        "register → code, token, log, accesses, complaints; complaint → attachment; venue → code, device"
+    );
+
     // Every route of the JSON API: a route added without its description would not be
     // served at all (the router is built from the same list), so this count moves with it.
     assert!(operations >= 91, "{operations} operations");
@@ -147,7 +180,7 @@ async fn schemathesis_against(app: TestApp) {
             .arg("run")
             .arg(app.url("/v1/openapi.json"))
             .args(["--max-examples", &examples])
-            .args(["--phases", "examples,coverage,fuzzing"])
+            .args(["--phases", "examples,coverage,fuzzing,stateful"])
             .args(["--seed", "17"])
             // One worker: hypothesis inspecting lambdas from two threads trips a CPython 3.11
             // bug ("AST constructor recursion depth mismatch") that reads as a runtime error.

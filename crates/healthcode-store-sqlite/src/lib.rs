@@ -104,6 +104,27 @@ impl SqliteStore {
         Ok(SqliteStore { inner: Arc::new(Inner::new(writer, Vec::new())) })
     }
 
+    /// Bounds the page caches to `total_bytes` together: half for the writer, which does
+    /// the bulk work, the rest shared by the readers. Each cache fills up to its bound as
+    /// the database is read, then recycles its pages: what the server's memory grows to.
+    /// (Opened, the store allows 512 MiB: 256 MiB for the writer, 64 MiB per reader.)
+    pub fn limit_caches(&self, total_bytes: u64) -> Result<(), StoreError> {
+        let inner = &self.inner;
+        let share = |bytes: u64| -((bytes / 1024).max(1024) as i64);
+        let writer_share = if inner.readers.is_empty() { total_bytes } else { total_bytes / 2 };
+        let writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        writer
+            .pragma_update(None, "cache_size", share(writer_share))
+            .map_err(backend("set the writer's cache size"))?;
+        drop(writer);
+        for reader in &inner.readers {
+            let reader = reader.lock().unwrap_or_else(|p| p.into_inner());
+            let each = (total_bytes - writer_share) / inner.readers.len() as u64;
+            reader.pragma_update(None, "cache_size", share(each)).map_err(backend("set a reader's cache size"))?;
+        }
+        Ok(())
+    }
+
     /// Runs `f` with the writer connection on the blocking pool.
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
@@ -184,4 +205,29 @@ pub(crate) fn backend(doing: &'static str) -> impl Fn(rusqlite::Error) -> StoreE
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn cache_kib(conn: &Mutex<Connection>) -> i64 {
+        let conn = conn.lock().unwrap();
+        -conn.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)).unwrap()
+    }
+
+    #[test]
+    fn the_caches_share_the_limit_half_to_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.sqlite3")).unwrap();
+        assert_eq!(cache_kib(&store.inner.writer), 256 * 1024, "opened: 256 MiB for the writer");
+        assert_eq!(cache_kib(&store.inner.readers[0]), 64 * 1024, "and 64 MiB per reader");
+        store.limit_caches(64 * 1024 * 1024).unwrap();
+        assert_eq!(cache_kib(&store.inner.writer), 32 * 1024);
+        for reader in &store.inner.readers {
+            assert_eq!(cache_kib(reader), 32 * 1024 / READERS as i64);
+        }
+    }
 }

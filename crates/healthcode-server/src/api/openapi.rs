@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{Components, ObjectBuilder, Schema, Type};
@@ -102,6 +103,7 @@ fn describe(mut openapi: OpenApi) -> OpenApi {
     components.schemas.insert("ErrorDetail".into(), ErrorDetail::schema());
     components.schemas.insert("Suggestion".into(), Suggestion::schema());
     unique_operation_ids(&mut openapi);
+    add_links(&mut openapi);
     for item in openapi.paths.paths.values_mut() {
         for operation in operations(item) {
             add_error_answers(operation);
@@ -127,6 +129,58 @@ fn unique_operation_ids(openapi: &mut OpenApi) {
                 *id = format!("{id}_{word}");
             }
         }
+    }
+}
+
+/// What a client does next with what an answer gave it: from the answer `status` of
+/// `POST from`, a link `name` to the operation `to`, its path parameters filled by runtime
+/// expressions. schemathesis's stateful phase follows them, so that a chain (register →
+/// read the code → complain → attach) runs against what the server really made.
+struct LinkSpec {
+    from: &'static str,
+    status: &'static str,
+    name: &'static str,
+    to: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+}
+
+const REGISTERED: &[(&str, &str)] = &[("person_id", "$response.body#/person_id")];
+const COMPLAINT: &[(&str, &str)] =
+    &[("person_id", "$request.path.person_id"), ("complaint_id", "$response.body#/complaint/id")];
+const VENUE: &[(&str, &str)] = &[("venue_id", "$response.body#/venue/id")];
+
+const fn link(
+    from: &'static str,
+    name: &'static str,
+    to: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+) -> LinkSpec {
+    LinkSpec { from, status: "201", name, to, parameters }
+}
+
+const LINKS: &[LinkSpec] = &[
+    link("/v1/persons", "ReadTheCode", "code_persons", REGISTERED),
+    link("/v1/persons", "ShowTheCode", "token", REGISTERED),
+    link("/v1/persons", "ReadTheLog", "person", REGISTERED),
+    link("/v1/persons", "ReadWhoRead", "accesses", REGISTERED),
+    link("/v1/persons", "Complain", "file_complaint", REGISTERED),
+    link("/v1/persons", "ReadTheComplaints", "complaints_of", REGISTERED),
+    link("/v1/persons/{person_id}/complaints", "Attach", "attach", COMPLAINT),
+    link("/v1/venues", "ShowTheVenueCode", "code_venues", VENUE),
+    link("/v1/venues", "RegisterADevice", "register_device", VENUE),
+];
+
+fn add_links(openapi: &mut OpenApi) {
+    for spec in LINKS {
+        let operation = openapi.paths.paths.get_mut(spec.from).and_then(|item| item.post.as_mut());
+        let Some(RefOr::T(response)) = operation.and_then(|o| o.responses.responses.get_mut(spec.status)) else {
+            continue;
+        };
+        let mut link = LinkBuilder::new().operation_id(spec.to);
+        for (parameter, expression) in spec.parameters {
+            link = link.parameter(*parameter, *expression);
+        }
+        response.links.insert(spec.name.to_string(), RefOr::T(link.build()));
     }
 }
 
