@@ -48,12 +48,22 @@ impl Inner {
 }
 
 const READERS: usize = 4;
+/// The page caches' bound unless given: 256 MiB for the writer, 64 MiB per reader.
+pub const DEFAULT_CACHE_BYTES: u64 = 512 * 1024 * 1024;
 const PAGE_SIZE: i64 = 16_384;
 
 impl SqliteStore {
     /// Opens (creating if need be) the database file at `path` and brings its schema up
-    /// to date.
+    /// to date, with `DEFAULT_CACHE_BYTES` of page caches.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_with_caches(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// As `open`, with the page caches bounded to `cache_bytes` together: half for the
+    /// writer, which does the bulk work, the rest shared by the readers. Each cache fills
+    /// up to its bound as the database is read, then recycles its pages: what the
+    /// server's memory grows to.
+    pub fn open_with_caches(path: &Path, cache_bytes: u64) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
@@ -70,10 +80,9 @@ impl SqliteStore {
         // entry, an old code): without it their bytes stay in the pages' free space, and a
         // person erased later (`erase_person`) would still be found in the file.
         writer.pragma_update(None, "secure_delete", SECURE_DELETE).map_err(backend("set secure delete"))?;
-        // The writer does bulk work: a larger cache. Copying the write-ahead log back is the
-        // write-back thread's job (`wal`), off the writer's path; the writer's own is a
-        // backstop should it fall behind.
-        writer.pragma_update(None, "cache_size", -262_144).map_err(backend("set the writer's cache size"))?;
+        set_cache(&writer, cache_bytes / 2)?;
+        // Copying the write-ahead log back is the write-back thread's job (`wal`), off the
+        // writer's path; the writer's own is a backstop should it fall behind.
         writer
             .pragma_update(None, "wal_autocheckpoint", wal::WRITER_BACKSTOP_PAGES)
             .map_err(backend("set the write-back backstop"))?;
@@ -88,6 +97,7 @@ impl SqliteStore {
             .map(|_| {
                 let conn = Connection::open(path).map_err(backend("open a reader connection"))?;
                 configure(&conn)?;
+                set_cache(&conn, cache_bytes / 2 / READERS as u64)?;
                 Ok(Mutex::new(conn))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -102,27 +112,6 @@ impl SqliteStore {
         configure(&writer)?;
         migrate::run(&mut writer)?;
         Ok(SqliteStore { inner: Arc::new(Inner::new(writer, Vec::new())) })
-    }
-
-    /// Bounds the page caches to `total_bytes` together: half for the writer, which does
-    /// the bulk work, the rest shared by the readers. Each cache fills up to its bound as
-    /// the database is read, then recycles its pages: what the server's memory grows to.
-    /// (Opened, the store allows 512 MiB: 256 MiB for the writer, 64 MiB per reader.)
-    pub fn limit_caches(&self, total_bytes: u64) -> Result<(), StoreError> {
-        let inner = &self.inner;
-        let share = |bytes: u64| -((bytes / 1024).max(1024) as i64);
-        let writer_share = if inner.readers.is_empty() { total_bytes } else { total_bytes / 2 };
-        let writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-        writer
-            .pragma_update(None, "cache_size", share(writer_share))
-            .map_err(backend("set the writer's cache size"))?;
-        drop(writer);
-        for reader in &inner.readers {
-            let reader = reader.lock().unwrap_or_else(|p| p.into_inner());
-            let each = (total_bytes - writer_share) / inner.readers.len() as u64;
-            reader.pragma_update(None, "cache_size", share(each)).map_err(backend("set a reader's cache size"))?;
-        }
-        Ok(())
     }
 
     /// Runs `f` with the writer connection on the blocking pool.
@@ -183,11 +172,16 @@ pub(crate) const SECURE_DELETE: &str = "FAST";
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "foreign_keys", "ON").map_err(backend("enable foreign keys"))?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend("set synchronous"))?;
-    conn.pragma_update(None, "cache_size", -65_536).map_err(backend("set the cache size"))?;
     conn.pragma_update(None, "temp_store", "MEMORY").map_err(backend("set temp_store"))?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend("set the busy timeout"))?;
     rusqlite::vtab::array::load_module(conn).map_err(backend("load the rarray module"))?;
     Ok(())
+}
+
+/// Bounds `conn`'s page cache to `bytes` (1 MiB at the least).
+fn set_cache(conn: &Connection, bytes: u64) -> Result<(), StoreError> {
+    let kib = (bytes / 1024).max(1024) as i64;
+    conn.pragma_update(None, "cache_size", -kib).map_err(backend("set the cache size"))
 }
 
 /// Maps a rusqlite error to a backend error saying what was being done.
@@ -224,7 +218,8 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("t.sqlite3")).unwrap();
         assert_eq!(cache_kib(&store.inner.writer), 256 * 1024, "opened: 256 MiB for the writer");
         assert_eq!(cache_kib(&store.inner.readers[0]), 64 * 1024, "and 64 MiB per reader");
-        store.limit_caches(64 * 1024 * 1024).unwrap();
+        drop(store);
+        let store = SqliteStore::open_with_caches(&dir.path().join("t.sqlite3"), 64 * 1024 * 1024).unwrap();
         assert_eq!(cache_kib(&store.inner.writer), 32 * 1024);
         for reader in &store.inner.readers {
             assert_eq!(cache_kib(reader), 32 * 1024 / READERS as i64);

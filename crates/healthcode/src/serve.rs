@@ -52,7 +52,7 @@ pub struct ServeArgs {
     /// SQLite only: the most memory its page caches hold together, in MiB (half for the
     /// writer, the rest for the readers). The server's memory grows by up to this much as
     /// the database is read; more makes bulk re-evaluations faster on a large store.
-    #[arg(long, env = "HEALTHCODE_SQLITE_CACHE_MIB", default_value_t = 512)]
+    #[arg(long, env = "HEALTHCODE_SQLITE_CACHE_MIB", default_value_t = healthcode_store_sqlite::DEFAULT_CACHE_BYTES >> 20)]
     sqlite_cache_mib: u64,
 }
 
@@ -134,9 +134,10 @@ pub struct RejectionsArgs {
 }
 
 /// The embedded SQLite store under `data_dir`.
-pub fn open_sqlite(data_dir: &Path) -> anyhow::Result<Arc<SqliteStore>> {
+pub fn open_sqlite(data_dir: &Path, cache_bytes: u64) -> anyhow::Result<Arc<SqliteStore>> {
     let path = data_dir.join("healthcode.sqlite3");
-    let store = SqliteStore::open(&path).with_context(|| format!("cannot open the store at {}", path.display()))?;
+    let store = SqliteStore::open_with_caches(&path, cache_bytes)
+        .with_context(|| format!("cannot open the store at {}", path.display()))?;
     Ok(Arc::new(store))
 }
 
@@ -148,7 +149,7 @@ pub(crate) async fn open_store(data_dir: &Path, database_url: Option<&str>) -> a
             let store = PostgresStore::connect(url).await.context("cannot open the PostgreSQL store")?;
             Ok(Arc::new(store))
         }
-        None => Ok(open_sqlite(data_dir)?),
+        None => Ok(open_sqlite(data_dir, healthcode_store_sqlite::DEFAULT_CACHE_BYTES)?),
     }
 }
 
@@ -162,11 +163,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rules = crate::load_rules(args.rules.as_ref())?;
     let store: Arc<dyn Store> = match &args.store.database_url {
         Some(_) => args.store.open().await?,
-        None => {
-            let sqlite = open_sqlite(&args.store.data_dir)?;
-            sqlite.limit_caches(args.sqlite_cache_mib * 1024 * 1024).context("cannot size SQLite's caches")?;
-            sqlite
-        }
+        None => open_sqlite(&args.store.data_dir, args.sqlite_cache_mib * 1024 * 1024)?,
     };
     let service = Arc::new(args.keys.open_service(store, rules).await?);
     service.residents().set_resident_key_cache_seconds(args.resident_key_cache_seconds);
