@@ -78,12 +78,12 @@ const FIELDS: &[&str] =
 /// registered.
 const CLAIM_FIELDS: &[&str] = &["claim_code"];
 
-/// A registration as the OpenAPI document describes it. `registration_in` reads the body
-/// by hand (to name each refused field); a test keeps this description's fields equal to
-/// `FIELDS` and each route's extras.
+/// The fields of a registration (`FIELDS`) as the OpenAPI document describes them.
+/// `registration_in` reads the body by hand (to name each refused field); a test keeps the
+/// descriptions' fields equal to `FIELDS` and each route's extras.
 #[allow(dead_code)] // A description only: never built.
 #[derive(utoipa::ToSchema)]
-pub(crate) struct RegistrationBody {
+pub(crate) struct RegistrationFields {
     /// `resident_id` (居民身份证), `passport`, `hk_macao_permit`, `taiwan_permit`, `foreign_permanent_residence`, …
     id_type: String,
     id_number: String,
@@ -95,6 +95,14 @@ pub(crate) struct RegistrationBody {
     international: Option<bool>,
     /// The version of the collection notice accepted (`GET /v1/collection-rules`).
     accepted_notice: Option<String>,
+}
+
+/// A registration (`POST /v1/persons`).
+#[allow(dead_code)] // A description only: never built.
+#[derive(utoipa::ToSchema)]
+pub(crate) struct RegistrationBody {
+    #[serde(flatten)]
+    registration: RegistrationFields,
     /// A claim code from the family member who registered this person.
     claim_code: Option<String>,
 }
@@ -103,13 +111,8 @@ pub(crate) struct RegistrationBody {
 #[allow(dead_code)] // A description only: never built.
 #[derive(utoipa::ToSchema)]
 pub(crate) struct DependantBody {
-    id_type: String,
-    id_number: String,
-    name: Option<String>,
-    phone: Option<String>,
-    residence_area: Option<String>,
-    international: Option<bool>,
-    accepted_notice: Option<String>,
+    #[serde(flatten)]
+    registration: RegistrationFields,
     /// Who the dependant is to the one registering (父亲, 女儿 …).
     relation: String,
     /// The dependant's own resident key, when they already have one and agree.
@@ -290,9 +293,20 @@ mod tests {
 
     use super::*;
 
+    /// The properties a body schema names, through `allOf` and the shared fields' reference.
     fn properties(schema: RefOr<Schema>) -> Vec<String> {
-        let RefOr::T(Schema::Object(object)) = schema else { panic!("not an object schema") };
-        let mut names: Vec<String> = object.properties.keys().cloned().collect();
+        fn collect(schema: RefOr<Schema>, names: &mut Vec<String>) {
+            match schema {
+                RefOr::T(Schema::Object(object)) => names.extend(object.properties.keys().cloned()),
+                RefOr::T(Schema::AllOf(all)) => all.items.into_iter().for_each(|item| collect(item, names)),
+                RefOr::Ref(r) if r.ref_location.ends_with("/RegistrationFields") => {
+                    collect(RegistrationFields::schema(), names)
+                }
+                _ => panic!("not an object, allOf or the registration's fields"),
+            }
+        }
+        let mut names = Vec::new();
+        collect(schema, &mut names);
         names.sort();
         names
     }
