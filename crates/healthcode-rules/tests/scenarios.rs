@@ -16,6 +16,14 @@ fn scenario_dirs() -> Vec<PathBuf> {
     let public = std::env::var_os("HEALTHCODE_PUBLIC_SCENARIOS")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../shared/scenarios"));
+    if public.is_dir() {
+        eprintln!("public scenarios run too, from {}", public.display());
+    } else {
+        eprintln!(
+            "public scenarios not run: set HEALTHCODE_PUBLIC_SCENARIOS, or put them in ../shared/scenarios (the \
+             repository's own suite runs)"
+        );
+    }
     [root.join("scenarios"), public].into_iter().filter(|p| p.is_dir()).collect()
 }
 
