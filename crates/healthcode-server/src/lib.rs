@@ -175,10 +175,46 @@ pub async fn serve(
 }
 
 /// Every `every`, re-evaluates the codes whose next change has come (`run_due`; the
-/// first run is at once) and signs a checkpoint of the transparency log if it has grown. Errors, and even a panic inside a run, are logged and the next
+/// first run is at once) and, on the one server of the province that holds the
+/// scheduler's lease (`Coordination`), runs the jobs that must run once: activating
+/// approved rule sets, finishing decisions and designations another server left half
+/// done, signing a checkpoint of the transparency log if it has grown, retention and
+/// complaints' deadlines. Errors, and even a panic inside a run, are logged and the next
 /// tick tries again: the task ends only when aborted.
 pub fn spawn_scheduler(service: Arc<HealthService>, every: Duration) -> tokio::task::JoinHandle<()> {
     spawn_scheduler_beating(service, every, Default::default())
+}
+
+/// How often a server reads what the others changed (designations, the rule set in
+/// force) and renews the scheduler's lease: well inside the lease's length.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+
+/// Every `FOLLOW_EVERY`, brings the server's memory up to what other servers wrote and
+/// renews (or takes) the scheduler's lease (`HealthService::follow`). Errors are logged
+/// and the next round tries again; the task ends only when aborted.
+pub fn spawn_follower(service: Arc<HealthService>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(FOLLOW_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut led = false;
+        loop {
+            ticks.tick().await;
+            match service.follow().await {
+                Ok(leads) => {
+                    if leads != led {
+                        let holder = service.coordination().holder();
+                        if leads {
+                            tracing::info!(%holder, "this server now runs the province's scheduled jobs");
+                        } else {
+                            tracing::info!(%holder, "another server runs the province's scheduled jobs");
+                        }
+                    }
+                    led = leads;
+                }
+                Err(e) => tracing::error!(error = %e, "cannot follow the other servers' changes; will retry"),
+            }
+        }
+    })
 }
 
 /// As `spawn_scheduler`, noting the end of each run in `beat` (for `/metrics`).
@@ -196,17 +232,26 @@ fn spawn_scheduler_beating(
             let run = tokio::spawn({
                 let service = service.clone();
                 async move {
-                    // An approved rule set whose time has come takes effect first.
-                    service.governance().activate_due_rules().await?;
-                    // A decision approved and logged, then cut short by a crash, is finished.
-                    service.governance().finish_interrupted_decisions(Duration::from_secs(60)).await?;
+                    // The lease first (the follower renews it too, between ticks), then
+                    // what other servers changed.
+                    let leads = service.follow().await?;
+                    if leads {
+                        // An approved rule set whose time has come takes effect first.
+                        service.governance().activate_due_rules().await?;
+                        // A decision approved and logged, then cut short by a crash, is finished.
+                        service.governance().finish_interrupted_decisions(Duration::from_secs(60)).await?;
+                        // So is a designation recorded and never queued.
+                        service.codes().queue_unapplied_designations(Duration::from_secs(60)).await?;
+                    }
                     let report = service.codes().run_due().await?;
-                    // What changed is signed for auditors at every tick (nothing is signed
-                    // when the log has not grown).
-                    service.log().sign_checkpoint().await?;
-                    service.residents().apply_retention().await?;
-                    // Complaints whose record was retracted, or whose deadline passed.
-                    service.residents().follow_up_complaints().await?;
+                    if leads {
+                        // What changed is signed for auditors at every tick (nothing is
+                        // signed when the log has not grown), by one server at a time.
+                        service.log().sign_checkpoint().await?;
+                        service.residents().apply_retention().await?;
+                        // Complaints whose record was retracted, or whose deadline passed.
+                        service.residents().follow_up_complaints().await?;
+                    }
                     Ok::<_, healthcode_service::ServiceError>(report)
                 }
             });

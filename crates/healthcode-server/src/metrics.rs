@@ -105,6 +105,7 @@ pub struct Metrics {
     scheduler_lag: Gauge<f64, AtomicU64>,
     scheduler_evaluated: Gauge,
     scheduler_failures: Gauge,
+    scheduler_leader: Gauge,
     complaints: Family<StandingLabels, Gauge>,
     alarms: Gauge,
     feed_uploads: Gauge,
@@ -167,6 +168,13 @@ impl Default for Metrics {
         );
         let alarms = Gauge::default();
         registry.register("alarms", "Alarms raised (the latest 1,000 at most)", alarms.clone());
+        let scheduler_leader = Gauge::default();
+        registry.register(
+            "scheduler_leader",
+            "1 if this server holds the scheduler's lease (it runs the province's once-only jobs: checkpoints, \
+             retention, rule activations), else 0; exactly one server of a province shows 1",
+            scheduler_leader.clone(),
+        );
         let feed_uploads = Gauge::default();
         registry.register(
             "feed_uploads_in_progress",
@@ -210,6 +218,7 @@ impl Default for Metrics {
             scheduler_lag,
             scheduler_evaluated,
             scheduler_failures,
+            scheduler_leader,
             complaints,
             alarms,
             feed_uploads,
@@ -272,6 +281,7 @@ async fn refresh(state: &AppState) -> Result<(), healthcode_service::ServiceErro
     m.scheduler_lag.set(if finished == 0 { -1.0 } else { (now_millis() - finished) as f64 / 1000.0 });
     m.scheduler_evaluated.set(m.beat.evaluated.load(Ordering::Relaxed) as i64);
     m.scheduler_failures.set(m.beat.failures.load(Ordering::Relaxed) as i64);
+    m.scheduler_leader.set(i64::from(state.service.coordination().leads()));
     let complaints = service.overview().complaint_counts().await?;
     for (standing, n) in [
         ("open", complaints.open),

@@ -601,6 +601,7 @@ async fn metrics_count_requests_by_route_and_show_the_state_without_a_person(app
         "healthcode_persons 1",
         "healthcode_codes{colour=\"yellow\"} 1",
         "healthcode_scheduler_lag_seconds -1",
+        "healthcode_scheduler_leader 0",
         "healthcode_complaints{standing=\"open\"} 0",
         "healthcode_feed_uploads_in_progress 0",
         "healthcode_feed_rows{outcome=\"accepted\"} 1",
@@ -618,6 +619,10 @@ async fn metrics_count_requests_by_route_and_show_the_state_without_a_person(app
     let postgres = text.contains("healthcode_db_waiting{backend=\"postgres\"} ");
     assert!(sqlite != postgres, "one backend's series, not both or neither:\n{text}");
     assert!(!text.contains(&person), "no metric names a person");
+    // Once it has taken the scheduler's lease, the server says it is the one.
+    assert!(app.service.follow().await.unwrap());
+    let response = app.client.get(app.url("/metrics")).bearer_auth(&app.keys["auditor"]).send().await.unwrap();
+    assert!(response.text().await.unwrap().contains("healthcode_scheduler_leader 1"));
 }
 
 /// Seed 001's 故障通报: a provincial officer posts a notice; every answer carries it in a

@@ -238,17 +238,21 @@ impl Accounts {
         }
         if self.documents.load::<Timestamp>(ACCOUNT_LOGGED, &account.id).await?.is_none() {
             let now = self.clock.now();
-            self.log
-                .record(&[Entry::AccountInUse(AccountInUse {
-                    at: now.as_millis(),
-                    username: account.username.clone(),
-                    role: account.role.to_string(),
-                    jurisdiction: account.jurisdiction.clone(),
-                    department: account.department.map(|d| d.to_string()),
-                    created_at: account.created_at.as_millis(),
-                })])
-                .await?;
-            self.documents.save(ACCOUNT_LOGGED, &account.id, now, &now).await?;
+            let entry = Entry::AccountInUse(AccountInUse {
+                at: now.as_millis(),
+                username: account.username.clone(),
+                role: account.role.to_string(),
+                jurisdiction: account.jurisdiction.clone(),
+                department: account.department.map(|d| d.to_string()),
+                created_at: account.created_at.as_millis(),
+            });
+            // A claim, in the entry's transaction: another server logging the same account
+            // at the same moment writes it once between them.
+            let logged = crate::documents::Documents::claim(ACCOUNT_LOGGED, &account.id, now, &now)?;
+            match self.log.record_with(&[entry], &[logged]).await {
+                Ok(_) | Err(ServiceError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         self.logged.lock().unwrap_or_else(|p| p.into_inner()).insert(account.id.clone());
         Ok(())

@@ -94,6 +94,10 @@ struct Applying {
     done: bool,
 }
 
+/// How often the scheduler's server looks for decisions another server left half
+/// applied (milliseconds).
+const SWEEP_EVERY_MS: i64 = 60_000;
+
 impl Governance {
     pub async fn propose_decision(&self, by: &Account, new: NewDecision) -> Result<Decision, ServiceError> {
         if !matches!(by.role, Role::LocalOffice | Role::ProvincialOffice) {
@@ -247,12 +251,19 @@ impl Governance {
     /// stopped or failed in between: carried out now. Returns how many. At start nothing is
     /// in flight (`grace` zero); the scheduler leaves alone those approved within `grace`,
     /// which the approving request may still be carrying out.
+    ///
+    /// Another server may be the one interrupted (several over one PostgreSQL): besides
+    /// after its own failures, a server looks at least every `SWEEP_EVERY` (the scheduler
+    /// calls this only on the server that holds its lease).
     pub async fn finish_interrupted_decisions(&self, grace: std::time::Duration) -> Result<usize, ServiceError> {
-        if !self.unfinished_decisions.swap(false, Ordering::Relaxed) {
+        let now = self.clock.now().as_millis();
+        let sweep_due = now >= self.decisions_swept_at.load(Ordering::Relaxed).saturating_add(SWEEP_EVERY_MS);
+        if !self.unfinished_decisions.swap(false, Ordering::Relaxed) && !sweep_due {
             return Ok(0);
         }
+        self.decisions_swept_at.store(now, Ordering::Relaxed);
         let mut finished = 0;
-        let settled_before = self.clock.now().as_millis() - grace.as_millis() as i64;
+        let settled_before = now - grace.as_millis() as i64;
         for Applying { mut decision, done } in self.documents.load_all::<Applying>(APPLYING).await? {
             let approved_at = decision.approvals.last().map_or(0, |a| a.at.as_millis());
             if done {

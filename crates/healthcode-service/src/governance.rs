@@ -37,4 +37,6 @@ pub struct Governance {
     /// at start, and after a failure while carrying one out): only then does the scheduler
     /// read the intents (`finish_interrupted_decisions`).
     pub(crate) unfinished_decisions: std::sync::atomic::AtomicBool,
+    /// When this server last looked at every decision being applied (milliseconds).
+    pub(crate) decisions_swept_at: std::sync::atomic::AtomicI64,
 }

@@ -21,8 +21,9 @@ use crate::{Codes, ServiceError};
 /// memory flat.
 const CHUNK: usize = 10_000;
 
-/// Persons taken off the queue at once by `run_due`, then refreshed chunk by chunk.
-const DUE_PAGE: usize = 20 * CHUNK;
+/// How long a page taken off the queue is this server's alone: long enough to evaluate
+/// and save it (a few seconds), short enough that a dead server's share returns soon.
+const CLAIM: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RefreshReport {
@@ -43,9 +44,16 @@ impl RefreshReport {
 const CONFLICT_ROUNDS: u32 = 6;
 
 impl Codes {
-    /// Re-evaluates these persons now and saves their codes (the incremental path).
+    /// Re-evaluates these persons now and saves their codes (the incremental path). Their
+    /// queue entries that are due are claimed first: the save then replaces them with the
+    /// next change, and anything queued for them after the claim (another server's
+    /// designation) stays queued, because this evaluation may not have seen it.
     pub async fn refresh_persons(&self, persons: &[PersonId]) -> Result<RefreshReport, ServiceError> {
-        self.refresh_at(persons, self.clock.now()).await
+        let now = self.clock.now();
+        self.code_store.claim_persons(persons, now, claim_until(now)).await?;
+        // After the claim: a designation whose persons were queued before it is seen.
+        self.follow_designations().await?;
+        self.refresh_at(persons, now).await
     }
 
     /// Refreshes persons; those whose code another evaluation saved between this one's
@@ -55,7 +63,7 @@ impl Codes {
     /// for the scheduler's next run.
     async fn refresh_at(&self, persons: &[PersonId], now: Timestamp) -> Result<RefreshReport, ServiceError> {
         let mut report = RefreshReport::default();
-        let mut again = self.refresh_pass(persons, now, &mut report).await?;
+        let mut again = self.refresh_pass(Persons::Given(persons.chunks(CHUNK)), now, &mut report).await?;
         for round in 0..CONFLICT_ROUNDS {
             if again.is_empty() {
                 return Ok(report);
@@ -64,7 +72,7 @@ impl Codes {
             // A moment apart, so that evaluations that collided do not collide again.
             let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=(2u64 << round));
             tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
-            again = self.refresh_pass(&again, now, &mut report).await?;
+            again = self.refresh_pass(Persons::Given(again.chunks(CHUNK)), now, &mut report).await?;
         }
         if !again.is_empty() {
             tracing::warn!(persons = again.len(), "codes kept being saved by other evaluations; left queued");
@@ -80,21 +88,22 @@ impl Codes {
     /// is saved).
     async fn refresh_pass(
         &self,
-        persons: &[PersonId],
+        mut persons: Persons<'_>,
         now: Timestamp,
         report: &mut RefreshReport,
     ) -> Result<Vec<PersonId>, ServiceError> {
         let mut conflicted = Vec::new();
-        let mut chunks = persons.chunks(CHUNK);
-        let mut next =
-            chunks.next().map(|c| tokio::spawn(load(self.evidence_store.clone(), self.code_store.clone(), c.to_vec())));
+        let mut next = persons.next(self);
         let mut saving: Option<Saving> = None;
         let salt_key = self.log.salt_key();
         while let Some(loading) = next.take() {
-            let loaded = joined(loading.await)?;
-            next = chunks
-                .next()
-                .map(|c| tokio::spawn(load(self.evidence_store.clone(), self.code_store.clone(), c.to_vec())));
+            let Some(loaded) = joined(loading.await)? else { break };
+            next = persons.next(self);
+            if persons.claimed() {
+                // After the claim: what queued these persons (another server's designation
+                // or rule set) is known here before they are evaluated.
+                self.follow().await?;
+            }
             let shared = self.shared();
             let evaluated =
                 joined(tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now, &salt_key))).await)?;
@@ -136,23 +145,16 @@ impl Codes {
     }
 
     /// Re-evaluates every queued person whose time has come (the scheduled path; also
-    /// drains what a bulk change queued). Call it periodically.
+    /// drains what a bulk change queued). Call it periodically. Each page is claimed
+    /// (`claim_due_persons`): several servers draining the queue at once each take their
+    /// own share, and the share of one that dies returns to the queue when its claim ends.
     pub async fn run_due(&self) -> Result<RefreshReport, ServiceError> {
         let now = self.clock.now();
         let mut report = RefreshReport::default();
-        let mut previous: Vec<PersonId> = Vec::new();
-        loop {
-            let due = self.code_store.due_persons(now, DUE_PAGE).await?;
-            if due.is_empty() {
-                break;
-            }
-            if due == previous {
-                // Nothing was taken off the queue: persons queued without a record.
-                tracing::warn!(count = due.len(), "queued persons could not be evaluated; leaving them queued");
-                break;
-            }
-            report.add(self.refresh_at(&due, now).await?);
-            previous = due;
+        let conflicted = self.refresh_pass(Persons::Claimed { now }, now, &mut report).await?;
+        if !conflicted.is_empty() {
+            // Still claimed by this server: evaluated again until saved, or queued again.
+            report.add(self.refresh_at(&conflicted, now).await?);
         }
         Ok(report)
     }
@@ -172,38 +174,23 @@ impl Codes {
 
     /// Records new designations in the shared index and re-evaluates the persons whose
     /// stays they cover: only stays that can still touch a window from now on. The
-    /// persons are streamed straight into the pipeline; a designation is marked applied
-    /// only when they are all done, so one interrupted by a crash is applied again at
-    /// start (`queue_unapplied_designations`).
+    /// persons are put on the queue (due when the designation is: at once, or when one
+    /// recorded for the future becomes visible) and the designation is marked applied;
+    /// then the queue is drained. Other servers drain it too, so a province-wide
+    /// designation is shared between them, and one whose server dies half-way is finished
+    /// by the others. A crash between recording and queueing leaves the designation
+    /// unapplied: `queue_unapplied_designations` finishes it.
     pub(crate) async fn apply_designations(&self, added: Vec<Event<AreaRisk>>) -> Result<RefreshReport, ServiceError> {
         if added.is_empty() {
             return Ok(RefreshReport::default());
         }
-        let window = self.rules().window();
-        let now = self.clock.now();
         let seqs: Vec<i64> = added.iter().map(|d| d.seq).collect();
-        let targets: Vec<(String, Timestamp, Timestamp)> =
-            added.iter().map(|d| (d.body.area.normal().to_string(), d.at.saturating_sub(window), d.at)).collect();
-        self.add_designations(added);
         let started = std::time::Instant::now();
-        let mut affected: Vec<PersonId> = Vec::new();
-        for (prefix, ended_after, at) in targets {
-            if at <= now {
-                affected.extend(self.evidence_store.persons_with_stays_under(&prefix, ended_after).await?);
-            } else {
-                // Recorded for the future: its persons are due when it becomes visible.
-                self.code_store.queue_persons_with_stays_under(&prefix, ended_after, at).await?;
-            }
-        }
-        affected.sort_unstable();
-        affected.dedup();
-        tracing::debug!(
-            seconds = started.elapsed().as_secs_f64(),
-            persons = affected.len(),
-            "persons under the designated areas found"
-        );
-        let report = self.refresh_at(&affected, now).await?;
+        let queued = self.queue_persons_of(&added).await?;
+        self.add_designations(added);
         self.evidence_store.mark_designations_applied(&seqs).await?;
+        tracing::debug!(seconds = started.elapsed().as_secs_f64(), queued, "persons under the designated areas queued");
+        let report = self.run_due().await?;
         tracing::debug!(
             seconds = started.elapsed().as_secs_f64(),
             evaluated = report.evaluated,
@@ -212,24 +199,84 @@ impl Codes {
         Ok(report)
     }
 
-    /// Queues the persons of designations whose application was interrupted (a crash
-    /// between recording and re-evaluating); the next `run_due` re-evaluates them.
-    pub(crate) async fn queue_unapplied_designations(&self) -> Result<(), ServiceError> {
-        let pending = self.evidence_store.unapplied_designations().await?;
-        if pending.is_empty() {
-            return Ok(());
-        }
+    /// Queues the persons whose stays a designation can touch, due when it takes effect.
+    async fn queue_persons_of(&self, designations: &[Event<AreaRisk>]) -> Result<u64, ServiceError> {
         let window = self.rules().window();
-        for d in &pending {
-            self.code_store
+        let mut queued = 0;
+        for d in designations {
+            queued += self
+                .code_store
                 .queue_persons_with_stays_under(d.body.area.normal(), d.at.saturating_sub(window), d.at)
                 .await?;
         }
-        let seqs: Vec<i64> = pending.iter().map(|d| d.seq).collect();
-        self.evidence_store.mark_designations_applied(&seqs).await?;
-        tracing::info!(designations = pending.len(), "queued the persons of designations left unapplied");
-        Ok(())
+        Ok(queued)
     }
+
+    /// Queues the persons of designations whose application was interrupted (a crash
+    /// between recording and queueing); the next `run_due` re-evaluates them. At start
+    /// every one is (`grace` zero); the scheduler leaves alone those recorded within
+    /// `grace`, which the server that recorded them may still be queueing.
+    pub async fn queue_unapplied_designations(&self, grace: std::time::Duration) -> Result<usize, ServiceError> {
+        let settled_before = self.clock.now().as_millis().saturating_sub(grace.as_millis() as i64);
+        let pending: Vec<Event<AreaRisk>> = self
+            .evidence_store
+            .unapplied_designations()
+            .await?
+            .into_iter()
+            .filter(|d| d.at.as_millis() <= settled_before)
+            .collect();
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        self.queue_persons_of(&pending).await?;
+        let seqs: Vec<i64> = pending.iter().map(|d| d.seq).collect();
+        self.add_designations(pending);
+        self.evidence_store.mark_designations_applied(&seqs).await?;
+        tracing::info!(designations = seqs.len(), "queued the persons of designations left unapplied");
+        Ok(seqs.len())
+    }
+}
+
+/// Where a pass takes its persons from, a chunk at a time.
+enum Persons<'a> {
+    /// These, in chunks (the incremental path, and persons evaluated again).
+    Given(std::slice::Chunks<'a, PersonId>),
+    /// Claimed from the queue (`claim_due_persons`), a chunk at a time, until no one is
+    /// due: several servers draining the queue at once share it chunk by chunk.
+    Claimed { now: Timestamp },
+}
+
+impl Persons<'_> {
+    /// Starts reading the next chunk (claiming it first, from the queue): `None` when
+    /// there is none, or a task that finds none (`Ok(None)`).
+    fn next(&mut self, codes: &Codes) -> Option<tokio::task::JoinHandle<Result<Option<Loaded>, ServiceError>>> {
+        let (evidence, code_store) = (codes.evidence_store.clone(), codes.code_store.clone());
+        match self {
+            Persons::Given(chunks) => {
+                let chunk = chunks.next()?.to_vec();
+                Some(tokio::spawn(async move { load(evidence, code_store, chunk).await.map(Some) }))
+            }
+            &mut Persons::Claimed { now } => {
+                // Called again only once this claim found persons: one claim at a time.
+                Some(tokio::spawn(async move {
+                    let due = code_store.claim_due_persons(now, CHUNK, claim_until(now)).await?;
+                    if due.is_empty() {
+                        return Ok(None);
+                    }
+                    load(evidence, code_store, due).await.map(Some)
+                }))
+            }
+        }
+    }
+
+    fn claimed(&self) -> bool {
+        matches!(self, Persons::Claimed { .. })
+    }
+}
+
+/// The end of a claim on queue entries taken at `now`.
+fn claim_until(now: Timestamp) -> Timestamp {
+    now.saturating_add(healthcode_domain::Duration::from_millis(CLAIM.as_millis() as i64))
 }
 
 /// A chunk being saved, and what to count once it is.

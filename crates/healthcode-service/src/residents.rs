@@ -29,8 +29,8 @@ const RELATIONS: &[&str] = &["parent", "child", "spouse", "sibling", "grandparen
 
 /// How long a resident key, once looked up, is trusted without asking the store again.
 /// A key replaced at a counter stops at once on the server that replaced it, and on the
-/// others within this time.
-pub const RESIDENT_KEY_CACHE_SECS: u64 = 30;
+/// others within this time (a lookup is one indexed read, so a few seconds cost little).
+pub const RESIDENT_KEY_CACHE_SECS: u64 = 5;
 const RESIDENT_KEY_CACHE_MAX: usize = 200_000;
 
 /// Recently seen resident keys (hash → person): a resident's app refreshes its code

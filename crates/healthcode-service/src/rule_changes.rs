@@ -17,7 +17,7 @@ use crate::documents::Documents;
 use crate::secrets::new_id;
 use crate::{Governance, ServiceError};
 
-const KIND: &str = "rule_proposal";
+pub(crate) const KIND: &str = "rule_proposal";
 /// The marker that a proposal's second approval was logged: written once.
 const APPROVED_ONCE: &str = "rule_proposal_approved";
 
@@ -178,6 +178,14 @@ impl Governance {
         active.status = RuleProposalStatus::Active;
         active.activated_at = Some(now);
         self.save_rule_proposal(&active).await?;
+        // Other servers read this and take the rules on (`Codes::follow_rules`).
+        let (kind, id) = crate::codes::RULES_IN_FORCE;
+        let in_force = crate::codes::RulesInForce {
+            version: due.version.clone(),
+            digest: due.digest.clone(),
+            proposal: due.id.clone(),
+        };
+        self.documents.save(kind, id, now, &in_force).await?;
         crate::faults::crash_point("rules.activating");
         tracing::info!(version = %due.version, "rule set activated");
         self.codes.replace_rules(rules).await?;

@@ -5,8 +5,8 @@ use healthcode_rules::RuleSet;
 use healthcode_store::Store;
 
 use crate::{
-    Accounts, Alarms, Clock, Codes, Doors, Evidence, Governance, Overview, Pseudonymiser, Research, Residents,
-    ServiceError, Tokens, TransparencyLog, Venues,
+    Accounts, Alarms, Clock, Codes, Coordination, Doors, Evidence, Governance, Overview, Pseudonymiser, Research,
+    Residents, ServiceError, Tokens, TransparencyLog, Venues,
 };
 
 /// The region a code is issued for unless configured: Zhejiang's province code.
@@ -30,6 +30,7 @@ pub struct HealthService {
     governance: Governance,
     accounts: Arc<Accounts>,
     alarms: Arc<Alarms>,
+    coordination: Arc<Coordination>,
     overview: Overview,
     research: Research,
 }
@@ -111,8 +112,18 @@ impl HealthService {
         let accounts = Arc::new(crate::Accounts::new(store.clone(), documents.clone(), log.clone(), clock.clone()));
         let alarms = Arc::new(crate::Alarms::new(store.clone(), store.clone(), log.clone(), clock.clone()));
         let codes = Arc::new(
-            crate::Codes::open(store.clone(), store.clone(), clock.clone(), log.clone(), alarms.clone(), rules).await?,
+            crate::Codes::open(
+                store.clone(),
+                store.clone(),
+                clock.clone(),
+                log.clone(),
+                alarms.clone(),
+                documents.clone(),
+                rules,
+            )
+            .await?,
         );
+        let coordination = Arc::new(crate::Coordination::new(store.clone(), clock.clone()));
         let evidence = Arc::new(crate::Evidence::new(
             store.clone(),
             store.clone(),
@@ -145,6 +156,7 @@ impl HealthService {
             pseudonyms: pseudonyms.clone(),
             notice_cache: Default::default(),
             unfinished_decisions: std::sync::atomic::AtomicBool::new(true),
+            decisions_swept_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
         };
         let resident_keys: Arc<crate::residents::ResidentKeyCache> = Arc::default();
         let residents = Arc::new(crate::Residents {
@@ -209,6 +221,7 @@ impl HealthService {
             governance,
             accounts,
             alarms,
+            coordination,
             overview,
             research,
         })
@@ -258,6 +271,24 @@ impl HealthService {
     /// Governance: rule changes, designations, decisions and contact traces.
     pub fn governance(&self) -> &Governance {
         &self.governance
+    }
+
+    /// This server among the province's: the scheduler's lease (who runs the jobs that
+    /// run once per province).
+    pub fn coordination(&self) -> &Coordination {
+        &self.coordination
+    }
+
+    /// What another server may have changed, brought into this one's memory, and the
+    /// scheduler's lease renewed (or taken, if its holder stopped renewing it): call it
+    /// every few seconds (`healthcode-server`'s follower does). Designations and the rule
+    /// set in force reach every server this way; keys and sessions are read from the store
+    /// (resident keys trusted from memory for `RESIDENT_KEY_CACHE_SECS`), signing keys
+    /// from their files.
+    pub async fn follow(&self) -> Result<bool, ServiceError> {
+        let leads = self.coordination.renew().await?;
+        self.codes.follow().await?;
+        Ok(leads)
     }
 
     /// Accounts: creating them, signing in and out, authenticating a bearer key.

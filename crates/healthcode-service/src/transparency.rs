@@ -237,9 +237,7 @@ impl TransparencyLog {
     /// log has not grown). The scheduler calls it on every tick.
     pub async fn sign_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
         let now = self.clock.now();
-        let frontier = self.frontier.lock().await;
-        let (size, root) = (frontier.size(), frontier.root());
-        drop(frontier);
+        let (size, root) = self.stored_head().await?;
         if let Some(latest) = self.logs.latest_checkpoint().await? {
             if latest.size == size {
                 return Ok(latest);
@@ -255,13 +253,23 @@ impl TransparencyLog {
     /// grown since, else one signed now and not stored (anyone may ask, and asking must
     /// not write to the database; the scheduler stores one at every tick).
     pub async fn current_checkpoint(&self) -> Result<StoredCheckpoint, ServiceError> {
-        let frontier = self.frontier.lock().await;
-        let (size, root) = (frontier.size(), frontier.root());
-        drop(frontier);
+        let (size, root) = self.stored_head().await?;
         match self.logs.latest_checkpoint().await? {
             Some(latest) if latest.size == size => Ok(latest),
             _ => self.sign(size, root, self.clock.now()),
         }
+    }
+
+    /// The size and root of the log as stored now. Other servers append to the same log,
+    /// so this server's own frontier may be behind: it is brought up to date first (a
+    /// checkpoint of an older size would be true, but would make the log seem to shrink
+    /// to a reader whose requests reach two servers).
+    async fn stored_head(&self) -> Result<(u64, Hash), ServiceError> {
+        let mut frontier = self.frontier.lock().await;
+        if self.logs.log_size().await? != frontier.size() {
+            *frontier = read_frontier(self.logs.as_ref()).await?;
+        }
+        Ok((frontier.size(), frontier.root()))
     }
 
     fn sign(&self, size: u64, root: Hash, now: Timestamp) -> Result<StoredCheckpoint, ServiceError> {

@@ -19,6 +19,7 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
     tx: &deadpool_postgres::Transaction<'_>,
     batch: &[E],
 ) -> StoreResult<Vec<Inserted>> {
+    lock_seq(tx).await?;
     let ids: Vec<&str> = batch.iter().map(|e| e.borrow().id.as_str()).collect();
     let mut stored: HashMap<String, Stored> = HashMap::new();
     let rows = tx
@@ -112,14 +113,18 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
         due.entry(e.person.as_str()).and_modify(|d| *d = (*d).min(at)).or_insert(at);
     }
     let (persons, dues): (Vec<&str>, Vec<i64>) = due.into_iter().unzip();
-    // Only ever moves an entry earlier; one already due as early is not rewritten (a
+    // Only ever moves an entry earlier, and ends any claim on it (its claimer may have
+    // read the person before this evidence); an unclaimed one already due as early is not rewritten (a
     // bulk feed names the same persons chunk after chunk: rewriting them was a third of
     // a feed chunk's time) nor even reached by the upsert, which would lock its row.
     tx.execute(
         "INSERT INTO reevaluation_queue (person_id, due)
          SELECT u.person_id, u.due FROM UNNEST($1::text[], $2::bigint[]) AS u (person_id, due)
-         WHERE NOT EXISTS (SELECT 1 FROM reevaluation_queue q WHERE q.person_id = u.person_id AND q.due <= u.due)
-         ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE excluded.due < reevaluation_queue.due",
+         WHERE NOT EXISTS (SELECT 1 FROM reevaluation_queue q
+                           WHERE q.person_id = u.person_id AND q.due <= u.due AND q.claimed_until IS NULL)
+         ON CONFLICT (person_id) DO UPDATE
+           SET due = least(reevaluation_queue.due, excluded.due), claimed_until = NULL
+         WHERE excluded.due < reevaluation_queue.due OR reevaluation_queue.claimed_until IS NOT NULL",
         &[&persons, &dues],
     )
     .await
@@ -182,17 +187,23 @@ pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &
         return Err(StoreError::CodeConflict { persons: stale });
     }
 
+    // A claimed entry (taken before the evaluation read the person) becomes the next change,
+    // or goes; an unclaimed one was queued since, by news this evaluation may not have seen,
+    // and is only ever moved earlier.
     let (queued, dues): (Vec<&str>, Vec<i64>) =
         codes.iter().filter_map(|c| c.next_change.map(|t| (c.person.as_str(), t.as_millis()))).unzip();
     tx.execute(
         "INSERT INTO reevaluation_queue (person_id, due) SELECT * FROM UNNEST($1::text[], $2::bigint[])
-         ON CONFLICT (person_id) DO UPDATE SET due = excluded.due",
+         ON CONFLICT (person_id) DO UPDATE
+           SET due = CASE WHEN reevaluation_queue.claimed_until IS NULL
+                          THEN least(reevaluation_queue.due, excluded.due) ELSE excluded.due END,
+               claimed_until = NULL",
         &[&queued, &dues],
     )
     .await
     .map_err(backend("update the queue"))?;
     let done: Vec<&str> = codes.iter().filter(|c| c.next_change.is_none()).map(|c| c.person.as_str()).collect();
-    tx.execute("DELETE FROM reevaluation_queue WHERE person_id = ANY($1)", &[&done])
+    tx.execute("DELETE FROM reevaluation_queue WHERE person_id = ANY($1) AND claimed_until IS NOT NULL", &[&done])
         .await
         .map_err(backend("update the queue"))?;
     Ok(())
@@ -288,6 +299,17 @@ async fn copy_evidence(tx: &deadpool_postgres::Transaction<'_>, new: &[(i64, &Ne
         writer.as_mut().write(&row).await.map_err(backend("copy evidence"))?;
     }
     writer.finish().await.map_err(backend("finish copying evidence"))?;
+    Ok(())
+}
+
+/// Takes the sequence row's lock before an insert looks up which of its ids are stored:
+/// two transactions inserting the same id at once (two servers given one event) would
+/// otherwise both find it new, and the second fail on the unique key. Held until commit,
+/// so the second looks after the first has committed and finds its rows.
+pub(crate) async fn lock_seq(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<()> {
+    tx.execute("SELECT value FROM sequence WHERE name = 'events' FOR UPDATE", &[])
+        .await
+        .map_err(backend("lock the sequence"))?;
     Ok(())
 }
 

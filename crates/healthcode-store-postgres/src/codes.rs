@@ -101,6 +101,42 @@ impl CodeStore for PostgresStore {
         rows.iter().map(person_id).collect()
     }
 
+    async fn claim_due_persons(&self, now: Timestamp, limit: usize, until: Timestamp) -> StoreResult<Vec<PersonId>> {
+        let client = self.client().await?;
+        // SKIP LOCKED: servers claiming at once each pass over the rows another is taking.
+        let rows = client
+            .query(
+                "WITH taken AS (
+                   SELECT person_id FROM reevaluation_queue
+                   WHERE due <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+                   ORDER BY due, person_id LIMIT $2 FOR UPDATE SKIP LOCKED),
+                 claimed AS (
+                   UPDATE reevaluation_queue q SET claimed_until = $3 FROM taken
+                   WHERE q.person_id = taken.person_id RETURNING q.person_id, q.due)
+                 SELECT person_id FROM claimed ORDER BY due, person_id",
+                &[&ms(now), &(limit as i64), &ms(until)],
+            )
+            .await
+            .map_err(backend("claim queued persons"))?;
+        rows.iter().map(person_id).collect()
+    }
+
+    async fn claim_persons(&self, persons: &[PersonId], now: Timestamp, until: Timestamp) -> StoreResult<()> {
+        if persons.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE reevaluation_queue SET claimed_until = $3
+                 WHERE person_id = ANY($1) AND due <= $2 AND (claimed_until IS NULL OR claimed_until <= $2)",
+                &[&ids(persons), &ms(now), &ms(until)],
+            )
+            .await
+            .map_err(backend("claim queued persons"))?;
+        Ok(())
+    }
+
     async fn queue_len(&self) -> StoreResult<u64> {
         let client = self.client().await?;
         let row = client

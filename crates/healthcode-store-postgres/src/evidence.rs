@@ -124,6 +124,8 @@ impl EvidenceStore for PostgresStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend("begin inserting designations"))?;
+        // Reserved before ids are looked up: the row lock makes the lookup see any
+        // concurrent insert of the same ids (`lock_seq`).
         let mut seq = crate::batch::reserve_seq(&tx, batch.len()).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for d in batch {
@@ -146,10 +148,10 @@ impl EvidenceStore for PostgresStore {
         Ok(outcomes)
     }
 
-    async fn designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
+    async fn designations_after(&self, after_seq: i64) -> StoreResult<Vec<Event<AreaRisk>>> {
         let client = self.client().await?;
         let rows = client
-            .query("SELECT seq, id, at, body FROM designations ORDER BY at, seq", &[])
+            .query("SELECT seq, id, at, body FROM designations WHERE seq > $1 ORDER BY at, seq", &[&after_seq])
             .await
             .map_err(backend("read designations"))?;
         rows.iter().map(designation).collect()

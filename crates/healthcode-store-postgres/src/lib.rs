@@ -7,6 +7,7 @@ mod doors;
 mod evidence;
 mod feeds;
 mod governance;
+mod leases;
 mod log;
 mod migrate;
 mod residents;

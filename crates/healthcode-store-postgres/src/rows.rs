@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 use crate::{backend, corrupt};
 
 pub(crate) const QUEUE_UPSERT: &str =
-    "ON CONFLICT (person_id) DO UPDATE SET due = least(reevaluation_queue.due, excluded.due)";
+    "ON CONFLICT (person_id) DO UPDATE SET due = least(reevaluation_queue.due, excluded.due), claimed_until = NULL";
 pub(crate) const EVIDENCE_COLUMNS: &str = "kind, value, t1, t2, text, n, extra";
 pub(crate) const CODE_COLUMNS: &str =
     "person_id, colour, reasons, evidence, since, evaluated_at, rules_version, next_change, revision";

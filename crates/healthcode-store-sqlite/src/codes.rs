@@ -10,7 +10,9 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use crate::evidence::id_array;
 use crate::{backend, corrupt, SqliteStore};
 
-const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due)";
+/// Queueing a person again moves the entry earlier, never later, and ends any claim on it:
+/// the server that claimed it may have read the person before what is queued now.
+const QUEUE_UPSERT: &str = "ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due), claimed_until = NULL";
 
 pub(crate) fn save(conn: &mut Connection, codes: &[CodeState], log: &LogAppend) -> Result<(), StoreError> {
     // In key order: each page of the codes and queue tables is then visited once per
@@ -47,15 +49,20 @@ pub(crate) fn save(conn: &mut Connection, codes: &[CodeState], log: &LogAppend) 
                  WHERE codes.revision = excluded.revision - 1",
             )
             .map_err(backend("prepare saving codes"))?;
-        // An entry already due at the next change is left as it is, not rewritten.
+        // A claimed entry (taken before the evaluation read the person) becomes the next
+        // change; an unclaimed one was queued since, by news this evaluation may not have
+        // seen, and is only ever moved earlier. An entry already right is not rewritten.
         let mut requeue = tx
             .prepare_cached(
                 "INSERT INTO reevaluation_queue (person_id, due) VALUES (?1, ?2)
-                 ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE due <> excluded.due",
+                 ON CONFLICT (person_id) DO UPDATE
+                   SET due = CASE WHEN claimed_until IS NULL THEN min(due, excluded.due) ELSE excluded.due END,
+                       claimed_until = NULL
+                 WHERE claimed_until IS NOT NULL OR excluded.due < due",
             )
             .map_err(backend("prepare queueing"))?;
         let mut dequeue = tx
-            .prepare_cached("DELETE FROM reevaluation_queue WHERE person_id = ?1")
+            .prepare_cached("DELETE FROM reevaluation_queue WHERE person_id = ?1 AND claimed_until IS NOT NULL")
             .map_err(backend("prepare dequeueing"))?;
         for c in sorted {
             let reasons = serde_json::to_string(&c.reasons).map_err(encode)?;
@@ -266,6 +273,50 @@ pub(crate) fn due(conn: &Connection, now: Timestamp, limit: usize) -> Result<Vec
     .collect()
 }
 
+/// Claims the queue entries of these persons that are due and not claimed by another.
+pub(crate) fn claim_persons(
+    conn: &mut Connection,
+    persons: &[PersonId],
+    now: Timestamp,
+    until: Timestamp,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE reevaluation_queue SET claimed_until = ?3
+         WHERE person_id IN (SELECT value FROM rarray(?1)) AND due <= ?2
+           AND (claimed_until IS NULL OR claimed_until <= ?2)",
+    )
+    .and_then(|mut s| s.execute((id_array(persons), now.as_millis(), until.as_millis())))
+    .map(drop)
+    .map_err(backend("claim queued persons"))
+}
+
+/// Claims the earliest unclaimed due persons (one writer: no two claims overlap).
+pub(crate) fn claim_due(
+    conn: &Connection,
+    now: Timestamp,
+    limit: usize,
+    until: Timestamp,
+) -> Result<Vec<PersonId>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "UPDATE reevaluation_queue SET claimed_until = ?3 WHERE person_id IN (
+               SELECT person_id FROM reevaluation_queue
+               WHERE due <= ?1 AND (claimed_until IS NULL OR claimed_until <= ?1)
+               ORDER BY due, person_id LIMIT ?2)
+             RETURNING person_id, due",
+        )
+        .map_err(backend("claim queued persons"))?;
+    let mut claimed = stmt
+        .query_map((now.as_millis(), limit as i64, until.as_millis()), |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, String>(0)?))
+        })
+        .map_err(backend("claim queued persons"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend("claim queued persons"))?;
+    claimed.sort_unstable();
+    claimed.into_iter().map(|(_, id)| PersonId::parse(&id).map_err(|e| corrupt("queued person id", e))).collect()
+}
+
 pub(crate) fn queue_len(conn: &Connection) -> Result<u64, StoreError> {
     conn.query_row("SELECT count(*) FROM reevaluation_queue", [], |r| r.get::<_, i64>(0))
         .map(|n| n as u64)
@@ -379,6 +430,18 @@ impl CodeStore for SqliteStore {
 
     async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>> {
         self.read(move |c| crate::codes::due(c, now, limit)).await
+    }
+
+    async fn claim_due_persons(&self, now: Timestamp, limit: usize, until: Timestamp) -> StoreResult<Vec<PersonId>> {
+        self.write(move |c| crate::codes::claim_due(c, now, limit, until)).await
+    }
+
+    async fn claim_persons(&self, persons: &[PersonId], now: Timestamp, until: Timestamp) -> StoreResult<()> {
+        if persons.is_empty() {
+            return Ok(());
+        }
+        let persons = persons.to_vec();
+        self.write(move |c| crate::codes::claim_persons(c, &persons, now, until)).await
     }
 
     async fn queue_len(&self) -> StoreResult<u64> {

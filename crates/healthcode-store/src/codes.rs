@@ -103,10 +103,21 @@ pub trait CodeStore: Send + Sync {
     async fn queue_codes_of_other_versions(&self, version: &str, due: Timestamp) -> StoreResult<u64>;
     /// Puts these persons on the queue, due at `due`.
     async fn queue_persons(&self, persons: &[PersonId], due: Timestamp) -> StoreResult<()>;
-    /// Up to `limit` queued persons due at or before `now`, earliest first.
+    /// Up to `limit` queued persons due at or before `now`, earliest first (whether or not
+    /// another server has claimed them).
     async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>>;
+    /// Takes up to `limit` queued persons due at or before `now` that no one else has
+    /// claimed (or whose claim ended by `now`), earliest first, and claims them until
+    /// `until`: of several servers draining one queue, each evaluates its own share, and
+    /// the share of a server that dies returns to the queue when its claim ends. Saving a
+    /// person's code (`save_codes`) ends the claim.
+    async fn claim_due_persons(&self, now: Timestamp, limit: usize, until: Timestamp) -> StoreResult<Vec<PersonId>>;
+    /// Claims, until `until`, the queue entries of these persons that are due by `now` and
+    /// not claimed by another: what an evaluation of them (not from `claim_due_persons`)
+    /// does before it reads them, so that its save may replace those entries.
+    async fn claim_persons(&self, persons: &[PersonId], now: Timestamp, until: Timestamp) -> StoreResult<()>;
     async fn queue_len(&self) -> StoreResult<u64>;
-    /// Saves code states and updates the queue from their `next_change` (see above), and
+    /// Saves code states and updates the queue from their `next_change` (see `Store`), and
     /// appends the log entries that record their colour changes, in one transaction.
     async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()>;
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>>;

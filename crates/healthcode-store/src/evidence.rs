@@ -91,8 +91,11 @@ pub trait EvidenceStore: Send + Sync {
     async fn evidence_for_many(&self, persons: &[PersonId]) -> StoreResult<Vec<(PersonId, Vec<Event<Evidence>>)>>;
     /// Stores designations, each marked not yet applied.
     async fn insert_designations(&self, batch: &[NewDesignation]) -> StoreResult<Vec<Inserted>>;
-    /// Every designation ever recorded, sorted by `(at, seq)`.
-    async fn designations(&self) -> StoreResult<Vec<Event<AreaRisk>>>;
+    /// The designations recorded with a `seq` above `after_seq` (all of them: `0`), sorted
+    /// by `(at, seq)`. Designations take their `seq` in the order they commit (the sequence
+    /// is reserved in their transaction), so a server that has seen every one up to a seq
+    /// misses none by asking for those after it: that is how servers learn each other's.
+    async fn designations_after(&self, after_seq: i64) -> StoreResult<Vec<Event<AreaRisk>>>;
     /// Designations whose persons have not been re-evaluated yet (e.g. after a crash).
     async fn unapplied_designations(&self) -> StoreResult<Vec<Event<AreaRisk>>>;
     async fn mark_designations_applied(&self, seqs: &[i64]) -> StoreResult<()>;

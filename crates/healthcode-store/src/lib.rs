@@ -9,6 +9,7 @@ mod doors;
 mod evidence;
 mod feeds;
 mod governance;
+mod leases;
 mod log;
 mod residents;
 mod status;
@@ -23,6 +24,7 @@ pub use doors::*;
 pub use evidence::*;
 pub use feeds::*;
 pub use governance::*;
+pub use leases::*;
 pub use log::*;
 pub use residents::*;
 pub use status::*;
@@ -63,8 +65,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `dyn Store` needs only `Store`).
 pub mod prelude {
     pub use crate::{
-        AccountStore, CodeStore, DoorStore, EvidenceStore, FeedStore, GovernanceStore, LogStore, ResidentStore,
-        StatusStore, Store,
+        AccountStore, CodeStore, DoorStore, EvidenceStore, FeedStore, GovernanceStore, LeaseStore, LogStore,
+        ResidentStore, StatusStore, Store,
     };
 }
 
@@ -79,9 +81,13 @@ pub mod prelude {
 /// - `seq` grows with every stored event, in the order of the slice given to an insert;
 /// - inserting evidence puts its person on the re-evaluation queue, due at the event's
 ///   `at` (or earlier if already queued earlier), in the same transaction;
-/// - `save_codes` sets each person's queue entry to the code's `next_change`, or removes
-///   it when there is none; it saves nothing (`CodeConflict`) if a code's `revision` is
-///   not one more than the stored one (none stored: 0).
+/// - `save_codes` sets each person's claimed queue entry to the code's `next_change`, or
+///   removes it when there is none; an unclaimed entry (queued after the evaluation
+///   claimed it, or never claimed) is only moved earlier, never later or away, because the
+///   evaluation may not have seen why it was queued; it saves nothing (`CodeConflict`) if
+///   a code's `revision` is not one more than the stored one (none stored: 0);
+/// - queueing a person who is queued already moves the entry earlier (never later) and
+///   ends any claim on it.
 ///
 /// The conformance story also fails if some method of a capability is never called by any
 /// of its checks, so a method added to a trait is compared on both backends from its start.
@@ -94,6 +100,7 @@ pub trait Store:
     + GovernanceStore
     + ResidentStore
     + DoorStore
+    + LeaseStore
     + StatusStore
     + 'static
 {
@@ -108,6 +115,7 @@ impl<T> Store for T where
         + GovernanceStore
         + ResidentStore
         + DoorStore
+        + LeaseStore
         + StatusStore
         + 'static
 {

@@ -194,6 +194,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => {}
     }
+    // An embedded store has one server: this one, whose earlier run may have died holding
+    // the scheduler's lease. Over PostgreSQL the lease is another's until it ends.
+    if args.store.database_url.is_none() {
+        service.coordination().take_over().await?;
+    }
+    // At once, on either store: a decision approved a moment ago on another server may be
+    // carried out by both, which stores its evidence once and logs each change once.
     let finished = service.governance().finish_interrupted_decisions(std::time::Duration::ZERO).await?;
     if finished > 0 {
         tracing::warn!(finished, "decisions approved before the last stop were carried out to the end");
@@ -218,15 +225,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         registrations_per_minute: args.registrations_per_minute,
         sign_ins_per_minute: args.sign_ins_per_minute,
     };
-    let mut state = healthcode_server::AppState::new(service).with_limits(limits);
+    let mut state = healthcode_server::AppState::new(service.clone()).with_limits(limits);
     state.verify_in_batches = !args.no_verify_batch;
     state.secure_cookies = args.secure_cookies;
     if args.demo {
         state = state.with_demo();
     }
     let scheduler = state.spawn_scheduler(Duration::from_secs(args.scheduler_seconds.max(1)));
+    let follower = healthcode_server::spawn_follower(service.clone());
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
+    follower.abort();
+    // Another server takes the province's scheduled jobs at once, not when the lease ends.
+    if let Err(e) = service.coordination().step_down().await {
+        tracing::warn!(error = %e, "could not give up the scheduler's lease; another server takes it when it ends");
+    }
     key_watch.abort();
     vault_watch.abort();
     Ok(())

@@ -107,12 +107,14 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
                 queued = Some(person);
             }
         }
-        // Only ever moves a queue entry earlier; an entry already due as early is not
-        // rewritten.
+        // Only ever moves a queue entry earlier, and ends any claim on it (whoever claimed
+        // it may have read the person's evidence before this); an unclaimed entry already
+        // due as early is not rewritten.
         let mut queue = tx
             .prepare_cached(
                 "INSERT INTO reevaluation_queue (person_id, due) SELECT value, ?2 FROM rarray(?1) WHERE true
-                 ON CONFLICT (person_id) DO UPDATE SET due = excluded.due WHERE excluded.due < due",
+                 ON CONFLICT (person_id) DO UPDATE SET due = min(due, excluded.due), claimed_until = NULL
+                 WHERE excluded.due < due OR claimed_until IS NOT NULL",
             )
             .map_err(backend("prepare a queue insert"))?;
         for (at, persons) in due {
@@ -338,16 +340,18 @@ pub(crate) fn mark_applied(conn: &mut Connection, seqs: &[i64]) -> Result<(), St
     tx.commit().map_err(backend("commit marking designations"))
 }
 
-/// Designations matching a fixed SQL condition (never built from input), by `(at, seq)`.
+/// Designations matching a fixed SQL condition (never built from input) on a seq given
+/// as `?1`, by `(at, seq)`.
 pub(crate) fn designations_where(
     conn: &Connection,
     condition: &'static str,
+    seq: i64,
 ) -> Result<Vec<Event<AreaRisk>>, StoreError> {
     let mut stmt = conn
         .prepare_cached(&format!("SELECT seq, id, at, body FROM designations WHERE {condition} ORDER BY at, seq"))
         .map_err(backend("read designations"))?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map([seq], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
         })
         .map_err(backend("read designations"))?;

@@ -79,12 +79,12 @@ impl EvidenceStore for SqliteStore {
         self.write(move |c| crate::evidence::events::insert_designations(c, &batch)).await
     }
 
-    async fn designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
-        self.read(|c| crate::evidence::events::designations_where(c, "true")).await
+    async fn designations_after(&self, after_seq: i64) -> StoreResult<Vec<Event<AreaRisk>>> {
+        self.read(move |c| crate::evidence::events::designations_where(c, "seq > ?1", after_seq)).await
     }
 
     async fn unapplied_designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
-        self.read(|c| crate::evidence::events::designations_where(c, "applied = 0")).await
+        self.read(|c| crate::evidence::events::designations_where(c, "applied = 0 AND seq > ?1", i64::MIN)).await
     }
 
     async fn mark_designations_applied(&self, seqs: &[i64]) -> StoreResult<()> {

@@ -48,8 +48,11 @@ where
     event_ids_are_stored_once_across_kinds(&make().await).await;
     evidence_about_an_unregistered_person_stores_nothing(&make().await).await;
     seq_follows_insertion_and_evidence_is_sorted_by_time(&make().await).await;
+    the_same_events_inserted_at_once_are_stored_once(&make().await).await;
     evidence_queues_its_person_at_its_time(&make().await).await;
     saving_codes_sets_or_clears_the_queue(&make().await).await;
+    servers_claim_disjoint_shares_of_the_queue(&make().await).await;
+    a_lease_has_one_holder_at_a_time(&make().await).await;
     stays_under_an_area_are_queued_by_prefix_and_end(&make().await).await;
     persons_with_evidence_are_queued_for_rule_changes(&make().await).await;
     evidence_for_many_answers_every_person(&make().await).await;
@@ -189,18 +192,38 @@ async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {
     assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "evidence and designations share one id space");
     assert!(matches!(out[1], Inserted::New { .. }));
     assert_eq!(out[2], Inserted::Duplicate { same_content: true });
-    let stored = store.designations().await.unwrap();
+    let stored = store.designations_after(0).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(store.unapplied_designations().await.unwrap(), stored, "a new designation is not yet applied");
     store.mark_designations_applied(&[stored[0].seq]).await.unwrap();
     assert!(store.unapplied_designations().await.unwrap().is_empty(), "marked applied");
-    assert_eq!(store.designations().await.unwrap(), stored, "applied designations are still designations");
+    assert_eq!(store.designations_after(0).await.unwrap(), stored, "applied designations are still designations");
     let out = store.insert_evidence(&[fever(&p, "d1", 3)]).await.unwrap();
     assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "an evidence id may not reuse a designation's");
     // With more designations than ids in a batch (a backend may look them up either way).
     store.insert_designations(&[d("d2"), d("d3")]).await.unwrap();
     let out = store.insert_evidence(&[fever(&p, "d3", 3)]).await.unwrap();
     assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "nor any of many designations' ids");
+}
+
+async fn the_same_events_inserted_at_once_are_stored_once(store: &impl Store) {
+    let p = person(store, "p1").await;
+    // Enough rows for a backend's bulk path (PostgreSQL's COPY) and its row path.
+    for rows in [2_000, 10] {
+        let batch: Vec<NewEvidence> = (0..rows).map(|i| fever(&p, &format!("same-{rows}-{i}"), 1)).collect();
+        let (first, second) = futures_util::join!(store.insert_evidence(&batch), store.insert_evidence(&batch));
+        let (first, second) = (first.unwrap(), second.unwrap());
+        for (a, b) in first.iter().zip(&second) {
+            let new = [a, b].iter().filter(|o| matches!(o, Inserted::New { .. })).count();
+            let duplicate = [a, b].iter().filter(|o| **o == &Inserted::Duplicate { same_content: true }).count();
+            assert_eq!(
+                (new, duplicate),
+                (1, 1),
+                "two servers given one event: stored by one, a duplicate to the other"
+            );
+        }
+    }
+    assert_eq!(store.evidence_for(&p).await.unwrap().len(), 2_010);
 }
 
 async fn seq_follows_insertion_and_evidence_is_sorted_by_time(store: &impl Store) {
@@ -229,8 +252,20 @@ async fn seq_follows_insertion_and_evidence_is_sorted_by_time(store: &impl Store
     let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids, ["early", "same", "late"], "evidence comes back sorted by (at, seq)");
     assert_eq!(events[0].body, Evidence::Fever { onset_at: t(1) }, "bodies round-trip");
-    let stored = store.designations().await.unwrap();
+    let stored = store.designations_after(0).await.unwrap();
     assert!(stored[0].body.escalate_to_red && stored[0].body.area.normal() == "3301", "designations round-trip");
+    let later = |id: &str, hours: i64| NewDesignation {
+        id: eid(id),
+        at: t(hours),
+        risk: AreaRisk { area: AreaCode::parse("330200").unwrap(), level: RiskLevel::High, escalate_to_red: false },
+    };
+    let out = store.insert_designations(&[later("d2", -5), later("d3", 7)]).await.unwrap();
+    let Inserted::New { seq: d2 } = out[0] else { panic!("expected new, got {:?}", out[0]) };
+    let seen = store.designations_after(stored[0].seq).await.unwrap();
+    let ids: Vec<&str> = seen.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["d2", "d3"], "those recorded after a seq, by (at, seq), even one dated earlier");
+    assert_eq!(store.designations_after(d2).await.unwrap().len(), 1, "nothing at or below the seq given");
+    assert!(store.designations_after(i64::MAX).await.unwrap().is_empty());
 }
 
 async fn evidence_queues_its_person_at_its_time(store: &impl Store) {
@@ -254,13 +289,91 @@ async fn saving_codes_sets_or_clears_the_queue(store: &impl Store) {
     let p = person(store, "p1").await;
     let q = person(store, "p2").await;
     store.insert_evidence(&[fever(&p, "a", 1), fever(&q, "b", 1)]).await.unwrap();
+    let saved = || async {
+        store
+            .save_codes(&[code(&p, Colour::Yellow, Some(40)), code(&q, Colour::Green, None)], &LogAppend::default())
+            .await
+    };
+    saved().await.unwrap();
+    assert_eq!(
+        store.due_persons(t(1), 10).await.unwrap(),
+        [p.clone(), q.clone()],
+        "entries no evaluation claimed stay as they are: it may not have seen why they were queued"
+    );
+    store.claim_persons(&[p.clone(), q.clone()], t(2), t(3)).await.unwrap();
+    let other = [p.clone(), q.clone()].map(|who| CodeState { revision: 2, ..code(&who, Colour::Green, None) });
+    // Queued again after the claim (new evidence): the claim ends, and the entry stays.
+    store.insert_evidence(&[fever(&q, "c", 2)]).await.unwrap();
     store
-        .save_codes(&[code(&p, Colour::Yellow, Some(40)), code(&q, Colour::Green, None)], &LogAppend::default())
+        .save_codes(
+            &[CodeState { next_change: Some(t(40)), ..other[0].clone() }, other[1].clone()],
+            &LogAppend::default(),
+        )
         .await
         .unwrap();
-    assert_eq!(store.queue_len().await.unwrap(), 1, "a code without next change leaves the queue");
-    assert!(store.due_persons(t(39), 10).await.unwrap().is_empty(), "the queue entry becomes the next change");
-    assert_eq!(store.due_persons(t(40), 10).await.unwrap(), [p]);
+    assert_eq!(store.queue_len().await.unwrap(), 2, "a claimed code without next change leaves the queue");
+    assert_eq!(
+        store.due_persons(t(39), 10).await.unwrap(),
+        std::slice::from_ref(&q),
+        "a claimed entry becomes the next change; one queued since the claim stays"
+    );
+    assert_eq!(store.due_persons(t(40), 10).await.unwrap(), [q.clone(), p.clone()]);
+    store.claim_persons(std::slice::from_ref(&q), t(39), t(41)).await.unwrap();
+    assert!(
+        store.claim_due_persons(t(39), 10, t(41)).await.unwrap().is_empty(),
+        "a person claimed by an evaluation is not handed to another"
+    );
+    store
+        .save_codes(&[CodeState { revision: 3, ..code(&q, Colour::Green, None) }], &LogAppend::default())
+        .await
+        .unwrap();
+    assert_eq!(store.due_persons(t(100), 10).await.unwrap(), [p], "the claimed entry is gone with its code saved");
+}
+
+async fn servers_claim_disjoint_shares_of_the_queue(store: &impl Store) {
+    let persons = [person(store, "p1").await, person(store, "p2").await, person(store, "p3").await];
+    for (i, p) in persons.iter().enumerate() {
+        store.insert_evidence(&[fever(p, &format!("e{i}"), i as i64)]).await.unwrap();
+    }
+    let first = store.claim_due_persons(t(10), 2, t(11)).await.unwrap();
+    assert_eq!(first, persons[..2], "the earliest due, up to the limit");
+    let second = store.claim_due_persons(t(10), 10, t(11)).await.unwrap();
+    assert_eq!(second, persons[2..], "a second server gets only what the first did not claim");
+    assert!(store.claim_due_persons(t(10), 10, t(11)).await.unwrap().is_empty(), "everything due is claimed");
+    assert_eq!(store.due_persons(t(10), 10).await.unwrap().len(), 3, "claimed persons are still queued");
+    // The first server saves one code; the other claimed person's server dies.
+    store.save_codes(&[code(&persons[0], Colour::Yellow, Some(12))], &LogAppend::default()).await.unwrap();
+    assert!(
+        store.claim_due_persons(t(10), 10, t(11)).await.unwrap().is_empty(),
+        "before the claims end, nothing is handed out again"
+    );
+    assert_eq!(
+        store.claim_due_persons(t(11), 10, t(20)).await.unwrap(),
+        persons[1..],
+        "a claim that ended returns its persons to the queue"
+    );
+    assert_eq!(
+        store.claim_due_persons(t(12), 10, t(20)).await.unwrap(),
+        persons[..1],
+        "a saved code's next change is a new, unclaimed entry"
+    );
+}
+
+async fn a_lease_has_one_holder_at_a_time(store: &impl Store) {
+    assert_eq!(store.lease("scheduler").await.unwrap(), None, "never taken");
+    assert!(store.take_lease("scheduler", "a", t(0), t(1)).await.unwrap(), "a free lease is taken");
+    assert!(!store.take_lease("scheduler", "b", t(0), t(1)).await.unwrap(), "not while another holds it");
+    assert!(store.take_lease("other", "b", t(0), t(1)).await.unwrap(), "leases are independent by name");
+    assert!(store.take_lease("scheduler", "a", t(0), t(2)).await.unwrap(), "its holder renews it");
+    assert!(!store.take_lease("scheduler", "b", t(1), t(3)).await.unwrap(), "the renewal holds past the first end");
+    let held = store.lease("scheduler").await.unwrap().unwrap();
+    assert_eq!((held.name.as_str(), held.holder.as_str(), held.until), ("scheduler", "a", t(2)));
+    assert!(store.take_lease("scheduler", "b", t(2), t(4)).await.unwrap(), "an ended lease passes to the next");
+    assert!(!store.take_lease("scheduler", "a", t(3), t(5)).await.unwrap(), "and its former holder has lost it");
+    store.release_lease("scheduler", "a").await.unwrap();
+    assert_eq!(store.lease("scheduler").await.unwrap().unwrap().holder, "b", "only the holder can give it up");
+    store.release_lease("scheduler", "b").await.unwrap();
+    assert!(store.take_lease("scheduler", "a", t(3), t(5)).await.unwrap(), "a given-up lease is free at once");
 }
 
 async fn stays_under_an_area_are_queued_by_prefix_and_end(store: &impl Store) {
@@ -279,6 +392,8 @@ async fn stays_under_an_area_are_queued_by_prefix_and_end(store: &impl Store) {
         ])
         .await
         .unwrap();
+    let everyone = [county.clone(), street.clone(), neighbour.clone(), long_ago.clone(), still_there.clone()];
+    store.claim_persons(&everyone, t(10), t(11)).await.unwrap();
     store
         .save_codes(
             &[

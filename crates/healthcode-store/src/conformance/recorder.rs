@@ -38,7 +38,7 @@ pub(super) const METHODS: &[&str] = &[
     "evidence_for",
     "evidence_for_many",
     "insert_designations",
-    "designations",
+    "designations_after",
     "unapplied_designations",
     "mark_designations_applied",
     "persons_with_stays_under",
@@ -49,6 +49,8 @@ pub(super) const METHODS: &[&str] = &[
     "queue_codes_of_other_versions",
     "queue_persons",
     "due_persons",
+    "claim_due_persons",
+    "claim_persons",
     "queue_len",
     "save_codes",
     "code",
@@ -127,6 +129,9 @@ pub(super) const METHODS: &[&str] = &[
     "checkins_of_person",
     "checkin_counts",
     "status",
+    "take_lease",
+    "lease",
+    "release_lease",
 ];
 
 #[async_trait]
@@ -181,9 +186,9 @@ impl<S: Store> EvidenceStore for Recorder<S> {
         self.inner.insert_designations(batch).await
     }
 
-    async fn designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
-        self.saw("designations");
-        self.inner.designations().await
+    async fn designations_after(&self, after_seq: i64) -> StoreResult<Vec<Event<AreaRisk>>> {
+        self.saw("designations_after");
+        self.inner.designations_after(after_seq).await
     }
 
     async fn unapplied_designations(&self) -> StoreResult<Vec<Event<AreaRisk>>> {
@@ -242,6 +247,16 @@ impl<S: Store> CodeStore for Recorder<S> {
     async fn due_persons(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<PersonId>> {
         self.saw("due_persons");
         self.inner.due_persons(now, limit).await
+    }
+
+    async fn claim_due_persons(&self, now: Timestamp, limit: usize, until: Timestamp) -> StoreResult<Vec<PersonId>> {
+        self.saw("claim_due_persons");
+        self.inner.claim_due_persons(now, limit, until).await
+    }
+
+    async fn claim_persons(&self, persons: &[PersonId], now: Timestamp, until: Timestamp) -> StoreResult<()> {
+        self.saw("claim_persons");
+        self.inner.claim_persons(persons, now, until).await
     }
 
     async fn queue_len(&self) -> StoreResult<u64> {
@@ -600,6 +615,24 @@ impl<S: Store> ResidentStore for Recorder<S> {
     }
 }
 
+#[async_trait]
+impl<S: Store> LeaseStore for Recorder<S> {
+    async fn take_lease(&self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> StoreResult<bool> {
+        self.saw("take_lease");
+        self.inner.take_lease(name, holder, now, until).await
+    }
+
+    async fn lease(&self, name: &str) -> StoreResult<Option<Lease>> {
+        self.saw("lease");
+        self.inner.lease(name).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+        self.saw("release_lease");
+        self.inner.release_lease(name, holder).await
+    }
+}
+
 impl<S: Store> StatusStore for Recorder<S> {
     fn status(&self) -> StoreStatus {
         self.saw("status");
@@ -710,6 +743,7 @@ mod tests {
         include_str!("../residents.rs"),
         include_str!("../doors.rs"),
         include_str!("../status.rs"),
+        include_str!("../leases.rs"),
     ];
 
     #[test]

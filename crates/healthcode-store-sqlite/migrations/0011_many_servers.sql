@@ -1,0 +1,12 @@
+-- Several servers over one database (issue 16); the same changes as PostgreSQL's.
+
+-- Until when a server has taken a queued person to evaluate (milliseconds): others skip
+-- the entry until then; saving the person's code ends the claim.
+ALTER TABLE reevaluation_queue ADD COLUMN claimed_until INTEGER;
+
+-- Jobs that run once per province (the scheduler's): who does them, until when.
+CREATE TABLE leases (
+    name   TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until  INTEGER NOT NULL
+);
