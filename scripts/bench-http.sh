@@ -4,7 +4,10 @@
 # trivial endpoint measured in the same run as baselines.
 #
 # Usage: scripts/bench-http.sh [SECONDS] [CONNECTIONS]
-# Needs: wrk (Debian package), a release build (cargo build --release -p healthcode).
+#        HEALTHCODE_DATABASE_URL=postgres://… scripts/bench-http.sh   (the same over PostgreSQL:
+#        give it an empty database or schema, e.g. `?options=-c%20search_path%3Dhc_bench`)
+# Needs: wrk (Debian package), a release build (cargo build --release -p healthcode); psql
+# for PostgreSQL. Prints each run's server CPU per request, the figure issue 16 compares.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
@@ -16,7 +19,9 @@ command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exi
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=18080
-"$bin" serve --demo --listen "127.0.0.1:$port" --data-dir "$work/data" \
+url="${HEALTHCODE_DATABASE_URL:-}"
+if [ -n "$url" ]; then store=(--database-url "$url"); else store=(--data-dir "$work/data"); fi
+"$bin" serve --demo --listen "127.0.0.1:$port" "${store[@]}" \
   --signing-keys-file "$work/keys/signing.json" --log-key-file "$work/keys/log.key" \
   --pseudonym-key-file "$work/keys/pseudonym.key" --vault-key-file "$work/keys/vault.key" \
   --scheduler-seconds 3600 >"$work/serve.out" 2>"$work/serve.err" &
@@ -26,7 +31,8 @@ base="http://127.0.0.1:$port"
 
 # 1,000 residents of the demo region, in random order, each with a resident key: the demo
 # pages' sign-in gives one (the code routes take only the person's key or a proxy's).
-sqlite3 "$work/data/healthcode.sqlite3" "SELECT id FROM persons ORDER BY random() LIMIT 1000" >"$work/ids.txt"
+pick="SELECT id FROM persons ORDER BY random() LIMIT 1000"
+if [ -n "$url" ]; then psql "$url" -Atc "$pick"; else sqlite3 "$work/data/healthcode.sqlite3" "$pick"; fi >"$work/ids.txt"
 while read -r id; do
   key=$(curl -s -o /dev/null -D - -H "Origin: $base" --data "person=$id" "$base/demo/signin" \
     | sed -n 's/^[Ss]et-[Cc]ookie: hc_resident=\([^;]*\).*/\1/p')
@@ -46,13 +52,13 @@ wrk.body = '{"token":"$token"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F); store: ${url:-SQLite}"
 echo "== baseline: raw Ed25519 on one core, and tokens in process"
 "$bin" bench tokens --seconds 2
 # A second server over the same data and keys, with each signature checked alone (no
 # batching) and resident keys always read from the store (no cache, as for an app that
 # refreshes every few minutes): the difference each makes, in the same run.
-"$bin" serve --listen "127.0.0.1:$((port + 1))" --data-dir "$work/data" --no-verify-batch \
+"$bin" serve --listen "127.0.0.1:$((port + 1))" "${store[@]}" --no-verify-batch \
   --signing-keys-file "$work/keys/signing.json" --log-key-file "$work/keys/log.key" \
   --pseudonym-key-file "$work/keys/pseudonym.key" --vault-key-file "$work/keys/vault.key" \
   --resident-key-cache-seconds 0 --scheduler-seconds 3600 >"$work/alone.out" 2>"$work/alone.err" &
@@ -78,5 +84,7 @@ for what in healthz token token-uncached verify verify-alone; do
   after_server=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   grep -E "Requests/sec|Latency|50%|99%|Non-2xx|Socket errors" "$work/wrk.out"
   ticks=$(getconf CLK_TCK)
-  echo "server CPU: $(echo "scale=2; ($after_server - $before_server) / $ticks / $seconds" | bc) cores"
+  cores=$(echo "scale=3; ($after_server - $before_server) / $ticks / $seconds" | bc)
+  rate=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
+  echo "server CPU: $cores cores; $(echo "scale=1; $cores * 1000000 / $rate" | bc) µs per request"
 done

@@ -48,6 +48,8 @@ pub struct Codes {
     /// Every designation with a seq up to this one is in `shared` (those recorded on this
     /// server and those `follow_designations` read from the store).
     followed: AtomicI64,
+    /// Persons one claim takes off the queue (`refresh::CLAIM_PAGE` by default).
+    claim_page: std::sync::atomic::AtomicUsize,
 }
 
 impl Codes {
@@ -80,6 +82,7 @@ impl Codes {
                 designations: Arc::new(designations),
             }),
             followed: AtomicI64::new(followed),
+            claim_page: crate::refresh::CLAIM_PAGE.into(),
         };
         codes.queue_unapplied_designations(std::time::Duration::ZERO).await?;
         Ok(codes)
@@ -93,6 +96,16 @@ impl Codes {
     /// Every designation recorded, oldest first (the index the evaluations use).
     pub fn designations(&self) -> Arc<Vec<Event<AreaRisk>>> {
         self.shared().designations
+    }
+
+    /// How many queued persons one claim takes (default `CLAIM_PAGE`): smaller pages share
+    /// a bulk re-evaluation between more servers, at the price of more claims.
+    pub fn set_claim_page(&self, persons: usize) {
+        self.claim_page.store(persons.max(1), Ordering::Relaxed);
+    }
+
+    pub(crate) fn claim_page(&self) -> usize {
+        self.claim_page.load(Ordering::Relaxed)
     }
 
     pub(crate) fn shared(&self) -> Shared {

@@ -21,6 +21,12 @@ use crate::{Codes, ServiceError};
 /// memory flat.
 const CHUNK: usize = 10_000;
 
+/// Persons claimed off the queue at once, unless set otherwise (`Codes::set_claim_page`):
+/// one claim per page rather than per chunk keeps the claims off SQLite's busiest stage,
+/// its one writer (BENCHMARKS.md, issue 16); a page is still a small share of a
+/// province-wide designation.
+pub const CLAIM_PAGE: usize = 5 * CHUNK;
+
 /// How long a page taken off the queue is this server's alone: long enough to evaluate
 /// and save it (a few seconds), short enough that a dead server's share returns soon.
 const CLAIM: std::time::Duration = std::time::Duration::from_secs(30);
@@ -97,7 +103,8 @@ impl Codes {
         let mut saving: Option<Saving> = None;
         let salt_key = self.log.salt_key();
         while let Some(loading) = next.take() {
-            let Some(loaded) = joined(loading.await)? else { break };
+            let Some((loaded, rest)) = joined(loading.await)? else { break };
+            persons.keep(rest);
             next = persons.next(self);
             if persons.claimed() {
                 // After the claim: what queued these persons (another server's designation
@@ -151,7 +158,9 @@ impl Codes {
     pub async fn run_due(&self) -> Result<RefreshReport, ServiceError> {
         let now = self.clock.now();
         let mut report = RefreshReport::default();
-        let conflicted = self.refresh_pass(Persons::Claimed { now }, now, &mut report).await?;
+        let conflicted = self
+            .refresh_pass(Persons::Claimed { now, page: self.claim_page(), left: Vec::new() }, now, &mut report)
+            .await?;
         if !conflicted.is_empty() {
             // Still claimed by this server: evaluated again until saved, or queued again.
             report.add(self.refresh_at(&conflicted, now).await?);
@@ -241,30 +250,53 @@ impl Codes {
 enum Persons<'a> {
     /// These, in chunks (the incremental path, and persons evaluated again).
     Given(std::slice::Chunks<'a, PersonId>),
-    /// Claimed from the queue (`claim_due_persons`), a chunk at a time, until no one is
-    /// due: several servers draining the queue at once share it chunk by chunk.
-    Claimed { now: Timestamp },
+    /// Claimed from the queue (`claim_due_persons`) a page at a time, and evaluated a
+    /// chunk at a time, until no one is due: several servers draining the queue at once
+    /// share it page by page. `left` is the rest of the page being evaluated.
+    Claimed { now: Timestamp, page: usize, left: Vec<PersonId> },
 }
 
+/// A chunk read for evaluation, and the rest of its claimed page.
+type Loading = tokio::task::JoinHandle<Result<Option<(Loaded, Vec<PersonId>)>, ServiceError>>;
+
 impl Persons<'_> {
-    /// Starts reading the next chunk (claiming it first, from the queue): `None` when
-    /// there is none, or a task that finds none (`Ok(None)`).
-    fn next(&mut self, codes: &Codes) -> Option<tokio::task::JoinHandle<Result<Option<Loaded>, ServiceError>>> {
+    /// Starts reading the next chunk (claiming a page first, from the queue, when the last
+    /// one is done): `None` when there is none, or a task that finds none (`Ok(None)`).
+    fn next(&mut self, codes: &Codes) -> Option<Loading> {
         let (evidence, code_store) = (codes.evidence_store.clone(), codes.code_store.clone());
         match self {
             Persons::Given(chunks) => {
                 let chunk = chunks.next()?.to_vec();
-                Some(tokio::spawn(async move { load(evidence, code_store, chunk).await.map(Some) }))
+                Some(tokio::spawn(
+                    async move { load(evidence, code_store, chunk).await.map(|l| Some((l, Vec::new()))) },
+                ))
             }
-            &mut Persons::Claimed { now } => {
-                // Called again only once this claim found persons: one claim at a time.
+            Persons::Claimed { left, .. } if !left.is_empty() => {
+                let rest = left.split_off(left.len().min(CHUNK));
+                let chunk = std::mem::replace(left, rest);
+                Some(tokio::spawn(
+                    async move { load(evidence, code_store, chunk).await.map(|l| Some((l, Vec::new()))) },
+                ))
+            }
+            &mut Persons::Claimed { now, page, .. } => {
+                // Called again only once this claim's page is handed out: one claim at a time.
                 Some(tokio::spawn(async move {
-                    let due = code_store.claim_due_persons(now, CHUNK, claim_until(now)).await?;
-                    if due.is_empty() {
+                    let mut page = code_store.claim_due_persons(now, page.max(1), claim_until(now)).await?;
+                    if page.is_empty() {
                         return Ok(None);
                     }
-                    load(evidence, code_store, due).await.map(Some)
+                    let rest = page.split_off(page.len().min(CHUNK));
+                    load(evidence, code_store, page).await.map(|l| Some((l, rest)))
                 }))
+            }
+        }
+    }
+
+    /// Keeps the rest of a page just claimed, to hand out chunk by chunk.
+    fn keep(&mut self, rest: Vec<PersonId>) {
+        if let Persons::Claimed { left, .. } = self {
+            if !rest.is_empty() {
+                *left = rest;
             }
         }
     }

@@ -131,6 +131,9 @@ async fn two_servers_draining_the_queue_evaluate_each_person_once() {
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     let clock = ManualClock::new(t("2020-06-02T09:00:00+08:00"));
     let (a, b) = (server(&store, &clock).await, server(&store, &clock).await);
+    // Pages of 10,000, so that 30,000 persons make three to share.
+    a.codes().set_claim_page(10_000);
+    b.codes().set_claim_page(10_000);
     let persons: Vec<String> = (0..30_000).map(|i| format!("p{i:05}")).collect();
     let ids: Vec<PersonId> = persons.iter().map(|p| PersonId::parse(p).unwrap()).collect();
     store

@@ -339,7 +339,14 @@ impl Balancer {
         }
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), config.join("\n") + "\n").unwrap();
-        let child = Command::new(haproxy).arg("-db").arg("-f").arg(file.path()).stdout(Stdio::null()).spawn().unwrap();
+        let child = Command::new(haproxy)
+            .arg("-db")
+            .arg("-f")
+            .arg(file.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let base = format!("http://127.0.0.1:{port}");
         // Up once it answers and has found both servers ready.
         let started = Instant::now();
