@@ -50,7 +50,15 @@ pub struct Codes {
     followed: AtomicI64,
     /// Persons one claim takes off the queue (`refresh::CLAIM_PAGE` by default).
     claim_page: std::sync::atomic::AtomicUsize,
+    /// When to queue again the codes of other rule-set versions, after following a change
+    /// (milliseconds; `i64::MAX`: not due).
+    requeue_versions_at: AtomicI64,
 }
+
+/// How long after taking on another server's rule set the codes of other versions are
+/// queued a second time: longer than a claim, so that any evaluation under way with the
+/// old rules has saved by then.
+const REQUEUE_AFTER_RULES: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Codes {
     /// Loads the designations the store holds; queues the codes computed under other
@@ -83,6 +91,7 @@ impl Codes {
             }),
             followed: AtomicI64::new(followed),
             claim_page: crate::refresh::CLAIM_PAGE.into(),
+            requeue_versions_at: AtomicI64::new(i64::MAX),
         };
         codes.queue_unapplied_designations(std::time::Duration::ZERO).await?;
         Ok(codes)
@@ -175,9 +184,32 @@ impl Codes {
         let rules = RuleSet::parse(&proposal.source)?;
         let version = rules.version().to_string();
         self.set_rules(rules);
-        self.code_store.queue_codes_of_other_versions(&version, self.clock.now()).await?;
+        let now = self.clock.now();
+        self.code_store.queue_codes_of_other_versions(&version, now).await?;
+        // An evaluation already under way here with the old rules may still save after
+        // this: once the claims it could hold have ended, the stragglers are queued again.
+        let again =
+            now.saturating_add(healthcode_domain::Duration::from_millis(REQUEUE_AFTER_RULES.as_millis() as i64));
+        self.requeue_versions_at.store(again.as_millis(), Ordering::Relaxed);
         tracing::info!(%version, "rule set activated by another server now in force here");
         Ok(Some(version))
+    }
+
+    /// Queues again, once, the codes of other rule-set versions when the time set by
+    /// `follow_rules` has come.
+    async fn requeue_stragglers(&self) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let due = self.requeue_versions_at.load(Ordering::Relaxed);
+        if now.as_millis() < due
+            || self.requeue_versions_at.compare_exchange(due, i64::MAX, Ordering::AcqRel, Ordering::Relaxed).is_err()
+        {
+            return Ok(());
+        }
+        let queued = self.code_store.queue_codes_of_other_versions(self.rules().version(), now).await?;
+        if queued > 0 {
+            tracing::info!(queued, "codes saved under the previous rule set after it changed, queued again");
+        }
+        Ok(())
     }
 
     /// Brings what this server holds in memory up to what the store says: designations
@@ -185,6 +217,6 @@ impl Codes {
     pub async fn follow(&self) -> Result<(), ServiceError> {
         self.follow_designations().await?;
         self.follow_rules().await?;
-        Ok(())
+        self.requeue_stragglers().await
     }
 }

@@ -103,6 +103,23 @@ async fn a_rule_set_activated_on_one_server_is_in_force_on_the_other() {
     a.follow().await.unwrap();
     assert_eq!(a.codes().rules().version(), "2020.1-7d", "a follows");
 
+    // An evaluation that was under way on a with the old rules saves after a followed:
+    // a minute later, a queues it again.
+    let p1 = PersonId::parse("p1").unwrap();
+    let stored = store.code(&p1).await.unwrap().unwrap();
+    let straggler = healthcode_store::CodeState {
+        rules_version: "2026.1".into(),
+        revision: stored.revision + 1,
+        next_change: None,
+        ..stored.clone()
+    };
+    store.save_codes(&[straggler], &Default::default()).await.unwrap();
+    a.follow().await.unwrap();
+    assert!(store.due_persons(clock.now(), 10).await.unwrap().is_empty(), "not at once");
+    clock.set(t("2020-06-01T08:01:01+08:00"));
+    a.follow().await.unwrap();
+    assert_eq!(store.due_persons(clock.now(), 10).await.unwrap(), [p1], "queued again");
+
     // a evaluates under them from now on.
     clock.set(t("2020-06-10T08:00:00+08:00"));
     a.codes().run_due().await.unwrap();
