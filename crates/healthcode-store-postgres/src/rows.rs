@@ -67,17 +67,22 @@ pub(crate) fn designation(row: &Row) -> StoreResult<Event<AreaRisk>> {
 }
 
 pub(crate) fn code(row: &Row) -> StoreResult<CodeState> {
-    let colour: &str = row.get(1);
+    code_from(row, 0)
+}
+
+/// The `CODE_COLUMNS`, from column `first`.
+pub(crate) fn code_from(row: &Row, first: usize) -> StoreResult<CodeState> {
+    let colour: &str = row.get(first + 1);
     Ok(CodeState {
-        person: PersonId::parse(row.get(0)).map_err(|e| corrupt("code person id", e))?,
+        person: PersonId::parse(row.get(first)).map_err(|e| corrupt("code person id", e))?,
         colour: Colour::parse(colour).ok_or_else(|| corrupt("colour", colour))?,
-        reasons: serde_json::from_str(row.get(2)).map_err(|e| corrupt("reasons", e))?,
-        evidence: serde_json::from_str(row.get(3)).map_err(|e| corrupt("reason evidence", e))?,
-        since: Timestamp::from_millis(row.get(4)),
-        evaluated_at: Timestamp::from_millis(row.get(5)),
-        rules_version: row.get(6),
-        next_change: row.get::<_, Option<i64>>(7).map(Timestamp::from_millis),
-        revision: row.get(8),
+        reasons: serde_json::from_str(row.get(first + 2)).map_err(|e| corrupt("reasons", e))?,
+        evidence: serde_json::from_str(row.get(first + 3)).map_err(|e| corrupt("reason evidence", e))?,
+        since: Timestamp::from_millis(row.get(first + 4)),
+        evaluated_at: Timestamp::from_millis(row.get(first + 5)),
+        rules_version: row.get(first + 6),
+        next_change: row.get::<_, Option<i64>>(first + 7).map(Timestamp::from_millis),
+        revision: row.get(first + 8),
     })
 }
 

@@ -655,6 +655,10 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
     assert!(with_key.is_some() && holder.is_none(), "an unknown key has no holder; the card is still read");
     let (none, holder) = store.code_card_with_key(&pid("nobody"), "key-p1").await.unwrap();
     assert_eq!((none, holder), (None, Some(p.clone())), "the key is resolved even for a person who is not there");
+    store.save_codes(&[code(&p, Colour::Yellow, Some(40))], &LogAppend::default()).await.unwrap();
+    let (card, _) = store.code_card_with_key(&p, "key-p1").await.unwrap();
+    let stored = store.code(&p).await.unwrap();
+    assert!(stored.is_some() && card.unwrap().code == stored, "the card carries the stored code, whole");
 
     let venue = VenueRecord {
         id: "v1".into(),
