@@ -14,6 +14,14 @@ pub struct Timestamp(i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration(i64);
 
+/// A span from the standard library (a server's timeout or lease), to the millisecond;
+/// one beyond `i64::MAX` milliseconds saturates.
+impl From<std::time::Duration> for Duration {
+    fn from(d: std::time::Duration) -> Self {
+        Duration(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
 /// China Standard Time: how timestamps are written back out.
 const DISPLAY_OFFSET_SECONDS: i32 = 8 * 3600;
 

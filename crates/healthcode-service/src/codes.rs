@@ -188,9 +188,7 @@ impl Codes {
         self.code_store.queue_codes_of_other_versions(&version, now).await?;
         // An evaluation already under way here with the old rules may still save after
         // this: once the claims it could hold have ended, the stragglers are queued again.
-        let again =
-            now.saturating_add(healthcode_domain::Duration::from_millis(REQUEUE_AFTER_RULES.as_millis() as i64));
-        self.requeue_versions_at.store(again.as_millis(), Ordering::Relaxed);
+        self.requeue_versions_at.store(now.saturating_add(REQUEUE_AFTER_RULES.into()).as_millis(), Ordering::Relaxed);
         tracing::info!(%version, "rule set activated by another server now in force here");
         Ok(Some(version))
     }

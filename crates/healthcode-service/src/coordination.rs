@@ -50,20 +50,13 @@ impl Coordination {
     /// lease's length (the follower does, every few seconds).
     pub async fn renew(&self) -> Result<bool, ServiceError> {
         let now = self.clock.now();
-        let until =
-            now.saturating_add(healthcode_domain::Duration::from_millis(SCHEDULER_LEASE_LENGTH.as_millis() as i64));
+        let until = now.saturating_add(SCHEDULER_LEASE_LENGTH.into());
+        // Unable to renew, this server stops leading now rather than when the lease it can
+        // no longer see would end.
         let held = self.leases.take_lease(SCHEDULER_LEASE, &self.holder, now, until).await;
-        let held = match held {
-            Ok(held) => held,
-            Err(e) => {
-                // Unable to renew, this server stops leading now rather than when the
-                // lease it can no longer see would end.
-                self.held_until.store(i64::MIN, Ordering::Relaxed);
-                return Err(e.into());
-            }
-        };
-        self.held_until.store(if held { until.as_millis() } else { i64::MIN }, Ordering::Relaxed);
-        Ok(held)
+        let held_until = if matches!(held, Ok(true)) { until.as_millis() } else { i64::MIN };
+        self.held_until.store(held_until, Ordering::Relaxed);
+        Ok(held?)
     }
 
     /// Whether this server holds the scheduler's lease as of its last renewal, and that

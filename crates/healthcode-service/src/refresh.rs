@@ -55,6 +55,9 @@ impl Codes {
     /// next change, and anything queued for them after the claim (another server's
     /// designation) stays queued, because this evaluation may not have seen it.
     pub async fn refresh_persons(&self, persons: &[PersonId]) -> Result<RefreshReport, ServiceError> {
+        if persons.is_empty() {
+            return Ok(RefreshReport::default());
+        }
         let now = self.clock.now();
         self.code_store.claim_persons(persons, now, claim_until(now)).await?;
         // After the claim: a designation whose persons were queued before it is seen.
@@ -103,10 +106,13 @@ impl Codes {
         let mut saving: Option<Saving> = None;
         let salt_key = self.log.salt_key();
         while let Some(loading) = next.take() {
-            let Some((loaded, rest)) = joined(loading.await)? else { break };
-            persons.keep(rest);
+            let Some((loaded, claimed)) = joined(loading.await)? else { break };
+            let fresh_claim = claimed.is_some();
+            if let Some(rest) = claimed {
+                persons.keep(rest);
+            }
             next = persons.next(self);
-            if persons.claimed() {
+            if fresh_claim {
                 // After the claim: what queued these persons (another server's designation
                 // or rule set) is known here before they are evaluated.
                 self.follow().await?;
@@ -256,59 +262,47 @@ enum Persons<'a> {
     Claimed { now: Timestamp, page: usize, left: Vec<PersonId> },
 }
 
-/// A chunk read for evaluation, and the rest of its claimed page.
-type Loading = tokio::task::JoinHandle<Result<Option<(Loaded, Vec<PersonId>)>, ServiceError>>;
+/// A chunk read for evaluation; with the rest of its page if it starts a page just
+/// claimed.
+type Loading = tokio::task::JoinHandle<Result<Option<(Loaded, Option<Vec<PersonId>>)>, ServiceError>>;
 
 impl Persons<'_> {
     /// Starts reading the next chunk (claiming a page first, from the queue, when the last
     /// one is done): `None` when there is none, or a task that finds none (`Ok(None)`).
     fn next(&mut self, codes: &Codes) -> Option<Loading> {
         let (evidence, code_store) = (codes.evidence_store.clone(), codes.code_store.clone());
-        match self {
-            Persons::Given(chunks) => {
-                let chunk = chunks.next()?.to_vec();
-                Some(tokio::spawn(
-                    async move { load(evidence, code_store, chunk).await.map(|l| Some((l, Vec::new()))) },
-                ))
-            }
+        let chunk = match self {
+            Persons::Given(chunks) => chunks.next()?.to_vec(),
             Persons::Claimed { left, .. } if !left.is_empty() => {
                 let rest = left.split_off(left.len().min(CHUNK));
-                let chunk = std::mem::replace(left, rest);
-                Some(tokio::spawn(
-                    async move { load(evidence, code_store, chunk).await.map(|l| Some((l, Vec::new()))) },
-                ))
+                std::mem::replace(left, rest)
             }
             &mut Persons::Claimed { now, page, .. } => {
                 // Called again only once this claim's page is handed out: one claim at a time.
-                Some(tokio::spawn(async move {
+                return Some(tokio::spawn(async move {
                     let mut page = code_store.claim_due_persons(now, page.max(1), claim_until(now)).await?;
                     if page.is_empty() {
                         return Ok(None);
                     }
                     let rest = page.split_off(page.len().min(CHUNK));
-                    load(evidence, code_store, page).await.map(|l| Some((l, rest)))
-                }))
+                    load(evidence, code_store, page).await.map(|l| Some((l, Some(rest))))
+                }));
             }
-        }
+        };
+        Some(tokio::spawn(async move { load(evidence, code_store, chunk).await.map(|l| Some((l, None))) }))
     }
 
     /// Keeps the rest of a page just claimed, to hand out chunk by chunk.
     fn keep(&mut self, rest: Vec<PersonId>) {
         if let Persons::Claimed { left, .. } = self {
-            if !rest.is_empty() {
-                *left = rest;
-            }
+            *left = rest;
         }
-    }
-
-    fn claimed(&self) -> bool {
-        matches!(self, Persons::Claimed { .. })
     }
 }
 
 /// The end of a claim on queue entries taken at `now`.
 fn claim_until(now: Timestamp) -> Timestamp {
-    now.saturating_add(healthcode_domain::Duration::from_millis(CLAIM.as_millis() as i64))
+    now.saturating_add(CLAIM.into())
 }
 
 /// A chunk being saved, and what to count once it is.

@@ -37,6 +37,23 @@ async fn server(store: &Arc<SqliteStore>, clock: &ManualClock) -> HealthService 
     .unwrap()
 }
 
+/// Two servers over one store, at a time of the simulated clock.
+struct Province {
+    store: Arc<SqliteStore>,
+    clock: ManualClock,
+    a: HealthService,
+    b: HealthService,
+}
+
+impl Province {
+    async fn at(time: &str) -> Province {
+        let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let clock = ManualClock::new(t(time));
+        let (a, b) = (server(&store, &clock).await, server(&store, &clock).await);
+        Province { store, clock, a, b }
+    }
+}
+
 fn stay(id: &str, person: &str, area: &str) -> String {
     format!(
         r#"{{"id":"{id}","person_id":"{person}","type":"stay","area":"{area}","from":"2020-05-30T08:00:00+08:00","to":"2020-05-31T08:00:00+08:00"}}"#
@@ -56,9 +73,7 @@ async fn register(service: &HealthService, persons: &[&str]) {
 
 #[tokio::test]
 async fn a_designation_recorded_on_one_server_is_in_force_on_the_other() {
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let clock = ManualClock::new(t("2020-06-02T09:00:00+08:00"));
-    let (a, b) = (server(&store, &clock).await, server(&store, &clock).await);
+    let Province { store, a, b, .. } = Province::at("2020-06-02T09:00:00+08:00").await;
     register(&a, &["p1", "p2"]).await;
     a.evidence().ingest(&[designation("d1", "330106")], AtPolicy::Supplied, "test").await.unwrap();
     assert!(b.codes().designations().is_empty(), "not yet read on the other server");
@@ -79,9 +94,7 @@ async fn a_designation_recorded_on_one_server_is_in_force_on_the_other() {
 
 #[tokio::test]
 async fn a_rule_set_activated_on_one_server_is_in_force_on_the_other() {
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let clock = ManualClock::new(t("2020-06-01T08:00:00+08:00"));
-    let (a, b) = (server(&store, &clock).await, server(&store, &clock).await);
+    let Province { store, clock, a, b } = Province::at("2020-06-01T08:00:00+08:00").await;
     let accounts = officers(&a).await;
     register(&a, &["p1"]).await;
     let entry =
@@ -145,9 +158,7 @@ async fn officers(service: &HealthService) -> Vec<healthcode_store::Account> {
 
 #[tokio::test]
 async fn two_servers_draining_the_queue_evaluate_each_person_once() {
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let clock = ManualClock::new(t("2020-06-02T09:00:00+08:00"));
-    let (a, b) = (server(&store, &clock).await, server(&store, &clock).await);
+    let Province { store, clock, a, b } = Province::at("2020-06-02T09:00:00+08:00").await;
     // Pages of 10,000, so that 30,000 persons make three to share.
     a.codes().set_claim_page(10_000);
     b.codes().set_claim_page(10_000);
@@ -193,9 +204,7 @@ async fn two_servers_draining_the_queue_evaluate_each_person_once() {
 
 #[tokio::test]
 async fn one_server_at_a_time_runs_the_scheduled_jobs_and_another_takes_over() {
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let clock = ManualClock::new(t("2020-06-02T09:00:00+08:00"));
-    let (a, b) = (server(&store, &clock).await, server(&store, &clock).await);
+    let Province { clock, a, b, .. } = Province::at("2020-06-02T09:00:00+08:00").await;
     assert!(a.follow().await.unwrap(), "the first to ask leads");
     assert!(!b.follow().await.unwrap(), "the other does not");
     assert!(a.coordination().leads() && !b.coordination().leads());
@@ -217,9 +226,7 @@ async fn one_server_at_a_time_runs_the_scheduled_jobs_and_another_takes_over() {
 
 #[tokio::test]
 async fn an_account_acting_on_two_servers_at_once_is_logged_once() {
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let clock = ManualClock::new(t("2020-06-02T09:00:00+08:00"));
-    let (a, b) = (server(&store, &clock).await, server(&store, &clock).await);
+    let Province { a, b, .. } = Province::at("2020-06-02T09:00:00+08:00").await;
     let accounts = officers(&a).await;
     let key = a.accounts().issue_api_key(&accounts[0].username, "test").await.unwrap();
     let (on_a, on_b) = tokio::join!(a.accounts().authenticate(&key), b.accounts().authenticate(&key));
