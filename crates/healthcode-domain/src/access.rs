@@ -21,6 +21,9 @@ text_enum!(
         // An outside system (a transport-card or citizen-card operator, a car park, an
         // access-control vendor) registered for one extended function, with a scope.
         ThirdParty = "third_party",
+        // Another province's deployment, at the national hub: submits its own records
+        // (its jurisdiction is its province code).
+        Region = "region",
     }
 );
 

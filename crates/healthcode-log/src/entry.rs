@@ -32,6 +32,7 @@ pub enum Entry {
     Retraction(Retraction),
     Erasure(Erasure),
     CreditRecordApproval(CreditRecordApproval),
+    NationalRecord(NationalRecord),
 }
 
 /// A person's code changed colour. The person appears only as a salted commitment (see
@@ -189,6 +190,40 @@ pub struct Destruction {
     pub removed: Vec<String>,
     /// Hex ids of the master keys destroyed with the data.
     pub master_keys: Vec<String>,
+}
+
+/// A record a region submitted to the national hub (互认), as the hub publishes it: the
+/// hub's log holds these, and every region that syncs with the hub reads them. The person
+/// appears only as their national pseudonym (a keyed hash of the document that registered
+/// regions compute and the public cannot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NationalRecord {
+    /// When the hub accepted it (milliseconds since the epoch).
+    pub at: i64,
+    /// The submitting region's code (`33`, `41`): the hub takes it from the region's
+    /// account, never from the record.
+    pub region: String,
+    /// The region's own id for the record, unique within the region.
+    pub id: String,
+    /// `key_person` (a case, a suspected case, an asymptomatic infection, a close contact
+    /// or a positive test) or `retraction` (the region withdraws one of its records).
+    pub kind: String,
+    /// The national pseudonym (`n` and 32 hex digits); a retraction carries its record's.
+    pub person: String,
+    /// A key person's status: `confirmed`, `suspected`, `asymptomatic`, `close_contact`,
+    /// `positive_test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Since when (milliseconds): the exposure of a close contact, the sampling of a test,
+    /// the diagnosis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
+    /// The id of the record a retraction withdraws (the same region's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retracts: Option<String>,
+    /// Why a retraction withdraws its record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Entry {

@@ -30,6 +30,18 @@ impl Frontier {
         Self { size, hashes }
     }
 
+    /// Rebuilds a frontier kept by a follower of another log (`hashes()` of a frontier of
+    /// `size` leaves); `None` if there is not one hash per one bit of the size.
+    pub fn from_compact(size: u64, hashes: Vec<Hash>) -> Option<Self> {
+        (hashes.len() == size.count_ones() as usize).then_some(Self { size, hashes })
+    }
+
+    /// The compact range's hashes, largest subtree first: with the size, all a follower
+    /// keeps to go on checking a log it does not store.
+    pub fn hashes(&self) -> &[Hash] {
+        &self.hashes
+    }
+
     /// The number of leaves appended so far.
     pub fn size(&self) -> u64 {
         self.size

@@ -5,6 +5,7 @@ mod checkpoint;
 mod commitment;
 mod entry;
 mod error;
+mod follow;
 mod frontier;
 mod hash;
 mod keys;
@@ -20,9 +21,10 @@ pub use checkpoint::{Checkpoint, CheckpointError};
 pub use commitment::person_commitment;
 pub use entry::{
     AccountInUse, Alarm, ColourChange, CreditRecordApproval, DecisionApproval, DesignationApproval, Destruction,
-    DeviceApproval, Entry, EntryError, Erasure, Retraction, RuleSetApproval, TraceApproval,
+    DeviceApproval, Entry, EntryError, Erasure, NationalRecord, Retraction, RuleSetApproval, TraceApproval,
 };
 pub use error::LogError;
+pub use follow::{FollowError, Follower};
 pub use frontier::Frontier;
 pub use hash::{empty_root, leaf_hash, node_hash, Hash, NodeId, STRIDE};
 pub use keys::{NoteSigner, NoteVerifier};

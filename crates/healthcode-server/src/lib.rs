@@ -4,6 +4,7 @@ mod api;
 mod error;
 pub mod limits;
 pub mod metrics;
+pub mod national_sync;
 pub mod notice;
 mod pages;
 

@@ -114,6 +114,13 @@ async fn create_account_in(store: &dyn AccountStore, now: Timestamp, new: NewAcc
         _ => {}
     }
     crate::places::current_if_given("jurisdiction", new.jurisdiction.as_ref())?;
+    if new.role == Role::Region && new.jurisdiction.as_ref().is_none_or(|j| j.normal().len() != 2) {
+        return Err(ValidationError::field(
+            "jurisdiction",
+            "a region's account has its province's code as jurisdiction (e.g. `410000` for Henan)",
+        )
+        .into());
+    }
     let account = Account {
         id: new_id("a"),
         username: username.clone(),

@@ -37,6 +37,10 @@ pub enum ServiceError {
     /// An area code that is not (or no longer) a division, with the nearest valid ones.
     #[error("field `{field}`: {refused}")]
     UnknownArea { field: String, refused: healthcode_places::UnknownArea },
+    /// The national hub's data failed verification (signature, history): nothing of it
+    /// was used.
+    #[error("national hub: {0}")]
+    HubUntrusted(String),
     #[error("a background task failed: {0}")]
     Background(String),
 }

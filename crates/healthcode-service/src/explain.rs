@@ -65,6 +65,10 @@ pub struct EvidenceSummary {
     pub kind: String,
     pub recorded_at: Timestamp,
     pub details: serde_json::Value,
+    /// The region that reported it through the national hub (`41`), for a record from
+    /// another region: "red: close contact, reported by region 41".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported_by_region: Option<String>,
 }
 
 impl Codes {
@@ -175,11 +179,24 @@ fn summarise(
             o.remove("approvers");
         }
         crate::places::name_the_area(&mut details);
-        return Some(EvidenceSummary { id: id.clone(), kind: kind.unwrap_or_default(), recorded_at: e.at, details });
+        let reported_by_region = crate::national::exchange::region_of_event(id.as_str()).map(str::to_string);
+        return Some(EvidenceSummary {
+            id: id.clone(),
+            kind: kind.unwrap_or_default(),
+            recorded_at: e.at,
+            details,
+            reported_by_region,
+        });
     }
     designations.iter().find(|d| &d.id == id).map(|d| {
         let mut details = serde_json::to_value(&d.body).unwrap_or_default();
         crate::places::name_the_area(&mut details);
-        EvidenceSummary { id: id.clone(), kind: "area_risk".to_string(), recorded_at: d.at, details }
+        EvidenceSummary {
+            id: id.clone(),
+            kind: "area_risk".to_string(),
+            recorded_at: d.at,
+            details,
+            reported_by_region: None,
+        }
     })
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use healthcode_domain::{Event, PersonId, PersonKind, ValidationError};
-use healthcode_store::{EvidenceStore, FeedStore, Inserted, NewRejection, PersonRecord};
+use healthcode_store::{EvidenceStore, FederationStore, FeedStore, Inserted, NationalLink, NewRejection, PersonRecord};
 use serde::Serialize;
 
 use crate::admission::{unknown_person, Admitted, NamedPersons};
@@ -54,6 +54,8 @@ pub struct IngestReport {
 pub struct Evidence {
     pub(crate) store: Arc<dyn EvidenceStore>,
     pub(crate) feed_store: Arc<dyn FeedStore>,
+    /// National pseudonyms of persons named by document, and records for the hub.
+    pub(crate) federation: Arc<dyn FederationStore>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) pseudonyms: Pseudonymiser,
     pub(crate) codes: Arc<Codes>,
@@ -65,11 +67,12 @@ impl Evidence {
     pub(crate) fn new(
         store: Arc<dyn EvidenceStore>,
         feed_store: Arc<dyn FeedStore>,
+        federation: Arc<dyn FederationStore>,
         clock: Arc<dyn Clock>,
         pseudonyms: Pseudonymiser,
         codes: Arc<Codes>,
     ) -> Self {
-        Evidence { store, feed_store, clock, pseudonyms, codes, uploads: Default::default() }
+        Evidence { store, feed_store, federation, clock, pseudonyms, codes, uploads: Default::default() }
     }
 }
 
@@ -129,12 +132,20 @@ impl Evidence {
         let mut admitted: Vec<(usize, Admitted)> = Vec::with_capacity(rows.len());
         let mut by_id: Vec<(usize, PersonId)> = Vec::new();
         let mut named = NamedPersons::default();
+        let mut links = Vec::new();
         for (i, text) in rows.iter().enumerate() {
             match self.admit(text, policy, now, source) {
                 Ok((admission, person)) => {
                     if let (Admitted::Evidence(e), Some(person)) = (&admission, &person) {
                         if named.note(&e.person, person) {
                             by_id.push((admitted.len(), e.person.clone()));
+                        }
+                        if let healthcode_domain::PersonRef::Document(doc) = person {
+                            links.extend(
+                                self.pseudonyms
+                                    .national_id(doc)
+                                    .map(|national_id| NationalLink { national_id, person: e.person.clone() }),
+                            );
                         }
                     }
                     admitted.push((i, admission));
@@ -195,16 +206,20 @@ impl Evidence {
             checked.into_iter().map(|c| (c.withdrawal_id.clone(), c.withdrawal)).collect();
 
         self.register_documented(named.by_document).await?;
+        self.link_national(links).await?;
         let inserted = self.store.insert_evidence(&evidence).await?;
         let mut touched: BTreeSet<PersonId> = BTreeSet::new();
         let mut stored_withdrawals = Vec::new();
+        let mut stored = Vec::new();
         for ((row, e), outcome) in evidence_rows.iter().zip(&evidence).zip(inserted) {
             outcomes[*row] = Some(settle(*row, e.id.as_str(), outcome));
             if matches!(outcome, Inserted::New { .. }) {
                 touched.insert(e.person.clone());
                 stored_withdrawals.extend(withdrawals.remove(&e.id));
+                stored.push(e);
             }
         }
+        self.queue_for_hub(&stored).await?;
         self.log_retractions(&stored_withdrawals).await?;
         let retractions = stored_withdrawals.len();
         let inserted = self.store.insert_designations(&designations).await?;

@@ -28,6 +28,7 @@ mod governance;
 mod ingest;
 mod keyring;
 mod knowledge;
+pub mod national;
 mod notices;
 mod overview;
 mod personal;

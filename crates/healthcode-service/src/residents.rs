@@ -210,6 +210,8 @@ pub(crate) fn covers(account: &Account, person: &PersonRecord, region: &str) -> 
 /// party gets one), the access log, the key ring, the vault and the resident key cache.
 pub struct Residents {
     pub(crate) resident_store: Arc<dyn ResidentStore>,
+    /// Records the hub kept for a visitor become evidence when they register.
+    pub(crate) evidence: Arc<crate::Evidence>,
     pub(crate) evidence_store: Arc<dyn EvidenceStore>,
     pub(crate) door_store: Arc<dyn DoorStore>,
     pub(crate) governance_store: Arc<dyn GovernanceStore>,
@@ -262,6 +264,12 @@ impl Residents {
         let registered = self.register_pseudonymous(id.clone(), kind, registration.residence_area).await?;
         if registered.1 {
             self.set_own_details(&id, registration.name, registration.phone).await?;
+        }
+        // A visitor from another region: what the hub published about them becomes
+        // evidence here now, judged by this region's rules.
+        if let Some(national_id) = self.pseudonyms.national_id(&registration.document) {
+            let link = healthcode_store::NationalLink { national_id, person: id.clone() };
+            self.evidence.link_national(vec![link]).await?;
         }
         Ok(registered)
     }

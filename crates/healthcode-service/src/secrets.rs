@@ -38,6 +38,14 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Bytes from lower-case (or upper-case) hex; `None` if it is not hex.
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

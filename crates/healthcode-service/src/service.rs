@@ -33,6 +33,7 @@ pub struct HealthService {
     coordination: Arc<Coordination>,
     overview: Overview,
     research: Research,
+    national: Arc<crate::national::National>,
 }
 
 /// What a resident submits to register. Only what the code needs: the document (from
@@ -127,6 +128,7 @@ impl HealthService {
         let evidence = Arc::new(crate::Evidence::new(
             store.clone(),
             store.clone(),
+            store.clone(),
             clock.clone(),
             pseudonyms.clone(),
             codes.clone(),
@@ -161,6 +163,7 @@ impl HealthService {
         let resident_keys: Arc<crate::residents::ResidentKeyCache> = Arc::default();
         let residents = Arc::new(crate::Residents {
             resident_store: store.clone(),
+            evidence: evidence.clone(),
             evidence_store: store.clone(),
             door_store: store.clone(),
             governance_store: store.clone(),
@@ -207,6 +210,16 @@ impl HealthService {
             codes: codes.clone(),
             evidence: evidence.clone(),
         };
+        let national = Arc::new(crate::national::National {
+            federation: store.clone(),
+            rejections: store.clone(),
+            evidence: evidence.clone(),
+            log: log.clone(),
+            documents: documents.clone(),
+            alarms: alarms.clone(),
+            clock: clock.clone(),
+            role: crate::national::Role::None,
+        });
         let research = Research { resident_store: store.clone(), documents, clock: clock.clone() };
         Ok(HealthService {
             clock,
@@ -224,7 +237,30 @@ impl HealthService {
             coordination,
             overview,
             research,
+            national,
         })
+    }
+
+    /// The same service as the national hub, or as a region of the national exchange
+    /// (its pseudonymiser must then carry the national key).
+    pub fn with_national_role(mut self, role: crate::national::Role) -> Self {
+        let n = &self.national;
+        self.national = Arc::new(crate::national::National {
+            federation: n.federation.clone(),
+            rejections: n.rejections.clone(),
+            evidence: n.evidence.clone(),
+            log: n.log.clone(),
+            documents: n.documents.clone(),
+            alarms: n.alarms.clone(),
+            clock: n.clock.clone(),
+            role,
+        });
+        self
+    }
+
+    /// The national exchange: the hub's submissions, a region's following of the hub.
+    pub fn national(&self) -> &crate::national::National {
+        &self.national
     }
 
     pub fn now(&self) -> Timestamp {

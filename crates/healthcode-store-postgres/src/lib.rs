@@ -5,6 +5,7 @@ mod batch;
 mod codes;
 mod doors;
 mod evidence;
+mod federation;
 mod feeds;
 mod governance;
 mod leases;

@@ -259,11 +259,12 @@ pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreE
     // No insert may slip in beside the deletions (nothing else stops evidence being added
     // for a person about to be deleted: see migration 0008): inserts wait for the commit,
     // then find no persons.
-    tx.batch_execute(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", PERSONAL_TABLES.join(", ")))
+    let personal: Vec<&str> = crate::federation::PERSONAL_TABLES.iter().chain(PERSONAL_TABLES).copied().collect();
+    tx.batch_execute(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", personal.join(", ")))
         .await
         .map_err(backend("lock the personal tables"))?;
     let mut removed = Vec::new();
-    for table in PERSONAL_TABLES {
+    for table in &personal {
         let n = tx.execute(&format!("DELETE FROM {table}"), &[]).await.map_err(backend("delete personal data"))?;
         removed.push((table.to_string(), n));
     }
@@ -277,7 +278,7 @@ pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreE
     removed.push(("documents (contact lists, claim codes, cards)".to_string(), n));
     tx.commit().await.map_err(backend("commit a destruction"))?;
     // Dead tuples keep their bytes until the table is rewritten.
-    let tables: Vec<&str> = PERSONAL_TABLES.iter().copied().chain(["documents"]).collect();
+    let tables: Vec<&str> = personal.into_iter().chain(["documents"]).collect();
     client
         .batch_execute(&format!("VACUUM FULL {}", tables.join(", ")))
         .await
@@ -291,7 +292,8 @@ pub(crate) async fn erase_person(client: &mut Client, person: &PersonId) -> Resu
     tx.execute("SELECT id FROM persons WHERE id = $1 FOR UPDATE", &[&person.as_str()])
         .await
         .map_err(backend("lock a person"))?;
-    let mut removed: DestroyedRows = Vec::new();
+    // Rows that refer to the person before the person (`PERSON_ROWS` ends with them).
+    let mut removed: DestroyedRows = crate::federation::erase(&tx, person).await?;
     for (table, column) in PERSON_ROWS {
         let n = tx
             .execute(&format!("DELETE FROM {table} WHERE {column} = $1"), &[&person.as_str()])

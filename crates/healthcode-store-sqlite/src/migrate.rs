@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "0009_one_person_paths", include_str!("../migrations/0009_one_person_paths.sql")),
     (10, "0010_complaint_repairs", include_str!("../migrations/0010_complaint_repairs.sql")),
     (11, "0011_many_servers", include_str!("../migrations/0011_many_servers.sql")),
+    (12, "0012_federation", include_str!("../migrations/0012_federation.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {

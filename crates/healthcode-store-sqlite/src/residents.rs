@@ -238,7 +238,7 @@ pub(crate) fn personal(conn: &Connection, of: &PersonId) -> Result<Option<Sealed
 pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError> {
     let tx = conn.transaction().map_err(backend("begin a destruction"))?;
     let mut removed = Vec::new();
-    for table in PERSONAL_TABLES {
+    for table in crate::federation::PERSONAL_TABLES.iter().chain(PERSONAL_TABLES) {
         let n = tx.execute(&format!("DELETE FROM {table}"), []).map_err(backend("delete personal data"))?;
         removed.push((table.to_string(), n as u64));
     }
@@ -260,7 +260,8 @@ pub(crate) fn erase_person(conn: &mut Connection, person: &PersonId) -> Result<D
     conn.pragma_update(None, "secure_delete", "ON").map_err(backend("turn on secure delete"))?;
     let erased = (|| {
         let tx = conn.transaction().map_err(backend("begin an erasure"))?;
-        let mut removed: DestroyedRows = Vec::new();
+        // Rows that refer to the person before the person (`PERSON_ROWS` ends with them).
+        let mut removed: DestroyedRows = crate::federation::erase(&tx, person)?;
         for (table, column) in PERSON_ROWS {
             let n = tx
                 .execute(&format!("DELETE FROM {table} WHERE {column} = ?1"), [person.as_str()])

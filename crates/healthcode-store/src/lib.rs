@@ -7,6 +7,7 @@ mod complaints;
 pub mod conformance;
 mod doors;
 mod evidence;
+mod federation;
 mod feeds;
 mod governance;
 mod leases;
@@ -22,6 +23,7 @@ pub use columns::EvidenceColumns;
 pub use complaints::*;
 pub use doors::*;
 pub use evidence::*;
+pub use federation::*;
 pub use feeds::*;
 pub use governance::*;
 pub use leases::*;
@@ -65,8 +67,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `dyn Store` needs only `Store`).
 pub mod prelude {
     pub use crate::{
-        AccountStore, CodeStore, DoorStore, EvidenceStore, FeedStore, GovernanceStore, LeaseStore, LogStore,
-        ResidentStore, StatusStore, Store,
+        AccountStore, CodeStore, DoorStore, EvidenceStore, FederationStore, FeedStore, GovernanceStore, LeaseStore,
+        LogStore, ResidentStore, StatusStore, Store,
     };
 }
 
@@ -101,6 +103,7 @@ pub trait Store:
     + ResidentStore
     + DoorStore
     + LeaseStore
+    + FederationStore
     + StatusStore
     + 'static
 {
@@ -116,6 +119,7 @@ impl<T> Store for T where
         + ResidentStore
         + DoorStore
         + LeaseStore
+        + FederationStore
         + StatusStore
         + 'static
 {

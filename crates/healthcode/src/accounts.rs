@@ -26,7 +26,8 @@ enum AccountsCommand {
     Add {
         username: String,
         /// `data_source`, `venue_operator`, `verifier_device`, `local_office`,
-        /// `provincial_office`, `auditor`, `complaint_handler`
+        /// `provincial_office`, `auditor`, `complaint_handler`, `third_party`; at the
+        /// national hub, `region` (with its province code as `--jurisdiction`)
         #[arg(long)]
         role: String,
         /// For a data source: health, police, telecom, customs, border, transport,

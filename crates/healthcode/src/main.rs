@@ -16,6 +16,7 @@ mod demo;
 mod destroy;
 mod generate;
 mod keys;
+mod national;
 mod research;
 mod scenario;
 mod serve;
@@ -40,6 +41,11 @@ struct Cli {
 enum Command {
     /// Run the HTTP API on the embedded SQLite store.
     Serve(serve::ServeArgs),
+    /// The national hub of the exchange between regions (互认).
+    Hub {
+        #[command(subcommand)]
+        command: national::HubCommand,
+    },
     /// Colour scenarios: run them through the production ingestion path.
     Scenario {
         #[command(subcommand)]
@@ -141,7 +147,22 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(BLOCKING_THREADS).build()?;
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::serve(args)).map(|()| 0),
+        Command::Serve(mut args) => {
+            // A region other than the default names its log after itself.
+            if args.keys.log_origin == healthcode_service::DEFAULT_LOG_ORIGIN
+                && args.keys.region != healthcode_service::DEFAULT_REGION
+            {
+                args.keys.log_origin = format!("healthcode/{}/log", args.keys.region);
+            }
+            runtime.block_on(serve::serve(args)).map(|()| 0)
+        }
+        Command::Hub { command: national::HubCommand::Serve(mut args) } => {
+            args.national.hub = true;
+            if args.keys.log_origin == healthcode_service::DEFAULT_LOG_ORIGIN {
+                args.keys.log_origin = "healthcode/national-hub/log".into();
+            }
+            runtime.block_on(serve::serve(args)).map(|()| 0)
+        }
         Command::Scenario { command: ScenarioCommand::Run { paths, json, rules } } => {
             let rules = load_rules(rules.as_ref())?;
             Ok(runtime.block_on(scenario::run(&paths, &rules, json)).exit_code())

@@ -26,7 +26,7 @@ pub struct ServeArgs {
     #[arg(long, env = "HEALTHCODE_RULES", value_name = "FILE")]
     rules: Option<PathBuf>,
     #[command(flatten)]
-    keys: KeyFiles,
+    pub(crate) keys: KeyFiles,
     /// Registrations one client address may make per minute (rate limit).
     #[arg(long, env = "HEALTHCODE_REGISTRATIONS_PER_MINUTE", default_value_t = 30)]
     registrations_per_minute: u32,
@@ -54,6 +54,8 @@ pub struct ServeArgs {
     /// the database is read; more makes bulk re-evaluations faster on a large store.
     #[arg(long, env = "HEALTHCODE_SQLITE_CACHE_MIB", default_value_t = healthcode_store_sqlite::DEFAULT_CACHE_BYTES >> 20)]
     sqlite_cache_mib: u64,
+    #[command(flatten)]
+    pub(crate) national: crate::national::NationalArgs,
 }
 
 /// Where the data is: a SQLite folder (the embedded default) or a PostgreSQL database.
@@ -99,6 +101,10 @@ pub struct KeyFiles {
     /// The log's name (its checkpoints' origin), used when the log key is created.
     #[arg(long, env = "HEALTHCODE_LOG_ORIGIN", default_value = healthcode_service::DEFAULT_LOG_ORIGIN)]
     pub log_origin: String,
+    /// The region's code (its province's: `33` Zhejiang, `41` Henan), which its codes
+    /// carry; used when the signing key ring is created.
+    #[arg(long, env = "HEALTHCODE_REGION", default_value = healthcode_service::DEFAULT_REGION)]
+    pub region: String,
     /// The master keys that wrap each person's data key (one per line, the current one
     /// first; created if missing). Without it, personal details cannot be opened.
     #[arg(long, env = "HEALTHCODE_VAULT_KEY_FILE", default_value = "keys/vault.key")]
@@ -112,13 +118,28 @@ impl KeyFiles {
         store: Arc<dyn Store>,
         rules: healthcode_rules::RuleSet,
     ) -> anyhow::Result<HealthService> {
+        self.open_service_in(store, rules, &crate::national::NationalArgs::default()).await
+    }
+
+    /// As `open_service`, in the part `national` gives it in the national exchange.
+    pub async fn open_service_in(
+        &self,
+        store: Arc<dyn Store>,
+        rules: healthcode_rules::RuleSet,
+        national: &crate::national::NationalArgs,
+    ) -> anyhow::Result<HealthService> {
         let key = pseudonym_key(&self.pseudonym_key_file)?;
         let keys = ServiceKeys {
-            signing: crate::keys::load_or_create(&self.signing_keys_file, healthcode_service::DEFAULT_REGION)?,
+            signing: crate::keys::load_or_create(&self.signing_keys_file, &self.region)?,
             log: log_key(&self.log_key_file, &self.log_origin)?,
             vault: vault_keys(&self.vault_key_file)?,
         };
-        Ok(HealthService::open_with(store, Arc::new(SystemClock), Pseudonymiser::new(key), rules, keys).await?)
+        let mut pseudonyms = Pseudonymiser::new(key);
+        if let Some(national_key) = national.national_key()? {
+            pseudonyms = pseudonyms.with_national_key(national_key);
+        }
+        let service = HealthService::open_with(store, Arc::new(SystemClock), pseudonyms, rules, keys).await?;
+        Ok(service.with_national_role(national.role(&self.region)?))
     }
 }
 
@@ -165,7 +186,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(_) => args.store.open().await?,
         None => open_sqlite(&args.store.data_dir, args.sqlite_cache_mib * 1024 * 1024)?,
     };
-    let service = Arc::new(args.keys.open_service(store, rules).await?);
+    let service = Arc::new(args.keys.open_service_in(store, rules, &args.national).await?);
     service.residents().set_resident_key_cache_seconds(args.resident_key_cache_seconds);
     let key_watch = watch_key_file(args.keys.signing_keys_file.clone(), "signing keys", {
         let service = service.clone();
@@ -233,9 +254,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let scheduler = state.spawn_scheduler(Duration::from_secs(args.scheduler_seconds.max(1)));
     let follower = healthcode_server::spawn_follower(service.clone());
+    let national_sync = args.national.spawn_sync(service.clone())?;
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     follower.abort();
+    if let Some(sync) = national_sync {
+        sync.abort();
+    }
     // Another server takes the province's scheduled jobs at once, not when the lease ends.
     if let Err(e) = service.coordination().step_down().await {
         tracing::warn!(error = %e, "could not give up the scheduler's lease; another server takes it when it ends");

@@ -147,7 +147,7 @@ async fn follow_up_retractions(state: &AppState, report: &IngestReport) -> Resul
 }
 
 /// The non-blank lines of a batch with their 1-based line numbers.
-fn split_lines(text: &str) -> (Vec<usize>, Vec<String>) {
+pub(crate) fn split_lines(text: &str) -> (Vec<usize>, Vec<String>) {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())

@@ -17,6 +17,7 @@ pub(crate) mod extract;
 mod feeds;
 mod governance;
 mod log;
+mod national;
 pub(crate) mod openapi;
 mod overview;
 pub(crate) mod places;
@@ -47,6 +48,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(residents::routes())
         .merge(doors::routes())
         .merge(log::routes())
+        .merge(national::routes())
         .merge(overview::routes())
         .merge(places::routes())
 }

@@ -67,6 +67,7 @@ actions! {
     ReadThirdParties,
     ThirdPartyCheck,
     ReadExactCounts,
+    SubmitNational,
 }
 
 use Role::*;
@@ -75,6 +76,8 @@ use Role::*;
 /// (not the proposer, not twice) are checked where the action is carried out.
 pub const POLICY: &[(Action, &[Role])] = &[
     (Action::SubmitEvidence, &[DataSource]),
+    // At the national hub: a region submits its own key-person records and retractions.
+    (Action::SubmitNational, &[Region]),
     // A local office's designation is a proposal until a provincial officer approves it.
     (Action::Designate, &[LocalOffice, ProvincialOffice]),
     (Action::ApproveDesignation, &[ProvincialOffice]),

@@ -31,6 +31,7 @@ use crate::{
 };
 use crate::{DocumentWrite, LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
+use crate::{NationalLink, ParkedRecord};
 use crate::{ResearchCount, ResearchMetric, CST_OFFSET_MS};
 use crate::{SealedPersonalData, PERSONAL_TABLES};
 
@@ -53,6 +54,7 @@ where
     saving_codes_sets_or_clears_the_queue(&make().await).await;
     servers_claim_disjoint_shares_of_the_queue(&make().await).await;
     a_lease_has_one_holder_at_a_time(&make().await).await;
+    federation_links_once_queues_in_order_and_parks_by_hub_index(&make().await).await;
     stays_under_an_area_are_queued_by_prefix_and_end(&make().await).await;
     persons_with_evidence_are_queued_for_rule_changes(&make().await).await;
     evidence_for_many_answers_every_person(&make().await).await;
@@ -374,6 +376,109 @@ async fn a_lease_has_one_holder_at_a_time(store: &impl Store) {
     assert_eq!(store.lease("scheduler").await.unwrap().unwrap().holder, "b", "only the holder can give it up");
     store.release_lease("scheduler", "b").await.unwrap();
     assert!(store.take_lease("scheduler", "a", t(3), t(5)).await.unwrap(), "a given-up lease is free at once");
+}
+
+fn link(national_id: &str, person: &PersonId) -> NationalLink {
+    NationalLink { national_id: national_id.into(), person: person.clone() }
+}
+
+fn parked(national_id: &str, hub_index: u64, entry: &str) -> ParkedRecord {
+    ParkedRecord { national_id: national_id.into(), hub_index, entry: entry.into() }
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| v.to_string()).collect()
+}
+
+/// The national exchange (`FederationStore`): pseudonyms, the hub's queue, parked records.
+async fn federation_links_once_queues_in_order_and_parks_by_hub_index(store: &impl Store) {
+    let (alice, bob, carol) = (person(store, "alice").await, person(store, "bob").await, person(store, "carol").await);
+
+    // Links: insert or ignore.
+    store.link_national_ids(&[]).await.unwrap();
+    store.link_national_ids(&[link("n-a", &alice), link("n-b", &bob)]).await.unwrap();
+    store.link_national_ids(&[link("n-a", &bob), link("n-a2", &alice)]).await.unwrap();
+    store.link_national_ids(&[link("n-c", &carol), link("n-c", &bob)]).await.unwrap();
+    let by_id = |ids: &[&str]| {
+        let ids = strings(ids);
+        async move {
+            let mut found = store.persons_by_national_id(&ids).await.unwrap();
+            found.sort();
+            found
+        }
+    };
+    assert_eq!(
+        by_id(&["n-a", "n-unknown", "n-b"]).await,
+        [link("n-a", &alice), link("n-b", &bob)],
+        "a second link for a stored national id does not replace the first; unknown ids are left out"
+    );
+    assert_eq!(by_id(&["n-c"]).await, [link("n-c", &carol)], "of one id twice in a batch, the first is kept");
+    assert!(by_id(&["n-unknown"]).await.is_empty());
+    assert!(store.persons_by_national_id(&[]).await.unwrap().is_empty());
+    let dave = person(store, "dave").await;
+    let mut of = store.national_ids_of(&[alice.clone(), dave.clone()]).await.unwrap();
+    of.sort();
+    assert_eq!(of, [link("n-a", &alice), link("n-a2", &alice)], "every pseudonym of a person; one without is left out");
+    let mut of = store.national_ids_of(&[bob.clone(), carol.clone()]).await.unwrap();
+    of.sort();
+    assert_eq!(of, [link("n-b", &bob), link("n-c", &carol)], "bob kept only his own link");
+    assert!(store.national_ids_of(&[dave]).await.unwrap().is_empty());
+    assert!(store.national_ids_of(&[]).await.unwrap().is_empty());
+
+    // The queue of submissions: in order; removing removes only the given seqs.
+    assert!(store.queued_submissions(10).await.unwrap().is_empty(), "an empty queue");
+    store.queue_submissions(&strings(&["l1", "l2", "l3"])).await.unwrap();
+    store.queue_submissions(&strings(&["l4"])).await.unwrap();
+    store.queue_submissions(&[]).await.unwrap();
+    let queued = store.queued_submissions(10).await.unwrap();
+    let lines = |q: &[crate::QueuedSubmission]| q.iter().map(|s| s.line.clone()).collect::<Vec<_>>();
+    assert_eq!(lines(&queued), ["l1", "l2", "l3", "l4"], "oldest first, in the order given");
+    assert!(queued.windows(2).all(|w| w[0].seq < w[1].seq), "seqs grow in queue order: {queued:?}");
+    assert_eq!(store.queued_submissions(2).await.unwrap(), queued[..2], "up to the limit, oldest first");
+    store.remove_submissions(&[queued[0].seq, queued[2].seq]).await.unwrap();
+    store.remove_submissions(&[]).await.unwrap();
+    let left = store.queued_submissions(10).await.unwrap();
+    assert_eq!(left, [queued[1].clone(), queued[3].clone()], "only the acknowledged ones go; the rest keep their seqs");
+    store.queue_submissions(&strings(&["l5"])).await.unwrap();
+    let after = store.queued_submissions(10).await.unwrap();
+    assert_eq!(lines(&after), ["l2", "l4", "l5"], "a later line queues behind the ones left");
+    assert!(after[2].seq > queued[3].seq);
+    store.remove_submissions(&after.iter().map(|s| s.seq).collect::<Vec<_>>()).await.unwrap();
+    assert!(store.queued_submissions(10).await.unwrap().is_empty(), "all acknowledged");
+
+    // Parked records: kept once per (national id, hub index), read back by hub index.
+    store
+        .park_records(&[parked("n-x", 7, "x7"), parked("n-x", 3, "x3"), parked("n-y", 5, "y5"), parked("n-z", 1, "z1")])
+        .await
+        .unwrap();
+    store
+        .park_records(&[parked("n-x", 3, "x3 again"), parked("n-y", 9, "y9"), parked("n-y", 9, "y9 again")])
+        .await
+        .unwrap();
+    store.park_records(&[]).await.unwrap();
+    let entries =
+        |r: Vec<ParkedRecord>| r.into_iter().map(|r| (r.national_id, r.hub_index, r.entry)).collect::<Vec<_>>();
+    let record = |n: &str, i: u64, e: &str| (n.to_string(), i, e.to_string());
+    assert_eq!(
+        entries(store.parked_records(&strings(&["n-x", "n-y", "n-unknown"])).await.unwrap()),
+        [record("n-x", 3, "x3"), record("n-y", 5, "y5"), record("n-x", 7, "x7"), record("n-y", 9, "y9")],
+        "by hub index, only the asked ids; parking a record again keeps the first"
+    );
+    assert!(store.parked_records(&strings(&["n-unknown"])).await.unwrap().is_empty());
+    assert!(store.parked_records(&[]).await.unwrap().is_empty());
+    store.unpark_records("n-y", &[3, 7]).await.unwrap();
+    assert_eq!(
+        store.parked_records(&strings(&["n-x"])).await.unwrap().len(),
+        2,
+        "unparking names one national id: another's records at those indices stay"
+    );
+    store.unpark_records("n-x", &[3, 99]).await.unwrap();
+    store.unpark_records("n-x", &[]).await.unwrap();
+    assert_eq!(
+        entries(store.parked_records(&strings(&["n-x", "n-y", "n-z"])).await.unwrap()),
+        [record("n-z", 1, "z1"), record("n-y", 5, "y5"), record("n-x", 7, "x7"), record("n-y", 9, "y9")],
+        "only the given indices of that national id go"
+    );
 }
 
 async fn stays_under_an_area_are_queued_by_prefix_and_end(store: &impl Store) {
@@ -1088,6 +1193,9 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
     store.record_rejections(&[naming(&alice), naming(&bob)]).await.unwrap();
     store.put_document("card", "card-a", t(1), &format!("{{\"person\":\"{alice}\"}}")).await.unwrap();
     store.put_document("card", "card-b", t(1), &format!("{{\"person\":\"{bob}\"}}")).await.unwrap();
+    store.link_national_ids(&[link("n-alice", &alice), link("n-bob", &bob)]).await.unwrap();
+    // A record the hub published under her pseudonym, not yet admitted; and one of his.
+    store.park_records(&[parked("n-alice", 1, "a1"), parked("n-bob", 2, "b2")]).await.unwrap();
 
     let removed = store.erase_person(&alice).await.unwrap();
     let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
@@ -1098,6 +1206,16 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
     );
     assert_eq!(count("rejections"), Some(1), "the rejected input that named her");
     assert_eq!(count("documents (cards, claim codes)"), Some(1), "her printed card's record");
+    assert_eq!(count("national_links"), Some(1), "her national pseudonym");
+    assert_eq!(count("national_parked"), Some(1), "the record still parked under it");
+    assert!(store.persons_by_national_id(&strings(&["n-alice"])).await.unwrap().is_empty());
+    assert!(store.parked_records(&strings(&["n-alice"])).await.unwrap().is_empty());
+    assert_eq!(
+        store.national_ids_of(std::slice::from_ref(&bob)).await.unwrap(),
+        [link("n-bob", &bob)],
+        "his link stays"
+    );
+    assert_eq!(store.parked_records(&strings(&["n-bob"])).await.unwrap().len(), 1, "and his parked record");
     assert!(store.document("card", "card-a").await.unwrap().is_none());
     assert!(store.document("card", "card-b").await.unwrap().is_some());
     assert_eq!(store.person(&alice).await.unwrap(), None);
@@ -1165,9 +1283,20 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
         "withdrawing replaces, keeping when it was given"
     );
 
+    store.link_national_ids(&[link("n-alice", &alice)]).await.unwrap();
+    store.park_records(&[parked("n-stranger", 1, "s1")]).await.unwrap();
+
     let removed = store.destroy_personal_data().await.unwrap();
     let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
-    assert_eq!(removed.len(), PERSONAL_TABLES.len() + 1, "every personal table and the contact lists: {removed:?}");
+    assert_eq!(
+        removed.len(),
+        PERSONAL_TABLES.len() + 4,
+        "every personal table, the exchange's pseudonyms (links, parked and queued records) and the contact lists: \
+         {removed:?}"
+    );
+    assert_eq!((count("national_links"), count("national_parked")), (Some(1), Some(1)));
+    assert!(store.persons_by_national_id(&strings(&["n-alice"])).await.unwrap().is_empty());
+    assert!(store.parked_records(&strings(&["n-stranger"])).await.unwrap().is_empty());
     assert_eq!((count("persons"), count("evidence"), count("personal_data")), (Some(2), Some(1), Some(2)));
     assert_eq!(count("documents (contact lists, claim codes, cards)"), Some(1));
     assert_eq!(store.person_count().await.unwrap(), 0);

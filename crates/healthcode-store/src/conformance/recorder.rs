@@ -132,6 +132,15 @@ pub(super) const METHODS: &[&str] = &[
     "take_lease",
     "lease",
     "release_lease",
+    "link_national_ids",
+    "persons_by_national_id",
+    "national_ids_of",
+    "queue_submissions",
+    "queued_submissions",
+    "remove_submissions",
+    "park_records",
+    "parked_records",
+    "unpark_records",
 ];
 
 #[async_trait]
@@ -633,6 +642,54 @@ impl<S: Store> LeaseStore for Recorder<S> {
     }
 }
 
+#[async_trait]
+impl<S: Store> FederationStore for Recorder<S> {
+    async fn link_national_ids(&self, links: &[NationalLink]) -> StoreResult<()> {
+        self.saw("link_national_ids");
+        self.inner.link_national_ids(links).await
+    }
+
+    async fn persons_by_national_id(&self, national_ids: &[String]) -> StoreResult<Vec<NationalLink>> {
+        self.saw("persons_by_national_id");
+        self.inner.persons_by_national_id(national_ids).await
+    }
+
+    async fn national_ids_of(&self, persons: &[PersonId]) -> StoreResult<Vec<NationalLink>> {
+        self.saw("national_ids_of");
+        self.inner.national_ids_of(persons).await
+    }
+
+    async fn queue_submissions(&self, lines: &[String]) -> StoreResult<()> {
+        self.saw("queue_submissions");
+        self.inner.queue_submissions(lines).await
+    }
+
+    async fn queued_submissions(&self, limit: usize) -> StoreResult<Vec<QueuedSubmission>> {
+        self.saw("queued_submissions");
+        self.inner.queued_submissions(limit).await
+    }
+
+    async fn remove_submissions(&self, seqs: &[i64]) -> StoreResult<()> {
+        self.saw("remove_submissions");
+        self.inner.remove_submissions(seqs).await
+    }
+
+    async fn park_records(&self, records: &[ParkedRecord]) -> StoreResult<()> {
+        self.saw("park_records");
+        self.inner.park_records(records).await
+    }
+
+    async fn parked_records(&self, national_ids: &[String]) -> StoreResult<Vec<ParkedRecord>> {
+        self.saw("parked_records");
+        self.inner.parked_records(national_ids).await
+    }
+
+    async fn unpark_records(&self, national_id: &str, hub_indices: &[u64]) -> StoreResult<()> {
+        self.saw("unpark_records");
+        self.inner.unpark_records(national_id, hub_indices).await
+    }
+}
+
 impl<S: Store> StatusStore for Recorder<S> {
     fn status(&self) -> StoreStatus {
         self.saw("status");
@@ -744,6 +801,7 @@ mod tests {
         include_str!("../doors.rs"),
         include_str!("../status.rs"),
         include_str!("../leases.rs"),
+        include_str!("../federation.rs"),
     ];
 
     #[test]

@@ -94,6 +94,10 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
         ),
         Action::ReadThirdParties => ("查看第三方系统登记", "Read third-party registrations"),
         Action::ThirdPartyCheck => ("查询已开通扩展功能的持卡人", "Check card holders who switched the function on"),
+        Action::SubmitNational => (
+            "向全国互认平台报送本省的重点人员记录及撤回",
+            "Submit your province's key-person records, and their retractions, to the national hub",
+        ),
         Action::ReadExactCounts => (
             "在数据看板上查看各区县的精确人数（公众看到的是取整后的数字）",
             "See exact counts by county on the dashboard (the public sees them rounded)",
@@ -111,6 +115,7 @@ pub(crate) fn role_words(ui: &Ui, role: Role) -> &'static str {
         Role::Auditor => ui.t("审计员", "auditor"),
         Role::ComplaintHandler => ui.t("投诉处理员", "complaint handler"),
         Role::ThirdParty => ui.t("第三方系统", "third-party system"),
+        Role::Region => ui.t("省级平台（全国互认）", "region (national exchange)"),
     }
 }
 

@@ -1,0 +1,67 @@
+//! The national exchange over HTTP (互认, `docs/FEDERATION.md`). At the hub: regions submit
+//! their records (`POST /v1/hub/records`, a region's key); what the hub publishes is its
+//! transparency log (`/v1/log/…`). At a region: its view of the hub
+//! (`GET /v1/national/view`), which other regions fetch to compare checkpoints.
+
+use axum::extract::State;
+use axum::Json;
+use healthcode_domain::ValidationError;
+use healthcode_service::national::{HubView, SubmissionReport};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::api::evidence::split_lines;
+use crate::api::extract::Actor;
+use crate::api::policy::may;
+use crate::api::BatchBody;
+use crate::{ApiError, AppState};
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(submit)).routes(routes!(view))
+}
+
+/// NDJSON, one record per line: `{"kind":"key_person","id","person","status","since"}` or
+/// `{"kind":"retraction","id","retracts","reason"}`. The region is the submitting
+/// account's (its jurisdiction); each line is accepted (published in the hub's log), a
+/// duplicate, or refused with its reason (kept in the hub's rejection log).
+#[utoipa::path(
+    post,
+    path = "/v1/hub/records",
+    tag = "national exchange",
+    request_body(content = String, description = "NDJSON: one record per line", content_type = "application/x-ndjson"),
+    responses((status = 200, description = "a report per line, and the hub's log size after it", body = Object)),
+    security(("staff_key" = []))
+)]
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    by: Actor<may::SubmitNational>,
+    body: BatchBody,
+) -> Result<Json<SubmissionReport>, ApiError> {
+    let region = by
+        .jurisdiction
+        .clone()
+        .ok_or_else(|| ApiError::Forbidden("this region's account has no province code".into()))?;
+    let (numbers, lines) = split_lines(body.text()?);
+    if lines.is_empty() {
+        return Err(ApiError::InvalidInput(ValidationError::new(
+            "the submission is empty: send one JSON record per line (NDJSON)",
+        )));
+    }
+    let mut report = state.service.national().submit(&region, &by.username, &lines).await?;
+    for row in &mut report.rows {
+        row.row = numbers[row.row - 1];
+    }
+    Ok(Json(report))
+}
+
+/// How far this region checked the hub's log, the hub's checkpoint it verified last, and
+/// when it last heard from the hub. Public: other regions compare checkpoints with it, and
+/// anyone may see how current the national data here is.
+#[utoipa::path(
+    get,
+    path = "/v1/national/view",
+    tag = "national exchange",
+    responses((status = 200, description = "`{size, frontier, checkpoint, synced_at}`", body = Object))
+)]
+pub(crate) async fn view(State(state): State<AppState>) -> Result<Json<HubView>, ApiError> {
+    Ok(Json(state.service.national().view().await?))
+}

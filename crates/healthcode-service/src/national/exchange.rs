@@ -1,0 +1,341 @@
+//! The exchange format between regions and the hub (`docs/FEDERATION.md`): the lines a
+//! region submits, and how a record travels — from a region's evidence to a submission,
+//! and from the hub's published record back to evidence in another region, where that
+//! region's own rules judge it. Pure: no store, no clock.
+
+use healthcode_domain::{DiagnosisStatus, EventId, Evidence, PersonId, TestResult, Timestamp, ValidationError};
+use healthcode_log::NationalRecord;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The longest record id a region may use: the receiving region's event id
+/// (`hc-nat-<region>-<id>`) must fit in 128 characters.
+pub const MAX_RECORD_ID: usize = 100;
+/// The longest reason a retraction may give.
+pub const MAX_REASON: usize = 500;
+/// The most lines one submission may hold (the hub signs a checkpoint after each, so a
+/// region syncs in steps of at most this many records).
+pub const MAX_SUBMISSION_LINES: usize = 10_000;
+
+/// What a key person is, as the national list says (seed 004: cases, suspected cases,
+/// asymptomatic infections, close contacts; seed 001: test results across regions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    Confirmed,
+    Suspected,
+    Asymptomatic,
+    CloseContact,
+    PositiveTest,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Confirmed => "confirmed",
+            KeyStatus::Suspected => "suspected",
+            KeyStatus::Asymptomatic => "asymptomatic",
+            KeyStatus::CloseContact => "close_contact",
+            KeyStatus::PositiveTest => "positive_test",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(text.to_string())).ok()
+    }
+}
+
+/// One line of a region's submission, as received (before any check).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum Line {
+    KeyPerson { id: String, person: String, status: KeyStatus, since: String },
+    Retraction { id: String, retracts: String, reason: String },
+}
+
+/// A checked submission line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    KeyPerson { id: String, person: String, status: KeyStatus, since: Timestamp },
+    Retraction { id: String, retracts: String, reason: String },
+}
+
+impl Submission {
+    pub fn id(&self) -> &str {
+        match self {
+            Submission::KeyPerson { id, .. } | Submission::Retraction { id, .. } => id,
+        }
+    }
+
+    /// Reads one line, refusing anything the format does not allow, with the field and
+    /// how to fix it.
+    pub fn parse(text: &str) -> Result<Submission, ValidationError> {
+        let line: Line = serde_json::from_str(text).map_err(|e| {
+            ValidationError::new(format!(
+                "not a submission line ({e}); send one JSON object per line with `kind` `key_person` (`id`, \
+                 `person`, `status`, `since`) or `retraction` (`id`, `retracts`, `reason`)"
+            ))
+        })?;
+        match line {
+            Line::KeyPerson { id, person, status, since } => {
+                check_record_id("id", &id)?;
+                check_national_id(&person)?;
+                let since = Timestamp::parse_field("since", &since)?;
+                Ok(Submission::KeyPerson { id, person, status, since })
+            }
+            Line::Retraction { id, retracts, reason } => {
+                check_record_id("id", &id)?;
+                check_record_id("retracts", &retracts)?;
+                let reason = reason.trim().to_string();
+                if reason.is_empty() || reason.chars().count() > MAX_REASON {
+                    return Err(ValidationError::field(
+                        "reason",
+                        format!("say why the record is withdrawn, in 1 to {MAX_REASON} characters"),
+                    ));
+                }
+                Ok(Submission::Retraction { id, retracts, reason })
+            }
+        }
+    }
+
+    /// The record the hub publishes for this line from `region`, accepted at `at`.
+    /// `person` is the national id (a retraction's is its record's, which the hub looks up).
+    pub fn to_record(&self, region: &str, person: &str, at: Timestamp) -> NationalRecord {
+        let mut record = NationalRecord {
+            at: at.as_millis(),
+            region: region.to_string(),
+            id: self.id().to_string(),
+            kind: String::new(),
+            person: person.to_string(),
+            status: None,
+            since: None,
+            retracts: None,
+            reason: None,
+        };
+        match self {
+            Submission::KeyPerson { status, since, .. } => {
+                record.kind = "key_person".into();
+                record.status = Some(status.as_str().into());
+                record.since = Some(since.as_millis());
+            }
+            Submission::Retraction { retracts, reason, .. } => {
+                record.kind = "retraction".into();
+                record.retracts = Some(retracts.clone());
+                record.reason = Some(reason.clone());
+            }
+        }
+        record
+    }
+}
+
+fn check_record_id(field: &str, id: &str) -> Result<(), ValidationError> {
+    let ok = !id.is_empty() && id.len() <= MAX_RECORD_ID && id.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::field(
+            field,
+            format!("a record id is 1 to {MAX_RECORD_ID} printable ASCII characters without spaces"),
+        ))
+    }
+}
+
+/// Whether `id` is a national pseudonym: `n` and 32 lower-case hex digits.
+pub fn check_national_id(id: &str) -> Result<(), ValidationError> {
+    let ok = id.len() == 33
+        && id.starts_with('n')
+        && id[1..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::field(
+            "person",
+            "a national pseudonym is `n` and 32 lower-case hex digits, computed from the document with the \
+             national key (never the ID number itself)",
+        ))
+    }
+}
+
+/// The submission line for a piece of this region's evidence, if it is about a key person
+/// (or withdraws such a record): what other regions need to judge that person by their
+/// own rules. Everything else (stays, fevers, quarantine orders) stays in the region.
+pub fn submission_for(id: &EventId, at: Timestamp, evidence: &Evidence, national_id: &str) -> Option<String> {
+    let key_person = |status: KeyStatus, since: Timestamp| {
+        json!({"kind": "key_person", "id": id.as_str(), "person": national_id, "status": status.as_str(),
+               "since": since.to_rfc3339()})
+    };
+    let line = match evidence {
+        Evidence::Diagnosis { status } => {
+            let status = match status {
+                DiagnosisStatus::Confirmed => KeyStatus::Confirmed,
+                DiagnosisStatus::Suspected => KeyStatus::Suspected,
+                DiagnosisStatus::Asymptomatic => KeyStatus::Asymptomatic,
+                DiagnosisStatus::Excluded | DiagnosisStatus::Discharged => return None,
+            };
+            // A diagnosis carries no time of its own: since it was recorded.
+            key_person(status, at)
+        }
+        Evidence::CloseContact { exposure_at } => key_person(KeyStatus::CloseContact, *exposure_at),
+        Evidence::Test { result: TestResult::Positive, sampled_at } => key_person(KeyStatus::PositiveTest, *sampled_at),
+        Evidence::Retraction { retracts, reason } => {
+            json!({"kind": "retraction", "id": id.as_str(), "retracts": retracts.as_str(), "reason": reason})
+        }
+        _ => return None,
+    };
+    Some(line.to_string())
+}
+
+/// The event id a record from another region gets here: stable (a record received twice
+/// is stored once) and in the system's own namespace (no feed can forge or withdraw it).
+pub fn local_event_id(region: &str, record_id: &str) -> String {
+    format!("hc-nat-{region}-{record_id}")
+}
+
+/// The region a national record's local event id names, if it is one.
+pub fn region_of_event(event_id: &str) -> Option<&str> {
+    event_id.strip_prefix("hc-nat-")?.split('-').next().filter(|r| !r.is_empty())
+}
+
+/// The evidence row (JSON, as `Evidence::ingest` reads it) that a record published by the
+/// hub becomes about a person of this region; `None` for a record this region does not
+/// use as evidence.
+pub fn evidence_row(record: &NationalRecord, person: &PersonId) -> Option<serde_json::Value> {
+    let id = local_event_id(&record.region, &record.id);
+    let since = record.since.map(Timestamp::from_millis);
+    match record.kind.as_str() {
+        "key_person" => {
+            let status = KeyStatus::parse(record.status.as_deref()?)?;
+            let since = since.unwrap_or(Timestamp::from_millis(record.at));
+            Some(match status {
+                KeyStatus::Confirmed | KeyStatus::Suspected | KeyStatus::Asymptomatic => {
+                    json!({"id": id, "person_id": person.as_str(), "type": "diagnosis", "status": status.as_str()})
+                }
+                KeyStatus::CloseContact => json!({"id": id, "person_id": person.as_str(), "type": "close_contact",
+                                                   "exposure_at": since.to_rfc3339()}),
+                KeyStatus::PositiveTest => json!({"id": id, "person_id": person.as_str(), "type": "test",
+                                                   "result": "positive", "sampled_at": since.to_rfc3339()}),
+            })
+        }
+        "retraction" => Some(json!({
+            "id": id,
+            "person_id": person.as_str(),
+            "type": "retraction",
+            "retracts": local_event_id(&record.region, record.retracts.as_deref()?),
+            "reason": format!("region {}: {}", record.region, record.reason.as_deref().unwrap_or_default()),
+        })),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const N: &str = "n0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_line_is_read_strictly_with_the_field_that_is_wrong() {
+        let ok = format!(
+            r#"{{"kind":"key_person","id":"41-1","person":"{N}","status":"close_contact","since":"2022-05-01T08:00:00+08:00"}}"#
+        );
+        assert!(matches!(Submission::parse(&ok), Ok(Submission::KeyPerson { status: KeyStatus::CloseContact, .. })));
+        let cases = [
+            (ok.replace("close_contact", "red"), None),
+            (ok.replace(N, "110101199003078888"), Some("person")),
+            (ok.replace("2022-05-01T08:00:00+08:00", "yesterday"), Some("since")),
+            (ok.replace("41-1", "has space"), Some("id")),
+            (ok.replace("}", r#","colour":"red"}"#), None),
+            (r#"{"kind":"retraction","id":"r","retracts":"41-1","reason":"  "}"#.to_string(), Some("reason")),
+            (r#"{"kind":"colour","id":"x"}"#.to_string(), None),
+        ];
+        for (line, field) in cases {
+            let e = Submission::parse(&line).expect_err(&line);
+            assert_eq!(e.field.as_deref(), field, "{line}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_close_contact_travels_to_evidence_another_region_judges_and_its_retraction_follows() {
+        let person = PersonId::parse("p0123456789abcdef0123456789abcdef").unwrap();
+        let id = EventId::parse("cc-7").unwrap();
+        let exposure = Timestamp::parse("2022-05-01T08:00:00+08:00").unwrap();
+        let line = submission_for(&id, exposure, &Evidence::CloseContact { exposure_at: exposure }, N).unwrap();
+        let submission = Submission::parse(&line).unwrap();
+        let record = submission.to_record("41", N, Timestamp::from_millis(1));
+        let row = evidence_row(&record, &person).unwrap();
+        assert_eq!(row["id"], "hc-nat-41-cc-7");
+        assert_eq!(row["type"], "close_contact");
+        assert_eq!(row["exposure_at"], exposure.to_rfc3339());
+        assert_eq!(region_of_event("hc-nat-41-cc-7"), Some("41"));
+
+        let retraction = Evidence::Retraction { retracts: id.clone(), reason: "wrong person".into() };
+        let line = submission_for(&EventId::parse("r-1").unwrap(), exposure, &retraction, N).unwrap();
+        let record = Submission::parse(&line).unwrap().to_record("41", N, Timestamp::from_millis(2));
+        let row = evidence_row(&record, &person).unwrap();
+        assert_eq!(row["retracts"], "hc-nat-41-cc-7");
+        assert!(row["reason"].as_str().unwrap().contains("wrong person"));
+
+        let stay =
+            Evidence::Stay { area: healthcode_domain::AreaCode::parse("330106").unwrap(), from: exposure, to: None };
+        assert_eq!(submission_for(&id, exposure, &stay, N), None, "movements stay in the region");
+    }
+}
+
+/// The documented exchange format and the parser agree: every example parses, every
+/// required field is required, nothing else is allowed, and the statuses are the same.
+#[cfg(test)]
+mod schema {
+    use super::*;
+
+    const SCHEMA: &str = include_str!("../../../../docs/federation/submission.schema.json");
+
+    fn schema() -> serde_json::Value {
+        serde_json::from_str(SCHEMA).unwrap()
+    }
+
+    #[test]
+    fn every_example_of_the_schema_is_accepted_and_every_required_field_is_required() {
+        let schema = schema();
+        let examples = schema["examples"].as_array().unwrap();
+        for example in examples {
+            Submission::parse(&example.to_string()).unwrap();
+            let kind = example["kind"].as_str().unwrap();
+            let branch =
+                schema["oneOf"].as_array().unwrap().iter().find(|b| b["properties"]["kind"]["const"] == kind).unwrap();
+            for field in branch["required"].as_array().unwrap() {
+                let mut without = example.clone();
+                without.as_object_mut().unwrap().remove(field.as_str().unwrap());
+                assert!(Submission::parse(&without.to_string()).is_err(), "{field} is required");
+            }
+            let mut extra = example.clone();
+            extra.as_object_mut().unwrap().insert("colour".into(), "red".into());
+            assert!(Submission::parse(&extra.to_string()).is_err(), "no other field is allowed");
+            let fields: Vec<&String> = branch["properties"].as_object().unwrap().keys().collect();
+            let required: Vec<&str> =
+                branch["required"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+            assert!(fields.iter().all(|f| required.contains(&f.as_str())), "every field is required");
+        }
+    }
+
+    #[test]
+    fn the_schema_lists_the_statuses_the_parser_knows() {
+        let schema = schema();
+        let statuses: Vec<String> = schema["oneOf"][0]["properties"]["status"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        let known = [
+            KeyStatus::Confirmed,
+            KeyStatus::Suspected,
+            KeyStatus::Asymptomatic,
+            KeyStatus::CloseContact,
+            KeyStatus::PositiveTest,
+        ];
+        assert_eq!(statuses, known.map(|s| s.as_str().to_string()));
+        for status in statuses {
+            assert!(KeyStatus::parse(&status).is_some());
+        }
+    }
+}

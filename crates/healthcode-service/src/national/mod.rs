@@ -1,0 +1,475 @@
+//! The national exchange (互认, issue 15): the hub that publishes what regions submit, and
+//! a region's side of it — submitting its own key-person records, following the hub's
+//! log, and turning what other regions report into evidence its own rules judge.
+//!
+//! A region never pushes a colour into another: it shares evidence. The hub publishes
+//! every record in its transparency log, so a region checks each batch it receives
+//! against the hub's signed checkpoint (`healthcode_log::Follower`), and two regions that
+//! compare checkpoints catch a hub that showed them different lists.
+
+pub mod exchange;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use healthcode_domain::{PersonId, Timestamp, ValidationError};
+use healthcode_log::{Checkpoint, Entry, FollowError, Follower, Frontier, Hash, NationalRecord, NoteVerifier};
+use healthcode_store::{EvidenceStore, FederationStore, NationalLink, NewRejection, ParkedRecord, QueuedSubmission};
+use serde::{Deserialize, Serialize};
+
+use crate::documents::Documents;
+use crate::ingest::{RowOutcome, RowStatus};
+use crate::{Alarms, AtPolicy, Clock, Evidence, ServiceError, Source, TransparencyLog};
+
+pub use exchange::{KeyStatus, Submission, MAX_SUBMISSION_LINES};
+
+/// The part this deployment plays in the national exchange.
+#[derive(Debug, Clone)]
+pub enum Role {
+    /// Not part of it: no national pseudonyms, nothing submitted or received.
+    None,
+    /// The national hub: regions submit records to it, it publishes them in its log.
+    Hub,
+    /// A region: `region` is its code (`33`); `hub` verifies the hub's checkpoints (its
+    /// name is the hub log's origin).
+    Region { region: String, hub: Box<NoteVerifier> },
+}
+
+/// Where a region stands in following the hub: the part of the hub's log it checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubView {
+    pub size: u64,
+    /// The compact range of the checked tree (hex), largest subtree first.
+    pub frontier: Vec<String>,
+    /// The hub's last checkpoint this region verified (a signed note), to compare with
+    /// other regions'.
+    pub checkpoint: Option<String>,
+    /// When this region last heard from the hub: pages say "national data as of …".
+    pub synced_at: Option<Timestamp>,
+}
+
+/// What one received batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Received {
+    /// The hub's log size this region has checked now.
+    pub size: u64,
+    /// Records about persons known here, admitted as evidence.
+    pub admitted: usize,
+    /// Records about persons not known here, kept until they come.
+    pub parked: usize,
+    /// Persons whose codes changed colour.
+    pub changed: usize,
+}
+
+/// A hub's answer to a submission: one outcome per line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SubmissionReport {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+    /// The hub's log size once the accepted records are in it.
+    pub log_size: u64,
+    pub rows: Vec<RowOutcome>,
+}
+
+/// What a comparison of the hub's checkpoints found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Comparison {
+    /// The other region saw a log this region's view is consistent with.
+    Consistent { theirs: u64, ours: u64 },
+    /// The hub showed the two regions different logs; an alarm was raised.
+    Equivocation { detail: String },
+}
+
+const VIEW: (&str, &str) = ("national_view", "hub");
+const RECORD: &str = "national_record";
+const ALARM_FORKED: &str = "hub_forked";
+
+/// The national exchange. Holds the federation store (links, submissions waiting,
+/// records parked), the rejection log (what a hub refuses), the evidence capability
+/// (records become evidence), the log (a hub publishes in it), the documents (the hub's
+/// index of records; a region's view of the hub), alarms and the clock.
+pub struct National {
+    pub(crate) federation: Arc<dyn FederationStore>,
+    pub(crate) rejections: Arc<dyn EvidenceStore>,
+    pub(crate) evidence: Arc<Evidence>,
+    pub(crate) log: Arc<TransparencyLog>,
+    pub(crate) documents: Documents,
+    pub(crate) alarms: Arc<Alarms>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) role: Role,
+}
+
+impl National {
+    pub fn role(&self) -> &Role {
+        &self.role
+    }
+
+    fn region(&self) -> Result<(&str, &NoteVerifier), ServiceError> {
+        match &self.role {
+            Role::Region { region, hub } => Ok((region, hub)),
+            _ => Err(ServiceError::Forbidden(
+                "this deployment is not a region of the national exchange (start it with `--hub`)".into(),
+            )),
+        }
+    }
+
+    // ---- the hub ----
+
+    /// Takes a region's submission: every line is checked (format, the region's own
+    /// records only, a retraction of a record the region submitted), the accepted ones
+    /// published together in the log, the refused ones kept in the rejection log with
+    /// their reason. `region` comes from the submitting account, never from the lines.
+    pub async fn submit(&self, region: &str, owner: &str, lines: &[String]) -> Result<SubmissionReport, ServiceError> {
+        if !matches!(self.role, Role::Hub) {
+            return Err(ServiceError::Forbidden("only the national hub takes submissions".into()));
+        }
+        if lines.len() > MAX_SUBMISSION_LINES {
+            return Err(ValidationError::new(format!(
+                "{} lines in one submission; send at most {MAX_SUBMISSION_LINES} at a time",
+                lines.len()
+            ))
+            .into());
+        }
+        let now = self.clock.now();
+        let mut report = SubmissionReport::default();
+        let mut entries = Vec::new();
+        let mut claims = Vec::new();
+        let mut rejections = Vec::new();
+        // Records of this batch by id, so a retraction may follow its record in one batch.
+        let mut batch: HashMap<String, NationalRecord> = HashMap::new();
+        for (i, line) in lines.iter().enumerate() {
+            let row = i + 1;
+            let outcome = match self.check_line(region, line, now, &batch).await {
+                Ok(Checked::New(record)) => {
+                    claims.push(Documents::claim(RECORD, &record_key(region, &record.id), now, &record)?);
+                    entries.push(Entry::NationalRecord(record.clone()));
+                    report.accepted += 1;
+                    let id = record.id.clone();
+                    batch.insert(id.clone(), record);
+                    RowOutcome { row, status: RowStatus::Accepted, id: Some(id), field: None, error: None }
+                }
+                Ok(Checked::Duplicate(id)) => {
+                    report.duplicates += 1;
+                    RowOutcome { row, status: RowStatus::Duplicate, id: Some(id), field: None, error: None }
+                }
+                Err(e) => {
+                    report.rejected += 1;
+                    rejections.push(NewRejection {
+                        received_at: now,
+                        owner: Some(owner.to_string()),
+                        origin: format!("national submission from region {region} line {row}"),
+                        input: crate::redact::kept_input(line),
+                        field: e.field.clone(),
+                        reason: e.message.clone(),
+                    });
+                    RowOutcome { row, status: RowStatus::Rejected, id: None, field: e.field, error: Some(e.message) }
+                }
+            };
+            report.rows.push(outcome);
+        }
+        if !rejections.is_empty() {
+            self.rejections.record_rejections(&rejections).await?;
+        }
+        if !entries.is_empty() {
+            self.log.record_with(&entries, &claims).await?;
+            // A checkpoint after every submission: regions follow the hub in steps no
+            // larger than one submission.
+            self.log.sign_checkpoint().await?;
+        }
+        report.log_size = self.log.size().await?;
+        Ok(report)
+    }
+
+    async fn check_line(
+        &self,
+        region: &str,
+        line: &str,
+        now: Timestamp,
+        batch: &HashMap<String, NationalRecord>,
+    ) -> Result<Checked, ValidationError> {
+        let submission = Submission::parse(line)?;
+        let person = match &submission {
+            Submission::KeyPerson { person, .. } => person.clone(),
+            Submission::Retraction { retracts, .. } => {
+                let target = match batch.get(retracts) {
+                    Some(record) => Some(record.clone()),
+                    None => self.stored_record(region, retracts).await?,
+                };
+                match target {
+                    Some(t) if t.kind == "key_person" => t.person,
+                    Some(_) => {
+                        return Err(ValidationError::field("retracts", "only a key-person record can be retracted"))
+                    }
+                    None => {
+                        return Err(ValidationError::field(
+                            "retracts",
+                            format!(
+                            "region {region} submitted no record `{retracts}`; a region withdraws only its own records"
+                        ),
+                        ))
+                    }
+                }
+            }
+        };
+        let record = submission.to_record(region, &person, now);
+        let stored = match batch.get(submission.id()) {
+            Some(r) => Some(r.clone()),
+            None => self.stored_record(region, submission.id()).await?,
+        };
+        match stored {
+            None => Ok(Checked::New(record)),
+            Some(old) if NationalRecord { at: old.at, ..record.clone() } == old => Ok(Checked::Duplicate(record.id)),
+            Some(_) => Err(ValidationError::field(
+                "id",
+                format!("region {region} already submitted another record `{}`; give a new record a new id", record.id),
+            )),
+        }
+    }
+
+    async fn stored_record(&self, region: &str, id: &str) -> Result<Option<NationalRecord>, ValidationError> {
+        self.documents
+            .load::<NationalRecord>(RECORD, &record_key(region, id))
+            .await
+            .map_err(|e| ValidationError::new(format!("the hub cannot read its records just now ({e}); send again")))
+    }
+
+    // ---- a region ----
+
+    /// Up to `limit` of this region's records waiting to be submitted to the hub.
+    pub async fn queued_submissions(&self, limit: usize) -> Result<Vec<QueuedSubmission>, ServiceError> {
+        self.region()?;
+        Ok(self.federation.queued_submissions(limit).await?)
+    }
+
+    /// Forgets submissions the hub answered (accepted, duplicate, or refused: a refused
+    /// one is in the hub's rejection log with its reason, and sending it again would be
+    /// refused again).
+    pub async fn submitted(&self, seqs: &[i64]) -> Result<(), ServiceError> {
+        Ok(self.federation.remove_submissions(seqs).await?)
+    }
+
+    /// This region's view of the hub: how far it checked the hub's log, and when.
+    pub async fn view(&self) -> Result<HubView, ServiceError> {
+        Ok(self.documents.load(VIEW.0, VIEW.1).await?.unwrap_or(HubView {
+            size: 0,
+            frontier: Vec::new(),
+            checkpoint: None,
+            synced_at: None,
+        }))
+    }
+
+    /// Takes the next entries of the hub's log (`leaves`, from this region's size on) and
+    /// the hub's signed checkpoint they must reach. Nothing is used unless they check out
+    /// (signature, and the tree this region checked before extended by exactly these
+    /// leaves); a hub whose history does not extend what this region saw raises an alarm.
+    /// Records of other regions become evidence about the persons known here (judged by
+    /// this region's rules), the others are parked until their person comes.
+    pub async fn receive(&self, checkpoint_note: &str, leaves: &[Vec<u8>]) -> Result<Received, ServiceError> {
+        let (region, hub) = self.region()?;
+        let checkpoint = Checkpoint::open(checkpoint_note, hub, hub.name()).map_err(|e| {
+            ServiceError::HubUntrusted(format!("the hub's checkpoint does not verify with the pinned hub key: {e}"))
+        })?;
+        let mut view = self.view().await?;
+        let follower = follower_of(&view)?;
+        let next = match follower.extend(leaves, &checkpoint) {
+            Ok(next) => next,
+            Err(e @ FollowError::Incomplete { .. }) => return Err(ServiceError::HubUntrusted(e.to_string())),
+            Err(e) => {
+                let detail = format!("{e} (last verified checkpoint: {:?})", view.checkpoint);
+                self.alarms.raise(ALARM_FORKED, region, detail.clone()).await?;
+                return Err(ServiceError::HubUntrusted(detail));
+            }
+        };
+        let mut received = Received { size: next.size(), ..Received::default() };
+        let records: Vec<(u64, NationalRecord)> = leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(i, leaf)| match Entry::from_leaf_bytes(leaf) {
+                Ok(Entry::NationalRecord(r)) if r.region != region => Some((follower.size() + i as u64, r)),
+                _ => None,
+            })
+            .collect();
+        let ids: Vec<String> = {
+            let mut ids: Vec<String> = records.iter().map(|(_, r)| r.person.clone()).collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        let known: BTreeMap<String, PersonId> = self
+            .federation
+            .persons_by_national_id(&ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.national_id, l.person))
+            .collect();
+        let mut rows = Vec::new();
+        let mut parked = Vec::new();
+        for (index, record) in &records {
+            match known.get(&record.person) {
+                Some(person) => rows.extend(exchange::evidence_row(record, person)),
+                None => parked.push(ParkedRecord {
+                    national_id: record.person.clone(),
+                    hub_index: *index,
+                    entry: String::from_utf8_lossy(&leaves[(*index - follower.size()) as usize]).into_owned(),
+                }),
+            }
+        }
+        if !parked.is_empty() {
+            self.federation.park_records(&parked).await?;
+        }
+        received.parked = parked.len();
+        if !rows.is_empty() {
+            let report = self.evidence.ingest_rows(&rows, "national hub").await?;
+            received.admitted = report.accepted + report.duplicates;
+            received.changed = report.codes.changed as usize;
+        }
+        view.size = next.size();
+        view.frontier = next.frontier().hashes().iter().map(hex).collect();
+        view.checkpoint = Some(checkpoint_note.to_string());
+        view.synced_at = Some(self.clock.now());
+        self.documents.save(VIEW.0, VIEW.1, self.clock.now(), &view).await?;
+        Ok(received)
+    }
+
+    /// Notes that the hub answered and had nothing new (pages show "national data as of").
+    pub async fn heard_from_hub(&self) -> Result<(), ServiceError> {
+        let mut view = self.view().await?;
+        view.synced_at = Some(self.clock.now());
+        self.documents.save(VIEW.0, VIEW.1, self.clock.now(), &view).await
+    }
+
+    /// Compares the hub checkpoint another region verified with this region's: the same
+    /// size must have the same root; sizes that differ need the hub's consistency proof
+    /// between them (`proof`, from the smaller to the larger). A hub that showed the two
+    /// regions histories that cannot both be true is caught, and an alarm raised with both
+    /// signed checkpoints: the evidence that it equivocated.
+    pub async fn compare(&self, theirs_note: &str, proof: &[Hash]) -> Result<Comparison, ServiceError> {
+        let (region, hub) = self.region()?;
+        let theirs = Checkpoint::open(theirs_note, hub, hub.name()).map_err(|e| {
+            ServiceError::HubUntrusted(format!("the other region's checkpoint is not signed by the hub: {e}"))
+        })?;
+        let view = self.view().await?;
+        let Some(ours_note) = view.checkpoint.clone() else {
+            return Ok(Comparison::Consistent { theirs: theirs.size, ours: 0 });
+        };
+        let ours = Checkpoint::open(&ours_note, hub, hub.name())
+            .map_err(|e| ServiceError::HubUntrusted(format!("this region's stored hub checkpoint: {e}")))?;
+        let (old, new) = if theirs.size <= ours.size { (&theirs, &ours) } else { (&ours, &theirs) };
+        let consistent = if old.size == new.size {
+            old.root == new.root
+        } else {
+            old.size == 0 || healthcode_log::verify_consistency(old.size, new.size, &old.root, &new.root, proof).is_ok()
+        };
+        if consistent {
+            return Ok(Comparison::Consistent { theirs: theirs.size, ours: ours.size });
+        }
+        let detail = format!(
+            "the hub signed two histories that cannot both be true: this region's checkpoint\n{ours_note}\nand \
+             another region's\n{theirs_note}"
+        );
+        self.alarms.raise("hub_equivocation", region, detail.clone()).await?;
+        Ok(Comparison::Equivocation { detail })
+    }
+}
+
+enum Checked {
+    New(NationalRecord),
+    Duplicate(String),
+}
+
+fn record_key(region: &str, id: &str) -> String {
+    format!("{region}/{id}")
+}
+
+fn hex(hash: &Hash) -> String {
+    crate::secrets::hex(hash)
+}
+
+fn follower_of(view: &HubView) -> Result<Follower, ServiceError> {
+    let corrupt = || ServiceError::Background("this region's stored view of the hub cannot be read".into());
+    let hashes = view
+        .frontier
+        .iter()
+        .map(|h| crate::secrets::unhex(h).and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or_else(corrupt))
+        .collect::<Result<Vec<Hash>, _>>()?;
+    Frontier::from_compact(view.size, hashes).map(Follower::resume).ok_or_else(corrupt)
+}
+
+impl Evidence {
+    /// Ingests the system's own rows about registered persons (records from the hub).
+    pub(crate) async fn ingest_rows(
+        &self,
+        rows: &[serde_json::Value],
+        origin: &str,
+    ) -> Result<crate::IngestReport, ServiceError> {
+        let texts: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        let numbers: Vec<usize> = (1..=texts.len()).collect();
+        self.ingest_from(Source::Trusted, &numbers, &texts, AtPolicy::ServerClock, origin).await
+    }
+
+    /// Records the national pseudonyms of persons just named by document, and admits the
+    /// records the hub published about them before they were known here.
+    pub(crate) async fn link_national(&self, links: Vec<NationalLink>) -> Result<(), ServiceError> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        self.federation.link_national_ids(&links).await?;
+        let ids: Vec<String> = links.iter().map(|l| l.national_id.clone()).collect();
+        let parked = self.federation.parked_records(&ids).await?;
+        if parked.is_empty() {
+            return Ok(());
+        }
+        let persons: BTreeMap<&str, &PersonId> = links.iter().map(|l| (l.national_id.as_str(), &l.person)).collect();
+        let mut rows = Vec::new();
+        let mut admitted: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for p in &parked {
+            let (Some(person), Ok(Entry::NationalRecord(record))) =
+                (persons.get(p.national_id.as_str()), Entry::from_leaf_bytes(p.entry.as_bytes()))
+            else {
+                continue;
+            };
+            rows.extend(exchange::evidence_row(&record, person));
+            admitted.entry(p.national_id.clone()).or_default().push(p.hub_index);
+        }
+        // Boxed: ingesting calls this again, though never with links (the rows name persons
+        // by id).
+        Box::pin(self.ingest_rows(&rows, "national hub (records kept until the person came)")).await?;
+        for (national_id, indices) in admitted {
+            self.federation.unpark_records(&national_id, &indices).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues this region's new key-person evidence (and retractions of it) for the hub.
+    pub(crate) async fn queue_for_hub(&self, stored: &[&healthcode_store::NewEvidence]) -> Result<(), ServiceError> {
+        if stored.is_empty() || !self.pseudonyms.takes_part_nationally() {
+            return Ok(());
+        }
+        let persons: Vec<PersonId> = stored.iter().map(|e| e.person.clone()).collect();
+        let national: BTreeMap<PersonId, String> =
+            self.federation.national_ids_of(&persons).await?.into_iter().map(|l| (l.person, l.national_id)).collect();
+        let mut lines = Vec::new();
+        for e in stored {
+            let Some(national_id) = national.get(&e.person) else { continue };
+            if e.id.as_str().starts_with(crate::admission::SYSTEM_ID_PREFIX) {
+                continue;
+            }
+            // A retraction travels only if the record it withdraws did.
+            if let healthcode_domain::Evidence::Retraction { retracts, .. } = &e.evidence {
+                let travelled = self.store.evidence_for(&e.person).await?.iter().any(|r| {
+                    &r.id == retracts && exchange::submission_for(&r.id, r.at, &r.body, national_id).is_some()
+                });
+                if !travelled {
+                    continue;
+                }
+            }
+            lines.extend(exchange::submission_for(&e.id, e.at, &e.evidence, national_id));
+        }
+        if !lines.is_empty() {
+            self.federation.queue_submissions(&lines).await?;
+        }
+        Ok(())
+    }
+}

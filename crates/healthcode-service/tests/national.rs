@@ -1,0 +1,227 @@
+//! The national exchange inside one process (issue 15): a hub and two regions, each its
+//! own service over its own store. A close contact reported in Henan reaches a visitor
+//! in Zhejiang as evidence Zhejiang's rules judge, kept until the visitor registers there;
+//! the retraction follows; and a hub that rewrites its history, or shows two regions
+//! different lists, is caught.
+
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use healthcode_domain::{Colour, Department, IdDocument, Timestamp};
+use healthcode_log::NoteSigner;
+use healthcode_rules::RuleSet;
+use healthcode_service::national::{Comparison, Role};
+use healthcode_service::{
+    AtPolicy, HealthService, KeyRing, ManualClock, Pseudonymiser, Registration, ServiceError, ServiceKeys, Source,
+};
+use healthcode_store_sqlite::SqliteStore;
+
+const HUB_ORIGIN: &str = "healthcode/national-hub/log";
+const NATIONAL_KEY: &[u8] = b"the national pseudonym key, 32 bytes or more";
+
+fn now() -> Timestamp {
+    Timestamp::parse("2022-05-01T08:00:00+08:00").unwrap()
+}
+
+struct Node {
+    service: HealthService,
+    _dir: tempfile::TempDir,
+}
+
+async fn node(region: &str, role: Role, log_seed: [u8; 32]) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("healthcode.sqlite3")).unwrap());
+    let origin = match role {
+        Role::Hub => HUB_ORIGIN.to_string(),
+        _ => format!("healthcode/{region}/log"),
+    };
+    let keys = ServiceKeys {
+        signing: KeyRing::generate(region, now().as_millis() / 1000),
+        log: NoteSigner::from_seed(&origin, log_seed).unwrap(),
+        vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
+    };
+    let pseudonyms = Pseudonymiser::new(format!("local key of {region}").into_bytes()).with_national_key(NATIONAL_KEY);
+    let service =
+        HealthService::open_with(store, Arc::new(ManualClock::new(now())), pseudonyms, RuleSet::reference(), keys)
+            .await
+            .unwrap()
+            .with_national_role(role);
+    Node { service, _dir: dir }
+}
+
+fn hub_key(seed: [u8; 32]) -> healthcode_log::NoteVerifier {
+    NoteSigner::from_seed(HUB_ORIGIN, seed).unwrap().verifier()
+}
+
+async fn region(code: &str, hub_seed: [u8; 32]) -> Node {
+    node(code, Role::Region { region: code.into(), hub: Box::new(hub_key(hub_seed)) }, [code.as_bytes()[0]; 32]).await
+}
+
+/// What the region's sync task does over HTTP, in process: submit what is queued, then
+/// follow the hub checkpoint by checkpoint.
+async fn sync(region: &Node, code: &str, hub: &Node) -> Result<(), ServiceError> {
+    let national = region.service.national();
+    let queued = national.queued_submissions(10_000).await?;
+    if !queued.is_empty() {
+        let lines: Vec<String> = queued.iter().map(|q| q.line.clone()).collect();
+        let report = hub.service.national().submit(code, &format!("region-{code}"), &lines).await?;
+        assert_eq!(report.rejected, 0, "{report:?}");
+        national.submitted(&queued.iter().map(|q| q.seq).collect::<Vec<_>>()).await?;
+    }
+    loop {
+        let size = national.view().await?.size;
+        let Some(next) = hub.service.log().checkpoints(size, 1).await?.into_iter().next() else { return Ok(()) };
+        let leaves = leaves(hub, size, next.size).await;
+        national.receive(&next.note, &leaves).await?;
+    }
+}
+
+async fn leaves(hub: &Node, from: u64, to: u64) -> Vec<Vec<u8>> {
+    hub.service.log().entries(from, (to - from) as usize).await.unwrap().into_iter().map(|(_, l)| l).collect()
+}
+
+fn document(number: &str) -> IdDocument {
+    IdDocument::parse("resident_id", number).unwrap()
+}
+
+async fn report_as(department: Department, region: &Node, row: serde_json::Value) {
+    let report = region
+        .service
+        .evidence()
+        .ingest_from(Source::Department(department), &[1], &[row.to_string()], AtPolicy::ServerClock, "test")
+        .await
+        .unwrap();
+    assert_eq!(report.accepted, 1, "{report:?}");
+}
+
+async fn report(region: &Node, row: serde_json::Value) {
+    report_as(Department::Health, region, row).await
+}
+
+async fn register(region: &Node, number: &str) -> healthcode_domain::PersonId {
+    let registration = Registration {
+        document: document(number),
+        residence_area: None,
+        name: None,
+        phone: None,
+        international: false,
+        accepted_notice: true,
+    };
+    region.service.residents().register(registration).await.unwrap().0.id
+}
+
+const VISITOR: &str = "410105199001011233";
+
+#[tokio::test]
+async fn a_close_contact_reported_in_henan_reaches_a_visitor_in_zhejiang_and_so_does_its_retraction() {
+    let hub_seed = [7; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+
+    report(
+        &henan,
+        serde_json::json!({"id": "cc-1", "type": "close_contact", "id_type": "resident_id", "id_number": VISITOR,
+                           "exposure_at": "2022-04-30T20:00:00+08:00"}),
+    )
+    .await;
+    // A stay never leaves the region.
+    report_as(
+        Department::Telecom,
+        &henan,
+        serde_json::json!({"id": "stay-1", "type": "stay", "id_type": "resident_id", "id_number": VISITOR,
+                           "area": "410105", "from": "2022-04-30T20:00:00+08:00"}),
+    )
+    .await;
+    sync(&henan, "41", &hub).await.unwrap();
+    assert_eq!(hub.service.national().submit("41", "x", &[]).await.unwrap().log_size, 1, "one record published");
+
+    // Zhejiang does not know the visitor yet: the record waits.
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    let view = zhejiang.service.national().view().await.unwrap();
+    assert_eq!(view.size, 1);
+    assert!(view.synced_at.is_some() && view.checkpoint.is_some());
+
+    // The visitor registers in Zhejiang: the record becomes evidence judged by Zhejiang's
+    // rules, and the explanation says where it came from.
+    let visitor = register(&zhejiang, VISITOR).await;
+    let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
+    assert_ne!(code.colour, Colour::Green, "{code:?}");
+    let evidence: Vec<_> = code.reasons.iter().flat_map(|r| &r.evidence).collect();
+    assert!(evidence.iter().any(|e| e.reported_by_region.as_deref() == Some("41") && e.kind == "close_contact"));
+    assert!(evidence.iter().all(|e| e.kind != "stay"));
+
+    // Henan withdraws the record; the correction travels.
+    report(
+        &henan,
+        serde_json::json!({"id": "r-1", "type": "retraction", "id_type": "resident_id", "id_number": VISITOR,
+                           "retracts": "cc-1", "reason": "another person of the same name"}),
+    )
+    .await;
+    sync(&henan, "41", &hub).await.unwrap();
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
+    assert_eq!(code.colour, Colour::Green, "{code:?}");
+    assert_eq!(code.retracted.len(), 1);
+
+    // A region cannot withdraw another's record, nor publish under another's code.
+    let foreign = r#"{"kind":"retraction","id":"r-x","retracts":"cc-1","reason":"not ours"}"#.to_string();
+    let answer = hub.service.national().submit("33", "region-33", &[foreign]).await.unwrap();
+    assert_eq!(answer.rejected, 1);
+    assert_eq!(answer.rows[0].field.as_deref(), Some("retracts"));
+    // Nor may a region be a hub.
+    assert!(zhejiang.service.national().submit("33", "x", &[]).await.is_err());
+}
+
+#[tokio::test]
+async fn a_hub_that_rewrites_history_or_shows_regions_different_lists_is_caught() {
+    let hub_seed = [9; 32];
+    // Two hubs with the same key: the one a region sees and the one another region sees.
+    let honest = node("00", Role::Hub, hub_seed).await;
+    let twin = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    let line = |id: &str, status: &str| {
+        format!(
+            r#"{{"kind":"key_person","id":"{id}","person":"n0123456789abcdef0123456789abcdef","status":"{status}","since":"2022-04-30T20:00:00+08:00"}}"#
+        )
+    };
+    honest.service.national().submit("44", "gd", &[line("a", "confirmed")]).await.unwrap();
+    twin.service.national().submit("44", "gd", &[line("a", "close_contact")]).await.unwrap();
+    sync(&henan, "41", &honest).await.unwrap();
+    sync(&zhejiang, "33", &twin).await.unwrap();
+
+    // Comparing checkpoints: same size, different roots, both signed by the hub.
+    let theirs = zhejiang.service.national().view().await.unwrap().checkpoint.unwrap();
+    let found = henan.service.national().compare(&theirs, &[]).await.unwrap();
+    assert!(matches!(found, Comparison::Equivocation { .. }), "{found:?}");
+    let alarms = henan.service.alarms().list(0, 10).await.unwrap();
+    assert!(alarms.iter().any(|a| a.alarm.kind == "hub_equivocation"), "{alarms:?}");
+
+    // The twin's history served to Henan: it does not extend what Henan checked.
+    twin.service.national().submit("44", "gd", &[line("b", "confirmed")]).await.unwrap();
+    let next = twin.service.log().checkpoints(1, 1).await.unwrap().remove(0);
+    let refused = henan.service.national().receive(&next.note, &leaves(&twin, 1, next.size).await).await;
+    assert!(matches!(refused, Err(ServiceError::HubUntrusted(_))), "{refused:?}");
+    let alarms = henan.service.alarms().list(0, 10).await.unwrap();
+    assert!(alarms.iter().any(|a| a.alarm.kind == "hub_forked"), "{alarms:?}");
+    assert_eq!(henan.service.national().view().await.unwrap().size, 1, "nothing of the forked history was used");
+
+    // A checkpoint signed by another key is refused before anything is read.
+    let stranger = node("00", Role::Hub, [1; 32]).await;
+    stranger.service.national().submit("44", "gd", &[line("c", "confirmed")]).await.unwrap();
+    let forged = stranger.service.log().checkpoints(0, 1).await.unwrap().remove(0);
+    let refused = henan.service.national().receive(&forged.note, &[]).await;
+    assert!(matches!(refused, Err(ServiceError::HubUntrusted(_))), "{refused:?}");
+
+    // An honest hub's growth passes the comparison with the proof between the sizes.
+    honest.service.national().submit("44", "gd", &[line("d", "confirmed")]).await.unwrap();
+    let late = region("35", hub_seed).await;
+    sync(&late, "35", &honest).await.unwrap();
+    let theirs = late.service.national().view().await.unwrap();
+    let proof = honest.service.log().consistency_proof(1, theirs.size).await.unwrap();
+    let found = henan.service.national().compare(theirs.checkpoint.as_deref().unwrap(), &proof).await.unwrap();
+    assert!(matches!(found, Comparison::Consistent { .. }), "{found:?}");
+}

@@ -1,0 +1,202 @@
+//! The national exchange, as the PostgreSQL backend keeps it: persons' national
+//! pseudonyms, the submissions queued for the hub, and the hub's records parked until
+//! their person is known here.
+
+use async_trait::async_trait;
+use healthcode_domain::PersonId;
+use healthcode_store::{
+    DestroyedRows, FederationStore, NationalLink, ParkedRecord, QueuedSubmission, StoreError, StoreResult,
+};
+use tokio_postgres::Row;
+
+use crate::rows::ids;
+use crate::{backend, corrupt, PostgresStore};
+
+/// The exchange's tables that hold persons' national pseudonyms (links, records parked
+/// under them, records not yet submitted): emptied by the destruction besides
+/// `healthcode_store::PERSONAL_TABLES`.
+pub(crate) const PERSONAL_TABLES: &[&str] = &["national_parked", "national_links", "national_submissions"];
+
+/// Erases one person's national pseudonyms, and any record still parked under them, in
+/// the erasure's transaction.
+pub(crate) async fn erase(tx: &deadpool_postgres::Transaction<'_>, person: &PersonId) -> StoreResult<DestroyedRows> {
+    let parked = tx
+        .execute(
+            "DELETE FROM national_parked
+             WHERE national_id IN (SELECT national_id FROM national_links WHERE person_id = $1)",
+            &[&person.as_str()],
+        )
+        .await
+        .map_err(backend("erase a person's parked records"))?;
+    let links = tx
+        .execute("DELETE FROM national_links WHERE person_id = $1", &[&person.as_str()])
+        .await
+        .map_err(backend("erase a person's national pseudonyms"))?;
+    Ok(vec![("national_parked".to_string(), parked), ("national_links".to_string(), links)])
+}
+
+fn link(row: &Row) -> StoreResult<NationalLink> {
+    Ok(NationalLink {
+        national_id: row.get(0),
+        person: PersonId::parse(row.get(1)).map_err(|e| corrupt("linked person id", e))?,
+    })
+}
+
+fn hub_index(index: u64) -> StoreResult<i64> {
+    i64::try_from(index).map_err(|_| StoreError::Backend(format!("hub index {index} is beyond what can be stored")))
+}
+
+#[async_trait]
+impl FederationStore for PostgresStore {
+    async fn link_national_ids(&self, links: &[NationalLink]) -> StoreResult<()> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        let national_ids: Vec<&str> = links.iter().map(|l| l.national_id.as_str()).collect();
+        let persons: Vec<&str> = links.iter().map(|l| l.person.as_str()).collect();
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO national_links (national_id, person_id)
+                 SELECT * FROM UNNEST($1::text[], $2::text[])
+                 ON CONFLICT (national_id) DO NOTHING",
+                &[&national_ids, &persons],
+            )
+            .await
+            .map_err(backend("link national pseudonyms"))?;
+        Ok(())
+    }
+
+    async fn persons_by_national_id(&self, national_ids: &[String]) -> StoreResult<Vec<NationalLink>> {
+        if national_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT national_id, person_id FROM national_links WHERE national_id = ANY($1)
+                 ORDER BY national_id",
+                &[&national_ids],
+            )
+            .await
+            .map_err(backend("read national pseudonyms"))?;
+        rows.iter().map(link).collect()
+    }
+
+    async fn national_ids_of(&self, persons: &[PersonId]) -> StoreResult<Vec<NationalLink>> {
+        if persons.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT national_id, person_id FROM national_links WHERE person_id = ANY($1)
+                 ORDER BY national_id",
+                &[&ids(persons)],
+            )
+            .await
+            .map_err(backend("read national pseudonyms"))?;
+        rows.iter().map(link).collect()
+    }
+
+    async fn queue_submissions(&self, lines: &[String]) -> StoreResult<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        // Numbered in the order given.
+        client
+            .execute(
+                "INSERT INTO national_submissions (line)
+                 SELECT line FROM UNNEST($1::text[]) WITH ORDINALITY AS u (line, n) ORDER BY n",
+                &[&lines],
+            )
+            .await
+            .map_err(backend("queue submissions"))?;
+        Ok(())
+    }
+
+    async fn queued_submissions(&self, limit: usize) -> StoreResult<Vec<QueuedSubmission>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT seq, line FROM national_submissions ORDER BY seq LIMIT $1", &[&limit])
+            .await
+            .map_err(backend("read queued submissions"))?;
+        Ok(rows.iter().map(|r| QueuedSubmission { seq: r.get(0), line: r.get(1) }).collect())
+    }
+
+    async fn remove_submissions(&self, seqs: &[i64]) -> StoreResult<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM national_submissions WHERE seq = ANY($1)", &[&seqs])
+            .await
+            .map_err(backend("remove acknowledged submissions"))?;
+        Ok(())
+    }
+
+    async fn park_records(&self, records: &[ParkedRecord]) -> StoreResult<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let national_ids: Vec<&str> = records.iter().map(|r| r.national_id.as_str()).collect();
+        let indices = records.iter().map(|r| hub_index(r.hub_index)).collect::<StoreResult<Vec<i64>>>()?;
+        let entries: Vec<&str> = records.iter().map(|r| r.entry.as_str()).collect();
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO national_parked (national_id, hub_index, entry)
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[])
+                 ON CONFLICT (national_id, hub_index) DO NOTHING",
+                &[&national_ids, &indices, &entries],
+            )
+            .await
+            .map_err(backend("park records"))?;
+        Ok(())
+    }
+
+    async fn parked_records(&self, national_ids: &[String]) -> StoreResult<Vec<ParkedRecord>> {
+        if national_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT national_id, hub_index, entry FROM national_parked WHERE national_id = ANY($1)
+                 ORDER BY hub_index, national_id",
+                &[&national_ids],
+            )
+            .await
+            .map_err(backend("read parked records"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(ParkedRecord {
+                    national_id: r.get(0),
+                    hub_index: u64::try_from(r.get::<_, i64>(1))
+                        .map_err(|e| corrupt("parked record's hub index", e))?,
+                    entry: r.get(2),
+                })
+            })
+            .collect()
+    }
+
+    async fn unpark_records(&self, national_id: &str, hub_indices: &[u64]) -> StoreResult<()> {
+        // An index beyond what can be stored names no parked record.
+        let indices: Vec<i64> = hub_indices.iter().filter_map(|&i| i64::try_from(i).ok()).collect();
+        if indices.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM national_parked WHERE national_id = $1 AND hub_index = ANY($2)",
+                &[&national_id, &indices],
+            )
+            .await
+            .map_err(backend("unpark records"))?;
+        Ok(())
+    }
+}

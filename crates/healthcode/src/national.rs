@@ -1,0 +1,91 @@
+//! The national exchange (互认) on the command line: `healthcode hub serve` runs the hub
+//! (the same server, whose log publishes what regions submit); `healthcode serve --hub-url`
+//! joins a region to it. See docs/FEDERATION.md.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use clap::{Args, Subcommand};
+use healthcode_service::national::Role;
+use healthcode_service::HealthService;
+
+#[derive(Subcommand)]
+pub enum HubCommand {
+    /// Run the national hub: regions submit their records (`POST /v1/hub/records`, a
+    /// `region` account each: `healthcode accounts add --role region --jurisdiction
+    /// 410000`), its transparency log publishes them.
+    Serve(crate::serve::ServeArgs),
+}
+
+/// How this server takes part in the national exchange.
+#[derive(Args, Default)]
+pub struct NationalArgs {
+    /// Run as the national hub (what `healthcode hub serve` sets).
+    #[arg(skip)]
+    pub hub: bool,
+    /// Join the national exchange as a region: the hub's base URL.
+    #[arg(long, env = "HEALTHCODE_HUB_URL", requires_all = ["hub_log_key", "hub_api_key_file", "national_key_file"])]
+    pub hub_url: Option<String>,
+    /// The hub's log key (`GET <hub>/v1/log/key`, checked out of band), or a file holding
+    /// it: every batch from the hub is checked against checkpoints signed with it.
+    #[arg(long, env = "HEALTHCODE_HUB_LOG_KEY")]
+    pub hub_log_key: Option<String>,
+    /// This region's API key at the hub (a `region` account there).
+    #[arg(long, env = "HEALTHCODE_HUB_API_KEY_FILE")]
+    pub hub_api_key_file: Option<PathBuf>,
+    /// The national pseudonym key the hub's operator gave every region (at least 32
+    /// bytes). Never published: with it a guessed ID number becomes a national pseudonym.
+    #[arg(long, env = "HEALTHCODE_NATIONAL_KEY_FILE")]
+    pub national_key_file: Option<PathBuf>,
+    /// Another region's base URL: its view of the hub is compared with this region's, to
+    /// catch a hub that shows regions different lists (repeat for several).
+    #[arg(long = "peer", value_name = "URL")]
+    pub peers: Vec<String>,
+    /// How often to sync with the hub.
+    #[arg(long, env = "HEALTHCODE_HUB_SYNC_SECONDS", default_value_t = 5)]
+    pub hub_sync_seconds: u64,
+}
+
+impl NationalArgs {
+    /// The national pseudonym key, if this server is a region.
+    pub fn national_key(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        let Some(path) = &self.national_key_file else { return Ok(None) };
+        let key = std::fs::read(path).with_context(|| format!("cannot read the national key {}", path.display()))?;
+        anyhow::ensure!(key.len() >= 32, "the national key {} is shorter than 32 bytes", path.display());
+        Ok(Some(key))
+    }
+
+    /// The role to give the service.
+    pub fn role(&self, region: &str) -> anyhow::Result<Role> {
+        if self.hub {
+            return Ok(Role::Hub);
+        }
+        let Some(text) = &self.hub_log_key else { return Ok(Role::None) };
+        let text = match std::fs::read_to_string(text) {
+            Ok(file) => file,
+            Err(_) => text.clone(),
+        };
+        let hub = healthcode_log::NoteVerifier::parse(text.trim())
+            .map_err(|e| anyhow!("--hub-log-key is not a note verifier key (`<origin>+<hash>+<key>`): {e}"))?;
+        Ok(Role::Region { region: region.to_string(), hub: Box::new(hub) })
+    }
+
+    /// Starts following the hub, if this server is a region.
+    pub fn spawn_sync(&self, service: Arc<HealthService>) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+        let (Some(url), Some(key_file)) = (&self.hub_url, &self.hub_api_key_file) else { return Ok(None) };
+        let key = std::fs::read_to_string(key_file)
+            .with_context(|| format!("cannot read the hub API key {}", key_file.display()))?
+            .trim()
+            .to_string();
+        let link = healthcode_server::national_sync::HubLink {
+            url: url.clone(),
+            key,
+            peers: self.peers.clone(),
+            every: Duration::from_secs(self.hub_sync_seconds.max(1)),
+        };
+        tracing::info!(hub = %url, peers = self.peers.len(), "following the national hub");
+        Ok(Some(healthcode_server::national_sync::spawn_national_sync(service, link)))
+    }
+}

@@ -1,0 +1,271 @@
+//! The national exchange as separate processes (issue 15): a hub and three regions, each
+//! with its own port and store — Henan and Zhejiang on SQLite, Fujian on PostgreSQL (when
+//! one is reachable). A close contact reported in Henan reaches a visitor who registers
+//! in Zhejiang and Fujian, judged there by their rules; Henan's retraction follows; the
+//! hub goes down and comes back (regions keep serving codes, and records queued meanwhile
+//! arrive afterwards); the regions compare the hub's checkpoints and find them consistent.
+
+// Test code: a failed step is the test failing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{command_in, healthcode, serve_with, Backend, Server};
+use serde_json::{json, Value};
+
+const VISITOR: &str = "410105199001011233";
+const SECOND_VISITOR: &str = "410105198502020010";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_travel_between_regions_through_the_hub_and_survive_its_outage() {
+    let root = tempfile::tempdir().unwrap();
+    let national_key = root.path().join("national.key");
+    std::fs::write(&national_key, [42u8; 32]).unwrap();
+    let client = reqwest::Client::new();
+
+    // The hub, its accounts for the regions, and its log key (pinned by each region).
+    let hub_dir = root.path().join("hub");
+    let hub_port = free_port();
+    let mut keys_at_hub = Vec::new();
+    for (name, province) in [("henan", "410000"), ("zhejiang", "330000"), ("fujian", "350000")] {
+        keys_at_hub.push(account(&hub_dir, &Backend::Sqlite, name, &["--role", "region", "--jurisdiction", province]));
+    }
+    let hub = start_hub(&hub_dir, hub_port);
+    let hub_log_key = root.path().join("hub-log.key");
+    let key_text = client.get(format!("{}/v1/log/key", hub.base)).send().await.unwrap().text().await.unwrap();
+    assert!(key_text.starts_with("healthcode/national-hub/log+"), "{key_text}");
+    std::fs::write(&hub_log_key, key_text).unwrap();
+
+    let postgres = Postgres::open().await;
+    let link = |dir: &Path, key: &str| {
+        let key_file = dir.join("at-hub.key");
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(&key_file, key).unwrap();
+        HubArgs {
+            hub: hub.base.clone(),
+            log_key: hub_log_key.clone(),
+            api_key: key_file,
+            national: national_key.clone(),
+        }
+    };
+    let henan_dir = root.path().join("henan");
+    let henan_feed = account(&henan_dir, &Backend::Sqlite, "cdc", &["--role", "data_source", "--department", "health"]);
+    let henan = start_region(&henan_dir, &Backend::Sqlite, "41", &link(&henan_dir, &keys_at_hub[0]), &[]);
+    let zhejiang_dir = root.path().join("zhejiang");
+    let zhejiang =
+        start_region(&zhejiang_dir, &Backend::Sqlite, "33", &link(&zhejiang_dir, &keys_at_hub[1]), &[&henan.base]);
+    let fujian_dir = root.path().join("fujian");
+    let fujian = postgres.as_ref().map(|pg| {
+        start_region(
+            &fujian_dir,
+            &pg.backend,
+            "35",
+            &link(&fujian_dir, &keys_at_hub[2]),
+            &[&henan.base, &zhejiang.base],
+        )
+    });
+
+    // Henan's health department reports a close contact, by document.
+    let contact = json!({"id": "cc-1", "type": "close_contact", "id_type": "resident_id", "id_number": VISITOR,
+                         "exposure_at": "2022-04-30T20:00:00+08:00"});
+    assert_eq!(post(&client, &henan.base, &henan_feed, "/v1/events", &contact).await.0, 201);
+    let published = wait_for_hub_size(&client, &hub.base, |size| size >= 1).await;
+
+    // The visitor registers in Zhejiang (and Fujian): what the hub published about them is
+    // evidence there, judged by the local rules and explained with its origin.
+    let mut visiting = vec![(&zhejiang, "33")];
+    visiting.extend(fujian.as_ref().map(|f| (f, "35")));
+    let mut visitors = Vec::new();
+    for (region, code) in &visiting {
+        wait_for_view(&client, &region.base, published).await;
+        let (person, key) = register(&client, &region.base, VISITOR).await;
+        let code_now = code_of(&client, &region.base, &person, &key).await;
+        assert_ne!(code_now["colour"], "green", "region {code}: {code_now}");
+        assert!(code_now.to_string().contains(r#""reported_by_region":"41""#), "region {code}: {code_now}");
+        visitors.push((region.base.clone(), person, key));
+    }
+
+    // Henan withdraws it: the correction reaches every region that used it.
+    let retraction = json!({"id": "r-1", "type": "retraction", "id_type": "resident_id", "id_number": VISITOR,
+                            "retracts": "cc-1", "reason": "another person of the same name"});
+    assert_eq!(post(&client, &henan.base, &henan_feed, "/v1/events", &retraction).await.0, 201);
+    for (base, person, key) in &visitors {
+        let green = wait_until(|| async { code_of(&client, base, person, key).await["colour"] == "green" }).await;
+        assert!(green, "the retraction reached {base}");
+    }
+
+    // The hub goes down. Regions go on serving codes; Henan queues what it reports.
+    drop(hub);
+    let second = json!({"id": "cc-2", "type": "close_contact", "id_type": "resident_id", "id_number": SECOND_VISITOR,
+                        "exposure_at": "2022-05-01T10:00:00+08:00"});
+    assert_eq!(post(&client, &henan.base, &henan_feed, "/v1/events", &second).await.0, 201);
+    let (base, person, key) = &visitors[0];
+    assert_eq!(code_of(&client, base, person, key).await["colour"], "green", "Zhejiang answers without the hub");
+    let (second_person, second_key) = register(&client, &zhejiang.base, SECOND_VISITOR).await;
+    assert_eq!(code_of(&client, &zhejiang.base, &second_person, &second_key).await["colour"], "green");
+
+    // It comes back on the same address: the queued record is published and arrives.
+    let hub = start_hub(&hub_dir, hub_port);
+    wait_for_hub_size(&client, &hub.base, |size| size > published).await;
+    let red = wait_until(|| async {
+        code_of(&client, &zhejiang.base, &second_person, &second_key).await["colour"] != "green"
+    })
+    .await;
+    assert!(red, "the record Henan queued while the hub was down reached Zhejiang");
+
+    // The regions compared the hub's checkpoints with each other: no alarm anywhere.
+    for region in [&henan.base, &zhejiang.base].into_iter().chain(fujian.as_ref().map(|f| &f.base)) {
+        let view: Value = client.get(format!("{region}/v1/national/view")).send().await.unwrap().json().await.unwrap();
+        assert!(view["checkpoint"].as_str().is_some_and(|c| c.starts_with("healthcode/national-hub/log")), "{view}");
+    }
+    drop((hub, henan, zhejiang, fujian));
+    if let Some(pg) = postgres {
+        pg.close().await;
+    }
+}
+
+struct HubArgs {
+    hub: String,
+    log_key: PathBuf,
+    api_key: PathBuf,
+    national: PathBuf,
+}
+
+fn start_hub(dir: &Path, port: u16) -> Server {
+    let listen = format!("127.0.0.1:{port}");
+    let mut command = command_in(dir, &["hub", "serve", "--listen", &listen]);
+    command.stderr(log_file(dir, "hub"));
+    serve_with(&mut command)
+}
+
+fn start_region(dir: &Path, backend: &Backend, region: &str, hub: &HubArgs, peers: &[&String]) -> Server {
+    let mut command: Command = command_in(dir, &["serve", "--listen", "127.0.0.1:0", "--region", region]);
+    if let Backend::Postgres { .. } = backend {
+        command.args(backend.args(dir));
+    }
+    command
+        .args(["--hub-url", &hub.hub, "--hub-sync-seconds", "1", "--scheduler-seconds", "1"])
+        .arg("--hub-log-key")
+        .arg(&hub.log_key)
+        .arg("--hub-api-key-file")
+        .arg(&hub.api_key)
+        .arg("--national-key-file")
+        .arg(&hub.national)
+        .stderr(log_file(dir, "region"));
+    for peer in peers {
+        command.args(["--peer", peer.as_str()]);
+    }
+    serve_with(&mut command)
+}
+
+/// Each process's warnings in a file beside its keys (read it to see why a step failed).
+fn log_file(dir: &Path, what: &str) -> Stdio {
+    std::fs::create_dir_all(dir).unwrap();
+    let n = std::fs::read_dir(dir).unwrap().count();
+    Stdio::from(std::fs::File::create(dir.join(format!("{what}-{n}.log"))).unwrap())
+}
+
+fn account(dir: &Path, backend: &Backend, name: &str, role: &[&str]) -> String {
+    let out = healthcode()
+        .args(["accounts", "add", name])
+        .args(role)
+        .args(["--api-key", "k"])
+        .args(backend.args(dir))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn post(client: &reqwest::Client, base: &str, key: &str, path: &str, body: &Value) -> (u16, Value) {
+    let response = client.post(format!("{base}{path}")).bearer_auth(key).json(body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn register(client: &reqwest::Client, base: &str, id_number: &str) -> (String, String) {
+    let (status, answer) =
+        post(client, base, "", "/v1/persons", &json!({"id_type": "resident_id", "id_number": id_number})).await;
+    assert!(status == 201 || status == 200, "{status} {answer}");
+    (answer["person_id"].as_str().unwrap().to_string(), answer["resident_key"].as_str().unwrap().to_string())
+}
+
+async fn code_of(client: &reqwest::Client, base: &str, person: &str, key: &str) -> Value {
+    let url = format!("{base}/v1/persons/{person}/code");
+    client.get(url).bearer_auth(key).send().await.unwrap().json().await.unwrap()
+}
+
+async fn hub_size(client: &reqwest::Client, hub: &str) -> u64 {
+    let Ok(response) = client.get(format!("{hub}/v1/log/checkpoint")).send().await else { return 0 };
+    let note = response.text().await.unwrap_or_default();
+    note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0)
+}
+
+/// Waits until the hub's log size passes `done`; returns it.
+async fn wait_for_hub_size(client: &reqwest::Client, hub: &str, done: impl Fn(u64) -> bool) -> u64 {
+    let start = Instant::now();
+    loop {
+        let size = hub_size(client, hub).await;
+        if done(size) {
+            return size;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "the hub's log stayed at {size}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn wait_for_view(client: &reqwest::Client, region: &str, size: u64) {
+    let ok = wait_until(|| async {
+        let Ok(response) = client.get(format!("{region}/v1/national/view")).send().await else { return false };
+        let view: Value = response.json().await.unwrap_or(Value::Null);
+        view["size"].as_u64().unwrap_or(0) >= size
+    })
+    .await;
+    assert!(ok, "{region} did not follow the hub to size {size}");
+}
+
+async fn wait_until<F: std::future::Future<Output = bool>>(check: impl Fn() -> F) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    false
+}
+
+/// A fresh schema for the PostgreSQL region; `None` (and a note) when none is reachable.
+struct Postgres {
+    admin: tokio_postgres::Client,
+    schema: String,
+    backend: Backend,
+}
+
+impl Postgres {
+    async fn open() -> Option<Postgres> {
+        let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let Ok((admin, connection)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await else {
+            let _ = writeln!(std::io::stderr(), "note: the PostgreSQL region was left out: cannot reach {url}");
+            return None;
+        };
+        tokio::spawn(connection);
+        let schema = format!("hc_national_{}", std::process::id());
+        admin.batch_execute(&format!("CREATE SCHEMA {schema}")).await.unwrap();
+        Some(Postgres { admin, backend: Backend::Postgres { url, schema: schema.clone() }, schema })
+    }
+
+    async fn close(self) {
+        self.admin.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.schema)).await.unwrap();
+    }
+}
