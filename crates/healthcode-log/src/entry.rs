@@ -33,6 +33,9 @@ pub enum Entry {
     Erasure(Erasure),
     CreditRecordApproval(CreditRecordApproval),
     NationalRecord(NationalRecord),
+    NationalRegion(NationalRegion),
+    NationalTrustList(NationalTrustList),
+    NationalAgreement(NationalAgreement),
 }
 
 /// A person's code changed colour. The person appears only as a salted commitment (see
@@ -224,6 +227,42 @@ pub struct NationalRecord {
     /// Why a retraction withdraws its record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// The hub registered a region: the root key that signs the region's trust lists (checked
+/// out of band by the hub's operator). A later entry for the same region replaces it, in
+/// the open: every region sees the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NationalRegion {
+    pub at: i64,
+    pub region: String,
+    /// The region's trust-list root key: 32 bytes, base64.
+    pub root_key: String,
+}
+
+/// A region's trust list (its code-signing keys, rotations and revocations included),
+/// signed by its root key, as it submitted it: other regions verify its codes offline
+/// with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NationalTrustList {
+    pub at: i64,
+    pub region: String,
+    /// The signed list, as the region serves it at `/v1/trust-list` (JSON text).
+    pub signed_list: String,
+}
+
+/// An agreement (互认协议): from `from` (until `until`, if set) the `receiving` region
+/// accepts codes the `issuing` region signed, at its doors, by `path` (`recognition`:
+/// the code as it is, judged by the receiving region's measures).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NationalAgreement {
+    pub at: i64,
+    pub receiving: String,
+    pub issuing: String,
+    pub path: String,
+    pub from: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
 }
 
 impl Entry {

@@ -21,7 +21,8 @@ pub use checkpoint::{Checkpoint, CheckpointError};
 pub use commitment::person_commitment;
 pub use entry::{
     AccountInUse, Alarm, ColourChange, CreditRecordApproval, DecisionApproval, DesignationApproval, Destruction,
-    DeviceApproval, Entry, EntryError, Erasure, NationalRecord, Retraction, RuleSetApproval, TraceApproval,
+    DeviceApproval, Entry, EntryError, Erasure, NationalAgreement, NationalRecord, NationalRegion, NationalTrustList,
+    Retraction, RuleSetApproval, TraceApproval,
 };
 pub use error::LogError;
 pub use follow::{FollowError, Follower};

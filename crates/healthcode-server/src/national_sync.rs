@@ -80,6 +80,23 @@ pub async fn sync_once(
     let national = service.national();
     let hub = link.url.trim_end_matches('/');
 
+    // This region's keys first, so that a rotation or revocation reaches the others at
+    // their next sync. A hub that has not registered the region's root yet refuses it;
+    // the records still go.
+    let url = format!("{hub}/v1/hub/trust-list");
+    let list = service.tokens().key_ring().signed_trust_list().to_json();
+    let sent = http
+        .post(&url)
+        .bearer_auth(&link.key)
+        .header("content-type", "application/json")
+        .body(list)
+        .send()
+        .await
+        .map_err(|e| unreachable(&url, e))?;
+    if let Err(e) = ok(sent, "the trust list").await {
+        tracing::warn!(error = %e, "the hub did not take this region's trust list");
+    }
+
     loop {
         let queued = national.queued_submissions(SUBMIT_LINES).await?;
         if queued.is_empty() {

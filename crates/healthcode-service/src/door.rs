@@ -25,6 +25,10 @@ pub struct DoorDecision {
     pub masked_name: Option<String>,
     pub venue: String,
     pub category: VenueCategory,
+    /// The region that issued the code, when another region's (recognised under an
+    /// agreement): its colour, judged by this region's measures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
 }
 
 /// What a gate reads: a code, or an ID card for a person without a smartphone.
@@ -76,6 +80,7 @@ impl Doors {
             masked_name: None,
             venue: venue.id.clone(),
             category: venue.category,
+            issuer: None,
         }
     }
 
@@ -110,6 +115,7 @@ impl Doors {
             masked_name: profile.masked_name,
             venue: venue.id.clone(),
             category: venue.category,
+            issuer: None,
         })
     }
 
@@ -170,12 +176,24 @@ impl Doors {
                 }
             }
             Presented::Code(token) => {
-                let claims = match self.tokens.verifier().verify_code(&token, &self.tokens.verify_options()) {
+                let claims = match self.tokens.verify_claims(&token) {
                     Ok(claims) => claims,
                     Err(refused) => {
                         return Ok(GateAnswer::Refused { reason: refused.code(), message: refused.to_string() })
                     }
                 };
+                if claims.issuer != self.keys.ring().region() {
+                    // A visitor's code from a region this one recognises: its colour, this
+                    // region's measures. Nobody here holds it, so no check-in is recorded.
+                    return Ok(GateAnswer::Decided(DoorDecision {
+                        decision: access_decision(claims.colour, venue.category, PresentedBy::Code),
+                        colour: claims.colour,
+                        masked_name: Some(claims.display_name),
+                        venue: venue.id.clone(),
+                        category: venue.category,
+                        issuer: Some(claims.issuer),
+                    }));
+                }
                 match self.resident_store.person_by_code_id(&claims.code_id).await? {
                     Some(person) => (person, CheckinMethod::GateCode),
                     None => {

@@ -179,7 +179,9 @@ impl HealthService {
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             resident_keys: resident_keys.clone(),
         });
+        let national_trust: Arc<crate::national::NationalTrust> = Arc::default();
         let tokens = Arc::new(crate::Tokens {
+            national: national_trust.clone(),
             keys: signing.clone(),
             code_store: store.clone(),
             codes: codes.clone(),
@@ -219,6 +221,7 @@ impl HealthService {
             alarms: alarms.clone(),
             clock: clock.clone(),
             role: crate::national::Role::None,
+            trust: national_trust.clone(),
         });
         let research = Research { resident_store: store.clone(), documents, clock: clock.clone() };
         Ok(HealthService {
@@ -254,6 +257,7 @@ impl HealthService {
             alarms: n.alarms.clone(),
             clock: n.clock.clone(),
             role,
+            trust: n.trust.clone(),
         });
         self
     }

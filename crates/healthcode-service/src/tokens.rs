@@ -104,6 +104,8 @@ impl From<CodeClaims> for VerifiedCode {
 /// log, the clock and the batcher of verifications.
 pub struct Tokens {
     pub(crate) keys: Arc<SigningKeys>,
+    /// Other regions' keys and the agreements (path 1 of the national exchange).
+    pub(crate) national: Arc<crate::national::NationalTrust>,
     pub(crate) code_store: Arc<dyn CodeStore>,
     pub(crate) codes: Arc<Codes>,
     pub(crate) residents: Arc<Residents>,
@@ -255,6 +257,20 @@ impl Tokens {
 
     /// Verifies a resident's code as any verifier would, offline: against the trust list.
     pub fn verify_code_token(&self, token: &str) -> Result<VerifiedCode, VerifyError> {
-        self.verifier().verify_code(token, &self.verify_options()).map(VerifiedCode::from)
+        self.verify_claims(token).map(VerifiedCode::from)
+    }
+
+    /// A resident's code verified offline: with this region's keys, or, for another
+    /// region's code, with that region's keys as the hub published them and under an
+    /// agreement in force.
+    pub(crate) fn verify_claims(&self, token: &str) -> Result<healthcode_token::CodeClaims, VerifyError> {
+        let options = self.verify_options();
+        match self.verifier().verify_code(token, &options) {
+            Err(refused @ (VerifyError::UnknownKey(_) | VerifyError::WrongRegion { .. })) => {
+                let region = self.key_ring().region().to_string();
+                self.national.verify(&region, token, &options).map_err(|other| other.unwrap_or(refused))
+            }
+            verified => verified,
+        }
     }
 }

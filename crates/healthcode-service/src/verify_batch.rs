@@ -60,7 +60,12 @@ impl Tokens {
     /// requests'. The same answers, refusals included.
     pub async fn verify_code_token_batched(&self, token: &str) -> Result<VerifiedCode, VerifyError> {
         let verifier = self.verifier();
-        let prepared = verifier.prepare_code(token)?;
+        let prepared = match verifier.prepare_code(token) {
+            Ok(prepared) => prepared,
+            // Another region's code: its keys are not this batch's.
+            Err(VerifyError::UnknownKey(_)) => return self.verify_code_token(token),
+            Err(refused) => return Err(refused),
+        };
         let (reply, answer) = oneshot::channel();
         let queued = self.verify_batcher.queue(MAX_VERIFY_BATCH).send(Pending { code: prepared, reply });
         let alone = |code: PreparedCode| {

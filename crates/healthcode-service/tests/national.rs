@@ -14,7 +14,8 @@ use healthcode_log::NoteSigner;
 use healthcode_rules::RuleSet;
 use healthcode_service::national::{Comparison, Role};
 use healthcode_service::{
-    AtPolicy, HealthService, KeyRing, ManualClock, Pseudonymiser, Registration, ServiceError, ServiceKeys, Source,
+    AtPolicy, GateAnswer, HealthService, KeyRing, ManualClock, Presented, Pseudonymiser, Registration, ServiceError,
+    ServiceKeys, Source,
 };
 use healthcode_store_sqlite::SqliteStore;
 
@@ -224,4 +225,101 @@ async fn a_hub_that_rewrites_history_or_shows_regions_different_lists_is_caught(
     let proof = honest.service.log().consistency_proof(1, theirs.size).await.unwrap();
     let found = henan.service.national().compare(theirs.checkpoint.as_deref().unwrap(), &proof).await.unwrap();
     assert!(matches!(found, Comparison::Consistent { .. }), "{found:?}");
+}
+
+/// A gate at a supermarket in Hangzhou, approved by a provincial officer: its device key.
+async fn gate_of(region: &Node) -> String {
+    let venues = region.service.venues();
+    let venue = venues
+        .register(healthcode_service::NewVenue {
+            name: "超市".into(),
+            category: healthcode_domain::VenueCategory::Supermarket,
+            area: Some(healthcode_domain::AreaCode::parse("330106").unwrap()),
+        })
+        .await
+        .unwrap();
+    let device = venues.register_device(&venue.venue.id, &venue.operator_key, "东门").await.unwrap();
+    let officer = healthcode_store::Account {
+        id: "a1".into(),
+        username: "officer".into(),
+        password_hash: None,
+        role: healthcode_domain::Role::ProvincialOffice,
+        jurisdiction: None,
+        department: None,
+        created_at: now(),
+        disabled: false,
+    };
+    venues.approve_device(&officer, &device.device.id).await.unwrap();
+    device.device_key
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn publish_keys(hub: &Node, code: &str, region: &Node) -> healthcode_service::national::Published {
+    let list = region.service.tokens().key_ring().signed_trust_list().to_json();
+    hub.service.national().publish_trust_list(code, &list).await.unwrap()
+}
+
+#[tokio::test]
+async fn another_regions_code_is_verified_offline_under_an_agreement_and_its_revoked_key_is_refused() {
+    use healthcode_service::national::Published;
+    use healthcode_token::VerifyError;
+
+    let hub_seed = [5; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    for (code, region) in [("41", &henan), ("33", &zhejiang)] {
+        let root = hex(&region.service.tokens().key_ring().root_public());
+        hub.service.national().register_region(code, &root).await.unwrap();
+    }
+    assert_eq!(publish_keys(&hub, "41", &henan).await, Published::Published);
+    assert_eq!(publish_keys(&hub, "41", &henan).await, Published::Unchanged, "the same list twice");
+    // A list signed by another root is not Henan's.
+    let forged = zhejiang.service.tokens().key_ring().signed_trust_list().to_json();
+    assert!(hub.service.national().publish_trust_list("41", &forged).await.is_err());
+
+    let worker = register(&henan, "410105199001011233").await;
+    let code = henan.service.tokens().issue_code_token(&worker).await.unwrap().token;
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!(zhejiang.service.national().trust().regions.len(), 1, "Henan's keys are known in Zhejiang");
+    // Known keys, no agreement: refused, and the receiving region's own measures apply.
+    assert_eq!(zhejiang.service.tokens().verify_code_token(&code), Err(VerifyError::NoAgreement("41".into())));
+
+    hub.service.national().agree("33", "41", now(), None).await.unwrap();
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    let verified = zhejiang.service.tokens().verify_code_token(&code).unwrap();
+    assert_eq!((verified.issuer.as_str(), verified.colour), ("41", Colour::Green));
+    // At a gate in Zhejiang: the visitor's colour, Zhejiang's measures, the issuer named.
+    let gate = gate_of(&zhejiang).await;
+    let answer = zhejiang.service.doors().gate_check(&gate, Presented::Code(code.clone())).await.unwrap();
+    let GateAnswer::Decided(decision) = answer else { panic!("{answer:?}") };
+    assert_eq!((decision.issuer.as_deref(), decision.colour), (Some("41"), Colour::Green));
+    // Batched verification (the API's default) gives the same answer.
+    assert_eq!(zhejiang.service.tokens().verify_code_token_batched(&code).await.unwrap(), verified);
+    // The agreement is one-way: Henan does not recognise Zhejiang's codes.
+    let resident = register(&zhejiang, "330106198001011235").await;
+    let zj_code = zhejiang.service.tokens().issue_code_token(&resident).await.unwrap().token;
+    sync(&henan, "41", &hub).await.unwrap();
+    assert!(henan.service.tokens().verify_code_token(&zj_code).is_err());
+
+    // Henan revokes its key: once the new list reaches Zhejiang, its codes are refused.
+    let mut ring = (*henan.service.tokens().key_ring()).clone();
+    let kid = ring.signing_key().unwrap().key_id().to_string();
+    ring.rotate(now().as_millis() / 1000);
+    ring.revoke(&kid, now().as_millis() / 1000).unwrap();
+    henan.service.tokens().set_key_ring(ring);
+    assert_eq!(publish_keys(&hub, "41", &henan).await, Published::Published);
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    assert!(matches!(zhejiang.service.tokens().verify_code_token(&code), Err(VerifyError::RevokedKey(_))));
+    // A code signed by the new key verifies.
+    let fresh = henan.service.tokens().issue_code_token(&worker).await.unwrap().token;
+    assert!(zhejiang.service.tokens().verify_code_token(&fresh).is_ok());
+    // The hub stays out of it at the door: with what Zhejiang keeps, a restart without
+    // the hub still verifies.
+    let reloaded = zhejiang.service.national().load_trust().await.unwrap();
+    assert_eq!(reloaded.agreements.len(), 1);
+    assert!(zhejiang.service.tokens().verify_code_token(&fresh).is_ok());
 }

@@ -32,6 +32,11 @@ pub enum VerifyError {
     WrongRegion { expected: String, found: String },
     #[error("this is a {found}, not a {expected}; scan the other code")]
     WrongTokenType { expected: TokenKind, found: TokenKind },
+    #[error(
+        "this code was issued by region `{0}`, which this region does not recognise (no agreement in force); \
+         apply this region's measures for travellers without a recognised code"
+    )]
+    NoAgreement(String),
     #[error("this venue code's time window ended at {}: it is an old or forwarded picture; scan the code posted at the venue itself", Secs(*window_end))]
     Replayed { venue_id: String, window_end: i64 },
 }
@@ -50,6 +55,7 @@ impl VerifyError {
             VerifyError::WrongRegion { .. } => "wrong_region",
             VerifyError::WrongTokenType { .. } => "wrong_token_type",
             VerifyError::Replayed { .. } => "replayed",
+            VerifyError::NoAgreement(_) => "no_agreement",
         }
     }
 

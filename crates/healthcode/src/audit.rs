@@ -124,6 +124,9 @@ fn summary(entries: &[Entry]) -> BTreeMap<String, u64> {
             Entry::Erasure(_) => "erasures of one person's data".into(),
             Entry::CreditRecordApproval(_) => "credit records made".into(),
             Entry::NationalRecord(r) => format!("national records: {}", r.kind),
+            Entry::NationalRegion(_) => "regions registered at the hub".into(),
+            Entry::NationalTrustList(_) => "regions' trust lists".into(),
+            Entry::NationalAgreement(_) => "agreements between regions".into(),
         };
         *counts.entry(what).or_insert(0) += 1;
     }

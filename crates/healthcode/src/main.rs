@@ -158,11 +158,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Hub { command: national::HubCommand::Serve(mut args) } => {
             args.national.hub = true;
-            if args.keys.log_origin == healthcode_service::DEFAULT_LOG_ORIGIN {
-                args.keys.log_origin = "healthcode/national-hub/log".into();
-            }
+            national::name_the_hub_log(&mut args.keys);
             runtime.block_on(serve::serve(args)).map(|()| 0)
         }
+        Command::Hub { command } => runtime.block_on(national::run_operator(command)),
         Command::Scenario { command: ScenarioCommand::Run { paths, json, rules } } => {
             let rules = load_rules(rules.as_ref())?;
             Ok(runtime.block_on(scenario::run(&paths, &rules, json)).exit_code())
@@ -206,5 +205,16 @@ pub fn load_rules(path: Option<&PathBuf>) -> anyhow::Result<RuleSet> {
                 std::fs::read_to_string(path).with_context(|| format!("cannot read rule set {}", path.display()))?;
             RuleSet::parse(&text).with_context(|| format!("rule set {}", path.display()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Clap checks the whole command line (unique argument names across flattened groups,
+    /// `requires` naming real arguments…) only when a subcommand runs; this runs them all.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

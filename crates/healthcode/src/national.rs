@@ -17,6 +17,81 @@ pub enum HubCommand {
     /// `region` account each: `healthcode accounts add --role region --jurisdiction
     /// 410000`), its transparency log publishes them.
     Serve(crate::serve::ServeArgs),
+    /// Register a region's trust-list root key (`healthcode keys root` in that region,
+    /// checked with its operator out of band). Published in the hub's log.
+    RegisterRegion {
+        /// The province's two-digit code (`41`).
+        #[arg(value_name = "REGION")]
+        province: String,
+        /// The root key: hex, as `healthcode keys root` prints it, or base64.
+        #[arg(long)]
+        root_key: String,
+        #[command(flatten)]
+        on: HubStore,
+    },
+    /// Record an agreement (互认协议): `receiving` accepts the codes `issuing` signs, from
+    /// `--from` (now if absent) until `--until` (open-ended if absent). Published in the
+    /// hub's log; each region applies it at its next sync.
+    Agree {
+        #[arg(long)]
+        receiving: String,
+        #[arg(long)]
+        issuing: String,
+        /// RFC 3339.
+        #[arg(long)]
+        from: Option<String>,
+        /// RFC 3339.
+        #[arg(long)]
+        until: Option<String>,
+        #[command(flatten)]
+        on: HubStore,
+    },
+}
+
+/// The hub's store and keys, for the operator's commands.
+#[derive(Args)]
+pub struct HubStore {
+    #[command(flatten)]
+    store: crate::serve::StoreLocation,
+    #[command(flatten)]
+    keys: crate::serve::KeyFiles,
+}
+
+/// The hub's log is named `healthcode/national-hub/log` unless the operator names it.
+pub fn name_the_hub_log(keys: &mut crate::serve::KeyFiles) {
+    if keys.log_origin == healthcode_service::DEFAULT_LOG_ORIGIN {
+        keys.log_origin = "healthcode/national-hub/log".into();
+    }
+}
+
+impl HubStore {
+    async fn open(&mut self) -> anyhow::Result<HealthService> {
+        name_the_hub_log(&mut self.keys);
+        let store = self.store.open().await?;
+        let hub = NationalArgs { hub: true, ..NationalArgs::default() };
+        self.keys.open_service_in(store, healthcode_rules::RuleSet::reference(), &hub).await
+    }
+}
+
+/// `healthcode hub register-region` and `healthcode hub agree`.
+pub async fn run_operator(command: HubCommand) -> anyhow::Result<i32> {
+    let time = |field: &str, text: Option<String>| -> anyhow::Result<Option<healthcode_domain::Timestamp>> {
+        text.map(|t| healthcode_domain::Timestamp::parse(&t).map_err(|e| anyhow!("--{field}: {e}"))).transpose()
+    };
+    match command {
+        HubCommand::Serve(_) => unreachable!("serve runs the server"),
+        HubCommand::RegisterRegion { province, root_key, mut on } => {
+            let index = on.open().await?.national().register_region(&province, &root_key).await?;
+            println!("region {province} registered (hub log entry {index})");
+        }
+        HubCommand::Agree { receiving, issuing, from, until, mut on } => {
+            let service = on.open().await?;
+            let from = time("from", from)?.unwrap_or_else(|| service.now());
+            service.national().agree(&receiving, &issuing, from, time("until", until)?).await?;
+            println!("region {receiving} recognises the codes of region {issuing} from {from}");
+        }
+    }
+    Ok(0)
 }
 
 /// How this server takes part in the national exchange.

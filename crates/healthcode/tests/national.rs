@@ -70,11 +70,40 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
         )
     });
 
+    // Path 1: the hub registers the regions' root keys and an agreement (Zhejiang
+    // recognises Henan's codes); Henan's keys reach Zhejiang, whose verifier then accepts a
+    // Henan code offline, naming its issuer.
+    for (code, dir) in [("41", &henan_dir), ("33", &zhejiang_dir)] {
+        let root = keys_root(dir);
+        operator(&hub_dir, &["hub", "register-region", code, "--root-key", &root]);
+    }
+    operator(&hub_dir, &["hub", "agree", "--receiving", "33", "--issuing", "41"]);
+    let (worker, worker_key) = register(&client, &henan.base, "410105197001010012").await;
+    let token: Value = client
+        .get(format!("{}/v1/persons/{worker}/token", henan.base))
+        .bearer_auth(&worker_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+    let accepted = wait_until(|| async {
+        let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": token })).await;
+        verdict["valid"] == true && verdict["code"]["issuer"] == "41"
+    })
+    .await;
+    assert!(accepted, "Zhejiang accepts Henan's code under the agreement");
+    // Henan does not recognise Zhejiang's codes: no agreement that way.
+    let (_, verdict) = post(&client, &henan.base, "", "/v1/verify", &json!({ "token": token })).await;
+    assert_eq!(verdict["valid"], true, "Henan's own code at home");
+
     // Henan's health department reports a close contact, by document.
     let contact = json!({"id": "cc-1", "type": "close_contact", "id_type": "resident_id", "id_number": VISITOR,
                          "exposure_at": "2022-04-30T20:00:00+08:00"});
     assert_eq!(post(&client, &henan.base, &henan_feed, "/v1/events", &contact).await.0, 201);
-    let published = wait_for_hub_size(&client, &hub.base, |size| size >= 1).await;
+    let published = wait_for_record(&client, &hub.base, "cc-1").await;
 
     // The visitor registers in Zhejiang (and Fujian): what the hub published about them is
     // evidence there, judged by the local rules and explained with its origin.
@@ -111,7 +140,7 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
 
     // It comes back on the same address: the queued record is published and arrives.
     let hub = start_hub(&hub_dir, hub_port);
-    wait_for_hub_size(&client, &hub.base, |size| size > published).await;
+    wait_for_record(&client, &hub.base, "cc-2").await;
     let red = wait_until(|| async {
         code_of(&client, &zhejiang.base, &second_person, &second_key).await["colour"] != "green"
     })
@@ -182,6 +211,19 @@ fn account(dir: &Path, backend: &Backend, name: &str, role: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string()
 }
 
+/// A region's trust-list root key, as `healthcode keys root` prints it.
+fn keys_root(dir: &Path) -> String {
+    let out = healthcode().args(["keys", "root", "--file"]).arg(dir.join("keys/signing.json")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// An operator's command on the hub's machine (while it runs).
+fn operator(hub_dir: &Path, args: &[&str]) {
+    let out = command_in(hub_dir, args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -204,21 +246,36 @@ async fn code_of(client: &reqwest::Client, base: &str, person: &str, key: &str) 
     client.get(url).bearer_auth(key).send().await.unwrap().json().await.unwrap()
 }
 
-async fn hub_size(client: &reqwest::Client, hub: &str) -> u64 {
-    let Ok(response) = client.get(format!("{hub}/v1/log/checkpoint")).send().await else { return 0 };
-    let note = response.text().await.unwrap_or_default();
-    note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0)
+/// The size of the hub's log once it holds the record `id`: the size a region must have
+/// followed to have it.
+async fn record_published(client: &reqwest::Client, hub: &str, id: &str) -> Option<u64> {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut from = 0;
+    loop {
+        let url = format!("{hub}/v1/log/entries?from={from}");
+        let page: Value = client.get(url).send().await.ok()?.json().await.ok()?;
+        let entries = page["entries"].as_array()?;
+        if entries.is_empty() {
+            return None;
+        }
+        for e in entries {
+            let leaf = base64::Engine::decode(&engine, e["data"].as_str()?).ok()?;
+            let entry: Value = serde_json::from_slice(&leaf).ok()?;
+            if entry["type"] == "national_record" && entry["id"] == id {
+                return Some(e["index"].as_u64()? + 1);
+            }
+        }
+        from += entries.len() as u64;
+    }
 }
 
-/// Waits until the hub's log size passes `done`; returns it.
-async fn wait_for_hub_size(client: &reqwest::Client, hub: &str, done: impl Fn(u64) -> bool) -> u64 {
+async fn wait_for_record(client: &reqwest::Client, hub: &str, id: &str) -> u64 {
     let start = Instant::now();
     loop {
-        let size = hub_size(client, hub).await;
-        if done(size) {
+        if let Some(size) = record_published(client, hub, id).await {
             return size;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "the hub's log stayed at {size}");
+        assert!(start.elapsed() < Duration::from_secs(30), "the hub never published {id}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

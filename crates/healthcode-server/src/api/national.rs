@@ -12,11 +12,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::api::evidence::split_lines;
 use crate::api::extract::Actor;
 use crate::api::policy::may;
-use crate::api::BatchBody;
+use crate::api::{BatchBody, JsonBody};
 use crate::{ApiError, AppState};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(submit)).routes(routes!(view))
+    OpenApiRouter::new().routes(routes!(submit)).routes(routes!(trust_list)).routes(routes!(view))
 }
 
 /// NDJSON, one record per line: `{"kind":"key_person","id","person","status","since"}` or
@@ -51,6 +51,30 @@ pub(crate) async fn submit(
         row.row = numbers[row.row - 1];
     }
     Ok(Json(report))
+}
+
+/// A region's signed trust list, as it serves it at `/v1/trust-list`: published when it
+/// opens with the root key the hub registered for the region (the account's), names the
+/// region and is newer than the published one; `unchanged` when it is the same list.
+#[utoipa::path(
+    post,
+    path = "/v1/hub/trust-list",
+    tag = "national exchange",
+    request_body(content = Object, description = "the signed trust list (`/v1/trust-list`)", content_type = "application/json"),
+    responses((status = 200, description = "`{outcome: \"published\" | \"unchanged\"}`", body = Object)),
+    security(("staff_key" = []))
+)]
+pub(crate) async fn trust_list(
+    State(state): State<AppState>,
+    by: Actor<may::SubmitNational>,
+    body: JsonBody,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let region = by
+        .jurisdiction
+        .clone()
+        .ok_or_else(|| ApiError::Forbidden("this region's account has no province code".into()))?;
+    let outcome = state.service.national().publish_trust_list(&region, body.text()?).await?;
+    Ok(Json(serde_json::json!({ "outcome": outcome })))
 }
 
 /// How far this region checked the hub's log, the hub's checkpoint it verified last, and

@@ -8,12 +8,16 @@
 //! compare checkpoints catch a hub that showed them different lists.
 
 pub mod exchange;
+pub mod trust;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use healthcode_domain::{PersonId, Timestamp, ValidationError};
-use healthcode_log::{Checkpoint, Entry, FollowError, Follower, Frontier, Hash, NationalRecord, NoteVerifier};
+use healthcode_log::{
+    Checkpoint, Entry, FollowError, Follower, Frontier, Hash, NationalAgreement, NationalRecord, NationalRegion,
+    NationalTrustList, NoteVerifier,
+};
 use healthcode_store::{EvidenceStore, FederationStore, NationalLink, NewRejection, ParkedRecord, QueuedSubmission};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +26,7 @@ use crate::ingest::{RowOutcome, RowStatus};
 use crate::{Alarms, AtPolicy, Clock, Evidence, ServiceError, Source, TransparencyLog};
 
 pub use exchange::{KeyStatus, Submission, MAX_SUBMISSION_LINES};
+pub use trust::{Agreement, NationalTrust, TrustState};
 
 /// The part this deployment plays in the national exchange.
 #[derive(Debug, Clone)]
@@ -83,6 +88,33 @@ pub enum Comparison {
 }
 
 const VIEW: (&str, &str) = ("national_view", "hub");
+const REGION: &str = "national_region";
+const TRUST_LIST: &str = "national_trust_list";
+const AGREEMENT: &str = "national_agreement";
+
+/// A region's root key as the hub published it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct StoredRegion {
+    region: String,
+    root_key: String,
+}
+
+/// A region's latest signed trust list as the hub published it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct StoredList {
+    region: String,
+    sequence: u64,
+    signed_list: String,
+}
+
+/// What publishing a trust list did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Published {
+    Published,
+    /// The hub already publishes this very list.
+    Unchanged,
+}
 const RECORD: &str = "national_record";
 const ALARM_FORKED: &str = "hub_forked";
 
@@ -99,6 +131,8 @@ pub struct National {
     pub(crate) alarms: Arc<Alarms>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) role: Role,
+    /// Other regions' keys and the agreements, for signed codes to read.
+    pub(crate) trust: Arc<NationalTrust>,
 }
 
 impl National {
@@ -235,6 +269,139 @@ impl National {
             .map_err(|e| ValidationError::new(format!("the hub cannot read its records just now ({e}); send again")))
     }
 
+    fn hub_only(&self) -> Result<(), ServiceError> {
+        match self.role {
+            Role::Hub => Ok(()),
+            _ => Err(ServiceError::Forbidden("only the national hub registers regions and agreements".into())),
+        }
+    }
+
+    /// Registers a region's trust-list root key (checked out of band by the operator), in
+    /// the open: the entry is in the hub's log, and a later one for the same region is a
+    /// visible change of key.
+    pub async fn register_region(&self, region: &str, root_key: &str) -> Result<u64, ServiceError> {
+        self.hub_only()?;
+        check_region_code(region)?;
+        let text = root_key.trim();
+        let bytes = crate::secrets::unhex(text)
+            .or_else(|| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text).ok())
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| {
+                ValidationError::field(
+                    "root_key",
+                    "the region's root key is 32 bytes, in hex as `healthcode keys root` prints it, or base64",
+                )
+            })?;
+        let root_key_b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes);
+        let now = self.clock.now();
+        let stored = StoredRegion { region: region.into(), root_key: root_key_b64 };
+        let entry = Entry::NationalRegion(NationalRegion {
+            at: now.as_millis(),
+            region: stored.region.clone(),
+            root_key: stored.root_key.clone(),
+        });
+        let index = self.log.record_with(&[entry], &[Documents::write(REGION, region, now, &stored)?]).await?;
+        self.log.sign_checkpoint().await?;
+        Ok(index[0])
+    }
+
+    /// Publishes a region's signed trust list: it must open with the region's registered
+    /// root key, name the region, and be newer than the one published.
+    pub async fn publish_trust_list(&self, region: &str, signed_list: &str) -> Result<Published, ServiceError> {
+        self.hub_only()?;
+        let root = self.documents.load::<StoredRegion>(REGION, region).await?.ok_or_else(|| {
+            ServiceError::Forbidden(format!(
+                "region {region} has no registered root key at the hub; its operator registers it first \
+                 (`healthcode hub region add`)"
+            ))
+        })?;
+        let opened = trust::open_list(region, &root.root_key, signed_list)
+            .map_err(|e| ValidationError::field("signed_list", e))?;
+        if let Some(last) = self.documents.load::<StoredList>(TRUST_LIST, region).await? {
+            if last.sequence == opened.sequence && last.signed_list == signed_list {
+                return Ok(Published::Unchanged);
+            }
+            if opened.sequence <= last.sequence {
+                return Err(ServiceError::Conflict(format!(
+                    "region {region}'s list {} is not newer than the published {}; sign a new list",
+                    opened.sequence, last.sequence
+                )));
+            }
+        }
+        let now = self.clock.now();
+        let stored =
+            StoredList { region: region.into(), sequence: opened.sequence, signed_list: signed_list.to_string() };
+        let entry = Entry::NationalTrustList(NationalTrustList {
+            at: now.as_millis(),
+            region: region.into(),
+            signed_list: signed_list.to_string(),
+        });
+        self.log.record_with(&[entry], &[Documents::write(TRUST_LIST, region, now, &stored)?]).await?;
+        self.log.sign_checkpoint().await?;
+        Ok(Published::Published)
+    }
+
+    /// Records an agreement: from `from` (until `until`), `receiving` accepts the codes
+    /// `issuing` signs. Both must be registered.
+    pub async fn agree(
+        &self,
+        receiving: &str,
+        issuing: &str,
+        from: Timestamp,
+        until: Option<Timestamp>,
+    ) -> Result<(), ServiceError> {
+        self.hub_only()?;
+        for region in [receiving, issuing] {
+            if self.documents.load::<StoredRegion>(REGION, region).await?.is_none() {
+                return Err(ValidationError::new(format!("region {region} is not registered at the hub")).into());
+            }
+        }
+        let now = self.clock.now();
+        let agreement =
+            Agreement { receiving: receiving.into(), issuing: issuing.into(), path: "recognition".into(), from, until };
+        let entry = Entry::NationalAgreement(NationalAgreement {
+            at: now.as_millis(),
+            receiving: receiving.into(),
+            issuing: issuing.into(),
+            path: agreement.path.clone(),
+            from: from.as_millis(),
+            until: until.map(Timestamp::as_millis),
+        });
+        let id = format!("{receiving}/{issuing}");
+        self.log.record_with(&[entry], &[Documents::write(AGREEMENT, &id, now, &agreement)?]).await?;
+        self.log.sign_checkpoint().await?;
+        Ok(())
+    }
+
+    /// Rebuilds what this region recognises from the hub's published roots, lists and
+    /// agreements (kept as documents): at start, and after each sync that brought some.
+    pub async fn load_trust(&self) -> Result<Arc<TrustState>, ServiceError> {
+        let roots: BTreeMap<String, String> = self
+            .documents
+            .load_all::<StoredRegion>(REGION)
+            .await?
+            .into_iter()
+            .map(|r| (r.region, r.root_key))
+            .collect();
+        let mut state = TrustState { agreements: self.documents.load_all(AGREEMENT).await?, ..TrustState::default() };
+        for list in self.documents.load_all::<StoredList>(TRUST_LIST).await? {
+            let Some(root) = roots.get(&list.region) else { continue };
+            match trust::open_list(&list.region, root, &list.signed_list) {
+                Ok(opened) => {
+                    state.regions.insert(list.region.clone(), opened);
+                }
+                Err(e) => tracing::warn!(region = %list.region, error = %e, "a published trust list is not used"),
+            }
+        }
+        self.trust.replace(state);
+        Ok(self.trust.current())
+    }
+
+    /// What this region recognises now.
+    pub fn trust(&self) -> Arc<TrustState> {
+        self.trust.current()
+    }
+
     // ---- a region ----
 
     /// Up to `limit` of this region's records waiting to be submitted to the hub.
@@ -283,14 +450,46 @@ impl National {
             }
         };
         let mut received = Received { size: next.size(), ..Received::default() };
-        let records: Vec<(u64, NationalRecord)> = leaves
-            .iter()
-            .enumerate()
-            .filter_map(|(i, leaf)| match Entry::from_leaf_bytes(leaf) {
-                Ok(Entry::NationalRecord(r)) if r.region != region => Some((follower.size() + i as u64, r)),
-                _ => None,
-            })
-            .collect();
+        let mut records: Vec<(u64, NationalRecord)> = Vec::new();
+        let mut trust_changed = false;
+        let now = self.clock.now();
+        for (i, leaf) in leaves.iter().enumerate() {
+            match Entry::from_leaf_bytes(leaf) {
+                Ok(Entry::NationalRecord(r)) if r.region != region => records.push((follower.size() + i as u64, r)),
+                Ok(Entry::NationalRegion(r)) => {
+                    let stored = StoredRegion { region: r.region.clone(), root_key: r.root_key };
+                    self.documents.save(REGION, &r.region, now, &stored).await?;
+                    trust_changed = true;
+                }
+                Ok(Entry::NationalTrustList(l)) => {
+                    // Checked here too, against the root the hub published (before it, in
+                    // its log): a list that does not open is kept but never used.
+                    let root = self.documents.load::<StoredRegion>(REGION, &l.region).await?;
+                    let sequence = root
+                        .and_then(|r| trust::open_list(&l.region, &r.root_key, &l.signed_list).ok())
+                        .map_or(0, |t| t.sequence);
+                    let stored = StoredList { region: l.region.clone(), sequence, signed_list: l.signed_list };
+                    self.documents.save(TRUST_LIST, &l.region, now, &stored).await?;
+                    trust_changed = true;
+                }
+                Ok(Entry::NationalAgreement(a)) => {
+                    let agreement = Agreement {
+                        receiving: a.receiving.clone(),
+                        issuing: a.issuing.clone(),
+                        path: a.path,
+                        from: Timestamp::from_millis(a.from),
+                        until: a.until.map(Timestamp::from_millis),
+                    };
+                    let id = format!("{}/{}", a.receiving, a.issuing);
+                    self.documents.save(AGREEMENT, &id, now, &agreement).await?;
+                    trust_changed = true;
+                }
+                _ => {}
+            }
+        }
+        if trust_changed {
+            self.load_trust().await?;
+        }
         let ids: Vec<String> = {
             let mut ids: Vec<String> = records.iter().map(|(_, r)| r.person.clone()).collect();
             ids.sort();
@@ -371,6 +570,14 @@ impl National {
         );
         self.alarms.raise("hub_equivocation", region, detail.clone()).await?;
         Ok(Comparison::Equivocation { detail })
+    }
+}
+
+fn check_region_code(region: &str) -> Result<(), ValidationError> {
+    if region.len() == 2 && region.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ValidationError::field("region", "a region is its province's two-digit code (`41` for Henan)"))
     }
 }
 

@@ -1,0 +1,117 @@
+//! Other regions' codes at this region's doors (path 1 of seed 004: recognition inside the
+//! local code). The hub publishes each region's root key, its signed trust lists and the
+//! agreements; a region keeps the latest of each (documents) and, in memory, a verifier
+//! per region it recognises. A code from another region is verified offline like a local
+//! one, with that region's keys, and accepted only under an agreement in force.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use base64::Engine;
+use healthcode_domain::Timestamp;
+use healthcode_token::{CodeClaims, SignedTrustList, Verifier, VerifyError, VerifyOptions};
+use serde::{Deserialize, Serialize};
+
+/// An agreement (互认协议) as a region keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agreement {
+    pub receiving: String,
+    pub issuing: String,
+    pub path: String,
+    pub from: Timestamp,
+    pub until: Option<Timestamp>,
+}
+
+impl Agreement {
+    fn in_force(&self, receiving: &str, issuing: &str, at: Timestamp) -> bool {
+        self.receiving == receiving
+            && self.issuing == issuing
+            && self.path == "recognition"
+            && self.from <= at
+            && self.until.is_none_or(|u| at < u)
+    }
+}
+
+/// Another region's trust, as published by the hub.
+#[derive(Debug, Clone)]
+pub struct RegionTrust {
+    pub region: String,
+    pub verifier: Arc<Verifier>,
+    /// The list's sequence and when the region signed it.
+    pub sequence: u64,
+    pub issued_at: i64,
+}
+
+/// What this region recognises now, replaced whole when the hub publishes something new.
+#[derive(Debug, Clone, Default)]
+pub struct TrustState {
+    pub regions: BTreeMap<String, RegionTrust>,
+    pub agreements: Vec<Agreement>,
+}
+
+/// Shared by the exchange (which fills it) and signed codes (which read it).
+#[derive(Debug, Default)]
+pub struct NationalTrust(RwLock<Arc<TrustState>>);
+
+impl NationalTrust {
+    pub fn current(&self) -> Arc<TrustState> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn replace(&self, state: TrustState) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(state);
+    }
+
+    /// Verifies a code that this region's own keys do not know, as `receiving`: with the
+    /// keys of the region whose list holds its key, under an agreement in force at the
+    /// verifier's time. `Err(None)` when no region's list knows the key (the caller keeps
+    /// its own refusal).
+    pub(crate) fn verify(
+        &self,
+        receiving: &str,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<CodeClaims, Option<VerifyError>> {
+        let state = self.current();
+        for (region, trust) in &state.regions {
+            if region == receiving {
+                continue;
+            }
+            let options = VerifyOptions { expected_region: Some(region.clone()), ..options.clone() };
+            match trust.verifier.verify_code(token, &options) {
+                Ok(claims) => {
+                    let at = Timestamp::from_millis(options.now.saturating_mul(1000));
+                    if !state.agreements.iter().any(|a| a.in_force(receiving, region, at)) {
+                        return Err(Some(VerifyError::NoAgreement(region.clone())));
+                    }
+                    return Ok(claims);
+                }
+                Err(VerifyError::UnknownKey(_)) => continue,
+                Err(refused) => return Err(Some(refused)),
+            }
+        }
+        Err(None)
+    }
+}
+
+/// Opens a region's signed list with the root key the hub published for it.
+pub(crate) fn open_list(region: &str, root_key_b64: &str, signed: &str) -> Result<RegionTrust, String> {
+    let root: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(root_key_b64)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("region {region}'s root key is not 32 bytes of base64"))?;
+    let list = SignedTrustList::from_json(signed)
+        .map_err(|e| format!("region {region}'s trust list cannot be read: {e}"))?
+        .open(&root)
+        .map_err(|e| format!("region {region}'s trust list is not signed by its registered root key: {e}"))?;
+    if list.region != region {
+        return Err(format!("the trust list names region {}, not {region}", list.region));
+    }
+    Ok(RegionTrust {
+        region: region.to_string(),
+        sequence: list.sequence,
+        issued_at: list.issued_at,
+        verifier: Arc::new(Verifier::new(list)),
+    })
+}
