@@ -48,6 +48,8 @@ pub struct SyncRound {
     pub admitted: usize,
     pub parked: usize,
     pub equivocations: usize,
+    /// Bytes of the hub's answers while following it (checkpoints and entries).
+    pub bytes: u64,
 }
 
 pub fn spawn_national_sync(service: Arc<HealthService>, link: HubLink) -> tokio::task::JoinHandle<()> {
@@ -80,9 +82,55 @@ pub async fn sync_once(
     let national = service.national();
     let hub = link.url.trim_end_matches('/');
 
-    // This region's keys first, so that a rotation or revocation reaches the others at
-    // their next sync. A hub that has not registered the region's root yet refuses it;
-    // the records still go.
+    if !link.key.is_empty() {
+        push(service, http, link, &mut round).await?;
+    }
+
+    let mut heard = false;
+    loop {
+        let view = national.view().await?;
+        let Some(target) = next_checkpoint(http, hub, view.size, &mut round.bytes).await? else { break };
+        heard = true;
+        let mut leaves = Vec::with_capacity((target.size - view.size) as usize);
+        while (view.size + leaves.len() as u64) < target.size {
+            let from = view.size + leaves.len() as u64;
+            let page = entries(http, hub, from, LEAF_PAGE.min(target.size - from), &mut round.bytes).await?;
+            if page.is_empty() {
+                break;
+            }
+            leaves.extend(page);
+        }
+        let received = national.receive(&target.note, &leaves).await?;
+        round.received += leaves.len() as u64;
+        round.admitted += received.admitted;
+        round.parked += received.parked;
+    }
+    if !heard {
+        // Answered, nothing new: the data here is current as of now.
+        national.heard_from_hub().await?;
+    }
+
+    for peer in &link.peers {
+        match compare_with(service, http, hub, peer).await {
+            Ok(Some(Comparison::Equivocation { .. })) => round.equivocations += 1,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(%peer, error = %e, "cannot compare hub checkpoints with this region"),
+        }
+    }
+    Ok(round)
+}
+
+/// What this region sends: its keys first, so that a rotation or revocation reaches the
+/// others at their next sync (a hub that has not registered the region's root yet refuses
+/// them; the records still go), then its queued records.
+async fn push(
+    service: &HealthService,
+    http: &reqwest::Client,
+    link: &HubLink,
+    round: &mut SyncRound,
+) -> Result<(), SyncError> {
+    let national = service.national();
+    let hub = link.url.trim_end_matches('/');
     let url = format!("{hub}/v1/hub/trust-list");
     let list = service.tokens().key_ring().signed_trust_list().to_json();
     let sent = http
@@ -116,39 +164,7 @@ pub async fn sync_once(
         national.submitted(&queued.iter().map(|q| q.seq).collect::<Vec<_>>()).await?;
         round.submitted += queued.len();
     }
-
-    let mut heard = false;
-    loop {
-        let view = national.view().await?;
-        let Some(target) = next_checkpoint(http, hub, view.size).await? else { break };
-        heard = true;
-        let mut leaves = Vec::with_capacity((target.size - view.size) as usize);
-        while (view.size + leaves.len() as u64) < target.size {
-            let from = view.size + leaves.len() as u64;
-            let page = entries(http, hub, from, LEAF_PAGE.min(target.size - from)).await?;
-            if page.is_empty() {
-                break;
-            }
-            leaves.extend(page);
-        }
-        let received = national.receive(&target.note, &leaves).await?;
-        round.received += leaves.len() as u64;
-        round.admitted += received.admitted;
-        round.parked += received.parked;
-    }
-    if !heard {
-        // Answered, nothing new: the data here is current as of now.
-        national.heard_from_hub().await?;
-    }
-
-    for peer in &link.peers {
-        match compare_with(service, http, hub, peer).await {
-            Ok(Some(Comparison::Equivocation { .. })) => round.equivocations += 1,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(%peer, error = %e, "cannot compare hub checkpoints with this region"),
-        }
-    }
-    Ok(round)
+    Ok(())
 }
 
 /// Fetches the other region's view and the hub's proof between the two sizes, and lets
@@ -183,25 +199,39 @@ struct StoredCheckpoint {
 
 /// The smallest checkpoint the hub stored above `size`, or its current one if it stored
 /// none yet; `None` if the hub has nothing new.
-async fn next_checkpoint(http: &reqwest::Client, hub: &str, size: u64) -> Result<Option<StoredCheckpoint>, SyncError> {
+async fn next_checkpoint(
+    http: &reqwest::Client,
+    hub: &str,
+    size: u64,
+    bytes: &mut u64,
+) -> Result<Option<StoredCheckpoint>, SyncError> {
     #[derive(Deserialize)]
     struct List {
         checkpoints: Vec<StoredCheckpoint>,
     }
     let url = format!("{hub}/v1/log/checkpoints?after={size}");
     let response = http.get(&url).send().await.map_err(|e| unreachable(&url, e))?;
-    let list: List = ok(response, "the checkpoint list").await?.json().await.map_err(|e| unreachable(&url, e))?;
+    let body = ok(response, "the checkpoint list").await?.bytes().await.map_err(|e| unreachable(&url, e))?;
+    *bytes += body.len() as u64;
+    let list: List = serde_json::from_slice(&body).map_err(|e| malformed(&url, e))?;
     if let Some(first) = list.checkpoints.into_iter().next() {
         return Ok(Some(first));
     }
     let url = format!("{hub}/v1/log/checkpoint");
     let response = http.get(&url).send().await.map_err(|e| unreachable(&url, e))?;
     let note = ok(response, "the checkpoint").await?.text().await.map_err(|e| unreachable(&url, e))?;
+    *bytes += note.len() as u64;
     let current = note.lines().nth(1).and_then(|l| l.parse::<u64>().ok()).unwrap_or(0);
     Ok((current > size).then_some(StoredCheckpoint { size: current, note }))
 }
 
-async fn entries(http: &reqwest::Client, hub: &str, from: u64, limit: u64) -> Result<Vec<Vec<u8>>, SyncError> {
+async fn entries(
+    http: &reqwest::Client,
+    hub: &str,
+    from: u64,
+    limit: u64,
+    bytes: &mut u64,
+) -> Result<Vec<Vec<u8>>, SyncError> {
     #[derive(Deserialize)]
     struct Page {
         entries: Vec<Leaf>,
@@ -212,7 +242,9 @@ async fn entries(http: &reqwest::Client, hub: &str, from: u64, limit: u64) -> Re
     }
     let url = format!("{hub}/v1/log/entries?from={from}&limit={limit}");
     let response = http.get(&url).send().await.map_err(|e| unreachable(&url, e))?;
-    let page: Page = ok(response, "log entries").await?.json().await.map_err(|e| unreachable(&url, e))?;
+    let body = ok(response, "log entries").await?.bytes().await.map_err(|e| unreachable(&url, e))?;
+    *bytes += body.len() as u64;
+    let page: Page = serde_json::from_slice(&body).map_err(|e| malformed(&url, e))?;
     let engine = base64::engine::general_purpose::STANDARD;
     // A leaf that is not base64 is kept as its text: the follower's check refuses it.
     Ok(page.entries.into_iter().map(|l| engine.decode(&l.data).unwrap_or_else(|_| l.data.into_bytes())).collect())
@@ -239,6 +271,24 @@ async fn ok(response: reqwest::Response, what: &str) -> Result<reqwest::Response
     Err(SyncError::Refused { what: what.to_string(), status, body })
 }
 
+fn malformed(url: &str, e: serde_json::Error) -> SyncError {
+    SyncError::Refused { what: url.to_string(), status: 200, body: format!("not the expected JSON: {e}") }
+}
+
 fn unreachable(url: &str, e: reqwest::Error) -> SyncError {
     SyncError::Unreachable { url: url.to_string(), error: e.to_string() }
+}
+
+/// The transfer alone, for a benchmark's baseline: fetches the hub's entries from `from`
+/// to `to` page by page, as a sync does, and uses none. Returns the leaves and bytes.
+pub async fn fetch_only(http: &reqwest::Client, hub: &str, from: u64, to: u64) -> Result<(u64, u64), SyncError> {
+    let (mut at, mut bytes) = (from, 0);
+    while at < to {
+        let page = entries(http, hub, at, LEAF_PAGE.min(to - at), &mut bytes).await?;
+        if page.is_empty() {
+            break;
+        }
+        at += page.len() as u64;
+    }
+    Ok((at - from, bytes))
 }

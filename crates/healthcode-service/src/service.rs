@@ -222,6 +222,7 @@ impl HealthService {
             clock: clock.clone(),
             role: crate::national::Role::None,
             trust: national_trust.clone(),
+            hourly: Default::default(),
         });
         let research = Research { resident_store: store.clone(), documents, clock: clock.clone() };
         Ok(HealthService {
@@ -258,6 +259,7 @@ impl HealthService {
             clock: n.clock.clone(),
             role,
             trust: n.trust.clone(),
+            hourly: Default::default(),
         });
         self
     }

@@ -323,3 +323,85 @@ async fn another_regions_code_is_verified_offline_under_an_agreement_and_its_rev
     assert_eq!(reloaded.agreements.len(), 1);
     assert!(zhejiang.service.tokens().verify_code_token(&fresh).is_ok());
 }
+
+/// An auditor's account, to read the rejection log.
+fn auditor() -> healthcode_store::Account {
+    healthcode_store::Account {
+        id: "a2".into(),
+        username: "auditor".into(),
+        password_hash: None,
+        role: healthcode_domain::Role::Auditor,
+        jurisdiction: None,
+        department: None,
+        created_at: now(),
+        disabled: false,
+    }
+}
+
+#[tokio::test]
+async fn an_entry_the_region_cannot_read_is_kept_with_its_reason_and_the_sync_goes_on() {
+    let hub_seed = [3; 32];
+    let zhejiang = region("33", hub_seed).await;
+    let visitor = register(&zhejiang, VISITOR).await;
+    let national_id =
+        Pseudonymiser::new(b"x".to_vec()).with_national_key(NATIONAL_KEY).national_id(&document(VISITOR)).unwrap();
+    // A hub (holding the hub's key) that publishes a leaf that is no entry, a record of a
+    // kind nobody defined, and a good record.
+    let record = |id: &str, kind: &str| {
+        healthcode_log::Entry::NationalRecord(healthcode_log::NationalRecord {
+            at: now().as_millis(),
+            region: "41".into(),
+            id: id.into(),
+            kind: kind.into(),
+            person: national_id.clone(),
+            status: Some("confirmed".into()),
+            since: Some(now().as_millis()),
+            retracts: None,
+            reason: None,
+        })
+        .leaf_bytes()
+    };
+    let leaves = vec![
+        b"{\"type\":\"colour_override\",\"colour\":\"red\"}".to_vec(),
+        record("x", "colour"),
+        record("c", "key_person"),
+    ];
+    let hashes: Vec<_> = leaves.iter().map(|l| healthcode_log::leaf_hash(l)).collect();
+    let signer = NoteSigner::from_seed(HUB_ORIGIN, hub_seed).unwrap();
+    let note = healthcode_log::Checkpoint { origin: HUB_ORIGIN.into(), size: 3, root: healthcode_log::mth(&hashes) }
+        .sign(&signer)
+        .unwrap();
+
+    let received = zhejiang.service.national().receive(&note, &leaves).await.unwrap();
+    assert_eq!((received.size, received.admitted), (3, 1), "{received:?}");
+    let refused = zhejiang.service.evidence().rejections(&auditor(), 0, 10).await.unwrap();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(refused.iter().all(|r| r.origin.starts_with("national hub entry")));
+    let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
+    assert_eq!(code.colour, Colour::Red, "the good record was used: {code:?}");
+}
+
+#[tokio::test]
+async fn a_region_publishing_a_crowd_of_key_persons_raises_an_alarm_at_the_hub() {
+    let hub = node("00", Role::Hub, [4; 32]).await;
+    let lines = |from: u64, count: u64| -> Vec<String> {
+        (from..from + count)
+            .map(|i| {
+                format!(
+                    r#"{{"kind":"key_person","id":"d-{i}","person":"n{i:032x}","status":"close_contact","since":"2022-04-30T20:00:00+08:00"}}"#
+                )
+            })
+            .collect()
+    };
+    let national = hub.service.national();
+    // Split into submissions, the hour's count still passes the threshold once.
+    national.submit("41", "henan", &lines(0, 600)).await.unwrap();
+    assert!(hub.service.alarms().list(0, 10).await.unwrap().is_empty());
+    national.submit("41", "henan", &lines(600, 600)).await.unwrap();
+    national.submit("41", "henan", &lines(1200, 10)).await.unwrap();
+    let alarms = hub.service.alarms().list(0, 10).await.unwrap();
+    let mass: Vec<_> = alarms.iter().filter(|a| a.alarm.kind == "national_mass_submission").collect();
+    assert_eq!(mass.len(), 1, "{alarms:?}");
+    assert_eq!(mass[0].alarm.jurisdiction, "41");
+    assert!(mass[0].alarm.log_index.is_some(), "in the hub's public log");
+}

@@ -71,6 +71,15 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// A national key-person list synced into a region (issue 15): the hub publishes
+    /// `records`, a region follows it from nothing, then a delta; time and bytes, against
+    /// fetching the same pages alone.
+    National {
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        #[arg(long, default_value_t = 100_000)]
+        delta: u64,
+    },
     /// Contact tracing over millions of check-ins: the latency of tracing random cases
     /// over 14 days (issue 7: p99 ≤ 50 ms over 10 million check-ins).
     Tracing {
@@ -111,6 +120,9 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Soak { minutes, fraction, peak_seconds, residents, database_url } => {
             let args = crate::bench_soak::SoakArgs { minutes, fraction, peak_seconds, residents, database_url };
             crate::bench_soak::run(args).await
+        }
+        BenchCommand::National { records, delta } => {
+            crate::bench_national::run(crate::bench_national::NationalArgs { records, delta }).await
         }
         BenchCommand::Tokens { seconds } => {
             crate::bench_tokens::run(seconds);

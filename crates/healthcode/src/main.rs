@@ -9,6 +9,7 @@ mod accounts;
 mod audit;
 mod bench;
 mod bench_ingest;
+mod bench_national;
 mod bench_soak;
 mod bench_tokens;
 mod bench_tracing;

@@ -118,6 +118,12 @@ pub enum Published {
 const RECORD: &str = "national_record";
 const ALARM_FORKED: &str = "hub_forked";
 
+/// Key-person records one region may have published in an hour before the hub raises an
+/// alarm (`national_mass_submission`, in its public log): a region turning a crowd's codes
+/// red everywhere (the Zhengzhou depositors, nationwide) is loud, whatever each receiving
+/// region's rules then make of the records.
+pub const MASS_SUBMISSION_ALARM: u64 = 1_000;
+
 /// The national exchange. Holds the federation store (links, submissions waiting,
 /// records parked), the rejection log (what a hub refuses), the evidence capability
 /// (records become evidence), the log (a hub publishes in it), the documents (the hub's
@@ -133,6 +139,8 @@ pub struct National {
     pub(crate) role: Role,
     /// Other regions' keys and the agreements, for signed codes to read.
     pub(crate) trust: Arc<NationalTrust>,
+    /// At the hub: key-person records each region published this hour (this server's).
+    pub(crate) hourly: std::sync::Mutex<HashMap<(String, i64), u64>>,
 }
 
 impl National {
@@ -208,12 +216,39 @@ impl National {
         }
         if !entries.is_empty() {
             self.log.record_with(&entries, &claims).await?;
+            let key_persons =
+                entries.iter().filter(|e| matches!(e, Entry::NationalRecord(r) if r.kind == "key_person")).count()
+                    as u64;
+            self.count_hourly(region, key_persons, now).await?;
             // A checkpoint after every submission: regions follow the hub in steps no
             // larger than one submission.
             self.log.sign_checkpoint().await?;
         }
         report.log_size = self.log.size().await?;
         Ok(report)
+    }
+
+    /// Adds a submission's key-person records to the region's hourly count, and raises the
+    /// alarm the first time in the hour the count passes `MASS_SUBMISSION_ALARM`.
+    async fn count_hourly(&self, region: &str, records: u64, now: Timestamp) -> Result<(), ServiceError> {
+        let hour = now.as_millis().div_euclid(3_600_000);
+        let (before, after) = {
+            let mut hourly = self.hourly.lock().unwrap_or_else(|p| p.into_inner());
+            hourly.retain(|(_, h), _| *h == hour);
+            let count = hourly.entry((region.to_string(), hour)).or_default();
+            let before = *count;
+            *count += records;
+            (before, *count)
+        };
+        if before <= MASS_SUBMISSION_ALARM && after > MASS_SUBMISSION_ALARM {
+            let detail = format!(
+                "region {region} published {after} key-person records within the hour (more than \
+                 {MASS_SUBMISSION_ALARM}): every receiving region will judge them; check the epidemiological basis \
+                 with region {region}"
+            );
+            self.alarms.raise("national_mass_submission", region, detail).await?;
+        }
+        Ok(())
     }
 
     async fn check_line(
@@ -453,9 +488,11 @@ impl National {
         let mut records: Vec<(u64, NationalRecord)> = Vec::new();
         let mut trust_changed = false;
         let now = self.clock.now();
+        let mut refused = Vec::new();
         for (i, leaf) in leaves.iter().enumerate() {
+            let index = follower.size() + i as u64;
             match Entry::from_leaf_bytes(leaf) {
-                Ok(Entry::NationalRecord(r)) if r.region != region => records.push((follower.size() + i as u64, r)),
+                Ok(Entry::NationalRecord(r)) if r.region != region => records.push((index, r)),
                 Ok(Entry::NationalRegion(r)) => {
                     let stored = StoredRegion { region: r.region.clone(), root_key: r.root_key };
                     self.documents.save(REGION, &r.region, now, &stored).await?;
@@ -484,7 +521,18 @@ impl National {
                     self.documents.save(AGREEMENT, &id, now, &agreement).await?;
                     trust_changed = true;
                 }
-                _ => {}
+                // The hub's own entries (accounts in use, alarms), and this region's records.
+                Ok(_) => {}
+                // Checked (it is in the signed tree), but not an entry this version reads: kept
+                // in the rejection log with the reason, and the sync goes on.
+                Err(e) => refused.push(NewRejection {
+                    received_at: now,
+                    owner: None,
+                    origin: format!("national hub entry {index}"),
+                    input: crate::redact::kept_input(&String::from_utf8_lossy(leaf)),
+                    field: None,
+                    reason: format!("not a hub entry this region reads ({e}); it was not used"),
+                }),
             }
         }
         if trust_changed {
@@ -507,13 +555,29 @@ impl National {
         let mut parked = Vec::new();
         for (index, record) in &records {
             match known.get(&record.person) {
-                Some(person) => rows.extend(exchange::evidence_row(record, person)),
+                Some(person) => match exchange::evidence_row(record, person) {
+                    Some(row) => rows.push(row),
+                    None => refused.push(NewRejection {
+                        received_at: now,
+                        owner: None,
+                        origin: format!("national hub entry {index}"),
+                        input: crate::redact::kept_input(&serde_json::to_string(record).unwrap_or_default()),
+                        field: Some("kind".into()),
+                        reason: format!(
+                            "a national record of kind `{}` (status {:?}) is not one this region reads; it was not used",
+                            record.kind, record.status
+                        ),
+                    }),
+                },
                 None => parked.push(ParkedRecord {
                     national_id: record.person.clone(),
                     hub_index: *index,
                     entry: String::from_utf8_lossy(&leaves[(*index - follower.size()) as usize]).into_owned(),
                 }),
             }
+        }
+        if !refused.is_empty() {
+            self.rejections.record_rejections(&refused).await?;
         }
         if !parked.is_empty() {
             self.federation.park_records(&parked).await?;

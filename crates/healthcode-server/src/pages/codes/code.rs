@@ -72,6 +72,7 @@ pub(crate) async fn code(
         ));
     }
     body.push(why(&ui, &explanation));
+    body.push(national_data_line(&ui, &state).await);
     body.push(html!(
         "<p>{id_word}: <code>{pid}</code></p><p class=\"noprint\"><a href=\"/persons/{pid}/history\">{history}</a> · <a href=\"/persons/{pid}/card\">{card}</a> · <a href=\"/scan?person={pid}\">{scan}</a> · <a href=\"/persons/{pid}/accesses\">{accesses}</a> · <a href=\"/persons/{pid}/complaints\">{complaints}</a> · <a href=\"/persons/{pid}/declare\">{declare}</a></p>",
         id_word = ui.t("编号", "Person id"),
@@ -145,12 +146,22 @@ fn why(ui: &Ui, e: &Explanation) -> Markup {
             ));
             for ev in &r.evidence {
                 let (zh, en) = evidence_name(&ev.kind);
+                let from = match &ev.reported_by_region {
+                    Some(region) => {
+                        let name = healthcode_places::Divisions::embedded()
+                            .get(region)
+                            .map_or(region.as_str(), |d| ui.t(d.full_name(), d.full_name_en()));
+                        format!(" · {} {name}", ui.t("经全国平台报送：", "reported through the national hub by"))
+                    }
+                    None => String::new(),
+                };
                 out.push(html!(
-                    "<li>{kind} · {recorded} {at} {details}</li>",
+                    "<li>{kind} · {recorded} {at} {details}{from}</li>",
                     kind = ui.t(zh, en),
                     recorded = ui.t("记录于", "recorded"),
                     at = when(ev.recorded_at),
                     details = details(ui, &ev.details),
+                    from = from,
                 ));
             }
             let (zh, en) = what_clears(&r.rule);
@@ -187,6 +198,26 @@ fn why(ui: &Ui, e: &Explanation) -> Markup {
         digest = e.rules.digest,
     ));
     out
+}
+
+/// In a region of the national exchange: how current what other regions reported is
+/// (the hub may be unreachable; the code is computed from what arrived until then).
+async fn national_data_line(ui: &Ui, state: &AppState) -> Markup {
+    let national = state.service.national();
+    if !matches!(national.role(), healthcode_service::national::Role::Region { .. }) {
+        return Markup::new();
+    }
+    match national.view().await.ok().and_then(|v| v.synced_at) {
+        Some(at) => html!(
+            "<p class=\"muted\">{words} {at}</p>",
+            words = ui.t("其他省份报送的数据截至", "Data reported by other provinces as of"),
+            at = when(at),
+        ),
+        None => html!(
+            "<p class=\"muted\">{words}</p>",
+            words = ui.t("尚未收到全国平台的数据。", "No data from the national hub has arrived yet."),
+        ),
+    }
 }
 
 /// What clears each reference rule, in plain words (REFERENCE-RULES.md).

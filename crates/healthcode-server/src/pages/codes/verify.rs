@@ -110,13 +110,21 @@ fn decide(ui: &Ui, state: &AppState, token: &str, category: VenueCategory) -> Ma
             let decision = access_decision(code.colour, category, PresentedBy::Code);
             let (class, words) = outcome_words(ui, decision.outcome);
             let (zh, en) = decision.reason.message();
+            let region = healthcode_places::Divisions::embedded().get(&code.issuer);
+            let region_name = match region {
+                Some(d) => ui.t(d.full_name(), d.full_name_en()).to_string(),
+                None => code.issuer.clone(),
+            };
             let detail = html!(
-                "{reason} · {colour} · {name}<br>{until} {expires} · <code>{code}</code>",
+                "{reason} · {colour} · {name}<br>{until} {expires} · {issued_by} {region} (<code>{issuer}</code>) · <code>{code}</code>",
                 reason = ui.t(zh, en),
                 colour = ui.colour(code.colour),
                 name = if code.masked_name.is_empty() { "—" } else { &code.masked_name },
                 until = ui.t("有效至", "valid until"),
                 expires = when(code.expires_at),
+                issued_by = ui.t("签发地区", "issued by"),
+                region = region_name,
+                issuer = code.issuer,
                 code = decision.reason.code(),
             );
             decision_box(class, Markup::text(words), detail)

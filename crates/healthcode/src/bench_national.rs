@@ -1,0 +1,190 @@
+//! `healthcode bench national`: a national key-person list synced into a region (issue
+//! 15). The hub (a server in this process, on loopback, SQLite) publishes `records`
+//! records submitted by another region in submissions of 10,000; the region (SQLite)
+//! follows it from nothing, as its sync task does — checkpoint by checkpoint, every batch
+//! checked against the hub's signed root, every record parked (its persons are not known
+//! in the region) — then follows a delta of `delta` records. Baseline, same run: the same
+//! pages fetched and parsed without checking or storing anything.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use healthcode_service::national::Role;
+use healthcode_service::{Clock, HealthService, ManualClock, Pseudonymiser};
+use healthcode_store_sqlite::SqliteStore;
+
+pub struct NationalArgs {
+    pub records: u64,
+    pub delta: u64,
+}
+
+const SUBMISSION: u64 = 10_000;
+
+pub async fn run(args: NationalArgs) -> anyhow::Result<()> {
+    let temp = tempfile::tempdir()?;
+    // 2022-05-01T08:00:00+08:00: a day of the seeds' time.
+    let clock = Arc::new(ManualClock::new(healthcode_domain::Timestamp::from_millis(1_651_363_200_000)));
+    let open = |dir: &str, role: Role| {
+        let path = temp.path().join(dir);
+        let clock = clock.clone();
+        async move {
+            std::fs::create_dir_all(&path)?;
+            let store = Arc::new(SqliteStore::open(&path.join("healthcode.sqlite3"))?);
+            let pseudonyms = Pseudonymiser::new(b"bench".to_vec()).with_national_key(b"national".to_vec());
+            let service = HealthService::open(store, clock, pseudonyms, healthcode_rules::RuleSet::reference()).await?;
+            anyhow::Ok(Arc::new(service.with_national_role(role)))
+        }
+    };
+    let hub = open("hub", Role::Hub).await?;
+    let region = open("region", Role::Region { region: "33".into(), hub: Box::new(hub.log().verifier()) }).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let state = healthcode_server::AppState::new(hub.clone());
+    tokio::spawn(healthcode_server::serve(listener, state, std::future::pending()));
+
+    let started = Instant::now();
+    publish(&hub, 0, args.records).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "hub: {} records published in {seconds:.1} s ({:.0} records/s: checked, logged, checkpoint per 10,000)",
+        args.records,
+        args.records as f64 / seconds
+    );
+
+    let http = reqwest::Client::new();
+    let size = hub.log().size().await?;
+    let started = Instant::now();
+    let (leaves, baseline_bytes) = healthcode_server::national_sync::fetch_only(&http, &url, 0, size).await?;
+    let baseline = started.elapsed().as_secs_f64();
+    println!(
+        "baseline: fetching and parsing the {leaves} entries only: {baseline:.1} s ({:.0} entries/s), {:.0} MB",
+        leaves as f64 / baseline,
+        baseline_bytes as f64 / 1e6
+    );
+
+    let link = healthcode_server::national_sync::HubLink {
+        url: url.clone(),
+        key: String::new(),
+        peers: Vec::new(),
+        every: std::time::Duration::from_secs(1),
+    };
+    let started = Instant::now();
+    let round = healthcode_server::national_sync::sync_once(&region, &http, &link).await?;
+    let first = started.elapsed().as_secs_f64();
+    anyhow::ensure!(round.parked as u64 == args.records, "parked {} of {}", round.parked, args.records);
+    println!(
+        "first sync: {} entries in {first:.1} s ({:.0} records/s), {:.0} MB ({:.0} bytes/record), {} parked; \
+         {:.2}x the baseline's time",
+        round.received,
+        round.received as f64 / first,
+        round.bytes as f64 / 1e6,
+        round.bytes as f64 / round.received.max(1) as f64,
+        round.parked,
+        first / baseline
+    );
+
+    publish(&hub, args.records, args.delta).await?;
+    let started = Instant::now();
+    let round = healthcode_server::national_sync::sync_once(&region, &http, &link).await?;
+    let delta = started.elapsed().as_secs_f64();
+    println!(
+        "delta sync: {} entries in {delta:.1} s ({:.0} records/s), {:.1} MB",
+        round.received,
+        round.received as f64 / delta,
+        round.bytes as f64 / 1e6
+    );
+    verify_rates(&hub, &region, &http, &link, clock).await?;
+    println!("peak resident memory of this process: {} MiB", crate::bench::peak_rss_mib());
+    Ok(())
+}
+
+/// A freshly signed code of a person registered with this document number.
+async fn token_of(service: &HealthService, number: &str) -> anyhow::Result<String> {
+    let document = healthcode_domain::IdDocument::parse("resident_id", number)?;
+    let registration = healthcode_service::Registration {
+        document,
+        residence_area: None,
+        name: None,
+        phone: None,
+        international: false,
+        accepted_notice: true,
+    };
+    let person = service.residents().register(registration).await?.0.id;
+    Ok(service.tokens().issue_code_token(&person).await?.token)
+}
+
+/// Path 1 at the door: Henan's keys and Zhejiang's agreement through the hub, then, on one
+/// core, Zhejiang verifying its own codes and Henan's (offline, as a gate does), each for
+/// three seconds.
+async fn verify_rates(
+    hub: &HealthService,
+    region: &HealthService,
+    http: &reqwest::Client,
+    link: &healthcode_server::national_sync::HubLink,
+    clock: Arc<ManualClock>,
+) -> anyhow::Result<()> {
+    let now = clock.now();
+    let henan_dir = tempfile::tempdir()?;
+    let store = Arc::new(SqliteStore::open(&henan_dir.path().join("healthcode.sqlite3"))?);
+    let keys = healthcode_service::ServiceKeys {
+        signing: healthcode_service::KeyRing::generate("41", now.as_millis() / 1000),
+        ..healthcode_service::ServiceKeys::ephemeral(now.as_millis() / 1000)
+    };
+    let henan = HealthService::open_with(
+        store,
+        clock,
+        Pseudonymiser::new(b"henan".to_vec()),
+        healthcode_rules::RuleSet::reference(),
+        keys,
+    )
+    .await?;
+    let hex = |b: [u8; 32]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    hub.national().register_region("41", &hex(henan.tokens().key_ring().root_public())).await?;
+    hub.national().register_region("33", &hex(region.tokens().key_ring().root_public())).await?;
+    hub.national().publish_trust_list("41", &henan.tokens().key_ring().signed_trust_list().to_json()).await?;
+    hub.national().agree("33", "41", now, None).await?;
+    healthcode_server::national_sync::sync_once(region, http, link).await?;
+
+    let local = token_of(region, "330106198001011235").await?;
+    let visitor = token_of(&henan, "410105199001011233").await?;
+    let tokens = region.tokens();
+    anyhow::ensure!(tokens.verify_code_token(&visitor)?.issuer == "41", "Henan's code verifies in Zhejiang");
+    let rate = |token: &str| {
+        let started = Instant::now();
+        let mut n = 0u64;
+        while started.elapsed().as_secs_f64() < 3.0 {
+            for _ in 0..100 {
+                std::hint::black_box(tokens.verify_code_token(std::hint::black_box(token)).is_ok());
+            }
+            n += 100;
+        }
+        n as f64 / started.elapsed().as_secs_f64()
+    };
+    let (own, theirs) = (rate(&local), rate(&visitor));
+    println!(
+        "verifying at a door, one core: Zhejiang's own codes {own:.0}/s (baseline), Henan's codes under the \
+         agreement {theirs:.0}/s ({:.2}x)",
+        theirs / own
+    );
+    Ok(())
+}
+
+/// Publishes `count` records from region 41, numbered from `first`, each about its own
+/// person.
+async fn publish(hub: &HealthService, first: u64, count: u64) -> anyhow::Result<()> {
+    let mut next = first;
+    while next < first + count {
+        let end = (next + SUBMISSION).min(first + count);
+        let lines: Vec<String> = (next..end)
+            .map(|i| {
+                format!(
+                    r#"{{"kind":"key_person","id":"41-{i}","person":"n{i:032x}","status":"close_contact","since":"2022-04-30T20:00:00+08:00"}}"#
+                )
+            })
+            .collect();
+        let report = hub.national().submit("41", "bench", &lines).await?;
+        anyhow::ensure!(report.accepted == lines.len(), "the hub refused records: {:?}", report.rows.first());
+        next = end;
+    }
+    Ok(())
+}
