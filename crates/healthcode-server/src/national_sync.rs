@@ -72,6 +72,28 @@ pub fn spawn_national_sync(service: Arc<HealthService>, link: HubLink) -> tokio:
     })
 }
 
+/// At the hub: follows its own log every `every`, so that the national code (path 3) of
+/// persons registered at the hub takes in what regions publish. Only the leader does it.
+pub fn spawn_hub_follower(service: Arc<HealthService>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if !service.coordination().leads() {
+                continue;
+            }
+            // A rotation or revocation of the hub's keys is published at the next tick.
+            if let Err(e) = service.national().publish_own_keys(&service.tokens().key_ring()).await {
+                tracing::warn!(error = %e, "the hub could not publish its own keys; will retry");
+            }
+            if let Err(e) = service.national().follow_own_log().await {
+                tracing::warn!(error = %e, "the hub could not follow its own log; will retry");
+            }
+        }
+    })
+}
+
 /// One round: submit, follow, compare.
 pub async fn sync_once(
     service: &HealthService,

@@ -405,3 +405,56 @@ async fn a_region_publishing_a_crowd_of_key_persons_raises_an_alarm_at_the_hub()
     assert_eq!(mass[0].alarm.jurisdiction, "41");
     assert!(mass[0].alarm.log_index.is_some(), "in the hub's public log");
 }
+
+#[tokio::test]
+async fn the_hub_issues_the_national_code_for_a_region_without_one_and_regions_recognise_it() {
+    let hub_seed = [6; 32];
+    // The hub holds the national key too: it issues codes (region 00) to persons of
+    // regions that have no code of their own.
+    let hub = {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("healthcode.sqlite3")).unwrap());
+        let keys = ServiceKeys {
+            signing: KeyRing::generate("00", now().as_millis() / 1000),
+            log: NoteSigner::from_seed(HUB_ORIGIN, hub_seed).unwrap(),
+            vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
+        };
+        let pseudonyms = Pseudonymiser::new(b"hub".to_vec()).with_national_key(NATIONAL_KEY);
+        let service =
+            HealthService::open_with(store, Arc::new(ManualClock::new(now())), pseudonyms, RuleSet::reference(), keys)
+                .await
+                .unwrap()
+                .with_national_role(Role::Hub);
+        Node { service, _dir: dir }
+    };
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    let national = hub.service.national();
+    national.publish_own_keys(&hub.service.tokens().key_ring()).await.unwrap();
+    national.publish_own_keys(&hub.service.tokens().key_ring()).await.unwrap(); // idempotent
+
+    // A worker from a region without a code registers at the hub; Henan reports them as a
+    // close contact; the hub's national code, under its rules, turns.
+    let worker = register(&hub, VISITOR).await;
+    assert_eq!(hub.service.codes().current_code(&worker).await.unwrap().colour, Colour::Green);
+    report(
+        &henan,
+        serde_json::json!({"id": "cc-9", "type": "close_contact", "id_type": "resident_id", "id_number": VISITOR,
+                           "exposure_at": "2022-04-30T20:00:00+08:00"}),
+    )
+    .await;
+    sync(&henan, "41", &hub).await.unwrap();
+    let followed = national.follow_own_log().await.unwrap();
+    assert_eq!(followed.admitted, 1, "{followed:?}");
+    let code = hub.service.codes().current_code(&worker).await.unwrap();
+    assert_ne!(code.colour, Colour::Green, "{code:?}");
+
+    // Zhejiang recognises the national code under an agreement, offline.
+    let root = hex(&zhejiang.service.tokens().key_ring().root_public());
+    national.register_region("33", &root).await.unwrap();
+    national.agree("33", "00", now(), None).await.unwrap();
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    let token = hub.service.tokens().issue_code_token(&worker).await.unwrap().token;
+    let verified = zhejiang.service.tokens().verify_code_token(&token).unwrap();
+    assert_eq!((verified.issuer.as_str(), verified.colour), ("00", code.colour));
+}

@@ -57,10 +57,14 @@ pub struct HubStore {
     keys: crate::serve::KeyFiles,
 }
 
-/// The hub's log is named `healthcode/national-hub/log` unless the operator names it.
+/// The hub's log is named `healthcode/national-hub/log`, and its codes (the national
+/// code) carry region `00`, unless the operator says otherwise.
 pub fn name_the_hub_log(keys: &mut crate::serve::KeyFiles) {
     if keys.log_origin == healthcode_service::DEFAULT_LOG_ORIGIN {
         keys.log_origin = "healthcode/national-hub/log".into();
+    }
+    if keys.region == healthcode_service::DEFAULT_REGION {
+        keys.region = healthcode_service::national::NATIONAL_REGION.into();
     }
 }
 
@@ -147,19 +151,21 @@ impl NationalArgs {
         Ok(Role::Region { region: region.to_string(), hub: Box::new(hub) })
     }
 
-    /// Starts following the hub, if this server is a region.
-    pub fn spawn_sync(&self, service: Arc<HealthService>) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    /// Starts following the hub, if this server is a region; at the hub, publishes the
+    /// hub's own keys (those of the national code) and follows its own log.
+    pub async fn spawn_sync(&self, service: Arc<HealthService>) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+        let every = Duration::from_secs(self.hub_sync_seconds.max(1));
+        if self.hub {
+            service.national().publish_own_keys(&service.tokens().key_ring()).await?;
+            return Ok(Some(healthcode_server::national_sync::spawn_hub_follower(service, every)));
+        }
         let (Some(url), Some(key_file)) = (&self.hub_url, &self.hub_api_key_file) else { return Ok(None) };
         let key = std::fs::read_to_string(key_file)
             .with_context(|| format!("cannot read the hub API key {}", key_file.display()))?
             .trim()
             .to_string();
-        let link = healthcode_server::national_sync::HubLink {
-            url: url.clone(),
-            key,
-            peers: self.peers.clone(),
-            every: Duration::from_secs(self.hub_sync_seconds.max(1)),
-        };
+        let link =
+            healthcode_server::national_sync::HubLink { url: url.clone(), key, peers: self.peers.clone(), every };
         tracing::info!(hub = %url, peers = self.peers.len(), "following the national hub");
         Ok(Some(healthcode_server::national_sync::spawn_national_sync(service, link)))
     }

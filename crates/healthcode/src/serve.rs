@@ -255,7 +255,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let scheduler = state.spawn_scheduler(Duration::from_secs(args.scheduler_seconds.max(1)));
     let follower = healthcode_server::spawn_follower(service.clone());
     service.national().load_trust().await?;
-    let national_sync = args.national.spawn_sync(service.clone())?;
+    let national_sync = args.national.spawn_sync(service.clone()).await?;
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     scheduler.abort();
     follower.abort();

@@ -1,9 +1,12 @@
 //! The national exchange as separate processes (issue 15): a hub and three regions, each
 //! with its own port and store — Henan and Zhejiang on SQLite, Fujian on PostgreSQL (when
-//! one is reachable). A close contact reported in Henan reaches a visitor who registers
-//! in Zhejiang and Fujian, judged there by their rules; Henan's retraction follows; the
-//! hub goes down and comes back (regions keep serving codes, and records queued meanwhile
-//! arrive afterwards); the regions compare the hub's checkpoints and find them consistent.
+//! one is reachable). The three paths of seed 004: Zhejiang accepts a Henan code offline
+//! under an agreement the hub's operator recorded (path 1); a close contact reported in
+//! Henan reaches a visitor who registers in Zhejiang and Fujian, judged there by their
+//! rules (path 2, the local code from national data), and Henan's retraction follows; a
+//! worker of a region without a code holds the hub's national code, which takes in Henan's
+//! record and which Zhejiang recognises (path 3). The hub goes down and comes back (regions
+//! keep serving codes, and records queued meanwhile arrive afterwards).
 
 // Test code: a failed step is the test failing.
 #![allow(clippy::unwrap_used)]
@@ -20,6 +23,8 @@ use serde_json::{json, Value};
 
 const VISITOR: &str = "410105199001011233";
 const SECOND_VISITOR: &str = "410105198502020010";
+/// A worker from a region without a code of its own (the hub issues theirs).
+const NATIONAL_HOLDER: &str = "540102199203030010";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_travel_between_regions_through_the_hub_and_survive_its_outage() {
@@ -35,7 +40,7 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
     for (name, province) in [("henan", "410000"), ("zhejiang", "330000"), ("fujian", "350000")] {
         keys_at_hub.push(account(&hub_dir, &Backend::Sqlite, name, &["--role", "region", "--jurisdiction", province]));
     }
-    let hub = start_hub(&hub_dir, hub_port);
+    let hub = start_hub(&hub_dir, hub_port, &national_key);
     let hub_log_key = root.path().join("hub-log.key");
     let key_text = client.get(format!("{}/v1/log/key", hub.base)).send().await.unwrap().text().await.unwrap();
     assert!(key_text.starts_with("healthcode/national-hub/log+"), "{key_text}");
@@ -79,16 +84,7 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
     }
     operator(&hub_dir, &["hub", "agree", "--receiving", "33", "--issuing", "41"]);
     let (worker, worker_key) = register(&client, &henan.base, "410105197001010012").await;
-    let token: Value = client
-        .get(format!("{}/v1/persons/{worker}/token", henan.base))
-        .bearer_auth(&worker_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_string();
+    let token = token_of(&client, &henan.base, &worker, &worker_key).await;
     let accepted = wait_until(|| async {
         let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": token })).await;
         verdict["valid"] == true && verdict["code"]["issuer"] == "41"
@@ -98,6 +94,11 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
     // Henan does not recognise Zhejiang's codes: no agreement that way.
     let (_, verdict) = post(&client, &henan.base, "", "/v1/verify", &json!({ "token": token })).await;
     assert_eq!(verdict["valid"], true, "Henan's own code at home");
+
+    // Path 3: a worker from a region without a code of its own holds the national code,
+    // issued by the hub (region 00) under its rules; Zhejiang recognises it.
+    operator(&hub_dir, &["hub", "agree", "--receiving", "33", "--issuing", "00"]);
+    let (national_holder, national_key_of_holder) = register(&client, &hub.base, NATIONAL_HOLDER).await;
 
     // Henan's health department reports a close contact, by document.
     let contact = json!({"id": "cc-1", "type": "close_contact", "id_type": "resident_id", "id_number": VISITOR,
@@ -119,6 +120,24 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
         visitors.push((region.base.clone(), person, key));
     }
 
+    // The national code takes in Henan's records too (the hub follows its own log), and
+    // Zhejiang accepts it at its verifier, naming the hub as issuer.
+    let holder_contact = json!({"id": "cc-n", "type": "close_contact", "id_type": "resident_id",
+                                "id_number": NATIONAL_HOLDER, "exposure_at": "2022-04-30T21:00:00+08:00"});
+    assert_eq!(post(&client, &henan.base, &henan_feed, "/v1/events", &holder_contact).await.0, 201);
+    let turned = wait_until(|| async {
+        code_of(&client, &hub.base, &national_holder, &national_key_of_holder).await["colour"] != "green"
+    })
+    .await;
+    assert!(turned, "the national code took in Henan's record");
+    let national_token = token_of(&client, &hub.base, &national_holder, &national_key_of_holder).await;
+    let accepted = wait_until(|| async {
+        let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": national_token })).await;
+        verdict["valid"] == true && verdict["code"]["issuer"] == "00" && verdict["code"]["colour"] != "green"
+    })
+    .await;
+    assert!(accepted, "Zhejiang accepts the national code under its agreement");
+
     // Henan withdraws it: the correction reaches every region that used it.
     let retraction = json!({"id": "r-1", "type": "retraction", "id_type": "resident_id", "id_number": VISITOR,
                             "retracts": "cc-1", "reason": "another person of the same name"});
@@ -139,7 +158,7 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
     assert_eq!(code_of(&client, &zhejiang.base, &second_person, &second_key).await["colour"], "green");
 
     // It comes back on the same address: the queued record is published and arrives.
-    let hub = start_hub(&hub_dir, hub_port);
+    let hub = start_hub(&hub_dir, hub_port, &national_key);
     wait_for_record(&client, &hub.base, "cc-2").await;
     let red = wait_until(|| async {
         code_of(&client, &zhejiang.base, &second_person, &second_key).await["colour"] != "green"
@@ -165,10 +184,10 @@ struct HubArgs {
     national: PathBuf,
 }
 
-fn start_hub(dir: &Path, port: u16) -> Server {
+fn start_hub(dir: &Path, port: u16, national_key: &Path) -> Server {
     let listen = format!("127.0.0.1:{port}");
-    let mut command = command_in(dir, &["hub", "serve", "--listen", &listen]);
-    command.stderr(log_file(dir, "hub"));
+    let mut command = command_in(dir, &["hub", "serve", "--listen", &listen, "--hub-sync-seconds", "1"]);
+    command.arg("--national-key-file").arg(national_key).stderr(log_file(dir, "hub"));
     serve_with(&mut command)
 }
 
@@ -239,6 +258,12 @@ async fn register(client: &reqwest::Client, base: &str, id_number: &str) -> (Str
         post(client, base, "", "/v1/persons", &json!({"id_type": "resident_id", "id_number": id_number})).await;
     assert!(status == 201 || status == 200, "{status} {answer}");
     (answer["person_id"].as_str().unwrap().to_string(), answer["resident_key"].as_str().unwrap().to_string())
+}
+
+async fn token_of(client: &reqwest::Client, base: &str, person: &str, key: &str) -> String {
+    let url = format!("{base}/v1/persons/{person}/token");
+    let answer: Value = client.get(url).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+    answer["token"].as_str().unwrap().to_string()
 }
 
 async fn code_of(client: &reqwest::Client, base: &str, person: &str, key: &str) -> Value {

@@ -88,6 +88,8 @@ pub enum Comparison {
 }
 
 const VIEW: (&str, &str) = ("national_view", "hub");
+/// The region code of the national code (path 3): the hub's own.
+pub const NATIONAL_REGION: &str = "00";
 const REGION: &str = "national_region";
 const TRUST_LIST: &str = "national_trust_list";
 const AGREEMENT: &str = "national_agreement";
@@ -154,6 +156,58 @@ impl National {
             _ => Err(ServiceError::Forbidden(
                 "this deployment is not a region of the national exchange (start it with `--hub`)".into(),
             )),
+        }
+    }
+
+    /// Who follows which log: a region follows the hub's (with the pinned hub key); the hub
+    /// follows its own, as the issuer of the national code (path 3) for persons of regions
+    /// without a code of their own, under the region code `NATIONAL_REGION`.
+    fn follower(&self) -> Result<(String, NoteVerifier), ServiceError> {
+        match &self.role {
+            Role::Region { region, hub } => Ok((region.clone(), (**hub).clone())),
+            Role::Hub => Ok((NATIONAL_REGION.to_string(), self.log.verifier())),
+            Role::None => Err(ServiceError::Forbidden(
+                "this deployment is not part of the national exchange (start it with `--hub-url`)".into(),
+            )),
+        }
+    }
+
+    /// At the hub: brings its own persons' codes (the national code, path 3) up to what was
+    /// published since it last looked, through the same checks as a region's sync.
+    pub async fn follow_own_log(&self) -> Result<Received, ServiceError> {
+        self.hub_only()?;
+        let mut total = Received::default();
+        loop {
+            let size = self.view().await?.size;
+            let Some(next) = self.log.checkpoints(size, 1).await?.into_iter().next() else { break };
+            let leaves: Vec<Vec<u8>> =
+                self.log.entries(size, (next.size - size) as usize).await?.into_iter().map(|(_, leaf)| leaf).collect();
+            let received = self.receive(&next.note, &leaves).await?;
+            total = Received {
+                size: received.size,
+                admitted: total.admitted + received.admitted,
+                parked: total.parked + received.parked,
+                changed: total.changed + received.changed,
+            };
+        }
+        Ok(total)
+    }
+
+    /// At the hub: registers the hub's own code-signing keys as those of
+    /// `NATIONAL_REGION`, and publishes its trust list, so that regions can recognise the
+    /// national code under an agreement. Changes nothing when they are published already.
+    pub async fn publish_own_keys(&self, ring: &crate::KeyRing) -> Result<(), ServiceError> {
+        self.hub_only()?;
+        let root = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ring.root_public());
+        let registered = self.documents.load::<StoredRegion>(REGION, NATIONAL_REGION).await?;
+        if registered.is_none_or(|r| r.root_key != root) {
+            self.register_region(NATIONAL_REGION, &root).await?;
+        }
+        match self.publish_trust_list(NATIONAL_REGION, &ring.signed_trust_list().to_json()).await {
+            Ok(_) => Ok(()),
+            // An older list than the published one: another hub server published first.
+            Err(ServiceError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -469,7 +523,8 @@ impl National {
     /// Records of other regions become evidence about the persons known here (judged by
     /// this region's rules), the others are parked until their person comes.
     pub async fn receive(&self, checkpoint_note: &str, leaves: &[Vec<u8>]) -> Result<Received, ServiceError> {
-        let (region, hub) = self.region()?;
+        let (region, hub) = self.follower()?;
+        let (region, hub) = (region.as_str(), &hub);
         let checkpoint = Checkpoint::open(checkpoint_note, hub, hub.name()).map_err(|e| {
             ServiceError::HubUntrusted(format!("the hub's checkpoint does not verify with the pinned hub key: {e}"))
         })?;
