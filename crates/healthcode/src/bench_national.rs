@@ -93,9 +93,84 @@ pub async fn run(args: NationalArgs) -> anyhow::Result<()> {
         round.received as f64 / delta,
         round.bytes as f64 / 1e6
     );
+    conversions(&hub, &region, &http, &link).await?;
     verify_rates(&hub, &region, &http, &link, clock).await?;
     println!("peak resident memory of this process: {} MiB", crate::bench::peak_rss_mib());
     Ok(())
+}
+
+/// Visitors converting (path 2): each registers in the region, which finds what the hub
+/// published about them (kept until they came), admits it as evidence and computes the
+/// local code by its own rules. Against: registering as many persons about whom nothing
+/// was published, in the same run.
+async fn conversions(
+    hub: &HealthService,
+    region: &HealthService,
+    http: &reqwest::Client,
+    link: &healthcode_server::national_sync::HubLink,
+) -> anyhow::Result<()> {
+    const VISITORS: u32 = 2_000;
+    let national = Pseudonymiser::new(b"bench".to_vec()).with_national_key(b"national".to_vec());
+    let documents = |first: u32| {
+        (first..first + VISITORS)
+            .map(|i| healthcode_domain::IdDocument::parse("resident_id", &resident_id(i)))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let (visitors, others) = (documents(0)?, documents(VISITORS)?);
+    let lines: Vec<String> = visitors
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            format!(
+                r#"{{"kind":"key_person","id":"visitor-{i}","person":"{}","status":"close_contact","since":"2022-04-30T20:00:00+08:00"}}"#,
+                national.national_id(d).unwrap_or_default()
+            )
+        })
+        .collect();
+    hub.national().submit("41", "bench", &lines).await?;
+    healthcode_server::national_sync::sync_once(region, http, link).await?;
+    let register_all = |documents: Vec<healthcode_domain::IdDocument>| async move {
+        let started = Instant::now();
+        let mut coloured = 0;
+        for document in documents {
+            let registration = healthcode_service::Registration {
+                document,
+                residence_area: None,
+                name: None,
+                phone: None,
+                international: false,
+                accepted_notice: true,
+            };
+            let person = region.residents().register(registration).await?.0.id;
+            if region.codes().current_state(&person).await?.colour != healthcode_domain::Colour::Green {
+                coloured += 1;
+            }
+        }
+        anyhow::Ok((started.elapsed().as_secs_f64(), coloured))
+    };
+    let (baseline, _) = register_all(others).await?;
+    let (converted, coloured) = register_all(visitors).await?;
+    anyhow::ensure!(coloured == VISITORS, "{coloured} of {VISITORS} visitors got the colour of their records");
+    println!(
+        "conversions (path 2), one at a time: {VISITORS} visitors registered with what the hub kept for them \
+         admitted and their local code computed, {:.0}/s; registering {VISITORS} persons without records \
+         {:.0}/s (baseline); {:.2}x the baseline's time",
+        f64::from(VISITORS) / converted,
+        f64::from(VISITORS) / baseline,
+        converted / baseline
+    );
+    Ok(())
+}
+
+/// A valid resident ID number (GB 11643: area, birth date, sequence, check digit), the
+/// `i`-th of a series born in 1990 in 郑州市金水区.
+fn resident_id(i: u32) -> String {
+    let day = 1 + i / 999 % 28;
+    let body = format!("41010519900{}{day:02}{:03}", 1 + i / (999 * 28) % 9, 1 + i % 999);
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body.chars().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
 }
 
 /// A freshly signed code of a person registered with this document number.
