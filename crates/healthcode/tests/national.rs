@@ -91,9 +91,18 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
     })
     .await;
     assert!(accepted, "Zhejiang accepts Henan's code under the agreement");
-    // Henan does not recognise Zhejiang's codes: no agreement that way.
     let (_, verdict) = post(&client, &henan.base, "", "/v1/verify", &json!({ "token": token })).await;
     assert_eq!(verdict["valid"], true, "Henan's own code at home");
+    // Henan knows Zhejiang's keys (every region's list is published) but has no agreement
+    // that way: Zhejiang's code is refused there as `no_agreement`, not as a forgery.
+    let (resident, resident_key) = register(&client, &zhejiang.base, "330106198001011235").await;
+    let zhejiang_token = token_of(&client, &zhejiang.base, &resident, &resident_key).await;
+    let refused = wait_until(|| async {
+        let (_, verdict) = post(&client, &henan.base, "", "/v1/verify", &json!({ "token": zhejiang_token })).await;
+        verdict["valid"] == false && verdict["reason"] == "no_agreement"
+    })
+    .await;
+    assert!(refused, "one-way agreement");
 
     // Path 3: a worker from a region without a code of its own holds the national code,
     // issued by the hub (region 00) under its rules; Zhejiang recognises it.
@@ -171,7 +180,11 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
         let view: Value = client.get(format!("{region}/v1/national/view")).send().await.unwrap().json().await.unwrap();
         assert!(view["checkpoint"].as_str().is_some_and(|c| c.starts_with("healthcode/national-hub/log")), "{view}");
     }
-    drop((hub, henan, zhejiang, fujian));
+    // Henan goes down: its unexpired codes still pass Zhejiang's verifier, offline.
+    drop(henan);
+    let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": token })).await;
+    assert_eq!((verdict["valid"].as_bool(), verdict["code"]["issuer"].as_str()), (Some(true), Some("41")), "{verdict}");
+    drop((hub, zhejiang, fujian));
     if let Some(pg) = postgres {
         pg.close().await;
     }
