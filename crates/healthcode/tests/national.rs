@@ -180,6 +180,21 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
         let view: Value = client.get(format!("{region}/v1/national/view")).send().await.unwrap().json().await.unwrap();
         assert!(view["checkpoint"].as_str().is_some_and(|c| c.starts_with("healthcode/national-hub/log")), "{view}");
     }
+    // The hub's public page and its JSON: the regions (when each last spoke to the hub)
+    // and the agreements.
+    let overview: Value =
+        client.get(format!("{}/v1/hub/regions", hub.base)).send().await.unwrap().json().await.unwrap();
+    let regions: Vec<&str> =
+        overview["regions"].as_array().unwrap().iter().map(|r| r["region"].as_str().unwrap()).collect();
+    assert_eq!(regions, ["00", "33", "41"], "{overview}");
+    assert!(overview["regions"][2]["last_contact"].is_string(), "{overview}");
+    assert_eq!(overview["agreements"].as_array().unwrap().len(), 2, "{overview}");
+    let page = client.get(format!("{}/hub?lang=en", hub.base)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Henan") && page.contains("Agreements"), "{page}");
+    assert_eq!(client.get(format!("{}/hub", zhejiang.base)).send().await.unwrap().status(), 404);
+
     // Henan goes down: its unexpired codes still pass Zhejiang's verifier, offline.
     drop(henan);
     let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": token })).await;

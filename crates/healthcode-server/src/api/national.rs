@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::Json;
 use healthcode_domain::ValidationError;
-use healthcode_service::national::{HubView, SubmissionReport};
+use healthcode_service::national::{HubOverview, HubView, SubmissionReport};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::api::evidence::split_lines;
@@ -16,7 +16,11 @@ use crate::api::{BatchBody, JsonBody};
 use crate::{ApiError, AppState};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(submit)).routes(routes!(trust_list)).routes(routes!(view))
+    OpenApiRouter::new()
+        .routes(routes!(submit))
+        .routes(routes!(trust_list))
+        .routes(routes!(view))
+        .routes(routes!(regions))
 }
 
 /// NDJSON, one record per line: `{"kind":"key_person","id","person","status","since"}` or
@@ -88,4 +92,16 @@ pub(crate) async fn trust_list(
 )]
 pub(crate) async fn view(State(state): State<AppState>) -> Result<Json<HubView>, ApiError> {
     Ok(Json(state.service.national().view().await?))
+}
+
+/// At the hub: the registered regions (root key, published trust list, last contact) and
+/// the agreements between them. Public, as the hub's page (`/hub`).
+#[utoipa::path(
+    get,
+    path = "/v1/hub/regions",
+    tag = "national exchange",
+    responses((status = 200, description = "`{regions, agreements, log_size}`", body = Object), (status = 403, description = "not the hub", body = Object))
+)]
+pub(crate) async fn regions(State(state): State<AppState>) -> Result<Json<HubOverview>, ApiError> {
+    Ok(Json(state.service.national().hub_overview().await?))
 }

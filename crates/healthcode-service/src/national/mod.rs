@@ -93,6 +93,7 @@ pub const NATIONAL_REGION: &str = "00";
 const REGION: &str = "national_region";
 const TRUST_LIST: &str = "national_trust_list";
 const AGREEMENT: &str = "national_agreement";
+const CONTACT: &str = "national_contact";
 
 /// A region's root key as the hub published it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +108,33 @@ struct StoredList {
     region: String,
     sequence: u64,
     signed_list: String,
+}
+
+/// When a region last spoke to the hub (a submission or its trust list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Contact {
+    region: String,
+    at: Timestamp,
+}
+
+/// One region as the hub's public page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionSummary {
+    pub region: String,
+    /// The trust-list root key (base64), as registered.
+    pub root_key: String,
+    /// The published trust list's sequence, if the region sent one.
+    pub trust_list_sequence: Option<u64>,
+    /// When the region last submitted records or its trust list here.
+    pub last_contact: Option<Timestamp>,
+}
+
+/// What the hub publishes about the federation itself: regions and agreements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HubOverview {
+    pub regions: Vec<RegionSummary>,
+    pub agreements: Vec<Agreement>,
+    pub log_size: u64,
 }
 
 /// What publishing a trust list did.
@@ -229,6 +257,7 @@ impl National {
             .into());
         }
         let now = self.clock.now();
+        self.note_contact(region, now).await?;
         let mut report = SubmissionReport::default();
         let mut entries = Vec::new();
         let mut claims = Vec::new();
@@ -406,6 +435,9 @@ impl National {
         })?;
         let opened = trust::open_list(region, &root.root_key, signed_list)
             .map_err(|e| ValidationError::field("signed_list", e))?;
+        if region != NATIONAL_REGION {
+            self.note_contact(region, self.clock.now()).await?;
+        }
         if let Some(last) = self.documents.load::<StoredList>(TRUST_LIST, region).await? {
             if last.sequence == opened.sequence && last.signed_list == signed_list {
                 return Ok(Published::Unchanged);
@@ -460,6 +492,41 @@ impl National {
         self.log.record_with(&[entry], &[Documents::write(AGREEMENT, &id, now, &agreement)?]).await?;
         self.log.sign_checkpoint().await?;
         Ok(())
+    }
+
+    async fn note_contact(&self, region: &str, at: Timestamp) -> Result<(), ServiceError> {
+        self.documents.save(CONTACT, region, at, &Contact { region: region.into(), at }).await
+    }
+
+    /// The hub's public page: every registered region (its root key, its published list,
+    /// when it last spoke to the hub) and every agreement.
+    pub async fn hub_overview(&self) -> Result<HubOverview, ServiceError> {
+        self.hub_only()?;
+        let lists: BTreeMap<String, u64> = self
+            .documents
+            .load_all::<StoredList>(TRUST_LIST)
+            .await?
+            .into_iter()
+            .map(|l| (l.region, l.sequence))
+            .collect();
+        let contacts: BTreeMap<String, Timestamp> =
+            self.documents.load_all::<Contact>(CONTACT).await?.into_iter().map(|c| (c.region, c.at)).collect();
+        let mut regions: Vec<RegionSummary> = self
+            .documents
+            .load_all::<StoredRegion>(REGION)
+            .await?
+            .into_iter()
+            .map(|r| RegionSummary {
+                trust_list_sequence: lists.get(&r.region).copied(),
+                last_contact: contacts.get(&r.region).copied(),
+                region: r.region,
+                root_key: r.root_key,
+            })
+            .collect();
+        regions.sort_by(|a, b| a.region.cmp(&b.region));
+        let mut agreements: Vec<Agreement> = self.documents.load_all(AGREEMENT).await?;
+        agreements.sort_by(|a, b| (&a.receiving, &a.issuing).cmp(&(&b.receiving, &b.issuing)));
+        Ok(HubOverview { regions, agreements, log_size: self.log.size().await? })
     }
 
     /// Rebuilds what this region recognises from the hub's published roots, lists and
