@@ -5,8 +5,11 @@
 //! Henan reaches a visitor who registers in Zhejiang and Fujian, judged there by their
 //! rules (path 2, the local code from national data), and Henan's retraction follows; a
 //! worker of a region without a code holds the hub's national code, which takes in Henan's
-//! record and which Zhejiang recognises (path 3). The hub goes down and comes back (regions
-//! keep serving codes, and records queued meanwhile arrive afterwards).
+//! record and which Zhejiang recognises (path 3). Henan revokes its key and the revocation
+//! travels; a twin of the hub (same key, another history) shown to Guangdong is caught by
+//! the regions comparing checkpoints; the hub goes down and comes back (regions keep
+//! serving codes, and records queued meanwhile arrive afterwards); Henan goes down and its
+//! unexpired codes still pass elsewhere.
 
 // Test code: a failed step is the test failing.
 #![allow(clippy::unwrap_used)]
@@ -27,7 +30,7 @@ const SECOND_VISITOR: &str = "410105198502020010";
 const NATIONAL_HOLDER: &str = "540102199203030010";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_travel_between_regions_through_the_hub_and_survive_its_outage() {
+async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outages_and_a_lying_hub() {
     let root = tempfile::tempdir().unwrap();
     let national_key = root.path().join("national.key");
     std::fs::write(&national_key, [42u8; 32]).unwrap();
@@ -61,9 +64,27 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
     let henan_dir = root.path().join("henan");
     let henan_feed = account(&henan_dir, &Backend::Sqlite, "cdc", &["--role", "data_source", "--department", "health"]);
     let henan = start_region(&henan_dir, &Backend::Sqlite, "41", &link(&henan_dir, &keys_at_hub[0]), &[]);
+    // A twin of the hub: the same log key, another store. It shows Guangdong a history of
+    // its own; Guangdong and Zhejiang compare the checkpoints they hold and catch it.
+    let twin_dir = root.path().join("twin");
+    std::fs::create_dir_all(twin_dir.join("keys")).unwrap();
+    std::fs::copy(hub_dir.join("keys/log.key"), twin_dir.join("keys/log.key")).unwrap();
+    let at_twin = account(&twin_dir, &Backend::Sqlite, "guangdong", &["--role", "region", "--jurisdiction", "440000"]);
+    let twin = start_hub(&twin_dir, free_port(), &national_key);
+    let guangdong_dir = root.path().join("guangdong");
+    let guangdong = {
+        let mut args = link(&guangdong_dir, &at_twin);
+        args.hub = twin.base.clone();
+        start_region(&guangdong_dir, &Backend::Sqlite, "44", &args, &[])
+    };
     let zhejiang_dir = root.path().join("zhejiang");
-    let zhejiang =
-        start_region(&zhejiang_dir, &Backend::Sqlite, "33", &link(&zhejiang_dir, &keys_at_hub[1]), &[&henan.base]);
+    let zhejiang = start_region(
+        &zhejiang_dir,
+        &Backend::Sqlite,
+        "33",
+        &link(&zhejiang_dir, &keys_at_hub[1]),
+        &[&henan.base, &guangdong.base],
+    );
     let fujian_dir = root.path().join("fujian");
     let fujian = postgres.as_ref().map(|pg| {
         start_region(
@@ -103,6 +124,40 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
     })
     .await;
     assert!(refused, "one-way agreement");
+
+    // Henan revokes its signing key (a new one takes over): once its new list has gone
+    // through the hub, Zhejiang refuses the codes the old key signed and accepts the new.
+    let old_kid = signing_kid(&henan_dir);
+    let out = healthcode()
+        .args(["keys", "revoke", &old_kid, "--file"])
+        .arg(henan_dir.join("keys/signing.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let revoked = wait_until(|| async {
+        let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": token })).await;
+        verdict["reason"] == "revoked_key"
+    })
+    .await;
+    assert!(revoked, "the revocation reached Zhejiang through the hub");
+    let renewed = wait_until(|| async {
+        let fresh = token_of(&client, &henan.base, &worker, &worker_key).await;
+        let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": fresh })).await;
+        verdict["valid"] == true
+    })
+    .await;
+    assert!(renewed, "Henan's new key verifies in Zhejiang");
+    let token = token_of(&client, &henan.base, &worker, &worker_key).await;
+
+    // The twin hub is caught: the region whose view is larger asks its own hub for the
+    // proof that the other's checkpoint is part of its history, and cannot get it.
+    let caught = wait_until(|| async {
+        log_has_alarm(&client, &zhejiang.base, "hub_equivocation").await
+            || log_has_alarm(&client, &guangdong.base, "hub_equivocation").await
+    })
+    .await;
+    assert!(caught, "a hub that showed two regions different histories was caught");
+    drop((twin, guangdong));
 
     // Path 3: a worker from a region without a code of its own holds the national code,
     // issued by the hub (region 00) under its rules; Zhejiang recognises it.
@@ -195,6 +250,14 @@ async fn records_travel_between_regions_through_the_hub_and_survive_its_outage()
     assert!(page.contains("Henan") && page.contains("Agreements"), "{page}");
     assert_eq!(client.get(format!("{}/hub", zhejiang.base)).send().await.unwrap().status(), 404);
 
+    // Honest regions comparing honest views raise nothing.
+    if let Some(fujian) = &fujian {
+        assert!(!log_has_alarm(&client, &fujian.base, "hub_equivocation").await, "a false alarm in Fujian");
+    }
+    for region in [&henan.base, &zhejiang.base] {
+        assert!(!log_has_alarm(&client, region, "hub_forked").await, "a false alarm in {region}");
+    }
+
     // Henan goes down: its unexpired codes still pass Zhejiang's verifier, offline.
     drop(henan);
     let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": token })).await;
@@ -263,6 +326,33 @@ fn keys_root(dir: &Path) -> String {
     let out = healthcode().args(["keys", "root", "--file"]).arg(dir.join("keys/signing.json")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The key a region signs with now, as `healthcode keys list` shows it.
+fn signing_kid(dir: &Path) -> String {
+    let out = healthcode().args(["keys", "list", "--file"]).arg(dir.join("keys/signing.json")).output().unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    let line = listing.lines().find(|l| l.ends_with("signing")).unwrap_or_else(|| panic!("{listing}"));
+    line.split_whitespace().next().unwrap().to_string()
+}
+
+/// Whether a server's transparency log holds an alarm of this kind.
+async fn log_has_alarm(client: &reqwest::Client, base: &str, kind: &str) -> bool {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut from = 0;
+    loop {
+        let Ok(response) = client.get(format!("{base}/v1/log/entries?from={from}")).send().await else { return false };
+        let page: Value = response.json().await.unwrap_or(Value::Null);
+        let Some(entries) = page["entries"].as_array().filter(|e| !e.is_empty()) else { return false };
+        for e in entries {
+            let leaf = base64::Engine::decode(&engine, e["data"].as_str().unwrap_or_default()).unwrap_or_default();
+            let entry: Value = serde_json::from_slice(&leaf).unwrap_or(Value::Null);
+            if entry["type"] == "alarm" && entry["kind"] == kind {
+                return true;
+            }
+        }
+        from += entries.len();
+    }
 }
 
 /// An operator's command on the hub's machine (while it runs).
