@@ -227,6 +227,22 @@ pub struct NationalRecord {
     /// Why a retraction withdraws its record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The submitting region's signature over the record (without `at` and these two
+    /// fields), by one of the code-signing keys in its published trust list (`kid`), so
+    /// that the hub cannot publish a record in a region's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// Base64 of the Ed25519 signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl NationalRecord {
+    /// What the region signs: the record with `at` zero and no signature, canonical.
+    pub fn signed_payload(&self) -> Vec<u8> {
+        let unsigned = NationalRecord { at: 0, kid: None, signature: None, ..self.clone() };
+        serde_json::to_vec(&unsigned).expect("records hold only strings and integers")
+    }
 }
 
 /// The hub registered a region: the root key that signs the region's trust lists (checked

@@ -172,7 +172,8 @@ async fn push(
         if queued.is_empty() {
             break;
         }
-        let body = queued.iter().map(|q| q.line.as_str()).collect::<Vec<_>>().join("\n");
+        let lines: Vec<String> = queued.iter().map(|q| q.line.clone()).collect();
+        let body = national.sign_lines(&lines, &service.tokens().key_ring()).join("\n");
         let url = format!("{hub}/v1/hub/records");
         let response = http
             .post(&url)

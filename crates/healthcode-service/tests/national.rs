@@ -67,6 +67,7 @@ async fn sync(region: &Node, code: &str, hub: &Node) -> Result<(), ServiceError>
     let queued = national.queued_submissions(10_000).await?;
     if !queued.is_empty() {
         let lines: Vec<String> = queued.iter().map(|q| q.line.clone()).collect();
+        let lines = national.sign_lines(&lines, &region.service.tokens().key_ring());
         let report = hub.service.national().submit(code, &format!("region-{code}"), &lines).await?;
         assert_eq!(report.rejected, 0, "{report:?}");
         national.submitted(&queued.iter().map(|q| q.seq).collect::<Vec<_>>()).await?;
@@ -358,6 +359,8 @@ async fn an_entry_the_region_cannot_read_is_kept_with_its_reason_and_the_sync_go
             since: Some(now().as_millis()),
             retracts: None,
             reason: None,
+            kid: None,
+            signature: None,
         })
         .leaf_bytes()
     };
@@ -457,4 +460,66 @@ async fn the_hub_issues_the_national_code_for_a_region_without_one_and_regions_r
     let token = hub.service.tokens().issue_code_token(&worker).await.unwrap().token;
     let verified = zhejiang.service.tokens().verify_code_token(&token).unwrap();
     assert_eq!((verified.issuer.as_str(), verified.colour), ("00", code.colour));
+}
+
+#[tokio::test]
+async fn a_region_signs_its_records_so_the_hub_cannot_publish_one_in_its_name() {
+    let hub_seed = [8; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    let root = hex(&henan.service.tokens().key_ring().root_public());
+    hub.service.national().register_region("41", &root).await.unwrap();
+    publish_keys(&hub, "41", &henan).await;
+    let visitor = register(&zhejiang, VISITOR).await;
+    let national_id =
+        Pseudonymiser::new(b"x".to_vec()).with_national_key(NATIONAL_KEY).national_id(&document(VISITOR)).unwrap();
+
+    // Henan's keys are published: the hub refuses a line without Henan's signature.
+    let unsigned = format!(
+        r#"{{"kind":"key_person","id":"u-1","person":"{national_id}","status":"confirmed","since":"2022-04-30T20:00:00+08:00"}}"#
+    );
+    let answer = hub.service.national().submit("41", "henan", std::slice::from_ref(&unsigned)).await.unwrap();
+    assert_eq!((answer.rejected, answer.rows[0].field.as_deref()), (1, Some("signature")), "{answer:?}");
+    // Nor one signed by another region's key.
+    let by_zhejiang =
+        zhejiang.service.national().sign_lines(std::slice::from_ref(&unsigned), &zhejiang.service.tokens().key_ring());
+    let answer = hub.service.national().submit("41", "henan", &by_zhejiang).await.unwrap();
+    assert_eq!(answer.rejected, 1, "{answer:?}");
+    // Henan's own signature passes, and Zhejiang checks it again.
+    let signed =
+        henan.service.national().sign_lines(std::slice::from_ref(&unsigned), &henan.service.tokens().key_ring());
+    assert_eq!(hub.service.national().submit("41", "henan", &signed).await.unwrap().accepted, 1);
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!(zhejiang.service.codes().current_code(&visitor).await.unwrap().colour, Colour::Red);
+
+    // A hub (holding the hub's key) that publishes a record in Henan's name without its
+    // signature: the log checks out, the record does not; it is not used, and the alarm
+    // says so.
+    let forged = healthcode_log::Entry::NationalRecord(healthcode_log::NationalRecord {
+        at: now().as_millis(),
+        region: "41".into(),
+        id: "u-1-retracted".into(),
+        kind: "retraction".into(),
+        person: national_id.clone(),
+        status: None,
+        since: None,
+        retracts: Some("u-1".into()),
+        reason: Some("forged".into()),
+        kid: None,
+        signature: None,
+    })
+    .leaf_bytes();
+    let size = zhejiang.service.national().view().await.unwrap().size;
+    let mut all = leaves(&hub, 0, size).await;
+    all.push(forged.clone());
+    let hashes: Vec<_> = all.iter().map(|l| healthcode_log::leaf_hash(l)).collect();
+    let note =
+        healthcode_log::Checkpoint { origin: HUB_ORIGIN.into(), size: size + 1, root: healthcode_log::mth(&hashes) }
+            .sign(&NoteSigner::from_seed(HUB_ORIGIN, hub_seed).unwrap())
+            .unwrap();
+    zhejiang.service.national().receive(&note, &[forged]).await.unwrap();
+    assert_eq!(zhejiang.service.codes().current_code(&visitor).await.unwrap().colour, Colour::Red, "not withdrawn");
+    let alarms = zhejiang.service.alarms().list(0, 10).await.unwrap();
+    assert!(alarms.iter().any(|a| a.alarm.kind == "hub_forged_record"), "{alarms:?}");
 }

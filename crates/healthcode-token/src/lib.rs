@@ -4,6 +4,7 @@
 mod claims;
 #[cfg(test)]
 mod crafted_tests;
+mod detached;
 mod envelope;
 mod error;
 mod issue;
@@ -17,6 +18,7 @@ mod zlib;
 pub use claims::{
     CardClaims, CodeClaims, VenueClaims, CARD_CLAIM_KEY, CODE_CLAIM_KEY, MAX_CODE_ID_CHARS, VENUE_CLAIM_KEY,
 };
+pub use detached::{sign_detached, verify_detached};
 pub use envelope::{TokenKind, MAX_INFLATED_BYTES, MAX_TOKEN_CHARS};
 pub use error::{TrustListError, VerifyError};
 pub use issue::{issue_card, issue_code, issue_venue, venue_window, CARD_LIFETIME_SECS, DEFAULT_CODE_LIFETIME_SECS};

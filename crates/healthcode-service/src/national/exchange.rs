@@ -3,8 +3,10 @@
 //! and from the hub's published record back to evidence in another region, where that
 //! region's own rules judge it. Pure: no store, no clock.
 
+use base64::Engine;
 use healthcode_domain::{DiagnosisStatus, EventId, Evidence, PersonId, TestResult, Timestamp, ValidationError};
 use healthcode_log::NationalRecord;
+use healthcode_token::{KeyId, SigningKey, TrustList};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -45,19 +47,63 @@ impl KeyStatus {
     }
 }
 
+/// What a region signs its records under (`healthcode_token::sign_detached`).
+pub const RECORD_CONTEXT: &str = "healthcode national record v1";
+
 /// One line of a region's submission, as received (before any check).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 enum Line {
-    KeyPerson { id: String, person: String, status: KeyStatus, since: String },
-    Retraction { id: String, retracts: String, reason: String },
+    KeyPerson {
+        id: String,
+        person: String,
+        status: KeyStatus,
+        since: String,
+        #[serde(default)]
+        kid: Option<String>,
+        #[serde(default)]
+        signature: Option<String>,
+    },
+    Retraction {
+        id: String,
+        retracts: String,
+        reason: String,
+        #[serde(default)]
+        person: Option<String>,
+        #[serde(default)]
+        kid: Option<String>,
+        #[serde(default)]
+        signature: Option<String>,
+    },
+}
+
+/// A region's signature on a line: the key (in its published trust list) and the
+/// signature's base64.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub kid: KeyId,
+    pub signature: [u8; 64],
 }
 
 /// A checked submission line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Submission {
-    KeyPerson { id: String, person: String, status: KeyStatus, since: Timestamp },
-    Retraction { id: String, retracts: String, reason: String },
+    KeyPerson {
+        id: String,
+        person: String,
+        status: KeyStatus,
+        since: Timestamp,
+        signed: Option<Signed>,
+    },
+    /// `person` is the withdrawn record's, which the region signs with the retraction (the
+    /// hub checks it against the record).
+    Retraction {
+        id: String,
+        retracts: String,
+        reason: String,
+        person: Option<String>,
+        signed: Option<Signed>,
+    },
 }
 
 impl Submission {
@@ -77,13 +123,18 @@ impl Submission {
             ))
         })?;
         match line {
-            Line::KeyPerson { id, person, status, since } => {
+            Line::KeyPerson { id, person, status, since, kid, signature } => {
                 check_record_id("id", &id)?;
                 check_national_id(&person)?;
                 let since = Timestamp::parse_field("since", &since)?;
-                Ok(Submission::KeyPerson { id, person, status, since })
+                let signed = signed(kid, signature)?;
+                Ok(Submission::KeyPerson { id, person, status, since, signed })
             }
-            Line::Retraction { id, retracts, reason } => {
+            Line::Retraction { id, retracts, reason, person, kid, signature } => {
+                if let Some(person) = &person {
+                    check_national_id(person)?;
+                }
+                let signed = signed(kid, signature)?;
                 check_record_id("id", &id)?;
                 check_record_id("retracts", &retracts)?;
                 let reason = reason.trim().to_string();
@@ -93,8 +144,14 @@ impl Submission {
                         format!("say why the record is withdrawn, in 1 to {MAX_REASON} characters"),
                     ));
                 }
-                Ok(Submission::Retraction { id, retracts, reason })
+                Ok(Submission::Retraction { id, retracts, reason, person, signed })
             }
+        }
+    }
+
+    pub fn signed(&self) -> Option<&Signed> {
+        match self {
+            Submission::KeyPerson { signed, .. } | Submission::Retraction { signed, .. } => signed.as_ref(),
         }
     }
 
@@ -111,6 +168,8 @@ impl Submission {
             since: None,
             retracts: None,
             reason: None,
+            kid: self.signed().map(|s| s.kid.to_string()),
+            signature: self.signed().map(|s| base64::engine::general_purpose::STANDARD.encode(s.signature)),
         };
         match self {
             Submission::KeyPerson { status, since, .. } => {
@@ -126,6 +185,75 @@ impl Submission {
         }
         record
     }
+}
+
+fn signed(kid: Option<String>, signature: Option<String>) -> Result<Option<Signed>, ValidationError> {
+    match (kid, signature) {
+        (None, None) => Ok(None),
+        (Some(kid), Some(signature)) => {
+            let kid = kid
+                .parse::<KeyId>()
+                .map_err(|_| ValidationError::field("kid", "the id of one of the region's code-signing keys"))?;
+            let signature = base64::engine::general_purpose::STANDARD
+                .decode(&signature)
+                .ok()
+                .and_then(|b| <[u8; 64]>::try_from(b).ok())
+                .ok_or_else(|| ValidationError::field("signature", "an Ed25519 signature: 64 bytes, base64"))?;
+            Ok(Some(Signed { kid, signature }))
+        }
+        _ => Err(ValidationError::field("signature", "give both `kid` and `signature`, or neither")),
+    }
+}
+
+/// Signs a submission line as `region` with its code-signing key: the line with `kid` and
+/// `signature` added. The signature covers the record the hub will publish (but its `at`).
+pub fn sign_line(line: &str, region: &str, key: &SigningKey) -> Result<String, ValidationError> {
+    let submission = Submission::parse(line)?;
+    let person = match &submission {
+        Submission::KeyPerson { person, .. } => person.clone(),
+        Submission::Retraction { person: Some(person), .. } => person.clone(),
+        Submission::Retraction { person: None, .. } => {
+            return Err(ValidationError::field("person", "a retraction to sign names its record's person"))
+        }
+    };
+    let unsigned = match submission {
+        Submission::KeyPerson { id, person, status, since, .. } => {
+            Submission::KeyPerson { id, person, status, since, signed: None }
+        }
+        Submission::Retraction { id, retracts, reason, person, .. } => {
+            Submission::Retraction { id, retracts, reason, person, signed: None }
+        }
+    };
+    let payload = unsigned.to_record(region, &person, Timestamp::from_millis(0)).signed_payload();
+    let signature = healthcode_token::sign_detached(key, RECORD_CONTEXT, &payload);
+    let mut value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| ValidationError::new(format!("not JSON: {e}")))?;
+    value["kid"] = key.key_id().to_string().into();
+    value["signature"] = base64::engine::general_purpose::STANDARD.encode(signature).into();
+    Ok(value.to_string())
+}
+
+/// Whether a published record carries its region's valid signature, by a key of `trust`
+/// (the region's list) in service when the hub accepted it.
+pub fn verify_record(record: &NationalRecord, trust: &TrustList) -> Result<(), String> {
+    let (Some(kid), Some(signature)) = (&record.kid, &record.signature) else {
+        return Err(format!("region {} published a trust list, but this record is not signed", record.region));
+    };
+    let kid = kid.parse::<KeyId>().map_err(|_| format!("`{kid}` is not a key id"))?;
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .ok_or("the signature is not 64 bytes of base64")?;
+    healthcode_token::verify_detached(
+        trust,
+        kid,
+        RECORD_CONTEXT,
+        &record.signed_payload(),
+        &signature,
+        record.at.div_euclid(1000),
+    )
+    .map_err(|e| format!("region {}'s signature does not hold: {e}", record.region))
 }
 
 fn check_record_id(field: &str, id: &str) -> Result<(), ValidationError> {
@@ -178,7 +306,8 @@ pub fn submission_for(id: &EventId, at: Timestamp, evidence: &Evidence, national
         Evidence::CloseContact { exposure_at } => key_person(KeyStatus::CloseContact, *exposure_at),
         Evidence::Test { result: TestResult::Positive, sampled_at } => key_person(KeyStatus::PositiveTest, *sampled_at),
         Evidence::Retraction { retracts, reason } => {
-            json!({"kind": "retraction", "id": id.as_str(), "retracts": retracts.as_str(), "reason": reason})
+            json!({"kind": "retraction", "id": id.as_str(), "retracts": retracts.as_str(), "reason": reason,
+                   "person": national_id})
         }
         _ => return None,
     };
@@ -310,10 +439,19 @@ mod schema {
             let mut extra = example.clone();
             extra.as_object_mut().unwrap().insert("colour".into(), "red".into());
             assert!(Submission::parse(&extra.to_string()).is_err(), "no other field is allowed");
-            let fields: Vec<&String> = branch["properties"].as_object().unwrap().keys().collect();
+            // The optional fields are the signature's (and a retraction's person): each one
+            // the schema lists is one the parser reads (a wrong value is refused).
             let required: Vec<&str> =
                 branch["required"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-            assert!(fields.iter().all(|f| required.contains(&f.as_str())), "every field is required");
+            for field in branch["properties"].as_object().unwrap().keys() {
+                if required.contains(&field.as_str()) {
+                    continue;
+                }
+                assert!(["kid", "signature", "person"].contains(&field.as_str()), "{field}");
+                let mut wrong = example.clone();
+                wrong.as_object_mut().unwrap().insert(field.clone(), "?".into());
+                assert!(Submission::parse(&wrong.to_string()).is_err(), "{field} is read");
+            }
         }
     }
 

@@ -262,12 +262,15 @@ impl National {
         let mut entries = Vec::new();
         let mut claims = Vec::new();
         let mut rejections = Vec::new();
+        // Once a region has published its keys, every record of it must carry its signature.
+        let signer = self.published_trust(region).await?;
         // Records of this batch by id, so a retraction may follow its record in one batch.
         let mut batch: HashMap<String, NationalRecord> = HashMap::new();
         for (i, line) in lines.iter().enumerate() {
             let row = i + 1;
-            let outcome = match self.check_line(region, line, now, &batch).await {
+            let outcome = match self.check_line(region, line, now, &batch, signer.as_ref()).await {
                 Ok(Checked::New(record)) => {
+                    let record = *record;
                     claims.push(Documents::claim(RECORD, &record_key(region, &record.id), now, &record)?);
                     entries.push(Entry::NationalRecord(record.clone()));
                     report.accepted += 1;
@@ -340,6 +343,7 @@ impl National {
         line: &str,
         now: Timestamp,
         batch: &HashMap<String, NationalRecord>,
+        signer: Option<&healthcode_token::TrustList>,
     ) -> Result<Checked, ValidationError> {
         let submission = Submission::parse(line)?;
         let person = match &submission {
@@ -365,19 +369,51 @@ impl National {
                 }
             }
         };
+        if let Submission::Retraction { person: Some(named), .. } = &submission {
+            if named != &person {
+                return Err(ValidationError::field("person", "the retracted record is about another person"));
+            }
+        }
         let record = submission.to_record(region, &person, now);
+        if let Some(trust) = signer {
+            exchange::verify_record(&record, trust).map_err(|e| ValidationError::field("signature", e))?;
+        }
         let stored = match batch.get(submission.id()) {
             Some(r) => Some(r.clone()),
             None => self.stored_record(region, submission.id()).await?,
         };
         match stored {
-            None => Ok(Checked::New(record)),
-            Some(old) if NationalRecord { at: old.at, ..record.clone() } == old => Ok(Checked::Duplicate(record.id)),
+            None => Ok(Checked::New(Box::new(record))),
+            Some(old)
+                if NationalRecord {
+                    at: old.at,
+                    kid: old.kid.clone(),
+                    signature: old.signature.clone(),
+                    ..record.clone()
+                } == old =>
+            {
+                Ok(Checked::Duplicate(record.id))
+            }
             Some(_) => Err(ValidationError::field(
                 "id",
                 format!("region {region} already submitted another record `{}`; give a new record a new id", record.id),
             )),
         }
+    }
+
+    /// The region's published trust list, checked against its registered root.
+    async fn published_trust(&self, region: &str) -> Result<Option<healthcode_token::TrustList>, ServiceError> {
+        let Some(root) = self.documents.load::<StoredRegion>(REGION, region).await? else { return Ok(None) };
+        let Some(list) = self.documents.load::<StoredList>(TRUST_LIST, region).await? else { return Ok(None) };
+        Ok(trust::open_list(region, &root.root_key, &list.signed_list).ok().map(|t| t.verifier.trust_list().clone()))
+    }
+
+    /// Signs this region's queued lines with its code-signing key before they go to the
+    /// hub (`exchange::sign_line`). A line that cannot be signed goes as it is: the hub
+    /// refuses it, with the reason, once the region's keys are published there.
+    pub fn sign_lines(&self, lines: &[String], ring: &crate::KeyRing) -> Vec<String> {
+        let (Ok((region, _)), Ok(key)) = (self.region(), ring.signing_key()) else { return lines.to_vec() };
+        lines.iter().map(|l| exchange::sign_line(l, region, key).unwrap_or_else(|_| l.clone())).collect()
     }
 
     async fn stored_record(&self, region: &str, id: &str) -> Result<Option<NationalRecord>, ValidationError> {
@@ -675,7 +711,23 @@ impl National {
             .collect();
         let mut rows = Vec::new();
         let mut parked = Vec::new();
+        let trust = self.trust.current();
+        let mut forged = 0;
         for (index, record) in &records {
+            if let Some(signer) = trust.regions.get(&record.region) {
+                if let Err(why) = exchange::verify_record(record, signer.verifier.trust_list()) {
+                    forged += 1;
+                    refused.push(NewRejection {
+                        received_at: now,
+                        owner: None,
+                        origin: format!("national hub entry {index}"),
+                        input: crate::redact::kept_input(&serde_json::to_string(record).unwrap_or_default()),
+                        field: Some("signature".into()),
+                        reason: format!("{why}; the record was not used"),
+                    });
+                    continue;
+                }
+            }
             match known.get(&record.person) {
                 Some(person) => match exchange::evidence_row(record, person) {
                     Some(row) => rows.push(row),
@@ -700,6 +752,14 @@ impl National {
         }
         if !refused.is_empty() {
             self.rejections.record_rejections(&refused).await?;
+        }
+        if forged > 0 {
+            let detail = format!(
+                "the hub published {forged} record(s) in a region's name without that region's valid signature \
+                 (entries up to {}); they were not used: see the rejection log",
+                next.size()
+            );
+            self.alarms.raise("hub_forged_record", region, detail).await?;
         }
         if !parked.is_empty() {
             self.federation.park_records(&parked).await?;
@@ -768,7 +828,7 @@ fn check_region_code(region: &str) -> Result<(), ValidationError> {
 }
 
 enum Checked {
-    New(NationalRecord),
+    New(Box<NationalRecord>),
     Duplicate(String),
 }
 
