@@ -40,10 +40,7 @@ pub(crate) async fn submit(
     by: Actor<may::SubmitNational>,
     body: BatchBody,
 ) -> Result<Json<SubmissionReport>, ApiError> {
-    let region = by
-        .jurisdiction
-        .clone()
-        .ok_or_else(|| ApiError::Forbidden("this region's account has no province code".into()))?;
+    let region = region_of(&by)?;
     let (numbers, lines) = split_lines(body.text()?);
     if lines.is_empty() {
         return Err(ApiError::InvalidInput(ValidationError::new(
@@ -73,12 +70,14 @@ pub(crate) async fn trust_list(
     by: Actor<may::SubmitNational>,
     body: JsonBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let region = by
-        .jurisdiction
-        .clone()
-        .ok_or_else(|| ApiError::Forbidden("this region's account has no province code".into()))?;
+    let region = region_of(&by)?;
     let outcome = state.service.national().publish_trust_list(&region, body.text()?).await?;
     Ok(Json(serde_json::json!({ "outcome": outcome })))
+}
+
+/// The region a hub account speaks for: its jurisdiction, a province code.
+fn region_of(account: &healthcode_store::Account) -> Result<String, ApiError> {
+    account.jurisdiction.clone().ok_or_else(|| ApiError::Forbidden("this region's account has no province code".into()))
 }
 
 /// How far this region checked the hub's log, the hub's checkpoint it verified last, and
