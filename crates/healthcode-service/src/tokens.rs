@@ -265,12 +265,24 @@ impl Tokens {
     /// agreement in force.
     pub(crate) fn verify_claims(&self, token: &str) -> Result<healthcode_token::CodeClaims, VerifyError> {
         let options = self.verify_options();
-        match self.verifier().verify_code(token, &options) {
-            Err(refused @ (VerifyError::UnknownKey(_) | VerifyError::WrongRegion { .. })) => {
-                let region = self.key_ring().region().to_string();
-                self.national.verify(&region, token, &options).map_err(|other| other.unwrap_or(refused))
-            }
-            verified => verified,
+        let local = self.verifier();
+        let national = self.national.current();
+        if national.regions.is_empty() {
+            return local.verify_code(token, &options);
         }
+        // One read of the envelope, whichever region's key signed it.
+        let own = self.key_ring().region().to_string();
+        let mut verifiers: Vec<&Verifier> = vec![&local];
+        let mut regions: Vec<&str> = vec![&own];
+        for (region, trust) in national.regions.iter().filter(|(region, _)| **region != own) {
+            verifiers.push(&trust.verifier);
+            regions.push(region);
+        }
+        let for_region = |i: usize| VerifyOptions { expected_region: Some(regions[i].to_string()), ..options.clone() };
+        let (which, claims) = healthcode_token::verify_code_among(token, &verifiers, for_region)?;
+        if which > 0 && !national.recognises(&own, regions[which], self.clock.now()) {
+            return Err(VerifyError::NoAgreement(regions[which].to_string()));
+        }
+        Ok(claims)
     }
 }

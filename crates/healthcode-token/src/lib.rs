@@ -26,6 +26,6 @@ pub use keys::{KeyId, KeyIdParseError, SigningKey};
 pub use signed_list::{SignedTrustList, MAX_TRUST_LIST_BYTES};
 pub use trust::{TrustList, TrustedKey};
 pub use verify::{
-    check_signatures, verify_card, verify_code, verify_venue, PreparedCode, Verifier, VerifyOptions,
+    check_signatures, verify_card, verify_code, verify_code_among, verify_venue, PreparedCode, Verifier, VerifyOptions,
     DEFAULT_CLOCK_SKEW_SECS,
 };

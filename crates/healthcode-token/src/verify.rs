@@ -130,6 +130,29 @@ impl Verifier {
     }
 }
 
+/// Verifies a resident's code with whichever of `verifiers` lists the key that signed it
+/// (the first that does), reading the envelope once: how a region checks its own codes
+/// and those of the regions it recognises at the cost of one verification. `options(i)`
+/// are the options for `verifiers[i]` (its expected region). Returns which verifier held
+/// the key, or `UnknownKey` if none did.
+pub fn verify_code_among(
+    token: &str,
+    verifiers: &[&Verifier],
+    options: impl Fn(usize) -> VerifyOptions,
+) -> Result<(usize, CodeClaims), VerifyError> {
+    let unverified = open(token, TokenKind::Code)?;
+    let (which, at) = verifiers
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| v.trust.position(unverified.kid).map(|at| (i, at)))
+        .ok_or(VerifyError::UnknownKey(unverified.kid))?;
+    let verifier = verifiers[which];
+    let payload = unverified.verify(verifier.keys[at].as_ref())?;
+    let common = read_payload(&payload, TokenKind::Code)?;
+    verifier.trust.keys[at].check_signed_at(common.issued_at)?;
+    Ok((which, check_code(common, &verifier.trust, &options(which))?))
+}
+
 /// Whether each prepared code's signature holds. All of them are checked in one batch
 /// verification (about twice as fast per signature); when the batch fails, each is checked
 /// alone to find which. A batch accepts exactly the signatures that hold one by one, up

@@ -190,7 +190,7 @@ async fn token_of(service: &HealthService, number: &str) -> anyhow::Result<Strin
 
 /// Path 1 at the door: Henan's keys and Zhejiang's agreement through the hub, then, on one
 /// core, Zhejiang verifying its own codes and Henan's (offline, as a gate does), each for
-/// three seconds.
+/// three seconds, alternated and twice.
 async fn verify_rates(
     hub: &HealthService,
     region: &HealthService,
@@ -235,7 +235,10 @@ async fn verify_rates(
         }
         n as f64 / started.elapsed().as_secs_f64()
     };
-    let (own, theirs) = (rate(&local), rate(&visitor));
+    // Alternated, each twice, so that a drift of the machine does not favour either.
+    let (own_a, theirs_a, own_b, theirs_b) = (rate(&local), rate(&visitor), rate(&local), rate(&visitor));
+    let (own, theirs) = ((own_a + own_b) / 2.0, (theirs_a + theirs_b) / 2.0);
+    println!("  token lengths: own {}, theirs {} characters", local.len(), visitor.len());
     println!(
         "verifying at a door, one core: Zhejiang's own codes {own:.0}/s (baseline), Henan's codes under the \
          agreement {theirs:.0}/s ({:.2}x)",

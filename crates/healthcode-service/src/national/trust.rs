@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 
 use base64::Engine;
 use healthcode_domain::Timestamp;
-use healthcode_token::{CodeClaims, SignedTrustList, Verifier, VerifyError, VerifyOptions};
+use healthcode_token::{SignedTrustList, Verifier};
 use serde::{Deserialize, Serialize};
 
 /// An agreement (互认协议) as a region keeps it.
@@ -49,6 +49,14 @@ pub struct TrustState {
     pub agreements: Vec<Agreement>,
 }
 
+impl TrustState {
+    /// Whether `receiving` recognises the codes `issuing` signs at `at` (an agreement in
+    /// force).
+    pub fn recognises(&self, receiving: &str, issuing: &str, at: Timestamp) -> bool {
+        self.agreements.iter().any(|a| a.in_force(receiving, issuing, at))
+    }
+}
+
 /// Shared by the exchange (which fills it) and signed codes (which read it).
 #[derive(Debug, Default)]
 pub struct NationalTrust(RwLock<Arc<TrustState>>);
@@ -60,37 +68,6 @@ impl NationalTrust {
 
     pub(crate) fn replace(&self, state: TrustState) {
         *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(state);
-    }
-
-    /// Verifies a code that this region's own keys do not know, as `receiving`: with the
-    /// keys of the region whose list holds its key, under an agreement in force at the
-    /// verifier's time. `Err(None)` when no region's list knows the key (the caller keeps
-    /// its own refusal).
-    pub(crate) fn verify(
-        &self,
-        receiving: &str,
-        token: &str,
-        options: &VerifyOptions,
-    ) -> Result<CodeClaims, Option<VerifyError>> {
-        let state = self.current();
-        for (region, trust) in &state.regions {
-            if region == receiving {
-                continue;
-            }
-            let options = VerifyOptions { expected_region: Some(region.clone()), ..options.clone() };
-            match trust.verifier.verify_code(token, &options) {
-                Ok(claims) => {
-                    let at = Timestamp::from_millis(options.now.saturating_mul(1000));
-                    if !state.agreements.iter().any(|a| a.in_force(receiving, region, at)) {
-                        return Err(Some(VerifyError::NoAgreement(region.clone())));
-                    }
-                    return Ok(claims);
-                }
-                Err(VerifyError::UnknownKey(_)) => continue,
-                Err(refused) => return Err(Some(refused)),
-            }
-        }
-        Err(None)
     }
 }
 
