@@ -307,6 +307,7 @@ async fn another_regions_code_is_verified_offline_under_an_agreement_and_its_rev
     assert!(henan.service.tokens().verify_code_token(&zj_code).is_err());
 
     // Henan revokes its key: once the new list reaches Zhejiang, its codes are refused.
+    let before_revocation = henan.service.tokens().key_ring().signed_trust_list().to_json();
     let mut ring = (*henan.service.tokens().key_ring()).clone();
     let kid = ring.signing_key().unwrap().key_id().to_string();
     ring.rotate(now().as_millis() / 1000);
@@ -314,6 +315,24 @@ async fn another_regions_code_is_verified_offline_under_an_agreement_and_its_rev
     henan.service.tokens().set_key_ring(ring);
     assert_eq!(publish_keys(&hub, "41", &henan).await, Published::Published);
     sync(&zhejiang, "33", &hub).await.unwrap();
+    assert!(matches!(zhejiang.service.tokens().verify_code_token(&code), Err(VerifyError::RevokedKey(_))));
+    // A hub (holding the hub's key) that publishes Henan's older list again, to undo the
+    // revocation: the older list is not taken.
+    let replayed = healthcode_log::Entry::NationalTrustList(healthcode_log::NationalTrustList {
+        at: now().as_millis(),
+        region: "41".into(),
+        signed_list: before_revocation,
+    })
+    .leaf_bytes();
+    let size = zhejiang.service.national().view().await.unwrap().size;
+    let mut all = leaves(&hub, 0, size).await;
+    all.push(replayed.clone());
+    let hashes: Vec<_> = all.iter().map(|l| healthcode_log::leaf_hash(l)).collect();
+    let note =
+        healthcode_log::Checkpoint { origin: HUB_ORIGIN.into(), size: size + 1, root: healthcode_log::mth(&hashes) }
+            .sign(&NoteSigner::from_seed(HUB_ORIGIN, hub_seed).unwrap())
+            .unwrap();
+    zhejiang.service.national().receive(&note, &[replayed]).await.unwrap();
     assert!(matches!(zhejiang.service.tokens().verify_code_token(&code), Err(VerifyError::RevokedKey(_))));
     // A code signed by the new key verifies.
     let fresh = henan.service.tokens().issue_code_token(&worker).await.unwrap().token;

@@ -663,6 +663,22 @@ impl National {
                     let sequence = root
                         .and_then(|r| trust::open_list(&l.region, &r.root_key, &l.signed_list).ok())
                         .map_or(0, |t| t.sequence);
+                    // Never back to an older list: that would undo a revocation.
+                    let held = self.documents.load::<StoredList>(TRUST_LIST, &l.region).await?;
+                    if let Some(held) = held.filter(|h| h.sequence >= sequence && h.signed_list != l.signed_list) {
+                        refused.push(NewRejection {
+                            received_at: now,
+                            owner: None,
+                            origin: format!("national hub entry {index}"),
+                            input: crate::redact::kept_input(&l.signed_list),
+                            field: Some("signed_list".into()),
+                            reason: format!(
+                                "region {}'s trust list {sequence} is not newer than the {} held here; it was not used",
+                                l.region, held.sequence
+                            ),
+                        });
+                        continue;
+                    }
                     let stored = StoredList { region: l.region.clone(), sequence, signed_list: l.signed_list };
                     self.documents.save(TRUST_LIST, &l.region, now, &stored).await?;
                     trust_changed = true;
