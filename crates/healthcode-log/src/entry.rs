@@ -55,8 +55,9 @@ pub struct ColourChange {
     /// public designations.
     pub evidence_digests: Vec<String>,
     pub rule_set_version: String,
-    /// What turned the code red, orange or yellow: `decision`, `trace`, `designation` or
-    /// `feed:<event type>` (the newest evidence behind the rules that hold). Absent for a
+    /// What turned the code red, orange or yellow: `decision`, `trace`, `designation`,
+    /// `national:<region>:<event type>` (another region's record through the national hub)
+    /// or `feed:<event type>` (the newest evidence behind the rules that hold). Absent for a
     /// change to green, and in entries written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,

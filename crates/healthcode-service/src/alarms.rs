@@ -110,9 +110,13 @@ fn describe(origin: &str) -> String {
     match origin {
         "trace" => "approved contact tracing".to_string(),
         "designation" => "area designations".to_string(),
-        other => match other.strip_prefix("feed:") {
-            Some(kind) => format!("departments' `{kind}` reports"),
-            None => other.to_string(),
+        other => match (other.strip_prefix("feed:"), other.strip_prefix("national:")) {
+            (Some(kind), _) => format!("departments' `{kind}` reports"),
+            (_, Some(from)) => match from.split_once(':') {
+                Some((region, kind)) => format!("region {region}'s `{kind}` records through the national hub"),
+                None => other.to_string(),
+            },
+            _ => other.to_string(),
         },
     }
 }

@@ -418,7 +418,8 @@ fn city_of(record: &PersonRecord) -> String {
 /// What made a code red, orange or yellow: the newest of the events behind the rules that
 /// hold. A designation, a decision (only approved decisions become `management_decision`
 /// evidence), an approved trace (its evidence ids are the system's own, `hc-trace-…`,
-/// which feeds may not use), or else a department's feed, by event type.
+/// which feeds may not use), another region's record through the national hub
+/// (`national:<region>:<event type>`), or else a department's feed, by event type.
 fn origin_of(
     behind: &[&healthcode_domain::EventId],
     events: &[Event<healthcode_domain::Evidence>],
@@ -432,6 +433,12 @@ fn origin_of(
         (Some(e), _) => match &e.body {
             healthcode_domain::Evidence::ManagementDecision { .. } => "decision".into(),
             _ if e.id.as_str().starts_with("hc-trace-") => "trace".into(),
+            // Another region's record through the national hub (`hc-nat-<region>-…`).
+            body if crate::national::exchange::region_of_event(e.id.as_str()).is_some() => format!(
+                "national:{}:{}",
+                crate::national::exchange::region_of_event(e.id.as_str()).unwrap_or_default(),
+                body.kind()
+            ),
             body => format!("feed:{}", body.kind()),
         },
         (None, None) => "time".into(),

@@ -151,6 +151,17 @@ async fn a_close_contact_reported_in_henan_reaches_a_visitor_in_zhejiang_and_so_
     let visitor = register(&zhejiang, VISITOR).await;
     let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
     assert_ne!(code.colour, Colour::Green, "{code:?}");
+    // The region's own log says where the colour came from.
+    let changes = zhejiang.service.residents().person_log(&visitor).await.unwrap();
+    let origins: Vec<_> = changes
+        .entries
+        .iter()
+        .filter_map(|e| match &e.entry {
+            healthcode_log::Entry::ColourChange(c) => c.origin.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(origins, ["national:41:close_contact"], "{changes:?}");
     let evidence: Vec<_> = code.reasons.iter().flat_map(|r| &r.evidence).collect();
     assert!(evidence.iter().any(|e| e.reported_by_region.as_deref() == Some("41") && e.kind == "close_contact"));
     assert!(evidence.iter().all(|e| e.kind != "stay"));

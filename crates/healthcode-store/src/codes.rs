@@ -62,7 +62,8 @@ pub struct ReasonEvidence {
 }
 
 /// Persons whose code turned red, orange or yellow within one hour, by what made it so
-/// (`origin`: `decision`, `trace`, `designation`, `feed:<event type>`) and by their
+/// (`origin`: `decision`, `trace`, `designation`, `national:<region>:<event type>`,
+/// `feed:<event type>`) and by their
 /// residence city (`area`: the first four digits, or the region for persons without
 /// one). The alarms compare an hour with the week before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
