@@ -434,12 +434,10 @@ fn origin_of(
             healthcode_domain::Evidence::ManagementDecision { .. } => "decision".into(),
             _ if e.id.as_str().starts_with("hc-trace-") => "trace".into(),
             // Another region's record through the national hub (`hc-nat-<region>-…`).
-            body if crate::national::exchange::region_of_event(e.id.as_str()).is_some() => format!(
-                "national:{}:{}",
-                crate::national::exchange::region_of_event(e.id.as_str()).unwrap_or_default(),
-                body.kind()
-            ),
-            body => format!("feed:{}", body.kind()),
+            body => match crate::national::exchange::region_of_event(e.id.as_str()) {
+                Some(region) => format!("national:{region}:{}", body.kind()),
+                None => format!("feed:{}", body.kind()),
+            },
         },
         (None, None) => "time".into(),
     }

@@ -125,7 +125,8 @@ impl Province {
         let dir = tempfile::tempdir().unwrap();
         let store = PostgresStore::connect_in_schema(&url, &schema).await.unwrap();
         let db = Db::connect(&url, &schema).await;
-        let [feed, a, b, c] = ["feed", "office.a", "office.b", "office.c"].map(|n| account(dir.path(), &backend, n));
+        let [feed, a, b, c] =
+            ["feed", "office.a", "office.b", "office.c"].map(|n| account_named(dir.path(), &backend, n));
         Some(Province {
             admin,
             schema,
@@ -397,21 +398,14 @@ fn clock_ms() -> i64 {
 
 /// An account made by an operator on the machine, with its API key: the telecom
 /// operators' feed (stays), or a provincial officer.
-fn account(dir: &Path, backend: &Backend, name: &str) -> String {
+/// The feed (telecom) or a provincial office of Zhejiang; its API key.
+fn account_named(dir: &Path, backend: &Backend, name: &str) -> String {
     let role: &[&str] = if name == "feed" {
         &["--role", "data_source", "--department", "telecom"]
     } else {
         &["--role", "provincial_office", "--jurisdiction", "330000"]
     };
-    let out = healthcode()
-        .args(["accounts", "add", name])
-        .args(role)
-        .args(["--api-key", "k"])
-        .args(backend.args(dir))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string()
+    common::account(dir, backend, name, role)
 }
 
 async fn post(client: &reqwest::Client, base: &str, key: &str, path: &str, body: Value) -> (u16, Value) {

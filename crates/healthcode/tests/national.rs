@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{command_in, healthcode, serve_with, Backend, Server};
+use common::{account, command_in, healthcode, serve_with, Backend, Server};
 use serde_json::{json, Value};
 
 const VISITOR: &str = "410105199001011233";
@@ -307,18 +307,6 @@ fn log_file(dir: &Path, what: &str) -> Stdio {
     std::fs::create_dir_all(dir).unwrap();
     let n = std::fs::read_dir(dir).unwrap().count();
     Stdio::from(std::fs::File::create(dir.join(format!("{what}-{n}.log"))).unwrap())
-}
-
-fn account(dir: &Path, backend: &Backend, name: &str, role: &[&str]) -> String {
-    let out = healthcode()
-        .args(["accounts", "add", name])
-        .args(role)
-        .args(["--api-key", "k"])
-        .args(backend.args(dir))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string()
 }
 
 /// A region's trust-list root key, as `healthcode keys root` prints it.

@@ -95,3 +95,17 @@ impl Backend {
         }
     }
 }
+
+/// An account made on the machine (`healthcode accounts add … --api-key`); its API key.
+#[allow(dead_code)] // each test binary uses some of these helpers
+pub fn account(dir: &Path, backend: &Backend, name: &str, role: &[&str]) -> String {
+    let out = healthcode()
+        .args(["accounts", "add", name])
+        .args(role)
+        .args(["--api-key", "k"])
+        .args(backend.args(dir))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string()
+}
