@@ -8,10 +8,10 @@ use healthcode_store::{CodeState, EvidenceColumns, Inserted, NewEvidence, StoreE
 
 use crate::{backend, corrupt};
 
-/// What is already stored under each id of a batch: evidence (its person, time and
-/// body) or a designation (any content: an evidence id may never reuse it).
+/// What is already stored under each id of a batch: evidence (its person and body) or a
+/// designation (any content: an evidence id may never reuse it).
 enum Stored {
-    Evidence(String, i64, Evidence),
+    Evidence(String, Evidence),
     Designation,
 }
 
@@ -19,57 +19,28 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
     tx: &deadpool_postgres::Transaction<'_>,
     batch: &[E],
 ) -> StoreResult<Vec<Inserted>> {
-    lock_seq(tx).await?;
+    // Ingestion from many servers runs at once: no lock is held across the batch but this
+    // table lock, which evidence inserts share and only a designation's insert waits on
+    // (ids are one space across both tables: `lock_for_designations`). Taken before the
+    // lookup, so that a designation inserted meanwhile is seen by it.
+    tx.batch_execute("LOCK TABLE evidence IN ROW EXCLUSIVE MODE").await.map_err(backend("lock evidence"))?;
     let ids: Vec<&str> = batch.iter().map(|e| e.borrow().id.as_str()).collect();
-    let mut stored: HashMap<String, Stored> = HashMap::new();
-    let rows = tx
-        .query(
-            "SELECT id, person_id, at, kind, value, t1, t2, text, n, extra FROM evidence WHERE id = ANY($1)",
-            &[&ids],
-        )
-        .await
-        .map_err(backend("look up event ids"))?;
-    for row in &rows {
-        let body = EvidenceColumns {
-            kind: row.get(3),
-            value: row.get(4),
-            t1: row.get(5),
-            t2: row.get(6),
-            text: row.get(7),
-            n: row.get(8),
-            extra: row.get::<_, Option<&str>>(9).map(Into::into),
-        }
-        .decode()?;
-        stored.insert(row.get(0), Stored::Evidence(row.get(1), row.get(2), body));
-    }
-    let rows = tx
-        .query("SELECT id FROM designations WHERE id = ANY($1)", &[&ids])
-        .await
-        .map_err(backend("look up event ids"))?;
-    for row in &rows {
-        stored.insert(row.get(0), Stored::Designation);
-    }
+    let stored = stored_under(tx, &ids).await?;
 
     // Outcomes in order; an id repeated within the batch is a duplicate of its first use.
     let fresh = batch.iter().filter(|e| !stored.contains_key(e.borrow().id.as_str())).count();
-    let first_seq = reserve_seq(tx, fresh).await?;
-    let mut seq = first_seq;
+    let mut seqs = reserve_seqs(tx, fresh).await?.into_iter();
     let mut first_use: HashMap<&str, &NewEvidence> = HashMap::new();
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut new: Vec<(i64, &NewEvidence)> = Vec::with_capacity(fresh);
     for e in batch {
         let e = e.borrow();
-        // A record's content is who it is about and what it says. `at` is when it was
-        // received: a resend received later (the server stamps `at`) is the same record.
-        let same = |person: &str, _at: i64, body: &Evidence| person == e.person.as_str() && *body == e.evidence;
         if let Some(found) = stored.get(e.id.as_str()) {
-            let same_content = matches!(found, Stored::Evidence(p, at, body) if same(p, *at, body));
-            outcomes.push(Inserted::Duplicate { same_content });
+            outcomes.push(Inserted::Duplicate { same_content: found.same_as(e) });
         } else if let Some(first) = first_use.get(e.id.as_str()) {
-            let same_content = same(first.person.as_str(), first.at.as_millis(), &first.evidence);
-            outcomes.push(Inserted::Duplicate { same_content });
+            outcomes.push(Inserted::Duplicate { same_content: same_record(first, e) });
         } else {
-            seq += 1;
+            let seq = seqs.next().ok_or_else(|| corrupt("sequence numbers", "fewer than reserved"))?;
             first_use.insert(e.id.as_str(), e);
             new.push((seq, e));
             outcomes.push(Inserted::New { seq });
@@ -80,10 +51,22 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
     }
 
     check_registered(tx, &new).await?;
-    if new.len() >= COPY_FROM_ROWS {
-        copy_evidence(tx, &new).await?;
-    } else {
-        insert_evidence_rows(tx, &new).await?;
+    // In the order of their ids, so that two batches sharing ids wait on each other
+    // instead of deadlocking.
+    new.sort_unstable_by(|a, b| a.1.id.as_str().cmp(b.1.id.as_str()));
+    let lost = insert_rows(tx, &new).await?;
+    if !lost.is_empty() {
+        // Another server stored some of these ids after they were looked up (two servers
+        // given one event): they are its records, and duplicates here.
+        let stored = stored_under(tx, &lost.iter().map(String::as_str).collect::<Vec<_>>()).await?;
+        for (outcome, e) in outcomes.iter_mut().zip(batch) {
+            let e = e.borrow();
+            if matches!(outcome, Inserted::New { .. }) && lost.contains(e.id.as_str()) {
+                let found = stored.get(e.id.as_str()).ok_or_else(|| corrupt("evidence", "a conflicting id vanished"))?;
+                *outcome = Inserted::Duplicate { same_content: found.same_as(e) };
+            }
+        }
+        new.retain(|(_, e)| !lost.contains(e.id.as_str()));
     }
 
     let stays: Vec<(i64, &str, &str, Option<i64>)> = new
@@ -112,6 +95,9 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
         let at = e.at.as_millis();
         due.entry(e.person.as_str()).and_modify(|d| *d = (*d).min(at)).or_insert(at);
     }
+    // Sorted, so that concurrent batches lock their persons' rows in one order.
+    let mut due: Vec<(&str, i64)> = due.into_iter().collect();
+    due.sort_unstable();
     let (persons, dues): (Vec<&str>, Vec<i64>) = due.into_iter().unzip();
     // Only ever moves an entry earlier, and ends any claim on it (its claimer may have
     // read the person before this evidence); an unclaimed one already due as early is not rewritten (a
@@ -130,6 +116,80 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
     .await
     .map_err(backend("queue persons"))?;
     Ok(outcomes)
+}
+
+impl Stored {
+    /// Whether `e` is the record stored: the same person and body. `at` is when it was
+    /// received: a resend received later (the server stamps `at`) is the same record.
+    fn same_as(&self, e: &NewEvidence) -> bool {
+        matches!(self, Stored::Evidence(person, body) if person == e.person.as_str() && *body == e.evidence)
+    }
+}
+
+fn same_record(a: &NewEvidence, b: &NewEvidence) -> bool {
+    a.person == b.person && a.evidence == b.evidence
+}
+
+/// What is stored under each of `ids`, as evidence or as a designation.
+async fn stored_under(tx: &deadpool_postgres::Transaction<'_>, ids: &[&str]) -> StoreResult<HashMap<String, Stored>> {
+    let mut stored: HashMap<String, Stored> = HashMap::new();
+    let rows = tx
+        .query(
+            "SELECT id, person_id, kind, value, t1, t2, text, n, extra FROM evidence WHERE id = ANY($1)",
+            &[&ids],
+        )
+        .await
+        .map_err(backend("look up event ids"))?;
+    for row in &rows {
+        let body = EvidenceColumns {
+            kind: row.get(2),
+            value: row.get(3),
+            t1: row.get(4),
+            t2: row.get(5),
+            text: row.get(6),
+            n: row.get(7),
+            extra: row.get::<_, Option<&str>>(8).map(Into::into),
+        }
+        .decode()?;
+        stored.insert(row.get(0), Stored::Evidence(row.get(1), body));
+    }
+    let rows = tx
+        .query("SELECT id FROM designations WHERE id = ANY($1)", &[&ids])
+        .await
+        .map_err(backend("look up event ids"))?;
+    for row in &rows {
+        stored.insert(row.get(0), Stored::Designation);
+    }
+    Ok(stored)
+}
+
+/// Inserts the rows, and returns the ids among them that another transaction stored
+/// first (none, unless two servers were given the same event at once). The fast way
+/// first, in a savepoint; if an id is taken, again skipping the taken ones. An insert
+/// that meets an id another open transaction is inserting waits for it to end.
+async fn insert_rows(
+    tx: &deadpool_postgres::Transaction<'_>,
+    new: &[(i64, &NewEvidence)],
+) -> StoreResult<std::collections::HashSet<String>> {
+    tx.batch_execute("SAVEPOINT evidence_rows").await.map_err(backend("insert evidence"))?;
+    let inserted = if new.len() >= COPY_FROM_ROWS {
+        copy_evidence(tx, new).await
+    } else {
+        insert_evidence_rows(tx, new, false).await.map(|_| ())
+    };
+    match inserted {
+        Ok(()) => {
+            tx.batch_execute("RELEASE SAVEPOINT evidence_rows").await.map_err(backend("insert evidence"))?;
+            Ok(Default::default())
+        }
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT evidence_rows").await.map_err(backend("insert evidence"))?;
+            let kept: std::collections::HashSet<String> =
+                insert_evidence_rows(tx, new, true).await.map_err(backend("insert evidence"))?.into_iter().collect();
+            Ok(new.iter().map(|(_, e)| e.id.as_str()).filter(|id| !kept.contains(*id)).map(str::to_string).collect())
+        }
+        Err(e) => Err(backend("insert evidence")(e)),
+    }
 }
 
 /// Saves codes over the revisions they were evaluated from: if any stored code is at
@@ -242,7 +302,13 @@ async fn check_registered(tx: &deadpool_postgres::Transaction<'_>, new: &[(i64, 
 /// one `INSERT … SELECT FROM UNNEST` on a feed's chunks of 50,000.
 const COPY_FROM_ROWS: usize = 1_000;
 
-async fn insert_evidence_rows(tx: &deadpool_postgres::Transaction<'_>, new: &[(i64, &NewEvidence)]) -> StoreResult<()> {
+/// One `INSERT … SELECT FROM UNNEST`; with `skip_taken`, rows whose id is already stored
+/// are left out. Returns the ids inserted when skipping (nothing otherwise).
+async fn insert_evidence_rows(
+    tx: &deadpool_postgres::Transaction<'_>,
+    new: &[(i64, &NewEvidence)],
+    skip_taken: bool,
+) -> Result<Vec<String>, tokio_postgres::Error> {
     let columns: Vec<EvidenceColumns<'_>> = new.iter().map(|(_, e)| EvidenceColumns::encode(&e.evidence)).collect();
     let seqs: Vec<i64> = new.iter().map(|(s, _)| *s).collect();
     let ids: Vec<&str> = new.iter().map(|(_, e)| e.id.as_str()).collect();
@@ -255,27 +321,31 @@ async fn insert_evidence_rows(tx: &deadpool_postgres::Transaction<'_>, new: &[(i
     let texts: Vec<Option<&str>> = columns.iter().map(|c| c.text).collect();
     let ns: Vec<Option<i64>> = columns.iter().map(|c| c.n).collect();
     let extras: Vec<Option<&str>> = columns.iter().map(|c| c.extra.as_deref()).collect();
-    tx.execute(
-        "INSERT INTO evidence (seq, id, person_id, at, kind, value, t1, t2, text, n, extra)
+    let insert = "INSERT INTO evidence (seq, id, person_id, at, kind, value, t1, t2, text, n, extra)
          SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
-                              $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::text[])",
-        &[&seqs, &ids, &persons, &ats, &kinds, &values, &t1s, &t2s, &texts, &ns, &extras],
-    )
-    .await
-    .map_err(backend("insert evidence"))?;
-    Ok(())
+                              $7::bigint[], $8::bigint[], $9::text[], $10::bigint[], $11::text[])";
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 11] =
+        [&seqs, &ids, &persons, &ats, &kinds, &values, &t1s, &t2s, &texts, &ns, &extras];
+    if !skip_taken {
+        tx.execute(insert, &params).await?;
+        return Ok(Vec::new());
+    }
+    let rows = tx.query(&format!("{insert} ON CONFLICT (id) DO NOTHING RETURNING id"), &params).await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 /// The same rows by `COPY … FROM STDIN (FORMAT binary)`.
-async fn copy_evidence(tx: &deadpool_postgres::Transaction<'_>, new: &[(i64, &NewEvidence)]) -> StoreResult<()> {
+async fn copy_evidence(
+    tx: &deadpool_postgres::Transaction<'_>,
+    new: &[(i64, &NewEvidence)],
+) -> Result<(), tokio_postgres::Error> {
     use tokio_postgres::binary_copy::BinaryCopyInWriter;
     use tokio_postgres::types::{ToSql, Type};
     let sink = tx
         .copy_in(
             "COPY evidence (seq, id, person_id, at, kind, value, t1, t2, text, n, extra) FROM STDIN (FORMAT binary)",
         )
-        .await
-        .map_err(backend("begin copying evidence"))?;
+        .await?;
     let types = [
         Type::INT8,
         Type::TEXT,
@@ -296,31 +366,38 @@ async fn copy_evidence(tx: &deadpool_postgres::Transaction<'_>, new: &[(i64, &Ne
         let (id, person, at, extra) = (e.id.as_str(), e.person.as_str(), e.at.as_millis(), c.extra.as_deref());
         let row: [&(dyn ToSql + Sync); 11] =
             [seq, &id, &person, &at, &c.kind, &c.value, &c.t1, &c.t2, &c.text, &c.n, &extra];
-        writer.as_mut().write(&row).await.map_err(backend("copy evidence"))?;
+        writer.as_mut().write(&row).await?;
     }
-    writer.finish().await.map_err(backend("finish copying evidence"))?;
+    writer.finish().await?;
     Ok(())
 }
 
-/// Takes the sequence row's lock before an insert looks up which of its ids are stored:
-/// two transactions inserting the same id at once (two servers given one event) would
-/// otherwise both find it new, and the second fail on the unique key. Held until commit,
-/// so the second looks after the first has committed and finds its rows.
-pub(crate) async fn lock_seq(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<()> {
-    tx.execute("SELECT value FROM sequence WHERE name = 'events' FOR UPDATE", &[])
-        .await
-        .map_err(backend("lock the sequence"))?;
-    Ok(())
+/// Before a designation's insert looks up its ids: the sequence row's lock orders
+/// designations (they commit in the order of their numbers, which the followers' watermark
+/// relies on), and a share lock on evidence waits for the evidence inserts in progress to
+/// commit (their ids are then seen by the lookup) and keeps new ones out until the
+/// designation commits.
+pub(crate) async fn lock_for_designations(tx: &deadpool_postgres::Transaction<'_>) -> StoreResult<()> {
+    tx.batch_execute(
+        "SELECT value FROM sequence WHERE name = 'events' FOR UPDATE;
+         LOCK TABLE evidence IN SHARE ROW EXCLUSIVE MODE",
+    )
+    .await
+    .map_err(backend("lock the sequence"))
 }
 
-/// Reserves `n` sequence numbers and returns the one before the first; the row lock
-/// orders concurrent inserts.
-pub(crate) async fn reserve_seq(tx: &deadpool_postgres::Transaction<'_>, n: usize) -> StoreResult<i64> {
-    let row = tx
-        .query_one("UPDATE sequence SET value = value + $1 WHERE name = 'events' RETURNING value", &[&(n as i64)])
+/// `n` new event numbers, increasing. Another server's numbers may fall between them.
+pub(crate) async fn reserve_seqs(tx: &deadpool_postgres::Transaction<'_>, n: usize) -> StoreResult<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = tx
+        .query("SELECT nextval('event_seq') FROM generate_series(1, $1::bigint)", &[&(n as i64)])
         .await
         .map_err(backend("reserve sequence numbers"))?;
-    Ok(row.get::<_, i64>(0) - n as i64)
+    let mut seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    seqs.sort_unstable();
+    Ok(seqs)
 }
 
 fn unzip4<A, B, C, D>(items: Vec<(A, B, C, D)>) -> (Vec<A>, Vec<B>, Vec<C>, Vec<D>) {

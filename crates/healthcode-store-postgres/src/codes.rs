@@ -329,19 +329,22 @@ impl PostgresStore {
     ) -> StoreResult<Option<(CodeCard, Option<PersonId>)>> {
         let client = self.client().await?;
         let columns: String = CODE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+        // Prepared once per connection: an unprepared query is two round trips (parse and
+        // describe, then execute), and this one runs on every code display.
+        let statement = client
+            .prepare_cached(&format!(
+                "SELECT p.id, p.kind, p.registered_at, p.residence_area, {columns},
+                        pp.code_id, pp.masked_name,
+                        (SELECT k.person_id FROM resident_keys k WHERE k.key_hash = $2)
+                 FROM persons p
+                 LEFT JOIN codes c ON c.person_id = p.id
+                 LEFT JOIN person_profiles pp ON pp.person_id = p.id
+                 WHERE p.id = $1"
+            ))
+            .await
+            .map_err(backend("prepare reading a code card"))?;
         let row = client
-            .query_opt(
-                &format!(
-                    "SELECT p.id, p.kind, p.registered_at, p.residence_area, {columns},
-                            pp.code_id, pp.masked_name,
-                            (SELECT k.person_id FROM resident_keys k WHERE k.key_hash = $2)
-                     FROM persons p
-                     LEFT JOIN codes c ON c.person_id = p.id
-                     LEFT JOIN person_profiles pp ON pp.person_id = p.id
-                     WHERE p.id = $1"
-                ),
-                &[&person.as_str(), &key_hash],
-            )
+            .query_opt(&statement, &[&person.as_str(), &key_hash])
             .await
             .map_err(backend("read a code card"))?;
         let Some(row) = row else { return Ok(None) };

@@ -124,9 +124,8 @@ impl EvidenceStore for PostgresStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend("begin inserting designations"))?;
-        // Reserved before ids are looked up: the row lock makes the lookup see any
-        // concurrent insert of the same ids (`lock_seq`).
-        let mut seq = crate::batch::reserve_seq(&tx, batch.len()).await?;
+        crate::batch::lock_for_designations(&tx).await?;
+        let mut seqs = crate::batch::reserve_seqs(&tx, batch.len()).await?.into_iter();
         let mut outcomes = Vec::with_capacity(batch.len());
         for d in batch {
             let body = serde_json::to_string(&d.risk).map_err(|e| corrupt("designation body", e))?;
@@ -135,7 +134,7 @@ impl EvidenceStore for PostgresStore {
                 outcomes.push(Inserted::Duplicate { same_content });
                 continue;
             }
-            seq += 1;
+            let seq = seqs.next().ok_or_else(|| corrupt("sequence numbers", "fewer than reserved"))?;
             tx.execute(
                 "INSERT INTO designations (seq, id, at, body) VALUES ($1, $2, $3, $4)",
                 &[&seq, &d.id.as_str(), &ms(d.at), &body],

@@ -37,11 +37,14 @@ pub(crate) async fn commit_chunk(store: &PostgresStore, chunk: FeedChunk) -> Sto
     }
 
     if !chunk.persons.is_empty() {
-        let ids: Vec<&str> = chunk.persons.iter().map(|p| p.id.as_str()).collect();
-        let kinds: Vec<&str> = chunk.persons.iter().map(|p| p.kind.as_str()).collect();
-        let registered: Vec<i64> = chunk.persons.iter().map(|p| p.registered_at.as_millis()).collect();
-        let areas: Vec<Option<&str>> =
-            chunk.persons.iter().map(|p| p.residence_area.as_ref().map(|a| a.as_str())).collect();
+        // In the order of their ids, so that two servers registering the same persons at
+        // once wait on each other instead of deadlocking.
+        let mut persons: Vec<_> = chunk.persons.iter().collect();
+        persons.sort_unstable_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        let ids: Vec<&str> = persons.iter().map(|p| p.id.as_str()).collect();
+        let kinds: Vec<&str> = persons.iter().map(|p| p.kind.as_str()).collect();
+        let registered: Vec<i64> = persons.iter().map(|p| p.registered_at.as_millis()).collect();
+        let areas: Vec<Option<&str>> = persons.iter().map(|p| p.residence_area.as_ref().map(|a| a.as_str())).collect();
         tx.execute(
             "INSERT INTO persons (id, kind, registered_at, residence_area)
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[])

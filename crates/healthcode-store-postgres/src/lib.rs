@@ -22,9 +22,58 @@ use tokio_postgres::NoTls;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    retirement: std::sync::Arc<Retirement>,
 }
 
 const POOL_SIZE: usize = 16;
+
+/// How long a pooled connection lives. A tokio-postgres connection keeps its read and
+/// write buffers at the size of the largest message it ever carried (rust-postgres issue
+/// #1081): a 2,000-row batch leaves about a megabyte behind in whichever of the sixteen
+/// connections sent it, so a server's memory crept up for as long as it ran (BENCHMARKS.md,
+/// the soak). Retiring connections bounds what they hold to what recent traffic needed, at
+/// the price of one new connection per connection and lifetime (a few milliseconds).
+pub const CONNECTION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// How often idle connections are checked against `CONNECTION_LIFETIME`: on the way to
+/// taking a connection, at most this often, so no background task outlives the store.
+const RETIREMENT_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long the pool's connections live, and when their ages were last checked.
+struct Retirement {
+    lifetime: std::time::Duration,
+    check_every: std::time::Duration,
+    started: std::time::Instant,
+    last_check_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Retirement {
+    fn new(lifetime: std::time::Duration, check_every: std::time::Duration) -> Retirement {
+        Retirement {
+            lifetime,
+            check_every,
+            started: std::time::Instant::now(),
+            last_check_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// True for one caller per `check_every`.
+    fn due(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = self.started.elapsed().as_millis() as u64;
+        let last = self.last_check_ms.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= self.check_every.as_millis() as u64
+            && self.last_check_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    }
+
+    /// Closes the idle connections that have lived their lifetime; the pool opens new
+    /// ones as they are needed. A busy connection is retired at a later check.
+    fn retire_old(&self, pool: &Pool) {
+        if self.due() {
+            pool.retain(|_, metrics| metrics.age() < self.lifetime);
+        }
+    }
+}
 
 impl PostgresStore {
     /// Connects to the database at `url` (e.g. `postgres://user@host:5432/db`) and brings
@@ -67,13 +116,15 @@ impl PostgresStore {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot build the connection pool: {e}")))?;
-        let store = PostgresStore { pool };
+        let retirement = Retirement::new(CONNECTION_LIFETIME, RETIREMENT_CHECK);
+        let store = PostgresStore { pool, retirement: std::sync::Arc::new(retirement) };
         let mut client = store.client().await?;
         migrate::run(&mut client).await?;
         Ok(store)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.retirement.retire_old(&self.pool);
         self.pool.get().await.map_err(|e| StoreError::Unavailable(format!("cannot get a database connection: {e}")))
     }
 }
@@ -100,9 +151,10 @@ fn is_transient(e: &tokio_postgres::Error) -> bool {
         return true;
     }
     // SQLSTATE classes 08 (connection exception), 57 (operator intervention: admin or
-    // crash shutdown, cannot connect now) and 53 (insufficient resources: too many
-    // connections, disk full).
-    e.as_db_error().is_some_and(|db| matches!(&db.code().code()[..2], "08" | "57" | "53"))
+    // crash shutdown, cannot connect now), 53 (insufficient resources: too many
+    // connections, disk full) and 40 (transaction rollback: a deadlock or serialisation
+    // failure between servers, which the same request retried gets past).
+    e.as_db_error().is_some_and(|db| matches!(&db.code().code()[..2], "08" | "57" | "53" | "40"))
 }
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -120,5 +172,39 @@ impl healthcode_store::StatusStore for PostgresStore {
             waiting: Some(pool.waiting as u64),
             embedded_memory_bytes: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed step is the test failing.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    async fn backend_pid(store: &PostgresStore) -> i32 {
+        store.client().await.unwrap().query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0)
+    }
+
+    /// A connection past its lifetime is closed and replaced; one within it is kept.
+    #[tokio::test]
+    async fn connections_are_retired_after_their_lifetime() {
+        let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("hc_retire_{}", std::process::id());
+        let Ok(mut store) = PostgresStore::connect_in_schema(&url, &schema).await else {
+            eprintln!("note: PostgreSQL not reachable at {url}; connection retirement not tested");
+            return;
+        };
+        let kept = backend_pid(&store).await;
+        assert_eq!(backend_pid(&store).await, kept, "a young connection is reused");
+
+        store.retirement = std::sync::Arc::new(Retirement::new(std::time::Duration::ZERO, std::time::Duration::ZERO));
+        let first = backend_pid(&store).await;
+        let second = backend_pid(&store).await;
+        assert_ne!(first, second, "an old connection is closed, and a new one serves");
+        let open = store.client().await.unwrap();
+        assert_eq!(store.pool.status().size, 1, "the retired connections are gone from the pool");
+        open.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
     }
 }

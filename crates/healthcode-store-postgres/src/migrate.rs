@@ -1,5 +1,6 @@
-//! Schema migrations, with the same names as the SQLite backend's. An advisory lock makes
-//! servers that start together migrate one at a time.
+//! Schema migrations, numbered and named as the SQLite backend's where both have one
+//! (0013 is PostgreSQL's alone: SQLite has one writer and needs no sequence object). An
+//! advisory lock makes servers that start together migrate one at a time.
 
 use healthcode_store::StoreError;
 
@@ -18,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "0010_complaint_repairs", include_str!("../migrations/0010_complaint_repairs.sql")),
     (11, "0011_many_servers", include_str!("../migrations/0011_many_servers.sql")),
     (12, "0012_federation", include_str!("../migrations/0012_federation.sql")),
+    (13, "0013_event_sequence", include_str!("../migrations/0013_event_sequence.sql")),
 ];
 
 /// An arbitrary constant naming healthcode's migration lock.

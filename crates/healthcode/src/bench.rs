@@ -44,6 +44,11 @@ pub enum BenchCommand {
         /// Rows per store transaction (the service's default: 100,000).
         #[arg(long, default_value_t = healthcode_service::FEED_CHUNK_ROWS)]
         chunk_rows: usize,
+        /// Instead: store `--rows` events straight into the store through this many
+        /// writers at once (as many servers ingesting), in transactions of 2,000 rows,
+        /// against one writer in the same run. Storage only: no parsing, no evaluation.
+        #[arg(long)]
+        writers: Option<usize>,
     },
     /// Signed codes in process, one core: the raw Ed25519 sign and verify rates (the
     /// baseline), then issuing and verifying codes, measured in the same run.
@@ -113,8 +118,9 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             let args = crate::bench_tracing::TracingArgs { checkins, persons, venues, cases, data_dir, database_url };
             crate::bench_tracing::run(args).await
         }
-        BenchCommand::Ingest { rows, persons, data_dir, database_url, http, chunk_rows } => {
-            let args = crate::bench_ingest::IngestArgs { rows, persons, data_dir, database_url, http, chunk_rows };
+        BenchCommand::Ingest { rows, persons, data_dir, database_url, http, chunk_rows, writers } => {
+            let args =
+                crate::bench_ingest::IngestArgs { rows, persons, data_dir, database_url, http, chunk_rows, writers };
             crate::bench_ingest::run(args).await
         }
         BenchCommand::Soak { minutes, fraction, peak_seconds, residents, database_url } => {

@@ -25,6 +25,7 @@ pub struct IngestArgs {
     pub database_url: Option<String>,
     pub http: bool,
     pub chunk_rows: usize,
+    pub writers: Option<usize>,
 }
 
 pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
@@ -46,6 +47,19 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
 
     // Each run's event ids are new, so that reruns on a kept store measure inserts.
     let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+    if let Some(writers) = args.writers {
+        for (label, n) in [("one writer (baseline)", 1), ("writers at once", writers.max(1))] {
+            let started = Instant::now();
+            store_concurrently(&store, &format!("{run}-w{n}"), args.rows, args.persons, n, now).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{n} {label}: {} events stored in {seconds:.2} s = {:.0} events/s (transactions of {WRITER_ROWS})",
+                args.rows,
+                args.rows as f64 / seconds
+            );
+        }
+        return Ok(());
+    }
     let file = temp.path().join("batch.ndjson");
     let bytes = write_batch(&file, &format!("{run}a"), args.rows, args.persons)?;
     println!(
@@ -77,6 +91,45 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     println!("codes by colour now: {:?}", service.overview().colour_counts().await?);
     println!("peak resident memory of this process: {} MiB", crate::bench::peak_rss_mib());
     drop(temp);
+    Ok(())
+}
+
+/// Rows per transaction of a writer in `--writers`: a department's usual batch.
+const WRITER_ROWS: u64 = 2_000;
+
+/// `rows` events through `writers` tasks at once, each inserting its share in
+/// transactions of `WRITER_ROWS`, as servers ingesting different feeds at once do.
+async fn store_concurrently(
+    store: &Arc<dyn Store>,
+    ids: &str,
+    rows: u64,
+    persons: u64,
+    writers: usize,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..writers as u64 {
+        let (store, ids) = (store.clone(), ids.to_string());
+        tasks.spawn(async move {
+            let mine: Vec<u64> = (0..rows).filter(|i| i % writers as u64 == w).collect();
+            for chunk in mine.chunks(WRITER_ROWS as usize) {
+                let batch: Vec<healthcode_store::NewEvidence> = chunk
+                    .iter()
+                    .map(|&i| healthcode_store::NewEvidence {
+                        person: healthcode_synth::person_id(i.wrapping_mul(2_654_435_761) % persons),
+                        id: healthcode_domain::EventId::parse(&format!("{ids}-{i}")).expect("a valid event id"),
+                        at: now,
+                        evidence: healthcode_domain::Evidence::Fever { onset_at: now },
+                    })
+                    .collect();
+                store.insert_evidence(&batch).await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
     Ok(())
 }
 

@@ -226,6 +226,39 @@ async fn the_same_events_inserted_at_once_are_stored_once(store: &impl Store) {
         }
     }
     assert_eq!(store.evidence_for(&p).await.unwrap().len(), 2_010);
+
+    // Two feeds naming the same events in opposite orders, at once: neither waits for
+    // ever on the other (a backend that inserts them concurrently must not deadlock), and
+    // each event is stored by one of them.
+    for rows in [1_500, 10] {
+        let forward: Vec<NewEvidence> = (0..rows).map(|i| fever(&p, &format!("both-{rows}-{i}"), 2)).collect();
+        let backward: Vec<NewEvidence> = forward.iter().rev().cloned().collect();
+        let (first, second) =
+            futures_util::join!(store.insert_evidence(&forward), store.insert_evidence(&backward));
+        let (first, second) = (first.unwrap(), second.unwrap());
+        for (a, b) in first.iter().zip(second.iter().rev()) {
+            let new = [a, b].iter().filter(|o| matches!(o, Inserted::New { .. })).count();
+            assert_eq!(new, 1, "stored by exactly one of two batches: {a:?} / {b:?}");
+        }
+    }
+    assert_eq!(store.evidence_for(&p).await.unwrap().len(), 2_010 + 1_510);
+
+    // An event and a designation under one id, at once: ids are one space, so one is
+    // stored and the other refused as a duplicate with other content.
+    for i in 0..20 {
+        let id = format!("either-{i}");
+        let designation = NewDesignation {
+            id: eid(&id),
+            at: t(1),
+            risk: AreaRisk { area: AreaCode::parse("330106").unwrap(), level: RiskLevel::High, escalate_to_red: false },
+        };
+        let (evidence, designation) = ([fever(&p, &id, 1)], [designation]);
+        let (evidence, designation) =
+            futures_util::join!(store.insert_evidence(&evidence), store.insert_designations(&designation));
+        let outcomes = [evidence.unwrap()[0], designation.unwrap()[0]];
+        let new = outcomes.iter().filter(|o| matches!(o, Inserted::New { .. })).count();
+        assert_eq!(new, 1, "one of an event and a designation sharing an id is stored: {outcomes:?}");
+    }
 }
 
 async fn seq_follows_insertion_and_evidence_is_sorted_by_time(store: &impl Store) {
