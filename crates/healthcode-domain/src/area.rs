@@ -75,6 +75,22 @@ impl Serialize for AreaCode {
     }
 }
 
+/// In the OpenAPI document: the code as written (`Serialize`): 6, 9 or 12 digits.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for AreaCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[0-9]{6}([0-9]{3}){0,2}$"))
+            .description(Some("an administrative division code as written: 6, 9 or 12 digits (`330106`)"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for AreaCode {}
+
 impl<'de> Deserialize<'de> for AreaCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 /// The colour a code shows. `Orange` is what an international code (国际版) shows where a
 /// domestic one shows red.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Colour {
     Green,
@@ -14,6 +15,7 @@ pub enum Colour {
 /// The colour a rule gives when it holds. Rules speak only of red and yellow; orange is
 /// a matter of display for international codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RuleColour {
     Yellow,

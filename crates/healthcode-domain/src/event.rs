@@ -13,6 +13,7 @@ pub use parse::parse_event;
 
 /// The id a data source gives an event. Ingesting the same id twice stores it once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct EventId(String);
 
@@ -83,6 +84,21 @@ macro_rules! text_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        // Written out rather than derived: utoipa's derive does not read a `rename` whose
+        // text comes from a macro, and would name the variants instead of their texts.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 

@@ -7,6 +7,7 @@ use crate::ValidationError;
 /// A person's pseudonymous id: never an ID-card number. Derived by the service from the
 /// identity document with a keyed hash, or chosen by a test.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonId(String);
 
@@ -52,6 +53,7 @@ impl fmt::Display for PersonId {
 /// Domestic codes are for holders of a resident ID card; international codes (国际版) for
 /// persons without one, registered by passport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PersonKind {
     Domestic,

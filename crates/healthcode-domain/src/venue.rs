@@ -53,6 +53,22 @@ macro_rules! categories {
                 match self { $(VenueCategory::$variant => $transport),+ }
             }
         }
+
+        // Written out rather than derived: utoipa's derive does not read a `rename` whose
+        // text comes from a macro, and would name the variants instead of their texts.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for VenueCategory {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .description(Some("the kind of a venue, as registered"))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for VenueCategory {}
     };
 }
 
@@ -94,6 +110,7 @@ pub enum PresentedBy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessOutcome {
     Allow,
@@ -103,6 +120,7 @@ pub enum AccessOutcome {
 
 /// Why a door decided as it did: a stable code for devices, words for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessReason {
     GreenCode,
@@ -153,6 +171,7 @@ impl AccessReason {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessDecision {
     pub outcome: AccessOutcome,
     pub reason: AccessReason,

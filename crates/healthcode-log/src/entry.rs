@@ -18,6 +18,7 @@ pub enum EntryError {
 
 /// One log entry, tagged by `"type"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Entry {
     ColourChange(ColourChange),
@@ -41,11 +42,13 @@ pub enum Entry {
 /// A person's code changed colour. The person appears only as a salted commitment (see
 /// [`person_commitment`](crate::person_commitment)); the evidence only as digests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColourChange {
     /// Milliseconds since the Unix epoch.
     pub at: i64,
     pub person_commitment: String,
     /// `None` for a person's first code.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub old_colour: Option<String>,
     pub new_colour: String,
     /// The ids of the rules that hold, sorted.
@@ -65,6 +68,7 @@ pub struct ColourChange {
 
 /// A rule set was approved to take effect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleSetApproval {
     pub at: i64,
     pub version: String,
@@ -76,6 +80,7 @@ pub struct RuleSetApproval {
 
 /// An area risk designation was proposed and approved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DesignationApproval {
     pub at: i64,
     pub area: String,
@@ -87,6 +92,7 @@ pub struct DesignationApproval {
 
 /// A management decision (colour by decision, with a legal basis and an expiry).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionApproval {
     pub at: i64,
     pub decision_id: String,
@@ -101,6 +107,7 @@ pub struct DecisionApproval {
 /// Contacts found by tracing a case's check-ins were confirmed by one officer and
 /// approved by another: they became close contacts (R2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraceApproval {
     pub at: i64,
     pub trace_id: String,
@@ -113,6 +120,7 @@ pub struct TraceApproval {
 /// A gate device (a gate that reads codes and ID cards, and so can look people up)
 /// was approved to work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceApproval {
     pub at: i64,
     pub device_id: String,
@@ -124,12 +132,15 @@ pub struct DeviceApproval {
 /// server's operator on the machine, so each one is shown to auditors before its first
 /// action (two officers made the night before a decision is a visible thing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountInUse {
     pub at: i64,
     pub username: String,
     pub role: String,
     /// The area-code prefix it acts within; none for the whole region.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub jurisdiction: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub department: Option<String>,
     /// When the operator created it.
     pub created_at: i64,
@@ -138,6 +149,9 @@ pub struct AccountInUse {
 /// Something an operator or auditor must look at (e.g. a burst of red codes in one
 /// area without matching evidence).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// `Alarm` in the OpenAPI document is the alarm as the API lists it (healthcode-store's).
+#[cfg_attr(feature = "openapi", schema(as = AlarmEntry))]
 pub struct Alarm {
     pub at: i64,
     pub kind: String,
@@ -151,6 +165,7 @@ pub struct Alarm {
 /// a colour change it caused carried), so the person can tie the two together and nobody
 /// else can.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Retraction {
     pub at: i64,
     pub person_commitment: String,
@@ -160,12 +175,14 @@ pub struct Retraction {
     /// The account that sent the retraction (`system` for the system's own).
     pub by: String,
     /// The department it spoke for, if any.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub department: Option<String>,
 }
 
 /// A credit record for concealment was made: proposed by one office, approved by two
 /// provincial officers. Never whom it is about; the person reads it themself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreditRecordApproval {
     pub at: i64,
     pub record_id: String,
@@ -177,6 +194,7 @@ pub struct CreditRecordApproval {
 /// One person's data was erased at their request (PIPL art. 47): what was removed, never
 /// who (the person is gone; no commitment is kept that could be tied to them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Erasure {
     pub at: i64,
     /// Rows removed, by table, as `table=count`.
@@ -186,6 +204,7 @@ pub struct Erasure {
 /// Personal data was destroyed (the epidemic was declared over): what was removed and
 /// which master keys were shredded, so that anyone can see that it happened and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Destruction {
     pub at: i64,
     /// Who ordered it and on what basis, as the operator stated.
@@ -201,6 +220,7 @@ pub struct Destruction {
 /// appears only as their national pseudonym (a keyed hash of the document that registered
 /// regions compute and the public cannot).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NationalRecord {
     /// When the hub accepted it (milliseconds since the epoch).
     pub at: i64,
@@ -250,6 +270,7 @@ impl NationalRecord {
 /// out of band by the hub's operator). A later entry for the same region replaces it, in
 /// the open: every region sees the change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NationalRegion {
     pub at: i64,
     pub region: String,
@@ -261,6 +282,7 @@ pub struct NationalRegion {
 /// signed by its root key, as it submitted it: other regions verify its codes offline
 /// with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NationalTrustList {
     pub at: i64,
     pub region: String,
@@ -272,6 +294,7 @@ pub struct NationalTrustList {
 /// accepts codes the `issuing` region signed, at its doors, by `path` (`recognition`:
 /// the code as it is, judged by the receiving region's measures).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NationalAgreement {
     pub at: i64,
     pub receiving: String,

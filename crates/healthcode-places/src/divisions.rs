@@ -19,6 +19,7 @@ pub struct Edition {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Province,
@@ -131,12 +132,14 @@ pub(crate) fn parent(normal: &str) -> Option<&str> {
 
 /// How a code reads to a person, for answers and pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Place {
     /// The code as the evidence wrote it.
     pub code: String,
     /// 浙江省杭州市西湖区 (every level), or the code itself when the list does not know it.
     pub name: String,
     pub name_en: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub level: Option<Level>,
     /// Whether the list names this exact code (a village outside the home province is
     /// known by its township only).

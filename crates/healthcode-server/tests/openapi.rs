@@ -89,6 +89,104 @@ async fn the_document_served_is_the_one_generated_and_names_every_operation_once
     assert!(operations >= 91, "{operations} operations");
 }
 
+/// Every JSON answer that is not an error is a typed schema (issue 17): what it holds, field
+/// by field, so that schemathesis's `response_schema_conformance` checks the fields and not
+/// only "an object". Walked through every `$ref` (each must name a component), an answer
+/// fails here for a bare `{"type": "object"}` (no properties, no typed values), or for a
+/// free-form value (any JSON, or a map of anything) that does not say in its description
+/// why it is free-form.
+#[test]
+fn every_json_answer_is_a_typed_schema() {
+    let document: Value = serde_json::from_str(healthcode_server::openapi_document()).unwrap();
+    let components = document["components"]["schemas"].as_object().unwrap();
+    let mut untyped = BTreeSet::new();
+    let mut answers = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, answer) in operation["responses"].as_object().unwrap() {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                for (content_type, content) in answer["content"].as_object().into_iter().flatten() {
+                    if !content_type.contains("json") {
+                        continue;
+                    }
+                    answers += 1;
+                    let mut seen = BTreeSet::new();
+                    let at = format!("{method} {path} {status}");
+                    untyped_in(&content["schema"], &at, components, &mut seen, &mut untyped);
+                }
+            }
+        }
+    }
+    assert!(answers >= 91, "{answers} JSON answers");
+    assert!(
+        untyped.is_empty(),
+        "untyped parts of JSON answers:\n{}",
+        untyped.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// Collects into `untyped` where `schema` (reached at `at`) is an untyped object or an
+/// undocumented free-form value, following references once each.
+fn untyped_in(
+    schema: &Value,
+    at: &str,
+    components: &serde_json::Map<String, Value>,
+    seen: &mut BTreeSet<String>,
+    untyped: &mut BTreeSet<String>,
+) {
+    let Some(object) = schema.as_object() else {
+        untyped.insert(format!("{at}: not a schema object"));
+        return;
+    };
+    if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        match components.get(name) {
+            Some(target) if seen.insert(name.to_string()) => untyped_in(target, name, components, seen, untyped),
+            Some(_) => {}
+            None => {
+                untyped.insert(format!("{at}: refers to {reference}, which is not in the document"));
+            }
+        }
+        return;
+    }
+    let described = object.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty());
+    let annotations = ["description", "title", "default", "example", "examples", "deprecated"];
+    let composed: Vec<&Vec<Value>> =
+        ["allOf", "oneOf", "anyOf"].iter().filter_map(|k| object.get(*k).and_then(Value::as_array)).collect();
+    if object.keys().all(|k| annotations.contains(&k.as_str())) && !described {
+        untyped.insert(format!("{at}: any JSON value, with no description saying why"));
+    }
+    let types: Vec<&str> = match object.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if types.contains(&"object")
+        && !object.contains_key("properties")
+        && !object.contains_key("additionalProperties")
+        && composed.is_empty()
+    {
+        untyped.insert(format!("{at}: a bare object, its fields not described"));
+    }
+    if object.get("additionalProperties") == Some(&Value::Bool(true)) && !described {
+        untyped.insert(format!("{at}: a map of anything, with no description saying why"));
+    }
+    for (name, property) in object.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        untyped_in(property, &format!("{at}.{name}"), components, seen, untyped);
+    }
+    if let Some(items) = object.get("items").filter(|i| i.is_object()) {
+        untyped_in(items, &format!("{at}[]"), components, seen, untyped);
+    }
+    if let Some(values) = object.get("additionalProperties").filter(|v| v.is_object()) {
+        untyped_in(values, &format!("{at}{{}}"), components, seen, untyped);
+    }
+    for (i, schema) in composed.into_iter().flatten().enumerate() {
+        untyped_in(schema, &format!("{at}/{i}"), components, seen, untyped);
+    }
+}
+
 #[test]
 fn the_document_is_valid_openapi_according_to_openapi_spec_validator() {
     let Some(python) = python_with("openapi_spec_validator") else {

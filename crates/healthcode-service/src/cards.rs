@@ -16,6 +16,7 @@ use crate::{ServiceError, Tokens};
 
 /// What the issuer keeps of a card: whose it is and whether it still counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CardRecord {
     pub card_id: String,
     pub person: PersonId,
@@ -23,12 +24,15 @@ pub struct CardRecord {
     pub expires_at: Timestamp,
     /// `self`, `proxy:<person id>` or `counter:<official>`.
     pub issued_by: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub revoked_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub revoked_by: Option<String>,
 }
 
 /// A card as printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssuedCard {
     pub card_id: String,
     /// `HP1:…`, for the QR code on the card.

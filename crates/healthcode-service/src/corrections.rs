@@ -21,17 +21,20 @@ const FOLLOW_UP_BATCH: usize = 500;
 /// A correction request as the department reads it: the record to check and why, never
 /// the resident's own words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorrectionView {
     pub complaint_id: String,
     pub person_id: PersonId,
     pub event_id: EventId,
     #[serde(rename = "event_type")]
     pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub recorded_at: Option<Timestamp>,
     pub requested_by: String,
     pub requested_at: Timestamp,
     pub text: String,
     pub grade: &'static str,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub due_at: Option<Timestamp>,
 }
 

@@ -19,6 +19,7 @@ const CREDIT_DOCUMENTS: &str = "credit_record";
 pub const CREDIT_APPEAL_DAYS: i64 = 15;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CreditStatus {
     /// Waiting for two approvals; the person is not told yet and nothing is recorded.
@@ -28,6 +29,7 @@ pub enum CreditStatus {
 
 /// A credit record, proposed or made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreditRecord {
     pub id: String,
     pub person: PersonId,
@@ -49,6 +51,7 @@ pub struct CreditRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreditAppeal {
     pub at: Timestamp,
     pub text: String,

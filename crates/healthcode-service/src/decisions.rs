@@ -50,6 +50,7 @@ pub struct NewDecision {
 /// instead). The persons are read one decision at a time, with a purpose, into each
 /// person's access log (`decision_persons`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionView {
     pub id: String,
     pub proposed_by: String,
@@ -60,6 +61,7 @@ pub struct DecisionView {
     pub persons: usize,
     pub approvals: Vec<Approval>,
     pub status: DecisionStatus,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub jurisdiction: Option<String>,
 }
 

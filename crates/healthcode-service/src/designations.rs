@@ -20,11 +20,13 @@ use crate::{AtPolicy, Governance, IngestReport, ServiceError};
 const KIND: &str = "designation_proposal";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DesignationProposal {
     pub id: String,
     /// The id the designation event takes when approved (the proposer's own record id,
     /// or the proposal's).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub event_id: Option<String>,
     pub area: AreaCode,
     pub level: RiskLevel,
@@ -32,7 +34,9 @@ pub struct DesignationProposal {
     pub proposed_by: String,
     pub proposed_at: Timestamp,
     /// Who approved it, once approved.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub approved_by: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub approved_at: Option<Timestamp>,
 }
 

@@ -18,10 +18,12 @@ pub const MAX_COMPANIONS: usize = crate::MAX_DEPENDANTS;
 
 /// What a door is told.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DoorDecision {
     #[serde(flatten)]
     pub decision: AccessDecision,
     pub colour: Colour,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub masked_name: Option<String>,
     pub venue: String,
     pub category: VenueCategory,

@@ -10,6 +10,7 @@ use healthcode_store::CodeState;
 use crate::{Codes, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     pub person_id: PersonId,
     pub kind: PersonKind,
@@ -21,6 +22,7 @@ pub struct Explanation {
     pub since: Option<Timestamp>,
     pub reasons: Vec<ReasonExplained>,
     /// When the passing of time alone next changes the code, if ever.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_change: Option<Timestamp>,
     pub rules: RulesUsed,
     /// Records about the person that their source withdrew (as known at `at`): the rules
@@ -31,6 +33,7 @@ pub struct Explanation {
 
 /// A record its source withdrew, and when and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetractedRecord {
     pub id: EventId,
     #[serde(rename = "type")]
@@ -43,6 +46,7 @@ pub struct RetractedRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RulesUsed {
     pub name: String,
     pub version: String,
@@ -50,6 +54,7 @@ pub struct RulesUsed {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReasonExplained {
     pub rule: String,
     pub colour: RuleColour,
@@ -59,11 +64,14 @@ pub struct ReasonExplained {
 
 /// One event behind a reason: its kind, when it was recorded, and its own fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceSummary {
     pub id: EventId,
     #[serde(rename = "type")]
     pub kind: String,
     pub recorded_at: Timestamp,
+    /// The record's own fields, those of its `type` (a test's `result`, a stay's `area` with
+    /// its `area_name` …), as its source sent them: free-form, one shape per event type.
     pub details: serde_json::Value,
     /// The region that reported it through the national hub (`41`), for a record from
     /// another region: "red: close contact, reported by region 41".

@@ -18,6 +18,7 @@ pub const THIRD_PARTY_FIELDS: &[&str] = &["colour", "masked_name"];
 
 /// An outside system's registration, kept beside its account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThirdParty {
     pub username: String,
     pub function: ExtendedFunction,
@@ -28,7 +29,9 @@ pub struct ThirdParty {
     pub expires_at: Timestamp,
     pub registered_by: String,
     pub registered_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub revoked_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub revoked_by: Option<String>,
 }
 
@@ -45,6 +48,7 @@ pub struct NewThirdParty {
 
 /// What a third party learns of one person: only its scope's fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThirdPartyAnswer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,

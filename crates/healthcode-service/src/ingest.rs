@@ -12,6 +12,7 @@ use crate::admission::{unknown_person, Admitted, NamedPersons};
 use crate::{AtPolicy, Clock, Codes, Pseudonymiser, ServiceError, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RowStatus {
     Accepted,
@@ -20,6 +21,7 @@ pub enum RowStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowOutcome {
     /// 1-based row number in the submitted batch.
     pub row: usize,
@@ -33,6 +35,7 @@ pub struct RowOutcome {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IngestReport {
     pub accepted: usize,
     pub duplicates: usize,

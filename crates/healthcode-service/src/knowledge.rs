@@ -16,6 +16,7 @@ pub const KNOWLEDGE_RESULTS: usize = 10;
 
 /// One common problem and its answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KnowledgeEntry {
     pub id: String,
     pub question_zh: String,

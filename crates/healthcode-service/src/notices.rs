@@ -18,6 +18,7 @@ const CURRENT: &str = "current";
 pub const NOTICE_CACHE_SECS: i64 = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentNotice {
     pub text_zh: String,
     pub text_en: String,

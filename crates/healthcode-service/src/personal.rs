@@ -16,6 +16,7 @@ use crate::{Residents, ServiceError};
 
 /// The details sealed for one person. Only what reaching them needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonalDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

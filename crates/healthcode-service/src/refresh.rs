@@ -32,6 +32,7 @@ pub const CLAIM_PAGE: usize = 5 * CHUNK;
 const CLAIM: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefreshReport {
     pub evaluated: u64,
     /// How many codes changed colour.

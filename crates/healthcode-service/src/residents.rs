@@ -118,6 +118,7 @@ impl Registered {
 
 /// A one-time code a proxy gives the person they act for, to claim their own key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimCode {
     pub claim_code: String,
     pub expires_at: Timestamp,
@@ -162,6 +163,7 @@ impl Reader {
 
 /// The family around a resident: whom they act for and who acts for them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Family {
     pub dependants: Vec<ProxyLink>,
     pub proxies: Vec<ProxyLink>,

@@ -22,6 +22,7 @@ pub(crate) const KIND: &str = "rule_proposal";
 const APPROVED_ONCE: &str = "rule_proposal_approved";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleProposalStatus {
     Proposed,
@@ -33,6 +34,7 @@ pub enum RuleProposalStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuleProposal {
     pub id: String,
     pub version: String,
@@ -50,6 +52,7 @@ pub struct RuleProposal {
     pub scenario_results: Value,
     pub approvals: Vec<Approval>,
     pub status: RuleProposalStatus,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub activated_at: Option<Timestamp>,
 }
 

@@ -18,6 +18,7 @@ use crate::{Codes, Residents, ServiceError};
 
 /// A freshly signed resident code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssuedCode {
     pub token: String,
     pub colour: Colour,
@@ -30,6 +31,7 @@ pub struct IssuedCode {
 
 /// A venue's code for the current window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IssuedVenueCode {
     pub token: String,
     pub venue: String,
@@ -39,6 +41,7 @@ pub struct IssuedVenueCode {
 
 /// What a verifier learns from a valid resident code: no more than the code shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifiedCode {
     pub issuer: String,
     pub colour: Colour,

@@ -33,6 +33,7 @@ const MAX_CHECKINS: usize = 10_000;
 
 /// A person found near the case: the venue and the two times, nearest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub person: PersonId,
     pub venue: String,
@@ -44,15 +45,19 @@ pub struct Contact {
 /// Some of a trace's contacts, confirmed by one officer; they become close contacts when
 /// another approves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraceConfirmation {
     pub persons: Vec<PersonId>,
     pub proposed_by: String,
     pub proposed_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub approved_by: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub approved_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trace {
     pub id: String,
     pub case: PersonId,
@@ -66,9 +71,11 @@ pub struct Trace {
     pub confirmed: Vec<PersonId>,
     /// The confirmation waiting for approval, if any.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub pending: Option<TraceConfirmation>,
     /// Every approved confirmation, oldest first.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub confirmations: Vec<TraceConfirmation>,
 }
 

@@ -356,6 +356,7 @@ pub(crate) fn salt_of(salt_key: &[u8; 32], person: &PersonId) -> [u8; 32] {
 /// What a person is shown of the log: their salt (to recompute each commitment) and
 /// each of their entries with its proof of inclusion in the latest checkpoint.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonLog {
     pub salt: String,
     pub checkpoint: String,
@@ -364,6 +365,7 @@ pub struct PersonLog {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonLogEntry {
     pub index: u64,
     pub entry: Entry,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: String,
     pub username: String,
@@ -16,8 +17,10 @@ pub struct Account {
     pub password_hash: Option<String>,
     pub role: Role,
     /// The area-code prefix (normal form) an office acts within; `None`: the whole region.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub jurisdiction: Option<String>,
     /// The department a data source speaks for.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub department: Option<Department>,
     pub created_at: Timestamp,
     pub disabled: bool,

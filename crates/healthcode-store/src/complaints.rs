@@ -7,6 +7,7 @@ use healthcode_domain::{Department, EventId, PersonId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ComplaintStatus {
     Open,
@@ -37,6 +38,7 @@ impl ComplaintStatus {
 
 /// How fast a complaint must be handled (分级负责).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ComplaintGrade {
     /// A red or yellow code blocks medical care or travel today.
@@ -56,6 +58,7 @@ impl ComplaintGrade {
 
 /// A resident's complaint about their code (申诉), and its answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Complaint {
     pub id: String,
     pub person: PersonId,
@@ -65,6 +68,7 @@ pub struct Complaint {
     /// The area (normal form) whose handlers receive the complaint: the disputed stay's
     /// area, else the person's residence; `None` when neither is known (the provincial
     /// office's handlers then).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub area: Option<String>,
     /// What it is about: `colour`, `evidence`, `decision`, `other`.
     pub subject: String,
@@ -73,11 +77,13 @@ pub struct Complaint {
     pub colour_at_filing: String,
     pub reasons_at_filing: Vec<String>,
     pub status: ComplaintStatus,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub answer: Option<ComplaintAnswer>,
     /// The record the resident disputes, if they named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventId>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub grade: ComplaintGrade,
     /// What the code blocks today, as the resident said: `medical` or `travel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,6 +100,7 @@ pub struct Complaint {
     pub correction: Option<CorrectionRequest>,
     /// What happened, in order: what the resident reads.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub steps: Vec<ComplaintStep>,
     /// Files the resident added (a test report); their bytes are kept sealed apart.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -102,6 +109,7 @@ pub struct Complaint {
 
 /// What a complaint lists of an attachment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentRef {
     pub id: String,
     pub content_type: String,
@@ -120,6 +128,7 @@ impl Complaint {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplaintAnswer {
     pub by: String,
     pub at: Timestamp,
@@ -129,16 +138,19 @@ pub struct ComplaintAnswer {
 /// A handler asks the department whose record is disputed to check it, and to retract or
 /// correct it if it is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorrectionRequest {
     pub department: Department,
     pub event: EventId,
     pub requested_by: String,
     pub requested_at: Timestamp,
     pub text: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub answer: Option<CorrectionAnswer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorrectionAnswer {
     /// `retracted` (by the retraction named) or `declined` (the record stands).
     pub outcome: String,
@@ -149,6 +161,7 @@ pub struct CorrectionAnswer {
 
 /// One step of a complaint, as its resident reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplaintStep {
     pub at: Timestamp,
     /// `filed`, `joined`, `correction_requested`, `retracted`, `correction_declined`,

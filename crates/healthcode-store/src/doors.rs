@@ -7,10 +7,12 @@ use serde::{Deserialize, Serialize};
 use crate::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VenueRecord {
     pub id: String,
     pub name: String,
     pub category: VenueCategory,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub area: Option<AreaCode>,
     pub registered_at: Timestamp,
     /// SHA-256 (hex) of the operator's key; the key itself is shown once, at registration.
@@ -20,6 +22,7 @@ pub struct VenueRecord {
 
 /// A gate device (数字哨兵, a gate or a checkpoint reader) bound to one venue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceRecord {
     pub id: String,
     pub venue: String,
@@ -28,7 +31,9 @@ pub struct DeviceRecord {
     pub key_hash: String,
     pub registered_at: Timestamp,
     /// The provincial officer who approved the device: until then it looks nobody up.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub approved_by: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub approved_at: Option<Timestamp>,
 }
 

@@ -57,12 +57,15 @@ pub struct NewRejection {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rejection {
     pub id: i64,
     pub received_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub owner: Option<String>,
     pub origin: String,
     pub input: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub field: Option<String>,
     pub reason: String,
 }

@@ -59,6 +59,7 @@ pub struct FeedRejection {
 
 /// A rejected row of a batch as listed in its report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedRejectedRow {
     pub line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionStatus {
     /// Waiting for its second approval.
@@ -18,6 +19,7 @@ pub enum DecisionStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Approval {
     pub by: String,
     pub at: Timestamp,
@@ -42,16 +44,19 @@ pub struct Decision {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAlarm {
     pub at: Timestamp,
     pub kind: String,
     pub jurisdiction: String,
     pub detail: String,
     /// Where the alarm is in the transparency log.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub log_index: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alarm {
     pub id: i64,
     #[serde(flatten)]

@@ -19,6 +19,7 @@ pub struct ResidentKey {
 /// `proxy` acts for `dependant` (家庭代管): sees their code and history and files
 /// complaints for them. Either of the two may end it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProxyLink {
     pub proxy: PersonId,
     pub dependant: PersonId,
@@ -29,6 +30,7 @@ pub struct ProxyLink {
 
 /// One read of a person's data by someone other than that person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAccess {
     pub person: PersonId,
     pub at: Timestamp,
@@ -43,6 +45,7 @@ pub struct NewAccess {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Access {
     pub id: i64,
     #[serde(flatten)]
@@ -111,11 +114,13 @@ pub const PERSON_ROWS: &[(&str, &str)] = &[
 
 /// A person's consent to one extended function: when given, and when taken back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consent {
     pub person: PersonId,
     pub purpose: String,
     pub granted_at: Timestamp,
     /// Set when withdrawn; granting again clears it.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub revoked_at: Option<Timestamp>,
 }
 

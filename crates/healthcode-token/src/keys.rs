@@ -63,6 +63,22 @@ impl Serialize for KeyId {
     }
 }
 
+/// In the OpenAPI document: what `Serialize` writes, 16 hex digits.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for KeyId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[0-9a-f]{16}$"))
+            .description(Some("a key id: the first 8 bytes of the SHA-256 of the public key, hex"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for KeyId {}
+
 impl<'de> Deserialize<'de> for KeyId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;

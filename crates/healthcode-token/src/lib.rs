@@ -23,7 +23,7 @@ pub use envelope::{TokenKind, MAX_INFLATED_BYTES, MAX_TOKEN_CHARS};
 pub use error::{TrustListError, VerifyError};
 pub use issue::{issue_card, issue_code, issue_venue, venue_window, CARD_LIFETIME_SECS, DEFAULT_CODE_LIFETIME_SECS};
 pub use keys::{KeyId, KeyIdParseError, SigningKey};
-pub use signed_list::{SignedTrustList, MAX_TRUST_LIST_BYTES};
+pub use signed_list::{SignedTrustList, TrustListDocument, MAX_TRUST_LIST_BYTES};
 pub use trust::{TrustList, TrustedKey};
 pub use verify::{
     check_signatures, verify_card, verify_code, verify_code_among, verify_venue, PreparedCode, Verifier, VerifyOptions,

@@ -23,11 +23,18 @@ pub struct SignedTrustList {
     signature: [u8; 64],
 }
 
+/// A published trust list as JSON: what [`SignedTrustList::to_json`] writes and
+/// [`SignedTrustList::from_json`] reads (public for the OpenAPI document's schema of it).
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-struct Document {
+pub struct TrustListDocument {
+    /// The signed bytes, verbatim: the trust list (`region`, `sequence`, `issued_at` in unix
+    /// seconds, `keys`) as JSON text.
     trust_list: String,
+    /// The root key that signed it.
     root_key_id: KeyId,
+    /// The Ed25519 signature over `trust_list`'s bytes, base64.
     signature: String,
 }
 
@@ -42,7 +49,7 @@ impl SignedTrustList {
     }
 
     pub fn to_json(&self) -> String {
-        let document = Document {
+        let document = TrustListDocument {
             trust_list: self.signed.clone(),
             root_key_id: self.root_key_id,
             signature: STANDARD.encode(self.signature),
@@ -55,7 +62,7 @@ impl SignedTrustList {
         if text.len() > MAX_TRUST_LIST_BYTES {
             return Err(malformed(format!("larger than {MAX_TRUST_LIST_BYTES} bytes")));
         }
-        let document: Document = serde_json::from_str(text).map_err(|e| malformed(e.to_string()))?;
+        let document: TrustListDocument = serde_json::from_str(text).map_err(|e| malformed(e.to_string()))?;
         let signature = STANDARD
             .decode(&document.signature)
             .ok()

@@ -8,8 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use healthcode_domain::PersonId;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::{bearer, json_object, reader, Wanted};
 use crate::api::extract::{PersonInPath, QueryParams};
@@ -34,7 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     path = "/v1/persons/{person_id}/code",
     tag = "codes",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("at" = Option<String>, Query, description = "RFC 3339: the code as known at that time instead of now"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
-    responses((status = 200, description = "the colour with its explanation: the rules that hold and the evidence that made them hold", body = Object)),
+    responses((status = 200, description = "the colour with its explanation: the rules that hold and the evidence that made them hold", body = Explanation)),
     security(("resident_key" = []), ("staff_key" = []))
 )]
 pub(crate) async fn code(
@@ -91,7 +90,7 @@ impl FromRequestParts<AppState> for HeldCode {
     path = "/v1/persons/{person_id}/token",
     tag = "codes",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
-    responses((status = 200, description = "a freshly signed code `{token: \"HC1:…\", colour, issued_at, expires_at, …}`", body = Object)),
+    responses((status = 200, description = "a freshly signed code `{token: \"HC1:…\", colour, issued_at, expires_at, …}`", body = healthcode_service::IssuedCode)),
     security(("resident_key" = []))
 )]
 pub(crate) async fn token(HeldCode(issued): HeldCode) -> Json<healthcode_service::IssuedCode> {
@@ -132,7 +131,7 @@ pub(crate) async fn qr_png(HeldCode(issued): HeldCode) -> Result<Response, ApiEr
     get,
     path = "/v1/trust-list",
     tag = "codes",
-    responses((status = 200, description = "the trust list signed by the root key verifiers pin (`ETag`; `If-None-Match` answers 304)", body = Object), (status = 304, description = "unchanged since the `ETag` given in `If-None-Match`"))
+    responses((status = 200, description = "the trust list signed by the root key verifiers pin (`ETag`; `If-None-Match` answers 304)", body = healthcode_token::TrustListDocument), (status = 304, description = "unchanged since the `ETag` given in `If-None-Match`"))
 )]
 pub(crate) async fn trust_list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let signed = state.service.tokens().key_ring().signed_trust_list();
@@ -166,7 +165,7 @@ pub(crate) struct TokenBody {
     path = "/v1/verify",
     tag = "codes",
     request_body = TokenBody,
-    responses((status = 200, description = "`{valid: true, code}` or `{valid: false, reason, message}`", body = Object))
+    responses((status = 200, description = "`{valid: true, code}` or `{valid: false, reason, message}`", body = Verdict))
 )]
 pub(crate) async fn verify(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
     // The checkpoints' hot path: the usual body is read straight into its shape; anything
@@ -180,15 +179,27 @@ pub(crate) async fn verify(State(state): State<AppState>, body: JsonBody) -> Res
     } else {
         state.service.tokens().verify_code_token(&token)
     };
-    #[derive(serde::Serialize)]
-    struct Valid {
+    Ok(match verified {
+        Ok(code) => Json(Verdict::Valid { valid: true, code }).into_response(),
+        Err(refused) => Json(Verdict::Invalid { valid: false, reason: refused.code(), message: refused.to_string() })
+            .into_response(),
+    })
+}
+
+/// A verification's verdict: valid with what the code shows, or not with the reason.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub(crate) enum Verdict {
+    Valid {
+        /// `true`.
         valid: bool,
         code: healthcode_service::VerifiedCode,
-    }
-    Ok(match verified {
-        Ok(code) => Json(Valid { valid: true, code }).into_response(),
-        Err(refused) => {
-            Json(json!({"valid": false, "reason": refused.code(), "message": refused.to_string()})).into_response()
-        }
-    })
+    },
+    Invalid {
+        /// `false`.
+        valid: bool,
+        /// A stable code for the refusal: `expired`, `bad_signature`, `unknown_key`, …
+        reason: &'static str,
+        message: String,
+    },
 }

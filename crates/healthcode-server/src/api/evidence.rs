@@ -8,14 +8,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use healthcode_domain::ValidationError;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::api::extract::{Actor, QueryParams};
 use crate::api::policy::may;
 use crate::api::{BatchBody, JsonBody};
 use crate::{ApiError, AppState};
-use healthcode_service::{AtPolicy, IngestReport, RowStatus, Source};
-use healthcode_store::Account;
+use healthcode_service::{AtPolicy, IngestReport, RowOutcome, RowStatus, Source};
+use healthcode_store::{Account, Rejection};
 use std::borrow::Cow;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -51,7 +52,7 @@ pub(crate) struct EventSketch {
     path = "/v1/events",
     tag = "evidence",
     request_body = EventSketch,
-    responses((status = 201, description = "the event was stored `{status: \"accepted\", event_id, …}`", body = Object), (status = 200, description = "the same event was already stored (idempotent)", body = Object)),
+    responses((status = 201, description = "the event was stored: `{row: 1, status: \"accepted\", id}`", body = RowOutcome), (status = 200, description = "the same event was already stored (idempotent): `{row: 1, status: \"duplicate\", id}`", body = RowOutcome)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn one(
@@ -112,7 +113,7 @@ fn row_response(report: IngestReport, is_json: bool) -> Result<Response, ApiErro
     path = "/v1/events/batch",
     tag = "evidence",
     request_body(content = String, description = "NDJSON: one event per line", content_type = "application/x-ndjson"),
-    responses((status = 200, description = "a report per line: accepted, duplicate or rejected with its reason (kept in /v1/rejections)", body = Object)),
+    responses((status = 200, description = "a report per line: accepted, duplicate or rejected with its reason (kept in /v1/rejections)", body = IngestReport)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn batch(
@@ -184,6 +185,15 @@ pub(crate) fn without_nul(row: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A page of the rejection log.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Rejections {
+    rejections: Vec<Rejection>,
+    /// The `after` of the next page; null when this page is the last.
+    #[schema(required = true)]
+    next_after: Option<i64>,
+}
+
 /// Rejected inputs, oldest first: at most `limit` (1 to 1000, default 100) with an id
 /// above `after` (default 0). `next_after` is the `after` of the next page, or null
 /// when this page is the last. ID numbers in the kept inputs are masked (and were when
@@ -193,14 +203,14 @@ pub(crate) fn without_nul(row: &str) -> Cow<'_, str> {
     path = "/v1/rejections",
     tag = "evidence",
     params(("after" = Option<u64>, Query, description = "the last `next_after` seen"), ("limit" = Option<u64>, Query, description = "at most this many (1–1000)")),
-    responses((status = 200, description = "`{rejections, next_after}`: refused inputs with their reasons", body = Object)),
+    responses((status = 200, description = "`{rejections, next_after}`: refused inputs with their reasons", body = Rejections)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn rejections(
     State(state): State<AppState>,
     reader: Actor<may::ReadRejections>,
     query: QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Rejections>, ApiError> {
     let after = query.whole_number("after", Some(0))? as i64;
     let limit = query.whole_number("limit", Some(100))?.clamp(1, 1000) as usize;
     let mut rejections = state.service.evidence().rejections(&reader, after, limit).await?;
@@ -208,7 +218,7 @@ pub(crate) async fn rejections(
         r.input = redact_id_numbers(&r.input);
     }
     let next_after = if rejections.len() == limit { rejections.last().map(|r| r.id) } else { None };
-    Ok(Json(json!({"rejections": rejections, "next_after": next_after})))
+    Ok(Json(Rejections { rejections, next_after }))
 }
 
 /// Masks the value of every `"id_number"` in a kept input (JSON or not quite JSON): the

@@ -30,7 +30,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     tag = "evidence",
     params(("batch_id" = String, Path, description = "the department's name for the batch (resumable)")),
     request_body(content = String, description = "NDJSON or CSV (with a header line); a batch is resumed where it stands", content_type = "application/x-ndjson"),
-    responses((status = 200, description = "the batch's report: rows accepted, duplicate, rejected, and the line to resume from", body = Object), (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/x-ndjson` or `text/csv`", body = crate::api::openapi::ErrorBody)),
+    responses((status = 200, description = "the batch's report: rows accepted, duplicate, rejected, and the line to resume from", body = FeedReport), (status = 415, description = "`unsupported_media_type`: send `Content-Type: application/x-ndjson` or `text/csv`", body = crate::api::openapi::ErrorBody), (status = 409, description = "`conflict`: the batch was begun in another format, is being uploaded already, was moved by another upload, or `first_line` would leave lines out", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn upload(
@@ -75,7 +75,7 @@ pub(crate) async fn upload(
     path = "/v1/feeds/{batch_id}",
     tag = "evidence",
     params(("batch_id" = String, Path, description = "the batch")),
-    responses((status = 200, description = "the batch's report", body = Object)),
+    responses((status = 200, description = "the batch's report", body = FeedReport)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn status(

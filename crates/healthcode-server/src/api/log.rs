@@ -6,8 +6,9 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
+use healthcode_domain::Timestamp;
 use healthcode_service::{hashes_base64, PersonLog};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::api::auth::{reader, Wanted};
 use crate::api::extract::{PersonInPath, QueryParams};
@@ -54,20 +55,71 @@ pub(crate) async fn key(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
+/// Stored checkpoints, smallest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Checkpoints {
+    checkpoints: Vec<Checkpoint>,
+}
+
+/// A signed checkpoint of the log as stored.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Checkpoint {
+    /// The tree size it commits to.
+    size: u64,
+    /// The C2SP signed note.
+    note: String,
+    signed_at: Timestamp,
+}
+
+/// An RFC 6962 inclusion proof (audit path) of a leaf.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct InclusionProof {
+    index: u64,
+    size: u64,
+    /// The audit path's hashes, base64, leaf to root.
+    proof: Vec<String>,
+}
+
+/// An RFC 6962 consistency proof between two tree sizes.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ConsistencyProof {
+    from: u64,
+    to: u64,
+    /// The proof's hashes, base64.
+    proof: Vec<String>,
+}
+
+/// Leaves of the log, in order.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Entries {
+    entries: Vec<Leaf>,
+}
+
+/// One leaf: its index and its bytes (a canonical JSON entry), base64.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Leaf {
+    index: u64,
+    /// The entry's bytes, base64 (standard alphabet, padded).
+    data: String,
+}
+
 /// Stored checkpoints with a size above `after` (default 0), smallest first.
 #[utoipa::path(
     get,
     path = "/v1/log/checkpoints",
     tag = "transparency log",
     params(("after" = Option<u64>, Query, description = "only checkpoints of trees larger than this")),
-    responses((status = 200, description = "`{checkpoints: [{size, note, signed_at}]}`", body = Object))
+    responses((status = 200, description = "`{checkpoints: [{size, note, signed_at}]}`", body = Checkpoints))
 )]
-pub(crate) async fn checkpoints(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn checkpoints(
+    State(state): State<AppState>,
+    query: QueryParams,
+) -> Result<Json<Checkpoints>, ApiError> {
     let after = query.whole_number("after", Some(0))?;
     let list = state.service.log().checkpoints(after, PAGE as usize).await?;
-    let list: Vec<Value> =
-        list.into_iter().map(|c| json!({"size": c.size, "note": c.note, "signed_at": c.signed_at})).collect();
-    Ok(Json(json!({ "checkpoints": list })))
+    let checkpoints =
+        list.into_iter().map(|c| Checkpoint { size: c.size, note: c.note, signed_at: c.signed_at }).collect();
+    Ok(Json(Checkpoints { checkpoints }))
 }
 
 /// `?index=&size=`: the audit path of a leaf in the tree of that size.
@@ -76,12 +128,15 @@ pub(crate) async fn checkpoints(State(state): State<AppState>, query: QueryParam
     path = "/v1/log/proof/inclusion",
     tag = "transparency log",
     params(("index" = u64, Query, description = "the leaf"), ("size" = u64, Query, description = "the tree size of a checkpoint")),
-    responses((status = 200, description = "`{index, size, proof}`: RFC 6962 audit path, base64 hashes", body = Object))
+    responses((status = 200, description = "`{index, size, proof}`: RFC 6962 audit path, base64 hashes", body = InclusionProof))
 )]
-pub(crate) async fn inclusion(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn inclusion(
+    State(state): State<AppState>,
+    query: QueryParams,
+) -> Result<Json<InclusionProof>, ApiError> {
     let (index, size) = (query.whole_number("index", None)?, query.whole_number("size", None)?);
     let proof = state.service.log().inclusion_proof(index, size).await?;
-    Ok(Json(json!({"index": index, "size": size, "proof": hashes_base64(&proof)})))
+    Ok(Json(InclusionProof { index, size, proof: hashes_base64(&proof) }))
 }
 
 /// `?from=&to=`: the proof that the tree of size `to` extends the tree of size `from`.
@@ -90,12 +145,15 @@ pub(crate) async fn inclusion(State(state): State<AppState>, query: QueryParams)
     path = "/v1/log/proof/consistency",
     tag = "transparency log",
     params(("from" = u64, Query, description = "the older tree size"), ("to" = u64, Query, description = "the newer tree size")),
-    responses((status = 200, description = "`{from, to, proof}`: RFC 6962 consistency proof, base64 hashes", body = Object))
+    responses((status = 200, description = "`{from, to, proof}`: RFC 6962 consistency proof, base64 hashes", body = ConsistencyProof))
 )]
-pub(crate) async fn consistency(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn consistency(
+    State(state): State<AppState>,
+    query: QueryParams,
+) -> Result<Json<ConsistencyProof>, ApiError> {
     let (from, to) = (query.whole_number("from", None)?, query.whole_number("to", None)?);
     let proof = state.service.log().consistency_proof(from, to).await?;
-    Ok(Json(json!({"from": from, "to": to, "proof": hashes_base64(&proof)})))
+    Ok(Json(ConsistencyProof { from, to, proof: hashes_base64(&proof) }))
 }
 
 /// `?from=&limit=`: the leaves themselves (base64 of each entry's bytes), to audit.
@@ -104,16 +162,15 @@ pub(crate) async fn consistency(State(state): State<AppState>, query: QueryParam
     path = "/v1/log/entries",
     tag = "transparency log",
     params(("from" = Option<u64>, Query, description = "the first index"), ("limit" = Option<u64>, Query, description = "at most this many")),
-    responses((status = 200, description = "`{entries: [{index, data}]}`: leaves, base64", body = Object))
+    responses((status = 200, description = "`{entries: [{index, data}]}`: leaves, base64", body = Entries))
 )]
-pub(crate) async fn entries(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn entries(State(state): State<AppState>, query: QueryParams) -> Result<Json<Entries>, ApiError> {
     let from = query.whole_number("from", Some(0))?;
     let limit = query.whole_number("limit", Some(PAGE))?.clamp(1, PAGE);
     let leaves = state.service.log().entries(from, limit as usize).await?;
     let engine = base64::engine::general_purpose::STANDARD;
-    let list: Vec<Value> =
-        leaves.into_iter().map(|(i, data)| json!({"index": i, "data": engine.encode(data)})).collect();
-    Ok(Json(json!({ "entries": list })))
+    let entries = leaves.into_iter().map(|(index, data)| Leaf { index, data: engine.encode(data) }).collect();
+    Ok(Json(Entries { entries }))
 }
 
 /// A person's own colour changes, with their salt and inclusion proofs.
@@ -122,7 +179,7 @@ pub(crate) async fn entries(State(state): State<AppState>, query: QueryParams) -
     path = "/v1/persons/{person_id}/log",
     tag = "transparency log",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
-    responses((status = 200, description = "the person's colour changes with their log indexes, to check against checkpoints", body = Object)),
+    responses((status = 200, description = "the person's colour changes with their log indexes, to check against checkpoints", body = PersonLog)),
     security(("resident_key" = []), ("staff_key" = []))
 )]
 pub(crate) async fn person(

@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::Json;
 use healthcode_domain::ValidationError;
-use healthcode_service::national::{HubOverview, HubView, SubmissionReport};
+use healthcode_service::national::{HubOverview, HubView, Published, SubmissionReport};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::api::evidence::split_lines;
@@ -32,7 +32,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     path = "/v1/hub/records",
     tag = "national exchange",
     request_body(content = String, description = "NDJSON: one record per line", content_type = "application/x-ndjson"),
-    responses((status = 200, description = "a report per line, and the hub's log size after it", body = Object)),
+    responses((status = 200, description = "a report per line, and the hub's log size after it", body = SubmissionReport), (status = 409, description = "`conflict`: another submission was published at the same time; send again", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn submit(
@@ -62,17 +62,23 @@ pub(crate) async fn submit(
     path = "/v1/hub/trust-list",
     tag = "national exchange",
     request_body(content = Object, description = "the signed trust list (`/v1/trust-list`)", content_type = "application/json"),
-    responses((status = 200, description = "`{outcome: \"published\" | \"unchanged\"}`", body = Object)),
+    responses((status = 200, description = "`{outcome: \"published\" | \"unchanged\"}`", body = TrustListPublished), (status = 409, description = "`conflict`: the list is not newer than the one published", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn trust_list(
     State(state): State<AppState>,
     by: Actor<may::SubmitNational>,
     body: JsonBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TrustListPublished>, ApiError> {
     let region = region_of(&by)?;
     let outcome = state.service.national().publish_trust_list(&region, body.text()?).await?;
-    Ok(Json(serde_json::json!({ "outcome": outcome })))
+    Ok(Json(TrustListPublished { outcome }))
+}
+
+/// What became of a region's trust list at the hub.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct TrustListPublished {
+    outcome: Published,
 }
 
 /// The region a hub account speaks for: its jurisdiction, a province code.
@@ -87,7 +93,7 @@ fn region_of(account: &healthcode_store::Account) -> Result<String, ApiError> {
     get,
     path = "/v1/national/view",
     tag = "national exchange",
-    responses((status = 200, description = "`{size, frontier, checkpoint, synced_at}`", body = Object))
+    responses((status = 200, description = "`{size, frontier, checkpoint, synced_at}`", body = HubView))
 )]
 pub(crate) async fn view(State(state): State<AppState>) -> Result<Json<HubView>, ApiError> {
     Ok(Json(state.service.national().view().await?))
@@ -99,7 +105,7 @@ pub(crate) async fn view(State(state): State<AppState>) -> Result<Json<HubView>,
     get,
     path = "/v1/hub/regions",
     tag = "national exchange",
-    responses((status = 200, description = "`{regions, agreements, log_size}`", body = Object), (status = 403, description = "not the hub", body = Object))
+    responses((status = 200, description = "`{regions, agreements, log_size}`", body = HubOverview), (status = 403, description = "not the hub", body = crate::api::openapi::ErrorBody))
 )]
 pub(crate) async fn regions(State(state): State<AppState>) -> Result<Json<HubOverview>, ApiError> {
     Ok(Json(state.service.national().hub_overview().await?))

@@ -17,7 +17,7 @@ use serde::Serialize;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{Components, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AdditionalProperties, Components, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, InfoBuilder, OpenApi, RefOr};
 use utoipa::{PartialSchema, ToSchema};
@@ -37,6 +37,34 @@ pub(crate) struct Readiness {
     /// The transparency log's size, as just read from the database.
     pub log_size: u64,
 }
+
+/// `GET /v1/openapi.json`: this document. Its own schema is OpenAPI 3.1's meta-schema; only
+/// its top-level members are named here.
+pub(crate) struct OpenApiDocument;
+
+impl PartialSchema for OpenApiDocument {
+    fn schema() -> RefOr<Schema> {
+        let free_form = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("an OpenAPI 3.1 document: its members are those of OpenAPI's own schema"))
+            .property("openapi", ObjectBuilder::new().schema_type(Type::String).description(Some("`3.1.0`")))
+            .required("openapi")
+            .property("info", free_form("the API's title, version and description (OpenAPI's Info Object)"))
+            .required("info")
+            .property("paths", free_form("every operation, by path (OpenAPI's Paths Object)"))
+            .required("paths")
+            .property("components", free_form("schemas and security schemes (OpenAPI's Components Object)"))
+            .into()
+    }
+}
+
+impl ToSchema for OpenApiDocument {}
 
 pub(crate) use crate::error::{ErrorBody, ErrorDetail, Suggestion};
 
@@ -76,7 +104,7 @@ pub(crate) fn document() -> &'static str {
 
 /// This document: the whole JSON API in OpenAPI 3.1, generated from the handlers.
 #[utoipa::path(get, path = "/v1/openapi.json", tag = "operations",
-    responses((status = 200, description = "the OpenAPI 3.1 document of this API", body = Object)))]
+    responses((status = 200, description = "the OpenAPI 3.1 document of this API", body = OpenApiDocument)))]
 pub(crate) async fn serve() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document())
 }

@@ -87,6 +87,7 @@ impl FeedFormat {
 /// Where a batch stands, with its first rejected rows: the answer to an upload and to
 /// `GET` of a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedReport {
     pub batch: String,
     pub format: String,
@@ -114,6 +115,7 @@ pub struct FeedReport {
 
 /// What one upload of a batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadSummary {
     /// The line number of the body's first row.
     pub first_line: u64,

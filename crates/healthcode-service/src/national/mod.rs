@@ -42,14 +42,17 @@ pub enum Role {
 
 /// Where a region stands in following the hub: the part of the hub's log it checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HubView {
     pub size: u64,
     /// The compact range of the checked tree (hex), largest subtree first.
     pub frontier: Vec<String>,
     /// The hub's last checkpoint this region verified (a signed note), to compare with
     /// other regions'.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub checkpoint: Option<String>,
     /// When this region last heard from the hub: pages say "national data as of …".
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub synced_at: Option<Timestamp>,
 }
 
@@ -68,6 +71,7 @@ pub struct Received {
 
 /// A hub's answer to a submission: one outcome per line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmissionReport {
     pub accepted: usize,
     pub duplicates: usize,
@@ -119,18 +123,22 @@ struct Contact {
 
 /// One region as the hub's public page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegionSummary {
     pub region: String,
     /// The trust-list root key (base64), as registered.
     pub root_key: String,
     /// The published trust list's sequence, if the region sent one.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub trust_list_sequence: Option<u64>,
     /// When the region last submitted records or its trust list here.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub last_contact: Option<Timestamp>,
 }
 
 /// What the hub publishes about the federation itself: regions and agreements.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HubOverview {
     pub regions: Vec<RegionSummary>,
     pub agreements: Vec<Agreement>,
@@ -139,6 +147,7 @@ pub struct HubOverview {
 
 /// What publishing a trust list did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Published {
     Published,

@@ -14,11 +14,13 @@ use serde::{Deserialize, Serialize};
 
 /// An agreement (互认协议) as a region keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agreement {
     pub receiving: String,
     pub issuing: String,
     pub path: String,
     pub from: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub until: Option<Timestamp>,
 }
 

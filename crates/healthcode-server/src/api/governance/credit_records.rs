@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use healthcode_domain::PersonId;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use healthcode_service::CreditRecord;
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::{json_object, reader, Wanted};
 use crate::api::extract::{Actor, IdInPath, PersonInPath, QueryParams};
@@ -31,24 +31,36 @@ struct ProposalBody {
     facts: String,
 }
 
+/// A credit record, as it stands after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CreditRecordAnswer {
+    record: CreditRecord,
+}
+
+/// The credit records made about a person.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CreditRecords {
+    records: Vec<CreditRecord>,
+}
+
 /// 202: a proposal, which changes nothing until two other provincial officers approve it.
 #[utoipa::path(
     post,
     path = "/v1/credit-records",
     tag = "governance",
     request_body = ProposalBody,
-    responses((status = 202, description = "`{record}`: proposed; it holds once another official approves", body = Object)),
+    responses((status = 202, description = "`{record}`: proposed; it holds once another official approves", body = CreditRecordAnswer)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn propose(
     State(state): State<AppState>,
     by: Actor<may::ProposeDecision>,
     body: JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreditRecordAnswer>), ApiError> {
     let body: ProposalBody = json_object(&body, r#"{"person_id": …, "basis": …, "facts": …}"#)?;
     let person = PersonId::parse(&body.person_id).map_err(ApiError::InvalidInput)?;
     let record = state.service.governance().propose_credit_record(&by, &person, &body.basis, &body.facts).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "record": record }))))
+    Ok((StatusCode::ACCEPTED, Json(CreditRecordAnswer { record })))
 }
 
 /// A second official approves a proposed credit record.
@@ -57,15 +69,15 @@ pub(crate) async fn propose(
     path = "/v1/credit-records/{record_id}/approve",
     tag = "governance",
     params(("record_id" = String, Path, description = "the record")),
-    responses((status = 200, description = "`{record}`, approved", body = Object)),
+    responses((status = 200, description = "`{record}`, approved", body = CreditRecordAnswer), (status = 409, description = "`conflict`: the record is made already", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn approve(
     State(state): State<AppState>,
     by: Actor<may::ApproveDecision>,
     IdInPath(id): IdInPath,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "record": state.service.governance().approve_credit_record(&by, &id).await? })))
+) -> Result<Json<CreditRecordAnswer>, ApiError> {
+    Ok(Json(CreditRecordAnswer { record: state.service.governance().approve_credit_record(&by, &id).await? }))
 }
 
 /// The records made about the person: the person, proxies, or staff with a purpose.
@@ -74,7 +86,7 @@ pub(crate) async fn approve(
     path = "/v1/persons/{person_id}/credit-records",
     tag = "governance",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
-    responses((status = 200, description = "`{records}`", body = Object)),
+    responses((status = 200, description = "`{records}`", body = CreditRecords)),
     security(("resident_key" = []), ("staff_key" = []))
 )]
 pub(crate) async fn of_person(
@@ -82,9 +94,9 @@ pub(crate) async fn of_person(
     headers: HeaderMap,
     PersonInPath(person): PersonInPath,
     query: QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CreditRecords>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::Data("credit records")).await?;
-    Ok(Json(json!({ "records": state.service.governance().credit_records_of(&person).await? })))
+    Ok(Json(CreditRecords { records: state.service.governance().credit_records_of(&person).await? }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -100,7 +112,7 @@ struct AppealBody {
     tag = "governance",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("record_id" = String, Path, description = "the record")),
     request_body = AppealBody,
-    responses((status = 200, description = "`{record}`, appealed", body = Object)),
+    responses((status = 200, description = "`{record}`, appealed", body = CreditRecordAnswer), (status = 409, description = "`conflict`: the record was appealed already, or its appeal window has closed", body = crate::api::openapi::ErrorBody)),
     security(("resident_key" = []))
 )]
 pub(crate) async fn appeal(
@@ -110,8 +122,9 @@ pub(crate) async fn appeal(
     IdInPath(id): IdInPath,
     query: QueryParams,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CreditRecordAnswer>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::OwnOnly("credit record appeal")).await?;
     let body: AppealBody = json_object(&body, r#"{"text": …}"#)?;
-    Ok(Json(json!({ "record": state.service.governance().appeal_credit_record(&person, &id, &body.text).await? })))
+    let record = state.service.governance().appeal_credit_record(&person, &id, &body.text).await?;
+    Ok(Json(CreditRecordAnswer { record }))
 }

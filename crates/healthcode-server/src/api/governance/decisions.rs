@@ -6,9 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use healthcode_domain::{DecisionColour, Timestamp, ValidationError};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use healthcode_domain::{DecisionColour, PersonId, Timestamp, ValidationError};
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::json_object;
 use crate::api::extract::{Actor, IdInPath, QueryParams};
@@ -31,6 +30,26 @@ struct DecisionBody {
     basis: String,
 }
 
+/// A decision, as it stands after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DecisionAnswer {
+    decision: DecisionView,
+}
+
+/// The newest decisions, each with how many persons it names but not whom.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Decisions {
+    decisions: Vec<DecisionView>,
+}
+
+/// Whom a decision names, within the reader's jurisdiction.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct DecisionPersons {
+    /// The decision's id.
+    decision: String,
+    persons: Vec<PersonId>,
+}
+
 /// Proposes a management decision (a manual colour, with its legal basis) for a list of persons;
 /// it holds only once a second, different official approves it.
 #[utoipa::path(
@@ -38,7 +57,7 @@ struct DecisionBody {
     path = "/v1/decisions",
     tag = "governance",
     request_body = DecisionBody,
-    responses((status = 201, description = "`{decision}`: proposed; it holds once a second official approves", body = Object)),
+    responses((status = 201, description = "`{decision}`: proposed; it holds once a second official approves", body = DecisionAnswer)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn propose(
@@ -58,7 +77,7 @@ pub(crate) async fn propose(
         .governance()
         .propose_decision(&by, NewDecision { persons, colour, until, basis: body.basis })
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "decision": DecisionView::from(&decision) }))).into_response())
+    Ok((StatusCode::CREATED, Json(DecisionAnswer { decision: DecisionView::from(&decision) })).into_response())
 }
 
 /// A second official approves a decision: it becomes evidence, and goes into the log.
@@ -67,16 +86,16 @@ pub(crate) async fn propose(
     path = "/v1/decisions/{decision_id}/approve",
     tag = "governance",
     params(("decision_id" = String, Path, description = "the decision")),
-    responses((status = 200, description = "`{decision}`, approved (and in the log)", body = Object)),
+    responses((status = 200, description = "`{decision}`, approved (and in the log)", body = DecisionAnswer), (status = 409, description = "`conflict`: the decision is approved and applied already", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn approve(
     State(state): State<AppState>,
     by: Actor<may::ApproveDecision>,
     IdInPath(id): IdInPath,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DecisionAnswer>, ApiError> {
     let decision = state.service.governance().approve_decision(&by, &id).await?;
-    Ok(Json(json!({ "decision": DecisionView::from(&decision) })))
+    Ok(Json(DecisionAnswer { decision: DecisionView::from(&decision) }))
 }
 
 /// The newest decisions, each with how many persons it names but not whom.
@@ -84,14 +103,14 @@ pub(crate) async fn approve(
     get,
     path = "/v1/decisions",
     tag = "governance",
-    responses((status = 200, description = "`{decisions}`, newest first", body = Object)),
+    responses((status = 200, description = "`{decisions}`, newest first", body = Decisions)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn decisions(
     State(state): State<AppState>,
     _: Actor<may::ReadDecisions>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "decisions": state.service.governance().decisions(200).await? })))
+) -> Result<Json<Decisions>, ApiError> {
+    Ok(Json(Decisions { decisions: state.service.governance().decisions(200).await? }))
 }
 
 /// `?purpose=`: whom a decision names, within the office's jurisdiction; each person
@@ -101,7 +120,7 @@ pub(crate) async fn decisions(
     path = "/v1/decisions/{decision_id}/persons",
     tag = "governance",
     params(("decision_id" = String, Path, description = "the decision"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
-    responses((status = 200, description = "`{decision, persons}`", body = Object)),
+    responses((status = 200, description = "`{decision, persons}`", body = DecisionPersons)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn decision_persons(
@@ -109,7 +128,7 @@ pub(crate) async fn decision_persons(
     by: Actor<may::ReadDecisionPersons>,
     IdInPath(id): IdInPath,
     query: QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DecisionPersons>, ApiError> {
     let persons = state.service.governance().decision_persons(&by, &id, query.get("purpose")).await?;
-    Ok(Json(json!({ "decision": id, "persons": persons })))
+    Ok(Json(DecisionPersons { decision: id, persons }))
 }

@@ -6,11 +6,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use healthcode_domain::ValidationError;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::super::evidence::without_nul;
 use crate::api::extract::{Actor, IdInPath};
-use crate::api::places::with_area_name;
+use crate::api::places::NamedProposal;
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
@@ -23,6 +24,18 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_designation))
 }
 
+/// A designation proposal, as it stands after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ProposalAnswer {
+    proposal: NamedProposal,
+}
+
+/// Designation proposals waiting for approval.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Proposals {
+    proposals: Vec<NamedProposal>,
+}
+
 /// One `area_risk` designation (`type` may be left out), as a proposal: it takes effect
 /// when a provincial officer other than the proposer approves it (202 with the proposal).
 #[utoipa::path(
@@ -30,7 +43,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     path = "/v1/designations",
     tag = "governance",
     request_body(content = Object, description = "a designation: `{\"type\": \"area_risk\", \"area\", \"level\", \"from\", \"until\"?, \"basis\"}` or a venue exposure", content_type = "application/json"),
-    responses((status = 202, description = "`{proposal}`: it holds once a second official approves", body = Object)),
+    responses((status = 202, description = "`{proposal}`: it holds once a second official approves", body = ProposalAnswer)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn designation(
@@ -72,8 +85,7 @@ pub(crate) async fn designation(
         .governance()
         .propose_designation_as(&office, event_id, risk.area, risk.level, risk.escalate_to_red)
         .await?;
-    let proposal = with_area_name(&proposal);
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "proposal": proposal }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(ProposalAnswer { proposal: proposal.into() })).into_response())
 }
 
 /// A designation proposal, approved by a provincial officer other than its proposer.
@@ -82,16 +94,16 @@ pub(crate) async fn designation(
     path = "/v1/designations/proposals/{proposal_id}/approve",
     tag = "governance",
     params(("proposal_id" = String, Path, description = "the proposal")),
-    responses((status = 200, description = "`{proposal}`, approved: codes in the area are re-evaluated", body = Object)),
+    responses((status = 200, description = "`{proposal}`, approved: codes in the area are re-evaluated", body = ProposalAnswer), (status = 409, description = "`conflict`: the designation is approved already", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn approve_designation(
     State(state): State<AppState>,
     by: Actor<may::ApproveDesignation>,
     IdInPath(id): IdInPath,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProposalAnswer>, ApiError> {
     let proposal = state.service.governance().approve_designation(&by, &id).await?;
-    Ok(Json(serde_json::json!({ "proposal": with_area_name(&proposal) })))
+    Ok(Json(ProposalAnswer { proposal: proposal.into() }))
 }
 
 /// Designations proposed and not yet approved, with their areas named.
@@ -99,14 +111,13 @@ pub(crate) async fn approve_designation(
     get,
     path = "/v1/designations/proposals",
     tag = "governance",
-    responses((status = 200, description = "`{proposals}`", body = Object)),
+    responses((status = 200, description = "`{proposals}`", body = Proposals)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn designation_proposals(
     State(state): State<AppState>,
     _: Actor<may::ReadDesignationProposals>,
-) -> Result<Json<Value>, ApiError> {
-    let proposals: Vec<Value> =
-        state.service.governance().designation_proposals().await?.iter().map(with_area_name).collect();
-    Ok(Json(serde_json::json!({ "proposals": proposals })))
+) -> Result<Json<Proposals>, ApiError> {
+    let proposals = state.service.governance().designation_proposals().await?.into_iter().map(Into::into).collect();
+    Ok(Json(Proposals { proposals }))
 }

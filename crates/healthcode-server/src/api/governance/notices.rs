@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use healthcode_domain::Timestamp;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use healthcode_service::IncidentNotice;
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::json_object;
 use crate::api::extract::Actor;
@@ -19,15 +19,28 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(current, post_notice)).routes(routes!(lift))
 }
 
+/// The incident notice in force, or null.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CurrentNotice {
+    #[schema(required = true)]
+    notice: Option<IncidentNotice>,
+}
+
+/// An incident notice just posted.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct PostedNotice {
+    notice: IncidentNotice,
+}
+
 /// The incident notice in force, if any (also in every answer's `X-Incident-Notice` header).
 #[utoipa::path(
     get,
     path = "/v1/notice",
     tag = "governance",
-    responses((status = 200, description = "`{notice}`: the incident notice in force, or null", body = Object))
+    responses((status = 200, description = "`{notice}`: the incident notice in force, or null", body = CurrentNotice))
 )]
-pub(crate) async fn current(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "notice": state.service.governance().current_notice().await? })))
+pub(crate) async fn current(State(state): State<AppState>) -> Result<Json<CurrentNotice>, ApiError> {
+    Ok(Json(CurrentNotice { notice: state.service.governance().current_notice().await? }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -45,14 +58,14 @@ struct NoticeBody {
     path = "/v1/notice",
     tag = "governance",
     request_body = NoticeBody,
-    responses((status = 201, description = "`{notice}`: every page and answer carries it until lifted", body = Object)),
+    responses((status = 201, description = "`{notice}`: every page and answer carries it until lifted", body = PostedNotice)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn post_notice(
     State(state): State<AppState>,
     by: Actor<may::PostNotice>,
     body: JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<PostedNotice>), ApiError> {
     let body: NoticeBody = json_object(&body, r#"{"text_zh": …, "text_en": …, "until": (optional, RFC 3339)}"#)?;
     let until = body
         .until
@@ -61,7 +74,7 @@ pub(crate) async fn post_notice(
         .transpose()
         .map_err(ApiError::InvalidInput)?;
     let notice = state.service.governance().post_notice(&by, &body.text_zh, &body.text_en, until).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "notice": notice }))))
+    Ok((StatusCode::CREATED, Json(PostedNotice { notice })))
 }
 
 /// Lifts the incident notice.

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use healthcode_domain::{PersonId, Timestamp};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use healthcode_service::Trace;
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::json_object;
 use crate::api::extract::{Actor, IdInPath};
@@ -33,13 +33,19 @@ struct TraceBody {
     window_minutes: Option<i64>,
 }
 
+/// A trace, as it stands after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct TraceAnswer {
+    trace: Trace,
+}
+
 /// Lists the contacts of a case from venue check-ins (default window: 30 minutes).
 #[utoipa::path(
     post,
     path = "/v1/traces",
     tag = "governance",
     request_body = TraceBody,
-    responses((status = 201, description = "`{trace}`: the candidate contacts found from check-ins", body = Object)),
+    responses((status = 201, description = "`{trace}`: the candidate contacts found from check-ins", body = TraceAnswer)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn trace(
@@ -53,7 +59,7 @@ pub(crate) async fn trace(
     let to = Timestamp::parse_field("to", &body.to).map_err(ApiError::InvalidInput)?;
     let trace =
         state.service.governance().trace_contacts(&by, case, from, to, body.window_minutes.unwrap_or(30)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "trace": trace }))).into_response())
+    Ok((StatusCode::CREATED, Json(TraceAnswer { trace })).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -70,7 +76,7 @@ struct ConfirmBody {
     tag = "governance",
     params(("trace_id" = String, Path, description = "the trace")),
     request_body = ConfirmBody,
-    responses((status = 200, description = "`{trace}`: the persons confirmed as contacts, awaiting a second official", body = Object)),
+    responses((status = 200, description = "`{trace}`: the persons confirmed as contacts, awaiting a second official", body = TraceAnswer), (status = 409, description = "`conflict`: a confirmation of this trace already waits for approval", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn confirm_trace(
@@ -78,10 +84,10 @@ pub(crate) async fn confirm_trace(
     by: Actor<may::TraceContacts>,
     IdInPath(id): IdInPath,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TraceAnswer>, ApiError> {
     let body: ConfirmBody = json_object(&body, r#"{"persons": [person_id, …]}"#)?;
     let persons = person_ids(&body.persons)?;
-    Ok(Json(json!({ "trace": state.service.governance().confirm_trace(&by, &id, &persons).await? })))
+    Ok(Json(TraceAnswer { trace: state.service.governance().confirm_trace(&by, &id, &persons).await? }))
 }
 
 /// Approves a trace's pending confirmation: its persons become close contacts.
@@ -90,15 +96,15 @@ pub(crate) async fn confirm_trace(
     path = "/v1/traces/{trace_id}/approve",
     tag = "governance",
     params(("trace_id" = String, Path, description = "the trace")),
-    responses((status = 200, description = "`{trace}`, approved: the contacts become evidence", body = Object)),
+    responses((status = 200, description = "`{trace}`, approved: the contacts become evidence", body = TraceAnswer), (status = 409, description = "`conflict`: no confirmation of this trace waits for approval", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn approve_trace(
     State(state): State<AppState>,
     by: Actor<may::ApproveTrace>,
     IdInPath(id): IdInPath,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "trace": state.service.governance().approve_trace(&by, &id).await? })))
+) -> Result<Json<TraceAnswer>, ApiError> {
+    Ok(Json(TraceAnswer { trace: state.service.governance().approve_trace(&by, &id).await? }))
 }
 
 /// A trace with its contacts and confirmations, for an officer who traces or approves
@@ -108,16 +114,16 @@ pub(crate) async fn approve_trace(
     path = "/v1/traces/{trace_id}",
     tag = "governance",
     params(("trace_id" = String, Path, description = "the trace")),
-    responses((status = 200, description = "`{trace}`", body = Object)),
+    responses((status = 200, description = "`{trace}`", body = TraceAnswer)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn trace_by_id(
     State(state): State<AppState>,
     by: Actor<may::TraceContacts>,
     IdInPath(id): IdInPath,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TraceAnswer>, ApiError> {
     match state.service.governance().trace(&by, &id).await? {
-        Some(trace) => Ok(Json(json!({ "trace": trace }))),
+        Some(trace) => Ok(Json(TraceAnswer { trace })),
         None => Err(ApiError::NotFound(format!("no trace `{}`", id.chars().take(64).collect::<String>()))),
     }
 }

@@ -7,15 +7,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use healthcode_domain::ValidationError;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use healthcode_store::{AttachmentRef, Complaint};
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::{json_object, reader, Wanted};
 use crate::api::extract::{Actor, IdInPath, PersonInPath, QueryParams};
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
-use healthcode_service::ComplaintForm;
+use healthcode_service::{ComplaintForm, CorrectionView};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -39,6 +39,39 @@ struct ComplaintBody {
     blocks: Option<String>,
 }
 
+/// A complaint filed: new, or joined to the open complaint about the same record.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct FiledComplaint {
+    complaint: Complaint,
+    /// Whether it joined the open complaint about the same record (200) rather than
+    /// opening one (201).
+    joined: bool,
+}
+
+/// A complaint, as it stands after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ComplaintStanding {
+    complaint: Complaint,
+}
+
+/// Complaints, with their answers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Complaints {
+    complaints: Vec<Complaint>,
+}
+
+/// Correction requests waiting for a department.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Corrections {
+    corrections: Vec<CorrectionView>,
+}
+
+/// A file just added to a complaint.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct AttachmentAnswer {
+    attachment: AttachmentRef,
+}
+
 /// A complaint about the person's code, by the person or a proxy: 201 when new, 200 when
 /// it joined the open complaint about the same record.
 #[utoipa::path(
@@ -47,7 +80,7 @@ struct ComplaintBody {
     tag = "complaints",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
     request_body = ComplaintBody,
-    responses((status = 201, description = "`{complaint, joined: false}`: a new complaint", body = Object), (status = 200, description = "`{complaint, joined: true}`: joined the open complaint about the same record", body = Object)),
+    responses((status = 201, description = "`{complaint, joined: false}`: a new complaint", body = FiledComplaint), (status = 200, description = "`{complaint, joined: true}`: joined the open complaint about the same record", body = FiledComplaint), (status = 409, description = "`conflict`: as many complaints as may be open for the person already are", body = crate::api::openapi::ErrorBody)),
     security(("resident_key" = []))
 )]
 pub(crate) async fn file_complaint(
@@ -56,7 +89,7 @@ pub(crate) async fn file_complaint(
     PersonInPath(person): PersonInPath,
     query: QueryParams,
     body: JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<FiledComplaint>), ApiError> {
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("complaints")).await?;
     let body: ComplaintBody = json_object(
         &body,
@@ -70,7 +103,7 @@ pub(crate) async fn file_complaint(
     };
     let filed = state.service.residents().file_complaint(&person, &by, &form).await?;
     let status = if filed.joined { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(json!({ "complaint": filed.complaint, "joined": filed.joined }))))
+    Ok((status, Json(FiledComplaint { complaint: filed.complaint, joined: filed.joined })))
 }
 
 /// The person's complaints and their answers.
@@ -79,7 +112,7 @@ pub(crate) async fn file_complaint(
     path = "/v1/persons/{person_id}/complaints",
     tag = "complaints",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
-    responses((status = 200, description = "`{complaints}`", body = Object)),
+    responses((status = 200, description = "`{complaints}`", body = Complaints)),
     security(("resident_key" = []), ("staff_key" = []))
 )]
 pub(crate) async fn complaints_of(
@@ -87,9 +120,9 @@ pub(crate) async fn complaints_of(
     headers: HeaderMap,
     PersonInPath(person): PersonInPath,
     query: QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Complaints>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::Data("complaints")).await?;
-    Ok(Json(json!({ "complaints": state.service.residents().complaints_of(&person).await? })))
+    Ok(Json(Complaints { complaints: state.service.residents().complaints_of(&person).await? }))
 }
 
 /// The complaints within the caller's jurisdiction (`?status=open` for the open ones,
@@ -99,14 +132,14 @@ pub(crate) async fn complaints_of(
     path = "/v1/complaints",
     tag = "complaints",
     params(("status" = Option<String>, Query, description = "`open` for open complaints only"), ("escalated" = Option<bool>, Query, description = "only escalated ones")),
-    responses((status = 200, description = "`{complaints}` in the handler's area", body = Object)),
+    responses((status = 200, description = "`{complaints}` in the handler's area", body = Complaints)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn complaint_queue(
     State(state): State<AppState>,
     account: Actor<may::ReadComplaints>,
     query: QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Complaints>, ApiError> {
     let open_only = match query.get("status") {
         None | Some("all") => false,
         Some("open") => true,
@@ -120,7 +153,7 @@ pub(crate) async fn complaint_queue(
         }
     };
     let list = state.service.residents().complaint_queue(&account, open_only, escalated_only).await?;
-    Ok(Json(json!({ "complaints": list })))
+    Ok(Json(Complaints { complaints: list }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -137,7 +170,7 @@ struct CorrectionRequestBody {
     tag = "complaints",
     params(("complaint_id" = String, Path, description = "the complaint")),
     request_body = CorrectionRequestBody,
-    responses((status = 200, description = "`{complaint}`", body = Object)),
+    responses((status = 200, description = "`{complaint}`", body = ComplaintStanding), (status = 409, description = "`conflict`: a correction request already waits, the complaint is answered, or the disputed record is gone", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn request_correction(
@@ -145,10 +178,10 @@ pub(crate) async fn request_correction(
     handler: Actor<may::AnswerComplaints>,
     IdInPath(id): IdInPath,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ComplaintStanding>, ApiError> {
     let body: CorrectionRequestBody = json_object(&body, r#"{"department": "health"|…, "text": …}"#)?;
     let complaint = state.service.residents().request_correction(&handler, &id, &body.department, &body.text).await?;
-    Ok(Json(json!({ "complaint": complaint })))
+    Ok(Json(ComplaintStanding { complaint }))
 }
 
 /// The correction requests waiting for the caller's department.
@@ -156,14 +189,14 @@ pub(crate) async fn request_correction(
     get,
     path = "/v1/corrections",
     tag = "complaints",
-    responses((status = 200, description = "`{corrections}` asked of this department", body = Object)),
+    responses((status = 200, description = "`{corrections}` asked of this department", body = Corrections)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn correction_queue(
     State(state): State<AppState>,
     source: Actor<may::SubmitEvidence>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "corrections": state.service.residents().correction_queue(&source).await? })))
+) -> Result<Json<Corrections>, ApiError> {
+    Ok(Json(Corrections { corrections: state.service.residents().correction_queue(&source).await? }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -179,7 +212,7 @@ struct DeclineBody {
     tag = "complaints",
     params(("complaint_id" = String, Path, description = "the complaint")),
     request_body = DeclineBody,
-    responses((status = 200, description = "`{complaint}`", body = Object)),
+    responses((status = 200, description = "`{complaint}`", body = ComplaintStanding)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn decline_correction(
@@ -187,10 +220,10 @@ pub(crate) async fn decline_correction(
     source: Actor<may::SubmitEvidence>,
     IdInPath(id): IdInPath,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ComplaintStanding>, ApiError> {
     let body: DeclineBody = json_object(&body, r#"{"text": …}"#)?;
     let complaint = state.service.residents().decline_correction(&source, &id, &body.text).await?;
-    Ok(Json(json!({ "complaint": complaint })))
+    Ok(Json(ComplaintStanding { complaint }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -208,7 +241,7 @@ struct AnswerBody {
     tag = "complaints",
     params(("complaint_id" = String, Path, description = "the complaint")),
     request_body = AnswerBody,
-    responses((status = 200, description = "`{complaint}`, answered", body = Object)),
+    responses((status = 200, description = "`{complaint}`, answered", body = ComplaintStanding), (status = 409, description = "`conflict`: the complaint is answered already", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn answer_complaint(
@@ -216,10 +249,10 @@ pub(crate) async fn answer_complaint(
     handler: Actor<may::AnswerComplaints>,
     IdInPath(id): IdInPath,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ComplaintStanding>, ApiError> {
     let body: AnswerBody = json_object(&body, r#"{"status": "upheld"|"dismissed"|"referred", "text": …}"#)?;
     let complaint = state.service.residents().answer_complaint(&handler, &id, &body.status, &body.text).await?;
-    Ok(Json(json!({ "complaint": complaint })))
+    Ok(Json(ComplaintStanding { complaint }))
 }
 
 /// Routes of a complaint's files: added by the person or a proxy (a PNG or JPEG image or
@@ -246,7 +279,7 @@ pub(crate) fn attachment_routes() -> OpenApiRouter<AppState> {
     tag = "complaints",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("complaint_id" = String, Path, description = "the complaint")),
     request_body(content = Vec<u8>, description = "a PNG or JPEG image or a PDF", content_type = "application/octet-stream"),
-    responses((status = 201, description = "`{attachment}`", body = Object)),
+    responses((status = 201, description = "`{attachment}`", body = AttachmentAnswer), (status = 409, description = "`conflict`: the complaint is answered, or carries as many files as it may", body = crate::api::openapi::ErrorBody)),
     security(("resident_key" = []))
 )]
 pub(crate) async fn attach(
@@ -255,7 +288,7 @@ pub(crate) async fn attach(
     axum::extract::Path((person, complaint)): axum::extract::Path<(String, String)>,
     query: QueryParams,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AttachmentAnswer>), ApiError> {
     let person = healthcode_domain::PersonId::parse(&person).map_err(ApiError::InvalidInput)?;
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("complaint files")).await?;
     let bytes = body.map_err(|_| {
@@ -265,7 +298,7 @@ pub(crate) async fn attach(
         ))
     })?;
     let attachment = state.service.residents().attach(&person, &by, &complaint, &bytes).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "attachment": attachment }))))
+    Ok((StatusCode::CREATED, Json(AttachmentAnswer { attachment })))
 }
 
 fn file(content_type: String, bytes: Vec<u8>) -> axum::response::Response {

@@ -5,9 +5,8 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use healthcode_service::{Declaration, DeclaredStay};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use healthcode_service::{Declaration, DeclaredStay, Explanation};
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::{json_object, reader, Wanted};
 use crate::api::extract::{PersonInPath, QueryParams};
@@ -39,6 +38,14 @@ struct StayBody {
     to: Option<String>,
 }
 
+/// A declaration recorded, and the code as it now stands.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Declared {
+    /// How many items were recorded as evidence.
+    recorded: usize,
+    code: Explanation,
+}
+
 /// 201 with what was recorded and the code now; 422 naming the item that is wrong (and
 /// then nothing is recorded).
 #[utoipa::path(
@@ -47,7 +54,7 @@ struct StayBody {
     tag = "residents",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
     request_body = DeclarationBody,
-    responses((status = 201, description = "`{recorded, code}`: the declaration is evidence; the code as it now stands", body = Object)),
+    responses((status = 201, description = "`{recorded, code}`: the declaration is evidence; the code as it now stands", body = Declared)),
     security(("resident_key" = []))
 )]
 pub(crate) async fn declare(
@@ -56,7 +63,7 @@ pub(crate) async fn declare(
     PersonInPath(person): PersonInPath,
     query: QueryParams,
     body: JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Declared>), ApiError> {
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("declaration")).await?;
     let body: DeclarationBody = json_object(
         &body,
@@ -69,5 +76,5 @@ pub(crate) async fn declare(
     };
     let report = state.service.evidence().declare(&person, &by, &declaration).await?;
     let code = state.service.codes().current_code(&person).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "recorded": report.accepted, "code": code }))))
+    Ok((StatusCode::CREATED, Json(Declared { recorded: report.accepted, code })))
 }

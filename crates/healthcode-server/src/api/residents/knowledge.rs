@@ -4,9 +4,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use healthcode_service::NewKnowledge;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use healthcode_service::{KnowledgeEntry, NewKnowledge};
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::json_object;
 use crate::api::extract::{Actor, IdInPath, QueryParams};
@@ -19,17 +18,32 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(search, add)).routes(routes!(retire))
 }
 
+/// Knowledge-base entries, best first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct KnowledgeEntries {
+    entries: Vec<KnowledgeEntry>,
+}
+
+/// A knowledge-base entry, as it stands after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct KnowledgeAnswer {
+    entry: KnowledgeEntry,
+}
+
 /// Public: the entries matching every word of `?q=` (both languages), best first.
 #[utoipa::path(
     get,
     path = "/v1/knowledge",
     tag = "complaints",
     params(("q" = Option<String>, Query, description = "words to look for")),
-    responses((status = 200, description = "`{entries}`: answers to common questions", body = Object))
+    responses((status = 200, description = "`{entries}`: answers to common questions", body = KnowledgeEntries))
 )]
-pub(crate) async fn search(State(state): State<AppState>, query: QueryParams) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    query: QueryParams,
+) -> Result<Json<KnowledgeEntries>, ApiError> {
     let q = query.get("q").unwrap_or_default();
-    Ok(Json(json!({ "entries": state.service.residents().search_knowledge(q).await? })))
+    Ok(Json(KnowledgeEntries { entries: state.service.residents().search_knowledge(q).await? }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -49,14 +63,14 @@ struct KnowledgeBody {
     path = "/v1/knowledge",
     tag = "complaints",
     request_body = KnowledgeBody,
-    responses((status = 201, description = "`{entry}`", body = Object)),
+    responses((status = 201, description = "`{entry}`", body = KnowledgeAnswer)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn add(
     State(state): State<AppState>,
     handler: Actor<may::AnswerComplaints>,
     body: JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<KnowledgeAnswer>), ApiError> {
     let body: KnowledgeBody = json_object(
         &body,
         r#"{"question_zh": …, "question_en": …, "answer_zh": …, "answer_en": …, "from_complaint": (optional)}"#,
@@ -69,7 +83,7 @@ pub(crate) async fn add(
         from_complaint: body.from_complaint.as_deref(),
     };
     let entry = state.service.residents().add_knowledge(&handler, &new).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "entry": entry }))))
+    Ok((StatusCode::CREATED, Json(KnowledgeAnswer { entry })))
 }
 
 /// Retires an answer from the knowledge base.
@@ -78,13 +92,13 @@ pub(crate) async fn add(
     path = "/v1/knowledge/{entry_id}/retire",
     tag = "complaints",
     params(("entry_id" = String, Path, description = "the entry")),
-    responses((status = 200, description = "`{entry}`, retired", body = Object)),
+    responses((status = 200, description = "`{entry}`, retired", body = KnowledgeAnswer)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn retire(
     State(state): State<AppState>,
     handler: Actor<may::AnswerComplaints>,
     IdInPath(id): IdInPath,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "entry": state.service.residents().retire_knowledge(&handler, &id).await? })))
+) -> Result<Json<KnowledgeAnswer>, ApiError> {
+    Ok(Json(KnowledgeAnswer { entry: state.service.residents().retire_knowledge(&handler, &id).await? }))
 }

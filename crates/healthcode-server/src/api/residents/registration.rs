@@ -5,9 +5,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use healthcode_domain::{AreaCode, IdDocument, ValidationError};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use healthcode_domain::{AreaCode, ExtendedFunction, IdDocument, PersonId, PersonKind, ValidationError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::api::auth::json_object;
 use crate::api::extract::Actor;
@@ -21,54 +21,158 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(collection_rules)).routes(routes!(register)).routes(routes!(replace_key))
 }
 
+/// The collection notice (告知): what is collected about a resident, why, who receives
+/// it, and for how long.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CollectionRules {
+    fields: Vec<CollectedField>,
+    who_receives: Vec<Recipient>,
+    /// The notice's version, which a registration accepts (`accepted_notice`).
+    version: &'static str,
+    consent: ConsentRules,
+    access_log: &'static str,
+    destruction: &'static str,
+}
+
+/// One thing collected about a resident.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CollectedField {
+    field: &'static str,
+    purpose: &'static str,
+    kept_as: &'static str,
+    retention: String,
+    /// `false` for what a registration may leave out; absent for what is always collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    required: Option<bool>,
+}
+
+/// Who receives what.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Recipient {
+    who: &'static str,
+    what: String,
+}
+
+/// How consent is given and withdrawn.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ConsentRules {
+    health_code: &'static str,
+    minors: &'static str,
+    extended_functions: Vec<ExtendedFunction>,
+    extended_functions_rule: &'static str,
+}
+
+fn collected(
+    field: &'static str,
+    purpose: &'static str,
+    kept_as: &'static str,
+    retention: String,
+    required: Option<bool>,
+) -> CollectedField {
+    CollectedField { field, purpose, kept_as, retention, required }
+}
+
 /// What is collected about a resident, why, who sees it and for how long (the collection
 /// notice a registration accepts).
 #[utoipa::path(
     get,
     path = "/v1/collection-rules",
     tag = "residents",
-    responses((status = 200, description = "what is collected, why, and for how long (告知)", body = Object))
+    responses((status = 200, description = "what is collected, why, and for how long (告知)", body = CollectionRules))
 )]
-pub(crate) async fn collection_rules() -> Json<Value> {
-    Json(json!({
-        "fields": [
-            {"field": "id_type and id_number", "purpose": "a pseudonym (keyed hash) that ties evidence to the person",
-             "kept_as": "never kept; only the pseudonym", "retention": "until the epidemic is declared over"},
-            {"field": "name", "purpose": "checkpoints show it masked (张*丰); health officers reach close contacts",
-             "kept_as": "masked in the clear; whole only sealed with the person's own data key",
-             "retention": "until the epidemic is declared over", "required": false},
-            {"field": "phone", "purpose": "health officers reach close contacts",
-             "kept_as": "sealed with the person's own data key", "retention": "until the epidemic is declared over",
-             "required": false},
-            {"field": "residence_area", "purpose": "routing to the local office; aggregate statistics",
-             "kept_as": "area code", "retention": "until the epidemic is declared over", "required": false},
-            {"field": "check-ins", "purpose": "entry decisions at venues; contact tracing confirmed by a health officer",
-             "kept_as": "venue, time, colour and outcome", "retention": format!("{CHECKIN_RETENTION_DAYS} days")},
-            {"field": "contact lists (tracing)", "purpose": "a health officer confirming close contacts",
-             "kept_as": "the persons listed and their check-in times", "retention": format!("{CHECKIN_RETENTION_DAYS} days")},
-            {"field": "evidence (tests, diagnoses, contact lists, entries, stays)",
-             "purpose": "computing the colour under the published rules", "kept_as": "as the department sent it",
-             "retention": "until the epidemic is declared over"}
+pub(crate) async fn collection_rules() -> Json<CollectionRules> {
+    let until_over = || "until the epidemic is declared over".to_string();
+    let checkin_days = || format!("{CHECKIN_RETENTION_DAYS} days");
+    Json(CollectionRules {
+        fields: vec![
+            collected(
+                "id_type and id_number",
+                "a pseudonym (keyed hash) that ties evidence to the person",
+                "never kept; only the pseudonym",
+                until_over(),
+                None,
+            ),
+            collected(
+                "name",
+                "checkpoints show it masked (张*丰); health officers reach close contacts",
+                "masked in the clear; whole only sealed with the person's own data key",
+                until_over(),
+                Some(false),
+            ),
+            collected(
+                "phone",
+                "health officers reach close contacts",
+                "sealed with the person's own data key",
+                until_over(),
+                Some(false),
+            ),
+            collected(
+                "residence_area",
+                "routing to the local office; aggregate statistics",
+                "area code",
+                until_over(),
+                Some(false),
+            ),
+            collected(
+                "check-ins",
+                "entry decisions at venues; contact tracing confirmed by a health officer",
+                "venue, time, colour and outcome",
+                checkin_days(),
+                None,
+            ),
+            collected(
+                "contact lists (tracing)",
+                "a health officer confirming close contacts",
+                "the persons listed and their check-in times",
+                checkin_days(),
+                None,
+            ),
+            collected(
+                "evidence (tests, diagnoses, contact lists, entries, stays)",
+                "computing the colour under the published rules",
+                "as the department sent it",
+                until_over(),
+                None,
+            ),
         ],
-        "who_receives": [
-            {"who": "venues, gates and verifiers", "what": "colour and masked name, nothing else"},
-            {"who": "local and provincial epidemic offices, complaint handlers",
-             "what": "a person's code, history and contact details, within their jurisdiction, each read with a purpose the person sees"},
-            {"who": "third-party systems of an extended function the person switched on",
-             "what": format!("only their registered fields, at most {}", THIRD_PARTY_FIELDS.join(" and "))},
-            {"who": "researchers", "what": "counts by area and day with differential privacy and small cells withheld; never a per-person row"},
-            {"who": "anyone", "what": "the transparency log: salted commitments, never a person's identity"}
+        who_receives: vec![
+            Recipient { who: "venues, gates and verifiers", what: "colour and masked name, nothing else".into() },
+            Recipient {
+                who: "local and provincial epidemic offices, complaint handlers",
+                what: "a person's code, history and contact details, within their jurisdiction, each read with a \
+                       purpose the person sees"
+                    .into(),
+            },
+            Recipient {
+                who: "third-party systems of an extended function the person switched on",
+                what: format!("only their registered fields, at most {}", THIRD_PARTY_FIELDS.join(" and ")),
+            },
+            Recipient {
+                who: "researchers",
+                what: "counts by area and day with differential privacy and small cells withheld; never a per-person \
+                       row"
+                .into(),
+            },
+            Recipient {
+                who: "anyone",
+                what: "the transparency log: salted commitments, never a person's identity".into(),
+            },
         ],
-        "version": healthcode_service::COLLECTION_NOTICE_VERSION,
-        "consent": {
-            "health_code": "given at registration, after this notice; the version accepted and when are recorded (send `accepted_notice`)",
-            "minors": "a family member who registers a child under 14 gives the guardian's consent, recorded with who gave it",
-            "extended_functions": ["citizen_card", "transport_card", "parking", "access_control"],
-            "extended_functions_rule": "each off until the person switches it on; off again at any time, with immediate effect"
+        version: healthcode_service::COLLECTION_NOTICE_VERSION,
+        consent: ConsentRules {
+            health_code: "given at registration, after this notice; the version accepted and when are recorded \
+                          (send `accepted_notice`)",
+            minors: "a family member who registers a child under 14 gives the guardian's consent, recorded with who \
+                     gave it",
+            extended_functions: ExtendedFunction::ALL.to_vec(),
+            extended_functions_rule: "each off until the person switches it on; off again at any time, with \
+                                      immediate effect",
         },
-        "access_log": "every read of a person's data by anyone else is recorded with who, role, purpose and time, and shown to the person",
-        "destruction": "when the epidemic is declared over, every personal row and the keys that open it are destroyed, and the destruction is recorded in the transparency log"
-    }))
+        access_log: "every read of a person's data by anyone else is recorded with who, role, purpose and time, and \
+                     shown to the person",
+        destruction: "when the epidemic is declared over, every personal row and the keys that open it are \
+                      destroyed, and the destruction is recorded in the transparency log",
+    })
 }
 
 const FIELDS: &[&str] =
@@ -194,6 +298,46 @@ pub(crate) fn text_in<'a>(object: &'a Map<String, Value>, name: &str) -> Result<
     }
 }
 
+/// A registration's answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RegistrationAnswer {
+    person_id: PersonId,
+    kind: PersonKind,
+    /// Whether the person was registered just now (201).
+    created: bool,
+    #[schema(required = true)]
+    residence_area: Option<AreaCode>,
+    status: RegistrationStatus,
+    note: &'static str,
+    /// Shown this once, when the person was registered or claimed their code just now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resident_key: Option<String>,
+}
+
+/// What became of a registration.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RegistrationStatus {
+    /// Registered now: the key is in the answer (201).
+    Created,
+    /// A person someone else registered claimed their code with a claim code: the key is in the answer.
+    Claimed,
+    /// Already registered: the person uses the key they hold.
+    AlreadyRegistered,
+    /// Registered by someone else: a claim code or a counter gives the key.
+    ClaimRequired,
+}
+
+/// A key given at a counter.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CounterKey {
+    person_id: PersonId,
+    #[schema(required = true)]
+    residence_area: Option<AreaCode>,
+    /// Shown this once; every earlier key of the person no longer works.
+    resident_key: String,
+}
+
 /// Registers a resident. Only what the code needs is taken; the ID number becomes the
 /// pseudonym and is neither stored nor echoed. A new resident gets their key, once; a
 /// person someone else registered (a family member, a department's list) gets it with the
@@ -204,49 +348,47 @@ pub(crate) fn text_in<'a>(object: &'a Map<String, Value>, name: &str) -> Result<
     path = "/v1/persons",
     tag = "residents",
     request_body = RegistrationBody,
-    responses((status = 201, description = "`{person_id, kind, created: true, residence_area, status, note, resident_key}`: the key is shown once", body = Object), (status = 200, description = "`{status: already_registered|claimed|claim_required, …}`", body = Object), (status = 429, description = "too many registrations from this address; retry later", body = crate::api::openapi::ErrorBody))
+    responses((status = 201, description = "`{person_id, kind, created: true, residence_area, status, note, resident_key}`: the key is shown once", body = RegistrationAnswer), (status = 200, description = "`{status: already_registered|claimed|claim_required, …}`", body = RegistrationAnswer), (status = 429, description = "too many registrations from this address; retry later", body = crate::api::openapi::ErrorBody))
 )]
 pub(crate) async fn register(
     State(state): State<AppState>,
     body: JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RegistrationAnswer>), ApiError> {
     let (registration, object) = registration_in(&body, CLAIM_FIELDS)?;
     let claim_code = text_in(&object, "claim_code")?;
     let (person, registered) = state.service.residents().register_resident(registration, claim_code).await?;
     let created = matches!(registered, Registered::Created { .. });
-    let mut answer = json!({
-        "person_id": person.id,
-        "kind": person.kind,
-        "created": created,
-        "residence_area": person.residence_area,
-    });
     let (status, note) = match &registered {
         Registered::Created { .. } => (
-            "created",
+            RegistrationStatus::Created,
             "keep resident_key: it is shown once and opens your code (`Authorization: Bearer <resident_key>`)",
         ),
         Registered::Claimed { .. } => (
-            "claimed",
+            RegistrationStatus::Claimed,
             "keep resident_key: it is shown once and opens your code; the family member who acted for you still \
              does until either of you ends it",
         ),
         Registered::AlreadyRegistered => (
-            "already_registered",
+            RegistrationStatus::AlreadyRegistered,
             "already registered: use the resident key you were given; a lost key is replaced at a community service \
              point",
         ),
         Registered::ClaimRequired => (
-            "claim_required",
+            RegistrationStatus::ClaimRequired,
             "this person was registered by someone else (a family member or a department): claim the code with the \
              `claim_code` the family member who acts for you can give, or at a community service point with your \
              papers",
         ),
     };
-    answer["status"] = json!(status);
-    answer["note"] = json!(note);
-    if let Some(key) = registered.key() {
-        answer["resident_key"] = json!(key);
-    }
+    let answer = RegistrationAnswer {
+        person_id: person.id,
+        kind: person.kind,
+        created,
+        residence_area: person.residence_area,
+        status,
+        note,
+        resident_key: registered.key().map(str::to_string),
+    };
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(answer)))
 }
 
@@ -267,14 +409,14 @@ struct CounterBody {
     path = "/v1/residents/keys",
     tag = "residents",
     request_body = CounterBody,
-    responses((status = 200, description = "`{person_id, residence_area, resident_key}`: the old key no longer works", body = Object)),
+    responses((status = 200, description = "`{person_id, residence_area, resident_key}`: the old key no longer works", body = CounterKey)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn replace_key(
     State(state): State<AppState>,
     office: Actor<may::ReplaceResidentKey>,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CounterKey>, ApiError> {
     let body: CounterBody = json_object(&body, r#"{"id_type": …, "id_number": …, "residence_area"?: "330106"}"#)?;
     let document = IdDocument::parse(&body.id_type, &body.id_number).map_err(ApiError::InvalidInput)?;
     let area = body
@@ -282,11 +424,12 @@ pub(crate) async fn replace_key(
         .map(|a| AreaCode::parse(&a).map_err(|m| ApiError::InvalidInput(ValidationError::field("residence_area", m))))
         .transpose()?;
     let (person, key) = state.service.residents().replace_resident_key(&office, &document, area).await?;
-    Ok(Json(json!({ "person_id": person.id, "residence_area": person.residence_area, "resident_key": key })))
+    Ok(Json(CounterKey { person_id: person.id, residence_area: person.residence_area, resident_key: key }))
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
     use utoipa::openapi::schema::Schema;
     use utoipa::openapi::RefOr;
     use utoipa::PartialSchema;
@@ -315,6 +458,52 @@ mod tests {
         let mut names: Vec<String> = fields.iter().flat_map(|f| f.iter().map(|n| n.to_string())).collect();
         names.sort();
         names
+    }
+
+    /// The notice reads as it did when it was written as a `json!` literal, word for word.
+    #[tokio::test]
+    async fn the_collection_notice_is_the_one_published() {
+        let written = serde_json::json!(collection_rules().await.0);
+        let published = json!({
+            "fields": [
+                {"field": "id_type and id_number", "purpose": "a pseudonym (keyed hash) that ties evidence to the person",
+                 "kept_as": "never kept; only the pseudonym", "retention": "until the epidemic is declared over"},
+                {"field": "name", "purpose": "checkpoints show it masked (张*丰); health officers reach close contacts",
+                 "kept_as": "masked in the clear; whole only sealed with the person's own data key",
+                 "retention": "until the epidemic is declared over", "required": false},
+                {"field": "phone", "purpose": "health officers reach close contacts",
+                 "kept_as": "sealed with the person's own data key", "retention": "until the epidemic is declared over",
+                 "required": false},
+                {"field": "residence_area", "purpose": "routing to the local office; aggregate statistics",
+                 "kept_as": "area code", "retention": "until the epidemic is declared over", "required": false},
+                {"field": "check-ins", "purpose": "entry decisions at venues; contact tracing confirmed by a health officer",
+                 "kept_as": "venue, time, colour and outcome", "retention": format!("{CHECKIN_RETENTION_DAYS} days")},
+                {"field": "contact lists (tracing)", "purpose": "a health officer confirming close contacts",
+                 "kept_as": "the persons listed and their check-in times", "retention": format!("{CHECKIN_RETENTION_DAYS} days")},
+                {"field": "evidence (tests, diagnoses, contact lists, entries, stays)",
+                 "purpose": "computing the colour under the published rules", "kept_as": "as the department sent it",
+                 "retention": "until the epidemic is declared over"}
+            ],
+            "who_receives": [
+                {"who": "venues, gates and verifiers", "what": "colour and masked name, nothing else"},
+                {"who": "local and provincial epidemic offices, complaint handlers",
+                 "what": "a person's code, history and contact details, within their jurisdiction, each read with a purpose the person sees"},
+                {"who": "third-party systems of an extended function the person switched on",
+                 "what": format!("only their registered fields, at most {}", THIRD_PARTY_FIELDS.join(" and "))},
+                {"who": "researchers", "what": "counts by area and day with differential privacy and small cells withheld; never a per-person row"},
+                {"who": "anyone", "what": "the transparency log: salted commitments, never a person's identity"}
+            ],
+            "version": healthcode_service::COLLECTION_NOTICE_VERSION,
+            "consent": {
+                "health_code": "given at registration, after this notice; the version accepted and when are recorded (send `accepted_notice`)",
+                "minors": "a family member who registers a child under 14 gives the guardian's consent, recorded with who gave it",
+                "extended_functions": ["citizen_card", "transport_card", "parking", "access_control"],
+                "extended_functions_rule": "each off until the person switches it on; off again at any time, with immediate effect"
+            },
+            "access_log": "every read of a person's data by anyone else is recorded with who, role, purpose and time, and shown to the person",
+            "destruction": "when the epidemic is declared over, every personal row and the keys that open it are destroyed, and the destruction is recorded in the transparency log"
+        });
+        assert_eq!(written, published);
     }
 
     /// The bodies read by hand are described by hand: the descriptions name exactly the

@@ -5,9 +5,12 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use healthcode_domain::ExtendedFunction;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use healthcode_domain::{ExtendedFunction, PersonId, Timestamp};
+use healthcode_service::PersonalDetails;
+use healthcode_store::{Consent, NewAccess};
+use serde::{Deserialize, Serialize};
 
 use super::function;
 use crate::api::auth::{json_object, reader, Wanted};
@@ -30,6 +33,45 @@ struct ErasureBody {
     confirm: bool,
 }
 
+/// What an erasure removed.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Erased {
+    /// `true`.
+    erased: bool,
+    at: Timestamp,
+    /// Rows removed, by table.
+    removed: BTreeMap<String, u64>,
+    /// The erasure's entry in the transparency log.
+    #[schema(required = true)]
+    log_index: Option<u64>,
+}
+
+/// Who read the person's data, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Accesses {
+    accesses: Vec<NewAccess>,
+}
+
+/// A person's sealed details, opened.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Details {
+    person_id: PersonId,
+    details: PersonalDetails,
+}
+
+/// The person's consents, and every extended function there is.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Consents {
+    consents: Vec<Consent>,
+    functions: Vec<ExtendedFunction>,
+}
+
+/// A consent, as it stands after a change.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ConsentAnswer {
+    consent: Consent,
+}
+
 /// Erases everything about the person, at their own request (PIPL art. 47): 200 with
 /// what was removed; 409 while a rule may still use their records, saying from when.
 #[utoipa::path(
@@ -38,7 +80,7 @@ struct ErasureBody {
     tag = "residents",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
     request_body = ErasureBody,
-    responses((status = 200, description = "`{erased, at, removed, log_index}`", body = Object)),
+    responses((status = 200, description = "`{erased, at, removed, log_index}`", body = Erased), (status = 409, description = "`conflict`: a rule may still use the person's records; the message says from when they can be erased", body = crate::api::openapi::ErrorBody)),
     security(("resident_key" = []))
 )]
 pub(crate) async fn erase(
@@ -47,7 +89,7 @@ pub(crate) async fn erase(
     PersonInPath(person): PersonInPath,
     query: QueryParams,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Erased>, ApiError> {
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("erasure")).await?;
     let body: ErasureBody = json_object(&body, r#"{"confirm": true}"#)?;
     if !body.confirm {
@@ -57,8 +99,8 @@ pub(crate) async fn erase(
         )));
     }
     let report = state.service.residents().erase(&person, &by).await?;
-    let removed: serde_json::Map<String, Value> = report.removed.iter().map(|(t, n)| (t.clone(), json!(n))).collect();
-    Ok(Json(json!({ "erased": true, "at": report.at, "removed": removed, "log_index": report.log_index })))
+    let removed = report.removed.into_iter().collect();
+    Ok(Json(Erased { erased: true, at: report.at, removed, log_index: report.log_index }))
 }
 
 /// Every read of the person's data by someone else, newest first: for the person and
@@ -68,7 +110,7 @@ pub(crate) async fn erase(
     path = "/v1/persons/{person_id}/accesses",
     tag = "residents",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
-    responses((status = 200, description = "`{accesses}`: who read this person's data, when and why", body = Object)),
+    responses((status = 200, description = "`{accesses}`: who read this person's data, when and why", body = Accesses)),
     security(("resident_key" = []))
 )]
 pub(crate) async fn accesses(
@@ -76,9 +118,9 @@ pub(crate) async fn accesses(
     headers: HeaderMap,
     PersonInPath(person): PersonInPath,
     query: QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Accesses>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::OwnOnly("access log")).await?;
-    Ok(Json(json!({ "accesses": state.service.residents().accesses(&person).await? })))
+    Ok(Json(Accesses { accesses: state.service.residents().accesses(&person).await? }))
 }
 
 /// A person's sealed details (full name, phone), opened: for the person, their proxies,
@@ -88,7 +130,7 @@ pub(crate) async fn accesses(
     path = "/v1/persons/{person_id}/details",
     tag = "residents",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)"), ("purpose" = Option<String>, Query, description = "staff only: why the data is read, recorded in the person's access log and shown to them")),
-    responses((status = 200, description = "`{person_id, details}`: what is held about the person", body = Object)),
+    responses((status = 200, description = "`{person_id, details}`: what is held about the person", body = Details)),
     security(("resident_key" = []), ("staff_key" = []))
 )]
 pub(crate) async fn details(
@@ -96,10 +138,10 @@ pub(crate) async fn details(
     headers: HeaderMap,
     PersonInPath(person): PersonInPath,
     query: QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Details>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::Data("contact details")).await?;
     let details = state.service.residents().personal_details(&person).await?.unwrap_or_default();
-    Ok(Json(json!({ "person_id": person, "details": details })))
+    Ok(Json(Details { person_id: person, details }))
 }
 
 /// The person's consents to each extended function (all off until switched on).
@@ -108,7 +150,7 @@ pub(crate) async fn details(
     path = "/v1/persons/{person_id}/consents",
     tag = "residents",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
-    responses((status = 200, description = "`{consents, functions}`", body = Object)),
+    responses((status = 200, description = "`{consents, functions}`", body = Consents)),
     security(("resident_key" = []))
 )]
 pub(crate) async fn consents(
@@ -116,10 +158,10 @@ pub(crate) async fn consents(
     headers: HeaderMap,
     PersonInPath(person): PersonInPath,
     query: QueryParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Consents>, ApiError> {
     reader(&state, &headers, &person, &query, Wanted::OwnOnly("consents")).await?;
-    let functions: Vec<&str> = ExtendedFunction::ALL.iter().map(|f| f.as_str()).collect();
-    Ok(Json(json!({ "consents": state.service.residents().consents(&person).await?, "functions": functions })))
+    let consents = state.service.residents().consents(&person).await?;
+    Ok(Json(Consents { consents, functions: ExtendedFunction::ALL.to_vec() }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -136,7 +178,7 @@ struct ConsentBody {
     tag = "residents",
     params(("person_id" = String, Path, description = "the person's pseudonymous id (`P…`)")),
     request_body = ConsentBody,
-    responses((status = 200, description = "`{consent}`", body = Object)),
+    responses((status = 200, description = "`{consent}`", body = ConsentAnswer), (status = 409, description = "`conflict`: the function was never switched on", body = crate::api::openapi::ErrorBody)),
     security(("resident_key" = []))
 )]
 pub(crate) async fn set_consent(
@@ -145,9 +187,9 @@ pub(crate) async fn set_consent(
     PersonInPath(person): PersonInPath,
     query: QueryParams,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConsentAnswer>, ApiError> {
     let by = reader(&state, &headers, &person, &query, Wanted::OwnOnly("consents")).await?;
     let body: ConsentBody = json_object(&body, r#"{"function": "transport_card"|…, "granted": true|false}"#)?;
     let consent = state.service.residents().set_consent(&person, &by, function(&body.function)?, body.granted).await?;
-    Ok(Json(json!({ "consent": consent })))
+    Ok(Json(ConsentAnswer { consent }))
 }

@@ -6,8 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use healthcode_domain::{IdDocument, Timestamp, ValidationError};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::function;
 use crate::api::auth::json_object;
@@ -15,7 +14,7 @@ use crate::api::extract::{Actor, IdInPath};
 use crate::api::policy::may;
 use crate::api::JsonBody;
 use crate::{ApiError, AppState};
-use healthcode_service::NewThirdParty;
+use healthcode_service::{NewThirdParty, ThirdParty, ThirdPartyAnswer};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -33,20 +32,40 @@ struct ThirdPartyBody {
     expires_at: String,
 }
 
+/// A third-party system just registered, with its key.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct RegisteredThirdParty {
+    third_party: ThirdParty,
+    /// Shown this once.
+    api_key: String,
+}
+
+/// Third-party systems and what each may ask.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ThirdParties {
+    third_parties: Vec<ThirdParty>,
+}
+
+/// A third-party system, as it stands after a change (revoked).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ThirdPartyStanding {
+    third_party: ThirdParty,
+}
+
 /// Registers a third-party system; its API key is shown once.
 #[utoipa::path(
     post,
     path = "/v1/third-parties",
     tag = "residents",
     request_body = ThirdPartyBody,
-    responses((status = 201, description = "`{third_party, api_key}`: the key is shown once", body = Object)),
+    responses((status = 201, description = "`{third_party, api_key}`: the key is shown once", body = RegisteredThirdParty)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn register(
     State(state): State<AppState>,
     by: Actor<may::ManageThirdParties>,
     body: JsonBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RegisteredThirdParty>), ApiError> {
     let shape = r#"{"username": …, "function": …, "fields": ["colour", "masked_name"], "purpose": …, "agreement": …, "expires_at": …}"#;
     let body: ThirdPartyBody = json_object(&body, shape)?;
     let new = NewThirdParty {
@@ -58,7 +77,7 @@ pub(crate) async fn register(
         expires_at: Timestamp::parse_field("expires_at", &body.expires_at).map_err(ApiError::InvalidInput)?,
     };
     let (registration, key) = state.service.residents().register_third_party(&by, new).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "third_party": registration, "api_key": key }))))
+    Ok((StatusCode::CREATED, Json(RegisteredThirdParty { third_party: registration, api_key: key })))
 }
 
 /// Third-party systems (extended functions) and what each may ask.
@@ -66,14 +85,14 @@ pub(crate) async fn register(
     get,
     path = "/v1/third-parties",
     tag = "residents",
-    responses((status = 200, description = "`{third_parties}`", body = Object)),
+    responses((status = 200, description = "`{third_parties}`", body = ThirdParties)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn list(
     State(state): State<AppState>,
     _: Actor<may::ReadThirdParties>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "third_parties": state.service.residents().third_parties().await? })))
+) -> Result<Json<ThirdParties>, ApiError> {
+    Ok(Json(ThirdParties { third_parties: state.service.residents().third_parties().await? }))
 }
 
 /// Revokes a third-party system's access.
@@ -82,15 +101,15 @@ pub(crate) async fn list(
     path = "/v1/third-parties/{username}/revoke",
     tag = "residents",
     params(("username" = String, Path, description = "the third party's account")),
-    responses((status = 200, description = "`{third_party}`, revoked", body = Object)),
+    responses((status = 200, description = "`{third_party}`, revoked", body = ThirdPartyStanding)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     by: Actor<may::ManageThirdParties>,
     IdInPath(username): IdInPath,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "third_party": state.service.residents().revoke_third_party(&by, &username).await? })))
+) -> Result<Json<ThirdPartyStanding>, ApiError> {
+    Ok(Json(ThirdPartyStanding { third_party: state.service.residents().revoke_third_party(&by, &username).await? }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -106,18 +125,18 @@ struct CheckBody {
     path = "/v1/third-party/check",
     tag = "residents",
     request_body = CheckBody,
-    responses((status = 200, description = "what the third party may know for its function (consent permitting)", body = Object)),
+    responses((status = 200, description = "what the third party may know for its function (consent permitting)", body = ThirdPartyAnswer)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn check(
     State(state): State<AppState>,
     account: Actor<may::ThirdPartyCheck>,
     body: JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ThirdPartyAnswer>, ApiError> {
     let body: CheckBody = json_object(&body, r#"{"id_type": "resident_id", "id_number": …}"#)?;
     let document = IdDocument::parse(&body.id_type, &body.id_number).map_err(ApiError::InvalidInput)?;
     match state.service.residents().third_party_check(&account, &document).await {
-        Ok(answer) => Ok(Json(json!(answer))),
+        Ok(answer) => Ok(Json(answer)),
         // The pseudonym is not for outside systems: say only that no one is registered.
         Err(healthcode_service::ServiceError::UnknownPerson(_)) => {
             Err(ApiError::InvalidInput(ValidationError::field("id_number", "no one is registered with this card")))
