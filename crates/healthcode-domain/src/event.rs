@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AreaCode, IdDocument, PersonId, Timestamp, ValidationError};
 
-pub use parse::parse_event;
+pub use parse::{parse_event, AREA_RISK_FIELDS, ENVELOPE_FIELDS};
 
 /// The id a data source gives an event. Ingesting the same id twice stores it once.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -8,8 +8,11 @@ use super::*;
 
 /// Fields any event may carry besides its own: who it is about, and annotations that the
 /// rules never read.
-const ENVELOPE: &[&str] =
+pub const ENVELOPE_FIELDS: &[&str] =
     &["id", "at", "type", "person_id", "id_type", "id_number", "source", "note", "comment", "description"];
+
+/// The fields of an `area_risk` designation besides the envelope's.
+pub const AREA_RISK_FIELDS: &[&str] = &["area", "level", "escalate_to_red"];
 
 /// Parses one event. `default_at` is the recording time to use when the input has no
 /// `at` (the server's clock); an input `at` always wins.
@@ -30,7 +33,7 @@ pub fn parse_event(value: &Value, default_at: Timestamp) -> Result<IncomingEvent
                 "an `area_risk` designation is global: remove `person_id`, `id_type` and `id_number`",
             ));
         }
-        (EventBody::AreaRisk(parse_area_risk(&fields)?), &["area", "level", "escalate_to_red"])
+        (EventBody::AreaRisk(parse_area_risk(&fields)?), AREA_RISK_FIELDS)
     } else {
         let kind = EvidenceKind::parse(type_name).ok_or_else(|| {
             ValidationError::field(
@@ -270,7 +273,7 @@ impl Fields<'_> {
 
     fn refuse_unknown(&self, type_name: &str, allowed: &[&str]) -> Result<(), ValidationError> {
         let mut unknown =
-            self.object.keys().filter(|k| !ENVELOPE.contains(&k.as_str()) && !allowed.contains(&k.as_str()));
+            self.object.keys().filter(|k| !ENVELOPE_FIELDS.contains(&k.as_str()) && !allowed.contains(&k.as_str()));
         match unknown.next() {
             None => Ok(()),
             Some(key) => Err(ValidationError::field(

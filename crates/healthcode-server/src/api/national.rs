@@ -61,7 +61,7 @@ pub(crate) async fn submit(
     post,
     path = "/v1/hub/trust-list",
     tag = "national exchange",
-    request_body(content = Object, description = "the signed trust list (`/v1/trust-list`)", content_type = "application/json"),
+    request_body(content = healthcode_token::TrustListDocument, description = "the region's signed trust list, as its `GET /v1/trust-list` serves it", content_type = "application/json"),
     responses((status = 200, description = "`{outcome: \"published\" | \"unchanged\"}`", body = TrustListPublished), (status = 409, description = "`conflict`: the list is not newer than the one published", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]

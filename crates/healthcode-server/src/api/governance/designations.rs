@@ -42,7 +42,7 @@ pub(crate) struct Proposals {
     post,
     path = "/v1/designations",
     tag = "governance",
-    request_body(content = Object, description = "a designation: `{\"type\": \"area_risk\", \"area\", \"level\", \"from\", \"until\"?, \"basis\"}` or a venue exposure", content_type = "application/json"),
+    request_body(content = DesignationBody, description = "an area's risk level, an `area_risk` event without a person or a time", content_type = "application/json"),
     responses((status = 202, description = "`{proposal}`: it holds once a second official approves", body = ProposalAnswer)),
     security(("staff_key" = []))
 )]
@@ -88,6 +88,30 @@ pub(crate) async fn designation(
     Ok((StatusCode::ACCEPTED, Json(ProposalAnswer { proposal: proposal.into() })).into_response())
 }
 
+/// What `POST /v1/designations` takes, as the OpenAPI document describes it. The handler
+/// reads the body as an `area_risk` event (for the event parser's messages, naming each
+/// refused field); a test keeps these fields equal to those the parser admits.
+#[allow(dead_code)] // A description only: never built.
+#[derive(utoipa::ToSchema)]
+pub(crate) struct DesignationBody {
+    /// `area_risk`, the only type taken here; may be left out.
+    #[schema(rename = "type", nullable = false, pattern = "^area_risk$")]
+    kind: Option<String>,
+    /// The designation's own id: a resend with the same id is not proposed twice.
+    id: Option<String>,
+    /// The area: a county (6 digits), a township (9) or a village (12).
+    #[schema(value_type = String, pattern = "^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
+    area: String,
+    level: healthcode_domain::RiskLevel,
+    /// Whether those who stayed in the area turn red rather than yellow (default false).
+    escalate_to_red: Option<bool>,
+    /// Annotations the rules never read.
+    source: Option<String>,
+    note: Option<String>,
+    comment: Option<String>,
+    description: Option<String>,
+}
+
 /// A designation proposal, approved by a provincial officer other than its proposer.
 #[utoipa::path(
     post,
@@ -120,4 +144,32 @@ pub(crate) async fn designation_proposals(
 ) -> Result<Json<Proposals>, ApiError> {
     let proposals = state.service.governance().designation_proposals().await?.into_iter().map(Into::into).collect();
     Ok(Json(Proposals { proposals }))
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::openapi::{RefOr, Schema};
+    use utoipa::PartialSchema;
+
+    use super::DesignationBody;
+
+    /// The document names exactly the fields the handler takes: the event envelope's and
+    /// a designation's own, less the time (set at approval) and the person (designations
+    /// are about areas).
+    #[test]
+    fn the_designation_body_described_is_the_one_read() {
+        let RefOr::T(Schema::Object(object)) = DesignationBody::schema() else { panic!("an object schema") };
+        let mut described: Vec<String> = object.properties.keys().cloned().collect();
+        described.sort();
+        let refused = ["at", "person_id", "id_type", "id_number"];
+        let mut read: Vec<String> = healthcode_domain::ENVELOPE_FIELDS
+            .iter()
+            .chain(healthcode_domain::AREA_RISK_FIELDS)
+            .filter(|f| !refused.contains(f))
+            .map(|f| f.to_string())
+            .collect();
+        read.sort();
+        assert_eq!(described, read);
+        assert_eq!(object.required, ["area", "level"], "only the area and the level are required");
+    }
 }
