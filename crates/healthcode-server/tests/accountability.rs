@@ -28,6 +28,7 @@ common::on_both_backends!(
     registering_one_person_at_once_gives_one_key,
     a_credit_record_needs_two_approvers_is_shown_to_its_person_and_sets_no_colour,
     two_second_approvals_given_at_once_are_logged_and_applied_once,
+    two_first_approvals_given_at_once_are_both_kept,
 );
 
 const DEPOSITORS: usize = 60;
@@ -863,6 +864,49 @@ async fn two_second_approvals_given_at_once_are_logged_and_applied_once(app: Tes
     let path = format!("/v1/rules/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());
     race_the_second_approval(&app, &path).await;
     assert_eq!(log_entries_of(&app, "rule_set_approval").await, 1, "the rule set's approval logged once");
+}
+
+/// Two officers give the *first* approval of the same proposal at the same moment: both
+/// are kept, so the later one is the second and the proposal is approved. Before first
+/// approvals were saved as a compare-and-set, each saved the proposal as it had read it,
+/// one approval was lost, both officers were told 200, and the proposal waited on.
+async fn two_first_approvals_given_at_once_are_both_kept(app: TestApp) {
+    const ROUNDS: usize = 6;
+    for round in 0..ROUNDS {
+        let person = app.register_in(&resident_id(&format!("3301061981{round}1{:05}", 7)), "330106").await;
+        let proposal = json!({"persons": [person], "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
+                              "basis": "同时首次审批测试"});
+        let (status, proposed) = app.post_with_key("/v1/decisions", &app.keys["local"], proposal.to_string()).await;
+        assert_eq!(status, 201, "{proposed}");
+        let path = format!("/v1/decisions/{}/approve", proposed["decision"]["id"].as_str().unwrap());
+        race_two_first_approvals(&app, &path).await;
+        assert_eq!(colour(&app, &person).await, "yellow", "round {round}: both approvals kept, so applied");
+    }
+    assert_eq!(log_entries_of(&app, "decision_approval").await, ROUNDS, "each decision's approval logged once");
+
+    for round in 0..ROUNDS {
+        let source = seven_day_rules().replace("version = \"2026.2\"", &format!("version = \"2026.3.{round}\""));
+        let proposal = json!({"source": source, "activates_at": format!("2020-06-0{}T09:00:00+08:00", round + 1),
+                              "scenarios": [entry_scenario("green")]});
+        let (status, proposed) =
+            app.post_with_key("/v1/rules/proposals", &app.keys["local"], proposal.to_string()).await;
+        assert_eq!(status, 201, "{proposed}");
+        let id = proposed["proposal"]["id"].as_str().unwrap().to_string();
+        race_two_first_approvals(&app, &format!("/v1/rules/proposals/{id}/approve")).await;
+        let (_, listed) = app.get_with_key("/v1/rules/proposals", &app.keys["local"]).await;
+        let shown = listed["proposals"].as_array().unwrap().iter().find(|p| p["id"] == id.as_str()).unwrap();
+        assert_eq!(shown["approvals"].as_array().map(Vec::len), Some(2), "round {round}: {shown}");
+    }
+    assert_eq!(log_entries_of(&app, "rule_set_approval").await, ROUNDS, "each rule set's approval logged once");
+}
+
+/// Two officers giving the first approval at once: both are taken (200).
+async fn race_two_first_approvals(app: &TestApp, path: &str) {
+    let (a, b) = tokio::join!(
+        app.post_with_key(path, &app.keys["provincial"], ""),
+        app.post_with_key(path, &app.keys["provincial2"], "")
+    );
+    assert_eq!([a.0, b.0], [200, 200], "{path}: {} / {}", a.1, b.1);
 }
 
 /// The first approval, then two officers giving the second at once: one is taken (200),

@@ -6,6 +6,19 @@ use healthcode_store::{Account, Approval};
 
 use crate::ServiceError;
 
+/// How many times an approval reads again when another officer's approval was saved
+/// between its read and its save (a compare-and-set lost): each retry sees the other
+/// approval, so a second one is enough unless approvals keep arriving at once.
+pub(crate) const APPROVAL_ATTEMPTS: usize = 5;
+
+/// The answer when every attempt lost its race.
+pub(crate) fn approvals_kept_changing(what: &str) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "other officers' approvals kept changing this {what} while yours was saved; nothing of yours was \
+         recorded: try again"
+    ))
+}
+
 /// Checked before anything is read: who may approve `what` at all.
 pub(crate) fn may_approve(by: &Account, what: &str) -> Result<(), ServiceError> {
     if by.role != Role::ProvincialOffice {

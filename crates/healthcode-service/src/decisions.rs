@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::admission::Source;
-use crate::approvals::{another_officer, may_approve};
+use crate::approvals::{another_officer, approvals_kept_changing, may_approve, APPROVAL_ATTEMPTS};
 use crate::documents::Documents;
 use crate::residents::covers;
 use crate::secrets::new_id;
@@ -187,23 +187,33 @@ impl Governance {
     /// One approval. The second distinct approval applies the decision.
     pub async fn approve_decision(&self, by: &Account, id: &str) -> Result<Decision, ServiceError> {
         may_approve(by, "management decision")?;
-        let mut decision = self
-            .governance_store
-            .decision(id)
-            .await?
-            .ok_or_else(|| ValidationError::field("decision", format!("no decision `{id}`")))?;
-        if decision.status != DecisionStatus::Proposed {
-            return Err(ServiceError::Conflict("this decision is already approved and applied".into()));
+        // A first approval is saved over the decision as it was read: if another officer's
+        // landed in between, this one reads again (and may now be the second). Saved
+        // blindly, one of two first approvals given at once was lost, and both officers
+        // were told it was recorded.
+        for _ in 0..APPROVAL_ATTEMPTS {
+            let seen = self
+                .governance_store
+                .decision(id)
+                .await?
+                .ok_or_else(|| ValidationError::field("decision", format!("no decision `{id}`")))?;
+            if seen.status != DecisionStatus::Proposed {
+                return Err(ServiceError::Conflict("this decision is already approved and applied".into()));
+            }
+            another_officer(by, "decision", &seen.proposed_by, &seen.approvals)?;
+            self.check_decision_jurisdiction(by, &self.evidence_store.persons(&seen.persons).await?)?;
+            let mut decision = seen.clone();
+            decision.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
+            if decision.approvals.len() >= 2 {
+                // The second approval is a claim in the log's append: of two at once, one wins.
+                self.apply_decision(&mut decision).await?;
+                return Ok(decision);
+            }
+            if self.governance_store.replace_decision(&decision, &seen).await? {
+                return Ok(decision);
+            }
         }
-        another_officer(by, "decision", &decision.proposed_by, &decision.approvals)?;
-        self.check_decision_jurisdiction(by, &self.evidence_store.persons(&decision.persons).await?)?;
-        decision.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
-        if decision.approvals.len() >= 2 {
-            self.apply_decision(&mut decision).await?;
-        } else {
-            self.governance_store.save_decision(&decision).await?;
-        }
-        Ok(decision)
+        Err(approvals_kept_changing("decision"))
     }
 
     /// An office decides only about persons who live in its jurisdiction; so does an

@@ -31,6 +31,31 @@ impl Documents {
             .transpose()
     }
 
+    /// A document with the text it is stored as, for `replace`.
+    pub(crate) async fn load_seen<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<(T, String)>, ServiceError> {
+        let Some(body) = self.0.document(kind, id).await? else { return Ok(None) };
+        let value = serde_json::from_str(&body).map_err(|e| unreadable(kind, e))?;
+        Ok(Some((value, body)))
+    }
+
+    /// Replaces a document only if it is still stored as `seen` (a compare-and-set);
+    /// false when another writer changed it since it was read.
+    pub(crate) async fn replace<T: Serialize>(
+        &self,
+        kind: &str,
+        id: &str,
+        at: Timestamp,
+        value: &T,
+        seen: &str,
+    ) -> Result<bool, ServiceError> {
+        let body = serde_json::to_string(value).map_err(|e| ServiceError::Background(e.to_string()))?;
+        Ok(self.0.replace_document(kind, id, at, &body, seen).await?)
+    }
+
     /// The latest 1,000 of a kind, newest first.
     pub(crate) async fn load_all<T: DeserializeOwned>(&self, kind: &str) -> Result<Vec<T>, ServiceError> {
         self.0

@@ -12,7 +12,7 @@ use healthcode_store::{Account, Approval};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::approvals::{another_officer, may_approve};
+use crate::approvals::{another_officer, approvals_kept_changing, may_approve, APPROVAL_ATTEMPTS};
 use crate::documents::Documents;
 use crate::secrets::new_id;
 use crate::{Governance, ServiceError};
@@ -116,41 +116,52 @@ impl Governance {
     /// at its time (at once if that has come).
     pub async fn approve_rules(&self, by: &Account, id: &str) -> Result<RuleProposal, ServiceError> {
         may_approve(by, "rule change")?;
-        let mut proposal = self
-            .rule_proposal(id)
-            .await?
-            .ok_or_else(|| ValidationError::field("proposal", format!("no rule proposal `{id}`")))?;
-        if proposal.status != RuleProposalStatus::Proposed {
-            return Err(ServiceError::Conflict("this rule proposal is already approved".into()));
+        let mut approved = None;
+        for _ in 0..APPROVAL_ATTEMPTS {
+            let (mut proposal, seen) = self
+                .documents
+                .load_seen::<RuleProposal>(KIND, id)
+                .await?
+                .ok_or_else(|| ValidationError::field("proposal", format!("no rule proposal `{id}`")))?;
+            if proposal.status != RuleProposalStatus::Proposed {
+                return Err(ServiceError::Conflict("this rule proposal is already approved".into()));
+            }
+            if proposal.scenarios_failed > 0 {
+                return Err(ServiceError::Conflict(format!(
+                    "{} of its scenario expectations fail; fix the rules or the scenarios and propose again",
+                    proposal.scenarios_failed
+                )));
+            }
+            another_officer(by, "rule change", &proposal.proposed_by, &proposal.approvals)?;
+            proposal.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
+            if proposal.approvals.len() >= 2 {
+                proposal.status = RuleProposalStatus::Approved;
+                // The approval and its entry in the log are one write: killed in between, the
+                // server would otherwise keep an approval the log never saw, or log one twice.
+                let approval = Entry::RuleSetApproval(RuleSetApproval {
+                    at: self.clock.now().as_millis(),
+                    version: proposal.version.clone(),
+                    digest: proposal.digest.clone(),
+                    approvers: proposal.approvals.iter().map(|a| a.by.clone()).collect(),
+                    activates_at: proposal.activates_at.as_millis(),
+                });
+                let saved = Documents::write(KIND, &proposal.id, proposal.proposed_at, &proposal)?;
+                // A claim: of two second approvals given at once, only one is logged.
+                let approvers: Vec<&str> = proposal.approvals.iter().map(|a| a.by.as_str()).collect();
+                let once = Documents::claim(APPROVED_ONCE, &proposal.id, self.clock.now(), &approvers)?;
+                self.log.record_with(&[approval], &[saved, once]).await?;
+                crate::faults::crash_point("rules.approved");
+                approved = Some(proposal);
+                break;
+            }
+            // A first approval is saved over the proposal as it was read; if another
+            // officer's landed in between, this one reads again (and may be the second).
+            if self.documents.replace(KIND, &proposal.id, proposal.proposed_at, &proposal, &seen).await? {
+                approved = Some(proposal);
+                break;
+            }
         }
-        if proposal.scenarios_failed > 0 {
-            return Err(ServiceError::Conflict(format!(
-                "{} of its scenario expectations fail; fix the rules or the scenarios and propose again",
-                proposal.scenarios_failed
-            )));
-        }
-        another_officer(by, "rule change", &proposal.proposed_by, &proposal.approvals)?;
-        proposal.approvals.push(Approval { by: by.username.clone(), at: self.clock.now() });
-        if proposal.approvals.len() >= 2 {
-            proposal.status = RuleProposalStatus::Approved;
-            // The approval and its entry in the log are one write: killed in between, the
-            // server would otherwise keep an approval the log never saw, or log one twice.
-            let approval = Entry::RuleSetApproval(RuleSetApproval {
-                at: self.clock.now().as_millis(),
-                version: proposal.version.clone(),
-                digest: proposal.digest.clone(),
-                approvers: proposal.approvals.iter().map(|a| a.by.clone()).collect(),
-                activates_at: proposal.activates_at.as_millis(),
-            });
-            let saved = Documents::write(KIND, &proposal.id, proposal.proposed_at, &proposal)?;
-            // A claim: of two second approvals given at once, only one is logged.
-            let approvers: Vec<&str> = proposal.approvals.iter().map(|a| a.by.as_str()).collect();
-            let once = Documents::claim(APPROVED_ONCE, &proposal.id, self.clock.now(), &approvers)?;
-            self.log.record_with(&[approval], &[saved, once]).await?;
-            crate::faults::crash_point("rules.approved");
-        } else {
-            self.save_rule_proposal(&proposal).await?;
-        }
+        let proposal = approved.ok_or_else(|| approvals_kept_changing("rule proposal"))?;
         self.activate_due_rules().await?;
         Ok(self.rule_proposal(id).await?.unwrap_or(proposal))
     }

@@ -4,12 +4,25 @@ use async_trait::async_trait;
 use healthcode_domain::Timestamp;
 use healthcode_store::{Alarm, Decision, GovernanceStore, NewAlarm, StoreResult};
 
-use crate::{backend, PostgresStore};
+use crate::{backend, corrupt, PostgresStore};
 
 #[async_trait]
 impl GovernanceStore for PostgresStore {
     async fn save_decision(&self, decision: &Decision) -> StoreResult<()> {
         self.save_decision_row(decision).await
+    }
+
+    async fn replace_decision(&self, decision: &Decision, seen: &Decision) -> StoreResult<bool> {
+        let encode = |d: &Decision| serde_json::to_string(d).map_err(|e| corrupt("decision", e));
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "UPDATE decisions SET proposed_at = $2, body = $3 WHERE id = $1 AND body = $4",
+                &[&decision.id, &decision.proposed_at.as_millis(), &encode(decision)?, &encode(seen)?],
+            )
+            .await
+            .map_err(backend("save a decision"))?;
+        Ok(changed == 1)
     }
 
     async fn decision(&self, id: &str) -> StoreResult<Option<Decision>> {
@@ -47,6 +60,25 @@ impl GovernanceStore for PostgresStore {
             .await
             .map_err(backend("save a document"))?;
         Ok(())
+    }
+
+    async fn replace_document(
+        &self,
+        kind: &str,
+        id: &str,
+        at: Timestamp,
+        body: &str,
+        seen: &str,
+    ) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "UPDATE documents SET at = $3, body = $4 WHERE kind = $1 AND id = $2 AND body = $5",
+                &[&kind, &id, &at.as_millis(), &body, &seen],
+            )
+            .await
+            .map_err(backend("save a document"))?;
+        Ok(changed == 1)
     }
 
     async fn document(&self, kind: &str, id: &str) -> StoreResult<Option<String>> {

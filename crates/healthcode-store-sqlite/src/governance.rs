@@ -16,6 +16,20 @@ pub(crate) fn save_decision(conn: &mut Connection, d: &Decision) -> Result<(), S
     Ok(())
 }
 
+/// `save_decision` over `seen` only: the stored body must still be `seen`'s.
+pub(crate) fn replace_decision(conn: &mut Connection, d: &Decision, seen: &Decision) -> Result<bool, StoreError> {
+    let encode = |d: &Decision| {
+        serde_json::to_string(d).map_err(|e| StoreError::Backend(format!("cannot encode a decision: {e}")))
+    };
+    let changed = conn
+        .execute(
+            "UPDATE decisions SET proposed_at = ?2, body = ?3 WHERE id = ?1 AND body = ?4",
+            (&d.id, d.proposed_at.as_millis(), encode(d)?, encode(seen)?),
+        )
+        .map_err(backend("save a decision"))?;
+    Ok(changed == 1)
+}
+
 pub(crate) fn decisions(conn: &Connection, id: Option<&str>, limit: usize) -> Result<Vec<Decision>, StoreError> {
     let mut stmt = conn
         .prepare_cached("SELECT body FROM decisions WHERE ?1 IS NULL OR id = ?1 ORDER BY proposed_at DESC, id LIMIT ?2")
@@ -77,6 +91,11 @@ impl GovernanceStore for SqliteStore {
         self.write(move |c| crate::governance::save_decision(c, &decision)).await
     }
 
+    async fn replace_decision(&self, decision: &Decision, seen: &Decision) -> StoreResult<bool> {
+        let (decision, seen) = (decision.clone(), seen.clone());
+        self.write(move |c| crate::governance::replace_decision(c, &decision, &seen)).await
+    }
+
     async fn decision(&self, id: &str) -> StoreResult<Option<Decision>> {
         let id = id.to_string();
         self.read(move |c| Ok(crate::governance::decisions(c, Some(&id), 1)?.pop())).await
@@ -103,6 +122,26 @@ impl GovernanceStore for SqliteStore {
                 (&kind, &id, at.as_millis(), &body),
             )
             .map(drop)
+            .map_err(crate::backend("save a document"))
+        })
+        .await
+    }
+
+    async fn replace_document(
+        &self,
+        kind: &str,
+        id: &str,
+        at: Timestamp,
+        body: &str,
+        seen: &str,
+    ) -> StoreResult<bool> {
+        let (kind, id, body, seen) = (kind.to_string(), id.to_string(), body.to_string(), seen.to_string());
+        self.write(move |c| {
+            c.execute(
+                "UPDATE documents SET at = ?3, body = ?4 WHERE kind = ?1 AND id = ?2 AND body = ?5",
+                (&kind, &id, at.as_millis(), &body, &seen),
+            )
+            .map(|changed| changed == 1)
             .map_err(crate::backend("save a document"))
         })
         .await

@@ -69,6 +69,10 @@ pub struct Alarm {
 pub trait GovernanceStore: Send + Sync {
     /// Creates or replaces a decision.
     async fn save_decision(&self, decision: &Decision) -> StoreResult<()>;
+    /// Replaces a decision only if the stored one is still `seen` (a compare-and-set): of
+    /// two approvals given at once, one is saved and the other is told to look again.
+    /// False when the stored decision changed meanwhile, or is gone.
+    async fn replace_decision(&self, decision: &Decision, seen: &Decision) -> StoreResult<bool>;
     async fn decision(&self, id: &str) -> StoreResult<Option<Decision>>;
     /// Up to `limit` decisions, newest first.
     async fn decisions(&self, limit: usize) -> StoreResult<Vec<Decision>>;
@@ -78,6 +82,10 @@ pub trait GovernanceStore: Send + Sync {
     /// Creates or replaces a record kept whole as JSON (e.g. `kind` = `rule_proposal`).
     async fn put_document(&self, kind: &str, id: &str, at: Timestamp, body: &str) -> StoreResult<()>;
     async fn document(&self, kind: &str, id: &str) -> StoreResult<Option<String>>;
+    /// Replaces a document only if its stored body is still `seen`, as `replace_decision`;
+    /// false when it changed meanwhile, or is gone.
+    async fn replace_document(&self, kind: &str, id: &str, at: Timestamp, body: &str, seen: &str)
+        -> StoreResult<bool>;
     /// Up to `limit` records of a kind, newest first.
     async fn documents(&self, kind: &str, limit: usize) -> StoreResult<Vec<String>>;
     /// Deletes documents of a kind saved before `before` (retention); returns how many.

@@ -997,6 +997,17 @@ async fn accounts_credentials_decisions_and_alarms_round_trip(store: &impl Store
         jurisdiction: Some("3301".into()),
     };
     store.save_decision(&decision).await.unwrap();
+    // A first approval is saved over the decision as read: of two given at once, the one
+    // saved second finds it changed, and writes nothing.
+    let seen = store.decision("dec-1").await.unwrap().unwrap();
+    let first = Decision { approvals: vec![Approval { by: "a8".into(), at: t(4) }], ..seen.clone() };
+    let other = Decision { approvals: vec![Approval { by: "a7".into(), at: t(4) }], ..seen.clone() };
+    assert!(store.replace_decision(&first, &seen).await.unwrap(), "saved over the decision as it was read");
+    assert!(!store.replace_decision(&other, &seen).await.unwrap(), "not over a decision that changed since");
+    assert_eq!(store.decision("dec-1").await.unwrap(), Some(first.clone()));
+    let gone = Decision { id: "dec-gone".into(), ..first.clone() };
+    assert!(!store.replace_decision(&gone, &gone).await.unwrap(), "nor creates one");
+    assert_eq!(store.decision("dec-gone").await.unwrap(), None);
     decision.approvals.push(Approval { by: "a9".into(), at: t(4) });
     decision.status = DecisionStatus::Applied;
     store.save_decision(&decision).await.unwrap();
@@ -1029,6 +1040,14 @@ async fn documents_are_kept_whole_by_kind(store: &impl Store) {
         store.documents("rule_proposal", 10).await.unwrap(),
         vec![r#"{"v":2}"#.to_string(), r#"{"v":3}"#.to_string()]
     );
+    assert_eq!(store.document("rule_proposal", "nope").await.unwrap(), None);
+
+    // Replaced only over the body as read (a compare-and-set), never created.
+    assert!(store.replace_document("rule_proposal", "r1", t(1), r#"{"v":4}"#, r#"{"v":3}"#).await.unwrap());
+    assert!(!store.replace_document("rule_proposal", "r1", t(1), r#"{"v":5}"#, r#"{"v":3}"#).await.unwrap());
+    assert_eq!(store.document("rule_proposal", "r1").await.unwrap().as_deref(), Some(r#"{"v":4}"#));
+    assert!(!store.replace_document("other", "r1", t(1), r#"{"v":6}"#, r#"{"v":4}"#).await.unwrap(), "by kind");
+    assert!(!store.replace_document("rule_proposal", "nope", t(1), "{}", "{}").await.unwrap());
     assert_eq!(store.document("rule_proposal", "nope").await.unwrap(), None);
 }
 

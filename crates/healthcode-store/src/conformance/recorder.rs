@@ -81,11 +81,13 @@ pub(super) const METHODS: &[&str] = &[
     "credential",
     "delete_credential",
     "save_decision",
+    "replace_decision",
     "decision",
     "decisions",
     "record_alarm",
     "alarms",
     "put_document",
+    "replace_document",
     "document",
     "documents",
     "delete_documents_before",
@@ -446,6 +448,11 @@ impl<S: Store> GovernanceStore for Recorder<S> {
         self.inner.save_decision(decision).await
     }
 
+    async fn replace_decision(&self, decision: &Decision, seen: &Decision) -> StoreResult<bool> {
+        self.saw("replace_decision");
+        self.inner.replace_decision(decision, seen).await
+    }
+
     async fn decision(&self, id: &str) -> StoreResult<Option<Decision>> {
         self.saw("decision");
         self.inner.decision(id).await
@@ -469,6 +476,18 @@ impl<S: Store> GovernanceStore for Recorder<S> {
     async fn put_document(&self, kind: &str, id: &str, at: Timestamp, body: &str) -> StoreResult<()> {
         self.saw("put_document");
         self.inner.put_document(kind, id, at, body).await
+    }
+
+    async fn replace_document(
+        &self,
+        kind: &str,
+        id: &str,
+        at: Timestamp,
+        body: &str,
+        seen: &str,
+    ) -> StoreResult<bool> {
+        self.saw("replace_document");
+        self.inner.replace_document(kind, id, at, body, seen).await
     }
 
     async fn document(&self, kind: &str, id: &str) -> StoreResult<Option<String>> {
