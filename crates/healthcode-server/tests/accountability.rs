@@ -870,6 +870,30 @@ async fn two_second_approvals_given_at_once_are_logged_and_applied_once(app: Tes
     let path = format!("/v1/rules/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());
     race_the_second_approval(&app, &path).await;
     assert_eq!(log_entries_of(&app, "rule_set_approval").await, 1, "the rule set's approval logged once");
+
+    // A designation needs one approver besides its proposer: two giving it at once. Before,
+    // both were told 200 and the proposal named whichever saved last, not always the one
+    // the log names.
+    for (round, area) in ["330102", "330105", "330106", "330108", "330109", "330110"].into_iter().enumerate() {
+        let designation = json!({"area": area, "level": "medium"});
+        let (status, proposed) =
+            app.post_with_key("/v1/designations", &app.keys["provincial"], designation.to_string()).await;
+        assert_eq!(status, 202, "{proposed}");
+        let id = proposed["proposal"]["id"].as_str().unwrap();
+        let path = format!("/v1/designations/proposals/{id}/approve");
+        let (a, b) = tokio::join!(
+            app.post_with_key(&path, &app.keys["provincial2"], ""),
+            app.post_with_key(&path, &app.keys["provincial3"], "")
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "round {round}: {} / {}", a.1, b.1);
+        let (_, listed) = app.get_with_key("/v1/designations/proposals", &app.keys["provincial"]).await;
+        let shown = listed["proposals"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
+        let winner = if a.0 == 200 { "provincial2" } else { "provincial3" };
+        assert!(shown["approved_by"].as_str().unwrap().contains(winner), "the approver logged is the one named: {shown}");
+    }
+    assert_eq!(log_entries_of(&app, "designation_approval").await, ROUNDS, "each designation logged once");
 }
 
 /// Two officers give the *first* approval of the same proposal at the same moment: both

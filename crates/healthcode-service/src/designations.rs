@@ -117,6 +117,16 @@ impl Governance {
             let why = report.rows.first().and_then(|r| r.error.clone()).unwrap_or_default();
             return Err(ServiceError::Invalid(ValidationError::new(why)));
         }
+        if report.accepted == 0 {
+            // Its event was stored already: another officer approved it a moment earlier,
+            // and that approval is the one logged. Saving this one's name over it would
+            // make the proposal and the log disagree on who approved.
+            return Err(ServiceError::Conflict(
+                "another officer approved this designation a moment earlier; it is recorded and logged once, and \
+                 this request changed nothing"
+                    .into(),
+            ));
+        }
         proposal.approved_by = Some(by.username.clone());
         proposal.approved_at = Some(self.clock.now());
         self.save_designation_proposal(&proposal).await?;
