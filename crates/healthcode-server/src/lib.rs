@@ -250,6 +250,7 @@ fn spawn_scheduler_beating(
                         // signed when the log has not grown), by one server at a time.
                         service.log().sign_checkpoint().await?;
                         service.residents().apply_retention().await?;
+                        service.national().apply_retention().await?;
                         // Complaints whose record was retracted, or whose deadline passed.
                         service.residents().follow_up_complaints().await?;
                     }

@@ -223,6 +223,7 @@ impl HealthService {
             role: crate::national::Role::None,
             trust: national_trust.clone(),
             hourly: Default::default(),
+            retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
         });
         let research = Research { resident_store: store.clone(), documents, clock: clock.clone() };
         Ok(HealthService {
@@ -260,6 +261,7 @@ impl HealthService {
             role,
             trust: n.trust.clone(),
             hourly: Default::default(),
+            retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
         });
         self
     }

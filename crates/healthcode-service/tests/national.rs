@@ -28,6 +28,7 @@ fn now() -> Timestamp {
 
 struct Node {
     service: HealthService,
+    clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
 
@@ -44,12 +45,12 @@ async fn node(region: &str, role: Role, log_seed: [u8; 32]) -> Node {
         vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
     };
     let pseudonyms = Pseudonymiser::new(format!("local key of {region}").into_bytes()).with_national_key(NATIONAL_KEY);
-    let service =
-        HealthService::open_with(store, Arc::new(ManualClock::new(now())), pseudonyms, RuleSet::reference(), keys)
-            .await
-            .unwrap()
-            .with_national_role(role);
-    Node { service, _dir: dir }
+    let clock = Arc::new(ManualClock::new(now()));
+    let service = HealthService::open_with(store, clock.clone(), pseudonyms, RuleSet::reference(), keys)
+        .await
+        .unwrap()
+        .with_national_role(role);
+    Node { service, clock, _dir: dir }
 }
 
 fn hub_key(seed: [u8; 32]) -> healthcode_log::NoteVerifier {
@@ -145,6 +146,8 @@ async fn a_close_contact_reported_in_henan_reaches_a_visitor_in_zhejiang_and_so_
     let view = zhejiang.service.national().view().await.unwrap();
     assert_eq!(view.size, 1);
     assert!(view.synced_at.is_some() && view.checkpoint.is_some());
+    // Retention keeps it for the visitor to come (it is within its days).
+    assert_eq!(zhejiang.service.national().apply_retention().await.unwrap(), 0);
 
     // The visitor registers in Zhejiang: the record becomes evidence judged by Zhejiang's
     // rules, and the explanation says where it came from.
@@ -453,12 +456,12 @@ async fn the_hub_issues_the_national_code_for_a_region_without_one_and_regions_r
             vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
         };
         let pseudonyms = Pseudonymiser::new(b"hub".to_vec()).with_national_key(NATIONAL_KEY);
-        let service =
-            HealthService::open_with(store, Arc::new(ManualClock::new(now())), pseudonyms, RuleSet::reference(), keys)
-                .await
-                .unwrap()
-                .with_national_role(Role::Hub);
-        Node { service, _dir: dir }
+        let clock = Arc::new(ManualClock::new(now()));
+        let service = HealthService::open_with(store, clock.clone(), pseudonyms, RuleSet::reference(), keys)
+            .await
+            .unwrap()
+            .with_national_role(Role::Hub);
+        Node { service, clock, _dir: dir }
     };
     let henan = region("41", hub_seed).await;
     let zhejiang = region("33", hub_seed).await;
@@ -552,4 +555,32 @@ async fn a_region_signs_its_records_so_the_hub_cannot_publish_one_in_its_name() 
     assert_eq!(zhejiang.service.codes().current_code(&visitor).await.unwrap().colour, Colour::Red, "not withdrawn");
     let alarms = zhejiang.service.alarms().list(0, 10).await.unwrap();
     assert!(alarms.iter().any(|a| a.alarm.kind == "hub_forged_record"), "{alarms:?}");
+}
+
+/// A record about someone who never comes is not kept for ever: past its days, retention
+/// deletes it, and a person registering later under that document gets nothing from it.
+#[tokio::test]
+async fn a_record_nobody_claims_is_deleted_after_its_retention() {
+    let hub_seed = [9; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    report(
+        &henan,
+        serde_json::json!({"id": "cc-late", "type": "close_contact", "id_type": "resident_id", "id_number": VISITOR,
+                           "exposure_at": "2022-04-30T20:00:00+08:00"}),
+    )
+    .await;
+    sync(&henan, "41", &hub).await.unwrap();
+    sync(&zhejiang, "33", &hub).await.unwrap();
+
+    let days = |n: i64| now().saturating_add(healthcode_domain::Duration::days(n));
+    zhejiang.clock.set(days(healthcode_service::national::PARKED_RETENTION_DAYS - 1));
+    assert_eq!(zhejiang.service.national().apply_retention().await.unwrap(), 0, "kept within its days");
+    zhejiang.clock.set(days(healthcode_service::national::PARKED_RETENTION_DAYS + 1));
+    assert_eq!(zhejiang.service.national().apply_retention().await.unwrap(), 1, "deleted past them");
+
+    let visitor = register(&zhejiang, VISITOR).await;
+    let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
+    assert!(code.reasons.iter().flat_map(|r| &r.evidence).all(|e| e.reported_by_region.is_none()), "{code:?}");
 }

@@ -3,7 +3,7 @@
 //! their person is known here.
 
 use async_trait::async_trait;
-use healthcode_domain::PersonId;
+use healthcode_domain::{PersonId, Timestamp};
 use healthcode_store::{
     DestroyedRows, FederationStore, NationalLink, ParkedRecord, QueuedSubmission, StoreError, StoreResult,
 };
@@ -145,13 +145,14 @@ impl FederationStore for PostgresStore {
         let national_ids: Vec<&str> = records.iter().map(|r| r.national_id.as_str()).collect();
         let indices = records.iter().map(|r| hub_index(r.hub_index)).collect::<StoreResult<Vec<i64>>>()?;
         let entries: Vec<&str> = records.iter().map(|r| r.entry.as_str()).collect();
+        let parked_at: Vec<i64> = records.iter().map(|r| r.parked_at.as_millis()).collect();
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO national_parked (national_id, hub_index, entry)
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[])
+                "INSERT INTO national_parked (national_id, hub_index, entry, parked_at)
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[])
                  ON CONFLICT (national_id, hub_index) DO NOTHING",
-                &[&national_ids, &indices, &entries],
+                &[&national_ids, &indices, &entries, &parked_at],
             )
             .await
             .map_err(backend("park records"))?;
@@ -165,7 +166,7 @@ impl FederationStore for PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT national_id, hub_index, entry FROM national_parked WHERE national_id = ANY($1)
+                "SELECT national_id, hub_index, entry, parked_at FROM national_parked WHERE national_id = ANY($1)
                  ORDER BY hub_index, national_id",
                 &[&national_ids],
             )
@@ -178,6 +179,7 @@ impl FederationStore for PostgresStore {
                     hub_index: u64::try_from(r.get::<_, i64>(1))
                         .map_err(|e| corrupt("parked record's hub index", e))?,
                     entry: r.get(2),
+                    parked_at: Timestamp::from_millis(r.get(3)),
                 })
             })
             .collect()
@@ -198,5 +200,13 @@ impl FederationStore for PostgresStore {
             .await
             .map_err(backend("unpark records"))?;
         Ok(())
+    }
+
+    async fn delete_parked_before(&self, before: Timestamp) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM national_parked WHERE parked_at < $1", &[&before.as_millis()])
+            .await
+            .map_err(backend("delete old parked records"))
     }
 }

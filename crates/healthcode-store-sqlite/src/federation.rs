@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use async_trait::async_trait;
-use healthcode_domain::PersonId;
+use healthcode_domain::{PersonId, Timestamp};
 use healthcode_store::{
     DestroyedRows, FederationStore, NationalLink, ParkedRecord, QueuedSubmission, StoreError, StoreResult,
 };
@@ -170,19 +170,19 @@ impl FederationStore for SqliteStore {
         }
         let records = records
             .iter()
-            .map(|r| Ok((r.national_id.clone(), hub_index(r.hub_index)?, r.entry.clone())))
+            .map(|r| Ok((r.national_id.clone(), hub_index(r.hub_index)?, r.entry.clone(), r.parked_at.as_millis())))
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.write(move |c| {
             let tx = c.transaction().map_err(backend("begin parking records"))?;
             {
                 let mut insert = tx
                     .prepare_cached(
-                        "INSERT INTO national_parked (national_id, hub_index, entry) VALUES (?1, ?2, ?3)
+                        "INSERT INTO national_parked (national_id, hub_index, entry, parked_at) VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT (national_id, hub_index) DO NOTHING",
                     )
                     .map_err(backend("prepare parking records"))?;
-                for (national_id, index, entry) in &records {
-                    insert.execute((national_id, index, entry)).map_err(backend("park a record"))?;
+                for (national_id, index, entry, parked_at) in &records {
+                    insert.execute((national_id, index, entry, parked_at)).map_err(backend("park a record"))?;
                 }
             }
             tx.commit().map_err(backend("commit parked records"))
@@ -198,19 +198,19 @@ impl FederationStore for SqliteStore {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT national_id, hub_index, entry FROM national_parked WHERE national_id IN rarray(?1)
+                    "SELECT national_id, hub_index, entry, parked_at FROM national_parked WHERE national_id IN rarray(?1)
                      ORDER BY hub_index, national_id",
                 )
                 .map_err(backend("read parked records"))?;
             let rows = stmt
                 .query_map([text_array(ids)], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
                 })
                 .map_err(backend("read parked records"))?;
             rows.map(|r| {
-                let (national_id, index, entry) = r.map_err(backend("read parked records"))?;
+                let (national_id, index, entry, parked_at) = r.map_err(backend("read parked records"))?;
                 let hub_index = u64::try_from(index).map_err(|e| corrupt("parked record's hub index", e))?;
-                Ok(ParkedRecord { national_id, hub_index, entry })
+                Ok(ParkedRecord { national_id, hub_index, entry, parked_at: Timestamp::from_millis(parked_at) })
             })
             .collect()
         })
@@ -230,6 +230,15 @@ impl FederationStore for SqliteStore {
                 .and_then(|mut s| s.execute((&national_id, Rc::new(indices))))
                 .map(drop)
                 .map_err(backend("unpark records"))
+        })
+        .await
+    }
+
+    async fn delete_parked_before(&self, before: Timestamp) -> StoreResult<u64> {
+        self.write(move |c| {
+            c.execute("DELETE FROM national_parked WHERE parked_at < ?1", [before.as_millis()])
+                .map(|n| n as u64)
+                .map_err(backend("delete old parked records"))
         })
         .await
     }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "0010_complaint_repairs", include_str!("../migrations/0010_complaint_repairs.sql")),
     (11, "0011_many_servers", include_str!("../migrations/0011_many_servers.sql")),
     (12, "0012_federation", include_str!("../migrations/0012_federation.sql")),
+    (13, "0013_national_parked_at", include_str!("../migrations/0013_national_parked_at.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 //! records it received about persons it does not know yet.
 
 use async_trait::async_trait;
-use healthcode_domain::PersonId;
+use healthcode_domain::{PersonId, Timestamp};
 
 use crate::StoreResult;
 
@@ -24,6 +24,9 @@ pub struct ParkedRecord {
     pub hub_index: u64,
     /// The hub log entry, as published (canonical JSON).
     pub entry: String,
+    /// When this region received it: parked records nobody claims are deleted after a
+    /// while (`delete_parked_before`).
+    pub parked_at: Timestamp,
 }
 
 /// A record waiting to be submitted to the hub, in the order it was queued.
@@ -57,4 +60,6 @@ pub trait FederationStore: Send + Sync {
     async fn parked_records(&self, national_ids: &[String]) -> StoreResult<Vec<ParkedRecord>>;
     /// Forgets parked records once they were admitted as evidence.
     async fn unpark_records(&self, national_id: &str, hub_indices: &[u64]) -> StoreResult<()>;
+    /// Deletes the records parked before `before` (retention); returns how many.
+    async fn delete_parked_before(&self, before: Timestamp) -> StoreResult<u64>;
 }

@@ -180,11 +180,36 @@ pub struct National {
     pub(crate) trust: Arc<NationalTrust>,
     /// At the hub: key-person records each region published this hour (this server's).
     pub(crate) hourly: std::sync::Mutex<HashMap<(String, i64), u64>>,
+    /// When `apply_retention` last did its work (ms; it runs at most once an hour).
+    pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
 }
+
+/// How long a record about a person not known here is kept for them to come and claim it:
+/// as long as check-ins (`CHECKIN_RETENTION_DAYS`), two incubation periods, past which no
+/// rule of the reference set looks back. It is another region's data about someone who
+/// never registered, registered under another document, or never came.
+pub const PARKED_RETENTION_DAYS: i64 = crate::personal::CHECKIN_RETENTION_DAYS;
 
 impl National {
     pub fn role(&self) -> &Role {
         &self.role
+    }
+
+    /// Deletes parked records older than `PARKED_RETENTION_DAYS`. The scheduler calls it;
+    /// it does the work at most once an hour.
+    pub async fn apply_retention(&self) -> Result<u64, ServiceError> {
+        use std::sync::atomic::Ordering;
+        let now = self.clock.now().as_millis();
+        if now - self.retention_ran_at.load(Ordering::Relaxed) < 3_600_000 {
+            return Ok(0);
+        }
+        self.retention_ran_at.store(now, Ordering::Relaxed);
+        let before = self.clock.now().saturating_sub(healthcode_domain::Duration::days(PARKED_RETENTION_DAYS));
+        let deleted = self.federation.delete_parked_before(before).await?;
+        if deleted > 0 {
+            tracing::info!(deleted, "national records nobody here claimed, past their retention, deleted");
+        }
+        Ok(deleted)
     }
 
     fn region(&self) -> Result<(&str, &NoteVerifier), ServiceError> {
@@ -772,6 +797,7 @@ impl National {
                     national_id: record.person.clone(),
                     hub_index: *index,
                     entry: String::from_utf8_lossy(&leaves[(*index - follower.size()) as usize]).into_owned(),
+                    parked_at: self.clock.now(),
                 }),
             }
         }

@@ -416,7 +416,7 @@ fn link(national_id: &str, person: &PersonId) -> NationalLink {
 }
 
 fn parked(national_id: &str, hub_index: u64, entry: &str) -> ParkedRecord {
-    ParkedRecord { national_id: national_id.into(), hub_index, entry: entry.into() }
+    ParkedRecord { national_id: national_id.into(), hub_index, entry: entry.into(), parked_at: t(hub_index as i64) }
 }
 
 fn strings(values: &[&str]) -> Vec<String> {
@@ -512,6 +512,16 @@ async fn federation_links_once_queues_in_order_and_parks_by_hub_index(store: &im
         [record("n-z", 1, "z1"), record("n-y", 5, "y5"), record("n-x", 7, "x7"), record("n-y", 9, "y9")],
         "only the given indices of that national id go"
     );
+    let kept = store.parked_records(&strings(&["n-y"])).await.unwrap();
+    assert_eq!(kept.iter().map(|r| r.parked_at).collect::<Vec<_>>(), [t(5), t(9)], "when each was parked");
+
+    // Retention: records parked before a time go, the rest stay.
+    assert_eq!(store.delete_parked_before(t(7)).await.unwrap(), 2, "z1 and y5");
+    assert_eq!(
+        entries(store.parked_records(&strings(&["n-x", "n-y", "n-z"])).await.unwrap()),
+        [record("n-x", 7, "x7"), record("n-y", 9, "y9")]
+    );
+    assert_eq!(store.delete_parked_before(t(7)).await.unwrap(), 0);
 }
 
 async fn stays_under_an_area_are_queued_by_prefix_and_end(store: &impl Store) {

@@ -143,6 +143,7 @@ pub(super) const METHODS: &[&str] = &[
     "park_records",
     "parked_records",
     "unpark_records",
+    "delete_parked_before",
 ];
 
 #[async_trait]
@@ -706,6 +707,11 @@ impl<S: Store> FederationStore for Recorder<S> {
     async fn unpark_records(&self, national_id: &str, hub_indices: &[u64]) -> StoreResult<()> {
         self.saw("unpark_records");
         self.inner.unpark_records(national_id, hub_indices).await
+    }
+
+    async fn delete_parked_before(&self, before: Timestamp) -> StoreResult<u64> {
+        self.saw("delete_parked_before");
+        self.inner.delete_parked_before(before).await
     }
 }
 
