@@ -319,8 +319,7 @@ async fn staff_log_in_with_a_password_and_sessions_end(app: TestApp) {
     assert_eq!(wrong["error"]["message"], unknown["error"]["message"], "a login never tells which usernames exist");
     // A username with a NUL in it (PostgreSQL cannot compare such a text: a 500 before,
     // found by schemathesis) is just an unknown one.
-    let (status, nul) =
-        app.post("/v1/login", r#"{"username":"\u0000\"a","password":"wrong password!!"}"#).await;
+    let (status, nul) = app.post("/v1/login", r#"{"username":"\u0000\"a","password":"wrong password!!"}"#).await;
     assert_eq!(status, 401, "{nul}");
     assert_eq!(nul["error"]["message"], unknown["error"]["message"]);
     let (status, session) =
@@ -891,7 +890,10 @@ async fn two_second_approvals_given_at_once_are_logged_and_applied_once(app: Tes
         let (_, listed) = app.get_with_key("/v1/designations/proposals", &app.keys["provincial"]).await;
         let shown = listed["proposals"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
         let winner = if a.0 == 200 { "provincial2" } else { "provincial3" };
-        assert!(shown["approved_by"].as_str().unwrap().contains(winner), "the approver logged is the one named: {shown}");
+        assert!(
+            shown["approved_by"].as_str().unwrap().contains(winner),
+            "the approver logged is the one named: {shown}"
+        );
     }
     assert_eq!(log_entries_of(&app, "designation_approval").await, ROUNDS, "each designation logged once");
 }

@@ -62,7 +62,8 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
         for (outcome, e) in outcomes.iter_mut().zip(batch) {
             let e = e.borrow();
             if matches!(outcome, Inserted::New { .. }) && lost.contains(e.id.as_str()) {
-                let found = stored.get(e.id.as_str()).ok_or_else(|| corrupt("evidence", "a conflicting id vanished"))?;
+                let found =
+                    stored.get(e.id.as_str()).ok_or_else(|| corrupt("evidence", "a conflicting id vanished"))?;
                 *outcome = Inserted::Duplicate { same_content: found.same_as(e) };
             }
         }
@@ -134,10 +135,7 @@ fn same_record(a: &NewEvidence, b: &NewEvidence) -> bool {
 async fn stored_under(tx: &deadpool_postgres::Transaction<'_>, ids: &[&str]) -> StoreResult<HashMap<String, Stored>> {
     let mut stored: HashMap<String, Stored> = HashMap::new();
     let rows = tx
-        .query(
-            "SELECT id, person_id, kind, value, t1, t2, text, n, extra FROM evidence WHERE id = ANY($1)",
-            &[&ids],
-        )
+        .query("SELECT id, person_id, kind, value, t1, t2, text, n, extra FROM evidence WHERE id = ANY($1)", &[&ids])
         .await
         .map_err(backend("look up event ids"))?;
     for row in &rows {

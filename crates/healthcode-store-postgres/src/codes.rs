@@ -343,10 +343,8 @@ impl PostgresStore {
             ))
             .await
             .map_err(backend("prepare reading a code card"))?;
-        let row = client
-            .query_opt(&statement, &[&person.as_str(), &key_hash])
-            .await
-            .map_err(backend("read a code card"))?;
+        let row =
+            client.query_opt(&statement, &[&person.as_str(), &key_hash]).await.map_err(backend("read a code card"))?;
         let Some(row) = row else { return Ok(None) };
         let record = crate::rows::person(&row)?;
         let code = match row.get::<_, Option<&str>>(4) {

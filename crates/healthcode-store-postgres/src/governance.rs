@@ -62,14 +62,7 @@ impl GovernanceStore for PostgresStore {
         Ok(())
     }
 
-    async fn replace_document(
-        &self,
-        kind: &str,
-        id: &str,
-        at: Timestamp,
-        body: &str,
-        seen: &str,
-    ) -> StoreResult<bool> {
+    async fn replace_document(&self, kind: &str, id: &str, at: Timestamp, body: &str, seen: &str) -> StoreResult<bool> {
         let client = self.client().await?;
         let changed = client
             .execute(

@@ -1,7 +1,7 @@
-//! Schema migrations, named as the SQLite backend's where both have one (0013_event_sequence
-//! is PostgreSQL's alone: SQLite has one writer and needs no sequence object; so SQLite's
-//! 0013_national_parked_at is 0014 here). An advisory lock makes servers that start
-//! together migrate one at a time.
+//! Schema migrations, named as the SQLite backend's where both have one
+//! (`0013_event_sequence` is PostgreSQL's alone: SQLite has one writer and needs no
+//! sequence object; so SQLite's `0013_national_parked_at` is 0014 here). An advisory lock
+//! makes servers that start together migrate one at a time.
 
 use healthcode_store::StoreError;
 

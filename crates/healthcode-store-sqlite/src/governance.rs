@@ -127,14 +127,7 @@ impl GovernanceStore for SqliteStore {
         .await
     }
 
-    async fn replace_document(
-        &self,
-        kind: &str,
-        id: &str,
-        at: Timestamp,
-        body: &str,
-        seen: &str,
-    ) -> StoreResult<bool> {
+    async fn replace_document(&self, kind: &str, id: &str, at: Timestamp, body: &str, seen: &str) -> StoreResult<bool> {
         let (kind, id, body, seen) = (kind.to_string(), id.to_string(), body.to_string(), seen.to_string());
         self.write(move |c| {
             c.execute(

@@ -84,8 +84,7 @@ pub trait GovernanceStore: Send + Sync {
     async fn document(&self, kind: &str, id: &str) -> StoreResult<Option<String>>;
     /// Replaces a document only if its stored body is still `seen`, as `replace_decision`;
     /// false when it changed meanwhile, or is gone.
-    async fn replace_document(&self, kind: &str, id: &str, at: Timestamp, body: &str, seen: &str)
-        -> StoreResult<bool>;
+    async fn replace_document(&self, kind: &str, id: &str, at: Timestamp, body: &str, seen: &str) -> StoreResult<bool>;
     /// Up to `limit` records of a kind, newest first.
     async fn documents(&self, kind: &str, limit: usize) -> StoreResult<Vec<String>>;
     /// Deletes documents of a kind saved before `before` (retention); returns how many.

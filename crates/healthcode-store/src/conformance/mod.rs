@@ -233,8 +233,7 @@ async fn the_same_events_inserted_at_once_are_stored_once(store: &impl Store) {
     for rows in [1_500, 10] {
         let forward: Vec<NewEvidence> = (0..rows).map(|i| fever(&p, &format!("both-{rows}-{i}"), 2)).collect();
         let backward: Vec<NewEvidence> = forward.iter().rev().cloned().collect();
-        let (first, second) =
-            futures_util::join!(store.insert_evidence(&forward), store.insert_evidence(&backward));
+        let (first, second) = futures_util::join!(store.insert_evidence(&forward), store.insert_evidence(&backward));
         let (first, second) = (first.unwrap(), second.unwrap());
         for (a, b) in first.iter().zip(second.iter().rev()) {
             let new = [a, b].iter().filter(|o| matches!(o, Inserted::New { .. })).count();

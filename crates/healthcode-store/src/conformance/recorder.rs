@@ -479,14 +479,7 @@ impl<S: Store> GovernanceStore for Recorder<S> {
         self.inner.put_document(kind, id, at, body).await
     }
 
-    async fn replace_document(
-        &self,
-        kind: &str,
-        id: &str,
-        at: Timestamp,
-        body: &str,
-        seen: &str,
-    ) -> StoreResult<bool> {
+    async fn replace_document(&self, kind: &str, id: &str, at: Timestamp, body: &str, seen: &str) -> StoreResult<bool> {
         self.saw("replace_document");
         self.inner.replace_document(kind, id, at, body, seen).await
     }

@@ -100,8 +100,7 @@ pub(crate) struct DesignationBody {
     /// The designation's own id: a resend with the same id is not proposed twice.
     id: Option<String>,
     /// The area: a county (6 digits), a township (9) or a village (12).
-    #[schema(value_type = String, pattern = "^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-    area: String,
+    area: healthcode_domain::AreaCode,
     level: healthcode_domain::RiskLevel,
     /// Whether those who stayed in the area turn red rather than yellow (default false).
     escalate_to_red: Option<bool>,
