@@ -64,13 +64,24 @@ impl TransparencyLog {
     ) -> Result<Self, ServiceError> {
         let (logs, codes): (Arc<dyn LogStore>, Arc<dyn CodeStore>) = (store.clone(), store.clone());
         let store = logs.as_ref();
+        // The checkpoint before the tree: another server (or `healthcode` command) may
+        // append and sign between the two reads, and a log only grows, so a tree read
+        // second is never smaller than an intact log's checkpoint read first. Read the
+        // other way round, a server starting beside busy ones took their growth for
+        // deleted entries and refused to start.
+        let mut latest = store.latest_checkpoint().await?;
         let frontier = read_frontier(store).await?;
+        if latest.is_none() && frontier.size() > 0 {
+            // The first append signs a checkpoint in its own transaction: one made since
+            // the first read is there now.
+            latest = store.latest_checkpoint().await?;
+        }
         let tampered = |what: String| {
             Err(ServiceError::LogTampered(format!(
                 "{what}; run `healthcode audit verify` against a checkpoint an auditor kept to see what changed"
             )))
         };
-        match store.latest_checkpoint().await? {
+        match latest {
             None if frontier.size() > 0 => {
                 return tampered(format!(
                     "the stored log holds {} entries but no signed checkpoint: checkpoints were deleted from the \

@@ -235,3 +235,42 @@ async fn an_account_acting_on_two_servers_at_once_is_logged_once() {
     let in_use = entries.iter().filter(|(_, data)| String::from_utf8_lossy(data).contains("account_in_use")).count();
     assert_eq!(in_use, 1, "the account's first action is in the log once");
 }
+
+/// A server starting while another appends and signs: its start-up check (is the stored
+/// log what its latest checkpoint signed?) must not take the other's growth for deleted
+/// entries. It read the tree before the checkpoint, and a checkpoint signed in between
+/// made an intact log look cut short: the server refused to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_starts_while_another_appends_and_signs() {
+    let Province { store, clock, a, .. } = Province::at("2020-06-02T09:00:00+08:00").await;
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = {
+        let busy = busy.clone();
+        tokio::spawn(async move {
+            let mut appended = 0;
+            while busy.load(std::sync::atomic::Ordering::Relaxed) {
+                a.alarms().raise("test_growth", "3301", format!("entry {appended}")).await.unwrap();
+                a.log().sign_checkpoint().await.unwrap();
+                appended += 1;
+            }
+            appended
+        })
+    };
+    for _ in 0..100 {
+        let keys = ServiceKeys {
+            log: healthcode_log::NoteSigner::from_seed(healthcode_service::DEFAULT_LOG_ORIGIN, [7; 32]).unwrap(),
+            ..ServiceKeys::ephemeral(0)
+        };
+        let opened = HealthService::open_with(
+            store.clone(),
+            Arc::new(clock.clone()),
+            Pseudonymiser::new(b"k".to_vec()),
+            RuleSet::reference(),
+            keys,
+        )
+        .await;
+        assert!(opened.is_ok(), "{:?}", opened.err());
+    }
+    busy.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.await.unwrap() > 0, "the other server kept appending meanwhile");
+}
