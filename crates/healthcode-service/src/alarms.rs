@@ -106,6 +106,31 @@ impl Alarms {
     }
 }
 
+impl Alarms {
+    /// Adds `n` to the hour's count of `origin` in `area` (in the store, so every server
+    /// adds to the same count) and says whether this call is the one that took the count
+    /// past `threshold`: `Some(total)` once per hour, however many servers count.
+    pub(crate) async fn count_past(
+        &self,
+        origin: &str,
+        area: &str,
+        n: u64,
+        now: Timestamp,
+        threshold: u64,
+    ) -> Result<Option<u64>, ServiceError> {
+        if n == 0 {
+            return Ok(None);
+        }
+        let hour = now.as_millis().div_euclid(3_600_000);
+        let count = ColourChangeCount { hour, origin: origin.to_string(), area: area.to_string(), persons: n };
+        self.counts.add_colour_changes(&[count]).await?;
+        let total: u64 =
+            self.counts.colour_changes(origin, area, hour, hour + 1).await?.iter().map(|c| c.persons).sum();
+        let first = total > threshold && self.counts.mark_colour_burst(origin, area, hour).await?;
+        Ok(first.then_some(total))
+    }
+}
+
 fn describe(origin: &str) -> String {
     match origin {
         "trace" => "approved contact tracing".to_string(),

@@ -222,7 +222,6 @@ impl HealthService {
             clock: clock.clone(),
             role: crate::national::Role::None,
             trust: national_trust.clone(),
-            hourly: Default::default(),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
         });
         let research = Research { resident_store: store.clone(), documents, clock: clock.clone() };
@@ -260,7 +259,6 @@ impl HealthService {
             clock: n.clock.clone(),
             role,
             trust: n.trust.clone(),
-            hourly: Default::default(),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
         });
         self

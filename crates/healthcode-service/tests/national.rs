@@ -29,6 +29,7 @@ fn now() -> Timestamp {
 struct Node {
     service: HealthService,
     clock: Arc<ManualClock>,
+    store: Arc<SqliteStore>,
     _dir: tempfile::TempDir,
 }
 
@@ -46,11 +47,11 @@ async fn node(region: &str, role: Role, log_seed: [u8; 32]) -> Node {
     };
     let pseudonyms = Pseudonymiser::new(format!("local key of {region}").into_bytes()).with_national_key(NATIONAL_KEY);
     let clock = Arc::new(ManualClock::new(now()));
-    let service = HealthService::open_with(store, clock.clone(), pseudonyms, RuleSet::reference(), keys)
+    let service = HealthService::open_with(store.clone(), clock.clone(), pseudonyms, RuleSet::reference(), keys)
         .await
         .unwrap()
         .with_national_role(role);
-    Node { service, clock, _dir: dir }
+    Node { service, clock, store, _dir: dir }
 }
 
 fn hub_key(seed: [u8; 32]) -> healthcode_log::NoteVerifier {
@@ -429,12 +430,27 @@ async fn a_region_publishing_a_crowd_of_key_persons_raises_an_alarm_at_the_hub()
             })
             .collect()
     };
-    let national = hub.service.national();
-    // Split into submissions, the hour's count still passes the threshold once.
-    national.submit("41", "henan", &lines(0, 600)).await.unwrap();
+    // A second hub server over the same store, as behind a balancer.
+    let twin = {
+        let keys = ServiceKeys {
+            signing: KeyRing::generate("00", now().as_millis() / 1000),
+            log: NoteSigner::from_seed(HUB_ORIGIN, [4; 32]).unwrap(),
+            vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
+        };
+        let pseudonyms = Pseudonymiser::new(b"local key of 00".to_vec()).with_national_key(NATIONAL_KEY);
+        HealthService::open_with(hub.store.clone(), hub.clock.clone(), pseudonyms, RuleSet::reference(), keys)
+            .await
+            .unwrap()
+            .with_national_role(Role::Hub)
+    };
+    // Split into submissions spread over the two servers, the hour's count still passes
+    // the threshold, once (each server counting its own would have seen 600 and 610).
+    hub.service.national().submit("41", "henan", &lines(0, 600)).await.unwrap();
     assert!(hub.service.alarms().list(0, 10).await.unwrap().is_empty());
-    national.submit("41", "henan", &lines(600, 600)).await.unwrap();
-    national.submit("41", "henan", &lines(1200, 10)).await.unwrap();
+    twin.national().submit("41", "henan", &lines(600, 400)).await.unwrap();
+    assert!(hub.service.alarms().list(0, 10).await.unwrap().is_empty(), "1,000 is not more than 1,000");
+    twin.national().submit("41", "henan", &lines(1000, 200)).await.unwrap();
+    hub.service.national().submit("41", "henan", &lines(1200, 10)).await.unwrap();
     let alarms = hub.service.alarms().list(0, 10).await.unwrap();
     let mass: Vec<_> = alarms.iter().filter(|a| a.alarm.kind == "national_mass_submission").collect();
     assert_eq!(mass.len(), 1, "{alarms:?}");
@@ -457,11 +473,11 @@ async fn the_hub_issues_the_national_code_for_a_region_without_one_and_regions_r
         };
         let pseudonyms = Pseudonymiser::new(b"hub".to_vec()).with_national_key(NATIONAL_KEY);
         let clock = Arc::new(ManualClock::new(now()));
-        let service = HealthService::open_with(store, clock.clone(), pseudonyms, RuleSet::reference(), keys)
+        let service = HealthService::open_with(store.clone(), clock.clone(), pseudonyms, RuleSet::reference(), keys)
             .await
             .unwrap()
             .with_national_role(Role::Hub);
-        Node { service, clock, _dir: dir }
+        Node { service, clock, store, _dir: dir }
     };
     let henan = region("41", hub_seed).await;
     let zhejiang = region("33", hub_seed).await;

@@ -163,6 +163,10 @@ const ALARM_FORKED: &str = "hub_forked";
 /// region's rules then make of the records.
 pub const MASS_SUBMISSION_ALARM: u64 = 1_000;
 
+/// The origin under which the hub counts each region's key-person records by the hour,
+/// beside the colour changes' counts.
+const MASS_SUBMISSION_ORIGIN: &str = "hub:key_person_records";
+
 /// The national exchange. Holds the federation store (links, submissions waiting,
 /// records parked), the rejection log (what a hub refuses), the evidence capability
 /// (records become evidence), the log (a hub publishes in it), the documents (the hub's
@@ -178,8 +182,6 @@ pub struct National {
     pub(crate) role: Role,
     /// Other regions' keys and the agreements, for signed codes to read.
     pub(crate) trust: Arc<NationalTrust>,
-    /// At the hub: key-person records each region published this hour (this server's).
-    pub(crate) hourly: std::sync::Mutex<HashMap<(String, i64), u64>>,
     /// When `apply_retention` last did its work (ms; it runs at most once an hour).
     pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
 }
@@ -349,20 +351,15 @@ impl National {
     }
 
     /// Adds a submission's key-person records to the region's hourly count, and raises the
-    /// alarm the first time in the hour the count passes `MASS_SUBMISSION_ALARM`.
+    /// alarm the first time in the hour the count passes `MASS_SUBMISSION_ALARM`. The count
+    /// is kept in the store with the colour changes' (origin `MASS_SUBMISSION_ORIGIN`): with
+    /// several hub servers behind a balancer, a region spreading its records over them is
+    /// counted whole, and alarmed once.
     async fn count_hourly(&self, region: &str, records: u64, now: Timestamp) -> Result<(), ServiceError> {
-        let hour = now.as_millis().div_euclid(3_600_000);
-        let (before, after) = {
-            let mut hourly = self.hourly.lock().unwrap_or_else(|p| p.into_inner());
-            hourly.retain(|(_, h), _| *h == hour);
-            let count = hourly.entry((region.to_string(), hour)).or_default();
-            let before = *count;
-            *count += records;
-            (before, *count)
-        };
-        if before <= MASS_SUBMISSION_ALARM && after > MASS_SUBMISSION_ALARM {
+        let past = self.alarms.count_past(MASS_SUBMISSION_ORIGIN, region, records, now, MASS_SUBMISSION_ALARM).await?;
+        if let Some(total) = past {
             let detail = format!(
-                "region {region} published {after} key-person records within the hour (more than \
+                "region {region} published {total} key-person records within the hour (more than \
                  {MASS_SUBMISSION_ALARM}): every receiving region will judge them; check the epidemiological basis \
                  with region {region}"
             );
