@@ -36,6 +36,19 @@ struct Node {
 async fn node(region: &str, role: Role, log_seed: [u8; 32]) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("healthcode.sqlite3")).unwrap());
+    let clock = Arc::new(ManualClock::new(now()));
+    let service = server(&store, &clock, region, role, log_seed).await;
+    Node { service, clock, store, _dir: dir }
+}
+
+/// One server of `region` over `store`: a node's, or another over the same store.
+async fn server(
+    store: &Arc<SqliteStore>,
+    clock: &Arc<ManualClock>,
+    region: &str,
+    role: Role,
+    log_seed: [u8; 32],
+) -> HealthService {
     let origin = match role {
         Role::Hub => HUB_ORIGIN.to_string(),
         _ => format!("healthcode/{region}/log"),
@@ -46,12 +59,10 @@ async fn node(region: &str, role: Role, log_seed: [u8; 32]) -> Node {
         vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
     };
     let pseudonyms = Pseudonymiser::new(format!("local key of {region}").into_bytes()).with_national_key(NATIONAL_KEY);
-    let clock = Arc::new(ManualClock::new(now()));
-    let service = HealthService::open_with(store.clone(), clock.clone(), pseudonyms, RuleSet::reference(), keys)
+    HealthService::open_with(store.clone(), clock.clone(), pseudonyms, RuleSet::reference(), keys)
         .await
         .unwrap()
-        .with_national_role(role);
-    Node { service, clock, store, _dir: dir }
+        .with_national_role(role)
 }
 
 fn hub_key(seed: [u8; 32]) -> healthcode_log::NoteVerifier {
@@ -431,18 +442,7 @@ async fn a_region_publishing_a_crowd_of_key_persons_raises_an_alarm_at_the_hub()
             .collect()
     };
     // A second hub server over the same store, as behind a balancer.
-    let twin = {
-        let keys = ServiceKeys {
-            signing: KeyRing::generate("00", now().as_millis() / 1000),
-            log: NoteSigner::from_seed(HUB_ORIGIN, [4; 32]).unwrap(),
-            vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
-        };
-        let pseudonyms = Pseudonymiser::new(b"local key of 00".to_vec()).with_national_key(NATIONAL_KEY);
-        HealthService::open_with(hub.store.clone(), hub.clock.clone(), pseudonyms, RuleSet::reference(), keys)
-            .await
-            .unwrap()
-            .with_national_role(Role::Hub)
-    };
+    let twin = server(&hub.store, &hub.clock, "00", Role::Hub, [4; 32]).await;
     // Split into submissions spread over the two servers, the hour's count still passes
     // the threshold, once (each server counting its own would have seen 600 and 610).
     hub.service.national().submit("41", "henan", &lines(0, 600)).await.unwrap();
@@ -463,22 +463,7 @@ async fn the_hub_issues_the_national_code_for_a_region_without_one_and_regions_r
     let hub_seed = [6; 32];
     // The hub holds the national key too: it issues codes (region 00) to persons of
     // regions that have no code of their own.
-    let hub = {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(&dir.path().join("healthcode.sqlite3")).unwrap());
-        let keys = ServiceKeys {
-            signing: KeyRing::generate("00", now().as_millis() / 1000),
-            log: NoteSigner::from_seed(HUB_ORIGIN, hub_seed).unwrap(),
-            vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
-        };
-        let pseudonyms = Pseudonymiser::new(b"hub".to_vec()).with_national_key(NATIONAL_KEY);
-        let clock = Arc::new(ManualClock::new(now()));
-        let service = HealthService::open_with(store.clone(), clock.clone(), pseudonyms, RuleSet::reference(), keys)
-            .await
-            .unwrap()
-            .with_national_role(Role::Hub);
-        Node { service, clock, store, _dir: dir }
-    };
+    let hub = node("00", Role::Hub, hub_seed).await;
     let henan = region("41", hub_seed).await;
     let zhejiang = region("33", hub_seed).await;
     let national = hub.service.national();
