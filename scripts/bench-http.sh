@@ -56,12 +56,13 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "== baseline: raw Ed25519 on one core, and tokens in process"
 "$bin" bench tokens --seconds 2
 # A second server over the same data and keys, with each signature checked alone (no
-# batching) and resident keys always read from the store (no cache, as for an app that
-# refreshes every few minutes): the difference each makes, in the same run.
+# batching), resident keys and code cards always read from the store (no caches, as for an
+# app that refreshes every few minutes on a server whose cards another server's colour
+# changes keep dropping): the difference each makes, in the same run.
 "$bin" serve --listen "127.0.0.1:$((port + 1))" "${store[@]}" --no-verify-batch \
   --signing-keys-file "$work/keys/signing.json" --log-key-file "$work/keys/log.key" \
   --pseudonym-key-file "$work/keys/pseudonym.key" --vault-key-file "$work/keys/vault.key" \
-  --resident-key-cache-seconds 0 --scheduler-seconds 3600 >"$work/alone.out" 2>"$work/alone.err" &
+  --resident-key-cache-seconds 0 --code-card-cache-size 0 --scheduler-seconds 3600 >"$work/alone.out" 2>"$work/alone.err" &
 alone=$!
 trap 'kill "$server" "$alone" 2>/dev/null || true; rm -rf "$work"' EXIT
 until grep -q "serving on" "$work/alone.out" 2>/dev/null; do sleep 0.2; done

@@ -99,12 +99,14 @@ impl Department {
                     | QuarantineRelease
             ),
             Department::Community => matches!(kind, Fever | FeverResolved | QuarantineOrder | QuarantineRelease),
-            Department::Customs | Department::Border => matches!(kind, Entry),
-            Department::Police
-            | Department::Telecom
-            | Department::Transport
-            | Department::Aviation
-            | Department::Railway => matches!(kind, Stay),
+            Department::Customs => matches!(kind, Entry),
+            // Border and police checkpoints (省界检查站) also see travellers arrive from
+            // another province, with or without a code this one recognises.
+            Department::Border => matches!(kind, Entry | Arrival),
+            Department::Police => matches!(kind, Stay | Arrival),
+            Department::Telecom | Department::Transport | Department::Aviation | Department::Railway => {
+                matches!(kind, Stay)
+            }
         }
     }
 }

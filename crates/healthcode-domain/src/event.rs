@@ -118,6 +118,7 @@ text_enum!(
         ManagementDecision = "management_decision",
         Retraction = "retraction",
         Declaration = "declaration",
+        Arrival = "arrival",
     }
 );
 
@@ -129,6 +130,17 @@ text_enum!(DiagnosisStatus {
     Excluded = "excluded",
     Discharged = "discharged",
 });
+text_enum!(
+    /// What a traveller from another region showed on arrival (互认, seed 004): a code this
+    /// region recognises under an agreement, a valid code of a region it has no agreement
+    /// with, or no code at all. The receiving region's rules decide what each means (the
+    /// Shandong measure: 14 days of quarantine without a recognised code).
+    HomeCode {
+        Recognised = "recognised",
+        NoAgreement = "no_agreement",
+        NotShown = "none",
+    }
+);
 text_enum!(QuarantineMode { Centralized = "centralized", Home = "home" });
 text_enum!(DecisionColour { Red = "red", Yellow = "yellow" });
 text_enum!(RiskLevel { Low = "low", Medium = "medium", High = "high" });
@@ -197,6 +209,13 @@ pub enum Evidence {
         item: DeclaredItem,
         since: Timestamp,
     },
+    /// A traveller's arrival from another region (来浙申报, 转码): where from, when, and
+    /// what home code they showed, as the receiving region checked it.
+    Arrival {
+        origin: AreaCode,
+        home_code: HomeCode,
+        arrived_at: Timestamp,
+    },
 }
 
 impl Evidence {
@@ -215,6 +234,7 @@ impl Evidence {
             Evidence::ManagementDecision { .. } => EvidenceKind::ManagementDecision,
             Evidence::Retraction { .. } => EvidenceKind::Retraction,
             Evidence::Declaration { .. } => EvidenceKind::Declaration,
+            Evidence::Arrival { .. } => EvidenceKind::Arrival,
         }
     }
 }

@@ -17,8 +17,8 @@ pub use colour::{Colour, RuleColour};
 pub use error::ValidationError;
 pub use event::{
     distinct_approvers, parse_event, retracted, AreaRisk, DecisionColour, DeclaredItem, DiagnosisStatus, Event,
-    EventBody, EventId, Evidence, EvidenceKind, IncomingEvent, PersonRef, QuarantineMode, RiskLevel, TestResult,
-    AREA_RISK_FIELDS, ENVELOPE_FIELDS,
+    EventBody, EventId, Evidence, EvidenceKind, HomeCode, IncomingEvent, PersonRef, QuarantineMode, RiskLevel,
+    TestResult, AREA_RISK_FIELDS, ENVELOPE_FIELDS,
 };
 pub use person::{resident_id_check_char, IdDocument, IdType, PersonId, PersonKind};
 pub use time::{Duration, Timestamp};

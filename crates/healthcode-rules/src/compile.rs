@@ -3,7 +3,7 @@
 //! mistake is reported with where it is (`rules[3].when.exists.within_window`).
 
 use healthcode_domain::{
-    Colour, DecisionColour, DeclaredItem, DiagnosisStatus, Duration, EvidenceKind, QuarantineMode, RiskLevel,
+    Colour, DecisionColour, DeclaredItem, DiagnosisStatus, Duration, EvidenceKind, HomeCode, QuarantineMode, RiskLevel,
     RuleColour, TestResult,
 };
 
@@ -100,6 +100,7 @@ pub(crate) enum TimeField {
     To,
     Until,
     Since,
+    ArrivedAt,
 }
 
 impl TimeField {
@@ -114,6 +115,7 @@ impl TimeField {
             "to" => TimeField::To,
             "until" => TimeField::Until,
             "since" => TimeField::Since,
+            "arrived_at" => TimeField::ArrivedAt,
             _ => return None,
         })
     }
@@ -128,6 +130,7 @@ impl TimeField {
             TimeField::From | TimeField::To => kind == EvidenceKind::Stay,
             TimeField::Until => kind == EvidenceKind::ManagementDecision,
             TimeField::Since => kind == EvidenceKind::Declaration,
+            TimeField::ArrivedAt => kind == EvidenceKind::Arrival,
         }
     }
 }
@@ -361,17 +364,24 @@ fn selector(s: &format::Selector, path: &str) -> Result<Matcher, RuleSetError> {
              longer see",
         ));
     }
-    let given: Vec<(&str, &format::OneOrMany)> =
-        [("result", &s.result), ("status", &s.status), ("color", &s.color), ("mode", &s.mode), ("item", &s.item)]
-            .into_iter()
-            .filter_map(|(n, v)| v.as_ref().map(|v| (n, v)))
-            .collect();
+    let given: Vec<(&str, &format::OneOrMany)> = [
+        ("result", &s.result),
+        ("status", &s.status),
+        ("color", &s.color),
+        ("mode", &s.mode),
+        ("item", &s.item),
+        ("home_code", &s.home_code),
+    ]
+    .into_iter()
+    .filter_map(|(n, v)| v.as_ref().map(|v| (n, v)))
+    .collect();
     let own_field = match kind {
         EvidenceKind::Test => Some("result"),
         EvidenceKind::Diagnosis => Some("status"),
         EvidenceKind::ManagementDecision => Some("color"),
         EvidenceKind::QuarantineOrder | EvidenceKind::QuarantineRelease => Some("mode"),
         EvidenceKind::Declaration => Some("item"),
+        EvidenceKind::Arrival => Some("home_code"),
         _ => None,
     };
     let mut values = u32::MAX;
@@ -402,6 +412,7 @@ fn value_bit(kind: EvidenceKind, value: &str) -> Option<u32> {
             pos(QuarantineMode::ALL, QuarantineMode::parse(value))
         }
         EvidenceKind::Declaration => pos(DeclaredItem::ALL, DeclaredItem::parse(value)),
+        EvidenceKind::Arrival => pos(HomeCode::ALL, HomeCode::parse(value)),
         _ => None,
     }
 }

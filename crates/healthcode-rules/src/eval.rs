@@ -398,6 +398,7 @@ fn matches(m: &Matcher, body: &Evidence) -> bool {
         Evidence::Diagnosis { status } => position(healthcode_domain::DiagnosisStatus::ALL, status),
         Evidence::ManagementDecision { color, .. } => position(healthcode_domain::DecisionColour::ALL, color),
         Evidence::Declaration { item, .. } => position(healthcode_domain::DeclaredItem::ALL, item),
+        Evidence::Arrival { home_code, .. } => position(healthcode_domain::HomeCode::ALL, home_code),
         Evidence::QuarantineOrder { mode, .. } | Evidence::QuarantineRelease { mode } => {
             position(healthcode_domain::QuarantineMode::ALL, mode)
         }
@@ -434,6 +435,7 @@ fn time_of(e: &Event<Evidence>, field: TimeField) -> Option<Timestamp> {
         (TimeField::To, Evidence::Stay { to, .. }) => *to,
         (TimeField::Until, Evidence::ManagementDecision { until, .. }) => Some(*until),
         (TimeField::Since, Evidence::Declaration { since, .. }) => Some(*since),
+        (TimeField::ArrivedAt, Evidence::Arrival { arrived_at, .. }) => Some(*arrived_at),
         _ => None,
     }
 }

@@ -202,6 +202,10 @@ pub struct Selector {
     /// digests of rule sets written before declarations existed do not change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<OneOrMany>,
+    /// What home code an `arrival` showed; absent from the canonical JSON when not given,
+    /// as `item`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_code: Option<OneOrMany>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

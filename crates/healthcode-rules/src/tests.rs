@@ -302,3 +302,45 @@ fn declarations_are_judged_by_the_rules_in_force() {
     let wrong = DECLARED_FEVER_RULE.replace("item = \"fever\"", "item = \"headache\"");
     assert!(RuleSet::parse(&format!("{REFERENCE_RULES_TOML}{wrong}")).unwrap_err().to_string().contains("headache"));
 }
+
+/// The Shandong measure (seed 004: 14 days of quarantine for a traveller from a province
+/// without a recognition agreement, or who shows no code), as a rule a receiving region
+/// adds to its rule set: data, not code.
+pub(crate) const NO_RECOGNISED_CODE_RULE: &str = r#"
+[[rules]]
+id = "R-arrival"
+colour = "red"
+title = { zh = "外省来鲁未持互认健康码（隔离14天）", en = "Arrived without a recognised code (14 days of quarantine)" }
+when.exists.event = { type = "arrival", home_code = ["no_agreement", "none"] }
+when.exists.within_window = "arrived_at"
+"#;
+
+#[test]
+fn an_arrival_without_a_recognised_code_is_judged_by_the_receiving_rules() {
+    let arrival = |home_code: &str| {
+        [json!({"at": "2020-03-01T08:00:00+08:00", "type": "arrival", "origin": "420000", "home_code": home_code,
+                "arrived_at": "2020-03-01T07:00:00+08:00"})]
+    };
+    let at = t("2020-03-02T09:00:00+08:00");
+    assert_eq!(
+        eval_at(&arrival("none"), "2020-03-02T09:00:00+08:00").0,
+        Colour::Green,
+        "the reference has no such rule"
+    );
+
+    let rules = RuleSet::parse(&format!("{REFERENCE_RULES_TOML}{NO_RECOGNISED_CODE_RULE}")).unwrap();
+    for (home_code, expected) in [("none", Colour::Red), ("no_agreement", Colour::Red), ("recognised", Colour::Green)] {
+        let (evidence, areas) = history(&arrival(home_code));
+        let e = rules.evaluate(PersonKind::Domestic, &evidence, &areas, at);
+        assert_eq!(e.colour, expected, "{home_code}");
+        if expected == Colour::Red {
+            assert_eq!(e.reason_ids(), vec!["R-arrival"]);
+            assert_eq!(e.next_change, Some(t("2020-03-15T07:00:00+08:00")), "14 days after arriving");
+        }
+    }
+    // A rule may select on what was shown, and only on its values.
+    let wrong = NO_RECOGNISED_CODE_RULE.replace("\"none\"]", "\"forged\"]");
+    assert!(RuleSet::parse(&format!("{REFERENCE_RULES_TOML}{wrong}")).unwrap_err().to_string().contains("forged"));
+    let misplaced = NO_RECOGNISED_CODE_RULE.replace("type = \"arrival\"", "type = \"stay\"");
+    assert!(RuleSet::parse(&format!("{REFERENCE_RULES_TOML}{misplaced}")).is_err(), "stays have no home code");
+}

@@ -54,7 +54,7 @@ impl Limits {
             return None;
         }
         match path {
-            "/v1/persons" | "/register" | "/v1/me/dependants" | "/family" => {
+            "/v1/persons" | "/register" | "/v1/me/dependants" | "/family" | "/v1/conversions" | "/visit" => {
                 Some((&self.registrations, "registrations"))
             }
             "/v1/login" | "/staff/login" | "/signin" => Some((&self.sign_ins, "sign-in attempts")),

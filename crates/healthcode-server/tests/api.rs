@@ -26,6 +26,7 @@ common::on_both_backends!(
     permit_and_residence_card_holders_choose_the_international_code,
     metrics_count_requests_by_route_and_show_the_state_without_a_person,
     an_incident_notice_is_carried_by_every_answer_and_page_while_it_stands,
+    a_visitor_converts_over_the_api_and_is_judged_by_this_regions_rules,
 );
 use serde_json::{json, Value};
 
@@ -654,4 +655,43 @@ async fn an_incident_notice_is_carried_by_every_answer_and_page_while_it_stands(
     assert!(answer.headers().get("healthcode-notice").is_none(), "lifted");
     let page = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("class=\"incident\""));
+}
+
+/// `POST /v1/conversions` (转码): a visitor from another region with a declared stay gets
+/// a key and a code judged here; what is wrong is refused by field, and registers nobody.
+async fn a_visitor_converts_over_the_api_and_is_judged_by_this_regions_rules(app: TestApp) {
+    let visitor = resident_id("41010519900101123");
+    let body = |extra: Value| {
+        let mut body = json!({"id_type": "resident_id", "id_number": visitor, "name": "张三", "origin": "410105",
+                              "accepted_notice": healthcode_service::COLLECTION_NOTICE_VERSION});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body.to_string()
+    };
+    for (extra, field) in [
+        (json!({"origin": "330106"}), "origin"),
+        (json!({"origin": "41"}), "origin"),
+        (json!({"home_code": "HC1:NOTACODE"}), "home_code"),
+        (json!({"stays": [{"area": "410105"}]}), "stays"),
+        (json!({"stays": [{"area": "999", "from": "2020-02-20T08:00:00+08:00"}]}), "area"),
+        (json!({"colour": "green"}), "colour"),
+    ] {
+        let (status, answer) = app.post("/v1/conversions", body(extra.clone())).await;
+        assert_eq!(status, 422, "{extra}: {answer}");
+        assert_eq!(answer["error"]["field"], field, "{extra}: {answer}");
+    }
+    let (status, answer) =
+        app.post("/v1/conversions", json!({"id_type": "resident_id", "id_number": visitor}).to_string()).await;
+    assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("origin")), "{answer}");
+    assert_eq!(app.store.person_count().await.unwrap(), 0, "a refused conversion registers nobody");
+
+    let stays =
+        json!({"stays": [{"area": "410105", "from": "2020-02-20T08:00:00+08:00", "to": "2020-02-25T08:00:00+08:00"}]});
+    let (status, converted) = app.post("/v1/conversions", body(stays.clone())).await;
+    assert_eq!(status, 201, "{converted}");
+    assert!(converted["resident_key"].as_str().unwrap().starts_with("hcr_"));
+    assert_eq!(converted["home_code"], Value::Null);
+    assert_eq!(converted["code"]["person_id"], converted["person_id"]);
+    assert!(!converted.to_string().contains(&visitor), "the ID number is never echoed");
+    let (status, again) = app.post("/v1/conversions", body(stays)).await;
+    assert_eq!(status, 409, "{again}");
 }

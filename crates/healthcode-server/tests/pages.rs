@@ -695,3 +695,45 @@ async fn an_officer_traces_contacts_on_the_page_and_another_approves_one() {
     let refused = client().get(app.url("/staff/traces")).send().await.unwrap();
     assert_eq!(refused.status().as_u16(), 303, "signed out: to the sign-in page");
 }
+
+/// A visitor from another region on the visitors' page (来浙申报): declares where they come
+/// from and a stay, and is sent to their code here; an origin inside this region, or a home
+/// code that is not genuine, is refused with the reason and registers nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_declares_on_the_visitors_page_and_gets_a_code_here() {
+    let app = TestApp::spawn().await;
+    let ours = app.address.clone();
+    let form = client().get(app.url("/visit")).send().await.unwrap();
+    assert_eq!(form.status().as_u16(), 200);
+    let page = form.text().await.unwrap();
+    assert!(page.contains("name=\"home_code\"") && page.contains("name=\"origin\""), "{page}");
+
+    let visitor = resident_id("41010519900101123");
+    let body = |origin: &str, extra: &str| {
+        format!("id_type=resident_id&id_number={visitor}&name=%E5%BC%A0%E4%B8%89&origin={origin}&consent=yes{extra}")
+    };
+    let inside = post_form(&app, "/visit", &body("330106", ""), &[("origin", &ours)]).await;
+    assert_eq!(inside.status().as_u16(), 422);
+    assert!(inside.text().await.unwrap().contains("330106"), "names the origin refused");
+    let forged = post_form(&app, "/visit", &body("410105", "&home_code=HC1%3ANOTACODE"), &[("origin", &ours)]).await;
+    assert_eq!(forged.status().as_u16(), 422);
+    assert!(forged.text().await.unwrap().contains("home code"));
+    assert_eq!(app.store.person_count().await.unwrap(), 0, "a refused conversion registers nobody");
+
+    let stay =
+        "&stay_area=410105&stay_from=2020-02-20T08%3A00%3A00%2B08%3A00&stay_to=2020-02-25T08%3A00%3A00%2B08%3A00";
+    let response = post_form(&app, "/visit", &body("410105", stay), &[("origin", &ours)]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/persons/p"), "{location}");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("hc_resident=hcr_"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let page = client().get(app.url(&location)).header("cookie", &pair).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<svg") && !page.contains(&visitor), "the code, never the ID number");
+
+    // The same ID again: known here, so no second key.
+    let again = post_form(&app, "/visit", &body("410105", ""), &[("origin", &ours)]).await;
+    assert_eq!(again.status().as_u16(), 409);
+    assert_eq!(app.store.person_count().await.unwrap(), 1);
+}

@@ -44,6 +44,28 @@ impl Evidence {
         let declarer = by
             .resident_label()
             .ok_or_else(|| ServiceError::Forbidden("a declaration is made by the person or their proxy".into()))?;
+        let rows = self.check_declaration(person, &declarer, declaration)?;
+        let numbers: Vec<usize> = (1..=rows.len()).collect();
+        self.ingest_owned(
+            Source::Trusted,
+            None,
+            &numbers,
+            &rows,
+            AtPolicy::ServerClock,
+            &format!("declaration ({declarer})"),
+        )
+        .await
+    }
+
+    /// A declaration's records, each checked as admission will check it: a declaration
+    /// half stored would say less than was declared, and a visitor's conversion checks
+    /// theirs before registering them.
+    pub(crate) fn check_declaration(
+        &self,
+        person: &PersonId,
+        declarer: &str,
+        declaration: &Declaration,
+    ) -> Result<Vec<String>, ServiceError> {
         let count = declaration.items.len() + declaration.stays.len();
         if count == 0 || count > MAX_DECLARED_ITEMS {
             return Err(ValidationError::field(
@@ -75,20 +97,10 @@ impl Evidence {
                 .to_string(),
             );
         }
-        // Checked whole first: a declaration half stored would say less than was declared.
         let now = self.clock.now();
         for text in &rows {
             self.admit(text, AtPolicy::ServerClock, now, Source::Trusted)?;
         }
-        let numbers: Vec<usize> = (1..=rows.len()).collect();
-        self.ingest_owned(
-            Source::Trusted,
-            None,
-            &numbers,
-            &rows,
-            AtPolicy::ServerClock,
-            &format!("declaration ({declarer})"),
-        )
-        .await
+        Ok(rows)
     }
 }

@@ -108,7 +108,12 @@ impl Codes {
     /// Whether a stored code must be evaluated again before it is shown: its next change
     /// has come, or it was computed under other rules.
     pub(crate) fn is_stale(&self, code: &CodeState) -> bool {
-        code.next_change.is_some_and(|t| t <= self.clock.now()) || code.rules_version != self.rules().version()
+        self.is_stale_at(code.next_change, &code.rules_version)
+    }
+
+    /// `is_stale` for a code known by its next change and rule-set version.
+    pub(crate) fn is_stale_at(&self, next_change: Option<Timestamp>, rules_version: &str) -> bool {
+        next_change.is_some_and(|t| t <= self.clock.now()) || rules_version != self.rules().version()
     }
 
     /// The person's code as it was known at `at` (a pure evaluation; nothing is saved).

@@ -141,6 +141,8 @@ impl Residents {
         }
         let removed = self.resident_store.destroy_personal_data().await?;
         self.resident_keys.forget(None);
+        // The masked names went with the profiles.
+        self.log.code_cards().clear();
         let master_keys: Vec<String> = self.vault().ids().iter().map(ToString::to_string).collect();
         let at = self.clock.now();
         let entry = Destruction {

@@ -34,6 +34,9 @@ const STRUCTURAL: &[&str] = &[
     "escalate_to_red",
     "color",
     "until",
+    "origin",
+    "home_code",
+    "arrived_at",
 ];
 
 /// The input of a refused row as kept: parsed and redacted if it is JSON, its digits

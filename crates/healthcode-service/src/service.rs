@@ -25,6 +25,7 @@ pub struct HealthService {
     evidence: Arc<Evidence>,
     tokens: Arc<Tokens>,
     doors: Doors,
+    conversions: crate::Conversions,
     venues: Arc<Venues>,
     residents: Arc<Residents>,
     governance: Governance,
@@ -187,6 +188,7 @@ impl HealthService {
             codes: codes.clone(),
             residents: residents.clone(),
             resident_keys: resident_keys.clone(),
+            code_cards: log.code_cards(),
             accesses: accesses.clone(),
             clock: clock.clone(),
             verify_batcher: Default::default(),
@@ -203,6 +205,12 @@ impl HealthService {
             clock: clock.clone(),
             pseudonyms: pseudonyms.clone(),
             forwarded: Default::default(),
+        };
+        let conversions = crate::Conversions {
+            tokens: tokens.clone(),
+            residents: residents.clone(),
+            evidence: evidence.clone(),
+            clock: clock.clone(),
         };
         let overview = Overview {
             code_store: store.clone(),
@@ -233,6 +241,7 @@ impl HealthService {
             evidence,
             tokens,
             doors,
+            conversions,
             venues,
             residents,
             governance,
@@ -299,6 +308,11 @@ impl HealthService {
         &self.doors
     }
 
+    /// Visitors from other regions converting their home code (转码) or declaring (来浙申报).
+    pub fn conversions(&self) -> &crate::Conversions {
+        &self.conversions
+    }
+
     /// Venues and their checkpoint devices.
     pub fn venues(&self) -> &Venues {
         &self.venues
@@ -330,6 +344,7 @@ impl HealthService {
     pub async fn follow(&self) -> Result<bool, ServiceError> {
         let leads = self.coordination.renew().await?;
         self.codes.follow().await?;
+        self.log.follow_size().await?;
         Ok(leads)
     }
 

@@ -12,6 +12,7 @@ use healthcode_token::{
 use serde::Serialize;
 
 use crate::accesses::Accesses;
+use crate::code_cards::CodeFace;
 use crate::keyring::{KeyRing, VENUE_WINDOW_SECS};
 use crate::Clock;
 use crate::{Codes, Residents, ServiceError};
@@ -113,6 +114,7 @@ pub struct Tokens {
     pub(crate) codes: Arc<Codes>,
     pub(crate) residents: Arc<Residents>,
     pub(crate) resident_keys: Arc<crate::residents::ResidentKeyCache>,
+    pub(crate) code_cards: Arc<crate::code_cards::CodeCardCache>,
     pub(crate) accesses: Arc<Accesses>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) verify_batcher: crate::verify_batch::VerifyBatcher,
@@ -141,8 +143,40 @@ impl Tokens {
 
     /// Signs the person's current code (kept current first) for the next few minutes.
     pub async fn issue_code_token(&self, person: &PersonId) -> Result<IssuedCode, ServiceError> {
+        if let Some(face) = self.code_cards.get(person) {
+            if !self.codes.is_stale_at(face.next_change, &face.rules_version) {
+                return self.sign_face(&face);
+            }
+        }
+        let generation = self.code_cards.generation();
         let (code, kind, profile) = self.code_and_profile(person).await?;
-        self.sign_code(code, kind, profile)
+        self.sign_and_keep(generation, code, kind, profile)
+    }
+
+    /// How many code cards are kept for signing (`CODE_CARD_CACHE_MAX` unless set; 0: every
+    /// code is read from the store).
+    pub fn set_code_card_cache_size(&self, cards: usize) {
+        self.code_cards.set_capacity(cards);
+    }
+
+    /// Signs a code read from the store at `generation`, and keeps its card for the next.
+    fn sign_and_keep(
+        &self,
+        generation: u64,
+        code: healthcode_store::CodeState,
+        kind: PersonKind,
+        profile: healthcode_store::PersonProfile,
+    ) -> Result<IssuedCode, ServiceError> {
+        let face = CodeFace {
+            colour: code.colour,
+            kind,
+            code_id: profile.code_id,
+            masked_name: profile.masked_name.unwrap_or_default(),
+            next_change: code.next_change,
+            rules_version: code.rules_version,
+        };
+        self.code_cards.put(generation, &code.person, face.clone());
+        self.sign_face(&face)
     }
 
     /// The person's code for the holder of a resident key: the person, or a proxy (whose
@@ -155,6 +189,7 @@ impl Tokens {
             return self.issue_code_token(person).await;
         }
         if cached.is_none() {
+            let generation = self.code_cards.generation();
             let (card, owner) = self.code_store.code_card_with_key(person, &hash).await?;
             let owner = owner.ok_or_else(|| {
                 ServiceError::Unauthorised(
@@ -165,7 +200,7 @@ impl Tokens {
             if &owner == person {
                 let card = card.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
                 let (code, kind, profile) = self.complete_card(person, card).await?;
-                return self.sign_code(code, kind, profile);
+                return self.sign_and_keep(generation, code, kind, profile);
             }
         }
         // Someone else's key: a proxy's, or refused.
@@ -174,28 +209,23 @@ impl Tokens {
         self.issue_code_token(person).await
     }
 
-    fn sign_code(
-        &self,
-        code: healthcode_store::CodeState,
-        kind: PersonKind,
-        profile: healthcode_store::PersonProfile,
-    ) -> Result<IssuedCode, ServiceError> {
+    fn sign_face(&self, face: &CodeFace) -> Result<IssuedCode, ServiceError> {
         let ring = self.key_ring();
         let key = ring.signing_key().map_err(|e| ServiceError::Keys(e.to_string()))?;
         let issued_at = secs(self.clock.now());
         let claims = CodeClaims {
             issuer: ring.region().to_string(),
-            code_id: profile.code_id,
-            colour: code.colour,
-            kind,
-            display_name: profile.masked_name.clone().unwrap_or_default(),
+            code_id: face.code_id.clone(),
+            colour: face.colour,
+            kind: face.kind,
+            display_name: face.masked_name.clone(),
             issued_at,
             expires_at: issued_at + DEFAULT_CODE_LIFETIME_SECS,
         };
         Ok(IssuedCode {
             token: issue_code(key, &claims),
-            colour: code.colour,
-            kind,
+            colour: face.colour,
+            kind: face.kind,
             masked_name: claims.display_name,
             issued_at: from_secs(issued_at),
             expires_at: from_secs(claims.expires_at),
@@ -267,11 +297,25 @@ impl Tokens {
     /// region's code, with that region's keys as the hub published them and under an
     /// agreement in force.
     pub(crate) fn verify_claims(&self, token: &str) -> Result<healthcode_token::CodeClaims, VerifyError> {
+        match self.verify_among_regions(token)? {
+            (claims, true) => Ok(claims),
+            (claims, false) => Err(VerifyError::NoAgreement(claims.issuer)),
+        }
+    }
+
+    /// A code verified offline with this region's keys or another region's, as the hub
+    /// published them, and whether this region recognises its issuer now (its own codes
+    /// always; another region's under an agreement in force). A conversion reads a code
+    /// of a region without an agreement too: not recognising it is what it records.
+    pub(crate) fn verify_among_regions(
+        &self,
+        token: &str,
+    ) -> Result<(healthcode_token::CodeClaims, bool), VerifyError> {
         let options = self.verify_options();
         let local = self.verifier();
         let national = self.national.current();
         if national.regions.is_empty() {
-            return local.verify_code(token, &options);
+            return local.verify_code(token, &options).map(|claims| (claims, true));
         }
         // One read of the envelope, whichever region's key signed it.
         let own = self.key_ring().region().to_string();
@@ -283,9 +327,7 @@ impl Tokens {
         }
         let for_region = |i: usize| VerifyOptions { expected_region: Some(regions[i].to_string()), ..options.clone() };
         let (which, claims) = healthcode_token::verify_code_among(token, &verifiers, for_region)?;
-        if which > 0 && !national.recognises(&own, regions[which], self.clock.now()) {
-            return Err(VerifyError::NoAgreement(regions[which].to_string()));
-        }
-        Ok(claims)
+        let recognised = which == 0 || national.recognises(&own, regions[which], self.clock.now());
+        Ok((claims, recognised))
     }
 }

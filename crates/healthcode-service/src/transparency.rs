@@ -45,6 +45,9 @@ pub struct TransparencyLog {
     frontier: Mutex<Frontier>,
     signer: Arc<NoteSigner>,
     salt_key: [u8; 32],
+    /// Cards of codes kept for signing: dropped as codes are saved here, and all at once
+    /// when the log shows another server changed colours.
+    code_cards: Arc<crate::code_cards::CodeCardCache>,
 }
 
 /// How often a stale writer re-reads the log and tries again before giving up.
@@ -117,14 +120,31 @@ impl TransparencyLog {
         }
         let mut mac = Hmac::<Sha256>::new_from_slice(pseudonym_key).expect("HMAC accepts any key length");
         mac.update(b"log-salt-key");
+        let code_cards = Arc::new(crate::code_cards::CodeCardCache::default());
+        code_cards.log_size_is(frontier.size());
         Ok(TransparencyLog {
             logs,
             codes,
             clock,
+            code_cards,
             frontier: Mutex::new(frontier),
             signer: Arc::new(signer),
             salt_key: mac.finalize().into_bytes().into(),
         })
+    }
+
+    /// The cards of codes kept for signing, which this log keeps in step with the codes.
+    pub(crate) fn code_cards(&self) -> Arc<crate::code_cards::CodeCardCache> {
+        self.code_cards.clone()
+    }
+
+    /// Drops every kept code card if another server changed colours since this one last
+    /// looked (the log's stored size is not the one the cards account for). The follower
+    /// calls it on every tick.
+    pub(crate) async fn follow_size(&self) -> Result<(), ServiceError> {
+        let size = self.logs.log_size().await?;
+        self.code_cards.log_size_is(size);
+        Ok(())
     }
 
     /// A person's salt: given to them (so they can find their own entries), never published.
@@ -234,6 +254,7 @@ impl TransparencyLog {
             match self.codes.save_codes(codes, &append).await {
                 Ok(()) => {
                     let indices = append.leaves.iter().map(|l| l.index).collect();
+                    self.code_cards.saved(codes.iter().map(|c| c.person.clone()), frontier.size(), next.size());
                     *frontier = next;
                     return Ok(indices);
                 }

@@ -274,3 +274,39 @@ async fn a_server_starts_while_another_appends_and_signs() {
     busy.store(false, std::sync::atomic::Ordering::Relaxed);
     assert!(writer.await.unwrap() > 0, "the other server kept appending meanwhile");
 }
+
+/// A code is signed from a card kept in memory (issue 16: no store read per display), and
+/// the card never outlives the colour: a save on the same server drops it at once, and a
+/// colour changed on another server drops every card at the follower's next tick, before
+/// which the other server's code is at most one tick old.
+#[tokio::test]
+async fn a_kept_code_card_follows_colour_changes_here_at_once_and_elsewhere_within_a_tick() {
+    let Province { a, b, .. } = Province::at("2020-06-02T09:00:00+08:00").await;
+    register(&a, &["p1", "p2"]).await;
+    let p1 = PersonId::parse("p1").unwrap();
+    let p2 = PersonId::parse("p2").unwrap();
+    for server in [&a, &b] {
+        server.follow().await.unwrap();
+        for p in [&p1, &p2] {
+            assert_eq!(server.tokens().issue_code_token(p).await.unwrap().colour, Colour::Green);
+        }
+    }
+    // A positive test recorded on a: its next code is red at once.
+    let positive =
+        r#"{"id":"t1","person_id":"p1","type":"test","result":"positive","sampled_at":"2020-06-02T08:00:00+08:00"}"#;
+    a.evidence().ingest(&[positive.to_string()], AtPolicy::Supplied, "test").await.unwrap();
+    assert_eq!(a.tokens().issue_code_token(&p1).await.unwrap().colour, Colour::Red, "the server that saved it");
+    assert_eq!(a.tokens().issue_code_token(&p2).await.unwrap().colour, Colour::Green);
+    // b kept p1's green card and signs from it until its follower's next tick (the bound
+    // the cache keeps, as the resident key cache does); the tick sees the log grew by a's
+    // change and drops every card.
+    assert_eq!(b.tokens().issue_code_token(&p1).await.unwrap().colour, Colour::Green, "within the tick");
+    b.follow().await.unwrap();
+    assert_eq!(b.tokens().issue_code_token(&p1).await.unwrap().colour, Colour::Red, "the other, one tick later");
+    // With the cache off, every code is read from the store.
+    b.tokens().set_code_card_cache_size(0);
+    let retraction = r#"{"id":"r1","person_id":"p1","type":"retraction","retracts":"t1","reason":"sample mislabelled: another person's"}"#;
+    a.evidence().ingest(&[retraction.to_string()], AtPolicy::Supplied, "test").await.unwrap();
+    assert_eq!(b.tokens().issue_code_token(&p1).await.unwrap().colour, Colour::Green, "no card, no tick needed");
+    assert_eq!(b.tokens().issue_code_token(&p2).await.unwrap().colour, Colour::Green);
+}

@@ -34,10 +34,14 @@ struct Node {
 }
 
 async fn node(region: &str, role: Role, log_seed: [u8; 32]) -> Node {
+    node_with(region, role, log_seed, RuleSet::reference()).await
+}
+
+async fn node_with(region: &str, role: Role, log_seed: [u8; 32], rules: RuleSet) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("healthcode.sqlite3")).unwrap());
     let clock = Arc::new(ManualClock::new(now()));
-    let service = server(&store, &clock, region, role, log_seed).await;
+    let service = server(&store, &clock, region, role, log_seed, rules).await;
     Node { service, clock, store, _dir: dir }
 }
 
@@ -48,6 +52,7 @@ async fn server(
     region: &str,
     role: Role,
     log_seed: [u8; 32],
+    rules: RuleSet,
 ) -> HealthService {
     let origin = match role {
         Role::Hub => HUB_ORIGIN.to_string(),
@@ -59,7 +64,7 @@ async fn server(
         vault: healthcode_vault::Keyring::new(healthcode_vault::MasterKey::generate()),
     };
     let pseudonyms = Pseudonymiser::new(format!("local key of {region}").into_bytes()).with_national_key(NATIONAL_KEY);
-    HealthService::open_with(store.clone(), clock.clone(), pseudonyms, RuleSet::reference(), keys)
+    HealthService::open_with(store.clone(), clock.clone(), pseudonyms, rules, keys)
         .await
         .unwrap()
         .with_national_role(role)
@@ -70,7 +75,12 @@ fn hub_key(seed: [u8; 32]) -> healthcode_log::NoteVerifier {
 }
 
 async fn region(code: &str, hub_seed: [u8; 32]) -> Node {
-    node(code, Role::Region { region: code.into(), hub: Box::new(hub_key(hub_seed)) }, [code.as_bytes()[0]; 32]).await
+    region_with(code, hub_seed, RuleSet::reference()).await
+}
+
+async fn region_with(code: &str, hub_seed: [u8; 32], rules: RuleSet) -> Node {
+    let role = Role::Region { region: code.into(), hub: Box::new(hub_key(hub_seed)) };
+    node_with(code, role, [code.as_bytes()[0]; 32], rules).await
 }
 
 /// What the region's sync task does over HTTP, in process: submit what is queued, then
@@ -442,7 +452,7 @@ async fn a_region_publishing_a_crowd_of_key_persons_raises_an_alarm_at_the_hub()
             .collect()
     };
     // A second hub server over the same store, as behind a balancer.
-    let twin = server(&hub.store, &hub.clock, "00", Role::Hub, [4; 32]).await;
+    let twin = server(&hub.store, &hub.clock, "00", Role::Hub, [4; 32], RuleSet::reference()).await;
     // Split into submissions spread over the two servers, the hour's count still passes
     // the threshold, once (each server counting its own would have seen 600 and 610).
     hub.service.national().submit("41", "henan", &lines(0, 600)).await.unwrap();
@@ -584,4 +594,166 @@ async fn a_record_nobody_claims_is_deleted_after_its_retention() {
     let visitor = register(&zhejiang, VISITOR).await;
     let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
     assert!(code.reasons.iter().flat_map(|r| &r.evidence).all(|e| e.reported_by_region.is_none()), "{code:?}");
+}
+
+/// The Shandong measure (seed 004), as a rule a receiving region adds: 14 days of
+/// quarantine (red) for a traveller whose home code it does not recognise.
+const NO_RECOGNISED_CODE_RULE: &str = r#"
+[[rules]]
+id = "R-arrival"
+colour = "red"
+title = { zh = "外省来鲁未持互认健康码（隔离14天）", en = "Arrived without a recognised code (14 days of quarantine)" }
+when.exists.event = { type = "arrival", home_code = ["no_agreement", "none"] }
+when.exists.within_window = "arrived_at"
+"#;
+
+fn conversion(number: &str, name: Option<&str>, home_code: Option<&str>) -> healthcode_service::Conversion {
+    healthcode_service::Conversion {
+        registration: Registration {
+            document: document(number),
+            residence_area: None,
+            name: name.map(str::to_string),
+            phone: None,
+            international: false,
+            accepted_notice: true,
+        },
+        origin: healthcode_domain::AreaCode::parse("410105").unwrap(),
+        home_code: home_code.map(str::to_string),
+        stays: Vec::new(),
+    }
+}
+
+fn refused_field(result: Result<healthcode_service::Converted, ServiceError>) -> String {
+    match result {
+        Err(ServiceError::Invalid(e)) => e.field.unwrap_or_default(),
+        other => panic!("expected a refusal naming a field, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_visitor_converts_the_home_code_and_the_receiving_regions_rules_judge_the_national_data() {
+    use healthcode_domain::HomeCode;
+
+    let hub_seed = [3; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    let shandong_rules =
+        RuleSet::parse(&format!("{}{NO_RECOGNISED_CODE_RULE}", healthcode_rules::REFERENCE_RULES_TOML)).unwrap();
+    let shandong = region_with("37", hub_seed, shandong_rules).await;
+    for (code, region) in [("41", &henan), ("33", &zhejiang), ("37", &shandong)] {
+        let root = hex(&region.service.tokens().key_ring().root_public());
+        hub.service.national().register_region(code, &root).await.unwrap();
+    }
+    publish_keys(&hub, "41", &henan).await;
+    // Zhejiang recognises Henan's codes; Shandong has no agreement with Henan.
+    hub.service.national().agree("33", "41", now(), None).await.unwrap();
+
+    // Two Henan workers: one with nothing against them, one a close contact in Henan.
+    let worker = |number: &str, name: &str| Registration {
+        document: document(number),
+        residence_area: None,
+        name: Some(name.into()),
+        phone: None,
+        international: false,
+        accepted_notice: true,
+    };
+    const CLEAR: &str = "410105199001011233";
+    const CONTACT: &str = "410105198502021232";
+    let clear = henan.service.residents().register(worker(CLEAR, "张三丰")).await.unwrap().0.id;
+    let contact = henan.service.residents().register(worker(CONTACT, "李四")).await.unwrap().0.id;
+    report(
+        &henan,
+        serde_json::json!({"id": "cc-9", "type": "close_contact", "id_type": "resident_id", "id_number": CONTACT,
+                           "exposure_at": "2022-04-30T20:00:00+08:00"}),
+    )
+    .await;
+    let clear_code = henan.service.tokens().issue_code_token(&clear).await.unwrap();
+    let contact_code = henan.service.tokens().issue_code_token(&contact).await.unwrap();
+    assert_eq!(clear_code.colour, Colour::Green);
+    assert_ne!(contact_code.colour, Colour::Green);
+    sync(&henan, "41", &hub).await.unwrap();
+    for (code, region) in [("33", &zhejiang), ("37", &shandong)] {
+        sync(region, code, &hub).await.unwrap();
+    }
+    let conversions = zhejiang.service.conversions();
+
+    // Refused before anything is recorded: a code that names someone else, no name to
+    // check it against, this region's own code, an origin inside this region, a forged code.
+    let someone_else = conversion(CLEAR, Some("王五"), Some(&clear_code.token));
+    assert_eq!(refused_field(conversions.convert(someone_else).await), "name");
+    assert_eq!(refused_field(conversions.convert(conversion(CLEAR, None, Some(&clear_code.token))).await), "name");
+    let local = register(&zhejiang, "330106198001011235").await;
+    let local_code = zhejiang.service.tokens().issue_code_token(&local).await.unwrap().token;
+    let own = conversion("330106198001011235", Some("赵六"), Some(&local_code));
+    assert_eq!(refused_field(conversions.convert(own).await), "home_code");
+    let mut inside = conversion(CLEAR, Some("张三丰"), Some(&clear_code.token));
+    inside.origin = healthcode_domain::AreaCode::parse("330106").unwrap();
+    assert_eq!(refused_field(conversions.convert(inside).await), "origin");
+    let forged = clear_code.token.replace('A', "B");
+    assert_eq!(refused_field(conversions.convert(conversion(CLEAR, Some("张三丰"), Some(&forged))).await), "home_code");
+    let clear_here = zhejiang.service.person_id_for(&document(CLEAR));
+    assert!(zhejiang.service.codes().current_code(&clear_here).await.is_err(), "nobody was registered");
+
+    // Zhejiang recognises Henan's code: the arrival counts as recognised, and its own
+    // rules give green.
+    let converted = conversions.convert(conversion(CLEAR, Some("张三丰"), Some(&clear_code.token))).await.unwrap();
+    let home = converted.home.clone().unwrap();
+    assert_eq!((home.issuer.as_str(), home.colour, home.shown), ("41", Colour::Green, HomeCode::Recognised));
+    assert!(converted.resident_key.starts_with("hcr_"), "{}", converted.resident_key);
+    assert_eq!(zhejiang.service.codes().current_code(&converted.person.id).await.unwrap().colour, Colour::Green);
+    // Converting the same ID again gives no second key.
+    let again = conversions.convert(conversion(CLEAR, Some("张三丰"), Some(&clear_code.token))).await;
+    assert!(matches!(again, Err(ServiceError::Conflict(_))), "{again:?}");
+
+    // The close contact converts: the home code's colour is shown, not copied; the colour
+    // here comes from Henan's record, which reached Zhejiang through the hub, judged by
+    // Zhejiang's rules and explained.
+    let converted = conversions.convert(conversion(CONTACT, Some("李四"), Some(&contact_code.token))).await.unwrap();
+    assert_eq!(converted.home.unwrap().colour, contact_code.colour);
+    let code = zhejiang.service.codes().current_code(&converted.person.id).await.unwrap();
+    assert_ne!(code.colour, Colour::Green, "{code:?}");
+    let evidence: Vec<_> = code.reasons.iter().flat_map(|r| &r.evidence).collect();
+    assert!(evidence.iter().any(|e| e.reported_by_region.as_deref() == Some("41") && e.kind == "close_contact"));
+
+    // Shandong has no agreement with Henan: the same green home code is not recognised, and
+    // Shandong's own rule puts the visitor under 14 days of quarantine, explained.
+    let converted = shandong
+        .service
+        .conversions()
+        .convert(conversion(CLEAR, Some("张三丰"), Some(&clear_code.token)))
+        .await
+        .unwrap();
+    assert_eq!(converted.home.unwrap().shown, HomeCode::NoAgreement);
+    let code = shandong.service.codes().current_code(&converted.person.id).await.unwrap();
+    assert_eq!((code.colour, code.reasons[0].rule.as_str()), (Colour::Red, "R-arrival"), "{code:?}");
+    assert_eq!(code.reasons[0].evidence[0].kind, "arrival");
+
+    // A visitor who shows no code declares where they stayed; the self-service page records
+    // no "showed no code", which any stranger could type for any ID number: that measure
+    // belongs to the checkpoint that sees the traveller arrive (a border feed's `arrival`).
+    let mut declared = conversion("410105197703033331", None, None);
+    declared.stays = vec![healthcode_service::DeclaredStay {
+        area: "410105".into(),
+        from: "2022-04-25T08:00:00+08:00".into(),
+        to: Some("2022-04-30T08:00:00+08:00".into()),
+    }];
+    let converted = shandong.service.conversions().convert(declared).await.unwrap();
+    assert!(converted.home.is_none());
+    let code = shandong.service.codes().current_code(&converted.person.id).await.unwrap();
+    assert_eq!(code.colour, Colour::Green, "{code:?}");
+    report_as(
+        Department::Border,
+        &shandong,
+        serde_json::json!({"id": "arr-1", "type": "arrival", "id_type": "resident_id",
+                           "id_number": "410105197703033331", "origin": "410105", "home_code": "none"}),
+    )
+    .await;
+    let code = shandong.service.codes().current_code(&converted.person.id).await.unwrap();
+    assert_eq!(code.colour, Colour::Red, "{code:?}");
+
+    // A home code past its lifetime is refused.
+    zhejiang.clock.set(Timestamp::from_millis(now().as_millis() + 3_600_000));
+    let late = conversion("410105196604044444", Some("张三丰"), Some(&clear_code.token));
+    assert_eq!(refused_field(conversions.convert(late).await), "home_code");
 }

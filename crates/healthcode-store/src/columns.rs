@@ -5,7 +5,7 @@
 //! millions of events for bulk re-evaluation.
 
 use healthcode_domain::{
-    AreaCode, DecisionColour, DeclaredItem, DiagnosisStatus, EventId, Evidence, EvidenceKind, QuarantineMode,
+    AreaCode, DecisionColour, DeclaredItem, DiagnosisStatus, EventId, Evidence, EvidenceKind, HomeCode, QuarantineMode,
     TestResult, Timestamp,
 };
 
@@ -62,6 +62,13 @@ impl<'a> EvidenceColumns<'a> {
             Evidence::Declaration { item, since } => {
                 Self { kind, value: Some(item.as_str()), t1: ms(since), ..Default::default() }
             }
+            Evidence::Arrival { origin, home_code, arrived_at } => Self {
+                kind,
+                value: Some(home_code.as_str()),
+                t1: ms(arrived_at),
+                text: Some(origin.as_str()),
+                ..Default::default()
+            },
             Evidence::Retraction { retracts, reason } => {
                 Self { kind, text: Some(retracts.as_str()), extra: Some(reason.as_str().into()), ..Default::default() }
             }
@@ -106,6 +113,11 @@ impl<'a> EvidenceColumns<'a> {
             EvidenceKind::Declaration => {
                 Evidence::Declaration { item: value(self.value, DeclaredItem::parse)?, since: time()? }
             }
+            EvidenceKind::Arrival => Evidence::Arrival {
+                origin: AreaCode::parse(text).map_err(|e| corrupt("arrival origin", e))?,
+                home_code: value(self.value, HomeCode::parse)?,
+                arrived_at: time()?,
+            },
             EvidenceKind::Retraction => Evidence::Retraction {
                 retracts: EventId::parse(text).map_err(|e| corrupt("retracted id", e))?,
                 reason: self.extra.as_deref().unwrap_or_default().to_string(),

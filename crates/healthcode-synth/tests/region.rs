@@ -160,6 +160,7 @@ fn demo_tells_the_outbreak_story() {
                     Evidence::ManagementDecision { .. } => "decision",
                     Evidence::Retraction { .. } => "retraction",
                     Evidence::Declaration { .. } => "declaration",
+                    Evidence::Arrival { .. } => "arrival",
                     Evidence::Stay { .. } => "stay",
                     Evidence::QuarantineOrder { .. } => "other_order",
                 };

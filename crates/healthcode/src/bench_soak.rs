@@ -172,11 +172,14 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         while let Ok(Some(sample)) = tokio::time::timeout_at(until.into(), rx.recv()).await {
             minute.push(sample);
         }
-        let (rss, lag, log, cache) = (
+        let (rss, lag, log, cache, connections) = (
             resident_kib(pid),
             metric(&world, "healthcode_scheduler_lag_seconds").await,
             metric(&world, "healthcode_log_size").await,
             metric(&world, "healthcode_db_embedded_memory_bytes").await,
+            // Each open connection keeps buffers as large as the largest message it carried:
+            // shown so that memory can be read against the pool's size.
+            metric(&world, "healthcode_db_connections{state=\"open\"}").await,
         );
         let cache_kib = cache.map_or(0, |bytes| (bytes / 1024.0) as u64);
         memory.push((rss, cache_kib));
@@ -202,10 +205,11 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
             None => String::new(),
         };
         println!(
-            "| {m} | server | RSS {:.0} MiB{caches} | scheduler lag {} s | log size {} | |",
+            "| {m} | server | RSS {:.0} MiB{caches} | scheduler lag {} s | log size {} | {} connections open |",
             rss as f64 / 1024.0,
             lag.map_or("?".into(), |l| format!("{l:.1}")),
-            log.map_or("?".into(), |l| format!("{l:.0}"))
+            log.map_or("?".into(), |l| format!("{l:.0}")),
+            connections.map_or("?".into(), |c| format!("{c:.0}"))
         );
         minute.clear();
     }

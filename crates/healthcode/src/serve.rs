@@ -37,6 +37,12 @@ pub struct ServeArgs {
     /// replaced at a counter stops on other servers within this time).
     #[arg(long, env = "HEALTHCODE_RESIDENT_KEY_CACHE_SECONDS", default_value_t = healthcode_service::RESIDENT_KEY_CACHE_SECS)]
     resident_key_cache_seconds: u64,
+    /// How many code cards (colour, kind, code id, masked name) are kept in memory for
+    /// signing codes without a store read (0: none). A card is dropped when its code is
+    /// saved here, and all are when another server changes a colour (seen within one
+    /// follower tick, two seconds).
+    #[arg(long, env = "HEALTHCODE_CODE_CARD_CACHE_SIZE", default_value_t = healthcode_service::CODE_CARD_CACHE_MAX)]
+    code_card_cache_size: usize,
     /// Verify each `POST /v1/verify` alone instead of in batches with concurrent ones
     /// (to measure what batching gives; see BENCHMARKS.md).
     #[arg(long)]
@@ -188,6 +194,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let service = Arc::new(args.keys.open_service_in(store, rules, &args.national).await?);
     service.residents().set_resident_key_cache_seconds(args.resident_key_cache_seconds);
+    service.tokens().set_code_card_cache_size(args.code_card_cache_size);
     let key_watch = watch_key_file(args.keys.signing_keys_file.clone(), "signing keys", {
         let service = service.clone();
         move |text| {

@@ -124,6 +124,18 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     })
     .await;
     assert!(refused, "one-way agreement");
+    // Path 2: the Henan worker converts in Zhejiang with the home code. Zhejiang reads the
+    // code as its verifier would, registers the worker, records the arrival as recognised,
+    // and gives the colour its own rules compute.
+    let conversion = json!({"id_type": "resident_id", "id_number": "410105197001010012", "name": "王五",
+                            "origin": "410105", "home_code": token});
+    let (status, converted) = post(&client, &zhejiang.base, "", "/v1/conversions", &conversion).await;
+    assert_eq!(status, 201, "{converted}");
+    assert_eq!(
+        (&converted["home_code"]["issuer"], &converted["home_code"]["counts_as"]),
+        (&json!("41"), &json!("recognised"))
+    );
+    assert_eq!(converted["code"]["colour"], "green", "{converted}");
 
     // Henan revokes its signing key (a new one takes over): once its new list has gone
     // through the hub, Zhejiang refuses the codes the old key signed and accepts the new.
@@ -218,6 +230,8 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     assert_eq!(post(&client, &henan.base, &henan_feed, "/v1/events", &second).await.0, 201);
     let (base, person, key) = &visitors[0];
     assert_eq!(code_of(&client, base, person, key).await["colour"], "green", "Zhejiang answers without the hub");
+    let page = client.get(format!("{}/?lang=en", zhejiang.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("National data as of"), "a region's pages say how old the national data is: {page}");
     let (second_person, second_key) = register(&client, &zhejiang.base, SECOND_VISITOR).await;
     assert_eq!(code_of(&client, &zhejiang.base, &second_person, &second_key).await["colour"], "green");
 

@@ -65,6 +65,7 @@ fn evidence_fields(kind: EvidenceKind) -> &'static [&'static str] {
         EvidenceKind::ManagementDecision => &["color", "until", "basis", "approvers"],
         EvidenceKind::Retraction => &["retracts", "reason"],
         EvidenceKind::Declaration => &["item", "since"],
+        EvidenceKind::Arrival => &["origin", "home_code", "arrived_at"],
     }
 }
 
@@ -122,6 +123,11 @@ fn parse_evidence(kind: EvidenceKind, f: &Fields, at: Timestamp) -> Result<Evide
         EvidenceKind::Declaration => Evidence::Declaration {
             item: f.required_enum("item", DeclaredItem::parse, DeclaredItem::choices)?,
             since: f.optional_time("since")?.unwrap_or(at),
+        },
+        EvidenceKind::Arrival => Evidence::Arrival {
+            origin: f.required_area("origin")?,
+            home_code: f.required_enum("home_code", HomeCode::parse, HomeCode::choices)?,
+            arrived_at: f.optional_time("arrived_at")?.unwrap_or(at),
         },
         EvidenceKind::Retraction => {
             let retracts = EventId::parse(f.required_str("retracts")?).map_err(|_| {

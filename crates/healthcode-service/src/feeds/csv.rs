@@ -32,6 +32,9 @@ pub const CSV_COLUMNS: &[&str] = &[
     "to",
     "mode",
     "days",
+    "origin",
+    "home_code",
+    "arrived_at",
 ];
 
 /// The columns of a CSV batch, from its header line.

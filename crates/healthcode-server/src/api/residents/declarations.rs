@@ -29,13 +29,14 @@ struct DeclarationBody {
     stays: Vec<StayBody>,
 }
 
+/// A stay declared: where, from when, until when (absent: still there).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StayBody {
-    area: String,
-    from: String,
+pub(crate) struct StayBody {
+    pub(crate) area: String,
+    pub(crate) from: String,
     #[serde(default)]
-    to: Option<String>,
+    pub(crate) to: Option<String>,
 }
 
 /// A declaration recorded, and the code as it now stands.

@@ -4,6 +4,7 @@
 //! of the extended functions.
 
 mod complaints;
+mod conversions;
 mod declarations;
 mod family;
 mod knowledge;
@@ -24,6 +25,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(complaints::routes())
         .merge(complaints::attachment_routes())
         .merge(declarations::routes())
+        .merge(conversions::routes())
         .merge(knowledge::routes())
         .merge(third_parties::routes())
 }

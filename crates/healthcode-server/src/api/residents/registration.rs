@@ -513,5 +513,7 @@ mod tests {
         assert_eq!(properties(RegistrationBody::schema()), sorted(&[FIELDS, CLAIM_FIELDS]));
         let dependant = super::super::family::DEPENDANT_FIELDS;
         assert_eq!(properties(DependantBody::schema()), sorted(&[FIELDS, dependant]));
+        let conversion = super::super::conversions::CONVERSION_FIELDS;
+        assert_eq!(properties(super::super::conversions::ConversionBody::schema()), sorted(&[FIELDS, conversion]));
     }
 }

@@ -13,6 +13,7 @@ pub(crate) mod knowledge;
 pub(crate) mod register;
 pub(crate) mod rights;
 pub(crate) mod signin;
+pub(crate) mod visit;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -32,6 +33,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/notice", get(register::notice_page))
         .route("/help", get(knowledge::help))
         .route("/register", get(register::register_form).post(register::register))
+        .route("/visit", get(visit::form).post(visit::convert))
         .route("/persons/{person_id}/accesses", get(rights::accesses))
         .route("/persons/{person_id}/consents", post(rights::set_consent))
         .route("/persons/{person_id}/erasure", post(rights::erase))

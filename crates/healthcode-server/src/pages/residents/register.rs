@@ -16,7 +16,7 @@ use crate::pages::residents::signin::see_other_with_key;
 use crate::AppState;
 
 /// The published collection notice (收集告知), shown before consent and at `/notice`.
-fn notice(ui: &Ui) -> Markup {
+pub(crate) fn notice(ui: &Ui) -> Markup {
     let items: [(&str, &str); 5] = [
         (
             "收集什么：证件类型和号码（只用于生成不可逆的编号，号码本身不保存）、姓名（核验时只显示打码形式，如“张*丰”；全名与手机号用只属于您的密钥加密保存）、手机号和常住地区代码（可选）。疫情结束后全部销毁。",
@@ -82,21 +82,7 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept_fields:
         body.push(html!("<p role=\"alert\" class=\"notice\"><strong>{problem}</strong></p>", problem = problem));
     }
     body.push(notice(&ui));
-    let mut documents = Markup::new();
-    for (value, zh, en) in [
-        ("resident_id", "居民身份证", "Resident ID card"),
-        ("passport", "护照", "Passport"),
-        ("hk_macao_permit", "港澳居民来往内地通行证", "Home Return Permit (Hong Kong, Macao)"),
-        ("taiwan_permit", "台湾居民来往大陆通行证", "Travel permit for Taiwan residents"),
-        ("foreign_permanent_residence", "外国人永久居留身份证", "Foreign permanent residence card"),
-    ] {
-        documents.push(html!(
-            "<option value=\"{value}\"{selected}>{name}</option>",
-            value = value,
-            selected = Markup::literal(if kept("id_type") == value { " selected" } else { "" }),
-            name = ui.t(zh, en),
-        ));
-    }
+    let documents = document_options(&ui, kept("id_type"));
     body.push(html!(
         r#"<form method="post" action="/register">
 {area_picker}
@@ -144,6 +130,26 @@ fn register_page(ui: Ui, status: StatusCode, problem: Option<&str>, kept_fields:
     ui.page(status, ui.t("居民登记", "Register"), body)
 }
 
+/// The `<option>`s of the identity documents a person registers with, `chosen` selected.
+pub(crate) fn document_options(ui: &Ui, chosen: &str) -> Markup {
+    let mut documents = Markup::new();
+    for (value, zh, en) in [
+        ("resident_id", "居民身份证", "Resident ID card"),
+        ("passport", "护照", "Passport"),
+        ("hk_macao_permit", "港澳居民来往内地通行证", "Home Return Permit (Hong Kong, Macao)"),
+        ("taiwan_permit", "台湾居民来往大陆通行证", "Travel permit for Taiwan residents"),
+        ("foreign_permanent_residence", "外国人永久居留身份证", "Foreign permanent residence card"),
+    ] {
+        documents.push(html!(
+            "<option value=\"{value}\"{selected}>{name}</option>",
+            value = value,
+            selected = Markup::literal(if chosen == value { " selected" } else { "" }),
+            name = ui.t(zh, en),
+        ));
+    }
+    documents
+}
+
 /// The registration form's target: registers (or finds) the resident and sends them to
 /// their code. The ID number is neither kept nor echoed back into the form.
 pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }: Posted) -> Response {
@@ -158,28 +164,10 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
     if field("consent") != Some("yes") {
         return refuse(ui, "登记前请阅读并同意收集告知", "Please read and accept the collection notice to register");
     }
-    let document = match IdDocument::parse(field("id_type").unwrap_or("resident_id"), field("id_number").unwrap_or(""))
-    {
-        Ok(document) => document,
-        Err(e) => {
-            let message = e.to_string();
-            return refuse(ui, &format!("证件号码有误：{message}"), &format!("The ID number is not valid: {message}"));
-        }
+    let registration = match registration_from(&form) {
+        Ok(registration) => registration,
+        Err((zh, en)) => return refuse(ui, &zh, &en),
     };
-    let residence_area = match field("residence_area").map(AreaCode::parse).transpose() {
-        Ok(area) => area,
-        Err(m) => return refuse(ui, &format!("地区代码有误：{m}"), &format!("The area code is not valid: {m}")),
-    };
-    let name = match field("name").map(healthcode_domain::check_name).transpose() {
-        Ok(name) => name,
-        Err(_) => return refuse(ui, "姓名应为 1 至 64 个字符", "The name must be 1 to 64 characters"),
-    };
-    let phone = match field("phone").map(healthcode_service::check_phone).transpose() {
-        Ok(phone) => phone,
-        Err(_) => return refuse(ui, "手机号应为 1 开头的 11 位数字", "A mobile number is 11 digits starting with 1"),
-    };
-    let international = field("international") == Some("yes");
-    let registration = Registration { document, residence_area, name, phone, international, accepted_notice: true };
     match state.service.residents().register_resident(registration, field("claim_code")).await {
         Ok((person, registered)) => match registered {
             Registered::Created { key } | Registered::Claimed { key } => {
@@ -203,4 +191,25 @@ pub(crate) async fn register(State(state): State<AppState>, Posted { ui, form }:
         }
         Err(e) => ui.internal("registering from the page", e),
     }
+}
+
+/// A registration from a page's form (`id_type`, `id_number`, `name`, `phone`,
+/// `residence_area`, `international`), consent given; or what is wrong, in both languages.
+pub(crate) fn registration_from(form: &Fields) -> Result<Registration, (String, String)> {
+    let field = |name: &str| form.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let document = IdDocument::parse(field("id_type").unwrap_or("resident_id"), field("id_number").unwrap_or(""))
+        .map_err(|e| (format!("证件号码有误：{e}"), format!("The ID number is not valid: {e}")))?;
+    let residence_area = field("residence_area")
+        .map(AreaCode::parse)
+        .transpose()
+        .map_err(|m| (format!("地区代码有误：{m}"), format!("The area code is not valid: {m}")))?;
+    let name = field("name")
+        .map(healthcode_domain::check_name)
+        .transpose()
+        .map_err(|_| ("姓名应为 1 至 64 个字符".to_string(), "The name must be 1 to 64 characters".to_string()))?;
+    let phone = field("phone").map(healthcode_service::check_phone).transpose().map_err(|_| {
+        ("手机号应为 1 开头的 11 位数字".to_string(), "A mobile number is 11 digits starting with 1".to_string())
+    })?;
+    let international = field("international") == Some("yes");
+    Ok(Registration { document, residence_area, name, phone, international, accepted_notice: true })
 }
