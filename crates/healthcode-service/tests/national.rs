@@ -757,3 +757,68 @@ async fn a_visitor_converts_the_home_code_and_the_receiving_regions_rules_judge_
     let late = conversion("410105196604044444", Some("张三丰"), Some(&clear_code.token));
     assert_eq!(refused_field(conversions.convert(late).await), "home_code");
 }
+
+/// Uploads NDJSON `text` as a department's bulk feed, in one piece.
+async fn feed(region: &Node, department: Department, batch: &str, text: &str) -> healthcode_service::FeedReport {
+    let source = Source::Department(department);
+    let mut upload = region
+        .service
+        .evidence()
+        .open_feed(source, "feed", batch, healthcode_service::FeedFormat::Ndjson, None)
+        .await
+        .unwrap();
+    let mut splitter = healthcode_service::LineSplitter::new();
+    let mut lines = Vec::new();
+    splitter.push(text.as_bytes(), &mut lines);
+    splitter.finish(&mut lines);
+    for line in lines {
+        upload.push(line).await.unwrap();
+    }
+    upload.finish().await.unwrap()
+}
+
+/// A close contact in a department's bulk feed travels like one sent alone: the person
+/// is linked to their national pseudonym and the record queued for the hub; on the
+/// receiving side, a bulk feed that names a person the hub told about admits the record
+/// that waited for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_in_bulk_feeds_travel_and_admit_what_waited_for_their_persons() {
+    let hub_seed = [2; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    const SECOND: &str = "410105198502021232";
+    let text = [
+        serde_json::json!({"id": "cc-b1", "type": "close_contact", "id_type": "resident_id", "id_number": VISITOR,
+                           "exposure_at": "2022-04-30T20:00:00+08:00"}),
+        serde_json::json!({"id": "t-b1", "type": "test", "result": "negative", "id_type": "resident_id",
+                           "id_number": SECOND, "sampled_at": "2022-04-30T20:00:00+08:00"}),
+        serde_json::json!({"id": "cc-b2", "type": "close_contact", "id_type": "resident_id", "id_number": SECOND,
+                           "exposure_at": "2022-04-30T21:00:00+08:00"}),
+    ]
+    .map(|row| row.to_string() + "\n")
+    .concat();
+    let report = feed(&henan, Department::Health, "b1", &text).await;
+    assert_eq!(report.accepted, 3, "{report:?}");
+    sync(&henan, "41", &hub).await.unwrap();
+    // The two close contacts are published; a negative test stays in Henan.
+    assert_eq!(hub.service.national().submit("41", "x", &[]).await.unwrap().log_size, 2);
+
+    // Zhejiang parks both; its own telecom feed then names the second person by document
+    // (a stay in Hangzhou), which admits the record that waited for them.
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    let stay = serde_json::json!({"id": "s-b1", "type": "stay", "id_type": "resident_id", "id_number": SECOND,
+                                  "area": "330106", "from": "2022-05-01T07:00:00+08:00"});
+    let report = feed(&zhejiang, Department::Telecom, "s1", &(stay.to_string() + "\n")).await;
+    assert_eq!(report.accepted, 1, "{report:?}");
+    let second = zhejiang.service.person_id_for(&document(SECOND));
+    let code = zhejiang.service.codes().current_code(&second).await.unwrap();
+    let evidence: Vec<_> = code.reasons.iter().flat_map(|r| &r.evidence).collect();
+    assert!(
+        evidence.iter().any(|e| e.reported_by_region.as_deref() == Some("41") && e.kind == "close_contact"),
+        "{code:?}"
+    );
+    // The first visitor's record still waits for them, and is theirs when they register.
+    let visitor = register(&zhejiang, VISITOR).await;
+    assert_ne!(zhejiang.service.codes().current_code(&visitor).await.unwrap().colour, Colour::Green);
+}

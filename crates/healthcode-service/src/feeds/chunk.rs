@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_store::{FeedChunk, FeedCommit, FeedCounts, FeedRejection, FeedRow, PersonRecord};
+use healthcode_store::{FeedChunk, FeedCommit, FeedCounts, FeedRejection, FeedRow, NationalLink, PersonRecord};
 use serde_json::Value;
 
 use super::{CsvHeader, RawLine, Spec};
@@ -19,6 +19,9 @@ pub(super) struct Parsed {
     by_id: Vec<bool>,
     named: NamedPersons,
     rejected: Vec<FeedRejection>,
+    /// National pseudonyms of the persons named by document, in a region of the national
+    /// exchange: linked once the chunk commits, as the event routes link theirs.
+    links: Vec<NationalLink>,
 }
 
 impl Parsed {
@@ -40,6 +43,7 @@ pub(super) fn parse_chunk(
         by_id: Vec::with_capacity(lines.len()),
         named: NamedPersons::default(),
         rejected: Vec::new(),
+        links: Vec::new(),
     };
     for (line, raw) in lines {
         let text = match raw {
@@ -80,6 +84,12 @@ pub(super) fn parse_chunk(
                 })
             }
             Ok((value, Ok((Admitted::Evidence(evidence), person)))) => {
+                if let Some(healthcode_domain::PersonRef::Document(document)) = &person {
+                    let linked = parsed.links.last().is_some_and(|l| l.person == evidence.person);
+                    if let (false, Some(national_id)) = (linked, service.pseudonyms.national_id(document)) {
+                        parsed.links.push(NationalLink { national_id, person: evidence.person.clone() });
+                    }
+                }
                 parsed.by_id.push(person.is_some_and(|p| parsed.named.note(&evidence.person, &p)));
                 parsed.rows.push(FeedRow { line, input: input(Some(&value)), evidence });
             }
@@ -138,7 +148,7 @@ pub(super) async fn commit(
     complete: bool,
     now: Timestamp,
 ) -> Result<FeedCounts, ServiceError> {
-    let Parsed { rows, by_id, named, mut rejected } = parsed;
+    let Parsed { rows, by_id, named, mut rejected, links } = parsed;
     let mut kept = Vec::with_capacity(rows.len());
     for (row, by_id) in rows.into_iter().zip(by_id) {
         if by_id && !known.contains(&row.evidence.person) {
@@ -172,8 +182,26 @@ pub(super) async fn commit(
         rejected,
     };
     let validation_rejected = chunk.rejected.len() as u64;
+    // What the hub is sent afterwards: key-person records among the rows (none unless this
+    // region takes part in the national exchange).
+    let national = service.pseudonyms.takes_part_nationally();
+    let evidence: Vec<_> = if national { chunk.rows.iter().map(|r| r.evidence.clone()).collect() } else { Vec::new() };
     match service.feed_store.commit_feed_chunk(chunk).await? {
-        FeedCommit::Committed(outcomes) => Ok(FeedCounts::from_outcomes(validation_rejected, &outcomes)),
+        FeedCommit::Committed(outcomes) => {
+            if national {
+                // After the chunk's transaction, as the event routes do: a server dying
+                // in between leaves these persons unlinked until they are named again.
+                service.link_national(links).await?;
+                let stored: Vec<_> = evidence
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(_, outcome)| matches!(outcome, healthcode_store::Inserted::New { .. }))
+                    .map(|(e, _)| e)
+                    .collect();
+                service.queue_for_hub(&stored).await?;
+            }
+            Ok(FeedCounts::from_outcomes(validation_rejected, &outcomes))
+        }
         FeedCommit::Moved { committed_through } => Err(ServiceError::Conflict(format!(
             "batch `{}` was moved to line {committed_through} by another upload meanwhile; ask where it stands \
              (GET) and resume from there",
