@@ -20,7 +20,8 @@ use std::sync::Mutex;
 
 use healthcode_domain::{Colour, PersonId, PersonKind, Timestamp};
 
-/// Cards kept at most (about 150 bytes each): the residents active in the last moments.
+/// Cards kept at most (about 250 bytes each with the map and the allocator: ~50 MiB): the
+/// residents active in the last moments.
 /// When full, the cache starts again empty, as the resident key cache does.
 pub const CODE_CARD_CACHE_MAX: usize = 200_000;
 

@@ -61,6 +61,9 @@ impl Residents {
         }
         let removed = self.resident_store.erase_person(person).await?;
         self.resident_keys.forget(Some(person));
+        // The code card too (erasures are rare: all cards go); other servers drop theirs
+        // at their next tick, the erasure's log entry having grown the log.
+        self.log.code_cards().clear();
         let entry = Erasure { at: now.as_millis(), removed: removed.iter().map(|(t, n)| format!("{t}={n}")).collect() };
         let index = self.log.record(&[Entry::Erasure(entry)]).await?;
         tracing::info!(tables = removed.len(), "one person's data erased at their request");

@@ -345,6 +345,7 @@ impl HealthService {
         let leads = self.coordination.renew().await?;
         self.codes.follow().await?;
         self.log.follow_size().await?;
+        self.national.follow_hub().await?;
         Ok(leads)
     }
 

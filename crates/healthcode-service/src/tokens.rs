@@ -327,7 +327,12 @@ impl Tokens {
         }
         let for_region = |i: usize| VerifyOptions { expected_region: Some(regions[i].to_string()), ..options.clone() };
         let (which, claims) = healthcode_token::verify_code_among(token, &verifiers, for_region)?;
-        let recognised = which == 0 || national.recognises(&own, regions[which], self.clock.now());
+        let now = self.clock.now();
+        if which > 0 && self.national.expired_at(now) {
+            let hours = crate::national::OTHER_REGIONS_KEYS_HOURS;
+            return Err(VerifyError::StaleTrust { region: regions[which].to_string(), hours });
+        }
+        let recognised = which == 0 || national.recognises(&own, regions[which], now);
         Ok((claims, recognised))
     }
 }

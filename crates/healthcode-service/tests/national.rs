@@ -12,7 +12,7 @@ use std::sync::Arc;
 use healthcode_domain::{Colour, Department, IdDocument, Timestamp};
 use healthcode_log::NoteSigner;
 use healthcode_rules::RuleSet;
-use healthcode_service::national::{Comparison, Role};
+use healthcode_service::national::{Comparison, Role, OTHER_REGIONS_KEYS_HOURS};
 use healthcode_service::{
     AtPolicy, GateAnswer, HealthService, KeyRing, ManualClock, Presented, Pseudonymiser, Registration, ServiceError,
     ServiceKeys, Source,
@@ -821,4 +821,61 @@ async fn records_in_bulk_feeds_travel_and_admit_what_waited_for_their_persons() 
     // The first visitor's record still waits for them, and is theirs when they register.
     let visitor = register(&zhejiang, VISITOR).await;
     assert_ne!(zhejiang.service.codes().current_code(&visitor).await.unwrap().colour, Colour::Green);
+}
+
+/// Only a region's leader syncs with the hub; every other server of the region takes what
+/// the sync brought (keys, agreements, a revocation) at its follower's next tick. Other
+/// regions' keys stop being used once the hub has been silent for
+/// `OTHER_REGIONS_KEYS_HOURS`: a revocation may be missing.
+#[tokio::test]
+async fn every_server_of_a_region_follows_other_regions_keys_and_stops_using_them_when_the_hub_falls_silent() {
+    use healthcode_token::VerifyError;
+
+    let hub_seed = [6; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    let role = Role::Region { region: "33".into(), hub: Box::new(hub_key(hub_seed)) };
+    let other = server(&zhejiang.store, &zhejiang.clock, "33", role, [b'3'; 32], RuleSet::reference()).await;
+    for (code, region) in [("41", &henan), ("33", &zhejiang)] {
+        let root = hex(&region.service.tokens().key_ring().root_public());
+        hub.service.national().register_region(code, &root).await.unwrap();
+    }
+    publish_keys(&hub, "41", &henan).await;
+    hub.service.national().agree("33", "41", now(), None).await.unwrap();
+    let worker = register(&henan, VISITOR).await;
+    let code = henan.service.tokens().issue_code_token(&worker).await.unwrap().token;
+
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    assert!(zhejiang.service.tokens().verify_code_token(&code).is_ok(), "the leader, which synced");
+    assert!(other.tokens().verify_code_token(&code).is_err(), "the other server has not followed yet");
+    other.follow().await.unwrap();
+    assert!(other.tokens().verify_code_token(&code).is_ok(), "… and has after its tick");
+
+    // Henan revokes its key; the leader's sync brings it, the other server follows.
+    let mut ring = (*henan.service.tokens().key_ring()).clone();
+    let kid = ring.signing_key().unwrap().key_id().to_string();
+    ring.rotate(now().as_millis() / 1000);
+    ring.revoke(&kid, now().as_millis() / 1000).unwrap();
+    henan.service.tokens().set_key_ring(ring);
+    publish_keys(&hub, "41", &henan).await;
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    other.follow().await.unwrap();
+    assert!(matches!(other.tokens().verify_code_token(&code), Err(VerifyError::RevokedKey(_))));
+
+    // The hub falls silent for longer than the keys are kept: Henan's codes are refused
+    // (this region's measures apply), Zhejiang's own are not; the hub answers, and they pass.
+    let later = Timestamp::from_millis(now().as_millis() + (OTHER_REGIONS_KEYS_HOURS + 1) * 3_600_000);
+    henan.clock.set(later);
+    zhejiang.clock.set(later);
+    let fresh = henan.service.tokens().issue_code_token(&worker).await.unwrap().token;
+    other.follow().await.unwrap();
+    let refused = other.tokens().verify_code_token(&fresh);
+    assert!(matches!(refused, Err(VerifyError::StaleTrust { ref region, .. }) if region == "41"), "{refused:?}");
+    let resident = register(&zhejiang, "330106198001011235").await;
+    let own = other.tokens().issue_code_token(&resident).await.unwrap().token;
+    assert!(other.tokens().verify_code_token(&own).is_ok(), "this region's own codes");
+    zhejiang.service.national().heard_from_hub().await.unwrap();
+    other.follow().await.unwrap();
+    assert!(other.tokens().verify_code_token(&fresh).is_ok());
 }

@@ -37,6 +37,12 @@ pub enum VerifyError {
          apply this region's measures for travellers without a recognised code"
     )]
     NoAgreement(String),
+    #[error(
+        "this code was issued by region `{region}`, whose keys this region last had from the national hub over \
+         {hours} hours ago (a revocation since may be missing); apply this region's measures for travellers without \
+         a recognised code until the national data is current"
+    )]
+    StaleTrust { region: String, hours: i64 },
     #[error("this venue code's time window ended at {}: it is an old or forwarded picture; scan the code posted at the venue itself", Secs(*window_end))]
     Replayed { venue_id: String, window_end: i64 },
 }
@@ -56,6 +62,7 @@ impl VerifyError {
             VerifyError::WrongTokenType { .. } => "wrong_token_type",
             VerifyError::Replayed { .. } => "replayed",
             VerifyError::NoAgreement(_) => "no_agreement",
+            VerifyError::StaleTrust { .. } => "trust_list_expired",
         }
     }
 

@@ -26,7 +26,7 @@ use crate::ingest::{RowOutcome, RowStatus};
 use crate::{Alarms, AtPolicy, Clock, Evidence, ServiceError, Source, TransparencyLog};
 
 pub use exchange::{KeyStatus, Submission, MAX_SUBMISSION_LINES};
-pub use trust::{Agreement, NationalTrust, TrustState};
+pub use trust::{Agreement, NationalTrust, TrustState, OTHER_REGIONS_KEYS_HOURS};
 
 /// The part this deployment plays in the national exchange.
 #[derive(Debug, Clone)]
@@ -618,6 +618,27 @@ impl National {
         }
         self.trust.replace(state);
         Ok(self.trust.current())
+    }
+
+    /// Keeps this server's view of the national exchange in step with the store: when the
+    /// region last heard from the hub (other regions' keys expire
+    /// `OTHER_REGIONS_KEYS_HOURS` after it), and the lists and agreements whenever the
+    /// leader's sync brought new hub entries. Every server's follower calls it: only the
+    /// leader syncs, and the others would otherwise keep the lists they started with (a
+    /// revoked key accepted on every server but one).
+    pub async fn follow_hub(&self) -> Result<(), ServiceError> {
+        if !matches!(self.role, Role::Region { .. }) {
+            return Ok(());
+        }
+        let view = self.view().await?;
+        if let Some(at) = view.synced_at {
+            self.trust.set_synced_at(at);
+        }
+        if self.trust.loaded_size() != view.size {
+            self.load_trust().await?;
+            self.trust.set_loaded_size(view.size);
+        }
+        Ok(())
     }
 
     /// What this region recognises now.

@@ -5,6 +5,7 @@
 //! one, with that region's keys, and accepted only under an agreement in force.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use base64::Engine;
@@ -59,17 +60,57 @@ impl TrustState {
     }
 }
 
+/// How long other regions' keys are used after this region last heard from the hub: a
+/// hub down for longer may have missed a region's revocation for us, so their codes are
+/// then refused (`trust_list_expired`) and this region's own measures apply, until the
+/// hub answers again. Codes of this region are never affected.
+pub const OTHER_REGIONS_KEYS_HOURS: i64 = 24;
+
 /// Shared by the exchange (which fills it) and signed codes (which read it).
-#[derive(Debug, Default)]
-pub struct NationalTrust(RwLock<Arc<TrustState>>);
+#[derive(Debug)]
+pub struct NationalTrust {
+    state: RwLock<Arc<TrustState>>,
+    /// When this region last heard from the hub (ms; `i64::MIN`: not followed, as at the hub).
+    synced_at: AtomicI64,
+    /// The hub log size whose lists and agreements `state` holds (`u64::MAX`: none loaded).
+    loaded_size: AtomicU64,
+}
+
+impl Default for NationalTrust {
+    fn default() -> Self {
+        NationalTrust {
+            state: RwLock::default(),
+            synced_at: AtomicI64::new(i64::MIN),
+            loaded_size: AtomicU64::new(u64::MAX),
+        }
+    }
+}
 
 impl NationalTrust {
     pub fn current(&self) -> Arc<TrustState> {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.state.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn replace(&self, state: TrustState) {
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(state);
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(state);
+    }
+
+    pub(crate) fn loaded_size(&self) -> u64 {
+        self.loaded_size.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_loaded_size(&self, size: u64) {
+        self.loaded_size.store(size, Ordering::Release);
+    }
+
+    pub(crate) fn set_synced_at(&self, at: Timestamp) {
+        self.synced_at.store(at.as_millis(), Ordering::Release);
+    }
+
+    /// Whether other regions' keys are too old to use at `now` (`OTHER_REGIONS_KEYS_HOURS`).
+    pub fn expired_at(&self, now: Timestamp) -> bool {
+        let synced = self.synced_at.load(Ordering::Acquire);
+        synced != i64::MIN && now.as_millis().saturating_sub(synced) > OTHER_REGIONS_KEYS_HOURS * 3_600_000
     }
 }
 
