@@ -18,6 +18,11 @@ pub use format::{RuleSetFile, Text};
 /// The rule set this program ships: `shared/spec/REFERENCE-RULES.md` as data.
 pub const REFERENCE_RULES_TOML: &str = include_str!("../rulesets/reference.toml");
 
+/// A rule a receiving region may add to the reference set (seed 004, the Shandong
+/// measure): red for the 14 days after an `arrival` whose home code this region does not
+/// recognise, or that showed none. A fragment: append it to a rule set's TOML.
+pub const NO_RECOGNISED_CODE_RULE: &str = include_str!("../rulesets/additions/no-recognised-code.toml");
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RuleSetError {
     #[error("the rule set cannot be read: {0}")]

@@ -303,18 +303,6 @@ fn declarations_are_judged_by_the_rules_in_force() {
     assert!(RuleSet::parse(&format!("{REFERENCE_RULES_TOML}{wrong}")).unwrap_err().to_string().contains("headache"));
 }
 
-/// The Shandong measure (seed 004: 14 days of quarantine for a traveller from a province
-/// without a recognition agreement, or who shows no code), as a rule a receiving region
-/// adds to its rule set: data, not code.
-pub(crate) const NO_RECOGNISED_CODE_RULE: &str = r#"
-[[rules]]
-id = "R-arrival"
-colour = "red"
-title = { zh = "外省来鲁未持互认健康码（隔离14天）", en = "Arrived without a recognised code (14 days of quarantine)" }
-when.exists.event = { type = "arrival", home_code = ["no_agreement", "none"] }
-when.exists.within_window = "arrived_at"
-"#;
-
 #[test]
 fn an_arrival_without_a_recognised_code_is_judged_by_the_receiving_rules() {
     let arrival = |home_code: &str| {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use healthcode_domain::{Colour, Department, IdDocument, Timestamp};
 use healthcode_log::NoteSigner;
-use healthcode_rules::RuleSet;
+use healthcode_rules::{RuleSet, NO_RECOGNISED_CODE_RULE, REFERENCE_RULES_TOML};
 use healthcode_service::national::{Comparison, Role, OTHER_REGIONS_KEYS_HOURS};
 use healthcode_service::{
     AtPolicy, GateAnswer, HealthService, KeyRing, ManualClock, Presented, Pseudonymiser, Registration, ServiceError,
@@ -125,16 +125,19 @@ async fn report(region: &Node, row: serde_json::Value) {
     report_as(Department::Health, region, row).await
 }
 
-async fn register(region: &Node, number: &str) -> healthcode_domain::PersonId {
-    let registration = Registration {
+fn registration(number: &str, name: Option<&str>) -> Registration {
+    Registration {
         document: document(number),
         residence_area: None,
-        name: None,
+        name: name.map(str::to_string),
         phone: None,
         international: false,
         accepted_notice: true,
-    };
-    region.service.residents().register(registration).await.unwrap().0.id
+    }
+}
+
+async fn register(region: &Node, number: &str) -> healthcode_domain::PersonId {
+    region.service.residents().register(registration(number, None)).await.unwrap().0.id
 }
 
 const VISITOR: &str = "410105199001011233";
@@ -596,27 +599,9 @@ async fn a_record_nobody_claims_is_deleted_after_its_retention() {
     assert!(code.reasons.iter().flat_map(|r| &r.evidence).all(|e| e.reported_by_region.is_none()), "{code:?}");
 }
 
-/// The Shandong measure (seed 004), as a rule a receiving region adds: 14 days of
-/// quarantine (red) for a traveller whose home code it does not recognise.
-const NO_RECOGNISED_CODE_RULE: &str = r#"
-[[rules]]
-id = "R-arrival"
-colour = "red"
-title = { zh = "外省来鲁未持互认健康码（隔离14天）", en = "Arrived without a recognised code (14 days of quarantine)" }
-when.exists.event = { type = "arrival", home_code = ["no_agreement", "none"] }
-when.exists.within_window = "arrived_at"
-"#;
-
 fn conversion(number: &str, name: Option<&str>, home_code: Option<&str>) -> healthcode_service::Conversion {
     healthcode_service::Conversion {
-        registration: Registration {
-            document: document(number),
-            residence_area: None,
-            name: name.map(str::to_string),
-            phone: None,
-            international: false,
-            accepted_notice: true,
-        },
+        registration: registration(number, name),
         origin: healthcode_domain::AreaCode::parse("410105").unwrap(),
         home_code: home_code.map(str::to_string),
         stays: Vec::new(),
@@ -638,8 +623,7 @@ async fn a_visitor_converts_the_home_code_and_the_receiving_regions_rules_judge_
     let hub = node("00", Role::Hub, hub_seed).await;
     let henan = region("41", hub_seed).await;
     let zhejiang = region("33", hub_seed).await;
-    let shandong_rules =
-        RuleSet::parse(&format!("{}{NO_RECOGNISED_CODE_RULE}", healthcode_rules::REFERENCE_RULES_TOML)).unwrap();
+    let shandong_rules = RuleSet::parse(&format!("{REFERENCE_RULES_TOML}{NO_RECOGNISED_CODE_RULE}")).unwrap();
     let shandong = region_with("37", hub_seed, shandong_rules).await;
     for (code, region) in [("41", &henan), ("33", &zhejiang), ("37", &shandong)] {
         let root = hex(&region.service.tokens().key_ring().root_public());
@@ -650,18 +634,10 @@ async fn a_visitor_converts_the_home_code_and_the_receiving_regions_rules_judge_
     hub.service.national().agree("33", "41", now(), None).await.unwrap();
 
     // Two Henan workers: one with nothing against them, one a close contact in Henan.
-    let worker = |number: &str, name: &str| Registration {
-        document: document(number),
-        residence_area: None,
-        name: Some(name.into()),
-        phone: None,
-        international: false,
-        accepted_notice: true,
-    };
     const CLEAR: &str = "410105199001011233";
     const CONTACT: &str = "410105198502021232";
-    let clear = henan.service.residents().register(worker(CLEAR, "张三丰")).await.unwrap().0.id;
-    let contact = henan.service.residents().register(worker(CONTACT, "李四")).await.unwrap().0.id;
+    let clear = henan.service.residents().register(registration(CLEAR, Some("张三丰"))).await.unwrap().0.id;
+    let contact = henan.service.residents().register(registration(CONTACT, Some("李四"))).await.unwrap().0.id;
     report(
         &henan,
         serde_json::json!({"id": "cc-9", "type": "close_contact", "id_type": "resident_id", "id_number": CONTACT,
