@@ -45,7 +45,7 @@ pub(crate) async fn carry(State(state): State<AppState>, request: Request, next:
     if !is_page {
         return Response::from_parts(parts, body);
     }
-    let national = national_as_of(&state).await;
+    let national = national_as_of(&state);
     if notice.is_none() && national.is_none() {
         return Response::from_parts(parts, body);
     }
@@ -76,18 +76,11 @@ struct NationalAsOf(Option<Timestamp>);
 /// National data older than this is marked delayed: several sync rounds were missed.
 const NATIONAL_DELAYED_AFTER_MS: i64 = 10 * 60 * 1000;
 
-async fn national_as_of(state: &AppState) -> Option<NationalAsOf> {
+/// Read from memory (the follower keeps it, every two seconds): a page costs no store
+/// read for it.
+fn national_as_of(state: &AppState) -> Option<NationalAsOf> {
     let national = state.service.national();
-    if !matches!(national.role(), Role::Region { .. }) {
-        return None;
-    }
-    match national.view().await {
-        Ok(view) => Some(NationalAsOf(view.synced_at)),
-        Err(e) => {
-            tracing::error!(error = %e, "reading when the national data was synced");
-            Some(NationalAsOf(None))
-        }
-    }
+    matches!(national.role(), Role::Region { .. }).then(|| NationalAsOf(national.trust_synced_at()))
 }
 
 impl NationalAsOf {

@@ -646,6 +646,12 @@ impl National {
         self.trust.current()
     }
 
+    /// When this region last heard from the hub, as this server knows it without a store
+    /// read (`None` before it has heard, or at the hub).
+    pub fn trust_synced_at(&self) -> Option<Timestamp> {
+        self.trust.synced_at()
+    }
+
     // ---- a region ----
 
     /// Up to `limit` of this region's records waiting to be submitted to the hub.
@@ -844,6 +850,7 @@ impl National {
         view.checkpoint = Some(checkpoint_note.to_string());
         view.synced_at = Some(self.clock.now());
         self.documents.save(VIEW.0, VIEW.1, self.clock.now(), &view).await?;
+        self.trust.set_synced_at(self.clock.now());
         Ok(received)
     }
 
@@ -851,7 +858,9 @@ impl National {
     pub async fn heard_from_hub(&self) -> Result<(), ServiceError> {
         let mut view = self.view().await?;
         view.synced_at = Some(self.clock.now());
-        self.documents.save(VIEW.0, VIEW.1, self.clock.now(), &view).await
+        self.documents.save(VIEW.0, VIEW.1, self.clock.now(), &view).await?;
+        self.trust.set_synced_at(self.clock.now());
+        Ok(())
     }
 
     /// Compares the hub checkpoint another region verified with this region's: the same

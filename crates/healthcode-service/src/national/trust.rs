@@ -107,6 +107,13 @@ impl NationalTrust {
         self.synced_at.store(at.as_millis(), Ordering::Release);
     }
 
+    /// When this region last heard from the hub, as this server knows it (its follower's
+    /// last tick, or its own sync): what pages show as "national data as of".
+    pub fn synced_at(&self) -> Option<Timestamp> {
+        let synced = self.synced_at.load(Ordering::Acquire);
+        (synced != i64::MIN).then(|| Timestamp::from_millis(synced))
+    }
+
     /// Whether other regions' keys are too old to use at `now` (`OTHER_REGIONS_KEYS_HOURS`).
     pub fn expired_at(&self, now: Timestamp) -> bool {
         let synced = self.synced_at.load(Ordering::Acquire);
