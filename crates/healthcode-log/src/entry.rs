@@ -230,9 +230,13 @@ pub struct NationalRecord {
     /// The region's own id for the record, unique within the region.
     pub id: String,
     /// `key_person` (a case, a suspected case, an asymptomatic infection, a close contact
-    /// or a positive test) or `retraction` (the region withdraws one of its records).
+    /// or a positive test), `test_result` (a test the region chose to share),
+    /// `risk_level` (an area's risk level, as the region designated it) or `retraction`
+    /// (the region withdraws one of its records).
     pub kind: String,
     /// The national pseudonym (`n` and 32 hex digits); a retraction carries its record's.
+    /// Empty (and left out) for a risk level, which is about an area.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub person: String,
     /// A key person's status: `confirmed`, `suspected`, `asymptomatic`, `close_contact`,
     /// `positive_test`.
@@ -248,6 +252,15 @@ pub struct NationalRecord {
     /// Why a retraction withdraws its record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A risk level's area (a division code of the submitting region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+    /// A risk level's level: `low`, `medium`, `high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// A shared test's result: `negative`, `positive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
     /// The submitting region's signature over the record (without `at` and these two
     /// fields), by one of the code-signing keys in its published trust list (`kid`), so
     /// that the hub cannot publish a record in a region's name.

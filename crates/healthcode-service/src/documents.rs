@@ -58,8 +58,17 @@ impl Documents {
 
     /// The latest 1,000 of a kind, newest first.
     pub(crate) async fn load_all<T: DeserializeOwned>(&self, kind: &str) -> Result<Vec<T>, ServiceError> {
+        self.load_up_to(kind, 1000).await
+    }
+
+    /// The latest `limit` of a kind, newest first.
+    pub(crate) async fn load_up_to<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        limit: usize,
+    ) -> Result<Vec<T>, ServiceError> {
         self.0
-            .documents(kind, 1000)
+            .documents(kind, limit)
             .await?
             .iter()
             .map(|body| serde_json::from_str(body).map_err(|e| unreadable(kind, e)))

@@ -209,7 +209,8 @@ fn summarise(
             kind: "area_risk".to_string(),
             recorded_at: d.at,
             details,
-            reported_by_region: None,
+            // Another region's level of its own area, through the national hub.
+            reported_by_region: crate::national::exchange::region_of_event(id.as_str()).map(str::to_string),
         }
     })
 }

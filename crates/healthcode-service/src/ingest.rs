@@ -64,6 +64,12 @@ pub struct Evidence {
     pub(crate) codes: Arc<Codes>,
     /// Feed batches being uploaded in this process.
     pub(crate) uploads: crate::feeds::Uploads,
+    /// This region's code, once it takes part in the national exchange: the levels of its
+    /// own areas go to the hub.
+    pub(crate) national_region: std::sync::OnceLock<String>,
+    /// Whether this region shares its negative tests with the other regions (its
+    /// positive ones always travel, as key-person records).
+    pub(crate) shares_tests: std::sync::atomic::AtomicBool,
 }
 
 impl Evidence {
@@ -75,7 +81,17 @@ impl Evidence {
         pseudonyms: Pseudonymiser,
         codes: Arc<Codes>,
     ) -> Self {
-        Evidence { store, feed_store, federation, clock, pseudonyms, codes, uploads: Default::default() }
+        Evidence {
+            store,
+            feed_store,
+            federation,
+            clock,
+            pseudonyms,
+            codes,
+            uploads: Default::default(),
+            national_region: Default::default(),
+            shares_tests: Default::default(),
+        }
     }
 }
 
@@ -233,6 +249,7 @@ impl Evidence {
                 new_designations.push(Event { id: d.id, at: d.at, seq, body: d.risk });
             }
         }
+        self.queue_levels_for_hub(&new_designations).await?;
 
         let mut report = self.finish_report(numbers, rows, outcomes, origin, owner, now).await?;
         report.retractions = retractions;

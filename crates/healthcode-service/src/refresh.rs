@@ -428,9 +428,15 @@ fn origin_of(
 ) -> String {
     let newest_evidence = events.iter().filter(|e| behind.contains(&&e.id)).max_by_key(|e| e.order_key());
     let newest_designation = designations.iter().filter(|d| behind.contains(&&d.id)).max_by_key(|d| d.order_key());
+    // A designation is this region's, or another region's level of its own area through
+    // the national hub (counted apart, so that a burst it causes names that region).
+    let designation = |d: &Event<AreaRisk>| match crate::national::exchange::region_of_event(d.id.as_str()) {
+        Some(region) => format!("national:{region}:area_risk"),
+        None => "designation".into(),
+    };
     match (newest_evidence, newest_designation) {
-        (Some(e), Some(d)) if d.order_key() > e.order_key() => "designation".into(),
-        (None, Some(_)) => "designation".into(),
+        (Some(e), Some(d)) if d.order_key() > e.order_key() => designation(d),
+        (None, Some(d)) => designation(d),
         (Some(e), _) => match &e.body {
             healthcode_domain::Evidence::ManagementDecision { .. } => "decision".into(),
             _ if e.id.as_str().starts_with("hc-trace-") => "trace".into(),

@@ -257,6 +257,10 @@ impl HealthService {
     /// The same service as the national hub, or as a region of the national exchange
     /// (its pseudonymiser must then carry the national key).
     pub fn with_national_role(mut self, role: crate::national::Role) -> Self {
+        if let crate::national::Role::Region { region, .. } = &role {
+            // Set once: a service is given its role when it opens.
+            let _ = self.evidence.national_region.set(region.clone());
+        }
         let n = &self.national;
         self.national = Arc::new(crate::national::National {
             federation: n.federation.clone(),
@@ -270,6 +274,14 @@ impl HealthService {
             trust: n.trust.clone(),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
         });
+        self
+    }
+
+    /// Shares this region's negative tests with the other regions through the hub
+    /// (跨区域核酸检测报告核查: a visitor's test here counts there). Off by default: a
+    /// region chooses to (its positive tests always travel, as key-person records).
+    pub fn sharing_test_results(self, share: bool) -> Self {
+        self.evidence.shares_tests.store(share, std::sync::atomic::Ordering::Relaxed);
         self
     }
 

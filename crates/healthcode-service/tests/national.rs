@@ -417,6 +417,9 @@ async fn an_entry_the_region_cannot_read_is_kept_with_its_reason_and_the_sync_go
             since: Some(now().as_millis()),
             retracts: None,
             reason: None,
+            area: None,
+            level: None,
+            result: None,
             kid: None,
             signature: None,
         })
@@ -553,6 +556,9 @@ async fn a_region_signs_its_records_so_the_hub_cannot_publish_one_in_its_name() 
         since: None,
         retracts: Some("u-1".into()),
         reason: Some("forged".into()),
+        area: None,
+        level: None,
+        result: None,
         kid: None,
         signature: None,
     })
@@ -854,4 +860,101 @@ async fn every_server_of_a_region_follows_other_regions_keys_and_stops_using_the
     zhejiang.service.national().heard_from_hub().await.unwrap();
     other.follow().await.unwrap();
     assert!(other.tokens().verify_code_token(&fresh).is_ok());
+}
+
+/// Seed 004: the national platform publishes every county's risk level, filled by the
+/// provinces; seed 001: test reports are checked across regions. Henan designates one of
+/// its districts; the hub lists the level; a Zhejiang resident who stayed there turns
+/// yellow under Zhejiang's own rule (Y2), explained as Henan's; the negative test the
+/// resident takes in Henan, which shares its tests, clears it in Zhejiang.
+#[tokio::test]
+async fn a_county_level_and_a_test_taken_in_henan_are_judged_by_zhejiangs_rules() {
+    let hub_seed = [5; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let henan = Node { service: henan.service.sharing_test_results(true), ..henan };
+    let zhejiang = region("33", hub_seed).await;
+    const TRAVELLER: &str = "330106198502031234";
+
+    // A Zhejiang resident's trip to Zhengzhou's Jinshui district, as the operators saw it.
+    let traveller = register(&zhejiang, TRAVELLER).await;
+    report_as(
+        Department::Telecom,
+        &zhejiang,
+        serde_json::json!({"id": "trip-1", "type": "stay", "id_type": "resident_id", "id_number": TRAVELLER,
+                           "area": "410105", "from": "2022-04-28T09:00:00+08:00", "to": "2022-04-30T18:00:00+08:00"}),
+    )
+    .await;
+    assert_eq!(zhejiang.service.codes().current_code(&traveller).await.unwrap().colour, Colour::Green);
+
+    // Henan designates its district, and (its own measure) a Zhejiang one: only its own
+    // area's level goes to the hub.
+    let designate = |id: &str, area: &str, level: &str| {
+        serde_json::json!({"id": id, "type": "area_risk", "area": area, "level": level, "escalate_to_red": false})
+            .to_string()
+    };
+    let rows = [designate("des-41-1", "410105", "medium"), designate("des-41-2", "330106", "high")];
+    let designated = henan.service.evidence().ingest(&rows, AtPolicy::ServerClock, "designation").await.unwrap();
+    assert_eq!(designated.accepted, 2, "{designated:?}");
+    let queued = henan.service.national().queued_submissions(10).await.unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert!(queued[0].line.contains("410105"));
+    sync(&henan, "41", &hub).await.unwrap();
+    let levels = hub.service.national().risk_levels().await.unwrap();
+    assert_eq!(levels.len(), 1, "{levels:?}");
+    assert_eq!(
+        (levels[0].area.as_str(), levels[0].level, levels[0].region.as_str(), levels[0].since),
+        ("410105", healthcode_domain::RiskLevel::Medium, "41", now())
+    );
+    // A region publishes the levels of its own areas only.
+    let foreign =
+        r#"{"kind":"risk_level","id":"z-1","area":"410105","level":"high","since":"2022-05-01T08:00:00+08:00"}"#;
+    let answer = hub.service.national().submit("33", "region-33", &[foreign.to_string()]).await.unwrap();
+    assert_eq!((answer.rejected, answer.rows[0].field.as_deref()), (1, Some("area")), "{answer:?}");
+
+    // Zhejiang syncs: the level is a designation here, judged by Zhejiang's rules.
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    let code = zhejiang.service.codes().current_code(&traveller).await.unwrap();
+    assert_eq!(code.colour, Colour::Yellow, "{code:?}");
+    let evidence: Vec<_> = code.reasons.iter().flat_map(|r| &r.evidence).collect();
+    assert!(
+        evidence.iter().any(|e| e.kind == "area_risk" && e.reported_by_region.as_deref() == Some("41")),
+        "{evidence:?}"
+    );
+    let changes = zhejiang.service.residents().person_log(&traveller).await.unwrap();
+    let origins: Vec<_> = changes
+        .entries
+        .iter()
+        .filter_map(|e| match &e.entry {
+            healthcode_log::Entry::ColourChange(c) => c.origin.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(origins, ["national:41:area_risk"], "{changes:?}");
+    // Received levels never travel back, and Henan does not take its own level twice.
+    assert!(zhejiang.service.national().queued_submissions(10).await.unwrap().is_empty());
+    sync(&henan, "41", &hub).await.unwrap();
+
+    // The traveller is tested in Henan after the trip: negative. Henan shares its tests.
+    henan.clock.set(Timestamp::from_millis(now().as_millis() + 3_600_000));
+    zhejiang.clock.set(Timestamp::from_millis(now().as_millis() + 3_600_000));
+    report(
+        &henan,
+        serde_json::json!({"id": "na-9", "type": "test", "id_type": "resident_id", "id_number": TRAVELLER,
+                           "result": "negative", "sampled_at": "2022-05-01T08:30:00+08:00"}),
+    )
+    .await;
+    sync(&henan, "41", &hub).await.unwrap();
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    let code = zhejiang.service.codes().current_code(&traveller).await.unwrap();
+    assert_eq!(code.colour, Colour::Green, "the test taken in Henan counts in Zhejiang: {code:?}");
+
+    // A region that does not share its tests keeps its negative ones.
+    report(
+        &zhejiang,
+        serde_json::json!({"id": "zj-na-1", "type": "test", "id_type": "resident_id", "id_number": TRAVELLER,
+                           "result": "negative", "sampled_at": "2022-05-01T09:00:00+08:00"}),
+    )
+    .await;
+    assert!(zhejiang.service.national().queued_submissions(10).await.unwrap().is_empty());
 }

@@ -122,6 +122,11 @@ pub struct NationalArgs {
     /// catch a hub that shows regions different lists (repeat for several).
     #[arg(long = "peer", value_name = "URL")]
     pub peers: Vec<String>,
+    /// Share this region's negative tests with the other regions through the hub (a
+    /// visitor's test here then counts there: 跨区域核酸检测报告核查). Positive tests
+    /// always travel, as key-person records.
+    #[arg(long, env = "HEALTHCODE_SHARE_TEST_RESULTS", requires = "hub_url")]
+    pub share_test_results: bool,
     /// How often to sync with the hub.
     #[arg(long, env = "HEALTHCODE_HUB_SYNC_SECONDS", default_value_t = 5)]
     pub hub_sync_seconds: u64,

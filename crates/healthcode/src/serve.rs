@@ -145,7 +145,7 @@ impl KeyFiles {
             pseudonyms = pseudonyms.with_national_key(national_key);
         }
         let service = HealthService::open_with(store, Arc::new(SystemClock), pseudonyms, rules, keys).await?;
-        Ok(service.with_national_role(national.role(&self.region)?))
+        Ok(service.with_national_role(national.role(&self.region)?).sharing_test_results(national.share_test_results))
     }
 }
 

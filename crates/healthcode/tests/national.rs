@@ -63,6 +63,12 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     };
     let henan_dir = root.path().join("henan");
     let henan_feed = account(&henan_dir, &Backend::Sqlite, "cdc", &["--role", "data_source", "--department", "health"]);
+    let henan_officers: Vec<String> = ["officer-li", "officer-zhao"]
+        .iter()
+        .map(|name| {
+            account(&henan_dir, &Backend::Sqlite, name, &["--role", "provincial_office", "--jurisdiction", "410000"])
+        })
+        .collect();
     let henan = start_region(&henan_dir, &Backend::Sqlite, "41", &link(&henan_dir, &keys_at_hub[0]), &[]);
     // A twin of the hub: the same log key, another store. It shows Guangdong a history of
     // its own; Guangdong and Zhejiang compare the checkpoints they hold and catch it.
@@ -78,6 +84,8 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
         start_region(&guangdong_dir, &Backend::Sqlite, "44", &args, &[])
     };
     let zhejiang_dir = root.path().join("zhejiang");
+    let zhejiang_telecom =
+        account(&zhejiang_dir, &Backend::Sqlite, "mobile", &["--role", "data_source", "--department", "telecom"]);
     let zhejiang = start_region(
         &zhejiang_dir,
         &Backend::Sqlite,
@@ -222,6 +230,46 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
         let green = wait_until(|| async { code_of(&client, base, person, key).await["colour"] == "green" }).await;
         assert!(green, "the retraction reached {base}");
     }
+
+    // Henan's officers designate a district (two of them: a proposal and an approval); the
+    // level reaches the hub's national list, its public page, and Zhejiang, where a
+    // resident who stayed there turns yellow under Zhejiang's own rule, explained as
+    // Henan's.
+    let days_ago = |days: i64| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        healthcode_domain::Timestamp::from_millis(now - days * 86_400_000).to_rfc3339()
+    };
+    let trip = json!({"id": "trip-1", "type": "stay", "id_type": "resident_id", "id_number": "330106198001011235",
+                      "area": "410105", "from": days_ago(3), "to": days_ago(1)});
+    assert_eq!(post(&client, &zhejiang.base, &zhejiang_telecom, "/v1/events", &trip).await.0, 201);
+    let (status, proposal) = post(
+        &client,
+        &henan.base,
+        &henan_officers[0],
+        "/v1/designations",
+        &json!({"id": "jinshui-1", "area": "410105", "level": "medium"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{proposal}");
+    let approve = format!("/v1/designations/proposals/{}/approve", proposal["proposal"]["id"].as_str().unwrap());
+    let (status, approved) = post(&client, &henan.base, &henan_officers[1], &approve, &json!({})).await;
+    assert_eq!(status, 200, "{approved}");
+    wait_for_record(&client, &hub.base, "jinshui-1").await;
+    let levels: Value =
+        client.get(format!("{}/v1/hub/risk-levels", hub.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (&levels[0]["area"], &levels[0]["level"], &levels[0]["region"]),
+        (&json!("410105"), &json!("medium"), &json!("41")),
+        "{levels}"
+    );
+    let page = client.get(format!("{}/hub?lang=en", hub.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Jinshui District"), "the hub's page lists the area: {page}");
+    let yellow = wait_until(|| async {
+        let code = code_of(&client, &zhejiang.base, &resident, &resident_key).await;
+        code["colour"] == "yellow" && code.to_string().contains(r#""reported_by_region":"41""#)
+    })
+    .await;
+    assert!(yellow, "Henan's level reached Zhejiang, judged by Zhejiang's rules");
 
     // The hub goes down. Regions go on serving codes; Henan queues what it reports.
     drop(hub);

@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::Json;
 use healthcode_domain::ValidationError;
-use healthcode_service::national::{HubOverview, HubView, Published, SubmissionReport};
+use healthcode_service::national::{HubOverview, HubView, Published, PublishedLevel, SubmissionReport};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::api::evidence::split_lines;
@@ -21,10 +21,13 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(trust_list))
         .routes(routes!(view))
         .routes(routes!(regions))
+        .routes(routes!(risk_levels))
 }
 
-/// NDJSON, one record per line: `{"kind":"key_person","id","person","status","since"}` or
-/// `{"kind":"retraction","id","retracts","reason"}`. The region is the submitting
+/// NDJSON, one record per line: `{"kind":"key_person","id","person","status","since"}`,
+/// `{"kind":"test_result","id","person","result","since"}`,
+/// `{"kind":"risk_level","id","area","level","since"}` (an area of the region's own) or
+/// `{"kind":"retraction","id","retracts","reason"}` (`docs/federation/submission.schema.json`). The region is the submitting
 /// account's (its jurisdiction); each line is accepted (published in the hub's log), a
 /// duplicate, or refused with its reason (kept in the hub's rejection log).
 #[utoipa::path(
@@ -109,4 +112,18 @@ pub(crate) async fn view(State(state): State<AppState>) -> Result<Json<HubView>,
 )]
 pub(crate) async fn regions(State(state): State<AppState>) -> Result<Json<HubOverview>, ApiError> {
     Ok(Json(state.service.national().hub_overview().await?))
+}
+
+/// At the hub: the national list of risk levels, every area's latest level as the region
+/// it belongs to designated it (seed 004: the national platform publishes every county's
+/// risk level). Public: it names places, not persons. Each level is also a
+/// `national_record` entry of the hub's log, which regions follow and check.
+#[utoipa::path(
+    get,
+    path = "/v1/hub/risk-levels",
+    tag = "national exchange",
+    responses((status = 200, description = "every area's latest level, by area code", body = [PublishedLevel]), (status = 403, description = "not the hub", body = crate::api::openapi::ErrorBody))
+)]
+pub(crate) async fn risk_levels(State(state): State<AppState>) -> Result<Json<Vec<PublishedLevel>>, ApiError> {
+    Ok(Json(state.service.national().risk_levels().await?))
 }

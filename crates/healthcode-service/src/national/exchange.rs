@@ -4,7 +4,9 @@
 //! region's own rules judge it. Pure: no store, no clock.
 
 use base64::Engine;
-use healthcode_domain::{DiagnosisStatus, EventId, Evidence, PersonId, TestResult, Timestamp, ValidationError};
+use healthcode_domain::{
+    AreaCode, AreaRisk, DiagnosisStatus, EventId, Evidence, PersonId, RiskLevel, TestResult, Timestamp, ValidationError,
+};
 use healthcode_log::NationalRecord;
 use healthcode_token::{KeyId, SigningKey, TrustList};
 use serde::{Deserialize, Serialize};
@@ -64,6 +66,26 @@ enum Line {
         #[serde(default)]
         signature: Option<String>,
     },
+    TestResult {
+        id: String,
+        person: String,
+        result: TestResult,
+        since: String,
+        #[serde(default)]
+        kid: Option<String>,
+        #[serde(default)]
+        signature: Option<String>,
+    },
+    RiskLevel {
+        id: String,
+        area: String,
+        level: RiskLevel,
+        since: String,
+        #[serde(default)]
+        kid: Option<String>,
+        #[serde(default)]
+        signature: Option<String>,
+    },
     Retraction {
         id: String,
         retracts: String,
@@ -95,6 +117,24 @@ pub enum Submission {
         since: Timestamp,
         signed: Option<Signed>,
     },
+    /// A test the region chose to share (seed 001: 跨区域核酸检测报告核查), `since` its
+    /// sampling.
+    TestResult {
+        id: String,
+        person: String,
+        result: TestResult,
+        since: Timestamp,
+        signed: Option<Signed>,
+    },
+    /// An area's risk level as the region designated it, in force from `since`: the
+    /// national platform's list of every county's level (seed 004), filled by the regions.
+    RiskLevel {
+        id: String,
+        area: AreaCode,
+        level: RiskLevel,
+        since: Timestamp,
+        signed: Option<Signed>,
+    },
     /// `person` is the withdrawn record's, which the region signs with the retraction (the
     /// hub checks it against the record).
     Retraction {
@@ -109,7 +149,37 @@ pub enum Submission {
 impl Submission {
     pub fn id(&self) -> &str {
         match self {
-            Submission::KeyPerson { id, .. } | Submission::Retraction { id, .. } => id,
+            Submission::KeyPerson { id, .. }
+            | Submission::TestResult { id, .. }
+            | Submission::RiskLevel { id, .. }
+            | Submission::Retraction { id, .. } => id,
+        }
+    }
+
+    /// The person the line is about, if it names one (a retraction may leave it to the hub).
+    pub fn person(&self) -> Option<&str> {
+        match self {
+            Submission::KeyPerson { person, .. } | Submission::TestResult { person, .. } => Some(person),
+            Submission::Retraction { person, .. } => person.as_deref(),
+            Submission::RiskLevel { .. } => None,
+        }
+    }
+
+    /// The same line without its signature.
+    fn unsigned(self) -> Submission {
+        match self {
+            Submission::KeyPerson { id, person, status, since, .. } => {
+                Submission::KeyPerson { id, person, status, since, signed: None }
+            }
+            Submission::TestResult { id, person, result, since, .. } => {
+                Submission::TestResult { id, person, result, since, signed: None }
+            }
+            Submission::RiskLevel { id, area, level, since, .. } => {
+                Submission::RiskLevel { id, area, level, since, signed: None }
+            }
+            Submission::Retraction { id, retracts, reason, person, .. } => {
+                Submission::Retraction { id, retracts, reason, person, signed: None }
+            }
         }
     }
 
@@ -119,7 +189,8 @@ impl Submission {
         let line: Line = serde_json::from_str(text).map_err(|e| {
             ValidationError::new(format!(
                 "not a submission line ({e}); send one JSON object per line with `kind` `key_person` (`id`, \
-                 `person`, `status`, `since`) or `retraction` (`id`, `retracts`, `reason`)"
+                 `person`, `status`, `since`), `test_result` (`id`, `person`, `result`, `since`), `risk_level` \
+                 (`id`, `area`, `level`, `since`) or `retraction` (`id`, `retracts`, `reason`)"
             ))
         })?;
         match line {
@@ -129,6 +200,20 @@ impl Submission {
                 let since = Timestamp::parse_field("since", &since)?;
                 let signed = signed(kid, signature)?;
                 Ok(Submission::KeyPerson { id, person, status, since, signed })
+            }
+            Line::TestResult { id, person, result, since, kid, signature } => {
+                check_record_id("id", &id)?;
+                check_national_id(&person)?;
+                let since = Timestamp::parse_field("since", &since)?;
+                let signed = signed(kid, signature)?;
+                Ok(Submission::TestResult { id, person, result, since, signed })
+            }
+            Line::RiskLevel { id, area, level, since, kid, signature } => {
+                check_record_id("id", &id)?;
+                let area = AreaCode::parse(&area).map_err(|e| ValidationError::field("area", e.to_string()))?;
+                let since = Timestamp::parse_field("since", &since)?;
+                let signed = signed(kid, signature)?;
+                Ok(Submission::RiskLevel { id, area, level, since, signed })
             }
             Line::Retraction { id, retracts, reason, person, kid, signature } => {
                 if let Some(person) = &person {
@@ -151,12 +236,16 @@ impl Submission {
 
     pub fn signed(&self) -> Option<&Signed> {
         match self {
-            Submission::KeyPerson { signed, .. } | Submission::Retraction { signed, .. } => signed.as_ref(),
+            Submission::KeyPerson { signed, .. }
+            | Submission::TestResult { signed, .. }
+            | Submission::RiskLevel { signed, .. }
+            | Submission::Retraction { signed, .. } => signed.as_ref(),
         }
     }
 
     /// The record the hub publishes for this line from `region`, accepted at `at`.
-    /// `person` is the national id (a retraction's is its record's, which the hub looks up).
+    /// `person` is the national id (a retraction's is its record's, which the hub looks up;
+    /// empty for a risk level).
     pub fn to_record(&self, region: &str, person: &str, at: Timestamp) -> NationalRecord {
         let mut record = NationalRecord {
             at: at.as_millis(),
@@ -168,6 +257,9 @@ impl Submission {
             since: None,
             retracts: None,
             reason: None,
+            area: None,
+            level: None,
+            result: None,
             kid: self.signed().map(|s| s.kid.to_string()),
             signature: self.signed().map(|s| base64::engine::general_purpose::STANDARD.encode(s.signature)),
         };
@@ -175,6 +267,18 @@ impl Submission {
             Submission::KeyPerson { status, since, .. } => {
                 record.kind = "key_person".into();
                 record.status = Some(status.as_str().into());
+                record.since = Some(since.as_millis());
+            }
+            Submission::TestResult { result, since, .. } => {
+                record.kind = "test_result".into();
+                record.result = Some(result.as_str().into());
+                record.since = Some(since.as_millis());
+            }
+            Submission::RiskLevel { area, level, since, .. } => {
+                record.kind = "risk_level".into();
+                record.person = String::new();
+                record.area = Some(area.as_str().into());
+                record.level = Some(level.as_str().into());
                 record.since = Some(since.as_millis());
             }
             Submission::Retraction { retracts, reason, .. } => {
@@ -210,20 +314,13 @@ fn signed(kid: Option<String>, signature: Option<String>) -> Result<Option<Signe
 pub fn sign_line(line: &str, region: &str, key: &SigningKey) -> Result<String, ValidationError> {
     let submission = Submission::parse(line)?;
     let person = match &submission {
-        Submission::KeyPerson { person, .. } => person.clone(),
-        Submission::Retraction { person: Some(person), .. } => person.clone(),
-        Submission::Retraction { person: None, .. } => {
-            return Err(ValidationError::field("person", "a retraction to sign names its record's person"))
-        }
+        Submission::RiskLevel { .. } => String::new(),
+        s => s
+            .person()
+            .ok_or_else(|| ValidationError::field("person", "a retraction to sign names its record's person"))?
+            .to_string(),
     };
-    let unsigned = match submission {
-        Submission::KeyPerson { id, person, status, since, .. } => {
-            Submission::KeyPerson { id, person, status, since, signed: None }
-        }
-        Submission::Retraction { id, retracts, reason, person, .. } => {
-            Submission::Retraction { id, retracts, reason, person, signed: None }
-        }
-    };
+    let unsigned = submission.unsigned();
     let payload = unsigned.to_record(region, &person, Timestamp::from_millis(0)).signed_payload();
     let signature = healthcode_token::sign_detached(key, RECORD_CONTEXT, &payload);
     let mut value: serde_json::Value =
@@ -285,9 +382,17 @@ pub fn check_national_id(id: &str) -> Result<(), ValidationError> {
 }
 
 /// The submission line for a piece of this region's evidence, if it is about a key person
-/// (or withdraws such a record): what other regions need to judge that person by their
-/// own rules. Everything else (stays, fevers, quarantine orders) stays in the region.
-pub fn submission_for(id: &EventId, at: Timestamp, evidence: &Evidence, national_id: &str) -> Option<String> {
+/// (or withdraws such a record), or is a negative test and the region shares its tests
+/// (`shares_tests`): what other regions need to judge that person by their own rules.
+/// Everything else (stays, fevers, quarantine orders) stays in the region. A positive test
+/// is a key-person record whether or not the region shares its tests.
+pub fn submission_for(
+    id: &EventId,
+    at: Timestamp,
+    evidence: &Evidence,
+    national_id: &str,
+    shares_tests: bool,
+) -> Option<String> {
     let key_person = |status: KeyStatus, since: Timestamp| {
         json!({"kind": "key_person", "id": id.as_str(), "person": national_id, "status": status.as_str(),
                "since": since.to_rfc3339()})
@@ -305,12 +410,30 @@ pub fn submission_for(id: &EventId, at: Timestamp, evidence: &Evidence, national
         }
         Evidence::CloseContact { exposure_at } => key_person(KeyStatus::CloseContact, *exposure_at),
         Evidence::Test { result: TestResult::Positive, sampled_at } => key_person(KeyStatus::PositiveTest, *sampled_at),
+        Evidence::Test { result: TestResult::Negative, sampled_at } if shares_tests => {
+            json!({"kind": "test_result", "id": id.as_str(), "person": national_id, "result": "negative",
+                   "since": sampled_at.to_rfc3339()})
+        }
         Evidence::Retraction { retracts, reason } => {
             json!({"kind": "retraction", "id": id.as_str(), "retracts": retracts.as_str(), "reason": reason,
                    "person": national_id})
         }
         _ => return None,
     };
+    Some(line.to_string())
+}
+
+/// The submission line for a designation this region made of one of its own areas
+/// (`region` its code), in force from `at`; `None` for an area of another region (a
+/// province's measure about elsewhere is its own, not that region's level). Whether the
+/// area was to turn its visitors red (`escalate_to_red`) is the designating region's
+/// measure and does not travel: the receiving region's rules judge the level.
+pub fn risk_level_for(id: &EventId, at: Timestamp, risk: &AreaRisk, region: &str) -> Option<String> {
+    if !risk.area.normal().starts_with(region) || region.is_empty() {
+        return None;
+    }
+    let line = json!({"kind": "risk_level", "id": id.as_str(), "area": risk.area.as_str(),
+                      "level": risk.level.as_str(), "since": at.to_rfc3339()});
     Some(line.to_string())
 }
 
@@ -345,6 +468,11 @@ pub fn evidence_row(record: &NationalRecord, person: &PersonId) -> Option<serde_
                                                    "result": "positive", "sampled_at": since.to_rfc3339()}),
             })
         }
+        "test_result" => {
+            let result = TestResult::parse(record.result.as_deref()?)?;
+            Some(json!({"id": id, "person_id": person.as_str(), "type": "test", "result": result.as_str(),
+                        "sampled_at": since?.to_rfc3339()}))
+        }
         "retraction" => Some(json!({
             "id": id,
             "person_id": person.as_str(),
@@ -354,6 +482,18 @@ pub fn evidence_row(record: &NationalRecord, person: &PersonId) -> Option<serde_
         })),
         _ => None,
     }
+}
+
+/// The designation row (JSON, as `Evidence::ingest` reads it, with its own `at`) that a
+/// risk level published by the hub becomes here, in force from when the region that
+/// designated it said. The receiving region's rules judge the stays it touches.
+pub fn designation_row(record: &NationalRecord) -> Option<serde_json::Value> {
+    if record.kind != "risk_level" {
+        return None;
+    }
+    let since = Timestamp::from_millis(record.since?);
+    Some(json!({"id": local_event_id(&record.region, &record.id), "type": "area_risk", "area": record.area.as_deref()?,
+                "level": RiskLevel::parse(record.level.as_deref()?)?.as_str(), "at": since.to_rfc3339()}))
 }
 
 #[cfg(test)]
@@ -388,7 +528,7 @@ mod tests {
         let person = PersonId::parse("p0123456789abcdef0123456789abcdef").unwrap();
         let id = EventId::parse("cc-7").unwrap();
         let exposure = Timestamp::parse("2022-05-01T08:00:00+08:00").unwrap();
-        let line = submission_for(&id, exposure, &Evidence::CloseContact { exposure_at: exposure }, N).unwrap();
+        let line = submission_for(&id, exposure, &Evidence::CloseContact { exposure_at: exposure }, N, false).unwrap();
         let submission = Submission::parse(&line).unwrap();
         let record = submission.to_record("41", N, Timestamp::from_millis(1));
         let row = evidence_row(&record, &person).unwrap();
@@ -398,7 +538,7 @@ mod tests {
         assert_eq!(region_of_event("hc-nat-41-cc-7"), Some("41"));
 
         let retraction = Evidence::Retraction { retracts: id.clone(), reason: "wrong person".into() };
-        let line = submission_for(&EventId::parse("r-1").unwrap(), exposure, &retraction, N).unwrap();
+        let line = submission_for(&EventId::parse("r-1").unwrap(), exposure, &retraction, N, false).unwrap();
         let record = Submission::parse(&line).unwrap().to_record("41", N, Timestamp::from_millis(2));
         let row = evidence_row(&record, &person).unwrap();
         assert_eq!(row["retracts"], "hc-nat-41-cc-7");
@@ -406,7 +546,51 @@ mod tests {
 
         let stay =
             Evidence::Stay { area: healthcode_domain::AreaCode::parse("330106").unwrap(), from: exposure, to: None };
-        assert_eq!(submission_for(&id, exposure, &stay, N), None, "movements stay in the region");
+        assert_eq!(submission_for(&id, exposure, &stay, N, true), None, "movements stay in the region");
+    }
+
+    #[test]
+    fn a_negative_test_travels_only_from_a_region_that_shares_its_tests_and_a_positive_one_always() {
+        let person = PersonId::parse("p0123456789abcdef0123456789abcdef").unwrap();
+        let id = EventId::parse("t-1").unwrap();
+        let sampled = Timestamp::parse("2022-05-02T08:00:00+08:00").unwrap();
+        let negative = Evidence::Test { result: TestResult::Negative, sampled_at: sampled };
+        assert_eq!(submission_for(&id, sampled, &negative, N, false), None);
+        let line = submission_for(&id, sampled, &negative, N, true).unwrap();
+        let record = Submission::parse(&line).unwrap().to_record("41", N, Timestamp::from_millis(3));
+        assert_eq!((record.kind.as_str(), record.result.as_deref()), ("test_result", Some("negative")));
+        let row = evidence_row(&record, &person).unwrap();
+        assert_eq!((row["type"].as_str(), row["result"].as_str()), (Some("test"), Some("negative")));
+        assert_eq!(row["sampled_at"], sampled.to_rfc3339());
+
+        let positive = Evidence::Test { result: TestResult::Positive, sampled_at: sampled };
+        let line = submission_for(&id, sampled, &positive, N, false).unwrap();
+        assert!(matches!(Submission::parse(&line), Ok(Submission::KeyPerson { status: KeyStatus::PositiveTest, .. })));
+    }
+
+    #[test]
+    fn a_region_publishes_the_levels_of_its_own_areas_only_and_they_become_designations_elsewhere() {
+        let id = EventId::parse("des-1").unwrap();
+        let at = Timestamp::parse("2022-05-02T08:00:00+08:00").unwrap();
+        let risk = |area: &str| AreaRisk {
+            area: AreaCode::parse(area).unwrap(),
+            level: RiskLevel::High,
+            escalate_to_red: true,
+        };
+        assert_eq!(risk_level_for(&id, at, &risk("330106"), "41"), None, "Zhejiang's area is not Henan's to publish");
+        let line = risk_level_for(&id, at, &risk("410105"), "41").unwrap();
+        assert!(!line.contains("escalate"), "{line}");
+        let record = Submission::parse(&line).unwrap().to_record("41", "", Timestamp::from_millis(4));
+        assert_eq!(record.person, "");
+        assert!(!serde_json::to_string(&record).unwrap().contains("person"), "an area's record names nobody");
+        let row = designation_row(&record).unwrap();
+        assert_eq!(row["id"], "hc-nat-41-des-1");
+        assert_eq!(
+            (row["type"].as_str(), row["area"].as_str(), row["level"].as_str()),
+            (Some("area_risk"), Some("410105"), Some("high"))
+        );
+        assert_eq!(row["at"], at.to_rfc3339());
+        assert_eq!(evidence_row(&record, &PersonId::parse("p0123456789abcdef0123456789abcdef").unwrap()), None);
     }
 }
 

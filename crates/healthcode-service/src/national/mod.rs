@@ -65,6 +65,8 @@ pub struct Received {
     pub admitted: usize,
     /// Records about persons not known here, kept until they come.
     pub parked: usize,
+    /// Other regions' risk levels, recorded as designations here.
+    pub levels: usize,
     /// Persons whose codes changed colour.
     pub changed: usize,
 }
@@ -98,6 +100,10 @@ const REGION: &str = "national_region";
 const TRUST_LIST: &str = "national_trust_list";
 const AGREEMENT: &str = "national_agreement";
 const CONTACT: &str = "national_contact";
+/// The latest published level of each area (the hub's list of every county's level).
+const RISK_LEVEL: &str = "national_risk_level";
+/// The most areas the hub's list of levels shows (China has about 2,800 counties).
+pub const MAX_LISTED_LEVELS: usize = 20_000;
 
 /// A region's root key as the hub published it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +149,35 @@ pub struct HubOverview {
     pub regions: Vec<RegionSummary>,
     pub agreements: Vec<Agreement>,
     pub log_size: u64,
+}
+
+/// An area's latest risk level as the hub published it (`GET /v1/hub/risk-levels`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublishedLevel {
+    /// The division code (`410105`).
+    pub area: String,
+    pub level: healthcode_domain::RiskLevel,
+    /// The region that designated it, and its record's id there.
+    pub region: String,
+    pub id: String,
+    /// In force from (the designating region's time).
+    pub since: Timestamp,
+    /// When the hub published it.
+    pub published_at: Timestamp,
+}
+
+impl PublishedLevel {
+    fn of(record: &NationalRecord) -> Option<PublishedLevel> {
+        Some(PublishedLevel {
+            area: record.area.clone()?,
+            level: healthcode_domain::RiskLevel::parse(record.level.as_deref()?)?,
+            region: record.region.clone(),
+            id: record.id.clone(),
+            since: Timestamp::from_millis(record.since?),
+            published_at: Timestamp::from_millis(record.at),
+        })
+    }
 }
 
 /// What publishing a trust list did.
@@ -251,6 +286,7 @@ impl National {
                 size: received.size,
                 admitted: total.admitted + received.admitted,
                 parked: total.parked + received.parked,
+                levels: total.levels + received.levels,
                 changed: total.changed + received.changed,
             };
         }
@@ -302,12 +338,22 @@ impl National {
         let signer = self.published_trust(region).await?;
         // Records of this batch by id, so a retraction may follow its record in one batch.
         let mut batch: HashMap<String, NationalRecord> = HashMap::new();
+        // Each area's newest level of this batch, for the published list.
+        let mut levels: BTreeMap<String, PublishedLevel> = BTreeMap::new();
         for (i, line) in lines.iter().enumerate() {
             let row = i + 1;
             let outcome = match self.check_line(region, line, now, &batch, signer.as_ref()).await {
                 Ok(Checked::New(record)) => {
                     let record = *record;
                     claims.push(Documents::claim(RECORD, &record_key(region, &record.id), now, &record)?);
+                    if let Some(level) = PublishedLevel::of(&record) {
+                        // By the area's normal form: 410100 and 410100000 are one area.
+                        let area = healthcode_domain::AreaCode::parse(&level.area)
+                            .map_or_else(|_| level.area.clone(), |a| a.normal().to_string());
+                        if levels.get(&area).is_none_or(|held| held.since <= level.since) {
+                            levels.insert(area, level);
+                        }
+                    }
                     entries.push(Entry::NationalRecord(record.clone()));
                     report.accepted += 1;
                     let id = record.id.clone();
@@ -335,6 +381,14 @@ impl National {
         }
         if !rejections.is_empty() {
             self.rejections.record_rejections(&rejections).await?;
+        }
+        for (area, level) in levels {
+            // The list keeps an area's newest level: one designated earlier, arriving late,
+            // is published (it is in the log) but does not replace it.
+            let held = self.documents.load::<PublishedLevel>(RISK_LEVEL, &area).await?;
+            if held.is_none_or(|held| held.since <= level.since) {
+                claims.push(Documents::write(RISK_LEVEL, &area, now, &level)?);
+            }
         }
         if !entries.is_empty() {
             self.log.record_with(&entries, &claims).await?;
@@ -378,16 +432,33 @@ impl National {
     ) -> Result<Checked, ValidationError> {
         let submission = Submission::parse(line)?;
         let person = match &submission {
-            Submission::KeyPerson { person, .. } => person.clone(),
+            Submission::KeyPerson { person, .. } | Submission::TestResult { person, .. } => person.clone(),
+            Submission::RiskLevel { area, since, .. } => {
+                if !area.normal().starts_with(region) {
+                    return Err(ValidationError::field(
+                        "area",
+                        format!(
+                            "region {region} publishes the levels of its own areas only (codes starting with \
+                             {region}); {area} is another region's to designate"
+                        ),
+                    ));
+                }
+                crate::places::valid_at("area", area, *since)?;
+                String::new()
+            }
             Submission::Retraction { retracts, .. } => {
                 let target = match batch.get(retracts) {
                     Some(record) => Some(record.clone()),
                     None => self.stored_record(region, retracts).await?,
                 };
                 match target {
-                    Some(t) if t.kind == "key_person" => t.person,
+                    Some(t) if t.kind == "key_person" || t.kind == "test_result" => t.person,
                     Some(_) => {
-                        return Err(ValidationError::field("retracts", "only a key-person record can be retracted"))
+                        return Err(ValidationError::field(
+                            "retracts",
+                            "only a key-person record or a test result can be retracted; a risk level is replaced \
+                             by designating the area's new level",
+                        ))
                     }
                     None => {
                         return Err(ValidationError::field(
@@ -596,6 +667,15 @@ impl National {
         Ok(HubOverview { regions, agreements, log_size: self.log.size().await? })
     }
 
+    /// The hub's list of every area's latest risk level, by area code (public: levels are
+    /// published to be read, and name no one).
+    pub async fn risk_levels(&self) -> Result<Vec<PublishedLevel>, ServiceError> {
+        self.hub_only()?;
+        let mut levels: Vec<PublishedLevel> = self.documents.load_up_to(RISK_LEVEL, MAX_LISTED_LEVELS).await?;
+        levels.sort_by(|a, b| a.area.cmp(&b.area));
+        Ok(levels)
+    }
+
     /// Rebuilds what this region recognises from the hub's published roots, lists and
     /// agreements (kept as documents): at start, and after each sync that brought some.
     pub async fn load_trust(&self) -> Result<Arc<TrustState>, ServiceError> {
@@ -784,6 +864,7 @@ impl National {
             .map(|l| (l.national_id, l.person))
             .collect();
         let mut rows = Vec::new();
+        let mut designations = Vec::new();
         let mut parked = Vec::new();
         let trust = self.trust.current();
         let mut forged = 0;
@@ -801,6 +882,21 @@ impl National {
                     });
                     continue;
                 }
+            }
+            if record.kind == "risk_level" {
+                match exchange::designation_row(record) {
+                    Some(row) => designations.push(row),
+                    None => refused.push(NewRejection {
+                        received_at: now,
+                        owner: None,
+                        origin: format!("national hub entry {index}"),
+                        input: crate::redact::kept_input(&serde_json::to_string(record).unwrap_or_default()),
+                        field: Some("level".into()),
+                        reason: "a risk level without an area, a level this region knows or a time; it was not used"
+                            .into(),
+                    }),
+                }
+                continue;
             }
             match known.get(&record.person) {
                 Some(person) => match exchange::evidence_row(record, person) {
@@ -844,6 +940,18 @@ impl National {
             let report = self.evidence.ingest_rows(&rows, "national hub").await?;
             received.admitted = report.accepted + report.duplicates;
             received.changed = report.codes.changed as usize;
+        }
+        if !designations.is_empty() {
+            // Other regions' levels become designations here, in force from when their
+            // region designated them; this region's rules judge the stays they touch.
+            let texts: Vec<String> = designations.iter().map(|r| r.to_string()).collect();
+            let numbers: Vec<usize> = (1..=texts.len()).collect();
+            let report = self
+                .evidence
+                .ingest_from(Source::Trusted, &numbers, &texts, AtPolicy::Supplied, "national hub (risk levels)")
+                .await?;
+            received.levels = report.accepted + report.duplicates;
+            received.changed += report.codes.changed as usize;
         }
         view.size = next.size();
         view.frontier = next.frontier().hashes().iter().map(hex).collect();
@@ -978,6 +1086,7 @@ impl Evidence {
         if stored.is_empty() || !self.pseudonyms.takes_part_nationally() {
             return Ok(());
         }
+        let shares_tests = self.shares_tests.load(std::sync::atomic::Ordering::Relaxed);
         let persons: Vec<PersonId> = stored.iter().map(|e| e.person.clone()).collect();
         let national: BTreeMap<PersonId, String> =
             self.federation.national_ids_of(&persons).await?.into_iter().map(|l| (l.person, l.national_id)).collect();
@@ -990,14 +1099,34 @@ impl Evidence {
             // A retraction travels only if the record it withdraws did.
             if let healthcode_domain::Evidence::Retraction { retracts, .. } = &e.evidence {
                 let travelled = self.store.evidence_for(&e.person).await?.iter().any(|r| {
-                    &r.id == retracts && exchange::submission_for(&r.id, r.at, &r.body, national_id).is_some()
+                    &r.id == retracts
+                        && exchange::submission_for(&r.id, r.at, &r.body, national_id, shares_tests).is_some()
                 });
                 if !travelled {
                     continue;
                 }
             }
-            lines.extend(exchange::submission_for(&e.id, e.at, &e.evidence, national_id));
+            lines.extend(exchange::submission_for(&e.id, e.at, &e.evidence, national_id, shares_tests));
         }
+        if !lines.is_empty() {
+            self.federation.queue_submissions(&lines).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues the levels this region gave its own areas for the hub's national list (the
+    /// system's own designations, such as other regions' levels received from the hub,
+    /// never travel back).
+    pub(crate) async fn queue_levels_for_hub(
+        &self,
+        designations: &[healthcode_domain::Event<healthcode_domain::AreaRisk>],
+    ) -> Result<(), ServiceError> {
+        let Some(region) = self.national_region.get() else { return Ok(()) };
+        let lines: Vec<String> = designations
+            .iter()
+            .filter(|d| !d.id.as_str().starts_with(crate::admission::SYSTEM_ID_PREFIX))
+            .filter_map(|d| exchange::risk_level_for(&d.id, d.at, &d.body, region))
+            .collect();
         if !lines.is_empty() {
             self.federation.queue_submissions(&lines).await?;
         }
