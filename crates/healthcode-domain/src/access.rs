@@ -24,6 +24,9 @@ text_enum!(
         // Another province's deployment, at the national hub: submits its own records
         // (its jurisdiction is its province code).
         Region = "region",
+        // An employer or a transport operator bringing a group here (复工专列): checks a
+        // roster of members who showed their codes, and learns their colours here.
+        GroupOrganiser = "group_organiser",
     }
 );
 

@@ -27,6 +27,7 @@ mod extended;
 pub mod faults;
 mod feeds;
 mod governance;
+mod groups;
 mod ingest;
 mod keyring;
 mod knowledge;
@@ -84,6 +85,10 @@ pub use feeds::{
     CSV_COLUMNS, FEED_CHUNK_ROWS, LISTED_REJECTIONS, MAX_LINE_BYTES,
 };
 pub use governance::Governance;
+pub use groups::{
+    CodeShown, GroupCheckRecord, GroupMember, GroupReport, Groups, MemberOutcome, MemberStatus, Roster,
+    MAX_GROUP_MEMBERS,
+};
 pub use ingest::{operator_rejections, Evidence, IngestReport, RowOutcome, RowStatus};
 pub use keyring::{KeyRing, KeyRingError, ManagedKey, RETIRED_KEY_GRACE_SECS, VENUE_WINDOW_SECS};
 pub use knowledge::{KnowledgeEntry, NewKnowledge, KNOWLEDGE_RESULTS};

@@ -177,6 +177,9 @@ impl Residents {
         let deleted = self.door_store.delete_checkins_before(before).await?;
         // Contact lists are drawn from check-ins: they go when their check-ins would.
         let traces = self.governance_store.delete_documents_before(crate::tracing_contacts::TRACE_KIND, before).await?;
+        // Which person a code was shown for in a roster: codes and rosters are short-lived.
+        let holders = self.governance_store.delete_documents_before(crate::groups::HOLDER, before).await?;
+        let traces = traces + holders;
         if deleted + traces > 0 {
             tracing::info!(deleted, traces, "check-ins and contact lists past their retention deleted");
         }

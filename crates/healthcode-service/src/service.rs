@@ -26,6 +26,7 @@ pub struct HealthService {
     tokens: Arc<Tokens>,
     doors: Doors,
     conversions: crate::Conversions,
+    groups: crate::Groups,
     venues: Arc<Venues>,
     residents: Arc<Residents>,
     governance: Governance,
@@ -212,6 +213,15 @@ impl HealthService {
             evidence: evidence.clone(),
             clock: clock.clone(),
         };
+        let groups = crate::Groups {
+            tokens: tokens.clone(),
+            codes: codes.clone(),
+            evidence_store: store.clone(),
+            federation: store.clone(),
+            pseudonyms: pseudonyms.clone(),
+            accesses: accesses.clone(),
+            documents: documents.clone(),
+        };
         let overview = Overview {
             code_store: store.clone(),
             evidence_store: store.clone(),
@@ -242,6 +252,7 @@ impl HealthService {
             tokens,
             doors,
             conversions,
+            groups,
             venues,
             residents,
             governance,
@@ -323,6 +334,11 @@ impl HealthService {
     /// Visitors from other regions converting their home code (转码) or declaring (来浙申报).
     pub fn conversions(&self) -> &crate::Conversions {
         &self.conversions
+    }
+
+    /// Group checks (复工专列): an organiser's roster, each member's colour here.
+    pub fn groups(&self) -> &crate::Groups {
+        &self.groups
     }
 
     /// Venues and their checkpoint devices.

@@ -958,3 +958,138 @@ async fn a_county_level_and_a_test_taken_in_henan_are_judged_by_zhejiangs_rules(
     .await;
     assert!(zhejiang.service.national().queued_submissions(10).await.unwrap().is_empty());
 }
+
+fn organiser() -> healthcode_store::Account {
+    healthcode_store::Account {
+        id: "a-rail".into(),
+        username: "rail-charter".into(),
+        password_hash: None,
+        role: healthcode_domain::Role::GroupOrganiser,
+        jurisdiction: None,
+        department: None,
+        created_at: now(),
+        disabled: false,
+    }
+}
+
+fn member(number: &str, name: &str, code: &str) -> healthcode_service::GroupMember {
+    healthcode_service::GroupMember {
+        id_type: "resident_id".into(),
+        id_number: number.into(),
+        name: name.into(),
+        code: code.into(),
+    }
+}
+
+/// Seed 004's return-to-work trains: an operator checks its roster of Henan workers before
+/// they reach Zhejiang. Each member's colour is what Zhejiang's rules make of what the
+/// hub published about them (a close contact Henan reported, parked in Zhejiang until the
+/// worker comes) and of the county they boarded in; the operator learns colours, not
+/// reasons, and nobody is registered. A member without their own code in hand is refused.
+#[tokio::test]
+async fn an_operator_checks_a_return_to_work_train_and_learns_each_workers_colour_in_zhejiang() {
+    let hub_seed = [4; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    for (code, region) in [("41", &henan), ("33", &zhejiang)] {
+        let root = hex(&region.service.tokens().key_ring().root_public());
+        hub.service.national().register_region(code, &root).await.unwrap();
+        publish_keys(&hub, code, region).await;
+    }
+    hub.service.national().agree("33", "41", now(), None).await.unwrap();
+
+    const WORKERS: [(&str, &str); 3] =
+        [("410102198801011019", "王五"), ("41010219880101202X", "赵六"), ("410102198801013030", "孙七")];
+    let mut codes = Vec::new();
+    for (number, name) in WORKERS {
+        let (person, _) = henan.service.residents().register(registration(number, Some(name))).await.unwrap();
+        codes.push(henan.service.tokens().issue_code_token(&person.id).await.unwrap().token);
+    }
+    // Henan reports the second worker as a close contact, and designates Jinshui district.
+    report(
+        &henan,
+        serde_json::json!({"id": "cc-w2", "type": "close_contact", "id_type": "resident_id", "id_number": WORKERS[1].0,
+                           "exposure_at": "2022-04-30T20:00:00+08:00"}),
+    )
+    .await;
+    let jinshui = serde_json::json!({"id": "des-jinshui", "type": "area_risk", "area": "410105", "level": "medium"});
+    henan.service.evidence().ingest(&[jinshui.to_string()], AtPolicy::ServerClock, "designation").await.unwrap();
+    sync(&henan, "41", &hub).await.unwrap();
+    sync(&zhejiang, "33", &hub).await.unwrap();
+
+    // A Zhejiang resident travels home on the same train, with a Zhejiang code.
+    const RETURNING: &str = "330106199005055053";
+    let (returning, _) = zhejiang.service.residents().register(registration(RETURNING, Some("周八"))).await.unwrap();
+    let returning_code = zhejiang.service.tokens().issue_code_token(&returning.id).await.unwrap().token;
+
+    let groups = zhejiang.service.groups();
+    let roster = |origin: &str, members: Vec<healthcode_service::GroupMember>| healthcode_service::Roster {
+        reference: "G1234 2022-05-01".into(),
+        origin: healthcode_domain::AreaCode::parse(origin).unwrap(),
+        departed_at: None,
+        members,
+    };
+    let members = vec![
+        member(WORKERS[0].0, WORKERS[0].1, &codes[0]),
+        member(WORKERS[1].0, WORKERS[1].1, &codes[1]),
+        // The third worker's papers with the first worker's code: refused.
+        member(WORKERS[2].0, WORKERS[2].1, &codes[0]),
+        member("410102198801019999", "钱九", &codes[2]),
+        member(RETURNING, "周八", &returning_code),
+        // Someone else's papers with the returning resident's Zhejiang code.
+        member("330106198001011235", "周八", &returning_code),
+    ];
+    let report = groups.check(&organiser(), roster("410102", members)).await.unwrap();
+    let outcome = |row: usize| &report.members[row - 1];
+    assert_eq!(outcome(1).colour, Some(Colour::Green), "{report:?}");
+    assert_eq!(outcome(2).colour, Some(Colour::Red), "the close contact Henan reported: {report:?}");
+    assert_eq!(outcome(2).decision.as_ref().unwrap().outcome, healthcode_domain::AccessOutcome::Deny);
+    assert_eq!(
+        (outcome(2).shown.as_ref().unwrap().issuer.as_str(), outcome(2).shown.as_ref().unwrap().colour),
+        ("41", Colour::Green),
+        "the code shown at boarding was issued before the report: green at home, red here, from the record"
+    );
+    assert_eq!((outcome(3).colour, outcome(3).field.as_deref()), (None, Some("name")), "{report:?}");
+    assert_eq!(outcome(4).field.as_deref(), Some("id_number"), "{report:?}");
+    assert_eq!(outcome(5).colour, Some(Colour::Green), "{report:?}");
+    assert_eq!(outcome(6).field.as_deref(), Some("code"), "{report:?}");
+    assert_eq!((report.checked, report.refused), (3, 3));
+    let said = serde_json::to_string(&report).unwrap();
+    assert!(!said.contains("close_contact") && !said.contains("cc-w2"), "colours, not reasons: {said}");
+    // Nobody was registered, nothing stored about the workers; the returning resident sees
+    // the check in their access log.
+    let worker = zhejiang.service.person_id_for(&document(WORKERS[1].0));
+    assert!(healthcode_store::EvidenceStore::persons(zhejiang.store.as_ref(), &[worker]).await.unwrap().is_empty());
+    let accesses = zhejiang.service.residents().accesses(&returning.id).await.unwrap();
+    assert!(accesses.iter().any(|a| a.actor == "rail-charter" && a.purpose.contains("G1234")), "{accesses:?}");
+
+    // The same workers boarding in Jinshui, which Henan designated medium: yellow (Y2),
+    // by Zhejiang's rule, from the level the hub brought.
+    let report = groups
+        .check(&organiser(), roster("410105", vec![member(WORKERS[0].0, WORKERS[0].1, &codes[0])]))
+        .await
+        .unwrap();
+    assert_eq!(report.members[0].colour, Some(Colour::Yellow), "{report:?}");
+
+    // One worker's code is not a key to everyone whose name masks the same (王五 and 王六
+    // are both 王*): shown once with papers, it is refused with others in a later roster.
+    let another_wang = "410102196001010019";
+    let report = groups
+        .check(&organiser(), roster("410102", vec![member(another_wang, "王六", &codes[0])]))
+        .await
+        .unwrap();
+    assert_eq!(report.members[0].field.as_deref(), Some("code"), "{report:?}");
+
+    // The province and auditors see who checked which roster, without persons.
+    let checks = groups.checks().await.unwrap();
+    assert_eq!(checks.len(), 3);
+    assert!(checks.iter().all(|c| c.organiser == "rail-charter" && c.reference == "G1234 2022-05-01"));
+    assert!(!serde_json::to_string(&checks).unwrap().contains("410102198801011019"));
+    // A roster too large, or without a reference, is refused whole.
+    let mut empty = roster("410102", Vec::new());
+    assert!(groups.check(&organiser(), empty.clone()).await.is_err());
+    empty.members = vec![member(WORKERS[0].0, WORKERS[0].1, &codes[0])];
+    empty.reference = " ".into();
+    assert!(groups.check(&organiser(), empty).await.is_err());
+}

@@ -270,7 +270,7 @@ pub(crate) async fn destroy(client: &mut Client) -> Result<DestroyedRows, StoreE
     }
     let n = tx
         .execute(
-            "DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record', 'attachment')",
+            "DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record', 'attachment', 'group_code_holder')",
             &[],
         )
         .await

@@ -244,7 +244,7 @@ pub(crate) fn destroy(conn: &mut Connection) -> Result<DestroyedRows, StoreError
     }
     let n = tx
         .execute(
-            "DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record', 'attachment')",
+            "DELETE FROM documents WHERE kind IN ('trace', 'claim_code', 'card', 'credit_record', 'attachment', 'group_code_holder')",
             [],
         )
         .map_err(backend("delete contact lists and claim codes"))?;

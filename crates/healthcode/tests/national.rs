@@ -86,6 +86,7 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     let zhejiang_dir = root.path().join("zhejiang");
     let zhejiang_telecom =
         account(&zhejiang_dir, &Backend::Sqlite, "mobile", &["--role", "data_source", "--department", "telecom"]);
+    let zhejiang_organiser = account(&zhejiang_dir, &Backend::Sqlite, "rail-charter", &["--role", "group_organiser"]);
     let zhejiang = start_region(
         &zhejiang_dir,
         &Backend::Sqlite,
@@ -168,6 +169,18 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     .await;
     assert!(renewed, "Henan's new key verifies in Zhejiang");
     let token = token_of(&client, &henan.base, &worker, &worker_key).await;
+
+    // A return-to-work train: the operator checks its roster in Zhejiang, each member with
+    // the code they showed; it learns colours, not reasons. Only a group organiser may.
+    let roster = json!({"reference": "G1234", "origin": "410105", "members": [
+        {"id_type": "resident_id", "id_number": "410105197001010012", "name": "王五", "code": token},
+        {"id_type": "resident_id", "id_number": "410105197001010012", "name": "王五", "code": "HC1:forged"}]});
+    let (status, checked) = post(&client, &zhejiang.base, &zhejiang_organiser, "/v1/groups", &roster).await;
+    assert_eq!(status, 200, "{checked}");
+    assert_eq!((checked["checked"].as_u64(), checked["refused"].as_u64()), (Some(1), Some(1)), "{checked}");
+    assert_eq!(checked["members"][0]["shown"]["issuer"], "41", "{checked}");
+    assert!(checked["members"][0]["colour"].is_string() && checked["members"][1]["field"] == "code", "{checked}");
+    assert_eq!(post(&client, &zhejiang.base, &zhejiang_telecom, "/v1/groups", &roster).await.0, 403);
 
     // The twin hub is caught: the region whose view is larger asks its own hub for the
     // proof that the other's checkpoint is part of its history, and cannot get it.

@@ -16,6 +16,7 @@ mod evidence;
 pub(crate) mod extract;
 mod feeds;
 mod governance;
+mod groups;
 mod log;
 mod national;
 pub(crate) mod openapi;
@@ -30,7 +31,7 @@ use utoipa_axum::routes;
 
 use crate::{ApiError, AppState};
 
-pub(crate) use body::{BatchBody, JsonBody};
+pub(crate) use body::{BatchBody, Body, JsonBody};
 
 /// Every route of the JSON API with its OpenAPI description: the router and the document
 /// (`openapi::document`) are built from this one list.
@@ -49,6 +50,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(doors::routes())
         .merge(log::routes())
         .merge(national::routes())
+        .merge(groups::routes())
         .merge(overview::routes())
         .merge(places::routes())
 }

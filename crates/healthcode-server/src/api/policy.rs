@@ -68,6 +68,8 @@ actions! {
     ThirdPartyCheck,
     ReadExactCounts,
     SubmitNational,
+    CheckGroup,
+    ReadGroupChecks,
 }
 
 use Role::*;
@@ -78,6 +80,10 @@ pub const POLICY: &[(Action, &[Role])] = &[
     (Action::SubmitEvidence, &[DataSource]),
     // At the national hub: a region submits its own key-person records and retractions.
     (Action::SubmitNational, &[Region]),
+    // An employer or transport operator checks its group's roster (复工专列); the
+    // province and auditors see who checked which roster, without persons.
+    (Action::CheckGroup, &[GroupOrganiser]),
+    (Action::ReadGroupChecks, &[ProvincialOffice, Auditor]),
     // A local office's designation is a proposal until a provincial officer approves it.
     (Action::Designate, &[LocalOffice, ProvincialOffice]),
     (Action::ApproveDesignation, &[ProvincialOffice]),

@@ -98,6 +98,11 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
             "向全国互认平台报送本省的重点人员记录及撤回",
             "Submit your province's key-person records, and their retractions, to the national hub",
         ),
+        Action::CheckGroup => (
+            "核验返岗专列、包车人员名单（须每人出示健康码），得知每人到达后的颜色",
+            "Check a group's roster (each member shows their code) and learn each member's colour on arrival",
+        ),
+        Action::ReadGroupChecks => ("查看人员名单核验记录（不含个人）", "Read group checks (totals, no persons)"),
         Action::ReadExactCounts => (
             "在数据看板上查看各区县的精确人数（公众看到的是取整后的数字）",
             "See exact counts by county on the dashboard (the public sees them rounded)",
@@ -116,6 +121,7 @@ pub(crate) fn role_words(ui: &Ui, role: Role) -> &'static str {
         Role::ComplaintHandler => ui.t("投诉处理员", "complaint handler"),
         Role::ThirdParty => ui.t("第三方系统", "third-party system"),
         Role::Region => ui.t("省级平台（全国互认）", "region (national exchange)"),
+        Role::GroupOrganiser => ui.t("返岗专列/包车组织方", "group organiser (employer, transport operator)"),
     }
 }
 
