@@ -1075,10 +1075,8 @@ async fn an_operator_checks_a_return_to_work_train_and_learns_each_workers_colou
     // One worker's code is not a key to everyone whose name masks the same (王五 and 王六
     // are both 王*): shown once with papers, it is refused with others in a later roster.
     let another_wang = "410102196001010019";
-    let report = groups
-        .check(&organiser(), roster("410102", vec![member(another_wang, "王六", &codes[0])]))
-        .await
-        .unwrap();
+    let report =
+        groups.check(&organiser(), roster("410102", vec![member(another_wang, "王六", &codes[0])])).await.unwrap();
     assert_eq!(report.members[0].field.as_deref(), Some("code"), "{report:?}");
 
     // The province and auditors see who checked which roster, without persons.

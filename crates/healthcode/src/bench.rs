@@ -23,6 +23,9 @@ pub enum BenchCommand {
         /// Run against this PostgreSQL database instead of SQLite (reused by later runs).
         #[arg(long)]
         database_url: Option<String>,
+        /// SQLite only: its page caches together, in MiB (as `serve --sqlite-cache-mib`).
+        #[arg(long, default_value_t = healthcode_store_sqlite::DEFAULT_CACHE_BYTES >> 20)]
+        sqlite_cache_mib: u64,
     },
     /// A department's NDJSON batch into the store end to end (parsing, validation,
     /// storage in chunks, re-evaluation of the codes it touches): events per second.
@@ -113,7 +116,9 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .try_init();
     match command {
-        BenchCommand::Refresh { persons, data_dir, database_url } => refresh(persons, data_dir, database_url).await,
+        BenchCommand::Refresh { persons, data_dir, database_url, sqlite_cache_mib } => {
+            refresh(persons, data_dir, database_url, sqlite_cache_mib << 20).await
+        }
         BenchCommand::Tracing { checkins, persons, venues, cases, data_dir, database_url } => {
             let args = crate::bench_tracing::TracingArgs { checkins, persons, venues, cases, data_dir, database_url };
             crate::bench_tracing::run(args).await
@@ -137,10 +142,15 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn refresh(persons: u64, data_dir: Option<PathBuf>, database_url: Option<String>) -> anyhow::Result<()> {
+async fn refresh(
+    persons: u64,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    sqlite_cache_bytes: u64,
+) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let dir = data_dir.unwrap_or_else(|| temp.path().to_path_buf());
-    let store = crate::serve::open_store(&dir, database_url.as_deref()).await?;
+    let store = crate::serve::open_store_with(&dir, database_url.as_deref(), sqlite_cache_bytes).await?;
     println!("backend: {}", if database_url.is_some() { "PostgreSQL" } else { "SQLite" });
     let config = RegionConfig::bench(persons);
     let fresh = !healthcode_synth::load::holds(&*store, persons).await?;

@@ -55,11 +55,6 @@ pub struct ServeArgs {
     /// How often the scheduler re-evaluates codes whose next change has come.
     #[arg(long, env = "HEALTHCODE_SCHEDULER_SECONDS", default_value_t = 10)]
     scheduler_seconds: u64,
-    /// SQLite only: the most memory its page caches hold together, in MiB (half for the
-    /// writer, the rest for the readers). The server's memory grows by up to this much as
-    /// the database is read; more makes bulk re-evaluations faster on a large store.
-    #[arg(long, env = "HEALTHCODE_SQLITE_CACHE_MIB", default_value_t = healthcode_store_sqlite::DEFAULT_CACHE_BYTES >> 20)]
-    sqlite_cache_mib: u64,
     #[command(flatten)]
     pub(crate) national: crate::national::NationalArgs,
 }
@@ -73,11 +68,17 @@ pub struct StoreLocation {
     /// A PostgreSQL database to use instead of SQLite, e.g. `postgres://user@host/db`.
     #[arg(long, env = "HEALTHCODE_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// SQLite only: the most memory its page caches hold together, in MiB (half for the
+    /// writer, the rest for the readers). The process's memory grows by up to this much as
+    /// the database is read; more makes loading and bulk re-evaluations faster on a large
+    /// store (a province of ten million: a few GiB).
+    #[arg(long, env = "HEALTHCODE_SQLITE_CACHE_MIB", default_value_t = healthcode_store_sqlite::DEFAULT_CACHE_BYTES >> 20)]
+    pub sqlite_cache_mib: u64,
 }
 
 impl StoreLocation {
     pub(crate) async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
-        open_store(&self.data_dir, self.database_url.as_deref()).await
+        open_store_with(&self.data_dir, self.database_url.as_deref(), self.sqlite_cache_mib << 20).await
     }
 
     /// For messages: never the URL itself, which may hold a password.
@@ -171,12 +172,21 @@ pub fn open_sqlite(data_dir: &Path, cache_bytes: u64) -> anyhow::Result<Arc<Sqli
 /// The store the configuration names: PostgreSQL if a database URL is given, else SQLite.
 /// The only place in the program that chooses a backend.
 pub(crate) async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with(data_dir, database_url, healthcode_store_sqlite::DEFAULT_CACHE_BYTES).await
+}
+
+/// As `open_store`, with SQLite's page caches bounded to `sqlite_cache_bytes`.
+pub(crate) async fn open_store_with(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    sqlite_cache_bytes: u64,
+) -> anyhow::Result<Arc<dyn Store>> {
     match database_url {
         Some(url) => {
             let store = PostgresStore::connect(url).await.context("cannot open the PostgreSQL store")?;
             Ok(Arc::new(store))
         }
-        None => Ok(open_sqlite(data_dir, healthcode_store_sqlite::DEFAULT_CACHE_BYTES)?),
+        None => Ok(open_sqlite(data_dir, sqlite_cache_bytes)?),
     }
 }
 
@@ -190,7 +200,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rules = crate::load_rules(args.rules.as_ref())?;
     let store: Arc<dyn Store> = match &args.store.database_url {
         Some(_) => args.store.open().await?,
-        None => open_sqlite(&args.store.data_dir, args.sqlite_cache_mib * 1024 * 1024)?,
+        None => open_sqlite(&args.store.data_dir, args.store.sqlite_cache_mib << 20)?,
     };
     let service = Arc::new(args.keys.open_service_in(store, rules, &args.national).await?);
     service.residents().set_resident_key_cache_seconds(args.resident_key_cache_seconds);
