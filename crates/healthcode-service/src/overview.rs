@@ -95,7 +95,8 @@ impl Overview {
         Ok(Stats {
             persons: self.evidence_store.person_count().await?,
             codes: self.colour_counts().await?,
-            queue: self.code_store.queue_len().await?,
+            // Persons waiting: queued one by one, or on a bulk re-evaluation's pages.
+            queue: self.code_store.queue_len().await? + self.code_store.paged_persons().await?,
         })
     }
 

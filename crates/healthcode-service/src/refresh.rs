@@ -106,11 +106,16 @@ impl Codes {
         let mut next = persons.next(self);
         let mut saving: Option<Saving> = None;
         let salt_key = self.log.salt_key();
-        while let Some(loading) = next.take() {
+        let requeue = persons.is_paged();
+        while let Some((loading, mut finishes)) = next.take() {
             let Some((loaded, claimed)) = joined(loading.await)? else { break };
             let fresh_claim = claimed.is_some();
-            if let Some(rest) = claimed {
-                persons.keep(rest);
+            if let Some(Fresh { rest, page }) = claimed {
+                if rest.is_empty() {
+                    finishes = page;
+                } else {
+                    persons.keep(rest, page);
+                }
             }
             next = persons.next(self);
             if fresh_claim {
@@ -128,7 +133,7 @@ impl Codes {
             let persons: Vec<PersonId> = codes.iter().map(|c| c.person.clone()).collect();
             let log = self.log.clone();
             let task = tokio::spawn(async move { log.save_codes(&codes, &changes, now).await });
-            saving = Some(Saving { task, persons, report: chunk_report, counts });
+            saving = Some(Saving { task, persons, report: chunk_report, counts, finishes, requeue });
         }
         if let Some(last) = saving {
             self.settle(last, report, &mut conflicted, now).await?;
@@ -137,7 +142,9 @@ impl Codes {
     }
 
     /// Waits for a chunk's save: counts it in the report and the colour-change alarms, or
-    /// keeps its persons to evaluate again if another evaluation saved one of them first.
+    /// keeps its persons to evaluate again if another evaluation saved one of them first
+    /// (a page's persons go back on the queue, durably, so that the page can be finished).
+    /// The last chunk of a page finishes it.
     async fn settle(
         &self,
         saving: Saving,
@@ -148,14 +155,18 @@ impl Codes {
         match joined(saving.task.await) {
             Ok(()) => {
                 report.add(saving.report);
-                self.alarms.count_colour_changes(&saving.counts, now).await
+                self.alarms.count_colour_changes(&saving.counts, now).await?;
             }
-            Err(ServiceError::Store(StoreError::CodeConflict { .. })) => {
-                conflicted.extend(saving.persons);
-                Ok(())
+            Err(ServiceError::Store(StoreError::CodeConflict { .. })) if saving.requeue => {
+                self.code_store.queue_persons(&saving.persons, now).await?;
             }
-            Err(e) => Err(e),
+            Err(ServiceError::Store(StoreError::CodeConflict { .. })) => conflicted.extend(saving.persons),
+            Err(e) => return Err(e),
         }
+        if let Some(page) = saving.finishes {
+            self.code_store.finish_page(page).await?;
+        }
+        Ok(())
     }
 
     /// Re-evaluates every queued person whose time has come (the scheduled path; also
@@ -165,6 +176,9 @@ impl Codes {
     pub async fn run_due(&self) -> Result<RefreshReport, ServiceError> {
         let now = self.clock.now();
         let mut report = RefreshReport::default();
+        // A bulk re-evaluation's pages first (a page's conflicts go back on the queue),
+        // then the queue.
+        self.refresh_pass(Persons::Paged { now, left: Vec::new(), holding: None }, now, &mut report).await?;
         let conflicted = self
             .refresh_pass(Persons::Claimed { now, page: self.claim_page(), left: Vec::new() }, now, &mut report)
             .await?;
@@ -215,14 +229,21 @@ impl Codes {
         Ok(report)
     }
 
-    /// Queues the persons whose stays a designation can touch, due when it takes effect.
+    /// Puts the persons whose stays a designation can touch on pages, due when it takes
+    /// effect: servers share them a page at a time (`claim_page`), with one write per page
+    /// rather than a queue entry and a claim per person (BENCHMARKS.md, issue 16).
     async fn queue_persons_of(&self, designations: &[Event<AreaRisk>]) -> Result<u64, ServiceError> {
         let window = self.rules().window();
         let mut queued = 0;
         for d in designations {
             queued += self
                 .code_store
-                .queue_persons_with_stays_under(d.body.area.normal(), d.at.saturating_sub(window), d.at)
+                .page_persons_with_stays_under(
+                    d.body.area.normal(),
+                    d.at.saturating_sub(window),
+                    d.at,
+                    self.claim_page(),
+                )
                 .await?;
         }
         Ok(queued)
@@ -261,44 +282,94 @@ enum Persons<'a> {
     /// chunk at a time, until no one is due: several servers draining the queue at once
     /// share it page by page. `left` is the rest of the page being evaluated.
     Claimed { now: Timestamp, page: usize, left: Vec<PersonId> },
+    /// A bulk re-evaluation's pages (`claim_page`), one at a time, evaluated a chunk at a
+    /// time; `holding` is the page whose chunks `left` holds, finished once its last chunk
+    /// is saved.
+    Paged { now: Timestamp, left: Vec<PersonId>, holding: Option<i64> },
 }
 
-/// A chunk read for evaluation; with the rest of its page if it starts a page just
-/// claimed.
-type Loading = tokio::task::JoinHandle<Result<Option<(Loaded, Option<Vec<PersonId>>)>, ServiceError>>;
+/// What a chunk that opened a claim brings besides its persons: the rest of the claim,
+/// and the page it came from (a bulk re-evaluation's).
+struct Fresh {
+    rest: Vec<PersonId>,
+    page: Option<i64>,
+}
+
+/// A chunk read for evaluation; with the rest of its claim if it opened one.
+type Loading = tokio::task::JoinHandle<Result<Option<(Loaded, Option<Fresh>)>, ServiceError>>;
 
 impl Persons<'_> {
-    /// Starts reading the next chunk (claiming a page first, from the queue, when the last
-    /// one is done): `None` when there is none, or a task that finds none (`Ok(None)`).
-    fn next(&mut self, codes: &Codes) -> Option<Loading> {
+    /// Starts reading the next chunk (claiming a page first, from the queue or the bulk
+    /// pages, when the last one is done): `None` when there is none, or a task that finds
+    /// none (`Ok(None)`); with the page the chunk finishes, when it is the last of one.
+    fn next(&mut self, codes: &Codes) -> Option<(Loading, Option<i64>)> {
         let (evidence, code_store) = (codes.evidence_store.clone(), codes.code_store.clone());
-        let chunk = match self {
-            Persons::Given(chunks) => chunks.next()?.to_vec(),
-            Persons::Claimed { left, .. } if !left.is_empty() => {
-                let rest = left.split_off(left.len().min(CHUNK));
-                std::mem::replace(left, rest)
+        let (chunk, finishes) = match self {
+            Persons::Given(chunks) => (chunks.next()?.to_vec(), None),
+            Persons::Claimed { left, .. } if !left.is_empty() => (take_chunk(left), None),
+            Persons::Paged { left, holding, .. } if !left.is_empty() => {
+                let chunk = take_chunk(left);
+                (chunk, if left.is_empty() { holding.take() } else { None })
             }
             &mut Persons::Claimed { now, page, .. } => {
                 // Called again only once this claim's page is handed out: one claim at a time.
-                return Some(tokio::spawn(async move {
-                    let mut page = code_store.claim_due_persons(now, page.max(1), claim_until(now)).await?;
-                    if page.is_empty() {
-                        return Ok(None);
-                    }
-                    let rest = page.split_off(page.len().min(CHUNK));
-                    load(evidence, code_store, page).await.map(|l| Some((l, Some(rest))))
-                }));
+                return Some((
+                    tokio::spawn(async move {
+                        let page = code_store.claim_due_persons(now, page.max(1), claim_until(now)).await?;
+                        open_claim(evidence, code_store, page, None).await
+                    }),
+                    None,
+                ));
+            }
+            &mut Persons::Paged { now, .. } => {
+                return Some((
+                    tokio::spawn(async move {
+                        let Some(page) = code_store.claim_page(now, claim_until(now)).await? else { return Ok(None) };
+                        open_claim(evidence, code_store, page.persons, Some(page.id)).await
+                    }),
+                    None,
+                ));
             }
         };
-        Some(tokio::spawn(async move { load(evidence, code_store, chunk).await.map(|l| Some((l, None))) }))
+        Some((tokio::spawn(async move { load(evidence, code_store, chunk).await.map(|l| Some((l, None))) }), finishes))
     }
 
-    /// Keeps the rest of a page just claimed, to hand out chunk by chunk.
-    fn keep(&mut self, rest: Vec<PersonId>) {
-        if let Persons::Claimed { left, .. } = self {
-            *left = rest;
+    /// Keeps the rest of a claim just opened, to hand out chunk by chunk.
+    fn keep(&mut self, rest: Vec<PersonId>, page: Option<i64>) {
+        match self {
+            Persons::Claimed { left, .. } => *left = rest,
+            Persons::Paged { left, holding, .. } => {
+                *left = rest;
+                *holding = page;
+            }
+            Persons::Given(_) => {}
         }
     }
+
+    /// Whether the persons come from a bulk re-evaluation's pages.
+    fn is_paged(&self) -> bool {
+        matches!(self, Persons::Paged { .. })
+    }
+}
+
+/// The next chunk off the front of `left`.
+fn take_chunk(left: &mut Vec<PersonId>) -> Vec<PersonId> {
+    let rest = left.split_off(left.len().min(CHUNK));
+    std::mem::replace(left, rest)
+}
+
+/// Reads the first chunk of a claim just taken (none if it is empty), keeping the rest.
+async fn open_claim(
+    evidence: Arc<dyn EvidenceStore>,
+    code_store: Arc<dyn CodeStore>,
+    mut persons: Vec<PersonId>,
+    page: Option<i64>,
+) -> Result<Option<(Loaded, Option<Fresh>)>, ServiceError> {
+    if persons.is_empty() && page.is_none() {
+        return Ok(None);
+    }
+    let rest = persons.split_off(persons.len().min(CHUNK));
+    load(evidence, code_store, persons).await.map(|l| Some((l, Some(Fresh { rest, page }))))
 }
 
 /// The end of a claim on queue entries taken at `now`.
@@ -312,6 +383,11 @@ struct Saving {
     persons: Vec<PersonId>,
     report: RefreshReport,
     counts: Vec<ColourChangeCount>,
+    /// The bulk page this chunk is the last of, finished once it is saved.
+    finishes: Option<i64>,
+    /// Whether a conflict puts the persons back on the queue (a page's) rather than
+    /// evaluating them again in this call.
+    requeue: bool,
 }
 
 /// A chunk's evaluation: the codes to save, the colour changes to log, and the persons

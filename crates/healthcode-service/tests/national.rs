@@ -142,6 +142,19 @@ async fn register(region: &Node, number: &str) -> healthcode_domain::PersonId {
 
 const VISITOR: &str = "410105199001011233";
 
+/// Where each colour change of a person's code came from, as the region's log says.
+async fn origins_of(region: &Node, person: &healthcode_domain::PersonId) -> Vec<String> {
+    let changes = region.service.residents().person_log(person).await.unwrap();
+    changes
+        .entries
+        .iter()
+        .filter_map(|e| match &e.entry {
+            healthcode_log::Entry::ColourChange(c) => c.origin.clone(),
+            _ => None,
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_close_contact_reported_in_henan_reaches_a_visitor_in_zhejiang_and_so_does_its_retraction() {
     let hub_seed = [7; 32];
@@ -180,16 +193,7 @@ async fn a_close_contact_reported_in_henan_reaches_a_visitor_in_zhejiang_and_so_
     let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
     assert_ne!(code.colour, Colour::Green, "{code:?}");
     // The region's own log says where the colour came from.
-    let changes = zhejiang.service.residents().person_log(&visitor).await.unwrap();
-    let origins: Vec<_> = changes
-        .entries
-        .iter()
-        .filter_map(|e| match &e.entry {
-            healthcode_log::Entry::ColourChange(c) => c.origin.clone(),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(origins, ["national:41:close_contact"], "{changes:?}");
+    assert_eq!(origins_of(&zhejiang, &visitor).await, ["national:41:close_contact"]);
     let evidence: Vec<_> = code.reasons.iter().flat_map(|r| &r.evidence).collect();
     assert!(evidence.iter().any(|e| e.reported_by_region.as_deref() == Some("41") && e.kind == "close_contact"));
     assert!(evidence.iter().all(|e| e.kind != "stay"));
@@ -911,6 +915,11 @@ async fn a_county_level_and_a_test_taken_in_henan_are_judged_by_zhejiangs_rules(
         r#"{"kind":"risk_level","id":"z-1","area":"410105","level":"high","since":"2022-05-01T08:00:00+08:00"}"#;
     let answer = hub.service.national().submit("33", "region-33", &[foreign.to_string()]).await.unwrap();
     assert_eq!((answer.rejected, answer.rows[0].field.as_deref()), (1, Some("area")), "{answer:?}");
+    // Nor reaches back over past travellers: a level takes effect when designated.
+    let backdated =
+        r#"{"kind":"risk_level","id":"b-1","area":"410105","level":"high","since":"2022-04-20T08:00:00+08:00"}"#;
+    let answer = hub.service.national().submit("41", "region-41", &[backdated.to_string()]).await.unwrap();
+    assert_eq!((answer.rejected, answer.rows[0].field.as_deref()), (1, Some("since")), "{answer:?}");
 
     // Zhejiang syncs: the level is a designation here, judged by Zhejiang's rules.
     sync(&zhejiang, "33", &hub).await.unwrap();
@@ -921,16 +930,7 @@ async fn a_county_level_and_a_test_taken_in_henan_are_judged_by_zhejiangs_rules(
         evidence.iter().any(|e| e.kind == "area_risk" && e.reported_by_region.as_deref() == Some("41")),
         "{evidence:?}"
     );
-    let changes = zhejiang.service.residents().person_log(&traveller).await.unwrap();
-    let origins: Vec<_> = changes
-        .entries
-        .iter()
-        .filter_map(|e| match &e.entry {
-            healthcode_log::Entry::ColourChange(c) => c.origin.clone(),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(origins, ["national:41:area_risk"], "{changes:?}");
+    assert_eq!(origins_of(&zhejiang, &traveller).await, ["national:41:area_risk"]);
     // Received levels never travel back, and Henan does not take its own level twice.
     assert!(zhejiang.service.national().queued_submissions(10).await.unwrap().is_empty());
     sync(&henan, "41", &hub).await.unwrap();

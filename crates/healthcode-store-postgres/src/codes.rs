@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use healthcode_domain::{AreaCode, Colour, PersonId, Timestamp};
 use healthcode_store::{
-    CodeCard, CodeState, CodeStore, CodeSummary, ColourChangeCount, LogAppend, ResidentStore, StoreResult,
+    BulkPage, CodeCard, CodeState, CodeStore, CodeSummary, ColourChangeCount, LogAppend, ResidentStore, StoreResult,
 };
 
 use crate::rows::{code, ids, ms, person_id, CODE_COLUMNS, QUEUE_UPSERT};
@@ -46,6 +46,73 @@ impl CodeStore for PostgresStore {
             )
             .await
             .map_err(backend("queue persons by stay"))
+    }
+
+    async fn page_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+        page: usize,
+    ) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let upper = format!("{area_prefix}:");
+        // Numbered in person order and grouped by page number, in one statement: the
+        // persons never leave the database.
+        let rows = client
+            .query(
+                "INSERT INTO bulk_pages (due, persons)
+                 SELECT $4::bigint, string_agg(person_id, chr(10) ORDER BY person_id)
+                 FROM (SELECT person_id, (row_number() OVER (ORDER BY person_id) - 1) / $5::bigint AS page
+                       FROM (SELECT DISTINCT person_id FROM stays
+                             WHERE area_normal >= $1 AND area_normal < $2 AND (ended_at IS NULL OR ended_at > $3)) d) n
+                 GROUP BY page
+                 RETURNING length(persons) - length(replace(persons, chr(10), '')) + 1",
+                &[&area_prefix, &upper, &ms(ended_after), &ms(due), &(page.max(1) as i64)],
+            )
+            .await
+            .map_err(backend("page persons by stay"))?;
+        Ok(rows.iter().map(|r| r.get::<_, i32>(0) as u64).sum())
+    }
+
+    async fn claim_page(&self, now: Timestamp, until: Timestamp) -> StoreResult<Option<BulkPage>> {
+        let client = self.client().await?;
+        // SKIP LOCKED: servers claiming at once each pass over the page another is taking.
+        let row = client
+            .query_opt(
+                "UPDATE bulk_pages SET claimed_until = $2 WHERE id = (
+                   SELECT id FROM bulk_pages WHERE due <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+                   ORDER BY due, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, persons",
+                &[&ms(now), &ms(until)],
+            )
+            .await
+            .map_err(backend("claim a page"))?;
+        let Some(row) = row else { return Ok(None) };
+        let persons = row
+            .get::<_, &str>(1)
+            .lines()
+            .map(|id| PersonId::parse(id).map_err(|e| corrupt("paged person id", e)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(BulkPage { id: row.get(0), persons }))
+    }
+
+    async fn finish_page(&self, id: i64) -> StoreResult<()> {
+        let client = self.client().await?;
+        client.execute("DELETE FROM bulk_pages WHERE id = $1", &[&id]).await.map_err(backend("finish a page"))?;
+        Ok(())
+    }
+
+    async fn paged_persons(&self) -> StoreResult<u64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT coalesce(sum(length(persons) - length(replace(persons, chr(10), '')) + 1), 0)::bigint FROM bulk_pages",
+                &[],
+            )
+            .await
+            .map_err(backend("count paged persons"))?;
+        Ok(row.get::<_, i64>(0) as u64)
     }
 
     async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64> {

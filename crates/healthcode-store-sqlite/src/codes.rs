@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use healthcode_domain::{AreaCode, Colour, PersonId, Timestamp};
 use healthcode_store::{
-    CodeCard, CodeState, CodeStore, CodeSummary, ColourChangeCount, LogAppend, StoreError, StoreResult,
+    BulkPage, CodeCard, CodeState, CodeStore, CodeSummary, ColourChangeCount, LogAppend, StoreError, StoreResult,
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -230,6 +230,73 @@ pub(crate) fn queue_stays_under(
     .map_err(backend("queue persons by stay"))
 }
 
+/// The persons `queue_stays_under` would queue, in pages of at most `page` (ids in person
+/// order, one per line).
+pub(crate) fn page_stays_under(
+    conn: &mut Connection,
+    prefix: &str,
+    ended_after: Timestamp,
+    due: Timestamp,
+    page: usize,
+) -> Result<u64, StoreError> {
+    let upper = format!("{prefix}:");
+    // One transaction: a designation is paged whole or not at all (and then paged again).
+    let tx = conn.transaction().map_err(backend("page persons by stay"))?;
+    let persons: Vec<String> = tx
+        .prepare_cached(
+            "SELECT DISTINCT person_id FROM stays
+             WHERE area_normal >= ?1 AND area_normal < ?2 AND (ended_at IS NULL OR ended_at > ?3)
+             ORDER BY person_id",
+        )
+        .and_then(|mut s| s.query_map((prefix, upper, ended_after.as_millis()), |r| r.get::<_, String>(0))?.collect())
+        .map_err(backend("page persons by stay"))?;
+    {
+        let mut insert = tx
+            .prepare_cached("INSERT INTO bulk_pages (due, persons) VALUES (?1, ?2)")
+            .map_err(backend("page persons by stay"))?;
+        for chunk in persons.chunks(page.max(1)) {
+            insert.execute((due.as_millis(), chunk.join("\n"))).map_err(backend("page persons by stay"))?;
+        }
+    }
+    tx.commit().map_err(backend("page persons by stay"))?;
+    Ok(persons.len() as u64)
+}
+
+pub(crate) fn claim_page(conn: &Connection, now: Timestamp, until: Timestamp) -> Result<Option<BulkPage>, StoreError> {
+    let page = conn
+        .prepare_cached(
+            "UPDATE bulk_pages SET claimed_until = ?2 WHERE id = (
+               SELECT id FROM bulk_pages WHERE due <= ?1 AND (claimed_until IS NULL OR claimed_until <= ?1)
+               ORDER BY due, id LIMIT 1)
+             RETURNING id, persons",
+        )
+        .and_then(|mut s| {
+            s.query_row((now.as_millis(), until.as_millis()), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .optional()
+        })
+        .map_err(backend("claim a page"))?;
+    page.map(|(id, persons)| Ok(BulkPage { id, persons: page_persons(&persons)? })).transpose()
+}
+
+/// A page's persons, as stored (one id per line).
+pub(crate) fn page_persons(text: &str) -> Result<Vec<PersonId>, StoreError> {
+    text.lines().map(|id| PersonId::parse(id).map_err(|e| corrupt("paged person id", e))).collect()
+}
+
+pub(crate) fn finish_page(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM bulk_pages WHERE id = ?1", [id]).map(|_| ()).map_err(backend("finish a page"))
+}
+
+pub(crate) fn paged_persons(conn: &Connection) -> Result<u64, StoreError> {
+    conn.query_row(
+        "SELECT coalesce(sum(length(persons) - length(replace(persons, char(10), '')) + 1), 0) FROM bulk_pages",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+    .map_err(backend("count paged persons"))
+}
+
 pub(crate) fn queue_with_evidence(conn: &Connection, due: Timestamp) -> Result<u64, StoreError> {
     conn.prepare_cached(&format!(
         "INSERT INTO reevaluation_queue (person_id, due) SELECT DISTINCT person_id, ?1 FROM evidence WHERE true ORDER BY person_id {QUEUE_UPSERT}"
@@ -412,6 +479,29 @@ impl CodeStore for SqliteStore {
     ) -> StoreResult<u64> {
         let prefix = area_prefix.to_string();
         self.write(move |c| crate::codes::queue_stays_under(c, &prefix, ended_after, due)).await
+    }
+
+    async fn page_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+        page: usize,
+    ) -> StoreResult<u64> {
+        let prefix = area_prefix.to_string();
+        self.write(move |c| crate::codes::page_stays_under(c, &prefix, ended_after, due, page)).await
+    }
+
+    async fn claim_page(&self, now: Timestamp, until: Timestamp) -> StoreResult<Option<BulkPage>> {
+        self.write(move |c| crate::codes::claim_page(c, now, until)).await
+    }
+
+    async fn finish_page(&self, id: i64) -> StoreResult<()> {
+        self.write(move |c| crate::codes::finish_page(c, id)).await
+    }
+
+    async fn paged_persons(&self) -> StoreResult<u64> {
+        self.read(crate::codes::paged_persons).await
     }
 
     async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64> {

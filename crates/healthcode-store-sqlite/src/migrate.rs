@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "0011_many_servers", include_str!("../migrations/0011_many_servers.sql")),
     (12, "0012_federation", include_str!("../migrations/0012_federation.sql")),
     (13, "0013_national_parked_at", include_str!("../migrations/0013_national_parked_at.sql")),
+    (14, "0014_bulk_pages", include_str!("../migrations/0014_bulk_pages.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {

@@ -31,6 +31,15 @@ pub struct CodeState {
     pub revision: i64,
 }
 
+/// A page of a bulk re-evaluation (a province-wide designation): persons in person order,
+/// taken by one server at a time (`CodeStore::claim_page`) and removed once their codes
+/// are saved (`finish_page`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkPage {
+    pub id: i64,
+    pub persons: Vec<PersonId>,
+}
+
 /// The part of a `CodeState` that dating a colour change needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeSummary {
@@ -96,6 +105,25 @@ pub trait CodeStore: Send + Sync {
         ended_after: Timestamp,
         due: Timestamp,
     ) -> StoreResult<u64>;
+    /// Splits the persons `queue_persons_with_stays_under` would queue into pages of at
+    /// most `page` persons, in person order, each due at `due`: a bulk re-evaluation's
+    /// work, which servers share a page at a time (`claim_page`) at the price of one write
+    /// per page instead of one per person and claim. Returns how many persons.
+    async fn page_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+        page: usize,
+    ) -> StoreResult<u64>;
+    /// Takes the earliest page due by `now` that no one holds (or whose hold ended by
+    /// `now`) and holds it until `until`: a server that dies leaves its page to the others
+    /// when the hold ends.
+    async fn claim_page(&self, now: Timestamp, until: Timestamp) -> StoreResult<Option<BulkPage>>;
+    /// Removes a page once every person on it has a saved code (or is queued again).
+    async fn finish_page(&self, id: i64) -> StoreResult<()>;
+    /// Persons on pages not yet finished.
+    async fn paged_persons(&self) -> StoreResult<u64>;
     /// Puts every person who has any evidence on the queue, due at `due` (a rule-set
     /// change: a person without evidence is green under any rule set).
     async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64>;

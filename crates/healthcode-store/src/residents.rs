@@ -82,6 +82,7 @@ pub const PERSONAL_TABLES: &[&str] = &[
     "decisions",
     "feed_rejections",
     "rejections",
+    "bulk_pages",
     "reevaluation_queue",
     "codes",
     "stays",

@@ -249,10 +249,11 @@ impl Province {
     async fn check(&self, base: &str) {
         let (store, db) = (&self.store, &self.db);
         let persons = self.persons() as usize;
-        // The killed server's claims end and return its share to the queue.
+        // The killed server's claims (and pages) end and return its share to the others.
         let started = Instant::now();
         loop {
-            let due = db.count(&format!("SELECT count(*) FROM reevaluation_queue WHERE due <= {}", clock_ms())).await;
+            let due = db.count(&format!("SELECT count(*) FROM reevaluation_queue WHERE due <= {}", clock_ms())).await
+                + db.count(&format!("SELECT count(*) FROM bulk_pages WHERE due <= {}", clock_ms())).await;
             let unapplied = db.count("SELECT count(*) FROM designations WHERE NOT applied").await;
             if due == 0 && unapplied == 0 {
                 break;

@@ -443,6 +443,7 @@ impl National {
                         ),
                     ));
                 }
+                check_level_time(*since, now)?;
                 crate::places::valid_at("area", area, *since)?;
                 String::new()
             }
@@ -872,46 +873,42 @@ impl National {
             if let Some(signer) = trust.regions.get(&record.region) {
                 if let Err(why) = exchange::verify_record(record, signer.verifier.trust_list()) {
                     forged += 1;
-                    refused.push(NewRejection {
-                        received_at: now,
-                        owner: None,
-                        origin: format!("national hub entry {index}"),
-                        input: crate::redact::kept_input(&serde_json::to_string(record).unwrap_or_default()),
-                        field: Some("signature".into()),
-                        reason: format!("{why}; the record was not used"),
-                    });
+                    refused.push(unused_record(
+                        now,
+                        *index,
+                        record,
+                        "signature",
+                        format!("{why}; the record was not used"),
+                    ));
                     continue;
                 }
             }
             if record.kind == "risk_level" {
                 match exchange::designation_row(record) {
                     Some(row) => designations.push(row),
-                    None => refused.push(NewRejection {
-                        received_at: now,
-                        owner: None,
-                        origin: format!("national hub entry {index}"),
-                        input: crate::redact::kept_input(&serde_json::to_string(record).unwrap_or_default()),
-                        field: Some("level".into()),
-                        reason: "a risk level without an area, a level this region knows or a time; it was not used"
-                            .into(),
-                    }),
+                    None => refused.push(unused_record(
+                        now,
+                        *index,
+                        record,
+                        "level",
+                        "a risk level without an area, a level this region knows or a time; it was not used".into(),
+                    )),
                 }
                 continue;
             }
             match known.get(&record.person) {
                 Some(person) => match exchange::evidence_row(record, person) {
                     Some(row) => rows.push(row),
-                    None => refused.push(NewRejection {
-                        received_at: now,
-                        owner: None,
-                        origin: format!("national hub entry {index}"),
-                        input: crate::redact::kept_input(&serde_json::to_string(record).unwrap_or_default()),
-                        field: Some("kind".into()),
-                        reason: format!(
+                    None => refused.push(unused_record(
+                        now,
+                        *index,
+                        record,
+                        "kind",
+                        format!(
                             "a national record of kind `{}` (status {:?}) is not one this region reads; it was not used",
                             record.kind, record.status
                         ),
-                    }),
+                    )),
                 },
                 None => parked.push(ParkedRecord {
                     national_id: record.person.clone(),
@@ -1002,6 +999,41 @@ impl National {
         );
         self.alarms.raise("hub_equivocation", region, detail.clone()).await?;
         Ok(Comparison::Equivocation { detail })
+    }
+}
+
+/// How far before the hub takes it a risk level may say it took effect: a region's
+/// levels reach the hub within seconds of their designation, or after an outage of the
+/// hub; older than this, a level would reach back over stays its region never designated.
+pub const LEVEL_BACKDATING_HOURS: i64 = 24;
+
+/// A level takes effect when it is designated: not days before the hub hears of it (a
+/// region reaching back over past travellers), nor later than a clock's drift ahead.
+fn check_level_time(since: Timestamp, now: Timestamp) -> Result<(), ValidationError> {
+    let earliest = now.saturating_sub(healthcode_domain::Duration::hours(LEVEL_BACKDATING_HOURS));
+    let latest = now.saturating_add(healthcode_domain::Duration::from_millis(10 * 60_000));
+    if since < earliest || since > latest {
+        return Err(ValidationError::field(
+            "since",
+            format!(
+                "a risk level takes effect when it is designated: `since` must lie within the {LEVEL_BACKDATING_HOURS} \
+                 hours before the hub receives it (designate the area again to publish its level now)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A published record this region does not use, for its rejection log: the hub entry it
+/// came in, the field at fault and why.
+fn unused_record(now: Timestamp, index: u64, record: &NationalRecord, field: &str, reason: String) -> NewRejection {
+    NewRejection {
+        received_at: now,
+        owner: None,
+        origin: format!("national hub entry {index}"),
+        input: crate::redact::kept_input(&serde_json::to_string(record).unwrap_or_default()),
+        field: Some(field.into()),
+        reason,
     }
 }
 

@@ -566,6 +566,25 @@ async fn stays_under_an_area_are_queued_by_prefix_and_end(store: &impl Store) {
     assert_eq!(due, want);
     assert!(store.due_persons(t(19), 10).await.unwrap().is_empty(), "queued at the given due time");
     assert_eq!(store.queue_persons_with_stays_under("3399", t(0), t(20)).await.unwrap(), 0, "no stays under 3399");
+
+    // The same persons in pages of two, shared a page at a time.
+    assert_eq!(store.page_persons_with_stays_under("3301", t(5), t(20), 2).await.unwrap(), 3);
+    assert_eq!(store.paged_persons().await.unwrap(), 3);
+    assert_eq!(store.claim_page(t(19), t(30)).await.unwrap(), None, "not before the pages are due");
+    let first = store.claim_page(t(20), t(30)).await.unwrap().expect("a page is due");
+    assert_eq!(first.persons, want[..2], "in person order, up to the page size");
+    let second = store.claim_page(t(20), t(30)).await.unwrap().expect("another server takes the next page");
+    assert_eq!(second.persons, want[2..]);
+    assert_eq!(store.claim_page(t(29), t(40)).await.unwrap(), None, "both are held");
+    store.finish_page(first.id).await.unwrap();
+    assert_eq!(store.paged_persons().await.unwrap(), 1);
+    // The second page's server dies: its hold ends, and another takes the page.
+    let again = store.claim_page(t(30), t(40)).await.unwrap().expect("a page whose hold ended");
+    assert_eq!(again, second);
+    store.finish_page(again.id).await.unwrap();
+    assert_eq!((store.claim_page(t(100), t(110)).await.unwrap(), store.paged_persons().await.unwrap()), (None, 0));
+    assert_eq!(store.page_persons_with_stays_under("3399", t(0), t(20), 2).await.unwrap(), 0, "no page for no one");
+    assert_eq!(store.claim_page(t(100), t(110)).await.unwrap(), None);
 }
 
 async fn persons_with_evidence_are_queued_for_rule_changes(store: &impl Store) {

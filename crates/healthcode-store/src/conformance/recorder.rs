@@ -45,6 +45,10 @@ pub(super) const METHODS: &[&str] = &[
     "record_rejections",
     "rejections",
     "queue_persons_with_stays_under",
+    "page_persons_with_stays_under",
+    "claim_page",
+    "finish_page",
+    "paged_persons",
     "queue_persons_with_evidence",
     "queue_codes_of_other_versions",
     "queue_persons",
@@ -239,6 +243,32 @@ impl<S: Store> CodeStore for Recorder<S> {
     ) -> StoreResult<u64> {
         self.saw("queue_persons_with_stays_under");
         self.inner.queue_persons_with_stays_under(area_prefix, ended_after, due).await
+    }
+
+    async fn page_persons_with_stays_under(
+        &self,
+        area_prefix: &str,
+        ended_after: Timestamp,
+        due: Timestamp,
+        page: usize,
+    ) -> StoreResult<u64> {
+        self.saw("page_persons_with_stays_under");
+        self.inner.page_persons_with_stays_under(area_prefix, ended_after, due, page).await
+    }
+
+    async fn claim_page(&self, now: Timestamp, until: Timestamp) -> StoreResult<Option<BulkPage>> {
+        self.saw("claim_page");
+        self.inner.claim_page(now, until).await
+    }
+
+    async fn finish_page(&self, id: i64) -> StoreResult<()> {
+        self.saw("finish_page");
+        self.inner.finish_page(id).await
+    }
+
+    async fn paged_persons(&self) -> StoreResult<u64> {
+        self.saw("paged_persons");
+        self.inner.paged_persons().await
     }
 
     async fn queue_persons_with_evidence(&self, due: Timestamp) -> StoreResult<u64> {
