@@ -171,7 +171,8 @@ async fn refresh(
         healthcode_rules::RuleSet::reference(),
     )
     .await?;
-    if fresh {
+    // Also a store `generate` loaded, which holds no codes yet: everyone is queued.
+    if fresh || service.overview().stats().await?.queue > 0 {
         let started = Instant::now();
         let report = service.codes().run_due().await?;
         println!(
