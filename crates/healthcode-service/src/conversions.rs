@@ -143,20 +143,11 @@ impl Conversions {
     /// whether or not an agreement recognises its region; refused when it is not genuine,
     /// has expired, is this region's own, or names someone else.
     fn read_home_code(&self, token: &str, region: &str, name: Option<&str>) -> Result<HomeCodeSeen, ServiceError> {
-        let (claims, recognised) = match self.tokens.verify_among_regions(token.trim()) {
-            Ok(verified) => verified,
-            Err(refused) => {
-                return Err(ValidationError::field(
-                    "home_code",
-                    format!(
-                        "the home code was refused ({}: {refused}); show a current code from your home region's app, \
-                         or convert without it by declaring where you come from",
-                        refused.code()
-                    ),
-                )
-                .into())
-            }
-        };
+        let (claims, recognised) = self.tokens.verify_shown(
+            token,
+            "home_code",
+            "show a current code from your home region's app, or convert without it by declaring where you come from",
+        )?;
         if claims.issuer == region {
             return Err(ValidationError::field(
                 "home_code",
@@ -164,26 +155,14 @@ impl Conversions {
             )
             .into());
         }
-        // A code says whose it is only by a masked name; it must at least not name someone
-        // else (a stranger converting an ID number with their own code in hand).
-        let masked = name.map(healthcode_domain::mask_name);
-        match masked {
-            None => {
-                return Err(ValidationError::field(
-                    "name",
-                    "give your name as on your papers with a home code: it is checked against the code's masked name",
-                )
-                .into())
-            }
-            Some(masked) if !claims.display_name.is_empty() && masked != claims.display_name => {
-                return Err(ValidationError::field(
-                    "name",
-                    format!("the home code belongs to {}, not to {masked}: show your own code", claims.display_name),
-                )
-                .into())
-            }
-            Some(_) => {}
-        }
+        let Some(name) = name else {
+            return Err(ValidationError::field(
+                "name",
+                "give your name as on your papers with a home code: it is checked against the code's masked name",
+            )
+            .into());
+        };
+        crate::tokens::check_masked_name(&claims, name)?;
         let shown = if recognised { HomeCode::Recognised } else { HomeCode::NoAgreement };
         Ok(HomeCodeSeen {
             issuer: claims.issuer,

@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use healthcode_domain::{
-    access_decision, mask_name, parse_event, AccessDecision, AreaCode, Colour, Event, EventBody, Evidence, HomeCode,
-    IdDocument, PersonId, PresentedBy, Timestamp, ValidationError, VenueCategory,
+    access_decision, parse_event, AccessDecision, AreaCode, Colour, Event, EventBody, Evidence, HomeCode, IdDocument,
+    PersonId, PresentedBy, Timestamp, ValidationError, VenueCategory,
 };
 use healthcode_log::Entry;
 use healthcode_store::{Account, EvidenceStore, FederationStore};
@@ -297,25 +297,9 @@ impl Groups {
         if member.name.trim().is_empty() {
             return Err(ValidationError::field("name", "give the member's name as on their papers"));
         }
-        let masked = mask_name(&member.name);
-        let (claims, recognised) = self.tokens.verify_among_regions(member.code.trim()).map_err(|refused| {
-            ValidationError::field(
-                "code",
-                format!(
-                    "the member's code was refused ({}: {refused}); ask them to show a current code from their app",
-                    refused.code()
-                ),
-            )
-        })?;
-        if !claims.display_name.is_empty() && claims.display_name != masked {
-            return Err(ValidationError::field(
-                "name",
-                format!(
-                    "the code belongs to {}, not to {masked}: each member shows their own code",
-                    claims.display_name
-                ),
-            ));
-        }
+        let (claims, recognised) =
+            self.tokens.verify_shown(&member.code, "code", "ask the member to show a current code from their app")?;
+        crate::tokens::check_masked_name(&claims, &member.name)?;
         let person = self.pseudonyms.person_id(&document);
         let own = self.tokens.key_ring().region().to_string();
         if claims.issuer == own && claims.code_id != self.pseudonyms.code_id(&person) {

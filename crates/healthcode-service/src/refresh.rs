@@ -178,9 +178,9 @@ impl Codes {
         let mut report = RefreshReport::default();
         // A bulk re-evaluation's pages first (a page's conflicts go back on the queue),
         // then the queue.
-        self.refresh_pass(Persons::Paged { now, left: Vec::new(), holding: None }, now, &mut report).await?;
+        self.refresh_pass(Persons::claimed(now, ClaimFrom::Pages), now, &mut report).await?;
         let conflicted = self
-            .refresh_pass(Persons::Claimed { now, page: self.claim_page(), left: Vec::new() }, now, &mut report)
+            .refresh_pass(Persons::claimed(now, ClaimFrom::Queue { page: self.claim_page() }), now, &mut report)
             .await?;
         if !conflicted.is_empty() {
             // Still claimed by this server: evaluated again until saved, or queued again.
@@ -278,14 +278,20 @@ impl Codes {
 enum Persons<'a> {
     /// These, in chunks (the incremental path, and persons evaluated again).
     Given(std::slice::Chunks<'a, PersonId>),
-    /// Claimed from the queue (`claim_due_persons`) a page at a time, and evaluated a
-    /// chunk at a time, until no one is due: several servers draining the queue at once
-    /// share it page by page. `left` is the rest of the page being evaluated.
-    Claimed { now: Timestamp, page: usize, left: Vec<PersonId> },
-    /// A bulk re-evaluation's pages (`claim_page`), one at a time, evaluated a chunk at a
-    /// time; `holding` is the page whose chunks `left` holds, finished once its last chunk
-    /// is saved.
-    Paged { now: Timestamp, left: Vec<PersonId>, holding: Option<i64> },
+    /// Claimed a page at a time (from the queue, or a bulk re-evaluation's pages) and
+    /// evaluated a chunk at a time, until none is left: several servers draining at once
+    /// share the work page by page. `left` is the rest of the page being evaluated;
+    /// `holding` the bulk page it came from, finished once its last chunk is saved.
+    Claimed { now: Timestamp, from: ClaimFrom, left: Vec<PersonId>, holding: Option<i64> },
+}
+
+/// What a claim takes.
+#[derive(Clone, Copy)]
+enum ClaimFrom {
+    /// Up to `page` due persons off the queue (`claim_due_persons`).
+    Queue { page: usize },
+    /// One bulk page (`claim_page`).
+    Pages,
 }
 
 /// What a chunk that opened a claim brings besides its persons: the rest of the claim,
@@ -299,36 +305,37 @@ struct Fresh {
 type Loading = tokio::task::JoinHandle<Result<Option<(Loaded, Option<Fresh>)>, ServiceError>>;
 
 impl Persons<'_> {
-    /// Starts reading the next chunk (claiming a page first, from the queue or the bulk
-    /// pages, when the last one is done): `None` when there is none, or a task that finds
-    /// none (`Ok(None)`); with the page the chunk finishes, when it is the last of one.
+    fn claimed(now: Timestamp, from: ClaimFrom) -> Self {
+        Persons::Claimed { now, from, left: Vec::new(), holding: None }
+    }
+
+    /// Starts reading the next chunk (claiming a page first when the last one is handed
+    /// out): `None` when there is none, or a task that finds none (`Ok(None)`); with the
+    /// bulk page the chunk finishes, when it is the last of one.
     fn next(&mut self, codes: &Codes) -> Option<(Loading, Option<i64>)> {
         let (evidence, code_store) = (codes.evidence_store.clone(), codes.code_store.clone());
         let (chunk, finishes) = match self {
             Persons::Given(chunks) => (chunks.next()?.to_vec(), None),
-            Persons::Claimed { left, .. } if !left.is_empty() => (take_chunk(left), None),
-            Persons::Paged { left, holding, .. } if !left.is_empty() => {
-                let chunk = take_chunk(left);
+            Persons::Claimed { left, holding, .. } if !left.is_empty() => {
+                let rest = left.split_off(left.len().min(CHUNK));
+                let chunk = std::mem::replace(left, rest);
                 (chunk, if left.is_empty() { holding.take() } else { None })
             }
-            &mut Persons::Claimed { now, page, .. } => {
-                // Called again only once this claim's page is handed out: one claim at a time.
-                return Some((
-                    tokio::spawn(async move {
-                        let page = code_store.claim_due_persons(now, page.max(1), claim_until(now)).await?;
-                        open_claim(evidence, code_store, page, None).await
-                    }),
-                    None,
-                ));
-            }
-            &mut Persons::Paged { now, .. } => {
-                return Some((
-                    tokio::spawn(async move {
-                        let Some(page) = code_store.claim_page(now, claim_until(now)).await? else { return Ok(None) };
-                        open_claim(evidence, code_store, page.persons, Some(page.id)).await
-                    }),
-                    None,
-                ));
+            // Called again only once this claim's page is handed out: one claim at a time.
+            &mut Persons::Claimed { now, from, .. } => {
+                let claim = tokio::spawn(async move {
+                    let (persons, page) = match from {
+                        ClaimFrom::Queue { page } => {
+                            (code_store.claim_due_persons(now, page.max(1), claim_until(now)).await?, None)
+                        }
+                        ClaimFrom::Pages => match code_store.claim_page(now, claim_until(now)).await? {
+                            Some(page) => (page.persons, Some(page.id)),
+                            None => (Vec::new(), None),
+                        },
+                    };
+                    open_claim(evidence, code_store, persons, page).await
+                });
+                return Some((claim, None));
             }
         };
         Some((tokio::spawn(async move { load(evidence, code_store, chunk).await.map(|l| Some((l, None))) }), finishes))
@@ -336,26 +343,16 @@ impl Persons<'_> {
 
     /// Keeps the rest of a claim just opened, to hand out chunk by chunk.
     fn keep(&mut self, rest: Vec<PersonId>, page: Option<i64>) {
-        match self {
-            Persons::Claimed { left, .. } => *left = rest,
-            Persons::Paged { left, holding, .. } => {
-                *left = rest;
-                *holding = page;
-            }
-            Persons::Given(_) => {}
+        if let Persons::Claimed { left, holding, .. } = self {
+            *left = rest;
+            *holding = page;
         }
     }
 
     /// Whether the persons come from a bulk re-evaluation's pages.
     fn is_paged(&self) -> bool {
-        matches!(self, Persons::Paged { .. })
+        matches!(self, Persons::Claimed { from: ClaimFrom::Pages, .. })
     }
-}
-
-/// The next chunk off the front of `left`.
-fn take_chunk(left: &mut Vec<PersonId>) -> Vec<PersonId> {
-    let rest = left.split_off(left.len().min(CHUNK));
-    std::mem::replace(left, rest)
 }
 
 /// Reads the first chunk of a claim just taken (none if it is empty), keeping the rest.

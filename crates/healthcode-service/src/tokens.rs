@@ -303,6 +303,22 @@ impl Tokens {
         }
     }
 
+    /// A code someone shows for themselves (a visitor's home code, a group member's), read
+    /// as `verify_among_regions` reads it, refused into `field` with `advice` for the holder.
+    pub(crate) fn verify_shown(
+        &self,
+        token: &str,
+        field: &str,
+        advice: &str,
+    ) -> Result<(healthcode_token::CodeClaims, bool), healthcode_domain::ValidationError> {
+        self.verify_among_regions(token.trim()).map_err(|refused| {
+            healthcode_domain::ValidationError::field(
+                field,
+                format!("the code was refused ({}: {refused}); {advice}", refused.code()),
+            )
+        })
+    }
+
     /// A code verified offline with this region's keys or another region's, as the hub
     /// published them, and whether this region recognises its issuer now (its own codes
     /// always; another region's under an agreement in force). A conversion reads a code
@@ -335,4 +351,20 @@ impl Tokens {
         let recognised = which == 0 || national.recognises(&own, regions[which], now);
         Ok((claims, recognised))
     }
+}
+
+/// A code says whose it is only by a masked name (`张*丰`): it must at least not name
+/// someone other than `name` (a stranger showing their own code with another's papers).
+pub(crate) fn check_masked_name(
+    claims: &healthcode_token::CodeClaims,
+    name: &str,
+) -> Result<(), healthcode_domain::ValidationError> {
+    let masked = healthcode_domain::mask_name(name);
+    if claims.display_name.is_empty() || claims.display_name == masked {
+        return Ok(());
+    }
+    Err(healthcode_domain::ValidationError::field(
+        "name",
+        format!("the code belongs to {}, not to {masked}: show your own code", claims.display_name),
+    ))
 }

@@ -103,6 +103,12 @@ async fn sync(region: &Node, code: &str, hub: &Node) -> Result<(), ServiceError>
     }
 }
 
+/// What Henan reported reaches Zhejiang: Henan submits and follows, then Zhejiang follows.
+async fn relay(hub: &Node, henan: &Node, zhejiang: &Node) {
+    sync(henan, "41", hub).await.unwrap();
+    sync(zhejiang, "33", hub).await.unwrap();
+}
+
 async fn leaves(hub: &Node, from: u64, to: u64) -> Vec<Vec<u8>> {
     hub.service.log().entries(from, (to - from) as usize).await.unwrap().into_iter().map(|(_, l)| l).collect()
 }
@@ -205,8 +211,7 @@ async fn a_close_contact_reported_in_henan_reaches_a_visitor_in_zhejiang_and_so_
                            "retracts": "cc-1", "reason": "another person of the same name"}),
     )
     .await;
-    sync(&henan, "41", &hub).await.unwrap();
-    sync(&zhejiang, "33", &hub).await.unwrap();
+    relay(&hub, &henan, &zhejiang).await;
     let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
     assert_eq!(code.colour, Colour::Green, "{code:?}");
     assert_eq!(code.retracted.len(), 1);
@@ -595,8 +600,7 @@ async fn a_record_nobody_claims_is_deleted_after_its_retention() {
                            "exposure_at": "2022-04-30T20:00:00+08:00"}),
     )
     .await;
-    sync(&henan, "41", &hub).await.unwrap();
-    sync(&zhejiang, "33", &hub).await.unwrap();
+    relay(&hub, &henan, &zhejiang).await;
 
     let days = |n: i64| now().saturating_add(healthcode_domain::Duration::days(n));
     zhejiang.clock.set(days(healthcode_service::national::PARKED_RETENTION_DAYS - 1));
@@ -944,8 +948,7 @@ async fn a_county_level_and_a_test_taken_in_henan_are_judged_by_zhejiangs_rules(
                            "result": "negative", "sampled_at": "2022-05-01T08:30:00+08:00"}),
     )
     .await;
-    sync(&henan, "41", &hub).await.unwrap();
-    sync(&zhejiang, "33", &hub).await.unwrap();
+    relay(&hub, &henan, &zhejiang).await;
     let code = zhejiang.service.codes().current_code(&traveller).await.unwrap();
     assert_eq!(code.colour, Colour::Green, "the test taken in Henan counts in Zhejiang: {code:?}");
 
@@ -1015,8 +1018,7 @@ async fn an_operator_checks_a_return_to_work_train_and_learns_each_workers_colou
     .await;
     let jinshui = serde_json::json!({"id": "des-jinshui", "type": "area_risk", "area": "410105", "level": "medium"});
     henan.service.evidence().ingest(&[jinshui.to_string()], AtPolicy::ServerClock, "designation").await.unwrap();
-    sync(&henan, "41", &hub).await.unwrap();
-    sync(&zhejiang, "33", &hub).await.unwrap();
+    relay(&hub, &henan, &zhejiang).await;
 
     // A Zhejiang resident travels home on the same train, with a Zhejiang code.
     const RETURNING: &str = "330106199005055053";

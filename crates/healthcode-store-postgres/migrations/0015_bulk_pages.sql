@@ -7,6 +7,7 @@ CREATE TABLE bulk_pages (
     id            BIGSERIAL PRIMARY KEY,
     due           BIGINT NOT NULL,
     persons       TEXT NOT NULL,
+    size          INTEGER NOT NULL,
     claimed_until BIGINT
 );
 CREATE INDEX bulk_pages_by_due ON bulk_pages (due, id);

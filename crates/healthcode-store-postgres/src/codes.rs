@@ -61,13 +61,13 @@ impl CodeStore for PostgresStore {
         // persons never leave the database.
         let rows = client
             .query(
-                "INSERT INTO bulk_pages (due, persons)
-                 SELECT $4::bigint, string_agg(person_id, chr(10) ORDER BY person_id)
+                "INSERT INTO bulk_pages (due, persons, size)
+                 SELECT $4::bigint, string_agg(person_id, chr(10) ORDER BY person_id), count(*)
                  FROM (SELECT person_id, (row_number() OVER (ORDER BY person_id) - 1) / $5::bigint AS page
                        FROM (SELECT DISTINCT person_id FROM stays
                              WHERE area_normal >= $1 AND area_normal < $2 AND (ended_at IS NULL OR ended_at > $3)) d) n
                  GROUP BY page
-                 RETURNING length(persons) - length(replace(persons, chr(10), '')) + 1",
+                 RETURNING size",
                 &[&area_prefix, &upper, &ms(ended_after), &ms(due), &(page.max(1) as i64)],
             )
             .await
@@ -106,10 +106,7 @@ impl CodeStore for PostgresStore {
     async fn paged_persons(&self) -> StoreResult<u64> {
         let client = self.client().await?;
         let row = client
-            .query_one(
-                "SELECT coalesce(sum(length(persons) - length(replace(persons, chr(10), '')) + 1), 0)::bigint FROM bulk_pages",
-                &[],
-            )
+            .query_one("SELECT coalesce(sum(size), 0)::bigint FROM bulk_pages", &[])
             .await
             .map_err(backend("count paged persons"))?;
         Ok(row.get::<_, i64>(0) as u64)

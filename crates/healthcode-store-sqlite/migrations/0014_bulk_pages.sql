@@ -6,6 +6,7 @@ CREATE TABLE bulk_pages (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     due           INTEGER NOT NULL,
     persons       TEXT NOT NULL,
+    size          INTEGER NOT NULL,
     claimed_until INTEGER
 );
 CREATE INDEX bulk_pages_by_due ON bulk_pages (due, id);

@@ -252,10 +252,12 @@ pub(crate) fn page_stays_under(
         .map_err(backend("page persons by stay"))?;
     {
         let mut insert = tx
-            .prepare_cached("INSERT INTO bulk_pages (due, persons) VALUES (?1, ?2)")
+            .prepare_cached("INSERT INTO bulk_pages (due, persons, size) VALUES (?1, ?2, ?3)")
             .map_err(backend("page persons by stay"))?;
         for chunk in persons.chunks(page.max(1)) {
-            insert.execute((due.as_millis(), chunk.join("\n"))).map_err(backend("page persons by stay"))?;
+            insert
+                .execute((due.as_millis(), chunk.join("\n"), chunk.len() as i64))
+                .map_err(backend("page persons by stay"))?;
         }
     }
     tx.commit().map_err(backend("page persons by stay"))?;
@@ -288,13 +290,9 @@ pub(crate) fn finish_page(conn: &Connection, id: i64) -> Result<(), StoreError> 
 }
 
 pub(crate) fn paged_persons(conn: &Connection) -> Result<u64, StoreError> {
-    conn.query_row(
-        "SELECT coalesce(sum(length(persons) - length(replace(persons, char(10), '')) + 1), 0) FROM bulk_pages",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n as u64)
-    .map_err(backend("count paged persons"))
+    conn.query_row("SELECT coalesce(sum(size), 0) FROM bulk_pages", [], |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
+        .map_err(backend("count paged persons"))
 }
 
 pub(crate) fn queue_with_evidence(conn: &Connection, due: Timestamp) -> Result<u64, StoreError> {
