@@ -146,6 +146,7 @@ impl Conversions {
         let (claims, recognised) = self.tokens.verify_shown(
             token,
             "home_code",
+            "the home code",
             "show a current code from your home region's app, or convert without it by declaring where you come from",
         )?;
         if claims.issuer == region {

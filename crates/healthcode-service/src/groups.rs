@@ -297,8 +297,12 @@ impl Groups {
         if member.name.trim().is_empty() {
             return Err(ValidationError::field("name", "give the member's name as on their papers"));
         }
-        let (claims, recognised) =
-            self.tokens.verify_shown(&member.code, "code", "ask the member to show a current code from their app")?;
+        let (claims, recognised) = self.tokens.verify_shown(
+            &member.code,
+            "code",
+            "the member's code",
+            "ask them to show a current code from their app",
+        )?;
         crate::tokens::check_masked_name(&claims, &member.name)?;
         let person = self.pseudonyms.person_id(&document);
         let own = self.tokens.key_ring().region().to_string();

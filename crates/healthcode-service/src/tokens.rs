@@ -304,17 +304,19 @@ impl Tokens {
     }
 
     /// A code someone shows for themselves (a visitor's home code, a group member's), read
-    /// as `verify_among_regions` reads it, refused into `field` with `advice` for the holder.
+    /// as `verify_among_regions` reads it; refused into `field`, naming the code as `what`
+    /// (`the home code`), with `advice` for the holder.
     pub(crate) fn verify_shown(
         &self,
         token: &str,
         field: &str,
+        what: &str,
         advice: &str,
     ) -> Result<(healthcode_token::CodeClaims, bool), healthcode_domain::ValidationError> {
         self.verify_among_regions(token.trim()).map_err(|refused| {
             healthcode_domain::ValidationError::field(
                 field,
-                format!("the code was refused ({}: {refused}); {advice}", refused.code()),
+                format!("{what} was refused ({}: {refused}); {advice}", refused.code()),
             )
         })
     }
