@@ -47,6 +47,12 @@ pub struct SyncRound {
     pub received: u64,
     pub admitted: usize,
     pub parked: usize,
+    /// Records of other regions withdrawn here (evidence retracted, parked ones dropped)
+    /// because their region's newer trust list no longer vouches for the key that signed
+    /// them; and those such a key signed that cannot be withdrawn here (in the alarm).
+    pub withdrawn: usize,
+    pub dropped: usize,
+    pub not_withdrawn: usize,
     pub equivocations: usize,
     /// Bytes of the hub's answers while following it (checkpoints and entries).
     pub bytes: u64,
@@ -126,6 +132,9 @@ pub async fn sync_once(
         round.received += leaves.len() as u64;
         round.admitted += received.admitted;
         round.parked += received.parked;
+        round.withdrawn += received.withdrawn;
+        round.dropped += received.dropped;
+        round.not_withdrawn += received.not_withdrawn;
     }
     if !heard {
         // Answered, nothing new: the data here is current as of now.

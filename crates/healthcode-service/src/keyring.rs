@@ -21,6 +21,16 @@ pub enum KeyRingError {
     UnknownKey(String),
     #[error("the key ring has no key in service; run `healthcode keys rotate`")]
     NoActiveKey,
+    #[error(
+        "key {kid} cannot have been compromised at {since} (unix seconds), after now ({now}); give the time from which \
+         the key was no longer yours alone, at the latest now"
+    )]
+    CompromiseInFuture { kid: String, since: i64, now: i64 },
+    #[error(
+        "key {kid} is already revoked {held}; a revocation is never narrowed (other regions have already withdrawn \
+         what it signed since), so give an earlier time, or none to refuse everything it signed"
+    )]
+    Narrowed { kid: String, held: String },
 }
 
 #[derive(Clone)]
@@ -30,6 +40,10 @@ pub struct ManagedKey {
     pub not_before: i64,
     pub retired_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// With `revoked_at`: from when the key was no longer this region's alone (stolen).
+    /// What it signed before, as dated by someone else (the hub's time of a national
+    /// record), still holds; `None`: nothing it signed does.
+    pub compromised_since: Option<i64>,
 }
 
 /// Signing keys of one region. `Debug` shows key ids only.
@@ -70,6 +84,9 @@ struct KeyFile {
     not_before: i64,
     retired_at: Option<i64>,
     revoked_at: Option<i64>,
+    /// Absent in rings written before it was kept, and when the key was revoked wholly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    compromised_since: Option<i64>,
 }
 
 impl KeyRing {
@@ -84,6 +101,7 @@ impl KeyRing {
                 not_before: now,
                 retired_at: None,
                 revoked_at: None,
+                compromised_since: None,
             }],
             sequence: now.max(0) as u64,
         }
@@ -137,21 +155,51 @@ impl KeyRing {
         }
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
         let id = key.key_id();
-        self.keys.push(ManagedKey { key, not_before: now, retired_at: None, revoked_at: None });
+        self.keys.push(ManagedKey {
+            key,
+            not_before: now,
+            retired_at: None,
+            revoked_at: None,
+            compromised_since: None,
+        });
         self.changed(before, now);
         id
     }
 
     /// Revokes a key: every token it ever signed is refused from now on.
     pub fn revoke(&mut self, kid: &str, now: i64) -> Result<(), KeyRingError> {
+        self.revoke_compromised(kid, now, None)
+    }
+
+    /// Revokes a key that was stolen at `since` (unix seconds; `None`: unknown, so nothing
+    /// it signed is trusted). Codes it signed are refused whatever `since` says (a code
+    /// dates itself, and a thief backdates); national records it signed are refused from
+    /// `since` on, by the hub's time, and other regions withdraw those they took in. A key
+    /// revoked already can only be revoked further back, never narrowed: other regions
+    /// may have withdrawn records on the strength of the earlier revocation.
+    pub fn revoke_compromised(&mut self, kid: &str, now: i64, since: Option<i64>) -> Result<(), KeyRingError> {
         let before = self.published_sequence();
         let key = self
             .keys
             .iter_mut()
             .find(|k| k.key.key_id().to_string() == kid)
             .ok_or_else(|| KeyRingError::UnknownKey(kid.to_string()))?;
+        if let Some(since) = since.filter(|&since| since > now) {
+            return Err(KeyRingError::CompromiseInFuture { kid: kid.to_string(), since, now });
+        }
+        if key.revoked_at.is_some() {
+            let narrowed = match (key.compromised_since, since) {
+                (None, Some(_)) => Some("for everything it signed".to_string()),
+                (Some(held), Some(since)) if since > held => Some(format!("from {held} (unix seconds)")),
+                _ => None,
+            };
+            if let Some(held) = narrowed {
+                return Err(KeyRingError::Narrowed { kid: kid.to_string(), held });
+            }
+        }
         key.revoked_at.get_or_insert(now);
         key.retired_at.get_or_insert(now);
+        key.compromised_since = since;
         self.changed(before, now);
         Ok(())
     }
@@ -167,6 +215,7 @@ impl KeyRing {
                 let mut trusted = TrustedKey::of(&k.key, k.not_before);
                 trusted.not_after = k.retired_at;
                 trusted.revoked = k.revoked_at.is_some();
+                trusted.revoked_from = k.revoked_at.and(k.compromised_since);
                 trusted
             })
             .collect();
@@ -182,12 +231,14 @@ impl KeyRing {
         }
     }
 
-    /// Drops keys whose every token has expired (retired more than the grace ago): they
-    /// are no longer needed by anyone.
+    /// Drops retired keys whose every token has expired (retired more than the grace ago):
+    /// they are no longer needed by anyone. A revoked key stays listed, as revoked: a list
+    /// without it would say nothing of what it signed, and a region that missed the list
+    /// that revoked it (its sync was down meanwhile) would never learn to withdraw it.
     pub fn prune(&mut self, now: i64) -> usize {
         let before = self.keys.len();
         let published = self.published_sequence();
-        self.keys.retain(|k| k.retired_at.is_none_or(|r| r + RETIRED_KEY_GRACE_SECS > now));
+        self.keys.retain(|k| k.revoked_at.is_some() || k.retired_at.is_none_or(|r| r + RETIRED_KEY_GRACE_SECS > now));
         let pruned = before - self.keys.len();
         if pruned > 0 {
             // Dropping keys must not lower the number either.
@@ -212,6 +263,7 @@ impl KeyRing {
                     not_before: k.not_before,
                     retired_at: k.retired_at,
                     revoked_at: k.revoked_at,
+                    compromised_since: k.compromised_since,
                 })
                 .collect(),
             sequence: self.sequence,
@@ -230,6 +282,7 @@ impl KeyRing {
                     not_before: k.not_before,
                     retired_at: k.retired_at,
                     revoked_at: k.revoked_at,
+                    compromised_since: k.compromised_since,
                 })
             })
             .collect::<Result<Vec<_>, KeyRingError>>()?;
@@ -308,5 +361,33 @@ mod tests {
         assert!(ring.trust_list().keys[0].revoked);
         assert!(matches!(ring.signing_key(), Err(KeyRingError::NoActiveKey)));
         assert!(ring.revoke("0000000000000000", 1_600).is_err());
+    }
+
+    #[test]
+    fn a_stolen_key_is_listed_revoked_from_its_compromise_and_the_revocation_only_ever_widens() {
+        let mut ring = KeyRing::generate("41", 1_000);
+        let kid = ring.signing_key().unwrap().key_id().to_string();
+        ring.rotate(1_500);
+        assert!(matches!(
+            ring.revoke_compromised(&kid, 2_000, Some(2_001)),
+            Err(KeyRingError::CompromiseInFuture { .. })
+        ));
+        ring.revoke_compromised(&kid, 2_000, Some(1_200)).unwrap();
+        let listed = ring.trust_list().keys.into_iter().find(|k| k.kid.to_string() == kid).unwrap();
+        assert!(listed.revoked);
+        assert_eq!(listed.revoked_from, Some(1_200));
+        let again = KeyRing::from_json(&ring.to_json()).unwrap();
+        assert_eq!(again.trust_list(), ring.trust_list(), "the compromise time is kept in the file");
+
+        assert!(matches!(ring.revoke_compromised(&kid, 2_100, Some(1_300)), Err(KeyRingError::Narrowed { .. })));
+        ring.revoke_compromised(&kid, 2_100, Some(1_100)).unwrap();
+        ring.revoke(&kid, 2_200).unwrap();
+        let listed = ring.trust_list().keys.into_iter().find(|k| k.kid.to_string() == kid).unwrap();
+        assert_eq!(listed.revoked_from, None, "widened to everything it signed");
+        assert!(matches!(ring.revoke_compromised(&kid, 2_300, Some(1_000)), Err(KeyRingError::Narrowed { .. })));
+
+        // Long after, pruning keeps it listed: a region that missed its revocation learns it.
+        assert_eq!(ring.prune(10_000), 0);
+        assert!(ring.trust_list().keys.iter().any(|k| k.kid.to_string() == kid && k.revoked));
     }
 }

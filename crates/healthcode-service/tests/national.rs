@@ -12,7 +12,7 @@ use std::sync::Arc;
 use healthcode_domain::{Colour, Department, IdDocument, Timestamp};
 use healthcode_log::NoteSigner;
 use healthcode_rules::{RuleSet, NO_RECOGNISED_CODE_RULE, REFERENCE_RULES_TOML};
-use healthcode_service::national::{Comparison, Role, OTHER_REGIONS_KEYS_HOURS};
+use healthcode_service::national::{Comparison, Received, Role, OTHER_REGIONS_KEYS_HOURS};
 use healthcode_service::{
     AtPolicy, GateAnswer, HealthService, KeyRing, ManualClock, Presented, Pseudonymiser, Registration, ServiceError,
     ServiceKeys, Source,
@@ -85,7 +85,7 @@ async fn region_with(code: &str, hub_seed: [u8; 32], rules: RuleSet) -> Node {
 
 /// What the region's sync task does over HTTP, in process: submit what is queued, then
 /// follow the hub checkpoint by checkpoint.
-async fn sync(region: &Node, code: &str, hub: &Node) -> Result<(), ServiceError> {
+async fn sync(region: &Node, code: &str, hub: &Node) -> Result<Received, ServiceError> {
     let national = region.service.national();
     let queued = national.queued_submissions(10_000).await?;
     if !queued.is_empty() {
@@ -95,11 +95,17 @@ async fn sync(region: &Node, code: &str, hub: &Node) -> Result<(), ServiceError>
         assert_eq!(report.rejected, 0, "{report:?}");
         national.submitted(&queued.iter().map(|q| q.seq).collect::<Vec<_>>()).await?;
     }
+    let mut total = Received::default();
     loop {
         let size = national.view().await?.size;
-        let Some(next) = hub.service.log().checkpoints(size, 1).await?.into_iter().next() else { return Ok(()) };
+        let Some(next) = hub.service.log().checkpoints(size, 1).await?.into_iter().next() else { return Ok(total) };
         let leaves = leaves(hub, size, next.size).await;
-        national.receive(&next.note, &leaves).await?;
+        let received = national.receive(&next.note, &leaves).await?;
+        total.admitted += received.admitted;
+        total.parked += received.parked;
+        total.withdrawn += received.withdrawn;
+        total.dropped += received.dropped;
+        total.not_withdrawn += received.not_withdrawn;
     }
 }
 
@@ -1092,4 +1098,287 @@ async fn an_operator_checks_a_return_to_work_train_and_learns_each_workers_colou
     empty.members = vec![member(WORKERS[0].0, WORKERS[0].1, &codes[0])];
     empty.reference = " ".into();
     assert!(groups.check(&organiser(), empty).await.is_err());
+}
+
+// ---- A stolen region key (issue 15, failure modes) ----
+
+/// May 1st, 2022 at `hour:minute` in Beijing.
+fn on_may_1st(time: &str) -> Timestamp {
+    Timestamp::parse(&format!("2022-05-01T{time}:00+08:00")).unwrap()
+}
+
+fn secs(at: Timestamp) -> i64 {
+    at.as_millis() / 1000
+}
+
+fn national_id(number: &str) -> String {
+    Pseudonymiser::new(b"x".to_vec()).with_national_key(NATIONAL_KEY).national_id(&document(number)).unwrap()
+}
+
+/// A close contact as a line of Henan's submission, about the holder of `number`.
+fn contact_line(id: &str, number: &str) -> String {
+    format!(
+        r#"{{"kind":"key_person","id":"{id}","person":"{}","status":"close_contact","since":"2022-04-30T20:00:00+08:00"}}"#,
+        national_id(number)
+    )
+}
+
+/// Sets every node's clock to `at`.
+fn set_clocks(nodes: &[&Node], at: Timestamp) {
+    for node in nodes {
+        node.clock.set(at);
+    }
+}
+
+/// A hub (holding the hub's key) that appends an entry of its own choosing to its log and
+/// signs it: its log stays consistent, so regions follow it as ever.
+async fn hub_appends(hub: &Node, entry: healthcode_log::Entry) {
+    hub.service.log().record(&[entry]).await.unwrap();
+    hub.service.log().sign_checkpoint().await.unwrap();
+}
+
+async fn alarms_of_kind(region: &Node, kind: &str) -> Vec<healthcode_store::NewAlarm> {
+    let alarms = region.service.alarms().list(0, 100).await.unwrap();
+    alarms.into_iter().map(|a| a.alarm).filter(|a| a.kind == kind).collect()
+}
+
+/// The Zhengzhou abuse across regions: Henan's record-signing key is stolen at 09:00, and
+/// the thief (with Henan's access to the hub) reports Zhejiang residents as close contacts
+/// at 10:00. Zhejiang takes the records in (red) or keeps them for persons it does not know
+/// yet. At 11:00 Henan revokes the key from 09:00 on. At Zhejiang's next sync, what the key
+/// signed from 09:00 on is withdrawn — the forged contact retracted in the resident's log
+/// and the colour back, the parked one dropped — while Henan's genuine contact of 08:00
+/// stays. A hub that then replays Henan's older list, or publishes another forged record
+/// backdated to before the theft, changes nothing.
+#[tokio::test]
+async fn records_signed_by_a_stolen_key_after_its_theft_are_withdrawn_and_earlier_ones_stay() {
+    let hub_seed = [11; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    let root = hex(&henan.service.tokens().key_ring().root_public());
+    hub.service.national().register_region("41", &root).await.unwrap();
+    publish_keys(&hub, "41", &henan).await;
+    const GENUINE: &str = "330106198602022239";
+    const VICTIM: &str = "330106198501011231";
+    const STRANGER: &str = "330106198703033236";
+
+    // 08:00: Henan reports a genuine close contact, a Zhejiang resident who has not
+    // registered there yet: the record waits, then becomes evidence when they do.
+    report(
+        &henan,
+        serde_json::json!({"id": "cc-genuine", "type": "close_contact", "id_type": "resident_id",
+                           "id_number": GENUINE, "exposure_at": "2022-04-30T20:00:00+08:00"}),
+    )
+    .await;
+    relay(&hub, &henan, &zhejiang).await;
+    let genuine = register(&zhejiang, GENUINE).await;
+    assert_eq!(zhejiang.service.codes().current_code(&genuine).await.unwrap().colour, Colour::Red);
+
+    // 10:00: the thief signs with the key stolen at 09:00 and submits as Henan: a contact
+    // for a Zhejiang resident, one for a person Zhejiang does not know, and a risk level.
+    set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("10:00"));
+    let stolen = (*henan.service.tokens().key_ring()).clone();
+    let kid = stolen.signing_key().unwrap().key_id();
+    let forged = vec![
+        contact_line("f-victim", VICTIM),
+        contact_line("f-stranger", STRANGER),
+        r#"{"kind":"risk_level","id":"f-level","area":"410105","level":"high","since":"2022-05-01T10:00:00+08:00"}"#
+            .to_string(),
+    ];
+    let signed = henan.service.national().sign_lines(&forged, &stolen);
+    assert_eq!(hub.service.national().submit("41", "region-41", &signed).await.unwrap().accepted, 3);
+    let received = sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!((received.parked, received.withdrawn), (2, 0), "{received:?}");
+    let victim = register(&zhejiang, VICTIM).await;
+    assert_eq!(zhejiang.service.codes().current_code(&victim).await.unwrap().colour, Colour::Red);
+    assert_eq!(origins_of(&zhejiang, &victim).await, ["national:41:close_contact"]);
+
+    // 11:00: Henan notices, revokes the key from 09:00 on and signs with a new one.
+    set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("11:00"));
+    let before_revocation = henan.service.tokens().key_ring().signed_trust_list().to_json();
+    let mut ring = stolen.clone();
+    ring.rotate(secs(on_may_1st("11:00")));
+    ring.revoke_compromised(&kid.to_string(), secs(on_may_1st("11:00")), Some(secs(on_may_1st("09:00")))).unwrap();
+    henan.service.tokens().set_key_ring(ring);
+    publish_keys(&hub, "41", &henan).await;
+    // The hub refuses what the thief signs now: it is dated by the hub, after 09:00.
+    let late = henan.service.national().sign_lines(&[contact_line("f-late", VICTIM)], &stolen);
+    let answer = hub.service.national().submit("41", "region-41", &late).await.unwrap();
+    assert_eq!((answer.rejected, answer.rows[0].field.as_deref()), (1, Some("signature")), "{answer:?}");
+
+    // Zhejiang's next sync takes the list in and withdraws what the key signed since 09:00.
+    set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("11:30"));
+    let received = sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!(
+        (received.withdrawn, received.dropped, received.not_withdrawn),
+        (1, 1, 1),
+        "the victim's contact withdrawn, the stranger's dropped, the risk level named: {received:?}"
+    );
+    let code = zhejiang.service.codes().current_code(&victim).await.unwrap();
+    assert_eq!(code.colour, Colour::Green, "{code:?}");
+    assert_eq!(code.retracted.len(), 1, "{code:?}");
+    // The withdrawal and the colour it changed are in the victim's log, which they can prove.
+    let logged = zhejiang.service.residents().person_log(&victim).await.unwrap().entries;
+    let retraction = logged.iter().find_map(|e| match &e.entry {
+        healthcode_log::Entry::Retraction(r) => Some(r),
+        _ => None,
+    });
+    let retraction = retraction.unwrap_or_else(|| panic!("no retraction in the victim's log: {logged:?}"));
+    assert_eq!(retraction.event_type, "close_contact");
+    assert!(retraction.by.contains("region 41"), "{retraction:?}");
+    let colours: Vec<&str> = logged
+        .iter()
+        .filter_map(|e| match &e.entry {
+            healthcode_log::Entry::ColourChange(c) => Some(c.new_colour.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(colours, ["red", "green"]);
+    // Henan's genuine record, signed before the theft, stays.
+    let code = zhejiang.service.codes().current_code(&genuine).await.unwrap();
+    assert_eq!(code.colour, Colour::Red, "{code:?}");
+    assert!(code.retracted.is_empty());
+    // An auditor sees what was done, and what could not be: the forged risk level.
+    let withdrawn = alarms_of_kind(&zhejiang, "national_records_withdrawn").await;
+    assert_eq!(withdrawn.len(), 1, "{withdrawn:?}");
+    assert_eq!(withdrawn[0].jurisdiction, "33");
+    assert!(withdrawn[0].log_index.is_some(), "in Zhejiang's log");
+    for said in [&kid.to_string(), "compromised", "1 of its records withdrawn", "1 parked", "f-level"] {
+        assert!(withdrawn[0].detail.contains(said), "{said}: {}", withdrawn[0].detail);
+    }
+    // The stranger's forged record is gone: registering later finds nothing of it.
+    let stranger = register(&zhejiang, STRANGER).await;
+    let code = zhejiang.service.codes().current_code(&stranger).await.unwrap();
+    assert_eq!(code.colour, Colour::Green, "{code:?}");
+
+    // Applying the lists again (hourly) finds nothing more to do.
+    set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("13:00"));
+    zhejiang.service.national().apply_retention().await.unwrap();
+    assert_eq!(alarms_of_kind(&zhejiang, "national_records_withdrawn").await.len(), 1);
+    assert_eq!(zhejiang.service.codes().current_code(&victim).await.unwrap().retracted.len(), 1);
+
+    // A hub that publishes Henan's older list again, to bring the key back: not taken.
+    hub_appends(
+        &hub,
+        healthcode_log::Entry::NationalTrustList(healthcode_log::NationalTrustList {
+            at: on_may_1st("13:00").as_millis(),
+            region: "41".into(),
+            signed_list: before_revocation,
+        }),
+    )
+    .await;
+    let received = sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!((received.admitted, received.withdrawn, received.dropped), (0, 0, 0), "{received:?}");
+    let refused = zhejiang.service.evidence().rejections(&auditor(), 0, 100).await.unwrap();
+    assert!(refused.iter().any(|r| r.reason.contains("not newer")), "{refused:?}");
+    let held = zhejiang.service.national().trust();
+    assert!(held.regions["41"].verifier.trust_list().find(kid).unwrap().revoked, "the key stays revoked");
+    assert_eq!(zhejiang.service.codes().current_code(&victim).await.unwrap().colour, Colour::Green);
+
+    // A hub that publishes, after the revocation, another record the thief signed, giving
+    // it a time before the theft: the signature would hold by the time alone, but no honest
+    // hub publishes a revoked key's record after the list that revoked it.
+    let again = henan.service.national().sign_lines(&[contact_line("f-backdated", VICTIM)], &stolen);
+    let record = healthcode_service::national::Submission::parse(&again[0]).unwrap().to_record(
+        "41",
+        &national_id(VICTIM),
+        on_may_1st("08:30"),
+    );
+    hub_appends(&hub, healthcode_log::Entry::NationalRecord(record)).await;
+    let received = sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!(received.admitted, 0, "{received:?}");
+    assert_eq!(zhejiang.service.codes().current_code(&victim).await.unwrap().colour, Colour::Green);
+    assert_eq!(alarms_of_kind(&zhejiang, "hub_forged_record").await.len(), 1);
+    let refused = zhejiang.service.evidence().rejections(&auditor(), 0, 100).await.unwrap();
+    assert!(refused.iter().any(|r| r.reason.contains("cannot be believed")), "{refused:?}");
+}
+
+/// Only a region's own newer list, opened with the root registered for it, withdraws its
+/// records here: another region's list naming its key as revoked does nothing, nor does a
+/// list in its name signed by another root. Records taken in before Zhejiang knew any list
+/// of Henan's (the hub did not check them either) are judged by the key they name when the
+/// first list comes: signed before the theft, they stay; after, they go; unsigned (from
+/// before Henan signed anything), they stay, as no revocation speaks of them.
+#[tokio::test]
+async fn only_a_regions_own_list_withdraws_its_records_and_records_from_before_any_list_are_judged_by_their_key() {
+    let hub_seed = [12; 32];
+    let hub = node("00", Role::Hub, hub_seed).await;
+    let henan = region("41", hub_seed).await;
+    let zhejiang = region("33", hub_seed).await;
+    const GENUINE: &str = "330106198804044233";
+    const VICTIM: &str = "330102199105055231";
+    const UNSIGNED: &str = "330106198602022239";
+    let genuine = register(&zhejiang, GENUINE).await;
+    let victim = register(&zhejiang, VICTIM).await;
+    let unsigned = register(&zhejiang, UNSIGNED).await;
+    let colour = |person: &healthcode_domain::PersonId| {
+        let (zhejiang, person) = (&zhejiang, person.clone());
+        async move { zhejiang.service.codes().current_code(&person).await.unwrap().colour }
+    };
+
+    // Henan has not published its keys: the hub checks nothing, nor does Zhejiang.
+    let key = henan.service.tokens().key_ring();
+    let stolen = (*key).clone();
+    let kid = stolen.signing_key().unwrap().key_id();
+    let unsigned_line = contact_line("old-unsigned", UNSIGNED);
+    assert_eq!(hub.service.national().submit("41", "region-41", &[unsigned_line]).await.unwrap().accepted, 1);
+    let signed = henan.service.national().sign_lines(&[contact_line("genuine", GENUINE)], &key);
+    assert_eq!(hub.service.national().submit("41", "region-41", &signed).await.unwrap().accepted, 1);
+    set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("10:00"));
+    let forged = henan.service.national().sign_lines(&[contact_line("forged", VICTIM)], &stolen);
+    assert_eq!(hub.service.national().submit("41", "region-41", &forged).await.unwrap().accepted, 1);
+    assert_eq!(sync(&zhejiang, "33", &hub).await.unwrap().admitted, 3);
+    for person in [&genuine, &victim, &unsigned] {
+        assert_eq!(colour(person).await, Colour::Red);
+    }
+
+    // Shandong, a registered region, publishes a list of its own that names Henan's key as
+    // revoked: Shandong speaks for Shandong's records only.
+    let shandong_root = healthcode_token::SigningKey::from_seed([37; 32]);
+    hub.service.national().register_region("37", &hex(&shandong_root.public())).await.unwrap();
+    let mut henans_key = healthcode_token::TrustedKey::new(stolen.signing_key().unwrap().public(), 0);
+    henans_key.revoked = true;
+    let shandong = healthcode_token::TrustList {
+        region: "37".into(),
+        sequence: 1,
+        issued_at: secs(on_may_1st("10:00")),
+        keys: vec![henans_key.clone()],
+    };
+    let list = healthcode_token::SignedTrustList::sign(&shandong_root, &shandong).to_json();
+    hub.service.national().publish_trust_list("37", &list).await.unwrap();
+    // A hub that publishes a list in Henan's name (Henan's root is registered now) signed
+    // by Shandong's root: it does not open, and is not used.
+    let henan_root = hex(&henan.service.tokens().key_ring().root_public());
+    hub.service.national().register_region("41", &henan_root).await.unwrap();
+    let in_henans_name = healthcode_token::TrustList { region: "41".into(), sequence: 9_999_999_999, ..shandong };
+    hub_appends(
+        &hub,
+        healthcode_log::Entry::NationalTrustList(healthcode_log::NationalTrustList {
+            at: on_may_1st("10:00").as_millis(),
+            region: "41".into(),
+            signed_list: healthcode_token::SignedTrustList::sign(&shandong_root, &in_henans_name).to_json(),
+        }),
+    )
+    .await;
+    let received = sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!((received.withdrawn, received.dropped, received.not_withdrawn), (0, 0, 0), "{received:?}");
+    for person in [&genuine, &victim, &unsigned] {
+        assert_eq!(colour(person).await, Colour::Red, "nobody but Henan withdraws Henan's records");
+    }
+    assert!(alarms_of_kind(&zhejiang, "national_records_withdrawn").await.is_empty());
+
+    // Henan's first list, revoking the key from 09:00: the record signed after goes, the
+    // one before stays, and so does the unsigned one.
+    set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("11:00"));
+    let mut ring = stolen.clone();
+    ring.rotate(secs(on_may_1st("11:00")));
+    ring.revoke_compromised(&kid.to_string(), secs(on_may_1st("11:00")), Some(secs(on_may_1st("09:00")))).unwrap();
+    henan.service.tokens().set_key_ring(ring);
+    publish_keys(&hub, "41", &henan).await;
+    let received = sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!((received.withdrawn, received.dropped, received.not_withdrawn), (1, 0, 0), "{received:?}");
+    assert_eq!(colour(&victim).await, Colour::Green);
+    assert_eq!(colour(&genuine).await, Colour::Red);
+    assert_eq!(colour(&unsigned).await, Colour::Red);
 }

@@ -22,32 +22,23 @@ pub fn sign_detached(key: &SigningKey, context: &str, payload: &[u8]) -> [u8; 64
     key.sign(&message(context, payload))
 }
 
-/// Checks a detached signature made at `signed_at` (unix seconds) by key `kid` of `trust`:
-/// the key is listed, usable, not revoked, and was in service then.
+/// Checks a detached signature by key `kid` of `trust`, dated `dated_at` (unix seconds) by
+/// someone other than the signer — the national hub's time of acceptance — so that a thief
+/// of the key cannot backdate what they sign: the key is listed and usable, was in service
+/// then, and was not revoked, or revoked only from a later time (`TrustedKey::revoked_from`).
 pub fn verify_detached(
     trust: &TrustList,
     kid: KeyId,
     context: &str,
     payload: &[u8],
     signature: &[u8; 64],
-    signed_at: i64,
+    dated_at: i64,
 ) -> Result<(), VerifyError> {
     let key = trust.find(kid).ok_or(VerifyError::UnknownKey(kid))?;
     let verifying = usable_key(&key.public_key).ok_or(VerifyError::UnknownKey(kid))?;
     let signature = ed25519_dalek::Signature::from_bytes(signature);
     verifying.verify_strict(&message(context, payload), &signature).map_err(|_| VerifyError::BadSignature)?;
-    if key.revoked {
-        return Err(VerifyError::RevokedKey(kid));
-    }
-    if signed_at < key.not_before || key.not_after.is_some_and(|end| signed_at >= end) {
-        return Err(VerifyError::KeyNotValidAt {
-            kid,
-            issued_at: signed_at,
-            not_before: key.not_before,
-            not_after: key.not_after,
-        });
-    }
-    Ok(())
+    key.check_dated_at(dated_at)
 }
 
 #[cfg(test)]

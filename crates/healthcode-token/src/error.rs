@@ -23,6 +23,14 @@ pub enum VerifyError {
         "signed by key {0}, which has been revoked; do not accept the code, the holder must get a new one in the app"
     )]
     RevokedKey(KeyId),
+    /// Only for what a third party dated (`verify_detached`): codes date themselves, and a
+    /// revoked key's codes are `RevokedKey` whatever the revocation's time.
+    #[error(
+        "signed by key {kid}, dated {}, on or after {} from when its region no longer trusts the key (it was \
+         compromised); do not use what it signed then, and ask the region for its current records",
+        Secs(*signed_at), Secs(*since)
+    )]
+    RevokedSince { kid: KeyId, since: i64, signed_at: i64 },
     #[error(
         "key {kid} was not in service when this code was issued ({}; the key serves from {} {}); do not accept the code, and update the trust list",
         Secs(*issued_at), Secs(*not_before), Until(*not_after)
@@ -57,6 +65,7 @@ impl VerifyError {
             VerifyError::Expired { .. } => "expired",
             VerifyError::NotYetValid { .. } => "not_yet_valid",
             VerifyError::RevokedKey(_) => "revoked_key",
+            VerifyError::RevokedSince { .. } => "key_compromised",
             VerifyError::KeyNotValidAt { .. } => "key_not_valid",
             VerifyError::WrongRegion { .. } => "wrong_region",
             VerifyError::WrongTokenType { .. } => "wrong_token_type",

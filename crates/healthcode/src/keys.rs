@@ -23,7 +23,15 @@ pub enum KeysCommand {
     /// Put a new signing key in service; the old one keeps verifying until its codes expire.
     Rotate,
     /// Revoke a key: every code it signed is refused from now on.
-    Revoke { kid: String },
+    Revoke {
+        kid: String,
+        /// When the key was stolen (RFC 3339 with an offset, e.g. 2022-05-01T10:00:00+08:00):
+        /// national records it signed before, by the hub's time, still count; those from then
+        /// on are refused and withdrawn in every region that took them in. Without it, nothing
+        /// the key ever signed counts.
+        #[arg(long, value_name = "RFC3339")]
+        compromised_since: Option<String>,
+    },
     /// Print the root public key (hex) that verifiers pin to check the trust list.
     Root,
     /// Write the signed trust list (what `GET /v1/trust-list` serves) to a file or stdout.
@@ -74,7 +82,10 @@ pub fn run(args: KeysArgs) -> anyhow::Result<i32> {
             println!("region {}  root {}", ring.region(), hex(&ring.root_public()));
             for k in ring.keys() {
                 let state = match (k.revoked_at, k.retired_at) {
-                    (Some(t), _) => format!("revoked at {t}"),
+                    (Some(t), _) => match k.compromised_since {
+                        Some(since) => format!("revoked at {t}, compromised since {since}"),
+                        None => format!("revoked at {t}"),
+                    },
                     (None, Some(t)) => format!("retired at {t}"),
                     (None, None) => "signing".to_string(),
                 };
@@ -87,13 +98,28 @@ pub fn run(args: KeysArgs) -> anyhow::Result<i32> {
             save(&args.file, &ring, false)?;
             println!("new signing key {kid}; running servers pick it up within seconds");
         }
-        KeysCommand::Revoke { kid } => {
-            ring.revoke(&kid, now_secs())?;
+        KeysCommand::Revoke { kid, compromised_since } => {
+            let since = compromised_since
+                .map(|text| {
+                    healthcode_domain::Timestamp::parse(&text)
+                        .map(|t| t.as_millis().div_euclid(1000))
+                        .map_err(|e| anyhow::anyhow!("--compromised-since: {e}"))
+                })
+                .transpose()?;
+            ring.revoke_compromised(&kid, now_secs(), since)?;
             if ring.signing_key().is_err() {
                 ring.rotate(now_secs());
             }
             save(&args.file, &ring, false)?;
-            println!("revoked {kid}; signing with {}", ring.signing_key()?.key_id());
+            match since {
+                Some(since) => println!(
+                    "revoked {kid}: what it signed from {} on is refused, and other regions withdraw the national \
+                     records it signed since; signing with {}",
+                    healthcode_domain::Timestamp::from_millis(since.saturating_mul(1000)),
+                    ring.signing_key()?.key_id()
+                ),
+                None => println!("revoked {kid}; signing with {}", ring.signing_key()?.key_id()),
+            }
         }
         KeysCommand::Root => println!("{}", hex(&ring.root_public())),
         KeysCommand::TrustList { out } => {

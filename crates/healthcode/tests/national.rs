@@ -5,8 +5,9 @@
 //! Henan reaches a visitor who registers in Zhejiang and Fujian, judged there by their
 //! rules (path 2, the local code from national data), and Henan's retraction follows; a
 //! worker of a region without a code holds the hub's national code, which takes in Henan's
-//! record and which Zhejiang recognises (path 3). Henan revokes its key and the revocation
-//! travels; a twin of the hub (same key, another history) shown to Guangdong is caught by
+//! record and which Zhejiang recognises (path 3). Henan's key is stolen: Henan revokes it
+//! from the theft on, the revocation travels, and Zhejiang withdraws what the key signed
+//! since; a twin of the hub (same key, another history) shown to Guangdong is caught by
 //! the regions comparing checkpoints; the hub goes down and comes back (regions keep
 //! serving codes, and records queued meanwhile arrive afterwards); Henan goes down and its
 //! unexpired codes still pass elsewhere.
@@ -146,21 +147,56 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     );
     assert_eq!(converted["code"]["colour"], "green", "{converted}");
 
-    // Henan revokes its signing key (a new one takes over): once its new list has gone
-    // through the hub, Zhejiang refuses the codes the old key signed and accepts the new.
+    // Henan's signing key is stolen: two close contacts it signed reach Zhejiang, one
+    // before the time Henan then gives for the theft, one after it.
+    let mut contacts = Vec::new();
+    let mut compromised_since = String::new();
+    for (id, number) in [("cc-before", "330106198501011231"), ("cc-after", "330106198602022239")] {
+        let (person, key) = register(&client, &zhejiang.base, number).await;
+        let contact = json!({"id": id, "type": "close_contact", "id_type": "resident_id", "id_number": number,
+                             "exposure_at": "2022-04-30T20:00:00+08:00"});
+        assert_eq!(post(&client, &henan.base, &henan_feed, "/v1/events", &contact).await.0, 201);
+        let turned =
+            wait_until(|| async { code_of(&client, &zhejiang.base, &person, &key).await["colour"] != "green" }).await;
+        assert!(turned, "{id} reached Zhejiang");
+        contacts.push((person, key));
+        if compromised_since.is_empty() {
+            // The hub took the first record before now; the theft starts at the next whole
+            // second (key times are whole seconds), and the second record comes after it.
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+            let next_second = (now / 1000 + 1) * 1000;
+            compromised_since = healthcode_domain::Timestamp::from_millis(next_second).to_rfc3339();
+            tokio::time::sleep(Duration::from_millis((next_second - now) as u64 + 100)).await;
+        }
+    }
+
+    // Henan revokes the key from then on (a new one takes over): once its new list has gone
+    // through the hub, Zhejiang refuses the codes the old key signed and accepts the new,
+    // withdraws the record the key signed after the theft (its resident's code turns back,
+    // and an alarm in Zhejiang's log says so) and keeps the one from before.
     let old_kid = signing_kid(&henan_dir);
     let out = healthcode()
-        .args(["keys", "revoke", &old_kid, "--file"])
+        .args(["keys", "revoke", &old_kid, "--compromised-since", &compromised_since, "--file"])
         .arg(henan_dir.join("keys/signing.json"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed =
+        healthcode().args(["keys", "list", "--file"]).arg(henan_dir.join("keys/signing.json")).output().unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("compromised since"), "{listed:?}");
     let revoked = wait_until(|| async {
         let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": token })).await;
         verdict["reason"] == "revoked_key"
     })
     .await;
     assert!(revoked, "the revocation reached Zhejiang through the hub");
+    let (before, after) = (&contacts[0], &contacts[1]);
+    let withdrawn =
+        wait_until(|| async { code_of(&client, &zhejiang.base, &after.0, &after.1).await["colour"] == "green" }).await;
+    assert!(withdrawn, "the record the stolen key signed after the theft was withdrawn in Zhejiang");
+    let kept = code_of(&client, &zhejiang.base, &before.0, &before.1).await;
+    assert_ne!(kept["colour"], "green", "the record signed before the theft stays: {kept}");
+    assert!(log_has_alarm(&client, &zhejiang.base, "national_records_withdrawn").await);
     let renewed = wait_until(|| async {
         let fresh = token_of(&client, &henan.base, &worker, &worker_key).await;
         let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": fresh })).await;

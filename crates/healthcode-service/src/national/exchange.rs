@@ -8,7 +8,8 @@ use healthcode_domain::{
     AreaCode, AreaRisk, DiagnosisStatus, EventId, Evidence, PersonId, RiskLevel, TestResult, Timestamp, ValidationError,
 };
 use healthcode_log::NationalRecord;
-use healthcode_token::{KeyId, SigningKey, TrustList};
+use healthcode_store::{AdmittedRecord, SignedOutside, Signer};
+use healthcode_token::{KeyId, SigningKey, TrustList, TrustedKey};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -353,6 +354,101 @@ pub fn verify_record(record: &NationalRecord, trust: &TrustList) -> Result<(), S
     .map_err(|e| format!("region {}'s signature does not hold: {e}", record.region))
 }
 
+/// Refuses a record signed by a key that the region's list (found at hub entry
+/// `list_index`) revokes, when the record comes after that list in the hub's log. An
+/// honest hub checks each record against the list it published, at its own time, so it
+/// never publishes such a record after the revocation; one that does chose the record's
+/// time itself — a backdating by the hub, or by a thief the hub works with.
+pub fn check_published_before_revocation(
+    record: &NationalRecord,
+    index: u64,
+    list: &TrustList,
+    list_index: Option<u64>,
+) -> Result<(), String> {
+    let (Some(list_index), Some(kid)) = (list_index, &record.kid) else { return Ok(()) };
+    let revoked = kid.parse::<KeyId>().ok().and_then(|kid| list.find(kid)).is_some_and(|key| key.revoked);
+    if revoked && index > list_index {
+        return Err(format!(
+            "signed by key {kid}, which region {} revoked in its trust list at hub entry {list_index}, and published \
+             after that list at entry {index}: a hub holding the list refuses such a record, so the time the hub gave \
+             it cannot be believed",
+            record.region
+        ));
+    }
+    Ok(())
+}
+
+/// Who vouches for a published record: its region, the key that signed it and the hub's
+/// time of acceptance (the time the signature is judged at).
+pub fn signer_of(record: &NationalRecord) -> Signer {
+    Signer { region: record.region.clone(), kid: record.kid.clone(), hub_at: Timestamp::from_millis(record.at) }
+}
+
+/// A published record in use here (evidence about `person`, or a designation: `None`),
+/// noted with its signer.
+pub fn admitted(record: &NationalRecord, hub_index: u64, person: Option<&PersonId>) -> AdmittedRecord {
+    AdmittedRecord {
+        record_id: record.id.clone(),
+        kind: record.kind.clone(),
+        person: person.cloned(),
+        hub_index,
+        signer: signer_of(record),
+    }
+}
+
+/// The records of `region` signed by `key` that its list no longer vouches for: accepted
+/// by the hub before the key's service began, or from its end on — its retirement, or the
+/// time from which it is revoked (all of them, for a key revoked without a time). The
+/// same judgement as `TrustedKey::check_dated_at` at the hub's time in seconds.
+pub fn signed_outside(region: &str, key: &TrustedKey) -> SignedOutside {
+    let ms = |secs: i64| Timestamp::from_millis(secs.saturating_mul(1000));
+    let revoked_from = key.revoked.then(|| key.revoked_from.unwrap_or(i64::MIN));
+    let until = match (key.not_after, revoked_from) {
+        (Some(retired), Some(revoked)) => Some(retired.min(revoked)),
+        (retired, revoked) => retired.or(revoked),
+    };
+    SignedOutside {
+        region: region.to_string(),
+        kid: key.kid.to_string(),
+        from: ms(key.not_before),
+        until: until.map(ms),
+    }
+}
+
+/// Why a key's list no longer vouches for some of what it signed, for a reason and an alarm.
+pub fn untrusted_because(key: &TrustedKey) -> String {
+    let time = |secs: i64| Timestamp::from_millis(secs.saturating_mul(1000));
+    match (key.revoked, key.revoked_from) {
+        (true, Some(since)) => format!("key {} is revoked from {} on (compromised)", key.kid, time(since)),
+        (true, None) => format!("key {} is revoked: nothing it signed counts", key.kid),
+        (false, _) => match key.not_after {
+            Some(end) => {
+                format!("key {} serves only from {} until before {}", key.kid, time(key.not_before), time(end))
+            }
+            None => format!("key {} serves only from {}", key.kid, time(key.not_before)),
+        },
+    }
+}
+
+/// The event id of this region's retraction of another region's record that its region no
+/// longer vouches for: stable (withdrawing twice stores it once), in the system's namespace,
+/// and apart from `hc-nat-<region>-` (which any record id of that region may follow).
+pub fn withdrawal_event_id(region: &str, record_id: &str) -> String {
+    format!("hc-natrev-{region}-{record_id}")
+}
+
+/// The retraction row (JSON, as `Evidence::ingest` reads it) withdrawing a record in use
+/// here about `person`, saying `why`.
+pub fn withdrawal_row(region: &str, record_id: &str, person: &PersonId, why: &str) -> serde_json::Value {
+    json!({
+        "id": withdrawal_event_id(region, record_id),
+        "person_id": person.as_str(),
+        "type": "retraction",
+        "retracts": local_event_id(region, record_id),
+        "reason": why,
+    })
+}
+
 fn check_record_id(field: &str, id: &str) -> Result<(), ValidationError> {
     let ok = !id.is_empty() && id.len() <= MAX_RECORD_ID && id.bytes().all(|b| b.is_ascii_graphic());
     if ok {
@@ -566,6 +662,55 @@ mod tests {
         let positive = Evidence::Test { result: TestResult::Positive, sampled_at: sampled };
         let line = submission_for(&id, sampled, &positive, N, false).unwrap();
         assert!(matches!(Submission::parse(&line), Ok(Submission::KeyPerson { status: KeyStatus::PositiveTest, .. })));
+    }
+
+    #[test]
+    fn what_a_key_signed_outside_its_trusted_times_is_what_its_signature_check_refuses() {
+        let stolen = SigningKey::from_seed([9; 32]);
+        let mut key = TrustedKey::of(&stolen, 1_000);
+        let mut keys = vec![key.clone()];
+        key.not_after = Some(3_000);
+        keys.push(key.clone());
+        key.revoked = true;
+        keys.push(key.clone());
+        key.revoked_from = Some(2_000);
+        keys.push(key.clone());
+        key.revoked_from = Some(5_000);
+        keys.push(key);
+        for key in &keys {
+            let outside = signed_outside("41", key);
+            assert_eq!((outside.region.as_str(), outside.kid.clone()), ("41", key.kid.to_string()));
+            for at_ms in [0, 999_999, 1_000_000, 1_999_999, 2_000_000, 2_999_999, 3_000_000, 6_000_000] {
+                let at = Timestamp::from_millis(at_ms);
+                let found = at < outside.from || outside.until.is_some_and(|until| at >= until);
+                let refused = key.check_dated_at(at_ms.div_euclid(1000)).is_err();
+                assert_eq!(found, refused, "{key:?} at {at_ms}");
+            }
+        }
+        assert!(untrusted_because(&keys[3]).contains("compromised"), "{}", untrusted_because(&keys[3]));
+    }
+
+    #[test]
+    fn a_record_signed_by_a_revoked_key_is_refused_when_it_comes_after_the_revocation_in_the_hubs_log() {
+        let key = SigningKey::from_seed([9; 32]);
+        let line = format!(
+            r#"{{"kind":"key_person","id":"41-9","person":"{N}","status":"close_contact","since":"2022-05-01T08:00:00+08:00"}}"#
+        );
+        let signed = Submission::parse(&sign_line(&line, "41", &key).unwrap()).unwrap();
+        // Dated by the hub before the compromise: its signature holds by time alone.
+        let record = signed.to_record("41", N, Timestamp::from_millis(1_500_000));
+        let mut revoked = TrustedKey::of(&key, 1_000);
+        revoked.revoked = true;
+        revoked.revoked_from = Some(2_000);
+        let list = TrustList { region: "41".into(), sequence: 2, issued_at: 2_500, keys: vec![revoked] };
+        assert_eq!(verify_record(&record, &list), Ok(()));
+        assert_eq!(check_published_before_revocation(&record, 10, &list, Some(11)), Ok(()), "before the list");
+        assert_eq!(check_published_before_revocation(&record, 12, &list, None), Ok(()), "list's place unknown");
+        let refused = check_published_before_revocation(&record, 12, &list, Some(11)).unwrap_err();
+        assert!(refused.contains("cannot be believed"), "{refused}");
+        // A key the list does not revoke: its place does not matter.
+        let trusted = TrustList { keys: vec![TrustedKey::of(&key, 1_000)], ..list };
+        assert_eq!(check_published_before_revocation(&record, 12, &trusted, Some(11)), Ok(()));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod exchange;
 pub mod trust;
+mod withdrawal;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -18,7 +19,9 @@ use healthcode_log::{
     Checkpoint, Entry, FollowError, Follower, Frontier, Hash, NationalAgreement, NationalRecord, NationalRegion,
     NationalTrustList, NoteVerifier,
 };
-use healthcode_store::{EvidenceStore, FederationStore, NationalLink, NewRejection, ParkedRecord, QueuedSubmission};
+use healthcode_store::{
+    AdmittedRecord, EvidenceStore, FederationStore, NationalLink, NewRejection, ParkedRecord, QueuedSubmission,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::documents::Documents;
@@ -69,6 +72,15 @@ pub struct Received {
     pub levels: usize,
     /// Persons whose codes changed colour.
     pub changed: usize,
+    /// Records of other regions withdrawn here as evidence (retracted, their persons
+    /// re-evaluated) because a newer trust list of their region no longer vouches for the
+    /// key that signed them when the hub took them (a key revoked from its theft on).
+    pub withdrawn: usize,
+    /// Parked records dropped for the same reason.
+    pub dropped: usize,
+    /// Records such a key signed that this region cannot withdraw (retractions, risk
+    /// levels): named in the `national_records_withdrawn` alarm for officials to act on.
+    pub not_withdrawn: usize,
 }
 
 /// A hub's answer to a submission: one outcome per line.
@@ -118,6 +130,11 @@ struct StoredList {
     region: String,
     sequence: u64,
     signed_list: String,
+    /// Where in the hub's log a region following it found the list (lists kept before
+    /// this was, and the hub's own copy: `None`). A record signed by a key this list
+    /// revokes and published after it was accepted by no honest hub, whatever its time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hub_index: Option<u64>,
 }
 
 /// When a region last spoke to the hub (a submission or its trust list).
@@ -232,8 +249,9 @@ impl National {
         &self.role
     }
 
-    /// Deletes parked records older than `PARKED_RETENTION_DAYS`. The scheduler calls it;
-    /// it does the work at most once an hour.
+    /// Deletes parked records older than `PARKED_RETENTION_DAYS`, and applies the other
+    /// regions' trust lists held here once more to what this region holds of theirs (see
+    /// `withdrawal`). The scheduler's leader calls it; it does the work at most once an hour.
     pub async fn apply_retention(&self) -> Result<u64, ServiceError> {
         use std::sync::atomic::Ordering;
         let now = self.clock.now().as_millis();
@@ -245,6 +263,9 @@ impl National {
         let deleted = self.federation.delete_parked_before(before).await?;
         if deleted > 0 {
             tracing::info!(deleted, "national records nobody here claimed, past their retention, deleted");
+        }
+        if let Ok((own, _)) = self.follower() {
+            self.withdraw_unvouched_again(&own).await?;
         }
         Ok(deleted)
     }
@@ -288,6 +309,9 @@ impl National {
                 parked: total.parked + received.parked,
                 levels: total.levels + received.levels,
                 changed: total.changed + received.changed,
+                withdrawn: total.withdrawn + received.withdrawn,
+                dropped: total.dropped + received.dropped,
+                not_withdrawn: total.not_withdrawn + received.not_withdrawn,
             };
         }
         Ok(total)
@@ -589,8 +613,12 @@ impl National {
             }
         }
         let now = self.clock.now();
-        let stored =
-            StoredList { region: region.into(), sequence: opened.sequence, signed_list: signed_list.to_string() };
+        let stored = StoredList {
+            region: region.into(),
+            sequence: opened.sequence,
+            signed_list: signed_list.to_string(),
+            hub_index: None,
+        };
         let entry = Entry::NationalTrustList(NationalTrustList {
             at: now.as_millis(),
             region: region.into(),
@@ -691,7 +719,8 @@ impl National {
         for list in self.documents.load_all::<StoredList>(TRUST_LIST).await? {
             let Some(root) = roots.get(&list.region) else { continue };
             match trust::open_list(&list.region, root, &list.signed_list) {
-                Ok(opened) => {
+                Ok(mut opened) => {
+                    opened.hub_index = list.hub_index;
                     state.regions.insert(list.region.clone(), opened);
                 }
                 Err(e) => tracing::warn!(region = %list.region, error = %e, "a published trust list is not used"),
@@ -784,6 +813,10 @@ impl National {
         let mut received = Received { size: next.size(), ..Received::default() };
         let mut records: Vec<(u64, NationalRecord)> = Vec::new();
         let mut trust_changed = false;
+        // Other regions' lists taken in this batch, in log order: what each no longer
+        // vouches for is withdrawn (a list is judged by itself, so that a revocation in one
+        // list is acted on even when a later one of the batch no longer names the key).
+        let mut newer_lists: Vec<(u64, trust::RegionTrust)> = Vec::new();
         let now = self.clock.now();
         let mut refused = Vec::new();
         for (i, leaf) in leaves.iter().enumerate() {
@@ -799,9 +832,8 @@ impl National {
                     // Checked here too, against the root the hub published (before it, in
                     // its log): a list that does not open is kept but never used.
                     let root = self.documents.load::<StoredRegion>(REGION, &l.region).await?;
-                    let sequence = root
-                        .and_then(|r| trust::open_list(&l.region, &r.root_key, &l.signed_list).ok())
-                        .map_or(0, |t| t.sequence);
+                    let opened = root.and_then(|r| trust::open_list(&l.region, &r.root_key, &l.signed_list).ok());
+                    let sequence = opened.as_ref().map_or(0, |t| t.sequence);
                     // Never back to an older list: that would undo a revocation.
                     let held = self.documents.load::<StoredList>(TRUST_LIST, &l.region).await?;
                     if let Some(held) = held.filter(|h| h.sequence >= sequence && h.signed_list != l.signed_list) {
@@ -818,9 +850,20 @@ impl National {
                         });
                         continue;
                     }
-                    let stored = StoredList { region: l.region.clone(), sequence, signed_list: l.signed_list };
+                    let stored = StoredList {
+                        region: l.region.clone(),
+                        sequence,
+                        signed_list: l.signed_list,
+                        hub_index: Some(index),
+                    };
                     self.documents.save(TRUST_LIST, &l.region, now, &stored).await?;
                     trust_changed = true;
+                    // Only a list that opens with the root registered for its region, and
+                    // names that region, speaks for its records; this region's own list
+                    // has no records here to speak for.
+                    if let Some(opened) = opened.filter(|o| o.region != region) {
+                        newer_lists.push((index, opened));
+                    }
                 }
                 Ok(Entry::NationalAgreement(a)) => {
                     let agreement = Agreement {
@@ -851,6 +894,12 @@ impl National {
         if trust_changed {
             self.load_trust().await?;
         }
+        // Before this batch's records are taken in: what is admitted below is checked
+        // against the newest lists already, and is noted with its signer for later ones.
+        let withdrawn = self.withdraw_unvouched(region, &newer_lists).await?;
+        received.withdrawn = withdrawn.withdrawn;
+        received.dropped = withdrawn.dropped;
+        received.not_withdrawn = withdrawn.not_withdrawn;
         let ids: Vec<String> = {
             let mut ids: Vec<String> = records.iter().map(|(_, r)| r.person.clone()).collect();
             ids.sort();
@@ -866,12 +915,17 @@ impl National {
             .collect();
         let mut rows = Vec::new();
         let mut designations = Vec::new();
+        // What each row is, to note with its signer once it is in use here.
+        let (mut row_records, mut designation_records) = (Vec::new(), Vec::new());
         let mut parked = Vec::new();
         let trust = self.trust.current();
         let mut forged = 0;
         for (index, record) in &records {
             if let Some(signer) = trust.regions.get(&record.region) {
-                if let Err(why) = exchange::verify_record(record, signer.verifier.trust_list()) {
+                let list = signer.verifier.trust_list();
+                let checked = exchange::verify_record(record, list)
+                    .and_then(|()| exchange::check_published_before_revocation(record, *index, list, signer.hub_index));
+                if let Err(why) = checked {
                     forged += 1;
                     refused.push(unused_record(
                         now,
@@ -885,7 +939,10 @@ impl National {
             }
             if record.kind == "risk_level" {
                 match exchange::designation_row(record) {
-                    Some(row) => designations.push(row),
+                    Some(row) => {
+                        designations.push(row);
+                        designation_records.push(exchange::admitted(record, *index, None));
+                    }
                     None => refused.push(unused_record(
                         now,
                         *index,
@@ -898,7 +955,10 @@ impl National {
             }
             match known.get(&record.person) {
                 Some(person) => match exchange::evidence_row(record, person) {
-                    Some(row) => rows.push(row),
+                    Some(row) => {
+                        rows.push(row);
+                        row_records.push(exchange::admitted(record, *index, Some(person)));
+                    }
                     None => refused.push(unused_record(
                         now,
                         *index,
@@ -915,6 +975,7 @@ impl National {
                     hub_index: *index,
                     entry: String::from_utf8_lossy(&leaves[(*index - follower.size()) as usize]).into_owned(),
                     parked_at: self.clock.now(),
+                    signer: exchange::signer_of(record),
                 }),
             }
         }
@@ -937,6 +998,7 @@ impl National {
             let report = self.evidence.ingest_rows(&rows, "national hub").await?;
             received.admitted = report.accepted + report.duplicates;
             received.changed = report.codes.changed as usize;
+            self.federation.note_admitted(&in_use(&report, row_records)).await?;
         }
         if !designations.is_empty() {
             // Other regions' levels become designations here, in force from when their
@@ -949,6 +1011,7 @@ impl National {
                 .await?;
             received.levels = report.accepted + report.duplicates;
             received.changed += report.codes.changed as usize;
+            self.federation.note_admitted(&in_use(&report, designation_records)).await?;
         }
         view.size = next.size();
         view.frontier = next.frontier().hashes().iter().map(hex).collect();
@@ -1024,6 +1087,12 @@ fn check_level_time(since: Timestamp, now: Timestamp) -> Result<(), ValidationEr
     Ok(())
 }
 
+/// The records whose rows were taken in (stored now, or before: a duplicate), to note with
+/// their signers; `records` is parallel to the rows of `report`.
+fn in_use(report: &crate::IngestReport, records: Vec<AdmittedRecord>) -> Vec<AdmittedRecord> {
+    report.rows.iter().zip(records).filter(|(row, _)| row.status != RowStatus::Rejected).map(|(_, r)| r).collect()
+}
+
 /// A published record this region does not use, for its rejection log: the hub entry it
 /// came in, the field at fault and why.
 fn unused_record(now: Timestamp, index: u64, record: &NationalRecord, field: &str, reason: String) -> NewRejection {
@@ -1094,6 +1163,7 @@ impl Evidence {
         }
         let persons: BTreeMap<&str, &PersonId> = links.iter().map(|l| (l.national_id.as_str(), &l.person)).collect();
         let mut rows = Vec::new();
+        let mut row_records = Vec::new();
         let mut admitted: BTreeMap<String, Vec<u64>> = BTreeMap::new();
         for p in &parked {
             let (Some(person), Ok(Entry::NationalRecord(record))) =
@@ -1101,12 +1171,18 @@ impl Evidence {
             else {
                 continue;
             };
-            rows.extend(exchange::evidence_row(&record, person));
+            if let Some(row) = exchange::evidence_row(&record, person) {
+                rows.push(row);
+                row_records.push(exchange::admitted(&record, p.hub_index, Some(person)));
+            }
             admitted.entry(p.national_id.clone()).or_default().push(p.hub_index);
         }
         // Boxed: ingesting calls this again, though never with links (the rows name persons
         // by id).
-        Box::pin(self.ingest_rows(&rows, "national hub (records kept until the person came)")).await?;
+        let report = Box::pin(self.ingest_rows(&rows, "national hub (records kept until the person came)")).await?;
+        // Noted before they are unparked: a revocation between the two finds them in one
+        // place or the other.
+        self.federation.note_admitted(&in_use(&report, row_records)).await?;
         for (national_id, indices) in admitted {
             self.federation.unpark_records(&national_id, &indices).await?;
         }

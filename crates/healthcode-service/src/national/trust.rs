@@ -43,6 +43,10 @@ pub struct RegionTrust {
     /// The list's sequence and when the region signed it.
     pub sequence: u64,
     pub issued_at: i64,
+    /// Where this region found the list in the hub's log (`None`: not known, for a list
+    /// kept before this was recorded): records signed by a key it revokes that come later
+    /// in the log were accepted by no honest hub.
+    pub hub_index: Option<u64>,
 }
 
 /// What this region recognises now, replaced whole when the hub publishes something new.
@@ -139,6 +143,7 @@ pub(crate) fn open_list(region: &str, root_key_b64: &str, signed: &str) -> Resul
         region: region.to_string(),
         sequence: list.sequence,
         issued_at: list.issued_at,
+        hub_index: None,
         verifier: Arc::new(Verifier::new(list)),
     })
 }

@@ -20,6 +20,7 @@ use healthcode_domain::{
 };
 
 use crate::{Account, Approval, Credential, CredentialKind, Decision, DecisionStatus, NewAlarm};
+use crate::{AdmittedRecord, NationalLink, ParkedRecord, SignedOutside, Signer};
 use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
 use crate::{
     CodeState, ColourChangeCount, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence,
@@ -31,7 +32,6 @@ use crate::{
 };
 use crate::{DocumentWrite, LogAppend, LogLeaf, LogNode, StoreError, StoredCheckpoint};
 use crate::{FeedChunk, FeedCommit, FeedRejection, FeedRow};
-use crate::{NationalLink, ParkedRecord};
 use crate::{ResearchCount, ResearchMetric, CST_OFFSET_MS};
 use crate::{SealedPersonalData, PERSONAL_TABLES};
 
@@ -55,6 +55,7 @@ where
     servers_claim_disjoint_shares_of_the_queue(&make().await).await;
     a_lease_has_one_holder_at_a_time(&make().await).await;
     federation_links_once_queues_in_order_and_parks_by_hub_index(&make().await).await;
+    federation_finds_what_a_key_signed_outside_its_trusted_times(&make().await).await;
     stays_under_an_area_are_queued_by_prefix_and_end(&make().await).await;
     persons_with_evidence_are_queued_for_rule_changes(&make().await).await;
     evidence_for_many_answers_every_person(&make().await).await;
@@ -415,7 +416,31 @@ fn link(national_id: &str, person: &PersonId) -> NationalLink {
 }
 
 fn parked(national_id: &str, hub_index: u64, entry: &str) -> ParkedRecord {
-    ParkedRecord { national_id: national_id.into(), hub_index, entry: entry.into(), parked_at: t(hub_index as i64) }
+    ParkedRecord {
+        national_id: national_id.into(),
+        hub_index,
+        entry: entry.into(),
+        parked_at: t(hub_index as i64),
+        signer: signer("41", Some("k1"), hub_index as i64),
+    }
+}
+
+fn signer(region: &str, kid: Option<&str>, hours: i64) -> Signer {
+    Signer { region: region.into(), kid: kid.map(str::to_string), hub_at: t(hours) }
+}
+
+fn admitted(id: &str, person: Option<&PersonId>, hub_index: u64, signer: Signer) -> AdmittedRecord {
+    AdmittedRecord {
+        record_id: id.into(),
+        kind: if person.is_some() { "key_person" } else { "risk_level" }.into(),
+        person: person.cloned(),
+        hub_index,
+        signer,
+    }
+}
+
+fn outside(region: &str, kid: &str, from: i64, until: Option<i64>) -> SignedOutside {
+    SignedOutside { region: region.into(), kid: kid.into(), from: t(from), until: until.map(t) }
 }
 
 fn strings(values: &[&str]) -> Vec<String> {
@@ -521,6 +546,86 @@ async fn federation_links_once_queues_in_order_and_parks_by_hub_index(store: &im
         [record("n-x", 7, "x7"), record("n-y", 9, "y9")]
     );
     assert_eq!(store.delete_parked_before(t(7)).await.unwrap(), 0);
+}
+
+/// A revocation of another region's key (`FederationStore`): the records that key signed,
+/// parked or in use here, found by region, key and the hub's time, and nothing else.
+async fn federation_finds_what_a_key_signed_outside_its_trusted_times(store: &impl Store) {
+    let (alice, bob) = (person(store, "alice").await, person(store, "bob").await);
+    let signers = |r: Vec<ParkedRecord>| r.into_iter().map(|r| (r.hub_index, r.signer)).collect::<Vec<_>>();
+    store
+        .park_records(&[
+            ParkedRecord { signer: signer("41", Some("k1"), 2), ..parked("n-x", 2, "x2") },
+            ParkedRecord { signer: signer("41", Some("k1"), 6), ..parked("n-y", 6, "y6") },
+            ParkedRecord { signer: signer("41", Some("k1"), 9), ..parked("n-x", 9, "x9") },
+            ParkedRecord { signer: signer("41", Some("k2"), 7), ..parked("n-x", 7, "x7") },
+            ParkedRecord { signer: signer("41", None, 8), ..parked("n-z", 8, "z8") },
+            ParkedRecord { signer: signer("37", Some("k1"), 8), ..parked("n-z", 10, "z10") },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        signers(store.parked_records(&strings(&["n-z"])).await.unwrap()),
+        [(8, signer("41", None, 8)), (10, signer("37", Some("k1"), 8))],
+        "each record's signer as parked, an unsigned one's too"
+    );
+    assert_eq!(
+        signers(store.parked_signed_outside(&outside("41", "k1", 3, Some(6)), 10).await.unwrap()),
+        [(2, signer("41", Some("k1"), 2)), (6, signer("41", Some("k1"), 6)), (9, signer("41", Some("k1"), 9))],
+        "before the key's start, and from its end (compromise) on, by hub index; that region's and key's only"
+    );
+    assert_eq!(
+        signers(store.parked_signed_outside(&outside("41", "k1", 0, Some(6)), 10).await.unwrap()),
+        [(6, signer("41", Some("k1"), 6)), (9, signer("41", Some("k1"), 9))],
+        "at the end's very hour: outside"
+    );
+    assert_eq!(
+        signers(store.parked_signed_outside(&outside("41", "k1", 3, Some(6)), 2).await.unwrap()),
+        [(2, signer("41", Some("k1"), 2)), (6, signer("41", Some("k1"), 6))],
+        "up to the limit, the first by hub index"
+    );
+    assert!(store.parked_signed_outside(&outside("41", "k1", 0, None), 10).await.unwrap().is_empty(), "no end");
+    assert!(store.parked_signed_outside(&outside("33", "k1", 0, Some(0)), 10).await.unwrap().is_empty());
+
+    // Records in use: noted once, found the same way, forgotten by id within their region.
+    let henan = |hours: i64| signer("41", Some("k1"), hours);
+    store.note_admitted(&[]).await.unwrap();
+    store
+        .note_admitted(&[
+            admitted("a", Some(&alice), 3, henan(3)),
+            admitted("b", Some(&bob), 5, henan(5)),
+            admitted("level", None, 6, henan(6)),
+            admitted("c", Some(&alice), 4, signer("41", Some("k2"), 4)),
+            admitted("u", Some(&alice), 1, signer("41", None, 1)),
+            admitted("a", Some(&bob), 8, signer("37", Some("k1"), 8)),
+        ])
+        .await
+        .unwrap();
+    store.note_admitted(&[admitted("b", Some(&alice), 9, henan(9))]).await.unwrap();
+    let compromised = store.admitted_signed_outside(&outside("41", "k1", 0, Some(5)), 10).await.unwrap();
+    assert_eq!(
+        compromised,
+        [admitted("b", Some(&bob), 5, henan(5)), admitted("level", None, 6, henan(6))],
+        "from the compromise on, by hub index; a record noted again keeps its first note; a risk level names no one"
+    );
+    let wholly = store.admitted_signed_outside(&outside("41", "k1", 0, Some(-1_000)), 10).await.unwrap();
+    assert_eq!(wholly.len(), 3, "revoked wholly: all it signed, never another key's, region's or an unsigned one");
+    assert_eq!(
+        store.admitted_signed_outside(&outside("41", "k1", 0, Some(-1_000)), 1).await.unwrap(),
+        [admitted("a", Some(&alice), 3, henan(3))],
+        "up to the limit, the first by hub index"
+    );
+    store.forget_admitted("41", &strings(&["b", "level", "unknown"])).await.unwrap();
+    store.forget_admitted("41", &[]).await.unwrap();
+    assert_eq!(
+        store.admitted_signed_outside(&outside("41", "k1", 0, Some(-1_000)), 10).await.unwrap(),
+        [admitted("a", Some(&alice), 3, henan(3))]
+    );
+    assert_eq!(
+        store.admitted_signed_outside(&outside("37", "k1", 0, Some(-1_000)), 10).await.unwrap(),
+        [admitted("a", Some(&bob), 8, signer("37", Some("k1"), 8))],
+        "forgetting names one region: another's record of the same id stays"
+    );
 }
 
 async fn stays_under_an_area_are_queued_by_prefix_and_end(store: &impl Store) {
@@ -1276,6 +1381,15 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
     store.link_national_ids(&[link("n-alice", &alice), link("n-bob", &bob)]).await.unwrap();
     // A record the hub published under her pseudonym, not yet admitted; and one of his.
     store.park_records(&[parked("n-alice", 1, "a1"), parked("n-bob", 2, "b2")]).await.unwrap();
+    // Records of another region in use about each, and a risk level about no one.
+    store
+        .note_admitted(&[
+            admitted("a1", Some(&alice), 3, signer("41", Some("k1"), 3)),
+            admitted("b1", Some(&bob), 4, signer("41", Some("k1"), 4)),
+            admitted("level", None, 5, signer("41", Some("k1"), 5)),
+        ])
+        .await
+        .unwrap();
 
     let removed = store.erase_person(&alice).await.unwrap();
     let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
@@ -1288,6 +1402,7 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
     assert_eq!(count("documents (cards, claim codes)"), Some(1), "her printed card's record");
     assert_eq!(count("national_links"), Some(1), "her national pseudonym");
     assert_eq!(count("national_parked"), Some(1), "the record still parked under it");
+    assert_eq!(count("national_admitted"), Some(1), "the signer of the record about her");
     assert!(store.persons_by_national_id(&strings(&["n-alice"])).await.unwrap().is_empty());
     assert!(store.parked_records(&strings(&["n-alice"])).await.unwrap().is_empty());
     assert_eq!(
@@ -1296,6 +1411,12 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
         "his link stays"
     );
     assert_eq!(store.parked_records(&strings(&["n-bob"])).await.unwrap().len(), 1, "and his parked record");
+    let in_use = store.admitted_signed_outside(&outside("41", "k1", 0, Some(-1_000)), 10).await.unwrap();
+    assert_eq!(
+        in_use.iter().map(|r| r.record_id.as_str()).collect::<Vec<_>>(),
+        ["b1", "level"],
+        "his record's signer, and the level's, stay"
+    );
     assert!(store.document("card", "card-a").await.unwrap().is_none());
     assert!(store.document("card", "card-b").await.unwrap().is_some());
     assert_eq!(store.person(&alice).await.unwrap(), None);
@@ -1365,16 +1486,18 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
 
     store.link_national_ids(&[link("n-alice", &alice)]).await.unwrap();
     store.park_records(&[parked("n-stranger", 1, "s1")]).await.unwrap();
+    store.note_admitted(&[admitted("a1", Some(&alice), 2, signer("41", Some("k1"), 2))]).await.unwrap();
 
     let removed = store.destroy_personal_data().await.unwrap();
     let count = |table: &str| removed.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
     assert_eq!(
         removed.len(),
-        PERSONAL_TABLES.len() + 4,
-        "every personal table, the exchange's pseudonyms (links, parked and queued records) and the contact lists: \
-         {removed:?}"
+        PERSONAL_TABLES.len() + 5,
+        "every personal table, the exchange's pseudonyms (links, parked, queued and admitted records) and the \
+         contact lists: {removed:?}"
     );
     assert_eq!((count("national_links"), count("national_parked")), (Some(1), Some(1)));
+    assert_eq!(count("national_admitted"), Some(1));
     assert!(store.persons_by_national_id(&strings(&["n-alice"])).await.unwrap().is_empty());
     assert!(store.parked_records(&strings(&["n-stranger"])).await.unwrap().is_empty());
     assert_eq!((count("persons"), count("evidence"), count("personal_data")), (Some(2), Some(1), Some(2)));

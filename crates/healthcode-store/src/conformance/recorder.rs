@@ -148,6 +148,10 @@ pub(super) const METHODS: &[&str] = &[
     "parked_records",
     "unpark_records",
     "delete_parked_before",
+    "parked_signed_outside",
+    "note_admitted",
+    "admitted_signed_outside",
+    "forget_admitted",
 ];
 
 #[async_trait]
@@ -735,6 +739,26 @@ impl<S: Store> FederationStore for Recorder<S> {
     async fn delete_parked_before(&self, before: Timestamp) -> StoreResult<u64> {
         self.saw("delete_parked_before");
         self.inner.delete_parked_before(before).await
+    }
+
+    async fn parked_signed_outside(&self, outside: &SignedOutside, limit: usize) -> StoreResult<Vec<ParkedRecord>> {
+        self.saw("parked_signed_outside");
+        self.inner.parked_signed_outside(outside, limit).await
+    }
+
+    async fn note_admitted(&self, records: &[AdmittedRecord]) -> StoreResult<()> {
+        self.saw("note_admitted");
+        self.inner.note_admitted(records).await
+    }
+
+    async fn admitted_signed_outside(&self, outside: &SignedOutside, limit: usize) -> StoreResult<Vec<AdmittedRecord>> {
+        self.saw("admitted_signed_outside");
+        self.inner.admitted_signed_outside(outside, limit).await
+    }
+
+    async fn forget_admitted(&self, region: &str, record_ids: &[String]) -> StoreResult<()> {
+        self.saw("forget_admitted");
+        self.inner.forget_admitted(region, record_ids).await
     }
 }
 
