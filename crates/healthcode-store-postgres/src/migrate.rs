@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "0013_event_sequence", include_str!("../migrations/0013_event_sequence.sql")),
     (14, "0014_national_parked_at", include_str!("../migrations/0014_national_parked_at.sql")),
     (15, "0015_bulk_pages", include_str!("../migrations/0015_bulk_pages.sql")),
+    (17, "0017_codes_fillfactor", include_str!("../migrations/0017_codes_fillfactor.sql")),
 ];
 
 /// An arbitrary constant naming healthcode's migration lock.
