@@ -30,6 +30,8 @@ pub struct LogNode {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogAppend {
     pub leaves: Vec<LogLeaf>,
+    /// A leaf's own node (level 0) is the RFC 6962 hash of its data: a backend may derive
+    /// it from the leaf instead of storing it (PostgreSQL does: one row fewer per leaf).
     pub nodes: Vec<LogNode>,
     /// A checkpoint to store in the same transaction: the log's first append signs one,
     /// so that a log with entries and no checkpoint can only be a log whose checkpoints
@@ -81,7 +83,8 @@ pub trait LogStore: Send + Sync {
     /// Appends entries that record no code (approvals, alarms).
     async fn append_log(&self, log: &LogAppend) -> StoreResult<()>;
     async fn log_size(&self) -> StoreResult<u64>;
-    /// The stored node hashes among `ids` (`(level, index)`); missing ones are left out.
+    /// The stored node hashes among `ids` (`(level, index)`), a leaf's (level 0) derived
+    /// from the leaf where it is not stored; missing ones are left out.
     async fn log_nodes(&self, ids: &[(u8, u64)]) -> StoreResult<Vec<LogNode>>;
     /// Up to `limit` leaves from index `from` on, in order: `(index, data)`.
     async fn log_leaves(&self, from: u64, limit: usize) -> StoreResult<Vec<(u64, Vec<u8>)>>;

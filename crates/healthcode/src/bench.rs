@@ -1,6 +1,7 @@
 //! `healthcode bench`: figures that need the whole stack. Method and results are in
 //! BENCHMARKS.md; each prints what it measured and a baseline from the same run.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -199,8 +200,11 @@ async fn refresh(
         config.end()
     );
     let started = Instant::now();
+    let database = database_url.as_deref().and_then(database_name);
+    let cpu_before = CpuTimes::now(database.as_deref());
     let report = service.evidence().ingest(&[row], AtPolicy::Supplied, "bench").await?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = CpuTimes::now(database.as_deref()).since(&cpu_before);
     anyhow::ensure!(report.accepted == 1, "the designation was not accepted: {:?}", report.rows);
     let counts = service.overview().colour_counts().await?;
     let evaluated = report.codes.evaluated;
@@ -212,6 +216,13 @@ async fn refresh(
         evaluated as f64 / seconds,
         report.codes.changed,
         seconds / baseline
+    );
+    println!(
+        "CPU during the bulk: this process {:.2} s, PostgreSQL serving it on this machine {:.2} s \
+         (of {:.2} s of two cores' time)",
+        cpu.this_process,
+        cpu.postgres,
+        2.0 * seconds
     );
     println!("peak resident memory of this process: {} MiB", peak_rss_mib());
     drop(temp);
@@ -227,6 +238,70 @@ pub(crate) async fn load(store: &dyn Store, config: &RegionConfig) -> anyhow::Re
         println!("  {persons} persons, {events} events ({:.0} s)", started.elapsed().as_secs_f64())
     };
     Ok(healthcode_synth::load::region(store, config, progress).await?)
+}
+
+/// CPU seconds (user and system) spent so far by this process and by each PostgreSQL
+/// process on this machine that serves this database (its backends, and the server's own
+/// writers and checkpointer; not other databases' backends), from /proc (nothing where
+/// there is none): where a bulk path's time goes when the database shares the machine.
+struct CpuTimes {
+    this_process: f64,
+    postgres: HashMap<u32, f64>,
+}
+
+/// What `CpuTimes::since` found: seconds of this process and of the database.
+struct CpuSpent {
+    this_process: f64,
+    postgres: f64,
+}
+
+impl CpuTimes {
+    fn now(database: Option<&str>) -> Self {
+        let serves_this_database = |cmdline: &str| {
+            // "postgres: 15/main: checkpointer" or "postgres: USER DATABASE HOST(PORT) STATE".
+            let words: Vec<&str> = cmdline.split_whitespace().collect();
+            words.first() == Some(&"postgres:")
+                && (words.get(1).is_some_and(|w| w.ends_with(':')) || words.get(2).copied() == database)
+        };
+        let postgres = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| Some((e.file_name().to_str()?.parse::<u32>().ok()?, e.path())))
+            .filter(|(_, path)| {
+                std::fs::read(path.join("cmdline"))
+                    .is_ok_and(|c| serves_this_database(&String::from_utf8_lossy(&c).replace('\0', " ")))
+            })
+            .filter_map(|(pid, path)| Some((pid, cpu_seconds_of(&std::fs::read_to_string(path.join("stat")).ok()?))))
+            .collect();
+        let this_process = std::fs::read_to_string("/proc/self/stat").map_or(0.0, |s| cpu_seconds_of(&s));
+        CpuTimes { this_process, postgres }
+    }
+
+    /// What was spent since `before`: a process that started meanwhile counts whole, one
+    /// that ended meanwhile (a retired connection) takes its time with it, so the
+    /// database's figure is a lower bound.
+    fn since(&self, before: &CpuTimes) -> CpuSpent {
+        let postgres =
+            self.postgres.iter().map(|(pid, now)| now - before.postgres.get(pid).copied().unwrap_or(0.0)).sum();
+        CpuSpent { this_process: self.this_process - before.this_process, postgres }
+    }
+}
+
+/// The database a PostgreSQL URL names (its path), to tell its backends from others'.
+fn database_name(url: &str) -> Option<String> {
+    let path = url.split_once("://")?.1.split_once('/')?.1;
+    Some(path.split(['?', '#']).next()?.to_string()).filter(|d| !d.is_empty())
+}
+
+/// utime + stime of a /proc/<pid>/stat line, in seconds (clock ticks of 1/100 s, as on
+/// every Linux this runs on).
+fn cpu_seconds_of(stat: &str) -> f64 {
+    // Fields after the command name, which may hold spaces: state is the first.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 /// VmHWM of /proc/self/status, in MiB (0 where there is no /proc).

@@ -998,7 +998,17 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
 async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store: &impl Store) {
     let p = person(store, "p1").await;
     let leaf = |index: u64, who: Option<&PersonId>| LogLeaf { index, data: vec![index as u8; 3], person: who.cloned() };
-    let node = |level: u8, index: u64| LogNode { level, index, hash: [index as u8 + level; 32] };
+    // A leaf's node is its RFC 6962 hash (a backend may derive it from the leaf); higher
+    // nodes are whatever the writer computed.
+    let node = |level: u8, index: u64| {
+        let hash = if level == 0 {
+            use sha2::Digest;
+            sha2::Sha256::new().chain_update([0u8]).chain_update(vec![index as u8; 3]).finalize().into()
+        } else {
+            [index as u8 + level; 32]
+        };
+        LogNode { level, index, hash }
+    };
     assert_eq!(store.log_size().await.unwrap(), 0);
     let checkpoint = |size| StoredCheckpoint { size, note: format!("note {size}"), signed_at: t(size as i64) };
     // The first append stores its checkpoint in the same transaction.
@@ -1059,9 +1069,9 @@ async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store:
     assert_eq!(store.document("marks", "claimed").await.unwrap().as_deref(), Some(r#"{"by":3}"#));
     assert_eq!(store.log_leaves(1, 10).await.unwrap(), vec![(1, vec![1; 3]), (2, vec![2; 3]), (3, vec![3; 3])]);
     assert_eq!(
-        store.log_nodes(&[(0, 2), (0, 0), (4, 0)]).await.unwrap(),
+        store.log_nodes(&[(0, 2), (0, 0), (4, 0), (0, 4)]).await.unwrap(),
         vec![node(0, 2), node(0, 0)],
-        "missing nodes are left out"
+        "missing nodes are left out (the losing claim's leaf among them)"
     );
     assert_eq!(store.log_indices_of(&p).await.unwrap(), vec![0], "a person's own entries");
 
