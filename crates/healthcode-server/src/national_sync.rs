@@ -4,6 +4,13 @@
 //! with other regions'. Only the scheduler's leader does it (one region, one follower).
 //! When the hub cannot be reached the region goes on with what it has; its pages say
 //! how current the national data is.
+//!
+//! Compact exchange: the client asks for compressed answers (`Accept-Encoding: gzip,
+//! zstd`, reqwest's own decoders) and a hub that compresses (`healthcode_server::router`)
+//! answers the log's pages in zstd; an older hub answers plain JSON, read the same way.
+//! The leaves inside are the same bytes either way, checked against the signed root as
+//! before. Submissions are compressed too (zstd) when the hub says it takes them (its
+//! answers' `Accept-Encoding`, RFC 7694); an older hub gets them plain.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +43,11 @@ pub enum SyncError {
     Unreachable { url: String, error: String },
     #[error("the hub answered {status} to {what}: {body}")]
     Refused { what: String, status: u16, body: String },
+    /// An answer that arrived damaged or cut short (a compressed stream that does not
+    /// decode or ends early, a page that is not the expected JSON or not the leaves asked
+    /// for): none of it is used, what was synced before stays, and the next round asks again.
+    #[error("the hub's answer to {url} is damaged or incomplete ({error}); none of it was used")]
+    Damaged { url: String, error: String },
     #[error(transparent)]
     Service(#[from] healthcode_service::ServiceError),
 }
@@ -54,12 +66,15 @@ pub struct SyncRound {
     pub dropped: usize,
     pub not_withdrawn: usize,
     pub equivocations: usize,
-    /// Bytes of the hub's answers while following it (checkpoints and entries).
+    /// Bytes of the hub's answers while following it (checkpoints and entries), as
+    /// decoded: a compressed answer counts its inflated size.
     pub bytes: u64,
 }
 
 pub fn spawn_national_sync(service: Arc<HealthService>, link: HubLink) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // With reqwest's `zstd` and `gzip` features, every request asks for a compressed
+        // answer and every compressed answer is inflated as it arrives.
         let http =
             reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("a default HTTP client builds");
         let mut ticks = tokio::time::interval(link.every);
@@ -116,25 +131,34 @@ pub async fn sync_once(
 
     let mut heard = false;
     loop {
-        let view = national.view().await?;
-        let Some(target) = next_checkpoint(http, hub, view.size, &mut round.bytes).await? else { break };
-        heard = true;
-        let mut leaves = Vec::with_capacity((target.size - view.size) as usize);
-        while (view.size + leaves.len() as u64) < target.size {
-            let from = view.size + leaves.len() as u64;
-            let page = entries(http, hub, from, LEAF_PAGE.min(target.size - from), &mut round.bytes).await?;
-            if page.is_empty() {
-                break;
-            }
-            leaves.extend(page);
+        let mut size = national.view().await?.size;
+        // Every stored checkpoint above what was checked, smallest first, each followed
+        // in turn: the list is asked for again only once it is used up.
+        let targets: Vec<StoredCheckpoint> =
+            next_checkpoints(http, hub, size, &mut round.bytes).await?.into_iter().filter(|t| t.size > size).collect();
+        if targets.is_empty() {
+            break;
         }
-        let received = national.receive(&target.note, &leaves).await?;
-        round.received += leaves.len() as u64;
-        round.admitted += received.admitted;
-        round.parked += received.parked;
-        round.withdrawn += received.withdrawn;
-        round.dropped += received.dropped;
-        round.not_withdrawn += received.not_withdrawn;
+        heard = true;
+        for target in targets {
+            let mut leaves = Vec::with_capacity((target.size - size) as usize);
+            while (size + leaves.len() as u64) < target.size {
+                let from = size + leaves.len() as u64;
+                let page = entries(http, hub, from, LEAF_PAGE.min(target.size - from), &mut round.bytes).await?;
+                if page.is_empty() {
+                    break;
+                }
+                leaves.extend(page);
+            }
+            let received = national.receive(&target.note, &leaves).await?;
+            size = received.size;
+            round.received += leaves.len() as u64;
+            round.admitted += received.admitted;
+            round.parked += received.parked;
+            round.withdrawn += received.withdrawn;
+            round.dropped += received.dropped;
+            round.not_withdrawn += received.not_withdrawn;
+        }
     }
     if !heard {
         // Answered, nothing new: the data here is current as of now.
@@ -172,6 +196,8 @@ async fn push(
         .send()
         .await
         .map_err(|e| unreachable(&url, e))?;
+    // A hub that takes compressed submissions says so in its answers (RFC 7694).
+    let mut compress = takes_zstd(sent.headers());
     if let Err(e) = ok(sent, "the trust list").await {
         tracing::warn!(error = %e, "the hub did not take this region's trust list");
     }
@@ -184,19 +210,45 @@ async fn push(
         let lines: Vec<String> = queued.iter().map(|q| q.line.clone()).collect();
         let body = national.sign_lines(&lines, &service.tokens().key_ring()).join("\n");
         let url = format!("{hub}/v1/hub/records");
-        let response = http
-            .post(&url)
-            .bearer_auth(&link.key)
-            .header("content-type", "application/x-ndjson")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| unreachable(&url, e))?;
+        let mut response = send_lines(http, &url, &link.key, &body, compress).await?;
+        if compress && response.status() == reqwest::StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            // Said it took them, then did not (a proxy in between?): plain from now on.
+            compress = false;
+            response = send_lines(http, &url, &link.key, &body, false).await?;
+        }
         ok(response, "a submission").await?;
         national.submitted(&queued.iter().map(|q| q.seq).collect::<Vec<_>>()).await?;
         round.submitted += queued.len();
     }
     Ok(())
+}
+
+/// Whether an answer's `Accept-Encoding` (RFC 7694: the codings the server takes in
+/// requests) names zstd.
+fn takes_zstd(headers: &reqwest::header::HeaderMap) -> bool {
+    headers
+        .get_all(reqwest::header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| coding.split(';').next().is_some_and(|c| c.trim().eq_ignore_ascii_case("zstd")))
+}
+
+/// Posts a submission, zstd-compressed when `compress` (level 3, zstd's default: a few
+/// milliseconds for 5,000 lines).
+async fn send_lines(
+    http: &reqwest::Client,
+    url: &str,
+    key: &str,
+    body: &str,
+    compress: bool,
+) -> Result<reqwest::Response, SyncError> {
+    let request = http.post(url).bearer_auth(key).header("content-type", "application/x-ndjson");
+    let request = match compress.then(|| zstd::bulk::compress(body.as_bytes(), 3)) {
+        Some(Ok(compressed)) => request.header("content-encoding", "zstd").body(compressed),
+        _ => request.body(body.to_string()),
+    };
+    request.send().await.map_err(|e| unreachable(url, e))
 }
 
 /// Fetches the other region's view and the hub's proof between the two sizes, and lets
@@ -229,32 +281,33 @@ struct StoredCheckpoint {
     note: String,
 }
 
-/// The smallest checkpoint the hub stored above `size`, or its current one if it stored
-/// none yet; `None` if the hub has nothing new.
-async fn next_checkpoint(
+/// The checkpoints the hub stored above `size`, smallest first (a page of them), or its
+/// current one if it stored none yet; empty if the hub has nothing new.
+async fn next_checkpoints(
     http: &reqwest::Client,
     hub: &str,
     size: u64,
     bytes: &mut u64,
-) -> Result<Option<StoredCheckpoint>, SyncError> {
+) -> Result<Vec<StoredCheckpoint>, SyncError> {
     #[derive(Deserialize)]
     struct List {
         checkpoints: Vec<StoredCheckpoint>,
     }
     let url = format!("{hub}/v1/log/checkpoints?after={size}");
     let response = http.get(&url).send().await.map_err(|e| unreachable(&url, e))?;
-    let body = ok(response, "the checkpoint list").await?.bytes().await.map_err(|e| unreachable(&url, e))?;
+    let body = read(ok(response, "the checkpoint list").await?, &url).await?;
     *bytes += body.len() as u64;
     let list: List = serde_json::from_slice(&body).map_err(|e| malformed(&url, e))?;
-    if let Some(first) = list.checkpoints.into_iter().next() {
-        return Ok(Some(first));
+    if !list.checkpoints.is_empty() {
+        return Ok(list.checkpoints);
     }
     let url = format!("{hub}/v1/log/checkpoint");
     let response = http.get(&url).send().await.map_err(|e| unreachable(&url, e))?;
-    let note = ok(response, "the checkpoint").await?.text().await.map_err(|e| unreachable(&url, e))?;
-    *bytes += note.len() as u64;
+    let body = read(ok(response, "the checkpoint").await?, &url).await?;
+    *bytes += body.len() as u64;
+    let note = String::from_utf8(body.to_vec()).map_err(|e| damaged(&url, e))?;
     let current = note.lines().nth(1).and_then(|l| l.parse::<u64>().ok()).unwrap_or(0);
-    Ok((current > size).then_some(StoredCheckpoint { size: current, note }))
+    Ok(if current > size { vec![StoredCheckpoint { size: current, note }] } else { Vec::new() })
 }
 
 async fn entries(
@@ -270,13 +323,22 @@ async fn entries(
     }
     #[derive(Deserialize)]
     struct Leaf {
+        index: u64,
         data: String,
     }
     let url = format!("{hub}/v1/log/entries?from={from}&limit={limit}");
     let response = http.get(&url).send().await.map_err(|e| unreachable(&url, e))?;
-    let body = ok(response, "log entries").await?.bytes().await.map_err(|e| unreachable(&url, e))?;
+    let body = read(ok(response, "log entries").await?, &url).await?;
     *bytes += body.len() as u64;
     let page: Page = serde_json::from_slice(&body).map_err(|e| malformed(&url, e))?;
+    // The leaves asked for, in order: anything else is a damaged page, refused here
+    // rather than taken for a fork of the hub's history.
+    if page.entries.len() as u64 > limit {
+        return Err(damaged(&url, format!("{} entries, {limit} asked for", page.entries.len())));
+    }
+    if let Some((i, leaf)) = page.entries.iter().enumerate().find(|(i, l)| l.index != from + *i as u64) {
+        return Err(damaged(&url, format!("entry {} where {} was expected", leaf.index, from + i as u64)));
+    }
     let engine = base64::engine::general_purpose::STANDARD;
     // A leaf that is not base64 is kept as its text: the follower's check refuses it.
     Ok(page.entries.into_iter().map(|l| engine.decode(&l.data).unwrap_or_else(|_| l.data.into_bytes())).collect())
@@ -303,8 +365,37 @@ async fn ok(response: reqwest::Response, what: &str) -> Result<reqwest::Response
     Err(SyncError::Refused { what: what.to_string(), status, body })
 }
 
+/// A whole answer's body, inflated if it came compressed. A body cut short, or a
+/// compressed stream that does not decode or ends early, is a damaged answer.
+async fn read(response: reqwest::Response, url: &str) -> Result<axum::body::Bytes, SyncError> {
+    response.bytes().await.map_err(|e| {
+        if !e.is_timeout() && (e.is_decode() || e.is_body()) {
+            damaged(url, error_chain(&e))
+        } else {
+            unreachable(url, e)
+        }
+    })
+}
+
+/// An error and its sources: reqwest's own message ("error decoding response body")
+/// says little without the cause beneath it.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn malformed(url: &str, e: serde_json::Error) -> SyncError {
-    SyncError::Refused { what: url.to_string(), status: 200, body: format!("not the expected JSON: {e}") }
+    damaged(url, format!("not the expected JSON: {e}"))
+}
+
+fn damaged(url: &str, error: impl std::fmt::Display) -> SyncError {
+    SyncError::Damaged { url: url.to_string(), error: error.to_string() }
 }
 
 fn unreachable(url: &str, e: reqwest::Error) -> SyncError {

@@ -5,8 +5,17 @@
 //! checked against the hub's signed root, every record parked (its persons are not known
 //! in the region) — then follows a delta of `delta` records. Baseline, same run: the same
 //! pages fetched and parsed without checking or storing anything.
+//!
+//! Bytes are counted twice: as decoded (the answers' bodies once inflated, what the sync
+//! round counts) and on the wire (everything the hub wrote to its connections: headers,
+//! framing and bodies as sent). The region's client asks for compressed answers, as the
+//! sync task's does; with `HEALTHCODE_BENCH_PLAIN=1` it does not, as a region from before
+//! the compact exchange, and the hub answers plain JSON.
 
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use healthcode_service::national::Role;
@@ -40,7 +49,19 @@ pub async fn run(args: NationalArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let state = healthcode_server::AppState::new(hub.clone());
-    tokio::spawn(healthcode_server::serve(listener, state, std::future::pending()));
+    let wire = Arc::new(AtomicU64::new(0));
+    let counting = Counting { inner: listener, sent: wire.clone() };
+    tokio::spawn(async move { axum::serve(counting, healthcode_server::router(state).into_make_service()).await });
+    let on_wire = || wire.load(Ordering::Relaxed);
+    let plain = std::env::var("HEALTHCODE_BENCH_PLAIN").is_ok_and(|v| !v.is_empty() && v != "0");
+    println!(
+        "exchange: {}",
+        if plain {
+            "plain (HEALTHCODE_BENCH_PLAIN: the region asks for no compression, as one from before the compact exchange)"
+        } else {
+            "compact (the region asks for zstd or gzip, as the sync task does; the hub answers zstd)"
+        }
+    );
 
     let started = Instant::now();
     publish(&hub, 0, args.records).await?;
@@ -51,15 +72,21 @@ pub async fn run(args: NationalArgs) -> anyhow::Result<()> {
         args.records as f64 / seconds
     );
 
-    let http = reqwest::Client::new();
+    // reqwest's `zstd` and `gzip` features (healthcode-server's) make every client ask;
+    // `no_zstd`/`no_gzip` make this one not ask.
+    let http = if plain { reqwest::Client::builder().no_zstd().no_gzip().build()? } else { reqwest::Client::new() };
     let size = hub.log().size().await?;
     let started = Instant::now();
+    let sent = on_wire();
     let (leaves, baseline_bytes) = healthcode_server::national_sync::fetch_only(&http, &url, 0, size).await?;
     let baseline = started.elapsed().as_secs_f64();
+    let baseline_wire = on_wire() - sent;
     println!(
-        "baseline: fetching and parsing the {leaves} entries only: {baseline:.1} s ({:.0} entries/s), {:.0} MB",
+        "baseline: fetching and parsing the {leaves} entries only: {baseline:.1} s ({:.0} entries/s), {:.0} MB \
+         decoded, {:.0} MB on the wire",
         leaves as f64 / baseline,
-        baseline_bytes as f64 / 1e6
+        baseline_bytes as f64 / 1e6,
+        baseline_wire as f64 / 1e6
     );
 
     let link = healthcode_server::national_sync::HubLink {
@@ -69,29 +96,39 @@ pub async fn run(args: NationalArgs) -> anyhow::Result<()> {
         every: std::time::Duration::from_secs(1),
     };
     let started = Instant::now();
+    let sent = on_wire();
     let round = healthcode_server::national_sync::sync_once(&region, &http, &link).await?;
     let first = started.elapsed().as_secs_f64();
+    let first_wire = on_wire() - sent;
     anyhow::ensure!(round.parked as u64 == args.records, "parked {} of {}", round.parked, args.records);
+    let per_record = |bytes: u64| bytes as f64 / round.received.max(1) as f64;
     println!(
-        "first sync: {} entries in {first:.1} s ({:.0} records/s), {:.0} MB ({:.0} bytes/record), {} parked; \
-         {:.2}x the baseline's time",
+        "first sync: {} entries in {first:.1} s ({:.0} records/s), {:.0} MB decoded ({:.0} bytes/record), \
+         {:.0} MB on the wire ({:.0} bytes/record), {} parked; {:.2}x the baseline's time",
         round.received,
         round.received as f64 / first,
         round.bytes as f64 / 1e6,
-        round.bytes as f64 / round.received.max(1) as f64,
+        per_record(round.bytes),
+        first_wire as f64 / 1e6,
+        per_record(first_wire),
         round.parked,
         first / baseline
     );
 
     publish(&hub, args.records, args.delta).await?;
     let started = Instant::now();
+    let sent = on_wire();
     let round = healthcode_server::national_sync::sync_once(&region, &http, &link).await?;
     let delta = started.elapsed().as_secs_f64();
+    let delta_wire = on_wire() - sent;
     println!(
-        "delta sync: {} entries in {delta:.1} s ({:.0} records/s), {:.1} MB",
+        "delta sync: {} entries in {delta:.1} s ({:.0} records/s), {:.1} MB decoded, {:.1} MB on the wire \
+         ({:.0} bytes/record)",
         round.received,
         round.received as f64 / delta,
-        round.bytes as f64 / 1e6
+        round.bytes as f64 / 1e6,
+        delta_wire as f64 / 1e6,
+        delta_wire as f64 / round.received.max(1) as f64
     );
     conversions(&hub, &region, &http, &link).await?;
     verify_rates(&hub, &region, &http, &link, clock).await?;
@@ -248,15 +285,23 @@ async fn verify_rates(
 }
 
 /// Publishes `count` records from region 41, numbered from `first`, each about its own
-/// person.
+/// person. A pseudonym is as random as a real one (an HMAC's output), not the record's
+/// number: a counter would flatter compression (and the stores' indexes).
 async fn publish(hub: &HealthService, first: u64, count: u64) -> anyhow::Result<()> {
+    // splitmix64: 64 well-mixed bits of a number.
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
     let mut next = first;
     while next < first + count {
         let end = (next + SUBMISSION).min(first + count);
         let lines: Vec<String> = (next..end)
             .map(|i| {
+                let person = format!("n{:016x}{:016x}", mix(2 * i + 1), mix(2 * i + 2));
                 format!(
-                    r#"{{"kind":"key_person","id":"41-{i}","person":"n{i:032x}","status":"close_contact","since":"2022-04-30T20:00:00+08:00"}}"#
+                    r#"{{"kind":"key_person","id":"41-{i}","person":"{person}","status":"close_contact","since":"2022-04-30T20:00:00+08:00"}}"#
                 )
             })
             .collect();
@@ -265,4 +310,85 @@ async fn publish(hub: &HealthService, first: u64, count: u64) -> anyhow::Result<
         next = end;
     }
     Ok(())
+}
+
+/// The hub's listener, counting what the hub writes to its connections.
+struct Counting {
+    inner: tokio::net::TcpListener,
+    sent: Arc<AtomicU64>,
+}
+
+impl axum::serve::Listener for Counting {
+    type Io = CountingStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, address)) => return (CountingStream { inner: stream, sent: self.sent.clone() }, address),
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection of the hub's, counting the bytes written to it.
+struct CountingStream {
+    inner: tokio::net::TcpStream,
+    sent: Arc<AtomicU64>,
+}
+
+impl CountingStream {
+    fn count(&self, written: &Poll<std::io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = written {
+            self.sent.fetch_add(*n as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for CountingStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for CountingStream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.count(&written);
+        written
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.count(&written);
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }

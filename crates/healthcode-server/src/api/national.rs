@@ -2,8 +2,16 @@
 //! their records (`POST /v1/hub/records`, a region's key); what the hub publishes is its
 //! transparency log (`/v1/log/…`). At a region: its view of the hub
 //! (`GET /v1/national/view`), which other regions fetch to compare checkpoints.
+//!
+//! Compact exchange: a region may send its submissions compressed (`Content-Encoding:
+//! zstd` or `gzip`); every answer here says so (`Accept-Encoding`, RFC 7694), so that a
+//! region compresses only for a hub that takes it. The body is inflated as the handler
+//! reads it, so the handler's own limit (`BatchBody`, `JsonBody`) counts inflated bytes:
+//! a small body that inflates past it is refused (413) without being kept. Answers are
+//! compressed for a client that asks (`crate::router`).
 
 use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::Json;
 use healthcode_domain::ValidationError;
 use healthcode_service::national::{HubOverview, HubView, Published, PublishedLevel, SubmissionReport};
@@ -15,6 +23,9 @@ use crate::api::policy::may;
 use crate::api::{BatchBody, JsonBody};
 use crate::{ApiError, AppState};
 
+/// The codings the hub takes in a request's body.
+const ACCEPTED_CODINGS: &str = "zstd, gzip";
+
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(submit))
@@ -22,6 +33,31 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(view))
         .routes(routes!(regions))
         .routes(routes!(risk_levels))
+        // Inflates a zstd or gzip body as it is read (and drops `Content-Length`, which
+        // counted the compressed bytes); any other coding reaches the handler as it came,
+        // and is refused there with a JSON error (`plain_or_inflated`).
+        .layer(
+            tower_http::decompression::RequestDecompressionLayer::new()
+                .no_br()
+                .no_deflate()
+                .pass_through_unaccepted(true),
+        )
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static(ACCEPTED_CODINGS),
+        ))
+}
+
+/// A body in a coding the hub does not take (the layer above inflated the ones it takes,
+/// and removed their header): refused, rather than read as NDJSON.
+fn plain_or_inflated(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?").trim()) {
+        None => Ok(()),
+        Some(coding) if coding.is_empty() || coding.eq_ignore_ascii_case("identity") => Ok(()),
+        Some(coding) => Err(ApiError::UnsupportedMediaType(format!(
+            "a body in `Content-Encoding: {coding}` is not taken here: send it plain, or in {ACCEPTED_CODINGS}"
+        ))),
+    }
 }
 
 /// NDJSON, one record per line: `{"kind":"key_person","id","person","status","since"}`,
@@ -34,16 +70,18 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     post,
     path = "/v1/hub/records",
     tag = "national exchange",
-    request_body(content = String, description = "NDJSON: one record per line", content_type = "application/x-ndjson"),
-    responses((status = 200, description = "a report per line, and the hub's log size after it", body = SubmissionReport), (status = 409, description = "`conflict`: another submission was published at the same time; send again", body = crate::api::openapi::ErrorBody)),
+    request_body(content = String, description = "NDJSON: one record per line; plain, or `Content-Encoding: zstd` or `gzip` (the limit counts inflated bytes)", content_type = "application/x-ndjson"),
+    responses((status = 200, description = "a report per line, and the hub's log size after it", body = SubmissionReport), (status = 409, description = "`conflict`: another submission was published at the same time; send again", body = crate::api::openapi::ErrorBody), (status = 415, description = "`unsupported_media_type`: a `Content-Encoding` other than zstd or gzip", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn submit(
     State(state): State<AppState>,
     by: Actor<may::SubmitNational>,
+    headers: HeaderMap,
     body: BatchBody,
 ) -> Result<Json<SubmissionReport>, ApiError> {
     let region = region_of(&by)?;
+    plain_or_inflated(&headers)?;
     let (numbers, lines) = split_lines(body.text()?);
     if lines.is_empty() {
         return Err(ApiError::InvalidInput(ValidationError::new(
@@ -65,15 +103,17 @@ pub(crate) async fn submit(
     path = "/v1/hub/trust-list",
     tag = "national exchange",
     request_body(content = healthcode_token::TrustListDocument, description = "the region's signed trust list, as its `GET /v1/trust-list` serves it", content_type = "application/json"),
-    responses((status = 200, description = "`{outcome: \"published\" | \"unchanged\"}`", body = TrustListPublished), (status = 409, description = "`conflict`: the list is not newer than the one published", body = crate::api::openapi::ErrorBody)),
+    responses((status = 200, description = "`{outcome: \"published\" | \"unchanged\"}`", body = TrustListPublished), (status = 409, description = "`conflict`: the list is not newer than the one published", body = crate::api::openapi::ErrorBody), (status = 415, description = "`unsupported_media_type`: a `Content-Encoding` other than zstd or gzip", body = crate::api::openapi::ErrorBody)),
     security(("staff_key" = []))
 )]
 pub(crate) async fn trust_list(
     State(state): State<AppState>,
     by: Actor<may::SubmitNational>,
+    headers: HeaderMap,
     body: JsonBody,
 ) -> Result<Json<TrustListPublished>, ApiError> {
     let region = region_of(&by)?;
+    plain_or_inflated(&headers)?;
     let outcome = state.service.national().publish_trust_list(&region, body.text()?).await?;
     Ok(Json(TrustListPublished { outcome }))
 }
