@@ -36,6 +36,11 @@ pub struct HubLink {
 /// Submission lines per request, and leaves per page (the hub's log page).
 const SUBMIT_LINES: usize = 5_000;
 const LEAF_PAGE: u64 = 1_000;
+/// The most leaves one sync step holds in memory (one checkpoint's worth: ~300 MB of
+/// records at most).
+const MAX_BATCH_LEAVES: u64 = 1_000_000;
+/// The most bytes one answer of the hub may inflate to.
+const MAX_ANSWER_BYTES: usize = 64 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -141,6 +146,20 @@ pub async fn sync_once(
         }
         heard = true;
         for target in targets {
+            // The size the hub signed, not the list's word for it; and no more leaves at
+            // once than a sync holds (a hub's checkpoints are a submission apart).
+            if note_size(&target.note) != Some(target.size) {
+                return Err(damaged(hub, format!("a checkpoint listed at size {} signs another size", target.size)));
+            }
+            if target.size - size > MAX_BATCH_LEAVES {
+                return Err(damaged(
+                    hub,
+                    format!(
+                        "the hub's next checkpoint is {} entries ahead; a sync takes at most {MAX_BATCH_LEAVES} at once",
+                        target.size - size
+                    ),
+                ));
+            }
             let mut leaves = Vec::with_capacity((target.size - size) as usize);
             while (size + leaves.len() as u64) < target.size {
                 let from = size + leaves.len() as u64;
@@ -263,16 +282,23 @@ async fn compare_with(
     let response = http.get(&url).send().await.map_err(|e| unreachable(&url, e))?;
     let theirs: PeerView = ok(response, "a region's view").await?.json().await.map_err(|e| unreachable(&url, e))?;
     let Some(note) = theirs.checkpoint else { return Ok(None) };
+    // The size their checkpoint signs (the service checks the signature), not the size
+    // their view says: a wrong one would fetch a proof that fails, and accuse the hub.
+    let theirs_size = note_size(&note).ok_or_else(|| damaged(&url, "the region's checkpoint names no size"))?;
     let ours = service.national().view().await?.size;
-    let (from, to) = (ours.min(theirs.size), ours.max(theirs.size));
+    let (from, to) = (ours.min(theirs_size), ours.max(theirs_size));
     let proof = if from == to || from == 0 { Vec::new() } else { consistency(http, hub, from, to).await? };
     Ok(Some(service.national().compare(&note, &proof).await?))
 }
 
 #[derive(Deserialize)]
 struct PeerView {
-    size: u64,
     checkpoint: Option<String>,
+}
+
+/// The tree size a checkpoint note names (its second line, C2SP signed-note checkpoints).
+fn note_size(note: &str) -> Option<u64> {
+    note.lines().nth(1).and_then(|l| l.parse().ok())
 }
 
 #[derive(Deserialize)]
@@ -305,8 +331,8 @@ async fn next_checkpoints(
     let response = http.get(&url).send().await.map_err(|e| unreachable(&url, e))?;
     let body = read(ok(response, "the checkpoint").await?, &url).await?;
     *bytes += body.len() as u64;
-    let note = String::from_utf8(body.to_vec()).map_err(|e| damaged(&url, e))?;
-    let current = note.lines().nth(1).and_then(|l| l.parse::<u64>().ok()).unwrap_or(0);
+    let note = String::from_utf8(body).map_err(|e| damaged(&url, e))?;
+    let current = note_size(&note).unwrap_or(0);
     Ok(if current > size { vec![StoredCheckpoint { size: current, note }] } else { Vec::new() })
 }
 
@@ -351,9 +377,17 @@ async fn consistency(http: &reqwest::Client, hub: &str, from: u64, to: u64) -> R
     }
     let url = format!("{hub}/v1/log/proof/consistency?from={from}&to={to}");
     let response = http.get(&url).send().await.map_err(|e| unreachable(&url, e))?;
-    let proof: Proof = ok(response, "a consistency proof").await?.json().await.map_err(|e| unreachable(&url, e))?;
+    let body = read(ok(response, "a consistency proof").await?, &url).await?;
+    let proof: Proof = serde_json::from_slice(&body).map_err(|e| malformed(&url, e))?;
     let engine = base64::engine::general_purpose::STANDARD;
-    Ok(proof.proof.iter().filter_map(|h| engine.decode(h).ok().and_then(|b| <[u8; 32]>::try_from(b).ok())).collect())
+    // A hash that does not decode is a damaged answer, not a proof that fails (which would
+    // accuse the hub of equivocating).
+    proof
+        .proof
+        .iter()
+        .map(|h| engine.decode(h).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()))
+        .collect::<Option<Vec<Hash>>>()
+        .ok_or_else(|| damaged(&url, "a proof hash is not 32 bytes of base64"))
 }
 
 async fn ok(response: reqwest::Response, what: &str) -> Result<reqwest::Response, SyncError> {
@@ -365,16 +399,25 @@ async fn ok(response: reqwest::Response, what: &str) -> Result<reqwest::Response
     Err(SyncError::Refused { what: what.to_string(), status, body })
 }
 
-/// A whole answer's body, inflated if it came compressed. A body cut short, or a
-/// compressed stream that does not decode or ends early, is a damaged answer.
-async fn read(response: reqwest::Response, url: &str) -> Result<axum::body::Bytes, SyncError> {
-    response.bytes().await.map_err(|e| {
+/// A whole answer's body, inflated if it came compressed. A body cut short, a compressed
+/// stream that does not decode or ends early, or one that inflates beyond
+/// `MAX_ANSWER_BYTES` (a page of leaves is far less) is a damaged answer.
+async fn read(mut response: reqwest::Response, url: &str) -> Result<Vec<u8>, SyncError> {
+    let failed = |e: reqwest::Error| {
         if !e.is_timeout() && (e.is_decode() || e.is_body()) {
             damaged(url, error_chain(&e))
         } else {
             unreachable(url, e)
         }
-    })
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(damaged(url, format!("the answer inflates beyond {MAX_ANSWER_BYTES} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// An error and its sources: reqwest's own message ("error decoding response body")

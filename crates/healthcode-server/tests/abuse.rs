@@ -23,6 +23,7 @@ common::on_both_backends!(
     decisions_stay_in_jurisdiction_and_whom_they_name_is_read_with_a_trace,
     a_stale_evaluation_never_overwrites_a_newer_code,
     cookies_travel_only_over_tls_behind_a_proxy,
+    no_one_dates_a_record_ahead_or_passes_a_designation_off_as_another_regions,
 );
 
 /// Registers a resident living in Hangzhou's Xihu district (inside the test's local
@@ -607,4 +608,24 @@ async fn cookies_travel_only_over_tls_behind_a_proxy(app: TestApp) {
     assert!(over_tls.contains("HttpOnly") && over_tls.ends_with("; Secure"), "{over_tls}");
     let plain = sign_in(None).await;
     assert!(!plain.is_empty() && !plain.contains("Secure"), "{plain}");
+}
+
+/// Found by a review (2026-12-06): a department dated a negative test after it was
+/// received (clearing the person for good) or an entry ahead (turning them red on a day it
+/// chose); an office proposed a designation under `hc-nat-11-…`, which would have been
+/// explained and counted as another region's level and never sent to the hub.
+async fn no_one_dates_a_record_ahead_or_passes_a_designation_off_as_another_regions(app: TestApp) {
+    let (person, _) = victim(&app, "33010619800301123").await;
+    let ahead = app.service.now().as_millis() + 3_600_000;
+    let ahead = healthcode_domain::Timestamp::from_millis(ahead).to_rfc3339();
+    let test = json!({"id": "t-ahead", "person_id": person, "type": "test", "result": "negative", "sampled_at": ahead});
+    let (status, refused) = app.post("/v1/events", test.to_string()).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("sampled_at")), "{refused}");
+    let entry = json!({"id": "e-ahead", "person_id": person, "type": "entry", "country": "SG", "entered_at": ahead});
+    let (status, refused) = app.post("/v1/events", entry.to_string()).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("entered_at")), "{refused}");
+
+    let borrowed = json!({"id": "hc-nat-11-x", "area": "330106", "level": "high"}).to_string();
+    let (status, refused) = app.post_with_key("/v1/designations", &app.keys["provincial"], borrowed).await;
+    assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("id")), "{refused}");
 }

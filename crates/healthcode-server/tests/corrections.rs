@@ -421,6 +421,11 @@ async fn residents_declare_and_the_rules_judge_what_they_declare(app: TestApp) {
     assert_eq!(status, 201, "{declared}");
     assert_eq!(declared["code"]["colour"], "yellow", "{declared}");
     assert_eq!(declared["code"]["reasons"][0]["rule"], "Y2");
+    // The colour change is counted as a declaration's, not a department's stay report.
+    let (_, history) = app.get_with_key(&format!("/v1/persons/{me}/log"), &key).await;
+    let origins: Vec<&str> =
+        history["entries"].as_array().unwrap().iter().filter_map(|e| e["entry"]["origin"].as_str()).collect();
+    assert_eq!(origins, ["declaration"], "{history}");
 
     // Nothing half-stored: one wrong item refuses the whole declaration.
     let before = app.store.evidence_for(&healthcode_domain::PersonId::parse(&me).unwrap()).await.unwrap().len();

@@ -154,6 +154,10 @@ struct Mischief {
     /// Cuts the answer to `GET /v1/log/entries?from=<n>` to half its bytes, as they came
     /// (compressed or not).
     cut_page_from: Option<u64>,
+    /// Answers `GET /v1/log/entries?from=<n>` with 96 MiB of zstd-compressed spaces.
+    bomb_page_from: Option<u64>,
+    /// Lists the hub's checkpoints with sizes a trillion above what their notes sign.
+    lie_about_sizes: bool,
 }
 
 #[derive(Clone)]
@@ -215,9 +219,25 @@ async fn forward(
             .unwrap();
     }
     let target = parts.uri.path_and_query().unwrap().as_str();
+    let page_from = |from: Option<u64>| {
+        from.is_some_and(|from| {
+            parts.uri.path() == "/v1/log/entries"
+                && parts.uri.query().is_some_and(|q| q.contains(&format!("from={from}&")))
+        })
+    };
+    if page_from(mischief.bomb_page_from) {
+        let bomb = zstd::bulk::compress(&vec![b' '; 96 << 20], 3).unwrap();
+        return axum::response::Response::builder()
+            .header("content-type", "application/json")
+            .header("content-encoding", "zstd")
+            .body(axum::body::Body::from(bomb))
+            .unwrap();
+    }
+    let lie = mischief.lie_about_sizes && parts.uri.path() == "/v1/log/checkpoints";
     let mut request = proxy.client.request(parts.method.clone(), format!("{}{target}", proxy.hub)).body(body);
     for (name, value) in &parts.headers {
-        if name != reqwest::header::HOST && name != reqwest::header::CONTENT_LENGTH {
+        let plain = lie && name == reqwest::header::ACCEPT_ENCODING;
+        if name != reqwest::header::HOST && name != reqwest::header::CONTENT_LENGTH && !plain {
             request = request.header(name, value);
         }
     }
@@ -228,12 +248,15 @@ async fn forward(
     if mischief.older_hub {
         headers.remove(reqwest::header::ACCEPT_ENCODING);
     }
-    if let Some(from) = mischief.cut_page_from {
-        if parts.uri.path() == "/v1/log/entries"
-            && parts.uri.query().is_some_and(|q| q.contains(&format!("from={from}&")))
-        {
-            bytes.truncate(bytes.len() / 2);
+    if page_from(mischief.cut_page_from) {
+        bytes.truncate(bytes.len() / 2);
+    }
+    if lie {
+        let mut list: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        for checkpoint in list["checkpoints"].as_array_mut().unwrap() {
+            checkpoint["size"] = (checkpoint["size"].as_u64().unwrap() + 1_000_000_000_000).into();
         }
+        bytes = list.to_string().into_bytes();
     }
     proxy.seen.lock().unwrap().push(Seen {
         method: parts.method.to_string(),
@@ -552,4 +575,34 @@ async fn a_damaged_page_is_refused_and_what_was_synced_before_stays() {
         .map(|s| s.answered)
         .collect();
     assert_eq!(cut, [Some("zstd".to_string()), Some("zstd".to_string()), None, None]);
+}
+
+/// A hub (or anyone between it and the region) that lists its checkpoints under sizes their
+/// notes do not sign, or answers a page with a body that inflates to 96 MiB: the sync
+/// refuses the answer as damaged, holds nothing of it, and takes the rest once the
+/// answers are whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_size_the_note_does_not_sign_or_a_page_that_inflates_without_end_is_refused() {
+    let mut dirs = Vec::new();
+    let hub = hub(&mut dirs).await;
+    let last = publish(&hub, &[300]).await;
+    let (proxy, via) = Proxy::start(&hub.url).await;
+    let zhejiang = region("33", &hub, &mut dirs).await;
+    let client = reqwest::Client::new();
+
+    proxy.mischief.lock().unwrap().lie_about_sizes = true;
+    let error = sync_once(&zhejiang, &client, &link(&via, "")).await.unwrap_err();
+    assert!(matches!(error, SyncError::Damaged { .. }) && error.to_string().contains("signs another size"), "{error}");
+    assert_eq!(zhejiang.national().view().await.unwrap().size, 0);
+
+    proxy.mischief.lock().unwrap().lie_about_sizes = false;
+    proxy.mischief.lock().unwrap().bomb_page_from = Some(0);
+    let error = sync_once(&zhejiang, &client, &link(&via, "")).await.unwrap_err();
+    assert!(matches!(error, SyncError::Damaged { .. }) && error.to_string().contains("inflates beyond"), "{error}");
+    assert_eq!(zhejiang.national().view().await.unwrap().size, 0);
+
+    proxy.mischief.lock().unwrap().bomb_page_from = None;
+    let round = sync_once(&zhejiang, &client, &link(&via, "")).await.unwrap();
+    assert_eq!(round.parked, 300);
+    assert_eq!(zhejiang.national().view().await.unwrap().size, last);
 }

@@ -110,6 +110,9 @@ impl Evidence {
         }
         if let Source::Department(department) = source {
             permitted(department, &body)?;
+            if let EventBody::Evidence(evidence) = &body {
+                not_ahead(evidence, at)?;
+            }
         }
         let id = id.ok_or_else(|| ValidationError::missing("id"))?;
         if matches!(source, Source::Department(_)) && id.as_str().starts_with(SYSTEM_ID_PREFIX) {
@@ -128,7 +131,9 @@ impl Evidence {
             EventBody::Evidence(_) => {}
         }
         match body {
-            EventBody::AreaRisk(risk) => Ok((Admitted::Designation(NewDesignation { id, at, risk }), None)),
+            EventBody::AreaRisk(risk) => {
+                Ok((Admitted::Designation(NewDesignation { id, at, risk, hub_line: None }), None))
+            }
             EventBody::Evidence(evidence) => {
                 let person = person.ok_or_else(|| {
                     ValidationError::new("evidence is about a person: give `person_id`, or `id_type` and `id_number`")
@@ -137,7 +142,10 @@ impl Evidence {
                     PersonRef::Id(id) => id.clone(),
                     PersonRef::Document(doc) => self.pseudonyms.person_id(doc),
                 };
-                Ok((Admitted::Evidence(NewEvidence { person: person_id, id, at, evidence }), Some(person)))
+                Ok((
+                    Admitted::Evidence(NewEvidence { person: person_id, id, at, evidence, hub_line: None }),
+                    Some(person),
+                ))
             }
         }
     }
@@ -169,4 +177,31 @@ fn permitted(department: healthcode_domain::Department, body: &EventBody) -> Res
             "area designations are made by the provincial office at /v1/designations, not by data feeds",
         )),
     }
+}
+
+/// How far ahead of the server's clock a department's occurrence time may lie (clocks
+/// drift).
+const OCCURRENCE_DRIFT_MS: i64 = 10 * 60_000;
+
+/// Refuses a department's record of something that has not happened yet: a test sampled,
+/// an exposure, an entry, a fever or a stay that begins in the future. Dated ahead, a
+/// negative test would clear a person for good, an entry would turn them red on a day
+/// the sender chose.
+fn not_ahead(evidence: &healthcode_domain::Evidence, now: healthcode_domain::Timestamp) -> Result<(), ValidationError> {
+    use healthcode_domain::Evidence as E;
+    let (field, at) = match evidence {
+        E::Test { sampled_at, .. } => ("sampled_at", *sampled_at),
+        E::CloseContact { exposure_at } => ("exposure_at", *exposure_at),
+        E::Entry { entered_at, .. } => ("entered_at", *entered_at),
+        E::Fever { onset_at } => ("onset_at", *onset_at),
+        E::Stay { from, .. } => ("from", *from),
+        _ => return Ok(()),
+    };
+    if at.as_millis() > now.as_millis().saturating_add(OCCURRENCE_DRIFT_MS) {
+        return Err(ValidationError::field(
+            field,
+            format!("`{field}` is after the record is received ({now}): a department reports what has happened"),
+        ));
+    }
+    Ok(())
 }

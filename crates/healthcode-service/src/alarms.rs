@@ -135,6 +135,7 @@ fn describe(origin: &str) -> String {
     match origin {
         "trace" => "approved contact tracing".to_string(),
         "designation" => "area designations".to_string(),
+        "declaration" => "residents' own declarations (or their proxies')".to_string(),
         other => match (other.strip_prefix("feed:"), other.strip_prefix("national:")) {
             (Some(kind), _) => format!("departments' `{kind}` reports"),
             (_, Some(from)) => match from.split_once(':') {

@@ -79,6 +79,20 @@ impl Governance {
         crate::places::current("area", &area)?;
         if let Some(id) = &event_id {
             healthcode_domain::EventId::parse(id)?;
+            // `hc-…` ids are the system's own: `hc-nat-<region>-…` would pass the designation
+            // off as another region's level (explained and counted as that region's, and
+            // never sent to the hub), or take the id a region's level will come under.
+            if id.starts_with(crate::admission::SYSTEM_ID_PREFIX) {
+                return Err(ValidationError::field(
+                    "id",
+                    format!(
+                        "ids starting with `{}` are the system's own (other regions' levels, decisions); give the \
+                         designation its own id",
+                        crate::admission::SYSTEM_ID_PREFIX
+                    ),
+                )
+                .into());
+            }
         }
         let proposal = DesignationProposal {
             id: new_id("des"),

@@ -70,6 +70,9 @@ pub struct Evidence {
     /// Whether this region shares its negative tests with the other regions (its
     /// positive ones always travel, as key-person records).
     pub(crate) shares_tests: std::sync::atomic::AtomicBool,
+    /// Other regions' keys, against which records kept for persons not yet known here are
+    /// checked again when those persons come.
+    pub(crate) national_trust: Arc<crate::national::NationalTrust>,
 }
 
 impl Evidence {
@@ -80,6 +83,7 @@ impl Evidence {
         clock: Arc<dyn Clock>,
         pseudonyms: Pseudonymiser,
         codes: Arc<Codes>,
+        national_trust: Arc<crate::national::NationalTrust>,
     ) -> Self {
         Evidence {
             store,
@@ -91,6 +95,7 @@ impl Evidence {
             uploads: Default::default(),
             national_region: Default::default(),
             shares_tests: Default::default(),
+            national_trust,
         }
     }
 }
@@ -225,6 +230,10 @@ impl Evidence {
             checked.into_iter().map(|c| (c.withdrawal_id.clone(), c.withdrawal)).collect();
 
         self.register_documented(named.by_document).await?;
+        // What travels to the hub is queued with the records that carry it, in one
+        // transaction: a server dying after the commit cannot lose it.
+        self.attach_hub_lines(&mut evidence, &links).await?;
+        self.attach_level_lines(&mut designations);
         self.link_national(links).await?;
         let inserted = self.store.insert_evidence(&evidence).await?;
         let mut touched: BTreeSet<PersonId> = BTreeSet::new();
@@ -238,7 +247,6 @@ impl Evidence {
                 stored.push(e);
             }
         }
-        self.queue_for_hub(&stored).await?;
         self.log_retractions(&stored_withdrawals).await?;
         let retractions = stored_withdrawals.len();
         let inserted = self.store.insert_designations(&designations).await?;
@@ -249,7 +257,6 @@ impl Evidence {
                 new_designations.push(Event { id: d.id, at: d.at, seq, body: d.risk });
             }
         }
-        self.queue_levels_for_hub(&new_designations).await?;
 
         let mut report = self.finish_report(numbers, rows, outcomes, origin, owner, now).await?;
         report.retractions = retractions;

@@ -513,6 +513,9 @@ fn origin_of(
         (Some(e), _) => match &e.body {
             healthcode_domain::Evidence::ManagementDecision { .. } => "decision".into(),
             _ if e.id.as_str().starts_with("hc-trace-") => "trace".into(),
+            // A resident's (or a proxy's) own declaration (`hc-decl-…`): counted apart from
+            // the departments' feeds, so that a burst of them is seen as declarations.
+            _ if e.id.as_str().starts_with("hc-decl-") => "declaration".into(),
             // Another region's record through the national hub (`hc-nat-<region>-…`).
             body => match crate::national::exchange::region_of_event(e.id.as_str()) {
                 Some(region) => format!("national:{region}:{}", body.kind()),

@@ -110,6 +110,17 @@ fn check_one<'h>(
         }
         kind => {
             if let Source::Department(department) = source {
+                // Another region's records are withdrawn by that region's correction through
+                // the hub (or its revocation), never by a department here. (An approved
+                // trace's close contacts are submitted as the health department's, which
+                // answers complaints about them; a declared stay or contact is checked by the
+                // department that could have reported it, which may withdraw a false one.)
+                if ["hc-nat-", "hc-natrev-"].iter().any(|prefix| retracts.as_str().starts_with(prefix)) {
+                    return refuse(format!(
+                        "`{retracts}` is another region's record: that region withdraws it, through the national \
+                         hub, and the withdrawal travels here"
+                    ));
+                }
                 if !department.may_submit(kind) {
                     return refuse(format!(
                         "the {department} department may not retract `{kind}` records: only a department that may \

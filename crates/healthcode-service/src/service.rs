@@ -127,6 +127,7 @@ impl HealthService {
             .await?,
         );
         let coordination = Arc::new(crate::Coordination::new(store.clone(), clock.clone()));
+        let national_trust: Arc<crate::national::NationalTrust> = Arc::default();
         let evidence = Arc::new(crate::Evidence::new(
             store.clone(),
             store.clone(),
@@ -134,6 +135,7 @@ impl HealthService {
             clock.clone(),
             pseudonyms.clone(),
             codes.clone(),
+            national_trust.clone(),
         ));
         let venues = Arc::new(crate::Venues::new(
             store.clone(),
@@ -181,7 +183,6 @@ impl HealthService {
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             resident_keys: resident_keys.clone(),
         });
-        let national_trust: Arc<crate::national::NationalTrust> = Arc::default();
         let tokens = Arc::new(crate::Tokens {
             national: national_trust.clone(),
             keys: signing.clone(),

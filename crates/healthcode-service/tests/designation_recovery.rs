@@ -45,6 +45,7 @@ async fn an_interrupted_designation_is_applied_at_start() {
             id: EventId::parse("d1").unwrap(),
             at: t("2020-06-02T08:00:00+08:00"),
             risk: AreaRisk { area: AreaCode::parse("330100").unwrap(), level: RiskLevel::High, escalate_to_red: false },
+            hub_line: None,
         }])
         .await
         .unwrap();

@@ -189,6 +189,7 @@ async fn two_servers_draining_the_queue_evaluate_each_person_once() {
             level: healthcode_domain::RiskLevel::High,
             escalate_to_red: false,
         },
+        hub_line: None,
     };
     store.insert_designations(&[d]).await.unwrap();
     assert_eq!(a.codes().queue_unapplied_designations(std::time::Duration::ZERO).await.unwrap(), 1);

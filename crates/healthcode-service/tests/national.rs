@@ -170,9 +170,7 @@ async fn origins_of(region: &Node, person: &healthcode_domain::PersonId) -> Vec<
 #[tokio::test]
 async fn a_close_contact_reported_in_henan_reaches_a_visitor_in_zhejiang_and_so_does_its_retraction() {
     let hub_seed = [7; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
 
     report(
         &henan,
@@ -209,6 +207,22 @@ async fn a_close_contact_reported_in_henan_reaches_a_visitor_in_zhejiang_and_so_
     let evidence: Vec<_> = code.reasons.iter().flat_map(|r| &r.evidence).collect();
     assert!(evidence.iter().any(|e| e.reported_by_region.as_deref() == Some("41") && e.kind == "close_contact"));
     assert!(evidence.iter().all(|e| e.kind != "stay"));
+    // Zhejiang's health department cannot withdraw Henan's record: only Henan can.
+    let withdraw = serde_json::json!({"id": "zj-r-1", "type": "retraction", "person_id": visitor.as_str(),
+                                      "retracts": "hc-nat-41-cc-1", "reason": "we think not"});
+    let refused = zhejiang
+        .service
+        .evidence()
+        .ingest_from(
+            Source::Department(Department::Health),
+            &[1],
+            &[withdraw.to_string()],
+            AtPolicy::ServerClock,
+            "test",
+        )
+        .await
+        .unwrap();
+    assert_eq!((refused.rejected, refused.rows[0].field.as_deref()), (1, Some("retracts")), "{refused:?}");
 
     // Henan withdraws the record; the correction travels.
     report(
@@ -312,6 +326,23 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The colour of a person's code in a region now.
+async fn colour_of(region: &Node, person: &healthcode_domain::PersonId) -> Colour {
+    region.service.codes().current_code(person).await.unwrap().colour
+}
+
+/// The hub and two regions following it: Henan (41), which reports, and Zhejiang (33).
+async fn hub_henan_zhejiang(hub_seed: [u8; 32]) -> (Node, Node, Node) {
+    (node("00", Role::Hub, hub_seed).await, region("41", hub_seed).await, region("33", hub_seed).await)
+}
+
+/// Henan registered at the hub with its root key, and its keys published there.
+async fn register_henan_with_keys(hub: &Node, henan: &Node) {
+    let root = hex(&henan.service.tokens().key_ring().root_public());
+    hub.service.national().register_region("41", &root).await.unwrap();
+    publish_keys(hub, "41", henan).await;
+}
+
 async fn publish_keys(hub: &Node, code: &str, region: &Node) -> healthcode_service::national::Published {
     let list = region.service.tokens().key_ring().signed_trust_list().to_json();
     hub.service.national().publish_trust_list(code, &list).await.unwrap()
@@ -323,9 +354,7 @@ async fn another_regions_code_is_verified_offline_under_an_agreement_and_its_rev
     use healthcode_token::VerifyError;
 
     let hub_seed = [5; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
     for (code, region) in [("41", &henan), ("33", &zhejiang)] {
         let root = hex(&region.service.tokens().key_ring().root_public());
         hub.service.national().register_region(code, &root).await.unwrap();
@@ -494,9 +523,7 @@ async fn the_hub_issues_the_national_code_for_a_region_without_one_and_regions_r
     let hub_seed = [6; 32];
     // The hub holds the national key too: it issues codes (region 00) to persons of
     // regions that have no code of their own.
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
     let national = hub.service.national();
     national.publish_own_keys(&hub.service.tokens().key_ring()).await.unwrap();
     national.publish_own_keys(&hub.service.tokens().key_ring()).await.unwrap(); // idempotent
@@ -530,12 +557,8 @@ async fn the_hub_issues_the_national_code_for_a_region_without_one_and_regions_r
 #[tokio::test]
 async fn a_region_signs_its_records_so_the_hub_cannot_publish_one_in_its_name() {
     let hub_seed = [8; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
-    let root = hex(&henan.service.tokens().key_ring().root_public());
-    hub.service.national().register_region("41", &root).await.unwrap();
-    publish_keys(&hub, "41", &henan).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
+    register_henan_with_keys(&hub, &henan).await;
     let visitor = register(&zhejiang, VISITOR).await;
     let national_id =
         Pseudonymiser::new(b"x".to_vec()).with_national_key(NATIONAL_KEY).national_id(&document(VISITOR)).unwrap();
@@ -597,9 +620,7 @@ async fn a_region_signs_its_records_so_the_hub_cannot_publish_one_in_its_name() 
 #[tokio::test]
 async fn a_record_nobody_claims_is_deleted_after_its_retention() {
     let hub_seed = [9; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
     report(
         &henan,
         serde_json::json!({"id": "cc-late", "type": "close_contact", "id_type": "resident_id", "id_number": VISITOR,
@@ -640,9 +661,7 @@ async fn a_visitor_converts_the_home_code_and_the_receiving_regions_rules_judge_
     use healthcode_domain::HomeCode;
 
     let hub_seed = [3; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
     let shandong_rules = RuleSet::parse(&format!("{REFERENCE_RULES_TOML}{NO_RECOGNISED_CODE_RULE}")).unwrap();
     let shandong = region_with("37", hub_seed, shandong_rules).await;
     for (code, region) in [("41", &henan), ("33", &zhejiang), ("37", &shandong)] {
@@ -780,9 +799,7 @@ async fn feed(region: &Node, department: Department, batch: &str, text: &str) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_in_bulk_feeds_travel_and_admit_what_waited_for_their_persons() {
     let hub_seed = [2; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
     const SECOND: &str = "410105198502021232";
     let text = [
         serde_json::json!({"id": "cc-b1", "type": "close_contact", "id_type": "resident_id", "id_number": VISITOR,
@@ -828,9 +845,7 @@ async fn every_server_of_a_region_follows_other_regions_keys_and_stops_using_the
     use healthcode_token::VerifyError;
 
     let hub_seed = [6; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
     let role = Role::Region { region: "33".into(), hub: Box::new(hub_key(hub_seed)) };
     let other = server(&zhejiang.store, &zhejiang.clock, "33", role, [b'3'; 32], RuleSet::reference()).await;
     for (code, region) in [("41", &henan), ("33", &zhejiang)] {
@@ -946,8 +961,7 @@ async fn a_county_level_and_a_test_taken_in_henan_are_judged_by_zhejiangs_rules(
     sync(&henan, "41", &hub).await.unwrap();
 
     // The traveller is tested in Henan after the trip: negative. Henan shares its tests.
-    henan.clock.set(Timestamp::from_millis(now().as_millis() + 3_600_000));
-    zhejiang.clock.set(Timestamp::from_millis(now().as_millis() + 3_600_000));
+    set_clocks(&[&hub, &henan, &zhejiang], Timestamp::from_millis(now().as_millis() + 3_600_000));
     report(
         &henan,
         serde_json::json!({"id": "na-9", "type": "test", "id_type": "resident_id", "id_number": TRAVELLER,
@@ -998,9 +1012,7 @@ fn member(number: &str, name: &str, code: &str) -> healthcode_service::GroupMemb
 #[tokio::test]
 async fn an_operator_checks_a_return_to_work_train_and_learns_each_workers_colour_in_zhejiang() {
     let hub_seed = [4; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
     for (code, region) in [("41", &henan), ("33", &zhejiang)] {
         let root = hex(&region.service.tokens().key_ring().root_public());
         hub.service.national().register_region(code, &root).await.unwrap();
@@ -1153,12 +1165,8 @@ async fn alarms_of_kind(region: &Node, kind: &str) -> Vec<healthcode_store::NewA
 #[tokio::test]
 async fn records_signed_by_a_stolen_key_after_its_theft_are_withdrawn_and_earlier_ones_stay() {
     let hub_seed = [11; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
-    let root = hex(&henan.service.tokens().key_ring().root_public());
-    hub.service.national().register_region("41", &root).await.unwrap();
-    publish_keys(&hub, "41", &henan).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
+    register_henan_with_keys(&hub, &henan).await;
     const GENUINE: &str = "330106198602022239";
     const VICTIM: &str = "330106198501011231";
     const STRANGER: &str = "330106198703033236";
@@ -1303,19 +1311,13 @@ async fn records_signed_by_a_stolen_key_after_its_theft_are_withdrawn_and_earlie
 #[tokio::test]
 async fn only_a_regions_own_list_withdraws_its_records_and_records_from_before_any_list_are_judged_by_their_key() {
     let hub_seed = [12; 32];
-    let hub = node("00", Role::Hub, hub_seed).await;
-    let henan = region("41", hub_seed).await;
-    let zhejiang = region("33", hub_seed).await;
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
     const GENUINE: &str = "330106198804044233";
     const VICTIM: &str = "330102199105055231";
     const UNSIGNED: &str = "330106198602022239";
     let genuine = register(&zhejiang, GENUINE).await;
     let victim = register(&zhejiang, VICTIM).await;
     let unsigned = register(&zhejiang, UNSIGNED).await;
-    let colour = |person: &healthcode_domain::PersonId| {
-        let (zhejiang, person) = (&zhejiang, person.clone());
-        async move { zhejiang.service.codes().current_code(&person).await.unwrap().colour }
-    };
 
     // Henan has not published its keys: the hub checks nothing, nor does Zhejiang.
     let key = henan.service.tokens().key_ring();
@@ -1330,7 +1332,7 @@ async fn only_a_regions_own_list_withdraws_its_records_and_records_from_before_a
     assert_eq!(hub.service.national().submit("41", "region-41", &forged).await.unwrap().accepted, 1);
     assert_eq!(sync(&zhejiang, "33", &hub).await.unwrap().admitted, 3);
     for person in [&genuine, &victim, &unsigned] {
-        assert_eq!(colour(person).await, Colour::Red);
+        assert_eq!(colour_of(&zhejiang, person).await, Colour::Red);
     }
 
     // Shandong, a registered region, publishes a list of its own that names Henan's key as
@@ -1364,7 +1366,7 @@ async fn only_a_regions_own_list_withdraws_its_records_and_records_from_before_a
     let received = sync(&zhejiang, "33", &hub).await.unwrap();
     assert_eq!((received.withdrawn, received.dropped, received.not_withdrawn), (0, 0, 0), "{received:?}");
     for person in [&genuine, &victim, &unsigned] {
-        assert_eq!(colour(person).await, Colour::Red, "nobody but Henan withdraws Henan's records");
+        assert_eq!(colour_of(&zhejiang, person).await, Colour::Red, "nobody but Henan withdraws Henan's records");
     }
     assert!(alarms_of_kind(&zhejiang, "national_records_withdrawn").await.is_empty());
 
@@ -1378,7 +1380,210 @@ async fn only_a_regions_own_list_withdraws_its_records_and_records_from_before_a
     publish_keys(&hub, "41", &henan).await;
     let received = sync(&zhejiang, "33", &hub).await.unwrap();
     assert_eq!((received.withdrawn, received.dropped, received.not_withdrawn), (1, 0, 0), "{received:?}");
-    assert_eq!(colour(&victim).await, Colour::Green);
-    assert_eq!(colour(&genuine).await, Colour::Red);
-    assert_eq!(colour(&unsigned).await, Colour::Red);
+    assert_eq!(colour_of(&zhejiang, &victim).await, Colour::Green);
+    assert_eq!(colour_of(&zhejiang, &genuine).await, Colour::Red);
+    assert_eq!(colour_of(&zhejiang, &unsigned).await, Colour::Red);
+}
+
+/// A record a hub appends itself, unsigned, in the name `region` gives it.
+fn hub_record(region: &str, id: &str, kind: &str, person: &str) -> healthcode_log::NationalRecord {
+    healthcode_log::NationalRecord {
+        at: now().as_millis(),
+        region: region.into(),
+        id: id.into(),
+        kind: kind.into(),
+        person: person.into(),
+        status: None,
+        since: None,
+        retracts: None,
+        reason: None,
+        area: None,
+        level: None,
+        result: None,
+        kid: None,
+        signature: None,
+    }
+}
+
+/// A hub that makes up regions or registers another root for a real one speaks for
+/// nobody: a retraction in the name of `41-cc` (whose records would read as Henan's
+/// `hc-nat-41-cc-…`), a close contact in the hub's own `00`, another region's level of a
+/// Zhejiang district, and — after registering a root of its own for Henan — a list and a
+/// record signed under it, and an unsigned record after Henan's keys: none is used, each
+/// is in the rejection log with its reason, and the alarms say what the hub did.
+#[tokio::test]
+async fn a_hub_cannot_speak_in_a_made_up_region_nor_replace_a_regions_root() {
+    use base64::Engine as _;
+    let hub_seed = [13; 32];
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
+    register_henan_with_keys(&hub, &henan).await;
+    const CONTACT: &str = "330106198602022239";
+    const TARGET: &str = "330106198501011231";
+    let contact = register(&zhejiang, CONTACT).await;
+    let target = register(&zhejiang, TARGET).await;
+    report(
+        &henan,
+        serde_json::json!({"id": "cc-7", "type": "close_contact", "id_type": "resident_id", "id_number": CONTACT,
+                           "exposure_at": "2022-04-30T20:00:00+08:00"}),
+    )
+    .await;
+    relay(&hub, &henan, &zhejiang).await;
+    assert_eq!(colour_of(&zhejiang, &contact).await, Colour::Red);
+
+    let withdraw = healthcode_log::NationalRecord {
+        retracts: Some("7".into()),
+        reason: Some("made up".into()),
+        ..hub_record("41-cc", "x-1", "retraction", &national_id(CONTACT))
+    };
+    let in_the_hubs_name = healthcode_log::NationalRecord {
+        status: Some("confirmed".into()),
+        since: Some(now().as_millis()),
+        ..hub_record("00", "x-2", "key_person", &national_id(TARGET))
+    };
+    let level = healthcode_log::NationalRecord {
+        area: Some("330106".into()),
+        level: Some("high".into()),
+        since: Some(now().as_millis()),
+        ..hub_record("99", "x-3", "risk_level", "")
+    };
+    for record in [withdraw, in_the_hubs_name, level] {
+        hub_appends(&hub, healthcode_log::Entry::NationalRecord(record)).await;
+    }
+    let received = sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!(received.admitted, 0, "{received:?}");
+    assert_eq!(colour_of(&zhejiang, &contact).await, Colour::Red, "Henan's record stands");
+    assert_eq!(colour_of(&zhejiang, &target).await, Colour::Green);
+    let refused = zhejiang.service.evidence().rejections(&auditor(), 0, 100).await.unwrap();
+    let fields: Vec<Option<&str>> = refused.iter().map(|r| r.field.as_deref()).collect();
+    assert_eq!(fields, [Some("region"), Some("region"), Some("area")], "{refused:?}");
+    assert_eq!(alarms_of_kind(&zhejiang, "hub_forged_record").await.len(), 3);
+
+    // The hub registers a root of its own for Henan, a list under it, and records.
+    let impostor = healthcode_service::KeyRing::generate("41", secs(now()));
+    hub_appends(
+        &hub,
+        healthcode_log::Entry::NationalRegion(healthcode_log::NationalRegion {
+            at: now().as_millis(),
+            region: "41".into(),
+            root_key: base64::engine::general_purpose::STANDARD.encode(impostor.root_public()),
+        }),
+    )
+    .await;
+    hub_appends(
+        &hub,
+        healthcode_log::Entry::NationalTrustList(healthcode_log::NationalTrustList {
+            at: now().as_millis(),
+            region: "41".into(),
+            signed_list: impostor.signed_trust_list().to_json(),
+        }),
+    )
+    .await;
+    let signed = henan.service.national().sign_lines(&[contact_line("x-4", TARGET)], &impostor);
+    let signed = healthcode_service::national::Submission::parse(&signed[0]).unwrap().to_record(
+        "41",
+        &national_id(TARGET),
+        now(),
+    );
+    hub_appends(&hub, healthcode_log::Entry::NationalRecord(signed)).await;
+    let unsigned = healthcode_log::NationalRecord {
+        status: Some("close_contact".into()),
+        since: Some(now().as_millis()),
+        ..hub_record("41", "x-5", "key_person", &national_id(TARGET))
+    };
+    hub_appends(&hub, healthcode_log::Entry::NationalRecord(unsigned)).await;
+    let received = sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!(received.admitted, 0, "{received:?}");
+    assert_eq!(colour_of(&zhejiang, &target).await, Colour::Green);
+    assert_eq!(alarms_of_kind(&zhejiang, "hub_region_root_changed").await.len(), 1);
+    let held = zhejiang.service.national().trust();
+    assert_eq!(
+        held.regions["41"].sequence,
+        henan.service.tokens().key_ring().trust_list().sequence,
+        "Henan's own list"
+    );
+    let refused = zhejiang.service.evidence().rejections(&auditor(), 0, 100).await.unwrap();
+    let fields: Vec<Option<&str>> = refused[3..].iter().map(|r| r.field.as_deref()).collect();
+    assert_eq!(fields, [Some("root_key"), Some("signed_list"), Some("signature"), Some("signature")], "{refused:?}");
+}
+
+/// A close contact and its retraction published in one submission — Henan's correction
+/// within minutes — reach Zhejiang in one batch: the retraction is taken in after its
+/// record, for a resident and for a visitor whose records waited until they registered.
+#[tokio::test]
+async fn a_record_and_its_retraction_in_one_batch_leave_nothing() {
+    let hub_seed = [14; 32];
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
+    register_henan_with_keys(&hub, &henan).await;
+    const RESIDENT: &str = "330106198602022239";
+    let resident = register(&zhejiang, RESIDENT).await;
+    for (number, n) in [(RESIDENT, 1), (VISITOR, 2)] {
+        report(
+            &henan,
+            serde_json::json!({"id": format!("cc-{n}"), "type": "close_contact", "id_type": "resident_id",
+                               "id_number": number, "exposure_at": "2022-04-30T20:00:00+08:00"}),
+        )
+        .await;
+        report(
+            &henan,
+            serde_json::json!({"id": format!("r-{n}"), "type": "retraction", "id_type": "resident_id",
+                               "id_number": number, "retracts": format!("cc-{n}"),
+                               "reason": "another person of the same name"}),
+        )
+        .await;
+    }
+    assert_eq!(henan.service.national().queued_submissions(10).await.unwrap().len(), 4);
+    let published = hub.service.log().size().await.unwrap();
+    relay(&hub, &henan, &zhejiang).await;
+    assert_eq!(hub.service.log().size().await.unwrap(), published + 4, "one submission");
+    let code = zhejiang.service.codes().current_code(&resident).await.unwrap();
+    assert_eq!((code.colour, code.retracted.len()), (Colour::Green, 1), "{code:?}");
+
+    let visitor = register(&zhejiang, VISITOR).await;
+    let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
+    assert_eq!((code.colour, code.retracted.len()), (Colour::Green, 1), "{code:?}");
+    let refused = zhejiang.service.evidence().rejections(&auditor(), 0, 100).await.unwrap();
+    assert!(refused.is_empty(), "{refused:?}");
+}
+
+/// What ends a record travels like the record: a suspected case Henan excludes, a contact
+/// it clears, turn green again in Zhejiang, by Zhejiang's rules.
+#[tokio::test]
+async fn an_exclusion_and_a_clearance_travel_like_the_records_they_end() {
+    let hub_seed = [15; 32];
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
+    register_henan_with_keys(&hub, &henan).await;
+    const SUSPECT: &str = "330106198602022239";
+    const CONTACT: &str = "330106198501011231";
+    let suspect = register(&zhejiang, SUSPECT).await;
+    let contact = register(&zhejiang, CONTACT).await;
+    let row = |id: &str, number: &str, body: serde_json::Value| {
+        let mut row = serde_json::json!({"id": id, "id_type": "resident_id", "id_number": number});
+        row.as_object_mut().unwrap().extend(body.as_object().unwrap().clone());
+        row
+    };
+    report(&henan, row("d-1", SUSPECT, serde_json::json!({"type": "diagnosis", "status": "suspected"}))).await;
+    report(
+        &henan,
+        row("cc-1", CONTACT, serde_json::json!({"type": "close_contact", "exposure_at": "2022-04-30T20:00:00+08:00"})),
+    )
+    .await;
+    relay(&hub, &henan, &zhejiang).await;
+    assert_eq!(
+        (colour_of(&zhejiang, &suspect).await, colour_of(&zhejiang, &contact).await),
+        (Colour::Red, Colour::Red)
+    );
+
+    set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("12:00"));
+    report(&henan, row("d-2", SUSPECT, serde_json::json!({"type": "diagnosis", "status": "excluded"}))).await;
+    report(&henan, row("cl-1", CONTACT, serde_json::json!({"type": "contact_cleared"}))).await;
+    relay(&hub, &henan, &zhejiang).await;
+    assert_eq!(
+        (colour_of(&zhejiang, &suspect).await, colour_of(&zhejiang, &contact).await),
+        (Colour::Green, Colour::Green)
+    );
+    assert_eq!(
+        origins_of(&zhejiang, &suspect).await,
+        ["national:41:diagnosis"],
+        "the change to red names Henan's record"
+    );
 }

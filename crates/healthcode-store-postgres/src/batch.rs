@@ -69,6 +69,10 @@ pub(crate) async fn insert_evidence<E: std::borrow::Borrow<NewEvidence> + Sync>(
         }
         new.retain(|(_, e)| !lost.contains(e.id.as_str()));
     }
+    let mut hub_lines: Vec<(i64, &str)> =
+        new.iter().filter_map(|(seq, e)| e.hub_line.as_deref().map(|line| (*seq, line))).collect();
+    hub_lines.sort_unstable_by_key(|&(seq, _)| seq);
+    queue_for_hub(tx, hub_lines.into_iter().map(|(_, line)| line).collect()).await?;
 
     let stays: Vec<(i64, &str, &str, Option<i64>)> = new
         .iter()
@@ -367,6 +371,24 @@ async fn copy_evidence(
         writer.as_mut().write(&row).await?;
     }
     writer.finish().await?;
+    Ok(())
+}
+
+/// Queues new records' lines for the national hub in the transaction that stores them (the
+/// outbox the hub link drains: `FederationStore::queued_submissions`), in order.
+pub(crate) async fn queue_for_hub(client: &impl deadpool_postgres::GenericClient, lines: Vec<&str>) -> StoreResult<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    // Numbered in the order given.
+    client
+        .execute(
+            "INSERT INTO national_submissions (line)
+             SELECT line FROM UNNEST($1::text[]) WITH ORDINALITY AS u (line, n) ORDER BY n",
+            &[&lines],
+        )
+        .await
+        .map_err(backend("queue records for the national hub"))?;
     Ok(())
 }
 

@@ -143,6 +143,8 @@ impl EvidenceStore for PostgresStore {
             .map_err(backend("insert a designation"))?;
             outcomes.push(Inserted::New { seq });
         }
+        let new = batch.iter().zip(&outcomes).filter(|(_, o)| matches!(o, Inserted::New { .. }));
+        crate::batch::queue_for_hub(&tx, new.filter_map(|(d, _)| d.hub_line.as_deref()).collect()).await?;
         tx.commit().await.map_err(backend("commit designations"))?;
         Ok(outcomes)
     }

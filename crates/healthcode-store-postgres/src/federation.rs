@@ -133,16 +133,7 @@ impl FederationStore for PostgresStore {
             return Ok(());
         }
         let client = self.client().await?;
-        // Numbered in the order given.
-        client
-            .execute(
-                "INSERT INTO national_submissions (line)
-                 SELECT line FROM UNNEST($1::text[]) WITH ORDINALITY AS u (line, n) ORDER BY n",
-                &[&lines],
-            )
-            .await
-            .map_err(backend("queue submissions"))?;
-        Ok(())
+        crate::batch::queue_for_hub(&client, lines.iter().map(String::as_str).collect()).await
     }
 
     async fn queued_submissions(&self, limit: usize) -> StoreResult<Vec<QueuedSubmission>> {

@@ -123,7 +123,13 @@ fn event(person: &PersonId, i: usize, k: usize) -> NewEvidence {
         1 | 4 => Evidence::Test { result: TestResult::Negative, sampled_at: ts(at - HOUR) },
         _ => Evidence::Fever { onset_at: ts(at) },
     };
-    NewEvidence { person: person.clone(), id: EventId::parse(&format!("e{i:09}-{k}")).unwrap(), at: ts(at), evidence }
+    NewEvidence {
+        person: person.clone(),
+        id: EventId::parse(&format!("e{i:09}-{k}")).unwrap(),
+        at: ts(at),
+        evidence,
+        hub_line: None,
+    }
 }
 
 fn code(person: &PersonId, events: usize, revision: i64) -> CodeState {

@@ -162,14 +162,7 @@ impl FederationStore for SqliteStore {
         let lines = lines.to_vec();
         self.write(move |c| {
             let tx = c.transaction().map_err(backend("begin queueing submissions"))?;
-            {
-                let mut insert = tx
-                    .prepare_cached("INSERT INTO national_submissions (line) VALUES (?1)")
-                    .map_err(backend("prepare queueing submissions"))?;
-                for line in &lines {
-                    insert.execute([line]).map_err(backend("queue a submission"))?;
-                }
-            }
+            crate::evidence::events::queue_for_hub(&tx, lines.iter().map(String::as_str))?;
             tx.commit().map_err(backend("commit queued submissions"))
         })
         .await
@@ -223,7 +216,7 @@ impl FederationStore for SqliteStore {
                     .prepare_cached(
                         "INSERT INTO national_parked (national_id, hub_index, entry, parked_at, region, kid, hub_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                         ON CONFLICT (national_id, hub_index) DO NOTHING",
+                         ON CONFLICT (hub_index) DO NOTHING",
                     )
                     .map_err(backend("prepare parking records"))?;
                 for ((national_id, index, entry, parked_at), (region, kid, hub_at)) in &records {

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "0013_national_parked_at", include_str!("../migrations/0013_national_parked_at.sql")),
     (14, "0014_bulk_pages", include_str!("../migrations/0014_bulk_pages.sql")),
     (15, "0015_national_signers", include_str!("../migrations/0015_national_signers.sql")),
+    (16, "0016_national_parked_by_arrival", include_str!("../migrations/0016_national_parked_by_arrival.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {

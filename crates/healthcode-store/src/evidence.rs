@@ -21,6 +21,11 @@ pub struct NewEvidence {
     pub id: EventId,
     pub at: Timestamp,
     pub evidence: Evidence,
+    /// The line this record sends to the national hub (a key-person record of a region
+    /// that takes part), queued for the hub (`FederationStore::queued_submissions`) in the
+    /// transaction that stores the record, and only if the record is new: a server dying
+    /// after the commit cannot lose it, and a resend does not queue it twice.
+    pub hub_line: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +33,9 @@ pub struct NewDesignation {
     pub id: EventId,
     pub at: Timestamp,
     pub risk: AreaRisk,
+    /// The level this designation sends to the hub's national list, queued as
+    /// `NewEvidence::hub_line` is.
+    pub hub_line: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

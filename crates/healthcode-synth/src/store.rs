@@ -20,9 +20,11 @@ impl From<SynthRecord> for StoreRecord {
                 StoreRecord::Person(PersonRecord { id, kind, registered_at, residence_area: Some(residence_area) })
             }
             SynthRecord::Evidence { person, id, at, evidence } => {
-                StoreRecord::Evidence(NewEvidence { person, id, at, evidence })
+                StoreRecord::Evidence(NewEvidence { person, id, at, evidence, hub_line: None })
             }
-            SynthRecord::Designation { id, at, risk } => StoreRecord::Designation(NewDesignation { id, at, risk }),
+            SynthRecord::Designation { id, at, risk } => {
+                StoreRecord::Designation(NewDesignation { id, at, risk, hub_line: None })
+            }
         }
     }
 }

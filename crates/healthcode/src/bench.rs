@@ -88,6 +88,10 @@ pub enum BenchCommand {
         records: u64,
         #[arg(long, default_value_t = 100_000)]
         delta: u64,
+        /// The region asks for plain answers, as one from before the compact exchange
+        /// (the bytes on the wire without compression).
+        #[arg(long)]
+        plain: bool,
     },
     /// Contact tracing over millions of check-ins: the latency of tracing random cases
     /// over 14 days (issue 7: p99 ≤ 50 ms over 10 million check-ins).
@@ -133,8 +137,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             let args = crate::bench_soak::SoakArgs { minutes, fraction, peak_seconds, residents, database_url };
             crate::bench_soak::run(args).await
         }
-        BenchCommand::National { records, delta } => {
-            crate::bench_national::run(crate::bench_national::NationalArgs { records, delta }).await
+        BenchCommand::National { records, delta, plain } => {
+            crate::bench_national::run(crate::bench_national::NationalArgs { records, delta, plain }).await
         }
         BenchCommand::Tokens { seconds } => {
             crate::bench_tokens::run(seconds);

@@ -120,6 +120,7 @@ async fn store_concurrently(
                         id: healthcode_domain::EventId::parse(&format!("{ids}-{i}")).expect("a valid event id"),
                         at: now,
                         evidence: healthcode_domain::Evidence::Fever { onset_at: now },
+                        hub_line: None,
                     })
                     .collect();
                 store.insert_evidence(&batch).await?;

@@ -9,8 +9,8 @@
 //! Bytes are counted twice: as decoded (the answers' bodies once inflated, what the sync
 //! round counts) and on the wire (everything the hub wrote to its connections: headers,
 //! framing and bodies as sent). The region's client asks for compressed answers, as the
-//! sync task's does; with `HEALTHCODE_BENCH_PLAIN=1` it does not, as a region from before
-//! the compact exchange, and the hub answers plain JSON.
+//! sync task's does; with `--plain` it does not, as a region from before the compact
+//! exchange, and the hub answers plain JSON.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +25,7 @@ use healthcode_store_sqlite::SqliteStore;
 pub struct NationalArgs {
     pub records: u64,
     pub delta: u64,
+    pub plain: bool,
 }
 
 const SUBMISSION: u64 = 10_000;
@@ -53,11 +54,11 @@ pub async fn run(args: NationalArgs) -> anyhow::Result<()> {
     let counting = Counting { inner: listener, sent: wire.clone() };
     tokio::spawn(async move { axum::serve(counting, healthcode_server::router(state).into_make_service()).await });
     let on_wire = || wire.load(Ordering::Relaxed);
-    let plain = std::env::var("HEALTHCODE_BENCH_PLAIN").is_ok_and(|v| !v.is_empty() && v != "0");
+    let plain = args.plain;
     println!(
         "exchange: {}",
         if plain {
-            "plain (HEALTHCODE_BENCH_PLAIN: the region asks for no compression, as one from before the compact exchange)"
+            "plain (--plain: the region asks for no compression, as one from before the compact exchange)"
         } else {
             "compact (the region asks for zstd or gzip, as the sync task does; the hub answers zstd)"
         }

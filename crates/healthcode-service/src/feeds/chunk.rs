@@ -149,6 +149,13 @@ pub(super) async fn commit(
     now: Timestamp,
 ) -> Result<FeedCounts, ServiceError> {
     let Parsed { rows, by_id, named, mut rejected, links } = parsed;
+    // What travels to the hub (key-person records, if this region takes part in the
+    // national exchange) is queued with the rows that carry it, in the chunk's transaction.
+    let mut rows = rows;
+    {
+        let mut evidence: Vec<&mut healthcode_store::NewEvidence> = rows.iter_mut().map(|r| &mut r.evidence).collect();
+        service.attach_hub_lines(&mut evidence, &links).await?;
+    }
     let mut kept = Vec::with_capacity(rows.len());
     for (row, by_id) in rows.into_iter().zip(by_id) {
         if by_id && !known.contains(&row.evidence.person) {
@@ -182,24 +189,12 @@ pub(super) async fn commit(
         rejected,
     };
     let validation_rejected = chunk.rejected.len() as u64;
-    // What the hub is sent afterwards: key-person records among the rows (none unless this
-    // region takes part in the national exchange).
-    let national = service.pseudonyms.takes_part_nationally();
-    let evidence: Vec<_> = if national { chunk.rows.iter().map(|r| r.evidence.clone()).collect() } else { Vec::new() };
     match service.feed_store.commit_feed_chunk(chunk).await? {
         FeedCommit::Committed(outcomes) => {
-            if national {
-                // After the chunk's transaction, as the event routes do: a server dying
-                // in between leaves these persons unlinked until they are named again.
-                service.link_national(links).await?;
-                let stored: Vec<_> = evidence
-                    .iter()
-                    .zip(&outcomes)
-                    .filter(|(_, outcome)| matches!(outcome, healthcode_store::Inserted::New { .. }))
-                    .map(|(e, _)| e)
-                    .collect();
-                service.queue_for_hub(&stored).await?;
-            }
+            // After the chunk's transaction: a server dying in between leaves these
+            // persons unlinked until they are named again (their records went to the hub
+            // with the chunk).
+            service.link_national(links).await?;
             Ok(FeedCounts::from_outcomes(validation_rejected, &outcomes))
         }
         FeedCommit::Moved { committed_through } => Err(ServiceError::Conflict(format!(

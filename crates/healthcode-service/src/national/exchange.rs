@@ -23,7 +23,10 @@ pub const MAX_REASON: usize = 500;
 pub const MAX_SUBMISSION_LINES: usize = 10_000;
 
 /// What a key person is, as the national list says (seed 004: cases, suspected cases,
-/// asymptomatic infections, close contacts; seed 001: test results across regions).
+/// asymptomatic infections, close contacts; seed 001: test results across regions), and
+/// what ends it: a suspected case excluded, a case discharged, a contact cleared. Without
+/// these, a region that used a record would keep a person red after the reporting region
+/// cleared them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyStatus {
@@ -32,6 +35,9 @@ pub enum KeyStatus {
     Asymptomatic,
     CloseContact,
     PositiveTest,
+    Excluded,
+    Discharged,
+    ContactCleared,
 }
 
 impl KeyStatus {
@@ -42,6 +48,9 @@ impl KeyStatus {
             KeyStatus::Asymptomatic => "asymptomatic",
             KeyStatus::CloseContact => "close_contact",
             KeyStatus::PositiveTest => "positive_test",
+            KeyStatus::Excluded => "excluded",
+            KeyStatus::Discharged => "discharged",
+            KeyStatus::ContactCleared => "contact_cleared",
         }
     }
 
@@ -499,12 +508,15 @@ pub fn submission_for(
                 DiagnosisStatus::Confirmed => KeyStatus::Confirmed,
                 DiagnosisStatus::Suspected => KeyStatus::Suspected,
                 DiagnosisStatus::Asymptomatic => KeyStatus::Asymptomatic,
-                DiagnosisStatus::Excluded | DiagnosisStatus::Discharged => return None,
+                DiagnosisStatus::Excluded => KeyStatus::Excluded,
+                DiagnosisStatus::Discharged => KeyStatus::Discharged,
             };
             // A diagnosis carries no time of its own: since it was recorded.
             key_person(status, at)
         }
         Evidence::CloseContact { exposure_at } => key_person(KeyStatus::CloseContact, *exposure_at),
+        // Clearing carries no time of its own either.
+        Evidence::ContactCleared => key_person(KeyStatus::ContactCleared, at),
         Evidence::Test { result: TestResult::Positive, sampled_at } => key_person(KeyStatus::PositiveTest, *sampled_at),
         Evidence::Test { result: TestResult::Negative, sampled_at } if shares_tests => {
             json!({"kind": "test_result", "id": id.as_str(), "person": national_id, "result": "negative",
@@ -555,9 +567,14 @@ pub fn evidence_row(record: &NationalRecord, person: &PersonId) -> Option<serde_
             let status = KeyStatus::parse(record.status.as_deref()?)?;
             let since = since.unwrap_or(Timestamp::from_millis(record.at));
             Some(match status {
-                KeyStatus::Confirmed | KeyStatus::Suspected | KeyStatus::Asymptomatic => {
+                KeyStatus::Confirmed
+                | KeyStatus::Suspected
+                | KeyStatus::Asymptomatic
+                | KeyStatus::Excluded
+                | KeyStatus::Discharged => {
                     json!({"id": id, "person_id": person.as_str(), "type": "diagnosis", "status": status.as_str()})
                 }
+                KeyStatus::ContactCleared => json!({"id": id, "person_id": person.as_str(), "type": "contact_cleared"}),
                 KeyStatus::CloseContact => json!({"id": id, "person_id": person.as_str(), "type": "close_contact",
                                                    "exposure_at": since.to_rfc3339()}),
                 KeyStatus::PositiveTest => json!({"id": id, "person_id": person.as_str(), "type": "test",
@@ -799,6 +816,9 @@ mod schema {
             KeyStatus::Asymptomatic,
             KeyStatus::CloseContact,
             KeyStatus::PositiveTest,
+            KeyStatus::Excluded,
+            KeyStatus::Discharged,
+            KeyStatus::ContactCleared,
         ];
         assert_eq!(statuses, known.map(|s| s.as_str().to_string()));
         for status in statuses {

@@ -9,6 +9,7 @@
 
 pub mod exchange;
 pub mod trust;
+pub mod vouching;
 mod withdrawal;
 
 use std::collections::{BTreeMap, HashMap};
@@ -135,6 +136,11 @@ struct StoredList {
     /// revokes and published after it was accepted by no honest hub, whatever its time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     hub_index: Option<u64>,
+    /// Where the region's first list is in the hub's log: every record of the region after
+    /// it must be signed (`vouching`). `None` for lists kept before this was recorded
+    /// (`hub_index` stands in for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    first_hub_index: Option<u64>,
 }
 
 /// When a region last spoke to the hub (a submission or its trust list).
@@ -456,7 +462,10 @@ impl National {
     ) -> Result<Checked, ValidationError> {
         let submission = Submission::parse(line)?;
         let person = match &submission {
-            Submission::KeyPerson { person, .. } | Submission::TestResult { person, .. } => person.clone(),
+            Submission::KeyPerson { person, since, .. } | Submission::TestResult { person, since, .. } => {
+                check_not_ahead(*since, now)?;
+                person.clone()
+            }
             Submission::RiskLevel { area, since, .. } => {
                 if !area.normal().starts_with(region) {
                     return Err(ValidationError::field(
@@ -618,6 +627,7 @@ impl National {
             sequence: opened.sequence,
             signed_list: signed_list.to_string(),
             hub_index: None,
+            first_hub_index: None,
         };
         let entry = Entry::NationalTrustList(NationalTrustList {
             at: now.as_millis(),
@@ -721,6 +731,9 @@ impl National {
             match trust::open_list(&list.region, root, &list.signed_list) {
                 Ok(mut opened) => {
                     opened.hub_index = list.hub_index;
+                    // A list kept before its first place was recorded: its own place stands in.
+                    let first = list.first_hub_index.or(list.hub_index).unwrap_or(0);
+                    state.vouching.first_lists.insert(list.region.clone(), first);
                     state.regions.insert(list.region.clone(), opened);
                 }
                 Err(e) => tracing::warn!(region = %list.region, error = %e, "a published trust list is not used"),
@@ -824,19 +837,55 @@ impl National {
             match Entry::from_leaf_bytes(leaf) {
                 Ok(Entry::NationalRecord(r)) if r.region != region => records.push((index, r)),
                 Ok(Entry::NationalRegion(r)) => {
-                    let stored = StoredRegion { region: r.region.clone(), root_key: r.root_key };
-                    self.documents.save(REGION, &r.region, now, &stored).await?;
-                    trust_changed = true;
+                    // The first root a region is registered with is the one kept: a hub
+                    // that registers another would open its own lists in the region's
+                    // name, and sign its records (`vouching`).
+                    let held = self.documents.load::<StoredRegion>(REGION, &r.region).await?;
+                    match held {
+                        Some(held) if held.root_key != r.root_key => {
+                            let detail = format!(
+                                "the hub registered region {} again with another root key (hub entry {index}); the                                  first root is kept, and the region's lists must open with it",
+                                r.region
+                            );
+                            self.alarms.raise("hub_region_root_changed", region, detail.clone()).await?;
+                            refused.push(NewRejection {
+                                received_at: now,
+                                owner: None,
+                                origin: format!("national hub entry {index}"),
+                                input: crate::redact::kept_input(&r.root_key),
+                                field: Some("root_key".into()),
+                                reason: format!("{detail}; it was not used"),
+                            });
+                        }
+                        Some(_) => {}
+                        None => {
+                            let stored = StoredRegion { region: r.region.clone(), root_key: r.root_key };
+                            self.documents.save(REGION, &r.region, now, &stored).await?;
+                            trust_changed = true;
+                        }
+                    }
                 }
                 Ok(Entry::NationalTrustList(l)) => {
                     // Checked here too, against the root the hub published (before it, in
                     // its log): a list that does not open is kept but never used.
                     let root = self.documents.load::<StoredRegion>(REGION, &l.region).await?;
-                    let opened = root.and_then(|r| trust::open_list(&l.region, &r.root_key, &l.signed_list).ok());
+                    let opens =
+                        |list: &str| root.as_ref().and_then(|r| trust::open_list(&l.region, &r.root_key, list).ok());
+                    let opened = opens(&l.signed_list);
                     let sequence = opened.as_ref().map_or(0, |t| t.sequence);
-                    // Never back to an older list: that would undo a revocation.
+                    // Never back to an older list: that would undo a revocation. The same
+                    // list again keeps the place it was first found at (a later place
+                    // would let records published between the two pass as before it).
                     let held = self.documents.load::<StoredList>(TRUST_LIST, &l.region).await?;
-                    if let Some(held) = held.filter(|h| h.sequence >= sequence && h.signed_list != l.signed_list) {
+                    if held.as_ref().is_some_and(|h| h.signed_list == l.signed_list) {
+                        continue;
+                    }
+                    // The first list that opens is where the region's signatures begin.
+                    let first_hub_index = held
+                        .as_ref()
+                        .and_then(|h| h.first_hub_index.or_else(|| opens(&h.signed_list).and(h.hub_index)))
+                        .or_else(|| opened.is_some().then_some(index));
+                    if let Some(held) = held.filter(|h| h.sequence >= sequence) {
                         refused.push(NewRejection {
                             received_at: now,
                             owner: None,
@@ -855,6 +904,7 @@ impl National {
                         sequence,
                         signed_list: l.signed_list,
                         hub_index: Some(index),
+                        first_hub_index,
                     };
                     self.documents.save(TRUST_LIST, &l.region, now, &stored).await?;
                     trust_changed = true;
@@ -874,6 +924,25 @@ impl National {
                         until: a.until.map(Timestamp::from_millis),
                     };
                     let id = format!("{}/{}", a.receiving, a.issuing);
+                    // The hub alone publishes agreements: every change to one of this
+                    // region's is said aloud (an ended agreement turns that region's
+                    // travellers over to this region's own measure).
+                    let held = self.documents.load::<Agreement>(AGREEMENT, &id).await?;
+                    if agreement.receiving == region && held.as_ref() != Some(&agreement) {
+                        let until = agreement.until.map_or("no end".to_string(), |u| u.to_rfc3339());
+                        let detail = format!(
+                            "the hub published an agreement for this region to recognise region {}'s codes by {}                              from {} until {until} (hub entry {index}; held before: {})",
+                            agreement.issuing,
+                            agreement.path,
+                            agreement.from.to_rfc3339(),
+                            held.map_or("none".to_string(), |h| format!(
+                                "from {} until {}",
+                                h.from.to_rfc3339(),
+                                h.until.map_or("no end".to_string(), |u| u.to_rfc3339())
+                            )),
+                        );
+                        self.alarms.raise("national_agreement_changed", region, detail).await?;
+                    }
                     self.documents.save(AGREEMENT, &id, now, &agreement).await?;
                     trust_changed = true;
                 }
@@ -921,21 +990,10 @@ impl National {
         let trust = self.trust.current();
         let mut forged = 0;
         for (index, record) in &records {
-            if let Some(signer) = trust.regions.get(&record.region) {
-                let list = signer.verifier.trust_list();
-                let checked = exchange::verify_record(record, list)
-                    .and_then(|()| exchange::check_published_before_revocation(record, *index, list, signer.hub_index));
-                if let Err(why) = checked {
-                    forged += 1;
-                    refused.push(unused_record(
-                        now,
-                        *index,
-                        record,
-                        "signature",
-                        format!("{why}; the record was not used"),
-                    ));
-                    continue;
-                }
+            if let Err(unusable) = vouching::check(record, *index, &trust) {
+                forged += usize::from(unusable.forged);
+                refused.push(unused_record(now, *index, record, unusable.field, unusable.reason));
+                continue;
             }
             if record.kind == "risk_level" {
                 match exchange::designation_row(record) {
@@ -984,8 +1042,8 @@ impl National {
         }
         if forged > 0 {
             let detail = format!(
-                "the hub published {forged} record(s) in a region's name without that region's valid signature \
-                 (entries up to {}); they were not used: see the rejection log",
+                "the hub published {forged} record(s) in a region's name that the region did not validly sign or \
+                 could not have made (entries up to {}); they were not used: see the rejection log",
                 next.size()
             );
             self.alarms.raise("hub_forged_record", region, detail).await?;
@@ -995,10 +1053,11 @@ impl National {
         }
         received.parked = parked.len();
         if !rows.is_empty() {
-            let report = self.evidence.ingest_rows(&rows, "national hub").await?;
-            received.admitted = report.accepted + report.duplicates;
-            received.changed = report.codes.changed as usize;
-            self.federation.note_admitted(&in_use(&report, row_records)).await?;
+            let intake =
+                self.evidence.ingest_hub_rows(rows.into_iter().zip(row_records).collect(), "national hub").await?;
+            received.admitted = intake.admitted;
+            received.changed = intake.changed;
+            self.federation.note_admitted(&intake.in_use).await?;
         }
         if !designations.is_empty() {
             // Other regions' levels become designations here, in force from when their
@@ -1072,9 +1131,25 @@ pub const LEVEL_BACKDATING_HOURS: i64 = 24;
 
 /// A level takes effect when it is designated: not days before the hub hears of it (a
 /// region reaching back over past travellers), nor later than a clock's drift ahead.
+/// How far ahead of the hub's clock a record's own time may lie (clocks drift); the
+/// receiving regions hold the hub's time to the same (`vouching`).
+pub const CLOCK_DRIFT_MINUTES: i64 = 10;
+
+/// A record dated in the future would outlast what clears it (a contact released before
+/// the date it names does not count): refused.
+fn check_not_ahead(since: Timestamp, now: Timestamp) -> Result<(), ValidationError> {
+    if since > now.saturating_add(healthcode_domain::Duration::from_millis(CLOCK_DRIFT_MINUTES * 60_000)) {
+        return Err(ValidationError::field(
+            "since",
+            format!("a record cannot be dated after it is submitted (more than {CLOCK_DRIFT_MINUTES} minutes ahead)"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_level_time(since: Timestamp, now: Timestamp) -> Result<(), ValidationError> {
     let earliest = now.saturating_sub(healthcode_domain::Duration::hours(LEVEL_BACKDATING_HOURS));
-    let latest = now.saturating_add(healthcode_domain::Duration::from_millis(10 * 60_000));
+    let latest = now.saturating_add(healthcode_domain::Duration::from_millis(CLOCK_DRIFT_MINUTES * 60_000));
     if since < earliest || since > latest {
         return Err(ValidationError::field(
             "since",
@@ -1119,6 +1194,17 @@ enum Checked {
     Duplicate(String),
 }
 
+/// What a batch of other regions' records brought in (`Evidence::ingest_hub_rows`).
+#[derive(Default)]
+pub(crate) struct HubIntake {
+    /// Rows stored now or before.
+    pub admitted: usize,
+    /// Codes whose colour changed.
+    pub changed: usize,
+    /// The records of the rows taken in, to note with their signers.
+    pub in_use: Vec<AdmittedRecord>,
+}
+
 fn record_key(region: &str, id: &str) -> String {
     format!("{region}/{id}")
 }
@@ -1149,8 +1235,37 @@ impl Evidence {
         self.ingest_from(Source::Trusted, &numbers, &texts, AtPolicy::ServerClock, origin).await
     }
 
+    /// Ingests rows made of other regions' records, each with what it is: records first,
+    /// then retractions, so that a retraction finds a record of the same batch stored (a
+    /// retraction is checked against stored records only). Returns what was taken in.
+    pub(crate) async fn ingest_hub_rows(
+        &self,
+        rows: Vec<(serde_json::Value, AdmittedRecord)>,
+        origin: &str,
+    ) -> Result<HubIntake, ServiceError> {
+        let (retractions, records): (Vec<_>, Vec<_>) =
+            rows.into_iter().partition(|(row, _)| row.get("type").and_then(|t| t.as_str()) == Some("retraction"));
+        let mut intake = HubIntake::default();
+        for part in [records, retractions] {
+            if part.is_empty() {
+                continue;
+            }
+            let (rows, admitted): (Vec<_>, Vec<_>) = part.into_iter().unzip();
+            // Boxed: ingesting may link national pseudonyms, which admits parked rows here
+            // again (though never with links: these rows name persons by id).
+            let report = Box::pin(self.ingest_rows(&rows, origin)).await?;
+            intake.admitted += report.accepted + report.duplicates;
+            intake.changed += report.codes.changed as usize;
+            intake.in_use.extend(in_use(&report, admitted));
+        }
+        Ok(intake)
+    }
+
     /// Records the national pseudonyms of persons just named by document, and admits the
-    /// records the hub published about them before they were known here.
+    /// records the hub published about them before they were known here, checked again
+    /// against the trust lists held now (`vouching`): what no longer holds, or is not a
+    /// record this region reads, goes to the rejection log. Every parked record of these
+    /// persons is then unparked: in use, or kept in the rejection log with its reason.
     pub(crate) async fn link_national(&self, links: Vec<NationalLink>) -> Result<(), ServiceError> {
         if links.is_empty() {
             return Ok(());
@@ -1162,82 +1277,136 @@ impl Evidence {
             return Ok(());
         }
         let persons: BTreeMap<&str, &PersonId> = links.iter().map(|l| (l.national_id.as_str(), &l.person)).collect();
+        let trust = self.national_trust.current();
+        let now = self.clock.now();
         let mut rows = Vec::new();
-        let mut row_records = Vec::new();
+        let mut refused = Vec::new();
         let mut admitted: BTreeMap<String, Vec<u64>> = BTreeMap::new();
         for p in &parked {
-            let (Some(person), Ok(Entry::NationalRecord(record))) =
-                (persons.get(p.national_id.as_str()), Entry::from_leaf_bytes(p.entry.as_bytes()))
-            else {
-                continue;
-            };
-            if let Some(row) = exchange::evidence_row(&record, person) {
-                rows.push(row);
-                row_records.push(exchange::admitted(&record, p.hub_index, Some(person)));
-            }
+            let Some(person) = persons.get(p.national_id.as_str()) else { continue };
             admitted.entry(p.national_id.clone()).or_default().push(p.hub_index);
+            let record = match Entry::from_leaf_bytes(p.entry.as_bytes()) {
+                Ok(Entry::NationalRecord(record)) => record,
+                _ => {
+                    refused.push(NewRejection {
+                        received_at: now,
+                        owner: None,
+                        origin: format!("national hub entry {} (kept until its person came)", p.hub_index),
+                        input: crate::redact::kept_input(&p.entry),
+                        field: None,
+                        reason: "a kept hub entry that is not a record this region reads; it was not used".into(),
+                    });
+                    continue;
+                }
+            };
+            if let Err(unusable) = vouching::check(&record, p.hub_index, &trust) {
+                refused.push(unused_record(now, p.hub_index, &record, unusable.field, unusable.reason));
+                continue;
+            }
+            match exchange::evidence_row(&record, person) {
+                Some(row) => rows.push((row, exchange::admitted(&record, p.hub_index, Some(person)))),
+                None => refused.push(unused_record(
+                    now,
+                    p.hub_index,
+                    &record,
+                    "kind",
+                    format!(
+                        "a national record of kind `{}` is not one this region reads; it was not used",
+                        record.kind
+                    ),
+                )),
+            }
         }
-        // Boxed: ingesting calls this again, though never with links (the rows name persons
-        // by id).
-        let report = Box::pin(self.ingest_rows(&rows, "national hub (records kept until the person came)")).await?;
+        if !refused.is_empty() {
+            self.store.record_rejections(&refused).await?;
+        }
+        let intake = self.ingest_hub_rows(rows, "national hub (records kept until the person came)").await?;
         // Noted before they are unparked: a revocation between the two finds them in one
         // place or the other.
-        self.federation.note_admitted(&in_use(&report, row_records)).await?;
+        self.federation.note_admitted(&intake.in_use).await?;
         for (national_id, indices) in admitted {
             self.federation.unpark_records(&national_id, &indices).await?;
         }
         Ok(())
     }
 
-    /// Queues this region's new key-person evidence (and retractions of it) for the hub.
-    pub(crate) async fn queue_for_hub(&self, stored: &[&healthcode_store::NewEvidence]) -> Result<(), ServiceError> {
-        if stored.is_empty() || !self.pseudonyms.takes_part_nationally() {
+    /// Gives this region's key-person evidence (and retractions of it) the line it sends
+    /// to the hub: the store queues it in the transaction that stores the record, if the
+    /// record is new (`NewEvidence::hub_line`). `links` are pseudonyms named with these
+    /// records and perhaps not stored yet.
+    pub(crate) async fn attach_hub_lines<E: std::borrow::BorrowMut<healthcode_store::NewEvidence>>(
+        &self,
+        records: &mut [E],
+        links: &[NationalLink],
+    ) -> Result<(), ServiceError> {
+        if records.is_empty() || !self.pseudonyms.takes_part_nationally() {
             return Ok(());
         }
+        let evidence: Vec<&healthcode_store::NewEvidence> = records.iter().map(|e| e.borrow()).collect();
         let shares_tests = self.shares_tests.load(std::sync::atomic::Ordering::Relaxed);
-        let persons: Vec<PersonId> = stored.iter().map(|e| e.person.clone()).collect();
-        let national: BTreeMap<PersonId, String> =
+        let mut persons: Vec<PersonId> = evidence.iter().map(|e| e.person.clone()).collect();
+        persons.sort();
+        persons.dedup();
+        let mut national: BTreeMap<PersonId, String> =
             self.federation.national_ids_of(&persons).await?.into_iter().map(|l| (l.person, l.national_id)).collect();
-        let mut lines = Vec::new();
-        for e in stored {
+        national.extend(links.iter().map(|l| (l.person.clone(), l.national_id.clone())));
+        let travels = |e: &healthcode_store::NewEvidence, national_id: &str| {
+            exchange::submission_for(&e.id, e.at, &e.evidence, national_id, shares_tests)
+        };
+        // Records first: a retraction in the same batch may withdraw one of them.
+        let mut travelling: std::collections::BTreeSet<&healthcode_domain::EventId> = Default::default();
+        let mut lines = Vec::with_capacity(evidence.len());
+        for e in &evidence {
+            let line = match national.get(&e.person) {
+                Some(national_id) if !e.id.as_str().starts_with(crate::admission::SYSTEM_ID_PREFIX) => {
+                    if matches!(e.evidence, healthcode_domain::Evidence::Retraction { .. }) {
+                        None
+                    } else {
+                        travels(e, national_id)
+                    }
+                }
+                _ => None,
+            };
+            if line.is_some() {
+                travelling.insert(&e.id);
+            }
+            lines.push(line);
+        }
+        // A retraction travels only if the record it withdraws did.
+        let mut retraction_lines = Vec::new();
+        for (i, e) in evidence.iter().enumerate() {
+            let healthcode_domain::Evidence::Retraction { retracts, .. } = &e.evidence else { continue };
             let Some(national_id) = national.get(&e.person) else { continue };
             if e.id.as_str().starts_with(crate::admission::SYSTEM_ID_PREFIX) {
                 continue;
             }
-            // A retraction travels only if the record it withdraws did.
-            if let healthcode_domain::Evidence::Retraction { retracts, .. } = &e.evidence {
-                let travelled = self.store.evidence_for(&e.person).await?.iter().any(|r| {
+            let travelled = travelling.contains(retracts)
+                || self.store.evidence_for(&e.person).await?.iter().any(|r| {
                     &r.id == retracts
                         && exchange::submission_for(&r.id, r.at, &r.body, national_id, shares_tests).is_some()
                 });
-                if !travelled {
-                    continue;
-                }
+            if travelled {
+                retraction_lines.push((i, travels(e, national_id)));
             }
-            lines.extend(exchange::submission_for(&e.id, e.at, &e.evidence, national_id, shares_tests));
         }
-        if !lines.is_empty() {
-            self.federation.queue_submissions(&lines).await?;
+        for (i, line) in retraction_lines {
+            lines[i] = line;
+        }
+        for (e, line) in records.iter_mut().zip(lines) {
+            e.borrow_mut().hub_line = line;
         }
         Ok(())
     }
 
-    /// Queues the levels this region gave its own areas for the hub's national list (the
-    /// system's own designations, such as other regions' levels received from the hub,
-    /// never travel back).
-    pub(crate) async fn queue_levels_for_hub(
-        &self,
-        designations: &[healthcode_domain::Event<healthcode_domain::AreaRisk>],
-    ) -> Result<(), ServiceError> {
-        let Some(region) = self.national_region.get() else { return Ok(()) };
-        let lines: Vec<String> = designations
-            .iter()
-            .filter(|d| !d.id.as_str().starts_with(crate::admission::SYSTEM_ID_PREFIX))
-            .filter_map(|d| exchange::risk_level_for(&d.id, d.at, &d.body, region))
-            .collect();
-        if !lines.is_empty() {
-            self.federation.queue_submissions(&lines).await?;
+    /// Gives the levels this region gives its own areas the line each sends to the hub's
+    /// national list, queued as evidence's is (`attach_hub_lines`). The system's own
+    /// designations, such as other regions' levels received from the hub, never travel back.
+    pub(crate) fn attach_level_lines(&self, designations: &mut [healthcode_store::NewDesignation]) {
+        let Some(region) = self.national_region.get() else { return };
+        for d in designations {
+            if !d.id.as_str().starts_with(crate::admission::SYSTEM_ID_PREFIX) {
+                d.hub_line = exchange::risk_level_for(&d.id, d.at, &d.risk, region);
+            }
         }
-        Ok(())
     }
 }

@@ -54,6 +54,9 @@ pub struct RegionTrust {
 pub struct TrustState {
     pub regions: BTreeMap<String, RegionTrust>,
     pub agreements: Vec<Agreement>,
+    /// The registered regions and their first lists' places, which every record of
+    /// another region is checked against (`vouching::check`).
+    pub vouching: super::vouching::Vouching,
 }
 
 impl TrustState {

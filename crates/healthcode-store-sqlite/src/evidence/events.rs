@@ -60,6 +60,7 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
     // once per batch however the batch interleaves persons.
     new.sort_unstable_by(|(_, sa, a), (_, sb, b)| (a.person.as_str(), a.at, sa).cmp(&(b.person.as_str(), b.at, sb)));
     let mut turned_away: Vec<usize> = Vec::new();
+    let mut hub_lines: Vec<(usize, &str)> = Vec::new();
     {
         let mut insert = tx
             .prepare_cached(
@@ -97,6 +98,7 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
                 turned_away.push(index);
                 continue;
             }
+            hub_lines.extend(e.hub_line.as_deref().map(|line| (index, line)));
             if let Evidence::Stay { area, to, .. } = &e.evidence {
                 stay.execute((seq, person, area.normal(), to.map(Timestamp::as_millis)))
                     .map_err(backend("index a stay"))?;
@@ -122,6 +124,8 @@ pub(crate) fn insert_evidence_in<E: std::borrow::Borrow<NewEvidence>>(
         }
     }
     set_seq(tx, seq)?;
+    hub_lines.sort_unstable_by_key(|&(index, _)| index);
+    queue_for_hub(tx, hub_lines.into_iter().map(|(_, line)| line))?;
 
     if !turned_away.is_empty() {
         let stored = stored_under(tx, turned_away.iter().map(|&i| batch[i].borrow().id.as_str()), Tables::Evidence)?;
@@ -171,8 +175,26 @@ pub(crate) fn insert_designations(
         }
     }
     set_seq(&tx, seq)?;
+    let new = batch.iter().zip(&outcomes).filter(|(_, o)| matches!(o, Inserted::New { .. }));
+    queue_for_hub(&tx, new.filter_map(|(d, _)| d.hub_line.as_deref()))?;
     tx.commit().map_err(backend("commit designations"))?;
     Ok(outcomes)
+}
+
+/// Queues new records' lines for the national hub in the transaction that stores them (the
+/// outbox the hub link drains: `FederationStore::queued_submissions`), in order.
+pub(crate) fn queue_for_hub<'a>(tx: &Transaction<'_>, lines: impl Iterator<Item = &'a str>) -> Result<(), StoreError> {
+    let mut lines = lines.peekable();
+    if lines.peek().is_none() {
+        return Ok(());
+    }
+    let mut insert = tx
+        .prepare_cached("INSERT INTO national_submissions (line) VALUES (?1)")
+        .map_err(backend("prepare queueing records for the national hub"))?;
+    for line in lines {
+        insert.execute([line]).map_err(backend("queue a record for the national hub"))?;
+    }
+    Ok(())
 }
 
 /// What is already stored under an event id: ids are one space across evidence and

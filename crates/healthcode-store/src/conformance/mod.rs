@@ -56,6 +56,7 @@ where
     a_lease_has_one_holder_at_a_time(&make().await).await;
     federation_links_once_queues_in_order_and_parks_by_hub_index(&make().await).await;
     federation_finds_what_a_key_signed_outside_its_trusted_times(&make().await).await;
+    records_queue_their_hub_lines_only_when_stored(&make().await).await;
     stays_under_an_area_are_queued_by_prefix_and_end(&make().await).await;
     persons_with_evidence_are_queued_for_rule_changes(&make().await).await;
     evidence_for_many_answers_every_person(&make().await).await;
@@ -106,7 +107,13 @@ async fn person(store: &impl Store, id: &str) -> PersonId {
 }
 
 fn fever(person: &PersonId, id: &str, at: i64) -> NewEvidence {
-    NewEvidence { person: person.clone(), id: eid(id), at: t(at), evidence: Evidence::Fever { onset_at: t(at) } }
+    NewEvidence {
+        person: person.clone(),
+        id: eid(id),
+        at: t(at),
+        evidence: Evidence::Fever { onset_at: t(at) },
+        hub_line: None,
+    }
 }
 
 fn stay(person: &PersonId, id: &str, area: &str, to: Option<i64>) -> NewEvidence {
@@ -115,6 +122,7 @@ fn stay(person: &PersonId, id: &str, area: &str, to: Option<i64>) -> NewEvidence
         id: eid(id),
         at: t(1),
         evidence: Evidence::Stay { area: AreaCode::parse(area).unwrap(), from: t(0), to: to.map(t) },
+        hub_line: None,
     }
 }
 
@@ -190,6 +198,7 @@ async fn event_ids_are_stored_once_across_kinds(store: &impl Store) {
         id: eid(id),
         at: t(1),
         risk: AreaRisk { area: AreaCode::parse("330106").unwrap(), level: RiskLevel::High, escalate_to_red: false },
+        hub_line: None,
     };
     let out = store.insert_designations(&[d("e1"), d("d1"), d("d1")]).await.unwrap();
     assert_eq!(out[0], Inserted::Duplicate { same_content: false }, "evidence and designations share one id space");
@@ -251,6 +260,7 @@ async fn the_same_events_inserted_at_once_are_stored_once(store: &impl Store) {
             id: eid(&id),
             at: t(1),
             risk: AreaRisk { area: AreaCode::parse("330106").unwrap(), level: RiskLevel::High, escalate_to_red: false },
+            hub_line: None,
         };
         let (evidence, designation) = ([fever(&p, &id, 1)], [designation]);
         let (evidence, designation) =
@@ -279,6 +289,7 @@ async fn seq_follows_insertion_and_evidence_is_sorted_by_time(store: &impl Store
                 level: RiskLevel::Medium,
                 escalate_to_red: true,
             },
+            hub_line: None,
         }])
         .await
         .unwrap();
@@ -293,6 +304,7 @@ async fn seq_follows_insertion_and_evidence_is_sorted_by_time(store: &impl Store
         id: eid(id),
         at: t(hours),
         risk: AreaRisk { area: AreaCode::parse("330200").unwrap(), level: RiskLevel::High, escalate_to_red: false },
+        hub_line: None,
     };
     let out = store.insert_designations(&[later("d2", -5), later("d3", 7)]).await.unwrap();
     let Inserted::New { seq: d2 } = out[0] else { panic!("expected new, got {:?}", out[0]) };
@@ -448,6 +460,55 @@ fn strings(values: &[&str]) -> Vec<String> {
 }
 
 /// The national exchange (`FederationStore`): pseudonyms, the hub's queue, parked records.
+/// What a record sends to the national hub is queued in the transaction that stores it (an
+/// outbox): in the order given, only for records that are new, and not at all when the
+/// batch is refused.
+async fn records_queue_their_hub_lines_only_when_stored(store: &impl Store) {
+    let p = person(store, "p").await;
+    let with_line = |e: NewEvidence, line: &str| NewEvidence { hub_line: Some(line.into()), ..e };
+    let queued =
+        || async { store.queued_submissions(100).await.unwrap().into_iter().map(|s| s.line).collect::<Vec<_>>() };
+    store.insert_evidence(&[with_line(fever(&p, "old", 1), "line-old")]).await.unwrap();
+    let out = store
+        .insert_evidence(&[
+            with_line(fever(&p, "z-new", 3), "line-z"),
+            with_line(fever(&p, "old", 1), "line-old-again"),
+            fever(&p, "quiet", 2),
+            with_line(fever(&p, "a-new", 2), "line-a"),
+            with_line(fever(&p, "a-new", 2), "line-a-twice"),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(out[0], Inserted::New { .. }) && matches!(out[3], Inserted::New { .. }));
+    assert_eq!(
+        queued().await,
+        ["line-old", "line-z", "line-a"],
+        "the lines of the records stored, in the batch's order; a resend's and a repeat's are not queued again"
+    );
+    let refused = store
+        .insert_evidence(&[
+            with_line(fever(&p, "b-new", 4), "line-b"),
+            with_line(fever(&pid("nobody"), "c-new", 4), "line-c"),
+        ])
+        .await;
+    assert!(refused.is_err(), "evidence about an unregistered person refuses the batch");
+    assert_eq!(queued().await.len(), 3, "a refused batch queues nothing");
+
+    let level = |id: &str, line: Option<&str>| NewDesignation {
+        id: eid(id),
+        at: t(5),
+        risk: AreaRisk { area: AreaCode::parse("330106").unwrap(), level: RiskLevel::High, escalate_to_red: false },
+        hub_line: line.map(String::from),
+    };
+    store.insert_designations(&[level("d1", Some("level-1")), level("old", Some("level-old"))]).await.unwrap();
+    store.insert_designations(&[level("d1", Some("level-1-again")), level("d2", None)]).await.unwrap();
+    assert_eq!(
+        queued().await[3..],
+        ["level-1"],
+        "a designation's line with it; not for an id taken by evidence, a resend, or one without a line"
+    );
+}
+
 async fn federation_links_once_queues_in_order_and_parks_by_hub_index(store: &impl Store) {
     let (alice, bob, carol) = (person(store, "alice").await, person(store, "bob").await, person(store, "carol").await);
 
@@ -717,6 +778,7 @@ async fn evidence_for_many_answers_every_person(store: &impl Store) {
         id: eid("t"),
         at: t(4),
         evidence: Evidence::Test { result: TestResult::Negative, sampled_at: t(3) },
+        hub_line: None,
     };
     store.insert_evidence(&[fever(&p, "b", 2), test, fever(&p, "a", 1)]).await.unwrap();
     let many = store.evidence_for_many(&[q.clone(), pid("nobody"), p.clone()]).await.unwrap();
@@ -893,6 +955,7 @@ async fn every_kind_of_evidence_round_trips(store: &impl Store) {
             id: eid(&format!("k{i}")),
             at: t(10 + i as i64),
             evidence: e.clone(),
+            hub_line: None,
         })
         .collect();
     store.insert_evidence(&batch).await.unwrap();
@@ -1642,6 +1705,7 @@ async fn research_counts_are_distinct_persons_by_area_and_day(store: &impl Store
         id: eid(id),
         at: t(at),
         evidence: Evidence::Test { result: TestResult::Negative, sampled_at: t(at) },
+        hub_line: None,
     };
     let tests = [test(&p, "t1", 1), test(&p, "t2", 2), test(&q, "t3", 2), test(&p, "t4", 30), test(&r, "t5", 40)];
     store.insert_evidence(&tests).await.unwrap();
