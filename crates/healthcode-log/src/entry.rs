@@ -128,9 +128,10 @@ pub struct DeviceApproval {
     pub approved_by: String,
 }
 
-/// A staff or system account acted for the first time: accounts are made by the
-/// server's operator on the machine, so each one is shown to auditors before its first
-/// action (two officers made the night before a decision is a visible thing).
+/// A staff or system account acted for the first time, or with an API key for the first
+/// time: accounts and their keys are made by the server's operator on the machine, so each
+/// one is shown to auditors before its first action (two officers made the night before a
+/// decision is a visible thing, and so is a key minted that night for a real officer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountInUse {
@@ -144,6 +145,12 @@ pub struct AccountInUse {
     pub department: Option<String>,
     /// When the operator created it.
     pub created_at: i64,
+    /// The API key it acted with, by its label, and when that key was issued (absent for a
+    /// session: each sign-in is not logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_created_at: Option<i64>,
 }
 
 /// Something an operator or auditor must look at (e.g. a burst of red codes in one

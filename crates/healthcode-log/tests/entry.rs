@@ -48,6 +48,8 @@ fn all_kinds() -> Vec<Entry> {
             jurisdiction: Some("33".into()),
             department: None,
             created_at: 1,
+            key_label: Some("minted at night".into()),
+            key_created_at: Some(2),
         }),
         Entry::DeviceApproval(DeviceApproval {
             at: 5,

@@ -24,6 +24,7 @@ common::on_both_backends!(
     a_stale_evaluation_never_overwrites_a_newer_code,
     cookies_travel_only_over_tls_behind_a_proxy,
     no_one_dates_a_record_ahead_or_passes_a_designation_off_as_another_regions,
+    an_office_giving_many_keys_at_its_counter_is_said_aloud,
 );
 
 /// Registers a resident living in Hangzhou's Xihu district (inside the test's local
@@ -628,4 +629,22 @@ async fn no_one_dates_a_record_ahead_or_passes_a_designation_off_as_another_regi
     let borrowed = json!({"id": "hc-nat-11-x", "area": "330106", "level": "high"}).to_string();
     let (status, refused) = app.post_with_key("/v1/designations", &app.keys["provincial"], borrowed).await;
     assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("id")), "{refused}");
+}
+
+/// A key given at a counter replaces the person's own and lets its holder declare for them
+/// (a declared stay in a high-risk area turns the code yellow or red): an office giving
+/// more than `COUNTER_KEYS_ALARM` within the hour — the depositors' codes, one counter at a
+/// time — raises `counter_keys` once, in the log.
+async fn an_office_giving_many_keys_at_its_counter_is_said_aloud(app: TestApp) {
+    let limit = healthcode_service::COUNTER_KEYS_ALARM as usize;
+    for i in 0..=limit {
+        let body = json!({"id_type": "resident_id", "id_number": resident_id(&format!("3301061980050{i:04}")),
+                          "residence_area": "330106"});
+        let (status, given) = app.post_with_key("/v1/residents/keys", &app.keys["local"], body.to_string()).await;
+        assert_eq!(status, 200, "{given}");
+        let raised = alarms(&app).await.iter().filter(|a| a["kind"] == "counter_keys").count();
+        assert_eq!(raised, usize::from(i >= limit), "after {} keys", i + 1);
+    }
+    let logged = log_entries(&app).await;
+    assert!(logged.iter().any(|e| e["type"] == "alarm" && e["kind"] == "counter_keys"), "in the log");
 }

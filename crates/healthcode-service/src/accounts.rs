@@ -235,22 +235,30 @@ impl Accounts {
         if account.disabled || credential.expires_at.is_some_and(|t| t <= self.clock.now()) {
             return Err(unknown());
         }
-        self.log_account_in_use(&account).await?;
+        self.log_account_in_use(&account, &credential).await?;
         Ok(account)
     }
 
-    /// Writes an account to the log the first time it acts (once, whichever server sees
-    /// it first; each server remembers the accounts it has seen logged).
-    async fn log_account_in_use(&self, account: &Account) -> Result<(), ServiceError> {
-        if self.logged.lock().unwrap_or_else(|p| p.into_inner()).contains(&account.id) {
+    /// Writes an account to the log the first time it acts, and again the first time it
+    /// acts with each API key (once, whichever server sees it first; each server
+    /// remembers what it has seen logged): a key the operator mints for a real officer is
+    /// in the log before its first action, with its label and when it was issued.
+    async fn log_account_in_use(&self, account: &Account, credential: &Credential) -> Result<(), ServiceError> {
+        let api_key = (credential.kind == CredentialKind::ApiKey).then_some(credential);
+        let logged_as = match api_key {
+            // The key's hash, not the key: the documents are readable by the operator.
+            Some(c) => format!("{}/{}", account.id, c.key_hash.chars().take(16).collect::<String>()),
+            None => account.id.clone(),
+        };
+        if self.logged.lock().unwrap_or_else(|p| p.into_inner()).contains(&logged_as) {
             return Ok(());
         }
         // One at a time: the first requests of a new account often come together.
         let _one_at_a_time = self.logging.lock().await;
-        if self.logged.lock().unwrap_or_else(|p| p.into_inner()).contains(&account.id) {
+        if self.logged.lock().unwrap_or_else(|p| p.into_inner()).contains(&logged_as) {
             return Ok(());
         }
-        if self.documents.load::<Timestamp>(ACCOUNT_LOGGED, &account.id).await?.is_none() {
+        if self.documents.load::<Timestamp>(ACCOUNT_LOGGED, &logged_as).await?.is_none() {
             let now = self.clock.now();
             let entry = Entry::AccountInUse(AccountInUse {
                 at: now.as_millis(),
@@ -259,16 +267,18 @@ impl Accounts {
                 jurisdiction: account.jurisdiction.clone(),
                 department: account.department.map(|d| d.to_string()),
                 created_at: account.created_at.as_millis(),
+                key_label: api_key.map(|c| c.label.clone()),
+                key_created_at: api_key.map(|c| c.created_at.as_millis()),
             });
             // A claim, in the entry's transaction: another server logging the same account
             // at the same moment writes it once between them.
-            let logged = crate::documents::Documents::claim(ACCOUNT_LOGGED, &account.id, now, &now)?;
+            let logged = crate::documents::Documents::claim(ACCOUNT_LOGGED, &logged_as, now, &now)?;
             match self.log.record_with(&[entry], &[logged]).await {
                 Ok(_) | Err(ServiceError::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }
         }
-        self.logged.lock().unwrap_or_else(|p| p.into_inner()).insert(account.id.clone());
+        self.logged.lock().unwrap_or_else(|p| p.into_inner()).insert(logged_as);
         Ok(())
     }
 }

@@ -100,7 +100,7 @@ pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
 pub use research::{ExportCell, Research, ResearchExport, ResearchRequest, MAX_RESEARCH_DAYS};
 pub use residents::{
-    ClaimCode, Family, Reader, Registered, Residents, CLAIM_CODE_DAYS, COLLECTION_NOTICE_VERSION,
+    ClaimCode, Family, Reader, Registered, Residents, CLAIM_CODE_DAYS, COLLECTION_NOTICE_VERSION, COUNTER_KEYS_ALARM,
     GUARDIAN_CONSENT_UNDER_YEARS, MAX_DEPENDANTS, MAX_PROXIES, RESIDENT_KEY_CACHE_SECS, RESIDENT_KEY_PREFIX,
 };
 pub use rule_changes::{RuleProposal, RuleProposalStatus};

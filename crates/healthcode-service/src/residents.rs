@@ -230,7 +230,17 @@ pub struct Residents {
     /// When retention last ran (milliseconds), so that it runs at most hourly.
     pub(crate) retention_ran_at: std::sync::atomic::AtomicI64,
     pub(crate) resident_keys: Arc<ResidentKeyCache>,
+    /// An office giving many keys at its counter within the hour is said aloud.
+    pub(crate) alarms: Arc<crate::Alarms>,
 }
+
+/// Keys one office may give at its counter within an hour before an alarm: each one is a
+/// person's whole power over their code (declarations included), given on papers the
+/// system cannot check, and every earlier key of that person stops working.
+pub const COUNTER_KEYS_ALARM: u64 = 30;
+
+/// The hourly counts of counter keys, kept with the colour changes' counts per office.
+const COUNTER_KEYS_ORIGIN: &str = "counter:keys";
 
 impl Residents {
     /// The code id a person's signed codes carry: a keyed hash of the person id, so it is
@@ -555,6 +565,18 @@ impl Residents {
                 "key",
             )
             .await?;
+        let now = self.clock.now();
+        let past = self.alarms.count_past(COUNTER_KEYS_ORIGIN, &office.username, 1, now, COUNTER_KEYS_ALARM).await?;
+        if let Some(total) = past {
+            let detail = format!(
+                "{} gave {total} resident keys at a service counter within the hour (more than {COUNTER_KEYS_ALARM}): \
+                 each replaces the person's own keys and lets its holder declare for them; check the counter's \
+                 records of papers seen",
+                office.username
+            );
+            let area = office.jurisdiction.clone().unwrap_or_else(|| self.keys.ring().region().to_string());
+            self.alarms.raise("counter_keys", &area, detail).await?;
+        }
         Ok((person, key))
     }
 

@@ -182,6 +182,7 @@ impl HealthService {
             vault: RwLock::new(Arc::new(keys.vault)),
             retention_ran_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
             resident_keys: resident_keys.clone(),
+            alarms: alarms.clone(),
         });
         let tokens = Arc::new(crate::Tokens {
             national: national_trust.clone(),

@@ -235,6 +235,21 @@ async fn an_account_acting_on_two_servers_at_once_is_logged_once() {
     let entries = a.log().entries(0, 100).await.unwrap();
     let in_use = entries.iter().filter(|(_, data)| String::from_utf8_lossy(data).contains("account_in_use")).count();
     assert_eq!(in_use, 1, "the account's first action is in the log once");
+
+    // A key minted at night for the same officer is in the log at its first use, by its
+    // label: an operator cannot act as a real officer unseen.
+    let minted = a.accounts().issue_api_key(&accounts[0].username, "minted at night").await.unwrap();
+    let (on_a, on_b) = tokio::join!(a.accounts().authenticate(&minted), b.accounts().authenticate(&minted));
+    assert_eq!(on_a.unwrap().username, on_b.unwrap().username);
+    a.accounts().authenticate(&key).await.unwrap();
+    let entries = a.log().entries(0, 100).await.unwrap();
+    let in_use: Vec<String> = entries
+        .iter()
+        .map(|(_, data)| String::from_utf8_lossy(data).into_owned())
+        .filter(|e| e.contains("account_in_use"))
+        .collect();
+    assert_eq!(in_use.len(), 2, "{in_use:?}");
+    assert!(in_use[1].contains("minted at night"), "{in_use:?}");
 }
 
 /// A server starting while another appends and signs: its start-up check (is the stored

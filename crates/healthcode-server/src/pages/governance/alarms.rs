@@ -64,6 +64,7 @@ pub(crate) async fn list(
             "colour_burst" => ui.t("短时间内大量赋红黄码（按来源）", "burst of red or yellow codes, by origin"),
             "gate_lookups" => ui.t("核验设备查询过多", "a device looking up too many persons"),
             "operator_rules" => ui.t("运维人员启用未经批准的规则", "rules put in force by the operator"),
+            "counter_keys" => ui.t("同一窗口短时间内发放大量居民密钥", "many resident keys given at one counter"),
             other => other,
         };
         let logged = match a.alarm.log_index {
