@@ -25,6 +25,7 @@ common::on_both_backends!(
     cookies_travel_only_over_tls_behind_a_proxy,
     no_one_dates_a_record_ahead_or_passes_a_designation_off_as_another_regions,
     an_office_giving_many_keys_at_its_counter_is_said_aloud,
+    a_city_officer_cannot_approve_the_provinces_rules,
 );
 
 /// Registers a resident living in Hangzhou's Xihu district (inside the test's local
@@ -647,4 +648,34 @@ async fn an_office_giving_many_keys_at_its_counter_is_said_aloud(app: TestApp) {
     }
     let logged = log_entries(&app).await;
     assert!(logged.iter().any(|e| e["type"] == "alarm" && e["kind"] == "counter_keys"), "in the log");
+}
+
+/// A rule set judges everyone in the province: an officer of the provincial role whose
+/// jurisdiction is one city cannot be one of its two approvers (found by a review,
+/// 2026-12-06: any provincial-office account could).
+async fn a_city_officer_cannot_approve_the_provinces_rules(app: TestApp) {
+    let ningbo = healthcode_service::NewAccount {
+        username: "ningbo-rules".into(),
+        password: None,
+        role: healthcode_domain::Role::ProvincialOffice,
+        jurisdiction: Some(healthcode_domain::AreaCode::parse("330200").unwrap()),
+        department: None,
+    };
+    app.service.accounts().create(ningbo).await.unwrap();
+    let ningbo_key = app.service.accounts().issue_api_key("ningbo-rules", "test").await.unwrap();
+    let source = healthcode_rules::REFERENCE_RULES_TOML.replace("version = \"2026.1\"", "version = \"2026.2\"");
+    let entry = json!({
+        "name": "entry-ten-days-ago",
+        "person": {"kind": "domestic"},
+        "events": [{"at": "2020-05-22T08:00:00+08:00", "type": "entry", "country": "GB",
+                    "entered_at": "2020-05-22T08:00:00+08:00"}],
+        "expect": [{"at": "2020-06-01T08:00:00+08:00", "color": "red"}]
+    });
+    let rules = json!({"source": source, "activates_at": "2020-06-01T08:00:00+08:00", "scenarios": [entry]});
+    let (status, proposed) = app.post_with_key("/v1/rules/proposals", &app.keys["provincial"], rules.to_string()).await;
+    assert!(status < 300, "{proposed}");
+    let path = format!("/v1/rules/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());
+    let (status, refused) = app.post_with_key(&path, &ningbo_key, "").await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(app.post_with_key(&path, &app.keys["provincial2"], "").await.0, 200);
 }

@@ -116,6 +116,15 @@ impl Governance {
     /// at its time (at once if that has come).
     pub async fn approve_rules(&self, by: &Account, id: &str) -> Result<RuleProposal, ServiceError> {
         may_approve(by, "rule change")?;
+        // A rule set judges everyone in the province: its approvers answer for the province,
+        // not one city or county (their jurisdiction is the province's two digits, or none).
+        if by.jurisdiction.as_deref().is_some_and(|j| j.len() > 2) {
+            return Err(ServiceError::Forbidden(format!(
+                "a rule set applies to the whole province: it is approved by provincial officers whose jurisdiction \
+                 is the province, and yours is {}",
+                by.jurisdiction.as_deref().unwrap_or_default()
+            )));
+        }
         let mut approved = None;
         for _ in 0..APPROVAL_ATTEMPTS {
             let (mut proposal, seen) = self
