@@ -21,6 +21,33 @@ pub enum LoadError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "this store holds {persons} persons and is not a synthetic region (one that `healthcode generate` or a \
+         benchmark made): a benchmark designates every area and re-evaluates everyone, unapproved and unlogged; \
+         point it at an empty directory or database, or at a copy made for the purpose"
+    )]
+    NotSynthetic { persons: u64 },
+}
+
+/// The document that marks a store as a synthetic region.
+const SYNTHETIC: (&str, &str) = ("synthetic_region", "region");
+
+/// Makes sure a store is one the benchmarks may write into: a synthetic region made by
+/// them (marked so when it was empty), never a province's store. Call it before loading
+/// or designating anything.
+pub async fn claim_synthetic(store: &dyn Store) -> Result<(), LoadError> {
+    if store.document(SYNTHETIC.0, SYNTHETIC.1).await?.is_some() {
+        return Ok(());
+    }
+    let persons = store.person_count().await?;
+    if persons > 0 {
+        return Err(LoadError::NotSynthetic { persons });
+    }
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = Timestamp::from_millis(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX));
+    let body = r#"{"made_by":"healthcode synthetic region"}"#;
+    store.put_document(SYNTHETIC.0, SYNTHETIC.1, now, body).await?;
+    Ok(())
 }
 
 /// Whether the store already holds at least `persons` persons (a region loaded before:

@@ -156,6 +156,7 @@ async fn refresh(
     let temp = tempfile::tempdir()?;
     let dir = data_dir.unwrap_or_else(|| temp.path().to_path_buf());
     let store = crate::serve::open_store_with(&dir, database_url.as_deref(), sqlite_cache_bytes).await?;
+    healthcode_synth::load::claim_synthetic(&*store).await?;
     println!("backend: {}", if database_url.is_some() { "PostgreSQL" } else { "SQLite" });
     let config = RegionConfig::bench(persons);
     let fresh = !healthcode_synth::load::holds(&*store, persons).await?;

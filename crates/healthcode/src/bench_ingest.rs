@@ -32,6 +32,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
     let store = crate::serve::open_store(&dir, args.database_url.as_deref()).await?;
+    healthcode_synth::load::claim_synthetic(store.as_ref()).await?;
     println!("backend: {}", if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" });
     let now = Timestamp::parse("2026-11-25T08:00:00+08:00").expect("a valid time");
     let service = Arc::new(

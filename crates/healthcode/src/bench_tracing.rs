@@ -47,6 +47,7 @@ pub async fn run(args: TracingArgs) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
     let store = crate::serve::open_store(&dir, args.database_url.as_deref()).await?;
+    healthcode_synth::load::claim_synthetic(store.as_ref()).await?;
     println!("backend: {}", if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" });
     let (_, end) = load::check_in_month();
     load_checkins(store.as_ref(), args.persons, args.venues, args.checkins).await?;

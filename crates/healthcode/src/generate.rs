@@ -29,6 +29,7 @@ pub struct GenerateArgs {
 
 pub async fn run(args: GenerateArgs) -> anyhow::Result<i32> {
     let store: Arc<dyn Store> = args.store.open().await?;
+    healthcode_synth::load::claim_synthetic(store.as_ref()).await?;
     let started = Instant::now();
     if healthcode_synth::load::holds(store.as_ref(), args.persons).await? {
         println!("the store already holds {} persons; not loading the region again", args.persons);

@@ -844,7 +844,8 @@ impl National {
                     match held {
                         Some(held) if held.root_key != r.root_key => {
                             let detail = format!(
-                                "the hub registered region {} again with another root key (hub entry {index}); the                                  first root is kept, and the region's lists must open with it",
+                                "the hub registered region {} again with another root key (hub entry {index}); the \
+                                 first root is kept, and the region's lists must open with it",
                                 r.region
                             );
                             self.alarms.raise("hub_region_root_changed", region, detail.clone()).await?;
@@ -931,7 +932,8 @@ impl National {
                     if agreement.receiving == region && held.as_ref() != Some(&agreement) {
                         let until = agreement.until.map_or("no end".to_string(), |u| u.to_rfc3339());
                         let detail = format!(
-                            "the hub published an agreement for this region to recognise region {}'s codes by {}                              from {} until {until} (hub entry {index}; held before: {})",
+                            "the hub published an agreement for this region to recognise region {}'s codes by {} \
+                             from {} until {until} (hub entry {index}; held before: {})",
                             agreement.issuing,
                             agreement.path,
                             agreement.from.to_rfc3339(),
