@@ -275,15 +275,7 @@ async fn one_officer_cannot_designate_a_building_red_and_the_others_are_counted(
     assert_eq!(app.post_with_key(&approve, &app.keys["provincial"], "").await.0, 403, "not by its proposer");
     assert_eq!(app.post_with_key(&approve, &app.keys["local"], "").await.0, 403, "not by a local office");
     // A provincial officer whose jurisdiction is another city cannot approve it either.
-    let ningbo = healthcode_service::NewAccount {
-        username: "ningbo-prov".into(),
-        password: None,
-        role: healthcode_domain::Role::ProvincialOffice,
-        jurisdiction: Some(healthcode_domain::AreaCode::parse("330200").unwrap()),
-        department: None,
-    };
-    app.service.accounts().create(ningbo).await.unwrap();
-    let ningbo_key = app.service.accounts().issue_api_key("ningbo-prov", "test").await.unwrap();
+    let ningbo_key = app.office_key("ningbo-prov", healthcode_domain::Role::ProvincialOffice, "330200").await;
     assert_eq!(app.post_with_key(&approve, &ningbo_key, "").await.0, 403);
     assert_eq!(app.post_with_key(&approve, &app.keys["provincial2"], "").await.0, 200);
     for (person, key) in &residents {
@@ -654,24 +646,9 @@ async fn an_office_giving_many_keys_at_its_counter_is_said_aloud(app: TestApp) {
 /// jurisdiction is one city cannot be one of its two approvers (found by a review,
 /// 2026-12-06: any provincial-office account could).
 async fn a_city_officer_cannot_approve_the_provinces_rules(app: TestApp) {
-    let ningbo = healthcode_service::NewAccount {
-        username: "ningbo-rules".into(),
-        password: None,
-        role: healthcode_domain::Role::ProvincialOffice,
-        jurisdiction: Some(healthcode_domain::AreaCode::parse("330200").unwrap()),
-        department: None,
-    };
-    app.service.accounts().create(ningbo).await.unwrap();
-    let ningbo_key = app.service.accounts().issue_api_key("ningbo-rules", "test").await.unwrap();
+    let ningbo_key = app.office_key("ningbo-rules", healthcode_domain::Role::ProvincialOffice, "330200").await;
     let source = healthcode_rules::REFERENCE_RULES_TOML.replace("version = \"2026.1\"", "version = \"2026.2\"");
-    let entry = json!({
-        "name": "entry-ten-days-ago",
-        "person": {"kind": "domestic"},
-        "events": [{"at": "2020-05-22T08:00:00+08:00", "type": "entry", "country": "GB",
-                    "entered_at": "2020-05-22T08:00:00+08:00"}],
-        "expect": [{"at": "2020-06-01T08:00:00+08:00", "color": "red"}]
-    });
-    let rules = json!({"source": source, "activates_at": "2020-06-01T08:00:00+08:00", "scenarios": [entry]});
+    let rules = json!({"source": source, "activates_at": "2020-06-01T08:00:00+08:00", "scenarios": [common::entry_scenario("red")]});
     let (status, proposed) = app.post_with_key("/v1/rules/proposals", &app.keys["provincial"], rules.to_string()).await;
     assert!(status < 300, "{proposed}");
     let path = format!("/v1/rules/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{resident_id, TestApp};
+use common::{entry_scenario, resident_id, TestApp};
 use serde_json::{json, Value};
 
 common::on_both_backends!(
@@ -287,15 +287,7 @@ async fn every_protected_endpoint_checks_role_and_key(app: TestApp) {
         }
     }
     // Jurisdiction: an office designates only inside its own area.
-    let office = healthcode_service::NewAccount {
-        username: "hangzhou-prov".into(),
-        password: None,
-        role: healthcode_domain::Role::ProvincialOffice,
-        jurisdiction: Some(healthcode_domain::AreaCode::parse("330100").unwrap()),
-        department: None,
-    };
-    app.service.accounts().create(office).await.unwrap();
-    let key = app.service.accounts().issue_api_key("hangzhou-prov", "test").await.unwrap();
+    let key = app.office_key("hangzhou-prov", healthcode_domain::Role::ProvincialOffice, "330100").await;
     let outside = json!({"id": "d2", "area": "330200", "level": "high"}).to_string();
     let (status, refused) = app.post_with_key("/v1/designations", &key, outside).await;
     assert_eq!(status, 403, "{refused}");
@@ -358,16 +350,6 @@ fn seven_day_rules() -> String {
     healthcode_rules::REFERENCE_RULES_TOML
         .replace("version = \"2026.1\"", "version = \"2026.2\"")
         .replace("window_hours = 336", "window_hours = 168")
-}
-
-fn entry_scenario(expected_at_ten_days: &str) -> Value {
-    json!({
-        "name": "entry-ten-days-ago",
-        "person": {"kind": "domestic"},
-        "events": [{"at": "2020-05-22T08:00:00+08:00", "type": "entry", "country": "GB",
-                    "entered_at": "2020-05-22T08:00:00+08:00"}],
-        "expect": [{"at": "2020-06-01T08:00:00+08:00", "color": expected_at_ten_days}]
-    })
 }
 
 async fn rule_changes_need_two_provincial_approvals_and_take_effect_at_their_time(app: TestApp) {
@@ -629,15 +611,7 @@ async fn complaints_are_answered_within_jurisdiction_and_never_set_a_colour(app:
     let (_, queue) = app.get_with_key("/v1/complaints?status=open", handler).await;
     assert_eq!(queue["complaints"][0]["id"], id.as_str(), "{queue}");
     // A handler elsewhere does not.
-    let shanghai = healthcode_service::NewAccount {
-        username: "sh-complaints".into(),
-        password: None,
-        role: healthcode_domain::Role::ComplaintHandler,
-        jurisdiction: Some(healthcode_domain::AreaCode::parse("310000").unwrap()),
-        department: None,
-    };
-    app.service.accounts().create(shanghai).await.unwrap();
-    let sh_key = app.service.accounts().issue_api_key("sh-complaints", "test").await.unwrap();
+    let sh_key = app.office_key("sh-complaints", healthcode_domain::Role::ComplaintHandler, "310000").await;
     let (_, theirs) = app.get_with_key("/v1/complaints", &sh_key).await;
     assert_eq!(theirs["complaints"], json!([]));
     let answer = json!({"status": "referred", "text": "已转卫健部门核对诊所记录。"}).to_string();

@@ -179,10 +179,6 @@ fn permitted(department: healthcode_domain::Department, body: &EventBody) -> Res
     }
 }
 
-/// How far ahead of the server's clock a department's occurrence time may lie (clocks
-/// drift).
-const OCCURRENCE_DRIFT_MS: i64 = 10 * 60_000;
-
 /// Refuses a department's record of something that has not happened yet: a test sampled,
 /// an exposure, an entry, a fever or a stay that begins in the future. Dated ahead, a
 /// negative test would clear a person for good, an entry would turn them red on a day
@@ -197,7 +193,7 @@ fn not_ahead(evidence: &healthcode_domain::Evidence, now: healthcode_domain::Tim
         E::Stay { from, .. } => ("from", *from),
         _ => return Ok(()),
     };
-    if at.as_millis() > now.as_millis().saturating_add(OCCURRENCE_DRIFT_MS) {
+    if at > crate::clock::latest_allowed(now) {
         return Err(ValidationError::field(
             field,
             format!("`{field}` is after the record is received ({now}): a department reports what has happened"),

@@ -3,6 +3,15 @@ use std::sync::Arc;
 
 use healthcode_domain::Timestamp;
 
+/// How far ahead of the receiver's clock a time a sender gives may lie (clocks drift):
+/// a department's occurrence times, a region's records at the hub and on receipt.
+pub const CLOCK_DRIFT_MINUTES: i64 = 10;
+
+/// `now` plus the drift allowed (`CLOCK_DRIFT_MINUTES`): the latest time a sender may name.
+pub(crate) fn latest_allowed(now: Timestamp) -> Timestamp {
+    now.saturating_add(healthcode_domain::Duration::from_millis(CLOCK_DRIFT_MINUTES * 60_000))
+}
+
 /// Where the service reads the time. Production uses the system clock; scenarios and
 /// tests a manual one, so that "now" is whatever the story says.
 pub trait Clock: Send + Sync + 'static {

@@ -294,6 +294,19 @@ impl TestApp {
     }
 
     /// Registers a resident and returns their pseudonymous id.
+    /// An API key for a new office account of `role` whose jurisdiction is `area`.
+    pub async fn office_key(&self, username: &str, role: healthcode_domain::Role, area: &str) -> String {
+        let office = healthcode_service::NewAccount {
+            username: username.into(),
+            password: None,
+            role,
+            jurisdiction: Some(healthcode_domain::AreaCode::parse(area).unwrap()),
+            department: None,
+        };
+        self.service.accounts().create(office).await.unwrap();
+        self.service.accounts().issue_api_key(username, "test").await.unwrap()
+    }
+
     pub async fn register(&self, id_number: &str) -> String {
         let (status, body) =
             self.post("/v1/persons", format!(r#"{{"id_type":"resident_id","id_number":"{id_number}"}}"#)).await;
@@ -358,4 +371,16 @@ fn not_run(url: &str, why: &dyn std::fmt::Display) {
             "note: PostgreSQL API tests were not run ({url}: {why}); start PostgreSQL or set HEALTHCODE_TEST_DATABASE_URL"
         );
     });
+}
+
+/// A scenario for a proposed rule set: an entry from abroad ten days before 1 June 2020,
+/// and the colour expected then.
+pub fn entry_scenario(expected_at_ten_days: &str) -> Value {
+    serde_json::json!({
+        "name": "entry-ten-days-ago",
+        "person": {"kind": "domestic"},
+        "events": [{"at": "2020-05-22T08:00:00+08:00", "type": "entry", "country": "GB",
+                    "entered_at": "2020-05-22T08:00:00+08:00"}],
+        "expect": [{"at": "2020-06-01T08:00:00+08:00", "color": expected_at_ten_days}]
+    })
 }

@@ -849,14 +849,8 @@ impl National {
                                 r.region
                             );
                             self.alarms.raise("hub_region_root_changed", region, detail.clone()).await?;
-                            refused.push(NewRejection {
-                                received_at: now,
-                                owner: None,
-                                origin: format!("national hub entry {index}"),
-                                input: crate::redact::kept_input(&r.root_key),
-                                field: Some("root_key".into()),
-                                reason: format!("{detail}; it was not used"),
-                            });
+                            let reason = format!("{detail}; it was not used");
+                            refused.push(hub_entry_refused(now, index, &r.root_key, Some("root_key"), reason));
                         }
                         Some(_) => {}
                         None => {
@@ -887,17 +881,11 @@ impl National {
                         .and_then(|h| h.first_hub_index.or_else(|| opens(&h.signed_list).and(h.hub_index)))
                         .or_else(|| opened.is_some().then_some(index));
                     if let Some(held) = held.filter(|h| h.sequence >= sequence) {
-                        refused.push(NewRejection {
-                            received_at: now,
-                            owner: None,
-                            origin: format!("national hub entry {index}"),
-                            input: crate::redact::kept_input(&l.signed_list),
-                            field: Some("signed_list".into()),
-                            reason: format!(
-                                "region {}'s trust list {sequence} is not newer than the {} held here; it was not used",
-                                l.region, held.sequence
-                            ),
-                        });
+                        let reason = format!(
+                            "region {}'s trust list {sequence} is not newer than the {} held here; it was not used",
+                            l.region, held.sequence
+                        );
+                        refused.push(hub_entry_refused(now, index, &l.signed_list, Some("signed_list"), reason));
                         continue;
                     }
                     let stored = StoredList {
@@ -952,14 +940,13 @@ impl National {
                 Ok(_) => {}
                 // Checked (it is in the signed tree), but not an entry this version reads: kept
                 // in the rejection log with the reason, and the sync goes on.
-                Err(e) => refused.push(NewRejection {
-                    received_at: now,
-                    owner: None,
-                    origin: format!("national hub entry {index}"),
-                    input: crate::redact::kept_input(&String::from_utf8_lossy(leaf)),
-                    field: None,
-                    reason: format!("not a hub entry this region reads ({e}); it was not used"),
-                }),
+                Err(e) => refused.push(hub_entry_refused(
+                    now,
+                    index,
+                    &String::from_utf8_lossy(leaf),
+                    None,
+                    format!("not a hub entry this region reads ({e}); it was not used"),
+                )),
             }
         }
         if trust_changed {
@@ -1133,17 +1120,16 @@ pub const LEVEL_BACKDATING_HOURS: i64 = 24;
 
 /// A level takes effect when it is designated: not days before the hub hears of it (a
 /// region reaching back over past travellers), nor later than a clock's drift ahead.
-/// How far ahead of the hub's clock a record's own time may lie (clocks drift); the
-/// receiving regions hold the hub's time to the same (`vouching`).
-pub const CLOCK_DRIFT_MINUTES: i64 = 10;
-
 /// A record dated in the future would outlast what clears it (a contact released before
 /// the date it names does not count): refused.
 fn check_not_ahead(since: Timestamp, now: Timestamp) -> Result<(), ValidationError> {
-    if since > now.saturating_add(healthcode_domain::Duration::from_millis(CLOCK_DRIFT_MINUTES * 60_000)) {
+    if since > crate::clock::latest_allowed(now) {
         return Err(ValidationError::field(
             "since",
-            format!("a record cannot be dated after it is submitted (more than {CLOCK_DRIFT_MINUTES} minutes ahead)"),
+            format!(
+                "a record cannot be dated after it is submitted (more than {} minutes ahead)",
+                crate::clock::CLOCK_DRIFT_MINUTES
+            ),
         ));
     }
     Ok(())
@@ -1151,7 +1137,7 @@ fn check_not_ahead(since: Timestamp, now: Timestamp) -> Result<(), ValidationErr
 
 fn check_level_time(since: Timestamp, now: Timestamp) -> Result<(), ValidationError> {
     let earliest = now.saturating_sub(healthcode_domain::Duration::hours(LEVEL_BACKDATING_HOURS));
-    let latest = now.saturating_add(healthcode_domain::Duration::from_millis(CLOCK_DRIFT_MINUTES * 60_000));
+    let latest = crate::clock::latest_allowed(now);
     if since < earliest || since > latest {
         return Err(ValidationError::field(
             "since",
@@ -1173,12 +1159,18 @@ fn in_use(report: &crate::IngestReport, records: Vec<AdmittedRecord>) -> Vec<Adm
 /// A published record this region does not use, for its rejection log: the hub entry it
 /// came in, the field at fault and why.
 fn unused_record(now: Timestamp, index: u64, record: &NationalRecord, field: &str, reason: String) -> NewRejection {
+    hub_entry_refused(now, index, &serde_json::to_string(record).unwrap_or_default(), Some(field), reason)
+}
+
+/// A hub entry this region did not use, for its rejection log: the entry's text (masked
+/// as every kept input is), the field at fault and why.
+fn hub_entry_refused(now: Timestamp, index: u64, input: &str, field: Option<&str>, reason: String) -> NewRejection {
     NewRejection {
         received_at: now,
         owner: None,
         origin: format!("national hub entry {index}"),
-        input: crate::redact::kept_input(&serde_json::to_string(record).unwrap_or_default()),
-        field: Some(field.into()),
+        input: crate::redact::kept_input(input),
+        field: field.map(Into::into),
         reason,
     }
 }
@@ -1345,6 +1337,10 @@ impl Evidence {
             return Ok(());
         }
         let evidence: Vec<&healthcode_store::NewEvidence> = records.iter().map(|e| e.borrow()).collect();
+        // A feed of stays or fevers sends nothing: no pseudonym is looked up for it.
+        if !evidence.iter().any(|e| may_travel(&e.evidence)) {
+            return Ok(());
+        }
         let shares_tests = self.shares_tests.load(std::sync::atomic::Ordering::Relaxed);
         let mut persons: Vec<PersonId> = evidence.iter().map(|e| e.person.clone()).collect();
         persons.sort();
@@ -1411,4 +1407,14 @@ impl Evidence {
             }
         }
     }
+}
+
+/// Whether a piece of evidence is of a kind that may go to the hub (`exchange::submission_for`
+/// decides for each, by its content and the region's choices).
+fn may_travel(evidence: &healthcode_domain::Evidence) -> bool {
+    use healthcode_domain::Evidence as E;
+    matches!(
+        evidence,
+        E::Diagnosis { .. } | E::CloseContact { .. } | E::ContactCleared | E::Test { .. } | E::Retraction { .. }
+    )
 }

@@ -91,7 +91,7 @@ fn check_content(record: &NationalRecord) -> Result<(), Unusable> {
     let region = record.region.as_str();
     let at = Timestamp::from_millis(record.at);
     let since = record.since.map(Timestamp::from_millis);
-    if since.is_some_and(|s| s.as_millis() > record.at.saturating_add(super::CLOCK_DRIFT_MINUTES * 60_000)) {
+    if since.is_some_and(|s| s > crate::clock::latest_allowed(at)) {
         return Err(Unusable::forged(
             "since",
             format!("region {region} dated the record after the hub received it ({})", at.to_rfc3339()),
