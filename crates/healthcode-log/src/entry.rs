@@ -33,6 +33,7 @@ pub enum Entry {
     Retraction(Retraction),
     Erasure(Erasure),
     CreditRecordApproval(CreditRecordApproval),
+    DeclarationConfirmation(DeclarationConfirmation),
     NationalRecord(NationalRecord),
     NationalRegion(NationalRegion),
     NationalTrustList(NationalTrustList),
@@ -196,6 +197,20 @@ pub struct CreditRecordApproval {
     pub basis: String,
     pub proposed_by: String,
     pub approvers: Vec<String>,
+}
+
+/// A declaration made with a key an official has seen (given at a service counter) was
+/// confirmed by another official, and so became evidence. Never whom it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeclarationConfirmation {
+    pub at: i64,
+    pub declaration_id: String,
+    /// The officials who had seen the key (or the proxy link) it was made with.
+    pub key_seen_by: Vec<String>,
+    pub confirmed_by: String,
+    /// How many items (symptoms, a contact, stays) it declared.
+    pub items: u64,
 }
 
 /// One person's data was erased at their request (PIPL art. 47): what was removed, never

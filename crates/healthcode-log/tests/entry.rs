@@ -57,6 +57,13 @@ fn all_kinds() -> Vec<Entry> {
             venue_id: "v0456".into(),
             approved_by: "province/qian".into(),
         }),
+        Entry::DeclarationConfirmation(DeclarationConfirmation {
+            at: 6,
+            declaration_id: "wd-0123".into(),
+            key_seen_by: vec!["hangzhou/wang".into()],
+            confirmed_by: "hangzhou/chen".into(),
+            items: 2,
+        }),
         Entry::TraceApproval(TraceApproval {
             at: 4,
             trace_id: "trace0123".into(),

@@ -26,6 +26,8 @@ common::on_both_backends!(
     no_one_dates_a_record_ahead_or_passes_a_designation_off_as_another_regions,
     an_office_giving_many_keys_at_its_counter_is_said_aloud,
     a_city_officer_cannot_approve_the_provinces_rules,
+    an_official_alone_cannot_declare_a_stay_with_a_key_they_gave_at_a_counter,
+    a_counter_key_lends_its_officials_to_the_proxy_links_and_claim_codes_it_makes,
 );
 
 /// Registers a resident living in Hangzhou's Xihu district (inside the test's local
@@ -655,4 +657,172 @@ async fn a_city_officer_cannot_approve_the_provinces_rules(app: TestApp) {
     let (status, refused) = app.post_with_key(&path, &ningbo_key, "").await;
     assert_eq!(status, 403, "{refused}");
     assert_eq!(app.post_with_key(&path, &app.keys["provincial2"], "").await.0, 200);
+}
+
+/// A counter key for `id_number` (of a person living in Xihu), given by the test's local
+/// office: every earlier key of the person stops working.
+async fn counter_key(app: &TestApp, id_number: &str) -> String {
+    let body = json!({"id_type": "resident_id", "id_number": id_number});
+    let (status, given) = app.post_with_key("/v1/residents/keys", &app.keys["local"], body.to_string()).await;
+    assert_eq!(status, 200, "{given}");
+    given["resident_key"].as_str().unwrap().to_string()
+}
+
+/// A stay of the last two days in Xihu, escalated to red by the province (R6).
+async fn declare_escalated_stay(app: &TestApp, person: &str, key: &str) -> (u16, Value) {
+    let stay = json!({"stays": [{"area": "330106002", "from": "2020-05-30T08:00:00+08:00", "to": "2020-05-31T08:00:00+08:00"}]});
+    app.post_with_key(&format!("/v1/persons/{person}/declarations"), key, stay.to_string()).await
+}
+
+/// The Zhengzhou path through a counter (second review, 2026-12-06): an official gives
+/// themself a depositor's key at a counter (papers the system cannot check) and declares
+/// a stay in an area escalated to red. The declaration waits; the official who gave the
+/// key can neither see it waiting nor decide it; another official reads it (into the
+/// person's access log) and confirms it, which is logged, or refuses it, which the person
+/// reads with the reason.
+async fn an_official_alone_cannot_declare_a_stay_with_a_key_they_gave_at_a_counter(app: TestApp) {
+    app.designate(&json!({"id": "d-esc", "area": "330106", "level": "high", "escalate_to_red": true}).to_string())
+        .await;
+    let depositor = resident_id("33010619800707001");
+    let (person, own_key) = victim(&app, "33010619800707001").await;
+    let key = counter_key(&app, &depositor).await;
+    let (status, waiting) = declare_escalated_stay(&app, &person, &key).await;
+    assert_eq!(status, 202, "{waiting}");
+    assert_eq!((waiting["recorded"].as_u64(), waiting["code"]["colour"].as_str()), (Some(0), Some("green")));
+    assert_eq!(waiting["waiting"]["key_seen_by"], json!(["local"]), "{waiting}");
+    let id = waiting["waiting"]["id"].as_str().unwrap().to_string();
+    assert_eq!(colour(&app, &person, &key).await.0, "green", "nothing counts yet");
+    assert_eq!(app.get_with_key(&format!("/v1/persons/{person}/code"), &own_key).await.0, 401, "the old key stopped");
+
+    // The official who gave the key: not in their list, and refused if they try.
+    let (status, listed) = app.get_with_key("/v1/declarations/waiting", &app.keys["local"]).await;
+    assert_eq!((status, listed["declarations"].as_array().map(Vec::len)), (200, Some(0)), "{listed}");
+    let confirm = format!("/v1/declarations/{id}/confirm");
+    let (status, refused) = app.post_with_key(&confirm, &app.keys["local"], "").await;
+    assert_eq!(status, 403, "{refused}");
+    let refuse = format!("/v1/declarations/{id}/refuse");
+    let reason = json!({"reason": "I changed my mind"}).to_string();
+    assert_eq!(app.post_with_key(&refuse, &app.keys["local"], reason).await.0, 403, "nor refuses it");
+    // Neither a resident key, nor an office of another district, nor a data source.
+    let ningbo = app.office_key("ningbo-desk", healthcode_domain::Role::LocalOffice, "330200").await;
+    assert_eq!(app.post_with_key(&confirm, &ningbo, "").await.0, 403, "outside its jurisdiction");
+    assert_eq!(app.post_with_key(&confirm, &key, "").await.0, 401, "a resident key is no staff key");
+    assert_eq!(app.post_with_key(&confirm, &app.keys["health"], "").await.0, 403);
+    assert_eq!(colour(&app, &person, &key).await.0, "green");
+
+    // Another official of the district: sees it, opens it with a purpose, confirms it.
+    let xihu = app.office_key("xihu-desk", healthcode_domain::Role::LocalOffice, "330106").await;
+    let (_, listed) = app.get_with_key("/v1/declarations/waiting", &xihu).await;
+    assert_eq!(listed["declarations"][0]["id"], id.as_str(), "{listed}");
+    assert!(listed["declarations"][0].get("records").is_none(), "a list shows who, not what");
+    assert_eq!(app.get_with_key(&format!("/v1/declarations/{id}"), &xihu).await.0, 422, "a purpose is needed");
+    let (status, opened) =
+        app.get_with_key(&format!("/v1/declarations/{id}?purpose=check the declared stay"), &xihu).await;
+    assert_eq!(status, 200, "{opened}");
+    assert_eq!(opened["records"][0]["area"], "330106002", "{opened}");
+    let (status, confirmed) = app.post_with_key(&confirm, &xihu, "").await;
+    assert_eq!(status, 200, "{confirmed}");
+    assert_eq!(
+        (confirmed["declaration"]["status"].as_str(), confirmed["colour_changes"].as_u64()),
+        (Some("confirmed"), Some(1))
+    );
+    assert_eq!(colour(&app, &person, &key).await, ("red".to_string(), vec!["R6".to_string(), "Y2".to_string()]));
+    let stored = app.store.evidence_for(&healthcode_domain::PersonId::parse(&person).unwrap()).await.unwrap();
+    assert!(stored.iter().any(|e| e.id.as_str().starts_with("hc-decl-counter-self-")), "{stored:?}");
+    assert_eq!(app.post_with_key(&confirm, &app.keys["provincial"], "").await.0, 409, "decided once");
+    let logged = log_entries(&app).await;
+    let confirmation = logged.iter().find(|e| e["type"] == "declaration_confirmation").expect("logged");
+    assert_eq!(
+        (&confirmation["declaration_id"], &confirmation["key_seen_by"], &confirmation["confirmed_by"]),
+        (&json!(id), &json!(["local"]), &json!("xihu-desk"))
+    );
+    assert!(!confirmation.to_string().contains(&person), "never whom");
+    let (_, accesses) = app.get_with_key(&format!("/v1/persons/{person}/accesses"), &key).await;
+    assert!(accesses.to_string().contains("check the declared stay"), "the read is the person's to see: {accesses}");
+
+    // A second one, refused: it never counts, and the person reads why.
+    let other = resident_id("33010619800707002");
+    let (other_person, _) = victim(&app, "33010619800707002").await;
+    let other_key = counter_key(&app, &other).await;
+    let (status, waiting) = declare_escalated_stay(&app, &other_person, &other_key).await;
+    assert_eq!(status, 202, "{waiting}");
+    let refuse = format!("/v1/declarations/{}/refuse", waiting["waiting"]["id"].as_str().unwrap());
+    let reason = json!({"reason": "no record of this stay"}).to_string();
+    let (status, refused) = app.post_with_key(&refuse, &xihu, reason.clone()).await;
+    assert_eq!((status, refused["declaration"]["status"].as_str()), (200, Some("refused")), "{refused}");
+    assert_eq!(app.post_with_key(&refuse, &app.keys["provincial"], reason).await.0, 409);
+    assert_eq!(colour(&app, &other_person, &other_key).await.0, "green");
+    let (_, mine) = app.get_with_key(&format!("/v1/persons/{other_person}/declarations"), &other_key).await;
+    assert_eq!(mine["declarations"][0]["reason"], "no record of this stay", "{mine}");
+
+    // Two officials deciding at once: one decision holds, the other is told so.
+    let (status, waiting) = declare_escalated_stay(&app, &other_person, &other_key).await;
+    assert_eq!(status, 202, "{waiting}");
+    let id = waiting["waiting"]["id"].as_str().unwrap();
+    let (confirm, refuse) = (format!("/v1/declarations/{id}/confirm"), format!("/v1/declarations/{id}/refuse"));
+    let reason = json!({"reason": "no record of this stay"}).to_string();
+    let (confirmed, refused) = tokio::join!(
+        app.post_with_key(&confirm, &xihu, ""),
+        app.post_with_key(&refuse, &app.keys["provincial"], reason)
+    );
+    let mut statuses = [confirmed.0, refused.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{confirmed:?} {refused:?}");
+    let expected = if confirmed.0 == 200 { "red" } else { "green" };
+    assert_eq!(colour(&app, &other_person, &other_key).await.0, expected);
+
+    // A symptom waits dated when it was declared, not when it is confirmed.
+    let fever = json!({"items": ["fever"]}).to_string();
+    let (status, waiting) =
+        app.post_with_key(&format!("/v1/persons/{other_person}/declarations"), &other_key, fever).await;
+    assert_eq!(status, 202, "{waiting}");
+    let path = format!("/v1/declarations/{}?purpose=check the symptom", waiting["waiting"]["id"].as_str().unwrap());
+    let (_, opened) = app.get_with_key(&path, &xihu).await;
+    let since = opened["records"][0]["since"].as_str().expect("dated");
+    assert_eq!(healthcode_domain::Timestamp::parse(since).unwrap(), healthcode_service::Clock::now(&app.clock));
+}
+
+/// Two ways to launder a counter key into one nobody has seen, both closed: agreeing with
+/// it to a proxy link (the official's own resident key then acts for the person), and a
+/// claim code given with it (the claimed key is the dependant's).
+async fn a_counter_key_lends_its_officials_to_the_proxy_links_and_claim_codes_it_makes(app: TestApp) {
+    app.designate(&json!({"id": "d-esc", "area": "330106", "level": "high", "escalate_to_red": true}).to_string())
+        .await;
+    // The official, as a resident, acts for a depositor with the depositor's counter key.
+    let (_, officials_own) = victim(&app, "33010619800808001").await;
+    let depositor = resident_id("33010619800808002");
+    let (person, _) = victim(&app, "33010619800808002").await;
+    let key = counter_key(&app, &depositor).await;
+    let body = json!({"id_type": "resident_id", "id_number": depositor, "relation": "relative", "dependant_key": key});
+    let (status, linked) = app.post_with_key("/v1/me/dependants", &officials_own, body.to_string()).await;
+    assert_eq!(status, 200, "{linked}");
+    let (status, waiting) = declare_escalated_stay(&app, &person, &officials_own).await;
+    assert_eq!(status, 202, "a proxy link agreed to with a counter key waits too: {waiting}");
+    assert_eq!(waiting["waiting"]["key_seen_by"], json!(["local"]));
+    assert_eq!(colour(&app, &person, &key).await.0, "green");
+
+    // A son registered his mother; the official gives the son a counter key, gives the
+    // mother a claim code with it and claims her key: what that key declares waits too.
+    let son = resident_id("33010619700808003");
+    let (_, _) = victim(&app, "33010619700808003").await;
+    let son_key = counter_key(&app, &son).await;
+    let mother = resident_id("33010619400808004");
+    let body = json!({"id_type": "resident_id", "id_number": mother, "relation": "parent"});
+    let (status, added) = app.post_with_key("/v1/me/dependants", &son_key, body.to_string()).await;
+    assert_eq!(status, 201, "{added}");
+    let mother_id = added["person_id"].as_str().unwrap().to_string();
+    let (status, code) = app.post_with_key(&format!("/v1/persons/{mother_id}/claim-code"), &son_key, "").await;
+    assert_eq!(status, 201, "{code}");
+    let claim = json!({"id_type": "resident_id", "id_number": mother, "claim_code": code["claim_code"]});
+    let (status, claimed) = app.post("/v1/persons", claim.to_string()).await;
+    assert_eq!((status, claimed["status"].as_str()), (200, Some("claimed")), "{claimed}");
+    let her_key = claimed["resident_key"].as_str().unwrap();
+    let (status, waiting) = declare_escalated_stay(&app, &mother_id, her_key).await;
+    assert_eq!(status, 202, "{waiting}");
+    assert_eq!(colour(&app, &mother_id, her_key).await.0, "green");
+
+    // A key nobody but its holder saw declares at once, as before.
+    let (plain, plain_key) = victim(&app, "33010619800808005").await;
+    let (status, declared) = declare_escalated_stay(&app, &plain, &plain_key).await;
+    assert_eq!((status, declared["code"]["colour"].as_str()), (201, Some("red")), "{declared}");
 }

@@ -696,6 +696,59 @@ async fn an_officer_traces_contacts_on_the_page_and_another_approves_one() {
     assert_eq!(refused.status().as_u16(), 303, "signed out: to the sign-in page");
 }
 
+/// A key given at a counter declares on the resident's page: the page says it waits. The
+/// official who gave it does not see it on the officials' page; another official of the
+/// district opens it with a purpose and confirms it there, and only then does it count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counter_keys_declaration_waits_and_another_official_confirms_it_on_the_page() {
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    app.designate(&json!({"id": "d-1", "area": "330106", "level": "high"}).to_string()).await;
+    let id_number = resident_id("33010619800909001");
+    let person = app.register_in(&id_number, "330106").await;
+    let body = json!({"id_type": "resident_id", "id_number": id_number});
+    let (status, given) = app.post_with_key("/v1/residents/keys", &app.keys["local"], body.to_string()).await;
+    assert_eq!(status, 200, "{given}");
+    let cookie = format!("hc_resident={}", given["resident_key"].as_str().unwrap());
+    let declared = post_form(
+        &app,
+        &format!("/persons/{person}/declare"),
+        "stay_area=330106002&stay_from=2020-05-30T08:00:00%2B08:00&stay_to=2020-05-31T08:00:00%2B08:00",
+        &[("origin", &app.address), ("cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(declared.status().as_u16(), 202);
+    assert!(declared.text().await.unwrap().contains("id=\"declaration-waiting\""));
+    let colour =
+        || async { app.get_with_key(&format!("/v1/persons/{person}/code"), &cookie[12..]).await.1["colour"].clone() };
+    assert_eq!(colour().await, "green");
+
+    // The test app's local office gave the key; another officer of the city decides.
+    staff(&app, "officer.lin", healthcode_domain::Role::LocalOffice).await;
+    let lin = sign_in(&app, "officer.lin").await;
+    let get = |path: String| {
+        let (app, lin) = (&app, lin.clone());
+        async move { client().get(app.url(&path)).header("cookie", &lin).send().await.unwrap() }
+    };
+    let list = get("/staff/declarations".into()).await.text().await.unwrap();
+    assert!(list.contains(&person) && list.contains("id=\"waiting\""), "{list}");
+    let id = list.split("/staff/declarations/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let opened = get(format!("/staff/declarations/{id}?purpose=check%20the%20stay")).await;
+    assert_eq!(opened.status().as_u16(), 200);
+    assert!(opened.text().await.unwrap().contains("330106002"));
+    let confirmed = post_form(
+        &app,
+        &format!("/staff/declarations/{id}/confirm"),
+        "",
+        &[("origin", &app.address), ("cookie", &lin)],
+    )
+    .await;
+    assert_eq!(confirmed.status().as_u16(), 303);
+    assert_eq!(colour().await, "yellow", "confirmed: Y2 holds");
+    let list = get("/staff/declarations".into()).await.text().await.unwrap();
+    assert!(list.contains("id=\"none-waiting\""), "decided: no longer listed");
+}
+
 /// A visitor from another region on the visitors' page (来浙申报): declares where they come
 /// from and a stay, and is sent to their code here; an origin inside this region, or a home
 /// code that is not genuine, is refused with the reason and registers nobody.

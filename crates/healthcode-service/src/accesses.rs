@@ -22,8 +22,8 @@ impl Accesses {
     /// Puts a read by anyone but the person into the person's access log.
     pub(crate) async fn record(&self, person: &PersonId, reader: &Reader, what: &str) -> Result<(), ServiceError> {
         let (actor, role, purpose) = match reader {
-            Reader::Person(_) => return Ok(()),
-            Reader::Proxy(proxy) => (format!("proxy:{proxy}"), "proxy".to_string(), "family proxy".to_string()),
+            Reader::Person(..) => return Ok(()),
+            Reader::Proxy(proxy, _) => (format!("proxy:{proxy}"), "proxy".to_string(), "family proxy".to_string()),
             Reader::Staff { account, purpose } => (account.username.clone(), account.role.to_string(), purpose.clone()),
         };
         let access =

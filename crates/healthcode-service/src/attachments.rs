@@ -132,7 +132,10 @@ impl Residents {
 
     /// The person's data key, made (and stored, wrapped, with empty details) if they have
     /// none yet.
-    async fn data_key(&self, person: &PersonId) -> Result<(healthcode_vault::DataKey, WrappedKey), ServiceError> {
+    pub(crate) async fn data_key(
+        &self,
+        person: &PersonId,
+    ) -> Result<(healthcode_vault::DataKey, WrappedKey), ServiceError> {
         let vault_error = |e: healthcode_vault::VaultError| ServiceError::Background(e.to_string());
         if let Some(stored) = self.resident_store.personal_data(person).await? {
             let wrapped = WrappedKey::from_bytes(&stored.wrapped_key).map_err(vault_error)?;

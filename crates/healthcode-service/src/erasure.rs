@@ -27,7 +27,7 @@ impl Residents {
     /// a record of theirs is recent enough for a rule to use (a stay inside the window
     /// may yet fall under a new designation): the refusal says from when it is possible.
     pub async fn erase(&self, person: &PersonId, by: &Reader) -> Result<ErasureReport, ServiceError> {
-        if !matches!(by, Reader::Person(p) if p == person) {
+        if !matches!(by, Reader::Person(p, _) if p == person) {
             return Err(ServiceError::Forbidden(
                 "only the person themself may have their data erased (a proxy cannot: it cannot be undone)".into(),
             ));

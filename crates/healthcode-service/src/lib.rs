@@ -50,6 +50,7 @@ mod tracing_contacts;
 mod transparency;
 mod venues;
 mod verify_batch;
+mod waiting_declarations;
 
 /// Crate-private parsers of untrusted input, public only for the fuzz targets in
 /// `fuzz/` (issue 17): not part of the service's API, and not to be used elsewhere.
@@ -73,7 +74,7 @@ pub use coordination::{Coordination, SCHEDULER_LEASE, SCHEDULER_LEASE_LENGTH};
 pub use corrections::{CorrectionView, FollowUp};
 pub use credit_records::{CreditAppeal, CreditRecord, CreditStatus, CREDIT_APPEAL_DAYS};
 pub use decisions::{DecisionView, NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
-pub use declarations::{Declaration, DeclaredStay};
+pub use declarations::{Declaration, Declared, DeclaredStay};
 pub use designations::DesignationProposal;
 pub use door::{DoorDecision, Doors, GateAnswer, Presented, FORWARDED_SCANS_ALARM, MAX_COMPANIONS};
 pub use erasure::ErasureReport;
@@ -100,8 +101,9 @@ pub use pseudonym::Pseudonymiser;
 pub use refresh::RefreshReport;
 pub use research::{ExportCell, Research, ResearchExport, ResearchRequest, MAX_RESEARCH_DAYS};
 pub use residents::{
-    ClaimCode, Family, Reader, Registered, Residents, CLAIM_CODE_DAYS, COLLECTION_NOTICE_VERSION, COUNTER_KEYS_ALARM,
-    GUARDIAN_CONSENT_UNDER_YEARS, MAX_DEPENDANTS, MAX_PROXIES, RESIDENT_KEY_CACHE_SECS, RESIDENT_KEY_PREFIX,
+    ClaimCode, Family, KeyHolder, Reader, Registered, Residents, SeenBy, CLAIM_CODE_DAYS, COLLECTION_NOTICE_VERSION,
+    COUNTER_KEYS_ALARM, GUARDIAN_CONSENT_UNDER_YEARS, MAX_DEPENDANTS, MAX_PROXIES, RESIDENT_KEY_CACHE_SECS,
+    RESIDENT_KEY_PREFIX,
 };
 pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};
@@ -112,3 +114,4 @@ pub use venues::{
     NewVenue, RegisteredDevice, RegisteredVenue, Venues, GATE_CODES_PER_MINUTE, GATE_ID_CARDS_PER_MINUTE,
 };
 pub use verify_batch::MAX_VERIFY_BATCH;
+pub use waiting_declarations::{DeclaredRecord, OpenedDeclaration, WaitingDeclaration, WaitingStatus};

@@ -33,10 +33,51 @@ const RELATIONS: &[&str] = &["parent", "child", "spouse", "sibling", "grandparen
 pub const RESIDENT_KEY_CACHE_SECS: u64 = 5;
 const RESIDENT_KEY_CACHE_MAX: usize = 200_000;
 
-/// Recently seen resident keys (hash → person): a resident's app refreshes its code
+/// Whose a resident key is, and the officials who have seen it (and so could act with
+/// it): the one who gave it at a service counter, or those who had seen the key that
+/// gave the claim code it was claimed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHolder {
+    pub person: PersonId,
+    pub seen_by: Vec<String>,
+}
+
+/// The label of a key officials have seen names them: `counter:<username>[,<username>…]`
+/// (usernames hold no commas).
+const COUNTER_KEY_LABEL: &str = "counter:";
+
+fn seen_label(officials: &[String]) -> String {
+    format!("{COUNTER_KEY_LABEL}{}", officials.join(","))
+}
+
+impl KeyHolder {
+    pub(crate) fn of(key: &ResidentKey) -> Self {
+        let seen_by = match key.label.strip_prefix(COUNTER_KEY_LABEL) {
+            Some(officials) => officials.split(',').filter(|o| !o.is_empty()).map(str::to_string).collect(),
+            None => Vec::new(),
+        };
+        KeyHolder { person: key.person.clone(), seen_by }
+    }
+}
+
+/// The officials who have seen the key a resident acted with: the one who gave it at a
+/// service counter and, for a proxy, the one whose counter key agreed to the link. Empty
+/// for a key only its holder ever saw. What such a key declares waits for another
+/// official (`Residents::declare`): an official alone must not be able to declare a stay
+/// that turns someone's code red.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeenBy(pub Vec<String>);
+
+impl SeenBy {
+    pub fn nobody(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Recently seen resident keys (hash → holder): a resident's app refreshes its code
 /// every few minutes, and each refresh would otherwise cost a store read for the key.
 pub(crate) struct ResidentKeyCache {
-    seen: std::sync::Mutex<std::collections::HashMap<String, (PersonId, std::time::Instant)>>,
+    seen: std::sync::Mutex<std::collections::HashMap<String, (KeyHolder, std::time::Instant)>>,
     /// 0 turns the cache off (to measure without it).
     seconds: std::sync::atomic::AtomicU64,
 }
@@ -52,12 +93,12 @@ impl ResidentKeyCache {
         at.elapsed().as_secs() < self.seconds.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    pub(crate) fn get(&self, hash: &str) -> Option<PersonId> {
+    pub(crate) fn get(&self, hash: &str) -> Option<KeyHolder> {
         let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.get(hash).filter(|(_, at)| self.fresh(at)).map(|(p, _)| p.clone())
     }
 
-    pub(crate) fn put(&self, hash: String, person: PersonId) {
+    pub(crate) fn put(&self, hash: String, person: KeyHolder) {
         if self.seconds.load(std::sync::atomic::Ordering::Relaxed) == 0 {
             return;
         }
@@ -75,7 +116,7 @@ impl ResidentKeyCache {
     pub(crate) fn forget(&self, person: Option<&PersonId>) {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         match person {
-            Some(person) => seen.retain(|_, (p, _)| p != person),
+            Some(person) => seen.retain(|_, (holder, _)| &holder.person != person),
             None => seen.clear(),
         }
     }
@@ -130,15 +171,19 @@ struct StoredClaimCode {
     issued_by: PersonId,
     expires_at: Timestamp,
     used_at: Option<Timestamp>,
+    /// The officials who had seen the key (or link) the code was given with: the key it
+    /// gives is theirs to have seen too, or a claim code would launder a counter key.
+    #[serde(default)]
+    seen_by: Vec<String>,
 }
 
 /// Who is reading a person's data, once allowed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reader {
-    /// The person themselves.
-    Person(PersonId),
-    /// A resident who acts for the person.
-    Proxy(PersonId),
+    /// The person themselves, and who else has seen the key they used.
+    Person(PersonId, SeenBy),
+    /// A resident who acts for the person, and who else has seen the key or the link.
+    Proxy(PersonId, SeenBy),
     /// Staff with a stated purpose.
     Staff { account: Account, purpose: String },
 }
@@ -148,8 +193,8 @@ impl Reader {
     /// staff, who act in their own name.
     pub fn resident_label(&self) -> Option<String> {
         match self {
-            Reader::Person(_) => Some("self".to_string()),
-            Reader::Proxy(proxy) => Some(format!("proxy:{proxy}")),
+            Reader::Person(..) => Some("self".to_string()),
+            Reader::Proxy(proxy, _) => Some(format!("proxy:{proxy}")),
             Reader::Staff { .. } => None,
         }
     }
@@ -158,6 +203,14 @@ impl Reader {
     /// their proxies, never staff, who could otherwise show someone else's code.
     pub fn may_hold_code(&self) -> bool {
         !matches!(self, Reader::Staff { .. })
+    }
+
+    /// The officials who have seen the key (and link) this resident acted with.
+    pub fn seen_by(&self) -> &[String] {
+        match self {
+            Reader::Person(_, seen) | Reader::Proxy(_, seen) => &seen.0,
+            Reader::Staff { .. } => &[],
+        }
     }
 }
 
@@ -363,14 +416,20 @@ impl Residents {
 
     /// The person a resident key belongs to.
     pub async fn resident(&self, key: &str) -> Result<PersonId, ServiceError> {
+        Ok(self.key_holder(key).await?.person)
+    }
+
+    /// Whose a resident key is, and whether an official gave it at a counter.
+    pub async fn key_holder(&self, key: &str) -> Result<KeyHolder, ServiceError> {
         let hash = key_hash(key);
-        if let Some(person) = self.resident_keys.get(&hash) {
-            return Ok(person);
+        if let Some(holder) = self.resident_keys.get(&hash) {
+            return Ok(holder);
         }
         match self.resident_store.resident_key(&hash).await? {
             Some(k) => {
-                self.resident_keys.put(hash, k.person.clone());
-                Ok(k.person)
+                let holder = KeyHolder::of(&k);
+                self.resident_keys.put(hash, holder.clone());
+                Ok(holder)
             }
             None => Err(ServiceError::Unauthorised(
                 "unknown resident key; a lost key is replaced at a community service point".into(),
@@ -427,13 +486,16 @@ impl Residents {
     /// them a one-time claim code (valid `CLAIM_CODE_DAYS` days): registering with it and
     /// the person's ID number gives the person their key. The proxy link stays until
     /// either side ends it.
-    pub async fn issue_claim_code(&self, by: &PersonId, person: &PersonId) -> Result<ClaimCode, ServiceError> {
+    pub async fn issue_claim_code(&self, by: &Reader, person: &PersonId) -> Result<ClaimCode, ServiceError> {
+        // A proxy's reader of the person (`reader_for_resident`), which carries who has
+        // seen their key and link; the link is checked again here all the same.
+        let not_proxy =
+            || ServiceError::Forbidden("a claim code is given by a family member who acts for the person".into());
+        let Reader::Proxy(by, seen) = by else { return Err(not_proxy()) };
         let acts_for =
             self.resident_store.proxy_links(by).await?.iter().any(|l| &l.proxy == by && &l.dependant == person);
         if !acts_for {
-            return Err(ServiceError::Forbidden(
-                "a claim code is given by a family member who acts for the person".into(),
-            ));
+            return Err(not_proxy());
         }
         if self.resident_store.has_resident_key(person).await? {
             return Err(ServiceError::Conflict("this person holds a key of their own already".into()));
@@ -445,6 +507,7 @@ impl Residents {
             issued_by: by.clone(),
             expires_at: now.saturating_add(healthcode_domain::Duration::days(CLAIM_CODE_DAYS)),
             used_at: None,
+            seen_by: seen.0.clone(),
         };
         self.documents.save(CLAIM_CODE_KIND, &hash, now, &stored).await?;
         Ok(ClaimCode { claim_code: code, expires_at: stored.expires_at })
@@ -467,7 +530,8 @@ impl Residents {
             return Err(invalid());
         }
         let mut person = self.evidence_store.person(&id).await?.ok_or_else(invalid)?;
-        let Some(key) = self.give_first_key(&id, "claim code").await? else {
+        let label = if stored.seen_by.is_empty() { "claim code".to_string() } else { seen_label(&stored.seen_by) };
+        let Some(key) = self.give_first_key(&id, &label).await? else {
             return Ok((person, Registered::AlreadyRegistered));
         };
         stored.used_at = Some(self.clock.now());
@@ -557,7 +621,7 @@ impl Residents {
         }
         self.resident_store.delete_resident_keys(&id).await?;
         self.resident_keys.forget(Some(&id));
-        let key = self.issue_resident_key(&id, &format!("counter:{}", office.username)).await?;
+        let key = self.issue_resident_key(&id, &seen_label(std::slice::from_ref(&office.username))).await?;
         self.accesses
             .record(
                 &id,
@@ -610,16 +674,22 @@ impl Residents {
 
     /// A resident reading `person`'s data: the person or a proxy of theirs.
     pub async fn reader_for_resident(&self, key: &str, person: &PersonId) -> Result<Reader, ServiceError> {
-        let caller = self.resident(key).await?;
+        let KeyHolder { person: caller, seen_by } = self.key_holder(key).await?;
+        let mut seen = SeenBy(seen_by);
         if &caller == person {
-            return Ok(Reader::Person(caller));
+            return Ok(Reader::Person(caller, seen));
         }
-        let acts_for =
-            self.resident_store.proxy_links(&caller).await?.iter().any(|l| l.proxy == caller && &l.dependant == person);
-        if acts_for {
-            Ok(Reader::Proxy(caller))
-        } else {
-            Err(ServiceError::Forbidden("this key belongs to someone who does not act for this person".into()))
+        let links = self.resident_store.proxy_links(&caller).await?;
+        match links.into_iter().find(|l| l.proxy == caller && &l.dependant == person) {
+            Some(link) => {
+                for official in link.agreed_with_counter_key_of.iter().flat_map(|o| o.split(',')) {
+                    if !seen.0.iter().any(|o| o == official) {
+                        seen.0.push(official.to_string());
+                    }
+                }
+                Ok(Reader::Proxy(caller, seen))
+            }
+            None => Err(ServiceError::Forbidden("this key belongs to someone who does not act for this person".into())),
         }
     }
 
@@ -695,11 +765,17 @@ impl Residents {
             )));
         }
         let existing = self.evidence_store.person(&dependant).await?;
+        // A key an official gave at a counter agrees to the link in that official's sight:
+        // the link remembers it, or the official could act as the person's proxy.
+        let mut agreed_with_counter_key_of = None;
         if existing.is_some() {
-            let agreed = match dependant_key {
-                Some(key) => self.resident(key).await.ok().as_ref() == Some(&dependant),
-                None => false,
+            let holder = match dependant_key {
+                Some(key) => self.key_holder(key).await.ok().filter(|holder| holder.person == dependant),
+                None => None,
             };
+            let agreed = holder.is_some();
+            agreed_with_counter_key_of =
+                holder.filter(|holder| !holder.seen_by.is_empty()).map(|h| h.seen_by.join(","));
             if !agreed {
                 return Err(ServiceError::Conflict(
                     "this person is already registered; they agree to your acting for them by giving you their \
@@ -723,8 +799,13 @@ impl Residents {
         if created && minor {
             self.record_consent(&record.id, &format!("guardian_consent:{proxy}")).await?;
         }
-        let link =
-            ProxyLink { proxy: proxy.clone(), dependant: dependant.clone(), relation, created_at: self.clock.now() };
+        let link = ProxyLink {
+            proxy: proxy.clone(),
+            dependant: dependant.clone(),
+            relation,
+            created_at: self.clock.now(),
+            agreed_with_counter_key_of,
+        };
         self.resident_store.save_proxy(&link).await?;
         Ok((record, created))
     }

@@ -185,7 +185,7 @@ impl Tokens {
     pub async fn issue_code_token_for(&self, key: &str, person: &PersonId) -> Result<IssuedCode, ServiceError> {
         let hash = crate::secrets::key_hash(key);
         let cached = self.resident_keys.get(&hash);
-        if cached.as_ref() == Some(person) {
+        if cached.as_ref().map(|holder| &holder.person) == Some(person) {
             return self.issue_code_token(person).await;
         }
         if cached.is_none() {
@@ -196,8 +196,9 @@ impl Tokens {
                     "unknown resident key; a lost key is replaced at a community service point".into(),
                 )
             })?;
-            self.resident_keys.put(hash, owner.clone());
-            if &owner == person {
+            let holder = crate::residents::KeyHolder::of(&owner);
+            self.resident_keys.put(hash, holder);
+            if &owner.person == person {
                 let card = card.ok_or_else(|| ServiceError::UnknownPerson(person.clone()))?;
                 let (code, kind, profile) = self.complete_card(person, card).await?;
                 return self.sign_and_keep(generation, code, kind, profile);

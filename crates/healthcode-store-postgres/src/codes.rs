@@ -19,11 +19,11 @@ impl CodeStore for PostgresStore {
         &self,
         person: &PersonId,
         key_hash: &str,
-    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)> {
+    ) -> StoreResult<(Option<CodeCard>, Option<healthcode_store::ResidentKey>)> {
         match self.code_card_row(person, Some(key_hash)).await? {
             Some((card, owner)) => Ok((Some(card), owner)),
             // No such person: whose the key is, alone.
-            None => Ok((None, self.resident_key(key_hash).await?.map(|k| k.person))),
+            None => Ok((None, self.resident_key(key_hash).await?)),
         }
     }
 
@@ -390,7 +390,7 @@ impl PostgresStore {
         &self,
         person: &PersonId,
         key_hash: Option<&str>,
-    ) -> StoreResult<Option<(CodeCard, Option<PersonId>)>> {
+    ) -> StoreResult<Option<(CodeCard, Option<healthcode_store::ResidentKey>)>> {
         let client = self.client().await?;
         let columns: String = CODE_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
         // Prepared once per connection: an unprepared query is two round trips (parse and
@@ -398,11 +398,11 @@ impl PostgresStore {
         let statement = client
             .prepare_cached(&format!(
                 "SELECT p.id, p.kind, p.registered_at, p.residence_area, {columns},
-                        pp.code_id, pp.masked_name,
-                        (SELECT k.person_id FROM resident_keys k WHERE k.key_hash = $2)
+                        pp.code_id, pp.masked_name, k.person_id, k.label, k.created_at
                  FROM persons p
                  LEFT JOIN codes c ON c.person_id = p.id
                  LEFT JOIN person_profiles pp ON pp.person_id = p.id
+                 LEFT JOIN resident_keys k ON k.key_hash = $2
                  WHERE p.id = $1"
             ))
             .await
@@ -420,10 +420,15 @@ impl PostgresStore {
             code_id,
             masked_name: row.get(14),
         });
-        let owner = row
-            .get::<_, Option<&str>>(15)
-            .map(|p| PersonId::parse(p).map_err(|e| corrupt("resident key person", e)))
-            .transpose()?;
+        let owner = match (row.get::<_, Option<&str>>(15), key_hash) {
+            (Some(holder), Some(key_hash)) => Some(healthcode_store::ResidentKey {
+                key_hash: key_hash.to_string(),
+                person: PersonId::parse(holder).map_err(|e| corrupt("resident key person", e))?,
+                label: row.get(16),
+                created_at: Timestamp::from_millis(row.get(17)),
+            }),
+            _ => None,
+        };
         Ok(Some((CodeCard { record, code, profile }, owner)))
     }
 }

@@ -65,9 +65,15 @@ pub(crate) async fn delete_keys(client: &Client, of: &PersonId) -> Result<u64, S
 pub(crate) async fn save_proxy(client: &Client, link: &ProxyLink) -> Result<bool, StoreError> {
     let n = client
         .execute(
-            "INSERT INTO proxies (proxy_id, dependant_id, relation, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT DO NOTHING",
-            &[&link.proxy.as_str(), &link.dependant.as_str(), &link.relation, &link.created_at.as_millis()],
+            "INSERT INTO proxies (proxy_id, dependant_id, relation, created_at, agreed_with_counter_key_of)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[
+                &link.proxy.as_str(),
+                &link.dependant.as_str(),
+                &link.relation,
+                &link.created_at.as_millis(),
+                &link.agreed_with_counter_key_of.as_deref(),
+            ],
         )
         .await
         .map_err(backend("save a proxy link"))?;
@@ -88,7 +94,7 @@ pub(crate) async fn end_proxy(client: &Client, proxy: &PersonId, dependant: &Per
 pub(crate) async fn proxy_links(client: &Client, of: &PersonId) -> Result<Vec<ProxyLink>, StoreError> {
     let rows = client
         .query(
-            "SELECT proxy_id, dependant_id, relation, created_at FROM proxies
+            "SELECT proxy_id, dependant_id, relation, created_at, agreed_with_counter_key_of FROM proxies
              WHERE proxy_id = $1 OR dependant_id = $1 ORDER BY created_at, proxy_id, dependant_id",
             &[&of.as_str()],
         )
@@ -101,6 +107,7 @@ pub(crate) async fn proxy_links(client: &Client, of: &PersonId) -> Result<Vec<Pr
                 dependant: person(r.get(1), "dependant id")?,
                 relation: r.get(2),
                 created_at: Timestamp::from_millis(r.get(3)),
+                agreed_with_counter_key_of: r.get(4),
             })
         })
         .collect()

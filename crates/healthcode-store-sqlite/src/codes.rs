@@ -563,10 +563,10 @@ impl CodeStore for SqliteStore {
         &self,
         person: &PersonId,
         key_hash: &str,
-    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)> {
+    ) -> StoreResult<(Option<CodeCard>, Option<healthcode_store::ResidentKey>)> {
         let (person, key_hash) = (person.clone(), key_hash.to_string());
         self.read(move |c| {
-            let owner = crate::residents::key(c, &key_hash)?.map(|k| k.person);
+            let owner = crate::residents::key(c, &key_hash)?;
             let Some(record) = crate::evidence::persons::one(c, &person)? else { return Ok((None, owner)) };
             let card = CodeCard {
                 record,

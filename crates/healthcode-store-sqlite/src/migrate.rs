@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "0014_bulk_pages", include_str!("../migrations/0014_bulk_pages.sql")),
     (15, "0015_national_signers", include_str!("../migrations/0015_national_signers.sql")),
     (16, "0016_national_parked_by_arrival", include_str!("../migrations/0016_national_parked_by_arrival.sql")),
+    (17, "0017_counter_keys_agreements", include_str!("../migrations/0017_counter_keys_agreements.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {

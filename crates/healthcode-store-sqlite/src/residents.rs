@@ -60,8 +60,15 @@ pub(crate) fn delete_keys(conn: &mut Connection, of: &PersonId) -> Result<u64, S
 pub(crate) fn save_proxy(conn: &mut Connection, link: &ProxyLink) -> Result<bool, StoreError> {
     let n = conn
         .execute(
-            "INSERT OR IGNORE INTO proxies (proxy_id, dependant_id, relation, created_at) VALUES (?1, ?2, ?3, ?4)",
-            (link.proxy.as_str(), link.dependant.as_str(), &link.relation, link.created_at.as_millis()),
+            "INSERT OR IGNORE INTO proxies (proxy_id, dependant_id, relation, created_at, agreed_with_counter_key_of)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            (
+                link.proxy.as_str(),
+                link.dependant.as_str(),
+                &link.relation,
+                link.created_at.as_millis(),
+                link.agreed_with_counter_key_of.as_deref(),
+            ),
         )
         .map_err(backend("save a proxy link"))?;
     Ok(n == 1)
@@ -77,22 +84,30 @@ pub(crate) fn end_proxy(conn: &mut Connection, proxy: &PersonId, dependant: &Per
 pub(crate) fn proxy_links(conn: &Connection, of: &PersonId) -> Result<Vec<ProxyLink>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT proxy_id, dependant_id, relation, created_at FROM proxies
+            "SELECT proxy_id, dependant_id, relation, created_at, agreed_with_counter_key_of FROM proxies
              WHERE proxy_id = ?1 OR dependant_id = ?1 ORDER BY created_at, proxy_id, dependant_id",
         )
         .map_err(backend("read proxy links"))?;
     let rows = stmt
         .query_map([of.as_str()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
         })
         .map_err(backend("read proxy links"))?;
     rows.map(|row| {
-        let (proxy, dependant, relation, created_at) = row.map_err(backend("read proxy links"))?;
+        let (proxy, dependant, relation, created_at, agreed_with_counter_key_of) =
+            row.map_err(backend("read proxy links"))?;
         Ok(ProxyLink {
             proxy: person(&proxy, "proxy id")?,
             dependant: person(&dependant, "dependant id")?,
             relation,
             created_at: Timestamp::from_millis(created_at),
+            agreed_with_counter_key_of,
         })
     })
     .collect()

@@ -154,13 +154,13 @@ pub trait CodeStore: Send + Sync {
     /// stored code and their profile. `None` if no such person. Backends whose reads are
     /// costly round trips override this with one.
     async fn code_card(&self, person: &PersonId) -> StoreResult<Option<CodeCard>>;
-    /// `code_card`, and whose resident key `key_hash` is, read together: a resident's app
-    /// refreshing its code costs one trip to the store. Backends override it with one.
+    /// `code_card`, and the resident key `key_hash` (whose it is, how it was given), read
+    /// together: a resident's app refreshing its code costs one trip to the store.
     async fn code_card_with_key(
         &self,
         person: &PersonId,
         key_hash: &str,
-    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)>;
+    ) -> StoreResult<(Option<CodeCard>, Option<crate::ResidentKey>)>;
     async fn codes(&self, persons: &[PersonId]) -> StoreResult<Vec<CodeState>>;
     /// The colour and timing of stored codes without their reasons: what re-evaluation
     /// needs to date a change, read cheaply in bulk.

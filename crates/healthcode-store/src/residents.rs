@@ -26,6 +26,10 @@ pub struct ProxyLink {
     /// As the proxy stated it: `parent`, `child`, `spouse`, `relative`, `carer`.
     pub relation: String,
     pub created_at: Timestamp,
+    /// The official who gave, at a service counter, the dependant's key that agreed to this
+    /// link: they have seen that key, so what the proxy declares waits for another official.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreed_with_counter_key_of: Option<String>,
 }
 
 /// One read of a person's data by someone other than that person.

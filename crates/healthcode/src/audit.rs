@@ -123,6 +123,7 @@ fn summary(entries: &[Entry]) -> BTreeMap<String, u64> {
             Entry::Retraction(r) => format!("retractions: {}", r.event_type),
             Entry::Erasure(_) => "erasures of one person's data".into(),
             Entry::CreditRecordApproval(_) => "credit records made".into(),
+            Entry::DeclarationConfirmation(_) => "declarations confirmed by a second official".into(),
             Entry::NationalRecord(r) => format!("national records: {}", r.kind),
             Entry::NationalRegion(_) => "regions registered at the hub".into(),
             Entry::NationalTrustList(_) => "regions' trust lists".into(),

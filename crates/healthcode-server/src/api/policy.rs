@@ -70,6 +70,7 @@ actions! {
     SubmitNational,
     CheckGroup,
     ReadGroupChecks,
+    DecideDeclarations,
 }
 
 use Role::*;
@@ -127,6 +128,9 @@ pub const POLICY: &[(Action, &[Role])] = &[
     // The public dashboard rounds each county's counts to tens and shows none under ten;
     // the epidemic offices and auditors, signed in, see them exact (no person, only counts).
     (Action::ReadExactCounts, &[LocalOffice, ProvincialOffice, Auditor]),
+    // What a key given at a service counter declares waits for an office official other
+    // than the one who gave it (the service checks who gave it, and the jurisdiction).
+    (Action::DecideDeclarations, &[LocalOffice, ProvincialOffice]),
 ];
 
 pub fn permits(action: Action, role: Role) -> bool {

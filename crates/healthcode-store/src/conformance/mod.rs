@@ -984,11 +984,11 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
     store.save_resident_key(&key).await.unwrap();
     let (with_key, holder) = store.code_card_with_key(&p, "key-p1").await.unwrap();
     assert_eq!(with_key, store.code_card(&p).await.unwrap(), "the card read with a key is the card");
-    assert_eq!(holder, Some(p.clone()), "and the key's holder comes with it");
+    assert_eq!(holder, Some(key.clone()), "and the key comes with it, its holder and label");
     let (with_key, holder) = store.code_card_with_key(&p, "no-such-key").await.unwrap();
     assert!(with_key.is_some() && holder.is_none(), "an unknown key has no holder; the card is still read");
     let (none, holder) = store.code_card_with_key(&pid("nobody"), "key-p1").await.unwrap();
-    assert_eq!((none, holder), (None, Some(p.clone())), "the key is resolved even for a person who is not there");
+    assert_eq!((none, holder), (None, Some(key.clone())), "the key is resolved even for a person who is not there");
     store.save_codes(&[code(&p, Colour::Yellow, Some(40))], &LogAppend::default()).await.unwrap();
     let (card, _) = store.code_card_with_key(&p, "key-p1").await.unwrap();
     let stored = store.code(&p).await.unwrap();
@@ -1285,13 +1285,17 @@ async fn resident_keys_proxies_accesses_and_complaints_round_trip(store: &impl S
         dependant: dependant.clone(),
         relation: "child".into(),
         created_at: t(at),
+        agreed_with_counter_key_of: None,
     };
+    // The daughter's link was agreed to with a key an official gave the mother at a counter.
+    let at_counter =
+        ProxyLink { agreed_with_counter_key_of: Some("office-3301".into()), ..link(&daughter, &mother, 3) };
     assert!(store.save_proxy(&link(&son, &mother, 2)).await.unwrap(), "a new link is created");
     assert!(!store.save_proxy(&link(&son, &mother, 5)).await.unwrap(), "an existing link is left as it was");
-    assert!(store.save_proxy(&link(&daughter, &mother, 3)).await.unwrap());
+    assert!(store.save_proxy(&at_counter).await.unwrap());
     assert_eq!(
         store.proxy_links(&mother).await.unwrap(),
-        vec![link(&son, &mother, 2), link(&daughter, &mother, 3)],
+        vec![link(&son, &mother, 2), at_counter.clone()],
         "a dependant sees every proxy, oldest first"
     );
     assert_eq!(store.proxy_links(&son).await.unwrap(), vec![link(&son, &mother, 2)], "a proxy sees its dependants");
@@ -1437,6 +1441,7 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
             dependant: bob.clone(),
             relation: "child".into(),
             created_at: t(1),
+            agreed_with_counter_key_of: None,
         })
         .await
         .unwrap();

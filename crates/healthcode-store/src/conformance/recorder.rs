@@ -329,7 +329,7 @@ impl<S: Store> CodeStore for Recorder<S> {
         &self,
         person: &PersonId,
         key_hash: &str,
-    ) -> StoreResult<(Option<CodeCard>, Option<PersonId>)> {
+    ) -> StoreResult<(Option<CodeCard>, Option<ResidentKey>)> {
         self.saw("code_card_with_key");
         self.inner.code_card_with_key(person, key_hash).await
     }

@@ -106,8 +106,9 @@ pub(crate) async fn claim_code(
     headers: HeaderMap,
     PersonInPath(person): PersonInPath,
 ) -> Result<(StatusCode, Json<IssuedClaimCode>), ApiError> {
-    let proxy = resident(&state, &headers).await?;
-    let code = state.service.residents().issue_claim_code(&proxy, &person).await?;
+    let residents = state.service.residents();
+    let proxy = residents.reader_for_resident(bearer(&headers, "resident key")?, &person).await?;
+    let code = residents.issue_claim_code(&proxy, &person).await?;
     Ok((
         StatusCode::CREATED,
         Json(IssuedClaimCode { person_id: person, claim_code: code.claim_code, expires_at: code.expires_at }),

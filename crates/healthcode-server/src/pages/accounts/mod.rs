@@ -46,6 +46,7 @@ const PAGES: &[(&str, Action, &str, &str)] = &[
     ("/staff/devices", Action::ReadDevices, "核验设备", "Gate devices"),
     ("/staff/corrections", Action::SubmitEvidence, "更正请求", "Correction requests"),
     ("/staff/counter", Action::ReplaceResidentKey, "服务窗口", "Service counter"),
+    ("/staff/declarations", Action::DecideDeclarations, "待核实申报", "Declarations to confirm"),
 ];
 
 /// What an action means, for the staff home. Exhaustive on purpose: a new action in the
@@ -94,6 +95,10 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
         ),
         Action::ReadThirdParties => ("查看第三方系统登记", "Read third-party registrations"),
         Action::ThirdPartyCheck => ("查询已开通扩展功能的持卡人", "Check card holders who switched the function on"),
+        Action::DecideDeclarations => (
+            "核实或驳回用服务窗口发放的密钥所作的健康申报（须另一名工作人员）",
+            "Confirm or refuse declarations made with keys given at a service counter (another official than the giver)",
+        ),
         Action::SubmitNational => (
             "向全国互认平台报送本省的重点人员记录及撤回",
             "Submit your province's key-person records, and their retractions, to the national hub",

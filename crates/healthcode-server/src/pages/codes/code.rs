@@ -87,7 +87,7 @@ pub(crate) async fn code(
     body.push(crate::pages::residents::rights::credit_section(&ui, &state, &id).await?);
     body.push(crate::pages::codes::lasting::section(&ui, &id));
     match reader {
-        Reader::Person(_) => {
+        Reader::Person(..) => {
             if welcome {
                 body.push(welcome_note(&ui));
             }

@@ -103,8 +103,9 @@ pub(crate) async fn declare(
         }
     };
     let declaration = Declaration { items, since: field("since"), stays };
-    Ok(match state.service.evidence().declare(&id, &reader, &declaration).await {
-        Ok(_) => see_other(&format!("/persons/{id}")),
+    Ok(match state.service.residents().declare(&id, &reader, &declaration).await {
+        Ok(healthcode_service::Declared::Recorded(_)) => see_other(&format!("/persons/{id}")),
+        Ok(healthcode_service::Declared::Waiting(_)) => waiting_page(ui, &id),
         Err(ServiceError::Invalid(e)) => {
             let message = e.message;
             page(ui, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(&message), &form)
@@ -115,4 +116,20 @@ pub(crate) async fn declare(
         }
         Err(e) => ui.internal("recording a declaration", e),
     })
+}
+
+/// A declaration made with a key an official gave at a counter: it waits for another.
+fn waiting_page(ui: Ui, id: &PersonId) -> Response {
+    let body = html!(
+        r#"<h1>{title}</h1><p id="declaration-waiting">{text}</p><p><a href="/persons/{id}">{back}</a></p>"#,
+        id = id.as_str(),
+        title = ui.t("申报待核实", "Declaration waiting"),
+        text = ui.t(
+            "此码的密钥由服务窗口工作人员发放，工作人员见过该密钥：为防止任何一名工作人员单独改变健康码，本次申报须经另一名工作人员核实后才计入。",
+            "The key used here was given at a service counter, so an official has seen it: so that no official \
+             alone can change a code, this declaration counts once another official confirms it.",
+        ),
+        back = ui.t("返回我的健康码", "Back to my code"),
+    );
+    ui.page(StatusCode::ACCEPTED, ui.t("申报待核实", "Declaration waiting"), body)
 }

@@ -12,6 +12,7 @@ use crate::pages::extract::{Fields, Posted, Resident};
 use crate::pages::layout::{see_other, when, Ui};
 use crate::pages::markup::{html, Markup};
 use crate::pages::places::AreaPicker;
+use crate::pages::residents::signin::RESIDENT_COOKIE;
 use crate::AppState;
 
 const RELATIONS: [(&str, &str, &str); 8] = [
@@ -209,7 +210,12 @@ pub(crate) async fn claim_code(
     let Some(dependant) = form.get("dependant").and_then(|p| PersonId::parse(p).ok()) else {
         return ui.error(StatusCode::BAD_REQUEST, "这不是有效的编号", "not a valid person id");
     };
-    match state.service.residents().issue_claim_code(&me, &dependant).await {
+    let residents = state.service.residents();
+    let proxy = match ui.cookie(RESIDENT_COOKIE) {
+        Some(key) => residents.reader_for_resident(key, &dependant).await,
+        None => Err(ServiceError::Unauthorised("sign in again".into())),
+    };
+    match async { residents.issue_claim_code(&proxy?, &dependant).await }.await {
         Ok(code) => {
             let body = html!(
                 "<h1>{title}</h1><p>{intro}</p><p><code id=\"claim-code\">{code}</code></p><p class=\"muted\">{until} {expires}</p><p><a href=\"/persons/{me}\">{back}</a></p>",
