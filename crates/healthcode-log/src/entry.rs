@@ -38,6 +38,7 @@ pub enum Entry {
     NationalRegion(NationalRegion),
     NationalTrustList(NationalTrustList),
     NationalAgreement(NationalAgreement),
+    AgreementConfirmation(AgreementConfirmation),
 }
 
 /// A person's code changed colour. The person appears only as a salted commitment (see
@@ -211,6 +212,22 @@ pub struct DeclarationConfirmation {
     pub confirmed_by: String,
     /// How many items (symptoms, a contact, stays) it declared.
     pub items: u64,
+}
+
+/// A region's officers confirmed an agreement the hub published: from then on the region
+/// recognises the issuing region's codes within this window (and the hub's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgreementConfirmation {
+    pub at: i64,
+    pub receiving: String,
+    pub issuing: String,
+    pub path: String,
+    pub from: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
+    /// The officer who proposed it, then the one who approved it.
+    pub approvers: Vec<String>,
 }
 
 /// One person's data was erased at their request (PIPL art. 47): what was removed, never

@@ -20,9 +20,9 @@ pub use audit::{verify_all_entries, verify_chain, verify_entries, AuditError};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use commitment::person_commitment;
 pub use entry::{
-    AccountInUse, Alarm, ColourChange, CreditRecordApproval, DecisionApproval, DeclarationConfirmation,
-    DesignationApproval, Destruction, DeviceApproval, Entry, EntryError, Erasure, NationalAgreement, NationalRecord,
-    NationalRegion, NationalTrustList, Retraction, RuleSetApproval, TraceApproval,
+    AccountInUse, AgreementConfirmation, Alarm, ColourChange, CreditRecordApproval, DecisionApproval,
+    DeclarationConfirmation, DesignationApproval, Destruction, DeviceApproval, Entry, EntryError, Erasure,
+    NationalAgreement, NationalRecord, NationalRegion, NationalTrustList, Retraction, RuleSetApproval, TraceApproval,
 };
 pub use error::LogError;
 pub use follow::{FollowError, Follower};

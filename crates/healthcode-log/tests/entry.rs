@@ -57,6 +57,15 @@ fn all_kinds() -> Vec<Entry> {
             venue_id: "v0456".into(),
             approved_by: "province/qian".into(),
         }),
+        Entry::AgreementConfirmation(AgreementConfirmation {
+            at: 7,
+            receiving: "33".into(),
+            issuing: "41".into(),
+            path: "recognition".into(),
+            from: 1,
+            until: None,
+            approvers: vec!["zhejiang/qian".into(), "zhejiang/sun".into()],
+        }),
         Entry::DeclarationConfirmation(DeclarationConfirmation {
             at: 6,
             declaration_id: "wd-0123".into(),

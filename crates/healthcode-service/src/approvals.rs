@@ -45,3 +45,16 @@ pub(crate) fn another_officer(
     }
     Ok(())
 }
+
+/// For what applies to the whole province (a rule set, whom the province recognises): the
+/// officer answers for the province, not one city or county (their jurisdiction is the
+/// province's two digits, or none).
+pub(crate) fn answers_for_province(by: &Account, what: &str) -> Result<(), ServiceError> {
+    match by.jurisdiction.as_deref() {
+        Some(j) if j.len() > 2 => Err(ServiceError::Forbidden(format!(
+            "{what} applies to the whole province: it is approved by provincial officers whose jurisdiction is the \
+             province, and yours is {j}"
+        ))),
+        _ => Ok(()),
+    }
+}

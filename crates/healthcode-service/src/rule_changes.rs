@@ -12,7 +12,9 @@ use healthcode_store::{Account, Approval};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::approvals::{another_officer, approvals_kept_changing, may_approve, APPROVAL_ATTEMPTS};
+use crate::approvals::{
+    another_officer, answers_for_province, approvals_kept_changing, may_approve, APPROVAL_ATTEMPTS,
+};
 use crate::documents::Documents;
 use crate::secrets::new_id;
 use crate::{Governance, ServiceError};
@@ -116,15 +118,8 @@ impl Governance {
     /// at its time (at once if that has come).
     pub async fn approve_rules(&self, by: &Account, id: &str) -> Result<RuleProposal, ServiceError> {
         may_approve(by, "rule change")?;
-        // A rule set judges everyone in the province: its approvers answer for the province,
-        // not one city or county (their jurisdiction is the province's two digits, or none).
-        if by.jurisdiction.as_deref().is_some_and(|j| j.len() > 2) {
-            return Err(ServiceError::Forbidden(format!(
-                "a rule set applies to the whole province: it is approved by provincial officers whose jurisdiction \
-                 is the province, and yours is {}",
-                by.jurisdiction.as_deref().unwrap_or_default()
-            )));
-        }
+        // A rule set judges everyone in the province.
+        answers_for_province(by, "a rule set")?;
         let mut approved = None;
         for _ in 0..APPROVAL_ATTEMPTS {
             let (mut proposal, seen) = self

@@ -343,6 +343,30 @@ async fn register_henan_with_keys(hub: &Node, henan: &Node) {
     publish_keys(hub, "41", henan).await;
 }
 
+/// A provincial officer of `region` (`code`) answering for the whole province.
+async fn officer(region: &Node, code: &str, name: &str) -> healthcode_store::Account {
+    let account = healthcode_service::NewAccount {
+        username: name.into(),
+        role: healthcode_domain::Role::ProvincialOffice,
+        jurisdiction: Some(healthcode_domain::AreaCode::parse(&format!("{code}0000")).unwrap()),
+        department: None,
+        password: None,
+    };
+    region.service.accounts().create(account).await.unwrap()
+}
+
+/// Two of `region`'s provincial officers confirm the agreement the hub published for it
+/// to recognise `issuing`'s codes (synced first): only then does it count there.
+async fn confirm(region: &Node, code: &str, issuing: &str, hub: &Node) {
+    sync(region, code, hub).await.unwrap();
+    let (proposer, approver) = (
+        officer(region, code, &format!("confirms-{issuing}-a")).await,
+        officer(region, code, &format!("confirms-{issuing}-b")).await,
+    );
+    region.service.national().propose_confirmation(&proposer, issuing, None).await.unwrap();
+    region.service.national().approve_confirmation(&approver, issuing).await.unwrap();
+}
+
 async fn publish_keys(hub: &Node, code: &str, region: &Node) -> healthcode_service::national::Published {
     let list = region.service.tokens().key_ring().signed_trust_list().to_json();
     hub.service.national().publish_trust_list(code, &list).await.unwrap()
@@ -374,6 +398,39 @@ async fn another_regions_code_is_verified_offline_under_an_agreement_and_its_rev
 
     hub.service.national().agree("33", "41", now(), None).await.unwrap();
     sync(&zhejiang, "33", &hub).await.unwrap();
+    // The hub's agreement alone: Zhejiang has not confirmed it, so nothing changes.
+    assert_eq!(zhejiang.service.tokens().verify_code_token(&code), Err(VerifyError::NoAgreement("41".into())));
+    let national = zhejiang.service.national();
+    let (qian, sun) = (officer(&zhejiang, "33", "qian").await, officer(&zhejiang, "33", "sun").await);
+    let mut city = officer(&zhejiang, "33", "hangzhou-desk").await;
+    city.jurisdiction = Some("3301".into());
+    assert!(national.propose_confirmation(&city, "41", None).await.is_err(), "a city's officer decides no border");
+    assert!(national.propose_confirmation(&qian, "37", None).await.is_err(), "no such agreement at the hub");
+    national.propose_confirmation(&qian, "41", None).await.unwrap();
+    assert!(national.approve_confirmation(&qian, "41").await.is_err(), "not the proposer");
+    assert_eq!(zhejiang.service.tokens().verify_code_token(&code), Err(VerifyError::NoAgreement("41".into())));
+    let standing = national.approve_confirmation(&sun, "41").await.unwrap();
+    assert_eq!(standing.confirmed_by.iter().map(|a| a.by.as_str()).collect::<Vec<_>>(), ["qian", "sun"]);
+    let size = zhejiang.service.log().size().await.unwrap();
+    let logged = leaves(&zhejiang, 0, size).await;
+    let confirmation = logged
+        .iter()
+        .filter_map(|l| healthcode_log::Entry::from_leaf_bytes(l).ok())
+        .find_map(|e| match e {
+            healthcode_log::Entry::AgreementConfirmation(c) => Some(c),
+            _ => None,
+        })
+        .expect("the confirmation is in Zhejiang's log");
+    assert_eq!((confirmation.issuing.as_str(), confirmation.approvers.len()), ("41", 2));
+    assert!(national.approve_confirmation(&sun, "41").await.is_err(), "nothing waits any more");
+    // The hub alone cannot widen what Zhejiang confirmed: a window of a day stays a day.
+    let day = Timestamp::from_millis(now().as_millis() + 86_400_000);
+    national.propose_confirmation(&sun, "41", Some(day)).await.unwrap();
+    national.approve_confirmation(&qian, "41").await.unwrap();
+    hub.service.national().agree("33", "41", now(), None).await.unwrap();
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    let trust = national.trust();
+    assert!(trust.recognises("33", "41", now()) && !trust.recognises("33", "41", day), "the confirmed window");
     let verified = zhejiang.service.tokens().verify_code_token(&code).unwrap();
     assert_eq!((verified.issuer.as_str(), verified.colour), ("41", Colour::Green));
     // At a gate in Zhejiang: the visitor's colour, Zhejiang's measures, the issuer named.
@@ -548,7 +605,7 @@ async fn the_hub_issues_the_national_code_for_a_region_without_one_and_regions_r
     let root = hex(&zhejiang.service.tokens().key_ring().root_public());
     national.register_region("33", &root).await.unwrap();
     national.agree("33", "00", now(), None).await.unwrap();
-    sync(&zhejiang, "33", &hub).await.unwrap();
+    confirm(&zhejiang, "33", "00", &hub).await;
     let token = hub.service.tokens().issue_code_token(&worker).await.unwrap().token;
     let verified = zhejiang.service.tokens().verify_code_token(&token).unwrap();
     assert_eq!((verified.issuer.as_str(), verified.colour), ("00", code.colour));
@@ -671,6 +728,7 @@ async fn a_visitor_converts_the_home_code_and_the_receiving_regions_rules_judge_
     publish_keys(&hub, "41", &henan).await;
     // Zhejiang recognises Henan's codes; Shandong has no agreement with Henan.
     hub.service.national().agree("33", "41", now(), None).await.unwrap();
+    confirm(&zhejiang, "33", "41", &hub).await;
 
     // Two Henan workers: one with nothing against them, one a close contact in Henan.
     const CLEAR: &str = "410105199001011233";
@@ -854,6 +912,7 @@ async fn every_server_of_a_region_follows_other_regions_keys_and_stops_using_the
     }
     publish_keys(&hub, "41", &henan).await;
     hub.service.national().agree("33", "41", now(), None).await.unwrap();
+    confirm(&zhejiang, "33", "41", &hub).await;
     let worker = register(&henan, VISITOR).await;
     let code = henan.service.tokens().issue_code_token(&worker).await.unwrap().token;
 
@@ -889,6 +948,18 @@ async fn every_server_of_a_region_follows_other_regions_keys_and_stops_using_the
     zhejiang.service.national().heard_from_hub().await.unwrap();
     other.follow().await.unwrap();
     assert!(other.tokens().verify_code_token(&fresh).is_ok());
+
+    // Zhejiang's officers end the recognition in a minute, on the leader: the other server
+    // follows at its tick, though the hub published nothing.
+    let national = zhejiang.service.national();
+    let (a, b) = (officer(&zhejiang, "33", "ends-a").await, officer(&zhejiang, "33", "ends-b").await);
+    let minute = |n: i64| Timestamp::from_millis(later.as_millis() + n * 60_000);
+    national.propose_confirmation(&a, "41", Some(minute(1))).await.unwrap();
+    national.approve_confirmation(&b, "41").await.unwrap();
+    assert!(other.national().trust().recognises("33", "41", minute(2)), "not followed yet");
+    other.follow().await.unwrap();
+    let trust = other.national().trust();
+    assert!(trust.recognises("33", "41", later) && !trust.recognises("33", "41", minute(2)));
 }
 
 /// Seed 004: the national platform publishes every county's risk level, filled by the
@@ -1019,6 +1090,7 @@ async fn an_operator_checks_a_return_to_work_train_and_learns_each_workers_colou
         publish_keys(&hub, code, region).await;
     }
     hub.service.national().agree("33", "41", now(), None).await.unwrap();
+    confirm(&zhejiang, "33", "41", &hub).await;
 
     const WORKERS: [(&str, &str); 3] =
         [("410102198801011019", "王五"), ("41010219880101202X", "赵六"), ("410102198801013030", "孙七")];

@@ -128,6 +128,7 @@ fn summary(entries: &[Entry]) -> BTreeMap<String, u64> {
             Entry::NationalRegion(_) => "regions registered at the hub".into(),
             Entry::NationalTrustList(_) => "regions' trust lists".into(),
             Entry::NationalAgreement(_) => "agreements between regions".into(),
+            Entry::AgreementConfirmation(_) => "agreements confirmed by this region".into(),
         };
         *counts.entry(what).or_insert(0) += 1;
     }

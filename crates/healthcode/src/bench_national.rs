@@ -257,6 +257,20 @@ async fn verify_rates(
     hub.national().publish_trust_list("41", &henan.tokens().key_ring().signed_trust_list().to_json()).await?;
     hub.national().agree("33", "41", now, None).await?;
     healthcode_server::national_sync::sync_once(region, http, link).await?;
+    // Zhejiang's two provincial officers confirm the agreement (it counts only then).
+    let mut officers = Vec::new();
+    for name in ["bench-confirms-a", "bench-confirms-b"] {
+        let account = healthcode_service::NewAccount {
+            username: name.into(),
+            role: healthcode_domain::Role::ProvincialOffice,
+            jurisdiction: Some(healthcode_domain::AreaCode::parse("330000").map_err(anyhow::Error::msg)?),
+            department: None,
+            password: None,
+        };
+        officers.push(region.accounts().create(account).await?);
+    }
+    region.national().propose_confirmation(&officers[0], "41", None).await?;
+    region.national().approve_confirmation(&officers[1], "41").await?;
 
     let local = token_of(region, "330106198001011235").await?;
     let visitor = token_of(&henan, "410105199001011233").await?;

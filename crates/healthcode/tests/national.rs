@@ -88,6 +88,12 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     let zhejiang_telecom =
         account(&zhejiang_dir, &Backend::Sqlite, "mobile", &["--role", "data_source", "--department", "telecom"]);
     let zhejiang_organiser = account(&zhejiang_dir, &Backend::Sqlite, "rail-charter", &["--role", "group_organiser"]);
+    let zhejiang_officers: Vec<String> = ["officer-qian", "officer-sun"]
+        .iter()
+        .map(|name| {
+            account(&zhejiang_dir, &Backend::Sqlite, name, &["--role", "provincial_office", "--jurisdiction", "330000"])
+        })
+        .collect();
     let zhejiang = start_region(
         &zhejiang_dir,
         &Backend::Sqlite,
@@ -116,6 +122,10 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     operator(&hub_dir, &["hub", "agree", "--receiving", "33", "--issuing", "41"]);
     let (worker, worker_key) = register(&client, &henan.base, "410105197001010012").await;
     let token = token_of(&client, &henan.base, &worker, &worker_key).await;
+    // The hub's agreement alone changes nothing in Zhejiang: two of its officers confirm it.
+    let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": token })).await;
+    assert_eq!(verdict["valid"], false, "{verdict}");
+    confirm_agreement(&client, &zhejiang.base, &zhejiang_officers, "41").await;
     let accepted = wait_until(|| async {
         let (_, verdict) = post(&client, &zhejiang.base, "", "/v1/verify", &json!({ "token": token })).await;
         verdict["valid"] == true && verdict["code"]["issuer"] == "41"
@@ -231,6 +241,7 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     // Path 3: a worker from a region without a code of its own holds the national code,
     // issued by the hub (region 00) under its rules; Zhejiang recognises it.
     operator(&hub_dir, &["hub", "agree", "--receiving", "33", "--issuing", "00"]);
+    confirm_agreement(&client, &zhejiang.base, &zhejiang_officers, "00").await;
     let (national_holder, national_key_of_holder) = register(&client, &hub.base, NATIONAL_HOLDER).await;
 
     // Henan's health department reports a close contact, by document.
@@ -468,6 +479,17 @@ async fn post(client: &reqwest::Client, base: &str, key: &str, path: &str, body:
     let response = client.post(format!("{base}{path}")).bearer_auth(key).json(body).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Two provincial officers of a region confirm the agreement the hub published for it to
+/// recognise `issuing`'s codes, once the region's sync has brought it: one proposes, the
+/// other approves.
+async fn confirm_agreement(client: &reqwest::Client, base: &str, officers: &[String], issuing: &str) {
+    let path = format!("/v1/national/agreements/{issuing}/confirmation");
+    let proposed = wait_until(|| async { post(client, base, &officers[0], &path, &json!({})).await.0 == 202 }).await;
+    assert!(proposed, "the agreement with {issuing} reached the region and was proposed for confirmation");
+    let (status, approved) = post(client, base, &officers[1], &format!("{path}/approve"), &json!({})).await;
+    assert_eq!(status, 200, "{approved}");
 }
 
 async fn register(client: &reqwest::Client, base: &str, id_number: &str) -> (String, String) {

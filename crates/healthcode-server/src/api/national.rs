@@ -13,12 +13,16 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::Json;
+use healthcode_domain::Timestamp;
 use healthcode_domain::ValidationError;
-use healthcode_service::national::{HubOverview, HubView, Published, PublishedLevel, SubmissionReport};
+use healthcode_service::national::{
+    AgreementStanding, HubOverview, HubView, Published, PublishedLevel, SubmissionReport,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::api::auth::json_object;
 use crate::api::evidence::split_lines;
-use crate::api::extract::Actor;
+use crate::api::extract::{Actor, IdInPath};
 use crate::api::policy::may;
 use crate::api::{BatchBody, JsonBody};
 use crate::{ApiError, AppState};
@@ -33,6 +37,9 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(view))
         .routes(routes!(regions))
         .routes(routes!(risk_levels))
+        .routes(routes!(agreements_here))
+        .routes(routes!(propose_confirmation))
+        .routes(routes!(approve_confirmation))
         // Inflates a zstd or gzip body as it is read (and drops `Content-Length`, which
         // counted the compressed bytes); any other coding reaches the handler as it came,
         // and is refused there with a JSON error (`plain_or_inflated`).
@@ -166,4 +173,88 @@ pub(crate) async fn regions(State(state): State<AppState>) -> Result<Json<HubOve
 )]
 pub(crate) async fn risk_levels(State(state): State<AppState>) -> Result<Json<Vec<PublishedLevel>>, ApiError> {
     Ok(Json(state.service.national().risk_levels().await?))
+}
+
+/// The agreements naming this region as the receiving one.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct AgreementsHere {
+    agreements: Vec<AgreementStanding>,
+}
+
+/// One agreement, where it stands here.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct AgreementAnswer {
+    agreement: AgreementStanding,
+}
+
+/// At a region: every agreement the hub publishes for this region to recognise another
+/// region's codes, and whether this region's officers confirmed it (it counts here only
+/// within the window they confirmed).
+#[utoipa::path(
+    get,
+    path = "/v1/national/agreements",
+    tag = "national exchange",
+    responses((status = 200, description = "`{agreements}`: `published` (the hub's), `confirmed` (this region's), `pending`", body = AgreementsHere), (status = 403, description = "not a region", body = crate::api::openapi::ErrorBody)),
+    security(("staff_key" = []))
+)]
+pub(crate) async fn agreements_here(
+    State(state): State<AppState>,
+    _by: Actor<may::ReadAgreements>,
+) -> Result<Json<AgreementsHere>, ApiError> {
+    Ok(Json(AgreementsHere { agreements: state.service.national().agreements_here().await? }))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ConfirmationBody {
+    /// Until when this region recognises the codes (RFC 3339); the hub's end if absent,
+    /// and never later than it.
+    #[serde(default)]
+    until: Option<String>,
+}
+
+/// A provincial officer who answers for the province proposes to confirm the hub's
+/// agreement for this region to recognise `issuing`'s codes (optionally until a time): 202,
+/// waiting for another such officer. A body is optional.
+#[utoipa::path(
+    post,
+    path = "/v1/national/agreements/{issuing}/confirmation",
+    tag = "national exchange",
+    params(("issuing" = String, Path, description = "the issuing region (`41`)")),
+    request_body(content = ConfirmationBody, description = "optional: `{until}`"),
+    responses((status = 202, description = "`{agreement}`: proposed; it counts once another officer approves it", body = AgreementAnswer), (status = 422, description = "`invalid_input`: the hub publishes no such agreement", body = crate::api::openapi::ErrorBody)),
+    security(("staff_key" = []))
+)]
+pub(crate) async fn propose_confirmation(
+    State(state): State<AppState>,
+    by: Actor<may::ConfirmAgreement>,
+    IdInPath(issuing): IdInPath,
+    body: JsonBody,
+) -> Result<(axum::http::StatusCode, Json<AgreementAnswer>), ApiError> {
+    let until = if body.text()?.trim().is_empty() {
+        None
+    } else {
+        let body: ConfirmationBody = json_object(&body, r#"{"until": "2020-12-31T00:00:00+08:00" (optional)}"#)?;
+        body.until.map(|u| Timestamp::parse_field("until", &u)).transpose().map_err(ApiError::InvalidInput)?
+    };
+    let agreement = state.service.national().propose_confirmation(&by, &issuing, until).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(AgreementAnswer { agreement })))
+}
+
+/// Another provincial officer approves the proposed confirmation: this region recognises
+/// `issuing`'s codes within it from now on (logged as `agreement_confirmation`).
+#[utoipa::path(
+    post,
+    path = "/v1/national/agreements/{issuing}/confirmation/approve",
+    tag = "national exchange",
+    params(("issuing" = String, Path, description = "the issuing region (`41`)")),
+    responses((status = 200, description = "`{agreement}`: confirmed", body = AgreementAnswer), (status = 403, description = "`forbidden`: the proposer, or an officer of one city", body = crate::api::openapi::ErrorBody), (status = 409, description = "`conflict`: nothing waits for approval", body = crate::api::openapi::ErrorBody)),
+    security(("staff_key" = []))
+)]
+pub(crate) async fn approve_confirmation(
+    State(state): State<AppState>,
+    by: Actor<may::ConfirmAgreement>,
+    IdInPath(issuing): IdInPath,
+) -> Result<Json<AgreementAnswer>, ApiError> {
+    Ok(Json(AgreementAnswer { agreement: state.service.national().approve_confirmation(&by, &issuing).await? }))
 }

@@ -71,6 +71,8 @@ actions! {
     CheckGroup,
     ReadGroupChecks,
     DecideDeclarations,
+    ReadAgreements,
+    ConfirmAgreement,
 }
 
 use Role::*;
@@ -131,6 +133,10 @@ pub const POLICY: &[(Action, &[Role])] = &[
     // What a key given at a service counter declares waits for an office official other
     // than the one who gave it (the service checks who gave it, and the jurisdiction).
     (Action::DecideDeclarations, &[LocalOffice, ProvincialOffice]),
+    // Whom the region recognises: the hub publishes agreements; two provincial officers of
+    // the region (answering for the province) confirm each before it counts here.
+    (Action::ReadAgreements, &[LocalOffice, ProvincialOffice, Auditor]),
+    (Action::ConfirmAgreement, &[ProvincialOffice]),
 ];
 
 pub fn permits(action: Action, role: Role) -> bool {

@@ -7,6 +7,7 @@
 //! against the hub's signed checkpoint (`healthcode_log::Follower`), and two regions that
 //! compare checkpoints catch a hub that showed them different lists.
 
+mod confirmation;
 pub mod exchange;
 pub mod trust;
 pub mod vouching;
@@ -29,8 +30,9 @@ use crate::documents::Documents;
 use crate::ingest::{RowOutcome, RowStatus};
 use crate::{Alarms, AtPolicy, Clock, Evidence, ServiceError, Source, TransparencyLog};
 
+pub use confirmation::{AgreementStanding, ProposedConfirmation};
 pub use exchange::{KeyStatus, Submission, MAX_SUBMISSION_LINES};
-pub use trust::{Agreement, NationalTrust, TrustState, OTHER_REGIONS_KEYS_HOURS};
+pub use trust::{Agreement, ConfirmedAgreement, NationalTrust, TrustState, OTHER_REGIONS_KEYS_HOURS};
 
 /// The part this deployment plays in the national exchange.
 #[derive(Debug, Clone)]
@@ -725,7 +727,12 @@ impl National {
             .into_iter()
             .map(|r| (r.region, r.root_key))
             .collect();
-        let mut state = TrustState { agreements: self.documents.load_all(AGREEMENT).await?, ..TrustState::default() };
+        let confirmed = match self.role {
+            Role::Region { .. } => Some(self.confirmed_agreements().await?),
+            _ => None,
+        };
+        let mut state =
+            TrustState { agreements: self.documents.load_all(AGREEMENT).await?, confirmed, ..TrustState::default() };
         for list in self.documents.load_all::<StoredList>(TRUST_LIST).await? {
             let Some(root) = roots.get(&list.region) else { continue };
             match trust::open_list(&list.region, root, &list.signed_list) {
@@ -746,7 +753,8 @@ impl National {
     /// Keeps this server's view of the national exchange in step with the store: when the
     /// region last heard from the hub (other regions' keys expire
     /// `OTHER_REGIONS_KEYS_HOURS` after it), and the lists and agreements whenever the
-    /// leader's sync brought new hub entries. Every server's follower calls it: only the
+    /// leader's sync brought new hub entries, or another server approved a confirmation of
+    /// an agreement (`confirmation.rs`). Every server's follower calls it: only the
     /// leader syncs, and the others would otherwise keep the lists they started with (a
     /// revoked key accepted on every server but one).
     pub async fn follow_hub(&self) -> Result<(), ServiceError> {
@@ -760,6 +768,14 @@ impl National {
         if self.trust.loaded_size() != view.size {
             self.load_trust().await?;
             self.trust.set_loaded_size(view.size);
+        } else {
+            // A confirmation another server of this region approved (a few documents read
+            // each tick; the lists are not opened again).
+            let confirmed = Some(self.confirmed_agreements().await?);
+            let current = self.trust.current();
+            if current.confirmed != confirmed {
+                self.trust.replace(TrustState { confirmed, ..(*current).clone() });
+            }
         }
         Ok(())
     }
@@ -930,6 +946,11 @@ impl National {
                                 h.from.to_rfc3339(),
                                 h.until.map_or("no end".to_string(), |u| u.to_rfc3339())
                             )),
+                        );
+                        let detail = format!(
+                            "{detail}; it counts here only within the window two of this region's provincial officers \
+                             confirm (POST /v1/national/agreements/{}/confirmation)",
+                            agreement.issuing
                         );
                         self.alarms.raise("national_agreement_changed", region, detail).await?;
                     }

@@ -35,6 +35,24 @@ impl Agreement {
     }
 }
 
+/// The window in which this region's officers confirmed recognising `issuing`'s codes
+/// (`confirmation.rs`): the hub's agreement counts here only inside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfirmedAgreement {
+    pub issuing: String,
+    pub path: String,
+    pub from: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub until: Option<Timestamp>,
+}
+
+impl ConfirmedAgreement {
+    fn covers(&self, issuing: &str, at: Timestamp) -> bool {
+        self.issuing == issuing && self.path == "recognition" && self.from <= at && self.until.is_none_or(|u| at < u)
+    }
+}
+
 /// Another region's trust, as published by the hub.
 #[derive(Debug, Clone)]
 pub struct RegionTrust {
@@ -54,16 +72,20 @@ pub struct RegionTrust {
 pub struct TrustState {
     pub regions: BTreeMap<String, RegionTrust>,
     pub agreements: Vec<Agreement>,
+    /// What this region's officers confirmed (a region only: `None` at the hub, which
+    /// recognises by the agreements it publishes).
+    pub confirmed: Option<Vec<ConfirmedAgreement>>,
     /// The registered regions and their first lists' places, which every record of
     /// another region is checked against (`vouching::check`).
     pub vouching: super::vouching::Vouching,
 }
 
 impl TrustState {
-    /// Whether `receiving` recognises the codes `issuing` signs at `at` (an agreement in
-    /// force).
+    /// Whether `receiving` recognises the codes `issuing` signs at `at`: an agreement the
+    /// hub publishes is in force, and, at a region, its officers confirmed it for `at`.
     pub fn recognises(&self, receiving: &str, issuing: &str, at: Timestamp) -> bool {
         self.agreements.iter().any(|a| a.in_force(receiving, issuing, at))
+            && self.confirmed.as_ref().is_none_or(|confirmed| confirmed.iter().any(|c| c.covers(issuing, at)))
     }
 }
 

@@ -99,6 +99,11 @@ fn action_words(action: Action) -> (&'static str, &'static str) {
             "核实或驳回用服务窗口发放的密钥所作的健康申报（须另一名工作人员）",
             "Confirm or refuse declarations made with keys given at a service counter (another official than the giver)",
         ),
+        Action::ReadAgreements => ("查看本省的跨省互认协议及其确认", "Read the agreements to recognise other regions' codes"),
+        Action::ConfirmAgreement => (
+            "确认全国平台公布的互认协议（须两位省级官员）",
+            "Confirm agreements the national hub published (two provincial officers)",
+        ),
         Action::SubmitNational => (
             "向全国互认平台报送本省的重点人员记录及撤回",
             "Submit your province's key-person records, and their retractions, to the national hub",
