@@ -90,6 +90,10 @@ pub struct DesignationApproval {
     pub escalate_to_red: bool,
     pub proposed_by: String,
     pub approved_by: String,
+    /// The designation event's id, which colour changes' digests name (absent in entries
+    /// written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
 }
 
 /// A management decision (colour by decision, with a legal basis and an expiry).

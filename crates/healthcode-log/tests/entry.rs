@@ -94,6 +94,7 @@ fn all_kinds() -> Vec<Entry> {
             escalate_to_red: true,
             proposed_by: "cdc/wang".into(),
             approved_by: "hq/zhao".into(),
+            event_id: Some("d-7".into()),
         }),
         Entry::DecisionApproval(DecisionApproval {
             at: 4,

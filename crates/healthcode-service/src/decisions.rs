@@ -259,7 +259,7 @@ impl Governance {
         carried_out
     }
 
-    /// Decisions approved (and logged) but not carried out to the end, because the server
+    /// Decisions and designations approved (and logged) but not carried out to the end, because the server
     /// stopped or failed in between: carried out now. Returns how many. At start nothing is
     /// in flight (`grace` zero); the scheduler leaves alone those approved within `grace`,
     /// which the approving request may still be carrying out.
@@ -292,6 +292,19 @@ impl Governance {
                 return Err(e);
             }
             finished += 1;
+        }
+        // Designations are approved the same way (logged with their intent, then carried out).
+        match self.finish_interrupted_designations(healthcode_domain::Timestamp::from_millis(settled_before)).await {
+            Ok((designations, pending)) => {
+                if pending {
+                    self.unfinished_decisions.store(true, Ordering::Relaxed);
+                }
+                finished += designations;
+            }
+            Err(e) => {
+                self.unfinished_decisions.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
         }
         Ok(finished)
     }

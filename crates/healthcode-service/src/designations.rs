@@ -14,10 +14,27 @@ use serde_json::json;
 
 use crate::admission::Source;
 use crate::approvals::{another_officer, may_approve};
+use crate::documents::Documents;
 use crate::secrets::new_id;
-use crate::{AtPolicy, Governance, IngestReport, ServiceError};
+use crate::{AtPolicy, Governance, ServiceError};
 
 const KIND: &str = "designation_proposal";
+/// An approved designation being carried out, by its event id (the claim that makes one
+/// approval of it the logged one).
+const APPLYING: &str = "designation_applying";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Applying {
+    proposal: DesignationProposal,
+    done: bool,
+}
+
+/// The `area_risk` row an approved proposal becomes.
+fn designation_row(proposal: &DesignationProposal, event_id: &str) -> String {
+    json!({"id": event_id, "type": "area_risk", "area": proposal.area.as_str(),
+           "level": proposal.level.as_str(), "escalate_to_red": proposal.escalate_to_red})
+    .to_string()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -110,7 +127,11 @@ impl Governance {
     }
 
     /// A provincial officer other than the proposer approves: the designation takes
-    /// effect (codes under the area are re-evaluated) and is logged.
+    /// effect (codes under the area are re-evaluated) and is logged. The approval is logged
+    /// together with the intent to apply it (one write, claimed by the designation's event
+    /// id), then carried out: killed anywhere after that write, a server finishes it by
+    /// itself (`finish_interrupted_decisions`), so a designation is never in force unlogged,
+    /// and of two approvals at once (or two proposals under one id) one is logged.
     pub async fn approve_designation(&self, by: &Account, id: &str) -> Result<DesignationProposal, ServiceError> {
         may_approve(by, "designation")?;
         let mut proposal: DesignationProposal = self
@@ -124,52 +145,78 @@ impl Governance {
         }
         another_officer(by, "designation", &proposal.proposed_by, &[])?;
         let event_id = proposal.event_id.clone().unwrap_or_else(|| proposal.id.clone());
-        let row = json!({"id": event_id, "type": "area_risk", "area": proposal.area.as_str(),
-                         "level": proposal.level.as_str(), "escalate_to_red": proposal.escalate_to_red});
-        let report = self.designate(by, &proposal.proposed_by, row.to_string()).await?;
-        if report.rejected > 0 {
-            let why = report.rows.first().and_then(|r| r.error.clone()).unwrap_or_default();
-            return Err(ServiceError::Invalid(ValidationError::new(why)));
-        }
-        if report.accepted == 0 {
-            // Its event was stored already: another officer approved it a moment earlier,
-            // and that approval is the one logged. Saving this one's name over it would
-            // make the proposal and the log disagree on who approved.
-            return Err(ServiceError::Conflict(
-                "another officer approved this designation a moment earlier; it is recorded and logged once, and \
-                 this request changed nothing"
-                    .into(),
-            ));
-        }
+        let now = self.clock.now();
+        // Checked as its ingestion will check it, before anything is logged.
+        self.evidence.admit(&designation_row(&proposal, &event_id), AtPolicy::ServerClock, now, Source::Trusted)?;
         proposal.approved_by = Some(by.username.clone());
-        proposal.approved_at = Some(self.clock.now());
-        self.save_designation_proposal(&proposal).await?;
+        proposal.approved_at = Some(now);
+        let approval = Entry::DesignationApproval(DesignationApproval {
+            at: now.as_millis(),
+            area: proposal.area.as_str().to_string(),
+            level: proposal.level.as_str().to_string(),
+            escalate_to_red: proposal.escalate_to_red,
+            proposed_by: proposal.proposed_by.clone(),
+            approved_by: by.username.clone(),
+            event_id: Some(event_id.clone()),
+        });
+        let intent = Documents::claim(APPLYING, &event_id, now, &Applying { proposal: proposal.clone(), done: false })?;
+        if let Err(e) = self.log.record_with(&[approval], &[intent]).await {
+            return Err(match e {
+                ServiceError::Conflict(_) => ServiceError::Conflict(
+                    "another officer approved this designation a moment earlier (or another under the same id); it \
+                     is recorded and logged once, and this request changed nothing"
+                        .into(),
+                ),
+                other => other,
+            });
+        }
+        crate::faults::crash_point("designation.approval_logged");
+        let carried_out = self.carry_out_designation(&proposal, &event_id).await;
+        if carried_out.is_err() {
+            self.unfinished_decisions.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        carried_out?;
         Ok(proposal)
     }
 
-    /// Records a designation (a JSON `area_risk` row) approved by `approver` and proposed
-    /// by `proposer`; logged when it takes effect. Only an approval calls it.
-    async fn designate(&self, approver: &Account, proposer: &str, row: String) -> Result<IngestReport, ServiceError> {
-        let value: serde_json::Value = serde_json::from_str(&row).unwrap_or_default();
-        let area = value["area"].as_str().and_then(|a| AreaCode::parse(a).ok());
-        if let Some(area) = &area {
-            check_jurisdiction(approver, area)?;
-        }
-        let origin = format!("designation by {}", approver.username);
+    /// Stores the approved designation's event (its id is stable: again, it adds nothing),
+    /// marks the proposal approved, and notes that this is done.
+    async fn carry_out_designation(&self, proposal: &DesignationProposal, event_id: &str) -> Result<(), ServiceError> {
+        let approver = proposal.approved_by.as_deref().unwrap_or_default();
+        let origin = format!("designation by {approver}");
+        let row = designation_row(proposal, event_id);
         let report = self.evidence.ingest_from(Source::Trusted, &[1], &[row], AtPolicy::ServerClock, &origin).await?;
-        if report.accepted == 1 {
-            self.log
-                .record(&[Entry::DesignationApproval(DesignationApproval {
-                    at: self.clock.now().as_millis(),
-                    area: area.map(|a| a.as_str().to_string()).unwrap_or_default(),
-                    level: value["level"].as_str().unwrap_or_default().to_string(),
-                    escalate_to_red: value["escalate_to_red"].as_bool().unwrap_or(false),
-                    proposed_by: proposer.to_string(),
-                    approved_by: approver.username.clone(),
-                })])
-                .await?;
+        if report.rejected > 0 {
+            let why = report.rows.first().and_then(|r| r.error.clone()).unwrap_or_default();
+            return Err(ServiceError::Background(format!("the approved designation {event_id} was refused: {why}")));
         }
-        Ok(report)
+        self.save_designation_proposal(proposal).await?;
+        let at = proposal.approved_at.unwrap_or_else(|| self.clock.now());
+        self.documents.save(APPLYING, event_id, at, &Applying { proposal: proposal.clone(), done: true }).await
+    }
+
+    /// Designations approved and logged but not carried out to the end (the server died,
+    /// or the store failed): carried out now. Those approved within `grace` are left to the
+    /// request that may still be carrying them out. Called with the decisions' sweep.
+    pub(crate) async fn finish_interrupted_designations(
+        &self,
+        settled_before: Timestamp,
+    ) -> Result<(usize, bool), ServiceError> {
+        let (mut finished, mut pending) = (0, false);
+        for Applying { proposal, done } in self.documents.load_all::<Applying>(APPLYING).await? {
+            if done {
+                continue;
+            }
+            if proposal.approved_at.is_some_and(|at| at > settled_before) {
+                pending = true;
+                continue;
+            }
+            let event_id = proposal.event_id.clone().unwrap_or_else(|| proposal.id.clone());
+            tracing::warn!(designation = %proposal.id, "finishing a designation whose application was interrupted");
+            self.carry_out_designation(&proposal, &event_id).await?;
+            finished += 1;
+        }
+        Ok((finished, pending))
     }
 
     pub async fn designation_proposals(&self) -> Result<Vec<DesignationProposal>, ServiceError> {

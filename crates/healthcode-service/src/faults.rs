@@ -19,6 +19,8 @@ pub const CRASH_POINTS: &[&str] = &[
     "decision.approval_logged",
     // The decision's evidence is in (codes re-evaluated); the decision not yet marked applied.
     "decision.evidence_ingested",
+    // A designation's approval is logged with its intent; its event not yet stored.
+    "designation.approval_logged",
     // A checkpoint is signed; not yet stored.
     "checkpoint.signed",
     // `vault rotate`: the new master key is in the key file and one data key is rewrapped

@@ -192,6 +192,40 @@ async fn decision_cut_short(backend: Backend, point: &str) {
     assert_eq!(post(&client, &base, &keys[2], &approve, Value::Null).await.0, 409);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_designation_cut_short_after_its_approval_is_logged_is_finished_at_restart() {
+    on_both_backends("designation_logged", designation_cut_short).await;
+}
+
+/// Before, a designation was stored (and in force) before its approval was logged: a
+/// server killed in between left it in force unlogged (second review, 2026-12-06).
+async fn designation_cut_short(backend: Backend) {
+    let Scene { dir, keys, client, mut server, base, person, resident_key } =
+        Scene::new(&backend, "designation.approval_logged").await;
+    // The resident declares a stay in Xihu (their own key: it counts at once).
+    let stay = json!({"stays": [{"area": "330106", "from": "2026-01-01T08:00:00+08:00"}]});
+    let (status, declared) =
+        post(&client, &base, &resident_key, &format!("/v1/persons/{person}/declarations"), stay).await;
+    assert_eq!(status, 201, "{declared}");
+    let designation = json!({"id": "d-xihu", "area": "330106", "level": "high"});
+    let (status, proposed) = post(&client, &base, &keys[0], "/v1/designations", designation).await;
+    assert_eq!(status, 202, "{proposed}");
+    let approve = format!("/v1/designations/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());
+    killed_by(&client, &base, &keys[1], &approve, &mut server).await;
+
+    // Started again: the designation is in force and its approval logged, once each.
+    let server = server_again(dir.path(), &backend);
+    let base = server.base.clone();
+    assert_eq!(colour(&client, &base, &person, &resident_key).await, "yellow", "Y2: the stay is in a high-risk area");
+    let entries = log_entries(&client, &base).await;
+    let approvals: Vec<&Value> = entries.iter().filter(|e| e["type"] == "designation_approval").collect();
+    assert_eq!(approvals.len(), 1, "{entries:?}");
+    assert_eq!((&approvals[0]["event_id"], &approvals[0]["approved_by"]), (&json!("d-xihu"), &json!("qian")));
+    let yellows = entries.iter().filter(|e| e["type"] == "colour_change" && e["new_colour"] == "yellow");
+    assert_eq!(yellows.count(), 1, "the colour change is in the log once");
+    assert_eq!(post(&client, &base, &keys[2], &approve, Value::Null).await.0, 409, "approved once");
+}
+
 fn server_again(dir: &Path, backend: &Backend) -> Server {
     server(dir, backend, None)
 }
