@@ -259,7 +259,7 @@ impl Governance {
         carried_out
     }
 
-    /// Decisions and designations approved (and logged) but not carried out to the end, because the server
+    /// Decisions, designations and traces' confirmations approved (and logged) but not carried out to the end, because the server
     /// stopped or failed in between: carried out now. Returns how many. At start nothing is
     /// in flight (`grace` zero); the scheduler leaves alone those approved within `grace`,
     /// which the approving request may still be carrying out.
@@ -293,20 +293,28 @@ impl Governance {
             }
             finished += 1;
         }
-        // Designations are approved the same way (logged with their intent, then carried out).
-        match self.finish_interrupted_designations(healthcode_domain::Timestamp::from_millis(settled_before)).await {
-            Ok((designations, pending)) => {
+        // Designations and traces' confirmations are approved the same way (logged with
+        // their intent, then carried out).
+        let settled_before = healthcode_domain::Timestamp::from_millis(settled_before);
+        let others = match self.finish_interrupted_designations(settled_before).await {
+            Ok((designations, pending)) => match self.finish_interrupted_traces(settled_before).await {
+                Ok((traces, traces_pending)) => Ok((designations + traces, pending || traces_pending)),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match others {
+            Ok((others, pending)) => {
                 if pending {
                     self.unfinished_decisions.store(true, Ordering::Relaxed);
                 }
-                finished += designations;
+                Ok(finished + others)
             }
             Err(e) => {
                 self.unfinished_decisions.store(true, Ordering::Relaxed);
-                return Err(e);
+                Err(e)
             }
         }
-        Ok(finished)
     }
 
     /// Ingests the decision's evidence, marks it applied, raises the alarms it calls for,

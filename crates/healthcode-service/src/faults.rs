@@ -21,6 +21,8 @@ pub const CRASH_POINTS: &[&str] = &[
     "decision.evidence_ingested",
     // A designation's approval is logged with its intent; its event not yet stored.
     "designation.approval_logged",
+    // A trace confirmation's approval is logged with its intent; no contact stored yet.
+    "trace.approval_logged",
     // A checkpoint is signed; not yet stored.
     "checkpoint.signed",
     // `vault rotate`: the new master key is in the key file and one data key is rewrapped

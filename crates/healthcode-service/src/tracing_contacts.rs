@@ -20,12 +20,25 @@ use serde_json::json;
 
 use crate::admission::Source;
 use crate::approvals::{another_officer, may_approve};
+use crate::documents::Documents;
 use crate::residents::covers;
 use crate::secrets::new_id;
 use crate::{AtPolicy, Governance, ServiceError};
 
 pub(crate) const TRACE_KIND: &str = "trace";
 const KIND: &str = TRACE_KIND;
+/// An approved confirmation being carried out, by trace and place (the claim that makes
+/// one approval of it the logged one).
+const TRACE_APPLYING: &str = "trace_applying";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ApplyingTrace {
+    /// The document's own id: the trace and the confirmation's place when approved.
+    claim: String,
+    trace_id: String,
+    confirmation: TraceConfirmation,
+    done: bool,
+}
 /// The longest contagious period one trace covers.
 const MAX_PERIOD_DAYS: i64 = 28;
 /// The check-ins read for one venue visit or one case.
@@ -256,43 +269,122 @@ impl Governance {
         };
         another_officer(by, "contact-tracing confirmation", &pending.proposed_by, &[])?;
         self.check_case(by, &trace.case).await?;
-        let mut rows = Vec::with_capacity(pending.persons.len());
-        for person in &pending.persons {
-            let contact = trace.contacts.iter().find(|c| &c.person == person).ok_or_else(|| {
-                ServiceError::Background(format!("{person} of a pending confirmation is not on the trace's list"))
-            })?;
-            rows.push(
-                json!({"id": self.pseudonyms.event_id("hc-trace", &trace.id, person), "person_id": person, "type": "close_contact",
-                       "exposure_at": contact.contact_at.to_string()})
-                .to_string(),
-            );
+        let now = self.clock.now();
+        // Checked as their ingestion will check them, before anything is logged.
+        for row in self.contact_rows(&trace, &pending)? {
+            self.evidence.admit(&row, AtPolicy::ServerClock, now, Source::Trusted)?;
         }
+        // The approver reads the persons' check-ins to approve, whatever comes of it.
+        self.accesses
+            .record_staff(by, &pending.persons, &format!("approve contact tracing {}", trace.id), "check-ins")
+            .await?;
+        pending.approved_by = Some(by.username.clone());
+        pending.approved_at = Some(now);
+        let approval = Entry::TraceApproval(TraceApproval {
+            at: now.as_millis(),
+            trace_id: trace.id.clone(),
+            persons: pending.persons.len() as u64,
+            proposed_by: pending.proposed_by.clone(),
+            approved_by: by.username.clone(),
+        });
+        // The approval is logged with the intent to carry it out, claimed by the trace and
+        // the confirmation's place: of two approvals at once, one is logged and carried out.
+        let claim = format!("{}/{}", trace.id, trace.confirmations.len());
+        let applying =
+            ApplyingTrace { claim: claim.clone(), trace_id: trace.id.clone(), confirmation: pending, done: false };
+        let intent = Documents::claim(TRACE_APPLYING, &claim, now, &applying)?;
+        if let Err(e) = self.log.record_with(&[approval], &[intent]).await {
+            return Err(match e {
+                ServiceError::Conflict(_) => ServiceError::Conflict(
+                    "another officer approved this confirmation a moment earlier; it is recorded and logged once, and \
+                     this request changed nothing"
+                        .into(),
+                ),
+                other => other,
+            });
+        }
+        crate::faults::crash_point("trace.approval_logged");
+        let carried_out = self.carry_out_trace(&claim, &applying.trace_id, &applying.confirmation, now).await;
+        if carried_out.is_err() {
+            self.unfinished_decisions.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        carried_out
+    }
+
+    /// The `close_contact` rows an approved confirmation becomes (ids stable per trace and
+    /// person, so that storing them again adds nothing).
+    fn contact_rows(&self, trace: &Trace, confirmation: &TraceConfirmation) -> Result<Vec<String>, ServiceError> {
+        confirmation
+            .persons
+            .iter()
+            .map(|person| {
+                let contact = trace.contacts.iter().find(|c| &c.person == person).ok_or_else(|| {
+                    ServiceError::Background(format!("{person} of a pending confirmation is not on the trace's list"))
+                })?;
+                Ok(json!({"id": self.pseudonyms.event_id("hc-trace", &trace.id, person), "person_id": person,
+                          "type": "close_contact", "exposure_at": contact.contact_at.to_string()})
+                .to_string())
+            })
+            .collect()
+    }
+
+    /// Stores an approved confirmation's close contacts, records the approver's read of
+    /// them, moves the confirmation to the trace's approved ones, and notes that it is done.
+    async fn carry_out_trace(
+        &self,
+        claim: &str,
+        trace_id: &str,
+        confirmation: &TraceConfirmation,
+        approved_at: Timestamp,
+    ) -> Result<Trace, ServiceError> {
+        let mut trace = self.load_trace(trace_id).await?;
+        let approver = confirmation.approved_by.clone().unwrap_or_default();
+        let rows = self.contact_rows(&trace, confirmation)?;
         let numbers: Vec<usize> = (1..=rows.len()).collect();
-        let origin = format!("trace {} confirmed by {} and approved by {}", trace.id, pending.proposed_by, by.username);
+        let origin = format!("trace {} confirmed by {} and approved by {approver}", trace.id, confirmation.proposed_by);
         let report =
             self.evidence.ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin).await?;
         if report.rejected > 0 {
             return Err(ServiceError::Background(format!("{} confirmed contacts were refused", report.rejected)));
         }
-        let now = self.clock.now();
-        pending.approved_by = Some(by.username.clone());
-        pending.approved_at = Some(now);
-        trace.confirmed.extend(pending.persons.iter().cloned());
-        self.log
-            .record(&[Entry::TraceApproval(TraceApproval {
-                at: now.as_millis(),
-                trace_id: trace.id.clone(),
-                persons: pending.persons.len() as u64,
-                proposed_by: pending.proposed_by.clone(),
-                approved_by: by.username.clone(),
-            })])
-            .await?;
-        self.accesses
-            .record_staff(by, &pending.persons, &format!("approve contact tracing {}", trace.id), "check-ins")
-            .await?;
-        trace.confirmations.push(pending);
-        self.save_trace(&trace).await?;
+        let already = trace.confirmations.iter().any(|c| c.proposed_at == confirmation.proposed_at);
+        if !already {
+            trace.confirmed.extend(confirmation.persons.iter().cloned());
+            trace.confirmations.push(confirmation.clone());
+            if trace.pending.as_ref().is_some_and(|p| p.proposed_at == confirmation.proposed_at) {
+                trace.pending = None;
+            }
+            self.save_trace(&trace).await?;
+        }
+        let done = ApplyingTrace {
+            claim: claim.to_string(),
+            trace_id: trace_id.to_string(),
+            confirmation: confirmation.clone(),
+            done: true,
+        };
+        self.documents.save(TRACE_APPLYING, claim, approved_at, &done).await?;
         Ok(trace)
+    }
+
+    /// Confirmations approved and logged but not carried out to the end: carried out now
+    /// (those approved after `settled_before` are left to the request that may still be
+    /// carrying them out). Called with the decisions' sweep.
+    pub(crate) async fn finish_interrupted_traces(
+        &self,
+        settled_before: Timestamp,
+    ) -> Result<(usize, bool), ServiceError> {
+        let (mut finished, mut pending) = (0, false);
+        for ApplyingTrace { claim, trace_id, confirmation, done } in self.documents.load_all(TRACE_APPLYING).await? {
+            let Some(approved_at) = confirmation.approved_at.filter(|_| !done) else { continue };
+            if approved_at > settled_before {
+                pending = true;
+                continue;
+            }
+            tracing::warn!(trace = %trace_id, "finishing a trace approval that was interrupted");
+            self.carry_out_trace(&claim, &trace_id, &confirmation, approved_at).await?;
+            finished += 1;
+        }
+        Ok((finished, pending))
     }
 
     /// A trace, for an officer (the contact list is personal data: the reading officer

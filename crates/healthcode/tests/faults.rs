@@ -226,6 +226,65 @@ async fn designation_cut_short(backend: Backend) {
     assert_eq!(post(&client, &base, &keys[2], &approve, Value::Null).await.0, 409, "approved once");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_approval_cut_short_after_it_is_logged_is_finished_at_restart() {
+    on_both_backends("trace_logged", trace_cut_short).await;
+}
+
+/// Before, a trace's contacts were stored (red) before the approval was logged: a server
+/// killed in between left them red with no `trace_approval` in the log.
+async fn trace_cut_short(backend: Backend) {
+    let Scene { dir, keys, client, mut server, base, person: case, resident_key: case_key } =
+        Scene::new(&backend, "trace.approval_logged").await;
+    let out = healthcode()
+        .args(["accounts", "add", "cdc", "--role", "data_source", "--department", "health", "--api-key", "t"])
+        .args(backend.args(dir.path()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let health = String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().to_string();
+    let (contact, contact_key) = register(&client, &base, "330106198002021232").await;
+    // Both check in at one supermarket, a moment apart; the first then tests positive.
+    let (_, venue) =
+        post(&client, &base, "", "/v1/venues", json!({"name": "联华超市", "category": "supermarket"})).await;
+    let (venue_id, operator) = (venue["venue"]["id"].as_str().unwrap(), venue["operator_key"].as_str().unwrap());
+    let code = get(&client, &base, operator, &format!("/v1/venues/{venue_id}/code")).await;
+    for (person, key) in [(&case, &case_key), (&contact, &contact_key)] {
+        let checkin = json!({"person_id": person, "venue_code": code["code"]["token"]});
+        assert_eq!(post(&client, &base, key, "/v1/checkins", checkin).await.0, 200);
+    }
+    let now = healthcode_domain::Timestamp::from_millis(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64,
+    );
+    let hours = |h: i64| healthcode_domain::Timestamp::from_millis(now.as_millis() + h * 3_600_000).to_string();
+    let test = json!({"id": "lab-1", "person_id": case, "type": "test", "result": "positive", "sampled_at": hours(-1)});
+    assert_eq!(post(&client, &base, &health, "/v1/events", test).await.0, 201);
+    let trace = json!({"case_person_id": case, "from": hours(-24), "to": hours(1)});
+    let (status, traced) = post(&client, &base, &keys[0], "/v1/traces", trace).await;
+    assert!(status < 300, "{traced}");
+    let id = traced["trace"]["id"].as_str().unwrap().to_string();
+    let confirm = json!({"persons": [contact]});
+    let (status, confirmed) = post(&client, &base, &keys[0], &format!("/v1/traces/{id}/confirm"), confirm).await;
+    assert!(status < 300, "{confirmed}");
+    let approve = format!("/v1/traces/{id}/approve");
+    killed_by(&client, &base, &keys[1], &approve, &mut server).await;
+
+    // Started again: the contact is red, the approval and the colour change logged once.
+    let server = server_again(dir.path(), &backend);
+    let base = server.base.clone();
+    assert_eq!(colour(&client, &base, &contact, &contact_key).await, "red", "R2: a close contact");
+    let entries = log_entries(&client, &base).await;
+    let approvals = entries.iter().filter(|e| e["type"] == "trace_approval" && e["trace_id"] == id.as_str());
+    assert_eq!(approvals.count(), 1, "{entries:?}");
+    let origins: Vec<&Value> =
+        entries.iter().filter(|e| e["type"] == "colour_change" && e["origin"] == "trace").collect();
+    assert_eq!(origins.len(), 1, "the contact's change, once: {entries:?}");
+    let trace = get(&client, &base, &keys[0], &format!("/v1/traces/{id}")).await;
+    assert_eq!(trace["trace"]["confirmed"], json!([contact]), "{trace}");
+    assert!(trace["trace"]["pending"].is_null(), "{trace}");
+    assert_eq!(post(&client, &base, &keys[2], &approve, Value::Null).await.0, 409, "approved once");
+}
+
 fn server_again(dir: &Path, backend: &Backend) -> Server {
     server(dir, backend, None)
 }
