@@ -28,6 +28,7 @@ common::on_both_backends!(
     a_city_officer_cannot_approve_the_provinces_rules,
     an_official_alone_cannot_declare_a_stay_with_a_key_they_gave_at_a_counter,
     a_counter_key_lends_its_officials_to_the_proxy_links_and_claim_codes_it_makes,
+    an_approval_by_an_account_made_that_day_is_said_aloud,
 );
 
 /// Registers a resident living in Hangzhou's Xihu district (inside the test's local
@@ -825,4 +826,31 @@ async fn a_counter_key_lends_its_officials_to_the_proxy_links_and_claim_codes_it
     let (plain, plain_key) = victim(&app, "33010619800808005").await;
     let (status, declared) = declare_escalated_stay(&app, &plain, &plain_key).await;
     assert_eq!((status, declared["code"]["colour"].as_str()), (201, Some("red")), "{declared}");
+}
+
+/// An insider who can make accounts makes the second approver the night before (second
+/// review, 2026-12-06: both are logged, `account_in_use`, but nothing was said aloud): an
+/// approval by an account younger than `FRESH_APPROVER_HOURS` raises `fresh_approver`.
+async fn an_approval_by_an_account_made_that_day_is_said_aloud(app: TestApp) {
+    let tonight = app.office_key("made-tonight", healthcode_domain::Role::ProvincialOffice, "330000").await;
+    let propose = |id: &str| json!({"id": id, "area": "330106", "level": "medium"}).to_string();
+    let (status, proposed) = app.post_with_key("/v1/designations", &app.keys["provincial"], propose("d-a")).await;
+    assert_eq!(status, 202, "{proposed}");
+    let path = format!("/v1/designations/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());
+    let (status, approved) = app.post_with_key(&path, &tonight, "").await;
+    assert_eq!(status, 200, "{approved}");
+    let fresh: Vec<Value> = alarms(&app).await.into_iter().filter(|a| a["kind"] == "fresh_approver").collect();
+    assert!(fresh.iter().any(|a| a["detail"].as_str().unwrap().contains("made-tonight")), "{fresh:?}");
+    let logged = log_entries(&app).await;
+    assert!(logged.iter().any(|e| e["type"] == "alarm" && e["kind"] == "fresh_approver"), "in the log");
+    // A day later the test's own officers, made at its start, approve without one.
+    let later = healthcode_service::Clock::now(&app.clock).as_millis()
+        + (healthcode_service::FRESH_APPROVER_HOURS + 1) * 3_600_000;
+    app.clock.set(healthcode_domain::Timestamp::from_millis(later));
+    let before = fresh.len();
+    let (_, proposed) = app.post_with_key("/v1/designations", &app.keys["provincial"], propose("d-b")).await;
+    let path = format!("/v1/designations/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());
+    assert_eq!(app.post_with_key(&path, &app.keys["provincial2"], "").await.0, 200);
+    let after = alarms(&app).await.into_iter().filter(|a| a["kind"] == "fresh_approver").count();
+    assert_eq!(after, before, "an account older than a day approves quietly");
 }

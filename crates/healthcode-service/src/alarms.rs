@@ -35,7 +35,35 @@ pub struct Alarms {
     clock: Arc<dyn Clock>,
 }
 
+/// An account younger than this that approves (a decision, a designation, a rule change,
+/// a trace, a credit record, a device, an agreement, a counter key's declaration) raises
+/// `fresh_approver`: an insider who can make accounts makes the second approver that way,
+/// the night before.
+pub const FRESH_APPROVER_HOURS: i64 = 24;
+
 impl Alarms {
+    /// Says aloud an approval by an account made less than `FRESH_APPROVER_HOURS` ago
+    /// (`region`: where an account without a jurisdiction answers).
+    pub(crate) async fn if_fresh_approver(
+        &self,
+        by: &healthcode_store::Account,
+        what: &str,
+        region: &str,
+    ) -> Result<(), ServiceError> {
+        let age_ms = self.clock.now().as_millis().saturating_sub(by.created_at.as_millis());
+        if age_ms >= FRESH_APPROVER_HOURS * 3_600_000 {
+            return Ok(());
+        }
+        let detail = format!(
+            "{} approved a {what} {:.1} hours after the account was created ({}; fewer than {FRESH_APPROVER_HOURS}): \
+             check who asked for the account and why",
+            by.username,
+            age_ms as f64 / 3_600_000.0,
+            by.created_at.to_rfc3339(),
+        );
+        self.raise("fresh_approver", by.jurisdiction.as_deref().unwrap_or(region), detail).await
+    }
+
     pub(crate) fn new(
         store: Arc<dyn GovernanceStore>,
         counts: Arc<dyn CodeStore>,

@@ -104,6 +104,7 @@ impl Governance {
     /// theirs to read) and logs it.
     pub async fn approve_credit_record(&self, by: &Account, id: &str) -> Result<CreditRecord, ServiceError> {
         may_approve(by, "credit record")?;
+        self.alarms.if_fresh_approver(by, "credit record", self.keys.ring().region()).await?;
         let mut record = self.credit_record(id).await?;
         if record.status != CreditStatus::Proposed {
             return Err(ServiceError::Conflict("this credit record is already made".into()));

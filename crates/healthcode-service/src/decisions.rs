@@ -187,6 +187,7 @@ impl Governance {
     /// One approval. The second distinct approval applies the decision.
     pub async fn approve_decision(&self, by: &Account, id: &str) -> Result<Decision, ServiceError> {
         may_approve(by, "management decision")?;
+        self.alarms.if_fresh_approver(by, "management decision", self.keys.ring().region()).await?;
         // A first approval is saved over the decision as it was read: if another officer's
         // landed in between, this one reads again (and may now be the second). Saved
         // blindly, one of two first approvals given at once was lost, and both officers

@@ -134,6 +134,7 @@ impl Governance {
     /// and of two approvals at once (or two proposals under one id) one is logged.
     pub async fn approve_designation(&self, by: &Account, id: &str) -> Result<DesignationProposal, ServiceError> {
         may_approve(by, "designation")?;
+        self.alarms.if_fresh_approver(by, "designation", self.keys.ring().region()).await?;
         let mut proposal: DesignationProposal = self
             .documents
             .load(KIND, id)

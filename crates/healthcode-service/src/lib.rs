@@ -62,7 +62,7 @@ pub mod fuzzing {
 
 pub use accounts::{create_account, issue_api_key, Accounts, NewAccount};
 pub use admission::{AtPolicy, Source};
-pub use alarms::{Alarms, COLOUR_BURST_MIN_PERSONS};
+pub use alarms::{Alarms, COLOUR_BURST_MIN_PERSONS, FRESH_APPROVER_HOURS};
 pub use attachments::{MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};
 pub use cards::{CardRecord, IssuedCard};
 pub use clock::{Clock, ManualClock, SystemClock};

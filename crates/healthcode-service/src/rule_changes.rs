@@ -118,6 +118,7 @@ impl Governance {
     /// at its time (at once if that has come).
     pub async fn approve_rules(&self, by: &Account, id: &str) -> Result<RuleProposal, ServiceError> {
         may_approve(by, "rule change")?;
+        self.alarms.if_fresh_approver(by, "rule change", self.keys.ring().region()).await?;
         // A rule set judges everyone in the province.
         answers_for_province(by, "a rule set")?;
         let mut approved = None;

@@ -263,6 +263,7 @@ impl Governance {
     /// approval is logged.
     pub async fn approve_trace(&self, by: &Account, id: &str) -> Result<Trace, ServiceError> {
         may_approve(by, "contact-tracing confirmation")?;
+        self.alarms.if_fresh_approver(by, "contact-tracing confirmation", self.keys.ring().region()).await?;
         let mut trace = self.load_trace(id).await?;
         let Some(mut pending) = trace.pending.take() else {
             return Err(ServiceError::Conflict("no confirmation of this trace waits for approval".into()));

@@ -213,6 +213,7 @@ impl Venues {
     /// now on it reads codes and ID cards. Logged.
     pub async fn approve_device(&self, by: &Account, device_id: &str) -> Result<DeviceRecord, ServiceError> {
         may_approve(by, "gate device")?;
+        self.alarms.if_fresh_approver(by, "gate device", self.keys.ring().region()).await?;
         let device = self.store.device(device_id).await?.ok_or_else(|| {
             ValidationError::field("device", format!("no device `{}`", device_id.chars().take(40).collect::<String>()))
         })?;

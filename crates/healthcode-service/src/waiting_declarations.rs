@@ -251,6 +251,7 @@ impl Residents {
         decision: Decision<'_>,
     ) -> Result<(StoredDeclaration, String), ServiceError> {
         may_decide(office)?;
+        self.alarms.if_fresh_approver(office, "counter key's declaration", self.keys.ring().region()).await?;
         let (mut stored, seen) = self.stored_declaration(id).await?;
         let declaration = &mut stored.declaration;
         if declaration.key_seen_by.contains(&office.username) {

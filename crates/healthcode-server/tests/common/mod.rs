@@ -161,7 +161,12 @@ impl TestApp {
             .await
             .unwrap(),
         );
+        // The province's officers have served for a month (an account younger than a day
+        // that approves raises `fresh_approver`, which tests of that alarm make on purpose).
+        let start = healthcode_service::Clock::now(&clock);
+        clock.set(Timestamp::from_millis(start.as_millis() - 30 * 86_400_000));
         let keys = accounts(&service).await;
+        clock.set(start);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

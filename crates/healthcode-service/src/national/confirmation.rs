@@ -92,6 +92,7 @@ impl National {
     ) -> Result<AgreementStanding, ServiceError> {
         let region = self.own_region()?.to_string();
         confirmer(by)?;
+        self.alarms.if_fresh_approver(by, "confirmation of an agreement", &region).await?;
         let published = self.documents.load::<Agreement>(AGREEMENT, &format!("{region}/{issuing}")).await?;
         let Some(published) = published else {
             return Err(ValidationError::field(
@@ -122,6 +123,7 @@ impl National {
     pub async fn approve_confirmation(&self, by: &Account, issuing: &str) -> Result<AgreementStanding, ServiceError> {
         let region = self.own_region()?.to_string();
         confirmer(by)?;
+        self.alarms.if_fresh_approver(by, "confirmation of an agreement", &region).await?;
         let (mut standing, seen) =
             self.documents.load_seen::<AgreementStanding>(CONFIRMATION, issuing).await?.ok_or_else(|| {
                 ValidationError::field("issuing", format!("no confirmation of region {issuing} is proposed"))
