@@ -131,13 +131,7 @@ pub(crate) async fn confirm(
     Posted { ui, .. }: Posted,
 ) -> Response {
     let result = state.service.residents().confirm_declaration(&account, &id).await;
-    redirect_or_refuse(
-        ui,
-        result,
-        |_| "/staff/declarations".into(),
-        |ui, status, problem| async move { ui.page(status, title_of_error(&ui), problem) },
-    )
-    .await
+    back_to_list(ui, result).await
 }
 
 pub(crate) async fn refuse(
@@ -148,6 +142,11 @@ pub(crate) async fn refuse(
 ) -> Response {
     let reason = form.get("reason").map(String::as_str).unwrap_or_default();
     let result = state.service.residents().refuse_declaration(&account, &id, reason).await;
+    back_to_list(ui, result).await
+}
+
+/// After a decision: back to the list, or the refusal's page.
+async fn back_to_list<T>(ui: Ui, result: Result<T, ServiceError>) -> Response {
     redirect_or_refuse(
         ui,
         result,
