@@ -805,6 +805,30 @@ async fn a_credit_record_needs_two_approvers_is_shown_to_its_person_and_sets_no_
     let body = json!({"text": "我当时已向社区报备，有通话记录为证。"}).to_string();
     assert_eq!(app.post_with_key(&appeal, &key, body.clone()).await.0, 200);
     assert_eq!(app.post_with_key(&appeal, &key, body).await.0, 409, "once");
+
+    // Two second approvals of another record at the same moment: one makes it, logged once.
+    for round in 0..4 {
+        let (status, proposed) =
+            app.post_with_key("/v1/credit-records", &app.keys["local"], proposal.to_string()).await;
+        assert_eq!(status, 202, "{proposed}");
+        let id = proposed["record"]["id"].as_str().unwrap().to_string();
+        let approve = format!("/v1/credit-records/{id}/approve");
+        assert_eq!(app.post_with_key(&approve, &app.keys["provincial"], "").await.0, 200);
+        let (second, third) = tokio::join!(
+            app.post_with_key(&approve, &app.keys["provincial2"], ""),
+            app.post_with_key(&approve, &app.keys["provincial3"], "")
+        );
+        let mut statuses = [second.0, third.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "round {round}: {second:?} {third:?}");
+        let logged = app.service.log().entries(0, 1000).await.unwrap();
+        let made = logged
+            .iter()
+            .filter_map(|(_, d)| healthcode_log::Entry::from_leaf_bytes(d).ok())
+            .filter(|e| matches!(e, healthcode_log::Entry::CreditRecordApproval(c) if c.record_id == id))
+            .count();
+        assert_eq!(made, 1, "round {round}: logged once");
+    }
 }
 
 /// Log entries whose JSON contains `kind`.

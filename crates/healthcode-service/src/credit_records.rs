@@ -9,12 +9,15 @@ use healthcode_log::{CreditRecordApproval, Entry};
 use healthcode_store::{Account, Approval};
 use serde::{Deserialize, Serialize};
 
-use crate::approvals::{another_officer, may_approve};
+use crate::approvals::{another_officer, approvals_kept_changing, may_approve, APPROVAL_ATTEMPTS};
+use crate::documents::Documents;
 use crate::residents::covers;
 use crate::secrets::new_id;
 use crate::{Governance, ServiceError};
 
 const CREDIT_DOCUMENTS: &str = "credit_record";
+/// The claim a credit record's second approval writes with its log entry.
+const CREDIT_MADE_ONCE: &str = "credit_record_made";
 /// How long the person has to appeal once the record is made.
 pub const CREDIT_APPEAL_DAYS: i64 = 15;
 
@@ -101,34 +104,52 @@ impl Governance {
     }
 
     /// One approval; the second distinct one makes the record, tells the person (it is
-    /// theirs to read) and logs it.
+    /// theirs to read) and logs it. The second approval and its log entry are one write,
+    /// claimed (two second approvals at once log one); a first approval is saved over the
+    /// record as it was read, and read again if another landed in between.
     pub async fn approve_credit_record(&self, by: &Account, id: &str) -> Result<CreditRecord, ServiceError> {
         may_approve(by, "credit record")?;
         self.alarms.if_fresh_approver(by, "credit record", self.keys.ring().region()).await?;
-        let mut record = self.credit_record(id).await?;
-        if record.status != CreditStatus::Proposed {
-            return Err(ServiceError::Conflict("this credit record is already made".into()));
-        }
-        another_officer(by, "credit record", &record.proposed_by, &record.approvals)?;
-        self.check_covers(by, &record.person).await?;
-        let now = self.clock.now();
-        record.approvals.push(Approval { by: by.username.clone(), at: now });
-        if record.approvals.len() >= 2 {
+        for _ in 0..APPROVAL_ATTEMPTS {
+            let (mut record, seen) = self
+                .documents
+                .load_seen::<CreditRecord>(CREDIT_DOCUMENTS, id)
+                .await?
+                .ok_or_else(|| ValidationError::field("record", format!("no credit record `{id}`")))?;
+            if record.status != CreditStatus::Proposed {
+                return Err(ServiceError::Conflict("this credit record is already made".into()));
+            }
+            another_officer(by, "credit record", &record.proposed_by, &record.approvals)?;
+            self.check_covers(by, &record.person).await?;
+            let now = self.clock.now();
+            record.approvals.push(Approval { by: by.username.clone(), at: now });
+            if record.approvals.len() < 2 {
+                if self.documents.replace(CREDIT_DOCUMENTS, id, record.proposed_at, &record, &seen).await? {
+                    return Ok(record);
+                }
+                continue;
+            }
             record.status = CreditStatus::Recorded;
             record.recorded_at = Some(now);
             record.appeal_until = Some(now.saturating_add(Duration::days(CREDIT_APPEAL_DAYS)));
-            self.log
-                .record(&[Entry::CreditRecordApproval(CreditRecordApproval {
-                    at: now.as_millis(),
-                    record_id: record.id.clone(),
-                    basis: record.basis.clone(),
-                    proposed_by: record.proposed_by.clone(),
-                    approvers: record.approvals.iter().map(|a| a.by.clone()).collect(),
-                })])
-                .await?;
+            let entry = Entry::CreditRecordApproval(CreditRecordApproval {
+                at: now.as_millis(),
+                record_id: record.id.clone(),
+                basis: record.basis.clone(),
+                proposed_by: record.proposed_by.clone(),
+                approvers: record.approvals.iter().map(|a| a.by.clone()).collect(),
+            });
+            let saved = Documents::write(CREDIT_DOCUMENTS, id, record.proposed_at, &record)?;
+            let once = Documents::claim(CREDIT_MADE_ONCE, id, now, &now)?;
+            return match self.log.record_with(&[entry], &[saved, once]).await {
+                Ok(_) => Ok(record),
+                Err(ServiceError::Conflict(_)) => Err(ServiceError::Conflict(
+                    "another officer's approval made this credit record a moment earlier; it is logged once".into(),
+                )),
+                Err(e) => Err(e),
+            };
         }
-        self.documents.save(CREDIT_DOCUMENTS, id, record.proposed_at, &record).await?;
-        Ok(record)
+        Err(approvals_kept_changing("credit record"))
     }
 
     /// The records made about a person (not the proposals): what they and those who may
