@@ -404,6 +404,10 @@ async fn rule_changes_need_two_provincial_approvals_and_take_effect_at_their_tim
         })
         .count();
     assert_eq!(approvals, 1);
+    // ... and said aloud: every colour is computed anew under it.
+    let (_, alarms) = app.get("/v1/alarms").await;
+    let said = alarms["alarms"].as_array().unwrap().iter().filter(|a| a["kind"] == "rules_approved").count();
+    assert_eq!(said, 1, "{alarms}");
 
     // A proposal whose own suite fails cannot be approved.
     let failing = json!({"source": seven_day_rules().replace("2026.2", "2020.3"), "activates_at": "2020-06-02T00:00:00+08:00",

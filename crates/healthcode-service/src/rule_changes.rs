@@ -156,6 +156,16 @@ impl Governance {
                 let once = Documents::claim(APPROVED_ONCE, &proposal.id, self.clock.now(), &approvers)?;
                 self.log.record_with(&[approval], &[saved, once]).await?;
                 crate::faults::crash_point("rules.approved");
+                // A rule set changes how everyone's colour is computed: said aloud to the
+                // auditors, besides its entry (a mass change that no evidence caused).
+                let detail = format!(
+                    "rule set {} ({}) approved by {}; it takes effect at {} and every code is evaluated under it",
+                    proposal.version,
+                    proposal.digest,
+                    approvers.join(" and "),
+                    proposal.activates_at.to_rfc3339()
+                );
+                self.alarms.raise("rules_approved", self.keys.ring().region(), detail).await?;
                 approved = Some(proposal);
                 break;
             }
