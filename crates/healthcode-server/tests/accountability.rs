@@ -21,6 +21,7 @@ common::on_both_backends!(
     a_local_escalation_takes_effect_only_with_provincial_approval,
     a_forwarded_venue_code_raises_an_alarm,
     many_small_decisions_in_one_city_raise_a_burst_alarm,
+    small_decisions_split_across_cities_are_added_up_over_the_province,
     a_persons_data_opens_to_them_their_proxies_and_staff_with_a_purpose,
     complaints_are_answered_within_jurisdiction_and_never_set_a_colour,
     a_lost_key_is_replaced_at_a_counter_and_the_old_one_stops_working,
@@ -514,6 +515,36 @@ async fn many_small_decisions_in_one_city_raise_a_burst_alarm(app: TestApp) {
     assert!(!kinds.contains(&"mass_decision"), "each decision is small: {kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "decision_burst").count(), 2, "at 20 and at 30 persons: {kinds:?}");
     assert_eq!(alarms["alarms"][0]["jurisdiction"], "3301");
+}
+
+/// The same burst split across four cities' offices, each staying under the threshold in
+/// its own jurisdiction: the province's count over the hour says it aloud, once no one
+/// city's would.
+async fn small_decisions_split_across_cities_are_added_up_over_the_province(app: TestApp) {
+    let cities = [("330100", "330106"), ("330200", "330203"), ("330300", "330302"), ("330400", "330402")];
+    for (n, (city, area)) in cities.iter().enumerate() {
+        let office = app.office_key(&format!("office-{city}"), healthcode_domain::Role::LocalOffice, city).await;
+        let mut persons = Vec::new();
+        for i in 0..6 {
+            persons.push(app.register_in(&resident_id(&format!("{area}1980{n}1{i:05}")), area).await);
+        }
+        let proposal = json!({"persons": persons, "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
+                              "basis": "小批量管理决定"});
+        let (status, proposed) = app.post_with_key("/v1/decisions", &office, proposal.to_string()).await;
+        assert_eq!(status, 201, "{proposed}");
+        let id = proposed["decision"]["id"].as_str().unwrap();
+        for who in ["provincial", "provincial2"] {
+            let (status, approved) =
+                app.post_with_key(&format!("/v1/decisions/{id}/approve"), &app.keys[who], "").await;
+            assert_eq!(status, 200, "{approved}");
+        }
+        let (_, alarms) = app.get("/v1/alarms").await;
+        let kinds: Vec<&str> =
+            alarms["alarms"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+        assert!(!kinds.contains(&"decision_burst"), "no city reaches it alone: {kinds:?}");
+        let split = kinds.iter().filter(|k| **k == "decision_burst_split").count();
+        assert_eq!(split, usize::from(n == 3), "after {} persons: {kinds:?}", 6 * (n + 1));
+    }
 }
 
 /// Registers a resident with an area; returns their id and key.

@@ -6,6 +6,7 @@
 //! alarm for auditors, also in the log. This is the path the Zhengzhou officials would
 //! have had to take.
 
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 
@@ -403,6 +404,42 @@ impl Governance {
                  epidemiological evidence; the past week's hourly average is {baseline:.1}"
             );
             self.alarms.raise("decision_burst", area, detail).await?;
+            return Ok(());
+        }
+        self.check_split_decisions(recent).await
+    }
+
+    /// The same burst split across offices, each staying under `BURST_MIN_PERSONS` in its
+    /// own jurisdiction (the Zhengzhou depositors, a few per county): counted over the
+    /// province, said aloud as `decision_burst_split` when no one jurisdiction's count did.
+    async fn check_split_decisions(&self, recent: &[Decision]) -> Result<(), ServiceError> {
+        const HOUR: i64 = 3_600_000;
+        let now = self.clock.now().as_millis();
+        let (mut by_jurisdiction, mut week_before) = (BTreeMap::<Option<&str>, usize>::new(), 0usize);
+        for d in recent.iter().filter(|d| d.status == DecisionStatus::Applied) {
+            let at = d.approvals.last().map_or(0, |a| a.at.as_millis());
+            if at > now - HOUR {
+                *by_jurisdiction.entry(d.jurisdiction.as_deref()).or_default() += d.persons.len();
+            } else if at > now - 7 * 24 * HOUR {
+                week_before += d.persons.len();
+            }
+        }
+        let this_hour: usize = by_jurisdiction.values().sum();
+        let largest = by_jurisdiction.values().copied().max().unwrap_or(0);
+        let baseline = week_before as f64 / (7.0 * 24.0 - 1.0);
+        if by_jurisdiction.len() > 1
+            && largest < BURST_MIN_PERSONS
+            && this_hour >= BURST_MIN_PERSONS
+            && this_hour as f64 > BURST_TIMES_BASELINE * baseline
+        {
+            let region = self.keys.ring();
+            let detail = format!(
+                "{this_hour} persons turned red or yellow by decisions of {} offices within the last hour, none \
+                 above {largest} in its own jurisdiction, without epidemiological evidence; the province's past \
+                 week's hourly average is {baseline:.1}",
+                by_jurisdiction.len()
+            );
+            self.alarms.raise("decision_burst_split", region.region(), detail).await?;
         }
         Ok(())
     }
