@@ -49,6 +49,19 @@ pub struct AgreementStanding {
     pub pending: Option<ProposedConfirmation>,
 }
 
+impl AgreementStanding {
+    /// An agreement with `issuing` that nobody here has confirmed or proposed to.
+    fn none(issuing: &str) -> Self {
+        AgreementStanding {
+            issuing: issuing.into(),
+            published: None,
+            confirmed: None,
+            confirmed_by: Vec::new(),
+            pending: None,
+        }
+    }
+}
+
 impl National {
     fn own_region(&self) -> Result<&str, ServiceError> {
         match &self.role {
@@ -60,23 +73,22 @@ impl National {
     /// The agreements that name this region as the receiving one, and where each stands.
     pub async fn agreements_here(&self) -> Result<Vec<AgreementStanding>, ServiceError> {
         let region = self.own_region()?.to_string();
-        let published: Vec<Agreement> = self.documents.load_all(AGREEMENT).await?;
+        let published: Vec<Agreement> = self
+            .documents
+            .load_all::<Agreement>(AGREEMENT)
+            .await?
+            .into_iter()
+            .filter(|a| a.receiving == region)
+            .collect();
         let mut standings: Vec<AgreementStanding> = self.documents.load_all(CONFIRMATION).await?;
-        for agreement in published.into_iter().filter(|a| a.receiving == region) {
+        for agreement in &published {
             if !standings.iter().any(|s| s.issuing == agreement.issuing) {
-                standings.push(AgreementStanding {
-                    issuing: agreement.issuing,
-                    published: None,
-                    confirmed: None,
-                    confirmed_by: Vec::new(),
-                    pending: None,
-                });
+                standings.push(AgreementStanding::none(&agreement.issuing));
             }
         }
         // What the hub publishes now, whatever it published when a confirmation was made.
         for standing in &mut standings {
-            let id = format!("{region}/{}", standing.issuing);
-            standing.published = self.documents.load::<Agreement>(AGREEMENT, &id).await?;
+            standing.published = published.iter().find(|a| a.issuing == standing.issuing).cloned();
         }
         standings.sort_by(|a, b| a.issuing.cmp(&b.issuing));
         Ok(standings)
@@ -159,13 +171,11 @@ impl National {
     }
 
     async fn standing(&self, issuing: &str) -> Result<AgreementStanding, ServiceError> {
-        Ok(self.documents.load::<AgreementStanding>(CONFIRMATION, issuing).await?.unwrap_or(AgreementStanding {
-            issuing: issuing.into(),
-            published: None,
-            confirmed: None,
-            confirmed_by: Vec::new(),
-            pending: None,
-        }))
+        Ok(self
+            .documents
+            .load::<AgreementStanding>(CONFIRMATION, issuing)
+            .await?
+            .unwrap_or_else(|| AgreementStanding::none(issuing)))
     }
 
     /// The windows this region's officers confirmed, for the trust state.
