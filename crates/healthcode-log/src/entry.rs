@@ -274,7 +274,8 @@ pub struct NationalRecord {
     pub id: String,
     /// `key_person` (a case, a suspected case, an asymptomatic infection, a close contact
     /// or a positive test), `test_result` (a test the region chose to share),
-    /// `risk_level` (an area's risk level, as the region designated it) or `retraction`
+    /// `risk_level` (an area's risk level, as the region designated it), `venue_exposure`
+    /// (a traced case was at a venue of the region in a window; no person) or `retraction`
     /// (the region withdraws one of its records).
     pub kind: String,
     /// The national pseudonym (`n` and 32 hex digits); a retraction carries its record's.
@@ -304,6 +305,13 @@ pub struct NationalRecord {
     /// A shared test's result: `negative`, `positive`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
+    /// A venue exposure's venue (its id in the submitting region); the window is `since`
+    /// to `until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<String>,
+    /// The end of a venue exposure's window (milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
     /// The submitting region's signature over the record (without `at` and these two
     /// fields), by one of the code-signing keys in its published trust list (`kid`), so
     /// that the hub cannot publish a record in a region's name.

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use healthcode_domain::{access_decision, AccessDecision, Colour, IdDocument, PersonId, PresentedBy, VenueCategory};
-use healthcode_store::{CheckinMethod, DoorStore, EvidenceStore, NewCheckin, ResidentStore, VenueRecord};
+use healthcode_store::{
+    CheckinMethod, DoorStore, EvidenceStore, NewCheckin, ResidentStore, VenueRecord, VisitElsewhere,
+};
 use healthcode_token::VerifyError;
 use serde::Serialize;
 
@@ -31,6 +33,10 @@ pub struct DoorDecision {
     /// agreement): its colour, judged by this region's measures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
+    /// The venue's region, when another region's (a resident's app scanned a venue code
+    /// of a region that recognises this region's codes): `venue` is its id there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub venue_region: Option<String>,
 }
 
 /// What a gate reads: a code, or an ID card for a person without a smartphone.
@@ -83,6 +89,7 @@ impl Doors {
             venue: venue.id.clone(),
             category: venue.category,
             issuer: None,
+            venue_region: None,
         }
     }
 
@@ -118,6 +125,7 @@ impl Doors {
             venue: venue.id.clone(),
             category: venue.category,
             issuer: None,
+            venue_region: None,
         })
     }
 
@@ -146,6 +154,12 @@ impl Doors {
         }
         let claims = match self.tokens.verifier().verify_venue(venue_token, &self.tokens.verify_options()) {
             Ok(claims) => claims,
+            Err(unknown @ VerifyError::UnknownKey(_)) => {
+                return match self.tokens.verify_venue_elsewhere(venue_token)? {
+                    Some((region, claims)) => self.visit_elsewhere(persons, &region, &claims).await,
+                    None => Err(unknown.into()),
+                };
+            }
             Err(refused) => {
                 if let VerifyError::Replayed { venue_id, .. } = &refused {
                     self.note_forwarded_scan(venue_id).await?;
@@ -158,6 +172,55 @@ impl Doors {
         for person in persons {
             decisions.push(self.decide_at_door(person, &venue, CheckinMethod::Scan, None).await?);
         }
+        Ok(decisions)
+    }
+
+    /// A resident's app scanned another region's venue code (verified with that region's
+    /// keys, under an agreement by which it recognises this region's codes): each person's
+    /// colour, this region's measures for the venue's category, and the visit kept here
+    /// only. The venue's region learns nothing of it; its exposures, published through the
+    /// hub after a trace, are matched against these visits (`national::exposures`).
+    async fn visit_elsewhere(
+        &self,
+        persons: &[PersonId],
+        region: &str,
+        claims: &healthcode_token::VenueClaims,
+    ) -> Result<Vec<DoorDecision>, ServiceError> {
+        let category = VenueCategory::parse(&claims.category).map_err(|_| {
+            healthcode_domain::ValidationError::field(
+                "venue_code",
+                format!(
+                    "region {region}'s venue code names a category this region does not know (`{}`); show your code \
+                     to the venue's staff instead",
+                    claims.category
+                ),
+            )
+        })?;
+        let now = self.clock.now();
+        let mut visits = Vec::with_capacity(persons.len());
+        let mut decisions = Vec::with_capacity(persons.len());
+        for person in persons {
+            let (code, _, profile) = self.tokens.code_and_profile(person).await?;
+            let decision = access_decision(code.colour, category, PresentedBy::Code);
+            visits.push(VisitElsewhere {
+                person: person.clone(),
+                region: region.to_string(),
+                venue: claims.venue_id.clone(),
+                at: now,
+                colour: code.colour,
+                outcome: decision.outcome,
+            });
+            decisions.push(DoorDecision {
+                decision,
+                colour: code.colour,
+                masked_name: profile.masked_name,
+                venue: claims.venue_id.clone(),
+                category,
+                issuer: None,
+                venue_region: Some(region.to_string()),
+            });
+        }
+        self.door_store.record_visits_elsewhere(&visits).await?;
         Ok(decisions)
     }
 
@@ -194,6 +257,7 @@ impl Doors {
                         venue: venue.id.clone(),
                         category: venue.category,
                         issuer: Some(claims.issuer),
+                        venue_region: None,
                     }));
                 }
                 match self.resident_store.person_by_code_id(&claims.code_id).await? {

@@ -235,6 +235,7 @@ impl HealthService {
         let national = Arc::new(crate::national::National {
             federation: store.clone(),
             rejections: store.clone(),
+            door_store: store.clone(),
             evidence: evidence.clone(),
             log: log.clone(),
             documents: documents.clone(),
@@ -278,6 +279,7 @@ impl HealthService {
         self.national = Arc::new(crate::national::National {
             federation: n.federation.clone(),
             rejections: n.rejections.clone(),
+            door_store: n.door_store.clone(),
             evidence: n.evidence.clone(),
             log: n.log.clone(),
             documents: n.documents.clone(),

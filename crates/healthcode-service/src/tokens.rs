@@ -356,6 +356,47 @@ impl Tokens {
     }
 }
 
+impl Tokens {
+    /// A venue code signed by another region's key, as the hub published it, with that
+    /// region: `None` when no other region's key signed it. Refused when this region's
+    /// copy of the keys is too old, or when the venue's region does not recognise this
+    /// region's codes (no agreement the hub publishes): its visitors from here convert
+    /// their code there (path 2) and scan with that one.
+    pub(crate) fn verify_venue_elsewhere(
+        &self,
+        token: &str,
+    ) -> Result<Option<(String, healthcode_token::VenueClaims)>, ServiceError> {
+        let national = self.national.current();
+        let own = self.key_ring().region().to_string();
+        let options = self.verify_options();
+        for (region, trust) in national.regions.iter().filter(|(region, _)| **region != own) {
+            let for_region = VerifyOptions { expected_region: Some(region.clone()), ..options.clone() };
+            let claims = match trust.verifier.verify_venue(token, &for_region) {
+                Err(VerifyError::UnknownKey(_)) => continue,
+                Err(refused) => return Err(refused.into()),
+                Ok(claims) => claims,
+            };
+            let now = self.clock.now();
+            if self.national.expired_at(now) {
+                let hours = crate::national::OTHER_REGIONS_KEYS_HOURS;
+                return Err(VerifyError::StaleTrust { region: region.clone(), hours }.into());
+            }
+            if !national.published_agreement(region, &own, now) {
+                return Err(healthcode_domain::ValidationError::field(
+                    "venue_code",
+                    format!(
+                        "this venue is in region {region}, which does not recognise region {own}'s codes (no \
+                         agreement in force): convert your code to region {region}'s there and scan with that one"
+                    ),
+                )
+                .into());
+            }
+            return Ok(Some((region.clone(), claims)));
+        }
+        Ok(None)
+    }
+}
+
 /// A code says whose it is only by a masked name (`张*丰`): it must at least not name
 /// someone other than `name` (a stranger showing their own code with another's papers).
 pub(crate) fn check_masked_name(

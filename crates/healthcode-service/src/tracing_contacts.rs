@@ -55,12 +55,25 @@ pub struct Contact {
     pub gap_minutes: i64,
 }
 
+/// One of the case's own admitted visits within the trace's period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseVisit {
+    pub venue: String,
+    pub at: Timestamp,
+}
+
 /// Some of a trace's contacts, confirmed by one officer; they become close contacts when
-/// another approves.
+/// another approves. A confirmation may also publish the case's visits as venue
+/// exposures through the national hub: visitors from other regions checked in with their
+/// own region's app, and only their region can find them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TraceConfirmation {
     pub persons: Vec<PersonId>,
+    /// Whether the case's visits are published as venue exposures when approved.
+    #[serde(default)]
+    pub publish_visits: bool,
     pub proposed_by: String,
     pub proposed_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(required = true))]
@@ -80,6 +93,9 @@ pub struct Trace {
     pub traced_by: String,
     pub traced_at: Timestamp,
     pub contacts: Vec<Contact>,
+    /// The case's admitted visits in the period, oldest first.
+    #[serde(default)]
+    pub visits: Vec<CaseVisit>,
     /// The persons who became close contacts (approved confirmations).
     pub confirmed: Vec<PersonId>,
     /// The confirmation waiting for approval, if any.
@@ -162,11 +178,13 @@ impl Governance {
         let window = window_minutes * 60_000;
         let admitted = |outcome: AccessOutcome| outcome != AccessOutcome::Deny;
         let mut nearest: BTreeMap<PersonId, Contact> = BTreeMap::new();
+        let mut visits = Vec::new();
         for visit in self.door_store.checkins_of_person(&case, from, to, MAX_CHECKINS).await? {
             let visit = visit.checkin;
             if !admitted(visit.outcome) {
                 continue;
             }
+            visits.push(CaseVisit { venue: visit.venue.clone(), at: visit.at });
             let around = (
                 Timestamp::from_millis(visit.at.as_millis() - window),
                 Timestamp::from_millis(visit.at.as_millis() + window + 1),
@@ -205,6 +223,7 @@ impl Governance {
             traced_by: by.username.clone(),
             traced_at: self.clock.now(),
             contacts,
+            visits,
             confirmed: Vec::new(),
             pending: None,
             confirmations: Vec::new(),
@@ -217,9 +236,16 @@ impl Governance {
         Ok(trace)
     }
 
-    /// An officer's confirmation of some of the trace's contacts. It changes no colour:
-    /// it waits for a provincial officer other than this one to approve it.
-    pub async fn confirm_trace(&self, by: &Account, id: &str, persons: &[PersonId]) -> Result<Trace, ServiceError> {
+    /// An officer's confirmation of some of the trace's contacts, and perhaps of publishing
+    /// the case's visits as venue exposures (`publish_visits`). It changes no colour and
+    /// publishes nothing: it waits for a provincial officer other than this one to approve it.
+    pub async fn confirm_trace(
+        &self,
+        by: &Account,
+        id: &str,
+        persons: &[PersonId],
+        publish_visits: bool,
+    ) -> Result<Trace, ServiceError> {
         let mut trace = self.load_trace(id).await?;
         self.check_case(by, &trace.case).await?;
         if trace.pending.is_some() {
@@ -240,15 +266,35 @@ impl Governance {
                 chosen.push(person.clone());
             }
         }
-        if chosen.is_empty() {
+        if publish_visits {
+            if self.evidence.national_region.get().is_none() {
+                return Err(ValidationError::field(
+                    "publish_visits",
+                    "this region does not take part in the national exchange: there is no hub to publish the visits to",
+                )
+                .into());
+            }
+            if trace.visits.is_empty() {
+                return Err(
+                    ValidationError::field("publish_visits", "the case has no admitted visit in this trace").into()
+                );
+            }
+            if trace.confirmations.iter().any(|c| c.publish_visits) {
+                return Err(
+                    ValidationError::field("publish_visits", "this trace's visits are published already").into()
+                );
+            }
+        }
+        if chosen.is_empty() && !publish_visits {
             return Err(ValidationError::field(
                 "persons",
-                "name at least one contact from the list who is not confirmed yet",
+                "name at least one contact from the list who is not confirmed yet, or publish the case's visits",
             )
             .into());
         }
         trace.pending = Some(TraceConfirmation {
             persons: chosen,
+            publish_visits,
             proposed_by: by.username.clone(),
             proposed_at: self.clock.now(),
             approved_by: None,
@@ -343,10 +389,18 @@ impl Governance {
         let rows = self.contact_rows(&trace, confirmation)?;
         let numbers: Vec<usize> = (1..=rows.len()).collect();
         let origin = format!("trace {} confirmed by {} and approved by {approver}", trace.id, confirmation.proposed_by);
-        let report =
-            self.evidence.ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin).await?;
-        if report.rejected > 0 {
-            return Err(ServiceError::Background(format!("{} confirmed contacts were refused", report.rejected)));
+        if !rows.is_empty() {
+            let report =
+                self.evidence.ingest_from(Source::Trusted, &numbers, &rows, AtPolicy::ServerClock, &origin).await?;
+            if report.rejected > 0 {
+                return Err(ServiceError::Background(format!("{} confirmed contacts were refused", report.rejected)));
+            }
+        }
+        if confirmation.publish_visits {
+            // Queued again if this is carried out again after a crash: the hub takes the
+            // same line twice as a duplicate.
+            let lines = exposure_lines(&trace);
+            self.evidence.federation.queue_submissions(&lines).await?;
         }
         let already = trace.confirmations.iter().any(|c| c.proposed_at == confirmation.proposed_at);
         if !already {
@@ -412,6 +466,26 @@ impl Governance {
     async fn save_trace(&self, trace: &Trace) -> Result<(), ServiceError> {
         self.documents.save(KIND, &trace.id, trace.traced_at, trace).await
     }
+}
+
+/// The venue exposures a trace's case's visits become: each visit's venue, from `window`
+/// before the visit to `window` after it (the same window the trace used for contacts
+/// here). Ids stable per trace and visit.
+fn exposure_lines(trace: &Trace) -> Vec<String> {
+    let window = trace.window_minutes * 60_000;
+    trace
+        .visits
+        .iter()
+        .enumerate()
+        .map(|(i, visit)| {
+            crate::national::exchange::venue_exposure_line(
+                &format!("{}-v{i}", trace.id),
+                &visit.venue,
+                Timestamp::from_millis(visit.at.as_millis() - window),
+                Timestamp::from_millis(visit.at.as_millis() + window),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -521,6 +521,8 @@ async fn an_entry_the_region_cannot_read_is_kept_with_its_reason_and_the_sync_go
             area: None,
             level: None,
             result: None,
+            venue: None,
+            until: None,
             kid: None,
             signature: None,
         })
@@ -654,6 +656,8 @@ async fn a_region_signs_its_records_so_the_hub_cannot_publish_one_in_its_name() 
         area: None,
         level: None,
         result: None,
+        venue: None,
+        until: None,
         kid: None,
         signature: None,
     })
@@ -1472,6 +1476,8 @@ fn hub_record(region: &str, id: &str, kind: &str, person: &str) -> healthcode_lo
         area: None,
         level: None,
         result: None,
+        venue: None,
+        until: None,
         kid: None,
         signature: None,
     }
@@ -1658,4 +1664,149 @@ async fn an_exclusion_and_a_clearance_travel_like_the_records_they_end() {
         ["national:41:diagnosis"],
         "the change to red names Henan's record"
     );
+}
+
+/// A Henan venue registered, and its current venue code.
+async fn henan_venue(henan: &Node, name: &str) -> (healthcode_store::VenueRecord, String) {
+    let new = healthcode_service::NewVenue {
+        name: name.into(),
+        category: healthcode_domain::VenueCategory::Supermarket,
+        area: Some(healthcode_domain::AreaCode::parse("410105").unwrap()),
+    };
+    let venue = henan.service.venues().register(new).await.unwrap().venue;
+    let token = henan.service.tokens().issue_venue_token(&venue).unwrap().token;
+    (venue, token)
+}
+
+/// Path 1 at venues: Zhejiang residents check in at a Henan supermarket with Zhejiang's
+/// app; the visit stays in Zhejiang. A Henan case was there; two Henan officers trace the
+/// case and publish the case's visit through the hub (venue and window, nobody named);
+/// Zhejiang finds the resident who was there within the window among its own check-ins
+/// and turns them into a close contact reported by Henan, judged by its own rules. The
+/// resident who came hours later stays green, and Henan's retraction of the exposure
+/// travels too.
+#[tokio::test]
+async fn a_visitor_checks_in_at_a_henan_venue_with_zhejiangs_app_and_henans_traced_case_reaches_them() {
+    const CASE: &str = "410105198001011239";
+    let hub_seed = [11; 32];
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
+    register_henan_with_keys(&hub, &henan).await;
+    let (venue, token) = henan_venue(&henan, "河南超市").await;
+    let (_, elsewhere_token) = henan_venue(&henan, "另一家超市").await;
+    let (early, late, other) = (
+        register(&zhejiang, "33010619900101123X").await,
+        register(&zhejiang, "330106199001011248").await,
+        register(&zhejiang, "330106199001011256").await,
+    );
+    sync(&zhejiang, "33", &hub).await.unwrap();
+
+    // Henan's keys are known in Zhejiang, but Henan does not recognise Zhejiang's codes
+    // yet: the app refuses, and says what to do instead.
+    let refused = zhejiang.service.doors().check_in_by_scan(&early, &token).await.unwrap_err();
+    assert!(refused.to_string().contains("convert your code"), "{refused}");
+    let root = hex(&zhejiang.service.tokens().key_ring().root_public());
+    hub.service.national().register_region("33", &root).await.unwrap();
+    hub.service.national().agree("41", "33", now(), None).await.unwrap();
+    sync(&zhejiang, "33", &hub).await.unwrap();
+
+    // 08:00: the case and the early visitor at the supermarket, another at another shop.
+    let case = register(&henan, CASE).await;
+    henan.service.doors().check_in_by_scan(&case, &token).await.unwrap();
+    let answer = zhejiang.service.doors().check_in_by_scan(&early, &token).await.unwrap();
+    assert_eq!(
+        (answer.venue.as_str(), answer.venue_region.as_deref(), answer.colour),
+        (venue.id.as_str(), Some("41"), Colour::Green),
+        "{answer:?}"
+    );
+    zhejiang.service.doors().check_in_by_scan(&other, &elsewhere_token).await.unwrap();
+    // A Henan venue code is no Zhejiang venue: nothing of the visit reaches Henan's check-ins.
+    let day = Timestamp::from_millis(now().as_millis() + 86_400_000);
+    let at_henan =
+        healthcode_store::DoorStore::checkins_at_venue(&*henan.store, &venue.id, Timestamp::from_millis(0), day, 100)
+            .await
+            .unwrap();
+    assert_eq!(at_henan.iter().map(|c| &c.checkin.person).collect::<Vec<_>>(), [&case]);
+    // 11:00: the late visitor, with the code posted then.
+    let eleven = Timestamp::from_millis(now().as_millis() + 3 * 3_600_000);
+    set_clocks(&[&hub, &henan, &zhejiang], eleven);
+    let token_at_eleven = henan.service.tokens().issue_venue_token(&venue).unwrap().token;
+    zhejiang.service.doors().check_in_by_scan(&late, &token_at_eleven).await.unwrap();
+
+    // The next day the case tests positive; Henan traces the case.
+    let next_day = Timestamp::from_millis(now().as_millis() + 86_400_000);
+    set_clocks(&[&hub, &henan, &zhejiang], next_day);
+    report(
+        &henan,
+        serde_json::json!({"id": "pos-1", "type": "test", "result": "positive", "id_type": "resident_id",
+                           "id_number": CASE, "sampled_at": "2022-05-02T07:00:00+08:00"}),
+    )
+    .await;
+    let (zhou, wu) = (officer(&henan, "41", "zhou").await, officer(&henan, "41", "wu.li").await);
+    let governance = henan.service.governance();
+    let from = Timestamp::from_millis(now().as_millis() - 3_600_000);
+    let trace = governance.trace_contacts(&zhou, case.clone(), from, next_day, 30).await.unwrap();
+    assert!(trace.contacts.is_empty(), "nobody of Henan's own was there: {trace:?}");
+    assert_eq!(trace.visits.len(), 1, "the case's one visit");
+    assert!(governance.confirm_trace(&zhou, &trace.id, &[], false).await.is_err(), "nothing to confirm");
+    let trace = governance.confirm_trace(&zhou, &trace.id, &[], true).await.unwrap();
+    assert!(trace.pending.as_ref().is_some_and(|p| p.publish_visits));
+    // One officer alone publishes nothing.
+    assert!(governance.approve_trace(&zhou, &trace.id).await.is_err(), "not the officer who confirmed");
+    assert!(henan
+        .service
+        .national()
+        .queued_submissions(100)
+        .await
+        .unwrap()
+        .iter()
+        .all(|q| !q.line.contains("venue_exposure")));
+    governance.approve_trace(&wu, &trace.id).await.unwrap();
+    assert!(governance.confirm_trace(&zhou, &trace.id, &[], true).await.is_err(), "published once");
+
+    let size = hub.service.log().size().await.unwrap();
+    relay(&hub, &henan, &zhejiang).await;
+    // What the hub published names the venue and the window, and nobody.
+    let published = leaves(&hub, size, hub.service.log().size().await.unwrap()).await;
+    let exposure = published
+        .iter()
+        .filter_map(|l| healthcode_log::Entry::from_leaf_bytes(l).ok())
+        .find_map(|e| match e {
+            healthcode_log::Entry::NationalRecord(r) if r.kind == "venue_exposure" => Some(r),
+            _ => None,
+        })
+        .expect("the exposure is in the hub's log");
+    assert_eq!(exposure.venue.as_deref(), Some(venue.id.as_str()));
+    assert!(exposure.person.is_empty() && exposure.signature.is_some(), "{exposure:?}");
+    assert_eq!(exposure.since, Some(now().as_millis() - 30 * 60_000));
+    assert_eq!(exposure.until, Some(now().as_millis() + 30 * 60_000));
+    let hub_text: String = published.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+    for person in [&early, &late, &other] {
+        assert!(!hub_text.contains(person.as_str()), "no Zhejiang resident in the hub's log");
+    }
+
+    // Zhejiang found its own visitor: red by its own rules, reported by Henan.
+    assert_ne!(colour_of(&zhejiang, &early).await, Colour::Green);
+    assert_eq!(origins_of(&zhejiang, &early).await, ["national:41:close_contact"]);
+    let code = zhejiang.service.codes().current_code(&early).await.unwrap();
+    let evidence: Vec<_> = code.reasons.iter().flat_map(|r| &r.evidence).collect();
+    assert!(evidence.iter().any(|e| e.reported_by_region.as_deref() == Some("41") && e.kind == "close_contact"));
+    assert_eq!(colour_of(&zhejiang, &late).await, Colour::Green, "came hours after the case left");
+    assert_eq!(colour_of(&zhejiang, &other).await, Colour::Green, "was at another shop");
+    // Receiving the same entries again (another server's follower) adds nothing.
+    assert_eq!(sync(&zhejiang, "33", &hub).await.unwrap().admitted, 0);
+
+    // Henan withdraws the exposure (the case's test was another person's); the correction travels.
+    let retraction = format!(
+        r#"{{"kind":"retraction","id":"{}-r","retracts":"{}","reason":"the positive test was another person's"}}"#,
+        exposure.id, exposure.id
+    );
+    let signed = henan.service.national().sign_lines(&[retraction], &henan.service.tokens().key_ring());
+    let report = hub.service.national().submit("41", "region-41", &signed).await.unwrap();
+    assert_eq!(report.accepted, 1, "{report:?}");
+    // Zhejiang cannot withdraw Henan's exposure at the hub.
+    let foreign = format!(r#"{{"kind":"retraction","id":"zj-r","retracts":"{}","reason":"not ours"}}"#, exposure.id);
+    assert_eq!(hub.service.national().submit("33", "region-33", &[foreign]).await.unwrap().rejected, 1);
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    let code = zhejiang.service.codes().current_code(&early).await.unwrap();
+    assert_eq!((code.colour, code.retracted.len()), (Colour::Green, 1), "{code:?}");
 }

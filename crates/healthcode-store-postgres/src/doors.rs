@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, Colour, PersonId, Timestamp, VenueCategory};
 use healthcode_store::{
     outcome_str, parse_outcome, Checkin, CheckinMethod, DeviceRecord, DoorStore, NewCheckin, PersonProfile,
-    StoreResult, VenueRecord,
+    StoreResult, VenueRecord, VisitElsewhere,
 };
 use tokio_postgres::Row;
 
@@ -312,9 +312,57 @@ impl DoorStore for PostgresStore {
 
     async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
         let client = self.client().await?;
+        let mut deleted = 0;
+        for table in ["checkins", "visits_elsewhere"] {
+            deleted += client
+                .execute(&format!("DELETE FROM {table} WHERE at < $1"), &[&before.as_millis()])
+                .await
+                .map_err(backend("delete old check-ins"))?;
+        }
+        Ok(deleted)
+    }
+
+    async fn record_visits_elsewhere(&self, visits: &[VisitElsewhere]) -> StoreResult<()> {
+        if visits.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        let regions: Vec<&str> = visits.iter().map(|v| v.region.as_str()).collect();
+        let venues: Vec<&str> = visits.iter().map(|v| v.venue.as_str()).collect();
+        let ats: Vec<i64> = visits.iter().map(|v| v.at.as_millis()).collect();
+        let persons: Vec<&str> = visits.iter().map(|v| v.person.as_str()).collect();
+        let colours: Vec<&str> = visits.iter().map(|v| v.colour.as_str()).collect();
+        let outcomes: Vec<&str> = visits.iter().map(|v| outcome_str(v.outcome)).collect();
         client
-            .execute("DELETE FROM checkins WHERE at < $1", &[&before.as_millis()])
+            .execute(
+                "INSERT INTO visits_elsewhere (region, venue_id, at, person_id, colour, outcome)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[])",
+                &[&regions, &venues, &ats, &persons, &colours, &outcomes],
+            )
             .await
-            .map_err(backend("delete old check-ins"))
+            .map_err(backend("record visits elsewhere"))?;
+        Ok(())
+    }
+
+    async fn visits_elsewhere_at(
+        &self,
+        region: &str,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<VisitElsewhere>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT region, venue_id, at, person_id, colour, outcome FROM visits_elsewhere
+                 WHERE region = $1 AND venue_id = $2 AND at >= $3 AND at < $4 ORDER BY at, id LIMIT $5",
+                &[&region, &venue, &from.as_millis(), &to.as_millis(), &(limit as i64)],
+            )
+            .await
+            .map_err(backend("read visits elsewhere"))?;
+        rows.iter()
+            .map(|r| VisitElsewhere::from_columns(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+            .collect()
     }
 }

@@ -1,7 +1,7 @@
 //! Schema migrations, named as the SQLite backend's where both have one
 //! (`0013_event_sequence` is PostgreSQL's alone: SQLite has one writer and needs no
 //! sequence object; so SQLite's `0013_national_parked_at` is 0014 here, and its
-//! `0014_bulk_pages` 0015, its `0015_national_signers` 0016; `0017_codes_fillfactor` is PostgreSQL's alone, so SQLite's `0017_counter_keys_agreements` is 0018 here). An advisory lock
+//! `0014_bulk_pages` 0015, its `0015_national_signers` 0016; `0017_codes_fillfactor` is PostgreSQL's alone, so SQLite's `0017_counter_keys_agreements` is 0018 here, and its `0018_visits_elsewhere` 0019). An advisory lock
 //! makes servers that start together migrate one at a time.
 
 use healthcode_store::StoreError;
@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "0016_national_signers", include_str!("../migrations/0016_national_signers.sql")),
     (17, "0017_codes_fillfactor", include_str!("../migrations/0017_codes_fillfactor.sql")),
     (18, "0018_counter_keys_agreements", include_str!("../migrations/0018_counter_keys_agreements.sql")),
+    (19, "0019_visits_elsewhere", include_str!("../migrations/0019_visits_elsewhere.sql")),
 ];
 
 /// An arbitrary constant naming healthcode's migration lock.

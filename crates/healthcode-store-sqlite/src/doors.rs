@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use healthcode_domain::{AccessOutcome, AreaCode, Colour, PersonId, Timestamp, VenueCategory};
 use healthcode_store::{
     outcome_str, parse_outcome, Checkin, CheckinMethod, DeviceRecord, DoorStore, NewCheckin, StoreError, StoreResult,
-    VenueRecord,
+    VenueRecord, VisitElsewhere,
 };
 use rusqlite::{Connection, OptionalExtension, Row};
 
@@ -158,6 +158,64 @@ pub(crate) fn checkins_of_person(
     limit: usize,
 ) -> Result<Vec<Checkin>, StoreError> {
     checkins_where(conn, "person_id", person, from, to, limit)
+}
+
+pub(crate) fn record_visits_elsewhere(conn: &mut Connection, visits: &[VisitElsewhere]) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(backend("begin recording visits elsewhere"))?;
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO visits_elsewhere (region, venue_id, at, person_id, colour, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(backend("prepare recording visits elsewhere"))?;
+        for v in visits {
+            insert
+                .execute((
+                    &v.region,
+                    &v.venue,
+                    v.at.as_millis(),
+                    v.person.as_str(),
+                    v.colour.as_str(),
+                    outcome_str(v.outcome),
+                ))
+                .map_err(backend("record a visit elsewhere"))?;
+        }
+    }
+    tx.commit().map_err(backend("commit visits elsewhere"))
+}
+
+pub(crate) fn visits_elsewhere_at(
+    conn: &Connection,
+    region: &str,
+    venue: &str,
+    from: Timestamp,
+    to: Timestamp,
+    limit: usize,
+) -> Result<Vec<VisitElsewhere>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT region, venue_id, at, person_id, colour, outcome FROM visits_elsewhere
+             WHERE region = ?1 AND venue_id = ?2 AND at >= ?3 AND at < ?4 ORDER BY at, id LIMIT ?5",
+        )
+        .map_err(backend("read visits elsewhere"))?;
+    let rows = stmt
+        .query_map((region, venue, from.as_millis(), to.as_millis(), limit as i64), |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })
+        .map_err(backend("read visits elsewhere"))?;
+    rows.map(|row| {
+        let (region, venue, at, person, colour, outcome) = row.map_err(backend("read visits elsewhere"))?;
+        VisitElsewhere::from_columns(region, venue, at, &person, &colour, &outcome)
+    })
+    .collect()
 }
 
 /// Check-ins by venue or by person (`column`), each served by its index.
@@ -326,10 +384,34 @@ impl DoorStore for SqliteStore {
 
     async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64> {
         self.write(move |c| {
-            c.execute("DELETE FROM checkins WHERE at < ?1", [before.as_millis()])
-                .map(|n| n as u64)
-                .map_err(crate::backend("delete old check-ins"))
+            let mut deleted = 0;
+            for table in ["checkins", "visits_elsewhere"] {
+                deleted += c
+                    .execute(&format!("DELETE FROM {table} WHERE at < ?1"), [before.as_millis()])
+                    .map_err(crate::backend("delete old check-ins"))? as u64;
+            }
+            Ok(deleted)
         })
         .await
+    }
+
+    async fn record_visits_elsewhere(&self, visits: &[VisitElsewhere]) -> StoreResult<()> {
+        if visits.is_empty() {
+            return Ok(());
+        }
+        let visits = visits.to_vec();
+        self.write(move |c| crate::doors::record_visits_elsewhere(c, &visits)).await
+    }
+
+    async fn visits_elsewhere_at(
+        &self,
+        region: &str,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<VisitElsewhere>> {
+        let (region, venue) = (region.to_string(), venue.to_string());
+        self.read(move |c| crate::doors::visits_elsewhere_at(c, &region, &venue, from, to, limit)).await
     }
 }

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "0015_national_signers", include_str!("../migrations/0015_national_signers.sql")),
     (16, "0016_national_parked_by_arrival", include_str!("../migrations/0016_national_parked_by_arrival.sql")),
     (17, "0017_counter_keys_agreements", include_str!("../migrations/0017_counter_keys_agreements.sql")),
+    (18, "0018_visits_elsewhere", include_str!("../migrations/0018_visits_elsewhere.sql")),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<(), StoreError> {

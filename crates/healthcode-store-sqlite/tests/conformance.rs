@@ -84,6 +84,7 @@ async fn parked_records_survive_their_new_key() {
          INSERT INTO national_parked VALUES ('nA', 9, '{\"a\":9}', 200, '41', 'k1', 6000);
          INSERT INTO national_parked VALUES ('nA', 3, '{\"a\":3}', 300, '41', NULL, 4000);
          ALTER TABLE proxies DROP COLUMN agreed_with_counter_key_of;
+         DROP TABLE visits_elsewhere;
          DELETE FROM schema_migrations WHERE version >= 16;",
     )
     .unwrap();

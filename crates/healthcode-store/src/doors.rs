@@ -98,10 +98,49 @@ pub struct Checkin {
     pub checkin: NewCheckin,
 }
 
+/// A resident's check-in at another region's venue: their app scanned the venue's code,
+/// verified with that region's keys. Kept in the resident's own region only (the venue's
+/// region never learns who came) and matched there against the venue exposures that
+/// region publishes through the hub after a trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitElsewhere {
+    pub person: PersonId,
+    /// The venue's region (`41`).
+    pub region: String,
+    /// The venue's id in its own region.
+    pub venue: String,
+    pub at: Timestamp,
+    pub colour: Colour,
+    pub outcome: AccessOutcome,
+}
+
+impl VisitElsewhere {
+    /// A visit from its stored columns.
+    pub fn from_columns(
+        region: String,
+        venue: String,
+        at: i64,
+        person: &str,
+        colour: &str,
+        outcome: &str,
+    ) -> StoreResult<VisitElsewhere> {
+        let corrupt = |what: &str, found: &str| StoreError::Corrupt(format!("{what}: `{found}`"));
+        Ok(VisitElsewhere {
+            person: PersonId::parse(person).map_err(|_| corrupt("visit person", person))?,
+            region,
+            venue,
+            at: Timestamp::from_millis(at),
+            colour: Colour::parse(colour).ok_or_else(|| corrupt("visit colour", colour))?,
+            outcome: parse_outcome(outcome).ok_or_else(|| corrupt("visit outcome", outcome))?,
+        })
+    }
+}
+
 /// Venues, their devices and check-ins: where codes are checked.
 #[async_trait]
 pub trait DoorStore: Send + Sync {
-    /// Deletes check-ins older than `before` (the retention policy); returns how many.
+    /// Deletes check-ins (here and at other regions' venues) older than `before` (the
+    /// retention policy); returns how many.
     async fn delete_checkins_before(&self, before: Timestamp) -> StoreResult<u64>;
     async fn register_venue(&self, venue: &VenueRecord) -> StoreResult<()>;
     async fn venue(&self, id: &str) -> StoreResult<Option<VenueRecord>>;
@@ -133,6 +172,17 @@ pub trait DoorStore: Send + Sync {
         to: Timestamp,
         limit: usize,
     ) -> StoreResult<Vec<Checkin>>;
+    async fn record_visits_elsewhere(&self, visits: &[VisitElsewhere]) -> StoreResult<()>;
+    /// Residents' visits to `region`'s venue with `from <= at < to`, oldest first, at most
+    /// `limit`.
+    async fn visits_elsewhere_at(
+        &self,
+        region: &str,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<VisitElsewhere>>;
     /// How many check-ins at a venue with `from <= at < to` had each outcome.
     async fn checkin_counts(
         &self,

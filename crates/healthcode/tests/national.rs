@@ -28,6 +28,10 @@ use serde_json::{json, Value};
 const VISITOR: &str = "410105199001011233";
 const SECOND_VISITOR: &str = "410105198502020010";
 /// A worker from a region without a code of its own (the hub issues theirs).
+/// A Henan resident who tests positive after a visit to a supermarket.
+const TRACED_CASE: &str = "410105197505050026";
+/// A Zhejiang resident who was at that supermarket at the same time.
+const TRAVELLER: &str = "330106199206060035";
 const NATIONAL_HOLDER: &str = "540102199203030010";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,6 +242,62 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
     assert!(caught, "a hub that showed two regions different histories was caught");
     drop((twin, guangdong));
 
+    // Path 1 at venues: Henan recognises Zhejiang's codes too, so a Zhejiang resident
+    // checks in at a Henan supermarket with Zhejiang's app (the visit stays in Zhejiang). A
+    // Henan case was there at the same time; one Henan officer traces the case and asks to
+    // publish its visit, another approves; the hub publishes the venue and the window,
+    // naming nobody; Zhejiang finds its resident among its own check-ins.
+    operator(&hub_dir, &["hub", "agree", "--receiving", "41", "--issuing", "33"]);
+    let shop = json!({"name": "河南超市", "category": "supermarket", "area": "410105"});
+    let (status, shop) = post(&client, &henan.base, "", "/v1/venues", &shop).await;
+    assert_eq!(status, 201, "{shop}");
+    let (shop_id, shop_key) = (shop["venue"]["id"].as_str().unwrap(), shop["operator_key"].as_str().unwrap());
+    let shop_code = || async {
+        let url = format!("{}/v1/venues/{shop_id}/code", henan.base);
+        let answer: Value = client.get(url).bearer_auth(shop_key).send().await.unwrap().json().await.unwrap();
+        answer["code"]["token"].as_str().unwrap().to_string()
+    };
+    let checkin = |person: &str, venue_code: String| json!({"person_id": person, "venue_code": venue_code});
+    let (case, case_key) = register(&client, &henan.base, TRACED_CASE).await;
+    let (status, answer) =
+        post(&client, &henan.base, &case_key, "/v1/checkins", &checkin(&case, shop_code().await)).await;
+    assert_eq!(status, 200, "{answer}");
+    let (traveller, traveller_key) = register(&client, &zhejiang.base, TRAVELLER).await;
+    let visited = wait_until(|| async {
+        let body = checkin(&traveller, shop_code().await);
+        let (status, answer) = post(&client, &zhejiang.base, &traveller_key, "/v1/checkins", &body).await;
+        status == 200 && answer["venue_region"] == "41" && answer["venue"] == shop_id
+    })
+    .await;
+    assert!(visited, "Zhejiang's app checked in at Henan's venue once the agreement reached it");
+    let now = healthcode_domain::Timestamp::from_millis(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64,
+    );
+    let positive = json!({"id": "pos-case", "type": "test", "result": "positive", "id_type": "resident_id",
+                          "id_number": TRACED_CASE, "sampled_at": now.to_rfc3339()});
+    assert_eq!(post(&client, &henan.base, &henan_feed, "/v1/events", &positive).await.0, 201);
+    let period = json!({"case_person_id": case, "window_minutes": 30,
+                        "from": healthcode_domain::Timestamp::from_millis(now.as_millis() - 3_600_000).to_rfc3339(),
+                        "to": healthcode_domain::Timestamp::from_millis(now.as_millis() + 60_000).to_rfc3339()});
+    let (status, traced) = post(&client, &henan.base, &henan_officers[0], "/v1/traces", &period).await;
+    assert_eq!(status, 201, "{traced}");
+    assert_eq!(traced["trace"]["visits"].as_array().map(Vec::len), Some(1), "{traced}");
+    let trace_path = format!("/v1/traces/{}", traced["trace"]["id"].as_str().unwrap());
+    let publish = json!({"persons": [], "publish_visits": true});
+    let (status, confirmed) =
+        post(&client, &henan.base, &henan_officers[0], &format!("{trace_path}/confirm"), &publish).await;
+    assert_eq!(status, 200, "{confirmed}");
+    let (status, approved) =
+        post(&client, &henan.base, &henan_officers[1], &format!("{trace_path}/approve"), &json!({})).await;
+    assert_eq!(status, 200, "{approved}");
+    let reached = wait_until(|| async {
+        code_of(&client, &zhejiang.base, &traveller, &traveller_key).await["colour"] != "green"
+    })
+    .await;
+    assert!(reached, "Henan's exposure reached the Zhejiang resident who was there");
+    let code = code_of(&client, &zhejiang.base, &traveller, &traveller_key).await;
+    assert!(code.to_string().contains(r#""reported_by_region":"41""#), "{code}");
+
     // Path 3: a worker from a region without a code of its own holds the national code,
     // issued by the hub (region 00) under its rules; Zhejiang recognises it.
     operator(&hub_dir, &["hub", "agree", "--receiving", "33", "--issuing", "00"]);
@@ -365,7 +425,7 @@ async fn a_hub_and_regions_as_processes_three_paths_corrections_key_changes_outa
         overview["regions"].as_array().unwrap().iter().map(|r| r["region"].as_str().unwrap()).collect();
     assert_eq!(regions, ["00", "33", "41"], "{overview}");
     assert!(overview["regions"][2]["last_contact"].is_string(), "{overview}");
-    assert_eq!(overview["agreements"].as_array().unwrap().len(), 2, "{overview}");
+    assert_eq!(overview["agreements"].as_array().unwrap().len(), 3, "{overview}");
     let page = client.get(format!("{}/hub?lang=en", hub.base)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();

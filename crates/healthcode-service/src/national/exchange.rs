@@ -16,6 +16,15 @@ use serde_json::json;
 /// The longest record id a region may use: the receiving region's event id
 /// (`hc-nat-<region>-<id>`) must fit in 128 characters.
 pub const MAX_RECORD_ID: usize = 100;
+/// The longest id of a venue exposure: each person it reaches here gets an event id of its
+/// own (`hc-nat-<region>-<id>~<24 hex digits>`), and its withdrawal's
+/// (`hc-natrev-<region>-…`) must fit in 128 characters too.
+pub const MAX_EXPOSURE_ID: usize = 80;
+/// The longest venue id an exposure may name.
+pub const MAX_VENUE_ID: usize = 64;
+/// The longest window of one exposure: a trace's window reaches at most four hours either
+/// side of the case's visit.
+pub const MAX_EXPOSURE_HOURS: i64 = 8;
 /// The longest reason a retraction may give.
 pub const MAX_REASON: usize = 500;
 /// The most lines one submission may hold (the hub signs a checkpoint after each, so a
@@ -107,6 +116,16 @@ enum Line {
         #[serde(default)]
         signature: Option<String>,
     },
+    VenueExposure {
+        id: String,
+        venue: String,
+        since: String,
+        until: String,
+        #[serde(default)]
+        kid: Option<String>,
+        #[serde(default)]
+        signature: Option<String>,
+    },
 }
 
 /// A region's signature on a line: the key (in its published trust list) and the
@@ -154,6 +173,17 @@ pub enum Submission {
         person: Option<String>,
         signed: Option<Signed>,
     },
+    /// A case was at one of the region's venues: whoever checked in there from `since`
+    /// until `until` may be a close contact. Published after two of the region's officers
+    /// approved a trace; it names no person (visitors from other regions checked in with
+    /// their own region's app, and their region matches its own check-ins).
+    VenueExposure {
+        id: String,
+        venue: String,
+        since: Timestamp,
+        until: Timestamp,
+        signed: Option<Signed>,
+    },
 }
 
 impl Submission {
@@ -162,7 +192,8 @@ impl Submission {
             Submission::KeyPerson { id, .. }
             | Submission::TestResult { id, .. }
             | Submission::RiskLevel { id, .. }
-            | Submission::Retraction { id, .. } => id,
+            | Submission::Retraction { id, .. }
+            | Submission::VenueExposure { id, .. } => id,
         }
     }
 
@@ -171,7 +202,7 @@ impl Submission {
         match self {
             Submission::KeyPerson { person, .. } | Submission::TestResult { person, .. } => Some(person),
             Submission::Retraction { person, .. } => person.as_deref(),
-            Submission::RiskLevel { .. } => None,
+            Submission::RiskLevel { .. } | Submission::VenueExposure { .. } => None,
         }
     }
 
@@ -190,6 +221,9 @@ impl Submission {
             Submission::Retraction { id, retracts, reason, person, .. } => {
                 Submission::Retraction { id, retracts, reason, person, signed: None }
             }
+            Submission::VenueExposure { id, venue, since, until, .. } => {
+                Submission::VenueExposure { id, venue, since, until, signed: None }
+            }
         }
     }
 
@@ -200,7 +234,8 @@ impl Submission {
             ValidationError::new(format!(
                 "not a submission line ({e}); send one JSON object per line with `kind` `key_person` (`id`, \
                  `person`, `status`, `since`), `test_result` (`id`, `person`, `result`, `since`), `risk_level` \
-                 (`id`, `area`, `level`, `since`) or `retraction` (`id`, `retracts`, `reason`)"
+                 (`id`, `area`, `level`, `since`), `venue_exposure` (`id`, `venue`, `since`, `until`) or `retraction` \
+                 (`id`, `retracts`, `reason`)"
             ))
         })?;
         match line {
@@ -241,6 +276,32 @@ impl Submission {
                 }
                 Ok(Submission::Retraction { id, retracts, reason, person, signed })
             }
+            Line::VenueExposure { id, venue, since, until, kid, signature } => {
+                check_record_id("id", &id)?;
+                if id.len() > MAX_EXPOSURE_ID {
+                    return Err(ValidationError::field(
+                        "id",
+                        format!("a venue exposure's id is at most {MAX_EXPOSURE_ID} characters"),
+                    ));
+                }
+                if venue.is_empty() || venue.len() > MAX_VENUE_ID || !venue.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(ValidationError::field(
+                        "venue",
+                        format!("the venue's id as its venue codes carry it: 1 to {MAX_VENUE_ID} printable ASCII characters"),
+                    ));
+                }
+                let since = Timestamp::parse_field("since", &since)?;
+                let until = Timestamp::parse_field("until", &until)?;
+                let length = until.as_millis() - since.as_millis();
+                if length <= 0 || length > MAX_EXPOSURE_HOURS * 3_600_000 {
+                    return Err(ValidationError::field(
+                        "until",
+                        format!("the window ends after it starts, at most {MAX_EXPOSURE_HOURS} hours later"),
+                    ));
+                }
+                let signed = signed(kid, signature)?;
+                Ok(Submission::VenueExposure { id, venue, since, until, signed })
+            }
         }
     }
 
@@ -249,7 +310,8 @@ impl Submission {
             Submission::KeyPerson { signed, .. }
             | Submission::TestResult { signed, .. }
             | Submission::RiskLevel { signed, .. }
-            | Submission::Retraction { signed, .. } => signed.as_ref(),
+            | Submission::Retraction { signed, .. }
+            | Submission::VenueExposure { signed, .. } => signed.as_ref(),
         }
     }
 
@@ -270,6 +332,8 @@ impl Submission {
             area: None,
             level: None,
             result: None,
+            venue: None,
+            until: None,
             kid: self.signed().map(|s| s.kid.to_string()),
             signature: self.signed().map(|s| base64::engine::general_purpose::STANDARD.encode(s.signature)),
         };
@@ -295,6 +359,13 @@ impl Submission {
                 record.kind = "retraction".into();
                 record.retracts = Some(retracts.clone());
                 record.reason = Some(reason.clone());
+            }
+            Submission::VenueExposure { venue, since, until, .. } => {
+                record.kind = "venue_exposure".into();
+                record.person = String::new();
+                record.venue = Some(venue.clone());
+                record.since = Some(since.as_millis());
+                record.until = Some(until.as_millis());
             }
         }
         record
@@ -323,13 +394,8 @@ fn signed(kid: Option<String>, signature: Option<String>) -> Result<Option<Signe
 /// `signature` added. The signature covers the record the hub will publish (but its `at`).
 pub fn sign_line(line: &str, region: &str, key: &SigningKey) -> Result<String, ValidationError> {
     let submission = Submission::parse(line)?;
-    let person = match &submission {
-        Submission::RiskLevel { .. } => String::new(),
-        s => s
-            .person()
-            .ok_or_else(|| ValidationError::field("person", "a retraction to sign names its record's person"))?
-            .to_string(),
-    };
+    // A level and an exposure name no person, nor does the retraction of an exposure.
+    let person = submission.person().unwrap_or_default().to_string();
     let unsigned = submission.unsigned();
     let payload = unsigned.to_record(region, &person, Timestamp::from_millis(0)).signed_payload();
     let signature = healthcode_token::sign_detached(key, RECORD_CONTEXT, &payload);
@@ -597,6 +663,22 @@ pub fn evidence_row(record: &NationalRecord, person: &PersonId) -> Option<serde_
     }
 }
 
+/// The submission line publishing one of a traced case's visits to a venue of this region:
+/// the venue and the window around the visit, no person.
+pub fn venue_exposure_line(id: &str, venue: &str, since: Timestamp, until: Timestamp) -> String {
+    json!({"kind": "venue_exposure", "id": id, "venue": venue, "since": since.to_rfc3339(),
+           "until": until.to_rfc3339()})
+    .to_string()
+}
+
+/// The event id a venue exposure of `region` (`record_id`) gives one of this region's
+/// visitors it reaches: the record's own local id and a keyed suffix for the person
+/// (`Pseudonymiser::event_id`), so that each visitor's evidence, and its withdrawal, has an
+/// id of its own that names nobody.
+pub fn exposure_event_record(record_id: &str, person_suffix: &str) -> String {
+    format!("{record_id}~{person_suffix}")
+}
+
 /// The designation row (JSON, as `Evidence::ingest` reads it, with its own `at`) that a
 /// risk level published by the hub becomes here, in force from when the region that
 /// designated it said. The receiving region's rules judge the stays it touches.
@@ -615,6 +697,15 @@ mod tests {
 
     const N: &str = "n0123456789abcdef0123456789abcdef";
 
+    /// A venue exposure's line on 1 May 2022, from and until times of day (`HH:MM[:SS]`).
+    fn exposure(id: &str, venue: &str, since: &str, until: &str) -> String {
+        let at = |time: &str| {
+            let time = if time.len() == 5 { format!("{time}:00") } else { time.to_string() };
+            format!("2022-05-01T{time}+08:00")
+        };
+        venue_exposure_line(id, venue, Timestamp::parse(&at(since)).unwrap(), Timestamp::parse(&at(until)).unwrap())
+    }
+
     #[test]
     fn a_line_is_read_strictly_with_the_field_that_is_wrong() {
         let ok = format!(
@@ -629,7 +720,17 @@ mod tests {
             (ok.replace("}", r#","colour":"red"}"#), None),
             (r#"{"kind":"retraction","id":"r","retracts":"41-1","reason":"  "}"#.to_string(), Some("reason")),
             (r#"{"kind":"colour","id":"x"}"#.to_string(), None),
+            (exposure("41-t-v0", "v1", "08:00", "08:00"), Some("until")),
+            (exposure("41-t-v0", "v1", "08:00", "07:00"), Some("until")),
+            (exposure("41-t-v0", "v1", "00:00", "08:00:01"), Some("until")),
+            (exposure(&"x".repeat(MAX_EXPOSURE_ID + 1), "v1", "07:00", "08:00"), Some("id")),
+            (exposure("41-t-v0", "a venue", "07:00", "08:00"), Some("venue")),
+            (exposure("41-t-v0", "", "07:00", "08:00"), Some("venue")),
         ];
+        assert!(matches!(
+            Submission::parse(&exposure("41-t-v0", "v1", "00:00", "08:00")),
+            Ok(Submission::VenueExposure { .. })
+        ));
         for (line, field) in cases {
             let e = Submission::parse(&line).expect_err(&line);
             assert_eq!(e.field.as_deref(), field, "{line}: {e:?}");

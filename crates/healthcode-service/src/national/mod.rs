@@ -9,6 +9,7 @@
 
 mod confirmation;
 pub mod exchange;
+mod exposures;
 pub mod trust;
 pub mod vouching;
 mod withdrawal;
@@ -234,6 +235,8 @@ const MASS_SUBMISSION_ORIGIN: &str = "hub:key_person_records";
 pub struct National {
     pub(crate) federation: Arc<dyn FederationStore>,
     pub(crate) rejections: Arc<dyn EvidenceStore>,
+    /// Residents' visits to other regions' venues, which those regions' exposures reach.
+    pub(crate) door_store: Arc<dyn healthcode_store::DoorStore>,
     pub(crate) evidence: Arc<Evidence>,
     pub(crate) log: Arc<TransparencyLog>,
     pub(crate) documents: Documents,
@@ -424,9 +427,10 @@ impl National {
         }
         if !entries.is_empty() {
             self.log.record_with(&entries, &claims).await?;
+            // Records that may turn persons red elsewhere: about a person, or about everyone at a venue.
+            let reaching = |r: &NationalRecord| r.kind == "key_person" || r.kind == "venue_exposure";
             let key_persons =
-                entries.iter().filter(|e| matches!(e, Entry::NationalRecord(r) if r.kind == "key_person")).count()
-                    as u64;
+                entries.iter().filter(|e| matches!(e, Entry::NationalRecord(r) if reaching(r))).count() as u64;
             self.count_hourly(region, key_persons, now).await?;
             // A checkpoint after every submission: regions follow the hub in steps no
             // larger than one submission.
@@ -445,7 +449,7 @@ impl National {
         let past = self.alarms.count_past(MASS_SUBMISSION_ORIGIN, region, records, now, MASS_SUBMISSION_ALARM).await?;
         if let Some(total) = past {
             let detail = format!(
-                "region {region} published {total} key-person records within the hour (more than \
+                "region {region} published {total} key-person records and venue exposures within the hour (more than \
                  {MASS_SUBMISSION_ALARM}): every receiving region will judge them; check the epidemiological basis \
                  with region {region}"
             );
@@ -482,18 +486,23 @@ impl National {
                 crate::places::valid_at("area", area, *since)?;
                 String::new()
             }
+            Submission::VenueExposure { since, .. } => {
+                check_not_ahead(*since, now)?;
+                String::new()
+            }
             Submission::Retraction { retracts, .. } => {
                 let target = match batch.get(retracts) {
                     Some(record) => Some(record.clone()),
                     None => self.stored_record(region, retracts).await?,
                 };
                 match target {
-                    Some(t) if t.kind == "key_person" || t.kind == "test_result" => t.person,
+                    // An exposure names no person, nor does its retraction.
+                    Some(t) if ["key_person", "test_result", "venue_exposure"].contains(&t.kind.as_str()) => t.person,
                     Some(_) => {
                         return Err(ValidationError::field(
                             "retracts",
-                            "only a key-person record or a test result can be retracted; a risk level is replaced \
-                             by designating the area's new level",
+                            "only a key-person record, a test result or a venue exposure can be retracted; a risk \
+                             level is replaced by designating the area's new level",
                         ))
                     }
                     None => {
@@ -997,6 +1006,7 @@ impl National {
         // What each row is, to note with its signer once it is in use here.
         let (mut row_records, mut designation_records) = (Vec::new(), Vec::new());
         let mut parked = Vec::new();
+        let mut exposures = Vec::new();
         let trust = self.trust.current();
         let mut forged = 0;
         for (index, record) in &records {
@@ -1019,6 +1029,10 @@ impl National {
                         "a risk level without an area, a level this region knows or a time; it was not used".into(),
                     )),
                 }
+                continue;
+            }
+            if exposures::is_exposure(record) {
+                exposures.push((*index, record.clone()));
                 continue;
             }
             match known.get(&record.person) {
@@ -1046,6 +1060,12 @@ impl National {
                     signer: exchange::signer_of(record),
                 }),
             }
+        }
+        let exposed = self.take_exposures(&exposures, now).await?;
+        refused.extend(exposed.refused);
+        for (row, record) in exposed.rows {
+            rows.push(row);
+            row_records.push(record);
         }
         if !refused.is_empty() {
             self.rejections.record_rejections(&refused).await?;

@@ -89,6 +89,15 @@ impl TrustState {
     }
 }
 
+impl TrustState {
+    /// Whether the hub publishes an agreement by which `receiving` recognises `issuing`'s
+    /// codes at `at`. Another region's own confirmation is its business and not seen here:
+    /// this is what a resident's app checks before it checks in at `receiving`'s venue.
+    pub fn published_agreement(&self, receiving: &str, issuing: &str, at: Timestamp) -> bool {
+        self.agreements.iter().any(|a| a.in_force(receiving, issuing, at))
+    }
+}
+
 /// How long other regions' keys are used after this region last heard from the hub: a
 /// hub down for longer may have missed a region's revocation for us, so their codes are
 /// then refused (`trust_list_expired`) and this region's own measures apply, until the

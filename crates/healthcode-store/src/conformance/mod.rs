@@ -21,7 +21,7 @@ use healthcode_domain::{
 
 use crate::{Account, Approval, Credential, CredentialKind, Decision, DecisionStatus, NewAlarm};
 use crate::{AdmittedRecord, NationalLink, ParkedRecord, SignedOutside, Signer};
-use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord};
+use crate::{CheckinMethod, DeviceRecord, NewCheckin, PersonProfile, VenueRecord, VisitElsewhere};
 use crate::{
     CodeState, ColourChangeCount, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, ReasonEvidence,
     Store,
@@ -1053,9 +1053,32 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
     assert_eq!(mine.iter().map(|c| c.checkin.at).collect::<Vec<_>>(), [t(5), t(9)], "a person's check-ins by time");
     let counts = store.checkin_counts("v1", t(0), t(10)).await.unwrap();
     assert_eq!(counts, vec![(AccessOutcome::Allow, 1), (AccessOutcome::Deny, 2)], "counts by outcome");
-    assert_eq!(store.delete_checkins_before(t(5)).await.unwrap(), 1, "retention deletes what is older");
+
+    // Visits to another region's venues: no venue of this store, matched by region and venue.
+    let visit = |region: &str, venue: &str, at: i64| VisitElsewhere {
+        person: p.clone(),
+        region: region.into(),
+        venue: venue.into(),
+        at: t(at),
+        colour: Colour::Green,
+        outcome: AccessOutcome::Allow,
+    };
+    let visits = [visit("41", "v9", 6), visit("41", "v9", 2), visit("41", "v1", 6), visit("44", "v9", 6)];
+    store.record_visits_elsewhere(&visits).await.unwrap();
+    let there = store.visits_elsewhere_at("41", "v9", t(0), t(10), 100).await.unwrap();
+    assert_eq!(there, [visits[1].clone(), visits[0].clone()], "one region's venue, oldest first, read back whole");
+    assert_eq!(store.visits_elsewhere_at("41", "v9", t(3), t(6), 100).await.unwrap(), [], "within [from, to)");
+    assert_eq!(store.visits_elsewhere_at("41", "v9", t(0), t(10), 1).await.unwrap().len(), 1, "at most limit");
+    assert!(store.checkins_at_venue("v9", t(0), t(10), 100).await.unwrap().is_empty(), "not a local check-in");
+
+    assert_eq!(
+        store.delete_checkins_before(t(5)).await.unwrap(),
+        2,
+        "retention deletes what is older, here and elsewhere"
+    );
     let kept = store.checkins_of_person(&p, t(0), t(10), 100).await.unwrap();
     assert_eq!(kept.iter().map(|c| c.checkin.at).collect::<Vec<_>>(), [t(5), t(9)]);
+    assert_eq!(store.visits_elsewhere_at("41", "v9", t(0), t(10), 100).await.unwrap(), [visits[0].clone()]);
 }
 
 async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store: &impl Store) {
@@ -1434,6 +1457,15 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
             created_at: t(1),
         };
         store.save_resident_key(&key).await.unwrap();
+        let visit = VisitElsewhere {
+            person: p.clone(),
+            region: "41".into(),
+            venue: "v9".into(),
+            at: t(1),
+            colour: Colour::Green,
+            outcome: AccessOutcome::Allow,
+        };
+        store.record_visits_elsewhere(&[visit]).await.unwrap();
     }
     store
         .save_proxy(&ProxyLink {
@@ -1481,6 +1513,9 @@ async fn erasing_one_person_leaves_everyone_else(store: &impl Store) {
     assert_eq!(count("national_links"), Some(1), "her national pseudonym");
     assert_eq!(count("national_parked"), Some(1), "the record still parked under it");
     assert_eq!(count("national_admitted"), Some(1), "the signer of the record about her");
+    assert_eq!(count("visits_elsewhere"), Some(1), "her visit to another region's venue");
+    let visitors = store.visits_elsewhere_at("41", "v9", t(0), t(2), 10).await.unwrap();
+    assert_eq!(visitors.iter().map(|v| &v.person).collect::<Vec<_>>(), [&bob], "his visit stays");
     assert!(store.persons_by_national_id(&strings(&["n-alice"])).await.unwrap().is_empty());
     assert!(store.parked_records(&strings(&["n-alice"])).await.unwrap().is_empty());
     assert_eq!(

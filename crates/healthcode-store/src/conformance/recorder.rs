@@ -134,6 +134,8 @@ pub(super) const METHODS: &[&str] = &[
     "checkins_at_venue",
     "checkins_of_person",
     "checkin_counts",
+    "record_visits_elsewhere",
+    "visits_elsewhere_at",
     "status",
     "take_lease",
     "lease",
@@ -856,6 +858,23 @@ impl<S: Store> DoorStore for Recorder<S> {
     ) -> StoreResult<Vec<(AccessOutcome, u64)>> {
         self.saw("checkin_counts");
         self.inner.checkin_counts(venue, from, to).await
+    }
+
+    async fn record_visits_elsewhere(&self, visits: &[VisitElsewhere]) -> StoreResult<()> {
+        self.saw("record_visits_elsewhere");
+        self.inner.record_visits_elsewhere(visits).await
+    }
+
+    async fn visits_elsewhere_at(
+        &self,
+        region: &str,
+        venue: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<VisitElsewhere>> {
+        self.saw("visits_elsewhere_at");
+        self.inner.visits_elsewhere_at(region, venue, from, to, limit).await
     }
 }
 

@@ -66,6 +66,11 @@ pub(crate) async fn trace(
 #[serde(deny_unknown_fields)]
 struct ConfirmBody {
     persons: Vec<String>,
+    /// Publish the case's visits as venue exposures through the national hub when approved
+    /// (their windows as the trace's): other regions' visitors checked in with their own
+    /// region's app, and only their region can find them.
+    #[serde(default)]
+    publish_visits: bool,
 }
 
 /// Confirms some of a trace's contacts. Nothing changes until a provincial officer other
@@ -85,9 +90,10 @@ pub(crate) async fn confirm_trace(
     IdInPath(id): IdInPath,
     body: JsonBody,
 ) -> Result<Json<TraceAnswer>, ApiError> {
-    let body: ConfirmBody = json_object(&body, r#"{"persons": [person_id, …]}"#)?;
+    let body: ConfirmBody = json_object(&body, r#"{"persons": [person_id, …], "publish_visits"?: false}"#)?;
     let persons = person_ids(&body.persons)?;
-    Ok(Json(TraceAnswer { trace: state.service.governance().confirm_trace(&by, &id, &persons).await? }))
+    let trace = state.service.governance().confirm_trace(&by, &id, &persons, body.publish_visits).await?;
+    Ok(Json(TraceAnswer { trace }))
 }
 
 /// Approves a trace's pending confirmation: its persons become close contacts.

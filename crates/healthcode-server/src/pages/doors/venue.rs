@@ -372,10 +372,14 @@ pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Pos
         Ok(decisions) => {
             let mut shown = Markup::new();
             for (who, d) in persons.iter().zip(&decisions) {
-                // The decision names the venue by id; people know it by its name.
-                let name = match state.service.venues().venue(&d.venue).await {
-                    Ok(venue) => venue.name,
-                    Err(_) => d.venue.clone(),
+                // The decision names the venue by id; people know it by its name. Another
+                // region's venue is known here by its id and region only.
+                let name = match &d.venue_region {
+                    Some(region) => format!("{} ({} {region})", d.venue, ui.t("外地场所，地区", "a venue of region")),
+                    None => match state.service.venues().venue(&d.venue).await {
+                        Ok(venue) => venue.name,
+                        Err(_) => d.venue.clone(),
+                    },
                 };
                 if decisions.len() > 1 {
                     shown.push(html!("<p><code>{who}</code></p>", who = who.as_str()));
@@ -390,6 +394,10 @@ pub(crate) async fn scan(State(state): State<AppState>, Posted { ui, form }: Pos
                 "replayed" => ui.t(
                     "场所码已过期（旧照片或转发的码），请重新扫描现场的码",
                     "This venue code is over (an old or forwarded picture): scan the one on site",
+                ),
+                "trust_list_expired" => ui.t(
+                    "暂时无法核验外地场所码（国家平台数据过旧），请向场所出示本人健康码",
+                    "Another region's venue code cannot be checked now (national data too old): show your code to the staff",
                 ),
                 _ => ui.t("这不是有效的场所码", "This is not a valid venue code"),
             };

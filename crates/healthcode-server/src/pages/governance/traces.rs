@@ -52,7 +52,20 @@ pub(crate) async fn page(Official { ui, account, .. }: Official<may::TraceContac
     search_page(ui, &account, StatusCode::OK, None)
 }
 
-fn trace_page(ui: Ui, account: &Account, trace: &Trace, status: StatusCode, problem: Option<Markup>) -> Response {
+/// Whether this server's region takes part in the national exchange: only then may a
+/// trace publish its case's visits.
+fn national(state: &AppState) -> bool {
+    matches!(state.service.national().role(), healthcode_service::national::Role::Region { .. })
+}
+
+fn trace_page(
+    ui: Ui,
+    account: &Account,
+    trace: &Trace,
+    national: bool,
+    status: StatusCode,
+    problem: Option<Markup>,
+) -> Response {
     let title = ui.t("密接排查结果", "Contacts found");
     let mut body = html!(
         "<h1>{title}</h1>{problem}<p>{case_word} <code>{case}</code> · {from} – {to} · {window_word} {window} {minutes}</p>",
@@ -79,23 +92,60 @@ fn trace_page(ui: Ui, account: &Account, trace: &Trace, status: StatusCode, prob
             )
         };
         body.push(html!(
-            "<article class=\"notice\" id=\"pending\"><h2>{heading}</h2><p>{by_word} {by} · {at} · {n} {persons}</p>{action}</article>",
+            "<article class=\"notice\" id=\"pending\"><h2>{heading}</h2><p>{by_word} {by} · {at} · {n} {persons}{publish}</p>{action}</article>",
             heading = ui.t("待批准的确认", "Confirmation awaiting approval"),
             by_word = ui.t("确认人：", "Confirmed by"),
             by = pending.proposed_by,
             at = when(pending.proposed_at),
             n = pending.persons.len(),
             persons = ui.t("人", "persons"),
+            publish = if pending.publish_visits {
+                ui.t(" · 经国家平台发布病例到访场所", " · the case's visits to be published through the national hub")
+            } else {
+                ""
+            },
             action = action,
         ));
     }
     if trace.contacts.is_empty() {
         body.push(html!("<p>{none}</p>", none = ui.t("没有找到同场所的人员。", "Nobody was admitted near the case.")));
+    }
+    let published = trace.confirmations.iter().chain(&trace.pending).any(|c| c.publish_visits);
+    let publishable = national && !trace.visits.is_empty() && !published;
+    if trace.contacts.is_empty() && !publishable {
         return staff_page(ui, status, account, title, body);
     }
+    body.push(html!("<form method=\"post\" action=\"/staff/traces/{id}/confirm\">", id = trace.id));
+    if !trace.contacts.is_empty() {
+        contacts_table(&ui, trace, &mut body);
+    }
+    if !trace.visits.is_empty() {
+        body.push(html!("<h2>{heading}</h2><ul id=\"visits\">", heading = ui.t("病例到访场所", "The case's visits")));
+        for visit in &trace.visits {
+            body.push(html!("<li>{venue} · {at}</li>", venue = visit.venue, at = when(visit.at)));
+        }
+        body.push_literal("</ul>");
+        if publishable {
+            body.push(html!(
+                "<p><input type=\"checkbox\" id=\"publish-visits\" name=\"publish_visits\" value=\"yes\"><label class=\"inline\" for=\"publish-visits\">{label}</label></p>",
+                label = ui.t(
+                    "经国家平台发布这些到访（场所与时间窗，不含人员），供外省用自己的扫码记录查找来访者",
+                    "Publish these visits through the national hub (venue and window, no person), so that other regions find their visitors among their own check-ins"
+                )
+            ));
+        }
+    }
     body.push(html!(
-        "<form method=\"post\" action=\"/staff/traces/{id}/confirm\"><div class=\"scroll\"><table id=\"contacts\"><tr><th scope=\"col\">{confirm}</th><th scope=\"col\">{person}</th><th scope=\"col\">{venue}</th><th scope=\"col\">{times}</th><th scope=\"col\">{gap}</th></tr>",
-        id = trace.id,
+        "<button type=\"submit\">{submit}</button></form>",
+        submit = ui.t("提交确认（待另一名官员批准）", "Confirm (another official approves)")
+    ));
+    staff_page(ui, status, account, title, body)
+}
+
+/// The contacts found, each with a box to confirm them (or what became of them).
+fn contacts_table(ui: &Ui, trace: &Trace, body: &mut Markup) {
+    body.push(html!(
+        "<div class=\"scroll\"><table id=\"contacts\"><tr><th scope=\"col\">{confirm}</th><th scope=\"col\">{person}</th><th scope=\"col\">{venue}</th><th scope=\"col\">{times}</th><th scope=\"col\">{gap}</th></tr>",
         confirm = ui.t("确认", "Confirm"),
         person = ui.t("人员", "Person"),
         venue = ui.t("场所", "Venue"),
@@ -127,11 +177,7 @@ fn trace_page(ui: Ui, account: &Account, trace: &Trace, status: StatusCode, prob
             min = ui.t("分钟", "min"),
         ));
     }
-    body.push(html!(
-        "</table></div><button type=\"submit\">{submit}</button></form>",
-        submit = ui.t("确认所选为密接", "Confirm the chosen as close contacts")
-    ));
-    staff_page(ui, status, account, title, body)
+    body.push_literal("</table></div>");
 }
 
 pub(crate) async fn trace(
@@ -164,7 +210,7 @@ pub(crate) async fn show(
     PageId(id): PageId,
 ) -> Response {
     match state.service.governance().trace(&account, &id).await {
-        Ok(Some(trace)) => trace_page(ui, &account, &trace, StatusCode::OK, None),
+        Ok(Some(trace)) => trace_page(ui, &account, &trace, national(&state), StatusCode::OK, None),
         Ok(None) => ui.error(StatusCode::NOT_FOUND, "没有这次排查", "no such trace"),
         Err(e) => ui.internal("reading a trace", e),
     }
@@ -176,9 +222,10 @@ pub(crate) async fn confirm(
     PageId(id): PageId,
     Posted { ui, form }: Posted<Pairs>,
 ) -> Response {
+    let publish_visits = form.iter().any(|(k, v)| k == "publish_visits" && v == "yes");
     let persons: Vec<PersonId> =
         form.into_iter().filter(|(k, _)| k == "person").filter_map(|(_, v)| PersonId::parse(&v).ok()).collect();
-    let result = state.service.governance().confirm_trace(&account, &id, &persons).await;
+    let result = state.service.governance().confirm_trace(&account, &id, &persons, publish_visits).await;
     after(ui, &state, &account, &id, result).await
 }
 
@@ -200,7 +247,7 @@ async fn after(ui: Ui, state: &AppState, account: &Account, id: &str, result: Re
         |_| format!("/staff/traces/{id}"),
         |ui, status, problem| async move {
             match state.service.governance().trace(account, id).await {
-                Ok(Some(trace)) => trace_page(ui, account, &trace, status, Some(problem)),
+                Ok(Some(trace)) => trace_page(ui, account, &trace, national(state), status, Some(problem)),
                 _ => ui.page(status, ui.t("错误", "Error"), problem),
             }
         },

@@ -1,0 +1,133 @@
+//! Venue exposures from other regions. A resident of this region checks in at another
+//! region's venue with this region's app (`Doors::visit_elsewhere`); the visit stays here.
+//! When the venue's region approves a trace through the venue (two of its officers), it
+//! publishes the venue and a window around the case's visit, naming nobody. Here, every
+//! resident admitted at that venue within the window becomes a close contact reported by
+//! that region, judged by this region's rules; a retraction of the exposure withdraws
+//! each of them. Nothing about who visited ever leaves this region.
+
+use std::collections::BTreeMap;
+
+use healthcode_domain::{AccessOutcome, PersonId, Timestamp};
+use healthcode_log::NationalRecord;
+use healthcode_store::{AdmittedRecord, NewRejection};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{exchange, unused_record, National};
+use crate::ServiceError;
+
+/// The exposures received, kept to find whom a retraction reaches.
+const EXPOSURE: &str = "national_exposure";
+/// The visits one exposure reads at most (a stadium's day).
+const MAX_VISITS: usize = 100_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct HeldExposure {
+    region: String,
+    id: String,
+    venue: String,
+    since: Timestamp,
+    until: Timestamp,
+}
+
+/// What a batch's exposures and their retractions become: evidence rows about this
+/// region's visitors (each with the record it came from), and the records not used.
+#[derive(Default)]
+pub(super) struct ExposureIntake {
+    pub rows: Vec<(serde_json::Value, AdmittedRecord)>,
+    pub refused: Vec<NewRejection>,
+}
+
+/// Whether a published record is an exposure, or the retraction of one (which names no
+/// person, as no other record's retraction does).
+pub(super) fn is_exposure(record: &NationalRecord) -> bool {
+    record.kind == "venue_exposure" || (record.kind == "retraction" && record.person.is_empty())
+}
+
+impl National {
+    /// Matches other regions' exposures (checked: `vouching`) against this region's
+    /// residents' visits, in log order, so that a retraction in the same batch finds its
+    /// exposure.
+    pub(super) async fn take_exposures(
+        &self,
+        records: &[(u64, NationalRecord)],
+        now: Timestamp,
+    ) -> Result<ExposureIntake, ServiceError> {
+        let mut intake = ExposureIntake::default();
+        for (index, record) in records {
+            let region = record.region.as_str();
+            if record.kind == "venue_exposure" {
+                let (Some(venue), Some(since), Some(until)) = (&record.venue, record.since, record.until) else {
+                    let reason = "a venue exposure without a venue or a window; it was not used".to_string();
+                    intake.refused.push(unused_record(now, *index, record, "venue", reason));
+                    continue;
+                };
+                let held = HeldExposure {
+                    region: region.to_string(),
+                    id: record.id.clone(),
+                    venue: venue.clone(),
+                    since: Timestamp::from_millis(since),
+                    until: Timestamp::from_millis(until),
+                };
+                self.documents.save(EXPOSURE, &held_key(region, &record.id), now, &held).await?;
+                for (person, at) in self.visitors(&held).await? {
+                    let record_id = exchange::exposure_event_record(&record.id, &self.suffix(&held, &person));
+                    let row = json!({"id": exchange::local_event_id(region, &record_id), "person_id": person.as_str(),
+                                     "type": "close_contact", "exposure_at": at.to_rfc3339()});
+                    intake.rows.push((row, admitted_as(record, *index, record_id, &person)));
+                }
+                continue;
+            }
+            let retracts = record.retracts.as_deref().unwrap_or_default();
+            let Some(held) = self.documents.load::<HeldExposure>(EXPOSURE, &held_key(region, retracts)).await? else {
+                let reason = format!(
+                    "a retraction naming no person, of no venue exposure `{retracts}` of region {region} received here; \
+                     it was not used"
+                );
+                intake.refused.push(unused_record(now, *index, record, "retracts", reason));
+                continue;
+            };
+            let reason = format!("region {region}: {}", record.reason.as_deref().unwrap_or_default());
+            for (person, _) in self.visitors(&held).await? {
+                let suffix = self.suffix(&held, &person);
+                let record_id = exchange::exposure_event_record(&record.id, &suffix);
+                let withdrawn = exchange::exposure_event_record(&held.id, &suffix);
+                let row = json!({"id": exchange::local_event_id(region, &record_id), "person_id": person.as_str(),
+                                 "type": "retraction", "retracts": exchange::local_event_id(region, &withdrawn),
+                                 "reason": reason});
+                intake.rows.push((row, admitted_as(record, *index, record_id, &person)));
+            }
+        }
+        Ok(intake)
+    }
+
+    /// Each resident admitted at the exposure's venue within its window, at their first
+    /// visit in it (a denied visitor did not go in).
+    async fn visitors(&self, held: &HeldExposure) -> Result<Vec<(PersonId, Timestamp)>, ServiceError> {
+        let to = Timestamp::from_millis(held.until.as_millis() + 1);
+        let visits = self.door_store.visits_elsewhere_at(&held.region, &held.venue, held.since, to, MAX_VISITS).await?;
+        let mut first: BTreeMap<PersonId, Timestamp> = BTreeMap::new();
+        for visit in visits.into_iter().filter(|v| v.outcome != AccessOutcome::Deny) {
+            first.entry(visit.person).or_insert(visit.at);
+        }
+        Ok(first.into_iter().collect())
+    }
+
+    /// The keyed part of a visitor's event id for one exposure: stable, naming nobody.
+    fn suffix(&self, held: &HeldExposure, person: &PersonId) -> String {
+        let of = format!("venue exposure {}/{}", held.region, held.id);
+        let id = self.evidence.pseudonyms.event_id("x", &of, person);
+        id.trim_start_matches("x-").to_string()
+    }
+}
+
+fn held_key(region: &str, id: &str) -> String {
+    format!("{region}/{id}")
+}
+
+/// The record in use here about one visitor, under the visitor's own record id (so that a
+/// revoked key's withdrawal finds each visitor's evidence by it).
+fn admitted_as(record: &NationalRecord, index: u64, record_id: String, person: &PersonId) -> AdmittedRecord {
+    AdmittedRecord { record_id, ..exchange::admitted(record, index, Some(person)) }
+}
