@@ -612,8 +612,8 @@ impl National {
         self.hub_only()?;
         let root = self.documents.load::<StoredRegion>(REGION, region).await?.ok_or_else(|| {
             ServiceError::Forbidden(format!(
-                "region {region} has no registered root key at the hub; its operator registers it first \
-                 (`healthcode hub region add`)"
+                "region {region} has no registered root key at the hub; the hub's operator registers it first \
+                 (`healthcode hub register-region {region} --root-key …`)"
             ))
         })?;
         let opened = trust::open_list(region, &root.root_key, signed_list)
