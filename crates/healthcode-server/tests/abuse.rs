@@ -853,4 +853,25 @@ async fn an_approval_by_an_account_made_that_day_is_said_aloud(app: TestApp) {
     assert_eq!(app.post_with_key(&path, &app.keys["provincial2"], "").await.0, 200);
     let after = alarms(&app).await.into_iter().filter(|a| a["kind"] == "fresh_approver").count();
     assert_eq!(after, before, "an account older than a day approves quietly");
+
+    // The operator mints a key tonight for an officer who has served for a month, and
+    // approves as them: said aloud too, naming the key's age.
+    let minted = app.service.accounts().issue_api_key("provincial3", "minted tonight").await.unwrap();
+    let (_, proposed) = app.post_with_key("/v1/designations", &app.keys["provincial"], propose("d-c")).await;
+    let path = format!("/v1/designations/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());
+    assert_eq!(app.post_with_key(&path, &minted, "").await.0, 200);
+    let fresh: Vec<Value> = alarms(&app).await.into_iter().filter(|a| a["kind"] == "fresh_approver").collect();
+    assert_eq!(fresh.len(), before + 1, "{fresh:?}");
+    assert!(
+        fresh.iter().any(|a| a["detail"]
+            .as_str()
+            .unwrap()
+            .contains("provincial3 approved a designation with an API key issued")),
+        "{fresh:?}"
+    );
+    // The same officer with the key they have had all along: quiet.
+    let (_, proposed) = app.post_with_key("/v1/designations", &app.keys["provincial"], propose("d-d")).await;
+    let path = format!("/v1/designations/proposals/{}/approve", proposed["proposal"]["id"].as_str().unwrap());
+    assert_eq!(app.post_with_key(&path, &app.keys["provincial3"], "").await.0, 200);
+    assert_eq!(alarms(&app).await.into_iter().filter(|a| a["kind"] == "fresh_approver").count(), before + 1);
 }

@@ -130,6 +130,7 @@ async fn create_account_in(store: &dyn AccountStore, now: Timestamp, new: NewAcc
         department: new.department,
         created_at: now,
         disabled: false,
+        acting_with_key_issued_at: None,
     };
     if !store.create_account(&account).await? {
         return Err(ValidationError::field("username", format!("the username `{username}` is taken")).into());
@@ -236,7 +237,8 @@ impl Accounts {
             return Err(unknown());
         }
         self.log_account_in_use(&account, &credential).await?;
-        Ok(account)
+        let acting_with_key_issued_at = (credential.kind == CredentialKind::ApiKey).then_some(credential.created_at);
+        Ok(Account { acting_with_key_issued_at, ..account })
     }
 
     /// Writes an account to the log the first time it acts, and again the first time it

@@ -50,17 +50,32 @@ impl Alarms {
         what: &str,
         region: &str,
     ) -> Result<(), ServiceError> {
-        let age_ms = self.clock.now().as_millis().saturating_sub(by.created_at.as_millis());
-        if age_ms >= FRESH_APPROVER_HOURS * 3_600_000 {
+        let now = self.clock.now().as_millis();
+        let age_ms = |since: Timestamp| now.saturating_sub(since.as_millis());
+        let fresh = |since: Timestamp| age_ms(since) < FRESH_APPROVER_HOURS * 3_600_000;
+        let hours = |since: Timestamp| age_ms(since) as f64 / 3_600_000.0;
+        // A new account, or a new API key for an older one (the operator mints keys on the
+        // machine: a key minted overnight for a real officer approves as them).
+        let detail = if fresh(by.created_at) {
+            format!(
+                "{} approved a {what} {:.1} hours after the account was created ({}; fewer than \
+                 {FRESH_APPROVER_HOURS}): check who asked for the account and why",
+                by.username,
+                hours(by.created_at),
+                by.created_at.to_rfc3339(),
+            )
+        } else if let Some(issued) = by.acting_with_key_issued_at.filter(|issued| fresh(*issued)) {
+            format!(
+                "{} approved a {what} with an API key issued {:.1} hours before ({}; fewer than \
+                 {FRESH_APPROVER_HOURS}), for an account made {}: check who asked for the key and why",
+                by.username,
+                hours(issued),
+                issued.to_rfc3339(),
+                by.created_at.to_rfc3339(),
+            )
+        } else {
             return Ok(());
-        }
-        let detail = format!(
-            "{} approved a {what} {:.1} hours after the account was created ({}; fewer than {FRESH_APPROVER_HOURS}): \
-             check who asked for the account and why",
-            by.username,
-            age_ms as f64 / 3_600_000.0,
-            by.created_at.to_rfc3339(),
-        );
+        };
         self.raise("fresh_approver", by.jurisdiction.as_deref().unwrap_or(region), detail).await
     }
 

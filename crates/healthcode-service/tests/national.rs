@@ -317,6 +317,7 @@ async fn gate_of(region: &Node) -> String {
         department: None,
         created_at: now(),
         disabled: false,
+        acting_with_key_issued_at: None,
     };
     venues.approve_device(&officer, &device.device.id).await.unwrap();
     device.device_key
@@ -495,6 +496,7 @@ fn auditor() -> healthcode_store::Account {
         department: None,
         created_at: now(),
         disabled: false,
+        acting_with_key_issued_at: None,
     }
 }
 
@@ -1067,6 +1069,7 @@ fn organiser() -> healthcode_store::Account {
         department: None,
         created_at: now(),
         disabled: false,
+        acting_with_key_issued_at: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn account(r: &Row, first: usize) -> StoreResult<Account> {
             .transpose()?,
         created_at: Timestamp::from_millis(r.get(first + 6)),
         disabled: r.get(first + 7),
+        acting_with_key_issued_at: None,
     })
 }
 

@@ -26,6 +26,7 @@ fn account(r: &Row, first: usize) -> rusqlite::Result<Result<Account, StoreError
                 .transpose()?,
             created_at: Timestamp::from_millis(created_at),
             disabled,
+            acting_with_key_issued_at: None,
         })
     })())
 }

@@ -24,6 +24,11 @@ pub struct Account {
     pub department: Option<Department>,
     pub created_at: Timestamp,
     pub disabled: bool,
+    /// When the API key a request acts with was issued (set by authentication; `None` for
+    /// a session, and for an account read from the store): an approval with a key minted
+    /// that day for an older account is said aloud, as one by a new account is.
+    #[serde(skip)]
+    pub acting_with_key_issued_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1179,6 +1179,7 @@ async fn accounts_credentials_decisions_and_alarms_round_trip(store: &impl Store
         department: None,
         created_at: t(0),
         disabled: false,
+        acting_with_key_issued_at: None,
     };
     assert!(store.create_account(&account).await.unwrap());
     assert!(
@@ -1196,6 +1197,7 @@ async fn accounts_credentials_decisions_and_alarms_round_trip(store: &impl Store
         department: Some(healthcode_domain::Department::Telecom),
         created_at: t(1),
         disabled: true,
+        acting_with_key_issued_at: None,
     };
     assert!(store.create_account(&telecom).await.unwrap());
 
@@ -1582,6 +1584,7 @@ async fn destruction_empties_every_personal_table_and_keeps_the_rest(store: &imp
         department: None,
         created_at: t(0),
         disabled: false,
+        acting_with_key_issued_at: None,
     };
     store.create_account(&account).await.unwrap();
 
