@@ -22,6 +22,7 @@ common::on_both_backends!(
     a_forwarded_venue_code_raises_an_alarm,
     many_small_decisions_in_one_city_raise_a_burst_alarm,
     small_decisions_split_across_cities_are_added_up_over_the_province,
+    nineteen_persons_an_hour_add_up_to_a_drip_said_aloud,
     a_persons_data_opens_to_them_their_proxies_and_staff_with_a_purpose,
     complaints_are_answered_within_jurisdiction_and_never_set_a_colour,
     a_lost_key_is_replaced_at_a_counter_and_the_old_one_stops_working,
@@ -544,6 +545,37 @@ async fn small_decisions_split_across_cities_are_added_up_over_the_province(app:
         assert!(!kinds.contains(&"decision_burst"), "no city reaches it alone: {kinds:?}");
         let split = kinds.iter().filter(|k| **k == "decision_burst_split").count();
         assert_eq!(split, usize::from(n == 3), "after {} persons: {kinds:?}", 6 * (n + 1));
+    }
+}
+
+/// 19 persons an hour in one jurisdiction stays under the hourly burst; hour after hour
+/// it is a mass measure: said aloud once the day's count reaches `DRIP_PERSONS_PER_DAY`.
+async fn nineteen_persons_an_hour_add_up_to_a_drip_said_aloud(app: TestApp) {
+    const HOURLY: usize = 19;
+    let kinds =
+        |alarms: &Value, kind: &str| alarms["alarms"].as_array().unwrap().iter().filter(|a| a["kind"] == kind).count();
+    let hours = healthcode_service::DRIP_PERSONS_PER_DAY.div_ceil(HOURLY);
+    for hour in 0..hours {
+        let mut persons = Vec::new();
+        for i in 0..HOURLY {
+            persons.push(app.register_in(&resident_id(&format!("3301061981{hour:02}{i:05}")), "330106").await);
+        }
+        let proposal = json!({"persons": persons, "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
+                              "basis": "每小时少量管理决定"});
+        let (status, proposed) = app.post_with_key("/v1/decisions", &app.keys["local"], proposal.to_string()).await;
+        assert_eq!(status, 201, "{proposed}");
+        let id = proposed["decision"]["id"].as_str().unwrap();
+        for who in ["provincial", "provincial2"] {
+            let (status, approved) =
+                app.post_with_key(&format!("/v1/decisions/{id}/approve"), &app.keys[who], "").await;
+            assert_eq!(status, 200, "{approved}");
+        }
+        let (_, alarms) = app.get("/v1/alarms").await;
+        assert_eq!(kinds(&alarms, "decision_burst"), 0, "under the hourly threshold every hour");
+        let expected = usize::from(hour + 1 == hours);
+        assert_eq!(kinds(&alarms, "decision_drip"), expected, "after {} persons", HOURLY * (hour + 1));
+        let next = healthcode_service::Clock::now(&app.clock).as_millis() + 3_600_000;
+        app.clock.set(healthcode_domain::Timestamp::from_millis(next));
     }
 }
 

@@ -34,6 +34,11 @@ const MAX_TERM_DAYS: i64 = 28;
 /// the past week: many small decisions add up to a mass one.
 const BURST_MIN_PERSONS: usize = 20;
 const BURST_TIMES_BASELINE: f64 = 10.0;
+/// Persons turned red or yellow by decisions in one jurisdiction within a day at which
+/// `decision_drip` is said aloud, and again at each multiple: bursts kept under the hourly
+/// threshold hour after hour (19 persons an hour is 456 a day) add up, whatever the past
+/// week did. Zhengzhou's depositors were 1,317.
+pub const DRIP_PERSONS_PER_DAY: usize = 100;
 /// An officer who approved more than this share of the recent decisions (at least
 /// `SHARE_MIN_DECISIONS` of them) raises an alarm.
 const SHARE_ALARM: f64 = 0.6;
@@ -374,7 +379,36 @@ impl Governance {
         // Both alarms look at the recent decisions: read them once.
         let recent = self.governance_store.decisions(1000).await?;
         self.check_decision_burst(&recent, decision.jurisdiction.as_deref()).await?;
+        self.check_decision_drip(&recent, decision).await?;
         self.check_approver_shares(&recent[..recent.len().min(200)], approvers).await
+    }
+
+    /// Decisions in one jurisdiction over the last day, against a fixed bound: the alarm
+    /// the hourly one cannot give when a jurisdiction stays under it for hours, or when its
+    /// past week was as busy (the baseline climbs with a steady drip).
+    async fn check_decision_drip(&self, recent: &[Decision], decision: &Decision) -> Result<(), ServiceError> {
+        const DAY: i64 = 86_400_000;
+        let now = self.clock.now().as_millis();
+        let jurisdiction = decision.jurisdiction.as_deref();
+        let last_day: usize = recent
+            .iter()
+            .filter(|d| d.status == DecisionStatus::Applied && d.jurisdiction.as_deref() == jurisdiction)
+            .filter(|d| d.approvals.last().is_some_and(|a| a.at.as_millis() > now - DAY))
+            .map(|d| d.persons.len())
+            .sum();
+        let before = last_day.saturating_sub(decision.persons.len());
+        if last_day / DRIP_PERSONS_PER_DAY > before / DRIP_PERSONS_PER_DAY {
+            let region = self.keys.ring();
+            let area = jurisdiction.unwrap_or(region.region());
+            let detail = format!(
+                "{last_day} persons turned red or yellow by decisions in {area} within the last 24 hours (decision \
+                 {} the latest), without epidemiological evidence: {DRIP_PERSONS_PER_DAY} or more a day is a mass \
+                 measure however it is spread over the hours",
+                decision.id
+            );
+            self.alarms.raise("decision_drip", area, detail).await?;
+        }
+        Ok(())
     }
 
     /// Colour assignments without epidemiological evidence (decisions are the only such

@@ -73,7 +73,9 @@ pub use conversions::{Conversion, Conversions, Converted, HomeCodeSeen};
 pub use coordination::{Coordination, SCHEDULER_LEASE, SCHEDULER_LEASE_LENGTH};
 pub use corrections::{CorrectionView, FollowUp};
 pub use credit_records::{CreditAppeal, CreditRecord, CreditStatus, CREDIT_APPEAL_DAYS};
-pub use decisions::{DecisionView, NewDecision, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS};
+pub use decisions::{
+    DecisionView, NewDecision, DRIP_PERSONS_PER_DAY, MASS_DECISION_ALARM_PERSONS, MAX_DECISION_PERSONS,
+};
 pub use declarations::{Declaration, Declared, DeclaredStay};
 pub use designations::DesignationProposal;
 pub use door::{DoorDecision, Doors, GateAnswer, Presented, FORWARDED_SCANS_ALARM, MAX_COMPANIONS};
