@@ -121,6 +121,15 @@ pub struct TraceApproval {
     pub persons: u64,
     pub proposed_by: String,
     pub approved_by: String,
+    /// How many of the case's visits the approval published as venue exposures through
+    /// the national hub (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visits_published: Option<u64>,
+    /// How many published exposures the approval withdrew, and why (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visits_withdrawn: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_because: Option<String>,
 }
 
 /// A gate device (a gate that reads codes and ID cards, and so can look people up)

@@ -110,7 +110,7 @@ pub use residents::{
 pub use rule_changes::{RuleProposal, RuleProposalStatus};
 pub use service::{HealthService, Registration, ServiceKeys, DEFAULT_LOG_ORIGIN, DEFAULT_REGION};
 pub use tokens::{IssuedCode, IssuedVenueCode, Tokens, VerifiedCode};
-pub use tracing_contacts::{Contact, Trace, TraceConfirmation};
+pub use tracing_contacts::{CaseVisit, Contact, Trace, TraceConfirmation, VisitsStep};
 pub use transparency::{hashes_base64, PersonLog, PersonLogEntry, TransparencyLog};
 pub use venues::{
     NewVenue, RegisteredDevice, RegisteredVenue, Venues, GATE_CODES_PER_MINUTE, GATE_ID_CARDS_PER_MINUTE,

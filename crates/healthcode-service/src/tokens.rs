@@ -372,7 +372,8 @@ impl Tokens {
         for (region, trust) in national.regions.iter().filter(|(region, _)| **region != own) {
             let for_region = VerifyOptions { expected_region: Some(region.clone()), ..options.clone() };
             let claims = match trust.verifier.verify_venue(token, &for_region) {
-                Err(VerifyError::UnknownKey(_)) => continue,
+                // Another region's key, or a key this list names for another region: try the next.
+                Err(VerifyError::UnknownKey(_) | VerifyError::WrongRegion { .. }) => continue,
                 Err(refused) => return Err(refused.into()),
                 Ok(claims) => claims,
             };

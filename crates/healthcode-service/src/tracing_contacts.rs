@@ -55,6 +55,20 @@ pub struct Contact {
     pub gap_minutes: i64,
 }
 
+/// What a confirmation does with the case's visits besides confirming contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VisitsStep {
+    /// Nothing.
+    Unchanged,
+    /// Publish them as venue exposures through the national hub.
+    Publish,
+    /// Withdraw the exposures published earlier, for this reason.
+    Withdraw(String),
+}
+
+/// The longest reason a withdrawal of published visits may give (as a national retraction's).
+const MAX_WITHDRAWAL_REASON: usize = crate::national::exchange::MAX_REASON;
+
 /// One of the case's own admitted visits within the trace's period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -74,6 +88,10 @@ pub struct TraceConfirmation {
     /// Whether the case's visits are published as venue exposures when approved.
     #[serde(default)]
     pub publish_visits: bool,
+    /// Why the exposures published earlier are withdrawn when approved (a case that was
+    /// not one, a wrong time); `None`: they stand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdraw_visits: Option<String>,
     pub proposed_by: String,
     pub proposed_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(required = true))]
@@ -136,6 +154,13 @@ impl Governance {
     /// The checks every step of a trace repeats: an epidemic officer, whose jurisdiction
     /// covers the case, who is a case now.
     async fn check_case(&self, by: &Account, case: &PersonId) -> Result<(), ServiceError> {
+        self.check_covers_case(by, case).await?;
+        self.check_is_case(case).await
+    }
+
+    /// An epidemic officer whose jurisdiction covers the case: all a withdrawal of
+    /// published visits needs (the case may have turned out not to be one).
+    async fn check_covers_case(&self, by: &Account, case: &PersonId) -> Result<(), ServiceError> {
         officer(by)?;
         let record =
             self.evidence_store.person(case).await?.ok_or_else(|| ServiceError::UnknownPerson(case.clone()))?;
@@ -144,6 +169,10 @@ impl Governance {
                 "the case lives outside your jurisdiction; their own district's office traces them".into(),
             ));
         }
+        Ok(())
+    }
+
+    async fn check_is_case(&self, case: &PersonId) -> Result<(), ServiceError> {
         if !is_case(&self.evidence_store.evidence_for(case).await?, self.clock.now()) {
             return Err(ValidationError::field(
                 "case_person_id",
@@ -237,17 +266,18 @@ impl Governance {
     }
 
     /// An officer's confirmation of some of the trace's contacts, and perhaps of publishing
-    /// the case's visits as venue exposures (`publish_visits`). It changes no colour and
-    /// publishes nothing: it waits for a provincial officer other than this one to approve it.
+    /// the case's visits as venue exposures, or of withdrawing those published (`visits`).
+    /// It changes no colour and publishes nothing: it waits for a provincial officer other
+    /// than this one to approve it.
     pub async fn confirm_trace(
         &self,
         by: &Account,
         id: &str,
         persons: &[PersonId],
-        publish_visits: bool,
+        visits: VisitsStep,
     ) -> Result<Trace, ServiceError> {
         let mut trace = self.load_trace(id).await?;
-        self.check_case(by, &trace.case).await?;
+        self.check_covers_case(by, &trace.case).await?;
         if trace.pending.is_some() {
             return Err(ServiceError::Conflict(
                 "a confirmation of this trace already waits for approval; it is approved (or not) first".into(),
@@ -266,35 +296,67 @@ impl Governance {
                 chosen.push(person.clone());
             }
         }
-        if publish_visits {
-            if self.evidence.national_region.get().is_none() {
-                return Err(ValidationError::field(
-                    "publish_visits",
-                    "this region does not take part in the national exchange: there is no hub to publish the visits to",
-                )
-                .into());
+        let published = trace.confirmations.iter().any(|c| c.publish_visits);
+        let withdrawn = trace.confirmations.iter().any(|c| c.withdraw_visits.is_some());
+        let publish_visits = visits == VisitsStep::Publish;
+        let withdraw_visits = match visits {
+            VisitsStep::Unchanged => None,
+            VisitsStep::Publish => {
+                if self.evidence.national_region.get().is_none() {
+                    return Err(ValidationError::field(
+                        "publish_visits",
+                        "this region does not take part in the national exchange: there is no hub to publish the \
+                         visits to",
+                    )
+                    .into());
+                }
+                if trace.visits.is_empty() {
+                    return Err(ValidationError::field(
+                        "publish_visits",
+                        "the case has no admitted visit in this trace",
+                    )
+                    .into());
+                }
+                if published {
+                    return Err(
+                        ValidationError::field("publish_visits", "this trace's visits are published already").into()
+                    );
+                }
+                None
             }
-            if trace.visits.is_empty() {
-                return Err(
-                    ValidationError::field("publish_visits", "the case has no admitted visit in this trace").into()
-                );
+            VisitsStep::Withdraw(reason) => {
+                let reason = reason.trim().to_string();
+                if !published || withdrawn {
+                    return Err(ValidationError::field(
+                        "withdraw_visits",
+                        "only visits this trace published, and not withdrawn yet, can be withdrawn",
+                    )
+                    .into());
+                }
+                if reason.is_empty() || reason.chars().count() > MAX_WITHDRAWAL_REASON {
+                    return Err(ValidationError::field(
+                        "withdraw_visits",
+                        format!("say why the visits are withdrawn, in 1 to {MAX_WITHDRAWAL_REASON} characters"),
+                    )
+                    .into());
+                }
+                Some(reason)
             }
-            if trace.confirmations.iter().any(|c| c.publish_visits) {
-                return Err(
-                    ValidationError::field("publish_visits", "this trace's visits are published already").into()
-                );
-            }
-        }
-        if chosen.is_empty() && !publish_visits {
+        };
+        if chosen.is_empty() && !publish_visits && withdraw_visits.is_none() {
             return Err(ValidationError::field(
                 "persons",
                 "name at least one contact from the list who is not confirmed yet, or publish the case's visits",
             )
             .into());
         }
+        if !chosen.is_empty() || publish_visits {
+            self.check_is_case(&trace.case).await?;
+        }
         trace.pending = Some(TraceConfirmation {
             persons: chosen,
             publish_visits,
+            withdraw_visits,
             proposed_by: by.username.clone(),
             proposed_at: self.clock.now(),
             approved_by: None,
@@ -315,7 +377,11 @@ impl Governance {
             return Err(ServiceError::Conflict("no confirmation of this trace waits for approval".into()));
         };
         another_officer(by, "contact-tracing confirmation", &pending.proposed_by, &[])?;
-        self.check_case(by, &trace.case).await?;
+        if pending.persons.is_empty() && !pending.publish_visits {
+            self.check_covers_case(by, &trace.case).await?;
+        } else {
+            self.check_case(by, &trace.case).await?;
+        }
         let now = self.clock.now();
         // Checked as their ingestion will check them, before anything is logged.
         for row in self.contact_rows(&trace, &pending)? {
@@ -333,6 +399,9 @@ impl Governance {
             persons: pending.persons.len() as u64,
             proposed_by: pending.proposed_by.clone(),
             approved_by: by.username.clone(),
+            visits_published: pending.publish_visits.then_some(trace.visits.len() as u64),
+            visits_withdrawn: pending.withdraw_visits.as_ref().map(|_| trace.visits.len() as u64),
+            withdrawn_because: pending.withdraw_visits.clone(),
         });
         // The approval is logged with the intent to carry it out, claimed by the trace and
         // the confirmation's place: of two approvals at once, one is logged and carried out.
@@ -396,17 +465,24 @@ impl Governance {
                 return Err(ServiceError::Background(format!("{} confirmed contacts were refused", report.rejected)));
             }
         }
+        // Queued again if this is carried out again after a crash: the hub takes the same
+        // line twice as a duplicate.
         if confirmation.publish_visits {
-            // Queued again if this is carried out again after a crash: the hub takes the
-            // same line twice as a duplicate.
-            let lines = exposure_lines(&trace);
+            let lines = self.exposure_lines(&trace);
             self.evidence.federation.queue_submissions(&lines).await?;
         }
-        let already = trace.confirmations.iter().any(|c| c.proposed_at == confirmation.proposed_at);
+        if let Some(reason) = &confirmation.withdraw_visits {
+            let lines = self.exposure_withdrawal_lines(&trace, reason);
+            self.evidence.federation.queue_submissions(&lines).await?;
+        }
+        // The same confirmation, whole (two made within one millisecond are told apart by
+        // what they confirm).
+        let already = trace.confirmations.contains(confirmation);
         if !already {
             trace.confirmed.extend(confirmation.persons.iter().cloned());
             trace.confirmations.push(confirmation.clone());
-            if trace.pending.as_ref().is_some_and(|p| p.proposed_at == confirmation.proposed_at) {
+            let proposed = TraceConfirmation { approved_by: None, approved_at: None, ..confirmation.clone() };
+            if trace.pending.as_ref() == Some(&proposed) {
                 trace.pending = None;
             }
             self.save_trace(&trace).await?;
@@ -468,24 +544,44 @@ impl Governance {
     }
 }
 
-/// The venue exposures a trace's case's visits become: each visit's venue, from `window`
-/// before the visit to `window` after it (the same window the trace used for contacts
-/// here). Ids stable per trace and visit.
-fn exposure_lines(trace: &Trace) -> Vec<String> {
-    let window = trace.window_minutes * 60_000;
-    trace
-        .visits
-        .iter()
-        .enumerate()
-        .map(|(i, visit)| {
-            crate::national::exchange::venue_exposure_line(
-                &format!("{}-v{i}", trace.id),
-                &visit.venue,
-                Timestamp::from_millis(visit.at.as_millis() - window),
-                Timestamp::from_millis(visit.at.as_millis() + window),
-            )
-        })
-        .collect()
+impl Governance {
+    /// The id of the exposure a trace's `index`th visit becomes: stable per trace and
+    /// visit (carried out again, it is the same record), keyed so that the hub and other
+    /// regions cannot join one case's visits into an itinerary by their ids.
+    fn exposure_id(&self, trace: &Trace, index: usize) -> String {
+        self.pseudonyms.event_id("exp", &format!("venue exposure {}/{index}", trace.id), &trace.case)
+    }
+
+    /// The venue exposures a trace's case's visits become: each visit's venue, from
+    /// `window` before the visit to `window` after it (the same window the trace used for
+    /// contacts here).
+    fn exposure_lines(&self, trace: &Trace) -> Vec<String> {
+        let window = trace.window_minutes * 60_000;
+        trace
+            .visits
+            .iter()
+            .enumerate()
+            .map(|(i, visit)| {
+                crate::national::exchange::venue_exposure_line(
+                    &self.exposure_id(trace, i),
+                    &visit.venue,
+                    Timestamp::from_millis(visit.at.as_millis() - window),
+                    Timestamp::from_millis(visit.at.as_millis() + window),
+                )
+            })
+            .collect()
+    }
+
+    /// The retractions of a trace's published exposures, saying why.
+    fn exposure_withdrawal_lines(&self, trace: &Trace, reason: &str) -> Vec<String> {
+        (0..trace.visits.len())
+            .map(|i| {
+                let exposure = self.exposure_id(trace, i);
+                json!({"kind": "retraction", "id": format!("{exposure}-r"), "retracts": exposure, "reason": reason})
+                    .to_string()
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use healthcode_rules::{RuleSet, NO_RECOGNISED_CODE_RULE, REFERENCE_RULES_TOML};
 use healthcode_service::national::{Comparison, Received, Role, OTHER_REGIONS_KEYS_HOURS};
 use healthcode_service::{
     AtPolicy, GateAnswer, HealthService, KeyRing, ManualClock, Presented, Pseudonymiser, Registration, ServiceError,
-    ServiceKeys, Source,
+    ServiceKeys, Source, VisitsStep,
 };
 use healthcode_store_sqlite::SqliteStore;
 
@@ -1750,8 +1750,13 @@ async fn a_visitor_checks_in_at_a_henan_venue_with_zhejiangs_app_and_henans_trac
     let trace = governance.trace_contacts(&zhou, case.clone(), from, next_day, 30).await.unwrap();
     assert!(trace.contacts.is_empty(), "nobody of Henan's own was there: {trace:?}");
     assert_eq!(trace.visits.len(), 1, "the case's one visit");
-    assert!(governance.confirm_trace(&zhou, &trace.id, &[], false).await.is_err(), "nothing to confirm");
-    let trace = governance.confirm_trace(&zhou, &trace.id, &[], true).await.unwrap();
+    assert!(
+        governance.confirm_trace(&zhou, &trace.id, &[], VisitsStep::Unchanged).await.is_err(),
+        "nothing to confirm"
+    );
+    let early_withdrawal = VisitsStep::Withdraw("nothing was published".into());
+    assert!(governance.confirm_trace(&zhou, &trace.id, &[], early_withdrawal).await.is_err(), "nothing to withdraw");
+    let trace = governance.confirm_trace(&zhou, &trace.id, &[], VisitsStep::Publish).await.unwrap();
     assert!(trace.pending.as_ref().is_some_and(|p| p.publish_visits));
     // One officer alone publishes nothing.
     assert!(governance.approve_trace(&zhou, &trace.id).await.is_err(), "not the officer who confirmed");
@@ -1764,7 +1769,7 @@ async fn a_visitor_checks_in_at_a_henan_venue_with_zhejiangs_app_and_henans_trac
         .iter()
         .all(|q| !q.line.contains("venue_exposure")));
     governance.approve_trace(&wu, &trace.id).await.unwrap();
-    assert!(governance.confirm_trace(&zhou, &trace.id, &[], true).await.is_err(), "published once");
+    assert!(governance.confirm_trace(&zhou, &trace.id, &[], VisitsStep::Publish).await.is_err(), "published once");
 
     let size = hub.service.log().size().await.unwrap();
     relay(&hub, &henan, &zhejiang).await;
@@ -1798,18 +1803,81 @@ async fn a_visitor_checks_in_at_a_henan_venue_with_zhejiangs_app_and_henans_trac
     // Receiving the same entries again (another server's follower) adds nothing.
     assert_eq!(sync(&zhejiang, "33", &hub).await.unwrap().admitted, 0);
 
-    // Henan withdraws the exposure (the case's test was another person's); the correction travels.
-    let retraction = format!(
-        r#"{{"kind":"retraction","id":"{}-r","retracts":"{}","reason":"the positive test was another person's"}}"#,
-        exposure.id, exposure.id
-    );
-    let signed = henan.service.national().sign_lines(&[retraction], &henan.service.tokens().key_ring());
-    let report = hub.service.national().submit("41", "region-41", &signed).await.unwrap();
-    assert_eq!(report.accepted, 1, "{report:?}");
     // Zhejiang cannot withdraw Henan's exposure at the hub.
     let foreign = format!(r#"{{"kind":"retraction","id":"zj-r","retracts":"{}","reason":"not ours"}}"#, exposure.id);
     assert_eq!(hub.service.national().submit("33", "region-33", &[foreign]).await.unwrap().rejected, 1);
-    sync(&zhejiang, "33", &hub).await.unwrap();
+    // The case's test was another person's: the health department retracts it, and two
+    // officers withdraw the published visit (the person is no case any more, which a
+    // withdrawal does not ask); the correction travels.
+    report(
+        &henan,
+        serde_json::json!({"id": "pos-1-r", "type": "retraction", "id_type": "resident_id", "id_number": CASE,
+                           "retracts": "pos-1", "reason": "the sample was another person's"}),
+    )
+    .await;
+    let withdraw = VisitsStep::Withdraw("the positive test was another person's".into());
+    governance.confirm_trace(&zhou, &trace.id, &[], withdraw).await.unwrap();
+    let approved = governance.approve_trace(&wu, &trace.id).await.unwrap();
+    assert!(approved.confirmations.last().unwrap().withdraw_visits.is_some());
+    let logged = leaves(&henan, 0, henan.service.log().size().await.unwrap()).await;
+    let approvals: Vec<(Option<u64>, Option<u64>)> = logged
+        .iter()
+        .filter_map(|l| healthcode_log::Entry::from_leaf_bytes(l).ok())
+        .filter_map(|e| match e {
+            healthcode_log::Entry::TraceApproval(a) => Some((a.visits_published, a.visits_withdrawn)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(approvals, [(Some(1), None), (None, Some(1))], "Henan's log says what each approval did");
+    relay(&hub, &henan, &zhejiang).await;
     let code = zhejiang.service.codes().current_code(&early).await.unwrap();
+    assert_eq!((code.colour, code.retracted.len()), (Colour::Green, 1), "{code:?}");
+    // A hub that publishes the old exposure again reaches nobody.
+    hub_appends(&hub, healthcode_log::Entry::NationalRecord(exposure.clone())).await;
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!(colour_of(&zhejiang, &early).await, Colour::Green, "a replayed exposure is not used again");
+}
+
+/// A thief with Henan's stolen key publishes an exposure at a Henan shop in Henan's name:
+/// the Zhejiang resident who was there turns red; once Henan revokes the key from the
+/// theft on, Zhejiang withdraws what the exposure made.
+#[tokio::test]
+async fn an_exposure_signed_by_a_stolen_key_is_withdrawn_when_the_key_is_revoked() {
+    let hub_seed = [12; 32];
+    let (hub, henan, zhejiang) = hub_henan_zhejiang(hub_seed).await;
+    register_henan_with_keys(&hub, &henan).await;
+    let root = hex(&zhejiang.service.tokens().key_ring().root_public());
+    hub.service.national().register_region("33", &root).await.unwrap();
+    hub.service.national().agree("41", "33", now(), None).await.unwrap();
+    let (venue, token) = henan_venue(&henan, "河南超市").await;
+    let visitor = register(&zhejiang, "33010619900101123X").await;
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    zhejiang.service.doors().check_in_by_scan(&visitor, &token).await.unwrap();
+
+    // 10:00: the key stolen at 09:00 signs an exposure of the shop at 08:00.
+    set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("10:00"));
+    let stolen = (*henan.service.tokens().key_ring()).clone();
+    let kid = stolen.signing_key().unwrap().key_id();
+    let line = healthcode_service::national::exchange::venue_exposure_line(
+        "thief-1",
+        &venue.id,
+        on_may_1st("07:30"),
+        on_may_1st("08:30"),
+    );
+    let signed = henan.service.national().sign_lines(&[line], &stolen);
+    assert_eq!(hub.service.national().submit("41", "region-41", &signed).await.unwrap().accepted, 1);
+    sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_ne!(colour_of(&zhejiang, &visitor).await, Colour::Green);
+
+    // 11:00: Henan revokes the key from 09:00 on; Zhejiang's next sync withdraws it.
+    set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("11:00"));
+    let mut ring = stolen.clone();
+    ring.rotate(secs(on_may_1st("11:00")));
+    ring.revoke_compromised(&kid.to_string(), secs(on_may_1st("11:00")), Some(secs(on_may_1st("09:00")))).unwrap();
+    henan.service.tokens().set_key_ring(ring);
+    publish_keys(&hub, "41", &henan).await;
+    let received = sync(&zhejiang, "33", &hub).await.unwrap();
+    assert_eq!((received.withdrawn, received.not_withdrawn), (1, 0), "{received:?}");
+    let code = zhejiang.service.codes().current_code(&visitor).await.unwrap();
     assert_eq!((code.colour, code.retracted.len()), (Colour::Green, 1), "{code:?}");
 }

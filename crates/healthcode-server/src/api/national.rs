@@ -69,7 +69,9 @@ fn plain_or_inflated(headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// NDJSON, one record per line: `{"kind":"key_person","id","person","status","since"}`,
 /// `{"kind":"test_result","id","person","result","since"}`,
-/// `{"kind":"risk_level","id","area","level","since"}` (an area of the region's own) or
+/// `{"kind":"risk_level","id","area","level","since"}` (an area of the region's own),
+/// `{"kind":"venue_exposure","id","venue","since","until"}` (a traced case at a venue of the
+/// region's own; no person) or
 /// `{"kind":"retraction","id","retracts","reason"}` (`docs/federation/submission.schema.json`). The region is the submitting
 /// account's (its jurisdiction); each line is accepted (published in the hub's log), a
 /// duplicate, or refused with its reason (kept in the hub's rejection log).

@@ -6,7 +6,7 @@
 //! that region, judged by this region's rules; a retraction of the exposure withdraws
 //! each of them. Nothing about who visited ever leaves this region.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use healthcode_domain::{AccessOutcome, PersonId, Timestamp};
 use healthcode_log::NationalRecord;
@@ -29,6 +29,12 @@ struct HeldExposure {
     venue: String,
     since: Timestamp,
     until: Timestamp,
+    /// Where it was in the hub's log: the same entry received again (a sync cut short)
+    /// is matched again; the same record at another place (a hub replaying it) is not.
+    hub_index: u64,
+    /// Withdrawn by its region: never matched again.
+    #[serde(default)]
+    retracted: bool,
 }
 
 /// What a batch's exposures and their retractions become: evidence rows about this
@@ -55,6 +61,8 @@ impl National {
         now: Timestamp,
     ) -> Result<ExposureIntake, ServiceError> {
         let mut intake = ExposureIntake::default();
+        // The visitors' event ids this batch makes: a retraction in the same batch finds them.
+        let mut made: BTreeSet<String> = BTreeSet::new();
         for (index, record) in records {
             let region = record.region.as_str();
             if record.kind == "venue_exposure" {
@@ -63,39 +71,82 @@ impl National {
                     intake.refused.push(unused_record(now, *index, record, "venue", reason));
                     continue;
                 };
+                let key = held_key(region, &record.id);
+                if let Some(held) = self.documents.load::<HeldExposure>(EXPOSURE, &key).await? {
+                    if held.hub_index != *index || held.retracted {
+                        let reason = format!(
+                            "region {region}'s venue exposure `{}` was received at hub entry {}{}; published again, \
+                             it was not used again",
+                            record.id,
+                            held.hub_index,
+                            if held.retracted { " and withdrawn since" } else { "" }
+                        );
+                        intake.refused.push(unused_record(now, *index, record, "id", reason));
+                        continue;
+                    }
+                }
                 let held = HeldExposure {
                     region: region.to_string(),
                     id: record.id.clone(),
                     venue: venue.clone(),
                     since: Timestamp::from_millis(since),
                     until: Timestamp::from_millis(until),
+                    hub_index: *index,
+                    retracted: false,
                 };
-                self.documents.save(EXPOSURE, &held_key(region, &record.id), now, &held).await?;
+                self.documents.save(EXPOSURE, &key, now, &held).await?;
                 for (person, at) in self.visitors(&held).await? {
                     let record_id = exchange::exposure_event_record(&record.id, &self.suffix(&held, &person));
-                    let row = json!({"id": exchange::local_event_id(region, &record_id), "person_id": person.as_str(),
-                                     "type": "close_contact", "exposure_at": at.to_rfc3339()});
+                    let event_id = exchange::local_event_id(region, &record_id);
+                    let row = json!({"id": event_id, "person_id": person.as_str(), "type": "close_contact",
+                                     "exposure_at": at.to_rfc3339()});
+                    made.insert(event_id);
                     intake.rows.push((row, admitted_as(record, *index, record_id, &person)));
                 }
                 continue;
             }
             let retracts = record.retracts.as_deref().unwrap_or_default();
-            let Some(held) = self.documents.load::<HeldExposure>(EXPOSURE, &held_key(region, retracts)).await? else {
-                let reason = format!(
-                    "a retraction naming no person, of no venue exposure `{retracts}` of region {region} received here; \
-                     it was not used"
-                );
-                intake.refused.push(unused_record(now, *index, record, "retracts", reason));
-                continue;
+            let key = held_key(region, retracts);
+            let held = match self.documents.load::<HeldExposure>(EXPOSURE, &key).await? {
+                Some(held) if record.id.len() <= exchange::MAX_EXPOSURE_ID => held,
+                Some(_) => {
+                    let reason = format!(
+                        "the retraction of a venue exposure has an id of at most {} characters",
+                        exchange::MAX_EXPOSURE_ID
+                    );
+                    intake.refused.push(unused_record(now, *index, record, "id", reason));
+                    continue;
+                }
+                None => {
+                    let reason = format!(
+                        "a retraction naming no person, of no venue exposure `{retracts}` of region {region} \
+                         received here; it was not used"
+                    );
+                    intake.refused.push(unused_record(now, *index, record, "retracts", reason));
+                    continue;
+                }
             };
+            self.documents.save(EXPOSURE, &key, now, &HeldExposure { retracted: true, ..held.clone() }).await?;
             let reason = format!("region {region}: {}", record.reason.as_deref().unwrap_or_default());
-            for (person, _) in self.visitors(&held).await? {
+            // Only the visitors it reached: a visit recorded since it came is no close contact to withdraw.
+            let visitors = self.visitors(&held).await?;
+            let persons: Vec<PersonId> = visitors.iter().map(|(p, _)| p.clone()).collect();
+            let stored: BTreeSet<String> = self
+                .rejections
+                .evidence_for_many(&persons)
+                .await?
+                .into_iter()
+                .flat_map(|(_, events)| events.into_iter().map(|e| e.id.as_str().to_string()))
+                .collect();
+            for (person, _) in visitors {
                 let suffix = self.suffix(&held, &person);
+                let withdrawn = exchange::local_event_id(region, &exchange::exposure_event_record(&held.id, &suffix));
+                if !stored.contains(&withdrawn) && !made.contains(&withdrawn) {
+                    continue;
+                }
                 let record_id = exchange::exposure_event_record(&record.id, &suffix);
-                let withdrawn = exchange::exposure_event_record(&held.id, &suffix);
                 let row = json!({"id": exchange::local_event_id(region, &record_id), "person_id": person.as_str(),
-                                 "type": "retraction", "retracts": exchange::local_event_id(region, &withdrawn),
-                                 "reason": reason});
+                                 "type": "retraction", "retracts": withdrawn, "reason": reason});
                 intake.rows.push((row, admitted_as(record, *index, record_id, &person)));
             }
         }

@@ -97,6 +97,18 @@ fn check_content(record: &NationalRecord) -> Result<(), Unusable> {
             format!("region {region} dated the record after the hub received it ({})", at.to_rfc3339()),
         ));
     }
+    if record.kind == "venue_exposure" {
+        let length = record.until.zip(record.since).map(|(until, since)| until - since);
+        if !length.is_some_and(|l| l > 0 && l <= super::exchange::MAX_EXPOSURE_HOURS * 3_600_000) {
+            return Err(Unusable::forged(
+                "until",
+                format!(
+                    "a venue exposure's window ends after it starts, at most {} hours later",
+                    super::exchange::MAX_EXPOSURE_HOURS
+                ),
+            ));
+        }
+    }
     if record.kind == "risk_level" {
         let area = record.area.as_deref().and_then(|a| AreaCode::parse(a).ok());
         if !area.as_ref().is_some_and(|a| a.normal().starts_with(region)) {

@@ -40,7 +40,7 @@ impl std::ops::AddAssign for Withdrawn {
 /// The kinds of record that are evidence a retraction here withdraws. A retraction cannot
 /// be retracted (its record would come back only if its region submits it again) and a
 /// risk level is replaced only by the area's next level: those are named in the alarm.
-const WITHDRAWABLE: [&str; 2] = ["key_person", "test_result"];
+const WITHDRAWABLE: [&str; 3] = ["key_person", "test_result", "venue_exposure"];
 
 /// The most records an alarm names one by one (the count is always whole).
 const NAMED_IN_ALARM: usize = 20;

@@ -5,8 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use healthcode_domain::ValidationError;
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_service::Trace;
+use healthcode_service::{Trace, VisitsStep};
 use serde::{Deserialize, Serialize};
 
 use crate::api::auth::json_object;
@@ -71,6 +72,10 @@ struct ConfirmBody {
     /// region's app, and only their region can find them.
     #[serde(default)]
     publish_visits: bool,
+    /// Withdraw the exposures this trace published, saying why (a case that was not one),
+    /// when approved: each goes to the hub as a retraction.
+    #[serde(default)]
+    withdraw_visits: Option<String>,
 }
 
 /// Confirms some of a trace's contacts. Nothing changes until a provincial officer other
@@ -90,9 +95,23 @@ pub(crate) async fn confirm_trace(
     IdInPath(id): IdInPath,
     body: JsonBody,
 ) -> Result<Json<TraceAnswer>, ApiError> {
-    let body: ConfirmBody = json_object(&body, r#"{"persons": [person_id, …], "publish_visits"?: false}"#)?;
+    let body: ConfirmBody = json_object(
+        &body,
+        r#"{"persons": [person_id, …], "publish_visits"?: false, "withdraw_visits"?: "why the published visits are withdrawn"}"#,
+    )?;
     let persons = person_ids(&body.persons)?;
-    let trace = state.service.governance().confirm_trace(&by, &id, &persons, body.publish_visits).await?;
+    let visits = match (body.publish_visits, body.withdraw_visits) {
+        (false, None) => VisitsStep::Unchanged,
+        (true, None) => VisitsStep::Publish,
+        (false, Some(reason)) => VisitsStep::Withdraw(reason),
+        (true, Some(_)) => {
+            return Err(ApiError::InvalidInput(ValidationError::field(
+                "withdraw_visits",
+                "publish the visits or withdraw them, not both at once",
+            )))
+        }
+    };
+    let trace = state.service.governance().confirm_trace(&by, &id, &persons, visits).await?;
     Ok(Json(TraceAnswer { trace }))
 }
 

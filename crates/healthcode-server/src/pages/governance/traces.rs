@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use healthcode_domain::{PersonId, Timestamp};
-use healthcode_service::{ServiceError, Trace};
+use healthcode_service::{ServiceError, Trace, VisitsStep};
 use healthcode_store::Account;
 
 use crate::api::policy::{may, permits, Action};
@@ -99,10 +99,15 @@ fn trace_page(
             at = when(pending.proposed_at),
             n = pending.persons.len(),
             persons = ui.t("人", "persons"),
-            publish = if pending.publish_visits {
-                ui.t(" · 经国家平台发布病例到访场所", " · the case's visits to be published through the national hub")
-            } else {
-                ""
+            publish = match (&pending.withdraw_visits, pending.publish_visits) {
+                (Some(reason), _) => format!(
+                    "{}{reason}",
+                    ui.t(" · 撤回已发布的病例到访场所：", " · the published visits to be withdrawn: ")
+                ),
+                (None, true) => ui
+                    .t(" · 经国家平台发布病例到访场所", " · the case's visits to be published through the national hub")
+                    .to_string(),
+                (None, false) => String::new(),
             },
             action = action,
         ));
@@ -112,7 +117,10 @@ fn trace_page(
     }
     let published = trace.confirmations.iter().chain(&trace.pending).any(|c| c.publish_visits);
     let publishable = national && !trace.visits.is_empty() && !published;
-    if trace.contacts.is_empty() && !publishable {
+    let withdrawable = trace.pending.is_none()
+        && trace.confirmations.iter().any(|c| c.publish_visits)
+        && !trace.confirmations.iter().any(|c| c.withdraw_visits.is_some());
+    if trace.contacts.is_empty() && !publishable && !withdrawable {
         return staff_page(ui, status, account, title, body);
     }
     body.push(html!("<form method=\"post\" action=\"/staff/traces/{id}/confirm\">", id = trace.id));
@@ -125,6 +133,15 @@ fn trace_page(
             body.push(html!("<li>{venue} · {at}</li>", venue = visit.venue, at = when(visit.at)));
         }
         body.push_literal("</ul>");
+        if withdrawable {
+            body.push(html!(
+                "<p><label for=\"withdraw-visits\">{label}</label><input type=\"text\" id=\"withdraw-visits\" name=\"withdraw_visits\" maxlength=\"500\"></p>",
+                label = ui.t(
+                    "撤回已发布的到访（填写原因，如病例排除；另一名官员批准后生效）",
+                    "Withdraw the published visits (say why, e.g. the case was excluded; another official approves)"
+                )
+            ));
+        }
         if publishable {
             body.push(html!(
                 "<p><input type=\"checkbox\" id=\"publish-visits\" name=\"publish_visits\" value=\"yes\"><label class=\"inline\" for=\"publish-visits\">{label}</label></p>",
@@ -222,10 +239,15 @@ pub(crate) async fn confirm(
     PageId(id): PageId,
     Posted { ui, form }: Posted<Pairs>,
 ) -> Response {
-    let publish_visits = form.iter().any(|(k, v)| k == "publish_visits" && v == "yes");
+    let withdraw = form.iter().find(|(k, v)| k == "withdraw_visits" && !v.trim().is_empty()).map(|(_, v)| v.clone());
+    let visits = match withdraw {
+        Some(reason) => VisitsStep::Withdraw(reason),
+        None if form.iter().any(|(k, v)| k == "publish_visits" && v == "yes") => VisitsStep::Publish,
+        None => VisitsStep::Unchanged,
+    };
     let persons: Vec<PersonId> =
         form.into_iter().filter(|(k, _)| k == "person").filter_map(|(_, v)| PersonId::parse(&v).ok()).collect();
-    let result = state.service.governance().confirm_trace(&account, &id, &persons, publish_visits).await;
+    let result = state.service.governance().confirm_trace(&account, &id, &persons, visits).await;
     after(ui, &state, &account, &id, result).await
 }
 
