@@ -599,7 +599,7 @@ async fn wait_for_record(client: &reqwest::Client, hub: &str, id: &str) -> u64 {
         if let Some(size) = record_published(client, hub, id).await {
             return size;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "the hub never published {id}");
+        assert!(start.elapsed() < Duration::from_secs(60), "the hub never published {id}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -614,9 +614,11 @@ async fn wait_for_view(client: &reqwest::Client, region: &str, size: u64) {
     assert!(ok, "{region} did not follow the hub to size {size}");
 }
 
+/// Whether `check` holds within a minute: five processes on two cores shared with the rest
+/// of the suite follow each other in seconds, but a busy moment has taken over thirty.
 async fn wait_until<F: std::future::Future<Output = bool>>(check: impl Fn() -> F) -> bool {
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
+    while start.elapsed() < Duration::from_secs(60) {
         if check().await {
             return true;
         }
