@@ -501,15 +501,7 @@ async fn many_small_decisions_in_one_city_raise_a_burst_alarm(app: TestApp) {
         for i in 0..10 {
             persons.push(app.register_in(&resident_id(&format!("3301061980{batch}1{i:05}")), "330106").await);
         }
-        let proposal = json!({"persons": persons, "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
-                              "basis": "小批量管理决定"});
-        let (status, proposed) = app.post_with_key("/v1/decisions", &app.keys["local"], proposal.to_string()).await;
-        assert_eq!(status, 201, "{proposed}");
-        let id = proposed["decision"]["id"].as_str().unwrap();
-        for who in ["provincial", "provincial2"] {
-            let (status, _) = app.post_with_key(&format!("/v1/decisions/{id}/approve"), &app.keys[who], "").await;
-            assert_eq!(status, 200);
-        }
+        yellow_by_decision(&app, &app.keys["local"], &persons, "小批量管理决定").await;
     }
     let (_, alarms) = app.get("/v1/alarms").await;
     let kinds: Vec<&str> = alarms["alarms"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
@@ -529,16 +521,7 @@ async fn small_decisions_split_across_cities_are_added_up_over_the_province(app:
         for i in 0..6 {
             persons.push(app.register_in(&resident_id(&format!("{area}1980{n}1{i:05}")), area).await);
         }
-        let proposal = json!({"persons": persons, "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
-                              "basis": "小批量管理决定"});
-        let (status, proposed) = app.post_with_key("/v1/decisions", &office, proposal.to_string()).await;
-        assert_eq!(status, 201, "{proposed}");
-        let id = proposed["decision"]["id"].as_str().unwrap();
-        for who in ["provincial", "provincial2"] {
-            let (status, approved) =
-                app.post_with_key(&format!("/v1/decisions/{id}/approve"), &app.keys[who], "").await;
-            assert_eq!(status, 200, "{approved}");
-        }
+        yellow_by_decision(&app, &office, &persons, "小批量管理决定").await;
         let (_, alarms) = app.get("/v1/alarms").await;
         let kinds: Vec<&str> =
             alarms["alarms"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
@@ -560,22 +543,27 @@ async fn nineteen_persons_an_hour_add_up_to_a_drip_said_aloud(app: TestApp) {
         for i in 0..HOURLY {
             persons.push(app.register_in(&resident_id(&format!("3301061981{hour:02}{i:05}")), "330106").await);
         }
-        let proposal = json!({"persons": persons, "colour": "yellow", "until": "2020-06-10T00:00:00+08:00",
-                              "basis": "每小时少量管理决定"});
-        let (status, proposed) = app.post_with_key("/v1/decisions", &app.keys["local"], proposal.to_string()).await;
-        assert_eq!(status, 201, "{proposed}");
-        let id = proposed["decision"]["id"].as_str().unwrap();
-        for who in ["provincial", "provincial2"] {
-            let (status, approved) =
-                app.post_with_key(&format!("/v1/decisions/{id}/approve"), &app.keys[who], "").await;
-            assert_eq!(status, 200, "{approved}");
-        }
+        yellow_by_decision(&app, &app.keys["local"], &persons, "每小时少量管理决定").await;
         let (_, alarms) = app.get("/v1/alarms").await;
         assert_eq!(kinds(&alarms, "decision_burst"), 0, "under the hourly threshold every hour");
         let expected = usize::from(hour + 1 == hours);
         assert_eq!(kinds(&alarms, "decision_drip"), expected, "after {} persons", HOURLY * (hour + 1));
         let next = healthcode_service::Clock::now(&app.clock).as_millis() + 3_600_000;
         app.clock.set(healthcode_domain::Timestamp::from_millis(next));
+    }
+}
+
+/// A decision turning `persons` yellow until 10 June, proposed by `office` and approved by
+/// two provincial officers.
+async fn yellow_by_decision(app: &TestApp, office: &str, persons: &[String], basis: &str) {
+    let proposal =
+        json!({"persons": persons, "colour": "yellow", "until": "2020-06-10T00:00:00+08:00", "basis": basis});
+    let (status, proposed) = app.post_with_key("/v1/decisions", office, proposal.to_string()).await;
+    assert_eq!(status, 201, "{proposed}");
+    let id = proposed["decision"]["id"].as_str().unwrap();
+    for who in ["provincial", "provincial2"] {
+        let (status, approved) = app.post_with_key(&format!("/v1/decisions/{id}/approve"), &app.keys[who], "").await;
+        assert_eq!(status, 200, "{approved}");
     }
 }
 

@@ -1214,6 +1214,15 @@ fn contact_line(id: &str, number: &str) -> String {
     )
 }
 
+/// Henan's ring at 11:00 on 1 May: a new key signs, and `kid`, stolen at 09:00, is revoked
+/// from then on.
+fn revoked_from_nine(stolen: &KeyRing, kid: &healthcode_token::KeyId) -> KeyRing {
+    let mut ring = stolen.clone();
+    ring.rotate(secs(on_may_1st("11:00")));
+    ring.revoke_compromised(&kid.to_string(), secs(on_may_1st("11:00")), Some(secs(on_may_1st("09:00")))).unwrap();
+    ring
+}
+
 /// Sets every node's clock to `at`.
 fn set_clocks(nodes: &[&Node], at: Timestamp) {
     for node in nodes {
@@ -1284,10 +1293,7 @@ async fn records_signed_by_a_stolen_key_after_its_theft_are_withdrawn_and_earlie
     // 11:00: Henan notices, revokes the key from 09:00 on and signs with a new one.
     set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("11:00"));
     let before_revocation = henan.service.tokens().key_ring().signed_trust_list().to_json();
-    let mut ring = stolen.clone();
-    ring.rotate(secs(on_may_1st("11:00")));
-    ring.revoke_compromised(&kid.to_string(), secs(on_may_1st("11:00")), Some(secs(on_may_1st("09:00")))).unwrap();
-    henan.service.tokens().set_key_ring(ring);
+    henan.service.tokens().set_key_ring(revoked_from_nine(&stolen, &kid));
     publish_keys(&hub, "41", &henan).await;
     // The hub refuses what the thief signs now: it is dated by the hub, after 09:00.
     let late = henan.service.national().sign_lines(&[contact_line("f-late", VICTIM)], &stolen);
@@ -1452,10 +1458,7 @@ async fn only_a_regions_own_list_withdraws_its_records_and_records_from_before_a
     // Henan's first list, revoking the key from 09:00: the record signed after goes, the
     // one before stays, and so does the unsigned one.
     set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("11:00"));
-    let mut ring = stolen.clone();
-    ring.rotate(secs(on_may_1st("11:00")));
-    ring.revoke_compromised(&kid.to_string(), secs(on_may_1st("11:00")), Some(secs(on_may_1st("09:00")))).unwrap();
-    henan.service.tokens().set_key_ring(ring);
+    henan.service.tokens().set_key_ring(revoked_from_nine(&stolen, &kid));
     publish_keys(&hub, "41", &henan).await;
     let received = sync(&zhejiang, "33", &hub).await.unwrap();
     assert_eq!((received.withdrawn, received.dropped, received.not_withdrawn), (1, 0, 0), "{received:?}");
@@ -1871,10 +1874,7 @@ async fn an_exposure_signed_by_a_stolen_key_is_withdrawn_when_the_key_is_revoked
 
     // 11:00: Henan revokes the key from 09:00 on; Zhejiang's next sync withdraws it.
     set_clocks(&[&hub, &henan, &zhejiang], on_may_1st("11:00"));
-    let mut ring = stolen.clone();
-    ring.rotate(secs(on_may_1st("11:00")));
-    ring.revoke_compromised(&kid.to_string(), secs(on_may_1st("11:00")), Some(secs(on_may_1st("09:00")))).unwrap();
-    henan.service.tokens().set_key_ring(ring);
+    henan.service.tokens().set_key_ring(revoked_from_nine(&stolen, &kid));
     publish_keys(&hub, "41", &henan).await;
     let received = sync(&zhejiang, "33", &hub).await.unwrap();
     assert_eq!((received.withdrawn, received.not_withdrawn), (1, 0), "{received:?}");
