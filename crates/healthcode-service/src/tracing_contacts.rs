@@ -126,6 +126,37 @@ pub struct Trace {
     pub confirmations: Vec<TraceConfirmation>,
 }
 
+impl TraceConfirmation {
+    /// Whether approving it may turn anyone red (contacts, or visits published to other
+    /// regions): then the person traced must be a case. A withdrawal alone needs not.
+    fn needs_a_case(&self) -> bool {
+        !self.persons.is_empty() || self.publish_visits
+    }
+}
+
+impl Trace {
+    /// Whether an approved confirmation published the case's visits.
+    pub fn visits_published(&self) -> bool {
+        self.confirmations.iter().any(|c| c.publish_visits)
+    }
+
+    /// Whether an approved confirmation withdrew them.
+    pub fn visits_withdrawn(&self) -> bool {
+        self.confirmations.iter().any(|c| c.withdraw_visits.is_some())
+    }
+
+    /// Whether a confirmation may publish the case's visits (in a region that takes part
+    /// in the national exchange): there are some, and they are not published yet.
+    pub fn may_publish_visits(&self) -> bool {
+        !self.visits.is_empty() && !self.visits_published()
+    }
+
+    /// Whether a confirmation may withdraw them: published, and not withdrawn yet.
+    pub fn may_withdraw_visits(&self) -> bool {
+        self.visits_published() && !self.visits_withdrawn()
+    }
+}
+
 fn officer(by: &Account) -> Result<(), ServiceError> {
     match by.role {
         Role::LocalOffice | Role::ProvincialOffice => Ok(()),
@@ -296,8 +327,6 @@ impl Governance {
                 chosen.push(person.clone());
             }
         }
-        let published = trace.confirmations.iter().any(|c| c.publish_visits);
-        let withdrawn = trace.confirmations.iter().any(|c| c.withdraw_visits.is_some());
         let publish_visits = visits == VisitsStep::Publish;
         let withdraw_visits = match visits {
             VisitsStep::Unchanged => None,
@@ -317,7 +346,7 @@ impl Governance {
                     )
                     .into());
                 }
-                if published {
+                if trace.visits_published() {
                     return Err(
                         ValidationError::field("publish_visits", "this trace's visits are published already").into()
                     );
@@ -326,7 +355,7 @@ impl Governance {
             }
             VisitsStep::Withdraw(reason) => {
                 let reason = reason.trim().to_string();
-                if !published || withdrawn {
+                if !trace.may_withdraw_visits() {
                     return Err(ValidationError::field(
                         "withdraw_visits",
                         "only visits this trace published, and not withdrawn yet, can be withdrawn",
@@ -350,10 +379,7 @@ impl Governance {
             )
             .into());
         }
-        if !chosen.is_empty() || publish_visits {
-            self.check_is_case(&trace.case).await?;
-        }
-        trace.pending = Some(TraceConfirmation {
+        let confirmation = TraceConfirmation {
             persons: chosen,
             publish_visits,
             withdraw_visits,
@@ -361,7 +387,11 @@ impl Governance {
             proposed_at: self.clock.now(),
             approved_by: None,
             approved_at: None,
-        });
+        };
+        if confirmation.needs_a_case() {
+            self.check_is_case(&trace.case).await?;
+        }
+        trace.pending = Some(confirmation);
         self.save_trace(&trace).await?;
         Ok(trace)
     }
@@ -377,10 +407,9 @@ impl Governance {
             return Err(ServiceError::Conflict("no confirmation of this trace waits for approval".into()));
         };
         another_officer(by, "contact-tracing confirmation", &pending.proposed_by, &[])?;
-        if pending.persons.is_empty() && !pending.publish_visits {
-            self.check_covers_case(by, &trace.case).await?;
-        } else {
-            self.check_case(by, &trace.case).await?;
+        self.check_covers_case(by, &trace.case).await?;
+        if pending.needs_a_case() {
+            self.check_is_case(&trace.case).await?;
         }
         let now = self.clock.now();
         // Checked as their ingestion will check them, before anything is logged.
@@ -575,11 +604,7 @@ impl Governance {
     /// The retractions of a trace's published exposures, saying why.
     fn exposure_withdrawal_lines(&self, trace: &Trace, reason: &str) -> Vec<String> {
         (0..trace.visits.len())
-            .map(|i| {
-                let exposure = self.exposure_id(trace, i);
-                json!({"kind": "retraction", "id": format!("{exposure}-r"), "retracts": exposure, "reason": reason})
-                    .to_string()
-            })
+            .map(|i| crate::national::exchange::exposure_retraction_line(&self.exposure_id(trace, i), reason))
             .collect()
     }
 }

@@ -292,13 +292,7 @@ impl Submission {
                 }
                 let since = Timestamp::parse_field("since", &since)?;
                 let until = Timestamp::parse_field("until", &until)?;
-                let length = until.as_millis() - since.as_millis();
-                if length <= 0 || length > MAX_EXPOSURE_HOURS * 3_600_000 {
-                    return Err(ValidationError::field(
-                        "until",
-                        format!("the window ends after it starts, at most {MAX_EXPOSURE_HOURS} hours later"),
-                    ));
-                }
+                check_exposure_window(since, until).map_err(|e| ValidationError::field("until", e))?;
                 let signed = signed(kid, signature)?;
                 Ok(Submission::VenueExposure { id, venue, since, until, signed })
             }
@@ -669,6 +663,24 @@ pub fn venue_exposure_line(id: &str, venue: &str, since: Timestamp, until: Times
     json!({"kind": "venue_exposure", "id": id, "venue": venue, "since": since.to_rfc3339(),
            "until": until.to_rfc3339()})
     .to_string()
+}
+
+/// Whether an exposure's window is one a trace can give: it ends after it starts, at most
+/// `MAX_EXPOSURE_HOURS` later. The hub checks it, and every receiving region again.
+pub fn check_exposure_window(since: Timestamp, until: Timestamp) -> Result<(), String> {
+    let length = until.as_millis().saturating_sub(since.as_millis());
+    if length <= 0 || length > MAX_EXPOSURE_HOURS * 3_600_000 {
+        return Err(format!(
+            "a venue exposure's window ends after it starts, at most {MAX_EXPOSURE_HOURS} hours later"
+        ));
+    }
+    Ok(())
+}
+
+/// The submission line withdrawing one of this region's exposures (`<id>-r`), saying why.
+pub fn exposure_retraction_line(exposure_id: &str, reason: &str) -> String {
+    json!({"kind": "retraction", "id": format!("{exposure_id}-r"), "retracts": exposure_id, "reason": reason})
+        .to_string()
 }
 
 /// The event id a venue exposure of `region` (`record_id`) gives one of this region's

@@ -64,93 +64,118 @@ impl National {
         // The visitors' event ids this batch makes: a retraction in the same batch finds them.
         let mut made: BTreeSet<String> = BTreeSet::new();
         for (index, record) in records {
-            let region = record.region.as_str();
-            if record.kind == "venue_exposure" {
-                let (Some(venue), Some(since), Some(until)) = (&record.venue, record.since, record.until) else {
-                    let reason = "a venue exposure without a venue or a window; it was not used".to_string();
-                    intake.refused.push(unused_record(now, *index, record, "venue", reason));
-                    continue;
-                };
-                let key = held_key(region, &record.id);
-                if let Some(held) = self.documents.load::<HeldExposure>(EXPOSURE, &key).await? {
-                    if held.hub_index != *index || held.retracted {
-                        let reason = format!(
-                            "region {region}'s venue exposure `{}` was received at hub entry {}{}; published again, \
-                             it was not used again",
-                            record.id,
-                            held.hub_index,
-                            if held.retracted { " and withdrawn since" } else { "" }
-                        );
-                        intake.refused.push(unused_record(now, *index, record, "id", reason));
-                        continue;
-                    }
-                }
-                let held = HeldExposure {
-                    region: region.to_string(),
-                    id: record.id.clone(),
-                    venue: venue.clone(),
-                    since: Timestamp::from_millis(since),
-                    until: Timestamp::from_millis(until),
-                    hub_index: *index,
-                    retracted: false,
-                };
-                self.documents.save(EXPOSURE, &key, now, &held).await?;
-                for (person, at) in self.visitors(&held).await? {
-                    let record_id = exchange::exposure_event_record(&record.id, &self.suffix(&held, &person));
-                    let event_id = exchange::local_event_id(region, &record_id);
-                    let row = json!({"id": event_id, "person_id": person.as_str(), "type": "close_contact",
-                                     "exposure_at": at.to_rfc3339()});
-                    made.insert(event_id);
-                    intake.rows.push((row, admitted_as(record, *index, record_id, &person)));
-                }
-                continue;
-            }
-            let retracts = record.retracts.as_deref().unwrap_or_default();
-            let key = held_key(region, retracts);
-            let held = match self.documents.load::<HeldExposure>(EXPOSURE, &key).await? {
-                Some(held) if record.id.len() <= exchange::MAX_EXPOSURE_ID => held,
-                Some(_) => {
-                    let reason = format!(
-                        "the retraction of a venue exposure has an id of at most {} characters",
-                        exchange::MAX_EXPOSURE_ID
-                    );
-                    intake.refused.push(unused_record(now, *index, record, "id", reason));
-                    continue;
-                }
-                None => {
-                    let reason = format!(
-                        "a retraction naming no person, of no venue exposure `{retracts}` of region {region} \
-                         received here; it was not used"
-                    );
-                    intake.refused.push(unused_record(now, *index, record, "retracts", reason));
-                    continue;
-                }
+            let taken = if record.kind == "venue_exposure" {
+                self.take_exposure(*index, record, now, &mut intake.rows, &mut made).await?
+            } else {
+                self.take_exposure_retraction(*index, record, now, &mut intake.rows, &made).await?
             };
-            self.documents.save(EXPOSURE, &key, now, &HeldExposure { retracted: true, ..held.clone() }).await?;
-            let reason = format!("region {region}: {}", record.reason.as_deref().unwrap_or_default());
-            // Only the visitors it reached: a visit recorded since it came is no close contact to withdraw.
-            let visitors = self.visitors(&held).await?;
-            let persons: Vec<PersonId> = visitors.iter().map(|(p, _)| p.clone()).collect();
-            let stored: BTreeSet<String> = self
-                .rejections
-                .evidence_for_many(&persons)
-                .await?
-                .into_iter()
-                .flat_map(|(_, events)| events.into_iter().map(|e| e.id.as_str().to_string()))
-                .collect();
-            for (person, _) in visitors {
-                let suffix = self.suffix(&held, &person);
-                let withdrawn = exchange::local_event_id(region, &exchange::exposure_event_record(&held.id, &suffix));
-                if !stored.contains(&withdrawn) && !made.contains(&withdrawn) {
-                    continue;
-                }
-                let record_id = exchange::exposure_event_record(&record.id, &suffix);
-                let row = json!({"id": exchange::local_event_id(region, &record_id), "person_id": person.as_str(),
-                                 "type": "retraction", "retracts": withdrawn, "reason": reason});
-                intake.rows.push((row, admitted_as(record, *index, record_id, &person)));
+            if let Err((field, reason)) = taken {
+                intake.refused.push(unused_record(now, *index, record, field, reason));
             }
         }
         Ok(intake)
+    }
+
+    /// An exposure: each admitted visitor in its window becomes a close contact (`rows`),
+    /// unless this region used the record already (or its withdrawal came first).
+    async fn take_exposure(
+        &self,
+        index: u64,
+        record: &NationalRecord,
+        now: Timestamp,
+        rows: &mut Vec<(serde_json::Value, AdmittedRecord)>,
+        made: &mut BTreeSet<String>,
+    ) -> Result<Result<(), (&'static str, String)>, ServiceError> {
+        let region = record.region.as_str();
+        let (Some(venue), Some(since), Some(until)) = (&record.venue, record.since, record.until) else {
+            return Ok(Err(("venue", "a venue exposure without a venue or a window; it was not used".into())));
+        };
+        let key = held_key(region, &record.id);
+        if let Some(held) = self.documents.load::<HeldExposure>(EXPOSURE, &key).await? {
+            if held.hub_index != index || held.retracted {
+                let reason = format!(
+                    "region {region}'s venue exposure `{}` was received at hub entry {}{}; published again, it was \
+                     not used again",
+                    record.id,
+                    held.hub_index,
+                    if held.retracted { " and withdrawn since" } else { "" }
+                );
+                return Ok(Err(("id", reason)));
+            }
+        }
+        let held = HeldExposure {
+            region: region.to_string(),
+            id: record.id.clone(),
+            venue: venue.clone(),
+            since: Timestamp::from_millis(since),
+            until: Timestamp::from_millis(until),
+            hub_index: index,
+            retracted: false,
+        };
+        self.documents.save(EXPOSURE, &key, now, &held).await?;
+        for (person, at) in self.visitors(&held).await? {
+            let (record_id, event_id) = visitor_ids(region, &record.id, &self.suffix(&held, &person));
+            let row = json!({"id": event_id, "person_id": person.as_str(), "type": "close_contact",
+                             "exposure_at": at.to_rfc3339()});
+            made.insert(event_id);
+            rows.push((row, admitted_as(record, index, record_id, &person)));
+        }
+        Ok(Ok(()))
+    }
+
+    /// A retraction naming no person: of an exposure this region holds, whose close
+    /// contacts (stored, or `made` in this batch) it withdraws; the exposure is never used
+    /// again.
+    async fn take_exposure_retraction(
+        &self,
+        index: u64,
+        record: &NationalRecord,
+        now: Timestamp,
+        rows: &mut Vec<(serde_json::Value, AdmittedRecord)>,
+        made: &BTreeSet<String>,
+    ) -> Result<Result<(), (&'static str, String)>, ServiceError> {
+        let region = record.region.as_str();
+        let retracts = record.retracts.as_deref().unwrap_or_default();
+        let key = held_key(region, retracts);
+        let Some(held) = self.documents.load::<HeldExposure>(EXPOSURE, &key).await? else {
+            let reason = format!(
+                "a retraction naming no person, of no venue exposure `{retracts}` of region {region} received here; \
+                 it was not used"
+            );
+            return Ok(Err(("retracts", reason)));
+        };
+        // The hub's check, repeated: each visitor's retraction id is made of this one.
+        if record.id.len() > exchange::MAX_EXPOSURE_ID {
+            let reason = format!(
+                "the retraction of a venue exposure has an id of at most {} characters",
+                exchange::MAX_EXPOSURE_ID
+            );
+            return Ok(Err(("id", reason)));
+        }
+        self.documents.save(EXPOSURE, &key, now, &HeldExposure { retracted: true, ..held.clone() }).await?;
+        let reason = format!("region {region}: {}", record.reason.as_deref().unwrap_or_default());
+        // Only the visitors it reached: a visit recorded since it came is no close contact to withdraw.
+        let visitors = self.visitors(&held).await?;
+        let persons: Vec<PersonId> = visitors.iter().map(|(p, _)| p.clone()).collect();
+        let stored: BTreeSet<String> = self
+            .rejections
+            .evidence_for_many(&persons)
+            .await?
+            .into_iter()
+            .flat_map(|(_, events)| events.into_iter().map(|e| e.id.as_str().to_string()))
+            .collect();
+        for (person, _) in visitors {
+            let suffix = self.suffix(&held, &person);
+            let (_, withdrawn) = visitor_ids(region, &held.id, &suffix);
+            if !stored.contains(&withdrawn) && !made.contains(&withdrawn) {
+                continue;
+            }
+            let (record_id, event_id) = visitor_ids(region, &record.id, &suffix);
+            let row = json!({"id": event_id, "person_id": person.as_str(), "type": "retraction",
+                             "retracts": withdrawn, "reason": reason});
+            rows.push((row, admitted_as(record, index, record_id, &person)));
+        }
+        Ok(Ok(()))
     }
 
     /// Each resident admitted at the exposure's venue within its window, at their first
@@ -171,6 +196,14 @@ impl National {
         let id = self.evidence.pseudonyms.event_id("x", &of, person);
         id.trim_start_matches("x-").to_string()
     }
+}
+
+/// A visitor's record id for one of `region`'s records (the id the admitted record is
+/// noted under) and the event id it is stored under here.
+fn visitor_ids(region: &str, record_id: &str, suffix: &str) -> (String, String) {
+    let record_id = exchange::exposure_event_record(record_id, suffix);
+    let event_id = exchange::local_event_id(region, &record_id);
+    (record_id, event_id)
 }
 
 fn held_key(region: &str, id: &str) -> String {

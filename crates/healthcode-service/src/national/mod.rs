@@ -490,12 +490,22 @@ impl National {
                 check_not_ahead(*since, now)?;
                 String::new()
             }
-            Submission::Retraction { retracts, .. } => {
+            Submission::Retraction { id, retracts, .. } => {
                 let target = match batch.get(retracts) {
                     Some(record) => Some(record.clone()),
                     None => self.stored_record(region, retracts).await?,
                 };
                 match target {
+                    Some(t) if t.kind == "venue_exposure" && id.len() > exchange::MAX_EXPOSURE_ID => {
+                        return Err(ValidationError::field(
+                            "id",
+                            format!(
+                                "the retraction of a venue exposure has an id of at most {} characters (each \
+                                 visitor it reaches gets an event id made of it)",
+                                exchange::MAX_EXPOSURE_ID
+                            ),
+                        ))
+                    }
                     // An exposure names no person, nor does its retraction.
                     Some(t) if ["key_person", "test_result", "venue_exposure"].contains(&t.kind.as_str()) => t.person,
                     Some(_) => {
@@ -516,22 +526,6 @@ impl National {
                 }
             }
         };
-        if let Submission::Retraction { id, retracts, .. } = &submission {
-            let of_exposure = match batch.get(retracts) {
-                Some(record) => record.kind == "venue_exposure",
-                None => self.stored_record(region, retracts).await?.is_some_and(|r| r.kind == "venue_exposure"),
-            };
-            if of_exposure && id.len() > exchange::MAX_EXPOSURE_ID {
-                return Err(ValidationError::field(
-                    "id",
-                    format!(
-                        "the retraction of a venue exposure has an id of at most {} characters (each visitor it \
-                         reaches gets an event id made of it)",
-                        exchange::MAX_EXPOSURE_ID
-                    ),
-                ));
-            }
-        }
         if let Submission::Retraction { person: Some(named), .. } = &submission {
             if named != &person {
                 return Err(ValidationError::field("person", "the retracted record is about another person"));

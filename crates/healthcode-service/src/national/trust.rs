@@ -84,12 +84,10 @@ impl TrustState {
     /// Whether `receiving` recognises the codes `issuing` signs at `at`: an agreement the
     /// hub publishes is in force, and, at a region, its officers confirmed it for `at`.
     pub fn recognises(&self, receiving: &str, issuing: &str, at: Timestamp) -> bool {
-        self.agreements.iter().any(|a| a.in_force(receiving, issuing, at))
+        self.published_agreement(receiving, issuing, at)
             && self.confirmed.as_ref().is_none_or(|confirmed| confirmed.iter().any(|c| c.covers(issuing, at)))
     }
-}
 
-impl TrustState {
     /// Whether the hub publishes an agreement by which `receiving` recognises `issuing`'s
     /// codes at `at`. Another region's own confirmation is its business and not seen here:
     /// this is what a resident's app checks before it checks in at `receiving`'s venue.

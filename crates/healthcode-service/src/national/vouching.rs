@@ -98,16 +98,11 @@ fn check_content(record: &NationalRecord) -> Result<(), Unusable> {
         ));
     }
     if record.kind == "venue_exposure" {
-        let length = record.until.zip(record.since).map(|(until, since)| until - since);
-        if !length.is_some_and(|l| l > 0 && l <= super::exchange::MAX_EXPOSURE_HOURS * 3_600_000) {
-            return Err(Unusable::forged(
-                "until",
-                format!(
-                    "a venue exposure's window ends after it starts, at most {} hours later",
-                    super::exchange::MAX_EXPOSURE_HOURS
-                ),
-            ));
-        }
+        let window = match (since, record.until.map(Timestamp::from_millis)) {
+            (Some(since), Some(until)) => super::exchange::check_exposure_window(since, until),
+            _ => Err("a venue exposure has a window: `since` and `until`".to_string()),
+        };
+        window.map_err(|reason| Unusable::forged("until", reason))?;
     }
     if record.kind == "risk_level" {
         let area = record.area.as_deref().and_then(|a| AreaCode::parse(a).ok());

@@ -115,11 +115,9 @@ fn trace_page(
     if trace.contacts.is_empty() {
         body.push(html!("<p>{none}</p>", none = ui.t("没有找到同场所的人员。", "Nobody was admitted near the case.")));
     }
-    let published = trace.confirmations.iter().chain(&trace.pending).any(|c| c.publish_visits);
-    let publishable = national && !trace.visits.is_empty() && !published;
-    let withdrawable = trace.pending.is_none()
-        && trace.confirmations.iter().any(|c| c.publish_visits)
-        && !trace.confirmations.iter().any(|c| c.withdraw_visits.is_some());
+    // One confirmation waits at a time: nothing is offered while one does.
+    let publishable = national && trace.pending.is_none() && trace.may_publish_visits();
+    let withdrawable = trace.pending.is_none() && trace.may_withdraw_visits();
     if trace.contacts.is_empty() && !publishable && !withdrawable {
         return staff_page(ui, status, account, title, body);
     }
