@@ -1,7 +1,7 @@
 //! The hot write paths as set operations: one `INSERT … SELECT FROM UNNEST(…)` per table
 //! for a whole batch, instead of one statement (and one round trip) per row.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use healthcode_domain::{Evidence, Timestamp};
 use healthcode_store::{CodeState, EvidenceColumns, Inserted, NewEvidence, StoreError, StoreResult};
@@ -198,8 +198,11 @@ async fn insert_rows(
 /// another revision, nothing is saved (`CodeConflict`, and the caller's transaction is
 /// dropped with everything in it).
 pub(crate) async fn save_codes(tx: &deadpool_postgres::Transaction<'_>, codes: &[CodeState]) -> StoreResult<()> {
-    // The last code given for a person wins (an upsert may not touch a row twice).
-    let mut last: HashMap<&str, &CodeState> = HashMap::with_capacity(codes.len());
+    // The last code given for a person wins (an upsert may not touch a row twice), in
+    // person order, so that two servers saving codes of the same persons lock their rows in
+    // one order and wait on each other instead of deadlocking (a map in hash order did, when
+    // three servers ingested overlapping persons at once).
+    let mut last: BTreeMap<&str, &CodeState> = BTreeMap::new();
     for c in codes {
         last.insert(c.person.as_str(), c);
     }
