@@ -6,7 +6,7 @@ use healthcode_store::{
     BulkPage, CodeCard, CodeState, CodeStore, CodeSummary, ColourChangeCount, LogAppend, ResidentStore, StoreResult,
 };
 
-use crate::rows::{code, ids, ms, person_id, CODE_COLUMNS, QUEUE_UPSERT};
+use crate::rows::{code, for_each_key, ids, ms, person_id, sorted_keys, CODE_COLUMNS, QUEUE_UPSERT};
 use crate::{backend, corrupt, PostgresStore};
 
 #[async_trait]
@@ -235,7 +235,7 @@ impl CodeStore for PostgresStore {
     async fn codes(&self, wanted: &[PersonId]) -> StoreResult<Vec<CodeState>> {
         let client = self.client().await?;
         let rows = client
-            .query(&format!("SELECT {CODE_COLUMNS} FROM codes WHERE person_id = ANY($1)"), &[&ids(wanted)])
+            .query(&for_each_key(CODE_COLUMNS, "codes", "person_id", ""), &[&sorted_keys(wanted)])
             .await
             .map_err(backend("read codes"))?;
         rows.iter().map(code).collect()
@@ -245,9 +245,13 @@ impl CodeStore for PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT person_id, colour, since, evaluated_at, next_change, revision FROM codes
-                 WHERE person_id = ANY($1)",
-                &[&ids(wanted)],
+                &for_each_key(
+                    "person_id, colour, since, evaluated_at, next_change, revision",
+                    "codes",
+                    "person_id",
+                    "",
+                ),
+                &[&sorted_keys(wanted)],
             )
             .await
             .map_err(backend("read code summaries"))?;

@@ -8,7 +8,9 @@ use healthcode_store::{
     EvidenceStore, Inserted, NewDesignation, NewEvidence, NewRejection, PersonRecord, Rejection, StoreResult,
 };
 
-use crate::rows::{designation, evidence, existing, ids, ms, person, person_id, Existing, EVIDENCE_COLUMNS};
+use crate::rows::{
+    designation, evidence, existing, for_each_key, ms, person, person_id, sorted_keys, Existing, EVIDENCE_COLUMNS,
+};
 use crate::{backend, corrupt, PostgresStore};
 
 #[async_trait]
@@ -51,6 +53,13 @@ impl EvidenceStore for PostgresStore {
             .map_err(backend("register persons"))
     }
 
+    async fn refresh_statistics(&self) -> StoreResult<()> {
+        let client = self.client().await?;
+        // Autovacuum would, in its time; a bulk re-evaluation right after a load must not be
+        // planned against the empty tables of before it.
+        client.batch_execute("ANALYZE").await.map_err(backend("refresh the planner's statistics"))
+    }
+
     async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>> {
         let client = self.client().await?;
         let row = client
@@ -75,7 +84,10 @@ impl EvidenceStore for PostgresStore {
     async fn persons(&self, wanted: &[PersonId]) -> StoreResult<Vec<PersonRecord>> {
         let client = self.client().await?;
         let rows = client
-            .query("SELECT id, kind, registered_at, residence_area FROM persons WHERE id = ANY($1)", &[&ids(wanted)])
+            .query(
+                &for_each_key("id, kind, registered_at, residence_area", "persons", "id", ""),
+                &[&sorted_keys(wanted)],
+            )
             .await
             .map_err(backend("read persons"))?;
         rows.iter().map(person).collect()
@@ -107,10 +119,13 @@ impl EvidenceStore for PostgresStore {
 
     async fn evidence_for_many(&self, wanted: &[PersonId]) -> StoreResult<Vec<(PersonId, Vec<Event<Evidence>>)>> {
         let client = self.client().await?;
-        let sql = format!(
-            "SELECT person_id, seq, id, at, {EVIDENCE_COLUMNS} FROM evidence WHERE person_id = ANY($1) ORDER BY person_id, at, seq"
+        let sql = for_each_key(
+            &format!("person_id, seq, id, at, {EVIDENCE_COLUMNS}"),
+            "evidence",
+            "person_id",
+            "ORDER BY at, seq",
         );
-        let rows = client.query(&sql, &[&ids(wanted)]).await.map_err(backend("read evidence"))?;
+        let rows = client.query(&sql, &[&sorted_keys(wanted)]).await.map_err(backend("read evidence"))?;
         let mut by_person: HashMap<&str, Vec<Event<Evidence>>> = HashMap::with_capacity(wanted.len());
         for row in &rows {
             by_person.entry(row.get(0)).or_default().push(evidence(row, 1)?);

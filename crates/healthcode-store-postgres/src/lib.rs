@@ -109,8 +109,16 @@ impl PostgresStore {
                 .map_err(backend("create the schema"))?;
             drop(client);
             let _ = task.await;
-            config.options(format!("-c search_path={schema}"));
         }
+        // Every statement here is a lookup by key or a batch of them, over in milliseconds:
+        // just-in-time compilation, which PostgreSQL starts from a cost estimate, took 110 ms
+        // to save a few on a chunk's evidence read (BENCHMARKS.md, issue 16).
+        let mut options = config.get_options().map(str::to_string).unwrap_or_default();
+        options.push_str(" -c jit=off");
+        if let Some(schema) = schema {
+            options.push_str(&format!(" -c search_path={schema}"));
+        }
+        config.options(options.trim_start());
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)

@@ -87,6 +87,12 @@ pub trait EvidenceStore: Send + Sync {
     /// Registers many persons in one transaction (bulk loads), leaving existing ones
     /// unchanged. Returns how many were created.
     async fn register_persons(&self, persons: &[PersonRecord]) -> StoreResult<u64>;
+    /// After a bulk load: brings the database's statistics up to date, so that its
+    /// planner sees the tables as they now are rather than as they were (empty) before it.
+    /// Nothing where the planner keeps none.
+    async fn refresh_statistics(&self) -> StoreResult<()> {
+        Ok(())
+    }
     async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>>;
     /// Sets a person's area of residence if none is recorded (a person first known from a
     /// department's list gives theirs when they register); true if it was set.

@@ -94,6 +94,7 @@ pub async fn region(
     events += batch.len() as u64;
     store.insert_evidence(&batch).await?;
     store.insert_designations(&designations).await?;
+    store.refresh_statistics().await?;
     Ok(events)
 }
 
