@@ -27,6 +27,11 @@ const CHUNK: usize = 10_000;
 /// province-wide designation.
 pub const CLAIM_PAGE: usize = 5 * CHUNK;
 
+/// Chunks being saved at once: one writes its codes while the other appends its log
+/// entries (`CodeStore::stage_codes`); settled in order, so a page is finished only once
+/// every chunk of it before is saved.
+const SAVES_AT_ONCE: usize = 2;
+
 /// How long a page taken off the queue is this server's alone: long enough to evaluate
 /// and save it (a few seconds), short enough that a dead server's share returns soon.
 const CLAIM: std::time::Duration = std::time::Duration::from_secs(30);
@@ -92,8 +97,8 @@ impl Codes {
     }
 
     /// One pass over persons, chunk by chunk as a pipeline: while one chunk is evaluated,
-    /// the next is read (by a reader connection) and the previous one saved (by the
-    /// writer). At most one chunk is in each stage, so memory stays flat. Returns the
+    /// the next is read (by a reader connection) and the previous ones saved (at most
+    /// `SAVES_AT_ONCE`). A bounded number of chunks is in each stage, so memory stays flat. Returns the
     /// persons of chunks whose save found a code saved meanwhile (nothing of such a chunk
     /// is saved).
     async fn refresh_pass(
@@ -104,7 +109,7 @@ impl Codes {
     ) -> Result<Vec<PersonId>, ServiceError> {
         let mut conflicted = Vec::new();
         let mut next = persons.next(self);
-        let mut saving: Option<Saving> = None;
+        let mut saving: std::collections::VecDeque<Saving> = Default::default();
         let salt_key = self.log.salt_key();
         let requeue = persons.is_paged();
         while let Some((loading, mut finishes)) = next.take() {
@@ -126,17 +131,19 @@ impl Codes {
             let shared = self.shared();
             let evaluated =
                 joined(tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now, &salt_key))).await)?;
-            if let Some(previous) = saving.take() {
-                self.settle(previous, report, &mut conflicted, now).await?;
-            }
             let Evaluated { codes, changes, report: chunk_report, counts } = evaluated;
             let persons: Vec<PersonId> = codes.iter().map(|c| c.person.clone()).collect();
             let log = self.log.clone();
             let task = tokio::spawn(async move { log.save_codes(&codes, &changes, now).await });
-            saving = Some(Saving { task, persons, report: chunk_report, counts, finishes, requeue });
+            saving.push_back(Saving { task, persons, report: chunk_report, counts, finishes, requeue });
+            while saving.len() > SAVES_AT_ONCE {
+                if let Some(oldest) = saving.pop_front() {
+                    self.settle(oldest, report, &mut conflicted, now).await?;
+                }
+            }
         }
-        if let Some(last) = saving {
-            self.settle(last, report, &mut conflicted, now).await?;
+        while let Some(oldest) = saving.pop_front() {
+            self.settle(oldest, report, &mut conflicted, now).await?;
         }
         Ok(conflicted)
     }

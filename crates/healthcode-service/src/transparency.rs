@@ -199,8 +199,8 @@ impl TransparencyLog {
         self.append_with(self.clock.now(), records, &[], &[]).await
     }
 
-    /// Appends the records (and saves the codes) under the writer's lock; returns the
-    /// indices the records got.
+    /// Saves the codes, then appends the records under the writer's lock and commits both
+    /// together; returns the indices the records got.
     async fn append_with(
         &self,
         at: Timestamp,
@@ -208,8 +208,12 @@ impl TransparencyLog {
         codes: &[CodeState],
         documents: &[DocumentWrite],
     ) -> Result<Vec<u64>, ServiceError> {
-        let mut frontier = self.frontier.lock().await;
         for _ in 0..CONFLICT_RETRIES {
+            // The codes before the writer's lock: chunks of a bulk re-evaluation saved at
+            // once write their codes side by side, and only their log entries, which must
+            // know the log's size, wait for each other (BENCHMARKS.md, issue 16).
+            let staged = self.codes.stage_codes(codes).await?;
+            let mut frontier = self.frontier.lock().await;
             let mut next = frontier.clone();
             let first_append = next.size() == 0;
             let mut append = LogAppend {
@@ -251,7 +255,7 @@ impl TransparencyLog {
             if first_append && next.size() > 0 {
                 append.checkpoint = Some(self.sign(next.size(), next.root(), at)?);
             }
-            match self.codes.save_codes(codes, &append).await {
+            match staged.commit(&append).await {
                 Ok(()) => {
                     let indices = append.leaves.iter().map(|l| l.index).collect();
                     self.code_cards.saved(codes.iter().map(|c| c.person.clone()), frontier.size(), next.size());

@@ -3,8 +3,10 @@
 use async_trait::async_trait;
 use healthcode_domain::{AreaCode, Colour, PersonId, Timestamp};
 use healthcode_store::{
-    BulkPage, CodeCard, CodeState, CodeStore, CodeSummary, ColourChangeCount, LogAppend, ResidentStore, StoreResult,
+    BulkPage, CodeCard, CodeState, CodeStore, CodeSummary, ColourChangeCount, LogAppend, ResidentStore, StagedCodes,
+    StoreResult,
 };
+use tokio::sync::oneshot;
 
 use crate::rows::{code, for_each_key, ids, ms, person_id, sorted_keys, CODE_COLUMNS, QUEUE_UPSERT};
 use crate::{backend, corrupt, PostgresStore};
@@ -214,13 +216,47 @@ impl CodeStore for PostgresStore {
         if codes.is_empty() && log.is_empty() {
             return Ok(());
         }
+        self.stage_codes(codes).await?.commit(log).await
+    }
+
+    async fn stage_codes(&self, codes: &[CodeState]) -> StoreResult<Box<dyn StagedCodes + '_>> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(backend("begin saving codes"))?;
-        if !codes.is_empty() {
-            crate::batch::save_codes(&tx, codes).await?;
-        }
-        crate::log::append(&tx, log).await?;
-        tx.commit().await.map_err(backend("commit codes"))
+        let codes = codes.to_vec();
+        let (staged_sender, staged) = oneshot::channel::<StoreResult<()>>();
+        let (log_sender, log) = oneshot::channel::<LogAppend>();
+        let (done_sender, done) = oneshot::channel::<StoreResult<()>>();
+        // The transaction lives in a task of its own, which waits for the log entries
+        // between the two halves.
+        tokio::spawn(async move {
+            let begun = async {
+                let tx = client.transaction().await.map_err(backend("begin saving codes"))?;
+                if !codes.is_empty() {
+                    crate::batch::save_codes(&tx, &codes).await?;
+                }
+                Ok(tx)
+            }
+            .await;
+            let tx = match begun {
+                Ok(tx) => tx,
+                Err(e) => {
+                    let _ = staged_sender.send(Err(e));
+                    return;
+                }
+            };
+            if staged_sender.send(Ok(())).is_err() {
+                return;
+            }
+            // No log entries: the writer gave up, and the transaction rolls back as it drops.
+            let Ok(log) = log.await else { return };
+            let committed = async {
+                crate::log::append(&tx, &log).await?;
+                tx.commit().await.map_err(backend("commit codes"))
+            }
+            .await;
+            let _ = done_sender.send(committed);
+        });
+        staged.await.map_err(|_| ended("staging codes"))??;
+        Ok(Box::new(OpenSave { log: log_sender, done }))
     }
 
     async fn code(&self, who: &PersonId) -> StoreResult<Option<CodeState>> {
@@ -384,6 +420,27 @@ impl CodeStore for PostgresStore {
             .map_err(backend("mark a colour burst"))?;
         Ok(marked == 1)
     }
+}
+
+/// A save whose codes are written, in a transaction a task holds open until the log entries
+/// come (`CodeStore::stage_codes`).
+struct OpenSave {
+    log: oneshot::Sender<LogAppend>,
+    done: oneshot::Receiver<StoreResult<()>>,
+}
+
+#[async_trait]
+impl StagedCodes for OpenSave {
+    async fn commit(self: Box<Self>, log: &LogAppend) -> StoreResult<()> {
+        let OpenSave { log: sender, done } = *self;
+        sender.send(log.clone()).map_err(|_| ended("committing codes"))?;
+        done.await.map_err(|_| ended("committing codes"))?
+    }
+}
+
+/// The task holding a staged save ended without an answer (it panicked).
+fn ended(what: &str) -> healthcode_store::StoreError {
+    healthcode_store::StoreError::Backend(format!("{what}: the task holding the transaction ended without an answer"))
 }
 
 impl PostgresStore {

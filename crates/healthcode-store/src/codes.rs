@@ -149,6 +149,16 @@ pub trait CodeStore: Send + Sync {
     /// Saves code states and updates the queue from their `next_change` (see `Store`), and
     /// appends the log entries that record their colour changes, in one transaction.
     async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()>;
+    /// `save_codes` in two steps, for a writer that makes the log entries only once its
+    /// codes are written: the codes are saved and the queue updated in a transaction left
+    /// open, which `StagedCodes::commit` ends with the log append, both or neither (a
+    /// staged save dropped uncommitted keeps nothing). Saves of different persons stage side
+    /// by side; only their log appends wait for each other. A code at another revision is
+    /// refused (`CodeConflict`) here, or at the commit by backends with one writer, which
+    /// stage nothing and save it all then.
+    async fn stage_codes(&self, codes: &[CodeState]) -> StoreResult<Box<dyn StagedCodes + '_>> {
+        Ok(Box::new(SavedAtCommit { store: self, codes: codes.to_vec() }))
+    }
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>>;
     /// What showing a person's code needs, read together: the person's record, their
     /// stored code and their profile. `None` if no such person. Backends whose reads are
@@ -185,4 +195,25 @@ pub trait CodeStore: Send + Sync {
     /// Marks an hour's count of an origin and area as alarmed; true only for the call that
     /// marked it (one alarm per hour, however many servers see the burst).
     async fn mark_colour_burst(&self, origin: &str, area: &str, hour: i64) -> StoreResult<bool>;
+}
+
+/// Codes written, their log entries not yet (`CodeStore::stage_codes`).
+#[async_trait]
+pub trait StagedCodes: Send {
+    /// Appends the log entries and commits them with the codes; on an error nothing of
+    /// either is kept.
+    async fn commit(self: Box<Self>, log: &LogAppend) -> StoreResult<()>;
+}
+
+/// What a backend that stages nothing returns: the whole save happens at the commit.
+struct SavedAtCommit<'a, S: ?Sized> {
+    store: &'a S,
+    codes: Vec<CodeState>,
+}
+
+#[async_trait]
+impl<S: CodeStore + ?Sized> StagedCodes for SavedAtCommit<'_, S> {
+    async fn commit(self: Box<Self>, log: &LogAppend) -> StoreResult<()> {
+        self.store.save_codes(&self.codes, log).await
+    }
 }

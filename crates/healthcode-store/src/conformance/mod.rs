@@ -67,6 +67,7 @@ where
     a_code_is_saved_only_over_the_revision_it_was_evaluated_from(&make().await).await;
     checkpoint_records_round_trip(&make().await).await;
     the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(&make().await).await;
+    a_staged_save_keeps_its_codes_only_with_its_log(&make().await).await;
     accounts_credentials_decisions_and_alarms_round_trip(&make().await).await;
     documents_are_kept_whole_by_kind(&make().await).await;
     resident_keys_proxies_accesses_and_complaints_round_trip(&make().await).await;
@@ -781,6 +782,7 @@ async fn evidence_for_many_answers_every_person(store: &impl Store) {
         hub_line: None,
     };
     store.insert_evidence(&[fever(&p, "b", 2), test, fever(&p, "a", 1)]).await.unwrap();
+    store.refresh_statistics().await.unwrap();
     let many = store.evidence_for_many(&[q.clone(), pid("nobody"), p.clone()]).await.unwrap();
     assert_eq!(many.len(), 3, "every requested person appears once");
     assert_eq!(many[0].0, q);
@@ -1079,6 +1081,49 @@ async fn checkpoint_records_round_trip(store: &impl Store) {
     let kept = store.checkins_of_person(&p, t(0), t(10), 100).await.unwrap();
     assert_eq!(kept.iter().map(|c| c.checkin.at).collect::<Vec<_>>(), [t(5), t(9)]);
     assert_eq!(store.visits_elsewhere_at("41", "v9", t(0), t(10), 100).await.unwrap(), [visits[0].clone()]);
+}
+
+async fn a_staged_save_keeps_its_codes_only_with_its_log(store: &impl Store) {
+    let p = person(store, "p1").await;
+    let q = person(store, "p2").await;
+    let leaf = |index: u64, who: &PersonId| LogLeaf { index, data: vec![index as u8; 3], person: Some(who.clone()) };
+    let append = |index: u64, who: &PersonId| LogAppend {
+        leaves: vec![leaf(index, who)],
+        nodes: vec![],
+        checkpoint: None,
+        documents: vec![],
+    };
+
+    let dropped = store.stage_codes(&[code(&p, Colour::Red, Some(9))]).await.unwrap();
+    drop(dropped);
+    assert_eq!(store.code(&p).await.unwrap(), None, "a staged save dropped uncommitted keeps nothing");
+    assert_eq!(store.queue_len().await.unwrap(), 0, "nor its queue entry");
+
+    store.stage_codes(&[code(&p, Colour::Red, Some(9))]).await.unwrap().commit(&append(0, &p)).await.unwrap();
+    assert_eq!(store.code(&p).await.unwrap().map(|c| c.colour), Some(Colour::Red));
+    assert_eq!(store.log_size().await.unwrap(), 1, "the codes and their log entries are kept together");
+    assert_eq!(store.log_indices_of(&p).await.unwrap(), [0]);
+
+    // Two saves of different persons staged at once; the later one appends first.
+    let first = store.stage_codes(&[code_at(&p, Colour::Yellow, None, 2)]).await.unwrap();
+    let second = store.stage_codes(&[code(&q, Colour::Yellow, None)]).await.unwrap();
+    second.commit(&append(1, &q)).await.unwrap();
+    first.commit(&append(2, &p)).await.unwrap();
+    assert_eq!(store.code(&p).await.unwrap().map(|c| (c.colour, c.revision)), Some((Colour::Yellow, 2)));
+    assert_eq!(store.code(&q).await.unwrap().map(|c| c.colour), Some(Colour::Yellow));
+    assert_eq!(store.log_size().await.unwrap(), 3);
+
+    // A stale revision is refused (staged or at the commit, as the backend stages), and a
+    // commit whose log entries meet a grown log keeps nothing of either.
+    let stale = match store.stage_codes(&[code_at(&p, Colour::Green, None, 2)]).await {
+        Ok(staged) => staged.commit(&append(3, &p)).await,
+        Err(e) => Err(e),
+    };
+    assert!(matches!(stale, Err(StoreError::CodeConflict { .. })), "{stale:?}");
+    let behind = store.stage_codes(&[code_at(&p, Colour::Green, None, 3)]).await.unwrap().commit(&append(1, &p)).await;
+    assert!(matches!(behind, Err(StoreError::LogConflict { expected: 1, found: 3 })), "{behind:?}");
+    assert_eq!(store.code(&p).await.unwrap().map(|c| c.revision), Some(2), "nothing of a refused commit is kept");
+    assert_eq!(store.log_size().await.unwrap(), 3);
 }
 
 async fn the_log_appends_atomically_with_codes_and_refuses_a_stale_writer(store: &impl Store) {

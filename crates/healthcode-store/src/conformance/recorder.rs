@@ -30,6 +30,7 @@ impl<S> Recorder<S> {
 pub(super) const METHODS: &[&str] = &[
     "register_person",
     "register_persons",
+    "refresh_statistics",
     "person",
     "fill_residence_area",
     "persons",
@@ -57,6 +58,7 @@ pub(super) const METHODS: &[&str] = &[
     "claim_persons",
     "queue_len",
     "save_codes",
+    "stage_codes",
     "code",
     "code_card",
     "code_card_with_key",
@@ -166,6 +168,11 @@ impl<S: Store> EvidenceStore for Recorder<S> {
     async fn register_persons(&self, persons: &[PersonRecord]) -> StoreResult<u64> {
         self.saw("register_persons");
         self.inner.register_persons(persons).await
+    }
+
+    async fn refresh_statistics(&self) -> StoreResult<()> {
+        self.saw("refresh_statistics");
+        self.inner.refresh_statistics().await
     }
 
     async fn person(&self, id: &PersonId) -> StoreResult<Option<PersonRecord>> {
@@ -315,6 +322,11 @@ impl<S: Store> CodeStore for Recorder<S> {
     async fn save_codes(&self, codes: &[CodeState], log: &LogAppend) -> StoreResult<()> {
         self.saw("save_codes");
         self.inner.save_codes(codes, log).await
+    }
+
+    async fn stage_codes(&self, codes: &[CodeState]) -> StoreResult<Box<dyn StagedCodes + '_>> {
+        self.saw("stage_codes");
+        self.inner.stage_codes(codes).await
     }
 
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>> {
