@@ -43,6 +43,9 @@ pub struct TransparencyLog {
     codes: Arc<dyn CodeStore>,
     clock: Arc<dyn Clock>,
     frontier: Mutex<Frontier>,
+    /// Saves staged at once (`STAGED_AT_ONCE`): each holds a database connection while it
+    /// waits for the frontier, so that writers beyond these wait without one.
+    staging: tokio::sync::Semaphore,
     signer: Arc<NoteSigner>,
     salt_key: [u8; 32],
     /// Cards of codes kept for signing: dropped as codes are saved here, and all at once
@@ -52,6 +55,11 @@ pub struct TransparencyLog {
 
 /// How often a stale writer re-reads the log and tries again before giving up.
 const CONFLICT_RETRIES: usize = 5;
+
+/// Saves with their codes written and their log entries waiting (`CodeStore::stage_codes`):
+/// two let one write its codes while the other appends; more would only hold more of the
+/// pool's connections, idle, while a burst of writers waits for the frontier.
+const STAGED_AT_ONCE: usize = 2;
 
 impl TransparencyLog {
     /// Reads the stored tree's right edge and checks it against the last checkpoint: a
@@ -128,6 +136,7 @@ impl TransparencyLog {
             clock,
             code_cards,
             frontier: Mutex::new(frontier),
+            staging: tokio::sync::Semaphore::new(STAGED_AT_ONCE),
             signer: Arc::new(signer),
             salt_key: mac.finalize().into_bytes().into(),
         })
@@ -212,6 +221,11 @@ impl TransparencyLog {
             // The codes before the writer's lock: chunks of a bulk re-evaluation saved at
             // once write their codes side by side, and only their log entries, which must
             // know the log's size, wait for each other (BENCHMARKS.md, issue 16).
+            let _staging = self
+                .staging
+                .acquire()
+                .await
+                .map_err(|_| ServiceError::Background("the log writer is shutting down".into()))?;
             let staged = self.codes.stage_codes(codes).await?;
             let mut frontier = self.frontier.lock().await;
             let mut next = frontier.clone();
