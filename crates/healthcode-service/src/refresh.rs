@@ -27,11 +27,6 @@ const CHUNK: usize = 10_000;
 /// province-wide designation.
 pub const CLAIM_PAGE: usize = 5 * CHUNK;
 
-/// Chunks being saved at once: one writes its codes while the other appends its log
-/// entries (`CodeStore::stage_codes`); settled in order, so a page is finished only once
-/// every chunk of it before is saved.
-const SAVES_AT_ONCE: usize = 2;
-
 /// How long a page taken off the queue is this server's alone: long enough to evaluate
 /// and save it (a few seconds), short enough that a dead server's share returns soon.
 const CLAIM: std::time::Duration = std::time::Duration::from_secs(30);
@@ -97,8 +92,9 @@ impl Codes {
     }
 
     /// One pass over persons, chunk by chunk as a pipeline: while one chunk is evaluated,
-    /// the next is read (by a reader connection) and the previous ones saved (at most
-    /// `SAVES_AT_ONCE`). A bounded number of chunks is in each stage, so memory stays flat. Returns the
+    /// the next is read (by a reader connection) and the previous ones saved (as many at
+    /// once as the store's `saves_at_once`: on PostgreSQL one writes its codes while the
+    /// other appends its log entries, `CodeStore::stage_codes`). A bounded number of chunks is in each stage, so memory stays flat. Returns the
     /// persons of chunks whose save found a code saved meanwhile (nothing of such a chunk
     /// is saved).
     async fn refresh_pass(
@@ -131,16 +127,18 @@ impl Codes {
             let shared = self.shared();
             let evaluated =
                 joined(tokio::task::spawn_blocking(move || Ok(evaluate_chunk(&shared, loaded, now, &salt_key))).await)?;
+            // Room for this chunk's save first, settling in order, so that a page is
+            // finished only once every chunk of it before is saved.
+            while saving.len() >= self.code_store.saves_at_once().max(1) {
+                if let Some(oldest) = saving.pop_front() {
+                    self.settle(oldest, report, &mut conflicted, now).await?;
+                }
+            }
             let Evaluated { codes, changes, report: chunk_report, counts } = evaluated;
             let persons: Vec<PersonId> = codes.iter().map(|c| c.person.clone()).collect();
             let log = self.log.clone();
             let task = tokio::spawn(async move { log.save_codes(&codes, &changes, now).await });
             saving.push_back(Saving { task, persons, report: chunk_report, counts, finishes, requeue });
-            while saving.len() > SAVES_AT_ONCE {
-                if let Some(oldest) = saving.pop_front() {
-                    self.settle(oldest, report, &mut conflicted, now).await?;
-                }
-            }
         }
         while let Some(oldest) = saving.pop_front() {
             self.settle(oldest, report, &mut conflicted, now).await?;

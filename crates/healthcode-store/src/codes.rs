@@ -156,8 +156,13 @@ pub trait CodeStore: Send + Sync {
     /// by side; only their log appends wait for each other. A code at another revision is
     /// refused (`CodeConflict`) here, or at the commit by backends with one writer, which
     /// stage nothing and save it all then.
-    async fn stage_codes(&self, codes: &[CodeState]) -> StoreResult<Box<dyn StagedCodes + '_>> {
-        Ok(Box::new(SavedAtCommit { store: self, codes: codes.to_vec() }))
+    async fn stage_codes<'a>(&'a self, codes: &'a [CodeState]) -> StoreResult<Box<dyn StagedCodes + 'a>> {
+        Ok(Box::new(SavedAtCommit { store: self, codes }))
+    }
+    /// How many saves a bulk re-evaluation keeps in flight: one where the backend stages
+    /// nothing (a second would only wait for the one writer, and hold a chunk's memory).
+    fn saves_at_once(&self) -> usize {
+        1
     }
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>>;
     /// What showing a person's code needs, read together: the person's record, their
@@ -208,12 +213,12 @@ pub trait StagedCodes: Send {
 /// What a backend that stages nothing returns: the whole save happens at the commit.
 struct SavedAtCommit<'a, S: ?Sized> {
     store: &'a S,
-    codes: Vec<CodeState>,
+    codes: &'a [CodeState],
 }
 
 #[async_trait]
 impl<S: CodeStore + ?Sized> StagedCodes for SavedAtCommit<'_, S> {
     async fn commit(self: Box<Self>, log: &LogAppend) -> StoreResult<()> {
-        self.store.save_codes(&self.codes, log).await
+        self.store.save_codes(self.codes, log).await
     }
 }

@@ -59,6 +59,7 @@ pub(super) const METHODS: &[&str] = &[
     "queue_len",
     "save_codes",
     "stage_codes",
+    "saves_at_once",
     "code",
     "code_card",
     "code_card_with_key",
@@ -324,9 +325,14 @@ impl<S: Store> CodeStore for Recorder<S> {
         self.inner.save_codes(codes, log).await
     }
 
-    async fn stage_codes(&self, codes: &[CodeState]) -> StoreResult<Box<dyn StagedCodes + '_>> {
+    async fn stage_codes<'a>(&'a self, codes: &'a [CodeState]) -> StoreResult<Box<dyn StagedCodes + 'a>> {
         self.saw("stage_codes");
         self.inner.stage_codes(codes).await
+    }
+
+    fn saves_at_once(&self) -> usize {
+        self.saw("saves_at_once");
+        self.inner.saves_at_once()
     }
 
     async fn code(&self, person: &PersonId) -> StoreResult<Option<CodeState>> {
@@ -916,7 +922,7 @@ mod tests {
             let body = &body[..body.find("\n}\n").unwrap_or(body.len())];
             for line in body.lines().map(str::trim_start) {
                 if let Some(rest) = line.strip_prefix("async fn ").or_else(|| line.strip_prefix("fn ")) {
-                    declared.push(rest.split('(').next().unwrap_or_default().to_string());
+                    declared.push(rest.split(['(', '<']).next().unwrap_or_default().to_string());
                 }
             }
         }
