@@ -94,9 +94,9 @@ impl Codes {
     /// One pass over persons, chunk by chunk as a pipeline: while one chunk is evaluated,
     /// the next is read (by a reader connection) and the previous ones saved (as many at
     /// once as the store's `saves_at_once`: on PostgreSQL one writes its codes while the
-    /// other appends its log entries, `CodeStore::stage_codes`). A bounded number of chunks is in each stage, so memory stays flat. Returns the
-    /// persons of chunks whose save found a code saved meanwhile (nothing of such a chunk
-    /// is saved).
+    /// other appends its log entries, `CodeStore::stage_codes`). A bounded number of chunks
+    /// is in each stage, so memory stays flat. Returns the persons of chunks whose save
+    /// found a code saved meanwhile (nothing of such a chunk is saved).
     async fn refresh_pass(
         &self,
         mut persons: Persons<'_>,
