@@ -43,8 +43,9 @@ pub struct TransparencyLog {
     codes: Arc<dyn CodeStore>,
     clock: Arc<dyn Clock>,
     frontier: Mutex<Frontier>,
-    /// Saves staged at once (`STAGED_AT_ONCE`): each holds a database connection while it
-    /// waits for the frontier, so that writers beyond these wait without one.
+    /// Saves staged at once, as many as the store keeps in flight (`saves_at_once`): each
+    /// holds a database connection while it waits for the frontier, so that writers beyond
+    /// these wait without one.
     staging: tokio::sync::Semaphore,
     signer: Arc<NoteSigner>,
     salt_key: [u8; 32],
@@ -55,11 +56,6 @@ pub struct TransparencyLog {
 
 /// How often a stale writer re-reads the log and tries again before giving up.
 const CONFLICT_RETRIES: usize = 5;
-
-/// Saves with their codes written and their log entries waiting (`CodeStore::stage_codes`):
-/// two let one write its codes while the other appends; more would only hold more of the
-/// pool's connections, idle, while a burst of writers waits for the frontier.
-const STAGED_AT_ONCE: usize = 2;
 
 impl TransparencyLog {
     /// Reads the stored tree's right edge and checks it against the last checkpoint: a
@@ -130,13 +126,14 @@ impl TransparencyLog {
         mac.update(b"log-salt-key");
         let code_cards = Arc::new(crate::code_cards::CodeCardCache::default());
         code_cards.log_size_is(frontier.size());
+        let staging = tokio::sync::Semaphore::new(codes.saves_at_once().max(1));
         Ok(TransparencyLog {
             logs,
             codes,
             clock,
             code_cards,
             frontier: Mutex::new(frontier),
-            staging: tokio::sync::Semaphore::new(STAGED_AT_ONCE),
+            staging,
             signer: Arc::new(signer),
             salt_key: mac.finalize().into_bytes().into(),
         })
